@@ -1,0 +1,216 @@
+//! `llmscope-shim analyze`: a control chart over a CSV export. The flags are a fixed contract
+//! (see the README); this module turns them into an engine [`ChartSpec`], reads the file, and
+//! hands the resulting [`Chart`] to one of the output formats.
+
+mod input;
+mod output;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, ValueEnum};
+use llmscope_spc::capability::SpecLimits;
+use llmscope_spc::{analyze, ChartConfig, ChartSpec, ChartType};
+
+use input::{Layout, Shape};
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// CSV file with a header row, or - for standard input.
+    pub file: String,
+    /// The control chart.
+    #[arg(long, value_enum, default_value_t = ChartArg::Individuals)]
+    pub chart: ChartArg,
+    /// The column to chart (defects or defectives for attribute charts). Default: the first
+    /// numeric column that is not an index, subgroup or size column.
+    #[arg(long, value_name = "NAME")]
+    pub column: Option<String>,
+    /// Fixed-size subgroups of N consecutive rows.
+    #[arg(long, value_name = "N", conflicts_with = "subgroup_column")]
+    pub subgroup_size: Option<usize>,
+    /// Subgroups are consecutive rows sharing this column's value (long format).
+    #[arg(long, value_name = "NAME")]
+    pub subgroup_column: Option<String>,
+    /// Sample sizes (p, np) or inspection units (c, u; need not be whole numbers).
+    #[arg(long, value_name = "NAME")]
+    pub size_column: Option<String>,
+    /// The first N points (individuals) or subgroups estimate the limits (Phase I); the rest
+    /// are judged against them (Phase II). Default: all points.
+    #[arg(long, value_name = "N")]
+    pub phase1: Option<usize>,
+    /// Set aside baseline points that fail test 1 and estimate again until stable.
+    #[arg(long)]
+    pub exclude_out_of_control: bool,
+    /// nelson (all eight), western-electric, none, or a list such as 1,2,5 or 1,2:8 (test:K).
+    /// Each chart runs the listed tests that apply to it.
+    #[arg(long, default_value = "nelson", value_name = "SET")]
+    pub tests: String,
+    /// EWMA weight (default 0.2).
+    #[arg(long, value_name = "X")]
+    pub lambda: Option<f64>,
+    /// EWMA limit width L in sigma (default 3).
+    #[arg(long, value_name = "L")]
+    pub width: Option<f64>,
+    /// CUSUM reference value k in sigma (default 0.5).
+    #[arg(long, value_name = "X")]
+    pub k: Option<f64>,
+    /// CUSUM decision interval h in sigma (default 4).
+    #[arg(long, value_name = "X")]
+    pub h: Option<f64>,
+    /// CUSUM head start (fast initial response) in sigma, e.g. h/2 (default 0).
+    #[arg(long, value_name = "X")]
+    pub head_start: Option<f64>,
+    /// Known process mean (p, c or u for attribute charts): no Phase I estimate.
+    #[arg(long, value_name = "X")]
+    pub mu: Option<f64>,
+    /// Known process sigma, with --mu.
+    #[arg(long, value_name = "X")]
+    pub sigma: Option<f64>,
+    /// Lower spec limit, for capability.
+    #[arg(long, value_name = "X")]
+    pub lsl: Option<f64>,
+    /// Upper spec limit (or SLO), for capability.
+    #[arg(long, value_name = "X")]
+    pub usl: Option<f64>,
+    /// Transform measurements before charting; limits are reported on both scales.
+    #[arg(long, value_enum, default_value_t = TransformArg::None)]
+    pub transform: TransformArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ChartArg {
+    Individuals,
+    XbarR,
+    XbarS,
+    P,
+    Np,
+    C,
+    U,
+    Ewma,
+    Cusum,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TransformArg {
+    None,
+    Log,
+    BoxCox,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Csv,
+    Text,
+}
+
+pub fn run(args: &AnalyzeArgs) -> Result<()> {
+    let spec = spec_from(args)?;
+    let layout = layout_from(args, spec.chart)?;
+    let input = input::read(&args.file, &layout)?;
+    let chart = analyze(&spec, &input.data)
+        .with_context(|| format!("{}: column '{}'", args.file, input.column))?;
+    let limits = SpecLimits {
+        lsl: args.lsl,
+        usl: args.usl,
+        target: None,
+    };
+    let capability = if args.lsl.is_some() || args.usl.is_some() {
+        Some(
+            chart
+                .capability(&input.data, &limits, 0.95)
+                .context("capability")?,
+        )
+    } else {
+        None
+    };
+    let report = output::Report {
+        file: &args.file,
+        column: &input.column,
+        chart: &chart,
+        data: &input.data,
+        capability,
+    };
+    let stdout = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+    match args.format {
+        Format::Json => output::json(&report, &mut out),
+        Format::Csv => output::csv(&report, &mut out),
+        Format::Text => output::text(&report, &mut out),
+    }
+    .context("writing the report")
+}
+
+/// The flags as the engine's [`ChartConfig`], which checks them the same way for every front end.
+fn spec_from(args: &AnalyzeArgs) -> Result<ChartSpec> {
+    let config = ChartConfig {
+        chart: name(&args.chart),
+        phase1: args.phase1,
+        mu: args.mu,
+        sigma: args.sigma,
+        tests: Some(args.tests.clone()),
+        lambda: args.lambda,
+        width: args.width,
+        k: args.k,
+        h: args.h,
+        head_start: args.head_start,
+        exclude_out_of_control: Some(args.exclude_out_of_control),
+        transform: name(&args.transform),
+        ..ChartConfig::default()
+    };
+    config
+        .to_spec()
+        .map_err(|e| anyhow::anyhow!("{}", flag_words(&e.to_string())))
+}
+
+fn name(v: &impl ValueEnum) -> Option<String> {
+    v.to_possible_value().map(|p| p.get_name().to_string())
+}
+
+/// Engine settings are named in snake_case; on the command line they are flags.
+fn flag_words(message: &str) -> String {
+    match message.split_once(": ") {
+        Some((setting, rest)) if !setting.contains(' ') => {
+            format!("--{}: {rest}", setting.replace('_', "-"))
+        }
+        _ => message.to_string(),
+    }
+}
+
+fn layout_from(args: &AnalyzeArgs, chart: ChartType) -> Result<Layout<'_>> {
+    let grouped = args.subgroup_size.is_some() || args.subgroup_column.is_some();
+    let kind = match chart {
+        ChartType::XbarR | ChartType::XbarS if !grouped => {
+            bail!("X-bar charts need subgroups: add --subgroup-size N or --subgroup-column NAME")
+        }
+        ChartType::P | ChartType::Np => Shape::Counts {
+            sizes_required: true,
+        },
+        ChartType::C | ChartType::U => Shape::Counts {
+            sizes_required: false,
+        },
+        _ if grouped => Shape::Subgroups,
+        ChartType::Individuals => Shape::Values,
+        _ => Shape::Values,
+    };
+    if matches!(chart, ChartType::Individuals) && grouped {
+        bail!("the individuals chart takes single values: drop --subgroup-size/--subgroup-column, or use --chart xbar-r");
+    }
+    if chart.is_attribute() && grouped {
+        bail!("attribute charts take one count per row: drop --subgroup-size/--subgroup-column");
+    }
+    if args.subgroup_size.is_some_and(|n| n < 2) {
+        bail!("--subgroup-size must be at least 2 (use the individuals chart for single values)");
+    }
+    if args.size_column.is_some() && !chart.is_attribute() {
+        bail!("--size-column applies to p, np, c and u charts");
+    }
+    Ok(Layout {
+        column: args.column.as_deref(),
+        subgroup_size: args.subgroup_size,
+        subgroup_column: args.subgroup_column.as_deref(),
+        size_column: args.size_column.as_deref(),
+        kind,
+    })
+}

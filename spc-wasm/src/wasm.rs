@@ -1,0 +1,297 @@
+//! The wasm-bindgen API for JavaScript users (cargo feature `wasm`).
+//!
+//! ```js
+//! const chart = new Chart({ chart: "individuals", phase1: 20, tests: "nelson" });
+//! for (const x of values) for (const s of chart.push(x)) console.log(s.test, s.index);
+//! chart.pushBatch(new Float64Array(more));
+//! chart.limits();   // { center, sigma, primary: { lcl, ucl, ... }, secondary, ... }
+//! chart.signals();  // every signal so far
+//! ```
+//! Settings are the shim's `analyze` flags in snake_case ([`ChartConfig`]). Errors are thrown
+//! as JavaScript `Error`s with the engine's message; a rejected value changes nothing.
+
+use crate::arl;
+use crate::config::ChartConfig;
+use crate::monitor::{Monitor, Observation, Point, Sink, Which};
+use crate::rules::{RuleSet, Signal};
+use crate::{analyze as analyze_batch, Data, Estimate};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** Chart settings: the names of `llmscope-shim analyze`'s flags, in snake_case. */
+export interface ChartConfig {
+  chart?: "individuals" | "xbar-r" | "xbar-s" | "p" | "np" | "c" | "u" | "ewma" | "cusum";
+  /** The first N points (or subgroups) estimate the limits. Default 20 for a streaming chart. */
+  phase1?: number;
+  /** Baseline as [start, end), 0-based. */
+  baseline_range?: [number, number];
+  /** Known mean and sigma instead of a baseline. */
+  mu?: number;
+  sigma?: number;
+  /** "nelson" (default), "western-electric", "none", or a list like "1,2:8,5". */
+  tests?: string;
+  lambda?: number;
+  width?: number;
+  k?: number;
+  h?: number;
+  head_start?: number;
+  exclude_out_of_control?: boolean;
+  transform?: "none" | "log" | "box-cox";
+  box_cox_lambda?: number;
+  sigma_method?: "auto" | "moving-range" | "median-moving-range" | "overall-sd" | "average-range" | "average-sd" | "pooled-sd";
+}
+
+/** A special cause: the test (1-8), the point that completed it, and the first point of its pattern. */
+export interface Signal {
+  chart: "primary" | "secondary";
+  test: number;
+  index: number;
+  first: number;
+  last: number;
+}
+
+/** A plotted point with the limits it was judged against. */
+export interface PointLimits {
+  index: number;
+  statistic: number;
+  center: number;
+  lcl: number | null;
+  ucl: number | null;
+  sigma: number;
+}
+
+export interface ChartLimits {
+  center: number;
+  sigma: number;
+  baseline_start: number;
+  baseline_end: number;
+  excluded: number[];
+  /** The latest point of each chart. */
+  primary: PointLimits | null;
+  secondary: PointLimits | null;
+}
+
+export interface AverageRunLength {
+  value: number;
+  method: "markov-chain" | { simulation: { runs: number; seed: number } };
+  std_error: number | null;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "ChartConfig")]
+    pub type JsChartConfig;
+    #[wasm_bindgen(typescript_type = "Signal[]")]
+    pub type JsSignals;
+    #[wasm_bindgen(typescript_type = "ChartLimits | undefined")]
+    pub type JsLimits;
+    #[wasm_bindgen(typescript_type = "AverageRunLength")]
+    pub type JsArl;
+    #[wasm_bindgen(typescript_type = "any")]
+    pub type JsAnalysis;
+}
+
+/// Default baseline for a streaming chart without one: 20 points (Montgomery's minimum of 20
+/// to 25 subgroups).
+const DEFAULT_PHASE1: usize = 20;
+
+fn error(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(error)
+}
+
+fn config_from(value: JsValue) -> Result<ChartConfig, JsError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(ChartConfig::default());
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| error(format!("chart settings: {e}")))
+}
+
+#[derive(Serialize)]
+struct JsSignal {
+    chart: &'static str,
+    test: u8,
+    index: usize,
+    first: usize,
+    last: usize,
+}
+
+impl JsSignal {
+    fn new(which: Which, s: Signal) -> JsSignal {
+        let chart = if which == Which::Primary {
+            "primary"
+        } else {
+            "secondary"
+        };
+        JsSignal {
+            chart,
+            test: s.test.number(),
+            index: s.index,
+            first: s.first,
+            last: s.last,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Collector {
+    fresh: Vec<JsSignal>,
+    all: Vec<(Which, Signal)>,
+    primary: Option<Point>,
+    secondary: Option<Point>,
+}
+
+impl Sink for Collector {
+    fn point(&mut self, which: Which, point: Point) {
+        match which {
+            Which::Primary => self.primary = Some(point),
+            Which::Secondary => self.secondary = Some(point),
+        }
+    }
+    fn signal(&mut self, which: Which, signal: Signal) {
+        self.fresh.push(JsSignal::new(which, signal));
+        self.all.push((which, signal));
+    }
+}
+
+/// A streaming control chart.
+#[wasm_bindgen(js_name = Chart)]
+pub struct JsChart {
+    monitor: Monitor,
+    sink: Collector,
+}
+
+#[wasm_bindgen(js_class = Chart)]
+impl JsChart {
+    /// A chart for these settings; throws on a bad setting, naming it.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: JsChartConfig) -> Result<JsChart, JsError> {
+        let mut config = config_from(config.into())?;
+        let has_baseline =
+            config.phase1.is_some() || config.baseline_range.is_some() || config.mu.is_some();
+        if !has_baseline {
+            config.phase1 = Some(DEFAULT_PHASE1);
+        }
+        let monitor = Monitor::streaming(config.to_spec().map_err(error)?).map_err(error)?;
+        Ok(JsChart {
+            monitor,
+            sink: Collector::default(),
+        })
+    }
+
+    fn take(&mut self) -> Result<JsSignals, JsError> {
+        let fresh = std::mem::take(&mut self.sink.fresh);
+        Ok(to_js(&fresh)?.unchecked_into())
+    }
+
+    /// Adds one value; returns the signals it completed (all baseline signals when it
+    /// completes the baseline).
+    pub fn push(&mut self, value: f64) -> Result<JsSignals, JsError> {
+        self.monitor
+            .push(Observation::Value(value), &mut self.sink)
+            .map_err(error)?;
+        self.take()
+    }
+
+    /// Adds many values; returns the signals they completed. Stops at the first bad value,
+    /// keeping the ones before it.
+    #[wasm_bindgen(js_name = pushBatch)]
+    pub fn push_batch(&mut self, values: &[f64]) -> Result<JsSignals, JsError> {
+        for &x in values {
+            if let Err(e) = self.monitor.push(Observation::Value(x), &mut self.sink) {
+                self.sink.fresh.clear();
+                return Err(error(e));
+            }
+        }
+        self.take()
+    }
+
+    /// Adds one subgroup (X-bar charts, or EWMA/CUSUM of subgroup means).
+    #[wasm_bindgen(js_name = pushSubgroup)]
+    pub fn push_subgroup(&mut self, values: &[f64]) -> Result<JsSignals, JsError> {
+        self.monitor
+            .push(Observation::Subgroup(values), &mut self.sink)
+            .map_err(error)?;
+        self.take()
+    }
+
+    /// Adds a count of defects or defectives in a sample of `size` (p, np, c, u charts).
+    #[wasm_bindgen(js_name = pushCount)]
+    pub fn push_count(&mut self, count: f64, size: f64) -> Result<JsSignals, JsError> {
+        self.monitor
+            .push(Observation::Count { count, size }, &mut self.sink)
+            .map_err(error)?;
+        self.take()
+    }
+
+    /// Observations pushed so far.
+    #[wasm_bindgen(getter)]
+    pub fn length(&self) -> usize {
+        self.monitor.len()
+    }
+
+    /// The frozen center and sigma, and the latest limits; undefined until the baseline is
+    /// complete.
+    pub fn limits(&self) -> Result<JsLimits, JsError> {
+        #[derive(Serialize)]
+        struct Limits<'a> {
+            center: f64,
+            sigma: f64,
+            baseline_start: usize,
+            baseline_end: usize,
+            excluded: &'a [usize],
+            primary: Option<Point>,
+            secondary: Option<Point>,
+        }
+        let Some(e): Option<&Estimate> = self.monitor.estimate() else {
+            return Ok(JsValue::UNDEFINED.unchecked_into());
+        };
+        let limits = Limits {
+            center: e.center,
+            sigma: e.sigma,
+            baseline_start: e.baseline_start,
+            baseline_end: e.baseline_end,
+            excluded: &e.excluded,
+            primary: self.sink.primary,
+            secondary: self.sink.secondary,
+        };
+        Ok(to_js(&limits)?.unchecked_into())
+    }
+
+    /// Every signal so far, in the order found.
+    pub fn signals(&self) -> Result<JsSignals, JsError> {
+        let all: Vec<JsSignal> = self
+            .sink
+            .all
+            .iter()
+            .map(|&(w, s)| JsSignal::new(w, s))
+            .collect();
+        Ok(to_js(&all)?.unchecked_into())
+    }
+}
+
+/// Batch analysis of single values: the whole chart as a plain object (estimate, points with
+/// limits, signals, companion chart).
+#[wasm_bindgen]
+pub fn analyze(config: JsChartConfig, values: &[f64]) -> Result<JsAnalysis, JsError> {
+    let spec = config_from(config.into())?.to_spec().map_err(error)?;
+    let chart = analyze_batch(&spec, &Data::Values(values.to_vec())).map_err(error)?;
+    Ok(to_js(&chart)?.unchecked_into())
+}
+
+/// Average run length of a Shewhart chart with these tests ("nelson", "1,5", ...) after a
+/// shift of the mean of `shift` sigma (0: the in-control false-alarm interval).
+#[wasm_bindgen(js_name = averageRunLength)]
+pub fn average_run_length(tests: &str, shift: f64) -> Result<JsArl, JsError> {
+    let rules: RuleSet = tests.parse().map_err(error)?;
+    let value = arl::shewhart(&rules, shift).map_err(error)?;
+    Ok(to_js(&value)?.unchecked_into())
+}

@@ -1,0 +1,85 @@
+//! `cargo xtask test`: every test of the project, and one closing count.
+
+use crate::setup;
+use crate::util::{self, say};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    /// Reads cargo's "test result: ok. 12 passed; 0 failed; ..." and node's "# pass 3" lines.
+    fn read(&mut self, line: &str) {
+        let count = |s: &str, word: &str| -> Option<u64> {
+            let before = s.split(word).next()?;
+            before.split_whitespace().last()?.parse().ok()
+        };
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            self.passed += count(rest, " passed").unwrap_or(0);
+            self.failed += count(rest, " failed").unwrap_or(0);
+        } else if let Some(n) = line.strip_prefix("# pass ") {
+            self.passed += n.trim().parse::<u64>().unwrap_or(0);
+        } else if let Some(n) = line.strip_prefix("# fail ") {
+            self.failed += n.trim().parse::<u64>().unwrap_or(0);
+        }
+    }
+}
+
+/// Runs a command, echoing its output and counting the tests it reports.
+fn counted(cmd: &mut Command, tally: &mut Tally) -> Result<(), String> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            tally.read(&line);
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed ({status})"))
+    }
+}
+
+pub fn run() -> Result<(), String> {
+    let mut tally = Tally::default();
+    let result = all(&mut tally);
+    println!("total: {} passed, {} failed", tally.passed, tally.failed);
+    result
+}
+
+fn all(tally: &mut Tally) -> Result<(), String> {
+    say("checking formatting (cargo fmt --check)");
+    util::run(util::cargo().args(["fmt", "--all", "--", "--check"]))
+        .map_err(|e| format!("{e}\nrun `cargo fmt --all` and commit the result"))?;
+    say("running the workspace tests (cargo test --workspace, all features)");
+    counted(
+        util::cargo().args(["test", "--workspace", "--all-features"]),
+        tally,
+    )?;
+    say("running the engine's tests in release mode with its serde feature off (the plain build)");
+    counted(
+        util::cargo().args(["test", "-p", "llmscope-spc", "--release", "--lib"]),
+        tally,
+    )?;
+    let package = setup::wasm_node_package()?;
+    setup::node()?;
+    say("running the Node.js tests of the wasm API (node --test)");
+    let tests = util::root().join("spc-wasm/tests/node");
+    counted(
+        Command::new("node")
+            .arg("--test")
+            .arg("--test-reporter=tap")
+            .arg(tests.join("spc.test.mjs"))
+            .env("LLMSCOPE_WASM_PKG", package.join("llmscope_spc.js")),
+        tally,
+    )
+}
