@@ -38,6 +38,8 @@ pub struct ChartConfig {
     pub head_start: Option<f64>,
     /// Set aside baseline points that fail test 1, and estimate again.
     pub exclude_out_of_control: Option<bool>,
+    /// Baseline points (0-based) to set aside, e.g. those with a known assignable cause.
+    pub exclude: Option<Vec<usize>>,
     /// none, log or box-cox.
     pub transform: Option<String>,
     /// A fixed Box-Cox lambda.
@@ -88,6 +90,7 @@ impl ChartConfig {
             sigma_method: self.sigma_method()?,
             baseline: self.baseline(chart)?,
             exclude_out_of_control: self.exclude_out_of_control.unwrap_or(false),
+            exclude: self.exclude.clone().unwrap_or_default(),
             tests: match &self.tests {
                 Some(t) => t.parse::<RuleSet>()?,
                 None => RuleSet::nelson(),

@@ -372,6 +372,11 @@ pub(crate) fn estimate(spec: &ChartSpec, buffer: &Buffer) -> Result<Estimate, Sp
     let samples: Vec<Sample> = (start..end).map(|i| buffer.sample(i, &transform)).collect();
     let method = resolve_method(spec, buffer.is_subgroups());
     let mut included = vec![true; samples.len()];
+    for &i in &spec.exclude {
+        if let Some(keep) = i.checked_sub(start).and_then(|j| included.get_mut(j)) {
+            *keep = false;
+        }
+    }
     let mut constants = ConstantsCache::new();
     loop {
         let (center, sigma) =

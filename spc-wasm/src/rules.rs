@@ -12,7 +12,8 @@
 //! - "Beyond" is strict (>) and "within" is <=. A point exactly on the center line belongs to
 //!   neither side and ends a run; equal neighbours end a trend (test 3) or an alternation
 //!   (test 4).
-//! - For tests 5 and 6 the flagged point must itself be beyond the zone on that side.
+//! - For tests 5 and 6 the flagged point must itself be beyond the zone on that side. At the
+//!   start of a series K beyond points among the first K already fire (K of at most K+1).
 //! - Test 8 is K in a row with |z| > 1 on either side.
 
 use crate::error::{invalid, SpcError};

@@ -254,6 +254,8 @@ pub struct ChartSpec {
     pub baseline: Baseline,
     /// Exclude baseline points that fail test 1 and estimate again, until nothing changes.
     pub exclude_out_of_control: bool,
+    /// Baseline points (0-based) the user sets aside, e.g. those with a known assignable cause.
+    pub exclude: Vec<usize>,
     /// Tests asked for; each chart runs those that apply to it ([`RuleSet::restricted_to`]).
     /// Test 1's K is the width of the Shewhart limits.
     pub tests: RuleSet,
@@ -272,6 +274,7 @@ impl Default for ChartSpec {
             sigma_method: SigmaMethod::Auto,
             baseline: Baseline::All,
             exclude_out_of_control: false,
+            exclude: Vec::new(),
             tests: RuleSet::nelson(),
             secondary_tests: None,
             transform: TransformKind::None,

@@ -1,0 +1,164 @@
+//! Property tests: streaming equals batch, the tests match their textbook definitions, and no
+//! input (finite or not) makes the engine panic.
+
+use llmscope_spc::{
+    analyze, Baseline, ChartSpec, ChartType, Data, LimitSide, Monitor, NelsonRule, Observation, Point, RuleDetector,
+    RuleSet, Signal, Sink, Which,
+};
+use proptest::prelude::*;
+
+#[derive(Default)]
+struct Collect {
+    points: Vec<(Which, Point)>,
+    signals: Vec<(Which, Signal)>,
+}
+
+impl Sink for Collect {
+    fn point(&mut self, w: Which, p: Point) {
+        self.points.push((w, p));
+    }
+    fn signal(&mut self, w: Which, s: Signal) {
+        self.signals.push((w, s));
+    }
+}
+
+fn chart_types() -> impl Strategy<Value = ChartType> {
+    prop_oneof![
+        Just(ChartType::Individuals),
+        (0.05f64..1.0, 2.0f64..3.5).prop_map(|(lambda, width)| ChartType::Ewma { lambda, width }),
+        (0.0f64..1.0, 2.0f64..6.0).prop_map(|(k, h)| ChartType::Cusum { k, h, head_start: h / 2.0 }),
+    ]
+}
+
+fn rule_sets() -> impl Strategy<Value = RuleSet> {
+    prop_oneof![Just(RuleSet::nelson()), Just(RuleSet::western_electric()), Just(RuleSet::only(&[NelsonRule::Beyond]))]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    /// Feeding points one at a time gives exactly the batch analysis: same points, same
+    /// signals, same order.
+    #[test]
+    fn streaming_equals_batch(
+        values in prop::collection::vec(-50.0f64..50.0, 3..200),
+        chart in chart_types(),
+        tests in rule_sets(),
+        phase1 in 2usize..40,
+        exclude in any::<bool>(),
+    ) {
+        let phase1 = phase1.min(values.len());
+        let spec = ChartSpec {
+            baseline: Baseline::FirstN { n: phase1 },
+            tests,
+            exclude_out_of_control: exclude,
+            ..ChartSpec::new(chart)
+        };
+        let batch = analyze(&spec, &Data::Values(values.clone()));
+        let mut monitor = Monitor::streaming(spec).unwrap();
+        let mut sink = Collect::default();
+        let mut streamed = Ok(());
+        for &x in &values {
+            streamed = streamed.and(monitor.push(Observation::Value(x), &mut sink));
+        }
+        match batch {
+            Err(e) => prop_assert!(streamed.is_err(), "batch failed ({e}) but streaming did not"),
+            Ok(chart) => {
+                prop_assert!(streamed.is_ok());
+                let primary: Vec<Point> = sink.points.iter().filter(|(w, _)| *w == Which::Primary).map(|(_, p)| *p).collect();
+                let signals: Vec<Signal> = sink.signals.iter().filter(|(w, _)| *w == Which::Primary).map(|(_, s)| *s).collect();
+                prop_assert_eq!(primary, chart.primary.points);
+                prop_assert_eq!(signals, chart.primary.signals);
+                if let Some(secondary) = chart.secondary {
+                    let s2: Vec<Signal> = sink.signals.iter().filter(|(w, _)| *w == Which::Secondary).map(|(_, s)| *s).collect();
+                    prop_assert_eq!(s2, secondary.signals);
+                }
+            }
+        }
+    }
+
+    /// The detector agrees with a literal reading of each test's definition, on sequences full
+    /// of ties, zeros and exact zone boundaries.
+    #[test]
+    fn detector_matches_definitions(steps in prop::collection::vec(-8i32..=8, 1..300)) {
+        let z: Vec<f64> = steps.iter().map(|&s| f64::from(s) * 0.5).collect();
+        let mut detector = RuleDetector::new(RuleSet::nelson());
+        let mut found = Vec::new();
+        for &x in &z {
+            let side = if x > 3.0 { LimitSide::Above } else if x < -3.0 { LimitSide::Below } else { LimitSide::Inside };
+            detector.push(x, x, side, &mut found);
+        }
+        for i in 0..z.len() {
+            for rule in NelsonRule::ALL {
+                let fired = found.iter().any(|s| s.index == i && s.test == rule);
+                prop_assert_eq!(fired, by_definition(&z, i, rule), "{} at {} in {:?}", rule, i, &z[..=i]);
+            }
+        }
+    }
+
+    /// Any series, finite or not, under any chart gives a chart or an error: never a panic.
+    #[test]
+    fn never_panics(
+        values in prop::collection::vec(prop_oneof![any::<f64>(), Just(f64::NAN), Just(f64::INFINITY), Just(0.0), -1e6f64..1e6], 0..60),
+        chart in chart_types(),
+        phase1 in 0usize..70,
+        log in any::<bool>(),
+    ) {
+        let spec = ChartSpec {
+            baseline: if phase1 == 0 { Baseline::All } else { Baseline::FirstN { n: phase1 } },
+            transform: if log { llmscope_spc::transform::TransformKind::BoxCox } else { llmscope_spc::transform::TransformKind::None },
+            ..ChartSpec::new(chart)
+        };
+        let _ = analyze(&spec, &Data::Values(values.clone()));
+        let groups: Vec<Vec<f64>> = values.chunks(3).map(<[f64]>::to_vec).collect();
+        let _ = analyze(&ChartSpec { chart: ChartType::XbarR, ..spec.clone() }, &Data::Subgroups(groups));
+        let counts: Vec<(f64, f64)> = values.chunks(2).map(|c| (c[0], *c.last().unwrap_or(&1.0))).collect();
+        for chart in [ChartType::P, ChartType::Np, ChartType::C, ChartType::U] {
+            let s = ChartSpec { chart, transform: llmscope_spc::transform::TransformKind::None, ..spec.clone() };
+            let _ = analyze(&s, &Data::Counts(counts.clone()));
+        }
+    }
+}
+
+/// Each test as its definition reads, for the window ending at `i` (default K values).
+fn by_definition(z: &[f64], i: usize, rule: NelsonRule) -> bool {
+    let k = rule.default_k() as usize;
+    let window = |len: usize| (i + 1 >= len).then(|| &z[i + 1 - len..=i]);
+    let all = |len: usize, f: &dyn Fn(f64) -> bool| window(len).is_some_and(|w| w.iter().all(|&x| f(x)));
+    match rule {
+        NelsonRule::Beyond => z[i].abs() > 3.0,
+        NelsonRule::SameSide => all(k, &|x| x > 0.0) || all(k, &|x| x < 0.0),
+        NelsonRule::Trend => window(k).is_some_and(|w| {
+            w.windows(2).all(|p| p[1] > p[0]) || w.windows(2).all(|p| p[1] < p[0])
+        }),
+        NelsonRule::Alternating => window(k).is_some_and(|w| {
+            let d: Vec<f64> = w.windows(2).map(|p| p[1] - p[0]).collect();
+            d.iter().all(|&x| x != 0.0) && d.windows(2).all(|p| (p[0] > 0.0) != (p[1] > 0.0))
+        }),
+        NelsonRule::ZoneA | NelsonRule::ZoneB => {
+            let limit = if rule == NelsonRule::ZoneA { 2.0 } else { 1.0 };
+            // K of the last K+1 points; at the start of a series, K of the points there are.
+            window((k + 1).min(i + 1)).is_some_and(|w| {
+                let above = w.iter().filter(|&&x| x > limit).count();
+                let below = w.iter().filter(|&&x| x < -limit).count();
+                (z[i] > limit && above >= k) || (z[i] < -limit && below >= k)
+            })
+        }
+        NelsonRule::Stratification => all(k, &|x| x.abs() <= 1.0),
+        NelsonRule::Mixture => all(k, &|x| x.abs() > 1.0),
+    }
+}
+
+/// Test 1 fires exactly where a point lies strictly outside its own limits, on every chart.
+#[test]
+fn test_one_is_beyond_the_plotted_limits() {
+    let values: Vec<f64> = (0..500).map(|i| ((i * 7919) % 101) as f64 / 10.0 + if i % 97 == 0 { 30.0 } else { 0.0 }).collect();
+    for chart in [ChartType::Individuals, ChartType::EWMA_DEFAULT, ChartType::CUSUM_DEFAULT] {
+        let c = analyze(&ChartSpec { baseline: Baseline::FirstN { n: 50 }, ..ChartSpec::new(chart) }, &Data::Values(values.clone())).unwrap();
+        for (p, bits) in c.primary.points.iter().zip(c.primary.tests_by_point()) {
+            let beyond = p.ucl.is_some_and(|u| p.statistic > u) || p.lcl.is_some_and(|l| p.statistic < l);
+            assert_eq!(beyond, bits & 1 == 1, "{chart:?} point {}", p.index);
+        }
+        assert!(c.primary.signals.iter().any(|s| s.test == NelsonRule::Beyond), "{chart:?} found the shifts");
+    }
+}

@@ -1,0 +1,190 @@
+//! The engine against published numbers: Montgomery, Introduction to Statistical Quality
+//! Control (the data sets in tests/data/, copied from the textbook via qcc; see its README).
+
+use llmscope_spc::{analyze, Baseline, ChartSpec, ChartType, Data, NelsonRule, RuleSet};
+
+fn rows(name: &str) -> Vec<Vec<String>> {
+    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    text.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
+}
+
+fn num(s: &str) -> f64 {
+    s.parse().unwrap_or_else(|_| panic!("{s} is not a number"))
+}
+
+fn counts(name: &str) -> Data {
+    Data::Counts(rows(name).iter().map(|r| (num(&r[1]), num(&r[2]))).collect())
+}
+
+fn piston_rings() -> Data {
+    let mut groups: Vec<Vec<f64>> = Vec::new();
+    let mut last = String::new();
+    for r in rows("pistonrings.csv") {
+        if r[0] != last {
+            groups.push(Vec::new());
+            last = r[0].clone();
+        }
+        groups.last_mut().unwrap().push(num(&r[1]));
+    }
+    assert_eq!(groups.len(), 40);
+    Data::Subgroups(groups)
+}
+
+fn close(actual: f64, expected: f64, tol: f64, what: &str) {
+    assert!((actual - expected).abs() <= tol, "{what}: got {actual}, published {expected} (tolerance {tol})");
+}
+
+fn spec(chart: ChartType, phase1: usize) -> ChartSpec {
+    ChartSpec { baseline: Baseline::FirstN { n: phase1 }, ..ChartSpec::new(chart) }
+}
+
+/// Montgomery Example 6.1: X-bar 74.0012, limits 73.9880 to 74.0143; R: 0.02276, UCL 0.04813.
+/// Phase II subgroups 37, 38 and 39 (1-based) fall above the UCL (Example 6.2's Figure 6.4).
+#[test]
+fn piston_rings_xbar_r() {
+    let chart = analyze(&spec(ChartType::XbarR, 25), &piston_rings()).unwrap();
+    let p = &chart.primary.points[0];
+    close(chart.center(), 74.0012, 5e-5, "x-double-bar");
+    close(p.lcl.unwrap(), 73.9880, 5e-5, "X-bar LCL");
+    close(p.ucl.unwrap(), 74.0143, 5e-5, "X-bar UCL");
+    let r = &chart.secondary.as_ref().unwrap().points[0];
+    close(r.center, 0.02276, 5e-6, "R-bar");
+    close(r.ucl.unwrap(), 0.04813, 5e-5, "R UCL");
+    assert_eq!(r.lcl, Some(0.0));
+    let beyond: Vec<usize> =
+        chart.primary.signals.iter().filter(|s| s.test == NelsonRule::Beyond).map(|s| s.index).collect();
+    assert_eq!(beyond, vec![36, 37, 38]);
+    assert!(chart.primary.signals.iter().all(|s| s.index >= 25), "the baseline itself is in control");
+}
+
+/// X-bar/S on the piston rings: Montgomery Example 6.3 gives X-bar limits 73.988 to 74.014;
+/// qcc's pistonrings example gives the S chart as center 0.009240, UCL 0.019302, LCL 0 (the
+/// textbook's 0.0094 sums S values rounded in its Table 6.3).
+#[test]
+fn piston_rings_xbar_s() {
+    let chart = analyze(&spec(ChartType::XbarS, 25), &piston_rings()).unwrap();
+    let p = &chart.primary.points[0];
+    close(p.lcl.unwrap(), 73.988, 5e-4, "X-bar LCL");
+    close(p.ucl.unwrap(), 74.014, 5e-4, "X-bar UCL");
+    let s = &chart.secondary.as_ref().unwrap().points[0];
+    close(s.center, 0.009240, 5e-7, "S-bar");
+    close(s.ucl.unwrap(), 0.019302, 5e-6, "S UCL");
+    assert_eq!(s.lcl, Some(0.0));
+}
+
+/// Montgomery Example 7.1: orange juice cans, n = 50, p-bar 0.2313, limits 0.0524 to 0.4102.
+#[test]
+fn orange_juice_p() {
+    let chart = analyze(&spec(ChartType::P, 30), &counts("orangejuice.csv")).unwrap();
+    close(chart.center(), 0.2313, 5e-5, "p-bar");
+    let p = &chart.primary.points[0];
+    close(p.lcl.unwrap(), 0.0524, 5e-5, "p LCL");
+    close(p.ucl.unwrap(), 0.4102, 5e-5, "p UCL");
+    close(chart.sigma(), (0.2313f64 * (1.0 - 0.2313)).sqrt(), 1e-4, "process sigma");
+    // Samples 15 and 23 (1-based) are the textbook's out-of-control points.
+    let beyond: Vec<usize> =
+        chart.primary.signals.iter().filter(|s| s.test == NelsonRule::Beyond).map(|s| s.index).collect();
+    assert!(beyond.starts_with(&[14, 22]), "beyond: {beyond:?}");
+    // np: center n p-bar = 11.565.
+    let np = analyze(&spec(ChartType::Np, 30), &counts("orangejuice.csv")).unwrap();
+    close(np.primary.points[0].center, 50.0 * 0.2313, 5e-3, "n p-bar");
+    close(np.primary.points[0].ucl.unwrap(), 50.0 * 0.4102, 5e-3, "np UCL");
+}
+
+/// Setting aside the two samples with assignable causes (15 and 23) and estimating again
+/// (Montgomery Example 7.1): revised p-bar 0.2150, limits 0.0407 to 0.3893. Sample 21 then
+/// lies above the revised UCL; Montgomery keeps it (no cause found), while automatic
+/// exclusion, which knows no causes, sets it aside as well.
+#[test]
+fn orange_juice_revised_limits() {
+    let s = ChartSpec { exclude: vec![14, 22], ..spec(ChartType::P, 30) };
+    let chart = analyze(&s, &counts("orangejuice.csv")).unwrap();
+    assert_eq!(chart.estimate.excluded, vec![14, 22]);
+    close(chart.center(), 0.2150, 5e-5, "revised p-bar");
+    close(chart.primary.points[0].lcl.unwrap(), 0.0407, 5e-5, "revised LCL");
+    close(chart.primary.points[0].ucl.unwrap(), 0.3893, 5e-5, "revised UCL");
+    assert!(chart.primary.signals.iter().any(|x| x.test == NelsonRule::Beyond && x.index == 20));
+
+    let automatic = ChartSpec { exclude_out_of_control: true, ..spec(ChartType::P, 30) };
+    let chart = analyze(&automatic, &counts("orangejuice.csv")).unwrap();
+    assert_eq!(chart.estimate.excluded, vec![14, 20, 22]);
+    close(chart.center(), (347.0 - 22.0 - 20.0 - 24.0) / (27.0 * 50.0), 1e-12, "p-bar without samples 15, 21, 23");
+}
+
+/// Montgomery Example 7.3: circuit boards, c-bar 19.85, limits 6.48 to 33.21; samples 6 and
+/// 20 (1-based) are beyond.
+#[test]
+fn circuit_boards_c() {
+    let chart = analyze(&spec(ChartType::C, 26), &counts("circuit.csv")).unwrap();
+    close(chart.center(), 19.85, 5e-3, "c-bar");
+    let p = &chart.primary.points[0];
+    close(p.lcl.unwrap(), 6.48, 5e-3, "c LCL");
+    close(p.ucl.unwrap(), 33.21, 1.5e-2, "c UCL");
+    let beyond: Vec<usize> =
+        chart.primary.signals.iter().filter(|s| s.test == NelsonRule::Beyond && s.index < 26).map(|s| s.index).collect();
+    assert_eq!(beyond, vec![5, 19]);
+}
+
+/// Montgomery Example 7.5: dyed cloth, u-bar = 153 / 107.5 = 1.42, limits vary with the
+/// number of inspection units: n = 10 gives 0.29 to 2.55, n = 8 gives 0.16 to 2.69 (the book
+/// rounds u-bar to 1.42 first, hence the tolerance of 0.006).
+#[test]
+fn dyed_cloth_u_with_varying_units() {
+    let chart = analyze(&ChartSpec::new(ChartType::U), &counts("dyedcloth.csv")).unwrap();
+    close(chart.center(), 153.0 / 107.5, 1e-9, "u-bar");
+    let at = |i: usize| chart.primary.points[i];
+    close(at(0).lcl.unwrap(), 0.29, 6e-3, "LCL, n = 10");
+    close(at(0).ucl.unwrap(), 2.55, 6e-3, "UCL, n = 10");
+    close(at(1).lcl.unwrap(), 0.16, 6e-3, "LCL, n = 8");
+    close(at(1).ucl.unwrap(), 2.69, 6e-3, "UCL, n = 8");
+    assert!(chart.primary.signals.iter().all(|s| s.test != NelsonRule::Beyond), "in control");
+}
+
+/// Individuals on the viscosity data, Phase I = 20 points. The expected numbers were computed
+/// independently (Python, from the CSV): mean 34.088, MR-bar 0.572632, sigma = MR-bar/d2(2).
+#[test]
+fn viscosity_individuals() {
+    let values: Vec<f64> = rows("viscosity.csv").iter().map(|r| num(&r[1])).collect();
+    let chart = analyze(&spec(ChartType::Individuals, 20), &Data::Values(values)).unwrap();
+    close(chart.center(), 34.088, 1e-9, "mean");
+    close(chart.sigma(), 0.5726315789473682 / std::f64::consts::FRAC_2_SQRT_PI, 1e-9, "MR-bar/d2");
+    close(chart.primary.points[0].ucl.unwrap(), 35.61044457088304, 1e-6, "UCL");
+    let mr = chart.secondary.as_ref().unwrap();
+    assert_eq!(mr.points[0].index, 1, "the first moving range belongs to point 1");
+    close(mr.points[0].ucl.unwrap(), 3.2665 * 0.5726315789473682, 1e-3, "MR UCL = D4 MR-bar");
+}
+
+/// EWMA limits approach the asymptotic mu0 +- L sigma sqrt(lambda / (2 - lambda)), starting at
+/// mu0 +- L sigma lambda (Montgomery §9.2, Eq. 9.22 and 9.23).
+#[test]
+fn ewma_time_varying_limits() {
+    let values: Vec<f64> = rows("viscosity.csv").iter().map(|r| num(&r[1])).collect();
+    let s = ChartSpec { baseline: Baseline::Known { mu: 34.0, sigma: 0.5 }, ..ChartSpec::new(ChartType::Ewma { lambda: 0.1, width: 2.7 }) };
+    let chart = analyze(&s, &Data::Values(values.clone())).unwrap();
+    let pts = &chart.primary.points;
+    close(pts[0].ucl.unwrap(), 34.0 + 2.7 * 0.5 * 0.1, 1e-12, "first UCL");
+    let asymptotic = 34.0 + 2.7 * 0.5 * (0.1f64 / 1.9).sqrt();
+    close(pts[34].ucl.unwrap(), asymptotic, 2e-3, "UCL after 35 points");
+    close(pts[0].statistic, 0.1 * values[0] + 0.9 * 34.0, 1e-12, "z_1 from z_0 = mu0");
+    assert_eq!(chart.primary.rules, RuleSet::only(&[NelsonRule::Beyond]), "only test 1 on EWMA");
+}
+
+/// Tabular CUSUM (Montgomery §9.1, Table 9.2): mu0 = 10, sigma = 1, k = 0.5, h = 5 on the
+/// textbook's 30 observations; C+ first exceeds h at period 29 (1-based), C+_29 = 5.28.
+#[test]
+fn montgomery_table_9_2_cusum() {
+    let x = [
+        9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.20, 10.34, 9.03, 11.47, 10.51, 9.40, 10.08, 9.37, 10.62,
+        10.31, 8.52, 10.84, 10.90, 9.33, 12.29, 11.50, 10.60, 11.08, 10.38, 11.62, 11.31, 10.52,
+    ];
+    let s = ChartSpec {
+        baseline: Baseline::Known { mu: 10.0, sigma: 1.0 },
+        ..ChartSpec::new(ChartType::Cusum { k: 0.5, h: 5.0, head_start: 0.0 })
+    };
+    let chart = analyze(&s, &Data::Values(x.to_vec())).unwrap();
+    close(chart.primary.points[28].statistic, 5.28, 5e-3, "C+ at period 29");
+    let first = chart.primary.signals.first().unwrap();
+    assert_eq!((first.test, first.index), (NelsonRule::Beyond, 28));
+    assert!(chart.secondary.as_ref().unwrap().signals.is_empty(), "C- never exceeds h");
+}
