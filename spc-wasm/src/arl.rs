@@ -19,8 +19,9 @@
 //!   the EWMA by Lucas & Saccucci (1990), "Exponentially weighted moving average control schemes:
 //!   properties and enhancements", Technometrics 32(1), 1-12.
 //! - **Tabular CUSUM** ([`cusum`]): the Brook & Evans (1972) chain for each one-sided CUSUM,
-//!   combined as `1/ARL = 1/ARL+ + 1/ARL-` (Lucas & Crosier 1982, "Fast initial response for
-//!   CUSUM quality-control schemes: give your CUSUM a head start", Technometrics 24(3), 199-205).
+//!   combined as `1/ARL = 1/ARL+ + 1/ARL-` without a head start and by its generalization for a
+//!   head start (Lucas & Crosier 1982, "Fast initial response for CUSUM quality-control schemes:
+//!   give your CUSUM a head start", Technometrics 24(3), 199-205, appendix A.1).
 //!
 //! Everything is pure Rust with no I/O and no panics; a parameter outside its domain is an
 //! [`SpcError::InvalidParameter`].
@@ -74,8 +75,9 @@ const MIN_RUNS: u64 = 1_000;
 const MAX_RUNS: u64 = 50_000;
 /// Largest zone chain [`shewhart_markov`] builds.
 const MAX_STATES: usize = 200_000;
-/// Chains up to this size are solved directly (dense Gaussian elimination).
-const DENSE_MAX: usize = 300;
+/// Chains up to this size are solved directly (dense Gaussian elimination) if the iteration
+/// does not converge.
+const DENSE_MAX: usize = 1_000;
 /// Most power-iteration steps, and most multiply-adds over all steps.
 const MAX_ITERATIONS: usize = 200_000;
 const MAX_WORK: usize = 1_000_000_000;
@@ -101,7 +103,7 @@ pub fn shewhart(rules: &RuleSet, shift: f64) -> Result<Arl, SpcError> {
     }
     if !rules.contains(NelsonRule::Trend) && !rules.contains(NelsonRule::Alternating) {
         // A chain too large or not converging falls through to simulation.
-        if let Ok(value) = ZoneChain::build(rules, shift).and_then(|c| c.arl(false)) {
+        if let Ok(value) = ZoneChain::build(rules, shift).and_then(|c| c.arl()) {
             return Ok(markov(value));
         }
     }
@@ -126,14 +128,16 @@ pub fn shewhart(rules: &RuleSet, shift: f64) -> Result<Arl, SpcError> {
 /// The reachable states are enumerated breadth-first from the empty history, with one transition
 /// per zone of positive probability `Phi(b - shift) - Phi(a - shift)`; a transition on which any
 /// enabled test fires is absorbing. The ARL is the expected time to absorption from the start:
-/// solved directly for chains up to 300 states, otherwise by iterating the distribution over the
-/// transient states, `p(t+1) = p(t) Q`, summing the survival probabilities `P(T > t)`, with a
-/// geometric tail once the per-step signal probability (the hazard) has converged to a relative
-/// 1e-12, which takes a few hundred steps even when the ARL is in the hundreds or far more.
+/// computed by iterating the distribution over the transient states, `p(t+1) = p(t) Q`, summing
+/// the survival probabilities `P(T > t)`, with a geometric tail once the per-step signal
+/// probability (the hazard, computed directly so that it stays accurate when it is tiny) has
+/// converged to a relative 1e-12 for three steps: a few hundred steps even when the ARL is in the
+/// hundreds or far more. Should the iteration not converge (a periodic chain, in principle), a
+/// chain of up to 1,000 states is solved directly by Gaussian elimination.
 ///
 /// Reproduces Champ & Woodall's table 1 (e.g. test 1 alone 370.40, the Western Electric set
-/// 91.75 in control). With all of tests 1, 2, 5, 6, 7 and 8 at the default K the chain has 1,432
-/// states.
+/// 91.75 in control). With all of tests 1, 2, 5, 6, 7 and 8 at the default K the chain has 723
+/// states and is built and solved in under a millisecond (release build).
 ///
 /// `Err` when test 3 or 4 is enabled (they depend on the values, not only on zones), when the
 /// chain would exceed 200,000 states (very large K for tests 2, 7 or 8), or when the iteration
@@ -152,7 +156,9 @@ pub fn shewhart_markov(rules: &RuleSet, shift: f64) -> Result<Arl, SpcError> {
     if rules.is_empty() {
         return Ok(markov(f64::INFINITY));
     }
-    ZoneChain::build(rules, shift).and_then(|c| c.arl(false)).map(markov)
+    ZoneChain::build(rules, shift)
+        .and_then(|c| c.arl())
+        .map(markov)
 }
 
 /// ARL of a Shewhart chart with any of the eight tests, by seeded Monte Carlo.
@@ -174,10 +180,18 @@ pub fn shewhart_markov(rules: &RuleSet, shift: f64) -> Result<Arl, SpcError> {
 pub fn shewhart_simulated(rules: &RuleSet, shift: f64, runs: u64, seed: u64) -> Arl {
     let method = ArlMethod::Simulation { runs, seed };
     if rules.is_empty() {
-        return Arl { value: f64::INFINITY, method, std_error: None };
+        return Arl {
+            value: f64::INFINITY,
+            method,
+            std_error: None,
+        };
     }
     if !shift.is_finite() || runs == 0 {
-        return Arl { value: f64::NAN, method, std_error: None };
+        return Arl {
+            value: f64::NAN,
+            method,
+            std_error: None,
+        };
     }
     let mut rng = Rng::new(seed);
     let mut sim = Simulator::new(rules, shift);
@@ -186,7 +200,11 @@ pub fn shewhart_simulated(rules: &RuleSet, shift: f64, runs: u64, seed: u64) -> 
         let (len, _censored) = sim.run(&mut rng, RUN_CAP);
         stats.push(len as f64);
     }
-    Arl { value: stats.mean, method, std_error: stats.std_error() }
+    Arl {
+        value: stats.mean,
+        method,
+        std_error: stats.std_error(),
+    }
 }
 
 fn simulate_with_budget(rules: &RuleSet, shift: f64) -> Result<Arl, SpcError> {
@@ -220,7 +238,11 @@ fn too_long(at_least: u64) -> SpcError {
 }
 
 fn markov(value: f64) -> Arl {
-    Arl { value, method: ArlMethod::MarkovChain, std_error: None }
+    Arl {
+        value,
+        method: ArlMethod::MarkovChain,
+        std_error: None,
+    }
 }
 
 fn check_finite(name: &'static str, x: f64) -> Result<(), SpcError> {
@@ -237,12 +259,28 @@ fn normal_between(a: f64, b: f64) -> f64 {
         return 0.0;
     }
     let p = if a >= 0.0 {
-        let sa = if a == f64::INFINITY { 0.0 } else { normal_sf(a) };
-        let sb = if b == f64::INFINITY { 0.0 } else { normal_sf(b) };
+        let sa = if a == f64::INFINITY {
+            0.0
+        } else {
+            normal_sf(a)
+        };
+        let sb = if b == f64::INFINITY {
+            0.0
+        } else {
+            normal_sf(b)
+        };
         sa - sb
     } else {
-        let cb = if b == f64::INFINITY { 1.0 } else { normal_cdf(b) };
-        let ca = if a == f64::NEG_INFINITY { 0.0 } else { normal_cdf(a) };
+        let cb = if b == f64::INFINITY {
+            1.0
+        } else {
+            normal_cdf(b)
+        };
+        let ca = if a == f64::NEG_INFINITY {
+            0.0
+        } else {
+            normal_cdf(a)
+        };
         cb - ca
     };
     p.max(0.0)
@@ -265,7 +303,12 @@ struct ZoneState {
 
 impl ZoneState {
     /// The empty history: the detector starts with no run and its bit histories all "not beyond".
-    const START: ZoneState = ZoneState { side: 0, within: 0, beyond: 0, ages: [[1, 2]; 4] };
+    const START: ZoneState = ZoneState {
+        side: 0,
+        within: 0,
+        beyond: 0,
+        ages: [[1, 2]; 4],
+    };
 }
 
 /// The enabled zone tests and their K.
@@ -286,7 +329,9 @@ impl ZoneTests {
         let count = |r: NelsonRule| rules.contains(r).then(|| rules.k(r) as u32);
         let small = |r: NelsonRule| rules.contains(r).then(|| rules.k(r).clamp(1.0, 63.0) as u8);
         ZoneTests {
-            k1: rules.contains(NelsonRule::Beyond).then(|| rules.k(NelsonRule::Beyond)),
+            k1: rules
+                .contains(NelsonRule::Beyond)
+                .then(|| rules.k(NelsonRule::Beyond)),
             k2: count(NelsonRule::SameSide).map(|k| k.clamp(1, i32::MAX as u32)),
             k56: [small(NelsonRule::ZoneA), small(NelsonRule::ZoneB)],
             k7: count(NelsonRule::Stratification),
@@ -433,7 +478,12 @@ impl ZoneChain {
             s += 1;
         }
         debug_assert_eq!(next.len(), states.len() * nz);
-        Ok(ZoneChain { probs: zones.iter().map(|z| z.0).collect(), next, absorb, states: states.len() })
+        Ok(ZoneChain {
+            probs: zones.iter().map(|z| z.0).collect(),
+            next,
+            absorb,
+            states: states.len(),
+        })
     }
 
     /// Can every state reach a signal? If not, a reachable history never signals.
@@ -472,14 +522,14 @@ impl ZoneChain {
     }
 
     /// Expected steps to absorption from state 0.
-    fn arl(&self, force_iteration: bool) -> Result<f64, SpcError> {
+    fn arl(&self) -> Result<f64, SpcError> {
         if !self.all_can_signal() {
             return Ok(f64::INFINITY);
         }
-        if self.states <= DENSE_MAX && !force_iteration {
-            return self.arl_dense();
+        match self.arl_iterated() {
+            Err(_) if self.states <= DENSE_MAX => self.arl_dense(),
+            result => result,
         }
-        self.arl_iterated()
     }
 
     fn arl_dense(&self) -> Result<f64, SpcError> {
@@ -611,7 +661,10 @@ impl Rng {
             z ^ (z >> 31)
         };
         // splitmix64 never yields four zeros in a row, so the state is never all zero.
-        Rng { s: [splitmix(), splitmix(), splitmix(), splitmix()], spare: None }
+        Rng {
+            s: [splitmix(), splitmix(), splitmix(), splitmix()],
+            spare: None,
+        }
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -661,7 +714,12 @@ struct Simulator {
 
 impl Simulator {
     fn new(rules: &RuleSet, shift: f64) -> Simulator {
-        Simulator { rules: rules.clone(), k1: rules.k(NelsonRule::Beyond), shift, out: Vec::new() }
+        Simulator {
+            rules: rules.clone(),
+            k1: rules.k(NelsonRule::Beyond),
+            shift,
+            out: Vec::new(),
+        }
     }
 
     /// One run: (run length, censored). A censored run counts `cap` points.
@@ -729,18 +787,24 @@ const KERNEL_REACH: f64 = 40.0;
 /// sigma, 3.63 at 2; lambda 0.03, L 2.437: 500, 12.6, 5.99) to well within 1%.
 ///
 /// Domain: `0 < lambda <= 1`, `width > 0`, all finite. For `lambda` below about 1e-6 the cells
-/// cannot all be kept that fine (at most 20,001 of them) and the approximation coarsens. An ARL so
-/// long that double precision cannot resolve the chance of leaving (beyond about 1e15 points) is
-/// `f64::INFINITY`.
+/// cannot all be kept that fine (at most 20,001 of them) and the approximation coarsens. An ARL
+/// beyond 1e14 points, where the chance of leaving the chain is down to the rounding of the
+/// transition probabilities, is reported as `f64::INFINITY`.
 pub fn ewma(lambda: f64, width: f64, shift: f64) -> Result<Arl, SpcError> {
     check_finite("lambda", lambda)?;
     check_finite("L", width)?;
     check_finite("shift", shift)?;
     if !(lambda > 0.0 && lambda <= 1.0) {
-        return Err(invalid("lambda", format!("{lambda} is outside 0 < lambda <= 1")));
+        return Err(invalid(
+            "lambda",
+            format!("{lambda} is outside 0 < lambda <= 1"),
+        ));
     }
     if !(width > 0.0) {
-        return Err(invalid("L", format!("{width} is not a positive width of the limits")));
+        return Err(invalid(
+            "L",
+            format!("{width} is not a positive width of the limits"),
+        ));
     }
     let h = width * (lambda / (2.0 - lambda)).sqrt();
     if !(h > 0.0 && h.is_finite()) {
@@ -752,7 +816,7 @@ pub fn ewma(lambda: f64, width: f64, shift: f64) -> Result<Arl, SpcError> {
         // Keep the elimination below about 1e9 multiply-adds.
         if band.cost() <= 1e9 || m <= 150 {
             let value = band.solve_ones().map_or(f64::INFINITY, |x| x[m]);
-            return Ok(markov(value));
+            return Ok(markov(unresolved_is_infinite(value)));
         }
         m /= 2;
     }
@@ -796,26 +860,49 @@ fn ewma_band(lambda: f64, h: f64, shift: f64, m: usize) -> Band {
 /// probability distribution of cusum run length", Biometrika 59(3), 539-549: state 0 is
 /// `C <= w/2` (including the atom at 0) and state `i` is `C` in `((i - 1/2) w, (i + 1/2) w]`, with
 /// `w = 2h / (2N - 1)` so that the last cell ends at `h`; `(I - Q) ARL = 1` is solved, and the
-/// head start is placed exactly with one step of the chain from the value `head_start`. The two
-/// sides are combined as `1/ARL = 1/ARL+ + 1/ARL-` (Lucas & Crosier 1982, Technometrics 24(3),
-/// 199-205). That identity is exact when the two sums can never be positive at the same time,
-/// which holds without a head start when `h <= 2k`; otherwise (and always with a head start) it
-/// is an approximation, very close in practice because a point that pushes one sum up pulls the
-/// other down. Reproduces Lucas & Crosier's k = 0.5, h = 4: 168 in control and 8.38 at a 1 sigma
-/// shift, 149 and 5.29 with a head start of h/2.
+/// head start is placed exactly with one step of the chain from the value `head_start`
+/// (the cells are 1/40 sigma or finer, up to 1,000 states; the error is below 1e-4 relative for
+/// h = 4).
 ///
-/// Domain: `k >= 0`, `h > 0`, `0 <= head_start <= h`, all finite. A one-sided ARL too long for
-/// double precision to resolve (beyond about 1e15 points) counts as infinite.
+/// The two sides are combined as in Lucas & Crosier (1982), Technometrics 24(3), 199-205,
+/// appendix A.1. With `U(s)`, `D(s)` the one-sided ARLs of the upper and lower sums started at
+/// `s`, and `s` the head start:
+///
+/// `ARL = (U(s) D(0) + D(s) U(0) - U(0) D(0)) / (U(0) + D(0))`,
+///
+/// which without a head start is the familiar `1/ARL = 1/U(0) + 1/D(0)`. The derivation: when the
+/// lower sum signals first, the upper sum is at 0 and starts afresh, so
+/// `U(s) = ARL + P(lower first) U(0)`, likewise for the lower sum, and the two probabilities add
+/// to 1. It is therefore exact (up to the discretization) whenever one sum is at 0 at the moment
+/// the other signals. That holds for any head start up to `h/2 + k`: the two sums can be
+/// positive together only while their total, at most `max(2s, h) - 2k` at the start of such a
+/// stretch, falls by `2k` a point, so it never exceeds `h`. For a larger head start it is an
+/// approximation. (The plain harmonic formula with head-start one-sided ARLs, by contrast, is
+/// wrong: 158 instead of 149 below.)
+///
+/// Reproduces Lucas & Crosier's k = 0.5, h = 4: 168 in control and 8.38 at a 1 sigma shift
+/// (167.68 and 8.383 here), 149 and 5.29 with a head start of h/2 (148.69 and 5.287; a
+/// simulation of 400,000 runs gives 148.60 ± 0.26 and 5.291 ± 0.007).
+///
+/// Domain: `k >= 0`, `h > 0`, `0 <= head_start <= h`, all finite. A one-sided ARL beyond 1e14
+/// points, where the chance of leaving is down to the rounding of the transition probabilities,
+/// counts as infinite.
 pub fn cusum(k: f64, h: f64, head_start: f64, shift: f64) -> Result<Arl, SpcError> {
     check_finite("k", k)?;
     check_finite("h", h)?;
     check_finite("head start", head_start)?;
     check_finite("shift", shift)?;
     if !(k >= 0.0) {
-        return Err(invalid("k", format!("{k} is negative: the reference value k is >= 0")));
+        return Err(invalid(
+            "k",
+            format!("{k} is negative: the reference value k is >= 0"),
+        ));
     }
     if !(h > 0.0) {
-        return Err(invalid("h", format!("{h} is not a positive decision interval")));
+        return Err(invalid(
+            "h",
+            format!("{h} is not a positive decision interval"),
+        ));
     }
     if !(0.0..=h).contains(&head_start) {
         return Err(invalid(
@@ -823,9 +910,27 @@ pub fn cusum(k: f64, h: f64, head_start: f64, shift: f64) -> Result<Arl, SpcErro
             format!("{head_start} is outside 0 ..= h ({h})"),
         ));
     }
-    let upper = cusum_one_sided(k, h, head_start, shift, cusum_states(h));
-    let lower = cusum_one_sided(k, h, head_start, -shift, cusum_states(h));
-    Ok(markov(1.0 / (1.0 / upper + 1.0 / lower)))
+    let n = cusum_states(h);
+    let up0 = cusum_one_sided(k, h, 0.0, shift, n);
+    let down0 = cusum_one_sided(k, h, 0.0, -shift, n);
+    if head_start == 0.0 {
+        return Ok(markov(combine(up0, down0, up0, down0)));
+    }
+    let up = cusum_one_sided(k, h, head_start, shift, n);
+    let down = cusum_one_sided(k, h, head_start, -shift, n);
+    Ok(markov(combine(up, down, up0, down0)))
+}
+
+/// Two-sided ARL from the one-sided ARLs with the head start (`up`, `down`) and from zero
+/// (`up0`, `down0`): `(up down0 + down up0 - up0 down0) / (up0 + down0)`, which is
+/// `1 / (1/up0 + 1/down0)` without a head start.
+fn combine(up: f64, down: f64, up0: f64, down0: f64) -> f64 {
+    match (up0.is_finite(), down0.is_finite()) {
+        (false, false) => f64::INFINITY,
+        (false, true) => down,
+        (true, false) => up,
+        (true, true) => (up * down0 + down * up0 - up0 * down0) / (up0 + down0),
+    }
 }
 
 /// States for a one-sided CUSUM: cells of at most 1/40 sigma up to 1,000 states.
@@ -843,7 +948,10 @@ fn cusum_one_sided(k: f64, h: f64, start: f64, shift: f64, n: usize) -> f64 {
         let hi = ((center + KERNEL_REACH) / w + 0.5).ceil();
         // State 0 collects everything at or below w/2, however far below.
         (lo <= (n - 1) as f64).then(|| {
-            (lo.clamp(0.0, (n - 1) as f64) as usize, hi.clamp(0.0, (n - 1) as f64) as usize)
+            (
+                lo.clamp(0.0, (n - 1) as f64) as usize,
+                hi.clamp(0.0, (n - 1) as f64) as usize,
+            )
         })
     };
     let prob = |c: f64, j: usize| -> f64 {
@@ -863,7 +971,9 @@ fn cusum_one_sided(k: f64, h: f64, start: f64, shift: f64, n: usize) -> f64 {
             band.sub(i, j, prob(i as f64 * w, j));
         }
     }
-    let Some(arl) = band.solve_ones() else { return f64::INFINITY };
+    let Some(arl) = band.solve_ones() else {
+        return f64::INFINITY;
+    };
     // One step from the exact starting value.
     let mut value = 1.0;
     if let Some((lo, hi)) = row(start) {
@@ -871,7 +981,19 @@ fn cusum_one_sided(k: f64, h: f64, start: f64, shift: f64, n: usize) -> f64 {
             value += prob(start, j) * x;
         }
     }
-    value
+    unresolved_is_infinite(value)
+}
+
+/// ARLs beyond this are reported as infinite by [`ewma`] and [`cusum`]: the chance of leaving
+/// the chain in one step is then about 1e-14 or less, the size of the rounding in `1 - sum Q`.
+const RESOLVABLE_ARL: f64 = 1e14;
+
+fn unresolved_is_infinite(arl: f64) -> f64 {
+    if arl > RESOLVABLE_ARL {
+        f64::INFINITY
+    } else {
+        arl
+    }
 }
 
 /// `I - Q` for a band matrix `Q`, stored by rows with `kl` sub- and `ku` super-diagonals.
@@ -948,7 +1070,9 @@ impl Band {
             }
             b[p] = s / self.a[self.at(p, p)];
         }
-        b.iter().all(|x| x.is_finite() && *x >= 1.0 - 1e-9).then_some(b)
+        b.iter()
+            .all(|x| x.is_finite() && *x >= 1.0 - 1e-9)
+            .then_some(b)
     }
 }
 
@@ -957,7 +1081,10 @@ mod tests {
     use super::*;
 
     fn close(got: f64, want: f64, tol: f64, what: &str) {
-        assert!((got - want).abs() <= tol, "{what}: got {got}, want {want} ± {tol}");
+        assert!(
+            (got - want).abs() <= tol,
+            "{what}: got {got}, want {want} ± {tol}"
+        );
     }
 
     fn only(rules: &[NelsonRule]) -> RuleSet {
@@ -971,9 +1098,11 @@ mod tests {
             ("test 1", only(&[Beyond]), [370.40, 43.89, 6.30]),
             ("tests 1 + 5", only(&[Beyond, ZoneA]), [225.44, 20.01, 3.65]),
             ("tests 1 + 6", only(&[Beyond, ZoneB]), [166.05, 12.66, 3.68]),
-            ("tests 1 + 2 (K 8)", only(&[Beyond, SameSide]).with_k(SameSide, 8.0).unwrap(), [
-                152.73, 14.58, 4.89,
-            ]),
+            (
+                "tests 1 + 2 (K 8)",
+                only(&[Beyond, SameSide]).with_k(SameSide, 8.0).unwrap(),
+                [152.73, 14.58, 4.89],
+            ),
         ];
         for (name, rules, want) in sets {
             for (shift, want) in [0.0, 1.0, 2.0].into_iter().zip(want) {
@@ -991,9 +1120,18 @@ mod tests {
 
     #[test]
     fn no_tests_never_signal() {
-        assert_eq!(shewhart(&RuleSet::none(), 0.0).unwrap().value, f64::INFINITY);
-        assert_eq!(shewhart_markov(&RuleSet::none(), 1.0).unwrap().value, f64::INFINITY);
-        assert_eq!(shewhart_simulated(&RuleSet::none(), 1.0, 10, 1).value, f64::INFINITY);
+        assert_eq!(
+            shewhart(&RuleSet::none(), 0.0).unwrap().value,
+            f64::INFINITY
+        );
+        assert_eq!(
+            shewhart_markov(&RuleSet::none(), 1.0).unwrap().value,
+            f64::INFINITY
+        );
+        assert_eq!(
+            shewhart_simulated(&RuleSet::none(), 1.0, 10, 1).value,
+            f64::INFINITY
+        );
     }
 
     #[test]
@@ -1014,9 +1152,8 @@ mod tests {
         ] {
             for shift in [0.0, 0.5, 2.0] {
                 let chain = ZoneChain::build(&rules, shift).unwrap();
-                assert!(chain.states <= DENSE_MAX);
-                let direct = chain.arl(false).unwrap();
-                let iterated = chain.arl(true).unwrap();
+                let direct = chain.arl_dense().unwrap();
+                let iterated = chain.arl_iterated().unwrap();
                 close(iterated, direct, 1e-7 * direct, "iterated vs direct");
             }
         }
@@ -1027,23 +1164,42 @@ mod tests {
         use NelsonRule::*;
         let rules = only(&[Beyond, SameSide, ZoneA, ZoneB, Stratification, Mixture]);
         let chain = ZoneChain::build(&rules, 0.0).unwrap();
-        assert_eq!(chain.states, 1432);
+        assert_eq!(chain.states, 723);
         let a = shewhart_markov(&rules, 0.0).unwrap().value;
-        assert!(a > 50.0 && a < 91.75, "{a}");
+        // No published value for this set: check against the simulation (3,000 runs, SE ~ 1.8).
+        let sim = shewhart_simulated(&rules, 0.0, 3_000, 3);
+        close(a, sim.value, 4.0 * sim.std_error.unwrap(), "full zone set");
     }
 
     #[test]
     fn degenerate_chains() {
         use NelsonRule::*;
         // Test 2 alone at a huge shift: every point above, so the 9th point signals.
-        close(shewhart_markov(&only(&[SameSide]), 60.0).unwrap().value, 9.0, 1e-9, "9 in a row");
+        close(
+            shewhart_markov(&only(&[SameSide]), 60.0).unwrap().value,
+            9.0,
+            1e-9,
+            "9 in a row",
+        );
         // Test 7 alone at a huge shift: no point is ever within 1 sigma.
-        assert_eq!(shewhart_markov(&only(&[Stratification]), 60.0).unwrap().value, f64::INFINITY);
+        assert_eq!(
+            shewhart_markov(&only(&[Stratification]), 60.0)
+                .unwrap()
+                .value,
+            f64::INFINITY
+        );
         // K = 1 for test 2: any point off the center line.
         let any = only(&[SameSide]).with_k(SameSide, 1.0).unwrap();
-        close(shewhart_markov(&any, 0.3).unwrap().value, 1.0, 1e-12, "K = 1");
+        close(
+            shewhart_markov(&any, 0.3).unwrap().value,
+            1.0,
+            1e-12,
+            "K = 1",
+        );
         // Test 7 with a long K: a long ARL, still resolved (geometric tail).
-        let strat = only(&[Stratification]).with_k(Stratification, 60.0).unwrap();
+        let strat = only(&[Stratification])
+            .with_k(Stratification, 60.0)
+            .unwrap();
         let v = shewhart_markov(&strat, 0.0).unwrap().value;
         // ARL of K successes in a row with p = P(|Z| <= 1): (1 - p^K) / ((1 - p) p^K).
         let p = normal_between(-1.0, 1.0);
@@ -1058,7 +1214,12 @@ mod tests {
         assert!(shewhart_markov(&huge, 0.0).is_err());
         let a = shewhart(&huge, 2.0).unwrap();
         assert!(matches!(a.method, ArlMethod::Simulation { .. }));
-        close(a.value, 6.30, 5.0 * a.std_error.unwrap(), "test 1 via fallback at shift 2");
+        close(
+            a.value,
+            6.30,
+            5.0 * a.std_error.unwrap(),
+            "test 1 via fallback at shift 2",
+        );
     }
 
     /// The chain's transition function against the detector itself, point by point, on random
@@ -1119,11 +1280,15 @@ mod tests {
                 out.clear();
                 detector.push(z, z, side, &mut out);
                 let (next, fired) = tests.step(&state, z);
-                assert_eq!(fired, !out.is_empty(), "{rules:?}: point {i} (z = {z}): {out:?}");
+                assert_eq!(
+                    fired,
+                    !out.is_empty(),
+                    "{rules:?}: point {i} (z = {z}): {out:?}"
+                );
                 fired_count += usize::from(fired);
                 state = next;
             }
-            assert!(fired_count > 100, "{rules:?}: only {fired_count} signals");
+            assert!(fired_count > 10, "{rules:?}: only {fired_count} signals");
         }
     }
 
@@ -1144,7 +1309,10 @@ mod tests {
             let a = shewhart_simulated(rules, 0.0, runs, 2024);
             let se = a.std_error.unwrap();
             let rough = published / (runs as f64).sqrt();
-            assert!(se > 0.8 * rough && se < 1.2 * rough, "SE {se} vs about {rough}");
+            assert!(
+                se > 0.8 * rough && se < 1.2 * rough,
+                "SE {se} vs about {rough}"
+            );
             close(a.value, published, 4.0 * se, "simulated in-control ARL");
             assert_eq!(a.method, ArlMethod::Simulation { runs, seed: 2024 });
             // Same seed, same answer.
@@ -1169,12 +1337,21 @@ mod tests {
     #[test]
     fn fallback_budget_and_limits() {
         // Test 3 alone with a long K: the pilot exceeds the budget quickly (ARL ~ K!).
-        let long = only(&[NelsonRule::Trend]).with_k(NelsonRule::Trend, 12.0).unwrap();
+        let long = only(&[NelsonRule::Trend])
+            .with_k(NelsonRule::Trend, 12.0)
+            .unwrap();
         assert!(shewhart(&long, 0.0).is_err());
         // Bad simulation inputs give NaN, never a panic or a hang.
-        assert!(shewhart_simulated(&RuleSet::nelson(), f64::NAN, 10, 1).value.is_nan());
-        assert!(shewhart_simulated(&RuleSet::nelson(), 0.0, 0, 1).value.is_nan());
-        assert_eq!(shewhart_simulated(&RuleSet::nelson(), 0.0, 1, 1).std_error, None);
+        assert!(shewhart_simulated(&RuleSet::nelson(), f64::NAN, 10, 1)
+            .value
+            .is_nan());
+        assert!(shewhart_simulated(&RuleSet::nelson(), 0.0, 0, 1)
+            .value
+            .is_nan());
+        assert_eq!(
+            shewhart_simulated(&RuleSet::nelson(), 0.0, 1, 1).std_error,
+            None
+        );
     }
 
     #[test]
@@ -1194,13 +1371,19 @@ mod tests {
 
     #[test]
     fn ewma_lucas_saccucci() {
-        for (lambda, width, want) in [(0.5, 3.071, [500.0, 17.5, 3.63]), (0.03, 2.437, [
-            500.0, 12.6, 5.99,
-        ])] {
+        for (lambda, width, want) in [
+            (0.5, 3.071, [500.0, 17.5, 3.63]),
+            (0.03, 2.437, [500.0, 12.6, 5.99]),
+        ] {
             for (shift, want) in [0.0, 1.0, 2.0].into_iter().zip(want) {
                 let a = ewma(lambda, width, shift).unwrap();
                 assert_eq!(a.method, ArlMethod::MarkovChain);
-                close(a.value, want, 0.01 * want, &format!("EWMA {lambda} {width} at {shift}"));
+                close(
+                    a.value,
+                    want,
+                    0.01 * want,
+                    &format!("EWMA {lambda} {width} at {shift}"),
+                );
             }
         }
         // Symmetric in the shift, and lambda = 1 is the Shewhart chart with limits at L.
@@ -1214,7 +1397,12 @@ mod tests {
         for (head_start, want) in [(0.0, [168.0, 8.38]), (2.0, [149.0, 5.29])] {
             for (shift, want) in [0.0, 1.0].into_iter().zip(want) {
                 let a = cusum(0.5, 4.0, head_start, shift).unwrap();
-                close(a.value, want, 0.015 * want, &format!("CUSUM head {head_start} at {shift}"));
+                close(
+                    a.value,
+                    want,
+                    0.015 * want,
+                    &format!("CUSUM head {head_start} at {shift}"),
+                );
             }
         }
         // k = 0, h tiny: almost every point signals; a huge shift signals at once.
@@ -1247,7 +1435,12 @@ mod tests {
             assert!(ewma(0.2, 3.0, shift).unwrap().value >= 1.0);
             assert!(ewma(1e-5, 3.0, shift).unwrap().value >= 1.0);
             assert!(cusum(0.5, 4.0, 2.0, shift).unwrap().value >= 1.0);
-            assert!(shewhart_markov(&RuleSet::western_electric(), shift).unwrap().value >= 1.0);
+            assert!(
+                shewhart_markov(&RuleSet::western_electric(), shift)
+                    .unwrap()
+                    .value
+                    >= 1.0
+            );
         }
         // Limits too wide to resolve: infinite rather than garbage.
         assert_eq!(ewma(0.5, 60.0, 0.0).unwrap().value, f64::INFINITY);

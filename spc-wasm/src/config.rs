@@ -49,6 +49,26 @@ pub struct ChartConfig {
 }
 
 impl ChartConfig {
+    /// Every setting's name, for front ends that must reject unknown ones themselves.
+    pub const FIELDS: &'static [&'static str] = &[
+        "chart",
+        "phase1",
+        "baseline_range",
+        "mu",
+        "sigma",
+        "tests",
+        "lambda",
+        "width",
+        "k",
+        "h",
+        "head_start",
+        "exclude_out_of_control",
+        "exclude",
+        "transform",
+        "box_cox_lambda",
+        "sigma_method",
+    ];
+
     /// The checked spec. Errors name the setting at fault and what would be valid.
     pub fn to_spec(&self) -> Result<ChartSpec, SpcError> {
         let name = self.chart.as_deref().unwrap_or("individuals");
@@ -157,5 +177,20 @@ impl ChartConfig {
                 ))
             }
         })
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use super::ChartConfig;
+
+    #[test]
+    fn fields_lists_every_setting() {
+        let value = serde_json::to_value(ChartConfig::default()).unwrap_or_default();
+        let mut keys: Vec<&str> = value.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        let mut fields = ChartConfig::FIELDS.to_vec();
+        keys.sort_unstable();
+        fields.sort_unstable();
+        assert_eq!(keys, fields);
     }
 }

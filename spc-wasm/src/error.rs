@@ -22,6 +22,8 @@ pub enum SpcError {
     BaselineTooLong { baseline: usize, available: usize },
     /// A count that is negative, or larger than its sample size, or a size that is not positive.
     BadCount { index: usize, message: String },
+    /// An observation of the wrong kind for the chart (a count for an X-bar chart, say).
+    WrongObservation { index: usize, message: String },
     /// A parameter outside its domain (lambda, L, k, h, K of a test, spec limits...).
     InvalidParameter { name: &'static str, message: String },
     /// The data have no spread, so no sigma can be estimated.
@@ -50,6 +52,7 @@ impl fmt::Display for SpcError {
                 "the baseline (Phase I) asks for {baseline} points but there are only {available}"
             ),
             SpcError::BadCount { index, message } => write!(f, "sample {index}: {message}"),
+            SpcError::WrongObservation { index, message } => write!(f, "observation {index}: {message}"),
             SpcError::InvalidParameter { name, message } => write!(f, "{name}: {message}"),
             SpcError::ZeroSigma { what } => write!(
                 f,

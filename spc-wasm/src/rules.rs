@@ -548,12 +548,13 @@ mod tests {
 
     #[test]
     fn test5_flagged_point_must_be_beyond() {
-        // Beyond, beyond, inside: 2 of 3 but flagged at index 1 only, not at index 2.
+        // Beyond, beyond, inside: 2 of 3 at index 2 too, but flagged at index 1 only.
+        // Index 3 completes 2 of 3 again (1 and 3), and index 5 (3 and 5).
         let s = run(
             RuleSet::only(&[NelsonRule::ZoneA]),
             &[2.5, 2.1, 0.0, 2.2, -2.2, 2.3],
         );
-        assert_eq!(fired(&s, NelsonRule::ZoneA), vec![(0, 1), (3, 5)]);
+        assert_eq!(fired(&s, NelsonRule::ZoneA), vec![(0, 1), (1, 3), (3, 5)]);
     }
 
     #[test]

@@ -112,6 +112,17 @@ fn config_from(value: JsValue) -> Result<ChartConfig, JsError> {
     if value.is_undefined() || value.is_null() {
         return Ok(ChartConfig::default());
     }
+    // serde-wasm-bindgen reads only the fields it knows, so unknown ones are caught here.
+    if let Some(object) = value.dyn_ref::<js_sys::Object>() {
+        for key in js_sys::Object::keys(object).iter().filter_map(|k| k.as_string()) {
+            if !ChartConfig::FIELDS.contains(&key.as_str()) {
+                return Err(error(format!(
+                    "chart settings: unknown setting '{key}'; known: {}",
+                    ChartConfig::FIELDS.join(", ")
+                )));
+            }
+        }
+    }
     serde_wasm_bindgen::from_value(value).map_err(|e| error(format!("chart settings: {e}")))
 }
 
