@@ -539,8 +539,8 @@ fn measurement_sigma(
                 .map(|i| (samples[i].x - samples[i - 1].x).abs())
                 .collect();
             needs(
-                1,
-                ranges.len(),
+                2,
+                ranges.len() + 1,
                 "a moving-range sigma estimate (adjacent baseline points)",
             )?;
             if method == SigmaMethod::MovingRange {

@@ -5,7 +5,7 @@
 //!
 //! Why they live here: the engine must build for native targets and for `wasm32` with no external
 //! crates, and control limits, capability confidence intervals and the control-chart constants
-//! (see the `constants` module) all need these functions to near machine precision, including in the
+//! (the `constants` module) all need these functions to near machine precision, including in the
 //! far tails (a 3-sigma false-alarm rate is 0.00135; ARL work goes much further out).
 //!
 //! Every function is pure and total: it never panics. Outside its mathematical domain it returns

@@ -377,7 +377,7 @@ fn arl_words(chart: &Chart) -> String {
         Ok(a) if a.value.is_infinite() => "no tests are on, so the chart never signals".into(),
         Ok(a) => {
             let how = match a.std_error {
-                Some(se) => format!("simulated, standard error {}", fmt(se)),
+                Some(se) => format!("simulated, standard error {se:.2}"),
                 None => "Markov chain".into(),
             };
             let shifted: Vec<String> = SHIFTS
@@ -386,7 +386,7 @@ fn arl_words(chart: &Chart) -> String {
                     chart
                         .arl(s)
                         .ok()
-                        .map(|b| format!("{} points after a {s}-sigma shift", fmt(b.value)))
+                        .map(|b| format!("{:.1} points after a {s}-sigma shift", b.value))
                 })
                 .collect();
             format!(
