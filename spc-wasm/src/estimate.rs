@@ -333,6 +333,8 @@ pub(crate) fn shewhart_point(
         ChartType::Np => (s.x, s.n * center, sigma * s.n.sqrt(), 0.0, s.n),
         ChartType::C => (s.x, center, sigma, 0.0, inf),
         ChartType::U => (s.x / s.n, center, sigma / s.n.sqrt(), 0.0, inf),
+        // Single values (n = 1) skip the square root: this runs for every streamed point.
+        _ if s.n == 1.0 => (s.x, center, sigma, -inf, inf),
         _ => (s.x, center, sigma / s.n.sqrt(), -inf, inf),
     };
     Point {

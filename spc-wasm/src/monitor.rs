@@ -212,6 +212,8 @@ struct Judge {
     secondary: Option<RuleDetector>,
     scratch: Vec<Signal>,
     previous: Option<f64>,
+    /// Center and sigma of the moving-range chart: d2(2) sigma and d3(2) sigma.
+    moving_range: (f64, f64),
     ewma: f64,
     ewma_variance: f64,
     cusum_upper: f64,
@@ -233,6 +235,10 @@ impl Judge {
                 .secondary_rules()
                 .map(|r| RuleDetector::starting_at(r, first_secondary)),
             ewma: estimate.center,
+            moving_range: (
+                crate::constants::d2(2) * estimate.sigma,
+                crate::constants::d3(2) * estimate.sigma,
+            ),
             estimate,
             constants: ConstantsCache::new(),
             scratch: Vec::new(),
@@ -251,8 +257,8 @@ impl Judge {
             ChartType::Individuals => {
                 let previous = self.previous.replace(s.x);
                 let Some(prev) = previous else { return };
-                let c = self.constants.get(2);
-                self.spread(index, (s.x - prev).abs(), c.d2 * sigma, c.d3 * sigma)
+                let (center, sd) = self.moving_range;
+                self.spread(index, (s.x - prev).abs(), center, sd)
             }
             ChartType::XbarR => {
                 let c = self.constants.get(s.n as usize);

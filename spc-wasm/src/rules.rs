@@ -247,8 +247,8 @@ impl RuleSet {
         !self.enabled.iter().any(|e| *e)
     }
 
+    /// K as a count of points (K is validated as a whole number when set).
     fn count(&self, rule: NelsonRule) -> u64 {
-        // K is validated as a whole number when set.
         self.k(rule) as u64
     }
 }
@@ -335,13 +335,23 @@ pub enum LimitSide {
 }
 
 /// The streaming state of every test: O(1) time and memory per point.
+///
+/// The K values are copied out of the [`RuleSet`] as integers once, at construction, since
+/// this runs for every point of every stream.
 #[derive(Clone, Debug)]
 pub struct RuleDetector {
     rules: RuleSet,
+    /// Bit t-1 set when test t is enabled.
+    enabled: u8,
+    /// K of each test as a count (test 1's entry is unused).
+    k: [u64; 8],
+    /// The K+1-point windows of tests 5 and 6.
+    zone_a_window: u64,
+    zone_b_window: u64,
     next_index: usize,
     /// Signed length of the current run on one side of the center (+ above, - below).
     side_run: i64,
-    prev_statistic: Option<f64>,
+    prev_statistic: f64,
     /// Signed length of the current run of strictly rising (+) or falling (-) steps.
     trend_steps: i64,
     /// Number of alternating steps in the current alternation, and the last step's direction.
@@ -364,11 +374,21 @@ impl RuleDetector {
 
     /// A detector whose first point has this index (the moving-range chart starts at 1).
     pub fn starting_at(rules: RuleSet, first_index: usize) -> RuleDetector {
+        let enabled = NelsonRule::ALL
+            .iter()
+            .filter(|r| rules.contains(**r))
+            .fold(0u8, |bits, r| bits | 1 << (r.number() - 1));
+        let k = NelsonRule::ALL.map(|r| rules.count(r));
+        let window = |rule: NelsonRule| (1u64 << (rules.count(rule) + 1)) - 1;
         RuleDetector {
+            enabled,
+            k,
+            zone_a_window: window(NelsonRule::ZoneA),
+            zone_b_window: window(NelsonRule::ZoneB),
             rules,
             next_index: first_index,
             side_run: 0,
-            prev_statistic: None,
+            prev_statistic: f64::NAN,
             trend_steps: 0,
             alternating_steps: 0,
             last_direction: 0,
@@ -386,6 +406,16 @@ impl RuleDetector {
         &self.rules
     }
 
+    #[inline]
+    fn on(&self, rule: NelsonRule) -> bool {
+        self.enabled & (1 << (rule as u8 - 1)) != 0
+    }
+
+    #[inline]
+    fn k(&self, rule: NelsonRule) -> u64 {
+        self.k[rule as usize - 1]
+    }
+
     /// Judges the next point. `z` is the point's distance from the center line in sigma of the
     /// plotted statistic; `side` says whether it is beyond the control limits (test 1).
     /// Appends the signals this point completes to `out`.
@@ -393,90 +423,78 @@ impl RuleDetector {
     pub fn push(&mut self, statistic: f64, z: f64, side: LimitSide, out: &mut Vec<Signal>) {
         let i = self.next_index;
         self.next_index += 1;
-        let rules = &self.rules;
-        let mut fire = |test: NelsonRule, first: usize| {
-            out.push(Signal {
-                test,
-                index: i,
-                first,
-                last: i,
-            });
+        let fire = |out: &mut Vec<Signal>, test: NelsonRule, length: u64| {
+            let first = i + 1 - length as usize;
+            out.push(Signal { test, index: i, first, last: i });
         };
 
-        if rules.contains(NelsonRule::Beyond) && side != LimitSide::Inside {
-            fire(NelsonRule::Beyond, i);
+        if side != LimitSide::Inside && self.on(NelsonRule::Beyond) {
+            fire(out, NelsonRule::Beyond, 1);
         }
 
-        self.side_run = if z > 0.0 {
-            self.side_run.max(0) + 1
-        } else if z < 0.0 {
-            self.side_run.min(0) - 1
-        } else {
-            0
-        };
-        let k2 = rules.count(NelsonRule::SameSide);
-        if rules.contains(NelsonRule::SameSide) && self.side_run.unsigned_abs() >= k2 {
-            fire(NelsonRule::SameSide, i + 1 - k2 as usize);
+        // Branch-free updates: on noisy data the sign of each step is a coin flip, and a
+        // mispredicted branch costs more than computing both arms.
+        let above = i64::from(z > 0.0);
+        let below = i64::from(z < 0.0);
+        self.side_run = above * (self.side_run.max(0) + 1) - below * ((-self.side_run).max(0) + 1);
+        let k2 = self.k(NelsonRule::SameSide);
+        if self.side_run.unsigned_abs() >= k2 && self.on(NelsonRule::SameSide) {
+            fire(out, NelsonRule::SameSide, k2);
         }
 
-        let direction = match self.prev_statistic {
-            Some(prev) if statistic > prev => 1i8,
-            Some(prev) if statistic < prev => -1,
-            _ => 0,
-        };
-        self.prev_statistic = Some(statistic);
-        self.trend_steps = match direction {
-            1 => self.trend_steps.max(0) + 1,
-            -1 => self.trend_steps.min(0) - 1,
-            _ => 0,
-        };
-        let k3 = rules.count(NelsonRule::Trend);
-        if rules.contains(NelsonRule::Trend) && self.trend_steps.unsigned_abs() + 1 >= k3 {
-            fire(NelsonRule::Trend, i + 1 - k3 as usize);
+        // NaN (no previous point) compares false both ways: no direction.
+        let direction = i8::from(statistic > self.prev_statistic) - i8::from(statistic < self.prev_statistic);
+        self.prev_statistic = statistic;
+        let (up, down) = (i64::from(direction > 0), i64::from(direction < 0));
+        self.trend_steps = up * (self.trend_steps.max(0) + 1) - down * ((-self.trend_steps).max(0) + 1);
+        let k3 = self.k(NelsonRule::Trend);
+        if self.trend_steps.unsigned_abs() + 1 >= k3 && self.on(NelsonRule::Trend) {
+            fire(out, NelsonRule::Trend, k3);
         }
-        self.alternating_steps = if direction != 0 && direction == -self.last_direction {
-            self.alternating_steps + 1
-        } else {
-            u64::from(direction != 0)
-        };
+        let moved = u64::from(direction != 0);
+        let alternates = moved & u64::from(direction == -self.last_direction);
+        self.alternating_steps = alternates * (self.alternating_steps + 1) + (1 - alternates) * moved;
         self.last_direction = direction;
-        let k4 = rules.count(NelsonRule::Alternating);
-        if rules.contains(NelsonRule::Alternating) && self.alternating_steps + 1 >= k4 {
-            fire(NelsonRule::Alternating, i + 1 - k4 as usize);
+        let k4 = self.k(NelsonRule::Alternating);
+        if self.alternating_steps + 1 >= k4 && self.on(NelsonRule::Alternating) {
+            fire(out, NelsonRule::Alternating, k4);
         }
 
         self.above_2 = (self.above_2 << 1) | u64::from(z > 2.0);
         self.below_2 = (self.below_2 << 1) | u64::from(z < -2.0);
         self.above_1 = (self.above_1 << 1) | u64::from(z > 1.0);
         self.below_1 = (self.below_1 << 1) | u64::from(z < -1.0);
-        for (rule, above, below) in [
-            (NelsonRule::ZoneA, self.above_2, self.below_2),
-            (NelsonRule::ZoneB, self.above_1, self.below_1),
+        // Bit 0 is this point, which must itself be beyond the zone: test it first, as it is
+        // rarely set.
+        for (rule, history, window) in [
+            (NelsonRule::ZoneA, self.above_2 | self.below_2, self.zone_a_window),
+            (NelsonRule::ZoneB, self.above_1 | self.below_1, self.zone_b_window),
         ] {
-            if !rules.contains(rule) {
+            if history & 1 == 0 || !self.on(rule) {
                 continue;
             }
-            let k = rules.count(rule);
-            let window = (1u64 << (k + 1)) - 1;
-            for history in [above & window, below & window] {
-                // Bit 0 is this point, which must itself be beyond the zone.
-                if history & 1 == 1 && u64::from(history.count_ones()) >= k {
-                    let oldest = 63 - history.leading_zeros() as usize;
-                    fire(rule, i - oldest);
-                }
+            let same_side = match rule {
+                NelsonRule::ZoneA if self.above_2 & 1 == 1 => self.above_2,
+                NelsonRule::ZoneA => self.below_2,
+                _ if self.above_1 & 1 == 1 => self.above_1,
+                _ => self.below_1,
+            } & window;
+            if u64::from(same_side.count_ones()) >= self.k(rule) {
+                let oldest = 63 - u64::from(same_side.leading_zeros());
+                fire(out, rule, oldest + 1);
             }
         }
 
-        let within = z.abs() <= 1.0;
-        self.within_1_run = if within { self.within_1_run + 1 } else { 0 };
-        self.beyond_1_run = if within { 0 } else { self.beyond_1_run + 1 };
-        let k7 = rules.count(NelsonRule::Stratification);
-        if rules.contains(NelsonRule::Stratification) && self.within_1_run >= k7 {
-            fire(NelsonRule::Stratification, i + 1 - k7 as usize);
+        let within = u64::from(z.abs() <= 1.0);
+        self.within_1_run = within * (self.within_1_run + 1);
+        self.beyond_1_run = (1 - within) * (self.beyond_1_run + 1);
+        let k7 = self.k(NelsonRule::Stratification);
+        if self.within_1_run >= k7 && self.on(NelsonRule::Stratification) {
+            fire(out, NelsonRule::Stratification, k7);
         }
-        let k8 = rules.count(NelsonRule::Mixture);
-        if rules.contains(NelsonRule::Mixture) && self.beyond_1_run >= k8 {
-            fire(NelsonRule::Mixture, i + 1 - k8 as usize);
+        let k8 = self.k(NelsonRule::Mixture);
+        if self.beyond_1_run >= k8 && self.on(NelsonRule::Mixture) {
+            fire(out, NelsonRule::Mixture, k8);
         }
     }
 }

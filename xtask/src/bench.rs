@@ -1,13 +1,124 @@
-//! `cargo xtask bench`: the benchmarks behind docs/benchmarks.md.
+//! `cargo xtask bench`: the benchmarks behind docs/benchmarks.md. Each reports against a
+//! baseline measured in the same run, since these machines are shared and noisy:
+//! - criterion: streaming and batch analysis of the engine (points per second);
+//! - analyze end to end on a 10-million-line CSV, against reading the same file;
+//! - the wasm API from Node.js against the same series natively.
 
+use crate::setup;
 use crate::util::{self, say};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
 pub fn run(quick: bool) -> Result<(), String> {
-    say("criterion benchmarks of the engine (cargo bench -p llmscope-spc)");
+    say("criterion benchmarks of the engine (cargo bench -p llmscope-spc --bench engine)");
     let mut cmd = util::cargo();
     cmd.args(["bench", "-p", "llmscope-spc", "--bench", "engine"]);
     if quick {
         cmd.args(["--", "--quick"]);
     }
-    util::run(&mut cmd)
+    util::run(&mut cmd)?;
+    analyze_end_to_end(if quick { 1_000_000 } else { 10_000_000 })?;
+    wasm_against_native(if quick { 200_000 } else { 2_000_000 })
+}
+
+/// A deterministic CSV of `lines` rows: a timestamp and a latency-like value.
+fn write_csv(path: &Path, lines: usize) -> Result<(), String> {
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+        return Ok(());
+    }
+    say(&format!("writing a {lines}-line CSV to {}", path.display()));
+    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let write = |out: &mut std::io::BufWriter<std::fs::File>| -> std::io::Result<()> {
+        writeln!(out, "t,ttft_ms")?;
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for i in 0..lines {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let noise = (state >> 40) as f64 / (1u64 << 24) as f64;
+            writeln!(out, "{},{:.3}", 1_764_201_600_000u64 + i as u64 * 100, 420.0 + 80.0 * noise)?;
+        }
+        out.flush()
+    };
+    write(&mut out).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn seconds(cmd: &mut Command) -> Result<f64, String> {
+    let start = Instant::now();
+    let status = cmd.stdout(Stdio::null()).status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !status.success() {
+        return Err(format!("{cmd:?} failed ({status})"));
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+fn best_of(runs: usize, mut cmd: impl FnMut() -> Command) -> Result<f64, String> {
+    let mut best = f64::INFINITY;
+    for _ in 0..runs {
+        best = best.min(seconds(&mut cmd())?);
+    }
+    Ok(best)
+}
+
+fn analyze_end_to_end(lines: usize) -> Result<(), String> {
+    let root = util::root();
+    util::run(util::cargo().args(["build", "--release", "-p", "gateway-shim"]))?;
+    let dir = root.join("target/bench");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let csv = dir.join(format!("latency-{lines}.csv"));
+    write_csv(&csv, lines)?;
+    let shim = root.join("target/release/llmscope-shim");
+    say(&format!("analyze end to end on {lines} lines (best of 3), against reading the file (cat)"));
+    let read = best_of(3, || {
+        let mut c = Command::new("cat");
+        c.arg(&csv);
+        c
+    })?;
+    for (label, args) in [
+        ("individuals, Nelson tests, text report", vec!["--format", "text"]),
+        ("individuals, Nelson tests, JSON of every point", vec!["--format", "json"]),
+        ("individuals, test 1 only, text report", vec!["--tests", "1", "--format", "text"]),
+    ] {
+        let t = best_of(3, || {
+            let mut c = Command::new(&shim);
+            c.arg("analyze").arg(&csv).args(&args);
+            c
+        })?;
+        println!("  {label}: {t:.3} s ({:.1}x reading the file, {read:.3} s)", t / read);
+    }
+    Ok(())
+}
+
+fn wasm_against_native(points: usize) -> Result<(), String> {
+    let package = setup::wasm_node_package()?;
+    setup::node()?;
+    say(&format!("streaming {points} points: wasm in Node.js against native (best of 5 each)"));
+    let native = util::output(util::cargo().args([
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "llmscope-spc",
+        "--example",
+        "stream_throughput",
+        "--",
+        &points.to_string(),
+    ]))
+    .ok_or("the native throughput example failed")?;
+    let wasm = util::output(
+        Command::new("node")
+            .arg(util::root().join("spc-wasm/tests/node/bench.mjs"))
+            .arg(points.to_string())
+            .env("LLMSCOPE_WASM_PKG", package.join("llmscope_spc.js")),
+    )
+    .ok_or("the Node.js benchmark failed")?;
+    let rate = |s: &str| s.split(" = ").nth(1).and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok());
+    print!("  {native}  {wasm}");
+    if let (Some(n), Some(w)) = (rate(&native), rate(&wasm)) {
+        println!("  wasm/native throughput ratio: {:.2}", w / n);
+    }
+    Ok(())
 }

@@ -276,7 +276,7 @@ pub fn csv(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
     Ok(())
 }
 
-/// Signals listed in full in the text report; the rest are counted.
+/// Points with signals listed in full in the text report; the rest are counted.
 const TEXT_SIGNALS: usize = 50;
 /// Points shown on either side of a signal in the text report.
 const CONTEXT: usize = 3;
@@ -331,42 +331,37 @@ fn limits_line(series: &Series) -> String {
 }
 
 fn signal_lines(series: &Series, out: &mut impl Write) -> Result<()> {
-    let n = series.signals.len();
-    if n == 0 {
+    if series.signals.is_empty() {
         writeln!(out, "  none")?;
         return Ok(());
     }
     let first_index = series.points.first().map_or(0, |p| p.index);
-    for s in series.signals.iter().take(TEXT_SIGNALS) {
-        let at = s.index - first_index;
+    // Signals come in point order; each point is shown once with every test it fails.
+    let groups: Vec<&[llmscope_spc::Signal]> = series.signals.chunk_by(|a, b| a.index == b.index).collect();
+    for group in groups.iter().take(TEXT_SIGNALS) {
+        let at = group[0].index - first_index;
         let p = series.points[at];
-        writeln!(
-            out,
-            "  point {:>6}  {} = {}  test {}: {} (points {}-{})",
-            s.index,
-            series.kind.name(),
-            fmt(p.statistic),
-            s.test.number(),
-            s.test.describe(series.rules.k(s.test)),
-            s.first,
-            s.last
-        )?;
+        writeln!(out, "  point {}: {} = {}", group[0].index, series.kind.name(), fmt(p.statistic))?;
+        for s in group.iter() {
+            let span = if s.first == s.last { String::new() } else { format!(" (points {}-{})", s.first, s.last) };
+            writeln!(out, "      test {}: {}{span}", s.test.number(), s.test.describe(series.rules.k(s.test)))?;
+        }
         let from = at.saturating_sub(CONTEXT);
         let to = (at + CONTEXT + 1).min(series.points.len());
         let context: Vec<String> = (from..to)
             .map(|k| {
                 let q = &series.points[k];
                 let mark = if k == at { "*" } else { "" };
-                format!("{}{}: {}{}", mark, q.index, fmt(q.statistic), mark)
+                format!("{mark}{}: {}{mark}", q.index, fmt(q.statistic))
             })
             .collect();
         writeln!(out, "      context  {}", context.join("  "))?;
     }
-    if n > TEXT_SIGNALS {
+    if groups.len() > TEXT_SIGNALS {
         writeln!(
             out,
-            "  ... and {} more (--format json lists them all)",
-            n - TEXT_SIGNALS
+            "  ... and {} more points with signals (--format json lists them all)",
+            groups.len() - TEXT_SIGNALS
         )?;
     }
     Ok(())
