@@ -172,9 +172,10 @@ pub fn shewhart_markov(rules: &RuleSet, shift: f64) -> Result<Arl, SpcError> {
 /// `std_error` is the sample standard deviation over `sqrt(runs)` (`None` for fewer than 2 runs).
 ///
 /// Random numbers: xoshiro256** (Blackman & Vigna 2018) seeded by expanding `seed` with
-/// splitmix64; normals by Marsaglia's polar method (both variates of each pair are used). The
-/// same `rules`, `shift`, `runs` and `seed` give the same value on every platform that has
-/// IEEE-754 `ln` and `sqrt` (the polar method needs nothing else).
+/// splitmix64; normals by Marsaglia's polar method (both variates of each pair are used; it is
+/// exact, unlike approximate inversion, and needs only `ln` and `sqrt`). The same `rules`,
+/// `shift`, `runs` and `seed` give the same value on the same platform; across platforms only a
+/// last-bit difference in `ln` between math libraries could change a run, and then rarely.
 ///
 /// The work is about `runs` times the ARL points: budget accordingly. `runs = 0` or a shift that
 /// is not finite gives a NaN value; no tests gives `f64::INFINITY`.

@@ -379,7 +379,8 @@ impl RuleDetector {
             .filter(|r| rules.contains(**r))
             .fold(0u8, |bits, r| bits | 1 << (r.number() - 1));
         let k = NelsonRule::ALL.map(|r| rules.count(r));
-        let window = |rule: NelsonRule| (1u64 << (rules.count(rule) + 1)) - 1;
+        // K+1 low bits; K is at most 63, so this never shifts by 64.
+        let window = |rule: NelsonRule| u64::MAX >> (63 - rules.count(rule).min(63));
         RuleDetector {
             enabled,
             k,
@@ -592,6 +593,13 @@ mod tests {
         let s = run(rules, &zs);
         assert_eq!(fired(&s, NelsonRule::Stratification), vec![(0, 14)]);
         assert_eq!(fired(&s, NelsonRule::Mixture), vec![(15, 22)]);
+    }
+
+    #[test]
+    fn zone_tests_accept_the_largest_k() {
+        let rules = RuleSet::only(&[NelsonRule::ZoneA]).with_k(NelsonRule::ZoneA, 63.0).unwrap();
+        let s = run(rules, &[2.5; 64]);
+        assert_eq!(fired(&s, NelsonRule::ZoneA).first(), Some(&(0, 62)));
     }
 
     #[test]
