@@ -49,36 +49,113 @@ impl Data {
 }
 
 /// One plotted chart: the primary chart or its companion.
+///
+/// Stored by column: the statistics, and the limits run-length encoded, since they are the same
+/// for long stretches (constant on a Shewhart chart with equal sizes, converging on an EWMA).
+/// A 10-million-point individuals chart thus takes 80 MB per chart rather than 640.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Series {
     /// What is plotted.
     pub kind: ChartKind,
     /// The tests this chart runs.
     pub rules: RuleSet,
-    /// Every plotted point, in order.
-    pub points: Vec<Point>,
     /// Every signal, in the order found (by point, then test number).
     pub signals: Vec<Signal>,
+    first_index: usize,
+    statistic: Vec<f64>,
+    segments: Vec<Segment>,
+}
+
+/// Limits shared by the points from `start` (a position in the series) to the next segment.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Segment {
+    start: usize,
+    center: f64,
+    lcl: Option<f64>,
+    ucl: Option<f64>,
+    sigma: f64,
+}
+
+impl Segment {
+    fn point(&self, index: usize, statistic: f64) -> Point {
+        Point { index, statistic, center: self.center, lcl: self.lcl, ucl: self.ucl, sigma: self.sigma }
+    }
+
+    fn same_limits(&self, p: &Point) -> bool {
+        self.center == p.center && self.lcl == p.lcl && self.ucl == p.ucl && self.sigma == p.sigma
+    }
 }
 
 impl Series {
     fn new(kind: ChartKind, rules: RuleSet) -> Series {
-        Series {
-            kind,
-            rules,
-            points: Vec::new(),
-            signals: Vec::new(),
+        Series { kind, rules, signals: Vec::new(), first_index: 0, statistic: Vec::new(), segments: Vec::new() }
+    }
+
+    fn push(&mut self, p: Point) {
+        if self.statistic.is_empty() {
+            self.first_index = p.index;
         }
+        let position = self.statistic.len();
+        if !self.segments.last().is_some_and(|s| s.same_limits(&p)) {
+            self.segments.push(Segment { start: position, center: p.center, lcl: p.lcl, ucl: p.ucl, sigma: p.sigma });
+        }
+        self.statistic.push(p.statistic);
+    }
+
+    /// Number of plotted points.
+    pub fn len(&self) -> usize {
+        self.statistic.len()
+    }
+
+    /// True when nothing is plotted.
+    pub fn is_empty(&self) -> bool {
+        self.statistic.is_empty()
+    }
+
+    /// The index of the first point (1 on a moving-range chart, else 0).
+    pub fn first_index(&self) -> usize {
+        self.first_index
+    }
+
+    /// The plotted statistics, in order.
+    pub fn statistics(&self) -> &[f64] {
+        &self.statistic
+    }
+
+    /// The point at `position` (0 = the first plotted point) with its limits.
+    pub fn point(&self, position: usize) -> Option<Point> {
+        let statistic = *self.statistic.get(position)?;
+        let k = self.segments.partition_point(|s| s.start <= position).checked_sub(1)?;
+        Some(self.segments[k].point(self.first_index + position, statistic))
+    }
+
+    /// The point whose index is `index`.
+    pub fn point_at(&self, index: usize) -> Option<Point> {
+        self.point(index.checked_sub(self.first_index)?)
+    }
+
+    /// Every point with its limits, in order.
+    pub fn points(&self) -> impl ExactSizeIterator<Item = Point> + '_ {
+        let mut segment = 0;
+        self.statistic.iter().enumerate().map(move |(position, &statistic)| {
+            while self.segments.get(segment + 1).is_some_and(|s| s.start <= position) {
+                segment += 1;
+            }
+            self.segments[segment].point(self.first_index + position, statistic)
+        })
+    }
+
+    /// True when every point shares the same limits.
+    pub fn constant_limits(&self) -> bool {
+        self.segments.len() <= 1
     }
 
     /// The test numbers that fire at each point, as a bit set (bit t-1 for test t), aligned with
-    /// `points`.
+    /// the points.
     pub fn tests_by_point(&self) -> Vec<u8> {
-        let mut out = vec![0u8; self.points.len()];
-        let first = self.points.first().map_or(0, |p| p.index);
+        let mut out = vec![0u8; self.len()];
         for s in &self.signals {
-            if let Some(bits) = out.get_mut(s.index - first) {
+            if let Some(bits) = s.index.checked_sub(self.first_index).and_then(|p| out.get_mut(p)) {
                 *bits |= 1 << (s.test.number() - 1);
             }
         }
@@ -86,9 +163,29 @@ impl Series {
     }
 }
 
+/// Serialized as a plain list of points, as JavaScript and JSON readers expect.
+#[cfg(feature = "serde")]
+impl serde::Serialize for Series {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Points<'a>(&'a Series);
+        impl serde::Serialize for Points<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.points())
+            }
+        }
+        let mut s = serializer.serialize_struct("Series", 4)?;
+        s.serialize_field("kind", &self.kind)?;
+        s.serialize_field("rules", &self.rules)?;
+        s.serialize_field("points", &Points(self))?;
+        s.serialize_field("signals", &self.signals)?;
+        s.end()
+    }
+}
+
 /// A control chart: the estimate that set its limits, the primary chart and its companion.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Chart {
     /// What was asked for.
     pub spec: ChartSpec,
@@ -109,8 +206,8 @@ struct Collect {
 impl Sink for Collect {
     fn point(&mut self, which: Which, point: Point) {
         match which {
-            Which::Primary => self.primary.points.push(point),
-            Which::Secondary => self.secondary.iter_mut().for_each(|s| s.points.push(point)),
+            Which::Primary => self.primary.push(point),
+            Which::Secondary => self.secondary.iter_mut().for_each(|s| s.push(point)),
         }
     }
 
@@ -136,7 +233,8 @@ pub fn analyze(spec: &ChartSpec, data: &Data) -> Result<Chart, SpcError> {
             .zip(spec.secondary_rules())
             .map(|(k, r)| Series::new(k, r)),
     };
-    sink.primary.points.reserve(data.len());
+    sink.primary.statistic.reserve(data.len());
+    sink.secondary.iter_mut().for_each(|s| s.statistic.reserve(data.len()));
     for i in 0..data.len() {
         monitor.push(data.observation(i), &mut sink)?;
     }

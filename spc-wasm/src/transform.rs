@@ -102,7 +102,10 @@ impl Transform {
     /// Transform one value. `Log` and `BoxCox` return NaN for `x <= 0` or NaN (use
     /// [`Transform::apply_all`] to get an error instead). Box-Cox is computed as
     /// `expm1(λ ln x)/λ`, which is accurate for λ near 0 and continuous into `ln x`; it may
-    /// overflow to infinity for large `x` with large λ.
+    /// overflow to infinity for large `x` with large λ. Where `x^λ` is small (large `x` for
+    /// λ < 0, `x` near 0 for λ > 0) the transformed values crowd against the edge `−1/λ` of the
+    /// range and keep only the digits of `x^λ` that survive next to 1 (λ = −5, x = 250
+    /// round-trips to ~1e-5 relative; λ = −5, x = 8000 lands on the edge itself).
     pub fn apply(&self, x: f64) -> f64 {
         match *self {
             Transform::Identity => x,
@@ -114,7 +117,7 @@ impl Transform {
                 }
             }
             Transform::BoxCox { lambda } => {
-                if !(x > 0.0) || lambda.is_nan() {
+                if x.is_nan() || x <= 0.0 || lambda.is_nan() {
                     f64::NAN
                 } else if lambda.abs() < LAMBDA_ZERO {
                     x.ln()
@@ -415,10 +418,19 @@ mod tests {
                     continue;
                 }
                 let back = t.invert(y);
-                assert!(
-                    (back - x).abs() <= 1e-9 * x,
-                    "{t:?} x={x} y={y} back={back}"
-                );
+                // y = (x^λ − 1)/λ keeps only the digits of x^λ that survive next to 1, so when
+                // x^λ is small (large x for λ < 0, x near 0 for λ > 0) the round trip is only
+                // accurate to ~ε/x^λ.
+                let cond = match t {
+                    Transform::BoxCox { lambda } => (1.0 / x.powf(lambda)).max(1.0),
+                    _ => 1.0,
+                };
+                if cond > 1e10 {
+                    // x^λ is lost next to 1 (λ = −5, x = 8000 gives y = 0.2 = 1/|λ| exactly).
+                    continue;
+                }
+                let tol = 1e-9 + 1e-14 * cond;
+                assert!((back - x).abs() <= tol * x, "{t:?} x={x} y={y} back={back}");
             }
         }
     }
@@ -462,7 +474,8 @@ mod tests {
             panic!("expected Box-Cox")
         };
         // The likelihood is flat here (CV 5%), so λ itself is poorly determined.
-        assert!((lambda - 1.0).abs() < 0.6 + 1.0, "λ = {lambda}"); // loose sanity bound
+        // (λ is 1.27 for this seed; other seeds give anything from 0.3 to 1.3.)
+        assert!((lambda - 1.0).abs() < 0.6, "λ = {lambda}");
         let best = ll(&data, lambda);
         assert!(best >= ll(&data, 1.0) - 1e-9);
         assert!(best >= ll(&data, 0.0) - 1e-9);

@@ -67,7 +67,7 @@ proptest! {
                 prop_assert!(streamed.is_ok());
                 let primary: Vec<Point> = sink.points.iter().filter(|(w, _)| *w == Which::Primary).map(|(_, p)| *p).collect();
                 let signals: Vec<Signal> = sink.signals.iter().filter(|(w, _)| *w == Which::Primary).map(|(_, s)| *s).collect();
-                prop_assert_eq!(primary, chart.primary.points);
+                prop_assert_eq!(primary, chart.primary.points().collect::<Vec<_>>());
                 prop_assert_eq!(signals, chart.primary.signals);
                 if let Some(secondary) = chart.secondary {
                     let s2: Vec<Signal> = sink.signals.iter().filter(|(w, _)| *w == Which::Secondary).map(|(_, s)| *s).collect();
@@ -155,7 +155,7 @@ fn test_one_is_beyond_the_plotted_limits() {
     let values: Vec<f64> = (0..500).map(|i| ((i * 7919) % 101) as f64 / 10.0 + if i % 97 == 0 { 30.0 } else { 0.0 }).collect();
     for chart in [ChartType::Individuals, ChartType::EWMA_DEFAULT, ChartType::CUSUM_DEFAULT] {
         let c = analyze(&ChartSpec { baseline: Baseline::FirstN { n: 50 }, ..ChartSpec::new(chart) }, &Data::Values(values.clone())).unwrap();
-        for (p, bits) in c.primary.points.iter().zip(c.primary.tests_by_point()) {
+        for (p, bits) in c.primary.points().zip(c.primary.tests_by_point()) {
             let beyond = p.ucl.is_some_and(|u| p.statistic > u) || p.lcl.is_some_and(|l| p.statistic < l);
             assert_eq!(beyond, bits & 1 == 1, "{chart:?} point {}", p.index);
         }

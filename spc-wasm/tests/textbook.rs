@@ -44,11 +44,11 @@ fn spec(chart: ChartType, phase1: usize) -> ChartSpec {
 #[test]
 fn piston_rings_xbar_r() {
     let chart = analyze(&spec(ChartType::XbarR, 25), &piston_rings()).unwrap();
-    let p = &chart.primary.points[0];
+    let p = chart.primary.point(0).unwrap();
     close(chart.center(), 74.0012, 5e-5, "x-double-bar");
     close(p.lcl.unwrap(), 73.9880, 5e-5, "X-bar LCL");
     close(p.ucl.unwrap(), 74.0143, 5e-5, "X-bar UCL");
-    let r = &chart.secondary.as_ref().unwrap().points[0];
+    let r = chart.secondary.as_ref().unwrap().point(0).unwrap();
     close(r.center, 0.02276, 5e-6, "R-bar");
     close(r.ucl.unwrap(), 0.04813, 5e-5, "R UCL");
     assert_eq!(r.lcl, Some(0.0));
@@ -64,10 +64,10 @@ fn piston_rings_xbar_r() {
 #[test]
 fn piston_rings_xbar_s() {
     let chart = analyze(&spec(ChartType::XbarS, 25), &piston_rings()).unwrap();
-    let p = &chart.primary.points[0];
+    let p = chart.primary.point(0).unwrap();
     close(p.lcl.unwrap(), 73.988, 5e-4, "X-bar LCL");
     close(p.ucl.unwrap(), 74.014, 5e-4, "X-bar UCL");
-    let s = &chart.secondary.as_ref().unwrap().points[0];
+    let s = chart.secondary.as_ref().unwrap().point(0).unwrap();
     close(s.center, 0.009240, 5e-7, "S-bar");
     close(s.ucl.unwrap(), 0.019302, 5e-6, "S UCL");
     assert_eq!(s.lcl, Some(0.0));
@@ -78,7 +78,7 @@ fn piston_rings_xbar_s() {
 fn orange_juice_p() {
     let chart = analyze(&spec(ChartType::P, 30), &counts("orangejuice.csv")).unwrap();
     close(chart.center(), 0.2313, 5e-5, "p-bar");
-    let p = &chart.primary.points[0];
+    let p = chart.primary.point(0).unwrap();
     close(p.lcl.unwrap(), 0.0524, 5e-5, "p LCL");
     close(p.ucl.unwrap(), 0.4102, 5e-5, "p UCL");
     close(chart.sigma(), (0.2313f64 * (1.0 - 0.2313)).sqrt(), 1e-4, "process sigma");
@@ -88,8 +88,8 @@ fn orange_juice_p() {
     assert!(beyond.starts_with(&[14, 22]), "beyond: {beyond:?}");
     // np: center n p-bar = 11.565.
     let np = analyze(&spec(ChartType::Np, 30), &counts("orangejuice.csv")).unwrap();
-    close(np.primary.points[0].center, 50.0 * 0.2313, 5e-3, "n p-bar");
-    close(np.primary.points[0].ucl.unwrap(), 50.0 * 0.4102, 5e-3, "np UCL");
+    close(np.primary.point(0).unwrap().center, 50.0 * 0.2313, 5e-3, "n p-bar");
+    close(np.primary.point(0).unwrap().ucl.unwrap(), 50.0 * 0.4102, 5e-3, "np UCL");
 }
 
 /// Setting aside the two samples with assignable causes (15 and 23) and estimating again
@@ -102,8 +102,8 @@ fn orange_juice_revised_limits() {
     let chart = analyze(&s, &counts("orangejuice.csv")).unwrap();
     assert_eq!(chart.estimate.excluded, vec![14, 22]);
     close(chart.center(), 0.2150, 5e-5, "revised p-bar");
-    close(chart.primary.points[0].lcl.unwrap(), 0.0407, 5e-5, "revised LCL");
-    close(chart.primary.points[0].ucl.unwrap(), 0.3893, 5e-5, "revised UCL");
+    close(chart.primary.point(0).unwrap().lcl.unwrap(), 0.0407, 5e-5, "revised LCL");
+    close(chart.primary.point(0).unwrap().ucl.unwrap(), 0.3893, 5e-5, "revised UCL");
     assert!(chart.primary.signals.iter().any(|x| x.test == NelsonRule::Beyond && x.index == 20));
 
     let automatic = ChartSpec { exclude_out_of_control: true, ..spec(ChartType::P, 30) };
@@ -118,7 +118,7 @@ fn orange_juice_revised_limits() {
 fn circuit_boards_c() {
     let chart = analyze(&spec(ChartType::C, 26), &counts("circuit.csv")).unwrap();
     close(chart.center(), 19.85, 5e-3, "c-bar");
-    let p = &chart.primary.points[0];
+    let p = chart.primary.point(0).unwrap();
     close(p.lcl.unwrap(), 6.48, 5e-3, "c LCL");
     close(p.ucl.unwrap(), 33.21, 1.5e-2, "c UCL");
     let beyond: Vec<usize> =
@@ -133,7 +133,7 @@ fn circuit_boards_c() {
 fn dyed_cloth_u_with_varying_units() {
     let chart = analyze(&ChartSpec::new(ChartType::U), &counts("dyedcloth.csv")).unwrap();
     close(chart.center(), 153.0 / 107.5, 1e-9, "u-bar");
-    let at = |i: usize| chart.primary.points[i];
+    let at = |i: usize| chart.primary.point(i).unwrap();
     close(at(0).lcl.unwrap(), 0.29, 6e-3, "LCL, n = 10");
     close(at(0).ucl.unwrap(), 2.55, 6e-3, "UCL, n = 10");
     close(at(1).lcl.unwrap(), 0.16, 6e-3, "LCL, n = 8");
@@ -149,10 +149,10 @@ fn viscosity_individuals() {
     let chart = analyze(&spec(ChartType::Individuals, 20), &Data::Values(values)).unwrap();
     close(chart.center(), 34.088, 1e-9, "mean");
     close(chart.sigma(), 0.5726315789473682 / std::f64::consts::FRAC_2_SQRT_PI, 1e-9, "MR-bar/d2");
-    close(chart.primary.points[0].ucl.unwrap(), 35.61044457088304, 1e-6, "UCL");
+    close(chart.primary.point(0).unwrap().ucl.unwrap(), 35.61044457088304, 1e-6, "UCL");
     let mr = chart.secondary.as_ref().unwrap();
-    assert_eq!(mr.points[0].index, 1, "the first moving range belongs to point 1");
-    close(mr.points[0].ucl.unwrap(), 3.2665 * 0.5726315789473682, 1e-3, "MR UCL = D4 MR-bar");
+    assert_eq!(mr.point(0).unwrap().index, 1, "the first moving range belongs to point 1");
+    close(mr.point(0).unwrap().ucl.unwrap(), 3.2665 * 0.5726315789473682, 1e-3, "MR UCL = D4 MR-bar");
 }
 
 /// EWMA limits approach the asymptotic mu0 +- L sigma sqrt(lambda / (2 - lambda)), starting at
@@ -162,7 +162,7 @@ fn ewma_time_varying_limits() {
     let values: Vec<f64> = rows("viscosity.csv").iter().map(|r| num(&r[1])).collect();
     let s = ChartSpec { baseline: Baseline::Known { mu: 34.0, sigma: 0.5 }, ..ChartSpec::new(ChartType::Ewma { lambda: 0.1, width: 2.7 }) };
     let chart = analyze(&s, &Data::Values(values.clone())).unwrap();
-    let pts = &chart.primary.points;
+    let pts: Vec<_> = chart.primary.points().collect();
     close(pts[0].ucl.unwrap(), 34.0 + 2.7 * 0.5 * 0.1, 1e-12, "first UCL");
     let asymptotic = 34.0 + 2.7 * 0.5 * (0.1f64 / 1.9).sqrt();
     close(pts[34].ucl.unwrap(), asymptotic, 2e-3, "UCL after 35 points");
@@ -183,7 +183,7 @@ fn montgomery_table_9_2_cusum() {
         ..ChartSpec::new(ChartType::Cusum { k: 0.5, h: 5.0, head_start: 0.0 })
     };
     let chart = analyze(&s, &Data::Values(x.to_vec())).unwrap();
-    close(chart.primary.points[28].statistic, 5.28, 5e-3, "C+ at period 29");
+    close(chart.primary.point(28).unwrap().statistic, 5.28, 5e-3, "C+ at period 29");
     let first = chart.primary.signals.first().unwrap();
     assert_eq!((first.test, first.index), (NelsonRule::Beyond, 28));
     assert!(chart.secondary.as_ref().unwrap().signals.is_empty(), "C- never exceeds h");

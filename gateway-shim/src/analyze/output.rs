@@ -119,12 +119,12 @@ fn write_series(out: &mut impl Write, series: &Series, chart: &Chart, primary: b
     let transform = &chart.estimate.transform;
     let transformed =
         primary && *transform != Transform::Identity && !chart.spec.chart.is_attribute();
-    let center = series.points.first().map_or(chart.center(), |p| p.center);
+    let center = series.point(0).map_or(chart.center(), |p| p.center);
     write!(
         out,
         "\"chart\":\"{}\",\"n\":{},\"center\":",
         series.kind.name(),
-        series.points.len()
+        series.len()
     )?;
     write_num(out, Some(if primary { chart.center() } else { center }))?;
     out.write_all(b",\"sigma\":")?;
@@ -135,7 +135,7 @@ fn write_series(out: &mut impl Write, series: &Series, chart: &Chart, primary: b
         json!(series.rules.rules().map(|r| r.number()).collect::<Vec<_>>())
     )?;
     let tests = series.tests_by_point();
-    for (j, p) in series.points.iter().enumerate() {
+    for (j, p) in series.points().enumerate() {
         if j > 0 {
             out.write_all(b",")?;
         }
@@ -153,7 +153,7 @@ fn write_series(out: &mut impl Write, series: &Series, chart: &Chart, primary: b
         }
         out.write_all(b"]")?;
         if transformed {
-            let [s, c, l, u] = original_scale(transform, p);
+            let [s, c, l, u] = original_scale(transform, &p);
             out.write_all(b",\"original\":{\"statistic\":")?;
             write_num(out, s)?;
             out.write_all(b",\"center\":")?;
@@ -239,12 +239,8 @@ pub fn csv(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
             .join(";")
     };
     let primary_tests = c.primary.tests_by_point();
-    let (companion, companion_tests) = match &c.secondary {
-        Some(s) => (s.points.as_slice(), s.tests_by_point()),
-        None => (&[][..], Vec::new()),
-    };
-    let offset = companion.first().map_or(0, |p| p.index);
-    for (j, p) in c.primary.points.iter().enumerate() {
+    let companion_tests = c.secondary.as_ref().map(Series::tests_by_point).unwrap_or_default();
+    for (j, p) in c.primary.points().enumerate() {
         write!(
             out,
             "{},{},{},{},{},{}",
@@ -255,11 +251,8 @@ pub fn csv(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
             cell(p.ucl),
             tests(primary_tests[j])
         )?;
-        match p
-            .index
-            .checked_sub(offset)
-            .and_then(|k| companion.get(k).map(|q| (k, q)))
-        {
+        let companion = c.secondary.as_ref().and_then(|s| Some((p.index.checked_sub(s.first_index())?, s.point_at(p.index)?)));
+        match companion {
             Some((k, q)) => writeln!(
                 out,
                 ",{},{},{},{},{}",
@@ -296,17 +289,14 @@ fn fmt(x: f64) -> String {
 }
 
 fn limits_line(series: &Series) -> String {
-    let Some(first) = series.points.first() else {
+    let Some(first) = series.point(0) else {
         return "no points".into();
     };
-    let varies = series
-        .points
-        .iter()
-        .any(|p| p.ucl != first.ucl || p.lcl != first.lcl);
+    let varies = series.points().any(|p| p.ucl != first.ucl || p.lcl != first.lcl);
     let show = |x: Option<f64>| x.map_or("none".into(), fmt);
     if varies {
         let range = |f: fn(&Point) -> Option<f64>| {
-            let vals: Vec<f64> = series.points.iter().filter_map(f).collect();
+            let vals: Vec<f64> = series.points().filter_map(|p| f(&p)).collect();
             let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             if vals.is_empty() {
@@ -335,22 +325,22 @@ fn signal_lines(series: &Series, out: &mut impl Write) -> Result<()> {
         writeln!(out, "  none")?;
         return Ok(());
     }
-    let first_index = series.points.first().map_or(0, |p| p.index);
+    let first_index = series.first_index();
     // Signals come in point order; each point is shown once with every test it fails.
     let groups: Vec<&[llmscope_spc::Signal]> = series.signals.chunk_by(|a, b| a.index == b.index).collect();
     for group in groups.iter().take(TEXT_SIGNALS) {
         let at = group[0].index - first_index;
-        let p = series.points[at];
+        let Some(p) = series.point(at) else { continue };
         writeln!(out, "  point {}: {} = {}", group[0].index, series.kind.name(), fmt(p.statistic))?;
         for s in group.iter() {
             let span = if s.first == s.last { String::new() } else { format!(" (points {}-{})", s.first, s.last) };
             writeln!(out, "      test {}: {}{span}", s.test.number(), s.test.describe(series.rules.k(s.test)))?;
         }
         let from = at.saturating_sub(CONTEXT);
-        let to = (at + CONTEXT + 1).min(series.points.len());
+        let to = (at + CONTEXT + 1).min(series.len());
         let context: Vec<String> = (from..to)
-            .map(|k| {
-                let q = &series.points[k];
+            .filter_map(|k| series.point(k).map(|q| (k, q)))
+            .map(|(k, q)| {
                 let mark = if k == at { "*" } else { "" };
                 format!("{mark}{}: {}{mark}", q.index, fmt(q.statistic))
             })
@@ -407,7 +397,7 @@ pub fn text(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
         out,
         "Chart: {}, {} points (numbered from 0)",
         c.spec.chart.name(),
-        c.primary.points.len()
+        c.primary.len()
     )?;
     if e.known {
         writeln!(
@@ -443,8 +433,8 @@ pub fn text(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
                 out,
                 "Transform: {name}; limits below are on the transformed scale"
             )?;
-            if let Some(p) = c.primary.points.first() {
-                let [_, center, lcl, ucl] = original_scale(&t, p);
+            if let Some(p) = c.primary.point(0) {
+                let [_, center, lcl, ucl] = original_scale(&t, &p);
                 let show = |x: Option<f64>| x.map_or("none".into(), fmt);
                 writeln!(
                     out,
