@@ -60,32 +60,51 @@ pub struct Normality {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Capability {
+    /// Lower specification limit, as given.
     pub lsl: Option<f64>,
+    /// Upper specification limit, as given.
     pub usl: Option<f64>,
     /// The target used for `Cpm` (the midpoint when none was given); `None` unless both limits.
     pub target: Option<f64>,
+    /// Number of observations.
     pub n: usize,
+    /// Mean of the observations.
     pub mean: f64,
     /// The short-term sigma given by the control chart.
     pub sigma_within: f64,
     /// The sample standard deviation (n − 1 divisor) of all the data.
     pub sigma_overall: f64,
+    /// `(USL − LSL)/6σ_within`; needs both limits.
     pub cp: Option<f64>,
+    /// `min(Cpu, Cpl)` over the limits given (so `Cpu` alone for an upper limit only).
     pub cpk: Option<f64>,
+    /// `(USL − x̄)/3σ_within`.
     pub cpu: Option<f64>,
+    /// `(x̄ − LSL)/3σ_within`.
     pub cpl: Option<f64>,
+    /// `(USL − LSL)/6s`; needs both limits.
     pub pp: Option<f64>,
+    /// `min(Ppu, Ppl)` over the limits given.
     pub ppk: Option<f64>,
+    /// `(USL − x̄)/3s`.
     pub ppu: Option<f64>,
+    /// `(x̄ − LSL)/3s`.
     pub ppl: Option<f64>,
+    /// Taguchi index with the overall `s`; needs both limits.
     pub cpm: Option<f64>,
     /// Two-sided confidence level of the intervals, e.g. 0.95.
     pub confidence: f64,
+    /// Chou, Owen & Borrego chi-square interval for `Cp` (df = n − 1).
     pub cp_interval: Option<(f64, f64)>,
+    /// Bissell's normal-approximation interval for `Cpk`.
     pub cpk_interval: Option<(f64, f64)>,
+    /// Chi-square interval for `Pp` (df = n − 1, exact under normality).
     pub pp_interval: Option<(f64, f64)>,
+    /// Bissell's interval for `Ppk`.
     pub ppk_interval: Option<(f64, f64)>,
+    /// Boyles' chi-square interval for `Cpm`.
     pub cpm_interval: Option<(f64, f64)>,
+    /// Anderson–Darling test of the data against a normal distribution.
     pub normality: Normality,
     /// Plain-English caveats to show next to the numbers.
     pub warnings: Vec<String>,

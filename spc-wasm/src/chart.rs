@@ -233,6 +233,9 @@ pub fn analyze(spec: &ChartSpec, data: &Data) -> Result<Chart, SpcError> {
             .zip(spec.secondary_rules())
             .map(|(k, r)| Series::new(k, r)),
     };
+    if let Data::Values(v) = data {
+        monitor.reserve(v.len());
+    }
     sink.primary.statistic.reserve(data.len());
     sink.secondary.iter_mut().for_each(|s| s.statistic.reserve(data.len()));
     for i in 0..data.len() {

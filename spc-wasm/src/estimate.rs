@@ -243,6 +243,15 @@ impl Buffer {
         }
     }
 
+    /// Room for `n` more single values (a batch knows its length up front).
+    pub(crate) fn reserve_values(&mut self, n: usize) {
+        if let Data::Empty = self.data {
+            if matches!(self.chart, ChartType::Individuals | ChartType::Ewma { .. } | ChartType::Cusum { .. }) {
+                self.data = Data::Values(Vec::with_capacity(n));
+            }
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         match &self.data {
             Data::Empty => 0,
@@ -254,7 +263,12 @@ impl Buffer {
 
     pub(crate) fn push(&mut self, index: usize, obs: Observation<'_>) -> Result<(), SpcError> {
         check(index, obs, self.chart, self.transform)?;
-        if let Data::Empty = self.data {
+        let fresh = match &self.data {
+            Data::Empty => true,
+            Data::Values(v) => v.is_empty() && !matches!(obs, Observation::Value(_)),
+            _ => false,
+        };
+        if fresh {
             self.data = match obs {
                 Observation::Value(_) => Data::Values(Vec::new()),
                 Observation::Subgroup(_) => Data::Subgroups {
@@ -371,9 +385,20 @@ pub(crate) fn estimate(spec: &ChartSpec, buffer: &Buffer) -> Result<Estimate, Sp
         Some(lambda) if spec.transform == TransformKind::BoxCox => Transform::BoxCox { lambda },
         _ => Transform::fit(spec.transform, &buffer.raw_values(start, end))?,
     };
-    let samples: Vec<Sample> = (start..end).map(|i| buffer.sample(i, &transform)).collect();
+    // Subgroups are summarized once; single values and counts are cheap to read again, and a
+    // 10-million-point baseline should not be copied.
+    let summaries: Vec<Sample> = if buffer.is_subgroups() {
+        (start..end).map(|i| buffer.sample(i, &transform)).collect()
+    } else {
+        Vec::new()
+    };
+    let sample = |j: usize| match summaries.get(j) {
+        Some(s) => *s,
+        None => buffer.sample(start + j, &transform),
+    };
+    let samples = Samples { len: end - start, at: &sample };
     let method = resolve_method(spec, buffer.is_subgroups());
-    let mut included = vec![true; samples.len()];
+    let mut included = vec![true; samples.len];
     for &i in &spec.exclude {
         if let Some(keep) = i.checked_sub(start).and_then(|j| included.get_mut(j)) {
             *keep = false;
@@ -381,25 +406,20 @@ pub(crate) fn estimate(spec: &ChartSpec, buffer: &Buffer) -> Result<Estimate, Sp
     }
     let mut constants = ConstantsCache::new();
     loop {
-        let (center, sigma) =
-            center_and_sigma(spec.chart, method, &samples, &included, &mut constants)?;
+        let (center, sigma) = center_and_sigma(spec.chart, method, &samples, &included, &mut constants)?;
         let mut changed = false;
         if spec.exclude_out_of_control {
-            for (j, s) in samples.iter().enumerate() {
-                let p = shewhart_point(spec.chart, start + j, s, center, sigma, spec.width());
-                let beyond = p.ucl.is_some_and(|u| p.statistic > u)
-                    || p.lcl.is_some_and(|l| p.statistic < l);
-                if included[j] && beyond {
-                    included[j] = false;
+            for (j, keep) in included.iter_mut().enumerate() {
+                let p = shewhart_point(spec.chart, start + j, &sample(j), center, sigma, spec.width());
+                let beyond = p.ucl.is_some_and(|u| p.statistic > u) || p.lcl.is_some_and(|l| p.statistic < l);
+                if *keep && beyond {
+                    *keep = false;
                     changed = true;
                 }
             }
         }
         if !changed {
-            let excluded = (0..samples.len())
-                .filter(|&j| !included[j])
-                .map(|j| start + j)
-                .collect();
+            let excluded = (0..samples.len).filter(|&j| !included[j]).map(|j| start + j).collect();
             return Ok(Estimate {
                 center,
                 sigma,
@@ -411,6 +431,19 @@ pub(crate) fn estimate(spec: &ChartSpec, buffer: &Buffer) -> Result<Estimate, Sp
                 known: false,
             });
         }
+    }
+}
+
+/// The baseline's samples, read on demand.
+struct Samples<'a> {
+    len: usize,
+    at: &'a dyn Fn(usize) -> Sample,
+}
+
+impl Samples<'_> {
+    /// The samples still in the estimate.
+    fn kept<'b>(&'b self, included: &'b [bool]) -> impl Iterator<Item = Sample> + 'b {
+        (0..self.len).filter(|&j| included[j]).map(|j| (self.at)(j))
     }
 }
 
@@ -466,26 +499,15 @@ fn resolve_method(spec: &ChartSpec, subgroups: bool) -> SigmaMethod {
 fn center_and_sigma(
     chart: ChartType,
     method: SigmaMethod,
-    samples: &[Sample],
+    samples: &Samples<'_>,
     included: &[bool],
     constants: &mut ConstantsCache,
 ) -> Result<(f64, f64), SpcError> {
-    let kept = || {
-        samples
-            .iter()
-            .zip(included)
-            .filter(|(_, &keep)| keep)
-            .map(|(s, _)| s)
-    };
-    let count = kept().count();
+    let count = included.iter().filter(|k| **k).count();
     if count == 0 {
-        return Err(SpcError::TooFewPoints {
-            needed: 1,
-            got: 0,
-            what: "the baseline after exclusions",
-        });
+        return Err(SpcError::TooFewPoints { needed: 1, got: 0, what: "the baseline after exclusions" });
     }
-    let totals = |f: fn(&Sample) -> f64| kept().map(f).sum::<f64>();
+    let totals = |f: fn(&Sample) -> f64| samples.kept(included).map(|s| f(&s)).sum::<f64>();
     let (center, sigma, what) = match chart {
         ChartType::P | ChartType::Np => {
             let p = totals(|s| s.x) / totals(|s| s.n);
@@ -516,17 +538,11 @@ fn center_and_sigma(
 
 fn measurement_sigma(
     method: SigmaMethod,
-    samples: &[Sample],
+    samples: &Samples<'_>,
     included: &[bool],
     center: f64,
     constants: &mut ConstantsCache,
 ) -> Result<f64, SpcError> {
-    let kept: Vec<&Sample> = samples
-        .iter()
-        .zip(included)
-        .filter(|(_, &k)| k)
-        .map(|(s, _)| s)
-        .collect();
     let needs = |needed: usize, got: usize, what| {
         if got < needed {
             Err(SpcError::TooFewPoints { needed, got, what })
@@ -534,53 +550,44 @@ fn measurement_sigma(
             Ok(())
         }
     };
+    let kept = || samples.kept(included);
+    let count = included.iter().filter(|k| **k).count();
     Ok(match method {
         SigmaMethod::MovingRange | SigmaMethod::MedianMovingRange => {
-            let ranges: Vec<f64> = (1..samples.len())
+            let at = samples.at;
+            let ranges = (1..samples.len)
                 .filter(|&i| included[i] && included[i - 1])
-                .map(|i| (samples[i].x - samples[i - 1].x).abs())
-                .collect();
-            needs(
-                2,
-                ranges.len() + 1,
-                "a moving-range sigma estimate (adjacent baseline points)",
-            )?;
+                .map(|i| (at(i).x - at(i - 1).x).abs());
+            let what = "a moving-range sigma estimate (adjacent baseline points)";
             if method == SigmaMethod::MovingRange {
-                ranges.iter().sum::<f64>() / ranges.len() as f64 / constants.get(2).d2
+                let (sum, n) = ranges.fold((0.0, 0usize), |(sum, n), r| (sum + r, n + 1));
+                needs(2, n + 1, what)?;
+                sum / n as f64 / constants.get(2).d2
             } else {
+                let ranges: Vec<f64> = ranges.collect();
+                needs(2, ranges.len() + 1, what)?;
                 crate::math::median(&ranges) / crate::constants::d4(2)
             }
         }
         SigmaMethod::OverallSd => {
-            needs(2, kept.len(), "an overall-SD sigma estimate")?;
-            let n = kept.len() as f64;
-            let ss: f64 = kept.iter().map(|s| (s.x - center).powi(2)).sum();
-            (ss / (n - 1.0)).sqrt() / crate::constants::c4(kept.len())
+            needs(2, count, "an overall-SD sigma estimate")?;
+            let ss: f64 = kept().map(|s| (s.x - center).powi(2)).sum();
+            (ss / (count as f64 - 1.0)).sqrt() / crate::constants::c4(count)
         }
         SigmaMethod::AverageRange | SigmaMethod::AverageSd | SigmaMethod::PooledSd => {
-            if kept.iter().any(|s| s.n < 2.0) {
-                return Err(invalid(
-                    "sigma_method",
-                    "within-subgroup sigma needs subgroups, not single values",
-                ));
+            if kept().any(|s| s.n < 2.0) {
+                return Err(invalid("sigma_method", "within-subgroup sigma needs subgroups, not single values"));
             }
             match method {
                 SigmaMethod::AverageRange => {
-                    kept.iter()
-                        .map(|s| s.range / constants.get(s.n as usize).d2)
-                        .sum::<f64>()
-                        / kept.len() as f64
+                    kept().map(|s| s.range / constants.get(s.n as usize).d2).sum::<f64>() / count as f64
                 }
                 SigmaMethod::AverageSd => {
-                    kept.iter()
-                        .map(|s| s.sd / constants.get(s.n as usize).c4)
-                        .sum::<f64>()
-                        / kept.len() as f64
+                    kept().map(|s| s.sd / constants.get(s.n as usize).c4).sum::<f64>() / count as f64
                 }
                 _ => {
-                    let df: f64 = kept.iter().map(|s| s.n - 1.0).sum();
-                    let pooled =
-                        (kept.iter().map(|s| (s.n - 1.0) * s.sd * s.sd).sum::<f64>() / df).sqrt();
+                    let df: f64 = kept().map(|s| s.n - 1.0).sum();
+                    let pooled = (kept().map(|s| (s.n - 1.0) * s.sd * s.sd).sum::<f64>() / df).sqrt();
                     pooled / crate::constants::c4(df as usize + 1)
                 }
             }

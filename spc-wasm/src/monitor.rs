@@ -122,6 +122,13 @@ impl Monitor {
         Monitor::new(spec)
     }
 
+    /// A hint that about `n` single values will follow: the baseline buffer is sized once.
+    pub fn reserve(&mut self, n: usize) {
+        if let State::Collecting(buffer) = &mut self.state {
+            buffer.reserve_values(n);
+        }
+    }
+
     /// The spec this monitor runs.
     pub fn spec(&self) -> &ChartSpec {
         &self.spec

@@ -11,20 +11,44 @@ use crate::SpcError;
 /// `n = 0`, and `sd` when `n < 2`. Quantiles are DDSketch estimates within the sketch's relative
 /// accuracy (0.5%) of the exact lower quantile (see [`QuantileSketch`]); `min` and `max` are
 /// exact.
+///
+/// With the `serde` feature, JSON writes NaN as `null`; deserialising reads `null` back as NaN.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Summary {
     /// Number of finite values summarised (non-finite ones are skipped).
     pub n: u64,
+    /// Arithmetic mean.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "nan_from_null"))]
     pub mean: f64,
     /// Sample standard deviation (divisor n − 1).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "nan_from_null"))]
     pub sd: f64,
+    /// Exact minimum.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "nan_from_null"))]
     pub min: f64,
+    /// Exact maximum.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "nan_from_null"))]
     pub max: f64,
+    /// Median (sketch estimate).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "nan_from_null"))]
     pub p50: f64,
+    /// 90th percentile (sketch estimate).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "nan_from_null"))]
     pub p90: f64,
+    /// 95th percentile (sketch estimate).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "nan_from_null"))]
     pub p95: f64,
+    /// 99th percentile (sketch estimate).
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "nan_from_null"))]
     pub p99: f64,
+}
+
+/// JSON has no NaN: serde_json writes it as `null`, so read `null` (or a number) back.
+#[cfg(feature = "serde")]
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// Streaming builder for a [`Summary`]: O(1) amortized per value, memory bounded by the sketch

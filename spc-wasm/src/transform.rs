@@ -38,9 +38,15 @@ pub enum TransformKind {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Transform {
+    /// No transform.
     Identity,
+    /// `ln x`.
     Log,
-    BoxCox { lambda: f64 },
+    /// `(x^λ − 1)/λ` (`ln x` when `|λ| < 1e-9`).
+    BoxCox {
+        /// The power; fitted values lie in [−5, 5].
+        lambda: f64,
+    },
 }
 
 /// Search range for the Box-Cox λ. Wider than the usual [−2, 2] plot so that an extreme fit
