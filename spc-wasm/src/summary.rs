@@ -194,8 +194,11 @@ pub const DEFAULT_MAX_BUCKETS: usize = 2048;
 /// A positive value `x` is counted in bucket `k = ⌈log_γ x⌉`, `γ = (1 + α)/(1 − α)`, which
 /// covers `(γ^(k−1), γ^k]`; the bucket reports `2γ^k/(γ + 1)`, which is within a factor
 /// `1 ± α` of every value in it. Negative values go to a second store keyed by `|x|`, and exact
-/// zeros to a zero count. Each store is a dense `Vec<u64>` with a key offset, grown with slack as
-/// new keys appear, so a push is O(1) amortized and a quantile is O(buckets).
+/// zeros to a zero count. Each store is a dense `Vec<u64>` with a key offset, reallocated with
+/// slack (doubling its span) when a key falls outside it, so a push is O(1) amortized and a
+/// quantile is O(buckets). The exception is a full store whose maximum keeps rising: each new
+/// top bucket shifts the window, O(max_buckets); that can happen at most once per bucket of the
+/// f64 range (~1.5·10⁵ times at α = 0.005) over the sketch's whole life.
 ///
 /// **Guarantee.** Let `x_q` be the exact lower `q`-quantile: the element of 0-based rank
 /// `⌊q(n − 1)⌋` of the `n` values sorted ascending. Then `quantile(q)` returns `v` with
@@ -208,8 +211,10 @@ pub const DEFAULT_MAX_BUCKETS: usize = 2048;
 /// When a store would exceed that, its *lowest-valued* buckets are merged into the lowest bucket
 /// kept: the smallest positive magnitudes in the positive store, the most negative values in the
 /// negative store. The guarantee then still holds for every quantile whose exact value lies
-/// above the collapsed range(s) — for latency, the upper tail that matters — and quantiles that
-/// fall in a collapsed range are overestimated.
+/// outside the collapsed range(s) — for latency, the upper tail that matters — and quantiles
+/// that fall in a collapsed range are overestimated. The window follows the largest magnitude,
+/// so one wild value (a timestamp pushed as a latency, say 1e12 ms) collapses everything below
+/// 1e12/8·10⁸ ≈ 1250 ms: validate inputs upstream if that can happen.
 ///
 /// Non-finite values are ignored by [`QuantileSketch::push`]. Subnormal magnitudes (< 2.2e-308)
 /// are bucketed too, but their bucket values cannot carry full relative precision.
