@@ -51,6 +51,7 @@ pub struct Arl {
 }
 
 /// How an ARL was computed.
+#[allow(missing_docs)] // the fields are named for what they hold
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]

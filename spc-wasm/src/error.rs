@@ -5,6 +5,7 @@ use std::fmt;
 
 /// Why the engine could not produce a result. Each variant names what was wrong and where, so a
 /// caller can show it to a user as it is.
+#[allow(missing_docs)] // the fields are named for what they hold
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum SpcError {

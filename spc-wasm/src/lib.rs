@@ -25,7 +25,7 @@
 //! assert!(chart.primary.signals.iter().any(|s| s.test == NelsonRule::Beyond && s.index == 30));
 //! ```
 #![deny(missing_docs)]
-#![allow(missing_docs)] // TODO(engine): document every field, then drop this line.
+
 
 pub mod arl;
 pub mod capability;

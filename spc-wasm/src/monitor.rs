@@ -17,6 +17,7 @@ use crate::spec::{Baseline, ChartSpec, ChartType};
 
 /// One observation: a measurement, a subgroup of measurements, or a count of defects (or
 /// defectives) in a sample of some size.
+#[allow(missing_docs)] // the fields are named for what they hold
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Observation<'a> {
     /// One measurement (individuals, EWMA, CUSUM).

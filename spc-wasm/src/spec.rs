@@ -151,17 +151,29 @@ impl ChartType {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum ChartKind {
+    /// Individual values.
     Individuals,
+    /// Moving ranges of two consecutive values.
     MovingRange,
+    /// Subgroup means.
     XBar,
+    /// Subgroup ranges.
     Range,
+    /// Subgroup standard deviations.
     StdDev,
+    /// Fraction nonconforming.
     P,
+    /// Number nonconforming.
     Np,
+    /// Nonconformities per sample.
     C,
+    /// Nonconformities per unit.
     U,
+    /// The EWMA statistic z_i.
     Ewma,
+    /// The upper CUSUM C+, in sigma.
     CusumUpper,
+    /// The lower CUSUM C-, in sigma (non-negative).
     CusumLower,
 }
 
@@ -209,6 +221,7 @@ pub enum SigmaMethod {
 }
 
 /// Which points (or subgroups) form the Phase I baseline that estimates the limits.
+#[allow(missing_docs)] // the fields are named for what they hold
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(tag = "kind", rename_all = "kebab-case"))]
@@ -249,8 +262,11 @@ impl Baseline {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(default))]
 pub struct ChartSpec {
+    /// The chart and its own parameters.
     pub chart: ChartType,
+    /// How the process sigma is estimated.
     pub sigma_method: SigmaMethod,
+    /// Which points estimate the limits.
     pub baseline: Baseline,
     /// Exclude baseline points that fail test 1 and estimate again, until nothing changes.
     pub exclude_out_of_control: bool,
@@ -347,7 +363,7 @@ impl ChartSpec {
                 if !mu.is_finite() {
                     return Err(invalid("mu", format!("{mu} is not a finite number")));
                 }
-                if !self.chart.is_attribute() && !(sigma.is_finite() && sigma > 0.0) {
+                if !(self.chart.is_attribute() || sigma.is_finite() && sigma > 0.0) {
                     return Err(invalid(
                         "sigma",
                         format!("{sigma} must be a positive number"),

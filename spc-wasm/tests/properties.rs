@@ -96,6 +96,27 @@ proptest! {
         }
     }
 
+    /// Transforms round-trip: invert(apply(x)) = x for positive data, and the Box-Cox fit
+    /// returns a lambda whose transform is finite on the data it was fitted to. The domain keeps
+    /// x^lambda above 1e-6: beyond that (x^lambda - 1)/lambda rounds away x's information, a
+    /// property of the transform in floating point, not of the code.
+    #[test]
+    fn transforms_round_trip(
+        values in prop::collection::vec(1e-2f64..1e3, 3..60),
+        lambda in -2.0f64..2.0,
+    ) {
+        use llmscope_spc::transform::{Transform, TransformKind};
+        for t in [Transform::Log, Transform::BoxCox { lambda }] {
+            for &x in &values {
+                let back = t.invert(t.apply(x));
+                prop_assert!((back - x).abs() <= 1e-8 * x, "{:?}: {} -> {}", t, x, back);
+            }
+        }
+        if let Ok(fitted) = Transform::fit(TransformKind::BoxCox, &values) {
+            prop_assert!(values.iter().all(|&x| fitted.apply(x).is_finite()));
+        }
+    }
+
     /// Any series, finite or not, under any chart gives a chart or an error: never a panic.
     #[test]
     fn never_panics(

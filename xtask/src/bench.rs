@@ -2,7 +2,8 @@
 //! baseline measured in the same run, since these machines are shared and noisy:
 //! - criterion: streaming and batch analysis of the engine (points per second);
 //! - analyze end to end on a 10-million-line CSV, against reading the same file;
-//! - the wasm API from Node.js against the same series natively.
+//! - the wasm API from Node.js against the same series natively;
+//! - the in-control ARL by full-size seeded simulation against the published values.
 
 use crate::setup;
 use crate::util::{self, say};
@@ -20,7 +21,9 @@ pub fn run(quick: bool) -> Result<(), String> {
     }
     util::run(&mut cmd)?;
     analyze_end_to_end(if quick { 1_000_000 } else { 10_000_000 })?;
-    wasm_against_native(if quick { 200_000 } else { 2_000_000 })
+    wasm_against_native(if quick { 200_000 } else { 2_000_000 })?;
+    say("full-size Monte-Carlo ARL against the published values (examples/arl_montecarlo.rs)");
+    util::run(util::cargo().args(["run", "--release", "-q", "-p", "llmscope-spc", "--example", "arl_montecarlo"]))
 }
 
 /// A deterministic CSV of `lines` rows: a timestamp and a latency-like value.
