@@ -5,7 +5,10 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn data(name: &str) -> String {
-    format!("{}/../spc-wasm/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../spc-wasm/tests/data/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 fn shim(args: &[&str], stdin: Option<&str>) -> Output {
@@ -29,7 +32,11 @@ fn json(args: &[&str]) -> Value {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     let out = shim(&all, None);
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("valid JSON")
 }
 
@@ -50,7 +57,15 @@ fn close(v: &Value, expected: f64, tol: f64) {
 
 #[test]
 fn piston_rings_json_contract() {
-    let j = json(&[&data("pistonrings.csv"), "--chart", "xbar-r", "--subgroup-column", "subgroup", "--phase1", "25"]);
+    let j = json(&[
+        &data("pistonrings.csv"),
+        "--chart",
+        "xbar-r",
+        "--subgroup-column",
+        "subgroup",
+        "--phase1",
+        "25",
+    ]);
     assert_eq!(j["n"], 40);
     assert_eq!(j["column"], "value");
     close(&j["center"], 74.0012, 5e-5);
@@ -77,12 +92,33 @@ fn piston_rings_json_contract() {
 
 #[test]
 fn attribute_charts_from_count_and_size_columns() {
-    let p = json(&[&data("orangejuice.csv"), "--chart", "p", "--column", "count", "--size-column", "size", "--phase1", "30"]);
+    let p = json(&[
+        &data("orangejuice.csv"),
+        "--chart",
+        "p",
+        "--column",
+        "count",
+        "--size-column",
+        "size",
+        "--phase1",
+        "30",
+    ]);
     close(&p["center"], 0.2313, 5e-5);
     close(&p["points"][0]["ucl"], 0.4102, 5e-5);
     assert!(p["secondary"].is_null());
-    let u = json(&[&data("dyedcloth.csv"), "--chart", "u", "--column", "count", "--size-column", "size"]);
-    assert_ne!(u["points"][0]["ucl"], u["points"][1]["ucl"], "u limits vary with the units inspected");
+    let u = json(&[
+        &data("dyedcloth.csv"),
+        "--chart",
+        "u",
+        "--column",
+        "count",
+        "--size-column",
+        "size",
+    ]);
+    assert_ne!(
+        u["points"][0]["ucl"], u["points"][1]["ucl"],
+        "u limits vary with the units inspected"
+    );
 }
 
 #[test]
@@ -99,7 +135,11 @@ fn reads_standard_input_and_one_sided_capability() {
         .chain((0..200).map(|i| format!("{}\n", 400.0 + ((i * 37) % 50) as f64)))
         .collect();
     let out = shim(&["-", "--usl", "800", "--format", "json"], Some(&csv));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     let cap = &j["capability"];
     assert!(cap["cp"].is_null(), "one-sided: no Cp");
@@ -109,12 +149,36 @@ fn reads_standard_input_and_one_sided_capability() {
 
 #[test]
 fn ewma_cusum_and_transforms() {
-    let e = json(&[&data("viscosity.csv"), "--chart", "ewma", "--lambda", "0.2", "--phase1", "20"]);
+    let e = json(&[
+        &data("viscosity.csv"),
+        "--chart",
+        "ewma",
+        "--lambda",
+        "0.2",
+        "--phase1",
+        "20",
+    ]);
     assert_eq!(e["tests"], serde_json::json!([1]));
-    let c = json(&[&data("viscosity.csv"), "--chart", "cusum", "--k", "0.5", "--h", "5", "--phase1", "20"]);
+    let c = json(&[
+        &data("viscosity.csv"),
+        "--chart",
+        "cusum",
+        "--k",
+        "0.5",
+        "--h",
+        "5",
+        "--phase1",
+        "20",
+    ]);
     assert_eq!(c["points"][0]["ucl"], 5.0);
     assert_eq!(c["secondary"]["chart"], "cusum-lower");
-    let b = json(&[&data("viscosity.csv"), "--transform", "box-cox", "--phase1", "20"]);
+    let b = json(&[
+        &data("viscosity.csv"),
+        "--transform",
+        "box-cox",
+        "--phase1",
+        "20",
+    ]);
     assert_eq!(b["transform"]["kind"], "box-cox");
     let orig = &b["points"][3]["original"]["statistic"];
     close(orig, 35.96, 1e-6);
@@ -122,11 +186,29 @@ fn ewma_cusum_and_transforms() {
 
 #[test]
 fn csv_and_text_formats() {
-    let out = shim(&[&data("viscosity.csv"), "--phase1", "20", "--format", "csv"], None);
+    let out = shim(
+        &[&data("viscosity.csv"), "--phase1", "20", "--format", "csv"],
+        None,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().count(), 36, "a header and one row per point");
-    assert!(text.lines().next().unwrap().starts_with("index,statistic,center,lcl,ucl,tests"));
-    let out = shim(&[&data("pistonrings.csv"), "--chart", "xbar-r", "--subgroup-size", "5", "--phase1", "25"], None);
+    assert!(text
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("index,statistic,center,lcl,ucl,tests"));
+    let out = shim(
+        &[
+            &data("pistonrings.csv"),
+            "--chart",
+            "xbar-r",
+            "--subgroup-size",
+            "5",
+            "--phase1",
+            "25",
+        ],
+        None,
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("false alarm about every"), "{text}");
     assert!(text.contains("test 1"), "{text}");
@@ -134,16 +216,60 @@ fn csv_and_text_formats() {
 
 #[test]
 fn bad_input_names_line_and_column() {
-    fails(&["-"], Some("t,value\n1,2\n2,abc\n3,4\n"), "line 3, column 'value': 'abc' is not a number");
-    fails(&["-"], Some("value\n1\nNaN\n"), "line 3, column 'value': 'NaN' is not a finite number");
-    fails(&["-"], Some("value\n1\n\n"), "needs at least 2 points, got 1");
-    fails(&["-", "--column", "ttft"], Some("value\n1\n2\n"), "--column 'ttft' is not a column");
-    fails(&["-", "--phase1", "10"], Some("value\n1\n2\n3\n"), "the baseline (Phase I) asks for 10 points but there are only 3");
-    fails(&["-", "--chart", "xbar-r"], Some("value\n1\n2\n3\n"), "X-bar charts need subgroups");
-    fails(&["-", "--chart", "xbar-r", "--subgroup-column", "g"], Some("g,value\n1,1\n1,2\n2,3\n"), "subgroup 1 has 1 value");
-    fails(&["-", "--chart", "p", "--size-column", "n"], Some("d,n\n3,50\n60,50\n"), "cannot exceed its sample size");
-    fails(&["-", "--lambda", "0.3"], Some("value\n1\n2\n"), "--lambda: applies to the ewma chart only");
-    fails(&["-", "--tests", "1,9"], Some("value\n1\n2\n"), "'9' is not a test");
+    fails(
+        &["-"],
+        Some("t,value\n1,2\n2,abc\n3,4\n"),
+        "line 3, column 'value': 'abc' is not a number",
+    );
+    fails(
+        &["-"],
+        Some("value\n1\nNaN\n"),
+        "line 3, column 'value': 'NaN' is not a finite number",
+    );
+    fails(
+        &["-"],
+        Some("value\n1\n\n"),
+        "needs at least 2 points, got 1",
+    );
+    fails(
+        &["-", "--column", "ttft"],
+        Some("value\n1\n2\n"),
+        "--column 'ttft' is not a column",
+    );
+    fails(
+        &["-", "--phase1", "10"],
+        Some("value\n1\n2\n3\n"),
+        "the baseline (Phase I) asks for 10 points but there are only 3",
+    );
+    fails(
+        &["-", "--chart", "xbar-r"],
+        Some("value\n1\n2\n3\n"),
+        "X-bar charts need subgroups",
+    );
+    fails(
+        &["-", "--chart", "xbar-r", "--subgroup-column", "g"],
+        Some("g,value\n1,1\n1,2\n2,3\n"),
+        "subgroup 1 has 1 value",
+    );
+    fails(
+        &["-", "--chart", "p", "--size-column", "n"],
+        Some("d,n\n3,50\n60,50\n"),
+        "cannot exceed its sample size",
+    );
+    fails(
+        &["-", "--lambda", "0.3"],
+        Some("value\n1\n2\n"),
+        "--lambda: applies to the ewma chart only",
+    );
+    fails(
+        &["-", "--tests", "1,9"],
+        Some("value\n1\n2\n"),
+        "'9' is not a test",
+    );
     fails(&["/no/such/file.csv"], None, "cannot open");
-    fails(&["-", "--transform", "log"], Some("value\n1\n-2\n3\n"), "not positive");
+    fails(
+        &["-", "--transform", "log"],
+        Some("value\n1\n-2\n3\n"),
+        "not positive",
+    );
 }

@@ -2,7 +2,9 @@
 //! deterministic series through an individuals chart with all eight tests, via the same
 //! batch-push path the wasm API uses, and prints points per second.
 
-use llmscope_spc::{Baseline, ChartSpec, ChartType, Monitor, Observation, Point, Signal, Sink, Which};
+use llmscope_spc::{
+    Baseline, ChartSpec, ChartType, Monitor, Observation, Point, Signal, Sink, Which,
+};
 use std::time::Instant;
 
 struct Count(usize);
@@ -14,13 +16,21 @@ impl Sink for Count {
 }
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(2_000_000);
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(2_000_000);
     // Same formula as spc-wasm/tests/node/bench.mjs.
-    let values: Vec<f64> = (0..n).map(|i| 10.0 + (i as f64 * 1.7).sin() + ((i * 7919) % 13) as f64 * 0.05).collect();
+    let values: Vec<f64> = (0..n)
+        .map(|i| 10.0 + (i as f64 * 1.7).sin() + ((i * 7919) % 13) as f64 * 0.05)
+        .collect();
     let mut best = f64::INFINITY;
     let mut signals = 0;
     for _ in 0..5 {
-        let spec = ChartSpec { baseline: Baseline::FirstN { n: 100 }, ..ChartSpec::new(ChartType::Individuals) };
+        let spec = ChartSpec {
+            baseline: Baseline::FirstN { n: 100 },
+            ..ChartSpec::new(ChartType::Individuals)
+        };
         let mut monitor = Monitor::streaming(spec).expect("valid spec");
         let mut sink = Count(0);
         let start = Instant::now();
@@ -32,5 +42,8 @@ fn main() {
         best = best.min(start.elapsed().as_secs_f64());
         signals = sink.0;
     }
-    println!("native: {n} points in {best:.4} s = {:.1} M points/s ({signals} signals)", n as f64 / best / 1e6);
+    println!(
+        "native: {n} points in {best:.4} s = {:.1} M points/s ({signals} signals)",
+        n as f64 / best / 1e6
+    );
 }

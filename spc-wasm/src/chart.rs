@@ -78,7 +78,14 @@ struct Segment {
 
 impl Segment {
     fn point(&self, index: usize, statistic: f64) -> Point {
-        Point { index, statistic, center: self.center, lcl: self.lcl, ucl: self.ucl, sigma: self.sigma }
+        Point {
+            index,
+            statistic,
+            center: self.center,
+            lcl: self.lcl,
+            ucl: self.ucl,
+            sigma: self.sigma,
+        }
     }
 
     fn same_limits(&self, p: &Point) -> bool {
@@ -88,7 +95,14 @@ impl Segment {
 
 impl Series {
     fn new(kind: ChartKind, rules: RuleSet) -> Series {
-        Series { kind, rules, signals: Vec::new(), first_index: 0, statistic: Vec::new(), segments: Vec::new() }
+        Series {
+            kind,
+            rules,
+            signals: Vec::new(),
+            first_index: 0,
+            statistic: Vec::new(),
+            segments: Vec::new(),
+        }
     }
 
     fn push(&mut self, p: Point) {
@@ -97,7 +111,13 @@ impl Series {
         }
         let position = self.statistic.len();
         if !self.segments.last().is_some_and(|s| s.same_limits(&p)) {
-            self.segments.push(Segment { start: position, center: p.center, lcl: p.lcl, ucl: p.ucl, sigma: p.sigma });
+            self.segments.push(Segment {
+                start: position,
+                center: p.center,
+                lcl: p.lcl,
+                ucl: p.ucl,
+                sigma: p.sigma,
+            });
         }
         self.statistic.push(p.statistic);
     }
@@ -125,7 +145,10 @@ impl Series {
     /// The point at `position` (0 = the first plotted point) with its limits.
     pub fn point(&self, position: usize) -> Option<Point> {
         let statistic = *self.statistic.get(position)?;
-        let k = self.segments.partition_point(|s| s.start <= position).checked_sub(1)?;
+        let k = self
+            .segments
+            .partition_point(|s| s.start <= position)
+            .checked_sub(1)?;
         Some(self.segments[k].point(self.first_index + position, statistic))
     }
 
@@ -137,12 +160,19 @@ impl Series {
     /// Every point with its limits, in order.
     pub fn points(&self) -> impl ExactSizeIterator<Item = Point> + '_ {
         let mut segment = 0;
-        self.statistic.iter().enumerate().map(move |(position, &statistic)| {
-            while self.segments.get(segment + 1).is_some_and(|s| s.start <= position) {
-                segment += 1;
-            }
-            self.segments[segment].point(self.first_index + position, statistic)
-        })
+        self.statistic
+            .iter()
+            .enumerate()
+            .map(move |(position, &statistic)| {
+                while self
+                    .segments
+                    .get(segment + 1)
+                    .is_some_and(|s| s.start <= position)
+                {
+                    segment += 1;
+                }
+                self.segments[segment].point(self.first_index + position, statistic)
+            })
     }
 
     /// True when every point shares the same limits.
@@ -155,7 +185,11 @@ impl Series {
     pub fn tests_by_point(&self) -> Vec<u8> {
         let mut out = vec![0u8; self.len()];
         for s in &self.signals {
-            if let Some(bits) = s.index.checked_sub(self.first_index).and_then(|p| out.get_mut(p)) {
+            if let Some(bits) = s
+                .index
+                .checked_sub(self.first_index)
+                .and_then(|p| out.get_mut(p))
+            {
                 *bits |= 1 << (s.test.number() - 1);
             }
         }
@@ -237,7 +271,9 @@ pub fn analyze(spec: &ChartSpec, data: &Data) -> Result<Chart, SpcError> {
         monitor.reserve(v.len());
     }
     sink.primary.statistic.reserve(data.len());
-    sink.secondary.iter_mut().for_each(|s| s.statistic.reserve(data.len()));
+    sink.secondary
+        .iter_mut()
+        .for_each(|s| s.statistic.reserve(data.len()));
     for i in 0..data.len() {
         monitor.push(data.observation(i), &mut sink)?;
     }

@@ -187,7 +187,10 @@ mod tests {
     #[test]
     fn fields_lists_every_setting() {
         let value = serde_json::to_value(ChartConfig::default()).unwrap_or_default();
-        let mut keys: Vec<&str> = value.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+        let mut keys: Vec<&str> = value
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
         let mut fields = ChartConfig::FIELDS.to_vec();
         keys.sort_unstable();
         fields.sort_unstable();

@@ -53,7 +53,9 @@ impl fmt::Display for SpcError {
                 "the baseline (Phase I) asks for {baseline} points but there are only {available}"
             ),
             SpcError::BadCount { index, message } => write!(f, "sample {index}: {message}"),
-            SpcError::WrongObservation { index, message } => write!(f, "observation {index}: {message}"),
+            SpcError::WrongObservation { index, message } => {
+                write!(f, "observation {index}: {message}")
+            }
             SpcError::InvalidParameter { name, message } => write!(f, "{name}: {message}"),
             SpcError::ZeroSigma { what } => write!(
                 f,

@@ -246,7 +246,10 @@ impl Buffer {
     /// Room for `n` more single values (a batch knows its length up front).
     pub(crate) fn reserve_values(&mut self, n: usize) {
         if let Data::Empty = self.data {
-            if matches!(self.chart, ChartType::Individuals | ChartType::Ewma { .. } | ChartType::Cusum { .. }) {
+            if matches!(
+                self.chart,
+                ChartType::Individuals | ChartType::Ewma { .. } | ChartType::Cusum { .. }
+            ) {
                 self.data = Data::Values(Vec::with_capacity(n));
             }
         }
@@ -396,7 +399,10 @@ pub(crate) fn estimate(spec: &ChartSpec, buffer: &Buffer) -> Result<Estimate, Sp
         Some(s) => *s,
         None => buffer.sample(start + j, &transform),
     };
-    let samples = Samples { len: end - start, at: &sample };
+    let samples = Samples {
+        len: end - start,
+        at: &sample,
+    };
     let method = resolve_method(spec, buffer.is_subgroups());
     let mut included = vec![true; samples.len];
     for &i in &spec.exclude {
@@ -406,12 +412,21 @@ pub(crate) fn estimate(spec: &ChartSpec, buffer: &Buffer) -> Result<Estimate, Sp
     }
     let mut constants = ConstantsCache::new();
     loop {
-        let (center, sigma) = center_and_sigma(spec.chart, method, &samples, &included, &mut constants)?;
+        let (center, sigma) =
+            center_and_sigma(spec.chart, method, &samples, &included, &mut constants)?;
         let mut changed = false;
         if spec.exclude_out_of_control {
             for (j, keep) in included.iter_mut().enumerate() {
-                let p = shewhart_point(spec.chart, start + j, &sample(j), center, sigma, spec.width());
-                let beyond = p.ucl.is_some_and(|u| p.statistic > u) || p.lcl.is_some_and(|l| p.statistic < l);
+                let p = shewhart_point(
+                    spec.chart,
+                    start + j,
+                    &sample(j),
+                    center,
+                    sigma,
+                    spec.width(),
+                );
+                let beyond = p.ucl.is_some_and(|u| p.statistic > u)
+                    || p.lcl.is_some_and(|l| p.statistic < l);
                 if *keep && beyond {
                     *keep = false;
                     changed = true;
@@ -419,7 +434,10 @@ pub(crate) fn estimate(spec: &ChartSpec, buffer: &Buffer) -> Result<Estimate, Sp
             }
         }
         if !changed {
-            let excluded = (0..samples.len).filter(|&j| !included[j]).map(|j| start + j).collect();
+            let excluded = (0..samples.len)
+                .filter(|&j| !included[j])
+                .map(|j| start + j)
+                .collect();
             return Ok(Estimate {
                 center,
                 sigma,
@@ -505,7 +523,11 @@ fn center_and_sigma(
 ) -> Result<(f64, f64), SpcError> {
     let count = included.iter().filter(|k| **k).count();
     if count == 0 {
-        return Err(SpcError::TooFewPoints { needed: 1, got: 0, what: "the baseline after exclusions" });
+        return Err(SpcError::TooFewPoints {
+            needed: 1,
+            got: 0,
+            what: "the baseline after exclusions",
+        });
     }
     let totals = |f: fn(&Sample) -> f64| samples.kept(included).map(|s| f(&s)).sum::<f64>();
     let (center, sigma, what) = match chart {
@@ -576,18 +598,28 @@ fn measurement_sigma(
         }
         SigmaMethod::AverageRange | SigmaMethod::AverageSd | SigmaMethod::PooledSd => {
             if kept().any(|s| s.n < 2.0) {
-                return Err(invalid("sigma_method", "within-subgroup sigma needs subgroups, not single values"));
+                return Err(invalid(
+                    "sigma_method",
+                    "within-subgroup sigma needs subgroups, not single values",
+                ));
             }
             match method {
                 SigmaMethod::AverageRange => {
-                    kept().map(|s| s.range / constants.get(s.n as usize).d2).sum::<f64>() / count as f64
+                    kept()
+                        .map(|s| s.range / constants.get(s.n as usize).d2)
+                        .sum::<f64>()
+                        / count as f64
                 }
                 SigmaMethod::AverageSd => {
-                    kept().map(|s| s.sd / constants.get(s.n as usize).c4).sum::<f64>() / count as f64
+                    kept()
+                        .map(|s| s.sd / constants.get(s.n as usize).c4)
+                        .sum::<f64>()
+                        / count as f64
                 }
                 _ => {
                     let df: f64 = kept().map(|s| s.n - 1.0).sum();
-                    let pooled = (kept().map(|s| (s.n - 1.0) * s.sd * s.sd).sum::<f64>() / df).sqrt();
+                    let pooled =
+                        (kept().map(|s| (s.n - 1.0) * s.sd * s.sd).sum::<f64>() / df).sqrt();
                     pooled / crate::constants::c4(df as usize + 1)
                 }
             }

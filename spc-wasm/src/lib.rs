@@ -26,7 +26,6 @@
 //! ```
 #![deny(missing_docs)]
 
-
 pub mod arl;
 pub mod capability;
 mod chart;

@@ -426,7 +426,12 @@ impl RuleDetector {
         self.next_index += 1;
         let fire = |out: &mut Vec<Signal>, test: NelsonRule, length: u64| {
             let first = i + 1 - length as usize;
-            out.push(Signal { test, index: i, first, last: i });
+            out.push(Signal {
+                test,
+                index: i,
+                first,
+                last: i,
+            });
         };
 
         if side != LimitSide::Inside && self.on(NelsonRule::Beyond) {
@@ -444,17 +449,20 @@ impl RuleDetector {
         }
 
         // NaN (no previous point) compares false both ways: no direction.
-        let direction = i8::from(statistic > self.prev_statistic) - i8::from(statistic < self.prev_statistic);
+        let direction =
+            i8::from(statistic > self.prev_statistic) - i8::from(statistic < self.prev_statistic);
         self.prev_statistic = statistic;
         let (up, down) = (i64::from(direction > 0), i64::from(direction < 0));
-        self.trend_steps = up * (self.trend_steps.max(0) + 1) - down * ((-self.trend_steps).max(0) + 1);
+        self.trend_steps =
+            up * (self.trend_steps.max(0) + 1) - down * ((-self.trend_steps).max(0) + 1);
         let k3 = self.k(NelsonRule::Trend);
         if self.trend_steps.unsigned_abs() + 1 >= k3 && self.on(NelsonRule::Trend) {
             fire(out, NelsonRule::Trend, k3);
         }
         let moved = u64::from(direction != 0);
         let alternates = moved & u64::from(direction == -self.last_direction);
-        self.alternating_steps = alternates * (self.alternating_steps + 1) + (1 - alternates) * moved;
+        self.alternating_steps =
+            alternates * (self.alternating_steps + 1) + (1 - alternates) * moved;
         self.last_direction = direction;
         let k4 = self.k(NelsonRule::Alternating);
         if self.alternating_steps + 1 >= k4 && self.on(NelsonRule::Alternating) {
@@ -468,8 +476,16 @@ impl RuleDetector {
         // Bit 0 is this point, which must itself be beyond the zone: test it first, as it is
         // rarely set.
         for (rule, history, window) in [
-            (NelsonRule::ZoneA, self.above_2 | self.below_2, self.zone_a_window),
-            (NelsonRule::ZoneB, self.above_1 | self.below_1, self.zone_b_window),
+            (
+                NelsonRule::ZoneA,
+                self.above_2 | self.below_2,
+                self.zone_a_window,
+            ),
+            (
+                NelsonRule::ZoneB,
+                self.above_1 | self.below_1,
+                self.zone_b_window,
+            ),
         ] {
             if history & 1 == 0 || !self.on(rule) {
                 continue;
@@ -597,7 +613,9 @@ mod tests {
 
     #[test]
     fn zone_tests_accept_the_largest_k() {
-        let rules = RuleSet::only(&[NelsonRule::ZoneA]).with_k(NelsonRule::ZoneA, 63.0).unwrap();
+        let rules = RuleSet::only(&[NelsonRule::ZoneA])
+            .with_k(NelsonRule::ZoneA, 63.0)
+            .unwrap();
         let s = run(rules, &[2.5; 64]);
         assert_eq!(fired(&s, NelsonRule::ZoneA).first(), Some(&(0, 62)));
     }

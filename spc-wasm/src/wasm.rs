@@ -114,7 +114,10 @@ fn config_from(value: JsValue) -> Result<ChartConfig, JsError> {
     }
     // serde-wasm-bindgen reads only the fields it knows, so unknown ones are caught here.
     if let Some(object) = value.dyn_ref::<js_sys::Object>() {
-        for key in js_sys::Object::keys(object).iter().filter_map(|k| k.as_string()) {
+        for key in js_sys::Object::keys(object)
+            .iter()
+            .filter_map(|k| k.as_string())
+        {
             if !ChartConfig::FIELDS.contains(&key.as_str()) {
                 return Err(error(format!(
                     "chart settings: unknown setting '{key}'; known: {}",

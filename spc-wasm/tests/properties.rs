@@ -2,8 +2,8 @@
 //! input (finite or not) makes the engine panic.
 
 use llmscope_spc::{
-    analyze, Baseline, ChartSpec, ChartType, Data, LimitSide, Monitor, NelsonRule, Observation, Point, RuleDetector,
-    RuleSet, Signal, Sink, Which,
+    analyze, Baseline, ChartSpec, ChartType, Data, LimitSide, Monitor, NelsonRule, Observation,
+    Point, RuleDetector, RuleSet, Signal, Sink, Which,
 };
 use proptest::prelude::*;
 
@@ -26,12 +26,20 @@ fn chart_types() -> impl Strategy<Value = ChartType> {
     prop_oneof![
         Just(ChartType::Individuals),
         (0.05f64..1.0, 2.0f64..3.5).prop_map(|(lambda, width)| ChartType::Ewma { lambda, width }),
-        (0.0f64..1.0, 2.0f64..6.0).prop_map(|(k, h)| ChartType::Cusum { k, h, head_start: h / 2.0 }),
+        (0.0f64..1.0, 2.0f64..6.0).prop_map(|(k, h)| ChartType::Cusum {
+            k,
+            h,
+            head_start: h / 2.0
+        }),
     ]
 }
 
 fn rule_sets() -> impl Strategy<Value = RuleSet> {
-    prop_oneof![Just(RuleSet::nelson()), Just(RuleSet::western_electric()), Just(RuleSet::only(&[NelsonRule::Beyond]))]
+    prop_oneof![
+        Just(RuleSet::nelson()),
+        Just(RuleSet::western_electric()),
+        Just(RuleSet::only(&[NelsonRule::Beyond]))
+    ]
 }
 
 proptest! {
@@ -145,7 +153,8 @@ proptest! {
 fn by_definition(z: &[f64], i: usize, rule: NelsonRule) -> bool {
     let k = rule.default_k() as usize;
     let window = |len: usize| (i + 1 >= len).then(|| &z[i + 1 - len..=i]);
-    let all = |len: usize, f: &dyn Fn(f64) -> bool| window(len).is_some_and(|w| w.iter().all(|&x| f(x)));
+    let all =
+        |len: usize, f: &dyn Fn(f64) -> bool| window(len).is_some_and(|w| w.iter().all(|&x| f(x)));
     match rule {
         NelsonRule::Beyond => z[i].abs() > 3.0,
         NelsonRule::SameSide => all(k, &|x| x > 0.0) || all(k, &|x| x < 0.0),
@@ -173,13 +182,33 @@ fn by_definition(z: &[f64], i: usize, rule: NelsonRule) -> bool {
 /// Test 1 fires exactly where a point lies strictly outside its own limits, on every chart.
 #[test]
 fn test_one_is_beyond_the_plotted_limits() {
-    let values: Vec<f64> = (0..500).map(|i| ((i * 7919) % 101) as f64 / 10.0 + if i % 97 == 0 { 30.0 } else { 0.0 }).collect();
-    for chart in [ChartType::Individuals, ChartType::EWMA_DEFAULT, ChartType::CUSUM_DEFAULT] {
-        let c = analyze(&ChartSpec { baseline: Baseline::FirstN { n: 50 }, ..ChartSpec::new(chart) }, &Data::Values(values.clone())).unwrap();
+    let values: Vec<f64> = (0..500)
+        .map(|i| ((i * 7919) % 101) as f64 / 10.0 + if i % 97 == 0 { 30.0 } else { 0.0 })
+        .collect();
+    for chart in [
+        ChartType::Individuals,
+        ChartType::EWMA_DEFAULT,
+        ChartType::CUSUM_DEFAULT,
+    ] {
+        let c = analyze(
+            &ChartSpec {
+                baseline: Baseline::FirstN { n: 50 },
+                ..ChartSpec::new(chart)
+            },
+            &Data::Values(values.clone()),
+        )
+        .unwrap();
         for (p, bits) in c.primary.points().zip(c.primary.tests_by_point()) {
-            let beyond = p.ucl.is_some_and(|u| p.statistic > u) || p.lcl.is_some_and(|l| p.statistic < l);
+            let beyond =
+                p.ucl.is_some_and(|u| p.statistic > u) || p.lcl.is_some_and(|l| p.statistic < l);
             assert_eq!(beyond, bits & 1 == 1, "{chart:?} point {}", p.index);
         }
-        assert!(c.primary.signals.iter().any(|s| s.test == NelsonRule::Beyond), "{chart:?} found the shifts");
+        assert!(
+            c.primary
+                .signals
+                .iter()
+                .any(|s| s.test == NelsonRule::Beyond),
+            "{chart:?} found the shifts"
+        );
     }
 }

@@ -6,7 +6,10 @@ use llmscope_spc::{analyze, Baseline, ChartSpec, ChartType, Data, NelsonRule, Ru
 fn rows(name: &str) -> Vec<Vec<String>> {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
+    text.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
 }
 
 fn num(s: &str) -> f64 {
@@ -14,7 +17,12 @@ fn num(s: &str) -> f64 {
 }
 
 fn counts(name: &str) -> Data {
-    Data::Counts(rows(name).iter().map(|r| (num(&r[1]), num(&r[2]))).collect())
+    Data::Counts(
+        rows(name)
+            .iter()
+            .map(|r| (num(&r[1]), num(&r[2])))
+            .collect(),
+    )
 }
 
 fn piston_rings() -> Data {
@@ -32,11 +40,17 @@ fn piston_rings() -> Data {
 }
 
 fn close(actual: f64, expected: f64, tol: f64, what: &str) {
-    assert!((actual - expected).abs() <= tol, "{what}: got {actual}, published {expected} (tolerance {tol})");
+    assert!(
+        (actual - expected).abs() <= tol,
+        "{what}: got {actual}, published {expected} (tolerance {tol})"
+    );
 }
 
 fn spec(chart: ChartType, phase1: usize) -> ChartSpec {
-    ChartSpec { baseline: Baseline::FirstN { n: phase1 }, ..ChartSpec::new(chart) }
+    ChartSpec {
+        baseline: Baseline::FirstN { n: phase1 },
+        ..ChartSpec::new(chart)
+    }
 }
 
 /// Montgomery Example 6.1: X-bar 74.0012, limits 73.9880 to 74.0143; R: 0.02276, UCL 0.04813.
@@ -52,10 +66,18 @@ fn piston_rings_xbar_r() {
     close(r.center, 0.02276, 5e-6, "R-bar");
     close(r.ucl.unwrap(), 0.04813, 5e-5, "R UCL");
     assert_eq!(r.lcl, Some(0.0));
-    let beyond: Vec<usize> =
-        chart.primary.signals.iter().filter(|s| s.test == NelsonRule::Beyond).map(|s| s.index).collect();
+    let beyond: Vec<usize> = chart
+        .primary
+        .signals
+        .iter()
+        .filter(|s| s.test == NelsonRule::Beyond)
+        .map(|s| s.index)
+        .collect();
     assert_eq!(beyond, vec![36, 37, 38]);
-    assert!(chart.primary.signals.iter().all(|s| s.index >= 25), "the baseline itself is in control");
+    assert!(
+        chart.primary.signals.iter().all(|s| s.index >= 25),
+        "the baseline itself is in control"
+    );
 }
 
 /// X-bar/S on the piston rings: Montgomery Example 6.3 gives X-bar limits 73.988 to 74.014;
@@ -81,15 +103,35 @@ fn orange_juice_p() {
     let p = chart.primary.point(0).unwrap();
     close(p.lcl.unwrap(), 0.0524, 5e-5, "p LCL");
     close(p.ucl.unwrap(), 0.4102, 5e-5, "p UCL");
-    close(chart.sigma(), (0.2313f64 * (1.0 - 0.2313)).sqrt(), 1e-4, "process sigma");
+    close(
+        chart.sigma(),
+        (0.2313f64 * (1.0 - 0.2313)).sqrt(),
+        1e-4,
+        "process sigma",
+    );
     // Samples 15 and 23 (1-based) are the textbook's out-of-control points.
-    let beyond: Vec<usize> =
-        chart.primary.signals.iter().filter(|s| s.test == NelsonRule::Beyond).map(|s| s.index).collect();
+    let beyond: Vec<usize> = chart
+        .primary
+        .signals
+        .iter()
+        .filter(|s| s.test == NelsonRule::Beyond)
+        .map(|s| s.index)
+        .collect();
     assert!(beyond.starts_with(&[14, 22]), "beyond: {beyond:?}");
     // np: center n p-bar = 11.565.
     let np = analyze(&spec(ChartType::Np, 30), &counts("orangejuice.csv")).unwrap();
-    close(np.primary.point(0).unwrap().center, 50.0 * 0.2313, 5e-3, "n p-bar");
-    close(np.primary.point(0).unwrap().ucl.unwrap(), 50.0 * 0.4102, 5e-3, "np UCL");
+    close(
+        np.primary.point(0).unwrap().center,
+        50.0 * 0.2313,
+        5e-3,
+        "n p-bar",
+    );
+    close(
+        np.primary.point(0).unwrap().ucl.unwrap(),
+        50.0 * 0.4102,
+        5e-3,
+        "np UCL",
+    );
 }
 
 /// Setting aside the two samples with assignable causes (15 and 23) and estimating again
@@ -98,18 +140,43 @@ fn orange_juice_p() {
 /// exclusion, which knows no causes, sets it aside as well.
 #[test]
 fn orange_juice_revised_limits() {
-    let s = ChartSpec { exclude: vec![14, 22], ..spec(ChartType::P, 30) };
+    let s = ChartSpec {
+        exclude: vec![14, 22],
+        ..spec(ChartType::P, 30)
+    };
     let chart = analyze(&s, &counts("orangejuice.csv")).unwrap();
     assert_eq!(chart.estimate.excluded, vec![14, 22]);
     close(chart.center(), 0.2150, 5e-5, "revised p-bar");
-    close(chart.primary.point(0).unwrap().lcl.unwrap(), 0.0407, 5e-5, "revised LCL");
-    close(chart.primary.point(0).unwrap().ucl.unwrap(), 0.3893, 5e-5, "revised UCL");
-    assert!(chart.primary.signals.iter().any(|x| x.test == NelsonRule::Beyond && x.index == 20));
+    close(
+        chart.primary.point(0).unwrap().lcl.unwrap(),
+        0.0407,
+        5e-5,
+        "revised LCL",
+    );
+    close(
+        chart.primary.point(0).unwrap().ucl.unwrap(),
+        0.3893,
+        5e-5,
+        "revised UCL",
+    );
+    assert!(chart
+        .primary
+        .signals
+        .iter()
+        .any(|x| x.test == NelsonRule::Beyond && x.index == 20));
 
-    let automatic = ChartSpec { exclude_out_of_control: true, ..spec(ChartType::P, 30) };
+    let automatic = ChartSpec {
+        exclude_out_of_control: true,
+        ..spec(ChartType::P, 30)
+    };
     let chart = analyze(&automatic, &counts("orangejuice.csv")).unwrap();
     assert_eq!(chart.estimate.excluded, vec![14, 20, 22]);
-    close(chart.center(), (347.0 - 22.0 - 20.0 - 24.0) / (27.0 * 50.0), 1e-12, "p-bar without samples 15, 21, 23");
+    close(
+        chart.center(),
+        (347.0 - 22.0 - 20.0 - 24.0) / (27.0 * 50.0),
+        1e-12,
+        "p-bar without samples 15, 21, 23",
+    );
 }
 
 /// Montgomery Example 7.3: circuit boards, c-bar 19.85, limits 6.48 to 33.21; samples 6 and
@@ -121,8 +188,13 @@ fn circuit_boards_c() {
     let p = chart.primary.point(0).unwrap();
     close(p.lcl.unwrap(), 6.48, 5e-3, "c LCL");
     close(p.ucl.unwrap(), 33.21, 1.5e-2, "c UCL");
-    let beyond: Vec<usize> =
-        chart.primary.signals.iter().filter(|s| s.test == NelsonRule::Beyond && s.index < 26).map(|s| s.index).collect();
+    let beyond: Vec<usize> = chart
+        .primary
+        .signals
+        .iter()
+        .filter(|s| s.test == NelsonRule::Beyond && s.index < 26)
+        .map(|s| s.index)
+        .collect();
     assert_eq!(beyond, vec![5, 19]);
 }
 
@@ -138,7 +210,14 @@ fn dyed_cloth_u_with_varying_units() {
     close(at(0).ucl.unwrap(), 2.55, 6e-3, "UCL, n = 10");
     close(at(1).lcl.unwrap(), 0.16, 6e-3, "LCL, n = 8");
     close(at(1).ucl.unwrap(), 2.69, 6e-3, "UCL, n = 8");
-    assert!(chart.primary.signals.iter().all(|s| s.test != NelsonRule::Beyond), "in control");
+    assert!(
+        chart
+            .primary
+            .signals
+            .iter()
+            .all(|s| s.test != NelsonRule::Beyond),
+        "in control"
+    );
 }
 
 /// Individuals on the viscosity data, Phase I = 20 points. The expected numbers were computed
@@ -148,11 +227,30 @@ fn viscosity_individuals() {
     let values: Vec<f64> = rows("viscosity.csv").iter().map(|r| num(&r[1])).collect();
     let chart = analyze(&spec(ChartType::Individuals, 20), &Data::Values(values)).unwrap();
     close(chart.center(), 34.088, 1e-9, "mean");
-    close(chart.sigma(), 0.5726315789473682 / std::f64::consts::FRAC_2_SQRT_PI, 1e-9, "MR-bar/d2");
-    close(chart.primary.point(0).unwrap().ucl.unwrap(), 35.61044457088304, 1e-6, "UCL");
+    close(
+        chart.sigma(),
+        0.5726315789473682 / std::f64::consts::FRAC_2_SQRT_PI,
+        1e-9,
+        "MR-bar/d2",
+    );
+    close(
+        chart.primary.point(0).unwrap().ucl.unwrap(),
+        35.61044457088304,
+        1e-6,
+        "UCL",
+    );
     let mr = chart.secondary.as_ref().unwrap();
-    assert_eq!(mr.point(0).unwrap().index, 1, "the first moving range belongs to point 1");
-    close(mr.point(0).unwrap().ucl.unwrap(), 3.2665 * 0.5726315789473682, 1e-3, "MR UCL = D4 MR-bar");
+    assert_eq!(
+        mr.point(0).unwrap().index,
+        1,
+        "the first moving range belongs to point 1"
+    );
+    close(
+        mr.point(0).unwrap().ucl.unwrap(),
+        3.2665 * 0.5726315789473682,
+        1e-3,
+        "MR UCL = D4 MR-bar",
+    );
 }
 
 /// EWMA limits approach the asymptotic mu0 +- L sigma sqrt(lambda / (2 - lambda)), starting at
@@ -160,14 +258,42 @@ fn viscosity_individuals() {
 #[test]
 fn ewma_time_varying_limits() {
     let values: Vec<f64> = rows("viscosity.csv").iter().map(|r| num(&r[1])).collect();
-    let s = ChartSpec { baseline: Baseline::Known { mu: 34.0, sigma: 0.5 }, ..ChartSpec::new(ChartType::Ewma { lambda: 0.1, width: 2.7 }) };
+    let s = ChartSpec {
+        baseline: Baseline::Known {
+            mu: 34.0,
+            sigma: 0.5,
+        },
+        ..ChartSpec::new(ChartType::Ewma {
+            lambda: 0.1,
+            width: 2.7,
+        })
+    };
     let chart = analyze(&s, &Data::Values(values.clone())).unwrap();
     let pts: Vec<_> = chart.primary.points().collect();
-    close(pts[0].ucl.unwrap(), 34.0 + 2.7 * 0.5 * 0.1, 1e-12, "first UCL");
+    close(
+        pts[0].ucl.unwrap(),
+        34.0 + 2.7 * 0.5 * 0.1,
+        1e-12,
+        "first UCL",
+    );
     let asymptotic = 34.0 + 2.7 * 0.5 * (0.1f64 / 1.9).sqrt();
-    close(pts[34].ucl.unwrap(), asymptotic, 2e-3, "UCL after 35 points");
-    close(pts[0].statistic, 0.1 * values[0] + 0.9 * 34.0, 1e-12, "z_1 from z_0 = mu0");
-    assert_eq!(chart.primary.rules, RuleSet::only(&[NelsonRule::Beyond]), "only test 1 on EWMA");
+    close(
+        pts[34].ucl.unwrap(),
+        asymptotic,
+        2e-3,
+        "UCL after 35 points",
+    );
+    close(
+        pts[0].statistic,
+        0.1 * values[0] + 0.9 * 34.0,
+        1e-12,
+        "z_1 from z_0 = mu0",
+    );
+    assert_eq!(
+        chart.primary.rules,
+        RuleSet::only(&[NelsonRule::Beyond]),
+        "only test 1 on EWMA"
+    );
 }
 
 /// Tabular CUSUM (Montgomery §9.1, Table 9.2): mu0 = 10, sigma = 1, k = 0.5, h = 5 on the
@@ -175,16 +301,32 @@ fn ewma_time_varying_limits() {
 #[test]
 fn montgomery_table_9_2_cusum() {
     let x = [
-        9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.20, 10.34, 9.03, 11.47, 10.51, 9.40, 10.08, 9.37, 10.62,
-        10.31, 8.52, 10.84, 10.90, 9.33, 12.29, 11.50, 10.60, 11.08, 10.38, 11.62, 11.31, 10.52,
+        9.45, 7.99, 9.29, 11.66, 12.16, 10.18, 8.04, 11.46, 9.20, 10.34, 9.03, 11.47, 10.51, 9.40,
+        10.08, 9.37, 10.62, 10.31, 8.52, 10.84, 10.90, 9.33, 12.29, 11.50, 10.60, 11.08, 10.38,
+        11.62, 11.31, 10.52,
     ];
     let s = ChartSpec {
-        baseline: Baseline::Known { mu: 10.0, sigma: 1.0 },
-        ..ChartSpec::new(ChartType::Cusum { k: 0.5, h: 5.0, head_start: 0.0 })
+        baseline: Baseline::Known {
+            mu: 10.0,
+            sigma: 1.0,
+        },
+        ..ChartSpec::new(ChartType::Cusum {
+            k: 0.5,
+            h: 5.0,
+            head_start: 0.0,
+        })
     };
     let chart = analyze(&s, &Data::Values(x.to_vec())).unwrap();
-    close(chart.primary.point(28).unwrap().statistic, 5.28, 5e-3, "C+ at period 29");
+    close(
+        chart.primary.point(28).unwrap().statistic,
+        5.28,
+        5e-3,
+        "C+ at period 29",
+    );
     let first = chart.primary.signals.first().unwrap();
     assert_eq!((first.test, first.index), (NelsonRule::Beyond, 28));
-    assert!(chart.secondary.as_ref().unwrap().signals.is_empty(), "C- never exceeds h");
+    assert!(
+        chart.secondary.as_ref().unwrap().signals.is_empty(),
+        "C- never exceeds h"
+    );
 }

@@ -23,7 +23,15 @@ pub fn run(quick: bool) -> Result<(), String> {
     analyze_end_to_end(if quick { 1_000_000 } else { 10_000_000 })?;
     wasm_against_native(if quick { 200_000 } else { 2_000_000 })?;
     say("full-size Monte-Carlo ARL against the published values (examples/arl_montecarlo.rs)");
-    util::run(util::cargo().args(["run", "--release", "-q", "-p", "llmscope-spc", "--example", "arl_montecarlo"]))
+    util::run(util::cargo().args([
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "llmscope-spc",
+        "--example",
+        "arl_montecarlo",
+    ]))
 }
 
 /// A deterministic CSV of `lines` rows: a timestamp and a latency-like value.
@@ -42,7 +50,12 @@ fn write_csv(path: &Path, lines: usize) -> Result<(), String> {
             state ^= state >> 7;
             state ^= state << 17;
             let noise = (state >> 40) as f64 / (1u64 << 24) as f64;
-            writeln!(out, "{},{:.3}", 1_764_201_600_000u64 + i as u64 * 100, 420.0 + 80.0 * noise)?;
+            writeln!(
+                out,
+                "{},{:.3}",
+                1_764_201_600_000u64 + i as u64 * 100,
+                420.0 + 80.0 * noise
+            )?;
         }
         out.flush()
     };
@@ -51,7 +64,10 @@ fn write_csv(path: &Path, lines: usize) -> Result<(), String> {
 
 fn seconds(cmd: &mut Command) -> Result<f64, String> {
     let start = Instant::now();
-    let status = cmd.stdout(Stdio::null()).status().map_err(|e| format!("{cmd:?}: {e}"))?;
+    let status = cmd
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("{cmd:?}: {e}"))?;
     if !status.success() {
         return Err(format!("{cmd:?} failed ({status})"));
     }
@@ -74,7 +90,9 @@ fn analyze_end_to_end(lines: usize) -> Result<(), String> {
     let csv = dir.join(format!("latency-{lines}.csv"));
     write_csv(&csv, lines)?;
     let shim = root.join("target/release/llmscope-shim");
-    say(&format!("analyze end to end on {lines} lines (best of 3), against counting its lines (wc -l)"));
+    say(&format!(
+        "analyze end to end on {lines} lines (best of 3), against counting its lines (wc -l)"
+    ));
     let read = best_of(3, || {
         let mut c = Command::new("wc");
         c.arg("-l");
@@ -82,9 +100,18 @@ fn analyze_end_to_end(lines: usize) -> Result<(), String> {
         c
     })?;
     for (label, args) in [
-        ("individuals, Nelson tests, text report", vec!["--format", "text"]),
-        ("individuals, Nelson tests, JSON of every point", vec!["--format", "json"]),
-        ("individuals, test 1 only, text report", vec!["--tests", "1", "--format", "text"]),
+        (
+            "individuals, Nelson tests, text report",
+            vec!["--format", "text"],
+        ),
+        (
+            "individuals, Nelson tests, JSON of every point",
+            vec!["--format", "json"],
+        ),
+        (
+            "individuals, test 1 only, text report",
+            vec!["--tests", "1", "--format", "text"],
+        ),
     ] {
         let t = best_of(3, || {
             let mut c = Command::new(&shim);
@@ -99,7 +126,9 @@ fn analyze_end_to_end(lines: usize) -> Result<(), String> {
 fn wasm_against_native(points: usize) -> Result<(), String> {
     let package = setup::wasm_node_package()?;
     setup::node()?;
-    say(&format!("streaming {points} points: wasm in Node.js against native (best of 5 each)"));
+    say(&format!(
+        "streaming {points} points: wasm in Node.js against native (best of 5 each)"
+    ));
     let native = util::output(util::cargo().args([
         "run",
         "--release",
@@ -119,7 +148,11 @@ fn wasm_against_native(points: usize) -> Result<(), String> {
             .env("LLMSCOPE_WASM_PKG", package.join("llmscope_spc.js")),
     )
     .ok_or("the Node.js benchmark failed")?;
-    let rate = |s: &str| s.split(" = ").nth(1).and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok());
+    let rate = |s: &str| {
+        s.split(" = ")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok())
+    };
     print!("  {native}  {wasm}");
     if let (Some(n), Some(w)) = (rate(&native), rate(&wasm)) {
         println!("  wasm/native throughput ratio: {:.2}", w / n);

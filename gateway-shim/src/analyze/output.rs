@@ -239,7 +239,11 @@ pub fn csv(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
             .join(";")
     };
     let primary_tests = c.primary.tests_by_point();
-    let companion_tests = c.secondary.as_ref().map(Series::tests_by_point).unwrap_or_default();
+    let companion_tests = c
+        .secondary
+        .as_ref()
+        .map(Series::tests_by_point)
+        .unwrap_or_default();
     for (j, p) in c.primary.points().enumerate() {
         write!(
             out,
@@ -251,7 +255,10 @@ pub fn csv(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
             cell(p.ucl),
             tests(primary_tests[j])
         )?;
-        let companion = c.secondary.as_ref().and_then(|s| Some((p.index.checked_sub(s.first_index())?, s.point_at(p.index)?)));
+        let companion = c
+            .secondary
+            .as_ref()
+            .and_then(|s| Some((p.index.checked_sub(s.first_index())?, s.point_at(p.index)?)));
         match companion {
             Some((k, q)) => writeln!(
                 out,
@@ -292,7 +299,9 @@ fn limits_line(series: &Series) -> String {
     let Some(first) = series.point(0) else {
         return "no points".into();
     };
-    let varies = series.points().any(|p| p.ucl != first.ucl || p.lcl != first.lcl);
+    let varies = series
+        .points()
+        .any(|p| p.ucl != first.ucl || p.lcl != first.lcl);
     let show = |x: Option<f64>| x.map_or("none".into(), fmt);
     if varies {
         let range = |f: fn(&Point) -> Option<f64>| {
@@ -327,14 +336,30 @@ fn signal_lines(series: &Series, out: &mut impl Write) -> Result<()> {
     }
     let first_index = series.first_index();
     // Signals come in point order; each point is shown once with every test it fails.
-    let groups: Vec<&[llmscope_spc::Signal]> = series.signals.chunk_by(|a, b| a.index == b.index).collect();
+    let groups: Vec<&[llmscope_spc::Signal]> =
+        series.signals.chunk_by(|a, b| a.index == b.index).collect();
     for group in groups.iter().take(TEXT_SIGNALS) {
         let at = group[0].index - first_index;
         let Some(p) = series.point(at) else { continue };
-        writeln!(out, "  point {}: {} = {}", group[0].index, series.kind.name(), fmt(p.statistic))?;
+        writeln!(
+            out,
+            "  point {}: {} = {}",
+            group[0].index,
+            series.kind.name(),
+            fmt(p.statistic)
+        )?;
         for s in group.iter() {
-            let span = if s.first == s.last { String::new() } else { format!(" (points {}-{})", s.first, s.last) };
-            writeln!(out, "      test {}: {}{span}", s.test.number(), s.test.describe(series.rules.k(s.test)))?;
+            let span = if s.first == s.last {
+                String::new()
+            } else {
+                format!(" (points {}-{})", s.first, s.last)
+            };
+            writeln!(
+                out,
+                "      test {}: {}{span}",
+                s.test.number(),
+                s.test.describe(series.rules.k(s.test))
+            )?;
         }
         let from = at.saturating_sub(CONTEXT);
         let to = (at + CONTEXT + 1).min(series.len());
