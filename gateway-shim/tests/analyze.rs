@@ -127,6 +127,10 @@ fn first_numeric_column_skips_the_index() {
     assert_eq!(j["column"], "value");
     close(&j["center"], 34.088, 1e-9);
     assert_eq!(j["secondary"]["points"][0]["index"], 1);
+    // Exact lower quantiles (rank floor(q (n - 1))), computed independently from the sorted file.
+    assert_eq!(j["summary"]["p50"], 34.05);
+    assert_eq!(j["summary"]["p90"], 34.75);
+    assert_eq!(j["summary"]["p99"], 35.4);
 }
 
 #[test]
