@@ -35,6 +35,7 @@ mod error;
 mod estimate;
 pub mod math;
 mod monitor;
+mod rng;
 mod rules;
 mod spec;
 pub mod summary;

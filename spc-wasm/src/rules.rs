@@ -334,6 +334,19 @@ pub enum LimitSide {
     Inside,
 }
 
+impl LimitSide {
+    /// The side of a standardized point `z` for symmetric limits at +-`width` sigma.
+    pub fn of_z(z: f64, width: f64) -> LimitSide {
+        if z > width {
+            LimitSide::Above
+        } else if z < -width {
+            LimitSide::Below
+        } else {
+            LimitSide::Inside
+        }
+    }
+}
+
 /// The streaming state of every test: O(1) time and memory per point.
 ///
 /// The K values are copied out of the [`RuleSet`] as integers once, at construction, since
@@ -525,13 +538,7 @@ mod tests {
         let mut d = RuleDetector::new(rules);
         let mut out = Vec::new();
         for &z in zs {
-            let side = if z > k1 {
-                LimitSide::Above
-            } else if z < -k1 {
-                LimitSide::Below
-            } else {
-                LimitSide::Inside
-            };
+            let side = LimitSide::of_z(z, k1);
             d.push(z, z, side, &mut out);
         }
         out

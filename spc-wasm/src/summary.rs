@@ -588,20 +588,7 @@ impl Store {
 mod tests {
     use super::*;
 
-    struct Rng(u64);
-    impl Rng {
-        fn uniform(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            let r = self.0.wrapping_mul(0x2545_F491_4F6C_DD1D);
-            ((r >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-        }
-        fn normal(&mut self) -> f64 {
-            let (u1, u2) = (self.uniform(), self.uniform());
-            (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-        }
-    }
+    use crate::rng::Rng;
 
     /// The documented rank: element ⌊q(n − 1)⌋ of the sorted data.
     fn exact_lower_quantile(sorted: &[f64], q: f64) -> f64 {
@@ -639,14 +626,14 @@ mod tests {
 
     #[test]
     fn uniform() {
-        let mut rng = Rng(1);
+        let mut rng = Rng::new(1);
         let data: Vec<f64> = (0..50_000).map(|_| 1000.0 * rng.uniform()).collect();
         check_bound(&data, &sketch_of(&data));
     }
 
     #[test]
     fn log_normal_latency() {
-        let mut rng = Rng(2);
+        let mut rng = Rng::new(2);
         let data: Vec<f64> = (0..50_000)
             .map(|_| (6.0 + 1.2 * rng.normal()).exp())
             .collect();
@@ -655,7 +642,7 @@ mod tests {
 
     #[test]
     fn with_negatives_and_zeros() {
-        let mut rng = Rng(3);
+        let mut rng = Rng::new(3);
         let mut data: Vec<f64> = (0..20_000).map(|_| 50.0 * rng.normal()).collect();
         data.extend(std::iter::repeat_n(0.0, 500));
         data.extend([-0.0, 1e-3, -1e-3, 1e4, -1e4]);
@@ -728,7 +715,7 @@ mod tests {
 
     #[test]
     fn merge_equals_pushing_all() {
-        let mut rng = Rng(4);
+        let mut rng = Rng::new(4);
         let a: Vec<f64> = (0..10_000).map(|_| (3.0 + rng.normal()).exp()).collect();
         let b: Vec<f64> = (0..7_000)
             .map(|_| -(5.0 + 2.0 * rng.normal()).exp())
@@ -759,7 +746,7 @@ mod tests {
     fn collapse_keeps_the_upper_tail() {
         // 64 buckets at α = 0.01 span a factor γ^64 ≈ 3.6; the data span 1e-3..1e3.
         let mut s = QuantileSketch::with_max_buckets(0.01, 64).unwrap();
-        let mut rng = Rng(5);
+        let mut rng = Rng::new(5);
         let data: Vec<f64> = (0..20_000)
             .map(|_| 10f64.powf(-3.0 + 6.0 * rng.uniform()))
             .collect();
@@ -832,7 +819,7 @@ mod tests {
 
     #[test]
     fn summary_matches_two_pass() {
-        let mut rng = Rng(6);
+        let mut rng = Rng::new(6);
         let data: Vec<f64> = (0..10_001)
             .map(|_| 1e6 + (4.0 + 0.8 * rng.normal()).exp())
             .collect();
@@ -881,7 +868,7 @@ mod tests {
 
     #[test]
     fn builder_is_exact_while_warming_up_then_relative_to_the_spread() {
-        let mut rng = Rng(7);
+        let mut rng = Rng::new(7);
         // A barrel temperature: mean 74, sd 0.01. Relative to 74, 0.5% would be useless (0.37).
         let data: Vec<f64> = (0..20_000).map(|_| 74.0 + 0.01 * rng.normal()).collect();
         let mut b = SummaryBuilder::new();

@@ -93,7 +93,7 @@ proptest! {
         let mut detector = RuleDetector::new(RuleSet::nelson());
         let mut found = Vec::new();
         for &x in &z {
-            let side = if x > 3.0 { LimitSide::Above } else if x < -3.0 { LimitSide::Below } else { LimitSide::Inside };
+            let side = LimitSide::of_z(x, 3.0);
             detector.push(x, x, side, &mut found);
         }
         for i in 0..z.len() {

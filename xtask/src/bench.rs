@@ -62,6 +62,23 @@ fn write_csv(path: &Path, lines: usize) -> Result<(), String> {
     write(&mut out).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// `cargo run --release` of one of the engine's examples.
+fn example(name: &str, args: &[&str]) -> Command {
+    let mut cmd = util::cargo();
+    cmd.args([
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "llmscope-spc",
+        "--example",
+        name,
+        "--",
+    ])
+    .args(args);
+    cmd
+}
+
 fn seconds(cmd: &mut Command) -> Result<f64, String> {
     let start = Instant::now();
     let status = cmd
@@ -129,18 +146,8 @@ fn wasm_against_native(points: usize) -> Result<(), String> {
     say(&format!(
         "streaming {points} points: wasm in Node.js against native (best of 5 each)"
     ));
-    let native = util::output(util::cargo().args([
-        "run",
-        "--release",
-        "-q",
-        "-p",
-        "llmscope-spc",
-        "--example",
-        "stream_throughput",
-        "--",
-        &points.to_string(),
-    ]))
-    .ok_or("the native throughput example failed")?;
+    let native = util::output(&mut example("stream_throughput", &[&points.to_string()]))
+        .ok_or("the native throughput example failed")?;
     let wasm = util::output(
         Command::new("node")
             .arg(util::root().join("spc-wasm/tests/node/bench.mjs"))
