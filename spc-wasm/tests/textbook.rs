@@ -1,7 +1,7 @@
 //! The engine against published numbers: Montgomery, Introduction to Statistical Quality
 //! Control (the data sets in tests/data/, copied from the textbook via qcc; see its README).
 
-use llmscope_spc::{analyze, Baseline, ChartSpec, ChartType, Data, NelsonRule, RuleSet};
+use llmscope_spc::{analyze, Baseline, Chart, ChartSpec, ChartType, Data, NelsonRule, RuleSet};
 
 fn rows(name: &str) -> Vec<Vec<String>> {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -46,6 +46,17 @@ fn close(actual: f64, expected: f64, tol: f64, what: &str) {
     );
 }
 
+/// The points where test 1 fires on the primary chart.
+fn beyond_limits(chart: &Chart) -> Vec<usize> {
+    chart
+        .primary
+        .signals
+        .iter()
+        .filter(|s| s.test == NelsonRule::Beyond)
+        .map(|s| s.index)
+        .collect()
+}
+
 fn spec(chart: ChartType, phase1: usize) -> ChartSpec {
     ChartSpec {
         baseline: Baseline::FirstN { n: phase1 },
@@ -66,13 +77,7 @@ fn piston_rings_xbar_r() {
     close(r.center, 0.02276, 5e-6, "R-bar");
     close(r.ucl.unwrap(), 0.04813, 5e-5, "R UCL");
     assert_eq!(r.lcl, Some(0.0));
-    let beyond: Vec<usize> = chart
-        .primary
-        .signals
-        .iter()
-        .filter(|s| s.test == NelsonRule::Beyond)
-        .map(|s| s.index)
-        .collect();
+    let beyond = beyond_limits(&chart);
     assert_eq!(beyond, vec![36, 37, 38]);
     assert!(
         chart.primary.signals.iter().all(|s| s.index >= 25),
@@ -110,13 +115,7 @@ fn orange_juice_p() {
         "process sigma",
     );
     // Samples 15 and 23 (1-based) are the textbook's out-of-control points.
-    let beyond: Vec<usize> = chart
-        .primary
-        .signals
-        .iter()
-        .filter(|s| s.test == NelsonRule::Beyond)
-        .map(|s| s.index)
-        .collect();
+    let beyond = beyond_limits(&chart);
     assert!(beyond.starts_with(&[14, 22]), "beyond: {beyond:?}");
     // np: center n p-bar = 11.565.
     let np = analyze(&spec(ChartType::Np, 30), &counts("orangejuice.csv")).unwrap();
@@ -159,11 +158,7 @@ fn orange_juice_revised_limits() {
         5e-5,
         "revised UCL",
     );
-    assert!(chart
-        .primary
-        .signals
-        .iter()
-        .any(|x| x.test == NelsonRule::Beyond && x.index == 20));
+    assert!(beyond_limits(&chart).contains(&20));
 
     let automatic = ChartSpec {
         exclude_out_of_control: true,
@@ -188,14 +183,12 @@ fn circuit_boards_c() {
     let p = chart.primary.point(0).unwrap();
     close(p.lcl.unwrap(), 6.48, 5e-3, "c LCL");
     close(p.ucl.unwrap(), 33.21, 1.5e-2, "c UCL");
-    let beyond: Vec<usize> = chart
-        .primary
-        .signals
-        .iter()
-        .filter(|s| s.test == NelsonRule::Beyond && s.index < 26)
-        .map(|s| s.index)
-        .collect();
-    assert_eq!(beyond, vec![5, 19]);
+    let beyond = beyond_limits(&chart);
+    assert_eq!(beyond[..2], [5, 19], "beyond: {beyond:?}");
+    assert!(
+        beyond[2..].iter().all(|&i| i >= 26),
+        "only 6 and 20 in Phase I"
+    );
 }
 
 /// Montgomery Example 7.5: dyed cloth, u-bar = 153 / 107.5 = 1.42, limits vary with the
@@ -210,14 +203,7 @@ fn dyed_cloth_u_with_varying_units() {
     close(at(0).ucl.unwrap(), 2.55, 6e-3, "UCL, n = 10");
     close(at(1).lcl.unwrap(), 0.16, 6e-3, "LCL, n = 8");
     close(at(1).ucl.unwrap(), 2.69, 6e-3, "UCL, n = 8");
-    assert!(
-        chart
-            .primary
-            .signals
-            .iter()
-            .all(|s| s.test != NelsonRule::Beyond),
-        "in control"
-    );
+    assert!(beyond_limits(&chart).is_empty(), "in control");
 }
 
 /// Individuals on the viscosity data, Phase I = 20 points. The expected numbers were computed

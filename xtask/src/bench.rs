@@ -23,15 +23,7 @@ pub fn run(quick: bool) -> Result<(), String> {
     analyze_end_to_end(if quick { 1_000_000 } else { 10_000_000 })?;
     wasm_against_native(if quick { 200_000 } else { 2_000_000 })?;
     say("full-size Monte-Carlo ARL against the published values (examples/arl_montecarlo.rs)");
-    util::run(util::cargo().args([
-        "run",
-        "--release",
-        "-q",
-        "-p",
-        "llmscope-spc",
-        "--example",
-        "arl_montecarlo",
-    ]))
+    util::run(&mut example("arl_montecarlo", &[]))
 }
 
 /// A deterministic CSV of `lines` rows: a timestamp and a latency-like value.
