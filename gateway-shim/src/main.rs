@@ -2,9 +2,8 @@
 //! which runs the SPC engine over a CSV export and prints a report (JSON, CSV or text).
 
 use clap::{Parser, Subcommand};
+use llmscope_shim::analyze;
 use std::process::ExitCode;
-
-mod analyze;
 
 #[derive(Parser)]
 #[command(name = "llmscope-shim", version, about = "LLMscope's shim: SPC on CSV exports", long_about = None)]

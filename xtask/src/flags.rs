@@ -11,6 +11,7 @@ tasks:
                 criterion benchmarks, the end-to-end analyze benchmark on a 10-million-line CSV,
                 and the Node.js wasm path against native; prints the numbers for docs/benchmarks.md
   wasm          build the engine for Node.js into target/wasm-node/ (what the Node.js test uses)
+  peers         install the shim's test peers (mosquitto, socat, pymodbus, asyncua)
   help          this text";
 
 pub enum Task {
@@ -19,6 +20,7 @@ pub enum Task {
     Test,
     Bench { quick: bool },
     Wasm,
+    Peers,
 }
 
 pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
@@ -27,6 +29,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
         Some("start") => Task::Start,
         Some("test") => Task::Test,
         Some("wasm") => Task::Wasm,
+        Some("peers") => Task::Peers,
         Some("bench") => {
             let rest: Vec<String> = args.by_ref().collect();
             return match rest.as_slice() {

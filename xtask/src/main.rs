@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         flags::Task::Wasm => {
             setup::wasm_node_package().map(|dir| println!("built {}", dir.display()))
         }
+        flags::Task::Peers => setup::peers().map(|py| println!("peers ready: {}", py.display())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

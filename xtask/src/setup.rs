@@ -89,3 +89,64 @@ pub fn wasm_node_package() -> Result<PathBuf, String> {
         .arg(&wasm))?;
     Ok(out)
 }
+
+/// Python packages of the real peers the shim is tested against, pinned (their APIs move).
+const PEER_PACKAGES: [&str; 3] = ["pymodbus==3.16.1", "pyserial==3.5", "asyncua==2.1.0"];
+
+/// Debian packages of the real peers: an MQTT broker, its clients, and virtual serial ports.
+const PEER_DEBS: [(&str, &str); 3] = [
+    ("mosquitto", "/usr/sbin/mosquitto"),
+    ("mosquitto-clients", "/usr/bin/mosquitto_pub"),
+    ("socat", "/usr/bin/socat"),
+];
+
+/// Installs the shim's test peers when missing and returns the Python of their virtual
+/// environment (target/peers/venv).
+pub fn peers() -> Result<PathBuf, String> {
+    let missing: Vec<&str> = PEER_DEBS
+        .iter()
+        .filter(|(_, bin)| !std::path::Path::new(bin).exists())
+        .map(|(p, _)| *p)
+        .collect();
+    if !missing.is_empty() {
+        say(&format!(
+            "installing test peers from Debian: {} (apt-get)",
+            missing.join(", ")
+        ));
+        run(Command::new("apt-get").arg("update").arg("-qq"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-qq"])
+            .args(&missing))
+        .map_err(|e| {
+            format!(
+                "{e}\ninstall them by hand (apt-get install {}) and run again",
+                missing.join(" ")
+            )
+        })?;
+    }
+    let venv = util::root().join("target/peers/venv");
+    let python = venv.join("bin/python");
+    let stamp = venv.join("llmscope-peers.txt");
+    let wanted = PEER_PACKAGES.join("\n");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(python);
+    }
+    say("creating the Python environment of the test peers (target/peers/venv)");
+    if run(Command::new("python3")
+        .args(["-m", "venv", "--clear"])
+        .arg(&venv))
+    .is_err()
+    {
+        say("python3 cannot make a venv: installing python3-venv (apt-get)");
+        run(Command::new("apt-get").args(["install", "-y", "-qq", "python3-venv"]))?;
+        run(Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv))?;
+    }
+    say(&format!("installing {} (pip)", PEER_PACKAGES.join(", ")));
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "-q", "--disable-pip-version-check"])
+        .args(PEER_PACKAGES))?;
+    std::fs::write(&stamp, wanted).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    Ok(python)
+}

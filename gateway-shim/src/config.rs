@@ -1,0 +1,162 @@
+//! The shim's config file (`llmscope-shim run --config plant.toml`). The keys are a fixed
+//! contract (README, "Config"). Every mistake is rejected at start, naming the file, the line and
+//! the key: unknown keys and wrong types by serde, the rest by each section's `validate`.
+
+use crate::source::{modbus, mqtt, opcua};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The whole file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The WebSocket server.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Modbus TCP and RTU devices.
+    #[serde(default)]
+    pub modbus: Vec<modbus::Config>,
+    /// MQTT brokers.
+    #[serde(default)]
+    pub mqtt: Vec<mqtt::Config>,
+    /// OPC-UA servers.
+    #[serde(default)]
+    pub opcua: Vec<opcua::Config>,
+    /// Republishing every sample to an MQTT broker.
+    pub publish: Option<crate::publish::Config>,
+}
+
+/// `[server]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on; a non-loopback address requires a token.
+    pub listen: String,
+    /// Shared token clients must present; optional on loopback.
+    pub token: Option<String>,
+    /// Browser origins allowed to connect (the Origin header); none means same-host only.
+    pub origins: Vec<String>,
+    /// Samples kept for replay to reconnecting clients.
+    pub buffer: usize,
+    /// Serve the dashboard's static site from this folder on the same port.
+    pub site: Option<PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:9750".into(),
+            token: None,
+            origins: vec!["http://127.0.0.1:8080".into(), "http://localhost:8080".into()],
+            buffer: 100_000,
+            site: None,
+        }
+    }
+}
+
+/// A value serde accepted but a section rejects: the key (a path within the section, e.g.
+/// `register[2].order`) and what is wrong with it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invalid {
+    /// Path of the key within its section.
+    pub key: String,
+    /// What is wrong, and what would be right.
+    pub message: String,
+}
+
+impl Invalid {
+    /// A rejected key.
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Invalid {
+        Invalid { key: key.into(), message: message.into() }
+    }
+}
+
+impl ServerConfig {
+    fn validate(&self) -> Result<(), Invalid> {
+        let addr: std::net::SocketAddr = self
+            .listen
+            .parse()
+            .map_err(|_| Invalid::new("listen", format!("'{}' is not an address like 127.0.0.1:9750", self.listen)))?;
+        if !addr.ip().is_loopback() && self.token.as_deref().is_none_or(str::is_empty) {
+            return Err(Invalid::new(
+                "listen",
+                format!("{addr} is reachable from other machines, so a token is required: set server.token"),
+            ));
+        }
+        if self.buffer == 0 {
+            return Err(Invalid::new("buffer", "must be at least 1 sample"));
+        }
+        if let Some(site) = &self.site {
+            if !site.join("index.html").is_file() {
+                return Err(Invalid::new("site", format!("{} has no index.html", site.display())));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads and checks a config file.
+pub fn load(path: &Path) -> Result<Config, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    parse(&text, &path.display().to_string())
+}
+
+/// Parses and checks config text; `file` names it in errors.
+pub fn parse(text: &str, file: &str) -> Result<Config, String> {
+    let config: Config = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start));
+        let what = e.message().trim().to_string();
+        match line {
+            Some(n) => format!("{file}: line {n}: {what} (in `{}`)", text.lines().nth(n - 1).unwrap_or("").trim()),
+            None => format!("{file}: {what}"),
+        }
+    })?;
+    let at = |section: &str, index: Option<usize>, invalid: Invalid| {
+        let path = match index {
+            Some(i) => format!("{section}[{i}].{}", invalid.key),
+            None => format!("{section}.{}", invalid.key),
+        };
+        let line = locate(text, &path).map_or(String::new(), |n| format!(" line {n}:"));
+        format!("{file}:{line} {path}: {}", invalid.message)
+    };
+    config.server.validate().map_err(|e| at("server", None, e))?;
+    for (i, m) in config.modbus.iter().enumerate() {
+        m.validate().map_err(|e| at("modbus", Some(i), e))?;
+    }
+    for (i, m) in config.mqtt.iter().enumerate() {
+        m.validate().map_err(|e| at("mqtt", Some(i), e))?;
+    }
+    for (i, o) in config.opcua.iter().enumerate() {
+        o.validate().map_err(|e| at("opcua", Some(i), e))?;
+    }
+    if let Some(p) = &config.publish {
+        p.validate().map_err(|e| at("publish", None, e))?;
+    }
+    if config.modbus.is_empty() && config.mqtt.is_empty() && config.opcua.is_empty() {
+        return Err(format!("{file}: no sources: add a [[modbus]], [[mqtt]] or [[opcua]] section (see docs/sources/)"));
+    }
+    Ok(config)
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The line where a key path like `modbus[0].register[2].order` is written, found with a
+/// span-keeping parse of the same text.
+fn locate(text: &str, path: &str) -> Option<usize> {
+    let doc: toml_edit::Document<String> = toml_edit::Document::parse(text.to_string()).ok()?;
+    let mut item: &toml_edit::Item = doc.as_item();
+    for part in path.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        item = item.get(name)?;
+        if let Some(i) = index {
+            item = item.get(i)?;
+        }
+    }
+    let span = item.span()?;
+    Some(line_of(text, span.start))
+}

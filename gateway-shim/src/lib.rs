@@ -1,0 +1,12 @@
+//! `llmscope-shim` as a library: the binary's parts, public so that integration tests can drive a
+//! source or the hub directly. The command line lives in `main.rs`.
+//!
+//! - `analyze`: SPC on a CSV export.
+//! - `config`: the `run --config` file.
+//! - `source`: Modbus, MQTT and OPC-UA behind one `Source` trait.
+//! - `publish`: republishing samples to MQTT.
+
+pub mod analyze;
+pub mod config;
+pub mod publish;
+pub mod source;

@@ -1,0 +1,97 @@
+//! Data sources: every protocol sits behind the one small [`Source`] trait, in its own folder
+//! with its own sample config (docs/sources/). Adding a source touches its folder, one line in
+//! `config.rs` and one in `build_sources` below.
+//!
+//! A source is validated when the config loads (Telegraf's `Init`) and then runs until shutdown.
+//! Errors never end it: a source reports a lost device as a `stale` status with the reason,
+//! retries with backoff, and reports `live` again when data flows.
+
+pub mod modbus;
+pub mod mqtt;
+pub mod opcua;
+
+use llmscope_protocol::{StreamInfo, StreamState};
+use std::future::Future;
+use std::pin::Pin;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// What a source reports to the hub.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A new value of a stream, at Unix epoch milliseconds `t`.
+    Reading { stream: String, t: i64, value: f64 },
+    /// A stream went stale (with the reason) or live again.
+    Status { stream: String, state: StreamState, reason: Option<String> },
+    /// A payload that could not be read: counted and reported, never fatal, and the good data
+    /// around it keeps flowing.
+    Malformed { source: String, detail: String },
+    /// A stream found at run time (an MQTT wildcard matching a new topic).
+    Discovered(StreamInfo),
+}
+
+/// The sending half a source writes its events to. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Emitter {
+    tx: mpsc::Sender<Event>,
+}
+
+impl Emitter {
+    /// A new channel: the emitter for sources, the receiver for the hub.
+    pub fn channel(capacity: usize) -> (Emitter, mpsc::Receiver<Event>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (Emitter { tx }, rx)
+    }
+
+    /// Sends an event; waits when the hub is behind (backpressure). Events sent after the hub
+    /// has stopped are dropped, since nobody is listening any more.
+    pub async fn send(&self, event: Event) {
+        let _ = self.tx.send(event).await;
+    }
+
+    /// A new value of `stream`, at `t` (Unix epoch ms).
+    pub async fn reading(&self, stream: &str, t: i64, value: f64) {
+        self.send(Event::Reading { stream: stream.to_string(), t, value }).await;
+    }
+
+    /// `stream` went stale for `reason`.
+    pub async fn stale(&self, stream: &str, reason: impl Into<String>) {
+        self.send(Event::Status { stream: stream.to_string(), state: StreamState::Stale, reason: Some(reason.into()) })
+            .await;
+    }
+
+    /// `stream` is live again.
+    pub async fn live(&self, stream: &str) {
+        self.send(Event::Status { stream: stream.to_string(), state: StreamState::Live, reason: None }).await;
+    }
+
+    /// A payload from `source` could not be read.
+    pub async fn malformed(&self, source: &str, detail: impl Into<String>) {
+        self.send(Event::Malformed { source: source.to_string(), detail: detail.into() }).await;
+    }
+
+    /// A stream found at run time.
+    pub async fn discovered(&self, info: StreamInfo) {
+        self.send(Event::Discovered(info)).await;
+    }
+}
+
+/// The current time as Unix epoch milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A future a source runs as.
+pub type SourceFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A data source (Telegraf's input plugin).
+pub trait Source: Send + 'static {
+    /// The `name` of its config section.
+    fn name(&self) -> &str;
+    /// The streams it knows before any data arrives (announced in `hello`).
+    fn streams(&self) -> Vec<StreamInfo>;
+    /// Runs until `shutdown` is cancelled, then returns promptly (within about a second).
+    fn run(self: Box<Self>, emit: Emitter, shutdown: CancellationToken) -> SourceFuture;
+}
