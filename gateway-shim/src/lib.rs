@@ -5,8 +5,14 @@
 //! - `config`: the `run --config` file.
 //! - `source`: Modbus, MQTT and OPC-UA behind one `Source` trait.
 //! - `publish`: republishing samples to MQTT.
+//! - `hub`, `server`, `run`: numbering, buffering and serving samples over WebSockets.
+//! - `simulate`: the demo plant.
 
 pub mod analyze;
 pub mod config;
+pub mod hub;
 pub mod publish;
+pub mod run;
+pub mod server;
+pub mod simulate;
 pub mod source;

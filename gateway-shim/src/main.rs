@@ -1,12 +1,15 @@
-//! `llmscope-shim`: the plant-side binary of LLMscope. Today it has one subcommand, `analyze`,
-//! which runs the SPC engine over a CSV export and prints a report (JSON, CSV or text).
+//! `llmscope-shim`: the plant-side binary of LLMscope.
+//! - `run --config plant.toml`: Modbus, MQTT and OPC-UA sources streamed over WebSockets;
+//! - `simulate`: the same with a built-in demo plant, nothing attached;
+//! - `analyze FILE`: SPC over a CSV export.
 
 use clap::{Parser, Subcommand};
-use llmscope_shim::analyze;
+use llmscope_shim::{analyze, config, run, simulate};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "llmscope-shim", version, about = "LLMscope's shim: SPC on CSV exports", long_about = None)]
+#[command(name = "llmscope-shim", version, about = "LLMscope's shim: plant data to live WebSockets, and SPC on CSV exports")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -16,18 +19,79 @@ struct Cli {
 enum Command {
     /// Run a control chart and the tests for special causes over a CSV file.
     Analyze(analyze::AnalyzeArgs),
+    /// Stream the sources of a config file to WebSocket clients.
+    Run {
+        /// The config file (see docs/sources/ for every section).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// A demo plant: an in-process Modbus TCP server with drifting, stepping and wearing
+    /// signals, streamed through the real Modbus path.
+    Simulate {
+        /// Where the WebSocket server listens (a non-loopback address needs --token).
+        #[arg(long, default_value = "127.0.0.1:9750")]
+        listen: String,
+        /// Where the simulated Modbus server listens (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        modbus: String,
+        /// Token clients must present.
+        #[arg(long)]
+        token: Option<String>,
+        /// Also serve the dashboard's static site from this folder.
+        #[arg(long, value_name = "DIR")]
+        site: Option<String>,
+        /// How often the shim polls the plant.
+        #[arg(long, default_value_t = 250)]
+        interval_ms: u64,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze(args) => analyze::run(&args),
+        Command::Analyze(args) => analyze::run(&args).map_err(|e| format!("{e:#}")),
+        Command::Run { config } => config::load(&config).and_then(|c| serve(c, None)),
+        Command::Simulate { listen, modbus, token, site, interval_ms } => {
+            simulated(&listen, &modbus, token.as_deref(), site.as_deref(), interval_ms)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("llmscope-shim: error: {e:#}");
+            eprintln!("llmscope-shim: error: {e}");
             ExitCode::from(2)
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+/// Runs the shim on a loaded config until Ctrl-C or SIGTERM.
+fn serve(config: config::Config, note: Option<String>) -> Result<(), String> {
+    serve_on(&runtime()?, config, note)
+}
+
+fn serve_on(rt: &tokio::runtime::Runtime, config: config::Config, note: Option<String>) -> Result<(), String> {
+    rt.block_on(async move {
+        let shutdown = run::shutdown_on_signals();
+        run::run(config, shutdown, |addr| {
+            if let Some(note) = note {
+                println!("{note}");
+            }
+            println!("llmscope-shim: streaming on ws://{addr}/ws (status: http://{addr}/status); Ctrl-C stops");
+        })
+        .await
+    })
+}
+
+/// Starts the demo plant, then the shim against it, on one runtime.
+fn simulated(listen: &str, modbus: &str, token: Option<&str>, site: Option<&str>, interval_ms: u64) -> Result<(), String> {
+    let rt = runtime()?;
+    let plant = rt
+        .block_on(simulate::start_plant(modbus, tokio_util::sync::CancellationToken::new()))
+        .map_err(|e| format!("cannot start the simulated plant on {modbus}: {e}"))?;
+    let config = config::parse(&simulate::config_text(plant, listen, token, site, interval_ms), "simulate")?;
+    serve_on(&rt, config, Some(format!("llmscope-shim: simulated plant (Modbus TCP) on {plant}")))
 }

@@ -1,0 +1,88 @@
+//! `llmscope-shim run`: starts every source of the config, the hub, the WebSocket server and
+//! the optional MQTT republisher, and stops them all on shutdown (mini-redis's shape: a thin
+//! main, one shutdown token, a bounded wait for every task).
+
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::server::{self, Options};
+use crate::source::{Emitter, Source};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How long tasks get to finish after shutdown.
+const STOP_WAIT: Duration = Duration::from_secs(3);
+
+/// Builds every configured source.
+pub fn build_sources(config: &Config) -> Vec<Box<dyn Source>> {
+    let mut sources: Vec<Box<dyn Source>> = Vec::new();
+    sources.extend(config.modbus.iter().cloned().map(|c| c.build()));
+    sources.extend(config.mqtt.iter().cloned().map(|c| c.build()));
+    sources.extend(config.opcua.iter().cloned().map(|c| c.build()));
+    sources
+}
+
+/// Runs until `shutdown` is cancelled. `ready` receives the address actually bound (useful
+/// with port 0).
+pub async fn run(
+    config: Config,
+    shutdown: CancellationToken,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> Result<(), String> {
+    let sources = build_sources(&config);
+    let streams = sources.iter().flat_map(|s| s.streams()).collect();
+    let hub = Hub::new(config.server.buffer, streams);
+    let listener = tokio::net::TcpListener::bind(&config.server.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    let mut tasks = tokio::task::JoinSet::new();
+    let (emitter, mut events) = Emitter::channel(8192);
+    for source in sources {
+        tasks.spawn(source.run(emitter.clone(), shutdown.child_token()));
+    }
+    drop(emitter);
+    let pump = hub.clone();
+    tasks.spawn(async move {
+        while let Some(event) = events.recv().await {
+            pump.apply(event);
+        }
+    });
+    if let Some(publish) = config.publish.clone() {
+        tasks.spawn(crate::publish::run(publish, hub.samples(), shutdown.child_token()));
+    }
+    let options =
+        Options { token: config.server.token.clone(), origins: config.server.origins.clone(), site: config.server.site.clone() };
+    ready(addr);
+    let served = server::serve(listener, hub, options, shutdown.clone()).await;
+    shutdown.cancel();
+    let _ = tokio::time::timeout(STOP_WAIT, async { while tasks.join_next().await.is_some() {} }).await;
+    served.map_err(|e| format!("server: {e}"))
+}
+
+/// A token cancelled on Ctrl-C or SIGTERM.
+pub fn shutdown_on_signals() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {}
+            () = term => {}
+        }
+        eprintln!("llmscope-shim: stopping");
+        cancel.cancel();
+    });
+    token
+}

@@ -1,0 +1,174 @@
+//! `llmscope-shim simulate`: a demo plant with nothing attached. An in-process Modbus TCP
+//! server holds three realistic signals, and the shim polls it over real Modbus TCP, so the
+//! demo runs the same path as a plant PC.
+//!
+//! The signals (holding registers, f32, big-endian ABCD), on a compressed time scale so a
+//! demo shows them within minutes:
+//! - `press1/barrel_temperature` (°C): 225 with noise, drifting up 0.004 °C/s;
+//! - `press1/cycle_time` (s): 12.0 with noise, stepping up 0.35 s after 90 s;
+//! - `cnc1/spindle_vibration` (mm/s RMS): 1.5 with noise, rising slowly as the spindle wears.
+
+use std::future::Ready;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_modbus::server::tcp::{accept_tcp_connection, Server};
+use tokio_modbus::{ExceptionCode, Request, Response};
+use tokio_util::sync::CancellationToken;
+
+/// One simulated signal: its register, stream, unit, spec limits and shape.
+struct Signal {
+    register: u16,
+    stream: &'static str,
+    unit: &'static str,
+    lsl: Option<f64>,
+    usl: Option<f64>,
+    value: fn(f64, f64) -> f64,
+}
+
+/// `value(t, noise)`: t in seconds since start, noise a standard normal draw.
+const SIGNALS: [Signal; 3] = [
+    Signal {
+        register: 0,
+        stream: "press1/barrel_temperature",
+        unit: "°C",
+        lsl: Some(215.0),
+        usl: Some(235.0),
+        value: |t, e| 225.0 + 0.004 * t + 0.3 * e,
+    },
+    Signal {
+        register: 2,
+        stream: "press1/cycle_time",
+        unit: "s",
+        lsl: Some(11.0),
+        usl: Some(13.0),
+        value: |t, e| 12.0 + if t > 90.0 { 0.35 } else { 0.0 } + 0.05 * e,
+    },
+    Signal {
+        register: 4,
+        stream: "cnc1/spindle_vibration",
+        unit: "mm/s",
+        lsl: None,
+        usl: Some(4.5),
+        value: |t, e| 1.5 + 0.002 * t + 0.0000015 * t * t + 0.08 * e,
+    },
+];
+
+/// How often the plant's registers change.
+const TICK: Duration = Duration::from_millis(100);
+
+/// The plant's holding registers, shared by the updater and the Modbus server.
+#[derive(Clone, Default)]
+struct Plant {
+    registers: Arc<Mutex<Vec<u16>>>,
+}
+
+impl tokio_modbus::server::Service for Plant {
+    type Request = Request<'static>;
+    type Response = Response;
+    type Exception = ExceptionCode;
+    type Future = Ready<Result<Response, ExceptionCode>>;
+
+    fn call(&self, request: Request<'static>) -> Self::Future {
+        let registers = self.registers.lock().map(|r| r.clone()).unwrap_or_default();
+        std::future::ready(match request {
+            Request::ReadHoldingRegisters(address, count) => {
+                let (from, to) = (usize::from(address), usize::from(address) + usize::from(count));
+                match registers.get(from..to) {
+                    Some(words) => Ok(Response::ReadHoldingRegisters(words.to_vec())),
+                    None => Err(ExceptionCode::IllegalDataAddress),
+                }
+            }
+            _ => Err(ExceptionCode::IllegalFunction),
+        })
+    }
+}
+
+/// A tiny deterministic normal generator (xorshift + Box-Muller): the demo needs no crate.
+struct Noise(u64);
+
+impl Noise {
+    fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    fn normal(&mut self) -> f64 {
+        (-2.0 * self.uniform().ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
+    }
+}
+
+/// Starts the plant's Modbus TCP server on `addr` (port 0 picks one) and returns where it
+/// listens. It runs until `shutdown`.
+pub async fn start_plant(addr: &str, shutdown: CancellationToken) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    let plant = Plant::default();
+    let updater = plant.clone();
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        let start = Instant::now();
+        let mut noise = Noise(0x5EED_1234_ABCD_EF01);
+        let mut tick = tokio::time::interval(TICK);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = stop.cancelled() => return,
+            }
+            let t = start.elapsed().as_secs_f64();
+            let mut words = vec![0u16; 6];
+            for s in &SIGNALS {
+                let [a, b, c, d] = ((s.value)(t, noise.normal()) as f32).to_be_bytes();
+                let r = usize::from(s.register);
+                words[r] = u16::from_be_bytes([a, b]);
+                words[r + 1] = u16::from_be_bytes([c, d]);
+            }
+            if let Ok(mut registers) = updater.registers.lock() {
+                *registers = words;
+            }
+        }
+    });
+    let server = Server::new(listener);
+    tokio::spawn(async move {
+        let new_service = move |_| Ok(Some(plant.clone()));
+        let on_connected = |stream, socket_addr| {
+            let service = new_service.clone();
+            async move { accept_tcp_connection(stream, socket_addr, service) }
+        };
+        let _ = server.serve_until(&on_connected, |e| eprintln!("simulated plant: {e}"), shutdown.cancelled_owned()).await;
+    });
+    Ok(local)
+}
+
+/// The config `simulate` runs: the plant as one Modbus device, and the given server settings.
+pub fn config_text(plant: SocketAddr, listen: &str, token: Option<&str>, site: Option<&str>, interval_ms: u64) -> String {
+    let quote = |s: &str| format!("{s:?}");
+    let mut text = format!("[server]\nlisten = {}\nbuffer = 100000\n", quote(listen));
+    if let Some(t) = token {
+        text += &format!("token = {}\n", quote(t));
+    }
+    if let Some(s) = site {
+        text += &format!("site = {}\n", quote(s));
+    }
+    text += &format!(
+        "\n[[modbus]]\nname = \"plant\"\naddress = {}\nunit = 1\ninterval_ms = {interval_ms}\ntimeout_ms = 500\n",
+        quote(&plant.to_string())
+    );
+    for s in &SIGNALS {
+        text += &format!(
+            "\n[[modbus.register]]\nstream = {}\nkind = \"holding\"\naddress = {}\ntype = \"f32\"\norder = \"ABCD\"\nunit = {}\n",
+            quote(s.stream),
+            s.register,
+            quote(s.unit)
+        );
+        if let Some(l) = s.lsl {
+            text += &format!("lsl = {l:?}\n");
+        }
+        if let Some(u) = s.usl {
+            text += &format!("usl = {u:?}\n");
+        }
+    }
+    text
+}
