@@ -3,6 +3,7 @@
 //! - criterion: streaming and batch analysis of the engine (points per second);
 //! - analyze end to end on a 10-million-line CSV, against reading the same file;
 //! - the wasm API from Node.js against the same series natively;
+//! - the shim's WebSocket server: samples/s to 1 and 10 clients, latency, RSS;
 //! - the in-control ARL by full-size seeded simulation against the published values.
 
 use crate::setup;
@@ -22,6 +23,13 @@ pub fn run(quick: bool) -> Result<(), String> {
     util::run(&mut cmd)?;
     analyze_end_to_end(if quick { 1_000_000 } else { 10_000_000 })?;
     wasm_against_native(if quick { 200_000 } else { 2_000_000 })?;
+    say("the shim's WebSocket server under load on loopback (gateway-shim/examples/ws_load.rs)");
+    let mut load = util::cargo();
+    load.args(["run", "--release", "-q", "-p", "gateway-shim", "--example", "ws_load", "--"]);
+    if quick {
+        load.arg("--quick");
+    }
+    util::run(&mut load)?;
     say("full-size Monte-Carlo ARL against the published values (examples/arl_montecarlo.rs)");
     util::run(&mut example("arl_montecarlo", &[]))
 }
