@@ -6,7 +6,7 @@
 //! - `source`: Modbus, MQTT and OPC-UA behind one `Source` trait.
 //! - `publish`: republishing samples to MQTT.
 //! - `hub`, `server`, `run`: numbering, buffering and serving samples over WebSockets.
-//! - `simulate`: the demo plant.
+//! - `simulate`: the demo plant; `watch`: a terminal client that charts live streams.
 
 pub mod analyze;
 pub mod config;
@@ -16,3 +16,4 @@ pub mod run;
 pub mod server;
 pub mod simulate;
 pub mod source;
+pub mod watch;

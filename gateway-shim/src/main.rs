@@ -1,10 +1,11 @@
 //! `llmscope-shim`: the plant-side binary of LLMscope.
 //! - `run --config plant.toml`: Modbus, MQTT and OPC-UA sources streamed over WebSockets;
 //! - `simulate`: the same with a built-in demo plant, nothing attached;
+//! - `watch [URL]`: a terminal client charting every stream live;
 //! - `analyze FILE`: SPC over a CSV export.
 
 use clap::{Parser, Subcommand};
-use llmscope_shim::{analyze, config, run, simulate};
+use llmscope_shim::{analyze, config, run, simulate, watch};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -44,6 +45,15 @@ enum Command {
         #[arg(long, default_value_t = 250)]
         interval_ms: u64,
     },
+    /// Connect to a shim and chart every stream live in the terminal (SPC per stream).
+    Watch {
+        /// The shim's WebSocket URL.
+        #[arg(default_value = "ws://127.0.0.1:9750/ws")]
+        url: String,
+        /// Token, when the shim requires one (sent as an auth frame).
+        #[arg(long)]
+        token: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -54,6 +64,7 @@ fn main() -> ExitCode {
         Command::Simulate { listen, modbus, token, site, interval_ms } => {
             simulated(&listen, &modbus, token.as_deref(), site.as_deref(), interval_ms)
         }
+        Command::Watch { url, token } => runtime().and_then(|rt| rt.block_on(watch::watch(&url, token.as_deref()))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -4,7 +4,7 @@ pub const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  start         the main job: build the shim and print an SPC report of a bundled example
+  start         the main job: an SPC report of a bundled CSV, then the simulated plant charted live
   test          every test: workspace tests, the wasm32 build, the Node.js test of the wasm API,
                 and the repository checks (installs the wasm target and wasm-bindgen-cli if missing)
   bench [--quick]
