@@ -80,7 +80,7 @@ impl ServerConfig {
         if !addr.ip().is_loopback() && self.token.as_deref().is_none_or(str::is_empty) {
             return Err(Invalid::new(
                 "listen",
-                format!("{addr} is reachable from other machines, so a token is required: set server.token"),
+                format!("{addr} is reachable from other machines, so a token is required: set server.token (--token for simulate)"),
             ));
         }
         if self.buffer == 0 {
