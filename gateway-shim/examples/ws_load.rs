@@ -105,11 +105,9 @@ async fn main() {
                 tokio::task::yield_now().await;
             }
         }
-        let mut total = 0;
         for r in readers {
             let (count, _, _) = r.await.expect("client");
             assert_eq!(count, n, "every client gets every sample");
-            total += count;
         }
         let rate = n as f64 / t.elapsed().as_secs_f64();
         println!(

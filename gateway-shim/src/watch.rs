@@ -123,9 +123,9 @@ fn handle(frame: ServerFrame, charts: &mut BTreeMap<String, Chart>, since: &mut 
     match frame {
         ServerFrame::Hello { server, streams } => {
             for s in streams {
-                if !charts.contains_key(&s.id) {
+                if let std::collections::btree_map::Entry::Vacant(slot) = charts.entry(s.id) {
                     if let Some(c) = chart(s.unit) {
-                        charts.insert(s.id, c);
+                        slot.insert(c);
                     }
                 }
             }
