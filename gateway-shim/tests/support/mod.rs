@@ -10,7 +10,10 @@ use tokio::sync::mpsc;
 
 /// A TCP port that was free a moment ago on 127.0.0.1.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// The Python of the peers' virtual environment (`cargo xtask peers` makes it).
@@ -19,13 +22,19 @@ pub fn python() -> PathBuf {
         return PathBuf::from(p);
     }
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/peers/venv/bin/python");
-    assert!(p.exists(), "{} is missing: run `cargo xtask peers` (or `cargo xtask test`)", p.display());
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo xtask peers` (or `cargo xtask test`)",
+        p.display()
+    );
     p
 }
 
 /// A peer script in tests/peers/.
 pub fn peer_script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(name)
 }
 
 /// A child process killed (and reaped) when dropped, so a failing test leaves nothing behind.
@@ -37,7 +46,10 @@ impl Peer {
         if std::env::var_os("LLMSCOPE_PEER_LOGS").is_none() {
             cmd.stdout(Stdio::null()).stderr(Stdio::null());
         }
-        Peer(cmd.spawn().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}")))
+        Peer(
+            cmd.spawn()
+                .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}")),
+        )
     }
 
     /// Stops it now.
@@ -56,8 +68,14 @@ impl Drop for Peer {
 /// Waits until something accepts TCP connections on 127.0.0.1:`port`.
 pub async fn wait_for_port(port: u16, within: Duration) {
     let deadline = tokio::time::Instant::now() + within;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "nothing listens on port {port} after {within:?}");
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nothing listens on port {port} after {within:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
