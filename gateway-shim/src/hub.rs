@@ -251,6 +251,19 @@ mod tests {
     }
 
     #[test]
+    fn malformed_payloads_are_counted_per_source_and_shown_in_status() {
+        let hub = Hub::new(10, vec![]);
+        for detail in ["payload 'abc' is not a number", "payload '{' is not JSON"] {
+            hub.apply(Event::Malformed { source: "line2".into(), detail: detail.into() });
+        }
+        hub.apply(reading("line2/a/vibration", 1.0));
+        let stats = hub.stats();
+        assert_eq!(stats["malformed"]["line2"]["count"], 2);
+        assert_eq!(stats["malformed"]["line2"]["last"], "payload '{' is not JSON");
+        assert_eq!(stats["samples"], 1, "the good data around them is kept");
+    }
+
+    #[test]
     fn statuses_are_sent_on_change_only_and_new_streams_announced() {
         let hub = Hub::new(10, vec![StreamInfo { id: "p/t".into(), unit: Some("°C".into()), lsl: None, usl: Some(80.0) }]);
         let mut live = hub.subscribe_since(None).live;

@@ -169,3 +169,31 @@ async fn http_get(port: u16, path: &str, headers: &str) -> String {
     stream.read_to_string(&mut response).await.unwrap();
     response
 }
+
+#[tokio::test]
+async fn the_same_port_serves_the_dashboard_when_asked() {
+    let site = std::env::temp_dir().join(format!("llmscope-site-{}", std::process::id()));
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("index.html"), "<title>LLMscope</title>").unwrap();
+    let s = shim(10, Options { site: Some(site.clone()), ..Options::default() }).await;
+    let page = http_get(s.port, "/", "").await;
+    assert!(page.starts_with("HTTP/1.1 200") && page.contains("<title>LLMscope</title>"), "{page}");
+    assert!(http_get(s.port, "/health", "").await.contains(r#"{"ok":true}"#));
+    assert!(connect(s.port, "", &[]).await.is_ok(), "and the WebSocket still answers on /ws");
+    let _ = std::fs::remove_dir_all(site);
+}
+
+#[test]
+fn server_config_mistakes_name_the_line_and_key() {
+    use llmscope_shim::config::parse;
+    let source = "\n[[mqtt]]\nname = \"m\"\nbroker = \"mqtt://127.0.0.1:1883\"\n[[mqtt.subscribe]]\ntopic = \"a/b\"\nstream = \"a/b\"\n";
+    let e = parse(&format!("[server]\nlisen = \"127.0.0.1:9750\"\n{source}"), "plant.toml").unwrap_err();
+    assert!(e.contains("plant.toml: line 2") && e.contains("lisen"), "{e}");
+    let e = parse(&format!("[server]\nlisten = \"0.0.0.0:9750\"\n{source}"), "plant.toml").unwrap_err();
+    assert!(e.contains("line 2") && e.contains("server.listen") && e.contains("token is required"), "{e}");
+    let e = parse(&format!("[server]\nbuffer = \"lots\"\n{source}"), "plant.toml").unwrap_err();
+    assert!(e.contains("line 2") && e.contains("buffer"), "{e}");
+    assert!(parse(&format!("[server]\nlisten = \"0.0.0.0:9750\"\ntoken = \"t\"\n{source}"), "plant.toml").is_ok());
+    let e = parse("[server]\n", "plant.toml").unwrap_err();
+    assert!(e.contains("no sources"), "{e}");
+}
