@@ -19,25 +19,44 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 fn reading(i: u64) -> Event {
-    Event::Reading { stream: format!("line{}/vibration", i % 8), t: 1_764_201_600_000 + i as i64, value: i as f64 * 0.5 }
+    Event::Reading {
+        stream: format!("line{}/vibration", i % 8),
+        t: 1_764_201_600_000 + i as i64,
+        value: i as f64 * 0.5,
+    }
 }
 
 async fn start(buffer: usize) -> (Arc<Hub>, u16, CancellationToken) {
     let hub = Hub::new(buffer, vec![]);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let stop = CancellationToken::new();
-    tokio::spawn(server::serve(listener, hub.clone(), Options::default(), stop.clone()));
+    tokio::spawn(server::serve(
+        listener,
+        hub.clone(),
+        Options::default(),
+        stop.clone(),
+    ));
     (hub, port, stop)
 }
 
 /// A client that counts samples until it has seen `until`, recording each sample's latency
 /// against `sent` (nanoseconds since `epoch`, by seq) when given.
-async fn client(port: u16, until: u64, sent: Option<(Arc<Vec<AtomicU64>>, Instant)>) -> (u64, Duration, Vec<u64>) {
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws?since=0")).await.expect("connect");
+async fn client(
+    port: u16,
+    until: u64,
+    sent: Option<(Arc<Vec<AtomicU64>>, Instant)>,
+) -> (u64, Duration, Vec<u64>) {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws?since=0"))
+        .await
+        .expect("connect");
     let (mut count, mut first, mut latencies, mut last) = (0u64, None, Vec::new(), 0);
     while last < until {
-        let Some(Ok(Message::Text(text))) = ws.next().await else { break };
+        let Some(Ok(Message::Text(text))) = ws.next().await else {
+            break;
+        };
         let samples = match ServerFrame::parse(&text) {
             Ok(ServerFrame::Sample(s)) => vec![s],
             Ok(ServerFrame::Batch { samples }) => samples,
@@ -54,7 +73,11 @@ async fn client(port: u16, until: u64, sent: Option<(Arc<Vec<AtomicU64>>, Instan
             }
         }
     }
-    (count, first.map_or(Duration::ZERO, |f| f.elapsed()), latencies)
+    (
+        count,
+        first.map_or(Duration::ZERO, |f| f.elapsed()),
+        latencies,
+    )
 }
 
 fn rss_mb() -> f64 {
@@ -67,7 +90,9 @@ fn rss_mb() -> f64 {
 }
 
 fn percentile(sorted: &[u64], q: f64) -> f64 {
-    sorted.get(((sorted.len() as f64 - 1.0) * q) as usize).map_or(f64::NAN, |&ns| ns as f64 / 1e6)
+    sorted
+        .get(((sorted.len() as f64 - 1.0) * q) as usize)
+        .map_or(f64::NAN, |&ns| ns as f64 / 1e6)
 }
 
 #[tokio::main]
@@ -92,11 +117,16 @@ async fn main() {
     }
     let baseline = n as f64 / t.elapsed().as_secs_f64();
     stop.cancel();
-    println!("baseline: hub alone, {n} samples: {:.0} samples/s", baseline);
+    println!(
+        "baseline: hub alone, {n} samples: {:.0} samples/s",
+        baseline
+    );
 
     for clients in [1usize, 10] {
         let (hub, port, stop) = start(n as usize).await;
-        let readers: Vec<_> = (0..clients).map(|_| tokio::spawn(client(port, n, None))).collect();
+        let readers: Vec<_> = (0..clients)
+            .map(|_| tokio::spawn(client(port, n, None)))
+            .collect();
         tokio::time::sleep(Duration::from_millis(300)).await;
         let t = Instant::now();
         for i in 0..n {
@@ -129,7 +159,10 @@ async fn main() {
     let start_at = tokio::time::Instant::now();
     for i in 0..total {
         tokio::time::sleep_until(start_at + Duration::from_micros(i * 1000)).await;
-        sent[(i + 1) as usize].store((Instant::now() - epoch).as_nanos() as u64, Ordering::Relaxed);
+        sent[(i + 1) as usize].store(
+            (Instant::now() - epoch).as_nanos() as u64,
+            Ordering::Relaxed,
+        );
         hub.apply(reading(i));
     }
     let (_, _, mut latencies) = reader.await.expect("client");

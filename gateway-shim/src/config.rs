@@ -47,7 +47,10 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:9750".into(),
             token: None,
-            origins: vec!["http://127.0.0.1:8080".into(), "http://localhost:8080".into()],
+            origins: vec![
+                "http://127.0.0.1:8080".into(),
+                "http://localhost:8080".into(),
+            ],
             buffer: 100_000,
             site: None,
         }
@@ -67,16 +70,21 @@ pub struct Invalid {
 impl Invalid {
     /// A rejected key.
     pub fn new(key: impl Into<String>, message: impl Into<String>) -> Invalid {
-        Invalid { key: key.into(), message: message.into() }
+        Invalid {
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
 impl ServerConfig {
     fn validate(&self) -> Result<(), Invalid> {
-        let addr: std::net::SocketAddr = self
-            .listen
-            .parse()
-            .map_err(|_| Invalid::new("listen", format!("'{}' is not an address like 127.0.0.1:9750", self.listen)))?;
+        let addr: std::net::SocketAddr = self.listen.parse().map_err(|_| {
+            Invalid::new(
+                "listen",
+                format!("'{}' is not an address like 127.0.0.1:9750", self.listen),
+            )
+        })?;
         if !addr.ip().is_loopback() && self.token.as_deref().is_none_or(str::is_empty) {
             return Err(Invalid::new(
                 "listen",
@@ -88,7 +96,10 @@ impl ServerConfig {
         }
         if let Some(site) = &self.site {
             if !site.join("index.html").is_file() {
-                return Err(Invalid::new("site", format!("{} has no index.html", site.display())));
+                return Err(Invalid::new(
+                    "site",
+                    format!("{} has no index.html", site.display()),
+                ));
             }
         }
         Ok(())
@@ -97,7 +108,8 @@ impl ServerConfig {
 
 /// Reads and checks a config file.
 pub fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     parse(&text, &path.display().to_string())
 }
 
@@ -107,7 +119,10 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
         let line = e.span().map(|s| line_of(text, s.start));
         let what = e.message().trim().to_string();
         match line {
-            Some(n) => format!("{file}: line {n}: {what} (in `{}`)", text.lines().nth(n - 1).unwrap_or("").trim()),
+            Some(n) => format!(
+                "{file}: line {n}: {what} (in `{}`)",
+                text.lines().nth(n - 1).unwrap_or("").trim()
+            ),
             None => format!("{file}: {what}"),
         }
     })?;
@@ -119,7 +134,10 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
         let line = locate(text, &path).map_or(String::new(), |n| format!(" line {n}:"));
         format!("{file}:{line} {path}: {}", invalid.message)
     };
-    config.server.validate().map_err(|e| at("server", None, e))?;
+    config
+        .server
+        .validate()
+        .map_err(|e| at("server", None, e))?;
     for (i, m) in config.modbus.iter().enumerate() {
         m.validate().map_err(|e| at("modbus", Some(i), e))?;
     }

@@ -85,12 +85,18 @@ impl Hub {
         for s in streams {
             state.add_stream(s);
         }
-        Arc::new(Hub { state: Mutex::new(state), live, samples })
+        Arc::new(Hub {
+            state: Mutex::new(state),
+            live,
+            samples,
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock would be a bug here; the data stays usable either way.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Applies one event from a source.
@@ -99,10 +105,20 @@ impl Hub {
         match event {
             Event::Reading { stream, t, value } => {
                 if !state.status.contains_key(&stream) {
-                    state.add_stream(StreamInfo { id: stream.clone(), unit: None, lsl: None, usl: None });
+                    state.add_stream(StreamInfo {
+                        id: stream.clone(),
+                        unit: None,
+                        lsl: None,
+                        usl: None,
+                    });
                     let _ = self.live.send(Update::Frame(Arc::new(state.hello())));
                 }
-                let sample = Arc::new(Sample { stream, seq: state.next_seq, t, value });
+                let sample = Arc::new(Sample {
+                    stream,
+                    seq: state.next_seq,
+                    t,
+                    value,
+                });
                 state.next_seq += 1;
                 if state.buffer.len() == state.capacity {
                     state.buffer.pop_front();
@@ -111,11 +127,19 @@ impl Hub {
                 let _ = self.live.send(Update::Sample(sample.clone()));
                 let _ = self.samples.send(sample);
             }
-            Event::Status { stream, state: new, reason } => {
+            Event::Status {
+                stream,
+                state: new,
+                reason,
+            } => {
                 let changed = state.status.get(&stream) != Some(&(new, reason.clone()));
                 if changed {
                     state.status.insert(stream.clone(), (new, reason.clone()));
-                    let frame = ServerFrame::Status { stream, state: new, reason };
+                    let frame = ServerFrame::Status {
+                        stream,
+                        state: new,
+                        reason,
+                    };
                     let _ = self.live.send(Update::Frame(Arc::new(frame)));
                 }
             }
@@ -145,11 +169,24 @@ impl Hub {
             .status
             .iter()
             .filter(|(_, (s, _))| *s != StreamState::Live)
-            .map(|(id, (s, r))| ServerFrame::Status { stream: id.clone(), state: *s, reason: r.clone() })
+            .map(|(id, (s, r))| ServerFrame::Status {
+                stream: id.clone(),
+                state: *s,
+                reason: r.clone(),
+            })
             .collect();
         let latest = state.next_seq - 1;
-        let delivered = since.filter(|&s| s <= latest).unwrap_or(if since.is_some() { 0 } else { latest });
-        Catchup { hello: state.hello(), statuses, missed, replay, live, delivered }
+        let delivered = since
+            .filter(|&s| s <= latest)
+            .unwrap_or(if since.is_some() { 0 } else { latest });
+        Catchup {
+            hello: state.hello(),
+            statuses,
+            missed,
+            replay,
+            live,
+            delivered,
+        }
     }
 
     /// Every sample, for the MQTT republisher.
@@ -164,7 +201,11 @@ impl Hub {
             .streams
             .iter()
             .map(|s| {
-                let (st, reason) = state.status.get(&s.id).cloned().unwrap_or((StreamState::Live, None));
+                let (st, reason) = state
+                    .status
+                    .get(&s.id)
+                    .cloned()
+                    .unwrap_or((StreamState::Live, None));
                 serde_json::json!({"id": s.id, "unit": s.unit, "state": st, "reason": reason})
             })
             .collect();
@@ -180,18 +221,24 @@ impl Hub {
 
 impl State {
     fn add_stream(&mut self, info: StreamInfo) {
-        self.status.insert(info.id.clone(), (StreamState::Live, None));
+        self.status
+            .insert(info.id.clone(), (StreamState::Live, None));
         self.streams.push(info);
     }
 
     fn hello(&self) -> ServerFrame {
-        ServerFrame::Hello { server: llmscope_protocol::SERVER.to_string(), streams: self.streams.clone() }
+        ServerFrame::Hello {
+            server: llmscope_protocol::SERVER.to_string(),
+            streams: self.streams.clone(),
+        }
     }
 
     /// Samples after `since` still held, and how many after `since` are gone.
     fn replay(&self, since: u64) -> (u64, Vec<Arc<Sample>>) {
         let oldest = self.buffer.front().map_or(self.next_seq, |s| s.seq);
-        let missed = oldest.saturating_sub(since.saturating_add(1)).min(self.next_seq.saturating_sub(since + 1));
+        let missed = oldest
+            .saturating_sub(since.saturating_add(1))
+            .min(self.next_seq.saturating_sub(since + 1));
         let skip = (since + 1).saturating_sub(oldest) as usize;
         (missed, self.buffer.iter().skip(skip).cloned().collect())
     }
@@ -202,7 +249,11 @@ mod tests {
     use super::*;
 
     fn reading(stream: &str, value: f64) -> Event {
-        Event::Reading { stream: stream.into(), t: 0, value }
+        Event::Reading {
+            stream: stream.into(),
+            t: 0,
+            value,
+        }
     }
 
     #[test]
@@ -213,7 +264,10 @@ mod tests {
         }
         let c = hub.subscribe_since(Some(4));
         assert_eq!(c.missed, 0);
-        assert_eq!(c.replay.iter().map(|s| s.seq).collect::<Vec<_>>(), vec![5, 6, 7, 8, 9, 10]);
+        assert_eq!(
+            c.replay.iter().map(|s| s.seq).collect::<Vec<_>>(),
+            vec![5, 6, 7, 8, 9, 10]
+        );
         assert_eq!(hub.subscribe_since(Some(10)).replay.len(), 0);
         assert_eq!(hub.subscribe_since(None).replay.len(), 0);
     }
@@ -227,11 +281,18 @@ mod tests {
         // The buffer holds 16..=20; a client that saw 3 missed 4..=15.
         let c = hub.subscribe_since(Some(3));
         assert_eq!(c.missed, 12);
-        assert_eq!(c.replay.iter().map(|s| s.seq).collect::<Vec<_>>(), vec![16, 17, 18, 19, 20]);
+        assert_eq!(
+            c.replay.iter().map(|s| s.seq).collect::<Vec<_>>(),
+            vec![16, 17, 18, 19, 20]
+        );
         // A client from an earlier run of the server (seq beyond ours) starts afresh.
         let c = hub.subscribe_since(Some(50));
         assert_eq!((c.missed, c.replay.len(), c.delivered), (0, 0, 0));
-        assert_eq!(hub.subscribe_since(None).delivered, 20, "a new client gets only what comes next");
+        assert_eq!(
+            hub.subscribe_since(None).delivered,
+            20,
+            "a new client gets only what comes next"
+        );
     }
 
     #[test]
@@ -254,20 +315,38 @@ mod tests {
     fn malformed_payloads_are_counted_per_source_and_shown_in_status() {
         let hub = Hub::new(10, vec![]);
         for detail in ["payload 'abc' is not a number", "payload '{' is not JSON"] {
-            hub.apply(Event::Malformed { source: "line2".into(), detail: detail.into() });
+            hub.apply(Event::Malformed {
+                source: "line2".into(),
+                detail: detail.into(),
+            });
         }
         hub.apply(reading("line2/a/vibration", 1.0));
         let stats = hub.stats();
         assert_eq!(stats["malformed"]["line2"]["count"], 2);
-        assert_eq!(stats["malformed"]["line2"]["last"], "payload '{' is not JSON");
+        assert_eq!(
+            stats["malformed"]["line2"]["last"],
+            "payload '{' is not JSON"
+        );
         assert_eq!(stats["samples"], 1, "the good data around them is kept");
     }
 
     #[test]
     fn statuses_are_sent_on_change_only_and_new_streams_announced() {
-        let hub = Hub::new(10, vec![StreamInfo { id: "p/t".into(), unit: Some("°C".into()), lsl: None, usl: Some(80.0) }]);
+        let hub = Hub::new(
+            10,
+            vec![StreamInfo {
+                id: "p/t".into(),
+                unit: Some("°C".into()),
+                lsl: None,
+                usl: Some(80.0),
+            }],
+        );
         let mut live = hub.subscribe_since(None).live;
-        let stale = || Event::Status { stream: "p/t".into(), state: StreamState::Stale, reason: Some("modbus timeout".into()) };
+        let stale = || Event::Status {
+            stream: "p/t".into(),
+            state: StreamState::Stale,
+            reason: Some("modbus timeout".into()),
+        };
         hub.apply(stale());
         hub.apply(stale());
         hub.apply(reading("q/new", 1.0));

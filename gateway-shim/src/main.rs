@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "llmscope-shim", version, about = "LLMscope's shim: plant data to live WebSockets, and SPC on CSV exports")]
+#[command(
+    name = "llmscope-shim",
+    version,
+    about = "LLMscope's shim: plant data to live WebSockets, and SPC on CSV exports"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -61,10 +65,22 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(&args).map_err(|e| format!("{e:#}")),
         Command::Run { config } => config::load(&config).and_then(|c| serve(c, None)),
-        Command::Simulate { listen, modbus, token, site, interval_ms } => {
-            simulated(&listen, &modbus, token.as_deref(), site.as_deref(), interval_ms)
+        Command::Simulate {
+            listen,
+            modbus,
+            token,
+            site,
+            interval_ms,
+        } => simulated(
+            &listen,
+            &modbus,
+            token.as_deref(),
+            site.as_deref(),
+            interval_ms,
+        ),
+        Command::Watch { url, token } => {
+            runtime().and_then(|rt| rt.block_on(watch::watch(&url, token.as_deref())))
         }
-        Command::Watch { url, token } => runtime().and_then(|rt| rt.block_on(watch::watch(&url, token.as_deref()))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -84,7 +100,11 @@ fn serve(config: config::Config, note: Option<String>) -> Result<(), String> {
     serve_on(&runtime()?, config, note)
 }
 
-fn serve_on(rt: &tokio::runtime::Runtime, config: config::Config, note: Option<String>) -> Result<(), String> {
+fn serve_on(
+    rt: &tokio::runtime::Runtime,
+    config: config::Config,
+    note: Option<String>,
+) -> Result<(), String> {
     rt.block_on(async move {
         let shutdown = run::shutdown_on_signals();
         run::run(config, shutdown, |addr| {
@@ -98,11 +118,29 @@ fn serve_on(rt: &tokio::runtime::Runtime, config: config::Config, note: Option<S
 }
 
 /// Starts the demo plant, then the shim against it, on one runtime.
-fn simulated(listen: &str, modbus: &str, token: Option<&str>, site: Option<&str>, interval_ms: u64) -> Result<(), String> {
+fn simulated(
+    listen: &str,
+    modbus: &str,
+    token: Option<&str>,
+    site: Option<&str>,
+    interval_ms: u64,
+) -> Result<(), String> {
     let rt = runtime()?;
     let plant = rt
-        .block_on(simulate::start_plant(modbus, tokio_util::sync::CancellationToken::new()))
+        .block_on(simulate::start_plant(
+            modbus,
+            tokio_util::sync::CancellationToken::new(),
+        ))
         .map_err(|e| format!("cannot start the simulated plant on {modbus}: {e}"))?;
-    let config = config::parse(&simulate::config_text(plant, listen, token, site, interval_ms), "simulate")?;
-    serve_on(&rt, config, Some(format!("llmscope-shim: simulated plant (Modbus TCP) on {plant}")))
+    let config = config::parse(
+        &simulate::config_text(plant, listen, token, site, interval_ms),
+        "simulate",
+    )?;
+    serve_on(
+        &rt,
+        config,
+        Some(format!(
+            "llmscope-shim: simulated plant (Modbus TCP) on {plant}"
+        )),
+    )
 }

@@ -49,14 +49,24 @@ pub async fn run(
         }
     });
     if let Some(publish) = config.publish.clone() {
-        tasks.spawn(crate::publish::run(publish, hub.samples(), shutdown.child_token()));
+        tasks.spawn(crate::publish::run(
+            publish,
+            hub.samples(),
+            shutdown.child_token(),
+        ));
     }
-    let options =
-        Options { token: config.server.token.clone(), origins: config.server.origins.clone(), site: config.server.site.clone() };
+    let options = Options {
+        token: config.server.token.clone(),
+        origins: config.server.origins.clone(),
+        site: config.server.site.clone(),
+    };
     ready(addr);
     let served = server::serve(listener, hub, options, shutdown.clone()).await;
     shutdown.cancel();
-    let _ = tokio::time::timeout(STOP_WAIT, async { while tasks.join_next().await.is_some() {} }).await;
+    let _ = tokio::time::timeout(STOP_WAIT, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
     served.map_err(|e| format!("server: {e}"))
 }
 

@@ -52,11 +52,18 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
     let site = options.site.clone();
-    let app = App { hub, options: Arc::new(options), shutdown: shutdown.clone() };
+    let app = App {
+        hub,
+        options: Arc::new(options),
+        shutdown: shutdown.clone(),
+    };
     let mut router = Router::new()
         .route("/ws", get(websocket))
         .route("/status", get(status))
-        .route("/health", get(|| async { Json(serde_json::json!({"ok": true})) }));
+        .route(
+            "/health",
+            get(|| async { Json(serde_json::json!({"ok": true})) }),
+        );
     if let Some(site) = site {
         router = router.fallback_service(tower_http::services::ServeDir::new(site));
     }
@@ -81,13 +88,21 @@ fn reject(code: StatusCode, why: &str) -> Response {
 
 /// The Origin check: absent (not a browser), our own, or in the allowlist.
 fn origin_allowed(headers: &HeaderMap, options: &Options) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else { return true };
-    let own = headers.get(header::HOST).and_then(|h| h.to_str().ok()).map(|h| format!("http://{h}"));
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return true;
+    };
+    let own = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(|h| format!("http://{h}"));
     own.as_deref() == Some(origin) || options.origins.iter().any(|o| o == origin)
 }
 
 /// The token from the header or the query, if any was given.
-fn presented_token<'a>(headers: &'a HeaderMap, query: &'a HashMap<String, String>) -> Option<&'a str> {
+fn presented_token<'a>(
+    headers: &'a HeaderMap,
+    query: &'a HashMap<String, String>,
+) -> Option<&'a str> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
@@ -95,7 +110,11 @@ fn presented_token<'a>(headers: &'a HeaderMap, query: &'a HashMap<String, String
         .or(query.get("token").map(String::as_str))
 }
 
-async fn status(State(app): State<App>, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
+async fn status(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
     if !origin_allowed(&headers, &app.options) {
         return reject(StatusCode::FORBIDDEN, "origin not allowed");
     }
@@ -119,7 +138,12 @@ async fn websocket(
     let since = match query.get("since").map(|s| s.parse::<u64>()) {
         None => None,
         Some(Ok(n)) => Some(n),
-        Some(Err(_)) => return reject(StatusCode::BAD_REQUEST, "since must be the last seq received, a whole number"),
+        Some(Err(_)) => {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                "since must be the last seq received, a whole number",
+            )
+        }
     };
     let authorized = match (&app.options.token, presented_token(&headers, &query)) {
         (None, _) => true,
@@ -141,14 +165,19 @@ async fn session(socket: WebSocket, app: App, since: Option<u64>, authorized: bo
             _ => false,
         };
         if !ok {
-            let close = axum::extract::ws::CloseFrame { code: 1008, reason: "a valid auth frame is required".into() };
+            let close = axum::extract::ws::CloseFrame {
+                code: 1008,
+                reason: "a valid auth frame is required".into(),
+            };
             let _ = tx.send(Message::Close(Some(close))).await;
             return;
         }
     }
     let catchup = app.hub.subscribe_since(since);
     let mut last = catchup.delivered;
-    let Ok(mut live) = send_catchup(&mut tx, catchup, &mut last).await else { return };
+    let Ok(mut live) = send_catchup(&mut tx, catchup, &mut last).await else {
+        return;
+    };
     loop {
         tokio::select! {
             update = live.recv() => {
@@ -196,16 +225,24 @@ async fn session(socket: WebSocket, app: App, since: Option<u64>, authorized: bo
 type Tx = futures_util::stream::SplitSink<WebSocket, Message>;
 
 async fn send(tx: &mut Tx, frame: &ServerFrame) -> Result<(), ()> {
-    tx.send(Message::Text(frame.to_json().into())).await.map_err(|_| ())
+    tx.send(Message::Text(frame.to_json().into()))
+        .await
+        .map_err(|_| ())
 }
 
 /// Sends samples newer than `last` as one `sample` or `batch` frame (or several batches).
 async fn send_samples(tx: &mut Tx, samples: &[Arc<Sample>], last: &mut u64) -> Result<(), ()> {
-    let fresh: Vec<Sample> = samples.iter().filter(|s| s.seq > *last).map(|s| (**s).clone()).collect();
+    let fresh: Vec<Sample> = samples
+        .iter()
+        .filter(|s| s.seq > *last)
+        .map(|s| (**s).clone())
+        .collect();
     for chunk in fresh.chunks(BATCH) {
         let frame = match chunk {
             [one] => ServerFrame::Sample(one.clone()),
-            many => ServerFrame::Batch { samples: many.to_vec() },
+            many => ServerFrame::Batch {
+                samples: many.to_vec(),
+            },
         };
         send(tx, &frame).await?;
         if let Some(s) = chunk.last() {
@@ -226,7 +263,13 @@ async fn send_catchup(
         send(tx, status).await?;
     }
     if catchup.missed > 0 {
-        send(tx, &ServerFrame::Gap { missed: catchup.missed }).await?;
+        send(
+            tx,
+            &ServerFrame::Gap {
+                missed: catchup.missed,
+            },
+        )
+        .await?;
     }
     send_samples(tx, &catchup.replay, last).await?;
     Ok(catchup.live)

@@ -73,7 +73,10 @@ impl tokio_modbus::server::Service for Plant {
         let registers = self.registers.lock().map(|r| r.clone()).unwrap_or_default();
         std::future::ready(match request {
             Request::ReadHoldingRegisters(address, count) => {
-                let (from, to) = (usize::from(address), usize::from(address) + usize::from(count));
+                let (from, to) = (
+                    usize::from(address),
+                    usize::from(address) + usize::from(count),
+                );
                 match registers.get(from..to) {
                     Some(words) => Ok(Response::ReadHoldingRegisters(words.to_vec())),
                     None => Err(ExceptionCode::IllegalDataAddress),
@@ -137,13 +140,25 @@ pub async fn start_plant(addr: &str, shutdown: CancellationToken) -> std::io::Re
             let service = new_service.clone();
             async move { accept_tcp_connection(stream, socket_addr, service) }
         };
-        let _ = server.serve_until(&on_connected, |e| eprintln!("simulated plant: {e}"), shutdown.cancelled_owned()).await;
+        let _ = server
+            .serve_until(
+                &on_connected,
+                |e| eprintln!("simulated plant: {e}"),
+                shutdown.cancelled_owned(),
+            )
+            .await;
     });
     Ok(local)
 }
 
 /// The config `simulate` runs: the plant as one Modbus device, and the given server settings.
-pub fn config_text(plant: SocketAddr, listen: &str, token: Option<&str>, site: Option<&str>, interval_ms: u64) -> String {
+pub fn config_text(
+    plant: SocketAddr,
+    listen: &str,
+    token: Option<&str>,
+    site: Option<&str>,
+    interval_ms: u64,
+) -> String {
     let quote = |s: &str| format!("{s:?}");
     let mut text = format!("[server]\nlisten = {}\nbuffer = 100000\n", quote(listen));
     if let Some(t) = token {

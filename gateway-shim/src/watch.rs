@@ -5,7 +5,9 @@
 
 use futures_util::{SinkExt, StreamExt};
 use llmscope_protocol::{ClientFrame, Sample, ServerFrame, StreamState};
-use llmscope_spc::{Baseline, ChartSpec, ChartType, Monitor, Observation, Point, Signal, Sink, Which};
+use llmscope_spc::{
+    Baseline, ChartSpec, ChartType, Monitor, Observation, Point, Signal, Sink, Which,
+};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -46,7 +48,10 @@ impl Sink for Found {
 }
 
 fn chart(unit: Option<String>) -> Option<Chart> {
-    let spec = ChartSpec { baseline: Baseline::FirstN { n: PHASE1 }, ..ChartSpec::new(ChartType::Individuals) };
+    let spec = ChartSpec {
+        baseline: Baseline::FirstN { n: PHASE1 },
+        ..ChartSpec::new(ChartType::Individuals)
+    };
     Some(Chart {
         unit: unit.unwrap_or_default(),
         monitor: Monitor::streaming(spec).ok()?,
@@ -65,7 +70,9 @@ fn clock(t: i64) -> String {
 /// Watches until Ctrl-C. Returns only on a usage error.
 pub async fn watch(url: &str, token: Option<&str>) -> Result<(), String> {
     if !url.starts_with("ws://") && !url.starts_with("wss://") {
-        return Err(format!("'{url}' is not a WebSocket URL like ws://127.0.0.1:9750/ws"));
+        return Err(format!(
+            "'{url}' is not a WebSocket URL like ws://127.0.0.1:9750/ws"
+        ));
     }
     let mut charts: BTreeMap<String, Chart> = BTreeMap::new();
     let mut since: Option<u64> = None;
@@ -80,20 +87,28 @@ pub async fn watch(url: &str, token: Option<&str>) -> Result<(), String> {
         let mut ws = match tokio_tungstenite::connect_async(target.as_str()).await {
             Ok((ws, _)) => ws,
             Err(e) => {
-                eprintln!("watch: cannot connect to {url}: {e}; retrying in {:.1} s", backoff.as_secs_f64());
+                eprintln!(
+                    "watch: cannot connect to {url}: {e}; retrying in {:.1} s",
+                    backoff.as_secs_f64()
+                );
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(Duration::from_secs(30));
                 continue;
             }
         };
         if let Some(token) = token {
-            let auth = ClientFrame::Auth { token: token.to_string() };
+            let auth = ClientFrame::Auth {
+                token: token.to_string(),
+            };
             let text = serde_json::to_string(&auth).unwrap_or_default();
             if ws.send(Message::Text(text.into())).await.is_err() {
                 continue;
             }
         }
-        println!("watch: connected to {url}{}", since.map_or(String::new(), |s| format!(" (resuming after seq {s})")));
+        println!(
+            "watch: connected to {url}{}",
+            since.map_or(String::new(), |s| format!(" (resuming after seq {s})"))
+        );
         backoff = Duration::from_millis(500);
         loop {
             tokio::select! {
@@ -132,18 +147,30 @@ fn handle(frame: ServerFrame, charts: &mut BTreeMap<String, Chart>, since: &mut 
             println!("watch: {server}, {} streams; each gets an individuals chart, {PHASE1}-point baseline, Nelson tests", charts.len());
         }
         ServerFrame::Sample(s) => sample(s, charts, since),
-        ServerFrame::Batch { samples } => samples.into_iter().for_each(|s| sample(s, charts, since)),
-        ServerFrame::Status { stream, state, reason } => {
+        ServerFrame::Batch { samples } => {
+            samples.into_iter().for_each(|s| sample(s, charts, since))
+        }
+        ServerFrame::Status {
+            stream,
+            state,
+            reason,
+        } => {
             let words = match state {
                 StreamState::Stale => format!("stale: {}", reason.unwrap_or_default()),
                 StreamState::Live => "live again".into(),
             };
             println!("watch: {stream} is {words}");
             if let Some(c) = charts.get_mut(&stream) {
-                c.state = if state == StreamState::Live { "live".into() } else { "STALE".into() };
+                c.state = if state == StreamState::Live {
+                    "live".into()
+                } else {
+                    "STALE".into()
+                };
             }
         }
-        ServerFrame::Gap { missed } => println!("watch: {missed} samples were lost while disconnected"),
+        ServerFrame::Gap { missed } => {
+            println!("watch: {missed} samples were lost while disconnected")
+        }
     }
 }
 
@@ -153,10 +180,15 @@ fn sample(s: Sample, charts: &mut BTreeMap<String, Chart>, since: &mut Option<u6
         let Some(c) = chart(None) else { return };
         charts.insert(s.stream.clone(), c);
     }
-    let Some(c) = charts.get_mut(&s.stream) else { return };
+    let Some(c) = charts.get_mut(&s.stream) else {
+        return;
+    };
     let mut found = Found::default();
     let frozen = c.monitor.estimate().is_some();
-    if c.monitor.push(Observation::Value(s.value), &mut found).is_err() {
+    if c.monitor
+        .push(Observation::Value(s.value), &mut found)
+        .is_err()
+    {
         return;
     }
     c.last = Some(s.value);
@@ -191,9 +223,14 @@ fn print_table(charts: &BTreeMap<String, Chart>) {
     if charts.is_empty() {
         return;
     }
-    println!("{:<30} {:>8} {:>12} {:>12} {:>12} {:>8} {:>6}", "stream", "points", "last", "LCL", "UCL", "signals", "state");
+    println!(
+        "{:<30} {:>8} {:>12} {:>12} {:>12} {:>8} {:>6}",
+        "stream", "points", "last", "LCL", "UCL", "signals", "state"
+    );
     for (id, c) in charts {
-        let (lcl, ucl) = c.monitor.estimate().map_or((f64::NAN, f64::NAN), |e| (e.center - 3.0 * e.sigma, e.center + 3.0 * e.sigma));
+        let (lcl, ucl) = c.monitor.estimate().map_or((f64::NAN, f64::NAN), |e| {
+            (e.center - 3.0 * e.sigma, e.center + 3.0 * e.sigma)
+        });
         println!(
             "{:<30} {:>8} {:>12.4} {:>12.4} {:>12.4} {:>8} {:>6}",
             id,

@@ -15,7 +15,9 @@ fn shim() -> Command {
 }
 
 async fn frames(url: &str, until_seq: u64) -> Vec<ServerFrame> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     loop {
@@ -28,7 +30,9 @@ async fn frames(url: &str, until_seq: u64) -> Vec<ServerFrame> {
             return out;
         }
         match tokio::time::timeout_at(deadline, ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => out.push(ServerFrame::parse(&t).expect("valid frame")),
+            Ok(Some(Ok(Message::Text(t)))) => {
+                out.push(ServerFrame::parse(&t).expect("valid frame"))
+            }
             Ok(Some(Ok(_))) => {}
             other => panic!("stream ended early: {other:?}; frames so far: {out:?}"),
         }
@@ -49,30 +53,61 @@ fn samples(frames: &[ServerFrame]) -> Vec<llmscope_protocol::Sample> {
 #[tokio::test]
 async fn the_demo_plant_streams_through_real_modbus_and_resumes_without_loss() {
     let port = free_port();
-    let _shim = Peer::start(shim().args(["simulate", "--listen", &format!("127.0.0.1:{port}"), "--interval-ms", "100"]));
+    let _shim = Peer::start(shim().args([
+        "simulate",
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+        "--interval-ms",
+        "100",
+    ]));
     wait_for_port(port, Duration::from_secs(20)).await;
     let url = format!("ws://127.0.0.1:{port}/ws");
     let first = frames(&format!("{url}?since=0"), 30).await;
-    let ServerFrame::Hello { streams, .. } = &first[0] else { panic!("hello first: {first:?}") };
+    let ServerFrame::Hello { streams, .. } = &first[0] else {
+        panic!("hello first: {first:?}")
+    };
     let ids: Vec<&str> = streams.iter().map(|s| s.id.as_str()).collect();
-    assert_eq!(ids, ["press1/barrel_temperature", "press1/cycle_time", "cnc1/spindle_vibration"]);
+    assert_eq!(
+        ids,
+        [
+            "press1/barrel_temperature",
+            "press1/cycle_time",
+            "cnc1/spindle_vibration"
+        ]
+    );
     assert_eq!(streams[0].unit.as_deref(), Some("°C"));
     let got = samples(&first);
-    assert_eq!(got.iter().map(|s| s.seq).collect::<Vec<_>>(), (1..=got.len() as u64).collect::<Vec<_>>());
-    let temperature: Vec<f64> = got.iter().filter(|s| s.stream == "press1/barrel_temperature").map(|s| s.value).collect();
-    assert!(temperature.iter().all(|v| (215.0..235.0).contains(v)), "plausible temperatures: {temperature:?}");
+    assert_eq!(
+        got.iter().map(|s| s.seq).collect::<Vec<_>>(),
+        (1..=got.len() as u64).collect::<Vec<_>>()
+    );
+    let temperature: Vec<f64> = got
+        .iter()
+        .filter(|s| s.stream == "press1/barrel_temperature")
+        .map(|s| s.value)
+        .collect();
+    assert!(
+        temperature.iter().all(|v| (215.0..235.0).contains(v)),
+        "plausible temperatures: {temperature:?}"
+    );
 
     // Reconnect after the last seq seen: everything after it, in order, once.
     let seen = got.last().map(|s| s.seq).unwrap_or(0);
     tokio::time::sleep(Duration::from_millis(800)).await;
     let again = samples(&frames(&format!("{url}?since={seen}"), seen + 20).await);
     assert_eq!(again.first().map(|s| s.seq), Some(seen + 1));
-    assert!(again.windows(2).all(|w| w[1].seq == w[0].seq + 1), "no loss, no duplicates");
+    assert!(
+        again.windows(2).all(|w| w[1].seq == w[0].seq + 1),
+        "no loss, no duplicates"
+    );
 }
 
 #[test]
 fn a_public_address_without_a_token_is_refused() {
-    let out = shim().args(["simulate", "--listen", "0.0.0.0:0"]).output().expect("runs");
+    let out = shim()
+        .args(["simulate", "--listen", "0.0.0.0:0"])
+        .output()
+        .expect("runs");
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("token is required"), "{err}");

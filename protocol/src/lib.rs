@@ -133,12 +133,20 @@ mod tests {
         for text in frames {
             let frame = ServerFrame::parse(text).unwrap();
             let again: serde_json::Value = serde_json::from_str(&frame.to_json()).unwrap();
-            assert_eq!(again, serde_json::from_str::<serde_json::Value>(text).unwrap(), "{text}");
+            assert_eq!(
+                again,
+                serde_json::from_str::<serde_json::Value>(text).unwrap(),
+                "{text}"
+            );
         }
         assert_eq!(
             ClientFrame::parse(r#"{"type":"auth","token":"change-me"}"#).unwrap(),
-            ClientFrame::Auth { token: "change-me".into() }
+            ClientFrame::Auth {
+                token: "change-me".into()
+            }
         );
-        assert!(ServerFrame::parse(r#"{"type":"sample","stream":"a"}"#).unwrap_err().contains("missing field"));
+        assert!(ServerFrame::parse(r#"{"type":"sample","stream":"a"}"#)
+            .unwrap_err()
+            .contains("missing field"));
     }
 }

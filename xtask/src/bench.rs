@@ -25,7 +25,16 @@ pub fn run(quick: bool) -> Result<(), String> {
     wasm_against_native(if quick { 200_000 } else { 2_000_000 })?;
     say("the shim's WebSocket server under load on loopback (gateway-shim/examples/ws_load.rs)");
     let mut load = util::cargo();
-    load.args(["run", "--release", "-q", "-p", "gateway-shim", "--example", "ws_load", "--"]);
+    load.args([
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "gateway-shim",
+        "--example",
+        "ws_load",
+        "--",
+    ]);
     if quick {
         load.arg("--quick");
     }

@@ -53,27 +53,33 @@ fn start() -> Result<(), String> {
     util::run(util::cargo().args(["build", "--release", "-p", "gateway-shim"]))?;
     util::say("1/2: an SPC report of a CSV export: Montgomery's piston rings, X-bar/R, 25 baseline subgroups");
     let shim = root.join("target/release/llmscope-shim");
-    util::run(std::process::Command::new(&shim).arg("analyze").arg(&example).args([
-        "--chart",
-        "xbar-r",
-        "--subgroup-column",
-        "subgroup",
-        "--phase1",
-        "25",
-        "--lsl",
-        "73.95",
-        "--usl",
-        "74.05",
-        "--format",
-        "text",
-    ]))?;
+    util::run(
+        std::process::Command::new(&shim)
+            .arg("analyze")
+            .arg(&example)
+            .args([
+                "--chart",
+                "xbar-r",
+                "--subgroup-column",
+                "subgroup",
+                "--phase1",
+                "25",
+                "--lsl",
+                "73.95",
+                "--usl",
+                "74.05",
+                "--format",
+                "text",
+            ]),
+    )?;
     util::say("2/2: live: the simulated plant on ws://127.0.0.1:9750/ws, charted as it streams (Ctrl-C stops)");
     let mut plant = std::process::Command::new(&shim)
         .args(["simulate", "--listen", "127.0.0.1:9750"])
         .spawn()
         .map_err(|e| format!("cannot start the simulator: {e}"))?;
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let watched = util::run(std::process::Command::new(&shim).args(["watch", "ws://127.0.0.1:9750/ws"]));
+    let watched =
+        util::run(std::process::Command::new(&shim).args(["watch", "ws://127.0.0.1:9750/ws"]));
     let _ = plant.kill();
     let _ = plant.wait();
     watched

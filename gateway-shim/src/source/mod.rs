@@ -22,7 +22,11 @@ pub enum Event {
     /// A new value of a stream, at Unix epoch milliseconds `t`.
     Reading { stream: String, t: i64, value: f64 },
     /// A stream went stale (with the reason) or live again.
-    Status { stream: String, state: StreamState, reason: Option<String> },
+    Status {
+        stream: String,
+        state: StreamState,
+        reason: Option<String>,
+    },
     /// A payload that could not be read: counted and reported, never fatal, and the good data
     /// around it keeps flowing.
     Malformed { source: String, detail: String },
@@ -51,23 +55,41 @@ impl Emitter {
 
     /// A new value of `stream`, at `t` (Unix epoch ms).
     pub async fn reading(&self, stream: &str, t: i64, value: f64) {
-        self.send(Event::Reading { stream: stream.to_string(), t, value }).await;
+        self.send(Event::Reading {
+            stream: stream.to_string(),
+            t,
+            value,
+        })
+        .await;
     }
 
     /// `stream` went stale for `reason`.
     pub async fn stale(&self, stream: &str, reason: impl Into<String>) {
-        self.send(Event::Status { stream: stream.to_string(), state: StreamState::Stale, reason: Some(reason.into()) })
-            .await;
+        self.send(Event::Status {
+            stream: stream.to_string(),
+            state: StreamState::Stale,
+            reason: Some(reason.into()),
+        })
+        .await;
     }
 
     /// `stream` is live again.
     pub async fn live(&self, stream: &str) {
-        self.send(Event::Status { stream: stream.to_string(), state: StreamState::Live, reason: None }).await;
+        self.send(Event::Status {
+            stream: stream.to_string(),
+            state: StreamState::Live,
+            reason: None,
+        })
+        .await;
     }
 
     /// A payload from `source` could not be read.
     pub async fn malformed(&self, source: &str, detail: impl Into<String>) {
-        self.send(Event::Malformed { source: source.to_string(), detail: detail.into() }).await;
+        self.send(Event::Malformed {
+            source: source.to_string(),
+            detail: detail.into(),
+        })
+        .await;
     }
 
     /// A stream found at run time.
