@@ -78,7 +78,8 @@ pub async fn watch(url: &str, token: Option<&str>) -> Result<(), String> {
     let mut since: Option<u64> = None;
     let mut backoff = Duration::from_millis(500);
     let mut invalid = 0u64;
-    let mut table = tokio::time::interval(TABLE_EVERY);
+    let mut table =
+        tokio::time::interval_at(tokio::time::Instant::now() + TABLE_EVERY, TABLE_EVERY);
     loop {
         let target = match since {
             Some(s) => format!("{url}?since={s}"),
@@ -193,6 +194,7 @@ fn sample(s: Sample, charts: &mut BTreeMap<String, Chart>, since: &mut Option<u6
     }
     c.last = Some(s.value);
     c.n += 1;
+    let latest = c.n as usize - 1;
     if let (false, Some(e)) = (frozen, c.monitor.estimate()) {
         let width = 3.0 * e.sigma;
         println!(
@@ -203,8 +205,24 @@ fn sample(s: Sample, charts: &mut BTreeMap<String, Chart>, since: &mut Option<u6
             e.center + width,
             u = c.unit
         );
+        // Signals inside the baseline are Phase I findings, not news: summarize them once.
+        let mut tests: Vec<u8> = found
+            .signals
+            .iter()
+            .filter(|x| x.index < latest)
+            .map(|x| x.test.number())
+            .collect();
+        tests.dedup();
+        if !tests.is_empty() {
+            let listed: Vec<String> = tests.iter().map(u8::to_string).collect();
+            println!(
+                "watch: {} its baseline itself fails test(s) {}: review the process before trusting these limits",
+                s.stream,
+                listed.join(", ")
+            );
+        }
     }
-    for signal in found.signals {
+    for signal in found.signals.into_iter().filter(|x| x.index == latest) {
         c.signals += 1;
         println!(
             "{}  {:<28} SIGNAL test {}: {} (seq {}, value {:.4} {})",
@@ -227,17 +245,19 @@ fn print_table(charts: &BTreeMap<String, Chart>) {
         "{:<30} {:>8} {:>12} {:>12} {:>12} {:>8} {:>6}",
         "stream", "points", "last", "LCL", "UCL", "signals", "state"
     );
+    let cell = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v:.4}"));
     for (id, c) in charts {
-        let (lcl, ucl) = c.monitor.estimate().map_or((f64::NAN, f64::NAN), |e| {
-            (e.center - 3.0 * e.sigma, e.center + 3.0 * e.sigma)
-        });
+        let limits = c
+            .monitor
+            .estimate()
+            .map(|e| (e.center - 3.0 * e.sigma, e.center + 3.0 * e.sigma));
         println!(
-            "{:<30} {:>8} {:>12.4} {:>12.4} {:>12.4} {:>8} {:>6}",
+            "{:<30} {:>8} {:>12} {:>12} {:>12} {:>8} {:>6}",
             id,
             c.n,
-            c.last.unwrap_or(f64::NAN),
-            lcl,
-            ucl,
+            cell(c.last),
+            cell(limits.map(|l| l.0)),
+            cell(limits.map(|l| l.1)),
             c.signals,
             c.state
         );
