@@ -16,6 +16,15 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// `N` distinct TCP ports that were free a moment ago (all held open until all are picked, so
+/// no two are the same).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("a free port"))
+        .collect();
+    std::array::from_fn(|i| listeners[i].local_addr().expect("a bound address").port())
+}
+
 /// The Python of the peers' virtual environment (`cargo xtask peers` makes it).
 pub fn python() -> PathBuf {
     if let Ok(p) = std::env::var("LLMSCOPE_PEERS_PYTHON") {
