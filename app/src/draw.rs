@@ -1,0 +1,305 @@
+//! Drawing charts on `<canvas>` with plotters: the control chart (zones, Phase I shading, limits,
+//! signals with their test numbers), the companion chart, the histogram and the sparkline.
+//! Presentation only: every number comes from the engine's `Chart` value.
+//!
+//! Large streams are decimated for display only (min and max per pixel column); the analysis
+//! always sees every point.
+
+use llmscope_spc::{Chart, Point, Series};
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+
+/// Colors for the light or dark theme.
+#[derive(Clone, Copy)]
+pub struct Palette {
+    pub background: RGBColor,
+    pub text: RGBColor,
+    pub grid: RGBColor,
+    pub line: RGBColor,
+    pub limit: RGBColor,
+    pub center: RGBColor,
+    pub signal: RGBColor,
+    pub zone_a: RGBColor,
+    pub zone_b: RGBColor,
+    pub zone_c: RGBColor,
+    pub baseline: RGBColor,
+}
+
+impl Palette {
+    pub fn new(dark: bool) -> Palette {
+        if dark {
+            Palette {
+                background: RGBColor(22, 27, 34),
+                text: RGBColor(220, 226, 232),
+                grid: RGBColor(48, 54, 61),
+                line: RGBColor(121, 184, 255),
+                limit: RGBColor(255, 123, 114),
+                center: RGBColor(126, 231, 135),
+                signal: RGBColor(255, 90, 80),
+                zone_a: RGBColor(70, 40, 44),
+                zone_b: RGBColor(60, 52, 36),
+                zone_c: RGBColor(32, 48, 40),
+                baseline: RGBColor(90, 100, 140),
+            }
+        } else {
+            Palette {
+                background: RGBColor(255, 255, 255),
+                text: RGBColor(36, 41, 47),
+                grid: RGBColor(225, 228, 232),
+                line: RGBColor(9, 105, 218),
+                limit: RGBColor(207, 34, 46),
+                center: RGBColor(26, 127, 55),
+                signal: RGBColor(207, 34, 46),
+                zone_a: RGBColor(253, 232, 232),
+                zone_b: RGBColor(255, 245, 214),
+                zone_c: RGBColor(232, 245, 233),
+                baseline: RGBColor(150, 160, 190),
+            }
+        }
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Sizes the canvas's bitmap to its CSS box (times the device pixel ratio), so lines are sharp.
+pub fn fit(canvas: &HtmlCanvasElement) {
+    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
+    let (w, h) = (canvas.client_width().max(1) as f64, canvas.client_height().max(1) as f64);
+    canvas.set_width((w * ratio) as u32);
+    canvas.set_height((h * ratio) as u32);
+}
+
+/// Points to draw for `range`: all of them when they fit, else the min and max of each pixel
+/// column, in order, so spikes survive decimation.
+pub fn decimate(points: &[Point], columns: usize) -> Vec<Point> {
+    if points.len() <= columns * 2 || columns == 0 {
+        return points.to_vec();
+    }
+    let per = points.len() as f64 / columns as f64;
+    let mut out = Vec::with_capacity(columns * 2);
+    for c in 0..columns {
+        let (a, b) = ((c as f64 * per) as usize, (((c + 1) as f64 * per) as usize).min(points.len()));
+        let chunk = &points[a..b.max(a + 1).min(points.len())];
+        let (lo, hi) = chunk.iter().fold((chunk[0], chunk[0]), |(lo, hi), p| {
+            (if p.statistic < lo.statistic { *p } else { lo }, if p.statistic > hi.statistic { *p } else { hi })
+        });
+        if lo.index <= hi.index {
+            out.extend([lo, hi]);
+        } else {
+            out.extend([hi, lo]);
+        }
+    }
+    out
+}
+
+/// The y range covering the points and their limits, with a margin.
+fn y_range(points: &[Point]) -> (f64, f64) {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for p in points {
+        for v in [Some(p.statistic), p.lcl, p.ucl].into_iter().flatten().filter(|v| v.is_finite()) {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    let pad = ((hi - lo) * 0.08).max(1e-9);
+    (lo - pad, hi + pad)
+}
+
+/// Draws one series (primary or companion) for points whose index lies in `range`.
+#[allow(clippy::too_many_arguments)]
+pub fn series(
+    canvas: &HtmlCanvasElement,
+    chart: &Chart,
+    series: &Series,
+    range: std::ops::Range<usize>,
+    y_label: &str,
+    zones: bool,
+    palette: Palette,
+) -> Result<(), String> {
+    fit(canvas);
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d canvas context")?;
+    let root = backend.into_drawing_area();
+    root.fill(&palette.background).map_err(err)?;
+    let visible: Vec<Point> = series.points().filter(|p| range.contains(&p.index)).collect();
+    if visible.is_empty() {
+        return Ok(());
+    }
+    let (y0, y1) = y_range(&visible);
+    let (x0, x1) = (range.start as f64 - 0.5, range.end as f64 - 0.5);
+    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
+    let font = ("sans-serif", 12.0 * ratio).into_font().color(&palette.text);
+    let mut c = ChartBuilder::on(&root)
+        .margin((8.0 * ratio) as i32)
+        .x_label_area_size((30.0 * ratio) as i32)
+        .y_label_area_size((64.0 * ratio) as i32)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(err)?;
+    c.configure_mesh()
+        .light_line_style(palette.grid)
+        .bold_line_style(palette.grid)
+        .axis_style(palette.text)
+        .label_style(font.clone())
+        .x_desc("point")
+        .y_desc(y_label)
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .draw()
+        .map_err(err)?;
+
+    if zones {
+        // Bands at 1, 2 and 3 sigma of the statistic: C nearest the center, then B, then A.
+        let step = (visible.len() / 1500).max(1);
+        for (k, color) in [(3.0, palette.zone_a), (2.0, palette.zone_b), (1.0, palette.zone_c)] {
+            let bands = visible.iter().step_by(step).map(|p| {
+                let half = step as f64 / 2.0;
+                Rectangle::new(
+                    [(p.index as f64 - half, p.center - k * p.sigma), (p.index as f64 + half, p.center + k * p.sigma)],
+                    color.filled(),
+                )
+            });
+            c.draw_series(bands).map_err(err)?;
+        }
+    }
+    // Phase I: the baseline that set the limits, shaded apart from Phase II.
+    let e = &chart.estimate;
+    if !e.known && e.baseline_end > e.baseline_start {
+        let (a, b) = (e.baseline_start.max(range.start) as f64 - 0.5, e.baseline_end.min(range.end) as f64 - 0.5);
+        if b > a {
+            c.draw_series(std::iter::once(Rectangle::new([(a, y0), (b, y1)], palette.baseline.mix(0.45).filled())))
+                .map_err(err)?;
+            let style = ("sans-serif", 11.0 * ratio).into_font().color(&palette.text);
+            c.draw_series(std::iter::once(Text::new("Phase I", (a + 0.5, y1), style))).map_err(err)?;
+        }
+    }
+    let line = |f: fn(&Point) -> Option<f64>| -> Vec<(f64, f64)> {
+        visible.iter().filter_map(|p| f(p).map(|v| (p.index as f64, v))).collect()
+    };
+    c.draw_series(LineSeries::new(line(|p| Some(p.center)), palette.center.stroke_width(2)))
+        .map_err(err)?
+        .label("center")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette.center));
+    for f in [(|p: &Point| p.ucl) as fn(&Point) -> Option<f64>, |p: &Point| p.lcl] {
+        c.draw_series(LineSeries::new(line(f), palette.limit.stroke_width(2))).map_err(err)?;
+    }
+    let columns = canvas.width() as usize;
+    let shown = decimate(&visible, columns);
+    c.draw_series(LineSeries::new(shown.iter().map(|p| (p.index as f64, p.statistic)), palette.line.stroke_width(1)))
+        .map_err(err)?;
+    if shown.len() <= 400 {
+        c.draw_series(shown.iter().map(|p| Circle::new((p.index as f64, p.statistic), 2.5 * ratio, palette.line.filled())))
+            .map_err(err)?;
+    }
+    // Signals: a ring at the point and the test numbers above it.
+    let first = series.first_index();
+    let mut marked: Vec<(usize, Vec<u8>)> = Vec::new();
+    for s in series.signals.iter().filter(|s| range.contains(&s.index)) {
+        match marked.last_mut() {
+            Some((i, tests)) if *i == s.index => tests.push(s.test.number()),
+            _ => marked.push((s.index, vec![s.test.number()])),
+        }
+    }
+    let dense = marked.len() > 60;
+    for (index, tests) in &marked {
+        let Some(p) = series.point(index - first) else { continue };
+        c.draw_series(std::iter::once(Circle::new((p.index as f64, p.statistic), 5.0 * ratio, palette.signal.stroke_width(2))))
+            .map_err(err)?;
+        if !dense {
+            let label: Vec<String> = tests.iter().map(u8::to_string).collect();
+            let style = ("sans-serif", 11.0 * ratio).into_font().color(&palette.signal);
+            c.draw_series(std::iter::once(Text::new(label.join(","), (p.index as f64, p.statistic), style)))
+                .map_err(err)?;
+        }
+    }
+    root.present().map_err(err)
+}
+
+/// A small line of the latest values, for a dashboard card.
+pub fn sparkline(canvas: &HtmlCanvasElement, values: &[f64], color: RGBColor, palette: Palette) -> Result<(), String> {
+    fit(canvas);
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d canvas context")?;
+    let root = backend.into_drawing_area();
+    root.fill(&palette.background).map_err(err)?;
+    if values.len() < 2 {
+        return Ok(());
+    }
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let pad = ((hi - lo) * 0.1).max(1e-9);
+    let mut c = ChartBuilder::on(&root)
+        .margin(2)
+        .build_cartesian_2d(0.0..(values.len() - 1) as f64, (lo - pad)..(hi + pad))
+        .map_err(err)?;
+    c.draw_series(LineSeries::new(values.iter().enumerate().map(|(i, v)| (i as f64, *v)), color.stroke_width(2)))
+        .map_err(err)?;
+    root.present().map_err(err)
+}
+
+/// A histogram of the values with the control limits and spec limits marked.
+pub fn histogram(
+    canvas: &HtmlCanvasElement,
+    values: &[f64],
+    marks: &[(f64, &'static str)],
+    x_label: &str,
+    palette: Palette,
+) -> Result<(), String> {
+    fit(canvas);
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d canvas context")?;
+    let root = backend.into_drawing_area();
+    root.fill(&palette.background).map_err(err)?;
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.len() < 2 {
+        return Ok(());
+    }
+    let mut lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    for (m, _) in marks {
+        lo = lo.min(*m);
+        hi = hi.max(*m);
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-9);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let bins = ((finite.len() as f64).sqrt() as usize).clamp(8, 60);
+    let width = (hi - lo) / bins as f64;
+    let mut counts = vec![0u32; bins];
+    for v in &finite {
+        let b = (((v - lo) / width) as usize).min(bins - 1);
+        counts[b] += 1;
+    }
+    let top = counts.iter().copied().max().unwrap_or(1) as f64 * 1.15;
+    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
+    let font = ("sans-serif", 12.0 * ratio).into_font().color(&palette.text);
+    let mut c = ChartBuilder::on(&root)
+        .margin((8.0 * ratio) as i32)
+        .x_label_area_size((30.0 * ratio) as i32)
+        .y_label_area_size((48.0 * ratio) as i32)
+        .build_cartesian_2d(lo..hi, 0.0..top)
+        .map_err(err)?;
+    c.configure_mesh()
+        .light_line_style(palette.grid)
+        .bold_line_style(palette.grid)
+        .axis_style(palette.text)
+        .label_style(font)
+        .x_desc(x_label)
+        .y_desc("count")
+        .draw()
+        .map_err(err)?;
+    c.draw_series(counts.iter().enumerate().map(|(i, n)| {
+        let x = lo + i as f64 * width;
+        Rectangle::new([(x, 0.0), (x + width, *n as f64)], palette.line.mix(0.6).filled())
+    }))
+    .map_err(err)?;
+    for (m, label) in marks {
+        let color = if label.ends_with("SL") { palette.center } else { palette.limit };
+        c.draw_series(std::iter::once(PathElement::new(vec![(*m, 0.0), (*m, top)], color.stroke_width(2))))
+            .map_err(err)?;
+        let style = ("sans-serif", 11.0 * ratio).into_font().color(&color);
+        c.draw_series(std::iter::once(Text::new(label.to_string(), (*m, top * 0.98), style))).map_err(err)?;
+    }
+    root.present().map_err(err)
+}

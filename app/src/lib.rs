@@ -1,0 +1,126 @@
+//! # The LLMscope dashboard
+//!
+//! A Leptos client-side app: every stream is a card; a stream's view shows its control chart
+//! with zones, limits, Phase I shading and signals, its companion chart, a histogram,
+//! capability and the false-alarm rate of the tests in use. Every calculation runs here, in
+//! WebAssembly, with the SPC engine (`llmscope-spc`), called directly from Rust.
+//!
+//! - `model`: the session and its streams, plain types;
+//! - `sim`: the built-in simulators (LLM latency, machine signals);
+//! - `import`: CSV and session JSON import; `store`: persistence and downloads;
+//! - `draw`: plotters on canvas; `ui`: the components.
+
+pub mod draw;
+pub mod import;
+pub mod model;
+pub mod sim;
+pub mod store;
+pub mod ui;
+
+use leptos::prelude::*;
+use std::time::Duration;
+use ui::{Ctx, Dashboard, Header, StreamView};
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// How often the simulators add a point to each stream.
+const TICK: Duration = Duration::from_millis(500);
+/// How often the session is saved.
+const SAVE_EVERY: Duration = Duration::from_secs(3);
+/// Simulated streams keep at most this many points.
+const SIMULATED_KEEP: usize = 20_000;
+
+/// Mounts the app on the page's body.
+#[wasm_bindgen(start)]
+pub fn start() {
+    leptos::mount::mount_to_body(App);
+}
+
+fn location_stream() -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    let id = hash.strip_prefix("#stream=")?;
+    js_sys::decode_uri_component(id).ok()?.as_string()
+}
+
+fn prefers_dark() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .is_some_and(|m| m.matches())
+}
+
+/// The whole app.
+#[component]
+pub fn App() -> impl IntoView {
+    let (saved, problem) = match store::load() {
+        Ok(s) => (s, None),
+        Err(e) => (None, Some(e)),
+    };
+    let first_visit = saved.is_none();
+    let c = Ctx {
+        session: RwSignal::new(saved.unwrap_or_default()),
+        selected: RwSignal::new(None),
+        dark: RwSignal::new(prefers_dark()),
+        simulating: RwSignal::new(first_visit),
+        notice: RwSignal::new(problem),
+    };
+    provide_context(c);
+
+    let noise = sim::Noise::new(0x5EED_0F_11_5C09Eu64 ^ js_sys::Date::now() as u64);
+    let k = c.session.with_untracked(|s| s.streams.iter().map(|x| x.samples.len() as u64).max().unwrap_or(0));
+    let state = std::cell::RefCell::new((noise, k));
+    set_interval(
+        move || {
+            if !c.simulating.get_untracked() {
+                return;
+            }
+            let (noise, k) = &mut *state.borrow_mut();
+            c.session.update(|s| {
+                sim::tick(s, noise, *k, js_sys::Date::now());
+                for st in s.streams.iter_mut().filter(|st| st.origin == model::Origin::Simulator) {
+                    let extra = st.samples.len().saturating_sub(SIMULATED_KEEP);
+                    st.samples.drain(..extra);
+                }
+            });
+            *k += 1;
+        },
+        TICK,
+    );
+    set_interval(
+        move || {
+            if let Err(e) = c.session.with_untracked(store::save) {
+                c.notice.set(Some(e));
+            }
+        },
+        SAVE_EVERY,
+    );
+
+    // The open stream is in the URL (#stream=<id>), so a reload or a bookmark returns to it.
+    if let Some(id) = location_stream() {
+        c.selected.set(Some(id));
+    }
+    Effect::new(move |_| {
+        let hash = c.selected.get().map_or(String::new(), |id| format!("#stream={}", js_sys::encode_uri_component(&id)));
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().set_hash(&hash);
+        }
+    });
+
+    // The theme lives on <html>, where the stylesheet's variables are defined.
+    Effect::new(move |_| {
+        let theme = if c.dark.get() { "dark" } else { "light" };
+        if let Some(html) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = html.set_attribute("data-theme", theme);
+        }
+    });
+
+    view! {
+        <div class="app">
+            <Header/>
+            <main>
+                {move || match c.selected.get() {
+                    None => view! { <Dashboard/> }.into_any(),
+                    Some(id) => view! { <StreamView id/> }.into_any(),
+                }}
+            </main>
+        </div>
+    }
+}

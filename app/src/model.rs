@@ -1,0 +1,183 @@
+//! The dashboard's domain state in plain types (leptos's todomvc shape): a session of streams,
+//! each with its samples and its chart settings. Components only read and update these; every
+//! calculation is the SPC engine's.
+
+use llmscope_spc::{analyze, Chart, ChartConfig, Data, SpcError};
+use serde::{Deserialize, Serialize};
+
+/// One value of a stream: when (Unix epoch ms) and what.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub t: f64,
+    pub value: f64,
+}
+
+/// Where a stream's data comes from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Origin {
+    /// A built-in simulator.
+    Simulator,
+    /// An imported file.
+    Import { file: String },
+    /// A live WebSocket (the shim).
+    Live { url: String },
+}
+
+/// Chart settings plus what the engine's config does not hold: spec limits.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// The engine's settings (chart, phase1, tests, transform...).
+    pub chart: ChartConfig,
+    /// Lower spec limit.
+    pub lsl: Option<f64>,
+    /// Upper spec limit or SLO.
+    pub usl: Option<f64>,
+    /// Consecutive points per subgroup, for X-bar charts.
+    pub subgroup_size: Option<usize>,
+}
+
+/// A stream of measurements and how to chart it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stream {
+    pub id: String,
+    pub unit: String,
+    pub origin: Origin,
+    pub samples: Vec<Sample>,
+    pub settings: Settings,
+    /// Set when the source says the stream is stale, with the reason.
+    pub stale: Option<String>,
+}
+
+/// How a stream is doing, for its card. Ordered: problems first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Health {
+    Signal,
+    Stale,
+    Collecting,
+    InControl,
+}
+
+impl Health {
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::Signal => "signal",
+            Health::Stale => "stale",
+            Health::Collecting => "collecting baseline",
+            Health::InControl => "in control",
+        }
+    }
+}
+
+/// Points shown on the dashboard's sparkline.
+pub const SPARK: usize = 120;
+/// Baseline for a new stream: the first 30 points.
+pub const DEFAULT_PHASE1: usize = 30;
+
+impl Stream {
+    pub fn new(id: impl Into<String>, unit: impl Into<String>, origin: Origin) -> Stream {
+        let chart = ChartConfig { phase1: Some(DEFAULT_PHASE1), ..ChartConfig::default() };
+        Stream {
+            id: id.into(),
+            unit: unit.into(),
+            origin,
+            samples: Vec::new(),
+            settings: Settings { chart, ..Settings::default() },
+            stale: None,
+        }
+    }
+
+    pub fn values(&self) -> Vec<f64> {
+        self.samples.iter().map(|s| s.value).collect()
+    }
+
+    /// The data as the chart takes it: single values, or subgroups of `subgroup_size`.
+    pub fn data(&self) -> Data {
+        let values = self.values();
+        match self.settings.subgroup_size {
+            Some(n) if n >= 2 && self.is_subgroup_chart() => Data::Subgroups(values.chunks(n).map(<[f64]>::to_vec).collect()),
+            _ => Data::Values(values),
+        }
+    }
+
+    fn is_subgroup_chart(&self) -> bool {
+        matches!(self.settings.chart.chart.as_deref(), Some("xbar-r" | "xbar-s"))
+    }
+
+    /// The chart of the whole stream under its settings. Until the baseline is complete there is
+    /// none: `Ok(None)`.
+    pub fn chart(&self) -> Result<Option<Chart>, SpcError> {
+        let spec = self.settings.chart.to_spec()?;
+        let data = self.data();
+        let needed = self.settings.chart.phase1.unwrap_or(2).max(2);
+        if data.len() < needed {
+            return Ok(None);
+        }
+        analyze(&spec, &data).map(Some)
+    }
+
+    /// The card's status.
+    pub fn health(&self, chart: &Result<Option<Chart>, SpcError>) -> Health {
+        if self.stale.is_some() {
+            return Health::Stale;
+        }
+        match chart {
+            Ok(Some(c)) => {
+                // A signal among the latest points is news; old ones are history.
+                let end = c.primary.first_index() + c.primary.len();
+                let recent = end.saturating_sub(20);
+                if c.primary.signals.iter().any(|s| s.index >= recent) {
+                    Health::Signal
+                } else {
+                    Health::InControl
+                }
+            }
+            _ => Health::Collecting,
+        }
+    }
+}
+
+/// Everything the user has open.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub streams: Vec<Stream>,
+}
+
+impl Session {
+    pub fn stream_mut(&mut self, id: &str) -> Option<&mut Stream> {
+        self.streams.iter_mut().find(|s| s.id == id)
+    }
+
+    pub fn stream(&self, id: &str) -> Option<&Stream> {
+        self.streams.iter().find(|s| s.id == id)
+    }
+
+    /// Adds a sample, creating the stream when new.
+    pub fn push(&mut self, id: &str, unit: &str, origin: &Origin, sample: Sample) {
+        match self.stream_mut(id) {
+            Some(s) => s.samples.push(sample),
+            None => {
+                let mut s = Stream::new(id, unit, origin.clone());
+                s.samples.push(sample);
+                self.streams.push(s);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_charts_once_its_baseline_is_complete() {
+        let mut s = Stream::new("m/ttft", "ms", Origin::Simulator);
+        for i in 0..DEFAULT_PHASE1 - 1 {
+            s.samples.push(Sample { t: i as f64, value: 400.0 + (i % 7) as f64 });
+        }
+        assert!(matches!(s.chart(), Ok(None)));
+        s.samples.push(Sample { t: 99.0, value: 403.0 });
+        s.samples.push(Sample { t: 100.0, value: 900.0 });
+        let chart = s.chart().unwrap().unwrap();
+        assert_eq!(s.health(&Ok(Some(chart))), Health::Signal);
+    }
+}

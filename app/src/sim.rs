@@ -1,0 +1,126 @@
+//! The built-in simulators, on by default on first visit: LLM latency for several models and
+//! machine signals, each with the kind of trouble SPC is for. Deterministic (seeded), so a demo
+//! and a test see the same story.
+//!
+//! LLM time to first token is log-normal (right-skewed, as real TTFT is); incidents: a slow
+//! region (a step up), a cold start (one huge spike), a slow degradation (a trend). Machine
+//! signals: barrel temperature drifting, cycle time with a step change, spindle vibration
+//! wearing slowly.
+
+use crate::model::{Origin, Sample, Session};
+
+/// One simulated stream: its name, unit, and its value at tick `k` given a standard normal draw.
+pub struct Simulated {
+    pub id: &'static str,
+    pub unit: &'static str,
+    pub value: fn(u64, f64) -> f64,
+    pub usl: Option<f64>,
+    pub lsl: Option<f64>,
+}
+
+/// Every simulator. `k` counts ticks from the start of the demo.
+pub const SIMULATORS: [Simulated; 6] = [
+    Simulated {
+        id: "gpt-4o-mini/ttft",
+        unit: "ms",
+        value: |k, e| (5.9 + 0.18 * e).exp() * if k > 90 { 1.0 + 0.004 * (k - 90) as f64 } else { 1.0 },
+        usl: Some(800.0),
+        lsl: None,
+    },
+    Simulated {
+        id: "claude-haiku/ttft",
+        unit: "ms",
+        value: |k, e| (6.1 + 0.15 * e).exp() + if k == 75 { 4000.0 } else { 0.0 },
+        usl: Some(1000.0),
+        lsl: None,
+    },
+    Simulated {
+        id: "gemini-flash/ttft",
+        unit: "ms",
+        value: |k, e| (5.7 + 0.2 * e).exp() * if k > 60 { 1.45 } else { 1.0 },
+        usl: Some(800.0),
+        lsl: None,
+    },
+    Simulated {
+        id: "press1/barrel_temperature",
+        unit: "°C",
+        value: |k, e| 225.0 + 0.02 * k as f64 + 0.3 * e,
+        usl: Some(235.0),
+        lsl: Some(215.0),
+    },
+    Simulated {
+        id: "press1/cycle_time",
+        unit: "s",
+        value: |k, e| 12.0 + if k > 70 { 0.3 } else { 0.0 } + 0.05 * e,
+        usl: Some(13.0),
+        lsl: Some(11.0),
+    },
+    Simulated {
+        id: "cnc1/spindle_vibration",
+        unit: "mm/s",
+        value: |k, e| 1.5 + 0.00004 * (k * k) as f64 + 0.08 * e,
+        usl: Some(4.5),
+        lsl: None,
+    },
+];
+
+/// A seeded standard-normal generator (xorshift + Box-Muller).
+#[derive(Clone, Debug)]
+pub struct Noise(u64);
+
+impl Noise {
+    pub fn new(seed: u64) -> Noise {
+        Noise(seed | 1)
+    }
+
+    fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    pub fn normal(&mut self) -> f64 {
+        (-2.0 * self.uniform().ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
+    }
+}
+
+/// Adds tick `k` of every simulator at time `t` (epoch ms). New streams get the simulator's
+/// spec limits.
+pub fn tick(session: &mut Session, noise: &mut Noise, k: u64, t: f64) {
+    for sim in &SIMULATORS {
+        let value = (sim.value)(k, noise.normal());
+        let fresh = session.stream(sim.id).is_none();
+        session.push(sim.id, sim.unit, &Origin::Simulator, Sample { t, value });
+        if fresh {
+            if let Some(s) = session.stream_mut(sim.id) {
+                s.settings.usl = sim.usl;
+                s.settings.lsl = sim.lsl;
+                if sim.unit == "ms" {
+                    // Latency is log-normal: chart it on the log scale.
+                    s.settings.chart.transform = Some("log".into());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Health;
+
+    #[test]
+    fn every_simulator_shows_its_incident_as_a_signal() {
+        let mut session = Session::default();
+        let mut noise = Noise::new(7);
+        for k in 0..160 {
+            tick(&mut session, &mut noise, k, k as f64 * 1000.0);
+        }
+        for s in &session.streams {
+            let chart = s.chart();
+            let c = chart.as_ref().unwrap().as_ref().unwrap();
+            assert!(!c.primary.signals.is_empty() || s.health(&chart) == Health::Signal, "{} found nothing", s.id);
+        }
+    }
+}

@@ -1,0 +1,481 @@
+//! The components: the dashboard of stream cards, the stream view (control chart, companion,
+//! histogram, capability, false-alarm rate, signals, settings), and the header (import, theme,
+//! simulators, export, clear). Components are thin: they read the session, ask the engine, draw.
+
+use crate::draw::{self, Palette};
+use crate::model::{Health, Origin, Sample, Session, Stream, SPARK};
+use crate::{import, store};
+use leptos::prelude::*;
+use llmscope_spc::capability::SpecLimits;
+use llmscope_spc::Chart;
+use wasm_bindgen::JsCast;
+
+/// The app's shared state.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub session: RwSignal<Session>,
+    pub selected: RwSignal<Option<String>>,
+    pub dark: RwSignal<bool>,
+    pub simulating: RwSignal<bool>,
+    pub notice: RwSignal<Option<String>>,
+}
+
+pub fn ctx() -> Ctx {
+    use_context::<Ctx>().unwrap_or_else(|| panic!("Ctx is provided by App"))
+}
+
+fn fmt(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    let a = x.abs();
+    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+        format!("{x:.3e}")
+    } else if a >= 100.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+fn clock(t: f64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(t));
+    String::from(d.to_locale_time_string("default"))
+}
+
+/// The header: title, import, simulators, export, theme, clear.
+#[component]
+pub fn Header() -> impl IntoView {
+    let c = ctx();
+    let skip_bad = RwSignal::new(false);
+    let on_file = move |ev: leptos::ev::Event| {
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        let name = file.name();
+        let skip = skip_bad.get_untracked();
+        c.notice.set(Some(format!("importing {name}…")));
+        wasm_bindgen_futures::spawn_local(async move {
+            let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                Ok(t) => t.as_string().unwrap_or_default(),
+                Err(_) => {
+                    c.notice.set(Some(format!("{name}: cannot read the file")));
+                    return;
+                }
+            };
+            c.notice.set(Some(import_text(c, &name, &text, skip)));
+        });
+        input.set_value("");
+    };
+    let export = move |_| {
+        let json = c.session.with_untracked(|s| serde_json::to_string(s).unwrap_or_default());
+        store::download("llmscope-session.json", "application/json", &json);
+    };
+    let clear = move |_| {
+        let sure = web_sys::window().and_then(|w| w.confirm_with_message("Delete every stream and its data?").ok());
+        if sure == Some(true) {
+            c.simulating.set(false);
+            c.selected.set(None);
+            c.session.set(Session::default());
+            if let Err(e) = store::save(&Session::default()) {
+                c.notice.set(Some(e));
+            }
+        }
+    };
+    view! {
+        <header class="bar">
+            <h1 class="brand" on:click=move |_| c.selected.set(None)>"LLMscope"</h1>
+            <label class="button">
+                "Import CSV or JSON"
+                <input type="file" accept=".csv,.json,text/csv,application/json" data-testid="import-file" on:change=on_file/>
+            </label>
+            <label class="check">
+                <input type="checkbox" data-testid="skip-bad-rows" prop:checked=move || skip_bad.get()
+                    on:change=move |ev| skip_bad.set(event_target_checked(&ev))/>
+                "skip bad rows"
+            </label>
+            <button data-testid="simulators" aria-pressed=move || c.simulating.get().to_string()
+                on:click=move |_| c.simulating.update(|s| *s = !*s)>
+                {move || if c.simulating.get() { "Pause simulators" } else { "Run simulators" }}
+            </button>
+            <button on:click=export>"Export session"</button>
+            <button on:click=clear>"Clear…"</button>
+            <button aria-label="toggle dark theme" on:click=move |_| c.dark.update(|d| *d = !*d)>
+                {move || if c.dark.get() { "Light" } else { "Dark" }}
+            </button>
+        </header>
+        {move || c.notice.get().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
+    }
+}
+
+/// Imports a file's text into the session; returns what to tell the user.
+pub fn import_text(c: Ctx, name: &str, text: &str, skip_bad: bool) -> String {
+    if name.ends_with(".json") {
+        return match import::session_json(text) {
+            Ok(s) => {
+                let n = s.streams.len();
+                c.session.update(|mine| {
+                    for stream in s.streams {
+                        mine.streams.retain(|x| x.id != stream.id);
+                        mine.streams.push(stream);
+                    }
+                });
+                format!("{name}: imported {n} streams")
+            }
+            Err(e) => format!("{name}: {e}"),
+        };
+    }
+    match import::csv(text, skip_bad) {
+        Ok(got) => {
+            let base = name.trim_end_matches(".csv");
+            let n = got.columns.len();
+            c.session.update(|s| {
+                for (column, values) in got.columns {
+                    let id = format!("{base}/{column}");
+                    s.streams.retain(|x| x.id != id);
+                    let mut stream = Stream::new(id, "", Origin::Import { file: name.to_string() });
+                    stream.samples = values.into_iter().enumerate().map(|(i, value)| Sample { t: i as f64, value }).collect();
+                    s.streams.push(stream);
+                }
+            });
+            let skipped = if got.skipped.is_empty() {
+                String::new()
+            } else {
+                format!("; skipped {} bad rows (lines {:?})", got.skipped.len(), &got.skipped[..got.skipped.len().min(10)])
+            };
+            format!("{name}: imported {} rows into {n} stream(s){skipped}", got.rows - got.skipped.len())
+        }
+        Err(e) => format!("{name}: {e}"),
+    }
+}
+
+/// One card's data.
+#[derive(Clone)]
+struct CardData {
+    id: String,
+    unit: String,
+    last: f64,
+    health: Health,
+    spark: Vec<f64>,
+}
+
+/// Every stream as a card, problems first.
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let c = ctx();
+    let cards = move || {
+        let mut cards: Vec<CardData> = c.session.with(|s| {
+            s.streams
+                .iter()
+                .map(|st| {
+                    let chart = st.chart();
+                    let from = st.samples.len().saturating_sub(SPARK);
+                    CardData {
+                        id: st.id.clone(),
+                        unit: st.unit.clone(),
+                        last: st.samples.last().map_or(f64::NAN, |x| x.value),
+                        health: st.health(&chart),
+                        spark: st.samples[from..].iter().map(|x| x.value).collect(),
+                    }
+                })
+                .collect()
+        });
+        cards.sort_by(|a, b| a.health.cmp(&b.health).then(a.id.cmp(&b.id)));
+        cards
+    };
+    view! {
+        <section class="cards" aria-label="streams">
+            {move || {
+                let list = cards();
+                if list.is_empty() {
+                    view! { <p class="empty">"No streams yet: run the simulators or import a file."</p> }.into_any()
+                } else {
+                    list.into_iter().map(|card| view! { <Card card/> }).collect_view().into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Card(card: CardData) -> impl IntoView {
+    let c = ctx();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    let status = card.health.label();
+    let color = match card.health {
+        Health::Signal => plotters::style::RGBColor(207, 34, 46),
+        Health::Stale => plotters::style::RGBColor(130, 130, 130),
+        _ => plotters::style::RGBColor(9, 105, 218),
+    };
+    let spark = card.spark.clone();
+    Effect::new(move |_| {
+        if let Some(el) = canvas.get() {
+            let _ = draw::sparkline(&el, &spark, color, Palette::new(c.dark.get()));
+        }
+    });
+    let id = card.id.clone();
+    let open = move || c.selected.set(Some(id.clone()));
+    let open2 = open.clone();
+    view! {
+        <article class="card" data-testid="stream-card" data-status=status tabindex="0" role="button"
+            on:click=move |_| open()
+            on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " { open2() }>
+            <h2 class="name">{card.id.clone()}</h2>
+            <p class="last"><strong>{fmt(card.last)}</strong>" "{card.unit.clone()}</p>
+            <p class={format!("badge {}", status.replace(' ', "-"))}>{status}</p>
+            <canvas class="spark" node_ref=canvas aria-hidden="true"></canvas>
+        </article>
+    }
+}
+
+/// Words for the false-alarm rate of the chart's tests.
+fn false_alarm_words(chart: &Chart) -> String {
+    match chart.arl(0.0) {
+        Ok(a) if a.value.is_infinite() => "No tests are on, so this chart never signals.".into(),
+        Ok(a) => format!(
+            "With these tests, expect about one false alarm every {} points while the process is in control.",
+            a.value.round()
+        ),
+        Err(e) => format!("False-alarm rate not available: {e}"),
+    }
+}
+
+/// The stream view.
+#[component]
+pub fn StreamView(id: String) -> impl IntoView {
+    let c = ctx();
+    let key = id.clone();
+    let stream = Memo::new(move |_| c.session.with(|s| s.stream(&key).cloned()));
+    let chart = Memo::new(move |_| stream.with(|s| s.as_ref().map(|s| s.chart().map_err(|e| e.to_string()))));
+    let range = RwSignal::new(None::<(usize, usize)>);
+    let control = NodeRef::<leptos::html::Canvas>::new();
+    let companion = NodeRef::<leptos::html::Canvas>::new();
+    let histogram = NodeRef::<leptos::html::Canvas>::new();
+
+    Effect::new(move |_| {
+        let palette = Palette::new(c.dark.get());
+        let unit = stream.with(|s| s.as_ref().map(|s| s.unit.clone()).unwrap_or_default());
+        chart.with(|ch| {
+            let Some(Ok(Some(ch))) = ch else { return };
+            let len = ch.primary.first_index() + ch.primary.len();
+            let (a, b) = range.get().unwrap_or((0, len));
+            let r = a.min(len.saturating_sub(1))..b.min(len).max(a + 1);
+            let label = if ch.estimate.transform.name() == "none" { unit.clone() } else { format!("{}({unit})", ch.estimate.transform.name()) };
+            if let Some(el) = control.get() {
+                let _ = draw::series(&el, ch, &ch.primary, r.clone(), &label, true, palette);
+            }
+            if let (Some(el), Some(second)) = (companion.get(), ch.secondary.as_ref()) {
+                let _ = draw::series(&el, ch, second, r, second.kind.name(), false, palette);
+            }
+            if let Some(el) = histogram.get() {
+                let values: Vec<f64> = ch.primary.statistics().to_vec();
+                let p = ch.primary.point(0);
+                let mut marks = Vec::new();
+                if let Some(p) = p {
+                    marks.extend(p.lcl.map(|v| (v, "LCL")));
+                    marks.extend(p.ucl.map(|v| (v, "UCL")));
+                }
+                // Spec limits are on the original scale; show them when the chart's scale is too.
+                if ch.estimate.transform.name() == "none" && ch.spec.chart.primary_kind() == llmscope_spc::ChartKind::Individuals {
+                    let (lsl, usl) = stream.with_untracked(|s| s.as_ref().map_or((None, None), |s| (s.settings.lsl, s.settings.usl)));
+                    marks.extend(lsl.map(|v| (v, "LSL")));
+                    marks.extend(usl.map(|v| (v, "USL")));
+                }
+                let _ = draw::histogram(&el, &values, &marks, &label, palette);
+            }
+        });
+    });
+
+    let zoom = move |factor: f64| {
+        chart.with_untracked(|ch| {
+            if let Some(Ok(Some(ch))) = ch {
+                let len = ch.primary.first_index() + ch.primary.len();
+                let (a, b) = range.get_untracked().unwrap_or((0, len));
+                let mid = (a + b) / 2;
+                let half = (((b - a) as f64 * factor / 2.0).round() as usize).clamp(5, len);
+                range.set(Some((mid.saturating_sub(half), (mid + half).min(len))));
+            }
+        })
+    };
+    let pan = move |dir: i64| {
+        chart.with_untracked(|ch| {
+            if let Some(Ok(Some(ch))) = ch {
+                let len = (ch.primary.first_index() + ch.primary.len()) as i64;
+                let (a, b) = range.get_untracked().map_or((0, len), |(a, b)| (a as i64, b as i64));
+                let step = ((b - a) / 4).max(1) * dir;
+                let (a, b) = ((a + step).clamp(0, (len - (b - a)).max(0)), (b + step).clamp(b - a, len));
+                range.set(Some((a as usize, b as usize)));
+            }
+        })
+    };
+
+    let summary = move || {
+        chart.with(|ch| match ch {
+            None => view! { <p>"This stream no longer exists."</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error" role="alert">{format!("Cannot chart this stream: {e}")}</p> }.into_any(),
+            Some(Ok(None)) => view! { <p>"Collecting the baseline…"</p> }.into_any(),
+            Some(Ok(Some(ch))) => {
+                let e = &ch.estimate;
+                let p = ch.primary.point(0);
+                let words = false_alarm_words(ch);
+                let capability = stream.with(|s| {
+                    let s = s.as_ref()?;
+                    let spec = SpecLimits { lsl: s.settings.lsl, usl: s.settings.usl, target: None };
+                    (spec.lsl.is_some() || spec.usl.is_some()).then(|| ch.capability(&s.data(), &spec, 0.95))
+                });
+                let cap = match capability {
+                    Some(Ok(cap)) => format!(
+                        "Capability: Cpk {} (95% {}), Ppk {}{}",
+                        cap.cpk.map_or("–".into(), fmt),
+                        cap.cpk_interval.map_or("–".into(), |(a, b)| format!("{} to {}", fmt(a), fmt(b))),
+                        cap.ppk.map_or("–".into(), fmt),
+                        if cap.warnings.is_empty() { String::new() } else { format!(". {}", cap.warnings.join(" ")) }
+                    ),
+                    Some(Err(e)) => format!("Capability: {e}"),
+                    None => "Capability: set a spec limit or SLO below.".into(),
+                };
+                view! {
+                    <dl class="stats">
+                        <dt>"Center"</dt><dd data-testid="center">{fmt(e.center)}</dd>
+                        <dt>"LCL"</dt><dd>{p.and_then(|p| p.lcl).map_or("–".into(), fmt)}</dd>
+                        <dt>"UCL"</dt><dd>{p.and_then(|p| p.ucl).map_or("–".into(), fmt)}</dd>
+                        <dt>"Sigma"</dt><dd>{fmt(e.sigma)}</dd>
+                        <dt>"Baseline"</dt><dd>{format!("points {} to {}", e.baseline_start, e.baseline_end.saturating_sub(1))}</dd>
+                    </dl>
+                    <p class="arl" data-testid="false-alarms">{words}</p>
+                    <p class="capability">{cap}</p>
+                }
+                .into_any()
+            }
+        })
+    };
+
+    let signals = move || {
+        chart.with(|ch| {
+            let Some(Ok(Some(ch))) = ch else { return Vec::new() };
+            let times: Vec<f64> = stream.with(|s| s.as_ref().map(|s| s.samples.iter().map(|x| x.t).collect()).unwrap_or_default());
+            let grouped = ch.primary.signals.chunk_by(|a, b| a.index == b.index);
+            grouped
+                .rev()
+                .take(200)
+                .map(|group| {
+                    let s = group[0];
+                    let p = ch.primary.point_at(s.index);
+                    let context: Vec<String> = (s.index.saturating_sub(10)..=s.index + 10)
+                        .filter_map(|i| ch.primary.point_at(i).map(|q| if i == s.index { format!("[{}]", fmt(q.statistic)) } else { fmt(q.statistic) }))
+                        .collect();
+                    let when = times.get(s.index).map(|t| if *t > 1e11 { clock(*t) } else { String::new() }).unwrap_or_default();
+                    let tests: Vec<String> = group.iter().map(|g| format!("test {}: {}", g.test.number(), g.test.describe(ch.primary.rules.k(g.test)))).collect();
+                    let first_test = group.iter().map(|g| g.test.number()).min().unwrap_or(0);
+                    view! {
+                        <li data-testid="signal-row" data-test-number=first_test.to_string() data-index=s.index.to_string()>
+                            <strong>{format!("point {} {when}", s.index)}</strong>
+                            {format!(" value {} — {}", p.map_or("–".into(), |p| fmt(p.statistic)), tests.join("; "))}
+                            <details><summary>"10 points either side"</summary><code>{context.join("  ")}</code></details>
+                        </li>
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+
+    let back = move |_| c.selected.set(None);
+    let name = id.clone();
+    view! {
+        <section class="stream">
+            <nav class="crumbs"><button on:click=back>"← All streams"</button></nav>
+            <h2>{name}</h2>
+            <div class="toolbar" role="toolbar" aria-label="zoom and pan">
+                <button on:click=move |_| zoom(0.5)>"Zoom in"</button>
+                <button on:click=move |_| zoom(2.0)>"Zoom out"</button>
+                <button on:click=move |_| pan(-1)>"◀"</button>
+                <button on:click=move |_| pan(1)>"▶"</button>
+                <button on:click=move |_| range.set(None)>"All"</button>
+            </div>
+            <canvas class="chart" data-testid="control-chart" node_ref=control aria-label="control chart"></canvas>
+            <canvas class="chart small" data-testid="companion-chart" node_ref=companion aria-label="companion chart"></canvas>
+            <div class="side">
+                {summary}
+                <canvas class="chart small" data-testid="histogram" node_ref=histogram aria-label="histogram"></canvas>
+            </div>
+            <Settings id=id.clone()/>
+            <h3>"Signals (latest first)"</h3>
+            <ol class="signals" data-testid="signal-list">{signals}</ol>
+        </section>
+    }
+}
+
+/// Per-stream settings, applied at once and kept with the session.
+#[component]
+fn Settings(id: String) -> impl IntoView {
+    let c = ctx();
+    let key = id.clone();
+    let current = move || c.session.with(|s| s.stream(&key).map(|s| s.settings.clone())).unwrap_or_default();
+    let update = move |f: Box<dyn Fn(&mut crate::model::Settings)>| {
+        c.session.update(|s| {
+            if let Some(st) = s.stream_mut(&id) {
+                f(&mut st.settings);
+            }
+        })
+    };
+    let num = |ev: &leptos::ev::Event| event_target_value(ev).trim().parse::<f64>().ok();
+    let u1 = update.clone();
+    let u2 = update.clone();
+    let u3 = update.clone();
+    let u4 = update.clone();
+    let u5 = update.clone();
+    let u6 = update.clone();
+    let c1 = current.clone();
+    let c2 = current.clone();
+    let c3 = current.clone();
+    let c4 = current.clone();
+    let c5 = current.clone();
+    let c6 = current.clone();
+    view! {
+        <fieldset class="settings">
+            <legend>"Chart settings"</legend>
+            <label>"Chart "
+                <select data-testid="chart-type" on:change=move |ev| { let v = event_target_value(&ev); u1(Box::new(move |s| s.chart.chart = Some(v.clone()))) }
+                    prop:value=move || c1().chart.chart.unwrap_or_else(|| "individuals".into())>
+                    <option value="individuals">"Individuals / MR"</option>
+                    <option value="xbar-r">"X-bar / R"</option>
+                    <option value="xbar-s">"X-bar / S"</option>
+                    <option value="ewma">"EWMA"</option>
+                    <option value="cusum">"CUSUM"</option>
+                </select>
+            </label>
+            <label>"Subgroup size "
+                <input type="number" min="2" data-testid="subgroup-size" prop:value=move || c2().subgroup_size.map_or(String::new(), |n| n.to_string())
+                    on:change=move |ev| { let v = num(&ev).map(|n| n as usize); u2(Box::new(move |s| s.subgroup_size = v)) }/>
+            </label>
+            <label>"Baseline points "
+                <input type="number" min="2" data-testid="phase1" prop:value=move || c3().chart.phase1.map_or(String::new(), |n| n.to_string())
+                    on:change=move |ev| { let v = num(&ev).map(|n| n as usize); u3(Box::new(move |s| s.chart.phase1 = v)) }/>
+            </label>
+            <label>"Tests "
+                <select data-testid="tests" on:change=move |ev| { let v = event_target_value(&ev); u4(Box::new(move |s| s.chart.tests = Some(v.clone()))) }
+                    prop:value=move || c4().chart.tests.unwrap_or_else(|| "nelson".into())>
+                    <option value="nelson">"Nelson (all eight)"</option>
+                    <option value="western-electric">"Western Electric"</option>
+                    <option value="1">"Test 1 only"</option>
+                    <option value="1,2,3,5,6">"1, 2, 3, 5, 6"</option>
+                </select>
+            </label>
+            <label>"LSL "
+                <input type="number" step="any" prop:value=move || c5().lsl.map_or(String::new(), |v| v.to_string())
+                    on:change=move |ev| { let v = num(&ev); u5(Box::new(move |s| s.lsl = v)) }/>
+            </label>
+            <label>"USL / SLO "
+                <input type="number" step="any" prop:value=move || c6().usl.map_or(String::new(), |v| v.to_string())
+                    on:change=move |ev| { let v = num(&ev); u6(Box::new(move |s| s.usl = v)) }/>
+            </label>
+            <label>"Transform "
+                <select on:change=move |ev| { let v = event_target_value(&ev); update(Box::new(move |s| s.chart.transform = Some(v.clone()))) }
+                    prop:value=move || current().chart.transform.unwrap_or_else(|| "none".into())>
+                    <option value="none">"none"</option>
+                    <option value="log">"log"</option>
+                    <option value="box-cox">"Box-Cox"</option>
+                </select>
+            </label>
+        </fieldset>
+    }
+}
