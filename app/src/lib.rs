@@ -22,8 +22,19 @@ use std::time::Duration;
 use ui::{Ctx, Dashboard, Header, StreamView};
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// How often the simulators add a point to each stream.
+/// How often the simulators add a point to each stream; `?tick=<ms>` in the URL changes it
+/// (demos and tests that cannot wait a minute for an incident).
 const TICK: Duration = Duration::from_millis(500);
+
+fn tick_from_url() -> Duration {
+    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("tick="))
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(TICK, |ms| Duration::from_millis(ms.clamp(10, 60_000)))
+}
 /// How often the session is saved.
 const SAVE_EVERY: Duration = Duration::from_secs(3);
 /// Simulated streams keep at most this many points.
@@ -82,7 +93,7 @@ pub fn App() -> impl IntoView {
             });
             *k += 1;
         },
-        TICK,
+        tick_from_url(),
     );
     set_interval(
         move || {
