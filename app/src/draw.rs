@@ -66,8 +66,13 @@ fn err(e: impl std::fmt::Display) -> String {
 
 /// Sizes the canvas's bitmap to its CSS box (times the device pixel ratio), so lines are sharp.
 pub fn fit(canvas: &HtmlCanvasElement) {
-    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
-    let (w, h) = (canvas.client_width().max(1) as f64, canvas.client_height().max(1) as f64);
+    let ratio = web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .max(1.0);
+    let (w, h) = (
+        canvas.client_width().max(1) as f64,
+        canvas.client_height().max(1) as f64,
+    );
     canvas.set_width((w * ratio) as u32);
     canvas.set_height((h * ratio) as u32);
 }
@@ -81,10 +86,16 @@ pub fn decimate(points: &[Point], columns: usize) -> Vec<Point> {
     let per = points.len() as f64 / columns as f64;
     let mut out = Vec::with_capacity(columns * 2);
     for c in 0..columns {
-        let (a, b) = ((c as f64 * per) as usize, (((c + 1) as f64 * per) as usize).min(points.len()));
+        let (a, b) = (
+            (c as f64 * per) as usize,
+            (((c + 1) as f64 * per) as usize).min(points.len()),
+        );
         let chunk = &points[a..b.max(a + 1).min(points.len())];
         let (lo, hi) = chunk.iter().fold((chunk[0], chunk[0]), |(lo, hi), p| {
-            (if p.statistic < lo.statistic { *p } else { lo }, if p.statistic > hi.statistic { *p } else { hi })
+            (
+                if p.statistic < lo.statistic { *p } else { lo },
+                if p.statistic > hi.statistic { *p } else { hi },
+            )
         });
         if lo.index <= hi.index {
             out.extend([lo, hi]);
@@ -100,7 +111,11 @@ fn y_range(points: &[Point]) -> (f64, f64) {
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
     for p in points {
-        for v in [Some(p.statistic), p.lcl, p.ucl].into_iter().flatten().filter(|v| v.is_finite()) {
+        for v in [Some(p.statistic), p.lcl, p.ucl]
+            .into_iter()
+            .flatten()
+            .filter(|v| v.is_finite())
+        {
             lo = lo.min(v);
             hi = hi.max(v);
         }
@@ -124,17 +139,25 @@ pub fn series(
     palette: Palette,
 ) -> Result<(), String> {
     fit(canvas);
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d canvas context")?;
+    let backend =
+        CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d canvas context")?;
     let root = backend.into_drawing_area();
     root.fill(&palette.background).map_err(err)?;
-    let visible: Vec<Point> = series.points().filter(|p| range.contains(&p.index)).collect();
+    let visible: Vec<Point> = series
+        .points()
+        .filter(|p| range.contains(&p.index))
+        .collect();
     if visible.is_empty() {
         return Ok(());
     }
     let (y0, y1) = y_range(&visible);
     let (x0, x1) = (range.start as f64 - 0.5, range.end as f64 - 0.5);
-    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
-    let font = ("sans-serif", 12.0 * ratio).into_font().color(&palette.text);
+    let ratio = web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .max(1.0);
+    let font = ("sans-serif", 12.0 * ratio)
+        .into_font()
+        .color(&palette.text);
     let mut c = ChartBuilder::on(&root)
         .margin((8.0 * ratio) as i32)
         .x_label_area_size((30.0 * ratio) as i32)
@@ -155,11 +178,18 @@ pub fn series(
     if zones {
         // Bands at 1, 2 and 3 sigma of the statistic: C nearest the center, then B, then A.
         let step = (visible.len() / 1500).max(1);
-        for (k, color) in [(3.0, palette.zone_a), (2.0, palette.zone_b), (1.0, palette.zone_c)] {
+        for (k, color) in [
+            (3.0, palette.zone_a),
+            (2.0, palette.zone_b),
+            (1.0, palette.zone_c),
+        ] {
             let bands = visible.iter().step_by(step).map(|p| {
                 let half = step as f64 / 2.0;
                 Rectangle::new(
-                    [(p.index as f64 - half, p.center - k * p.sigma), (p.index as f64 + half, p.center + k * p.sigma)],
+                    [
+                        (p.index as f64 - half, p.center - k * p.sigma),
+                        (p.index as f64 + half, p.center + k * p.sigma),
+                    ],
                     color.filled(),
                 )
             });
@@ -169,31 +199,59 @@ pub fn series(
     // Phase I: the baseline that set the limits, shaded apart from Phase II.
     let e = &chart.estimate;
     if !e.known && e.baseline_end > e.baseline_start {
-        let (a, b) = (e.baseline_start.max(range.start) as f64 - 0.5, e.baseline_end.min(range.end) as f64 - 0.5);
+        let (a, b) = (
+            e.baseline_start.max(range.start) as f64 - 0.5,
+            e.baseline_end.min(range.end) as f64 - 0.5,
+        );
         if b > a {
-            c.draw_series(std::iter::once(Rectangle::new([(a, y0), (b, y1)], palette.baseline.mix(0.45).filled())))
+            c.draw_series(std::iter::once(Rectangle::new(
+                [(a, y0), (b, y1)],
+                palette.baseline.mix(0.45).filled(),
+            )))
+            .map_err(err)?;
+            let style = ("sans-serif", 11.0 * ratio)
+                .into_font()
+                .color(&palette.text);
+            c.draw_series(std::iter::once(Text::new("Phase I", (a + 0.5, y1), style)))
                 .map_err(err)?;
-            let style = ("sans-serif", 11.0 * ratio).into_font().color(&palette.text);
-            c.draw_series(std::iter::once(Text::new("Phase I", (a + 0.5, y1), style))).map_err(err)?;
         }
     }
     let line = |f: fn(&Point) -> Option<f64>| -> Vec<(f64, f64)> {
-        visible.iter().filter_map(|p| f(p).map(|v| (p.index as f64, v))).collect()
+        visible
+            .iter()
+            .filter_map(|p| f(p).map(|v| (p.index as f64, v)))
+            .collect()
     };
-    c.draw_series(LineSeries::new(line(|p| Some(p.center)), palette.center.stroke_width(2)))
-        .map_err(err)?
-        .label("center")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette.center));
-    for f in [(|p: &Point| p.ucl) as fn(&Point) -> Option<f64>, |p: &Point| p.lcl] {
-        c.draw_series(LineSeries::new(line(f), palette.limit.stroke_width(2))).map_err(err)?;
+    c.draw_series(LineSeries::new(
+        line(|p| Some(p.center)),
+        palette.center.stroke_width(2),
+    ))
+    .map_err(err)?
+    .label("center")
+    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], palette.center));
+    for f in [
+        (|p: &Point| p.ucl) as fn(&Point) -> Option<f64>,
+        |p: &Point| p.lcl,
+    ] {
+        c.draw_series(LineSeries::new(line(f), palette.limit.stroke_width(2)))
+            .map_err(err)?;
     }
     let columns = canvas.width() as usize;
     let shown = decimate(&visible, columns);
-    c.draw_series(LineSeries::new(shown.iter().map(|p| (p.index as f64, p.statistic)), palette.line.stroke_width(1)))
-        .map_err(err)?;
+    c.draw_series(LineSeries::new(
+        shown.iter().map(|p| (p.index as f64, p.statistic)),
+        palette.line.stroke_width(1),
+    ))
+    .map_err(err)?;
     if shown.len() <= 400 {
-        c.draw_series(shown.iter().map(|p| Circle::new((p.index as f64, p.statistic), 2.5 * ratio, palette.line.filled())))
-            .map_err(err)?;
+        c.draw_series(shown.iter().map(|p| {
+            Circle::new(
+                (p.index as f64, p.statistic),
+                2.5 * ratio,
+                palette.line.filled(),
+            )
+        }))
+        .map_err(err)?;
     }
     // Signals: a ring at the point and the test numbers above it.
     let first = series.first_index();
@@ -206,23 +264,41 @@ pub fn series(
     }
     let dense = marked.len() > 60;
     for (index, tests) in &marked {
-        let Some(p) = series.point(index - first) else { continue };
-        c.draw_series(std::iter::once(Circle::new((p.index as f64, p.statistic), 5.0 * ratio, palette.signal.stroke_width(2))))
-            .map_err(err)?;
+        let Some(p) = series.point(index - first) else {
+            continue;
+        };
+        c.draw_series(std::iter::once(Circle::new(
+            (p.index as f64, p.statistic),
+            5.0 * ratio,
+            palette.signal.stroke_width(2),
+        )))
+        .map_err(err)?;
         if !dense {
             let label: Vec<String> = tests.iter().map(u8::to_string).collect();
-            let style = ("sans-serif", 11.0 * ratio).into_font().color(&palette.signal);
-            c.draw_series(std::iter::once(Text::new(label.join(","), (p.index as f64, p.statistic), style)))
-                .map_err(err)?;
+            let style = ("sans-serif", 11.0 * ratio)
+                .into_font()
+                .color(&palette.signal);
+            c.draw_series(std::iter::once(Text::new(
+                label.join(","),
+                (p.index as f64, p.statistic),
+                style,
+            )))
+            .map_err(err)?;
         }
     }
     root.present().map_err(err)
 }
 
 /// A small line of the latest values, for a dashboard card.
-pub fn sparkline(canvas: &HtmlCanvasElement, values: &[f64], color: RGBColor, palette: Palette) -> Result<(), String> {
+pub fn sparkline(
+    canvas: &HtmlCanvasElement,
+    values: &[f64],
+    color: RGBColor,
+    palette: Palette,
+) -> Result<(), String> {
     fit(canvas);
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d canvas context")?;
+    let backend =
+        CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d canvas context")?;
     let root = backend.into_drawing_area();
     root.fill(&palette.background).map_err(err)?;
     if values.len() < 2 {
@@ -235,8 +311,11 @@ pub fn sparkline(canvas: &HtmlCanvasElement, values: &[f64], color: RGBColor, pa
         .margin(2)
         .build_cartesian_2d(0.0..(values.len() - 1) as f64, (lo - pad)..(hi + pad))
         .map_err(err)?;
-    c.draw_series(LineSeries::new(values.iter().enumerate().map(|(i, v)| (i as f64, *v)), color.stroke_width(2)))
-        .map_err(err)?;
+    c.draw_series(LineSeries::new(
+        values.iter().enumerate().map(|(i, v)| (i as f64, *v)),
+        color.stroke_width(2),
+    ))
+    .map_err(err)?;
     root.present().map_err(err)
 }
 
@@ -249,7 +328,8 @@ pub fn histogram(
     palette: Palette,
 ) -> Result<(), String> {
     fit(canvas);
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d canvas context")?;
+    let backend =
+        CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d canvas context")?;
     let root = backend.into_drawing_area();
     root.fill(&palette.background).map_err(err)?;
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
@@ -272,8 +352,12 @@ pub fn histogram(
         counts[b] += 1;
     }
     let top = counts.iter().copied().max().unwrap_or(1) as f64 * 1.15;
-    let ratio = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).max(1.0);
-    let font = ("sans-serif", 12.0 * ratio).into_font().color(&palette.text);
+    let ratio = web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .max(1.0);
+    let font = ("sans-serif", 12.0 * ratio)
+        .into_font()
+        .color(&palette.text);
     let mut c = ChartBuilder::on(&root)
         .margin((8.0 * ratio) as i32)
         .x_label_area_size((30.0 * ratio) as i32)
@@ -291,15 +375,30 @@ pub fn histogram(
         .map_err(err)?;
     c.draw_series(counts.iter().enumerate().map(|(i, n)| {
         let x = lo + i as f64 * width;
-        Rectangle::new([(x, 0.0), (x + width, *n as f64)], palette.line.mix(0.6).filled())
+        Rectangle::new(
+            [(x, 0.0), (x + width, *n as f64)],
+            palette.line.mix(0.6).filled(),
+        )
     }))
     .map_err(err)?;
     for (m, label) in marks {
-        let color = if label.ends_with("SL") { palette.center } else { palette.limit };
-        c.draw_series(std::iter::once(PathElement::new(vec![(*m, 0.0), (*m, top)], color.stroke_width(2))))
-            .map_err(err)?;
+        let color = if label.ends_with("SL") {
+            palette.center
+        } else {
+            palette.limit
+        };
+        c.draw_series(std::iter::once(PathElement::new(
+            vec![(*m, 0.0), (*m, top)],
+            color.stroke_width(2),
+        )))
+        .map_err(err)?;
         let style = ("sans-serif", 11.0 * ratio).into_font().color(&color);
-        c.draw_series(std::iter::once(Text::new(label.to_string(), (*m, top * 0.98), style))).map_err(err)?;
+        c.draw_series(std::iter::once(Text::new(
+            label.to_string(),
+            (*m, top * 0.98),
+            style,
+        )))
+        .map_err(err)?;
     }
     root.present().map_err(err)
 }

@@ -27,7 +27,9 @@ use wasm_bindgen::prelude::wasm_bindgen;
 const TICK: Duration = Duration::from_millis(500);
 
 fn tick_from_url() -> Duration {
-    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
     search
         .trim_start_matches('?')
         .split('&')
@@ -76,7 +78,13 @@ pub fn App() -> impl IntoView {
     provide_context(c);
 
     let noise = sim::Noise::new(0x5EED_0F_11_5C09Eu64 ^ js_sys::Date::now() as u64);
-    let k = c.session.with_untracked(|s| s.streams.iter().map(|x| x.samples.len() as u64).max().unwrap_or(0));
+    let k = c.session.with_untracked(|s| {
+        s.streams
+            .iter()
+            .map(|x| x.samples.len() as u64)
+            .max()
+            .unwrap_or(0)
+    });
     let state = std::cell::RefCell::new((noise, k));
     set_interval(
         move || {
@@ -86,7 +94,11 @@ pub fn App() -> impl IntoView {
             let (noise, k) = &mut *state.borrow_mut();
             c.session.update(|s| {
                 sim::tick(s, noise, *k, js_sys::Date::now());
-                for st in s.streams.iter_mut().filter(|st| st.origin == model::Origin::Simulator) {
+                for st in s
+                    .streams
+                    .iter_mut()
+                    .filter(|st| st.origin == model::Origin::Simulator)
+                {
                     let extra = st.samples.len().saturating_sub(SIMULATED_KEEP);
                     st.samples.drain(..extra);
                 }
@@ -109,7 +121,9 @@ pub fn App() -> impl IntoView {
         c.selected.set(Some(id));
     }
     Effect::new(move |_| {
-        let hash = c.selected.get().map_or(String::new(), |id| format!("#stream={}", js_sys::encode_uri_component(&id)));
+        let hash = c.selected.get().map_or(String::new(), |id| {
+            format!("#stream={}", js_sys::encode_uri_component(&id))
+        });
         if let Some(w) = web_sys::window() {
             let _ = w.location().set_hash(&hash);
         }
@@ -118,7 +132,10 @@ pub fn App() -> impl IntoView {
     // The theme lives on <html>, where the stylesheet's variables are defined.
     Effect::new(move |_| {
         let theme = if c.dark.get() { "dark" } else { "light" };
-        if let Some(html) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        if let Some(html) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
             let _ = html.set_attribute("data-theme", theme);
         }
     });

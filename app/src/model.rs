@@ -75,13 +75,19 @@ pub const DEFAULT_PHASE1: usize = 30;
 
 impl Stream {
     pub fn new(id: impl Into<String>, unit: impl Into<String>, origin: Origin) -> Stream {
-        let chart = ChartConfig { phase1: Some(DEFAULT_PHASE1), ..ChartConfig::default() };
+        let chart = ChartConfig {
+            phase1: Some(DEFAULT_PHASE1),
+            ..ChartConfig::default()
+        };
         Stream {
             id: id.into(),
             unit: unit.into(),
             origin,
             samples: Vec::new(),
-            settings: Settings { chart, ..Settings::default() },
+            settings: Settings {
+                chart,
+                ..Settings::default()
+            },
             stale: None,
         }
     }
@@ -94,13 +100,18 @@ impl Stream {
     pub fn data(&self) -> Data {
         let values = self.values();
         match self.settings.subgroup_size {
-            Some(n) if n >= 2 && self.is_subgroup_chart() => Data::Subgroups(values.chunks(n).map(<[f64]>::to_vec).collect()),
+            Some(n) if n >= 2 && self.is_subgroup_chart() => {
+                Data::Subgroups(values.chunks(n).map(<[f64]>::to_vec).collect())
+            }
             _ => Data::Values(values),
         }
     }
 
     fn is_subgroup_chart(&self) -> bool {
-        matches!(self.settings.chart.chart.as_deref(), Some("xbar-r" | "xbar-s"))
+        matches!(
+            self.settings.chart.chart.as_deref(),
+            Some("xbar-r" | "xbar-s")
+        )
     }
 
     /// The chart of the whole stream under its settings. Until the baseline is complete there is
@@ -172,11 +183,20 @@ mod tests {
     fn a_stream_charts_once_its_baseline_is_complete() {
         let mut s = Stream::new("m/ttft", "ms", Origin::Simulator);
         for i in 0..DEFAULT_PHASE1 - 1 {
-            s.samples.push(Sample { t: i as f64, value: 400.0 + (i % 7) as f64 });
+            s.samples.push(Sample {
+                t: i as f64,
+                value: 400.0 + (i % 7) as f64,
+            });
         }
         assert!(matches!(s.chart(), Ok(None)));
-        s.samples.push(Sample { t: 99.0, value: 403.0 });
-        s.samples.push(Sample { t: 100.0, value: 900.0 });
+        s.samples.push(Sample {
+            t: 99.0,
+            value: 403.0,
+        });
+        s.samples.push(Sample {
+            t: 100.0,
+            value: 900.0,
+        });
         let chart = s.chart().unwrap().unwrap();
         assert_eq!(s.health(&Ok(Some(chart))), Health::Signal);
     }

@@ -23,7 +23,14 @@ pub const SIMULATORS: [Simulated; 6] = [
     Simulated {
         id: "gpt-4o-mini/ttft",
         unit: "ms",
-        value: |k, e| (5.9 + 0.18 * e).exp() * if k > 90 { 1.0 + 0.004 * (k - 90) as f64 } else { 1.0 },
+        value: |k, e| {
+            (5.9 + 0.18 * e).exp()
+                * if k > 90 {
+                    1.0 + 0.004 * (k - 90) as f64
+                } else {
+                    1.0
+                }
+        },
         usl: Some(800.0),
         lsl: None,
     },
@@ -120,7 +127,11 @@ mod tests {
         for s in &session.streams {
             let chart = s.chart();
             let c = chart.as_ref().unwrap().as_ref().unwrap();
-            assert!(!c.primary.signals.is_empty() || s.health(&chart) == Health::Signal, "{} found nothing", s.id);
+            assert!(
+                !c.primary.signals.is_empty() || s.health(&chart) == Health::Signal,
+                "{} found nothing",
+                s.id
+            );
         }
     }
 }

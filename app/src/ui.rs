@@ -49,8 +49,15 @@ pub fn Header() -> impl IntoView {
     let c = ctx();
     let skip_bad = RwSignal::new(false);
     let on_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
         let name = file.name();
         let skip = skip_bad.get_untracked();
         c.notice.set(Some(format!("importing {name}…")));
@@ -67,11 +74,16 @@ pub fn Header() -> impl IntoView {
         input.set_value("");
     };
     let export = move |_| {
-        let json = c.session.with_untracked(|s| serde_json::to_string(s).unwrap_or_default());
+        let json = c
+            .session
+            .with_untracked(|s| serde_json::to_string(s).unwrap_or_default());
         store::download("llmscope-session.json", "application/json", &json);
     };
     let clear = move |_| {
-        let sure = web_sys::window().and_then(|w| w.confirm_with_message("Delete every stream and its data?").ok());
+        let sure = web_sys::window().and_then(|w| {
+            w.confirm_with_message("Delete every stream and its data?")
+                .ok()
+        });
         if sure == Some(true) {
             c.simulating.set(false);
             c.selected.set(None);
@@ -132,17 +144,34 @@ pub fn import_text(c: Ctx, name: &str, text: &str, skip_bad: bool) -> String {
                 for (column, values) in got.columns {
                     let id = format!("{base}/{column}");
                     s.streams.retain(|x| x.id != id);
-                    let mut stream = Stream::new(id, "", Origin::Import { file: name.to_string() });
-                    stream.samples = values.into_iter().enumerate().map(|(i, value)| Sample { t: i as f64, value }).collect();
+                    let mut stream = Stream::new(
+                        id,
+                        "",
+                        Origin::Import {
+                            file: name.to_string(),
+                        },
+                    );
+                    stream.samples = values
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, value)| Sample { t: i as f64, value })
+                        .collect();
                     s.streams.push(stream);
                 }
             });
             let skipped = if got.skipped.is_empty() {
                 String::new()
             } else {
-                format!("; skipped {} bad rows (lines {:?})", got.skipped.len(), &got.skipped[..got.skipped.len().min(10)])
+                format!(
+                    "; skipped {} bad rows (lines {:?})",
+                    got.skipped.len(),
+                    &got.skipped[..got.skipped.len().min(10)]
+                )
             };
-            format!("{name}: imported {} rows into {n} stream(s){skipped}", got.rows - got.skipped.len())
+            format!(
+                "{name}: imported {} rows into {n} stream(s){skipped}",
+                got.rows - got.skipped.len()
+            )
         }
         Err(e) => format!("{name}: {e}"),
     }
@@ -245,7 +274,9 @@ pub fn StreamView(id: String) -> impl IntoView {
     let c = ctx();
     let key = id.clone();
     let stream = Memo::new(move |_| c.session.with(|s| s.stream(&key).cloned()));
-    let chart = Memo::new(move |_| stream.with(|s| s.as_ref().map(|s| s.chart().map_err(|e| e.to_string()))));
+    let chart = Memo::new(move |_| {
+        stream.with(|s| s.as_ref().map(|s| s.chart().map_err(|e| e.to_string())))
+    });
     let range = RwSignal::new(None::<(usize, usize)>);
     let control = NodeRef::<leptos::html::Canvas>::new();
     let companion = NodeRef::<leptos::html::Canvas>::new();
@@ -259,7 +290,11 @@ pub fn StreamView(id: String) -> impl IntoView {
             let len = ch.primary.first_index() + ch.primary.len();
             let (a, b) = range.get().unwrap_or((0, len));
             let r = a.min(len.saturating_sub(1))..b.min(len).max(a + 1);
-            let label = if ch.estimate.transform.name() == "none" { unit.clone() } else { format!("{}({unit})", ch.estimate.transform.name()) };
+            let label = if ch.estimate.transform.name() == "none" {
+                unit.clone()
+            } else {
+                format!("{}({unit})", ch.estimate.transform.name())
+            };
             if let Some(el) = control.get() {
                 let _ = draw::series(&el, ch, &ch.primary, r.clone(), &label, true, palette);
             }
@@ -275,8 +310,13 @@ pub fn StreamView(id: String) -> impl IntoView {
                     marks.extend(p.ucl.map(|v| (v, "UCL")));
                 }
                 // Spec limits are on the original scale; show them when the chart's scale is too.
-                if ch.estimate.transform.name() == "none" && ch.spec.chart.primary_kind() == llmscope_spc::ChartKind::Individuals {
-                    let (lsl, usl) = stream.with_untracked(|s| s.as_ref().map_or((None, None), |s| (s.settings.lsl, s.settings.usl)));
+                if ch.estimate.transform.name() == "none"
+                    && ch.spec.chart.primary_kind() == llmscope_spc::ChartKind::Individuals
+                {
+                    let (lsl, usl) = stream.with_untracked(|s| {
+                        s.as_ref()
+                            .map_or((None, None), |s| (s.settings.lsl, s.settings.usl))
+                    });
                     marks.extend(lsl.map(|v| (v, "LSL")));
                     marks.extend(usl.map(|v| (v, "USL")));
                 }
@@ -300,9 +340,14 @@ pub fn StreamView(id: String) -> impl IntoView {
         chart.with_untracked(|ch| {
             if let Some(Ok(Some(ch))) = ch {
                 let len = (ch.primary.first_index() + ch.primary.len()) as i64;
-                let (a, b) = range.get_untracked().map_or((0, len), |(a, b)| (a as i64, b as i64));
+                let (a, b) = range
+                    .get_untracked()
+                    .map_or((0, len), |(a, b)| (a as i64, b as i64));
                 let step = ((b - a) / 4).max(1) * dir;
-                let (a, b) = ((a + step).clamp(0, (len - (b - a)).max(0)), (b + step).clamp(b - a, len));
+                let (a, b) = (
+                    (a + step).clamp(0, (len - (b - a)).max(0)),
+                    (b + step).clamp(b - a, len),
+                );
                 range.set(Some((a as usize, b as usize)));
             }
         })
@@ -409,7 +454,11 @@ pub fn StreamView(id: String) -> impl IntoView {
 fn Settings(id: String) -> impl IntoView {
     let c = ctx();
     let key = id.clone();
-    let current = move || c.session.with(|s| s.stream(&key).map(|s| s.settings.clone())).unwrap_or_default();
+    let current = move || {
+        c.session
+            .with(|s| s.stream(&key).map(|s| s.settings.clone()))
+            .unwrap_or_default()
+    };
     let update = move |f: Box<dyn Fn(&mut crate::model::Settings)>| {
         c.session.update(|s| {
             if let Some(st) = s.stream_mut(&id) {

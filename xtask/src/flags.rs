@@ -4,9 +4,13 @@ pub const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  start         the main job: an SPC report of a bundled CSV, then the simulated plant charted live
-  test          every test: workspace tests, the wasm32 build, the Node.js test of the wasm API,
-                and the repository checks (installs the wasm target and wasm-bindgen-cli if missing)
+  start         the main job: builds the dashboard and serves it with live data from the simulated
+                plant on http://127.0.0.1:8080 (Ctrl-C stops)
+  test          every test: workspace tests, the browser tests of the site in headless Chromium,
+                the wasm32 builds, the Node.js test of the wasm API and the repository checks
+                (installs what it needs when missing: Chromium, the wasm target, wasm-bindgen-cli,
+                wasm-opt)
+  site          build the dashboard into static/ (wasm in static/pkg/), and check its size
   bench [--quick]
                 criterion benchmarks, the end-to-end analyze benchmark on a 10-million-line CSV,
                 and the Node.js wasm path against native; prints the numbers for docs/benchmarks.md
@@ -18,6 +22,7 @@ pub enum Task {
     Help,
     Start,
     Test,
+    Site,
     Bench { quick: bool },
     Wasm,
     Peers,
@@ -28,6 +33,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
         None | Some("help" | "--help" | "-h") => Task::Help,
         Some("start") => Task::Start,
         Some("test") => Task::Test,
+        Some("site") => Task::Site,
         Some("wasm") => Task::Wasm,
         Some("peers") => Task::Peers,
         Some("bench") => {

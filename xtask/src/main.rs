@@ -7,6 +7,7 @@
 mod bench;
 mod flags;
 mod setup;
+mod site;
 mod test;
 mod tidy;
 mod util;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         }
         flags::Task::Start => start(),
         flags::Task::Test => test::run(),
+        flags::Task::Site => site::build().map(|_| ()),
         flags::Task::Bench { quick } => bench::run(quick),
         flags::Task::Wasm => {
             setup::wasm_node_package().map(|dir| println!("built {}", dir.display()))
@@ -43,44 +45,79 @@ fn main() -> ExitCode {
     }
 }
 
-/// The main job. Until the dashboard lands: an SPC report of a bundled CSV export, then the
-/// demo plant (`simulate`, real Modbus TCP inside) streamed to `watch`, which charts every
-/// stream live in the terminal. Ctrl-C stops both.
+/// Where `cargo xtask start` serves the dashboard and its live data (the WebSocket is `/ws` on
+/// the same port). The shim's default allowed origins are this address and `localhost:8080`.
+const START_ADDR: &str = "127.0.0.1:8080";
+
+/// The main job: the dashboard with live data. Builds the site and the shim, then runs the
+/// demo plant (`llmscope-shim simulate`, real Modbus TCP inside), which serves the site and the
+/// stream on one port. Ctrl-C reaches the shim, which stops cleanly; this task waits for it.
 fn start() -> Result<(), String> {
-    let root = util::root();
-    let example = root.join("spc-wasm/tests/data/pistonrings.csv");
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+
+    if TcpStream::connect(START_ADDR).is_ok() {
+        return Err(format!(
+            "something already listens on {START_ADDR} (another `cargo xtask start`?): stop it and run again"
+        ));
+    }
+    let site = site::build()?;
     util::say("building llmscope-shim (release)");
     util::run(util::cargo().args(["build", "--release", "-p", "gateway-shim"]))?;
-    util::say("1/2: an SPC report of a CSV export: Montgomery's piston rings, X-bar/R, 25 baseline subgroups");
-    let shim = root.join("target/release/llmscope-shim");
-    util::run(
-        std::process::Command::new(&shim)
-            .arg("analyze")
-            .arg(&example)
-            .args([
-                "--chart",
-                "xbar-r",
-                "--subgroup-column",
-                "subgroup",
-                "--phase1",
-                "25",
-                "--lsl",
-                "73.95",
-                "--usl",
-                "74.05",
-                "--format",
-                "text",
-            ]),
-    )?;
-    util::say("2/2: live: the simulated plant on ws://127.0.0.1:9750/ws, charted as it streams (Ctrl-C stops)");
-    let mut plant = std::process::Command::new(&shim)
-        .args(["simulate", "--listen", "127.0.0.1:9750"])
+    let shim = util::root().join("target/release/llmscope-shim");
+    util::say("starting the simulated plant and the dashboard's server (llmscope-shim simulate)");
+    let mut server = std::process::Command::new(&shim)
+        .args(["simulate", "--listen", START_ADDR, "--site"])
+        .arg(&site)
         .spawn()
-        .map_err(|e| format!("cannot start the simulator: {e}"))?;
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let watched =
-        util::run(std::process::Command::new(&shim).args(["watch", "ws://127.0.0.1:9750/ws"]));
-    let _ = plant.kill();
-    let _ = plant.wait();
-    watched
+        .map_err(|e| format!("cannot start {}: {e}", shim.display()))?;
+    ignore_ctrl_c();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(START_ADDR).is_err() {
+        if let Ok(Some(status)) = server.try_wait() {
+            return Err(format!("llmscope-shim stopped before serving ({status})"));
+        }
+        if Instant::now() > deadline {
+            let _ = server.kill();
+            let _ = server.wait();
+            return Err(format!(
+                "llmscope-shim did not listen on {START_ADDR} within 30 s"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!();
+    println!("    Open http://{START_ADDR}");
+    println!();
+    println!(
+        "    the dashboard; the simulated plant streams on ws://{START_ADDR}/ws (Ctrl-C stops)"
+    );
+    println!();
+    let status = server
+        .wait()
+        .map_err(|e| format!("waiting for llmscope-shim: {e}"))?;
+    if status.success() {
+        util::say("stopped");
+        Ok(())
+    } else {
+        Err(format!("llmscope-shim ended with {status}"))
+    }
+}
+
+/// Ctrl-C interrupts the whole foreground process group: the shim handles it and shuts down;
+/// this process ignores it so it can wait for that and report, instead of dying first.
+fn ignore_ctrl_c() {
+    #[cfg(unix)]
+    {
+        extern "C" {
+            fn signal(signum: i32, handler: usize) -> usize;
+        }
+        const SIGINT: i32 = 2;
+        const SIG_IGN: usize = 1;
+        // SAFETY: installs the kernel's "ignore" disposition, no Rust handler runs; called after
+        // the child was spawned, so the child keeps the default disposition.
+        unsafe {
+            signal(SIGINT, SIG_IGN);
+        }
+    }
 }

@@ -4,7 +4,7 @@ use crate::util::{self, output, run, say};
 use std::path::PathBuf;
 use std::process::Command;
 
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// The wasm-bindgen version pinned in Cargo.lock; the CLI must match it exactly.
 fn locked_wasm_bindgen() -> Result<String, String> {
@@ -59,6 +59,78 @@ pub fn node() -> Result<(), String> {
     run(Command::new("apt-get").arg("update"))?;
     run(Command::new("apt-get").args(["install", "-y", "nodejs"]))
         .map_err(|e| format!("{e}\nNode.js is needed for the wasm API test: install it (apt-get install nodejs) and run again"))
+}
+
+/// npm, for the build tools pinned in tools/npm. Debian's package when it is missing (Debian's
+/// `nodejs` does not bring it).
+pub fn npm() -> Result<(), String> {
+    node()?;
+    if output(Command::new("npm").arg("--version")).is_some() {
+        return Ok(());
+    }
+    say("installing npm (apt-get install npm)");
+    run(Command::new("apt-get").arg("update").arg("-qq"))?;
+    run(Command::new("apt-get").args(["install", "-y", "-qq", "npm"]))
+        .map_err(|e| format!("{e}\nnpm is needed for wasm-opt (binaryen): install it (apt-get install npm) and run again"))
+}
+
+/// The binaryen version pinned in tools/npm/package.json.
+fn pinned_binaryen(package_json: &str) -> Option<String> {
+    let after = package_json.split("\"binaryen\"").nth(1)?;
+    let version = after.split('"').nth(1)?;
+    Some(version.split('.').next()?.to_string())
+}
+
+/// wasm-opt from npm's binaryen, at the version pinned in tools/npm (`npm ci` when missing).
+/// Debian's binaryen (108) produces wasm that Chromium rejects, so it is never used.
+pub fn wasm_opt() -> Result<PathBuf, String> {
+    let tools = util::root().join("tools/npm");
+    let manifest = std::fs::read_to_string(tools.join("package.json"))
+        .map_err(|e| format!("cannot read tools/npm/package.json: {e}"))?;
+    let major = pinned_binaryen(&manifest)
+        .ok_or("tools/npm/package.json does not pin binaryen".to_string())?;
+    let wasm_opt = tools.join("node_modules/.bin/wasm-opt");
+    let have = output(Command::new(&wasm_opt).arg("--version")).unwrap_or_default();
+    if !have.contains(&format!("version {major} ")) && !have.contains(&format!("version_{major})"))
+    {
+        npm()?;
+        say(&format!(
+            "installing wasm-opt (npm binaryen {major}) into tools/npm/node_modules (npm ci)"
+        ));
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&tools))?;
+    }
+    Ok(wasm_opt)
+}
+
+/// Headless Chromium and its WebDriver, for the end-to-end tests (Debian's packages).
+pub fn chromium() -> Result<(), String> {
+    let missing: Vec<&str> = [
+        ("chromium", "/usr/bin/chromium"),
+        ("chromium-driver", "/usr/bin/chromedriver"),
+    ]
+    .iter()
+    .filter(|(_, bin)| !std::path::Path::new(bin).exists())
+    .map(|(p, _)| *p)
+    .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    say(&format!(
+        "installing {} for the browser tests (apt-get, about 1 min)",
+        missing.join(" and ")
+    ));
+    run(Command::new("apt-get").arg("update").arg("-qq"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq"])
+        .args(&missing))
+    .map_err(|e| {
+        format!(
+            "{e}\ninstall them by hand (apt-get install {}) and run again",
+            missing.join(" ")
+        )
+    })
 }
 
 /// Builds the engine's wasm-bindgen API for Node.js into target/wasm-node/.

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every test of the project, and one closing count.
 
-use crate::setup;
 use crate::util::{self, say};
+use crate::{setup, site};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -60,9 +60,18 @@ fn all(tally: &mut Tally) -> Result<(), String> {
     say("checking formatting (cargo fmt --check)");
     util::run(util::cargo().args(["fmt", "--all", "--", "--check"]))
         .map_err(|e| format!("{e}\nrun `cargo fmt --all` and commit the result"))?;
-    say("running the workspace tests (cargo test --workspace, all features)");
+    let peers_python = setup::peers()?;
+    setup::chromium()?;
+    site::build()?;
+    say("building llmscope-shim, which serves the site to the browser tests");
+    util::run(util::cargo().args(["build", "-p", "gateway-shim", "--bin", "llmscope-shim"]))?;
+    let shim = util::root().join("target/debug/llmscope-shim");
+    say("running the workspace tests (cargo test --workspace, all features), with the browser tests (tests/e2e)");
     counted(
-        util::cargo().args(["test", "--workspace", "--all-features"]),
+        util::cargo()
+            .args(["test", "--workspace", "--all-features"])
+            .env("LLMSCOPE_SHIM", &shim)
+            .env("LLMSCOPE_PEERS_PYTHON", &peers_python),
         tally,
     )?;
     say("running the engine's tests in release mode with its serde feature off (the plain build)");

@@ -1,0 +1,146 @@
+//! The site in a real browser: it loads from the shim, the app mounts without a console error,
+//! everything comes from 127.0.0.1, and the hand-written assets are served as they should be.
+
+use llmscope_e2e::{
+    console_errors, resource_urls, screenshot, wait_for, Session, APP_MOUNTED, DEADLINE,
+};
+
+#[tokio::test]
+async fn the_app_mounts_without_console_errors() {
+    let session = Session::open().await;
+    let client = &session.client;
+    let app = wait_for(client, APP_MOUNTED, DEADLINE).await;
+    let text = app.text().await.expect("the app's text");
+    assert!(
+        text.contains("LLMscope"),
+        "the app shows no title: {text:?}"
+    );
+    assert_eq!(client.title().await.expect("a title"), "LLMscope");
+    // Give late failures (a rejected promise, a failed fetch) a moment to reach the log.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let errors = console_errors(client).await;
+    let shot = screenshot(client, "home").await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    assert!(std::fs::metadata(&shot).expect("the screenshot").len() > 1000);
+    session.close().await;
+}
+
+#[tokio::test]
+async fn nothing_is_requested_from_outside_127_0_0_1() {
+    let session = Session::open().await;
+    let client = &session.client;
+    wait_for(client, APP_MOUNTED, DEADLINE).await;
+    let urls = resource_urls(client).await;
+    let own = format!("http://127.0.0.1:{}/", session.site.port);
+    for needed in [
+        "app.css",
+        "favicon.svg",
+        "pkg/llmscope.js",
+        "pkg/llmscope_bg.wasm",
+    ] {
+        assert!(
+            urls.iter().any(|u| u == &session.url(needed)),
+            "{needed} was not loaded; loaded: {urls:#?}"
+        );
+    }
+    let outside: Vec<_> = urls.iter().filter(|u| !u.starts_with(&own)).collect();
+    assert!(outside.is_empty(), "requested from elsewhere: {outside:#?}");
+    // And nothing in the document points elsewhere (fonts, scripts, styles, images).
+    let links = client
+        .execute(
+            "return [...document.querySelectorAll('[src],[href]')]
+               .map(e => e.src || e.href)
+               .filter(u => !u.startsWith(location.origin + '/'));",
+            vec![],
+        )
+        .await
+        .expect("the document's links");
+    assert_eq!(links, serde_json::json!([]), "links to elsewhere");
+    session.close().await;
+}
+
+#[tokio::test]
+async fn the_assets_are_served_with_their_types_and_the_themes_apply() {
+    let session = Session::open().await;
+    let client = &session.client;
+    wait_for(client, APP_MOUNTED, DEADLINE).await;
+    let types = client
+        .execute_async(
+            "const done = arguments[0];
+             Promise.all(['pkg/llmscope_bg.wasm', 'pkg/llmscope.js', 'app.css', 'favicon.svg', 'index.html']
+               .map(p => fetch(p).then(r => [p, r.status, r.headers.get('content-type')])))
+               .then(done, e => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("the assets' types");
+    let types: Vec<(String, u16, String)> =
+        serde_json::from_value(types.clone()).unwrap_or_else(|_| panic!("fetches: {types}"));
+    for (path, status, kind) in types {
+        assert_eq!(status, 200, "{path}");
+        let expected = match path.rsplit('.').next() {
+            Some("wasm") => "application/wasm",
+            Some("js") => "text/javascript",
+            Some("css") => "text/css",
+            Some("svg") => "image/svg+xml",
+            _ => "text/html",
+        };
+        assert!(
+            kind.starts_with(expected),
+            "{path} is served as {kind}, not {expected}"
+        );
+    }
+    // [data-theme] overrides the system's preference both ways.
+    let backgrounds = client
+        .execute(
+            "const bg = () => getComputedStyle(document.body).backgroundColor;
+             const root = document.documentElement;
+             root.dataset.theme = 'light'; const light = bg();
+             root.dataset.theme = 'dark'; const dark = bg();
+             delete root.dataset.theme;
+             return [light, dark];",
+            vec![],
+        )
+        .await
+        .expect("the theme colours");
+    let brightness = |i: usize| -> u32 {
+        let rgb = backgrounds[i].as_str().unwrap_or_default();
+        rgb.trim_start_matches("rgb(")
+            .trim_end_matches(')')
+            .split(',')
+            .filter_map(|c| c.trim().parse::<u32>().ok())
+            .sum()
+    };
+    assert!(
+        brightness(0) > 600 && brightness(1) < 150,
+        "light and dark backgrounds: {backgrounds}"
+    );
+    let errors = console_errors(client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    session.close().await;
+}
+
+#[tokio::test]
+async fn a_second_browser_has_its_own_fresh_profile() {
+    let session = Session::open().await;
+    wait_for(&session.client, APP_MOUNTED, DEADLINE).await;
+    session
+        .client
+        .execute("localStorage.setItem('e2e-probe', 'first');", vec![])
+        .await
+        .expect("localStorage in the first browser");
+    let second = session.second_browser().await;
+    wait_for(&second, APP_MOUNTED, DEADLINE).await;
+    let seen = second
+        .execute("return localStorage.getItem('e2e-probe');", vec![])
+        .await
+        .expect("localStorage in the second browser");
+    assert_eq!(seen, serde_json::Value::Null, "the profiles share storage");
+    let errors = console_errors(&second).await;
+    assert!(
+        errors.is_empty(),
+        "console errors in the second browser: {errors:#?}"
+    );
+    let _ = second.close().await;
+    session.close().await;
+}
