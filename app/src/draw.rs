@@ -206,7 +206,7 @@ pub fn series(
         if b > a {
             c.draw_series(std::iter::once(Rectangle::new(
                 [(a, y0), (b, y1)],
-                palette.baseline.mix(0.45).filled(),
+                palette.baseline.mix(0.3).filled(),
             )))
             .map_err(err)?;
             let style = ("sans-serif", 11.0 * ratio)

@@ -1,0 +1,231 @@
+//! The dashboard as a person uses it, in headless Chromium: simulators raise signals, a reload
+//! keeps the session, the textbook piston rings charted as X-bar/R show the out-of-control
+//! subgroups, bad files are refused with the line at fault, and names are shown as text.
+
+use fantoccini::{Client, Locator};
+use llmscope_e2e::{console_errors, root, screenshot, wait_for, Session, DEADLINE};
+use std::time::Duration;
+
+/// Runs a script and returns its value.
+async fn js(client: &Client, script: &str) -> serde_json::Value {
+    client
+        .execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{script}: {e}"))
+}
+
+async fn count(client: &Client, css: &str) -> usize {
+    client
+        .find_all(Locator::Css(css))
+        .await
+        .map_or(0, |v| v.len())
+}
+
+/// Sets a form control's value and fires `change`, as a user's edit does.
+async fn set(client: &Client, testid: &str, value: &str) {
+    let script = format!(
+        "const e = document.querySelector('[data-testid=\"{testid}\"]'); e.value = {value:?}; \
+         e.dispatchEvent(new Event('change', {{bubbles: true}})); return e.value;"
+    );
+    assert_eq!(
+        js(client, &script).await,
+        serde_json::json!(value),
+        "{testid}"
+    );
+}
+
+async fn pause_simulators(client: &Client) {
+    let button = wait_for(client, "[data-testid=simulators]", DEADLINE).await;
+    if button.attr("aria-pressed").await.ok().flatten().as_deref() == Some("true") {
+        button.click().await.expect("pause the simulators");
+    }
+}
+
+async fn import(client: &Client, path: &std::path::Path) {
+    let input = wait_for(client, "[data-testid=import-file]", DEADLINE).await;
+    input
+        .send_keys(&path.display().to_string())
+        .await
+        .expect("choose the file");
+}
+
+async fn notice(client: &Client) -> String {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let text = wait_for(client, "[data-testid=notice]", DEADLINE)
+            .await
+            .text()
+            .await
+            .unwrap_or_default();
+        if !text.contains("importing") {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the import never finished: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn temp_csv(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = root().join("target/e2e/files");
+    std::fs::create_dir_all(&dir).expect("a folder for test files");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write the test file");
+    path
+}
+
+#[tokio::test]
+async fn simulators_raise_a_signal_and_a_reload_keeps_the_session() {
+    let session = Session::open().await;
+    let client = &session.client;
+    client
+        .goto(&session.url("?tick=25"))
+        .await
+        .expect("open with fast simulators");
+    wait_for(
+        client,
+        "[data-testid=stream-card][data-status=signal]",
+        Duration::from_secs(60),
+    )
+    .await;
+    let cards = count(client, "[data-testid=stream-card]").await;
+    assert_eq!(cards, 6, "one card per simulator");
+    // Cards with problems come first.
+    let first = js(
+        client,
+        "return document.querySelector('[data-testid=stream-card]').dataset.status",
+    )
+    .await;
+    assert_eq!(first, "signal");
+    pause_simulators(client).await;
+    let before = js(client, "return [...document.querySelectorAll('[data-testid=stream-card] .name')].map(e => e.textContent).sort()").await;
+    tokio::time::sleep(Duration::from_millis(3500)).await; // the session is saved every 3 s
+    client.refresh().await.expect("reload");
+    wait_for(client, "[data-testid=stream-card]", DEADLINE).await;
+    let after = js(client, "return [...document.querySelectorAll('[data-testid=stream-card] .name')].map(e => e.textContent).sort()").await;
+    assert_eq!(before, after, "the same streams after a reload");
+    let errors = console_errors(client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    session.close().await;
+}
+
+#[tokio::test]
+async fn piston_rings_as_xbar_r_show_the_out_of_control_subgroups() {
+    let session = Session::open().await;
+    let client = &session.client;
+    pause_simulators(client).await;
+    import(client, &root().join("spc-wasm/tests/data/pistonrings.csv")).await;
+    assert!(notice(client).await.contains("imported 200 rows"), "notice");
+    let card = wait_for(client, "[data-testid=stream-card]:has(.name)", DEADLINE).await;
+    let script = "const c = [...document.querySelectorAll('[data-testid=stream-card]')].find(c => c.textContent.includes('pistonrings/value')); if (!c) return 'missing'; c.click(); return 'opened';";
+    assert_ne!(
+        js(client, script).await,
+        "missing",
+        "the imported stream's card"
+    );
+    drop(card);
+    wait_for(client, "[data-testid=control-chart]", DEADLINE).await;
+    set(client, "chart-type", "xbar-r").await;
+    set(client, "subgroup-size", "5").await;
+    set(client, "phase1", "25").await;
+    wait_for(
+        client,
+        "[data-testid=signal-row][data-test-number='1']",
+        DEADLINE,
+    )
+    .await;
+    let beyond = js(
+        client,
+        "return [...document.querySelectorAll('[data-testid=signal-row][data-test-number=\"1\"]')].map(r => +r.dataset.index).sort((a, b) => a - b)",
+    )
+    .await;
+    assert_eq!(
+        beyond,
+        serde_json::json!([36, 37, 38]),
+        "Montgomery's subgroups 37-39 are beyond the UCL"
+    );
+    let center = wait_for(client, "[data-testid=center]", DEADLINE)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        center.starts_with("74.00"),
+        "X-double-bar 74.0012: {center}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let shot = screenshot(client, "stream").await;
+    assert!(std::fs::metadata(shot).expect("the screenshot").len() > 10_000);
+    let errors = console_errors(client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    session.close().await;
+}
+
+#[tokio::test]
+async fn a_malformed_row_imports_nothing_unless_the_user_skips_bad_rows() {
+    let session = Session::open().await;
+    let client = &session.client;
+    pause_simulators(client).await;
+    let before = count(client, "[data-testid=stream-card]").await;
+    let bad = temp_csv(
+        "latency-bad.csv",
+        "t,ttft_ms\n1,410\n2,oops\n3,420\n4,415\n",
+    );
+    import(client, &bad).await;
+    let said = notice(client).await;
+    assert!(
+        said.contains("line 3, column 'ttft_ms': 'oops' is not a number")
+            && said.contains("nothing was imported"),
+        "{said}"
+    );
+    assert_eq!(
+        count(client, "[data-testid=stream-card]").await,
+        before,
+        "nothing was imported"
+    );
+    wait_for(client, "[data-testid=skip-bad-rows]", DEADLINE)
+        .await
+        .click()
+        .await
+        .expect("tick skip bad rows");
+    import(client, &bad).await;
+    let said = notice(client).await;
+    assert!(
+        said.contains("imported 3 rows") && said.contains("skipped 1 bad rows"),
+        "{said}"
+    );
+    assert_eq!(count(client, "[data-testid=stream-card]").await, before + 1);
+    session.close().await;
+}
+
+#[tokio::test]
+async fn stream_names_with_html_are_shown_as_text() {
+    let session = Session::open().await;
+    let client = &session.client;
+    pause_simulators(client).await;
+    let name = "<img src=x onerror=window.__xss=1>";
+    import(
+        client,
+        &temp_csv("evil.csv", &format!("t,\"{name}\"\n1,1\n2,2\n3,3\n")),
+    )
+    .await;
+    notice(client).await;
+    let shown = js(
+        client,
+        "return [...document.querySelectorAll('[data-testid=stream-card] .name')].map(e => e.textContent).filter(t => t.startsWith('evil'))",
+    )
+    .await;
+    assert_eq!(shown, serde_json::json!([format!("evil/{name}")]));
+    assert_eq!(
+        js(
+            client,
+            "return document.querySelectorAll('.card img').length"
+        )
+        .await,
+        0
+    );
+    assert_eq!(js(client, "return window.__xss === undefined").await, true);
+    session.close().await;
+}
