@@ -12,6 +12,7 @@
 
 pub mod draw;
 pub mod import;
+pub mod live;
 pub mod model;
 pub mod sim;
 pub mod store;
@@ -26,14 +27,19 @@ use wasm_bindgen::prelude::wasm_bindgen;
 /// (demos and tests that cannot wait a minute for an incident).
 const TICK: Duration = Duration::from_millis(500);
 
-fn tick_from_url() -> Duration {
-    let search = web_sys::window()
-        .and_then(|w| w.location().search().ok())
-        .unwrap_or_default();
-    search
+/// A query parameter of the page's URL, decoded.
+fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let prefix = format!("{name}=");
+    let value = search
         .trim_start_matches('?')
         .split('&')
-        .find_map(|kv| kv.strip_prefix("tick="))
+        .find_map(|kv| kv.strip_prefix(prefix.as_str()))?;
+    js_sys::decode_uri_component(value).ok()?.as_string()
+}
+
+fn tick_from_url() -> Duration {
+    query_param("tick")
         .and_then(|v| v.parse::<u64>().ok())
         .map_or(TICK, |ms| Duration::from_millis(ms.clamp(10, 60_000)))
 }
@@ -74,6 +80,7 @@ pub fn App() -> impl IntoView {
         dark: RwSignal::new(prefers_dark()),
         simulating: RwSignal::new(first_visit),
         notice: RwSignal::new(problem),
+        live: RwSignal::new(live::LiveStatus::default()),
     };
     provide_context(c);
 
@@ -115,6 +122,18 @@ pub fn App() -> impl IntoView {
         },
         SAVE_EVERY,
     );
+
+    // `?live=1` connects to the shim that serves this page; `?live=ws://...` to another one.
+    if let Some(target) = query_param("live") {
+        let url = if target == "1" {
+            live::same_origin_url()
+        } else {
+            Some(target)
+        };
+        if let Some(url) = url {
+            live::connect(c, c.live, url, None);
+        }
+    }
 
     // The open stream is in the URL (#stream=<id>), so a reload or a bookmark returns to it.
     if let Some(id) = location_stream() {

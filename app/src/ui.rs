@@ -18,6 +18,7 @@ pub struct Ctx {
     pub dark: RwSignal<bool>,
     pub simulating: RwSignal<bool>,
     pub notice: RwSignal<Option<String>>,
+    pub live: RwSignal<crate::live::LiveStatus>,
 }
 
 pub fn ctx() -> Ctx {
@@ -93,6 +94,28 @@ pub fn Header() -> impl IntoView {
             }
         }
     };
+    let url = RwSignal::new(crate::live::same_origin_url().unwrap_or_default());
+    let token = RwSignal::new(String::new());
+    let connect = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let t = token.get_untracked();
+        crate::live::connect(c, c.live, url.get_untracked(), (!t.is_empty()).then_some(t));
+    };
+    let live_text = move || {
+        let l = c.live.get();
+        let state = match (&l.url, l.connected) {
+            (None, _) => "not connected".to_string(),
+            (Some(u), true) => format!("live from {u}"),
+            (Some(u), false) => format!("reconnecting to {u}"),
+        };
+        let invalid = if l.invalid_frames > 0 {
+            format!("; {} invalid frames ignored", l.invalid_frames)
+        } else {
+            String::new()
+        };
+        let error = l.last_error.map_or(String::new(), |e| format!("; {e}"));
+        format!("{state}{invalid}{error}")
+    };
     view! {
         <header class="bar">
             <h1 class="brand" on:click=move |_| c.selected.set(None)>"LLMscope"</h1>
@@ -114,6 +137,14 @@ pub fn Header() -> impl IntoView {
             <button aria-label="toggle dark theme" on:click=move |_| c.dark.update(|d| *d = !*d)>
                 {move || if c.dark.get() { "Light" } else { "Dark" }}
             </button>
+            <form class="connect" on:submit=connect aria-label="connect to a live stream">
+                <input type="url" data-testid="connect-url" aria-label="WebSocket URL" placeholder="ws://127.0.0.1:9750/ws"
+                    prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev))/>
+                <input type="password" data-testid="connect-token" aria-label="token (optional)" placeholder="token (optional)"
+                    prop:value=move || token.get() on:input=move |ev| token.set(event_target_value(&ev))/>
+                <button type="submit" data-testid="connect">"Connect"</button>
+                <span class="live" data-testid="live-status" role="status">{live_text}</span>
+            </form>
         </header>
         {move || c.notice.get().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
     }

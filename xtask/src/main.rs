@@ -87,11 +87,12 @@ fn start() -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(100));
     }
     println!();
-    println!("    Open http://{START_ADDR}");
+    println!("    Open http://{START_ADDR}/?live=1");
     println!();
     println!(
-        "    the dashboard; the simulated plant streams on ws://{START_ADDR}/ws (Ctrl-C stops)"
+        "    the dashboard: its built-in LLM and machine simulators, plus the simulated plant"
     );
+    println!("    streaming live from ws://{START_ADDR}/ws (Ctrl-C stops)");
     println!();
     let status = server
         .wait()
