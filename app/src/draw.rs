@@ -77,30 +77,35 @@ pub fn fit(canvas: &HtmlCanvasElement) {
     canvas.set_height((h * ratio) as u32);
 }
 
-/// Points to draw for `range`: all of them when they fit, else the min and max of each pixel
-/// column, in order, so spikes survive decimation.
-pub fn decimate(points: &[Point], columns: usize) -> Vec<Point> {
-    if points.len() <= columns * 2 || columns == 0 {
-        return points.to_vec();
+/// The points at positions `range` of a series, decimated to at most two per pixel column
+/// (min and max, in order), without collecting the points in between.
+fn decimate_range(series: &Series, range: std::ops::Range<usize>, columns: usize) -> Vec<Point> {
+    let n = range.len();
+    if n <= columns.max(1) * 2 {
+        return range.filter_map(|i| series.point(i)).collect();
     }
-    let per = points.len() as f64 / columns as f64;
+    let stats = &series.statistics()[range.clone()];
+    let per = n as f64 / columns as f64;
     let mut out = Vec::with_capacity(columns * 2);
     for c in 0..columns {
         let (a, b) = (
             (c as f64 * per) as usize,
-            (((c + 1) as f64 * per) as usize).min(points.len()),
+            (((c + 1) as f64 * per) as usize).clamp((c as f64 * per) as usize + 1, n),
         );
-        let chunk = &points[a..b.max(a + 1).min(points.len())];
-        let (lo, hi) = chunk.iter().fold((chunk[0], chunk[0]), |(lo, hi), p| {
-            (
-                if p.statistic < lo.statistic { *p } else { lo },
-                if p.statistic > hi.statistic { *p } else { hi },
-            )
-        });
-        if lo.index <= hi.index {
-            out.extend([lo, hi]);
-        } else {
-            out.extend([hi, lo]);
+        let chunk = &stats[a..b];
+        let (mut lo, mut hi) = (0, 0);
+        for (j, v) in chunk.iter().enumerate() {
+            if *v < chunk[lo] {
+                lo = j;
+            }
+            if *v > chunk[hi] {
+                hi = j;
+            }
+        }
+        let (first, second) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+        out.extend(series.point(range.start + a + first));
+        if second != first {
+            out.extend(series.point(range.start + a + second));
         }
     }
     out
@@ -143,10 +148,14 @@ pub fn series(
         CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d canvas context")?;
     let root = backend.into_drawing_area();
     root.fill(&palette.background).map_err(err)?;
-    let visible: Vec<Point> = series
-        .points()
-        .filter(|p| range.contains(&p.index))
-        .collect();
+    // Everything below works on the decimated points: at most two per pixel column, so a
+    // 100,000-point stream draws as fast as a 3,000-point one. Limits are piecewise constant,
+    // and min/max per column keeps every spike, so nothing a reader needs is lost.
+    let columns = canvas.width() as usize;
+    let first = series.first_index();
+    let from = range.start.saturating_sub(first).min(series.len());
+    let to = range.end.saturating_sub(first).min(series.len());
+    let visible: Vec<Point> = decimate_range(series, from..to, columns);
     if visible.is_empty() {
         return Ok(());
     }
@@ -177,18 +186,23 @@ pub fn series(
 
     if zones {
         // Bands at 1, 2 and 3 sigma of the statistic: C nearest the center, then B, then A.
-        let step = (visible.len() / 1500).max(1);
+        let step = if series.constant_limits() {
+            visible.len().max(1)
+        } else {
+            1
+        };
         for (k, color) in [
             (3.0, palette.zone_a),
             (2.0, palette.zone_b),
             (1.0, palette.zone_c),
         ] {
-            let bands = visible.iter().step_by(step).map(|p| {
-                let half = step as f64 / 2.0;
+            let bands = visible.windows(2).step_by(step).map(|w| {
+                let (p, q) = (w[0], w[1]);
+                let end = if step > 1 { x1 } else { q.index as f64 };
                 Rectangle::new(
                     [
-                        (p.index as f64 - half, p.center - k * p.sigma),
-                        (p.index as f64 + half, p.center + k * p.sigma),
+                        (p.index as f64 - 0.5, p.center - k * p.sigma),
+                        (end, p.center + k * p.sigma),
                     ],
                     color.filled(),
                 )
@@ -236,8 +250,7 @@ pub fn series(
         c.draw_series(LineSeries::new(line(f), palette.limit.stroke_width(2)))
             .map_err(err)?;
     }
-    let columns = canvas.width() as usize;
-    let shown = decimate(&visible, columns);
+    let shown = &visible;
     c.draw_series(LineSeries::new(
         shown.iter().map(|p| (p.index as f64, p.statistic)),
         palette.line.stroke_width(1),
@@ -262,29 +275,46 @@ pub fn series(
             _ => marked.push((s.index, vec![s.test.number()])),
         }
     }
+    // One draw call per kind of element: a call per signal costs more than the drawing.
     let dense = marked.len() > 60;
-    for (index, tests) in &marked {
-        let Some(p) = series.point(index - first) else {
-            continue;
-        };
-        c.draw_series(std::iter::once(Circle::new(
-            (p.index as f64, p.statistic),
-            5.0 * ratio,
-            palette.signal.stroke_width(2),
-        )))
+    let at: Vec<(Point, &Vec<u8>)> = marked
+        .iter()
+        .filter_map(|(index, tests)| Some((series.point(index - first)?, tests)))
+        .collect();
+    if dense {
+        // Many signals: a filled square each (one canvas call, where a ring takes four).
+        let half = 2.5 * ratio;
+        c.draw_series(at.iter().map(|(p, _)| {
+            EmptyElement::at((p.index as f64, p.statistic))
+                + Rectangle::new(
+                    [(-half as i32, -half as i32), (half as i32, half as i32)],
+                    palette.signal.filled(),
+                )
+        }))
         .map_err(err)?;
-        if !dense {
+    } else {
+        c.draw_series(at.iter().map(|(p, _)| {
+            Circle::new(
+                (p.index as f64, p.statistic),
+                5.0 * ratio,
+                palette.signal.stroke_width(2),
+            )
+        }))
+        .map_err(err)?;
+    }
+    if !dense {
+        let style = ("sans-serif", 11.0 * ratio)
+            .into_font()
+            .color(&palette.signal);
+        c.draw_series(at.iter().map(|(p, tests)| {
             let label: Vec<String> = tests.iter().map(u8::to_string).collect();
-            let style = ("sans-serif", 11.0 * ratio)
-                .into_font()
-                .color(&palette.signal);
-            c.draw_series(std::iter::once(Text::new(
+            Text::new(
                 label.join(","),
                 (p.index as f64, p.statistic),
-                style,
-            )))
-            .map_err(err)?;
-        }
+                style.clone(),
+            )
+        }))
+        .map_err(err)?;
     }
     root.present().map_err(err)
 }

@@ -287,6 +287,62 @@ fn Card(card: CardData) -> impl IntoView {
     }
 }
 
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
+/// Keeps `window.__llmscope = {first_chart_ms, draw_ms}` for the browser benchmark: when the
+/// first control chart was painted (ms since navigation) and how long the last draw took.
+fn record_draw(started: f64, ended: f64) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let key = wasm_bindgen::JsValue::from_str("__llmscope");
+    let timings = js_sys::Reflect::get(&window, &key)
+        .ok()
+        .filter(|v| v.is_object())
+        .unwrap_or_else(|| js_sys::Object::new().into());
+    let first = wasm_bindgen::JsValue::from_str("first_chart_ms");
+    if js_sys::Reflect::get(&timings, &first).map_or(true, |v| v.is_undefined()) {
+        let _ = js_sys::Reflect::set(&timings, &first, &ended.into());
+    }
+    let _ = js_sys::Reflect::set(&timings, &"draw_ms".into(), &(ended - started).into());
+    let _ = js_sys::Reflect::set(&window, &key, &timings);
+}
+
+/// One stream's points with their limits and tests, and its signals, as CSV.
+fn stream_csv(stream: &Stream, chart: &Chart) -> String {
+    let mut out = String::from("index,t,statistic,center,lcl,ucl,tests\n");
+    let tests = chart.primary.tests_by_point();
+    let cell = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    for (j, p) in chart.primary.points().enumerate() {
+        let t = stream
+            .samples
+            .get(p.index)
+            .map_or(String::new(), |s| s.t.to_string());
+        let fired: Vec<String> = (1..=8u8)
+            .filter(|k| tests[j] & (1 << (k - 1)) != 0)
+            .map(|k| k.to_string())
+            .collect();
+        out += &format!(
+            "{},{t},{},{},{},{},{}\n",
+            p.index,
+            p.statistic,
+            p.center,
+            cell(p.lcl),
+            cell(p.ucl),
+            fired.join(";")
+        );
+    }
+    out += "\nsignal_test,index,first,last\n";
+    for s in &chart.primary.signals {
+        out += &format!("{},{},{},{}\n", s.test.number(), s.index, s.first, s.last);
+    }
+    out
+}
+
 /// Words for the false-alarm rate of the chart's tests.
 fn false_alarm_words(chart: &Chart) -> String {
     match chart.arl(0.0) {
@@ -327,7 +383,9 @@ pub fn StreamView(id: String) -> impl IntoView {
                 format!("{}({unit})", ch.estimate.transform.name())
             };
             if let Some(el) = control.get() {
+                let started = now_ms();
                 let _ = draw::series(&el, ch, &ch.primary, r.clone(), &label, true, palette);
+                record_draw(started, now_ms());
             }
             if let (Some(el), Some(second)) = (companion.get(), ch.secondary.as_ref()) {
                 let _ = draw::series(&el, ch, second, r, second.kind.name(), false, palette);
@@ -454,6 +512,41 @@ pub fn StreamView(id: String) -> impl IntoView {
         })
     };
 
+    let csv_id = id.clone();
+    let download_csv = move || {
+        let text = stream.with_untracked(|s| {
+            let s = s.as_ref()?;
+            let ch = s.chart().ok()??;
+            Some(stream_csv(s, &ch))
+        });
+        match text {
+            Some(t) => {
+                store::download(&format!("{}.csv", csv_id.replace('/', "_")), "text/csv", &t)
+            }
+            None => c.notice.set(Some(
+                "nothing to export yet: the baseline is not complete".into(),
+            )),
+        }
+    };
+    let baseline_id = id.clone();
+    let use_view_as_baseline = move || {
+        let Some((a, b)) = range.get_untracked() else {
+            c.notice.set(Some(
+                "zoom in on the stable stretch first, then use it as the baseline".into(),
+            ));
+            return;
+        };
+        c.session.update(|s| {
+            if let Some(st) = s.stream_mut(&baseline_id) {
+                st.settings.chart.phase1 = None;
+                st.settings.chart.baseline_range = Some((a, b));
+            }
+        });
+        c.notice.set(Some(format!(
+            "limits now frozen on points {a} to {}",
+            b.saturating_sub(1)
+        )));
+    };
     let back = move |_| c.selected.set(None);
     let name = id.clone();
     view! {
@@ -466,6 +559,9 @@ pub fn StreamView(id: String) -> impl IntoView {
                 <button on:click=move |_| pan(-1)>"◀"</button>
                 <button on:click=move |_| pan(1)>"▶"</button>
                 <button on:click=move |_| range.set(None)>"All"</button>
+                <button data-testid="baseline-from-view" title="Freeze the limits on the points shown"
+                    on:click=move |_| use_view_as_baseline()>"Use these points as the baseline"</button>
+                <button data-testid="download-csv" on:click=move |_| download_csv()>"Download CSV"</button>
             </div>
             <canvas class="chart" data-testid="control-chart" node_ref=control aria-label="control chart"></canvas>
             <canvas class="chart small" data-testid="companion-chart" node_ref=companion aria-label="companion chart"></canvas>
@@ -529,7 +625,7 @@ fn Settings(id: String) -> impl IntoView {
             </label>
             <label>"Baseline points "
                 <input type="number" min="2" data-testid="phase1" prop:value=move || c3().chart.phase1.map_or(String::new(), |n| n.to_string())
-                    on:change=move |ev| { let v = num(&ev).map(|n| n as usize); u3(Box::new(move |s| s.chart.phase1 = v)) }/>
+                    on:change=move |ev| { let v = num(&ev).map(|n| n as usize); u3(Box::new(move |s| { s.chart.phase1 = v; s.chart.baseline_range = None; })) }/>
             </label>
             <label>"Tests "
                 <select data-testid="tests" on:change=move |ev| { let v = event_target_value(&ev); u4(Box::new(move |s| s.chart.tests = Some(v.clone()))) }

@@ -39,6 +39,24 @@ pub fn run(quick: bool) -> Result<(), String> {
         load.arg("--quick");
     }
     util::run(&mut load)?;
+    say("the dashboard in headless Chromium: first chart painted, redraw of 100,000 points");
+    crate::site::build()?;
+    setup::chromium()?;
+    util::run(util::cargo().args(["build", "-p", "gateway-shim"]))?;
+    let shim = util::root().join("target/debug/llmscope-shim");
+    util::run(
+        util::cargo()
+            .args([
+                "run",
+                "--release",
+                "-q",
+                "-p",
+                "llmscope-e2e",
+                "--example",
+                "browser_bench",
+            ])
+            .env("LLMSCOPE_SHIM", &shim),
+    )?;
     say("full-size Monte-Carlo ARL against the published values (examples/arl_montecarlo.rs)");
     util::run(&mut example("arl_montecarlo", &[]))
 }
