@@ -55,37 +55,55 @@ fn number(cell: &str) -> Option<f64> {
     cell.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
-/// Parses CSV text. With `skip_bad`, malformed rows are skipped and listed; without, the first
-/// one fails the whole import, naming its line and column.
-pub fn csv(text: &str, skip_bad: bool) -> Result<Imported, String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let (_, header) = lines.next().ok_or("the file is empty")?;
-    let names = cells(header);
-    let rows: Vec<(usize, Vec<String>)> = lines.map(|(i, l)| (i + 1, cells(l))).collect();
-    let first = rows
-        .first()
-        .ok_or("there are no data rows after the header")?;
-    let numeric = |i: &usize| first.1.get(*i).is_some_and(|c| number(c).is_some());
-    let mut picked: Vec<usize> = (0..names.len())
-        .filter(|i| numeric(i) && !INDEX_NAMES.contains(&names[*i].to_ascii_lowercase().as_str()))
-        .collect();
-    if picked.is_empty() {
-        picked = (0..names.len()).filter(numeric).collect();
+/// Rows parsed between two yields to the browser, so a large file never freezes the page.
+const CHUNK: usize = 50_000;
+
+/// The column choice and what has been read so far.
+struct Reader {
+    names: Vec<String>,
+    picked: Vec<usize>,
+    columns: Vec<(String, Vec<f64>)>,
+    skipped: Vec<usize>,
+    skip_bad: bool,
+}
+
+impl Reader {
+    /// Picks the columns from the header and the first data row.
+    fn start(header: &str, first: Option<(usize, &str)>, skip_bad: bool) -> Result<Reader, String> {
+        let names = cells(header);
+        let (line, first) = first.ok_or("there are no data rows after the header")?;
+        let first = cells(first);
+        let numeric = |i: &usize| first.get(*i).is_some_and(|c| number(c).is_some());
+        let mut picked: Vec<usize> = (0..names.len())
+            .filter(|i| {
+                numeric(i) && !INDEX_NAMES.contains(&names[*i].to_ascii_lowercase().as_str())
+            })
+            .collect();
+        if picked.is_empty() {
+            picked = (0..names.len()).filter(numeric).collect();
+        }
+        if picked.is_empty() {
+            return Err(format!("line {line}: no numeric column found"));
+        }
+        let columns = picked
+            .iter()
+            .map(|&i| (names[i].clone(), Vec::new()))
+            .collect();
+        Ok(Reader {
+            names,
+            picked,
+            columns,
+            skipped: Vec::new(),
+            skip_bad,
+        })
     }
-    if picked.is_empty() {
-        return Err(format!("line {}: no numeric column found", first.0));
-    }
-    let mut columns: Vec<(String, Vec<f64>)> = picked
-        .iter()
-        .map(|&i| (names[i].clone(), Vec::with_capacity(rows.len())))
-        .collect();
-    let mut skipped = Vec::new();
-    for (line, row) in &rows {
-        let parsed: Result<Vec<f64>, String> = picked
+
+    /// Reads one data row; a bad one fails the import unless bad rows are skipped.
+    fn row(&mut self, line: usize, text: &str) -> Result<(), String> {
+        let row = cells(text);
+        let names = &self.names;
+        let parsed: Result<Vec<f64>, String> = self
+            .picked
             .iter()
             .map(|&i| match row.get(i) {
                 None => Err(format!(
@@ -99,23 +117,87 @@ pub fn csv(text: &str, skip_bad: bool) -> Result<Imported, String> {
             })
             .collect();
         match parsed {
-            Ok(values) => columns
+            Ok(values) => self
+                .columns
                 .iter_mut()
                 .zip(values)
                 .for_each(|((_, v), x)| v.push(x)),
-            Err(e) if !skip_bad => {
+            Err(e) if !self.skip_bad => {
                 return Err(format!(
                     "{e}; nothing was imported (choose \"skip bad rows\" to import the rest)"
                 ))
             }
-            Err(_) => skipped.push(*line),
+            Err(_) => self.skipped.push(line),
+        }
+        Ok(())
+    }
+
+    fn finish(self, rows: usize) -> Imported {
+        Imported {
+            columns: self.columns,
+            skipped: self.skipped,
+            rows,
         }
     }
-    Ok(Imported {
-        columns,
-        skipped,
-        rows: rows.len(),
-    })
+}
+
+/// Data lines with their 1-based line numbers, blank lines left out.
+fn data_lines(text: &str) -> (Option<&str>, Vec<(usize, &str)>) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l));
+    let header = lines.next().map(|(_, l)| l);
+    (header, lines.collect())
+}
+
+/// Parses CSV text. With `skip_bad`, malformed rows are skipped and listed; without, the first
+/// one fails the whole import, naming its line and column.
+pub fn csv(text: &str, skip_bad: bool) -> Result<Imported, String> {
+    let (header, rows) = data_lines(text);
+    let mut reader = Reader::start(
+        header.ok_or("the file is empty")?,
+        rows.first().copied(),
+        skip_bad,
+    )?;
+    for (line, row) in &rows {
+        reader.row(*line, row)?;
+    }
+    Ok(reader.finish(rows.len()))
+}
+
+/// The same, yielding to the browser every [`CHUNK`] rows and reporting progress (0 to 1).
+pub async fn csv_in_chunks(
+    text: &str,
+    skip_bad: bool,
+    progress: impl Fn(f64),
+) -> Result<Imported, String> {
+    let (header, rows) = data_lines(text);
+    let mut reader = Reader::start(
+        header.ok_or("the file is empty")?,
+        rows.first().copied(),
+        skip_bad,
+    )?;
+    for (k, chunk) in rows.chunks(CHUNK).enumerate() {
+        for (line, row) in chunk {
+            reader.row(*line, row)?;
+        }
+        progress(((k + 1) * CHUNK).min(rows.len()) as f64 / rows.len().max(1) as f64);
+        next_tick().await;
+    }
+    Ok(reader.finish(rows.len()))
+}
+
+/// Resolves on the browser's next turn (setTimeout 0), letting it paint and handle input.
+pub async fn next_tick() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// Reads a session exported as JSON.

@@ -4,6 +4,17 @@
 
 use llmscope_spc::{analyze, Chart, ChartConfig, Data, SpcError};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// What a cached chart was computed from: length, last sample, settings.
+type Fingerprint = (usize, Option<(u64, u64)>, Settings);
+
+thread_local! {
+    static CHARTS: RefCell<HashMap<String, (Fingerprint, Rc<Result<Option<Chart>, SpcError>>)>> =
+        RefCell::new(HashMap::new());
+}
 
 /// One value of a stream: when (Unix epoch ms) and what.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -124,6 +135,30 @@ impl Stream {
             return Ok(None);
         }
         analyze(&spec, &data).map(Some)
+    }
+
+    /// The chart, recomputed only when the stream's data or settings changed since the last
+    /// call: the dashboard asks for every stream's chart on every tick, and a million-point
+    /// import must not be analyzed again because a simulator added a point elsewhere.
+    pub fn chart_cached(&self) -> Rc<Result<Option<Chart>, SpcError>> {
+        let fingerprint = (
+            self.samples.len(),
+            self.samples
+                .last()
+                .map(|s| (s.t.to_bits(), s.value.to_bits())),
+            self.settings.clone(),
+        );
+        CHARTS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if let Some((seen, chart)) = cache.get(&self.id) {
+                if *seen == fingerprint {
+                    return chart.clone();
+                }
+            }
+            let chart = Rc::new(self.chart());
+            cache.insert(self.id.clone(), (fingerprint, chart.clone()));
+            chart
+        })
     }
 
     /// The card's status.

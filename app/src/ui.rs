@@ -49,6 +49,7 @@ fn clock(t: f64) -> String {
 pub fn Header() -> impl IntoView {
     let c = ctx();
     let skip_bad = RwSignal::new(false);
+    let progress = RwSignal::new(None::<f64>);
     let on_file = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -70,7 +71,9 @@ pub fn Header() -> impl IntoView {
                     return;
                 }
             };
-            c.notice.set(Some(import_text(c, &name, &text, skip)));
+            let said = import_text(c, &name, &text, skip, progress).await;
+            progress.set(None);
+            c.notice.set(Some(said));
         });
         input.set_value("");
     };
@@ -146,12 +149,22 @@ pub fn Header() -> impl IntoView {
                 <span class="live" data-testid="live-status" role="status">{live_text}</span>
             </form>
         </header>
+        {move || progress.get().map(|p| view! {
+            <progress class="import-progress" data-testid="import-progress" max="1" value=p.to_string()
+                aria-label="import progress"></progress>
+        })}
         {move || c.notice.get().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
     }
 }
 
-/// Imports a file's text into the session; returns what to tell the user.
-pub fn import_text(c: Ctx, name: &str, text: &str, skip_bad: bool) -> String {
+/// Imports a file's text into the session, showing progress; returns what to tell the user.
+pub async fn import_text(
+    c: Ctx,
+    name: &str,
+    text: &str,
+    skip_bad: bool,
+    progress: RwSignal<Option<f64>>,
+) -> String {
     if name.ends_with(".json") {
         return match import::session_json(text) {
             Ok(s) => {
@@ -167,7 +180,7 @@ pub fn import_text(c: Ctx, name: &str, text: &str, skip_bad: bool) -> String {
             Err(e) => format!("{name}: {e}"),
         };
     }
-    match import::csv(text, skip_bad) {
+    match import::csv_in_chunks(text, skip_bad, |p| progress.set(Some(p))).await {
         Ok(got) => {
             let base = name.trim_end_matches(".csv");
             let n = got.columns.len();
@@ -227,7 +240,7 @@ pub fn Dashboard() -> impl IntoView {
             s.streams
                 .iter()
                 .map(|st| {
-                    let chart = st.chart();
+                    let chart = st.chart_cached();
                     let from = st.samples.len().saturating_sub(SPARK);
                     CardData {
                         id: st.id.clone(),
@@ -362,7 +375,10 @@ pub fn StreamView(id: String) -> impl IntoView {
     let key = id.clone();
     let stream = Memo::new(move |_| c.session.with(|s| s.stream(&key).cloned()));
     let chart = Memo::new(move |_| {
-        stream.with(|s| s.as_ref().map(|s| s.chart().map_err(|e| e.to_string())))
+        stream.with(|s| {
+            s.as_ref()
+                .map(|s| (*s.chart_cached()).clone().map_err(|e| e.to_string()))
+        })
     });
     let range = RwSignal::new(None::<(usize, usize)>);
     let control = NodeRef::<leptos::html::Canvas>::new();

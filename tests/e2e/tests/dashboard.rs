@@ -229,3 +229,43 @@ async fn stream_names_with_html_are_shown_as_text() {
     assert_eq!(js(client, "return window.__xss === undefined").await, true);
     session.close().await;
 }
+
+#[tokio::test]
+async fn a_million_rows_import_with_a_progress_bar() {
+    let session = Session::open().await;
+    let client = &session.client;
+    pause_simulators(client).await;
+    let mut text = String::with_capacity(20_000_000);
+    text.push_str("t,ttft_ms\n");
+    for i in 0..1_000_000u64 {
+        text.push_str(&format!("{i},{}.{}\n", 400 + (i * 7919) % 97, i % 10));
+    }
+    let path = temp_csv("million.csv", &text);
+    // Watch for the progress bar from before the upload: it may come and go between two polls.
+    js(
+        client,
+        "window.__sawProgress = false; new MutationObserver(() => { if (document.querySelector('[data-testid=import-progress]')) window.__sawProgress = true; }).observe(document.body, {childList: true, subtree: true}); return true;",
+    )
+    .await;
+    import(client, &path).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let said = loop {
+        let said = notice(client).await;
+        if said.contains("imported") || tokio::time::Instant::now() > deadline {
+            break said;
+        }
+    };
+    assert!(
+        said.contains("imported 1000000 rows into 1 stream"),
+        "{said}"
+    );
+    assert_eq!(
+        js(client, "return window.__sawProgress").await,
+        true,
+        "a progress bar was shown"
+    );
+    let errors = console_errors(client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    let _ = std::fs::remove_file(path);
+    session.close().await;
+}
