@@ -132,7 +132,30 @@ fn y_range(points: &[Point]) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// Draws one series (primary or companion) for points whose index lies in `range`.
+/// Where the plot area of a drawn chart lies, to map a pointer back to a point.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Mapping {
+    /// Plot area's left and right edges, in CSS pixels.
+    pub left: f64,
+    pub right: f64,
+    /// Point indices at those edges.
+    pub x0: f64,
+    pub x1: f64,
+}
+
+impl Mapping {
+    /// The point index under a CSS-pixel x offset, if inside the plot area.
+    pub fn index_at(&self, x: f64) -> Option<usize> {
+        if !(self.left..=self.right).contains(&x) || self.right <= self.left {
+            return None;
+        }
+        let v = self.x0 + (x - self.left) / (self.right - self.left) * (self.x1 - self.x0);
+        (v >= -0.5).then(|| v.round().max(0.0) as usize)
+    }
+}
+
+/// Draws one series (primary or companion) for points whose index lies in `range`; returns
+/// where its plot area lies.
 #[allow(clippy::too_many_arguments)]
 pub fn series(
     canvas: &HtmlCanvasElement,
@@ -142,7 +165,7 @@ pub fn series(
     y_label: &str,
     zones: bool,
     palette: Palette,
-) -> Result<(), String> {
+) -> Result<Mapping, String> {
     fit(canvas);
     let backend =
         CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d canvas context")?;
@@ -157,7 +180,7 @@ pub fn series(
     let to = range.end.saturating_sub(first).min(series.len());
     let visible: Vec<Point> = decimate_range(series, from..to, columns);
     if visible.is_empty() {
-        return Ok(());
+        return Ok(Mapping::default());
     }
     let (y0, y1) = y_range(&visible);
     let (x0, x1) = (range.start as f64 - 0.5, range.end as f64 - 0.5);
@@ -313,9 +336,15 @@ pub fn series(
         }))
         .map_err(err)?;
     }
+    let (px, _) = c.plotting_area().get_pixel_range();
     root.present().map_err(err)?;
     fill_squares(canvas, &squares, 2.5 * ratio, palette.signal);
-    Ok(())
+    Ok(Mapping {
+        left: px.start as f64 / ratio,
+        right: px.end as f64 / ratio,
+        x0,
+        x1,
+    })
 }
 
 /// Fills a small square at each pixel position, in one path.

@@ -356,6 +356,53 @@ fn stream_csv(stream: &Stream, chart: &Chart) -> String {
     out
 }
 
+/// The tooltip for the point under the pointer: index, time, value, limits, tests.
+fn hover_text(
+    ev: &leptos::ev::MouseEvent,
+    mapping: draw::Mapping,
+    chart: &Memo<Option<Result<Option<Chart>, String>>>,
+    stream: &Memo<Option<Stream>>,
+) -> Option<(f64, f64, String)> {
+    let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
+    let index = mapping.index_at(x)?;
+    chart.with_untracked(|ch| {
+        let Some(Ok(Some(ch))) = ch else { return None };
+        let p = ch.primary.point_at(index)?;
+        let bits = ch
+            .primary
+            .tests_by_point()
+            .get(index.checked_sub(ch.primary.first_index())?)
+            .copied()
+            .unwrap_or(0);
+        let tests: Vec<String> = (1..=8u8)
+            .filter(|k| bits & (1 << (k - 1)) != 0)
+            .map(|k| k.to_string())
+            .collect();
+        let (t, unit) = stream.with_untracked(|s| {
+            let s = s.as_ref()?;
+            Some((s.samples.get(index).map(|x| x.t), s.unit.clone()))
+        })?;
+        let when = t
+            .filter(|t| *t > 1e11)
+            .map_or(String::new(), |t| format!(" at {}", clock(t)));
+        let signal = if tests.is_empty() {
+            String::new()
+        } else {
+            format!(" · tests {}", tests.join(", "))
+        };
+        Some((
+            x,
+            y,
+            format!(
+                "point {index}{when}: {} {unit} · limits {} to {}{signal}",
+                fmt(p.statistic),
+                p.lcl.map_or("–".into(), fmt),
+                p.ucl.map_or("–".into(), fmt)
+            ),
+        ))
+    })
+}
+
 /// Words for the false-alarm rate of the chart's tests.
 fn false_alarm_words(chart: &Chart) -> String {
     match chart.arl(0.0) {
@@ -381,6 +428,8 @@ pub fn StreamView(id: String) -> impl IntoView {
         })
     });
     let range = RwSignal::new(None::<(usize, usize)>);
+    let mapping = StoredValue::new(draw::Mapping::default());
+    let hover = RwSignal::new(None::<(f64, f64, String)>);
     let control = NodeRef::<leptos::html::Canvas>::new();
     let companion = NodeRef::<leptos::html::Canvas>::new();
     let histogram = NodeRef::<leptos::html::Canvas>::new();
@@ -400,7 +449,10 @@ pub fn StreamView(id: String) -> impl IntoView {
             };
             if let Some(el) = control.get() {
                 let started = now_ms();
-                let _ = draw::series(&el, ch, &ch.primary, r.clone(), &label, true, palette);
+                if let Ok(m) = draw::series(&el, ch, &ch.primary, r.clone(), &label, true, palette)
+                {
+                    mapping.set_value(m);
+                }
                 record_draw(started, now_ms());
             }
             if let (Some(el), Some(second)) = (companion.get(), ch.secondary.as_ref()) {
@@ -579,7 +631,15 @@ pub fn StreamView(id: String) -> impl IntoView {
                     on:click=move |_| use_view_as_baseline()>"Use these points as the baseline"</button>
                 <button data-testid="download-csv" on:click=move |_| download_csv()>"Download CSV"</button>
             </div>
-            <canvas class="chart" data-testid="control-chart" node_ref=control aria-label="control chart"></canvas>
+            <div class="chart-wrap">
+                <canvas class="chart" data-testid="control-chart" node_ref=control aria-label="control chart"
+                    on:mousemove=move |ev| hover.set(hover_text(&ev, mapping.get_value(), &chart, &stream))
+                    on:mouseleave=move |_| hover.set(None)></canvas>
+                {move || hover.get().map(|(x, y, text)| view! {
+                    <div class="tooltip" data-testid="tooltip" role="tooltip"
+                        style=format!("left: {}px; top: {}px", x + 14.0, y + 14.0)>{text}</div>
+                })}
+            </div>
             <canvas class="chart small" data-testid="companion-chart" node_ref=companion aria-label="companion chart"></canvas>
             <div class="side">
                 {summary}

@@ -155,6 +155,24 @@ async fn piston_rings_as_xbar_r_show_the_out_of_control_subgroups() {
         center.starts_with("74.00"),
         "X-double-bar 74.0012: {center}"
     );
+    // Hovering a point shows its value and limits.
+    let tip = js(
+        client,
+        "const c = document.querySelector('[data-testid=control-chart]'); const r = c.getBoundingClientRect(); \
+         c.dispatchEvent(new MouseEvent('mousemove', {clientX: r.left + r.width * 0.6, clientY: r.top + r.height / 2, bubbles: true})); \
+         return true;",
+    )
+    .await;
+    assert_eq!(tip, true);
+    let text = wait_for(client, "[data-testid=tooltip]", DEADLINE)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        text.starts_with("point ") && text.contains("limits 73.98"),
+        "tooltip: {text}"
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     let shot = screenshot(client, "stream").await;
     assert!(std::fs::metadata(shot).expect("the screenshot").len() > 10_000);
