@@ -143,7 +143,16 @@ async fn read(db: &IdbDatabase) -> Result<Option<String>, String> {
 async fn write(db: &IdbDatabase, text: &str) -> Result<(), String> {
     let megabytes = text.len() as f64 / 1e6;
     let fail = |e: String| {
-        format!("the browser refused to store the session ({megabytes:.1} MB): export it to keep it ({e})")
+        if e.starts_with("QuotaExceededError") {
+            format!(
+                "the browser refused to store the session ({megabytes:.1} MB): export it to keep it \
+                 (its storage for this site is full)"
+            )
+        } else {
+            format!(
+                "the session ({megabytes:.1} MB) could not be saved ({e}): export it to keep it"
+            )
+        }
     };
     let tx = transaction(db, IdbTransactionMode::Readwrite).map_err(fail)?;
     let done = completion(&tx);

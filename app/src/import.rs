@@ -192,9 +192,15 @@ pub async fn csv_in_chunks(
 
 /// Resolves on the browser's next turn (setTimeout 0), letting it paint and handle input.
 pub async fn next_tick() {
+    sleep(std::time::Duration::ZERO).await;
+}
+
+/// Resolves after `duration` (setTimeout).
+pub async fn sleep(duration: std::time::Duration) {
+    let ms = duration.as_millis().min(i32::MAX as u128) as i32;
     let promise = js_sys::Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;

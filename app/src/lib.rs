@@ -8,12 +8,14 @@
 //! - `model`: the session and its streams, plain types;
 //! - `sim`: the built-in simulators (LLM latency, machine signals);
 //! - `import`: CSV and session JSON import; `store`: persistence and downloads;
+//! - `live`: WebSocket streams from the shim; `probe`: results polled from a probe Worker;
 //! - `draw`: plotters on canvas; `ui`: the components.
 
 pub mod draw;
 pub mod import;
 pub mod live;
 pub mod model;
+pub mod probe;
 pub mod sim;
 pub mod store;
 pub mod ui;
@@ -81,6 +83,7 @@ pub fn App() -> impl IntoView {
         simulating: RwSignal::new(first_visit),
         notice: RwSignal::new(problem),
         live: RwSignal::new(live::LiveStatus::default()),
+        probe: RwSignal::new(probe::ProbeStatus::default()),
     };
     provide_context(c);
 

@@ -32,6 +32,8 @@ pub enum Origin {
     Import { file: String },
     /// A live WebSocket (the shim).
     Live { url: String },
+    /// A probe Worker's results.
+    Probe { url: String },
 }
 
 /// Chart settings plus what the engine's config does not hold: spec limits.

@@ -19,6 +19,7 @@ pub struct Ctx {
     pub simulating: RwSignal<bool>,
     pub notice: RwSignal<Option<String>>,
     pub live: RwSignal<crate::live::LiveStatus>,
+    pub probe: RwSignal<crate::probe::ProbeStatus>,
 }
 
 pub fn ctx() -> Ctx {
@@ -119,6 +120,31 @@ pub fn Header() -> impl IntoView {
         let error = l.last_error.map_or(String::new(), |e| format!("; {e}"));
         format!("{state}{invalid}{error}")
     };
+    let worker = RwSignal::new(String::new());
+    let worker_token = RwSignal::new(String::new());
+    let poll = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        crate::probe::start(
+            c,
+            c.probe,
+            worker.get_untracked(),
+            worker_token.get_untracked(),
+        );
+    };
+    let probe_text = move || {
+        let p = c.probe.get();
+        let Some(url) = p.url else {
+            return "no probe Worker".to_string();
+        };
+        let mut text = format!("polling {url} ({} targets)", p.targets);
+        for (target, (n, kind)) in &p.failures {
+            text += &format!("; {target}: {n} failed probes (latest: {kind})");
+        }
+        if let Some(e) = p.error {
+            text += &format!("; {e}");
+        }
+        text
+    };
     view! {
         <header class="bar">
             <h1 class="brand" on:click=move |_| c.selected.set(None)>"LLMscope"</h1>
@@ -147,6 +173,14 @@ pub fn Header() -> impl IntoView {
                     prop:value=move || token.get() on:input=move |ev| token.set(event_target_value(&ev))/>
                 <button type="submit" data-testid="connect">"Connect"</button>
                 <span class="live" data-testid="live-status" role="status">{live_text}</span>
+            </form>
+            <form class="connect" on:submit=poll aria-label="poll a probe Worker">
+                <input type="url" data-testid="probe-url" aria-label="probe Worker URL" placeholder="https://probes.example.workers.dev"
+                    prop:value=move || worker.get() on:input=move |ev| worker.set(event_target_value(&ev))/>
+                <input type="password" data-testid="probe-token" aria-label="Worker token" placeholder="Worker token"
+                    prop:value=move || worker_token.get() on:input=move |ev| worker_token.set(event_target_value(&ev))/>
+                <button type="submit" data-testid="probe-connect">"Poll"</button>
+                <span class="live" data-testid="probe-status" role="status">{probe_text}</span>
             </form>
         </header>
         {move || progress.get().map(|p| view! {

@@ -1,0 +1,150 @@
+//! Results from a probe Worker, polled by the dashboard: against a stand-in that speaks the
+//! Worker's documented results contract (`GET /targets`, `GET /results?target&since&limit`,
+//! bearer token, CORS). Successful probes become latency streams; failures are counted, never
+//! charted as latency; the token is never stored.
+
+use fantoccini::Client;
+use llmscope_e2e::{wait_for, Session, DEADLINE};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const TOKEN: &str = "secret-worker-token";
+
+fn results() -> String {
+    let items: Vec<String> = (0..40)
+        .map(|i| {
+            let t = 1_764_201_600_000u64 + i * 60_000;
+            if i == 13 || i == 27 {
+                format!(r#"{{"target":"gpt4o-mini","provider":"openai","model":"gpt-4o-mini","t":{t},"ok":false,"status":429,"ttft_ms":null,"total_ms":null,"input_tokens":null,"output_tokens":null,"cached_input_tokens":null,"tokens_per_s":null,"cost_usd":null,"error":{{"kind":"rate_limited","message":"slow down","retry_after_s":2}},"extra":{{}}}}"#)
+            } else {
+                let ttft = 300 + (i * 37) % 50;
+                format!(r#"{{"target":"gpt4o-mini","provider":"openai","model":"gpt-4o-mini","t":{t},"ok":true,"status":200,"ttft_ms":{ttft},"total_ms":{},"input_tokens":12,"output_tokens":64,"cached_input_tokens":0,"tokens_per_s":{},"cost_usd":0.00004,"error":null,"extra":{{}}}}"#, ttft + 900, 64.0 / 0.9)
+            }
+        })
+        .collect();
+    format!("[{}]", items.join(","))
+}
+
+/// A stand-in Worker: one response per connection, CORS for any origin.
+async fn stand_in() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = tcp.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                let line = request.lines().next().unwrap_or_default().to_string();
+                let authorized = request
+                    .lines()
+                    .any(|l| l.eq_ignore_ascii_case(&format!("authorization: Bearer {TOKEN}")));
+                let (status, body) = if line.starts_with("OPTIONS") {
+                    ("204 No Content", String::new())
+                } else if !authorized {
+                    (
+                        "401 Unauthorized",
+                        r#"{"error":"unauthorized"}"#.to_string(),
+                    )
+                } else if line.starts_with("GET /targets") {
+                    (
+                        "200 OK",
+                        r#"[{"name":"gpt4o-mini","provider":"openai","model":"gpt-4o-mini"}]"#
+                            .to_string(),
+                    )
+                } else if line.starts_with("GET /results?target=gpt4o-mini&since=0&") {
+                    ("200 OK", results())
+                } else if line.starts_with("GET /results") {
+                    ("200 OK", "[]".to_string())
+                } else {
+                    ("404 Not Found", "{}".to_string())
+                };
+                let response = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Allow-Headers: authorization\r\nAccess-Control-Allow-Methods: GET\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tcp.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+async fn js(client: &Client, script: &str) -> serde_json::Value {
+    client
+        .execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{script}: {e}"))
+}
+
+async fn type_into(client: &Client, testid: &str, value: &str) {
+    let script = format!(
+        "const e = document.querySelector('[data-testid=\"{testid}\"]'); e.value = {value:?}; \
+         e.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
+    );
+    js(client, &script).await;
+}
+
+#[tokio::test]
+async fn worker_results_become_latency_streams_and_failures_are_counted() {
+    let port = stand_in().await;
+    let session = Session::open().await;
+    let client = &session.client;
+    let sims = wait_for(client, "[data-testid=simulators]", DEADLINE).await;
+    sims.click().await.expect("pause the simulators");
+    type_into(client, "probe-url", &format!("http://127.0.0.1:{port}")).await;
+    type_into(client, "probe-token", TOKEN).await;
+    wait_for(client, "[data-testid=probe-connect]", DEADLINE)
+        .await
+        .click()
+        .await
+        .expect("poll");
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let status = wait_for(client, "[data-testid=probe-status]", DEADLINE)
+            .await
+            .text()
+            .await
+            .unwrap_or_default();
+        let names = js(client, "return [...document.querySelectorAll('[data-testid=stream-card] .name')].map(e => e.textContent).sort()").await;
+        if status.contains("gpt4o-mini: 2 failed probes (latest: rate_limited)")
+            && names
+                == serde_json::json!([
+                    "gpt4o-mini/tokens_per_s",
+                    "gpt4o-mini/total_ms",
+                    "gpt4o-mini/ttft_ms"
+                ])
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "status {status:?}, streams {names}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(3500)).await; // after the next save
+    let saved = js(
+        client,
+        "return localStorage.getItem('llmscope.session.v1') || ''",
+    )
+    .await;
+    let saved = saved.as_str().unwrap_or_default();
+    assert!(
+        !saved.contains(TOKEN),
+        "the Worker token must never be stored"
+    );
+    assert!(
+        saved.contains("gpt4o-mini/ttft_ms"),
+        "the probe streams are kept"
+    );
+    let counts = js(client, "return JSON.parse(localStorage.getItem('llmscope.session.v1')).streams.filter(s => s.id.startsWith('gpt4o-mini/')).map(s => s.samples.length)").await;
+    assert_eq!(
+        counts,
+        serde_json::json!([38, 38, 38]),
+        "38 successes: failed probes are not latency values"
+    );
+    session.close().await;
+}
