@@ -5,7 +5,7 @@
 //!
 //! Layout: database `llmscope`, version 1, one object store `sessions` holding the session as
 //! one JSON string (serde_json, the same text as `store.rs` and a session export) under the key
-//! `"current"`. A session saved by an older build in localStorage is moved here on first `load`.
+//! `"current"`. A session saved by an older build in localStorage is copied here on first `load`.
 //!
 //! Every IndexedDB request is awaited through a `js_sys::Promise` whose `resolve`/`reject` are
 //! installed directly as the request's (or transaction's) event handlers, so no Rust closure
@@ -145,8 +145,8 @@ async fn write(db: &IdbDatabase, text: &str) -> Result<(), String> {
     let fail = |e: String| {
         if e.starts_with("QuotaExceededError") {
             format!(
-                "the browser refused to store the session ({megabytes:.1} MB): export it to keep it \
-                 (its storage for this site is full)"
+                "the browser refused to store the session ({megabytes:.1} MB): \
+                 export it to keep it (its storage for this site is full)"
             )
         } else {
             format!(

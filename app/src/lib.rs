@@ -12,6 +12,7 @@
 //! - `draw`: plotters on canvas; `ui`: the components.
 
 pub mod draw;
+pub mod idb;
 pub mod import;
 pub mod live;
 pub mod model;
@@ -50,10 +51,13 @@ const SAVE_EVERY: Duration = Duration::from_secs(3);
 /// Simulated streams keep at most this many points.
 const SIMULATED_KEEP: usize = 20_000;
 
-/// Mounts the app on the page's body.
+/// Loads the saved session (IndexedDB), then mounts the app on the page's body.
 #[wasm_bindgen(start)]
 pub fn start() {
-    leptos::mount::mount_to_body(App);
+    wasm_bindgen_futures::spawn_local(async {
+        let loaded = idb::load().await;
+        leptos::mount::mount_to_body(move || app(loaded));
+    });
 }
 
 fn location_stream() -> Option<String> {
@@ -68,10 +72,9 @@ fn prefers_dark() -> bool {
         .is_some_and(|m| m.matches())
 }
 
-/// The whole app.
-#[component]
-pub fn App() -> impl IntoView {
-    let (saved, problem) = match store::load() {
+/// The whole app, given what loading the saved session gave.
+pub fn app(loaded: Result<Option<model::Session>, String>) -> impl IntoView {
+    let (saved, problem) = match loaded {
         Ok(s) => (s, None),
         Err(e) => (None, Some(e)),
     };
@@ -117,11 +120,27 @@ pub fn App() -> impl IntoView {
         },
         tick_from_url(),
     );
+    // Saved every few seconds when it changed; saves run in order (one IndexedDB transaction
+    // each), so the last one wins.
+    let saved_version = std::cell::Cell::new(0u64);
+    let version = std::rc::Rc::new(std::cell::Cell::new(1u64));
+    let bump = version.clone();
+    Effect::new(move |_| {
+        c.session.track();
+        bump.set(bump.get() + 1);
+    });
     set_interval(
         move || {
-            if let Err(e) = c.session.with_untracked(store::save) {
-                c.notice.set(Some(e));
+            if saved_version.get() == version.get() {
+                return;
             }
+            saved_version.set(version.get());
+            let session = c.session.get_untracked();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = idb::save(&session).await {
+                    c.notice.set(Some(e));
+                }
+            });
         },
         SAVE_EVERY,
     );

@@ -1,13 +1,10 @@
-//! Keeping the session across reloads, and downloads. The session is saved as JSON in the
-//! browser's localStorage (a first step: IndexedDB, for sessions past a few MB, is on the
-//! list); a session too large to save is reported, never silently dropped.
+//! The session as earlier versions kept it (JSON in localStorage, which `idb` migrates from),
+//! and downloads.
 
 use crate::model::Session;
 use wasm_bindgen::JsCast;
 
 const KEY: &str = "llmscope.session.v1";
-/// localStorage holds about 5 MB per origin; stay below it.
-const LIMIT: usize = 4_500_000;
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -21,21 +18,6 @@ pub fn load() -> Result<Option<Session>, String> {
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|e| format!("the saved session could not be read ({e}); it was kept as is"))
-}
-
-/// Saves the session; Err says why it could not be.
-pub fn save(session: &Session) -> Result<(), String> {
-    let text = serde_json::to_string(session).map_err(|e| e.to_string())?;
-    if text.len() > LIMIT {
-        return Err(format!(
-            "the session ({:.1} MB) is too large to keep in this browser; export it to keep it",
-            text.len() as f64 / 1e6
-        ));
-    }
-    let storage = storage().ok_or("this browser offers no storage")?;
-    storage
-        .set_item(KEY, &text)
-        .map_err(|_| "the browser refused to store the session".to_string())
 }
 
 /// Offers `text` as a file download.

@@ -93,9 +93,11 @@ pub fn Header() -> impl IntoView {
             c.simulating.set(false);
             c.selected.set(None);
             c.session.set(Session::default());
-            if let Err(e) = store::save(&Session::default()) {
-                c.notice.set(Some(e));
-            }
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = crate::idb::clear().await {
+                    c.notice.set(Some(e));
+                }
+            });
         }
     };
     let url = RwSignal::new(crate::live::same_origin_url().unwrap_or_default());

@@ -35,9 +35,13 @@ async fn number(client: &Client, script: &str) -> Option<f64> {
 async fn measure(session: &Session, points: usize) -> (f64, f64) {
     let client = &session.client;
     let json = session_json(points);
+    // The app loads IndexedDB first and migrates localStorage when IndexedDB is empty.
     client
-        .execute(
-            "localStorage.setItem('llmscope.session.v1', arguments[0]); return true;",
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             localStorage.setItem('llmscope.session.v1', arguments[0]); \
+             const r = indexedDB.deleteDatabase('llmscope'); \
+             r.onsuccess = () => done(true); r.onerror = () => done(false); r.onblocked = () => done(false);",
             vec![json.into()],
         )
         .await

@@ -79,6 +79,27 @@ async fn js(client: &Client, script: &str) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{script}: {e}"))
 }
 
+/// The session the app saved in IndexedDB, as stored (JSON text), or "" when none.
+async fn saved_session(client: &Client) -> String {
+    let script = "const done = arguments[arguments.length - 1];
+        try {
+            const open = indexedDB.open('llmscope', 1);
+            open.onsuccess = () => {
+                try {
+                    const get = open.result.transaction('sessions').objectStore('sessions').get('current');
+                    get.onsuccess = () => done(get.result || '');
+                    get.onerror = () => done('');
+                } catch (e) { done(''); }
+            };
+            open.onerror = () => done('');
+        } catch (e) { done(''); }";
+    let value = client
+        .execute_async(script, vec![])
+        .await
+        .expect("read IndexedDB");
+    value.as_str().unwrap_or_default().to_string()
+}
+
 async fn type_into(client: &Client, testid: &str, value: &str) {
     let script = format!(
         "const e = document.querySelector('[data-testid=\"{testid}\"]'); e.value = {value:?}; \
@@ -126,24 +147,26 @@ async fn worker_results_become_latency_streams_and_failures_are_counted() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_millis(3500)).await; // after the next save
-    let saved = js(
-        client,
-        "return localStorage.getItem('llmscope.session.v1') || ''",
-    )
-    .await;
-    let saved = saved.as_str().unwrap_or_default();
+    let saved = saved_session(client).await;
     assert!(
         !saved.contains(TOKEN),
         "the Worker token must never be stored"
     );
-    assert!(
-        saved.contains("gpt4o-mini/ttft_ms"),
-        "the probe streams are kept"
-    );
-    let counts = js(client, "return JSON.parse(localStorage.getItem('llmscope.session.v1')).streams.filter(s => s.id.startsWith('gpt4o-mini/')).map(s => s.samples.length)").await;
+    let saved: serde_json::Value = serde_json::from_str(&saved).expect("the saved session is JSON");
+    let counts: Vec<usize> = saved["streams"]
+        .as_array()
+        .expect("streams")
+        .iter()
+        .filter(|s| {
+            s["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("gpt4o-mini/"))
+        })
+        .map(|s| s["samples"].as_array().map_or(0, Vec::len))
+        .collect();
     assert_eq!(
         counts,
-        serde_json::json!([38, 38, 38]),
+        vec![38, 38, 38],
         "38 successes: failed probes are not latency values"
     );
     session.close().await;
