@@ -465,6 +465,7 @@ pub fn StreamView(id: String) -> impl IntoView {
     });
     let range = RwSignal::new(None::<(usize, usize)>);
     let mapping = StoredValue::new(draw::Mapping::default());
+    let drag = RwSignal::new(None::<usize>);
     let hover = RwSignal::new(None::<(f64, f64, String)>);
     let control = NodeRef::<leptos::html::Canvas>::new();
     let companion = NodeRef::<leptos::html::Canvas>::new();
@@ -633,13 +634,11 @@ pub fn StreamView(id: String) -> impl IntoView {
         }
     };
     let baseline_id = id.clone();
-    let use_view_as_baseline = move || {
-        let Some((a, b)) = range.get_untracked() else {
-            c.notice.set(Some(
-                "zoom in on the stable stretch first, then use it as the baseline".into(),
-            ));
-            return;
-        };
+    // Freezes the limits on points a..b: a drag across the chart, or the zoomed view.
+    let freeze_baseline = move |a: usize, b: usize| {
+        if b < a + 5 {
+            return; // a click, not a selection
+        }
         c.session.update(|s| {
             if let Some(st) = s.stream_mut(&baseline_id) {
                 st.settings.chart.phase1 = None;
@@ -648,8 +647,17 @@ pub fn StreamView(id: String) -> impl IntoView {
         });
         c.notice.set(Some(format!(
             "limits now frozen on points {a} to {}",
-            b.saturating_sub(1)
+            b - 1
         )));
+    };
+    let freeze_view = freeze_baseline.clone();
+    let use_view_as_baseline = move || {
+        match range.get_untracked() {
+        Some((a, b)) => freeze_view(a, b),
+        None => c.notice.set(Some(
+            "drag across the stable stretch of the chart, or zoom in on it, to use it as the baseline".into(),
+        )),
+    }
     };
     let back = move |_| c.selected.set(None);
     let name = id.clone();
@@ -670,7 +678,15 @@ pub fn StreamView(id: String) -> impl IntoView {
             <div class="chart-wrap">
                 <canvas class="chart" data-testid="control-chart" node_ref=control aria-label="control chart"
                     on:mousemove=move |ev| hover.set(hover_text(&ev, mapping.get_value(), &chart, &stream))
-                    on:mouseleave=move |_| hover.set(None)></canvas>
+                    on:mouseleave=move |_| hover.set(None)
+                    on:mousedown=move |ev| drag.set(mapping.get_value().index_at(f64::from(ev.offset_x())))
+                    on:mouseup=move |ev| {
+                        let end = mapping.get_value().index_at(f64::from(ev.offset_x()));
+                        if let (Some(a), Some(b)) = (drag.get_untracked(), end) {
+                            freeze_baseline(a.min(b), a.max(b) + 1);
+                        }
+                        drag.set(None);
+                    }></canvas>
                 {move || hover.get().map(|(x, y, text)| view! {
                     <div class="tooltip" data-testid="tooltip" role="tooltip"
                         style=format!("left: {}px; top: {}px", x + 14.0, y + 14.0)>{text}</div>
@@ -739,14 +755,16 @@ fn Settings(id: String) -> impl IntoView {
                 <input type="number" min="2" data-testid="phase1" prop:value=move || c3().chart.phase1.map_or(String::new(), |n| n.to_string())
                     on:change=move |ev| { let v = num(&ev).map(|n| n as usize); u3(Box::new(move |s| { s.chart.phase1 = v; s.chart.baseline_range = None; })) }/>
             </label>
-            <label>"Tests "
-                <select data-testid="tests" on:change=move |ev| { let v = event_target_value(&ev); u4(Box::new(move |s| s.chart.tests = Some(v.clone()))) }
-                    prop:value=move || c4().chart.tests.unwrap_or_else(|| "nelson".into())>
+            <label title="nelson, western-electric, none, or test numbers with an optional K: 1,2:8,5">"Tests "
+                <input list="test-sets" data-testid="tests" size="14"
+                    on:change=move |ev| { let v = event_target_value(&ev); u4(Box::new(move |s| s.chart.tests = Some(v.trim().to_string()))) }
+                    prop:value=move || c4().chart.tests.unwrap_or_else(|| "nelson".into())/>
+                <datalist id="test-sets">
                     <option value="nelson">"Nelson (all eight)"</option>
                     <option value="western-electric">"Western Electric"</option>
                     <option value="1">"Test 1 only"</option>
-                    <option value="1,2,3,5,6">"1, 2, 3, 5, 6"</option>
-                </select>
+                    <option value="1,2:8,5,6">"1, 2 with K=8, 5, 6"</option>
+                </datalist>
             </label>
             <label>"LSL "
                 <input type="number" step="any" prop:value=move || c5().lsl.map_or(String::new(), |v| v.to_string())

@@ -287,3 +287,38 @@ async fn a_million_rows_import_with_a_progress_bar() {
     let _ = std::fs::remove_file(path);
     session.close().await;
 }
+
+#[tokio::test]
+async fn dragging_across_the_chart_freezes_the_baseline_and_k_is_editable() {
+    let session = Session::open().await;
+    let client = &session.client;
+    pause_simulators(client).await;
+    import(client, &root().join("spc-wasm/tests/data/viscosity.csv")).await;
+    notice(client).await;
+    let script = "const c = [...document.querySelectorAll('[data-testid=stream-card]')].find(c => c.textContent.includes('viscosity/value')); if (!c) return 'missing'; c.click(); return 'opened';";
+    assert_eq!(js(client, script).await, "opened");
+    wait_for(client, "[data-testid=control-chart]", DEADLINE).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let drag = "const c = document.querySelector('[data-testid=control-chart]'); const r = c.getBoundingClientRect(); \
+        const at = (f) => ({clientX: r.left + r.width * f, clientY: r.top + r.height / 2, bubbles: true}); \
+        c.dispatchEvent(new MouseEvent('mousedown', at(0.15))); c.dispatchEvent(new MouseEvent('mouseup', at(0.55))); return true;";
+    js(client, drag).await;
+    let said = notice(client).await;
+    assert!(said.starts_with("limits now frozen on points "), "{said}");
+    let baseline = js(client, "return [...document.querySelectorAll('.stats dd')].map(e => e.textContent).find(t => t.startsWith('points'))").await;
+    let expected = said.trim_start_matches("limits now frozen on ");
+    assert_eq!(
+        baseline,
+        serde_json::json!(expected),
+        "the chart uses the dragged range"
+    );
+    // K is part of the tests setting: 3 in a row on one side fires far more often than 9.
+    set(client, "tests", "2:3").await;
+    wait_for(
+        client,
+        "[data-testid=signal-row][data-test-number='2']",
+        DEADLINE,
+    )
+    .await;
+    session.close().await;
+}
