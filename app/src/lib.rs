@@ -87,10 +87,12 @@ pub fn app(loaded: Result<Option<model::Session>, String>) -> impl IntoView {
         notice: RwSignal::new(problem),
         live: RwSignal::new(live::LiveStatus::default()),
         probe: RwSignal::new(probe::ProbeStatus::default()),
+        skip_bad: RwSignal::new(false),
+        progress: RwSignal::new(None),
     };
     provide_context(c);
 
-    let noise = sim::Noise::new(0x5EED_0F_11_5C09Eu64 ^ js_sys::Date::now() as u64);
+    let noise = sim::Noise::new(0x5EED_0F11_5C09_EEEEu64 ^ js_sys::Date::now() as u64);
     let k = c.session.with_untracked(|s| {
         s.streams
             .iter()
@@ -184,7 +186,14 @@ pub fn app(loaded: Result<Option<model::Session>, String>) -> impl IntoView {
     view! {
         <div class="app">
             <Header/>
-            <main>
+            <main
+                on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+                on:drop=move |ev: leptos::ev::DragEvent| {
+                    ev.prevent_default();
+                    if let Some(file) = ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
+                        ui::import_file(c, file);
+                    }
+                }>
                 {move || match c.selected.get() {
                     None => view! { <Dashboard/> }.into_any(),
                     Some(id) => view! { <StreamView id/> }.into_any(),

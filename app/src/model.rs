@@ -11,9 +11,11 @@ use std::rc::Rc;
 /// What a cached chart was computed from: length, last sample, settings.
 type Fingerprint = (usize, Option<(u64, u64)>, Settings);
 
+/// A stream's chart as last computed, shared by the dashboard and the stream view.
+type Cached = Rc<Result<Option<Chart>, SpcError>>;
+
 thread_local! {
-    static CHARTS: RefCell<HashMap<String, (Fingerprint, Rc<Result<Option<Chart>, SpcError>>)>> =
-        RefCell::new(HashMap::new());
+    static CHARTS: RefCell<HashMap<String, (Fingerprint, Cached)>> = RefCell::new(HashMap::new());
 }
 
 /// One value of a stream: when (Unix epoch ms) and what.
@@ -142,7 +144,7 @@ impl Stream {
     /// The chart, recomputed only when the stream's data or settings changed since the last
     /// call: the dashboard asks for every stream's chart on every tick, and a million-point
     /// import must not be analyzed again because a simulator added a point elsewhere.
-    pub fn chart_cached(&self) -> Rc<Result<Option<Chart>, SpcError>> {
+    pub fn chart_cached(&self) -> Cached {
         let fingerprint = (
             self.samples.len(),
             self.samples

@@ -2,8 +2,9 @@
 //! machine signals, each with the kind of trouble SPC is for. Deterministic (seeded), so a demo
 //! and a test see the same story.
 //!
-//! LLM time to first token is log-normal (right-skewed, as real TTFT is); incidents: a slow
-//! region (a step up), a cold start (one huge spike), a slow degradation (a trend). Machine
+//! LLM time to first token and output speed are log-normal (right-skewed, as real ones are);
+//! incidents: a slow region (a step up), a cold start (one huge spike), a slow degradation (a
+//! trend in TTFT, and the matching sag in tokens/s). Machine
 //! signals: barrel temperature drifting, cycle time with a step change, spindle vibration
 //! wearing slowly.
 
@@ -19,7 +20,7 @@ pub struct Simulated {
 }
 
 /// Every simulator. `k` counts ticks from the start of the demo.
-pub const SIMULATORS: [Simulated; 6] = [
+pub const SIMULATORS: [Simulated; 8] = [
     Simulated {
         id: "gpt-4o-mini/ttft",
         unit: "ms",
@@ -47,6 +48,28 @@ pub const SIMULATORS: [Simulated; 6] = [
         value: |k, e| (5.7 + 0.2 * e).exp() * if k > 60 { 1.45 } else { 1.0 },
         usl: Some(800.0),
         lsl: None,
+    },
+    Simulated {
+        id: "gpt-4o-mini/tokens_per_s",
+        unit: "tokens/s",
+        // Output speed sags in the same slow degradation that lifts its TTFT.
+        value: |k, e| {
+            (4.5 + 0.08 * e).exp()
+                / if k > 90 {
+                    1.0 + 0.004 * (k - 90) as f64
+                } else {
+                    1.0
+                }
+        },
+        usl: None,
+        lsl: Some(60.0),
+    },
+    Simulated {
+        id: "claude-haiku/tokens_per_s",
+        unit: "tokens/s",
+        value: |_, e| (4.8 + 0.07 * e).exp(),
+        usl: None,
+        lsl: Some(80.0),
     },
     Simulated {
         id: "press1/barrel_temperature",
@@ -103,7 +126,7 @@ pub fn tick(session: &mut Session, noise: &mut Noise, k: u64, t: f64) {
             if let Some(s) = session.stream_mut(sim.id) {
                 s.settings.usl = sim.usl;
                 s.settings.lsl = sim.lsl;
-                if sim.unit == "ms" {
+                if sim.unit == "ms" || sim.unit == "tokens/s" {
                     // Latency is log-normal: chart it on the log scale.
                     s.settings.chart.transform = Some("log".into());
                 }
@@ -115,23 +138,36 @@ pub fn tick(session: &mut Session, noise: &mut Noise, k: u64, t: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Health;
 
+    /// Each incident is caught after it starts: the point of the simulators.
     #[test]
-    fn every_simulator_shows_its_incident_as_a_signal() {
+    fn every_incident_is_caught_after_it_starts() {
+        let incidents = [
+            ("gpt-4o-mini/ttft", 91),
+            ("gpt-4o-mini/tokens_per_s", 91),
+            ("claude-haiku/ttft", 75),
+            ("gemini-flash/ttft", 61),
+            ("press1/cycle_time", 71),
+            ("press1/barrel_temperature", 30),
+            ("cnc1/spindle_vibration", 30),
+        ];
         let mut session = Session::default();
         let mut noise = Noise::new(7);
-        for k in 0..160 {
+        for k in 0..200 {
             tick(&mut session, &mut noise, k, k as f64 * 1000.0);
         }
-        for s in &session.streams {
-            let chart = s.chart();
-            let c = chart.as_ref().unwrap().as_ref().unwrap();
-            assert!(
-                !c.primary.signals.is_empty() || s.health(&chart) == Health::Signal,
-                "{} found nothing",
-                s.id
-            );
+        for (id, start) in incidents {
+            let stream = session
+                .stream(id)
+                .unwrap_or_else(|| panic!("{id} is simulated"));
+            let chart = stream.chart().unwrap().unwrap();
+            let after = chart
+                .primary
+                .signals
+                .iter()
+                .filter(|s| s.index >= start)
+                .count();
+            assert!(after > 0, "{id}: no signal after its incident at {start}");
         }
     }
 }

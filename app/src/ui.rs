@@ -20,6 +20,10 @@ pub struct Ctx {
     pub notice: RwSignal<Option<String>>,
     pub live: RwSignal<crate::live::LiveStatus>,
     pub probe: RwSignal<crate::probe::ProbeStatus>,
+    /// Import: skip malformed rows instead of refusing the file.
+    pub skip_bad: RwSignal<bool>,
+    /// Import progress, 0 to 1, while a file is being read.
+    pub progress: RwSignal<Option<f64>>,
 }
 
 pub fn ctx() -> Ctx {
@@ -49,8 +53,7 @@ fn clock(t: f64) -> String {
 #[component]
 pub fn Header() -> impl IntoView {
     let c = ctx();
-    let skip_bad = RwSignal::new(false);
-    let progress = RwSignal::new(None::<f64>);
+    let (skip_bad, progress) = (c.skip_bad, c.progress);
     let on_file = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -58,24 +61,9 @@ pub fn Header() -> impl IntoView {
         else {
             return;
         };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        let name = file.name();
-        let skip = skip_bad.get_untracked();
-        c.notice.set(Some(format!("importing {name}…")));
-        wasm_bindgen_futures::spawn_local(async move {
-            let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
-                Ok(t) => t.as_string().unwrap_or_default(),
-                Err(_) => {
-                    c.notice.set(Some(format!("{name}: cannot read the file")));
-                    return;
-                }
-            };
-            let said = import_text(c, &name, &text, skip, progress).await;
-            progress.set(None);
-            c.notice.set(Some(said));
-        });
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            import_file(c, file);
+        }
         input.set_value("");
     };
     let export = move |_| {
@@ -191,6 +179,25 @@ pub fn Header() -> impl IntoView {
         })}
         {move || c.notice.get().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
     }
+}
+
+/// Reads a file the user picked or dropped and imports it, telling them how it went.
+pub fn import_file(c: Ctx, file: web_sys::File) {
+    let name = file.name();
+    let skip = c.skip_bad.get_untracked();
+    c.notice.set(Some(format!("importing {name}…")));
+    wasm_bindgen_futures::spawn_local(async move {
+        let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+            Ok(t) => t.as_string().unwrap_or_default(),
+            Err(_) => {
+                c.notice.set(Some(format!("{name}: cannot read the file")));
+                return;
+            }
+        };
+        let said = import_text(c, &name, &text, skip, c.progress).await;
+        c.progress.set(None);
+        c.notice.set(Some(said));
+    });
 }
 
 /// Imports a file's text into the session, showing progress; returns what to tell the user.

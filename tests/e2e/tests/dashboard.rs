@@ -91,7 +91,7 @@ async fn simulators_raise_a_signal_and_a_reload_keeps_the_session() {
     )
     .await;
     let cards = count(client, "[data-testid=stream-card]").await;
-    assert_eq!(cards, 6, "one card per simulator");
+    assert_eq!(cards, 8, "one card per simulator");
     // Cards with problems come first.
     let first = js(
         client,
@@ -320,5 +320,27 @@ async fn dragging_across_the_chart_freezes_the_baseline_and_k_is_editable() {
         DEADLINE,
     )
     .await;
+    session.close().await;
+}
+
+#[tokio::test]
+async fn a_file_dropped_on_the_page_is_imported() {
+    let session = Session::open().await;
+    let client = &session.client;
+    pause_simulators(client).await;
+    let drop = "const dt = new DataTransfer(); \
+        dt.items.add(new File(['t,cycle_s\\n1,12.1\\n2,12.0\\n3,11.9\\n4,12.2\\n'], 'dropped.csv', {type: 'text/csv'})); \
+        document.querySelector('main').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true})); \
+        return true;";
+    js(client, drop).await;
+    let said = notice(client).await;
+    assert!(said.contains("dropped.csv: imported 4 rows"), "{said}");
+    let names = js(client, "return [...document.querySelectorAll('[data-testid=stream-card] .name')].map(e => e.textContent)").await;
+    assert!(
+        names
+            .as_array()
+            .is_some_and(|n| n.iter().any(|x| x == "dropped/cycle_s")),
+        "{names}"
+    );
     session.close().await;
 }
