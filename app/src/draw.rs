@@ -60,15 +60,20 @@ impl Palette {
     }
 }
 
+/// Device pixels per CSS pixel (at least 1), so charts are sharp on dense screens.
+fn pixel_ratio() -> f64 {
+    web_sys::window()
+        .map_or(1.0, |w| w.device_pixel_ratio())
+        .max(1.0)
+}
+
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
 /// Sizes the canvas's bitmap to its CSS box (times the device pixel ratio), so lines are sharp.
 pub fn fit(canvas: &HtmlCanvasElement) {
-    let ratio = web_sys::window()
-        .map_or(1.0, |w| w.device_pixel_ratio())
-        .max(1.0);
+    let ratio = pixel_ratio();
     let (w, h) = (
         canvas.client_width().max(1) as f64,
         canvas.client_height().max(1) as f64,
@@ -184,9 +189,7 @@ pub fn series(
     }
     let (y0, y1) = y_range(&visible);
     let (x0, x1) = (range.start as f64 - 0.5, range.end as f64 - 0.5);
-    let ratio = web_sys::window()
-        .map_or(1.0, |w| w.device_pixel_ratio())
-        .max(1.0);
+    let ratio = pixel_ratio();
     let font = ("sans-serif", 12.0 * ratio)
         .into_font()
         .color(&palette.text);
@@ -432,9 +435,7 @@ pub fn histogram(
         counts[b] += 1;
     }
     let top = counts.iter().copied().max().unwrap_or(1) as f64 * 1.15;
-    let ratio = web_sys::window()
-        .map_or(1.0, |w| w.device_pixel_ratio())
-        .max(1.0);
+    let ratio = pixel_ratio();
     let font = ("sans-serif", 12.0 * ratio)
         .into_font()
         .color(&palette.text);
