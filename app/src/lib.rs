@@ -51,12 +51,49 @@ const SAVE_EVERY: Duration = Duration::from_secs(3);
 /// Simulated streams keep at most this many points.
 const SIMULATED_KEEP: usize = 20_000;
 
-/// Loads the saved session (IndexedDB), then mounts the app on the page's body.
+/// How long the app waits for IndexedDB before starting without it.
+const LOAD_WAIT: Duration = Duration::from_secs(3);
+
+/// Loads the saved session (IndexedDB), then mounts the app on the page's body. IndexedDB can
+/// stall (another tab of the page frozen mid-upgrade, a browser that blocks it): after
+/// [`LOAD_WAIT`] the app starts from the localStorage copy, if any, and says so.
 #[wasm_bindgen(start)]
 pub fn start() {
-    wasm_bindgen_futures::spawn_local(async {
+    let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let fill = slot.clone();
+    wasm_bindgen_futures::spawn_local(async move {
         let loaded = idb::load().await;
-        leptos::mount::mount_to_body(move || app(loaded));
+        *fill.borrow_mut() = Some(loaded);
+    });
+    wasm_bindgen_futures::spawn_local(async move {
+        let waited = js_sys::Date::now();
+        let loaded = loop {
+            if let Some(loaded) = slot.borrow_mut().take() {
+                break match loaded {
+                    Ok(s) => (s, None),
+                    Err(e) => (None, Some(e)),
+                };
+            }
+            if js_sys::Date::now() - waited > LOAD_WAIT.as_millis() as f64 {
+                let slow = format!(
+                    "the browser's database did not answer within {} s",
+                    LOAD_WAIT.as_secs()
+                );
+                break match store::load() {
+                    Ok(Some(s)) => (
+                        Some(s),
+                        Some(format!(
+                            "{slow}; started from the older local copy of the session"
+                        )),
+                    ),
+                    Ok(None) => (None, Some(format!("{slow}; started with an empty session"))),
+                    Err(e) => (None, Some(format!("{slow}; {e}"))),
+                };
+            }
+            import::sleep(Duration::from_millis(20)).await;
+        };
+        let (saved, problem) = loaded;
+        leptos::mount::mount_to_body(move || app(saved, problem));
     });
 }
 
@@ -72,12 +109,8 @@ fn prefers_dark() -> bool {
         .is_some_and(|m| m.matches())
 }
 
-/// The whole app, given what loading the saved session gave.
-pub fn app(loaded: Result<Option<model::Session>, String>) -> impl IntoView {
-    let (saved, problem) = match loaded {
-        Ok(s) => (s, None),
-        Err(e) => (None, Some(e)),
-    };
+/// The whole app, given the saved session (if any) and anything to tell the user about it.
+pub fn app(saved: Option<model::Session>, problem: Option<String>) -> impl IntoView {
     let first_visit = saved.is_none();
     let c = Ctx {
         session: RwSignal::new(saved.unwrap_or_default()),

@@ -317,6 +317,8 @@ impl Session {
             .goto(&site.url)
             .await
             .unwrap_or_else(|e| panic!("cannot open {}: {e}", site.url));
+        // Let the first page finish starting (its IndexedDB set-up) before a test navigates on.
+        wait_for(&client, APP_MOUNTED, DEADLINE).await;
         Session {
             client,
             site,
