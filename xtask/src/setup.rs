@@ -55,10 +55,7 @@ pub fn node() -> Result<(), String> {
     if output(Command::new("node").arg("--version")).is_some() {
         return Ok(());
     }
-    say("installing Node.js (apt-get install nodejs)");
-    run(Command::new("apt-get").arg("update"))?;
-    run(Command::new("apt-get").args(["install", "-y", "nodejs"]))
-        .map_err(|e| format!("{e}\nNode.js is needed for the wasm API test: install it (apt-get install nodejs) and run again"))
+    apt(&["nodejs"], "Node.js, for the wasm API test")
 }
 
 /// npm, for the build tools pinned in tools/npm. Debian's package when it is missing (Debian's
@@ -68,10 +65,35 @@ pub fn npm() -> Result<(), String> {
     if output(Command::new("npm").arg("--version")).is_some() {
         return Ok(());
     }
-    say("installing npm (apt-get install npm)");
-    run(Command::new("apt-get").arg("update").arg("-qq"))?;
-    run(Command::new("apt-get").args(["install", "-y", "-qq", "npm"]))
-        .map_err(|e| format!("{e}\nnpm is needed for wasm-opt (binaryen): install it (apt-get install npm) and run again"))
+    apt(&["npm"], "npm, for wasm-opt (binaryen)")
+}
+
+/// Installs Debian packages with apt-get, saying what for; the error says how to do it by hand.
+fn apt(packages: &[&str], what: &str) -> Result<(), String> {
+    say(&format!(
+        "installing {what}: {} (apt-get)",
+        packages.join(", ")
+    ));
+    run(Command::new("apt-get").args(["update", "-qq"]))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "-qq"])
+        .args(packages))
+    .map_err(|e| {
+        format!(
+            "{e}
+install them by hand (apt-get install {}) and run again",
+            packages.join(" ")
+        )
+    })
+}
+
+/// Those of `(package, binary)` whose binary is not there yet.
+fn missing<'a>(wanted: &[(&'a str, &str)]) -> Vec<&'a str> {
+    wanted
+        .iter()
+        .filter(|(_, bin)| !std::path::Path::new(bin).exists())
+        .map(|(p, _)| *p)
+        .collect()
 }
 
 /// The binaryen version pinned in tools/npm/package.json.
@@ -106,31 +128,17 @@ pub fn wasm_opt() -> Result<PathBuf, String> {
 
 /// Headless Chromium and its WebDriver, for the end-to-end tests (Debian's packages).
 pub fn chromium() -> Result<(), String> {
-    let missing: Vec<&str> = [
+    let missing = missing(&[
         ("chromium", "/usr/bin/chromium"),
         ("chromium-driver", "/usr/bin/chromedriver"),
-    ]
-    .iter()
-    .filter(|(_, bin)| !std::path::Path::new(bin).exists())
-    .map(|(p, _)| *p)
-    .collect();
+    ]);
     if missing.is_empty() {
         return Ok(());
     }
-    say(&format!(
-        "installing {} for the browser tests (apt-get, about 1 min)",
-        missing.join(" and ")
-    ));
-    run(Command::new("apt-get").arg("update").arg("-qq"))?;
-    run(Command::new("apt-get")
-        .args(["install", "-y", "-qq"])
-        .args(&missing))
-    .map_err(|e| {
-        format!(
-            "{e}\ninstall them by hand (apt-get install {}) and run again",
-            missing.join(" ")
-        )
-    })
+    apt(
+        &missing,
+        "the browser for the end-to-end tests (about 1 min)",
+    )
 }
 
 /// Builds the engine's wasm-bindgen API for Node.js into target/wasm-node/.
@@ -175,26 +183,9 @@ const PEER_DEBS: [(&str, &str); 3] = [
 /// Installs the shim's test peers when missing and returns the Python of their virtual
 /// environment (target/peers/venv).
 pub fn peers() -> Result<PathBuf, String> {
-    let missing: Vec<&str> = PEER_DEBS
-        .iter()
-        .filter(|(_, bin)| !std::path::Path::new(bin).exists())
-        .map(|(p, _)| *p)
-        .collect();
+    let missing = missing(&PEER_DEBS);
     if !missing.is_empty() {
-        say(&format!(
-            "installing test peers from Debian: {} (apt-get)",
-            missing.join(", ")
-        ));
-        run(Command::new("apt-get").arg("update").arg("-qq"))?;
-        run(Command::new("apt-get")
-            .args(["install", "-y", "-qq"])
-            .args(&missing))
-        .map_err(|e| {
-            format!(
-                "{e}\ninstall them by hand (apt-get install {}) and run again",
-                missing.join(" ")
-            )
-        })?;
+        apt(&missing, "the shim's test peers")?;
     }
     let venv = util::root().join("target/peers/venv");
     let python = venv.join("bin/python");
@@ -209,8 +200,10 @@ pub fn peers() -> Result<PathBuf, String> {
         .arg(&venv))
     .is_err()
     {
-        say("python3 cannot make a venv: installing python3-venv (apt-get)");
-        run(Command::new("apt-get").args(["install", "-y", "-qq", "python3-venv"]))?;
+        apt(
+            &["python3-venv"],
+            "Python's venv module (python3 cannot make a venv)",
+        )?;
         run(Command::new("python3")
             .args(["-m", "venv", "--clear"])
             .arg(&venv))?;
