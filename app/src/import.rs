@@ -4,20 +4,6 @@
 
 use crate::model::Session;
 
-/// Column names that are an index or a time, not a measurement (as `llmscope-shim analyze`).
-const INDEX_NAMES: [&str; 10] = [
-    "index",
-    "sample",
-    "subgroup",
-    "id",
-    "seq",
-    "t",
-    "time",
-    "timestamp",
-    "date",
-    "n",
-];
-
 /// What a CSV file held: one series per numeric column, and the lines skipped.
 #[derive(Debug, PartialEq)]
 pub struct Imported {
@@ -75,9 +61,7 @@ impl Reader {
         let first = cells(first);
         let numeric = |i: &usize| first.get(*i).is_some_and(|c| number(c).is_some());
         let mut picked: Vec<usize> = (0..names.len())
-            .filter(|i| {
-                numeric(i) && !INDEX_NAMES.contains(&names[*i].to_ascii_lowercase().as_str())
-            })
+            .filter(|i| numeric(i) && !llmscope_spc::columns::is_index_column(&names[*i]))
             .collect();
         if picked.is_empty() {
             picked = (0..names.len()).filter(numeric).collect();

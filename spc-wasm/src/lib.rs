@@ -29,6 +29,7 @@
 pub mod arl;
 pub mod capability;
 mod chart;
+pub mod columns;
 mod config;
 pub mod constants;
 mod error;

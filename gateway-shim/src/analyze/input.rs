@@ -33,21 +33,6 @@ pub struct Input {
     pub column: String,
 }
 
-/// Names that mark an index or a time stamp rather than a measurement: skipped when picking
-/// the first numeric column, so `index,value` charts `value`.
-const INDEX_NAMES: [&str; 10] = [
-    "index",
-    "sample",
-    "subgroup",
-    "id",
-    "seq",
-    "t",
-    "time",
-    "timestamp",
-    "date",
-    "n",
-];
-
 pub fn read(path: &str, layout: &Layout<'_>) -> Result<Input> {
     let source: Box<dyn Read> = if path == "-" {
         Box::new(std::io::stdin().lock())
@@ -136,8 +121,7 @@ fn first_numeric(
 ) -> Option<usize> {
     let numeric = |i: &usize| parse(row.get(*i).unwrap_or_default()).is_some_and(f64::is_finite);
     let usable = |i: &usize| !skip.contains(&Some(*i)) && numeric(i);
-    let named_like_index =
-        |i: &usize| INDEX_NAMES.contains(&headers[*i].to_ascii_lowercase().as_str());
+    let named_like_index = |i: &usize| llmscope_spc::columns::is_index_column(&headers[*i]);
     (0..headers.len())
         .find(|i| usable(i) && !named_like_index(i))
         .or_else(|| (0..headers.len()).find(usable))
