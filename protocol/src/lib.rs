@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod probe;
+
 /// What the server calls itself in `hello`.
 pub const SERVER: &str = concat!("llmscope-shim/", env!("CARGO_PKG_VERSION"));
 

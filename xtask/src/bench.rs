@@ -57,6 +57,22 @@ pub fn run(quick: bool) -> Result<(), String> {
             ])
             .env("LLMSCOPE_SHIM", &shim),
     )?;
+    say("the probe Worker's overhead in wrangler dev against a native client (tests/probes/examples/overhead.rs)");
+    crate::worker::build()?;
+    let mut overhead = util::cargo();
+    overhead.args([
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "llmscope-probe-tests",
+        "--example",
+        "overhead",
+    ]);
+    if quick {
+        overhead.args(["--", "--quick"]);
+    }
+    util::run(&mut overhead)?;
     say("full-size Monte-Carlo ARL against the published values (examples/arl_montecarlo.rs)");
     util::run(&mut example("arl_montecarlo", &[]))
 }

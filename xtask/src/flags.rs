@@ -15,6 +15,8 @@ tasks:
                 criterion benchmarks, the end-to-end analyze benchmark on a 10-million-line CSV,
                 and the Node.js wasm path against native; prints the numbers for docs/benchmarks.md
   wasm          build the engine for Node.js into target/wasm-node/ (what the Node.js test uses)
+  worker        build the probe Worker into workers/build/ with worker-build and the local tools
+                (wrangler.toml's build command; installs worker-build and wrangler when missing)
   peers         install the shim's test peers (mosquitto, socat, pymodbus, asyncua)
   help          this text";
 
@@ -25,6 +27,7 @@ pub enum Task {
     Site,
     Bench { quick: bool },
     Wasm,
+    Worker,
     Peers,
 }
 
@@ -35,6 +38,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
         Some("test") => Task::Test,
         Some("site") => Task::Site,
         Some("wasm") => Task::Wasm,
+        Some("worker") => Task::Worker,
         Some("peers") => Task::Peers,
         Some("bench") => {
             let rest: Vec<String> = args.by_ref().collect();

@@ -11,6 +11,7 @@ mod site;
 mod test;
 mod tidy;
 mod util;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         flags::Task::Wasm => {
             setup::wasm_node_package().map(|dir| println!("built {}", dir.display()))
         }
+        flags::Task::Worker => worker::build().map(|dir| println!("built {}", dir.display())),
         flags::Task::Peers => setup::peers().map(|py| println!("peers ready: {}", py.display())),
     };
     match result {

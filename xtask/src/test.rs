@@ -63,10 +63,11 @@ fn all(tally: &mut Tally) -> Result<(), String> {
     let peers_python = setup::peers()?;
     setup::chromium()?;
     site::build()?;
+    crate::worker::build()?; // the probe tests run it under wrangler dev, which rebuilds it
     say("building llmscope-shim, which serves the site to the browser tests");
     util::run(util::cargo().args(["build", "-p", "gateway-shim", "--bin", "llmscope-shim"]))?;
     let shim = util::root().join("target/debug/llmscope-shim");
-    say("running the workspace tests (cargo test --workspace, all features), with the browser tests (tests/e2e)");
+    say("running the workspace tests (cargo test --workspace, all features), with the browser tests (tests/e2e) and the probe Worker under wrangler dev (tests/probes)");
     counted(
         util::cargo()
             .args(["test", "--workspace", "--all-features"])

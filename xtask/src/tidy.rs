@@ -29,7 +29,14 @@ mod tests {
     #[test]
     fn every_module_has_a_doc_comment() {
         let mut files = Vec::new();
-        for dir in ["spc-wasm/src", "gateway-shim/src", "xtask/src"] {
+        for dir in [
+            "spc-wasm/src",
+            "gateway-shim/src",
+            "workers/src",
+            "tests/standin/src",
+            "tests/probes/src",
+            "xtask/src",
+        ] {
             rust_files(&root().join(dir), &mut files);
         }
         assert!(files.len() > 10, "found only {} files", files.len());

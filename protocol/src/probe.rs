@@ -1,0 +1,99 @@
+//! The probe result: what the probe Worker (`workers/`) records for every request it sends to an
+//! LLM provider, stores, and answers on `GET /results`. The field names are a fixed contract
+//! (workers/README.md); the dashboard reads them.
+
+use serde::{Deserialize, Serialize};
+
+/// One probe of one target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeResult {
+    /// The target's name from the Worker's configuration.
+    pub target: String,
+    /// `openai`, `anthropic`, `gemini`, `bedrock`, `ollama` or `http`.
+    pub provider: String,
+    /// The model asked for.
+    pub model: String,
+    /// When the request was sent, Unix epoch milliseconds.
+    pub t: i64,
+    /// Whether the stream completed normally.
+    pub ok: bool,
+    /// The HTTP status, or null when no response arrived (timeout, network error).
+    pub status: Option<u16>,
+    /// Request sent to the first chunk carrying non-empty generated text.
+    pub ttft_ms: Option<f64>,
+    /// Request sent to the end of the stream.
+    pub total_ms: Option<f64>,
+    /// From the provider's usage report, never from counting chunks.
+    pub input_tokens: Option<u64>,
+    /// From the provider's usage report.
+    pub output_tokens: Option<u64>,
+    /// Input tokens served from the provider's prompt cache.
+    pub cached_input_tokens: Option<u64>,
+    /// Output tokens / (total − TTFT), in tokens per second.
+    pub tokens_per_s: Option<f64>,
+    /// Null when the model's price is unknown (never 0 for "unknown").
+    pub cost_usd: Option<f64>,
+    /// Null for a successful probe.
+    pub error: Option<ProbeError>,
+    /// Provider extras, e.g. Ollama's `load_duration_ms`, Bedrock's `latency_ms`.
+    #[serde(default)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Why a probe failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeError {
+    /// The class of failure.
+    pub kind: ErrorKind,
+    /// What happened, in words; secrets are redacted.
+    pub message: String,
+    /// From a rate limit's `retry-after`, in seconds.
+    pub retry_after_s: Option<f64>,
+}
+
+/// The classes a failed probe falls in (a fixed contract).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// 401/403, or credentials missing from the configuration.
+    Auth,
+    /// 404: no such model or path.
+    NotFound,
+    /// 429, or the provider's throttling event.
+    RateLimited,
+    /// No answer in time (the probe's timeout, 408, 504).
+    Timeout,
+    /// 5xx, or the provider's in-stream error event.
+    Server,
+    /// The stream ended before its terminal event.
+    StreamCut,
+    /// A frame that does not parse, or a configuration the probe cannot use.
+    Malformed,
+}
+
+impl ErrorKind {
+    /// The contract's name for the kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Auth => "auth",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Server => "server",
+            ErrorKind::StreamCut => "stream_cut",
+            ErrorKind::Malformed => "malformed",
+        }
+    }
+
+    /// The kind an HTTP error status means (providers.md, "Errors a probe must classify").
+    pub fn of_status(status: u16) -> ErrorKind {
+        match status {
+            401 | 403 => ErrorKind::Auth,
+            404 => ErrorKind::NotFound,
+            408 | 504 => ErrorKind::Timeout,
+            429 => ErrorKind::RateLimited,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::Malformed,
+        }
+    }
+}

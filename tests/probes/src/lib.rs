@@ -1,0 +1,218 @@
+//! Test support for the probe Worker's end-to-end tests: the real Worker under `wrangler dev`
+//! (workerd, local D1), started exactly as workers/README.md documents, and a webhook
+//! receiver that records what the Worker POSTs.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The repository's `workers/` folder.
+pub fn workers_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../workers")
+}
+
+/// One wrangler dev at a time builds (they share workers/build/).
+static STARTING: Mutex<()> = Mutex::new(());
+
+/// A running `wrangler dev`; dropping it stops the whole process group (npx, wrangler and
+/// workerd, which a plain kill of npx would leave running).
+pub struct Wrangler {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+    log: PathBuf,
+    state: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
+}
+
+impl Wrangler {
+    /// Starts the Worker with `vars` (`--var`) and `secrets` (an env file, like `.dev.vars`:
+    /// wrangler prints `--var` values but hides these), and waits for `/health`.
+    pub fn start(name: &str, vars: &[(&str, String)], secrets: &[(&str, &str)]) -> Wrangler {
+        let dir = workers_dir();
+        assert!(
+            dir.join("node_modules/.bin/wrangler").exists(),
+            "wrangler is not installed: run `cargo xtask test` (or `npm ci` in workers/)"
+        );
+        let scratch = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../target/probe-tests")
+            .join(format!("wrangler-{name}"));
+        let _ = std::fs::remove_dir_all(&scratch);
+        std::fs::create_dir_all(&scratch).expect("scratch folder");
+        let env_file = scratch.join("secrets.env");
+        let lines: String = secrets.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        std::fs::write(&env_file, lines).expect("env file");
+        let log = scratch.join("wrangler.log");
+        let state = scratch.join("state");
+        let port = free_port();
+        let _one_build_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cmd = Command::new("npx");
+        cmd.current_dir(&dir)
+            .args(["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port"])
+            .arg(port.to_string())
+            .args(["--test-scheduled", "--show-interactive-dev-session=false"])
+            .arg("--persist-to")
+            .arg(&state)
+            .arg("--env-file")
+            .arg(&env_file);
+        for (k, v) in vars {
+            cmd.arg("--var").arg(format!("{k}:{v}"));
+        }
+        let out = std::fs::File::create(&log).expect("log file");
+        let err = out.try_clone().expect("log file");
+        cmd.env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err);
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd.spawn().expect("npx wrangler dev");
+        let mut w = Wrangler {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log,
+            state,
+        };
+        w.wait_ready();
+        w
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(400);
+        let health = format!("{}/health", self.url);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("wrangler dev exited ({status}):\n{}", self.log());
+            }
+            let ok = probe_http::blocking_get_ok(&health);
+            if ok {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "wrangler dev not ready in 400 s:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Everything wrangler and the Worker printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The folder wrangler persists D1 in.
+    pub fn state_dir(&self) -> &Path {
+        &self.state
+    }
+}
+
+/// A blocking health check without a runtime (the test's runtime may not be running yet).
+mod probe_http {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    pub fn blocking_get_ok(url: &str) -> bool {
+        let Some(rest) = url.strip_prefix("http://") else {
+            return false;
+        };
+        let (host, path) = rest
+            .split_once('/')
+            .map(|(h, p)| (h, format!("/{p}")))
+            .unwrap_or((rest, "/".into()));
+        let Ok(mut s) = TcpStream::connect(host) else {
+            return false;
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        if s.write_all(req.as_bytes()).is_err() {
+            return false;
+        }
+        let mut buf = String::new();
+        let _ = s.read_to_string(&mut buf);
+        buf.starts_with("HTTP/1.1 200")
+    }
+}
+
+impl Drop for Wrangler {
+    fn drop(&mut self) {
+        let pgid = self.child.id();
+        let group = format!("-{pgid}");
+        let _ = Command::new("kill")
+            .args(["-s", "TERM", "--", &group])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &group])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Records every POST to `/hook` (the Worker's `LLMSCOPE_WEBHOOK`).
+pub struct Webhook {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    received: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Webhook {
+    /// Starts on 127.0.0.1 in the current tokio runtime.
+    pub async fn start() -> Webhook {
+        use axum::routing::post;
+        let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+        let store = received.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            post(move |body: axum::body::Bytes| {
+                let store = store.clone();
+                async move {
+                    let value = serde_json::from_slice(&body).unwrap_or_else(|_| {
+                        serde_json::Value::String(String::from_utf8_lossy(&body).into())
+                    });
+                    store.lock().unwrap_or_else(|e| e.into_inner()).push(value);
+                    "ok"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Webhook { addr, received }
+    }
+
+    /// `http://ADDR/hook`.
+    pub fn url(&self) -> String {
+        format!("http://{}/hook", self.addr)
+    }
+
+    /// The bodies received so far.
+    pub fn received(&self) -> Vec<serde_json::Value> {
+        self.received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}

@@ -1,0 +1,541 @@
+//! The probe Worker end to end: built by wrangler.toml's build command, run in `wrangler dev`
+//! (workerd, local D1), probing the provider stand-ins over real HTTP on 127.0.0.1.
+
+use llmscope_probe_tests::{Webhook, Wrangler};
+use llmscope_standin::{Fault, Script, Standin};
+use serde_json::{json, Value};
+
+const TOKEN: &str = "worker-token-5f2a9c71";
+const SECRETS: [(&str, &str); 7] = [
+    ("LLMSCOPE_TOKEN", TOKEN),
+    ("OPENAI_API_KEY", "sk-openai-test-31f8c2"),
+    ("ANTHROPIC_API_KEY", "sk-ant-test-77d0e4"),
+    ("GEMINI_API_KEY", "AIza-test-a81b3c"),
+    ("AWS_ACCESS_KEY_ID", "AKIDPROBETEST4821"),
+    ("AWS_SECRET_ACCESS_KEY", "aws-secret-test-90c7ab"),
+    ("CUSTOM_KEY", "custom-key-test-5e6d"),
+];
+
+fn secret(name: &str) -> &'static str {
+    SECRETS
+        .iter()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| *v)
+        .unwrap()
+}
+
+const PROVIDERS: [&str; 6] = ["openai", "anthropic", "gemini", "bedrock", "ollama", "http"];
+
+/// A target of `provider` whose stand-in profile is the target's own name.
+fn target(provider: &str, name: &str, standin: &Standin) -> Value {
+    let base = standin.base_url(name);
+    let mut t = match provider {
+        "openai" => {
+            json!({"model": "gpt-4o-mini", "base_url": format!("{base}/v1"), "key_secret": "OPENAI_API_KEY"})
+        }
+        "anthropic" => {
+            json!({"model": "claude-3-5-haiku-20241022", "base_url": base, "key_secret": "ANTHROPIC_API_KEY"})
+        }
+        "gemini" => {
+            json!({"model": "gemini-2.0-flash", "base_url": base, "key_secret": "GEMINI_API_KEY"})
+        }
+        "bedrock" => {
+            json!({"model": "anthropic.claude-3-haiku-20240307-v1:0", "base_url": base, "region": "us-east-1",
+                            "access_key_secret": "AWS_ACCESS_KEY_ID", "secret_key_secret": "AWS_SECRET_ACCESS_KEY"})
+        }
+        "ollama" => json!({"model": "llama3.2", "base_url": base}),
+        "http" => {
+            json!({"model": "house-model", "url": format!("{base}/generate"), "key_secret": "CUSTOM_KEY",
+                         "headers": {"Authorization": "Bearer {{key}}"},
+                         "body": {"prompt": "{{prompt}}", "stream": true},
+                         "stream": "ndjson", "text_pointer": "/token/text",
+                         "input_tokens_pointer": "/stats/prompt_tokens", "output_tokens_pointer": "/stats/generated_tokens",
+                         "price": {"input": 1.0, "output": 2.0}})
+        }
+        other => panic!("{other}"),
+    };
+    t["name"] = json!(name);
+    t["provider"] = json!(provider);
+    t["timeout_ms"] = json!(2000);
+    t
+}
+
+/// The credential a provider's stand-in profile accepts.
+fn credential(provider: &str) -> Option<String> {
+    match provider {
+        "openai" => Some(secret("OPENAI_API_KEY").into()),
+        "anthropic" => Some(secret("ANTHROPIC_API_KEY").into()),
+        "gemini" => Some(secret("GEMINI_API_KEY").into()),
+        "bedrock" => Some(secret("AWS_ACCESS_KEY_ID").into()),
+        "http" => Some(secret("CUSTOM_KEY").into()),
+        _ => None,
+    }
+}
+
+/// USD per million (input, output) the Worker should price each "ok" target at.
+fn price(provider: &str) -> Option<(f64, f64)> {
+    match provider {
+        "openai" => Some((0.15, 0.60)),
+        "anthropic" => Some((0.80, 4.00)),
+        "gemini" => Some((0.10, 0.40)),
+        "bedrock" => Some((0.25, 1.25)),
+        "http" => Some((1.0, 2.0)), // the target's own override
+        _ => None,                  // Ollama: a local model has no price
+    }
+}
+
+const TTFT_MS: u64 = 120;
+const GAP_MS: u64 = 15;
+const CHUNKS: u32 = 6;
+
+fn ok_script(provider: &str) -> Script {
+    Script {
+        ttft_ms: TTFT_MS,
+        gap_ms: GAP_MS,
+        chunks: CHUNKS,
+        input_tokens: 1200,
+        output_tokens: 9,
+        key: credential(provider),
+        load_duration_ms: 30,
+        ..Script::default()
+    }
+}
+
+/// (scenario, fault, expected kind).
+fn faults() -> Vec<(&'static str, Fault, &'static str)> {
+    vec![
+        ("unauthorized", Fault::Unauthorized, "auth"),
+        ("not-found", Fault::NotFound, "not_found"),
+        (
+            "rate-limited",
+            Fault::RateLimited { retry_after_s: 7 },
+            "rate_limited",
+        ),
+        ("server-error", Fault::ServerError, "server"),
+        ("cut", Fault::CutMidway, "stream_cut"),
+        ("corrupt", Fault::CorruptFrame, "malformed"),
+        ("hang", Fault::Hang, "timeout"),
+        ("stream-error", Fault::StreamError, "server"),
+    ]
+}
+
+struct Client {
+    http: reqwest::Client,
+    url: String,
+    /// Every body the Worker answered, to look for leaked secrets.
+    seen: std::sync::Mutex<String>,
+}
+
+impl Client {
+    async fn call(&self, method: &str, path: &str, token: Option<&str>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        self.seen.lock().unwrap().push_str(&text);
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn stored(&self, name: &str) -> Vec<Value> {
+        let (_, r) = self
+            .call("GET", &format!("/results?target={name}"), Some(TOKEN))
+            .await;
+        r.as_array().cloned().unwrap_or_default()
+    }
+
+    async fn probe(&self, name: &str) -> Value {
+        let (status, body) = self
+            .call("POST", &format!("/probe/{name}"), Some(TOKEN))
+            .await;
+        assert_eq!(status, 200, "{name}: {body}");
+        body
+    }
+}
+
+fn close(actual: f64, expected: f64, tolerance: f64) -> bool {
+    (actual - expected).abs() <= tolerance
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_measure_every_provider_and_classify_every_fault() {
+    let standin = Standin::start().await.unwrap();
+    let mut targets = Vec::new();
+    for p in PROVIDERS {
+        let ok = format!("{p}-ok");
+        targets.push(target(p, &ok, &standin));
+        standin.set(&ok, ok_script(p));
+        for (scenario, fault, _) in faults() {
+            let name = format!("{p}-{scenario}");
+            targets.push(target(p, &name, &standin));
+            standin.set(
+                &name,
+                Script {
+                    fault: Some(fault),
+                    ..ok_script(p)
+                },
+            );
+        }
+    }
+    targets[0]["fresh_prompt"] = json!(true);
+    // Two bad targets: a missing secret, and an unknown provider.
+    targets.push(json!({"name": "no-key", "provider": "anthropic", "model": "claude-3-5-haiku", "key_secret": "MISSING_KEY"}));
+    targets.push(json!({"name": "typo", "provider": "opneai", "model": "x"}));
+    let vars = [
+        ("LLMSCOPE_TARGETS", Value::Array(targets).to_string()),
+        ("LLMSCOPE_ORIGINS", "http://127.0.0.1:8080".to_string()),
+    ];
+    let wrangler = tokio::task::block_in_place(|| Wrangler::start("probes", &vars, &SECRETS));
+    let client = Client {
+        http: reqwest::Client::new(),
+        url: wrangler.url.clone(),
+        seen: Default::default(),
+    };
+
+    // /health is open and names each configuration problem by target and field.
+    let (status, health) = client.call("GET", "/health", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(health["ok"], false, "{health}");
+    let problems = health["problems"].as_array().unwrap();
+    assert!(
+        problems.iter().any(|p| p["target"] == "no-key"
+            && p["field"] == "key_secret"
+            && p["message"]
+                .as_str()
+                .unwrap()
+                .contains("MISSING_KEY is not set")),
+        "{health}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p["target"] == "typo" && p["field"] == "provider"),
+        "{health}"
+    );
+    let (status, body) = client.call("POST", "/probe/typo", Some(TOKEN)).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("target typo: provider: unknown variant `opneai`"),
+        "{body}"
+    );
+    let missing = client.probe("no-key").await;
+    assert_eq!(
+        (missing["ok"].clone(), missing["error"]["kind"].clone()),
+        (json!(false), json!("auth")),
+        "{missing}"
+    );
+
+    // Every endpoint but /health needs the token.
+    for (method, path) in [
+        ("GET", "/targets"),
+        ("POST", "/probe/openai-ok"),
+        ("GET", "/results?target=openai-ok"),
+        ("GET", "/nope"),
+    ] {
+        for token in [None, Some("wrong-token"), Some("worker-token-5f2a9c7")] {
+            let (status, body) = client.call(method, path, token).await;
+            assert_eq!(status, 401, "{method} {path} with {token:?}: {body}");
+        }
+    }
+    let (_, list) = client.call("GET", "/targets", Some(TOKEN)).await;
+    assert_eq!(list.as_array().unwrap().len(), 6 * 9 + 1, "{list}");
+    assert_eq!(
+        list[0],
+        json!({"name": "openai-ok", "provider": "openai", "model": "gpt-4o-mini"})
+    );
+
+    // CORS: the listed origin only.
+    let preflight = |origin: &'static str| {
+        client
+            .http
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/results", wrangler.url),
+            )
+            .header("origin", origin)
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let allowed = preflight("http://127.0.0.1:8080").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "http://127.0.0.1:8080"
+    );
+    let refused = preflight("https://elsewhere.example").await.unwrap();
+    assert!(refused
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+
+    // Latency: one provider at a time, so probes do not share the CPU.
+    let mut overheads = Vec::new();
+    for round in 0..3 {
+        for p in PROVIDERS {
+            let r = client.probe(&format!("{p}-ok")).await;
+            assert_eq!(r["ok"], true, "{r}");
+            assert_eq!(r["status"], 200, "{r}");
+            assert!(r["error"].is_null(), "{r}");
+            let ttft = r["ttft_ms"].as_f64().unwrap();
+            let total = r["total_ms"].as_f64().unwrap();
+            let expected_total = (TTFT_MS + GAP_MS * u64::from(CHUNKS - 1)) as f64;
+            assert!(
+                close(ttft, TTFT_MS as f64, 10.0),
+                "{p}: TTFT {ttft} ms, the stand-in waited {TTFT_MS}"
+            );
+            assert!(
+                close(total, expected_total, 10.0),
+                "{p}: total {total} ms, the stand-in took {expected_total}"
+            );
+            assert_eq!(
+                (r["input_tokens"].as_u64(), r["output_tokens"].as_u64()),
+                (Some(1200), Some(9)),
+                "{p}: {r}"
+            );
+            let speed = r["tokens_per_s"].as_f64().unwrap();
+            assert!(
+                close(speed, 9.0 / ((total - ttft) / 1000.0), 1e-6),
+                "{p}: {speed}"
+            );
+            match price(p) {
+                Some((input, output)) => {
+                    let cost = r["cost_usd"].as_f64().unwrap();
+                    assert!(
+                        close(cost, (1200.0 * input + 9.0 * output) / 1e6, 1e-12),
+                        "{p}: cost {cost}"
+                    );
+                }
+                None => assert!(r["cost_usd"].is_null(), "{p}: {r}"),
+            }
+            if round == 0 {
+                eprintln!(
+                    "{p}: ttft {ttft:.1} ms, total {total:.1} ms, {speed:.1} tokens/s, extra {}",
+                    r["extra"]
+                );
+            }
+            overheads.push(ttft - TTFT_MS as f64);
+        }
+    }
+    let r = client.probe("ollama-ok").await;
+    assert_eq!(r["extra"]["load_duration_ms"], 30.0, "{r}");
+    let r = client.probe("bedrock-ok").await;
+    assert!(r["extra"]["latency_ms"].as_f64().is_some(), "{r}");
+    overheads.sort_by(f64::total_cmp);
+    eprintln!(
+        "worker overhead (reported TTFT - stand-in delay) over {} probes: median {:.1} ms, max {:.1} ms",
+        overheads.len(),
+        overheads[overheads.len() / 2],
+        overheads[overheads.len() - 1]
+    );
+
+    // A fresh prompt per probe defeats provider caches.
+    let prompts: Vec<String> = standin
+        .requests("openai-ok")
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(&r.body).unwrap()["messages"][0]["content"].to_string()
+        })
+        .collect();
+    assert!(
+        prompts.len() >= 3 && prompts[0] != prompts[1],
+        "{prompts:?}"
+    );
+    let sigv4 = standin.requests("bedrock-ok")[0]
+        .header("authorization")
+        .unwrap()
+        .to_string();
+    assert!(
+        sigv4.starts_with("AWS4-HMAC-SHA256 Credential=AKIDPROBETEST4821/"),
+        "{sigv4}"
+    );
+
+    // Every fault of every provider, at once: classified, stored, never a latency.
+    let names: Vec<(String, &str)> = PROVIDERS
+        .iter()
+        .flat_map(|p| {
+            faults()
+                .into_iter()
+                .map(move |(s, _, kind)| (format!("{p}-{s}"), kind))
+        })
+        .collect();
+    let results = futures_util::future::join_all(names.iter().map(|(n, _)| client.probe(n))).await;
+    for ((name, kind), r) in names.iter().zip(&results) {
+        assert_eq!(r["ok"], false, "{name}: {r}");
+        assert_eq!(r["error"]["kind"], *kind, "{name}: {r}");
+        assert!(
+            r["ttft_ms"].is_null() && r["total_ms"].is_null() && r["tokens_per_s"].is_null(),
+            "{name}: {r}"
+        );
+        if name.ends_with("rate-limited") {
+            assert_eq!(r["error"]["retry_after_s"], 7.0, "{name}: {r}");
+        }
+        let (_, stored) = client
+            .call(
+                "GET",
+                &format!("/results?target={name}&since=0&limit=10"),
+                Some(TOKEN),
+            )
+            .await;
+        assert_eq!(stored.as_array().map(Vec::len), Some(1), "{name}: {stored}");
+        assert_eq!(&stored[0], r, "{name}");
+    }
+    let auth = &results[0];
+    assert!(
+        auth["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("[redacted]"),
+        "{auth}"
+    );
+
+    // Results: oldest first, `since` exclusive, `limit` honoured, bad parameters named.
+    let (_, all) = client
+        .call("GET", "/results?target=openai-ok", Some(TOKEN))
+        .await;
+    let all = all.as_array().unwrap().clone();
+    assert_eq!(all.len(), 3);
+    assert!(all
+        .windows(2)
+        .all(|w| w[0]["t"].as_i64() <= w[1]["t"].as_i64()));
+    let since = all[0]["t"].as_i64().unwrap();
+    let (_, later) = client
+        .call(
+            "GET",
+            &format!("/results?target=openai-ok&since={since}&limit=1"),
+            Some(TOKEN),
+        )
+        .await;
+    assert_eq!(later.as_array().unwrap().len(), 1);
+    assert_eq!(later[0], all[1]);
+    let (status, bad) = client
+        .call("GET", "/results?target=openai-ok&limit=lots", Some(TOKEN))
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        bad["error"].as_str().unwrap().starts_with("limit=lots"),
+        "{bad}"
+    );
+
+    // No response and no log line holds a secret.
+    let seen = client.seen.lock().unwrap().clone();
+    let log = wrangler.log();
+    for (name, value) in SECRETS {
+        assert!(!seen.contains(value), "a response holds {name}");
+        assert!(!log.contains(value), "wrangler's log holds {name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cron_stores_every_target_and_alerts_once_on_a_shift() {
+    let standin = Standin::start().await.unwrap();
+    let webhook = Webhook::start().await;
+    // Chunks far enough apart that output speed, measured with the Workers clock's whole
+    // milliseconds, is not a handful of discrete values (those make test 2 fire by itself).
+    let steady = Script {
+        ttft_ms: 40,
+        jitter_ms: 20,
+        gap_ms: 30,
+        chunks: 8,
+        key: credential("ollama"),
+        ..Script::default()
+    };
+    let shifty = Script {
+        ttft_ms: 60,
+        jitter_ms: 20,
+        key: credential("openai"),
+        ..steady.clone()
+    };
+    standin.set("shifty", shifty.clone());
+    standin.set("steady", steady);
+    let targets = json!([
+        target("openai", "shifty", &standin),
+        target("ollama", "steady", &standin)
+    ]);
+    let vars = [
+        ("LLMSCOPE_TARGETS", targets.to_string()),
+        ("LLMSCOPE_WEBHOOK", webhook.url()),
+    ];
+    let wrangler = tokio::task::block_in_place(|| Wrangler::start("cron", &vars, &SECRETS));
+    let client = Client {
+        http: reqwest::Client::new(),
+        url: wrangler.url.clone(),
+        seen: Default::default(),
+    };
+    let cron = || {
+        client
+            .http
+            .get(format!("{}/__scheduled?cron=*/5+*+*+*+*", wrangler.url))
+            .send()
+    };
+
+    assert_eq!(cron().await.unwrap().status(), 200);
+    assert_eq!(
+        (
+            client.stored("shifty").await.len(),
+            client.stored("steady").await.len()
+        ),
+        (1, 1)
+    );
+    for _ in 1..20 {
+        cron().await.unwrap();
+    }
+    assert!(
+        webhook.received().is_empty(),
+        "no alert during the baseline: {:?}",
+        webhook.received()
+    );
+    standin.set(
+        "shifty",
+        Script {
+            ttft_ms: 320,
+            ..shifty
+        },
+    );
+    for _ in 0..8 {
+        cron().await.unwrap();
+    }
+    let history = client.stored("shifty").await;
+    assert_eq!(
+        (history.len(), client.stored("steady").await.len()),
+        (28, 28)
+    );
+    assert!(history.iter().all(|r| r["ok"] == true), "{history:?}");
+
+    let alerts: Vec<Value> = webhook
+        .received()
+        .into_iter()
+        .filter(|b| b["llmscope"]["target"] == "shifty")
+        .collect();
+    assert_eq!(alerts.len(), 1, "one alert for one shift: {alerts:#?}");
+    let body = &alerts[0];
+    assert!(
+        body["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("LLMscope: shifty\n• ttft_ms is out of control"),
+        "{body}"
+    );
+    let first = &body["llmscope"]["alerts"][0];
+    assert_eq!(first["metric"], "ttft_ms");
+    assert_eq!(
+        first["t"], history[20]["t"],
+        "the alert is at the first shifted probe"
+    );
+    assert!(
+        first["tests"].as_array().unwrap().contains(&json!(1)),
+        "{first}"
+    );
+    let log = wrangler.log();
+    for (name, value) in SECRETS {
+        assert!(!log.contains(value), "wrangler's log holds {name}");
+        assert!(!body.to_string().contains(value), "the alert holds {name}");
+    }
+}

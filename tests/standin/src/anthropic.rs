@@ -1,0 +1,196 @@
+//! Anthropic messages: `POST /v1/messages` with `x-api-key` and `anthropic-version`, named
+//! server-sent events. `message_delta.usage.output_tokens` is the CUMULATIVE final count while
+//! `message_start` already reported 1: a probe that adds instead of assigning gets it wrong.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use crate::wire::{self, sse_event, ApiError, Ctx, Wire};
+use crate::{chunk_text, full_text};
+
+pub(crate) async fn handle(ctx: Ctx) -> Response {
+    if let Err(e) = ctx.auth(&[ctx.header("x-api-key")]) {
+        return error(&e, "");
+    }
+    if ctx.header("anthropic-version").is_none() {
+        let msg = "anthropic-version: header is required";
+        return error(&ApiError::BadRequest(msg.into()), "");
+    }
+    let Some(body) = ctx.json_object() else {
+        return error(
+            &ApiError::BadRequest("There was an issue with the request body: invalid JSON".into()),
+            "",
+        );
+    };
+    let Some(model) = body
+        .get("model")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    else {
+        return error(&ApiError::BadRequest("model: Field required".into()), "");
+    };
+    if !body.get("max_tokens").is_some_and(Value::is_u64) {
+        return error(
+            &ApiError::BadRequest("max_tokens: Field required".into()),
+            &model,
+        );
+    }
+    if !body.get("messages").is_some_and(Value::is_array) {
+        return error(
+            &ApiError::BadRequest("messages: Field required".into()),
+            &model,
+        );
+    }
+    if let Some(e) = ctx.early_fault().await {
+        return error(&e, &model);
+    }
+    let s = &ctx.script;
+    let w = Anthropic {
+        id: format!("msg_standin{}", ctx.serial),
+        model,
+        input_tokens: s.input_tokens,
+        output_tokens: s.output_tokens,
+        cache_read: s.cached_input_tokens,
+        cache_write: s.cache_write_tokens,
+    };
+    if body.get("stream") == Some(&Value::Bool(true)) {
+        let steps = wire::plan(&ctx.timeline(), ctx.fault(), &w);
+        wire::stream_response("text/event-stream; charset=utf-8", steps)
+    } else {
+        let body = json!({
+            "id": w.id,
+            "type": "message",
+            "role": "assistant",
+            "model": w.model,
+            "content": [{"type": "text", "text": full_text(s.chunks)}],
+            "stop_reason": "end_turn",
+            "stop_sequence": null,
+            "usage": w.usage(w.output_tokens)
+        });
+        let model = w.model.clone();
+        wire::whole(&ctx, body, |e| error(e, &model)).await
+    }
+}
+
+struct Anthropic {
+    id: String,
+    model: String,
+    input_tokens: u64,
+    output_tokens: u64,
+    cache_read: u64,
+    cache_write: u64,
+}
+
+impl Anthropic {
+    fn usage(&self, output_tokens: u64) -> Value {
+        json!({
+            "input_tokens": self.input_tokens,
+            "cache_creation_input_tokens": self.cache_write,
+            "cache_read_input_tokens": self.cache_read,
+            "output_tokens": output_tokens
+        })
+    }
+}
+
+impl Wire for Anthropic {
+    fn opening(&self) -> Vec<Bytes> {
+        vec![
+            sse_event(
+                "message_start",
+                &json!({"type": "message_start", "message": {
+                    "id": self.id,
+                    "type": "message",
+                    "role": "assistant",
+                    "model": self.model,
+                    "content": [],
+                    "stop_reason": null,
+                    "stop_sequence": null,
+                    "usage": self.usage(1)
+                }}),
+            ),
+            sse_event(
+                "content_block_start",
+                &json!({"type": "content_block_start", "index": 0,
+                        "content_block": {"type": "text", "text": ""}}),
+            ),
+            sse_event("ping", &json!({"type": "ping"})),
+        ]
+    }
+
+    fn chunk(&self, i: u32, _last: bool) -> Bytes {
+        sse_event(
+            "content_block_delta",
+            &json!({"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "text_delta", "text": chunk_text(i)}}),
+        )
+    }
+
+    fn corrupt(&self) -> Bytes {
+        Bytes::from_static(
+            b"event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":\n\n",
+        )
+    }
+
+    fn stream_error(&self) -> Bytes {
+        sse_event(
+            "error",
+            &json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+        )
+    }
+
+    fn closing(&self) -> Vec<Bytes> {
+        vec![
+            sse_event(
+                "content_block_stop",
+                &json!({"type": "content_block_stop", "index": 0}),
+            ),
+            sse_event(
+                "message_delta",
+                &json!({"type": "message_delta",
+                        "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+                        "usage": {"output_tokens": self.output_tokens}}),
+            ),
+            sse_event("message_stop", &json!({"type": "message_stop"})),
+        ]
+    }
+}
+
+/// Anthropic's error bodies; the 401 echoes the key as received.
+fn error(e: &ApiError, model: &str) -> Response {
+    let (status, kind, message) = match e {
+        ApiError::Unauthorized(Some(key)) => (
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            format!("invalid x-api-key: {key}"),
+        ),
+        ApiError::Unauthorized(None) => (
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "x-api-key header is required".to_string(),
+        ),
+        ApiError::NotFound => (
+            StatusCode::NOT_FOUND,
+            "not_found_error",
+            format!("model: {model}"),
+        ),
+        ApiError::RateLimited(_) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limit_error",
+            "Number of request tokens has exceeded your per-minute rate limit".to_string(),
+        ),
+        ApiError::ServerError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            "Internal server error".to_string(),
+        ),
+        ApiError::BadRequest(msg) => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            msg.clone(),
+        ),
+    };
+    let body = json!({"type": "error", "error": {"type": kind, "message": message}});
+    wire::json_error(status, &body, &[], e)
+}

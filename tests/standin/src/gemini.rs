@@ -1,0 +1,169 @@
+//! Google Gemini: `POST /v1beta/models/{model}:streamGenerateContent?alt=sse` (key in
+//! `x-goog-api-key` or `?key=`). Every `data:` event is a whole GenerateContentResponse; the
+//! usage grows frame by frame and is complete on the last one, which also carries
+//! finishReason. There is no `[DONE]`: the end of the body is the end of the stream.
+//! `:generateContent` answers the whole response as one JSON.
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::{json, Value};
+
+use crate::wire::{self, sse_data, ApiError, Ctx, Wire};
+use crate::{chunk_text, full_text};
+
+pub(crate) async fn handle(ctx: Ctx, model: &str, stream: bool) -> Response {
+    let key_param = ctx.query_param("key");
+    if let Err(e) = ctx.auth(&[ctx.header("x-goog-api-key"), key_param.as_deref()]) {
+        return error(&e, model);
+    }
+    if stream && ctx.query_param("alt").as_deref() != Some("sse") {
+        // Without alt=sse Gemini streams one JSON array; the probe must ask for SSE.
+        let msg = "llmscope-standin serves streamGenerateContent only with ?alt=sse";
+        return error(&ApiError::BadRequest(msg.into()), model);
+    }
+    let Some(body) = ctx.json_object() else {
+        let msg = "Invalid JSON payload received.";
+        return error(&ApiError::BadRequest(msg.into()), model);
+    };
+    if !body.get("contents").is_some_and(Value::is_array) {
+        let msg = "* GenerateContentRequest.contents: contents is not specified";
+        return error(&ApiError::BadRequest(msg.into()), model);
+    }
+    if let Some(e) = ctx.early_fault().await {
+        return error(&e, model);
+    }
+    let s = &ctx.script;
+    let w = Gemini {
+        model: model.to_string(),
+        response_id: format!("standin{}", ctx.serial),
+        chunks: s.chunks,
+        input: s.input_tokens,
+        output: s.output_tokens,
+        cached: s.cached_input_tokens,
+    };
+    if stream {
+        let steps = wire::plan(&ctx.timeline(), ctx.fault(), &w);
+        wire::stream_response("text/event-stream", steps)
+    } else {
+        let body = w.frame(&full_text(s.chunks), true, s.output_tokens);
+        wire::whole(&ctx, body, |e| error(e, model)).await
+    }
+}
+
+struct Gemini {
+    model: String,
+    response_id: String,
+    chunks: u32,
+    input: u64,
+    output: u64,
+    cached: u64,
+}
+
+impl Gemini {
+    /// One GenerateContentResponse. `candidates_so_far` is the cumulative output count.
+    fn frame(&self, text: &str, last: bool, candidates_so_far: u64) -> Value {
+        let mut candidate = json!({
+            "content": {"parts": [{"text": text}], "role": "model"},
+            "index": 0
+        });
+        let mut usage = json!({
+            "promptTokenCount": self.input,
+            "candidatesTokenCount": candidates_so_far,
+            "totalTokenCount": self.input.saturating_add(candidates_so_far)
+        });
+        if last {
+            candidate["finishReason"] = json!("STOP");
+            if self.cached > 0 {
+                usage["cachedContentTokenCount"] = json!(self.cached);
+            }
+        }
+        json!({
+            "candidates": [candidate],
+            "usageMetadata": usage,
+            "modelVersion": self.model,
+            "responseId": self.response_id
+        })
+    }
+}
+
+impl Wire for Gemini {
+    fn opening(&self) -> Vec<Bytes> {
+        Vec::new()
+    }
+
+    fn chunk(&self, i: u32, last: bool) -> Bytes {
+        let so_far = if last {
+            self.output
+        } else {
+            // Grows with the chunks, reaching `output` on the last frame.
+            self.output * u64::from(i + 1) / u64::from(self.chunks.max(1))
+        };
+        sse_data(&self.frame(&chunk_text(i), last, so_far))
+    }
+
+    fn corrupt(&self) -> Bytes {
+        Bytes::from_static(b"data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\n\n")
+    }
+
+    fn stream_error(&self) -> Bytes {
+        sse_data(&json!({"error": {
+            "code": 500,
+            "message": "An internal error has occurred. Please retry or report in \
+                        https://developers.generativeai.google/guide/troubleshooting",
+            "status": "INTERNAL"
+        }}))
+    }
+
+    fn closing(&self) -> Vec<Bytes> {
+        if self.chunks == 0 {
+            // No text chunk carried the finish: a last, empty frame does.
+            vec![sse_data(&self.frame("", true, self.output))]
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// Gemini's error bodies; the 401 echoes the key as received.
+fn error(e: &ApiError, model: &str) -> Response {
+    let (status, message, kind) = match e {
+        ApiError::Unauthorized(Some(key)) => (
+            StatusCode::UNAUTHORIZED,
+            format!("API key not valid: {key}. Please pass a valid API key."),
+            "UNAUTHENTICATED",
+        ),
+        ApiError::Unauthorized(None) => (
+            StatusCode::UNAUTHORIZED,
+            "Method doesn't allow unregistered callers (callers without established \
+             identity). Please use API Key or other form of API consumer identity to call \
+             this API."
+                .to_string(),
+            "UNAUTHENTICATED",
+        ),
+        ApiError::NotFound => (
+            StatusCode::NOT_FOUND,
+            format!(
+                "models/{model} is not found for API version v1beta, or is not supported for \
+                 generateContent. Call ListModels to see the list of available models and \
+                 their supported methods."
+            ),
+            "NOT_FOUND",
+        ),
+        ApiError::RateLimited(_) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Resource has been exhausted (e.g. check quota).".to_string(),
+            "RESOURCE_EXHAUSTED",
+        ),
+        ApiError::ServerError => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "An internal error has occurred. Please retry or report in \
+             https://developers.generativeai.google/guide/troubleshooting"
+                .to_string(),
+            "INTERNAL",
+        ),
+        ApiError::BadRequest(msg) => (StatusCode::BAD_REQUEST, msg.clone(), "INVALID_ARGUMENT"),
+    };
+    let body = json!({"error": {"code": status.as_u16(), "message": message, "status": kind}});
+    wire::json_error(status, &body, &[], e)
+}

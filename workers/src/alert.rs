@@ -1,0 +1,400 @@
+//! Alerting on a target's stored history with the SPC engine: one chart per metric
+//! (individuals charts of TTFT, total latency and output speed over successful probes; a p
+//! chart of the error rate over subgroups of consecutive probes, Montgomery §7.2), and one
+//! alert per signal episode, not one per flagged point.
+//!
+//! An episode opens at the first flagged Phase II point and closes after `clean_run`
+//! unflagged points in a row. A shift flags point after point (test 1, then test 2 on every
+//! point of the run), so without episodes one shift would page someone at every cron run.
+//! Phase I points are never alerted on: they are the baseline's own retrospective study.
+
+use llmscope_protocol::probe::ProbeResult;
+use llmscope_spc::{ChartConfig, Monitor, Observation, Point, Signal, Sink, Which};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The metrics charted per target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Metric {
+    /// Time to first token, ms.
+    TtftMs,
+    /// Total latency, ms.
+    TotalMs,
+    /// Output speed, tokens/s.
+    TokensPerS,
+    /// Share of failed probes (p chart).
+    ErrorRate,
+}
+
+impl Metric {
+    /// All metrics, in the order they are evaluated.
+    pub const ALL: [Metric; 4] = [
+        Metric::TtftMs,
+        Metric::TotalMs,
+        Metric::TokensPerS,
+        Metric::ErrorRate,
+    ];
+
+    /// The result field's name (and the state key).
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::TtftMs => "ttft_ms",
+            Metric::TotalMs => "total_ms",
+            Metric::TokensPerS => "tokens_per_s",
+            Metric::ErrorRate => "error_rate",
+        }
+    }
+}
+
+/// How alerts are computed (Worker variables `LLMSCOPE_BASELINE`, `LLMSCOPE_TESTS`,
+/// `LLMSCOPE_P_SUBGROUP`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Phase I size: the first N points (p chart: subgroups) of the history.
+    pub baseline: usize,
+    /// The tests, as the engine reads them (`nelson`, `1,2`, ...).
+    pub tests: String,
+    /// Probes per p-chart subgroup.
+    pub p_subgroup: usize,
+    /// Unflagged points in a row that close an episode.
+    pub clean_run: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            baseline: 20,
+            tests: "nelson".into(),
+            p_subgroup: 10,
+            clean_run: 9,
+        }
+    }
+}
+
+/// Where one (target, metric) stands, persisted between cron runs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Time of the last point evaluated; later points are new.
+    pub last_t: i64,
+    /// Whether an episode is open (already alerted).
+    pub open: bool,
+    /// Unflagged points since the last flagged one.
+    pub clean: usize,
+}
+
+/// One alert to send.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Alert {
+    /// The target's name.
+    pub target: String,
+    /// `ttft_ms`, `total_ms`, `tokens_per_s` or `error_rate`.
+    pub metric: &'static str,
+    /// The flagged point's time, epoch ms.
+    pub t: i64,
+    /// The plotted value.
+    pub value: f64,
+    /// The center line.
+    pub center: f64,
+    /// The limits.
+    pub lcl: Option<f64>,
+    /// The limits.
+    pub ucl: Option<f64>,
+    /// The tests that fired at the point.
+    pub tests: Vec<u8>,
+}
+
+impl Alert {
+    /// One line a person reads: the metric, the value against its limits, and the tests.
+    pub fn describe(&self) -> String {
+        let tests: Vec<String> = self
+            .tests
+            .iter()
+            .filter_map(|n| llmscope_spc::NelsonRule::from_number(*n))
+            .map(|r| format!("test {}: {}", r.number(), r.describe(r.default_k())))
+            .collect();
+        let limits = match (self.lcl, self.ucl) {
+            (Some(l), Some(u)) => format!("limits {l:.3} to {u:.3}"),
+            (None, Some(u)) => format!("UCL {u:.3}"),
+            (Some(l), None) => format!("LCL {l:.3}"),
+            (None, None) => "no limits".into(),
+        };
+        format!(
+            "{} is out of control: {:.3} (center {:.3}, {limits}); {}",
+            self.metric,
+            self.value,
+            self.center,
+            tests.join("; ")
+        )
+    }
+}
+
+/// A Slack-compatible webhook body for the episodes one target opened in one run: a shift
+/// usually moves TTFT and total latency together, and that is one incident, so one message.
+/// `text` is for any chat tool; the alerts themselves are under `llmscope` for machines.
+pub fn webhook_body(target: &str, alerts: &[Alert]) -> serde_json::Value {
+    let lines: Vec<String> = alerts
+        .iter()
+        .map(|a| format!("• {}", a.describe()))
+        .collect();
+    let text = format!("LLMscope: {target}\n{}", lines.join("\n"));
+    serde_json::json!({ "text": text, "llmscope": { "target": target, "alerts": alerts } })
+}
+
+/// One charted series: (time, observation) pairs.
+enum Series {
+    Values(Vec<(i64, f64)>),
+    Counts(Vec<(i64, f64, f64)>),
+}
+
+fn series(history: &[ProbeResult], metric: Metric, p_subgroup: usize) -> Series {
+    let pick = |r: &ProbeResult| match metric {
+        Metric::TtftMs => r.ttft_ms,
+        Metric::TotalMs => r.total_ms,
+        Metric::TokensPerS => r.tokens_per_s,
+        Metric::ErrorRate => None,
+    };
+    if metric == Metric::ErrorRate {
+        let n = p_subgroup.max(1);
+        return Series::Counts(
+            history
+                .chunks_exact(n)
+                .filter_map(|g| {
+                    let failed = g.iter().filter(|r| !r.ok).count() as f64;
+                    Some((g.last()?.t, failed, n as f64))
+                })
+                .collect(),
+        );
+    }
+    Series::Values(
+        history
+            .iter()
+            .filter(|r| r.ok)
+            .filter_map(|r| Some((r.t, pick(r).filter(|v| v.is_finite())?)))
+            .collect(),
+    )
+}
+
+/// Collects the primary chart's points and the tests that fired at each.
+#[derive(Default)]
+struct Flags {
+    points: BTreeMap<usize, Point>,
+    tests: BTreeMap<usize, Vec<u8>>,
+}
+
+impl Sink for Flags {
+    fn point(&mut self, which: Which, point: Point) {
+        if which == Which::Primary {
+            self.points.insert(point.index, point);
+        }
+    }
+
+    fn signal(&mut self, which: Which, signal: Signal) {
+        if which == Which::Primary {
+            self.tests
+                .entry(signal.index)
+                .or_default()
+                .push(signal.test.number());
+        }
+    }
+}
+
+/// Evaluates one metric of one target's history (oldest first): the alerts for points newer
+/// than `state.last_t`, with `state` advanced. Errors are the engine's, e.g. too little data
+/// or a baseline with no variation; they alert nobody and are logged by the caller.
+pub fn evaluate(
+    target: &str,
+    metric: Metric,
+    history: &[ProbeResult],
+    settings: &Settings,
+    state: &mut State,
+) -> Result<Vec<Alert>, String> {
+    let series = series(history, metric, settings.p_subgroup);
+    let (times, len) = match &series {
+        Series::Values(v) => (v.iter().map(|p| p.0).collect::<Vec<_>>(), v.len()),
+        Series::Counts(c) => (c.iter().map(|p| p.0).collect(), c.len()),
+    };
+    if len <= settings.baseline {
+        return Ok(Vec::new()); // still collecting the baseline
+    }
+    let config = ChartConfig {
+        chart: Some(
+            if metric == Metric::ErrorRate {
+                "p"
+            } else {
+                "individuals"
+            }
+            .into(),
+        ),
+        phase1: Some(settings.baseline),
+        tests: Some(settings.tests.clone()),
+        ..ChartConfig::default()
+    };
+    let spec = config.to_spec().map_err(|e| e.to_string())?;
+    let mut monitor = Monitor::new(spec).map_err(|e| e.to_string())?;
+    let mut flags = Flags::default();
+    for i in 0..len {
+        let obs = match &series {
+            Series::Values(v) => Observation::Value(v[i].1),
+            Series::Counts(c) => Observation::Count {
+                count: c[i].1,
+                size: c[i].2,
+            },
+        };
+        monitor.push(obs, &mut flags).map_err(|e| e.to_string())?;
+    }
+    monitor.finish(&mut flags).map_err(|e| e.to_string())?;
+
+    let mut alerts = Vec::new();
+    for (i, &t) in times.iter().enumerate().skip(settings.baseline) {
+        if t <= state.last_t {
+            continue;
+        }
+        state.last_t = t;
+        let Some(tests) = flags.tests.get(&i) else {
+            state.clean += 1;
+            if state.clean >= settings.clean_run {
+                state.open = false;
+            }
+            continue;
+        };
+        state.clean = 0;
+        if state.open {
+            continue;
+        }
+        state.open = true;
+        let Some(p) = flags.points.get(&i) else {
+            continue;
+        };
+        alerts.push(Alert {
+            target: target.to_string(),
+            metric: metric.name(),
+            t,
+            value: p.statistic,
+            center: p.center,
+            lcl: p.lcl,
+            ucl: p.ucl,
+            tests: tests.clone(),
+        });
+    }
+    Ok(alerts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(t: i64, ttft: f64, ok: bool) -> ProbeResult {
+        ProbeResult {
+            target: "x".into(),
+            provider: "openai".into(),
+            model: "m".into(),
+            t,
+            ok,
+            status: Some(200),
+            ttft_ms: ok.then_some(ttft),
+            total_ms: ok.then_some(ttft + 100.0),
+            input_tokens: None,
+            output_tokens: None,
+            cached_input_tokens: None,
+            tokens_per_s: None,
+            cost_usd: None,
+            error: None,
+            extra: Default::default(),
+        }
+    }
+
+    /// Normal noise, sd 2 (Python's `random.seed(7)`, `gauss(0, 2)`), fixed so tests are exact.
+    const NOISE: [f64; 48] = [
+        -0.51, 1.02, -0.45, -0.63, -1.86, -0.43, 2.22, 0.85, 2.07, 0.5, 0.79, 0.37, -3.33, 1.71,
+        1.01, 1.0, -3.38, -3.49, -1.78, -0.94, 0.61, -0.09, 1.04, -1.28, 0.62, 0.79, -1.32, 3.44,
+        1.11, 2.39, -1.24, -1.48, -0.69, -0.21, 1.26, 0.5, -0.89, -1.91, -1.04, 2.44, -1.62, 0.49,
+        0.85, -2.98, 0.1, 2.61, -4.03, -0.64,
+    ];
+
+    /// In control around 50 ms, then `shifted` points around 80 ms (15 sigma up).
+    fn history(stable: usize, shifted: usize) -> Vec<ProbeResult> {
+        (0..stable + shifted)
+            .map(|i| {
+                let base = if i < stable { 50.0 } else { 80.0 };
+                probe(i as i64 * 1000, base + NOISE[i % NOISE.len()], true)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_shift_alerts_once_however_often_it_is_evaluated() {
+        let settings = Settings::default();
+        let mut state = State::default();
+        let full = history(30, 12);
+        let mut alerts = Vec::new();
+        // One evaluation per cron run, each seeing one more point.
+        for n in 1..=full.len() {
+            alerts
+                .extend(evaluate("x", Metric::TtftMs, &full[..n], &settings, &mut state).unwrap());
+        }
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        let a = &alerts[0];
+        assert_eq!(
+            (a.t, a.metric, a.value),
+            (30_000, "ttft_ms", 80.0 + NOISE[30])
+        );
+        assert!(a.tests.contains(&1));
+        assert!(a.ucl.unwrap() < 80.0);
+        let body = webhook_body("x", &alerts);
+        let text = body["text"].as_str().unwrap().to_string();
+        assert!(
+            text.starts_with("LLMscope: x\n• ttft_ms is out of control: 78.760"),
+            "{text}"
+        );
+        assert_eq!(body["llmscope"]["alerts"][0]["t"], 30_000);
+        assert!(text.contains("test 1: 1 point more than 3 sigma"), "{text}");
+    }
+
+    #[test]
+    fn an_episode_closes_after_a_clean_run_and_the_next_one_alerts_again() {
+        let settings = Settings::default();
+        let mut state = State::default();
+        let mut h = history(30, 3);
+        let back = history(12, 0);
+        h.extend(back.into_iter().enumerate().map(|(i, mut p)| {
+            p.t = (33 + i as i64) * 1000;
+            p
+        }));
+        h.extend(history(0, 2).into_iter().enumerate().map(|(i, mut p)| {
+            p.t = (45 + i as i64) * 1000;
+            p
+        }));
+        let alerts = evaluate("x", Metric::TtftMs, &h, &settings, &mut state).unwrap();
+        assert_eq!(
+            alerts.iter().map(|a| a.t).collect::<Vec<_>>(),
+            [30_000, 45_000]
+        );
+        // Nothing new: nothing sent again.
+        assert!(evaluate("x", Metric::TtftMs, &h, &settings, &mut state)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn failures_are_a_p_chart_and_never_latency_points() {
+        let settings = Settings {
+            baseline: 5,
+            p_subgroup: 10,
+            ..Settings::default()
+        };
+        let mut h: Vec<ProbeResult> = (0..100)
+            .map(|i| probe(i * 1000, 50.0, i % 10 != 3)) // 10 % failures
+            .collect();
+        h.extend((100..110).map(|i| probe(i * 1000, 50.0, i % 10 < 2))); // 80 % failures
+        let mut state = State::default();
+        let alerts = evaluate("x", Metric::ErrorRate, &h, &settings, &mut state).unwrap();
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!((alerts[0].t, alerts[0].value), (109_000, 0.8));
+        assert!((alerts[0].center - 0.1).abs() < 1e-12);
+        // Failed probes carry no TTFT: the TTFT series only has the successful ones.
+        let Series::Values(v) = series(&h, Metric::TtftMs, 10) else {
+            panic!()
+        };
+        assert_eq!(v.len(), 90 + 2);
+    }
+}

@@ -1,0 +1,20 @@
+//! LLMscope's probe Worker (workers/README.md): streams a prompt to each configured LLM target,
+//! measures time to first token, total latency, output speed and cost, stores every result in
+//! D1, and alerts on SPC signals from the engine.
+//!
+//! Everything that can be pure is, and is tested natively: configuration ([`target`]), the
+//! provider adapters ([`provider`]), AWS signing and framing ([`aws`]), prices, result
+//! assembly ([`measure`]), alerting ([`alert`]) and access control ([`access`]). The
+//! `runtime` module, compiled for wasm32 only, is the thin layer over the Workers runtime:
+//! fetch, clock, D1, secrets and the cron trigger.
+
+pub mod access;
+pub mod alert;
+pub mod aws;
+pub mod measure;
+pub mod prices;
+pub mod provider;
+pub mod target;
+
+#[cfg(target_arch = "wasm32")]
+mod runtime;

@@ -1,0 +1,203 @@
+//! Turning what a probe saw into a [`ProbeResult`], with the definitions of
+//! ../shared/reference/providers.md (after ray-project/llmperf): TTFT is request sent to the
+//! first chunk carrying non-empty text; total is request sent to the end of the stream;
+//! output speed is output tokens / (total − TTFT), never folding TTFT in; token counts come
+//! from the provider's usage report; a failed probe carries no latency at all.
+
+use crate::prices::{self, Price};
+use crate::provider::{Failure, Outcome};
+use crate::target::Target;
+use llmscope_protocol::probe::{ErrorKind, ProbeError, ProbeResult};
+
+/// What the runtime observed of one probe.
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    /// When the request was sent, epoch ms.
+    pub t: i64,
+    /// The response status, if headers arrived.
+    pub status: Option<u16>,
+    /// ms from sending to the first text chunk.
+    pub ttft_ms: Option<f64>,
+    /// ms from sending to the end of the body.
+    pub total_ms: Option<f64>,
+    /// `retry-after` of an error response, in seconds.
+    pub retry_after_s: Option<f64>,
+    /// A failure the transport saw (timeout, cut body, HTTP error), which wins over the
+    /// parser's view.
+    pub transport: Option<Failure>,
+}
+
+/// The price for a target: its own override, else the shipped table.
+pub fn price_of(target: &Target) -> Option<Price> {
+    target
+        .price
+        .or_else(|| prices::lookup(target.provider.as_str(), &target.model))
+}
+
+/// Replaces every secret value in `text` (providers echo keys in auth errors).
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .filter(|s| s.len() >= 4)
+        .fold(text.to_string(), |acc, s| {
+            acc.replace(s.as_str(), "[redacted]")
+        })
+}
+
+/// The result of one probe.
+pub fn result(
+    target: &Target,
+    seen: Observed,
+    outcome: Outcome,
+    secrets: &[String],
+) -> ProbeResult {
+    let failure = seen.transport.or(outcome.failure).or_else(|| {
+        if !outcome.done {
+            Some(Failure {
+                kind: ErrorKind::StreamCut,
+                message: "the stream ended before the provider's end event".into(),
+            })
+        } else if outcome.text_chunks == 0 {
+            Some(Failure {
+                kind: ErrorKind::Malformed,
+                message: "the stream completed without any text".into(),
+            })
+        } else {
+            None
+        }
+    });
+    let usage = outcome.usage;
+    let mut extra = outcome.extra;
+    if let Some(n) = usage.cache_write {
+        extra.insert("cache_write_input_tokens".into(), n.into());
+    }
+    let mut r = ProbeResult {
+        target: target.name.clone(),
+        provider: target.provider.as_str().into(),
+        model: target.model.clone(),
+        t: seen.t,
+        ok: failure.is_none(),
+        status: seen.status,
+        ttft_ms: None,
+        total_ms: None,
+        input_tokens: usage.input,
+        output_tokens: usage.output,
+        cached_input_tokens: usage.cached_input,
+        tokens_per_s: None,
+        cost_usd: price_of(target).and_then(|p| p.cost(&usage)),
+        error: None,
+        extra,
+    };
+    match failure {
+        Some(f) => {
+            r.error = Some(ProbeError {
+                kind: f.kind,
+                message: redact(&f.message, secrets),
+                retry_after_s: seen
+                    .retry_after_s
+                    .filter(|_| f.kind == ErrorKind::RateLimited),
+            });
+        }
+        None => {
+            r.ttft_ms = seen.ttft_ms;
+            r.total_ms = seen.total_ms;
+            r.tokens_per_s = match (usage.output, seen.ttft_ms, seen.total_ms) {
+                (Some(n), Some(ttft), Some(total)) if total > ttft => {
+                    Some(n as f64 / ((total - ttft) / 1000.0))
+                }
+                _ => None,
+            };
+        }
+    }
+    r
+}
+
+/// `retry-after` in seconds: delta-seconds only (an HTTP date is left out rather than guessed).
+pub fn retry_after(header: Option<&str>) -> Option<f64> {
+    header?.trim().parse::<f64>().ok().filter(|s| *s >= 0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prices::Usage;
+
+    fn target() -> Target {
+        crate::target::parse(
+            r#"[{"name":"t","provider":"openai","model":"gpt-4o-mini","key_secret":"K"}]"#,
+        )
+        .valid[0]
+            .clone()
+    }
+
+    fn done() -> Outcome {
+        Outcome {
+            text_chunks: 3,
+            usage: Usage {
+                input: Some(1000),
+                output: Some(40),
+                cached_input: None,
+                cache_write: None,
+            },
+            done: true,
+            ..Outcome::default()
+        }
+    }
+
+    #[test]
+    fn speed_excludes_ttft_and_cost_uses_the_table() {
+        let seen = Observed {
+            t: 5,
+            status: Some(200),
+            ttft_ms: Some(200.0),
+            total_ms: Some(1200.0),
+            ..Observed::default()
+        };
+        let r = result(&target(), seen, done(), &[]);
+        assert!(r.ok);
+        assert_eq!(r.tokens_per_s, Some(40.0));
+        // 1000 * 0.15 / 1e6 + 40 * 0.60 / 1e6
+        assert!((r.cost_usd.unwrap() - 0.000174).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_failed_probe_has_no_latency_and_keys_are_redacted() {
+        let seen = Observed {
+            t: 5,
+            status: Some(401),
+            ttft_ms: Some(3.0),
+            total_ms: Some(4.0),
+            transport: Some(Failure {
+                kind: ErrorKind::Auth,
+                message: "Incorrect API key provided: sk-secret-1".into(),
+            }),
+            ..Observed::default()
+        };
+        let r = result(&target(), seen, Outcome::default(), &["sk-secret-1".into()]);
+        assert!(!r.ok);
+        assert_eq!((r.ttft_ms, r.total_ms, r.tokens_per_s), (None, None, None));
+        let e = r.error.unwrap();
+        assert_eq!(e.kind, ErrorKind::Auth);
+        assert_eq!(e.message, "Incorrect API key provided: [redacted]");
+    }
+
+    #[test]
+    fn a_stream_without_its_end_is_cut_and_an_unknown_model_has_no_cost() {
+        let seen = Observed {
+            ttft_ms: Some(1.0),
+            total_ms: Some(2.0),
+            ..Observed::default()
+        };
+        let cut = Outcome {
+            done: false,
+            ..done()
+        };
+        let r = result(&target(), seen.clone(), cut, &[]);
+        assert_eq!(r.error.map(|e| e.kind), Some(ErrorKind::StreamCut));
+        let mut t = target();
+        t.model = "my-finetune".into();
+        assert_eq!(result(&t, seen, done(), &[]).cost_usd, None);
+        assert_eq!(retry_after(Some(" 7 ")), Some(7.0));
+        assert_eq!(retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+    }
+}

@@ -1,0 +1,129 @@
+//! The two text framings providers stream in: server-sent events and newline-delimited JSON.
+//! Both take bytes in whatever pieces the network delivers (a line or a UTF-8 character may be
+//! split across pieces) and hand out whole events or lines.
+
+/// Splits bytes into lines (`\n`, with an optional `\r` before it).
+#[derive(Default)]
+pub struct Lines {
+    buf: Vec<u8>,
+}
+
+impl Lines {
+    /// Feeds bytes; calls `on_line` for every complete line.
+    pub fn feed(&mut self, bytes: &[u8], mut on_line: impl FnMut(&str)) {
+        self.buf.extend_from_slice(bytes);
+        let mut start = 0;
+        while let Some(end) = self.buf[start..].iter().position(|&b| b == b'\n') {
+            let line = &self.buf[start..start + end];
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            on_line(&String::from_utf8_lossy(line));
+            start += end + 1;
+        }
+        self.buf.drain(..start);
+    }
+
+    /// The last line, when the stream ended without a newline after it.
+    pub fn finish(&mut self, mut on_line: impl FnMut(&str)) {
+        if !self.buf.is_empty() {
+            let rest = std::mem::take(&mut self.buf);
+            on_line(&String::from_utf8_lossy(&rest));
+        }
+    }
+}
+
+/// Server-sent events (WHATWG HTML, "Server-sent events"): `event:` names an event, `data:`
+/// lines (joined by `\n`) are its payload, and a blank line dispatches it. Comments (`:`) and
+/// other fields are ignored.
+#[derive(Default)]
+pub struct Sse {
+    lines: Lines,
+    event: String,
+    data: Option<String>,
+}
+
+impl Sse {
+    /// Feeds bytes; calls `on_event(name, data)` for every dispatched event (`name` is empty
+    /// when the event had no `event:` line).
+    pub fn feed(&mut self, bytes: &[u8], mut on_event: impl FnMut(&str, &str)) {
+        let Sse { lines, event, data } = self;
+        lines.feed(bytes, |line| Self::line(event, data, line, &mut on_event));
+    }
+
+    /// Dispatches an event left open when the stream ended without its blank line.
+    pub fn finish(&mut self, mut on_event: impl FnMut(&str, &str)) {
+        let Sse { lines, event, data } = self;
+        lines.finish(|line| Self::line(event, data, line, &mut on_event));
+        if let Some(d) = data.take() {
+            on_event(event, &d);
+        }
+    }
+
+    fn line(
+        event: &mut String,
+        data: &mut Option<String>,
+        line: &str,
+        on_event: &mut impl FnMut(&str, &str),
+    ) {
+        if line.is_empty() {
+            if let Some(d) = data.take() {
+                on_event(event, &d);
+            }
+            event.clear();
+            return;
+        }
+        let (field, value) = match line.split_once(':') {
+            Some((f, v)) => (f, v.strip_prefix(' ').unwrap_or(v)),
+            None => (line, ""),
+        };
+        match field {
+            "event" => *event = value.to_string(),
+            "data" => match data {
+                Some(d) => {
+                    d.push('\n');
+                    d.push_str(value);
+                }
+                None => *data = Some(value.to_string()),
+            },
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sse_events_survive_any_split() {
+        let stream =
+            "event: a\ndata: {\"x\":\"é\"}\n\n: comment\ndata: 1\ndata: 2\r\n\r\ndata: [DONE]\n\n";
+        let bytes = stream.as_bytes();
+        for split in 1..bytes.len() {
+            let mut sse = Sse::default();
+            let mut got = Vec::new();
+            for piece in bytes.chunks(split) {
+                sse.feed(piece, |e, d| got.push((e.to_string(), d.to_string())));
+            }
+            sse.finish(|e, d| got.push((e.to_string(), d.to_string())));
+            assert_eq!(
+                got,
+                [
+                    ("a".to_string(), "{\"x\":\"é\"}".to_string()),
+                    (String::new(), "1\n2".to_string()),
+                    (String::new(), "[DONE]".to_string()),
+                ],
+                "split {split}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_last_line_without_newline_is_kept() {
+        let mut lines = Lines::default();
+        let mut got = Vec::new();
+        lines.feed(b"{\"a\":1}\n{\"b\"", |l| got.push(l.to_string()));
+        lines.feed(b":2}", |l| got.push(l.to_string()));
+        lines.finish(|l| got.push(l.to_string()));
+        assert_eq!(got, ["{\"a\":1}", "{\"b\":2}"]);
+    }
+}

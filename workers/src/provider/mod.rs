@@ -1,0 +1,277 @@
+//! One adapter per provider behind one trait (Telegraf's input plugins): an adapter builds the
+//! streaming request and parses the response stream into an [`Outcome`]. The runtime sends
+//! the request, times the bytes and assembles the result; adapters never see a clock or a
+//! socket, so every one is tested natively. Adding a provider touches this folder and
+//! [`ProviderKind`].
+
+mod anthropic;
+mod bedrock;
+mod custom;
+pub mod frame;
+mod gemini;
+mod ollama;
+mod openai;
+
+use crate::prices::Usage;
+use crate::target::{ConfigError, ProviderKind, Target};
+use llmscope_protocol::probe::ErrorKind;
+use serde_json::Value;
+
+/// A request ready to send.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpRequest {
+    /// GET, POST, ...
+    pub method: String,
+    /// The full URL.
+    pub url: String,
+    /// Header names and values.
+    pub headers: Vec<(String, String)>,
+    /// The body (JSON for every provider).
+    pub body: Vec<u8>,
+}
+
+/// Where secret values come from (Worker secrets, or a map in tests).
+pub trait Secrets {
+    /// The value of the secret `name`, if set.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// What an adapter needs to build one request.
+pub struct Context<'a> {
+    /// The target probed.
+    pub target: &'a Target,
+    /// The prompt for this probe (with its nonce when the target wants a fresh prompt).
+    pub prompt: &'a str,
+    /// Now, Unix epoch milliseconds (for request signing).
+    pub now_ms: i64,
+    /// The Worker's secrets.
+    pub secrets: &'a dyn Secrets,
+}
+
+impl Context<'_> {
+    /// The secret named by `field` of the target (e.g. `key_secret`), or an error naming both.
+    pub fn secret(&self, field: &str, name: Option<&str>) -> Result<String, ConfigError> {
+        let name = name.ok_or_else(|| {
+            ConfigError::new(
+                &self.target.name,
+                field,
+                "names the secret to use; required",
+            )
+        })?;
+        self.secrets.get(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+            ConfigError::new(
+                &self.target.name,
+                field,
+                format!(
+                    "the secret {name} is not set (`wrangler secret put {name}`, or .dev.vars when local)"
+                ),
+            )
+        })
+    }
+
+    /// The target's `base_url`, or the provider's public one.
+    pub fn base(&self, default: &str) -> String {
+        self.target
+            .base_url
+            .as_deref()
+            .unwrap_or(default)
+            .trim_end_matches('/')
+            .to_string()
+    }
+}
+
+/// What a response stream said, as parsed so far.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcome {
+    /// Chunks that carried non-empty generated text (TTFT is taken at the first).
+    pub text_chunks: u64,
+    /// The provider's usage report.
+    pub usage: Usage,
+    /// The provider's terminal event arrived: a stream that ends without it was cut.
+    pub done: bool,
+    /// A failure reported in the stream or found parsing it; parsing stops there.
+    pub failure: Option<Failure>,
+    /// Provider extras for the result's `extra`.
+    pub extra: serde_json::Map<String, Value>,
+}
+
+/// A classified failure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    /// The contract's class.
+    pub kind: ErrorKind,
+    /// What happened.
+    pub message: String,
+}
+
+impl Outcome {
+    /// Records a failure, keeping the first.
+    pub fn fail(&mut self, kind: ErrorKind, message: impl Into<String>) {
+        if self.failure.is_none() {
+            self.failure = Some(Failure {
+                kind,
+                message: message.into(),
+            });
+        }
+    }
+
+    /// Parses a JSON frame, or records it as malformed.
+    pub fn json(&mut self, frame: &str) -> Option<Value> {
+        match serde_json::from_str(frame) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let shown: String = frame.chars().take(80).collect();
+                self.fail(
+                    ErrorKind::Malformed,
+                    format!("invalid JSON in the stream ({e}): {shown}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// Counts a text chunk when `text` is non-empty.
+    pub fn text(&mut self, text: Option<&str>) {
+        if text.is_some_and(|t| !t.is_empty()) {
+            self.text_chunks += 1;
+        }
+    }
+}
+
+/// Parses one response stream incrementally.
+pub trait StreamParser {
+    /// Feeds the next bytes of the body.
+    fn feed(&mut self, bytes: &[u8], out: &mut Outcome);
+    /// The body ended (cleanly, as far as the transport knows).
+    fn finish(&mut self, out: &mut Outcome);
+}
+
+/// A provider adapter.
+pub trait Provider {
+    /// The streaming request for one probe.
+    fn request(&self, ctx: &Context) -> Result<HttpRequest, ConfigError>;
+    /// A parser for one response body.
+    fn parser(&self, target: &Target) -> Box<dyn StreamParser>;
+}
+
+/// The adapter for `kind`.
+pub fn adapter(kind: ProviderKind) -> &'static dyn Provider {
+    match kind {
+        ProviderKind::Openai => &openai::OpenAi,
+        ProviderKind::Anthropic => &anthropic::Anthropic,
+        ProviderKind::Gemini => &gemini::Gemini,
+        ProviderKind::Bedrock => &bedrock::Bedrock,
+        ProviderKind::Ollama => &ollama::Ollama,
+        ProviderKind::Http => &custom::Custom,
+    }
+}
+
+/// A JSON request body.
+fn json_request(url: String, headers: Vec<(String, String)>, body: &Value) -> HttpRequest {
+    let mut headers = headers;
+    headers.push(("content-type".into(), "application/json".into()));
+    HttpRequest {
+        method: "POST".into(),
+        url,
+        headers,
+        body: body.to_string().into_bytes(),
+    }
+}
+
+/// A token count at `pointer`, if it is a non-negative integer.
+fn count(v: &Value, pointer: &str) -> Option<u64> {
+    v.pointer(pointer).and_then(Value::as_u64)
+}
+
+/// The message of a provider's error body: `error.message`, `message`, `error` (a string),
+/// or the start of the body. Every provider's error JSON has one of these.
+pub fn error_message(body: &str) -> String {
+    let shown = |s: &str| s.chars().take(300).collect::<String>();
+    let Ok(v) = serde_json::from_str::<Value>(body) else {
+        return shown(body.trim());
+    };
+    ["/error/message", "/message", "/error", "/Message"]
+        .iter()
+        .find_map(|p| v.pointer(p).and_then(Value::as_str))
+        .map(shown)
+        .unwrap_or_else(|| shown(body.trim()))
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Feeding a whole recorded stream to a parser in pieces of every size.
+
+    use super::*;
+    use std::collections::HashMap;
+
+    pub struct Map(pub HashMap<String, String>);
+
+    impl Secrets for Map {
+        fn get(&self, name: &str) -> Option<String> {
+            self.0.get(name).cloned()
+        }
+    }
+
+    pub fn secrets(pairs: &[(&str, &str)]) -> Map {
+        Map(pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
+
+    pub fn target(json: &str) -> Target {
+        let t = crate::target::parse(&format!("[{json}]"));
+        assert!(t.errors.is_empty(), "{:?}", t.errors);
+        t.valid[0].clone()
+    }
+
+    /// The outcome of `body` fed in pieces of `split` bytes; asserts every split agrees.
+    pub fn parse(target: &Target, body: &[u8]) -> Outcome {
+        let whole = run(target, body, body.len().max(1));
+        for split in [1, 2, 3, 7, 64] {
+            assert_eq!(run(target, body, split), whole, "split {split}");
+        }
+        whole
+    }
+
+    fn run(target: &Target, body: &[u8], split: usize) -> Outcome {
+        let mut parser = adapter(target.provider).parser(target);
+        let mut out = Outcome::default();
+        for piece in body.chunks(split) {
+            parser.feed(piece, &mut out);
+            if out.failure.is_some() {
+                return out;
+            }
+        }
+        parser.finish(&mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_come_from_each_providers_error_shape() {
+        assert_eq!(
+            error_message(r#"{"error":{"message":"bad key","type":"x"}}"#),
+            "bad key"
+        );
+        assert_eq!(
+            error_message(
+                r#"{"type":"error","error":{"type":"not_found_error","message":"no model"}}"#
+            ),
+            "no model"
+        );
+        assert_eq!(
+            error_message(r#"{"message":"Too many requests"}"#),
+            "Too many requests"
+        );
+        assert_eq!(
+            error_message(r#"{"error":"model 'x' not found"}"#),
+            "model 'x' not found"
+        );
+        assert_eq!(error_message("<html>502</html>"), "<html>502</html>");
+    }
+}

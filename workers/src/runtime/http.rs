@@ -1,0 +1,60 @@
+//! Small helpers over the Workers runtime: the clock, randomness, outgoing requests and JSON
+//! responses.
+
+use crate::provider::HttpRequest;
+use wasm_bindgen::JsCast;
+use worker::{AbortSignal, Fetch, Headers, Method, Request, RequestInit, Response};
+
+/// Milliseconds since the epoch. In Workers the clock advances with I/O (it is frozen during
+/// computation), which is what a probe wants: the time a chunk arrived.
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// `n` random bytes from Web Crypto (`crypto.getRandomValues`).
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
+    let buf = js_sys::Uint8Array::new_with_length(n as u32);
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
+        .map_err(|_| "no crypto".to_string())?;
+    let get = js_sys::Reflect::get(&crypto, &"getRandomValues".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or("no crypto.getRandomValues")?;
+    get.call1(&crypto, &buf)
+        .map_err(|_| "crypto.getRandomValues failed".to_string())?;
+    Ok(buf.to_vec())
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sends a request; the signal aborts it (the probe's deadline).
+pub async fn send(req: &HttpRequest, signal: Option<&AbortSignal>) -> worker::Result<Response> {
+    let headers = Headers::new();
+    for (k, v) in &req.headers {
+        headers.set(k, v)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::from(req.method.clone()))
+        .with_headers(headers);
+    if !req.body.is_empty() {
+        init.with_body(Some(js_sys::Uint8Array::from(req.body.as_slice()).into()));
+    }
+    let request = Request::new_with_init(&req.url, &init)?;
+    match signal {
+        Some(s) => Fetch::Request(request).send_with_signal(s).await,
+        None => Fetch::Request(request).send().await,
+    }
+}
+
+/// A JSON response with `status`.
+pub fn json(status: u16, value: &serde_json::Value) -> worker::Result<Response> {
+    Ok(Response::from_json(value)?.with_status(status))
+}
+
+/// `{"error": message}` with `status`.
+pub fn error(status: u16, message: impl Into<String>) -> worker::Result<Response> {
+    json(status, &serde_json::json!({ "error": message.into() }))
+}

@@ -1,0 +1,155 @@
+//! Probe results and alert state in D1 (SQLite). Each result is stored whole, as the JSON of
+//! the contract (extras included), next to the columns queries filter on.
+
+use crate::alert::{Alert, State};
+use llmscope_protocol::probe::ProbeResult;
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+use worker::{D1Database, Env};
+
+/// The schema, created on first use (`CREATE ... IF NOT EXISTS`), so a fresh database, local
+/// or deployed, needs no migration step. One statement per line: D1's `exec` splits on lines.
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, t INTEGER NOT NULL, ok INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS results_by_target_t ON results (target, t);
+CREATE TABLE IF NOT EXISTS alert_state (target TEXT NOT NULL, metric TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (target, metric));
+CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, metric TEXT NOT NULL, t INTEGER NOT NULL, json TEXT NOT NULL, delivered INTEGER NOT NULL);";
+
+/// The D1 binding, with the schema in place.
+pub struct Store {
+    db: D1Database,
+}
+
+#[derive(Deserialize)]
+struct JsonRow {
+    json: String,
+}
+
+#[derive(Deserialize)]
+struct StateRow {
+    state: String,
+}
+
+fn num(n: i64) -> JsValue {
+    JsValue::from_f64(n as f64)
+}
+
+impl Store {
+    /// Opens the `DB` binding and makes sure the tables exist.
+    pub async fn open(env: &Env) -> Result<Store, String> {
+        let db = env.d1("DB").map_err(|_| {
+            "the D1 binding DB is missing: add [[d1_databases]] with binding = \"DB\" to wrangler.toml"
+                .to_string()
+        })?;
+        db.exec(SCHEMA)
+            .await
+            .map_err(|e| format!("D1: cannot create the schema: {e}"))?;
+        Ok(Store { db })
+    }
+
+    /// Stores one result.
+    pub async fn insert(&self, r: &ProbeResult) -> Result<(), String> {
+        let json = serde_json::to_string(r).map_err(|e| e.to_string())?;
+        self.db
+            .prepare("INSERT INTO results (target, t, ok, json) VALUES (?1, ?2, ?3, ?4)")
+            .bind(&[
+                r.target.as_str().into(),
+                num(r.t),
+                num(r.ok as i64),
+                json.into(),
+            ])
+            .map_err(|e| e.to_string())?
+            .run()
+            .await
+            .map_err(|e| format!("D1: cannot store a result: {e}"))?;
+        Ok(())
+    }
+
+    /// Results of `target` after `since` (exclusive), oldest first, at most `limit`.
+    pub async fn results(
+        &self,
+        target: &str,
+        since: i64,
+        limit: u32,
+    ) -> Result<Vec<serde_json::Value>, String> {
+        let rows = self
+            .db
+            .prepare(
+                "SELECT json FROM results WHERE target = ?1 AND t > ?2 ORDER BY t, id LIMIT ?3",
+            )
+            .bind(&[target.into(), num(since), num(i64::from(limit))])
+            .map_err(|e| e.to_string())?
+            .all()
+            .await
+            .map_err(|e| format!("D1: cannot read results: {e}"))?
+            .results::<JsonRow>()
+            .map_err(|e| e.to_string())?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| serde_json::from_str(&r.json).ok())
+            .collect())
+    }
+
+    /// The latest `limit` results of `target`, oldest first: the history alerts are computed on.
+    pub async fn history(&self, target: &str, limit: u32) -> Result<Vec<ProbeResult>, String> {
+        let rows = self
+            .db
+            .prepare("SELECT json FROM (SELECT json, t, id FROM results WHERE target = ?1 ORDER BY t DESC, id DESC LIMIT ?2) ORDER BY t, id")
+            .bind(&[target.into(), num(i64::from(limit))])
+            .map_err(|e| e.to_string())?
+            .all()
+            .await
+            .map_err(|e| format!("D1: cannot read the history: {e}"))?
+            .results::<JsonRow>()
+            .map_err(|e| e.to_string())?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| serde_json::from_str(&r.json).ok())
+            .collect())
+    }
+
+    /// The alert state of one metric of one target.
+    pub async fn state(&self, target: &str, metric: &str) -> Result<State, String> {
+        let row = self
+            .db
+            .prepare("SELECT state FROM alert_state WHERE target = ?1 AND metric = ?2")
+            .bind(&[target.into(), metric.into()])
+            .map_err(|e| e.to_string())?
+            .first::<StateRow>(None)
+            .await
+            .map_err(|e| format!("D1: cannot read alert state: {e}"))?;
+        Ok(row
+            .and_then(|r| serde_json::from_str(&r.state).ok())
+            .unwrap_or_default())
+    }
+
+    /// Saves the alert state of one metric of one target.
+    pub async fn save_state(
+        &self,
+        target: &str,
+        metric: &str,
+        state: &State,
+    ) -> Result<(), String> {
+        let json = serde_json::to_string(state).map_err(|e| e.to_string())?;
+        self.db
+            .prepare("INSERT INTO alert_state (target, metric, state) VALUES (?1, ?2, ?3) ON CONFLICT (target, metric) DO UPDATE SET state = excluded.state")
+            .bind(&[target.into(), metric.into(), json.into()])
+            .map_err(|e| e.to_string())?
+            .run()
+            .await
+            .map_err(|e| format!("D1: cannot save alert state: {e}"))?;
+        Ok(())
+    }
+
+    /// Records an alert and whether the webhook took it.
+    pub async fn record_alert(&self, alert: &Alert, delivered: bool) -> Result<(), String> {
+        let json = serde_json::to_string(alert).map_err(|e| e.to_string())?;
+        self.db
+            .prepare("INSERT INTO alerts (target, metric, t, json, delivered) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .bind(&[alert.target.as_str().into(), alert.metric.into(), num(alert.t), json.into(), num(delivered as i64)])
+            .map_err(|e| e.to_string())?
+            .run()
+            .await
+            .map_err(|e| format!("D1: cannot record an alert: {e}"))?;
+        Ok(())
+    }
+}

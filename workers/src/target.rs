@@ -1,0 +1,426 @@
+//! Probe targets, from the Worker variable `LLMSCOPE_TARGETS` (a JSON array). Every key is
+//! checked: a typo is an error naming the target and the field, never a silent default, and
+//! one bad target never stops the others from being probed.
+
+use crate::prices::Price;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Which adapter speaks to a target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Chat completions, and every OpenAI-compatible server.
+    Openai,
+    /// Anthropic messages.
+    Anthropic,
+    /// Google Gemini streamGenerateContent.
+    Gemini,
+    /// AWS Bedrock ConverseStream.
+    Bedrock,
+    /// Ollama /api/chat.
+    Ollama,
+    /// Any HTTP endpoint, described by templates and JSON pointers.
+    Http,
+}
+
+impl ProviderKind {
+    /// The name used in configuration and results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Openai => "openai",
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::Gemini => "gemini",
+            ProviderKind::Bedrock => "bedrock",
+            ProviderKind::Ollama => "ollama",
+            ProviderKind::Http => "http",
+        }
+    }
+}
+
+/// How a custom endpoint's response arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamFormat {
+    /// Server-sent events, `data:` lines (a `[DONE]` line ends the stream).
+    #[default]
+    Sse,
+    /// One JSON object per line.
+    Ndjson,
+    /// One JSON body, not streamed: TTFT equals the total latency.
+    None,
+}
+
+/// How an OpenAI-compatible server wants its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum OpenaiAuth {
+    /// `Authorization: Bearer KEY` (OpenAI, vLLM, OpenRouter, LiteLLM).
+    #[default]
+    Bearer,
+    /// `api-key: KEY` (Azure OpenAI).
+    ApiKey,
+}
+
+/// One target, as configured.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    /// Unique name; results are stored under it.
+    pub name: String,
+    /// The adapter.
+    pub provider: ProviderKind,
+    /// The model (Bedrock: the model id; http: whatever the template uses).
+    #[serde(default)]
+    pub model: String,
+    /// Overrides the provider's public address (local servers, proxies, stand-ins).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Name of the Worker secret holding the API key.
+    #[serde(default)]
+    pub key_secret: Option<String>,
+    /// The prompt sent on every probe.
+    #[serde(default = "default_prompt")]
+    pub prompt: String,
+    /// Output token cap.
+    #[serde(default = "default_max_tokens")]
+    pub max_tokens: u32,
+    /// The whole probe's deadline, from request to end of stream.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Prefix the prompt with a random nonce on every probe, so no provider cache can answer
+    /// it (Artificial Analysis's method).
+    #[serde(default)]
+    pub fresh_prompt: bool,
+    /// Overrides the shipped price table for this target.
+    #[serde(default)]
+    pub price: Option<Price>,
+    /// OpenAI: how the key is sent.
+    #[serde(default)]
+    pub auth: OpenaiAuth,
+    /// Anthropic: the `anthropic-version` header.
+    #[serde(default)]
+    pub anthropic_version: Option<String>,
+    /// Bedrock: the AWS region, e.g. `us-east-1`.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Bedrock: secret holding the access key id.
+    #[serde(default)]
+    pub access_key_secret: Option<String>,
+    /// Bedrock: secret holding the secret access key.
+    #[serde(default)]
+    pub secret_key_secret: Option<String>,
+    /// Bedrock: secret holding a session token (temporary credentials), if any.
+    #[serde(default)]
+    pub session_token_secret: Option<String>,
+    /// http: the method (default POST).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// http: the full URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// http: headers; `{{key}}` in a value is replaced by the key secret.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// http: the JSON body; string values may hold `{{prompt}}`, `{{model}}`, `{{max_tokens}}`.
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+    /// http: sse, ndjson or none.
+    #[serde(default)]
+    pub stream: StreamFormat,
+    /// http: JSON pointer to the generated text in each event (or in the body).
+    #[serde(default)]
+    pub text_pointer: Option<String>,
+    /// http: JSON pointer whose presence (non-null) in an event marks an in-stream error
+    /// (default `/error`).
+    #[serde(default)]
+    pub error_pointer: Option<String>,
+    /// http: JSON pointer to the input token count.
+    #[serde(default)]
+    pub input_tokens_pointer: Option<String>,
+    /// http: JSON pointer to the output token count.
+    #[serde(default)]
+    pub output_tokens_pointer: Option<String>,
+    /// http: JSON pointer to the cached input token count.
+    #[serde(default)]
+    pub cached_input_tokens_pointer: Option<String>,
+}
+
+fn default_prompt() -> String {
+    "Count from 1 to 20, separated by spaces.".into()
+}
+fn default_max_tokens() -> u32 {
+    64
+}
+fn default_timeout_ms() -> u64 {
+    30_000
+}
+
+/// A configuration problem, naming the target (when known) and the field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConfigError {
+    /// The target's name, or its position when it has none.
+    pub target: String,
+    /// The field at fault.
+    pub field: String,
+    /// What is wrong and what would be right.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "target {}: {}: {}",
+            self.target, self.field, self.message
+        )
+    }
+}
+
+impl ConfigError {
+    /// An error about `field` of `target`.
+    pub fn new(target: &str, field: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            target: target.to_string(),
+            field: field.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The targets that are valid, and an error for each that is not.
+#[derive(Clone, Debug, Default)]
+pub struct Targets {
+    /// Usable targets, in configuration order.
+    pub valid: Vec<Target>,
+    /// One entry per problem.
+    pub errors: Vec<ConfigError>,
+}
+
+impl Targets {
+    /// The target named `name`.
+    pub fn get(&self, name: &str) -> Option<&Target> {
+        self.valid.iter().find(|t| t.name == name)
+    }
+}
+
+/// Parses `LLMSCOPE_TARGETS`. Each element is checked on its own, so a bad one is reported
+/// and the rest still run.
+pub fn parse(json: &str) -> Targets {
+    let mut out = Targets::default();
+    let items: Vec<serde_json::Value> = match serde_json::from_str(json) {
+        Ok(serde_json::Value::Array(items)) => items,
+        Ok(_) => {
+            out.errors.push(ConfigError::new(
+                "*",
+                "LLMSCOPE_TARGETS",
+                "must be a JSON array of target objects",
+            ));
+            return out;
+        }
+        Err(e) => {
+            out.errors.push(ConfigError::new(
+                "*",
+                "LLMSCOPE_TARGETS",
+                format!("invalid JSON: {e}"),
+            ));
+            return out;
+        }
+    };
+    for (i, item) in items.into_iter().enumerate() {
+        let label = item
+            .get("name")
+            .and_then(|n| n.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("#{i}"));
+        match serde_json::from_value::<Target>(item) {
+            Ok(target) => match validate(&target) {
+                Ok(()) if out.get(&target.name).is_some() => out.errors.push(ConfigError::new(
+                    &label,
+                    "name",
+                    "used by an earlier target; names must be unique",
+                )),
+                Ok(()) => out.valid.push(target),
+                Err(e) => out.errors.push(e),
+            },
+            Err(e) => out.errors.push(ConfigError::new(
+                &label,
+                field_of(&e.to_string()),
+                e.to_string(),
+            )),
+        }
+    }
+    out
+}
+
+/// The field serde's message names (`unknown field `x``, `missing field `x``), or "target".
+fn field_of(message: &str) -> &str {
+    if message.starts_with("unknown variant") {
+        // serde names the variants, not the field: tell the enums apart by what they expect.
+        return if message.contains("`openai`") {
+            "provider"
+        } else if message.contains("`ndjson`") {
+            "stream"
+        } else {
+            "auth"
+        };
+    }
+    message
+        .split('`')
+        .nth(1)
+        .filter(|_| message.contains("field"))
+        .unwrap_or("target")
+}
+
+fn validate(t: &Target) -> Result<(), ConfigError> {
+    let err = |field: &str, message: &str| Err(ConfigError::new(&t.name, field, message));
+    if t.name.trim().is_empty() {
+        return err("name", "must not be empty");
+    }
+    if t.timeout_ms == 0 {
+        return err("timeout_ms", "must be above 0");
+    }
+    if let Some(url) = &t.base_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return err("base_url", "must start with http:// or https://");
+        }
+    }
+    match t.provider {
+        ProviderKind::Openai | ProviderKind::Anthropic | ProviderKind::Gemini => {
+            if t.model.is_empty() {
+                return err("model", "is required for this provider");
+            }
+            if t.key_secret.is_none() {
+                return err(
+                    "key_secret",
+                    "names the secret holding the API key; required",
+                );
+            }
+        }
+        ProviderKind::Ollama => {
+            if t.model.is_empty() {
+                return err("model", "is required for this provider");
+            }
+        }
+        ProviderKind::Bedrock => {
+            if t.model.is_empty() {
+                return err("model", "is required (the Bedrock model id)");
+            }
+            if t.region.is_none() {
+                return err("region", "is required for bedrock, e.g. \"us-east-1\"");
+            }
+            if t.access_key_secret.is_none() {
+                return err(
+                    "access_key_secret",
+                    "names the secret holding the access key id; required for bedrock",
+                );
+            }
+            if t.secret_key_secret.is_none() {
+                return err(
+                    "secret_key_secret",
+                    "names the secret holding the secret access key; required for bedrock",
+                );
+            }
+        }
+        ProviderKind::Http => {
+            match &t.url {
+                Some(u) if u.starts_with("http://") || u.starts_with("https://") => {}
+                Some(_) => return err("url", "must start with http:// or https://"),
+                None => return err("url", "is required for provider http"),
+            }
+            match &t.text_pointer {
+                Some(p) if p.is_empty() || p.starts_with('/') => {}
+                Some(_) => {
+                    return err(
+                        "text_pointer",
+                        "must be a JSON pointer such as \"/choices/0/text\"",
+                    )
+                }
+                None => {
+                    return err(
+                        "text_pointer",
+                        "is required for provider http (where the text is)",
+                    )
+                }
+            }
+            for (field, p) in [
+                ("input_tokens_pointer", &t.input_tokens_pointer),
+                ("output_tokens_pointer", &t.output_tokens_pointer),
+                (
+                    "cached_input_tokens_pointer",
+                    &t.cached_input_tokens_pointer,
+                ),
+                ("error_pointer", &t.error_pointer),
+            ] {
+                if p.as_deref()
+                    .is_some_and(|p| !p.is_empty() && !p.starts_with('/'))
+                {
+                    return err(field, "must be a JSON pointer starting with /");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_targets_parse_and_bad_ones_are_named() {
+        let t = parse(
+            r#"[
+            {"name": "a", "provider": "openai", "model": "gpt-4o-mini", "key_secret": "K"},
+            {"name": "b", "provider": "claude", "model": "x"},
+            {"name": "c", "provider": "anthropic", "model": "x", "key_secret": "K", "modle": 1},
+            {"name": "d", "provider": "bedrock", "model": "m", "access_key_secret": "A", "secret_key_secret": "S"},
+            {"provider": "ollama"},
+            {"name": "a", "provider": "ollama", "model": "llama3"}
+        ]"#,
+        );
+        assert_eq!(t.valid.len(), 1);
+        assert_eq!(t.valid[0].max_tokens, 64);
+        let said: Vec<String> = t.errors.iter().map(|e| e.to_string()).collect();
+        assert!(
+            said[0].starts_with("target b: provider: unknown variant `claude`"),
+            "{said:?}"
+        );
+        assert!(
+            said[1].starts_with("target c: modle: unknown field `modle`"),
+            "{said:?}"
+        );
+        assert!(said[2].starts_with("target d: region:"), "{said:?}");
+        assert!(
+            said[3].starts_with("target #4: name: missing field `name`"),
+            "{said:?}"
+        );
+        assert!(
+            said[4].starts_with("target a: name: used by an earlier"),
+            "{said:?}"
+        );
+    }
+
+    #[test]
+    fn invalid_json_is_one_clear_error() {
+        let t = parse("[{\"name\": ");
+        assert!(t.valid.is_empty());
+        assert_eq!(t.errors[0].field, "LLMSCOPE_TARGETS");
+        assert!(t.errors[0].message.starts_with("invalid JSON"));
+        assert_eq!(
+            parse("{}").errors[0].message,
+            "must be a JSON array of target objects"
+        );
+    }
+
+    #[test]
+    fn http_targets_need_a_url_and_a_text_pointer() {
+        let t = parse(r#"[{"name": "h", "provider": "http", "url": "http://x/y"}]"#);
+        assert_eq!(t.errors[0].field, "text_pointer");
+        let t = parse(
+            r#"[{"name": "h", "provider": "http", "url": "http://x/y", "text_pointer": "/a", "stream": "ndjson"}]"#,
+        );
+        assert_eq!(t.valid[0].stream, StreamFormat::Ndjson);
+    }
+}
