@@ -159,12 +159,22 @@ impl Client {
     }
 }
 
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The two tests run one after the other: each starts its own wrangler dev, and timing checks
+/// should not share two cores with the other's cron runs.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn close(actual: f64, expected: f64, tolerance: f64) -> bool {
     (actual - expected).abs() <= tolerance
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_measure_every_provider_and_classify_every_fault() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let standin = Standin::start().await.unwrap();
     let mut targets = Vec::new();
     for p in PROVIDERS {
@@ -276,25 +286,20 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
         .get("access-control-allow-origin")
         .is_none());
 
-    // Latency: one provider at a time, so probes do not share the CPU.
+    // Latency: one provider at a time, so probes do not share the CPU. Each provider is
+    // judged on its median of three probes: one probe can lose a scheduler slice to a
+    // neighbour on these shared machines, the median cannot.
     let mut overheads = Vec::new();
-    for round in 0..3 {
-        for p in PROVIDERS {
+    let expected_total = (TTFT_MS + GAP_MS * u64::from(CHUNKS - 1)) as f64;
+    for p in PROVIDERS {
+        let (mut ttfts, mut totals) = (Vec::new(), Vec::new());
+        for _ in 0..3 {
             let r = client.probe(&format!("{p}-ok")).await;
             assert_eq!(r["ok"], true, "{r}");
             assert_eq!(r["status"], 200, "{r}");
             assert!(r["error"].is_null(), "{r}");
             let ttft = r["ttft_ms"].as_f64().unwrap();
             let total = r["total_ms"].as_f64().unwrap();
-            let expected_total = (TTFT_MS + GAP_MS * u64::from(CHUNKS - 1)) as f64;
-            assert!(
-                close(ttft, TTFT_MS as f64, 10.0),
-                "{p}: TTFT {ttft} ms, the stand-in waited {TTFT_MS}"
-            );
-            assert!(
-                close(total, expected_total, 10.0),
-                "{p}: total {total} ms, the stand-in took {expected_total}"
-            );
             assert_eq!(
                 (r["input_tokens"].as_u64(), r["output_tokens"].as_u64()),
                 (Some(1200), Some(9)),
@@ -315,14 +320,20 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
                 }
                 None => assert!(r["cost_usd"].is_null(), "{p}: {r}"),
             }
-            if round == 0 {
-                eprintln!(
-                    "{p}: ttft {ttft:.1} ms, total {total:.1} ms, {speed:.1} tokens/s, extra {}",
-                    r["extra"]
-                );
-            }
+            ttfts.push(ttft);
+            totals.push(total);
             overheads.push(ttft - TTFT_MS as f64);
         }
+        let (ttft, total) = (median(&mut ttfts), median(&mut totals));
+        eprintln!("{p}: TTFT {ttfts:?} ms, total {totals:?} ms");
+        assert!(
+            close(ttft, TTFT_MS as f64, 10.0),
+            "{p}: median TTFT {ttft} ms ({ttfts:?}), the stand-in waited {TTFT_MS}"
+        );
+        assert!(
+            close(total, expected_total, 10.0),
+            "{p}: median total {total} ms ({totals:?}), the stand-in took {expected_total}"
+        );
     }
     let r = client.probe("ollama-ok").await;
     assert_eq!(r["extra"]["load_duration_ms"], 30.0, "{r}");
@@ -435,6 +446,7 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cron_stores_every_target_and_alerts_once_on_a_shift() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let standin = Standin::start().await.unwrap();
     let webhook = Webhook::start().await;
     // Chunks far enough apart that output speed, measured with the Workers clock's whole
