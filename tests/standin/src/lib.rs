@@ -107,9 +107,10 @@ impl Inner {
         let mut map = self.lock();
         let p = map.entry(profile.to_string()).or_default();
         p.requests.push(rec);
-        let script = p.script.clone()?;
+        let mut script = p.script.clone()?;
         let rng = p.rng.get_or_insert_with(|| Prng::for_profile(profile));
         let jitter = rng.upto(script.jitter_ms);
+        script.gap_ms = script.gap_ms.saturating_add(rng.upto(script.gap_jitter_ms));
         let ttft = Duration::from_millis(script.ttft_ms.saturating_add(jitter));
         Some((script, ttft))
     }

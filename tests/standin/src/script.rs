@@ -23,6 +23,9 @@ pub struct Script {
     /// Adds a uniform `0..=jitter_ms` to the ttft, from a xorshift PRNG seeded per profile
     /// (reset by every `set`), which advances once per request: runs are reproducible.
     pub jitter_ms: u64,
+    /// Adds a uniform `0..=gap_jitter_ms` to this request's gap between chunks (same PRNG), so
+    /// output speed varies from request to request as a real model's does.
+    pub gap_jitter_ms: u64,
     /// Usage reported by the provider (prompt tokens).
     pub input_tokens: u64,
     /// Usage reported by the provider (generated tokens). Deliberately independent of `chunks`:
@@ -49,6 +52,7 @@ impl Default for Script {
             gap_ms: 5,
             chunks: 8,
             jitter_ms: 0,
+            gap_jitter_ms: 0,
             input_tokens: 12,
             output_tokens: 8,
             cached_input_tokens: 0,

@@ -64,13 +64,14 @@ impl Store {
         Ok(())
     }
 
-    /// Results of `target` after `since` (exclusive), oldest first, at most `limit`.
+    /// Results of `target` after `since` (exclusive), oldest first, at most `limit`: the JSON
+    /// exactly as stored (parsing and printing again could move a float's last digit).
     pub async fn results(
         &self,
         target: &str,
         since: i64,
         limit: u32,
-    ) -> Result<Vec<serde_json::Value>, String> {
+    ) -> Result<Vec<String>, String> {
         let rows = self
             .db
             .prepare(
@@ -83,10 +84,7 @@ impl Store {
             .map_err(|e| format!("D1: cannot read results: {e}"))?
             .results::<JsonRow>()
             .map_err(|e| e.to_string())?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| serde_json::from_str(&r.json).ok())
-            .collect())
+        Ok(rows.into_iter().map(|r| r.json).collect())
     }
 
     /// The latest `limit` results of `target`, oldest first: the history alerts are computed on.
