@@ -9,14 +9,18 @@
 //! - `sim`: the built-in simulators (LLM latency, machine signals);
 //! - `import`: CSV and session JSON import; `store`: persistence and downloads;
 //! - `live`: WebSocket streams from the shim; `probe`: results polled from a probe Worker;
+//! - `share`: share links (the session in the URL fragment, or encrypted on the Worker), and
+//!   `link`: making and opening them in the page;
 //! - `draw`: plotters on canvas; `ui`: the components.
 
 pub mod draw;
 pub mod idb;
 pub mod import;
+pub mod link;
 pub mod live;
 pub mod model;
 pub mod probe;
+pub mod share;
 pub mod sim;
 pub mod store;
 pub mod ui;
@@ -66,6 +70,15 @@ pub fn start() {
         *fill.borrow_mut() = Some(loaded);
     });
     wasm_bindgen_futures::spawn_local(async move {
+        // A share link opens the shared session read-only; the user's own is not touched.
+        let link_problem = match link::opened().await {
+            Some(Ok(shared)) => {
+                leptos::mount::mount_to_body(move || app(None, None, Some(shared)));
+                return;
+            }
+            Some(Err(e)) => Some(e.to_string()),
+            None => None,
+        };
         let waited = js_sys::Date::now();
         let loaded = loop {
             if let Some(loaded) = slot.borrow_mut().take() {
@@ -93,7 +106,11 @@ pub fn start() {
             import::sleep(Duration::from_millis(20)).await;
         };
         let (saved, problem) = loaded;
-        leptos::mount::mount_to_body(move || app(saved, problem));
+        let problem = match (link_problem, problem) {
+            (Some(a), Some(b)) => Some(format!("{a}. {b}")),
+            (a, b) => a.or(b),
+        };
+        leptos::mount::mount_to_body(move || app(saved, problem, None));
     });
 }
 
@@ -109,12 +126,28 @@ fn prefers_dark() -> bool {
         .is_some_and(|m| m.matches())
 }
 
-/// The whole app, given the saved session (if any) and anything to tell the user about it.
-pub fn app(saved: Option<model::Session>, problem: Option<String>) -> impl IntoView {
-    let first_visit = saved.is_none();
+/// The whole app, given the saved session (if any) and anything to tell the user about it; or
+/// a shared session, shown read-only: never saved, no simulators, no sources, settings locked.
+pub fn app(
+    saved: Option<model::Session>,
+    problem: Option<String>,
+    shared: Option<share::Shared>,
+) -> impl IntoView {
+    let first_visit = saved.is_none() && shared.is_none();
+    let readonly = shared.as_ref().map(|s| {
+        let when = String::from(js_sys::Date::new(&s.created_ms.into()).to_iso_string());
+        format!(
+            "made {} UTC",
+            when.get(..16).unwrap_or(&when).replace('T', " ")
+        )
+    });
+    let (session, view) = match shared {
+        Some(s) => (s.session, s.view),
+        None => (saved.unwrap_or_default(), share::View::default()),
+    };
     let c = Ctx {
-        session: RwSignal::new(saved.unwrap_or_default()),
-        selected: RwSignal::new(None),
+        session: RwSignal::new(session),
+        selected: RwSignal::new(view.stream),
         dark: RwSignal::new(prefers_dark()),
         simulating: RwSignal::new(first_visit),
         notice: RwSignal::new(problem),
@@ -122,8 +155,13 @@ pub fn app(saved: Option<model::Session>, problem: Option<String>) -> impl IntoV
         probe: RwSignal::new(probe::ProbeStatus::default()),
         skip_bad: RwSignal::new(false),
         progress: RwSignal::new(None),
+        readonly: RwSignal::new(readonly),
+        range: RwSignal::new(view.range),
+        worker: RwSignal::new(None),
+        share_link: RwSignal::new(None),
     };
     provide_context(c);
+    let viewing = c.readonly.get_untracked().is_some();
 
     let noise = sim::Noise::new(0x5EED_0F11_5C09_EEEEu64 ^ js_sys::Date::now() as u64);
     let k = c.session.with_untracked(|s| {
@@ -166,8 +204,8 @@ pub fn app(saved: Option<model::Session>, problem: Option<String>) -> impl IntoV
     });
     set_interval(
         move || {
-            if saved_version.get() == version.get() {
-                return;
+            if viewing || saved_version.get() == version.get() {
+                return; // a shared session is never saved over the user's own
             }
             saved_version.set(version.get());
             let session = c.session.get_untracked();
@@ -181,7 +219,7 @@ pub fn app(saved: Option<model::Session>, problem: Option<String>) -> impl IntoV
     );
 
     // `?live=1` connects to the shim that serves this page; `?live=ws://...` to another one.
-    if let Some(target) = query_param("live") {
+    if let Some(target) = query_param("live").filter(|_| !viewing) {
         let url = if target == "1" {
             live::same_origin_url()
         } else {
@@ -197,6 +235,9 @@ pub fn app(saved: Option<model::Session>, problem: Option<String>) -> impl IntoV
         c.selected.set(Some(id));
     }
     Effect::new(move |_| {
+        if viewing {
+            return; // the fragment holds the share link
+        }
         let hash = c.selected.get().map_or(String::new(), |id| {
             format!("#stream={}", js_sys::encode_uri_component(&id))
         });

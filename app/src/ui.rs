@@ -24,6 +24,14 @@ pub struct Ctx {
     pub skip_bad: RwSignal<bool>,
     /// Import progress, 0 to 1, while a file is being read.
     pub progress: RwSignal<Option<f64>>,
+    /// Set while a shared session is shown read-only: where it came from.
+    pub readonly: RwSignal<Option<String>>,
+    /// The open stream's zoomed range of points (None: all).
+    pub range: RwSignal<Option<(usize, usize)>>,
+    /// The probe Worker polled, and its token: memory only, used to share large sessions.
+    pub worker: RwSignal<Option<(String, String)>>,
+    /// The last share link made.
+    pub share_link: RwSignal<Option<String>>,
 }
 
 pub fn ctx() -> Ctx {
@@ -114,6 +122,8 @@ pub fn Header() -> impl IntoView {
     let worker_token = RwSignal::new(String::new());
     let poll = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        c.worker
+            .set(Some((worker.get_untracked(), worker_token.get_untracked())));
         crate::probe::start(
             c,
             c.probe,
@@ -135,9 +145,19 @@ pub fn Header() -> impl IntoView {
         }
         text
     };
+    let viewing = move || c.readonly.get().is_some();
     view! {
+        {move || c.readonly.get().map(|made| view! {
+            <div class="shared-banner" role="status" data-testid="shared-banner">
+                <strong>"Shared session, read-only"</strong>
+                {format!(" ({made}). Nothing here is saved unless you copy it. ")}
+                <button data-testid="copy-shared" on:click=move |_| crate::link::copy_into_mine(c)>"Copy into my session"</button>
+                <button data-testid="leave-shared" on:click=move |_| crate::link::leave()>"Back to my session"</button>
+            </div>
+        })}
         <header class="bar">
             <h1 class="brand" on:click=move |_| c.selected.set(None)>"LLMscope"</h1>
+            <span class="controls" hidden=viewing>
             <label class="button">
                 "Import CSV or JSON"
                 <input type="file" accept=".csv,.json,text/csv,application/json" data-testid="import-file" on:change=on_file/>
@@ -151,12 +171,14 @@ pub fn Header() -> impl IntoView {
                 on:click=move |_| c.simulating.update(|s| *s = !*s)>
                 {move || if c.simulating.get() { "Pause simulators" } else { "Run simulators" }}
             </button>
-            <button on:click=export>"Export session"</button>
             <button on:click=clear>"Clear…"</button>
+            </span>
+            <button on:click=export>"Export session"</button>
+            <button data-testid="share" hidden=viewing on:click=move |_| crate::link::make(c)>"Share link"</button>
             <button aria-label="toggle dark theme" on:click=move |_| c.dark.update(|d| *d = !*d)>
                 {move || if c.dark.get() { "Light" } else { "Dark" }}
             </button>
-            <form class="connect" on:submit=connect aria-label="connect to a live stream">
+            <form class="connect" on:submit=connect aria-label="connect to a live stream" hidden=viewing>
                 <input type="url" data-testid="connect-url" aria-label="WebSocket URL" placeholder="ws://127.0.0.1:9750/ws"
                     prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev))/>
                 <input type="password" data-testid="connect-token" aria-label="token (optional)" placeholder="token (optional)"
@@ -164,7 +186,7 @@ pub fn Header() -> impl IntoView {
                 <button type="submit" data-testid="connect">"Connect"</button>
                 <span class="live" data-testid="live-status" role="status">{live_text}</span>
             </form>
-            <form class="connect" on:submit=poll aria-label="poll a probe Worker">
+            <form class="connect" on:submit=poll aria-label="poll a probe Worker" hidden=viewing>
                 <input type="url" data-testid="probe-url" aria-label="probe Worker URL" placeholder="https://probes.example.workers.dev"
                     prop:value=move || worker.get() on:input=move |ev| worker.set(event_target_value(&ev))/>
                 <input type="password" data-testid="probe-token" aria-label="Worker token" placeholder="Worker token"
@@ -178,6 +200,25 @@ pub fn Header() -> impl IntoView {
                 aria-label="import progress"></progress>
         })}
         {move || c.notice.get().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
+        {move || c.share_link.get().map(|link| view! {
+            <p class="share-link">
+                <label>"Share link "
+                    <input readonly data-testid="share-link" prop:value=link.clone() on:focus=move |ev| {
+                        if let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                            input.select();
+                        }
+                    }/>
+                </label>
+                <button on:click=move |_| copy_text(&link)>"Copy"</button>
+            </p>
+        })}
+    }
+}
+
+/// Puts text on the clipboard (the user can still select the field by hand).
+fn copy_text(text: &str) {
+    if let Some(w) = web_sys::window() {
+        let _ = w.navigator().clipboard().write_text(text);
     }
 }
 
@@ -329,7 +370,10 @@ fn Card(card: CardData) -> impl IntoView {
         }
     });
     let id = card.id.clone();
-    let open = move || c.selected.set(Some(id.clone()));
+    let open = move || {
+        c.range.set(None);
+        c.selected.set(Some(id.clone()));
+    };
     let open2 = open.clone();
     view! {
         <article class="card" data-testid="stream-card" data-status=status tabindex="0" role="button"
@@ -470,7 +514,7 @@ pub fn StreamView(id: String) -> impl IntoView {
                 .map(|s| (*s.chart_cached()).clone().map_err(|e| e.to_string()))
         })
     });
-    let range = RwSignal::new(None::<(usize, usize)>);
+    let range = c.range;
     let mapping = StoredValue::new(draw::Mapping::default());
     let drag = RwSignal::new(None::<usize>);
     let hover = RwSignal::new(None::<(f64, f64, String)>);
@@ -643,8 +687,8 @@ pub fn StreamView(id: String) -> impl IntoView {
     let baseline_id = id.clone();
     // Freezes the limits on points a..b: a drag across the chart, or the zoomed view.
     let freeze_baseline = move |a: usize, b: usize| {
-        if b < a + 5 {
-            return; // a click, not a selection
+        if b < a + 5 || c.readonly.get_untracked().is_some() {
+            return; // a click, not a selection; or a shared session, which is read-only
         }
         c.session.update(|s| {
             if let Some(st) = s.stream_mut(&baseline_id) {
@@ -666,7 +710,10 @@ pub fn StreamView(id: String) -> impl IntoView {
         )),
     }
     };
-    let back = move |_| c.selected.set(None);
+    let back = move |_| {
+        c.range.set(None);
+        c.selected.set(None);
+    };
     let name = id.clone();
     view! {
         <section class="stream">
@@ -742,7 +789,7 @@ fn Settings(id: String) -> impl IntoView {
     let c5 = current.clone();
     let c6 = current.clone();
     view! {
-        <fieldset class="settings">
+        <fieldset class="settings" disabled=move || c.readonly.get().is_some()>
             <legend>"Chart settings"</legend>
             <label>"Chart "
                 <select data-testid="chart-type" on:change=move |ev| { let v = event_target_value(&ev); u1(Box::new(move |s| s.chart.chart = Some(v.clone()))) }

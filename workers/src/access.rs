@@ -30,6 +30,31 @@ pub fn allowed_origin<'a>(origin: Option<&'a str>, allowed: &str) -> Option<&'a 
         .then_some(origin)
 }
 
+/// A share id from random bytes: base64url without padding (16 bytes, 128 bits: 22 characters,
+/// which nobody guesses).
+pub fn share_id(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        for i in 0..=chunk.len() {
+            out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// Whether `id` has the shape of a share id this Worker makes.
+pub fn is_share_id(id: &str) -> bool {
+    id.len() == 22
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +82,17 @@ mod tests {
             Some("https://a.b")
         );
         assert_eq!(allowed_origin(None, "*"), None);
+    }
+
+    #[test]
+    fn share_ids_are_base64url_of_128_bits() {
+        // RFC 4648 §10's vectors, in the URL-safe alphabet without padding.
+        assert_eq!(share_id(b"foob"), "Zm9vYg");
+        assert_eq!(share_id(b"foobar"), "Zm9vYmFy");
+        assert_eq!(share_id(&[0xfb, 0xff]), "-_8");
+        let id = share_id(&[0xfb; 16]);
+        assert_eq!(id.len(), 22);
+        assert!(is_share_id(&id));
+        assert!(!is_share_id("../../etc"));
     }
 }

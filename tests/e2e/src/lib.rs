@@ -451,3 +451,75 @@ pub async fn resource_urls(client: &Client) -> Vec<String> {
         .unwrap_or_else(|e| panic!("cannot read the page's resources: {e}"));
     serde_json::from_value(value).expect("a list of URLs")
 }
+
+// ---- helpers the tests share: scripts, counts, imports, notices ----
+
+/// Runs a script and returns its value.
+pub async fn js(client: &Client, script: &str) -> serde_json::Value {
+    client
+        .execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{script}: {e}"))
+}
+
+pub async fn count(client: &Client, css: &str) -> usize {
+    client
+        .find_all(Locator::Css(css))
+        .await
+        .map_or(0, |v| v.len())
+}
+
+/// Sets a form control's value and fires `change`, as a user's edit does.
+pub async fn set(client: &Client, testid: &str, value: &str) {
+    let script = format!(
+        "const e = document.querySelector('[data-testid=\"{testid}\"]'); e.value = {value:?}; \
+         e.dispatchEvent(new Event('change', {{bubbles: true}})); return e.value;"
+    );
+    assert_eq!(
+        js(client, &script).await,
+        serde_json::json!(value),
+        "{testid}"
+    );
+}
+
+pub async fn pause_simulators(client: &Client) {
+    let button = wait_for(client, "[data-testid=simulators]", DEADLINE).await;
+    if button.attr("aria-pressed").await.ok().flatten().as_deref() == Some("true") {
+        button.click().await.expect("pause the simulators");
+    }
+}
+
+pub async fn import(client: &Client, path: &std::path::Path) {
+    let input = wait_for(client, "[data-testid=import-file]", DEADLINE).await;
+    input
+        .send_keys(&path.display().to_string())
+        .await
+        .expect("choose the file");
+}
+
+pub async fn notice(client: &Client) -> String {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let text = wait_for(client, "[data-testid=notice]", DEADLINE)
+            .await
+            .text()
+            .await
+            .unwrap_or_default();
+        if !text.contains("importing") {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the import never finished: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub fn temp_csv(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = root().join("target/e2e/files");
+    std::fs::create_dir_all(&dir).expect("a folder for test files");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write the test file");
+    path
+}

@@ -2,79 +2,11 @@
 //! keeps the session, the textbook piston rings charted as X-bar/R show the out-of-control
 //! subgroups, bad files are refused with the line at fault, and names are shown as text.
 
-use fantoccini::{Client, Locator};
-use llmscope_e2e::{console_errors, root, screenshot, wait_for, Session, DEADLINE};
+use llmscope_e2e::{
+    console_errors, count, import, js, notice, pause_simulators, root, screenshot, set, temp_csv,
+    wait_for, Session, DEADLINE,
+};
 use std::time::Duration;
-
-/// Runs a script and returns its value.
-async fn js(client: &Client, script: &str) -> serde_json::Value {
-    client
-        .execute(script, vec![])
-        .await
-        .unwrap_or_else(|e| panic!("{script}: {e}"))
-}
-
-async fn count(client: &Client, css: &str) -> usize {
-    client
-        .find_all(Locator::Css(css))
-        .await
-        .map_or(0, |v| v.len())
-}
-
-/// Sets a form control's value and fires `change`, as a user's edit does.
-async fn set(client: &Client, testid: &str, value: &str) {
-    let script = format!(
-        "const e = document.querySelector('[data-testid=\"{testid}\"]'); e.value = {value:?}; \
-         e.dispatchEvent(new Event('change', {{bubbles: true}})); return e.value;"
-    );
-    assert_eq!(
-        js(client, &script).await,
-        serde_json::json!(value),
-        "{testid}"
-    );
-}
-
-async fn pause_simulators(client: &Client) {
-    let button = wait_for(client, "[data-testid=simulators]", DEADLINE).await;
-    if button.attr("aria-pressed").await.ok().flatten().as_deref() == Some("true") {
-        button.click().await.expect("pause the simulators");
-    }
-}
-
-async fn import(client: &Client, path: &std::path::Path) {
-    let input = wait_for(client, "[data-testid=import-file]", DEADLINE).await;
-    input
-        .send_keys(&path.display().to_string())
-        .await
-        .expect("choose the file");
-}
-
-async fn notice(client: &Client) -> String {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
-        let text = wait_for(client, "[data-testid=notice]", DEADLINE)
-            .await
-            .text()
-            .await
-            .unwrap_or_default();
-        if !text.contains("importing") {
-            return text;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the import never finished: {text}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn temp_csv(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = root().join("target/e2e/files");
-    std::fs::create_dir_all(&dir).expect("a folder for test files");
-    let path = dir.join(name);
-    std::fs::write(&path, text).expect("write the test file");
-    path
-}
 
 #[tokio::test]
 async fn simulators_raise_a_signal_and_a_reload_keeps_the_session() {

@@ -4,16 +4,9 @@
 
 use fantoccini::Client;
 use futures_util::SinkExt;
-use llmscope_e2e::{console_errors, wait_for, Session, DEADLINE};
+use llmscope_e2e::{console_errors, js, wait_for, Session, DEADLINE};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-
-async fn js(client: &Client, script: &str) -> serde_json::Value {
-    client
-        .execute(script, vec![])
-        .await
-        .unwrap_or_else(|e| panic!("{script}: {e}"))
-}
 
 async fn text_of(client: &Client, css: &str) -> String {
     wait_for(client, css, DEADLINE)

@@ -4,7 +4,7 @@
 //! charted as latency; the token is never stored.
 
 use fantoccini::Client;
-use llmscope_e2e::{wait_for, Session, DEADLINE};
+use llmscope_e2e::{js, wait_for, Session, DEADLINE};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -70,13 +70,6 @@ async fn stand_in() -> u16 {
         }
     });
     port
-}
-
-async fn js(client: &Client, script: &str) -> serde_json::Value {
-    client
-        .execute(script, vec![])
-        .await
-        .unwrap_or_else(|e| panic!("{script}: {e}"))
 }
 
 /// The session the app saved in IndexedDB, as stored (JSON text), or "" when none.

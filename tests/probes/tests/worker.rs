@@ -200,6 +200,7 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
     let vars = [
         ("LLMSCOPE_TARGETS", Value::Array(targets).to_string()),
         ("LLMSCOPE_ORIGINS", "http://127.0.0.1:8080".to_string()),
+        ("LLMSCOPE_SHARE_MAX_BYTES", "4096".to_string()),
     ];
     let wrangler = tokio::task::block_in_place(|| Wrangler::start("probes", &vars, &SECRETS));
     let client = Client {
@@ -433,6 +434,45 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
     assert!(
         bad["error"].as_str().unwrap().starts_with("limit=lots"),
         "{bad}"
+    );
+
+    // Shares: upload needs the token, reading needs only the id; limits are enforced.
+    let share = |body: Vec<u8>, token: Option<&'static str>| {
+        let mut req = client
+            .http
+            .post(format!("{}/share", wrangler.url))
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let blob: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
+    assert_eq!(share(blob.clone(), None).await.unwrap().status(), 401);
+    let created = share(blob.clone(), Some(TOKEN)).await.unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(id.len(), 22, "{created}");
+    let fetched = client
+        .http
+        .get(format!("{}/share/{id}", wrangler.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status(), 200);
+    assert_eq!(fetched.bytes().await.unwrap().to_vec(), blob);
+    let other = format!("{}{}", &id[..21], if id.ends_with('A') { 'B' } else { 'A' });
+    let (status, body) = client.call("GET", &format!("/share/{other}"), None).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = client.call("GET", "/share/..%2Fetc", None).await;
+    assert_eq!(status, 400);
+    let too_big = share(vec![1u8; 5000], Some(TOKEN)).await.unwrap();
+    assert_eq!(too_big.status(), 413);
+    let said: Value = too_big.json().await.unwrap();
+    assert!(
+        said["error"].as_str().unwrap().contains("at most 4096"),
+        "{said}"
     );
 
     // No response and no log line holds a secret.

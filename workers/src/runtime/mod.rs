@@ -6,6 +6,7 @@ mod config;
 mod http;
 mod probe;
 mod routes;
+mod share;
 mod store;
 
 use worker::{event, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};

@@ -53,6 +53,9 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Result<Response>
     if method == Method::Get && path == "/health" {
         return health(env, config);
     }
+    if let (Method::Get, Some(id)) = (&method, path.strip_prefix("/share/")) {
+        return super::share::fetch(id, env).await; // the unguessable id is the capability
+    }
     let auth = req.headers().get("authorization").ok().flatten();
     if !access::authorized(auth.as_deref(), &config.token) {
         let mut r = error(
@@ -67,12 +70,13 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Result<Response>
         (Method::Get, ["targets"]) => targets(config),
         (Method::Post, ["probe", name]) => probe_now(env, config, &decode(name)).await,
         (Method::Get, ["results"]) => results(&req, env).await,
+        (Method::Post, ["share"]) => super::share::create(req, env).await,
         _ => {
             let _ = req.text().await;
             error(
                 404,
                 format!(
-                    "no endpoint {path}: see GET /health, /targets, /results, POST /probe/NAME"
+                    "no endpoint {path}: see GET /health, /targets, /results, /share/ID, POST /probe/NAME, /share"
                 ),
             )
         }

@@ -1,0 +1,210 @@
+//! Share links in the browser: making one from the open session (in the fragment, or sealed
+//! and uploaded to the probe Worker), opening one (read-only), and copying a shared session
+//! into one's own. The format is `share`'s; this module does the I/O around it.
+
+use crate::model::Session;
+use crate::share::{self, Link, ShareError, Shared, View};
+use crate::ui::Ctx;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// `n` random bytes from Web Crypto.
+fn random<const N: usize>() -> Result<[u8; N], String> {
+    let mut bytes = [0u8; N];
+    let crypto = web_sys::window()
+        .ok_or("no window")?
+        .crypto()
+        .map_err(|_| "this browser has no Web Crypto")?;
+    crypto
+        .get_random_values_with_u8_array(&mut bytes)
+        .map_err(|_| "crypto.getRandomValues failed")?;
+    Ok(bytes)
+}
+
+/// The page's address without its fragment.
+fn page_url() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .map(|h| h.split('#').next().unwrap_or_default().to_string())
+        .unwrap_or_default()
+}
+
+async fn fetch(request: web_sys::Request) -> Result<web_sys::Response, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| "cannot reach the Worker (is it up, and does it allow this origin?)")?;
+    response
+        .dyn_into()
+        .map_err(|_| "not a response".to_string())
+}
+
+async fn body_bytes(response: &web_sys::Response) -> Result<Vec<u8>, String> {
+    let buffer = response.array_buffer().map_err(|_| "no body")?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(buffer)
+        .await
+        .map_err(|_| "the body could not be read")?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// Seals the session and stores it on the Worker; the link carries the key.
+async fn upload(shared: &Shared, worker: &str, token: &str) -> Result<String, String> {
+    let key = random::<32>()?;
+    let nonce = random::<12>()?;
+    let sealed = share::seal(shared, &key, &nonce);
+    let base = worker.trim_end_matches('/');
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_mode(web_sys::RequestMode::Cors);
+    let body = js_sys::Uint8Array::from(sealed.as_slice());
+    init.set_body(&body);
+    let request = web_sys::Request::new_with_str_and_init(&format!("{base}/share"), &init)
+        .map_err(|_| format!("bad Worker URL {base}"))?;
+    let _ = request
+        .headers()
+        .set("Authorization", &format!("Bearer {token}"));
+    let _ = request
+        .headers()
+        .set("Content-Type", "application/octet-stream");
+    let response = fetch(request).await?;
+    let text = wasm_bindgen_futures::JsFuture::from(response.text().map_err(|_| "no body")?)
+        .await
+        .ok()
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    if response.status() != 201 {
+        let why = answer["error"].as_str().unwrap_or(&text).to_string();
+        return Err(format!(
+            "the Worker refused the share (HTTP {}): {why}",
+            response.status()
+        ));
+    }
+    let id = answer["id"].as_str().ok_or("the Worker answered no id")?;
+    Ok(format!(
+        "{}#share={id}&key={}&w={}",
+        page_url(),
+        share::b64(&key),
+        js_sys::encode_uri_component(base)
+    ))
+}
+
+/// Makes a link for the open session and view; sessions too large for the fragment go through
+/// the polled probe Worker. Tokens are never part of the session, so never of the link.
+pub fn make(c: Ctx) {
+    let shared = Shared {
+        session: c.session.get_untracked(),
+        view: View {
+            stream: c.selected.get_untracked(),
+            range: c.range.get_untracked(),
+        },
+        created_ms: js_sys::Date::now(),
+    };
+    match share::to_fragment(&shared) {
+        Ok(payload) => {
+            c.share_link
+                .set(Some(format!("{}#s={payload}", page_url())));
+            c.notice.set(Some(format!(
+                "share link made ({} characters); the data is in the link itself",
+                payload.len() + 3
+            )));
+        }
+        Err(too_large @ ShareError::TooLarge { .. }) => {
+            let Some((worker, token)) = c.worker.get_untracked() else {
+                c.notice.set(Some(too_large.to_string()));
+                return;
+            };
+            c.notice
+                .set(Some("encrypting and uploading to the Worker…".into()));
+            wasm_bindgen_futures::spawn_local(async move {
+                match upload(&shared, &worker, &token).await {
+                    Ok(link) => {
+                        c.share_link.set(Some(link));
+                        c.notice.set(Some(
+                            "share link made: the session is stored encrypted on the Worker; the key is only in the link".into(),
+                        ));
+                    }
+                    Err(e) => c.notice.set(Some(e)),
+                }
+            });
+        }
+        Err(e) => c.notice.set(Some(e.to_string())),
+    }
+}
+
+/// The shared session in the page's fragment, if it holds a link: `None` when it does not,
+/// else the session or why it cannot be opened.
+pub async fn opened() -> Option<Result<Shared, ShareError>> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    Some(match share::parse_fragment(&hash)? {
+        Link::Inline(payload) => share::from_fragment(&payload),
+        Link::Stored { id, key, worker } => fetch_stored(&id, &key, worker.as_deref()).await,
+    })
+}
+
+async fn fetch_stored(id: &str, key: &str, worker: Option<&str>) -> Result<Shared, ShareError> {
+    let key = share::unb64(key)?;
+    let worker = worker.ok_or_else(|| ShareError::Damaged("no Worker address".into()))?;
+    let url = format!("{}/share/{id}", worker.trim_end_matches('/'));
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    init.set_mode(web_sys::RequestMode::Cors);
+    let request = web_sys::Request::new_with_str_and_init(&url, &init)
+        .map_err(|_| ShareError::Damaged("a bad Worker address".into()))?;
+    let response = fetch(request).await.map_err(ShareError::Worker)?;
+    match response.status() {
+        200 => {}
+        404 | 400 => return Err(ShareError::NotFound),
+        code => return Err(ShareError::Worker(format!("{url}: HTTP {code}"))),
+    }
+    let sealed = body_bytes(&response).await.map_err(ShareError::Worker)?;
+    share::open(&sealed, &key)
+}
+
+/// Adds the shared streams to `own`; a name already taken gets " (shared)" (then a number).
+pub fn merge(mut own: Session, shared: Session) -> Session {
+    for mut stream in shared.streams {
+        let base = format!("{} (shared)", stream.id);
+        let mut name = stream.id.clone();
+        let mut n = 1;
+        while own.stream(&name).is_some() {
+            name = if n == 1 {
+                base.clone()
+            } else {
+                format!("{base} {n}")
+            };
+            n += 1;
+        }
+        stream.id = name;
+        own.streams.push(stream);
+    }
+    own
+}
+
+/// Copies the shared session into the user's own (IndexedDB), then opens their own dashboard.
+pub fn copy_into_mine(c: Ctx) {
+    let shared = c.session.get_untracked();
+    wasm_bindgen_futures::spawn_local(async move {
+        let own = match crate::idb::load().await {
+            Ok(own) => own.unwrap_or_default(),
+            Err(e) => {
+                c.notice.set(Some(format!(
+                    "cannot read your session, so nothing was copied: {e}"
+                )));
+                return;
+            }
+        };
+        if let Err(e) = crate::idb::save(&merge(own, shared)).await {
+            c.notice.set(Some(format!("cannot save: {e}")));
+            return;
+        }
+        leave();
+    });
+}
+
+/// Back to the user's own session: the page without the link.
+pub fn leave() {
+    if let Some(w) = web_sys::window() {
+        let _ = w.location().set_href(&page_url());
+    }
+}
