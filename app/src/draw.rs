@@ -172,10 +172,137 @@ pub fn series(
     palette: Palette,
 ) -> Result<Mapping, String> {
     fit(canvas);
+    let view = View {
+        chart,
+        series,
+        range,
+        y_label,
+        zones,
+        palette,
+    };
+    render(canvas, pixel_ratio(), None, &view)
+}
+
+/// What [`render`] draws.
+struct View<'a> {
+    chart: &'a Chart,
+    series: &'a Series,
+    range: std::ops::Range<usize>,
+    y_label: &'a str,
+    zones: bool,
+    palette: Palette,
+}
+
+/// The width of an exported chart, in pixels: a full-HD slide.
+pub const PRESENTATION_WIDTH: u32 = 1920;
+
+/// The chart for a slide or a report: [`PRESENTATION_WIDTH`] by 1080 pixels, every point, with
+/// a title, a subtitle (limits, tests) and a legend, on the light palette (it will be printed).
+pub fn presentation(
+    canvas: &HtmlCanvasElement,
+    chart: &Chart,
+    y_label: &str,
+    title: &str,
+    subtitle: &str,
+) -> Result<(), String> {
+    canvas.set_width(PRESENTATION_WIDTH);
+    canvas.set_height(PRESENTATION_WIDTH * 9 / 16);
+    let len = chart.primary.first_index() + chart.primary.len();
+    let view = View {
+        chart,
+        series: &chart.primary,
+        range: 0..len,
+        y_label,
+        zones: true,
+        palette: Palette::new(false),
+    };
+    let ratio = f64::from(PRESENTATION_WIDTH) / 960.0;
+    render(canvas, ratio, Some((title, subtitle)), &view).map(|_| ())
+}
+
+/// The title band of an exported chart: title, subtitle, and a legend of every mark drawn.
+fn titles<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    (title, subtitle): (&str, &str),
+    ratio: f64,
+    palette: Palette,
+) -> Result<(), String> {
+    let big = ("sans-serif", 20.0 * ratio)
+        .into_font()
+        .color(&palette.text);
+    let small = ("sans-serif", 11.0 * ratio)
+        .into_font()
+        .color(&palette.text);
+    let at = |x: f64, y: f64| ((x * ratio) as i32, (y * ratio) as i32);
+    area.draw(&Text::new(title.to_string(), at(12.0, 8.0), big))
+        .map_err(err)?;
+    area.draw(&Text::new(
+        subtitle.to_string(),
+        at(12.0, 34.0),
+        small.clone(),
+    ))
+    .map_err(err)?;
+    let legend: [(&str, RGBColor, bool); 6] = [
+        ("statistic", palette.line, false),
+        ("center line", palette.center, false),
+        ("control limits (3 sigma)", palette.limit, false),
+        ("zones C, B, A (1, 2, 3 sigma)", palette.zone_b, true),
+        ("Phase I (baseline)", palette.baseline, true),
+        ("signal (test numbers)", palette.signal, false),
+    ];
+    let mut x = 12.0;
+    for (label, color, filled) in legend {
+        let (x0, y0) = at(x, 56.0);
+        let (x1, y1) = at(x + 18.0, 62.0);
+        if filled {
+            area.draw(&Rectangle::new([(x0, y0), (x1, y1)], color.filled()))
+                .map_err(err)?;
+        } else {
+            let mid = (y0 + y1) / 2;
+            area.draw(&PathElement::new(
+                vec![(x0, mid), (x1, mid)],
+                color.stroke_width((2.0 * ratio) as u32),
+            ))
+            .map_err(err)?;
+        }
+        area.draw(&Text::new(
+            label.to_string(),
+            at(x + 22.0, 53.0),
+            small.clone(),
+        ))
+        .map_err(err)?;
+        x += 30.0 + label.len() as f64 * 6.0;
+    }
+    Ok(())
+}
+
+fn render(
+    canvas: &HtmlCanvasElement,
+    ratio: f64,
+    title: Option<(&str, &str)>,
+    view: &View,
+) -> Result<Mapping, String> {
+    let View {
+        chart,
+        series,
+        ref range,
+        y_label,
+        zones,
+        palette,
+    } = *view;
+    let range = range.clone();
     let backend =
         CanvasBackend::with_canvas_object(canvas.clone()).ok_or("no 2d canvas context")?;
     let root = backend.into_drawing_area();
     root.fill(&palette.background).map_err(err)?;
+    let area = match title {
+        Some(t) => {
+            let (top, body) = root.split_vertically((72.0 * ratio) as u32);
+            titles(&top, t, ratio, palette)?;
+            body
+        }
+        None => root.clone(),
+    };
     // Everything below works on the decimated points: at most two per pixel column, so a
     // 100,000-point stream draws as fast as a 3,000-point one. Limits are piecewise constant,
     // and min/max per column keeps every spike, so nothing a reader needs is lost.
@@ -189,11 +316,10 @@ pub fn series(
     }
     let (y0, y1) = y_range(&visible);
     let (x0, x1) = (range.start as f64 - 0.5, range.end as f64 - 0.5);
-    let ratio = pixel_ratio();
     let font = ("sans-serif", 12.0 * ratio)
         .into_font()
         .color(&palette.text);
-    let mut c = ChartBuilder::on(&root)
+    let mut c = ChartBuilder::on(&area)
         .margin((8.0 * ratio) as i32)
         .x_label_area_size((30.0 * ratio) as i32)
         .y_label_area_size((64.0 * ratio) as i32)

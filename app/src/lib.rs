@@ -11,7 +11,8 @@
 //! - `live`: WebSocket streams from the shim; `probe`: results polled from a probe Worker;
 //! - `share`: share links (the session in the URL fragment, or encrypted on the Worker), and
 //!   `link`: making and opening them in the page;
-//! - `draw`: plotters on canvas; `ui`: the components.
+//! - `draw`: plotters on canvas; `report`: exports for other people (PNG, PDF); `ui`: the
+//!   components.
 
 pub mod draw;
 pub mod idb;
@@ -19,7 +20,9 @@ pub mod import;
 pub mod link;
 pub mod live;
 pub mod model;
+pub mod pdf;
 pub mod probe;
+pub mod report;
 pub mod share;
 pub mod sim;
 pub mod store;

@@ -38,19 +38,7 @@ pub fn ctx() -> Ctx {
     use_context::<Ctx>().unwrap_or_else(|| panic!("Ctx is provided by App"))
 }
 
-fn fmt(x: f64) -> String {
-    if !x.is_finite() {
-        return "–".into();
-    }
-    let a = x.abs();
-    if a != 0.0 && !(1e-3..1e6).contains(&a) {
-        format!("{x:.3e}")
-    } else if a >= 100.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.4}")
-    }
-}
+use crate::report::fmt;
 
 fn clock(t: f64) -> String {
     let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(t));
@@ -174,6 +162,7 @@ pub fn Header() -> impl IntoView {
             <button on:click=clear>"Clear…"</button>
             </span>
             <button on:click=export>"Export session"</button>
+            <button data-testid="report-pdf" on:click=move |_| report_pdf(c)>"Report (PDF)"</button>
             <button data-testid="share" hidden=viewing on:click=move |_| crate::link::make(c)>"Share link"</button>
             <button aria-label="toggle dark theme" on:click=move |_| c.dark.update(|d| *d = !*d)>
                 {move || if c.dark.get() { "Light" } else { "Dark" }}
@@ -213,6 +202,32 @@ pub fn Header() -> impl IntoView {
             </p>
         })}
     }
+}
+
+/// Builds the PDF report of the whole session, with a progress bar, and downloads it.
+fn report_pdf(c: Ctx) {
+    if c.progress.get_untracked().is_some() {
+        return; // one long job at a time
+    }
+    c.progress.set(Some(0.0));
+    c.notice.set(Some("making the report…".into()));
+    wasm_bindgen_futures::spawn_local(async move {
+        let session = c.session.get_untracked();
+        let started = js_sys::Date::now();
+        let made = crate::report::pdf(&session, |p| c.progress.set(Some(p))).await;
+        c.progress.set(None);
+        match made {
+            Ok(bytes) => {
+                store::download_bytes("llmscope-report.pdf", "application/pdf", &bytes);
+                c.notice.set(Some(format!(
+                    "report ready: {} KB in {:.1} s",
+                    bytes.len() / 1024,
+                    (js_sys::Date::now() - started) / 1000.0
+                )));
+            }
+            Err(e) => c.notice.set(Some(format!("cannot make the report: {e}"))),
+        }
+    });
 }
 
 /// Puts text on the clipboard (the user can still select the field by hand).
@@ -684,6 +699,21 @@ pub fn StreamView(id: String) -> impl IntoView {
             )),
         }
     };
+    let png_id = id.clone();
+    let download_png = move || {
+        let made = stream.with_untracked(|s| {
+            let s = s.as_ref().ok_or("this stream no longer exists")?;
+            let ch = s
+                .chart()
+                .map_err(|e| e.to_string())?
+                .ok_or("nothing to export yet: the baseline is not complete")?;
+            crate::report::png(s, &ch)
+        });
+        match made {
+            Ok(url) => store::download_url(&format!("{}.png", png_id.replace('/', "_")), &url),
+            Err(e) => c.notice.set(Some(e.to_string())),
+        }
+    };
     let baseline_id = id.clone();
     // Freezes the limits on points a..b: a drag across the chart, or the zoomed view.
     let freeze_baseline = move |a: usize, b: usize| {
@@ -728,6 +758,7 @@ pub fn StreamView(id: String) -> impl IntoView {
                 <button data-testid="baseline-from-view" title="Freeze the limits on the points shown"
                     on:click=move |_| use_view_as_baseline()>"Use these points as the baseline"</button>
                 <button data-testid="download-csv" on:click=move |_| download_csv()>"Download CSV"</button>
+                <button data-testid="download-png" on:click=move |_| download_png()>"Download PNG"</button>
             </div>
             <div class="chart-wrap">
                 <canvas class="chart" data-testid="control-chart" node_ref=control aria-label="control chart"

@@ -141,6 +141,15 @@ pub fn chromium() -> Result<(), String> {
     )
 }
 
+/// poppler-utils (`pdftotext`, `pdftoppm`, `pdffonts`), which the export tests read PDFs with.
+pub fn pdf_tools() -> Result<(), String> {
+    let missing = missing(&[("poppler-utils", "/usr/bin/pdftotext")]);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt(&missing, "the PDF tools the report test reads PDFs with")
+}
+
 /// Builds the engine's wasm-bindgen API for Node.js into target/wasm-node/.
 pub fn wasm_node_package() -> Result<PathBuf, String> {
     wasm_target()?;

@@ -62,6 +62,7 @@ fn all(tally: &mut Tally) -> Result<(), String> {
         .map_err(|e| format!("{e}\nrun `cargo fmt --all` and commit the result"))?;
     let peers_python = setup::peers()?;
     setup::chromium()?;
+    setup::pdf_tools()?;
     site::build()?;
     crate::worker::build()?; // the probe tests run it under wrangler dev, which rebuilds it
     say("building llmscope-shim, which serves the site to the browser tests");

@@ -264,7 +264,13 @@ impl Driver {
 
     /// A new headless Chromium with a fresh profile, logging every console message.
     pub async fn browser(&self) -> Client {
+        self.browser_with_downloads().await.0
+    }
+
+    /// A new browser, and the folder its downloads land in.
+    pub async fn browser_with_downloads(&self) -> (Client, PathBuf) {
         let profile = fresh_dir("profiles");
+        let downloads = profile.join("Downloads");
         if let Ok(mut process) = self.process.lock() {
             process.scratch.push(profile.clone());
         }
@@ -283,18 +289,26 @@ impl Driver {
         ];
         let capabilities = json!({
             "browserName": "chrome",
-            "goog:chromeOptions": { "binary": CHROMIUM, "args": args },
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": args,
+                "prefs": {
+                    "download.default_directory": downloads.display().to_string(),
+                    "download.prompt_for_download": false,
+                },
+            },
             "goog:loggingPrefs": { "browser": "ALL" },
         });
         let Value::Object(capabilities) = capabilities else {
             unreachable!()
         };
-        ClientBuilder::rustls()
+        let client = ClientBuilder::rustls()
             .expect("a WebDriver HTTP client")
             .capabilities(capabilities)
             .connect(&self.url)
             .await
-            .unwrap_or_else(|e| panic!("cannot open Chromium through chromedriver: {e}"))
+            .unwrap_or_else(|e| panic!("cannot open Chromium through chromedriver: {e}"));
+        (client, downloads)
     }
 }
 
@@ -302,6 +316,8 @@ impl Driver {
 pub struct Session {
     /// The browser, on a fresh profile.
     pub client: Client,
+    /// Where the browser's downloads land.
+    pub downloads: PathBuf,
     /// The served site.
     pub site: Site,
     pub driver: Driver,
@@ -312,7 +328,7 @@ impl Session {
     pub async fn open() -> Session {
         let site = Site::start();
         let driver = Driver::start();
-        let client = driver.browser().await;
+        let (client, downloads) = driver.browser_with_downloads().await;
         client
             .goto(&site.url)
             .await
@@ -321,6 +337,7 @@ impl Session {
         wait_for(&client, APP_MOUNTED, DEADLINE).await;
         Session {
             client,
+            downloads,
             site,
             driver,
         }
@@ -522,4 +539,28 @@ pub fn temp_csv(name: &str, text: &str) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write the test file");
     path
+}
+
+/// Waits for a finished download whose name ends with `suffix` in `dir`, and returns it.
+pub async fn downloaded(dir: &Path, suffix: &str) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let found = std::fs::read_dir(dir).ok().and_then(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().ends_with(suffix))
+        });
+        if let Some(path) = found {
+            if std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
+                return path;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {suffix} download in {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

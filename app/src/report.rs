@@ -1,0 +1,443 @@
+//! Exports for other people: a chart as a presentation PNG, and the words that go with a chart
+//! (what its limits are and how they were estimated, which tests run and how often they would
+//! cry wolf). The words are plain functions of the engine's `Chart`, shared by the PNG's
+//! subtitle, the PDF report and the screen.
+
+use crate::draw;
+use crate::model::Stream;
+use llmscope_spc::{Chart, NelsonRule};
+use wasm_bindgen::JsCast;
+
+/// A number for people: 4 significant figures, plain notation where it reads well.
+pub fn fmt(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    let a = x.abs();
+    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+        format!("{x:.3e}")
+    } else if a >= 100.0 {
+        format!("{x:.1}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+/// The tests a chart runs, as numbers with runs collapsed: "1–8", "1, 2, 5–6".
+pub fn tests(chart: &Chart) -> String {
+    let on: Vec<u8> = NelsonRule::ALL
+        .iter()
+        .filter(|r| chart.primary.rules.contains(**r))
+        .map(|r| r.number())
+        .collect();
+    if on.is_empty() {
+        return "none".into();
+    }
+    let mut parts: Vec<String> = Vec::new();
+    for run in on.chunk_by(|a, b| b == &(a + 1)) {
+        parts.push(match run {
+            [one] => one.to_string(),
+            [first, .., last] => format!("{first}–{last}"),
+            [] => continue,
+        });
+    }
+    parts.join(", ")
+}
+
+/// How often the chart's tests would signal on an in-control process.
+pub fn false_alarms(chart: &Chart) -> String {
+    match chart.arl(0.0) {
+        Ok(a) if a.value.is_infinite() => "no tests are on, so the chart never signals".into(),
+        Ok(a) => format!(
+            "about one false alarm every {} points while in control (ARL0)",
+            a.value.round()
+        ),
+        Err(e) => format!("false-alarm rate not available: {e}"),
+    }
+}
+
+/// The limits and where they came from, in one line.
+pub fn limits(chart: &Chart) -> String {
+    let e = &chart.estimate;
+    let p = chart.primary.point(0);
+    let lcl = p.and_then(|p| p.lcl).map_or("–".into(), fmt);
+    let ucl = p.and_then(|p| p.ucl).map_or("–".into(), fmt);
+    let basis = if e.known {
+        "from known parameters".to_string()
+    } else {
+        format!(
+            "estimated from points {} to {} (Phase I), sigma by {:?}",
+            e.baseline_start,
+            e.baseline_end.saturating_sub(1),
+            e.sigma_method
+        )
+    };
+    format!(
+        "{} chart: center {}, LCL {lcl}, UCL {ucl}, sigma {}; {basis}",
+        chart.primary.kind.name(),
+        fmt(e.center),
+        fmt(e.sigma)
+    )
+}
+
+/// The subtitle of an exported chart.
+pub fn subtitle(chart: &Chart) -> String {
+    format!(
+        "{}. Tests {}; {} signals.",
+        limits(chart),
+        tests(chart),
+        chart.primary.signals.len()
+    )
+}
+
+/// The stream's title: its name and unit.
+pub fn title(stream: &Stream) -> String {
+    if stream.unit.is_empty() {
+        stream.id.clone()
+    } else {
+        format!("{} ({})", stream.id, stream.unit)
+    }
+}
+
+/// The chart drawn at presentation size on a canvas that is not on the page.
+pub fn presentation_canvas(
+    stream: &Stream,
+    chart: &Chart,
+) -> Result<web_sys::HtmlCanvasElement, String> {
+    let canvas = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.create_element("canvas").ok())
+        .and_then(|e| e.dyn_into::<web_sys::HtmlCanvasElement>().ok())
+        .ok_or("cannot create a canvas")?;
+    draw::presentation(
+        &canvas,
+        chart,
+        &stream.unit,
+        &title(stream),
+        &subtitle(chart),
+    )?;
+    Ok(canvas)
+}
+
+/// The chart as a PNG `data:` URL, 1920 pixels wide.
+pub fn png(stream: &Stream, chart: &Chart) -> Result<String, String> {
+    presentation_canvas(stream, chart)?
+        .to_data_url_with_type("image/png")
+        .map_err(|_| "the browser cannot encode the PNG".to_string())
+}
+
+// ---- the PDF report ----
+
+use crate::model::Session;
+use crate::pdf::{self, Font, Image, Page, PAGE_HEIGHT, PAGE_WIDTH};
+use llmscope_spc::capability::SpecLimits;
+
+/// Where the report's font is served (a file of the site, fetched when a report is made).
+const FONT_URL: &str = "fonts/LiberationSans-Regular.ttf";
+const MARGIN: f64 = 50.0;
+
+/// A time for people: ISO 8601 (UTC, to the second) for epoch milliseconds, else the raw value
+/// (imported files may count in points or seconds).
+pub fn when(t: f64) -> String {
+    if t > 1e11 {
+        let iso = String::from(js_sys::Date::new(&t.into()).to_iso_string());
+        iso.get(..19).unwrap_or(&iso).replace('T', " ")
+    } else {
+        fmt(t)
+    }
+}
+
+/// Pages filled top to bottom; a new page starts when the next block does not fit.
+struct Writer {
+    font: Font,
+    pages: Vec<Page>,
+    y: f64,
+}
+
+impl Writer {
+    fn page(&mut self) {
+        self.pages.push(Page::default());
+        self.y = MARGIN;
+    }
+
+    fn room(&mut self, height: f64) {
+        if self.y + height > PAGE_HEIGHT - MARGIN || self.pages.is_empty() {
+            self.page();
+        }
+    }
+
+    fn current(&mut self) -> &mut Page {
+        if self.pages.is_empty() {
+            self.page();
+        }
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    /// A paragraph, wrapped to the text width.
+    fn para(&mut self, size: f64, text: &str) {
+        let lines = self.font.wrap(text, size, PAGE_WIDTH - 2.0 * MARGIN);
+        for line in lines {
+            self.room(size * 1.4);
+            self.y += size * 1.4;
+            let y = self.y;
+            self.current().text(MARGIN, y, size, &line);
+        }
+    }
+
+    /// One table row: cells at the given x offsets, each cut to fit before the next.
+    fn row(&mut self, size: f64, columns: &[f64], cells: &[String]) {
+        self.room(size * 1.5);
+        self.y += size * 1.5;
+        let y = self.y;
+        for (i, cell) in cells.iter().enumerate() {
+            let x = MARGIN + columns[i];
+            let end = columns
+                .get(i + 1)
+                .map_or(PAGE_WIDTH - MARGIN, |c| MARGIN + c)
+                - 4.0;
+            let mut text = cell.clone();
+            while !text.is_empty() && x + self.font.width(&text, size) > end {
+                text.pop();
+            }
+            self.current().text(x, y, size, &text);
+        }
+    }
+
+    fn rule(&mut self) {
+        self.y += 4.0;
+        let y = self.y;
+        self.current().rule(MARGIN, y, PAGE_WIDTH - MARGIN, y);
+    }
+
+    fn gap(&mut self, points: f64) {
+        self.y += points;
+    }
+}
+
+async fn fetch_font() -> Result<Font, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(FONT_URL))
+        .await
+        .map_err(|_| format!("cannot fetch the report font ({FONT_URL})"))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response")?;
+    if !response.ok() {
+        return Err(format!(
+            "cannot fetch the report font ({FONT_URL}): HTTP {}",
+            response.status()
+        ));
+    }
+    let buffer =
+        wasm_bindgen_futures::JsFuture::from(response.array_buffer().map_err(|_| "no body")?)
+            .await
+            .map_err(|_| "the report font could not be read")?;
+    Font::new(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// The canvas's pixels as RGB.
+fn pixels(canvas: &web_sys::HtmlCanvasElement) -> Result<Image, String> {
+    let ctx = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
+        .ok_or("no 2d context")?;
+    let (width, height) = (canvas.width(), canvas.height());
+    let data = ctx
+        .get_image_data(0.0, 0.0, f64::from(width), f64::from(height))
+        .map_err(|_| "the chart's pixels cannot be read")?
+        .data();
+    let rgb = data
+        .chunks_exact(4)
+        .flat_map(|p| [p[0], p[1], p[2]])
+        .collect();
+    Ok(Image { width, height, rgb })
+}
+
+/// The capability line of a stream, against its spec or SLO.
+fn capability(stream: &crate::model::Stream, chart: &Chart) -> String {
+    let spec = SpecLimits {
+        lsl: stream.settings.lsl,
+        usl: stream.settings.usl,
+        target: None,
+    };
+    if spec.lsl.is_none() && spec.usl.is_none() {
+        return "Capability: no spec limit or SLO set.".into();
+    }
+    match chart.capability(&stream.data(), &spec, 0.95) {
+        Ok(c) => format!(
+            "Capability against LSL {} / USL {}: Cp {}, Cpk {} (95% {}), Pp {}, Ppk {}.{}",
+            spec.lsl.map_or("–".into(), fmt),
+            spec.usl.map_or("–".into(), fmt),
+            c.cp.map_or("–".into(), fmt),
+            c.cpk.map_or("–".into(), fmt),
+            c.cpk_interval
+                .map_or("–".into(), |(a, b)| format!("{} to {}", fmt(a), fmt(b))),
+            c.pp.map_or("–".into(), fmt),
+            c.ppk.map_or("–".into(), fmt),
+            if c.warnings.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", c.warnings.join(" "))
+            }
+        ),
+        Err(e) => format!("Capability: {e}"),
+    }
+}
+
+/// The report as PDF bytes: a title page with the summary table, then a section per stream
+/// (chart, limits and their basis, capability, tests and false-alarm rate, signals with ±10
+/// points of context). `progress` gets 0..1 as streams are done; the page keeps responding.
+pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, String> {
+    let font = fetch_font().await?;
+    let mut w = Writer {
+        font,
+        pages: Vec::new(),
+        y: MARGIN,
+    };
+    let charts: Vec<_> = session
+        .streams
+        .iter()
+        .map(|s| s.chart().ok().flatten())
+        .collect();
+    let times = session
+        .streams
+        .iter()
+        .flat_map(|s| s.samples.iter().map(|x| x.t));
+    let (from, to) = times.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), t| {
+        (a.min(t), b.max(t))
+    });
+    w.page();
+    w.gap(30.0);
+    w.para(24.0, "LLMscope report");
+    w.gap(10.0);
+    w.para(
+        11.0,
+        &format!(
+            "{} stream{}; data from {} to {}.",
+            session.streams.len(),
+            if session.streams.len() == 1 { "" } else { "s" },
+            when(from),
+            when(to)
+        ),
+    );
+    w.para(
+        11.0,
+        &format!("Generated {} UTC.", when(js_sys::Date::now())),
+    );
+    w.gap(16.0);
+    w.para(14.0, "Summary");
+    let columns = [0.0, 150.0, 215.0, 260.0, 305.0, 350.0, 395.0, 435.0];
+    w.row(
+        9.0,
+        &columns,
+        &[
+            "stream", "chart", "points", "center", "LCL", "UCL", "signals", "tests",
+        ]
+        .map(String::from),
+    );
+    w.rule();
+    for (s, ch) in session.streams.iter().zip(&charts) {
+        let cells = match ch {
+            Some(ch) => {
+                let p = ch.primary.point(0);
+                vec![
+                    s.id.clone(),
+                    ch.primary.kind.name().to_string(),
+                    s.samples.len().to_string(),
+                    fmt(ch.estimate.center),
+                    p.and_then(|p| p.lcl).map_or("–".into(), fmt),
+                    p.and_then(|p| p.ucl).map_or("–".into(), fmt),
+                    ch.primary.signals.len().to_string(),
+                    tests(ch),
+                ]
+            }
+            None => vec![
+                s.id.clone(),
+                "collecting baseline".into(),
+                s.samples.len().to_string(),
+            ],
+        };
+        w.row(9.0, &columns, &cells);
+    }
+    let mut images = Vec::new();
+    let total = session.streams.len().max(1) as f64;
+    for (i, (s, ch)) in session.streams.iter().zip(&charts).enumerate() {
+        progress(i as f64 / total);
+        crate::import::next_tick().await;
+        let Some(ch) = ch else { continue };
+        w.page();
+        w.para(16.0, &title(s));
+        w.gap(6.0);
+        let image = pixels(&presentation_canvas(s, ch)?)?;
+        let width = PAGE_WIDTH - 2.0 * MARGIN;
+        let height = width * f64::from(image.height) / f64::from(image.width);
+        let y = w.y;
+        w.current().image(images.len(), MARGIN, y, width, height);
+        images.push(image);
+        w.gap(height + 6.0);
+        w.para(10.0, &format!("Limits: {}.", limits(ch)));
+        w.para(
+            10.0,
+            &format!("Tests in use: {}; {}.", tests(ch), false_alarms(ch)),
+        );
+        w.para(10.0, &capability(s, ch));
+        w.gap(8.0);
+        let grouped: Vec<_> = ch
+            .primary
+            .signals
+            .chunk_by(|a, b| a.index == b.index)
+            .collect();
+        w.para(
+            12.0,
+            &format!(
+                "Signals: {} at {} points",
+                ch.primary.signals.len(),
+                grouped.len()
+            ),
+        );
+        for group in grouped.iter().take(200) {
+            let at = group[0].index;
+            let value = ch
+                .primary
+                .point_at(at)
+                .map_or("–".into(), |p| fmt(p.statistic));
+            let time = s.samples.get(at).map_or(String::new(), |x| when(x.t));
+            let numbers: Vec<String> = group.iter().map(|g| g.test.number().to_string()).collect();
+            w.row(
+                9.0,
+                &[0.0, 60.0, 200.0, 280.0],
+                &[
+                    format!("point {at}"),
+                    time,
+                    value,
+                    format!("tests {}", numbers.join(", ")),
+                ],
+            );
+            let context: Vec<String> = (at.saturating_sub(10)..=at + 10)
+                .filter_map(|j| {
+                    ch.primary.point_at(j).map(|q| {
+                        if j == at {
+                            format!("[{}]", fmt(q.statistic))
+                        } else {
+                            fmt(q.statistic)
+                        }
+                    })
+                })
+                .collect();
+            w.para(7.5, &format!("±10 points: {}", context.join("  ")));
+        }
+        if grouped.len() > 200 {
+            w.para(
+                9.0,
+                &format!(
+                    "… and {} more signalling points (see the CSV export).",
+                    grouped.len() - 200
+                ),
+            );
+        }
+    }
+    progress(1.0);
+    crate::import::next_tick().await;
+    Ok(pdf::write("LLMscope report", &w.font, &images, &w.pages))
+}
