@@ -190,9 +190,9 @@ pub async fn sleep(duration: std::time::Duration) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-/// Reads a session exported as JSON.
+/// Reads a session exported as JSON (the full telemetry export, or a bare session).
 pub fn session_json(text: &str) -> Result<Session, String> {
-    serde_json::from_str(text).map_err(|e| format!("not an LLMscope session file: {e}"))
+    crate::telemetry::import(text)
 }
 
 #[cfg(test)]

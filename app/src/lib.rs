@@ -7,7 +7,8 @@
 //!
 //! - `model`: the session and its streams, plain types;
 //! - `sim`: the built-in simulators (LLM latency, machine signals);
-//! - `import`: CSV and session JSON import; `store`: persistence and downloads;
+//! - `import`: CSV and session JSON import; `store`: persistence and downloads; `telemetry`:
+//!   the full JSON export (raw probe results and samples, OpenTelemetry GenAI names);
 //! - `live`: WebSocket streams from the shim; `probe`: results polled from a probe Worker;
 //! - `share`: share links (the session in the URL fragment, or encrypted on the Worker), and
 //!   `link`: making and opening them in the page;
@@ -26,6 +27,7 @@ pub mod report;
 pub mod share;
 pub mod sim;
 pub mod store;
+pub mod telemetry;
 pub mod ui;
 
 use leptos::prelude::*;

@@ -34,7 +34,7 @@ struct Link {
     token: Option<String>,
     since: Option<u64>,
     backoff: f64,
-    pending: Vec<(String, Sample)>,
+    pending: Vec<llmscope_protocol::Sample>,
     socket: Option<web_sys::WebSocket>,
     generation: u64,
 }
@@ -219,13 +219,7 @@ fn receive(c: Ctx, link: &Rc<RefCell<Link>>, frame: ServerFrame) {
 fn gather(link: &Rc<RefCell<Link>>, s: llmscope_protocol::Sample) {
     let mut l = link.borrow_mut();
     l.since = Some(s.seq);
-    l.pending.push((
-        s.stream,
-        Sample {
-            t: s.t as f64,
-            value: s.value,
-        },
-    ));
+    l.pending.push(s);
 }
 
 fn flush(c: Ctx, link: &Rc<RefCell<Link>>) {
@@ -238,8 +232,13 @@ fn flush(c: Ctx, link: &Rc<RefCell<Link>>) {
     };
     let origin = Origin::Live { url };
     c.session.update(|s| {
-        for (id, sample) in pending {
-            s.push(&id, "", &origin, sample);
+        for raw in pending {
+            let sample = Sample {
+                t: raw.t as f64,
+                value: raw.value,
+            };
+            s.push(&raw.stream, "", &origin, sample);
+            s.telemetry.samples.push(raw);
         }
     });
 }

@@ -190,6 +190,25 @@ impl Stream {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub streams: Vec<Stream>,
+    /// The raw records the streams were built from, for the full export.
+    #[serde(default, skip_serializing_if = "Telemetry::is_empty")]
+    pub telemetry: Telemetry,
+}
+
+/// Raw records as their sources sent them: probe results (every field, as the Worker answered)
+/// and the shim's samples with their sequence numbers.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Telemetry {
+    #[serde(default)]
+    pub probe_results: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub samples: Vec<llmscope_protocol::Sample>,
+}
+
+impl Telemetry {
+    pub fn is_empty(&self) -> bool {
+        self.probe_results.is_empty() && self.samples.is_empty()
+    }
 }
 
 impl Session {

@@ -349,7 +349,7 @@ impl PdfFile {
         let count = self.offsets.len() + 1;
         let mut table = format!("xref\n0 {count}\n0000000000 65535 f \n");
         for (_, offset) in &self.offsets {
-            let _ = write!(table, "{offset:010} 00000 n \n");
+            let _ = writeln!(table, "{offset:010} 00000 n ");
         }
         let _ = write!(
             table,

@@ -49,12 +49,12 @@ struct Target {
     name: String,
 }
 
-/// `/results` answers a list, or an object holding one.
+/// `/results` answers a list, or an object holding one; each result is kept whole too.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum Results {
-    List(Vec<ProbeResult>),
-    Wrapped { results: Vec<ProbeResult> },
+    List(Vec<serde_json::Value>),
+    Wrapped { results: Vec<serde_json::Value> },
 }
 
 /// What the header shows about the Worker.
@@ -137,7 +137,8 @@ pub fn start(c: Ctx, status: RwSignal<ProbeStatus>, base: String, token: String)
                         .map_err(|e| format!("{url}: unexpected answer: {e}"))
                 }) {
                     Ok(Results::List(r) | Results::Wrapped { results: r }) => {
-                        if let Some(last) = r.iter().map(|x| x.t).reduce(f64::max) {
+                        let times = r.iter().filter_map(|x| x.get("t").and_then(|t| t.as_f64()));
+                        if let Some(last) = times.reduce(f64::max) {
                             since.insert(target.name.clone(), last);
                         }
                         add(c, status, &base, &target.name, r);
@@ -151,16 +152,27 @@ pub fn start(c: Ctx, status: RwSignal<ProbeStatus>, base: String, token: String)
     });
 }
 
-fn add(c: Ctx, status: RwSignal<ProbeStatus>, base: &str, target: &str, results: Vec<ProbeResult>) {
-    if results.is_empty() {
+fn add(
+    c: Ctx,
+    status: RwSignal<ProbeStatus>,
+    base: &str,
+    target: &str,
+    raw: Vec<serde_json::Value>,
+) {
+    if raw.is_empty() {
         return;
     }
+    let results: Vec<ProbeResult> = raw
+        .iter()
+        .filter_map(|r| serde_json::from_value(r.clone()).ok())
+        .collect();
     let origin = Origin::Probe {
         url: base.to_string(),
     };
     let mut failed = 0;
     let mut last_kind = String::new();
     c.session.update(|s| {
+        s.telemetry.probe_results.extend(raw);
         for r in results {
             if !r.ok {
                 failed += 1;

@@ -222,7 +222,10 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
         });
     }
     Ok(Shared {
-        session: Session { streams },
+        session: Session {
+            streams,
+            ..Session::default()
+        },
         view: View {
             stream: wire.view_stream,
             range: wire.view_range.map(|(a, b)| (a as usize, b as usize)),
@@ -385,6 +388,7 @@ mod tests {
         Shared {
             session: Session {
                 streams: vec![a, b],
+                ..Session::default()
             },
             view: View {
                 stream: Some("press1/barrel_temp".into()),

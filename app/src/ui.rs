@@ -63,9 +63,7 @@ pub fn Header() -> impl IntoView {
         input.set_value("");
     };
     let export = move |_| {
-        let json = c
-            .session
-            .with_untracked(|s| serde_json::to_string(s).unwrap_or_default());
+        let json = c.session.with_untracked(crate::telemetry::export);
         store::download("llmscope-session.json", "application/json", &json);
     };
     let clear = move |_| {
@@ -273,6 +271,10 @@ pub async fn import_text(
                         mine.streams.retain(|x| x.id != stream.id);
                         mine.streams.push(stream);
                     }
+                    mine.telemetry
+                        .probe_results
+                        .extend(s.telemetry.probe_results);
+                    mine.telemetry.samples.extend(s.telemetry.samples);
                 });
                 format!("{name}: imported {n} streams")
             }

@@ -162,5 +162,37 @@ async fn worker_results_become_latency_streams_and_failures_are_counted() {
         vec![38, 38, 38],
         "38 successes: failed probes are not latency values"
     );
+    // The full export keeps every probe result as the Worker sent it, failures included, with
+    // the OpenTelemetry GenAI names, and never the token.
+    client
+        .find(fantoccini::Locator::XPath("//button[. = 'Export session']"))
+        .await
+        .expect("export")
+        .click()
+        .await
+        .expect("export");
+    let file = llmscope_e2e::downloaded(&session.downloads, "llmscope-session.json").await;
+    let text = std::fs::read_to_string(file).expect("the export");
+    assert!(
+        !text.contains(TOKEN),
+        "the Worker token must never be exported"
+    );
+    let export: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(export["format"], "llmscope-telemetry");
+    let results = export["probe_results"].as_array().expect("probe_results");
+    assert_eq!(results.len(), 40, "every result, failed ones too");
+    let failed = results
+        .iter()
+        .find(|r| r["ok"] == false)
+        .expect("a failure");
+    assert_eq!(failed["error"]["retry_after_s"], 2);
+    assert_eq!(failed["error.type"], "rate_limited");
+    let ok = results.iter().find(|r| r["ok"] == true).expect("a success");
+    let ttft = ok["ttft_ms"].as_f64().expect("ttft");
+    assert_eq!(
+        ok["gen_ai.server.time_to_first_token"].as_f64(),
+        Some(ttft / 1000.0)
+    );
+    assert_eq!(ok["gen_ai.usage.output_tokens"], 64);
     session.close().await;
 }

@@ -1,0 +1,190 @@
+//! The full-telemetry JSON export, and its import: the session (streams, settings) plus the
+//! raw records it was built from, in the contracts' own field names: probe results exactly as
+//! the Worker answered them (every field and extra, workers/README.md), and the shim's samples
+//! with their `seq` (docs/protocol.md). Probe results also carry the OpenTelemetry GenAI
+//! semantic-convention names where one applies (`gen_ai.server.time_to_first_token`, in
+//! seconds, ...), so the file drops into an OTel pipeline. Importing the file gives back the
+//! same session; those derived names are recomputed on export, never read.
+
+use crate::model::Session;
+use serde_json::{json, Map, Value};
+
+/// What the file says it is.
+pub const FORMAT: &str = "llmscope-telemetry";
+pub const VERSION: u64 = 1;
+
+/// OpenTelemetry GenAI names (semantic conventions for generative AI, "gen_ai.*") for a probe
+/// result: durations in seconds, as the conventions define them.
+pub fn otel(result: &Value) -> Map<String, Value> {
+    let mut out = Map::new();
+    let num = |k: &str| result.get(k).and_then(Value::as_f64);
+    let mut put = |k: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            out.insert(k.to_string(), v);
+        }
+    };
+    put("gen_ai.provider.name", result.get("provider").cloned());
+    put("gen_ai.request.model", result.get("model").cloned());
+    put(
+        "gen_ai.usage.input_tokens",
+        result.get("input_tokens").filter(|v| !v.is_null()).cloned(),
+    );
+    put(
+        "gen_ai.usage.output_tokens",
+        result
+            .get("output_tokens")
+            .filter(|v| !v.is_null())
+            .cloned(),
+    );
+    let ttft = num("ttft_ms");
+    let total = num("total_ms");
+    put(
+        "gen_ai.server.time_to_first_token",
+        ttft.map(|ms| json!(ms / 1000.0)),
+    );
+    put(
+        "gen_ai.client.operation.duration",
+        total.map(|ms| json!(ms / 1000.0)),
+    );
+    // Time per output token after the first: (total - TTFT) / (output tokens - 1).
+    let per_token = match (ttft, total, num("output_tokens")) {
+        (Some(a), Some(b), Some(n)) if n > 1.0 => Some(json!((b - a) / 1000.0 / (n - 1.0))),
+        _ => None,
+    };
+    put("gen_ai.server.time_per_output_token", per_token);
+    put("error.type", result.pointer("/error/kind").cloned());
+    out
+}
+
+/// The export file's text.
+pub fn export(session: &Session) -> String {
+    let mut bare = session.clone();
+    let telemetry = std::mem::take(&mut bare.telemetry);
+    let probe_results: Vec<Value> = telemetry
+        .probe_results
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            if let Value::Object(fields) = &mut r {
+                fields.extend(otel(&Value::Object(fields.clone())));
+            }
+            r
+        })
+        .collect();
+    let streams: Vec<Value> = session
+        .streams
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id,
+                "state": if s.stale.is_some() { "stale" } else { "live" },
+                "reason": s.stale,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "format": FORMAT,
+        "version": VERSION,
+        "session": bare,
+        "probe_results": probe_results,
+        "samples": telemetry.samples,
+        "stream_status": streams,
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_default()
+}
+
+/// Reads an export (or an older bare session file).
+pub fn import(text: &str) -> Result<Session, String> {
+    let doc: Value =
+        serde_json::from_str(text).map_err(|e| format!("not an LLMscope session file: {e}"))?;
+    if doc.get("format").and_then(Value::as_str) != Some(FORMAT) {
+        return serde_json::from_value(doc)
+            .map_err(|e| format!("not an LLMscope session file: {e}"));
+    }
+    match doc.get("version").and_then(Value::as_u64) {
+        Some(v) if v <= VERSION => {}
+        v => {
+            return Err(format!(
+                "a telemetry file of version {v:?}, newer than this LLMscope reads ({VERSION})"
+            ))
+        }
+    }
+    let mut session: Session = serde_json::from_value(doc["session"].clone())
+        .map_err(|e| format!("the file's session: {e}"))?;
+    session.telemetry.probe_results = doc["probe_results"]
+        .as_array()
+        .map(|results| {
+            results
+                .iter()
+                .map(|r| {
+                    let mut r = r.clone();
+                    if let Value::Object(fields) = &mut r {
+                        fields.retain(|k, _| !k.starts_with("gen_ai.") && k != "error.type");
+                    }
+                    r
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    session.telemetry.samples = serde_json::from_value(doc["samples"].clone())
+        .map_err(|e| format!("the file's samples: {e}"))?;
+    Ok(session)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Origin, Sample, Stream};
+
+    fn probe() -> Value {
+        json!({"target": "mini", "provider": "openai", "model": "gpt-4o-mini", "t": 1_795_000_000_000i64,
+               "ok": true, "status": 200, "ttft_ms": 250.0, "total_ms": 1250.0, "input_tokens": 12,
+               "output_tokens": 11, "cached_input_tokens": null, "tokens_per_s": 11.0, "cost_usd": 0.0000084,
+               "error": null, "extra": {"load_duration_ms": 3.5}})
+    }
+
+    #[test]
+    fn otel_names_use_seconds_and_exclude_the_first_token() {
+        let o = otel(&probe());
+        assert_eq!(o["gen_ai.server.time_to_first_token"], 0.25);
+        assert_eq!(o["gen_ai.server.time_per_output_token"], 0.1); // 1.0 s over 10 tokens
+        assert_eq!(o["gen_ai.request.model"], "gpt-4o-mini");
+        assert!(!o.contains_key("error.type"));
+    }
+
+    #[test]
+    fn an_export_imports_to_the_same_session() {
+        let mut s = Session::default();
+        let mut st = Stream::new(
+            "press1/temp",
+            "°C",
+            Origin::Live {
+                url: "ws://x/ws".into(),
+            },
+        );
+        st.samples.push(Sample { t: 1.0, value: 2.5 });
+        st.stale = Some("modbus timeout".into());
+        s.streams.push(st);
+        s.telemetry.probe_results.push(probe());
+        s.telemetry.samples.push(llmscope_protocol::Sample {
+            stream: "press1/temp".into(),
+            seq: 41,
+            t: 1,
+            value: 2.5,
+        });
+        let text = export(&s);
+        assert!(text.contains("\"gen_ai.server.time_to_first_token\": 0.25"));
+        assert!(text.contains("\"load_duration_ms\": 3.5"));
+        assert!(text.contains("\"seq\": 41"));
+        let back = import(&text).unwrap();
+        assert_eq!(back, s);
+        assert_eq!(export(&back), text);
+        // An older bare session file still imports.
+        let bare = serde_json::to_string(&Session {
+            streams: s.streams.clone(),
+            ..Session::default()
+        })
+        .unwrap();
+        assert_eq!(import(&bare).unwrap().streams, s.streams);
+    }
+}
