@@ -159,7 +159,7 @@ pub fn Header() -> impl IntoView {
             </button>
             <button on:click=clear>"Clear…"</button>
             </span>
-            <button on:click=export>"Export session"</button>
+            <button data-testid="export-json" on:click=export>"Export session"</button>
             <button data-testid="report-pdf" on:click=move |_| report_pdf(c)>"Report (PDF)"</button>
             <button data-testid="share" hidden=viewing on:click=move |_| crate::link::make(c)>"Share link"</button>
             <button aria-label="toggle dark theme" on:click=move |_| c.dark.update(|d| *d = !*d)>

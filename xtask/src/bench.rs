@@ -73,6 +73,30 @@ pub fn run(quick: bool) -> Result<(), String> {
         overhead.args(["--", "--quick"]);
     }
     util::run(&mut overhead)?;
+    say("share-link sizes against the raw data (app/examples/share_size.rs)");
+    util::run(util::cargo().args([
+        "run",
+        "--release",
+        "-q",
+        "-p",
+        "llmscope-app",
+        "--example",
+        "share_size",
+    ]))?;
+    say("exports of a 100,000-point session in headless Chromium (tests/e2e/examples/export_bench.rs)");
+    util::run(
+        util::cargo()
+            .args([
+                "run",
+                "--release",
+                "-q",
+                "-p",
+                "llmscope-e2e",
+                "--example",
+                "export_bench",
+            ])
+            .env("LLMSCOPE_SHIM", &shim),
+    )?;
     say("full-size Monte-Carlo ARL against the published values (examples/arl_montecarlo.rs)");
     util::run(&mut example("arl_montecarlo", &[]))
 }

@@ -4,28 +4,8 @@
 //! `window.__llmscope` (`first_chart_ms`, since navigation start; `draw_ms`, the last draw).
 
 use fantoccini::Client;
-use llmscope_e2e::{wait_for, Session, DEADLINE};
+use llmscope_e2e::{bench_session_json, wait_for, Session, DEADLINE};
 use std::time::Duration;
-
-fn session_json(points: usize) -> String {
-    let mut state = 0x2545_F491_4F6C_DD1Du64;
-    let samples: Vec<String> = (0..points)
-        .map(|i| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let v = 420.0 + 80.0 * ((state >> 40) as f64 / (1u64 << 24) as f64);
-            format!(
-                r#"{{"t":{},"value":{v:.3}}}"#,
-                1_764_201_600_000u64 + i as u64 * 100
-            )
-        })
-        .collect();
-    format!(
-        r#"{{"streams":[{{"id":"bench/latency","unit":"ms","origin":"Simulator","samples":[{}],"settings":{{"chart":{{"phase1":100}},"lsl":null,"usl":800.0,"subgroup_size":null}},"stale":null}}]}}"#,
-        samples.join(",")
-    )
-}
 
 async fn number(client: &Client, script: &str) -> Option<f64> {
     client.execute(script, vec![]).await.ok()?.as_f64()
@@ -34,7 +14,7 @@ async fn number(client: &Client, script: &str) -> Option<f64> {
 /// Loads a session of `points`, opens its stream, and returns (first chart ms, median redraw ms).
 async fn measure(session: &Session, points: usize) -> (f64, f64) {
     let client = &session.client;
-    let json = session_json(points);
+    let json = bench_session_json(points);
     // The app loads IndexedDB first and migrates localStorage when IndexedDB is empty.
     client
         .execute_async(

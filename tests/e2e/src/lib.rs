@@ -564,3 +564,25 @@ pub async fn downloaded(dir: &Path, suffix: &str) -> PathBuf {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A session of one stream, `bench/latency`, with `points` latency-like values (a seeded
+/// xorshift, so every run measures the same data), as the app saves it.
+pub fn bench_session_json(points: usize) -> String {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let samples: Vec<String> = (0..points)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let v = 420.0 + 80.0 * ((state >> 40) as f64 / (1u64 << 24) as f64);
+            format!(
+                r#"{{"t":{},"value":{v:.3}}}"#,
+                1_764_201_600_000u64 + i as u64 * 100
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"streams":[{{"id":"bench/latency","unit":"ms","origin":"Simulator","samples":[{}],"settings":{{"chart":{{"phase1":100}},"lsl":null,"usl":800.0,"subgroup_size":null}},"stale":null}}]}}"#,
+        samples.join(",")
+    )
+}
