@@ -508,15 +508,13 @@ fn hover_text(
 }
 
 /// Words for the false-alarm rate of the chart's tests.
+/// The false-alarm rate as a sentence (the report's words).
 fn false_alarm_words(chart: &Chart) -> String {
-    match chart.arl(0.0) {
-        Ok(a) if a.value.is_infinite() => "No tests are on, so this chart never signals.".into(),
-        Ok(a) => format!(
-            "With these tests, expect about one false alarm every {} points while the process is in control.",
-            a.value.round()
-        ),
-        Err(e) => format!("False-alarm rate not available: {e}"),
-    }
+    let words = crate::report::false_alarms(chart);
+    let mut chars = words.chars();
+    chars.next().map_or(words.clone(), |first| {
+        format!("{}{}.", first.to_uppercase(), chars.as_str())
+    })
 }
 
 /// The stream view.

@@ -4,6 +4,8 @@
 //! - analyze end to end on a 10-million-line CSV, against reading the same file;
 //! - the wasm API from Node.js against the same series natively;
 //! - the shim's WebSocket server: samples/s to 1 and 10 clients, latency, RSS;
+//! - the dashboard and its exports in headless Chromium, and share-link sizes;
+//! - the probe Worker's overhead in wrangler dev against a native client;
 //! - the in-control ARL by full-size seeded simulation against the published values.
 
 use crate::setup;
@@ -23,80 +25,26 @@ pub fn run(quick: bool) -> Result<(), String> {
     util::run(&mut cmd)?;
     analyze_end_to_end(if quick { 1_000_000 } else { 10_000_000 })?;
     wasm_against_native(if quick { 200_000 } else { 2_000_000 })?;
+    let quick_flag: &[&str] = if quick { &["--quick"] } else { &[] };
     say("the shim's WebSocket server under load on loopback (gateway-shim/examples/ws_load.rs)");
-    let mut load = util::cargo();
-    load.args([
-        "run",
-        "--release",
-        "-q",
-        "-p",
-        "gateway-shim",
-        "--example",
-        "ws_load",
-        "--",
-    ]);
-    if quick {
-        load.arg("--quick");
-    }
-    util::run(&mut load)?;
+    util::run(&mut example_of("gateway-shim", "ws_load", quick_flag))?;
     say("the dashboard in headless Chromium: first chart painted, redraw of 100,000 points");
     crate::site::build()?;
     setup::chromium()?;
     util::run(util::cargo().args(["build", "-p", "gateway-shim"]))?;
     let shim = util::root().join("target/debug/llmscope-shim");
-    util::run(
-        util::cargo()
-            .args([
-                "run",
-                "--release",
-                "-q",
-                "-p",
-                "llmscope-e2e",
-                "--example",
-                "browser_bench",
-            ])
-            .env("LLMSCOPE_SHIM", &shim),
-    )?;
+    util::run(example_of("llmscope-e2e", "browser_bench", &[]).env("LLMSCOPE_SHIM", &shim))?;
+    say("exports of a 100,000-point session in headless Chromium (tests/e2e/examples/export_bench.rs)");
+    util::run(example_of("llmscope-e2e", "export_bench", &[]).env("LLMSCOPE_SHIM", &shim))?;
+    say("share-link sizes against the raw data (app/examples/share_size.rs)");
+    util::run(&mut example_of("llmscope-app", "share_size", &[]))?;
     say("the probe Worker's overhead in wrangler dev against a native client (tests/probes/examples/overhead.rs)");
     crate::worker::build()?;
-    let mut overhead = util::cargo();
-    overhead.args([
-        "run",
-        "--release",
-        "-q",
-        "-p",
+    util::run(&mut example_of(
         "llmscope-probe-tests",
-        "--example",
         "overhead",
-    ]);
-    if quick {
-        overhead.args(["--", "--quick"]);
-    }
-    util::run(&mut overhead)?;
-    say("share-link sizes against the raw data (app/examples/share_size.rs)");
-    util::run(util::cargo().args([
-        "run",
-        "--release",
-        "-q",
-        "-p",
-        "llmscope-app",
-        "--example",
-        "share_size",
-    ]))?;
-    say("exports of a 100,000-point session in headless Chromium (tests/e2e/examples/export_bench.rs)");
-    util::run(
-        util::cargo()
-            .args([
-                "run",
-                "--release",
-                "-q",
-                "-p",
-                "llmscope-e2e",
-                "--example",
-                "export_bench",
-            ])
-            .env("LLMSCOPE_SHIM", &shim),
-    )?;
+        quick_flag,
+    ))?;
     say("full-size Monte-Carlo ARL against the published values (examples/arl_montecarlo.rs)");
     util::run(&mut example("arl_montecarlo", &[]))
 }
@@ -131,13 +79,18 @@ fn write_csv(path: &Path, lines: usize) -> Result<(), String> {
 
 /// `cargo run --release` of one of the engine's examples.
 fn example(name: &str, args: &[&str]) -> Command {
+    example_of("llmscope-spc", name, args)
+}
+
+/// `cargo run --release` of an example of `package`.
+fn example_of(package: &str, name: &str, args: &[&str]) -> Command {
     let mut cmd = util::cargo();
     cmd.args([
         "run",
         "--release",
         "-q",
         "-p",
-        "llmscope-spc",
+        package,
         "--example",
         name,
         "--",

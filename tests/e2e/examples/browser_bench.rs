@@ -4,7 +4,7 @@
 //! `window.__llmscope` (`first_chart_ms`, since navigation start; `draw_ms`, the last draw).
 
 use fantoccini::Client;
-use llmscope_e2e::{bench_session_json, wait_for, Session, DEADLINE};
+use llmscope_e2e::{load_bench_session, wait_for, Session, DEADLINE};
 use std::time::Duration;
 
 async fn number(client: &Client, script: &str) -> Option<f64> {
@@ -14,23 +14,7 @@ async fn number(client: &Client, script: &str) -> Option<f64> {
 /// Loads a session of `points`, opens its stream, and returns (first chart ms, median redraw ms).
 async fn measure(session: &Session, points: usize) -> (f64, f64) {
     let client = &session.client;
-    let json = bench_session_json(points);
-    // The app loads IndexedDB first and migrates localStorage when IndexedDB is empty.
-    client
-        .execute_async(
-            "const done = arguments[arguments.length - 1]; \
-             localStorage.setItem('llmscope.session.v1', arguments[0]); \
-             const r = indexedDB.deleteDatabase('llmscope'); \
-             r.onsuccess = () => done(true); r.onerror = () => done(false); r.onblocked = () => done(false);",
-            vec![json.into()],
-        )
-        .await
-        .expect("store the session");
-    client.goto("about:blank").await.expect("leave");
-    client
-        .goto(&session.url("#stream=bench%2Flatency"))
-        .await
-        .expect("open the stream");
+    load_bench_session(session, points).await;
     let deadline = tokio::time::Instant::now() + DEADLINE;
     let first = loop {
         if let Some(ms) = number(

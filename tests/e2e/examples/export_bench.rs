@@ -3,37 +3,17 @@
 //! the same run; and the share link's outcome. Headless Chromium, the site served by the shim.
 
 use fantoccini::{Client, Locator};
-use llmscope_e2e::{bench_session_json, downloaded, wait_for, Session, DEADLINE};
+use llmscope_e2e::{click, downloaded, load_bench_session, wait_for, Session, DEADLINE};
 use std::time::{Duration, Instant};
 
 async fn load(session: &Session, points: usize) {
-    let client = &session.client;
-    client
-        .execute_async(
-            "const done = arguments[arguments.length - 1]; \
-             localStorage.setItem('llmscope.session.v1', arguments[0]); \
-             const r = indexedDB.deleteDatabase('llmscope'); \
-             r.onsuccess = () => done(true); r.onerror = () => done(false); r.onblocked = () => done(false);",
-            vec![bench_session_json(points).into()],
-        )
-        .await
-        .expect("store the session");
-    client.goto("about:blank").await.expect("leave");
-    client
-        .goto(&session.url("#stream=bench%2Flatency"))
-        .await
-        .expect("open");
-    wait_for(client, "[data-testid=center]", Duration::from_secs(60)).await;
-}
-
-async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .expect(css)
-        .click()
-        .await
-        .expect(css);
+    load_bench_session(session, points).await;
+    wait_for(
+        &session.client,
+        "[data-testid=center]",
+        Duration::from_secs(60),
+    )
+    .await;
 }
 
 /// Milliseconds from a click to the download of a file ending in `suffix`.
@@ -46,7 +26,7 @@ async fn export(session: &Session, css: &str, suffix: &str) -> f64 {
         let _ = std::fs::remove_file(entry.path());
     }
     let started = Instant::now();
-    click(&session.client, css).await;
+    click(&session.client, Locator::Css(css)).await;
     downloaded(&session.downloads, suffix).await;
     started.elapsed().as_secs_f64() * 1000.0
 }
@@ -62,7 +42,7 @@ async fn notice(client: &Client) -> String {
 async fn share(client: &Client) -> (f64, String) {
     let before = notice(client).await;
     let started = Instant::now();
-    click(client, "[data-testid=share]").await;
+    click(client, Locator::Css("[data-testid=share]")).await;
     let deadline = Instant::now() + DEADLINE;
     loop {
         let said = notice(client).await;

@@ -586,3 +586,36 @@ pub fn bench_session_json(points: usize) -> String {
         samples.join(",")
     )
 }
+
+/// Finds an element and clicks it, failing with what it looked for.
+pub async fn click(client: &Client, locator: Locator<'_>) {
+    let what = format!("{locator:?}");
+    client
+        .find(locator)
+        .await
+        .unwrap_or_else(|e| panic!("no {what}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {what}: {e}"));
+}
+
+/// Puts [`bench_session_json`] of `points` in the browser's storage and opens its stream.
+pub async fn load_bench_session(session: &Session, points: usize) {
+    let client = &session.client;
+    // The app loads IndexedDB first and migrates localStorage when IndexedDB is empty.
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             localStorage.setItem('llmscope.session.v1', arguments[0]); \
+             const r = indexedDB.deleteDatabase('llmscope'); \
+             r.onsuccess = () => done(true); r.onerror = () => done(false); r.onblocked = () => done(false);",
+            vec![bench_session_json(points).into()],
+        )
+        .await
+        .expect("store the session");
+    client.goto("about:blank").await.expect("leave");
+    client
+        .goto(&session.url("#stream=bench%2Flatency"))
+        .await
+        .expect("open the stream");
+}

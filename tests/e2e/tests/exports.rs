@@ -3,7 +3,7 @@
 
 use fantoccini::Locator;
 use llmscope_e2e::{
-    console_errors, count, downloaded, import, js, notice, pause_simulators, root, temp_csv,
+    click, console_errors, count, downloaded, import, js, notice, pause_simulators, root, temp_csv,
     wait_for, Session, DEADLINE,
 };
 use std::process::Command;
@@ -40,15 +40,11 @@ async fn png_pdf_and_json_exports_hold_what_the_screen_shows() {
     }
     import(client, &temp_csv("exports.csv", &csv)).await;
     assert!(notice(client).await.contains("imported"));
-    client
-        .find(Locator::XPath(
-            "//article[.//h2[contains(., 'barrel_temp')]]",
-        ))
-        .await
-        .expect("card")
-        .click()
-        .await
-        .expect("open");
+    click(
+        client,
+        Locator::XPath("//article[.//h2[contains(., 'barrel_temp')]]"),
+    )
+    .await;
     let center = wait_for(client, "[data-testid=center]", DEADLINE)
         .await
         .text()
@@ -126,23 +122,11 @@ async fn png_pdf_and_json_exports_hold_what_the_screen_shows() {
     assert!(shots.join("report-1.png").exists() || shots.join("report-01.png").exists());
 
     // JSON: export, clear, import: the same session.
-    client
-        .find(Locator::XPath("//button[. = 'Export session']"))
-        .await
-        .expect("export")
-        .click()
-        .await
-        .expect("export");
+    click(client, Locator::XPath("//button[. = 'Export session']")).await;
     let first = downloaded(&session.downloads, "llmscope-session.json").await;
     let exported = std::fs::read_to_string(&first).expect("json");
     std::fs::remove_file(&first).expect("move it aside");
-    client
-        .find(Locator::XPath("//button[. = 'Clear…']"))
-        .await
-        .expect("clear")
-        .click()
-        .await
-        .expect("clear");
+    click(client, Locator::XPath("//button[. = 'Clear…']")).await;
     client.accept_alert().await.expect("confirm");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(count(client, "[data-testid=stream-card]").await, 0);
@@ -150,13 +134,7 @@ async fn png_pdf_and_json_exports_hold_what_the_screen_shows() {
     import(client, &again).await;
     notice(client).await;
     wait_for(client, "[data-testid=stream-card]", DEADLINE).await;
-    client
-        .find(Locator::XPath("//button[. = 'Export session']"))
-        .await
-        .expect("export")
-        .click()
-        .await
-        .expect("export");
+    click(client, Locator::XPath("//button[. = 'Export session']")).await;
     let second = downloaded(&session.downloads, "llmscope-session.json").await;
     assert_eq!(
         std::fs::read_to_string(second).expect("json"),

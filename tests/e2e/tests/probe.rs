@@ -4,7 +4,7 @@
 //! charted as latency; the token is never stored.
 
 use fantoccini::Client;
-use llmscope_e2e::{js, wait_for, Session, DEADLINE};
+use llmscope_e2e::{click, js, wait_for, Session, DEADLINE};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -164,13 +164,11 @@ async fn worker_results_become_latency_streams_and_failures_are_counted() {
     );
     // The full export keeps every probe result as the Worker sent it, failures included, with
     // the OpenTelemetry GenAI names, and never the token.
-    client
-        .find(fantoccini::Locator::XPath("//button[. = 'Export session']"))
-        .await
-        .expect("export")
-        .click()
-        .await
-        .expect("export");
+    click(
+        client,
+        fantoccini::Locator::XPath("//button[. = 'Export session']"),
+    )
+    .await;
     let file = llmscope_e2e::downloaded(&session.downloads, "llmscope-session.json").await;
     let text = std::fs::read_to_string(file).expect("the export");
     assert!(

@@ -4,8 +4,8 @@
 
 use fantoccini::{Client, Locator};
 use llmscope_e2e::{
-    console_errors, count, import, js, notice, pause_simulators, temp_csv, wait_for, Session,
-    DEADLINE,
+    click, console_errors, count, import, js, notice, pause_simulators, temp_csv, wait_for,
+    Session, DEADLINE,
 };
 use llmscope_probe_tests::Wrangler;
 use std::time::Duration;
@@ -73,20 +73,8 @@ async fn hold_tokens(client: &Client, worker: &str) {
          set('probe-url', {worker:?}); set('probe-token', {WORKER_TOKEN:?}); set('connect-url', 'ws://127.0.0.1:9/ws'); set('connect-token', {LIVE_TOKEN:?}); return true;"
     );
     js(client, &script).await;
-    client
-        .find(Locator::Css("[data-testid=probe-connect]"))
-        .await
-        .expect("poll")
-        .click()
-        .await
-        .expect("poll");
-    client
-        .find(Locator::Css("[data-testid=connect]"))
-        .await
-        .expect("connect")
-        .click()
-        .await
-        .expect("connect");
+    click(client, Locator::Css("[data-testid=probe-connect]")).await;
+    click(client, Locator::Css("[data-testid=connect]")).await;
 }
 
 fn tamper(link: &str, at: usize) -> String {
@@ -122,24 +110,14 @@ async fn a_fragment_link_opens_the_same_session_read_only_and_bad_ones_change_no
     assert!(notice(client).await.contains("imported"), "the import");
     hold_tokens(client, "http://127.0.0.1:9").await;
     let streams = names(client).await;
-    client
-        .find(Locator::XPath(
-            "//article[.//h2[contains(., 'barrel_temp')]]",
-        ))
-        .await
-        .expect("card")
-        .click()
-        .await
-        .expect("open");
+    click(
+        client,
+        Locator::XPath("//article[.//h2[contains(., 'barrel_temp')]]"),
+    )
+    .await;
     let facts = stream_facts(client).await;
     assert!(facts.1 > 0, "the shift raised signals");
-    client
-        .find(Locator::XPath("//button[. = 'Zoom in']"))
-        .await
-        .expect("zoom")
-        .click()
-        .await
-        .expect("zoom");
+    click(client, Locator::XPath("//button[. = 'Zoom in']")).await;
     let link = share(client, "#s=").await;
     for secret in [WORKER_TOKEN, LIVE_TOKEN] {
         assert!(!link.contains(secret), "a token in the link");
@@ -159,31 +137,29 @@ async fn a_fragment_link_opens_the_same_session_read_only_and_bad_ones_change_no
         true,
         "settings are locked"
     );
-    other
-        .find(Locator::XPath("//button[contains(., 'All streams')]"))
-        .await
-        .expect("back")
-        .click()
-        .await
-        .expect("back");
+    click(
+        &other,
+        Locator::XPath("//button[contains(., 'All streams')]"),
+    )
+    .await;
     assert_eq!(names(&other).await, streams);
     // Copying it makes it the receiver's own.
-    other
-        .find(Locator::Css("[data-testid=copy-shared]"))
-        .await
-        .expect("copy")
-        .click()
-        .await
-        .expect("copy");
-    wait_for(&other, "[data-testid=share]", DEADLINE).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    click(&other, Locator::Css("[data-testid=copy-shared]")).await;
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while count(&other, "[data-testid=shared-banner]").await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still viewing the shared session"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_for(&other, "[data-testid=stream-card]", DEADLINE).await;
     // (The fresh profile may have saved its own simulators first: the shared ones are added.)
     let own = names(&other).await;
     for name in streams.as_array().expect("names") {
         let owned = own.as_array().is_some_and(|l| l.contains(name));
         assert!(owned, "the receiver now owns {name}: {own}");
     }
-    assert!(count(&other, "[data-testid=shared-banner]").await == 0);
 
     // Altered or cut links: a clear message, and the receiver's own session untouched.
     let at = link.find("#s=").expect("payload") + 40;

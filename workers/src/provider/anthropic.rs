@@ -4,7 +4,7 @@
 //! (`text_delta`), `message_delta` (output tokens, CUMULATIVE: assigned, never added),
 //! `message_stop`; an `error` event may arrive mid-stream (e.g. `overloaded_error`).
 
-use super::frame::Sse;
+use super::frame::SseParser;
 use super::{count, json_request, Context, HttpRequest, Outcome, Provider, StreamParser};
 use crate::target::{ConfigError, Target};
 use llmscope_protocol::probe::ErrorKind;
@@ -37,13 +37,8 @@ impl Provider for Anthropic {
     }
 
     fn parser(&self, _: &Target) -> Box<dyn StreamParser> {
-        Box::<Parser>::default()
+        SseParser::boxed(event)
     }
-}
-
-#[derive(Default)]
-struct Parser {
-    sse: Sse,
 }
 
 fn event(out: &mut Outcome, data: &str) {
@@ -82,16 +77,6 @@ fn event(out: &mut Outcome, data: &str) {
             out.fail(kind, super::error_message(data));
         }
         _ => {} // ping, content_block_start/stop, and event types added later
-    }
-}
-
-impl StreamParser for Parser {
-    fn feed(&mut self, bytes: &[u8], out: &mut Outcome) {
-        self.sse.feed(bytes, |_, data| event(out, data));
-    }
-
-    fn finish(&mut self, out: &mut Outcome) {
-        self.sse.finish(|_, data| event(out, data));
     }
 }
 

@@ -2,6 +2,8 @@
 //! Both take bytes in whatever pieces the network delivers (a line or a UTF-8 character may be
 //! split across pieces) and hand out whole events or lines.
 
+use super::{Outcome, StreamParser};
+
 /// Splits bytes into lines (`\n`, with an optional `\r` before it).
 #[derive(Default)]
 pub struct Lines {
@@ -86,6 +88,62 @@ impl Sse {
             },
             _ => {}
         }
+    }
+}
+
+/// A provider whose stream is server-sent events, each `data` handled by one function.
+pub struct SseParser {
+    sse: Sse,
+    on_data: fn(&mut Outcome, &str),
+}
+
+impl SseParser {
+    /// A boxed parser calling `on_data` for every event's data.
+    pub fn boxed(on_data: fn(&mut Outcome, &str)) -> Box<dyn StreamParser> {
+        Box::new(SseParser {
+            sse: Sse::default(),
+            on_data,
+        })
+    }
+}
+
+impl StreamParser for SseParser {
+    fn feed(&mut self, bytes: &[u8], out: &mut Outcome) {
+        let on_data = self.on_data;
+        self.sse.feed(bytes, |_, data| on_data(out, data));
+    }
+
+    fn finish(&mut self, out: &mut Outcome) {
+        let on_data = self.on_data;
+        self.sse.finish(|_, data| on_data(out, data));
+    }
+}
+
+/// A provider whose stream is one JSON object per line, each handled by one function.
+pub struct LinesParser {
+    lines: Lines,
+    on_line: fn(&mut Outcome, &str),
+}
+
+impl LinesParser {
+    /// A boxed parser calling `on_line` for every line.
+    pub fn boxed(on_line: fn(&mut Outcome, &str)) -> Box<dyn StreamParser> {
+        Box::new(LinesParser {
+            lines: Lines::default(),
+            on_line,
+        })
+    }
+}
+
+impl StreamParser for LinesParser {
+    fn feed(&mut self, bytes: &[u8], out: &mut Outcome) {
+        let on_line = self.on_line;
+        self.lines.feed(bytes, |line| on_line(out, line));
+    }
+
+    fn finish(&mut self, out: &mut Outcome) {
+        let on_line = self.on_line;
+        self.lines.finish(|line| on_line(out, line));
     }
 }
 

@@ -6,7 +6,7 @@
 //! frame). There is no end marker: the frame with a `finishReason` is the last one, so a
 //! stream that ends before it was cut.
 
-use super::frame::Sse;
+use super::frame::SseParser;
 use super::{count, json_request, Context, HttpRequest, Outcome, Provider, StreamParser};
 use crate::target::{ConfigError, Target};
 use llmscope_protocol::probe::ErrorKind;
@@ -34,13 +34,8 @@ impl Provider for Gemini {
     }
 
     fn parser(&self, _: &Target) -> Box<dyn StreamParser> {
-        Box::<Parser>::default()
+        SseParser::boxed(event)
     }
-}
-
-#[derive(Default)]
-struct Parser {
-    sse: Sse,
 }
 
 fn event(out: &mut Outcome, data: &str) {
@@ -77,16 +72,6 @@ fn event(out: &mut Outcome, data: &str) {
     }
     if v.pointer("/candidates/0/finishReason").is_some() {
         out.done = true;
-    }
-}
-
-impl StreamParser for Parser {
-    fn feed(&mut self, bytes: &[u8], out: &mut Outcome) {
-        self.sse.feed(bytes, |_, data| event(out, data));
-    }
-
-    fn finish(&mut self, out: &mut Outcome) {
-        self.sse.finish(|_, data| event(out, data));
     }
 }
 

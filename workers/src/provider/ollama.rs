@@ -2,7 +2,7 @@
 //! per line; the last has `done: true` and the server's own timings in NANOSECONDS, reported
 //! in `extra` as milliseconds (`load_duration_ms` shows a cold model load).
 
-use super::frame::Lines;
+use super::frame::LinesParser;
 use super::{count, json_request, Context, HttpRequest, Outcome, Provider, StreamParser};
 use crate::target::{ConfigError, Target};
 use llmscope_protocol::probe::ErrorKind;
@@ -32,13 +32,8 @@ impl Provider for Ollama {
     }
 
     fn parser(&self, _: &Target) -> Box<dyn StreamParser> {
-        Box::<Parser>::default()
+        LinesParser::boxed(line)
     }
-}
-
-#[derive(Default)]
-struct Parser {
-    lines: Lines,
 }
 
 fn line(out: &mut Outcome, line: &str) {
@@ -84,16 +79,6 @@ fn line(out: &mut Outcome, line: &str) {
         if let Some(r) = v.get("done_reason") {
             out.extra.insert("done_reason".into(), r.clone());
         }
-    }
-}
-
-impl StreamParser for Parser {
-    fn feed(&mut self, bytes: &[u8], out: &mut Outcome) {
-        self.lines.feed(bytes, |l| line(out, l));
-    }
-
-    fn finish(&mut self, out: &mut Outcome) {
-        self.lines.finish(|l| line(out, l));
     }
 }
 

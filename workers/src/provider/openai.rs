@@ -6,7 +6,7 @@
 //! holds the counts; then `data: [DONE]`. The first chunk usually carries only the role, so it
 //! is not the first token.
 
-use super::frame::Sse;
+use super::frame::SseParser;
 use super::{count, json_request, Context, HttpRequest, Outcome, Provider, StreamParser};
 use crate::target::{ConfigError, OpenaiAuth, Target};
 use llmscope_protocol::probe::ErrorKind;
@@ -47,13 +47,8 @@ impl Provider for OpenAi {
     }
 
     fn parser(&self, _: &Target) -> Box<dyn StreamParser> {
-        Box::<Parser>::default()
+        SseParser::boxed(event)
     }
-}
-
-#[derive(Default)]
-struct Parser {
-    sse: Sse,
 }
 
 fn event(out: &mut Outcome, data: &str) {
@@ -82,16 +77,6 @@ fn event(out: &mut Outcome, data: &str) {
         out.usage.input = count(&v, "/usage/prompt_tokens");
         out.usage.output = count(&v, "/usage/completion_tokens");
         out.usage.cached_input = count(&v, "/usage/prompt_tokens_details/cached_tokens");
-    }
-}
-
-impl StreamParser for Parser {
-    fn feed(&mut self, bytes: &[u8], out: &mut Outcome) {
-        self.sse.feed(bytes, |_, data| event(out, data));
-    }
-
-    fn finish(&mut self, out: &mut Outcome) {
-        self.sse.finish(|_, data| event(out, data));
     }
 }
 
