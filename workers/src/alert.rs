@@ -80,6 +80,13 @@ pub struct State {
     pub open: bool,
     /// Unflagged points since the last flagged one.
     pub clean: usize,
+    /// The center frozen when the baseline first completed (p-bar for the error rate).
+    #[serde(default)]
+    pub center: Option<f64>,
+    /// The sigma frozen with it. Later runs judge against these, so the baseline does not slide
+    /// as old results leave the history window.
+    #[serde(default)]
+    pub sigma: Option<f64>,
 }
 
 /// One alert to send.
@@ -213,19 +220,26 @@ pub fn evaluate(
         Series::Values(v) => (v.iter().map(|p| p.0).collect::<Vec<_>>(), v.len()),
         Series::Counts(c) => (c.iter().map(|p| p.0).collect(), c.len()),
     };
-    if len <= settings.baseline {
+    let frozen = match (metric, state.center, state.sigma) {
+        (Metric::ErrorRate, Some(_), _) => true,
+        (_, Some(_), Some(_)) => true,
+        _ => false,
+    };
+    if !frozen && len <= settings.baseline {
         return Ok(Vec::new()); // still collecting the baseline
     }
+    let chart = if metric == Metric::ErrorRate {
+        "p"
+    } else {
+        "individuals"
+    };
     let config = ChartConfig {
-        chart: Some(
-            if metric == Metric::ErrorRate {
-                "p"
-            } else {
-                "individuals"
-            }
-            .into(),
-        ),
-        phase1: Some(settings.baseline),
+        chart: Some(chart.into()),
+        phase1: (!frozen).then_some(settings.baseline),
+        mu: state.center.filter(|_| frozen),
+        sigma: state
+            .sigma
+            .filter(|_| frozen && metric != Metric::ErrorRate),
         tests: Some(settings.tests.clone()),
         ..ChartConfig::default()
     };
@@ -243,9 +257,15 @@ pub fn evaluate(
         monitor.push(obs, &mut flags).map_err(|e| e.to_string())?;
     }
     monitor.finish(&mut flags).map_err(|e| e.to_string())?;
+    if !frozen {
+        let e = monitor.estimate().ok_or("no estimate after the baseline")?;
+        state.center = Some(e.center);
+        state.sigma = Some(e.sigma);
+    }
+    let phase1 = if frozen { 0 } else { settings.baseline };
 
     let mut alerts = Vec::new();
-    for (i, &t) in times.iter().enumerate().skip(settings.baseline) {
+    for (i, &t) in times.iter().enumerate().skip(phase1) {
         if t <= state.last_t {
             continue;
         }
@@ -348,6 +368,20 @@ mod tests {
         );
         assert_eq!(body["llmscope"]["alerts"][0]["t"], 30_000);
         assert!(text.contains("test 1: 1 point more than 3 sigma"), "{text}");
+    }
+
+    #[test]
+    fn the_limits_stay_frozen_when_the_baseline_leaves_the_history_window() {
+        let settings = Settings::default();
+        let mut state = State::default();
+        let full = history(30, 6);
+        let first = evaluate("x", Metric::TtftMs, &full[..25], &settings, &mut state).unwrap();
+        assert!(first.is_empty());
+        let center = state.center.unwrap();
+        // The window now starts after the baseline; the limits are still the baseline's.
+        let alerts = evaluate("x", Metric::TtftMs, &full[15..], &settings, &mut state).unwrap();
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!((alerts[0].t, alerts[0].center), (30_000, center));
     }
 
     #[test]
