@@ -1,7 +1,9 @@
 //! Share links: a session, with the view it was shown in, as a URL fragment.
 //!
 //! - Small sessions travel whole in the fragment: `#s=<payload>`, where the payload is
-//!   base64url (no padding) of `LS` + the format version + zlib(postcard(wire)). The fragment
+//!   base64url (no padding) of `LS` + the format version + zlib(postcard(wire)). Version 2
+//!   sends times as millisecond deltas and values with few decimals as scaled-integer deltas
+//!   (two or three bytes each instead of eight); version 1 links still open. The fragment
 //!   never reaches a server. Links longer than [`FRAGMENT_LIMIT`] characters are refused here
 //!   (chat tools and mail clients mangle longer URLs); those go through the probe Worker.
 //! - Larger ones are encrypted here with AES-256-GCM under a random key; the Worker stores
@@ -21,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// The format version this build writes; it reads every version up to it.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// The longest `#s=` fragment this app makes, in characters (64 KiB).
 pub const FRAGMENT_LIMIT: usize = 64 * 1024;
 const MAGIC: &[u8; 2] = b"LS";
@@ -121,6 +123,83 @@ enum TimesV1 {
     Raw(Vec<f64>),
 }
 
+// ---- wire format, version 2 (frozen): version 1 with values as scaled integers ----
+
+#[derive(Serialize, Deserialize)]
+struct WireV2 {
+    created_ms: f64,
+    view_stream: Option<String>,
+    view_range: Option<(u64, u64)>,
+    streams: Vec<WireStreamV2>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireStreamV2 {
+    id: String,
+    unit: String,
+    origin: String,
+    settings: String,
+    stale: Option<String>,
+    times: TimesV1,
+    values: ValuesV2,
+}
+
+/// Values: when every value has at most `places` decimals (exactly, as f64), deltas of the
+/// values times 10^places; otherwise raw.
+#[derive(Serialize, Deserialize)]
+enum ValuesV2 {
+    Raw(Vec<f64>),
+    Decimal {
+        places: u8,
+        first: i64,
+        deltas: Vec<i64>,
+    },
+}
+
+fn values(v: &[f64]) -> ValuesV2 {
+    for places in 0..=6u8 {
+        let scale = 10f64.powi(i32::from(places));
+        let ints: Option<Vec<i64>> = v
+            .iter()
+            .map(|x| {
+                let n = (x * scale).round();
+                // Exact as the decoder will rebuild it (this also keeps -0.0 and NaN raw).
+                let exact = n.abs() < 9e15 && ((n as i64) as f64 / scale).to_bits() == x.to_bits();
+                exact.then_some(n as i64)
+            })
+            .collect();
+        if let Some(ints) = ints.filter(|i| !i.is_empty()) {
+            return ValuesV2::Decimal {
+                places,
+                first: ints[0],
+                deltas: ints.windows(2).map(|w| w[1] - w[0]).collect(),
+            };
+        }
+    }
+    ValuesV2::Raw(v.to_vec())
+}
+
+fn unvalues(v: ValuesV2) -> Vec<f64> {
+    match v {
+        ValuesV2::Raw(v) => v,
+        ValuesV2::Decimal {
+            places,
+            first,
+            deltas,
+        } => {
+            let scale = 10f64.powi(i32::from(places.min(18)));
+            let mut at = first;
+            let mut out = Vec::with_capacity(deltas.len() + 1);
+            out.push(at as f64 / scale);
+            for d in deltas {
+                at = at.saturating_add(d);
+                out.push(at as f64 / scale);
+            }
+            out
+        }
+    }
+}
+
 fn times(samples: &[Sample]) -> TimesV1 {
     let whole = samples
         .iter()
@@ -153,7 +232,7 @@ fn untimes(t: TimesV1) -> Vec<f64> {
 
 /// The shared session as bytes: `LS`, version, zlib(postcard(wire)).
 pub fn to_bytes(shared: &Shared) -> Vec<u8> {
-    let wire = WireV1 {
+    let wire = WireV2 {
         created_ms: shared.created_ms,
         view_stream: shared.view.stream.clone(),
         view_range: shared.view.range.map(|(a, b)| (a as u64, b as u64)),
@@ -161,14 +240,17 @@ pub fn to_bytes(shared: &Shared) -> Vec<u8> {
             .session
             .streams
             .iter()
-            .map(|s| WireStreamV1 {
-                id: s.id.clone(),
-                unit: s.unit.clone(),
-                origin: serde_json::to_string(&s.origin).unwrap_or_default(),
-                settings: serde_json::to_string(&s.settings).unwrap_or_default(),
-                stale: s.stale.clone(),
-                times: times(&s.samples),
-                values: s.samples.iter().map(|x| x.value).collect(),
+            .map(|s| {
+                let v: Vec<f64> = s.samples.iter().map(|x| x.value).collect();
+                WireStreamV2 {
+                    id: s.id.clone(),
+                    unit: s.unit.clone(),
+                    origin: serde_json::to_string(&s.origin).unwrap_or_default(),
+                    settings: serde_json::to_string(&s.settings).unwrap_or_default(),
+                    stale: s.stale.clone(),
+                    times: times(&s.samples),
+                    values: values(&v),
+                }
             })
             .collect(),
     };
@@ -180,6 +262,45 @@ pub fn to_bytes(shared: &Shared) -> Vec<u8> {
     out
 }
 
+/// One stream as a version's wire types carry it.
+struct WireStream {
+    id: String,
+    unit: String,
+    origin: String,
+    settings: String,
+    stale: Option<String>,
+    times: Vec<f64>,
+    values: Vec<f64>,
+}
+
+impl From<WireStreamV1> for WireStream {
+    fn from(w: WireStreamV1) -> WireStream {
+        WireStream {
+            id: w.id,
+            unit: w.unit,
+            origin: w.origin,
+            settings: w.settings,
+            stale: w.stale,
+            times: untimes(w.times),
+            values: w.values,
+        }
+    }
+}
+
+impl From<WireStreamV2> for WireStream {
+    fn from(w: WireStreamV2) -> WireStream {
+        WireStream {
+            id: w.id,
+            unit: w.unit,
+            origin: w.origin,
+            settings: w.settings,
+            stale: w.stale,
+            times: untimes(w.times),
+            values: unvalues(w.values),
+        }
+    }
+}
+
 /// Reads what [`to_bytes`] wrote, any version up to [`VERSION`].
 pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
     let damaged = |why: &str| ShareError::Damaged(why.to_string());
@@ -189,25 +310,38 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
     if &head[..2] != MAGIC {
         return Err(damaged("not an LLMscope share"));
     }
-    match head[2] {
-        1 => {}
-        v if v > VERSION => return Err(ShareError::NewerVersion(v)),
-        _ => return Err(damaged("unknown format")),
+    let version = head[2];
+    if version > VERSION {
+        return Err(ShareError::NewerVersion(version));
     }
     let packed = miniz_oxide::inflate::decompress_to_vec_zlib(body)
         .map_err(|_| damaged("the compressed data is cut or altered"))?;
-    let wire: WireV1 = postcard::from_bytes(&packed).map_err(|_| damaged("unreadable data"))?;
-    let mut streams = Vec::with_capacity(wire.streams.len());
-    for w in wire.streams {
+    let unreadable = |_| damaged("unreadable data");
+    let (created_ms, view_stream, view_range, wire_streams): (_, _, _, Vec<WireStream>) =
+        match version {
+            1 => {
+                let w: WireV1 = postcard::from_bytes(&packed).map_err(unreadable)?;
+                let streams = w.streams.into_iter().map(WireStream::from).collect();
+                (w.created_ms, w.view_stream, w.view_range, streams)
+            }
+            2 => {
+                let w: WireV2 = postcard::from_bytes(&packed).map_err(unreadable)?;
+                let streams = w.streams.into_iter().map(WireStream::from).collect();
+                (w.created_ms, w.view_stream, w.view_range, streams)
+            }
+            _ => return Err(damaged("unknown format")),
+        };
+    let mut streams = Vec::with_capacity(wire_streams.len());
+    for w in wire_streams {
         let origin: Origin =
             serde_json::from_str(&w.origin).map_err(|_| damaged("a stream's origin"))?;
         let settings: Settings =
             serde_json::from_str(&w.settings).map_err(|_| damaged("a stream's settings"))?;
-        let times = untimes(w.times);
-        if times.len() != w.values.len() {
+        if w.times.len() != w.values.len() {
             return Err(damaged("times and values disagree"));
         }
-        let samples = times
+        let samples = w
+            .times
             .into_iter()
             .zip(w.values)
             .map(|(t, value)| Sample { t, value })
@@ -227,10 +361,10 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
             ..Session::default()
         },
         view: View {
-            stream: wire.view_stream,
-            range: wire.view_range.map(|(a, b)| (a as usize, b as usize)),
+            stream: view_stream,
+            range: view_range.map(|(a, b)| (a as usize, b as usize)),
         },
-        created_ms: wire.created_ms,
+        created_ms,
     })
 }
 
@@ -361,6 +495,10 @@ mod tests {
     use super::*;
     use llmscope_spc::ChartConfig;
 
+    pub(super) fn fixture_session() -> Shared {
+        session(12)
+    }
+
     fn session(points: usize) -> Shared {
         let mut a = Stream::new("press1/barrel_temp", "°C", Origin::Simulator);
         a.samples = (0..points)
@@ -464,6 +602,28 @@ mod tests {
         // The stored bytes do not contain the stream names.
         let needle = b"barrel_temp";
         assert!(!sealed.windows(needle.len()).any(|w| w == needle));
+    }
+
+    #[test]
+    fn a_version_1_link_still_opens() {
+        // Made by the version-1 encoder before version 2 existed (app/tests/data).
+        let v1 = include_str!("../tests/data/share-v1.txt");
+        assert_eq!(from_fragment(v1).unwrap(), fixture_session());
+        assert_ne!(to_fragment(&fixture_session()).unwrap(), v1.trim());
+    }
+
+    #[test]
+    fn decimals_travel_as_integers_and_odd_values_raw() {
+        let v = [420.123, -0.5, 7.0, 1e-6];
+        assert!(matches!(values(&v), ValuesV2::Decimal { places: 6, .. }));
+        assert_eq!(unvalues(values(&v)), v);
+        let odd = [0.1 + 0.2, f64::NAN];
+        assert!(matches!(values(&odd), ValuesV2::Raw(_)));
+        let neg_zero = [-0.0];
+        assert_eq!(
+            unvalues(values(&neg_zero))[0].to_bits(),
+            (-0.0f64).to_bits()
+        );
     }
 
     #[test]
