@@ -111,22 +111,24 @@ impl Stream {
         self.samples.iter().map(|s| s.value).collect()
     }
 
-    /// The data as the chart takes it: single values, or subgroups of `subgroup_size`.
+    /// The data as the chart takes it: single values; subgroups of `subgroup_size` for X-bar
+    /// charts; or, for p and np charts of 0/1 outcomes (1 = defective, e.g. a failed probe),
+    /// the count of ones in each complete subgroup of `subgroup_size` (Montgomery §7.2).
     pub fn data(&self) -> Data {
         let values = self.values();
-        match self.settings.subgroup_size {
-            Some(n) if n >= 2 && self.is_subgroup_chart() => {
+        let n = self.settings.subgroup_size.unwrap_or(0);
+        match self.settings.chart.chart.as_deref() {
+            Some("xbar-r" | "xbar-s") if n >= 2 => {
                 Data::Subgroups(values.chunks(n).map(<[f64]>::to_vec).collect())
             }
+            Some("p" | "np") if n >= 1 => Data::Counts(
+                values
+                    .chunks_exact(n)
+                    .map(|c| (c.iter().sum(), n as f64))
+                    .collect(),
+            ),
             _ => Data::Values(values),
         }
-    }
-
-    fn is_subgroup_chart(&self) -> bool {
-        matches!(
-            self.settings.chart.chart.as_deref(),
-            Some("xbar-r" | "xbar-s")
-        )
     }
 
     /// The chart of the whole stream under its settings. Until the baseline is complete there is
@@ -236,6 +238,28 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outcomes_chart_as_a_p_chart_of_complete_subgroups() {
+        let mut s = Stream::new("m/error_rate", "", Origin::Simulator);
+        s.settings.chart.chart = Some("p".into());
+        s.settings.chart.phase1 = Some(3);
+        s.settings.subgroup_size = Some(4);
+        let outcomes = [
+            0., 1., 0., 0., 0., 0., 1., 0., 0., 0., 0., 0., 1., 1., 1., 1., 1.,
+        ];
+        s.samples = outcomes
+            .iter()
+            .map(|&value| Sample { t: 0.0, value })
+            .collect();
+        assert_eq!(
+            s.data(),
+            Data::Counts(vec![(1.0, 4.0), (1.0, 4.0), (0.0, 4.0), (4.0, 4.0)])
+        );
+        let chart = s.chart().unwrap().unwrap();
+        assert!((chart.center() - 2.0 / 12.0).abs() < 1e-12);
+        assert_eq!(chart.primary.signals.last().map(|x| x.index), Some(3));
+    }
 
     #[test]
     fn a_stream_charts_once_its_baseline_is_complete() {

@@ -3,7 +3,8 @@
 //! token as `Authorization: Bearer`, and adds each successful probe's time to first token,
 //! total latency and output speed as streams `<target>/ttft_ms`, `<target>/total_ms` and
 //! `<target>/tokens_per_s`. A failed probe is never a latency value: failures are counted per
-//! target and shown, with the latest error kind.
+//! target and shown, with the latest error kind, and every probe is an outcome (1 failed, 0
+//! succeeded) of `<target>/error_rate`, a p chart over subgroups of 10 probes.
 //!
 //! The token stays in memory only: it is not saved with the session, exported, or put in a URL.
 
@@ -152,6 +153,19 @@ pub fn start(c: Ctx, status: RwSignal<ProbeStatus>, base: String, token: String)
     });
 }
 
+/// Probes per subgroup of the error-rate p chart (as the Worker's alerting uses).
+const P_SUBGROUP: usize = 10;
+
+/// A target's error rate: a p chart over subgroups of [`P_SUBGROUP`] consecutive probes, its
+/// limits from the first 20 subgroups.
+fn error_rate_stream(id: &str, origin: &Origin) -> crate::model::Stream {
+    let mut s = crate::model::Stream::new(id, "", origin.clone());
+    s.settings.chart.chart = Some("p".into());
+    s.settings.chart.phase1 = Some(20);
+    s.settings.subgroup_size = Some(P_SUBGROUP);
+    s
+}
+
 fn add(
     c: Ctx,
     status: RwSignal<ProbeStatus>,
@@ -171,9 +185,19 @@ fn add(
     };
     let mut failed = 0;
     let mut last_kind = String::new();
+    let outcomes = format!("{target}/error_rate");
     c.session.update(|s| {
         s.telemetry.probe_results.extend(raw);
+        if s.stream(&outcomes).is_none() {
+            s.streams.push(error_rate_stream(&outcomes, &origin));
+        }
         for r in results {
+            // Every probe is an outcome of the error-rate p chart: 1 failed, 0 succeeded.
+            let outcome = Sample {
+                t: r.t,
+                value: if r.ok { 0.0 } else { 1.0 },
+            };
+            s.push(&outcomes, "", &origin, outcome);
             if !r.ok {
                 failed += 1;
                 last_kind = r.error.map_or_else(|| "unknown".into(), |e| e.kind);

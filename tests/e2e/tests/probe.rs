@@ -126,6 +126,7 @@ async fn worker_results_become_latency_streams_and_failures_are_counted() {
         if status.contains("gpt4o-mini: 2 failed probes (latest: rate_limited)")
             && names
                 == serde_json::json!([
+                    "gpt4o-mini/error_rate",
                     "gpt4o-mini/tokens_per_s",
                     "gpt4o-mini/total_ms",
                     "gpt4o-mini/ttft_ms"
@@ -153,7 +154,7 @@ async fn worker_results_become_latency_streams_and_failures_are_counted() {
         .filter(|s| {
             s["id"]
                 .as_str()
-                .is_some_and(|id| id.starts_with("gpt4o-mini/"))
+                .is_some_and(|id| id.starts_with("gpt4o-mini/") && !id.ends_with("error_rate"))
         })
         .map(|s| s["samples"].as_array().map_or(0, Vec::len))
         .collect();
@@ -162,6 +163,23 @@ async fn worker_results_become_latency_streams_and_failures_are_counted() {
         vec![38, 38, 38],
         "38 successes: failed probes are not latency values"
     );
+    // Every probe, failed or not, is an outcome of the error-rate p chart: 2 of 40 failed.
+    let outcomes: Vec<f64> = saved["streams"]
+        .as_array()
+        .expect("streams")
+        .iter()
+        .find(|s| s["id"] == "gpt4o-mini/error_rate")
+        .and_then(|s| s["samples"].as_array())
+        .expect("the error-rate stream")
+        .iter()
+        .filter_map(|x| x["value"].as_f64())
+        .collect();
+    assert_eq!((outcomes.len(), outcomes.iter().sum::<f64>()), (40, 2.0));
+    let chart = saved["streams"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["id"] == "gpt4o-mini/error_rate"))
+        .map(|s| s["settings"]["chart"]["chart"].clone());
+    assert_eq!(chart, Some(serde_json::json!("p")));
     // The full export keeps every probe result as the Worker sent it, failures included, with
     // the OpenTelemetry GenAI names, and never the token.
     click(
