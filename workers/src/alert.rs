@@ -220,11 +220,10 @@ pub fn evaluate(
         Series::Values(v) => (v.iter().map(|p| p.0).collect::<Vec<_>>(), v.len()),
         Series::Counts(c) => (c.iter().map(|p| p.0).collect(), c.len()),
     };
-    let frozen = match (metric, state.center, state.sigma) {
-        (Metric::ErrorRate, Some(_), _) => true,
-        (_, Some(_), Some(_)) => true,
-        _ => false,
-    };
+    let frozen = matches!(
+        (metric, state.center, state.sigma),
+        (Metric::ErrorRate, Some(_), _) | (_, Some(_), Some(_))
+    );
     if !frozen && len <= settings.baseline {
         return Ok(Vec::new()); // still collecting the baseline
     }

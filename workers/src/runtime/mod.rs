@@ -13,7 +13,7 @@ use worker::{event, Env, Request, Response, Result, ScheduleContext, ScheduledEv
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
-    Ok(routes::handle(req, &env).await)
+    routes::handle(req, &env).await
 }
 
 /// The cron trigger: probe every target, store the results, alert on new signals.

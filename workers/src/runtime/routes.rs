@@ -18,30 +18,25 @@ const MAX_LIMIT: u32 = 10_000;
 const HISTORY: u32 = 2000;
 
 /// Answers one request, with CORS headers for an allowed origin.
-pub async fn handle(req: Request, env: &Env) -> Response {
+pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     let config = Config::load(env);
     let origin = req.headers().get("origin").ok().flatten();
-    let response = match route(req, env, &config).await {
-        Ok(r) => Ok(r),
-        Err(e) => error(500, format!("internal error: {e}")),
+    let mut r = match route(req, env, &config).await {
+        Ok(r) => r,
+        Err(e) => error(500, format!("internal error: {e}"))?,
     };
-    match response {
-        Ok(mut r) => {
-            if let Some(o) = access::allowed_origin(origin.as_deref(), &config.origins) {
-                let h = r.headers_mut();
-                let _ = h.set("access-control-allow-origin", o);
-                let _ = h.set("vary", "origin");
-                let _ = h.set("access-control-allow-methods", "GET, POST, OPTIONS");
-                let _ = h.set(
-                    "access-control-allow-headers",
-                    "authorization, content-type",
-                );
-                let _ = h.set("access-control-max-age", "600");
-            }
-            r
-        }
-        Err(_) => Response::empty().unwrap_or_else(|_| unreachable!("Response constructor")),
+    if let Some(o) = access::allowed_origin(origin.as_deref(), &config.origins) {
+        let h = r.headers_mut();
+        h.set("access-control-allow-origin", o)?;
+        h.set("vary", "origin")?;
+        h.set("access-control-allow-methods", "GET, POST, OPTIONS")?;
+        h.set(
+            "access-control-allow-headers",
+            "authorization, content-type",
+        )?;
+        h.set("access-control-max-age", "600")?;
     }
+    Ok(r)
 }
 
 async fn route(mut req: Request, env: &Env, config: &Config) -> Result<Response> {
