@@ -178,7 +178,7 @@ fn add(
     }
     let results: Vec<ProbeResult> = raw
         .iter()
-        .filter_map(|r| serde_json::from_value(r.clone()).ok())
+        .filter_map(|r| ProbeResult::deserialize(r).ok())
         .collect();
     let origin = Origin::Probe {
         url: base.to_string(),

@@ -64,9 +64,10 @@ pub fn export(session: &Session) -> String {
         .probe_results
         .iter()
         .map(|r| {
+            let names = otel(r);
             let mut r = r.clone();
             if let Value::Object(fields) = &mut r {
-                fields.extend(otel(&Value::Object(fields.clone())));
+                fields.extend(names);
             }
             r
         })
