@@ -237,8 +237,7 @@ fn flush(c: Ctx, link: &Rc<RefCell<Link>>) {
                 t: raw.t as f64,
                 value: raw.value,
             };
-            s.push(&raw.stream, "", &origin, sample);
-            s.telemetry.samples.push(raw);
+            s.push(&raw.stream, "", &origin, sample).seqs.push(raw.seq);
         }
     });
 }

@@ -61,6 +61,10 @@ pub struct Stream {
     pub settings: Settings,
     /// Set when the source says the stream is stale, with the reason.
     pub stale: Option<String>,
+    /// The shim's sequence number of each sample, for live streams (parallel to `samples`),
+    /// kept for the full export.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seqs: Vec<u64>,
 }
 
 /// How a stream is doing, for its card. Ordered: problems first.
@@ -104,6 +108,7 @@ impl Stream {
                 ..Settings::default()
             },
             stale: None,
+            seqs: Vec::new(),
         }
     }
 
@@ -197,19 +202,17 @@ pub struct Session {
     pub telemetry: Telemetry,
 }
 
-/// Raw records as their sources sent them: probe results (every field, as the Worker answered)
-/// and the shim's samples with their sequence numbers.
+/// Raw records as their sources sent them: probe results (every field, as the Worker
+/// answered). The shim's sequence numbers live on their streams (`Stream::seqs`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Telemetry {
     #[serde(default)]
     pub probe_results: Vec<serde_json::Value>,
-    #[serde(default)]
-    pub samples: Vec<llmscope_protocol::Sample>,
 }
 
 impl Telemetry {
     pub fn is_empty(&self) -> bool {
-        self.probe_results.is_empty() && self.samples.is_empty()
+        self.probe_results.is_empty()
     }
 }
 
@@ -222,16 +225,18 @@ impl Session {
         self.streams.iter().find(|s| s.id == id)
     }
 
-    /// Adds a sample, creating the stream when new.
-    pub fn push(&mut self, id: &str, unit: &str, origin: &Origin, sample: Sample) {
-        match self.stream_mut(id) {
-            Some(s) => s.samples.push(sample),
+    /// Adds a sample, creating the stream when new; returns the stream.
+    pub fn push(&mut self, id: &str, unit: &str, origin: &Origin, sample: Sample) -> &mut Stream {
+        let at = match self.streams.iter().position(|s| s.id == id) {
+            Some(at) => at,
             None => {
-                let mut s = Stream::new(id, unit, origin.clone());
-                s.samples.push(sample);
-                self.streams.push(s);
+                self.streams.push(Stream::new(id, unit, origin.clone()));
+                self.streams.len() - 1
             }
-        }
+        };
+        let stream = &mut self.streams[at];
+        stream.samples.push(sample);
+        stream
     }
 }
 

@@ -353,6 +353,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
             samples,
             settings,
             stale: w.stale,
+            seqs: Vec::new(),
         });
     }
     Ok(Shared {

@@ -60,6 +60,24 @@ pub fn otel(result: &Value) -> Map<String, Value> {
 pub fn export(session: &Session) -> String {
     let mut bare = session.clone();
     let telemetry = std::mem::take(&mut bare.telemetry);
+    // The shim's samples, in arrival order; their sequence numbers leave the session's streams
+    // so the file holds them once.
+    let mut samples: Vec<llmscope_protocol::Sample> = Vec::new();
+    for s in &mut bare.streams {
+        let seqs = std::mem::take(&mut s.seqs);
+        samples.extend(
+            s.samples
+                .iter()
+                .zip(seqs)
+                .map(|(x, seq)| llmscope_protocol::Sample {
+                    stream: s.id.clone(),
+                    seq,
+                    t: x.t as i64,
+                    value: x.value,
+                }),
+        );
+    }
+    samples.sort_by_key(|x| x.seq);
     let probe_results: Vec<Value> = telemetry
         .probe_results
         .iter()
@@ -88,7 +106,7 @@ pub fn export(session: &Session) -> String {
         "version": VERSION,
         "session": bare,
         "probe_results": probe_results,
-        "samples": telemetry.samples,
+        "samples": samples,
         "stream_status": streams,
     });
     serde_json::to_string_pretty(&doc).unwrap_or_default()
@@ -127,8 +145,13 @@ pub fn import(text: &str) -> Result<Session, String> {
                 .collect()
         })
         .unwrap_or_default();
-    session.telemetry.samples = serde_json::from_value(doc["samples"].clone())
+    let samples: Vec<llmscope_protocol::Sample> = serde_json::from_value(doc["samples"].clone())
         .map_err(|e| format!("the file's samples: {e}"))?;
+    for x in samples {
+        if let Some(s) = session.stream_mut(&x.stream) {
+            s.seqs.push(x.seq);
+        }
+    }
     Ok(session)
 }
 
@@ -164,15 +187,10 @@ mod tests {
             },
         );
         st.samples.push(Sample { t: 1.0, value: 2.5 });
+        st.seqs.push(41);
         st.stale = Some("modbus timeout".into());
         s.streams.push(st);
         s.telemetry.probe_results.push(probe());
-        s.telemetry.samples.push(llmscope_protocol::Sample {
-            stream: "press1/temp".into(),
-            seq: 41,
-            t: 1,
-            value: 2.5,
-        });
         let text = export(&s);
         assert!(text.contains("\"gen_ai.server.time_to_first_token\": 0.25"));
         assert!(text.contains("\"load_duration_ms\": 3.5"));

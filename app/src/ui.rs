@@ -274,7 +274,6 @@ pub async fn import_text(
                     mine.telemetry
                         .probe_results
                         .extend(s.telemetry.probe_results);
-                    mine.telemetry.samples.extend(s.telemetry.samples);
                 });
                 format!("{name}: imported {n} streams")
             }
