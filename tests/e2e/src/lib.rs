@@ -619,3 +619,8 @@ pub async fn load_bench_session(session: &Session, points: usize) {
         .await
         .expect("open the stream");
 }
+
+/// The names on the dashboard's stream cards, sorted.
+pub async fn stream_names(client: &Client) -> serde_json::Value {
+    js(client, "return [...document.querySelectorAll('[data-testid=stream-card] .name')].map(e => e.textContent).sort()").await
+}

@@ -3,8 +3,8 @@
 //! subgroups, bad files are refused with the line at fault, and names are shown as text.
 
 use llmscope_e2e::{
-    console_errors, count, import, js, notice, pause_simulators, root, screenshot, set, temp_csv,
-    wait_for, Session, DEADLINE,
+    console_errors, count, import, js, notice, pause_simulators, root, screenshot, set,
+    stream_names, temp_csv, wait_for, Session, DEADLINE,
 };
 use std::time::Duration;
 
@@ -32,11 +32,11 @@ async fn simulators_raise_a_signal_and_a_reload_keeps_the_session() {
     .await;
     assert_eq!(first, "signal");
     pause_simulators(client).await;
-    let before = js(client, "return [...document.querySelectorAll('[data-testid=stream-card] .name')].map(e => e.textContent).sort()").await;
+    let before = stream_names(client).await;
     tokio::time::sleep(Duration::from_millis(3500)).await; // the session is saved every 3 s
     client.refresh().await.expect("reload");
     wait_for(client, "[data-testid=stream-card]", DEADLINE).await;
-    let after = js(client, "return [...document.querySelectorAll('[data-testid=stream-card] .name')].map(e => e.textContent).sort()").await;
+    let after = stream_names(client).await;
     assert_eq!(before, after, "the same streams after a reload");
     let errors = console_errors(client).await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");

@@ -4,7 +4,7 @@
 //! charted as latency; the token is never stored.
 
 use fantoccini::Client;
-use llmscope_e2e::{click, js, wait_for, Session, DEADLINE};
+use llmscope_e2e::{click, js, stream_names, wait_for, Session, DEADLINE};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -122,7 +122,7 @@ async fn worker_results_become_latency_streams_and_failures_are_counted() {
             .text()
             .await
             .unwrap_or_default();
-        let names = js(client, "return [...document.querySelectorAll('[data-testid=stream-card] .name')].map(e => e.textContent).sort()").await;
+        let names = stream_names(client).await;
         if status.contains("gpt4o-mini: 2 failed probes (latest: rate_limited)")
             && names
                 == serde_json::json!([

@@ -4,19 +4,14 @@
 
 use fantoccini::{Client, Locator};
 use llmscope_e2e::{
-    click, console_errors, count, import, js, notice, pause_simulators, temp_csv, wait_for,
-    Session, DEADLINE,
+    click, console_errors, count, import, js, notice, pause_simulators, stream_names, temp_csv,
+    wait_for, Session, DEADLINE,
 };
 use llmscope_probe_tests::Wrangler;
 use std::time::Duration;
 
 const WORKER_TOKEN: &str = "share-worker-token-93b1d0";
 const LIVE_TOKEN: &str = "shim-token-5c77e2";
-
-/// Stream names on the dashboard, sorted.
-async fn names(client: &Client) -> serde_json::Value {
-    js(client, "return [...document.querySelectorAll('[data-testid=stream-card] .name')].map(e => e.textContent).sort()").await
-}
 
 async fn text(client: &Client, css: &str) -> String {
     wait_for(client, css, DEADLINE)
@@ -109,7 +104,7 @@ async fn a_fragment_link_opens_the_same_session_read_only_and_bad_ones_change_no
     import(client, &temp_csv("press.csv", &csv)).await;
     assert!(notice(client).await.contains("imported"), "the import");
     hold_tokens(client, "http://127.0.0.1:9").await;
-    let streams = names(client).await;
+    let streams = stream_names(client).await;
     click(
         client,
         Locator::XPath("//article[.//h2[contains(., 'barrel_temp')]]"),
@@ -142,7 +137,7 @@ async fn a_fragment_link_opens_the_same_session_read_only_and_bad_ones_change_no
         Locator::XPath("//button[contains(., 'All streams')]"),
     )
     .await;
-    assert_eq!(names(&other).await, streams);
+    assert_eq!(stream_names(&other).await, streams);
     // Copying it makes it the receiver's own.
     click(&other, Locator::Css("[data-testid=copy-shared]")).await;
     let deadline = tokio::time::Instant::now() + DEADLINE;
@@ -155,7 +150,7 @@ async fn a_fragment_link_opens_the_same_session_read_only_and_bad_ones_change_no
     }
     wait_for(&other, "[data-testid=stream-card]", DEADLINE).await;
     // (The fresh profile may have saved its own simulators first: the shared ones are added.)
-    let own = names(&other).await;
+    let own = stream_names(&other).await;
     for name in streams.as_array().expect("names") {
         let owned = own.as_array().is_some_and(|l| l.contains(name));
         assert!(owned, "the receiver now owns {name}: {own}");
@@ -170,7 +165,7 @@ async fn a_fragment_link_opens_the_same_session_read_only_and_bad_ones_change_no
         assert_eq!(count(&other, "[data-testid=shared-banner]").await, 0);
         wait_for(&other, "[data-testid=stream-card]", DEADLINE).await;
         assert_eq!(
-            names(&other).await,
+            stream_names(&other).await,
             own,
             "the receiver's session is untouched"
         );
@@ -195,7 +190,7 @@ async fn a_large_session_is_shared_encrypted_through_the_worker() {
     let origin = session.site.url.trim_end_matches('/').to_string();
     let secrets = [("LLMSCOPE_TOKEN", WORKER_TOKEN)];
     let vars = [("LLMSCOPE_ORIGINS", origin)];
-    let wrangler = tokio::task::block_in_place(|| Wrangler::start("share", &vars, &secrets));
+    let wrangler = Wrangler::start("share", &vars, &secrets).await;
     pause_simulators(client).await;
     let mut csv = String::from("t,spindle_vibration\n");
     let mut x = 0x2545_F491_4F6C_DD1Du64;
@@ -216,7 +211,7 @@ async fn a_large_session_is_shared_encrypted_through_the_worker() {
     let said = text(client, "[data-testid=notice]").await;
     assert!(said.contains("connect a probe Worker"), "{said}");
     hold_tokens(client, &wrangler.url).await;
-    let streams = names(client).await;
+    let streams = stream_names(client).await;
     let link = share(client, "#share=").await;
     assert!(
         !link.contains(WORKER_TOKEN) && !link.contains(LIVE_TOKEN),
@@ -252,7 +247,7 @@ async fn a_large_session_is_shared_encrypted_through_the_worker() {
         Duration::from_secs(60),
     )
     .await;
-    assert_eq!(names(&other).await, streams);
+    assert_eq!(stream_names(&other).await, streams);
 
     // An altered key fails authentication; an altered id finds nothing. Nothing changes.
     let key_at = link.find("&key=").expect("key") + 10;

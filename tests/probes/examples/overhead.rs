@@ -101,7 +101,7 @@ async fn main() {
     assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
     let secrets = [("LLMSCOPE_TOKEN", TOKEN), ("K", KEY)];
     let vars = [("LLMSCOPE_TARGETS", Value::Array(targets).to_string())];
-    let wrangler = tokio::task::block_in_place(|| Wrangler::start("overhead", &vars, &secrets));
+    let wrangler = Wrangler::start("overhead", &vars, &secrets).await;
     let client = reqwest::Client::new();
     println!("{rounds} probes per provider, stand-in delay {DELAY_MS} ms; overhead = TTFT - delay (median)");
     println!("| provider | Worker in wrangler dev | native client (baseline) | Worker - native |");

@@ -14,7 +14,7 @@ pub fn workers_dir() -> PathBuf {
 }
 
 /// One wrangler dev at a time builds (they share workers/build/).
-static STARTING: Mutex<()> = Mutex::new(());
+static STARTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A running `wrangler dev`; dropping it stops the whole process group (npx, wrangler and
 /// workerd, which a plain kill of npx would leave running).
@@ -36,7 +36,7 @@ fn free_port() -> u16 {
 impl Wrangler {
     /// Starts the Worker with `vars` (`--var`) and `secrets` (an env file, like `.dev.vars`:
     /// wrangler prints `--var` values but hides these), and waits for `/health`.
-    pub fn start(name: &str, vars: &[(&str, String)], secrets: &[(&str, &str)]) -> Wrangler {
+    pub async fn start(name: &str, vars: &[(&str, String)], secrets: &[(&str, &str)]) -> Wrangler {
         let dir = workers_dir();
         assert!(
             dir.join("node_modules/.bin/wrangler").exists(),
@@ -53,7 +53,7 @@ impl Wrangler {
         let log = scratch.join("wrangler.log");
         let state = scratch.join("state");
         let port = free_port();
-        let _one_build_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
+        let _one_build_at_a_time = STARTING.lock().await;
         let mut cmd = Command::new("npx");
         cmd.current_dir(&dir)
             .args(["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port"])
@@ -83,19 +83,24 @@ impl Wrangler {
             log,
             state,
         };
-        w.wait_ready();
+        w.wait_ready().await;
         w
     }
 
-    fn wait_ready(&mut self) {
+    async fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(400);
         let health = format!("{}/health", self.url);
+        let client = reqwest::Client::new();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("wrangler dev exited ({status}):\n{}", self.log());
             }
-            let ok = probe_http::blocking_get_ok(&health);
-            if ok {
+            let answer = client
+                .get(&health)
+                .timeout(Duration::from_secs(5))
+                .send()
+                .await;
+            if answer.is_ok_and(|r| r.status().is_success()) {
                 return;
             }
             assert!(
@@ -103,7 +108,7 @@ impl Wrangler {
                 "wrangler dev not ready in 400 s:\n{}",
                 self.log()
             );
-            std::thread::sleep(Duration::from_millis(250));
+            tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
 
@@ -115,34 +120,6 @@ impl Wrangler {
     /// The folder wrangler persists D1 in.
     pub fn state_dir(&self) -> &Path {
         &self.state
-    }
-}
-
-/// A blocking health check without a runtime (the test's runtime may not be running yet).
-mod probe_http {
-    use std::io::{Read, Write};
-    use std::net::TcpStream;
-    use std::time::Duration;
-
-    pub fn blocking_get_ok(url: &str) -> bool {
-        let Some(rest) = url.strip_prefix("http://") else {
-            return false;
-        };
-        let (host, path) = rest
-            .split_once('/')
-            .map(|(h, p)| (h, format!("/{p}")))
-            .unwrap_or((rest, "/".into()));
-        let Ok(mut s) = TcpStream::connect(host) else {
-            return false;
-        };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-        let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
-        if s.write_all(req.as_bytes()).is_err() {
-            return false;
-        }
-        let mut buf = String::new();
-        let _ = s.read_to_string(&mut buf);
-        buf.starts_with("HTTP/1.1 200")
     }
 }
 

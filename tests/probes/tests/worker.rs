@@ -202,7 +202,7 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
         ("LLMSCOPE_ORIGINS", "http://127.0.0.1:8080".to_string()),
         ("LLMSCOPE_SHARE_MAX_BYTES", "4096".to_string()),
     ];
-    let wrangler = tokio::task::block_in_place(|| Wrangler::start("probes", &vars, &SECRETS));
+    let wrangler = Wrangler::start("probes", &vars, &SECRETS).await;
     let client = Client {
         http: reqwest::Client::new(),
         url: wrangler.url.clone(),
@@ -517,7 +517,7 @@ async fn cron_stores_every_target_and_alerts_once_on_a_shift() {
         ("LLMSCOPE_TARGETS", targets.to_string()),
         ("LLMSCOPE_WEBHOOK", webhook.url()),
     ];
-    let wrangler = tokio::task::block_in_place(|| Wrangler::start("cron", &vars, &SECRETS));
+    let wrangler = Wrangler::start("cron", &vars, &SECRETS).await;
     let client = Client {
         http: reqwest::Client::new(),
         url: wrangler.url.clone(),
