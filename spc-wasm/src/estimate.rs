@@ -77,23 +77,25 @@ impl Sample {
 
     fn subgroup(values: &[f64], transform: &Transform) -> Sample {
         let n = values.len() as f64;
-        let (mut sum, mut min, mut max) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
+        let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
         for &v in values {
             let v = transform.apply(v);
-            sum += v;
             min = min.min(v);
             max = max.max(v);
         }
-        let mean = sum / n;
+        let mean = crate::math::weighted_mean(values.iter().map(|&v| (transform.apply(v), 1.0)));
+        // Deviations are scaled by the range so their squares cannot overflow.
+        let range = max - min;
+        let scale = if range > 0.0 { range } else { 1.0 };
         let ss: f64 = values
             .iter()
-            .map(|&v| (transform.apply(v) - mean).powi(2))
+            .map(|&v| ((transform.apply(v) - mean) / scale).powi(2))
             .sum();
         Sample {
             x: mean,
             n,
-            range: max - min,
-            sd: (ss / (n - 1.0)).sqrt(),
+            range,
+            sd: scale * (ss / (n - 1.0)).sqrt(),
         }
     }
 
@@ -544,7 +546,7 @@ fn center_and_sigma(
             (u, u.sqrt(), "u-bar")
         }
         _ => {
-            let center = totals(|s| s.x * s.n) / totals(|s| s.n);
+            let center = crate::math::weighted_mean(samples.kept(included).map(|s| (s.x, s.n)));
             (
                 center,
                 measurement_sigma(method, samples, included, center, constants)?,

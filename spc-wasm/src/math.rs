@@ -551,6 +551,33 @@ pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
     (mean, sd)
 }
 
+/// Weighted mean of `(value, weight)` pairs as a running convex combination,
+/// `m_k = m_{k-1} (W_{k-1} / W_k) + x_k (w_k / W_k)`, so no partial sum leaves the range of the
+/// values: the mean of values near `f64::MAX` is finite where `sum / n` overflows. The result is
+/// kept within the smallest and largest value, which rounding could otherwise pass by an ulp.
+///
+/// Returns NaN when there is no pair or the weights sum to zero.
+pub fn weighted_mean(pairs: impl IntoIterator<Item = (f64, f64)>) -> f64 {
+    let (mut mean, mut total) = (f64::NAN, 0.0);
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for (x, w) in pairs {
+        let before = total;
+        total += w;
+        mean = if before == 0.0 {
+            x
+        } else {
+            mean * (before / total) + x * (w / total)
+        };
+        lo = lo.min(x);
+        hi = hi.max(x);
+    }
+    if total > 0.0 {
+        mean.clamp(lo, hi)
+    } else {
+        f64::NAN
+    }
+}
+
 /// Median: the middle value of a sorted copy, or the mean of the two middle values for an even
 /// count. The input is not modified (it is copied and sorted with `f64::total_cmp`).
 ///

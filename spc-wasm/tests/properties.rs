@@ -212,3 +212,28 @@ fn test_one_is_beyond_the_plotted_limits() {
         );
     }
 }
+
+/// Values near `f64::MAX` have a finite mean: the center is a running weighted mean, not a sum
+/// divided by the count (a sum of 1e308s overflows to infinity).
+#[test]
+fn the_center_of_huge_values_is_finite() {
+    let values: Vec<f64> = (0..40)
+        .map(|i| 1.0e308 + (i % 5) as f64 * 1.0e306)
+        .collect();
+    let subgroups: Vec<Vec<f64>> = values.chunks(4).map(<[f64]>::to_vec).collect();
+    for (chart, data) in [
+        (ChartType::Individuals, Data::Values(values.clone())),
+        (ChartType::XbarR, Data::Subgroups(subgroups.clone())),
+        (ChartType::XbarS, Data::Subgroups(subgroups)),
+    ] {
+        let c = analyze(&ChartSpec::new(chart), &data).unwrap();
+        let center = c.estimate.center;
+        assert!(
+            (center - 1.02e308).abs() < 1.0e304,
+            "{chart:?}: center {center}"
+        );
+        for p in c.primary.points() {
+            assert!(p.statistic.is_finite(), "{chart:?} point {}", p.index);
+        }
+    }
+}
