@@ -49,5 +49,6 @@ pub use config::ChartConfig;
 pub use error::SpcError;
 pub use estimate::Estimate;
 pub use monitor::{Monitor, Observation, Point, Sink, Which};
+pub use rng::Rng;
 pub use rules::{LimitSide, NelsonRule, RuleDetector, RuleSet, Signal};
 pub use spec::{Baseline, ChartKind, ChartSpec, ChartType, SigmaMethod};
