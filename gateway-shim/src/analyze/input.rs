@@ -149,6 +149,9 @@ fn number(record: &csv::ByteRecord, col: usize, name: &str, line: u64, path: &st
     }
 }
 
+/// Values reserved per subgroup at most before any are read.
+const MAX_RESERVE: usize = 1024;
+
 /// Turns rows into observations as they stream past.
 struct Builder {
     shape: Shape,
@@ -190,8 +193,9 @@ impl Builder {
                     _ => self.subgroups.is_empty(),
                 };
                 if new_group {
-                    self.subgroups
-                        .push(Vec::with_capacity(self.subgroup_size.unwrap_or(5)));
+                    // The size is a flag, not a promise of rows: bound what is reserved up front.
+                    let reserve = self.subgroup_size.unwrap_or(5).min(MAX_RESERVE);
+                    self.subgroups.push(Vec::with_capacity(reserve));
                 }
                 if let Some(g) = self.subgroups.last_mut() {
                     g.push(value);
