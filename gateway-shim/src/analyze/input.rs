@@ -88,6 +88,7 @@ pub fn read(path: &str, layout: &Layout<'_>) -> Result<Input> {
     let value_name = headers[value_col].clone();
 
     let mut builder = Builder::new(layout, subgroup_col.is_some());
+    let mut rows = 0usize;
     let mut line = 2u64;
     let mut record = first;
     loop {
@@ -100,6 +101,7 @@ pub fn read(path: &str, layout: &Layout<'_>) -> Result<Input> {
         };
         let key = subgroup_col.map(|c| record.get(c).unwrap_or_default());
         builder.row(value, size, key);
+        rows += 1;
         match records.next() {
             None => break,
             Some(r) => {
@@ -107,6 +109,9 @@ pub fn read(path: &str, layout: &Layout<'_>) -> Result<Input> {
                 line = record.position().map_or(line + 1, |p| p.line());
             }
         }
+    }
+    if let Some(n) = layout.subgroup_size.filter(|&n| n > rows) {
+        bail!("{path}: --subgroup-size {n} is more than the {rows} data rows: not one whole subgroup; give the rows per subgroup");
     }
     Ok(Input {
         data: builder.finish(),
