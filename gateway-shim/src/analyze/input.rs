@@ -33,12 +33,17 @@ pub struct Input {
     pub column: String,
 }
 
-pub fn read(path: &str, layout: &Layout<'_>) -> Result<Input> {
-    let source: Box<dyn Read> = if path == "-" {
+/// The file named on the command line, or standard input for `-`.
+pub fn open(path: &str) -> Result<Box<dyn Read>> {
+    Ok(if path == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(std::fs::File::open(path).with_context(|| format!("{path}: cannot open"))?)
-    };
+    })
+}
+
+/// Reads `source`; `path` names it in errors.
+pub fn read(source: impl Read, path: &str, layout: &Layout<'_>) -> Result<Input> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
