@@ -229,7 +229,7 @@ fn analyze_csv() {
     let mut variant = 0usize;
     run(
         "analyze CSV",
-        1500,
+        4000,
         1,
         |g| g.input(&corpus, TOKENS, 300),
         |csv| {
@@ -265,7 +265,7 @@ fn toml_config() {
     );
     run(
         "TOML config",
-        4000,
+        10_000,
         2,
         |g| g.input(&corpus, TOKENS, 400),
         |bytes| {
@@ -308,7 +308,7 @@ fn mqtt_messages() {
     let mut g2 = Gen(30);
     run(
         "MQTT messages",
-        20_000,
+        50_000,
         3,
         |g| g.input(&payloads, TOKENS, 200),
         |raw| {
@@ -354,7 +354,7 @@ fn modbus_register_decoding() {
     let mut variant = 0usize;
     run(
         "Modbus register decoding",
-        50_000,
+        100_000,
         4,
         |g| g.bytes(20),
         |bytes| {
@@ -414,7 +414,7 @@ async fn modbus_responses() {
     let kinds = [Kind::Coil, Kind::Discrete, Kind::Holding, Kind::Input];
     let mut gen = Gen(6);
     let started = Instant::now();
-    let count = 5000;
+    let count = 10_000;
     let mut tally = [0usize; 5];
     for i in 0..count {
         let kind = *gen.pick(&kinds);
@@ -471,7 +471,7 @@ fn client_frames_parse() {
     .collect();
     run(
         "client frames (parse)",
-        50_000,
+        100_000,
         7,
         |g| g.input(&corpus, TOKENS, 200),
         |bytes| {
@@ -502,7 +502,7 @@ async fn client_frames_on_the_server() {
     let corpus = vec![br#"{"type":"auth","token":"change-me"}"#.to_vec()];
     let mut gen = Gen(8);
     let started = Instant::now();
-    let count = 600;
+    let count = 1200;
     for i in 0..count {
         let (port, token) = &ports[i % 2];
         let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws"))
