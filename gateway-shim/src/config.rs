@@ -36,6 +36,11 @@ pub struct ServerConfig {
     pub token: Option<String>,
     /// Browser origins allowed to connect (the Origin header); none means same-host only.
     pub origins: Vec<String>,
+    /// Host names (optionally with a port) the server answers to besides loopback names and
+    /// the listen address: the names a browser uses to reach it from other machines.
+    pub allowed_hosts: Vec<String>,
+    /// WebSocket clients at once, authenticated or not; the next gets HTTP 503.
+    pub max_connections: usize,
     /// Samples kept for replay to reconnecting clients.
     pub buffer: usize,
     /// Serve the dashboard's static site from this folder on the same port.
@@ -51,6 +56,8 @@ impl Default for ServerConfig {
                 "http://127.0.0.1:8080".into(),
                 "http://localhost:8080".into(),
             ],
+            allowed_hosts: Vec::new(),
+            max_connections: crate::server::DEFAULT_MAX_CONNECTIONS,
             buffer: 100_000,
             site: None,
         }
@@ -78,6 +85,24 @@ impl Invalid {
 }
 
 impl ServerConfig {
+    /// The Host values the server answers to besides loopback names: the listen address
+    /// (unless it is 0.0.0.0 or [::], which no browser can use) and `allowed_hosts`.
+    pub fn hosts(&self) -> Vec<String> {
+        let listen = self
+            .listen
+            .parse::<std::net::SocketAddr>()
+            .ok()
+            .filter(|a| !a.ip().is_unspecified())
+            .map(|a| match a.ip() {
+                std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+                ip => ip.to_string(),
+            });
+        listen
+            .into_iter()
+            .chain(self.allowed_hosts.iter().cloned())
+            .collect()
+    }
+
     fn validate(&self) -> Result<(), Invalid> {
         let addr: std::net::SocketAddr = self.listen.parse().map_err(|_| {
             Invalid::new(
@@ -90,6 +115,17 @@ impl ServerConfig {
                 "listen",
                 format!("{addr} is reachable from other machines, so a token is required: set server.token (--token for simulate)"),
             ));
+        }
+        for (i, host) in self.allowed_hosts.iter().enumerate() {
+            if host.is_empty() || host.contains(['/', ' ', '@']) {
+                return Err(Invalid::new(
+                    format!("allowed_hosts[{i}]"),
+                    format!("'{host}' is not a host name: write the name as the browser's address bar shows it, without scheme or path, e.g. \"plant-pc.local\" or \"192.168.1.20:9750\""),
+                ));
+            }
+        }
+        if self.max_connections == 0 {
+            return Err(Invalid::new("max_connections", "must be at least 1"));
         }
         if self.buffer == 0 {
             return Err(Invalid::new("buffer", "must be at least 1 sample"));

@@ -64,8 +64,8 @@ pub struct Catchup {
     pub replay: Vec<Arc<Sample>>,
     /// The live feed from just after the replay.
     pub live: broadcast::Receiver<Update>,
-    /// Samples up to this seq are already delivered (or were never ours: a `since` from before
-    /// a restart of the server counts from 0 again).
+    /// Samples up to this seq are already delivered, or not for this client (a new one, or one
+    /// whose `since` is from before a restart of the server).
     pub delivered: u64,
 }
 
@@ -157,35 +157,41 @@ impl Hub {
         }
     }
 
-    /// Subscribes a client that last saw `since` (None: a new client, no replay).
+    /// Subscribes a client that last saw `since` (None: a new client, no replay). A `since`
+    /// beyond the latest seq (the server restarted, so `seq` began again) is treated like None.
     pub fn subscribe_since(&self, since: Option<u64>) -> Catchup {
+        self.catchup(since, false)
+    }
+
+    /// Subscribes again a client that fell behind the live feed after `last`, with a status for
+    /// every stream, since changes may have been dropped for it along with samples.
+    pub fn resync(&self, last: u64) -> Catchup {
+        self.catchup(Some(last), true)
+    }
+
+    fn catchup(&self, since: Option<u64>, every_status: bool) -> Catchup {
         let state = self.lock();
         let live = self.live.subscribe();
-        let (missed, replay) = match since {
-            None => (0, Vec::new()),
-            Some(since) => state.replay(since),
-        };
+        let latest = state.next_seq - 1;
+        let since = since.filter(|&s| s <= latest);
+        let (missed, replay) = since.map_or((0, Vec::new()), |s| state.replay(s));
         let statuses = state
             .status
             .iter()
-            .filter(|(_, (s, _))| *s != StreamState::Live)
+            .filter(|(_, (s, _))| every_status || *s != StreamState::Live)
             .map(|(id, (s, r))| ServerFrame::Status {
                 stream: id.clone(),
                 state: *s,
                 reason: r.clone(),
             })
             .collect();
-        let latest = state.next_seq - 1;
-        let delivered = since
-            .filter(|&s| s <= latest)
-            .unwrap_or(if since.is_some() { 0 } else { latest });
         Catchup {
             hello: state.hello(),
             statuses,
             missed,
             replay,
             live,
-            delivered,
+            delivered: since.unwrap_or(latest),
         }
     }
 
@@ -233,13 +239,12 @@ impl State {
         }
     }
 
-    /// Samples after `since` still held, and how many after `since` are gone.
+    /// Samples after `since` (at most the latest seq) still held, and how many after `since`
+    /// are gone.
     fn replay(&self, since: u64) -> (u64, Vec<Arc<Sample>>) {
         let oldest = self.buffer.front().map_or(self.next_seq, |s| s.seq);
-        let missed = oldest
-            .saturating_sub(since.saturating_add(1))
-            .min(self.next_seq.saturating_sub(since + 1));
-        let skip = (since + 1).saturating_sub(oldest) as usize;
+        let missed = oldest.saturating_sub(since + 1);
+        let skip = usize::try_from((since + 1).saturating_sub(oldest)).unwrap_or(usize::MAX);
         (missed, self.buffer.iter().skip(skip).cloned().collect())
     }
 }
@@ -286,8 +291,10 @@ mod tests {
             vec![16, 17, 18, 19, 20]
         );
         // A client from an earlier run of the server (seq beyond ours) starts afresh.
-        let c = hub.subscribe_since(Some(50));
-        assert_eq!((c.missed, c.replay.len(), c.delivered), (0, 0, 0));
+        for since in [50, u64::MAX] {
+            let c = hub.subscribe_since(Some(since));
+            assert_eq!((c.missed, c.replay.len(), c.delivered), (0, 0, 20));
+        }
         assert_eq!(
             hub.subscribe_since(None).delivered,
             20,

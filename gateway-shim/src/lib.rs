@@ -5,10 +5,12 @@
 //! - `config`: the `run --config` file.
 //! - `source`: Modbus, MQTT and OPC-UA behind one `Source` trait.
 //! - `publish`: republishing samples to MQTT.
-//! - `hub`, `server`, `run`: numbering, buffering and serving samples over WebSockets.
+//! - `hub`, `server`, `run`: numbering, buffering and serving samples over WebSockets;
+//!   `auth`: the token comparison, the lockout of token guessers and the Host check.
 //! - `simulate`: the demo plant; `watch`: a terminal client that charts live streams.
 
 pub mod analyze;
+pub mod auth;
 pub mod config;
 pub mod hub;
 pub mod publish;

@@ -58,6 +58,8 @@ pub async fn run(
     let options = Options {
         token: config.server.token.clone(),
         origins: config.server.origins.clone(),
+        hosts: config.server.hosts(),
+        max_connections: config.server.max_connections,
         site: config.server.site.clone(),
     };
     ready(addr);

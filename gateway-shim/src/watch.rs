@@ -81,10 +81,7 @@ pub async fn watch(url: &str, token: Option<&str>) -> Result<(), String> {
     let mut table =
         tokio::time::interval_at(tokio::time::Instant::now() + TABLE_EVERY, TABLE_EVERY);
     loop {
-        let target = match since {
-            Some(s) => format!("{url}?since={s}"),
-            None => url.to_string(),
-        };
+        let target = resume_url(url, since);
         let mut ws = match tokio_tungstenite::connect_async(target.as_str()).await {
             Ok((ws, _)) => ws,
             Err(e) => {
@@ -132,6 +129,15 @@ pub async fn watch(url: &str, token: Option<&str>) -> Result<(), String> {
         }
         eprintln!("watch: connection lost; reconnecting");
         tokio::time::sleep(backoff).await;
+    }
+}
+
+/// `url` with `since` added as a query parameter, after any query the URL already has.
+fn resume_url(url: &str, since: Option<u64>) -> String {
+    match since {
+        Some(s) if url.contains('?') => format!("{url}&since={s}"),
+        Some(s) => format!("{url}?since={s}"),
+        None => url.to_string(),
     }
 }
 
@@ -260,6 +266,22 @@ fn print_table(charts: &BTreeMap<String, Chart>) {
             cell(limits.map(|l| l.1)),
             c.signals,
             c.state
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resume_url;
+
+    #[test]
+    fn since_joins_an_existing_query() {
+        let base = "ws://127.0.0.1:9750/ws";
+        assert_eq!(resume_url(base, None), base);
+        assert_eq!(resume_url(base, Some(7)), format!("{base}?since=7"));
+        assert_eq!(
+            resume_url(&format!("{base}?token=t"), Some(7)),
+            format!("{base}?token=t&since=7")
         );
     }
 }

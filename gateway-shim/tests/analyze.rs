@@ -277,3 +277,63 @@ fn bad_input_names_line_and_column() {
         "not positive",
     );
 }
+
+#[test]
+fn np_chart_reports_center_and_sigma_in_counts() {
+    // Montgomery, Introduction to SQC (6th ed.), Example 7.1 (orange juice cans, n = 50):
+    // p-bar = 0.2313, so the np chart's center is n p-bar = 11.57 and its sigma
+    // sqrt(n p-bar (1 - p-bar)) = 2.98 (UCL 20.51), as qcc reports them.
+    let np = json(&[
+        &data("orangejuice.csv"),
+        "--chart",
+        "np",
+        "--column",
+        "count",
+        "--size-column",
+        "size",
+        "--phase1",
+        "30",
+    ]);
+    close(&np["center"], 11.5667, 5e-4);
+    close(&np["sigma"], 2.9817, 5e-4);
+    close(&np["p_bar"], 0.2313, 5e-5);
+    close(&np["points"][0]["center"], 11.5667, 5e-4);
+    close(&np["points"][0]["ucl"], 20.511, 5e-3);
+    // With varying n there is no single center: the points carry theirs.
+    let mut all = vec!["-", "--chart", "np", "--column", "d", "--size-column", "n"];
+    all.extend(["--format", "json"]);
+    let out = shim(&all, Some("d,n\n3,50\n5,100\n4,50\n9,100\n2,50\n"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["center"].is_null() && v["sigma"].is_null(), "{v}");
+    close(&v["p_bar"], 23.0 / 350.0, 1e-9);
+    close(&v["points"][1]["center"], 100.0 * 23.0 / 350.0, 1e-9);
+}
+
+#[test]
+fn a_huge_subgroup_size_does_not_abort() {
+    let out = shim(
+        &[
+            &data("pistonrings.csv"),
+            "--chart",
+            "xbar-r",
+            "--subgroup-size",
+            "100000000000",
+        ],
+        None,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "killed by a signal (allocation failure?): {err}"
+    );
+    assert!(
+        err.contains("--subgroup-size 100000000000 is more than the 200 data rows"),
+        "{err}"
+    );
+}

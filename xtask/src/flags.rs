@@ -18,6 +18,10 @@ tasks:
   worker        build the probe Worker into workers/build/ with worker-build and the local tools
                 (wrangler.toml's build command; installs worker-build and wrangler when missing)
   peers         install the shim's test peers (mosquitto, socat, pymodbus, asyncua)
+  soak [--minutes N]
+                the shim's soak test (not in CI): `llmscope-shim simulate` for N minutes (default
+                30) with 20 clients connecting and dropping at random; prints RSS over time and
+                fails on any seq hole without a gap frame
   help          this text";
 
 pub enum Task {
@@ -29,6 +33,7 @@ pub enum Task {
     Wasm,
     Worker,
     Peers,
+    Soak { minutes: u64 },
 }
 
 pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
@@ -46,6 +51,21 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
                 [] => Ok(Task::Bench { quick: false }),
                 [q] if q == "--quick" => Ok(Task::Bench { quick: true }),
                 other => Err(format!("bench: unexpected arguments {other:?}")),
+            };
+        }
+        Some("soak") => {
+            let rest: Vec<String> = args.by_ref().collect();
+            return match rest.as_slice() {
+                [] => Ok(Task::Soak {
+                    minutes: crate::soak::DEFAULT_MINUTES,
+                }),
+                [flag, n] if flag == "--minutes" => match n.parse::<u64>() {
+                    Ok(minutes) if minutes > 0 => Ok(Task::Soak { minutes }),
+                    _ => Err(format!(
+                        "soak: --minutes takes a whole number of minutes above 0, not '{n}'"
+                    )),
+                },
+                other => Err(format!("soak: unexpected arguments {other:?}")),
             };
         }
         Some(other) => return Err(format!("unknown task '{other}'")),

@@ -8,6 +8,7 @@ mod bench;
 mod flags;
 mod setup;
 mod site;
+mod soak;
 mod test;
 mod tidy;
 mod util;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         }
         flags::Task::Worker => worker::build().map(|dir| println!("built {}", dir.display())),
         flags::Task::Peers => setup::peers().map(|py| println!("peers ready: {}", py.display())),
+        flags::Task::Soak { minutes } => soak::run(minutes),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

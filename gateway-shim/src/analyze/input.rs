@@ -33,12 +33,17 @@ pub struct Input {
     pub column: String,
 }
 
-pub fn read(path: &str, layout: &Layout<'_>) -> Result<Input> {
-    let source: Box<dyn Read> = if path == "-" {
+/// The file named on the command line, or standard input for `-`.
+pub fn open(path: &str) -> Result<Box<dyn Read>> {
+    Ok(if path == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         Box::new(std::fs::File::open(path).with_context(|| format!("{path}: cannot open"))?)
-    };
+    })
+}
+
+/// Reads `source`; `path` names it in errors.
+pub fn read(source: impl Read, path: &str, layout: &Layout<'_>) -> Result<Input> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -88,6 +93,7 @@ pub fn read(path: &str, layout: &Layout<'_>) -> Result<Input> {
     let value_name = headers[value_col].clone();
 
     let mut builder = Builder::new(layout, subgroup_col.is_some());
+    let mut rows = 0usize;
     let mut line = 2u64;
     let mut record = first;
     loop {
@@ -100,6 +106,7 @@ pub fn read(path: &str, layout: &Layout<'_>) -> Result<Input> {
         };
         let key = subgroup_col.map(|c| record.get(c).unwrap_or_default());
         builder.row(value, size, key);
+        rows += 1;
         match records.next() {
             None => break,
             Some(r) => {
@@ -107,6 +114,9 @@ pub fn read(path: &str, layout: &Layout<'_>) -> Result<Input> {
                 line = record.position().map_or(line + 1, |p| p.line());
             }
         }
+    }
+    if let Some(n) = layout.subgroup_size.filter(|&n| n > rows) {
+        bail!("{path}: --subgroup-size {n} is more than the {rows} data rows: not one whole subgroup; give the rows per subgroup");
     }
     Ok(Input {
         data: builder.finish(),
@@ -149,6 +159,9 @@ fn number(record: &csv::ByteRecord, col: usize, name: &str, line: u64, path: &st
     }
 }
 
+/// Values reserved per subgroup at most before any are read.
+const MAX_RESERVE: usize = 1024;
+
 /// Turns rows into observations as they stream past.
 struct Builder {
     shape: Shape,
@@ -190,8 +203,9 @@ impl Builder {
                     _ => self.subgroups.is_empty(),
                 };
                 if new_group {
-                    self.subgroups
-                        .push(Vec::with_capacity(self.subgroup_size.unwrap_or(5)));
+                    // The size is a flag, not a promise of rows: bound what is reserved up front.
+                    let reserve = self.subgroup_size.unwrap_or(5).min(MAX_RESERVE);
+                    self.subgroups.push(Vec::with_capacity(reserve));
                 }
                 if let Some(g) = self.subgroups.last_mut() {
                     g.push(value);

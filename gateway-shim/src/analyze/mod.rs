@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use llmscope_spc::capability::SpecLimits;
 use llmscope_spc::{analyze, ChartConfig, ChartSpec, ChartType};
+use std::io::Write;
 
 use input::{Layout, Shape};
 
@@ -106,9 +107,18 @@ pub enum Format {
 }
 
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
+    let stdout = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+    report(args, input::open(&args.file)?, &mut out)
+}
+
+/// `analyze` on CSV read from `source` (named `args.file` in errors), the report written to
+/// `out`. Public for the fuzz test (tests/fuzz.rs), which needs no file or process per input.
+#[doc(hidden)]
+pub fn report(args: &AnalyzeArgs, source: impl std::io::Read, out: &mut impl Write) -> Result<()> {
     let spec = spec_from(args)?;
     let layout = layout_from(args, spec.chart)?;
-    let input = input::read(&args.file, &layout)?;
+    let input = input::read(source, &args.file, &layout)?;
     let chart = analyze(&spec, &input.data)
         .with_context(|| format!("{}: column '{}'", args.file, input.column))?;
     let limits = SpecLimits {
@@ -132,12 +142,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<()> {
         data: &input.data,
         capability,
     };
-    let stdout = std::io::stdout().lock();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
     match args.format {
-        Format::Json => output::json(&report, &mut out),
-        Format::Csv => output::csv(&report, &mut out),
-        Format::Text => output::text(&report, &mut out),
+        Format::Json => output::json(&report, out),
+        Format::Csv => output::csv(&report, out),
+        Format::Text => output::text(&report, out),
     }
     .context("writing the report")
 }

@@ -115,7 +115,34 @@ fn original_scale(t: &Transform, p: &Point) -> [Option<f64>; 4] {
     ]
 }
 
-fn write_series(out: &mut impl Write, series: &Series, chart: &Chart, primary: bool) -> Result<()> {
+/// Center and sigma on the scale the chart plots. The np chart plots counts of defectives, so
+/// with a fixed sample size n its center is n·p̄ and its sigma √(n·p̄(1−p̄)) (Montgomery,
+/// *Introduction to Statistical Quality Control*, 6th ed., §7.2.3; qcc's `stats.np`/`sd.np`
+/// report the same). With varying n there is no single value: both are None, and each point
+/// carries its own center and limits. Every other chart plots on the estimate's own scale.
+fn charted_scale(chart: &Chart, data: &Data) -> (Option<f64>, Option<f64>) {
+    let (p, sigma) = (chart.center(), chart.sigma());
+    if chart.spec.chart != ChartType::Np {
+        return (Some(p), Some(sigma));
+    }
+    let mut sizes = (0..data.len()).filter_map(|i| match data.observation(i) {
+        Observation::Count { size, .. } => Some(size),
+        _ => None,
+    });
+    let first = sizes.next();
+    match first {
+        Some(n) if sizes.all(|m| m == n) => (Some(n * p), Some((n * p * (1.0 - p)).sqrt())),
+        _ => (None, None),
+    }
+}
+
+fn write_series(
+    out: &mut impl Write,
+    series: &Series,
+    chart: &Chart,
+    data: &Data,
+    primary: bool,
+) -> Result<()> {
     let transform = &chart.estimate.transform;
     let transformed =
         primary && *transform != Transform::Identity && !chart.spec.chart.is_attribute();
@@ -126,9 +153,14 @@ fn write_series(out: &mut impl Write, series: &Series, chart: &Chart, primary: b
         series.kind.name(),
         series.len()
     )?;
-    write_num(out, Some(if primary { chart.center() } else { center }))?;
+    let (top_center, sigma) = charted_scale(chart, data);
+    write_num(out, if primary { top_center } else { Some(center) })?;
     out.write_all(b",\"sigma\":")?;
-    write_num(out, Some(chart.sigma()))?;
+    write_num(out, sigma)?;
+    if primary && chart.spec.chart == ChartType::Np {
+        out.write_all(b",\"p_bar\":")?;
+        write_num(out, Some(chart.center()))?;
+    }
     write!(
         out,
         ",\"tests\":{},\"points\":[",
@@ -187,7 +219,7 @@ pub fn json(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
     let c = r.chart;
     let e = &c.estimate;
     out.write_all(b"{")?;
-    write_series(out, &c.primary, c, true)?;
+    write_series(out, &c.primary, c, r.data, true)?;
     let baseline = json!({"start": e.baseline_start, "end": e.baseline_end, "excluded": e.excluded, "known": e.known,
                           "sigma_method": method_name(e.sigma_method, c.spec.chart)});
     let transform = match e.transform {
@@ -205,7 +237,7 @@ pub fn json(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
     match &c.secondary {
         Some(s) => {
             out.write_all(b"{")?;
-            write_series(out, s, c, false)?;
+            write_series(out, s, c, r.data, false)?;
             out.write_all(b"}")?;
         }
         None => out.write_all(b"null")?,
@@ -446,7 +478,21 @@ pub fn text(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
             writeln!(out, "; set aside after failing test 1: {:?}", e.excluded)?;
         }
     }
-    writeln!(out, "Center {}   sigma {}", fmt(e.center), fmt(e.sigma))?;
+    match (c.spec.chart, charted_scale(c, r.data)) {
+        (ChartType::Np, (Some(center), Some(sigma))) => writeln!(
+            out,
+            "Center n p-bar = {}   sigma {}   (p-bar {})",
+            fmt(center),
+            fmt(sigma),
+            fmt(e.center)
+        )?,
+        (ChartType::Np, _) => writeln!(
+            out,
+            "p-bar {}; the sample size varies, so center and limits vary by point",
+            fmt(e.center)
+        )?,
+        _ => writeln!(out, "Center {}   sigma {}", fmt(e.center), fmt(e.sigma))?,
+    }
     match e.transform {
         Transform::Identity => {}
         t => {

@@ -332,7 +332,10 @@ async fn call(ctx: &mut Context, read: &Read, timeout: Duration) -> Outcome {
             )
         }
         Ok(Err(tokio_modbus::Error::Protocol(e))) => {
-            return Outcome::Failed(FailureKind::Protocol, format!("modbus protocol error: {e}"))
+            return Outcome::Failed(
+                FailureKind::Protocol,
+                brief(format!("modbus protocol error: {e}")),
+            )
         }
         Ok(Ok(Err(exception))) => return Outcome::Exception(u8::from(exception)),
         Ok(Ok(Ok(answer))) => answer,
@@ -364,9 +367,28 @@ async fn call(ctx: &mut Context, read: &Read, timeout: Duration) -> Outcome {
         }
         other => Outcome::Failed(
             FailureKind::Protocol,
-            format!("modbus protocol error: unexpected answer {other:?}"),
+            brief(format!(
+                "modbus protocol error: unexpected answer {other:?}"
+            )),
         ),
     }
+}
+
+/// The longest reason kept from a device's answer, in bytes.
+const MAX_REASON: usize = 200;
+
+/// Reasons become `status` frames and `/status` text: an answer full of garbage (tokio-modbus
+/// prints the whole mismatching response) must not make them kilobytes long.
+fn brief(mut text: String) -> String {
+    if text.len() > MAX_REASON {
+        let mut end = MAX_REASON;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
 }
 
 /// A short, lower-case description of an I/O error ("connection refused").
@@ -399,6 +421,13 @@ mod tests {
             "gateway target device failed to respond"
         );
         assert_eq!(exception_meaning(0x7F), "unknown exception code");
+    }
+
+    #[test]
+    fn long_reasons_are_cut_at_a_character() {
+        assert_eq!(brief("short".into()), "short");
+        let long = brief("é".repeat(500));
+        assert!(long.len() <= MAX_REASON + '…'.len_utf8() && long.ends_with('…'));
     }
 
     #[test]

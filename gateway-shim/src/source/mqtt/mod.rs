@@ -460,6 +460,28 @@ fn describe(e: &rumqttc::ConnectionError) -> String {
     }
 }
 
+/// What the source makes of one message for one subscription (`filter`, `stream` template,
+/// `value` and `time` pointers): the stream name and the reading, None when the topic does not
+/// match, or the malformed-payload message. The fuzz test's entry point (tests/fuzz.rs): the
+/// same code as [`on_message`], without a broker.
+#[doc(hidden)]
+pub fn decode_message(
+    filter: &str,
+    stream: &str,
+    value: Option<&str>,
+    time: Option<&str>,
+    topic: &str,
+    raw: &[u8],
+) -> Result<Option<(String, f64, Option<i64>)>, String> {
+    let filter = topic::Filter::parse(filter)?;
+    let template = topic::Template::parse(stream, filter.wildcards())?;
+    let Some(caps) = filter.captures(topic) else {
+        return Ok(None);
+    };
+    let (v, t) = payload::Payload::new(raw).read(value, time)?;
+    Ok(Some((template.render(&caps), v, t)))
+}
+
 /// One message: every subscription whose filter matches the topic reads it.
 async fn on_message(source: &Mqtt, emit: &Emitter, streams: &mut Streams, topic: &str, raw: &[u8]) {
     let mut payload = payload::Payload::new(raw);

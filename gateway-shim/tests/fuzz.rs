@@ -1,0 +1,555 @@
+//! A bounded, deterministic fuzz run of every parser of outside input in the shim, inside
+//! `cargo test` (stable Rust, no cargo-fuzz): the `analyze` CSV reader (through the whole
+//! report), the TOML config, MQTT messages (topic matching and payload decoding), Modbus
+//! responses (from a TCP "device" that answers with mutated frames, through tokio-modbus and the
+//! shim's link and register decoding), and the frames a client sends the WebSocket server.
+//!
+//! Each target runs a fixed number of inputs from a fixed seed: half are random bytes, half are
+//! valid inputs (a small corpus) with one to eight mutations stacked (bit flips, byte edits,
+//! deletions, duplicated or spliced chunks, interesting tokens such as `NaN`, `1e308` or
+//! `18446744073709551616`). Every input must give a result or an error, never a panic, and
+//! outputs and error messages must stay within a bound proportional to the input. A failure
+//! prints the input. Counts and times per target are in docs/security.md.
+
+use futures_util::{SinkExt, StreamExt};
+use llmscope_protocol::{ClientFrame, ServerFrame};
+use llmscope_shim::hub::Hub;
+use llmscope_shim::server::{self, Options};
+use llmscope_shim::source::modbus::decode::{decode_registers, ByteOrder, DataType};
+use llmscope_shim::source::modbus::link::{Link, Outcome, Target};
+use llmscope_shim::source::modbus::plan::{Kind, Read};
+use llmscope_shim::source::Event;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::Message;
+
+/// SplitMix64: small, seeded, repeatable.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    /// Random bytes, mostly printable, sometimes anything.
+    fn bytes(&mut self, max: usize) -> Vec<u8> {
+        let len = self.below(max + 1);
+        let printable = self.below(4) != 0;
+        (0..len)
+            .map(|_| {
+                if printable {
+                    *self.pick(b"0123456789.,-+eE \n\r\t\"'{}[]:/\\abcnpstuxyz=#")
+                } else {
+                    self.next() as u8
+                }
+            })
+            .collect()
+    }
+
+    /// `seed` with one to eight mutations stacked.
+    fn mutate(&mut self, seed: &[u8], tokens: &[&[u8]]) -> Vec<u8> {
+        let mut v = seed.to_vec();
+        for _ in 0..1 + self.below(8) {
+            let at = self.below(v.len() + 1);
+            match self.below(7) {
+                0 if !v.is_empty() => {
+                    let i = at.min(v.len() - 1);
+                    v[i] ^= 1 << self.below(8);
+                }
+                1 if !v.is_empty() => {
+                    let i = at.min(v.len() - 1);
+                    v[i] = self.next() as u8;
+                }
+                2 => {
+                    let end = (at + 1 + self.below(16)).min(v.len());
+                    v.drain(at.min(end)..end);
+                }
+                3 => {
+                    let token = self.pick(tokens);
+                    v.splice(at..at, token.iter().copied());
+                }
+                4 if !v.is_empty() => {
+                    let from = self.below(v.len());
+                    let end = (from + 1 + self.below(64)).min(v.len());
+                    let chunk = v[from..end].to_vec();
+                    for _ in 0..1 + self.below(4) {
+                        v.splice(at..at, chunk.iter().copied());
+                    }
+                }
+                5 => v.truncate(at),
+                _ => {
+                    let b = self.next() as u8;
+                    v.insert(at, b);
+                }
+            }
+        }
+        v
+    }
+
+    /// An input: random, or a mutated corpus entry.
+    fn input(&mut self, corpus: &[Vec<u8>], tokens: &[&[u8]], max_random: usize) -> Vec<u8> {
+        if self.below(2) == 0 {
+            self.bytes(max_random)
+        } else {
+            let seed = self.pick(corpus).clone();
+            self.mutate(&seed, tokens)
+        }
+    }
+}
+
+/// Values that break naive parsers.
+const TOKENS: &[&[u8]] = &[
+    b"NaN",
+    b"inf",
+    b"-inf",
+    b"1e308",
+    b"1e309",
+    b"-0",
+    b"18446744073709551616",
+    b"-9223372036854775809",
+    b"0x10",
+    b"\"",
+    b"\"\"",
+    b",",
+    b"\n",
+    b"\r\n",
+    b"\0",
+    b"\xff\xfe",
+    b"\xc3\xa9",
+    b"[[[[[[[[[[",
+    b"{\"a\":",
+    b"}",
+    b"~1",
+    b"~0",
+    b"/",
+    b"=",
+    b"[modbus]",
+    b"[[mqtt]]",
+    b"2025-11-27T00:00:00Z",
+    b"9999-12-31T23:59:60+23:59",
+    b"true",
+    b"null",
+];
+
+/// Runs `count` inputs through `check`, printing the input of any panic; returns the time taken.
+fn run(
+    target: &str,
+    count: usize,
+    seed: u64,
+    mut make: impl FnMut(&mut Gen) -> Vec<u8>,
+    mut check: impl FnMut(&[u8]),
+) -> Duration {
+    let mut gen = Gen(seed);
+    let started = Instant::now();
+    for i in 0..count {
+        let input = make(&mut gen);
+        if catch_unwind(AssertUnwindSafe(|| check(&input))).is_err() {
+            panic!(
+                "{target}: input #{i} of seed {seed} panicked: {:?}",
+                String::from_utf8_lossy(&input)
+            );
+        }
+    }
+    let took = started.elapsed();
+    println!(
+        "fuzz {target}: {count} inputs in {:.2} s",
+        took.as_secs_f64()
+    );
+    took
+}
+
+fn repo_file(path: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The first `lines` lines of a file, so the engine's work per input stays small.
+fn head(bytes: &[u8], lines: usize) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text.lines().take(lines).collect::<Vec<_>>().join("\n");
+    out.push('\n');
+    out.into_bytes()
+}
+
+#[test]
+fn analyze_csv() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: llmscope_shim::analyze::AnalyzeArgs,
+    }
+    let mut corpus: Vec<Vec<u8>> = [
+        "pistonrings.csv",
+        "viscosity.csv",
+        "orangejuice.csv",
+        "circuit.csv",
+        "dyedcloth.csv",
+    ]
+    .iter()
+    .map(|f| head(&repo_file(&format!("spc-wasm/tests/data/{f}")), 60))
+    .collect();
+    corpus.push(b"sample,value\n1,\"1,5\"\n2,\"2\n\"\n3,4\n".to_vec());
+    corpus.push(b"count,size\n3,50\n5,100\n0,0\n60,50\n".to_vec());
+    let flags: &[&[&str]] = &[
+        &[],
+        &["--chart", "xbar-r", "--subgroup-size", "5"],
+        &["--chart", "xbar-s", "--subgroup-column", "sample"],
+        &["--chart", "p", "--column", "count", "--size-column", "size"],
+        &[
+            "--chart",
+            "np",
+            "--column",
+            "count",
+            "--size-column",
+            "size",
+        ],
+        &["--chart", "c", "--column", "count"],
+        &["--chart", "u", "--column", "count", "--size-column", "size"],
+        &["--chart", "ewma", "--phase1", "10"],
+        &["--chart", "cusum", "--exclude-out-of-control"],
+        &["--transform", "box-cox", "--usl", "80", "--lsl", "60"],
+        &["--transform", "log", "--tests", "1,2:7"],
+    ];
+    // The CSV report only: JSON and text add the engine's simulated ARL, seconds per chart in a
+    // debug build, and nothing read from the input.
+    let mut variant = 0usize;
+    run(
+        "analyze CSV",
+        4000,
+        1,
+        |g| g.input(&corpus, TOKENS, 300),
+        |csv| {
+            variant += 1;
+            let mut argv = vec!["analyze", "fuzz.csv"];
+            argv.extend(flags[variant % flags.len()]);
+            argv.extend(["--format", "csv"]);
+            let cli = Cli::try_parse_from(&argv).expect("the flags of the table parse");
+            let mut out = Vec::new();
+            let bound = 4096 + 1000 * csv.len();
+            match llmscope_shim::analyze::report(&cli.args, csv, &mut out) {
+                Ok(()) => assert!(out.len() <= bound, "{} bytes of output", out.len()),
+                Err(e) => {
+                    let message = format!("{e:#}");
+                    assert!(message.len() <= 1024 + csv.len(), "{message}");
+                }
+            }
+        },
+    );
+}
+
+#[test]
+fn toml_config() {
+    let mut corpus: Vec<Vec<u8>> = ["modbus", "mqtt", "opcua"]
+        .iter()
+        .map(|s| repo_file(&format!("docs/sources/{s}.toml")))
+        .collect();
+    corpus.push(
+        b"[server]\nlisten = \"127.0.0.1:9750\"\nallowed_hosts = [\"plant-pc\"]\nmax_connections = 8\n\
+          [[modbus]]\nname = \"p\"\naddress = \"127.0.0.1:5020\"\n[[modbus.register]]\nstream = \"p/t\"\n\
+          kind = \"holding\"\naddress = 0\ntype = \"f32\"\n"
+            .to_vec(),
+    );
+    run(
+        "TOML config",
+        10_000,
+        2,
+        |g| g.input(&corpus, TOKENS, 400),
+        |bytes| {
+            let text = String::from_utf8_lossy(bytes);
+            if let Err(e) = llmscope_shim::config::parse(&text, "fuzz.toml") {
+                assert!(e.len() <= 1024 + text.len(), "{e}");
+            }
+        },
+    );
+}
+
+#[test]
+fn mqtt_messages() {
+    let payloads: Vec<Vec<u8>> = [
+        "21.5",
+        " -3e2 ",
+        r#"{"rms": 1.25, "ts": 1764201600000}"#,
+        r#"{"a": {"b": [1, 2, {"c": "3.5"}]}, "t": "2025-11-27T00:00:00.123+01:00"}"#,
+        r#"{"a/b": 7, "m~n": 8, "t": "1764201600123"}"#,
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    let topics: Vec<Vec<u8>> = ["plant/line2/a/vibration", "plant/line2/b/c/d", "x"]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    let subscriptions: &[(&str, &str, Option<&str>, Option<&str>)] = &[
+        ("plant/line2/+/vibration", "line2/{1}/vibration", None, None),
+        (
+            "plant/line2/+/vibration",
+            "line2/{1}",
+            Some("/rms"),
+            Some("/ts"),
+        ),
+        ("plant/#", "all/{1}", Some("/a/b/2/c"), Some("/t")),
+        ("+/+/+/+", "{1}{2}{3}{4}", Some("/a~1b"), None),
+        ("#", "x", Some("/m~0n"), Some("/t")),
+    ];
+    let mut g2 = Gen(30);
+    run(
+        "MQTT messages",
+        50_000,
+        3,
+        |g| g.input(&payloads, TOKENS, 200),
+        |raw| {
+            let (filter, stream, value, time) = *g2.pick(subscriptions);
+            let topic_bytes = g2.input(&topics, TOKENS, 40);
+            let topic = String::from_utf8_lossy(&topic_bytes);
+            match llmscope_shim::source::mqtt::decode_message(
+                filter, stream, value, time, &topic, raw,
+            ) {
+                Ok(Some((name, v, t))) => {
+                    assert!(v.is_finite(), "value {v}");
+                    assert!(name.len() <= stream.len() + 4 * topic.len());
+                    if let Some(t) = t {
+                        assert!((946_684_800_000..4_102_444_800_000).contains(&t), "t {t}");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => assert!(e.len() <= 1024, "{e}"),
+            }
+        },
+    );
+}
+
+#[test]
+fn modbus_register_decoding() {
+    let types = [
+        DataType::Bool,
+        DataType::I16,
+        DataType::U16,
+        DataType::I32,
+        DataType::U32,
+        DataType::I64,
+        DataType::U64,
+        DataType::F32,
+        DataType::F64,
+    ];
+    let orders = [
+        ByteOrder::ABCD,
+        ByteOrder::CDAB,
+        ByteOrder::BADC,
+        ByteOrder::DCBA,
+    ];
+    let mut variant = 0usize;
+    run(
+        "Modbus register decoding",
+        100_000,
+        4,
+        |g| g.bytes(20),
+        |bytes| {
+            variant += 1;
+            let words: Vec<u16> = bytes
+                .chunks(2)
+                .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
+                .collect();
+            let ty = types[variant % types.len()];
+            let order = orders[variant / types.len() % orders.len()];
+            let _ = decode_registers(&words, ty, order);
+        },
+    );
+}
+
+/// A Modbus TCP "device" that answers each request with a mutated valid response, then hangs
+/// up (so a short frame ends in EOF at once rather than in a timeout).
+async fn mutated_device(listener: tokio::net::TcpListener, seed: u64) {
+    let mut gen = Gen(seed);
+    loop {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return;
+        };
+        let mut request = [0u8; 12];
+        if socket.read_exact(&mut request).await.is_err() {
+            continue;
+        }
+        let (function, count) = (request[7], u16::from_be_bytes([request[10], request[11]]));
+        let data: Vec<u8> = match function {
+            1 | 2 => (0..count.div_ceil(8)).map(|_| gen.next() as u8).collect(),
+            _ => (0..count * 2).map(|_| gen.next() as u8).collect(),
+        };
+        let mut pdu = vec![function, data.len() as u8];
+        pdu.extend(data);
+        let mut frame = request[..4].to_vec(); // transaction id and protocol id, echoed
+        frame.extend(((pdu.len() + 1) as u16).to_be_bytes());
+        frame.push(request[6]);
+        frame.extend(pdu);
+        let frame = match gen.below(4) {
+            0 => frame,
+            _ => gen.mutate(
+                &frame,
+                &[b"\x83\x02", b"\x00\x00", b"\xff\xff", b"\x00\x06"],
+            ),
+        };
+        let _ = socket.write_all(&frame).await;
+        let _ = socket.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modbus_responses() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let device = tokio::spawn(mutated_device(listener, 5));
+    let mut link = Link::new(Target::Tcp(addr), 1, Duration::from_millis(500));
+    let kinds = [Kind::Coil, Kind::Discrete, Kind::Holding, Kind::Input];
+    let mut gen = Gen(6);
+    let started = Instant::now();
+    let count = 10_000;
+    let mut tally = [0usize; 5];
+    for i in 0..count {
+        let kind = *gen.pick(&kinds);
+        let quantity = 1 + gen.below(usize::from(kind.max_quantity())) as u16;
+        let read = Read {
+            kind,
+            start: gen.next() as u16 % (u16::MAX - quantity),
+            count: quantity,
+            items: vec![0],
+        };
+        let outcome = link.read(&read).await;
+        tally[match &outcome {
+            Outcome::Registers(_) => 0,
+            Outcome::Bits(_) => 1,
+            Outcome::Exception(_) => 2,
+            Outcome::Malformed(_) => 3,
+            Outcome::Failed(..) => 4,
+        }] += 1;
+        match &outcome {
+            Outcome::Registers(words) => assert_eq!(words.len(), usize::from(quantity), "#{i}"),
+            Outcome::Bits(bits) => assert_eq!(bits.len(), usize::from(quantity), "#{i}"),
+            Outcome::Malformed(why) | Outcome::Failed(_, why) => {
+                assert!(
+                    why.len() <= 1024,
+                    "#{i}: {} bytes: {}",
+                    why.len(),
+                    &why[..300]
+                )
+            }
+            Outcome::Exception(_) => {}
+        }
+        link.reset();
+    }
+    println!(
+        "fuzz Modbus responses: {count} inputs in {:.2} s (registers, bits, exceptions, malformed, failed: {tally:?})",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        tally[0] > 0 && tally[1] > 0 && tally[4] > 0,
+        "good answers get through and broken ones fail: {tally:?}"
+    );
+    device.abort();
+}
+
+#[test]
+fn client_frames_parse() {
+    let corpus: Vec<Vec<u8>> = [
+        r#"{"type":"auth","token":"change-me"}"#,
+        r#"{"type":"auth","token":"\u00e9\ud83d\ude00"}"#,
+        r#"{"type":"hello"}"#,
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    run(
+        "client frames (parse)",
+        100_000,
+        7,
+        |g| g.input(&corpus, TOKENS, 200),
+        |bytes| {
+            if let Err(e) = ClientFrame::parse(&String::from_utf8_lossy(bytes)) {
+                assert!(e.len() <= 1024, "{e}");
+            }
+        },
+    );
+}
+
+/// The real server, with and without a token, taking random frames (text, binary, pings,
+/// oversized ones) as first or later frames; afterwards a well-behaved client still gets its
+/// samples.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_frames_on_the_server() {
+    let hub = Hub::new(100, vec![]);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let mut ports = Vec::new();
+    for token in [None, Some("change-me".to_string())] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        ports.push((listener.local_addr().unwrap().port(), token.clone()));
+        let options = Options {
+            token,
+            ..Options::default()
+        };
+        tokio::spawn(server::serve(listener, hub.clone(), options, stop.clone()));
+    }
+    let corpus = vec![br#"{"type":"auth","token":"change-me"}"#.to_vec()];
+    let mut gen = Gen(8);
+    let started = Instant::now();
+    let count = 1200;
+    for i in 0..count {
+        let (port, token) = &ports[i % 2];
+        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws"))
+            .await
+            .unwrap_or_else(|e| panic!("#{i}: the server must still accept: {e}"));
+        let payload = match gen.below(10) {
+            0 => vec![b' '; 70 * 1024],
+            // The right token now and then, so the lockout of wrong ones does not take over.
+            1 if token.is_some() => corpus[0].clone(),
+            _ => gen.input(&corpus, TOKENS, 300),
+        };
+        let message = match gen.below(4) {
+            0 => Message::Binary(payload.into()),
+            1 => Message::Ping(payload.into_iter().take(125).collect::<Vec<u8>>().into()),
+            _ => Message::Text(String::from_utf8_lossy(&payload).into_owned().into()),
+        };
+        let _ = ws.send(message).await;
+        drop(ws);
+    }
+    println!(
+        "fuzz client frames (server): {count} connections in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/ws", ports[0].0))
+        .await
+        .unwrap();
+    for i in 0..5 {
+        hub.apply(Event::Reading {
+            stream: "a".into(),
+            t: 0,
+            value: f64::from(i),
+        });
+    }
+    let mut seen = 0;
+    while seen < 5 {
+        let Some(Ok(Message::Text(text))) =
+            tokio::time::timeout(Duration::from_secs(10), ws.next())
+                .await
+                .expect("the server still serves")
+        else {
+            panic!("the connection ended")
+        };
+        match ServerFrame::parse(&text).unwrap() {
+            ServerFrame::Sample(_) => seen += 1,
+            ServerFrame::Batch { samples } => seen += samples.len(),
+            _ => {}
+        }
+    }
+    stop.cancel();
+}
