@@ -429,7 +429,7 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
     );
     w.gap(16.0);
     w.para(14.0, "Summary");
-    let columns = [0.0, 150.0, 215.0, 260.0, 305.0, 350.0, 395.0, 435.0];
+    let columns = [0.0, 140.0, 225.0, 265.0, 310.0, 355.0, 400.0, 440.0];
     w.row(
         9.0,
         &columns,
@@ -445,7 +445,11 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
                 let p = ch.primary.point(0);
                 vec![
                     s.id.clone(),
-                    ch.primary.kind.name().to_string(),
+                    // The scale the table's center and limits are on.
+                    match ch.estimate.transform {
+                        Transform::Identity => ch.primary.kind.name().to_string(),
+                        t => format!("{} ({})", ch.primary.kind.name(), t.name()),
+                    },
                     s.samples.len().to_string(),
                     fmt(ch.estimate.center),
                     p.and_then(|p| p.lcl).map_or("–".into(), fmt),

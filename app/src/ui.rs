@@ -454,6 +454,12 @@ fn hover_text(
             let s = s.as_ref()?;
             Some((crate::report::point_time(s, index), s.unit.clone()))
         })?;
+        // A plain value is followed by its unit; a log or Box-Cox one carries it in parentheses.
+        let after = if ch.estimate.transform == llmscope_spc::transform::Transform::Identity {
+            format!(" {unit}")
+        } else {
+            String::new()
+        };
         let when = t
             .filter(|t| *t > 1e11)
             .map_or(String::new(), |t| format!(" at {}", clock(t)));
@@ -465,21 +471,12 @@ fn hover_text(
         Some((
             x,
             y,
-            // On a log or Box-Cox chart each value is shown in the data's unit too.
-            match ch.estimate.transform {
-                llmscope_spc::transform::Transform::Identity => format!(
-                    "point {index}{when}: {} {unit} · limits {} to {}{signal}",
-                    fmt(p.statistic),
-                    p.lcl.map_or("–".into(), fmt),
-                    p.ucl.map_or("–".into(), fmt)
-                ),
-                _ => format!(
-                    "point {index}{when}: {} · limits {} to {}{signal}",
-                    value(ch, p.statistic, &unit),
-                    p.lcl.map_or("–".into(), |x| value(ch, x, &unit)),
-                    p.ucl.map_or("–".into(), |x| value(ch, x, &unit))
-                ),
-            },
+            format!(
+                "point {index}{when}: {}{after} · limits {} to {}{signal}",
+                value(ch, p.statistic, &unit),
+                p.lcl.map_or("–".into(), |x| value(ch, x, &unit)),
+                p.ucl.map_or("–".into(), |x| value(ch, x, &unit))
+            ),
         ))
     })
 }
