@@ -17,11 +17,7 @@ fn in_unit(shown: &str) -> Option<f64> {
 }
 
 /// Waits until the text of `css` satisfies `ok`, and returns it.
-async fn text_until(
-    client: &fantoccini::Client,
-    css: &str,
-    ok: impl Fn(&str) -> bool,
-) -> String {
+async fn text_until(client: &fantoccini::Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = tokio::time::Instant::now() + DEADLINE;
     loop {
         let text = wait_for(client, css, DEADLINE)
@@ -46,7 +42,11 @@ async fn quoted_csv_log_scale_values_and_subgroup_times() {
     let mut csv = String::from("t,note,ttft_ms\n");
     for i in 0..200u64 {
         let slow = if i >= 170 { 3.0 } else { 1.0 };
-        let note = if i == 5 { "\"cold start,\nsee ops\"" } else { "ok" };
+        let note = if i == 5 {
+            "\"cold start,\nsee ops\""
+        } else {
+            "ok"
+        };
         let ttft = slow * 4300.0 * (1.0 + 0.05 * (i as f64 * 1.7).sin());
         csv += &format!("{},{note},{ttft}\n", 1_795_000_000_000 + i * 1000);
     }
