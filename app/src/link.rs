@@ -44,7 +44,7 @@ async fn fetch(request: web_sys::Request) -> Result<web_sys::Response, String> {
 async fn body_bytes(response: &web_sys::Response) -> Result<Vec<u8>, ShareError> {
     let too_large = |bytes: f64| {
         ShareError::Oversized(format!(
-            "the Worker sent {bytes} bytes; this app reads at most {} MiB",
+            "the Worker sent {bytes} bytes; this app opens at most {} MiB",
             share::MAX_SEALED / (1024 * 1024)
         ))
     };
@@ -120,6 +120,10 @@ pub fn make(c: Ctx) {
         },
         created_ms: js_sys::Date::now(),
     };
+    if let Err(e) = share::check_size(&shared) {
+        c.notice.set(Some(e.to_string()));
+        return;
+    }
     match share::to_fragment(&shared) {
         Ok(payload) => {
             c.share_link

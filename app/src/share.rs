@@ -109,7 +109,7 @@ impl fmt::Display for ShareError {
             ShareError::Worker(e) => write!(f, "cannot fetch the shared session: {e}"),
             ShareError::Oversized(what) => write!(
                 f,
-                "this shared session is too large to open: {what}; ask for a link to fewer streams or a shorter time range"
+                "this session is too large for a share link: {what}; share fewer streams or a shorter time range"
             ),
         }
     }
@@ -457,6 +457,17 @@ fn inflate(body: &[u8]) -> Result<Vec<u8>, ShareError> {
     })
 }
 
+/// Refuses to make a link this app could not open again: one above [`MAX_SAMPLES`].
+pub fn check_size(shared: &Shared) -> Result<(), ShareError> {
+    let samples: usize = shared.session.streams.iter().map(|s| s.samples.len()).sum();
+    if samples > MAX_SAMPLES {
+        return Err(ShareError::Oversized(format!(
+            "it holds {samples} samples, more than the {MAX_SAMPLES} a link may carry"
+        )));
+    }
+    Ok(())
+}
+
 /// The `#s=` fragment's payload, or [`ShareError::TooLarge`].
 pub fn to_fragment(shared: &Shared) -> Result<String, ShareError> {
     let text = URL_SAFE_NO_PAD.encode(to_bytes(shared));
@@ -783,7 +794,7 @@ mod tests {
         );
         assert!(e
             .to_string()
-            .starts_with("this shared session is too large to open"));
+            .starts_with("this session is too large for a share link: it holds more than"));
         // Each stream under the cap, together over it.
         let spread = link_bytes(&claimed_samples(3, MAX_SAMPLES / 3 + 10));
         assert!(matches!(from_bytes(&spread), Err(ShareError::Oversized(_))));
@@ -852,6 +863,23 @@ mod tests {
         let mut huge = b"LS\x02".to_vec();
         huge.extend(zero_bomb(4 * MAX_INFLATED));
         assert!(matches!(from_bytes(&huge), Err(ShareError::Oversized(_))));
+    }
+
+    #[test]
+    fn a_session_above_the_sample_cap_is_not_shared() {
+        let mut s = session(0);
+        let sample = Sample { t: 1.0, value: 2.0 };
+        s.session.streams[0].samples = vec![sample; MAX_SAMPLES / 2];
+        s.session.streams[1].samples = vec![sample; MAX_SAMPLES / 2];
+        assert_eq!(check_size(&s), Ok(()));
+        s.session.streams[1].samples.push(sample);
+        assert_eq!(
+            check_size(&s),
+            Err(ShareError::Oversized(format!(
+                "it holds {} samples, more than the {MAX_SAMPLES} a link may carry",
+                MAX_SAMPLES + 1
+            )))
+        );
     }
 
     #[test]
