@@ -192,6 +192,20 @@ thread_local! {
     static BUDGET: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
+/// Takes `n` items from [`BUDGET`] (read afresh, so lists inside lists count too).
+fn take<E: de::Error>(n: usize) -> Result<(), E> {
+    match BUDGET.get() {
+        Some(left) if n <= left => {
+            BUDGET.set(Some(left - n));
+            Ok(())
+        }
+        _ => {
+            BUDGET.set(None);
+            Err(E::custom("too many items"))
+        }
+    }
+}
+
 /// A list read against [`BUDGET`]: its length is checked before anything is allocated, and
 /// the first allocation is small, so a short link claiming a long list costs nothing.
 fn bounded<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
@@ -202,23 +216,15 @@ fn bounded<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T
             f.write_str("a list")
         }
         fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
-            let over = || {
-                BUDGET.set(None);
-                de::Error::custom("too many items")
-            };
-            let left = BUDGET.get().unwrap_or(0);
             let claimed = seq.size_hint().unwrap_or(0);
-            if claimed > left {
-                return Err(over());
-            }
+            take::<A::Error>(claimed)?;
             let mut out = Vec::with_capacity(claimed.min(1 << 16));
             while let Some(x) = seq.next_element()? {
-                if out.len() == left {
-                    return Err(over());
+                if out.len() >= claimed {
+                    take::<A::Error>(1)?;
                 }
                 out.push(x);
             }
-            BUDGET.set(Some(left - out.len()));
             Ok(out)
         }
     }
