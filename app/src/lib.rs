@@ -10,11 +10,14 @@
 //! - `import`: CSV and session JSON import; `store`: persistence and downloads; `telemetry`:
 //!   the full JSON export (raw probe results and samples, OpenTelemetry GenAI names);
 //! - `live`: WebSocket streams from the shim; `probe`: results polled from a probe Worker;
+//! - `decode`: outside data checked on the way in (finite numbers only; a bad sample in a
+//!   batch, or a bad probe result, is named and the rest kept);
 //! - `share`: share links (the session in the URL fragment, or encrypted on the Worker), and
 //!   `link`: making and opening them in the page;
 //! - `draw`: plotters on canvas; `report`: exports for other people (PNG, PDF); `ui`: the
 //!   components.
 
+pub mod decode;
 pub mod draw;
 pub mod idb;
 pub mod import;

@@ -39,12 +39,32 @@ async fn fetch(request: web_sys::Request) -> Result<web_sys::Response, String> {
         .map_err(|_| "not a response".to_string())
 }
 
-async fn body_bytes(response: &web_sys::Response) -> Result<Vec<u8>, String> {
-    let buffer = response.array_buffer().map_err(|_| "no body")?;
+/// The body, at most [`share::MAX_SEALED`] bytes of it: a larger one is refused before it is
+/// copied into the app's memory (the `w=` server is whoever made the link).
+async fn body_bytes(response: &web_sys::Response) -> Result<Vec<u8>, ShareError> {
+    let too_large = |bytes: f64| {
+        ShareError::Oversized(format!(
+            "the Worker sent {bytes} bytes; this app opens at most {} MiB",
+            share::MAX_SEALED / (1024 * 1024)
+        ))
+    };
+    let length = response.headers().get("Content-Length").ok().flatten();
+    if let Some(n) = length.and_then(|n| n.trim().parse::<f64>().ok()) {
+        if n > share::MAX_SEALED as f64 {
+            return Err(too_large(n));
+        }
+    }
+    let buffer = response
+        .array_buffer()
+        .map_err(|_| ShareError::Worker("no body".into()))?;
     let buffer = wasm_bindgen_futures::JsFuture::from(buffer)
         .await
-        .map_err(|_| "the body could not be read")?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+        .map_err(|_| ShareError::Worker("the body could not be read".into()))?;
+    let bytes = js_sys::Uint8Array::new(&buffer);
+    if bytes.length() as usize > share::MAX_SEALED {
+        return Err(too_large(f64::from(bytes.length())));
+    }
+    Ok(bytes.to_vec())
 }
 
 /// Seals the session and stores it on the Worker; the link carries the key.
@@ -100,6 +120,10 @@ pub fn make(c: Ctx) {
         },
         created_ms: js_sys::Date::now(),
     };
+    if let Err(e) = share::check_size(&shared) {
+        c.notice.set(Some(e.to_string()));
+        return;
+    }
     match share::to_fragment(&shared) {
         Ok(payload) => {
             c.share_link
@@ -157,7 +181,7 @@ async fn fetch_stored(id: &str, key: &str, worker: Option<&str>) -> Result<Share
         404 | 400 => return Err(ShareError::NotFound),
         code => return Err(ShareError::Worker(format!("{url}: HTTP {code}"))),
     }
-    let sealed = body_bytes(&response).await.map_err(ShareError::Worker)?;
+    let sealed = body_bytes(&response).await?;
     share::open(&sealed, &key)
 }
 

@@ -140,8 +140,17 @@ fn open(c: Ctx, status: RwSignal<LiveStatus>, link: Rc<RefCell<Link>>) {
                 status.update(|s| s.invalid_frames += 1);
                 return;
             };
-            match ServerFrame::parse(&text) {
-                Ok(frame) => receive(c, &link, frame),
+            // A batch's unreadable samples are counted as invalid frames; its others are kept.
+            match crate::decode::frame(&text) {
+                Ok(read) => {
+                    if let Some(why) = read.rejected.last() {
+                        status.update(|s| {
+                            s.invalid_frames += read.rejected.len() as u64;
+                            s.last_error = Some(why.clone());
+                        });
+                    }
+                    receive(c, &link, read.frame)
+                }
                 Err(_) => status.update(|s| s.invalid_frames += 1),
             }
         })

@@ -50,14 +50,6 @@ struct Target {
     name: String,
 }
 
-/// `/results` answers a list, or an object holding one; each result is kept whole too.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Results {
-    List(Vec<serde_json::Value>),
-    Wrapped { results: Vec<serde_json::Value> },
-}
-
 /// What the header shows about the Worker.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProbeStatus {
@@ -133,17 +125,21 @@ pub fn start(c: Ctx, status: RwSignal<ProbeStatus>, base: String, token: String)
                     js_sys::encode_uri_component(&target.name),
                     after as u64
                 );
-                match get(&url, &token).await.and_then(|t| {
-                    serde_json::from_str::<Results>(&t)
-                        .map_err(|e| format!("{url}: unexpected answer: {e}"))
-                }) {
-                    Ok(Results::List(r) | Results::Wrapped { results: r }) => {
+                // Each result is read on its own: one unreadable result is named, not fatal.
+                match get(&url, &token)
+                    .await
+                    .and_then(|t| crate::decode::results(&t).map_err(|e| format!("{url}: {e}")))
+                {
+                    Ok(read) => {
+                        let r = read.results;
                         let times = r.iter().filter_map(|x| x.get("t").and_then(|t| t.as_f64()));
                         if let Some(last) = times.reduce(f64::max) {
                             since.insert(target.name.clone(), last);
                         }
                         add(c, status, &base, &target.name, r);
-                        status.update(|s| s.error = None);
+                        status.update(|s| {
+                            s.error = read.rejected.first().map(|e| format!("{url}: {e}"))
+                        });
                     }
                     Err(e) => status.update(|s| s.error = Some(e)),
                 }

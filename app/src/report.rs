@@ -5,7 +5,8 @@
 
 use crate::draw;
 use crate::model::Stream;
-use llmscope_spc::{Chart, NelsonRule};
+use llmscope_spc::transform::Transform;
+use llmscope_spc::{Chart, ChartKind, NelsonRule};
 use wasm_bindgen::JsCast;
 
 /// A number for people: 4 significant figures, plain notation where it reads well.
@@ -56,12 +57,55 @@ pub fn false_alarms(chart: &Chart) -> String {
     }
 }
 
-/// The limits and where they came from, in one line.
-pub fn limits(chart: &Chart) -> String {
+/// The transform to undo to show a primary-chart value in the data's unit: the chart's, when
+/// its statistic is a measurement on the transformed scale (individuals, X-bar means, EWMA).
+/// CUSUM sums and attribute counts have no such value.
+fn undo(chart: &Chart) -> Option<Transform> {
+    let t = chart.estimate.transform;
+    let measured = matches!(
+        chart.primary.kind,
+        ChartKind::Individuals | ChartKind::XBar | ChartKind::Ewma
+    );
+    (measured && t != Transform::Identity).then_some(t)
+}
+
+/// A value of the primary chart for people: as charted and, on a log or Box-Cox chart, back in
+/// the data's unit through the engine's inverse transform: "8.372 (4321 ms)". The inverse of a
+/// limit beyond the transform's range is "no limit" (`Transform::invert` gives `f64::MAX`).
+pub fn value(chart: &Chart, x: f64, unit: &str) -> String {
+    let Some(t) = undo(chart) else {
+        return fmt(x);
+    };
+    let back = t.invert(x);
+    let back = if back == f64::MAX {
+        "no limit".to_string()
+    } else if unit.is_empty() {
+        fmt(back)
+    } else {
+        format!("{} {unit}", fmt(back))
+    };
+    format!("{} ({back})", fmt(x))
+}
+
+/// The scale the chart is drawn on, for words: "", or " on the log scale".
+fn scale(chart: &Chart) -> String {
+    match chart.estimate.transform {
+        Transform::Identity => String::new(),
+        Transform::BoxCox { lambda } => {
+            format!(" on the Box-Cox scale (lambda {})", fmt(lambda))
+        }
+        Transform::Log => " on the log scale".into(),
+    }
+}
+
+/// The limits and where they came from, in one line; on a transformed chart, each also in the
+/// data's `unit`.
+pub fn limits(chart: &Chart, unit: &str) -> String {
     let e = &chart.estimate;
     let p = chart.primary.point(0);
-    let lcl = p.and_then(|p| p.lcl).map_or("–".into(), fmt);
-    let ucl = p.and_then(|p| p.ucl).map_or("–".into(), fmt);
+    let show = |x: f64| value(chart, x, unit);
+    let lcl = p.and_then(|p| p.lcl).map_or("–".into(), show);
+    let ucl = p.and_then(|p| p.ucl).map_or("–".into(), show);
     let basis = if e.known {
         "from known parameters".to_string()
     } else {
@@ -73,21 +117,79 @@ pub fn limits(chart: &Chart) -> String {
         )
     };
     format!(
-        "{} chart: center {}, LCL {lcl}, UCL {ucl}, sigma {}; {basis}",
+        "{} chart{}: center {}, LCL {lcl}, UCL {ucl}, sigma {}; {basis}",
         chart.primary.kind.name(),
-        fmt(e.center),
+        scale(chart),
+        show(e.center),
         fmt(e.sigma)
     )
 }
 
 /// The subtitle of an exported chart.
-pub fn subtitle(chart: &Chart) -> String {
+pub fn subtitle(chart: &Chart, unit: &str) -> String {
     format!(
         "{}. Tests {}; {} signals.",
-        limits(chart),
+        limits(chart, unit),
         tests(chart),
         chart.primary.signals.len()
     )
+}
+
+/// How `Stream::data` groups samples into points: samples per point (the subgroup size for
+/// X-bar, p and np charts, else 1), and whether a last, incomplete subgroup is a point too
+/// (X-bar: yes; p and np count complete subgroups only).
+fn grouping(stream: &Stream) -> (usize, bool) {
+    let n = stream.settings.subgroup_size.unwrap_or(0);
+    match stream.settings.chart.chart.as_deref() {
+        Some("xbar-r" | "xbar-s") if n >= 2 => (n, true),
+        Some("p" | "np") if n >= 1 => (n, false),
+        _ => (1, true),
+    }
+}
+
+/// When point `index` of the stream's chart was complete: the time of the last sample of its
+/// subgroup (the sample's own time on charts of single values).
+pub fn point_time(stream: &Stream, index: usize) -> Option<f64> {
+    let (n, partial) = grouping(stream);
+    let first = index.checked_mul(n)?;
+    let end = first.checked_add(n)?;
+    let last = if partial {
+        end.min(stream.samples.len())
+    } else {
+        end
+    };
+    (first < last)
+        .then(|| stream.samples.get(last - 1).map(|x| x.t))
+        .flatten()
+}
+
+/// One stream's points with their limits and tests, then its signals, as CSV. `t` is when
+/// each point was complete ([`point_time`]).
+pub fn csv(stream: &Stream, chart: &Chart) -> String {
+    let mut out = String::from("index,t,statistic,center,lcl,ucl,tests\n");
+    let tests = chart.primary.tests_by_point();
+    let cell = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    for (j, p) in chart.primary.points().enumerate() {
+        let t = cell(point_time(stream, p.index));
+        let fired: Vec<String> = (1..=8u8)
+            .filter(|k| tests[j] & (1 << (k - 1)) != 0)
+            .map(|k| k.to_string())
+            .collect();
+        out += &format!(
+            "{},{t},{},{},{},{},{}\n",
+            p.index,
+            p.statistic,
+            p.center,
+            cell(p.lcl),
+            cell(p.ucl),
+            fired.join(";")
+        );
+    }
+    out += "\nsignal_test,index,first,last\n";
+    for s in &chart.primary.signals {
+        out += &format!("{},{},{},{}\n", s.test.number(), s.index, s.first, s.last);
+    }
+    out
 }
 
 /// The stream's title: its name and unit.
@@ -114,7 +216,7 @@ pub fn presentation_canvas(
         chart,
         &stream.unit,
         &title(stream),
-        &subtitle(chart),
+        &subtitle(chart, &stream.unit),
     )?;
     Ok(canvas)
 }
@@ -327,7 +429,7 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
     );
     w.gap(16.0);
     w.para(14.0, "Summary");
-    let columns = [0.0, 150.0, 215.0, 260.0, 305.0, 350.0, 395.0, 435.0];
+    let columns = [0.0, 140.0, 225.0, 265.0, 310.0, 355.0, 400.0, 440.0];
     w.row(
         9.0,
         &columns,
@@ -343,7 +445,11 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
                 let p = ch.primary.point(0);
                 vec![
                     s.id.clone(),
-                    ch.primary.kind.name().to_string(),
+                    // The scale the table's center and limits are on.
+                    match ch.estimate.transform {
+                        Transform::Identity => ch.primary.kind.name().to_string(),
+                        t => format!("{} ({})", ch.primary.kind.name(), t.name()),
+                    },
                     s.samples.len().to_string(),
                     fmt(ch.estimate.center),
                     p.and_then(|p| p.lcl).map_or("–".into(), fmt),
@@ -376,7 +482,7 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
         w.current().image(images.len(), MARGIN, y, width, height);
         images.push(image);
         w.gap(height + 6.0);
-        w.para(10.0, &format!("Limits: {}.", limits(ch)));
+        w.para(10.0, &format!("Limits: {}.", limits(ch, &s.unit)));
         w.para(
             10.0,
             &format!("Tests in use: {}; {}.", tests(ch), false_alarms(ch)),
@@ -401,12 +507,12 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
             let value = ch
                 .primary
                 .point_at(at)
-                .map_or("–".into(), |p| fmt(p.statistic));
-            let time = s.samples.get(at).map_or(String::new(), |x| when(x.t));
+                .map_or("–".into(), |p| value(ch, p.statistic, &s.unit));
+            let time = point_time(s, at).map_or(String::new(), when);
             let numbers: Vec<String> = group.iter().map(|g| g.test.number().to_string()).collect();
             w.row(
                 9.0,
-                &[0.0, 60.0, 200.0, 280.0],
+                &[0.0, 60.0, 180.0, 300.0],
                 &[
                     format!("point {at}"),
                     time,
@@ -440,4 +546,108 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
     progress(1.0);
     crate::import::next_tick().await;
     Ok(pdf::write("LLMscope report", &w.font, &images, &w.pages))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Origin, Sample};
+
+    fn stream(chart: &str, n: usize, values: impl Fn(usize) -> f64) -> Stream {
+        let mut s = Stream::new("m/ttft_ms", "ms", Origin::Simulator);
+        s.settings.chart.chart = Some(chart.into());
+        s.samples = (0..n)
+            .map(|i| Sample {
+                t: 1_795_000_000_000.0 + 1000.0 * i as f64,
+                value: values(i),
+            })
+            .collect();
+        s
+    }
+
+    /// The `t` column of the CSV export, by point.
+    fn csv_times(s: &Stream) -> Vec<f64> {
+        let chart = s.chart().unwrap().unwrap();
+        csv(s, &chart)
+            .lines()
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn the_csv_gives_each_subgroup_the_time_it_was_complete() {
+        let mut xbar = stream("xbar-r", 103, |i| 10.0 + (i % 7) as f64);
+        xbar.settings.subgroup_size = Some(5);
+        xbar.settings.chart.phase1 = Some(10);
+        let t = csv_times(&xbar);
+        assert_eq!(t.len(), 21); // 20 whole subgroups and the last 3 samples
+        assert_eq!(t[0], xbar.samples[4].t);
+        assert_eq!(t[3], xbar.samples[19].t);
+        assert_eq!(t[20], xbar.samples[102].t);
+
+        let mut p = stream("p", 255, |i| f64::from(i % 9 == 0));
+        p.settings.subgroup_size = Some(10);
+        p.settings.chart.phase1 = Some(20);
+        let t = csv_times(&p);
+        assert_eq!(t.len(), 25); // complete subgroups only
+        assert_eq!(t[7], p.samples[79].t);
+        assert_eq!(point_time(&p, 25), None);
+
+        let single = stream("individuals", 40, |i| (i % 5) as f64);
+        assert_eq!(csv_times(&single)[12], single.samples[12].t);
+    }
+
+    #[test]
+    fn every_point_has_a_time_and_only_points_do() {
+        for (chart, n) in [
+            ("xbar-s", Some(4)),
+            ("np", Some(3)),
+            ("ewma", None),
+            ("individuals", None),
+        ] {
+            let mut s = stream(chart, 97, |i| f64::from(i % 3 == 0));
+            s.settings.subgroup_size = n;
+            let points = s.data().len();
+            assert!(point_time(&s, points - 1).is_some(), "{chart}");
+            assert_eq!(point_time(&s, points), None, "{chart}");
+        }
+    }
+
+    #[test]
+    fn log_charts_show_center_limits_and_values_in_the_data_unit_too() {
+        // TTFT around 4,300 ms, then a slow stretch.
+        let mut s = stream("individuals", 60, |i| {
+            let base = 4300.0 * (1.0 + 0.05 * ((i as f64) * 1.7).sin());
+            if i >= 50 {
+                base * 3.0
+            } else {
+                base
+            }
+        });
+        s.settings.chart.transform = Some("log".into());
+        let chart = s.chart().unwrap().unwrap();
+        let center = chart.center();
+        assert!((center - 4300f64.ln()).abs() < 0.05, "{center}");
+        let shown = value(&chart, center, "ms");
+        assert_eq!(shown, format!("{} ({} ms)", fmt(center), fmt(center.exp())));
+        let words = limits(&chart, "ms");
+        assert!(
+            words.starts_with("individuals chart on the log scale: center 8."),
+            "{words}"
+        );
+        assert_eq!(words.matches(" ms)").count(), 3, "{words}");
+        let signal = chart.primary.signals[0].index;
+        let p = chart.primary.point_at(signal).unwrap();
+        assert!(value(&chart, p.statistic, "ms").ends_with(" ms)"));
+        // Untransformed charts, and CUSUM sums, read as before.
+        s.settings.chart.transform = None;
+        let plain = s.chart().unwrap().unwrap();
+        assert_eq!(value(&plain, 4300.0, "ms"), "4300.0");
+        s.settings.chart.transform = Some("box-cox".into());
+        s.settings.chart.chart = Some("cusum".into());
+        let cusum = s.chart().unwrap().unwrap();
+        assert_eq!(value(&cusum, 2.5, "ms"), "2.5000");
+    }
 }

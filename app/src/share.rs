@@ -10,6 +10,11 @@
 //!   only the ciphertext (`POST /share`) and the link is `#share=<id>&key=<key>&w=<Worker URL>`:
 //!   the key never leaves the fragment, so the server cannot read what it stores.
 //!
+//! Opening a link is bounded: its data inflates to at most [`MAX_INFLATED`] bytes and holds at
+//! most [`MAX_SAMPLES`] samples (checked as each list's length is read, before it is
+//! allocated), so a small crafted link cannot claim gigabytes and abort the page. Every time
+//! and value must be finite (the session is saved as JSON, where NaN becomes `null`).
+//!
 //! The wire types below are frozen per version: the session's own types may change, old links
 //! keep opening. Chart settings travel as JSON, which tolerates added settings. Nothing secret
 //! is part of a session (tokens stay in memory), so nothing secret can be part of a link.
@@ -19,8 +24,10 @@ use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use serde::{de, Deserialize, Deserializer, Serialize};
+use std::cell::Cell;
 use std::fmt;
+use std::marker::PhantomData;
 
 /// The format version this build writes; it reads every version up to it.
 pub const VERSION: u8 = 2;
@@ -29,6 +36,15 @@ pub const FRAGMENT_LIMIT: usize = 64 * 1024;
 const MAGIC: &[u8; 2] = b"LS";
 /// The version of the encrypted envelope (nonce, then ciphertext).
 const SEALED_VERSION: u8 = 1;
+/// The most bytes a link's compressed data may inflate to (96 MiB): room for [`MAX_SAMPLES`]
+/// samples with times and values both raw (about 18 bytes each), and a stop for a zlib bomb.
+pub const MAX_INFLATED: usize = 96 * 1024 * 1024;
+/// The most samples a link may hold, all streams together (5 million; the Worker's default
+/// 8 MiB share holds one to four million).
+pub const MAX_SAMPLES: usize = 5_000_000;
+/// The most bytes of a sealed session read from a Worker (64 MiB; the Worker itself takes at
+/// most 8 MiB by default, `LLMSCOPE_SHARE_MAX_BYTES`).
+pub const MAX_SEALED: usize = 64 * 1024 * 1024;
 
 /// What a link shows besides the data: the open stream and its zoom.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -63,6 +79,8 @@ pub enum ShareError {
     NotFound,
     /// The Worker could not be reached or refused.
     Worker(String),
+    /// Larger than this app opens ([`MAX_INFLATED`], [`MAX_SAMPLES`], [`MAX_SEALED`]).
+    Oversized(String),
 }
 
 impl fmt::Display for ShareError {
@@ -89,6 +107,10 @@ impl fmt::Display for ShareError {
                 "the Worker has no such shared session: it expired, or the link's id was altered"
             ),
             ShareError::Worker(e) => write!(f, "cannot fetch the shared session: {e}"),
+            ShareError::Oversized(what) => write!(
+                f,
+                "this session is too large for a share link: {what}; share fewer streams or a shorter time range"
+            ),
         }
     }
 }
@@ -100,6 +122,7 @@ struct WireV1 {
     created_ms: f64,
     view_stream: Option<String>,
     view_range: Option<(u64, u64)>,
+    #[serde(deserialize_with = "bounded")]
     streams: Vec<WireStreamV1>,
 }
 
@@ -113,14 +136,19 @@ struct WireStreamV1 {
     settings: String,
     stale: Option<String>,
     times: TimesV1,
+    #[serde(deserialize_with = "bounded")]
     values: Vec<f64>,
 }
 
 /// Sample times: whole milliseconds as deltas (two bytes each at a steady rate), or raw.
 #[derive(Serialize, Deserialize)]
 enum TimesV1 {
-    Deltas { first: i64, deltas: Vec<i64> },
-    Raw(Vec<f64>),
+    Deltas {
+        first: i64,
+        #[serde(deserialize_with = "bounded")]
+        deltas: Vec<i64>,
+    },
+    Raw(#[serde(deserialize_with = "bounded")] Vec<f64>),
 }
 
 // ---- wire format, version 2 (frozen): version 1 with values as scaled integers ----
@@ -130,6 +158,7 @@ struct WireV2 {
     created_ms: f64,
     view_stream: Option<String>,
     view_range: Option<(u64, u64)>,
+    #[serde(deserialize_with = "bounded")]
     streams: Vec<WireStreamV2>,
 }
 
@@ -148,12 +177,58 @@ struct WireStreamV2 {
 /// values times 10^places; otherwise raw.
 #[derive(Serialize, Deserialize)]
 enum ValuesV2 {
-    Raw(Vec<f64>),
+    Raw(#[serde(deserialize_with = "bounded")] Vec<f64>),
     Decimal {
         places: u8,
         first: i64,
+        #[serde(deserialize_with = "bounded")]
         deltas: Vec<i64>,
     },
+}
+
+thread_local! {
+    /// List items the link being read may still hold: times, values and streams together, at
+    /// most twice [`MAX_SAMPLES`]. `None` once a list asked for more.
+    static BUDGET: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// Takes `n` items from [`BUDGET`] (read afresh, so lists inside lists count too).
+fn take<E: de::Error>(n: usize) -> Result<(), E> {
+    match BUDGET.get() {
+        Some(left) if n <= left => {
+            BUDGET.set(Some(left - n));
+            Ok(())
+        }
+        _ => {
+            BUDGET.set(None);
+            Err(E::custom("too many items"))
+        }
+    }
+}
+
+/// A list read against [`BUDGET`]: its length is checked before anything is allocated, and
+/// the first allocation is small, so a short link claiming a long list costs nothing.
+fn bounded<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    struct Bounded<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> de::Visitor<'de> for Bounded<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let claimed = seq.size_hint().unwrap_or(0);
+            take::<A::Error>(claimed)?;
+            let mut out = Vec::with_capacity(claimed.min(1 << 16));
+            while let Some(x) = seq.next_element()? {
+                if out.len() >= claimed {
+                    take::<A::Error>(1)?;
+                }
+                out.push(x);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Bounded(PhantomData))
 }
 
 fn values(v: &[f64]) -> ValuesV2 {
@@ -314,9 +389,12 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
     if version > VERSION {
         return Err(ShareError::NewerVersion(version));
     }
-    let packed = miniz_oxide::inflate::decompress_to_vec_zlib(body)
-        .map_err(|_| damaged("the compressed data is cut or altered"))?;
-    let unreadable = |_| damaged("unreadable data");
+    let packed = inflate(body)?;
+    BUDGET.set(Some(2 * MAX_SAMPLES));
+    let unreadable = |_| match BUDGET.get() {
+        None => ShareError::Oversized(format!("it holds more than {MAX_SAMPLES} samples")),
+        Some(_) => damaged("unreadable data"),
+    };
     let (created_ms, view_stream, view_range, wire_streams): (_, _, _, Vec<WireStream>) =
         match version {
             1 => {
@@ -340,12 +418,13 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
         if w.times.len() != w.values.len() {
             return Err(damaged("times and values disagree"));
         }
-        let samples = w
+        let samples: Vec<Sample> = w
             .times
             .into_iter()
             .zip(w.values)
             .map(|(t, value)| Sample { t, value })
             .collect();
+        crate::decode::samples(&w.id, &samples).map_err(ShareError::Damaged)?;
         streams.push(Stream {
             id: w.id,
             unit: w.unit,
@@ -355,6 +434,9 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
             stale: w.stale,
             seqs: Vec::new(),
         });
+    }
+    if !created_ms.is_finite() {
+        return Err(damaged("its creation time is not a finite number"));
     }
     Ok(Shared {
         session: Session {
@@ -367,6 +449,29 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
         },
         created_ms,
     })
+}
+
+/// zlib-inflates a link's data, at most [`MAX_INFLATED`] bytes of it.
+fn inflate(body: &[u8]) -> Result<Vec<u8>, ShareError> {
+    use miniz_oxide::inflate::{decompress_to_vec_zlib_with_limit, TINFLStatus};
+    decompress_to_vec_zlib_with_limit(body, MAX_INFLATED).map_err(|e| match e.status {
+        TINFLStatus::HasMoreOutput => ShareError::Oversized(format!(
+            "its data inflates to more than {} MiB",
+            MAX_INFLATED / (1024 * 1024)
+        )),
+        _ => ShareError::Damaged("the compressed data is cut or altered".into()),
+    })
+}
+
+/// Refuses to make a link this app could not open again: one above [`MAX_SAMPLES`].
+pub fn check_size(shared: &Shared) -> Result<(), ShareError> {
+    let samples: usize = shared.session.streams.iter().map(|s| s.samples.len()).sum();
+    if samples > MAX_SAMPLES {
+        return Err(ShareError::Oversized(format!(
+            "it holds {samples} samples, more than the {MAX_SAMPLES} a link may carry"
+        )));
+    }
+    Ok(())
 }
 
 /// The `#s=` fragment's payload, or [`ShareError::TooLarge`].
@@ -624,6 +729,162 @@ mod tests {
         assert_eq!(
             unvalues(values(&neg_zero))[0].to_bits(),
             (-0.0f64).to_bits()
+        );
+    }
+
+    #[test]
+    fn a_link_with_a_non_finite_value_or_time_does_not_open() {
+        for (at, bad) in [(3, f64::NAN), (7, f64::INFINITY), (0, f64::NEG_INFINITY)] {
+            let mut s = session(20);
+            s.session.streams[0].samples[at].value = bad;
+            let e = from_fragment(&to_fragment(&s).unwrap()).unwrap_err();
+            assert_eq!(
+                e,
+                ShareError::Damaged(format!(
+                    "stream 'press1/barrel_temp', sample {at}: the value is {bad}, not a finite number"
+                ))
+            );
+            // The Worker's kind of link too.
+            let key = [1u8; 32];
+            assert_eq!(open(&seal(&s, &key, &[2u8; 12]), &key).unwrap_err(), e);
+        }
+        let mut s = session(20);
+        s.session.streams[1].samples[1].t = f64::NAN;
+        assert!(from_fragment(&to_fragment(&s).unwrap())
+            .unwrap_err()
+            .to_string()
+            .contains("stream 'gpt/ttft_ms', sample 1: the time is NaN"));
+    }
+
+    /// postcard bytes of a version-2 session whose streams each claim `n` samples: times and
+    /// values as deltas of zero, one byte each, so the bytes compress about a thousand times.
+    fn claimed_samples(streams: usize, n: usize) -> Vec<u8> {
+        let varint = |out: &mut Vec<u8>, mut x: usize| {
+            while x >= 0x80 {
+                out.push((x as u8) | 0x80);
+                x >>= 7;
+            }
+            out.push(x as u8);
+        };
+        let mut out = vec![0u8; 8]; // created_ms
+        out.extend([0, 0]); // no view
+        varint(&mut out, streams);
+        for _ in 0..streams {
+            out.extend([0, 0, 0, 0, 0]); // id, unit, origin, settings, stale
+            out.extend([0, 0]); // times: Deltas, first 0
+            varint(&mut out, n);
+            out.resize(out.len() + n, 0);
+            out.extend([1, 0, 0]); // values: Decimal, places 0, first 0
+            varint(&mut out, n);
+            out.resize(out.len() + n, 0);
+        }
+        out
+    }
+
+    fn link_bytes(packed: &[u8]) -> Vec<u8> {
+        let mut bytes = b"LS".to_vec();
+        bytes.push(2);
+        bytes.extend(miniz_oxide::deflate::compress_to_vec_zlib(packed, 9));
+        bytes
+    }
+
+    #[test]
+    fn a_zlib_bomb_stops_at_the_caps() {
+        // About 12 KB that would become 6 million samples (200 MB once decoded).
+        let bomb = link_bytes(&claimed_samples(1, MAX_SAMPLES + 1_000_000));
+        assert!(bomb.len() < 48 * 1024, "{}", bomb.len());
+        let e = from_bytes(&bomb).unwrap_err();
+        assert_eq!(
+            e,
+            ShareError::Oversized(format!("it holds more than {MAX_SAMPLES} samples"))
+        );
+        assert!(e
+            .to_string()
+            .starts_with("this session is too large for a share link: it holds more than"));
+        // Each stream under the cap, together over it.
+        let spread = link_bytes(&claimed_samples(3, MAX_SAMPLES / 3 + 10));
+        assert!(matches!(from_bytes(&spread), Err(ShareError::Oversized(_))));
+        // Through the Worker's sealed kind of link as well.
+        let key = [3u8; 32];
+        let nonce = [4u8; 12];
+        let mut sealed = vec![SEALED_VERSION];
+        sealed.extend_from_slice(&nonce);
+        sealed.extend(
+            Aes256Gcm::new((&key).into())
+                .encrypt(Nonce::from_slice(&nonce), bomb.as_slice())
+                .unwrap(),
+        );
+        assert_eq!(open(&sealed, &key).unwrap_err(), e);
+        // Under the caps, reading goes on (to the empty origin, which is not JSON).
+        let fine = link_bytes(&claimed_samples(1, 1000));
+        assert!(matches!(
+            from_bytes(&fine),
+            Err(ShareError::Damaged(why)) if why == "a stream's origin"
+        ));
+    }
+
+    /// A zlib stream that inflates to at least `len` zero bytes: one literal 0, then
+    /// "copy 258 bytes from 1 back" over and over (fixed Huffman codes, 13 bits each).
+    pub(crate) fn zero_bomb(len: usize) -> Vec<u8> {
+        let mut out = vec![0x78, 0x01];
+        let (mut acc, mut used) = (0u8, 0);
+        let mut bit = |b: u32, out: &mut Vec<u8>| {
+            acc |= (b as u8 & 1) << used;
+            used += 1;
+            if used == 8 {
+                out.push(acc);
+                (acc, used) = (0, 0);
+            }
+        };
+        bit(1, &mut out); // the last block
+        bit(1, &mut out); // fixed Huffman codes: type 01, low bit first
+        bit(0, &mut out);
+        let mut code = |c: u32, n: u32, out: &mut Vec<u8>| {
+            (0..n).rev().for_each(|i| bit(c >> i, out));
+        };
+        code(0x30, 8, &mut out); // literal 0
+        for _ in 0..=len / 258 {
+            code(0b1100_0101, 8, &mut out); // length 258
+            code(0, 5, &mut out); // distance 1
+        }
+        code(0, 7, &mut out); // end of block
+        code(0, 8, &mut out); // flush the last bits
+        out.extend([0; 4]); // no reader gets as far as the checksum
+        out
+    }
+
+    #[test]
+    fn a_zlib_bomb_of_zeros_stops_at_the_inflated_size() {
+        let mut bomb = b"LS\x02".to_vec();
+        bomb.extend(zero_bomb(MAX_INFLATED + 1));
+        assert!(bomb.len() < MAX_INFLATED / 100, "{}", bomb.len());
+        assert_eq!(
+            from_bytes(&bomb),
+            Err(ShareError::Oversized(format!(
+                "its data inflates to more than {} MiB",
+                MAX_INFLATED >> 20
+            )))
+        );
+        // Four times over the cap stops at the same place.
+        let mut huge = b"LS\x02".to_vec();
+        huge.extend(zero_bomb(4 * MAX_INFLATED));
+        assert!(matches!(from_bytes(&huge), Err(ShareError::Oversized(_))));
+    }
+
+    #[test]
+    fn a_session_above_the_sample_cap_is_not_shared() {
+        let mut s = session(0);
+        let sample = Sample { t: 1.0, value: 2.0 };
+        s.session.streams[0].samples = vec![sample; MAX_SAMPLES / 2];
+        s.session.streams[1].samples = vec![sample; MAX_SAMPLES / 2];
+        assert_eq!(check_size(&s), Ok(()));
+        s.session.streams[1].samples.push(sample);
+        assert_eq!(
+            check_size(&s),
+            Err(ShareError::Oversized(format!(
+                "it holds {} samples, more than the {MAX_SAMPLES} a link may carry",
+                MAX_SAMPLES + 1
+            )))
         );
     }
 

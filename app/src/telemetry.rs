@@ -7,6 +7,7 @@
 //! same session; those derived names are recomputed on export, never read.
 
 use crate::model::Session;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 /// What the file says it is.
@@ -117,6 +118,7 @@ pub fn import(text: &str) -> Result<Session, String> {
     let doc: Value =
         serde_json::from_str(text).map_err(|e| format!("not an LLMscope session file: {e}"))?;
     if doc.get("format").and_then(Value::as_str) != Some(FORMAT) {
+        crate::decode::session_samples(&doc).map_err(nothing_imported)?;
         return serde_json::from_value(doc)
             .map_err(|e| format!("not an LLMscope session file: {e}"));
     }
@@ -128,6 +130,7 @@ pub fn import(text: &str) -> Result<Session, String> {
             ))
         }
     }
+    crate::decode::session_samples(&doc["session"]).map_err(nothing_imported)?;
     let mut session: Session = serde_json::from_value(doc["session"].clone())
         .map_err(|e| format!("the file's session: {e}"))?;
     session.telemetry.probe_results = doc["probe_results"]
@@ -145,14 +148,23 @@ pub fn import(text: &str) -> Result<Session, String> {
                 .collect()
         })
         .unwrap_or_default();
-    let samples: Vec<llmscope_protocol::Sample> = serde_json::from_value(doc["samples"].clone())
-        .map_err(|e| format!("the file's samples: {e}"))?;
-    for x in samples {
+    let samples = match &doc["samples"] {
+        Value::Null => &[][..],
+        Value::Array(samples) => samples.as_slice(),
+        _ => return Err("the file's samples: not a list; nothing was imported".into()),
+    };
+    for (i, x) in samples.iter().enumerate() {
+        let x = llmscope_protocol::Sample::deserialize(x)
+            .map_err(|e| nothing_imported(format!("the file's samples, sample {i}: {e}")))?;
         if let Some(s) = session.stream_mut(&x.stream) {
             s.seqs.push(x.seq);
         }
     }
     Ok(session)
+}
+
+fn nothing_imported(why: String) -> String {
+    format!("{why}; nothing was imported")
 }
 
 #[cfg(test)]
@@ -165,6 +177,42 @@ mod tests {
                "ok": true, "status": 200, "ttft_ms": 250.0, "total_ms": 1250.0, "input_tokens": 12,
                "output_tokens": 11, "cached_input_tokens": null, "tokens_per_s": 11.0, "cost_usd": 0.0000084,
                "error": null, "extra": {"load_duration_ms": 3.5}})
+    }
+
+    #[test]
+    fn a_value_saved_as_null_is_named_and_nothing_is_imported() {
+        let mut s = Session::default();
+        let mut st = Stream::new("m/ttft", "ms", Origin::Simulator);
+        st.samples = vec![
+            Sample { t: 1.0, value: 2.0 },
+            Sample {
+                t: 2.0,
+                value: f64::NAN,
+            },
+        ];
+        s.streams.push(st);
+        // What a session holding NaN becomes when saved: the value is null.
+        let text = export(&s);
+        assert!(text.contains("\"value\": null"));
+        assert_eq!(
+            import(&text).unwrap_err(),
+            "stream 'm/ttft', sample 1: 'value' is null, not a number (NaN or infinity saved by an older version?); nothing was imported"
+        );
+        let bare = serde_json::to_string(&s).unwrap();
+        assert!(import(&bare)
+            .unwrap_err()
+            .starts_with("stream 'm/ttft', sample 1"));
+        // Numbers beyond f64 are refused where they stand.
+        let huge = text.replace("\"value\": 2.0", "\"value\": 1e999");
+        let e = import(&huge).unwrap_err();
+        assert!(e.contains("number out of range at line"), "{e}");
+        // The raw samples' list too.
+        let raw = r#"{"format": "llmscope-telemetry", "version": 1, "session": {"streams": []},
+            "samples": [{"stream": "a", "seq": 1, "t": 1, "value": 1.0},
+                        {"stream": "a", "seq": 2, "t": 2, "value": null}]}"#;
+        assert!(import(raw)
+            .unwrap_err()
+            .starts_with("the file's samples, sample 1: invalid type: null"));
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub fn ctx() -> Ctx {
     use_context::<Ctx>().unwrap_or_else(|| panic!("Ctx is provided by App"))
 }
 
-use crate::report::fmt;
+use crate::report::{fmt, value};
 
 fn clock(t: f64) -> String {
     let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(t));
@@ -428,37 +428,6 @@ fn record_draw(started: f64, ended: f64) {
     let _ = js_sys::Reflect::set(&window, &key, &timings);
 }
 
-/// One stream's points with their limits and tests, and its signals, as CSV.
-fn stream_csv(stream: &Stream, chart: &Chart) -> String {
-    let mut out = String::from("index,t,statistic,center,lcl,ucl,tests\n");
-    let tests = chart.primary.tests_by_point();
-    let cell = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
-    for (j, p) in chart.primary.points().enumerate() {
-        let t = stream
-            .samples
-            .get(p.index)
-            .map_or(String::new(), |s| s.t.to_string());
-        let fired: Vec<String> = (1..=8u8)
-            .filter(|k| tests[j] & (1 << (k - 1)) != 0)
-            .map(|k| k.to_string())
-            .collect();
-        out += &format!(
-            "{},{t},{},{},{},{},{}\n",
-            p.index,
-            p.statistic,
-            p.center,
-            cell(p.lcl),
-            cell(p.ucl),
-            fired.join(";")
-        );
-    }
-    out += "\nsignal_test,index,first,last\n";
-    for s in &chart.primary.signals {
-        out += &format!("{},{},{},{}\n", s.test.number(), s.index, s.first, s.last);
-    }
-    out
-}
-
 /// The tooltip for the point under the pointer: index, time, value, limits, tests.
 fn hover_text(
     ev: &leptos::ev::MouseEvent,
@@ -483,8 +452,14 @@ fn hover_text(
             .collect();
         let (t, unit) = stream.with_untracked(|s| {
             let s = s.as_ref()?;
-            Some((s.samples.get(index).map(|x| x.t), s.unit.clone()))
+            Some((crate::report::point_time(s, index), s.unit.clone()))
         })?;
+        // A plain value is followed by its unit; a log or Box-Cox one carries it in parentheses.
+        let after = if ch.estimate.transform == llmscope_spc::transform::Transform::Identity {
+            format!(" {unit}")
+        } else {
+            String::new()
+        };
         let when = t
             .filter(|t| *t > 1e11)
             .map_or(String::new(), |t| format!(" at {}", clock(t)));
@@ -497,10 +472,10 @@ fn hover_text(
             x,
             y,
             format!(
-                "point {index}{when}: {} {unit} · limits {} to {}{signal}",
-                fmt(p.statistic),
-                p.lcl.map_or("–".into(), fmt),
-                p.ucl.map_or("–".into(), fmt)
+                "point {index}{when}: {}{after} · limits {} to {}{signal}",
+                value(ch, p.statistic, &unit),
+                p.lcl.map_or("–".into(), |x| value(ch, x, &unit)),
+                p.ucl.map_or("–".into(), |x| value(ch, x, &unit))
             ),
         ))
     })
@@ -637,11 +612,13 @@ pub fn StreamView(id: String) -> impl IntoView {
                     Some(Err(e)) => format!("Capability: {e}"),
                     None => "Capability: set a spec limit or SLO below.".into(),
                 };
+                let unit = stream.with(|s| s.as_ref().map(|s| s.unit.clone()).unwrap_or_default());
+                let show = |x: f64| value(ch, x, &unit);
                 view! {
                     <dl class="stats">
-                        <dt>"Center"</dt><dd data-testid="center">{fmt(e.center)}</dd>
-                        <dt>"LCL"</dt><dd>{p.and_then(|p| p.lcl).map_or("–".into(), fmt)}</dd>
-                        <dt>"UCL"</dt><dd>{p.and_then(|p| p.ucl).map_or("–".into(), fmt)}</dd>
+                        <dt>"Center"</dt><dd data-testid="center">{show(e.center)}</dd>
+                        <dt>"LCL"</dt><dd data-testid="lcl">{p.and_then(|p| p.lcl).map_or("–".into(), show)}</dd>
+                        <dt>"UCL"</dt><dd data-testid="ucl">{p.and_then(|p| p.ucl).map_or("–".into(), show)}</dd>
                         <dt>"Sigma"</dt><dd>{fmt(e.sigma)}</dd>
                         <dt>"Baseline"</dt><dd>{format!("points {} to {}", e.baseline_start, e.baseline_end.saturating_sub(1))}</dd>
                     </dl>
@@ -656,8 +633,12 @@ pub fn StreamView(id: String) -> impl IntoView {
     let signals = move || {
         chart.with(|ch| {
             let Some(Ok(Some(ch))) = ch else { return Vec::new() };
-            let times: Vec<f64> = stream.with(|s| s.as_ref().map(|s| s.samples.iter().map(|x| x.t).collect()).unwrap_or_default());
             let grouped = ch.primary.signals.chunk_by(|a, b| a.index == b.index);
+            // When each listed point was complete, and the unit, read once.
+            let (times, unit): (std::collections::HashMap<usize, f64>, String) = stream.with(|s| s.as_ref().map(|s| {
+                let shown = grouped.clone().rev().take(200).map(|g| g[0].index);
+                (shown.filter_map(|i| Some((i, crate::report::point_time(s, i)?))).collect(), s.unit.clone())
+            }).unwrap_or_default());
             grouped
                 .rev()
                 .take(200)
@@ -667,13 +648,13 @@ pub fn StreamView(id: String) -> impl IntoView {
                     let context: Vec<String> = (s.index.saturating_sub(10)..=s.index + 10)
                         .filter_map(|i| ch.primary.point_at(i).map(|q| if i == s.index { format!("[{}]", fmt(q.statistic)) } else { fmt(q.statistic) }))
                         .collect();
-                    let when = times.get(s.index).map(|t| if *t > 1e11 { clock(*t) } else { String::new() }).unwrap_or_default();
+                    let when = times.get(&s.index).map(|t| if *t > 1e11 { clock(*t) } else { String::new() }).unwrap_or_default();
                     let tests: Vec<String> = group.iter().map(|g| format!("test {}: {}", g.test.number(), g.test.describe(ch.primary.rules.k(g.test)))).collect();
                     let first_test = group.iter().map(|g| g.test.number()).min().unwrap_or(0);
                     view! {
                         <li data-testid="signal-row" data-test-number=first_test.to_string() data-index=s.index.to_string()>
                             <strong>{format!("point {} {when}", s.index)}</strong>
-                            {format!(" value {} — {}", p.map_or("–".into(), |p| fmt(p.statistic)), tests.join("; "))}
+                            {format!(" value {} — {}", p.map_or("–".into(), |p| value(ch, p.statistic, &unit)), tests.join("; "))}
                             <details><summary>"10 points either side"</summary><code>{context.join("  ")}</code></details>
                         </li>
                     }
@@ -687,7 +668,7 @@ pub fn StreamView(id: String) -> impl IntoView {
         let text = stream.with_untracked(|s| {
             let s = s.as_ref()?;
             let ch = s.chart().ok()??;
-            Some(stream_csv(s, &ch))
+            Some(crate::report::csv(s, &ch))
         });
         match text {
             Some(t) => {
