@@ -140,6 +140,73 @@ impl Alert {
     }
 }
 
+/// An alert as stored in D1 (`alerts.json`), read back to deliver it later.
+#[derive(Deserialize)]
+struct StoredAlert {
+    target: String,
+    metric: String,
+    t: i64,
+    value: f64,
+    center: f64,
+    lcl: Option<f64>,
+    ucl: Option<f64>,
+    tests: Vec<u8>,
+}
+
+impl Alert {
+    /// An alert from its stored JSON; `None` when it is not one (a metric this version does
+    /// not chart).
+    pub fn from_stored(json: &str) -> Option<Alert> {
+        let a: StoredAlert = serde_json::from_str(json).ok()?;
+        let metric = Metric::ALL.iter().find(|m| m.name() == a.metric)?.name();
+        Some(Alert {
+            target: a.target,
+            metric,
+            t: a.t,
+            value: a.value,
+            center: a.center,
+            lcl: a.lcl,
+            ucl: a.ucl,
+            tests: a.tests,
+        })
+    }
+}
+
+/// Delivery attempts per webhook message per cron run.
+pub const DELIVERY_ATTEMPTS: u32 = 3;
+
+/// The wait before delivery attempt `attempt` (0-based) within one cron run: none, then 1 s,
+/// then 2 s (doubling). A message still refused after [`DELIVERY_ATTEMPTS`] stays undelivered
+/// and is tried again on the next cron run.
+pub fn delivery_backoff_ms(attempt: u32) -> u64 {
+    match attempt {
+        0 => 0,
+        n => 1000 << (n - 1).min(10),
+    }
+}
+
+/// Undelivered alerts (D1 id, alert), oldest first, grouped into one message per target in
+/// order of each target's oldest alert: the ids each message delivers, and its body.
+pub fn pending_messages(pending: &[(i64, Alert)]) -> Vec<(Vec<i64>, serde_json::Value)> {
+    let mut order: Vec<&str> = Vec::new();
+    for (_, a) in pending {
+        if !order.contains(&a.target.as_str()) {
+            order.push(&a.target);
+        }
+    }
+    order
+        .into_iter()
+        .map(|target| {
+            let (ids, alerts): (Vec<i64>, Vec<Alert>) = pending
+                .iter()
+                .filter(|(_, a)| a.target == target)
+                .map(|(id, a)| (*id, a.clone()))
+                .unzip();
+            (ids, webhook_body(target, &alerts))
+        })
+        .collect()
+}
+
 /// A Slack-compatible webhook body for the episodes one target opened in one run: a shift
 /// usually moves TTFT and total latency together, and that is one incident, so one message.
 /// `text` is for any chat tool; the alerts themselves are under `llmscope` for machines.
@@ -524,6 +591,28 @@ mod tests {
         assert_eq!(
             together.iter().map(|a| (a.t, a.value)).collect::<Vec<_>>(),
             [(239_000, 0.2)]
+        );
+    }
+
+    #[test]
+    fn undelivered_alerts_come_back_as_one_message_per_target() {
+        let settings = Settings::default();
+        let mut state = State::default();
+        let full = history(30, 1);
+        let alert = evaluate("x", Metric::TtftMs, &full, &settings, &mut state).unwrap()[0].clone();
+        let stored = serde_json::to_string(&alert).unwrap();
+        assert_eq!(Alert::from_stored(&stored).as_ref(), Some(&alert));
+        let mut other = alert.clone();
+        other.target = "y".into();
+        let pending = [(7, alert.clone()), (8, other), (9, alert.clone())];
+        let messages = pending_messages(&pending);
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[0].0, [7, 9]);
+        assert_eq!(messages[0].1, webhook_body("x", &[alert.clone(), alert]));
+        assert_eq!(messages[1].0, [8]);
+        assert_eq!(
+            (0..4).map(delivery_backoff_ms).collect::<Vec<_>>(),
+            [0, 1000, 2000, 4000]
         );
     }
 }
