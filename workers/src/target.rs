@@ -273,7 +273,7 @@ fn field_of(message: &str) -> &str {
     message
         .split('`')
         .nth(1)
-        .filter(|_| message.contains("field"))
+        .filter(|f| !f.is_empty() && message.contains("field"))
         .unwrap_or("target")
 }
 
