@@ -106,6 +106,19 @@ pub fn share_id(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Smallest stored size of a share.
+const MIN_BUCKET: usize = 4096;
+
+/// The size a share of `len` bytes is stored at: the next power of two (at least 4 KiB), so
+/// what KV holds tells only the bucket, not the session's size; never above `max` (the
+/// largest share accepted) unless `len` itself is.
+pub fn padded_len(len: usize, max: usize) -> usize {
+    len.max(MIN_BUCKET)
+        .checked_next_power_of_two()
+        .unwrap_or(len)
+        .min(max.max(len))
+}
+
 /// Whether `id` has the shape of a share id this Worker makes.
 pub fn is_share_id(id: &str) -> bool {
     id.len() == 22
@@ -182,5 +195,16 @@ mod tests {
         assert_eq!(t.wait_s("1.2.3.4", 0.0), Some(MAX_WAIT_S));
         t.succeeded("1.2.3.4");
         assert_eq!(t.wait_s("1.2.3.4", 0.0), None);
+    }
+
+    #[test]
+    fn shares_are_stored_in_buckets() {
+        let max = 8 << 20;
+        assert_eq!(padded_len(1, max), 4096);
+        assert_eq!(padded_len(4097, max), 8192);
+        assert_eq!(padded_len(3_000_000, max), 4 << 20);
+        assert_eq!(padded_len(5_000_000, max), max);
+        assert_eq!(padded_len(max, max), max);
+        assert_eq!(padded_len(100, 50), 100);
     }
 }

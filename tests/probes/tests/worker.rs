@@ -201,6 +201,7 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
         ("LLMSCOPE_TARGETS", Value::Array(targets).to_string()),
         ("LLMSCOPE_ORIGINS", "http://127.0.0.1:8080".to_string()),
         ("LLMSCOPE_SHARE_MAX_BYTES", "4096".to_string()),
+        ("LLMSCOPE_SHARE_QUOTA_PER_DAY", "2".to_string()),
     ];
     let wrangler = Wrangler::start("probes", &vars, &SECRETS).await;
     let client = Client {
@@ -486,6 +487,22 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
     let said: Value = too_big.json().await.unwrap();
     assert!(
         said["error"].as_str().unwrap().contains("at most 4096"),
+        "{said}"
+    );
+
+    // The token's quota: two shares a day here (the refused ones above do not count).
+    assert_eq!(
+        share(vec![3u8; 10], Some(TOKEN)).await.unwrap().status(),
+        201
+    );
+    let over = share(vec![3u8; 10], Some(TOKEN)).await.unwrap();
+    assert_eq!(over.status(), 429);
+    let said: Value = over.json().await.unwrap();
+    assert!(
+        said["error"]
+            .as_str()
+            .unwrap()
+            .contains("LLMSCOPE_SHARE_QUOTA_PER_DAY"),
         "{said}"
     );
 

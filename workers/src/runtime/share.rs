@@ -4,9 +4,11 @@
 
 use super::config::string;
 use super::http::{self, json};
-use crate::access::{is_share_id, share_id};
+use super::store::Store;
+use crate::access::{is_share_id, padded_len, share_id};
 use crate::error::ApiError;
 use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
 use worker::{Env, Request, Response};
 
 /// Default most bytes one share may take (KV takes up to 25 MiB per value).
@@ -21,6 +23,39 @@ fn limit(env: &Env, name: &str, default: u64) -> u64 {
         .and_then(|v| v.trim().parse::<u64>().ok())
         .filter(|n| *n > 0)
         .unwrap_or(default)
+}
+
+/// A share's KV metadata: its length before padding.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    len: usize,
+}
+
+/// Default shares one token may store per UTC day.
+const QUOTA_PER_DAY: u64 = 100;
+
+/// The bearer token of an (already authorized) request.
+fn req_token(req: &Request) -> String {
+    req.headers()
+        .get("authorization")
+        .ok()
+        .flatten()
+        .and_then(|h| crate::access::bearer(&h).map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Counts one share against the token's quota for today (UTC), in D1 so every isolate sees
+/// the same count.
+async fn quota(env: &Env, token: String) -> Result<(), ApiError> {
+    let per_day = limit(env, "LLMSCOPE_SHARE_QUOTA_PER_DAY", QUOTA_PER_DAY);
+    let day = (http::now_ms() / 86_400_000.0).floor() as i64;
+    let used = Store::open(env).await?.count_share(&token, day).await?;
+    if used > per_day {
+        return Err(ApiError::QuotaExceeded(format!(
+            "this token has stored {per_day} shares today (UTC), its quota (LLMSCOPE_SHARE_QUOTA_PER_DAY); try again tomorrow"
+        )));
+    }
+    Ok(())
 }
 
 /// The request body, read chunk by chunk and refused as soon as it passes `max` bytes (a
@@ -61,12 +96,17 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
             "the share is empty: POST the encrypted session as the body".into(),
         ));
     }
+    quota(env, req_token(&req)).await?;
     let kv = env.kv("SHARES").map_err(|_| {
         ApiError::Internal("the KV binding SHARES is missing: add [[kv_namespaces]] with binding = \"SHARES\" to wrangler.toml".into())
     })?;
     let id = share_id(&http::random_bytes(ID_BYTES)?);
     let ttl = limit(env, "LLMSCOPE_SHARE_TTL_DAYS", TTL_DAYS) * 86_400;
-    kv.put_bytes(&id, &body)
+    let mut stored = body.clone();
+    stored.resize(padded_len(body.len(), max), 0);
+    kv.put_bytes(&id, &stored)
+        .map_err(|e| ApiError::Internal(format!("KV: {e}")))?
+        .metadata(Stored { len: body.len() })
         .map_err(|e| ApiError::Internal(format!("KV: {e}")))?
         .expiration_ttl(ttl)
         .execute()
@@ -89,15 +129,18 @@ pub async fn fetch(id: &str, env: &Env) -> Result<Response, ApiError> {
     let kv = env
         .kv("SHARES")
         .map_err(|_| ApiError::Internal("the KV binding SHARES is missing".into()))?;
-    match kv.get(id).bytes().await {
-        Ok(Some(bytes)) => {
+    match kv.get(id).bytes_with_metadata::<Stored>().await {
+        Ok((Some(mut bytes), meta)) => {
+            if let Some(m) = meta {
+                bytes.truncate(m.len);
+            }
             let mut r = Response::from_bytes(bytes)?;
             r.headers_mut()
                 .set("content-type", "application/octet-stream")?;
             r.headers_mut().set("cache-control", "no-store")?;
             Ok(r)
         }
-        Ok(None) => Err(ApiError::NotFound(
+        Ok((None, _)) => Err(ApiError::NotFound(
             "no such share: it expired, or the id is wrong".into(),
         )),
         Err(e) => Err(ApiError::Internal(format!("KV: {e}"))),

@@ -12,7 +12,8 @@ use worker::{D1Database, Env};
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, t INTEGER NOT NULL, ok INTEGER NOT NULL, json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS results_by_target_t ON results (target, t);
 CREATE TABLE IF NOT EXISTS alert_state (target TEXT NOT NULL, metric TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (target, metric));
-CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, metric TEXT NOT NULL, t INTEGER NOT NULL, json TEXT NOT NULL, delivered INTEGER NOT NULL);";
+CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, metric TEXT NOT NULL, t INTEGER NOT NULL, json TEXT NOT NULL, delivered INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS share_quota (token TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (token, day));";
 
 /// The D1 binding, with the schema in place.
 pub struct Store {
@@ -203,6 +204,32 @@ impl Store {
                 .map_err(|e| format!("D1: cannot mark an alert delivered: {e}"))?;
         }
         Ok(())
+    }
+
+    /// Counts one more share of `token` on `day` (days since the epoch, UTC): the count so
+    /// far, this one included. The token is kept as a SHA-256 digest.
+    pub async fn count_share(&self, token: &str, day: i64) -> Result<u64, String> {
+        use sha2::{Digest, Sha256};
+        let key: String = Sha256::digest(token.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let row = self
+            .db
+            .prepare("INSERT INTO share_quota (token, day, count) VALUES (?1, ?2, 1) ON CONFLICT (token, day) DO UPDATE SET count = count + 1 RETURNING count AS n")
+            .bind(&[key.into(), num(day)])
+            .map_err(|e| e.to_string())?
+            .first::<CountRow>(None)
+            .await
+            .map_err(|e| format!("D1: cannot count shares: {e}"))?;
+        self.db
+            .prepare("DELETE FROM share_quota WHERE day < ?1")
+            .bind(&[num(day - 1)])
+            .map_err(|e| e.to_string())?
+            .run()
+            .await
+            .map_err(|e| format!("D1: cannot forget old share counts: {e}"))?;
+        Ok(row.map_or(1, |r| r.n as u64))
     }
 
     /// Deletes results and alerts older than `before_ms` (epoch ms): the retention.
