@@ -121,6 +121,31 @@ impl Wrangler {
     pub fn state_dir(&self) -> &Path {
         &self.state
     }
+
+    /// Runs SQL on the Worker's local D1 (`wrangler d1 execute --local`): the rows of each
+    /// statement, as wrangler's `--json` prints them.
+    pub fn d1(&self, sql: &str) -> serde_json::Value {
+        let out = Command::new("npx")
+            .current_dir(workers_dir())
+            .args(["wrangler", "d1", "execute", "llmscope", "--local", "--json"])
+            .arg("--persist-to")
+            .arg(&self.state)
+            .arg("--command")
+            .arg(sql)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("npx wrangler d1 execute");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "wrangler d1 execute {sql}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
 }
 
 impl Drop for Wrangler {
