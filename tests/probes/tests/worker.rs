@@ -509,9 +509,11 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
     // A chunked body (no content-length) over the limit is refused while it is read.
     let chunks =
         futures_util::stream::iter((0..10).map(|_| Ok::<_, std::io::Error>(vec![2u8; 1000])));
-    let chunked = client
-        .http
+    // Its own connection, closed after: the rest of the refused body is never read, and
+    // wrangler dev would wait for it before reading another request on that connection.
+    let chunked = reqwest::Client::new()
         .post(format!("{}/share", wrangler.url))
+        .header("connection", "close")
         .bearer_auth(TOKEN)
         .body(reqwest::Body::wrap_stream(chunks))
         .send()
