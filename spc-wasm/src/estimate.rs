@@ -27,7 +27,8 @@ use crate::transform::{Transform, TransformKind};
 pub struct Estimate {
     /// Process center: mean, grand mean, p-bar, c-bar or u-bar.
     pub center: f64,
-    /// Process sigma: within-subgroup for X-bar, sqrt(p-bar(1-p-bar)) for p and np,
+    /// Process sigma: within-subgroup for X-bar, sqrt(p-bar(1-p-bar)) for p and np (taken at
+    /// the exact 95 % upper bound on p when the baseline had no failure: `zero_failure_sigma`),
     /// sqrt(c-bar) for c, sqrt(u-bar) for u.
     pub sigma: f64,
     /// How sigma was estimated (the resolved method; `Auto` only for attribute and known).
@@ -469,11 +470,13 @@ impl Samples<'_> {
 
 fn known(spec: &ChartSpec, mu: f64, sigma: f64) -> Result<Estimate, SpcError> {
     let sigma = match spec.chart {
+        // A zero-failure baseline frozen earlier: its sigma comes with it.
+        ChartType::P | ChartType::Np if mu == 0.0 && sigma.is_finite() && sigma > 0.0 => sigma,
         ChartType::P | ChartType::Np => {
             if !(mu > 0.0 && mu < 1.0) {
                 return Err(invalid(
                     "mu",
-                    format!("a known p must lie strictly between 0 and 1, got {mu}"),
+                    format!("a known p must lie strictly between 0 and 1 (or be 0 with the sigma of a zero-failure baseline), got {mu}"),
                 ));
             }
             (mu * (1.0 - mu)).sqrt()
@@ -534,8 +537,13 @@ fn center_and_sigma(
     let totals = |f: fn(&Sample) -> f64| samples.kept(included).map(|s| f(&s)).sum::<f64>();
     let (center, sigma, what) = match chart {
         ChartType::P | ChartType::Np => {
-            let p = totals(|s| s.x) / totals(|s| s.n);
-            (p, (p * (1.0 - p)).sqrt(), "p-bar")
+            let inspected = totals(|s| s.n);
+            let p = totals(|s| s.x) / inspected;
+            let sigma = match p {
+                0.0 => zero_failure_sigma(inspected),
+                _ => (p * (1.0 - p)).sqrt(),
+            };
+            (p, sigma, "p-bar")
         }
         ChartType::C => {
             let c = totals(|s| s.x) / count as f64;
@@ -558,6 +566,31 @@ fn center_and_sigma(
         return Err(SpcError::ZeroSigma { what });
     }
     Ok((center, sigma))
+}
+
+/// Confidence of [`zero_failure_upper_bound`]: 95 %, the level of the rule of three.
+pub const ZERO_FAILURE_CONFIDENCE: f64 = 0.95;
+
+/// The exact (Clopper-Pearson) one-sided upper confidence bound on p after `n` trials without
+/// a failure: the p at which seeing no failure has probability 1 - confidence, so
+/// `p_U = 1 - (1 - confidence)^(1/n)`. At 95 % it is close to 3/n, the "rule of three"
+/// (Hanley & Lippman-Hand 1983, "If nothing goes wrong, is everything all right?", JAMA
+/// 249(13):1743-1745): 0.2589 for n = 10, 0.0950 for 30, 0.0295 for 100, 0.00994 for 300.
+pub fn zero_failure_upper_bound(n: f64) -> f64 {
+    -((1.0 - ZERO_FAILURE_CONFIDENCE).ln() / n).exp_m1()
+}
+
+/// The p and np charts' sigma when the baseline saw no failure at all (p-bar = 0). The
+/// binomial sigma sqrt(p(1-p)) (Montgomery §7.2) is then 0, and every later failure would be
+/// "out of control", so it is taken instead at [`zero_failure_upper_bound`] of the `inspected`
+/// units: the largest p the baseline cannot rule out. The center line stays at the observed 0,
+/// so a subgroup of n signals (test 1) when its share of failures exceeds
+/// k sqrt(p_U(1 - p_U)/n), and, as any subgroup with a failure lies above the center line,
+/// test 2 signals on K consecutive subgroups with failures. A total outage therefore signals at
+/// its first subgroup whatever the baseline's length.
+fn zero_failure_sigma(inspected: f64) -> f64 {
+    let p = zero_failure_upper_bound(inspected);
+    (p * (1.0 - p)).sqrt()
 }
 
 fn measurement_sigma(

@@ -47,7 +47,7 @@ mod wasm;
 pub use chart::{analyze, Chart, Data, Series};
 pub use config::ChartConfig;
 pub use error::SpcError;
-pub use estimate::Estimate;
+pub use estimate::{zero_failure_upper_bound, Estimate};
 pub use monitor::{Monitor, Observation, Point, Sink, Which};
 pub use rng::Rng;
 pub use rules::{LimitSide, NelsonRule, RuleDetector, RuleSet, Signal};

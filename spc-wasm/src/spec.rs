@@ -234,7 +234,8 @@ pub enum Baseline {
     /// Points `start..end` (0-based, end exclusive).
     Range { start: usize, end: usize },
     /// Known parameters: no estimation, every point is Phase II. For attribute charts `mu` is
-    /// p, the mean count c or the mean rate u, and `sigma` is ignored.
+    /// p, the mean count c or the mean rate u, and `sigma` is ignored, except for a p of 0:
+    /// then `sigma` is the one a zero-failure baseline was given (see `Estimate::sigma`).
     Known { mu: f64, sigma: f64 },
 }
 

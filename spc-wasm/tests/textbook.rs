@@ -316,3 +316,74 @@ fn montgomery_table_9_2_cusum() {
         "C- never exceeds h"
     );
 }
+
+/// The exact 95 % upper bound on p after n trials without a failure, 1 - 0.05^(1/n), against
+/// the values Hanley & Lippman-Hand (1983, JAMA 249:1743) compare with the rule of three, 3/n.
+#[test]
+fn zero_failure_bound_is_the_exact_binomial_bound() {
+    use llmscope_spc::zero_failure_upper_bound as bound;
+    for (n, exact) in [
+        (10.0, 0.2589),
+        (30.0, 0.0950),
+        (100.0, 0.0295),
+        (300.0, 0.00994),
+    ] {
+        close(bound(n), exact, 5e-5, &format!("p_U for n = {n}"));
+    }
+    // Rule of three: 3/n within 1 % for large n.
+    close(bound(10_000.0) * 10_000.0, 3.0, 0.02, "n p_U for n = 10000");
+}
+
+/// A baseline without failures (p-bar = 0) still makes a p chart: sigma at the exact bound of
+/// its 200 units (20 subgroups of 10), center 0. One failure in 10 stays inside the limit, two
+/// do not, a total outage signals at its first subgroup, and 9 subgroups in a row with a
+/// failure each signal test 2. The np chart gets the same rule.
+#[test]
+fn a_zero_failure_baseline_still_charts_and_catches_an_outage() {
+    let p_u = 1.0 - 0.05f64.powf(1.0 / 200.0); // 0.014867
+    let mut counts = vec![(0.0, 10.0); 20];
+    counts.extend([(1.0, 10.0), (2.0, 10.0), (0.0, 10.0), (10.0, 10.0)]);
+    counts.extend(vec![(1.0, 10.0); 9]);
+    let chart = analyze(&spec(ChartType::P, 20), &Data::Counts(counts.clone())).unwrap();
+    close(chart.center(), 0.0, 0.0, "p-bar");
+    close(
+        chart.sigma(),
+        (p_u * (1.0 - p_u)).sqrt(),
+        1e-12,
+        "sigma at p_U",
+    );
+    let ucl = chart.primary.point(20).unwrap().ucl.unwrap();
+    close(ucl, 3.0 * (p_u * (1.0 - p_u) / 10.0).sqrt(), 1e-12, "UCL");
+    close(ucl, 0.1148, 5e-5, "UCL for n = 10");
+    assert_eq!(beyond_limits(&chart), [21, 23]);
+    let runs: Vec<usize> = chart
+        .primary
+        .signals
+        .iter()
+        .filter(|s| s.test == NelsonRule::SameSide)
+        .map(|s| s.index)
+        .collect();
+    assert_eq!(
+        runs,
+        [31, 32],
+        "9 subgroups in a row with failures, from the outage on"
+    );
+    let np = analyze(&spec(ChartType::Np, 20), &Data::Counts(counts)).unwrap();
+    assert_eq!(beyond_limits(&np), [21, 23]);
+    // Frozen and given back as known parameters, the same limits come out.
+    let known = ChartSpec {
+        baseline: Baseline::Known {
+            mu: 0.0,
+            sigma: chart.sigma(),
+        },
+        ..ChartSpec::new(ChartType::P)
+    };
+    let again = analyze(&known, &Data::Counts(vec![(10.0, 10.0)])).unwrap();
+    close(
+        again.primary.point(0).unwrap().ucl.unwrap(),
+        ucl,
+        1e-15,
+        "known UCL",
+    );
+    assert_eq!(beyond_limits(&again), [0]);
+}

@@ -1,22 +1,91 @@
-//! Who may call the Worker: a bearer token compared in constant time, and CORS for the origins
-//! listed in `LLMSCOPE_ORIGINS`.
+//! Who may call the Worker: a bearer token compared in constant time, a slowdown for clients
+//! that keep sending wrong tokens, and CORS for the origins listed in `LLMSCOPE_ORIGINS`.
 
-/// Compares in time that depends only on the lengths, so the token cannot be guessed byte by
-/// byte from response times.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// Whether `a` equals `b`, in time that depends on neither their contents nor their lengths:
+/// both are hashed to 32-byte SHA-256 digests, which are compared byte for byte without an
+/// early exit. The one helper for every secret comparison.
+pub fn secrets_match(a: &[u8], b: &[u8]) -> bool {
+    let (x, y) = (Sha256::digest(a), Sha256::digest(b));
+    x.iter()
+        .zip(y.iter())
+        .fold(0u8, |acc, (p, q)| acc | (p ^ q))
+        == 0
+}
+
+/// The credentials of an `Authorization` header: `Bearer <token>`, the scheme matched
+/// case-insensitively (RFC 9110 §11.1).
+pub fn bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// Whether an `Authorization` header carries the token. An empty configured token admits
 /// nobody: a Worker without `LLMSCOPE_TOKEN` is closed, not open.
 pub fn authorized(header: Option<&str>, token: &str) -> bool {
-    let Some(given) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
+    let Some(given) = header.and_then(bearer) else {
         return false;
     };
-    !token.is_empty() && constant_time_eq(given.trim().as_bytes(), token.as_bytes())
+    !token.is_empty() && secrets_match(given.as_bytes(), token.as_bytes())
+}
+
+/// Wrong tokens a client may send before it is slowed down.
+pub const FREE_FAILURES: u32 = 10;
+/// The longest a client is made to wait, seconds.
+pub const MAX_WAIT_S: f64 = 300.0;
+/// Clients remembered at most; past this the oldest entries are forgotten.
+const MAX_CLIENTS: usize = 10_000;
+
+/// Slows down repeated wrong tokens. After [`FREE_FAILURES`] wrong tokens from one client (by
+/// address), each further one makes it wait twice as long before its next attempt is even
+/// checked (1 s, 2 s, 4 s, ... up to [`MAX_WAIT_S`]); a right token clears its count. Memory
+/// is per isolate (a Worker runs in several, and an isolate can be recycled), so this slows a
+/// guesser down by orders of magnitude rather than stopping one outright.
+#[derive(Default)]
+pub struct Throttle {
+    clients: HashMap<String, Failures>,
+}
+
+#[derive(Clone, Copy)]
+struct Failures {
+    count: u32,
+    until_ms: f64,
+}
+
+impl Throttle {
+    /// Seconds `client` must still wait at `now_ms`, if it must.
+    pub fn wait_s(&self, client: &str, now_ms: f64) -> Option<f64> {
+        let f = self.clients.get(client)?;
+        (f.until_ms > now_ms).then(|| ((f.until_ms - now_ms) / 1000.0).ceil())
+    }
+
+    /// Records a wrong token from `client` at `now_ms`.
+    pub fn failed(&mut self, client: &str, now_ms: f64) {
+        if self.clients.len() >= MAX_CLIENTS && !self.clients.contains_key(client) {
+            self.clients.retain(|_, f| f.until_ms > now_ms);
+            if self.clients.len() >= MAX_CLIENTS {
+                self.clients.clear();
+            }
+        }
+        let f = self.clients.entry(client.to_string()).or_insert(Failures {
+            count: 0,
+            until_ms: 0.0,
+        });
+        f.count = f.count.saturating_add(1);
+        if let Some(over) = f.count.checked_sub(FREE_FAILURES).filter(|n| *n > 0) {
+            let wait_s = 2f64.powi(over.min(30) as i32 - 1).min(MAX_WAIT_S);
+            f.until_ms = now_ms + wait_s * 1000.0;
+        }
+    }
+
+    /// A right token from `client`: its count starts again.
+    pub fn succeeded(&mut self, client: &str) {
+        self.clients.remove(client);
+    }
 }
 
 /// The origin to echo in `Access-Control-Allow-Origin`, if `origin` is allowed. The list is
@@ -37,6 +106,19 @@ pub fn share_id(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Smallest stored size of a share.
+const MIN_BUCKET: usize = 4096;
+
+/// The size a share of `len` bytes is stored at: the next power of two (at least 4 KiB), so
+/// what KV holds tells only the bucket, not the session's size; never above `max` (the
+/// largest share accepted) unless `len` itself is.
+pub fn padded_len(len: usize, max: usize) -> usize {
+    len.max(MIN_BUCKET)
+        .checked_next_power_of_two()
+        .unwrap_or(len)
+        .min(max.max(len))
+}
+
 /// Whether `id` has the shape of a share id this Worker makes.
 pub fn is_share_id(id: &str) -> bool {
     id.len() == 22
@@ -52,6 +134,11 @@ mod tests {
     #[test]
     fn only_the_exact_token_passes() {
         assert!(authorized(Some("Bearer s3cret"), "s3cret"));
+        assert!(authorized(Some("bearer s3cret"), "s3cret"));
+        assert!(authorized(Some("BEARER  s3cret "), "s3cret"));
+        assert!(!authorized(Some("Basic s3cret"), "s3cret"));
+        assert!(secrets_match(b"", b""));
+        assert!(!secrets_match(b"a", b"ab"));
         assert!(!authorized(Some("Bearer s3cre"), "s3cret"));
         assert!(!authorized(Some("Bearer s3cretX"), "s3cret"));
         assert!(!authorized(Some("s3cret"), "s3cret"));
@@ -84,5 +171,40 @@ mod tests {
         assert_eq!(id.len(), 22);
         assert!(is_share_id(&id));
         assert!(!is_share_id("../../etc"));
+    }
+
+    #[test]
+    fn repeated_wrong_tokens_wait_longer_and_longer() {
+        let mut t = Throttle::default();
+        for _ in 0..FREE_FAILURES {
+            t.failed("1.2.3.4", 0.0);
+        }
+        assert_eq!(t.wait_s("1.2.3.4", 0.0), None, "the first ten are free");
+        t.failed("1.2.3.4", 0.0);
+        assert_eq!(t.wait_s("1.2.3.4", 0.0), Some(1.0));
+        assert_eq!(
+            t.wait_s("5.6.7.8", 0.0),
+            None,
+            "other clients are not slowed"
+        );
+        t.failed("1.2.3.4", 1000.0);
+        assert_eq!(t.wait_s("1.2.3.4", 1000.0), Some(2.0));
+        for _ in 0..40 {
+            t.failed("1.2.3.4", 0.0);
+        }
+        assert_eq!(t.wait_s("1.2.3.4", 0.0), Some(MAX_WAIT_S));
+        t.succeeded("1.2.3.4");
+        assert_eq!(t.wait_s("1.2.3.4", 0.0), None);
+    }
+
+    #[test]
+    fn shares_are_stored_in_buckets() {
+        let max = 8 << 20;
+        assert_eq!(padded_len(1, max), 4096);
+        assert_eq!(padded_len(4097, max), 8192);
+        assert_eq!(padded_len(3_000_000, max), 4 << 20);
+        assert_eq!(padded_len(5_000_000, max), max);
+        assert_eq!(padded_len(max, max), max);
+        assert_eq!(padded_len(100, 50), 100);
     }
 }

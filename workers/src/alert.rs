@@ -6,7 +6,8 @@
 //! An episode opens at the first flagged Phase II point and closes after `clean_run`
 //! unflagged points in a row. A shift flags point after point (test 1, then test 2 on every
 //! point of the run), so without episodes one shift would page someone at every cron run.
-//! Phase I points are never alerted on: they are the baseline's own retrospective study.
+//! Phase I points are never alerted on: they are the baseline's own retrospective study, and
+//! an error rate below its center line (an improvement) never alerts.
 
 use llmscope_protocol::probe::ProbeResult;
 use llmscope_spc::{ChartConfig, Monitor, Observation, Point, Signal, Sink, Which};
@@ -87,6 +88,10 @@ pub struct State {
     /// as old results leave the history window.
     #[serde(default)]
     pub sigma: Option<f64>,
+    /// Error rate: the time of the first probe of the latest complete subgroup. Subgroups are
+    /// cut at fixed probe counts from it, so they stay the same as the history window slides.
+    #[serde(default)]
+    pub subgroup_start_t: Option<i64>,
 }
 
 /// One alert to send.
@@ -135,6 +140,73 @@ impl Alert {
     }
 }
 
+/// An alert as stored in D1 (`alerts.json`), read back to deliver it later.
+#[derive(Deserialize)]
+struct StoredAlert {
+    target: String,
+    metric: String,
+    t: i64,
+    value: f64,
+    center: f64,
+    lcl: Option<f64>,
+    ucl: Option<f64>,
+    tests: Vec<u8>,
+}
+
+impl Alert {
+    /// An alert from its stored JSON; `None` when it is not one (a metric this version does
+    /// not chart).
+    pub fn from_stored(json: &str) -> Option<Alert> {
+        let a: StoredAlert = serde_json::from_str(json).ok()?;
+        let metric = Metric::ALL.iter().find(|m| m.name() == a.metric)?.name();
+        Some(Alert {
+            target: a.target,
+            metric,
+            t: a.t,
+            value: a.value,
+            center: a.center,
+            lcl: a.lcl,
+            ucl: a.ucl,
+            tests: a.tests,
+        })
+    }
+}
+
+/// Delivery attempts per webhook message per cron run.
+pub const DELIVERY_ATTEMPTS: u32 = 3;
+
+/// The wait before delivery attempt `attempt` (0-based) within one cron run: none, then 1 s,
+/// then 2 s (doubling). A message still refused after [`DELIVERY_ATTEMPTS`] stays undelivered
+/// and is tried again on the next cron run.
+pub fn delivery_backoff_ms(attempt: u32) -> u64 {
+    match attempt {
+        0 => 0,
+        n => 1000 << (n - 1).min(10),
+    }
+}
+
+/// Undelivered alerts (D1 id, alert), oldest first, grouped into one message per target in
+/// order of each target's oldest alert: the ids each message delivers, and its body.
+pub fn pending_messages(pending: &[(i64, Alert)]) -> Vec<(Vec<i64>, serde_json::Value)> {
+    let mut order: Vec<&str> = Vec::new();
+    for (_, a) in pending {
+        if !order.contains(&a.target.as_str()) {
+            order.push(&a.target);
+        }
+    }
+    order
+        .into_iter()
+        .map(|target| {
+            let (ids, alerts): (Vec<i64>, Vec<Alert>) = pending
+                .iter()
+                .filter(|(_, a)| a.target == target)
+                .map(|(id, a)| (*id, a.clone()))
+                .unzip();
+            (ids, webhook_body(target, &alerts))
+        })
+        .collect()
+}
+
 /// A Slack-compatible webhook body for the episodes one target opened in one run: a shift
 /// usually moves TTFT and total latency together, and that is one incident, so one message.
 /// `text` is for any chat tool; the alerts themselves are under `llmscope` for machines.
@@ -153,7 +225,44 @@ enum Series {
     Counts(Vec<(i64, f64, f64)>),
 }
 
-fn series(history: &[ProbeResult], metric: Metric, p_subgroup: usize) -> Series {
+/// Where the first whole subgroup of `n` probes starts in `history`: at a fixed count of
+/// probes from `start_t`, the first probe of a subgroup an earlier run cut. Without one (the
+/// first run), or when it has left the history, subgroups start at the oldest probe.
+fn subgroup_offset(history: &[ProbeResult], n: usize, start_t: Option<i64>) -> usize {
+    start_t
+        .and_then(|t| history.iter().position(|r| r.t == t))
+        .map_or(0, |at| at % n)
+}
+
+/// The error rate's subgroups: `n` consecutive probes each, cut at fixed probe counts (see
+/// [`subgroup_offset`]), each a (time of its last probe, failures, n) point; and the time of
+/// the first probe of the last one, for the next run.
+fn subgroups(
+    history: &[ProbeResult],
+    n: usize,
+    start_t: Option<i64>,
+) -> (Vec<(i64, f64, f64)>, Option<i64>) {
+    let n = n.max(1);
+    let groups: Vec<&[ProbeResult]> = history[subgroup_offset(history, n, start_t)..]
+        .chunks_exact(n)
+        .collect();
+    let points = groups
+        .iter()
+        .filter_map(|g| {
+            let failed = g.iter().filter(|r| !r.ok).count() as f64;
+            Some((g.last()?.t, failed, n as f64))
+        })
+        .collect();
+    let last_start = groups.last().and_then(|g| g.first()).map(|r| r.t);
+    (points, last_start.or(start_t))
+}
+
+fn series(
+    history: &[ProbeResult],
+    metric: Metric,
+    settings: &Settings,
+    state: &mut State,
+) -> Series {
     let pick = |r: &ProbeResult| match metric {
         Metric::TtftMs => r.ttft_ms,
         Metric::TotalMs => r.total_ms,
@@ -161,16 +270,9 @@ fn series(history: &[ProbeResult], metric: Metric, p_subgroup: usize) -> Series 
         Metric::ErrorRate => None,
     };
     if metric == Metric::ErrorRate {
-        let n = p_subgroup.max(1);
-        return Series::Counts(
-            history
-                .chunks_exact(n)
-                .filter_map(|g| {
-                    let failed = g.iter().filter(|r| !r.ok).count() as f64;
-                    Some((g.last()?.t, failed, n as f64))
-                })
-                .collect(),
-        );
+        let (points, start) = subgroups(history, settings.p_subgroup, state.subgroup_start_t);
+        state.subgroup_start_t = start;
+        return Series::Counts(points);
     }
     Series::Values(
         history
@@ -215,7 +317,7 @@ pub fn evaluate(
     settings: &Settings,
     state: &mut State,
 ) -> Result<Vec<Alert>, String> {
-    let series = series(history, metric, settings.p_subgroup);
+    let series = series(history, metric, settings, state);
     let (times, len) = match &series {
         Series::Values(v) => (v.iter().map(|p| p.0).collect::<Vec<_>>(), v.len()),
         Series::Counts(c) => (c.iter().map(|p| p.0).collect(), c.len()),
@@ -236,9 +338,9 @@ pub fn evaluate(
         chart: Some(chart.into()),
         phase1: (!frozen).then_some(settings.baseline),
         mu: state.center.filter(|_| frozen),
-        sigma: state
-            .sigma
-            .filter(|_| frozen && metric != Metric::ErrorRate),
+        // The p chart needs its sigma only for a zero-failure baseline (p-bar 0), whose sigma
+        // the engine takes at the exact upper bound on p; otherwise it is sqrt(p(1-p)).
+        sigma: state.sigma.filter(|_| frozen),
         tests: Some(settings.tests.clone()),
         ..ChartConfig::default()
     };
@@ -269,7 +371,13 @@ pub fn evaluate(
             continue;
         }
         state.last_t = t;
-        let Some(tests) = flags.tests.get(&i) else {
+        // A falling error rate is an improvement, not an incident.
+        let improved = |p: &Point| metric == Metric::ErrorRate && p.statistic <= p.center;
+        let flagged = flags
+            .tests
+            .get(&i)
+            .filter(|_| !flags.points.get(&i).is_some_and(improved));
+        let Some(tests) = flagged else {
             state.clean += 1;
             if state.clean >= settings.clean_run {
                 state.open = false;
@@ -425,9 +533,86 @@ mod tests {
         assert_eq!((alerts[0].t, alerts[0].value), (109_000, 0.8));
         assert!((alerts[0].center - 0.1).abs() < 1e-12);
         // Failed probes carry no TTFT: the TTFT series only has the successful ones.
-        let Series::Values(v) = series(&h, Metric::TtftMs, 10) else {
+        let Series::Values(v) = series(&h, Metric::TtftMs, &settings, &mut State::default()) else {
             panic!()
         };
         assert_eq!(v.len(), 90 + 2);
+    }
+
+    /// One evaluation per cron run, each on the latest `window` probes of `ok(i)` outcomes,
+    /// one new probe per run: the alerts of every run.
+    fn runs(
+        probes: usize,
+        window: usize,
+        settings: &Settings,
+        ok: impl Fn(usize) -> bool,
+    ) -> Vec<Alert> {
+        let all: Vec<ProbeResult> = (0..probes)
+            .map(|i| probe(i as i64 * 1000, 50.0, ok(i)))
+            .collect();
+        let mut state = State::default();
+        let mut alerts = Vec::new();
+        for end in 1..=probes {
+            let h = &all[end.saturating_sub(window)..end];
+            alerts.extend(evaluate("x", Metric::ErrorRate, h, settings, &mut state).unwrap());
+        }
+        alerts
+    }
+
+    #[test]
+    fn a_total_outage_after_a_clean_baseline_alerts_exactly_once() {
+        // 200 good probes are the baseline (20 subgroups of 10, p-bar 0), then 100 failures.
+        let alerts = runs(300, 2000, &Settings::default(), |i| i < 200);
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        let a = &alerts[0];
+        assert_eq!(
+            (a.metric, a.t, a.value, a.center),
+            ("error_rate", 209_000, 1.0, 0.0)
+        );
+        assert!(a.tests.contains(&1), "{a:?}");
+        // One failure in a subgroup is within the limit of a 200-probe clean baseline.
+        assert!(runs(300, 2000, &Settings::default(), |i| i != 250).is_empty());
+    }
+
+    #[test]
+    fn error_rate_subgroups_stay_fixed_as_the_window_slides() {
+        // p-bar 0.02 (1 failure in the 50-probe baseline): one failure in 10 (0.1) is inside
+        // the limit (0.153), two (0.2) are not. The window (100 probes) is full from run 100 on.
+        let settings = Settings {
+            baseline: 5,
+            ..Settings::default()
+        };
+        // Two failures in two subgroups (probes 200-209 and 210-219): no signal, although a
+        // window that slides one probe per run would cut a subgroup holding both.
+        let apart = runs(300, 100, &settings, |i| ![3, 208, 212].contains(&i));
+        assert!(apart.is_empty(), "{apart:?}");
+        // Two failures in one subgroup (230-239): one alert, at that subgroup's last probe.
+        let together = runs(300, 100, &settings, |i| ![3, 232, 236].contains(&i));
+        assert_eq!(
+            together.iter().map(|a| (a.t, a.value)).collect::<Vec<_>>(),
+            [(239_000, 0.2)]
+        );
+    }
+
+    #[test]
+    fn undelivered_alerts_come_back_as_one_message_per_target() {
+        let settings = Settings::default();
+        let mut state = State::default();
+        let full = history(30, 1);
+        let alert = evaluate("x", Metric::TtftMs, &full, &settings, &mut state).unwrap()[0].clone();
+        let stored = serde_json::to_string(&alert).unwrap();
+        assert_eq!(Alert::from_stored(&stored).as_ref(), Some(&alert));
+        let mut other = alert.clone();
+        other.target = "y".into();
+        let pending = [(7, alert.clone()), (8, other), (9, alert.clone())];
+        let messages = pending_messages(&pending);
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[0].0, [7, 9]);
+        assert_eq!(messages[0].1, webhook_body("x", &[alert.clone(), alert]));
+        assert_eq!(messages[1].0, [8]);
+        assert_eq!(
+            (0..4).map(delivery_backoff_ms).collect::<Vec<_>>(),
+            [0, 1000, 2000, 4000]
+        );
     }
 }

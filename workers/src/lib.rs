@@ -11,6 +11,7 @@
 pub mod access;
 pub mod alert;
 pub mod aws;
+pub mod error;
 pub mod measure;
 pub mod prices;
 pub mod provider;

@@ -34,14 +34,28 @@ pub fn price_of(target: &Target) -> Option<Price> {
         .or_else(|| prices::lookup(target.provider.as_str(), &target.model))
 }
 
-/// Replaces every secret value in `text` (providers echo keys in auth errors).
+/// The most characters of an error message a result keeps.
+pub const MESSAGE_CHARS: usize = 300;
+
+/// Replaces every secret value in `text` (providers echo keys in auth errors). Every
+/// non-empty secret counts, however short, and the longest go first, so a secret that
+/// contains another is replaced whole.
 pub fn redact(text: &str, secrets: &[String]) -> String {
-    secrets
-        .iter()
-        .filter(|s| s.len() >= 4)
-        .fold(text.to_string(), |acc, s| {
-            acc.replace(s.as_str(), "[redacted]")
-        })
+    let mut secrets: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.iter().fold(text.to_string(), |acc, s| {
+        acc.replace(s.as_str(), "[redacted]")
+    })
+}
+
+/// What a result or a log may show of a message: secrets redacted first, then cut to
+/// [`MESSAGE_CHARS`], so a secret cut in half cannot show its first part.
+pub fn shown(message: &str, secrets: &[String]) -> String {
+    let clean = redact(message, secrets);
+    match clean.char_indices().nth(MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}…", &clean[..end]),
+        None => clean,
+    }
 }
 
 /// The result of one probe.
@@ -92,7 +106,7 @@ pub fn result(
         Some(f) => {
             r.error = Some(ProbeError {
                 kind: f.kind,
-                message: redact(&f.message, secrets),
+                message: shown(&f.message, secrets),
                 retry_after_s: seen
                     .retry_after_s
                     .filter(|_| f.kind == ErrorKind::RateLimited),
@@ -199,5 +213,28 @@ mod tests {
         assert_eq!(result(&t, seen, done(), &[]).cost_usd, None);
         assert_eq!(retry_after(Some(" 7 ")), Some(7.0));
         assert_eq!(retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+    }
+
+    #[test]
+    fn secrets_are_redacted_before_messages_are_cut() {
+        // The key straddles the cut at 300 characters: its first part must not show.
+        let key = "sk-live-0123456789abcdef".to_string();
+        let message = format!("{}{key} rest", "x".repeat(290));
+        let cut = shown(&message, std::slice::from_ref(&key));
+        assert!(!cut.contains("sk-live"), "{cut}");
+        assert!(
+            cut.starts_with(&"x".repeat(290)) && cut.contains("[redac"),
+            "{cut}"
+        );
+        // Short secrets are secrets too, and a longer secret holding a shorter one goes whole.
+        let said = redact(
+            "pin 42, url https://hooks.example/T0/42",
+            &["42".into(), "https://hooks.example/T0/42".into()],
+        );
+        assert_eq!(said, "pin [redacted], url [redacted]");
+        assert_eq!(
+            shown(&"é".repeat(400), &[]).chars().count(),
+            MESSAGE_CHARS + 1
+        );
     }
 }

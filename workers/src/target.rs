@@ -153,6 +153,10 @@ fn default_prompt() -> String {
 fn default_max_tokens() -> u32 {
     64
 }
+/// The longest `timeout_ms`: a cron run may last 15 minutes. It also keeps the runtime's
+/// timer (JavaScript's `setTimeout`, 32-bit milliseconds) from wrapping around.
+pub const MAX_TIMEOUT_MS: u64 = 900_000;
+
 fn default_timeout_ms() -> u64 {
     30_000
 }
@@ -269,7 +273,7 @@ fn field_of(message: &str) -> &str {
     message
         .split('`')
         .nth(1)
-        .filter(|_| message.contains("field"))
+        .filter(|f| !f.is_empty() && message.contains("field"))
         .unwrap_or("target")
 }
 
@@ -278,8 +282,15 @@ fn validate(t: &Target) -> Result<(), ConfigError> {
     if t.name.trim().is_empty() {
         return err("name", "must not be empty");
     }
-    if t.timeout_ms == 0 {
-        return err("timeout_ms", "must be above 0");
+    if t.timeout_ms == 0 || t.timeout_ms > MAX_TIMEOUT_MS {
+        return Err(ConfigError::new(
+            &t.name,
+            "timeout_ms",
+            format!(
+                "must be 1 to {MAX_TIMEOUT_MS} ms (15 minutes, the longest a cron run may take), not {}",
+                t.timeout_ms
+            ),
+        ));
     }
     if let Some(url) = &t.base_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -422,5 +433,25 @@ mod tests {
             r#"[{"name": "h", "provider": "http", "url": "http://x/y", "text_pointer": "/a", "stream": "ndjson"}]"#,
         );
         assert_eq!(t.valid[0].stream, StreamFormat::Ndjson);
+    }
+
+    #[test]
+    fn a_timeout_the_timer_cannot_hold_is_refused() {
+        let with = |ms: u64| {
+            parse(&format!(
+                r#"[{{"name": "o", "provider": "ollama", "model": "m", "timeout_ms": {ms}}}]"#
+            ))
+        };
+        assert_eq!(with(MAX_TIMEOUT_MS).valid[0].timeout_ms, 900_000);
+        for bad in [0, MAX_TIMEOUT_MS + 1, i32::MAX as u64 + 1, u64::MAX] {
+            let t = with(bad);
+            assert!(t.valid.is_empty(), "{bad}");
+            assert_eq!(t.errors[0].field, "timeout_ms");
+            assert!(
+                t.errors[0].message.starts_with("must be 1 to 900000 ms"),
+                "{:?}",
+                t.errors
+            );
+        }
     }
 }

@@ -121,6 +121,31 @@ impl Wrangler {
     pub fn state_dir(&self) -> &Path {
         &self.state
     }
+
+    /// Runs SQL on the Worker's local D1 (`wrangler d1 execute --local`): the rows of each
+    /// statement, as wrangler's `--json` prints them.
+    pub fn d1(&self, sql: &str) -> serde_json::Value {
+        let out = Command::new("npx")
+            .current_dir(workers_dir())
+            .args(["wrangler", "d1", "execute", "llmscope", "--local", "--json"])
+            .arg("--persist-to")
+            .arg(&self.state)
+            .arg("--command")
+            .arg(sql)
+            .env("WRANGLER_SEND_METRICS", "false")
+            .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .output()
+            .expect("npx wrangler d1 execute");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "wrangler d1 execute {sql}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
 }
 
 impl Drop for Wrangler {
@@ -144,29 +169,58 @@ impl Drop for Wrangler {
     }
 }
 
-/// Records every POST to `/hook` (the Worker's `LLMSCOPE_WEBHOOK`).
+/// How the webhook receiver answers one POST.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Answer {
+    /// This HTTP status, at once.
+    Status(u16),
+    /// Never: the request hangs until the Worker gives up.
+    Hang,
+}
+
+#[derive(Default)]
+struct Hook {
+    /// Answers for the next POSTs, in order; 200 once they are used up.
+    script: std::collections::VecDeque<Answer>,
+    /// Every POST: its body and how it was answered.
+    attempts: Vec<(serde_json::Value, Answer)>,
+}
+
+/// Records every POST to `/hook` (the Worker's `LLMSCOPE_WEBHOOK`), answering 200 unless told
+/// otherwise ([`Webhook::answer_next`]).
 pub struct Webhook {
     /// Where it listens.
     pub addr: SocketAddr,
-    received: Arc<Mutex<Vec<serde_json::Value>>>,
+    hook: Arc<Mutex<Hook>>,
 }
 
 impl Webhook {
     /// Starts on 127.0.0.1 in the current tokio runtime.
     pub async fn start() -> Webhook {
+        use axum::http::StatusCode;
         use axum::routing::post;
-        let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
-        let store = received.clone();
+        let hook: Arc<Mutex<Hook>> = Arc::default();
+        let shared = hook.clone();
         let app = axum::Router::new().route(
             "/hook",
             post(move |body: axum::body::Bytes| {
-                let store = store.clone();
+                let hook = shared.clone();
                 async move {
                     let value = serde_json::from_slice(&body).unwrap_or_else(|_| {
                         serde_json::Value::String(String::from_utf8_lossy(&body).into())
                     });
-                    store.lock().unwrap_or_else(|e| e.into_inner()).push(value);
-                    "ok"
+                    let answer = {
+                        let mut h = hook.lock().unwrap_or_else(|e| e.into_inner());
+                        let answer = h.script.pop_front().unwrap_or(Answer::Status(200));
+                        h.attempts.push((value, answer));
+                        answer
+                    };
+                    match answer {
+                        Answer::Status(code) => {
+                            StatusCode::from_u16(code).unwrap_or(StatusCode::OK)
+                        }
+                        Answer::Hang => std::future::pending().await,
+                    }
                 }
             }),
         );
@@ -177,7 +231,7 @@ impl Webhook {
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Webhook { addr, received }
+        Webhook { addr, hook }
     }
 
     /// `http://ADDR/hook`.
@@ -185,11 +239,27 @@ impl Webhook {
         format!("http://{}/hook", self.addr)
     }
 
-    /// The bodies received so far.
+    /// Answers the next POSTs so, in order (then 200 again).
+    pub fn answer_next(&self, answers: &[Answer]) {
+        let mut h = self.hook.lock().unwrap_or_else(|e| e.into_inner());
+        h.script.extend(answers.iter().copied());
+    }
+
+    /// The bodies delivered: answered 2xx.
     pub fn received(&self) -> Vec<serde_json::Value> {
-        self.received
+        self.attempts()
+            .into_iter()
+            .filter(|(_, a)| matches!(a, Answer::Status(200..=299)))
+            .map(|(body, _)| body)
+            .collect()
+    }
+
+    /// Every POST, delivered or not, with its answer.
+    pub fn attempts(&self) -> Vec<(serde_json::Value, Answer)> {
+        self.hook
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .attempts
             .clone()
     }
 }

@@ -1,7 +1,7 @@
 //! The probe Worker end to end: built by wrangler.toml's build command, run in `wrangler dev`
 //! (workerd, local D1), probing the provider stand-ins over real HTTP on 127.0.0.1.
 
-use llmscope_probe_tests::{Webhook, Wrangler};
+use llmscope_probe_tests::{Answer, Webhook, Wrangler};
 use llmscope_standin::{Fault, Script, Standin};
 use serde_json::{json, Value};
 
@@ -201,6 +201,7 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
         ("LLMSCOPE_TARGETS", Value::Array(targets).to_string()),
         ("LLMSCOPE_ORIGINS", "http://127.0.0.1:8080".to_string()),
         ("LLMSCOPE_SHARE_MAX_BYTES", "4096".to_string()),
+        ("LLMSCOPE_SHARE_QUOTA_PER_DAY", "2".to_string()),
     ];
     let wrangler = Wrangler::start("probes", &vars, &SECRETS).await;
     let client = Client {
@@ -209,9 +210,15 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
         seen: Default::default(),
     };
 
-    // /health is open and names each configuration problem by target and field.
-    let (status, health) = client.call("GET", "/health", None).await;
+    // /health without the token says only whether the Worker is up; with it, it names each
+    // configuration problem by target and field.
+    let (status, open) = client.call("GET", "/health", None).await;
     assert_eq!(status, 200);
+    let keys: Vec<&String> = open.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["ok", "version"], "{open}");
+    let (status, health) = client.call("GET", "/health", Some(TOKEN)).await;
+    assert_eq!(status, 200);
+    assert_eq!(health["undelivered_alerts"], 0, "{health}");
     assert_eq!(health["ok"], false, "{health}");
     let problems = health["problems"].as_array().unwrap();
     assert!(
@@ -257,6 +264,14 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
             assert_eq!(status, 401, "{method} {path} with {token:?}: {body}");
         }
     }
+    let lowercase = client
+        .http
+        .get(format!("{}/targets", wrangler.url))
+        .header("authorization", format!("bearer {TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lowercase.status(), 200, "the scheme is case-insensitive");
     let (_, list) = client.call("GET", "/targets", Some(TOKEN)).await;
     assert_eq!(list.as_array().unwrap().len(), 6 * 9 + 1, "{list}");
     assert_eq!(
@@ -475,6 +490,47 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
         "{said}"
     );
 
+    // The token's quota: two shares a day here (the refused ones above do not count).
+    assert_eq!(
+        share(vec![3u8; 10], Some(TOKEN)).await.unwrap().status(),
+        201
+    );
+    let over = share(vec![3u8; 10], Some(TOKEN)).await.unwrap();
+    assert_eq!(over.status(), 429);
+    let said: Value = over.json().await.unwrap();
+    assert!(
+        said["error"]
+            .as_str()
+            .unwrap()
+            .contains("LLMSCOPE_SHARE_QUOTA_PER_DAY"),
+        "{said}"
+    );
+
+    // A chunked body (no content-length) over the limit is refused while it is read.
+    let chunks =
+        futures_util::stream::iter((0..10).map(|_| Ok::<_, std::io::Error>(vec![2u8; 1000])));
+    // Its own connection, closed after: the rest of the refused body is never read, and
+    // wrangler dev would wait for it before reading another request on that connection.
+    let chunked = reqwest::Client::new()
+        .post(format!("{}/share", wrangler.url))
+        .header("connection", "close")
+        .bearer_auth(TOKEN)
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chunked.status(), 413);
+
+    // Wrong tokens, again and again: after ten, the client waits, even with the right one.
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let (status, _) = client.call("GET", "/targets", Some("guess")).await;
+        statuses.push(status);
+    }
+    assert!(statuses.ends_with(&[429]), "{statuses:?}");
+    let (status, body) = client.call("GET", "/targets", Some(TOKEN)).await;
+    assert_eq!(status, 429, "{body}");
+
     // No response and no log line holds a secret.
     let seen = client.seen.lock().unwrap().clone();
     let log = wrangler.log();
@@ -508,11 +564,24 @@ async fn cron_stores_every_target_and_alerts_once_on_a_shift() {
         ..steady.clone()
     };
     standin.set("shifty", shifty.clone());
-    standin.set("steady", steady);
-    let targets = json!([
-        target("openai", "shifty", &standin),
-        target("ollama", "steady", &standin)
-    ]);
+    standin.set("steady", steady.clone());
+    // Six more targets, slow on the first run: with eight targets the cron must not open more
+    // than the six connections Workers allow at once.
+    let extras: Vec<String> = (0..6).map(|i| format!("extra-{i}")).collect();
+    let slow = Script {
+        ttft_ms: 500,
+        jitter_ms: 0,
+        ..steady.clone()
+    };
+    let mut targets = Vec::new();
+    for name in &extras {
+        targets.push(target("ollama", name, &standin));
+        standin.set(name, slow.clone());
+    }
+    targets.push(target("openai", "shifty", &standin));
+    targets.push(target("ollama", "steady", &standin));
+    standin.set("steady", slow.clone());
+    let targets = Value::Array(targets);
     let vars = [
         ("LLMSCOPE_TARGETS", targets.to_string()),
         ("LLMSCOPE_WEBHOOK", webhook.url()),
@@ -538,6 +607,28 @@ async fn cron_stores_every_target_and_alerts_once_on_a_shift() {
         ),
         (1, 1)
     );
+    // At most six probes at once: the six slow targets come first, so the seventh request was
+    // sent only when one of them had ended, which takes the stand-in's 500 ms at least.
+    let mut arrivals: Vec<std::time::Instant> = extras
+        .iter()
+        .chain(["steady".to_string(), "shifty".to_string()].iter())
+        .flat_map(|n| standin.requests(n))
+        .map(|r| r.received_at)
+        .collect();
+    arrivals.sort();
+    assert_eq!(arrivals.len(), 8);
+    let waited = arrivals[6] - arrivals[0];
+    assert!(
+        waited >= std::time::Duration::from_millis(400),
+        "the 7th probe started {waited:?} after the first"
+    );
+    for name in extras.iter().chain(["steady".to_string()].iter()) {
+        let fast = Script {
+            key: None,
+            ..steady.clone()
+        };
+        standin.set(name, fast);
+    }
     for _ in 1..20 {
         cron().await.unwrap();
     }
@@ -592,4 +683,111 @@ async fn cron_stores_every_target_and_alerts_once_on_a_shift() {
         assert!(!log.contains(value), "wrangler's log holds {name}");
         assert!(!body.to_string().contains(value), "the alert holds {name}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_alerts_once_and_no_alert_is_lost_when_the_webhook_fails() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let standin = Standin::start().await.unwrap();
+    let webhook = Webhook::start().await;
+    let healthy = Script {
+        ttft_ms: 5,
+        gap_ms: 1,
+        chunks: 2,
+        ..Script::default()
+    };
+    standin.set("outage", healthy.clone());
+    let vars = [
+        (
+            "LLMSCOPE_TARGETS",
+            json!([target("ollama", "outage", &standin)]).to_string(),
+        ),
+        ("LLMSCOPE_WEBHOOK", webhook.url()),
+        ("LLMSCOPE_WEBHOOK_TIMEOUT_MS", "1000".to_string()),
+    ];
+    let wrangler = Wrangler::start("outage", &vars, &SECRETS).await;
+    let client = Client {
+        http: reqwest::Client::new(),
+        url: wrangler.url.clone(),
+        seen: Default::default(),
+    };
+    let cron = || async {
+        let r = client
+            .http
+            .get(format!("{}/__scheduled?cron=*/5+*+*+*+*", wrangler.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    };
+    let undelivered = || async {
+        let (_, health) = client.call("GET", "/health", Some(TOKEN)).await;
+        health["undelivered_alerts"].clone()
+    };
+    let error_rate_alerts = |bodies: Vec<Value>| -> Vec<Value> {
+        bodies
+            .iter()
+            .flat_map(|b| {
+                b["llmscope"]["alerts"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter(|a| a["metric"] == "error_rate")
+            .collect()
+    };
+
+    // 200 good probes: the error rate's baseline (20 subgroups of 10) has no failure at all.
+    for _ in 0..200 {
+        cron().await;
+    }
+    assert!(error_rate_alerts(webhook.received()).is_empty());
+
+    // Then everything fails. The first failed subgroup completes at the 210th probe; the
+    // webhook hangs on all three attempts of that run, so the alert waits in the outbox.
+    webhook.answer_next(&[
+        Answer::Hang,
+        Answer::Hang,
+        Answer::Hang,
+        Answer::Status(500),
+    ]);
+    standin.set(
+        "outage",
+        Script {
+            fault: Some(Fault::ServerError),
+            ..healthy
+        },
+    );
+    for _ in 0..10 {
+        cron().await;
+    }
+    let tried = webhook.attempts();
+    let hung = tried.iter().filter(|(_, a)| *a == Answer::Hang).count();
+    assert_eq!(hung, 3, "three attempts in that run: {tried:?}");
+    assert!(error_rate_alerts(webhook.received()).is_empty());
+    assert_eq!(undelivered().await, 1);
+
+    // The next run tries again: 500, then 200. Delivered once, and never again.
+    cron().await;
+    assert_eq!(undelivered().await, 0);
+    for _ in 0..89 {
+        cron().await;
+    }
+    let results = client.stored("outage").await;
+    assert_eq!(results.len(), 300);
+    assert_eq!(results.iter().filter(|r| r["ok"] == false).count(), 100);
+    let delivered = error_rate_alerts(webhook.received());
+    assert_eq!(delivered.len(), 1, "one outage, one alert: {delivered:#?}");
+    assert_eq!(delivered[0]["value"], 1.0);
+    assert_eq!(delivered[0]["center"], 0.0);
+    assert_eq!(delivered[0]["t"], results[209]["t"]);
+    assert_eq!(
+        webhook
+            .attempts()
+            .iter()
+            .filter(|(_, a)| *a == Answer::Status(500))
+            .count(),
+        1
+    );
+    assert_eq!(undelivered().await, 0);
 }

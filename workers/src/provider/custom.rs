@@ -3,7 +3,7 @@
 //! or one body), and a pointer whose presence marks an in-stream error. In templates, `{{prompt}}`, `{{model}}` and `{{max_tokens}}` fill body
 //! strings and `{{key}}` fills header values with the key secret.
 
-use super::frame::{Lines, Sse};
+use super::frame::{Lines, Sse, TooLong, MAX_FRAME_BYTES};
 use super::{count, Context, HttpRequest, Outcome, Provider, StreamParser};
 use crate::target::{ConfigError, StreamFormat, Target};
 use serde_json::Value;
@@ -111,10 +111,20 @@ fn frame(t: &Target, out: &mut Outcome, data: &str) {
 impl StreamParser for Parser {
     fn feed(&mut self, bytes: &[u8], out: &mut Outcome) {
         let t = &self.target;
-        match t.stream {
+        let fed = match t.stream {
             StreamFormat::Sse => self.sse.feed(bytes, |_, d| frame(t, out, d)),
             StreamFormat::Ndjson => self.lines.feed(bytes, |l| frame(t, out, l)),
-            StreamFormat::None => self.body.extend_from_slice(bytes),
+            StreamFormat::None if self.body.len() + bytes.len() > MAX_FRAME_BYTES => {
+                self.body = Vec::new();
+                Err(TooLong("a body"))
+            }
+            StreamFormat::None => {
+                self.body.extend_from_slice(bytes);
+                Ok(())
+            }
+        };
+        if let Err(e) = fed {
+            e.report(out);
         }
     }
 
@@ -185,5 +195,21 @@ mod tests {
             (out.text_chunks, out.usage.output, out.done),
             (1, Some(3), true)
         );
+    }
+
+    #[test]
+    fn a_body_past_the_limit_is_malformed() {
+        let t = target(
+            r#"{"name":"c","provider":"http","url":"http://h/x","stream":"none","text_pointer":"/t"}"#,
+        );
+        let mut parser = Custom.parser(&t);
+        let mut out = Outcome::default();
+        let piece = vec![b' '; 64 * 1024];
+        for _ in 0..=MAX_FRAME_BYTES / piece.len() {
+            parser.feed(&piece, &mut out);
+        }
+        let f = out.failure.unwrap();
+        assert_eq!(f.kind, llmscope_protocol::probe::ErrorKind::Malformed);
+        assert_eq!(f.message, "a body longer than 1048576 bytes");
     }
 }

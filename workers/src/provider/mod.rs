@@ -120,10 +120,10 @@ impl Outcome {
         match serde_json::from_str(frame) {
             Ok(v) => Some(v),
             Err(e) => {
-                let shown: String = frame.chars().take(80).collect();
+                // Whole: `measure` redacts secrets before it shortens messages.
                 self.fail(
                     ErrorKind::Malformed,
-                    format!("invalid JSON in the stream ({e}): {shown}"),
+                    format!("invalid JSON in the stream ({e}): {frame}"),
                 );
                 None
             }
@@ -184,17 +184,16 @@ fn count(v: &Value, pointer: &str) -> Option<u64> {
 }
 
 /// The message of a provider's error body: `error.message`, `message`, `error` (a string),
-/// or the start of the body. Every provider's error JSON has one of these.
+/// or the body. Every provider's error JSON has one of these. Not shortened here: `measure`
+/// redacts secrets first and shortens after, so no key is ever cut in half and half shown.
 pub fn error_message(body: &str) -> String {
-    let shown = |s: &str| s.chars().take(300).collect::<String>();
     let Ok(v) = serde_json::from_str::<Value>(body) else {
-        return shown(body.trim());
+        return body.trim().to_string();
     };
     ["/error/message", "/message", "/error", "/Message"]
         .iter()
         .find_map(|p| v.pointer(p).and_then(Value::as_str))
-        .map(shown)
-        .unwrap_or_else(|| shown(body.trim()))
+        .map_or_else(|| body.trim().to_string(), str::to_string)
 }
 
 #[cfg(test)]

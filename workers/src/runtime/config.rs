@@ -35,20 +35,33 @@ pub struct Config {
     pub webhook: Option<String>,
     /// Alerting settings, and problems reading them.
     pub alerts: Settings,
+    /// `LLMSCOPE_WEBHOOK_TIMEOUT_MS`: how long one delivery attempt may wait for an answer.
+    pub webhook_timeout_ms: u64,
+    /// `LLMSCOPE_RETENTION_DAYS`: results and alerts older than this are deleted by the cron.
+    pub retention_days: u64,
     /// Problems with the Worker-wide variables.
     pub errors: Vec<ConfigError>,
 }
 
-fn number(env: &Env, name: &str, default: usize, errors: &mut Vec<ConfigError>) -> usize {
+/// Default `LLMSCOPE_WEBHOOK_TIMEOUT_MS`.
+const WEBHOOK_TIMEOUT_MS: u64 = 10_000;
+/// Default `LLMSCOPE_RETENTION_DAYS`.
+const RETENTION_DAYS: u64 = 90;
+/// The longest retention accepted: 100 years.
+const MAX_RETENTION_DAYS: u64 = 36_500;
+
+/// A positive whole number variable, at most `max`; a bad value is reported and the default
+/// used.
+fn number(env: &Env, name: &str, default: u64, max: u64, errors: &mut Vec<ConfigError>) -> u64 {
     match string(env, name) {
         None => default,
-        Some(v) => match v.trim().parse::<usize>() {
-            Ok(n) if n > 0 => n,
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if (1..=max).contains(&n) => n,
             _ => {
                 errors.push(ConfigError::new(
                     "*",
                     name,
-                    format!("must be a positive integer, not {v:?}"),
+                    format!("must be a whole number from 1 to {max}, not {v:?}"),
                 ));
                 default
             }
@@ -67,12 +80,28 @@ impl Config {
         if let Err(e) = tests.parse::<llmscope_spc::RuleSet>() {
             errors.push(ConfigError::new("*", "LLMSCOPE_TESTS", e.to_string()));
         }
+        let mut count =
+            |name, default: usize| number(env, name, default as u64, 100_000, &mut errors) as usize;
         let alerts = Settings {
-            baseline: number(env, "LLMSCOPE_BASELINE", defaults.baseline, &mut errors),
-            p_subgroup: number(env, "LLMSCOPE_P_SUBGROUP", defaults.p_subgroup, &mut errors),
+            baseline: count("LLMSCOPE_BASELINE", defaults.baseline),
+            p_subgroup: count("LLMSCOPE_P_SUBGROUP", defaults.p_subgroup),
             tests,
             ..defaults
         };
+        let webhook_timeout_ms = number(
+            env,
+            "LLMSCOPE_WEBHOOK_TIMEOUT_MS",
+            WEBHOOK_TIMEOUT_MS,
+            crate::target::MAX_TIMEOUT_MS,
+            &mut errors,
+        );
+        let retention_days = number(
+            env,
+            "LLMSCOPE_RETENTION_DAYS",
+            RETENTION_DAYS,
+            MAX_RETENTION_DAYS,
+            &mut errors,
+        );
         let token = string(env, "LLMSCOPE_TOKEN").unwrap_or_default();
         if token.is_empty() {
             errors.push(ConfigError::new(
@@ -87,6 +116,8 @@ impl Config {
             origins: string(env, "LLMSCOPE_ORIGINS").unwrap_or_default(),
             webhook: string(env, "LLMSCOPE_WEBHOOK").filter(|w| !w.is_empty()),
             alerts,
+            webhook_timeout_ms,
+            retention_days,
             errors,
         }
     }
@@ -116,19 +147,44 @@ fn request_check(env: &Env, t: &Target) -> Result<(), ConfigError> {
     provider::adapter(t.provider).request(&ctx).map(|_| ())
 }
 
-/// The values of every secret a target uses and the Worker's token: what must never appear in
+/// The Worker's own secrets: the token and the webhook URL (whoever has it can post to the
+/// channel).
+const WORKER_SECRETS: [&str; 2] = ["LLMSCOPE_TOKEN", "LLMSCOPE_WEBHOOK"];
+
+/// The values of every secret a target uses and the Worker's own: what must never appear in
 /// a response or a log.
 pub fn secret_values(env: &Env, t: &Target) -> Vec<String> {
-    [
-        t.key_secret.as_deref(),
-        t.access_key_secret.as_deref(),
-        t.secret_key_secret.as_deref(),
-        t.session_token_secret.as_deref(),
-        Some("LLMSCOPE_TOKEN"),
-    ]
-    .into_iter()
-    .flatten()
-    .filter_map(|name| string(env, name))
-    .filter(|v| !v.is_empty())
-    .collect()
+    values(
+        env,
+        [
+            t.key_secret.as_deref(),
+            t.access_key_secret.as_deref(),
+            t.secret_key_secret.as_deref(),
+            t.session_token_secret.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(WORKER_SECRETS),
+    )
+}
+
+/// The values of every secret of every target and of the Worker.
+pub fn all_secret_values(env: &Env, config: &Config) -> Vec<String> {
+    let mut all: Vec<String> = config
+        .targets
+        .valid
+        .iter()
+        .flat_map(|t| secret_values(env, t))
+        .collect();
+    all.extend(values(env, WORKER_SECRETS.into_iter()));
+    all.sort();
+    all.dedup();
+    all
+}
+
+fn values<'a>(env: &Env, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    names
+        .filter_map(|name| string(env, name))
+        .filter(|v| !v.is_empty())
+        .collect()
 }

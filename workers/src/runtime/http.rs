@@ -3,7 +3,9 @@
 
 use crate::provider::HttpRequest;
 use wasm_bindgen::JsCast;
-use worker::{AbortSignal, Fetch, Headers, Method, Request, RequestInit, Response};
+use worker::{
+    AbortController, AbortSignal, Fetch, Headers, Method, Request, RequestInit, Response,
+};
 
 /// Milliseconds since the epoch. In Workers the clock advances with I/O (it is frozen during
 /// computation), which is what a probe wants: the time a chunk arrived.
@@ -49,12 +51,28 @@ pub async fn send(req: &HttpRequest, signal: Option<&AbortSignal>) -> worker::Re
     }
 }
 
+/// Sends a request and waits for its status at most `timeout_ms` (the body is not read):
+/// the status, or why there is none. The URL is left out of errors (a webhook URL is a
+/// secret).
+pub async fn send_within(req: &HttpRequest, timeout_ms: u64) -> Result<u16, String> {
+    use futures_util::future::{select, Either};
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let sent = std::pin::pin!(send(req, Some(&signal)));
+    let deadline = std::pin::pin!(worker::Delay::from(std::time::Duration::from_millis(
+        timeout_ms
+    )));
+    match select(sent, deadline).await {
+        Either::Left((Ok(r), _)) => Ok(r.status_code()),
+        Either::Left((Err(_), _)) => Err("cannot reach it".into()),
+        Either::Right(_) => {
+            controller.abort();
+            Err(format!("no answer within {timeout_ms} ms"))
+        }
+    }
+}
+
 /// A JSON response with `status`.
 pub fn json(status: u16, value: &serde_json::Value) -> worker::Result<Response> {
     Ok(Response::from_json(value)?.with_status(status))
-}
-
-/// `{"error": message}` with `status`.
-pub fn error(status: u16, message: impl Into<String>) -> worker::Result<Response> {
-    json(status, &serde_json::json!({ "error": message.into() }))
 }

@@ -8,6 +8,7 @@ mod probe;
 mod routes;
 mod share;
 mod store;
+mod webhook;
 
 use worker::{event, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};
 

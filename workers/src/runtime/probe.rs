@@ -97,7 +97,7 @@ async fn exchange(
     if !(200..300).contains(&status) {
         let header = response.headers().get("retry-after").ok().flatten();
         seen.retry_after_s = measure::retry_after(header.as_deref());
-        let body = response.text().await.unwrap_or_default();
+        let body = error_body(&mut response).await;
         let message = format!("HTTP {status}: {}", provider::error_message(&body));
         return fail(seen, ErrorKind::of_status(status), message);
     }
@@ -132,6 +132,24 @@ async fn exchange(
     parser.finish(outcome);
     mark_first_text(outcome, seen);
     seen.total_ms = Some(now_ms() - t0);
+}
+
+/// The most of an error response's body read: enough for any provider's error JSON.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// An error response's body, read up to [`MAX_ERROR_BODY`] (the rest is not read).
+async fn error_body(response: &mut worker::Response) -> String {
+    let mut body = Vec::new();
+    if let Ok(mut stream) = response.stream() {
+        while let Some(Ok(chunk)) = stream.next().await {
+            let room = MAX_ERROR_BODY - body.len();
+            body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            if body.len() == MAX_ERROR_BODY {
+                break;
+            }
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
 }
 
 /// A probe that could not be sent: its configuration is incomplete (a missing secret).

@@ -1,14 +1,18 @@
-//! The HTTP API (workers/README.md) and the cron run. Every answer is JSON; every endpoint but
-//! `/health` needs `Authorization: Bearer <LLMSCOPE_TOKEN>`; CORS admits `LLMSCOPE_ORIGINS`.
+//! The HTTP API (workers/README.md) and the cron run. Every answer is JSON; every endpoint
+//! needs `Authorization: Bearer <LLMSCOPE_TOKEN>` but `GET /health` (which without it says
+//! only whether the Worker is up) and `GET /share/{id}`; CORS admits `LLMSCOPE_ORIGINS`.
+//! Errors are [`ApiError`]s: plain words to the client, details to the log.
 
-use super::config::{secret_values, Config};
-use super::http::{self, error, json};
+use super::config::{all_secret_values, Config};
+use super::http::{self, json};
 use super::probe;
 use super::store::Store;
-use crate::access;
+use crate::access::{self, Throttle};
 use crate::alert::{self, Metric};
-use futures_util::future::join_all;
+use crate::error::ApiError;
+use futures_util::StreamExt;
 use serde_json::json;
+use std::cell::RefCell;
 use worker::{Env, Method, Request, Response, Result};
 
 /// Results per `/results` answer when `limit` is not given, and the most it may ask for.
@@ -16,6 +20,14 @@ const DEFAULT_LIMIT: u32 = 1000;
 const MAX_LIMIT: u32 = 10_000;
 /// Probes per target the alerting looks back on.
 const HISTORY: u32 = 2000;
+/// Probes run at once by the cron: Workers open at most 6 connections at a time and queue
+/// the rest, so a 7th probe would wait for a connection inside its own TTFT.
+const SIMULTANEOUS_PROBES: usize = 6;
+
+thread_local! {
+    /// Wrong tokens per client address, in this isolate's memory (see [`Throttle`]).
+    static THROTTLE: RefCell<Throttle> = RefCell::default();
+}
 
 /// Answers one request, with CORS headers for an allowed origin.
 pub async fn handle(req: Request, env: &Env) -> Result<Response> {
@@ -23,7 +35,7 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     let origin = req.headers().get("origin").ok().flatten();
     let mut r = match route(req, env, &config).await {
         Ok(r) => r,
-        Err(e) => error(500, format!("internal error: {e}"))?,
+        Err(e) => refusal(&e, &all_secret_values(env, &config))?,
     };
     if let Some(o) = access::allowed_origin(origin.as_deref(), &config.origins) {
         let h = r.headers_mut();
@@ -39,41 +51,89 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     Ok(r)
 }
 
-async fn route(mut req: Request, env: &Env, config: &Config) -> Result<Response> {
+/// The answer to an error: its status and plain words; an internal error's details are logged
+/// (secrets redacted), never sent.
+fn refusal(e: &ApiError, secrets: &[String]) -> Result<Response> {
+    if let Some(detail) = e.log_detail() {
+        worker::console_error!("llmscope: {}", crate::measure::redact(detail, secrets));
+    }
+    let mut r = json(e.status(), &json!({ "error": e.public_message() }))?;
+    match e {
+        ApiError::Unauthorized => r.headers_mut().set("www-authenticate", "Bearer")?,
+        ApiError::TooManyAttempts { retry_after_s } => r
+            .headers_mut()
+            .set("retry-after", &retry_after_s.to_string())?,
+        _ => {}
+    }
+    Ok(r)
+}
+
+impl From<worker::Error> for ApiError {
+    fn from(e: worker::Error) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+/// Who is calling, for the throttle: the address Cloudflare saw.
+fn client(req: &Request) -> String {
+    req.headers()
+        .get("cf-connecting-ip")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Checks the token: `Ok(true)` with the right one, `Ok(false)` with none, an error with a
+/// wrong one or while this client must wait.
+fn check_token(req: &Request, config: &Config) -> std::result::Result<bool, ApiError> {
+    let who = client(req);
+    let now = http::now_ms();
+    if let Some(retry_after_s) = THROTTLE.with(|t| t.borrow().wait_s(&who, now)) {
+        return Err(ApiError::TooManyAttempts { retry_after_s });
+    }
+    let Some(header) = req.headers().get("authorization").ok().flatten() else {
+        return Ok(false);
+    };
+    if access::authorized(Some(&header), &config.token) {
+        THROTTLE.with(|t| t.borrow_mut().succeeded(&who));
+        Ok(true)
+    } else {
+        THROTTLE.with(|t| t.borrow_mut().failed(&who, now));
+        Err(ApiError::Unauthorized)
+    }
+}
+
+async fn route(
+    mut req: Request,
+    env: &Env,
+    config: &Config,
+) -> std::result::Result<Response, ApiError> {
     let method = req.method();
     let path = req.path();
     if method == Method::Options {
         return Ok(Response::empty()?.with_status(204));
     }
-    if method == Method::Get && path == "/health" {
-        return health(env, config);
-    }
     if let (Method::Get, Some(id)) = (&method, path.strip_prefix("/share/")) {
         return super::share::fetch(id, env).await; // the unguessable id is the capability
     }
-    let auth = req.headers().get("authorization").ok().flatten();
-    if !access::authorized(auth.as_deref(), &config.token) {
-        let mut r = error(
-            401,
-            "missing or wrong token: send Authorization: Bearer <LLMSCOPE_TOKEN>",
-        )?;
-        let _ = r.headers_mut().set("www-authenticate", "Bearer");
-        return Ok(r);
+    let authorized = check_token(&req, config)?;
+    if method == Method::Get && path == "/health" {
+        return health(env, config, authorized).await;
+    }
+    if !authorized {
+        return Err(ApiError::Unauthorized);
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
-        (Method::Get, ["targets"]) => targets(config),
+        (Method::Get, ["targets"]) => Ok(targets(config)?),
         (Method::Post, ["probe", name]) => probe_now(env, config, &decode(name)).await,
         (Method::Get, ["results"]) => results(&req, env).await,
         (Method::Post, ["share"]) => super::share::create(req, env).await,
         _ => {
             let _ = req.text().await;
-            error(
-                404,
-                format!(
-                    "no endpoint {path}: see GET /health, /targets, /results, /share/ID, POST /probe/NAME, /share"
-                ),
-            )
+            Err(ApiError::NotFound(format!(
+                "no endpoint {path}: see GET /health, /targets, /results, /share/ID, POST /probe/NAME, /share"
+            )))
         }
     }
 }
@@ -85,23 +145,50 @@ fn decode(segment: &str) -> String {
         .unwrap_or_else(|| segment.to_string())
 }
 
-fn health(env: &Env, config: &Config) -> Result<Response> {
-    let problems: Vec<_> = config
+/// Without the token: whether the Worker is up and its version. With it: the configuration's
+/// problems, the targets' count, the price table's date, and the alerts waiting for the
+/// webhook.
+async fn health(
+    env: &Env,
+    config: &Config,
+    authorized: bool,
+) -> std::result::Result<Response, ApiError> {
+    let mut problems: Vec<_> = config
         .problems(env)
         .into_iter()
         .map(|e| json!({"target": e.target, "field": e.field, "message": e.message}))
         .collect();
-    json(
+    let version = env!("CARGO_PKG_VERSION");
+    if !authorized {
+        return Ok(json(
+            200,
+            &json!({"ok": problems.is_empty(), "version": version}),
+        )?);
+    }
+    let undelivered = match Store::open(env).await {
+        Ok(store) => store.undelivered_count().await,
+        Err(e) => Err(e),
+    };
+    let undelivered = match undelivered {
+        Ok(n) => Some(n),
+        Err(e) => {
+            worker::console_error!("llmscope: /health: {e}");
+            problems.push(json!({"target": "*", "field": "DB", "message": "D1 cannot be read: see the Worker's log"}));
+            None
+        }
+    };
+    Ok(json(
         200,
         &json!({
             "ok": problems.is_empty(),
-            "version": env!("CARGO_PKG_VERSION"),
+            "version": version,
             "targets": config.targets.valid.len(),
             "problems": problems,
             "prices_taken": crate::prices::TAKEN,
             "webhook": config.webhook.is_some(),
+            "undelivered_alerts": undelivered,
         }),
-    )
+    )?)
 }
 
 fn targets(config: &Config) -> Result<Response> {
@@ -114,89 +201,93 @@ fn targets(config: &Config) -> Result<Response> {
     json(200, &serde_json::Value::Array(list))
 }
 
-async fn probe_now(env: &Env, config: &Config, name: &str) -> Result<Response> {
+async fn probe_now(
+    env: &Env,
+    config: &Config,
+    name: &str,
+) -> std::result::Result<Response, ApiError> {
     let Some(target) = config.targets.get(name) else {
         if let Some(e) = config.targets.errors.iter().find(|e| e.target == name) {
-            return error(400, e.to_string());
+            return Err(ApiError::BadRequest(e.to_string()));
         }
-        return error(
-            404,
-            format!("no target named {name:?}: GET /targets lists them"),
-        );
+        return Err(ApiError::NotFound(format!(
+            "no target named {name:?}: GET /targets lists them"
+        )));
     };
     let result = probe::run(env, target).await;
-    let store = match Store::open(env).await {
-        Ok(s) => s,
-        Err(e) => return error(500, e),
-    };
-    if let Err(e) = store.insert(&result).await {
-        return error(500, e);
-    }
-    json(200, &serde_json::to_value(&result)?)
+    Store::open(env).await?.insert(&result).await?;
+    Ok(json(
+        200,
+        &serde_json::to_value(&result).map_err(|e| e.to_string())?,
+    )?)
 }
 
-async fn results(req: &Request, env: &Env) -> Result<Response> {
+async fn results(req: &Request, env: &Env) -> std::result::Result<Response, ApiError> {
     let url = req.url()?;
     let (mut target, mut since, mut limit) = (None, 0i64, DEFAULT_LIMIT);
+    let bad = |m: String| Err(ApiError::BadRequest(m));
     for (k, v) in url.query_pairs() {
         match k.as_ref() {
             "target" => target = Some(v.to_string()),
             "since" => match v.parse::<f64>() {
                 Ok(s) if s.is_finite() => since = s as i64,
-                _ => return error(400, format!("since={v}: must be epoch milliseconds")),
+                _ => return bad(format!("since={v}: must be epoch milliseconds")),
             },
             "limit" => match v.parse::<u32>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => limit = n,
-                _ => return error(400, format!("limit={v}: must be 1 to {MAX_LIMIT}")),
+                _ => return bad(format!("limit={v}: must be 1 to {MAX_LIMIT}")),
             },
             other => {
-                return error(
-                    400,
-                    format!("unknown parameter {other:?}: use target, since, limit"),
-                )
+                return bad(format!(
+                    "unknown parameter {other:?}: use target, since, limit"
+                ))
             }
         }
     }
     let Some(target) = target else {
-        return error(
-            400,
-            "target is required: /results?target=NAME&since=<epoch ms>&limit=N",
-        );
+        return bad("target is required: /results?target=NAME&since=<epoch ms>&limit=N".into());
     };
-    let store = match Store::open(env).await {
-        Ok(s) => s,
-        Err(e) => return error(500, e),
-    };
-    match store.results(&target, since, limit).await {
-        Ok(rows) => {
-            let mut r = Response::ok(format!("[{}]", rows.join(",")))?;
-            r.headers_mut().set("content-type", "application/json")?;
-            Ok(r)
-        }
-        Err(e) => error(500, e),
-    }
+    let rows = Store::open(env)
+        .await?
+        .results(&target, since, limit)
+        .await?;
+    let mut r = Response::ok(format!("[{}]", rows.join(",")))?;
+    r.headers_mut().set("content-type", "application/json")?;
+    Ok(r)
 }
 
-/// The cron run: probes every target at once, stores the results, then evaluates each
-/// target's history and POSTs new alerts. Returns a summary (also what `POST /cron` answers).
+/// The cron run: deletes what is past the retention, probes every target (at most
+/// [`SIMULTANEOUS_PROBES`] at a time), stores the results, evaluates each target's history,
+/// records new alerts in the outbox and delivers every undelivered one. Returns a summary.
 pub async fn cron(env: &Env) -> std::result::Result<serde_json::Value, String> {
     let config = Config::load(env);
-    for e in &config.targets.errors {
+    for e in config.targets.errors.iter().chain(&config.errors) {
         worker::console_error!("llmscope: {e}");
     }
     let store = Store::open(env).await?;
-    let results = join_all(config.targets.valid.iter().map(|t| probe::run(env, t))).await;
+    let day_ms = 86_400_000.0;
+    let before = http::now_ms() - config.retention_days as f64 * day_ms;
+    store.forget_before(before as i64).await?;
+    let results: Vec<_> = futures_util::stream::iter(&config.targets.valid)
+        .map(|t| probe::run(env, t))
+        .buffered(SIMULTANEOUS_PROBES)
+        .collect()
+        .await;
     for r in &results {
         store.insert(r).await?;
     }
-    let mut sent = Vec::new();
+    let mut opened = 0;
     for t in &config.targets.valid {
         let history = store.history(&t.name, HISTORY).await?;
-        let mut opened = Vec::new();
         for metric in Metric::ALL {
             let mut state = store.state(&t.name, metric.name()).await?;
             match alert::evaluate(&t.name, metric, &history, &config.alerts, &mut state) {
-                Ok(alerts) => opened.extend(alerts),
+                Ok(alerts) => {
+                    for a in &alerts {
+                        store.record_alert(a).await?;
+                    }
+                    opened += alerts.len();
+                }
                 Err(e) => {
                     worker::console_warn!(
                         "llmscope: {} {}: no chart yet: {e}",
@@ -208,48 +299,13 @@ pub async fn cron(env: &Env) -> std::result::Result<serde_json::Value, String> {
             }
             store.save_state(&t.name, metric.name(), &state).await?;
         }
-        if opened.is_empty() {
-            continue;
-        }
-        let delivered = deliver(
-            &config,
-            &alert::webhook_body(&t.name, &opened),
-            &secret_values(env, t),
-        )
-        .await;
-        for a in &opened {
-            store.record_alert(a, delivered).await?;
-            sent.push(
-                json!({"target": a.target, "metric": a.metric, "t": a.t, "delivered": delivered}),
-            );
-        }
     }
-    Ok(
-        json!({"probed": results.len(), "ok": results.iter().filter(|r| r.ok).count(), "alerts": sent}),
-    )
-}
-
-/// POSTs a webhook body; false when there is none or it refused.
-async fn deliver(config: &Config, body: &serde_json::Value, secrets: &[String]) -> bool {
-    let Some(url) = &config.webhook else {
-        return false;
-    };
-    let body = crate::measure::redact(&body.to_string(), secrets);
-    let request = crate::provider::HttpRequest {
-        method: "POST".into(),
-        url: url.clone(),
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: body.into_bytes(),
-    };
-    match http::send(&request, None).await {
-        Ok(r) if (200..300).contains(&r.status_code()) => true,
-        Ok(r) => {
-            worker::console_error!("llmscope: the webhook answered {}", r.status_code());
-            false
-        }
-        Err(e) => {
-            worker::console_error!("llmscope: cannot reach the webhook: {e}");
-            false
-        }
-    }
+    let delivered =
+        super::webhook::deliver_pending(&config, &store, &all_secret_values(env, &config)).await?;
+    Ok(json!({
+        "probed": results.len(),
+        "ok": results.iter().filter(|r| r.ok).count(),
+        "alerts": opened,
+        "delivered": delivered,
+    }))
 }

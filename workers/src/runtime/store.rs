@@ -12,7 +12,8 @@ use worker::{D1Database, Env};
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, t INTEGER NOT NULL, ok INTEGER NOT NULL, json TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS results_by_target_t ON results (target, t);
 CREATE TABLE IF NOT EXISTS alert_state (target TEXT NOT NULL, metric TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (target, metric));
-CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, metric TEXT NOT NULL, t INTEGER NOT NULL, json TEXT NOT NULL, delivered INTEGER NOT NULL);";
+CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, metric TEXT NOT NULL, t INTEGER NOT NULL, json TEXT NOT NULL, delivered INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS share_quota (token TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (token, day));";
 
 /// The D1 binding, with the schema in place.
 pub struct Store {
@@ -27,6 +28,17 @@ struct JsonRow {
 #[derive(Deserialize)]
 struct StateRow {
     state: String,
+}
+
+#[derive(Deserialize)]
+struct AlertRow {
+    id: f64,
+    json: String,
+}
+
+#[derive(Deserialize)]
+struct CountRow {
+    n: f64,
 }
 
 fn num(n: i64) -> JsValue {
@@ -138,16 +150,99 @@ impl Store {
         Ok(())
     }
 
-    /// Records an alert and whether the webhook took it.
-    pub async fn record_alert(&self, alert: &Alert, delivered: bool) -> Result<(), String> {
+    /// Records an alert, undelivered: the outbox the webhook is served from.
+    pub async fn record_alert(&self, alert: &Alert) -> Result<(), String> {
         let json = serde_json::to_string(alert).map_err(|e| e.to_string())?;
         self.db
-            .prepare("INSERT INTO alerts (target, metric, t, json, delivered) VALUES (?1, ?2, ?3, ?4, ?5)")
-            .bind(&[alert.target.as_str().into(), alert.metric.into(), num(alert.t), json.into(), num(delivered as i64)])
+            .prepare("INSERT INTO alerts (target, metric, t, json, delivered) VALUES (?1, ?2, ?3, ?4, 0)")
+            .bind(&[alert.target.as_str().into(), alert.metric.into(), num(alert.t), json.into()])
             .map_err(|e| e.to_string())?
             .run()
             .await
             .map_err(|e| format!("D1: cannot record an alert: {e}"))?;
+        Ok(())
+    }
+
+    /// The oldest `limit` undelivered alerts, with their ids.
+    pub async fn undelivered(&self, limit: u32) -> Result<Vec<(i64, Alert)>, String> {
+        let rows = self
+            .db
+            .prepare("SELECT id, json FROM alerts WHERE delivered = 0 ORDER BY id LIMIT ?1")
+            .bind(&[num(i64::from(limit))])
+            .map_err(|e| e.to_string())?
+            .all()
+            .await
+            .map_err(|e| format!("D1: cannot read undelivered alerts: {e}"))?
+            .results::<AlertRow>()
+            .map_err(|e| e.to_string())?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| Some((r.id as i64, Alert::from_stored(&r.json)?)))
+            .collect())
+    }
+
+    /// How many alerts are undelivered.
+    pub async fn undelivered_count(&self) -> Result<u64, String> {
+        let row = self
+            .db
+            .prepare("SELECT COUNT(*) AS n FROM alerts WHERE delivered = 0")
+            .first::<CountRow>(None)
+            .await
+            .map_err(|e| format!("D1: cannot count undelivered alerts: {e}"))?;
+        Ok(row.map_or(0, |r| r.n as u64))
+    }
+
+    /// Marks alerts delivered (the webhook answered 2xx).
+    pub async fn mark_delivered(&self, ids: &[i64]) -> Result<(), String> {
+        for &id in ids {
+            self.db
+                .prepare("UPDATE alerts SET delivered = 1 WHERE id = ?1")
+                .bind(&[num(id)])
+                .map_err(|e| e.to_string())?
+                .run()
+                .await
+                .map_err(|e| format!("D1: cannot mark an alert delivered: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// Counts one more share of `token` on `day` (days since the epoch, UTC): the count so
+    /// far, this one included. The token is kept as a SHA-256 digest.
+    pub async fn count_share(&self, token: &str, day: i64) -> Result<u64, String> {
+        use sha2::{Digest, Sha256};
+        let key: String = Sha256::digest(token.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let row = self
+            .db
+            .prepare("INSERT INTO share_quota (token, day, count) VALUES (?1, ?2, 1) ON CONFLICT (token, day) DO UPDATE SET count = count + 1 RETURNING count AS n")
+            .bind(&[key.into(), num(day)])
+            .map_err(|e| e.to_string())?
+            .first::<CountRow>(None)
+            .await
+            .map_err(|e| format!("D1: cannot count shares: {e}"))?;
+        self.db
+            .prepare("DELETE FROM share_quota WHERE day < ?1")
+            .bind(&[num(day - 1)])
+            .map_err(|e| e.to_string())?
+            .run()
+            .await
+            .map_err(|e| format!("D1: cannot forget old share counts: {e}"))?;
+        Ok(row.map_or(1, |r| r.n as u64))
+    }
+
+    /// Deletes results and alerts older than `before_ms` (epoch ms): the retention.
+    pub async fn forget_before(&self, before_ms: i64) -> Result<(), String> {
+        for table in ["results", "alerts"] {
+            self.db
+                .prepare(format!("DELETE FROM {table} WHERE t < ?1"))
+                .bind(&[num(before_ms)])
+                .map_err(|e| e.to_string())?
+                .run()
+                .await
+                .map_err(|e| format!("D1: cannot apply the retention to {table}: {e}"))?;
+        }
         Ok(())
     }
 }

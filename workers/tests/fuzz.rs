@@ -1,0 +1,219 @@
+//! A bounded, deterministic fuzz run of every parser of outside input in the Worker, on stable
+//! Rust inside `cargo test`: provider streams (SSE, NDJSON, AWS event-stream) through each
+//! provider's parser, and `LLMSCOPE_TARGETS`. Inputs come from a seeded generator: random
+//! bytes, and valid inputs mutated (bytes flipped, inserted, deleted, spans duplicated, cut),
+//! fed in random piece sizes. Each target runs for a fixed number of inputs; the run asserts
+//! no panic and a bounded peak of heap memory (a counting allocator).
+
+use llmscope_probes::aws::eventstream::encode;
+use llmscope_probes::provider::{self, Outcome};
+use llmscope_probes::target;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+/// Counts live heap bytes and their peak.
+struct Counting;
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(live, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// xorshift64*: small, seeded, the same inputs on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One input: random bytes, or a seed mutated a few times.
+fn input(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
+    if rng.below(4) == 0 {
+        let len = rng.below(512);
+        return (0..len).map(|_| rng.next() as u8).collect();
+    }
+    let mut v = seeds[rng.below(seeds.len())].clone();
+    for _ in 0..1 + rng.below(4) {
+        let at = rng.below(v.len() + 1);
+        match rng.below(5) {
+            0 if at < v.len() => v[at] ^= 1 << rng.below(8),
+            1 => v.insert(at, rng.next() as u8),
+            2 if at < v.len() => {
+                v.remove(at);
+            }
+            3 => {
+                let end = (at + rng.below(64)).min(v.len());
+                let span = v[at..end].to_vec();
+                v.splice(at..at, span);
+            }
+            _ => v.truncate(at),
+        }
+    }
+    v
+}
+
+/// The inputs per target: a few seconds in a debug build.
+const INPUTS: usize = 20_000;
+/// The heap a run may peak at: far above what parsing these inputs needs, far below what an
+/// unbounded buffer would take.
+const PEAK_LIMIT: usize = 8 << 20;
+
+/// One target at a time, so each peak is its own.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn run(name: &str, seed: u64, seeds: &[Vec<u8>], check: impl Fn(&[u8], &mut Rng)) {
+    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut rng = Rng(seed);
+    let started = Instant::now();
+    PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
+    for _ in 0..INPUTS {
+        let bytes = input(&mut rng, seeds);
+        check(&bytes, &mut rng);
+    }
+    let peak = PEAK.load(Ordering::Relaxed);
+    eprintln!(
+        "fuzz {name}: {INPUTS} inputs from {} seeds in {:.2?}, peak heap {} KiB",
+        seeds.len(),
+        started.elapsed(),
+        peak / 1024
+    );
+    assert!(peak < PEAK_LIMIT, "{name}: peak heap {peak} bytes");
+}
+
+fn targets(json: &str) -> target::Target {
+    target::parse(&format!("[{json}]")).valid[0].clone()
+}
+
+/// Feeds `bytes` to the target's parser in random pieces, as the network would.
+fn parse(t: &target::Target, bytes: &[u8], rng: &mut Rng) -> Outcome {
+    let mut parser = provider::adapter(t.provider).parser(t);
+    let mut out = Outcome::default();
+    let mut rest = bytes;
+    while !rest.is_empty() && out.failure.is_none() {
+        let (piece, tail) = rest.split_at(1 + rng.below(rest.len().min(97)));
+        parser.feed(piece, &mut out);
+        rest = tail;
+    }
+    parser.finish(&mut out);
+    out
+}
+
+fn lines(texts: &[&str]) -> Vec<Vec<u8>> {
+    texts.iter().map(|t| t.as_bytes().to_vec()).collect()
+}
+
+#[test]
+fn provider_streams() {
+    let cases: [(&str, &str, Vec<Vec<u8>>); 5] = [
+        (
+            "openai sse",
+            r#"{"name":"o","provider":"openai","model":"m","key_secret":"K"}"#,
+            lines(&[
+                "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}\n\ndata: [DONE]\n\n",
+                "data: {\"error\":{\"message\":\"overloaded\",\"type\":\"server_error\"}}\n\n",
+            ]),
+        ),
+        (
+            "anthropic sse",
+            r#"{"name":"a","provider":"anthropic","model":"m","key_secret":"K"}"#,
+            lines(&[
+                "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\nevent: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"type\":\"text_delta\",\"text\":\"Hi\"}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":2}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+            ]),
+        ),
+        (
+            "gemini sse",
+            r#"{"name":"g","provider":"gemini","model":"m","key_secret":"K"}"#,
+            lines(&[
+                "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hi\"}]},\"finishReason\":\"STOP\"}],\"usageMetadata\":{\"promptTokenCount\":4,\"candidatesTokenCount\":1}}\r\n\r\n",
+            ]),
+        ),
+        (
+            "ollama ndjson",
+            r#"{"name":"l","provider":"ollama","model":"m"}"#,
+            lines(&[
+                "{\"message\":{\"content\":\"Hi\"},\"done\":false}\n{\"message\":{\"content\":\"\"},\"done\":true,\"prompt_eval_count\":4,\"eval_count\":1,\"load_duration\":1000}\n",
+            ]),
+        ),
+        (
+            "http ndjson",
+            r#"{"name":"h","provider":"http","url":"http://h/x","stream":"ndjson","text_pointer":"/t","output_tokens_pointer":"/n"}"#,
+            lines(&["{\"t\":\"a\"}\n{\"t\":\"b\",\"n\":2}\n", "{\"error\":\"x\"}\n"]),
+        ),
+    ];
+    for (i, (name, json, seeds)) in cases.iter().enumerate() {
+        let t = targets(json);
+        run(name, 0x5eed + i as u64, seeds, |bytes, rng| {
+            parse(&t, bytes, rng);
+        });
+    }
+}
+
+#[test]
+fn bedrock_event_stream() {
+    let event = |kind: &str, payload: &str| {
+        encode(
+            &[(":event-type", kind), (":message-type", "event")],
+            payload.as_bytes(),
+        )
+    };
+    let mut good = event("contentBlockDelta", r#"{"delta":{"text":"Hi"}}"#);
+    good.extend(event("messageStop", r#"{"stopReason":"end_turn"}"#));
+    good.extend(event(
+        "metadata",
+        r#"{"usage":{"inputTokens":3,"outputTokens":1}}"#,
+    ));
+    let exception = encode(
+        &[
+            (":message-type", "exception"),
+            (":exception-type", "throttlingException"),
+        ],
+        br#"{"message":"slow down"}"#,
+    );
+    let t = targets(
+        r#"{"name":"b","provider":"bedrock","model":"m","region":"us-east-1","access_key_secret":"A","secret_key_secret":"S"}"#,
+    );
+    run(
+        "bedrock event-stream",
+        0xbed,
+        &[good, exception],
+        |bytes, rng| {
+            parse(&t, bytes, rng);
+        },
+    );
+}
+
+#[test]
+fn llmscope_targets() {
+    let seeds = lines(&[
+        r#"[{"name":"a","provider":"openai","model":"gpt-4o-mini","key_secret":"K","timeout_ms":2000,"price":{"input":0.15,"output":0.6}}]"#,
+        r#"[{"name":"h","provider":"http","url":"http://h/x","headers":{"A":"{{key}}"},"body":{"p":"{{prompt}}"},"stream":"none","text_pointer":"/t"}]"#,
+        r#"[{"name":"b","provider":"bedrock","model":"m","region":"us-east-1","access_key_secret":"A","secret_key_secret":"S"},{"provider":"ollama"}]"#,
+    ]);
+    run("LLMSCOPE_TARGETS", 0x7a6, &seeds, |bytes, _| {
+        let parsed = target::parse(&String::from_utf8_lossy(bytes));
+        for e in &parsed.errors {
+            assert!(!e.field.is_empty() && !e.message.is_empty(), "{e:?}");
+        }
+    });
+}
