@@ -128,7 +128,11 @@ pub struct Saver {
 /// A save made ready on the page (the only part that takes the main thread), to be written.
 pub struct Pending {
     meta: String,
-    puts: Vec<(ChunkKey, u64, Float64Array)>,
+    /// Changed chunks that no stored generation reads (new keys): written first, a few per
+    /// transaction, so a large save never holds the page long.
+    early: Vec<(ChunkKey, u64, Vec<f64>)>,
+    /// Changed chunks a stored generation reads: written with the new `"current"`.
+    puts: Vec<(ChunkKey, u64, Vec<f64>)>,
     deletes: Vec<ChunkKey>,
     current: HashSet<ChunkKey>,
     megabytes: f64,
@@ -142,33 +146,58 @@ fn chunk_range(start: u64, len: u64) -> std::ops::Range<u64> {
     start / CHUNK..(start + len - 1) / CHUNK + 1
 }
 
-/// A fast hash of a chunk's numbers (FxHash's mixing), to tell whether it changed.
-fn hash(values: &[f64]) -> u64 {
-    values.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
-        (h.rotate_left(5) ^ v.to_bits()).wrapping_mul(0x517c_c1b7_2722_0a95)
-    }) | 1
-}
-
-/// Chunk `k` of a stream whose first point has absolute index `start`: its numbers.
-fn chunk_values(stream: &Stream, start: u64, k: u64, seqs: bool) -> Vec<f64> {
+/// The rows of chunk `k` (indices into the stream's samples), the absolute index of its
+/// first, and how many leading samples have no seq (the seqs sit beside the last samples).
+fn chunk_rows(stream: &Stream, start: u64, k: u64) -> (std::ops::Range<usize>, u64, usize) {
     let len = stream.samples.len() as u64;
     let from = (k * CHUNK).max(start);
     let to = ((k + 1) * CHUNK).min(start + len);
-    let stride = if seqs { 3 } else { 2 };
-    let mut out = Vec::with_capacity(1 + (to - from) as usize * stride);
-    out.push(from as f64);
-    // The seqs sit beside the last samples (a stream may have points from before it had any).
     let no_seq = len as usize - stream.seqs.len().min(len as usize);
-    for i in (from - start) as usize..(to - start) as usize {
+    ((from - start) as usize..(to - start) as usize, from, no_seq)
+}
+
+fn seq_at(stream: &Stream, i: usize, no_seq: usize) -> f64 {
+    let seq = i.checked_sub(no_seq).and_then(|j| stream.seqs.get(j));
+    seq.map_or(f64::NAN, |&q| q as f64)
+}
+
+/// Chunk `k` of a stream whose first point has absolute index `start`: the absolute index of
+/// its first point, then `t, value[, seq]` per point.
+fn chunk_values(stream: &Stream, start: u64, k: u64, seqs: bool) -> Vec<f64> {
+    let (rows, from, no_seq) = chunk_rows(stream, start, k);
+    let mut out = Vec::with_capacity(1 + rows.len() * if seqs { 3 } else { 2 });
+    out.push(from as f64);
+    for i in rows {
         let s = stream.samples[i];
-        out.push(s.t);
-        out.push(s.value);
+        out.extend([s.t, s.value]);
         if seqs {
-            let seq = i.checked_sub(no_seq).and_then(|j| stream.seqs.get(j));
-            out.push(seq.map_or(f64::NAN, |&q| q as f64));
+            out.push(seq_at(stream, i, no_seq));
         }
     }
     out
+}
+
+/// FxHash's mixing step.
+fn mix(h: u64, x: f64) -> u64 {
+    (h.rotate_left(5) ^ x.to_bits()).wrapping_mul(0x517c_c1b7_2722_0a95)
+}
+
+/// A fast hash of chunk `k`'s numbers (those of [`chunk_values`], without copying them), to
+/// tell whether it changed; never 0, which stands for "unknown".
+fn chunk_hash(stream: &Stream, start: u64, k: u64, seqs: bool) -> u64 {
+    let (rows, from, no_seq) = chunk_rows(stream, start, k);
+    let mut h = mix(0xcbf2_9ce4_8422_2325, from as f64);
+    if seqs {
+        for i in rows {
+            let s = stream.samples[i];
+            h = mix(mix(mix(h, s.t), s.value), seq_at(stream, i, no_seq));
+        }
+    } else {
+        for s in &stream.samples[rows] {
+            h = mix(mix(h, s.t), s.value);
+        }
+    }
+    h | 1
 }
 
 /// Puts a chunk's points back on a stream: those of absolute index `start..start + len`.
@@ -232,11 +261,10 @@ impl Saver {
             let len = s.samples.len() as u64;
             let seqs = !s.seqs.is_empty();
             for k in chunk_range(start, len) {
-                let values = chunk_values(s, start, k, seqs);
-                let h = hash(&values);
+                let h = chunk_hash(s, start, k, seqs);
                 let key = (s.id.clone(), k);
                 if self.stored.get(&key) != Some(&h) {
-                    puts.push((key.clone(), h, Float64Array::from(values.as_slice())));
+                    puts.push((key.clone(), h, chunk_values(s, start, k, seqs)));
                 }
                 current.insert(key);
             }
@@ -270,14 +298,14 @@ impl Saver {
             })
             .cloned()
             .collect();
-        let megabytes = (meta.len()
-            + puts
-                .iter()
-                .map(|p| p.2.length() as usize * 8)
-                .sum::<usize>()) as f64
-            / 1e6;
+        let megabytes =
+            (meta.len() + puts.iter().map(|p| p.2.len() * 8).sum::<usize>()) as f64 / 1e6;
+        let (early, puts) = puts
+            .into_iter()
+            .partition(|(key, _, _)| !self.stored.contains_key(key));
         Ok(Pending {
             meta,
+            early,
             puts,
             deletes,
             current,
@@ -294,7 +322,7 @@ impl Saver {
             for k in chunk_range(start, s.samples.len() as u64) {
                 let key = (s.id.clone(), k);
                 self.stored
-                    .insert(key.clone(), hash(&chunk_values(s, start, k, seqs)));
+                    .insert(key.clone(), chunk_hash(s, start, k, seqs));
                 self.current.insert(key);
             }
         }
@@ -305,7 +333,7 @@ impl Saver {
         for key in done.deletes {
             self.stored.remove(&key);
         }
-        for (key, h, _) in done.puts {
+        for (key, h, _) in done.early.into_iter().chain(done.puts) {
             self.stored.insert(key, h);
         }
         self.current = done.current;
@@ -333,7 +361,8 @@ impl Saver {
 }
 
 impl Pending {
-    /// Writes it in one transaction; resolves once committed.
+    /// Writes it: new chunks a few at a time, then the new `"current"` with the chunks it
+    /// shares with the stored generations, in one transaction; resolves once committed.
     pub async fn write(&self) -> Result<(), String> {
         let megabytes = self.megabytes;
         let fail = |e: String| {
@@ -347,9 +376,18 @@ impl Pending {
             }
         };
         let db = open().await.map_err(fail)?;
-        let result = self.write_to(&db).await.map_err(fail);
+        let mut result = Ok(());
+        for batch in self.early.chunks(EARLY_BATCH) {
+            result = put_chunks(&db, batch).await;
+            if result.is_err() {
+                break;
+            }
+        }
+        if result.is_ok() {
+            result = self.write_to(&db).await;
+        }
         db.close();
-        result
+        result.map_err(fail)
     }
 
     async fn write_to(&self, db: &IdbDatabase) -> Result<(), String> {
@@ -362,6 +400,7 @@ impl Pending {
         let done = completion(&tx);
         let sessions = tx.object_store(SESSIONS).map_err(|e| describe(&e))?;
         let chunks = tx.object_store(CHUNKS).map_err(|e| describe(&e))?;
+        let started = crate::ui::now_ms();
         let issued = (|| -> Result<Closure<dyn FnMut(JsValue)>, JsValue> {
             // The old current becomes previous: read it first (requests run in order), put
             // it back under "previous" when it arrives.
@@ -377,13 +416,15 @@ impl Pending {
             get.set_onsuccess(Some(rotate.as_ref().unchecked_ref()));
             sessions.put_with_key(&JsValue::from_str(&self.meta), &CURRENT.into())?;
             for (key, _, values) in &self.puts {
-                chunks.put_with_key(values, &chunk_key(key))?;
+                chunks.put_with_key(&Float64Array::from(values.as_slice()), &chunk_key(key))?;
             }
             for key in &self.deletes {
                 chunks.delete(&chunk_key(key))?;
             }
             Ok(rotate)
         })();
+        // Putting the chunks copies them (structured clone) on the page: timed too.
+        crate::ui::record_timing("save_write", crate::ui::now_ms() - started);
         let rotate = match issued {
             Ok(r) => r,
             Err(e) => {
@@ -396,6 +437,30 @@ impl Pending {
         drop(rotate);
         result
     }
+}
+
+/// New chunks per transaction before the final one: about 4 MB to copy at a time.
+const EARLY_BATCH: usize = 4;
+
+/// Puts chunks no stored generation reads yet, in one transaction. Were the page closed
+/// before the final transaction, they are strays that a later save deletes.
+async fn put_chunks(db: &IdbDatabase, batch: &[(ChunkKey, u64, Vec<f64>)]) -> Result<(), String> {
+    let tx = db
+        .transaction_with_str_and_mode(CHUNKS, IdbTransactionMode::Readwrite)
+        .map_err(|e| describe(&e))?;
+    let done = completion(&tx);
+    let chunks = tx.object_store(CHUNKS).map_err(|e| describe(&e))?;
+    let started = crate::ui::now_ms();
+    for (key, _, values) in batch {
+        if let Err(e) = chunks.put_with_key(&Float64Array::from(values.as_slice()), &chunk_key(key))
+        {
+            let _ = tx.abort();
+            let _ = done.await;
+            return Err(describe(&e));
+        }
+    }
+    crate::ui::record_timing("save_write", crate::ui::now_ms() - started);
+    done.await
 }
 
 fn chunk_key((id, k): &ChunkKey) -> JsValue {
@@ -857,6 +922,19 @@ mod tests {
         // A chunk missing its first points is an error, not a shorter stream.
         let mut hole = Stream::new("x", "", s.origin.clone());
         assert!(unpack(&b, true, start, 30, &mut hole).is_err());
+    }
+
+    #[test]
+    fn the_hash_covers_the_same_numbers_as_the_chunk() {
+        let s = stream(30, 20);
+        for seqs in [false, true] {
+            let values = chunk_values(&s, 5, 0, seqs);
+            let by_hand = values.iter().fold(0xcbf2_9ce4_8422_2325, |h, v| mix(h, *v)) | 1;
+            assert_eq!(chunk_hash(&s, 5, 0, seqs), by_hand);
+        }
+        let mut t = s.clone();
+        t.samples[17].value += 1.0;
+        assert_ne!(chunk_hash(&s, 5, 0, true), chunk_hash(&t, 5, 0, true));
     }
 
     #[test]
