@@ -350,10 +350,10 @@ impl Saver {
         for key in heads.keys {
             saver.stored.insert(key, 0);
         }
-        if let Some(Ok(Stored::Chunked(meta))) = heads.current.as_ref().map(parse) {
+        if let Some(Ok(Stored::Chunked(meta))) = heads.current.as_deref().map(parse) {
             saver.current = meta_chunks(&meta);
         }
-        if let Some(Ok(Stored::Chunked(meta))) = heads.kept.as_ref().map(parse) {
+        if let Some(Ok(Stored::Chunked(meta))) = heads.kept.as_deref().map(parse) {
             saver.pinned = meta_chunks(&meta);
         }
         Ok(saver)
@@ -484,7 +484,7 @@ enum Stored {
 }
 
 /// Reads a stored session's text.
-fn parse(text: &String) -> Result<Stored, String> {
+fn parse(text: &str) -> Result<Stored, String> {
     #[derive(Deserialize)]
     struct Format {
         format: Option<u32>,
@@ -546,7 +546,7 @@ async fn read_heads(db: &IdbDatabase) -> Result<Heads, String> {
 }
 
 /// Reads a stored session: a version 1 session whole, or a version 2 `Meta` with its chunks.
-async fn read_session(db: &IdbDatabase, text: &String) -> Result<(Session, Meta), String> {
+async fn read_session(db: &IdbDatabase, text: &str) -> Result<(Session, Meta), String> {
     let meta = match parse(text)? {
         Stored::Whole(session) => {
             let meta = Meta {
@@ -638,7 +638,7 @@ pub async fn open_saved() -> Result<(Option<Session>, Saver), Unread> {
                 ..Unread::default()
             });
         }
-        return from_local_storage(heads).await;
+        return from_local_storage(heads);
     };
     let read = read_session(&db, &text).await;
     let (session, meta) = match read {
@@ -661,7 +661,7 @@ pub async fn open_saved() -> Result<(Option<Session>, Saver), Unread> {
     for key in heads.keys {
         saver.stored.insert(key, 0);
     }
-    if let Some(Ok(Stored::Chunked(kept))) = heads.kept.as_ref().map(parse) {
+    if let Some(Ok(Stored::Chunked(kept))) = heads.kept.as_deref().map(parse) {
         saver.pinned = meta_chunks(&kept);
     }
     // What is stored is what was read: the first save writes only what changes after.
@@ -671,7 +671,7 @@ pub async fn open_saved() -> Result<(Option<Session>, Saver), Unread> {
     Ok((Some(session), saver))
 }
 
-async fn from_local_storage(heads: Heads) -> Result<(Option<Session>, Saver), Unread> {
+fn from_local_storage(heads: Heads) -> Result<(Option<Session>, Saver), Unread> {
     let mut saver = Saver::new();
     for key in heads.keys {
         saver.stored.insert(key, 0);
@@ -948,14 +948,8 @@ mod tests {
 
     #[test]
     fn a_stored_value_of_a_newer_format_or_damaged_is_not_read() {
-        assert!(parse(&r#"{"format":3,"streams":[]}"#.to_string())
-            .is_err_and(|e| e.contains("newer version")));
-        assert!(
-            parse(&r#"{"streams":[{"id":1}]}"#.to_string()).is_err_and(|e| e.contains("damaged"))
-        );
-        assert!(matches!(
-            parse(&r#"{"streams":[]}"#.to_string()),
-            Ok(Stored::Whole(_))
-        ));
+        assert!(parse(r#"{"format":3,"streams":[]}"#).is_err_and(|e| e.contains("newer version")));
+        assert!(parse(r#"{"streams":[{"id":1}]}"#).is_err_and(|e| e.contains("damaged")));
+        assert!(matches!(parse(r#"{"streams":[]}"#), Ok(Stored::Whole(_))));
     }
 }

@@ -274,7 +274,7 @@ fn kept_banner(
             }
         });
     };
-    let fresh = resume.clone();
+    let fresh = resume;
     view! {
         <div class="kept-banner" role="alert" data-testid="kept-banner">
             <strong>"Your saved session could not be read; it is kept."</strong>
