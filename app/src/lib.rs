@@ -7,7 +7,9 @@
 //!
 //! - `model`: the session and its streams, plain types;
 //! - `sim`: the built-in simulators (LLM latency, machine signals);
-//! - `import`: CSV and session JSON import; `store`: persistence and downloads; `telemetry`:
+//! - `import`: CSV and session JSON import; `idb`: the session in IndexedDB (incremental,
+//!   two generations, never over one it could not read); `store`: the older localStorage copy
+//!   and downloads; `telemetry`:
 //!   the full JSON export (raw probe results and samples, OpenTelemetry GenAI names);
 //! - `live`: WebSocket streams from the shim; `probe`: results polled from a probe Worker;
 //! - `share`: share links (the session in the URL fragment, or encrypted on the Worker), and
