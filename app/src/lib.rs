@@ -7,7 +7,9 @@
 //!
 //! - `model`: the session and its streams, plain types;
 //! - `sim`: the built-in simulators (LLM latency, machine signals);
-//! - `import`: CSV and session JSON import; `store`: persistence and downloads; `telemetry`:
+//! - `import`: CSV and session JSON import; `idb`: the session in IndexedDB (incremental,
+//!   two generations, never over one it could not read); `store`: the older localStorage copy
+//!   and downloads; `telemetry`:
 //!   the full JSON export (raw probe results and samples, OpenTelemetry GenAI names);
 //! - `live`: WebSocket streams from the shim; `probe`: results polled from a probe Worker;
 //! - `decode`: outside data checked on the way in (finite numbers only; a bad sample in a
@@ -37,6 +39,7 @@ use leptos::prelude::*;
 use std::time::Duration;
 use ui::{Ctx, Dashboard, Header, StreamView};
 use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::JsCast;
 
 /// How often the simulators add a point to each stream; `?tick=<ms>` in the URL changes it
 /// (demos and tests that cannot wait a minute for an incident).
@@ -63,18 +66,33 @@ const SAVE_EVERY: Duration = Duration::from_secs(3);
 /// Simulated streams keep at most this many points.
 const SIMULATED_KEEP: usize = 20_000;
 
-/// How long the app waits for IndexedDB before starting without it.
+/// How long the app waits for IndexedDB before starting without the saved session (which it
+/// then neither shows nor writes over until it has been read).
 const LOAD_WAIT: Duration = Duration::from_secs(3);
+
+/// Points each live or probe stream keeps: `?keep=<points>` in the URL, else
+/// [`model::DEFAULT_KEEP`]; at least 10.
+pub fn keep_points() -> usize {
+    thread_local! {
+        static KEEP: usize = query_param("keep")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .map_or(model::DEFAULT_KEEP, |n| n.max(10));
+    }
+    KEEP.with(|k| *k)
+}
+
+/// What the app knows of the saved session when it mounts.
+type Loaded = Result<(Option<model::Session>, idb::Saver), idb::Unread>;
 
 /// Loads the saved session (IndexedDB), then mounts the app on the page's body. IndexedDB can
 /// stall (another tab of the page frozen mid-upgrade, a browser that blocks it): after
-/// [`LOAD_WAIT`] the app starts from the localStorage copy, if any, and says so.
+/// [`LOAD_WAIT`] the app starts without it, says so, and picks it up if it arrives later.
 #[wasm_bindgen(start)]
 pub fn start() {
-    let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let slot: Slot = std::rc::Rc::new(std::cell::RefCell::new(None));
     let fill = slot.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let loaded = idb::load().await;
+        let loaded = idb::open_saved().await;
         *fill.borrow_mut() = Some(loaded);
     });
     wasm_bindgen_futures::spawn_local(async move {
@@ -88,44 +106,223 @@ pub fn start() {
             None => None,
         };
         let waited = js_sys::Date::now();
-        let loaded = loop {
-            if let Some(loaded) = slot.borrow_mut().take() {
-                break match loaded {
-                    Ok(s) => (s, None),
-                    Err(e) => (None, Some(e)),
-                };
-            }
-            if js_sys::Date::now() - waited > LOAD_WAIT.as_millis() as f64 {
-                let slow = format!(
+        while slot.borrow().is_none() && js_sys::Date::now() - waited < LOAD_WAIT.as_millis() as f64
+        {
+            import::sleep(Duration::from_millis(20)).await;
+        }
+        leptos::mount::mount_to_body(move || own(slot, link_problem));
+    });
+}
+
+/// Where the load's outcome lands, whenever it comes.
+type Slot = std::rc::Rc<std::cell::RefCell<Option<Loaded>>>;
+
+/// The user's own session: the app, and the saving that follows what could be read.
+fn own(slot: Slot, problem: Option<String>) -> impl IntoView {
+    let loaded = slot.borrow_mut().take();
+    let (saved, saver, unread) = match loaded {
+        Some(Ok((saved, saver))) => (saved, Some(saver), None),
+        Some(Err(unread)) => (None, None, Some(unread)),
+        None => {
+            let waiting = idb::Unread {
+                reason: format!(
                     "the browser's database did not answer within {} s",
                     LOAD_WAIT.as_secs()
-                );
-                break match store::load() {
-                    Ok(Some(s)) => (
-                        Some(s),
-                        Some(format!(
-                            "{slow}; started from the older local copy of the session"
-                        )),
-                    ),
-                    Ok(None) => (None, Some(format!("{slow}; started with an empty session"))),
-                    Err(e) => (None, Some(format!("{slow}; {e}"))),
-                };
-            }
-            import::sleep(Duration::from_millis(20)).await;
-        };
-        let (saved, problem) = loaded;
-        let problem = match (link_problem, problem) {
-            (Some(a), Some(b)) => Some(format!("{a}. {b}")),
-            (a, b) => a.or(b),
-        };
-        leptos::mount::mount_to_body(move || app(saved, problem, None));
+                ),
+                ..idb::Unread::default()
+            };
+            (None, None, Some(waiting))
+        }
+    };
+    let fresh = saved.is_none() && unread.is_none();
+    let view = app(saved, problem, None);
+    let c = ui::ctx();
+    c.simulating.set(fresh);
+    SAVER.with(|s| *s.borrow_mut() = saver);
+    let kept = RwSignal::new(unread);
+    autosave(c);
+    if kept.get_untracked().is_some() {
+        pick_up_late(c, slot, kept);
+    }
+    view! {
+        {move || kept.get().map(|unread| kept_banner(c, unread, kept))}
+        {view}
+    }
+}
+
+thread_local! {
+    /// Saves the user's session; none until the saved one was read (or set aside).
+    static SAVER: std::cell::RefCell<Option<idb::Saver>> = const { std::cell::RefCell::new(None) };
+}
+
+fn saving() -> bool {
+    SAVER.with(|s| s.borrow().is_some())
+}
+
+/// Saves every few seconds when the session changed, only once it was read (a saver exists),
+/// one save at a time. The page's part of a save (hashing, copying changed chunks) is timed
+/// into `window.__llmscope.save_ms` (and its maximum, `save_max_ms`) for the benchmark.
+fn autosave(c: ui::Ctx) {
+    let saved_version = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let version = std::rc::Rc::new(std::cell::Cell::new(1u64));
+    let busy = std::rc::Rc::new(std::cell::Cell::new(false));
+    let bump = version.clone();
+    Effect::new(move |_| {
+        c.session.track();
+        bump.set(bump.get() + 1);
     });
+    set_interval(
+        move || {
+            if busy.get() || saved_version.get() == version.get() {
+                return;
+            }
+            let started = ui::now_ms();
+            let ready = SAVER.with(|saver| {
+                let mut saver = saver.borrow_mut();
+                // Without a saver the saved session was not read: it is never written over.
+                let saver = saver.as_mut()?;
+                Some(c.session.with_untracked(|s| saver.prepare(s)))
+            });
+            let Some(ready) = ready else { return };
+            let ready = match ready {
+                Ok(r) => r,
+                Err(e) => {
+                    c.notice.set(Some(e));
+                    saved_version.set(version.get());
+                    return;
+                }
+            };
+            ui::record_timing("save", ui::now_ms() - started);
+            saved_version.set(version.get());
+            busy.set(true);
+            let busy = busy.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match ready.write().await {
+                    Ok(()) => SAVER.with(|saver| {
+                        if let Some(s) = saver.borrow_mut().as_mut() {
+                            s.commit(ready);
+                        }
+                    }),
+                    Err(e) => c.notice.set(Some(e)),
+                }
+                busy.set(false);
+            });
+        },
+        SAVE_EVERY,
+    );
+}
+
+/// A load that answered after [`LOAD_WAIT`]: its session joins what the page has now, and
+/// saving starts; or, when it could not be read, the banner says so.
+fn pick_up_late(c: ui::Ctx, slot: Slot, kept: RwSignal<Option<idb::Unread>>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let loaded = loop {
+            if let Some(loaded) = slot.borrow_mut().take() {
+                break loaded;
+            }
+            import::sleep(Duration::from_millis(100)).await;
+        };
+        if saving() {
+            return; // the user started fresh meanwhile
+        }
+        match loaded {
+            Ok((saved, found)) => {
+                c.session.update(|now| {
+                    let mut merged = saved.unwrap_or_default();
+                    for stream in std::mem::take(&mut now.streams) {
+                        if merged.stream(&stream.id).is_none() {
+                            merged.streams.push(stream);
+                        }
+                    }
+                    *now = merged;
+                });
+                SAVER.with(|s| *s.borrow_mut() = Some(found));
+                kept.set(None);
+                c.notice.set(Some(
+                    "your saved session was read after all: it is back".into(),
+                ));
+            }
+            Err(unread) => kept.set(Some(unread)),
+        }
+    });
+}
+
+/// The banner over a saved session that could not be read: it is kept, never written over,
+/// until the user exports it, restores the previous save, or starts fresh.
+fn kept_banner(
+    c: ui::Ctx,
+    unread: idb::Unread,
+    kept: RwSignal<Option<idb::Unread>>,
+) -> impl IntoView {
+    let raw = unread.raw.clone();
+    let previous = unread.previous.clone();
+    let resume = move |restore: Option<model::Session>| {
+        wasm_bindgen_futures::spawn_local(async move {
+            let made = match idb::set_aside().await {
+                Ok(()) => idb::Saver::from_storage().await,
+                Err(e) => Err(e),
+            };
+            match made {
+                Ok(found) => {
+                    if let Some(session) = restore {
+                        c.session.set(session);
+                    }
+                    SAVER.with(|s| *s.borrow_mut() = Some(found));
+                    kept.set(None);
+                    c.notice.set(Some(
+                        "the unreadable session is kept in this browser (IndexedDB, \"kept\"); \
+                         saving has resumed"
+                            .into(),
+                    ));
+                }
+                Err(e) => c.notice.set(Some(format!("{e}; nothing was written"))),
+            }
+        });
+    };
+    let fresh = resume;
+    view! {
+        <div class="kept-banner" role="alert" data-testid="kept-banner">
+            <strong>"Your saved session could not be read; it is kept."</strong>
+            {format!(" ({}.) Nothing is saved until you choose: ", unread.reason)}
+            {raw.map(|text| view! {
+                <button data-testid="kept-export" on:click=move |_| {
+                    store::download("llmscope-unreadable-session.json", "application/json", &text)
+                }>"Export it"</button>
+            })}
+            {previous.map(|session| view! {
+                <button data-testid="kept-previous" on:click=move |_| resume(Some(session.clone()))>
+                    "Restore the previous save"
+                </button>
+            })}
+            <button data-testid="kept-fresh" on:click=move |_| fresh(None)>"Start fresh"</button>
+        </div>
+    }
 }
 
 fn location_stream() -> Option<String> {
     let hash = web_sys::window()?.location().hash().ok()?;
     let id = hash.strip_prefix("#stream=")?;
     js_sys::decode_uri_component(id).ok()?.as_string()
+}
+
+/// Makes the view follow the URL's `#stream=` when it changes without the app (an edited
+/// fragment, Back, Forward).
+fn follow_location(c: Ctx) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let follow = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+        let id = location_stream();
+        if c.selected.get_untracked() != id {
+            c.range.set(None);
+            c.selected.set(id);
+        }
+    });
+    for event in ["hashchange", "popstate"] {
+        let _ = window.add_event_listener_with_callback(event, follow.as_ref().unchecked_ref());
+    }
+    // It listens for the page's whole life.
+    follow.forget();
 }
 
 fn prefers_dark() -> bool {
@@ -141,7 +338,6 @@ pub fn app(
     problem: Option<String>,
     shared: Option<share::Shared>,
 ) -> impl IntoView {
-    let first_visit = saved.is_none() && shared.is_none();
     let readonly = shared.as_ref().map(|s| {
         let when = String::from(js_sys::Date::new(&s.created_ms.into()).to_iso_string());
         format!(
@@ -157,7 +353,7 @@ pub fn app(
         session: RwSignal::new(session),
         selected: RwSignal::new(view.stream),
         dark: RwSignal::new(prefers_dark()),
-        simulating: RwSignal::new(first_visit),
+        simulating: RwSignal::new(false),
         notice: RwSignal::new(problem),
         live: RwSignal::new(live::LiveStatus::default()),
         probe: RwSignal::new(probe::ProbeStatus::default()),
@@ -188,65 +384,45 @@ pub fn app(
             let (noise, k) = &mut *state.borrow_mut();
             c.session.update(|s| {
                 sim::tick(s, noise, *k, js_sys::Date::now());
-                for st in s
-                    .streams
-                    .iter_mut()
-                    .filter(|st| st.origin == model::Origin::Simulator)
-                {
-                    let extra = st.samples.len().saturating_sub(SIMULATED_KEEP);
-                    st.samples.drain(..extra);
-                }
+                s.retain(SIMULATED_KEEP, |o| *o == model::Origin::Simulator);
             });
             *k += 1;
         },
         tick_from_url(),
     );
-    // Saved every few seconds when it changed; saves run in order (one IndexedDB transaction
-    // each), so the last one wins.
-    let saved_version = std::cell::Cell::new(0u64);
-    let version = std::rc::Rc::new(std::cell::Cell::new(1u64));
-    let bump = version.clone();
-    Effect::new(move |_| {
-        c.session.track();
-        bump.set(bump.get() + 1);
-    });
-    set_interval(
-        move || {
-            if viewing || saved_version.get() == version.get() {
-                return; // a shared session is never saved over the user's own
-            }
-            saved_version.set(version.get());
-            let session = c.session.get_untracked();
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Err(e) = idb::save(&session).await {
-                    c.notice.set(Some(e));
-                }
-            });
-        },
-        SAVE_EVERY,
-    );
-
-    // `?live=1` connects to the shim that serves this page; `?live=ws://...` to another one.
+    // `?live=1` connects to the shim that serves this page; `?live=ws://...` to another one,
+    // once the user agrees: a link must not make the page fetch and keep another server's data.
+    let ask_live = RwSignal::new(None::<String>);
     if let Some(target) = query_param("live").filter(|_| !viewing) {
         let url = if target == "1" {
             live::same_origin_url()
         } else {
             Some(target)
         };
-        if let Some(url) = url {
-            live::connect(c, c.live, url, None);
+        match url {
+            Some(url) if live::is_page_origin(&url) => live::connect(c, c.live, url, None),
+            Some(url) => ask_live.set(Some(url)),
+            None => {}
         }
     }
 
-    // The open stream is in the URL (#stream=<id>), so a reload or a bookmark returns to it.
+    // The open stream is in the URL (#stream=<id>), so a reload or a bookmark returns to it,
+    // and the view follows the URL: an edited fragment, Back and Forward.
     if let Some(id) = location_stream() {
         c.selected.set(Some(id));
+    }
+    if !viewing {
+        follow_location(c);
     }
     Effect::new(move |_| {
         if viewing {
             return; // the fragment holds the share link
         }
-        let hash = c.selected.get().map_or(String::new(), |id| {
+        let selected = c.selected.get();
+        if location_stream() == selected {
+            return;
+        }
+        let hash = selected.map_or(String::new(), |id| {
             format!("#stream={}", js_sys::encode_uri_component(&id))
         });
         if let Some(w) = web_sys::window() {
@@ -266,6 +442,19 @@ pub fn app(
     });
 
     view! {
+        {move || ask_live.get().map(|url| view! {
+            <div class="ask-live" role="alertdialog" data-testid="ask-live" aria-label="connect to another server?">
+                <p>
+                    "This link asks to connect to "<code>{live::split_token(&url).0}</code>
+                    ", which is not the server of this page, and to keep its streams in your session."
+                </p>
+                <button data-testid="ask-live-connect" on:click=move |_| {
+                    ask_live.set(None);
+                    live::connect(c, c.live, url.clone(), None);
+                }>"Connect"</button>
+                <button data-testid="ask-live-cancel" on:click=move |_| ask_live.set(None)>"Don't connect"</button>
+            </div>
+        })}
         <div class="app">
             <Header/>
             <main

@@ -3,6 +3,9 @@
 //! `?since=<last seq>`. Samples are gathered and added to the session four times a second, so a
 //! fast stream does not redraw on every frame. An invalid frame is counted and shown, never
 //! fatal.
+//!
+//! A token typed into the URL (`?token=`) is taken out before anything is kept: it is sent in
+//! the `auth` frame only, and the URL the session, the status line and exports see has none.
 
 use crate::model::{Origin, Sample};
 use crate::ui::Ctx;
@@ -54,8 +57,100 @@ pub fn same_origin_url() -> Option<String> {
     Some(format!("{scheme}://{}/ws", location.host().ok()?))
 }
 
-/// Connects (or reconnects to a new URL), replacing any current connection.
+/// The URL without its `token` query parameters, and the (last) token it held. The rest of the
+/// query stays as written.
+pub fn split_token(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let mut token = None;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|kv| match kv.strip_prefix("token=") {
+            Some(t) => {
+                token = Some(decode(t));
+                false
+            }
+            None => *kv != "token",
+        })
+        .collect();
+    let url = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    (url, token)
+}
+
+/// A percent-encoded query value, decoded (as typed when it is not valid UTF-8 encoding).
+fn decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| value.to_string())
+}
+
+/// The URL asking for what came after `since`: `?since=` or, when it has a query, `&since=`.
+pub fn with_since(url: &str, since: Option<u64>) -> String {
+    match since {
+        Some(s) if url.contains('?') => format!("{url}&since={s}"),
+        Some(s) => format!("{url}?since={s}"),
+        None => url.to_string(),
+    }
+}
+
+/// Whether a WebSocket URL reaches the origin the page came from (`ws` for an `http:` page,
+/// `wss` for `https:`, the same host and port). `page_protocol` is `location.protocol`
+/// (`"http:"`), `page_host` is `location.host`.
+pub fn same_origin(url: &str, page_protocol: &str, page_host: &str) -> bool {
+    let scheme = if page_protocol == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    let Some(rest) = url.strip_prefix(scheme).and_then(|r| r.strip_prefix("://")) else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    host.eq_ignore_ascii_case(page_host)
+}
+
+/// Whether `url` is the page's own origin (see [`same_origin`]).
+pub fn is_page_origin(url: &str) -> bool {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return false;
+    };
+    match (location.protocol(), location.host()) {
+        (Ok(protocol), Ok(host)) => same_origin(url, &protocol, &host),
+        _ => false,
+    }
+}
+
+/// Connects (or reconnects to a new URL), replacing any current connection. A `?token=` in the
+/// URL is used for this connection only (when no `token` is given) and never kept.
 pub fn connect(c: Ctx, status: RwSignal<LiveStatus>, url: String, token: Option<String>) {
+    let (url, in_url) = split_token(url.trim());
+    let token = token.or(in_url);
     if !(url.starts_with("ws://") || url.starts_with("wss://")) {
         status.update(|s| {
             s.last_error = Some(format!(
@@ -103,10 +198,7 @@ fn open(c: Ctx, status: RwSignal<LiveStatus>, link: Rc<RefCell<Link>>) {
     }
     let url = {
         let l = link.borrow();
-        match l.since {
-            Some(s) => format!("{}?since={s}", l.url),
-            None => l.url.clone(),
-        }
+        with_since(&l.url, l.since)
     };
     let socket = match web_sys::WebSocket::new(&url) {
         Ok(s) => s,
@@ -194,16 +286,13 @@ fn receive(c: Ctx, link: &Rc<RefCell<Link>>, frame: ServerFrame) {
     let url = link.borrow().url.clone();
     match frame {
         ServerFrame::Hello { streams, .. } => c.session.update(|s| {
+            let origin = Origin::Live { url: url.clone() };
             for info in streams {
-                if s.stream(&info.id).is_none() {
-                    let mut stream = crate::model::Stream::new(
-                        info.id.clone(),
-                        info.unit.clone().unwrap_or_default(),
-                        Origin::Live { url: url.clone() },
-                    );
+                let unit = info.unit.clone().unwrap_or_default();
+                let (stream, fresh) = s.slot(&origin, &info.id, &unit);
+                if fresh {
                     stream.settings.lsl = info.lsl;
                     stream.settings.usl = info.usl;
-                    s.streams.push(stream);
                 }
             }
         }),
@@ -214,7 +303,8 @@ fn receive(c: Ctx, link: &Rc<RefCell<Link>>, frame: ServerFrame) {
             state,
             reason,
         } => c.session.update(|s| {
-            if let Some(st) = s.stream_mut(&stream) {
+            let origin = Origin::Live { url: url.clone() };
+            if let Some(st) = s.find(&origin, &stream).map(|at| &mut s.streams[at]) {
                 st.stale =
                     (state == StreamState::Stale).then(|| reason.unwrap_or_else(|| "stale".into()));
             }
@@ -248,5 +338,87 @@ fn flush(c: Ctx, link: &Rc<RefCell<Link>>) {
             };
             s.push(&raw.stream, "", &origin, sample).seqs.push(raw.seq);
         }
+        s.retain(crate::keep_points(), Origin::grows);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 10: `?since=` was appended with a second `?`.
+    #[test]
+    fn since_joins_an_existing_query_with_an_ampersand() {
+        assert_eq!(with_since("ws://h:1/ws", Some(7)), "ws://h:1/ws?since=7");
+        assert_eq!(
+            with_since("ws://h:1/ws?x=1", Some(7)),
+            "ws://h:1/ws?x=1&since=7"
+        );
+        assert_eq!(with_since("ws://h:1/ws?x=1", None), "ws://h:1/ws?x=1");
+    }
+
+    /// Issue 10: a token typed into the URL was saved with the session.
+    #[test]
+    fn a_token_in_the_url_is_taken_out() {
+        assert_eq!(
+            split_token("ws://h:1/ws?token=s3cret"),
+            ("ws://h:1/ws".into(), Some("s3cret".into()))
+        );
+        assert_eq!(
+            split_token("ws://h:1/ws?a=1&token=s3cret&b=2"),
+            ("ws://h:1/ws?a=1&b=2".into(), Some("s3cret".into()))
+        );
+        assert_eq!(
+            split_token("ws://h:1/ws?token=a%2Fb%20c"),
+            ("ws://h:1/ws".into(), Some("a/b c".into()))
+        );
+        assert_eq!(
+            split_token("ws://h:1/ws?a=1"),
+            ("ws://h:1/ws?a=1".into(), None)
+        );
+        assert_eq!(split_token("ws://h:1/ws"), ("ws://h:1/ws".into(), None));
+        assert_eq!(
+            split_token("ws://h:1/ws?token"),
+            ("ws://h:1/ws".into(), None)
+        );
+    }
+
+    #[test]
+    fn only_the_pages_own_host_and_matching_scheme_are_its_origin() {
+        assert!(same_origin(
+            "ws://127.0.0.1:8080/ws",
+            "http:",
+            "127.0.0.1:8080"
+        ));
+        assert!(same_origin(
+            "wss://plant.example/ws",
+            "https:",
+            "plant.example"
+        ));
+        assert!(!same_origin(
+            "ws://plant.example/ws",
+            "https:",
+            "plant.example"
+        ));
+        assert!(!same_origin(
+            "wss://elsewhere.example/ws",
+            "https:",
+            "plant.example"
+        ));
+        assert!(!same_origin(
+            "ws://127.0.0.1:9999/ws",
+            "http:",
+            "127.0.0.1:8080"
+        ));
+        assert!(!same_origin(
+            "ws://127.0.0.1:8080.evil/ws",
+            "http:",
+            "127.0.0.1:8080"
+        ));
+        assert!(!same_origin(
+            "ws://127.0.0.1:8080@evil/ws",
+            "http:",
+            "127.0.0.1:8080"
+        ));
+    }
 }

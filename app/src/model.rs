@@ -5,7 +5,7 @@
 use llmscope_spc::{analyze, Chart, ChartConfig, Data, SpcError};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 /// What a cached chart was computed from: length, last sample, settings.
@@ -25,7 +25,8 @@ pub struct Sample {
     pub value: f64,
 }
 
-/// Where a stream's data comes from.
+/// Where a stream's data comes from. A stream is known by its source and its name together:
+/// two sources may both send `press1/barrel_temperature` and stay two streams.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Origin {
     /// A built-in simulator.
@@ -36,6 +37,30 @@ pub enum Origin {
     Live { url: String },
     /// A probe Worker's results.
     Probe { url: String },
+}
+
+impl Origin {
+    /// The source in a few words, for a card and for telling apart streams of the same name:
+    /// `simulator`, the file's name, `live 127.0.0.1:8080`, `probe probes.example.dev`.
+    pub fn label(&self) -> String {
+        match self {
+            Origin::Simulator => "simulator".into(),
+            Origin::Import { file } => file.clone(),
+            Origin::Live { url } => format!("live {}", host(url)),
+            Origin::Probe { url } => format!("probe {}", host(url)),
+        }
+    }
+
+    /// Whether the source keeps adding points (and so falls under the retention limit).
+    pub fn grows(&self) -> bool {
+        matches!(self, Origin::Live { .. } | Origin::Probe { .. })
+    }
+}
+
+/// The host (and port) of a URL: what sits between `://` and the next `/`, `?` or `#`.
+fn host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?', '#']).next().unwrap_or(rest)
 }
 
 /// Chart settings plus what the engine's config does not hold: spec limits.
@@ -193,10 +218,16 @@ impl Stream {
     }
 }
 
+/// Points a growing stream (live, probe) keeps by default; `?keep=<points>` changes it.
+pub const DEFAULT_KEEP: usize = 1_000_000;
+
 /// Everything the user has open.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub streams: Vec<Stream>,
+    /// How many of its oldest points each stream (by id) has dropped to stay within its limit.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dropped: BTreeMap<String, u64>,
     /// The raw records the streams were built from, for the full export.
     #[serde(default, skip_serializing_if = "Telemetry::is_empty")]
     pub telemetry: Telemetry,
@@ -225,24 +256,162 @@ impl Session {
         self.streams.iter().find(|s| s.id == id)
     }
 
-    /// Adds a sample, creating the stream when new; returns the stream.
-    pub fn push(&mut self, id: &str, unit: &str, origin: &Origin, sample: Sample) -> &mut Stream {
-        let at = match self.streams.iter().position(|s| s.id == id) {
-            Some(at) => at,
-            None => {
-                self.streams.push(Stream::new(id, unit, origin.clone()));
-                self.streams.len() - 1
+    /// The stream that `origin` calls `name`, if any. Streams are keyed by source and name:
+    /// a name another source took first is found under its suffixed id ([`candidate_ids`]).
+    pub fn find(&self, origin: &Origin, name: &str) -> Option<usize> {
+        for id in candidate_ids(origin, name) {
+            match self.streams.iter().position(|s| s.id == id) {
+                Some(at) if self.streams[at].origin == *origin => return Some(at),
+                Some(_) => continue, // another source's stream: try the next id
+                None => return None,
             }
-        };
-        let stream = &mut self.streams[at];
+        }
+        None
+    }
+
+    /// The stream that `origin` calls `name`, created when new (under the first free id of
+    /// [`candidate_ids`]); and whether it was created.
+    pub fn slot(&mut self, origin: &Origin, name: &str, unit: &str) -> (&mut Stream, bool) {
+        if let Some(at) = self.find(origin, name) {
+            return (&mut self.streams[at], false);
+        }
+        let id = candidate_ids(origin, name)
+            .find(|id| self.stream(id).is_none())
+            .unwrap_or_else(|| name.to_string());
+        self.streams.push(Stream::new(id, unit, origin.clone()));
+        let at = self.streams.len() - 1;
+        (&mut self.streams[at], true)
+    }
+
+    /// Adds a sample to the stream `origin` calls `name`, creating it when new; returns it.
+    pub fn push(&mut self, name: &str, unit: &str, origin: &Origin, sample: Sample) -> &mut Stream {
+        let (stream, _) = self.slot(origin, name, unit);
         stream.samples.push(sample);
         stream
     }
+
+    /// Keeps at most `keep` points in each stream that `grows`, dropping the oldest (and
+    /// their `seqs`) and counting them in [`Session::dropped`]. A full stream drops its
+    /// oldest 1 % at once, so a stream at its limit is not shifted on every new point.
+    pub fn retain(&mut self, keep: usize, grows: impl Fn(&Origin) -> bool) {
+        let keep = keep.max(1);
+        for stream in self.streams.iter_mut().filter(|s| grows(&s.origin)) {
+            if stream.samples.len() <= keep {
+                continue;
+            }
+            let extra = stream.samples.len() - (keep - keep / 100);
+            stream.samples.drain(..extra);
+            let seqs = stream.seqs.len().saturating_sub(stream.samples.len());
+            stream.seqs.drain(..seqs);
+            *self.dropped.entry(stream.id.clone()).or_default() += extra as u64;
+        }
+    }
+
+    /// How many of its oldest points the stream `id` has dropped.
+    pub fn dropped(&self, id: &str) -> u64 {
+        self.dropped.get(id).copied().unwrap_or(0)
+    }
+}
+
+/// The ids a source's stream `name` may have, in order: the name itself, then the name with
+/// the source as a visible suffix (`name (live 127.0.0.1:8080)`), then numbered.
+pub fn candidate_ids<'a>(origin: &Origin, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    let label = origin.label();
+    std::iter::once(name.to_string())
+        .chain(std::iter::once(format!("{name} ({label})")))
+        .chain((2..).map(move |n| format!("{name} ({label} {n})")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(t: f64) -> Sample {
+        Sample { t, value: t }
+    }
+
+    /// Issue 10: the shim's and the simulator's `press1/barrel_temperature` were one series.
+    #[test]
+    fn two_sources_of_one_name_stay_two_streams() {
+        let live = Origin::Live {
+            url: "ws://127.0.0.1:8080/ws".into(),
+        };
+        let mut s = Session::default();
+        let name = "press1/barrel_temperature";
+        s.push(name, "°C", &Origin::Simulator, at(1.0));
+        s.push(name, "°C", &live, at(2.0));
+        s.push(name, "°C", &Origin::Simulator, at(3.0));
+        s.push(name, "°C", &live, at(4.0));
+        let ids: Vec<&str> = s.streams.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [name, "press1/barrel_temperature (live 127.0.0.1:8080)"]
+        );
+        assert_eq!(s.streams[0].samples, [at(1.0), at(3.0)]);
+        assert_eq!(s.streams[1].samples, [at(2.0), at(4.0)]);
+        assert_eq!(s.find(&live, name), Some(1));
+        // A third source of the same name, and one whose suffixed id is taken too.
+        let other = Origin::Live {
+            url: "ws://10.0.0.9:9750/ws".into(),
+        };
+        assert_eq!(
+            s.slot(&other, name, "").0.id,
+            "press1/barrel_temperature (live 10.0.0.9:9750)"
+        );
+        s.streams.push(Stream::new(
+            "a (simulator)",
+            "",
+            Origin::Import {
+                file: "x.csv".into(),
+            },
+        ));
+        s.streams.push(Stream::new(
+            "a",
+            "",
+            Origin::Import {
+                file: "y.csv".into(),
+            },
+        ));
+        assert_eq!(s.slot(&Origin::Simulator, "a", "").0.id, "a (simulator 2)");
+        assert_eq!(
+            s.find(&Origin::Simulator, "a")
+                .map(|i| s.streams[i].id.clone()),
+            Some("a (simulator 2)".into())
+        );
+    }
+
+    #[test]
+    fn growing_streams_keep_their_newest_points_and_count_the_dropped() {
+        let live = Origin::Live {
+            url: "ws://h/ws".into(),
+        };
+        let mut s = Session::default();
+        for i in 0..250 {
+            s.push("x", "", &live, at(i as f64)).seqs.push(i);
+            s.push("y", "", &Origin::Simulator, at(i as f64));
+        }
+        s.retain(200, Origin::grows);
+        let x = &s.streams[0];
+        assert_eq!(
+            x.samples.len(),
+            198,
+            "a full stream drops down to 99 % of its limit"
+        );
+        assert_eq!(x.samples[0], at(52.0), "the oldest go");
+        assert_eq!(
+            (x.seqs.len(), x.seqs[0]),
+            (198, 52),
+            "seqs stay beside their samples"
+        );
+        assert_eq!(s.dropped("x"), 52);
+        assert_eq!(
+            s.streams[1].samples.len(),
+            250,
+            "a simulator is not a growing source"
+        );
+        s.retain(200, Origin::grows);
+        assert_eq!(s.dropped("x"), 52, "nothing more to drop");
+    }
 
     #[test]
     fn outcomes_chart_as_a_p_chart_of_complete_subgroups() {

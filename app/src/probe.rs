@@ -6,13 +6,18 @@
 //! target and shown, with the latest error kind, and every probe is an outcome (1 failed, 0
 //! succeeded) of `<target>/error_rate`, a p chart over subgroups of 10 probes.
 //!
+//! One poller runs at a time: starting again (a second click on "Poll", another Worker) stops
+//! the one before. Polling resumes after the newest result already in the session, and a
+//! result already there (the same target and time `t`) is never added twice.
+//!
 //! The token stays in memory only: it is not saved with the session, exported, or put in a URL.
 
 use crate::model::{Origin, Sample};
 use crate::ui::Ctx;
 use leptos::prelude::*;
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::cell::Cell;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 
@@ -94,9 +99,29 @@ async fn get(url: &str, token: &str) -> Result<String, String> {
     }
 }
 
-/// Starts polling a Worker at `base` (e.g. `https://llmscope-probes.example.workers.dev`).
+thread_local! {
+    /// The running poller's number: a poller stops as soon as another has started.
+    static POLLER: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The newest probe time of `target` already in the session (every probe is an outcome of
+/// its error-rate stream), or 0.
+fn latest(session: &crate::model::Session, origin: &Origin, target: &str) -> f64 {
+    session
+        .find(origin, &format!("{target}/error_rate"))
+        .and_then(|at| session.streams[at].samples.last())
+        .map_or(0.0, |s| s.t)
+}
+
+/// Starts polling a Worker at `base` (e.g. `https://llmscope-probes.example.workers.dev`),
+/// stopping any poller already running.
 pub fn start(c: Ctx, status: RwSignal<ProbeStatus>, base: String, token: String) {
     let base = base.trim_end_matches('/').to_string();
+    let generation = POLLER.with(|p| {
+        p.set(p.get() + 1);
+        p.get()
+    });
+    let superseded = move || POLLER.with(|p| p.get()) != generation;
     status.set(ProbeStatus {
         url: Some(base.clone()),
         ..ProbeStatus::default()
@@ -113,30 +138,30 @@ pub fn start(c: Ctx, status: RwSignal<ProbeStatus>, base: String, token: String)
             }
         };
         status.update(|s| s.targets = targets.len());
-        let mut since: BTreeMap<String, f64> = BTreeMap::new();
+        let origin = Origin::Probe { url: base.clone() };
         loop {
-            if status.with_untracked(|s| s.url.as_deref() != Some(base.as_str())) {
-                return; // another Worker was connected since
-            }
             for target in &targets {
-                let after = since.get(&target.name).copied().unwrap_or(0.0);
+                if superseded() {
+                    return; // a newer poller runs
+                }
+                let after = c
+                    .session
+                    .with_untracked(|s| latest(s, &origin, &target.name));
                 let url = format!(
                     "{base}/results?target={}&since={}&limit={LIMIT}",
                     js_sys::encode_uri_component(&target.name),
                     after as u64
                 );
+                let answer = get(&url, &token).await;
+                if superseded() {
+                    return;
+                }
                 // Each result is read on its own: one unreadable result is named, not fatal.
-                match get(&url, &token)
-                    .await
+                match answer
                     .and_then(|t| crate::decode::results(&t).map_err(|e| format!("{url}: {e}")))
                 {
                     Ok(read) => {
-                        let r = read.results;
-                        let times = r.iter().filter_map(|x| x.get("t").and_then(|t| t.as_f64()));
-                        if let Some(last) = times.reduce(f64::max) {
-                            since.insert(target.name.clone(), last);
-                        }
-                        add(c, status, &base, &target.name, r);
+                        add(c, status, &base, &target.name, read.results);
                         status.update(|s| {
                             s.error = read.rejected.first().map(|e| format!("{url}: {e}"))
                         });
@@ -162,6 +187,46 @@ fn error_rate_stream(id: &str, origin: &Origin) -> crate::model::Stream {
     s
 }
 
+/// The results not yet in `session`: a result is known by its target and time `t`, so one
+/// answered twice (a poll that started over, an inclusive `since`) is kept once. Results this
+/// app cannot read are left out and counted. Each comes with its raw JSON.
+fn fresh(
+    session: &crate::model::Session,
+    origin: &Origin,
+    target: &str,
+    raw: Vec<serde_json::Value>,
+) -> (Vec<(serde_json::Value, ProbeResult)>, usize) {
+    let total = raw.len();
+    let parsed: Vec<_> = raw
+        .into_iter()
+        .filter_map(|r| ProbeResult::deserialize(&r).ok().map(|p| (r, p)))
+        .collect();
+    let unreadable = total - parsed.len();
+    let oldest = parsed
+        .iter()
+        .map(|(_, p)| p.t)
+        .fold(f64::INFINITY, f64::min);
+    // The session's probes of this target from the batch's oldest time on (they are in time
+    // order, so only the tail is read).
+    let mut seen: HashSet<u64> = session
+        .find(origin, &format!("{target}/error_rate"))
+        .map(|at| {
+            session.streams[at]
+                .samples
+                .iter()
+                .rev()
+                .take_while(|s| s.t >= oldest)
+                .map(|s| s.t.to_bits())
+                .collect()
+        })
+        .unwrap_or_default();
+    let fresh: Vec<_> = parsed
+        .into_iter()
+        .filter(|(_, p)| seen.insert(p.t.to_bits()))
+        .collect();
+    (fresh, unreadable)
+}
+
 fn add(
     c: Ctx,
     status: RwSignal<ProbeStatus>,
@@ -172,22 +237,33 @@ fn add(
     if raw.is_empty() {
         return;
     }
-    let results: Vec<ProbeResult> = raw
-        .iter()
-        .filter_map(|r| ProbeResult::deserialize(r).ok())
-        .collect();
     let origin = Origin::Probe {
         url: base.to_string(),
     };
+    let (results, unreadable) = c.session.with_untracked(|s| fresh(s, &origin, target, raw));
+    if unreadable > 0 {
+        status.update(|s| {
+            s.error = Some(format!(
+                "{unreadable} results of {target} were not in the Worker's result format and were left out"
+            ))
+        });
+    }
+    if results.is_empty() {
+        return;
+    }
     let mut failed = 0;
     let mut last_kind = String::new();
     let outcomes = format!("{target}/error_rate");
     c.session.update(|s| {
-        s.telemetry.probe_results.extend(raw);
-        if s.stream(&outcomes).is_none() {
-            s.streams.push(error_rate_stream(&outcomes, &origin));
+        if s.find(&origin, &outcomes).is_none() {
+            let mut stream = error_rate_stream(&outcomes, &origin);
+            stream.id = crate::model::candidate_ids(&origin, &outcomes)
+                .find(|id| s.stream(id).is_none())
+                .unwrap_or(outcomes.clone());
+            s.streams.push(stream);
         }
-        for r in results {
+        for (raw, r) in results {
+            s.telemetry.probe_results.push(raw);
             // Every probe is an outcome of the error-rate p chart: 1 failed, 0 succeeded.
             let outcome = Sample {
                 t: r.t,
@@ -214,6 +290,10 @@ fn add(
                 }
             }
         }
+        let keep = crate::keep_points();
+        s.retain(keep, Origin::grows);
+        let extra = s.telemetry.probe_results.len().saturating_sub(keep);
+        s.telemetry.probe_results.drain(..extra);
     });
     if failed > 0 {
         status.update(|s| {
@@ -221,5 +301,46 @@ fn add(
             entry.0 += failed;
             entry.1 = last_kind;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Session;
+
+    fn result(t: u64, ok: bool) -> serde_json::Value {
+        serde_json::json!({"target": "m", "t": t, "ok": ok, "ttft_ms": 300.0, "total_ms": 900.0,
+            "tokens_per_s": 70.0, "error": null})
+    }
+
+    /// Issue 10: a restarted or doubled poller added the same results again.
+    #[test]
+    fn a_result_already_in_the_session_is_not_added_again() {
+        let origin = Origin::Probe {
+            url: "https://w.example".into(),
+        };
+        let mut s = Session::default();
+        for t in [1000.0, 2000.0, 3000.0] {
+            s.push("m/error_rate", "", &origin, Sample { t, value: 0.0 });
+        }
+        let answer = vec![
+            result(2000, true),
+            result(3000, false),
+            result(4000, true),
+            result(4000, true),
+            serde_json::json!({"t": "soon"}),
+            result(5000, false),
+        ];
+        let (fresh, unreadable) = fresh(&s, &origin, "m", answer);
+        let times: Vec<f64> = fresh.iter().map(|(_, r)| r.t).collect();
+        assert_eq!(times, [4000.0, 5000.0]);
+        assert_eq!(unreadable, 1);
+        assert_eq!(latest(&s, &origin, "m"), 3000.0);
+        // Another Worker's target of the same name is another stream.
+        let other = Origin::Probe {
+            url: "https://other.example".into(),
+        };
+        assert_eq!(latest(&s, &other, "m"), 0.0);
     }
 }

@@ -120,16 +120,14 @@ impl Noise {
 pub fn tick(session: &mut Session, noise: &mut Noise, k: u64, t: f64) {
     for sim in &SIMULATORS {
         let value = (sim.value)(k, noise.normal());
-        let fresh = session.stream(sim.id).is_none();
-        session.push(sim.id, sim.unit, &Origin::Simulator, Sample { t, value });
+        let (stream, fresh) = session.slot(&Origin::Simulator, sim.id, sim.unit);
+        stream.samples.push(Sample { t, value });
         if fresh {
-            if let Some(s) = session.stream_mut(sim.id) {
-                s.settings.usl = sim.usl;
-                s.settings.lsl = sim.lsl;
-                if sim.unit == "ms" || sim.unit == "tokens/s" {
-                    // Latency is log-normal: chart it on the log scale.
-                    s.settings.chart.transform = Some("log".into());
-                }
+            stream.settings.usl = sim.usl;
+            stream.settings.lsl = sim.lsl;
+            if sim.unit == "ms" || sim.unit == "tokens/s" {
+                // Latency is log-normal: chart it on the log scale.
+                stream.settings.chart.transform = Some("log".into());
             }
         }
     }

@@ -326,6 +326,10 @@ pub async fn import_text(
 struct CardData {
     id: String,
     unit: String,
+    /// Where its data comes from.
+    source: String,
+    /// Its oldest points dropped to stay within its limit.
+    dropped: u64,
     last: f64,
     health: Health,
     spark: Vec<f64>,
@@ -345,6 +349,8 @@ pub fn Dashboard() -> impl IntoView {
                     CardData {
                         id: st.id.clone(),
                         unit: st.unit.clone(),
+                        source: st.origin.label(),
+                        dropped: s.dropped(&st.id),
                         last: st.samples.last().map_or(f64::NAN, |x| x.value),
                         health: st.health(&chart),
                         spark: st.samples[from..].iter().map(|x| x.value).collect(),
@@ -396,6 +402,12 @@ fn Card(card: CardData) -> impl IntoView {
             on:click=move |_| open()
             on:keydown=move |ev| if ev.key() == "Enter" || ev.key() == " " { open2() }>
             <h2 class="name">{card.id.clone()}</h2>
+            <p class="source" data-testid="stream-source">{card.source.clone()}</p>
+            {(card.dropped > 0).then(|| view! {
+                <p class="dropped" data-testid="stream-dropped">
+                    {format!("oldest {} points dropped (limit reached)", card.dropped)}
+                </p>
+            })}
             <p class="last"><strong>{fmt(card.last)}</strong>" "{card.unit.clone()}</p>
             <p class={format!("badge {}", status.replace(' ', "-"))}>{status}</p>
             <canvas class="spark" node_ref=canvas aria-hidden="true"></canvas>
@@ -403,7 +415,7 @@ fn Card(card: CardData) -> impl IntoView {
     }
 }
 
-fn now_ms() -> f64 {
+pub fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map_or(0.0, |p| p.now())
@@ -425,6 +437,27 @@ fn record_draw(started: f64, ended: f64) {
         let _ = js_sys::Reflect::set(&timings, &first, &ended.into());
     }
     let _ = js_sys::Reflect::set(&timings, &"draw_ms".into(), &(ended - started).into());
+    let _ = js_sys::Reflect::set(&window, &key, &timings);
+}
+
+/// Keeps `window.__llmscope.<name>_ms` (the last) and `<name>_max_ms` (the longest) for the
+/// browser benchmarks.
+pub fn record_timing(name: &str, ms: f64) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let key = wasm_bindgen::JsValue::from_str("__llmscope");
+    let timings = js_sys::Reflect::get(&window, &key)
+        .ok()
+        .filter(|v| v.is_object())
+        .unwrap_or_else(|| js_sys::Object::new().into());
+    let max = wasm_bindgen::JsValue::from_str(&format!("{name}_max_ms"));
+    let before = js_sys::Reflect::get(&timings, &max)
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0);
+    let _ = js_sys::Reflect::set(&timings, &max, &before.max(ms).into());
+    let _ = js_sys::Reflect::set(&timings, &format!("{name}_ms").into(), &ms.into());
     let _ = js_sys::Reflect::set(&window, &key, &timings);
 }
 

@@ -36,6 +36,8 @@ pub fn run(quick: bool) -> Result<(), String> {
     util::run(example_of("llmscope-e2e", "browser_bench", &[]).env("LLMSCOPE_SHIM", &shim))?;
     say("exports of a 100,000-point session in headless Chromium (tests/e2e/examples/export_bench.rs)");
     util::run(example_of("llmscope-e2e", "export_bench", &[]).env("LLMSCOPE_SHIM", &shim))?;
+    say("saving a 1,000,000-point session in headless Chromium (tests/e2e/examples/session_bench.rs)");
+    util::run(example_of("llmscope-e2e", "session_bench", &[]).env("LLMSCOPE_SHIM", &shim))?;
     say("share-link sizes against the raw data (app/examples/share_size.rs)");
     util::run(&mut example_of("llmscope-app", "share_size", &[]))?;
     say("the probe Worker's overhead in wrangler dev against a native client (tests/probes/examples/overhead.rs)");

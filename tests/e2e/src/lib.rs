@@ -624,3 +624,76 @@ pub async fn load_bench_session(session: &Session, points: usize) {
 pub async fn stream_names(client: &Client) -> serde_json::Value {
     js(client, "return [...document.querySelectorAll('[data-testid=stream-card] .name')].map(e => e.textContent).sort()").await
 }
+
+/// A session generation the app stored in IndexedDB (`"current"`, `"previous"` or `"kept"`),
+/// read back as the app's storage holds it: `null` when there is none, else `{"raw": text}`
+/// plus, when the text reads, `"session"`: the session with every stream's `samples` and
+/// `seqs` put back from its chunks (version 2, docs in app/src/idb.rs) or as stored whole
+/// (version 1).
+pub async fn saved_session(client: &Client, which: &str) -> Value {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const which = arguments[0];
+        const open = indexedDB.open('llmscope');
+        open.onerror = () => done({error: String(open.error)});
+        open.onsuccess = () => {
+            const db = open.result;
+            if (!db.objectStoreNames.contains('sessions')) { db.close(); return done(null); }
+            const names = db.objectStoreNames.contains('chunks') ? ['sessions', 'chunks'] : ['sessions'];
+            const tx = db.transaction(names);
+            const get = tx.objectStore('sessions').get(which);
+            get.onsuccess = () => {
+                const text = get.result;
+                if (text === undefined) { db.close(); return done(null); }
+                if (typeof text !== 'string') { db.close(); return done({raw: String(text)}); }
+                let meta;
+                try { meta = JSON.parse(text); } catch (e) { db.close(); return done({raw: text}); }
+                if (meta.format !== 2) { db.close(); return done({raw: text, session: meta}); }
+                const store = tx.objectStore('chunks');
+                const keys = store.getAllKeys();
+                const values = store.getAll();
+                values.onsuccess = () => {
+                    const chunks = keys.result.map((k, i) => [k, values.result[i]]);
+                    const streams = meta.streams.map(s => {
+                        const stride = s.seqs ? 3 : 2;
+                        const samples = [], seqs = [];
+                        chunks.filter(([k]) => k[0] === s.id).sort((a, b) => a[0][1] - b[0][1]).forEach(([, c]) => {
+                            for (let i = 1; i + stride <= c.length; i += stride) {
+                                const at = c[0] + (i - 1) / stride;
+                                if (at < s.start || at >= s.start + s.len) continue;
+                                samples.push({t: c[i], value: c[i + 1]});
+                                if (s.seqs && Number.isFinite(c[i + 2])) seqs.push(c[i + 2]);
+                            }
+                        });
+                        return {...s, samples, seqs};
+                    });
+                    db.close();
+                    done({raw: text, session: {...meta, streams}});
+                };
+            };
+        };"#;
+    client
+        .execute_async(script, vec![which.into()])
+        .await
+        .unwrap_or_else(|e| panic!("cannot read the saved session ({which}) from IndexedDB: {e}"))
+}
+
+/// Puts `value` (a string) under `key` in the app's `sessions` store, as a stored session.
+pub async fn plant_session(client: &Client, key: &str, value: &str) {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const open = indexedDB.open('llmscope');
+        open.onerror = () => done(String(open.error));
+        open.onsuccess = () => {
+            const db = open.result;
+            const tx = db.transaction('sessions', 'readwrite');
+            tx.objectStore('sessions').put(arguments[1], arguments[0]);
+            tx.oncomplete = () => { db.close(); done('ok'); };
+            tx.onabort = () => { db.close(); done(String(tx.error)); };
+        };"#;
+    let outcome = client
+        .execute_async(script, vec![key.into(), value.into()])
+        .await
+        .unwrap_or_else(|e| panic!("cannot store a session in IndexedDB: {e}"));
+    assert_eq!(outcome, "ok", "storing a session under {key}");
+}

@@ -80,6 +80,12 @@ async fn invalid_frames_are_counted_and_shown_and_the_stream_goes_on() {
         .goto(&session.url(&format!("?live=ws://127.0.0.1:{port}/ws")))
         .await
         .expect("open");
+    // Another server than the page's own: the page asks first.
+    wait_for(client, "[data-testid=ask-live-connect]", DEADLINE)
+        .await
+        .click()
+        .await
+        .expect("agree to connect");
     let deadline = tokio::time::Instant::now() + DEADLINE;
     loop {
         let status = text_of(client, "[data-testid=live-status]").await;

@@ -72,25 +72,9 @@ async fn stand_in() -> u16 {
     port
 }
 
-/// The session the app saved in IndexedDB, as stored (JSON text), or "" when none.
-async fn saved_session(client: &Client) -> String {
-    let script = "const done = arguments[arguments.length - 1];
-        try {
-            const open = indexedDB.open('llmscope', 1);
-            open.onsuccess = () => {
-                try {
-                    const get = open.result.transaction('sessions').objectStore('sessions').get('current');
-                    get.onsuccess = () => done(get.result || '');
-                    get.onerror = () => done('');
-                } catch (e) { done(''); }
-            };
-            open.onerror = () => done('');
-        } catch (e) { done(''); }";
-    let value = client
-        .execute_async(script, vec![])
-        .await
-        .expect("read IndexedDB");
-    value.as_str().unwrap_or_default().to_string()
+/// The session the app saved in IndexedDB (its streams with their samples), or null.
+async fn saved_session(client: &Client) -> serde_json::Value {
+    llmscope_e2e::saved_session(client, "current").await
 }
 
 async fn type_into(client: &Client, testid: &str, value: &str) {
@@ -141,12 +125,12 @@ async fn worker_results_become_latency_streams_and_failures_are_counted() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_millis(3500)).await; // after the next save
-    let saved = saved_session(client).await;
+    let stored = saved_session(client).await;
     assert!(
-        !saved.contains(TOKEN),
+        !stored.to_string().contains(TOKEN),
         "the Worker token must never be stored"
     );
-    let saved: serde_json::Value = serde_json::from_str(&saved).expect("the saved session is JSON");
+    let saved = &stored["session"];
     let counts: Vec<usize> = saved["streams"]
         .as_array()
         .expect("streams")
