@@ -15,152 +15,23 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use llmscope_app::model::{Origin, Sample, Session, Stream};
 use llmscope_app::share::{self, Shared, View};
 use llmscope_app::{decode, import, telemetry};
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::time::Instant;
-
-// ---- a counting allocator: bytes held by this thread, and their peak ----
-
-struct Counting;
-
-thread_local! {
-    static HELD: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn track(delta: isize) {
-    let _ = HELD.try_with(|h| {
-        let now = h.get() + delta;
-        h.set(now);
-        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
-    });
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            track(layout.size() as isize);
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            track(layout.size() as isize);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        track(-(layout.size() as isize));
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            track(new_size as isize - layout.size() as isize);
-        }
-        p
-    }
-}
+use llmscope_fuzzkit::{linear, peak, Counting, Gen};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// Runs `f`, returning its result and the most bytes it held at once beyond what was held
-/// before (its result included).
-fn peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = HELD.with(Cell::get);
-    PEAK.with(|p| p.set(before));
-    let out = f();
-    let top = PEAK.with(Cell::get);
-    (out, (top - before).max(0) as usize)
-}
-
-// ---- a seeded generator and mutations ----
-
-/// SplitMix64 (Steele, Lea & Flood 2014): small, fast, and the same sequence on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-    fn bytes(&mut self, max: usize) -> Vec<u8> {
-        let n = self.below(max + 1);
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
-
-/// One to four edits: flip a bit, set a byte to an interesting one, insert a token, delete or
-/// duplicate a span, or cut the end.
-fn mutate(rng: &mut Rng, input: &[u8], tokens: &[&[u8]]) -> Vec<u8> {
-    let mut v = input.to_vec();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(v.len() + 1);
-        match rng.below(7) {
-            0 if at < v.len() => v[at] ^= 1 << rng.below(8),
-            1 if at < v.len() => v[at] = *rng.pick(&[0, 0xff, 0x7f, 0x80, b'"', b',', b'\n', b'9']),
-            2 => {
-                let token = rng.pick(tokens);
-                v.splice(at..at, token.iter().copied());
-            }
-            3 => {
-                let end = (at + rng.below(16)).min(v.len());
-                v.drain(at..end);
-            }
-            4 => {
-                let end = (at + rng.below(64)).min(v.len());
-                let span = v[at..end].to_vec();
-                v.splice(at..at, span);
-            }
-            5 => v.truncate(at),
-            _ => {
-                let noise = rng.bytes(8);
-                v.splice(at..at, noise);
-            }
-        }
-    }
-    v
-}
-
-/// A mutation of one of `seeds`, picked at random.
-fn mutated<S: AsRef<[u8]>>(rng: &mut Rng, seeds: &[S], tokens: &[&[u8]]) -> Vec<u8> {
-    let seed = rng.below(seeds.len());
-    mutate(rng, seeds[seed].as_ref(), tokens)
-}
 
 fn text(bytes: Vec<u8>) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// Runs `inputs` inputs of one target and prints what it did; `one` says whether its input
-/// was read (the share of inputs that get past every check shows the mutations reach deep).
-fn run(target: &str, inputs: usize, seed: u64, mut one: impl FnMut(&mut Rng, usize) -> bool) {
-    let mut rng = Rng(seed);
-    let started = Instant::now();
-    let read = (0..inputs).filter(|&i| one(&mut rng, i)).count();
-    eprintln!(
-        "fuzz {target}: {inputs} inputs ({read} read, {} refused) in {:.1} s",
-        inputs - read,
-        started.elapsed().as_secs_f64()
-    );
-}
-
-/// The most bytes a parser may hold for `len` bytes of text: a generous linear bound (a JSON
-/// value costs tens of bytes per character at worst).
-fn linear(len: usize) -> usize {
-    (1 << 20) + 256 * len
+/// Runs one target; `one` says whether its input was read (the share of inputs that get past
+/// every check shows the mutations reach deep).
+fn run(target: &str, inputs: usize, seed: u64, mut one: impl FnMut(&mut Gen, usize) -> bool) {
+    let mut read = 0;
+    llmscope_fuzzkit::run(target, inputs, seed, |gen, i| {
+        read += usize::from(one(gen, i))
+    });
+    eprintln!("fuzz {target}: {read} read, the others refused");
 }
 
 // ---- valid inputs to start from ----
@@ -284,7 +155,7 @@ fn fuzz_share_fragments() {
         // The base64url text, as a link holds it.
         0 => {
             let text = share::b64(rng.pick(&seeds).as_slice());
-            let bad = mutate(rng, text.as_bytes(), &[b"-", b"_", b"=", b"%41", b" "]);
+            let bad = rng.mutate(text.as_bytes(), &[b"-", b"_", b"=", b"%41", b" "]);
             let bad = String::from_utf8_lossy(&bad).into_owned();
             let (got, held) = peak(|| share::from_fragment(&bad));
             assert!(held < SHARE_BOUND, "{bad}: held {held}");
@@ -294,13 +165,13 @@ fn fuzz_share_fragments() {
         }
         // The bytes, compressed as they are.
         1 => {
-            let bytes = mutated(rng, &seeds, tokens);
+            let bytes = rng.mutated(&seeds, tokens);
             open_link(&bytes, "bytes")
         }
         // The postcard inside, recompressed, so the mutation reaches the decoder.
         2 => {
             let (version, body) = rng.pick(&inner).clone();
-            let body = mutate(rng, &body, tokens);
+            let body = rng.mutate(&body, tokens);
             open_link(&link_bytes(version, &body), "postcard")
         }
         _ => {
@@ -318,7 +189,7 @@ fn fuzz_share_fragments() {
         let bytes = if i < 2 {
             bomb.clone()
         } else {
-            mutate(rng, bomb, tokens)
+            rng.mutate(bomb, tokens)
         };
         let (got, held) = peak(|| share::from_bytes(&bytes));
         assert!(held < SHARE_BOUND, "bomb {i}: held {held}");
@@ -372,7 +243,7 @@ fn fuzz_share_sealed() {
     run("share sealed", 8000, 3, |rng, i| {
         if i % 2 == 0 {
             // Altered in storage: authentication fails, whatever changed.
-            let bytes = mutated(rng, &sealed, tokens);
+            let bytes = rng.mutated(&sealed, tokens);
             let (got, held) = peak(|| share::open(&bytes, &key));
             assert!(held < SHARE_BOUND, "sealed {bytes:02x?}: held {held}");
             let unchanged = sealed.contains(&bytes);
@@ -380,7 +251,7 @@ fn fuzz_share_sealed() {
             return unchanged;
         }
         // Sealed by someone with the key: the plaintext is what an attacker chose.
-        let plain = mutated(rng, &plains, tokens);
+        let plain = rng.mutated(&plains, tokens);
         let bytes = seal(&plain);
         let (got, held) = peak(|| share::open(&bytes, &key));
         assert!(held < SHARE_BOUND, "plain {plain:02x?}: held {held}");
@@ -437,7 +308,7 @@ fn fuzz_session_and_telemetry_json() {
         let input = if i % 10 == 9 {
             text(rng.bytes(300))
         } else {
-            text(mutated(rng, &seeds, JSON_TOKENS))
+            text(rng.mutated(&seeds, JSON_TOKENS))
         };
         let (got, held) = peak(|| import::session_json(&input));
         assert!(held < linear(input.len()), "{input}: held {held}");
@@ -478,7 +349,7 @@ fn fuzz_csv_import() {
         let input = if i % 10 == 9 {
             text(rng.bytes(200))
         } else {
-            text(mutated(rng, &seeds, tokens))
+            text(rng.mutated(&seeds, tokens))
         };
         let (got, held) = peak(|| import::csv(&input, skip));
         assert!(held < linear(input.len()), "{input:?}: held {held}");
@@ -506,7 +377,7 @@ fn fuzz_websocket_frames() {
         let input = if i % 10 == 9 {
             text(rng.bytes(120))
         } else {
-            text(mutated(rng, &seeds, JSON_TOKENS))
+            text(rng.mutated(&seeds, JSON_TOKENS))
         };
         let (got, held) = peak(|| decode::frame(&input));
         assert!(held < linear(input.len()), "{input}: held {held}");
@@ -538,7 +409,7 @@ fn fuzz_probe_results() {
         let input = if i % 10 == 9 {
             text(rng.bytes(120))
         } else {
-            text(mutated(rng, &seeds, JSON_TOKENS))
+            text(rng.mutated(&seeds, JSON_TOKENS))
         };
         let (got, held) = peak(|| decode::results(&input));
         assert!(held < linear(input.len()), "{input}: held {held}");

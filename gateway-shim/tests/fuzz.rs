@@ -24,91 +24,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
-/// SplitMix64: small, seeded, repeatable.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    /// Random bytes, mostly printable, sometimes anything.
-    fn bytes(&mut self, max: usize) -> Vec<u8> {
-        let len = self.below(max + 1);
-        let printable = self.below(4) != 0;
-        (0..len)
-            .map(|_| {
-                if printable {
-                    *self.pick(b"0123456789.,-+eE \n\r\t\"'{}[]:/\\abcnpstuxyz=#")
-                } else {
-                    self.next() as u8
-                }
-            })
-            .collect()
-    }
-
-    /// `seed` with one to eight mutations stacked.
-    fn mutate(&mut self, seed: &[u8], tokens: &[&[u8]]) -> Vec<u8> {
-        let mut v = seed.to_vec();
-        for _ in 0..1 + self.below(8) {
-            let at = self.below(v.len() + 1);
-            match self.below(7) {
-                0 if !v.is_empty() => {
-                    let i = at.min(v.len() - 1);
-                    v[i] ^= 1 << self.below(8);
-                }
-                1 if !v.is_empty() => {
-                    let i = at.min(v.len() - 1);
-                    v[i] = self.next() as u8;
-                }
-                2 => {
-                    let end = (at + 1 + self.below(16)).min(v.len());
-                    v.drain(at.min(end)..end);
-                }
-                3 => {
-                    let token = self.pick(tokens);
-                    v.splice(at..at, token.iter().copied());
-                }
-                4 if !v.is_empty() => {
-                    let from = self.below(v.len());
-                    let end = (from + 1 + self.below(64)).min(v.len());
-                    let chunk = v[from..end].to_vec();
-                    for _ in 0..1 + self.below(4) {
-                        v.splice(at..at, chunk.iter().copied());
-                    }
-                }
-                5 => v.truncate(at),
-                _ => {
-                    let b = self.next() as u8;
-                    v.insert(at, b);
-                }
-            }
-        }
-        v
-    }
-
-    /// An input: random, or a mutated corpus entry.
-    fn input(&mut self, corpus: &[Vec<u8>], tokens: &[&[u8]], max_random: usize) -> Vec<u8> {
-        if self.below(2) == 0 {
-            self.bytes(max_random)
-        } else {
-            let seed = self.pick(corpus).clone();
-            self.mutate(&seed, tokens)
-        }
-    }
-}
+use llmscope_fuzzkit::Gen;
 
 /// Values that break naive parsers.
 const TOKENS: &[&[u8]] = &[
@@ -152,23 +68,15 @@ fn run(
     mut make: impl FnMut(&mut Gen) -> Vec<u8>,
     mut check: impl FnMut(&[u8]),
 ) -> Duration {
-    let mut gen = Gen(seed);
-    let started = Instant::now();
-    for i in 0..count {
-        let input = make(&mut gen);
+    llmscope_fuzzkit::run(target, count, seed, |gen, i| {
+        let input = make(gen);
         if catch_unwind(AssertUnwindSafe(|| check(&input))).is_err() {
             panic!(
                 "{target}: input #{i} of seed {seed} panicked: {:?}",
                 String::from_utf8_lossy(&input)
             );
         }
-    }
-    let took = started.elapsed();
-    println!(
-        "fuzz {target}: {count} inputs in {:.2} s",
-        took.as_secs_f64()
-    );
-    took
+    })
 }
 
 fn repo_file(path: &str) -> Vec<u8> {
@@ -305,7 +213,7 @@ fn mqtt_messages() {
         ("+/+/+/+", "{1}{2}{3}{4}", Some("/a~1b"), None),
         ("#", "x", Some("/m~0n"), Some("/t")),
     ];
-    let mut g2 = Gen(30);
+    let mut g2 = Gen::new(30);
     run(
         "MQTT messages",
         50_000,
@@ -373,7 +281,7 @@ fn modbus_register_decoding() {
 /// A Modbus TCP "device" that answers each request with a mutated valid response, then hangs
 /// up (so a short frame ends in EOF at once rather than in a timeout).
 async fn mutated_device(listener: tokio::net::TcpListener, seed: u64) {
-    let mut gen = Gen(seed);
+    let mut gen = Gen::new(seed);
     loop {
         let Ok((mut socket, _)) = listener.accept().await else {
             return;
@@ -412,7 +320,7 @@ async fn modbus_responses() {
     let device = tokio::spawn(mutated_device(listener, 5));
     let mut link = Link::new(Target::Tcp(addr), 1, Duration::from_millis(500));
     let kinds = [Kind::Coil, Kind::Discrete, Kind::Holding, Kind::Input];
-    let mut gen = Gen(6);
+    let mut gen = Gen::new(6);
     let started = Instant::now();
     let count = 10_000;
     let mut tally = [0usize; 5];
@@ -500,7 +408,7 @@ async fn client_frames_on_the_server() {
         tokio::spawn(server::serve(listener, hub.clone(), options, stop.clone()));
     }
     let corpus = vec![br#"{"type":"auth","token":"change-me"}"#.to_vec()];
-    let mut gen = Gen(8);
+    let mut gen = Gen::new(8);
     let started = Instant::now();
     let count = 1200;
     for i in 0..count {
@@ -529,6 +437,19 @@ async fn client_frames_on_the_server() {
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/ws", ports[0].0))
         .await
         .unwrap();
+    // The server subscribes before its hello: readings applied after it are this client's.
+    loop {
+        let Some(Ok(Message::Text(text))) =
+            tokio::time::timeout(Duration::from_secs(10), ws.next())
+                .await
+                .expect("the server says hello")
+        else {
+            panic!("the connection ended before hello")
+        };
+        if matches!(ServerFrame::parse(&text), Ok(ServerFrame::Hello { .. })) {
+            break;
+        }
+    }
     for i in 0..5 {
         hub.apply(Event::Reading {
             stream: "a".into(),

@@ -1,219 +1,243 @@
-//! Bounded, deterministic fuzzing for every parser of outside input, run by `cargo test`.
+//! Bounded, deterministic fuzzing of every parser of outside input, run by `cargo test` on
+//! stable Rust: the generator, the mutations and the memory meter that the fuzz tests of the
+//! app, the shim, the Worker and the engine share.
 //!
-//! Each target is a closure over bytes. [`Target::run`] feeds it random inputs and mutations of the
-//! target's valid seeds (bit flips, interesting bytes and numbers, cuts, repeats, splices), the
-//! same seeded sequence on every run, so a failure reproduces by its input number. It checks
-//! what a crash check alone would miss: no input makes the parser allocate more than a bound,
-//! measured by [`CountingAlloc`], which the test binary installs as its global allocator.
+//! A target feeds its parser random bytes and mutations of valid inputs (bit flips, byte edits,
+//! deletions, repeated or spliced spans, tokens such as `NaN` or `18446744073709551616`) from
+//! a fixed seed, so every run tries the same inputs and a failure reproduces by its number.
+//! [`peak`] measures the most bytes a parser held at once, which a crash check alone misses;
+//! the test binary installs [`Counting`] as its global allocator for it.
 //!
-//! Each target sets its input count for `cargo test` (a few seconds); `LLMSCOPE_FUZZ_INPUTS`
-//! overrides it for a longer campaign, e.g. `LLMSCOPE_FUZZ_INPUTS=1000000 cargo test --release
-//! fuzz`.
+//! `LLMSCOPE_FUZZ_INPUTS` multiplies every target's input count (see [`count`]), for a longer
+//! campaign than the test suite's seconds: `LLMSCOPE_FUZZ_INPUTS=100 cargo test --release fuzz`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::cell::Cell;
 use std::time::{Duration, Instant};
 
 use llmscope_spc::Rng;
 
-/// What a run did, for docs/security.md.
-#[derive(Debug)]
-pub struct Report {
-    pub target: &'static str,
-    pub inputs: u64,
-    pub elapsed: Duration,
-    /// The most bytes live at once while the target ran, over all inputs.
-    pub peak_alloc: usize,
-    /// The longest input, in bytes.
-    pub longest_input: usize,
-}
-
-/// The global allocator for fuzz test binaries: `System`, counting live bytes and the peak.
+/// The global allocator of a fuzz test binary: `System`, counting the bytes each thread holds,
+/// so tests running side by side do not count each other's.
 ///
 /// ```ignore
 /// #[global_allocator]
-/// static ALLOC: llmscope_fuzzkit::CountingAlloc = llmscope_fuzzkit::CountingAlloc;
+/// static ALLOCATOR: llmscope_fuzzkit::Counting = llmscope_fuzzkit::Counting;
 /// ```
-pub struct CountingAlloc;
+pub struct Counting;
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-static INSTALLED: AtomicBool = AtomicBool::new(false);
+thread_local! {
+    static HELD: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
 
-unsafe impl GlobalAlloc for CountingAlloc {
+fn track(delta: isize) {
+    // try_with: the allocator also runs while thread-locals are being torn down.
+    let _ = HELD.try_with(|h| {
+        let now = h.get() + delta;
+        h.set(now);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
+    });
+}
+
+unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
-            INSTALLED.store(true, Ordering::Relaxed);
-            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-            PEAK.fetch_max(live, Ordering::Relaxed);
+            track(layout.size() as isize);
         }
         p
     }
-
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            track(layout.size() as isize);
+        }
+        p
+    }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        track(-(layout.size() as isize));
     }
-}
-
-/// One fuzz target's setup: its valid seeds and its bounds.
-pub struct Target<'a> {
-    pub name: &'static str,
-    /// Valid inputs to mutate (a parser's happy paths).
-    pub seeds: &'a [&'a [u8]],
-    /// Inputs in `cargo test`, unless `LLMSCOPE_FUZZ_INPUTS` says otherwise.
-    pub inputs: u64,
-    /// The most bytes one input may make the parser hold at once.
-    pub max_alloc: usize,
-}
-
-impl Target<'_> {
-    /// Runs `parse` on the inputs and fails (panics, naming the input number) when an input makes
-    /// it hold more than `max_alloc` bytes above what was live before. A panic inside `parse`
-    /// fails the test the same way, which is the point.
-    pub fn run(&self, mut parse: impl FnMut(&[u8])) -> Report {
-        let name = self.name;
-        assert!(
-            {
-                std::hint::black_box(Vec::<u8>::with_capacity(1));
-                INSTALLED.load(Ordering::Relaxed)
-            },
-            "{name}: install llmscope_fuzzkit::CountingAlloc as the test binary's #[global_allocator]"
-        );
-        let total = inputs(self.inputs);
-        let mut rng = Rng::new(fnv(name));
-        let mut input = Vec::new();
-        let (mut peak, mut longest) = (0, 0);
-        let start = Instant::now();
-        for i in 0..total {
-            next_input(&mut rng, self.seeds, &mut input);
-            longest = longest.max(input.len());
-            let before = LIVE.load(Ordering::Relaxed);
-            PEAK.store(before, Ordering::Relaxed);
-            parse(&input);
-            let used = PEAK.load(Ordering::Relaxed).saturating_sub(before);
-            assert!(
-                used <= self.max_alloc,
-                "{name}: input {i} ({} bytes) made the parser hold {used} bytes (bound {}): {:?}",
-                input.len(),
-                self.max_alloc,
-                String::from_utf8_lossy(&input[..input.len().min(200)])
-            );
-            peak = peak.max(used);
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            track(new_size as isize - layout.size() as isize);
         }
-        let report = Report {
-            target: name,
-            inputs: total,
-            elapsed: start.elapsed(),
-            peak_alloc: peak,
-            longest_input: longest,
-        };
-        eprintln!("fuzz {report:?}");
-        report
+        p
     }
 }
 
-/// Inputs per target: `LLMSCOPE_FUZZ_INPUTS`, or the target's own count.
-fn inputs(default: u64) -> u64 {
-    std::env::var("LLMSCOPE_FUZZ_INPUTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+/// Runs `f` and returns its result with the most bytes this thread held at once beyond what
+/// it held before (the result included). Zero unless [`Counting`] is the global allocator.
+pub fn peak<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = HELD.with(Cell::get);
+    PEAK.with(|p| p.set(before));
+    let out = f();
+    let top = PEAK.with(Cell::get);
+    (out, (top - before).max(0) as usize)
 }
 
-/// The longest input: enough for long lines and many rows; a target that must pass a size cap
-/// builds such inputs itself.
-pub const MAX_INPUT: usize = 16 << 10;
+/// A generous bound on what a text parser may hold for `len` bytes: 1 MiB plus 256 bytes per
+/// input byte (a JSON value costs tens of bytes per character at worst).
+pub fn linear(len: usize) -> usize {
+    (1 << 20) + 256 * len
+}
 
-/// Bytes and tokens that break parsers: delimiters, quotes, escapes, bad UTF-8, framing.
-const TOKENS: &[&[u8]] = &[
-    b"\0", b"\n", b"\r\n", b"\"", b",", b";", b"{", b"}", b"[", b"]", b":", b"\\", b"=", b"\xff",
-    b"\xc3", b"null", b"true", b"data: ", b"\n\n", b"%", b"#", b"'",
-];
+/// A target's input count: `default` times `LLMSCOPE_FUZZ_INPUTS` (1 when unset).
+pub fn count(default: usize) -> usize {
+    let times = std::env::var("LLMSCOPE_FUZZ_INPUTS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1);
+    default.saturating_mul(times)
+}
 
-/// Numbers at the edges of f64, u64, i64 and i32.
-const NUMBERS: &[&[u8]] = &[
+/// Runs [`count`]`(inputs)` inputs of one target, each made and checked by `one` (given the
+/// generator and the input's number), and prints how many and how long (docs/security.md
+/// records them). Returns the time taken.
+pub fn run(
+    target: &str,
+    inputs: usize,
+    seed: u64,
+    mut one: impl FnMut(&mut Gen, usize),
+) -> Duration {
+    let inputs = count(inputs);
+    let mut gen = Gen::new(seed);
+    let started = Instant::now();
+    for i in 0..inputs {
+        one(&mut gen, i);
+    }
+    let took = started.elapsed();
+    eprintln!(
+        "fuzz {target}: {inputs} inputs in {:.2} s",
+        took.as_secs_f64()
+    );
+    took
+}
+
+/// Tokens that break parsers: numbers at the edges of f64, u64, i64 and i32, and framing.
+pub const TOKENS: &[&[u8]] = &[
     b"NaN",
     b"inf",
     b"-inf",
     b"1e999",
-    b"-1e999",
     b"1e308",
     b"-0",
-    b"0",
     b"1e11",
-    b"18446744073709551615",
     b"18446744073709551616",
     b"-9223372036854775809",
     b"2147483648",
+    b"null",
+    b"\"",
+    b"\\",
+    b"\n",
+    b"\r\n",
+    b"\0",
+    b"\xff",
+    b"{",
+    b"[",
 ];
 
-fn next_input(rng: &mut Rng, seeds: &[&[u8]], out: &mut Vec<u8>) {
-    out.clear();
-    if seeds.is_empty() || rng.below(16) == 0 {
-        let len = rng.below(256) as usize;
-        out.extend((0..len).map(|_| rng.next_u64() as u8));
-        return;
-    }
-    out.extend_from_slice(seeds[rng.below(seeds.len() as u64) as usize]);
-    for _ in 0..=rng.below(4) {
-        mutate(rng, seeds, out);
-        out.truncate(MAX_INPUT);
-    }
-}
+/// The seeded input generator: the engine's [`Rng`] with the mutations a fuzzer needs.
+pub struct Gen(Rng);
 
-fn mutate(rng: &mut Rng, seeds: &[&[u8]], out: &mut Vec<u8>) {
-    let at = |rng: &mut Rng, out: &Vec<u8>| rng.below(out.len() as u64 + 1) as usize;
-    match rng.below(7) {
-        0 if !out.is_empty() => {
-            let i = rng.below(out.len() as u64) as usize;
-            out[i] ^= 1 << rng.below(8);
-        }
-        1 => {
-            let tokens = if rng.below(2) == 0 { TOKENS } else { NUMBERS };
-            let token = tokens[rng.below(tokens.len() as u64) as usize];
-            let i = at(rng, out);
-            out.splice(i..i, token.iter().copied());
-        }
-        2 => {
-            // Replace a run of digits by an interesting number.
-            let token = NUMBERS[rng.below(NUMBERS.len() as u64) as usize];
-            if let Some(i) = (0..out.len()).find(|&i| out[i].is_ascii_digit() && rng.below(4) == 0)
-            {
-                let end = (i..out.len())
-                    .find(|&j| !out[j].is_ascii_digit())
-                    .unwrap_or(out.len());
-                out.splice(i..end, token.iter().copied());
+impl Gen {
+    pub fn new(seed: u64) -> Gen {
+        Gen(Rng::new(seed))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    /// Uniform on `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0.below(n as u64) as usize
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    /// Up to `max` random bytes: mostly from the characters of numbers and markup, sometimes
+    /// anything.
+    pub fn bytes(&mut self, max: usize) -> Vec<u8> {
+        let len = self.below(max + 1);
+        let printable = self.below(4) != 0;
+        (0..len)
+            .map(|_| {
+                if printable {
+                    *self.pick(b"0123456789.,-+eE \n\r\t\"'{}[]:/\\abcnpstuxyz=#")
+                } else {
+                    self.next() as u8
+                }
+            })
+            .collect()
+    }
+
+    /// `seed` with one to eight mutations stacked; `tokens` (the format's own, besides
+    /// [`TOKENS`]) are inserted whole.
+    pub fn mutate(&mut self, seed: &[u8], tokens: &[&[u8]]) -> Vec<u8> {
+        let mut v = seed.to_vec();
+        for _ in 0..1 + self.below(8) {
+            let at = self.below(v.len() + 1);
+            match self.below(7) {
+                0 if !v.is_empty() => {
+                    let i = at.min(v.len() - 1);
+                    v[i] ^= 1 << self.below(8);
+                }
+                1 if !v.is_empty() => {
+                    let i = at.min(v.len() - 1);
+                    v[i] = self.next() as u8;
+                }
+                2 => {
+                    let end = (at + 1 + self.below(16)).min(v.len());
+                    v.drain(at.min(end)..end);
+                }
+                3 => {
+                    let token = if tokens.is_empty() || self.below(2) == 0 {
+                        *self.pick(TOKENS)
+                    } else {
+                        *self.pick(tokens)
+                    };
+                    v.splice(at..at, token.iter().copied());
+                }
+                4 if !v.is_empty() => {
+                    let from = self.below(v.len());
+                    let end = (from + 1 + self.below(64)).min(v.len());
+                    let chunk = v[from..end].to_vec();
+                    for _ in 0..1 + self.below(4) {
+                        v.splice(at..at, chunk.iter().copied());
+                    }
+                }
+                5 => v.truncate(at),
+                _ => {
+                    let b = self.next() as u8;
+                    v.insert(at, b);
+                }
             }
         }
-        3 => out.truncate(at(rng, out)),
-        4 => {
-            let (a, b) = (at(rng, out), at(rng, out));
-            out.drain(a.min(b)..a.max(b));
-        }
-        5 => {
-            // Repeat a slice: long lines, deep nesting, many rows.
-            let (a, b) = (at(rng, out), at(rng, out));
-            let piece = out[a.min(b)..a.max(b)].to_vec();
-            let times = 1 + rng.below(64) as usize;
-            let i = at(rng, out);
-            out.splice(
-                i..i,
-                piece.iter().copied().cycle().take(piece.len() * times),
-            );
-        }
-        _ => {
-            let other = seeds[rng.below(seeds.len() as u64) as usize];
-            let (i, j) = (at(rng, out), rng.below(other.len() as u64 + 1) as usize);
-            out.truncate(i);
-            out.extend_from_slice(&other[j..]);
+        v
+    }
+
+    /// A mutation of one of `seeds`, picked at random.
+    pub fn mutated<S: AsRef<[u8]>>(&mut self, seeds: &[S], tokens: &[&[u8]]) -> Vec<u8> {
+        let seed = self.below(seeds.len());
+        self.mutate(seeds[seed].as_ref(), tokens)
+    }
+
+    /// An input: half random bytes (up to `max_random`), half a mutated seed.
+    pub fn input<S: AsRef<[u8]>>(
+        &mut self,
+        seeds: &[S],
+        tokens: &[&[u8]],
+        max_random: usize,
+    ) -> Vec<u8> {
+        if seeds.is_empty() || self.below(2) == 0 {
+            self.bytes(max_random)
+        } else {
+            self.mutated(seeds, tokens)
         }
     }
-}
-
-fn fnv(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
 }

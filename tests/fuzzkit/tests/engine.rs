@@ -2,11 +2,11 @@
 //! (`1,2:8,5`), the transform name, the chart name, then values. Nothing may panic; bad input
 //! is an `SpcError`.
 
-use llmscope_fuzzkit::{CountingAlloc, Target};
+use llmscope_fuzzkit::{linear, peak, run, Counting};
 use llmscope_spc::{analyze, ChartConfig, Data};
 
 #[global_allocator]
-static ALLOC: CountingAlloc = CountingAlloc;
+static ALLOCATOR: Counting = Counting;
 
 const SEEDS: &[&[u8]] = &[
     b"nelson\nnone\nindividuals\n1 2 3 4 5 4 3 2 1 9 8 7 1 2 3 4 5 6 7 8 9 10 11 12 13",
@@ -50,18 +50,15 @@ fn parse(input: &[u8]) -> (ChartConfig, Data) {
 }
 
 #[test]
-fn engine_settings_and_values() {
-    let engine = Target {
-        name: "engine",
-        seeds: SEEDS,
-        inputs: 2_000,
-        max_alloc: 64 << 20,
-    };
-    let report = engine.run(|input| {
-        let (config, data) = parse(input);
-        if let Ok(spec) = config.to_spec() {
-            let _ = analyze(&spec, &data);
-        }
+fn fuzz_engine_settings_and_values() {
+    run("engine", 2_000, 1, |gen, i| {
+        let input = gen.input(SEEDS, &[b"|", b"/", b"xbar-s", b"box-cox"], 200);
+        let (_, held) = peak(|| {
+            let (config, data) = parse(&input);
+            if let Ok(spec) = config.to_spec() {
+                let _ = analyze(&spec, &data);
+            }
+        });
+        assert!(held <= linear(input.len()), "input {i} held {held} bytes");
     });
-    assert!(report.inputs > 0);
 }

@@ -1,24 +1,17 @@
-//! The kit catches what it promises to: a parser that allocates what its input asks for.
+//! The kit measures what it promises to: what a parser holds, per thread.
 
-use llmscope_fuzzkit::{CountingAlloc, Target};
+use llmscope_fuzzkit::{peak, Counting};
 
 #[global_allocator]
-static ALLOC: CountingAlloc = CountingAlloc;
+static ALLOCATOR: Counting = Counting;
 
 #[test]
-#[should_panic(expected = "made the parser hold")]
-fn an_allocation_sized_by_the_input_is_caught() {
-    let target = Target {
-        name: "kit",
-        seeds: &[b"12"],
-        inputs: 10_000,
-        max_alloc: 1 << 20,
-    };
-    target.run(|input| {
-        let n: u16 = std::str::from_utf8(input)
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        std::hint::black_box(vec![1u8; usize::from(n) * 1000]);
+fn peak_counts_what_a_parser_held_at_its_top() {
+    let (len, held) = peak(|| {
+        let big = std::hint::black_box(vec![1u8; 3 << 20]);
+        drop(big);
+        std::hint::black_box(vec![0u8; 1 << 20]).len()
     });
+    assert_eq!(len, 1 << 20);
+    assert!((3 << 20..4 << 20).contains(&held), "held {held}");
 }
