@@ -310,7 +310,7 @@ fn receive(c: Ctx, link: &Rc<RefCell<Link>>, frame: ServerFrame) {
             }
         }),
         ServerFrame::Gap { missed } => c.notice.set(Some(format!(
-            "{missed} samples were lost while disconnected from {url}"
+            "{missed} samples from {url} were lost (the connection was down or fell behind)"
         ))),
     }
 }
