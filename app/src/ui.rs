@@ -819,7 +819,11 @@ fn Settings(id: String) -> impl IntoView {
             }
         })
     };
-    let num = |ev: &leptos::ev::Event| event_target_value(ev).trim().parse::<f64>().ok();
+    // A non-finite limit would be saved as null and silently vanish: it counts as none.
+    let num = |ev: &leptos::ev::Event| {
+        let v = event_target_value(ev).trim().parse::<f64>().ok();
+        v.filter(|v| v.is_finite())
+    };
     let u1 = update.clone();
     let u2 = update.clone();
     let u3 = update.clone();
