@@ -506,20 +506,29 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
         "{said}"
     );
 
-    // A chunked body (no content-length) over the limit is refused while it is read.
-    let chunks =
-        futures_util::stream::iter((0..10).map(|_| Ok::<_, std::io::Error>(vec![2u8; 1000])));
-    // Its own connection, closed after: the rest of the refused body is never read, and
-    // wrangler dev would wait for it before reading another request on that connection.
-    let chunked = reqwest::Client::new()
-        .post(format!("{}/share", wrangler.url))
-        .header("connection", "close")
-        .bearer_auth(TOKEN)
-        .body(reqwest::Body::wrap_stream(chunks))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(chunked.status(), 413);
+    // A chunked body (no content-length) over the limit is refused while it is read. Sent by
+    // curl, which closes its connection after: wrangler dev waits for the unread rest of a
+    // refused chunked body before reading another request on that connection.
+    let body = wrangler.state_dir().join("../chunked.bin");
+    std::fs::write(&body, vec![2u8; 10_000]).unwrap();
+    let out = std::process::Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "60",
+        ])
+        .args(["-H", "transfer-encoding: chunked", "-H"])
+        .arg(format!("authorization: Bearer {TOKEN}"))
+        .arg("--data-binary")
+        .arg(format!("@{}", body.display()))
+        .arg(format!("{}/share", wrangler.url))
+        .output()
+        .expect("curl");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "413");
 
     // Wrong tokens, again and again: after ten, the client waits, even with the right one.
     let mut statuses = Vec::new();

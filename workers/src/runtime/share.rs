@@ -58,8 +58,8 @@ async fn quota(env: &Env, token: String) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The request body, read chunk by chunk and refused as soon as it passes `max` bytes (a
-/// chunked body has no length to check up front).
+/// The request body, read chunk by chunk and kept only while it stays within `max` bytes (a
+/// chunked body has no length to check up front): memory never holds more than `max`.
 async fn body_within(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiError> {
     let too_big = |n: String| {
         ApiError::TooLarge(format!(
@@ -76,13 +76,19 @@ async fn body_within(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiError>
         }
     }
     let mut body = Vec::new();
+    let mut over = false;
     let mut stream = req.stream()?;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk?;
-        if body.len() + chunk.len() > max {
-            return Err(too_big(format!("more than {max}")));
+        // Past the limit nothing more is kept, but the rest is read: a refused body left
+        // unread stalls the connection (wrangler dev then serves no other request).
+        over |= body.len() + chunk.len() > max;
+        if !over {
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
+    }
+    if over {
+        return Err(too_big(format!("more than {max}")));
     }
     Ok(body)
 }
