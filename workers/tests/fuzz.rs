@@ -5,100 +5,32 @@
 //! fed in random piece sizes. Each target runs for a fixed number of inputs; the run asserts
 //! no panic and a bounded peak of heap memory (a counting allocator).
 
+use llmscope_fuzzkit::{peak, Counting, Gen};
 use llmscope_probes::aws::eventstream::encode;
 use llmscope_probes::provider::{self, Outcome};
 use llmscope_probes::target;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
-
-/// Counts live heap bytes and their peak.
-struct Counting;
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
-        PEAK.fetch_max(live, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-/// xorshift64*: small, seeded, the same inputs on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-/// One input: random bytes, or a seed mutated a few times.
-fn input(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
-    if rng.below(4) == 0 {
-        let len = rng.below(512);
-        return (0..len).map(|_| rng.next() as u8).collect();
-    }
-    let mut v = seeds[rng.below(seeds.len())].clone();
-    for _ in 0..1 + rng.below(4) {
-        let at = rng.below(v.len() + 1);
-        match rng.below(5) {
-            0 if at < v.len() => v[at] ^= 1 << rng.below(8),
-            1 => v.insert(at, rng.next() as u8),
-            2 if at < v.len() => {
-                v.remove(at);
-            }
-            3 => {
-                let end = (at + rng.below(64)).min(v.len());
-                let span = v[at..end].to_vec();
-                v.splice(at..at, span);
-            }
-            _ => v.truncate(at),
-        }
-    }
-    v
-}
-
 /// The inputs per target: a few seconds in a debug build.
 const INPUTS: usize = 20_000;
-/// The heap a run may peak at: far above what parsing these inputs needs, far below what an
+/// The heap a target may peak at: far above what parsing these inputs needs, far below what an
 /// unbounded buffer would take.
 const PEAK_LIMIT: usize = 8 << 20;
 
-/// One target at a time, so each peak is its own.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn run(name: &str, seed: u64, seeds: &[Vec<u8>], check: impl Fn(&[u8], &mut Rng)) {
-    let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut rng = Rng(seed);
-    let started = Instant::now();
-    PEAK.store(LIVE.load(Ordering::Relaxed), Ordering::Relaxed);
-    for _ in 0..INPUTS {
-        let bytes = input(&mut rng, seeds);
-        check(&bytes, &mut rng);
-    }
-    let peak = PEAK.load(Ordering::Relaxed);
-    eprintln!(
-        "fuzz {name}: {INPUTS} inputs from {} seeds in {:.2?}, peak heap {} KiB",
-        seeds.len(),
-        started.elapsed(),
-        peak / 1024
-    );
-    assert!(peak < PEAK_LIMIT, "{name}: peak heap {peak} bytes");
+fn run(name: &str, seed: u64, seeds: &[Vec<u8>], check: impl Fn(&[u8], &mut Gen)) {
+    let mut top = 0;
+    llmscope_fuzzkit::run(name, INPUTS, seed, |gen, i| {
+        let bytes = gen.input(seeds, &[b"data: ", b"\n\n", b"event: "], 512);
+        let ((), held) = peak(|| check(&bytes, gen));
+        assert!(
+            held < PEAK_LIMIT,
+            "{name}: input {i} peaked at {held} bytes"
+        );
+        top = top.max(held);
+    });
+    eprintln!("fuzz {name}: peak heap {} KiB", top / 1024);
 }
 
 fn targets(json: &str) -> target::Target {
@@ -106,7 +38,7 @@ fn targets(json: &str) -> target::Target {
 }
 
 /// Feeds `bytes` to the target's parser in random pieces, as the network would.
-fn parse(t: &target::Target, bytes: &[u8], rng: &mut Rng) -> Outcome {
+fn parse(t: &target::Target, bytes: &[u8], rng: &mut Gen) -> Outcome {
     let mut parser = provider::adapter(t.provider).parser(t);
     let mut out = Outcome::default();
     let mut rest = bytes;
