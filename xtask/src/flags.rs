@@ -22,6 +22,9 @@ tasks:
                 the shim's soak test (not in CI): `llmscope-shim simulate` for N minutes (default
                 30) with 20 clients connecting and dropping at random; prints RSS over time and
                 fails on any seq hole without a gap frame
+  fuzz [--seconds N]
+                coverage-guided fuzzing (cargo-fuzz) of every parser of outside input, N seconds
+                per target (default 60; not in CI; installs cargo-fuzz); prints corpus sizes
   help          this text";
 
 pub enum Task {
@@ -34,6 +37,7 @@ pub enum Task {
     Worker,
     Peers,
     Soak { minutes: u64 },
+    Fuzz { seconds: u64 },
 }
 
 pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
@@ -54,24 +58,37 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
             };
         }
         Some("soak") => {
-            let rest: Vec<String> = args.by_ref().collect();
-            return match rest.as_slice() {
-                [] => Ok(Task::Soak {
-                    minutes: crate::soak::DEFAULT_MINUTES,
-                }),
-                [flag, n] if flag == "--minutes" => match n.parse::<u64>() {
-                    Ok(minutes) if minutes > 0 => Ok(Task::Soak { minutes }),
-                    _ => Err(format!(
-                        "soak: --minutes takes a whole number of minutes above 0, not '{n}'"
-                    )),
-                },
-                other => Err(format!("soak: unexpected arguments {other:?}")),
-            };
+            let minutes = whole("soak", "--minutes", crate::soak::DEFAULT_MINUTES, args)?;
+            return Ok(Task::Soak { minutes });
+        }
+        Some("fuzz") => {
+            let seconds = whole("fuzz", "--seconds", crate::fuzz::DEFAULT_SECONDS, args)?;
+            return Ok(Task::Fuzz { seconds });
         }
         Some(other) => return Err(format!("unknown task '{other}'")),
     };
     match args.next() {
         Some(extra) => Err(format!("unexpected argument '{extra}'")),
         None => Ok(task),
+    }
+}
+
+/// The rest of `task`'s arguments: nothing (`default`) or `flag N` with N a whole number > 0.
+fn whole(
+    task: &str,
+    flag: &str,
+    default: u64,
+    args: impl Iterator<Item = String>,
+) -> Result<u64, String> {
+    let rest: Vec<String> = args.collect();
+    match rest.as_slice() {
+        [] => Ok(default),
+        [f, n] if f == flag => match n.parse::<u64>() {
+            Ok(v) if v > 0 => Ok(v),
+            _ => Err(format!(
+                "{task}: {flag} takes a whole number above 0, not '{n}'"
+            )),
+        },
+        other => Err(format!("{task}: unexpected arguments {other:?}")),
     }
 }

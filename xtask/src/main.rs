@@ -6,6 +6,7 @@
 
 mod bench;
 mod flags;
+mod fuzz;
 mod setup;
 mod site;
 mod soak;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         flags::Task::Worker => worker::build().map(|dir| println!("built {}", dir.display())),
         flags::Task::Peers => setup::peers().map(|py| println!("peers ready: {}", py.display())),
         flags::Task::Soak { minutes } => soak::run(minutes),
+        flags::Task::Fuzz { seconds } => fuzz::run(seconds),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

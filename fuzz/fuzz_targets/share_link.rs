@@ -1,0 +1,12 @@
+//! A share link's `#s=` fragment and its decoded bytes, as a stranger could send them.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use llmscope_app::share;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = share::from_bytes(data);
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = share::from_fragment(text);
+    }
+});
