@@ -421,9 +421,8 @@ pub fn now_ms() -> f64 {
         .map_or(0.0, |p| p.now())
 }
 
-/// Keeps `window.__llmscope = {first_chart_ms, draw_ms}` for the browser benchmark: when the
-/// first control chart was painted (ms since navigation) and how long the last draw took.
-fn record_draw(started: f64, ended: f64) {
+/// Updates `window.__llmscope`, the timings the browser benchmarks read.
+fn with_timings(update: impl FnOnce(&wasm_bindgen::JsValue)) {
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -432,33 +431,33 @@ fn record_draw(started: f64, ended: f64) {
         .ok()
         .filter(|v| v.is_object())
         .unwrap_or_else(|| js_sys::Object::new().into());
-    let first = wasm_bindgen::JsValue::from_str("first_chart_ms");
-    if js_sys::Reflect::get(&timings, &first).map_or(true, |v| v.is_undefined()) {
-        let _ = js_sys::Reflect::set(&timings, &first, &ended.into());
-    }
-    let _ = js_sys::Reflect::set(&timings, &"draw_ms".into(), &(ended - started).into());
+    update(&timings);
     let _ = js_sys::Reflect::set(&window, &key, &timings);
 }
 
-/// Keeps `window.__llmscope.<name>_ms` (the last) and `<name>_max_ms` (the longest) for the
-/// browser benchmarks.
+/// Keeps `first_chart_ms` (when the first control chart was painted, ms since navigation) and
+/// `draw_ms` (how long the last draw took) for the browser benchmark.
+fn record_draw(started: f64, ended: f64) {
+    with_timings(|timings| {
+        let first = wasm_bindgen::JsValue::from_str("first_chart_ms");
+        if js_sys::Reflect::get(timings, &first).map_or(true, |v| v.is_undefined()) {
+            let _ = js_sys::Reflect::set(timings, &first, &ended.into());
+        }
+        let _ = js_sys::Reflect::set(timings, &"draw_ms".into(), &(ended - started).into());
+    });
+}
+
+/// Keeps `<name>_ms` (the last) and `<name>_max_ms` (the longest) for the browser benchmarks.
 pub fn record_timing(name: &str, ms: f64) {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let key = wasm_bindgen::JsValue::from_str("__llmscope");
-    let timings = js_sys::Reflect::get(&window, &key)
-        .ok()
-        .filter(|v| v.is_object())
-        .unwrap_or_else(|| js_sys::Object::new().into());
-    let max = wasm_bindgen::JsValue::from_str(&format!("{name}_max_ms"));
-    let before = js_sys::Reflect::get(&timings, &max)
-        .ok()
-        .and_then(|v| v.as_f64())
-        .unwrap_or(0.0);
-    let _ = js_sys::Reflect::set(&timings, &max, &before.max(ms).into());
-    let _ = js_sys::Reflect::set(&timings, &format!("{name}_ms").into(), &ms.into());
-    let _ = js_sys::Reflect::set(&window, &key, &timings);
+    with_timings(|timings| {
+        let max = wasm_bindgen::JsValue::from_str(&format!("{name}_max_ms"));
+        let before = js_sys::Reflect::get(timings, &max)
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0);
+        let _ = js_sys::Reflect::set(timings, &max, &before.max(ms).into());
+        let _ = js_sys::Reflect::set(timings, &format!("{name}_ms").into(), &ms.into());
+    });
 }
 
 /// The tooltip for the point under the pointer: index, time, value, limits, tests.

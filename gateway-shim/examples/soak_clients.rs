@@ -13,27 +13,15 @@
 
 use futures_util::StreamExt;
 use llmscope_protocol::ServerFrame;
+use llmscope_spc::Rng;
 use std::time::Duration;
 use tokio::time::{sleep, sleep_until, timeout_at, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
-/// A small deterministic generator (SplitMix64): the soak needs repeatable choices, not
-/// cryptographic ones.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `from..to` (to > from).
-    fn between(&mut self, from: u64, to: u64) -> u64 {
-        from + self.next() % (to - from)
-    }
+/// Uniform in `from..to` (to > from), from the engine's seeded generator: the soak needs
+/// repeatable choices, not cryptographic ones.
+fn between(rng: &mut Rng, from: u64, to: u64) -> u64 {
+    from + rng.below(to - from)
 }
 
 /// One client's account over all its connections.
@@ -74,11 +62,11 @@ impl Account {
 }
 
 async fn client(url: String, deadline: Instant, seed: u64) -> Account {
-    let mut rng = SplitMix(seed);
+    let mut rng = Rng::new(seed);
     let mut account = Account::default();
     let mut last: Option<u64> = None;
     while Instant::now() < deadline {
-        if rng.between(0, 4) == 0 {
+        if between(&mut rng, 0, 4) == 0 {
             last = None;
         }
         let target = match last {
@@ -94,16 +82,16 @@ async fn client(url: String, deadline: Instant, seed: u64) -> Account {
             }
         };
         account.connections += 1;
-        let stay = Duration::from_millis(rng.between(100, 20_000));
+        let stay = Duration::from_millis(between(&mut rng, 100, 20_000));
         // One connection in ten stops reading for a while: its socket fills; after a long
         // pause (half of them, 2.5 to 4 minutes) the server's live queue for it overflows and
         // the replay buffer moves on, so the server must resynchronise it and report a gap.
-        if rng.between(0, 10) == 0 {
+        if between(&mut rng, 0, 10) == 0 {
             account.paused += 1;
-            let pause = Duration::from_millis(if rng.between(0, 2) == 0 {
-                rng.between(20_000, 40_000)
+            let pause = Duration::from_millis(if between(&mut rng, 0, 2) == 0 {
+                between(&mut rng, 20_000, 40_000)
             } else {
-                rng.between(150_000, 240_000)
+                between(&mut rng, 150_000, 240_000)
             });
             sleep_until((Instant::now() + pause).min(deadline)).await;
         }
@@ -130,7 +118,7 @@ async fn client(url: String, deadline: Instant, seed: u64) -> Account {
             }
         }
         // Half the clients say goodbye, half just vanish.
-        if rng.between(0, 2) == 0 {
+        if between(&mut rng, 0, 2) == 0 {
             let _ = ws.close(None).await;
         }
         drop(ws);
@@ -159,7 +147,7 @@ async fn main() {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..clients)
         .map(|i| {
-            let seed = SplitMix(seed ^ i.wrapping_mul(0x2545_F491_4F6C_DD1D)).next();
+            let seed = Rng::new(seed ^ i.wrapping_mul(0x2545_F491_4F6C_DD1D)).next_u64();
             tokio::spawn(client(url.clone(), deadline, seed))
         })
         .collect();
