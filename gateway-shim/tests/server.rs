@@ -245,22 +245,20 @@ async fn origins_outside_the_allowlist_are_refused() {
 
 /// A bare HTTP/1.1 GET, to see status codes and bodies as they are.
 async fn http_get(port: u16, path: &str, headers: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{headers}Connection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response
+    http_get_as(port, path, &format!("127.0.0.1:{port}"), headers).await
+}
+
+/// A folder with a one-line `index.html`, for the shim to serve as its site.
+fn site(name: &str) -> std::path::PathBuf {
+    let site = std::env::temp_dir().join(format!("llmscope-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(site.join("index.html"), "<title>LLMscope</title>").unwrap();
+    site
 }
 
 #[tokio::test]
 async fn the_same_port_serves_the_dashboard_when_asked() {
-    let site = std::env::temp_dir().join(format!("llmscope-site-{}", std::process::id()));
-    std::fs::create_dir_all(&site).unwrap();
-    std::fs::write(site.join("index.html"), "<title>LLMscope</title>").unwrap();
+    let site = site("site");
     let s = shim(
         10,
         Options {
@@ -432,9 +430,7 @@ async fn http_get_as(port: u16, path: &str, host: &str, headers: &str) -> String
 
 #[tokio::test]
 async fn a_rebound_host_is_refused_everywhere() {
-    let site = std::env::temp_dir().join(format!("llmscope-site-host-{}", std::process::id()));
-    std::fs::create_dir_all(&site).unwrap();
-    std::fs::write(site.join("index.html"), "<title>LLMscope</title>").unwrap();
+    let site = site("site-host");
     let s = shim(
         10,
         Options {
