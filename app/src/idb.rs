@@ -391,12 +391,7 @@ impl Pending {
     }
 
     async fn write_to(&self, db: &IdbDatabase) -> Result<(), String> {
-        let tx = db
-            .transaction_with_str_sequence_and_mode(
-                &Array::of2(&SESSIONS.into(), &CHUNKS.into()),
-                IdbTransactionMode::Readwrite,
-            )
-            .map_err(|e| describe(&e))?;
+        let tx = write_both(db)?;
         let done = completion(&tx);
         let sessions = tx.object_store(SESSIONS).map_err(|e| describe(&e))?;
         let chunks = tx.object_store(CHUNKS).map_err(|e| describe(&e))?;
@@ -737,12 +732,7 @@ pub async fn clear() -> Result<(), String> {
     let fail = |e: String| format!("the saved session could not be deleted ({e})");
     let db = open().await.map_err(fail)?;
     let result = async {
-        let tx = db
-            .transaction_with_str_sequence_and_mode(
-                &Array::of2(&SESSIONS.into(), &CHUNKS.into()),
-                IdbTransactionMode::Readwrite,
-            )
-            .map_err(|e| describe(&e))?;
+        let tx = write_both(&db)?;
         let done = completion(&tx);
         for store in [SESSIONS, CHUNKS] {
             tx.object_store(store)
@@ -832,6 +822,16 @@ fn pending(request: &IdbRequest) -> impl Future<Output = Result<JsValue, String>
 /// the transaction's error: a failed request, a full quota, a closed database). Every
 /// transaction ends in exactly one of these two events; a request's `error` event is followed
 /// by `abort`, with the same error, so it needs no handler of its own.
+/// One read-write transaction over the sessions and their chunks, so a save or a clear is all
+/// or nothing.
+fn write_both(db: &IdbDatabase) -> Result<IdbTransaction, String> {
+    db.transaction_with_str_sequence_and_mode(
+        &Array::of2(&SESSIONS.into(), &CHUNKS.into()),
+        IdbTransactionMode::Readwrite,
+    )
+    .map_err(|e| describe(&e))
+}
+
 fn completion(tx: &IdbTransaction) -> impl Future<Output = Result<(), String>> {
     let promise = Promise::new(&mut |resolve, reject| {
         tx.set_oncomplete(Some(&resolve));
