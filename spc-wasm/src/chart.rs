@@ -180,6 +180,17 @@ impl Series {
         self.segments.len() <= 1
     }
 
+    /// The numbers of the tests that fire at the point whose index is `index`, ascending.
+    ///
+    /// A binary search over the signals, which are kept by point then test number.
+    pub fn tests_at(&self, index: usize) -> impl Iterator<Item = u8> + '_ {
+        let from = self.signals.partition_point(|s| s.index < index);
+        self.signals[from..]
+            .iter()
+            .take_while(move |s| s.index == index)
+            .map(|s| s.test.number())
+    }
+
     /// The test numbers that fire at each point, as a bit set (bit t-1 for test t), aligned with
     /// the points.
     pub fn tests_by_point(&self) -> Vec<u8> {

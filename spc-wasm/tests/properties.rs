@@ -85,6 +85,29 @@ proptest! {
         }
     }
 
+    /// `tests_at` names exactly the tests whose bit `tests_by_point` sets, point by point, on
+    /// both charts: the signals are kept in point order, as its binary search assumes.
+    #[test]
+    fn tests_at_matches_the_bit_sets(
+        values in prop::collection::vec(-50.0f64..50.0, 3..200),
+        chart in chart_types(),
+        tests in rule_sets(),
+        phase1 in 2usize..40,
+    ) {
+        let spec = ChartSpec {
+            baseline: Baseline::FirstN { n: phase1.min(values.len()) },
+            tests,
+            ..ChartSpec::new(chart)
+        };
+        let Ok(chart) = analyze(&spec, &Data::Values(values)) else { return Ok(()) };
+        for series in std::iter::once(&chart.primary).chain(chart.secondary.as_ref()) {
+            for (p, bits) in series.points().zip(series.tests_by_point()) {
+                let from_bits: Vec<u8> = (1..=8).filter(|t| bits & (1 << (t - 1)) != 0).collect();
+                prop_assert_eq!(series.tests_at(p.index).collect::<Vec<_>>(), from_bits);
+            }
+        }
+    }
+
     /// The detector agrees with a literal reading of each test's definition, on sequences full
     /// of ties, zeros and exact zone boundaries.
     #[test]
