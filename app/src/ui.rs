@@ -564,7 +564,7 @@ pub fn StreamView(id: String) -> impl IntoView {
                 }
                 record_draw(started, now_ms());
             }
-            if let (Some(el), Some(second)) = (companion.get(), ch.secondary.as_ref()) {
+            if let (Some(el), Some(second)) = (companion.get(), ch.companion.as_ref()) {
                 let _ = draw::series(&el, ch, second, r, second.kind.name(), false, palette);
             }
             if let Some(el) = histogram.get() {

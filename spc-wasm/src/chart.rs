@@ -238,29 +238,31 @@ pub struct Chart {
     pub estimate: Estimate,
     /// The main chart.
     pub primary: Series,
-    /// MR, R, S or CUSUM C-, where the chart has one.
-    pub secondary: Option<Series>,
+    /// MR, R, S or CUSUM C-, where the chart has one. Its key in JSON is `secondary` (fixed by
+    /// the v1 output format).
+    #[cfg_attr(feature = "serde", serde(rename = "secondary"))]
+    pub companion: Option<Series>,
 }
 
 /// Collects a monitor's output into a [`Chart`].
 struct Collect {
     primary: Series,
-    secondary: Option<Series>,
+    companion: Option<Series>,
 }
 
 impl Sink for Collect {
     fn point(&mut self, which: Which, point: Point) {
         match which {
             Which::Primary => self.primary.push(point),
-            Which::Secondary => self.secondary.iter_mut().for_each(|s| s.push(point)),
+            Which::Companion => self.companion.iter_mut().for_each(|s| s.push(point)),
         }
     }
 
     fn signal(&mut self, which: Which, signal: Signal) {
         match which {
             Which::Primary => self.primary.signals.push(signal),
-            Which::Secondary => self
-                .secondary
+            Which::Companion => self
+                .companion
                 .iter_mut()
                 .for_each(|s| s.signals.push(signal)),
         }
@@ -272,17 +274,17 @@ pub fn analyze(spec: &ChartSpec, data: &Data) -> Result<Chart, SpcError> {
     let mut monitor = Monitor::new(spec.clone())?;
     let mut sink = Collect {
         primary: Series::new(spec.chart.primary_kind(), spec.primary_rules()),
-        secondary: spec
+        companion: spec
             .chart
-            .secondary_kind()
-            .zip(spec.secondary_rules())
+            .companion_kind()
+            .zip(spec.companion_rules())
             .map(|(k, r)| Series::new(k, r)),
     };
     if let Data::Values(v) = data {
         monitor.reserve(v.len());
     }
     sink.primary.statistic.reserve(data.len());
-    sink.secondary
+    sink.companion
         .iter_mut()
         .for_each(|s| s.statistic.reserve(data.len()));
     for i in 0..data.len() {
@@ -298,7 +300,7 @@ pub fn analyze(spec: &ChartSpec, data: &Data) -> Result<Chart, SpcError> {
         spec: spec.clone(),
         estimate,
         primary: sink.primary,
-        secondary: sink.secondary,
+        companion: sink.companion,
     })
 }
 
@@ -315,7 +317,7 @@ impl Chart {
 
     /// All signals of both charts.
     pub fn signal_count(&self) -> usize {
-        self.primary.signals.len() + self.secondary.as_ref().map_or(0, |s| s.signals.len())
+        self.primary.signals.len() + self.companion.as_ref().map_or(0, |s| s.signals.len())
     }
 
     /// Average run length of this chart's primary tests for a shift of the process mean of

@@ -115,7 +115,7 @@ impl ChartConfig {
                 Some(t) => t.parse::<RuleSet>()?,
                 None => RuleSet::nelson(),
             },
-            secondary_tests: None,
+            companion_tests: None,
             transform: match self.transform.as_deref() {
                 None => TransformKind::None,
                 Some(t) => t.parse()?,

@@ -35,7 +35,7 @@ pub enum Which {
     /// The main chart (individuals, X-bar, p, EWMA, CUSUM C+...).
     Primary,
     /// The companion chart (MR, R, S, CUSUM C-).
-    Secondary,
+    Companion,
 }
 
 /// One plotted point with the limits it was judged against.
@@ -217,7 +217,7 @@ struct Judge {
     estimate: Estimate,
     constants: ConstantsCache,
     primary: RuleDetector,
-    secondary: Option<RuleDetector>,
+    companion: Option<RuleDetector>,
     scratch: Vec<Signal>,
     previous: Option<f64>,
     /// Center and sigma of the moving-range chart: d2(2) sigma and d3(2) sigma.
@@ -230,7 +230,7 @@ struct Judge {
 
 impl Judge {
     fn new(spec: &ChartSpec, estimate: Estimate) -> Judge {
-        let first_secondary = usize::from(spec.chart == ChartType::Individuals);
+        let first_companion = usize::from(spec.chart == ChartType::Individuals);
         let head_start = match spec.chart {
             ChartType::Cusum { head_start, .. } => head_start,
             _ => 0.0,
@@ -239,9 +239,9 @@ impl Judge {
             chart: spec.chart,
             width: spec.width(),
             primary: RuleDetector::new(spec.primary_rules()),
-            secondary: spec
-                .secondary_rules()
-                .map(|r| RuleDetector::starting_at(r, first_secondary)),
+            companion: spec
+                .companion_rules()
+                .map(|r| RuleDetector::starting_at(r, first_companion)),
             ewma: estimate.center,
             moving_range: (
                 crate::constants::d2(2) * estimate.sigma,
@@ -283,7 +283,7 @@ impl Judge {
             }
             _ => return,
         };
-        self.emit(Which::Secondary, point, sink);
+        self.emit(Which::Companion, point, sink);
     }
 
     fn replay(&mut self, buffer: &Buffer, sink: &mut impl Sink) -> Result<(), SpcError> {
@@ -309,7 +309,7 @@ impl Judge {
     fn emit(&mut self, which: Which, point: Point, sink: &mut impl Sink) {
         let detector = match which {
             Which::Primary => &mut self.primary,
-            Which::Secondary => match &mut self.secondary {
+            Which::Companion => match &mut self.companion {
                 Some(d) => d,
                 None => return,
             },
@@ -376,7 +376,7 @@ impl Judge {
                     sigma: 1.0,
                 };
                 self.emit(Which::Primary, point(self.cusum_upper), sink);
-                self.emit(Which::Secondary, point(self.cusum_lower), sink);
+                self.emit(Which::Companion, point(self.cusum_lower), sink);
             }
         }
     }

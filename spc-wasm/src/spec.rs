@@ -71,7 +71,7 @@ impl ChartType {
     }
 
     /// The kind of the companion chart, where one exists.
-    pub fn secondary_kind(self) -> Option<ChartKind> {
+    pub fn companion_kind(self) -> Option<ChartKind> {
         match self {
             ChartType::Individuals => Some(ChartKind::MovingRange),
             ChartType::XbarR => Some(ChartKind::Range),
@@ -276,8 +276,10 @@ pub struct ChartSpec {
     /// Tests asked for; each chart runs those that apply to it ([`RuleSet::restricted_to`]).
     /// Test 1's K is the width of the Shewhart limits.
     pub tests: RuleSet,
-    /// Tests for the companion chart; `None` uses `tests` restricted to it.
-    pub secondary_tests: Option<RuleSet>,
+    /// Tests for the companion chart; `None` uses `tests` restricted to it. Its JSON key stays
+    /// `secondary_tests`, so saved settings keep reading.
+    #[cfg_attr(feature = "serde", serde(rename = "secondary_tests"))]
+    pub companion_tests: Option<RuleSet>,
     /// Transform applied to each measurement before charting.
     pub transform: TransformKind,
     /// A fixed Box-Cox lambda instead of the maximum-likelihood one.
@@ -293,7 +295,7 @@ impl Default for ChartSpec {
             exclude_out_of_control: false,
             exclude: Vec::new(),
             tests: RuleSet::nelson(),
-            secondary_tests: None,
+            companion_tests: None,
             transform: TransformKind::None,
             box_cox_lambda: None,
         }
@@ -315,9 +317,9 @@ impl ChartSpec {
     }
 
     /// The tests the companion chart runs.
-    pub fn secondary_rules(&self) -> Option<RuleSet> {
-        let kind = self.chart.secondary_kind()?;
-        Some(match &self.secondary_tests {
+    pub fn companion_rules(&self) -> Option<RuleSet> {
+        let kind = self.chart.companion_kind()?;
+        Some(match &self.companion_tests {
             Some(set) => set.clone(),
             None => self.tests.restricted_to(kind),
         })

@@ -160,14 +160,14 @@ struct Collector {
     fresh: Vec<JsSignal>,
     all: Vec<(Which, Signal)>,
     primary: Option<Point>,
-    secondary: Option<Point>,
+    companion: Option<Point>,
 }
 
 impl Sink for Collector {
     fn point(&mut self, which: Which, point: Point) {
         match which {
             Which::Primary => self.primary = Some(point),
-            Which::Secondary => self.secondary = Some(point),
+            Which::Companion => self.companion = Some(point),
         }
     }
     fn signal(&mut self, which: Which, signal: Signal) {
@@ -263,7 +263,8 @@ impl JsChart {
             baseline_end: usize,
             excluded: &'a [usize],
             primary: Option<Point>,
-            secondary: Option<Point>,
+            #[serde(rename = "secondary")]
+            companion: Option<Point>,
         }
         let Some(e): Option<&Estimate> = self.monitor.estimate() else {
             return Ok(JsValue::UNDEFINED.unchecked_into());
@@ -275,7 +276,7 @@ impl JsChart {
             baseline_end: e.baseline_end,
             excluded: &e.excluded,
             primary: self.sink.primary,
-            secondary: self.sink.secondary,
+            companion: self.sink.companion,
         };
         Ok(to_js(&limits)?.unchecked_into())
     }

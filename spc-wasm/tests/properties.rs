@@ -77,9 +77,9 @@ proptest! {
                 let signals: Vec<Signal> = sink.signals.iter().filter(|(w, _)| *w == Which::Primary).map(|(_, s)| *s).collect();
                 prop_assert_eq!(primary, chart.primary.points().collect::<Vec<_>>());
                 prop_assert_eq!(signals, chart.primary.signals);
-                if let Some(secondary) = chart.secondary {
-                    let s2: Vec<Signal> = sink.signals.iter().filter(|(w, _)| *w == Which::Secondary).map(|(_, s)| *s).collect();
-                    prop_assert_eq!(s2, secondary.signals);
+                if let Some(companion) = chart.companion {
+                    let s2: Vec<Signal> = sink.signals.iter().filter(|(w, _)| *w == Which::Companion).map(|(_, s)| *s).collect();
+                    prop_assert_eq!(s2, companion.signals);
                 }
             }
         }
@@ -100,7 +100,7 @@ proptest! {
             ..ChartSpec::new(chart)
         };
         let Ok(chart) = analyze(&spec, &Data::Values(values)) else { return Ok(()) };
-        for series in std::iter::once(&chart.primary).chain(chart.secondary.as_ref()) {
+        for series in std::iter::once(&chart.primary).chain(chart.companion.as_ref()) {
             for (p, bits) in series.points().zip(series.tests_by_point()) {
                 let from_bits: Vec<u8> = (1..=8).filter(|t| bits & (1 << (t - 1)) != 0).collect();
                 prop_assert_eq!(series.tests_at(p.index).collect::<Vec<_>>(), from_bits);

@@ -73,7 +73,7 @@ fn piston_rings_xbar_r() {
     close(chart.center(), 74.0012, 5e-5, "x-double-bar");
     close(p.lcl.unwrap(), 73.9880, 5e-5, "X-bar LCL");
     close(p.ucl.unwrap(), 74.0143, 5e-5, "X-bar UCL");
-    let r = chart.secondary.as_ref().unwrap().point(0).unwrap();
+    let r = chart.companion.as_ref().unwrap().point(0).unwrap();
     close(r.center, 0.02276, 5e-6, "R-bar");
     close(r.ucl.unwrap(), 0.04813, 5e-5, "R UCL");
     assert_eq!(r.lcl, Some(0.0));
@@ -94,7 +94,7 @@ fn piston_rings_xbar_s() {
     let p = chart.primary.point(0).unwrap();
     close(p.lcl.unwrap(), 73.988, 5e-4, "X-bar LCL");
     close(p.ucl.unwrap(), 74.014, 5e-4, "X-bar UCL");
-    let s = chart.secondary.as_ref().unwrap().point(0).unwrap();
+    let s = chart.companion.as_ref().unwrap().point(0).unwrap();
     close(s.center, 0.009240, 5e-7, "S-bar");
     close(s.ucl.unwrap(), 0.019302, 5e-6, "S UCL");
     assert_eq!(s.lcl, Some(0.0));
@@ -225,7 +225,7 @@ fn viscosity_individuals() {
         1e-6,
         "UCL",
     );
-    let mr = chart.secondary.as_ref().unwrap();
+    let mr = chart.companion.as_ref().unwrap();
     assert_eq!(
         mr.point(0).unwrap().index,
         1,
@@ -312,7 +312,7 @@ fn montgomery_table_9_2_cusum() {
     let first = chart.primary.signals.first().unwrap();
     assert_eq!((first.test, first.index), (NelsonRule::Beyond, 28));
     assert!(
-        chart.secondary.as_ref().unwrap().signals.is_empty(),
+        chart.companion.as_ref().unwrap().signals.is_empty(),
         "C- never exceeds h"
     );
 }

@@ -234,7 +234,7 @@ pub fn json(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
         json!(r.column)
     )?;
     out.write_all(b",\"secondary\":")?;
-    match &c.secondary {
+    match &c.companion {
         Some(s) => {
             out.write_all(b"{")?;
             write_series(out, s, c, r.data, false)?;
@@ -272,7 +272,7 @@ pub fn csv(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
     };
     let primary_tests = c.primary.tests_by_point();
     let companion_tests = c
-        .secondary
+        .companion
         .as_ref()
         .map(Series::tests_by_point)
         .unwrap_or_default();
@@ -288,7 +288,7 @@ pub fn csv(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
             tests(primary_tests[j])
         )?;
         let companion = c
-            .secondary
+            .companion
             .as_ref()
             .and_then(|s| Some((p.index.checked_sub(s.first_index())?, s.point_at(p.index)?)));
         match companion {
@@ -523,7 +523,7 @@ pub fn text(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
         c.primary.kind.name(),
         limits_line(&c.primary)
     )?;
-    if let Some(s) = &c.secondary {
+    if let Some(s) = &c.companion {
         writeln!(out, "{}: {}", s.kind.name(), limits_line(s))?;
     }
     let tests: Vec<String> = c
@@ -582,7 +582,7 @@ pub fn text(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
         c.primary.signals.len()
     )?;
     signal_lines(&c.primary, out)?;
-    if let Some(s) = &c.secondary {
+    if let Some(s) = &c.companion {
         writeln!(
             out,
             "Signals on the {} chart ({}):",
