@@ -150,4 +150,3 @@ fn main() {
     }
     println!("\ntotal {:.2}s", total.elapsed().as_secs_f64());
 }
-
