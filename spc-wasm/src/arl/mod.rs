@@ -34,11 +34,15 @@
 //! ```
 //!
 //! The code is one module per method: `zone` (the Champ & Woodall chain), `simulation`, `ewma`
-//! and `cusum` (Brook & Evans chains), and `band`, the banded solver the last two share.
+//! and `cusum` (Brook & Evans chains), and `band`, the banded solver the last two share;
+//! `table` holds the shipped ARLs of the standard sets that need simulation (`standard`) and
+//! the cache of [`shewhart`]'s answers.
 mod band;
 mod cusum;
 mod ewma;
 mod simulation;
+mod standard;
+mod table;
 mod zone;
 
 pub use cusum::cusum;
@@ -86,17 +90,28 @@ pub const RUN_CAP: u64 = 10_000_000;
 /// of the control limits.
 ///
 /// When every enabled test is zone-based (1, 2, 5, 6, 7, 8) this is [`shewhart_markov`], exact
-/// up to rounding. With test 3 or 4 (or a zone chain too large to build, e.g. K in the millions),
-/// it is [`shewhart_simulated`] with seed [`DEFAULT_SEED`] and a budget of about 20 million
+/// up to rounding. With test 3 or 4, the standard sets (all eight tests, and tests 1 to 4, at
+/// their default K, in control and at shifts of 1 and 2) come from a table simulated once at
+/// high precision (a million runs each, `examples/arl_table.rs`; the [`ArlMethod::Simulation`]
+/// names its runs and seed). Any other set with test 3 or 4 (or a zone chain too large to build,
+/// e.g. K in the millions) is [`shewhart_simulated`] with seed [`DEFAULT_SEED`] and a budget of
+/// about 20 million
 /// simulated points: a pilot of 200 runs estimates the ARL, then
 /// `runs = clamp(20e6 / pilot mean, 1000, 50000)`; the [`ArlMethod::Simulation`] it returns names
 /// the runs and seed, so `shewhart_simulated` reproduces the value exactly. An ARL so long that
 /// the pilot alone exceeds the budget (mean above 100,000 points) is an `Err`: call
 /// [`shewhart_simulated`] with a number of runs of your choosing instead.
 ///
+/// Every answer is kept for the life of the process, per set, K and shift (up to 64 of them),
+/// so a set is computed once however many reports ask.
+///
 /// No tests: the value is `f64::INFINITY`.
 pub fn shewhart(rules: &RuleSet, shift: f64) -> Result<Arl, SpcError> {
     check_finite("shift", shift)?;
+    table::cached(rules, shift, || compute_shewhart(rules, shift))
+}
+
+fn compute_shewhart(rules: &RuleSet, shift: f64) -> Result<Arl, SpcError> {
     if rules.is_empty() {
         return Ok(markov(f64::INFINITY));
     }
@@ -105,6 +120,9 @@ pub fn shewhart(rules: &RuleSet, shift: f64) -> Result<Arl, SpcError> {
         if let Ok(value) = ZoneChain::build(rules, shift).and_then(|c| c.arl()) {
             return Ok(markov(value));
         }
+    }
+    if let Some(tabulated) = table::standard(rules, shift) {
+        return Ok(tabulated);
     }
     simulate_with_budget(rules, shift)
 }
