@@ -83,7 +83,7 @@ fn main() {
     println!("(z = (simulated - reference) / SE; |z| > 3 would point at a bug, except for the");
     println!(" all-eight line, whose reference 74 is itself a rounded simulation result.)");
 
-    // What `shewhart` itself returns for a set that needs simulation (default budget).
+    // What `shewhart` itself returns for a set that needs simulation (the shipped table).
     let start = Instant::now();
     match arl::shewhart(&RuleSet::nelson(), 0.0) {
         Ok(a) => {
@@ -92,7 +92,7 @@ fn main() {
                 ArlMethod::MarkovChain => "Markov chain".to_string(),
             };
             println!(
-                "\narl::shewhart(all eight, 0) = {:.2} ± {:.2} ({runs} runs, default budget) in {:.2}s",
+                "\narl::shewhart(all eight, 0) = {:.2} ± {:.2} ({runs} runs) in {:.2}s",
                 a.value,
                 a.std_error.unwrap_or(f64::NAN),
                 start.elapsed().as_secs_f64()

@@ -13,7 +13,8 @@
 //!   is built automatically for any K (see [`shewhart_markov`]) with exactly the conventions of
 //!   [`crate::RuleDetector`]. Tests 3 and 4 compare the values of neighbouring points, which no
 //!   finite zone chain captures, so a set containing them is simulated: seeded Monte Carlo that
-//!   feeds normal points into a fresh [`crate::RuleDetector`] per run.
+//!   feeds normal points into a fresh [`crate::RuleDetector`] per run (the standard sets once,
+//!   at high precision, shipped as a table; any other set once per process).
 //! - **EWMA** ([`ewma()`]): the Markov chain approximation of Brook & Evans (1972), "An approach to
 //!   the probability distribution of cusum run length", Biometrika 59(3), 539-549, as applied to
 //!   the EWMA by Lucas & Saccucci (1990), "Exponentially weighted moving average control schemes:

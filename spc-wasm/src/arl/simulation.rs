@@ -191,7 +191,8 @@ mod tests {
     /// All eight tests (test 3 needs the simulation): the in-control ARL is about 74. The
     /// default budget gives runs = clamp(20e6 / 74, 1000, 50000) = 50,000 runs, too heavy for a
     /// debug build, so this checks 2,000 seeded runs (SE ~ 74 / 45 ~ 1.7) against 74 ± 5; the
-    /// `arl_montecarlo` example runs the full budget.
+    /// `arl_montecarlo` example runs the full budget, and tests/properties.rs checks the
+    /// shipped value against a simulation that shares no code with this one.
     #[test]
     fn all_eight_tests_about_74() {
         let a = shewhart_simulated(&RuleSet::nelson(), 0.0, 2_000, 11);
