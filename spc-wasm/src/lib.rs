@@ -36,6 +36,7 @@ mod error;
 mod estimate;
 pub mod math;
 mod monitor;
+pub mod normality;
 mod rng;
 mod rules;
 mod spec;

@@ -42,6 +42,10 @@ test("X-bar/R on Montgomery's piston rings, streamed subgroup by subgroup", () =
   close(limits.secondary.ucl, 0.04813, 5e-5, "R UCL");
   const beyond = signals.filter((s) => s.test === 1 && s.chart === "primary").map((s) => s.index);
   assert.deepEqual(beyond, [36, 37, 38]);
+  // A signal is a plain object with exactly these fields (the README's contract).
+  const first = signals.find((s) => s.test === 1 && s.chart === "primary");
+  assert.deepEqual(first, { chart: "primary", test: 1, index: 36, first: 36, last: 36 });
+  assert.deepEqual(Object.keys(first), ["chart", "test", "index", "first", "last"]);
   assert.deepEqual(chart.signals(), signals, "signals() returns everything push returned");
   chart.free();
 });
