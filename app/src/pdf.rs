@@ -1,114 +1,144 @@
-//! A small PDF writer (PDF 1.4, ISO 32000-1 subset): A4 pages of text in one embedded TrueType
-//! font, RGB images and rules. Enough for a report that prints well and that `pdftotext`
-//! reads, without a PDF library in the site's wasm.
+//! The report's PDF: A4 pages of text, RGB images and rules, laid out by `report.rs` and
+//! written with `pdf-writer` (typst's), small enough for the site's wasm.
 //!
-//! The font travels whole in the file (`/FontFile2`), as a simple font with WinAnsiEncoding;
-//! widths come from the font's own metrics, so text can be measured for wrapping. Characters
-//! outside WinAnsi are written as `?`. Content streams and images are zlib-compressed.
+//! Text is written as CID fonts (ISO 32000-1 §9.7: Type0 with a CIDFontType2 descendant,
+//! `Identity-H` encoding, two bytes per glyph) with a `/ToUnicode` map (§9.10.3), so a name in
+//! any script prints with its own glyphs and copies out of the PDF as the same text. A
+//! [`Font`] is a base face (Liberation Sans: Latin, Greek, Cyrillic) and, when a report needs
+//! them, fallback faces (CJK); each character takes the first face that has it. Each face is
+//! embedded as a subset (`subsetter`, typst's) of only the glyphs the pages use; a CID is the
+//! glyph's number in that subset. Widths come from the faces' own metrics, so text can be
+//! measured for wrapping. Content streams, fonts and images are zlib-compressed.
 
-use std::fmt::Write;
+use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use subsetter::GlyphRemapper;
 
 /// A4 in points.
 pub const PAGE_WIDTH: f64 = 595.0;
 pub const PAGE_HEIGHT: f64 = 842.0;
 
-/// The embedded font and its advance widths for codes 32..=255, in 1/1000 em.
-pub struct Font {
+/// One TrueType face: its bytes and the metrics its font descriptor needs, in 1/1000 em.
+struct Face {
     bytes: Vec<u8>,
-    widths: Vec<u16>,
-    ascent: i16,
-    descent: i16,
-    bbox: [i16; 4],
+    /// The PostScript name, as PDF names the font.
+    name: String,
+    units_per_em: f32,
+    ascent: f32,
+    descent: f32,
+    cap_height: f32,
+    bbox: [f32; 4],
 }
 
-/// WinAnsiEncoding codes 0x80..=0x9F (PDF 32000-1, Annex D); other codes 32..=255 are Latin-1.
-const WIN_ANSI_HIGH: [(u8, char); 27] = [
-    (0x80, '€'),
-    (0x82, '‚'),
-    (0x83, 'ƒ'),
-    (0x84, '„'),
-    (0x85, '…'),
-    (0x86, '†'),
-    (0x87, '‡'),
-    (0x88, 'ˆ'),
-    (0x89, '‰'),
-    (0x8A, 'Š'),
-    (0x8B, '‹'),
-    (0x8C, 'Œ'),
-    (0x8E, 'Ž'),
-    (0x91, '‘'),
-    (0x92, '’'),
-    (0x93, '“'),
-    (0x94, '”'),
-    (0x95, '•'),
-    (0x96, '–'),
-    (0x97, '—'),
-    (0x98, '˜'),
-    (0x99, '™'),
-    (0x9A, 'š'),
-    (0x9B, '›'),
-    (0x9C, 'œ'),
-    (0x9E, 'ž'),
-    (0x9F, 'Ÿ'),
-];
+impl Face {
+    fn new(bytes: Vec<u8>) -> Result<Face, String> {
+        let face = ttf_parser::Face::parse(&bytes, 0)
+            .map_err(|e| format!("the report font cannot be read: {e}"))?;
+        if face.tables().glyf.is_none() {
+            return Err("the report font has no TrueType outlines (glyf table)".into());
+        }
+        let units_per_em = f32::from(face.units_per_em());
+        let scale = |v: i16| f32::from(v) * 1000.0 / units_per_em;
+        // The first PostScript name record in Unicode that PDF can use as a name.
+        let name = face
+            .names()
+            .into_iter()
+            .filter(|n| n.name_id == ttf_parser::name_id::POST_SCRIPT_NAME)
+            .filter_map(|n| n.to_string())
+            .find(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            .unwrap_or_else(|| "Font".into());
+        let b = face.global_bounding_box();
+        let face = Face {
+            name,
+            units_per_em,
+            ascent: scale(face.ascender()),
+            descent: scale(face.descender()),
+            cap_height: scale(face.capital_height().unwrap_or(face.ascender())),
+            bbox: [b.x_min, b.y_min, b.x_max, b.y_max].map(scale),
+            bytes: Vec::new(),
+        };
+        Ok(Face { bytes, ..face })
+    }
 
-fn char_of(code: u8) -> Option<char> {
-    match code {
-        0x80..=0x9F => WIN_ANSI_HIGH
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map(|(_, ch)| *ch),
-        _ => Some(char::from(code)),
+    /// The glyph of `ch` and its advance in 1/1000 em, when the face has one.
+    fn glyph(&self, ch: char) -> Option<(u16, f32)> {
+        let face = ttf_parser::Face::parse(&self.bytes, 0).ok()?;
+        let id = face.glyph_index(ch)?;
+        Some((id.0, self.advance(&face, id.0)))
+    }
+
+    fn notdef_width(&self) -> f32 {
+        ttf_parser::Face::parse(&self.bytes, 0).map_or(0.0, |face| self.advance(&face, 0))
+    }
+
+    fn advance(&self, face: &ttf_parser::Face, id: u16) -> f32 {
+        let units = face.glyph_hor_advance(ttf_parser::GlyphId(id)).unwrap_or(0);
+        (f32::from(units) * 1000.0 / self.units_per_em).round()
     }
 }
 
-/// The WinAnsi code of a character, `?` when it has none.
-fn code_of(ch: char) -> u8 {
-    match ch as u32 {
-        0x20..=0x7E | 0xA0..=0xFF => ch as u8,
-        _ => WIN_ANSI_HIGH
-            .iter()
-            .find(|(_, c)| *c == ch)
-            .map_or(b'?', |(code, _)| *code),
-    }
+/// Where a character is drawn from: a face and a glyph of it, and the glyph's advance.
+#[derive(Clone, Copy)]
+struct Glyph {
+    face: usize,
+    id: u16,
+    width: f32,
+}
+
+/// The report's font: a base face and fallbacks, and the glyph each character maps to.
+pub struct Font {
+    faces: Vec<Face>,
+    glyphs: RefCell<HashMap<char, Glyph>>,
 }
 
 impl Font {
-    /// Reads a TrueType font's metrics; the bytes are embedded as they are.
+    /// Reads a TrueType font's metrics; it is subset when a PDF is written.
     pub fn new(bytes: Vec<u8>) -> Result<Font, String> {
-        let face = ttf_parser::Face::parse(&bytes, 0)
-            .map_err(|e| format!("the report font cannot be read: {e}"))?;
-        let em = f64::from(face.units_per_em());
-        let scale = |v: f64| (v * 1000.0 / em).round();
-        let widths = (32u8..=255)
-            .map(|code| {
-                let advance = char_of(code)
-                    .and_then(|ch| face.glyph_index(ch))
-                    .and_then(|g| face.glyph_hor_advance(g))
-                    .unwrap_or(0);
-                scale(f64::from(advance)) as u16
-            })
-            .collect();
-        let b = face.global_bounding_box();
-        let bbox = [b.x_min, b.y_min, b.x_max, b.y_max].map(|v| scale(f64::from(v)) as i16);
         Ok(Font {
-            widths,
-            ascent: scale(f64::from(face.ascender())) as i16,
-            descent: scale(f64::from(face.descender())) as i16,
-            bbox,
-            bytes,
+            faces: vec![Face::new(bytes)?],
+            glyphs: RefCell::default(),
         })
+    }
+
+    /// Adds a face for the characters the faces so far lack (e.g. CJK).
+    pub fn add_fallback(&mut self, bytes: Vec<u8>) -> Result<(), String> {
+        self.faces.push(Face::new(bytes)?);
+        self.glyphs.borrow_mut().clear();
+        Ok(())
+    }
+
+    /// Whether some face has a glyph for every printable character of `text`.
+    pub fn covers(&self, text: &str) -> bool {
+        text.chars()
+            .filter(|ch| !ch.is_control())
+            .all(|ch| self.faces.iter().any(|f| f.glyph(ch).is_some()))
+    }
+
+    /// The glyph `ch` is drawn with: from the first face that has it, else the base face's
+    /// `.notdef` (glyph 0, a box).
+    fn glyph(&self, ch: char) -> Glyph {
+        if let Some(glyph) = self.glyphs.borrow().get(&ch) {
+            return *glyph;
+        }
+        let glyph = self
+            .faces
+            .iter()
+            .enumerate()
+            .find_map(|(face, f)| f.glyph(ch).map(|(id, width)| Glyph { face, id, width }))
+            .unwrap_or_else(|| Glyph {
+                face: 0,
+                id: 0,
+                width: self.faces[0].notdef_width(),
+            });
+        self.glyphs.borrow_mut().insert(ch, glyph);
+        glyph
     }
 
     /// The width of `text` at `size` points.
     pub fn width(&self, text: &str, size: f64) -> f64 {
-        let units: u32 = text
-            .chars()
-            .map(|ch| {
-                let code = code_of(ch);
-                u32::from(self.widths[usize::from(code.max(32) - 32)])
-            })
-            .sum();
+        let units: f32 = text.chars().map(|ch| self.glyph(ch).width).sum();
         f64::from(units) * size / 1000.0
     }
 
@@ -192,184 +222,284 @@ impl Page {
         self.marks.push(Mark::Image { index, x, y, w, h });
     }
 
-    fn content(&self) -> String {
-        let mut out = String::new();
+    /// The page's content stream; the glyphs it shows are recorded in `used`.
+    fn content(&self, font: &Font, used: &mut [Used]) -> Vec<u8> {
+        let mut out = Content::new();
+        let flip = |y: f64| (PAGE_HEIGHT - y) as f32;
         for mark in &self.marks {
             match mark {
                 Mark::Text { x, y, size, text } => {
-                    let _ = writeln!(
-                        out,
-                        "BT /F1 {size:.1} Tf {x:.2} {:.2} Td ({}) Tj ET",
-                        PAGE_HEIGHT - y,
-                        escape(text)
-                    );
+                    out.begin_text();
+                    out.next_line(*x as f32, flip(*y));
+                    for (face, cids) in runs(font, text, used) {
+                        out.set_font(Name(font_name(face).as_bytes()), *size as f32);
+                        out.show(Str(&cids));
+                    }
+                    out.end_text();
                 }
                 Mark::Rule { x0, y0, x1, y1 } => {
-                    let _ = writeln!(
-                        out,
-                        "0.5 w 0.6 G {x0:.2} {:.2} m {x1:.2} {:.2} l S",
-                        PAGE_HEIGHT - y0,
-                        PAGE_HEIGHT - y1
-                    );
+                    out.set_line_width(0.5).set_stroke_gray(0.6);
+                    out.move_to(*x0 as f32, flip(*y0));
+                    out.line_to(*x1 as f32, flip(*y1)).stroke();
                 }
                 Mark::Image { index, x, y, w, h } => {
-                    let _ = writeln!(
-                        out,
-                        "q {w:.2} 0 0 {h:.2} {x:.2} {:.2} cm /Im{index} Do Q",
-                        PAGE_HEIGHT - y - h
-                    );
+                    out.save_state();
+                    out.transform([*w as f32, 0.0, 0.0, *h as f32, *x as f32, flip(y + h)]);
+                    out.x_object(Name(image_name(*index).as_bytes()));
+                    out.restore_state();
                 }
             }
         }
-        out
+        out.finish().into_vec()
     }
 }
 
-/// A string literal's body in WinAnsi, with `(`, `)` and `\` escaped and other bytes octal.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for code in text.chars().map(code_of) {
-        match code {
-            b'(' | b')' | b'\\' => {
-                out.push('\\');
-                out.push(code as char);
-            }
-            0x20..=0x7E => out.push(code as char),
-            _ => {
-                let _ = write!(out, "\\{code:03o}");
-            }
+/// `text` cut where its face changes: each run's face and its CIDs, two bytes each
+/// (`Identity-H`), recording every glyph in `used`.
+fn runs(font: &Font, text: &str, used: &mut [Used]) -> Vec<(usize, Vec<u8>)> {
+    let mut runs: Vec<(usize, Vec<u8>)> = Vec::new();
+    for ch in text.chars() {
+        let glyph = font.glyph(ch);
+        let cid = used[glyph.face].cid(glyph, ch);
+        match runs.last_mut() {
+            Some((face, cids)) if *face == glyph.face => cids.extend(cid.to_be_bytes()),
+            _ => runs.push((glyph.face, cid.to_be_bytes().to_vec())),
         }
     }
-    out
+    runs
 }
 
-/// Assembles the file: catalog, page tree, font, images, pages; then the cross-reference table.
+fn font_name(face: usize) -> String {
+    format!("F{face}")
+}
+
+fn image_name(index: usize) -> String {
+    format!("Im{index}")
+}
+
+/// The glyphs the pages use from one face: the subset's numbering (which is the CID), each
+/// CID's width, and the text each CID stands for.
+#[derive(Default)]
+struct Used {
+    remapper: GlyphRemapper,
+    widths: BTreeMap<u16, f32>,
+    text: BTreeMap<u16, char>,
+}
+
+impl Used {
+    fn cid(&mut self, glyph: Glyph, ch: char) -> u16 {
+        let cid = self.remapper.remap(glyph.id);
+        self.widths.insert(cid, glyph.width);
+        // .notdef stands for whatever had no glyph: it reads as nothing in particular.
+        if glyph.id != 0 {
+            self.text.entry(cid).or_insert(ch);
+        }
+        cid
+    }
+
+    /// The ToUnicode CMap: each CID back to its character.
+    fn to_unicode(&self) -> Vec<u8> {
+        let info = SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"UCS"),
+            supplement: 0,
+        };
+        let mut cmap = UnicodeCmap::new(Name(b"Adobe-Identity-UCS"), info);
+        for (&cid, &ch) in &self.text {
+            cmap.pair(cid, ch);
+        }
+        cmap.finish().into_vec()
+    }
+}
+
+/// Hands out object numbers in order.
+struct Refs(i32);
+
+impl Refs {
+    fn next(&mut self) -> Ref {
+        self.0 += 1;
+        Ref::new(self.0)
+    }
+}
+
+/// Assembles the file: catalog, page tree, info, fonts, images, pages; then the
+/// cross-reference table.
 pub fn write(title: &str, font: &Font, images: &[Image], pages: &[Page]) -> Vec<u8> {
-    let mut pdf = PdfFile::default();
-    pdf.raw(b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n");
-    let n_images = images.len();
-    // Object numbers: 1 catalog, 2 pages, 3 font, 4 descriptor, 5 font file, 6 info,
-    // then images, then (page, content) pairs.
-    let first_image = 7;
-    let first_page = first_image + n_images;
-    let kids: Vec<String> = (0..pages.len())
-        .map(|i| format!("{} 0 R", first_page + 2 * i))
+    let mut used: Vec<Used> = font.faces.iter().map(|_| Used::default()).collect();
+    let contents: Vec<Vec<u8>> = pages.iter().map(|p| p.content(font, &mut used)).collect();
+
+    let mut pdf = Pdf::new();
+    let mut refs = Refs(0);
+    let (catalog, tree, info) = (refs.next(), refs.next(), refs.next());
+    pdf.catalog(catalog).pages(tree);
+    pdf.document_info(info)
+        .title(TextStr(title))
+        .producer(TextStr("LLMscope"));
+
+    let fonts: Vec<(String, Ref)> = font
+        .faces
+        .iter()
+        .zip(&used)
+        .enumerate()
+        .filter(|(_, (_, u))| !u.widths.is_empty())
+        .map(|(i, (face, u))| (font_name(i), embed(&mut pdf, &mut refs, face, u)))
         .collect();
-    pdf.object(1, b"<< /Type /Catalog /Pages 2 0 R >>");
-    pdf.object(
-        2,
-        format!(
-            "<< /Type /Pages /Kids [{}] /Count {} >>",
-            kids.join(" "),
-            pages.len()
-        )
-        .as_bytes(),
-    );
-    let widths: Vec<String> = font.widths.iter().map(u16::to_string).collect();
-    pdf.object(3, format!("<< /Type /Font /Subtype /TrueType /BaseFont /LiberationSans /FirstChar 32 /LastChar 255 /Widths [{}] /Encoding /WinAnsiEncoding /FontDescriptor 4 0 R >>", widths.join(" ")).as_bytes());
-    let [x0, y0, x1, y1] = font.bbox;
-    pdf.object(4, format!("<< /Type /FontDescriptor /FontName /LiberationSans /Flags 32 /FontBBox [{x0} {y0} {x1} {y1}] /ItalicAngle 0 /Ascent {} /Descent {} /CapHeight {} /StemV 80 /FontFile2 5 0 R >>", font.ascent, font.descent, font.ascent).as_bytes());
-    pdf.stream(
-        5,
-        &format!("/Length1 {}", font.bytes.len()),
-        &compress(&font.bytes),
-    );
-    pdf.object(
-        6,
-        format!("<< /Title ({}) /Producer (LLMscope) >>", escape(title)).as_bytes(),
-    );
-    for (i, image) in images.iter().enumerate() {
-        pdf.stream(
-            first_image + i,
-            &format!(
-                "/Type /XObject /Subtype /Image /Width {} /Height {} /ColorSpace /DeviceRGB /BitsPerComponent 8",
-                image.width, image.height
-            ),
-            &compress(&image.rgb),
-        );
-    }
-    let xobjects: Vec<String> = (0..n_images)
-        .map(|i| format!("/Im{i} {} 0 R", first_image + i))
+    let xobjects: Vec<(String, Ref)> = images
+        .iter()
+        .enumerate()
+        .map(|(i, image)| {
+            let id = refs.next();
+            let data = compress(&image.rgb);
+            let mut x = pdf.image_xobject(id, &data);
+            x.filter(Filter::FlateDecode);
+            x.width(image.width as i32).height(image.height as i32);
+            x.color_space().device_rgb();
+            x.bits_per_component(8);
+            (image_name(i), id)
+        })
         .collect();
-    for (i, page) in pages.iter().enumerate() {
-        let number = first_page + 2 * i;
-        pdf.object(
-            number,
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {PAGE_WIDTH} {PAGE_HEIGHT}] /Resources << /Font << /F1 3 0 R >> /XObject << {} >> >> /Contents {} 0 R >>",
-                xobjects.join(" "),
-                number + 1
-            )
-            .as_bytes(),
-        );
-        pdf.stream(number + 1, "", &compress(page.content().as_bytes()));
+
+    let page_refs: Vec<(Ref, Ref)> = pages.iter().map(|_| (refs.next(), refs.next())).collect();
+    pdf.pages(tree)
+        .kids(page_refs.iter().map(|(page, _)| *page))
+        .count(pages.len() as i32);
+    for ((page_ref, content_ref), content) in page_refs.iter().zip(&contents) {
+        let mut page = pdf.page(*page_ref);
+        page.parent(tree)
+            .media_box(Rect::new(0.0, 0.0, PAGE_WIDTH as f32, PAGE_HEIGHT as f32))
+            .contents(*content_ref);
+        let mut resources = page.resources();
+        let mut dict = resources.fonts();
+        for (name, id) in &fonts {
+            dict.pair(Name(name.as_bytes()), *id);
+        }
+        dict.finish();
+        let mut dict = resources.x_objects();
+        for (name, id) in &xobjects {
+            dict.pair(Name(name.as_bytes()), *id);
+        }
+        dict.finish();
+        resources.finish();
+        page.finish();
+        pdf.stream(*content_ref, &compress(content))
+            .filter(Filter::FlateDecode);
     }
-    pdf.finish(6)
+    pdf.finish()
+}
+
+/// Writes one face as a Type0 font over a CIDFontType2 of the glyphs `used`, subset, with its
+/// ToUnicode map; returns the Type0 font's reference.
+fn embed(pdf: &mut Pdf, refs: &mut Refs, face: &Face, used: &Used) -> Ref {
+    let (type0, cid_font, descriptor, file, to_unicode) = (
+        refs.next(),
+        refs.next(),
+        refs.next(),
+        refs.next(),
+        refs.next(),
+    );
+    // The subset numbers glyphs 0, 1, 2… in the order they were first used: that number is
+    // the CID. Should subsetting fail, the whole face goes in, and a CIDToGIDMap maps CIDs
+    // back to its glyphs.
+    let (font_file, cid_to_gid) = match subsetter::subset(&face.bytes, 0, &used.remapper) {
+        Ok(subset) => (subset, None),
+        Err(_) => {
+            let map: Vec<u8> = used
+                .remapper
+                .remapped_gids()
+                .flat_map(u16::to_be_bytes)
+                .collect();
+            (face.bytes.clone(), Some((refs.next(), map)))
+        }
+    };
+    // A subset's name starts with a tag of six capitals (§9.6.4), here from what it holds.
+    let name = match cid_to_gid {
+        None => format!("{}+{}", subset_tag(used), face.name),
+        Some(_) => face.name.clone(),
+    };
+
+    pdf.type0_font(type0)
+        .base_font(Name(name.as_bytes()))
+        .encoding_predefined(Name(b"Identity-H"))
+        .descendant_font(cid_font)
+        .to_unicode(to_unicode);
+    let mut cid = pdf.cid_font(cid_font);
+    cid.subtype(CidFontType::Type2)
+        .base_font(Name(name.as_bytes()))
+        .system_info(SystemInfo {
+            registry: Str(b"Adobe"),
+            ordering: Str(b"Identity"),
+            supplement: 0,
+        })
+        .font_descriptor(descriptor)
+        .default_width(0.0);
+    // CIDs are numbered with no gaps (from 1, or 0 when `.notdef` was shown), so one run
+    // covers them all.
+    let first = used.widths.keys().next().copied().unwrap_or(0);
+    cid.widths()
+        .consecutive(first, used.widths.values().copied());
+    match &cid_to_gid {
+        None => cid.cid_to_gid_map_predefined(Name(b"Identity")),
+        Some((id, _)) => cid.cid_to_gid_map_stream(*id),
+    };
+    cid.finish();
+    if let Some((id, map)) = &cid_to_gid {
+        pdf.stream(*id, &compress(map)).filter(Filter::FlateDecode);
+    }
+
+    let [x0, y0, x1, y1] = face.bbox;
+    pdf.font_descriptor(descriptor)
+        .name(Name(name.as_bytes()))
+        .flags(FontFlags::SYMBOLIC)
+        .bbox(Rect::new(x0, y0, x1, y1))
+        .italic_angle(0.0)
+        .ascent(face.ascent)
+        .descent(face.descent)
+        .cap_height(face.cap_height)
+        .stem_v(80.0)
+        .font_file2(file);
+    let length = font_file.len() as i32;
+    pdf.stream(file, &compress(&font_file))
+        .filter(Filter::FlateDecode)
+        .pair(Name(b"Length1"), length);
+    pdf.stream(to_unicode, &compress(&used.to_unicode()))
+        .filter(Filter::FlateDecode);
+    type0
+}
+
+/// Six capitals that name a subset: FNV-1a of the glyphs it holds, in base 26.
+fn subset_tag(used: &Used) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for gid in used.remapper.remapped_gids() {
+        for byte in gid.to_be_bytes() {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    (0..6)
+        .map(|i| char::from(b'A' + (hash / 26u64.pow(i) % 26) as u8))
+        .collect()
 }
 
 fn compress(bytes: &[u8]) -> Vec<u8> {
     miniz_oxide::deflate::compress_to_vec_zlib(bytes, 6)
 }
 
-/// The file being written, with each object's byte offset for the cross-reference table.
-#[derive(Default)]
-struct PdfFile {
-    bytes: Vec<u8>,
-    offsets: Vec<(usize, usize)>,
-}
-
-impl PdfFile {
-    fn raw(&mut self, bytes: &[u8]) {
-        self.bytes.extend_from_slice(bytes);
-    }
-
-    fn object(&mut self, number: usize, body: &[u8]) {
-        self.offsets.push((number, self.bytes.len()));
-        self.raw(format!("{number} 0 obj\n").as_bytes());
-        self.raw(body);
-        self.raw(b"\nendobj\n");
-    }
-
-    fn stream(&mut self, number: usize, dict: &str, data: &[u8]) {
-        self.offsets.push((number, self.bytes.len()));
-        self.raw(
-            format!(
-                "{number} 0 obj\n<< {dict} /Filter /FlateDecode /Length {} >>\nstream\n",
-                data.len()
-            )
-            .as_bytes(),
-        );
-        self.raw(data);
-        self.raw(b"\nendstream\nendobj\n");
-    }
-
-    fn finish(mut self, info: usize) -> Vec<u8> {
-        self.offsets.sort_unstable();
-        let xref = self.bytes.len();
-        let count = self.offsets.len() + 1;
-        let mut table = format!("xref\n0 {count}\n0000000000 65535 f \n");
-        for (_, offset) in &self.offsets {
-            let _ = writeln!(table, "{offset:010} 00000 n ");
-        }
-        let _ = write!(
-            table,
-            "trailer\n<< /Size {count} /Root 1 0 R /Info {info} 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-        );
-        self.raw(table.as_bytes());
-        self.bytes
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn file(name: &str) -> Vec<u8> {
+        let path = format!("{}/../static/fonts/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
     fn font() -> Font {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../static/fonts/LiberationSans-Regular.ttf"
-        );
-        Font::new(std::fs::read(path).unwrap()).unwrap()
+        Font::new(file("LiberationSans-Regular.ttf")).unwrap()
+    }
+
+    fn with_cjk() -> Font {
+        let mut f = font();
+        f.add_fallback(file("DroidSansFallbackFull.ttf")).unwrap();
+        f
     }
 
     #[test]
@@ -381,7 +511,189 @@ mod tests {
         let lines = f.wrap("the quick brown fox jumps over the lazy dog", 10.0, 80.0);
         assert!(lines.len() > 1);
         assert!(lines.iter().all(|l| f.width(l, 10.0) <= 80.0));
-        assert_eq!(escape("a(b)\\ – σ"), "a\\(b\\)\\\\ \\226 ?");
+    }
+
+    #[test]
+    fn cjk_comes_from_the_fallback_and_the_rest_from_the_base_font() {
+        let f = font();
+        assert!(f.covers("температура θερμοκρασία – ± σ"));
+        assert!(!f.covers("温度"), "Liberation Sans has no CJK");
+        let f = with_cjk();
+        assert!(f.covers("温度 temperature температура θερμοκρασία"));
+        let mut used: Vec<Used> = f.faces.iter().map(|_| Used::default()).collect();
+        let faces: Vec<usize> = runs(&f, "温度/температура", &mut used)
+            .iter()
+            .map(|(face, _)| *face)
+            .collect();
+        assert_eq!(faces, [1, 0]);
+        // A full-width ideograph is 1 em wide in Droid Sans Fallback.
+        assert_eq!(f.width("温", 1000.0), 1000.0);
+    }
+
+    /// The `bfchar` pairs of a ToUnicode CMap: CID to text.
+    fn read_cmap(cmap: &[u8]) -> HashMap<u16, String> {
+        let text = String::from_utf8_lossy(cmap);
+        let hex = |h: &str| -> Vec<u16> {
+            (0..h.len())
+                .step_by(4)
+                .map(|i| u16::from_str_radix(&h[i..i + 4], 16).unwrap())
+                .collect()
+        };
+        let pairs = text.split("beginbfchar").skip(1);
+        pairs
+            .flat_map(|block| block.split("endbfchar").next().unwrap_or("").lines())
+            .filter_map(|line| {
+                let (cid, unicode) = line.strip_prefix('<')?.split_once("> <")?;
+                let unicode = unicode.strip_suffix('>')?;
+                Some((hex(cid)[0], String::from_utf16(&hex(unicode)).unwrap()))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn names_in_any_script_read_back_through_the_to_unicode_maps() {
+        let f = with_cjk();
+        let names = [
+            "温度",
+            "температура",
+            "θερμοκρασία",
+            "press1/barrel_temp (°C)",
+        ];
+        let mut used: Vec<Used> = f.faces.iter().map(|_| Used::default()).collect();
+        let shown: Vec<_> = names.iter().map(|n| runs(&f, n, &mut used)).collect();
+        let maps: Vec<_> = used.iter().map(|u| read_cmap(&u.to_unicode())).collect();
+        for (name, runs) in names.iter().zip(&shown) {
+            let back: String = runs
+                .iter()
+                .flat_map(|(face, cids)| {
+                    cids.chunks(2)
+                        .map(|c| maps[*face][&u16::from_be_bytes([c[0], c[1]])].clone())
+                })
+                .collect();
+            assert_eq!(&back, name);
+        }
+        // Each glyph is written once per face however often it is shown ('τ', 'ρ', 'а'…).
+        let distinct = |s: &str| s.chars().collect::<std::collections::HashSet<_>>().len();
+        assert_eq!(maps[1].len(), distinct("温度"));
+        assert_eq!(
+            maps[0].len(),
+            distinct("температураθερμοκρασίαpress1/barrel_temp (°C)")
+        );
+    }
+
+    /// The number after `/Length1` (a font program's length before compression).
+    fn font_lengths(pdf: &[u8]) -> Vec<usize> {
+        let text = String::from_utf8_lossy(pdf);
+        text.split("/Length1 ")
+            .skip(1)
+            .map(|rest| {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn fonts_are_embedded_as_subsets_and_only_when_used() {
+        let f = with_cjk();
+        let mut page = Page::default();
+        page.text(
+            50.0,
+            60.0,
+            12.0,
+            "press1/barrel_temp: Limits, UCL 214.3 – LCL 205.7",
+        );
+        let pdf = write("t", &f, &[], &[page]);
+        let lengths = font_lengths(&pdf);
+        assert_eq!(
+            lengths.len(),
+            1,
+            "the CJK face is not used, so not embedded"
+        );
+        let whole = file("LiberationSans-Regular.ttf").len();
+        assert!(lengths[0] < whole / 5, "{} of {whole} bytes", lengths[0]);
+
+        let mut page = Page::default();
+        page.text(50.0, 60.0, 12.0, "温度 температура θερμοκρασία");
+        let pdf = write("t", &f, &[], &[page]);
+        let lengths = font_lengths(&pdf);
+        let cjk = file("DroidSansFallbackFull.ttf").len();
+        assert_eq!(lengths.len(), 2);
+        assert!(lengths[1] < cjk / 100, "{} of {cjk} bytes", lengths[1]);
+        assert!(pdf.len() < 30_000, "{} bytes", pdf.len());
+        let text = String::from_utf8_lossy(&pdf);
+        for needed in [
+            "/Identity-H",
+            "/CIDFontType2",
+            "/ToUnicode",
+            "+LiberationSans",
+        ] {
+            assert!(text.contains(needed), "{needed}");
+        }
+    }
+
+    /// The decompressed data of stream object `number`.
+    fn stream_of(pdf: &[u8], number: usize) -> Vec<u8> {
+        let find = |from: usize, what: &[u8]| {
+            from + pdf[from..]
+                .windows(what.len())
+                .position(|w| w == what)
+                .unwrap()
+        };
+        let object = find(0, format!("\n{number} 0 obj").as_bytes());
+        let length = find(object, b"/Length ") + 8;
+        let digits = pdf[length..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let length: usize = std::str::from_utf8(&pdf[length..length + digits])
+            .unwrap()
+            .parse()
+            .unwrap();
+        let data = find(object, b"stream\n") + 7;
+        miniz_oxide::inflate::decompress_to_vec_zlib(&pdf[data..data + length]).unwrap()
+    }
+
+    /// Liberation Sans with its `post` table claiming 65,535 glyph names, more than it holds:
+    /// a font `ttf-parser` reads and `subsetter` refuses.
+    fn unsubsettable() -> Vec<u8> {
+        let mut bytes = file("LiberationSans-Regular.ttf");
+        let tables = usize::from(u16::from_be_bytes([bytes[4], bytes[5]]));
+        let record = (0..tables)
+            .map(|i| 12 + 16 * i)
+            .find(|&r| &bytes[r..r + 4] == b"post")
+            .unwrap();
+        let at = u32::from_be_bytes(bytes[record + 8..record + 12].try_into().unwrap()) as usize;
+        bytes[at + 32..at + 34].copy_from_slice(&u16::MAX.to_be_bytes());
+        bytes
+    }
+
+    #[test]
+    fn a_face_that_cannot_be_subset_goes_in_whole_with_a_map_to_its_glyphs() {
+        let bytes = unsubsettable();
+        let mut used = GlyphRemapper::new();
+        used.remap(1);
+        assert!(subsetter::subset(&bytes, 0, &used).is_err());
+        let f = Font::new(bytes.clone()).unwrap();
+        let mut page = Page::default();
+        page.text(50.0, 60.0, 12.0, "ba");
+        let pdf = write("t", &f, &[], &[page]);
+        assert_eq!(font_lengths(&pdf), [bytes.len()]);
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/CIDToGIDMap 9 0 R"), "{text}");
+        // CIDs 0, 1, 2 are .notdef, 'b' and 'a': the map's stream holds their glyphs.
+        let b = ttf_parser::Face::parse(&bytes, 0)
+            .unwrap()
+            .glyph_index('b')
+            .unwrap()
+            .0;
+        let a = ttf_parser::Face::parse(&bytes, 0)
+            .unwrap()
+            .glyph_index('a')
+            .unwrap()
+            .0;
+        let map: Vec<u8> = [0, b, a].into_iter().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(stream_of(&pdf, 9), map);
     }
 
     #[test]
@@ -405,9 +717,15 @@ mod tests {
             .and_then(|r| r.lines().next())
             .and_then(|n| n.parse().ok())
             .unwrap();
+        // Catalog, page tree, info; Type0, CIDFont, descriptor, font file, ToUnicode; the
+        // image; two pages and their contents.
+        let objects = 3 + 5 + 1 + 2 * 2;
         let text = String::from_utf8_lossy(&pdf[start..]).into_owned();
-        assert!(text.starts_with("xref\n0 12\n"), "{text}");
-        for (n, line) in text.lines().skip(3).take(11).enumerate() {
+        assert!(
+            text.starts_with(&format!("xref\n0 {}\n", objects + 1)),
+            "{text}"
+        );
+        for (n, line) in text.lines().skip(3).take(objects).enumerate() {
             let offset: usize = line[..10].parse().unwrap();
             assert!(
                 pdf[offset..].starts_with(format!("{} 0 obj", n + 1).as_bytes()),

@@ -234,8 +234,10 @@ use crate::model::Session;
 use crate::pdf::{self, Font, Image, Page, PAGE_HEIGHT, PAGE_WIDTH};
 use llmscope_spc::capability::SpecLimits;
 
-/// Where the report's font is served (a file of the site, fetched when a report is made).
+/// Where the report's fonts are served (files of the site, fetched when a report is made): the
+/// base font, and the CJK fallback (4 MB), fetched only when a stream's name or unit needs it.
 const FONT_URL: &str = "fonts/LiberationSans-Regular.ttf";
+const FALLBACK_FONT_URL: &str = "fonts/DroidSansFallbackFull.ttf";
 const MARGIN: f64 = 50.0;
 
 /// A time for people: ISO 8601 (UTC, to the second) for epoch milliseconds, else the raw value
@@ -317,15 +319,15 @@ impl Writer {
     }
 }
 
-async fn fetch_font() -> Result<Font, String> {
+async fn fetch_font(url: &str) -> Result<Vec<u8>, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(FONT_URL))
+    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
         .await
-        .map_err(|_| format!("cannot fetch the report font ({FONT_URL})"))?;
+        .map_err(|_| format!("cannot fetch the report font ({url})"))?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response")?;
     if !response.ok() {
         return Err(format!(
-            "cannot fetch the report font ({FONT_URL}): HTTP {}",
+            "cannot fetch the report font ({url}): HTTP {}",
             response.status()
         ));
     }
@@ -333,7 +335,7 @@ async fn fetch_font() -> Result<Font, String> {
         wasm_bindgen_futures::JsFuture::from(response.array_buffer().map_err(|_| "no body")?)
             .await
             .map_err(|_| "the report font could not be read")?;
-    Font::new(js_sys::Uint8Array::new(&buffer).to_vec())
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 /// The canvas's pixels as RGB.
@@ -391,7 +393,15 @@ fn capability(stream: &crate::model::Stream, chart: &Chart) -> String {
 /// (chart, limits and their basis, capability, tests and false-alarm rate, signals with ±10
 /// points of context). `progress` gets 0..1 as streams are done; the page keeps responding.
 pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, String> {
-    let font = fetch_font().await?;
+    let mut font = Font::new(fetch_font(FONT_URL).await?)?;
+    let names: String = session
+        .streams
+        .iter()
+        .map(|s| format!("{} {} ", s.id, s.unit))
+        .collect();
+    if !font.covers(&names) {
+        font.add_fallback(fetch_font(FALLBACK_FONT_URL).await?)?;
+    }
     let mut w = Writer {
         font,
         pages: Vec::new(),

@@ -479,11 +479,14 @@ pub async fn js(client: &Client, script: &str) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{script}: {e}"))
 }
 
+/// How many elements match `css`. A failed query fails the test (it is not "none found", which
+/// would let a `count == 0` check pass on a broken page or selector).
 pub async fn count(client: &Client, css: &str) -> usize {
     client
         .find_all(Locator::Css(css))
         .await
-        .map_or(0, |v| v.len())
+        .unwrap_or_else(|e| panic!("cannot count `{css}`: {e}"))
+        .len()
 }
 
 /// Sets a form control's value and fires `change`, as a user's edit does.

@@ -3,8 +3,8 @@
 
 use fantoccini::Locator;
 use llmscope_e2e::{
-    click, console_errors, count, downloaded, import, js, notice, pause_simulators, root, temp_csv,
-    wait_for, Session, DEADLINE,
+    click, console_errors, count, downloaded, import, notice, pause_simulators, resource_urls,
+    root, temp_csv, wait_for, Session, DEADLINE,
 };
 use std::process::Command;
 use std::time::Duration;
@@ -22,6 +22,63 @@ fn run(program: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The site's CJK fallback font, fetched only for a report that needs it.
+const CJK_FONT: &str = "fonts/DroidSansFallbackFull.ttf";
+
+/// A font as `pdffonts` lists it.
+#[derive(Debug)]
+struct EmbeddedFont {
+    name: String,
+    kind: String,
+    encoding: String,
+    /// Embedded, a subset, with a ToUnicode map: `yes` or `no` each.
+    emb: String,
+    sub: String,
+    uni: String,
+}
+
+/// The fonts of a PDF, from `pdffonts` (name, type, encoding, emb, sub, uni, object, generation;
+/// the type may hold spaces).
+fn embedded_fonts(pdf: &str) -> Vec<EmbeddedFont> {
+    run("pdffonts", &[pdf])
+        .lines()
+        .skip(2)
+        .map(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let n = words.len();
+            assert!(n >= 8, "a pdffonts line: {line:?}");
+            EmbeddedFont {
+                name: words[0].into(),
+                kind: words[1..n - 6].join(" "),
+                encoding: words[n - 6].into(),
+                emb: words[n - 5].into(),
+                sub: words[n - 4].into(),
+                uni: words[n - 3].into(),
+            }
+        })
+        .collect()
+}
+
+/// A subset of `family` (its name is `ABCDEF+family`), a CID TrueType font, embedded, with a
+/// ToUnicode map, so its text copies out as written.
+fn assert_subset_with_unicode(font: &EmbeddedFont, family: &str) {
+    let (tag, name) = font.name.split_once('+').unwrap_or(("", &font.name));
+    assert!(
+        tag.len() == 6 && tag.bytes().all(|b| b.is_ascii_uppercase()) && name == family,
+        "{font:?}"
+    );
+    assert_eq!(
+        (font.kind.as_str(), font.encoding.as_str()),
+        ("CID TrueType", "Identity-H"),
+        "{font:?}"
+    );
+    assert_eq!(
+        (font.emb.as_str(), font.sub.as_str(), font.uni.as_str()),
+        ("yes", "yes", "yes"),
+        "{font:?}"
+    );
 }
 
 #[tokio::test]
@@ -66,10 +123,16 @@ async fn png_pdf_and_json_exports_hold_what_the_screen_shows() {
     let mut reader = decoder.read_info().expect("a PNG");
     let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
     let info = reader.next_frame(&mut pixels).expect("decode");
-    assert!(info.width >= 1920, "{} px wide", info.width);
+    assert_eq!(
+        (info.width, info.height),
+        (1920, 1080),
+        "the presentation size"
+    );
     let colors: std::collections::HashSet<&[u8]> = pixels.chunks(4).collect();
     assert!(colors.len() > 20, "only {} colors: blank?", colors.len());
-    std::fs::copy(&png, root().join("target/screenshots/export.png")).expect("keep the PNG");
+    let shots = root().join("target/screenshots");
+    std::fs::create_dir_all(&shots).expect("target/screenshots");
+    std::fs::copy(&png, shots.join("export.png")).expect("keep the PNG");
 
     // PDF: the stream, its limits and its signals, with the font embedded.
     wait_for(client, "[data-testid=report-pdf]", DEADLINE)
@@ -78,6 +141,12 @@ async fn png_pdf_and_json_exports_hold_what_the_screen_shows() {
         .await
         .expect("pdf");
     let pdf = downloaded(&session.downloads, ".pdf").await;
+    let kept = shots.join("report.pdf");
+    std::fs::copy(&pdf, &kept).expect("keep the PDF");
+    println!(
+        "report PDF: {} bytes",
+        std::fs::metadata(&kept).expect("the PDF").len()
+    );
     let pdf = pdf.to_string_lossy().into_owned();
     let text = run("pdftotext", &["-layout", &pdf, "-"]);
     for needed in [
@@ -97,14 +166,15 @@ async fn png_pdf_and_json_exports_hold_what_the_screen_shows() {
         text.contains(&format!("at {points} points")),
         "signal count {points} not in:\n{text}"
     );
-    let fonts = run("pdffonts", &[&pdf]);
+    // One font, a subset with a ToUnicode map; the CJK fallback was not even fetched.
+    let fonts = embedded_fonts(&pdf);
+    assert_eq!(fonts.len(), 1, "{fonts:?}");
+    assert_subset_with_unicode(&fonts[0], "LiberationSans");
+    let fetched = resource_urls(client).await;
     assert!(
-        fonts
-            .lines()
-            .any(|l| l.contains("LiberationSans") && l.contains("TrueType") && l.contains(" yes ")),
-        "{fonts}"
+        !fetched.iter().any(|u| u.ends_with(CJK_FONT)),
+        "{fetched:#?}"
     );
-    let shots = root().join("target/screenshots");
     run(
         "pdftoppm",
         &[
@@ -141,7 +211,61 @@ async fn png_pdf_and_json_exports_hold_what_the_screen_shows() {
         exported,
         "the same session after the round trip"
     );
-    assert!(js(client, "return true").await == true);
+    let errors = console_errors(client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    session.close().await;
+}
+
+/// Stream names in Chinese, Russian and Greek print with their own glyphs and copy out of the
+/// report as written: the CJK fallback font is fetched for them, and both fonts go in as
+/// subsets with ToUnicode maps.
+#[tokio::test]
+async fn stream_names_in_three_scripts_print_and_copy_out_of_the_report() {
+    let session = Session::open().await;
+    let client = &session.client;
+    pause_simulators(client).await;
+    let names = ["温度", "температура", "θερμοκρασία"];
+    let mut csv = format!("t,{}\n", names.join(","));
+    for i in 0..60u64 {
+        let v = |k: u64| 20.0 + ((i * k % 13) as f64 - 6.0) * 0.1;
+        csv += &format!(
+            "{},{},{},{}\n",
+            1_795_000_000_000 + i * 60_000,
+            v(5),
+            v(7),
+            v(11)
+        );
+    }
+    import(client, &temp_csv("scripts.csv", &csv)).await;
+    assert!(notice(client).await.contains("imported"));
+    wait_for(client, "[data-testid=report-pdf]", DEADLINE)
+        .await
+        .click()
+        .await
+        .expect("pdf");
+    let pdf = downloaded(&session.downloads, ".pdf").await;
+    let shots = root().join("target/screenshots");
+    std::fs::create_dir_all(&shots).expect("target/screenshots");
+    std::fs::copy(&pdf, shots.join("report-scripts.pdf")).expect("keep the PDF");
+    let pdf = pdf.to_string_lossy().into_owned();
+    let text = run("pdftotext", &["-layout", &pdf, "-"]);
+    for name in names {
+        // Once in the summary table and once as its section's title.
+        let stream = format!("scripts/{name}");
+        assert!(
+            text.matches(&stream).count() >= 2,
+            "the report lacks {stream:?} twice:\n{text}"
+        );
+    }
+    let fonts = embedded_fonts(&pdf);
+    assert_eq!(fonts.len(), 2, "{fonts:?}");
+    assert_subset_with_unicode(&fonts[0], "LiberationSans");
+    assert_subset_with_unicode(&fonts[1], "DroidSansFallback");
+    let fetched = resource_urls(client).await;
+    assert!(
+        fetched.iter().any(|u| u.ends_with(CJK_FONT)),
+        "{fetched:#?}"
+    );
     let errors = console_errors(client).await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     session.close().await;
