@@ -1,6 +1,7 @@
-//! Small helpers over the Workers runtime: the clock, randomness, outgoing requests and JSON
-//! responses.
+//! Small helpers over the Workers runtime: the clock, randomness, outgoing requests, JSON
+//! responses, and the one way an [`ApiError`] becomes an answer and a log line.
 
+use crate::error::ApiError;
 use crate::provider::HttpRequest;
 use wasm_bindgen::JsCast;
 use worker::{
@@ -73,6 +74,31 @@ pub async fn send_within(req: &HttpRequest, timeout_ms: u64) -> Result<u16, Stri
 }
 
 /// A JSON response with `status`.
-pub fn json(status: u16, value: &serde_json::Value) -> worker::Result<Response> {
+pub fn json(status: u16, value: &serde_json::Value) -> Result<Response, ApiError> {
     Ok(Response::from_json(value)?.with_status(status))
+}
+
+/// The answer to an error: its status, plain words and headers. An internal error's details
+/// are logged (secrets redacted), never sent.
+pub fn refusal(e: &ApiError, secrets: &[String]) -> worker::Result<Response> {
+    log(e, secrets);
+    let mut r = Response::from_json(&e.body())?.with_status(e.status());
+    for (name, value) in e.headers() {
+        r.headers_mut().set(name, &value)?;
+    }
+    Ok(r)
+}
+
+/// Writes an internal error's details to the Worker's log (`wrangler tail`), secrets redacted.
+pub fn log(e: &ApiError, secrets: &[String]) {
+    if let Some(line) = e.log_line(secrets) {
+        worker::console_error!("{line}");
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    /// A failure of the runtime (D1, KV, a header, a body): internal.
+    fn from(e: worker::Error) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
 }

@@ -119,10 +119,10 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
         .await
         .map_err(|e| ApiError::Internal(format!("KV: cannot store the share: {e}")))?;
     let expires_at = http::now_ms() + (ttl * 1000) as f64;
-    Ok(json(
+    json(
         201,
         &serde_json::json!({"id": id, "expires_at": expires_at as i64, "bytes": body.len()}),
-    )?)
+    )
 }
 
 /// The stored ciphertext, as `application/octet-stream`. No token: the id is the capability.
