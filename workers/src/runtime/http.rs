@@ -1,9 +1,8 @@
-//! Small helpers over the Workers runtime: the clock, randomness, outgoing requests, JSON
+//! Small helpers over the Workers runtime: the clock, outgoing requests, JSON
 //! responses, and the one way an [`ApiError`] becomes an answer and a log line.
 
 use crate::error::ApiError;
 use crate::provider::HttpRequest;
-use wasm_bindgen::JsCast;
 use worker::{
     AbortController, AbortSignal, Fetch, Headers, Method, Request, RequestInit, Response,
 };
@@ -12,25 +11,6 @@ use worker::{
 /// computation), which is what a probe wants: the time a chunk arrived.
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
-}
-
-/// `n` random bytes from Web Crypto (`crypto.getRandomValues`).
-pub fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
-    let buf = js_sys::Uint8Array::new_with_length(n as u32);
-    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
-        .map_err(|_| "no crypto".to_string())?;
-    let get = js_sys::Reflect::get(&crypto, &"getRandomValues".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-        .ok_or("no crypto.getRandomValues")?;
-    get.call1(&crypto, &buf)
-        .map_err(|_| "crypto.getRandomValues failed".to_string())?;
-    Ok(buf.to_vec())
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Sends a request; the signal aborts it (the probe's deadline).
