@@ -39,7 +39,7 @@ mod wire;
 pub use bedrock::{encode_frame, EventHeader};
 pub use script::{Fault, Script};
 
-use script::Prng;
+use llmscope_spc::Rng;
 use wire::Ctx;
 
 /// The text of chunk `i` (from 0): `" tok{i}"`. Tests compare the probe's text with it.
@@ -79,7 +79,7 @@ impl Recorded {
 struct Profile {
     /// `None` until set: the profile answers 404.
     script: Option<Script>,
-    rng: Option<Prng>,
+    rng: Option<Rng>,
     requests: Vec<Recorded>,
 }
 
@@ -99,7 +99,7 @@ impl Inner {
         let mut map = self.lock();
         let p = map.entry(profile.to_string()).or_default();
         p.script = Some(script);
-        p.rng = Some(Prng::for_profile(profile));
+        p.rng = Some(script::profile_rng(profile));
     }
 
     /// Records the request; returns the script and this request's ttft (with jitter).
@@ -108,9 +108,11 @@ impl Inner {
         let p = map.entry(profile.to_string()).or_default();
         p.requests.push(rec);
         let mut script = p.script.clone()?;
-        let rng = p.rng.get_or_insert_with(|| Prng::for_profile(profile));
-        let jitter = rng.upto(script.jitter_ms);
-        script.gap_ms = script.gap_ms.saturating_add(rng.upto(script.gap_jitter_ms));
+        let rng = p.rng.get_or_insert_with(|| script::profile_rng(profile));
+        let jitter = script::jitter(rng, script.jitter_ms);
+        script.gap_ms = script
+            .gap_ms
+            .saturating_add(script::jitter(rng, script.gap_jitter_ms));
         let ttft = Duration::from_millis(script.ttft_ms.saturating_add(jitter));
         Some((script, ttft))
     }
