@@ -11,6 +11,7 @@
 //! Each test uses its own *profile* (a path prefix `/p/{profile}`), so tests share one server
 //! without interfering. Delays are measured from the moment a request was fully received and
 //! every chunk is written and flushed when it is due.
+#![deny(missing_docs)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -55,11 +56,13 @@ pub fn full_text(chunks: u32) -> String {
 /// A request as received, recorded before any check (so rejected requests show up too).
 #[derive(Clone, Debug)]
 pub struct Recorded {
+    /// The HTTP method, e.g. `POST`.
     pub method: String,
     /// As received, including the `/p/{profile}` prefix.
     pub path_and_query: String,
     /// Header names are lowercase; values that are not UTF-8 are decoded lossily.
     pub headers: Vec<(String, String)>,
+    /// The body, decoded lossily as UTF-8.
     pub body: String,
     /// When the request was fully received (the origin of the scripted delays).
     pub received_at: Instant,
@@ -154,6 +157,7 @@ impl Standin {
         Ok(Standin { addr, inner, task })
     }
 
+    /// Where it listens (127.0.0.1 and a free port).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

@@ -74,7 +74,10 @@ pub enum Fault {
     /// 404 model not found, with the provider's error body.
     NotFound,
     /// 429 with a `retry-after` header, with the provider's error body.
-    RateLimited { retry_after_s: u64 },
+    RateLimited {
+        /// The `retry-after` header's seconds.
+        retry_after_s: u64,
+    },
     /// 500 with the provider's error body.
     ServerError,
     /// Headers and the first half of the chunks, then the connection is dropped: no terminal

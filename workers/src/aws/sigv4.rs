@@ -22,8 +22,11 @@ const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// roles); it is then sent and signed as `x-amz-security-token`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
+    /// The access key id, e.g. `AKIDEXAMPLE`: sent in the clear in the credential scope.
     pub access_key_id: String,
+    /// The secret access key: only ever an HMAC key, never sent.
     pub secret_access_key: String,
+    /// The session token of temporary credentials.
     pub session_token: Option<String>,
 }
 
