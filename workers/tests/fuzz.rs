@@ -54,7 +54,10 @@ fn parse(t: &target::Target, bytes: &[u8], rng: &mut Gen) -> Outcome {
 /// What every outcome must satisfy, whatever the input: a failure says what happened.
 fn check_outcome(name: &str, out: &Outcome) {
     if let Some(f) = &out.failure {
-        assert!(!f.message.is_empty(), "{name}: a failure without words: {f:?}");
+        assert!(
+            !f.message.is_empty(),
+            "{name}: a failure without words: {f:?}"
+        );
     }
 }
 
