@@ -1,20 +1,15 @@
 //! Who may talk to the server: the token comparison, the lockout of addresses that keep
 //! presenting wrong tokens, and the Host check against DNS rebinding.
 
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use subtle::ConstantTimeEq;
 
-/// The one token comparison of the shim. Both sides are hashed to fixed-size SHA-256 digests
-/// first and the digests compared in constant time, so neither the time taken nor an early exit
-/// on a length mismatch says anything about the right token.
-pub fn same_token(given: &str, expected: &str) -> bool {
-    let (a, b) = (Sha256::digest(given), Sha256::digest(expected));
-    a.ct_eq(&b).into()
-}
+/// The one token comparison, shared with the probe Worker: SHA-256 digests of both sides
+/// compared in constant time, so neither the time taken nor a length mismatch says anything
+/// about the right token.
+pub use llmscope_protocol::token::same_token;
 
 /// Wrong tokens an address may present before it is locked out (typos are forgiven).
 pub const FREE_FAILURES: u32 = 5;

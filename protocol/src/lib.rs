@@ -4,11 +4,16 @@
 //!
 //! Frames, server to client: [`ServerFrame`] (`hello`, `sample`, `batch`, `status`, `gap`).
 //! Client to server: [`ClientFrame`] (`auth`). The fields are a fixed contract.
+//!
+//! Also here because both the shim and the probe Worker need them and neither may depend on the
+//! other: [`probe::ProbeResult`], the Worker's result contract, and [`token::same_token`], the
+//! one constant-time token comparison.
 #![deny(missing_docs)]
 
 use serde::{Deserialize, Serialize};
 
 pub mod probe;
+pub mod token;
 
 /// What the server calls itself in `hello`.
 pub const SERVER: &str = concat!("llmscope-shim/", env!("CARGO_PKG_VERSION"));

@@ -1,19 +1,9 @@
-//! Who may call the Worker: a bearer token compared in constant time, a slowdown for clients
-//! that keep sending wrong tokens, and CORS for the origins listed in `LLMSCOPE_ORIGINS`.
+//! Who may call the Worker: a bearer token compared in constant time (the helper shared with
+//! the shim, [`same_token`]), a slowdown for clients that keep sending wrong tokens, CORS for
+//! the origins listed in `LLMSCOPE_ORIGINS`, and the unguessable ids of shares.
 
-use sha2::{Digest, Sha256};
+pub use llmscope_protocol::token::same_token;
 use std::collections::HashMap;
-
-/// Whether `a` equals `b`, in time that depends on neither their contents nor their lengths:
-/// both are hashed to 32-byte SHA-256 digests, which are compared byte for byte without an
-/// early exit. The one helper for every secret comparison.
-pub fn secrets_match(a: &[u8], b: &[u8]) -> bool {
-    let (x, y) = (Sha256::digest(a), Sha256::digest(b));
-    x.iter()
-        .zip(y.iter())
-        .fold(0u8, |acc, (p, q)| acc | (p ^ q))
-        == 0
-}
 
 /// The credentials of an `Authorization` header: `Bearer <token>`, the scheme matched
 /// case-insensitively (RFC 9110 §11.1).
@@ -30,7 +20,7 @@ pub fn authorized(header: Option<&str>, token: &str) -> bool {
     let Some(given) = header.and_then(bearer) else {
         return false;
     };
-    !token.is_empty() && secrets_match(given.as_bytes(), token.as_bytes())
+    !token.is_empty() && same_token(given, token)
 }
 
 /// Wrong tokens a client may send before it is slowed down.
@@ -106,6 +96,17 @@ pub fn share_id(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Random bytes in a share id: 128 bits, so ids cannot be guessed.
+const ID_BYTES: usize = 16;
+
+/// A new share id: [`share_id`] of 128 bits from the platform's random source (`getrandom`:
+/// Web Crypto's `getRandomValues` in Workers, the OS elsewhere).
+pub fn new_share_id() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; ID_BYTES];
+    getrandom::getrandom(&mut bytes)?;
+    Ok(share_id(&bytes))
+}
+
 /// Smallest stored size of a share.
 const MIN_BUCKET: usize = 4096;
 
@@ -137,8 +138,6 @@ mod tests {
         assert!(authorized(Some("bearer s3cret"), "s3cret"));
         assert!(authorized(Some("BEARER  s3cret "), "s3cret"));
         assert!(!authorized(Some("Basic s3cret"), "s3cret"));
-        assert!(secrets_match(b"", b""));
-        assert!(!secrets_match(b"a", b"ab"));
         assert!(!authorized(Some("Bearer s3cre"), "s3cret"));
         assert!(!authorized(Some("Bearer s3cretX"), "s3cret"));
         assert!(!authorized(Some("s3cret"), "s3cret"));
@@ -171,6 +170,9 @@ mod tests {
         assert_eq!(id.len(), 22);
         assert!(is_share_id(&id));
         assert!(!is_share_id("../../etc"));
+        let (a, b) = (new_share_id().unwrap(), new_share_id().unwrap());
+        assert!(is_share_id(&a) && is_share_id(&b), "{a} {b}");
+        assert_ne!(a, b);
     }
 
     #[test]

@@ -465,7 +465,7 @@ mod tests {
             (a.t, a.metric, a.value),
             (30_000, "ttft_ms", 80.0 + NOISE[30])
         );
-        assert!(a.tests.contains(&1));
+        assert_eq!(a.tests, [1], "only test 1 fires at the first shifted point");
         assert!(a.ucl.unwrap() < 80.0);
         let body = webhook_body("x", &alerts);
         let text = body["text"].as_str().unwrap().to_string();
@@ -569,7 +569,7 @@ mod tests {
             (a.metric, a.t, a.value, a.center),
             ("error_rate", 209_000, 1.0, 0.0)
         );
-        assert!(a.tests.contains(&1), "{a:?}");
+        assert_eq!(a.tests, [1], "{a:?}");
         // One failure in a subgroup is within the limit of a 200-probe clean baseline.
         assert!(runs(300, 2000, &Settings::default(), |i| i != 250).is_empty());
     }

@@ -1,11 +1,17 @@
-//! The one error type of the Worker's HTTP answers (workers-rs `examples/axum`'s shape): each
-//! kind maps to a status and plain words. An internal error's details (a D1 or KV failure, a
-//! runtime error) go to the log only; the client reads that something failed on the Worker's
-//! side and where to look, never the details.
+//! The one error type of the Worker's HTTP answers and its cron run (workers-rs
+//! `examples/axum`'s shape): each kind maps to a status, plain words and the headers that go
+//! with it. An internal error's details (a D1 or KV failure, a runtime error) go to the log only,
+//! with every secret redacted; the client reads that something failed on the Worker's side and
+//! where to look, never the details.
+//!
+//! Everything here is pure, so what a client and the log see is tested natively; the runtime
+//! only turns [`ApiError::body`] and [`ApiError::headers`] into a response and writes
+//! [`ApiError::log_line`] with `console_error!`.
 
+use crate::measure::redact;
 use std::fmt;
 
-/// Why a request was not answered normally.
+/// Why a request (or the cron run) was not answered normally.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     /// The request is wrong; the text says how to fix it.
@@ -59,10 +65,28 @@ impl ApiError {
         }
     }
 
-    /// What the log gets: the details, for internal errors only.
-    pub fn log_detail(&self) -> Option<&str> {
+    /// The JSON body of the answer: `{"error": <plain words>}`.
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({ "error": self.public_message() })
+    }
+
+    /// The headers the status calls for: `www-authenticate` with a 401 (RFC 9110 §11.6.1),
+    /// `retry-after` with the throttle's 429.
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
         match self {
-            ApiError::Internal(d) => Some(d),
+            ApiError::Unauthorized => vec![("www-authenticate", "Bearer".into())],
+            ApiError::TooManyAttempts { retry_after_s } => {
+                vec![("retry-after", retry_after_s.to_string())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// What the log gets: an internal error's details with every secret in `secrets` redacted;
+    /// `None` for the others (the client already read all there is to say).
+    pub fn log_line(&self, secrets: &[String]) -> Option<String> {
+        match self {
+            ApiError::Internal(detail) => Some(format!("llmscope: {}", redact(detail, secrets))),
             _ => None,
         }
     }
@@ -81,18 +105,76 @@ impl From<String> for ApiError {
     }
 }
 
+impl From<serde_json::Error> for ApiError {
+    /// Writing our own types as JSON does not fail; if it ever did, it is the Worker's fault.
+    fn from(e: serde_json::Error) -> ApiError {
+        ApiError::Internal(format!("JSON: {e}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn internal_details_stay_in_the_log() {
-        let e = ApiError::from("D1: no such table: results (at /var/db/x.sqlite)".to_string());
+    fn internal_details_stay_in_the_log_without_secrets() {
+        let e = ApiError::from(
+            "D1: no such table: results (at /var/db/x.sqlite, token tok-123)".to_string(),
+        );
         assert_eq!(e.status(), 500);
-        assert!(!e.public_message().contains("D1"), "{e}");
-        assert!(e.log_detail().unwrap().contains("no such table"));
+        assert_eq!(
+            e.body(),
+            serde_json::json!({"error": "internal error: the Worker could not complete this request; its log (wrangler tail) has the details"})
+        );
+        assert!(e.headers().is_empty());
+        assert_eq!(
+            e.log_line(&["tok-123".into()]).as_deref(),
+            Some("llmscope: D1: no such table: results (at /var/db/x.sqlite, token [redacted])")
+        );
+        let json = ApiError::from(serde_json::from_str::<u8>("x").unwrap_err());
+        assert_eq!(json.status(), 500);
+        assert!(json.log_line(&[]).unwrap().starts_with("llmscope: JSON: "));
+    }
+
+    #[test]
+    fn client_errors_say_what_to_do_and_log_nothing() {
         let bad = ApiError::BadRequest("limit=lots: must be 1 to 10000".into());
-        assert_eq!((bad.status(), bad.log_detail()), (400, None));
-        assert_eq!(bad.public_message(), "limit=lots: must be 1 to 10000");
+        assert_eq!((bad.status(), bad.log_line(&[])), (400, None));
+        assert_eq!(
+            bad.body(),
+            serde_json::json!({"error": "limit=lots: must be 1 to 10000"})
+        );
+        assert_eq!(bad.to_string(), "limit=lots: must be 1 to 10000");
+        let cases = [
+            (ApiError::NotFound("no such share".into()), 404),
+            (ApiError::TooLarge("at most 4096".into()), 413),
+            (ApiError::QuotaExceeded("quota".into()), 429),
+        ];
+        for (e, status) in cases {
+            assert_eq!(
+                (e.status(), e.headers(), e.log_line(&[])),
+                (status, vec![], None)
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_carry_their_headers() {
+        let who = ApiError::Unauthorized;
+        assert_eq!(who.status(), 401);
+        assert_eq!(
+            who.headers(),
+            vec![("www-authenticate", "Bearer".to_string())]
+        );
+        assert!(who
+            .public_message()
+            .contains("Authorization: Bearer <LLMSCOPE_TOKEN>"));
+        let wait = ApiError::TooManyAttempts { retry_after_s: 4.0 };
+        assert_eq!(wait.status(), 429);
+        assert_eq!(wait.headers(), vec![("retry-after", "4".to_string())]);
+        assert_eq!(
+            wait.public_message(),
+            "too many wrong tokens from this address: try again in 4 s"
+        );
     }
 }

@@ -8,6 +8,8 @@
 //! `runtime` module, compiled for wasm32 only, is the thin layer over the Workers runtime:
 //! fetch, clock, D1, secrets and the cron trigger.
 
+#![deny(missing_docs)]
+
 pub mod access;
 pub mod alert;
 pub mod aws;

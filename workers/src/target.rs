@@ -147,6 +147,24 @@ pub struct Target {
     pub cached_input_tokens_pointer: Option<String>,
 }
 
+impl Target {
+    /// The prompt to send on one probe: with [`Target::fresh_prompt`], prefixed by a new 64-bit
+    /// nonce in hex from the platform's random source (`getrandom`: Web Crypto in Workers), e.g.
+    /// `[9f86d081884c7d65] Count from 1 to 20...`. Should randomness fail, the nonce is empty
+    /// rather than the probe lost.
+    pub fn prompt_to_send(&self) -> String {
+        if !self.fresh_prompt {
+            return self.prompt.clone();
+        }
+        let mut nonce = [0u8; 8];
+        let hex: String = match getrandom::getrandom(&mut nonce) {
+            Ok(()) => nonce.iter().map(|b| format!("{b:02x}")).collect(),
+            Err(_) => String::new(),
+        };
+        format!("[{hex}] {}", self.prompt)
+    }
+}
+
 fn default_prompt() -> String {
     "Count from 1 to 20, separated by spaces.".into()
 }
@@ -378,6 +396,26 @@ fn validate(t: &Target) -> Result<(), ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fresh_prompt_gets_a_new_nonce_every_time() {
+        let t =
+            parse(r#"[{"name": "a", "provider": "ollama", "model": "llama3", "prompt": "Hi."}]"#);
+        assert!(t.errors.is_empty(), "{:?}", t.errors);
+        let mut fresh = t.valid[0].clone();
+        assert_eq!(fresh.prompt_to_send(), "Hi.");
+        fresh.fresh_prompt = true;
+        let (one, two) = (fresh.prompt_to_send(), fresh.prompt_to_send());
+        assert_ne!(one, two);
+        for p in [one, two] {
+            let nonce = p
+                .strip_prefix('[')
+                .and_then(|p| p.strip_suffix("] Hi."))
+                .unwrap_or_else(|| panic!("{p:?}"));
+            assert_eq!(nonce.len(), 16, "{p:?}");
+            assert!(nonce.bytes().all(|b| b.is_ascii_hexdigit()), "{p:?}");
+        }
+    }
 
     #[test]
     fn good_targets_parse_and_bad_ones_are_named() {

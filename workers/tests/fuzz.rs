@@ -51,6 +51,34 @@ fn parse(t: &target::Target, bytes: &[u8], rng: &mut Gen) -> Outcome {
     out
 }
 
+/// What every outcome must satisfy, whatever the input: a failure says what happened.
+fn check_outcome(name: &str, out: &Outcome) {
+    if let Some(f) = &out.failure {
+        assert!(
+            !f.message.is_empty(),
+            "{name}: a failure without words: {f:?}"
+        );
+    }
+}
+
+/// The seeds, unmutated but in random pieces, parse as they should: the first is a complete
+/// stream with text, the others are provider errors. So the fuzz run below feeds the real
+/// parser (a broken harness or a parser that accepts nothing would fail here).
+fn seeds_parse(name: &str, t: &target::Target, seeds: &[Vec<u8>]) {
+    let mut rng = Gen::new(1);
+    for (i, seed) in seeds.iter().enumerate() {
+        let out = parse(t, seed, &mut rng);
+        if i == 0 {
+            assert!(
+                out.failure.is_none() && out.done && out.text_chunks >= 1,
+                "{name}: the good seed: {out:?}"
+            );
+        } else {
+            assert!(out.failure.is_some(), "{name}: error seed {i}: {out:?}");
+        }
+    }
+}
+
 fn lines(texts: &[&str]) -> Vec<Vec<u8>> {
     texts.iter().map(|t| t.as_bytes().to_vec()).collect()
 }
@@ -95,8 +123,9 @@ fn provider_streams() {
     ];
     for (i, (name, json, seeds)) in cases.iter().enumerate() {
         let t = targets(json);
+        seeds_parse(name, &t, seeds);
         run(name, 0x5eed + i as u64, seeds, |bytes, rng| {
-            parse(&t, bytes, rng);
+            check_outcome(name, &parse(&t, bytes, rng));
         });
     }
 }
@@ -125,14 +154,11 @@ fn bedrock_event_stream() {
     let t = targets(
         r#"{"name":"b","provider":"bedrock","model":"m","region":"us-east-1","access_key_secret":"A","secret_key_secret":"S"}"#,
     );
-    run(
-        "bedrock event-stream",
-        0xbed,
-        &[good, exception],
-        |bytes, rng| {
-            parse(&t, bytes, rng);
-        },
-    );
+    let seeds = [good, exception];
+    seeds_parse("bedrock event-stream", &t, &seeds);
+    run("bedrock event-stream", 0xbed, &seeds, |bytes, rng| {
+        check_outcome("bedrock event-stream", &parse(&t, bytes, rng));
+    });
 }
 
 #[test]
@@ -142,6 +168,20 @@ fn llmscope_targets() {
         r#"[{"name":"h","provider":"http","url":"http://h/x","headers":{"A":"{{key}}"},"body":{"p":"{{prompt}}"},"stream":"none","text_pointer":"/t"}]"#,
         r#"[{"name":"b","provider":"bedrock","model":"m","region":"us-east-1","access_key_secret":"A","secret_key_secret":"S"},{"provider":"ollama"}]"#,
     ]);
+    // The seeds are what they claim: every target valid but the nameless one.
+    let parsed: Vec<_> = seeds
+        .iter()
+        .map(|s| target::parse(&String::from_utf8_lossy(s)))
+        .collect();
+    assert_eq!(
+        parsed
+            .iter()
+            .map(|p| (p.valid.len(), p.errors.len()))
+            .collect::<Vec<_>>(),
+        [(1, 0), (1, 0), (1, 1)],
+        "{:?}",
+        parsed.iter().map(|p| &p.errors).collect::<Vec<_>>()
+    );
     run("LLMSCOPE_TARGETS", 0x7a6, &seeds, |bytes, _| {
         let parsed = target::parse(&String::from_utf8_lossy(bytes));
         for e in &parsed.errors {

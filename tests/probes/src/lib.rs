@@ -1,6 +1,7 @@
 //! Test support for the probe Worker's end-to-end tests: the real Worker under `wrangler dev`
 //! (workerd, local D1), started exactly as workers/README.md documents, and a webhook
 //! receiver that records what the Worker POSTs.
+#![deny(missing_docs)]
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};

@@ -143,11 +143,16 @@ impl Client {
         )
     }
 
+    /// The stored results of `name`: a refused or malformed answer fails the test rather than
+    /// reading as "no results".
     async fn stored(&self, name: &str) -> Vec<Value> {
-        let (_, r) = self
+        let (status, r) = self
             .call("GET", &format!("/results?target={name}"), Some(TOKEN))
             .await;
-        r.as_array().cloned().unwrap_or_default()
+        assert_eq!(status, 200, "/results?target={name}: {r}");
+        r.as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("/results?target={name} is not an array: {r}"))
     }
 
     async fn probe(&self, name: &str) -> Value {
@@ -292,11 +297,13 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
             .send()
     };
     let allowed = preflight("http://127.0.0.1:8080").await.unwrap();
+    assert_eq!(allowed.status(), 204);
     assert_eq!(
         allowed.headers()["access-control-allow-origin"],
         "http://127.0.0.1:8080"
     );
     let refused = preflight("https://elsewhere.example").await.unwrap();
+    assert_eq!(refused.status(), 204, "answered, only without CORS headers");
     assert!(refused
         .headers()
         .get("access-control-allow-origin")
@@ -358,7 +365,10 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
     let r = client.probe("ollama-ok").await;
     assert_eq!(r["extra"]["load_duration_ms"], 30.0, "{r}");
     let r = client.probe("bedrock-ok").await;
-    assert!(r["extra"]["latency_ms"].as_f64().is_some(), "{r}");
+    assert_eq!(
+        r["extra"]["latency_ms"], expected_total,
+        "Bedrock's own latencyMs, as the stand-in reports it: {r}"
+    );
     overheads.sort_by(f64::total_cmp);
     eprintln!(
         "worker overhead (reported TTFT - stand-in delay) over {} probes: median {:.1} ms, max {:.1} ms",
@@ -367,18 +377,33 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
         overheads[overheads.len() - 1]
     );
 
-    // A fresh prompt per probe defeats provider caches.
+    // A fresh prompt per probe defeats provider caches: a new 64-bit nonce in front of the
+    // prompt on each of the three probes.
     let prompts: Vec<String> = standin
         .requests("openai-ok")
         .iter()
         .map(|r| {
-            serde_json::from_str::<Value>(&r.body).unwrap()["messages"][0]["content"].to_string()
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            body["messages"][0]["content"].as_str().unwrap().to_string()
         })
         .collect();
-    assert!(
-        prompts.len() >= 3 && prompts[0] != prompts[1],
-        "{prompts:?}"
-    );
+    assert_eq!(prompts.len(), 3, "{prompts:?}");
+    let nonces: std::collections::BTreeSet<&str> = prompts
+        .iter()
+        .map(|p| {
+            let nonce = p
+                .strip_prefix('[')
+                .and_then(|p| p.split_once("] "))
+                .map(|(n, _)| n)
+                .unwrap_or_else(|| panic!("no nonce: {p:?}"));
+            assert!(
+                nonce.len() == 16 && nonce.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{p:?}"
+            );
+            nonce
+        })
+        .collect();
+    assert_eq!(nonces.len(), 3, "a new nonce each time: {prompts:?}");
     let sigv4 = standin.requests("bedrock-ok")[0]
         .header("authorization")
         .unwrap()
@@ -534,13 +559,15 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
         .expect("curl");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "413");
 
-    // Wrong tokens, again and again: after ten, the client waits, even with the right one.
+    // Wrong tokens, again and again: ten are free (the right tokens since the 401s above
+    // cleared the count), the eleventh makes the client wait, and while it waits every
+    // request is refused, even with the right token.
     let mut statuses = Vec::new();
     for _ in 0..12 {
         let (status, _) = client.call("GET", "/targets", Some("guess")).await;
         statuses.push(status);
     }
-    assert!(statuses.ends_with(&[429]), "{statuses:?}");
+    assert_eq!(statuses, [[401; 11].as_slice(), &[429]].concat());
     let (status, body) = client.call("GET", "/targets", Some(TOKEN)).await;
     assert_eq!(status, 429, "{body}");
 
@@ -595,9 +622,14 @@ async fn cron_stores_every_target_and_alerts_once_on_a_shift() {
     targets.push(target("ollama", "steady", &standin));
     standin.set("steady", slow.clone());
     let targets = Value::Array(targets);
+    // Test 1 only: the shift is a 260 ms jump, which test 1 catches at its first point. With
+    // all eight tests an unshifted chart can false-alarm in its 8 Phase II points (one run saw
+    // test 3, six speeds in a row rising, on the stand-in's jitter), and "one alert for one
+    // shift" would then depend on chance, not on the Worker.
     let vars = [
         ("LLMSCOPE_TARGETS", targets.to_string()),
         ("LLMSCOPE_WEBHOOK", webhook.url()),
+        ("LLMSCOPE_TESTS", "1".to_string()),
     ];
     let wrangler = Wrangler::start("cron", &vars, &SECRETS).await;
     let client = Client {
@@ -687,10 +719,7 @@ async fn cron_stores_every_target_and_alerts_once_on_a_shift() {
         first["t"], history[20]["t"],
         "the alert is at the first shifted probe"
     );
-    assert!(
-        first["tests"].as_array().unwrap().contains(&json!(1)),
-        "{first}"
-    );
+    assert_eq!(first["tests"], json!([1]), "{first}");
     let log = wrangler.log();
     for (name, value) in SECRETS {
         assert!(!log.contains(value), "wrangler's log holds {name}");
@@ -734,7 +763,8 @@ async fn an_outage_alerts_once_and_no_alert_is_lost_when_the_webhook_fails() {
         assert_eq!(r.status(), 200);
     };
     let undelivered = || async {
-        let (_, health) = client.call("GET", "/health", Some(TOKEN)).await;
+        let (status, health) = client.call("GET", "/health", Some(TOKEN)).await;
+        assert_eq!(status, 200, "{health}");
         health["undelivered_alerts"].clone()
     };
     let error_rate_alerts = |bodies: Vec<Value>| -> Vec<Value> {
@@ -744,7 +774,7 @@ async fn an_outage_alerts_once_and_no_alert_is_lost_when_the_webhook_fails() {
                 b["llmscope"]["alerts"]
                     .as_array()
                     .cloned()
-                    .unwrap_or_default()
+                    .unwrap_or_else(|| panic!("a webhook body without alerts: {b}"))
             })
             .filter(|a| a["metric"] == "error_rate")
             .collect()

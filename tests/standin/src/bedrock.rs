@@ -18,7 +18,9 @@ use crate::wire::{self, ApiError, Ctx, Timeline, Wire};
 /// One header of an event-stream frame; values are always strings (type 7).
 #[derive(Clone, Copy, Debug)]
 pub struct EventHeader<'a> {
+    /// The header's name, e.g. `:event-type`.
     pub name: &'a str,
+    /// Its string value.
     pub value: &'a str,
 }
 

@@ -11,6 +11,7 @@
 //! Each test uses its own *profile* (a path prefix `/p/{profile}`), so tests share one server
 //! without interfering. Delays are measured from the moment a request was fully received and
 //! every chunk is written and flushed when it is due.
+#![deny(missing_docs)]
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -39,7 +40,7 @@ mod wire;
 pub use bedrock::{encode_frame, EventHeader};
 pub use script::{Fault, Script};
 
-use script::Prng;
+use llmscope_spc::Rng;
 use wire::Ctx;
 
 /// The text of chunk `i` (from 0): `" tok{i}"`. Tests compare the probe's text with it.
@@ -55,11 +56,13 @@ pub fn full_text(chunks: u32) -> String {
 /// A request as received, recorded before any check (so rejected requests show up too).
 #[derive(Clone, Debug)]
 pub struct Recorded {
+    /// The HTTP method, e.g. `POST`.
     pub method: String,
     /// As received, including the `/p/{profile}` prefix.
     pub path_and_query: String,
     /// Header names are lowercase; values that are not UTF-8 are decoded lossily.
     pub headers: Vec<(String, String)>,
+    /// The body, decoded lossily as UTF-8.
     pub body: String,
     /// When the request was fully received (the origin of the scripted delays).
     pub received_at: Instant,
@@ -79,7 +82,7 @@ impl Recorded {
 struct Profile {
     /// `None` until set: the profile answers 404.
     script: Option<Script>,
-    rng: Option<Prng>,
+    rng: Option<Rng>,
     requests: Vec<Recorded>,
 }
 
@@ -99,7 +102,7 @@ impl Inner {
         let mut map = self.lock();
         let p = map.entry(profile.to_string()).or_default();
         p.script = Some(script);
-        p.rng = Some(Prng::for_profile(profile));
+        p.rng = Some(script::profile_rng(profile));
     }
 
     /// Records the request; returns the script and this request's ttft (with jitter).
@@ -108,9 +111,11 @@ impl Inner {
         let p = map.entry(profile.to_string()).or_default();
         p.requests.push(rec);
         let mut script = p.script.clone()?;
-        let rng = p.rng.get_or_insert_with(|| Prng::for_profile(profile));
-        let jitter = rng.upto(script.jitter_ms);
-        script.gap_ms = script.gap_ms.saturating_add(rng.upto(script.gap_jitter_ms));
+        let rng = p.rng.get_or_insert_with(|| script::profile_rng(profile));
+        let jitter = script::jitter(rng, script.jitter_ms);
+        script.gap_ms = script
+            .gap_ms
+            .saturating_add(script::jitter(rng, script.gap_jitter_ms));
         let ttft = Duration::from_millis(script.ttft_ms.saturating_add(jitter));
         Some((script, ttft))
     }
@@ -152,6 +157,7 @@ impl Standin {
         Ok(Standin { addr, inner, task })
     }
 
+    /// Where it listens (127.0.0.1 and a free port).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }

@@ -2,6 +2,7 @@
 //! and the fault it injects. One `Script` per profile, set from the tests (`Standin::set`) or
 //! over HTTP (`PUT /profiles/{profile}` with the script as JSON; missing fields take defaults).
 
+use llmscope_spc::Rng;
 use serde::{Deserialize, Serialize};
 
 /// The behaviour of one profile. Every provider reads the same script, so one test can run the
@@ -20,7 +21,7 @@ pub struct Script {
     ///
     /// [`chunk_text`]: crate::chunk_text
     pub chunks: u32,
-    /// Adds a uniform `0..=jitter_ms` to the ttft, from a xorshift PRNG seeded per profile
+    /// Adds a uniform `0..=jitter_ms` to the ttft, from the engine's `Rng` seeded per profile
     /// (reset by every `set`), which advances once per request: runs are reproducible.
     pub jitter_ms: u64,
     /// Adds a uniform `0..=gap_jitter_ms` to this request's gap between chunks (same PRNG), so
@@ -73,7 +74,10 @@ pub enum Fault {
     /// 404 model not found, with the provider's error body.
     NotFound,
     /// 429 with a `retry-after` header, with the provider's error body.
-    RateLimited { retry_after_s: u64 },
+    RateLimited {
+        /// The `retry-after` header's seconds.
+        retry_after_s: u64,
+    },
     /// 500 with the provider's error body.
     ServerError,
     /// Headers and the first half of the chunks, then the connection is dropped: no terminal
@@ -88,38 +92,18 @@ pub enum Fault {
     StreamError,
 }
 
-/// xorshift64: tiny, seedable, good enough for jitter.
-#[derive(Clone, Debug)]
-pub(crate) struct Prng(u64);
+/// A profile's jitter generator: the engine's seeded [`Rng`], seeded from the profile's name
+/// (its FNV-1a hash), so each profile has its own reproducible sequence.
+pub(crate) fn profile_rng(profile: &str) -> Rng {
+    let fnv1a = profile.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    Rng::new(fnv1a)
+}
 
-impl Prng {
-    /// Seeded from the profile name (FNV-1a), so each profile has its own reproducible sequence.
-    pub(crate) fn for_profile(profile: &str) -> Prng {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in profile.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        Prng(h | 1)
-    }
-
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// Uniform in `0..=max` (the modulo bias is irrelevant for jitter).
-    pub(crate) fn upto(&mut self, max: u64) -> u64 {
-        let r = self.next_u64();
-        match max.checked_add(1) {
-            Some(m) => r % m,
-            None => r,
-        }
-    }
+/// Uniform in `0..=max`.
+pub(crate) fn jitter(rng: &mut Rng, max: u64) -> u64 {
+    rng.below(max.saturating_add(1))
 }
 
 #[cfg(test)]
@@ -127,16 +111,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prng_is_per_profile_reproducible_and_bounded() {
+    fn jitter_is_per_profile_reproducible_and_bounded() {
         let draw = |name: &str| {
-            let mut r = Prng::for_profile(name);
-            (0..50).map(|_| r.upto(20)).collect::<Vec<_>>()
+            let mut r = profile_rng(name);
+            (0..200).map(|_| jitter(&mut r, 20)).collect::<Vec<_>>()
         };
         assert_eq!(draw("a"), draw("a"));
         assert_ne!(draw("a"), draw("b"));
-        assert!(draw("a").iter().all(|&j| j <= 20));
-        assert!(draw("a").iter().any(|&j| j != draw("a")[0]));
-        assert_eq!(Prng::for_profile("z").upto(0), 0);
-        let _ = Prng::for_profile("z").upto(u64::MAX);
+        let a = draw("a");
+        assert!(a.iter().all(|&j| j <= 20), "{a:?}");
+        // 200 draws from 21 values: a fair generator misses an end with probability
+        // (20/21)^200 ≈ 6e-5, and the seed is fixed.
+        assert!(a.contains(&0) && a.contains(&20), "{a:?}");
+        assert_eq!(jitter(&mut profile_rng("z"), 0), 0);
+        let mut r = profile_rng("z");
+        assert!((0..100).any(|_| jitter(&mut r, u64::MAX) > u64::MAX / 2));
     }
 }

@@ -59,9 +59,19 @@ impl Message {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FrameError {
     /// The CRC-32 of the first 8 bytes does not match the prelude CRC.
-    PreludeCrc { expected: u32, actual: u32 },
+    PreludeCrc {
+        /// The CRC the frame carries.
+        expected: u32,
+        /// The CRC of the bytes received.
+        actual: u32,
+    },
     /// The CRC-32 of the frame (all bytes before the last 4) does not match the message CRC.
-    MessageCrc { expected: u32, actual: u32 },
+    MessageCrc {
+        /// The CRC the frame carries.
+        expected: u32,
+        /// The CRC of the bytes received.
+        actual: u32,
+    },
     /// The declared lengths are impossible (too small, too large, headers beyond the frame).
     Length(String),
     /// The header block is malformed (truncated, unknown value type, invalid UTF-8).

@@ -10,6 +10,7 @@
 //! same natively and on `wasm32-unknown-unknown`.
 
 use hmac::{Hmac, Mac};
+use percent_encoding::{percent_decode_str, percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -21,8 +22,11 @@ const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// roles); it is then sent and signed as `x-amz-security-token`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
+    /// The access key id, e.g. `AKIDEXAMPLE`: sent in the clear in the credential scope.
     pub access_key_id: String,
+    /// The secret access key: only ever an HMAC key, never sent.
     pub secret_access_key: String,
+    /// The session token of temporary credentials.
     pub session_token: Option<String>,
 }
 
@@ -111,23 +115,23 @@ pub fn sign(input: &SignInput, creds: &Credentials) -> Vec<(String, String)> {
 }
 
 /// "YYYYMMDDTHHMMSSZ" (the ISO 8601 basic format SigV4 uses for `x-amz-date`) from Unix epoch
-/// milliseconds, in UTC.
-///
-/// The date comes from Howard Hinnant's `civil_from_days` algorithm
-/// (<https://howardhinnant.github.io/date_algorithms.html#civil_from_days>), exact for the
-/// proleptic Gregorian calendar, so no date crate is needed and nothing reads the clock.
-/// Milliseconds are truncated toward the past (also for times before 1970).
-pub fn amz_date(epoch_ms: i64) -> String {
-    let secs = epoch_ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        sod / 3600,
-        (sod % 3600) / 60,
-        sod % 60
-    )
+/// milliseconds, in UTC: chrono's proleptic Gregorian calendar, no clock read. Milliseconds are
+/// truncated toward the past (also for times before 1970). `None` outside chrono's range (about
+/// ±262,000 years), which no clock reports.
+pub fn amz_date(epoch_ms: i64) -> Option<String> {
+    use chrono::{Datelike, Timelike};
+    let t = chrono::DateTime::from_timestamp_millis(epoch_ms)?;
+    // Fields rather than `format("%Y...")`: chrono's strftime parser would add 20 KB to the
+    // Worker for one fixed layout.
+    Some(format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    ))
 }
 
 /// Percent-encodes one path segment (or one query name or value) the way SigV4 requires:
@@ -336,55 +340,22 @@ fn normalize_value(value: &str) -> String {
     out
 }
 
+/// What SigV4 encodes: every byte but the RFC 3986 unreserved characters `A-Z a-z 0-9 - _ . ~`.
+const SIGV4_ENCODED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// URI-encodes bytes: unreserved characters kept, everything else `%XX` uppercase.
 fn uri_encode(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(bytes.len() * 3);
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(b >> 4)]));
-            out.push(char::from(HEX[usize::from(b & 0x0f)]));
-        }
-    }
-    out
+    percent_encode(bytes, SIGV4_ENCODED).to_string()
 }
 
-/// Decodes one form-urlencoded component: `%XX` to its byte, '+' to a space; a '%' not
+/// Decodes one form-urlencoded component: '+' to a space, then `%XX` to its byte; a '%' not
 /// followed by two hex digits is kept as a literal '%'.
 fn form_decode(s: &str) -> Vec<u8> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hi = bytes.get(i + 1).and_then(|&c| hex_digit(c));
-                let lo = bytes.get(i + 2).and_then(|&c| hex_digit(c));
-                if let (Some(hi), Some(lo)) = (hi, lo) {
-                    out.push(hi << 4 | lo);
-                    i += 3;
-                    continue;
-                }
-                out.push(b'%');
-            }
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    out
-}
-
-fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    percent_decode_str(&s.replace('+', " ")).collect()
 }
 
 /// Lowercase hex, as the spec uses for hashes and the signature.
@@ -396,20 +367,6 @@ fn hex(bytes: &[u8]) -> String {
         out.push(char::from(HEX[usize::from(b & 0x0f)]));
     }
     out
-}
-
-/// (year, month, day) of the day `days` after 1970-01-01 (Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097); // [0, 146096]
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
-    let mp = (5 * doy + 2) / 153; // [0, 11], March-based
-    let d = doy - (153 * mp + 2) / 5 + 1; // [1, 31]
-    let m = if mp < 10 { mp + 3 } else { mp - 9 }; // [1, 12]
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]
@@ -551,16 +508,37 @@ mod tests {
 
     #[test]
     fn amz_date_from_epoch_ms() {
-        assert_eq!(amz_date(1_440_938_160_000), "20150830T123600Z");
-        assert_eq!(amz_date(1_440_938_160_999), "20150830T123600Z");
-        assert_eq!(amz_date(0), "19700101T000000Z");
-        assert_eq!(amz_date(-1), "19691231T235959Z");
+        assert_eq!(
+            amz_date(1_440_938_160_000).as_deref(),
+            Some("20150830T123600Z")
+        );
+        assert_eq!(
+            amz_date(1_440_938_160_999).as_deref(),
+            Some("20150830T123600Z")
+        );
+        assert_eq!(amz_date(0).as_deref(), Some("19700101T000000Z"));
+        assert_eq!(amz_date(-1).as_deref(), Some("19691231T235959Z"));
         // 2024-02-29T12:34:56Z, a leap day, and the day after it.
-        assert_eq!(amz_date(1_709_210_096_000), "20240229T123456Z");
-        assert_eq!(amz_date(1_709_251_200_000), "20240301T000000Z");
+        assert_eq!(
+            amz_date(1_709_210_096_000).as_deref(),
+            Some("20240229T123456Z")
+        );
+        assert_eq!(
+            amz_date(1_709_251_200_000).as_deref(),
+            Some("20240301T000000Z")
+        );
         // 2000-02-29 (a 400-year leap day) and the last second of 1999.
-        assert_eq!(amz_date(951_782_400_000), "20000229T000000Z");
-        assert_eq!(amz_date(946_684_799_000), "19991231T235959Z");
+        assert_eq!(
+            amz_date(951_782_400_000).as_deref(),
+            Some("20000229T000000Z")
+        );
+        assert_eq!(
+            amz_date(946_684_799_000).as_deref(),
+            Some("19991231T235959Z")
+        );
+        // Outside the calendar: no date rather than a wrong one.
+        assert_eq!(amz_date(i64::MAX), None);
+        assert_eq!(amz_date(i64::MIN), None);
     }
 
     #[test]
@@ -629,7 +607,7 @@ mod tests {
             body,
             region: "us-east-1",
             service: "bedrock",
-            amz_date: &amz_date(1_440_938_160_000),
+            amz_date: &amz_date(1_440_938_160_000).unwrap(),
             sign_content_sha256: true,
         };
         let creds = Credentials {

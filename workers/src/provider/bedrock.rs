@@ -54,7 +54,13 @@ impl Provider for Bedrock {
             ("content-type", "application/json"),
             ("accept", "application/vnd.amazon.eventstream"),
         ];
-        let amz_date = sigv4::amz_date(ctx.now_ms);
+        let amz_date = sigv4::amz_date(ctx.now_ms).ok_or_else(|| {
+            ConfigError::new(
+                &t.name,
+                "now",
+                format!("the clock says {} ms, outside the calendar", ctx.now_ms),
+            )
+        })?;
         let signed = sigv4::sign(
             &SignInput {
                 method: "POST",

@@ -105,13 +105,15 @@ pub struct Failure {
 }
 
 impl Outcome {
-    /// Records a failure, keeping the first.
+    /// Records a failure, keeping the first. A blank message (a provider's `{"error": ""}`)
+    /// becomes words, so every failure says what happened.
     pub fn fail(&mut self, kind: ErrorKind, message: impl Into<String>) {
         if self.failure.is_none() {
-            self.failure = Some(Failure {
-                kind,
-                message: message.into(),
-            });
+            let mut message = message.into();
+            if message.trim().is_empty() {
+                message = "the provider reported an error without a message".into();
+            }
+            self.failure = Some(Failure { kind, message });
         }
     }
 
@@ -184,16 +186,23 @@ fn count(v: &Value, pointer: &str) -> Option<u64> {
 }
 
 /// The message of a provider's error body: `error.message`, `message`, `error` (a string),
-/// or the body. Every provider's error JSON has one of these. Not shortened here: `measure`
-/// redacts secrets first and shortens after, so no key is ever cut in half and half shown.
+/// or the body. Every provider's error JSON has one of these. A blank message counts as none
+/// (the body says more), and a blank body says so: a failure always has words. Not shortened
+/// here: `measure` redacts secrets first and shortens after, so no key is ever cut in half and
+/// half shown.
 pub fn error_message(body: &str) -> String {
-    let Ok(v) = serde_json::from_str::<Value>(body) else {
-        return body.trim().to_string();
-    };
-    ["/error/message", "/message", "/error", "/Message"]
-        .iter()
-        .find_map(|p| v.pointer(p).and_then(Value::as_str))
-        .map_or_else(|| body.trim().to_string(), str::to_string)
+    let found = serde_json::from_str::<Value>(body).ok().and_then(|v| {
+        ["/error/message", "/message", "/error", "/Message"]
+            .iter()
+            .filter_map(|p| v.pointer(p).and_then(Value::as_str))
+            .find(|m| !m.trim().is_empty())
+            .map(str::to_string)
+    });
+    match found {
+        Some(m) => m,
+        None if body.trim().is_empty() => "no message (empty body)".into(),
+        None => body.trim().to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -252,6 +261,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_blank_failure_still_says_what_happened_and_the_first_is_kept() {
+        let mut out = Outcome::default();
+        out.fail(ErrorKind::Server, " ");
+        out.fail(ErrorKind::Auth, "second");
+        assert_eq!(
+            out.failure,
+            Some(Failure {
+                kind: ErrorKind::Server,
+                message: "the provider reported an error without a message".into()
+            })
+        );
+    }
+
+    #[test]
     fn error_messages_come_from_each_providers_error_shape() {
         assert_eq!(
             error_message(r#"{"error":{"message":"bad key","type":"x"}}"#),
@@ -272,5 +295,11 @@ mod tests {
             "model 'x' not found"
         );
         assert_eq!(error_message("<html>502</html>"), "<html>502</html>");
+        // Found by the fuzz run: a blank message is no message.
+        assert_eq!(
+            error_message(r#"{"error":{"message":" ","type":"server_error"}}"#),
+            r#"{"error":{"message":" ","type":"server_error"}}"#
+        );
+        assert_eq!(error_message(" \n"), "no message (empty body)");
     }
 }

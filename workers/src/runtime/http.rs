@@ -1,8 +1,8 @@
-//! Small helpers over the Workers runtime: the clock, randomness, outgoing requests and JSON
-//! responses.
+//! Small helpers over the Workers runtime: the clock, outgoing requests, JSON
+//! responses, and the one way an [`ApiError`] becomes an answer and a log line.
 
+use crate::error::ApiError;
 use crate::provider::HttpRequest;
-use wasm_bindgen::JsCast;
 use worker::{
     AbortController, AbortSignal, Fetch, Headers, Method, Request, RequestInit, Response,
 };
@@ -11,25 +11,6 @@ use worker::{
 /// computation), which is what a probe wants: the time a chunk arrived.
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
-}
-
-/// `n` random bytes from Web Crypto (`crypto.getRandomValues`).
-pub fn random_bytes(n: usize) -> Result<Vec<u8>, String> {
-    let buf = js_sys::Uint8Array::new_with_length(n as u32);
-    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into())
-        .map_err(|_| "no crypto".to_string())?;
-    let get = js_sys::Reflect::get(&crypto, &"getRandomValues".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-        .ok_or("no crypto.getRandomValues")?;
-    get.call1(&crypto, &buf)
-        .map_err(|_| "crypto.getRandomValues failed".to_string())?;
-    Ok(buf.to_vec())
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Sends a request; the signal aborts it (the probe's deadline).
@@ -73,6 +54,31 @@ pub async fn send_within(req: &HttpRequest, timeout_ms: u64) -> Result<u16, Stri
 }
 
 /// A JSON response with `status`.
-pub fn json(status: u16, value: &serde_json::Value) -> worker::Result<Response> {
+pub fn json(status: u16, value: &serde_json::Value) -> Result<Response, ApiError> {
     Ok(Response::from_json(value)?.with_status(status))
+}
+
+/// The answer to an error: its status, plain words and headers. An internal error's details
+/// are logged (secrets redacted), never sent.
+pub fn refusal(e: &ApiError, secrets: &[String]) -> worker::Result<Response> {
+    log(e, secrets);
+    let mut r = Response::from_json(&e.body())?.with_status(e.status());
+    for (name, value) in e.headers() {
+        r.headers_mut().set(name, &value)?;
+    }
+    Ok(r)
+}
+
+/// Writes an internal error's details to the Worker's log (`wrangler tail`), secrets redacted.
+pub fn log(e: &ApiError, secrets: &[String]) {
+    if let Some(line) = e.log_line(secrets) {
+        worker::console_error!("{line}");
+    }
+}
+
+impl From<worker::Error> for ApiError {
+    /// A failure of the runtime (D1, KV, a header, a body): internal.
+    fn from(e: worker::Error) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
 }

@@ -20,7 +20,5 @@ async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> Result<Response
 /// The cron trigger: probe every target, store the results, alert on new signals.
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    if let Err(e) = routes::cron(&env).await {
-        worker::console_error!("llmscope cron: {e}");
-    }
+    routes::cron(&env).await;
 }

@@ -17,15 +17,7 @@ use worker::{AbortController, Delay, Env};
 /// Probes `target` once.
 pub async fn run(env: &Env, target: &Target) -> ProbeResult {
     let secrets = EnvSecrets(env);
-    let prompt = match target.fresh_prompt {
-        true => {
-            let nonce = http::random_bytes(8)
-                .map(|b| http::hex(&b))
-                .unwrap_or_default();
-            format!("[{nonce}] {}", target.prompt)
-        }
-        false => target.prompt.clone(),
-    };
+    let prompt = target.prompt_to_send();
     let started = now_ms();
     let ctx = provider::Context {
         target,

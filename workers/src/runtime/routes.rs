@@ -15,6 +15,9 @@ use serde_json::json;
 use std::cell::RefCell;
 use worker::{Env, Method, Request, Response, Result};
 
+/// What every handler returns: its response, or the error that becomes one in [`handle`].
+type Answer<T> = std::result::Result<T, ApiError>;
+
 /// Results per `/results` answer when `limit` is not given, and the most it may ask for.
 const DEFAULT_LIMIT: u32 = 1000;
 const MAX_LIMIT: u32 = 10_000;
@@ -29,13 +32,14 @@ thread_local! {
     static THROTTLE: RefCell<Throttle> = RefCell::default();
 }
 
-/// Answers one request, with CORS headers for an allowed origin.
+/// Answers one request, with CORS headers for an allowed origin. Every handler returns
+/// `Result<Response, ApiError>`; an error becomes its answer here, in one place.
 pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     let config = Config::load(env);
     let origin = req.headers().get("origin").ok().flatten();
     let mut r = match route(req, env, &config).await {
         Ok(r) => r,
-        Err(e) => refusal(&e, &all_secret_values(env, &config))?,
+        Err(e) => http::refusal(&e, &all_secret_values(env, &config))?,
     };
     if let Some(o) = access::allowed_origin(origin.as_deref(), &config.origins) {
         let h = r.headers_mut();
@@ -51,29 +55,6 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
     Ok(r)
 }
 
-/// The answer to an error: its status and plain words; an internal error's details are logged
-/// (secrets redacted), never sent.
-fn refusal(e: &ApiError, secrets: &[String]) -> Result<Response> {
-    if let Some(detail) = e.log_detail() {
-        worker::console_error!("llmscope: {}", crate::measure::redact(detail, secrets));
-    }
-    let mut r = json(e.status(), &json!({ "error": e.public_message() }))?;
-    match e {
-        ApiError::Unauthorized => r.headers_mut().set("www-authenticate", "Bearer")?,
-        ApiError::TooManyAttempts { retry_after_s } => r
-            .headers_mut()
-            .set("retry-after", &retry_after_s.to_string())?,
-        _ => {}
-    }
-    Ok(r)
-}
-
-impl From<worker::Error> for ApiError {
-    fn from(e: worker::Error) -> ApiError {
-        ApiError::Internal(e.to_string())
-    }
-}
-
 /// Who is calling, for the throttle: the address Cloudflare saw.
 fn client(req: &Request) -> String {
     req.headers()
@@ -85,7 +66,7 @@ fn client(req: &Request) -> String {
 
 /// Checks the token: `Ok(true)` with the right one, `Ok(false)` with none, an error with a
 /// wrong one or while this client must wait.
-fn check_token(req: &Request, config: &Config) -> std::result::Result<bool, ApiError> {
+fn check_token(req: &Request, config: &Config) -> Answer<bool> {
     let who = client(req);
     let now = http::now_ms();
     if let Some(retry_after_s) = THROTTLE.with(|t| t.borrow().wait_s(&who, now)) {
@@ -103,11 +84,7 @@ fn check_token(req: &Request, config: &Config) -> std::result::Result<bool, ApiE
     }
 }
 
-async fn route(
-    mut req: Request,
-    env: &Env,
-    config: &Config,
-) -> std::result::Result<Response, ApiError> {
+async fn route(mut req: Request, env: &Env, config: &Config) -> Answer<Response> {
     let method = req.method();
     let path = req.path();
     if method == Method::Options {
@@ -125,7 +102,7 @@ async fn route(
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
-        (Method::Get, ["targets"]) => Ok(targets(config)?),
+        (Method::Get, ["targets"]) => targets(config),
         (Method::Post, ["probe", name]) => probe_now(env, config, &decode(name)).await,
         (Method::Get, ["results"]) => results(&req, env).await,
         (Method::Post, ["share"]) => super::share::create(req, env).await,
@@ -148,11 +125,7 @@ fn decode(segment: &str) -> String {
 /// Without the token: whether the Worker is up and its version. With it: the configuration's
 /// problems, the targets' count, the price table's date, and the alerts waiting for the
 /// webhook.
-async fn health(
-    env: &Env,
-    config: &Config,
-    authorized: bool,
-) -> std::result::Result<Response, ApiError> {
+async fn health(env: &Env, config: &Config, authorized: bool) -> Answer<Response> {
     let mut problems: Vec<_> = config
         .problems(env)
         .into_iter()
@@ -160,10 +133,7 @@ async fn health(
         .collect();
     let version = env!("CARGO_PKG_VERSION");
     if !authorized {
-        return Ok(json(
-            200,
-            &json!({"ok": problems.is_empty(), "version": version}),
-        )?);
+        return json(200, &json!({"ok": problems.is_empty(), "version": version}));
     }
     let undelivered = match Store::open(env).await {
         Ok(store) => store.undelivered_count().await,
@@ -172,12 +142,13 @@ async fn health(
     let undelivered = match undelivered {
         Ok(n) => Some(n),
         Err(e) => {
-            worker::console_error!("llmscope: /health: {e}");
+            let detail = ApiError::Internal(format!("/health: {e}"));
+            http::log(&detail, &all_secret_values(env, config));
             problems.push(json!({"target": "*", "field": "DB", "message": "D1 cannot be read: see the Worker's log"}));
             None
         }
     };
-    Ok(json(
+    json(
         200,
         &json!({
             "ok": problems.is_empty(),
@@ -188,10 +159,10 @@ async fn health(
             "webhook": config.webhook.is_some(),
             "undelivered_alerts": undelivered,
         }),
-    )?)
+    )
 }
 
-fn targets(config: &Config) -> Result<Response> {
+fn targets(config: &Config) -> Answer<Response> {
     let list: Vec<_> = config
         .targets
         .valid
@@ -201,11 +172,7 @@ fn targets(config: &Config) -> Result<Response> {
     json(200, &serde_json::Value::Array(list))
 }
 
-async fn probe_now(
-    env: &Env,
-    config: &Config,
-    name: &str,
-) -> std::result::Result<Response, ApiError> {
+async fn probe_now(env: &Env, config: &Config, name: &str) -> Answer<Response> {
     let Some(target) = config.targets.get(name) else {
         if let Some(e) = config.targets.errors.iter().find(|e| e.target == name) {
             return Err(ApiError::BadRequest(e.to_string()));
@@ -216,13 +183,10 @@ async fn probe_now(
     };
     let result = probe::run(env, target).await;
     Store::open(env).await?.insert(&result).await?;
-    Ok(json(
-        200,
-        &serde_json::to_value(&result).map_err(|e| e.to_string())?,
-    )?)
+    json(200, &serde_json::to_value(&result)?)
 }
 
-async fn results(req: &Request, env: &Env) -> std::result::Result<Response, ApiError> {
+async fn results(req: &Request, env: &Env) -> Answer<Response> {
     let url = req.url()?;
     let (mut target, mut since, mut limit) = (None, 0i64, DEFAULT_LIMIT);
     let bad = |m: String| Err(ApiError::BadRequest(m));
@@ -256,14 +220,26 @@ async fn results(req: &Request, env: &Env) -> std::result::Result<Response, ApiE
     Ok(r)
 }
 
-/// The cron run: deletes what is past the retention, probes every target (at most
-/// [`SIMULTANEOUS_PROBES`] at a time), stores the results, evaluates each target's history,
-/// records new alerts in the outbox and delivers every undelivered one. Returns a summary.
-pub async fn cron(env: &Env) -> std::result::Result<serde_json::Value, String> {
+/// The cron run: logs the configuration's problems, then [`cron_run`]s; a failure is logged
+/// like an internal error of a request (secrets redacted).
+pub async fn cron(env: &Env) {
     let config = Config::load(env);
     for e in config.targets.errors.iter().chain(&config.errors) {
         worker::console_error!("llmscope: {e}");
     }
+    if let Err(e) = cron_run(env, &config).await {
+        let e = match e {
+            ApiError::Internal(detail) => ApiError::Internal(format!("cron: {detail}")),
+            other => other,
+        };
+        http::log(&e, &all_secret_values(env, &config));
+    }
+}
+
+/// Deletes what is past the retention, probes every target (at most [`SIMULTANEOUS_PROBES`]
+/// at a time), stores the results, evaluates each target's history, records new alerts in
+/// the outbox and delivers every undelivered one. Returns a summary.
+async fn cron_run(env: &Env, config: &Config) -> Answer<serde_json::Value> {
     let store = Store::open(env).await?;
     let day_ms = 86_400_000.0;
     let before = http::now_ms() - config.retention_days as f64 * day_ms;
@@ -301,7 +277,7 @@ pub async fn cron(env: &Env) -> std::result::Result<serde_json::Value, String> {
         }
     }
     let delivered =
-        super::webhook::deliver_pending(&config, &store, &all_secret_values(env, &config)).await?;
+        super::webhook::deliver_pending(config, &store, &all_secret_values(env, config)).await?;
     Ok(json!({
         "probed": results.len(),
         "ok": results.iter().filter(|r| r.ok).count(),

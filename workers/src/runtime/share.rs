@@ -5,7 +5,7 @@
 use super::config::string;
 use super::http::{self, json};
 use super::store::Store;
-use crate::access::{is_share_id, padded_len, share_id};
+use crate::access::{is_share_id, new_share_id, padded_len};
 use crate::error::ApiError;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -15,8 +15,6 @@ use worker::{Env, Request, Response};
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 /// Default days a share lives.
 const TTL_DAYS: u64 = 30;
-/// Random bytes in an id: 128 bits, so ids cannot be guessed.
-const ID_BYTES: usize = 16;
 
 fn limit(env: &Env, name: &str, default: u64) -> u64 {
     string(env, name)
@@ -106,7 +104,8 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
     let kv = env.kv("SHARES").map_err(|_| {
         ApiError::Internal("the KV binding SHARES is missing: add [[kv_namespaces]] with binding = \"SHARES\" to wrangler.toml".into())
     })?;
-    let id = share_id(&http::random_bytes(ID_BYTES)?);
+    let id = new_share_id()
+        .map_err(|e| ApiError::Internal(format!("no random bytes for a share id: {e}")))?;
     let ttl = limit(env, "LLMSCOPE_SHARE_TTL_DAYS", TTL_DAYS) * 86_400;
     let mut stored = body.clone();
     stored.resize(padded_len(body.len(), max), 0);
@@ -119,10 +118,10 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
         .await
         .map_err(|e| ApiError::Internal(format!("KV: cannot store the share: {e}")))?;
     let expires_at = http::now_ms() + (ttl * 1000) as f64;
-    Ok(json(
+    json(
         201,
         &serde_json::json!({"id": id, "expires_at": expires_at as i64, "bytes": body.len()}),
-    )?)
+    )
 }
 
 /// The stored ciphertext, as `application/octet-stream`. No token: the id is the capability.
