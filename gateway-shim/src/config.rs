@@ -2,28 +2,50 @@
 //! contract (README, "Config"). Every mistake is rejected at start, naming the file, the line and
 //! the key: unknown keys and wrong types by serde, the rest by each section's `validate`.
 
-use crate::source::{modbus, mqtt, opcua};
+use crate::source::{modbus, mqtt, opcua, SourceConfig};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// The whole file.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// The WebSocket server.
-    #[serde(default)]
-    pub server: ServerConfig,
+/// Declares [`Config`] with one `Vec` field per source section and [`Config::sources`], which
+/// lists them: the one line a new source adds (`key: its Config type`).
+macro_rules! sources {
+    ($($(#[$doc:meta])* $key:ident: $config:ty,)*) => {
+        /// The whole file.
+        #[derive(Clone, Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Config {
+            /// The WebSocket server.
+            #[serde(default)]
+            pub server: ServerConfig,
+            $($(#[$doc])* #[serde(default)] pub $key: Vec<$config>,)*
+            /// Republishing every sample to an MQTT broker.
+            pub publish: Option<crate::publish::Config>,
+        }
+
+        impl Config {
+            /// Every source section, as its key (`modbus`), its index among that key's
+            /// sections, and its config.
+            pub fn sources(&self) -> Vec<(&'static str, usize, &dyn SourceConfig)> {
+                let mut all: Vec<(&'static str, usize, &dyn SourceConfig)> = Vec::new();
+                $(for (i, c) in self.$key.iter().enumerate() {
+                    all.push((stringify!($key), i, c));
+                })*
+                all
+            }
+        }
+
+        /// The source section keys, in config order.
+        const SOURCE_KEYS: &[&str] = &[$(stringify!($key)),*];
+    };
+}
+
+sources! {
     /// Modbus TCP and RTU devices.
-    #[serde(default)]
-    pub modbus: Vec<modbus::Config>,
+    modbus: modbus::Config,
     /// MQTT brokers.
-    #[serde(default)]
-    pub mqtt: Vec<mqtt::Config>,
+    mqtt: mqtt::Config,
     /// OPC-UA servers.
-    #[serde(default)]
-    pub opcua: Vec<opcua::Config>,
-    /// Republishing every sample to an MQTT broker.
-    pub publish: Option<crate::publish::Config>,
+    opcua: opcua::Config,
 }
 
 /// `[server]`.
@@ -174,20 +196,19 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
         .server
         .validate()
         .map_err(|e| at("server", None, e))?;
-    for (i, m) in config.modbus.iter().enumerate() {
-        m.validate().map_err(|e| at("modbus", Some(i), e))?;
-    }
-    for (i, m) in config.mqtt.iter().enumerate() {
-        m.validate().map_err(|e| at("mqtt", Some(i), e))?;
-    }
-    for (i, o) in config.opcua.iter().enumerate() {
-        o.validate().map_err(|e| at("opcua", Some(i), e))?;
+    for (key, i, section) in config.sources() {
+        section.validate().map_err(|e| at(key, Some(i), e))?;
     }
     if let Some(p) = &config.publish {
         p.validate().map_err(|e| at("publish", None, e))?;
     }
-    if config.modbus.is_empty() && config.mqtt.is_empty() && config.opcua.is_empty() {
-        return Err(format!("{file}: no sources: add a [[modbus]], [[mqtt]] or [[opcua]] section (see docs/sources/)"));
+    if config.sources().is_empty() {
+        let sections: Vec<String> = SOURCE_KEYS.iter().map(|k| format!("[[{k}]]")).collect();
+        return Err(format!(
+            "{file}: no sources: add a {} or {} section (see gateway-shim/src/source/*/sample.toml)",
+            sections[..sections.len() - 1].join(", "),
+            sections[sections.len() - 1]
+        ));
     }
     Ok(config)
 }

@@ -26,7 +26,7 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Stream the sources of a config file to WebSocket clients.
     Run {
-        /// The config file (see docs/sources/ for every section).
+        /// The config file (see gateway-shim/src/source/*/sample.toml for every section).
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },

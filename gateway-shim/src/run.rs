@@ -14,11 +14,11 @@ const STOP_WAIT: Duration = Duration::from_secs(3);
 
 /// Builds every configured source.
 pub fn build_sources(config: &Config) -> Vec<Box<dyn Source>> {
-    let mut sources: Vec<Box<dyn Source>> = Vec::new();
-    sources.extend(config.modbus.iter().cloned().map(|c| c.build()));
-    sources.extend(config.mqtt.iter().cloned().map(|c| c.build()));
-    sources.extend(config.opcua.iter().cloned().map(|c| c.build()));
-    sources
+    config
+        .sources()
+        .into_iter()
+        .map(|(_, _, section)| section.build())
+        .collect()
 }
 
 /// Runs until `shutdown` is cancelled. `ready` receives the address actually bound (useful

@@ -9,7 +9,7 @@ mod support;
 
 use llmscope_protocol::StreamState;
 use llmscope_shim::source::modbus;
-use llmscope_shim::source::{Emitter, Event};
+use llmscope_shim::source::{Emitter, Event, SourceConfig};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -655,7 +655,7 @@ fn config_mistakes_name_the_line_and_the_key() {
 /// The documented sample config is valid.
 #[test]
 fn the_sample_config_loads() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/sources/modbus.toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/source/modbus/sample.toml");
     let config = llmscope_shim::config::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(!config.modbus.is_empty());
 }

@@ -616,8 +616,8 @@ fn config_errors_name_the_line_and_key() {
 
 #[test]
 fn the_sample_config_is_valid() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/sources/mqtt.toml");
-    let text = std::fs::read_to_string(&path).expect("docs/sources/mqtt.toml");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/source/mqtt/sample.toml");
+    let text = std::fs::read_to_string(&path).expect("src/source/mqtt/sample.toml");
     let config = llmscope_shim::config::parse(&text, "mqtt.toml").unwrap_or_else(|e| panic!("{e}"));
     assert!(!config.mqtt.is_empty());
 }

@@ -5,6 +5,7 @@ use super::decode::{ByteOrder, DataType};
 use super::link::{Parity, SerialSettings, Target};
 use super::plan::Kind;
 use crate::config::Invalid;
+use crate::source::{Source, SourceConfig};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -121,9 +122,9 @@ impl RegisterConfig {
     }
 }
 
-impl Config {
+impl SourceConfig for Config {
     /// Checks the values serde cannot (ranges, combinations); errors name the key.
-    pub fn validate(&self) -> Result<(), Invalid> {
+    fn validate(&self) -> Result<(), Invalid> {
         if self.name.trim().is_empty() {
             return Err(Invalid::new("name", "must not be empty"));
         }
@@ -282,6 +283,12 @@ impl Config {
         Ok(())
     }
 
+    fn build(&self) -> Box<dyn Source> {
+        Box::new(super::ModbusSource::new(self.clone()))
+    }
+}
+
+impl Config {
     /// Where the device is.
     pub(super) fn target(&self) -> Target {
         match (&self.address, &self.serial) {
@@ -294,11 +301,6 @@ impl Config {
             }),
             (address, _) => Target::Tcp(address.clone().unwrap_or_default()),
         }
-    }
-
-    /// The running source.
-    pub fn build(self) -> Box<dyn crate::source::Source> {
-        Box::new(super::ModbusSource::new(self))
     }
 }
 

@@ -1,5 +1,5 @@
 //! The Modbus source: polls one Modbus TCP or Modbus RTU device (one `[[modbus]]` section) and
-//! turns its registers into streams. Sample config: docs/sources/modbus.toml.
+//! turns its registers into streams. Sample config: `sample.toml` beside this file.
 //!
 //! Why polling: Modbus is strictly request/response (Modbus Application Protocol V1.1b3 §4.1:
 //! the client initiates every transaction), so the only way to follow a value is to read it
@@ -140,6 +140,7 @@ impl Source for ModbusSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::SourceConfig;
 
     fn parse(text: &str) -> Config {
         toml::from_str(text).unwrap()

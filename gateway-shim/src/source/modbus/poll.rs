@@ -215,7 +215,7 @@ impl Poller {
 #[cfg(test)]
 mod tests {
     use super::super::Config;
-    use crate::source::Emitter;
+    use crate::source::{Emitter, SourceConfig};
     use std::time::Duration;
     use tokio_util::sync::CancellationToken;
 

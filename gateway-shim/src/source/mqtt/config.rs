@@ -3,6 +3,7 @@
 
 use super::{broker, payload, topic};
 use crate::config::Invalid;
+use crate::source::{Source, SourceConfig};
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -54,9 +55,9 @@ fn default_qos() -> u8 {
     1
 }
 
-impl Config {
+impl SourceConfig for Config {
     /// Checks the values serde cannot (ranges, combinations); errors name the key.
-    pub fn validate(&self) -> Result<(), Invalid> {
+    fn validate(&self) -> Result<(), Invalid> {
         if self.name.trim().is_empty() {
             return Err(Invalid::new(
                 "name",
@@ -95,7 +96,7 @@ impl Config {
         if self.subscribe.is_empty() {
             return Err(Invalid::new(
                 "subscribe",
-                "is missing: add a [[mqtt.subscribe]] with topic and stream (see docs/sources/mqtt.toml)",
+                "is missing: add a [[mqtt.subscribe]] with topic and stream (see gateway-shim/src/source/mqtt/sample.toml)",
             ));
         }
         let mut fixed = HashMap::new();
@@ -141,9 +142,8 @@ impl Config {
         Ok(())
     }
 
-    /// The running source.
-    pub fn build(self) -> Box<dyn crate::source::Source> {
-        Box::new(super::Mqtt::new(self))
+    fn build(&self) -> Box<dyn Source> {
+        Box::new(super::Mqtt::new(self.clone()))
     }
 }
 

@@ -2,6 +2,7 @@
 //! node id syntax, and every check serde cannot make, each naming the key it rejects.
 
 use crate::config::Invalid;
+use crate::source::{Source, SourceConfig};
 use llmscope_protocol::StreamInfo;
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -110,9 +111,9 @@ impl std::fmt::Debug for Config {
     }
 }
 
-impl Config {
+impl SourceConfig for Config {
     /// Checks the values serde cannot (ranges, combinations); errors name the key.
-    pub fn validate(&self) -> Result<(), Invalid> {
+    fn validate(&self) -> Result<(), Invalid> {
         if self.name.trim().is_empty() {
             return Err(Invalid::new("name", "must not be empty"));
         }
@@ -206,11 +207,12 @@ impl Config {
         Ok(())
     }
 
-    /// The running source.
-    pub fn build(self) -> Box<dyn crate::source::Source> {
-        Box::new(super::OpcuaSource::new(self))
+    fn build(&self) -> Box<dyn Source> {
+        Box::new(super::OpcuaSource::new(self.clone()))
     }
+}
 
+impl Config {
     /// The streams of the section's nodes, in order.
     pub(super) fn stream_infos(&self) -> Vec<StreamInfo> {
         self.nodes
