@@ -184,12 +184,22 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
             None => format!("{file}: {what}"),
         }
     })?;
+    check(&config, file, Some(text))?;
+    Ok(config)
+}
+
+/// Checks a config serde accepted (or one built in code, as `simulate`'s, with no `text`):
+/// every section's `validate`, and that there is a source. `file` names it in errors; with the
+/// `text` it came from, errors also give the line.
+pub fn check(config: &Config, file: &str, text: Option<&str>) -> Result<(), String> {
     let at = |section: &str, index: Option<usize>, invalid: Invalid| {
         let path = match index {
             Some(i) => format!("{section}[{i}].{}", invalid.key),
             None => format!("{section}.{}", invalid.key),
         };
-        let line = locate(text, &path).map_or(String::new(), |n| format!(" line {n}:"));
+        let line = text
+            .and_then(|text| locate(text, &path))
+            .map_or(String::new(), |n| format!(" line {n}:"));
         format!("{file}:{line} {path}: {}", invalid.message)
     };
     config
@@ -210,7 +220,7 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
             sections[sections.len() - 1]
         ));
     }
-    Ok(config)
+    Ok(())
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

@@ -132,10 +132,8 @@ fn simulated(
             tokio_util::sync::CancellationToken::new(),
         ))
         .map_err(|e| format!("cannot start the simulated plant on {modbus}: {e}"))?;
-    let config = config::parse(
-        &simulate::config_text(plant, listen, token, site, interval_ms),
-        "simulate",
-    )?;
+    let config = simulate::config(plant, listen, token, site, interval_ms);
+    config::check(&config, "simulate", None)?;
     serve_on(
         &rt,
         config,
