@@ -164,24 +164,87 @@ impl ServerConfig {
     }
 }
 
+/// Why a config was refused. Every message starts with the file (and the line, when known)
+/// and says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{file}: cannot read: {cause}")]
+    Read {
+        /// The file.
+        file: String,
+        /// What the system said.
+        cause: std::io::Error,
+    },
+    /// Not TOML, an unknown key or a wrong type (serde's words).
+    #[error("{file}: {}{message}", at_line(*line))]
+    Syntax {
+        /// The file.
+        file: String,
+        /// The line, when the parser knows it.
+        line: Option<usize>,
+        /// What is wrong, with the line's text.
+        message: String,
+    },
+    /// A value a section's `validate` rejected.
+    #[error("{file}:{} {key}: {message}", line_tag(*line))]
+    Invalid {
+        /// The file.
+        file: String,
+        /// The key's line, when the config came from text.
+        line: Option<usize>,
+        /// The key's path, e.g. `modbus[0].register[2].order`.
+        key: String,
+        /// What is wrong, and what would be right.
+        message: String,
+    },
+    /// No source section at all.
+    #[error(
+        "{file}: no sources: add a {sections} section (see gateway-shim/src/source/*/sample.toml)"
+    )]
+    NoSources {
+        /// The file.
+        file: String,
+        /// The source sections one could add, e.g. `[[modbus]], [[mqtt]] or [[opcua]]`.
+        sections: String,
+    },
+}
+
+/// ` line N:` for a known line, else nothing.
+fn line_tag(line: Option<usize>) -> String {
+    line.map_or(String::new(), |n| format!(" line {n}:"))
+}
+
+/// `line N: ` for a known line, else nothing.
+fn at_line(line: Option<usize>) -> String {
+    line.map_or(String::new(), |n| format!("line {n}: "))
+}
+
 /// Reads and checks a config file.
-pub fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
+        file: path.display().to_string(),
+        cause,
+    })?;
     parse(&text, &path.display().to_string())
 }
 
 /// Parses and checks config text; `file` names it in errors.
-pub fn parse(text: &str, file: &str) -> Result<Config, String> {
+pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     let config: Config = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_of(text, s.start));
         let what = e.message().trim().to_string();
-        match line {
+        let message = match line {
             Some(n) => format!(
-                "{file}: line {n}: {what} (in `{}`)",
+                "{what} (in `{}`)",
                 text.lines().nth(n - 1).unwrap_or("").trim()
             ),
-            None => format!("{file}: {what}"),
+            None => what,
+        };
+        ConfigError::Syntax {
+            file: file.to_string(),
+            line,
+            message,
         }
     })?;
     check(&config, file, Some(text))?;
@@ -191,16 +254,18 @@ pub fn parse(text: &str, file: &str) -> Result<Config, String> {
 /// Checks a config serde accepted (or one built in code, as `simulate`'s, with no `text`):
 /// every section's `validate`, and that there is a source. `file` names it in errors; with the
 /// `text` it came from, errors also give the line.
-pub fn check(config: &Config, file: &str, text: Option<&str>) -> Result<(), String> {
+pub fn check(config: &Config, file: &str, text: Option<&str>) -> Result<(), ConfigError> {
     let at = |section: &str, index: Option<usize>, invalid: Invalid| {
         let path = match index {
             Some(i) => format!("{section}[{i}].{}", invalid.key),
             None => format!("{section}.{}", invalid.key),
         };
-        let line = text
-            .and_then(|text| locate(text, &path))
-            .map_or(String::new(), |n| format!(" line {n}:"));
-        format!("{file}:{line} {path}: {}", invalid.message)
+        ConfigError::Invalid {
+            file: file.to_string(),
+            line: text.and_then(|text| locate(text, &path)),
+            key: path,
+            message: invalid.message,
+        }
     };
     config
         .server
@@ -214,11 +279,13 @@ pub fn check(config: &Config, file: &str, text: Option<&str>) -> Result<(), Stri
     }
     if config.sources().is_empty() {
         let sections: Vec<String> = SOURCE_KEYS.iter().map(|k| format!("[[{k}]]")).collect();
-        return Err(format!(
-            "{file}: no sources: add a {} or {} section (see gateway-shim/src/source/*/sample.toml)",
-            sections[..sections.len() - 1].join(", "),
-            sections[sections.len() - 1]
-        ));
+        let (last, rest) = sections
+            .split_last()
+            .map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+        return Err(ConfigError::NoSources {
+            file: file.to_string(),
+            sections: format!("{} or {last}", rest.join(", ")),
+        });
     }
     Ok(())
 }

@@ -211,7 +211,7 @@ mod tests {
         check(&local, "simulate", None).unwrap();
         assert_eq!(local.modbus[0].register.len(), SIGNALS.len());
         let public = config(plant, "0.0.0.0:9750", None, None, 250);
-        let e = check(&public, "simulate", None).unwrap_err();
+        let e = check(&public, "simulate", None).unwrap_err().to_string();
         assert!(
             e.starts_with("simulate: server.listen:") && e.contains("token is required"),
             "{e}"

@@ -179,7 +179,7 @@ fn toml_config() {
         |bytes| {
             let text = String::from_utf8_lossy(bytes);
             if let Err(e) = llmscope_shim::config::parse(&text, "fuzz.toml") {
-                assert!(e.len() <= 1024 + text.len(), "{e}");
+                assert!(e.to_string().len() <= 1024 + text.len(), "{e}");
             }
         },
     );

@@ -630,7 +630,7 @@ fn config_mistakes_name_the_line_and_the_key() {
         ),
     ];
     for (text, line_start, key) in cases {
-        let err = parse(&text, "plant.toml").expect_err(key);
+        let err = parse(&text, "plant.toml").expect_err(key).to_string();
         let line = line_of(&text, line_start);
         eprintln!("{err}");
         assert!(
@@ -644,7 +644,7 @@ fn config_mistakes_name_the_line_and_the_key() {
     let serial = ok
         .replace("address = \"127.0.0.1:5020\"", "serial = \"/dev/ttyUSB0\"")
         .replace("unit = 1", "unit = 0");
-    let err = parse(&serial, "plant.toml").unwrap_err();
+    let err = parse(&serial, "plant.toml").unwrap_err().to_string();
     assert!(
         err.contains("modbus[0].unit")
             && err.contains(&format!("line {}", line_of(&serial, "unit = 0"))),

@@ -414,6 +414,7 @@ stream = "oven/count"
 fn parse_changed(from: &str, to: &str) -> Result<llmscope_shim::config::Config, String> {
     assert_eq!(GOOD.matches(from).count(), 1, "{from}");
     llmscope_shim::config::parse(&GOOD.replacen(from, to, 1), "plant.toml")
+        .map_err(|e| e.to_string())
 }
 
 fn assert_error(from: &str, to: &str, line: usize, key: &str) {

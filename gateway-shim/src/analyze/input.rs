@@ -3,7 +3,9 @@
 //! Every row is checked; the first bad cell stops the run with its line and column, since an
 //! analysis that silently skipped a row would not be the analysis of the file.
 
-use anyhow::{anyhow, bail, Context, Result};
+use super::error::{fail, AnalyzeError};
+
+type Result<T> = std::result::Result<T, AnalyzeError>;
 use llmscope_spc::Data;
 use std::io::Read;
 
@@ -38,7 +40,12 @@ pub fn open(path: &str) -> Result<Box<dyn Read>> {
     Ok(if path == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::fs::File::open(path).with_context(|| format!("{path}: cannot open"))?)
+        Box::new(
+            std::fs::File::open(path).map_err(|cause| AnalyzeError::Open {
+                path: path.to_string(),
+                cause,
+            })?,
+        )
     })
 }
 
@@ -50,16 +57,16 @@ pub fn read(source: impl Read, path: &str, layout: &Layout<'_>) -> Result<Input>
         .from_reader(source);
     let headers: Vec<String> = reader
         .headers()
-        .with_context(|| format!("{path}: cannot read the header row"))?
+        .map_err(|cause| csv_error(path, "cannot read the header row".into(), cause))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
     let find = |name: &str, flag: &str| -> Result<usize> {
         headers.iter().position(|h| h == name).ok_or_else(|| {
-            anyhow!(
+            AnalyzeError::Data(format!(
                 "{path}: {flag} '{name}' is not a column; the header has: {}",
                 headers.join(", ")
-            )
+            ))
         })
     };
     let subgroup_col = layout
@@ -75,19 +82,24 @@ pub fn read(source: impl Read, path: &str, layout: &Layout<'_>) -> Result<Input>
     } = layout.kind
     {
         if size_col.is_none() {
-            bail!("p and np charts need the sample sizes: add --size-column NAME");
+            fail!(
+                Data,
+                "p and np charts need the sample sizes: add --size-column NAME"
+            );
         }
     }
 
     let mut records = reader.byte_records();
     let first = match records.next() {
-        Some(r) => r.with_context(|| format!("{path}: line 2"))?,
-        None => bail!("{path}: there are no data rows after the header"),
+        Some(r) => r.map_err(|cause| csv_error(path, "line 2".into(), cause))?,
+        None => fail!(Data, "{path}: there are no data rows after the header"),
     };
     let value_col = match layout.column {
         Some(name) => find(name, "--column")?,
         None => first_numeric(&headers, &first, &[subgroup_col, size_col]).ok_or_else(|| {
-            anyhow!("{path}: no numeric column found in line 2; name one with --column")
+            AnalyzeError::Data(format!(
+                "{path}: no numeric column found in line 2; name one with --column"
+            ))
         })?,
     };
     let value_name = headers[value_col].clone();
@@ -110,13 +122,13 @@ pub fn read(source: impl Read, path: &str, layout: &Layout<'_>) -> Result<Input>
         match records.next() {
             None => break,
             Some(r) => {
-                record = r.with_context(|| format!("{path}: line {}", line + 1))?;
+                record = r.map_err(|cause| csv_error(path, format!("line {}", line + 1), cause))?;
                 line = record.position().map_or(line + 1, |p| p.line());
             }
         }
     }
     if let Some(n) = layout.subgroup_size.filter(|&n| n > rows) {
-        bail!("{path}: --subgroup-size {n} is more than the {rows} data rows: not one whole subgroup; give the rows per subgroup");
+        fail!(Data, "{path}: --subgroup-size {n} is more than the {rows} data rows: not one whole subgroup; give the rows per subgroup");
     }
     Ok(Input {
         data: builder.finish(),
@@ -143,7 +155,8 @@ fn parse(bytes: &[u8]) -> Option<f64> {
 
 fn number(record: &csv::ByteRecord, col: usize, name: &str, line: u64, path: &str) -> Result<f64> {
     let Some(bytes) = record.get(col) else {
-        bail!(
+        fail!(
+            Data,
             "{path}: line {line}: the row has {} cells, so column '{name}' is missing",
             record.len()
         );
@@ -151,11 +164,20 @@ fn number(record: &csv::ByteRecord, col: usize, name: &str, line: u64, path: &st
     let shown = String::from_utf8_lossy(bytes);
     match parse(bytes) {
         Some(x) if x.is_finite() => Ok(x),
-        Some(_) => bail!("{path}: line {line}, column '{name}': '{shown}' is not a finite number"),
+        Some(_) => fail!(
+            Data,
+            "{path}: line {line}, column '{name}': '{shown}' is not a finite number"
+        ),
         None if shown.trim().is_empty() => {
-            bail!("{path}: line {line}, column '{name}': the cell is empty")
+            fail!(
+                Data,
+                "{path}: line {line}, column '{name}': the cell is empty"
+            )
         }
-        None => bail!("{path}: line {line}, column '{name}': '{shown}' is not a number"),
+        None => fail!(
+            Data,
+            "{path}: line {line}, column '{name}': '{shown}' is not a number"
+        ),
     }
 }
 
@@ -220,5 +242,13 @@ impl Builder {
             Shape::Subgroups => Data::Subgroups(self.subgroups),
             Shape::Counts { .. } => Data::Counts(self.counts),
         }
+    }
+}
+
+fn csv_error(path: &str, at: String, cause: csv::Error) -> AnalyzeError {
+    AnalyzeError::Csv {
+        path: path.to_string(),
+        at,
+        cause,
     }
 }

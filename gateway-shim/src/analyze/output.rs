@@ -4,12 +4,12 @@
 //! JSON points are written by hand rather than through serde: a 10-million-point chart is
 //! mostly points, and this keeps the output streaming and fast.
 
-use anyhow::Result;
 use llmscope_spc::capability::Capability;
 use llmscope_spc::summary::{summarize, Summary};
 use llmscope_spc::transform::Transform;
 use llmscope_spc::{Chart, ChartType, Data, Observation, Point, Series, SigmaMethod};
 use serde_json::{json, Value};
+use std::io::Result;
 use std::io::Write;
 
 /// Everything a format needs.
