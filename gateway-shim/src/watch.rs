@@ -224,6 +224,7 @@ fn sample(s: Sample, charts: &mut BTreeMap<String, Chart>, since: &mut Option<u6
             .filter(|x| x.index < latest)
             .map(|x| x.test.number())
             .collect();
+        tests.sort_unstable();
         tests.dedup();
         if !tests.is_empty() {
             let listed: Vec<String> = tests.iter().map(u8::to_string).collect();
