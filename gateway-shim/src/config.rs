@@ -108,7 +108,7 @@ impl Invalid {
 
 impl ServerConfig {
     /// The Host values the server answers to besides loopback names: the listen address
-    /// (unless it is 0.0.0.0 or [::], which no browser can use) and `allowed_hosts`.
+    /// (unless it is 0.0.0.0 or `[::]`, which no browser can use) and `allowed_hosts`.
     pub fn hosts(&self) -> Vec<String> {
         let listen = self
             .listen

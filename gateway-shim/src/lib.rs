@@ -9,6 +9,8 @@
 //!   `auth`: the token comparison, the lockout of token guessers and the Host check.
 //! - `simulate`: the demo plant; `watch`: a terminal client that charts live streams.
 
+#![deny(missing_docs)]
+
 pub mod analyze;
 pub mod auth;
 pub mod config;

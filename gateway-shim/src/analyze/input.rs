@@ -383,7 +383,10 @@ fn csv_error(path: &str, at: String, cause: csv::Error) -> AnalyzeError {
 mod tests {
     use super::*;
 
-    fn rows(mut records: impl Records) -> (Vec<String>, Vec<(u64, Vec<Vec<u8>>)>) {
+    /// The header, and each row as its line and cells.
+    type Read = (Vec<String>, Vec<(u64, Vec<Vec<u8>>)>);
+
+    fn rows(mut records: impl Records) -> Read {
         let headers = records.headers().unwrap();
         let mut record = csv::ByteRecord::new();
         let mut out = Vec::new();
@@ -407,7 +410,7 @@ mod tests {
                 rows(Plain::new(bytes).expect("plain")),
                 rows(Csv::new(bytes)),
             );
-            let cells = |r: &(Vec<String>, Vec<(u64, Vec<Vec<u8>>)>)| {
+            let cells = |r: &Read| {
                 (
                     r.0.clone(),
                     r.1.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>(),

@@ -1,6 +1,6 @@
 //! `llmscope-shim analyze`: a control chart over a CSV export. The flags are a fixed contract
 //! (see the README); this module turns them into an engine [`ChartSpec`], reads the file, and
-//! hands the resulting [`Chart`] to one of the output formats.
+//! hands the resulting [`Chart`](llmscope_spc::Chart) to one of the output formats.
 
 mod error;
 mod input;
@@ -17,6 +17,7 @@ use std::io::Write;
 
 use input::{Layout, Shape};
 
+/// The flags of `llmscope-shim analyze` (README, "analyze"); the field docs are the help text.
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
     /// CSV file with a header row, or - for standard input.
@@ -83,6 +84,9 @@ pub struct AnalyzeArgs {
     pub format: Format,
 }
 
+/// `--chart`: the control chart.
+// Each variant is its flag value, which clap lists; a doc comment would add help text to it.
+#[allow(missing_docs)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ChartArg {
     Individuals,
@@ -96,6 +100,9 @@ pub enum ChartArg {
     Cusum,
 }
 
+/// `--transform`: what is charted instead of the raw values.
+// Each variant is its flag value, which clap lists; a doc comment would add help text to it.
+#[allow(missing_docs)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum TransformArg {
     None,
@@ -103,6 +110,9 @@ pub enum TransformArg {
     BoxCox,
 }
 
+/// `--format`: how the report is written.
+// Each variant is its flag value, which clap lists; a doc comment would add help text to it.
+#[allow(missing_docs)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Json,
@@ -110,6 +120,7 @@ pub enum Format {
     Text,
 }
 
+/// `analyze` as the command line runs it: the file (or standard input), the report to stdout.
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
     let stdout = std::io::stdout().lock();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);

@@ -23,16 +23,31 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// A new value of a stream, at Unix epoch milliseconds `t`.
-    Reading { stream: String, t: i64, value: f64 },
+    Reading {
+        /// The stream's name.
+        stream: String,
+        /// When, in Unix epoch milliseconds.
+        t: i64,
+        /// The value.
+        value: f64,
+    },
     /// A stream went stale (with the reason) or live again.
     Status {
+        /// The stream's name.
         stream: String,
+        /// Stale or live.
         state: StreamState,
+        /// Why it went stale (none when live).
         reason: Option<String>,
     },
     /// A payload that could not be read: counted and reported, never fatal, and the good data
     /// around it keeps flowing.
-    Malformed { source: String, detail: String },
+    Malformed {
+        /// The config section's name.
+        source: String,
+        /// What could not be read, and where.
+        detail: String,
+    },
     /// A stream found at run time (an MQTT wildcard matching a new topic).
     Discovered(StreamInfo),
 }

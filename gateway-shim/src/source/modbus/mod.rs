@@ -15,7 +15,7 @@
 //! device manuals: holding register 40001 is `kind = "holding"`, `address = 0`.
 
 //!
-//! - [`config`]: the section's keys and checks; [`poll`]: the polling loop.
+//! - `config`: the section's keys and checks; `poll`: the polling loop.
 //! - [`plan`], [`decode`], [`link`]: requests, values and connections.
 
 mod config;

@@ -171,7 +171,7 @@ impl Source for Mqtt {
 /// What the source makes of one message for one subscription (`filter`, `stream` template,
 /// `value` and `time` pointers): the stream name and the reading, None when the topic does not
 /// match, or the malformed-payload message. The fuzz test's entry point (tests/fuzz.rs): the
-/// same code as [`on_message`], without a broker.
+/// same code as the subscription loop's `on_message`, without a broker.
 #[doc(hidden)]
 pub fn decode_message(
     filter: &str,

@@ -5,8 +5,8 @@
 //! changes, at the publishing interval, with the value's own source timestamp; that is what the
 //! OPC-UA specification recommends for monitoring and what keeps load on a PLC low.
 //!
-//! [`config`] holds the section and its checks; this file the source; [`subscription`]
-//! connects, subscribes and reconnects; [`value`] turns an OPC-UA `DataValue` into a number or says why it is not one.
+//! `config` holds the section and its checks; this file the source; `subscription`
+//! connects, subscribes and reconnects; `value` turns an OPC-UA `DataValue` into a number or says why it is not one.
 //! The sample config, with every key explained, is `sample.toml` beside this file.
 
 mod config;
