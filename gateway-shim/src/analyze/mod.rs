@@ -123,7 +123,8 @@ pub enum Format {
 /// `analyze` as the command line runs it: the file (or standard input), the report to stdout.
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
     let stdout = std::io::stdout().lock();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+    // Large writes pass stdout's line buffer straight through.
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout);
     report(args, input::open(&args.file)?, &mut out)
 }
 

@@ -32,8 +32,33 @@ fn write_num(out: &mut impl Write, x: Option<f64>) -> Result<()> {
     }
 }
 
-fn write_int(out: &mut impl Write, n: impl itoa::Integer) -> Result<()> {
-    out.write_all(itoa::Buffer::new().format(n).as_bytes())
+/// One point's JSON, built before it is written.
+#[derive(Default)]
+struct Line(Vec<u8>);
+
+impl Line {
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn text(&mut self, s: &[u8]) {
+        self.0.extend_from_slice(s);
+    }
+
+    fn int(&mut self, n: impl itoa::Integer) {
+        self.0
+            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    }
+
+    /// As [`write_num`].
+    fn num(&mut self, x: Option<f64>) {
+        match x {
+            Some(x) if x.is_finite() => self
+                .0
+                .extend_from_slice(ryu::Buffer::new().format_finite(x).as_bytes()),
+            _ => self.0.extend_from_slice(b"null"),
+        }
+    }
 }
 fn arl_json(chart: &Chart) -> Value {
     let mut out = serde_json::Map::new();
@@ -94,41 +119,57 @@ fn write_series(
         ",\"tests\":{},\"points\":[",
         json!(series.rules.rules().map(|r| r.number()).collect::<Vec<_>>())
     )?;
+    // Each point is built in one reused line and written with one call; the signals are
+    // ordered by point, so a cursor finds each point's tests (what `Series::tests_at` returns)
+    // without a search per point.
+    let mut line = Line::default();
+    let mut next_signal = 0;
     for (j, p) in series.points().enumerate() {
+        line.clear();
         if j > 0 {
-            out.write_all(b",")?;
+            line.text(b",");
         }
-        out.write_all(b"{\"index\":")?;
-        write_int(out, p.index)?;
-        out.write_all(b",\"statistic\":")?;
-        write_num(out, Some(p.statistic))?;
-        out.write_all(b",\"center\":")?;
-        write_num(out, Some(p.center))?;
-        out.write_all(b",\"ucl\":")?;
-        write_num(out, p.ucl)?;
-        out.write_all(b",\"lcl\":")?;
-        write_num(out, p.lcl)?;
-        out.write_all(b",\"tests\":[")?;
-        for (k, t) in series.tests_at(p.index).enumerate() {
-            if k > 0 {
-                out.write_all(b",")?;
+        line.text(b"{\"index\":");
+        line.int(p.index);
+        line.text(b",\"statistic\":");
+        line.num(Some(p.statistic));
+        line.text(b",\"center\":");
+        line.num(Some(p.center));
+        line.text(b",\"ucl\":");
+        line.num(p.ucl);
+        line.text(b",\"lcl\":");
+        line.num(p.lcl);
+        line.text(b",\"tests\":[");
+        let mut first = true;
+        while let Some(s) = series
+            .signals
+            .get(next_signal)
+            .filter(|s| s.index <= p.index)
+        {
+            next_signal += 1;
+            if s.index == p.index {
+                if !first {
+                    line.text(b",");
+                }
+                line.int(s.test.number());
+                first = false;
             }
-            write_int(out, t)?;
         }
-        out.write_all(b"]")?;
+        line.text(b"]");
         if transformed {
             let [s, c, l, u] = original_scale(transform, &p);
-            out.write_all(b",\"original\":{\"statistic\":")?;
-            write_num(out, s)?;
-            out.write_all(b",\"center\":")?;
-            write_num(out, c)?;
-            out.write_all(b",\"ucl\":")?;
-            write_num(out, u)?;
-            out.write_all(b",\"lcl\":")?;
-            write_num(out, l)?;
-            out.write_all(b"}")?;
+            line.text(b",\"original\":{\"statistic\":");
+            line.num(s);
+            line.text(b",\"center\":");
+            line.num(c);
+            line.text(b",\"ucl\":");
+            line.num(u);
+            line.text(b",\"lcl\":");
+            line.num(l);
+            line.text(b"}");
         }
-        out.write_all(b"}")?;
+        line.text(b"}");
+        out.write_all(&line.0)?;
     }
     out.write_all(b"],\"signals\":[")?;
     for (k, s) in series.signals.iter().enumerate() {
