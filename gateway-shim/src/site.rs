@@ -155,7 +155,7 @@ impl Asset {
 
     /// The encoded form, made on first use; None when it would not be smaller.
     fn encoded(&self, coding: Coding) -> Option<&[u8]> {
-        let (cell, make): (_, fn(&[u8]) -> std::io::Result<Vec<u8>>) = match coding {
+        let (cell, make): (_, Encoder) = match coding {
             Coding::Brotli => (&self.brotli, brotli_of),
             Coding::Gzip => (&self.gzip, gzip_of),
             Coding::Identity => return Some(&self.body),
@@ -177,6 +177,9 @@ impl Asset {
         }
     }
 }
+
+/// Makes one encoded form.
+type Encoder = fn(&[u8]) -> std::io::Result<Vec<u8>>;
 
 fn gzip_of(body: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
