@@ -8,7 +8,8 @@
 //!
 //! Writes two CSVs (`t,ttft_ms`, seeded) to target/bench/ once, then times, best of 3:
 //! the engine's `analyze` (individuals, all eight tests) on the N points already in memory;
-//! the shim binary on the same file (text report, CSV of every point); JSON of every point for
+//! the shim binary on the same file (text report with all eight tests and with test 1 only, CSV
+//! of every point); JSON of every point for
 //! the larger file. Each shim time is printed as a ratio to the engine's time, and to
 //! `--before`'s time when given.
 
@@ -61,9 +62,20 @@ fn main() {
     });
     println!("{lines} lines, individuals chart, all eight tests, best of 3:");
     println!("  engine batch (analyze on the parsed points): {engine:.3} s");
-    for (label, format) in [("text report", "text"), ("CSV of every point", "csv")] {
-        let args = ["analyze", path_str(&small), "--format", format];
-        report(label, &shim, before.as_deref(), &args, engine);
+    for (label, args) in [
+        ("text report", ["--format", "text", "--tests", "nelson"]),
+        (
+            "text report, test 1 only (no ARL simulation)",
+            ["--format", "text", "--tests", "1"],
+        ),
+        (
+            "CSV of every point",
+            ["--format", "csv", "--tests", "nelson"],
+        ),
+    ] {
+        let mut all = vec!["analyze", path_str(&small)];
+        all.extend(args);
+        report(label, &shim, before.as_deref(), &all, engine);
     }
 
     let large = bench.join(format!("shim-speed-{json_points}.csv"));
