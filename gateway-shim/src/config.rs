@@ -2,28 +2,50 @@
 //! contract (README, "Config"). Every mistake is rejected at start, naming the file, the line and
 //! the key: unknown keys and wrong types by serde, the rest by each section's `validate`.
 
-use crate::source::{modbus, mqtt, opcua};
+use crate::source::{modbus, mqtt, opcua, SourceConfig};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// The whole file.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// The WebSocket server.
-    #[serde(default)]
-    pub server: ServerConfig,
+/// Declares [`Config`] with one `Vec` field per source section and [`Config::sources`], which
+/// lists them: the one line a new source adds (`key: its Config type`).
+macro_rules! sources {
+    ($($(#[$doc:meta])* $key:ident: $config:ty,)*) => {
+        /// The whole file.
+        #[derive(Clone, Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Config {
+            /// The WebSocket server.
+            #[serde(default)]
+            pub server: ServerConfig,
+            $($(#[$doc])* #[serde(default)] pub $key: Vec<$config>,)*
+            /// Republishing every sample to an MQTT broker.
+            pub publish: Option<crate::publish::Config>,
+        }
+
+        impl Config {
+            /// Every source section, as its key (`modbus`), its index among that key's
+            /// sections, and its config.
+            pub fn sources(&self) -> Vec<(&'static str, usize, &dyn SourceConfig)> {
+                let mut all: Vec<(&'static str, usize, &dyn SourceConfig)> = Vec::new();
+                $(for (i, c) in self.$key.iter().enumerate() {
+                    all.push((stringify!($key), i, c));
+                })*
+                all
+            }
+        }
+
+        /// The source section keys, in config order.
+        const SOURCE_KEYS: &[&str] = &[$(stringify!($key)),*];
+    };
+}
+
+sources! {
     /// Modbus TCP and RTU devices.
-    #[serde(default)]
-    pub modbus: Vec<modbus::Config>,
+    modbus: modbus::Config,
     /// MQTT brokers.
-    #[serde(default)]
-    pub mqtt: Vec<mqtt::Config>,
+    mqtt: mqtt::Config,
     /// OPC-UA servers.
-    #[serde(default)]
-    pub opcua: Vec<opcua::Config>,
-    /// Republishing every sample to an MQTT broker.
-    pub publish: Option<crate::publish::Config>,
+    opcua: opcua::Config,
 }
 
 /// `[server]`.
@@ -86,7 +108,7 @@ impl Invalid {
 
 impl ServerConfig {
     /// The Host values the server answers to besides loopback names: the listen address
-    /// (unless it is 0.0.0.0 or [::], which no browser can use) and `allowed_hosts`.
+    /// (unless it is 0.0.0.0 or `[::]`, which no browser can use) and `allowed_hosts`.
     pub fn hosts(&self) -> Vec<String> {
         let listen = self
             .listen
@@ -142,54 +164,130 @@ impl ServerConfig {
     }
 }
 
+/// Why a config was refused. Every message starts with the file (and the line, when known)
+/// and says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{file}: cannot read: {cause}")]
+    Read {
+        /// The file.
+        file: String,
+        /// What the system said.
+        cause: std::io::Error,
+    },
+    /// Not TOML, an unknown key or a wrong type (serde's words).
+    #[error("{file}: {}{message}", at_line(*line))]
+    Syntax {
+        /// The file.
+        file: String,
+        /// The line, when the parser knows it.
+        line: Option<usize>,
+        /// What is wrong, with the line's text.
+        message: String,
+    },
+    /// A value a section's `validate` rejected.
+    #[error("{file}:{} {key}: {message}", line_tag(*line))]
+    Invalid {
+        /// The file.
+        file: String,
+        /// The key's line, when the config came from text.
+        line: Option<usize>,
+        /// The key's path, e.g. `modbus[0].register[2].order`.
+        key: String,
+        /// What is wrong, and what would be right.
+        message: String,
+    },
+    /// No source section at all.
+    #[error(
+        "{file}: no sources: add a {sections} section (see gateway-shim/src/source/*/sample.toml)"
+    )]
+    NoSources {
+        /// The file.
+        file: String,
+        /// The source sections one could add, e.g. `[[modbus]], [[mqtt]] or [[opcua]]`.
+        sections: String,
+    },
+}
+
+/// ` line N:` for a known line, else nothing.
+fn line_tag(line: Option<usize>) -> String {
+    line.map_or(String::new(), |n| format!(" line {n}:"))
+}
+
+/// `line N: ` for a known line, else nothing.
+fn at_line(line: Option<usize>) -> String {
+    line.map_or(String::new(), |n| format!("line {n}: "))
+}
+
 /// Reads and checks a config file.
-pub fn load(path: &Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
+        file: path.display().to_string(),
+        cause,
+    })?;
     parse(&text, &path.display().to_string())
 }
 
 /// Parses and checks config text; `file` names it in errors.
-pub fn parse(text: &str, file: &str) -> Result<Config, String> {
+pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
     let config: Config = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_of(text, s.start));
         let what = e.message().trim().to_string();
-        match line {
+        let message = match line {
             Some(n) => format!(
-                "{file}: line {n}: {what} (in `{}`)",
+                "{what} (in `{}`)",
                 text.lines().nth(n - 1).unwrap_or("").trim()
             ),
-            None => format!("{file}: {what}"),
+            None => what,
+        };
+        ConfigError::Syntax {
+            file: file.to_string(),
+            line,
+            message,
         }
     })?;
+    check(&config, file, Some(text))?;
+    Ok(config)
+}
+
+/// Checks a config serde accepted (or one built in code, as `simulate`'s, with no `text`):
+/// every section's `validate`, and that there is a source. `file` names it in errors; with the
+/// `text` it came from, errors also give the line.
+pub fn check(config: &Config, file: &str, text: Option<&str>) -> Result<(), ConfigError> {
     let at = |section: &str, index: Option<usize>, invalid: Invalid| {
         let path = match index {
             Some(i) => format!("{section}[{i}].{}", invalid.key),
             None => format!("{section}.{}", invalid.key),
         };
-        let line = locate(text, &path).map_or(String::new(), |n| format!(" line {n}:"));
-        format!("{file}:{line} {path}: {}", invalid.message)
+        ConfigError::Invalid {
+            file: file.to_string(),
+            line: text.and_then(|text| locate(text, &path)),
+            key: path,
+            message: invalid.message,
+        }
     };
     config
         .server
         .validate()
         .map_err(|e| at("server", None, e))?;
-    for (i, m) in config.modbus.iter().enumerate() {
-        m.validate().map_err(|e| at("modbus", Some(i), e))?;
-    }
-    for (i, m) in config.mqtt.iter().enumerate() {
-        m.validate().map_err(|e| at("mqtt", Some(i), e))?;
-    }
-    for (i, o) in config.opcua.iter().enumerate() {
-        o.validate().map_err(|e| at("opcua", Some(i), e))?;
+    for (key, i, section) in config.sources() {
+        section.validate().map_err(|e| at(key, Some(i), e))?;
     }
     if let Some(p) = &config.publish {
         p.validate().map_err(|e| at("publish", None, e))?;
     }
-    if config.modbus.is_empty() && config.mqtt.is_empty() && config.opcua.is_empty() {
-        return Err(format!("{file}: no sources: add a [[modbus]], [[mqtt]] or [[opcua]] section (see docs/sources/)"));
+    if config.sources().is_empty() {
+        let sections: Vec<String> = SOURCE_KEYS.iter().map(|k| format!("[[{k}]]")).collect();
+        let (last, rest) = sections
+            .split_last()
+            .map_or(("", &[][..]), |(l, r)| (l.as_str(), r));
+        return Err(ConfigError::NoSources {
+            file: file.to_string(),
+            sections: format!("{} or {last}", rest.join(", ")),
+        });
     }
-    Ok(config)
+    Ok(())
 }
 
 fn line_of(text: &str, offset: usize) -> usize {

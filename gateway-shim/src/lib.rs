@@ -7,7 +7,10 @@
 //! - `publish`: republishing samples to MQTT.
 //! - `hub`, `server`, `run`: numbering, buffering and serving samples over WebSockets;
 //!   `auth`: the token comparison, the lockout of token guessers and the Host check.
+//! - `site`: the dashboard's files, precompressed, with cache headers.
 //! - `simulate`: the demo plant; `watch`: a terminal client that charts live streams.
+
+#![deny(missing_docs)]
 
 pub mod analyze;
 pub mod auth;
@@ -17,5 +20,6 @@ pub mod publish;
 pub mod run;
 pub mod server;
 pub mod simulate;
+pub mod site;
 pub mod source;
 pub mod watch;

@@ -4,6 +4,7 @@
 //! - `watch [URL]`: a terminal client charting every stream live;
 //! - `analyze FILE`: SPC over a CSV export.
 
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use llmscope_shim::{analyze, config, run, simulate, watch};
 use std::path::PathBuf;
@@ -26,7 +27,7 @@ enum Command {
     Analyze(analyze::AnalyzeArgs),
     /// Stream the sources of a config file to WebSocket clients.
     Run {
-        /// The config file (see docs/sources/ for every section).
+        /// The config file (see gateway-shim/src/source/*/sample.toml for every section).
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
@@ -63,8 +64,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Analyze(args) => analyze::run(&args).map_err(|e| format!("{e:#}")),
-        Command::Run { config } => config::load(&config).and_then(|c| serve(c, None)),
+        Command::Analyze(args) => analyze::run(&args).map_err(Into::into),
+        Command::Run { config } => config::load(&config)
+            .map_err(Into::into)
+            .and_then(|c| serve(c, None)),
         Command::Simulate {
             listen,
             modbus,
@@ -79,24 +82,24 @@ fn main() -> ExitCode {
             interval_ms,
         ),
         Command::Watch { url, token } => {
-            runtime().and_then(|rt| rt.block_on(watch::watch(&url, token.as_deref())))
+            runtime().and_then(|rt| Ok(rt.block_on(watch::watch(&url, token.as_deref()))?))
         }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("llmscope-shim: error: {e}");
+            eprintln!("llmscope-shim: error: {e:#}");
             ExitCode::from(2)
         }
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the async runtime: {e}"))
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new().context("cannot start the async runtime")
 }
 
 /// Runs the shim on a loaded config until Ctrl-C or SIGTERM.
-fn serve(config: config::Config, note: Option<String>) -> Result<(), String> {
+fn serve(config: config::Config, note: Option<String>) -> Result<()> {
     serve_on(&runtime()?, config, note)
 }
 
@@ -104,7 +107,7 @@ fn serve_on(
     rt: &tokio::runtime::Runtime,
     config: config::Config,
     note: Option<String>,
-) -> Result<(), String> {
+) -> Result<()> {
     rt.block_on(async move {
         let shutdown = run::shutdown_on_signals();
         run::run(config, shutdown, |addr| {
@@ -114,7 +117,8 @@ fn serve_on(
             println!("llmscope-shim: streaming on ws://{addr}/ws (status: http://{addr}/status); Ctrl-C stops");
         })
         .await
-    })
+    })?;
+    Ok(())
 }
 
 /// Starts the demo plant, then the shim against it, on one runtime.
@@ -124,18 +128,16 @@ fn simulated(
     token: Option<&str>,
     site: Option<&str>,
     interval_ms: u64,
-) -> Result<(), String> {
+) -> Result<()> {
     let rt = runtime()?;
     let plant = rt
         .block_on(simulate::start_plant(
             modbus,
             tokio_util::sync::CancellationToken::new(),
         ))
-        .map_err(|e| format!("cannot start the simulated plant on {modbus}: {e}"))?;
-    let config = config::parse(
-        &simulate::config_text(plant, listen, token, site, interval_ms),
-        "simulate",
-    )?;
+        .with_context(|| format!("cannot start the simulated plant on {modbus}"))?;
+    let config = simulate::config(plant, listen, token, site, interval_ms);
+    config::check(&config, "simulate", None)?;
     serve_on(
         &rt,
         config,

@@ -12,13 +12,29 @@ use tokio_util::sync::CancellationToken;
 /// How long tasks get to finish after shutdown.
 const STOP_WAIT: Duration = Duration::from_secs(3);
 
+/// Why `run` stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {cause} (is another program using it? choose another listen address)")]
+    Listen {
+        /// The configured address.
+        addr: String,
+        /// What the system said.
+        cause: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+}
+
 /// Builds every configured source.
 pub fn build_sources(config: &Config) -> Vec<Box<dyn Source>> {
-    let mut sources: Vec<Box<dyn Source>> = Vec::new();
-    sources.extend(config.modbus.iter().cloned().map(|c| c.build()));
-    sources.extend(config.mqtt.iter().cloned().map(|c| c.build()));
-    sources.extend(config.opcua.iter().cloned().map(|c| c.build()));
-    sources
+    config
+        .sources()
+        .into_iter()
+        .map(|(_, _, section)| section.build())
+        .collect()
 }
 
 /// Runs until `shutdown` is cancelled. `ready` receives the address actually bound (useful
@@ -27,14 +43,17 @@ pub async fn run(
     config: Config,
     shutdown: CancellationToken,
     ready: impl FnOnce(std::net::SocketAddr),
-) -> Result<(), String> {
+) -> Result<(), RunError> {
     let sources = build_sources(&config);
     let streams = sources.iter().flat_map(|s| s.streams()).collect();
     let hub = Hub::new(config.server.buffer, streams);
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        .map_err(|cause| RunError::Listen {
+            addr: config.server.listen.clone(),
+            cause,
+        })?;
+    let addr = listener.local_addr().map_err(RunError::Serve)?;
 
     let mut tasks = tokio::task::JoinSet::new();
     let (emitter, mut events) = Emitter::channel(8192);
@@ -69,7 +88,7 @@ pub async fn run(
         while tasks.join_next().await.is_some() {}
     })
     .await;
-    served.map_err(|e| format!("server: {e}"))
+    served.map_err(RunError::Serve)
 }
 
 /// A token cancelled on Ctrl-C or SIGTERM.

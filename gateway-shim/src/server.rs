@@ -102,7 +102,15 @@ pub async fn serve(
             get(|| async { Json(serde_json::json!({"ok": true})) }),
         );
     if let Some(site) = site {
-        router = router.fallback_service(tower_http::services::ServeDir::new(site));
+        let site = Arc::new(crate::site::Site::load(&site)?);
+        router = router.fallback(
+            move |method: axum::http::Method,
+                  uri: axum::http::Uri,
+                  headers: axum::http::HeaderMap| {
+                let site = site.clone();
+                async move { site.respond(&method, uri.path(), &headers) }
+            },
+        );
     }
     let router = router
         .layer(axum::middleware::from_fn_with_state(

@@ -8,8 +8,14 @@
 //! - `press1/cycle_time` (s): 12.0 with noise, stepping up 0.35 s after 90 s;
 //! - `cnc1/spindle_vibration` (mm/s RMS): 1.5 with noise, rising slowly as the spindle wears.
 
+use crate::config::{Config, ServerConfig};
+use crate::source::modbus::decode::{ByteOrder, DataType};
+use crate::source::modbus::plan::Kind;
+use crate::source::modbus::{self, RegisterConfig};
+use llmscope_spc::Rng;
 use std::future::Ready;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_modbus::server::tcp::{accept_tcp_connection, Server};
@@ -88,21 +94,8 @@ impl tokio_modbus::server::Service for Plant {
     }
 }
 
-/// A tiny deterministic normal generator (xorshift + Box-Muller): the demo needs no crate.
-struct Noise(u64);
-
-impl Noise {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        ((self.0 >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        (-2.0 * self.uniform().ln()).sqrt() * (std::f64::consts::TAU * self.uniform()).cos()
-    }
-}
+/// Seed of the plant's noise: the same demo every run.
+const SEED: u64 = 0x5EED_1234_ABCD_EF01;
 
 /// Starts the plant's Modbus TCP server on `addr` (port 0 picks one) and returns where it
 /// listens. It runs until `shutdown`.
@@ -114,7 +107,7 @@ pub async fn start_plant(addr: &str, shutdown: CancellationToken) -> std::io::Re
     let stop = shutdown.clone();
     tokio::spawn(async move {
         let start = Instant::now();
-        let mut noise = Noise(0x5EED_1234_ABCD_EF01);
+        let mut noise = Rng::new(SEED);
         let mut tick = tokio::time::interval(TICK);
         loop {
             tokio::select! {
@@ -152,39 +145,82 @@ pub async fn start_plant(addr: &str, shutdown: CancellationToken) -> std::io::Re
     Ok(local)
 }
 
-/// The config `simulate` runs: the plant as one Modbus device, and the given server settings.
-pub fn config_text(
+/// The config `simulate` runs: the plant as one Modbus device (holding registers, f32 ABCD),
+/// and the given server settings. Check it with [`crate::config::check`] before running it.
+pub fn config(
     plant: SocketAddr,
     listen: &str,
     token: Option<&str>,
     site: Option<&str>,
     interval_ms: u64,
-) -> String {
-    let quote = |s: &str| format!("{s:?}");
-    let mut text = format!("[server]\nlisten = {}\nbuffer = 100000\n", quote(listen));
-    if let Some(t) = token {
-        text += &format!("token = {}\n", quote(t));
+) -> Config {
+    let register = SIGNALS
+        .iter()
+        .map(|s| RegisterConfig {
+            stream: s.stream.into(),
+            kind: Kind::Holding,
+            address: u32::from(s.register),
+            data_type: Some(DataType::F32),
+            order: Some(ByteOrder::ABCD),
+            scale: 1.0,
+            offset: 0.0,
+            unit: Some(s.unit.into()),
+            lsl: s.lsl,
+            usl: s.usl,
+        })
+        .collect();
+    let device = modbus::Config {
+        name: "plant".into(),
+        address: Some(plant.to_string()),
+        serial: None,
+        baud: None,
+        parity: None,
+        data_bits: None,
+        stop_bits: None,
+        unit: 1,
+        interval_ms,
+        timeout_ms: 500,
+        retries: 2,
+        max_gap: 0,
+        register,
+    };
+    Config {
+        server: ServerConfig {
+            listen: listen.into(),
+            token: token.map(String::from),
+            site: site.map(PathBuf::from),
+            buffer: 100_000,
+            ..ServerConfig::default()
+        },
+        modbus: vec![device],
+        mqtt: Vec::new(),
+        opcua: Vec::new(),
+        publish: None,
     }
-    if let Some(s) = site {
-        text += &format!("site = {}\n", quote(s));
-    }
-    text += &format!(
-        "\n[[modbus]]\nname = \"plant\"\naddress = {}\nunit = 1\ninterval_ms = {interval_ms}\ntimeout_ms = 500\n",
-        quote(&plant.to_string())
-    );
-    for s in &SIGNALS {
-        text += &format!(
-            "\n[[modbus.register]]\nstream = {}\nkind = \"holding\"\naddress = {}\ntype = \"f32\"\norder = \"ABCD\"\nunit = {}\n",
-            quote(s.stream),
-            s.register,
-            quote(s.unit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::check;
+
+    #[test]
+    fn the_demo_config_is_valid_and_public_addresses_need_a_token() {
+        let plant: SocketAddr = "127.0.0.1:5020".parse().unwrap();
+        let local = config(plant, "127.0.0.1:9750", None, None, 250);
+        check(&local, "simulate", None).unwrap();
+        assert_eq!(local.modbus[0].register.len(), SIGNALS.len());
+        let public = config(plant, "0.0.0.0:9750", None, None, 250);
+        let e = check(&public, "simulate", None).unwrap_err().to_string();
+        assert!(
+            e.starts_with("simulate: server.listen:") && e.contains("token is required"),
+            "{e}"
         );
-        if let Some(l) = s.lsl {
-            text += &format!("lsl = {l:?}\n");
-        }
-        if let Some(u) = s.usl {
-            text += &format!("usl = {u:?}\n");
-        }
+        check(
+            &config(plant, "0.0.0.0:9750", Some("t"), None, 250),
+            "simulate",
+            None,
+        )
+        .unwrap();
     }
-    text
 }

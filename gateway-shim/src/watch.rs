@@ -67,12 +67,18 @@ fn clock(t: i64) -> String {
     format!("{:02}:{:02}:{:02} UTC", s / 3600, s / 60 % 60, s % 60)
 }
 
+/// A `watch` usage error (connection trouble is retried, never an error).
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    /// The URL is not `ws://` or `wss://`.
+    #[error("'{0}' is not a WebSocket URL like ws://127.0.0.1:9750/ws")]
+    NotWebSocket(String),
+}
+
 /// Watches until Ctrl-C. Returns only on a usage error.
-pub async fn watch(url: &str, token: Option<&str>) -> Result<(), String> {
+pub async fn watch(url: &str, token: Option<&str>) -> Result<(), WatchError> {
     if !url.starts_with("ws://") && !url.starts_with("wss://") {
-        return Err(format!(
-            "'{url}' is not a WebSocket URL like ws://127.0.0.1:9750/ws"
-        ));
+        return Err(WatchError::NotWebSocket(url.to_string()));
     }
     let mut charts: BTreeMap<String, Chart> = BTreeMap::new();
     let mut since: Option<u64> = None;
@@ -218,6 +224,7 @@ fn sample(s: Sample, charts: &mut BTreeMap<String, Chart>, since: &mut Option<u6
             .filter(|x| x.index < latest)
             .map(|x| x.test.number())
             .collect();
+        tests.sort_unstable();
         tests.dedup();
         if !tests.is_empty() {
             let listed: Vec<String> = tests.iter().map(u8::to_string).collect();

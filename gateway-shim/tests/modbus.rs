@@ -9,7 +9,7 @@ mod support;
 
 use llmscope_protocol::StreamState;
 use llmscope_shim::source::modbus;
-use llmscope_shim::source::{Emitter, Event};
+use llmscope_shim::source::{Emitter, Event, SourceConfig};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -630,7 +630,7 @@ fn config_mistakes_name_the_line_and_the_key() {
         ),
     ];
     for (text, line_start, key) in cases {
-        let err = parse(&text, "plant.toml").expect_err(key);
+        let err = parse(&text, "plant.toml").expect_err(key).to_string();
         let line = line_of(&text, line_start);
         eprintln!("{err}");
         assert!(
@@ -644,7 +644,7 @@ fn config_mistakes_name_the_line_and_the_key() {
     let serial = ok
         .replace("address = \"127.0.0.1:5020\"", "serial = \"/dev/ttyUSB0\"")
         .replace("unit = 1", "unit = 0");
-    let err = parse(&serial, "plant.toml").unwrap_err();
+    let err = parse(&serial, "plant.toml").unwrap_err().to_string();
     assert!(
         err.contains("modbus[0].unit")
             && err.contains(&format!("line {}", line_of(&serial, "unit = 0"))),
@@ -655,7 +655,7 @@ fn config_mistakes_name_the_line_and_the_key() {
 /// The documented sample config is valid.
 #[test]
 fn the_sample_config_loads() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/sources/modbus.toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/source/modbus/sample.toml");
     let config = llmscope_shim::config::load(&path).unwrap_or_else(|e| panic!("{e}"));
     assert!(!config.modbus.is_empty());
 }

@@ -597,7 +597,9 @@ fn config_errors_name_the_line_and_key() {
     ];
     for (from, to, key, needle) in cases {
         let text = BASE.replacen(from, to, 1);
-        let e = llmscope_shim::config::parse(&text, "plant.toml").expect_err(to);
+        let e = llmscope_shim::config::parse(&text, "plant.toml")
+            .expect_err(to)
+            .to_string();
         let line = line_of(&text, needle);
         assert!(e.starts_with("plant.toml:"), "{e}");
         assert!(
@@ -610,14 +612,15 @@ fn config_errors_name_the_line_and_key() {
         &BASE.replacen("stream = \"line2/{1}/temp\"", "stream = \"t/{3}\"", 1),
         "plant.toml",
     )
-    .expect_err("{3}");
+    .expect_err("{3}")
+    .to_string();
     assert!(e.contains("only 1 wildcard"), "{e}");
 }
 
 #[test]
 fn the_sample_config_is_valid() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/sources/mqtt.toml");
-    let text = std::fs::read_to_string(&path).expect("docs/sources/mqtt.toml");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/source/mqtt/sample.toml");
+    let text = std::fs::read_to_string(&path).expect("src/source/mqtt/sample.toml");
     let config = llmscope_shim::config::parse(&text, "mqtt.toml").unwrap_or_else(|e| panic!("{e}"));
     assert!(!config.mqtt.is_empty());
 }

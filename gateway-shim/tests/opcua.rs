@@ -5,7 +5,7 @@
 mod support;
 
 use llmscope_protocol::StreamState;
-use llmscope_shim::source::{Emitter, Event, Source};
+use llmscope_shim::source::{Emitter, Event, Source, SourceConfig};
 use std::process::Command;
 use std::time::Duration;
 use support::{events_until, free_port, peer_script, python, wait_for_port, Peer};
@@ -414,6 +414,7 @@ stream = "oven/count"
 fn parse_changed(from: &str, to: &str) -> Result<llmscope_shim::config::Config, String> {
     assert_eq!(GOOD.matches(from).count(), 1, "{from}");
     llmscope_shim::config::parse(&GOOD.replacen(from, to, 1), "plant.toml")
+        .map_err(|e| e.to_string())
 }
 
 fn assert_error(from: &str, to: &str, line: usize, key: &str) {
@@ -534,8 +535,8 @@ fn config_errors_name_line_and_key() {
 /// The documented sample config is a valid config.
 #[test]
 fn sample_config_parses() {
-    let text = include_str!("../../docs/sources/opcua.toml");
-    let config = llmscope_shim::config::parse(text, "docs/sources/opcua.toml")
+    let text = include_str!("../src/source/opcua/sample.toml");
+    let config = llmscope_shim::config::parse(text, "src/source/opcua/sample.toml")
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(config.opcua.len(), 1);
     assert_eq!(config.opcua[0].nodes.len(), 2);

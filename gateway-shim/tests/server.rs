@@ -290,7 +290,8 @@ fn server_config_mistakes_name_the_line_and_key() {
         &format!("[server]\nlisen = \"127.0.0.1:9750\"\n{source}"),
         "plant.toml",
     )
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(
         e.contains("plant.toml: line 2") && e.contains("lisen"),
         "{e}"
@@ -299,7 +300,8 @@ fn server_config_mistakes_name_the_line_and_key() {
         &format!("[server]\nlisten = \"0.0.0.0:9750\"\n{source}"),
         "plant.toml",
     )
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(
         e.contains("line 2") && e.contains("server.listen") && e.contains("token is required"),
         "{e}"
@@ -308,14 +310,15 @@ fn server_config_mistakes_name_the_line_and_key() {
         &format!("[server]\nbuffer = \"lots\"\n{source}"),
         "plant.toml",
     )
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("line 2") && e.contains("buffer"), "{e}");
     assert!(parse(
         &format!("[server]\nlisten = \"0.0.0.0:9750\"\ntoken = \"t\"\n{source}"),
         "plant.toml"
     )
     .is_ok());
-    let e = parse("[server]\n", "plant.toml").unwrap_err();
+    let e = parse("[server]\n", "plant.toml").unwrap_err().to_string();
     assert!(e.contains("no sources"), "{e}");
 }
 
@@ -582,7 +585,8 @@ fn server_limits_and_hosts_are_checked_in_the_config() {
         &format!("[server]\nallowed_hosts = [\"plant-pc\",\n  \"http://plant-pc\"]\n{source}"),
         "plant.toml",
     )
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(
         e.contains("plant.toml: line 3")
             && e.contains("server.allowed_hosts[1]")
@@ -593,7 +597,8 @@ fn server_limits_and_hosts_are_checked_in_the_config() {
         &format!("[server]\nmax_connections = 0\n{source}"),
         "plant.toml",
     )
-    .unwrap_err();
+    .unwrap_err()
+    .to_string();
     assert!(
         e.contains("line 2") && e.contains("server.max_connections"),
         "{e}"

@@ -112,3 +112,69 @@ fn a_public_address_without_a_token_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("token is required"), "{err}");
 }
+
+#[tokio::test]
+async fn sigterm_closes_every_client_and_exits_zero() {
+    let port = free_port();
+    let child = shim()
+        .args([
+            "simulate",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--interval-ms",
+            "100",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the shim starts");
+    let pid = child.id();
+    wait_for_port(port, Duration::from_secs(20)).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws"))
+        .await
+        .expect("connect");
+    // Data flows before the signal.
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
+            Ok(Some(Ok(Message::Text(t))))
+                if t.contains("\"sample\"") || t.contains("\"batch\"") =>
+            {
+                break
+            }
+            Ok(Some(Ok(_))) => {}
+            other => panic!("no sample before the signal: {other:?}"),
+        }
+    }
+    let kill = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    // The client is told: a close frame, not a dropped connection.
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => break frame,
+            Ok(Some(Ok(_))) => {}
+            other => panic!("no close frame after SIGTERM: {other:?}"),
+        }
+    };
+    assert!(closed.is_none(), "a plain close: {closed:?}");
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("the shim exits");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert!(
+        stdout.contains(&format!("streaming on ws://127.0.0.1:{port}/ws")),
+        "{stdout}"
+    );
+    assert_eq!(stderr.trim(), "llmscope-shim: stopping", "{stderr}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the port is released"
+    );
+}

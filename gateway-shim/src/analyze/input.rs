@@ -3,7 +3,9 @@
 //! Every row is checked; the first bad cell stops the run with its line and column, since an
 //! analysis that silently skipped a row would not be the analysis of the file.
 
-use anyhow::{anyhow, bail, Context, Result};
+use super::error::{fail, AnalyzeError};
+
+type Result<T> = std::result::Result<T, AnalyzeError>;
 use llmscope_spc::Data;
 use std::io::Read;
 
@@ -38,28 +40,156 @@ pub fn open(path: &str) -> Result<Box<dyn Read>> {
     Ok(if path == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::fs::File::open(path).with_context(|| format!("{path}: cannot open"))?)
+        Box::new(
+            std::fs::File::open(path).map_err(|cause| AnalyzeError::Open {
+                path: path.to_string(),
+                cause,
+            })?,
+        )
     })
 }
 
-/// Reads `source`; `path` names it in errors.
-pub fn read(source: impl Read, path: &str, layout: &Layout<'_>) -> Result<Input> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(source);
-    let headers: Vec<String> = reader
+/// Reads `source`; `path` names it in errors. The whole input is read first: a file without
+/// quotes (the usual export) is then split with `memchr`, anything else goes through the csv
+/// crate's full parser, with the same rows and the same errors either way.
+pub fn read(mut source: impl Read, path: &str, layout: &Layout<'_>) -> Result<Input> {
+    let mut bytes = Vec::new();
+    source
+        .read_to_end(&mut bytes)
+        .map_err(|cause| AnalyzeError::Open {
+            path: path.to_string(),
+            cause,
+        })?;
+    match Plain::new(&bytes) {
+        Some(plain) => read_records(plain, path, layout),
+        None => read_records(Csv::new(&bytes), path, layout),
+    }
+}
+
+/// Where rows come from: the csv crate, or the plain splitter.
+trait Records {
+    /// The header cells, trimmed.
+    fn headers(&mut self) -> std::result::Result<Vec<String>, csv::Error>;
+    /// Fills `record` with the next non-empty row and returns its line, or None at the end.
+    fn next(
+        &mut self,
+        record: &mut csv::ByteRecord,
+    ) -> std::result::Result<Option<u64>, csv::Error>;
+}
+
+/// Any CSV, through the csv crate (quotes, lone CR line ends, invalid UTF-8 in the header).
+struct Csv<'a>(csv::Reader<&'a [u8]>);
+
+impl<'a> Csv<'a> {
+    fn new(bytes: &'a [u8]) -> Csv<'a> {
+        Csv(csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(bytes))
+    }
+}
+
+impl Records for Csv<'_> {
+    fn headers(&mut self) -> std::result::Result<Vec<String>, csv::Error> {
+        Ok(self
+            .0
+            .headers()?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect())
+    }
+
+    fn next(
+        &mut self,
+        record: &mut csv::ByteRecord,
+    ) -> std::result::Result<Option<u64>, csv::Error> {
+        Ok(self
+            .0
+            .read_byte_record(record)?
+            .then(|| record.position().map_or(0, |p| p.line())))
+    }
+}
+
+/// A CSV without quotes, with `\n` or `\r\n` line ends and a UTF-8 header: lines and cells
+/// found with `memchr`. Blank lines are skipped, as the csv crate skips them.
+struct Plain<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl<'a> Plain<'a> {
+    /// None when the csv crate is needed: quotes, a CR that does not end a line, or a header
+    /// that is not UTF-8 (the csv crate's error then names it).
+    fn new(bytes: &'a [u8]) -> Option<Plain<'a>> {
+        if memchr::memchr(b'"', bytes).is_some() {
+            return None;
+        }
+        let lone_cr = memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'));
+        let plain = Plain {
+            bytes,
+            at: 0,
+            line: 0,
+        };
+        let header_ok = std::str::from_utf8(plain.clone().next_line()?.1).is_ok();
+        (!lone_cr && header_ok).then_some(plain)
+    }
+
+    /// The next non-empty line and its number.
+    fn next_line(&mut self) -> Option<(u64, &'a [u8])> {
+        while self.at < self.bytes.len() {
+            let rest = &self.bytes[self.at..];
+            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            self.at += end + 1;
+            self.line += 1;
+            let line = rest[..end].strip_suffix(b"\r").unwrap_or(&rest[..end]);
+            if !line.is_empty() {
+                return Some((self.line, line));
+            }
+        }
+        None
+    }
+}
+
+impl Clone for Plain<'_> {
+    fn clone(&self) -> Self {
+        Plain { ..*self }
+    }
+}
+
+impl Records for Plain<'_> {
+    fn headers(&mut self) -> std::result::Result<Vec<String>, csv::Error> {
+        let header = self.next_line().map_or(&[][..], |(_, h)| h);
+        let text = String::from_utf8_lossy(header);
+        Ok(text.split(',').map(|h| h.trim().to_string()).collect())
+    }
+
+    fn next(
+        &mut self,
+        record: &mut csv::ByteRecord,
+    ) -> std::result::Result<Option<u64>, csv::Error> {
+        let Some((line, text)) = self.next_line() else {
+            return Ok(None);
+        };
+        record.clear();
+        for cell in text.split(|&b| b == b',') {
+            record.push_field(cell);
+        }
+        Ok(Some(line))
+    }
+}
+
+/// The rows of `rows` as observations.
+fn read_records(mut rows: impl Records, path: &str, layout: &Layout<'_>) -> Result<Input> {
+    let headers = rows
         .headers()
-        .with_context(|| format!("{path}: cannot read the header row"))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+        .map_err(|cause| csv_error(path, "cannot read the header row".into(), cause))?;
     let find = |name: &str, flag: &str| -> Result<usize> {
         headers.iter().position(|h| h == name).ok_or_else(|| {
-            anyhow!(
+            AnalyzeError::Data(format!(
                 "{path}: {flag} '{name}' is not a column; the header has: {}",
                 headers.join(", ")
-            )
+            ))
         })
     };
     let subgroup_col = layout
@@ -75,27 +205,33 @@ pub fn read(source: impl Read, path: &str, layout: &Layout<'_>) -> Result<Input>
     } = layout.kind
     {
         if size_col.is_none() {
-            bail!("p and np charts need the sample sizes: add --size-column NAME");
+            fail!(
+                Data,
+                "p and np charts need the sample sizes: add --size-column NAME"
+            );
         }
     }
 
-    let mut records = reader.byte_records();
-    let first = match records.next() {
-        Some(r) => r.with_context(|| format!("{path}: line 2"))?,
-        None => bail!("{path}: there are no data rows after the header"),
-    };
+    let mut record = csv::ByteRecord::new();
+    let found = rows
+        .next(&mut record)
+        .map_err(|cause| csv_error(path, "line 2".into(), cause))?;
+    if found.is_none() {
+        fail!(Data, "{path}: there are no data rows after the header");
+    }
     let value_col = match layout.column {
         Some(name) => find(name, "--column")?,
-        None => first_numeric(&headers, &first, &[subgroup_col, size_col]).ok_or_else(|| {
-            anyhow!("{path}: no numeric column found in line 2; name one with --column")
+        None => first_numeric(&headers, &record, &[subgroup_col, size_col]).ok_or_else(|| {
+            AnalyzeError::Data(format!(
+                "{path}: no numeric column found in line 2; name one with --column"
+            ))
         })?,
     };
     let value_name = headers[value_col].clone();
 
     let mut builder = Builder::new(layout, subgroup_col.is_some());
-    let mut rows = 0usize;
+    let mut count = 0usize;
     let mut line = 2u64;
-    let mut record = first;
     loop {
         let cell =
             |col: usize, name: &str| -> Result<f64> { number(&record, col, name, line, path) };
@@ -106,17 +242,15 @@ pub fn read(source: impl Read, path: &str, layout: &Layout<'_>) -> Result<Input>
         };
         let key = subgroup_col.map(|c| record.get(c).unwrap_or_default());
         builder.row(value, size, key);
-        rows += 1;
-        match records.next() {
-            None => break,
-            Some(r) => {
-                record = r.with_context(|| format!("{path}: line {}", line + 1))?;
-                line = record.position().map_or(line + 1, |p| p.line());
-            }
+        count += 1;
+        match rows.next(&mut record) {
+            Ok(None) => break,
+            Ok(Some(at)) => line = at,
+            Err(cause) => return Err(csv_error(path, format!("line {}", line + 1), cause)),
         }
     }
-    if let Some(n) = layout.subgroup_size.filter(|&n| n > rows) {
-        bail!("{path}: --subgroup-size {n} is more than the {rows} data rows: not one whole subgroup; give the rows per subgroup");
+    if let Some(n) = layout.subgroup_size.filter(|&n| n > count) {
+        fail!(Data, "{path}: --subgroup-size {n} is more than the {count} data rows: not one whole subgroup; give the rows per subgroup");
     }
     Ok(Input {
         data: builder.finish(),
@@ -137,13 +271,18 @@ fn first_numeric(
         .or_else(|| (0..headers.len()).find(usable))
 }
 
+/// A cell as a number: `fast-float2` on the ASCII-trimmed bytes, then the standard library's
+/// parser (Unicode trimming) for whatever that refuses, so both accept the same cells.
 fn parse(bytes: &[u8]) -> Option<f64> {
-    std::str::from_utf8(bytes).ok()?.trim().parse::<f64>().ok()
+    fast_float2::parse::<f64, _>(bytes.trim_ascii())
+        .ok()
+        .or_else(|| std::str::from_utf8(bytes).ok()?.trim().parse::<f64>().ok())
 }
 
 fn number(record: &csv::ByteRecord, col: usize, name: &str, line: u64, path: &str) -> Result<f64> {
     let Some(bytes) = record.get(col) else {
-        bail!(
+        fail!(
+            Data,
             "{path}: line {line}: the row has {} cells, so column '{name}' is missing",
             record.len()
         );
@@ -151,11 +290,20 @@ fn number(record: &csv::ByteRecord, col: usize, name: &str, line: u64, path: &st
     let shown = String::from_utf8_lossy(bytes);
     match parse(bytes) {
         Some(x) if x.is_finite() => Ok(x),
-        Some(_) => bail!("{path}: line {line}, column '{name}': '{shown}' is not a finite number"),
+        Some(_) => fail!(
+            Data,
+            "{path}: line {line}, column '{name}': '{shown}' is not a finite number"
+        ),
         None if shown.trim().is_empty() => {
-            bail!("{path}: line {line}, column '{name}': the cell is empty")
+            fail!(
+                Data,
+                "{path}: line {line}, column '{name}': the cell is empty"
+            )
         }
-        None => bail!("{path}: line {line}, column '{name}': '{shown}' is not a number"),
+        None => fail!(
+            Data,
+            "{path}: line {line}, column '{name}': '{shown}' is not a number"
+        ),
     }
 }
 
@@ -219,6 +367,105 @@ impl Builder {
             Shape::Values => Data::Values(self.values),
             Shape::Subgroups => Data::Subgroups(self.subgroups),
             Shape::Counts { .. } => Data::Counts(self.counts),
+        }
+    }
+}
+
+fn csv_error(path: &str, at: String, cause: csv::Error) -> AnalyzeError {
+    AnalyzeError::Csv {
+        path: path.to_string(),
+        at,
+        cause,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The header, and each row as its line and cells.
+    type Read = (Vec<String>, Vec<(u64, Vec<Vec<u8>>)>);
+
+    fn rows(mut records: impl Records) -> Read {
+        let headers = records.headers().unwrap();
+        let mut record = csv::ByteRecord::new();
+        let mut out = Vec::new();
+        while let Some(line) = records.next(&mut record).unwrap() {
+            out.push((line, record.iter().map(<[u8]>::to_vec).collect()));
+        }
+        (headers, out)
+    }
+
+    #[test]
+    fn the_plain_splitter_reads_what_the_csv_crate_reads() {
+        for text in [
+            "t,x\n1,2\n2,3\n",
+            "t,x\r\n1,2\r\n2,3",
+            "\n\nt , x\n\n1,2\n\n\n2\n3,4,5\n",
+            "x\n1.5\n \n-2e3\n",
+            "a,b,c\n1,,3\n,,\n",
+        ] {
+            let bytes = text.as_bytes();
+            let (plain, csv) = (
+                rows(Plain::new(bytes).expect("plain")),
+                rows(Csv::new(bytes)),
+            );
+            let cells = |r: &Read| {
+                (
+                    r.0.clone(),
+                    r.1.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>(),
+                )
+            };
+            assert_eq!(cells(&plain), cells(&csv), "{text:?}");
+            // After a CR LF or a blank line the csv crate gives a record the number of the line
+            // where its search began; the splitter gives the record's own line.
+            if !text.contains('\r') && !text.contains("\n\n") {
+                assert_eq!(plain, csv, "{text:?}");
+            }
+        }
+        for needs_csv in ["x\n\"1\"\n", "x\r1\r2\r", ""] {
+            assert!(Plain::new(needs_csv.as_bytes()).is_none(), "{needs_csv:?}");
+        }
+        assert!(Plain::new(b"\xffx\n1\n").is_none());
+        let lines: Vec<u64> = rows(Plain::new(b"t,x\r\n1,2\r\n\r\n2,3").unwrap())
+            .1
+            .iter()
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(lines, [2, 4]);
+        let lines: Vec<u64> = rows(Plain::new(b"\n\nt,x\n\n1,2\n").unwrap())
+            .1
+            .iter()
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(lines, [5]);
+    }
+
+    #[test]
+    fn cells_parse_as_the_standard_library_parses_them() {
+        for cell in [
+            "1",
+            " 2.5 ",
+            "-1e-3",
+            "+4",
+            ".5",
+            "5.",
+            "inf",
+            "NaN",
+            "\u{a0}7\u{a0}",
+            "1e400",
+            "x",
+            "",
+            "1,5",
+            "0x10",
+        ] {
+            let std = cell.trim().parse::<f64>().ok();
+            let got = parse(cell.as_bytes());
+            assert_eq!(
+                got.map(f64::to_bits),
+                std.map(f64::to_bits),
+                "{cell:?}: {got:?} vs {std:?}"
+            );
         }
     }
 }

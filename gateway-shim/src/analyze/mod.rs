@@ -1,11 +1,15 @@
 //! `llmscope-shim analyze`: a control chart over a CSV export. The flags are a fixed contract
 //! (see the README); this module turns them into an engine [`ChartSpec`], reads the file, and
-//! hands the resulting [`Chart`] to one of the output formats.
+//! hands the resulting [`Chart`](llmscope_spc::Chart) to one of the output formats.
 
+mod error;
 mod input;
 mod output;
 
-use anyhow::{bail, Context, Result};
+use error::fail;
+pub use error::AnalyzeError;
+
+type Result<T> = std::result::Result<T, AnalyzeError>;
 use clap::{Args, ValueEnum};
 use llmscope_spc::capability::SpecLimits;
 use llmscope_spc::{analyze, ChartConfig, ChartSpec, ChartType};
@@ -13,6 +17,7 @@ use std::io::Write;
 
 use input::{Layout, Shape};
 
+/// The flags of `llmscope-shim analyze` (README, "analyze"); the field docs are the help text.
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
     /// CSV file with a header row, or - for standard input.
@@ -79,6 +84,9 @@ pub struct AnalyzeArgs {
     pub format: Format,
 }
 
+/// `--chart`: the control chart.
+// Each variant is its flag value, which clap lists; a doc comment would add help text to it.
+#[allow(missing_docs)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ChartArg {
     Individuals,
@@ -92,6 +100,9 @@ pub enum ChartArg {
     Cusum,
 }
 
+/// `--transform`: what is charted instead of the raw values.
+// Each variant is its flag value, which clap lists; a doc comment would add help text to it.
+#[allow(missing_docs)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum TransformArg {
     None,
@@ -99,6 +110,9 @@ pub enum TransformArg {
     BoxCox,
 }
 
+/// `--format`: how the report is written.
+// Each variant is its flag value, which clap lists; a doc comment would add help text to it.
+#[allow(missing_docs)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Json,
@@ -106,9 +120,11 @@ pub enum Format {
     Text,
 }
 
+/// `analyze` as the command line runs it: the file (or standard input), the report to stdout.
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
     let stdout = std::io::stdout().lock();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+    // Large writes pass stdout's line buffer straight through.
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout);
     report(args, input::open(&args.file)?, &mut out)
 }
 
@@ -119,8 +135,11 @@ pub fn report(args: &AnalyzeArgs, source: impl std::io::Read, out: &mut impl Wri
     let spec = spec_from(args)?;
     let layout = layout_from(args, spec.chart)?;
     let input = input::read(source, &args.file, &layout)?;
-    let chart = analyze(&spec, &input.data)
-        .with_context(|| format!("{}: column '{}'", args.file, input.column))?;
+    let chart = analyze(&spec, &input.data).map_err(|cause| AnalyzeError::Engine {
+        path: args.file.clone(),
+        column: input.column.clone(),
+        cause,
+    })?;
     let limits = SpecLimits {
         lsl: args.lsl,
         usl: args.usl,
@@ -130,7 +149,7 @@ pub fn report(args: &AnalyzeArgs, source: impl std::io::Read, out: &mut impl Wri
         Some(
             chart
                 .capability(&input.data, &limits, 0.95)
-                .context("capability")?,
+                .map_err(AnalyzeError::Capability)?,
         )
     } else {
         None
@@ -147,7 +166,7 @@ pub fn report(args: &AnalyzeArgs, source: impl std::io::Read, out: &mut impl Wri
         Format::Csv => output::csv(&report, out),
         Format::Text => output::text(&report, out),
     }
-    .context("writing the report")
+    .map_err(AnalyzeError::Write)
 }
 
 /// The flags as the engine's [`ChartConfig`], which checks them the same way for every front end.
@@ -169,7 +188,7 @@ fn spec_from(args: &AnalyzeArgs) -> Result<ChartSpec> {
     };
     config
         .to_spec()
-        .map_err(|e| anyhow::anyhow!("{}", flag_words(&e.to_string())))
+        .map_err(|e| AnalyzeError::Flags(flag_words(&e.to_string())))
 }
 
 fn name(v: &impl ValueEnum) -> Option<String> {
@@ -190,7 +209,10 @@ fn layout_from(args: &AnalyzeArgs, chart: ChartType) -> Result<Layout<'_>> {
     let grouped = args.subgroup_size.is_some() || args.subgroup_column.is_some();
     let kind = match chart {
         ChartType::XbarR | ChartType::XbarS if !grouped => {
-            bail!("X-bar charts need subgroups: add --subgroup-size N or --subgroup-column NAME")
+            fail!(
+                Flags,
+                "X-bar charts need subgroups: add --subgroup-size N or --subgroup-column NAME"
+            )
         }
         ChartType::P | ChartType::Np => Shape::Counts {
             sizes_required: true,
@@ -203,16 +225,22 @@ fn layout_from(args: &AnalyzeArgs, chart: ChartType) -> Result<Layout<'_>> {
         _ => Shape::Values,
     };
     if matches!(chart, ChartType::Individuals) && grouped {
-        bail!("the individuals chart takes single values: drop --subgroup-size/--subgroup-column, or use --chart xbar-r");
+        fail!(Flags, "the individuals chart takes single values: drop --subgroup-size/--subgroup-column, or use --chart xbar-r");
     }
     if chart.is_attribute() && grouped {
-        bail!("attribute charts take one count per row: drop --subgroup-size/--subgroup-column");
+        fail!(
+            Flags,
+            "attribute charts take one count per row: drop --subgroup-size/--subgroup-column"
+        );
     }
     if args.subgroup_size.is_some_and(|n| n < 2) {
-        bail!("--subgroup-size must be at least 2 (use the individuals chart for single values)");
+        fail!(
+            Flags,
+            "--subgroup-size must be at least 2 (use the individuals chart for single values)"
+        );
     }
     if args.size_column.is_some() && !chart.is_attribute() {
-        bail!("--size-column applies to p, np, c and u charts");
+        fail!(Flags, "--size-column applies to p, np, c and u charts");
     }
     Ok(Layout {
         column: args.column.as_deref(),

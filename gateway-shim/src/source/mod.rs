@@ -1,6 +1,8 @@
 //! Data sources: every protocol sits behind the one small [`Source`] trait, in its own folder
-//! with its own sample config (docs/sources/). Adding a source touches its folder, one line in
-//! `config.rs` and one in `build_sources` below.
+//! with its config section, a `sample.toml` and a `README.md` (Telegraf's layout). Its config
+//! implements [`SourceConfig`]; adding a source touches its folder, its `pub mod` line here and
+//! one line in `config.rs`'s `sources!` list, which both validation and `run::build_sources`
+//! iterate.
 //!
 //! A source is validated when the config loads (Telegraf's `Init`) and then runs until shutdown.
 //! Errors never end it: a source reports a lost device as a `stale` status with the reason,
@@ -10,6 +12,7 @@ pub mod modbus;
 pub mod mqtt;
 pub mod opcua;
 
+use crate::config::Invalid;
 use llmscope_protocol::{StreamInfo, StreamState};
 use std::future::Future;
 use std::pin::Pin;
@@ -20,16 +23,31 @@ use tokio_util::sync::CancellationToken;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// A new value of a stream, at Unix epoch milliseconds `t`.
-    Reading { stream: String, t: i64, value: f64 },
+    Reading {
+        /// The stream's name.
+        stream: String,
+        /// When, in Unix epoch milliseconds.
+        t: i64,
+        /// The value.
+        value: f64,
+    },
     /// A stream went stale (with the reason) or live again.
     Status {
+        /// The stream's name.
         stream: String,
+        /// Stale or live.
         state: StreamState,
+        /// Why it went stale (none when live).
         reason: Option<String>,
     },
     /// A payload that could not be read: counted and reported, never fatal, and the good data
     /// around it keeps flowing.
-    Malformed { source: String, detail: String },
+    Malformed {
+        /// The config section's name.
+        source: String,
+        /// What could not be read, and where.
+        detail: String,
+    },
     /// A stream found at run time (an MQTT wildcard matching a new topic).
     Discovered(StreamInfo),
 }
@@ -116,4 +134,13 @@ pub trait Source: Send + 'static {
     fn streams(&self) -> Vec<StreamInfo>;
     /// Runs until `shutdown` is cancelled, then returns promptly (within about a second).
     fn run(self: Box<Self>, emit: Emitter, shutdown: CancellationToken) -> SourceFuture;
+}
+
+/// A source's config section: checked when the config loads, then built into its running
+/// [`Source`]. Both `config::parse` and `run::build_sources` go through this trait only.
+pub trait SourceConfig: Send + Sync {
+    /// Checks the values serde cannot (ranges, combinations); errors name the key.
+    fn validate(&self) -> Result<(), Invalid>;
+    /// The running source.
+    fn build(&self) -> Box<dyn Source>;
 }

@@ -4,7 +4,7 @@
 
 use crate::support::{wait_for_port, Peer};
 use llmscope_protocol::StreamInfo;
-use llmscope_shim::source::{Emitter, Event};
+use llmscope_shim::source::{Emitter, Event, SourceConfig};
 use rumqttc::{AsyncClient, MqttOptions, QoS};
 use std::path::PathBuf;
 use std::process::Command;

@@ -10,9 +10,9 @@
 //! always recreated after a server restart, which the crate only does on a best-effort basis.
 //! Nothing read from the network is unwrapped; every step has a timeout.
 
+use super::config::{parse_endpoint, parse_node_id, Config, SecurityMode, SecurityPolicy};
 use super::value::{decode, Decoded};
-use super::{parse_endpoint, parse_node_id, Config, SecurityMode, SecurityPolicy};
-use crate::source::{now_ms, Emitter, Source, SourceFuture};
+use crate::source::{now_ms, Emitter};
 use ::opcua::client::{
     Client, ClientBuilder, IdentityToken, MonitoredItem, OnSubscriptionNotification,
     SessionPollResult, SubscriptionActivity,
@@ -24,7 +24,6 @@ use ::opcua::types::{
     UserTokenType,
 };
 use futures_util::StreamExt;
-use llmscope_protocol::StreamInfo;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,53 +36,12 @@ use tokio_util::sync::CancellationToken;
 const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time given to closing the session politely at shutdown.
 const CLOSE_TIMEOUT: Duration = Duration::from_millis(1000);
-/// Longest time `run` takes to return after shutdown.
-const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Notifications buffered between the crate's callback and this source.
 const QUEUE: usize = 10_000;
 /// Target time between subscription keep-alives when no value changes.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
-
-/// The source built from a validated [`Config`].
-pub(super) struct OpcuaSource {
-    config: Config,
-    streams: Vec<StreamInfo>,
-}
-
-impl OpcuaSource {
-    pub(super) fn new(config: Config) -> OpcuaSource {
-        OpcuaSource {
-            streams: config.stream_infos(),
-            config,
-        }
-    }
-}
-
-impl Source for OpcuaSource {
-    fn name(&self) -> &str {
-        &self.config.name
-    }
-
-    fn streams(&self) -> Vec<StreamInfo> {
-        self.streams.clone()
-    }
-
-    fn run(self: Box<Self>, emit: Emitter, shutdown: CancellationToken) -> SourceFuture {
-        Box::pin(async move {
-            let running = run(Plan::new(self.config), emit, shutdown.clone());
-            tokio::pin!(running);
-            tokio::select! {
-                _ = &mut running => return,
-                _ = shutdown.cancelled() => {}
-            }
-            // It closes the session on its own; cut it short if it hangs, e.g. on a full
-            // event channel.
-            let _ = tokio::time::timeout(SHUTDOWN_GRACE, running).await;
-        })
-    }
-}
 
 /// One configured node, ready to monitor.
 struct Node {
@@ -95,7 +53,7 @@ struct Node {
 }
 
 /// Everything an attempt needs, derived once from the config.
-struct Plan {
+pub(super) struct Plan {
     name: String,
     endpoint: String,
     /// The endpoint's path, to prefer the server endpoint with the same path.
@@ -112,7 +70,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(config: Config) -> Plan {
+    pub(super) fn new(config: Config) -> Plan {
         let mode = match config.effective_mode() {
             SecurityMode::None => MessageSecurityMode::None,
             SecurityMode::Sign => MessageSecurityMode::Sign,
@@ -236,7 +194,7 @@ fn lost(reason: impl Into<String>) -> End {
     }
 }
 
-async fn run(plan: Plan, emit: Emitter, shutdown: CancellationToken) {
+pub(super) async fn run(plan: Plan, emit: Emitter, shutdown: CancellationToken) {
     let mut report = Reporter {
         streams: plan
             .nodes
@@ -300,7 +258,7 @@ async fn make_client(plan: &Plan) -> Result<Client, String> {
         .max_failed_keep_alive_count(3)
         .request_timeout(STEP_TIMEOUT)
         .publish_timeout(Duration::from_secs(30))
-        .min_publish_interval(Duration::from_millis(super::MIN_INTERVAL_MS))
+        .min_publish_interval(Duration::from_millis(super::config::MIN_INTERVAL_MS))
         .session_timeout(60_000)
         .recreate_subscriptions(false);
     tokio::task::spawn_blocking(move || builder.client())
