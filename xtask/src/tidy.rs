@@ -110,18 +110,28 @@ mod tests {
         );
     }
 
-    /// Lines before a file's unit tests (`#[cfg(test)]` followed by `mod`).
+    /// Lines before a file's unit tests (`#[cfg(test)]`, other attributes, then `mod`).
     fn code_lines(text: &str) -> usize {
-        let lines: Vec<&str> = text.lines().collect();
-        lines
-            .windows(2)
-            .position(|w| w[0].trim() == "#[cfg(test)]" && w[1].trim_start().starts_with("mod "))
+        let lines: Vec<&str> = text.lines().map(str::trim).collect();
+        let opens_tests = |i: usize| {
+            lines[i] == "#[cfg(test)]"
+                && lines[i + 1..]
+                    .iter()
+                    .find(|l| !l.starts_with("#["))
+                    .is_some_and(|l| l.starts_with("mod "))
+        };
+        (0..lines.len())
+            .find(|&i| opens_tests(i))
             .unwrap_or(lines.len())
     }
 
     #[test]
     fn code_lines_stop_at_the_unit_tests() {
         assert_eq!(code_lines("a\nb\n#[cfg(test)]\nmod tests {\n}\n"), 2);
+        assert_eq!(
+            code_lines("a\n#[cfg(test)]\n#[allow(x)]\nmod tests {}\n"),
+            1
+        );
         assert_eq!(code_lines("a\n#[cfg(test)]\nfn helper() {}\nb\n"), 4);
     }
 

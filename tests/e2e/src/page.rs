@@ -1,0 +1,234 @@
+//! Helpers the browser tests share: scripts, counts, form edits, imports, notices, downloads,
+//! and sessions planted in or read back from the app's IndexedDB.
+
+use crate::*;
+
+/// Runs a script and returns its value.
+pub async fn js(client: &Client, script: &str) -> serde_json::Value {
+    client
+        .execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("{script}: {e}"))
+}
+
+/// How many elements match `css`. A failed query fails the test (it is not "none found", which
+/// would let a `count == 0` check pass on a broken page or selector).
+pub async fn count(client: &Client, css: &str) -> usize {
+    client
+        .find_all(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("cannot count `{css}`: {e}"))
+        .len()
+}
+
+/// Sets a form control's value and fires `change`, as a user's edit does.
+pub async fn set(client: &Client, testid: &str, value: &str) {
+    let script = format!(
+        "const e = document.querySelector('[data-testid=\"{testid}\"]'); e.value = {value:?}; \
+         e.dispatchEvent(new Event('change', {{bubbles: true}})); return e.value;"
+    );
+    assert_eq!(
+        js(client, &script).await,
+        serde_json::json!(value),
+        "{testid}"
+    );
+}
+
+pub async fn pause_simulators(client: &Client) {
+    let button = wait_for(client, "[data-testid=simulators]", DEADLINE).await;
+    if button.attr("aria-pressed").await.ok().flatten().as_deref() == Some("true") {
+        button.click().await.expect("pause the simulators");
+    }
+}
+
+pub async fn import(client: &Client, path: &std::path::Path) {
+    let input = wait_for(client, "[data-testid=import-file]", DEADLINE).await;
+    input
+        .send_keys(&path.display().to_string())
+        .await
+        .expect("choose the file");
+}
+
+pub async fn notice(client: &Client) -> String {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let text = wait_for(client, "[data-testid=notice]", DEADLINE)
+            .await
+            .text()
+            .await
+            .unwrap_or_default();
+        if !text.contains("importing") {
+            return text;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the import never finished: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub fn temp_csv(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = root().join("target/e2e/files");
+    std::fs::create_dir_all(&dir).expect("a folder for test files");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write the test file");
+    path
+}
+
+/// Waits for a finished download whose name ends with `suffix` in `dir`, and returns it.
+pub async fn downloaded(dir: &Path, suffix: &str) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let found = std::fs::read_dir(dir).ok().and_then(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().ends_with(suffix))
+        });
+        if let Some(path) = found {
+            if std::fs::metadata(&path).is_ok_and(|m| m.len() > 0) {
+                return path;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {suffix} download in {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A session of one stream, `bench/latency`, with `points` latency-like values (a seeded
+/// xorshift, so every run measures the same data), as the app saves it.
+pub fn bench_session_json(points: usize) -> String {
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let samples: Vec<String> = (0..points)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let v = 420.0 + 80.0 * ((state >> 40) as f64 / (1u64 << 24) as f64);
+            format!(
+                r#"{{"t":{},"value":{v:.3}}}"#,
+                1_764_201_600_000u64 + i as u64 * 100
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"streams":[{{"id":"bench/latency","unit":"ms","origin":"Simulator","samples":[{}],"settings":{{"chart":{{"phase1":100}},"lsl":null,"usl":800.0,"subgroup_size":null}},"stale":null}}]}}"#,
+        samples.join(",")
+    )
+}
+
+/// Finds an element and clicks it, failing with what it looked for.
+pub async fn click(client: &Client, locator: Locator<'_>) {
+    let what = format!("{locator:?}");
+    client
+        .find(locator)
+        .await
+        .unwrap_or_else(|e| panic!("no {what}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {what}: {e}"));
+}
+
+/// Puts [`bench_session_json`] of `points` in the browser's storage and opens its stream.
+pub async fn load_bench_session(session: &Session, points: usize) {
+    let client = &session.client;
+    // The app loads IndexedDB first and migrates localStorage when IndexedDB is empty.
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             localStorage.setItem('llmscope.session.v1', arguments[0]); \
+             const r = indexedDB.deleteDatabase('llmscope'); \
+             r.onsuccess = () => done(true); r.onerror = () => done(false); r.onblocked = () => done(false);",
+            vec![bench_session_json(points).into()],
+        )
+        .await
+        .expect("store the session");
+    client.goto("about:blank").await.expect("leave");
+    client
+        .goto(&session.url("#stream=bench%2Flatency"))
+        .await
+        .expect("open the stream");
+}
+
+/// The names on the dashboard's stream cards, sorted.
+pub async fn stream_names(client: &Client) -> serde_json::Value {
+    js(client, "return [...document.querySelectorAll('[data-testid=stream-card] .name')].map(e => e.textContent).sort()").await
+}
+
+/// A session generation the app stored in IndexedDB (`"current"`, `"previous"` or `"kept"`),
+/// read back as the app's storage holds it: `null` when there is none, else `{"raw": text}`
+/// plus, when the text reads, `"session"`: the session with every stream's `samples` and
+/// `seqs` put back from its chunks (version 2, docs in app/src/idb.rs) or as stored whole
+/// (version 1).
+pub async fn saved_session(client: &Client, which: &str) -> Value {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const which = arguments[0];
+        const open = indexedDB.open('llmscope');
+        open.onerror = () => done({error: String(open.error)});
+        open.onsuccess = () => {
+            const db = open.result;
+            if (!db.objectStoreNames.contains('sessions')) { db.close(); return done(null); }
+            const names = db.objectStoreNames.contains('chunks') ? ['sessions', 'chunks'] : ['sessions'];
+            const tx = db.transaction(names);
+            const get = tx.objectStore('sessions').get(which);
+            get.onsuccess = () => {
+                const text = get.result;
+                if (text === undefined) { db.close(); return done(null); }
+                if (typeof text !== 'string') { db.close(); return done({raw: String(text)}); }
+                let meta;
+                try { meta = JSON.parse(text); } catch (e) { db.close(); return done({raw: text}); }
+                if (meta.format !== 2) { db.close(); return done({raw: text, session: meta}); }
+                const store = tx.objectStore('chunks');
+                const keys = store.getAllKeys();
+                const values = store.getAll();
+                values.onsuccess = () => {
+                    const chunks = keys.result.map((k, i) => [k, values.result[i]]);
+                    const streams = meta.streams.map(s => {
+                        const stride = s.seqs ? 3 : 2;
+                        const samples = [], seqs = [];
+                        chunks.filter(([k]) => k[0] === s.id).sort((a, b) => a[0][1] - b[0][1]).forEach(([, c]) => {
+                            for (let i = 1; i + stride <= c.length; i += stride) {
+                                const at = c[0] + (i - 1) / stride;
+                                if (at < s.start || at >= s.start + s.len) continue;
+                                samples.push({t: c[i], value: c[i + 1]});
+                                if (s.seqs && Number.isFinite(c[i + 2])) seqs.push(c[i + 2]);
+                            }
+                        });
+                        return {...s, samples, seqs};
+                    });
+                    db.close();
+                    done({raw: text, session: {...meta, streams}});
+                };
+            };
+        };"#;
+    client
+        .execute_async(script, vec![which.into()])
+        .await
+        .unwrap_or_else(|e| panic!("cannot read the saved session ({which}) from IndexedDB: {e}"))
+}
+
+/// Puts `value` (a string) under `key` in the app's `sessions` store, as a stored session.
+pub async fn plant_session(client: &Client, key: &str, value: &str) {
+    let script = r#"
+        const done = arguments[arguments.length - 1];
+        const open = indexedDB.open('llmscope');
+        open.onerror = () => done(String(open.error));
+        open.onsuccess = () => {
+            const db = open.result;
+            const tx = db.transaction('sessions', 'readwrite');
+            tx.objectStore('sessions').put(arguments[1], arguments[0]);
+            tx.oncomplete = () => { db.close(); done('ok'); };
+            tx.onabort = () => { db.close(); done(String(tx.error)); };
+        };"#;
+    let outcome = client
+        .execute_async(script, vec![key.into(), value.into()])
+        .await
+        .unwrap_or_else(|e| panic!("cannot store a session in IndexedDB: {e}"));
+    assert_eq!(outcome, "ok", "storing a session under {key}");
+}
