@@ -311,6 +311,44 @@ impl Session {
     pub fn dropped(&self, id: &str) -> u64 {
         self.dropped.get(id).copied().unwrap_or(0)
     }
+
+    /// Adds the streams of an imported session (a file this app exported); a stream of the same
+    /// id is replaced by the imported one, which goes last. The raw probe results are added to
+    /// this session's. Returns how many streams were imported.
+    pub fn merge(&mut self, imported: Session) -> usize {
+        let n = imported.streams.len();
+        for stream in imported.streams {
+            self.streams.retain(|x| x.id != stream.id);
+            self.streams.push(stream);
+        }
+        self.telemetry
+            .probe_results
+            .extend(imported.telemetry.probe_results);
+        n
+    }
+
+    /// Adds the columns of an imported CSV file as streams `<file without .csv>/<column>`,
+    /// sample `t` being the row number; a stream of the same id is replaced. Returns how many
+    /// streams were added.
+    pub fn add_columns(&mut self, file: &str, columns: Vec<(String, Vec<f64>)>) -> usize {
+        let base = file.trim_end_matches(".csv");
+        let n = columns.len();
+        for (column, values) in columns {
+            let id = format!("{base}/{column}");
+            self.streams.retain(|x| x.id != id);
+            let origin = Origin::Import {
+                file: file.to_string(),
+            };
+            let mut stream = Stream::new(id, "", origin);
+            stream.samples = values
+                .into_iter()
+                .enumerate()
+                .map(|(i, value)| Sample { t: i as f64, value })
+                .collect();
+            self.streams.push(stream);
+        }
+        n
+    }
 }
 
 /// The ids a source's stream `name` may have, in order: the name itself, then the name with
@@ -378,6 +416,65 @@ mod tests {
                 .map(|i| s.streams[i].id.clone()),
             Some("a (simulator 2)".into())
         );
+    }
+
+    #[test]
+    fn an_imported_session_replaces_streams_of_the_same_id_and_adds_its_probe_results() {
+        let mut mine = Session::default();
+        mine.push("a", "ms", &Origin::Simulator, at(1.0));
+        mine.push("b", "ms", &Origin::Simulator, at(2.0));
+        mine.telemetry
+            .probe_results
+            .push(serde_json::json!({"n": 1}));
+        let mut theirs = Session::default();
+        theirs.push("a", "ms", &Origin::Simulator, at(7.0));
+        theirs.push("c", "", &Origin::Simulator, at(8.0));
+        theirs
+            .telemetry
+            .probe_results
+            .push(serde_json::json!({"n": 2}));
+        assert_eq!(mine.merge(theirs), 2);
+        let ids: Vec<&str> = mine.streams.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids, ["b", "a", "c"], "a replaced stream goes last");
+        assert_eq!(mine.stream("a").unwrap().samples, [at(7.0)]);
+        assert_eq!(
+            mine.telemetry.probe_results,
+            [serde_json::json!({"n": 1}), serde_json::json!({"n": 2})]
+        );
+    }
+
+    #[test]
+    fn csv_columns_become_streams_named_after_the_file_and_numbered_by_row() {
+        let mut s = Session::default();
+        let columns = vec![
+            ("ttft".to_string(), vec![410.0, 420.0]),
+            ("tps".to_string(), vec![50.0, 51.0]),
+        ];
+        assert_eq!(s.add_columns("run.csv", columns), 2);
+        let ttft = s.stream("run/ttft").expect("named file/column");
+        assert_eq!(
+            ttft.samples,
+            [
+                Sample {
+                    t: 0.0,
+                    value: 410.0
+                },
+                Sample {
+                    t: 1.0,
+                    value: 420.0
+                }
+            ]
+        );
+        assert_eq!(
+            ttft.origin,
+            Origin::Import {
+                file: "run.csv".into()
+            }
+        );
+        // The same file again replaces its streams instead of adding to them.
+        s.add_columns("run.csv", vec![("ttft".to_string(), vec![1.0])]);
+        assert_eq!(s.streams.len(), 2);
+        assert_eq!(s.stream("run/ttft").unwrap().samples.len(), 1);
     }
 
     #[test]

@@ -167,12 +167,12 @@ pub fn point_time(stream: &Stream, index: usize) -> Option<f64> {
 /// each point was complete ([`point_time`]).
 pub fn csv(stream: &Stream, chart: &Chart) -> String {
     let mut out = String::from("index,t,statistic,center,lcl,ucl,tests\n");
-    let tests = chart.primary.tests_by_point();
     let cell = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
-    for (j, p) in chart.primary.points().enumerate() {
+    for p in chart.primary.points() {
         let t = cell(point_time(stream, p.index));
-        let fired: Vec<String> = (1..=8u8)
-            .filter(|k| tests[j] & (1 << (k - 1)) != 0)
+        let fired: Vec<String> = chart
+            .primary
+            .tests_at(p.index)
             .map(|k| k.to_string())
             .collect();
         out += &format!(
@@ -190,6 +190,22 @@ pub fn csv(stream: &Stream, chart: &Chart) -> String {
         out += &format!("{},{},{},{}\n", s.test.number(), s.index, s.first, s.last);
     }
     out
+}
+
+/// The stream's CSV ([`csv`]) under its settings; none until its baseline is complete or when
+/// it cannot be charted.
+pub fn stream_csv(stream: &Stream) -> Option<String> {
+    let chart = stream.chart().ok()??;
+    Some(csv(stream, &chart))
+}
+
+/// The false-alarm rate ([`false_alarms`]) as a sentence, for the stream view.
+pub fn false_alarm_sentence(chart: &Chart) -> String {
+    let words = false_alarms(chart);
+    let mut chars = words.chars();
+    chars.next().map_or(words.clone(), |first| {
+        format!("{}{}.", first.to_uppercase(), chars.as_str())
+    })
 }
 
 /// The stream's title: its name and unit.
@@ -597,6 +613,56 @@ mod tests {
 
         let single = stream("individuals", 40, |i| (i % 5) as f64);
         assert_eq!(csv_times(&single)[12], single.samples[12].t);
+    }
+
+    #[test]
+    fn the_csv_lists_each_point_with_the_tests_that_fire_there() {
+        let mut s = stream("individuals", 40, |i| {
+            if i == 35 {
+                50.0
+            } else {
+                (i % 5) as f64
+            }
+        });
+        let text = stream_csv(&s).unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows[0], "index,t,statistic,center,lcl,ucl,tests");
+        assert!(rows[1 + 35].starts_with("35,"), "{}", rows[36]);
+        // The spike ends a run of six rising points (30 to 35): tests 1 and 3 fire there.
+        assert!(
+            rows[1 + 35].ends_with(",1;3"),
+            "tests 1 and 3 at the spike: {}",
+            rows[36]
+        );
+        assert!(
+            rows[1 + 34].ends_with(','),
+            "no test at point 34: {}",
+            rows[35]
+        );
+        assert!(rows.contains(&"signal_test,index,first,last"));
+        assert!(rows.contains(&"1,35,35,35"), "{text}");
+        assert!(rows.contains(&"3,35,30,35"), "{text}");
+        // Before the baseline is complete there is nothing to export.
+        s.samples.truncate(10);
+        assert_eq!(stream_csv(&s), None);
+    }
+
+    #[test]
+    fn the_false_alarm_rate_reads_as_a_sentence() {
+        let mut s = stream("individuals", 40, |i| (i % 5) as f64);
+        s.settings.chart.tests = Some("1".into());
+        let chart = s.chart().unwrap().unwrap();
+        // Test 1 alone: ARL0 = 1 / 0.0027 = 370.4 (Montgomery, table 6.3 row 1 / §6.2.3).
+        assert_eq!(
+            false_alarm_sentence(&chart),
+            "About one false alarm every 370 points while in control (ARL0)."
+        );
+        s.settings.chart.tests = Some("none".into());
+        let chart = s.chart().unwrap().unwrap();
+        assert_eq!(
+            false_alarm_sentence(&chart),
+            "No tests are on, so the chart never signals."
+        );
     }
 
     #[test]
