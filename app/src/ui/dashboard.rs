@@ -1,7 +1,7 @@
 //! The dashboard: every stream as a card (name, source, last value, status, sparkline),
 //! problems first.
 
-use super::ctx;
+use super::context::{data, nav, theme};
 use crate::draw::{self, Palette};
 use crate::model::{Health, SPARK};
 use crate::report::fmt;
@@ -24,9 +24,10 @@ struct CardData {
 /// Every stream as a card, problems first.
 #[component]
 pub fn Dashboard() -> impl IntoView {
-    let c = ctx();
+    // The dashboard only reads the session.
+    let session = data().session.read_only();
     let cards = move || {
-        let mut cards: Vec<CardData> = c.session.with(|s| {
+        let mut cards: Vec<CardData> = session.with(|s| {
             s.streams
                 .iter()
                 .map(|st| {
@@ -63,7 +64,7 @@ pub fn Dashboard() -> impl IntoView {
 
 #[component]
 fn Card(card: CardData) -> impl IntoView {
-    let c = ctx();
+    let (nav, theme) = (nav(), theme());
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let status = card.health.label();
     let color = match card.health {
@@ -74,13 +75,12 @@ fn Card(card: CardData) -> impl IntoView {
     let spark = card.spark.clone();
     Effect::new(move |_| {
         if let Some(el) = canvas.get() {
-            let _ = draw::sparkline(&el, &spark, color, Palette::new(c.dark.get()));
+            let _ = draw::sparkline(&el, &spark, color, Palette::new(theme.dark.get()));
         }
     });
     let id = card.id.clone();
     let open = move || {
-        c.range.set(None);
-        c.selected.set(Some(id.clone()));
+        nav.open(Some(id.clone()));
     };
     let open2 = open.clone();
     view! {

@@ -2,7 +2,7 @@
 //! source rows (a live shim, a probe Worker); under it, import progress, the notice and the
 //! last share link.
 
-use super::{ctx, Ctx};
+use super::context::{controls, data, nav, theme, Controls, Data};
 use crate::model::Session;
 use crate::{import, store};
 use leptos::prelude::*;
@@ -11,8 +11,8 @@ use wasm_bindgen::JsCast;
 /// The header: title, import, simulators, export, theme, clear.
 #[component]
 pub fn Header() -> impl IntoView {
-    let c = ctx();
-    let (skip_bad, progress) = (c.skip_bad, c.progress);
+    let (d, n, k, theme) = (data(), nav(), controls(), theme());
+    let (skip_bad, progress) = (k.skip_bad, k.progress);
     let on_file = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -21,12 +21,12 @@ pub fn Header() -> impl IntoView {
             return;
         };
         if let Some(file) = input.files().and_then(|f| f.get(0)) {
-            import_file(c, file);
+            import_file(d, k, file);
         }
         input.set_value("");
     };
     let export = move |_| {
-        let json = c.session.with_untracked(crate::telemetry::export);
+        let json = d.session.with_untracked(crate::telemetry::export);
         store::download("llmscope-session.json", "application/json", &json);
     };
     let clear = move |_| {
@@ -35,12 +35,12 @@ pub fn Header() -> impl IntoView {
                 .ok()
         });
         if sure == Some(true) {
-            c.simulating.set(false);
-            c.selected.set(None);
-            c.session.set(Session::default());
+            k.simulating.set(false);
+            n.selected.set(None);
+            d.session.set(Session::default());
             wasm_bindgen_futures::spawn_local(async move {
                 if let Err(e) = crate::idb::clear().await {
-                    c.notice.set(Some(e));
+                    d.notice.set(Some(e));
                 }
             });
         }
@@ -50,10 +50,10 @@ pub fn Header() -> impl IntoView {
     let connect = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let t = token.get_untracked();
-        crate::live::connect(c, c.live, url.get_untracked(), (!t.is_empty()).then_some(t));
+        crate::live::connect(d, k.live, url.get_untracked(), (!t.is_empty()).then_some(t));
     };
     let live_text = move || {
-        let l = c.live.get();
+        let l = k.live.get();
         let state = match (&l.url, l.connected) {
             (None, _) => "not connected".to_string(),
             (Some(u), true) => format!("live from {u}"),
@@ -71,17 +71,17 @@ pub fn Header() -> impl IntoView {
     let worker_token = RwSignal::new(String::new());
     let poll = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        c.worker
+        k.worker
             .set(Some((worker.get_untracked(), worker_token.get_untracked())));
         crate::probe::start(
-            c,
-            c.probe,
+            d,
+            k.probe,
             worker.get_untracked(),
             worker_token.get_untracked(),
         );
     };
     let probe_text = move || {
-        let p = c.probe.get();
+        let p = k.probe.get();
         let Some(url) = p.url else {
             return "no probe Worker".to_string();
         };
@@ -94,18 +94,18 @@ pub fn Header() -> impl IntoView {
         }
         text
     };
-    let viewing = move || c.readonly.get().is_some();
+    let viewing = move || n.readonly.get().is_some();
     view! {
-        {move || c.readonly.get().map(|made| view! {
+        {move || n.readonly.get().map(|made| view! {
             <div class="shared-banner" role="status" data-testid="shared-banner">
                 <strong>"Shared session, read-only"</strong>
                 {format!(" ({made}). Nothing here is saved unless you copy it. ")}
-                <button data-testid="copy-shared" on:click=move |_| crate::link::copy_into_mine(c)>"Copy into my session"</button>
+                <button data-testid="copy-shared" on:click=move |_| crate::link::copy_into_mine(d)>"Copy into my session"</button>
                 <button data-testid="leave-shared" on:click=move |_| crate::link::leave()>"Back to my session"</button>
             </div>
         })}
         <header class="bar">
-            <h1 class="brand" on:click=move |_| c.selected.set(None)>"LLMscope"</h1>
+            <h1 class="brand" on:click=move |_| n.selected.set(None)>"LLMscope"</h1>
             <span class="controls" hidden=viewing>
             <label class="button">
                 "Import CSV or JSON"
@@ -116,17 +116,17 @@ pub fn Header() -> impl IntoView {
                     on:change=move |ev| skip_bad.set(event_target_checked(&ev))/>
                 "skip bad rows"
             </label>
-            <button data-testid="simulators" aria-pressed=move || c.simulating.get().to_string()
-                on:click=move |_| c.simulating.update(|s| *s = !*s)>
-                {move || if c.simulating.get() { "Pause simulators" } else { "Run simulators" }}
+            <button data-testid="simulators" aria-pressed=move || k.simulating.get().to_string()
+                on:click=move |_| k.simulating.update(|s| *s = !*s)>
+                {move || if k.simulating.get() { "Pause simulators" } else { "Run simulators" }}
             </button>
             <button on:click=clear>"Clear…"</button>
             </span>
             <button data-testid="export-json" on:click=export>"Export session"</button>
-            <button data-testid="report-pdf" on:click=move |_| report_pdf(c)>"Report (PDF)"</button>
-            <button data-testid="share" hidden=viewing on:click=move |_| crate::link::make(c)>"Share link"</button>
-            <button aria-label="toggle dark theme" on:click=move |_| c.dark.update(|d| *d = !*d)>
-                {move || if c.dark.get() { "Light" } else { "Dark" }}
+            <button data-testid="report-pdf" on:click=move |_| report_pdf(d, k)>"Report (PDF)"</button>
+            <button data-testid="share" hidden=viewing on:click=move |_| crate::link::make(d, n, k)>"Share link"</button>
+            <button aria-label="toggle dark theme" on:click=move |_| k.set_dark.update(|d| *d = !*d)>
+                {move || if theme.dark.get() { "Light" } else { "Dark" }}
             </button>
             <form class="connect" on:submit=connect aria-label="connect to a live stream" hidden=viewing>
                 <input type="url" data-testid="connect-url" aria-label="WebSocket URL" placeholder="ws://127.0.0.1:9750/ws"
@@ -149,8 +149,8 @@ pub fn Header() -> impl IntoView {
             <progress class="import-progress" data-testid="import-progress" max="1" value=p.to_string()
                 aria-label="import progress"></progress>
         })}
-        {move || c.notice.get().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
-        {move || c.share_link.get().map(|link| view! {
+        {move || k.notice.get().map(|n| view! { <p class="notice" role="status" data-testid="notice">{n}</p> })}
+        {move || k.share_link.get().map(|link| view! {
             <p class="share-link">
                 <label>"Share link "
                     <input readonly data-testid="share-link" prop:value=link.clone() on:focus=move |ev| {
@@ -166,27 +166,27 @@ pub fn Header() -> impl IntoView {
 }
 
 /// Builds the PDF report of the whole session, with a progress bar, and downloads it.
-fn report_pdf(c: Ctx) {
-    if c.progress.get_untracked().is_some() {
+fn report_pdf(d: Data, k: Controls) {
+    if k.progress.get_untracked().is_some() {
         return; // one long job at a time
     }
-    c.progress.set(Some(0.0));
-    c.notice.set(Some("making the report…".into()));
+    k.progress.set(Some(0.0));
+    d.notice.set(Some("making the report…".into()));
     wasm_bindgen_futures::spawn_local(async move {
-        let session = c.session.get_untracked();
+        let session = d.session.get_untracked();
         let started = js_sys::Date::now();
-        let made = crate::report::pdf(&session, |p| c.progress.set(Some(p))).await;
-        c.progress.set(None);
+        let made = crate::report::pdf(&session, |p| k.progress.set(Some(p))).await;
+        k.progress.set(None);
         match made {
             Ok(bytes) => {
                 store::download_bytes("llmscope-report.pdf", "application/pdf", &bytes);
-                c.notice.set(Some(format!(
+                d.notice.set(Some(format!(
                     "report ready: {} KB in {:.1} s",
                     bytes.len() / 1024,
                     (js_sys::Date::now() - started) / 1000.0
                 )));
             }
-            Err(e) => c.notice.set(Some(format!("cannot make the report: {e}"))),
+            Err(e) => d.notice.set(Some(format!("cannot make the report: {e}"))),
         }
     });
 }
@@ -199,40 +199,40 @@ fn copy_text(text: &str) {
 }
 
 /// Reads a file the user picked or dropped and imports it, telling them how it went.
-pub fn import_file(c: Ctx, file: web_sys::File) {
+pub fn import_file(d: Data, k: Controls, file: web_sys::File) {
     let name = file.name();
-    let skip = c.skip_bad.get_untracked();
-    c.notice.set(Some(format!("importing {name}…")));
+    let skip = k.skip_bad.get_untracked();
+    d.notice.set(Some(format!("importing {name}…")));
     wasm_bindgen_futures::spawn_local(async move {
         let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
             Ok(t) => t.as_string().unwrap_or_default(),
             Err(_) => {
-                c.notice.set(Some(format!("{name}: cannot read the file")));
+                d.notice.set(Some(format!("{name}: cannot read the file")));
                 return;
             }
         };
-        let said = import_text(c, &name, &text, skip).await;
-        c.progress.set(None);
-        c.notice.set(Some(said));
+        let said = import_text(d, k, &name, &text, skip).await;
+        k.progress.set(None);
+        d.notice.set(Some(said));
     });
 }
 
 /// Imports a file's text into the session, showing progress; returns what to tell the user.
-async fn import_text(c: Ctx, name: &str, text: &str, skip_bad: bool) -> String {
+async fn import_text(d: Data, k: Controls, name: &str, text: &str, skip_bad: bool) -> String {
     if name.ends_with(".json") {
         return match import::session_json(text) {
             Ok(s) => {
                 let mut n = 0;
-                c.session.update(|mine| n = mine.merge(s));
+                d.session.update(|mine| n = mine.merge(s));
                 format!("{name}: imported {n} streams")
             }
             Err(e) => format!("{name}: {e}"),
         };
     }
-    match import::csv_in_chunks(text, skip_bad, |p| c.progress.set(Some(p))).await {
+    match import::csv_in_chunks(text, skip_bad, |p| k.progress.set(Some(p))).await {
         Ok(got) => {
             let mut n = 0;
-            c.session.update(|s| n = s.add_columns(name, got.columns));
+            d.session.update(|s| n = s.add_columns(name, got.columns));
             let skipped = if got.skipped.is_empty() {
                 String::new()
             } else {

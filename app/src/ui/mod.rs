@@ -3,18 +3,18 @@
 //! capability, false-alarm rate, signals, settings). Components are thin: they read the
 //! session, ask the engine and the model, draw.
 //!
-//! - `context`: the state every component shares;
+//! - `context`: the state the components share, split by who needs what;
 //! - `header`, `dashboard`, `stream`, `settings`: the components;
 //! - `timing`: the timings the browser benchmarks read.
 
-mod context;
+pub mod context;
 mod dashboard;
 mod header;
 mod settings;
 mod stream;
 mod timing;
 
-pub use context::{ctx, Ctx};
+pub use context::{Controls, Data, Nav};
 pub use dashboard::Dashboard;
 pub use header::{import_file, Header};
 pub use stream::StreamView;

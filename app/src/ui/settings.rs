@@ -1,20 +1,20 @@
 //! A stream's chart settings, applied at once and kept with the session.
 
-use super::ctx;
+use super::context::{data, nav};
 use leptos::prelude::*;
 
 /// Per-stream settings, applied at once and kept with the session.
 #[component]
 pub fn Settings(id: String) -> impl IntoView {
-    let c = ctx();
+    let (d, nav) = (data(), nav());
     let key = id.clone();
     let current = move || {
-        c.session
+        d.session
             .with(|s| s.stream(&key).map(|s| s.settings.clone()))
             .unwrap_or_default()
     };
     let update = move |f: Box<dyn Fn(&mut crate::model::Settings)>| {
-        c.session.update(|s| {
+        d.session.update(|s| {
             if let Some(st) = s.stream_mut(&id) {
                 f(&mut st.settings);
             }
@@ -38,7 +38,7 @@ pub fn Settings(id: String) -> impl IntoView {
     let c5 = current.clone();
     let c6 = current.clone();
     view! {
-        <fieldset class="settings" disabled=move || c.readonly.get().is_some()>
+        <fieldset class="settings" disabled=move || nav.readonly.get().is_some()>
             <legend>"Chart settings"</legend>
             <label>"Chart "
                 <select data-testid="chart-type" on:change=move |ev| { let v = event_target_value(&ev); u1(Box::new(move |s| s.chart.chart = Some(v.clone()))) }

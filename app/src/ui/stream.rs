@@ -1,7 +1,7 @@
 //! The stream view: the control chart (zoom, pan, drag a baseline, tooltip), its companion, a
 //! histogram, the limits, capability and false-alarm rate, the settings and the signals.
 
-use super::ctx;
+use super::context::{data, nav, theme};
 use super::settings::Settings;
 use super::timing::{clock, now_ms, record_draw};
 use crate::draw::{self, Palette};
@@ -59,16 +59,16 @@ fn hover_text(
 /// The stream view.
 #[component]
 pub fn StreamView(id: String) -> impl IntoView {
-    let c = ctx();
+    let (d, nav, theme) = (data(), nav(), theme());
     let key = id.clone();
-    let stream = Memo::new(move |_| c.session.with(|s| s.stream(&key).cloned()));
+    let stream = Memo::new(move |_| d.session.with(|s| s.stream(&key).cloned()));
     let chart = Memo::new(move |_| {
         stream.with(|s| {
             s.as_ref()
                 .map(|s| (*s.chart_cached()).clone().map_err(|e| e.to_string()))
         })
     });
-    let range = c.range;
+    let range = nav.range;
     let mapping = StoredValue::new(draw::Mapping::default());
     let drag = RwSignal::new(None::<usize>);
     let hover = RwSignal::new(None::<(f64, f64, String)>);
@@ -77,7 +77,7 @@ pub fn StreamView(id: String) -> impl IntoView {
     let histogram = NodeRef::<leptos::html::Canvas>::new();
 
     Effect::new(move |_| {
-        let palette = Palette::new(c.dark.get());
+        let palette = Palette::new(theme.dark.get());
         let unit = stream.with(|s| s.as_ref().map(|s| s.unit.clone()).unwrap_or_default());
         chart.with(|ch| {
             let Some(Ok(Some(ch))) = ch else { return };
@@ -235,7 +235,7 @@ pub fn StreamView(id: String) -> impl IntoView {
             Some(t) => {
                 store::download(&format!("{}.csv", csv_id.replace('/', "_")), "text/csv", &t)
             }
-            None => c.notice.set(Some(
+            None => d.notice.set(Some(
                 "nothing to export yet: the baseline is not complete".into(),
             )),
         }
@@ -252,22 +252,22 @@ pub fn StreamView(id: String) -> impl IntoView {
         });
         match made {
             Ok(url) => store::download_url(&format!("{}.png", png_id.replace('/', "_")), &url),
-            Err(e) => c.notice.set(Some(e.to_string())),
+            Err(e) => d.notice.set(Some(e.to_string())),
         }
     };
     let baseline_id = id.clone();
     // Freezes the limits on points a..b: a drag across the chart, or the zoomed view.
     let freeze_baseline = move |a: usize, b: usize| {
-        if b < a + 5 || c.readonly.get_untracked().is_some() {
+        if b < a + 5 || nav.readonly.get_untracked().is_some() {
             return; // a click, not a selection; or a shared session, which is read-only
         }
-        c.session.update(|s| {
+        d.session.update(|s| {
             if let Some(st) = s.stream_mut(&baseline_id) {
                 st.settings.chart.phase1 = None;
                 st.settings.chart.baseline_range = Some((a, b));
             }
         });
-        c.notice.set(Some(format!(
+        d.notice.set(Some(format!(
             "limits now frozen on points {a} to {}",
             b - 1
         )));
@@ -276,14 +276,13 @@ pub fn StreamView(id: String) -> impl IntoView {
     let use_view_as_baseline = move || {
         match range.get_untracked() {
         Some((a, b)) => freeze_view(a, b),
-        None => c.notice.set(Some(
+        None => d.notice.set(Some(
             "drag across the stable stretch of the chart, or zoom in on it, to use it as the baseline".into(),
         )),
     }
     };
     let back = move |_| {
-        c.range.set(None);
-        c.selected.set(None);
+        nav.open(None);
     };
     let name = id.clone();
     view! {
