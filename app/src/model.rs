@@ -27,7 +27,7 @@ pub struct Sample {
 
 /// Where a stream's data comes from. A stream is known by its source and its name together:
 /// two sources may both send `press1/barrel_temperature` and stay two streams.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Origin {
     /// A built-in simulator.
     Simulator,
