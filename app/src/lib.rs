@@ -21,12 +21,12 @@
 
 pub mod decode;
 pub mod draw;
+pub mod export;
 pub mod idb;
 pub mod import;
 pub mod link;
 pub mod live;
 pub mod model;
-pub mod pdf;
 pub mod probe;
 pub mod report;
 pub mod share;

@@ -246,8 +246,8 @@ pub fn png(stream: &Stream, chart: &Chart) -> Result<String, String> {
 
 // ---- the PDF report ----
 
+use crate::export::pdf::{self, Font, Image, Page, PAGE_HEIGHT, PAGE_WIDTH};
 use crate::model::Session;
-use crate::pdf::{self, Font, Image, Page, PAGE_HEIGHT, PAGE_WIDTH};
 use llmscope_spc::capability::SpecLimits;
 
 /// Where the report's font is served (a file of the site, fetched when a report is made).

@@ -1,0 +1,5 @@
+//! Exports for other people.
+//!
+//! - `pdf`: the PDF writer of the report.
+
+pub mod pdf;
