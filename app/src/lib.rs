@@ -5,35 +5,30 @@
 //! capability and the false-alarm rate of the tests in use. Every calculation runs here, in
 //! WebAssembly, with the SPC engine (`llmscope-spc`), called directly from Rust.
 //!
-//! - `model`: the session and its streams, plain types;
-//! - `sim`: the built-in simulators (LLM latency, machine signals);
-//! - `import`: CSV and session JSON import; `idb`: the session in IndexedDB (incremental,
-//!   two generations, never over one it could not read); `store`: the older localStorage copy
-//!   and downloads; `telemetry`:
-//!   the full JSON export (raw probe results and samples, OpenTelemetry GenAI names);
-//! - `live`: WebSocket streams from the shim; `probe`: results polled from a probe Worker;
+//! - `model`: the session and its streams, plain types with their own methods (merging an
+//!   import, retention, the cached chart);
+//! - `sources/`: where streams come from: `sim` (the built-in simulators), `live` (WebSocket
+//!   streams from the shim), `probe` (results polled from a probe Worker), `import` (CSV and
+//!   session JSON files);
 //! - `decode`: outside data checked on the way in (finite numbers only; a bad sample in a
 //!   batch, or a bad probe result, is named and the rest kept);
-//! - `share`: share links (the session in the URL fragment, or encrypted on the Worker), and
-//!   `link`: making and opening them in the page;
-//! - `draw`: plotters on canvas; `report`: exports for other people (PNG, PDF); `ui`: the
-//!   components.
+//! - `idb/`: the session in IndexedDB (incremental, two generations, never over one it could
+//!   not read), and the older localStorage copy it migrates from;
+//! - `export/`: what leaves the page: `report` (PNG, and the PDF written by `pdf`),
+//!   `telemetry` (the full JSON export, OpenTelemetry GenAI names), `share` and `link` (share
+//!   links), `download`;
+//! - `draw`: plotters on canvas; `ui/`: the components.
 
 pub mod decode;
 pub mod draw;
 pub mod export;
 pub mod idb;
-pub mod import;
-pub mod link;
-pub mod live;
 pub mod model;
-pub mod probe;
-pub mod report;
-pub mod share;
-pub mod sim;
-pub mod store;
-pub mod telemetry;
+pub mod sources;
 pub mod ui;
+
+use export::{download, link, share};
+use sources::{import, live, sim};
 
 use leptos::prelude::*;
 use std::time::Duration;
@@ -282,7 +277,7 @@ fn kept_banner(c: Data, unread: idb::Unread, kept: RwSignal<Option<idb::Unread>>
             {format!(" ({}.) Nothing is saved until you choose: ", unread.reason)}
             {raw.map(|text| view! {
                 <button data-testid="kept-export" on:click=move |_| {
-                    store::download("llmscope-unreadable-session.json", "application/json", &text)
+                    download::download("llmscope-unreadable-session.json", "application/json", &text)
                 }>"Export it"</button>
             })}
             {previous.map(|session| view! {

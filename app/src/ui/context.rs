@@ -10,9 +10,9 @@
 //!
 //! The dashboard takes the read-only half of [`Data::session`]: it never writes.
 
-use crate::live::LiveStatus;
 use crate::model::Session;
-use crate::probe::ProbeStatus;
+use crate::sources::live::LiveStatus;
+use crate::sources::probe::ProbeStatus;
 use leptos::prelude::*;
 
 /// The session, and the line that tells the user what just happened (write-only here: only

@@ -7,8 +7,8 @@
 
 use super::context::{data, nav, theme};
 use crate::draw::{self, Palette};
+use crate::export::report::fmt;
 use crate::model::{Health, Origin, Session, Stream, SPARK};
-use crate::report::fmt;
 use leptos::prelude::*;
 
 /// One card's data.

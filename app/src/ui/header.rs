@@ -3,8 +3,9 @@
 //! last share link.
 
 use super::context::{controls, data, nav, theme, Controls, Data};
+use crate::export::download as store;
 use crate::model::Session;
-use crate::{import, store};
+use crate::sources::import;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -26,7 +27,7 @@ pub fn Header() -> impl IntoView {
         input.set_value("");
     };
     let export = move |_| {
-        let json = d.session.with_untracked(crate::telemetry::export);
+        let json = d.session.with_untracked(crate::export::telemetry::export);
         store::download("llmscope-session.json", "application/json", &json);
     };
     let clear = move |_| {
@@ -45,12 +46,12 @@ pub fn Header() -> impl IntoView {
             });
         }
     };
-    let url = RwSignal::new(crate::live::same_origin_url().unwrap_or_default());
+    let url = RwSignal::new(crate::sources::live::same_origin_url().unwrap_or_default());
     let token = RwSignal::new(String::new());
     let connect = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let t = token.get_untracked();
-        crate::live::connect(d, k.live, url.get_untracked(), (!t.is_empty()).then_some(t));
+        crate::sources::live::connect(d, k.live, url.get_untracked(), (!t.is_empty()).then_some(t));
     };
     let live_text = move || {
         let l = k.live.get();
@@ -73,7 +74,7 @@ pub fn Header() -> impl IntoView {
         ev.prevent_default();
         k.worker
             .set(Some((worker.get_untracked(), worker_token.get_untracked())));
-        crate::probe::start(
+        crate::sources::probe::start(
             d,
             k.probe,
             worker.get_untracked(),
@@ -100,8 +101,8 @@ pub fn Header() -> impl IntoView {
             <div class="shared-banner" role="status" data-testid="shared-banner">
                 <strong>"Shared session, read-only"</strong>
                 {format!(" ({made}). Nothing here is saved unless you copy it. ")}
-                <button data-testid="copy-shared" on:click=move |_| crate::link::copy_into_mine(d)>"Copy into my session"</button>
-                <button data-testid="leave-shared" on:click=move |_| crate::link::leave()>"Back to my session"</button>
+                <button data-testid="copy-shared" on:click=move |_| crate::export::link::copy_into_mine(d)>"Copy into my session"</button>
+                <button data-testid="leave-shared" on:click=move |_| crate::export::link::leave()>"Back to my session"</button>
             </div>
         })}
         <header class="bar">
@@ -124,7 +125,7 @@ pub fn Header() -> impl IntoView {
             </span>
             <button data-testid="export-json" on:click=export>"Export session"</button>
             <button data-testid="report-pdf" on:click=move |_| report_pdf(d, k)>"Report (PDF)"</button>
-            <button data-testid="share" hidden=viewing on:click=move |_| crate::link::make(d, n, k)>"Share link"</button>
+            <button data-testid="share" hidden=viewing on:click=move |_| crate::export::link::make(d, n, k)>"Share link"</button>
             <button aria-label="toggle dark theme" on:click=move |_| k.set_dark.update(|d| *d = !*d)>
                 {move || if theme.dark.get() { "Light" } else { "Dark" }}
             </button>
@@ -175,7 +176,7 @@ fn report_pdf(d: Data, k: Controls) {
     wasm_bindgen_futures::spawn_local(async move {
         let session = d.session.get_untracked();
         let started = js_sys::Date::now();
-        let made = crate::report::pdf(&session, |p| k.progress.set(Some(p))).await;
+        let made = crate::export::report::pdf(&session, |p| k.progress.set(Some(p))).await;
         k.progress.set(None);
         match made {
             Ok(bytes) => {

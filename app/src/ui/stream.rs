@@ -5,9 +5,9 @@ use super::context::{data, nav, theme};
 use super::settings::Settings;
 use super::timing::{clock, now_ms, record_draw};
 use crate::draw::{self, Palette};
+use crate::export::download as store;
+use crate::export::report::{fmt, value};
 use crate::model::Stream;
-use crate::report::{fmt, value};
-use crate::store;
 use leptos::prelude::*;
 use llmscope_spc::capability::SpecLimits;
 use llmscope_spc::Chart;
@@ -27,7 +27,7 @@ fn hover_text(
         let tests: Vec<String> = ch.primary.tests_at(index).map(|k| k.to_string()).collect();
         let (t, unit) = stream.with_untracked(|s| {
             let s = s.as_ref()?;
-            Some((crate::report::point_time(s, index), s.unit.clone()))
+            Some((crate::export::report::point_time(s, index), s.unit.clone()))
         })?;
         // A plain value is followed by its unit; a log or Box-Cox one carries it in parentheses.
         let after = if ch.estimate.transform == llmscope_spc::transform::Transform::Identity {
@@ -160,7 +160,7 @@ pub fn StreamView(id: String) -> impl IntoView {
             Some(Ok(Some(ch))) => {
                 let e = &ch.estimate;
                 let p = ch.primary.point(0);
-                let words = crate::report::false_alarm_sentence(ch);
+                let words = crate::export::report::false_alarm_sentence(ch);
                 let capability = stream.with(|s| {
                     let s = s.as_ref()?;
                     let spec = SpecLimits { lsl: s.settings.lsl, usl: s.settings.usl, target: None };
@@ -202,7 +202,7 @@ pub fn StreamView(id: String) -> impl IntoView {
             // When each listed point was complete, and the unit, read once.
             let (times, unit): (std::collections::HashMap<usize, f64>, String) = stream.with(|s| s.as_ref().map(|s| {
                 let shown = grouped.clone().rev().take(200).map(|g| g[0].index);
-                (shown.filter_map(|i| Some((i, crate::report::point_time(s, i)?))).collect(), s.unit.clone())
+                (shown.filter_map(|i| Some((i, crate::export::report::point_time(s, i)?))).collect(), s.unit.clone())
             }).unwrap_or_default());
             grouped
                 .rev()
@@ -230,7 +230,8 @@ pub fn StreamView(id: String) -> impl IntoView {
 
     let csv_id = id.clone();
     let download_csv = move || {
-        let text = stream.with_untracked(|s| s.as_ref().and_then(crate::report::stream_csv));
+        let text =
+            stream.with_untracked(|s| s.as_ref().and_then(crate::export::report::stream_csv));
         match text {
             Some(t) => {
                 store::download(&format!("{}.csv", csv_id.replace('/', "_")), "text/csv", &t)
@@ -248,7 +249,7 @@ pub fn StreamView(id: String) -> impl IntoView {
                 .chart()
                 .map_err(|e| e.to_string())?
                 .ok_or("nothing to export yet: the baseline is not complete")?;
-            crate::report::png(s, &ch)
+            crate::export::report::png(s, &ch)
         });
         match made {
             Ok(url) => store::download_url(&format!("{}.png", png_id.replace('/', "_")), &url),

@@ -486,7 +486,7 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
     let total = session.streams.len().max(1) as f64;
     for (i, (s, ch)) in session.streams.iter().zip(&charts).enumerate() {
         progress(i as f64 / total);
-        crate::import::next_tick().await;
+        crate::sources::import::next_tick().await;
         let Some(ch) = ch else { continue };
         w.page();
         w.para(16.0, &title(s));
@@ -560,7 +560,7 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
         }
     }
     progress(1.0);
-    crate::import::next_tick().await;
+    crate::sources::import::next_tick().await;
     Ok(pdf::write("LLMscope report", &w.font, &images, &w.pages))
 }
 

@@ -169,7 +169,7 @@ pub fn start(c: Data, status: RwSignal<ProbeStatus>, base: String, token: String
                     Err(e) => status.update(|s| s.error = Some(e)),
                 }
             }
-            crate::import::sleep(POLL).await;
+            crate::sources::import::sleep(POLL).await;
         }
     });
 }

@@ -2,8 +2,8 @@
 //! and uploaded to the probe Worker), opening one (read-only), and copying a shared session
 //! into one's own. The format is `share`'s; this module does the I/O around it.
 
+use crate::export::share::{self, Link, ShareError, Shared, View};
 use crate::model::Session;
-use crate::share::{self, Link, ShareError, Shared, View};
 use crate::ui::{Controls, Data, Nav};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
