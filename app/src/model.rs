@@ -6,16 +6,68 @@ use llmscope_spc::{analyze, Chart, ChartConfig, Data, SpcError};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
-
-/// What a cached chart was computed from: length, last sample, settings.
-type Fingerprint = (usize, Option<(u64, u64)>, Settings);
-
-/// A stream's chart as last computed, shared by the dashboard and the stream view.
-type Cached = Rc<Result<Option<Chart>, SpcError>>;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 thread_local! {
-    static CHARTS: RefCell<HashMap<String, (Fingerprint, Cached)>> = RefCell::new(HashMap::new());
+    /// Each stream's chart as last computed (by stream id), with the revision it was computed
+    /// for: shared by the dashboard and the stream view.
+    static CHARTS: RefCell<HashMap<String, (u64, ChartState)>> = RefCell::new(HashMap::new());
+}
+
+/// A number no stream state had before: every stream made, read or changed takes a new one.
+fn next_revision() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Forgets every cached chart ("Clear…" empties the session).
+pub fn clear_charts() {
+    CHARTS.with(|c| c.borrow_mut().clear());
+}
+
+/// What a stream's chart is now.
+#[derive(Clone, Debug)]
+pub enum ChartState {
+    /// The baseline is not complete yet: no limits, no chart.
+    Collecting,
+    /// The chart of the whole stream (shared: the cache hands out the same one until the
+    /// stream changes).
+    Ready(Arc<Chart>),
+    /// The engine cannot chart the stream under its settings, and why.
+    Invalid(String),
+}
+
+impl ChartState {
+    fn of(chart: Result<Option<Chart>, SpcError>) -> ChartState {
+        match chart {
+            Ok(None) => ChartState::Collecting,
+            Ok(Some(chart)) => ChartState::Ready(Arc::new(chart)),
+            Err(e) => ChartState::Invalid(e.to_string()),
+        }
+    }
+
+    /// The chart, when there is one.
+    pub fn ready(&self) -> Option<&Chart> {
+        match self {
+            ChartState::Ready(chart) => Some(chart),
+            _ => None,
+        }
+    }
+}
+
+/// Two ready states are the same when they hold the same computed chart: the cache hands out
+/// one `Arc` per revision, and comparing a million points on every tick would cost more than a
+/// redraw.
+impl PartialEq for ChartState {
+    fn eq(&self, other: &ChartState) -> bool {
+        match (self, other) {
+            (ChartState::Collecting, ChartState::Collecting) => true,
+            (ChartState::Ready(a), ChartState::Ready(b)) => Arc::ptr_eq(a, b),
+            (ChartState::Invalid(a), ChartState::Invalid(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// One value of a stream: when (Unix epoch ms) and what.
@@ -77,7 +129,11 @@ pub struct Settings {
 }
 
 /// A stream of measurements and how to chart it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Change a stream through [`Session::stream_mut`], [`Session::slot`] or [`Session::push`]
+/// (or call [`Stream::touch`] after changing it in place): they give it a new revision, which
+/// is what its cached chart is keyed by.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Stream {
     pub id: String,
     pub unit: String,
@@ -90,6 +146,22 @@ pub struct Stream {
     /// kept for the full export.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seqs: Vec<u64>,
+    /// This state's number ([`next_revision`]): new on every change, never saved.
+    #[serde(skip, default = "next_revision")]
+    revision: u64,
+}
+
+/// Streams are equal when their content is: the revision only names a state.
+impl PartialEq for Stream {
+    fn eq(&self, other: &Stream) -> bool {
+        self.id == other.id
+            && self.unit == other.unit
+            && self.origin == other.origin
+            && self.samples == other.samples
+            && self.settings == other.settings
+            && self.stale == other.stale
+            && self.seqs == other.seqs
+    }
 }
 
 /// How a stream is doing, for its card. Ordered: problems first.
@@ -134,7 +206,13 @@ impl Stream {
             },
             stale: None,
             seqs: Vec::new(),
+            revision: next_revision(),
         }
+    }
+
+    /// Marks the stream changed: its chart is computed again when next asked for.
+    pub fn touch(&mut self) {
+        self.revision = next_revision();
     }
 
     pub fn values(&self) -> Vec<f64> {
@@ -173,37 +251,30 @@ impl Stream {
         analyze(&spec, &data).map(Some)
     }
 
-    /// The chart, recomputed only when the stream's data or settings changed since the last
+    /// The chart, recomputed only when the stream changed (a new revision) since the last
     /// call: the dashboard asks for every stream's chart on every tick, and a million-point
     /// import must not be analyzed again because a simulator added a point elsewhere.
-    pub fn chart_cached(&self) -> Cached {
-        let fingerprint = (
-            self.samples.len(),
-            self.samples
-                .last()
-                .map(|s| (s.t.to_bits(), s.value.to_bits())),
-            self.settings.clone(),
-        );
+    pub fn chart_state(&self) -> ChartState {
         CHARTS.with(|cache| {
             let mut cache = cache.borrow_mut();
-            if let Some((seen, chart)) = cache.get(&self.id) {
-                if *seen == fingerprint {
+            if let Some((revision, chart)) = cache.get(&self.id) {
+                if *revision == self.revision {
                     return chart.clone();
                 }
             }
-            let chart = Rc::new(self.chart());
-            cache.insert(self.id.clone(), (fingerprint, chart.clone()));
+            let chart = ChartState::of(self.chart());
+            cache.insert(self.id.clone(), (self.revision, chart.clone()));
             chart
         })
     }
 
     /// The card's status.
-    pub fn health(&self, chart: &Result<Option<Chart>, SpcError>) -> Health {
+    pub fn health(&self, chart: &ChartState) -> Health {
         if self.stale.is_some() {
             return Health::Stale;
         }
         match chart {
-            Ok(Some(c)) => {
+            ChartState::Ready(c) => {
                 // A signal among the latest points is news; old ones are history.
                 let end = c.primary.first_index() + c.primary.len();
                 let recent = end.saturating_sub(20);
@@ -248,8 +319,11 @@ impl Telemetry {
 }
 
 impl Session {
+    /// The stream `id`, to change (it takes a new revision).
     pub fn stream_mut(&mut self, id: &str) -> Option<&mut Stream> {
-        self.streams.iter_mut().find(|s| s.id == id)
+        let stream = self.streams.iter_mut().find(|s| s.id == id)?;
+        stream.touch();
+        Some(stream)
     }
 
     pub fn stream(&self, id: &str) -> Option<&Stream> {
@@ -270,10 +344,13 @@ impl Session {
     }
 
     /// The stream that `origin` calls `name`, created when new (under the first free id of
-    /// [`candidate_ids`]); and whether it was created.
+    /// [`candidate_ids`]); and whether it was created. It takes a new revision: it is there to
+    /// be changed.
     pub fn slot(&mut self, origin: &Origin, name: &str, unit: &str) -> (&mut Stream, bool) {
         if let Some(at) = self.find(origin, name) {
-            return (&mut self.streams[at], false);
+            let stream = &mut self.streams[at];
+            stream.touch();
+            return (stream, false);
         }
         let id = candidate_ids(origin, name)
             .find(|id| self.stream(id).is_none())
@@ -301,6 +378,7 @@ impl Session {
             }
             let extra = stream.samples.len() - (keep - keep / 100);
             stream.samples.drain(..extra);
+            stream.touch();
             let seqs = stream.seqs.len().saturating_sub(stream.samples.len());
             stream.seqs.drain(..seqs);
             *self.dropped.entry(stream.id.clone()).or_default() += extra as u64;
@@ -532,6 +610,42 @@ mod tests {
         assert_eq!(chart.primary.signals.last().map(|x| x.index), Some(3));
     }
 
+    /// A corrected file of the same length, with the same last sample, imported again: its
+    /// chart is the corrected one (the cache was keyed by length and last sample, and showed
+    /// the stale chart).
+    #[test]
+    fn a_reimported_file_of_the_same_length_and_last_sample_charts_anew() {
+        let column = |middle: f64| {
+            let mut values: Vec<f64> = (0..40).map(|i| 10.0 + (i % 3) as f64).collect();
+            values[20] = middle;
+            vec![("x".to_string(), values)]
+        };
+        let mut s = Session::default();
+        s.add_columns("run.csv", column(11.0));
+        let before = s.stream("run/x").unwrap().chart_state();
+        s.add_columns("run.csv", column(500.0));
+        let after = s.stream("run/x").unwrap().chart_state();
+        // Test 1 (a point beyond the limits) at point 20.
+        let beyond = |state: &ChartState| {
+            let chart = state.ready().expect("the baseline is complete");
+            chart.primary.tests_at(20).any(|t| t == 1)
+        };
+        assert!(!beyond(&before));
+        assert!(beyond(&after), "the corrected point signals");
+        assert_ne!(before, after);
+
+        // A change through the session gives a new chart; asking again without one does not.
+        let again = s.stream("run/x").unwrap().chart_state();
+        assert_eq!(after, again, "the same revision is the same cached chart");
+        s.stream_mut("run/x").unwrap().samples[20].value = 11.0;
+        let fixed = s.stream("run/x").unwrap().chart_state();
+        assert!(!beyond(&fixed));
+
+        // Clearing forgets every chart.
+        clear_charts();
+        assert_ne!(fixed, s.stream("run/x").unwrap().chart_state());
+    }
+
     #[test]
     fn a_stream_charts_once_its_baseline_is_complete() {
         let mut s = Stream::new("m/ttft", "ms", Origin::Simulator);
@@ -550,7 +664,6 @@ mod tests {
             t: 100.0,
             value: 900.0,
         });
-        let chart = s.chart().unwrap().unwrap();
-        assert_eq!(s.health(&Ok(Some(chart))), Health::Signal);
+        assert_eq!(s.health(&s.chart_state()), Health::Signal);
     }
 }

@@ -307,6 +307,7 @@ fn receive(c: Data, link: &Rc<RefCell<Link>>, frame: ServerFrame) {
             if let Some(st) = s.find(&origin, &stream).map(|at| &mut s.streams[at]) {
                 st.stale =
                     (state == StreamState::Stale).then(|| reason.unwrap_or_else(|| "stale".into()));
+                st.touch();
             }
         }),
         ServerFrame::Gap { missed } => c.notice.set(Some(format!(

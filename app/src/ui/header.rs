@@ -39,6 +39,7 @@ pub fn Header() -> impl IntoView {
             k.simulating.set(false);
             n.selected.set(None);
             d.session.set(Session::default());
+            crate::model::clear_charts();
             wasm_bindgen_futures::spawn_local(async move {
                 if let Err(e) = crate::idb::clear().await {
                     d.notice.set(Some(e));

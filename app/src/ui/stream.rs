@@ -7,22 +7,21 @@ use super::timing::{clock, now_ms, record_draw};
 use crate::draw::{self, Palette};
 use crate::export::download as store;
 use crate::export::report::{fmt, value};
-use crate::model::Stream;
+use crate::model::{ChartState, Stream};
 use leptos::prelude::*;
 use llmscope_spc::capability::SpecLimits;
-use llmscope_spc::Chart;
 
 /// The tooltip for the point under the pointer: index, time, value, limits, tests.
 fn hover_text(
     ev: &leptos::ev::MouseEvent,
     mapping: draw::Mapping,
-    chart: &Memo<Option<Result<Option<Chart>, String>>>,
+    chart: &Memo<Option<ChartState>>,
     stream: &Memo<Option<Stream>>,
 ) -> Option<(f64, f64, String)> {
     let (x, y) = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
     let index = mapping.index_at(x)?;
     chart.with_untracked(|ch| {
-        let Some(Ok(Some(ch))) = ch else { return None };
+        let ch = ch.as_ref()?.ready()?;
         let p = ch.primary.point_at(index)?;
         let tests: Vec<String> = ch.primary.tests_at(index).map(|k| k.to_string()).collect();
         let (t, unit) = stream.with_untracked(|s| {
@@ -62,12 +61,7 @@ pub fn StreamView(id: String) -> impl IntoView {
     let (d, nav, theme) = (data(), nav(), theme());
     let key = id.clone();
     let stream = Memo::new(move |_| d.session.with(|s| s.stream(&key).cloned()));
-    let chart = Memo::new(move |_| {
-        stream.with(|s| {
-            s.as_ref()
-                .map(|s| (*s.chart_cached()).clone().map_err(|e| e.to_string()))
-        })
-    });
+    let chart = Memo::new(move |_| stream.with(|s| s.as_ref().map(Stream::chart_state)));
     let range = nav.range;
     let mapping = StoredValue::new(draw::Mapping::default());
     let drag = RwSignal::new(None::<usize>);
@@ -80,7 +74,9 @@ pub fn StreamView(id: String) -> impl IntoView {
         let palette = Palette::new(theme.dark.get());
         let unit = stream.with(|s| s.as_ref().map(|s| s.unit.clone()).unwrap_or_default());
         chart.with(|ch| {
-            let Some(Ok(Some(ch))) = ch else { return };
+            let Some(ch) = ch.as_ref().and_then(ChartState::ready) else {
+                return;
+            };
             let len = ch.primary.first_index() + ch.primary.len();
             let (a, b) = range.get().unwrap_or((0, len));
             let r = a.min(len.saturating_sub(1))..b.min(len).max(a + 1);
@@ -126,7 +122,7 @@ pub fn StreamView(id: String) -> impl IntoView {
 
     let zoom = move |factor: f64| {
         chart.with_untracked(|ch| {
-            if let Some(Ok(Some(ch))) = ch {
+            if let Some(ch) = ch.as_ref().and_then(ChartState::ready) {
                 let len = ch.primary.first_index() + ch.primary.len();
                 let (a, b) = range.get_untracked().unwrap_or((0, len));
                 let mid = (a + b) / 2;
@@ -137,7 +133,7 @@ pub fn StreamView(id: String) -> impl IntoView {
     };
     let pan = move |dir: i64| {
         chart.with_untracked(|ch| {
-            if let Some(Ok(Some(ch))) = ch {
+            if let Some(ch) = ch.as_ref().and_then(ChartState::ready) {
                 let len = (ch.primary.first_index() + ch.primary.len()) as i64;
                 let (a, b) = range
                     .get_untracked()
@@ -155,9 +151,9 @@ pub fn StreamView(id: String) -> impl IntoView {
     let summary = move || {
         chart.with(|ch| match ch {
             None => view! { <p>"This stream no longer exists."</p> }.into_any(),
-            Some(Err(e)) => view! { <p class="error" role="alert">{format!("Cannot chart this stream: {e}")}</p> }.into_any(),
-            Some(Ok(None)) => view! { <p>"Collecting the baseline…"</p> }.into_any(),
-            Some(Ok(Some(ch))) => {
+            Some(ChartState::Invalid(e)) => view! { <p class="error" role="alert">{format!("Cannot chart this stream: {e}")}</p> }.into_any(),
+            Some(ChartState::Collecting) => view! { <p>"Collecting the baseline…"</p> }.into_any(),
+            Some(ChartState::Ready(ch)) => {
                 let e = &ch.estimate;
                 let p = ch.primary.point(0);
                 let words = crate::export::report::false_alarm_sentence(ch);
@@ -197,7 +193,7 @@ pub fn StreamView(id: String) -> impl IntoView {
 
     let signals = move || {
         chart.with(|ch| {
-            let Some(Ok(Some(ch))) = ch else { return Vec::new() };
+            let Some(ch) = ch.as_ref().and_then(ChartState::ready) else { return Vec::new() };
             let grouped = ch.primary.signals.chunk_by(|a, b| a.index == b.index);
             // When each listed point was complete, and the unit, read once.
             let (times, unit): (std::collections::HashMap<usize, f64>, String) = stream.with(|s| s.as_ref().map(|s| {

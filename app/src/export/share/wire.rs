@@ -319,15 +319,11 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
             .map(|(t, value)| Sample { t, value })
             .collect();
         crate::decode::samples(&w.id, &samples).map_err(ShareError::Damaged)?;
-        streams.push(Stream {
-            id: w.id,
-            unit: w.unit,
-            origin,
-            samples,
-            settings,
-            stale: w.stale,
-            seqs: Vec::new(),
-        });
+        let mut stream = Stream::new(w.id, w.unit, origin);
+        stream.samples = samples;
+        stream.settings = settings;
+        stream.stale = w.stale;
+        streams.push(stream);
     }
     if !created_ms.is_finite() {
         return Err(damaged("its creation time is not a finite number"));
