@@ -354,7 +354,7 @@ pub fn app(
     );
     let viewing = nav.readonly.get_untracked().is_some();
 
-    let noise = sim::Noise::new(0x5EED_0F11_5C09_EEEEu64 ^ js_sys::Date::now() as u64);
+    let noise = llmscope_spc::Rng::new(0x5EED_0F11_5C09_EEEEu64 ^ js_sys::Date::now() as u64);
     let k = d.session.with_untracked(|s| {
         s.streams
             .iter()
