@@ -281,7 +281,7 @@ fn kept_banner(c: Data, unread: idb::Unread, kept: RwSignal<Option<idb::Unread>>
                 }>"Export it"</button>
             })}
             {previous.map(|session| view! {
-                <button data-testid="kept-previous" on:click=move |_| resume(Some(session.clone()))>
+                <button data-testid="kept-previous" on:click=move |_| resume(Some(*session.clone()))>
                     "Restore the previous save"
                 </button>
             })}

@@ -126,7 +126,14 @@ pub struct Settings {
     pub usl: Option<f64>,
     /// Consecutive points per subgroup, for X-bar charts.
     pub subgroup_size: Option<usize>,
+    /// How many of the latest points are recent: a signal among them makes the card say
+    /// "signal" ([`DEFAULT_RECENT`] when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent: Option<usize>,
 }
+
+/// The recent window of a card's status, in points.
+pub const DEFAULT_RECENT: usize = 25;
 
 /// A stream of measurements and how to chart it.
 ///
@@ -164,22 +171,37 @@ impl PartialEq for Stream {
     }
 }
 
-/// How a stream is doing, for its card. Ordered: problems first.
+/// How a stream is doing now, for its card. Ordered: problems first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Health {
+    /// A signal among the recent points, or one the user has not seen yet.
     Signal,
+    /// The source says the stream is stale.
     Stale,
+    /// Signals, all seen and none recent: how many points signalled.
+    HadSignals(usize),
     Collecting,
     InControl,
 }
 
 impl Health {
+    /// The status in a word or two (the card's `data-status` and its badge's class).
     pub fn label(self) -> &'static str {
         match self {
             Health::Signal => "signal",
             Health::Stale => "stale",
+            Health::HadSignals(_) => "had signals",
             Health::Collecting => "collecting baseline",
             Health::InControl => "in control",
+        }
+    }
+
+    /// The status as the card's badge says it: the label, with the count of points that
+    /// signalled for "had signals".
+    pub fn text(self) -> String {
+        match self {
+            Health::HadSignals(n) => format!("had signals ({n})"),
+            other => other.label().to_string(),
         }
     }
 }
@@ -268,24 +290,68 @@ impl Stream {
         })
     }
 
-    /// The card's status.
-    pub fn health(&self, chart: &ChartState) -> Health {
+    /// The card's status: what is true now. A signal among the recent points
+    /// ([`Settings::recent`]) is news, and so is one the user has not seen (`seen`: the time of
+    /// the latest signal point seen, [`Session::acknowledged`]); older, seen ones are history:
+    /// "had signals", with how many points signalled.
+    pub fn health(&self, chart: &ChartState, seen: Option<f64>) -> Health {
         if self.stale.is_some() {
             return Health::Stale;
         }
-        match chart {
-            ChartState::Ready(c) => {
-                // A signal among the latest points is news; old ones are history.
-                let end = c.primary.first_index() + c.primary.len();
-                let recent = end.saturating_sub(20);
-                if c.primary.signals.iter().any(|s| s.index >= recent) {
-                    Health::Signal
-                } else {
-                    Health::InControl
-                }
-            }
-            _ => Health::Collecting,
+        let Some(c) = chart.ready() else {
+            return Health::Collecting;
+        };
+        let mut points = c.primary.signals.chunk_by(|a, b| a.index == b.index);
+        let count = points.clone().count();
+        let Some(last) = points.next_back().map(|g| g[0].index) else {
+            return Health::InControl;
+        };
+        let end = c.primary.first_index() + c.primary.len();
+        let recent = end.saturating_sub(self.settings.recent.unwrap_or(DEFAULT_RECENT).max(1));
+        let unseen = match (seen, self.point_time(last)) {
+            (Some(seen), Some(t)) => t > seen,
+            _ => true,
+        };
+        if last >= recent || unseen {
+            Health::Signal
+        } else {
+            Health::HadSignals(count)
         }
+    }
+
+    /// The time of the chart's latest signal point, when it has one: what opening the stream
+    /// acknowledges.
+    pub fn latest_signal_time(&self, chart: &ChartState) -> Option<f64> {
+        let last = chart.ready()?.primary.signals.last()?.index;
+        self.point_time(last)
+    }
+
+    /// How [`Stream::data`] groups samples into points: samples per point (the subgroup size
+    /// for X-bar, p and np charts, else 1), and whether a last, incomplete subgroup is a point
+    /// too (X-bar: yes; p and np count complete subgroups only).
+    fn grouping(&self) -> (usize, bool) {
+        let n = self.settings.subgroup_size.unwrap_or(0);
+        match self.settings.chart.chart.as_deref() {
+            Some("xbar-r" | "xbar-s") if n >= 2 => (n, true),
+            Some("p" | "np") if n >= 1 => (n, false),
+            _ => (1, true),
+        }
+    }
+
+    /// When point `index` of the stream's chart was complete: the time of the last sample of
+    /// its subgroup (the sample's own time on charts of single values).
+    pub fn point_time(&self, index: usize) -> Option<f64> {
+        let (n, partial) = self.grouping();
+        let first = index.checked_mul(n)?;
+        let end = first.checked_add(n)?;
+        let last = if partial {
+            end.min(self.samples.len())
+        } else {
+            end
+        };
+        (first < last)
+            .then(|| self.samples.get(last - 1).map(|x| x.t))
+            .flatten()
     }
 }
 
@@ -302,6 +368,10 @@ pub struct Session {
     /// The raw records the streams were built from, for the full export.
     #[serde(default, skip_serializing_if = "Telemetry::is_empty")]
     pub telemetry: Telemetry,
+    /// For each stream (by id), the time of its latest signal point the user has seen (by
+    /// opening the stream): older signals no longer make its card say "signal".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub acknowledged: BTreeMap<String, f64>,
 }
 
 /// Raw records as their sources sent them: probe results (every field, as the Worker
@@ -390,13 +460,36 @@ impl Session {
         self.dropped.get(id).copied().unwrap_or(0)
     }
 
+    /// The status of the stream `stream` on its card ([`Stream::health`]).
+    pub fn health(&self, stream: &Stream) -> Health {
+        let seen = self.acknowledged.get(&stream.id).copied();
+        stream.health(&stream.chart_state(), seen)
+    }
+
+    /// Records that the user saw the signals of stream `id` up to the point of time `t`;
+    /// returns whether that is news (an earlier time changes nothing).
+    pub fn acknowledge(&mut self, id: &str, t: f64) -> bool {
+        let seen = self
+            .acknowledged
+            .entry(id.to_string())
+            .or_insert(f64::NEG_INFINITY);
+        let news = t > *seen;
+        *seen = seen.max(t);
+        news
+    }
+
     /// Adds the streams of an imported session (a file this app exported); a stream of the same
-    /// id is replaced by the imported one, which goes last. The raw probe results are added to
-    /// this session's. Returns how many streams were imported.
+    /// id is replaced by the imported one, which goes last, with what was acknowledged of it.
+    /// The raw probe results are added to this session's. Returns how many streams were
+    /// imported.
     pub fn merge(&mut self, imported: Session) -> usize {
         let n = imported.streams.len();
         for stream in imported.streams {
             self.streams.retain(|x| x.id != stream.id);
+            match imported.acknowledged.get(&stream.id) {
+                Some(t) => self.acknowledged.insert(stream.id.clone(), *t),
+                None => self.acknowledged.remove(&stream.id),
+            };
             self.streams.push(stream);
         }
         self.telemetry
@@ -511,7 +604,20 @@ mod tests {
             .telemetry
             .probe_results
             .push(serde_json::json!({"n": 2}));
+        mine.acknowledge("a", 1.0);
+        mine.acknowledge("b", 2.0);
+        theirs.acknowledge("c", 8.0);
         assert_eq!(mine.merge(theirs), 2);
+        let seen: Vec<(&str, f64)> = mine
+            .acknowledged
+            .iter()
+            .map(|(id, t)| (id.as_str(), *t))
+            .collect();
+        assert_eq!(
+            seen,
+            [("b", 2.0), ("c", 8.0)],
+            "acknowledgements come with their streams"
+        );
         let ids: Vec<&str> = mine.streams.iter().map(|x| x.id.as_str()).collect();
         assert_eq!(ids, ["b", "a", "c"], "a replaced stream goes last");
         assert_eq!(mine.stream("a").unwrap().samples, [at(7.0)]);
@@ -646,6 +752,66 @@ mod tests {
         assert_ne!(fixed, s.stream("run/x").unwrap().chart_state());
     }
 
+    /// A stream of 60 points with a spike at `spike` (a test 1 signal there) and nothing else.
+    fn spiked(spike: usize) -> Stream {
+        let mut s = Stream::new("m/ttft", "ms", Origin::Simulator);
+        s.settings.chart.tests = Some("1".into());
+        s.samples = (0..60)
+            .map(|i| Sample {
+                t: 1000.0 * i as f64,
+                value: if i == spike {
+                    900.0
+                } else {
+                    400.0 + (i % 7) as f64
+                },
+            })
+            .collect();
+        s
+    }
+
+    /// Issue 11: a card's status says what is true now.
+    #[test]
+    fn a_card_says_signal_while_a_signal_is_recent_or_unseen_then_had_signals() {
+        let mut session = Session::default();
+        session.streams.push(spiked(40));
+        let health = |s: &Session| s.health(&s.streams[0]);
+        // Point 40 of 60 is within the last 25: news, seen or not.
+        assert_eq!(health(&session), Health::Signal);
+        assert!(session.acknowledge("m/ttft", 40_000.0));
+        assert_eq!(health(&session), Health::Signal, "still recent");
+        // A window of 10 points: 40 is old, and seen: history, with its count.
+        session.stream_mut("m/ttft").unwrap().settings.recent = Some(10);
+        assert_eq!(health(&session), Health::HadSignals(1));
+        assert_eq!(health(&session).label(), "had signals");
+        assert_eq!(health(&session).text(), "had signals (1)");
+        // Old but never seen: still news.
+        session.acknowledged.clear();
+        assert_eq!(health(&session), Health::Signal, "not yet acknowledged");
+        // Seeing an earlier point does not acknowledge a later signal.
+        assert!(session.acknowledge("m/ttft", 39_000.0));
+        assert_eq!(health(&session), Health::Signal);
+        assert!(session.acknowledge("m/ttft", 40_000.0));
+        assert!(
+            !session.acknowledge("m/ttft", 12.0),
+            "an earlier time is no news"
+        );
+        assert_eq!(health(&session), Health::HadSignals(1));
+        // Acknowledged, then a new signal: news again.
+        let st = session.stream_mut("m/ttft").unwrap();
+        st.samples[58].value = 900.0;
+        assert_eq!(health(&session), Health::Signal);
+        // No signal at all; and no chart yet.
+        let mut quiet = spiked(usize::MAX);
+        assert_eq!(quiet.health(&quiet.chart_state(), None), Health::InControl);
+        quiet.samples.truncate(10);
+        quiet.touch();
+        assert_eq!(quiet.health(&quiet.chart_state(), None), Health::Collecting);
+        // Order on the dashboard: news, stale, history, then the rest.
+        assert!(Health::Signal < Health::Stale);
+        assert!(Health::Stale < Health::HadSignals(3));
+        assert!(Health::HadSignals(3) < Health::Collecting);
+    }
+
     #[test]
     fn a_stream_charts_once_its_baseline_is_complete() {
         let mut s = Stream::new("m/ttft", "ms", Origin::Simulator);
@@ -664,6 +830,6 @@ mod tests {
             t: 100.0,
             value: 900.0,
         });
-        assert_eq!(s.health(&s.chart_state()), Health::Signal);
+        assert_eq!(s.health(&s.chart_state(), None), Health::Signal);
     }
 }

@@ -135,41 +135,13 @@ pub fn subtitle(chart: &Chart, unit: &str) -> String {
     )
 }
 
-/// How `Stream::data` groups samples into points: samples per point (the subgroup size for
-/// X-bar, p and np charts, else 1), and whether a last, incomplete subgroup is a point too
-/// (X-bar: yes; p and np count complete subgroups only).
-fn grouping(stream: &Stream) -> (usize, bool) {
-    let n = stream.settings.subgroup_size.unwrap_or(0);
-    match stream.settings.chart.chart.as_deref() {
-        Some("xbar-r" | "xbar-s") if n >= 2 => (n, true),
-        Some("p" | "np") if n >= 1 => (n, false),
-        _ => (1, true),
-    }
-}
-
-/// When point `index` of the stream's chart was complete: the time of the last sample of its
-/// subgroup (the sample's own time on charts of single values).
-pub fn point_time(stream: &Stream, index: usize) -> Option<f64> {
-    let (n, partial) = grouping(stream);
-    let first = index.checked_mul(n)?;
-    let end = first.checked_add(n)?;
-    let last = if partial {
-        end.min(stream.samples.len())
-    } else {
-        end
-    };
-    (first < last)
-        .then(|| stream.samples.get(last - 1).map(|x| x.t))
-        .flatten()
-}
-
 /// One stream's points with their limits and tests, then its signals, as CSV. `t` is when
-/// each point was complete ([`point_time`]).
+/// each point was complete ([`Stream::point_time`]).
 pub fn csv(stream: &Stream, chart: &Chart) -> String {
     let mut out = String::from("index,t,statistic,center,lcl,ucl,tests\n");
     let cell = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
     for p in chart.primary.points() {
-        let t = cell(point_time(stream, p.index));
+        let t = cell(stream.point_time(p.index));
         let fired: Vec<String> = chart
             .primary
             .tests_at(p.index)
@@ -524,7 +496,7 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
                 .primary
                 .point_at(at)
                 .map_or("–".into(), |p| value(ch, p.statistic, &s.unit));
-            let time = point_time(s, at).map_or(String::new(), when);
+            let time = s.point_time(at).map_or(String::new(), when);
             let numbers: Vec<String> = group.iter().map(|g| g.test.number().to_string()).collect();
             w.row(
                 9.0,
@@ -609,7 +581,7 @@ mod tests {
         let t = csv_times(&p);
         assert_eq!(t.len(), 25); // complete subgroups only
         assert_eq!(t[7], p.samples[79].t);
-        assert_eq!(point_time(&p, 25), None);
+        assert_eq!(p.point_time(25), None);
 
         let single = stream("individuals", 40, |i| (i % 5) as f64);
         assert_eq!(csv_times(&single)[12], single.samples[12].t);
@@ -676,8 +648,8 @@ mod tests {
             let mut s = stream(chart, 97, |i| f64::from(i % 3 == 0));
             s.settings.subgroup_size = n;
             let points = s.data().len();
-            assert!(point_time(&s, points - 1).is_some(), "{chart}");
-            assert_eq!(point_time(&s, points), None, "{chart}");
+            assert!(s.point_time(points - 1).is_some(), "{chart}");
+            assert_eq!(s.point_time(points), None, "{chart}");
         }
     }
 

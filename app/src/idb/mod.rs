@@ -82,6 +82,8 @@ struct Meta {
     dropped: BTreeMap<String, u64>,
     #[serde(default)]
     telemetry: Telemetry,
+    #[serde(default)]
+    acknowledged: BTreeMap<String, f64>,
 }
 
 /// The same, borrowing the session's raw records so a save does not copy them.
@@ -91,6 +93,7 @@ struct MetaRef<'a> {
     streams: Vec<StreamMeta>,
     dropped: &'a BTreeMap<String, u64>,
     telemetry: &'a Telemetry,
+    acknowledged: &'a BTreeMap<String, f64>,
 }
 
 /// A stored chunk: stream id and chunk number.
@@ -104,7 +107,7 @@ pub struct Unread {
     /// The stored text, when there is one to export.
     pub raw: Option<String>,
     /// The generation before it, when that one reads.
-    pub previous: Option<Session>,
+    pub previous: Option<Box<Session>>,
 }
 
 thread_local! {
@@ -217,6 +220,7 @@ async fn read_session(db: &IdbDatabase, text: &str) -> Result<(Session, Meta), S
                 streams: Vec::new(),
                 dropped: BTreeMap::new(),
                 telemetry: Telemetry::default(),
+                acknowledged: BTreeMap::new(),
             };
             return Ok((session, meta));
         }
@@ -233,6 +237,7 @@ async fn read_session(db: &IdbDatabase, text: &str) -> Result<(Session, Meta), S
     let mut session = Session {
         dropped: meta.dropped.clone(),
         telemetry: meta.telemetry.clone(),
+        acknowledged: meta.acknowledged.clone(),
         ..Session::default()
     };
     for (s, request) in meta.streams.iter().zip(requests) {
@@ -308,7 +313,7 @@ pub async fn open_saved() -> Result<(Option<Session>, Saver), Unread> {
         Ok(read) => read,
         Err(reason) => {
             let previous = match &heads.previous {
-                Some(p) => read_session(&db, p).await.ok().map(|(s, _)| s),
+                Some(p) => read_session(&db, p).await.ok().map(|(s, _)| Box::new(s)),
                 None => None,
             };
             db.close();

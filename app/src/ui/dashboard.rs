@@ -32,7 +32,7 @@ impl CardData {
             source: stream.origin.label(),
             dropped: session.dropped(&stream.id),
             last: stream.samples.last().map_or(f64::NAN, |x| x.value),
-            health: stream.health(&stream.chart_state()),
+            health: session.health(stream),
             spark: stream.samples[from..].iter().map(|x| x.value).collect(),
         }
     }
@@ -51,7 +51,7 @@ pub fn Dashboard() -> impl IntoView {
             let mut keys: Vec<(Health, &str, &Origin)> = s
                 .streams
                 .iter()
-                .map(|st| (st.health(&st.chart_state()), st.id.as_str(), &st.origin))
+                .map(|st| (s.health(st), st.id.as_str(), &st.origin))
                 .collect();
             keys.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)));
             keys.into_iter()
@@ -114,7 +114,7 @@ fn Card(id: String) -> impl IntoView {
                 </p>
             })}
             <p class="last"><strong>{move || field(|c| fmt(c.last))}</strong>" "{move || field(|c| c.unit.clone())}</p>
-            <p class=move || format!("badge {}", status().replace(' ', "-"))>{status}</p>
+            <p class=move || format!("badge {}", status().replace(' ', "-"))>{move || health().text()}</p>
             <canvas class="spark" node_ref=canvas aria-hidden="true"></canvas>
         </article>
     }

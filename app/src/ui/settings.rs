@@ -1,6 +1,7 @@
 //! A stream's chart settings, applied at once and kept with the session.
 
 use super::context::{data, nav};
+use crate::model::DEFAULT_RECENT;
 use leptos::prelude::*;
 
 /// Per-stream settings, applied at once and kept with the session.
@@ -31,12 +32,14 @@ pub fn Settings(id: String) -> impl IntoView {
     let u4 = update.clone();
     let u5 = update.clone();
     let u6 = update.clone();
+    let u7 = update.clone();
     let c1 = current.clone();
     let c2 = current.clone();
     let c3 = current.clone();
     let c4 = current.clone();
     let c5 = current.clone();
     let c6 = current.clone();
+    let c7 = current.clone();
     view! {
         <fieldset class="settings" disabled=move || nav.readonly.get().is_some()>
             <legend>"Chart settings"</legend>
@@ -84,6 +87,11 @@ pub fn Settings(id: String) -> impl IntoView {
                     <option value="log">"log"</option>
                     <option value="box-cox">"Box-Cox"</option>
                 </select>
+            </label>
+            <label title="a signal among these latest points makes the card say signal">"Recent points "
+                <input type="number" min="1" data-testid="recent" size="5"
+                    prop:value=move || c7().recent.unwrap_or(DEFAULT_RECENT).to_string()
+                    on:change=move |ev| { let v = num(&ev).map(|n| n as usize); u7(Box::new(move |s| s.recent = v.filter(|n| *n >= 1))) }/>
             </label>
         </fieldset>
     }

@@ -26,7 +26,7 @@ fn hover_text(
         let tests: Vec<String> = ch.primary.tests_at(index).map(|k| k.to_string()).collect();
         let (t, unit) = stream.with_untracked(|s| {
             let s = s.as_ref()?;
-            Some((crate::export::report::point_time(s, index), s.unit.clone()))
+            Some((s.point_time(index), s.unit.clone()))
         })?;
         // A plain value is followed by its unit; a log or Box-Cox one carries it in parentheses.
         let after = if ch.estimate.transform == llmscope_spc::transform::Transform::Identity {
@@ -62,6 +62,21 @@ pub fn StreamView(id: String) -> impl IntoView {
     let key = id.clone();
     let stream = Memo::new(move |_| d.session.with(|s| s.stream(&key).cloned()));
     let chart = Memo::new(move |_| stream.with(|s| s.as_ref().map(Stream::chart_state)));
+    // The open stream's signals are seen: its card no longer calls the old ones news.
+    let seen_id = id.clone();
+    Effect::new(move |_| {
+        let latest = chart
+            .with(|ch| stream.with_untracked(|s| s.as_ref()?.latest_signal_time(ch.as_ref()?)));
+        let Some(t) = latest else { return };
+        let news = d
+            .session
+            .with_untracked(|s| s.acknowledged.get(&seen_id).is_none_or(|seen| t > *seen));
+        if news {
+            d.session.update(|s| {
+                s.acknowledge(&seen_id, t);
+            });
+        }
+    });
     let range = nav.range;
     let mapping = StoredValue::new(draw::Mapping::default());
     let drag = RwSignal::new(None::<usize>);
@@ -198,7 +213,7 @@ pub fn StreamView(id: String) -> impl IntoView {
             // When each listed point was complete, and the unit, read once.
             let (times, unit): (std::collections::HashMap<usize, f64>, String) = stream.with(|s| s.as_ref().map(|s| {
                 let shown = grouped.clone().rev().take(200).map(|g| g[0].index);
-                (shown.filter_map(|i| Some((i, crate::export::report::point_time(s, i)?))).collect(), s.unit.clone())
+                (shown.filter_map(|i| Some((i, s.point_time(i)?))).collect(), s.unit.clone())
             }).unwrap_or_default());
             grouped
                 .rev()
