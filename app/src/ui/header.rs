@@ -3,7 +3,7 @@
 //! last share link.
 
 use super::context::{controls, data, nav, theme, Controls, Data};
-use crate::export::download as store;
+use crate::export::download;
 use crate::model::Session;
 use crate::sources::import;
 use leptos::prelude::*;
@@ -28,7 +28,7 @@ pub fn Header() -> impl IntoView {
     };
     let export = move |_| {
         let json = d.session.with_untracked(crate::export::telemetry::export);
-        store::download("llmscope-session.json", "application/json", &json);
+        download::download("llmscope-session.json", "application/json", &json);
     };
     let clear = move |_| {
         let sure = web_sys::window().and_then(|w| {
@@ -181,7 +181,7 @@ fn report_pdf(d: Data, k: Controls) {
         k.progress.set(None);
         match made {
             Ok(bytes) => {
-                store::download_bytes("llmscope-report.pdf", "application/pdf", &bytes);
+                download::download_bytes("llmscope-report.pdf", "application/pdf", &bytes);
                 d.notice.set(Some(format!(
                     "report ready: {} KB in {:.1} s",
                     bytes.len() / 1024,

@@ -5,7 +5,7 @@ use super::context::{data, nav, theme};
 use super::settings::Settings;
 use super::timing::{clock, now_ms, record_draw};
 use crate::draw::{self, Palette};
-use crate::export::download as store;
+use crate::export::download;
 use crate::export::report::{fmt, value};
 use crate::model::{ChartState, Stream};
 use leptos::prelude::*;
@@ -245,7 +245,7 @@ pub fn StreamView(id: String) -> impl IntoView {
             stream.with_untracked(|s| s.as_ref().and_then(crate::export::report::stream_csv));
         match text {
             Some(t) => {
-                store::download(&format!("{}.csv", csv_id.replace('/', "_")), "text/csv", &t)
+                download::download(&format!("{}.csv", csv_id.replace('/', "_")), "text/csv", &t)
             }
             None => d.notice.set(Some(
                 "nothing to export yet: the baseline is not complete".into(),
@@ -263,7 +263,7 @@ pub fn StreamView(id: String) -> impl IntoView {
             crate::export::report::png(s, &ch)
         });
         match made {
-            Ok(url) => store::download_url(&format!("{}.png", png_id.replace('/', "_")), &url),
+            Ok(url) => download::download_url(&format!("{}.png", png_id.replace('/', "_")), &url),
             Err(e) => d.notice.set(Some(e.to_string())),
         }
     };
