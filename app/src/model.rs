@@ -466,6 +466,15 @@ impl Session {
         stream.health(&stream.chart_state(), seen)
     }
 
+    /// Records that the user saw every signal of stream `id` so far (they opened it, or left
+    /// its view); returns whether that is news.
+    pub fn acknowledge_all(&mut self, id: &str) -> bool {
+        let latest = self
+            .stream(id)
+            .and_then(|s| s.latest_signal_time(&s.chart_state()));
+        latest.is_some_and(|t| self.acknowledge(id, t))
+    }
+
     /// Records that the user saw the signals of stream `id` up to the point of time `t`;
     /// returns whether that is news (an earlier time changes nothing).
     pub fn acknowledge(&mut self, id: &str, t: f64) -> bool {
@@ -796,10 +805,17 @@ mod tests {
             "an earlier time is no news"
         );
         assert_eq!(health(&session), Health::HadSignals(1));
-        // Acknowledged, then a new signal: news again.
+        // Acknowledged, then a new signal: news again, until the stream is opened.
         let st = session.stream_mut("m/ttft").unwrap();
         st.samples[58].value = 900.0;
         assert_eq!(health(&session), Health::Signal);
+        assert!(session.acknowledge_all("m/ttft"));
+        assert!(
+            !session.acknowledge_all("m/ttft"),
+            "nothing new the second time"
+        );
+        assert_eq!(session.acknowledged["m/ttft"], 58_000.0);
+        assert!(!session.acknowledge_all("no/such/stream"));
         // No signal at all; and no chart yet.
         let mut quiet = spiked(usize::MAX);
         assert_eq!(quiet.health(&quiet.chart_state(), None), Health::InControl);

@@ -8,7 +8,8 @@
 //! - [`Controls`]: the header's own state (the simulators, imports, sources, share link), and
 //!   the write halves of the notice and the theme.
 //!
-//! The dashboard takes the read-only half of [`Data::session`]: it never writes.
+//! The dashboard's order of cards takes the read-only half of [`Data::session`]; a card writes
+//! only that its signals were seen, when it is opened.
 
 use crate::model::Session;
 use crate::sources::live::LiveStatus;

@@ -75,7 +75,8 @@ pub fn Dashboard() -> impl IntoView {
 /// One stream's card; it follows the stream's data while it exists.
 #[component]
 fn Card(id: String) -> impl IntoView {
-    let session = data().session.read_only();
+    let session_rw = data().session;
+    let session = session_rw.read_only();
     let (nav, theme) = (nav(), theme());
     let key = id.clone();
     let card = Memo::new(move |_| session.with(|s| s.stream(&key).map(|st| CardData::of(s, st))));
@@ -100,7 +101,11 @@ fn Card(id: String) -> impl IntoView {
         move |f: fn(&CardData) -> String| card.with(|c| c.as_ref().map(f).unwrap_or_default());
     let dropped = move || card.with(|c| c.as_ref().map_or(0, |c| c.dropped));
     let open_id = id.clone();
-    let open = move || nav.open(Some(open_id.clone()));
+    // Opening a stream shows its signals: its card no longer calls the old ones news.
+    let open = move || {
+        session_rw.maybe_update(|s| s.acknowledge_all(&open_id));
+        nav.open(Some(open_id.clone()));
+    };
     let open2 = open.clone();
     view! {
         <article class="card" data-testid="stream-card" data-status=status tabindex="0" role="button"

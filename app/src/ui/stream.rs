@@ -62,21 +62,6 @@ pub fn StreamView(id: String) -> impl IntoView {
     let key = id.clone();
     let stream = Memo::new(move |_| d.session.with(|s| s.stream(&key).cloned()));
     let chart = Memo::new(move |_| stream.with(|s| s.as_ref().map(Stream::chart_state)));
-    // The open stream's signals are seen: its card no longer calls the old ones news.
-    let seen_id = id.clone();
-    Effect::new(move |_| {
-        let latest = chart
-            .with(|ch| stream.with_untracked(|s| s.as_ref()?.latest_signal_time(ch.as_ref()?)));
-        let Some(t) = latest else { return };
-        let news = d
-            .session
-            .with_untracked(|s| s.acknowledged.get(&seen_id).is_none_or(|seen| t > *seen));
-        if news {
-            d.session.update(|s| {
-                s.acknowledge(&seen_id, t);
-            });
-        }
-    });
     let range = nav.range;
     let mapping = StoredValue::new(draw::Mapping::default());
     let drag = RwSignal::new(None::<usize>);
@@ -293,7 +278,10 @@ pub fn StreamView(id: String) -> impl IntoView {
         )),
     }
     };
+    let seen_id = id.clone();
     let back = move |_| {
+        // What was on screen is seen: its card no longer calls the old signals news.
+        d.session.maybe_update(|s| s.acknowledge_all(&seen_id));
         nav.open(None);
     };
     let name = id.clone();
