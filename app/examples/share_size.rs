@@ -3,8 +3,8 @@
 //! 1,000-point one as the baseline, encoded as `#s=` fragment text and as the Worker's sealed
 //! blob, with encode and decode times.
 
+use llmscope_app::export::share::{self, Shared, View};
 use llmscope_app::model::{Origin, Sample, Session, Stream};
-use llmscope_app::share::{self, Shared, View};
 use std::time::Instant;
 
 fn session(points: usize) -> Session {

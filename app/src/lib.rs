@@ -5,39 +5,34 @@
 //! capability and the false-alarm rate of the tests in use. Every calculation runs here, in
 //! WebAssembly, with the SPC engine (`llmscope-spc`), called directly from Rust.
 //!
-//! - `model`: the session and its streams, plain types;
-//! - `sim`: the built-in simulators (LLM latency, machine signals);
-//! - `import`: CSV and session JSON import; `idb`: the session in IndexedDB (incremental,
-//!   two generations, never over one it could not read); `store`: the older localStorage copy
-//!   and downloads; `telemetry`:
-//!   the full JSON export (raw probe results and samples, OpenTelemetry GenAI names);
-//! - `live`: WebSocket streams from the shim; `probe`: results polled from a probe Worker;
+//! - `model`: the session and its streams, plain types with their own methods (merging an
+//!   import, retention, the cached chart);
+//! - `sources/`: where streams come from: `sim` (the built-in simulators), `live` (WebSocket
+//!   streams from the shim), `probe` (results polled from a probe Worker), `import` (CSV and
+//!   session JSON files);
 //! - `decode`: outside data checked on the way in (finite numbers only; a bad sample in a
 //!   batch, or a bad probe result, is named and the rest kept);
-//! - `share`: share links (the session in the URL fragment, or encrypted on the Worker), and
-//!   `link`: making and opening them in the page;
-//! - `draw`: plotters on canvas; `report`: exports for other people (PNG, PDF); `ui`: the
-//!   components.
+//! - `idb/`: the session in IndexedDB (incremental, two generations, never over one it could
+//!   not read), and the older localStorage copy it migrates from;
+//! - `export/`: what leaves the page: `report` (PNG, and the PDF written by `pdf`),
+//!   `telemetry` (the full JSON export, OpenTelemetry GenAI names), `share` and `link` (share
+//!   links), `download`;
+//! - `draw`: plotters on canvas; `ui/`: the components.
 
 pub mod decode;
 pub mod draw;
+pub mod export;
 pub mod idb;
-pub mod import;
-pub mod link;
-pub mod live;
 pub mod model;
-pub mod pdf;
-pub mod probe;
-pub mod report;
-pub mod share;
-pub mod sim;
-pub mod store;
-pub mod telemetry;
+pub mod sources;
 pub mod ui;
+
+use export::{download, link, share};
+use sources::{import, live, sim};
 
 use leptos::prelude::*;
 use std::time::Duration;
-use ui::{Ctx, Dashboard, Header, StreamView};
+use ui::{Dashboard, Data, Header, Nav, StreamView};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsCast;
 
@@ -136,16 +131,16 @@ fn own(slot: Slot, problem: Option<String>) -> impl IntoView {
     };
     let fresh = saved.is_none() && unread.is_none();
     let view = app(saved, problem, None);
-    let c = ui::ctx();
-    c.simulating.set(fresh);
+    let (d, k) = (ui::context::data(), ui::context::controls());
+    k.simulating.set(fresh);
     SAVER.with(|s| *s.borrow_mut() = saver);
     let kept = RwSignal::new(unread);
-    autosave(c);
+    autosave(d);
     if kept.get_untracked().is_some() {
-        pick_up_late(c, slot, kept);
+        pick_up_late(d, slot, kept);
     }
     view! {
-        {move || kept.get().map(|unread| kept_banner(c, unread, kept))}
+        {move || kept.get().map(|unread| kept_banner(d, unread, kept))}
         {view}
     }
 }
@@ -162,7 +157,7 @@ fn saving() -> bool {
 /// Saves every few seconds when the session changed, only once it was read (a saver exists),
 /// one save at a time. The page's part of a save (hashing, copying changed chunks) is timed
 /// into `window.__llmscope.save_ms` (and its maximum, `save_max_ms`) for the benchmark.
-fn autosave(c: ui::Ctx) {
+fn autosave(c: Data) {
     let saved_version = std::rc::Rc::new(std::cell::Cell::new(0u64));
     let version = std::rc::Rc::new(std::cell::Cell::new(1u64));
     let busy = std::rc::Rc::new(std::cell::Cell::new(false));
@@ -214,7 +209,7 @@ fn autosave(c: ui::Ctx) {
 
 /// A load that answered after [`LOAD_WAIT`]: its session joins what the page has now, and
 /// saving starts; or, when it could not be read, the banner says so.
-fn pick_up_late(c: ui::Ctx, slot: Slot, kept: RwSignal<Option<idb::Unread>>) {
+fn pick_up_late(c: Data, slot: Slot, kept: RwSignal<Option<idb::Unread>>) {
     wasm_bindgen_futures::spawn_local(async move {
         let loaded = loop {
             if let Some(loaded) = slot.borrow_mut().take() {
@@ -249,11 +244,7 @@ fn pick_up_late(c: ui::Ctx, slot: Slot, kept: RwSignal<Option<idb::Unread>>) {
 
 /// The banner over a saved session that could not be read: it is kept, never written over,
 /// until the user exports it, restores the previous save, or starts fresh.
-fn kept_banner(
-    c: ui::Ctx,
-    unread: idb::Unread,
-    kept: RwSignal<Option<idb::Unread>>,
-) -> impl IntoView {
+fn kept_banner(c: Data, unread: idb::Unread, kept: RwSignal<Option<idb::Unread>>) -> impl IntoView {
     let raw = unread.raw.clone();
     let previous = unread.previous.clone();
     let resume = move |restore: Option<model::Session>| {
@@ -286,11 +277,11 @@ fn kept_banner(
             {format!(" ({}.) Nothing is saved until you choose: ", unread.reason)}
             {raw.map(|text| view! {
                 <button data-testid="kept-export" on:click=move |_| {
-                    store::download("llmscope-unreadable-session.json", "application/json", &text)
+                    download::download("llmscope-unreadable-session.json", "application/json", &text)
                 }>"Export it"</button>
             })}
             {previous.map(|session| view! {
-                <button data-testid="kept-previous" on:click=move |_| resume(Some(session.clone()))>
+                <button data-testid="kept-previous" on:click=move |_| resume(Some(*session.clone()))>
                     "Restore the previous save"
                 </button>
             })}
@@ -307,15 +298,14 @@ fn location_stream() -> Option<String> {
 
 /// Makes the view follow the URL's `#stream=` when it changes without the app (an edited
 /// fragment, Back, Forward).
-fn follow_location(c: Ctx) {
+fn follow_location(nav: Nav) {
     let Some(window) = web_sys::window() else {
         return;
     };
     let follow = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
         let id = location_stream();
-        if c.selected.get_untracked() != id {
-            c.range.set(None);
-            c.selected.set(id);
+        if nav.selected.get_untracked() != id {
+            nav.open(id);
         }
     });
     for event in ["hashchange", "popstate"] {
@@ -349,26 +339,23 @@ pub fn app(
         Some(s) => (s.session, s.view),
         None => (saved.unwrap_or_default(), share::View::default()),
     };
-    let c = Ctx {
-        session: RwSignal::new(session),
-        selected: RwSignal::new(view.stream),
-        dark: RwSignal::new(prefers_dark()),
-        simulating: RwSignal::new(false),
-        notice: RwSignal::new(problem),
-        live: RwSignal::new(live::LiveStatus::default()),
-        probe: RwSignal::new(probe::ProbeStatus::default()),
-        skip_bad: RwSignal::new(false),
-        progress: RwSignal::new(None),
-        readonly: RwSignal::new(readonly),
-        range: RwSignal::new(view.range),
-        worker: RwSignal::new(None),
-        share_link: RwSignal::new(None),
-    };
-    provide_context(c);
-    let viewing = c.readonly.get_untracked().is_some();
+    let ui::context::Provided {
+        data: d,
+        nav,
+        theme,
+        controls: ctl,
+    } = ui::context::provide(
+        session,
+        view.stream,
+        view.range,
+        readonly,
+        prefers_dark(),
+        problem,
+    );
+    let viewing = nav.readonly.get_untracked().is_some();
 
-    let noise = sim::Noise::new(0x5EED_0F11_5C09_EEEEu64 ^ js_sys::Date::now() as u64);
-    let k = c.session.with_untracked(|s| {
+    let noise = llmscope_spc::Rng::new(0x5EED_0F11_5C09_EEEEu64 ^ js_sys::Date::now() as u64);
+    let k = d.session.with_untracked(|s| {
         s.streams
             .iter()
             .map(|x| x.samples.len() as u64)
@@ -378,11 +365,11 @@ pub fn app(
     let state = std::cell::RefCell::new((noise, k));
     set_interval(
         move || {
-            if !c.simulating.get_untracked() {
+            if !ctl.simulating.get_untracked() {
                 return;
             }
             let (noise, k) = &mut *state.borrow_mut();
-            c.session.update(|s| {
+            d.session.update(|s| {
                 sim::tick(s, noise, *k, js_sys::Date::now());
                 s.retain(SIMULATED_KEEP, |o| *o == model::Origin::Simulator);
             });
@@ -400,7 +387,7 @@ pub fn app(
             Some(target)
         };
         match url {
-            Some(url) if live::is_page_origin(&url) => live::connect(c, c.live, url, None),
+            Some(url) if live::is_page_origin(&url) => live::connect(d, ctl.live, url, None),
             Some(url) => ask_live.set(Some(url)),
             None => {}
         }
@@ -409,16 +396,16 @@ pub fn app(
     // The open stream is in the URL (#stream=<id>), so a reload or a bookmark returns to it,
     // and the view follows the URL: an edited fragment, Back and Forward.
     if let Some(id) = location_stream() {
-        c.selected.set(Some(id));
+        nav.selected.set(Some(id));
     }
     if !viewing {
-        follow_location(c);
+        follow_location(nav);
     }
     Effect::new(move |_| {
         if viewing {
             return; // the fragment holds the share link
         }
-        let selected = c.selected.get();
+        let selected = nav.selected.get();
         if location_stream() == selected {
             return;
         }
@@ -432,7 +419,7 @@ pub fn app(
 
     // The theme lives on <html>, where the stylesheet's variables are defined.
     Effect::new(move |_| {
-        let theme = if c.dark.get() { "dark" } else { "light" };
+        let theme = if theme.dark.get() { "dark" } else { "light" };
         if let Some(html) = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.document_element())
@@ -450,7 +437,7 @@ pub fn app(
                 </p>
                 <button data-testid="ask-live-connect" on:click=move |_| {
                     ask_live.set(None);
-                    live::connect(c, c.live, url.clone(), None);
+                    live::connect(d, ctl.live, url.clone(), None);
                 }>"Connect"</button>
                 <button data-testid="ask-live-cancel" on:click=move |_| ask_live.set(None)>"Don't connect"</button>
             </div>
@@ -462,10 +449,10 @@ pub fn app(
                 on:drop=move |ev: leptos::ev::DragEvent| {
                     ev.prevent_default();
                     if let Some(file) = ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
-                        ui::import_file(c, file);
+                        ui::import_file(d, ctl, file);
                     }
                 }>
-                {move || match c.selected.get() {
+                {move || match nav.selected.get() {
                     None => view! { <Dashboard/> }.into_any(),
                     Some(id) => view! { <StreamView id/> }.into_any(),
                 }}

@@ -6,16 +6,68 @@ use llmscope_spc::{analyze, Chart, ChartConfig, Data, SpcError};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
-
-/// What a cached chart was computed from: length, last sample, settings.
-type Fingerprint = (usize, Option<(u64, u64)>, Settings);
-
-/// A stream's chart as last computed, shared by the dashboard and the stream view.
-type Cached = Rc<Result<Option<Chart>, SpcError>>;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 thread_local! {
-    static CHARTS: RefCell<HashMap<String, (Fingerprint, Cached)>> = RefCell::new(HashMap::new());
+    /// Each stream's chart as last computed (by stream id), with the revision it was computed
+    /// for: shared by the dashboard and the stream view.
+    static CHARTS: RefCell<HashMap<String, (u64, ChartState)>> = RefCell::new(HashMap::new());
+}
+
+/// A number no stream state had before: every stream made, read or changed takes a new one.
+fn next_revision() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Forgets every cached chart ("Clear…" empties the session).
+pub fn clear_charts() {
+    CHARTS.with(|c| c.borrow_mut().clear());
+}
+
+/// What a stream's chart is now.
+#[derive(Clone, Debug)]
+pub enum ChartState {
+    /// The baseline is not complete yet: no limits, no chart.
+    Collecting,
+    /// The chart of the whole stream (shared: the cache hands out the same one until the
+    /// stream changes).
+    Ready(Arc<Chart>),
+    /// The engine cannot chart the stream under its settings, and why.
+    Invalid(String),
+}
+
+impl ChartState {
+    fn of(chart: Result<Option<Chart>, SpcError>) -> ChartState {
+        match chart {
+            Ok(None) => ChartState::Collecting,
+            Ok(Some(chart)) => ChartState::Ready(Arc::new(chart)),
+            Err(e) => ChartState::Invalid(e.to_string()),
+        }
+    }
+
+    /// The chart, when there is one.
+    pub fn ready(&self) -> Option<&Chart> {
+        match self {
+            ChartState::Ready(chart) => Some(chart),
+            _ => None,
+        }
+    }
+}
+
+/// Two ready states are the same when they hold the same computed chart: the cache hands out
+/// one `Arc` per revision, and comparing a million points on every tick would cost more than a
+/// redraw.
+impl PartialEq for ChartState {
+    fn eq(&self, other: &ChartState) -> bool {
+        match (self, other) {
+            (ChartState::Collecting, ChartState::Collecting) => true,
+            (ChartState::Ready(a), ChartState::Ready(b)) => Arc::ptr_eq(a, b),
+            (ChartState::Invalid(a), ChartState::Invalid(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 /// One value of a stream: when (Unix epoch ms) and what.
@@ -27,7 +79,7 @@ pub struct Sample {
 
 /// Where a stream's data comes from. A stream is known by its source and its name together:
 /// two sources may both send `press1/barrel_temperature` and stay two streams.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Origin {
     /// A built-in simulator.
     Simulator,
@@ -74,10 +126,21 @@ pub struct Settings {
     pub usl: Option<f64>,
     /// Consecutive points per subgroup, for X-bar charts.
     pub subgroup_size: Option<usize>,
+    /// How many of the latest points are recent: a signal among them makes the card say
+    /// "signal" ([`DEFAULT_RECENT`] when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recent: Option<usize>,
 }
 
+/// The recent window of a card's status, in points.
+pub const DEFAULT_RECENT: usize = 25;
+
 /// A stream of measurements and how to chart it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// Change a stream through [`Session::stream_mut`], [`Session::slot`] or [`Session::push`]
+/// (or call [`Stream::touch`] after changing it in place): they give it a new revision, which
+/// is what its cached chart is keyed by.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Stream {
     pub id: String,
     pub unit: String,
@@ -90,24 +153,55 @@ pub struct Stream {
     /// kept for the full export.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seqs: Vec<u64>,
+    /// This state's number ([`next_revision`]): new on every change, never saved.
+    #[serde(skip, default = "next_revision")]
+    revision: u64,
 }
 
-/// How a stream is doing, for its card. Ordered: problems first.
+/// Streams are equal when their content is: the revision only names a state.
+impl PartialEq for Stream {
+    fn eq(&self, other: &Stream) -> bool {
+        self.id == other.id
+            && self.unit == other.unit
+            && self.origin == other.origin
+            && self.samples == other.samples
+            && self.settings == other.settings
+            && self.stale == other.stale
+            && self.seqs == other.seqs
+    }
+}
+
+/// How a stream is doing now, for its card. Ordered: problems first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Health {
+    /// A signal among the recent points, or one the user has not seen yet.
     Signal,
+    /// The source says the stream is stale.
     Stale,
+    /// Signals, all seen and none recent: how many points signalled.
+    HadSignals(usize),
     Collecting,
     InControl,
 }
 
 impl Health {
+    /// The status in a word or two (the card's `data-status` and its badge's class).
     pub fn label(self) -> &'static str {
         match self {
             Health::Signal => "signal",
             Health::Stale => "stale",
+            Health::HadSignals(_) => "had signals",
             Health::Collecting => "collecting baseline",
             Health::InControl => "in control",
+        }
+    }
+
+    /// The status as the card's badge says it: the label, with the count of points that
+    /// signalled for "had signals".
+    pub fn text(self) -> String {
+        match self {
+            Health::HadSignals(n) => format!("had signals ({n})"),
+            other => other.label().to_string(),
         }
     }
 }
@@ -134,7 +228,13 @@ impl Stream {
             },
             stale: None,
             seqs: Vec::new(),
+            revision: next_revision(),
         }
+    }
+
+    /// Marks the stream changed: its chart is computed again when next asked for.
+    pub fn touch(&mut self) {
+        self.revision = next_revision();
     }
 
     pub fn values(&self) -> Vec<f64> {
@@ -173,48 +273,85 @@ impl Stream {
         analyze(&spec, &data).map(Some)
     }
 
-    /// The chart, recomputed only when the stream's data or settings changed since the last
+    /// The chart, recomputed only when the stream changed (a new revision) since the last
     /// call: the dashboard asks for every stream's chart on every tick, and a million-point
     /// import must not be analyzed again because a simulator added a point elsewhere.
-    pub fn chart_cached(&self) -> Cached {
-        let fingerprint = (
-            self.samples.len(),
-            self.samples
-                .last()
-                .map(|s| (s.t.to_bits(), s.value.to_bits())),
-            self.settings.clone(),
-        );
+    pub fn chart_state(&self) -> ChartState {
         CHARTS.with(|cache| {
             let mut cache = cache.borrow_mut();
-            if let Some((seen, chart)) = cache.get(&self.id) {
-                if *seen == fingerprint {
+            if let Some((revision, chart)) = cache.get(&self.id) {
+                if *revision == self.revision {
                     return chart.clone();
                 }
             }
-            let chart = Rc::new(self.chart());
-            cache.insert(self.id.clone(), (fingerprint, chart.clone()));
+            let chart = ChartState::of(self.chart());
+            cache.insert(self.id.clone(), (self.revision, chart.clone()));
             chart
         })
     }
 
-    /// The card's status.
-    pub fn health(&self, chart: &Result<Option<Chart>, SpcError>) -> Health {
+    /// The card's status: what is true now. A signal among the recent points
+    /// ([`Settings::recent`]) is news, and so is one the user has not seen (`seen`: the time of
+    /// the latest signal point seen, [`Session::acknowledged`]); older, seen ones are history:
+    /// "had signals", with how many points signalled.
+    pub fn health(&self, chart: &ChartState, seen: Option<f64>) -> Health {
         if self.stale.is_some() {
             return Health::Stale;
         }
-        match chart {
-            Ok(Some(c)) => {
-                // A signal among the latest points is news; old ones are history.
-                let end = c.primary.first_index() + c.primary.len();
-                let recent = end.saturating_sub(20);
-                if c.primary.signals.iter().any(|s| s.index >= recent) {
-                    Health::Signal
-                } else {
-                    Health::InControl
-                }
-            }
-            _ => Health::Collecting,
+        let Some(c) = chart.ready() else {
+            return Health::Collecting;
+        };
+        let mut points = c.primary.signals.chunk_by(|a, b| a.index == b.index);
+        let count = points.clone().count();
+        let Some(last) = points.next_back().map(|g| g[0].index) else {
+            return Health::InControl;
+        };
+        let end = c.primary.first_index() + c.primary.len();
+        let recent = end.saturating_sub(self.settings.recent.unwrap_or(DEFAULT_RECENT).max(1));
+        let unseen = match (seen, self.point_time(last)) {
+            (Some(seen), Some(t)) => t > seen,
+            _ => true,
+        };
+        if last >= recent || unseen {
+            Health::Signal
+        } else {
+            Health::HadSignals(count)
         }
+    }
+
+    /// The time of the chart's latest signal point, when it has one: what opening the stream
+    /// acknowledges.
+    pub fn latest_signal_time(&self, chart: &ChartState) -> Option<f64> {
+        let last = chart.ready()?.primary.signals.last()?.index;
+        self.point_time(last)
+    }
+
+    /// How [`Stream::data`] groups samples into points: samples per point (the subgroup size
+    /// for X-bar, p and np charts, else 1), and whether a last, incomplete subgroup is a point
+    /// too (X-bar: yes; p and np count complete subgroups only).
+    fn grouping(&self) -> (usize, bool) {
+        let n = self.settings.subgroup_size.unwrap_or(0);
+        match self.settings.chart.chart.as_deref() {
+            Some("xbar-r" | "xbar-s") if n >= 2 => (n, true),
+            Some("p" | "np") if n >= 1 => (n, false),
+            _ => (1, true),
+        }
+    }
+
+    /// When point `index` of the stream's chart was complete: the time of the last sample of
+    /// its subgroup (the sample's own time on charts of single values).
+    pub fn point_time(&self, index: usize) -> Option<f64> {
+        let (n, partial) = self.grouping();
+        let first = index.checked_mul(n)?;
+        let end = first.checked_add(n)?;
+        let last = if partial {
+            end.min(self.samples.len())
+        } else {
+            end
+        };
+        (first < last)
+            .then(|| self.samples.get(last - 1).map(|x| x.t))
+            .flatten()
     }
 }
 
@@ -231,6 +368,10 @@ pub struct Session {
     /// The raw records the streams were built from, for the full export.
     #[serde(default, skip_serializing_if = "Telemetry::is_empty")]
     pub telemetry: Telemetry,
+    /// For each stream (by id), the time of its latest signal point the user has seen (by
+    /// opening the stream): older signals no longer make its card say "signal".
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub acknowledged: BTreeMap<String, f64>,
 }
 
 /// Raw records as their sources sent them: probe results (every field, as the Worker
@@ -248,8 +389,11 @@ impl Telemetry {
 }
 
 impl Session {
+    /// The stream `id`, to change (it takes a new revision).
     pub fn stream_mut(&mut self, id: &str) -> Option<&mut Stream> {
-        self.streams.iter_mut().find(|s| s.id == id)
+        let stream = self.streams.iter_mut().find(|s| s.id == id)?;
+        stream.touch();
+        Some(stream)
     }
 
     pub fn stream(&self, id: &str) -> Option<&Stream> {
@@ -270,10 +414,13 @@ impl Session {
     }
 
     /// The stream that `origin` calls `name`, created when new (under the first free id of
-    /// [`candidate_ids`]); and whether it was created.
+    /// [`candidate_ids`]); and whether it was created. It takes a new revision: it is there to
+    /// be changed.
     pub fn slot(&mut self, origin: &Origin, name: &str, unit: &str) -> (&mut Stream, bool) {
         if let Some(at) = self.find(origin, name) {
-            return (&mut self.streams[at], false);
+            let stream = &mut self.streams[at];
+            stream.touch();
+            return (stream, false);
         }
         let id = candidate_ids(origin, name)
             .find(|id| self.stream(id).is_none())
@@ -301,6 +448,7 @@ impl Session {
             }
             let extra = stream.samples.len() - (keep - keep / 100);
             stream.samples.drain(..extra);
+            stream.touch();
             let seqs = stream.seqs.len().saturating_sub(stream.samples.len());
             stream.seqs.drain(..seqs);
             *self.dropped.entry(stream.id.clone()).or_default() += extra as u64;
@@ -310,6 +458,76 @@ impl Session {
     /// How many of its oldest points the stream `id` has dropped.
     pub fn dropped(&self, id: &str) -> u64 {
         self.dropped.get(id).copied().unwrap_or(0)
+    }
+
+    /// The status of the stream `stream` on its card ([`Stream::health`]).
+    pub fn health(&self, stream: &Stream) -> Health {
+        let seen = self.acknowledged.get(&stream.id).copied();
+        stream.health(&stream.chart_state(), seen)
+    }
+
+    /// Records that the user saw every signal of stream `id` so far (they opened it, or left
+    /// its view); returns whether that is news.
+    pub fn acknowledge_all(&mut self, id: &str) -> bool {
+        let latest = self
+            .stream(id)
+            .and_then(|s| s.latest_signal_time(&s.chart_state()));
+        latest.is_some_and(|t| self.acknowledge(id, t))
+    }
+
+    /// Records that the user saw the signals of stream `id` up to the point of time `t`;
+    /// returns whether that is news (an earlier time changes nothing).
+    pub fn acknowledge(&mut self, id: &str, t: f64) -> bool {
+        let seen = self
+            .acknowledged
+            .entry(id.to_string())
+            .or_insert(f64::NEG_INFINITY);
+        let news = t > *seen;
+        *seen = seen.max(t);
+        news
+    }
+
+    /// Adds the streams of an imported session (a file this app exported); a stream of the same
+    /// id is replaced by the imported one, which goes last, with what was acknowledged of it.
+    /// The raw probe results are added to this session's. Returns how many streams were
+    /// imported.
+    pub fn merge(&mut self, imported: Session) -> usize {
+        let n = imported.streams.len();
+        for stream in imported.streams {
+            self.streams.retain(|x| x.id != stream.id);
+            match imported.acknowledged.get(&stream.id) {
+                Some(t) => self.acknowledged.insert(stream.id.clone(), *t),
+                None => self.acknowledged.remove(&stream.id),
+            };
+            self.streams.push(stream);
+        }
+        self.telemetry
+            .probe_results
+            .extend(imported.telemetry.probe_results);
+        n
+    }
+
+    /// Adds the columns of an imported CSV file as streams `<file without .csv>/<column>`,
+    /// sample `t` being the row number; a stream of the same id is replaced. Returns how many
+    /// streams were added.
+    pub fn add_columns(&mut self, file: &str, columns: Vec<(String, Vec<f64>)>) -> usize {
+        let base = file.trim_end_matches(".csv");
+        let n = columns.len();
+        for (column, values) in columns {
+            let id = format!("{base}/{column}");
+            self.streams.retain(|x| x.id != id);
+            let origin = Origin::Import {
+                file: file.to_string(),
+            };
+            let mut stream = Stream::new(id, "", origin);
+            stream.samples = values
+                .into_iter()
+                .enumerate()
+                .map(|(i, value)| Sample { t: i as f64, value })
+                .collect();
+            self.streams.push(stream);
+        }
+        n
     }
 }
 
@@ -381,6 +599,78 @@ mod tests {
     }
 
     #[test]
+    fn an_imported_session_replaces_streams_of_the_same_id_and_adds_its_probe_results() {
+        let mut mine = Session::default();
+        mine.push("a", "ms", &Origin::Simulator, at(1.0));
+        mine.push("b", "ms", &Origin::Simulator, at(2.0));
+        mine.telemetry
+            .probe_results
+            .push(serde_json::json!({"n": 1}));
+        let mut theirs = Session::default();
+        theirs.push("a", "ms", &Origin::Simulator, at(7.0));
+        theirs.push("c", "", &Origin::Simulator, at(8.0));
+        theirs
+            .telemetry
+            .probe_results
+            .push(serde_json::json!({"n": 2}));
+        mine.acknowledge("a", 1.0);
+        mine.acknowledge("b", 2.0);
+        theirs.acknowledge("c", 8.0);
+        assert_eq!(mine.merge(theirs), 2);
+        let seen: Vec<(&str, f64)> = mine
+            .acknowledged
+            .iter()
+            .map(|(id, t)| (id.as_str(), *t))
+            .collect();
+        assert_eq!(
+            seen,
+            [("b", 2.0), ("c", 8.0)],
+            "acknowledgements come with their streams"
+        );
+        let ids: Vec<&str> = mine.streams.iter().map(|x| x.id.as_str()).collect();
+        assert_eq!(ids, ["b", "a", "c"], "a replaced stream goes last");
+        assert_eq!(mine.stream("a").unwrap().samples, [at(7.0)]);
+        assert_eq!(
+            mine.telemetry.probe_results,
+            [serde_json::json!({"n": 1}), serde_json::json!({"n": 2})]
+        );
+    }
+
+    #[test]
+    fn csv_columns_become_streams_named_after_the_file_and_numbered_by_row() {
+        let mut s = Session::default();
+        let columns = vec![
+            ("ttft".to_string(), vec![410.0, 420.0]),
+            ("tps".to_string(), vec![50.0, 51.0]),
+        ];
+        assert_eq!(s.add_columns("run.csv", columns), 2);
+        let ttft = s.stream("run/ttft").expect("named file/column");
+        assert_eq!(
+            ttft.samples,
+            [
+                Sample {
+                    t: 0.0,
+                    value: 410.0
+                },
+                Sample {
+                    t: 1.0,
+                    value: 420.0
+                }
+            ]
+        );
+        assert_eq!(
+            ttft.origin,
+            Origin::Import {
+                file: "run.csv".into()
+            }
+        );
+        // The same file again replaces its streams instead of adding to them.
+        s.add_columns("run.csv", vec![("ttft".to_string(), vec![1.0])]);
+        assert_eq!(s.streams.len(), 2);
+        assert_eq!(s.stream("run/ttft").unwrap().samples.len(), 1);
+    }
+
+    #[test]
     fn growing_streams_keep_their_newest_points_and_count_the_dropped() {
         let live = Origin::Live {
             url: "ws://h/ws".into(),
@@ -435,6 +725,109 @@ mod tests {
         assert_eq!(chart.primary.signals.last().map(|x| x.index), Some(3));
     }
 
+    /// A corrected file of the same length, with the same last sample, imported again: its
+    /// chart is the corrected one (the cache was keyed by length and last sample, and showed
+    /// the stale chart).
+    #[test]
+    fn a_reimported_file_of_the_same_length_and_last_sample_charts_anew() {
+        let column = |middle: f64| {
+            let mut values: Vec<f64> = (0..40).map(|i| 10.0 + (i % 3) as f64).collect();
+            values[20] = middle;
+            vec![("x".to_string(), values)]
+        };
+        let mut s = Session::default();
+        s.add_columns("run.csv", column(11.0));
+        let before = s.stream("run/x").unwrap().chart_state();
+        s.add_columns("run.csv", column(500.0));
+        let after = s.stream("run/x").unwrap().chart_state();
+        // Test 1 (a point beyond the limits) at point 20.
+        let beyond = |state: &ChartState| {
+            let chart = state.ready().expect("the baseline is complete");
+            chart.primary.tests_at(20).any(|t| t == 1)
+        };
+        assert!(!beyond(&before));
+        assert!(beyond(&after), "the corrected point signals");
+        assert_ne!(before, after);
+
+        // A change through the session gives a new chart; asking again without one does not.
+        let again = s.stream("run/x").unwrap().chart_state();
+        assert_eq!(after, again, "the same revision is the same cached chart");
+        s.stream_mut("run/x").unwrap().samples[20].value = 11.0;
+        let fixed = s.stream("run/x").unwrap().chart_state();
+        assert!(!beyond(&fixed));
+
+        // Clearing forgets every chart.
+        clear_charts();
+        assert_ne!(fixed, s.stream("run/x").unwrap().chart_state());
+    }
+
+    /// A stream of 60 points with a spike at `spike` (a test 1 signal there) and nothing else.
+    fn spiked(spike: usize) -> Stream {
+        let mut s = Stream::new("m/ttft", "ms", Origin::Simulator);
+        s.settings.chart.tests = Some("1".into());
+        s.samples = (0..60)
+            .map(|i| Sample {
+                t: 1000.0 * i as f64,
+                value: if i == spike {
+                    900.0
+                } else {
+                    400.0 + (i % 7) as f64
+                },
+            })
+            .collect();
+        s
+    }
+
+    /// Issue 11: a card's status says what is true now.
+    #[test]
+    fn a_card_says_signal_while_a_signal_is_recent_or_unseen_then_had_signals() {
+        let mut session = Session::default();
+        session.streams.push(spiked(40));
+        let health = |s: &Session| s.health(&s.streams[0]);
+        // Point 40 of 60 is within the last 25: news, seen or not.
+        assert_eq!(health(&session), Health::Signal);
+        assert!(session.acknowledge("m/ttft", 40_000.0));
+        assert_eq!(health(&session), Health::Signal, "still recent");
+        // A window of 10 points: 40 is old, and seen: history, with its count.
+        session.stream_mut("m/ttft").unwrap().settings.recent = Some(10);
+        assert_eq!(health(&session), Health::HadSignals(1));
+        assert_eq!(health(&session).label(), "had signals");
+        assert_eq!(health(&session).text(), "had signals (1)");
+        // Old but never seen: still news.
+        session.acknowledged.clear();
+        assert_eq!(health(&session), Health::Signal, "not yet acknowledged");
+        // Seeing an earlier point does not acknowledge a later signal.
+        assert!(session.acknowledge("m/ttft", 39_000.0));
+        assert_eq!(health(&session), Health::Signal);
+        assert!(session.acknowledge("m/ttft", 40_000.0));
+        assert!(
+            !session.acknowledge("m/ttft", 12.0),
+            "an earlier time is no news"
+        );
+        assert_eq!(health(&session), Health::HadSignals(1));
+        // Acknowledged, then a new signal: news again, until the stream is opened.
+        let st = session.stream_mut("m/ttft").unwrap();
+        st.samples[58].value = 900.0;
+        assert_eq!(health(&session), Health::Signal);
+        assert!(session.acknowledge_all("m/ttft"));
+        assert!(
+            !session.acknowledge_all("m/ttft"),
+            "nothing new the second time"
+        );
+        assert_eq!(session.acknowledged["m/ttft"], 58_000.0);
+        assert!(!session.acknowledge_all("no/such/stream"));
+        // No signal at all; and no chart yet.
+        let mut quiet = spiked(usize::MAX);
+        assert_eq!(quiet.health(&quiet.chart_state(), None), Health::InControl);
+        quiet.samples.truncate(10);
+        quiet.touch();
+        assert_eq!(quiet.health(&quiet.chart_state(), None), Health::Collecting);
+        // Order on the dashboard: news, stale, history, then the rest.
+        assert!(Health::Signal < Health::Stale);
+        assert!(Health::Stale < Health::HadSignals(3));
+        assert!(Health::HadSignals(3) < Health::Collecting);
+    }
+
     #[test]
     fn a_stream_charts_once_its_baseline_is_complete() {
         let mut s = Stream::new("m/ttft", "ms", Origin::Simulator);
@@ -453,7 +846,6 @@ mod tests {
             t: 100.0,
             value: 900.0,
         });
-        let chart = s.chart().unwrap().unwrap();
-        assert_eq!(s.health(&Ok(Some(chart))), Health::Signal);
+        assert_eq!(s.health(&s.chart_state(), None), Health::Signal);
     }
 }

@@ -12,9 +12,11 @@
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
+use llmscope_app::decode;
+use llmscope_app::export::share::{self, Shared, View};
+use llmscope_app::export::telemetry;
 use llmscope_app::model::{Origin, Sample, Session, Stream};
-use llmscope_app::share::{self, Shared, View};
-use llmscope_app::{decode, import, telemetry};
+use llmscope_app::sources::import;
 use llmscope_fuzzkit::{linear, peak, Counting, Gen};
 
 #[global_allocator]

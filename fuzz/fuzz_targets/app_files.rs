@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use llmscope_app::import;
+use llmscope_app::sources::import;
 
 fuzz_target!(|text: &str| {
     let _ = import::csv(text, false);

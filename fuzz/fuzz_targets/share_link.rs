@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use llmscope_app::share;
+use llmscope_app::export::share;
 
 fuzz_target!(|data: &[u8]| {
     let _ = share::from_bytes(data);

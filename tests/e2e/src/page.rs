@@ -163,7 +163,7 @@ pub async fn stream_names(client: &Client) -> serde_json::Value {
 /// A session generation the app stored in IndexedDB (`"current"`, `"previous"` or `"kept"`),
 /// read back as the app's storage holds it: `null` when there is none, else `{"raw": text}`
 /// plus, when the text reads, `"session"`: the session with every stream's `samples` and
-/// `seqs` put back from its chunks (version 2, docs in app/src/idb.rs) or as stored whole
+/// `seqs` put back from its chunks (version 2, docs in app/src/idb/) or as stored whole
 /// (version 1).
 pub async fn saved_session(client: &Client, which: &str) -> Value {
     let script = r#"

@@ -8,7 +8,7 @@
 //! the `auth` frame only, and the URL the session, the status line and exports see has none.
 
 use crate::model::{Origin, Sample};
-use crate::ui::Ctx;
+use crate::ui::Data;
 use leptos::prelude::*;
 use llmscope_protocol::{ClientFrame, ServerFrame, StreamState};
 use std::cell::RefCell;
@@ -148,7 +148,7 @@ pub fn is_page_origin(url: &str) -> bool {
 
 /// Connects (or reconnects to a new URL), replacing any current connection. A `?token=` in the
 /// URL is used for this connection only (when no `token` is given) and never kept.
-pub fn connect(c: Ctx, status: RwSignal<LiveStatus>, url: String, token: Option<String>) {
+pub fn connect(c: Data, status: RwSignal<LiveStatus>, url: String, token: Option<String>) {
     let (url, in_url) = split_token(url.trim());
     let token = token.or(in_url);
     if !(url.starts_with("ws://") || url.starts_with("wss://")) {
@@ -192,7 +192,7 @@ fn current(link: &Rc<RefCell<Link>>) -> bool {
     LINK.with(|l| l.borrow().as_ref().is_some_and(|cur| Rc::ptr_eq(cur, link)))
 }
 
-fn open(c: Ctx, status: RwSignal<LiveStatus>, link: Rc<RefCell<Link>>) {
+fn open(c: Data, status: RwSignal<LiveStatus>, link: Rc<RefCell<Link>>) {
     if !current(&link) {
         return;
     }
@@ -282,7 +282,7 @@ fn open(c: Ctx, status: RwSignal<LiveStatus>, link: Rc<RefCell<Link>>) {
     link.borrow_mut().socket = Some(socket);
 }
 
-fn receive(c: Ctx, link: &Rc<RefCell<Link>>, frame: ServerFrame) {
+fn receive(c: Data, link: &Rc<RefCell<Link>>, frame: ServerFrame) {
     let url = link.borrow().url.clone();
     match frame {
         ServerFrame::Hello { streams, .. } => c.session.update(|s| {
@@ -307,6 +307,7 @@ fn receive(c: Ctx, link: &Rc<RefCell<Link>>, frame: ServerFrame) {
             if let Some(st) = s.find(&origin, &stream).map(|at| &mut s.streams[at]) {
                 st.stale =
                     (state == StreamState::Stale).then(|| reason.unwrap_or_else(|| "stale".into()));
+                st.touch();
             }
         }),
         ServerFrame::Gap { missed } => c.notice.set(Some(format!(
@@ -321,7 +322,7 @@ fn gather(link: &Rc<RefCell<Link>>, s: llmscope_protocol::Sample) {
     l.pending.push(s);
 }
 
-fn flush(c: Ctx, link: &Rc<RefCell<Link>>) {
+fn flush(c: Data, link: &Rc<RefCell<Link>>) {
     let (url, pending) = {
         let mut l = link.borrow_mut();
         if l.pending.is_empty() {

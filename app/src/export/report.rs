@@ -135,44 +135,16 @@ pub fn subtitle(chart: &Chart, unit: &str) -> String {
     )
 }
 
-/// How `Stream::data` groups samples into points: samples per point (the subgroup size for
-/// X-bar, p and np charts, else 1), and whether a last, incomplete subgroup is a point too
-/// (X-bar: yes; p and np count complete subgroups only).
-fn grouping(stream: &Stream) -> (usize, bool) {
-    let n = stream.settings.subgroup_size.unwrap_or(0);
-    match stream.settings.chart.chart.as_deref() {
-        Some("xbar-r" | "xbar-s") if n >= 2 => (n, true),
-        Some("p" | "np") if n >= 1 => (n, false),
-        _ => (1, true),
-    }
-}
-
-/// When point `index` of the stream's chart was complete: the time of the last sample of its
-/// subgroup (the sample's own time on charts of single values).
-pub fn point_time(stream: &Stream, index: usize) -> Option<f64> {
-    let (n, partial) = grouping(stream);
-    let first = index.checked_mul(n)?;
-    let end = first.checked_add(n)?;
-    let last = if partial {
-        end.min(stream.samples.len())
-    } else {
-        end
-    };
-    (first < last)
-        .then(|| stream.samples.get(last - 1).map(|x| x.t))
-        .flatten()
-}
-
 /// One stream's points with their limits and tests, then its signals, as CSV. `t` is when
-/// each point was complete ([`point_time`]).
+/// each point was complete ([`Stream::point_time`]).
 pub fn csv(stream: &Stream, chart: &Chart) -> String {
     let mut out = String::from("index,t,statistic,center,lcl,ucl,tests\n");
-    let tests = chart.primary.tests_by_point();
     let cell = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
-    for (j, p) in chart.primary.points().enumerate() {
-        let t = cell(point_time(stream, p.index));
-        let fired: Vec<String> = (1..=8u8)
-            .filter(|k| tests[j] & (1 << (k - 1)) != 0)
+    for p in chart.primary.points() {
+        let t = cell(stream.point_time(p.index));
+        let fired: Vec<String> = chart
+            .primary
+            .tests_at(p.index)
             .map(|k| k.to_string())
             .collect();
         out += &format!(
@@ -190,6 +162,22 @@ pub fn csv(stream: &Stream, chart: &Chart) -> String {
         out += &format!("{},{},{},{}\n", s.test.number(), s.index, s.first, s.last);
     }
     out
+}
+
+/// The stream's CSV ([`csv`]) under its settings; none until its baseline is complete or when
+/// it cannot be charted.
+pub fn stream_csv(stream: &Stream) -> Option<String> {
+    let chart = stream.chart().ok()??;
+    Some(csv(stream, &chart))
+}
+
+/// The false-alarm rate ([`false_alarms`]) as a sentence, for the stream view.
+pub fn false_alarm_sentence(chart: &Chart) -> String {
+    let words = false_alarms(chart);
+    let mut chars = words.chars();
+    chars.next().map_or(words.clone(), |first| {
+        format!("{}{}.", first.to_uppercase(), chars.as_str())
+    })
 }
 
 /// The stream's title: its name and unit.
@@ -230,8 +218,8 @@ pub fn png(stream: &Stream, chart: &Chart) -> Result<String, String> {
 
 // ---- the PDF report ----
 
+use crate::export::pdf::{self, Font, Image, Page, PAGE_HEIGHT, PAGE_WIDTH};
 use crate::model::Session;
-use crate::pdf::{self, Font, Image, Page, PAGE_HEIGHT, PAGE_WIDTH};
 use llmscope_spc::capability::SpecLimits;
 
 /// Where the report's fonts are served (files of the site, fetched when a report is made): the
@@ -480,7 +468,7 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
     let total = session.streams.len().max(1) as f64;
     for (i, (s, ch)) in session.streams.iter().zip(&charts).enumerate() {
         progress(i as f64 / total);
-        crate::import::next_tick().await;
+        crate::sources::import::next_tick().await;
         let Some(ch) = ch else { continue };
         w.page();
         w.para(16.0, &title(s));
@@ -518,7 +506,7 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
                 .primary
                 .point_at(at)
                 .map_or("–".into(), |p| value(ch, p.statistic, &s.unit));
-            let time = point_time(s, at).map_or(String::new(), when);
+            let time = s.point_time(at).map_or(String::new(), when);
             let numbers: Vec<String> = group.iter().map(|g| g.test.number().to_string()).collect();
             w.row(
                 9.0,
@@ -554,7 +542,7 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
         }
     }
     progress(1.0);
-    crate::import::next_tick().await;
+    crate::sources::import::next_tick().await;
     Ok(pdf::write("LLMscope report", &w.font, &images, &w.pages))
 }
 
@@ -603,10 +591,60 @@ mod tests {
         let t = csv_times(&p);
         assert_eq!(t.len(), 25); // complete subgroups only
         assert_eq!(t[7], p.samples[79].t);
-        assert_eq!(point_time(&p, 25), None);
+        assert_eq!(p.point_time(25), None);
 
         let single = stream("individuals", 40, |i| (i % 5) as f64);
         assert_eq!(csv_times(&single)[12], single.samples[12].t);
+    }
+
+    #[test]
+    fn the_csv_lists_each_point_with_the_tests_that_fire_there() {
+        let mut s = stream("individuals", 40, |i| {
+            if i == 35 {
+                50.0
+            } else {
+                (i % 5) as f64
+            }
+        });
+        let text = stream_csv(&s).unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows[0], "index,t,statistic,center,lcl,ucl,tests");
+        assert!(rows[1 + 35].starts_with("35,"), "{}", rows[36]);
+        // The spike ends a run of six rising points (30 to 35): tests 1 and 3 fire there.
+        assert!(
+            rows[1 + 35].ends_with(",1;3"),
+            "tests 1 and 3 at the spike: {}",
+            rows[36]
+        );
+        assert!(
+            rows[1 + 34].ends_with(','),
+            "no test at point 34: {}",
+            rows[35]
+        );
+        assert!(rows.contains(&"signal_test,index,first,last"));
+        assert!(rows.contains(&"1,35,35,35"), "{text}");
+        assert!(rows.contains(&"3,35,30,35"), "{text}");
+        // Before the baseline is complete there is nothing to export.
+        s.samples.truncate(10);
+        assert_eq!(stream_csv(&s), None);
+    }
+
+    #[test]
+    fn the_false_alarm_rate_reads_as_a_sentence() {
+        let mut s = stream("individuals", 40, |i| (i % 5) as f64);
+        s.settings.chart.tests = Some("1".into());
+        let chart = s.chart().unwrap().unwrap();
+        // Test 1 alone: ARL0 = 1 / 0.0027 = 370.4 (Montgomery, table 6.3 row 1 / §6.2.3).
+        assert_eq!(
+            false_alarm_sentence(&chart),
+            "About one false alarm every 370 points while in control (ARL0)."
+        );
+        s.settings.chart.tests = Some("none".into());
+        let chart = s.chart().unwrap().unwrap();
+        assert_eq!(
+            false_alarm_sentence(&chart),
+            "No tests are on, so the chart never signals."
+        );
     }
 
     #[test]
@@ -620,8 +658,8 @@ mod tests {
             let mut s = stream(chart, 97, |i| f64::from(i % 3 == 0));
             s.settings.subgroup_size = n;
             let points = s.data().len();
-            assert!(point_time(&s, points - 1).is_some(), "{chart}");
-            assert_eq!(point_time(&s, points), None, "{chart}");
+            assert!(s.point_time(points - 1).is_some(), "{chart}");
+            assert_eq!(s.point_time(points), None, "{chart}");
         }
     }
 

@@ -284,7 +284,7 @@ pub async fn sleep(duration: std::time::Duration) {
 
 /// Reads a session exported as JSON (the full telemetry export, or a bare session).
 pub fn session_json(text: &str) -> Result<Session, String> {
-    crate::telemetry::import(text)
+    crate::export::telemetry::import(text)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@
 //! The token stays in memory only: it is not saved with the session, exported, or put in a URL.
 
 use crate::model::{Origin, Sample};
-use crate::ui::Ctx;
+use crate::ui::Data;
 use leptos::prelude::*;
 use serde::Deserialize;
 use std::cell::Cell;
@@ -115,7 +115,7 @@ fn latest(session: &crate::model::Session, origin: &Origin, target: &str) -> f64
 
 /// Starts polling a Worker at `base` (e.g. `https://llmscope-probes.example.workers.dev`),
 /// stopping any poller already running.
-pub fn start(c: Ctx, status: RwSignal<ProbeStatus>, base: String, token: String) {
+pub fn start(c: Data, status: RwSignal<ProbeStatus>, base: String, token: String) {
     let base = base.trim_end_matches('/').to_string();
     let generation = POLLER.with(|p| {
         p.set(p.get() + 1);
@@ -169,7 +169,7 @@ pub fn start(c: Ctx, status: RwSignal<ProbeStatus>, base: String, token: String)
                     Err(e) => status.update(|s| s.error = Some(e)),
                 }
             }
-            crate::import::sleep(POLL).await;
+            crate::sources::import::sleep(POLL).await;
         }
     });
 }
@@ -228,7 +228,7 @@ fn fresh(
 }
 
 fn add(
-    c: Ctx,
+    c: Data,
     status: RwSignal<ProbeStatus>,
     base: &str,
     target: &str,

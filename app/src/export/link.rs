@@ -2,9 +2,9 @@
 //! and uploaded to the probe Worker), opening one (read-only), and copying a shared session
 //! into one's own. The format is `share`'s; this module does the I/O around it.
 
+use crate::export::share::{self, Link, ShareError, Shared, View};
 use crate::model::Session;
-use crate::share::{self, Link, ShareError, Shared, View};
-use crate::ui::Ctx;
+use crate::ui::{Controls, Data, Nav};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -111,48 +111,48 @@ async fn upload(shared: &Shared, worker: &str, token: &str) -> Result<String, St
 
 /// Makes a link for the open session and view; sessions too large for the fragment go through
 /// the polled probe Worker. Tokens are never part of the session, so never of the link.
-pub fn make(c: Ctx) {
+pub fn make(d: Data, nav: Nav, k: Controls) {
     let shared = Shared {
-        session: c.session.get_untracked(),
+        session: d.session.get_untracked(),
         view: View {
-            stream: c.selected.get_untracked(),
-            range: c.range.get_untracked(),
+            stream: nav.selected.get_untracked(),
+            range: nav.range.get_untracked(),
         },
         created_ms: js_sys::Date::now(),
     };
     if let Err(e) = share::check_size(&shared) {
-        c.notice.set(Some(e.to_string()));
+        d.notice.set(Some(e.to_string()));
         return;
     }
     match share::to_fragment(&shared) {
         Ok(payload) => {
-            c.share_link
+            k.share_link
                 .set(Some(format!("{}#s={payload}", page_url())));
-            c.notice.set(Some(format!(
+            d.notice.set(Some(format!(
                 "share link made ({} characters); the data is in the link itself",
                 payload.len() + 3
             )));
         }
         Err(too_large @ ShareError::TooLarge { .. }) => {
-            let Some((worker, token)) = c.worker.get_untracked() else {
-                c.notice.set(Some(too_large.to_string()));
+            let Some((worker, token)) = k.worker.get_untracked() else {
+                d.notice.set(Some(too_large.to_string()));
                 return;
             };
-            c.notice
+            d.notice
                 .set(Some("encrypting and uploading to the Worker…".into()));
             wasm_bindgen_futures::spawn_local(async move {
                 match upload(&shared, &worker, &token).await {
                     Ok(link) => {
-                        c.share_link.set(Some(link));
-                        c.notice.set(Some(
+                        k.share_link.set(Some(link));
+                        d.notice.set(Some(
                             "share link made: the session is stored encrypted on the Worker; the key is only in the link".into(),
                         ));
                     }
-                    Err(e) => c.notice.set(Some(e)),
+                    Err(e) => d.notice.set(Some(e)),
                 }
             });
         }
-        Err(e) => c.notice.set(Some(e.to_string())),
+        Err(e) => d.notice.set(Some(e.to_string())),
     }
 }
 
@@ -206,7 +206,7 @@ pub fn merge(mut own: Session, shared: Session) -> Session {
 }
 
 /// Copies the shared session into the user's own (IndexedDB), then opens their own dashboard.
-pub fn copy_into_mine(c: Ctx) {
+pub fn copy_into_mine(c: Data) {
     let shared = c.session.get_untracked();
     wasm_bindgen_futures::spawn_local(async move {
         let own = match crate::idb::load().await {

@@ -1,24 +1,6 @@
-//! The session as earlier versions kept it (JSON in localStorage, which `idb` migrates from),
-//! and downloads.
+//! Downloads: text, bytes or a URL offered to the user as a file.
 
-use crate::model::Session;
 use wasm_bindgen::JsCast;
-
-const KEY: &str = "llmscope.session.v1";
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
-
-/// The saved session, if any (a damaged one is reported and ignored, not deleted).
-pub fn load() -> Result<Option<Session>, String> {
-    let Some(text) = storage().and_then(|s| s.get_item(KEY).ok()?) else {
-        return Ok(None);
-    };
-    serde_json::from_str(&text)
-        .map(Some)
-        .map_err(|e| format!("the saved session could not be read ({e}); it was kept as is"))
-}
 
 /// Offers `text` as a file download.
 pub fn download(name: &str, mime: &str, text: &str) {

@@ -1,0 +1,373 @@
+//! The bytes of a share link, by version: each version's wire types (frozen, so old links keep
+//! opening), the compact codecs of times and values, and the bounded reading that stops a
+//! crafted link before it allocates.
+
+use super::{ShareError, Shared, View, MAGIC, MAX_INFLATED, MAX_SAMPLES, VERSION};
+use crate::model::{Origin, Sample, Session, Settings, Stream};
+use serde::{de, Deserialize, Deserializer, Serialize};
+use std::cell::Cell;
+use std::fmt;
+use std::marker::PhantomData;
+
+// ---- version 1 (frozen) ----
+
+#[derive(Serialize, Deserialize)]
+struct WireV1 {
+    created_ms: f64,
+    view_stream: Option<String>,
+    view_range: Option<(u64, u64)>,
+    #[serde(deserialize_with = "bounded")]
+    streams: Vec<WireStreamV1>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireStreamV1 {
+    id: String,
+    unit: String,
+    /// The origin as JSON (`Origin`'s serde form).
+    origin: String,
+    /// The settings as JSON (`Settings`' serde form).
+    settings: String,
+    stale: Option<String>,
+    times: TimesV1,
+    #[serde(deserialize_with = "bounded")]
+    values: Vec<f64>,
+}
+
+/// Sample times: whole milliseconds as deltas (two bytes each at a steady rate), or raw.
+#[derive(Serialize, Deserialize)]
+enum TimesV1 {
+    Deltas {
+        first: i64,
+        #[serde(deserialize_with = "bounded")]
+        deltas: Vec<i64>,
+    },
+    Raw(#[serde(deserialize_with = "bounded")] Vec<f64>),
+}
+
+// ---- wire format, version 2 (frozen): version 1 with values as scaled integers ----
+
+#[derive(Serialize, Deserialize)]
+struct WireV2 {
+    created_ms: f64,
+    view_stream: Option<String>,
+    view_range: Option<(u64, u64)>,
+    #[serde(deserialize_with = "bounded")]
+    streams: Vec<WireStreamV2>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireStreamV2 {
+    id: String,
+    unit: String,
+    origin: String,
+    settings: String,
+    stale: Option<String>,
+    times: TimesV1,
+    values: ValuesV2,
+}
+
+/// Values: when every value has at most `places` decimals (exactly, as f64), deltas of the
+/// values times 10^places; otherwise raw.
+#[derive(Serialize, Deserialize)]
+enum ValuesV2 {
+    Raw(#[serde(deserialize_with = "bounded")] Vec<f64>),
+    Decimal {
+        places: u8,
+        first: i64,
+        #[serde(deserialize_with = "bounded")]
+        deltas: Vec<i64>,
+    },
+}
+
+thread_local! {
+    /// List items the link being read may still hold: times, values and streams together, at
+    /// most twice [`MAX_SAMPLES`]. `None` once a list asked for more.
+    static BUDGET: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// Takes `n` items from [`BUDGET`] (read afresh, so lists inside lists count too).
+fn take<E: de::Error>(n: usize) -> Result<(), E> {
+    match BUDGET.get() {
+        Some(left) if n <= left => {
+            BUDGET.set(Some(left - n));
+            Ok(())
+        }
+        _ => {
+            BUDGET.set(None);
+            Err(E::custom("too many items"))
+        }
+    }
+}
+
+/// A list read against [`BUDGET`]: its length is checked before anything is allocated, and
+/// the first allocation is small, so a short link claiming a long list costs nothing.
+fn bounded<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+    struct Bounded<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> de::Visitor<'de> for Bounded<T> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let claimed = seq.size_hint().unwrap_or(0);
+            take::<A::Error>(claimed)?;
+            let mut out = Vec::with_capacity(claimed.min(1 << 16));
+            while let Some(x) = seq.next_element()? {
+                if out.len() >= claimed {
+                    take::<A::Error>(1)?;
+                }
+                out.push(x);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_seq(Bounded(PhantomData))
+}
+
+fn values(v: &[f64]) -> ValuesV2 {
+    for places in 0..=6u8 {
+        let scale = 10f64.powi(i32::from(places));
+        let ints: Option<Vec<i64>> = v
+            .iter()
+            .map(|x| {
+                let n = (x * scale).round();
+                // Exact as the decoder will rebuild it (this also keeps -0.0 and NaN raw).
+                let exact = n.abs() < 9e15 && ((n as i64) as f64 / scale).to_bits() == x.to_bits();
+                exact.then_some(n as i64)
+            })
+            .collect();
+        if let Some(ints) = ints.filter(|i| !i.is_empty()) {
+            return ValuesV2::Decimal {
+                places,
+                first: ints[0],
+                deltas: ints.windows(2).map(|w| w[1] - w[0]).collect(),
+            };
+        }
+    }
+    ValuesV2::Raw(v.to_vec())
+}
+
+fn unvalues(v: ValuesV2) -> Vec<f64> {
+    match v {
+        ValuesV2::Raw(v) => v,
+        ValuesV2::Decimal {
+            places,
+            first,
+            deltas,
+        } => {
+            let scale = 10f64.powi(i32::from(places.min(18)));
+            let mut at = first;
+            let mut out = Vec::with_capacity(deltas.len() + 1);
+            out.push(at as f64 / scale);
+            for d in deltas {
+                at = at.saturating_add(d);
+                out.push(at as f64 / scale);
+            }
+            out
+        }
+    }
+}
+
+fn times(samples: &[Sample]) -> TimesV1 {
+    let whole = samples
+        .iter()
+        .all(|s| s.t.fract() == 0.0 && s.t.abs() < 9e15);
+    if !whole || samples.is_empty() {
+        return TimesV1::Raw(samples.iter().map(|s| s.t).collect());
+    }
+    let ints: Vec<i64> = samples.iter().map(|s| s.t as i64).collect();
+    TimesV1::Deltas {
+        first: ints[0],
+        deltas: ints.windows(2).map(|w| w[1] - w[0]).collect(),
+    }
+}
+
+fn untimes(t: TimesV1) -> Vec<f64> {
+    match t {
+        TimesV1::Raw(v) => v,
+        TimesV1::Deltas { first, deltas } => {
+            let mut out = Vec::with_capacity(deltas.len() + 1);
+            let mut at = first;
+            out.push(at as f64);
+            for d in deltas {
+                at = at.saturating_add(d);
+                out.push(at as f64);
+            }
+            out
+        }
+    }
+}
+
+/// The shared session as bytes: `LS`, version, zlib(postcard(wire)).
+pub fn to_bytes(shared: &Shared) -> Vec<u8> {
+    let wire = WireV2 {
+        created_ms: shared.created_ms,
+        view_stream: shared.view.stream.clone(),
+        view_range: shared.view.range.map(|(a, b)| (a as u64, b as u64)),
+        streams: shared
+            .session
+            .streams
+            .iter()
+            .map(|s| {
+                let v: Vec<f64> = s.samples.iter().map(|x| x.value).collect();
+                WireStreamV2 {
+                    id: s.id.clone(),
+                    unit: s.unit.clone(),
+                    origin: serde_json::to_string(&s.origin).unwrap_or_default(),
+                    settings: serde_json::to_string(&s.settings).unwrap_or_default(),
+                    stale: s.stale.clone(),
+                    times: times(&s.samples),
+                    values: values(&v),
+                }
+            })
+            .collect(),
+    };
+    let packed = postcard::to_allocvec(&wire).unwrap_or_default();
+    let mut out = Vec::with_capacity(packed.len() / 2 + 3);
+    out.extend_from_slice(MAGIC);
+    out.push(VERSION);
+    out.extend(miniz_oxide::deflate::compress_to_vec_zlib(&packed, 9));
+    out
+}
+
+/// One stream as a version's wire types carry it.
+struct WireStream {
+    id: String,
+    unit: String,
+    origin: String,
+    settings: String,
+    stale: Option<String>,
+    times: Vec<f64>,
+    values: Vec<f64>,
+}
+
+impl From<WireStreamV1> for WireStream {
+    fn from(w: WireStreamV1) -> WireStream {
+        WireStream {
+            id: w.id,
+            unit: w.unit,
+            origin: w.origin,
+            settings: w.settings,
+            stale: w.stale,
+            times: untimes(w.times),
+            values: w.values,
+        }
+    }
+}
+
+impl From<WireStreamV2> for WireStream {
+    fn from(w: WireStreamV2) -> WireStream {
+        WireStream {
+            id: w.id,
+            unit: w.unit,
+            origin: w.origin,
+            settings: w.settings,
+            stale: w.stale,
+            times: untimes(w.times),
+            values: unvalues(w.values),
+        }
+    }
+}
+
+/// Reads what [`to_bytes`] wrote, any version up to [`VERSION`].
+pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
+    let damaged = |why: &str| ShareError::Damaged(why.to_string());
+    let (head, body) = bytes
+        .split_at_checked(3)
+        .ok_or_else(|| damaged("too short"))?;
+    if &head[..2] != MAGIC {
+        return Err(damaged("not an LLMscope share"));
+    }
+    let version = head[2];
+    if version > VERSION {
+        return Err(ShareError::NewerVersion(version));
+    }
+    let packed = inflate(body)?;
+    BUDGET.set(Some(2 * MAX_SAMPLES));
+    let unreadable = |_| match BUDGET.get() {
+        None => ShareError::Oversized(format!("it holds more than {MAX_SAMPLES} samples")),
+        Some(_) => damaged("unreadable data"),
+    };
+    let (created_ms, view_stream, view_range, wire_streams): (_, _, _, Vec<WireStream>) =
+        match version {
+            1 => {
+                let w: WireV1 = postcard::from_bytes(&packed).map_err(unreadable)?;
+                let streams = w.streams.into_iter().map(WireStream::from).collect();
+                (w.created_ms, w.view_stream, w.view_range, streams)
+            }
+            2 => {
+                let w: WireV2 = postcard::from_bytes(&packed).map_err(unreadable)?;
+                let streams = w.streams.into_iter().map(WireStream::from).collect();
+                (w.created_ms, w.view_stream, w.view_range, streams)
+            }
+            _ => return Err(damaged("unknown format")),
+        };
+    let mut streams = Vec::with_capacity(wire_streams.len());
+    for w in wire_streams {
+        let origin: Origin =
+            serde_json::from_str(&w.origin).map_err(|_| damaged("a stream's origin"))?;
+        let settings: Settings =
+            serde_json::from_str(&w.settings).map_err(|_| damaged("a stream's settings"))?;
+        if w.times.len() != w.values.len() {
+            return Err(damaged("times and values disagree"));
+        }
+        let samples: Vec<Sample> = w
+            .times
+            .into_iter()
+            .zip(w.values)
+            .map(|(t, value)| Sample { t, value })
+            .collect();
+        crate::decode::samples(&w.id, &samples).map_err(ShareError::Damaged)?;
+        let mut stream = Stream::new(w.id, w.unit, origin);
+        stream.samples = samples;
+        stream.settings = settings;
+        stream.stale = w.stale;
+        streams.push(stream);
+    }
+    if !created_ms.is_finite() {
+        return Err(damaged("its creation time is not a finite number"));
+    }
+    Ok(Shared {
+        session: Session {
+            streams,
+            ..Session::default()
+        },
+        view: View {
+            stream: view_stream,
+            range: view_range.map(|(a, b)| (a as usize, b as usize)),
+        },
+        created_ms,
+    })
+}
+
+/// zlib-inflates a link's data, at most [`MAX_INFLATED`] bytes of it.
+fn inflate(body: &[u8]) -> Result<Vec<u8>, ShareError> {
+    use miniz_oxide::inflate::{decompress_to_vec_zlib_with_limit, TINFLStatus};
+    decompress_to_vec_zlib_with_limit(body, MAX_INFLATED).map_err(|e| match e.status {
+        TINFLStatus::HasMoreOutput => ShareError::Oversized(format!(
+            "its data inflates to more than {} MiB",
+            MAX_INFLATED / (1024 * 1024)
+        )),
+        _ => ShareError::Damaged("the compressed data is cut or altered".into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_travel_as_integers_and_odd_values_raw() {
+        let v = [420.123, -0.5, 7.0, 1e-6];
+        assert!(matches!(values(&v), ValuesV2::Decimal { places: 6, .. }));
+        assert_eq!(unvalues(values(&v)), v);
+        let odd = [0.1 + 0.2, f64::NAN];
+        assert!(matches!(values(&odd), ValuesV2::Raw(_)));
+        let neg_zero = [-0.0];
+        assert_eq!(
+            unvalues(values(&neg_zero))[0].to_bits(),
+            (-0.0f64).to_bits()
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! The state the components share, split by who needs what (leptos todomvc's way): each part
+//! takes only the contexts it uses, and read-only halves where it only reads.
+//!
+//! - [`Data`]: the session and the notice line, for everything that changes the session
+//!   (sources, imports, links, settings, a frozen baseline);
+//! - [`Nav`]: the open stream, its zoomed range, and whether the session is a shared one;
+//! - [`Theme`]: light or dark, read by everything that draws;
+//! - [`Controls`]: the header's own state (the simulators, imports, sources, share link), and
+//!   the write halves of the notice and the theme.
+//!
+//! The dashboard's order of cards takes the read-only half of [`Data::session`]; a card writes
+//! only that its signals were seen, when it is opened.
+
+use crate::model::Session;
+use crate::sources::live::LiveStatus;
+use crate::sources::probe::ProbeStatus;
+use leptos::prelude::*;
+
+/// The session, and the line that tells the user what just happened (write-only here: only
+/// the header shows it).
+#[derive(Clone, Copy)]
+pub struct Data {
+    pub session: RwSignal<Session>,
+    pub notice: WriteSignal<Option<String>>,
+}
+
+/// Where the user is.
+#[derive(Clone, Copy)]
+pub struct Nav {
+    /// The open stream (None: the dashboard).
+    pub selected: RwSignal<Option<String>>,
+    /// The open stream's zoomed range of points (None: all).
+    pub range: RwSignal<Option<(usize, usize)>>,
+    /// Set while a shared session is shown read-only: where it came from. Fixed at start.
+    pub readonly: Signal<Option<String>>,
+}
+
+impl Nav {
+    /// Opens a stream (None: back to the dashboard), unzoomed.
+    pub fn open(&self, id: Option<String>) {
+        self.range.set(None);
+        self.selected.set(id);
+    }
+}
+
+/// The colour theme, read-only: the header's button writes it ([`Controls::set_dark`]).
+#[derive(Clone, Copy)]
+pub struct Theme {
+    pub dark: ReadSignal<bool>,
+}
+
+/// The header's state: what only the header (and the app that sets it up) reads and writes.
+#[derive(Clone, Copy)]
+pub struct Controls {
+    /// What the notice line shows.
+    pub notice: ReadSignal<Option<String>>,
+    pub set_dark: WriteSignal<bool>,
+    pub simulating: RwSignal<bool>,
+    pub live: RwSignal<LiveStatus>,
+    pub probe: RwSignal<ProbeStatus>,
+    /// Import: skip malformed rows instead of refusing the file.
+    pub skip_bad: RwSignal<bool>,
+    /// Progress, 0 to 1, of a long job (an import, a report).
+    pub progress: RwSignal<Option<f64>>,
+    /// The probe Worker polled, and its token: memory only, used to share large sessions.
+    pub worker: RwSignal<Option<(String, String)>>,
+    /// The last share link made.
+    pub share_link: RwSignal<Option<String>>,
+}
+
+/// Everything a new app provides, made from its starting values.
+pub struct Provided {
+    pub data: Data,
+    pub nav: Nav,
+    pub theme: Theme,
+    pub controls: Controls,
+}
+
+/// Makes the contexts and provides them to the components below.
+pub fn provide(
+    session: Session,
+    selected: Option<String>,
+    range: Option<(usize, usize)>,
+    readonly: Option<String>,
+    dark: bool,
+    notice: Option<String>,
+) -> Provided {
+    let (notice, set_notice) = signal(notice);
+    let (dark, set_dark) = signal(dark);
+    let data = Data {
+        session: RwSignal::new(session),
+        notice: set_notice,
+    };
+    let nav = Nav {
+        selected: RwSignal::new(selected),
+        range: RwSignal::new(range),
+        readonly: Signal::stored(readonly),
+    };
+    let theme = Theme { dark };
+    let controls = Controls {
+        notice,
+        set_dark,
+        simulating: RwSignal::new(false),
+        live: RwSignal::new(LiveStatus::default()),
+        probe: RwSignal::new(ProbeStatus::default()),
+        skip_bad: RwSignal::new(false),
+        progress: RwSignal::new(None),
+        worker: RwSignal::new(None),
+        share_link: RwSignal::new(None),
+    };
+    provide_context(data);
+    provide_context(nav);
+    provide_context(theme);
+    provide_context(controls);
+    Provided {
+        data,
+        nav,
+        theme,
+        controls,
+    }
+}
+
+/// A context `app` provides; missing one is a bug in the app, not in the user's input.
+fn get<T: Clone + 'static>(name: &str) -> T {
+    use_context::<T>().unwrap_or_else(|| panic!("{name} is provided by app()"))
+}
+
+pub fn data() -> Data {
+    get("Data")
+}
+
+pub fn nav() -> Nav {
+    get("Nav")
+}
+
+pub fn theme() -> Theme {
+    get("Theme")
+}
+
+pub fn controls() -> Controls {
+    get("Controls")
+}

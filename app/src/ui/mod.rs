@@ -1,0 +1,21 @@
+//! The components: the header (import, simulators, export, share, theme, sources), the
+//! dashboard of stream cards, and the stream view (control chart, companion, histogram,
+//! capability, false-alarm rate, signals, settings). Components are thin: they read the
+//! session, ask the engine and the model, draw.
+//!
+//! - `context`: the state the components share, split by who needs what;
+//! - `header`, `dashboard`, `stream`, `settings`: the components;
+//! - `timing`: the timings the browser benchmarks read.
+
+pub mod context;
+mod dashboard;
+mod header;
+mod settings;
+mod stream;
+mod timing;
+
+pub use context::{Controls, Data, Nav};
+pub use dashboard::Dashboard;
+pub use header::{import_file, Header};
+pub use stream::StreamView;
+pub use timing::{now_ms, record_timing};
