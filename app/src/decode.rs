@@ -56,7 +56,9 @@ pub fn session_samples(session: &Value) -> Result<(), String> {
 /// left out.
 #[derive(Debug, PartialEq)]
 pub struct Frame {
+    /// The frame read, holding only its good samples.
     pub frame: ServerFrame,
+    /// Why each left-out batch sample was left out, named by its position and seq.
     pub rejected: Vec<String>,
 }
 
@@ -113,7 +115,9 @@ struct SeqOnly {
 /// A probe Worker's `/results` answer as read: each result whole, and why others were left out.
 #[derive(Debug, Default, PartialEq)]
 pub struct Results {
+    /// Each readable result, whole, as the Worker answered it.
     pub results: Vec<Value>,
+    /// Why each unreadable result was left out, named by its position.
     pub rejected: Vec<String>,
 }
 

@@ -13,20 +13,32 @@ use web_sys::HtmlCanvasElement;
 /// Colors for the light or dark theme.
 #[derive(Clone, Copy)]
 pub struct Palette {
+    /// The canvas behind the charts.
     pub background: RGBColor,
+    /// Labels, axes and legend text.
     pub text: RGBColor,
+    /// Grid lines of the mesh.
     pub grid: RGBColor,
+    /// The plotted statistic (the stream's points).
     pub line: RGBColor,
+    /// The upper and lower control limits (UCL, LCL).
     pub limit: RGBColor,
+    /// The center line.
     pub center: RGBColor,
+    /// Signal points and their test numbers.
     pub signal: RGBColor,
+    /// Zone A, between 2 and 3 sigma from the center.
     pub zone_a: RGBColor,
+    /// Zone B, between 1 and 2 sigma from the center.
     pub zone_b: RGBColor,
+    /// Zone C, within 1 sigma of the center.
     pub zone_c: RGBColor,
+    /// The Phase I (baseline) shading.
     pub baseline: RGBColor,
 }
 
 impl Palette {
+    /// The palette for the dark theme, or the light one.
     pub fn new(dark: bool) -> Palette {
         if dark {
             Palette {
@@ -140,11 +152,13 @@ fn y_range(points: &[Point]) -> (f64, f64) {
 /// Where the plot area of a drawn chart lies, to map a pointer back to a point.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Mapping {
-    /// Plot area's left and right edges, in CSS pixels.
+    /// Plot area's left edge, in CSS pixels.
     pub left: f64,
+    /// Plot area's right edge, in CSS pixels.
     pub right: f64,
-    /// Point indices at those edges.
+    /// Point index at the left edge.
     pub x0: f64,
+    /// Point index at the right edge.
     pub x1: f64,
 }
 

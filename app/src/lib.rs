@@ -19,6 +19,8 @@
 //!   links), `download`;
 //! - `draw`: plotters on canvas; `ui/`: the components.
 
+#![deny(missing_docs)]
+
 pub mod decode;
 pub mod draw;
 pub mod export;

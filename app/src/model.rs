@@ -73,7 +73,9 @@ impl PartialEq for ChartState {
 /// One value of a stream: when (Unix epoch ms) and what.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
+    /// When it was measured, Unix epoch ms.
     pub t: f64,
+    /// The measured value, in the stream's unit.
     pub value: f64,
 }
 
@@ -84,11 +86,20 @@ pub enum Origin {
     /// A built-in simulator.
     Simulator,
     /// An imported file.
-    Import { file: String },
+    Import {
+        /// The file's name.
+        file: String,
+    },
     /// A live WebSocket (the shim).
-    Live { url: String },
+    Live {
+        /// The shim's WebSocket URL.
+        url: String,
+    },
     /// A probe Worker's results.
-    Probe { url: String },
+    Probe {
+        /// The probe Worker's URL.
+        url: String,
+    },
 }
 
 impl Origin {
@@ -142,10 +153,16 @@ pub const DEFAULT_RECENT: usize = 25;
 /// is what its cached chart is keyed by.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Stream {
+    /// The stream's name, unique in the session: suffixed with its source when another source
+    /// took the name first ([`candidate_ids`]).
     pub id: String,
+    /// The unit of the values (`ms`, `tokens/s`...), empty when none.
     pub unit: String,
+    /// Where the stream's data comes from.
     pub origin: Origin,
+    /// The measurements, oldest first.
     pub samples: Vec<Sample>,
+    /// How to chart the stream: the engine's config and the spec limits.
     pub settings: Settings,
     /// Set when the source says the stream is stale, with the reason.
     pub stale: Option<String>,
@@ -180,7 +197,9 @@ pub enum Health {
     Stale,
     /// Signals, all seen and none recent: how many points signalled.
     HadSignals(usize),
+    /// No chart yet: the baseline is not complete (or the stream cannot be charted).
     Collecting,
+    /// A chart without a single signal.
     InControl,
 }
 
@@ -212,6 +231,7 @@ pub const SPARK: usize = 120;
 pub const DEFAULT_PHASE1: usize = 30;
 
 impl Stream {
+    /// An empty stream with a 30-point baseline ([`DEFAULT_PHASE1`]) and no spec limits.
     pub fn new(id: impl Into<String>, unit: impl Into<String>, origin: Origin) -> Stream {
         let chart = ChartConfig {
             phase1: Some(DEFAULT_PHASE1),
@@ -237,6 +257,7 @@ impl Stream {
         self.revision = next_revision();
     }
 
+    /// The values of the samples, in order.
     pub fn values(&self) -> Vec<f64> {
         self.samples.iter().map(|s| s.value).collect()
     }
@@ -361,6 +382,7 @@ pub const DEFAULT_KEEP: usize = 1_000_000;
 /// Everything the user has open.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Session {
+    /// Every stream the user has open.
     pub streams: Vec<Stream>,
     /// How many of its oldest points each stream (by id) has dropped to stay within its limit.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -378,11 +400,13 @@ pub struct Session {
 /// answered). The shim's sequence numbers live on their streams (`Stream::seqs`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Telemetry {
+    /// Probe results, every field as the Worker answered it, oldest first.
     #[serde(default)]
     pub probe_results: Vec<serde_json::Value>,
 }
 
 impl Telemetry {
+    /// Whether no raw record is held.
     pub fn is_empty(&self) -> bool {
         self.probe_results.is_empty()
     }
@@ -396,6 +420,7 @@ impl Session {
         Some(stream)
     }
 
+    /// The stream `id`, to read.
     pub fn stream(&self, id: &str) -> Option<&Stream> {
         self.streams.iter().find(|s| s.id == id)
     }

@@ -16,8 +16,9 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use subsetter::GlyphRemapper;
 
-/// A4 in points.
+/// A4 width in points.
 pub const PAGE_WIDTH: f64 = 595.0;
+/// A4 height in points.
 pub const PAGE_HEIGHT: f64 = 842.0;
 
 /// One TrueType face: its bytes and the metrics its font descriptor needs, in 1/1000 em.
@@ -168,8 +169,11 @@ impl Font {
 
 /// An RGB image, 8 bits per channel.
 pub struct Image {
+    /// Width in pixels.
     pub width: u32,
+    /// Height in pixels.
     pub height: u32,
+    /// The pixels, row by row from the top, three bytes (R, G, B) each.
     pub rgb: Vec<u8>,
 }
 

@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 
 /// What the file says it is.
 pub const FORMAT: &str = "llmscope-telemetry";
+/// The file format's version this build writes; it reads every version up to it.
 pub const VERSION: u64 = 1;
 
 /// OpenTelemetry GenAI names (semantic conventions for generative AI, "gen_ai.*") for a probe

@@ -7,8 +7,11 @@ use crate::model::Session;
 /// What a CSV file held: one series per numeric column, and the lines skipped.
 #[derive(Debug, PartialEq)]
 pub struct Imported {
+    /// Each numeric column: its header name and its values, one per row kept.
     pub columns: Vec<(String, Vec<f64>)>,
+    /// The first line (1-based) of each malformed row skipped.
     pub skipped: Vec<usize>,
+    /// The data rows read, skipped ones included (the header is not counted).
     pub rows: usize,
 }
 

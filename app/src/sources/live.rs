@@ -26,9 +26,13 @@ const BACKOFF_MAX: f64 = 30_000.0;
 /// What the header shows about the connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LiveStatus {
+    /// The shim's URL (its token taken out), once a connection was asked for.
     pub url: Option<String>,
+    /// Whether the WebSocket is open now.
     pub connected: bool,
+    /// How many frames or batch samples could not be read.
     pub invalid_frames: u64,
+    /// The latest error (a refused connection, a bad frame), cleared on connecting.
     pub last_error: Option<String>,
 }
 

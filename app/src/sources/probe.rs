@@ -58,9 +58,13 @@ struct Target {
 /// What the header shows about the Worker.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProbeStatus {
+    /// The probe Worker's URL, once polling was asked for.
     pub url: Option<String>,
+    /// How many targets the Worker's `/targets` listed.
     pub targets: usize,
+    /// Failed probes per target: how many, and the kind of the latest failure.
     pub failures: BTreeMap<String, (u64, String)>,
+    /// The latest error polling the Worker (a bad answer, unreadable results), if any.
     pub error: Option<String>,
 }
 

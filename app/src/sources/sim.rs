@@ -13,10 +13,15 @@ use llmscope_spc::Rng;
 
 /// One simulated stream: its name, unit, and its value at tick `k` given a standard normal draw.
 pub struct Simulated {
+    /// The stream's name (`model/metric` or `machine/signal`).
     pub id: &'static str,
+    /// The unit of its values.
     pub unit: &'static str,
+    /// The value at tick `k`, given a standard normal draw.
     pub value: fn(u64, f64) -> f64,
+    /// The upper spec limit (an SLO for latency), set on a new stream.
     pub usl: Option<f64>,
+    /// The lower spec limit, set on a new stream.
     pub lsl: Option<f64>,
 }
 

@@ -20,7 +20,9 @@ use leptos::prelude::*;
 /// the header shows it).
 #[derive(Clone, Copy)]
 pub struct Data {
+    /// The session: every stream and its settings.
     pub session: RwSignal<Session>,
+    /// Writes the notice line the header shows.
     pub notice: WriteSignal<Option<String>>,
 }
 
@@ -46,6 +48,7 @@ impl Nav {
 /// The colour theme, read-only: the header's button writes it ([`Controls::set_dark`]).
 #[derive(Clone, Copy)]
 pub struct Theme {
+    /// Whether the dark theme is on.
     pub dark: ReadSignal<bool>,
 }
 
@@ -54,9 +57,13 @@ pub struct Theme {
 pub struct Controls {
     /// What the notice line shows.
     pub notice: ReadSignal<Option<String>>,
+    /// Switches the dark theme on or off.
     pub set_dark: WriteSignal<bool>,
+    /// Whether the built-in simulators are running.
     pub simulating: RwSignal<bool>,
+    /// The live shim's connection, as the header shows it.
     pub live: RwSignal<LiveStatus>,
+    /// The probe Worker's polling, as the header shows it.
     pub probe: RwSignal<ProbeStatus>,
     /// Import: skip malformed rows instead of refusing the file.
     pub skip_bad: RwSignal<bool>,
@@ -70,9 +77,13 @@ pub struct Controls {
 
 /// Everything a new app provides, made from its starting values.
 pub struct Provided {
+    /// The session and the notice line.
     pub data: Data,
+    /// The open stream and its zoom.
     pub nav: Nav,
+    /// The colour theme.
     pub theme: Theme,
+    /// The header's state.
     pub controls: Controls,
 }
 
@@ -125,18 +136,22 @@ fn get<T: Clone + 'static>(name: &str) -> T {
     use_context::<T>().unwrap_or_else(|| panic!("{name} is provided by app()"))
 }
 
+/// The [`Data`] context.
 pub fn data() -> Data {
     get("Data")
 }
 
+/// The [`Nav`] context.
 pub fn nav() -> Nav {
     get("Nav")
 }
 
+/// The [`Theme`] context.
 pub fn theme() -> Theme {
     get("Theme")
 }
 
+/// The [`Controls`] context.
 pub fn controls() -> Controls {
     get("Controls")
 }

@@ -58,7 +58,9 @@ pub struct View {
 /// A session as shared.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Shared {
+    /// The shared streams, their settings and telemetry.
     pub session: Session,
+    /// The stream and zoom that were open.
     pub view: View,
     /// When the link was made, Unix epoch ms.
     pub created_ms: f64,
@@ -74,7 +76,10 @@ pub enum ShareError {
     /// The encrypted data failed authentication: the key or the data was altered.
     Tampered,
     /// Too large for a fragment link.
-    TooLarge { chars: usize },
+    TooLarge {
+        /// The payload's length in characters.
+        chars: usize,
+    },
     /// The Worker has no such share (never existed, or expired).
     NotFound,
     /// The Worker could not be reached or refused.
@@ -196,8 +201,11 @@ pub enum Link {
     Inline(String),
     /// `#share=<id>&key=<key>&w=<Worker URL>`.
     Stored {
+        /// The share's id on the Worker (`share=`).
         id: String,
+        /// The key the session was sealed with, base64url (`key=`).
         key: String,
+        /// The Worker's URL (`w=`, percent-decoded), if the link names one.
         worker: Option<String>,
     },
 }
