@@ -147,7 +147,8 @@ impl Gen {
         Gen(Rng::new(seed))
     }
 
-    pub fn next(&mut self) -> u64 {
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
         self.0.next_u64()
     }
 
@@ -170,7 +171,7 @@ impl Gen {
                 if printable {
                     *self.pick(b"0123456789.,-+eE \n\r\t\"'{}[]:/\\abcnpstuxyz=#")
                 } else {
-                    self.next() as u8
+                    self.next_u64() as u8
                 }
             })
             .collect()
@@ -189,7 +190,7 @@ impl Gen {
                 }
                 1 if !v.is_empty() => {
                     let i = at.min(v.len() - 1);
-                    v[i] = self.next() as u8;
+                    v[i] = self.next_u64() as u8;
                 }
                 2 => {
                     let end = (at + 1 + self.below(16)).min(v.len());
@@ -213,7 +214,7 @@ impl Gen {
                 }
                 5 => v.truncate(at),
                 _ => {
-                    let b = self.next() as u8;
+                    let b = self.next_u64() as u8;
                     v.insert(at, b);
                 }
             }
