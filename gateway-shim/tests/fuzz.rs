@@ -292,7 +292,9 @@ async fn mutated_device(listener: tokio::net::TcpListener, seed: u64) {
         }
         let (function, count) = (request[7], u16::from_be_bytes([request[10], request[11]]));
         let data: Vec<u8> = match function {
-            1 | 2 => (0..count.div_ceil(8)).map(|_| gen.next_u64() as u8).collect(),
+            1 | 2 => (0..count.div_ceil(8))
+                .map(|_| gen.next_u64() as u8)
+                .collect(),
             _ => (0..count * 2).map(|_| gen.next_u64() as u8).collect(),
         };
         let mut pdu = vec![function, data.len() as u8];

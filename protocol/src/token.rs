@@ -26,7 +26,14 @@ mod tests {
         assert!(same_token("change-me", "change-me"));
         assert!(same_token("", ""));
         assert!(same_token("ключ 🔑", "ключ 🔑"));
-        for wrong in ["change-m", "change-me!", "", "Change-me", "change-me ", " change-me"] {
+        for wrong in [
+            "change-m",
+            "change-me!",
+            "",
+            "Change-me",
+            "change-me ",
+            " change-me",
+        ] {
             assert!(!same_token(wrong, "change-me"), "{wrong:?}");
         }
         assert!(!same_token("change-me", ""));
