@@ -182,11 +182,13 @@ pub fn wasm_node_package() -> Result<PathBuf, String> {
 /// Python packages of the real peers the shim is tested against, pinned (their APIs move).
 const PEER_PACKAGES: [&str; 3] = ["pymodbus==3.16.1", "pyserial==3.5", "asyncua==2.1.0"];
 
-/// Debian packages of the real peers: an MQTT broker, its clients, and virtual serial ports.
-const PEER_DEBS: [(&str, &str); 3] = [
+/// Debian packages of the real peers: an MQTT broker, its clients, virtual serial ports, and
+/// curl (the HTTP client the site-serving test reads raw, still-compressed bodies with).
+const PEER_DEBS: [(&str, &str); 4] = [
     ("mosquitto", "/usr/sbin/mosquitto"),
     ("mosquitto-clients", "/usr/bin/mosquitto_pub"),
     ("socat", "/usr/bin/socat"),
+    ("curl", "/usr/bin/curl"),
 ];
 
 /// Installs the shim's test peers when missing and returns the Python of their virtual
