@@ -444,6 +444,17 @@ fn sd(xs: &[f64]) -> f64 {
     (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() as f64 - 1.0)).sqrt()
 }
 
+/// The pooled standard deviation, sqrt(sum (n_i - 1) s_i^2 / sum (n_i - 1)) (Montgomery
+/// Eq. 6.31), and its degrees of freedom. qcc's "RMSDF" divides it by c4(df + 1).
+fn pooled_sd(groups: &[Vec<f64>]) -> (f64, usize) {
+    let df: usize = groups.iter().map(|g| g.len() - 1).sum();
+    let squares: f64 = groups
+        .iter()
+        .map(|g| (g.len() as f64 - 1.0) * sd(g).powi(2))
+        .sum();
+    ((squares / df as f64).sqrt(), df)
+}
+
 fn range(xs: &[f64]) -> f64 {
     xs.iter().copied().fold(f64::NEG_INFINITY, f64::max)
         - xs.iter().copied().fold(f64::INFINITY, f64::min)
@@ -480,13 +491,7 @@ fn piston_rings_subgroup_sigma_methods() {
     let m = groups.len() as f64;
     let uwave_r = groups.iter().map(|g| range(g) / d2(g.len())).sum::<f64>() / m;
     let uwave_sd = groups.iter().map(|g| sd(g) / c4(g.len())).sum::<f64>() / m;
-    let df: usize = groups.iter().map(|g| g.len() - 1).sum();
-    let pooled = (groups
-        .iter()
-        .map(|g| (g.len() as f64 - 1.0) * sd(g).powi(2))
-        .sum::<f64>()
-        / df as f64)
-        .sqrt();
+    let (pooled, df) = pooled_sd(&groups);
     let rmsdf = pooled / c4(df + 1);
     // Montgomery Example 6.1's R-bar 0.02276 and Example 6.3's S-bar 0.009240 (qcc), divided
     // by d2(5) and c4(5), as a check on the data and the formulas above.
@@ -595,13 +600,7 @@ fn unequal_subgroups_montgomery_6_4() {
     }
     let total: f64 = sizes.iter().sum::<usize>() as f64;
     let grand = groups.iter().map(|g| g.iter().sum::<f64>()).sum::<f64>() / total;
-    let df: usize = sizes.iter().map(|n| n - 1).sum();
-    let pooled = (groups
-        .iter()
-        .map(|g| (g.len() as f64 - 1.0) * sd(g).powi(2))
-        .sum::<f64>()
-        / df as f64)
-        .sqrt();
+    let (pooled, df) = pooled_sd(&groups);
     let sigma = pooled / c4(df + 1);
     let s = ChartSpec {
         sigma_method: SigmaMethod::PooledSd,

@@ -147,18 +147,22 @@ impl SourceConfig for Config {
     }
 }
 
+/// A test config of the `line2` source: `extra` keys, then `subs` ([`sub`] sections).
+#[cfg(test)]
+pub(super) fn config(extra: &str, subs: &str) -> Config {
+    let text = format!("name = \"line2\"\nbroker = \"mqtt://127.0.0.1:1883\"\n{extra}\n{subs}");
+    toml::from_str(&text).unwrap()
+}
+
+/// A test `[[subscribe]]` section.
+#[cfg(test)]
+pub(super) fn sub(topic: &str, stream: &str) -> String {
+    format!("[[subscribe]]\ntopic = \"{topic}\"\nstream = \"{stream}\"\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn config(extra: &str, subs: &str) -> Config {
-        let text = format!("name = \"line2\"\nbroker = \"mqtt://127.0.0.1:1883\"\n{extra}\n{subs}");
-        toml::from_str(&text).unwrap()
-    }
-
-    fn sub(topic: &str, stream: &str) -> String {
-        format!("[[subscribe]]\ntopic = \"{topic}\"\nstream = \"{stream}\"\n")
-    }
 
     fn invalid(c: &Config) -> Invalid {
         c.validate().unwrap_err()

@@ -192,16 +192,8 @@ pub fn decode_message(
 
 #[cfg(test)]
 mod tests {
+    use super::config::{config, sub};
     use super::*;
-
-    fn config(extra: &str, subs: &str) -> Config {
-        let text = format!("name = \"line2\"\nbroker = \"mqtt://127.0.0.1:1883\"\n{extra}\n{subs}");
-        toml::from_str(&text).unwrap()
-    }
-
-    fn sub(topic: &str, stream: &str) -> String {
-        format!("[[subscribe]]\ntopic = \"{topic}\"\nstream = \"{stream}\"\n")
-    }
 
     #[test]
     fn covered_filters_are_subscribed_once() {
