@@ -229,17 +229,7 @@ mod tests {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .unwrap();
-        let c = parse(&format!(
-            "name = \"d\"\naddress = \"127.0.0.1:{port}\"\ninterval_ms = 100\n[[register]]\nstream = \"a\"\nkind = \"input\"\naddress = 1\n"
-        ));
-        c.validate().unwrap();
-        let (emit, mut rx) = Emitter::channel(16);
-        let shutdown = CancellationToken::new();
-        let task = tokio::spawn(c.build().run(emit, shutdown.clone()));
-        let event = tokio::time::timeout(Duration::from_secs(10), rx.recv())
-            .await
-            .unwrap()
-            .unwrap();
+        let event = first_event(&format!("127.0.0.1:{port}"), "").await;
         match event {
             crate::source::Event::Status {
                 stream,
@@ -252,11 +242,6 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(1), task)
-            .await
-            .unwrap()
-            .unwrap();
     }
 
     /// A tokio-modbus server whose holding register n holds n + 1 and which answers
@@ -300,6 +285,8 @@ mod tests {
         addr
     }
 
+    /// The first event of a source polling one holding register at `addr`; then a shutdown
+    /// that must finish within a second.
     async fn first_event(addr: &str, extra: &str) -> crate::source::Event {
         let c = parse(&format!(
             "name = \"d\"\naddress = \"{addr}\"\ninterval_ms = 100\ntimeout_ms = 200\n{extra}\n\
