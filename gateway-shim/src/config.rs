@@ -156,7 +156,11 @@ impl ServerConfig {
             if !site.join("index.html").is_file() {
                 return Err(Invalid::new(
                     "site",
-                    format!("{} has no index.html", site.display()),
+                    format!(
+                        "{} has no index.html: point it at a built site (`cargo xtask site` \
+                         writes the dashboard's into static/)",
+                        site.display()
+                    ),
                 ));
             }
         }

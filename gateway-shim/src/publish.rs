@@ -32,7 +32,7 @@ pub struct Config {
 impl Config {
     /// Checks the values serde cannot.
     pub fn validate(&self) -> Result<(), Invalid> {
-        broker::parse(&self.broker).map_err(|e| Invalid::new("broker", e))?;
+        broker::parse(&self.broker).map_err(|e| Invalid::new("broker", e.to_string()))?;
         let p = &self.topic_prefix;
         if p.is_empty() {
             return Err(Invalid::new(

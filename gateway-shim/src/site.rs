@@ -5,7 +5,8 @@
 //!   file as is; `Vary: Accept-Encoding`. A form is only offered for types that compress (text,
 //!   JavaScript, JSON, SVG, wasm) and only when it is smaller.
 //! - Caching: a file whose name carries a content hash (`app.3f9a2c1b.css`,
-//!   `llmscope-3f9a2c1b7d.js`: 8 or more hex digits between `.`/`-` and the extension) never
+//!   `llmscope-3f9a2c1b7d.js`: 8 or more hex digits between `.`/`-` and the extension, as
+//!   `cargo xtask site` names the dashboard's `pkg/` files) never
 //!   changes, so it is `public, max-age=31536000, immutable`; every other file (`index.html`
 //!   first) is `no-cache`: revalidated each time with its strong `ETag` (one per encoding), and
 //!   answered `304 Not Modified` when unchanged.
@@ -284,6 +285,9 @@ mod tests {
     fn hashed_names_and_codings() {
         assert!(is_hashed("app.3f9a2c1b.css"));
         assert!(is_hashed("llmscope-3f9a2c1b7d.js"));
+        // The names `cargo xtask site` gives (xtask/src/site.rs `hashed_name`).
+        assert!(is_hashed("llmscope_bg-3f9a2c1b7d.wasm"));
+        assert!(is_hashed("app-e3b0c44298.css"));
         assert!(!is_hashed("index.html"));
         assert!(!is_hashed("llmscope_bg.wasm"));
         assert!(

@@ -234,7 +234,7 @@ fn mqtt_messages() {
                     }
                 }
                 Ok(None) => {}
-                Err(e) => assert!(e.len() <= 1024, "{e}"),
+                Err(e) => assert!(e.to_string().len() <= 1024, "{e}"),
             }
         },
     );

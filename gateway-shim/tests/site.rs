@@ -190,3 +190,21 @@ async fn the_site_is_sent_compressed_with_cache_headers() {
     assert_eq!(curl(&format!("{base}/missing.js"), &[]).status, 404);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// A site folder that was never built (no index.html: `cargo xtask site` writes it) is refused
+/// at start, with the command that builds it.
+#[test]
+fn an_unbuilt_site_is_refused_with_the_way_to_build_it() {
+    let dir = std::env::temp_dir().join(format!("llmscope-unbuilt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plant = "127.0.0.1:5020".parse().unwrap();
+    let config = llmscope_shim::simulate::config(plant, "127.0.0.1:9750", None, dir.to_str(), 250);
+    let e = llmscope_shim::config::check(&config, "simulate", None)
+        .expect_err("a site without index.html")
+        .to_string();
+    assert!(
+        e.contains("site: ") && e.contains("has no index.html") && e.contains("cargo xtask site"),
+        "{e}"
+    );
+    let _ = std::fs::remove_dir(dir);
+}

@@ -10,7 +10,8 @@ tasks:
                 the wasm32 builds, the Node.js test of the wasm API and the repository checks
                 (installs what it needs when missing: Chromium, the wasm target, wasm-bindgen-cli,
                 wasm-opt)
-  site          build the dashboard into static/ (wasm in static/pkg/), and check its size
+  site          build the dashboard into static/ (hashed wasm, JS and CSS in static/pkg/, and
+                index.html from index.template.html), and check its size
   bench [--quick]
                 criterion benchmarks, the end-to-end analyze benchmark on a 10-million-line CSV,
                 and the Node.js wasm path against native; prints the numbers for docs/benchmarks.md

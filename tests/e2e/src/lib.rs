@@ -9,7 +9,8 @@
 //! Helpers: [`wait_for`] a CSS selector with a deadline, [`console_errors`] (the browser's
 //! SEVERE log entries, read from chromedriver's log endpoint, so load failures and uncaught
 //! exceptions before any script of ours ran are caught too), [`screenshot`] to
-//! `target/screenshots/NAME.png`, and [`resource_urls`].
+//! `target/screenshots/NAME.png`, [`resource_urls`], and [`built_assets`] (the site's hashed
+//! files, whose names change with every build).
 //!
 //! Nothing is skipped: without Chromium, chromedriver, the built site or the shim binary, the
 //! helpers fail and say to run `cargo xtask test`, which installs and builds all of them.
@@ -124,6 +125,26 @@ impl Drop for Process {
     }
 }
 
+/// The built site's generated assets, as paths on the site, sorted: every file in
+/// `static/pkg/` (`pkg/app-<hash>.css`, `pkg/llmscope-<hash>.js`, `pkg/llmscope_bg-<hash>.wasm`).
+pub fn built_assets() -> Vec<String> {
+    let pkg = root().join("static/pkg");
+    let entries = std::fs::read_dir(&pkg).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}: the site is not built: {HOW_TO_FIX}",
+            pkg.display()
+        )
+    });
+    let mut assets: Vec<String> = entries
+        .map(|e| {
+            let name = e.expect("an entry of static/pkg").file_name();
+            format!("pkg/{}", name.to_string_lossy())
+        })
+        .collect();
+    assets.sort();
+    assets
+}
+
 /// `llmscope-shim simulate` on a free port, serving `static/` and the demo plant's live data.
 pub struct Site {
     process: Process,
@@ -160,10 +181,15 @@ impl Site {
     /// Starts the shim with the built site; fails when the site is not built.
     pub fn start() -> Site {
         let site = root().join("static");
-        for built in ["pkg/llmscope.js", "pkg/llmscope_bg.wasm", "index.html"] {
+        assert!(
+            site.join("index.html").exists(),
+            "static/index.html is missing: the site is not built: {HOW_TO_FIX}"
+        );
+        let assets = built_assets();
+        for kind in [".js", ".wasm", ".css"] {
             assert!(
-                site.join(built).exists(),
-                "static/{built} is missing: the site is not built: {HOW_TO_FIX}"
+                assets.iter().any(|a| a.ends_with(kind)),
+                "static/pkg/ has no {kind} (it has {assets:?}): the site is not built: {HOW_TO_FIX}"
             );
         }
         let port = free_port();
@@ -354,7 +380,7 @@ impl Session {
         client
     }
 
-    /// A URL on the site, e.g. `url("pkg/llmscope.js")`.
+    /// A URL on the site, e.g. `url("favicon.svg")`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.site.url, path.trim_start_matches('/'))
     }

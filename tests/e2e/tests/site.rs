@@ -1,8 +1,10 @@
 //! The site in a real browser: it loads from the shim, the app mounts without a console error,
-//! everything comes from 127.0.0.1, and the hand-written assets are served as they should be.
+//! everything comes from 127.0.0.1, the assets are served as they should be, and the hashed
+//! ones are cached for good while the page is revalidated.
 
 use llmscope_e2e::{
-    console_errors, resource_urls, screenshot, wait_for, Session, APP_MOUNTED, DEADLINE,
+    built_assets, console_errors, resource_urls, screenshot, wait_for, Session, Site, APP_MOUNTED,
+    DEADLINE,
 };
 
 #[tokio::test]
@@ -34,9 +36,9 @@ async fn nothing_is_requested_from_outside_127_0_0_1() {
     let own = format!("http://127.0.0.1:{}/", session.site.port);
     // The favicon is left out: Chromium fetches it lazily, outside resource timing (the next test
     // checks it is served).
-    for needed in ["app.css", "pkg/llmscope.js", "pkg/llmscope_bg.wasm"] {
+    for needed in built_assets() {
         assert!(
-            urls.iter().any(|u| u == &session.url(needed)),
+            urls.iter().any(|u| u == &session.url(&needed)),
             "{needed} was not loaded; loaded: {urls:#?}"
         );
     }
@@ -61,13 +63,15 @@ async fn the_assets_are_served_with_their_types_and_the_themes_apply() {
     let session = Session::open().await;
     let client = &session.client;
     wait_for(client, APP_MOUNTED, DEADLINE).await;
+    let mut paths = built_assets();
+    paths.extend(["app.css", "favicon.svg", "index.html"].map(String::from));
     let types = client
         .execute_async(
-            "const done = arguments[0];
-             Promise.all(['pkg/llmscope_bg.wasm', 'pkg/llmscope.js', 'app.css', 'favicon.svg', 'index.html']
+            "const [paths, done] = arguments;
+             Promise.all(paths
                .map(p => fetch(p).then(r => [p, r.status, r.headers.get('content-type')])))
                .then(done, e => done(String(e)));",
-            vec![],
+            vec![serde_json::json!(paths)],
         )
         .await
         .expect("the assets' types");
@@ -115,6 +119,75 @@ async fn the_assets_are_served_with_their_types_and_the_themes_apply() {
     let errors = console_errors(client).await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     session.close().await;
+}
+
+/// The quoted names in `text` that begin with `start` (a quote, then the name's start), as
+/// paths on the site: index.html's `"./pkg/…"` (its script and stylesheet), or the script's
+/// `'llmscope_bg-…'` (its wasm).
+fn references(text: &str, start: &str) -> Vec<String> {
+    let quote = &start[..1];
+    text.match_indices(start)
+        .filter_map(|(at, _)| text[at + 1..].split(quote).next())
+        .map(|name| format!("pkg/{}", name.trim_start_matches("./pkg/")))
+        .collect()
+}
+
+#[tokio::test]
+async fn hashed_assets_are_immutable_and_the_page_is_revalidated() {
+    let site = Site::start();
+    let http = reqwest::Client::new();
+    let get = |path: &str| {
+        let url = format!("{}{path}", site.url);
+        let request = http.get(&url).send();
+        async move {
+            let response = request.await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+            assert_eq!(response.status(), 200, "GET {url}");
+            let cache = response
+                .headers()
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
+            let body = response.text().await.unwrap_or_default();
+            (cache, body)
+        }
+    };
+    let (page_cache, page) = get("index.html").await;
+    for (path, cache) in [("index.html", page_cache), ("", get("").await.0)] {
+        assert_eq!(cache, "no-cache", "/{path} must be revalidated");
+    }
+    for path in ["app.css", "favicon.svg", "fonts/LiberationSans-Regular.ttf"] {
+        assert_eq!(get(path).await.0, "no-cache", "{path} keeps its name");
+    }
+
+    // Follow the page's links: its script and stylesheet, then the script's wasm.
+    let mut linked = references(&page, "\"./pkg/");
+    assert_eq!(
+        linked.len(),
+        2,
+        "index.html links a script and a stylesheet: {page}"
+    );
+    let script = linked.iter().find(|p| p.ends_with(".js")).cloned();
+    let script = script.unwrap_or_else(|| panic!("index.html imports no script: {page}"));
+    let (_, glue) = get(&script).await;
+    linked.extend(references(&glue, "'llmscope_bg-"));
+    linked.sort();
+    assert_eq!(
+        linked,
+        built_assets(),
+        "the page and its script name exactly the files in static/pkg (none stale, none missing)"
+    );
+    for path in &linked {
+        let name = path.trim_start_matches("pkg/");
+        let (stem, _) = name.rsplit_once('.').expect("a name with an extension");
+        let hash = stem.rsplit('-').next().unwrap_or_default();
+        assert!(
+            hash.len() == 10 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{path} carries no content hash"
+        );
+        let (cache, _) = get(path).await;
+        assert_eq!(cache, "public, max-age=31536000, immutable", "{path}");
+    }
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! check serde cannot make, each naming the key it rejects.
 
 use super::decode::{ByteOrder, DataType};
+use super::error::ModbusError;
 use super::link::{Parity, SerialSettings, Target};
 use super::plan::Kind;
 use crate::config::Invalid;
@@ -215,7 +216,7 @@ impl SourceConfig for Config {
                     format!("'{}' is already the stream of register[{first}]: stream names must be unique", r.stream),
                 ));
             }
-            check_register_address(r).map_err(|m| Invalid::new(at("address"), m))?;
+            check_register_address(r).map_err(|e| Invalid::new(at("address"), e.to_string()))?;
             let ty = r.resolved_type();
             if r.kind.is_bits() && ty != DataType::Bool {
                 return Err(Invalid::new(
@@ -325,29 +326,14 @@ fn check_tcp_address(address: &str) -> Result<(), Invalid> {
 
 /// Refuses addresses beyond the 16-bit protocol range, pointing out the usual mix-up with
 /// 1-based "4xxxx"/"4xxxxx" register numbers.
-fn check_register_address(r: &RegisterConfig) -> Result<(), String> {
+fn check_register_address(r: &RegisterConfig) -> Result<(), ModbusError> {
     if r.address <= 65535 {
         return Ok(());
     }
-    let (prefix, name) = match r.kind {
-        Kind::Coil => (0, "coil"),
-        Kind::Discrete => (100_001, "discrete input"),
-        Kind::Input => (300_001, "input register"),
-        Kind::Holding => (400_001, "holding register"),
-    };
-    let hint = if prefix > 0 && (prefix..prefix + 65536).contains(&r.address) {
-        format!(
-            "if {} is the 1-based {name} number of a device manual, write address = {}",
-            r.address,
-            r.address - prefix
-        )
-    } else {
-        "holding register 40001 (or 400001) of a device manual is address 0".to_string()
-    };
-    Err(format!(
-        "{} is beyond 65535: addresses are 0-based protocol addresses; {hint}",
-        r.address
-    ))
+    Err(ModbusError::Address {
+        address: r.address,
+        kind: r.kind,
+    })
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! request at a time (Modbus over Serial Line V1.02 §2.1: one master on the line, and it
 //! "initiates only one MODBUS transaction at the same time").
 
+use super::error::ModbusError;
 use super::plan::{Kind, Read};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -187,7 +188,7 @@ impl Link {
             if self.tcp.is_none() {
                 match connect_tcp(address, self.unit, self.timeout).await {
                     Ok(ctx) => self.tcp = Some(ctx),
-                    Err(reason) => return Outcome::Failed(FailureKind::Connect, reason),
+                    Err(e) => return Outcome::Failed(FailureKind::Connect, e.to_string()),
                 }
             }
             let Some(ctx) = self.tcp.as_mut() else { break };
@@ -229,7 +230,7 @@ impl Link {
         if bus.ctx.is_none() {
             match open_serial(settings, self.unit) {
                 Ok(ctx) => bus.ctx = Some(ctx),
-                Err(reason) => return Outcome::Failed(FailureKind::Connect, reason),
+                Err(e) => return Outcome::Failed(FailureKind::Connect, e.to_string()),
             }
         }
         let Some(ctx) = bus.ctx.as_mut() else {
@@ -251,7 +252,7 @@ impl Link {
 }
 
 /// Connects to `address` (host:port, resolved each time so a changed DNS entry is followed).
-async fn connect_tcp(address: &str, unit: u8, timeout: Duration) -> Result<Context, String> {
+async fn connect_tcp(address: &str, unit: u8, timeout: Duration) -> Result<Context, ModbusError> {
     let attempt = async {
         let mut last = std::io::Error::new(
             std::io::ErrorKind::NotFound,
@@ -271,16 +272,19 @@ async fn connect_tcp(address: &str, unit: u8, timeout: Duration) -> Result<Conte
     };
     match tokio::time::timeout(timeout, attempt).await {
         Ok(Ok(ctx)) => Ok(ctx),
-        Ok(Err(e)) => Err(format!("cannot connect to {address}: {}", describe_io(&e))),
-        Err(_) => Err(format!(
-            "cannot connect to {address}: no answer after {} ms",
-            timeout.as_millis()
-        )),
+        Ok(Err(cause)) => Err(ModbusError::Connect {
+            address: address.to_string(),
+            cause,
+        }),
+        Err(_) => Err(ModbusError::NoAnswer {
+            address: address.to_string(),
+            ms: timeout.as_millis(),
+        }),
     }
 }
 
 /// Opens a serial port for Modbus RTU.
-fn open_serial(settings: &SerialSettings, unit: u8) -> Result<Context, String> {
+fn open_serial(settings: &SerialSettings, unit: u8) -> Result<Context, ModbusError> {
     use tokio_serial::{SerialPort, SerialPortBuilderExt};
     let parity = match settings.parity {
         Parity::N => tokio_serial::Parity::None,
@@ -303,7 +307,10 @@ fn open_serial(settings: &SerialSettings, unit: u8) -> Result<Context, String> {
         .stop_bits(stop_bits)
         .flow_control(tokio_serial::FlowControl::None)
         .open_native_async()
-        .map_err(|e| format!("cannot open serial port {}: {e}", settings.path))?;
+        .map_err(|cause| ModbusError::Serial {
+            path: settings.path.clone(),
+            cause,
+        })?;
     // Whatever arrived while the port was closed belongs to no request of ours.
     let _ = port.clear(tokio_serial::ClearBuffer::All);
     Ok(tokio_modbus::client::rtu::attach_slave(port, Slave(unit)))

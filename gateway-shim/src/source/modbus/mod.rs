@@ -15,11 +15,13 @@
 //! device manuals: holding register 40001 is `kind = "holding"`, `address = 0`.
 
 //!
-//! - `config`: the section's keys and checks; `poll`: the polling loop.
+//! - `config`: the section's keys and checks; `poll`: the polling loop; `error`: why a
+//!   register is refused or a device cannot be reached.
 //! - [`plan`], [`decode`], [`link`]: requests, values and connections.
 
 mod config;
 pub mod decode;
+mod error;
 pub mod link;
 pub mod plan;
 mod poll;

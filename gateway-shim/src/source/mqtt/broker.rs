@@ -9,8 +9,76 @@
 
 use rumqttc::tokio_rustls::rustls;
 use rumqttc::{MqttOptions, Transport};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Why a broker URL was refused, or TLS could not be set up for it.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BrokerError {
+    /// Another scheme, or none.
+    #[error("'{0}' must start with mqtt:// or mqtts://, e.g. mqtt://127.0.0.1:1883")]
+    Scheme(String),
+    /// `user:password@` in the URL.
+    #[error("'{0}': put credentials in `username` and `password`, not in the URL")]
+    Credentials(String),
+    /// A path, query or fragment.
+    #[error("'{0}' has a path or query: write only mqtt://host:port")]
+    Path(String),
+    /// `[` without `]`.
+    #[error("'{0}': an IPv6 address needs its closing ']'")]
+    Unclosed(String),
+    /// Brackets around something else.
+    #[error("'{url}': '{address}' is not an IPv6 address")]
+    Ipv6 {
+        /// The URL.
+        url: String,
+        /// What the brackets hold.
+        address: String,
+    },
+    /// Text after `]` that is not `:port`.
+    #[error("'{0}': expected ':port' after ']'")]
+    AfterBracket(String),
+    /// No host.
+    #[error("'{0}' has no host")]
+    NoHost(String),
+    /// A host with characters no host name has.
+    #[error("'{url}': '{host}' is not a host name or address")]
+    Host {
+        /// The URL.
+        url: String,
+        /// The host.
+        host: String,
+    },
+    /// A port outside 1 to 65535.
+    #[error("'{url}': '{port}' is not a port (1 to 65535)")]
+    Port {
+        /// The URL.
+        url: String,
+        /// The port as written.
+        port: String,
+    },
+    /// `mqtts://` without a CA bundle to trust.
+    #[error("no CA certificate bundle found for mqtts: set SSL_CERT_FILE to one")]
+    NoBundle,
+    /// The CA bundle cannot be read.
+    #[error("cannot read {}: {cause}", path.display())]
+    Bundle {
+        /// The bundle.
+        path: PathBuf,
+        /// What the PEM reader said.
+        cause: rustls::pki_types::pem::Error,
+    },
+    /// The CA bundle has no certificate rustls can use.
+    #[error("{} holds no usable CA certificate", path.display())]
+    NoCertificate {
+        /// The bundle.
+        path: PathBuf,
+    },
+    /// rustls refused the TLS settings.
+    #[error("TLS: {0}")]
+    Tls(rustls::Error),
+}
 
 /// A checked broker address.
 #[derive(Clone, Debug, PartialEq)]
@@ -31,39 +99,36 @@ const MAX_OUTGOING: usize = 64 << 10;
 
 /// Parses `mqtt://host[:port]` (default port 1883) or `mqtts://host[:port]` (8883). Anything
 /// else in the URL (a path, query or credentials) is rejected: credentials have their own keys.
-pub(crate) fn parse(url: &str) -> Result<Broker, String> {
+pub(crate) fn parse(url: &str) -> Result<Broker, BrokerError> {
     let (tls, rest) = if let Some(rest) = url.strip_prefix("mqtt://") {
         (false, rest)
     } else if let Some(rest) = url.strip_prefix("mqtts://") {
         (true, rest)
     } else {
-        return Err(format!(
-            "'{url}' must start with mqtt:// or mqtts://, e.g. mqtt://127.0.0.1:1883"
-        ));
+        return Err(BrokerError::Scheme(url.into()));
     };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     if rest.contains('@') {
-        return Err(format!(
-            "'{url}': put credentials in `username` and `password`, not in the URL"
-        ));
+        return Err(BrokerError::Credentials(url.into()));
     }
     if rest.contains(['/', '?', '#']) {
-        return Err(format!(
-            "'{url}' has a path or query: write only mqtt://host:port"
-        ));
+        return Err(BrokerError::Path(url.into()));
     }
     let (host, port) = if let Some(v6) = rest.strip_prefix('[') {
         let (addr, after) = v6
             .split_once(']')
-            .ok_or_else(|| format!("'{url}': an IPv6 address needs its closing ']'"))?;
+            .ok_or_else(|| BrokerError::Unclosed(url.into()))?;
         if addr.parse::<std::net::Ipv6Addr>().is_err() {
-            return Err(format!("'{url}': '{addr}' is not an IPv6 address"));
+            return Err(BrokerError::Ipv6 {
+                url: url.into(),
+                address: addr.into(),
+            });
         }
         let port = match after {
             "" => None,
             p => Some(
                 p.strip_prefix(':')
-                    .ok_or_else(|| format!("'{url}': expected ':port' after ']'"))?,
+                    .ok_or_else(|| BrokerError::AfterBracket(url.into()))?,
             ),
         };
         (format!("[{addr}]"), port)
@@ -74,14 +139,17 @@ pub(crate) fn parse(url: &str) -> Result<Broker, String> {
         }
     };
     if host.is_empty() {
-        return Err(format!("'{url}' has no host"));
+        return Err(BrokerError::NoHost(url.into()));
     }
     if !host.starts_with('[')
         && !host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
     {
-        return Err(format!("'{url}': '{host}' is not a host name or address"));
+        return Err(BrokerError::Host {
+            url: url.into(),
+            host,
+        });
     }
     let port = match port {
         None => {
@@ -95,7 +163,10 @@ pub(crate) fn parse(url: &str) -> Result<Broker, String> {
             .parse::<u16>()
             .ok()
             .filter(|p| *p != 0)
-            .ok_or_else(|| format!("'{url}': '{p}' is not a port (1 to 65535)"))?,
+            .ok_or_else(|| BrokerError::Port {
+                url: url.into(),
+                port: p.into(),
+            })?,
     };
     Ok(Broker { tls, host, port })
 }
@@ -114,7 +185,7 @@ impl Broker {
         &self,
         client_id: &str,
         keep_alive: Duration,
-    ) -> Result<MqttOptions, String> {
+    ) -> Result<MqttOptions, BrokerError> {
         let mut options = MqttOptions::new(client_id, self.host.clone(), self.port);
         options.set_clean_session(true);
         options.set_keep_alive(keep_alive.max(Duration::from_secs(1)));
@@ -127,7 +198,7 @@ impl Broker {
 }
 
 /// A rustls client config trusting the system's (or `SSL_CERT_FILE`'s) CA certificates.
-fn tls_config() -> Result<rustls::ClientConfig, String> {
+fn tls_config() -> Result<rustls::ClientConfig, BrokerError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::CertificateDer;
     const BUNDLES: [&str; 4] = [
@@ -137,29 +208,31 @@ fn tls_config() -> Result<rustls::ClientConfig, String> {
         "/etc/ssl/ca-bundle.pem",
     ];
     let path = match std::env::var_os("SSL_CERT_FILE") {
-        Some(p) => std::path::PathBuf::from(p),
+        Some(p) => PathBuf::from(p),
         None => BUNDLES
             .iter()
-            .map(std::path::PathBuf::from)
+            .map(PathBuf::from)
             .find(|p| p.is_file())
-            .ok_or("no CA certificate bundle found for mqtts: set SSL_CERT_FILE to one")?,
+            .ok_or(BrokerError::NoBundle)?,
     };
     let mut roots = rustls::RootCertStore::empty();
-    let certs = CertificateDer::pem_file_iter(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let certs = match CertificateDer::pem_file_iter(&path) {
+        Ok(certs) => certs,
+        Err(cause) => return Err(BrokerError::Bundle { path, cause }),
+    };
     for cert in certs.flatten() {
         // A certificate rustls cannot use is skipped, as browsers do with odd bundle entries.
         let _ = roots.add(cert);
     }
     if roots.is_empty() {
-        return Err(format!("{} holds no usable CA certificate", path.display()));
+        return Err(BrokerError::NoCertificate { path });
     }
     let provider = rustls::crypto::CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS: {e}"))?
+        .map_err(BrokerError::Tls)?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }
@@ -212,6 +285,7 @@ mod tests {
 
     #[test]
     fn broker_urls() {
+        let parse = |url| parse(url).map_err(|e| e.to_string());
         let b = |tls, host: &str, port| Broker {
             tls,
             host: host.into(),
@@ -251,6 +325,11 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            parse("mqtt://h:x"),
+            Err("'mqtt://h:x': 'x' is not a port (1 to 65535)".into())
+        );
+        {}
     }
 
     #[test]

@@ -64,7 +64,7 @@ impl SourceConfig for Config {
                 "is empty: name the section, e.g. name = \"line2\"",
             ));
         }
-        broker::parse(&self.broker).map_err(|e| Invalid::new("broker", e))?;
+        broker::parse(&self.broker).map_err(|e| Invalid::new("broker", e.to_string()))?;
         if let Some(id) = &self.client_id {
             if id.is_empty() || id.len() > 65_535 {
                 return Err(Invalid::new(
@@ -102,11 +102,11 @@ impl SourceConfig for Config {
         let mut fixed = HashMap::new();
         for (i, s) in self.subscribe.iter().enumerate() {
             let key = |k: &str| format!("subscribe[{i}].{k}");
-            let filter =
-                topic::Filter::parse(&s.topic).map_err(|e| Invalid::new(key("topic"), e))?;
+            let filter = topic::Filter::parse(&s.topic)
+                .map_err(|e| Invalid::new(key("topic"), e.to_string()))?;
             for (k, pointer) in [("value", &s.value), ("time", &s.time)] {
                 if let Some(p) = pointer {
-                    payload::check_pointer(p).map_err(|e| Invalid::new(key(k), e))?;
+                    payload::check_pointer(p).map_err(|e| Invalid::new(key(k), e.to_string()))?;
                 }
             }
             if s.time.is_some() && s.value.is_none() {
@@ -116,7 +116,7 @@ impl SourceConfig for Config {
                 ));
             }
             let template = topic::Template::parse(&s.stream, filter.wildcards())
-                .map_err(|e| Invalid::new(key("stream"), e))?;
+                .map_err(|e| Invalid::new(key("stream"), e.to_string()))?;
             if let Some(name) = template.fixed() {
                 if let Some(j) = fixed.insert(name.clone(), i) {
                     return Err(Invalid::new(

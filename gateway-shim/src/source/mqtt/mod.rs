@@ -64,7 +64,8 @@ impl Sub {
 /// The running source.
 struct Mqtt {
     name: String,
-    broker: Result<broker::Broker, String>,
+    /// The broker URL, checked by `validate`.
+    broker: String,
     client_id: String,
     credentials: Option<(String, String)>,
     qos: QoS,
@@ -124,7 +125,7 @@ impl Mqtt {
             })
             .collect();
         Mqtt {
-            broker: broker::parse(&config.broker),
+            broker: config.broker,
             client_id: config
                 .client_id
                 .unwrap_or_else(|| broker::client_id(&config.name)),
@@ -141,8 +142,8 @@ impl Mqtt {
         }
     }
 
-    fn options(&self) -> Result<(rumqttc::MqttOptions, String), String> {
-        let broker = self.broker.as_ref().map_err(Clone::clone)?;
+    fn options(&self) -> Result<(rumqttc::MqttOptions, String), broker::BrokerError> {
+        let broker = broker::parse(&self.broker)?;
         let mut options = broker.options(&self.client_id, self.keep_alive)?;
         if let Some((user, password)) = &self.credentials {
             options.set_credentials(user.clone(), password.clone());
@@ -168,6 +169,18 @@ impl Source for Mqtt {
     }
 }
 
+/// Why [`decode_message`] read nothing: the subscription's filter or template, or the payload.
+#[doc(hidden)]
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    /// The filter or stream template is refused (as the config check would).
+    #[error(transparent)]
+    Subscription(#[from] topic::TopicError),
+    /// The payload gives no reading (what the source reports as malformed).
+    #[error(transparent)]
+    Payload(#[from] payload::PayloadError),
+}
+
 /// What the source makes of one message for one subscription (`filter`, `stream` template,
 /// `value` and `time` pointers): the stream name and the reading, None when the topic does not
 /// match, or the malformed-payload message. The fuzz test's entry point (tests/fuzz.rs): the
@@ -180,7 +193,7 @@ pub fn decode_message(
     time: Option<&str>,
     topic: &str,
     raw: &[u8],
-) -> Result<Option<(String, f64, Option<i64>)>, String> {
+) -> Result<Option<(String, f64, Option<i64>)>, MessageError> {
     let filter = topic::Filter::parse(filter)?;
     let template = topic::Template::parse(stream, filter.wildcards())?;
     let Some(caps) = filter.captures(topic) else {

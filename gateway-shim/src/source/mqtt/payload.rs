@@ -10,10 +10,125 @@
 
 use serde_json::Value;
 
+/// Why a payload gave no reading; the subscription reports it as `malformed` with its topic.
+/// Payloads are quoted shortened (at most 60 characters).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum PayloadError {
+    /// Not text.
+    #[error("payload is not UTF-8 text ({bytes} bytes)")]
+    NotUtf8 {
+        /// The payload's length.
+        bytes: usize,
+    },
+    /// Not JSON, where `value` names a pointer.
+    #[error("payload '{payload}' is not JSON: {cause}")]
+    NotJson {
+        /// The payload.
+        payload: String,
+        /// serde_json's words, with line and column.
+        cause: String,
+    },
+    /// The document lacks a configured pointer.
+    #[error("payload '{document}' has no {pointer}")]
+    Missing {
+        /// The document.
+        document: String,
+        /// The pointer.
+        pointer: String,
+    },
+    /// Text that should be a number (the whole payload, or a string at a pointer).
+    #[error("{subject} '{text}' {why}")]
+    Text {
+        /// `payload`, or the pointer.
+        subject: String,
+        /// The text.
+        text: String,
+        /// Why it is not a number.
+        why: NotNumber,
+    },
+    /// A JSON number beyond f64.
+    #[error("{pointer} is {number}, not a finite number")]
+    Infinite {
+        /// The pointer.
+        pointer: String,
+        /// The number as written.
+        number: String,
+    },
+    /// A JSON value of another type (true, an object...).
+    #[error("{pointer} is {value}, not a number")]
+    Type {
+        /// The pointer.
+        pointer: String,
+        /// The value.
+        value: String,
+    },
+    /// The value at the `time` pointer is no usable timestamp.
+    #[error("{pointer} {why}")]
+    Time {
+        /// The pointer.
+        pointer: String,
+        /// What is wrong with it.
+        why: TimeError,
+    },
+}
+
+/// Why text is not a number.
+#[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
+pub enum NotNumber {
+    /// Not a number at all.
+    #[error("is not a number")]
+    Text,
+    /// NaN or an infinity.
+    #[error("is not a finite number")]
+    Infinite,
+}
+
+/// Why a value is not a timestamp of the years 2000 to 2100.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum TimeError {
+    /// Text that is neither a number nor RFC 3339.
+    #[error("'{0}' is neither epoch milliseconds nor an RFC 3339 time")]
+    Text(String),
+    /// A JSON value of another type.
+    #[error("is {0}, not epoch milliseconds or an RFC 3339 time")]
+    Type(String),
+    /// NaN, an infinity, or a number beyond f64.
+    #[error("is {0}, not a finite number")]
+    Infinite(String),
+    /// Before 2000: `seconds` when it would fit as seconds.
+    #[error(
+        "{ms} is before the year 2000 as epoch milliseconds{}",
+        if *seconds { " (it looks like seconds: send milliseconds)" } else { "" }
+    )]
+    Before2000 {
+        /// The value, rounded to whole milliseconds.
+        ms: i64,
+        /// Read as seconds it would be a plausible time.
+        seconds: bool,
+    },
+    /// From 2100 on.
+    #[error(
+        "{0} is after the year 2100 as epoch milliseconds (it looks like micro- or \
+         nanoseconds: send milliseconds)"
+    )]
+    After2100(i64),
+}
+
+/// Why a `value` or `time` key is not a JSON pointer.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum PointerError {
+    /// It does not start with `/`.
+    #[error("'{0}' is not a JSON pointer: it must start with '/', e.g. /rms or /data/0/value")]
+    NoSlash(String),
+    /// A `~` not followed by 0 or 1.
+    #[error("'{0}': '~' must be written ~0 and '/' inside a key ~1 (RFC 6901)")]
+    Tilde(String),
+}
+
 /// A received payload, parsed as JSON at most once however many subscriptions read it.
 pub(crate) struct Payload<'a> {
     raw: &'a [u8],
-    json: Option<Result<Value, String>>,
+    json: Option<Result<Value, PayloadError>>,
 }
 
 /// Epoch ms of 2000-01-01 and 2100-01-01: the plausible range for numeric timestamps.
@@ -26,24 +141,17 @@ impl<'a> Payload<'a> {
         Payload { raw, json: None }
     }
 
-    fn text(&self) -> Result<&'a str, String> {
-        std::str::from_utf8(self.raw)
-            .map_err(|_| format!("payload is not UTF-8 text ({} bytes)", self.raw.len()))
-    }
-
-    fn json(&mut self) -> Result<&Value, String> {
-        if self.json.is_none() {
-            let parsed = self.text().and_then(|t| {
-                serde_json::from_str(t)
-                    .map_err(|e| format!("payload '{}' is not JSON: {e}", quote(t)))
-            });
-            self.json = Some(parsed);
-        }
-        match &self.json {
-            Some(Ok(v)) => Ok(v),
-            Some(Err(e)) => Err(e.clone()),
-            None => Err("payload was not parsed".into()),
-        }
+    fn json(&mut self) -> Result<&Value, PayloadError> {
+        let raw = self.raw;
+        let parsed = self.json.get_or_insert_with(|| {
+            text(raw).and_then(|t| {
+                serde_json::from_str(t).map_err(|e| PayloadError::NotJson {
+                    payload: quote(t),
+                    cause: e.to_string(),
+                })
+            })
+        });
+        parsed.as_ref().map_err(Clone::clone)
     }
 
     /// The value (at pointer `value`, or the whole payload as a plain number) and the timestamp
@@ -52,33 +160,48 @@ impl<'a> Payload<'a> {
         &mut self,
         value: Option<&str>,
         time: Option<&str>,
-    ) -> Result<(f64, Option<i64>), String> {
+    ) -> Result<(f64, Option<i64>), PayloadError> {
         let Some(pointer) = value else {
-            let text = self.text()?;
+            let text = text(self.raw)?;
             return number_text(text.trim())
                 .map(|v| (v, None))
-                .map_err(|why| format!("payload '{}' {why}", quote(text)));
+                .map_err(|why| PayloadError::Text {
+                    subject: "payload".into(),
+                    text: quote(text),
+                    why,
+                });
         };
         let doc = self.json()?;
         let v = at(doc, pointer)?;
         let v = match v {
-            Value::Number(n) => n
-                .as_f64()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| format!("{pointer} is {n}, not a finite number"))?,
-            Value::String(s) => {
-                number_text(s.trim()).map_err(|why| format!("{pointer} '{}' {why}", quote(s)))?
+            Value::Number(n) => {
+                n.as_f64()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| PayloadError::Infinite {
+                        pointer: pointer.into(),
+                        number: n.to_string(),
+                    })?
             }
+            Value::String(s) => number_text(s.trim()).map_err(|why| PayloadError::Text {
+                subject: pointer.into(),
+                text: quote(s),
+                why,
+            })?,
             other => {
-                return Err(format!(
-                    "{pointer} is {}, not a number",
-                    quote(&other.to_string())
-                ))
+                return Err(PayloadError::Type {
+                    pointer: pointer.into(),
+                    value: quote(&other.to_string()),
+                })
             }
         };
         let t = match time {
             Some(pointer) => {
-                Some(timestamp(at(doc, pointer)?).map_err(|why| format!("{pointer} {why}"))?)
+                Some(
+                    timestamp(at(doc, pointer)?).map_err(|why| PayloadError::Time {
+                        pointer: pointer.into(),
+                        why,
+                    })?,
+                )
             }
             None => None,
         };
@@ -86,61 +209,50 @@ impl<'a> Payload<'a> {
     }
 }
 
+/// The payload as text.
+fn text(raw: &[u8]) -> Result<&str, PayloadError> {
+    std::str::from_utf8(raw).map_err(|_| PayloadError::NotUtf8 { bytes: raw.len() })
+}
+
 /// The value at `pointer`, or an error that names the pointer and shows the document.
-fn at<'v>(doc: &'v Value, pointer: &str) -> Result<&'v Value, String> {
-    doc.pointer(pointer)
-        .ok_or_else(|| format!("payload '{}' has no {pointer}", quote(&doc.to_string())))
+fn at<'v>(doc: &'v Value, pointer: &str) -> Result<&'v Value, PayloadError> {
+    doc.pointer(pointer).ok_or_else(|| PayloadError::Missing {
+        document: quote(&doc.to_string()),
+        pointer: pointer.into(),
+    })
 }
 
 /// A number written as text: finite, nothing else around it.
-fn number_text(text: &str) -> Result<f64, String> {
+fn number_text(text: &str) -> Result<f64, NotNumber> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
-        Ok(_) => Err("is not a finite number".into()),
-        Err(_) => Err("is not a number".into()),
+        Ok(_) => Err(NotNumber::Infinite),
+        Err(_) => Err(NotNumber::Text),
     }
 }
 
 /// A timestamp value as Unix epoch milliseconds.
-fn timestamp(v: &Value) -> Result<i64, String> {
+fn timestamp(v: &Value) -> Result<i64, TimeError> {
     let ms = match v {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => match s.trim().parse::<f64>() {
             Ok(x) => Some(x),
-            Err(_) => {
-                return rfc3339_ms(s.trim()).ok_or_else(|| {
-                    format!(
-                        "'{}' is neither epoch milliseconds nor an RFC 3339 time",
-                        quote(s)
-                    )
-                })
-            }
+            Err(_) => return rfc3339_ms(s.trim()).ok_or_else(|| TimeError::Text(quote(s))),
         },
-        other => {
-            return Err(format!(
-                "is {}, not epoch milliseconds or an RFC 3339 time",
-                quote(&other.to_string())
-            ))
-        }
+        other => return Err(TimeError::Type(quote(&other.to_string()))),
     };
     let ms = ms
         .filter(|x| x.is_finite())
-        .ok_or_else(|| format!("is {v}, not a finite number"))?;
+        .ok_or_else(|| TimeError::Infinite(v.to_string()))?;
     let ms = ms.round() as i64;
     if ms < MS_2000 {
-        let hint = if ms >= MS_2000 / 1000 {
-            " (it looks like seconds: send milliseconds)"
-        } else {
-            ""
-        };
-        return Err(format!(
-            "{ms} is before the year 2000 as epoch milliseconds{hint}"
-        ));
+        return Err(TimeError::Before2000 {
+            ms,
+            seconds: ms >= MS_2000 / 1000,
+        });
     }
     if ms >= MS_2100 {
-        return Err(format!(
-            "{ms} is after the year 2100 as epoch milliseconds (it looks like micro- or nanoseconds: send milliseconds)"
-        ));
+        return Err(TimeError::After2100(ms));
     }
     Ok(ms)
 }
@@ -155,18 +267,14 @@ fn quote(text: &str) -> String {
 }
 
 /// Checks a JSON pointer (RFC 6901): empty or starting with `/`, `~` only as `~0` or `~1`.
-pub(crate) fn check_pointer(pointer: &str) -> Result<(), String> {
+pub(crate) fn check_pointer(pointer: &str) -> Result<(), PointerError> {
     if !pointer.starts_with('/') {
-        return Err(format!(
-            "'{pointer}' is not a JSON pointer: it must start with '/', e.g. /rms or /data/0/value"
-        ));
+        return Err(PointerError::NoSlash(pointer.into()));
     }
     let mut chars = pointer.chars();
     while let Some(c) = chars.next() {
         if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
-            return Err(format!(
-                "'{pointer}': '~' must be written ~0 and '/' inside a key ~1 (RFC 6901)"
-            ));
+            return Err(PointerError::Tilde(pointer.into()));
         }
     }
     Ok(())
@@ -265,7 +373,9 @@ mod tests {
         value: Option<&str>,
         time: Option<&str>,
     ) -> Result<(f64, Option<i64>), String> {
-        Payload::new(raw).read(value, time)
+        Payload::new(raw)
+            .read(value, time)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -314,9 +424,15 @@ mod tests {
         assert!(read(b"{bad", Some("/rms"), None)
             .unwrap_err()
             .starts_with("payload '{bad' is not JSON"));
-        assert!(read(br#"{"t": 1764201600}"#, Some("/t"), Some("/t"))
-            .unwrap_err()
-            .contains("looks like seconds"));
+        assert_eq!(
+            read(br#"{"t": 1764201600}"#, Some("/t"), Some("/t")).unwrap_err(),
+            "/t 1764201600 is before the year 2000 as epoch milliseconds (it looks like seconds: \
+             send milliseconds)"
+        );
+        assert_eq!(
+            read(br#"{"v": 1, "t": [1]}"#, Some("/v"), Some("/t")).unwrap_err(),
+            "/t is [1], not epoch milliseconds or an RFC 3339 time"
+        );
         assert!(read(br#"{"t": 1764201600000000}"#, Some("/t"), Some("/t"))
             .unwrap_err()
             .contains("micro"));

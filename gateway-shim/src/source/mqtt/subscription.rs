@@ -47,8 +47,9 @@ pub(super) async fn run(source: Mqtt, emit: Emitter, shutdown: CancellationToken
     };
     let (options, url) = match source.options() {
         Ok(o) => o,
-        Err(reason) => {
+        Err(e) => {
             // Only a restart with a fixed config or environment can help.
+            let reason = e.to_string();
             eprintln!("mqtt {}: {reason}", source.name);
             streams.mark_stale(&emit, &reason, |_| true).await;
             shutdown.cancelled().await;

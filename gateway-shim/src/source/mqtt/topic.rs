@@ -7,6 +7,89 @@
 //! the one level it matched; a `#` captures everything it matched, levels joined by `/` as in the
 //! topic (`plant/#` on `plant/line2/a` captures `line2/a`; on `plant` itself it captures ``).
 
+/// Why a `subscribe.topic` filter or a `stream` template was refused; the config check puts
+/// the key in front (`subscribe[0].topic: ...`).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum TopicError {
+    /// The filter is empty.
+    #[error("is empty: write a topic filter like plant/line2/+/vibration")]
+    EmptyFilter,
+    /// The filter is over MQTT's length limit.
+    #[error("is longer than the 65535 bytes MQTT allows")]
+    LongFilter,
+    /// The filter holds a NUL.
+    #[error("contains a NUL character")]
+    NulInFilter,
+    /// A `#` before the last level.
+    #[error("'{filter}': '#' must be the last level (e.g. plant/line2/#)")]
+    HashNotLast {
+        /// The filter.
+        filter: String,
+    },
+    /// A wildcard sharing its level with text.
+    #[error(
+        "'{filter}': '+' and '#' must fill a whole level: '{level}' mixes them with text \
+         (write a/+/c, not a/b+/c)"
+    )]
+    MixedLevel {
+        /// The filter.
+        filter: String,
+        /// The level.
+        level: String,
+    },
+    /// The stream template is empty.
+    #[error("is empty: name the stream, e.g. line2/{{1}}/vibration")]
+    EmptyStream,
+    /// The stream template holds a character no topic may.
+    #[error("'{stream}': stream names cannot contain '+', '#' or NUL")]
+    Unpublishable {
+        /// The template.
+        stream: String,
+    },
+    /// A `{` that is never closed.
+    #[error("'{stream}': '{{' without a closing '}}'")]
+    Unclosed {
+        /// The template.
+        stream: String,
+    },
+    /// A `}` that was never opened.
+    #[error("'{stream}': '}}' without an opening '{{'")]
+    Unopened {
+        /// The template.
+        stream: String,
+    },
+    /// Braces around something other than a wildcard's number.
+    #[error("'{stream}': '{{{inner}}}' is not a placeholder; write {{1}} for the first wildcard")]
+    NotPlaceholder {
+        /// The template.
+        stream: String,
+        /// What the braces hold.
+        inner: String,
+    },
+    /// A placeholder for a wildcard the filter does not have.
+    #[error(
+        "'{stream}': {{{number}}} refers to wildcard number {number}, but {}; {{1}} is the first",
+        the_filter_has(*wildcards)
+    )]
+    NoSuchWildcard {
+        /// The template.
+        stream: String,
+        /// The placeholder's number.
+        number: usize,
+        /// How many wildcards the filter has.
+        wildcards: usize,
+    },
+}
+
+/// How many wildcards a filter has, in words.
+fn the_filter_has(wildcards: usize) -> String {
+    match wildcards {
+        0 => "the topic has no wildcard".to_string(),
+        1 => "the topic has only 1 wildcard (+ or #)".to_string(),
+        w => format!("the topic has only {w} wildcards (+ or #)"),
+    }
+}
+
 /// One level of a parsed filter.
 #[derive(Clone, Debug, PartialEq)]
 enum Level {
@@ -27,15 +110,15 @@ pub(crate) struct Filter {
 impl Filter {
     /// Parses a filter with the MQTT 3.1.1 rules (section 4.7): `+` and `#` fill a whole level,
     /// `#` only as the last one; no NUL; at most 65535 bytes.
-    pub(crate) fn parse(filter: &str) -> Result<Filter, String> {
+    pub(crate) fn parse(filter: &str) -> Result<Filter, TopicError> {
         if filter.is_empty() {
-            return Err("is empty: write a topic filter like plant/line2/+/vibration".into());
+            return Err(TopicError::EmptyFilter);
         }
         if filter.len() > 65_535 {
-            return Err("is longer than the 65535 bytes MQTT allows".into());
+            return Err(TopicError::LongFilter);
         }
         if filter.contains('\0') {
-            return Err("contains a NUL character".into());
+            return Err(TopicError::NulInFilter);
         }
         let parts: Vec<&str> = filter.split('/').collect();
         let mut levels = Vec::with_capacity(parts.len());
@@ -44,15 +127,15 @@ impl Filter {
                 "+" => Level::One,
                 "#" if i + 1 == parts.len() => Level::Rest,
                 "#" => {
-                    return Err(format!(
-                        "'{filter}': '#' must be the last level (e.g. plant/line2/#)"
-                    ));
+                    return Err(TopicError::HashNotLast {
+                        filter: filter.to_string(),
+                    });
                 }
                 p if p.contains('+') || p.contains('#') => {
-                    return Err(format!(
-                        "'{filter}': '+' and '#' must fill a whole level: '{p}' mixes them with text \
-                         (write a/+/c, not a/b+/c)"
-                    ));
+                    return Err(TopicError::MixedLevel {
+                        filter: filter.to_string(),
+                        level: p.to_string(),
+                    });
                 }
                 p => Level::Exact(p.to_string()),
             };
@@ -138,14 +221,13 @@ impl Template {
     /// Parses a template whose placeholders `{1}`, `{2}`... must refer to one of the filter's
     /// `wildcards`. Braces are only for placeholders, and names cannot contain `+` or `#` (they
     /// could not be republished as MQTT topics).
-    pub(crate) fn parse(text: &str, wildcards: usize) -> Result<Template, String> {
+    pub(crate) fn parse(text: &str, wildcards: usize) -> Result<Template, TopicError> {
+        let stream = || text.to_string();
         if text.trim().is_empty() {
-            return Err("is empty: name the stream, e.g. line2/{1}/vibration".into());
+            return Err(TopicError::EmptyStream);
         }
         if text.contains('+') || text.contains('#') || text.contains('\0') {
-            return Err(format!(
-                "'{text}': stream names cannot contain '+', '#' or NUL"
-            ));
+            return Err(TopicError::Unpublishable { stream: stream() });
         }
         let mut parts = Vec::new();
         let mut literal = String::new();
@@ -155,24 +237,22 @@ impl Template {
                 '{' => {
                     let close = rest
                         .find('}')
-                        .ok_or_else(|| format!("'{text}': '{{' without a closing '}}'"))?;
+                        .ok_or_else(|| TopicError::Unclosed { stream: stream() })?;
                     let inner = &rest[1..close];
                     let n: usize = inner
                         .parse()
                         .ok()
                         .filter(|_| inner.bytes().all(|b| b.is_ascii_digit()))
-                        .ok_or_else(|| {
-                            format!("'{text}': '{{{inner}}}' is not a placeholder; write {{1}} for the first wildcard")
+                        .ok_or_else(|| TopicError::NotPlaceholder {
+                            stream: stream(),
+                            inner: inner.to_string(),
                         })?;
                     if n == 0 || n > wildcards {
-                        let has = match wildcards {
-                            0 => "the topic has no wildcard".to_string(),
-                            1 => "the topic has only 1 wildcard (+ or #)".to_string(),
-                            w => format!("the topic has only {w} wildcards (+ or #)"),
-                        };
-                        return Err(format!(
-                            "'{text}': {{{n}}} refers to wildcard number {n}, but {has}; {{1}} is the first"
-                        ));
+                        return Err(TopicError::NoSuchWildcard {
+                            stream: stream(),
+                            number: n,
+                            wildcards,
+                        });
                     }
                     if !literal.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut literal)));
@@ -180,7 +260,7 @@ impl Template {
                     parts.push(Part::Capture(n - 1));
                     rest = &rest[close + 1..];
                 }
-                '}' => return Err(format!("'{text}': '}}' without an opening '{{'")),
+                '}' => return Err(TopicError::Unopened { stream: stream() }),
                 c => {
                     literal.push(c);
                     rest = &rest[c.len_utf8()..];
@@ -294,9 +374,25 @@ mod tests {
         );
         assert!(Template::parse("a/{3}", 1)
             .unwrap_err()
+            .to_string()
             .contains("only 1 wildcard"));
         assert!(Template::parse("a/{0}", 1).is_err());
-        assert!(Template::parse("a/{x}", 1).is_err());
+        // The messages, braces and all, as the operator reads them.
+        let message = |t: &str| Template::parse(t, 1).unwrap_err().to_string();
+        assert_eq!(
+            message("a/{x}"),
+            "'a/{x}': '{x}' is not a placeholder; write {1} for the first wildcard"
+        );
+        assert_eq!(message("a/{1"), "'a/{1': '{' without a closing '}'");
+        assert_eq!(message("a/1}"), "'a/1}': '}' without an opening '{'");
+        assert_eq!(
+            message("a/{2}"),
+            "'a/{2}': {2} refers to wildcard number 2, but the topic has only 1 wildcard (+ or #); {1} is the first"
+        );
+        assert_eq!(
+            Template::parse("", 0).unwrap_err().to_string(),
+            "is empty: name the stream, e.g. line2/{1}/vibration"
+        );
         assert!(Template::parse("a/{+1}", 1).is_err());
         assert!(Template::parse("a/{1", 1).is_err());
         assert!(Template::parse("a/1}", 1).is_err());
@@ -304,6 +400,7 @@ mod tests {
         assert!(Template::parse(" ", 0).is_err());
         assert!(Template::parse("a/{1}", 0)
             .unwrap_err()
+            .to_string()
             .contains("no wildcard"));
     }
 }

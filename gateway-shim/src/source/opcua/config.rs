@@ -1,6 +1,7 @@
 //! The `[[opcua]]` section: its keys (a fixed contract, sample in `sample.toml`), endpoint and
 //! node id syntax, and every check serde cannot make, each naming the key it rejects.
 
+use super::error::UaError;
 use crate::config::Invalid;
 use crate::source::{Source, SourceConfig};
 use llmscope_protocol::StreamInfo;
@@ -117,7 +118,7 @@ impl SourceConfig for Config {
         if self.name.trim().is_empty() {
             return Err(Invalid::new("name", "must not be empty"));
         }
-        parse_endpoint(&self.endpoint).map_err(|m| Invalid::new("endpoint", m))?;
+        parse_endpoint(&self.endpoint).map_err(|e| Invalid::new("endpoint", e.to_string()))?;
         match (self.security_policy, self.security_mode) {
             (SecurityPolicy::None, Some(SecurityMode::Sign | SecurityMode::SignAndEncrypt)) => {
                 return Err(Invalid::new(
@@ -177,7 +178,8 @@ impl SourceConfig for Config {
         let mut streams = HashSet::new();
         for (i, node) in self.nodes.iter().enumerate() {
             let key = |k: &str| format!("node[{i}].{k}");
-            parse_node_id(&node.node_id).map_err(|m| Invalid::new(key("node_id"), m))?;
+            parse_node_id(&node.node_id)
+                .map_err(|e| Invalid::new(key("node_id"), e.to_string()))?;
             if node.stream.trim().is_empty() {
                 return Err(Invalid::new(key("stream"), "must not be empty"));
             }
@@ -245,20 +247,18 @@ pub(super) struct Endpoint {
 }
 
 /// Checks an endpoint URL; the error says what is wrong.
-pub(super) fn parse_endpoint(url: &str) -> Result<Endpoint, String> {
-    const SCHEME: &str = "opc.tcp://";
-    let example = "like opc.tcp://192.168.0.10:4840/";
-    let rest = url.strip_prefix(SCHEME).ok_or_else(|| {
-        format!("'{url}' is not an OPC-UA TCP endpoint: it must start with {SCHEME}, {example}")
-    })?;
+pub(super) fn parse_endpoint(url: &str) -> Result<Endpoint, UaError> {
+    let rest = url
+        .strip_prefix("opc.tcp://")
+        .ok_or_else(|| UaError::Scheme(url.into()))?;
     if url.chars().any(char::is_whitespace) {
-        return Err(format!("'{url}' contains spaces"));
+        return Err(UaError::Spaces(url.into()));
     }
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (host, after) = v6
             .split_once(']')
-            .ok_or_else(|| format!("'{url}' has an unclosed [ in its host"))?;
+            .ok_or_else(|| UaError::Unclosed(url.into()))?;
         (host, after.strip_prefix(':'))
     } else {
         match authority.rsplit_once(':') {
@@ -267,18 +267,23 @@ pub(super) fn parse_endpoint(url: &str) -> Result<Endpoint, String> {
         }
     };
     if host.is_empty() {
-        return Err(format!("'{url}' has no host, {example}"));
+        return Err(UaError::NoHost(url.into()));
     }
     if host.contains(['@', '?', '#', ':']) && !authority.starts_with('[') {
-        return Err(format!("'{url}' has an invalid host '{host}', {example}"));
+        return Err(UaError::Host {
+            url: url.into(),
+            host: host.into(),
+        });
     }
-    let port =
-        port.ok_or_else(|| format!("'{url}' has no port (the usual one is 4840), {example}"))?;
+    let port = port.ok_or_else(|| UaError::NoPort(url.into()))?;
     let port: u16 = port
         .parse()
         .ok()
         .filter(|p| *p != 0)
-        .ok_or_else(|| format!("'{url}' has an invalid port '{port}', {example}"))?;
+        .ok_or_else(|| UaError::Port {
+            url: url.into(),
+            port: port.into(),
+        })?;
     Ok(Endpoint {
         host: host.to_string(),
         port,
@@ -287,13 +292,8 @@ pub(super) fn parse_endpoint(url: &str) -> Result<Endpoint, String> {
 }
 
 /// Parses a node id in the standard string form; the error says which forms are accepted.
-pub(super) fn parse_node_id(text: &str) -> Result<::opcua::types::NodeId, String> {
-    ::opcua::types::NodeId::from_str(text.trim()).map_err(|_| {
-        format!(
-            "'{text}' is not a node id: use ns=<index>;s=<name>, ns=<index>;i=<number>, \
-             ns=<index>;g=<guid> or ns=<index>;b=<base64>, e.g. ns=2;s=Line1.Diameter"
-        )
-    })
+pub(super) fn parse_node_id(text: &str) -> Result<::opcua::types::NodeId, UaError> {
+    ::opcua::types::NodeId::from_str(text.trim()).map_err(|_| UaError::NodeId(text.into()))
 }
 
 #[cfg(test)]

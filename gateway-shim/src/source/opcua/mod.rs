@@ -6,10 +6,12 @@
 //! OPC-UA specification recommends for monitoring and what keeps load on a PLC low.
 //!
 //! `config` holds the section and its checks; this file the source; `subscription`
-//! connects, subscribes and reconnects; `value` turns an OPC-UA `DataValue` into a number or says why it is not one.
+//! connects, subscribes and reconnects; `value` turns an OPC-UA `DataValue` into a number or says why it is not one;
+//! `error` says why an endpoint or node id is refused or a session cannot be set up.
 //! The sample config, with every key explained, is `sample.toml` beside this file.
 
 mod config;
+mod error;
 mod subscription;
 mod value;
 

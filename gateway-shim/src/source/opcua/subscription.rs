@@ -11,6 +11,7 @@
 //! Nothing read from the network is unwrapped; every step has a timeout.
 
 use super::config::{parse_endpoint, parse_node_id, Config, SecurityMode, SecurityPolicy};
+use super::error::UaError;
 use super::value::{decode, Decoded};
 use crate::source::{now_ms, Emitter};
 use ::opcua::client::{
@@ -222,7 +223,7 @@ pub(super) async fn run(plan: Plan, emit: Emitter, shutdown: CancellationToken) 
                     client = Some(c);
                     continue;
                 }
-                Some(Err(reason)) => lost(reason),
+                Some(Err(e)) => lost(e.to_string()),
             },
         };
         match end {
@@ -243,7 +244,7 @@ pub(super) async fn run(plan: Plan, emit: Emitter, shutdown: CancellationToken) 
 }
 
 /// The crate's client. Off the async threads: with security it may create a key pair.
-async fn make_client(plan: &Plan) -> Result<Client, String> {
+async fn make_client(plan: &Plan) -> Result<Client, UaError> {
     let secure = plan.policy != UaPolicy::None;
     let builder = ClientBuilder::new()
         .application_name("llmscope-shim")
@@ -263,8 +264,8 @@ async fn make_client(plan: &Plan) -> Result<Client, String> {
         .recreate_subscriptions(false);
     tokio::task::spawn_blocking(move || builder.client())
         .await
-        .map_err(|e| format!("opcua: client setup failed: {e}"))?
-        .map_err(|errors| format!("opcua: client setup failed: {}", errors.join("; ")))
+        .map_err(UaError::SetupTask)?
+        .map_err(UaError::Setup)
 }
 
 /// Runs `fut` unless shutdown comes first.
@@ -356,7 +357,7 @@ async fn attempt_inner(
         client.get_server_endpoints_from_url(plan.endpoint.as_str()),
     )
     .await?;
-    let endpoint = pick_endpoint(plan, &endpoints).map_err(lost)?;
+    let endpoint = pick_endpoint(plan, &endpoints).map_err(|e| lost(e.to_string()))?;
     let identity = match &plan.login {
         Some((user, password)) => IdentityToken::new_user_name(user.clone(), password.clone()),
         None => IdentityToken::Anonymous,
@@ -531,7 +532,7 @@ async fn handle_data(plan: &Plan, report: &mut Reporter, handle: u32, dv: &DataV
 fn pick_endpoint(
     plan: &Plan,
     endpoints: &[EndpointDescription],
-) -> Result<EndpointDescription, String> {
+) -> Result<EndpointDescription, UaError> {
     let token = if plan.login.is_some() {
         UserTokenType::UserName
     } else {
@@ -576,13 +577,12 @@ fn pick_endpoint(
                     )
                 })
                 .collect();
-            Err(format!(
-                "opcua: the server has no endpoint with security {}/{:?} and {} login; it offers: {}",
-                plan.policy,
-                plan.mode,
-                if plan.login.is_some() { "user name" } else { "anonymous" },
-                if offered.is_empty() { "nothing".to_string() } else { offered.join("; ") }
-            ))
+            Err(UaError::NoEndpoint {
+                policy: plan.policy,
+                mode: plan.mode,
+                user_name: plan.login.is_some(),
+                offered,
+            })
         }
     }
 }

@@ -35,12 +35,26 @@ pub(super) fn decode(dv: &DataValue, now: i64) -> Decoded {
             value,
         },
         Ok(value) => Decoded::NotANumber(format!("{value} is not a finite number")),
-        Err(what) => Decoded::NotANumber(what),
+        Err(what) => Decoded::NotANumber(what.to_string()),
     }
 }
 
-/// The value as a number, or a description of what it is instead.
-fn number(v: &Variant) -> Result<f64, String> {
+/// What a value is instead of a number.
+#[derive(Debug, thiserror::Error)]
+enum NotNumber {
+    /// A Variant with nothing in it.
+    #[error("empty value")]
+    Empty,
+    /// Text, shown cut to 40 characters.
+    #[error("String value \"{0}\" is not a number")]
+    Text(String),
+    /// Another type, by its name.
+    #[error("{0} value is not a number")]
+    Type(&'static str),
+}
+
+/// The value as a number, or what it is instead.
+fn number(v: &Variant) -> Result<f64, NotNumber> {
     Ok(match v {
         Variant::Boolean(b) => f64::from(u8::from(*b)),
         Variant::SByte(x) => f64::from(*x),
@@ -54,12 +68,9 @@ fn number(v: &Variant) -> Result<f64, String> {
         Variant::UInt64(x) => *x as f64,
         Variant::Float(x) => f64::from(*x),
         Variant::Double(x) => *x,
-        Variant::Empty => return Err("empty value".into()),
-        Variant::String(s) => {
-            let text: String = s.as_ref().chars().take(40).collect();
-            return Err(format!("String value \"{text}\" is not a number"));
-        }
-        other => return Err(format!("{} value is not a number", kind(other))),
+        Variant::Empty => return Err(NotNumber::Empty),
+        Variant::String(s) => return Err(NotNumber::Text(s.as_ref().chars().take(40).collect())),
+        other => return Err(NotNumber::Type(kind(other))),
     })
 }
 
@@ -156,6 +167,19 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(decode(&missing, 0), Decoded::NotANumber(_)));
+        let said = |v: Variant| match decode(&dv(v), 0) {
+            Decoded::NotANumber(what) => what,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            said(Variant::String("batch-7".into())),
+            "String value \"batch-7\" is not a number"
+        );
+        assert_eq!(said(Variant::Empty), "empty value");
+        assert_eq!(
+            said(Variant::from(vec![1.0f64, 2.0])),
+            "Array value is not a number"
+        );
     }
 
     #[test]
