@@ -5,7 +5,8 @@
 //!
 //! - `context`: the state the components share, split by who needs what;
 //! - `header`, `sources`, `dashboard`, `stream`, `settings`: the components;
-//! - `timing`: the timings the browser benchmarks read.
+//! - `timing`: the timings the browser benchmarks read;
+//! - `touch`: pinch and drag on the control chart.
 
 pub mod context;
 mod dashboard;
@@ -14,6 +15,7 @@ mod settings;
 mod sources;
 mod stream;
 mod timing;
+mod touch;
 
 pub use context::{Controls, Data, Nav};
 pub use dashboard::Dashboard;
