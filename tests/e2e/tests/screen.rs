@@ -3,7 +3,8 @@
 //! charts take the full width, a pinch zooms the chart and a drag pans it (WebDriver touch
 //! actions, `pointerType` "touch"). On a wide screen (1440×900) the Sources panel lists every
 //! source with its state and counts, two live shims at once, and Disconnect stops a shim's data
-//! while the shim goes on sending. Screenshots land in target/screenshots/screen-*.png.
+//! while the shim goes on sending; of two Workers polled, a stopped one is polled no more.
+//! Screenshots land in target/screenshots/screen-*.png.
 
 use fantoccini::actions::{InputSource, PointerAction, TouchActions};
 use fantoccini::key::Key;
@@ -478,6 +479,105 @@ async fn the_sources_panel_lists_every_source_and_disconnect_stops_its_data() {
     until_state(client, &other, "disconnected").await;
     press(client, &other, "source-remove").await;
     until_state(client, &other, "not connected").await;
+    let errors = console_errors(client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    session.close().await;
+}
+
+/// A probe Worker stand-in with one target, `m`, and no results yet: how many `/results`
+/// requests it was sent.
+async fn fake_worker() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let polls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = polls.clone();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = tcp.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                let body = if request.starts_with("GET /targets") {
+                    r#"[{"name":"m"}]"#
+                } else if request.starts_with("GET /results") {
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    "[]"
+                } else {
+                    "" // the CORS preflight
+                };
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Allow-Headers: authorization\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tcp.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    (port, polls)
+}
+
+/// Waits until the Worker stand-in has been polled more than `after` times; returns the count.
+async fn polled_past(polls: &std::sync::atomic::AtomicUsize, after: usize) -> usize {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    loop {
+        let n = polls.load(std::sync::atomic::Ordering::SeqCst);
+        if n > after {
+            return n;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never polled past {after}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_are_polled_and_stop_ends_one_polling_loop() {
+    let (a, polls_a) = fake_worker().await;
+    let (b, polls_b) = fake_worker().await;
+    let session = Session::open().await;
+    let client = &session.client;
+    let (url_a, url_b) = (
+        format!("http://127.0.0.1:{a}"),
+        format!("http://127.0.0.1:{b}"),
+    );
+    for url in [&url_a, &url_b] {
+        js(
+            client,
+            &format!(
+                "const set = (id, v) => {{ const e = document.querySelector(`[data-testid=${{id}}]`); e.value = v; e.dispatchEvent(new Event('input', {{bubbles: true}})); }}; \
+                 set('probe-url', {url:?}); set('probe-token', 't'); return true;"
+            ),
+        )
+        .await;
+        click(client, Locator::Css("[data-testid=probe-connect]")).await;
+    }
+    let (_, _, row) = until_state(client, &url_a, "polling").await;
+    until_state(client, &url_b, "polling").await;
+    polled_past(&polls_a, 0).await;
+    polled_past(&polls_b, 0).await;
+    assert!(row.contains(&format!("polling {url_a}")), "{row}");
+
+    press(client, &url_a, "source-disconnect").await;
+    let (_, _, row) = until_state(client, &url_a, "stopped").await;
+    assert!(row.contains(&format!("stopped polling {url_a}")), "{row}");
+    // Between two of B's rounds (10 s apart), A, started at the same time, would poll once.
+    let b0 = polled_past(&polls_b, polls_b.load(std::sync::atomic::Ordering::SeqCst)).await;
+    let a0 = polls_a.load(std::sync::atomic::Ordering::SeqCst);
+    polled_past(&polls_b, b0).await;
+    let a1 = polls_a.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(a1, a0, "a stopped Worker is polled no more");
+    assert_eq!(source(client, &url_b).await.0, "polling");
+
+    // Polled again with the token it was given.
+    press(client, &url_a, "source-connect").await;
+    until_state(client, &url_a, "polling").await;
+    polled_past(&polls_a, a1).await;
     let errors = console_errors(client).await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     session.close().await;
