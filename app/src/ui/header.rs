@@ -77,7 +77,7 @@ pub fn Header() -> impl IntoView {
                 aria-expanded=move || sources.get().to_string() on:click=move |_| sources.update(|o| *o = !*o)>
                 {move || format!("Sources ({})", source_count())}
             </button>
-            <button class="menu-toggle" data-testid="menu" aria-controls="actions" aria-haspopup="true"
+            <button class="menu-toggle" data-testid="menu" aria-controls="actions"
                 aria-expanded=move || menu.get().to_string() on:click=move |_| menu.update(|o| *o = !*o)>
                 "Menu"
             </button>
