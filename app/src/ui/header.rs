@@ -51,6 +51,16 @@ pub fn Header() -> impl IntoView {
     // On a narrow screen the actions sit in a menu and the sources in a panel, both closed
     // at first so that the first screen shows data (a wide screen shows both, always).
     let menu = RwSignal::new(false);
+    let menu_button = NodeRef::<leptos::html::Button>::new();
+    // Escape closes the menu and gives the focus back to its button (not to a hidden action).
+    let escape = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && menu.get_untracked() {
+            menu.set(false);
+            if let Some(button) = menu_button.get_untracked() {
+                let _ = button.focus();
+            }
+        }
+    };
     let sources = RwSignal::new(false);
     let source_count = move || {
         let simulating = k.simulating.get();
@@ -77,12 +87,12 @@ pub fn Header() -> impl IntoView {
                 aria-expanded=move || sources.get().to_string() on:click=move |_| sources.update(|o| *o = !*o)>
                 {move || format!("Sources ({})", source_count())}
             </button>
-            <button class="menu-toggle" data-testid="menu" aria-controls="actions"
+            <button class="menu-toggle" data-testid="menu" aria-controls="actions" node_ref=menu_button
                 aria-expanded=move || menu.get().to_string() on:click=move |_| menu.update(|o| *o = !*o)>
                 "Menu"
             </button>
             <div id="actions" class="actions" class:open=move || menu.get() data-testid="actions"
-                on:keydown=move |ev| if ev.key() == "Escape" { menu.set(false) }>
+                on:keydown=escape>
             <span class="controls" hidden=viewing>
             <label class="button">
                 "Import CSV or JSON"

@@ -162,6 +162,11 @@ async fn on_a_phone_the_first_screen_shows_data_and_the_actions_wait_in_a_menu()
         !shown(client, "[data-testid=simulators]").await,
         "Escape closes the menu"
     );
+    assert_eq!(
+        js(client, "return document.activeElement.dataset.testid").await,
+        "menu",
+        "the focus goes back to the menu button"
+    );
 
     // The Sources panel, behind its toggle: the simulators, running.
     click(client, Locator::Css("[data-testid=sources-toggle]")).await;
