@@ -6,6 +6,11 @@
 //!
 //! A token typed into the URL (`?token=`) is taken out before anything is kept: it is sent in
 //! the `auth` frame only, and the URL the session, the status line and exports see has none.
+//!
+//! Several shims can be connected at once (two plant PCs): each URL is one connection, listed
+//! in [`Lives`] with its own status. Connecting to a URL already listed restarts that one.
+//! [`disconnect`] closes the WebSocket and stops its reconnects and its flushes for good;
+//! [`resume`] opens it again with the token it was given.
 
 use crate::model::{Origin, Sample};
 use crate::ui::Data;
@@ -23,31 +28,85 @@ const FLUSH: Duration = Duration::from_millis(250);
 const BACKOFF_MIN: f64 = 500.0;
 const BACKOFF_MAX: f64 = 30_000.0;
 
-/// What the header shows about the connection.
+/// What the Sources panel shows about one connection.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LiveStatus {
     /// The shim's URL (its token taken out), once a connection was asked for.
     pub url: Option<String>,
     /// Whether the WebSocket is open now.
     pub connected: bool,
+    /// Whether the user disconnected it (no reconnects until they connect it again).
+    pub stopped: bool,
     /// How many frames or batch samples could not be read.
     pub invalid_frames: u64,
     /// The latest error (a refused connection, a bad frame), cleared on connecting.
     pub last_error: Option<String>,
 }
 
+impl LiveStatus {
+    /// The status in words: "live from URL", "reconnecting to URL", "disconnected from URL",
+    /// then the invalid frames ignored and the latest error, if any.
+    pub fn describe(&self) -> String {
+        let state = match (&self.url, self.stopped, self.connected) {
+            (None, _, _) => "not connected".to_string(),
+            (Some(u), true, _) => format!("disconnected from {u}"),
+            (Some(u), false, true) => format!("live from {u}"),
+            (Some(u), false, false) => format!("reconnecting to {u}"),
+        };
+        let invalid = if self.invalid_frames > 0 {
+            format!("; {} invalid frames ignored", self.invalid_frames)
+        } else {
+            String::new()
+        };
+        let error = self
+            .last_error
+            .as_ref()
+            .map_or(String::new(), |e| format!("; {e}"));
+        format!("{state}{invalid}{error}")
+    }
+}
+
+/// Every connection asked for, in the order they were added: its number and status.
+pub type Lives = RwSignal<Vec<(u64, LiveStatus)>>;
+
+/// The number of the listed connection to `url`, if there is one.
+pub fn listed(lives: &[(u64, LiveStatus)], url: &str) -> Option<u64> {
+    lives
+        .iter()
+        .find(|(_, s)| s.url.as_deref() == Some(url))
+        .map(|(id, _)| *id)
+}
+
+/// Changes the status of connection `id` (gone from the list: nothing to change).
+fn update(lives: Lives, id: u64, f: impl FnOnce(&mut LiveStatus)) {
+    lives.update(|l| {
+        if let Some((_, s)) = l.iter_mut().find(|(n, _)| *n == id) {
+            f(s)
+        }
+    });
+}
+
 struct Link {
+    id: u64,
     url: String,
     token: Option<String>,
     since: Option<u64>,
     backoff: f64,
     pending: Vec<llmscope_protocol::Sample>,
     socket: Option<web_sys::WebSocket>,
+    /// Counts the sockets opened: a socket's handlers act only while theirs is the newest.
     generation: u64,
+    /// The timer that adds gathered samples to the session; cleared on disconnect.
+    flusher: Option<IntervalHandle>,
 }
 
 thread_local! {
-    static LINK: RefCell<Option<Rc<RefCell<Link>>>> = const { RefCell::new(None) };
+    /// The connections running now, by number; a disconnected one is not here.
+    static LINKS: RefCell<Vec<Rc<RefCell<Link>>>> = const { RefCell::new(Vec::new()) };
+    /// The last connection number given.
+    static NEXT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Disconnected connections, kept to resume them with their token.
+    static STOPPED: RefCell<Vec<(u64, String, Option<String>)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The same-origin endpoint, for a page served by the shim itself.
@@ -150,64 +209,139 @@ pub fn is_page_origin(url: &str) -> bool {
     }
 }
 
-/// Connects (or reconnects to a new URL), replacing any current connection. A `?token=` in the
-/// URL is used for this connection only (when no `token` is given) and never kept.
-pub fn connect(c: Data, status: RwSignal<LiveStatus>, url: String, token: Option<String>) {
+/// Connects to `url`: a new connection, or the listed one to the same URL started again. A
+/// `?token=` in the URL is used for this connection only (when no `token` is given) and never
+/// kept.
+pub fn connect(c: Data, lives: Lives, url: String, token: Option<String>) {
     let (url, in_url) = split_token(url.trim());
     let token = token.or(in_url);
+    let known = lives.with_untracked(|l| listed(l, &url));
+    let id = known.unwrap_or_else(|| {
+        NEXT.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        })
+    });
+    let fresh = LiveStatus {
+        url: Some(url.clone()),
+        ..LiveStatus::default()
+    };
+    if known.is_some() {
+        stop(c, id);
+        update(lives, id, |s| *s = fresh);
+    } else {
+        lives.update(|l| l.push((id, fresh)));
+    }
     if !(url.starts_with("ws://") || url.starts_with("wss://")) {
-        status.update(|s| {
+        update(lives, id, |s| {
+            s.stopped = true;
             s.last_error = Some(format!(
                 "'{url}' is not a WebSocket URL (ws://host:port/ws)"
             ))
         });
+        STOPPED.with(|s| s.borrow_mut().push((id, url, token)));
         return;
     }
-    let generation = LINK.with(|l| {
-        let old = l.borrow_mut().take();
-        let generation = old.as_ref().map_or(0, |o| o.borrow().generation + 1);
-        if let Some(old) = old {
-            if let Some(s) = old.borrow_mut().socket.take() {
-                let _ = s.close();
-            }
-        }
-        generation
-    });
+    start(c, lives, id, url, token);
+}
+
+fn start(c: Data, lives: Lives, id: u64, url: String, token: Option<String>) {
     let link = Rc::new(RefCell::new(Link {
-        url: url.clone(),
+        id,
+        url,
         token,
         since: None,
         backoff: BACKOFF_MIN,
         pending: Vec::new(),
         socket: None,
-        generation,
+        generation: 0,
+        flusher: None,
     }));
-    LINK.with(|l| *l.borrow_mut() = Some(link.clone()));
-    status.set(LiveStatus {
-        url: Some(url),
-        ..LiveStatus::default()
+    LINKS.with(|l| l.borrow_mut().push(link.clone()));
+    open(c, lives, link.clone());
+    let flusher = link.clone();
+    link.borrow_mut().flusher = set_interval_with_handle(move || flush(c, &flusher), FLUSH).ok();
+}
+
+/// Closes connection `id` for good: its socket, its reconnects, its timer. What it gathered
+/// is added to the session first. Returns its URL and token.
+fn stop(c: Data, id: u64) -> Option<(String, Option<String>)> {
+    let link = LINKS.with(|l| {
+        let mut l = l.borrow_mut();
+        let at = l.iter().position(|x| x.borrow().id == id)?;
+        Some(l.remove(at))
     });
-    open(c, status, link.clone());
-    let flusher = link;
-    set_interval(move || flush(c, &flusher), FLUSH);
+    let Some(link) = link else {
+        return STOPPED.with(|s| {
+            let mut s = s.borrow_mut();
+            let at = s.iter().position(|x| x.0 == id)?;
+            let (_, url, token) = s.remove(at);
+            Some((url, token))
+        });
+    };
+    flush(c, &link);
+    let mut l = link.borrow_mut();
+    if let Some(timer) = l.flusher.take() {
+        timer.clear();
+    }
+    if let Some(socket) = l.socket.take() {
+        let _ = socket.close();
+    }
+    Some((l.url.clone(), l.token.take()))
 }
 
-fn current(link: &Rc<RefCell<Link>>) -> bool {
-    LINK.with(|l| l.borrow().as_ref().is_some_and(|cur| Rc::ptr_eq(cur, link)))
+/// Disconnects connection `id`: its WebSocket is closed and nothing more arrives from it
+/// until [`resume`]. It stays listed, as disconnected.
+pub fn disconnect(c: Data, lives: Lives, id: u64) {
+    if let Some((url, token)) = stop(c, id) {
+        STOPPED.with(|s| s.borrow_mut().push((id, url, token)));
+    }
+    update(lives, id, |s| {
+        s.connected = false;
+        s.stopped = true;
+    });
 }
 
-fn open(c: Data, status: RwSignal<LiveStatus>, link: Rc<RefCell<Link>>) {
-    if !current(&link) {
+/// Connects a disconnected connection again, with the token it was first given. What the shim
+/// sent while it was disconnected is not asked for: disconnecting means not wanting it.
+pub fn resume(c: Data, lives: Lives, id: u64) {
+    let kept = STOPPED.with(|s| {
+        let mut s = s.borrow_mut();
+        let at = s.iter().position(|x| x.0 == id)?;
+        Some(s.remove(at))
+    });
+    if let Some((_, url, token)) = kept {
+        connect(c, lives, url, token);
+    }
+}
+
+/// Disconnects connection `id` and takes it off the list (its streams stay in the session).
+pub fn remove(c: Data, lives: Lives, id: u64) {
+    stop(c, id);
+    lives.update(|l| l.retain(|(n, _)| *n != id));
+}
+
+/// Whether `link` still runs and `generation` is its newest socket.
+fn current(link: &Rc<RefCell<Link>>, generation: u64) -> bool {
+    link.borrow().generation == generation
+        && LINKS.with(|l| l.borrow().iter().any(|cur| Rc::ptr_eq(cur, link)))
+}
+
+fn open(c: Data, lives: Lives, link: Rc<RefCell<Link>>) {
+    let last = link.borrow().generation;
+    if !current(&link, last) {
         return;
     }
-    let url = {
-        let l = link.borrow();
-        with_since(&l.url, l.since)
+    let (id, url, generation) = {
+        let mut l = link.borrow_mut();
+        l.generation += 1;
+        (l.id, with_since(&l.url, l.since), l.generation)
     };
+    let status = move |f: &dyn Fn(&mut LiveStatus)| update(lives, id, f);
     let socket = match web_sys::WebSocket::new(&url) {
         Ok(s) => s,
         Err(_) => {
-            status.update(|s| s.last_error = Some(format!("cannot open {url}")));
+            status(&|s| s.last_error = Some(format!("cannot open {url}")));
             return;
         }
     };
@@ -215,6 +349,9 @@ fn open(c: Data, status: RwSignal<LiveStatus>, link: Rc<RefCell<Link>>) {
         let link = link.clone();
         let socket = socket.clone();
         Closure::<dyn FnMut()>::new(move || {
+            if !current(&link, generation) {
+                return;
+            }
             let mut l = link.borrow_mut();
             l.backoff = BACKOFF_MIN;
             if let Some(token) = &l.token {
@@ -223,7 +360,7 @@ fn open(c: Data, status: RwSignal<LiveStatus>, link: Rc<RefCell<Link>>) {
                 };
                 let _ = socket.send_with_str(&serde_json::to_string(&auth).unwrap_or_default());
             }
-            status.update(|s| {
+            status(&|s| {
                 s.connected = true;
                 s.last_error = None;
             });
@@ -232,37 +369,40 @@ fn open(c: Data, status: RwSignal<LiveStatus>, link: Rc<RefCell<Link>>) {
     let on_message = {
         let link = link.clone();
         Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            if !current(&link, generation) {
+                return; // disconnected, or replaced: nothing more from this socket
+            }
             let Some(text) = ev.data().as_string() else {
-                status.update(|s| s.invalid_frames += 1);
+                status(&|s| s.invalid_frames += 1);
                 return;
             };
             // A batch's unreadable samples are counted as invalid frames; its others are kept.
             match crate::decode::frame(&text) {
                 Ok(read) => {
                     if let Some(why) = read.rejected.last() {
-                        status.update(|s| {
+                        status(&|s| {
                             s.invalid_frames += read.rejected.len() as u64;
                             s.last_error = Some(why.clone());
                         });
                     }
                     receive(c, &link, read.frame)
                 }
-                Err(_) => status.update(|s| s.invalid_frames += 1),
+                Err(_) => status(&|s| s.invalid_frames += 1),
             }
         })
     };
     let on_close = {
         let link = link.clone();
         Closure::<dyn FnMut(web_sys::CloseEvent)>::new(move |ev: web_sys::CloseEvent| {
-            status.update(|s| {
+            if !current(&link, generation) {
+                return; // disconnected (the list says so already), or replaced
+            }
+            status(&|s| {
                 s.connected = false;
                 if !ev.reason().is_empty() {
                     s.last_error = Some(ev.reason());
                 }
             });
-            if !current(&link) {
-                return;
-            }
             let delay = {
                 let mut l = link.borrow_mut();
                 let d = l.backoff;
@@ -271,7 +411,7 @@ fn open(c: Data, status: RwSignal<LiveStatus>, link: Rc<RefCell<Link>>) {
             };
             let again = link.clone();
             set_timeout(
-                move || open(c, status, again),
+                move || open(c, lives, again),
                 Duration::from_millis(delay as u64),
             );
         })
@@ -386,6 +526,34 @@ mod tests {
             split_token("ws://h:1/ws?token"),
             ("ws://h:1/ws".into(), None)
         );
+    }
+
+    #[test]
+    fn a_url_already_listed_is_that_connection_and_the_status_says_its_state() {
+        let at = |url: &str, connected, stopped| LiveStatus {
+            url: Some(url.into()),
+            connected,
+            stopped,
+            ..LiveStatus::default()
+        };
+        let lives = [
+            (3, at("ws://pc1/ws", true, false)),
+            (5, at("ws://pc2/ws", false, true)),
+        ];
+        assert_eq!(listed(&lives, "ws://pc2/ws"), Some(5));
+        assert_eq!(listed(&lives, "ws://pc3/ws"), None);
+        assert_eq!(lives[0].1.describe(), "live from ws://pc1/ws");
+        assert_eq!(lives[1].1.describe(), "disconnected from ws://pc2/ws");
+        let failing = LiveStatus {
+            invalid_frames: 2,
+            last_error: Some("refused".into()),
+            ..at("ws://pc3/ws", false, false)
+        };
+        assert_eq!(
+            failing.describe(),
+            "reconnecting to ws://pc3/ws; 2 invalid frames ignored; refused"
+        );
+        assert_eq!(LiveStatus::default().describe(), "not connected");
     }
 
     #[test]

@@ -6,9 +6,11 @@
 //! target and shown, with the latest error kind, and every probe is an outcome (1 failed, 0
 //! succeeded) of `<target>/error_rate`, a p chart over subgroups of 10 probes.
 //!
-//! One poller runs at a time: starting again (a second click on "Poll", another Worker) stops
-//! the one before. Polling resumes after the newest result already in the session, and a
-//! result already there (the same target and time `t`) is never added twice.
+//! One poller runs per Worker URL, each listed in [`Probes`] with its own status: starting one
+//! again (a second click on "Poll") stops the one before, another Worker's URL adds a poller.
+//! [`stop`] ends a poller's loop (an answer still on its way is dropped). Polling resumes after
+//! the newest result already in the session, and a result already there (the same target and
+//! time `t`) is never added twice.
 //!
 //! The token stays in memory only: it is not saved with the session, exported, or put in a URL.
 
@@ -16,7 +18,7 @@ use crate::model::{Origin, Sample};
 use crate::ui::Data;
 use leptos::prelude::*;
 use serde::Deserialize;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -55,17 +57,53 @@ struct Target {
     name: String,
 }
 
-/// What the header shows about the Worker.
+/// What the Sources panel shows about one Worker.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ProbeStatus {
     /// The probe Worker's URL, once polling was asked for.
     pub url: Option<String>,
+    /// Whether the user stopped polling it.
+    pub stopped: bool,
     /// How many targets the Worker's `/targets` listed.
     pub targets: usize,
     /// Failed probes per target: how many, and the kind of the latest failure.
     pub failures: BTreeMap<String, (u64, String)>,
     /// The latest error polling the Worker (a bad answer, unreadable results), if any.
     pub error: Option<String>,
+}
+
+impl ProbeStatus {
+    /// The status in words: "polling URL (N targets)" or "stopped polling URL", then each
+    /// target's failed probes and the latest error.
+    pub fn describe(&self) -> String {
+        let Some(url) = &self.url else {
+            return "no probe Worker".to_string();
+        };
+        let mut text = if self.stopped {
+            format!("stopped polling {url}")
+        } else {
+            format!("polling {url} ({} targets)", self.targets)
+        };
+        for (target, (n, kind)) in &self.failures {
+            text += &format!("; {target}: {n} failed probes (latest: {kind})");
+        }
+        if let Some(e) = &self.error {
+            text += &format!("; {e}");
+        }
+        text
+    }
+}
+
+/// Every Worker polled, in the order they were added: its poller's number and status.
+pub type Probes = RwSignal<Vec<(u64, ProbeStatus)>>;
+
+/// Changes the status of poller `id` (gone from the list: nothing to change).
+fn update(probes: Probes, id: u64, f: impl FnOnce(&mut ProbeStatus)) {
+    probes.update(|l| {
+        if let Some((_, s)) = l.iter_mut().find(|(n, _)| *n == id) {
+            f(s)
+        }
+    });
 }
 
 async fn get(url: &str, token: &str) -> Result<String, String> {
@@ -104,8 +142,13 @@ async fn get(url: &str, token: &str) -> Result<String, String> {
 }
 
 thread_local! {
-    /// The running poller's number: a poller stops as soon as another has started.
-    static POLLER: Cell<u64> = const { Cell::new(0) };
+    /// The last number given to a poller.
+    static NEXT: Cell<u64> = const { Cell::new(0) };
+    /// The pollers running, by row: the number of the newest one started for it. A poller
+    /// stops as soon as its row has a newer one, or none.
+    static RUNNING: RefCell<Vec<(u64, u64)>> = const { RefCell::new(Vec::new()) };
+    /// Each row's Worker URL and token, kept in memory to poll it again after a stop.
+    static TOKENS: RefCell<Vec<(u64, String, String)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The newest probe time of `target` already in the session (every probe is an outcome of
@@ -117,19 +160,49 @@ fn latest(session: &crate::model::Session, origin: &Origin, target: &str) -> f64
         .map_or(0.0, |s| s.t)
 }
 
-/// Starts polling a Worker at `base` (e.g. `https://llmscope-probes.example.workers.dev`),
-/// stopping any poller already running.
-pub fn start(c: Data, status: RwSignal<ProbeStatus>, base: String, token: String) {
+/// Starts polling a Worker at `base` (e.g. `https://llmscope-probes.example.workers.dev`): a
+/// new row, or the listed one of the same URL started again (its running poller stops).
+pub fn start(c: Data, probes: Probes, base: String, token: String) {
     let base = base.trim_end_matches('/').to_string();
-    let generation = POLLER.with(|p| {
-        p.set(p.get() + 1);
-        p.get()
+    let known = probes.with_untracked(|l| {
+        l.iter()
+            .find(|(_, s)| s.url.as_deref() == Some(base.as_str()))
+            .map(|(id, _)| *id)
     });
-    let superseded = move || POLLER.with(|p| p.get()) != generation;
-    status.set(ProbeStatus {
+    let fresh = ProbeStatus {
         url: Some(base.clone()),
         ..ProbeStatus::default()
+    };
+    let next = || {
+        NEXT.with(|n| {
+            n.set(n.get() + 1);
+            n.get()
+        })
+    };
+    let row = match known {
+        Some(row) => {
+            update(probes, row, |s| *s = fresh);
+            row
+        }
+        None => {
+            let row = next();
+            probes.update(|l| l.push((row, fresh)));
+            row
+        }
+    };
+    TOKENS.with(|t| {
+        let mut t = t.borrow_mut();
+        t.retain(|x| x.0 != row);
+        t.push((row, base.clone(), token.clone()));
     });
+    let generation = next();
+    RUNNING.with(|r| {
+        let mut r = r.borrow_mut();
+        r.retain(|x| x.0 != row);
+        r.push((row, generation));
+    });
+    let superseded = move || !RUNNING.with(|r| r.borrow().contains(&(row, generation)));
+    let status = move |f: &dyn Fn(&mut ProbeStatus)| update(probes, row, f);
     wasm_bindgen_futures::spawn_local(async move {
         let targets = match get(&format!("{base}/targets"), &token).await.and_then(|t| {
             serde_json::from_str::<Targets>(&t)
@@ -137,16 +210,21 @@ pub fn start(c: Data, status: RwSignal<ProbeStatus>, base: String, token: String
         }) {
             Ok(Targets::List(t) | Targets::Wrapped { targets: t }) => t,
             Err(e) => {
-                status.update(|s| s.error = Some(e));
+                if !superseded() {
+                    status(&|s| s.error = Some(e.clone()));
+                }
                 return;
             }
         };
-        status.update(|s| s.targets = targets.len());
+        if superseded() {
+            return;
+        }
+        status(&|s| s.targets = targets.len());
         let origin = Origin::Probe { url: base.clone() };
         loop {
             for target in &targets {
                 if superseded() {
-                    return; // a newer poller runs
+                    return; // stopped, or a newer poller runs
                 }
                 let after = c
                     .session
@@ -166,16 +244,36 @@ pub fn start(c: Data, status: RwSignal<ProbeStatus>, base: String, token: String
                 {
                     Ok(read) => {
                         add(c, status, &base, &target.name, read.results);
-                        status.update(|s| {
-                            s.error = read.rejected.first().map(|e| format!("{url}: {e}"))
-                        });
+                        status(&|s| s.error = read.rejected.first().map(|e| format!("{url}: {e}")));
                     }
-                    Err(e) => status.update(|s| s.error = Some(e)),
+                    Err(e) => status(&|s| s.error = Some(e.clone())),
                 }
             }
             crate::sources::import::sleep(POLL).await;
         }
     });
+}
+
+/// Stops polling row `id`: its loop ends, and an answer still on its way is dropped. It
+/// stays listed, as stopped.
+pub fn stop(probes: Probes, id: u64) {
+    RUNNING.with(|r| r.borrow_mut().retain(|x| x.0 != id));
+    update(probes, id, |s| s.stopped = true);
+}
+
+/// Polls a stopped row again, with the token it was given.
+pub fn resume(c: Data, probes: Probes, id: u64) {
+    let kept = TOKENS.with(|t| t.borrow().iter().find(|x| x.0 == id).cloned());
+    if let Some((_, base, token)) = kept {
+        start(c, probes, base, token);
+    }
+}
+
+/// Stops polling row `id` and takes it off the list (its streams stay in the session).
+pub fn remove(probes: Probes, id: u64) {
+    stop(probes, id);
+    TOKENS.with(|t| t.borrow_mut().retain(|x| x.0 != id));
+    probes.update(|l| l.retain(|(n, _)| *n != id));
 }
 
 /// Probes per subgroup of the error-rate p chart (as the Worker's alerting uses).
@@ -233,7 +331,7 @@ fn fresh(
 
 fn add(
     c: Data,
-    status: RwSignal<ProbeStatus>,
+    status: impl Fn(&dyn Fn(&mut ProbeStatus)),
     base: &str,
     target: &str,
     raw: Vec<serde_json::Value>,
@@ -246,7 +344,7 @@ fn add(
     };
     let (results, unreadable) = c.session.with_untracked(|s| fresh(s, &origin, target, raw));
     if unreadable > 0 {
-        status.update(|s| {
+        status(&|s| {
             s.error = Some(format!(
                 "{unreadable} results of {target} were not in the Worker's result format and were left out"
             ))
@@ -300,10 +398,10 @@ fn add(
         s.telemetry.probe_results.drain(..extra);
     });
     if failed > 0 {
-        status.update(|s| {
+        status(&|s| {
             let entry = s.failures.entry(target.to_string()).or_default();
             entry.0 += failed;
-            entry.1 = last_kind;
+            entry.1 = last_kind.clone();
         });
     }
 }

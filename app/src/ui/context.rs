@@ -5,15 +5,16 @@
 //!   (sources, imports, links, settings, a frozen baseline);
 //! - [`Nav`]: the open stream, its zoomed range, and whether the session is a shared one;
 //! - [`Theme`]: light or dark, read by everything that draws;
-//! - [`Controls`]: the header's own state (the simulators, imports, sources, share link), and
+//! - [`Controls`]: the header's and the Sources panel's own state (the simulators, imports,
+//!   live connections, probe pollers, share link), and
 //!   the write halves of the notice and the theme.
 //!
 //! The dashboard's order of cards takes the read-only half of [`Data::session`]; a card writes
 //! only that its signals were seen, when it is opened.
 
 use crate::model::Session;
-use crate::sources::live::LiveStatus;
-use crate::sources::probe::ProbeStatus;
+use crate::sources::live::Lives;
+use crate::sources::probe::Probes;
 use leptos::prelude::*;
 
 /// The session, and the line that tells the user what just happened (write-only here: only
@@ -61,10 +62,10 @@ pub struct Controls {
     pub set_dark: WriteSignal<bool>,
     /// Whether the built-in simulators are running.
     pub simulating: RwSignal<bool>,
-    /// The live shim's connection, as the header shows it.
-    pub live: RwSignal<LiveStatus>,
-    /// The probe Worker's polling, as the header shows it.
-    pub probe: RwSignal<ProbeStatus>,
+    /// The live shims' connections, as the Sources panel lists them.
+    pub live: Lives,
+    /// The probe Workers' pollers, as the Sources panel lists them.
+    pub probe: Probes,
     /// Import: skip malformed rows instead of refusing the file.
     pub skip_bad: RwSignal<bool>,
     /// Progress, 0 to 1, of a long job (an import, a report).
@@ -112,8 +113,8 @@ pub fn provide(
         notice,
         set_dark,
         simulating: RwSignal::new(false),
-        live: RwSignal::new(LiveStatus::default()),
-        probe: RwSignal::new(ProbeStatus::default()),
+        live: RwSignal::new(Vec::new()),
+        probe: RwSignal::new(Vec::new()),
         skip_bad: RwSignal::new(false),
         progress: RwSignal::new(None),
         worker: RwSignal::new(None),

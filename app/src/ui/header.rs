@@ -1,15 +1,16 @@
-//! The header: title, import, simulators, clear, export, report, share, theme, and the two
-//! source rows (a live shim, a probe Worker); under it, import progress, the notice and the
-//! last share link.
+//! The header: title, import, simulators, clear, export, report, share, theme (in a menu on a
+//! narrow screen), the toggle of the Sources panel; under it, the Sources panel, import
+//! progress, the notice and the last share link.
 
 use super::context::{controls, data, nav, theme, Controls, Data};
+use super::sources::Sources;
 use crate::export::download;
 use crate::model::Session;
 use crate::sources::import;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// The header: title, import, simulators, export, theme, clear.
+/// The header: title, actions, the Sources toggle; the Sources panel under it.
 #[component]
 pub fn Header() -> impl IntoView {
     let (d, n, k, theme) = (data(), nav(), controls(), theme());
@@ -47,54 +48,28 @@ pub fn Header() -> impl IntoView {
             });
         }
     };
-    let url = RwSignal::new(crate::sources::live::same_origin_url().unwrap_or_default());
-    let token = RwSignal::new(String::new());
-    let connect = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let t = token.get_untracked();
-        crate::sources::live::connect(d, k.live, url.get_untracked(), (!t.is_empty()).then_some(t));
-    };
-    let live_text = move || {
-        let l = k.live.get();
-        let state = match (&l.url, l.connected) {
-            (None, _) => "not connected".to_string(),
-            (Some(u), true) => format!("live from {u}"),
-            (Some(u), false) => format!("reconnecting to {u}"),
-        };
-        let invalid = if l.invalid_frames > 0 {
-            format!("; {} invalid frames ignored", l.invalid_frames)
-        } else {
-            String::new()
-        };
-        let error = l.last_error.map_or(String::new(), |e| format!("; {e}"));
-        format!("{state}{invalid}{error}")
-    };
-    let worker = RwSignal::new(String::new());
-    let worker_token = RwSignal::new(String::new());
-    let poll = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        k.worker
-            .set(Some((worker.get_untracked(), worker_token.get_untracked())));
-        crate::sources::probe::start(
-            d,
-            k.probe,
-            worker.get_untracked(),
-            worker_token.get_untracked(),
-        );
-    };
-    let probe_text = move || {
-        let p = k.probe.get();
-        let Some(url) = p.url else {
-            return "no probe Worker".to_string();
-        };
-        let mut text = format!("polling {url} ({} targets)", p.targets);
-        for (target, (n, kind)) in &p.failures {
-            text += &format!("; {target}: {n} failed probes (latest: {kind})");
+    // On a narrow screen the actions sit in a menu and the sources in a panel, both closed
+    // at first so that the first screen shows data (a wide screen shows both, always).
+    let menu = RwSignal::new(false);
+    let menu_button = NodeRef::<leptos::html::Button>::new();
+    // Escape closes the menu and gives the focus back to its button (not to a hidden action).
+    let escape = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && menu.get_untracked() {
+            menu.set(false);
+            if let Some(button) = menu_button.get_untracked() {
+                let _ = button.focus();
+            }
         }
-        if let Some(e) = p.error {
-            text += &format!("; {e}");
-        }
-        text
+    };
+    let sources = RwSignal::new(false);
+    let source_count = move || {
+        let simulating = k.simulating.get();
+        k.live.with(|lives| {
+            k.probe.with(|probes| {
+                d.session
+                    .with(|s| super::sources::rows(s, simulating, lives, probes).len())
+            })
+        })
     };
     let viewing = move || n.readonly.get().is_some();
     view! {
@@ -108,6 +83,16 @@ pub fn Header() -> impl IntoView {
         })}
         <header class="bar">
             <h1 class="brand" on:click=move |_| n.selected.set(None)>"LLMscope"</h1>
+            <button class="sources-toggle" data-testid="sources-toggle" aria-controls="sources" hidden=viewing
+                aria-expanded=move || sources.get().to_string() on:click=move |_| sources.update(|o| *o = !*o)>
+                {move || format!("Sources ({})", source_count())}
+            </button>
+            <button class="menu-toggle" data-testid="menu" aria-controls="actions" node_ref=menu_button
+                aria-expanded=move || menu.get().to_string() on:click=move |_| menu.update(|o| *o = !*o)>
+                "Menu"
+            </button>
+            <div id="actions" class="actions" class:open=move || menu.get() data-testid="actions"
+                on:keydown=escape>
             <span class="controls" hidden=viewing>
             <label class="button">
                 "Import CSV or JSON"
@@ -130,23 +115,9 @@ pub fn Header() -> impl IntoView {
             <button aria-label="toggle dark theme" on:click=move |_| k.set_dark.update(|d| *d = !*d)>
                 {move || if theme.dark.get() { "Light" } else { "Dark" }}
             </button>
-            <form class="connect" on:submit=connect aria-label="connect to a live stream" hidden=viewing>
-                <input type="url" data-testid="connect-url" aria-label="WebSocket URL" placeholder="ws://127.0.0.1:9750/ws"
-                    prop:value=move || url.get() on:input=move |ev| url.set(event_target_value(&ev))/>
-                <input type="password" data-testid="connect-token" aria-label="token (optional)" placeholder="token (optional)"
-                    prop:value=move || token.get() on:input=move |ev| token.set(event_target_value(&ev))/>
-                <button type="submit" data-testid="connect">"Connect"</button>
-                <span class="live" data-testid="live-status" role="status">{live_text}</span>
-            </form>
-            <form class="connect" on:submit=poll aria-label="poll a probe Worker" hidden=viewing>
-                <input type="url" data-testid="probe-url" aria-label="probe Worker URL" placeholder="https://probes.example.workers.dev"
-                    prop:value=move || worker.get() on:input=move |ev| worker.set(event_target_value(&ev))/>
-                <input type="password" data-testid="probe-token" aria-label="Worker token" placeholder="Worker token"
-                    prop:value=move || worker_token.get() on:input=move |ev| worker_token.set(event_target_value(&ev))/>
-                <button type="submit" data-testid="probe-connect">"Poll"</button>
-                <span class="live" data-testid="probe-status" role="status">{probe_text}</span>
-            </form>
+            </div>
         </header>
+        {move || (!viewing()).then(|| view! { <Sources open=sources/> })}
         {move || progress.get().map(|p| view! {
             <progress class="import-progress" data-testid="import-progress" max="1" value=p.to_string()
                 aria-label="import progress"></progress>

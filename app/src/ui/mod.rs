@@ -1,18 +1,21 @@
-//! The components: the header (import, simulators, export, share, theme, sources), the
+//! The components: the header (import, simulators, export, share, theme), the Sources panel, the
 //! dashboard of stream cards, and the stream view (control chart, companion, histogram,
 //! capability, false-alarm rate, signals, settings). Components are thin: they read the
 //! session, ask the engine and the model, draw.
 //!
 //! - `context`: the state the components share, split by who needs what;
-//! - `header`, `dashboard`, `stream`, `settings`: the components;
-//! - `timing`: the timings the browser benchmarks read.
+//! - `header`, `sources`, `dashboard`, `stream`, `settings`: the components;
+//! - `timing`: the timings the browser benchmarks read;
+//! - `touch`: pinch and drag on the control chart.
 
 pub mod context;
 mod dashboard;
 mod header;
 mod settings;
+mod sources;
 mod stream;
 mod timing;
+mod touch;
 
 pub use context::{Controls, Data, Nav};
 pub use dashboard::Dashboard;

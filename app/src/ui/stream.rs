@@ -1,9 +1,11 @@
-//! The stream view: the control chart (zoom, pan, drag a baseline, tooltip), its companion, a
-//! histogram, the limits, capability and false-alarm rate, the settings and the signals.
+//! The stream view: the control chart (zoom, pan, drag a baseline, tooltip; pinch and drag on
+//! touch), its companion, a histogram, the limits, capability and false-alarm rate, the
+//! settings and the signals.
 
 use super::context::{data, nav, theme};
 use super::settings::Settings;
 use super::timing::{clock, now_ms, record_draw};
+use super::touch::Touches;
 use crate::draw::{self, Palette};
 use crate::export::download;
 use crate::export::report::{fmt, value};
@@ -130,6 +132,31 @@ pub fn StreamView(id: String) -> impl IntoView {
                 range.set(Some((mid.saturating_sub(half), (mid + half).min(len))));
             }
         })
+    };
+    // The points there are, and the view as drawn (clamped to them), for the touch gestures.
+    let len = move || {
+        chart.with_untracked(|ch| {
+            ch.as_ref()
+                .and_then(ChartState::ready)
+                .map_or(0, |ch| ch.primary.first_index() + ch.primary.len())
+        })
+    };
+    let view_now = move || {
+        let len = len();
+        let (a, b) = range.get_untracked().unwrap_or((0, len));
+        (a.min(len), b.min(len).max(a.min(len)))
+    };
+    let touches = StoredValue::new(Touches::default());
+    let touch = |ev: &leptos::ev::PointerEvent| {
+        (ev.pointer_type() == "touch").then(|| {
+            let at = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
+            (ev.pointer_id(), at)
+        })
+    };
+    let lift = move |ev: leptos::ev::PointerEvent| {
+        if let Some((id, _)) = touch(&ev) {
+            touches.update_value(|t| t.up(id, view_now()));
+        }
     };
     let pan = move |dir: i64| {
         chart.with_untracked(|ch| {
@@ -284,6 +311,16 @@ pub fn StreamView(id: String) -> impl IntoView {
         d.session.maybe_update(|s| s.acknowledge_all(&seen_id));
         nav.open(None);
     };
+    // The view as the readout says it: first point, end (exclusive), and all the points.
+    let shown = move || {
+        let len = chart.with(|ch| {
+            ch.as_ref()
+                .and_then(ChartState::ready)
+                .map_or(0, |ch| ch.primary.first_index() + ch.primary.len())
+        });
+        let (a, b) = range.get().unwrap_or((0, len));
+        (a.min(len), b.min(len), len)
+    };
     let name = id.clone();
     view! {
         <section class="stream">
@@ -295,6 +332,9 @@ pub fn StreamView(id: String) -> impl IntoView {
                 <button on:click=move |_| pan(-1)>"◀"</button>
                 <button on:click=move |_| pan(1)>"▶"</button>
                 <button on:click=move |_| range.set(None)>"All"</button>
+                <span class="range" data-testid="view-range" data-from=move || shown().0 data-to=move || shown().1>
+                    {move || { let (a, b, n) = shown(); if (a, b) == (0, n) { format!("all {n} points") } else { format!("points {a}–{} of {n}", b.saturating_sub(1)) } }}
+                </span>
                 <button data-testid="baseline-from-view" title="Freeze the limits on the points shown"
                     on:click=move |_| use_view_as_baseline()>"Use these points as the baseline"</button>
                 <button data-testid="download-csv" on:click=move |_| download_csv()>"Download CSV"</button>
@@ -304,6 +344,18 @@ pub fn StreamView(id: String) -> impl IntoView {
                 <canvas class="chart" data-testid="control-chart" node_ref=control aria-label="control chart"
                     on:mousemove=move |ev| hover.set(hover_text(&ev, mapping.get_value(), &chart, &stream))
                     on:mouseleave=move |_| hover.set(None)
+                    on:pointerdown=move |ev| if let Some((id, at)) = touch(&ev) {
+                        touches.update_value(|t| t.down(id, at, view_now()));
+                    }
+                    on:pointermove=move |ev| if let Some((id, at)) = touch(&ev) {
+                        let width = control.get_untracked().map_or(1.0, |c| f64::from(c.client_width()));
+                        let moved = touches.try_update_value(|t| t.moved(id, at, len(), width)).flatten();
+                        if moved.is_some() && moved != Some(view_now()) {
+                            range.set(moved);
+                        }
+                    }
+                    on:pointerup=lift
+                    on:pointercancel=lift
                     on:mousedown=move |ev| drag.set(mapping.get_value().index_at(f64::from(ev.offset_x())))
                     on:mouseup=move |ev| {
                         let end = mapping.get_value().index_at(f64::from(ev.offset_x()));
