@@ -142,10 +142,15 @@ async fn a_fragment_link_opens_the_same_session_read_only_and_bad_ones_change_no
     click(&other, Locator::Css("[data-testid=copy-shared]")).await;
     let deadline = tokio::time::Instant::now() + DEADLINE;
     while count(&other, "[data-testid=shared-banner]").await > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still viewing the shared session"
-        );
+        if tokio::time::Instant::now() >= deadline {
+            let said = js(
+                &other,
+                "const n = document.querySelector('[data-testid=notice]'); \
+                 return location.href + ' | notice: ' + (n ? n.textContent : 'none');",
+            )
+            .await;
+            panic!("still viewing the shared session: {said}");
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     wait_for(&other, "[data-testid=stream-card]", DEADLINE).await;
