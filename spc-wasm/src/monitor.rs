@@ -157,19 +157,34 @@ impl Monitor {
     /// Adds one observation. While the baseline is being collected nothing is emitted; the
     /// push that completes it emits every baseline point; later pushes emit their own.
     /// A rejected observation changes nothing.
+    #[inline]
     pub fn push(&mut self, obs: Observation<'_>, sink: &mut impl Sink) -> Result<(), SpcError> {
         let index = self.pushed;
         match &mut self.state {
             State::Monitoring(judge) => judge.push(index, obs, sink)?,
-            State::Collecting(buffer) => {
-                buffer.push(index, obs)?;
-                if self.spec.baseline.end() == Some(index + 1) {
-                    self.pushed += 1;
-                    return self.freeze(sink);
-                }
-            }
+            State::Collecting(_) => return self.collect(index, obs, sink),
         }
         self.pushed += 1;
+        Ok(())
+    }
+
+    /// A baseline observation (called only while collecting). Out of line, so that `push`,
+    /// which runs for every point of a stream, stays small enough to inline into a caller's
+    /// loop: in wasm a call to a large function costs its whole stack frame.
+    #[inline(never)]
+    fn collect(
+        &mut self,
+        index: usize,
+        obs: Observation<'_>,
+        sink: &mut impl Sink,
+    ) -> Result<(), SpcError> {
+        if let State::Collecting(buffer) = &mut self.state {
+            buffer.push(index, obs)?;
+        }
+        self.pushed += 1;
+        if self.spec.baseline.end() == Some(index + 1) {
+            return self.freeze(sink);
+        }
         Ok(())
     }
 
