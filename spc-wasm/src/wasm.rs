@@ -4,6 +4,7 @@
 //! const chart = new Chart({ chart: "individuals", phase1: 20, tests: "nelson" });
 //! for (const x of values) for (const s of chart.push(x)) console.log(s.test, s.index);
 //! chart.pushBatch(new Float64Array(more));
+//! chart.pushBatchPacked(new Float64Array(more)); // Uint32Array: [chart, test, index, first]...
 //! chart.limits();   // { center, sigma, primary: { lcl, ucl, ... }, secondary, ... }
 //! chart.signals();  // every signal so far
 //! ```
@@ -229,13 +230,31 @@ impl JsChart {
     /// keeping the ones before it.
     #[wasm_bindgen(js_name = pushBatch)]
     pub fn push_batch(&mut self, values: &[f64]) -> Result<JsSignals, JsError> {
+        self.push_values(values)?;
+        Ok(self.take())
+    }
+
+    /// Adds many values like `pushBatch`, and returns the signals they completed packed four
+    /// numbers each: chart (0 primary, 1 secondary), test (1-8), index, first (`last` is
+    /// `index`). For batches that complete very many signals: no object per signal.
+    #[wasm_bindgen(js_name = pushBatchPacked)]
+    pub fn push_batch_packed(&mut self, values: &[f64]) -> Result<js_sys::Uint32Array, JsError> {
+        self.push_values(values)?;
+        let fresh = js_sys::Uint32Array::from(self.sink.all[self.sink.fresh..].as_flattened());
+        self.sink.fresh = self.sink.all.len();
+        Ok(fresh)
+    }
+
+    /// Pushes values up to the first bad one. On a bad value the call throws, so the signals
+    /// of the good values before it are then only in `signals()`.
+    fn push_values(&mut self, values: &[f64]) -> Result<(), JsError> {
         for &x in values {
             if let Err(e) = self.monitor.push(Observation::Value(x), &mut self.sink) {
                 self.sink.fresh = self.sink.all.len();
                 return Err(error(e));
             }
         }
-        Ok(self.take())
+        Ok(())
     }
 
     /// Adds one subgroup (X-bar charts, or EWMA/CUSUM of subgroup means).

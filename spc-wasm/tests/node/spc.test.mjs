@@ -76,6 +76,26 @@ test("signals of both charts cross with their chart, test, first and last point"
   chart.free();
 });
 
+test("pushBatchPacked returns pushBatch's signals as four numbers each", () => {
+  const values = Float64Array.from({ length: 500 }, (_, i) => 10 + Math.sin(i * 1.7) + (i > 300 ? 2.5 : 0));
+  const config = { chart: "individuals", phase1: 100 };
+  const objects = new Chart(config).pushBatch(values);
+  const chart = new Chart(config);
+  const packed = chart.pushBatchPacked(values);
+  assert.ok(packed instanceof Uint32Array);
+  assert.ok(objects.some((s) => s.chart === "secondary"), "both charts are covered");
+  const unpacked = [];
+  for (let j = 0; j < packed.length; j += 4) {
+    const [chart, test, index, first] = packed.subarray(j, j + 4);
+    unpacked.push({ chart: chart === 0 ? "primary" : "secondary", test, index, first, last: index });
+  }
+  assert.deepEqual(unpacked, objects);
+  assert.deepEqual(chart.signals(), objects, "signals() keeps what pushBatchPacked returned");
+  assert.throws(() => chart.pushBatchPacked(new Float64Array([4, NaN])), /observation 501: NaN/);
+  assert.equal(chart.length, 501);
+  chart.free();
+});
+
 test("bad settings and bad values throw a clear Error and change nothing", () => {
   assert.throws(() => new Chart({ chart: "pie" }), /'pie' is not a chart/);
   assert.throws(() => new Chart({ chart: "ewma", lambda: 2 }), /lambda/);
