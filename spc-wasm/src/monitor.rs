@@ -157,7 +157,7 @@ impl Monitor {
     /// Adds one observation. While the baseline is being collected nothing is emitted; the
     /// push that completes it emits every baseline point; later pushes emit their own.
     /// A rejected observation changes nothing.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, obs: Observation<'_>, sink: &mut impl Sink) -> Result<(), SpcError> {
         let index = self.pushed;
         match &mut self.state {
