@@ -33,7 +33,7 @@ fn main() {
         .collect();
     let mut best = f64::INFINITY;
     let mut signals = 0;
-    for _ in 0..5 {
+    for _ in 0..10 {
         let spec = ChartSpec {
             baseline: Baseline::FirstN { n: 100 },
             ..ChartSpec::new(ChartType::Individuals)

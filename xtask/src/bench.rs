@@ -167,7 +167,7 @@ fn wasm_against_native(points: usize) -> Result<(), String> {
     setup::node()?;
     say(&format!(
         "streaming {points} points: wasm in Node.js against native, both `--release` \
-         (best of 5 each; native keeps its signals as the wasm API does)"
+         (best of 10 each; native keeps its signals as the wasm API does)"
     ));
     let native = util::output(&mut example("stream_throughput", &[&points.to_string()]))
         .ok_or("the native throughput example failed")?;

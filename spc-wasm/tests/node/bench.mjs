@@ -1,7 +1,7 @@
 // The wasm path from Node.js, for `cargo xtask bench`: the same series as
 // spc-wasm/examples/stream_throughput.rs, pushed with Chart.pushBatch (signals as objects, the
 // API most callers use) and Chart.pushBatchPacked (signals as a Uint32Array: the engine plus
-// the copy of the values into wasm memory). The two alternate, best of 5 each.
+// the copy of the values into wasm memory). The two alternate, best of 10 each.
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,7 +18,7 @@ const methods = {
 };
 const best = {};
 const signals = {};
-for (let run = 0; run < 5; run++) {
+for (let run = 0; run < 10; run++) {
   for (const [name, push] of Object.entries(methods)) {
     const chart = new Chart({ chart: "individuals", phase1: 100 });
     const start = process.hrtime.bigint();
