@@ -14,6 +14,7 @@ use crate::error::{invalid, SpcError};
 use crate::estimate::{self, Buffer, Estimate};
 use crate::rules::{LimitSide, RuleDetector, Signal};
 use crate::spec::{Baseline, ChartSpec, ChartType};
+use crate::transform::Transform;
 
 /// One observation: a measurement, a subgroup of measurements, or a count of defects (or
 /// defectives) in a sample of some size.
@@ -156,19 +157,34 @@ impl Monitor {
     /// Adds one observation. While the baseline is being collected nothing is emitted; the
     /// push that completes it emits every baseline point; later pushes emit their own.
     /// A rejected observation changes nothing.
+    #[inline(always)]
     pub fn push(&mut self, obs: Observation<'_>, sink: &mut impl Sink) -> Result<(), SpcError> {
         let index = self.pushed;
         match &mut self.state {
             State::Monitoring(judge) => judge.push(index, obs, sink)?,
-            State::Collecting(buffer) => {
-                buffer.push(index, obs)?;
-                if self.spec.baseline.end() == Some(index + 1) {
-                    self.pushed += 1;
-                    return self.freeze(sink);
-                }
-            }
+            State::Collecting(_) => return self.collect(index, obs, sink),
         }
         self.pushed += 1;
+        Ok(())
+    }
+
+    /// A baseline observation (called only while collecting). Out of line, so that `push`,
+    /// which runs for every point of a stream, stays small enough to inline into a caller's
+    /// loop: in wasm a call to a large function costs its whole stack frame.
+    #[inline(never)]
+    fn collect(
+        &mut self,
+        index: usize,
+        obs: Observation<'_>,
+        sink: &mut impl Sink,
+    ) -> Result<(), SpcError> {
+        if let State::Collecting(buffer) = &mut self.state {
+            buffer.push(index, obs)?;
+        }
+        self.pushed += 1;
+        if self.spec.baseline.end() == Some(index + 1) {
+            return self.freeze(sink);
+        }
         Ok(())
     }
 
@@ -220,8 +236,9 @@ struct Judge {
     companion: Option<RuleDetector>,
     scratch: Vec<Signal>,
     previous: Option<f64>,
-    /// Center and sigma of the moving-range chart: d2(2) sigma and d3(2) sigma.
-    moving_range: (f64, f64),
+    /// The limits of the individuals and moving-range charts, which are the same at every
+    /// point: computed once, as points at index 0 with statistic 0.
+    individuals: (Point, Point),
     ewma: f64,
     ewma_variance: f64,
     cusum_upper: f64,
@@ -235,18 +252,33 @@ impl Judge {
             ChartType::Cusum { head_start, .. } => head_start,
             _ => 0.0,
         };
+        let width = spec.width();
+        let single = estimate::Sample {
+            x: 0.0,
+            n: 1.0,
+            range: 0.0,
+            sd: 0.0,
+        };
+        let (center, sigma) = (estimate.center, estimate.sigma);
+        let individuals = (
+            estimate::shewhart_point(ChartType::Individuals, 0, &single, center, sigma, width),
+            // Center d2(2) sigma, sigma of the moving range d3(2) sigma.
+            spread(
+                width,
+                0.0,
+                crate::constants::d2(2) * sigma,
+                crate::constants::d3(2) * sigma,
+            ),
+        );
         Judge {
             chart: spec.chart,
-            width: spec.width(),
+            width,
             primary: RuleDetector::new(spec.primary_rules()),
             companion: spec
                 .companion_rules()
                 .map(|r| RuleDetector::starting_at(r, first_companion)),
             ewma: estimate.center,
-            moving_range: (
-                crate::constants::d2(2) * estimate.sigma,
-                crate::constants::d3(2) * estimate.sigma,
-            ),
+            individuals,
             estimate,
             constants: ConstantsCache::new(),
             scratch: Vec::new(),
@@ -257,25 +289,19 @@ impl Judge {
         }
     }
 
-    /// The MR, R or S point of a Shewhart chart (Montgomery §6.2-6.4): center d2 sigma (c4 sigma
+    /// The R or S point of an X-bar chart (Montgomery §6.2-6.3): center d2 sigma (c4 sigma
     /// for S), sigma of the statistic d3 sigma (sigma sqrt(1 - c4^2) for S).
     fn companion(&mut self, index: usize, s: &estimate::Sample, sink: &mut impl Sink) {
         let sigma = self.estimate.sigma;
         let point = match self.chart {
-            ChartType::Individuals => {
-                let previous = self.previous.replace(s.x);
-                let Some(prev) = previous else { return };
-                let (center, sd) = self.moving_range;
-                self.spread(index, (s.x - prev).abs(), center, sd)
-            }
             ChartType::XbarR => {
                 let c = self.constants.get(s.n as usize);
-                self.spread(index, s.range, c.d2 * sigma, c.d3 * sigma)
+                spread(self.width, s.range, c.d2 * sigma, c.d3 * sigma)
             }
             ChartType::XbarS => {
                 let c = self.constants.get(s.n as usize);
-                self.spread(
-                    index,
+                spread(
+                    self.width,
                     s.sd,
                     c.c4 * sigma,
                     sigma * (1.0_f64 - c.c4 * c.c4).max(0.0).sqrt(),
@@ -283,7 +309,31 @@ impl Judge {
             }
             _ => return,
         };
-        self.emit(Which::Companion, point, sink);
+        self.emit(Which::Companion, Point { index, ..point }, sink);
+    }
+
+    /// A point of the individuals chart and of its moving-range chart (Montgomery §6.4), which
+    /// starts at the second point.
+    fn individual(&mut self, index: usize, x: f64, sink: &mut impl Sink) {
+        let (value, moving_range) = self.individuals;
+        self.emit(
+            Which::Primary,
+            Point {
+                index,
+                statistic: x,
+                ..value
+            },
+            sink,
+        );
+        if let Some(previous) = self.previous.replace(x) {
+            let statistic = (x - previous).abs();
+            let point = Point {
+                index,
+                statistic,
+                ..moving_range
+            };
+            self.emit(Which::Companion, point, sink);
+        }
     }
 
     fn replay(&mut self, buffer: &Buffer, sink: &mut impl Sink) -> Result<(), SpcError> {
@@ -300,6 +350,16 @@ impl Judge {
         obs: Observation<'_>,
         sink: &mut impl Sink,
     ) -> Result<(), SpcError> {
+        // The common stream, a finite value of an individuals chart without a transform, needs
+        // no more checks: this runs for every point.
+        if let (Observation::Value(x), ChartType::Individuals, Transform::Identity) =
+            (obs, self.chart, self.estimate.transform)
+        {
+            if x.is_finite() {
+                self.individual(index, x, sink);
+                return Ok(());
+            }
+        }
         let sample =
             estimate::Sample::from_observation(index, obs, self.chart, &self.estimate.transform)?;
         self.judge(index, sample, sink);
@@ -316,28 +376,17 @@ impl Judge {
         };
         detector.push(point.statistic, point.z(), point.side(), &mut self.scratch);
         sink.point(which, point);
-        for signal in self.scratch.drain(..) {
+        for &signal in &self.scratch {
             sink.signal(which, signal);
         }
-    }
-
-    /// A point of a companion chart of spreads: LCL floored at 0.
-    fn spread(&self, index: usize, statistic: f64, center: f64, sigma: f64) -> Point {
-        Point {
-            index,
-            statistic,
-            center,
-            lcl: Some((center - self.width * sigma).max(0.0)),
-            ucl: Some(center + self.width * sigma),
-            sigma,
-        }
+        self.scratch.clear();
     }
 
     fn judge(&mut self, index: usize, s: estimate::Sample, sink: &mut impl Sink) {
         let (center, sigma) = (self.estimate.center, self.estimate.sigma);
         match self.chart {
-            ChartType::Individuals
-            | ChartType::XbarR
+            ChartType::Individuals => self.individual(index, s.x, sink),
+            ChartType::XbarR
             | ChartType::XbarS
             | ChartType::P
             | ChartType::Np
@@ -379,5 +428,17 @@ impl Judge {
                 self.emit(Which::Companion, point(self.cusum_lower), sink);
             }
         }
+    }
+}
+
+/// A point of a companion chart of spreads, at index 0: LCL floored at 0.
+fn spread(width: f64, statistic: f64, center: f64, sigma: f64) -> Point {
+    Point {
+        index: 0,
+        statistic,
+        center,
+        lcl: Some((center - width * sigma).max(0.0)),
+        ucl: Some(center + width * sigma),
+        sigma,
     }
 }

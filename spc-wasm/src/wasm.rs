@@ -4,6 +4,7 @@
 //! const chart = new Chart({ chart: "individuals", phase1: 20, tests: "nelson" });
 //! for (const x of values) for (const s of chart.push(x)) console.log(s.test, s.index);
 //! chart.pushBatch(new Float64Array(more));
+//! chart.pushBatchPacked(new Float64Array(more)); // Uint32Array: [chart, test, index, first]...
 //! chart.limits();   // { center, sigma, primary: { lcl, ucl, ... }, secondary, ... }
 //! chart.signals();  // every signal so far
 //! ```
@@ -129,58 +130,45 @@ fn config_from(value: JsValue) -> Result<ChartConfig, JsError> {
     serde_wasm_bindgen::from_value(value).map_err(|e| error(format!("chart settings: {e}")))
 }
 
-#[derive(Serialize)]
-struct JsSignal {
-    chart: &'static str,
-    test: u8,
-    index: usize,
-    first: usize,
-    last: usize,
+#[wasm_bindgen(inline_js = r#"
+export function signalsFromPacked(packed) {
+  const signals = new Array(packed.length >>> 2);
+  for (let i = 0, j = 0; i < signals.length; i++, j += 4) {
+    const index = packed[j + 2];
+    signals[i] = { chart: packed[j] === 0 ? "primary" : "secondary", test: packed[j + 1], index, first: packed[j + 3], last: index };
+  }
+  return signals;
+}
+"#)]
+extern "C" {
+    /// The signals as plain JavaScript objects, built in JavaScript from a view of wasm memory:
+    /// a batch can complete a hundred thousand signals, and one object literal per signal
+    /// costs less than setting five fields across the boundary (serde-wasm-bindgen) or writing
+    /// and parsing JSON text.
+    #[wasm_bindgen(js_name = signalsFromPacked)]
+    fn signals_from_packed(packed: &[u32]) -> JsSignals;
 }
 
-impl JsSignal {
-    fn new(which: Which, s: Signal) -> JsSignal {
-        let chart = if which == Which::Primary {
-            "primary"
-        } else {
-            "secondary"
-        };
-        JsSignal {
-            chart,
-            test: s.test.number(),
-            index: s.index,
-            first: s.first,
-            last: s.last,
-        }
-    }
-}
+/// A signal as [`signals_from_packed`] reads it: chart (0 primary, 1 secondary), test (1-8),
+/// index, first (`last` is always `index`).
+type PackedSignal = [u32; 4];
 
-/// Signals as JavaScript objects, the same ones `to_js` makes, through one `JSON.parse` of
-/// text written here: a batch can complete a hundred thousand signals, and setting their five
-/// fields one by one across the wasm boundary cost more than charting the points.
-fn signals_to_js(signals: &[JsSignal]) -> Result<JsSignals, JsError> {
-    use std::fmt::Write as _;
-    let mut text = String::with_capacity(2 + signals.len() * 64);
-    text.push('[');
-    for (i, s) in signals.iter().enumerate() {
-        let comma = if i == 0 { "" } else { "," };
-        // Writing to a String cannot fail.
-        let _ = write!(
-            text,
-            r#"{comma}{{"chart":"{}","test":{},"index":{},"first":{},"last":{}}}"#,
-            s.chart, s.test, s.index, s.first, s.last
-        );
-    }
-    text.push(']');
-    js_sys::JSON::parse(&text)
-        .map(JsCast::unchecked_into)
-        .map_err(|_| error("internal: the signals did not parse as JSON"))
+fn pack(which: Which, s: Signal) -> PackedSignal {
+    // usize is u32 on wasm32, the only target this API runs on.
+    let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+    [
+        u32::from(which == Which::Companion),
+        u32::from(s.test.number()),
+        index(s.index),
+        index(s.first),
+    ]
 }
 
 #[derive(Default)]
 struct Collector {
-    fresh: Vec<JsSignal>,
-    all: Vec<(Which, Signal)>,
+    /// Every signal so far, in the order found; the ones from `fresh` on are not yet returned.
+    all: Vec<PackedSignal>,
+    fresh: usize,
     primary: Option<Point>,
     companion: Option<Point>,
 }
@@ -193,8 +181,7 @@ impl Sink for Collector {
         }
     }
     fn signal(&mut self, which: Which, signal: Signal) {
-        self.fresh.push(JsSignal::new(which, signal));
-        self.all.push((which, signal));
+        self.all.push(pack(which, signal));
     }
 }
 
@@ -223,9 +210,11 @@ impl JsChart {
         })
     }
 
-    fn take(&mut self) -> Result<JsSignals, JsError> {
-        let fresh = std::mem::take(&mut self.sink.fresh);
-        signals_to_js(&fresh)
+    /// The signals not yet returned.
+    fn take(&mut self) -> JsSignals {
+        let fresh = signals_from_packed(self.sink.all[self.sink.fresh..].as_flattened());
+        self.sink.fresh = self.sink.all.len();
+        fresh
     }
 
     /// Adds one value; returns the signals it completed (all baseline signals when it
@@ -234,20 +223,38 @@ impl JsChart {
         self.monitor
             .push(Observation::Value(value), &mut self.sink)
             .map_err(error)?;
-        self.take()
+        Ok(self.take())
     }
 
     /// Adds many values; returns the signals they completed. Stops at the first bad value,
     /// keeping the ones before it.
     #[wasm_bindgen(js_name = pushBatch)]
     pub fn push_batch(&mut self, values: &[f64]) -> Result<JsSignals, JsError> {
+        self.push_values(values)?;
+        Ok(self.take())
+    }
+
+    /// Adds many values like `pushBatch`, and returns the signals they completed packed four
+    /// numbers each: chart (0 primary, 1 secondary), test (1-8), index, first (`last` is
+    /// `index`). For batches that complete very many signals: no object per signal.
+    #[wasm_bindgen(js_name = pushBatchPacked)]
+    pub fn push_batch_packed(&mut self, values: &[f64]) -> Result<js_sys::Uint32Array, JsError> {
+        self.push_values(values)?;
+        let fresh = js_sys::Uint32Array::from(self.sink.all[self.sink.fresh..].as_flattened());
+        self.sink.fresh = self.sink.all.len();
+        Ok(fresh)
+    }
+
+    /// Pushes values up to the first bad one. On a bad value the call throws, so the signals
+    /// of the good values before it are then only in `signals()`.
+    fn push_values(&mut self, values: &[f64]) -> Result<(), JsError> {
         for &x in values {
             if let Err(e) = self.monitor.push(Observation::Value(x), &mut self.sink) {
-                self.sink.fresh.clear();
+                self.sink.fresh = self.sink.all.len();
                 return Err(error(e));
             }
         }
-        self.take()
+        Ok(())
     }
 
     /// Adds one subgroup (X-bar charts, or EWMA/CUSUM of subgroup means).
@@ -256,7 +263,7 @@ impl JsChart {
         self.monitor
             .push(Observation::Subgroup(values), &mut self.sink)
             .map_err(error)?;
-        self.take()
+        Ok(self.take())
     }
 
     /// Adds a count of defects or defectives in a sample of `size` (p, np, c, u charts).
@@ -265,7 +272,7 @@ impl JsChart {
         self.monitor
             .push(Observation::Count { count, size }, &mut self.sink)
             .map_err(error)?;
-        self.take()
+        Ok(self.take())
     }
 
     /// Observations pushed so far.
@@ -305,13 +312,7 @@ impl JsChart {
 
     /// Every signal so far, in the order found.
     pub fn signals(&self) -> Result<JsSignals, JsError> {
-        let all: Vec<JsSignal> = self
-            .sink
-            .all
-            .iter()
-            .map(|&(w, s)| JsSignal::new(w, s))
-            .collect();
-        signals_to_js(&all)
+        Ok(signals_from_packed(self.sink.all.as_flattened()))
     }
 }
 

@@ -166,7 +166,8 @@ fn wasm_against_native(points: usize) -> Result<(), String> {
     let package = setup::wasm_node_package()?;
     setup::node()?;
     say(&format!(
-        "streaming {points} points: wasm in Node.js against native (best of 5 each)"
+        "streaming {points} points: wasm in Node.js against native, both `--release` \
+         (best of 10 each; native keeps its signals as the wasm API does)"
     ));
     let native = util::output(&mut example("stream_throughput", &[&points.to_string()]))
         .ok_or("the native throughput example failed")?;
@@ -177,14 +178,20 @@ fn wasm_against_native(points: usize) -> Result<(), String> {
             .env("LLMSCOPE_WASM_PKG", package.join("llmscope_spc.js")),
     )
     .ok_or("the Node.js benchmark failed")?;
+    // "...: N points in T s = R M points/s (...)"
     let rate = |s: &str| {
         s.split(" = ")
             .nth(1)
             .and_then(|r| r.split_whitespace().next()?.parse::<f64>().ok())
     };
-    print!("  {native}  {wasm}");
-    if let (Some(n), Some(w)) = (rate(&native), rate(&wasm)) {
-        println!("  wasm/native throughput ratio: {:.2}", w / n);
+    print!("  {native}");
+    let native = rate(&native);
+    // One line per API: pushBatch (signals as objects), pushBatchPacked (as a Uint32Array).
+    for line in wasm.lines() {
+        match (native, rate(line)) {
+            (Some(n), Some(w)) => println!("  {line}  wasm/native: {:.2}", w / n),
+            _ => println!("  {line}"),
+        }
     }
     Ok(())
 }

@@ -61,6 +61,41 @@ test("pushBatch(Float64Array) gives what push gives one value at a time", () => 
   assert.equal(batch.length, 500);
 });
 
+test("signals of both charts cross with their chart, test, first and last point", () => {
+  // Rising values with rising steps: test 3 (six in a row increasing) fires on the values at
+  // points 5 and 6, and on their moving ranges (1, 2, ..., 6 at points 1 to 6) at point 6.
+  const chart = new Chart({ chart: "individuals", mu: 10, sigma: 10, tests: "3" });
+  const signals = chart.pushBatch(new Float64Array([0, 1, 3, 6, 10, 15, 21].map((d) => 10 + d)));
+  assert.deepEqual(signals, [
+    { chart: "primary", test: 3, index: 5, first: 0, last: 5 },
+    { chart: "primary", test: 3, index: 6, first: 1, last: 6 },
+    { chart: "secondary", test: 3, index: 6, first: 1, last: 6 },
+  ]);
+  assert.deepEqual(chart.signals(), signals);
+  assert.deepEqual(chart.pushBatch(new Float64Array([30])), [], "nothing returned twice");
+  chart.free();
+});
+
+test("pushBatchPacked returns pushBatch's signals as four numbers each", () => {
+  const values = Float64Array.from({ length: 500 }, (_, i) => 10 + Math.sin(i * 1.7) + (i > 300 ? 2.5 : 0));
+  const config = { chart: "individuals", phase1: 100 };
+  const objects = new Chart(config).pushBatch(values);
+  const chart = new Chart(config);
+  const packed = chart.pushBatchPacked(values);
+  assert.ok(packed instanceof Uint32Array);
+  assert.ok(objects.some((s) => s.chart === "secondary"), "both charts are covered");
+  const unpacked = [];
+  for (let j = 0; j < packed.length; j += 4) {
+    const [chart, test, index, first] = packed.subarray(j, j + 4);
+    unpacked.push({ chart: chart === 0 ? "primary" : "secondary", test, index, first, last: index });
+  }
+  assert.deepEqual(unpacked, objects);
+  assert.deepEqual(chart.signals(), objects, "signals() keeps what pushBatchPacked returned");
+  assert.throws(() => chart.pushBatchPacked(new Float64Array([4, NaN])), /observation 501: NaN/);
+  assert.equal(chart.length, 501);
+  chart.free();
+});
+
 test("bad settings and bad values throw a clear Error and change nothing", () => {
   assert.throws(() => new Chart({ chart: "pie" }), /'pie' is not a chart/);
   assert.throws(() => new Chart({ chart: "ewma", lambda: 2 }), /lambda/);
