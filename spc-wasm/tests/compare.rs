@@ -1,0 +1,184 @@
+//! The comparison engine against an independent implementation: R 4.2's `wilcox.test`,
+//! `prop.test`, `pbinom` and `p.adjust`, whose outputs `tests/fixtures/compare/make_fixtures.R`
+//! wrote to `compare.json` (committed, so no R is needed to run this), and against a published
+//! table of order-statistic ranks for the median.
+
+use llmscope_spc::compare::holm::holm;
+use llmscope_spc::compare::quantile::{order_ranks, quantile_ci};
+use llmscope_spc::compare::wilson::wilson;
+use llmscope_spc::compare::{compare, shift_test, CompareOptions, StreamInput};
+use serde_json::Value;
+
+fn fixtures() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/compare/compare.json");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn numbers(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .expect("an array")
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect()
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+fn close(got: f64, want: f64, tolerance: f64, what: &str) {
+    assert!(
+        (got - want).abs() <= tolerance,
+        "{what}: got {got}, R says {want} (tolerance {tolerance})"
+    );
+}
+
+/// Hodges–Lehmann shift, Moses interval and Wilcoxon p-value as `wilcox.test(x, y,
+/// conf.int = TRUE)`: exact cases to 1e-9 relative; normal-approximation intervals to R's
+/// root-finding tolerance (`tol.root` = 1e-4, absolute, in the data's unit).
+#[test]
+fn shift_test_matches_r_wilcox_test() {
+    let f = fixtures();
+    let pairs = f["pairs"].as_array().expect("pairs");
+    assert!(pairs.len() >= 10);
+    let (mut exact, mut approximate) = (0, 0);
+    for case in pairs {
+        let name = case["name"].as_str().expect("name");
+        let x = sorted(numbers(&case["x"]));
+        let y = sorted(numbers(&case["y"]));
+        let t = shift_test(&x, &y, 0.95);
+        let r_exact = case["exact"].as_bool().expect("exact");
+        assert_eq!(t.exact, r_exact, "{name}: the same branch as R");
+        assert_eq!(t.w, case["w"].as_f64().unwrap(), "{name}: W");
+        let p = case["p_value"].as_f64().unwrap();
+        close(t.p_value, p, 1e-9 * p, &format!("{name}: p-value"));
+        let hl = case["hl_median"].as_f64().unwrap();
+        close(t.shift, hl, 1e-9 * hl.abs().max(1.0), &format!("{name}: HL median"));
+        let interval_tolerance = if r_exact {
+            exact += 1;
+            1e-9 * hl.abs().max(100.0)
+        } else {
+            approximate += 1;
+            2e-4
+        };
+        close(t.lo, case["lo"].as_f64().unwrap(), interval_tolerance, &format!("{name}: lo"));
+        close(t.hi, case["hi"].as_f64().unwrap(), interval_tolerance, &format!("{name}: hi"));
+        // R's own estimate: the HL median in the exact branch; in the normal branch a root of
+        // the standardized W, which lies in the middle gap of the sorted differences.
+        let r_estimate = case["r_estimate"].as_f64().unwrap();
+        if r_exact {
+            close(t.shift, r_estimate, 1e-9 * hl.abs().max(1.0), name);
+        } else {
+            let diffs = sorted(x.iter().flat_map(|a| y.iter().map(move |b| a - b)).collect());
+            let half = diffs.len() / 2;
+            let (from, to) = if diffs.len() % 2 == 1 {
+                (diffs[half], diffs[half])
+            } else {
+                (diffs[half - 1], diffs[half])
+            };
+            assert!(
+                r_estimate >= from - 2e-4 && r_estimate <= to + 2e-4,
+                "{name}: R's estimate {r_estimate} outside the middle gap [{from}, {to}]"
+            );
+            assert!(t.shift >= from && t.shift <= to);
+        }
+    }
+    assert!(exact >= 4 && approximate >= 6, "both branches covered");
+}
+
+/// R's `prop.test(x, n, correct = FALSE)$conf.int`, the Wilson score interval.
+#[test]
+fn wilson_matches_r_prop_test() {
+    for case in fixtures()["wilson"].as_array().expect("wilson") {
+        let (x, n) = (case["x"].as_f64().unwrap(), case["n"].as_f64().unwrap());
+        let ci = wilson(x as u64, n as u64, 0.95);
+        let what = format!("{x}/{n}");
+        close(ci.lo.unwrap(), case["lo"].as_f64().unwrap(), 1e-12, &what);
+        close(ci.hi.unwrap(), case["hi"].as_f64().unwrap(), 1e-12, &what);
+        assert_eq!(ci.value, x / n);
+    }
+}
+
+/// The order-statistic ranks of the exact quantile interval, against R's `pbinom`, up to
+/// n = 100 000, at P50, P95 and P99, including the sizes where a bound first exists.
+#[test]
+fn quantile_ranks_match_r_pbinom() {
+    let cases = fixtures()["quantile_ranks"].as_array().expect("ranks").clone();
+    assert!(cases.len() >= 50);
+    for case in cases {
+        let n = case["n"].as_u64().unwrap() as usize;
+        let p = case["p"].as_f64().unwrap();
+        let r = order_ranks(n, p, 0.95);
+        let want = |key: &str| case[key].as_u64().map(|v| v as usize);
+        assert_eq!(r.lower, want("lower"), "n = {n}, p = {p}: lower rank");
+        assert_eq!(r.upper, want("upper"), "n = {n}, p = {p}: upper rank");
+    }
+}
+
+/// The 95 % interval for a median as published: M. J. Campbell & M. J. Gardner (1988),
+/// "Calculating confidence intervals for some non-parametric analyses", BMJ 296, 1454-1456,
+/// table (ranks r and s of the order statistics); the same as Conover's Table A3 procedure.
+#[test]
+fn median_ranks_match_the_published_table() {
+    for (n, lower, upper) in [(10, 2, 9), (20, 6, 15), (30, 10, 21), (50, 18, 33), (100, 40, 61)] {
+        let r = order_ranks(n, 0.5, 0.95);
+        assert_eq!((r.lower, r.upper), (Some(lower), Some(upper)), "n = {n}");
+        assert!(r.coverage.unwrap() >= 0.95);
+    }
+    let data: Vec<f64> = (1..=10).map(f64::from).collect();
+    let ci = quantile_ci(&data, 0.5, 0.95);
+    assert_eq!((ci.lo, ci.hi), (Some(2.0), Some(9.0)), "x(2) and x(9)");
+}
+
+/// R's `p.adjust(p, method = "holm")`.
+#[test]
+fn holm_matches_r_p_adjust() {
+    for case in fixtures()["holm"].as_array().expect("holm") {
+        let p = numbers(&case["p"]);
+        for (got, want) in holm(&p).iter().zip(numbers(&case["adjusted"])) {
+            close(*got, want, 1e-15, &format!("holm({p:?})"));
+        }
+    }
+}
+
+/// The whole comparison on streams with a known truth: A is 20 % faster than B, C is B's twin.
+#[test]
+fn compare_finds_the_known_shift_and_no_false_one() {
+    let mut state = 7u64;
+    let mut uniform = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    // Log-normal latencies (median 400 ms), by the inverse CDF of a logistic stand-in.
+    let mut latency = |median: f64| median * (0.3 * (uniform() / (1.0 - uniform())).ln()).exp();
+    let a: Vec<f64> = (0..400).map(|_| latency(320.0)).collect();
+    let b: Vec<f64> = (0..400).map(|_| latency(400.0)).collect();
+    let c: Vec<f64> = (0..380).map(|_| latency(400.0)).collect();
+    let input = |name, values: &'static [f64], errors| StreamInput {
+        name,
+        values,
+        requests: values.len() as u64 + errors,
+        errors,
+        quality: None,
+    };
+    let (a, b, c) = (a.leak(), b.leak(), c.leak());
+    let streams = [input("A", a, 0), input("B", b, 2), input("C", c, 20)];
+    let result = compare(&streams, &CompareOptions::default()).unwrap();
+    assert_eq!(result.targets.len(), 3);
+    let ab = &result.pairs[0];
+    assert_eq!((ab.a.as_str(), ab.b.as_str()), ("A", "B"));
+    assert!(ab.significant && ab.lo < ab.shift && ab.shift < ab.hi);
+    assert!(ab.lo < -80.0 * 0.5 && ab.hi > -80.0 * 1.5, "the true shift is about -80 ms");
+    assert!(ab.words.starts_with("A's TTFT is ") && ab.words.contains("lower than B's"));
+    let bc = &result.pairs[2];
+    assert!(!bc.significant, "B and C share one distribution: {}", bc.words);
+    assert_eq!(
+        bc.words,
+        "no detectable difference in TTFT between B and C at this sample size (n = 400 vs 380)"
+    );
+    let c_errors = &result.targets[2].error_rate;
+    assert!(c_errors.lo.unwrap() > result.targets[0].error_rate.hi.unwrap());
+    assert!(result.pairs.iter().all(|p| p.p_value >= p.p_unadjusted));
+}
