@@ -20,7 +20,7 @@
 //! The differences are never formed for large samples: [`super::select`] finds order
 //! statistics of the implicit sorted matrix in a few O(m + n) passes.
 
-use super::select::kth_difference;
+use super::select::{order_statistics, Pass};
 use crate::math::{normal_cdf, normal_quantile, normal_sf};
 
 /// The result of comparing stream a against stream b (shift = a − b).
@@ -45,15 +45,15 @@ pub struct ShiftTest {
 pub fn shift_test(a: &[f64], b: &[f64], confidence: f64) -> ShiftTest {
     let (m, n) = (a.len(), b.len());
     let total = m as u64 * n as u64;
-    let ranks = RankSums::of(a, b);
     let alpha = 1.0 - confidence;
-    let kth = |k: u64| kth_difference(a, b, k.clamp(1, total));
-    let shift = if total % 2 == 1 {
-        kth(total.div_ceil(2))
-    } else {
-        0.5 * (kth(total / 2) + kth(total / 2 + 1))
-    };
-    if m < 50 && n < 50 && !ranks.any_tie {
+    // The bounds' ranks depend on W and the ties: one pass for those first. The passes at 0
+    // and just below 0 count, per x, the y's below it and those at or below it.
+    let (_, passes) = order_statistics(a, b, &[], &[0.0, -f64::from_bits(1)]);
+    let ranks = RankSums::of(a, b, &passes[0], &passes[1]);
+    // The HL median is the middle difference, or the mean of the middle two.
+    let middle = [total.div_ceil(2), total / 2 + 1];
+    let exact = m < 50 && n < 50 && !ranks.any_tie;
+    let (bounds, p_value) = if exact {
         let dist = WilcoxonNull::new(m, n);
         let mn = total as f64;
         let p = if ranks.w > mn / 2.0 {
@@ -62,31 +62,32 @@ pub fn shift_test(a: &[f64], b: &[f64], confidence: f64) -> ShiftTest {
             dist.cdf(ranks.w)
         };
         let q = dist.quantile(alpha / 2.0).max(1);
-        return ShiftTest {
-            shift,
-            lo: kth(q),
-            hi: kth(total - q + 1),
-            p_value: (2.0 * p).min(1.0),
-            w: ranks.w,
-            exact: true,
-        };
-    }
-    let z = normal_quantile(1.0 - alpha / 2.0);
-    let (lo, hi) = if ranks.sigma_within > 0.0 {
-        (
-            kth(moses_rank(total, ranks.sigma_within, z)),
-            kth(moses_rank(total, ranks.sigma_within, -z)),
-        )
+        ([q, total - q + 1], (2.0 * p).min(1.0))
     } else {
-        (kth(1), kth(total)) // every x equal and every y equal: one difference
+        let z = normal_quantile(1.0 - alpha / 2.0);
+        let bounds = if ranks.sigma_within > 0.0 {
+            [
+                moses_rank(total, ranks.sigma_within, z),
+                moses_rank(total, ranks.sigma_within, -z),
+            ]
+        } else {
+            [1, total] // every x equal and every y equal: one difference
+        };
+        (bounds, ranks.normal_p(total))
     };
+    let wanted = [middle[0], middle[1], bounds[0], bounds[1]].map(|k| k.clamp(1, total));
+    let (v, _) = order_statistics(a, b, &wanted, &[]);
     ShiftTest {
-        shift,
-        lo,
-        hi,
-        p_value: ranks.normal_p(total),
+        shift: if total % 2 == 1 {
+            v[0]
+        } else {
+            0.5 * (v[0] + v[1])
+        },
+        lo: v[2],
+        hi: v[3],
+        p_value,
         w: ranks.w,
-        exact: false,
+        exact,
     }
 }
 
@@ -122,7 +123,7 @@ fn sign(x: f64) -> f64 {
     }
 }
 
-/// W and the tie sums of the pooled sample, from one merge of the sorted samples.
+/// W and the tie sums of the pooled sample.
 struct RankSums {
     w: f64,
     /// Σ(t³ − t) over tie groups of the pooled sample.
@@ -135,31 +136,34 @@ struct RankSums {
 }
 
 impl RankSums {
-    fn of(a: &[f64], b: &[f64]) -> RankSums {
+    /// From the passes at 0 (`below`: per x the y's below it) and just under 0 (`at_or_below`).
+    /// W = Σ #{y < x} + ½ #{y = x}; a pooled tie group is a run of equal x's plus the y's
+    /// equal to them, or a run of y's alone.
+    fn of(a: &[f64], b: &[f64], below: &Pass, at_or_below: &Pass) -> RankSums {
         let (m, n) = (a.len(), b.len());
-        let (mut i, mut j) = (0, 0);
-        let (mut w2, mut ties_pooled, mut ties_within) = (0u128, 0.0, 0.0);
+        let total = m as u64 * n as u64;
+        // Pass counts are of differences <= d: the pairs with x − y > 0 are total − count.
+        let twice_w = (total - below.count) + (total - at_or_below.count);
         let cube = |t: usize| (t as f64).powi(3) - t as f64;
-        while i < m || j < n {
-            let v = match (a.get(i), b.get(j)) {
-                (Some(&x), Some(&y)) => x.min(y),
-                (Some(&x), None) => x,
-                (None, Some(&y)) => y,
-                (None, None) => unreachable!("loop condition"),
-            };
-            let ca = a[i..].iter().take_while(|&&x| x == v).count();
-            let cb = b[j..].iter().take_while(|&&y| y == v).count();
-            // Each x in the group beats the j smaller y's and ties the cb equal ones:
-            // 2W gains ca·(2j + cb).
-            w2 += ca as u128 * (2 * j + cb) as u128;
-            ties_pooled += cube(ca + cb);
-            ties_within += cube(ca) + cube(cb);
-            i += ca;
-            j += cb;
+        let runs = |xs: &[f64]| {
+            xs.chunk_by(|p, q| p == q)
+                .map(|r| cube(r.len()))
+                .sum::<f64>()
+        };
+        let ties_within = runs(a) + runs(b);
+        let mut cross = 0.0;
+        let mut i = 0;
+        for run in a.chunk_by(|p, q| p == q) {
+            let equal_ys = (at_or_below.rows[i] - below.rows[i]) as usize;
+            if equal_ys > 0 {
+                cross += cube(run.len() + equal_ys) - cube(run.len()) - cube(equal_ys);
+            }
+            i += run.len();
         }
+        let ties_pooled = ties_within + cross;
         let (mf, nf) = (m as f64, n as f64);
         RankSums {
-            w: w2 as f64 / 2.0,
+            w: twice_w as f64 / 2.0,
             ties_pooled,
             sigma_within: sigma(mf, nf, ties_within),
             any_tie: ties_pooled > 0.0,
@@ -275,7 +279,9 @@ mod tests {
 
     #[test]
     fn rank_sums_count_wins_and_half_ties() {
-        let r = RankSums::of(&[1.0, 3.0, 3.0], &[2.0, 3.0]);
+        let (a, b) = ([1.0, 3.0, 3.0], [2.0, 3.0]);
+        let (_, p) = order_statistics(&a, &b, &[], &[0.0, -f64::from_bits(1)]);
+        let r = RankSums::of(&a, &b, &p[0], &p[1]);
         // 1: 0 wins; each 3 beats 2 and ties 3: 1.5 each.
         assert_eq!(r.w, 3.0);
         assert!(r.any_tie);
