@@ -11,12 +11,15 @@
 //!   Mann–Whitney p-value as R's `wilcox.test` computes them ([`pair`], [`select`] for large
 //!   samples), Holm-adjusted across pairs ([`holm`]), with a sentence that never claims a
 //!   difference the data do not show.
+//! - [`machines::odd_machines`]: the machine unlike its peers, by Iglewicz & Hoaglin's modified
+//!   z of each machine's median, with its evidence.
 //!
 //! Inputs are borrowed: a stream's metric values in time order plus its request, error and
 //! quality counts ([`StreamInput`]). Bad input is an [`SpcError`] naming the stream and what
 //! to fix; findings (an odd machine, a stream out of control) are data.
 
 pub mod holm;
+pub mod machines;
 pub mod pair;
 pub mod quantile;
 mod select;
