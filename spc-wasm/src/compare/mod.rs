@@ -11,6 +11,10 @@
 //!   Mann–Whitney p-value as R's `wilcox.test` computes them ([`pair`], [`select`] for large
 //!   samples), Holm-adjusted across pairs ([`holm`]), with a sentence that never claims a
 //!   difference the data do not show.
+//! - [`recommend::recommend`]: from per-target summaries, constraints and weights, the Pareto
+//!   frontier, a ranked recommendation with its reasons, and caveats (too few probes to tell,
+//!   a stream out of control, an interval straddling a limit); `name` is `None` when nothing
+//!   qualifies or the best cannot be told apart.
 //! - [`machines::odd_machines`]: the machine unlike its peers, by Iglewicz & Hoaglin's modified
 //!   z of each machine's median, with its evidence.
 //!
@@ -22,6 +26,7 @@ pub mod holm;
 pub mod machines;
 pub mod pair;
 pub mod quantile;
+pub mod recommend;
 mod select;
 pub mod stream;
 pub mod wilson;
