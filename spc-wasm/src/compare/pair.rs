@@ -20,7 +20,7 @@
 //! The differences are never formed for large samples: [`super::select`] finds order
 //! statistics of the implicit sorted matrix in a few O(m + n) passes.
 
-use super::select::{order_statistics, Pass};
+use super::select::{counts, order_statistics};
 use crate::math::{normal_cdf, normal_quantile, normal_sf};
 
 /// The result of comparing stream a against stream b (shift = a − b).
@@ -46,10 +46,8 @@ pub fn shift_test(a: &[f64], b: &[f64], confidence: f64) -> ShiftTest {
     let (m, n) = (a.len(), b.len());
     let total = m as u64 * n as u64;
     let alpha = 1.0 - confidence;
-    // The bounds' ranks depend on W and the ties: one pass for those first. The passes at 0
-    // and just below 0 count, per x, the y's below it and those at or below it.
-    let (_, passes) = order_statistics(a, b, &[], &[0.0, -f64::from_bits(1)]);
-    let ranks = RankSums::of(a, b, &passes[0], &passes[1]);
+    // The bounds' ranks depend on W and the ties, so those come first.
+    let ranks = RankSums::of(a, b);
     // The HL median is the middle difference, or the mean of the middle two.
     let middle = [total.div_ceil(2), total / 2 + 1];
     let exact = m < 50 && n < 50 && !ranks.any_tie;
@@ -76,7 +74,7 @@ pub fn shift_test(a: &[f64], b: &[f64], confidence: f64) -> ShiftTest {
         (bounds, ranks.normal_p(total))
     };
     let wanted = [middle[0], middle[1], bounds[0], bounds[1]].map(|k| k.clamp(1, total));
-    let (v, _) = order_statistics(a, b, &wanted, &[]);
+    let v = order_statistics(a, b, &wanted);
     ShiftTest {
         shift: if total % 2 == 1 {
             v[0]
@@ -136,14 +134,16 @@ struct RankSums {
 }
 
 impl RankSums {
-    /// From the passes at 0 (`below`: per x the y's below it) and just under 0 (`at_or_below`).
-    /// W = Σ #{y < x} + ½ #{y = x}; a pooled tie group is a run of equal x's plus the y's
-    /// equal to them, or a run of y's alone.
-    fn of(a: &[f64], b: &[f64], below: &Pass, at_or_below: &Pass) -> RankSums {
+    /// W = Σ #{y < x} + ½ #{y = x}: the pairs with x − y > 0 and with x − y ≥ 0 (> the
+    /// negative float nearest 0), counted by two chains. A pooled tie group is a run of equal
+    /// x's plus the y's equal to them, or a run of y's alone; x's equal to y's are looked up
+    /// only when the two counts differ, i.e. when there are any.
+    fn of(a: &[f64], b: &[f64]) -> RankSums {
         let (m, n) = (a.len(), b.len());
         let total = m as u64 * n as u64;
-        // Pass counts are of differences <= d: the pairs with x − y > 0 are total − count.
-        let twice_w = (total - below.count) + (total - at_or_below.count);
+        let [at_most_0, below_0] = counts(a, b, [0.0, -f64::from_bits(1)]);
+        // Counts are of differences <= d: the pairs with x − y above d are total − count.
+        let twice_w = (total - at_most_0) + (total - below_0);
         let cube = |t: usize| (t as f64).powi(3) - t as f64;
         let runs = |xs: &[f64]| {
             xs.chunk_by(|p, q| p == q)
@@ -152,13 +152,14 @@ impl RankSums {
         };
         let ties_within = runs(a) + runs(b);
         let mut cross = 0.0;
-        let mut i = 0;
-        for run in a.chunk_by(|p, q| p == q) {
-            let equal_ys = (at_or_below.rows[i] - below.rows[i]) as usize;
-            if equal_ys > 0 {
-                cross += cube(run.len() + equal_ys) - cube(run.len()) - cube(equal_ys);
+        if at_most_0 != below_0 {
+            for run in a.chunk_by(|p, q| p == q) {
+                let x = run[0];
+                let equal_ys = b.partition_point(|&y| y <= x) - b.partition_point(|&y| y < x);
+                if equal_ys > 0 {
+                    cross += cube(run.len() + equal_ys) - cube(run.len()) - cube(equal_ys);
+                }
             }
-            i += run.len();
         }
         let ties_pooled = ties_within + cross;
         let (mf, nf) = (m as f64, n as f64);
@@ -279,9 +280,7 @@ mod tests {
 
     #[test]
     fn rank_sums_count_wins_and_half_ties() {
-        let (a, b) = ([1.0, 3.0, 3.0], [2.0, 3.0]);
-        let (_, p) = order_statistics(&a, &b, &[], &[0.0, -f64::from_bits(1)]);
-        let r = RankSums::of(&a, &b, &p[0], &p[1]);
+        let r = RankSums::of(&[1.0, 3.0, 3.0], &[2.0, 3.0]);
         // 1: 0 wins; each 3 beats 2 and ties 3: 1.5 each.
         assert_eq!(r.w, 3.0);
         assert!(r.any_tie);

@@ -34,29 +34,21 @@ const THIN: usize = 32;
 const LANES: usize = 4;
 
 /// The order statistics of rank `ranks[t]` (1-based, each in 1..=m·n) of all differences
-/// `a[i] - b[j]`, and the [`Pass`] at each value of `extra` (run in the same chains). Both
-/// slices are sorted ascending, finite and non-empty.
-pub(crate) fn order_statistics(
-    a: &[f64],
-    b: &[f64],
-    ranks: &[u64],
-    extra: &[f64],
-) -> (Vec<f64>, Vec<Pass>) {
+/// `a[i] - b[j]`. Both slices are sorted ascending, finite and non-empty.
+pub(crate) fn order_statistics(a: &[f64], b: &[f64], ranks: &[u64]) -> Vec<f64> {
     let total = a.len() as u64 * b.len() as u64;
     debug_assert!(ranks.iter().all(|&k| k >= 1 && k <= total));
     let (ta, tb) = (thin(a), thin(b));
-    if total <= ENUMERATE || ta.len() == a.len() && tb.len() == b.len() {
-        let values = if total <= ENUMERATE {
-            let mut all: Vec<f64> = a
-                .iter()
-                .flat_map(|&x| b.iter().map(move |&y| x - y))
-                .collect();
-            all.sort_unstable_by(f64::total_cmp);
-            ranks.iter().map(|&k| all[(k - 1) as usize]).collect()
-        } else {
-            ranks.iter().map(|&k| bracketed(a, b, k)).collect()
-        };
-        return (values, counting_pass(a, b, extra));
+    if total <= ENUMERATE {
+        let mut all: Vec<f64> = a
+            .iter()
+            .flat_map(|&x| b.iter().map(move |&y| x - y))
+            .collect();
+        all.sort_unstable_by(f64::total_cmp);
+        return ranks.iter().map(|&k| all[(k - 1) as usize]).collect();
+    }
+    if ta.len() == a.len() && tb.len() == b.len() {
+        return ranks.iter().map(|&k| bracketed(a, b, k)).collect();
     }
     // A rank next to the one before is read from the same window.
     let leads: Vec<usize> = (0..ranks.len())
@@ -64,10 +56,8 @@ pub(crate) fn order_statistics(
         .collect();
     let lead_ranks: Vec<u64> = leads.iter().map(|&t| ranks[t]).collect();
     let estimates = estimates(&ta, &tb, total, &lead_ranks);
-    let mut values: Vec<f64> = estimates.iter().map(|e| e.centre).collect();
-    values.extend_from_slice(extra);
-    let mut passes = counting_pass(a, b, &values);
-    let extra_passes = passes.split_off(lead_ranks.len());
+    let centres: Vec<f64> = estimates.iter().map(|e| e.centre).collect();
+    let passes = counting_pass(a, b, &centres);
     let budget = ((a.len() + b.len()) as u64 / 8).max(ENUMERATE);
     let mut out = Vec::with_capacity(ranks.len());
     let mut window = Window::default();
@@ -82,7 +72,7 @@ pub(crate) fn order_statistics(
         }
         out.push(window.select(k).unwrap_or_else(|| bracketed(a, b, k)));
     }
-    (out, extra_passes)
+    out
 }
 
 /// The differences in a window (lo, hi], with the counts at its ends.
@@ -132,7 +122,7 @@ fn estimates(ta: &[f64], tb: &[f64], total: u64, ranks: &[u64]) -> Vec<Estimate>
             clamp(centre + spread as i128),
         ]);
     }
-    let values = order_statistics(ta, tb, &wanted, &[]).0;
+    let values = order_statistics(ta, tb, &wanted);
     values
         .chunks(3)
         .zip(wanted.chunks(3))
@@ -145,7 +135,7 @@ fn estimates(ta: &[f64], tb: &[f64], total: u64, ranks: &[u64]) -> Vec<Estimate>
 
 /// A counting pass at a value d: #{(i, j) : a[i] - b[j] <= d}, and every row's prefix length
 /// pᵢ = #{j : a[i] - b[j] > d}.
-pub(crate) struct Pass {
+struct Pass {
     /// Differences at or below d.
     pub count: u64,
     /// pᵢ for each row i.
@@ -249,51 +239,65 @@ fn prefix_at(x: f64, b: &[f64], mut p: usize, from: f64, d: f64) -> usize {
 
 /// Counts at each of `ds`, with the rows' prefix lengths: independent merge chains, LANES at
 /// a time, written without data-dependent branches (each step closes row i or moves j).
-pub(crate) fn counting_pass(a: &[f64], b: &[f64], ds: &[f64]) -> Vec<Pass> {
+fn counting_pass(a: &[f64], b: &[f64], ds: &[f64]) -> Vec<Pass> {
+    let m = a.len();
     let mut out = Vec::with_capacity(ds.len());
+    let mut rows = vec![0u32; m * LANES];
     for chunk in ds.chunks(LANES) {
         let mut d = [chunk[0]; LANES];
         d[..chunk.len()].copy_from_slice(chunk);
-        let mut rows: [Vec<u32>; LANES] = std::array::from_fn(|_| vec![0u32; a.len()]);
-        let counts = chains(a, b, d, &mut rows);
-        out.extend(
-            counts
-                .into_iter()
-                .zip(rows)
-                .take(chunk.len())
-                .map(|(count, rows)| Pass { count, rows }),
-        );
+        let counts = chains::<LANES, true>(a, b, d, &mut rows);
+        for (t, &count) in counts.iter().enumerate().take(chunk.len()) {
+            let rows = (0..m).map(|i| rows[i * LANES + t]).collect();
+            out.push(Pass { count, rows });
+        }
     }
     out
 }
 
-fn chains(a: &[f64], b: &[f64], d: [f64; LANES], rows: &mut [Vec<u32>; LANES]) -> [u64; LANES] {
+/// #{(i, j) : a[i] - b[j] <= d} at each of `d`, counts only: L independent chains.
+pub(crate) fn counts<const L: usize>(a: &[f64], b: &[f64], d: [f64; L]) -> [u64; L] {
+    chains::<L, false>(a, b, d, &mut [])
+}
+
+/// L merge chains stepped in turn, so that the latency of one (load, subtract, compare, move)
+/// overlaps the others. With `ROWS`, `rows[i * L + t]` receives row i's prefix length for d[t].
+fn chains<const L: usize, const ROWS: bool>(
+    a: &[f64],
+    b: &[f64],
+    d: [f64; L],
+    rows: &mut [u32],
+) -> [u64; L] {
     let (m, n) = (a.len(), b.len());
-    let mut i = [0usize; LANES];
-    let mut j = [0usize; LANES];
-    let mut count = [0u64; LANES];
-    let step = |t: usize,
-                i: &mut [usize; LANES],
-                j: &mut [usize; LANES],
-                count: &mut [u64; LANES],
-                rows: &mut [Vec<u32>; LANES]| {
-        rows[t][i[t]] = j[t] as u32;
+    let mut i = [0usize; L];
+    let mut j = [0usize; L];
+    let mut count = [0u64; L];
+    let mut step = |t: usize, i: &mut [usize; L], j: &mut [usize; L]| {
+        if ROWS {
+            rows[i[t] * L + t] = j[t] as u32;
+        }
         let above = (a[i[t]] - b[j[t]] > d[t]) as usize;
         count[t] += ((1 - above) * (n - j[t])) as u64;
         j[t] += above;
         i[t] += 1 - above;
     };
     while i.iter().all(|&x| x < m) && j.iter().all(|&y| y < n) {
-        for t in 0..LANES {
-            step(t, &mut i, &mut j, &mut count, rows);
+        for t in 0..L {
+            step(t, &mut i, &mut j);
         }
     }
-    for t in 0..LANES {
+    for t in 0..L {
         while i[t] < m && j[t] < n {
-            step(t, &mut i, &mut j, &mut count, rows);
+            step(t, &mut i, &mut j);
         }
+    }
+    if ROWS {
         // Rows left once j reaches n have every difference above d.
-        rows[t][i[t]..].fill(n as u32);
+        for t in 0..L {
+            for row in i[t]..m {
+                rows[row * L + t] = n as u32;
+            }
+        }
     }
     count
 }
@@ -424,7 +428,7 @@ mod tests {
                 total - 1,
                 total,
             ];
-            let got = order_statistics(&a, &b, &ranks, &[]).0;
+            let got = order_statistics(&a, &b, &ranks);
             for (k, v) in ranks.iter().zip(got) {
                 assert_eq!(v, all[(*k - 1) as usize], "{m}x{n} k={k}");
                 assert_eq!(
@@ -440,9 +444,6 @@ mod tests {
     fn all_equal_differences() {
         let a = vec![1.0; 100];
         let b = vec![0.5; 100];
-        assert_eq!(
-            order_statistics(&a, &b, &[1, 5000, 10_000], &[]).0,
-            vec![0.5; 3]
-        );
+        assert_eq!(order_statistics(&a, &b, &[1, 5000, 10_000]), vec![0.5; 3]);
     }
 }
