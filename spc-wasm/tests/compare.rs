@@ -10,7 +10,10 @@ use llmscope_spc::compare::{compare, shift_test, CompareOptions, StreamInput};
 use serde_json::Value;
 
 fn fixtures() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/compare/compare.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/compare/compare.json"
+    );
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
@@ -55,7 +58,12 @@ fn shift_test_matches_r_wilcox_test() {
         let p = case["p_value"].as_f64().unwrap();
         close(t.p_value, p, 1e-9 * p, &format!("{name}: p-value"));
         let hl = case["hl_median"].as_f64().unwrap();
-        close(t.shift, hl, 1e-9 * hl.abs().max(1.0), &format!("{name}: HL median"));
+        close(
+            t.shift,
+            hl,
+            1e-9 * hl.abs().max(1.0),
+            &format!("{name}: HL median"),
+        );
         let interval_tolerance = if r_exact {
             exact += 1;
             1e-9 * hl.abs().max(100.0)
@@ -63,15 +71,29 @@ fn shift_test_matches_r_wilcox_test() {
             approximate += 1;
             2e-4
         };
-        close(t.lo, case["lo"].as_f64().unwrap(), interval_tolerance, &format!("{name}: lo"));
-        close(t.hi, case["hi"].as_f64().unwrap(), interval_tolerance, &format!("{name}: hi"));
+        close(
+            t.lo,
+            case["lo"].as_f64().unwrap(),
+            interval_tolerance,
+            &format!("{name}: lo"),
+        );
+        close(
+            t.hi,
+            case["hi"].as_f64().unwrap(),
+            interval_tolerance,
+            &format!("{name}: hi"),
+        );
         // R's own estimate: the HL median in the exact branch; in the normal branch a root of
         // the standardized W, which lies in the middle gap of the sorted differences.
         let r_estimate = case["r_estimate"].as_f64().unwrap();
         if r_exact {
             close(t.shift, r_estimate, 1e-9 * hl.abs().max(1.0), name);
         } else {
-            let diffs = sorted(x.iter().flat_map(|a| y.iter().map(move |b| a - b)).collect());
+            let diffs = sorted(
+                x.iter()
+                    .flat_map(|a| y.iter().map(move |b| a - b))
+                    .collect(),
+            );
             let half = diffs.len() / 2;
             let (from, to) = if diffs.len() % 2 == 1 {
                 (diffs[half], diffs[half])
@@ -105,7 +127,10 @@ fn wilson_matches_r_prop_test() {
 /// n = 100 000, at P50, P95 and P99, including the sizes where a bound first exists.
 #[test]
 fn quantile_ranks_match_r_pbinom() {
-    let cases = fixtures()["quantile_ranks"].as_array().expect("ranks").clone();
+    let cases = fixtures()["quantile_ranks"]
+        .as_array()
+        .expect("ranks")
+        .clone();
     assert!(cases.len() >= 50);
     for case in cases {
         let n = case["n"].as_u64().unwrap() as usize;
@@ -122,7 +147,13 @@ fn quantile_ranks_match_r_pbinom() {
 /// table (ranks r and s of the order statistics); the same as Conover's Table A3 procedure.
 #[test]
 fn median_ranks_match_the_published_table() {
-    for (n, lower, upper) in [(10, 2, 9), (20, 6, 15), (30, 10, 21), (50, 18, 33), (100, 40, 61)] {
+    for (n, lower, upper) in [
+        (10, 2, 9),
+        (20, 6, 15),
+        (30, 10, 21),
+        (50, 18, 33),
+        (100, 40, 61),
+    ] {
         let r = order_ranks(n, 0.5, 0.95);
         assert_eq!((r.lower, r.upper), (Some(lower), Some(upper)), "n = {n}");
         assert!(r.coverage.unwrap() >= 0.95);
@@ -148,7 +179,9 @@ fn holm_matches_r_p_adjust() {
 fn compare_finds_the_known_shift_and_no_false_one() {
     let mut state = 7u64;
     let mut uniform = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     };
     // Log-normal latencies (median 400 ms), by the inverse CDF of a logistic stand-in.
@@ -170,10 +203,17 @@ fn compare_finds_the_known_shift_and_no_false_one() {
     let ab = &result.pairs[0];
     assert_eq!((ab.a.as_str(), ab.b.as_str()), ("A", "B"));
     assert!(ab.significant && ab.lo < ab.shift && ab.shift < ab.hi);
-    assert!(ab.lo < -80.0 * 0.5 && ab.hi > -80.0 * 1.5, "the true shift is about -80 ms");
+    assert!(
+        ab.lo < -80.0 * 0.5 && ab.hi > -80.0 * 1.5,
+        "the true shift is about -80 ms"
+    );
     assert!(ab.words.starts_with("A's TTFT is ") && ab.words.contains("lower than B's"));
     let bc = &result.pairs[2];
-    assert!(!bc.significant, "B and C share one distribution: {}", bc.words);
+    assert!(
+        !bc.significant,
+        "B and C share one distribution: {}",
+        bc.words
+    );
     assert_eq!(
         bc.words,
         "no detectable difference in TTFT between B and C at this sample size (n = 400 vs 380)"

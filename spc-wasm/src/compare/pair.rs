@@ -46,46 +46,67 @@ pub fn shift_test(a: &[f64], b: &[f64], confidence: f64) -> ShiftTest {
     let (m, n) = (a.len(), b.len());
     let total = m as u64 * n as u64;
     let alpha = 1.0 - confidence;
-    // The bounds' ranks depend on W and the ties, so those come first.
-    let ranks = RankSums::of(a, b);
     // The HL median is the middle difference, or the mean of the middle two.
     let middle = [total.div_ceil(2), total / 2 + 1];
-    let exact = m < 50 && n < 50 && !ranks.any_tie;
-    let (bounds, p_value) = if exact {
-        let dist = WilcoxonNull::new(m, n);
-        let mn = total as f64;
-        let p = if ranks.w > mn / 2.0 {
-            dist.cdf(mn - ranks.w) // P(W >= w) by symmetry
+    let (exact_p, values, ranks) = if m < 50 && n < 50 {
+        // R's exact branch, unless there are ties: W and the ties decide it, so they come first.
+        let ranks = RankSums::of(a, b);
+        let (bounds, exact_p) = if ranks.any_tie {
+            (moses_bounds(total, ranks.sigma_within, confidence), None)
         } else {
-            dist.cdf(ranks.w)
+            let dist = WilcoxonNull::new(m, n);
+            let q = dist.quantile(alpha / 2.0).max(1);
+            let mn = total as f64;
+            let p = if ranks.w > mn / 2.0 {
+                dist.cdf(mn - ranks.w) // P(W >= w) by symmetry
+            } else {
+                dist.cdf(ranks.w)
+            };
+            ([q, total - q + 1], Some((2.0 * p).min(1.0)))
         };
-        let q = dist.quantile(alpha / 2.0).max(1);
-        ([q, total - q + 1], (2.0 * p).min(1.0))
+        let wanted = [middle[0], middle[1], bounds[0], bounds[1]];
+        (exact_p, order_statistics(a, b, &wanted, &[]).0, ranks)
     } else {
-        let z = normal_quantile(1.0 - alpha / 2.0);
-        let bounds = if ranks.sigma_within > 0.0 {
-            [
-                moses_rank(total, ranks.sigma_within, z),
-                moses_rank(total, ranks.sigma_within, -z),
-            ]
-        } else {
-            [1, total] // every x equal and every y equal: one difference
-        };
-        (bounds, ranks.normal_p(total))
+        // Normal branch: the bounds need only the ties within each sample, so W's two counts
+        // ride along with the order statistics in one pass.
+        let within = ties_within(a, b);
+        let bounds = moses_bounds(total, sigma(m as f64, n as f64, within), confidence);
+        let wanted = [middle[0], middle[1], bounds[0], bounds[1]];
+        let (values, counts) = order_statistics(a, b, &wanted, &W_COUNTS);
+        (
+            None,
+            values,
+            RankSums::from_counts(a, b, counts[0], counts[1]),
+        )
     };
-    let wanted = [middle[0], middle[1], bounds[0], bounds[1]].map(|k| k.clamp(1, total));
-    let v = order_statistics(a, b, &wanted);
     ShiftTest {
         shift: if total % 2 == 1 {
-            v[0]
+            values[0]
         } else {
-            0.5 * (v[0] + v[1])
+            0.5 * (values[0] + values[1])
         },
-        lo: v[2],
-        hi: v[3],
-        p_value,
+        lo: values[2],
+        hi: values[3],
+        p_value: exact_p.unwrap_or_else(|| ranks.normal_p(total)),
         w: ranks.w,
-        exact,
+        exact: exact_p.is_some(),
+    }
+}
+
+/// The values at which #{x − y <= d} gives W: 0 (pairs with x > y are the rest) and the
+/// negative float nearest 0 (pairs with x >= y are the rest).
+const W_COUNTS: [f64; 2] = [0.0, -f64::from_bits(1)];
+
+/// The ranks of the normal-approximation interval's bounds (see [`moses_rank`]).
+fn moses_bounds(total: u64, sigma_within: f64, confidence: f64) -> [u64; 2] {
+    if sigma_within > 0.0 {
+        let z = normal_quantile(0.5 + confidence / 2.0);
+        [
+            moses_rank(total, sigma_within, z),
+            moses_rank(total, sigma_within, -z),
+        ]
+    } else {
+        [1, total] // every x equal and every y equal: one difference
     }
 }
 
@@ -134,23 +155,20 @@ struct RankSums {
 }
 
 impl RankSums {
-    /// W = Σ #{y < x} + ½ #{y = x}: the pairs with x − y > 0 and with x − y ≥ 0 (> the
-    /// negative float nearest 0), counted by two chains. A pooled tie group is a run of equal
-    /// x's plus the y's equal to them, or a run of y's alone; x's equal to y's are looked up
-    /// only when the two counts differ, i.e. when there are any.
+    /// From two count-only chains (see [`RankSums::from_counts`]).
     fn of(a: &[f64], b: &[f64]) -> RankSums {
+        let [at_most_0, below_0] = counts(a, b, W_COUNTS);
+        RankSums::from_counts(a, b, at_most_0, below_0)
+    }
+
+    /// W = Σ #{y < x} + ½ #{y = x}, from the counts of differences <= 0 and < 0. A pooled tie
+    /// group is a run of equal x's plus the y's equal to them, or a run of y's alone; x's equal
+    /// to y's are looked up only when the two counts differ, i.e. when there are any.
+    fn from_counts(a: &[f64], b: &[f64], at_most_0: u64, below_0: u64) -> RankSums {
         let (m, n) = (a.len(), b.len());
         let total = m as u64 * n as u64;
-        let [at_most_0, below_0] = counts(a, b, [0.0, -f64::from_bits(1)]);
-        // Counts are of differences <= d: the pairs with x − y above d are total − count.
         let twice_w = (total - at_most_0) + (total - below_0);
-        let cube = |t: usize| (t as f64).powi(3) - t as f64;
-        let runs = |xs: &[f64]| {
-            xs.chunk_by(|p, q| p == q)
-                .map(|r| cube(r.len()))
-                .sum::<f64>()
-        };
-        let ties_within = runs(a) + runs(b);
+        let within = ties_within(a, b);
         let mut cross = 0.0;
         if at_most_0 != below_0 {
             for run in a.chunk_by(|p, q| p == q) {
@@ -161,12 +179,12 @@ impl RankSums {
                 }
             }
         }
-        let ties_pooled = ties_within + cross;
+        let ties_pooled = within + cross;
         let (mf, nf) = (m as f64, n as f64);
         RankSums {
             w: twice_w as f64 / 2.0,
             ties_pooled,
-            sigma_within: sigma(mf, nf, ties_within),
+            sigma_within: sigma(mf, nf, within),
             any_tie: ties_pooled > 0.0,
             m: mf,
             n: nf,
@@ -183,6 +201,21 @@ impl RankSums {
         let z = (dz - 0.5 * sign(dz)) / s;
         (2.0 * normal_cdf(z).min(normal_sf(z))).min(1.0)
     }
+}
+
+/// t³ − t for a tie group of t.
+fn cube(t: usize) -> f64 {
+    (t as f64).powi(3) - t as f64
+}
+
+/// Σ(t³ − t) over the runs of equal values within each sorted sample.
+fn ties_within(a: &[f64], b: &[f64]) -> f64 {
+    let runs = |xs: &[f64]| {
+        xs.chunk_by(|p, q| p == q)
+            .map(|r| cube(r.len()))
+            .sum::<f64>()
+    };
+    runs(a) + runs(b)
 }
 
 /// SD of W under no shift with the tie correction Σ(t³ − t).

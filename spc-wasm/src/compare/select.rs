@@ -13,8 +13,8 @@
 //! 1. Estimate each wanted order statistic, and the local slope of the count, by the same
 //!    search on thinned samples (every 32nd value of each, block quantiles).
 //! 2. One pass at those estimates, all wanted ranks at once as independent chains (the pass is
-//!    bound by the latency of each step, so four chains cost little more than one), keeping
-//!    every row's prefix length pᵢ.
+//!    bound by the latency of each step, so five chains cost about twice one), keeping every
+//!    row's prefix length pᵢ. The caller's extra counts (W's) ride along.
 //! 3. Per rank, a Newton step from there and a window around it holding about (m + n)/8
 //!    differences; the counts at the window's ends come from the stored pᵢ by moving each a
 //!    step or two, and the same loop collects the differences inside the window, of which the
@@ -30,25 +30,33 @@
 const ENUMERATE: u64 = 4096;
 /// Thinning factor for the first estimates.
 const THIN: usize = 32;
-/// Chains per counting pass.
-const LANES: usize = 4;
+/// Chains per counting pass at most (five: three ranks and W's two counts).
+const LANES: usize = 6;
 
 /// The order statistics of rank `ranks[t]` (1-based, each in 1..=m·n) of all differences
-/// `a[i] - b[j]`. Both slices are sorted ascending, finite and non-empty.
-pub(crate) fn order_statistics(a: &[f64], b: &[f64], ranks: &[u64]) -> Vec<f64> {
+/// `a[i] - b[j]`, and #{(i, j) : a[i] - b[j] <= d} for each d of `extra`, counted in the
+/// same pass. Both slices are sorted ascending, finite and non-empty.
+pub(crate) fn order_statistics(
+    a: &[f64],
+    b: &[f64],
+    ranks: &[u64],
+    extra: &[f64],
+) -> (Vec<f64>, Vec<u64>) {
     let total = a.len() as u64 * b.len() as u64;
     debug_assert!(ranks.iter().all(|&k| k >= 1 && k <= total));
     let (ta, tb) = (thin(a), thin(b));
-    if total <= ENUMERATE {
-        let mut all: Vec<f64> = a
-            .iter()
-            .flat_map(|&x| b.iter().map(move |&y| x - y))
-            .collect();
-        all.sort_unstable_by(f64::total_cmp);
-        return ranks.iter().map(|&k| all[(k - 1) as usize]).collect();
-    }
-    if ta.len() == a.len() && tb.len() == b.len() {
-        return ranks.iter().map(|&k| bracketed(a, b, k)).collect();
+    if total <= ENUMERATE || ta.len() == a.len() && tb.len() == b.len() {
+        let values = if total <= ENUMERATE {
+            let mut all: Vec<f64> = a
+                .iter()
+                .flat_map(|&x| b.iter().map(move |&y| x - y))
+                .collect();
+            all.sort_unstable_by(f64::total_cmp);
+            ranks.iter().map(|&k| all[(k - 1) as usize]).collect()
+        } else {
+            ranks.iter().map(|&k| bracketed(a, b, k)).collect()
+        };
+        return (values, extra.iter().map(|&d| count_le(a, b, d)).collect());
     }
     // A rank next to the one before is read from the same window.
     let leads: Vec<usize> = (0..ranks.len())
@@ -56,23 +64,22 @@ pub(crate) fn order_statistics(a: &[f64], b: &[f64], ranks: &[u64]) -> Vec<f64> 
         .collect();
     let lead_ranks: Vec<u64> = leads.iter().map(|&t| ranks[t]).collect();
     let estimates = estimates(&ta, &tb, total, &lead_ranks);
-    let centres: Vec<f64> = estimates.iter().map(|e| e.centre).collect();
-    let passes = counting_pass(a, b, &centres);
+    let mut values: Vec<f64> = estimates.iter().map(|e| e.centre).collect();
+    values.extend_from_slice(extra);
+    let pass = Pass::run(a, b, &values);
     let budget = ((a.len() + b.len()) as u64 / 8).max(ENUMERATE);
     let mut out = Vec::with_capacity(ranks.len());
     let mut window = Window::default();
     let mut lead = 0;
     for (t, &k) in ranks.iter().enumerate() {
         if leads.get(lead) == Some(&t) {
-            let start = &passes[lead];
             let slope = estimates[lead].slope;
-            let d = estimates[lead].centre;
-            window = windowed(a, b, k, d, start, slope, budget).unwrap_or_default();
+            window = windowed(a, b, k, &pass.at(lead), slope, budget).unwrap_or_default();
             lead += 1;
         }
         out.push(window.select(k).unwrap_or_else(|| bracketed(a, b, k)));
     }
-    out
+    (out, pass.counts[lead_ranks.len()..].to_vec())
 }
 
 /// The differences in a window (lo, hi], with the counts at its ends.
@@ -122,7 +129,7 @@ fn estimates(ta: &[f64], tb: &[f64], total: u64, ranks: &[u64]) -> Vec<Estimate>
             clamp(centre + spread as i128),
         ]);
     }
-    let values = order_statistics(ta, tb, &wanted);
+    let (values, _) = order_statistics(ta, tb, &wanted, &[]);
     values
         .chunks(3)
         .zip(wanted.chunks(3))
@@ -133,13 +140,73 @@ fn estimates(ta: &[f64], tb: &[f64], total: u64, ranks: &[u64]) -> Vec<Estimate>
         .collect()
 }
 
-/// A counting pass at a value d: #{(i, j) : a[i] - b[j] <= d}, and every row's prefix length
-/// pᵢ = #{j : a[i] - b[j] > d}.
+/// Counting passes at several values d: #{(i, j) : a[i] - b[j] <= d} for each, and every
+/// row's prefix length pᵢ = #{j : a[i] - b[j] > d}, stored row-major (`rows[i * lanes + t]`)
+/// as the chains write them.
 struct Pass {
-    /// Differences at or below d.
-    pub count: u64,
-    /// pᵢ for each row i.
-    pub rows: Vec<u32>,
+    counts: Vec<u64>,
+    /// One block per group of up to LANES values.
+    groups: Vec<Vec<u32>>,
+    values: Vec<f64>,
+}
+
+/// One value's prefix lengths inside a [`Pass`].
+struct Reference<'p> {
+    d: f64,
+    count: u64,
+    rows: &'p [u32],
+    lanes: usize,
+    lane: usize,
+}
+
+impl Reference<'_> {
+    fn row(&self, i: usize) -> usize {
+        self.rows[i * self.lanes + self.lane] as usize
+    }
+}
+
+impl Pass {
+    fn run(a: &[f64], b: &[f64], ds: &[f64]) -> Pass {
+        let mut counts = Vec::with_capacity(ds.len());
+        let mut groups = Vec::new();
+        for group in ds.chunks(LANES) {
+            let mut rows = vec![0u32; a.len() * group.len()];
+            counts.extend(run_group(a, b, group, &mut rows));
+            groups.push(rows);
+        }
+        Pass {
+            counts,
+            groups,
+            values: ds.to_vec(),
+        }
+    }
+
+    fn at(&self, t: usize) -> Reference<'_> {
+        let group = t / LANES;
+        let lanes = LANES.min(self.values.len() - group * LANES);
+        Reference {
+            d: self.values[t],
+            count: self.counts[t],
+            rows: &self.groups[group],
+            lanes,
+            lane: t % LANES,
+        }
+    }
+}
+
+/// The chains of one group, at most LANES values.
+fn run_group(a: &[f64], b: &[f64], ds: &[f64], rows: &mut [u32]) -> Vec<u64> {
+    fn lanes<const L: usize>(a: &[f64], b: &[f64], ds: &[f64], rows: &mut [u32]) -> Vec<u64> {
+        chains::<L, true>(a, b, std::array::from_fn(|t| ds[t]), rows).to_vec()
+    }
+    match ds.len() {
+        1 => lanes::<1>(a, b, ds, rows),
+        2 => lanes::<2>(a, b, ds, rows),
+        3 => lanes::<3>(a, b, ds, rows),
+        4 => lanes::<4>(a, b, ds, rows),
+        5 => lanes::<5>(a, b, ds, rows),
+        _ => lanes::<LANES>(a, b, ds, rows),
+    }
 }
 
 /// Newton from the reference to rank k, then a window of about `budget` differences around
@@ -149,13 +216,12 @@ fn windowed(
     a: &[f64],
     b: &[f64],
     k: u64,
-    d: f64,
-    start: &Pass,
+    start: &Reference<'_>,
     slope: f64,
     budget: u64,
 ) -> Option<Window> {
     let mut slope = slope;
-    let mut centre = d + (k as f64 - start.count as f64) / slope;
+    let mut centre = start.d + (k as f64 - start.count as f64) / slope;
     let mut half = budget as f64 / 4.0 / slope;
     let mut w = Window::default();
     for _ in 0..6 {
@@ -163,7 +229,7 @@ fn windowed(
             return None;
         }
         let (lo, hi) = (centre - half, centre + half);
-        (w.c_lo, w.c_hi) = window(a, b, d, start, lo, hi, 4 * budget, &mut w.candidates);
+        (w.c_lo, w.c_hi) = window(a, b, start, lo, hi, 4 * budget, &mut w.candidates);
         if w.c_lo < k && k <= w.c_hi {
             if w.candidates.len() as u64 == w.c_hi - w.c_lo {
                 return Some(w);
@@ -185,14 +251,13 @@ fn windowed(
     None
 }
 
-/// Counts at `lo` and `hi` (lo < hi) from the prefixes of the pass at `d`, moving each row's
-/// prefix end a step or two, and the differences in (lo, hi] while there are at most `cap`.
-#[allow(clippy::too_many_arguments)] // one loop's inputs, kept together for speed
+/// Counts at `lo` and `hi` (lo < hi) from the prefixes of the reference pass, moving each
+/// row's prefix end a step or two, and the differences in (lo, hi] while there are at most
+/// `cap`.
 fn window(
     a: &[f64],
     b: &[f64],
-    d: f64,
-    start: &Pass,
+    start: &Reference<'_>,
     lo: f64,
     hi: f64,
     cap: u64,
@@ -201,9 +266,10 @@ fn window(
     let n = b.len();
     let (mut c_lo, mut c_hi) = (0u64, 0u64);
     out.clear();
-    for (&x, &p) in a.iter().zip(&start.rows) {
-        let p_hi = prefix_at(x, b, p as usize, d, hi);
-        let p_lo = prefix_at(x, b, p as usize, d, lo);
+    for (i, &x) in a.iter().enumerate() {
+        let p = start.row(i);
+        let p_hi = prefix_at(x, b, p, start.d, hi);
+        let p_lo = prefix_at(x, b, p, start.d, lo);
         c_hi += (n - p_hi) as u64;
         c_lo += (n - p_lo) as u64;
         if p_lo > p_hi && (out.len() + p_lo - p_hi) as u64 <= cap {
@@ -235,24 +301,6 @@ fn prefix_at(x: f64, b: &[f64], mut p: usize, from: f64, d: f64) -> usize {
         }
     }
     p
-}
-
-/// Counts at each of `ds`, with the rows' prefix lengths: independent merge chains, LANES at
-/// a time, written without data-dependent branches (each step closes row i or moves j).
-fn counting_pass(a: &[f64], b: &[f64], ds: &[f64]) -> Vec<Pass> {
-    let m = a.len();
-    let mut out = Vec::with_capacity(ds.len());
-    let mut rows = vec![0u32; m * LANES];
-    for chunk in ds.chunks(LANES) {
-        let mut d = [chunk[0]; LANES];
-        d[..chunk.len()].copy_from_slice(chunk);
-        let counts = chains::<LANES, true>(a, b, d, &mut rows);
-        for (t, &count) in counts.iter().enumerate().take(chunk.len()) {
-            let rows = (0..m).map(|i| rows[i * LANES + t]).collect();
-            out.push(Pass { count, rows });
-        }
-    }
-    out
 }
 
 /// #{(i, j) : a[i] - b[j] <= d} at each of `d`, counts only: L independent chains.
@@ -428,7 +476,7 @@ mod tests {
                 total - 1,
                 total,
             ];
-            let got = order_statistics(&a, &b, &ranks);
+            let got = order_statistics(&a, &b, &ranks, &[]).0;
             for (k, v) in ranks.iter().zip(got) {
                 assert_eq!(v, all[(*k - 1) as usize], "{m}x{n} k={k}");
                 assert_eq!(
@@ -444,6 +492,9 @@ mod tests {
     fn all_equal_differences() {
         let a = vec![1.0; 100];
         let b = vec![0.5; 100];
-        assert_eq!(order_statistics(&a, &b, &[1, 5000, 10_000]), vec![0.5; 3]);
+        assert_eq!(
+            order_statistics(&a, &b, &[1, 5000, 10_000], &[]).0,
+            vec![0.5; 3]
+        );
     }
 }
