@@ -252,8 +252,8 @@ fn windowed(
 }
 
 /// Counts at `lo` and `hi` (lo < hi) from the prefixes of the reference pass, moving each
-/// row's prefix end a step or two, and the differences in (lo, hi] while there are at most
-/// `cap`.
+/// row's prefix end at `hi` a step or two and walking on to its end at `lo`, and the
+/// differences in (lo, hi] while there are at most `cap`.
 fn window(
     a: &[f64],
     b: &[f64],
@@ -267,14 +267,17 @@ fn window(
     let (mut c_lo, mut c_hi) = (0u64, 0u64);
     out.clear();
     for (i, &x) in a.iter().enumerate() {
-        let p = start.row(i);
-        let p_hi = prefix_at(x, b, p, start.d, hi);
-        let p_lo = prefix_at(x, b, p, start.d, lo);
+        let p_hi = prefix_at(x, b, start.row(i), start.d, hi);
+        // The differences in (lo, hi] follow p_hi in the row; usually none or one.
+        let mut p_lo = p_hi;
+        while p_lo < n && x - b[p_lo] > lo {
+            if (out.len() as u64) < cap {
+                out.push(x - b[p_lo]);
+            }
+            p_lo += 1;
+        }
         c_hi += (n - p_hi) as u64;
         c_lo += (n - p_lo) as u64;
-        if p_lo > p_hi && (out.len() + p_lo - p_hi) as u64 <= cap {
-            out.extend(b[p_hi..p_lo].iter().map(|&y| x - y));
-        }
     }
     (c_lo, c_hi)
 }
