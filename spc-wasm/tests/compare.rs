@@ -222,3 +222,82 @@ fn compare_finds_the_known_shift_and_no_false_one() {
     assert!(c_errors.lo.unwrap() > result.targets[0].error_rate.hi.unwrap());
     assert!(result.pairs.iter().all(|p| p.p_value >= p.p_unadjusted));
 }
+
+/// The JSON of the engine's results has the compare contract's fields (issue 12), so the CLI,
+/// the Worker and the dashboard can pass them through (they add `cost` per target). Runs with
+/// `--features serde`.
+#[cfg(feature = "serde")]
+#[test]
+fn json_has_the_contract_fields() {
+    use llmscope_spc::compare::recommend::{recommend, Candidate, Constraints, Labels, Weights};
+    use llmscope_spc::compare::QualityCounts;
+    let a: Vec<f64> = (0..120).map(|i| 300.0 + (i * 37 % 101) as f64).collect();
+    let b: Vec<f64> = (0..110).map(|i| 420.0 + (i * 53 % 97) as f64).collect();
+    let streams = [
+        StreamInput {
+            name: "A",
+            values: &a,
+            requests: 121,
+            errors: 1,
+            quality: Some(QualityCounts {
+                passed: 110,
+                judged: 120,
+            }),
+        },
+        StreamInput {
+            name: "B",
+            values: &b,
+            requests: 110,
+            errors: 0,
+            quality: None,
+        },
+    ];
+    let result = compare(&streams, &CompareOptions::default()).unwrap();
+    let json = serde_json::to_value(&result).unwrap();
+    assert_eq!(json["metric"], "TTFT");
+    let t = &json["targets"][0];
+    for key in ["name", "n", "n_ok", "in_control"] {
+        assert!(!t[key].is_null(), "targets[].{key}");
+    }
+    for key in ["error_rate", "p50", "p95", "p99", "pass_rate"] {
+        for part in ["value", "lo", "hi"] {
+            assert!(t[key].get(part).is_some(), "targets[].{key}.{part}");
+        }
+    }
+    assert!(json["targets"][1]["pass_rate"].is_null(), "no checks: null");
+    assert!(t["p99"]["hi"].is_null(), "n = 120 cannot bound P99: null");
+    let p = &json["pairs"][0];
+    for key in ["a", "b", "shift", "lo", "hi", "p_value", "significant"] {
+        assert!(!p[key].is_null(), "pairs[].{key}");
+    }
+    assert_eq!(p["significant"], true);
+    let candidates: Vec<Candidate> = result
+        .targets
+        .iter()
+        .map(|s| Candidate {
+            name: s.name.clone(),
+            n: s.n,
+            latency: Some(s.p95),
+            speed: None,
+            error_rate: s.error_rate,
+            pass_rate: s.pass_rate,
+            cost_per_success: None,
+            in_control: s.in_control,
+        })
+        .collect();
+    let r = recommend(
+        &candidates,
+        &Constraints::default(),
+        &Weights::default(),
+        &Labels::default(),
+    )
+    .unwrap();
+    let r = serde_json::to_value(&r).unwrap();
+    assert!(r["pareto"].is_array());
+    for key in ["name", "reasons", "caveats"] {
+        assert!(
+            r["recommendation"].get(key).is_some(),
+            "recommendation.{key}"
+        );
+    }
+}

@@ -161,6 +161,23 @@ mod tests {
     }
 
     #[test]
+    fn the_estimate_lies_inside_its_interval() {
+        for n in 1..1500 {
+            for p in [0.5, 0.95, 0.99] {
+                let r = order_ranks(n, p, 0.95);
+                let estimate = (p * (n - 1) as f64).floor() as usize + 1; // 1-based
+                if let (Some(l), Some(u)) = (r.lower, r.upper) {
+                    assert!(
+                        l <= estimate && estimate <= u,
+                        "n = {n}, p = {p}: {l} {estimate} {u}"
+                    );
+                    assert!(r.coverage.unwrap() >= 0.95 - 1e-12);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn cdf_walk_ends_at_one() {
         let last = BinomialCdf::new(50, 0.3).last().unwrap();
         assert_eq!(last, (50, 1.0));
