@@ -124,7 +124,8 @@ pub struct PairComparison {
     pub p_value: f64,
     /// The p-value of this pair alone.
     pub p_unadjusted: f64,
-    /// Holm-adjusted p-value ≤ 1 − confidence: a difference the data show.
+    /// Holm-adjusted p-value ≤ 1 − confidence and an interval that excludes 0: a difference
+    /// the data show.
     pub significant: bool,
     /// Exact null distribution (true) or normal approximation.
     pub exact: bool,
@@ -180,7 +181,9 @@ pub fn compare(
         .into_iter()
         .zip(adjusted)
         .map(|((i, j, t), p)| {
-            let significant = p <= alpha;
+            // The interval is not adjusted; requiring it to exclude 0 too keeps the sentence
+            // from stating a shift whose own interval allows none.
+            let significant = p <= alpha && (t.lo > 0.0 || t.hi < 0.0);
             let (a, b) = (streams[i].name, streams[j].name);
             let (n_a, n_b) = (sorted[i].len(), sorted[j].len());
             PairComparison {
