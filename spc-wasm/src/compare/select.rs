@@ -10,8 +10,9 @@
 //! 147-153, and of J. F. Monahan (1984), "Algorithm 616: fast computation of the
 //! Hodges–Lehmann location estimator", ACM TOMS 10, 265-270. We search in value space:
 //!
-//! 1. Estimate each wanted order statistic, and the local slope of the count, by the same
-//!    search on thinned samples (every 32nd value of each, block quantiles).
+//! 1. Estimate each wanted order statistic, and the local slope of the count (from the window
+//!    that found it), by the same search on thinned samples (every 32nd value of each, block
+//!    quantiles).
 //! 2. One pass at those estimates, all wanted ranks at once as independent chains (the pass is
 //!    bound by the latency of each step, so five chains cost about twice one), keeping every
 //!    row's prefix length pᵢ. The caller's extra counts (W's) ride along.
@@ -42,21 +43,51 @@ pub(crate) fn order_statistics(
     ranks: &[u64],
     extra: &[f64],
 ) -> (Vec<f64>, Vec<u64>) {
+    let (found, counts) = solve(a, b, ranks, extra);
+    (found.iter().map(|f| f.value).collect(), counts)
+}
+
+/// An order statistic with the local slope of the count (differences per unit of value)
+/// around it, NaN when unknown.
+struct Found {
+    value: f64,
+    slope: f64,
+}
+
+fn solve(a: &[f64], b: &[f64], ranks: &[u64], extra: &[f64]) -> (Vec<Found>, Vec<u64>) {
     let total = a.len() as u64 * b.len() as u64;
     debug_assert!(ranks.iter().all(|&k| k >= 1 && k <= total));
     let (ta, tb) = (thin(a), thin(b));
-    if total <= ENUMERATE || ta.len() == a.len() && tb.len() == b.len() {
-        let values = if total <= ENUMERATE {
-            let mut all: Vec<f64> = a
-                .iter()
-                .flat_map(|&x| b.iter().map(move |&y| x - y))
-                .collect();
-            all.sort_unstable_by(f64::total_cmp);
-            ranks.iter().map(|&k| all[(k - 1) as usize]).collect()
-        } else {
-            ranks.iter().map(|&k| bracketed(a, b, k)).collect()
-        };
-        return (values, extra.iter().map(|&d| count_le(a, b, d)).collect());
+    let extra_counts = || extra.iter().map(|&d| count_le(a, b, d)).collect();
+    if total <= ENUMERATE {
+        let mut all: Vec<f64> = a
+            .iter()
+            .flat_map(|&x| b.iter().map(move |&y| x - y))
+            .collect();
+        all.sort_unstable_by(f64::total_cmp);
+        let spread = (a.len() + b.len()) as u64;
+        let at = |k: u64| all[(k.clamp(1, total) - 1) as usize];
+        let found = ranks
+            .iter()
+            .map(|&k| {
+                let (below, above) = (k.saturating_sub(spread).max(1), (k + spread).min(total));
+                Found {
+                    value: at(k),
+                    slope: (above - below) as f64 / (at(above) - at(below)),
+                }
+            })
+            .collect();
+        return (found, extra_counts());
+    }
+    if ta.len() == a.len() && tb.len() == b.len() {
+        let found = ranks
+            .iter()
+            .map(|&k| Found {
+                value: bracketed(a, b, k),
+                slope: f64::NAN,
+            })
+            .collect();
+        return (found, extra_counts());
     }
     // A rank next to the one before is read from the same window.
     let leads: Vec<usize> = (0..ranks.len())
@@ -64,7 +95,7 @@ pub(crate) fn order_statistics(
         .collect();
     let lead_ranks: Vec<u64> = leads.iter().map(|&t| ranks[t]).collect();
     let estimates = estimates(&ta, &tb, total, &lead_ranks);
-    let mut values: Vec<f64> = estimates.iter().map(|e| e.centre).collect();
+    let mut values: Vec<f64> = estimates.iter().map(|e| e.value).collect();
     values.extend_from_slice(extra);
     let pass = Pass::run(a, b, &values);
     let budget = ((a.len() + b.len()) as u64 / 8).max(ENUMERATE);
@@ -77,7 +108,17 @@ pub(crate) fn order_statistics(
             window = windowed(a, b, k, &pass.at(lead), slope, budget).unwrap_or_default();
             lead += 1;
         }
-        out.push(window.select(k).unwrap_or_else(|| bracketed(a, b, k)));
+        let found = match window.select(k) {
+            Some(value) => Found {
+                value,
+                slope: window.slope(),
+            },
+            None => Found {
+                value: bracketed(a, b, k),
+                slope: f64::NAN,
+            },
+        };
+        out.push(found);
     }
     (out, pass.counts[lead_ranks.len()..].to_vec())
 }
@@ -85,12 +126,19 @@ pub(crate) fn order_statistics(
 /// The differences in a window (lo, hi], with the counts at its ends.
 #[derive(Default)]
 struct Window {
+    lo: f64,
+    hi: f64,
     c_lo: u64,
     c_hi: u64,
     candidates: Vec<f64>,
 }
 
 impl Window {
+    /// Differences per unit of value across the window.
+    fn slope(&self) -> f64 {
+        (self.c_hi - self.c_lo) as f64 / (self.hi - self.lo)
+    }
+
     /// The k-th difference when the window holds it.
     fn select(&mut self, k: u64) -> Option<f64> {
         let complete = self.candidates.len() as u64 == self.c_hi - self.c_lo;
@@ -107,35 +155,21 @@ impl Window {
     }
 }
 
-/// A first estimate of an order statistic and of the count's slope (differences per unit).
-struct Estimate {
-    centre: f64,
-    slope: f64,
-}
-
-/// Estimates from thinned samples: each rank scaled to the thinned total, and the values
-/// `spread` thinned ranks either side for the slope.
-fn estimates(ta: &[f64], tb: &[f64], total: u64, ranks: &[u64]) -> Vec<Estimate> {
+/// Estimates from thinned samples: each rank scaled to the thinned total, found there with
+/// the local slope of the thinned count, which scales back by the same factor.
+fn estimates(ta: &[f64], tb: &[f64], total: u64, ranks: &[u64]) -> Vec<Found> {
     let thinned = ta.len() as u64 * tb.len() as u64;
     let scale = total as f64 / thinned as f64;
-    let spread = (ta.len() + tb.len()) as u64;
-    let clamp = |r: i128| r.clamp(1, thinned as i128) as u64;
-    let mut wanted = Vec::with_capacity(3 * ranks.len());
-    for &k in ranks {
-        let centre = (k as f64 / scale).round() as i128;
-        wanted.extend([
-            clamp(centre),
-            clamp(centre - spread as i128),
-            clamp(centre + spread as i128),
-        ]);
-    }
-    let (values, _) = order_statistics(ta, tb, &wanted, &[]);
-    values
-        .chunks(3)
-        .zip(wanted.chunks(3))
-        .map(|(v, r)| Estimate {
-            centre: v[0],
-            slope: (r[2] - r[1]) as f64 * scale / (v[2] - v[1]),
+    let wanted: Vec<u64> = ranks
+        .iter()
+        .map(|&k| ((k as f64 / scale).round() as u64).clamp(1, thinned))
+        .collect();
+    let (found, _) = solve(ta, tb, &wanted, &[]);
+    found
+        .into_iter()
+        .map(|f| Found {
+            value: f.value,
+            slope: f.slope * scale,
         })
         .collect()
 }
@@ -229,6 +263,7 @@ fn windowed(
             return None;
         }
         let (lo, hi) = (centre - half, centre + half);
+        (w.lo, w.hi) = (lo, hi);
         (w.c_lo, w.c_hi) = window(a, b, start, lo, hi, 4 * budget, &mut w.candidates);
         if w.c_lo < k && k <= w.c_hi {
             if w.candidates.len() as u64 == w.c_hi - w.c_lo {
