@@ -97,7 +97,7 @@ fn solve(a: &[f64], b: &[f64], ranks: &[u64], extra: &[f64]) -> (Vec<Found>, Vec
     let estimates = estimates(&ta, &tb, total, &lead_ranks);
     let mut values: Vec<f64> = estimates.iter().map(|e| e.value).collect();
     values.extend_from_slice(extra);
-    let pass = Pass::run(a, b, &values);
+    let pass = Pass::run(a, b, &values, lead_ranks.len());
     let budget = ((a.len() + b.len()) as u64 / 8).max(ENUMERATE);
     let mut out = Vec::with_capacity(ranks.len());
     let mut window = Window::default();
@@ -182,6 +182,7 @@ struct Pass {
     /// One block per group of up to LANES values.
     groups: Vec<Vec<u32>>,
     values: Vec<f64>,
+    record: usize,
 }
 
 /// One value's prefix lengths inside a [`Pass`].
@@ -200,24 +201,29 @@ impl Reference<'_> {
 }
 
 impl Pass {
-    fn run(a: &[f64], b: &[f64], ds: &[f64]) -> Pass {
+    /// Counts at every value of `ds`, prefixes for the first `record` of them.
+    fn run(a: &[f64], b: &[f64], ds: &[f64], record: usize) -> Pass {
         let mut counts = Vec::with_capacity(ds.len());
         let mut groups = Vec::new();
-        for group in ds.chunks(LANES) {
-            let mut rows = vec![0u32; a.len() * group.len()];
-            counts.extend(run_group(a, b, group, &mut rows));
+        for (g, group) in ds.chunks(LANES).enumerate() {
+            let recorded = record.saturating_sub(g * LANES).min(group.len());
+            let mut rows = vec![0u32; a.len() * recorded];
+            counts.extend(run_group(a, b, group, &mut rows, recorded));
             groups.push(rows);
         }
         Pass {
             counts,
             groups,
             values: ds.to_vec(),
+            record,
         }
     }
 
+    /// The reference at value `t`, which must be one of the recorded ones.
     fn at(&self, t: usize) -> Reference<'_> {
+        debug_assert!(t < self.record);
         let group = t / LANES;
-        let lanes = LANES.min(self.values.len() - group * LANES);
+        let lanes = LANES.min(self.record - group * LANES);
         Reference {
             d: self.values[t],
             count: self.counts[t],
@@ -229,17 +235,23 @@ impl Pass {
 }
 
 /// The chains of one group, at most LANES values.
-fn run_group(a: &[f64], b: &[f64], ds: &[f64], rows: &mut [u32]) -> Vec<u64> {
-    fn lanes<const L: usize>(a: &[f64], b: &[f64], ds: &[f64], rows: &mut [u32]) -> Vec<u64> {
-        chains::<L, true>(a, b, std::array::from_fn(|t| ds[t]), rows).to_vec()
+fn run_group(a: &[f64], b: &[f64], ds: &[f64], rows: &mut [u32], record: usize) -> Vec<u64> {
+    fn lanes<const L: usize>(
+        a: &[f64],
+        b: &[f64],
+        ds: &[f64],
+        rows: &mut [u32],
+        r: usize,
+    ) -> Vec<u64> {
+        chains::<L, true>(a, b, std::array::from_fn(|t| ds[t]), rows, r).to_vec()
     }
     match ds.len() {
-        1 => lanes::<1>(a, b, ds, rows),
-        2 => lanes::<2>(a, b, ds, rows),
-        3 => lanes::<3>(a, b, ds, rows),
-        4 => lanes::<4>(a, b, ds, rows),
-        5 => lanes::<5>(a, b, ds, rows),
-        _ => lanes::<LANES>(a, b, ds, rows),
+        1 => lanes::<1>(a, b, ds, rows, record),
+        2 => lanes::<2>(a, b, ds, rows, record),
+        3 => lanes::<3>(a, b, ds, rows, record),
+        4 => lanes::<4>(a, b, ds, rows, record),
+        5 => lanes::<5>(a, b, ds, rows, record),
+        _ => lanes::<LANES>(a, b, ds, rows, record),
     }
 }
 
@@ -343,24 +355,26 @@ fn prefix_at(x: f64, b: &[f64], mut p: usize, from: f64, d: f64) -> usize {
 
 /// #{(i, j) : a[i] - b[j] <= d} at each of `d`, counts only: L independent chains.
 pub(crate) fn counts<const L: usize>(a: &[f64], b: &[f64], d: [f64; L]) -> [u64; L] {
-    chains::<L, false>(a, b, d, &mut [])
+    chains::<L, false>(a, b, d, &mut [], 0)
 }
 
 /// L merge chains stepped in turn, so that the latency of one (load, subtract, compare, move)
-/// overlaps the others. With `ROWS`, `rows[i * L + t]` receives row i's prefix length for d[t].
+/// overlaps the others. With `ROWS`, the first `record` chains write row i's prefix length for
+/// d[t] to `rows[i * record + t]`.
 fn chains<const L: usize, const ROWS: bool>(
     a: &[f64],
     b: &[f64],
     d: [f64; L],
     rows: &mut [u32],
+    record: usize,
 ) -> [u64; L] {
     let (m, n) = (a.len(), b.len());
     let mut i = [0usize; L];
     let mut j = [0usize; L];
     let mut count = [0u64; L];
     let mut step = |t: usize, i: &mut [usize; L], j: &mut [usize; L]| {
-        if ROWS {
-            rows[i[t] * L + t] = j[t] as u32;
+        if ROWS && t < record {
+            rows[i[t] * record + t] = j[t] as u32;
         }
         let above = (a[i[t]] - b[j[t]] > d[t]) as usize;
         count[t] += ((1 - above) * (n - j[t])) as u64;
@@ -379,9 +393,9 @@ fn chains<const L: usize, const ROWS: bool>(
     }
     if ROWS {
         // Rows left once j reaches n have every difference above d.
-        for t in 0..L {
+        for t in 0..record {
             for row in i[t]..m {
-                rows[row * L + t] = n as u32;
+                rows[row * record + t] = n as u32;
             }
         }
     }
