@@ -1,5 +1,5 @@
 //! Comparison benchmarks (issue 12): 20 targets × 100 000 results compared (summaries and all
-//! 190 pairs), one 100 000 × 100 000 pair, and the odd machine out of 100 × 10 000. Each has a
+//! 190 pairs, or the 19 against the first), one 100 000 × 100 000 pair, and the odd machine out of 100 × 10 000. Each has a
 //! baseline in the same run: sorting the same streams (the floor any exact quantile or rank
 //! method pays) and reading the machines' values once.
 //! Run with `cargo bench -p llmscope-spc --bench compare`; the numbers go in
@@ -61,6 +61,13 @@ fn comparison(c: &mut Criterion) {
     });
     group.bench_function("compare_20x100k_190_pairs", |b| {
         b.iter(|| compare(black_box(&streams), &options).map(|r| r.pairs.len()))
+    });
+    let against_first = CompareOptions {
+        reference: Some(0),
+        ..CompareOptions::default()
+    };
+    group.bench_function("compare_20x100k_19_pairs_against_first", |b| {
+        b.iter(|| compare(black_box(&streams), &against_first).map(|r| r.pairs.len()))
     });
     let sorted: Vec<Vec<f64>> = data[..2]
         .iter()
