@@ -51,7 +51,7 @@ fn shift_test_matches_r_wilcox_test() {
         let name = case["name"].as_str().expect("name");
         let x = sorted(numbers(&case["x"]));
         let y = sorted(numbers(&case["y"]));
-        let t = shift_test(&x, &y, 0.95);
+        let t = shift_test(&x, &y, 0.95).unwrap();
         let r_exact = case["exact"].as_bool().expect("exact");
         assert_eq!(t.exact, r_exact, "{name}: the same branch as R");
         assert_eq!(t.w, case["w"].as_f64().unwrap(), "{name}: W");
@@ -108,6 +108,16 @@ fn shift_test_matches_r_wilcox_test() {
         }
     }
     assert!(exact >= 4 && approximate >= 6, "both branches covered");
+}
+
+/// Bad samples are errors that say what is wrong, not panics.
+#[test]
+fn shift_test_names_bad_samples() {
+    let message = |a: &[f64], b: &[f64], c: f64| shift_test(a, b, c).unwrap_err().to_string();
+    assert!(message(&[], &[1.0], 0.95).contains("sample a is empty"));
+    assert!(message(&[1.0], &[2.0, 1.0], 0.95).contains("sample b is not sorted"));
+    assert!(message(&[1.0, f64::NAN], &[1.0], 0.95).contains("value 1 is NaN"));
+    assert!(message(&[1.0], &[1.0], 1.5).starts_with("confidence"));
 }
 
 /// R's `prop.test(x, n, correct = FALSE)$conf.int`, the Wilson score interval.

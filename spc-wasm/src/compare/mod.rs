@@ -174,7 +174,8 @@ pub fn compare(
     let mut tests = Vec::new();
     for (i, j) in pair_indices(streams.len(), options.reference)? {
         if !sorted[i].is_empty() && !sorted[j].is_empty() {
-            tests.push((i, j, shift_test(&sorted[i], &sorted[j], options.confidence)));
+            let test = pair::shift_test_sorted(&sorted[i], &sorted[j], options.confidence);
+            tests.push((i, j, test));
         }
     }
     let raw: Vec<f64> = tests.iter().map(|t| t.2.p_value).collect();

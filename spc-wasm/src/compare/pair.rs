@@ -21,6 +21,7 @@
 //! statistics of the implicit sorted matrix in a few O(m + n) passes.
 
 use super::select::{counts, order_statistics};
+use crate::error::{invalid, SpcError};
 use crate::math::{normal_cdf, normal_quantile, normal_sf};
 
 /// The result of comparing stream a against stream b (shift = a − b).
@@ -41,8 +42,41 @@ pub struct ShiftTest {
     pub exact: bool,
 }
 
-/// Compares ascending `a` and `b` (finite, non-empty) at two-sided `confidence`.
-pub fn shift_test(a: &[f64], b: &[f64], confidence: f64) -> ShiftTest {
+/// Compares samples `a` and `b`, each sorted ascending, at two-sided `confidence` (e.g. 0.95).
+/// An empty, unsorted or non-finite sample, or a confidence outside (0, 1), is an error that
+/// says which.
+pub fn shift_test(a: &[f64], b: &[f64], confidence: f64) -> Result<ShiftTest, SpcError> {
+    if !(confidence > 0.0 && confidence < 1.0) {
+        return Err(invalid(
+            "confidence",
+            format!("{confidence} is outside (0, 1); 0.95 is usual"),
+        ));
+    }
+    for (name, xs) in [("a", a), ("b", b)] {
+        if xs.is_empty() {
+            return Err(invalid("sample", format!("sample {name} is empty")));
+        }
+        if let Some(i) = xs.iter().position(|x| !x.is_finite()) {
+            return Err(invalid(
+                "sample",
+                format!("sample {name}: value {i} is {}; give finite numbers", xs[i]),
+            ));
+        }
+        if let Some(i) = xs.windows(2).position(|w| w[0] > w[1]) {
+            return Err(invalid(
+                "sample",
+                format!(
+                    "sample {name} is not sorted ascending (values {i} and {})",
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(shift_test_sorted(a, b, confidence))
+}
+
+/// [`shift_test`] on inputs already known to be sorted, finite and non-empty.
+pub(crate) fn shift_test_sorted(a: &[f64], b: &[f64], confidence: f64) -> ShiftTest {
     let (m, n) = (a.len(), b.len());
     let total = m as u64 * n as u64;
     let alpha = 1.0 - confidence;
