@@ -8,7 +8,7 @@
 //!   intervals ([`quantile`]), mean and SD, error and pass rates with Wilson intervals
 //!   ([`wilson`]), and whether the stream is in statistical control ([`stream::stability`]);
 //!   per pair ([`PairComparison`]) the Hodges–Lehmann shift with its Moses interval and the
-//!   Mann–Whitney p-value as R's `wilcox.test` computes them ([`pair`], [`select`] for large
+//!   Mann–Whitney p-value as R's `wilcox.test` computes them ([`pair`], `select.rs` for large
 //!   samples), Holm-adjusted across pairs ([`holm`]), with a sentence that never claims a
 //!   difference the data do not show.
 //! - [`recommend::recommend`]: from per-target summaries, constraints and weights, the Pareto

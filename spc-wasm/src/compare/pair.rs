@@ -14,10 +14,10 @@
 //!   the variance, σ² = mn/12 · ((m + n + 1) − Σ(t³ − t)/((m + n)(m + n − 1))). R finds the
 //!   interval as the root (`uniroot`, tolerance 1e-4) of the standardized W of x − d against y,
 //!   a step function of d that jumps at the differences; the root is therefore a difference,
-//!   and we take that order statistic directly (see [`moses_rank`]). R's estimate there is a
+//!   and we take that order statistic directly (see `moses_rank`). R's estimate there is a
 //!   root within the middle gap of the differences; we report the HL median, which lies in it.
 //!
-//! The differences are never formed for large samples: [`super::select`] finds order
+//! The differences are never formed for large samples: `select.rs` finds order
 //! statistics of the implicit sorted matrix in a few O(m + n) passes.
 
 use super::select::{counts, order_statistics};
