@@ -297,6 +297,7 @@ fn json_has_the_contract_fields() {
         .collect();
     let r = recommend(
         &candidates,
+        &result.pairs,
         &Constraints::default(),
         &Weights::default(),
         &Labels::default(),
@@ -310,4 +311,117 @@ fn json_has_the_contract_fields() {
             "recommendation.{key}"
         );
     }
+}
+
+/// The proof, through the engine alone: A is B shifted 80 ms faster (20 %) at the same
+/// price, C is B's twin but cheapest and fails 5 %, D drifts. The comparison finds the shift
+/// inside its interval, C's error rate, D out of control, and two constraint sets recommend two
+/// different targets.
+#[test]
+fn stand_in_truth_end_to_end() {
+    use llmscope_spc::compare::recommend::{recommend, Candidate, Constraints, Labels, Weights};
+    use llmscope_spc::Rng;
+    let mut rng = Rng::new(2026);
+    let mut draw = |median: f64| median * (0.25 * rng.normal()).exp();
+    let n = 400;
+    let b: Vec<f64> = (0..n).map(|_| draw(400.0)).collect();
+    let a: Vec<f64> = (0..n).map(|_| draw(400.0) - 80.0).collect();
+    let c: Vec<f64> = (0..n - 20).map(|_| draw(400.0)).collect();
+    let d: Vec<f64> = (0..n)
+        .map(|i| draw(300.0 + 200.0 * i as f64 / n as f64))
+        .collect();
+    let stream = |name, values: &'static [f64], errors: u64| StreamInput {
+        name,
+        values,
+        requests: values.len() as u64 + errors,
+        errors,
+        quality: None,
+    };
+    let (a, b, c, d) = (a.leak(), b.leak(), c.leak(), d.leak());
+    let streams = [
+        stream("A", a, 1),
+        stream("B", b, 1),
+        stream("C", c, 20),
+        stream("D", d, 2),
+    ];
+    let result = compare(&streams, &CompareOptions::default()).unwrap();
+    let ab = &result.pairs[0];
+    assert!(
+        ab.significant && ab.lo <= -80.0 && -80.0 <= ab.hi,
+        "{}",
+        ab.words
+    );
+    let [ta, tb, tc, td] = [0, 1, 2, 3].map(|i| &result.targets[i]);
+    assert!(
+        tc.error_rate.lo.unwrap() > ta.error_rate.hi.unwrap(),
+        "C's failures stand out"
+    );
+    assert_eq!(td.in_control, Some(false), "{}", td.stability);
+    for t in [ta, tb, tc] {
+        assert_eq!(t.in_control, Some(true), "{}: {}", t.name, t.stability);
+    }
+    let price = [0.002, 0.002, 0.0008, 0.0015];
+    let candidates: Vec<Candidate> = result
+        .targets
+        .iter()
+        .zip(price)
+        .map(|(t, price)| Candidate {
+            name: t.name.clone(),
+            n: t.n,
+            latency: Some(t.p95),
+            speed: None,
+            error_rate: t.error_rate,
+            pass_rate: None,
+            // A failed call is billed too: the price of all calls over the successful ones.
+            cost_per_success: Some(price * t.n as f64 / t.n_ok as f64),
+            in_control: t.in_control,
+        })
+        .collect();
+    let strict = Constraints {
+        max_error_rate: Some(0.02),
+        ..Constraints::default()
+    };
+    let labels = Labels::default();
+    let r = recommend(&candidates, &[], &strict, &Weights::default(), &labels).unwrap();
+    // The P95 intervals of A and B overlap: on them alone the two are a tie, and said so.
+    assert_eq!(r.recommendation.name, None, "{:?}", r.recommendation);
+    assert!(r.recommendation.reasons[0].contains("cannot be told apart"));
+    // The pairwise shift shows what the tail quantiles cannot.
+    let r = recommend(
+        &candidates,
+        &result.pairs,
+        &strict,
+        &Weights::default(),
+        &labels,
+    )
+    .unwrap();
+    assert_eq!(
+        r.recommendation.name.as_deref(),
+        Some("A"),
+        "{:?}",
+        r.recommendation
+    );
+    let thrifty = Weights {
+        cost: 4.0,
+        ..Weights::default()
+    };
+    let r = recommend(
+        &candidates,
+        &result.pairs,
+        &Constraints::default(),
+        &thrifty,
+        &labels,
+    )
+    .unwrap();
+    assert_eq!(
+        r.recommendation.name.as_deref(),
+        Some("C"),
+        "{:?}",
+        r.recommendation
+    );
+    assert!(r
+        .recommendation
+        .caveats
+        .iter()
+        .any(|c| c.starts_with("D is out of statistical control")));
 }

@@ -16,14 +16,17 @@
 //!    the difference does not count. Non-overlap of two 95 % intervals is a conservative test
 //!    of a difference (N. Schenker & J. F. Gentleman 2001, "On judging the significance of
 //!    differences by examining the overlap between confidence intervals", The American
-//!    Statistician 55, 182-186). Prices are known exactly, so cost differences always count.
+//!    Statistician 55, 182-186); for latency, a significant Holm-adjusted Hodges–Lehmann shift
+//!    between the two (same direction) also counts, since a tail quantile's interval is wide
+//!    where the whole distribution's shift is clear. Prices are known exactly, so cost
+//!    differences always count.
 //! 4. **Score** = Σ weight · criterion score / Σ weight (simple additive weighting with ratio
 //!    normalization; Hwang & Yoon 1981, *Multiple Attribute Decision Making*). A criterion
 //!    that some eligible candidate lacks is left out of every score, with a caveat.
 //! 5. **Ties are said, not broken.** Candidates whose score equals the leader's cannot be told
 //!    apart on what was weighted: the recommendation then names none of them and says why.
 
-use super::{format_number, Interval};
+use super::{format_number, Interval, PairComparison};
 use crate::error::{invalid, SpcError};
 
 /// What the recommendation knows about one target.
@@ -144,14 +147,20 @@ pub struct Recommendation {
     pub ranking: Vec<Ranked>,
 }
 
-/// Recommends a target (see the module docs for the rules).
+/// Recommends a target (see the module docs for the rules). `latency_pairs` are the pairwise
+/// comparisons of the latency metric ([`super::compare`]'s `pairs`, or `&[]`): a significant
+/// shift there shows a latency difference even where the quantile intervals overlap.
 pub fn recommend(
     candidates: &[Candidate],
+    latency_pairs: &[PairComparison],
     constraints: &Constraints,
     weights: &Weights,
     labels: &Labels,
 ) -> Result<Recommendation, SpcError> {
     validate(constraints, weights)?;
+    let evidence = Evidence {
+        pairs: latency_pairs,
+    };
     let pareto = pareto(candidates);
     let mut caveats = Vec::new();
     let mut exclusions = Vec::new();
@@ -194,7 +203,7 @@ pub fn recommend(
     let criteria = criteria(&eligible, weights, labels, &mut caveats);
     let scores: Vec<f64> = eligible
         .iter()
-        .map(|c| score(c, &eligible, &criteria))
+        .map(|c| score(c, &eligible, &criteria, &evidence))
         .collect();
     let mut order: Vec<usize> = (0..eligible.len()).collect();
     order.sort_by(|&i, &j| scores[j].total_cmp(&scores[i]));
@@ -228,12 +237,9 @@ pub fn recommend(
             format_number(scores[order[0]])
         ));
         if let Some(&runner) = order.get(1) {
+            let (runner, caveats) = (eligible[runner], &mut caveats);
             reasons.extend(versus(
-                leader,
-                eligible[runner],
-                &criteria,
-                labels,
-                &mut caveats,
+                leader, runner, &criteria, &evidence, labels, caveats,
             ));
         }
         Some(leader.name.clone())
@@ -475,36 +481,77 @@ fn indistinct(a: &Interval, b: &Interval) -> bool {
     }
 }
 
-/// The best value of a criterion among the eligible, with its interval.
-fn best(eligible: &[&Candidate], criterion: Criterion) -> Interval {
-    let values = eligible.iter().filter_map(|c| criterion.value(c));
-    let pick = |a: Interval, b: Interval| {
-        let better = if criterion.lower_is_better() {
-            b.value < a.value
-        } else {
-            b.value > a.value
-        };
-        if better {
-            b
-        } else {
-            a
-        }
-    };
-    values.reduce(pick).unwrap_or(Interval::point(f64::NAN))
+/// What shows that two candidates differ on a criterion.
+struct Evidence<'a> {
+    pairs: &'a [PairComparison],
 }
 
-fn score(c: &Candidate, eligible: &[&Candidate], criteria: &[(Criterion, f64)]) -> f64 {
+impl Evidence<'_> {
+    /// True when the data show x and y differ on the criterion: always for different prices;
+    /// otherwise intervals that do not overlap, or, for latency, a significant pairwise shift
+    /// in the same direction as the quantiles.
+    fn distinct(&self, criterion: Criterion, x: &Candidate, y: &Candidate) -> bool {
+        let (Some(vx), Some(vy)) = (criterion.value(x), criterion.value(y)) else {
+            return false;
+        };
+        if vx.value == vy.value {
+            return false;
+        }
+        if criterion == Criterion::Cost || !indistinct(&vx, &vy) {
+            return true;
+        }
+        let x_lower = vx.value < vy.value;
+        criterion == Criterion::Latency
+            && self.pairs.iter().any(|p| {
+                p.significant
+                    && (p.a == x.name && p.b == y.name && (p.shift < 0.0) == x_lower
+                        || p.a == y.name && p.b == x.name && (p.shift > 0.0) == x_lower)
+            })
+    }
+}
+
+/// The candidate with the best value of a criterion among the eligible.
+fn best<'c>(eligible: &[&'c Candidate], criterion: Criterion) -> Option<&'c Candidate> {
+    let better = |a: f64, b: f64| {
+        if criterion.lower_is_better() {
+            b < a
+        } else {
+            b > a
+        }
+    };
+    eligible
+        .iter()
+        .copied()
+        .filter(|c| criterion.value(c).is_some())
+        .reduce(|a, b| {
+            let (va, vb) = (criterion.value(a), criterion.value(b));
+            match (va, vb) {
+                (Some(va), Some(vb)) if better(va.value, vb.value) => b,
+                _ => a,
+            }
+        })
+}
+
+fn score(
+    c: &Candidate,
+    eligible: &[&Candidate],
+    criteria: &[(Criterion, f64)],
+    evidence: &Evidence<'_>,
+) -> f64 {
     let total_weight: f64 = criteria.iter().map(|(_, w)| w).sum();
     if total_weight == 0.0 {
         return 1.0;
     }
     let mut sum = 0.0;
     for &(criterion, weight) in criteria {
-        let (Some(v), top) = (criterion.value(c), best(eligible, criterion)) else {
+        let Some(top_candidate) = best(eligible, criterion) else {
             continue;
         };
-        let s = if criterion != Criterion::Cost && indistinct(&v, &top) {
-            1.0
+        let (Some(v), Some(top)) = (criterion.value(c), criterion.value(top_candidate)) else {
+            continue;
+        };
+        let s = if !evidence.distinct(criterion, c, top_candidate) {
+            1.0 // cannot be told from the best: the difference does not count
         } else if criterion.lower_is_better() {
             if v.value <= top.value || v.value <= 0.0 {
                 1.0
@@ -527,6 +574,7 @@ fn versus(
     leader: &Candidate,
     runner: &Candidate,
     criteria: &[(Criterion, f64)],
+    evidence: &Evidence<'_>,
     labels: &Labels,
     caveats: &mut Vec<String>,
 ) -> Vec<String> {
@@ -536,7 +584,7 @@ fn versus(
             continue;
         };
         let label = criterion.label(labels);
-        if criterion != Criterion::Cost && indistinct(&a, &b) {
+        if !evidence.distinct(criterion, leader, runner) {
             if a.value != b.value {
                 caveats.push(format!(
                     "{} and {} cannot be told apart on {label} at this sample size (n = {} vs {}): \
@@ -679,7 +727,7 @@ mod tests {
             max_error_rate: Some(0.02),
             ..Constraints::default()
         };
-        let r = recommend(&all, &strict, &Weights::default(), &Labels::default()).unwrap();
+        let r = recommend(&all, &[], &strict, &Weights::default(), &Labels::default()).unwrap();
         let v = &r.recommendation;
         assert_eq!(v.name.as_deref(), Some("A"), "{v:?}");
         assert!(v.reasons.iter().any(|s| s.starts_with("P95 TTFT 320 ms (95% CI 300 ms–340 ms) against B's 400 ms")), "{v:?}");
@@ -700,7 +748,14 @@ mod tests {
             cost: 3.0,
             ..Weights::default()
         };
-        let r = recommend(&all, &Constraints::default(), &thrifty, &Labels::default()).unwrap();
+        let r = recommend(
+            &all,
+            &[],
+            &Constraints::default(),
+            &thrifty,
+            &Labels::default(),
+        )
+        .unwrap();
         assert_eq!(
             r.recommendation.name.as_deref(),
             Some("C"),
@@ -720,6 +775,7 @@ mod tests {
         ];
         let r = recommend(
             &close,
+            &[],
             &Constraints::default(),
             &Weights::default(),
             &Labels::default(),
@@ -742,6 +798,7 @@ mod tests {
         };
         let r = recommend(
             &stand_ins(),
+            &[],
             &limits,
             &Weights::default(),
             &Labels::default(),
@@ -758,7 +815,7 @@ mod tests {
             cost: -1.0,
             ..Weights::default()
         };
-        let e = recommend(&stand_ins(), &limits, &bad, &Labels::default()).unwrap_err();
+        let e = recommend(&stand_ins(), &[], &limits, &bad, &Labels::default()).unwrap_err();
         assert!(e.to_string().starts_with("weights.cost"), "{e}");
     }
 }
