@@ -305,6 +305,15 @@ fn json_has_the_contract_fields() {
     .unwrap();
     let r = serde_json::to_value(&r).unwrap();
     assert!(r["pareto"].is_array());
+    // Inputs read back from JSON (the CLI's and the Worker's way in), a NaN value as null.
+    let back: Vec<Candidate> =
+        serde_json::from_value(serde_json::to_value(&candidates).unwrap()).unwrap();
+    assert_eq!(back.len(), candidates.len());
+    let limits: Constraints = serde_json::from_str(r#"{"max_error_rate": 0.02}"#).unwrap();
+    assert_eq!(limits.max_error_rate, Some(0.02));
+    let empty: llmscope_spc::compare::Interval =
+        serde_json::from_str(r#"{"value": null, "lo": null, "hi": null}"#).unwrap();
+    assert!(empty.value.is_nan());
     for key in ["name", "reasons", "caveats"] {
         assert!(
             r["recommendation"].get(key).is_some(),

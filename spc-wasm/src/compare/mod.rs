@@ -38,14 +38,22 @@ pub use stream::StreamSummary;
 /// An estimate with its two-sided confidence interval. A bound is `None` (`null` in JSON)
 /// when the data cannot give it ("not enough data"); the value is NaN (`null`) without data.
 #[derive(Clone, Copy, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Interval {
     /// The point estimate.
+    #[cfg_attr(feature = "serde", serde(deserialize_with = "nan_from_null"))]
     pub value: f64,
     /// Lower bound.
     pub lo: Option<f64>,
     /// Upper bound.
     pub hi: Option<f64>,
+}
+
+/// JSON has no NaN: serde_json writes it as `null`, so read `null` (or a number) back.
+#[cfg(feature = "serde")]
+fn nan_from_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 impl Interval {
@@ -61,6 +69,7 @@ impl Interval {
 
 /// Quality checks of one stream: how many were judged and how many passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct QualityCounts {
     /// Checks that passed.
     pub passed: u64,
@@ -85,6 +94,8 @@ pub struct StreamInput<'a> {
 
 /// How to compare.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct CompareOptions {
     /// The metric's name in sentences, e.g. "TTFT".
     pub metric: String,

@@ -31,6 +31,7 @@ use crate::error::{invalid, SpcError};
 
 /// What the recommendation knows about one target.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Candidate {
     /// The target's name.
     pub name: String,
@@ -52,6 +53,8 @@ pub struct Candidate {
 
 /// The user's limits; `None` is no limit.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Constraints {
     /// Highest acceptable latency quantile (e.g. TTFT P95 in ms).
     pub max_latency: Option<f64>,
@@ -65,6 +68,8 @@ pub struct Constraints {
 
 /// Relative weights of the criteria (non-negative; 0 leaves a criterion out).
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Weights {
     /// Cost per successful request.
     pub cost: f64,
@@ -89,6 +94,8 @@ impl Default for Weights {
 
 /// Names and units for the sentences.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct Labels {
     /// The latency criterion, e.g. "P95 TTFT".
     pub latency: String,
