@@ -23,6 +23,7 @@
 //! to fix; findings (an odd machine, a stream out of control) are data.
 
 pub mod holm;
+mod limits;
 pub mod machines;
 pub mod pair;
 pub mod quantile;
