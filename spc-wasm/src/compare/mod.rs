@@ -124,7 +124,7 @@ impl Default for CompareOptions {
 /// One pair: `shift` is a − b in the metric's unit. Serialized with the contract's fields
 /// (`a`, `b`, `shift`, `lo`, `hi`, `p_value`, `significant`) and a few more.
 #[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PairComparison {
     /// First stream's name.
     pub a: String,
