@@ -30,6 +30,7 @@ pub mod arl;
 pub mod capability;
 mod chart;
 pub mod columns;
+pub mod compare;
 mod config;
 pub mod constants;
 mod error;
