@@ -209,11 +209,19 @@ pub fn merge(mut own: Session, shared: Session) -> Session {
 pub fn copy_into_mine(c: Data) {
     let shared = c.session.get_untracked();
     wasm_bindgen_futures::spawn_local(async move {
-        let own = match crate::idb::load().await {
-            Ok(own) => own.unwrap_or_default(),
-            Err(e) => {
+        let own = match within(COPY_WAIT, crate::idb::load()).await {
+            Some(Ok(own)) => own.unwrap_or_default(),
+            Some(Err(e)) => {
                 c.notice.set(Some(format!(
                     "cannot read your session, so nothing was copied: {e}"
+                )));
+                return;
+            }
+            None => {
+                c.notice.set(Some(format!(
+                    "nothing was copied: your saved session did not answer within {} s (another \
+                     LLMscope tab may be holding it: close other tabs of this page and try again)",
+                    COPY_WAIT.as_secs()
                 )));
                 return;
             }
@@ -224,6 +232,28 @@ pub fn copy_into_mine(c: Data) {
         }
         leave();
     });
+}
+
+/// How long copying waits for the saved session. IndexedDB can stall without an error (another
+/// tab, or a page frozen in the back/forward cache, mid-upgrade), and a click must not hang.
+const COPY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// `task`'s outcome, or `None` when it takes longer than `wait` (it then runs on, ignored).
+async fn within<T: 'static>(
+    wait: std::time::Duration,
+    task: impl std::future::Future<Output = T> + 'static,
+) -> Option<T> {
+    let slot = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let fill = slot.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        *fill.borrow_mut() = Some(task.await);
+    });
+    let started = js_sys::Date::now();
+    while slot.borrow().is_none() && js_sys::Date::now() - started < wait.as_millis() as f64 {
+        crate::sources::import::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let outcome = slot.borrow_mut().take();
+    outcome
 }
 
 /// Back to the user's own session: the page without the link.

@@ -310,6 +310,9 @@ impl Driver {
             "--disable-component-update".into(),
             "--disable-sync".into(),
             "--disable-dev-shm-usage".into(),
+            // A page left for another must end, not freeze in the back/forward cache: a frozen
+            // page mid-way through opening IndexedDB stalls every later open of the database.
+            "--disable-back-forward-cache".into(),
             "--window-size=1400,1000".into(),
             format!("--user-data-dir={}", profile.display()),
         ];

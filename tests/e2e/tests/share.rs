@@ -4,8 +4,8 @@
 
 use fantoccini::{Client, Locator};
 use llmscope_e2e::{
-    click, console_errors, count, import, js, notice, pause_simulators, stream_names, temp_csv,
-    wait_for, Session, DEADLINE,
+    click, console_errors, console_log, count, import, js, notice, pause_simulators, screenshot,
+    stream_names, temp_csv, wait_for, Session, DEADLINE,
 };
 use llmscope_probe_tests::Wrangler;
 use std::time::Duration;
@@ -149,7 +149,9 @@ async fn a_fragment_link_opens_the_same_session_read_only_and_bad_ones_change_no
                  return location.href + ' | notice: ' + (n ? n.textContent : 'none');",
             )
             .await;
-            panic!("still viewing the shared session: {said}");
+            screenshot(&other, "share-copy-stuck").await;
+            let log = console_log(&other).await;
+            panic!("still viewing the shared session: {said}; console: {log:?}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -186,6 +188,50 @@ async fn a_fragment_link_opens_the_same_session_read_only_and_bad_ones_change_no
     }
     let _ = other.close().await;
     session.close().await;
+}
+
+/// IndexedDB can stall without an error (a page frozen in the back/forward cache mid-upgrade
+/// did it here). Copying says so within seconds, keeps the shared session, and works once the
+/// database answers again.
+#[tokio::test]
+async fn copying_into_a_stalled_database_says_so_and_works_once_it_answers() {
+    let session = Session::open().await;
+    let client = &session.client;
+    wait_for(client, "[data-testid=stream-card]", DEADLINE).await;
+    pause_simulators(client).await;
+    let link = share(client, "#s=").await;
+    open(client, &link).await;
+    wait_for(client, "[data-testid=shared-banner]", DEADLINE).await;
+    // Another connection upgrades the database and keeps its upgrade open: every other open
+    // waits behind it, with no event at all.
+    js(
+        client,
+        "const r = indexedDB.open('llmscope', 1000); \
+         r.onupgradeneeded = () => { const tx = r.transaction; window.stall = tx; \
+           const store = tx.objectStore(tx.objectStoreNames[0]); \
+           const spin = () => { if (window.stall) store.get(0).onsuccess = spin; }; spin(); }; \
+         return true;",
+    )
+    .await;
+    click(client, Locator::Css("[data-testid=copy-shared]")).await;
+    let said = text(client, "[data-testid=notice]").await;
+    assert!(said.contains("did not answer within 5 s"), "{said}");
+    assert_eq!(count(client, "[data-testid=shared-banner]").await, 1);
+
+    js(
+        client,
+        "const tx = window.stall; window.stall = null; tx.abort(); return true;",
+    )
+    .await;
+    click(client, Locator::Css("[data-testid=copy-shared]")).await;
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while count(client, "[data-testid=shared-banner]").await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still viewing the shared session"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
