@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the benchmarks behind docs/benchmarks.md. Each reports against a
 //! baseline measured in the same run, since these machines are shared and noisy:
-//! - criterion: streaming and batch analysis of the engine (points per second);
+//! - criterion: streaming and batch analysis of the engine (points per second), and the
+//!   comparison of targets and machines (issue 12);
 //! - analyze end to end on a 10-million-line CSV, against reading the same file;
 //! - the wasm API from Node.js against the same series natively;
 //! - the shim's WebSocket server: samples/s to 1 and 10 clients, latency, RSS;
@@ -19,6 +20,13 @@ pub fn run(quick: bool) -> Result<(), String> {
     say("criterion benchmarks of the engine (cargo bench -p llmscope-spc --bench engine)");
     let mut cmd = util::cargo();
     cmd.args(["bench", "-p", "llmscope-spc", "--bench", "engine"]);
+    if quick {
+        cmd.args(["--", "--quick"]);
+    }
+    util::run(&mut cmd)?;
+    say("criterion benchmarks of the comparison (cargo bench -p llmscope-spc --bench compare)");
+    let mut cmd = util::cargo();
+    cmd.args(["bench", "-p", "llmscope-spc", "--bench", "compare"]);
     if quick {
         cmd.args(["--", "--quick"]);
     }
