@@ -12,6 +12,7 @@ pub use error::AnalyzeError;
 type Result<T> = std::result::Result<T, AnalyzeError>;
 use clap::{Args, ValueEnum};
 use llmscope_spc::capability::SpecLimits;
+use llmscope_spc::summary::summarize;
 use llmscope_spc::{analyze, ChartConfig, ChartSpec, ChartType};
 use std::io::Write;
 
@@ -122,10 +123,24 @@ pub enum Format {
 
 /// `analyze` as the command line runs it: the file (or standard input), the report to stdout.
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
-    let stdout = std::io::stdout().lock();
-    // Large writes pass stdout's line buffer straight through.
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout);
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, unbuffered_stdout());
     report(args, input::open(&args.file)?, &mut out)
+}
+
+/// Standard output without the standard library's line buffer, which searches every write
+/// for its last newline (a few MB of JSON points have none). Nothing else writes to it here.
+#[cfg(unix)]
+fn unbuffered_stdout() -> Box<dyn Write> {
+    use std::os::fd::AsFd;
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(std::io::stdout().lock()),
+    }
+}
+
+#[cfg(not(unix))]
+fn unbuffered_stdout() -> Box<dyn Write> {
+    Box::new(std::io::stdout().lock())
 }
 
 /// `analyze` on CSV read from `source` (named `args.file` in errors), the report written to
@@ -135,7 +150,15 @@ pub fn report(args: &AnalyzeArgs, source: impl std::io::Read, out: &mut impl Wri
     let spec = spec_from(args)?;
     let layout = layout_from(args, spec.chart)?;
     let input = input::read(source, &args.file, &layout)?;
-    let chart = analyze(&spec, &input.data).map_err(|cause| AnalyzeError::Engine {
+    // JSON's summary needs only the data: it is computed on the other core beside the engine.
+    let (chart, summary) = std::thread::scope(|s| {
+        let summary = (args.format == Format::Json)
+            .then(|| s.spawn(|| summarize(&output::measurements(&input.data))));
+        let chart = analyze(&spec, &input.data);
+        let summary = summary.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (chart, summary)
+    });
+    let chart = chart.map_err(|cause| AnalyzeError::Engine {
         path: args.file.clone(),
         column: input.column.clone(),
         cause,
@@ -160,6 +183,7 @@ pub fn report(args: &AnalyzeArgs, source: impl std::io::Read, out: &mut impl Wri
         chart: &chart,
         data: &input.data,
         capability,
+        summary,
     };
     match args.format {
         Format::Json => output::json(&report, out),

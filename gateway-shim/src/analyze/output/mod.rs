@@ -2,6 +2,7 @@
 //! Presentation only: every number comes from the engine's [`Chart`] value. This file holds
 //! what the formats share.
 
+mod chunks;
 mod csv;
 mod json;
 mod text;
@@ -10,6 +11,7 @@ pub use self::csv::csv;
 pub use self::json::json;
 pub use self::text::text;
 use llmscope_spc::capability::Capability;
+use llmscope_spc::summary::Summary;
 use llmscope_spc::transform::Transform;
 use llmscope_spc::{Chart, ChartType, Data, Observation, Point, SigmaMethod};
 
@@ -20,6 +22,8 @@ pub struct Report<'a> {
     pub chart: &'a Chart,
     pub data: &'a Data,
     pub capability: Option<Capability>,
+    /// The measurements' summary, where the format shows one (JSON).
+    pub summary: Option<Summary>,
 }
 
 /// Shifts (in sigma) whose ARL the reports show besides the in-control one.
