@@ -4,11 +4,11 @@
 //! points, so they stream straight into the buffered writer, numbers formatted with `ryu`
 //! (floats, shortest round-trip form) and `itoa` (integers).
 
-use super::chunks::{self, push_num, Chunks, Repeated, CHUNK};
+use super::chunks::{self, push_json, Chunks, Repeated, Tests, CHUNK};
 use super::{charted_scale, measurements, method_name, original_scale, Report, SHIFTS};
 use llmscope_spc::summary::{summarize, Summary};
 use llmscope_spc::transform::Transform;
-use llmscope_spc::{Chart, ChartType, Data, Point, Series, Signal};
+use llmscope_spc::{Chart, ChartType, Data, Point, Series};
 use serde_json::{json, Value};
 use std::io::{Result, Write};
 
@@ -39,8 +39,7 @@ struct Points<'a, I> {
     /// The position of the next point `points` gives.
     at: usize,
     len: usize,
-    signals: &'a [Signal],
-    next_signal: usize,
+    tests: Tests<'a>,
     /// The transform, for points also shown on the original scale.
     original: Option<&'a Transform>,
     /// Center, UCL and LCL, then the same on the original scale.
@@ -53,15 +52,13 @@ impl<'a, I: Iterator<Item = Point> + Send> Points<'a, I> {
             points,
             at: 0,
             len: series.len(),
-            signals: &series.signals,
-            next_signal: 0,
+            tests: Tests::new(&series.signals),
             original,
-            repeated: Default::default(),
+            repeated: std::array::from_fn(|_| Repeated::new(push_json)),
         }
     }
 
-    /// One point's JSON; the signals are ordered by point, so a cursor finds each point's
-    /// tests (what `Series::tests_at` returns) without a search per point.
+    /// One point's JSON.
     fn point(&mut self, position: usize, p: &Point, buf: &mut Vec<u8>) {
         if position > 0 {
             buf.push(b',');
@@ -69,7 +66,7 @@ impl<'a, I: Iterator<Item = Point> + Send> Points<'a, I> {
         buf.extend_from_slice(b"{\"index\":");
         buf.extend_from_slice(itoa::Buffer::new().format(p.index).as_bytes());
         buf.extend_from_slice(b",\"statistic\":");
-        push_num(buf, Some(p.statistic));
+        push_json(buf, Some(p.statistic));
         let [center, ucl, lcl, rest @ ..] = &mut self.repeated;
         buf.extend_from_slice(b",\"center\":");
         center.push(Some(p.center), buf);
@@ -78,27 +75,13 @@ impl<'a, I: Iterator<Item = Point> + Send> Points<'a, I> {
         buf.extend_from_slice(b",\"lcl\":");
         lcl.push(p.lcl, buf);
         buf.extend_from_slice(b",\"tests\":[");
-        let mut first = true;
-        while let Some(s) = self
-            .signals
-            .get(self.next_signal)
-            .filter(|s| s.index <= p.index)
-        {
-            self.next_signal += 1;
-            if s.index == p.index {
-                if !first {
-                    buf.push(b',');
-                }
-                buf.extend_from_slice(itoa::Buffer::new().format(s.test.number()).as_bytes());
-                first = false;
-            }
-        }
+        self.tests.push(p.index, b',', buf);
         buf.push(b']');
         if let Some(transform) = self.original {
             let [s, c, l, u] = original_scale(transform, p);
             let [center, ucl, lcl] = rest;
             buf.extend_from_slice(b",\"original\":{\"statistic\":");
-            push_num(buf, s);
+            push_json(buf, s);
             buf.extend_from_slice(b",\"center\":");
             center.push(c, buf);
             buf.extend_from_slice(b",\"ucl\":");
