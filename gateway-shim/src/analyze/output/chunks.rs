@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn display_form_is_rusts_display() {
         let mut rng = Rng::new(3);
-        let mut check = |x: f64| {
+        let check = |x: f64| {
             let mut buf = Vec::new();
             push_display(&mut buf, Some(x));
             assert_eq!(String::from_utf8(buf).unwrap(), x.to_string(), "{x:e}");
@@ -180,7 +180,7 @@ mod tests {
             check(x);
         }
         // Ties between two closest shortest forms: ryu and Display part ways on these.
-        check(1925971503071503.25);
+        check(1_925_971_503_071_503.0 + 0.25);
         for n in 0..20_000u64 {
             check(1e13 + n as f64 * 1.0625);
             check(3e15 + n as f64 * 0.25);
