@@ -123,8 +123,9 @@ pub enum Format {
 
 /// `analyze` as the command line runs it: the file (or standard input), the report to stdout.
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
+    let source = input::open(&args.file)?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, unbuffered_stdout());
-    report(args, input::open(&args.file)?, &mut out)
+    report_from(args, |path| source.read_all(path), &mut out)
 }
 
 /// Standard output without the standard library's line buffer, which searches every write
@@ -147,9 +148,18 @@ fn unbuffered_stdout() -> Box<dyn Write> {
 /// `out`. Public for the fuzz test (tests/fuzz.rs), which needs no file or process per input.
 #[doc(hidden)]
 pub fn report(args: &AnalyzeArgs, source: impl std::io::Read, out: &mut impl Write) -> Result<()> {
+    report_from(args, |path| input::read_all(source, path), out)
+}
+
+/// `analyze` with the flags checked before `read` reads the input (named `args.file`).
+fn report_from(
+    args: &AnalyzeArgs,
+    read: impl FnOnce(&str) -> Result<Vec<u8>>,
+    out: &mut impl Write,
+) -> Result<()> {
     let spec = spec_from(args)?;
     let layout = layout_from(args, spec.chart)?;
-    let input = input::read(source, &args.file, &layout)?;
+    let input = input::read(&read(&args.file)?, &args.file, &layout)?;
     // JSON's summary needs only the data: it is computed on the other core beside the engine.
     let (chart, summary) = std::thread::scope(|s| {
         let summary = (args.format == Format::Json)

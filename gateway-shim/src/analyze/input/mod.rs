@@ -3,6 +3,7 @@
 //! Every row is checked; the first bad cell stops the run with its line and column, since an
 //! analysis that silently skipped a row would not be the analysis of the file.
 
+mod file;
 mod plain;
 
 use super::error::{fail, AnalyzeError};
@@ -38,34 +39,56 @@ pub struct Input {
     pub column: String,
 }
 
-/// The file named on the command line, or standard input for `-`.
-pub fn open(path: &str) -> Result<Box<dyn Read>> {
-    Ok(if path == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(
-            std::fs::File::open(path).map_err(|cause| AnalyzeError::Open {
-                path: path.to_string(),
-                cause,
-            })?,
-        )
-    })
+/// The input named on the command line: a file, or standard input for `-`.
+pub enum Source {
+    Stdin,
+    File(std::fs::File),
 }
 
-/// Reads `source`; `path` names it in errors. The whole input is read first: a file without
-/// quotes (the usual export) is then split with `memchr`, anything else goes through the csv
-/// crate's full parser, with the same rows and the same errors either way.
-pub fn read(mut source: impl Read, path: &str, layout: &Layout<'_>) -> Result<Input> {
+/// Opens the file named on the command line; `-` is standard input.
+pub fn open(path: &str) -> Result<Source> {
+    if path == "-" {
+        return Ok(Source::Stdin);
+    }
+    match std::fs::File::open(path) {
+        Ok(file) => Ok(Source::File(file)),
+        Err(cause) => Err(open_error(path, cause)),
+    }
+}
+
+impl Source {
+    /// All of the input (see [`file`] for a file); `path` names it in errors.
+    pub fn read_all(self, path: &str) -> Result<Vec<u8>> {
+        match self {
+            Source::Stdin => read_all(std::io::stdin().lock(), path),
+            Source::File(f) => file::read_all(f).map_err(|cause| open_error(path, cause)),
+        }
+    }
+}
+
+/// All of `source`; `path` names it in errors.
+pub fn read_all(mut source: impl Read, path: &str) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     source
         .read_to_end(&mut bytes)
-        .map_err(|cause| AnalyzeError::Open {
-            path: path.to_string(),
-            cause,
-        })?;
-    match Plain::new(&bytes) {
+        .map_err(|cause| open_error(path, cause))?;
+    Ok(bytes)
+}
+
+fn open_error(path: &str, cause: std::io::Error) -> AnalyzeError {
+    AnalyzeError::Open {
+        path: path.to_string(),
+        cause,
+    }
+}
+
+/// The rows of `bytes`; `path` names them in errors. A file without quotes (the usual export)
+/// is split with `memchr`, anything else goes through the csv crate's full parser, with the
+/// same rows and the same errors either way.
+pub fn read(bytes: &[u8], path: &str, layout: &Layout<'_>) -> Result<Input> {
+    match Plain::new(bytes) {
         Some(plain) => read_records(plain, path, layout),
-        None => read_records(Csv::new(&bytes), path, layout),
+        None => read_records(Csv::new(bytes), path, layout),
     }
 }
 
