@@ -23,17 +23,16 @@ impl<'a> Plain<'a> {
     /// None when the csv crate is needed: quotes, a CR that does not end a line, or a header
     /// that is not UTF-8 (the csv crate's error then names it).
     pub fn new(bytes: &'a [u8]) -> Option<Plain<'a>> {
-        if memchr::memchr(b'"', bytes).is_some() {
-            return None;
-        }
-        let lone_cr = memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'));
+        // One pass for both: any quote, or a CR not followed by LF.
+        let needs_csv = memchr::memchr2_iter(b'"', b'\r', bytes)
+            .any(|i| bytes[i] == b'"' || bytes.get(i + 1) != Some(&b'\n'));
         let plain = Plain {
             bytes,
             at: 0,
             line: 0,
         };
         let header_ok = std::str::from_utf8(plain.clone().next_line()?.1).is_ok();
-        (!lone_cr && header_ok).then_some(plain)
+        (!needs_csv && header_ok).then_some(plain)
     }
 
     /// The next non-empty line and its number.

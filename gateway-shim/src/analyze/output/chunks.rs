@@ -98,7 +98,11 @@ pub struct Repeated {
     format: fn(&mut Vec<u8>, Option<f64>),
     last: Option<Option<u64>>,
     text: Vec<u8>,
+    /// `text` padded to a fixed size, when it fits: a copy of known size needs no call.
+    short: Option<[u8; SHORT]>,
 }
+
+const SHORT: usize = 32;
 
 impl Repeated {
     /// Numbers written by `format` ([`push_json`] or [`push_display`]).
@@ -106,7 +110,8 @@ impl Repeated {
         Repeated {
             format,
             last: None,
-            text: Vec::with_capacity(32),
+            text: Vec::with_capacity(SHORT),
+            short: None,
         }
     }
 
@@ -117,8 +122,20 @@ impl Repeated {
             self.text.clear();
             (self.format)(&mut self.text, x);
             self.last = Some(key);
+            self.short = (self.text.len() <= SHORT).then(|| {
+                let mut short = [0; SHORT];
+                short[..self.text.len()].copy_from_slice(&self.text);
+                short
+            });
         }
-        buf.extend_from_slice(&self.text);
+        match &self.short {
+            Some(short) => {
+                let end = buf.len() + self.text.len();
+                buf.extend_from_slice(short);
+                buf.truncate(end);
+            }
+            None => buf.extend_from_slice(&self.text),
+        }
     }
 }
 
