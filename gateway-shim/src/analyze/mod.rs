@@ -12,7 +12,6 @@ pub use error::AnalyzeError;
 type Result<T> = std::result::Result<T, AnalyzeError>;
 use clap::{Args, ValueEnum};
 use llmscope_spc::capability::SpecLimits;
-use llmscope_spc::summary::summarize;
 use llmscope_spc::{analyze, ChartConfig, ChartSpec, ChartType};
 use std::io::Write;
 
@@ -162,8 +161,8 @@ fn report_from(
     let input = input::read(&read(&args.file)?, &args.file, &layout)?;
     // JSON's summary needs only the data: it is computed on the other core beside the engine.
     let (chart, summary) = std::thread::scope(|s| {
-        let summary = (args.format == Format::Json)
-            .then(|| s.spawn(|| summarize(&output::measurements(&input.data))));
+        let summary =
+            (args.format == Format::Json).then(|| s.spawn(|| output::summary(&input.data)));
         let chart = analyze(&spec, &input.data);
         let summary = summary.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         (chart, summary)

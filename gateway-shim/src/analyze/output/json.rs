@@ -5,8 +5,8 @@
 //! (floats, shortest round-trip form) and `itoa` (integers).
 
 use super::chunks::{self, push_json, Chunks, Repeated, Tests, CHUNK};
-use super::{charted_scale, measurements, method_name, original_scale, Report, SHIFTS};
-use llmscope_spc::summary::{summarize, Summary};
+use super::{charted_scale, method_name, original_scale, summary, Report, SHIFTS};
+use llmscope_spc::summary::Summary;
 use llmscope_spc::transform::Transform;
 use llmscope_spc::{Chart, ChartType, Data, Point, Series};
 use serde_json::{json, Value};
@@ -225,10 +225,7 @@ pub fn json(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
         out,
         ",\"capability\":{capability},\"arl\":{},\"summary\":{}}}",
         arl_json(c),
-        summary_json(
-            &r.summary
-                .unwrap_or_else(|| summarize(&measurements(r.data)))
-        )
+        summary_json(&r.summary.unwrap_or_else(|| summary(r.data)))
     )?;
     out.write_all(b"\n")?;
     out.flush()?;

@@ -11,7 +11,7 @@ pub use self::csv::csv;
 pub use self::json::json;
 pub use self::text::text;
 use llmscope_spc::capability::Capability;
-use llmscope_spc::summary::Summary;
+use llmscope_spc::summary::{summarize, Summary};
 use llmscope_spc::transform::Transform;
 use llmscope_spc::{Chart, ChartType, Data, Observation, Point, SigmaMethod};
 
@@ -45,7 +45,16 @@ pub(super) fn method_name(m: SigmaMethod, chart: ChartType) -> &'static str {
         },
     }
 }
-pub(super) fn measurements(data: &Data) -> Vec<f64> {
+/// The summary of every measurement (each value of each subgroup, each count).
+pub(super) fn summary(data: &Data) -> Summary {
+    match data {
+        // Single values are the measurements: no copy.
+        Data::Values(values) => summarize(values),
+        _ => summarize(&measurements(data)),
+    }
+}
+
+fn measurements(data: &Data) -> Vec<f64> {
     let mut out = Vec::with_capacity(data.len());
     for i in 0..data.len() {
         match data.observation(i) {
