@@ -9,8 +9,8 @@ use llmscope_spc::Signal;
 use std::io::{Result, Write};
 use std::sync::mpsc::sync_channel;
 
-/// Points per chunk: a few MB of text, one write each.
-pub const CHUNK: usize = 1 << 15;
+/// Points per chunk: about half a MB of text, one write each (4 MB chunks were slower).
+pub const CHUNK: usize = 1 << 12;
 
 /// Formats chunks of points, in increasing order (a formatter may skip chunks).
 pub trait Chunks: Send {
