@@ -16,6 +16,7 @@ use llmscope_spc::{analyze, ChartConfig, ChartSpec, ChartType};
 use std::io::Write;
 
 use input::{Layout, Shape};
+use output::Ahead;
 
 /// The flags of `llmscope-shim analyze` (README, "analyze"); the field docs are the help text.
 #[derive(Args, Debug)]
@@ -159,14 +160,21 @@ fn report_from(
     let spec = spec_from(args)?;
     let layout = layout_from(args, spec.chart)?;
     let input = input::read(&read(&args.file)?, &args.file, &layout)?;
-    // JSON's summary needs only the data: it is computed on the other core beside the engine.
-    let (chart, summary) = std::thread::scope(|s| {
-        let summary =
-            (args.format == Format::Json).then(|| s.spawn(|| output::summary(&input.data)));
+    // JSON's summary needs only the data, and so do an individuals chart's statistics: they
+    // are made on the other core beside the engine.
+    let ahead = spec.chart == ChartType::Individuals && args.transform == TransformArg::None;
+    let (chart, extras) = std::thread::scope(|s| {
+        let extras = (args.format == Format::Json).then(|| {
+            s.spawn(|| {
+                let summary = output::summary(&input.data);
+                (summary, ahead.then(|| Ahead::new(&input.data)).flatten())
+            })
+        });
         let chart = analyze(&spec, &input.data);
-        let summary = summary.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        (chart, summary)
+        let extras = extras.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (chart, extras)
     });
+    let (summary, ahead) = extras.map_or((None, None), |(s, a)| (Some(s), a));
     let chart = chart.map_err(|cause| AnalyzeError::Engine {
         path: args.file.clone(),
         column: input.column.clone(),
@@ -193,6 +201,7 @@ fn report_from(
         data: &input.data,
         capability,
         summary,
+        ahead,
     };
     match args.format {
         Format::Json => output::json(&report, out),

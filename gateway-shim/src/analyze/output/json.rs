@@ -5,10 +5,10 @@
 //! (floats, shortest round-trip form) and `itoa` (integers).
 
 use super::chunks::{self, push_json, Chunks, Repeated, Tests, CHUNK};
-use super::{charted_scale, method_name, original_scale, summary, Report, SHIFTS};
+use super::{charted_scale, method_name, original_scale, summary, Ahead, Report, SHIFTS};
 use llmscope_spc::summary::Summary;
 use llmscope_spc::transform::Transform;
-use llmscope_spc::{Chart, ChartType, Data, Point, Series};
+use llmscope_spc::{Chart, ChartType, Point, Series};
 use serde_json::{json, Value};
 use std::io::{Result, Write};
 
@@ -42,18 +42,26 @@ struct Points<'a, I> {
     tests: Tests<'a>,
     /// The transform, for points also shown on the original scale.
     original: Option<&'a Transform>,
+    /// Statistics formatted ahead, and whether this is the primary chart.
+    ahead: Option<(&'a Ahead<'a>, bool)>,
     /// Center, UCL and LCL, then the same on the original scale.
     repeated: [Repeated; 6],
 }
 
 impl<'a, I: Iterator<Item = Point> + Send> Points<'a, I> {
-    fn new(series: &'a Series, points: I, original: Option<&'a Transform>) -> Self {
+    fn new(
+        series: &'a Series,
+        points: I,
+        original: Option<&'a Transform>,
+        ahead: Option<(&'a Ahead<'a>, bool)>,
+    ) -> Self {
         Points {
             points,
             at: 0,
             len: series.len(),
             tests: Tests::new(&series.signals),
             original,
+            ahead,
             repeated: std::array::from_fn(|_| Repeated::new(push_json)),
         }
     }
@@ -66,7 +74,13 @@ impl<'a, I: Iterator<Item = Point> + Send> Points<'a, I> {
         buf.extend_from_slice(b"{\"index\":");
         buf.extend_from_slice(itoa::Buffer::new().format(p.index).as_bytes());
         buf.extend_from_slice(b",\"statistic\":");
-        push_json(buf, Some(p.statistic));
+        let ahead = self
+            .ahead
+            .and_then(|(a, primary)| a.text(primary, position, p.statistic));
+        match ahead {
+            Some(text) => buf.extend_from_slice(text),
+            None => push_json(buf, Some(p.statistic)),
+        }
         let [center, ucl, lcl, rest @ ..] = &mut self.repeated;
         buf.extend_from_slice(b",\"center\":");
         center.push(Some(p.center), buf);
@@ -140,10 +154,10 @@ fn summary_json(s: &Summary) -> Value {
 fn write_series(
     out: &mut impl Write,
     series: &Series,
-    chart: &Chart,
-    data: &Data,
+    r: &Report<'_>,
     primary: bool,
 ) -> Result<()> {
+    let (chart, data) = (r.chart, r.data);
     let transform = &chart.estimate.transform;
     let transformed =
         primary && *transform != Transform::Identity && !chart.spec.chart.is_attribute();
@@ -168,11 +182,12 @@ fn write_series(
         json!(series.rules.rules().map(|r| r.number()).collect::<Vec<_>>())
     )?;
     let original = transformed.then_some(transform);
+    let ahead = r.ahead.as_ref().map(|a| (a, primary));
     chunks::write_in_order(
         out,
         series.len().div_ceil(CHUNK),
-        Points::new(series, series.points(), original),
-        Points::new(series, series.points(), original),
+        Points::new(series, series.points(), original, ahead),
+        Points::new(series, series.points(), original, ahead),
     )?;
     out.write_all(b"],\"signals\":[")?;
     for (k, s) in series.signals.iter().enumerate() {
@@ -195,7 +210,7 @@ pub fn json(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
     let c = r.chart;
     let e = &c.estimate;
     out.write_all(b"{")?;
-    write_series(out, &c.primary, c, r.data, true)?;
+    write_series(out, &c.primary, r, true)?;
     let baseline = json!({"start": e.baseline_start, "end": e.baseline_end, "excluded": e.excluded, "known": e.known,
                           "sigma_method": method_name(e.sigma_method, c.spec.chart)});
     let transform = match e.transform {
@@ -213,7 +228,7 @@ pub fn json(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
     match &c.companion {
         Some(s) => {
             out.write_all(b"{")?;
-            write_series(out, s, c, r.data, false)?;
+            write_series(out, s, r, false)?;
             out.write_all(b"}")?;
         }
         None => out.write_all(b"null")?,

@@ -2,11 +2,13 @@
 //! Presentation only: every number comes from the engine's [`Chart`] value. This file holds
 //! what the formats share.
 
+mod ahead;
 mod chunks;
 mod csv;
 mod json;
 mod text;
 
+pub use self::ahead::Ahead;
 pub use self::csv::csv;
 pub use self::json::json;
 pub use self::text::text;
@@ -24,6 +26,8 @@ pub struct Report<'a> {
     pub capability: Option<Capability>,
     /// The measurements' summary, where the format shows one (JSON).
     pub summary: Option<Summary>,
+    /// Statistics formatted while the engine ran (JSON of an individuals chart).
+    pub ahead: Option<Ahead<'a>>,
 }
 
 /// Shifts (in sigma) whose ARL the reports show besides the in-control one.
