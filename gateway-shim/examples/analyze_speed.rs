@@ -3,10 +3,11 @@
 //!
 //! ```text
 //! cargo build --release -p gateway-shim --bins --example analyze_speed
-//! target/release/examples/analyze_speed [--lines N] [--json-points N] [--before OLD_BINARY]
+//! target/release/examples/analyze_speed [--lines N] [--json-points N] [--runs N] [--before OLD_BINARY]
 //! ```
 //!
-//! Writes two CSVs (`t,ttft_ms`, seeded) to target/bench/ once, then times, best of 3:
+//! Writes two CSVs (`t,ttft_ms`, seeded) to target/bench/ once, then times, best of `--runs`
+//! (3 by default; more on a busy machine, where the best run is the one least disturbed):
 //! the engine's `analyze` (individuals, all eight tests) on the N points already in memory;
 //! the shim binary on the same file (text report with all eight tests and with test 1 only, CSV
 //! of every point); JSON of every point for
@@ -22,6 +23,7 @@ use std::time::Instant;
 fn main() {
     let mut lines = 1_000_000usize;
     let mut json_points = 10_000_000usize;
+    let mut runs = 3usize;
     let mut before: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -29,6 +31,7 @@ fn main() {
         match flag.as_str() {
             "--lines" => lines = value.parse().unwrap_or_else(|_| usage(&flag)),
             "--json-points" => json_points = value.parse().unwrap_or_else(|_| usage(&flag)),
+            "--runs" => runs = value.parse().unwrap_or_else(|_| usage(&flag)),
             "--before" => before = Some(PathBuf::from(value)),
             _ => usage(&flag),
         }
@@ -54,13 +57,13 @@ fn main() {
     .to_spec()
     .expect("a valid spec");
     let data = Data::Values(values);
-    let engine = best_of(3, || {
+    let engine = best_of(runs, || {
         let t = Instant::now();
         let chart = analyze(&spec, &data).expect("a chart");
         std::hint::black_box(chart);
         t.elapsed().as_secs_f64()
     });
-    println!("{lines} lines, individuals chart, all eight tests, best of 3:");
+    println!("{lines} lines, individuals chart, all eight tests, best of {runs}:");
     println!("  engine batch (analyze on the parsed points): {engine:.3} s");
     for (label, args) in [
         ("text report", ["--format", "text", "--tests", "nelson"]),
@@ -75,12 +78,12 @@ fn main() {
     ] {
         let mut all = vec!["analyze", path_str(&small)];
         all.extend(args);
-        report(label, &shim, before.as_deref(), &all, engine);
+        report(label, &shim, before.as_deref(), &all, engine, runs);
     }
 
     let large = bench.join(format!("shim-speed-{json_points}.csv"));
     write_csv(&large, json_points);
-    println!("{json_points} lines, JSON of every point, best of 3:");
+    println!("{json_points} lines, JSON of every point, best of {runs}:");
     let args = ["analyze", path_str(&large), "--format", "json"];
     report(
         "JSON of every point",
@@ -88,11 +91,12 @@ fn main() {
         before.as_deref(),
         &args,
         f64::NAN,
+        runs,
     );
 }
 
 fn usage(flag: &str) -> ! {
-    eprintln!("analyze_speed: bad or incomplete flag {flag}: use --lines N, --json-points N, --before BINARY");
+    eprintln!("analyze_speed: bad or incomplete flag {flag}: use --lines N, --json-points N, --runs N, --before BINARY");
     std::process::exit(2)
 }
 
@@ -101,14 +105,27 @@ fn path_str(p: &Path) -> &str {
 }
 
 /// Times `shim args` (and `before args`) and prints the ratios.
-fn report(label: &str, shim: &Path, before: Option<&Path>, args: &[&str], engine: f64) {
-    let now = best_of(3, || run(shim, args));
+fn report(
+    label: &str,
+    shim: &Path,
+    before: Option<&Path>,
+    args: &[&str],
+    engine: f64,
+    runs: usize,
+) {
+    // Runs alternate between the two binaries, so both meet the same moments of a busy machine.
+    let (mut now, mut then) = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..runs {
+        now = now.min(run(shim, args));
+        if let Some(before) = before {
+            then = then.min(run(before, args));
+        }
+    }
     let mut line = format!("  shim, {label}: {now:.3} s");
     if engine.is_finite() {
         line += &format!(" ({:.2}x the engine)", now / engine);
     }
-    if let Some(before) = before {
-        let then = best_of(3, || run(before, args));
+    if before.is_some() {
         line += &format!("; before: {then:.3} s, now/before {:.2}", now / then);
     }
     println!("{line}");

@@ -53,27 +53,37 @@ pub fn summarize(xs: &[f64]) -> Summary {
     let min = finite.iter().copied().reduce(f64::min).unwrap_or(f64::NAN);
     let max = finite.iter().copied().reduce(f64::max).unwrap_or(f64::NAN);
     let n = finite.len() as u64;
-    let mut q = |p: f64| lower_quantile(&mut finite, p);
+    let [p50, p90, p95, p99] = lower_quantiles(&mut finite, [0.50, 0.90, 0.95, 0.99]);
     Summary {
         n,
         mean,
         sd,
         min,
         max,
-        p50: q(0.50),
-        p90: q(0.90),
-        p95: q(0.95),
-        p99: q(0.99),
+        p50,
+        p90,
+        p95,
+        p99,
     }
 }
 
-/// The value at 0-based rank ⌊q(n−1)⌋ (reorders `xs`); NaN when empty or q is not in [0, 1].
-fn lower_quantile(xs: &mut [f64], q: f64) -> f64 {
-    if xs.is_empty() || !(0.0..=1.0).contains(&q) {
-        return f64::NAN;
-    }
-    let rank = (q * (xs.len() - 1) as f64).floor() as usize;
-    *xs.select_nth_unstable_by(rank, f64::total_cmp).1
+/// The values at 0-based ranks ⌊q(n−1)⌋ for ascending `qs` in [0, 1] (reorders `xs`); NaN when
+/// `xs` is empty. Each selection leaves the larger values above its rank, so the next one
+/// searches only those.
+fn lower_quantiles<const N: usize>(xs: &mut [f64], qs: [f64; N]) -> [f64; N] {
+    let len = xs.len();
+    let mut from = 0;
+    qs.map(|q| {
+        if len == 0 {
+            return f64::NAN;
+        }
+        let rank = ((q * (len - 1) as f64).floor() as usize).clamp(from, len - 1);
+        let value = *xs[from..]
+            .select_nth_unstable_by(rank - from, f64::total_cmp)
+            .1;
+        from = rank;
+        value
+    })
 }
 
 #[cfg(test)]
@@ -106,6 +116,21 @@ mod tests {
         assert_eq!(s.max, sorted[sorted.len() - 1]);
         for (q, v) in [(0.5, s.p50), (0.9, s.p90), (0.95, s.p95), (0.99, s.p99)] {
             assert_eq!(v, exact_lower_quantile(&sorted, q), "summarize is exact");
+        }
+    }
+
+    #[test]
+    fn quantiles_are_exact_for_small_samples_with_ties() {
+        // Each selection searches above the last one: check it where ranks coincide.
+        let mut rng = Rng::new(11);
+        for n in 1..60 {
+            let data: Vec<f64> = (0..n).map(|_| (rng.uniform() * 5.0).floor()).collect();
+            let mut sorted = data.clone();
+            sorted.sort_by(f64::total_cmp);
+            let s = summarize(&data);
+            for (q, v) in [(0.5, s.p50), (0.9, s.p90), (0.95, s.p95), (0.99, s.p99)] {
+                assert_eq!(v, exact_lower_quantile(&sorted, q), "n = {n}, q = {q}");
+            }
         }
     }
 

@@ -16,6 +16,7 @@ use llmscope_spc::{analyze, ChartConfig, ChartSpec, ChartType};
 use std::io::Write;
 
 use input::{Layout, Shape};
+use output::Ahead;
 
 /// The flags of `llmscope-shim analyze` (README, "analyze"); the field docs are the help text.
 #[derive(Args, Debug)]
@@ -122,20 +123,59 @@ pub enum Format {
 
 /// `analyze` as the command line runs it: the file (or standard input), the report to stdout.
 pub fn run(args: &AnalyzeArgs) -> Result<()> {
-    let stdout = std::io::stdout().lock();
-    // Large writes pass stdout's line buffer straight through.
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout);
-    report(args, input::open(&args.file)?, &mut out)
+    let source = input::open(&args.file)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, unbuffered_stdout());
+    report_from(args, |path| source.read_all(path), &mut out)
+}
+
+/// Standard output without the standard library's line buffer, which searches every write
+/// for its last newline (a few MB of JSON points have none). Nothing else writes to it here.
+#[cfg(unix)]
+fn unbuffered_stdout() -> Box<dyn Write> {
+    use std::os::fd::AsFd;
+    match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(std::fs::File::from(fd)),
+        Err(_) => Box::new(std::io::stdout().lock()),
+    }
+}
+
+#[cfg(not(unix))]
+fn unbuffered_stdout() -> Box<dyn Write> {
+    Box::new(std::io::stdout().lock())
 }
 
 /// `analyze` on CSV read from `source` (named `args.file` in errors), the report written to
 /// `out`. Public for the fuzz test (tests/fuzz.rs), which needs no file or process per input.
 #[doc(hidden)]
 pub fn report(args: &AnalyzeArgs, source: impl std::io::Read, out: &mut impl Write) -> Result<()> {
+    report_from(args, |path| input::read_all(source, path), out)
+}
+
+/// `analyze` with the flags checked before `read` reads the input (named `args.file`).
+fn report_from(
+    args: &AnalyzeArgs,
+    read: impl FnOnce(&str) -> Result<Vec<u8>>,
+    out: &mut impl Write,
+) -> Result<()> {
     let spec = spec_from(args)?;
     let layout = layout_from(args, spec.chart)?;
-    let input = input::read(source, &args.file, &layout)?;
-    let chart = analyze(&spec, &input.data).map_err(|cause| AnalyzeError::Engine {
+    let input = input::read(&read(&args.file)?, &args.file, &layout)?;
+    // JSON's summary needs only the data, and so do an individuals chart's statistics: they
+    // are made on the other core beside the engine.
+    let ahead = spec.chart == ChartType::Individuals && args.transform == TransformArg::None;
+    let (chart, extras) = std::thread::scope(|s| {
+        let extras = (args.format == Format::Json).then(|| {
+            s.spawn(|| {
+                let summary = output::summary(&input.data);
+                (summary, ahead.then(|| Ahead::new(&input.data)).flatten())
+            })
+        });
+        let chart = analyze(&spec, &input.data);
+        let extras = extras.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (chart, extras)
+    });
+    let (summary, ahead) = extras.map_or((None, None), |(s, a)| (Some(s), a));
+    let chart = chart.map_err(|cause| AnalyzeError::Engine {
         path: args.file.clone(),
         column: input.column.clone(),
         cause,
@@ -160,6 +200,8 @@ pub fn report(args: &AnalyzeArgs, source: impl std::io::Read, out: &mut impl Wri
         chart: &chart,
         data: &input.data,
         capability,
+        summary,
+        ahead,
     };
     match args.format {
         Format::Json => output::json(&report, out),

@@ -1,52 +1,107 @@
 //! `--format csv`: one row per point, the companion chart's columns on the same row.
+//!
+//! Numbers are written as Rust's `Display` writes them; rows are formatted in chunks on both
+//! cores (see [`chunks`]).
 
+use super::chunks::{self, push_display, Chunks, Repeated, Tests, CHUNK};
 use super::Report;
-use llmscope_spc::Series;
+use llmscope_spc::{Chart, Point};
 use std::io::{Result, Write};
+use std::iter::Peekable;
 
 /// One row per point; companion-chart columns on the same row (empty where it has no point).
 pub fn csv(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
     let c = r.chart;
     writeln!(out, "index,statistic,center,lcl,ucl,tests,companion_statistic,companion_center,companion_lcl,companion_ucl,companion_tests")?;
-    let cell = |x: Option<f64>| {
-        x.filter(|v| v.is_finite())
-            .map_or(String::new(), |v| v.to_string())
-    };
-    let tests = |series: &Series, index: usize| {
-        series
-            .tests_at(index)
-            .map(|t| t.to_string())
-            .collect::<Vec<_>>()
-            .join(";")
-    };
-    for p in c.primary.points() {
-        write!(
-            out,
-            "{},{},{},{},{},{}",
-            p.index,
-            cell(Some(p.statistic)),
-            cell(Some(p.center)),
-            cell(p.lcl),
-            cell(p.ucl),
-            tests(&c.primary, p.index)
-        )?;
-        let companion = c
-            .companion
-            .as_ref()
-            .and_then(|s| Some((s, s.point_at(p.index)?)));
-        match companion {
-            Some((s, q)) => writeln!(
-                out,
-                ",{},{},{},{},{}",
-                cell(Some(q.statistic)),
-                cell(Some(q.center)),
-                cell(q.lcl),
-                cell(q.ucl),
-                tests(s, q.index)
-            )?,
-            None => writeln!(out, ",,,,,")?,
-        }
-    }
+    chunks::write_in_order(out, c.primary.len().div_ceil(CHUNK), rows(c), rows(c))?;
     out.flush()?;
     Ok(())
+}
+
+/// The rows, from one pass over the primary chart's points and one over the companion's.
+struct Rows<'a, P: Iterator<Item = Point>, Q: Iterator<Item = Point>> {
+    primary: P,
+    /// The position of the next primary point.
+    at: usize,
+    len: usize,
+    tests: Tests<'a>,
+    companion: Option<(Peekable<Q>, Tests<'a>)>,
+    /// Center, LCL and UCL of each chart.
+    repeated: [Repeated; 6],
+}
+
+/// The rows of chart `c`, from its first point.
+fn rows(
+    c: &Chart,
+) -> Rows<'_, impl Iterator<Item = Point> + Send + '_, impl Iterator<Item = Point> + Send + '_> {
+    Rows {
+        primary: c.primary.points(),
+        at: 0,
+        len: c.primary.len(),
+        tests: Tests::new(&c.primary.signals),
+        companion: c
+            .companion
+            .as_ref()
+            .map(|s| (s.points().peekable(), Tests::new(&s.signals))),
+        repeated: std::array::from_fn(|_| Repeated::new(push_display)),
+    }
+}
+
+impl<P, Q> Rows<'_, P, Q>
+where
+    P: Iterator<Item = Point> + Send,
+    Q: Iterator<Item = Point> + Send,
+{
+    fn row(&mut self, p: &Point, buf: &mut Vec<u8>) {
+        let [center, lcl, ucl, c_center, c_lcl, c_ucl] = &mut self.repeated;
+        buf.extend_from_slice(itoa::Buffer::new().format(p.index).as_bytes());
+        buf.push(b',');
+        push_display(buf, Some(p.statistic));
+        buf.push(b',');
+        center.push(Some(p.center), buf);
+        buf.push(b',');
+        lcl.push(p.lcl, buf);
+        buf.push(b',');
+        ucl.push(p.ucl, buf);
+        buf.push(b',');
+        self.tests.push(p.index, b';', buf);
+        // The companion's point with the same index (what `Series::point_at` gives).
+        let q = self.companion.as_mut().and_then(|(points, tests)| {
+            while points.next_if(|q| q.index < p.index).is_some() {}
+            Some((points.next_if(|q| q.index == p.index)?, tests))
+        });
+        match q {
+            Some((q, tests)) => {
+                buf.push(b',');
+                push_display(buf, Some(q.statistic));
+                buf.push(b',');
+                c_center.push(Some(q.center), buf);
+                buf.push(b',');
+                c_lcl.push(q.lcl, buf);
+                buf.push(b',');
+                c_ucl.push(q.ucl, buf);
+                buf.push(b',');
+                tests.push(q.index, b';', buf);
+            }
+            None => buf.extend_from_slice(b",,,,,"),
+        }
+        buf.push(b'\n');
+    }
+}
+
+impl<P, Q> Chunks for Rows<'_, P, Q>
+where
+    P: Iterator<Item = Point> + Send,
+    Q: Iterator<Item = Point> + Send,
+{
+    fn chunk(&mut self, k: usize, buf: &mut Vec<u8>) {
+        let (start, end) = (k * CHUNK, ((k + 1) * CHUNK).min(self.len));
+        while self.at < end {
+            let Some(p) = self.primary.next() else { return };
+            self.at += 1;
+            if self.at > start {
+                self.row(&p, buf);
+            }
+        }
+    }
 }

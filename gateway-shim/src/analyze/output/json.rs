@@ -4,10 +4,11 @@
 //! points, so they stream straight into the buffered writer, numbers formatted with `ryu`
 //! (floats, shortest round-trip form) and `itoa` (integers).
 
-use super::{charted_scale, measurements, method_name, original_scale, Report, SHIFTS};
-use llmscope_spc::summary::{summarize, Summary};
+use super::chunks::{self, push_json, Chunks, Repeated, Tests, CHUNK};
+use super::{charted_scale, method_name, original_scale, summary, Ahead, Report, SHIFTS};
+use llmscope_spc::summary::Summary;
 use llmscope_spc::transform::Transform;
-use llmscope_spc::{Chart, ChartType, Data, Series};
+use llmscope_spc::{Chart, ChartType, Point, Series};
 use serde_json::{json, Value};
 use std::io::{Result, Write};
 
@@ -32,34 +33,95 @@ fn write_num(out: &mut impl Write, x: Option<f64>) -> Result<()> {
     }
 }
 
-/// One point's JSON, built before it is written.
-#[derive(Default)]
-struct Line(Vec<u8>);
+/// The JSON of a series' points, from one pass over them (see [`chunks`]).
+struct Points<'a, I> {
+    points: I,
+    /// The position of the next point `points` gives.
+    at: usize,
+    len: usize,
+    tests: Tests<'a>,
+    /// The transform, for points also shown on the original scale.
+    original: Option<&'a Transform>,
+    /// Statistics formatted ahead, and whether this is the primary chart.
+    ahead: Option<(&'a Ahead<'a>, bool)>,
+    /// Center, UCL and LCL, then the same on the original scale.
+    repeated: [Repeated; 6],
+}
 
-impl Line {
-    fn clear(&mut self) {
-        self.0.clear();
+impl<'a, I: Iterator<Item = Point> + Send> Points<'a, I> {
+    fn new(
+        series: &'a Series,
+        points: I,
+        original: Option<&'a Transform>,
+        ahead: Option<(&'a Ahead<'a>, bool)>,
+    ) -> Self {
+        Points {
+            points,
+            at: 0,
+            len: series.len(),
+            tests: Tests::new(&series.signals),
+            original,
+            ahead,
+            repeated: std::array::from_fn(|_| Repeated::new(push_json)),
+        }
     }
 
-    fn text(&mut self, s: &[u8]) {
-        self.0.extend_from_slice(s);
+    /// One point's JSON.
+    fn point(&mut self, position: usize, p: &Point, buf: &mut Vec<u8>) {
+        if position > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"{\"index\":");
+        buf.extend_from_slice(itoa::Buffer::new().format(p.index).as_bytes());
+        buf.extend_from_slice(b",\"statistic\":");
+        let ahead = self
+            .ahead
+            .and_then(|(a, primary)| a.text(primary, position, p.statistic));
+        match ahead {
+            Some(text) => buf.extend_from_slice(text),
+            None => push_json(buf, Some(p.statistic)),
+        }
+        let [center, ucl, lcl, rest @ ..] = &mut self.repeated;
+        buf.extend_from_slice(b",\"center\":");
+        center.push(Some(p.center), buf);
+        buf.extend_from_slice(b",\"ucl\":");
+        ucl.push(p.ucl, buf);
+        buf.extend_from_slice(b",\"lcl\":");
+        lcl.push(p.lcl, buf);
+        buf.extend_from_slice(b",\"tests\":[");
+        self.tests.push(p.index, b',', buf);
+        buf.push(b']');
+        if let Some(transform) = self.original {
+            let [s, c, l, u] = original_scale(transform, p);
+            let [center, ucl, lcl] = rest;
+            buf.extend_from_slice(b",\"original\":{\"statistic\":");
+            push_json(buf, s);
+            buf.extend_from_slice(b",\"center\":");
+            center.push(c, buf);
+            buf.extend_from_slice(b",\"ucl\":");
+            ucl.push(u, buf);
+            buf.extend_from_slice(b",\"lcl\":");
+            lcl.push(l, buf);
+            buf.push(b'}');
+        }
+        buf.push(b'}');
     }
+}
 
-    fn int(&mut self, n: impl itoa::Integer) {
-        self.0
-            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-    }
-
-    /// As [`write_num`].
-    fn num(&mut self, x: Option<f64>) {
-        match x {
-            Some(x) if x.is_finite() => self
-                .0
-                .extend_from_slice(ryu::Buffer::new().format_finite(x).as_bytes()),
-            _ => self.0.extend_from_slice(b"null"),
+impl<I: Iterator<Item = Point> + Send> Chunks for Points<'_, I> {
+    fn chunk(&mut self, k: usize, buf: &mut Vec<u8>) {
+        let (start, end) = (k * CHUNK, ((k + 1) * CHUNK).min(self.len));
+        while self.at < end {
+            let Some(p) = self.points.next() else { return };
+            let position = self.at;
+            self.at += 1;
+            if position >= start {
+                self.point(position, &p, buf);
+            }
         }
     }
 }
+
 fn arl_json(chart: &Chart) -> Value {
     let mut out = serde_json::Map::new();
     match chart.arl(0.0) {
@@ -92,10 +154,10 @@ fn summary_json(s: &Summary) -> Value {
 fn write_series(
     out: &mut impl Write,
     series: &Series,
-    chart: &Chart,
-    data: &Data,
+    r: &Report<'_>,
     primary: bool,
 ) -> Result<()> {
+    let (chart, data) = (r.chart, r.data);
     let transform = &chart.estimate.transform;
     let transformed =
         primary && *transform != Transform::Identity && !chart.spec.chart.is_attribute();
@@ -119,58 +181,14 @@ fn write_series(
         ",\"tests\":{},\"points\":[",
         json!(series.rules.rules().map(|r| r.number()).collect::<Vec<_>>())
     )?;
-    // Each point is built in one reused line and written with one call; the signals are
-    // ordered by point, so a cursor finds each point's tests (what `Series::tests_at` returns)
-    // without a search per point.
-    let mut line = Line::default();
-    let mut next_signal = 0;
-    for (j, p) in series.points().enumerate() {
-        line.clear();
-        if j > 0 {
-            line.text(b",");
-        }
-        line.text(b"{\"index\":");
-        line.int(p.index);
-        line.text(b",\"statistic\":");
-        line.num(Some(p.statistic));
-        line.text(b",\"center\":");
-        line.num(Some(p.center));
-        line.text(b",\"ucl\":");
-        line.num(p.ucl);
-        line.text(b",\"lcl\":");
-        line.num(p.lcl);
-        line.text(b",\"tests\":[");
-        let mut first = true;
-        while let Some(s) = series
-            .signals
-            .get(next_signal)
-            .filter(|s| s.index <= p.index)
-        {
-            next_signal += 1;
-            if s.index == p.index {
-                if !first {
-                    line.text(b",");
-                }
-                line.int(s.test.number());
-                first = false;
-            }
-        }
-        line.text(b"]");
-        if transformed {
-            let [s, c, l, u] = original_scale(transform, &p);
-            line.text(b",\"original\":{\"statistic\":");
-            line.num(s);
-            line.text(b",\"center\":");
-            line.num(c);
-            line.text(b",\"ucl\":");
-            line.num(u);
-            line.text(b",\"lcl\":");
-            line.num(l);
-            line.text(b"}");
-        }
-        line.text(b"}");
-        out.write_all(&line.0)?;
-    }
+    let original = transformed.then_some(transform);
+    let ahead = r.ahead.as_ref().map(|a| (a, primary));
+    chunks::write_in_order(
+        out,
+        series.len().div_ceil(CHUNK),
+        Points::new(series, series.points(), original, ahead),
+        Points::new(series, series.points(), original, ahead),
+    )?;
     out.write_all(b"],\"signals\":[")?;
     for (k, s) in series.signals.iter().enumerate() {
         write!(
@@ -192,7 +210,7 @@ pub fn json(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
     let c = r.chart;
     let e = &c.estimate;
     out.write_all(b"{")?;
-    write_series(out, &c.primary, c, r.data, true)?;
+    write_series(out, &c.primary, r, true)?;
     let baseline = json!({"start": e.baseline_start, "end": e.baseline_end, "excluded": e.excluded, "known": e.known,
                           "sigma_method": method_name(e.sigma_method, c.spec.chart)});
     let transform = match e.transform {
@@ -210,7 +228,7 @@ pub fn json(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
     match &c.companion {
         Some(s) => {
             out.write_all(b"{")?;
-            write_series(out, s, c, r.data, false)?;
+            write_series(out, s, r, false)?;
             out.write_all(b"}")?;
         }
         None => out.write_all(b"null")?,
@@ -222,7 +240,7 @@ pub fn json(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
         out,
         ",\"capability\":{capability},\"arl\":{},\"summary\":{}}}",
         arl_json(c),
-        summary_json(&summarize(&measurements(r.data)))
+        summary_json(&r.summary.unwrap_or_else(|| summary(r.data)))
     )?;
     out.write_all(b"\n")?;
     out.flush()?;

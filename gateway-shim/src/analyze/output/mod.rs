@@ -2,14 +2,18 @@
 //! Presentation only: every number comes from the engine's [`Chart`] value. This file holds
 //! what the formats share.
 
+mod ahead;
+mod chunks;
 mod csv;
 mod json;
 mod text;
 
+pub use self::ahead::Ahead;
 pub use self::csv::csv;
 pub use self::json::json;
 pub use self::text::text;
 use llmscope_spc::capability::Capability;
+use llmscope_spc::summary::{summarize, Summary};
 use llmscope_spc::transform::Transform;
 use llmscope_spc::{Chart, ChartType, Data, Observation, Point, SigmaMethod};
 
@@ -20,6 +24,10 @@ pub struct Report<'a> {
     pub chart: &'a Chart,
     pub data: &'a Data,
     pub capability: Option<Capability>,
+    /// The measurements' summary, where the format shows one (JSON).
+    pub summary: Option<Summary>,
+    /// Statistics formatted while the engine ran (JSON of an individuals chart).
+    pub ahead: Option<Ahead<'a>>,
 }
 
 /// Shifts (in sigma) whose ARL the reports show besides the in-control one.
@@ -41,7 +49,16 @@ pub(super) fn method_name(m: SigmaMethod, chart: ChartType) -> &'static str {
         },
     }
 }
-pub(super) fn measurements(data: &Data) -> Vec<f64> {
+/// The summary of every measurement (each value of each subgroup, each count).
+pub(super) fn summary(data: &Data) -> Summary {
+    match data {
+        // Single values are the measurements: no copy.
+        Data::Values(values) => summarize(values),
+        _ => summarize(&measurements(data)),
+    }
+}
+
+fn measurements(data: &Data) -> Vec<f64> {
     let mut out = Vec::with_capacity(data.len());
     for i in 0..data.len() {
         match data.observation(i) {

@@ -3,7 +3,11 @@
 //! Every row is checked; the first bad cell stops the run with its line and column, since an
 //! analysis that silently skipped a row would not be the analysis of the file.
 
+mod file;
+mod plain;
+
 use super::error::{fail, AnalyzeError};
+use plain::{Cells, Plain};
 
 type Result<T> = std::result::Result<T, AnalyzeError>;
 use llmscope_spc::Data;
@@ -35,39 +39,61 @@ pub struct Input {
     pub column: String,
 }
 
-/// The file named on the command line, or standard input for `-`.
-pub fn open(path: &str) -> Result<Box<dyn Read>> {
-    Ok(if path == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(
-            std::fs::File::open(path).map_err(|cause| AnalyzeError::Open {
-                path: path.to_string(),
-                cause,
-            })?,
-        )
-    })
+/// The input named on the command line: a file, or standard input for `-`.
+pub enum Source {
+    Stdin,
+    File(std::fs::File),
 }
 
-/// Reads `source`; `path` names it in errors. The whole input is read first: a file without
-/// quotes (the usual export) is then split with `memchr`, anything else goes through the csv
-/// crate's full parser, with the same rows and the same errors either way.
-pub fn read(mut source: impl Read, path: &str, layout: &Layout<'_>) -> Result<Input> {
-    let mut bytes = Vec::new();
-    source
-        .read_to_end(&mut bytes)
-        .map_err(|cause| AnalyzeError::Open {
-            path: path.to_string(),
-            cause,
-        })?;
-    match Plain::new(&bytes) {
-        Some(plain) => read_records(plain, path, layout),
-        None => read_records(Csv::new(&bytes), path, layout),
+/// Opens the file named on the command line; `-` is standard input.
+pub fn open(path: &str) -> Result<Source> {
+    if path == "-" {
+        return Ok(Source::Stdin);
+    }
+    match std::fs::File::open(path) {
+        Ok(file) => Ok(Source::File(file)),
+        Err(cause) => Err(open_error(path, cause)),
     }
 }
 
-/// Where rows come from: the csv crate, or the plain splitter.
-trait Records {
+impl Source {
+    /// All of the input (see [`file`] for a file); `path` names it in errors.
+    pub fn read_all(self, path: &str) -> Result<Vec<u8>> {
+        match self {
+            Source::Stdin => read_all(std::io::stdin().lock(), path),
+            Source::File(f) => file::read_all(f).map_err(|cause| open_error(path, cause)),
+        }
+    }
+}
+
+/// All of `source`; `path` names it in errors.
+pub fn read_all(mut source: impl Read, path: &str) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    source
+        .read_to_end(&mut bytes)
+        .map_err(|cause| open_error(path, cause))?;
+    Ok(bytes)
+}
+
+fn open_error(path: &str, cause: std::io::Error) -> AnalyzeError {
+    AnalyzeError::Open {
+        path: path.to_string(),
+        cause,
+    }
+}
+
+/// The rows of `bytes`; `path` names them in errors. A file without quotes (the usual export)
+/// is split with `memchr`, anything else goes through the csv crate's full parser, with the
+/// same rows and the same errors either way.
+pub fn read(bytes: &[u8], path: &str, layout: &Layout<'_>) -> Result<Input> {
+    match Plain::new(bytes) {
+        Some(plain) => read_records(plain, path, layout),
+        None => read_records(Csv::new(bytes), path, layout),
+    }
+}
+
+/// Where rows come from: the csv crate, or the plain splitter, over bytes that live for `'a`.
+trait Records<'a> {
     /// The header cells, trimmed.
     fn headers(&mut self) -> std::result::Result<Vec<String>, csv::Error>;
     /// Fills `record` with the next non-empty row and returns its line, or None at the end.
@@ -75,6 +101,8 @@ trait Records {
         &mut self,
         record: &mut csv::ByteRecord,
     ) -> std::result::Result<Option<u64>, csv::Error>;
+    /// The unread rest as plain lines, when it has no quotes (see [`plain`]).
+    fn plain(&self) -> Option<Plain<'a>>;
 }
 
 /// Any CSV, through the csv crate (quotes, lone CR line ends, invalid UTF-8 in the header).
@@ -89,7 +117,7 @@ impl<'a> Csv<'a> {
     }
 }
 
-impl Records for Csv<'_> {
+impl<'a> Records<'a> for Csv<'a> {
     fn headers(&mut self) -> std::result::Result<Vec<String>, csv::Error> {
         Ok(self
             .0
@@ -108,79 +136,14 @@ impl Records for Csv<'_> {
             .read_byte_record(record)?
             .then(|| record.position().map_or(0, |p| p.line())))
     }
-}
 
-/// A CSV without quotes, with `\n` or `\r\n` line ends and a UTF-8 header: lines and cells
-/// found with `memchr`. Blank lines are skipped, as the csv crate skips them.
-struct Plain<'a> {
-    bytes: &'a [u8],
-    at: usize,
-    line: u64,
-}
-
-impl<'a> Plain<'a> {
-    /// None when the csv crate is needed: quotes, a CR that does not end a line, or a header
-    /// that is not UTF-8 (the csv crate's error then names it).
-    fn new(bytes: &'a [u8]) -> Option<Plain<'a>> {
-        if memchr::memchr(b'"', bytes).is_some() {
-            return None;
-        }
-        let lone_cr = memchr::memchr_iter(b'\r', bytes).any(|i| bytes.get(i + 1) != Some(&b'\n'));
-        let plain = Plain {
-            bytes,
-            at: 0,
-            line: 0,
-        };
-        let header_ok = std::str::from_utf8(plain.clone().next_line()?.1).is_ok();
-        (!lone_cr && header_ok).then_some(plain)
-    }
-
-    /// The next non-empty line and its number.
-    fn next_line(&mut self) -> Option<(u64, &'a [u8])> {
-        while self.at < self.bytes.len() {
-            let rest = &self.bytes[self.at..];
-            let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-            self.at += end + 1;
-            self.line += 1;
-            let line = rest[..end].strip_suffix(b"\r").unwrap_or(&rest[..end]);
-            if !line.is_empty() {
-                return Some((self.line, line));
-            }
-        }
+    fn plain(&self) -> Option<Plain<'a>> {
         None
     }
 }
 
-impl Clone for Plain<'_> {
-    fn clone(&self) -> Self {
-        Plain { ..*self }
-    }
-}
-
-impl Records for Plain<'_> {
-    fn headers(&mut self) -> std::result::Result<Vec<String>, csv::Error> {
-        let header = self.next_line().map_or(&[][..], |(_, h)| h);
-        let text = String::from_utf8_lossy(header);
-        Ok(text.split(',').map(|h| h.trim().to_string()).collect())
-    }
-
-    fn next(
-        &mut self,
-        record: &mut csv::ByteRecord,
-    ) -> std::result::Result<Option<u64>, csv::Error> {
-        let Some((line, text)) = self.next_line() else {
-            return Ok(None);
-        };
-        record.clear();
-        for cell in text.split(|&b| b == b',') {
-            record.push_field(cell);
-        }
-        Ok(Some(line))
-    }
-}
-
 /// The rows of `rows` as observations.
-fn read_records(mut rows: impl Records, path: &str, layout: &Layout<'_>) -> Result<Input> {
+fn read_records<'a>(mut rows: impl Records<'a>, path: &str, layout: &Layout<'_>) -> Result<Input> {
     let headers = rows
         .headers()
         .map_err(|cause| csv_error(path, "cannot read the header row".into(), cause))?;
@@ -212,6 +175,8 @@ fn read_records(mut rows: impl Records, path: &str, layout: &Layout<'_>) -> Resu
         }
     }
 
+    // Where the data rows begin, for the plain reader (which reads the first row again).
+    let start = rows.plain().filter(|_| subgroup_col.is_none());
     let mut record = csv::ByteRecord::new();
     let found = rows
         .next(&mut record)
@@ -227,35 +192,95 @@ fn read_records(mut rows: impl Records, path: &str, layout: &Layout<'_>) -> Resu
             ))
         })?,
     };
-    let value_name = headers[value_col].clone();
+    let cols = Columns {
+        value: value_col,
+        size: size_col,
+        key: subgroup_col,
+        headers: &headers,
+        path,
+    };
+    let builder = Builder::new(layout, subgroup_col.is_some());
+    let (data, count) = match start {
+        Some(start) => {
+            // The first row is named line 2 in errors, whatever blank lines precede it.
+            cols.row(&record, 2)?;
+            let cells = plain::read_rest(start, &cols)
+                .map_err(|b| cols.bad(b.bad, b.cells, b.line, b.col))?;
+            let count = cells.values.len();
+            (builder.finish_with(cells), count)
+        }
+        None => read_serial(rows, record, &cols, builder)?,
+    };
+    if let Some(n) = layout.subgroup_size.filter(|&n| n > count) {
+        fail!(Data, "{path}: --subgroup-size {n} is more than the {count} data rows: not one whole subgroup; give the rows per subgroup");
+    }
+    Ok(Input {
+        data,
+        column: headers[value_col].clone(),
+    })
+}
 
-    let mut builder = Builder::new(layout, subgroup_col.is_some());
+/// The columns read from each row, and what names them in errors.
+pub struct Columns<'a> {
+    pub value: usize,
+    pub size: Option<usize>,
+    key: Option<usize>,
+    headers: &'a [String],
+    path: &'a str,
+}
+
+impl Columns<'_> {
+    /// The value and size cells of `record`, at `line`.
+    fn row(&self, record: &csv::ByteRecord, line: u64) -> Result<(f64, Option<f64>)> {
+        let cell = |col: usize| {
+            cell_number(record.get(col)).map_err(|bad| self.bad(bad, record.len(), line, col))
+        };
+        let value = cell(self.value)?;
+        let size = self.size.map(cell).transpose()?;
+        Ok((value, size))
+    }
+
+    /// The error for a bad cell in column `col` of `line`, a row of `cells` cells.
+    fn bad(&self, bad: Bad, cells: usize, line: u64, col: usize) -> AnalyzeError {
+        let (path, name) = (self.path, &self.headers[col]);
+        AnalyzeError::Data(match bad {
+            Bad::Missing => {
+                format!(
+                    "{path}: line {line}: the row has {cells} cells, so column '{name}' is missing"
+                )
+            }
+            Bad::NotFinite(shown) => {
+                format!("{path}: line {line}, column '{name}': '{shown}' is not a finite number")
+            }
+            Bad::Empty => format!("{path}: line {line}, column '{name}': the cell is empty"),
+            Bad::NotNumber(shown) => {
+                format!("{path}: line {line}, column '{name}': '{shown}' is not a number")
+            }
+        })
+    }
+}
+
+/// The rows of `rows` one by one, from `record` (line 2) on: any CSV, and subgroups by key.
+fn read_serial<'a>(
+    mut rows: impl Records<'a>,
+    mut record: csv::ByteRecord,
+    cols: &Columns<'_>,
+    mut builder: Builder,
+) -> Result<(Data, usize)> {
     let mut count = 0usize;
     let mut line = 2u64;
     loop {
-        let cell =
-            |col: usize, name: &str| -> Result<f64> { number(&record, col, name, line, path) };
-        let value = cell(value_col, &value_name)?;
-        let size = match size_col {
-            Some(c) => Some(cell(c, &headers[c])?),
-            None => None,
-        };
-        let key = subgroup_col.map(|c| record.get(c).unwrap_or_default());
+        let (value, size) = cols.row(&record, line)?;
+        let key = cols.key.map(|c| record.get(c).unwrap_or_default());
         builder.row(value, size, key);
         count += 1;
         match rows.next(&mut record) {
             Ok(None) => break,
             Ok(Some(at)) => line = at,
-            Err(cause) => return Err(csv_error(path, format!("line {}", line + 1), cause)),
+            Err(cause) => return Err(csv_error(cols.path, format!("line {}", line + 1), cause)),
         }
     }
-    if let Some(n) = layout.subgroup_size.filter(|&n| n > count) {
-        fail!(Data, "{path}: --subgroup-size {n} is more than the {count} data rows: not one whole subgroup; give the rows per subgroup");
-    }
-    Ok(Input {
-        data: builder.finish(),
-        column: value_name,
-    })
+    Ok((builder.finish(), count))
 }
 
 fn first_numeric(
@@ -279,31 +304,27 @@ fn parse(bytes: &[u8]) -> Option<f64> {
         .or_else(|| std::str::from_utf8(bytes).ok()?.trim().parse::<f64>().ok())
 }
 
-fn number(record: &csv::ByteRecord, col: usize, name: &str, line: u64, path: &str) -> Result<f64> {
-    let Some(bytes) = record.get(col) else {
-        fail!(
-            Data,
-            "{path}: line {line}: the row has {} cells, so column '{name}' is missing",
-            record.len()
-        );
-    };
-    let shown = String::from_utf8_lossy(bytes);
+/// Why a cell is not a usable number; where it is, is added when it is reported.
+pub enum Bad {
+    /// The row has no such cell.
+    Missing,
+    /// A number, but NaN or infinite (shown as written).
+    NotFinite(String),
+    /// Blank.
+    Empty,
+    /// Not a number (shown as written).
+    NotNumber(String),
+}
+
+/// A cell as a finite number. The cell is turned into text only when it is bad.
+fn cell_number(cell: Option<&[u8]>) -> std::result::Result<f64, Bad> {
+    let bytes = cell.ok_or(Bad::Missing)?;
+    let shown = || String::from_utf8_lossy(bytes).into_owned();
     match parse(bytes) {
         Some(x) if x.is_finite() => Ok(x),
-        Some(_) => fail!(
-            Data,
-            "{path}: line {line}, column '{name}': '{shown}' is not a finite number"
-        ),
-        None if shown.trim().is_empty() => {
-            fail!(
-                Data,
-                "{path}: line {line}, column '{name}': the cell is empty"
-            )
-        }
-        None => fail!(
-            Data,
-            "{path}: line {line}, column '{name}': '{shown}' is not a number"
-        ),
+        Some(_) => Err(Bad::NotFinite(shown())),
+        None if shown().trim().is_empty() => Err(Bad::Empty),
+        None => Err(Bad::NotNumber(shown())),
     }
 }
 
@@ -362,6 +383,24 @@ impl Builder {
         }
     }
 
+    /// The observations of rows read as columns (the plain reader), as [`Builder::row`] makes
+    /// them.
+    fn finish_with(mut self, cells: Cells) -> Data {
+        match self.shape {
+            Shape::Values => Data::Values(cells.values),
+            Shape::Counts { .. } => Data::Counts(match cells.sizes {
+                Some(sizes) => cells.values.into_iter().zip(sizes).collect(),
+                None => cells.values.into_iter().map(|v| (v, 1.0)).collect(),
+            }),
+            Shape::Subgroups => {
+                for v in cells.values {
+                    self.row(v, None, None);
+                }
+                self.finish()
+            }
+        }
+    }
+
     fn finish(self) -> Data {
         match self.shape {
             Shape::Values => Data::Values(self.values),
@@ -386,7 +425,7 @@ mod tests {
     /// The header, and each row as its line and cells.
     type Read = (Vec<String>, Vec<(u64, Vec<Vec<u8>>)>);
 
-    fn rows(mut records: impl Records) -> Read {
+    fn rows<'a>(mut records: impl Records<'a>) -> Read {
         let headers = records.headers().unwrap();
         let mut record = csv::ByteRecord::new();
         let mut out = Vec::new();
