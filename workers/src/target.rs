@@ -63,6 +63,49 @@ pub enum OpenaiAuth {
     ApiKey,
 }
 
+/// Which request field carries an OpenAI target's output token cap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenLimitField {
+    /// `max_tokens`: chat models and most OpenAI-compatible servers.
+    MaxTokens,
+    /// `max_completion_tokens`: OpenAI's reasoning models refuse `max_tokens`.
+    MaxCompletionTokens,
+}
+
+impl TokenLimitField {
+    /// The request field's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenLimitField::MaxTokens => "max_tokens",
+            TokenLimitField::MaxCompletionTokens => "max_completion_tokens",
+        }
+    }
+
+    /// The field OpenAI expects for `model`: `max_completion_tokens` for the reasoning
+    /// families (`o1`, `o3`, `o4`, `gpt-5`), `max_tokens` for every other model. The family
+    /// is the id's start after any provider prefix (`openai/o3-mini` on OpenRouter), followed
+    /// by its end, `-` or `.` (`o4-mini-2025-04-16`, `gpt-5.1`), in any case; so `o10x` and
+    /// `gpt-50` are not in a family. An Azure deployment name hides the model: set
+    /// `token_limit_field` there.
+    pub fn for_model(model: &str) -> TokenLimitField {
+        let id = model
+            .rsplit('/')
+            .next()
+            .unwrap_or(model)
+            .to_ascii_lowercase();
+        let reasoning = ["o1", "o3", "o4", "gpt-5"].iter().any(|family| {
+            id.strip_prefix(family)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '.']))
+        });
+        if reasoning {
+            TokenLimitField::MaxCompletionTokens
+        } else {
+            TokenLimitField::MaxTokens
+        }
+    }
+}
+
 /// One target, as configured.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,6 +142,10 @@ pub struct Target {
     /// OpenAI: how the key is sent.
     #[serde(default)]
     pub auth: OpenaiAuth,
+    /// OpenAI: the request field for `max_tokens`; by default chosen from the model's family
+    /// ([`TokenLimitField::for_model`]).
+    #[serde(default)]
+    pub token_limit_field: Option<TokenLimitField>,
     /// Anthropic: the `anthropic-version` header.
     #[serde(default)]
     pub anthropic_version: Option<String>,
@@ -148,6 +195,13 @@ pub struct Target {
 }
 
 impl Target {
+    /// The request field for the output token cap (OpenAI): the target's own
+    /// `token_limit_field`, else the model family's.
+    pub fn token_limit_field(&self) -> TokenLimitField {
+        self.token_limit_field
+            .unwrap_or_else(|| TokenLimitField::for_model(&self.model))
+    }
+
     /// The prompt to send on one probe: with [`Target::fresh_prompt`], prefixed by a new 64-bit
     /// nonce in hex from the platform's random source (`getrandom`: Web Crypto in Workers), e.g.
     /// `[9f86d081884c7d65] Count from 1 to 20...`. Should randomness fail, the nonce is empty
@@ -282,6 +336,8 @@ fn field_of(message: &str) -> &str {
         // serde names the variants, not the field: tell the enums apart by what they expect.
         return if message.contains("`openai`") {
             "provider"
+        } else if message.contains("`max_completion_tokens`") {
+            "token_limit_field"
         } else if message.contains("`ndjson`") {
             "stream"
         } else {
@@ -448,6 +504,62 @@ mod tests {
         assert!(
             said[4].starts_with("target a: name: used by an earlier"),
             "{said:?}"
+        );
+    }
+
+    #[test]
+    fn reasoning_families_take_max_completion_tokens_unless_the_target_says_otherwise() {
+        use TokenLimitField::*;
+        for model in [
+            "o1",
+            "o1-mini",
+            "o3",
+            "o3-mini-2025-01-31",
+            "o4-mini",
+            "O4-Mini-2025-04-16",
+            "gpt-5",
+            "gpt-5-mini",
+            "gpt-5-nano-2025-08-07",
+            "gpt-5.1",
+            "openai/o3-mini",
+            "azure/gpt-5-mini",
+        ] {
+            assert_eq!(
+                TokenLimitField::for_model(model),
+                MaxCompletionTokens,
+                "{model}"
+            );
+        }
+        for model in [
+            "gpt-4o-mini",
+            "gpt-4.1",
+            "gpt-3.5-turbo",
+            "o10x",
+            "gpt-50",
+            "llama-o1",
+            "my-o3-deployment",
+            "",
+        ] {
+            assert_eq!(TokenLimitField::for_model(model), MaxTokens, "{model}");
+        }
+        let t = parse(
+            r#"[{"name": "a", "provider": "openai", "model": "o3", "key_secret": "K"},
+                {"name": "b", "provider": "openai", "model": "o3", "key_secret": "K", "token_limit_field": "max_tokens"},
+                {"name": "c", "provider": "openai", "model": "prod", "key_secret": "K", "token_limit_field": "max_completion_tokens"},
+                {"name": "d", "provider": "openai", "model": "m", "key_secret": "K", "token_limit_field": "max_output_tokens"}]"#,
+        );
+        let fields: Vec<_> = t.valid.iter().map(Target::token_limit_field).collect();
+        assert_eq!(
+            fields,
+            [MaxCompletionTokens, MaxTokens, MaxCompletionTokens]
+        );
+        assert_eq!(t.errors[0].field, "token_limit_field", "{:?}", t.errors);
+        assert!(
+            t.errors[0]
+                .to_string()
+                .starts_with("target d: token_limit_field: unknown variant `max_output_tokens`"),
+            "{}",
+            t.errors[0]
         );
     }
 

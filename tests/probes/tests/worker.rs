@@ -834,3 +834,62 @@ async fn an_outage_alerts_once_and_no_alert_is_lost_when_the_webhook_fails() {
     );
     assert_eq!(undelivered().await, 0);
 }
+
+/// Providers as they are today (issue 12): OpenAI's reasoning models and their token cap
+/// field, reasoning tokens counted apart, time to the first byte, and a rate limit's
+/// `retry-after` given as an HTTP date.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reasoning_models_first_bytes_and_dated_retry_after() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let standin = Standin::start().await.unwrap();
+    let openai = |name: &str, model: &str, field: Option<&str>| {
+        let mut t = target("openai", name, &standin);
+        t["model"] = json!(model);
+        if let Some(f) = field {
+            t["token_limit_field"] = json!(f);
+        }
+        standin.set(name, ok_script("openai"));
+        t
+    };
+    let targets = vec![
+        openai("o4", "o4-mini", None),
+        openai("gpt5", "gpt-5-mini-2025-08-07", None),
+        openai("o3-forced-max-tokens", "o3", Some("max_tokens")),
+        openai("deployment", "prod-reasoner", Some("max_completion_tokens")),
+    ];
+    let vars = [("LLMSCOPE_TARGETS", Value::Array(targets).to_string())];
+    let wrangler = Wrangler::start("today", &vars, &SECRETS).await;
+    let client = Client {
+        http: reqwest::Client::new(),
+        url: wrangler.url.clone(),
+        seen: Default::default(),
+    };
+
+    // The model family picks `max_completion_tokens`; the stand-in, like OpenAI, refuses
+    // `max_tokens` for these models with a 400.
+    for name in ["o4", "gpt5", "deployment"] {
+        let r = client.probe(name).await;
+        assert_eq!(r["ok"], true, "{name}: {r}");
+        let sent: Value = serde_json::from_str(&standin.requests(name)[0].body).unwrap();
+        assert_eq!(sent["max_completion_tokens"], 64, "{name}: {sent}");
+        assert!(sent.get("max_tokens").is_none(), "{name}: {sent}");
+    }
+    // The override wins over the family, and OpenAI's refusal is reported in its words.
+    let r = client.probe("o3-forced-max-tokens").await;
+    assert_eq!(
+        (
+            r["ok"].clone(),
+            r["status"].clone(),
+            r["error"]["kind"].clone()
+        ),
+        (json!(false), json!(400), json!("malformed")),
+        "{r}"
+    );
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Unsupported parameter: 'max_tokens' is not supported with this model"),
+        "{r}"
+    );
+}

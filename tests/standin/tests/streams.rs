@@ -126,6 +126,44 @@ async fn openai_usage_only_when_asked() {
 }
 
 #[tokio::test]
+async fn openai_reasoning_models_refuse_max_tokens_as_openai_does() {
+    let s = Standin::start().await.unwrap();
+    s.set("o", Script::default());
+    for model in [
+        "o1",
+        "o3-mini",
+        "o4-mini-2025-04-16",
+        "gpt-5",
+        "gpt-5.1",
+        "openai/o3",
+    ] {
+        let body = json!({"model": model, "messages": [], "stream": true, "max_tokens": 64});
+        let r = post(s.addr(), "/p/o/v1/chat/completions", &[], &body.to_string()).await;
+        assert_eq!(r.status, 400, "{model}");
+        assert_eq!(
+            r.json(),
+            json!({"error": {
+                "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+                "type": "invalid_request_error",
+                "param": "max_tokens",
+                "code": "unsupported_parameter"
+            }}),
+            "{model}"
+        );
+        let body =
+            json!({"model": model, "messages": [], "stream": true, "max_completion_tokens": 64});
+        let r = post(s.addr(), "/p/o/v1/chat/completions", &[], &body.to_string()).await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+    }
+    // Chat models take either.
+    for field in ["max_tokens", "max_completion_tokens"] {
+        let body = json!({"model": "gpt-4o-mini", "messages": [], "stream": true, field: 64});
+        let r = post(s.addr(), "/p/o/v1/chat/completions", &[], &body.to_string()).await;
+        assert_eq!(r.status, 200, "{field}");
+    }
+}
+
+#[tokio::test]
 async fn openai_auth_bearer_or_azure_api_key() {
     let s = Standin::start().await.unwrap();
     s.set(

@@ -32,13 +32,14 @@ impl Provider for OpenAi {
             OpenaiAuth::Bearer => ("authorization".to_string(), format!("Bearer {key}")),
             OpenaiAuth::ApiKey => ("api-key".to_string(), key),
         };
-        let body = json!({
+        let mut body = json!({
             "model": t.model,
             "messages": [{"role": "user", "content": ctx.prompt}],
-            "max_tokens": t.max_tokens,
             "stream": true,
             "stream_options": {"include_usage": true},
         });
+        // Reasoning models refuse `max_tokens` with a 400 (target.rs, `TokenLimitField`).
+        body[t.token_limit_field().as_str()] = t.max_tokens.into();
         Ok(json_request(
             url(&ctx.base("https://api.openai.com/v1")),
             vec![auth],
@@ -144,6 +145,13 @@ mod tests {
         let body: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(body["stream_options"]["include_usage"], true);
         assert_eq!(body["messages"][0]["content"], "hi");
+        assert_eq!(
+            (
+                body["max_tokens"].as_u64(),
+                body.get("max_completion_tokens")
+            ),
+            (Some(64), None)
+        );
         let t = target(r#"{"name":"o","provider":"openai","model":"m","key_secret":"K"}"#);
         let ctx = Context {
             target: &t,
@@ -154,6 +162,23 @@ mod tests {
         assert_eq!(
             OpenAi.request(&ctx).unwrap().url,
             "https://api.openai.com/v1/chat/completions"
+        );
+        let o4 = target(
+            r#"{"name":"o","provider":"openai","model":"o4-mini","key_secret":"K","max_tokens":900}"#,
+        );
+        let ctx = Context {
+            target: &o4,
+            prompt: "hi",
+            now_ms: 0,
+            secrets: &s,
+        };
+        let body: Value = serde_json::from_slice(&OpenAi.request(&ctx).unwrap().body).unwrap();
+        assert_eq!(
+            (
+                body["max_completion_tokens"].as_u64(),
+                body.get("max_tokens")
+            ),
+            (Some(900), None)
         );
         let none = secrets(&[]);
         let ctx = Context {
