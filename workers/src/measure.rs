@@ -1,6 +1,7 @@
 //! Turning what a probe saw into a [`ProbeResult`], with the definitions of
 //! ../shared/reference/providers.md (after ray-project/llmperf): TTFT is request sent to the
-//! first chunk carrying non-empty text; total is request sent to the end of the stream;
+//! first chunk carrying non-empty text (reasoning text never counts: it is not shown); total
+//! is request sent to the end of the stream;
 //! output speed is output tokens / (total − TTFT), never folding TTFT in; token counts come
 //! from the provider's usage report; a failed probe carries no latency at all.
 
@@ -18,6 +19,8 @@ pub struct Observed {
     pub status: Option<u16>,
     /// ms from sending to the first text chunk.
     pub ttft_ms: Option<f64>,
+    /// ms from sending to the first reasoning chunk (thinking text).
+    pub first_reasoning_ms: Option<f64>,
     /// ms from sending to the end of the body.
     pub total_ms: Option<f64>,
     /// `retry-after` of an error response, in seconds.
@@ -85,6 +88,12 @@ pub fn result(
     if let Some(n) = usage.cache_write {
         extra.insert("cache_write_input_tokens".into(), n.into());
     }
+    if let Some(n) = outcome.reasoning_tokens {
+        extra.insert("reasoning_tokens".into(), n.into());
+    }
+    if outcome.reasoning_chars > 0 {
+        extra.insert("reasoning_chars".into(), outcome.reasoning_chars.into());
+    }
     let mut r = ProbeResult {
         target: target.name.clone(),
         provider: target.provider.as_str().into(),
@@ -113,6 +122,11 @@ pub fn result(
             });
         }
         None => {
+            // A latency: only for a successful probe, like TTFT itself.
+            if let (Some(reasoning), Some(text)) = (seen.first_reasoning_ms, seen.ttft_ms) {
+                r.extra
+                    .insert("reasoning_ms".into(), (text - reasoning).max(0.0).into());
+            }
             r.ttft_ms = seen.ttft_ms;
             r.total_ms = seen.total_ms;
             r.tokens_per_s = match (usage.output, seen.ttft_ms, seen.total_ms) {
@@ -172,6 +186,38 @@ mod tests {
         assert_eq!(r.tokens_per_s, Some(40.0));
         // 1000 * 0.15 / 1e6 + 40 * 0.60 / 1e6
         assert!((r.cost_usd.unwrap() - 0.000174).abs() < 1e-12);
+    }
+
+    #[test]
+    fn reasoning_is_counted_in_extra_and_timed_only_when_the_probe_succeeds() {
+        let seen = Observed {
+            first_reasoning_ms: Some(40.0),
+            ttft_ms: Some(250.0),
+            total_ms: Some(300.0),
+            ..Observed::default()
+        };
+        let thought = Outcome {
+            reasoning_tokens: Some(30),
+            reasoning_chunks: 4,
+            reasoning_chars: 120,
+            ..done()
+        };
+        let r = result(&target(), seen.clone(), thought.clone(), &[]);
+        assert_eq!(r.extra["reasoning_tokens"], 30);
+        assert_eq!(r.extra["reasoning_chars"], 120);
+        assert_eq!(r.extra["reasoning_ms"], 210.0);
+        assert_eq!(r.ttft_ms, Some(250.0));
+        let cut = Outcome {
+            done: false,
+            ..thought
+        };
+        let r = result(&target(), seen, cut, &[]);
+        assert!(!r.ok);
+        assert_eq!(r.extra["reasoning_tokens"], 30);
+        assert!(!r.extra.contains_key("reasoning_ms"), "{:?}", r.extra);
+        // Nothing reported, nothing invented.
+        let r = result(&target(), Observed::default(), done(), &[]);
+        assert!(r.extra.is_empty(), "{:?}", r.extra);
     }
 
     #[test]

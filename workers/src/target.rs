@@ -146,6 +146,11 @@ pub struct Target {
     /// ([`TokenLimitField::for_model`]).
     #[serde(default)]
     pub token_limit_field: Option<TokenLimitField>,
+    /// Anthropic and Gemini: ask a thinking model to think with at most this many tokens and
+    /// to stream its thinking (Anthropic `thinking`, Gemini `thinkingConfig` with
+    /// `includeThoughts`). Unset: the request says nothing about thinking.
+    #[serde(default)]
+    pub thinking_budget: Option<u32>,
     /// Anthropic: the `anthropic-version` header.
     #[serde(default)]
     pub anthropic_version: Option<String>,
@@ -371,6 +376,25 @@ fn validate(t: &Target) -> Result<(), ConfigError> {
             return err("base_url", "must start with http:// or https://");
         }
     }
+    if let Some(budget) = t.thinking_budget {
+        match t.provider {
+            ProviderKind::Anthropic if budget >= t.max_tokens => {
+                return Err(ConfigError::new(
+                    &t.name,
+                    "thinking_budget",
+                    format!(
+                        "must be below max_tokens ({}): Anthropic counts thinking in max_tokens",
+                        t.max_tokens
+                    ),
+                ))
+            }
+            ProviderKind::Anthropic | ProviderKind::Gemini => {}
+            _ => return err(
+                "thinking_budget",
+                "applies to anthropic and gemini only (OpenAI's reasoning models always reason)",
+            ),
+        }
+    }
     match t.provider {
         ProviderKind::Openai | ProviderKind::Anthropic | ProviderKind::Gemini => {
             if t.model.is_empty() {
@@ -560,6 +584,27 @@ mod tests {
                 .starts_with("target d: token_limit_field: unknown variant `max_output_tokens`"),
             "{}",
             t.errors[0]
+        );
+    }
+
+    #[test]
+    fn a_thinking_budget_fits_under_max_tokens_and_only_where_it_means_something() {
+        let t = parse(
+            r#"[{"name": "a", "provider": "anthropic", "model": "m", "key_secret": "K", "max_tokens": 2048, "thinking_budget": 1024},
+                {"name": "b", "provider": "anthropic", "model": "m", "key_secret": "K", "thinking_budget": 1024},
+                {"name": "c", "provider": "openai", "model": "o3", "key_secret": "K", "thinking_budget": 1024},
+                {"name": "d", "provider": "gemini", "model": "gemini-2.5-flash", "key_secret": "K", "thinking_budget": 0}]"#,
+        );
+        let names: Vec<&str> = t.valid.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["a", "d"]);
+        let said: Vec<String> = t.errors.iter().map(|e| e.to_string()).collect();
+        assert!(
+            said[0].starts_with("target b: thinking_budget: must be below max_tokens (64)"),
+            "{said:?}"
+        );
+        assert!(
+            said[1].starts_with("target c: thinking_budget: applies to anthropic and gemini only"),
+            "{said:?}"
         );
     }
 

@@ -2,7 +2,7 @@
 //! (workerd, local D1), probing the provider stand-ins over real HTTP on 127.0.0.1.
 
 use llmscope_probe_tests::{Answer, Webhook, Wrangler};
-use llmscope_standin::{Fault, Script, Standin};
+use llmscope_standin::{thinking_text, Fault, Script, Standin};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "worker-token-5f2a9c71";
@@ -842,13 +842,29 @@ async fn an_outage_alerts_once_and_no_alert_is_lost_when_the_webhook_fails() {
 async fn reasoning_models_first_bytes_and_dated_retry_after() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let standin = Standin::start().await.unwrap();
+    // A reasoning model: 40 of its 50 output tokens reasoning, three thinking chunks streamed
+    // at half the TTFT where the provider shows them.
+    let reasoner = |provider: &str| Script {
+        output_tokens: 50,
+        reasoning_tokens: 40,
+        thinking_chunks: 3,
+        ..ok_script(provider)
+    };
     let openai = |name: &str, model: &str, field: Option<&str>| {
         let mut t = target("openai", name, &standin);
         t["model"] = json!(model);
         if let Some(f) = field {
             t["token_limit_field"] = json!(f);
         }
-        standin.set(name, ok_script("openai"));
+        standin.set(name, reasoner("openai"));
+        t
+    };
+    let thinking = |provider: &str, name: &str, model: &str| {
+        let mut t = target(provider, name, &standin);
+        t["model"] = json!(model);
+        t["max_tokens"] = json!(2048);
+        t["thinking_budget"] = json!(1024);
+        standin.set(name, reasoner(provider));
         t
     };
     let targets = vec![
@@ -856,6 +872,8 @@ async fn reasoning_models_first_bytes_and_dated_retry_after() {
         openai("gpt5", "gpt-5-mini-2025-08-07", None),
         openai("o3-forced-max-tokens", "o3", Some("max_tokens")),
         openai("deployment", "prod-reasoner", Some("max_completion_tokens")),
+        thinking("anthropic", "claude-thinking", "claude-sonnet-4-5"),
+        thinking("gemini", "gemini-thinking", "gemini-2.5-flash"),
     ];
     let vars = [("LLMSCOPE_TARGETS", Value::Array(targets).to_string())];
     let wrangler = Wrangler::start("today", &vars, &SECRETS).await;
@@ -873,6 +891,10 @@ async fn reasoning_models_first_bytes_and_dated_retry_after() {
         let sent: Value = serde_json::from_str(&standin.requests(name)[0].body).unwrap();
         assert_eq!(sent["max_completion_tokens"], 64, "{name}: {sent}");
         assert!(sent.get("max_tokens").is_none(), "{name}: {sent}");
+        // OpenAI reports the reasoning tokens (part of the output) and streams no thinking.
+        assert_eq!(r["output_tokens"], 50, "{name}: {r}");
+        assert_eq!(r["extra"]["reasoning_tokens"], 40, "{name}: {r}");
+        assert!(r["extra"].get("reasoning_chars").is_none(), "{name}: {r}");
     }
     // The override wins over the family, and OpenAI's refusal is reported in its words.
     let r = client.probe("o3-forced-max-tokens").await;
@@ -892,4 +914,27 @@ async fn reasoning_models_first_bytes_and_dated_retry_after() {
             .contains("Unsupported parameter: 'max_tokens' is not supported with this model"),
         "{r}"
     );
+
+    // Thinking asked for (thinking_budget) and streamed before the text: counted apart, timed,
+    // and never the first visible text. Anthropic counts no thinking tokens of its own;
+    // Gemini does (thoughtsTokenCount), billed as output.
+    let thought_chars: usize = (0..3).map(|i| thinking_text(i).chars().count()).sum();
+    for (name, reasoning_tokens) in [("claude-thinking", None), ("gemini-thinking", Some(40))] {
+        let r = client.probe(name).await;
+        assert_eq!(r["ok"], true, "{name}: {r}");
+        assert_eq!(r["output_tokens"], 50, "{name}: {r}");
+        assert_eq!(
+            r["extra"].get("reasoning_tokens").and_then(Value::as_u64),
+            reasoning_tokens,
+            "{name}: {r}"
+        );
+        assert_eq!(r["extra"]["reasoning_chars"], thought_chars, "{name}: {r}");
+        let ttft = r["ttft_ms"].as_f64().unwrap();
+        assert!(
+            ttft >= TTFT_MS as f64 - 2.0,
+            "{name}: thinking counted as the first text: {r}"
+        );
+        let thinking_for = r["extra"]["reasoning_ms"].as_f64().unwrap();
+        assert!(thinking_for > 0.0 && thinking_for < ttft, "{name}: {r}");
+    }
 }

@@ -106,7 +106,7 @@ fn usage(ctx: &Ctx) -> Value {
         "completion_tokens": s.output_tokens,
         "total_tokens": s.input_tokens.saturating_add(s.output_tokens),
         "prompt_tokens_details": {"cached_tokens": s.cached_input_tokens, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0}
+        "completion_tokens_details": {"reasoning_tokens": s.reasoning_tokens, "audio_tokens": 0}
     })
 }
 

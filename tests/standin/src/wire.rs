@@ -173,6 +173,11 @@ pub(crate) enum Step {
 pub(crate) trait Wire {
     /// Sent at once, before any text (role-only delta, message_start, ...).
     fn opening(&self) -> Vec<Bytes>;
+    /// The reasoning shown before the text (thinking blocks, thought parts), sent at half the
+    /// ttft; none by default.
+    fn thinking(&self) -> Vec<Bytes> {
+        Vec::new()
+    }
     /// Text chunk `i` (`last`: the final one, which Gemini marks with finishReason).
     fn chunk(&self, i: u32, last: bool) -> Bytes;
     /// An invalid frame (CorruptFrame).
@@ -183,7 +188,7 @@ pub(crate) trait Wire {
     fn closing(&self) -> Vec<Bytes>;
 }
 
-/// Lays out a stream: opening at `t0`, chunk `i` at ttft + i·gap, closing right after the last
+/// Lays out a stream: opening at `t0`, thinking at half the ttft, chunk `i` at ttft + i·gap, closing right after the last
 /// chunk, with the script's in-stream fault applied.
 pub(crate) fn plan(tl: &Timeline, fault: Option<&Fault>, w: &dyn Wire) -> Vec<Step> {
     let mut steps: Vec<Step> = w
@@ -191,6 +196,8 @@ pub(crate) fn plan(tl: &Timeline, fault: Option<&Fault>, w: &dyn Wire) -> Vec<St
         .into_iter()
         .map(|b| Step::Data(tl.t0, b))
         .collect();
+    let thinking_at = later(tl.t0, tl.ttft / 2);
+    steps.extend(w.thinking().into_iter().map(|b| Step::Data(thinking_at, b)));
     let after_first = |steps: &mut Vec<Step>, at: Instant| -> bool {
         match fault {
             Some(Fault::CorruptFrame) => {

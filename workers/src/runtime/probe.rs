@@ -101,6 +101,9 @@ async fn exchange(
         if seen.ttft_ms.is_none() && outcome.text_chunks > 0 {
             seen.ttft_ms = Some(now_ms() - t0);
         }
+        if seen.first_reasoning_ms.is_none() && outcome.reasoning_chunks > 0 {
+            seen.first_reasoning_ms = Some(now_ms() - t0);
+        }
     };
     while let Some(chunk) = body.next().await {
         match chunk {
