@@ -1,7 +1,8 @@
 //! Turning what a probe saw into a [`ProbeResult`], with the definitions of
 //! ../shared/reference/providers.md (after ray-project/llmperf): TTFT is request sent to the
-//! first chunk carrying non-empty text (reasoning text never counts: it is not shown); total
-//! is request sent to the end of the stream;
+//! first chunk carrying non-empty text (reasoning text never counts: it is not shown), while
+//! `extra.ttfb_ms` is request sent to the first byte of any kind; total is request sent to
+//! the end of the stream;
 //! output speed is output tokens / (total − TTFT), never folding TTFT in; token counts come
 //! from the provider's usage report; a failed probe carries no latency at all.
 
@@ -17,6 +18,9 @@ pub struct Observed {
     pub t: i64,
     /// The response status, if headers arrived.
     pub status: Option<u16>,
+    /// ms from sending to the first byte of the body, of any kind (a role-only chunk, a
+    /// ping, thinking): how soon the provider answered, apart from how soon it said something.
+    pub ttfb_ms: Option<f64>,
     /// ms from sending to the first text chunk.
     pub ttft_ms: Option<f64>,
     /// ms from sending to the first reasoning chunk (thinking text).
@@ -122,7 +126,10 @@ pub fn result(
             });
         }
         None => {
-            // A latency: only for a successful probe, like TTFT itself.
+            // Latencies: only for a successful probe, like TTFT itself.
+            if let Some(ms) = seen.ttfb_ms {
+                r.extra.insert("ttfb_ms".into(), ms.into());
+            }
             if let (Some(reasoning), Some(text)) = (seen.first_reasoning_ms, seen.ttft_ms) {
                 r.extra
                     .insert("reasoning_ms".into(), (text - reasoning).max(0.0).into());
@@ -206,6 +213,7 @@ mod tests {
         assert_eq!(r.extra["reasoning_tokens"], 30);
         assert_eq!(r.extra["reasoning_chars"], 120);
         assert_eq!(r.extra["reasoning_ms"], 210.0);
+        assert!(!r.extra.contains_key("ttfb_ms"), "not seen, not reported");
         assert_eq!(r.ttft_ms, Some(250.0));
         let cut = Outcome {
             done: false,
@@ -218,6 +226,28 @@ mod tests {
         // Nothing reported, nothing invented.
         let r = result(&target(), Observed::default(), done(), &[]);
         assert!(r.extra.is_empty(), "{:?}", r.extra);
+    }
+
+    #[test]
+    fn the_first_byte_is_in_extra_for_a_successful_probe_only() {
+        let seen = Observed {
+            ttfb_ms: Some(12.5),
+            ttft_ms: Some(200.0),
+            total_ms: Some(300.0),
+            ..Observed::default()
+        };
+        let r = result(&target(), seen.clone(), done(), &[]);
+        assert_eq!(
+            (r.extra["ttfb_ms"].as_f64(), r.ttft_ms),
+            (Some(12.5), Some(200.0))
+        );
+        let cut = Outcome {
+            done: false,
+            ..done()
+        };
+        assert!(!result(&target(), seen, cut, &[])
+            .extra
+            .contains_key("ttfb_ms"));
     }
 
     #[test]

@@ -323,6 +323,17 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
             assert!(r["error"].is_null(), "{r}");
             let ttft = r["ttft_ms"].as_f64().unwrap();
             let total = r["total_ms"].as_f64().unwrap();
+            // The first byte of any kind: never after the first text. Where the provider
+            // sends something before any text (a role chunk, message_start, messageStart), it
+            // comes before the stand-in's delay, where the first text cannot.
+            let ttfb = r["extra"]["ttfb_ms"].as_f64().unwrap();
+            assert!(ttfb >= 0.0 && ttfb <= ttft, "{p}: {r}");
+            if ["openai", "anthropic", "bedrock"].contains(&p) {
+                assert!(
+                    ttfb < TTFT_MS as f64 - 2.0,
+                    "{p}: first byte at {ttfb} ms: {r}"
+                );
+            }
             assert_eq!(
                 (r["input_tokens"].as_u64(), r["output_tokens"].as_u64()),
                 (Some(1200), Some(9)),
@@ -427,7 +438,10 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
         assert_eq!(r["ok"], false, "{name}: {r}");
         assert_eq!(r["error"]["kind"], *kind, "{name}: {r}");
         assert!(
-            r["ttft_ms"].is_null() && r["total_ms"].is_null() && r["tokens_per_s"].is_null(),
+            r["ttft_ms"].is_null()
+                && r["total_ms"].is_null()
+                && r["tokens_per_s"].is_null()
+                && r["extra"].get("ttfb_ms").is_none(),
             "{name}: {r}"
         );
         if name.ends_with("rate-limited") {
@@ -936,5 +950,8 @@ async fn reasoning_models_first_bytes_and_dated_retry_after() {
         );
         let thinking_for = r["extra"]["reasoning_ms"].as_f64().unwrap();
         assert!(thinking_for > 0.0 && thinking_for < ttft, "{name}: {r}");
+        // The thinking's first byte came before it was timed as thinking: the first byte.
+        let ttfb = r["extra"]["ttfb_ms"].as_f64().unwrap();
+        assert!(ttfb <= ttft - thinking_for, "{name}: {r}");
     }
 }

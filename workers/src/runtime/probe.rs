@@ -61,7 +61,8 @@ pub async fn run(env: &Env, target: &Target) -> ProbeResult {
     measure::result(target, seen, outcome, &secret_values(env, target))
 }
 
-/// Sends the request and reads the body, noting when the first text arrived.
+/// Sends the request and reads the body, noting when its first byte, its first reasoning and
+/// its first text arrived.
 async fn exchange(
     request: &HttpRequest,
     parser: &mut dyn StreamParser,
@@ -108,6 +109,9 @@ async fn exchange(
     while let Some(chunk) = body.next().await {
         match chunk {
             Ok(bytes) => {
+                if seen.ttfb_ms.is_none() && !bytes.is_empty() {
+                    seen.ttfb_ms = Some(now_ms() - t0);
+                }
                 parser.feed(&bytes, outcome);
                 mark_first_text(outcome, seen);
                 if outcome.failure.is_some() {
