@@ -888,7 +888,16 @@ async fn reasoning_models_first_bytes_and_dated_retry_after() {
         openai("deployment", "prod-reasoner", Some("max_completion_tokens")),
         thinking("anthropic", "claude-thinking", "claude-sonnet-4-5"),
         thinking("gemini", "gemini-thinking", "gemini-2.5-flash"),
+        target("anthropic", "rate-dated", &standin),
     ];
+    // A 429 whose retry-after is a date two minutes ahead, not seconds.
+    standin.set(
+        "rate-dated",
+        Script {
+            fault: Some(Fault::RateLimitedUntil { retry_after_s: 120 }),
+            ..ok_script("anthropic")
+        },
+    );
     let vars = [("LLMSCOPE_TARGETS", Value::Array(targets).to_string())];
     let wrangler = Wrangler::start("today", &vars, &SECRETS).await;
     let client = Client {
@@ -954,4 +963,11 @@ async fn reasoning_models_first_bytes_and_dated_retry_after() {
         let ttfb = r["extra"]["ttfb_ms"].as_f64().unwrap();
         assert!(ttfb <= ttft - thinking_for, "{name}: {r}");
     }
+
+    // retry-after as an HTTP date: the seconds from the Worker's clock to that date (the
+    // date has whole seconds, and the probe took a moment).
+    let r = client.probe("rate-dated").await;
+    assert_eq!(r["error"]["kind"], "rate_limited", "{r}");
+    let wait = r["error"]["retry_after_s"].as_f64().unwrap_or(-1.0);
+    assert!((110.0..=120.0).contains(&wait), "{r}");
 }

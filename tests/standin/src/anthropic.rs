@@ -268,7 +268,7 @@ fn error(e: &ApiError, model: &str) -> Response {
             "not_found_error",
             format!("model: {model}"),
         ),
-        ApiError::RateLimited(_) => (
+        ApiError::RateLimited(..) => (
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limit_error",
             "Number of request tokens has exceeded your per-minute rate limit".to_string(),

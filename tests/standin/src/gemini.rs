@@ -190,7 +190,7 @@ fn error(e: &ApiError, model: &str) -> Response {
             ),
             "NOT_FOUND",
         ),
-        ApiError::RateLimited(_) => (
+        ApiError::RateLimited(..) => (
             StatusCode::TOO_MANY_REQUESTS,
             "Resource has been exhausted (e.g. check quota).".to_string(),
             "RESOURCE_EXHAUSTED",

@@ -203,7 +203,7 @@ fn error(e: &ApiError, model: &str) -> Response {
             "invalid_request_error",
             json!("model_not_found"),
         ),
-        ApiError::RateLimited(s) => (
+        ApiError::RateLimited(s, _) => (
             StatusCode::TOO_MANY_REQUESTS,
             format!(
                 "Rate limit reached for {model} on requests per min (RPM): Limit 3, Used 3, \

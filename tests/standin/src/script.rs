@@ -92,6 +92,12 @@ pub enum Fault {
         /// The `retry-after` header's seconds.
         retry_after_s: u64,
     },
+    /// 429 whose `retry-after` is an HTTP date (IMF-fixdate, RFC 9110 §10.2.3) this many
+    /// seconds ahead, with the provider's error body.
+    RateLimitedUntil {
+        /// Seconds from now to the date sent.
+        retry_after_s: u64,
+    },
     /// 500 with the provider's error body.
     ServerError,
     /// Headers and the first half of the chunks, then the connection is dropped: no terminal

@@ -89,7 +89,7 @@ async fn exchange(
     seen.status = Some(status);
     if !(200..300).contains(&status) {
         let header = response.headers().get("retry-after").ok().flatten();
-        seen.retry_after_s = measure::retry_after(header.as_deref());
+        seen.retry_after_s = measure::retry_after(header.as_deref(), now_ms() as i64);
         let body = error_body(&mut response).await;
         let message = format!("HTTP {status}: {}", provider::error_message(&body));
         return fail(seen, ErrorKind::of_status(status), message);
