@@ -376,6 +376,12 @@ fn validate(t: &Target) -> Result<(), ConfigError> {
             return err("base_url", "must start with http:// or https://");
         }
     }
+    if t.token_limit_field.is_some() && t.provider != ProviderKind::Openai {
+        return err(
+            "token_limit_field",
+            "applies to provider openai only (the others have one output cap field)",
+        );
+    }
     if let Some(budget) = t.thinking_budget {
         match t.provider {
             ProviderKind::Anthropic if budget >= t.max_tokens => {
@@ -570,7 +576,8 @@ mod tests {
             r#"[{"name": "a", "provider": "openai", "model": "o3", "key_secret": "K"},
                 {"name": "b", "provider": "openai", "model": "o3", "key_secret": "K", "token_limit_field": "max_tokens"},
                 {"name": "c", "provider": "openai", "model": "prod", "key_secret": "K", "token_limit_field": "max_completion_tokens"},
-                {"name": "d", "provider": "openai", "model": "m", "key_secret": "K", "token_limit_field": "max_output_tokens"}]"#,
+                {"name": "d", "provider": "openai", "model": "m", "key_secret": "K", "token_limit_field": "max_output_tokens"},
+                {"name": "e", "provider": "ollama", "model": "m", "token_limit_field": "max_tokens"}]"#,
         );
         let fields: Vec<_> = t.valid.iter().map(Target::token_limit_field).collect();
         assert_eq!(
@@ -584,6 +591,13 @@ mod tests {
                 .starts_with("target d: token_limit_field: unknown variant `max_output_tokens`"),
             "{}",
             t.errors[0]
+        );
+        assert!(
+            t.errors[1]
+                .to_string()
+                .starts_with("target e: token_limit_field: applies to provider openai only"),
+            "{:?}",
+            t.errors
         );
     }
 
