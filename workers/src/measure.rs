@@ -1,6 +1,8 @@
 //! Turning what a probe saw into a [`ProbeResult`], with the definitions of
 //! ../shared/reference/providers.md (after ray-project/llmperf): TTFT is request sent to the
-//! first chunk carrying non-empty text; total is request sent to the end of the stream;
+//! first chunk carrying non-empty text (reasoning text never counts: it is not shown), while
+//! `extra.ttfb_ms` is request sent to the first byte of any kind; total is request sent to
+//! the end of the stream;
 //! output speed is output tokens / (total − TTFT), never folding TTFT in; token counts come
 //! from the provider's usage report; a failed probe carries no latency at all.
 
@@ -16,8 +18,13 @@ pub struct Observed {
     pub t: i64,
     /// The response status, if headers arrived.
     pub status: Option<u16>,
+    /// ms from sending to the first byte of the body, of any kind (a role-only chunk, a
+    /// ping, thinking): how soon the provider answered, apart from how soon it said something.
+    pub ttfb_ms: Option<f64>,
     /// ms from sending to the first text chunk.
     pub ttft_ms: Option<f64>,
+    /// ms from sending to the first reasoning chunk (thinking text).
+    pub first_reasoning_ms: Option<f64>,
     /// ms from sending to the end of the body.
     pub total_ms: Option<f64>,
     /// `retry-after` of an error response, in seconds.
@@ -85,6 +92,12 @@ pub fn result(
     if let Some(n) = usage.cache_write {
         extra.insert("cache_write_input_tokens".into(), n.into());
     }
+    if let Some(n) = outcome.reasoning_tokens {
+        extra.insert("reasoning_tokens".into(), n.into());
+    }
+    if outcome.reasoning_chars > 0 {
+        extra.insert("reasoning_chars".into(), outcome.reasoning_chars.into());
+    }
     let mut r = ProbeResult {
         target: target.name.clone(),
         provider: target.provider.as_str().into(),
@@ -113,6 +126,14 @@ pub fn result(
             });
         }
         None => {
+            // Latencies: only for a successful probe, like TTFT itself.
+            if let Some(ms) = seen.ttfb_ms {
+                r.extra.insert("ttfb_ms".into(), ms.into());
+            }
+            if let (Some(reasoning), Some(text)) = (seen.first_reasoning_ms, seen.ttft_ms) {
+                r.extra
+                    .insert("reasoning_ms".into(), (text - reasoning).max(0.0).into());
+            }
             r.ttft_ms = seen.ttft_ms;
             r.total_ms = seen.total_ms;
             r.tokens_per_s = match (usage.output, seen.ttft_ms, seen.total_ms) {
@@ -126,9 +147,103 @@ pub fn result(
     r
 }
 
-/// `retry-after` in seconds: delta-seconds only (an HTTP date is left out rather than guessed).
-pub fn retry_after(header: Option<&str>) -> Option<f64> {
-    header?.trim().parse::<f64>().ok().filter(|s| *s >= 0.0)
+/// `retry-after` in seconds (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date, taken
+/// against `now_ms` (the Worker's clock, epoch ms); a date already past means 0. A value that
+/// is neither is left out rather than guessed.
+pub fn retry_after(header: Option<&str>, now_ms: i64) -> Option<f64> {
+    let value = header?.trim();
+    if let Ok(s) = value.parse::<f64>() {
+        return Some(s).filter(|s| s.is_finite() && *s >= 0.0);
+    }
+    let at_ms = http_date_ms(value, now_ms)?;
+    Some(at_ms.saturating_sub(now_ms).max(0) as f64 / 1000.0)
+}
+
+/// An HTTP-date (RFC 9110 §5.6.7) as epoch ms: the IMF-fixdate every sender must use
+/// (`Wed, 21 Oct 2015 07:28:00 GMT`), and the two obsolete forms recipients should still
+/// read: RFC 850 (`Wednesday, 21-Oct-15 07:28:00 GMT`; the two-digit year is read near
+/// `now_ms`, never more than 50 years ahead) and asctime (`Wed Oct 21 07:28:00 2015`). Read by
+/// hand into chrono's calendar: chrono's format parser would add ~20 KB to the Worker.
+pub fn http_date_ms(value: &str, now_ms: i64) -> Option<i64> {
+    let words: Vec<&str> = value.split_ascii_whitespace().collect();
+    let year4 = |y: &str| digits(y, 4..=4).map(|y| y as i32);
+    let (weekday, day, month, year, time) = match words.as_slice() {
+        // IMF-fixdate: day-name "," SP day SP month SP year SP time SP "GMT"
+        [wd, day, month, year, time, "GMT"] if wd.ends_with(',') => {
+            (&wd[..wd.len() - 1], *day, *month, year4(year)?, *time)
+        }
+        // RFC 850: day-name-l "," SP day "-" month "-" 2DIGIT SP time SP "GMT"
+        [wd, date, time, "GMT"] if wd.ends_with(',') => {
+            let mut parts = date.split('-');
+            let (day, month, yy) = (parts.next()?, parts.next()?, parts.next()?);
+            if parts.next().is_some() {
+                return None;
+            }
+            let year = two_digit_year(digits(yy, 2..=2)? as i32, now_ms)?;
+            (&wd[..wd.len() - 1], day, month, year, *time)
+        }
+        // asctime: day-name SP month SP ( 2DIGIT / ( SP DIGIT ) ) SP time SP year
+        [wd, month, day, time, year] => (*wd, *day, *month, year4(year)?, *time),
+        _ => return None,
+    };
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const LONG: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    let weekday = DAYS
+        .iter()
+        .position(|d| *d == weekday)
+        .or_else(|| LONG.iter().position(|d| *d == weekday))?;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
+    let day: u32 = digits(day, 1..=2)?;
+    let mut hms = time.split(':');
+    let (h, m, s) = (hms.next()?, hms.next()?, hms.next()?);
+    if hms.next().is_some() {
+        return None;
+    }
+    let (h, m, s) = (digits(h, 2..=2)?, digits(m, 2..=2)?, digits(s, 2..=2)?);
+    // Second 60 is a leap second (RFC 9110's `second = 2DIGIT` with 00-60): read as the
+    // start of the next second, which is when it ends.
+    let leap = s == 60;
+    let date = chrono::NaiveDate::from_ymd_opt(year, month, day)?;
+    // A day name that contradicts the date: which one is wrong cannot be told.
+    if chrono::Datelike::weekday(&date).num_days_from_monday() as usize != weekday {
+        return None;
+    }
+    let t = date.and_hms_opt(h, m, if leap { 59 } else { s })?.and_utc();
+    Some(t.timestamp_millis() + if leap { 1000 } else { 0 })
+}
+
+/// A number of `len` ASCII digits.
+fn digits(s: &str, len: std::ops::RangeInclusive<usize>) -> Option<u32> {
+    (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// A two-digit year as the year with those digits in the window from 49 years before now to
+/// 50 after: RFC 9110 §5.6.7 wants a year more than 50 years ahead read as the most recent
+/// past one, and the window keeps near-future years (in 2099, "10" is 2110).
+fn two_digit_year(yy: i32, now_ms: i64) -> Option<i32> {
+    use chrono::Datelike;
+    let now = chrono::DateTime::from_timestamp_millis(now_ms)?.year();
+    let year = now - now.rem_euclid(100) + yy;
+    Some(if year > now + 50 {
+        year - 100
+    } else if year < now - 49 {
+        year + 100
+    } else {
+        year
+    })
 }
 
 #[cfg(test)]
@@ -175,6 +290,61 @@ mod tests {
     }
 
     #[test]
+    fn reasoning_is_counted_in_extra_and_timed_only_when_the_probe_succeeds() {
+        let seen = Observed {
+            first_reasoning_ms: Some(40.0),
+            ttft_ms: Some(250.0),
+            total_ms: Some(300.0),
+            ..Observed::default()
+        };
+        let thought = Outcome {
+            reasoning_tokens: Some(30),
+            reasoning_chunks: 4,
+            reasoning_chars: 120,
+            ..done()
+        };
+        let r = result(&target(), seen.clone(), thought.clone(), &[]);
+        assert_eq!(r.extra["reasoning_tokens"], 30);
+        assert_eq!(r.extra["reasoning_chars"], 120);
+        assert_eq!(r.extra["reasoning_ms"], 210.0);
+        assert!(!r.extra.contains_key("ttfb_ms"), "not seen, not reported");
+        assert_eq!(r.ttft_ms, Some(250.0));
+        let cut = Outcome {
+            done: false,
+            ..thought
+        };
+        let r = result(&target(), seen, cut, &[]);
+        assert!(!r.ok);
+        assert_eq!(r.extra["reasoning_tokens"], 30);
+        assert!(!r.extra.contains_key("reasoning_ms"), "{:?}", r.extra);
+        // Nothing reported, nothing invented.
+        let r = result(&target(), Observed::default(), done(), &[]);
+        assert!(r.extra.is_empty(), "{:?}", r.extra);
+    }
+
+    #[test]
+    fn the_first_byte_is_in_extra_for_a_successful_probe_only() {
+        let seen = Observed {
+            ttfb_ms: Some(12.5),
+            ttft_ms: Some(200.0),
+            total_ms: Some(300.0),
+            ..Observed::default()
+        };
+        let r = result(&target(), seen.clone(), done(), &[]);
+        assert_eq!(
+            (r.extra["ttfb_ms"].as_f64(), r.ttft_ms),
+            (Some(12.5), Some(200.0))
+        );
+        let cut = Outcome {
+            done: false,
+            ..done()
+        };
+        assert!(!result(&target(), seen, cut, &[])
+            .extra
+            .contains_key("ttfb_ms"));
+    }
+
+    #[test]
     fn a_failed_probe_has_no_latency_and_keys_are_redacted() {
         let seen = Observed {
             t: 5,
@@ -211,8 +381,91 @@ mod tests {
         let mut t = target();
         t.model = "my-finetune".into();
         assert_eq!(result(&t, seen, done(), &[]).cost_usd, None);
-        assert_eq!(retry_after(Some(" 7 ")), Some(7.0));
-        assert_eq!(retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")), None);
+    }
+
+    /// 2015-10-21T07:28:00Z, the RFC's example date, in epoch ms.
+    const OCT_21_2015: i64 = 1_445_412_480_000;
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date_on_the_workers_clock() {
+        let now = OCT_21_2015 - 90_500; // 90.5 s before the date
+        assert_eq!(retry_after(Some(" 7 "), now), Some(7.0));
+        assert_eq!(retry_after(Some("0"), now), Some(0.0));
+        for form in [
+            "Wed, 21 Oct 2015 07:28:00 GMT",
+            "Wednesday, 21-Oct-15 07:28:00 GMT",
+            "Wed Oct 21 07:28:00 2015",
+        ] {
+            assert_eq!(retry_after(Some(form), now), Some(90.5), "{form}");
+        }
+        assert_eq!(
+            retry_after(Some("Sun Nov  6 08:49:37 1994"), now).map(|_| ()),
+            Some(())
+        );
+        // A date already past means now.
+        assert_eq!(
+            retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT"), OCT_21_2015 + 5_000),
+            Some(0.0)
+        );
+        for bad in [
+            "",
+            "-3",
+            "NaN",
+            "inf",
+            "soon",
+            "Wed, 21 Oct 2015 07:28:00 UTC",
+            "Wed, 32 Oct 2015 07:28:00 GMT",
+            "Wed, 21 Oct 2015 25:28:00 GMT",
+            "Wed, 21 Okt 2015 07:28:00 GMT",
+            "Wed, 21 Oct 15 07:28:00 GMT",
+            "Xyz, 21 Oct 2015 07:28:00 GMT",
+            "Wed, 21 Oct 2015 07:28 GMT",
+            "Wed, 21-Oct-2015 07:28:00 GMT",
+            "Wed, 21 Oct 2015 07:28:61 GMT",
+            "Thu, 21 Oct 2015 07:28:00 GMT",
+        ] {
+            assert_eq!(retry_after(Some(bad), now), None, "{bad:?}");
+        }
+        assert_eq!(retry_after(None, now), None);
+        assert_eq!(
+            http_date_ms("Sat, 31 Dec 2016 23:59:60 GMT", 0),
+            http_date_ms("Sun, 01 Jan 2017 00:00:00 GMT", 0)
+        );
+    }
+
+    #[test]
+    fn an_rfc850_year_is_never_more_than_50_years_ahead() {
+        let same = |rfc850: &str, fixdate: &str, now: i64| {
+            assert_eq!(
+                http_date_ms(rfc850, now),
+                http_date_ms(fixdate, 0),
+                "{rfc850} at {now}"
+            );
+            assert!(http_date_ms(rfc850, now).is_some(), "{rfc850}");
+        };
+        // In 2015: "94" is 1994, "60" is 2060 (45 years ahead), "66" is 1966 (not 51 ahead).
+        same(
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            OCT_21_2015,
+        );
+        same(
+            "Thursday, 01-Jan-60 00:00:00 GMT",
+            "Thu, 01 Jan 2060 00:00:00 GMT",
+            OCT_21_2015,
+        );
+        same(
+            "Saturday, 01-Jan-66 00:00:00 GMT",
+            "Sat, 01 Jan 1966 00:00:00 GMT",
+            OCT_21_2015,
+        );
+        // In 2099, "10" is 2110: a window around now, not the current century.
+        let in_2099 = http_date_ms("Thu, 01 Jan 2099 00:00:00 GMT", 0).unwrap();
+        same(
+            "Wednesday, 01-Jan-10 00:00:00 GMT",
+            "Wed, 01 Jan 2110 00:00:00 GMT",
+            in_2099,
+        );
     }
 
     #[test]

@@ -63,6 +63,49 @@ pub enum OpenaiAuth {
     ApiKey,
 }
 
+/// Which request field carries an OpenAI target's output token cap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenLimitField {
+    /// `max_tokens`: chat models and most OpenAI-compatible servers.
+    MaxTokens,
+    /// `max_completion_tokens`: OpenAI's reasoning models refuse `max_tokens`.
+    MaxCompletionTokens,
+}
+
+impl TokenLimitField {
+    /// The request field's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenLimitField::MaxTokens => "max_tokens",
+            TokenLimitField::MaxCompletionTokens => "max_completion_tokens",
+        }
+    }
+
+    /// The field OpenAI expects for `model`: `max_completion_tokens` for the reasoning
+    /// families (`o1`, `o3`, `o4`, `gpt-5`), `max_tokens` for every other model. The family
+    /// is the id's start after any provider prefix (`openai/o3-mini` on OpenRouter), followed
+    /// by its end, `-` or `.` (`o4-mini-2025-04-16`, `gpt-5.1`), in any case; so `o10x` and
+    /// `gpt-50` are not in a family. An Azure deployment name hides the model: set
+    /// `token_limit_field` there.
+    pub fn for_model(model: &str) -> TokenLimitField {
+        let id = model
+            .rsplit('/')
+            .next()
+            .unwrap_or(model)
+            .to_ascii_lowercase();
+        let reasoning = ["o1", "o3", "o4", "gpt-5"].iter().any(|family| {
+            id.strip_prefix(family)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '.']))
+        });
+        if reasoning {
+            TokenLimitField::MaxCompletionTokens
+        } else {
+            TokenLimitField::MaxTokens
+        }
+    }
+}
+
 /// One target, as configured.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,6 +142,15 @@ pub struct Target {
     /// OpenAI: how the key is sent.
     #[serde(default)]
     pub auth: OpenaiAuth,
+    /// OpenAI: the request field for `max_tokens`; by default chosen from the model's family
+    /// ([`TokenLimitField::for_model`]).
+    #[serde(default)]
+    pub token_limit_field: Option<TokenLimitField>,
+    /// Anthropic and Gemini: ask a thinking model to think with at most this many tokens and
+    /// to stream its thinking (Anthropic `thinking`, Gemini `thinkingConfig` with
+    /// `includeThoughts`). Unset: the request says nothing about thinking.
+    #[serde(default)]
+    pub thinking_budget: Option<u32>,
     /// Anthropic: the `anthropic-version` header.
     #[serde(default)]
     pub anthropic_version: Option<String>,
@@ -148,6 +200,13 @@ pub struct Target {
 }
 
 impl Target {
+    /// The request field for the output token cap (OpenAI): the target's own
+    /// `token_limit_field`, else the model family's.
+    pub fn token_limit_field(&self) -> TokenLimitField {
+        self.token_limit_field
+            .unwrap_or_else(|| TokenLimitField::for_model(&self.model))
+    }
+
     /// The prompt to send on one probe: with [`Target::fresh_prompt`], prefixed by a new 64-bit
     /// nonce in hex from the platform's random source (`getrandom`: Web Crypto in Workers), e.g.
     /// `[9f86d081884c7d65] Count from 1 to 20...`. Should randomness fail, the nonce is empty
@@ -282,6 +341,8 @@ fn field_of(message: &str) -> &str {
         // serde names the variants, not the field: tell the enums apart by what they expect.
         return if message.contains("`openai`") {
             "provider"
+        } else if message.contains("`max_completion_tokens`") {
+            "token_limit_field"
         } else if message.contains("`ndjson`") {
             "stream"
         } else {
@@ -313,6 +374,31 @@ fn validate(t: &Target) -> Result<(), ConfigError> {
     if let Some(url) = &t.base_url {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return err("base_url", "must start with http:// or https://");
+        }
+    }
+    if t.token_limit_field.is_some() && t.provider != ProviderKind::Openai {
+        return err(
+            "token_limit_field",
+            "applies to provider openai only (the others have one output cap field)",
+        );
+    }
+    if let Some(budget) = t.thinking_budget {
+        match t.provider {
+            ProviderKind::Anthropic if budget >= t.max_tokens => {
+                return Err(ConfigError::new(
+                    &t.name,
+                    "thinking_budget",
+                    format!(
+                        "must be below max_tokens ({}): Anthropic counts thinking in max_tokens",
+                        t.max_tokens
+                    ),
+                ))
+            }
+            ProviderKind::Anthropic | ProviderKind::Gemini => {}
+            _ => return err(
+                "thinking_budget",
+                "applies to anthropic and gemini only (OpenAI's reasoning models always reason)",
+            ),
         }
     }
     match t.provider {
@@ -447,6 +533,91 @@ mod tests {
         );
         assert!(
             said[4].starts_with("target a: name: used by an earlier"),
+            "{said:?}"
+        );
+    }
+
+    #[test]
+    fn reasoning_families_take_max_completion_tokens_unless_the_target_says_otherwise() {
+        use TokenLimitField::*;
+        for model in [
+            "o1",
+            "o1-mini",
+            "o3",
+            "o3-mini-2025-01-31",
+            "o4-mini",
+            "O4-Mini-2025-04-16",
+            "gpt-5",
+            "gpt-5-mini",
+            "gpt-5-nano-2025-08-07",
+            "gpt-5.1",
+            "openai/o3-mini",
+            "azure/gpt-5-mini",
+        ] {
+            assert_eq!(
+                TokenLimitField::for_model(model),
+                MaxCompletionTokens,
+                "{model}"
+            );
+        }
+        for model in [
+            "gpt-4o-mini",
+            "gpt-4.1",
+            "gpt-3.5-turbo",
+            "o10x",
+            "gpt-50",
+            "llama-o1",
+            "my-o3-deployment",
+            "",
+        ] {
+            assert_eq!(TokenLimitField::for_model(model), MaxTokens, "{model}");
+        }
+        let t = parse(
+            r#"[{"name": "a", "provider": "openai", "model": "o3", "key_secret": "K"},
+                {"name": "b", "provider": "openai", "model": "o3", "key_secret": "K", "token_limit_field": "max_tokens"},
+                {"name": "c", "provider": "openai", "model": "prod", "key_secret": "K", "token_limit_field": "max_completion_tokens"},
+                {"name": "d", "provider": "openai", "model": "m", "key_secret": "K", "token_limit_field": "max_output_tokens"},
+                {"name": "e", "provider": "ollama", "model": "m", "token_limit_field": "max_tokens"}]"#,
+        );
+        let fields: Vec<_> = t.valid.iter().map(Target::token_limit_field).collect();
+        assert_eq!(
+            fields,
+            [MaxCompletionTokens, MaxTokens, MaxCompletionTokens]
+        );
+        assert_eq!(t.errors[0].field, "token_limit_field", "{:?}", t.errors);
+        assert!(
+            t.errors[0]
+                .to_string()
+                .starts_with("target d: token_limit_field: unknown variant `max_output_tokens`"),
+            "{}",
+            t.errors[0]
+        );
+        assert!(
+            t.errors[1]
+                .to_string()
+                .starts_with("target e: token_limit_field: applies to provider openai only"),
+            "{:?}",
+            t.errors
+        );
+    }
+
+    #[test]
+    fn a_thinking_budget_fits_under_max_tokens_and_only_where_it_means_something() {
+        let t = parse(
+            r#"[{"name": "a", "provider": "anthropic", "model": "m", "key_secret": "K", "max_tokens": 2048, "thinking_budget": 1024},
+                {"name": "b", "provider": "anthropic", "model": "m", "key_secret": "K", "thinking_budget": 1024},
+                {"name": "c", "provider": "openai", "model": "o3", "key_secret": "K", "thinking_budget": 1024},
+                {"name": "d", "provider": "gemini", "model": "gemini-2.5-flash", "key_secret": "K", "thinking_budget": 0}]"#,
+        );
+        let names: Vec<&str> = t.valid.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["a", "d"]);
+        let said: Vec<String> = t.errors.iter().map(|e| e.to_string()).collect();
+        assert!(
+            said[0].starts_with("target b: thinking_budget: must be below max_tokens (64)"),
+            "{said:?}"
+        );
+        assert!(
+            said[1].starts_with("target c: thinking_budget: applies to anthropic and gemini only"),
             "{said:?}"
         );
     }

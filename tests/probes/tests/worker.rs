@@ -2,7 +2,7 @@
 //! (workerd, local D1), probing the provider stand-ins over real HTTP on 127.0.0.1.
 
 use llmscope_probe_tests::{Answer, Webhook, Wrangler};
-use llmscope_standin::{Fault, Script, Standin};
+use llmscope_standin::{thinking_text, Fault, Script, Standin};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "worker-token-5f2a9c71";
@@ -323,6 +323,17 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
             assert!(r["error"].is_null(), "{r}");
             let ttft = r["ttft_ms"].as_f64().unwrap();
             let total = r["total_ms"].as_f64().unwrap();
+            // The first byte of any kind: never after the first text. Where the provider
+            // sends something before any text (a role chunk, message_start, messageStart), it
+            // comes before the stand-in's delay, where the first text cannot.
+            let ttfb = r["extra"]["ttfb_ms"].as_f64().unwrap();
+            assert!(ttfb >= 0.0 && ttfb <= ttft, "{p}: {r}");
+            if ["openai", "anthropic", "bedrock"].contains(&p) {
+                assert!(
+                    ttfb < TTFT_MS as f64 - 2.0,
+                    "{p}: first byte at {ttfb} ms: {r}"
+                );
+            }
             assert_eq!(
                 (r["input_tokens"].as_u64(), r["output_tokens"].as_u64()),
                 (Some(1200), Some(9)),
@@ -427,7 +438,10 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
         assert_eq!(r["ok"], false, "{name}: {r}");
         assert_eq!(r["error"]["kind"], *kind, "{name}: {r}");
         assert!(
-            r["ttft_ms"].is_null() && r["total_ms"].is_null() && r["tokens_per_s"].is_null(),
+            r["ttft_ms"].is_null()
+                && r["total_ms"].is_null()
+                && r["tokens_per_s"].is_null()
+                && r["extra"].get("ttfb_ms").is_none(),
             "{name}: {r}"
         );
         if name.ends_with("rate-limited") {
@@ -833,4 +847,127 @@ async fn an_outage_alerts_once_and_no_alert_is_lost_when_the_webhook_fails() {
         1
     );
     assert_eq!(undelivered().await, 0);
+}
+
+/// Providers as they are today (issue 12): OpenAI's reasoning models and their token cap
+/// field, reasoning tokens counted apart, time to the first byte, and a rate limit's
+/// `retry-after` given as an HTTP date.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reasoning_models_first_bytes_and_dated_retry_after() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let standin = Standin::start().await.unwrap();
+    // A reasoning model: 40 of its 50 output tokens reasoning, three thinking chunks streamed
+    // at half the TTFT where the provider shows them.
+    let reasoner = |provider: &str| Script {
+        output_tokens: 50,
+        reasoning_tokens: 40,
+        thinking_chunks: 3,
+        ..ok_script(provider)
+    };
+    let openai = |name: &str, model: &str, field: Option<&str>| {
+        let mut t = target("openai", name, &standin);
+        t["model"] = json!(model);
+        if let Some(f) = field {
+            t["token_limit_field"] = json!(f);
+        }
+        standin.set(name, reasoner("openai"));
+        t
+    };
+    let thinking = |provider: &str, name: &str, model: &str| {
+        let mut t = target(provider, name, &standin);
+        t["model"] = json!(model);
+        t["max_tokens"] = json!(2048);
+        t["thinking_budget"] = json!(1024);
+        standin.set(name, reasoner(provider));
+        t
+    };
+    let targets = vec![
+        openai("o4", "o4-mini", None),
+        openai("gpt5", "gpt-5-mini-2025-08-07", None),
+        openai("o3-forced-max-tokens", "o3", Some("max_tokens")),
+        openai("deployment", "prod-reasoner", Some("max_completion_tokens")),
+        thinking("anthropic", "claude-thinking", "claude-sonnet-4-5"),
+        thinking("gemini", "gemini-thinking", "gemini-2.5-flash"),
+        target("anthropic", "rate-dated", &standin),
+    ];
+    // A 429 whose retry-after is a date two minutes ahead, not seconds.
+    standin.set(
+        "rate-dated",
+        Script {
+            fault: Some(Fault::RateLimitedUntil { retry_after_s: 120 }),
+            ..ok_script("anthropic")
+        },
+    );
+    let vars = [("LLMSCOPE_TARGETS", Value::Array(targets).to_string())];
+    let wrangler = Wrangler::start("today", &vars, &SECRETS).await;
+    let client = Client {
+        http: reqwest::Client::new(),
+        url: wrangler.url.clone(),
+        seen: Default::default(),
+    };
+
+    // The model family picks `max_completion_tokens`; the stand-in, like OpenAI, refuses
+    // `max_tokens` for these models with a 400.
+    for name in ["o4", "gpt5", "deployment"] {
+        let r = client.probe(name).await;
+        assert_eq!(r["ok"], true, "{name}: {r}");
+        let sent: Value = serde_json::from_str(&standin.requests(name)[0].body).unwrap();
+        assert_eq!(sent["max_completion_tokens"], 64, "{name}: {sent}");
+        assert!(sent.get("max_tokens").is_none(), "{name}: {sent}");
+        // OpenAI reports the reasoning tokens (part of the output) and streams no thinking.
+        assert_eq!(r["output_tokens"], 50, "{name}: {r}");
+        assert_eq!(r["extra"]["reasoning_tokens"], 40, "{name}: {r}");
+        assert!(r["extra"].get("reasoning_chars").is_none(), "{name}: {r}");
+    }
+    // The override wins over the family, and OpenAI's refusal is reported in its words.
+    let r = client.probe("o3-forced-max-tokens").await;
+    assert_eq!(
+        (
+            r["ok"].clone(),
+            r["status"].clone(),
+            r["error"]["kind"].clone()
+        ),
+        (json!(false), json!(400), json!("malformed")),
+        "{r}"
+    );
+    assert!(
+        r["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Unsupported parameter: 'max_tokens' is not supported with this model"),
+        "{r}"
+    );
+
+    // Thinking asked for (thinking_budget) and streamed before the text: counted apart, timed,
+    // and never the first visible text. Anthropic counts no thinking tokens of its own;
+    // Gemini does (thoughtsTokenCount), billed as output.
+    let thought_chars: usize = (0..3).map(|i| thinking_text(i).chars().count()).sum();
+    for (name, reasoning_tokens) in [("claude-thinking", None), ("gemini-thinking", Some(40))] {
+        let r = client.probe(name).await;
+        assert_eq!(r["ok"], true, "{name}: {r}");
+        assert_eq!(r["output_tokens"], 50, "{name}: {r}");
+        assert_eq!(
+            r["extra"].get("reasoning_tokens").and_then(Value::as_u64),
+            reasoning_tokens,
+            "{name}: {r}"
+        );
+        assert_eq!(r["extra"]["reasoning_chars"], thought_chars, "{name}: {r}");
+        let ttft = r["ttft_ms"].as_f64().unwrap();
+        assert!(
+            ttft >= TTFT_MS as f64 - 2.0,
+            "{name}: thinking counted as the first text: {r}"
+        );
+        let thinking_for = r["extra"]["reasoning_ms"].as_f64().unwrap();
+        assert!(thinking_for > 0.0 && thinking_for < ttft, "{name}: {r}");
+        // The thinking's first byte came before it was timed as thinking: the first byte.
+        let ttfb = r["extra"]["ttfb_ms"].as_f64().unwrap();
+        assert!(ttfb <= ttft - thinking_for, "{name}: {r}");
+    }
+
+    // retry-after as an HTTP date: the seconds from the Worker's clock to that date (the
+    // date has whole seconds, and the probe took a moment).
+    let r = client.probe("rate-dated").await;
+    assert_eq!(r["error"]["kind"], "rate_limited", "{r}");
+    let wait = r["error"]["retry_after_s"].as_f64().unwrap_or(-1.0);
+    assert!((110.0..=120.0).contains(&wait), "{r}");
 }

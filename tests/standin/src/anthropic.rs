@@ -1,6 +1,9 @@
 //! Anthropic messages: `POST /v1/messages` with `x-api-key` and `anthropic-version`, named
 //! server-sent events. `message_delta.usage.output_tokens` is the CUMULATIVE final count while
 //! `message_start` already reported 1: a probe that adds instead of assigning gets it wrong.
+//! With `"thinking": {"type": "enabled", "budget_tokens": N}` a thinking block (thinking
+//! deltas, a signature) comes first and the text is block 1; its tokens are in `output_tokens`,
+//! with no count of their own.
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -8,7 +11,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::wire::{self, sse_event, ApiError, Ctx, Wire};
-use crate::{chunk_text, full_text};
+use crate::{chunk_text, full_text, thinking_text};
 
 pub(crate) async fn handle(ctx: Ctx) -> Response {
     if let Err(e) = ctx.auth(&[ctx.header("x-api-key")]) {
@@ -43,12 +46,17 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
             &model,
         );
     }
+    let thinking = match thinking_requested(&body) {
+        Ok(on) => on,
+        Err(msg) => return error(&ApiError::BadRequest(msg), &model),
+    };
     if let Some(e) = ctx.early_fault().await {
         return error(&e, &model);
     }
     let s = &ctx.script;
     let w = Anthropic {
         id: format!("msg_standin{}", ctx.serial),
+        thinking_chunks: if thinking { s.thinking_chunks } else { 0 },
         model,
         input_tokens: s.input_tokens,
         output_tokens: s.output_tokens,
@@ -64,7 +72,7 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
             "type": "message",
             "role": "assistant",
             "model": w.model,
-            "content": [{"type": "text", "text": full_text(s.chunks)}],
+            "content": w.content(s.chunks),
             "stop_reason": "end_turn",
             "stop_sequence": null,
             "usage": w.usage(w.output_tokens)
@@ -74,8 +82,40 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
     }
 }
 
+/// Whether the request turns extended thinking on, checked as the API checks it: a budget of
+/// at least 1024 tokens, below `max_tokens`.
+fn thinking_requested(body: &serde_json::Map<String, Value>) -> Result<bool, String> {
+    let Some(t) = body.get("thinking") else {
+        return Ok(false);
+    };
+    match t.get("type").and_then(Value::as_str) {
+        Some("disabled") => Ok(false),
+        Some("enabled") => {
+            let budget = t.get("budget_tokens").and_then(Value::as_u64);
+            let max = body.get("max_tokens").and_then(Value::as_u64).unwrap_or(0);
+            match budget {
+                None => Err("thinking.enabled.budget_tokens: Field required".into()),
+                Some(b) if b < 1024 => Err(
+                    "thinking.enabled.budget_tokens: Input should be greater than or equal to 1024"
+                        .into(),
+                ),
+                Some(b) if b >= max => {
+                    Err("`max_tokens` must be greater than `thinking.budget_tokens`.".into())
+                }
+                Some(_) => Ok(true),
+            }
+        }
+        _ => Err(
+            "thinking: Input tag does not match any of the expected tags: 'enabled', 'disabled'"
+                .into(),
+        ),
+    }
+}
+
 struct Anthropic {
     id: String,
+    /// Thinking deltas before the text (0: no thinking block).
+    thinking_chunks: u32,
     model: String,
     input_tokens: u64,
     output_tokens: u64,
@@ -84,6 +124,29 @@ struct Anthropic {
 }
 
 impl Anthropic {
+    /// A whole message's content blocks.
+    fn content(&self, chunks: u32) -> Value {
+        let text = json!({"type": "text", "text": full_text(chunks)});
+        if self.thinking_chunks == 0 {
+            return json!([text]);
+        }
+        let thought: String = (0..self.thinking_chunks).map(thinking_text).collect();
+        json!([{"type": "thinking", "thinking": thought, "signature": "EqQBCgIYAhIMstandin"}, text])
+    }
+
+    /// The text block's index: 1 after a thinking block.
+    fn text_index(&self) -> u32 {
+        u32::from(self.thinking_chunks > 0)
+    }
+
+    fn text_start(&self) -> Bytes {
+        sse_event(
+            "content_block_start",
+            &json!({"type": "content_block_start", "index": self.text_index(),
+                    "content_block": {"type": "text", "text": ""}}),
+        )
+    }
+
     fn usage(&self, output_tokens: u64) -> Value {
         json!({
             "input_tokens": self.input_tokens,
@@ -96,7 +159,7 @@ impl Anthropic {
 
 impl Wire for Anthropic {
     fn opening(&self) -> Vec<Bytes> {
-        vec![
+        let mut out = vec![
             sse_event(
                 "message_start",
                 &json!({"type": "message_start", "message": {
@@ -110,19 +173,49 @@ impl Wire for Anthropic {
                     "usage": self.usage(1)
                 }}),
             ),
-            sse_event(
-                "content_block_start",
-                &json!({"type": "content_block_start", "index": 0,
-                        "content_block": {"type": "text", "text": ""}}),
-            ),
             sse_event("ping", &json!({"type": "ping"})),
-        ]
+        ];
+        if self.thinking_chunks == 0 {
+            out.insert(1, self.text_start()); // before the ping, as Anthropic sends it
+        }
+        out
+    }
+
+    /// A thinking block (its deltas, its signature), then the text block's start.
+    fn thinking(&self) -> Vec<Bytes> {
+        if self.thinking_chunks == 0 {
+            return Vec::new();
+        }
+        let delta = |delta: Value| {
+            sse_event(
+                "content_block_delta",
+                &json!({"type": "content_block_delta", "index": 0, "delta": delta}),
+            )
+        };
+        let mut out = vec![sse_event(
+            "content_block_start",
+            &json!({"type": "content_block_start", "index": 0,
+                    "content_block": {"type": "thinking", "thinking": "", "signature": ""}}),
+        )];
+        out.extend(
+            (0..self.thinking_chunks)
+                .map(|i| delta(json!({"type": "thinking_delta", "thinking": thinking_text(i)}))),
+        );
+        out.push(delta(
+            json!({"type": "signature_delta", "signature": "EqQBCgIYAhIMstandin"}),
+        ));
+        out.push(sse_event(
+            "content_block_stop",
+            &json!({"type": "content_block_stop", "index": 0}),
+        ));
+        out.push(self.text_start());
+        out
     }
 
     fn chunk(&self, i: u32, _last: bool) -> Bytes {
         sse_event(
             "content_block_delta",
-            &json!({"type": "content_block_delta", "index": 0,
+            &json!({"type": "content_block_delta", "index": self.text_index(),
                     "delta": {"type": "text_delta", "text": chunk_text(i)}}),
         )
     }
@@ -144,7 +237,7 @@ impl Wire for Anthropic {
         vec![
             sse_event(
                 "content_block_stop",
-                &json!({"type": "content_block_stop", "index": 0}),
+                &json!({"type": "content_block_stop", "index": self.text_index()}),
             ),
             sse_event(
                 "message_delta",
@@ -175,7 +268,7 @@ fn error(e: &ApiError, model: &str) -> Response {
             "not_found_error",
             format!("model: {model}"),
         ),
-        ApiError::RateLimited(_) => (
+        ApiError::RateLimited(..) => (
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limit_error",
             "Number of request tokens has exceeded your per-minute rate limit".to_string(),

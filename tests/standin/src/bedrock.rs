@@ -242,7 +242,7 @@ fn error(e: &ApiError, model_id: &str) -> Response {
             "ResourceNotFoundException",
             format!("Could not resolve the foundation model from the provided model identifier: {model_id}."),
         ),
-        ApiError::RateLimited(_) => (
+        ApiError::RateLimited(..) => (
             StatusCode::TOO_MANY_REQUESTS,
             "ThrottlingException",
             "Too many requests, please wait before trying again.".to_string(),

@@ -75,7 +75,7 @@ fn error(e: &ApiError) -> Response {
         }
         ApiError::Unauthorized(None) => (StatusCode::UNAUTHORIZED, "missing token".to_string()),
         ApiError::NotFound => (StatusCode::NOT_FOUND, "model not found".to_string()),
-        ApiError::RateLimited(s) => (
+        ApiError::RateLimited(s, _) => (
             StatusCode::TOO_MANY_REQUESTS,
             format!("rate limited, retry in {s} s"),
         ),

@@ -2,7 +2,9 @@
 //! `x-goog-api-key` or `?key=`). Every `data:` event is a whole GenerateContentResponse; the
 //! usage grows frame by frame and is complete on the last one, which also carries
 //! finishReason. There is no `[DONE]`: the end of the body is the end of the stream.
-//! `:generateContent` answers the whole response as one JSON.
+//! `:generateContent` answers the whole response as one JSON. A thinking model reports
+//! `thoughtsTokenCount` apart from `candidatesTokenCount` (both billed as output), and with
+//! `thinkingConfig.includeThoughts` streams thought summaries (`"thought": true` parts) first.
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,7 +12,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::wire::{self, sse_data, ApiError, Ctx, Wire};
-use crate::{chunk_text, full_text};
+use crate::{chunk_text, full_text, thinking_text};
 
 pub(crate) async fn handle(ctx: Ctx, model: &str, stream: bool) -> Response {
     let key_param = ctx.query_param("key");
@@ -34,7 +36,17 @@ pub(crate) async fn handle(ctx: Ctx, model: &str, stream: bool) -> Response {
         return error(&e, model);
     }
     let s = &ctx.script;
+    let include_thoughts = body
+        .get("generationConfig")
+        .and_then(|g| g.pointer("/thinkingConfig/includeThoughts"))
+        == Some(&Value::Bool(true));
     let w = Gemini {
+        thoughts: s.reasoning_tokens,
+        thought_chunks: if include_thoughts {
+            s.thinking_chunks
+        } else {
+            0
+        },
         model: model.to_string(),
         response_id: format!("standin{}", ctx.serial),
         chunks: s.chunks,
@@ -46,12 +58,16 @@ pub(crate) async fn handle(ctx: Ctx, model: &str, stream: bool) -> Response {
         let steps = wire::plan(&ctx.timeline(), ctx.fault(), &w);
         wire::stream_response("text/event-stream", steps)
     } else {
-        let body = w.frame(&full_text(s.chunks), true, s.output_tokens);
+        let body = w.frame(&full_text(s.chunks), true, w.candidates());
         wire::whole(&ctx, body, |e| error(e, model)).await
     }
 }
 
 struct Gemini {
+    /// `thoughtsTokenCount`, reported when non-zero; `output` includes it.
+    thoughts: u64,
+    /// Thought-summary frames before the text (`includeThoughts`).
+    thought_chunks: u32,
     model: String,
     response_id: String,
     chunks: u32,
@@ -61,17 +77,31 @@ struct Gemini {
 }
 
 impl Gemini {
+    /// `candidatesTokenCount`: the output without the thoughts (Gemini bills both as output).
+    fn candidates(&self) -> u64 {
+        self.output.saturating_sub(self.thoughts)
+    }
+
     /// One GenerateContentResponse. `candidates_so_far` is the cumulative output count.
     fn frame(&self, text: &str, last: bool, candidates_so_far: u64) -> Value {
+        self.frame_of(json!([{"text": text}]), last, candidates_so_far)
+    }
+
+    /// One GenerateContentResponse with these parts. The thoughts come before any candidate
+    /// token, so their whole count is on every frame.
+    fn frame_of(&self, parts: Value, last: bool, candidates_so_far: u64) -> Value {
         let mut candidate = json!({
-            "content": {"parts": [{"text": text}], "role": "model"},
+            "content": {"parts": parts, "role": "model"},
             "index": 0
         });
         let mut usage = json!({
             "promptTokenCount": self.input,
             "candidatesTokenCount": candidates_so_far,
-            "totalTokenCount": self.input.saturating_add(candidates_so_far)
+            "totalTokenCount": self.input.saturating_add(candidates_so_far).saturating_add(self.thoughts)
         });
+        if self.thoughts > 0 {
+            usage["thoughtsTokenCount"] = json!(self.thoughts);
+        }
         if last {
             candidate["finishReason"] = json!("STOP");
             if self.cached > 0 {
@@ -92,12 +122,22 @@ impl Wire for Gemini {
         Vec::new()
     }
 
+    fn thinking(&self) -> Vec<Bytes> {
+        (0..self.thought_chunks)
+            .map(|i| {
+                let part = json!([{"text": thinking_text(i), "thought": true}]);
+                sse_data(&self.frame_of(part, false, 0))
+            })
+            .collect()
+    }
+
     fn chunk(&self, i: u32, last: bool) -> Bytes {
+        let candidates = self.candidates();
         let so_far = if last {
-            self.output
+            candidates
         } else {
-            // Grows with the chunks, reaching `output` on the last frame.
-            self.output * u64::from(i + 1) / u64::from(self.chunks.max(1))
+            // Grows with the chunks, reaching the candidates' count on the last frame.
+            candidates * u64::from(i + 1) / u64::from(self.chunks.max(1))
         };
         sse_data(&self.frame(&chunk_text(i), last, so_far))
     }
@@ -118,7 +158,7 @@ impl Wire for Gemini {
     fn closing(&self) -> Vec<Bytes> {
         if self.chunks == 0 {
             // No text chunk carried the finish: a last, empty frame does.
-            vec![sse_data(&self.frame("", true, self.output))]
+            vec![sse_data(&self.frame("", true, self.candidates()))]
         } else {
             Vec::new()
         }
@@ -150,7 +190,7 @@ fn error(e: &ApiError, model: &str) -> Response {
             ),
             "NOT_FOUND",
         ),
-        ApiError::RateLimited(_) => (
+        ApiError::RateLimited(..) => (
             StatusCode::TOO_MANY_REQUESTS,
             "Resource has been exhausted (e.g. check quota).".to_string(),
             "RESOURCE_EXHAUSTED",

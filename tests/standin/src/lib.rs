@@ -48,6 +48,11 @@ pub fn chunk_text(i: u32) -> String {
     format!(" tok{i}")
 }
 
+/// The text of thinking chunk `i` (from 0): `"thought {i}. "`. Never the answer's text.
+pub fn thinking_text(i: u32) -> String {
+    format!("thought {i}. ")
+}
+
 /// The whole generated text of a reply of `chunks` chunks.
 pub fn full_text(chunks: u32) -> String {
     (0..chunks).map(chunk_text).collect()

@@ -125,7 +125,7 @@ fn error(e: &ApiError, model: &str) -> Response {
         ),
         ApiError::Unauthorized(None) => (StatusCode::UNAUTHORIZED, "unauthorized".to_string()),
         ApiError::NotFound => (StatusCode::NOT_FOUND, format!("model '{model}' not found")),
-        ApiError::RateLimited(_) => (
+        ApiError::RateLimited(..) => (
             StatusCode::TOO_MANY_REQUESTS,
             "too many requests, please retry later".to_string(),
         ),

@@ -31,6 +31,9 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
         let msg = "Missing required parameter: 'messages'.";
         return error(&ApiError::BadRequest(msg.into()), &model);
     }
+    if reasoning_model(&model) && body.contains_key("max_tokens") {
+        return unsupported_max_tokens();
+    }
     if let Some(e) = ctx.early_fault().await {
         return error(&e, &model);
     }
@@ -69,6 +72,33 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
     }
 }
 
+/// OpenAI's reasoning families (o1, o3, o4, gpt-5), after any provider prefix, which refuse
+/// `max_tokens`. Written apart from the Worker's rule on purpose: the stand-in is the API.
+pub(crate) fn reasoning_model(model: &str) -> bool {
+    let id = model
+        .rsplit('/')
+        .next()
+        .unwrap_or(model)
+        .to_ascii_lowercase();
+    ["o1", "o3", "o4", "gpt-5"].iter().any(|f| {
+        id.strip_prefix(f)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['-', '.']))
+    })
+}
+
+/// The 400 OpenAI answers a reasoning model's `max_tokens` with, word for word.
+fn unsupported_max_tokens() -> Response {
+    let body = json!({"error": {
+        "message": "Unsupported parameter: 'max_tokens' is not supported with this model. \
+                    Use 'max_completion_tokens' instead.",
+        "type": "invalid_request_error",
+        "param": "max_tokens",
+        "code": "unsupported_parameter"
+    }});
+    let e = ApiError::BadRequest(String::new());
+    wire::json_error(StatusCode::BAD_REQUEST, &body, &[], &e)
+}
+
 fn usage(ctx: &Ctx) -> Value {
     let s = &ctx.script;
     json!({
@@ -76,7 +106,7 @@ fn usage(ctx: &Ctx) -> Value {
         "completion_tokens": s.output_tokens,
         "total_tokens": s.input_tokens.saturating_add(s.output_tokens),
         "prompt_tokens_details": {"cached_tokens": s.cached_input_tokens, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0}
+        "completion_tokens_details": {"reasoning_tokens": s.reasoning_tokens, "audio_tokens": 0}
     })
 }
 
@@ -173,7 +203,7 @@ fn error(e: &ApiError, model: &str) -> Response {
             "invalid_request_error",
             json!("model_not_found"),
         ),
-        ApiError::RateLimited(s) => (
+        ApiError::RateLimited(s, _) => (
             StatusCode::TOO_MANY_REQUESTS,
             format!(
                 "Rate limit reached for {model} on requests per min (RPM): Limit 3, Used 3, \

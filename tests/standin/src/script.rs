@@ -37,6 +37,18 @@ pub struct Script {
     pub cached_input_tokens: u64,
     /// Anthropic's cache_creation_input_tokens.
     pub cache_write_tokens: u64,
+    /// Output tokens spent reasoning, part of `output_tokens`, reported where the provider
+    /// reports them apart: OpenAI's `completion_tokens_details.reasoning_tokens`, Gemini's
+    /// `thoughtsTokenCount` (whose `candidatesTokenCount` is then `output_tokens` minus these).
+    /// Anthropic reports none.
+    pub reasoning_tokens: u64,
+    /// Thinking chunks (chunk `i` carries [`thinking_text`]`(i)`), sent at half the ttft,
+    /// when the request asks to see the thinking as the real API wants: Anthropic
+    /// `"thinking": {"type": "enabled", ...}`, Gemini
+    /// `generationConfig.thinkingConfig.includeThoughts: true`. OpenAI streams none.
+    ///
+    /// [`thinking_text`]: crate::thinking_text
+    pub thinking_chunks: u32,
     /// The credential this profile accepts (an API key, or for Bedrock the access key id);
     /// `None` accepts anything.
     pub key: Option<String>,
@@ -58,6 +70,8 @@ impl Default for Script {
             output_tokens: 8,
             cached_input_tokens: 0,
             cache_write_tokens: 0,
+            reasoning_tokens: 0,
+            thinking_chunks: 0,
             key: None,
             fault: None,
             load_duration_ms: 0,
@@ -76,6 +90,12 @@ pub enum Fault {
     /// 429 with a `retry-after` header, with the provider's error body.
     RateLimited {
         /// The `retry-after` header's seconds.
+        retry_after_s: u64,
+    },
+    /// 429 whose `retry-after` is an HTTP date (IMF-fixdate, RFC 9110 §10.2.3) this many
+    /// seconds ahead, with the provider's error body.
+    RateLimitedUntil {
+        /// Seconds from now to the date sent.
         retry_after_s: u64,
     },
     /// 500 with the provider's error body.

@@ -38,7 +38,8 @@ pub(crate) enum ApiError {
     /// The credential as received (`None`: none was sent), to be echoed.
     Unauthorized(Option<String>),
     NotFound,
-    RateLimited(u64),
+    /// Seconds to wait; `true`: `retry-after` says when, as an HTTP date.
+    RateLimited(u64, bool),
     ServerError,
     BadRequest(String),
 }
@@ -93,7 +94,10 @@ impl Ctx {
             }
             Some(Fault::NotFound) => Some(ApiError::NotFound),
             Some(Fault::RateLimited { retry_after_s }) => {
-                Some(ApiError::RateLimited(retry_after_s))
+                Some(ApiError::RateLimited(retry_after_s, false))
+            }
+            Some(Fault::RateLimitedUntil { retry_after_s }) => {
+                Some(ApiError::RateLimited(retry_after_s, true))
             }
             Some(Fault::ServerError) => Some(ApiError::ServerError),
             _ => None,
@@ -173,6 +177,11 @@ pub(crate) enum Step {
 pub(crate) trait Wire {
     /// Sent at once, before any text (role-only delta, message_start, ...).
     fn opening(&self) -> Vec<Bytes>;
+    /// The reasoning shown before the text (thinking blocks, thought parts), sent at half the
+    /// ttft; none by default.
+    fn thinking(&self) -> Vec<Bytes> {
+        Vec::new()
+    }
     /// Text chunk `i` (`last`: the final one, which Gemini marks with finishReason).
     fn chunk(&self, i: u32, last: bool) -> Bytes;
     /// An invalid frame (CorruptFrame).
@@ -183,7 +192,7 @@ pub(crate) trait Wire {
     fn closing(&self) -> Vec<Bytes>;
 }
 
-/// Lays out a stream: opening at `t0`, chunk `i` at ttft + i·gap, closing right after the last
+/// Lays out a stream: opening at `t0`, thinking at half the ttft, chunk `i` at ttft + i·gap, closing right after the last
 /// chunk, with the script's in-stream fault applied.
 pub(crate) fn plan(tl: &Timeline, fault: Option<&Fault>, w: &dyn Wire) -> Vec<Step> {
     let mut steps: Vec<Step> = w
@@ -191,6 +200,8 @@ pub(crate) fn plan(tl: &Timeline, fault: Option<&Fault>, w: &dyn Wire) -> Vec<St
         .into_iter()
         .map(|b| Step::Data(tl.t0, b))
         .collect();
+    let thinking_at = later(tl.t0, tl.ttft / 2);
+    steps.extend(w.thinking().into_iter().map(|b| Step::Data(thinking_at, b)));
     let after_first = |steps: &mut Vec<Step>, at: Instant| -> bool {
         match fault {
             Some(Fault::CorruptFrame) => {
@@ -316,10 +327,29 @@ pub(crate) fn json_error(
     for (name, value) in extra {
         h.insert(*name, HeaderValue::from_static(value));
     }
-    if let ApiError::RateLimited(s) = e {
-        h.insert(header::RETRY_AFTER, HeaderValue::from(*s));
+    match e {
+        ApiError::RateLimited(s, false) => {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(*s));
+        }
+        ApiError::RateLimited(s, true) => {
+            if let Ok(v) = HeaderValue::from_str(&http_date_in(*s)) {
+                h.insert(header::RETRY_AFTER, v);
+            }
+        }
+        _ => {}
     }
     resp
+}
+
+/// Now plus `seconds` as an IMF-fixdate (RFC 9110 §5.6.7), e.g. `Wed, 21 Oct 2015 07:28:00 GMT`:
+/// the form of `retry-after` a server may send instead of seconds.
+pub(crate) fn http_date_in(seconds: u64) -> String {
+    let wait = chrono::TimeDelta::try_seconds(i64::try_from(seconds).unwrap_or(i64::MAX))
+        .unwrap_or(chrono::TimeDelta::MAX);
+    let at = chrono::Utc::now()
+        .checked_add_signed(wait)
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
 }
 
 /// `data: JSON\n\n`.
@@ -369,6 +399,16 @@ mod tests {
         assert_eq!(percent_decode("%41"), "A");
         assert_eq!(percent_decode("%+1"), "%+1");
         assert_eq!(percent_decode("caf%C3%A9"), "café");
+    }
+
+    #[test]
+    fn a_retry_date_is_an_imf_fixdate_seconds_ahead() {
+        let said = http_date_in(120);
+        let at = chrono::DateTime::parse_from_rfc2822(&said).unwrap();
+        let ahead = at.timestamp() - chrono::Utc::now().timestamp();
+        assert!((119..=120).contains(&ahead), "{said}: {ahead} s");
+        assert_eq!(said.len(), "Wed, 21 Oct 2015 07:28:00 GMT".len(), "{said}");
+        assert!(said.ends_with(" GMT"), "{said}");
     }
 
     #[test]

@@ -63,6 +63,10 @@ async fn not_found_rate_limited_server_error() {
     s.set("nf", with_fault(Fault::NotFound));
     s.set("rl", with_fault(Fault::RateLimited { retry_after_s: 7 }));
     s.set("se", with_fault(Fault::ServerError));
+    s.set(
+        "rd",
+        with_fault(Fault::RateLimitedUntil { retry_after_s: 120 }),
+    );
     for p in ALL {
         let r = p.call(s.addr(), "nf", "k").await;
         assert_eq!(r.status, 404, "{p:?}");
@@ -70,6 +74,14 @@ async fn not_found_rate_limited_server_error() {
         let r = p.call(s.addr(), "rl", "k").await;
         assert_eq!(r.status, 429, "{p:?}");
         assert_eq!(r.header("retry-after"), Some("7"), "{p:?}");
+        assert!(!message(p, &r.json()).is_empty());
+        let r = p.call(s.addr(), "rd", "k").await;
+        assert_eq!(r.status, 429, "{p:?}");
+        let date = r.header("retry-after").unwrap();
+        assert!(
+            date.ends_with(" GMT") && date.contains(", "),
+            "{p:?}: {date}"
+        );
         assert!(!message(p, &r.json()).is_empty());
         let r = p.call(s.addr(), "se", "k").await;
         assert_eq!(r.status, 500, "{p:?}");

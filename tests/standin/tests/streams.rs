@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use llmscope_standin::{chunk_text, full_text, Script, Standin};
+use llmscope_standin::{chunk_text, full_text, thinking_text, Script, Standin};
 use serde_json::{json, Value};
 
 fn ms(d: Duration) -> u128 {
@@ -123,6 +123,44 @@ async fn openai_usage_only_when_asked() {
         r#"{"model":"m","messages":[],"stream":true,"stream_options":{"include_usage":false}}"#;
     let r = post(s.addr(), "/p/o/v1/chat/completions", &[], body).await;
     assert!(!r.text().contains("prompt_tokens"));
+}
+
+#[tokio::test]
+async fn openai_reasoning_models_refuse_max_tokens_as_openai_does() {
+    let s = Standin::start().await.unwrap();
+    s.set("o", Script::default());
+    for model in [
+        "o1",
+        "o3-mini",
+        "o4-mini-2025-04-16",
+        "gpt-5",
+        "gpt-5.1",
+        "openai/o3",
+    ] {
+        let body = json!({"model": model, "messages": [], "stream": true, "max_tokens": 64});
+        let r = post(s.addr(), "/p/o/v1/chat/completions", &[], &body.to_string()).await;
+        assert_eq!(r.status, 400, "{model}");
+        assert_eq!(
+            r.json(),
+            json!({"error": {
+                "message": "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+                "type": "invalid_request_error",
+                "param": "max_tokens",
+                "code": "unsupported_parameter"
+            }}),
+            "{model}"
+        );
+        let body =
+            json!({"model": model, "messages": [], "stream": true, "max_completion_tokens": 64});
+        let r = post(s.addr(), "/p/o/v1/chat/completions", &[], &body.to_string()).await;
+        assert_eq!(r.status, 200, "{model}: {}", r.text());
+    }
+    // Chat models take either.
+    for field in ["max_tokens", "max_completion_tokens"] {
+        let body = json!({"model": "gpt-4o-mini", "messages": [], "stream": true, field: 64});
+        let r = post(s.addr(), "/p/o/v1/chat/completions", &[], &body.to_string()).await;
+        assert_eq!(r.status, 200, "{field}");
+    }
 }
 
 #[tokio::test]
@@ -604,4 +642,144 @@ fn script_json_defaults_and_fault_tags() {
     })
     .unwrap();
     assert_eq!(v["fault"], json!({"kind": "cut_midway"}));
+}
+
+/// A thinking model's script: 40 reasoning tokens of 50 output, two thinking chunks.
+fn thinker() -> Script {
+    Script {
+        ttft_ms: 100,
+        gap_ms: 2,
+        chunks: 2,
+        output_tokens: 50,
+        reasoning_tokens: 40,
+        thinking_chunks: 2,
+        ..Script::default()
+    }
+}
+
+#[tokio::test]
+async fn openai_reports_reasoning_tokens_and_streams_no_reasoning_text() {
+    let s = Standin::start().await.unwrap();
+    s.set("o", thinker());
+    let r = P::OpenAi.call(s.addr(), "o", "k").await;
+    assert!(!r.text().contains("thought"), "{}", r.text());
+    let usage = &r.sse_json()[4]["usage"];
+    assert_eq!(usage["completion_tokens"], 50);
+    assert_eq!(usage["completion_tokens_details"]["reasoning_tokens"], 40);
+}
+
+#[tokio::test]
+async fn anthropic_thinking_block_comes_first_when_asked_for() {
+    let s = Standin::start().await.unwrap();
+    s.set("a", thinker());
+    let headers = P::Anthropic.headers("k");
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let ask = |thinking: Value| {
+        json!({"model": "claude-sonnet-4-5", "max_tokens": 2048, "stream": true,
+               "messages": [{"role": "user", "content": "hi"}], "thinking": thinking})
+        .to_string()
+    };
+    let r = post(
+        s.addr(),
+        "/p/a/v1/messages",
+        &headers,
+        &ask(json!({"type": "enabled", "budget_tokens": 1024})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let ev = r.sse_json();
+    let kinds: Vec<String> = ev
+        .iter()
+        .map(|v| {
+            let d = v["delta"]["type"]
+                .as_str()
+                .or(v["content_block"]["type"].as_str());
+            format!(
+                "{}{}",
+                v["type"].as_str().unwrap(),
+                d.map(|d| format!(":{d}")).unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "message_start",
+            "ping",
+            "content_block_start:thinking",
+            "content_block_delta:thinking_delta",
+            "content_block_delta:thinking_delta",
+            "content_block_delta:signature_delta",
+            "content_block_stop",
+            "content_block_start:text",
+            "content_block_delta:text_delta",
+            "content_block_delta:text_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop",
+        ]
+    );
+    assert_eq!(ev[3]["delta"]["thinking"], thinking_text(0));
+    assert_eq!(
+        (
+            ev[7]["index"].clone(),
+            ev[8]["index"].clone(),
+            ev[10]["index"].clone()
+        ),
+        (json!(1), json!(1), json!(1))
+    );
+    // Thinking comes at half the ttft, the text at the ttft; its tokens are in output_tokens.
+    let thought_at = r.until(&thinking_text(0)).unwrap();
+    assert!(thought_at >= Duration::from_millis(50), "{thought_at:?}");
+    assert!(r.until(&chunk_text(0)).unwrap() >= Duration::from_millis(100));
+    assert_eq!(ev[11]["usage"]["output_tokens"], 50);
+    // Not asked for, no block; a budget the API refuses is a 400.
+    let r = post(
+        s.addr(),
+        "/p/a/v1/messages",
+        &headers,
+        &ask(json!({"type": "disabled"})),
+    )
+    .await;
+    assert!(!r.text().contains("thinking_delta"), "{}", r.text());
+    for budget in [512, 4096] {
+        let r = post(
+            s.addr(),
+            "/p/a/v1/messages",
+            &headers,
+            &ask(json!({"type": "enabled", "budget_tokens": budget})),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{budget}");
+        assert_eq!(r.json()["error"]["type"], "invalid_request_error");
+    }
+}
+
+#[tokio::test]
+async fn gemini_counts_thoughts_apart_and_shows_them_only_when_asked() {
+    let s = Standin::start().await.unwrap();
+    s.set("g", thinker());
+    let r = P::Gemini.call(s.addr(), "g", "k").await;
+    let frames = r.sse_json();
+    assert_eq!(frames.len(), 2, "no thought parts unless includeThoughts");
+    let usage = &frames[1]["usageMetadata"];
+    assert_eq!(usage["candidatesTokenCount"], 10);
+    assert_eq!(usage["thoughtsTokenCount"], 40);
+    assert_eq!(usage["totalTokenCount"], 12 + 50);
+    let body = json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+                      "generationConfig": {"thinkingConfig": {"includeThoughts": true}}});
+    let r = post(s.addr(), &P::Gemini.path("g"), &[], &body.to_string()).await;
+    let frames = r.sse_json();
+    assert_eq!(frames.len(), 4);
+    let first = &frames[0]["candidates"][0]["content"]["parts"][0];
+    assert_eq!(
+        (first["text"].clone(), first["thought"].clone()),
+        (json!(thinking_text(0)), json!(true))
+    );
+    assert!(frames[2]["candidates"][0]["content"]["parts"][0]
+        .get("thought")
+        .is_none());
 }

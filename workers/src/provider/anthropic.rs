@@ -1,7 +1,7 @@
 //! Anthropic messages (https://docs.anthropic.com/en/api/messages-streaming).
 //!
 //! Named server-sent events: `message_start` (input and cache counts), `content_block_delta`
-//! (`text_delta`), `message_delta` (output tokens, CUMULATIVE: assigned, never added),
+//! (`text_delta`; with extended thinking, a `thinking` block's `thinking_delta`s come first), `message_delta` (output tokens, CUMULATIVE: assigned, never added),
 //! `message_stop`; an `error` event may arrive mid-stream (e.g. `overloaded_error`).
 
 use super::frame::SseParser;
@@ -20,12 +20,15 @@ impl Provider for Anthropic {
         let t = ctx.target;
         let key = ctx.secret("key_secret", t.key_secret.as_deref())?;
         let version = t.anthropic_version.as_deref().unwrap_or(VERSION);
-        let body = json!({
+        let mut body = json!({
             "model": t.model,
             "max_tokens": t.max_tokens,
             "messages": [{"role": "user", "content": ctx.prompt}],
             "stream": true,
         });
+        if let Some(budget) = t.thinking_budget {
+            body["thinking"] = json!({"type": "enabled", "budget_tokens": budget});
+        }
         Ok(json_request(
             format!("{}/v1/messages", ctx.base("https://api.anthropic.com")),
             vec![
@@ -56,11 +59,15 @@ fn event(out: &mut Outcome, data: &str) {
             out.usage.cache_write = written;
             out.usage.output = count(&v, "/message/usage/output_tokens");
         }
-        Some("content_block_delta")
-            if v.pointer("/delta/type").and_then(Value::as_str) == Some("text_delta") =>
-        {
-            out.text(v.pointer("/delta/text").and_then(Value::as_str));
-        }
+        Some("content_block_delta") => match v.pointer("/delta/type").and_then(Value::as_str) {
+            Some("text_delta") => out.text(v.pointer("/delta/text").and_then(Value::as_str)),
+            // Extended thinking: counted in `output_tokens`, with no count of its own, so
+            // only its characters are kept. Never the first visible text.
+            Some("thinking_delta") => {
+                out.reasoning(v.pointer("/delta/thinking").and_then(Value::as_str))
+            }
+            _ => {} // signature_delta, input_json_delta
+        },
         Some("message_delta") => {
             if let Some(n) = count(&v, "/usage/output_tokens") {
                 out.usage.output = Some(n); // cumulative
@@ -82,7 +89,7 @@ fn event(out: &mut Outcome, data: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{parse, target};
+    use super::super::testing::{parse, secrets, target};
     use super::*;
 
     #[test]
@@ -110,6 +117,31 @@ mod tests {
     }
 
     #[test]
+    fn thinking_is_reasoning_not_the_first_text() {
+        let stream = concat!(
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n",
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"thinking\",\"thinking\":\"\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"Count: 1, 2\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"thinking_delta\",\"thinking\":\"é.\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"signature_delta\",\"signature\":\"EqQBCgIYAhIM\"}}\n\n",
+            "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"text_delta\",\"text\":\"1 2\"}}\n\n",
+            "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}\n\n",
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":90}}\n\n",
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+        );
+        let t = target(r#"{"name":"a","provider":"anthropic","model":"m","key_secret":"K"}"#);
+        let out = parse(&t, stream.as_bytes());
+        assert!(out.done);
+        assert_eq!(
+            (out.text_chunks, out.reasoning_chunks, out.reasoning_chars),
+            (1, 2, 13)
+        );
+        assert_eq!((out.usage.output, out.reasoning_tokens), (Some(90), None));
+    }
+
+    #[test]
     fn an_error_event_mid_stream_is_a_failure() {
         let stream = "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
         let t = target(r#"{"name":"a","provider":"anthropic","model":"m","key_secret":"K"}"#);
@@ -119,5 +151,31 @@ mod tests {
             (f.kind, f.message.as_str()),
             (ErrorKind::Server, "Overloaded")
         );
+    }
+
+    #[test]
+    fn a_thinking_budget_asks_for_the_thinking_and_none_asks_for_nothing() {
+        let s = secrets(&[("K", "k")]);
+        let body = |json: &str| {
+            let t = target(json);
+            let ctx = Context {
+                target: &t,
+                prompt: "hi",
+                now_ms: 0,
+                secrets: &s,
+            };
+            serde_json::from_slice::<Value>(&Anthropic.request(&ctx).unwrap().body).unwrap()
+        };
+        let thinking = body(
+            r#"{"name":"x","provider":"anthropic","model":"claude-sonnet-4-5","key_secret":"K","max_tokens":2048,"thinking_budget":1024}"#,
+        );
+        assert_eq!(
+            thinking.pointer("/thinking"),
+            Some(&json!({"type": "enabled", "budget_tokens": 1024}))
+        );
+        let plain = body(
+            r#"{"name":"x","provider":"anthropic","model":"claude-sonnet-4-5","key_secret":"K"}"#,
+        );
+        assert_eq!(plain.pointer("/thinking"), None);
     }
 }

@@ -123,7 +123,14 @@ fn message(out: &mut Outcome, m: &Message) {
     let event = m.header(":event-type").unwrap_or_default().to_string();
     let Some(v) = out.json(&payload) else { return };
     match event.as_str() {
-        "contentBlockDelta" => out.text(v.pointer("/delta/text").and_then(Value::as_str)),
+        "contentBlockDelta" => {
+            out.text(v.pointer("/delta/text").and_then(Value::as_str));
+            // A reasoning model's thinking (Claude's extended thinking, DeepSeek-R1).
+            out.reasoning(
+                v.pointer("/delta/reasoningContent/text")
+                    .and_then(Value::as_str),
+            );
+        }
         "messageStop" => {
             out.done = true;
             if let Some(r) = v.get("stopReason") {
@@ -183,9 +190,18 @@ mod tests {
         let mut body = event("messageStart", r#"{"role":"assistant"}"#);
         body.extend(event(
             "contentBlockDelta",
-            r#"{"contentBlockIndex":0,"delta":{"text":"Hi"}}"#,
+            r#"{"contentBlockIndex":0,"delta":{"reasoningContent":{"text":"Say hi."}}}"#,
+        ));
+        body.extend(event(
+            "contentBlockDelta",
+            r#"{"contentBlockIndex":0,"delta":{"reasoningContent":{"signature":"c2ln"}}}"#,
         ));
         body.extend(event("contentBlockStop", r#"{"contentBlockIndex":0}"#));
+        body.extend(event(
+            "contentBlockDelta",
+            r#"{"contentBlockIndex":1,"delta":{"text":"Hi"}}"#,
+        ));
+        body.extend(event("contentBlockStop", r#"{"contentBlockIndex":1}"#));
         body.extend(event("messageStop", r#"{"stopReason":"end_turn"}"#));
         body.extend(event("metadata", r#"{"usage":{"inputTokens":11,"outputTokens":1,"totalTokens":12},"metrics":{"latencyMs":321}}"#));
         let t = target(
@@ -194,6 +210,7 @@ mod tests {
         let out = parse(&t, &body);
         assert!(out.done);
         assert_eq!(out.text_chunks, 1);
+        assert_eq!((out.reasoning_chunks, out.reasoning_chars), (1, 7));
         assert_eq!((out.usage.input, out.usage.output), (Some(11), Some(1)));
         assert_eq!(out.extra["latency_ms"], 321);
 

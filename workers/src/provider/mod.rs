@@ -87,6 +87,14 @@ pub struct Outcome {
     pub text_chunks: u64,
     /// The provider's usage report.
     pub usage: Usage,
+    /// Output tokens spent reasoning, when the provider reports them apart (OpenAI's
+    /// `reasoning_tokens`, Gemini's `thoughtsTokenCount`); part of `usage.output`.
+    pub reasoning_tokens: Option<u64>,
+    /// Chunks that carried non-empty reasoning text (Anthropic thinking, Gemini thoughts,
+    /// Bedrock reasoningContent, Ollama thinking): never the first visible text.
+    pub reasoning_chunks: u64,
+    /// Characters of that reasoning text, for providers that count no reasoning tokens.
+    pub reasoning_chars: u64,
     /// The provider's terminal event arrived: a stream that ends without it was cut.
     pub done: bool,
     /// A failure reported in the stream or found parsing it; parsing stops there.
@@ -129,6 +137,14 @@ impl Outcome {
                 );
                 None
             }
+        }
+    }
+
+    /// Counts a reasoning chunk and its characters when `text` is non-empty.
+    pub fn reasoning(&mut self, text: Option<&str>) {
+        if let Some(t) = text.filter(|t| !t.is_empty()) {
+            self.reasoning_chunks += 1;
+            self.reasoning_chars += t.chars().count() as u64;
         }
     }
 

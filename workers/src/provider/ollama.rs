@@ -54,6 +54,8 @@ fn line(out: &mut Outcome, line: &str) {
         .or(v.get("response"))
         .and_then(Value::as_str);
     out.text(text);
+    // A thinking model's reasoning (`think: true`) comes in `message.thinking`.
+    out.reasoning(v.pointer("/message/thinking").and_then(Value::as_str));
     if v.get("done").and_then(Value::as_bool) == Some(true) {
         out.done = true;
         out.usage.input = count(&v, "/prompt_eval_count");
@@ -89,6 +91,7 @@ mod tests {
     #[test]
     fn durations_are_nanoseconds_and_come_out_in_milliseconds() {
         let stream = concat!(
+            "{\"model\":\"llama3.2\",\"message\":{\"role\":\"assistant\",\"content\":\"\",\"thinking\":\"Hmm\"},\"done\":false}\n",
             "{\"model\":\"llama3.2\",\"message\":{\"role\":\"assistant\",\"content\":\"1\"},\"done\":false}\n",
             "{\"model\":\"llama3.2\",\"message\":{\"role\":\"assistant\",\"content\":\" 2\"},\"done\":false}\n",
             "{\"model\":\"llama3.2\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\",",
@@ -98,7 +101,10 @@ mod tests {
         let t = target(r#"{"name":"l","provider":"ollama","model":"llama3.2"}"#);
         let out = parse(&t, stream.as_bytes());
         assert!(out.done);
-        assert_eq!(out.text_chunks, 2);
+        assert_eq!(
+            (out.text_chunks, out.reasoning_chunks, out.reasoning_chars),
+            (2, 1, 3)
+        );
         assert_eq!((out.usage.input, out.usage.output), (Some(26), Some(2)));
         assert_eq!(out.extra["load_duration_ms"], 2500.0);
         assert_eq!(out.extra["server_tokens_per_s"], 50.0);

@@ -3,8 +3,9 @@
 //!
 //! Server-sent events, each `data:` a `chat.completion.chunk`; text in
 //! `choices[0].delta.content`; with `stream_options.include_usage`, a last chunk whose `usage`
-//! holds the counts; then `data: [DONE]`. The first chunk usually carries only the role, so it
-//! is not the first token.
+//! holds the counts (`completion_tokens` includes `completion_tokens_details.reasoning_tokens`);
+//! then `data: [DONE]`. The first chunk usually carries only the role, so it is not the first
+//! token.
 
 use super::frame::SseParser;
 use super::{count, json_request, Context, HttpRequest, Outcome, Provider, StreamParser};
@@ -32,13 +33,14 @@ impl Provider for OpenAi {
             OpenaiAuth::Bearer => ("authorization".to_string(), format!("Bearer {key}")),
             OpenaiAuth::ApiKey => ("api-key".to_string(), key),
         };
-        let body = json!({
+        let mut body = json!({
             "model": t.model,
             "messages": [{"role": "user", "content": ctx.prompt}],
-            "max_tokens": t.max_tokens,
             "stream": true,
             "stream_options": {"include_usage": true},
         });
+        // Reasoning models refuse `max_tokens` with a 400 (target.rs, `TokenLimitField`).
+        body[t.token_limit_field().as_str()] = t.max_tokens.into();
         Ok(json_request(
             url(&ctx.base("https://api.openai.com/v1")),
             vec![auth],
@@ -69,14 +71,17 @@ fn event(out: &mut Outcome, data: &str) {
         out.fail(kind, message);
         return;
     }
-    out.text(
-        v.pointer("/choices/0/delta/content")
-            .and_then(Value::as_str),
-    );
+    let delta = v.pointer("/choices/0/delta");
+    let field = |name: &str| delta.and_then(|d| d.get(name)).and_then(Value::as_str);
+    out.text(field("content"));
+    // OpenAI streams no reasoning text; compatible servers do (vLLM and DeepSeek
+    // `reasoning_content`, OpenRouter `reasoning`). It is not the answer's first token.
+    out.reasoning(field("reasoning_content").or(field("reasoning")));
     if v.get("usage").is_some_and(Value::is_object) {
         out.usage.input = count(&v, "/usage/prompt_tokens");
         out.usage.output = count(&v, "/usage/completion_tokens");
         out.usage.cached_input = count(&v, "/usage/prompt_tokens_details/cached_tokens");
+        out.reasoning_tokens = count(&v, "/usage/completion_tokens_details/reasoning_tokens");
     }
 }
 
@@ -104,6 +109,30 @@ mod tests {
         assert_eq!(out.usage.output, Some(3));
         assert_eq!(out.usage.cached_input, Some(16));
         assert_eq!(out.failure, None);
+    }
+
+    #[test]
+    fn reasoning_tokens_come_from_the_usage_and_reasoning_text_is_not_the_first_token() {
+        let t = target(r#"{"name":"o","provider":"openai","model":"o4-mini","key_secret":"K"}"#);
+        let stream = concat!(
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"Let me count.\"}}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":null,\"reasoning\":\"Ok\"}}]}\n\n",
+            "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"1 2 3\"},\"finish_reason\":\"stop\"}]}\n\n",
+            "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":20,\"completion_tokens\":200,\"completion_tokens_details\":{\"reasoning_tokens\":192,\"audio_tokens\":0}}}\n\n",
+            "data: [DONE]\n\n",
+        );
+        let out = parse(&t, stream.as_bytes());
+        assert_eq!(
+            (out.text_chunks, out.reasoning_chunks, out.reasoning_chars),
+            (1, 2, 15)
+        );
+        assert_eq!(
+            (out.usage.output, out.reasoning_tokens),
+            (Some(200), Some(192))
+        );
+        // A chat model's usage without details reports no reasoning count (not 0).
+        assert_eq!(parse(&t, STREAM.as_bytes()).reasoning_tokens, None);
     }
 
     #[test]
@@ -144,6 +173,13 @@ mod tests {
         let body: Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(body["stream_options"]["include_usage"], true);
         assert_eq!(body["messages"][0]["content"], "hi");
+        assert_eq!(
+            (
+                body["max_tokens"].as_u64(),
+                body.get("max_completion_tokens")
+            ),
+            (Some(64), None)
+        );
         let t = target(r#"{"name":"o","provider":"openai","model":"m","key_secret":"K"}"#);
         let ctx = Context {
             target: &t,
@@ -154,6 +190,23 @@ mod tests {
         assert_eq!(
             OpenAi.request(&ctx).unwrap().url,
             "https://api.openai.com/v1/chat/completions"
+        );
+        let o4 = target(
+            r#"{"name":"o","provider":"openai","model":"o4-mini","key_secret":"K","max_tokens":900}"#,
+        );
+        let ctx = Context {
+            target: &o4,
+            prompt: "hi",
+            now_ms: 0,
+            secrets: &s,
+        };
+        let body: Value = serde_json::from_slice(&OpenAi.request(&ctx).unwrap().body).unwrap();
+        assert_eq!(
+            (
+                body["max_completion_tokens"].as_u64(),
+                body.get("max_tokens")
+            ),
+            (Some(900), None)
         );
         let none = secrets(&[]);
         let ctx = Context {

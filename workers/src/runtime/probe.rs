@@ -61,7 +61,8 @@ pub async fn run(env: &Env, target: &Target) -> ProbeResult {
     measure::result(target, seen, outcome, &secret_values(env, target))
 }
 
-/// Sends the request and reads the body, noting when the first text arrived.
+/// Sends the request and reads the body, noting when its first byte, its first reasoning and
+/// its first text arrived.
 async fn exchange(
     request: &HttpRequest,
     parser: &mut dyn StreamParser,
@@ -88,7 +89,7 @@ async fn exchange(
     seen.status = Some(status);
     if !(200..300).contains(&status) {
         let header = response.headers().get("retry-after").ok().flatten();
-        seen.retry_after_s = measure::retry_after(header.as_deref());
+        seen.retry_after_s = measure::retry_after(header.as_deref(), now_ms() as i64);
         let body = error_body(&mut response).await;
         let message = format!("HTTP {status}: {}", provider::error_message(&body));
         return fail(seen, ErrorKind::of_status(status), message);
@@ -101,10 +102,16 @@ async fn exchange(
         if seen.ttft_ms.is_none() && outcome.text_chunks > 0 {
             seen.ttft_ms = Some(now_ms() - t0);
         }
+        if seen.first_reasoning_ms.is_none() && outcome.reasoning_chunks > 0 {
+            seen.first_reasoning_ms = Some(now_ms() - t0);
+        }
     };
     while let Some(chunk) = body.next().await {
         match chunk {
             Ok(bytes) => {
+                if seen.ttfb_ms.is_none() && !bytes.is_empty() {
+                    seen.ttfb_ms = Some(now_ms() - t0);
+                }
                 parser.feed(&bytes, outcome);
                 mark_first_text(outcome, seen);
                 if outcome.failure.is_some() {
