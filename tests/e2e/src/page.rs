@@ -134,6 +134,17 @@ pub async fn click(client: &Client, locator: Locator<'_>) {
         .unwrap_or_else(|e| panic!("cannot click {what}: {e}"));
 }
 
+/// Types `url` into the Sources panel's live-shim form (as a user's typing does: `input`
+/// events) and clicks Connect.
+pub async fn connect_live(client: &Client, url: &str) {
+    let script = format!(
+        "const e = document.querySelector('[data-testid=connect-url]'); e.value = {url:?}; \
+         e.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
+    );
+    js(client, &script).await;
+    click(client, Locator::Css("[data-testid=connect]")).await;
+}
+
 /// Puts [`bench_session_json`] of `points` in the browser's storage and opens its stream.
 pub async fn load_bench_session(session: &Session, points: usize) {
     let client = &session.client;

@@ -10,7 +10,9 @@ use fantoccini::actions::{InputSource, PointerAction, TouchActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use futures_util::{SinkExt, StreamExt};
-use llmscope_e2e::{click, console_errors, js, screenshot, wait_for, Session, DEADLINE};
+use llmscope_e2e::{
+    click, connect_live, console_errors, js, screenshot, wait_for, Session, DEADLINE,
+};
 use serde_json::Value;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -418,15 +420,7 @@ async fn the_sources_panel_lists_every_source_and_disconnect_stops_its_data() {
     let own = format!("ws://127.0.0.1:{}/ws", session.site.port);
     let other = format!("ws://127.0.0.1:{fake}/ws");
     for url in [&own, &other] {
-        js(
-            client,
-            &format!(
-                "const e = document.querySelector('[data-testid=connect-url]'); e.value = {url:?}; \
-                 e.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
-            ),
-        )
-        .await;
-        click(client, Locator::Css("[data-testid=connect]")).await;
+        connect_live(client, url).await;
     }
     let (_, _, row) = until_state(client, &own, "connected").await;
     assert!(row.contains(&format!("live from {own}")), "{row}");

@@ -238,15 +238,7 @@ async fn a_token_in_the_websocket_url_is_never_stored() {
     let client = &session.client;
     llmscope_e2e::pause_simulators(client).await;
     let url = format!("ws://127.0.0.1:{}/ws?token={SECRET}", session.site.port);
-    js(
-        client,
-        &format!(
-            "const e = document.querySelector('[data-testid=connect-url]'); e.value = {url:?}; \
-             e.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
-        ),
-    )
-    .await;
-    click(client, fantoccini::Locator::Css("[data-testid=connect]")).await;
+    llmscope_e2e::connect_live(client, &url).await;
     let saved = saved_when(client, "live streams saved", |s| {
         streams(s)
             .iter()

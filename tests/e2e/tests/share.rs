@@ -72,6 +72,27 @@ async fn hold_tokens(client: &Client, worker: &str) {
     click(client, Locator::Css("[data-testid=connect]")).await;
 }
 
+/// Clicks "Copy into my session" and waits until the page is the user's own again. When it
+/// is not, the failure says the URL, the notice and the console, and keeps a screenshot.
+async fn copy_into_mine(client: &Client) {
+    click(client, Locator::Css("[data-testid=copy-shared]")).await;
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while count(client, "[data-testid=shared-banner]").await > 0 {
+        if tokio::time::Instant::now() >= deadline {
+            let said = js(
+                client,
+                "const n = document.querySelector('[data-testid=notice]'); \
+                 return location.href + ' | notice: ' + (n ? n.textContent : 'none');",
+            )
+            .await;
+            screenshot(client, "share-copy-stuck").await;
+            let log = console_log(client).await;
+            panic!("still viewing the shared session: {said}; console: {log:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn tamper(link: &str, at: usize) -> String {
     let mut bytes = link.as_bytes().to_vec();
     bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
@@ -139,22 +160,7 @@ async fn a_fragment_link_opens_the_same_session_read_only_and_bad_ones_change_no
     .await;
     assert_eq!(stream_names(&other).await, streams);
     // Copying it makes it the receiver's own.
-    click(&other, Locator::Css("[data-testid=copy-shared]")).await;
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while count(&other, "[data-testid=shared-banner]").await > 0 {
-        if tokio::time::Instant::now() >= deadline {
-            let said = js(
-                &other,
-                "const n = document.querySelector('[data-testid=notice]'); \
-                 return location.href + ' | notice: ' + (n ? n.textContent : 'none');",
-            )
-            .await;
-            screenshot(&other, "share-copy-stuck").await;
-            let log = console_log(&other).await;
-            panic!("still viewing the shared session: {said}; console: {log:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    copy_into_mine(&other).await;
     wait_for(&other, "[data-testid=stream-card]", DEADLINE).await;
     // (The fresh profile may have saved its own simulators first: the shared ones are added.)
     let own = stream_names(&other).await;
@@ -223,15 +229,7 @@ async fn copying_into_a_stalled_database_says_so_and_works_once_it_answers() {
         "const tx = window.stall; window.stall = null; tx.abort(); return true;",
     )
     .await;
-    click(client, Locator::Css("[data-testid=copy-shared]")).await;
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while count(client, "[data-testid=shared-banner]").await > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "still viewing the shared session"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    copy_into_mine(client).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -89,7 +89,7 @@ fn event(out: &mut Outcome, data: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{parse, secrets, target};
+    use super::super::testing::{parse, request_body, secrets, target};
     use super::*;
 
     #[test]
@@ -156,16 +156,7 @@ mod tests {
     #[test]
     fn a_thinking_budget_asks_for_the_thinking_and_none_asks_for_nothing() {
         let s = secrets(&[("K", "k")]);
-        let body = |json: &str| {
-            let t = target(json);
-            let ctx = Context {
-                target: &t,
-                prompt: "hi",
-                now_ms: 0,
-                secrets: &s,
-            };
-            serde_json::from_slice::<Value>(&Anthropic.request(&ctx).unwrap().body).unwrap()
-        };
+        let body = |json: &str| request_body(json, &s);
         let thinking = body(
             r#"{"name":"x","provider":"anthropic","model":"claude-sonnet-4-5","key_secret":"K","max_tokens":2048,"thinking_budget":1024}"#,
         );

@@ -249,6 +249,19 @@ pub(crate) mod testing {
         t.valid[0].clone()
     }
 
+    /// The JSON body of the request `json`'s target makes (prompt "hi", clock at 0).
+    pub fn request_body(json: &str, secrets: &Map) -> serde_json::Value {
+        let t = target(json);
+        let ctx = Context {
+            target: &t,
+            prompt: "hi",
+            now_ms: 0,
+            secrets,
+        };
+        let request = adapter(t.provider).request(&ctx).expect("a valid request");
+        serde_json::from_slice(&request.body).expect("a JSON body")
+    }
+
     /// The outcome of `body` fed in pieces of `split` bytes; asserts every split agrees.
     pub fn parse(target: &Target, body: &[u8]) -> Outcome {
         let whole = run(target, body, body.len().max(1));
