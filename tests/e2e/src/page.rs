@@ -134,6 +134,25 @@ pub async fn click(client: &Client, locator: Locator<'_>) {
         .unwrap_or_else(|e| panic!("cannot click {what}: {e}"));
 }
 
+/// Polls `check` every 100 ms until it gives `Ok`, for at most `deadline`. On timeout it fails
+/// with `what` and the last `Err`, which says what was seen instead.
+pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let until = tokio::time::Instant::now() + deadline;
+    loop {
+        match check().await {
+            Ok(value) => return value,
+            Err(seen) if tokio::time::Instant::now() >= until => {
+                panic!("{what} within {deadline:?}: {seen}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
 /// Types `url` into the Sources panel's live-shim form (as a user's typing does: `input`
 /// events) and clicks Connect.
 pub async fn connect_live(client: &Client, url: &str) {

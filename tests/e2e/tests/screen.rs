@@ -11,7 +11,7 @@ use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use futures_util::{SinkExt, StreamExt};
 use llmscope_e2e::{
-    click, connect_live, console_errors, js, screenshot, wait_for, Session, DEADLINE,
+    click, connect_live, console_errors, eventually, js, screenshot, wait_for, Session, DEADLINE,
 };
 use serde_json::Value;
 use std::time::Duration;
@@ -383,18 +383,15 @@ async fn press(client: &Client, name: &str, testid: &str) {
 }
 
 async fn until_state(client: &Client, name: &str, state: &str) -> (String, u64, String) {
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    loop {
+    eventually(&format!("{name} {state}"), DEADLINE, || async move {
         let row = source(client, name).await;
         if row.0 == state {
-            return row;
+            Ok(row)
+        } else {
+            Err(format!("{row:?}"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{name} never {state}: {row:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -521,18 +518,16 @@ async fn fake_worker() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) 
 
 /// Waits until the Worker stand-in has been polled more than `after` times; returns the count.
 async fn polled_past(polls: &std::sync::atomic::AtomicUsize, after: usize) -> usize {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
-    loop {
+    let what = format!("polled past {after}");
+    eventually(&what, Duration::from_secs(40), || async {
         let n = polls.load(std::sync::atomic::Ordering::SeqCst);
         if n > after {
-            return n;
+            Ok(n)
+        } else {
+            Err(format!("{n} polls"))
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never polled past {after}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
