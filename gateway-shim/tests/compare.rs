@@ -326,7 +326,7 @@ fn a_malformed_item_is_named() {
     fails(
         &write("bad.json", &Value::Array(items)),
         &[],
-        "item 17: not a probe result",
+        "item 17: target \"A\": not a probe result: ok: invalid type: string \"yes\"",
     );
     let mut items = stand_in();
     items[5]["ttft_ms"] = json!(-3.0);
@@ -369,4 +369,14 @@ fn unknown_metric_and_weights_are_refused() {
         "not a non-negative number",
     );
     fails(&file, &["--max-error-rate=-0.5"], "--max-error-rate:");
+    fails(
+        &file,
+        &["--min-pass-rate", "95"],
+        "not a rate between 0 and 1",
+    );
+    fails(
+        &file,
+        &["--weights", "speed=1,speed=2"],
+        "'speed' is given twice",
+    );
 }

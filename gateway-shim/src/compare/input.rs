@@ -9,7 +9,6 @@
 
 use super::error::CompareError;
 use llmscope_protocol::probe::ProbeResult;
-use serde::Deserialize;
 use serde_json::Value;
 
 type Result<T> = std::result::Result<T, CompareError>;
@@ -102,8 +101,17 @@ fn items<'a>(doc: &'a Value, path: &str) -> Result<&'a [Value]> {
 /// One item as a probe result, with its `quality_pass` (not yet in the result contract: read
 /// from the item itself when present).
 fn parse_item(item: &Value) -> std::result::Result<(ProbeResult, Option<bool>), String> {
-    let result = ProbeResult::deserialize(item).map_err(|e| {
-        format!("not a probe result ({e}); the fields are those of workers/README.md")
+    let result: ProbeResult = serde_path_to_error::deserialize(item).map_err(|e| {
+        let target = item.get("target").and_then(Value::as_str);
+        let whose = target.map_or(String::new(), |t| format!("target \"{t}\": "));
+        let field = match e.path().to_string().as_str() {
+            "." => String::new(),
+            path => format!("{path}: "),
+        };
+        format!(
+            "{whose}not a probe result: {field}{}; the fields are those of workers/README.md",
+            e.inner()
+        )
     })?;
     let name = &result.target;
     let quality = match item.get("quality_pass") {

@@ -148,6 +148,7 @@ fn read_source(path: &str) -> Result<Vec<u8>> {
 /// The comparison and recommendation of the results in `bytes` (named `args.results`).
 pub fn report(args: &CompareArgs, bytes: &[u8]) -> Result<Report> {
     let weights = parse_weights(args.weights.as_deref())?;
+    check_rates(args)?;
     let targets = input::read(bytes, &args.results)?;
     let engine = |cause| CompareError::Engine {
         path: args.results.clone(),
@@ -266,10 +267,26 @@ fn cost_caveats(args: &CompareArgs, weights: &Weights) -> Vec<String> {
     out
 }
 
+/// The rate limits are fractions: 5 % is 0.05.
+fn check_rates(args: &CompareArgs) -> Result<()> {
+    for (flag, v) in [
+        ("--max-error-rate", args.max_error_rate),
+        ("--min-pass-rate", args.min_pass_rate),
+    ] {
+        if let Some(v) = v.filter(|v| !(0.0..=1.0).contains(v)) {
+            return Err(CompareError::Flags(format!(
+                "{flag}: {v} is not a rate between 0 and 1 (5 % is 0.05)"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `--weights cost=1,latency=1,speed=1,quality=1`: keys left out weigh 1.
 pub fn parse_weights(list: Option<&str>) -> Result<Weights> {
     let mut w = Weights::default();
     let Some(list) = list else { return Ok(w) };
+    let mut seen = Vec::new();
     for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let bad = |why: String| CompareError::Flags(format!("--weights: '{part}': {why}"));
         let (key, value) = part
@@ -284,7 +301,12 @@ pub fn parse_weights(list: Option<&str>) -> Result<Weights> {
         if !(v.is_finite() && v >= 0.0) {
             return Err(bad(format!("{v} is not a non-negative number")));
         }
-        let slot = match key.trim() {
+        let key = key.trim();
+        if seen.contains(&key) {
+            return Err(bad(format!("'{key}' is given twice")));
+        }
+        seen.push(key);
+        let slot = match key {
             "cost" => &mut w.cost,
             "latency" => &mut w.latency,
             "speed" => &mut w.speed,
