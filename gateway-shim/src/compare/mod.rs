@@ -154,16 +154,17 @@ pub fn report(args: &CompareArgs, bytes: &[u8]) -> Result<Report> {
         path: args.results.clone(),
         cause,
     };
-    let comparison = compare_metric(&targets, args.metric).map_err(engine)?;
+    let comparison = compare_metric(&targets, args.metric, None).map_err(engine)?;
     // The recommendation's latency is TTFT P95 and its speed median tokens/s, whatever the
     // metric shown.
     let ttft = match args.metric {
         Metric::TtftMs => None,
-        _ => Some(compare_metric(&targets, Metric::TtftMs).map_err(engine)?),
+        _ => Some(compare_metric(&targets, Metric::TtftMs, None).map_err(engine)?),
     };
+    // Only speed's summaries are used: pairs against the first target alone keep its cost low.
     let speed = match args.metric {
         Metric::TokensPerS => None,
-        _ => Some(compare_metric(&targets, Metric::TokensPerS).map_err(engine)?),
+        _ => Some(compare_metric(&targets, Metric::TokensPerS, Some(0)).map_err(engine)?),
     };
     let ttft = ttft.as_ref().unwrap_or(&comparison);
     let speed = speed.as_ref().unwrap_or(&comparison);
@@ -194,10 +195,12 @@ pub fn report(args: &CompareArgs, bytes: &[u8]) -> Result<Report> {
     })
 }
 
-/// The engine's comparison of one metric over every target.
+/// The engine's comparison of one metric over every target: every pair, or those of the
+/// `reference` target.
 fn compare_metric(
     targets: &[TargetResults],
     metric: Metric,
+    reference: Option<usize>,
 ) -> std::result::Result<Comparison, llmscope_spc::SpcError> {
     let values: Vec<Vec<f64>> = targets
         .iter()
@@ -221,6 +224,7 @@ fn compare_metric(
     let options = CompareOptions {
         metric: name.into(),
         unit: unit.into(),
+        reference,
         ..CompareOptions::default()
     };
     compare(&streams, &options)
