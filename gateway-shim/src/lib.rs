@@ -1,7 +1,7 @@
 //! `llmscope-shim` as a library: the binary's parts, public so that integration tests can drive a
 //! source or the hub directly. The command line lives in `main.rs`.
 //!
-//! - `analyze`: SPC on a CSV export.
+//! - `analyze`: SPC on a CSV export; `compare`: which target to use, from probe results.
 //! - `config`: the `run --config` file.
 //! - `source`: Modbus, MQTT and OPC-UA behind one `Source` trait.
 //! - `publish`: republishing samples to MQTT.
@@ -14,6 +14,7 @@
 
 pub mod analyze;
 pub mod auth;
+pub mod compare;
 pub mod config;
 pub mod hub;
 pub mod publish;

@@ -2,11 +2,12 @@
 //! - `run --config plant.toml`: Modbus, MQTT and OPC-UA sources streamed over WebSockets;
 //! - `simulate`: the same with a built-in demo plant, nothing attached;
 //! - `watch [URL]`: a terminal client charting every stream live;
-//! - `analyze FILE`: SPC over a CSV export.
+//! - `analyze FILE`: SPC over a CSV export;
+//! - `compare RESULTS`: targets side by side from probe results, and a recommendation.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use llmscope_shim::{analyze, config, run, simulate, watch};
+use llmscope_shim::{analyze, compare, config, run, simulate, watch};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,6 +26,8 @@ struct Cli {
 enum Command {
     /// Run a control chart and the tests for special causes over a CSV file.
     Analyze(analyze::AnalyzeArgs),
+    /// Compare targets from probe results (intervals, pairwise shifts) and recommend one.
+    Compare(compare::CompareArgs),
     /// Stream the sources of a config file to WebSocket clients.
     Run {
         /// The config file (see gateway-shim/src/source/*/sample.toml for every section).
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(&args).map_err(Into::into),
+        Command::Compare(args) => compare::run(&args).map_err(Into::into),
         Command::Run { config } => config::load(&config)
             .map_err(Into::into)
             .and_then(|c| serve(c, None)),

@@ -1,6 +1,6 @@
 //! A bounded, deterministic fuzz run of every parser of outside input in the shim, inside
 //! `cargo test` (stable Rust, no cargo-fuzz): the `analyze` CSV reader (through the whole
-//! report), the TOML config, MQTT messages (topic matching and payload decoding), Modbus
+//! report), `compare`'s probe results (through the comparison), the TOML config, MQTT messages (topic matching and payload decoding), Modbus
 //! responses (from a TCP "device" that answers with mutated frames, through tokio-modbus and the
 //! shim's link and register decoding), and the frames a client sends the WebSocket server.
 //!
@@ -180,6 +180,121 @@ fn toml_config() {
             let text = String::from_utf8_lossy(bytes);
             if let Err(e) = llmscope_shim::config::parse(&text, "fuzz.toml") {
                 assert!(e.to_string().len() <= 1024 + text.len(), "{e}");
+            }
+        },
+    );
+}
+
+/// Probe results as GET /results answers them: two targets, failures, quality checks.
+fn results_corpus() -> Vec<u8> {
+    let mut items = Vec::new();
+    for i in 0..30 {
+        for (target, ttft) in [("a", 300.0 + i as f64), ("b", 420.0 - i as f64)] {
+            let failed = i % 7 == 6;
+            items.push(serde_json::json!({
+                "target": target, "provider": "openai", "model": "m", "t": 1000 * i,
+                "ok": !failed, "status": if failed { 500 } else { 200 },
+                "ttft_ms": if failed { None } else { Some(ttft) }, "total_ms": ttft + 900.0,
+                "input_tokens": 12, "output_tokens": 40, "cached_input_tokens": null,
+                "tokens_per_s": 55.5, "cost_usd": null, "quality_pass": i % 3 != 0,
+                "error": if failed {
+                    serde_json::json!({"kind": "server", "message": "HTTP 500", "retry_after_s": 1.5})
+                } else {
+                    serde_json::Value::Null
+                },
+                "extra": {"ttfb_ms": 120.0}
+            }));
+        }
+    }
+    serde_json::to_vec(&items).expect("JSON")
+}
+
+/// Byte mutations of JSON rarely parse: this mutates values instead, so that most inputs
+/// reach the comparison: one to eight fields of random items set to edge values.
+fn structured(g: &mut Gen, seed: &[u8]) -> Vec<u8> {
+    use serde_json::{json, Value};
+    const FIELDS: &[&str] = &[
+        "target",
+        "ok",
+        "t",
+        "ttft_ms",
+        "total_ms",
+        "tokens_per_s",
+        "error",
+        "quality_pass",
+        "status",
+        "extra",
+    ];
+    let values = [
+        Value::Null,
+        json!(0),
+        json!(-1),
+        json!(1e308),
+        json!(-0.0),
+        json!(u64::MAX),
+        json!(""),
+        json!("a"),
+        json!(true),
+        json!(false),
+        json!([]),
+        json!({}),
+        json!({"kind": "timeout", "message": "x", "retry_after_s": null}),
+    ];
+    let mut items: Vec<Value> = serde_json::from_slice(seed).expect("the corpus is JSON");
+    for _ in 0..1 + g.below(8) {
+        let at = g.below(items.len());
+        match g.below(4) {
+            0 => {
+                let copy = items[at].clone();
+                items.push(copy);
+            }
+            1 if items.len() > 1 => {
+                items.swap_remove(at);
+            }
+            _ => items[at][*g.pick(FIELDS)] = g.pick(&values).clone(),
+        }
+    }
+    serde_json::to_vec(&items).expect("JSON")
+}
+
+#[test]
+fn compare_results() {
+    use llmscope_shim::compare::{report, CompareArgs, Format, Metric};
+    let array = results_corpus();
+    let mut export =
+        br#"{"format": "llmscope-telemetry", "version": 1, "probe_results": "#.to_vec();
+    export.extend(&array);
+    export.push(b'}');
+    let corpus = vec![array, export];
+    let metrics = [Metric::TtftMs, Metric::TotalMs, Metric::TokensPerS];
+    let mut variant = 0usize;
+    run(
+        "compare results",
+        2000,
+        3,
+        |g| {
+            if g.below(2) == 0 {
+                g.input(&corpus, TOKENS, 400)
+            } else {
+                structured(g, &corpus[0])
+            }
+        },
+        |bytes| {
+            variant += 1;
+            let args = CompareArgs {
+                results: "fuzz.json".into(),
+                metric: metrics[variant % metrics.len()],
+                max_ttft_p95_ms: Some(400.0),
+                max_error_rate: (variant % 2 == 0).then_some(0.1),
+                min_pass_rate: None,
+                max_cost_usd: None,
+                weights: Some("speed=0".into()),
+                volume: None,
+                format: Format::Json,
+            };
+            if let Err(e) = report(&args, bytes) {
+                let message = e.to_string();
+                assert!(message.len() <= 1024 + bytes.len(), "{message}");
             }
         },
     );

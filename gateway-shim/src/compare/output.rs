@@ -1,0 +1,174 @@
+//! The report of `compare`: JSON in the contract's shape (issue 12, README), or text to read:
+//! a table with intervals, the pairwise sentences, the Pareto frontier and the recommendation.
+
+use super::Report;
+use llmscope_spc::compare::recommend::{Ranked, Verdict};
+use llmscope_spc::compare::{format_number, Interval, PairComparison, StreamSummary};
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// The contract's top level, plus `unit` and `ranking`.
+#[derive(Serialize)]
+struct Json<'a> {
+    metric: &'a str,
+    unit: &'a str,
+    targets: Vec<Row<'a>>,
+    pairs: &'a [PairComparison],
+    pareto: &'a [String],
+    recommendation: &'a Verdict,
+    ranking: &'a [Ranked],
+}
+
+/// One `targets[]` row: the engine's summary (the contract's fields plus `mean`, `sd`,
+/// `stability`) and `cost`, null until the shim has a price table.
+#[derive(Serialize)]
+struct Row<'a> {
+    #[serde(flatten)]
+    summary: &'a StreamSummary,
+    cost: Option<()>,
+}
+
+/// The report as one JSON object.
+pub fn json(report: &Report, out: &mut impl Write) -> io::Result<()> {
+    let doc = Json {
+        metric: report.metric.field(),
+        unit: report.metric.words().1,
+        targets: report
+            .comparison
+            .targets
+            .iter()
+            .map(|summary| Row {
+                summary,
+                cost: None,
+            })
+            .collect(),
+        pairs: &report.comparison.pairs,
+        pareto: &report.recommendation.pareto,
+        recommendation: &report.recommendation.recommendation,
+        ranking: &report.recommendation.ranking,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// The report to read.
+pub fn text(report: &Report, out: &mut impl Write) -> io::Result<()> {
+    let (name, unit) = report.metric.words();
+    writeln!(
+        out,
+        "{name} ({unit}) by target, 95% intervals in brackets\n"
+    )?;
+    table(&report.comparison.targets, out)?;
+    writeln!(out, "\nPairs (Holm-adjusted):")?;
+    if report.comparison.pairs.is_empty() {
+        writeln!(out, "  none: fewer than two targets with values")?;
+    }
+    for p in &report.comparison.pairs {
+        writeln!(out, "  - {} (p {})", p.words, p_value(p.p_value))?;
+    }
+    let pareto = &report.recommendation.pareto;
+    let pareto = if pareto.is_empty() {
+        "none".to_string()
+    } else {
+        pareto.join(", ")
+    };
+    writeln!(out, "\nPareto frontier (latency, quality, cost): {pareto}")?;
+    let verdict = &report.recommendation.recommendation;
+    match &verdict.name {
+        Some(name) => writeln!(out, "\nRecommendation: {name}")?,
+        None => writeln!(out, "\nRecommendation: none")?,
+    }
+    for r in &verdict.reasons {
+        writeln!(out, "  - {r}")?;
+    }
+    if !verdict.caveats.is_empty() {
+        writeln!(out, "Caveats:")?;
+    }
+    for c in &verdict.caveats {
+        writeln!(out, "  - {c}")?;
+    }
+    Ok(())
+}
+
+fn table(targets: &[StreamSummary], out: &mut impl Write) -> io::Result<()> {
+    let quality = targets.iter().any(|t| t.pass_rate.is_some());
+    let mut header = vec![
+        "target",
+        "n",
+        "error rate",
+        "P50",
+        "P95",
+        "P99",
+        "in control",
+    ];
+    if quality {
+        header.push("pass rate");
+    }
+    let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    for t in targets {
+        let mut row = vec![
+            t.name.clone(),
+            t.n.to_string(),
+            percent(&t.error_rate),
+            interval(&t.p50),
+            interval(&t.p95),
+            interval(&t.p99),
+            match t.in_control {
+                Some(true) => "yes".into(),
+                Some(false) => "NO".into(),
+                None => "too few to tell".into(),
+            },
+        ];
+        if quality {
+            row.push(t.pass_rate.as_ref().map_or("-".into(), percent));
+        }
+        rows.push(row);
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, &w)| format!("{cell:<w$}"))
+            .collect();
+        writeln!(out, "{}", cells.join("  ").trim_end())?;
+    }
+    for t in targets.iter().filter(|t| t.in_control != Some(true)) {
+        writeln!(out, "{}: {}", t.name, t.stability)?;
+    }
+    Ok(())
+}
+
+/// "320 [305, 334]"; a missing bound is "?", a missing value "-".
+fn interval(i: &Interval) -> String {
+    show(i, 1.0, "")
+}
+
+/// A rate as "5 % [3.1, 8.1]".
+fn percent(i: &Interval) -> String {
+    show(i, 100.0, " %")
+}
+
+fn show(i: &Interval, scale: f64, suffix: &str) -> String {
+    if !i.value.is_finite() {
+        return "-".into();
+    }
+    let bound = |b: Option<f64>| b.map_or("?".into(), |b| format_number(b * scale));
+    format!(
+        "{}{suffix} [{}, {}]",
+        format_number(i.value * scale),
+        bound(i.lo),
+        bound(i.hi)
+    )
+}
+
+/// "= 0.0123", or "< 0.0001" where more digits would only be noise.
+fn p_value(p: f64) -> String {
+    if p < 1e-4 {
+        "< 0.0001".into()
+    } else {
+        format!("= {}", format_number(p))
+    }
+}
