@@ -56,15 +56,7 @@ where
         let [center, lcl, ucl, c_center, c_lcl, c_ucl] = &mut self.repeated;
         buf.extend_from_slice(itoa::Buffer::new().format(p.index).as_bytes());
         buf.push(b',');
-        push_display(buf, Some(p.statistic));
-        buf.push(b',');
-        center.push(Some(p.center), buf);
-        buf.push(b',');
-        lcl.push(p.lcl, buf);
-        buf.push(b',');
-        ucl.push(p.ucl, buf);
-        buf.push(b',');
-        self.tests.push(p.index, b';', buf);
+        cells(p, [center, lcl, ucl], &mut self.tests, buf);
         // The companion's point with the same index (what `Series::point_at` gives).
         let q = self.companion.as_mut().and_then(|(points, tests)| {
             while points.next_if(|q| q.index < p.index).is_some() {}
@@ -73,20 +65,25 @@ where
         match q {
             Some((q, tests)) => {
                 buf.push(b',');
-                push_display(buf, Some(q.statistic));
-                buf.push(b',');
-                c_center.push(Some(q.center), buf);
-                buf.push(b',');
-                c_lcl.push(q.lcl, buf);
-                buf.push(b',');
-                c_ucl.push(q.ucl, buf);
-                buf.push(b',');
-                tests.push(q.index, b';', buf);
+                cells(&q, [c_center, c_lcl, c_ucl], tests, buf);
             }
             None => buf.extend_from_slice(b",,,,,"),
         }
         buf.push(b'\n');
     }
+}
+
+/// One chart's five cells of a row: statistic, center, LCL, UCL and its tests.
+fn cells(p: &Point, [center, lcl, ucl]: [&mut Repeated; 3], tests: &mut Tests, buf: &mut Vec<u8>) {
+    push_display(buf, Some(p.statistic));
+    buf.push(b',');
+    center.push(Some(p.center), buf);
+    buf.push(b',');
+    lcl.push(p.lcl, buf);
+    buf.push(b',');
+    ucl.push(p.ucl, buf);
+    buf.push(b',');
+    tests.push(p.index, b';', buf);
 }
 
 impl<P, Q> Chunks for Rows<'_, P, Q>
