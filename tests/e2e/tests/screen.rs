@@ -88,16 +88,23 @@ async fn until(client: &Client, script: &str, ready: impl Fn(&Value) -> bool) ->
 const CARDS_WITH_DATA: &str =
     "return [...document.querySelectorAll('[data-testid=stream-card] .last strong')].filter(e => !['–', 'NaN', ''].includes(e.textContent)).length";
 
-#[tokio::test]
-async fn on_a_phone_the_first_screen_shows_data_and_the_actions_wait_in_a_menu() {
+/// A phone-sized window (390×844) on the dashboard with fast simulators, once 8 cards show data.
+async fn phone_with_data() -> Session {
     let session = Session::open().await;
-    let client = &session.client;
-    viewport(client, 390, 844).await;
-    client
+    viewport(&session.client, 390, 844).await;
+    session
+        .client
         .goto(&session.url("?tick=25"))
         .await
         .expect("open with fast simulators");
-    until(client, CARDS_WITH_DATA, |n| n.as_u64() >= Some(8)).await;
+    until(&session.client, CARDS_WITH_DATA, |n| n.as_u64() >= Some(8)).await;
+    session
+}
+
+#[tokio::test]
+async fn on_a_phone_the_first_screen_shows_data_and_the_actions_wait_in_a_menu() {
+    let session = phone_with_data().await;
+    let client = &session.client;
     // The bar: brand, Sources toggle, menu; no action, no source form.
     for css in [
         ".brand",
@@ -224,14 +231,8 @@ fn finger(id: &str, canvas: &fantoccini::elements::Element, from: f64, to: f64) 
 
 #[tokio::test]
 async fn on_touch_a_pinch_zooms_the_chart_and_a_drag_pans_it() {
-    let session = Session::open().await;
+    let session = phone_with_data().await;
     let client = &session.client;
-    viewport(client, 390, 844).await;
-    client
-        .goto(&session.url("?tick=25"))
-        .await
-        .expect("open with fast simulators");
-    until(client, CARDS_WITH_DATA, |n| n.as_u64() >= Some(8)).await;
     click(client, Locator::Css("[data-testid=stream-card]")).await;
     wait_for(client, "[data-testid=view-range]", DEADLINE).await;
     until(
