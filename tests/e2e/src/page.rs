@@ -134,6 +134,34 @@ pub async fn click(client: &Client, locator: Locator<'_>) {
         .unwrap_or_else(|e| panic!("cannot click {what}: {e}"));
 }
 
+/// A WebSocket server on a free loopback port, standing in for a shim: `serve` runs for each
+/// client that completes the handshake. Returns the port and how many TCP connections came.
+pub async fn ws_server<F, Fut>(serve: F) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>)
+where
+    F: Fn(tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
+    let serve = std::sync::Arc::new(serve);
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let serve = serve.clone();
+            tokio::spawn(async move {
+                if let Ok(ws) = tokio_tungstenite::accept_async(tcp).await {
+                    serve(ws).await;
+                }
+            });
+        }
+    });
+    (port, connections)
+}
+
 /// Polls `check` every 100 ms until it gives `Ok`, for at most `deadline`. On timeout it fails
 /// with `what` and the last `Err`, which says what was seen instead.
 pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T

@@ -105,32 +105,22 @@ async fn the_dashboard_charts_the_plant_streamed_by_the_shim_that_serves_it() {
 
 #[tokio::test]
 async fn invalid_frames_are_counted_and_shown_and_the_stream_goes_on() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
-                    return;
-                };
-                let frames = [
-                    r#"{"type":"hello","server":"fake/1","streams":[{"id":"fake/<b>bold</b>","unit":"mm"}]}"#,
-                    "this is not json",
-                    r#"{"type":"sample","stream":"fake/<b>bold</b>","seq":1,"t":1764201600000,"value":1.5}"#,
-                    r#"{"type":"sample","stream":"fake/<b>bold</b>"}"#,
-                    r#"{"type":"sample","stream":"fake/<b>bold</b>","seq":2,"t":1764201600100,"value":2.5}"#,
-                ];
-                for f in frames {
-                    if ws.send(Message::Text(f.into())).await.is_err() {
-                        return;
-                    }
-                }
-                tokio::time::sleep(Duration::from_secs(60)).await;
-            });
+    let (port, _) = llmscope_e2e::ws_server(|mut ws| async move {
+        let frames = [
+            r#"{"type":"hello","server":"fake/1","streams":[{"id":"fake/<b>bold</b>","unit":"mm"}]}"#,
+            "this is not json",
+            r#"{"type":"sample","stream":"fake/<b>bold</b>","seq":1,"t":1764201600000,"value":1.5}"#,
+            r#"{"type":"sample","stream":"fake/<b>bold</b>"}"#,
+            r#"{"type":"sample","stream":"fake/<b>bold</b>","seq":2,"t":1764201600100,"value":2.5}"#,
+        ];
+        for f in frames {
+            if ws.send(Message::Text(f.into())).await.is_err() {
+                return;
+            }
         }
-    });
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    })
+    .await;
     let session = Session::open().await;
     let client = &session.client;
     client

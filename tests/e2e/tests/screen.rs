@@ -11,7 +11,8 @@ use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use futures_util::{SinkExt, StreamExt};
 use llmscope_e2e::{
-    click, connect_live, console_errors, eventually, js, screenshot, wait_for, Session, DEADLINE,
+    click, connect_live, console_errors, eventually, js, screenshot, wait_for, ws_server, Session,
+    DEADLINE,
 };
 use serde_json::Value;
 use std::time::Duration;
@@ -296,35 +297,24 @@ async fn on_touch_a_pinch_zooms_the_chart_and_a_drag_pans_it() {
 
 /// A WebSocket server that says hello and sends one sample of `fake/x` every 20 ms.
 async fn fake_shim() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
-                    return;
-                };
-                let hello =
-                    r#"{"type":"hello","server":"fake/1","streams":[{"id":"fake/x","unit":"mm"}]}"#;
-                if ws.send(Message::Text(hello.into())).await.is_err() {
-                    return;
-                }
-                for seq in 1u64.. {
-                    let sample = format!(
-                        r#"{{"type":"sample","stream":"fake/x","seq":{seq},"t":{},"value":{}}}"#,
-                        1_764_201_600_000u64 + seq * 20,
-                        (seq % 7) as f64
-                    );
-                    if ws.send(Message::Text(sample.into())).await.is_err() {
-                        return;
-                    }
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
-            });
+    let (port, _) = ws_server(|mut ws| async move {
+        let hello = r#"{"type":"hello","server":"fake/1","streams":[{"id":"fake/x","unit":"mm"}]}"#;
+        if ws.send(Message::Text(hello.into())).await.is_err() {
+            return;
         }
-    });
+        for seq in 1u64.. {
+            let sample = format!(
+                r#"{{"type":"sample","stream":"fake/x","seq":{seq},"t":{},"value":{}}}"#,
+                1_764_201_600_000u64 + seq * 20,
+                (seq % 7) as f64
+            );
+            if ws.send(Message::Text(sample.into())).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
     port
 }
 

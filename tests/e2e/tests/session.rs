@@ -278,33 +278,19 @@ async fn a_token_in_the_websocket_url_is_never_stored() {
 #[tokio::test]
 async fn a_link_to_another_servers_stream_asks_before_connecting() {
     use futures_util::SinkExt;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let connections = Arc::new(AtomicUsize::new(0));
-    let counted = connections.clone();
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            counted.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
-                    return;
-                };
-                for f in [
-                    r#"{"type":"hello","server":"elsewhere/1","streams":[{"id":"elsewhere/x","unit":"mm"}]}"#,
-                    r#"{"type":"sample","stream":"elsewhere/x","seq":1,"t":1764201600000,"value":1.5}"#,
-                ] {
-                    let _ = ws
-                        .send(tokio_tungstenite::tungstenite::Message::Text(f.into()))
-                        .await;
-                }
-                tokio::time::sleep(Duration::from_secs(60)).await;
-            });
+    use std::sync::atomic::Ordering;
+    let (port, connections) = llmscope_e2e::ws_server(|mut ws| async move {
+        for f in [
+            r#"{"type":"hello","server":"elsewhere/1","streams":[{"id":"elsewhere/x","unit":"mm"}]}"#,
+            r#"{"type":"sample","stream":"elsewhere/x","seq":1,"t":1764201600000,"value":1.5}"#,
+        ] {
+            let _ = ws
+                .send(tokio_tungstenite::tungstenite::Message::Text(f.into()))
+                .await;
         }
-    });
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    })
+    .await;
     let session = Session::open().await;
     let client = &session.client;
     client
