@@ -312,8 +312,8 @@ fn text_shows_table_pairs_and_recommendation() {
         "lower than B's",
         "Pareto frontier",
         "Recommendation: A",
-        "--max-cost-usd 0.01 was not applied",
-        "--volume 1000",
+        "max_cost_usd 0.01 was not applied",
+        "volume 1000",
     ] {
         assert!(text.contains(wanted), "'{wanted}' missing from:\n{text}");
     }

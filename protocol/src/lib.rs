@@ -6,12 +6,14 @@
 //! Client to server: [`ClientFrame`] (`auth`). The fields are a fixed contract.
 //!
 //! Also here because both the shim and the probe Worker need them and neither may depend on the
-//! other: [`probe::ProbeResult`], the Worker's result contract, and [`token::same_token`], the
-//! one constant-time token comparison.
+//! other: [`probe::ProbeResult`], the Worker's result contract, [`compare`], the comparison
+//! report built from those results, and [`token::same_token`], the one constant-time token
+//! comparison.
 #![deny(missing_docs)]
 
 use serde::{Deserialize, Serialize};
 
+pub mod compare;
 pub mod probe;
 pub mod token;
 

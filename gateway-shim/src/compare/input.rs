@@ -1,47 +1,17 @@
 //! Reading RESULTS: a JSON array of probe results (the Worker's `GET /results`), or the app's
 //! telemetry export (an object with `"format": "llmscope-telemetry"` and its `probe_results`),
-//! told apart by shape. Results are grouped by target name, in order of first appearance, and
-//! each target's results are put in time order (`t`), which the stability check needs.
+//! told apart by shape, then grouped by target (`llmscope_protocol::compare::group`).
 //!
 //! Every item is checked; the first bad one stops the run with its index, as `analyze` does with
 //! a bad line: a comparison that silently left out results would not be the comparison of the
 //! file (a target's error rate, for one, would be wrong).
 
 use super::error::CompareError;
+use llmscope_protocol::compare::{group, TargetResults};
 use llmscope_protocol::probe::ProbeResult;
 use serde_json::Value;
 
 type Result<T> = std::result::Result<T, CompareError>;
-
-/// One target's results over the file.
-#[derive(Debug, Default)]
-pub struct TargetResults {
-    /// The target's name.
-    pub name: String,
-    /// Every result, failed ones included.
-    pub requests: u64,
-    /// Failed results.
-    pub errors: u64,
-    /// `quality_pass` true, and true or false (null or absent is not judged).
-    pub passed: u64,
-    /// Results with `quality_pass` true or false.
-    pub judged: u64,
-    /// The successful results, in time order.
-    pub ok: Vec<Success>,
-}
-
-/// The metrics of one successful result.
-#[derive(Clone, Copy, Debug)]
-pub struct Success {
-    /// When it was sent (epoch ms).
-    pub t: i64,
-    /// `ttft_ms`.
-    pub ttft_ms: Option<f64>,
-    /// `total_ms`.
-    pub total_ms: Option<f64>,
-    /// `tokens_per_s`.
-    pub tokens_per_s: Option<f64>,
-}
 
 /// The probe results of `bytes` (named `path` in errors), grouped by target.
 pub fn read(bytes: &[u8], path: &str) -> Result<Vec<TargetResults>> {
@@ -53,27 +23,14 @@ pub fn read(bytes: &[u8], path: &str) -> Result<Vec<TargetResults>> {
             "{path}: no probe results to compare; fetch some with GET /results"
         )));
     }
-    let mut targets: Vec<TargetResults> = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let (result, quality) = parse_item(item)
-            .map_err(|why| CompareError::Data(format!("{path}: item {i}: {why}")))?;
-        let at = match targets.iter().position(|t| t.name == result.target) {
-            Some(at) => at,
-            None => {
-                targets.push(TargetResults {
-                    name: result.target.clone(),
-                    ..TargetResults::default()
-                });
-                targets.len() - 1
-            }
-        };
-        add(&mut targets[at], &result, quality);
-    }
-    for t in &mut targets {
-        // Stable: results sent in the same millisecond keep the file's order.
-        t.ok.sort_by_key(|s| s.t);
-    }
-    Ok(targets)
+    let parsed = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            parse_item(item).map_err(|why| CompareError::Data(format!("{path}: item {i}: {why}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(group(parsed.iter().map(|(r, q)| (r, *q))))
 }
 
 /// The results array, by shape: an array, or a telemetry export's `probe_results`.
@@ -135,23 +92,4 @@ fn parse_item(item: &Value) -> std::result::Result<(ProbeResult, Option<bool>), 
         }
     }
     Ok((result, quality))
-}
-
-fn add(target: &mut TargetResults, r: &ProbeResult, quality: Option<bool>) {
-    target.requests += 1;
-    if let Some(pass) = quality {
-        target.judged += 1;
-        target.passed += u64::from(pass);
-    }
-    // A result is failed when it says so either way.
-    if !r.ok || r.error.is_some() {
-        target.errors += 1;
-        return;
-    }
-    target.ok.push(Success {
-        t: r.t,
-        ttft_ms: r.ttft_ms,
-        total_ms: r.total_ms,
-        tokens_per_s: r.tokens_per_s,
-    });
 }

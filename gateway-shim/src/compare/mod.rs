@@ -1,11 +1,7 @@
 //! `llmscope-shim compare`: which target to use, from probe results. The flags and the JSON
 //! output are a fixed contract (issue 12, README "llmscope-shim compare"); this module reads
-//! the results ([`input`]), runs the engine's comparison and recommendation
-//! (`llmscope_spc::compare`) and hands both to one of the output formats ([`output`]).
-//!
-//! Cost is not known here yet: the price table lives in the Worker (`workers/src/prices.rs`).
-//! Every target's `cost` is null, cost is neither constrained nor scored, and the
-//! recommendation's caveats say so (and name `--max-cost-usd` and `--volume` when given).
+//! the results ([`input`]), has `llmscope_protocol::compare` build the report the Worker's
+//! `GET /compare` also answers, and writes it as JSON or as text ([`output`]).
 
 mod error;
 mod input;
@@ -13,12 +9,11 @@ mod output;
 
 pub use error::CompareError;
 
+pub use llmscope_protocol::compare::{Metric, Report};
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
-use input::TargetResults;
-use llmscope_spc::compare::recommend::{
-    recommend, Candidate, Constraints, Labels, Recommendation, Weights,
-};
-use llmscope_spc::compare::{compare, CompareOptions, Comparison, QualityCounts, StreamInput};
+use llmscope_protocol::compare::{build, parse_weights, Settings};
 use std::io::{Read, Write};
 
 type Result<T> = std::result::Result<T, CompareError>;
@@ -30,7 +25,7 @@ pub struct CompareArgs {
     /// telemetry export; - for standard input.
     pub results: String,
     /// The metric compared.
-    #[arg(long, value_enum, default_value_t = Metric::TtftMs)]
+    #[arg(long, default_value = "ttft_ms", value_parser = metric_parser())]
     pub metric: Metric,
     /// Highest acceptable TTFT P95 in ms.
     #[arg(long, value_name = "X")]
@@ -41,8 +36,8 @@ pub struct CompareArgs {
     /// Lowest acceptable quality pass rate (0 to 1).
     #[arg(long, value_name = "Z")]
     pub min_pass_rate: Option<f64>,
-    /// Highest acceptable cost per successful request in USD (not applied yet: the shim has
-    /// no price table).
+    /// Highest acceptable cost per successful request in USD (not applied yet: no price
+    /// table is shared).
     #[arg(long, value_name = "W")]
     pub max_cost_usd: Option<f64>,
     /// Weights of the criteria, e.g. cost=1,latency=1,speed=1,quality=1; keys left out weigh 1.
@@ -56,46 +51,10 @@ pub struct CompareArgs {
     pub format: Format,
 }
 
-/// `--metric`: the probe result field compared.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Metric {
-    /// Time to the first visible text.
-    #[value(name = "ttft_ms")]
-    TtftMs,
-    /// Time to the end of the stream.
-    #[value(name = "total_ms")]
-    TotalMs,
-    /// Output speed.
-    #[value(name = "tokens_per_s")]
-    TokensPerS,
-}
-
-impl Metric {
-    /// The field's name, as in the results and the JSON output.
-    pub fn field(self) -> &'static str {
-        match self {
-            Metric::TtftMs => "ttft_ms",
-            Metric::TotalMs => "total_ms",
-            Metric::TokensPerS => "tokens_per_s",
-        }
-    }
-
-    /// Its name in sentences, and its unit.
-    fn words(self) -> (&'static str, &'static str) {
-        match self {
-            Metric::TtftMs => ("TTFT", "ms"),
-            Metric::TotalMs => ("total time", "ms"),
-            Metric::TokensPerS => ("speed", "tokens/s"),
-        }
-    }
-
-    fn value(self, s: &input::Success) -> Option<f64> {
-        match self {
-            Metric::TtftMs => s.ttft_ms,
-            Metric::TotalMs => s.total_ms,
-            Metric::TokensPerS => s.tokens_per_s,
-        }
-    }
+/// `--metric`'s values are the result fields; clap lists them in the help.
+fn metric_parser() -> impl TypedValueParser<Value = Metric> {
+    PossibleValuesParser::new(Metric::ALL.map(Metric::field))
+        .map(|field| Metric::from_field(&field).unwrap_or_default())
 }
 
 /// `--format`: how the report is written.
@@ -105,16 +64,6 @@ impl Metric {
 pub enum Format {
     Json,
     Text,
-}
-
-/// What the outputs show.
-pub struct Report {
-    /// The metric compared.
-    pub metric: Metric,
-    /// The engine's comparison of that metric.
-    pub comparison: Comparison,
-    /// The engine's recommendation, with the shim's cost caveats added.
-    pub recommendation: Recommendation,
 }
 
 /// `compare` as the command line runs it: the results file (or standard input), the report to
@@ -147,196 +96,34 @@ fn read_source(path: &str) -> Result<Vec<u8>> {
 
 /// The comparison and recommendation of the results in `bytes` (named `args.results`).
 pub fn report(args: &CompareArgs, bytes: &[u8]) -> Result<Report> {
-    let weights = parse_weights(args.weights.as_deref())?;
-    check_rates(args)?;
-    let targets = input::read(bytes, &args.results)?;
-    let engine = |cause| CompareError::Engine {
-        path: args.results.clone(),
-        cause,
-    };
-    let comparison = compare_metric(&targets, args.metric, None).map_err(engine)?;
-    // The recommendation's latency is TTFT P95 and its speed median tokens/s, whatever the
-    // metric shown.
-    let ttft = match args.metric {
-        Metric::TtftMs => None,
-        _ => Some(compare_metric(&targets, Metric::TtftMs, None).map_err(engine)?),
-    };
-    // Only speed's summaries are used: pairs against the first target alone keep its cost low.
-    let speed = match args.metric {
-        Metric::TokensPerS => None,
-        _ => Some(compare_metric(&targets, Metric::TokensPerS, Some(0)).map_err(engine)?),
-    };
-    let ttft = ttft.as_ref().unwrap_or(&comparison);
-    let speed = speed.as_ref().unwrap_or(&comparison);
-    let candidates = candidates(&comparison, ttft, speed);
-    let constraints = Constraints {
-        max_latency: args.max_ttft_p95_ms,
+    let settings = Settings {
+        metric: args.metric,
+        max_ttft_p95_ms: args.max_ttft_p95_ms,
         max_error_rate: args.max_error_rate,
         min_pass_rate: args.min_pass_rate,
-        // Not known yet: passed on, every candidate would be excluded for want of a price.
-        max_cost: None,
+        max_cost_usd: args.max_cost_usd,
+        weights: parse_weights(args.weights.as_deref().unwrap_or("")).map_err(flag_error)?,
+        volume: args.volume,
     };
-    let mut recommendation = recommend(
-        &candidates,
-        &ttft.pairs,
-        &constraints,
-        &weights,
-        &Labels::default(),
-    )
-    .map_err(flag_error)?;
-    recommendation
-        .recommendation
-        .caveats
-        .extend(cost_caveats(args, &weights));
-    Ok(Report {
-        metric: args.metric,
-        comparison,
-        recommendation,
-    })
-}
-
-/// The engine's comparison of one metric over every target: every pair, or those of the
-/// `reference` target.
-fn compare_metric(
-    targets: &[TargetResults],
-    metric: Metric,
-    reference: Option<usize>,
-) -> std::result::Result<Comparison, llmscope_spc::SpcError> {
-    let values: Vec<Vec<f64>> = targets
-        .iter()
-        .map(|t| t.ok.iter().filter_map(|s| metric.value(s)).collect())
-        .collect();
-    let streams: Vec<StreamInput<'_>> = targets
-        .iter()
-        .zip(&values)
-        .map(|(t, v)| StreamInput {
-            name: &t.name,
-            values: v,
-            requests: t.requests,
-            errors: t.errors,
-            quality: Some(QualityCounts {
-                passed: t.passed,
-                judged: t.judged,
-            }),
-        })
-        .collect();
-    let (name, unit) = metric.words();
-    let options = CompareOptions {
-        metric: name.into(),
-        unit: unit.into(),
-        reference,
-        ..CompareOptions::default()
-    };
-    compare(&streams, &options)
-}
-
-/// What the recommendation knows of each target. A target is judged out of control when the
-/// metric shown or TTFT (the latency criterion) is.
-fn candidates(shown: &Comparison, ttft: &Comparison, speed: &Comparison) -> Vec<Candidate> {
-    let rows = shown.targets.iter().zip(&ttft.targets).zip(&speed.targets);
-    rows.map(|((s, t), v)| Candidate {
-        name: s.name.clone(),
-        n: s.n,
-        latency: Some(t.p95).filter(|i| i.value.is_finite()),
-        speed: Some(v.p50).filter(|i| i.value.is_finite()),
-        error_rate: s.error_rate,
-        pass_rate: s.pass_rate,
-        cost_per_success: None,
-        in_control: match (s.in_control, t.in_control) {
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            (shown, _) => shown,
+    // Checked before the file is read: a typo in a flag should not wait for a large file.
+    settings.check().map_err(flag_error)?;
+    let targets = input::read(bytes, &args.results)?;
+    build(&targets, &settings).map_err(|e| match e {
+        llmscope_protocol::compare::CompareError::Engine(cause) => CompareError::Engine {
+            path: args.results.clone(),
+            cause,
         },
+        setting => flag_error(setting),
     })
-    .collect()
 }
 
-/// What is not there yet: cost.
-fn cost_caveats(args: &CompareArgs, weights: &Weights) -> Vec<String> {
-    let mut out = vec![String::from(
-        "cost is not known to the shim yet (no price table): every target's cost is null",
-    )];
-    if weights.cost > 0.0 {
-        out.push("cost is not scored: no target has a price".into());
-    }
-    if let Some(w) = args.max_cost_usd {
-        out.push(format!(
-            "--max-cost-usd {w} was not applied: cost is not available yet"
-        ));
-    }
-    if let Some(n) = args.volume {
-        out.push(format!(
-            "--volume {n}: no monthly projection, cost is not available yet"
-        ));
-    }
-    out
-}
-
-/// The rate limits are fractions: 5 % is 0.05.
-fn check_rates(args: &CompareArgs) -> Result<()> {
-    for (flag, v) in [
-        ("--max-error-rate", args.max_error_rate),
-        ("--min-pass-rate", args.min_pass_rate),
-    ] {
-        if let Some(v) = v.filter(|v| !(0.0..=1.0).contains(v)) {
-            return Err(CompareError::Flags(format!(
-                "{flag}: {v} is not a rate between 0 and 1 (5 % is 0.05)"
-            )));
+/// A setting's error, named as its flag.
+fn flag_error(e: llmscope_protocol::compare::CompareError) -> CompareError {
+    use llmscope_protocol::compare::CompareError as E;
+    match e {
+        E::Setting { name, message } => {
+            CompareError::Flags(format!("--{}: {message}", name.replace('_', "-")))
         }
+        E::Engine(e) => CompareError::Flags(e.to_string()),
     }
-    Ok(())
-}
-
-/// `--weights cost=1,latency=1,speed=1,quality=1`: keys left out weigh 1.
-pub fn parse_weights(list: Option<&str>) -> Result<Weights> {
-    let mut w = Weights::default();
-    let Some(list) = list else { return Ok(w) };
-    let mut seen = Vec::new();
-    for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let bad = |why: String| CompareError::Flags(format!("--weights: '{part}': {why}"));
-        let (key, value) = part
-            .split_once('=')
-            .ok_or_else(|| bad("write key=number, e.g. latency=2".into()))?;
-        let v: f64 = value.trim().parse().map_err(|_| {
-            bad(format!(
-                "'{}' is not a number; weights are non-negative numbers",
-                value.trim()
-            ))
-        })?;
-        if !(v.is_finite() && v >= 0.0) {
-            return Err(bad(format!("{v} is not a non-negative number")));
-        }
-        let key = key.trim();
-        if seen.contains(&key) {
-            return Err(bad(format!("'{key}' is given twice")));
-        }
-        seen.push(key);
-        let slot = match key {
-            "cost" => &mut w.cost,
-            "latency" => &mut w.latency,
-            "speed" => &mut w.speed,
-            "quality" => &mut w.quality,
-            other => {
-                return Err(bad(format!(
-                    "unknown key '{other}'; the keys are cost, latency, speed and quality"
-                )))
-            }
-        };
-        *slot = v;
-    }
-    Ok(w)
-}
-
-/// The engine names the recommendation's settings in snake_case; here they are flags.
-fn flag_error(e: llmscope_spc::SpcError) -> CompareError {
-    let llmscope_spc::SpcError::InvalidParameter { name, message } = &e else {
-        return CompareError::Flags(e.to_string());
-    };
-    let flag = match *name {
-        "max_latency" => "--max-ttft-p95-ms",
-        "max_error_rate" => "--max-error-rate",
-        "min_pass_rate" => "--min-pass-rate",
-        "max_cost" => "--max-cost-usd",
-        _ => "--weights",
-    };
-    CompareError::Flags(format!("{flag}: {message}"))
 }

@@ -2,52 +2,12 @@
 //! a table with intervals, the pairwise sentences, the Pareto frontier and the recommendation.
 
 use super::Report;
-use llmscope_spc::compare::recommend::{Ranked, Verdict};
-use llmscope_spc::compare::{format_number, Interval, PairComparison, StreamSummary};
-use serde::Serialize;
+use llmscope_spc::compare::{format_number, Interval, StreamSummary};
 use std::io::{self, Write};
 
-/// The contract's top level, plus `unit` and `ranking`.
-#[derive(Serialize)]
-struct Json<'a> {
-    metric: &'a str,
-    unit: &'a str,
-    targets: Vec<Row<'a>>,
-    pairs: &'a [PairComparison],
-    pareto: &'a [String],
-    recommendation: &'a Verdict,
-    ranking: &'a [Ranked],
-}
-
-/// One `targets[]` row: the engine's summary (the contract's fields plus `mean`, `sd`,
-/// `stability`) and `cost`, null until the shim has a price table.
-#[derive(Serialize)]
-struct Row<'a> {
-    #[serde(flatten)]
-    summary: &'a StreamSummary,
-    cost: Option<()>,
-}
-
-/// The report as one JSON object.
+/// The report as one JSON object (`llmscope_protocol::compare` says which fields).
 pub fn json(report: &Report, out: &mut impl Write) -> io::Result<()> {
-    let doc = Json {
-        metric: report.metric.field(),
-        unit: report.metric.words().1,
-        targets: report
-            .comparison
-            .targets
-            .iter()
-            .map(|summary| Row {
-                summary,
-                cost: None,
-            })
-            .collect(),
-        pairs: &report.comparison.pairs,
-        pareto: &report.recommendation.pareto,
-        recommendation: &report.recommendation.recommendation,
-        ranking: &report.recommendation.ranking,
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    serde_json::to_writer_pretty(&mut *out, report)?;
     writeln!(out)
 }
 
