@@ -5,7 +5,8 @@
 //!
 //! The scoring, in full:
 //! 1. **Out of control is out.** A stream out of statistical control over the window
-//!    ([`super::stream::stability`]) is not recommended: its numbers predict nothing.
+//!    ([`super::stream::stability`]) is not recommended: its numbers predict nothing. Nor is
+//!    one with too few results to judge (fewer than 50 successful): "not enough data".
 //! 2. **Constraints** (max P95 latency, max error rate, min pass rate, max cost per successful
 //!    request) are checked on the point estimates; a limit asked for but not measurable (no
 //!    price, no quality checks) excludes the candidate, with the reason. When an interval
@@ -27,6 +28,7 @@
 //!    apart on what was weighted: the recommendation then names none of them and says why.
 
 use super::limits::{check, validate};
+use super::stream::{MIN_STABILITY_SUBGROUPS, MIN_SUBGROUP_SIZE};
 use super::{format_number, Interval, PairComparison};
 use crate::error::SpcError;
 
@@ -184,10 +186,15 @@ pub fn recommend(
                 exclusions.push(format!("{} is out of statistical control", c.name));
                 continue;
             }
-            None => caveats.push(format!(
-                "too few results to judge whether {} is stable (n = {})",
-                c.name, c.n
-            )),
+            None => {
+                caveats.push(format!(
+                    "too few results to judge whether {} is stable (n = {}; {STABILITY_N} \
+                     successful are needed): it is not recommended until they are",
+                    c.name, c.n
+                ));
+                exclusions.push(format!("{} has too few results to judge", c.name));
+                continue;
+            }
             Some(true) => {}
         }
         match check(c, constraints, labels, &mut caveats) {
@@ -196,7 +203,13 @@ pub fn recommend(
         }
     }
     if eligible.is_empty() {
-        let mut reasons = vec!["nothing meets the constraints".to_string()];
+        let unjudged = candidates.iter().all(|c| c.in_control.is_none());
+        let first = if unjudged {
+            format!("not enough data: collect at least {STABILITY_N} successful probes per target")
+        } else {
+            "nothing meets the constraints".to_string()
+        };
+        let mut reasons = vec![first];
         reasons.extend(exclusions);
         return Ok(Recommendation {
             pareto,
@@ -265,6 +278,9 @@ pub fn recommend(
         ranking,
     })
 }
+
+/// Successful results the stability check needs ([`super::stream::stability`]).
+const STABILITY_N: usize = MIN_STABILITY_SUBGROUPS * MIN_SUBGROUP_SIZE;
 
 /// Scores closer than this are equal.
 const TIE: f64 = 1e-9;
@@ -519,11 +535,12 @@ fn sizes(eligible: &[&Candidate], names: &[&str]) -> String {
 /// The candidates no other candidate dominates on cost (lower), latency (lower) and quality
 /// (higher), over the dimensions every candidate has; point values. A stream out of control is
 /// left out: its numbers predict nothing, so it can neither be on the frontier nor push
-/// another off it.
+/// another off it. So is one without a measured latency (no successful result): it has nothing
+/// to be compared on.
 fn pareto(candidates: &[Candidate]) -> Vec<String> {
     let candidates: Vec<&Candidate> = candidates
         .iter()
-        .filter(|c| c.in_control != Some(false))
+        .filter(|c| c.in_control != Some(false) && Criterion::Latency.value(c).is_some())
         .collect();
     let dims: Vec<Criterion> = [Criterion::Cost, Criterion::Latency, Criterion::Quality]
         .into_iter()
@@ -640,6 +657,55 @@ mod tests {
         );
         // B is dominated by A; D, cheaper and faster than A, is out of control.
         assert_eq!(r.pareto, vec!["A", "C"]);
+    }
+
+    #[test]
+    fn too_few_to_judge_is_not_recommended_and_unmeasured_is_not_on_the_frontier() {
+        let mut all = stand_ins();
+        all.push(Candidate {
+            n: 1,
+            in_control: None,
+            cost_per_success: Some(0.0001),
+            ..target("E", ci(500.0, 0.0, 1e9), ci(0.0, 0.0, 0.97), 0.0001, true)
+        });
+        all.push(Candidate {
+            n: 3,
+            latency: None,
+            in_control: None,
+            ..target("F", ci(0.0, 0.0, 0.0), ci(1.0, 0.3, 1.0), 0.00001, true)
+        });
+        let thrifty = Weights {
+            cost: 3.0,
+            ..Weights::default()
+        };
+        let r = recommend(
+            &all,
+            &[],
+            &Constraints::default(),
+            &thrifty,
+            &Labels::default(),
+        )
+        .unwrap();
+        assert_eq!(r.recommendation.name.as_deref(), Some("C"), "{r:?}");
+        assert!(r.recommendation.caveats.iter().any(|s| s.starts_with(
+            "too few results to judge whether E is stable (n = 1; 50 successful are needed)"
+        )));
+        assert!(!r.ranking.iter().any(|x| x.name == "E" || x.name == "F"));
+        assert_eq!(r.pareto, vec!["A", "C", "E"]);
+
+        let r = recommend(
+            &all[4..],
+            &[],
+            &Constraints::default(),
+            &thrifty,
+            &Labels::default(),
+        )
+        .unwrap();
+        assert_eq!(r.recommendation.name, None);
+        assert_eq!(
+            r.recommendation.reasons[0],
+            "not enough data: collect at least 50 successful probes per target"
+        );
     }
 
     #[test]
