@@ -35,6 +35,7 @@ mod config;
 pub mod constants;
 mod error;
 mod estimate;
+pub mod explain;
 pub mod math;
 mod monitor;
 pub mod normality;

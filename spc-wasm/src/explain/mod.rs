@@ -1,0 +1,6 @@
+//! Why did it fire (issue 13): the context of a signal episode. So far:
+//! - [`ks`]: the two-sample Kolmogorov–Smirnov test, as R's `ks.test`;
+//! - [`co_moving`]: the other streams ranked by how much they changed over the episode.
+
+pub mod co_moving;
+pub mod ks;

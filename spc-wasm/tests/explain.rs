@@ -1,0 +1,58 @@
+//! The explain engine against an independent implementation: R 4.2's `ks.test`, whose outputs
+//! `tests/fixtures/explain/make_fixtures.R` wrote to `explain.json` (committed, so no R is
+//! needed to run this).
+
+use llmscope_spc::explain::ks::ks_test;
+use serde_json::Value;
+
+fn fixtures() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/explain/explain.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn numbers(v: &Value) -> Vec<f64> {
+    let items = v.as_array().expect("an array");
+    items
+        .iter()
+        .map(|x| x.as_f64().expect("a number"))
+        .collect()
+}
+
+/// D exactly (it is a difference of two fractions), p-values to 1e-9 relative or 1e-13
+/// absolute (exact: both compute 1 − P(D < d), so a tiny p carries the rounding of a number near
+/// 1) and to R's series tolerance of 1e-6 (asymptotic), and the same branch as R.
+#[test]
+fn ks_test_matches_r() {
+    let f = fixtures();
+    let cases = f["ks"].as_array().expect("ks");
+    let (mut exact, mut asymptotic) = (0, 0);
+    for case in cases {
+        let name = case["name"].as_str().expect("name");
+        let t = ks_test(&numbers(&case["x"]), &numbers(&case["y"])).expect(name);
+        let r_exact = case["exact"].as_bool().expect("exact");
+        assert_eq!(t.exact, r_exact, "{name}: the same branch as R");
+        let d = case["d"].as_f64().expect("d");
+        assert!(
+            (t.statistic - d).abs() < 1e-12,
+            "{name}: D {} vs R's {d}",
+            t.statistic
+        );
+        let p = case["p_value"].as_f64().expect("p");
+        let tolerance = if r_exact { (1e-9 * p).max(1e-13) } else { 1e-6 };
+        assert!(
+            (t.p_value - p).abs() <= tolerance,
+            "{name}: p {} vs R's {p}",
+            t.p_value
+        );
+        if r_exact {
+            exact += 1;
+        } else {
+            asymptotic += 1;
+        }
+    }
+    assert!(exact >= 5 && asymptotic >= 4, "both branches are covered");
+}
