@@ -1,6 +1,9 @@
 //! Why did it fire (issue 13): the context of a signal episode. So far:
 //! - [`ks`]: the two-sample Kolmogorov–Smirnov test, as R's `ks.test`;
-//! - [`co_moving`]: the other streams ranked by how much they changed over the episode.
+//! - [`co_moving`]: the other streams ranked by how much they changed over the episode;
+//! - [`mass`]: the past windows most like the episode (MASS over an [`fft`]).
 
 pub mod co_moving;
+pub mod fft;
 pub mod ks;
+pub mod mass;

@@ -1,0 +1,163 @@
+//! A radix-2 fast Fourier transform (Cooley & Tukey 1965), iterative and in place on separate
+//! real and imaginary arrays, for MASS's sliding dot products ([`super::mass`]). Small on
+//! purpose, since the site ships it to the browser; fast enough by transforming the series in
+//! cache-sized blocks (overlap-save; Oppenheim & Schafer, *Discrete-Time Signal Processing*,
+//! §8.7.3), two real blocks in one complex transform.
+
+use std::f64::consts::PI;
+
+/// The twiddle factors of one transform size, computed once and used by every block.
+pub struct Plan {
+    cos: Vec<f64>,
+    sin: Vec<f64>,
+}
+
+impl Plan {
+    /// A plan for transforms of length `n`, a power of two.
+    pub fn new(n: usize) -> Plan {
+        debug_assert!(n.is_power_of_two());
+        let (cos, sin) = (0..n / 2)
+            .map(|k| {
+                let angle = 2.0 * PI * k as f64 / n as f64;
+                (angle.cos(), -angle.sin())
+            })
+            .unzip();
+        Plan { cos, sin }
+    }
+
+    /// In-place FFT of `(re, im)`, of the plan's length; `inverse` divides by the length.
+    pub fn fft(&self, re: &mut [f64], im: &mut [f64], inverse: bool) {
+        let n = re.len();
+        debug_assert!(n == 2 * self.cos.len() && im.len() == n);
+        bit_reverse(re, im);
+        let sign = if inverse { -1.0 } else { 1.0 };
+        let mut len = 2;
+        while len <= n {
+            let half = len / 2;
+            let stride = n / len;
+            for start in (0..n).step_by(len) {
+                let (lo_re, hi_re) = re[start..start + len].split_at_mut(half);
+                let (lo_im, hi_im) = im[start..start + len].split_at_mut(half);
+                for k in 0..half {
+                    let (wr, wi) = (self.cos[k * stride], sign * self.sin[k * stride]);
+                    let tr = hi_re[k] * wr - hi_im[k] * wi;
+                    let ti = hi_re[k] * wi + hi_im[k] * wr;
+                    hi_re[k] = lo_re[k] - tr;
+                    hi_im[k] = lo_im[k] - ti;
+                    lo_re[k] += tr;
+                    lo_im[k] += ti;
+                }
+            }
+            len *= 2;
+        }
+        if inverse {
+            let scale = 1.0 / n as f64;
+            re.iter_mut().chain(im.iter_mut()).for_each(|v| *v *= scale);
+        }
+    }
+}
+
+fn bit_reverse(re: &mut [f64], im: &mut [f64]) {
+    let n = re.len();
+    let mut j = 0;
+    for i in 1..n {
+        let mut bit = n >> 1;
+        while j & bit != 0 {
+            j ^= bit;
+            bit >>= 1;
+        }
+        j |= bit;
+        if i < j {
+            re.swap(i, j);
+            im.swap(i, j);
+        }
+    }
+}
+
+/// The smallest block: 4,096 points (64 KiB for both arrays) stay in a core's cache.
+const MIN_BLOCK: usize = 4096;
+
+/// The sliding dot products Σ_j q_j·t_{i+j} for every i ≤ t.len() − q.len(). Overlap-save:
+/// each block of `size` points gives `size − m + 1` products, and since the query's spectrum
+/// is that of a real signal, the inverse of (A + iB)·Q is a∗q + i·b∗q, two blocks at once.
+pub fn sliding_dot(q: &[f64], t: &[f64]) -> Vec<f64> {
+    let (m, n) = (q.len(), t.len());
+    if m == 0 || m > n {
+        return Vec::new();
+    }
+    let size = (4 * m)
+        .next_power_of_two()
+        .max(MIN_BLOCK)
+        .min((n + m - 1).next_power_of_two());
+    let plan = Plan::new(size);
+    let (mut qr, mut qi) = (vec![0.0; size], vec![0.0; size]);
+    for (slot, &v) in qr.iter_mut().zip(q.iter().rev()) {
+        *slot = v;
+    }
+    plan.fft(&mut qr, &mut qi, false);
+    let step = size - m + 1;
+    let count = n - m + 1;
+    let mut out = vec![0.0; count];
+    let (mut re, mut im) = (vec![0.0; size], vec![0.0; size]);
+    for pair in (0..count).step_by(2 * step) {
+        let second = pair + step;
+        fill(&mut re, t, pair);
+        fill(&mut im, t, second);
+        plan.fft(&mut re, &mut im, false);
+        for k in 0..size {
+            let (a, b) = (re[k], im[k]);
+            re[k] = a * qr[k] - b * qi[k];
+            im[k] = a * qi[k] + b * qr[k];
+        }
+        plan.fft(&mut re, &mut im, true);
+        for (start, block) in [(pair, &re), (second, &im)] {
+            let end = (start + step).min(count);
+            if start < end {
+                out[start..end].copy_from_slice(&block[m - 1..m - 1 + end - start]);
+            }
+        }
+    }
+    out
+}
+
+/// `block` = t[start..start + block.len()], zero past t's end.
+fn fill(block: &mut [f64], t: &[f64], start: usize) {
+    let from = t.get(start..).unwrap_or(&[]);
+    let k = from.len().min(block.len());
+    block[..k].copy_from_slice(&from[..k]);
+    block[k..].fill(0.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sliding_dot_equals_the_direct_sum() {
+        let t: Vec<f64> = (0..20_000)
+            .map(|i| ((i * 37) % 101) as f64 - 50.0)
+            .collect();
+        for m in [1, 2, 7, 64, 1500, 20_000] {
+            let q: Vec<f64> = (0..m).map(|i| ((i * 13) % 17) as f64 * 0.5).collect();
+            let got = sliding_dot(&q, &t);
+            assert_eq!(got.len(), t.len() - m + 1);
+            for (i, g) in got.iter().enumerate() {
+                let want: f64 = q.iter().zip(&t[i..]).map(|(a, b)| a * b).sum();
+                assert!((g - want).abs() < 1e-6 * (1.0 + want.abs()), "m {m} i {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn inverse_undoes_forward() {
+        let mut re: Vec<f64> = (0..64).map(|i| (i as f64).sin()).collect();
+        let mut im = vec![0.0; 64];
+        let original = re.clone();
+        let plan = Plan::new(64);
+        plan.fft(&mut re, &mut im, false);
+        plan.fft(&mut re, &mut im, true);
+        for (a, b) in re.iter().zip(&original) {
+            assert!((a - b).abs() < 1e-12);
+        }
+    }
+}

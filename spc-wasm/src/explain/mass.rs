@@ -1,0 +1,178 @@
+//! Similar past episodes: MASS, Mueen's Algorithm for Similarity Search (A. Mueen, Y. Zhu et
+//! al., "The Fastest Similarity Search Algorithm for Time Series Subsequences under Euclidean
+//! Distance", 2017). The z-normalized Euclidean distance of a query q (length m) to every
+//! subsequence t_i of a series is
+//!
+//! d_i = √(2m (1 − (QT_i − m μ_q μ_i) / (m σ_q σ_i)))
+//!
+//! with QT the sliding dot products (one FFT, [`super::fft`]) and μ_i, σ_i the subsequences'
+//! means and population standard deviations. Z-normalizing compares shapes, not levels: a step
+//! of 2 °C at 60 °C matches one at 80 °C.
+//!
+//! A flat subsequence has no shape: two flat ones are at distance 0, a flat one and any other
+//! at √m (the convention of the matrix-profile literature, e.g. STUMPY).
+
+use super::fft::sliding_dot;
+
+/// One match.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Match {
+    /// 0-based index of the match's first point.
+    pub first: usize,
+    /// Its last point.
+    pub last: usize,
+    /// z-normalized Euclidean distance to the query: 0 is the same shape, √(4m) the opposite.
+    pub distance: f64,
+}
+
+/// Spread below this fraction of the level counts as flat (rounding in the running sums).
+const FLAT: f64 = 1e-8;
+
+/// The distance profile of `query` against `series`: one distance per start
+/// 0..=series.len() − query.len(); empty when the query is empty or longer than the series.
+pub fn distance_profile(query: &[f64], series: &[f64]) -> Vec<f64> {
+    let m = query.len();
+    if m == 0 || m > series.len() {
+        return Vec::new();
+    }
+    // Distances do not change when both are shifted by one constant; centring on the series'
+    // mean keeps the dot products at the scale of the variation, not of the level.
+    let level = series.iter().sum::<f64>() / series.len() as f64;
+    let series: Vec<f64> = series.iter().map(|v| v - level).collect();
+    let query: Vec<f64> = query.iter().map(|v| v - level).collect();
+    let qt = sliding_dot(&query, &series);
+    let (mu_q, sd_q) = mean_sd(&query);
+    let q_flat = sd_q <= FLAT * (1.0 + mu_q.abs());
+    let moments = sliding_moments(&series, m);
+    let mf = m as f64;
+    qt.iter()
+        .zip(moments)
+        .map(|(&dot, (mu, sd))| {
+            let flat = sd <= FLAT * (1.0 + mu.abs());
+            match (q_flat, flat) {
+                (true, true) => 0.0,
+                (true, false) | (false, true) => mf.sqrt(),
+                (false, false) => {
+                    let corr = ((dot - mf * mu_q * mu) / (mf * sd_q * sd)).clamp(-1.0, 1.0);
+                    (2.0 * mf * (1.0 - corr)).sqrt()
+                }
+            }
+        })
+        .collect()
+}
+
+/// The `k` closest matches of `query` in `series` that end before `before`, none overlapping
+/// another by more than half the query's length (the trivial-match exclusion zone).
+pub fn similar(query: &[f64], series: &[f64], before: usize, k: usize) -> Vec<Match> {
+    let m = query.len();
+    let profile = distance_profile(query, series);
+    let usable = before.saturating_sub(m - 1).min(profile.len());
+    let mut order: Vec<usize> = (0..usable).collect();
+    order.sort_by(|&a, &b| profile[a].total_cmp(&profile[b]).then(a.cmp(&b)));
+    let zone = m.div_ceil(2);
+    let mut out: Vec<Match> = Vec::with_capacity(k);
+    for i in order {
+        if out.len() == k {
+            break;
+        }
+        if out.iter().all(|o| o.first.abs_diff(i) >= zone) {
+            out.push(Match {
+                first: i,
+                last: i + m - 1,
+                distance: profile[i],
+            });
+        }
+    }
+    out
+}
+
+fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    (mean, var.sqrt())
+}
+
+/// Mean and population sd of every window of length m, from running sums of values shifted by
+/// the series' first value (which keeps the sums' rounding at the scale of the variation).
+fn sliding_moments(series: &[f64], m: usize) -> Vec<(f64, f64)> {
+    let shift = series[0];
+    let (mut s, mut ss) = (0.0f64, 0.0f64);
+    let mut out = Vec::with_capacity(series.len() + 1 - m);
+    for (i, &v) in series.iter().enumerate() {
+        let x = v - shift;
+        s += x;
+        ss += x * x;
+        if i >= m {
+            let old = series[i - m] - shift;
+            s -= old;
+            ss -= old * old;
+        }
+        if i + 1 >= m {
+            let mean = s / m as f64;
+            let var = (ss / m as f64 - mean * mean).max(0.0);
+            out.push((mean + shift, var.sqrt()));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn znorm_distance(a: &[f64], b: &[f64]) -> f64 {
+        let (ma, sa) = mean_sd(a);
+        let (mb, sb) = mean_sd(b);
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| ((x - ma) / sa - (y - mb) / sb).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    #[test]
+    fn profile_is_the_z_normalized_euclidean_distance() {
+        let series: Vec<f64> = (0..500)
+            .map(|i| 100.0 + (i as f64 * 0.3).sin() * 3.0 + ((i * 7919) % 13) as f64 * 0.1)
+            .collect();
+        let query = &series[200..240].to_vec();
+        let profile = distance_profile(query, &series);
+        assert_eq!(profile.len(), 461);
+        for (i, d) in profile.iter().enumerate() {
+            let want = znorm_distance(query, &series[i..i + 40]);
+            assert!((d - want).abs() < 1e-6, "start {i}: {d} vs {want}");
+        }
+        assert!(profile[200] < 1e-6);
+    }
+
+    #[test]
+    fn a_recurring_motif_is_found_at_its_earlier_occurrence() {
+        let mut series: Vec<f64> = (0..3000)
+            .map(|i| 50.0 + ((i * 7919) % 31) as f64 / 31.0)
+            .collect();
+        let motif: Vec<f64> = (0..60)
+            .map(|i| (i as f64 / 6.0).sin() * 4.0 + i as f64 * 0.05)
+            .collect();
+        for at in [700, 2500] {
+            for (k, v) in motif.iter().enumerate() {
+                series[at + k] += v;
+            }
+        }
+        let query = series[2500..2560].to_vec();
+        let found = similar(&query, &series, 2500, 3);
+        assert_eq!(found[0].first, 700, "{found:?}");
+        assert!(found.iter().all(|m| m.last < 2500));
+        assert!(found.windows(2).all(|w| w[0].distance <= w[1].distance));
+    }
+
+    #[test]
+    fn flat_windows_are_zero_to_each_other_and_root_m_to_the_rest() {
+        let mut series = vec![5.0; 100];
+        series[50..60].copy_from_slice(&[1.0, 2.0, 3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0, 2.0]);
+        let profile = distance_profile(&[7.0; 10], &series);
+        assert_eq!(profile[0], 0.0);
+        assert!((profile[50] - 10f64.sqrt()).abs() < 1e-12);
+    }
+}
