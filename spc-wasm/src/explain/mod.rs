@@ -1,9 +1,16 @@
 //! Why did it fire (issue 13): the context of a signal episode. So far:
 //! - [`ks`]: the two-sample Kolmogorov–Smirnov test, as R's `ks.test`;
 //! - [`co_moving`]: the other streams ranked by how much they changed over the episode;
-//! - [`mass`]: the past windows most like the episode (MASS over an [`fft`]).
+//! - [`mass`]: the past windows most like the episode (MASS over an [`fft`]);
+//! - [`episode`]: signals grouped into episodes, and [`shape`]: each episode's shape, with a
+//!   seeded generator of labelled [`faults`] to measure it.
 
 pub mod co_moving;
+pub mod episode;
+pub mod faults;
 pub mod fft;
 pub mod ks;
 pub mod mass;
+pub mod shape;
+
+pub use faults::{confusion, Confusion};
