@@ -64,10 +64,19 @@ fn shapes_of_labelled_faults_are_found() {
     use llmscope_spc::explain::confusion;
     use llmscope_spc::explain::shape::Shape;
     let m = confusion(40, 7);
-    assert!(m.precision() >= 0.85, "precision@1 {}: {m:?}", m.precision());
+    assert!(
+        m.precision() >= 0.85,
+        "precision@1 {}: {m:?}",
+        m.precision()
+    );
     for (i, shape) in Shape::ALL.iter().enumerate() {
         let row: usize = m.counts[i].iter().sum::<usize>() + m.missed[i];
         let recall = m.counts[i][i] as f64 / row as f64;
-        assert!(recall >= 0.7, "{}: recall {recall}: {:?}", shape.as_str(), m.counts[i]);
+        assert!(
+            recall >= 0.7,
+            "{}: recall {recall}: {:?}",
+            shape.as_str(),
+            m.counts[i]
+        );
     }
 }

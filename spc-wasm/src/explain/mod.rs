@@ -3,14 +3,19 @@
 //! - [`co_moving`]: the other streams ranked by how much they changed over the episode;
 //! - [`mass`]: the past windows most like the episode (MASS over an [`fft`]);
 //! - [`episode`]: signals grouped into episodes, and [`shape`]: each episode's shape, with a
-//!   seeded generator of labelled [`faults`] to measure it.
+//!   seeded generator of labelled [`faults`] to measure it;
+//! - [`cause`]: suggested causes from a transparent table, confirmed by context;
+//! - [`report`]: all of it for every episode of one stream ([`explain`]).
 
+pub mod cause;
 pub mod co_moving;
 pub mod episode;
 pub mod faults;
 pub mod fft;
 pub mod ks;
 pub mod mass;
+pub mod report;
 pub mod shape;
 
 pub use faults::{confusion, Confusion};
+pub use report::{explain, EpisodeReport, Similar, Stream};

@@ -1,0 +1,261 @@
+//! The explanation of every episode of one stream (issue 13's `explain` contract): its shape
+//! and evidence, what else changed, the suggested causes, and the most similar past windows.
+
+use super::cause::{suggest, Context, Domain, Suggestion};
+use super::co_moving::{rank, CoMoving};
+use super::episode::{episodes, CLEAN_RUN};
+use super::mass::similar;
+use super::shape::{classify, Evidence, Shape};
+use crate::transform::TransformKind;
+use crate::{analyze, ChartSpec, ChartType, Data, NelsonRule, SpcError};
+
+/// Streams ranked in "what else changed".
+pub const CO_MOVING: usize = 5;
+/// Similar past windows kept.
+pub const SIMILAR: usize = 3;
+/// The shortest window matched: fewer points have no shape to compare.
+pub const MIN_QUERY: usize = 8;
+
+/// One named series; every series shares the same index (time) axis.
+#[derive(Clone, Copy, Debug)]
+pub struct Stream<'a> {
+    /// Its name, e.g. a CSV column's.
+    pub name: &'a str,
+    /// Its values.
+    pub values: &'a [f64],
+}
+
+/// A past window like the episode.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Similar {
+    /// The stream it is in.
+    pub stream: String,
+    /// Its first point (0-based).
+    pub first: usize,
+    /// Its last point.
+    pub last: usize,
+    /// z-normalized Euclidean distance to the episode's window.
+    pub distance: f64,
+}
+
+/// One episode, explained.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct EpisodeReport {
+    /// First point of its earliest pattern (0-based).
+    pub first: usize,
+    /// Its last flagged point.
+    pub last: usize,
+    /// The tests that fired.
+    pub tests: Vec<NelsonRule>,
+    /// Its shape.
+    pub shape: Shape,
+    /// The features the shape was read from.
+    pub evidence: Evidence,
+    /// The other streams that changed most over it.
+    pub co_moving: Vec<CoMoving>,
+    /// Suggested causes, best first.
+    pub suggestions: Vec<Suggestion>,
+    /// The most similar earlier windows, in this stream and its `kin`.
+    pub similar: Vec<Similar>,
+}
+
+/// Explains every Phase II episode (every episode of a retrospective study) of
+/// `streams[column]` on the chart `spec` (one of individual values: individuals, EWMA or
+/// CUSUM, untransformed, since the shape is read on the values' own scale). `kin` are the
+/// indexes of the streams of the same kind, searched for similar windows besides the stream
+/// itself.
+pub fn explain(
+    streams: &[Stream<'_>],
+    column: usize,
+    kin: &[usize],
+    spec: &ChartSpec,
+    domain: Domain,
+) -> Result<Vec<EpisodeReport>, SpcError> {
+    let me = streams.get(column).ok_or(SpcError::InvalidParameter {
+        name: "column",
+        message: format!("no stream {column}; there are {}", streams.len()),
+    })?;
+    check_chart(spec)?;
+    let chart = analyze(spec, &Data::Values(me.values.to_vec()))?;
+    let est = &chart.estimate;
+    // Phase II episodes; a retrospective study (the baseline is every point) has only Phase I.
+    let start = if est.baseline_end < me.values.len() {
+        est.baseline_end
+    } else {
+        0
+    };
+    let found = episodes(&chart.primary.signals, start, CLEAN_RUN);
+    let others: Vec<(&str, &[f64])> = streams
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != column)
+        .map(|(_, s)| (s.name, s.values))
+        .collect();
+    Ok(found
+        .into_iter()
+        .map(|e| {
+            let (shape, evidence) =
+                classify(me.values, e.first, e.last, est.center, est.sigma, &e.tests);
+            let co_moving = rank(others.iter().copied(), e.first, e.last, CO_MOVING);
+            let context = Context {
+                co_moving: co_moving.clone(),
+                ..Context::default()
+            };
+            EpisodeReport {
+                first: e.first,
+                last: e.last,
+                similar: past(streams, column, kin, e.first, e.last),
+                suggestions: suggest(domain, shape, &context, &[]),
+                tests: e.tests,
+                shape,
+                evidence,
+                co_moving,
+            }
+        })
+        .collect())
+}
+
+fn check_chart(spec: &ChartSpec) -> Result<(), SpcError> {
+    let individual = matches!(
+        spec.chart,
+        ChartType::Individuals | ChartType::Ewma { .. } | ChartType::Cusum { .. }
+    );
+    if !individual {
+        return Err(SpcError::InvalidParameter {
+            name: "chart",
+            message: format!(
+                "explain reads shapes on individual values; the {} chart has subgroups or \
+                 counts (use individuals, ewma or cusum)",
+                spec.chart.name()
+            ),
+        });
+    }
+    if spec.transform != TransformKind::None {
+        return Err(SpcError::InvalidParameter {
+            name: "transform",
+            message: "explain reads shapes on the values' own scale; leave the transform out"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// The [`SIMILAR`] closest windows before `first` in the stream and its kin, to the episode's
+/// points (extended forward, else backward, to [`MIN_QUERY`]).
+fn past(
+    streams: &[Stream<'_>],
+    column: usize,
+    kin: &[usize],
+    first: usize,
+    last: usize,
+) -> Vec<Similar> {
+    let values = streams[column].values;
+    let len = (last + 1 - first).max(MIN_QUERY).min(values.len());
+    let start = first.min(values.len() - len);
+    let query = &values[start..start + len];
+    let mut all: Vec<Similar> = std::iter::once(column)
+        .chain(
+            kin.iter()
+                .copied()
+                .filter(|&k| k != column && k < streams.len()),
+        )
+        .flat_map(|k| {
+            similar(query, streams[k].values, start, SIMILAR)
+                .into_iter()
+                .map(move |m| Similar {
+                    stream: streams[k].name.to_string(),
+                    first: m.first,
+                    last: m.last,
+                    distance: m.distance,
+                })
+        })
+        .collect();
+    all.sort_by(|a, b| a.distance.total_cmp(&b.distance));
+    all.truncate(SIMILAR);
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::faults::{MEAN, SIGMA};
+    use crate::{Baseline, Rng};
+
+    /// A press: the barrel temperature steps when the setpoint does, twice; the pressure
+    /// never moves; the second step's most similar past window is the first step.
+    #[test]
+    fn a_step_with_its_setpoint_and_the_earlier_step_found() {
+        let mut rng = Rng::new(3);
+        let n = 700;
+        let setpoint: Vec<f64> = (0..n)
+            .map(|i| {
+                if (200..300).contains(&i) || i >= 600 {
+                    65.0
+                } else {
+                    60.0
+                }
+            })
+            .collect();
+        let temperature: Vec<f64> = setpoint
+            .iter()
+            .map(|sp| MEAN + (sp - 60.0) + SIGMA * 0.5 * rng.normal())
+            .collect();
+        let pressure: Vec<f64> = (0..n).map(|_| 120.0 + 3.0 * rng.normal()).collect();
+        let streams = [
+            Stream {
+                name: "temperature",
+                values: &temperature,
+            },
+            Stream {
+                name: "pressure",
+                values: &pressure,
+            },
+            Stream {
+                name: "setpoint",
+                values: &setpoint,
+            },
+        ];
+        let spec = ChartSpec {
+            baseline: Baseline::FirstN { n: 150 },
+            ..ChartSpec::new(ChartType::Individuals)
+        };
+        let reports = explain(&streams, 0, &[], &spec, Domain::Plant).unwrap();
+        assert!(reports.len() >= 2, "{reports:?}");
+        let first = &reports[0];
+        assert_eq!(first.shape, Shape::Step, "{:?}", first.evidence);
+        assert!((195..210).contains(&first.first), "{}", first.first);
+        assert_eq!(first.co_moving[0].stream, "setpoint");
+        assert_eq!(first.suggestions[0].cause, "setpoint change");
+        let firsts: Vec<usize> = reports.iter().map(|r| r.first).collect();
+        let last = reports
+            .iter()
+            .find(|r| (595..610).contains(&r.first))
+            .unwrap_or_else(|| panic!("no episode at the second step: {firsts:?}"));
+        assert_eq!(last.shape, Shape::Step);
+        assert!(
+            last.similar
+                .iter()
+                .any(|s| s.stream == "temperature" && s.first.abs_diff(first.first) < 10),
+            "{:?}",
+            last.similar
+        );
+    }
+
+    #[test]
+    fn charts_of_subgroups_and_transforms_are_refused() {
+        let v = vec![1.0; 30];
+        let streams = [Stream {
+            name: "x",
+            values: &v,
+        }];
+        let xbar = ChartSpec::new(ChartType::XbarR);
+        let e = explain(&streams, 0, &[], &xbar, Domain::Plant).unwrap_err();
+        assert!(
+            e.to_string().contains("use individuals, ewma or cusum"),
+            "{e}"
+        );
+        assert!(explain(&streams, 3, &[], &ChartSpec::default(), Domain::Plant).is_err());
+    }
+}
