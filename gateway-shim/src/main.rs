@@ -3,11 +3,12 @@
 //! - `simulate`: the same with a built-in demo plant, nothing attached;
 //! - `watch [URL]`: a terminal client charting every stream live;
 //! - `analyze FILE`: SPC over a CSV export;
+//! - `explain FILE`: why each signal of a CSV column fired;
 //! - `compare RESULTS`: targets side by side from probe results, and a recommendation.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use llmscope_shim::{analyze, compare, config, run, simulate, watch};
+use llmscope_shim::{analyze, compare, config, explain, run, simulate, watch};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -26,6 +27,9 @@ struct Cli {
 enum Command {
     /// Run a control chart and the tests for special causes over a CSV file.
     Analyze(analyze::AnalyzeArgs),
+    /// Why each signal episode of a CSV column fired: its shape, what else changed, suggested
+    /// causes and similar earlier windows (takes analyze's flags).
+    Explain(explain::ExplainArgs),
     /// Compare targets from probe results (intervals, pairwise shifts) and recommend one.
     Compare(compare::CompareArgs),
     /// Stream the sources of a config file to WebSocket clients.
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(&args).map_err(Into::into),
+        Command::Explain(args) => explain::run(&args).map_err(Into::into),
         Command::Compare(args) => compare::run(&args).map_err(Into::into),
         Command::Run { config } => config::load(&config)
             .map_err(Into::into)

@@ -1,6 +1,6 @@
 //! A bounded, deterministic fuzz run of every parser of outside input in the shim, inside
 //! `cargo test` (stable Rust, no cargo-fuzz): the `analyze` CSV reader (through the whole
-//! report), `compare`'s probe results (through the comparison), the TOML config, MQTT messages (topic matching and payload decoding), Modbus
+//! report), `explain`'s CSV (every column as a stream), `compare`'s probe results (through the comparison), the TOML config, MQTT messages (topic matching and payload decoding), Modbus
 //! responses (from a TCP "device" that answers with mutated frames, through tokio-modbus and the
 //! shim's link and register decoding), and the frames a client sends the WebSocket server.
 //!
@@ -255,6 +255,63 @@ fn structured(g: &mut Gen, seed: &[u8]) -> Vec<u8> {
         }
     }
     serde_json::to_vec(&items).expect("JSON")
+}
+
+#[test]
+fn explain_csv() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: llmscope_shim::analyze::AnalyzeArgs,
+    }
+    let mut press = String::from("t,temperature,pressure,setpoint,operator\n");
+    for i in 0..80 {
+        let sp = if i >= 50 { 65 } else { 60 };
+        let noise = ((i * 7919) % 13) as f64 / 13.0;
+        press += &format!(
+            "{i},{},{},{sp},op{}\n",
+            50 + sp - 60 + i % 3,
+            120.0 + noise,
+            i % 2
+        );
+    }
+    let corpus = vec![
+        press.into_bytes(),
+        head(&repo_file("spc-wasm/tests/data/viscosity.csv"), 60),
+    ];
+    let flags: &[&[&str]] = &[
+        &["--phase1", "30"],
+        &["--column", "pressure"],
+        &["--chart", "ewma", "--phase1", "20"],
+        &["--chart", "cusum"],
+        &["--chart", "xbar-r", "--subgroup-size", "5"],
+    ];
+    let mut variant = 0usize;
+    run(
+        "explain CSV",
+        1000,
+        5,
+        |g| g.input(&corpus, TOKENS, 300),
+        |csv| {
+            variant += 1;
+            let mut argv = vec!["explain", "fuzz.csv"];
+            argv.extend(flags[variant % flags.len()]);
+            argv.extend(["--format", "json"]);
+            let cli = Cli::try_parse_from(&argv).expect("the flags of the table parse");
+            match llmscope_shim::explain::explained(&cli.args, csv) {
+                Ok(e) => assert!(
+                    e.episodes.len() <= csv.len(),
+                    "{} episodes",
+                    e.episodes.len()
+                ),
+                Err(e) => {
+                    let message = format!("{e:#}");
+                    assert!(message.len() <= 1024 + csv.len(), "{message}");
+                }
+            }
+        },
+    );
 }
 
 #[test]

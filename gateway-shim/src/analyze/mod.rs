@@ -144,6 +144,32 @@ fn unbuffered_stdout() -> Box<dyn Write> {
     Box::new(std::io::stdout().lock())
 }
 
+/// All of the file named on the command line (`-`: standard input).
+pub fn read_source(path: &str) -> Result<Vec<u8>> {
+    input::open(path)?.read_all(path)
+}
+
+/// One column of individual values (`None`: the column `analyze` charts by default), and its
+/// name; errors name the line and column as `analyze`'s do.
+pub fn read_column(bytes: &[u8], path: &str, column: Option<&str>) -> Result<(String, Vec<f64>)> {
+    let layout = Layout {
+        column,
+        subgroup_size: None,
+        subgroup_column: None,
+        size_column: None,
+        kind: Shape::Values,
+    };
+    let input = input::read(bytes, path, &layout)?;
+    match input.data {
+        llmscope_spc::Data::Values(v) => Ok((input.column, v)),
+        _ => fail!(
+            Data,
+            "{path}: column '{}' is not one of single values",
+            input.column
+        ),
+    }
+}
+
 /// `analyze` on CSV read from `source` (named `args.file` in errors), the report written to
 /// `out`. Public for the fuzz test (tests/fuzz.rs), which needs no file or process per input.
 #[doc(hidden)]
@@ -212,7 +238,7 @@ fn report_from(
 }
 
 /// The flags as the engine's [`ChartConfig`], which checks them the same way for every front end.
-fn spec_from(args: &AnalyzeArgs) -> Result<ChartSpec> {
+pub(crate) fn spec_from(args: &AnalyzeArgs) -> Result<ChartSpec> {
     let config = ChartConfig {
         chart: name(&args.chart),
         phase1: args.phase1,

@@ -5,8 +5,8 @@
 //!
 //! Scores are in [0, 1] and only order the suggestions: a row's prior when its shape matches,
 //! raised to at least 0.8 when its confirming context is present (e.g. "rate limiting" when
-//! the episode saw 429s), and a cause with confirming context but another shape keeps half its
-//! prior.
+//! the episode saw 429s), and a cause with specific confirming context (not merely another
+//! stream moving) but another shape keeps half its prior.
 
 use super::co_moving::{CoMoving, BASELINE_FACTOR};
 use super::shape::Shape;
@@ -59,7 +59,7 @@ pub enum Confirm {
     CacheChange,
     /// Input tokens moved by 20 % or more.
     TokenChange,
-    /// Another stream changed with it (KS D ≥ 0.5).
+    /// Another stream changed with it (KS D ≥ 0.5, p < 0.01: a one-point window proves nothing).
     CoMoving,
     /// The source reported trouble.
     SourceEvents,
@@ -298,11 +298,13 @@ pub fn suggest(
         .filter(|row| row.0 == domain)
         .filter_map(|&(_, row_shape, cause, prior, confirm)| {
             let confirmed = confirmation(confirm, context);
+            // Another stream moving says nothing of a cause that shows as another shape.
+            let specific = confirm != Confirm::CoMoving;
             let score = match (row_shape == shape, &confirmed) {
                 (true, Some(_)) => prior.max(0.8),
                 (true, None) => prior,
-                (false, Some(_)) => prior / 2.0,
-                (false, None) => return None,
+                (false, Some(_)) if specific => prior / 2.0,
+                (false, _) => return None,
             };
             let mut evidence = format!("a {} is what {cause} looks like", shape.as_str());
             if row_shape != shape {
@@ -362,7 +364,7 @@ fn confirmation(confirm: Confirm, c: &Context) -> Option<String> {
         Confirm::CoMoving => c
             .co_moving
             .iter()
-            .find(|m| m.statistic >= 0.5)
+            .find(|m| m.statistic >= 0.5 && m.p_value < 0.01)
             .map(|m| format!("{} changed with it (KS D {:.2})", m.stream, m.statistic)),
         Confirm::SourceEvents => c
             .source_events

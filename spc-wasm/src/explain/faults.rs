@@ -135,7 +135,15 @@ pub fn confusion(per_shape: usize, seed: u64) -> Confusion {
                 continue;
             };
             let est = &chart.estimate;
-            let (got, _) = classify(&f.values, e.first, e.last, est.center, est.sigma, &e.tests);
+            let end = found.get(1).map_or(f.values.len(), |next| next.first);
+            let (got, _) = classify(
+                &f.values[..end],
+                e.first,
+                e.last,
+                est.center,
+                est.sigma,
+                &e.tests,
+            );
             let col = Shape::ALL.iter().position(|s| *s == got).unwrap_or(0);
             m.counts[row][col] += 1;
         }

@@ -93,11 +93,19 @@ pub fn explain(
         .filter(|&(i, _)| i != column)
         .map(|(_, s)| (s.name, s.values))
         .collect();
+    let ends: Vec<usize> = found
+        .iter()
+        .skip(1)
+        .map(|next| next.first)
+        .chain([me.values.len()])
+        .collect();
     Ok(found
         .into_iter()
-        .map(|e| {
+        .zip(ends)
+        .map(|(e, end)| {
+            let upto = &me.values[..end.max(e.last + 1)];
             let (shape, evidence) =
-                classify(me.values, e.first, e.last, est.center, est.sigma, &e.tests);
+                classify(upto, e.first, e.last, est.center, est.sigma, &e.tests);
             let co_moving = rank(others.iter().copied(), e.first, e.last, CO_MOVING);
             let context = Context {
                 co_moving: co_moving.clone(),

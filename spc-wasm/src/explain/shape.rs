@@ -14,6 +14,7 @@
 //! | `sd_ratio` | sd(x) / sigma (its square is the variance ratio) |
 //! | `mean_z` | mean of z |
 //! | `slope` | OLS slope of x on the index, with its 95 % CI; `trend` = slope·(n − 1) / sigma |
+//! | `line_vs_step` | SSE of the OLS line / SSE of the best single step (two means) |
 //! | `lag1` | lag-1 autocorrelation of x |
 //! | `cycle` | the largest autocorrelation at lags 3..n/3 of the detrended x, and its lag |
 //! | `trough` | the lowest autocorrelation at lags 1 to the cycle's lag |
@@ -29,7 +30,7 @@
 //! | spike | 1 to 3 `extreme` points, and `rest_z` < 1.2 (the rest in control; E abs(z) = 0.8) |
 //! | cyclic | `cycle` ≥ 0.5 at a lag ≥ 3 with n ≥ 2.5 lags, and `trough` ≤ −0.3 |
 //! | mixture | `inner` ≤ 0.1 with `above` and `below` both ≥ 0.25 (test 8's pattern on both sides) |
-//! | drift | the slope's CI excludes 0 and abs(`trend`) ≥ 2 |
+//! | drift | the slope's CI excludes 0, abs(`trend`) ≥ 1, and `line_vs_step` ≤ 1.25 (a step fits no better) |
 //! | variance | `sd_ratio` ≥ 1.6 and abs(`mean_z`) < 1 |
 //! | step | otherwise (a sustained shift of the level, `mean_z` its size) |
 //!
@@ -114,6 +115,9 @@ pub struct Evidence {
     pub slope: Option<(f64, f64, f64)>,
     /// Slope × (n − 1) / sigma: how far the trend moves over the episode, in sigmas.
     pub trend: f64,
+    /// Residual sum of squares of the straight line over that of the best single step (two
+    /// means, split anywhere): above 1 the points moved at once, not steadily.
+    pub line_vs_step: f64,
     /// Lag-1 autocorrelation.
     pub lag1: f64,
     /// The largest autocorrelation at lags 3..n/3 of the detrended points, and its lag.
@@ -136,7 +140,8 @@ pub const MIN_WINDOW: usize = 40;
 
 /// The shape of the episode `first..=last` of `values`, on a chart with `center` and `sigma`
 /// (sigma > 0), where `tests` fired, with the evidence. The features are read over the episode
-/// and, when it is shorter than [`MIN_WINDOW`], the points after it that exist.
+/// and, when it is shorter than [`MIN_WINDOW`], the points after it that exist: pass `values`
+/// cut at the next episode's first point so that the window does not reach into it.
 pub fn classify(
     values: &[f64],
     first: usize,
@@ -169,7 +174,10 @@ fn rule(e: &Evidence) -> Shape {
         Shape::Cyclic
     } else if e.inner <= 0.1 && e.above.min(e.below) >= 0.25 {
         Shape::Mixture
-    } else if e.slope.is_some_and(|(_, lo, hi)| lo > 0.0 || hi < 0.0) && e.trend.abs() >= 2.0 {
+    } else if e.slope.is_some_and(|(_, lo, hi)| lo > 0.0 || hi < 0.0)
+        && e.trend.abs() >= 1.0
+        && e.line_vs_step <= 1.25
+    {
         Shape::Drift
     } else if e.sd_ratio >= 1.6 && e.mean_z.abs() < 1.0 {
         Shape::Variance
@@ -218,6 +226,7 @@ fn evidence(
         max_abs_z: z.iter().fold(0.0, |m, v| m.max(v.abs())),
         slope,
         trend: slope.map_or(0.0, |(b, _, _)| b * (n as f64 - 1.0) / sigma),
+        line_vs_step: line_vs_step(values, slope),
         lag1: autocorrelation(values, 1),
         cycle,
         trough: cycle.map_or(0.0, |(_, lag)| {
@@ -248,6 +257,39 @@ fn extremes(z: &[f64]) -> (usize, f64) {
         together,
         rest.iter().sum::<f64>() / rest.len().max(1) as f64,
     )
+}
+
+/// SSE of the OLS line over the SSE of the best split into two means (prefix sums, O(n)).
+fn line_vs_step(v: &[f64], slope: Option<(f64, f64, f64)>) -> f64 {
+    let (n, Some((b, _, _))) = (v.len(), slope) else {
+        return 1.0;
+    };
+    let mean = v.iter().sum::<f64>() / n as f64;
+    let mid = (n as f64 - 1.0) / 2.0;
+    let line: f64 = v
+        .iter()
+        .enumerate()
+        .map(|(i, y)| (y - mean - b * (i as f64 - mid)).powi(2))
+        .sum();
+    let (total, total_sq) = v.iter().fold((0.0, 0.0), |(s, q), y| (s + y, q + y * y));
+    let (mut left, mut left_sq) = (0.0, 0.0);
+    let mut step = f64::INFINITY;
+    // Splits with at least 2 points on each side: the left part is v[..=k], k in 1..n − 2.
+    for (k, y) in v.iter().enumerate().take(n - 2) {
+        left += y;
+        left_sq += y * y;
+        if k == 0 {
+            continue;
+        }
+        let (nl, nr) = ((k + 1) as f64, (n - k - 1) as f64);
+        let (right, right_sq) = (total - left, total_sq - left_sq);
+        let sse = (left_sq - left * left / nl) + (right_sq - right * right / nr);
+        step = step.min(sse);
+    }
+    if step <= 0.0 || !step.is_finite() {
+        return 1.0;
+    }
+    line / step
 }
 
 fn share(z: &[f64], keep: impl Fn(f64) -> bool) -> f64 {
