@@ -7,7 +7,7 @@
 //! (mean of the window − mean of the baseline) / sd of the baseline (Cohen's d with the
 //! baseline's sd, Glass's Δ; Glass 1976), says which way and how far, and breaks ties in D.
 
-use super::ks::ks_test;
+use super::ks::{ks_statistic_in, ks_test};
 
 /// How many times the episode's length the baseline window is.
 pub const BASELINE_FACTOR: usize = 4;
@@ -44,36 +44,44 @@ pub fn windows(values: &[f64], first: usize, last: usize) -> Option<(&[f64], &[f
 pub fn change(name: &str, values: &[f64], first: usize, last: usize) -> Option<CoMoving> {
     let (window, baseline) = windows(values, first, last)?;
     let test = ks_test(window, baseline)?;
-    let (mean_b, sd_b) = mean_sd(baseline);
-    let mean_w = window.iter().sum::<f64>() / window.len() as f64;
     Some(CoMoving {
         stream: name.to_string(),
         statistic: test.statistic,
         p_value: test.p_value,
-        shift: (sd_b > 0.0).then(|| (mean_w - mean_b) / sd_b),
+        shift: shift(window, baseline),
     })
 }
 
 /// The `top` streams that changed most over `[first, last]`, by D then by |shift|. Streams the
-/// episode's window does not fit are left out.
+/// episode's window does not fit are left out. Only the top ones' p-values are computed.
 pub fn rank<'a>(
     streams: impl IntoIterator<Item = (&'a str, &'a [f64])>,
     first: usize,
     last: usize,
     top: usize,
 ) -> Vec<CoMoving> {
-    let mut all: Vec<CoMoving> = streams
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    let mut all: Vec<(&str, &[f64], f64, Option<f64>)> = streams
         .into_iter()
-        .filter_map(|(name, values)| change(name, values, first, last))
+        .filter_map(|(name, values)| {
+            let (window, baseline) = windows(values, first, last)?;
+            let d = ks_statistic_in(window, baseline, &mut xs, &mut ys)?;
+            Some((name, values, d, shift(window, baseline)))
+        })
         .collect();
-    let size = |c: &CoMoving| c.shift.map_or(0.0, f64::abs);
-    all.sort_by(|a, b| {
-        b.statistic
-            .total_cmp(&a.statistic)
-            .then(size(b).total_cmp(&size(a)))
-    });
+    let size = |s: Option<f64>| s.map_or(0.0, f64::abs);
+    all.sort_by(|a, b| b.2.total_cmp(&a.2).then(size(b.3).total_cmp(&size(a.3))));
     all.truncate(top);
-    all
+    all.into_iter()
+        .filter_map(|(name, values, _, _)| change(name, values, first, last))
+        .collect()
+}
+
+/// (window mean − baseline mean) / baseline sd; `None` when the baseline is flat.
+fn shift(window: &[f64], baseline: &[f64]) -> Option<f64> {
+    let (mean_b, sd_b) = mean_sd(baseline);
+    let mean_w = window.iter().sum::<f64>() / window.len() as f64;
+    (sd_b > 0.0).then(|| (mean_w - mean_b) / sd_b)
 }
 
 fn mean_sd(v: &[f64]) -> (f64, f64) {

@@ -2,7 +2,7 @@
 //! real and imaginary arrays, for MASS's sliding dot products ([`super::mass`]). Small on
 //! purpose, since the site ships it to the browser; fast enough by transforming the series in
 //! cache-sized blocks (overlap-save; Oppenheim & Schafer, *Discrete-Time Signal Processing*,
-//! §8.7.3), two real blocks in one complex transform.
+//! §8.7.3), two real blocks in one complex transform. Short queries take the direct sum.
 
 use std::f64::consts::PI;
 
@@ -74,8 +74,17 @@ fn bit_reverse(re: &mut [f64], im: &mut [f64]) {
     }
 }
 
-/// The smallest block: 4,096 points (64 KiB for both arrays) stay in a core's cache.
-const MIN_BLOCK: usize = 4096;
+/// The smallest block, for short queries; blocks of 8 queries' length keep each transform's
+/// log factor small and its arrays in a core's cache.
+const MIN_BLOCK: usize = 512;
+
+/// Up to this query length the direct O(n·m) sum is faster than any transform (measured:
+/// `benches/explain.rs`).
+const DIRECT: usize = 64;
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
 
 /// The sliding dot products Σ_j q_j·t_{i+j} for every i ≤ t.len() − q.len(). Overlap-save:
 /// each block of `size` points gives `size − m + 1` products, and since the query's spectrum
@@ -85,7 +94,10 @@ pub fn sliding_dot(q: &[f64], t: &[f64]) -> Vec<f64> {
     if m == 0 || m > n {
         return Vec::new();
     }
-    let size = (4 * m)
+    if m <= DIRECT {
+        return t.windows(m).map(|w| dot(w, q)).collect();
+    }
+    let size = (8 * m)
         .next_power_of_two()
         .max(MIN_BLOCK)
         .min((n + m - 1).next_power_of_two());
@@ -137,7 +149,7 @@ mod tests {
         let t: Vec<f64> = (0..20_000)
             .map(|i| ((i * 37) % 101) as f64 - 50.0)
             .collect();
-        for m in [1, 2, 7, 64, 1500, 20_000] {
+        for m in [1, 2, 7, 64, 65, 300, 1500, 20_000] {
             let q: Vec<f64> = (0..m).map(|i| ((i * 13) % 17) as f64 * 0.5).collect();
             let got = sliding_dot(&q, &t);
             assert_eq!(got.len(), t.len() - m + 1);

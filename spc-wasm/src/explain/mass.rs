@@ -66,23 +66,26 @@ pub fn distance_profile(query: &[f64], series: &[f64]) -> Vec<f64> {
 /// another by more than half the query's length (the trivial-match exclusion zone).
 pub fn similar(query: &[f64], series: &[f64], before: usize, k: usize) -> Vec<Match> {
     let m = query.len();
-    let profile = distance_profile(query, series);
-    let usable = before.saturating_sub(m - 1).min(profile.len());
-    let mut order: Vec<usize> = (0..usable).collect();
-    order.sort_by(|&a, &b| profile[a].total_cmp(&profile[b]).then(a.cmp(&b)));
+    let mut profile = distance_profile(query, series);
+    profile.truncate(before.saturating_sub(m - 1));
     let zone = m.div_ceil(2);
     let mut out: Vec<Match> = Vec::with_capacity(k);
-    for i in order {
-        if out.len() == k {
-            break;
-        }
-        if out.iter().all(|o| o.first.abs_diff(i) >= zone) {
-            out.push(Match {
-                first: i,
-                last: i + m - 1,
-                distance: profile[i],
-            });
-        }
+    // k passes for the nearest start, each blanking its exclusion zone: O(k·n), no sort.
+    while out.len() < k {
+        let best = profile
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.is_finite())
+            .min_by(|a, b| a.1.total_cmp(b.1));
+        let Some((i, &distance)) = best else { break };
+        out.push(Match {
+            first: i,
+            last: i + m - 1,
+            distance,
+        });
+        let lo = i.saturating_sub(zone - 1);
+        let hi = (i + zone).min(profile.len());
+        profile[lo..hi].fill(f64::INFINITY);
     }
     out
 }

@@ -3,7 +3,7 @@
 
 use super::cause::{suggest, Context, Domain, Suggestion};
 use super::co_moving::{rank, CoMoving};
-use super::episode::{episodes, CLEAN_RUN};
+use super::episode::{episodes, Episode, CLEAN_RUN};
 use super::mass::similar;
 use super::shape::{classify, Evidence, Shape};
 use crate::transform::TransformKind;
@@ -87,42 +87,66 @@ pub fn explain(
         0
     };
     let found = episodes(&chart.primary.signals, start, CLEAN_RUN);
-    let others: Vec<(&str, &[f64])> = streams
-        .iter()
-        .enumerate()
-        .filter(|&(i, _)| i != column)
-        .map(|(_, s)| (s.name, s.values))
-        .collect();
     let ends: Vec<usize> = found
         .iter()
         .skip(1)
         .map(|next| next.first)
         .chain([me.values.len()])
         .collect();
+    let chart = Baseline {
+        center: est.center,
+        sigma: est.sigma,
+    };
     Ok(found
-        .into_iter()
+        .iter()
         .zip(ends)
-        .map(|(e, end)| {
-            let upto = &me.values[..end.max(e.last + 1)];
-            let (shape, evidence) =
-                classify(upto, e.first, e.last, est.center, est.sigma, &e.tests);
-            let co_moving = rank(others.iter().copied(), e.first, e.last, CO_MOVING);
-            let context = Context {
-                co_moving: co_moving.clone(),
-                ..Context::default()
-            };
-            EpisodeReport {
-                first: e.first,
-                last: e.last,
-                similar: past(streams, column, kin, e.first, e.last),
-                suggestions: suggest(domain, shape, &context, &[]),
-                tests: e.tests,
-                shape,
-                evidence,
-                co_moving,
-            }
-        })
+        .map(|(e, end)| episode(streams, column, kin, e, end, chart, domain))
         .collect())
+}
+
+/// The center and sigma an episode's shape is read against.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Baseline {
+    /// The chart's center line.
+    pub center: f64,
+    /// The process sigma.
+    pub sigma: f64,
+}
+
+/// One episode of `streams[column]` explained; `end` is where the next episode starts (or the
+/// stream's length), so its window does not reach into it.
+pub fn episode(
+    streams: &[Stream<'_>],
+    column: usize,
+    kin: &[usize],
+    e: &Episode,
+    end: usize,
+    chart: Baseline,
+    domain: Domain,
+) -> EpisodeReport {
+    let values = streams[column].values;
+    let upto = &values[..end.clamp(e.last + 1, values.len())];
+    let (shape, evidence) = classify(upto, e.first, e.last, chart.center, chart.sigma, &e.tests);
+    let others = streams
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != column)
+        .map(|(_, s)| (s.name, s.values));
+    let co_moving = rank(others, e.first, e.last, CO_MOVING);
+    let context = Context {
+        co_moving: co_moving.clone(),
+        ..Context::default()
+    };
+    EpisodeReport {
+        first: e.first,
+        last: e.last,
+        similar: past(streams, column, kin, e.first, e.last),
+        suggestions: suggest(domain, shape, &context, &[]),
+        tests: e.tests.clone(),
+        shape,
+        evidence,
+        co_moving,
+    }
 }
 
 fn check_chart(spec: &ChartSpec) -> Result<(), SpcError> {
