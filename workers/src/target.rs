@@ -2,7 +2,7 @@
 //! checked: a typo is an error naming the target and the field, never a silent default, and
 //! one bad target never stops the others from being probed.
 
-use crate::prices::Price;
+use llmscope_protocol::prices::Price;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;

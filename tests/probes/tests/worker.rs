@@ -79,8 +79,9 @@ fn price(provider: &str) -> Option<(f64, f64)> {
         "anthropic" => Some((0.80, 4.00)),
         "gemini" => Some((0.10, 0.40)),
         "bedrock" => Some((0.25, 1.25)),
-        "http" => Some((1.0, 2.0)), // the target's own override
-        _ => None,                  // Ollama: a local model has no price
+        "http" => Some((1.0, 2.0)),   // the target's own override
+        "ollama" => Some((0.0, 0.0)), // a local model: no per-token price
+        _ => None,
     }
 }
 
