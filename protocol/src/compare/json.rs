@@ -1,5 +1,6 @@
 //! The report as the contract's JSON (issue 12; README "llmscope-shim compare"): the contract's
-//! fields, plus `unit`, `ranking`, and per target the engine's `mean`, `sd` and `stability`.
+//! fields, plus `unit`, `ranking`, per target the engine's `mean`, `sd` and `stability`, and in
+//! each `cost` object `prices_taken`, the date of its prices.
 
 use super::{Cost, Report};
 use llmscope_spc::compare::recommend::{Ranked, Verdict};
