@@ -129,6 +129,8 @@ pub struct Report {
     pub recommendation: Recommendation,
     /// Each target's cost.
     pub costs: Vec<Option<Cost>>,
+    /// The price table's date ([`PriceTable::taken`]): its rows may be older.
+    pub prices_taken: String,
 }
 
 /// Why there is no report.
@@ -224,6 +226,7 @@ pub fn build(targets: &[TargetResults], settings: &Settings) -> Result<Report, C
         comparison,
         recommendation,
         costs,
+        prices_taken: settings.prices.taken.clone(),
     })
 }
 
