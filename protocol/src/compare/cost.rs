@@ -21,6 +21,9 @@
 //! - `monthly_usd` = `per_request_usd` × volume (see [`monthly`]);
 //! - `prices_taken`: the date of the table row that prices the target (null when the table
 //!   does not know it and only the results' `cost_usd` price it).
+//!
+//! Prices taken more than [`STALE_DAYS`] before the latest result get a caveat
+//! ([`stale_prices`]).
 
 use super::group::{TargetResults, Tokens};
 use super::Cost;
@@ -95,6 +98,59 @@ pub fn cost(
     (Some(cost), caveats)
 }
 
+/// Prices older than this at the latest result get a caveat: list prices change several times
+/// a year, and the shipped table only changes with a release.
+pub const STALE_DAYS: i64 = 90;
+
+/// A caveat per price date more than [`STALE_DAYS`] before the latest result, naming the
+/// targets it prices.
+pub fn stale_prices(targets: &[TargetResults], costs: &[Option<Cost>]) -> Vec<String> {
+    let Some(latest_ms) = targets.iter().filter_map(|t| t.spend.latest_t).max() else {
+        return Vec::new();
+    };
+    let latest_day = latest_ms.div_euclid(86_400_000);
+    let mut stale: Vec<(&str, i64, Vec<&str>)> = Vec::new();
+    for (t, cost) in targets.iter().zip(costs) {
+        let Some(date) = cost.as_ref().and_then(|c| c.prices_taken.as_deref()) else {
+            continue;
+        };
+        let Some(age) = day_number(date).map(|d| latest_day - d) else {
+            continue;
+        };
+        if age <= STALE_DAYS {
+            continue;
+        }
+        match stale.iter_mut().find(|(d, _, _)| *d == date) {
+            Some((_, _, names)) => names.push(&t.name),
+            None => stale.push((date, age, vec![&t.name])),
+        }
+    }
+    stale
+        .into_iter()
+        .map(|(date, age, names)| {
+            format!(
+                "the prices of {} were taken on {date}, {age} days before the latest result: \
+                 check them against the providers' price pages and correct them with \
+                 LLMSCOPE_PRICES",
+                names.join(", ")
+            )
+        })
+        .collect()
+}
+
+/// Days from 1970-01-01 to a YYYY-MM-DD date of the proleptic Gregorian calendar (H. Hinnant,
+/// "chrono-Compatible Low-Level Date Algorithms", `days_from_civil`).
+fn day_number(date: &str) -> Option<i64> {
+    let part = |r: std::ops::Range<usize>| date.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (part(0..4)?, part(5..7)?, part(8..10)?);
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    Some(era * 146_097 + day_of_era - 719_468)
+}
+
 /// The monthly bill at `volume` requests a month: `per_request_usd` × volume. The volume
 /// counts the requests sent, and each one is billed whether it succeeds or fails (a failure
 /// as much as the provider bills it, which `per_request_usd` already averages in), so this is
@@ -163,6 +219,48 @@ mod tests {
     fn costs(results: &[ProbeResult], volume: Option<u64>) -> Vec<(Option<Cost>, Vec<String>)> {
         let targets = group(results.iter().map(|r| (r, None)));
         targets.iter().map(|t| cost(t, &table(), volume)).collect()
+    }
+
+    #[test]
+    fn day_numbers_are_the_calendars() {
+        // Checked with Python's datetime.date(...) - date(1970, 1, 1).
+        for (date, day) in [
+            ("1970-01-01", 0),
+            ("1969-12-31", -1),
+            ("2000-03-01", 11_017),
+            ("2025-11-24", 20_416),
+            ("2026-12-06", 20_793),
+        ] {
+            assert_eq!(day_number(date), Some(day), "{date}");
+        }
+    }
+
+    /// Results of 2026-11-18 against prices of 2026-12-01 (newer) and of 2025-11-24 (359 days
+    /// older): only the old ones get a caveat.
+    #[test]
+    fn prices_older_than_90_days_at_the_latest_result_are_said() {
+        let t = json!(1_794_960_000_000_i64);
+        let results = [
+            result(
+                "A",
+                json!({"t": t, "input_tokens": 10, "output_tokens": 10}),
+            ),
+            result(
+                "B",
+                json!({"t": t, "model": "gpt-4o-mini", "input_tokens": 10, "output_tokens": 10}),
+            ),
+        ];
+        let targets = group(results.iter().map(|r| (r, None)));
+        let prices = PriceTable::shipped().overlay(table());
+        let costs: Vec<_> = targets.iter().map(|t| cost(t, &prices, None).0).collect();
+        assert_eq!(
+            stale_prices(&targets, &costs),
+            [format!(
+                "the prices of B were taken on 2025-11-24, 359 days before the latest result: \
+                 check them against the providers' price pages and correct them with \
+                 LLMSCOPE_PRICES"
+            )]
+        );
     }
 
     fn close(a: Option<f64>, b: f64) -> bool {

@@ -33,6 +33,8 @@ pub struct Spend {
     pub model: String,
     /// Whether its results name more than one provider or model.
     pub mixed: bool,
+    /// When its latest result was sent (epoch ms), failed ones included.
+    pub latest_t: Option<i64>,
     /// Results that carry `cost_usd` (the Worker priced them: with the target's own `price`
     /// or its table).
     pub recorded: Billed,
@@ -100,6 +102,7 @@ impl Tokens {
 
 impl Spend {
     fn add(&mut self, r: &ProbeResult, failed: bool) {
+        self.latest_t = self.latest_t.max(Some(r.t));
         if self.provider != r.provider || self.model != r.model {
             self.mixed |= !self.provider.is_empty() || !self.model.is_empty();
             self.provider.clone_from(&r.provider);

@@ -213,6 +213,7 @@ pub fn build(targets: &[TargetResults], settings: &Settings) -> Result<Report, C
     .map_err(setting_error)?;
     let caveats = &mut recommendation.recommendation.caveats;
     caveats.extend(cost_caveats.into_iter().flatten());
+    caveats.extend(cost::stale_prices(targets, &costs));
     if let Some(n) = settings
         .volume
         .filter(|_| costs.iter().all(Option::is_none))
