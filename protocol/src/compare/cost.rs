@@ -255,11 +255,11 @@ mod tests {
         let costs: Vec<_> = targets.iter().map(|t| cost(t, &prices, None).0).collect();
         assert_eq!(
             stale_prices(&targets, &costs),
-            [format!(
+            [
                 "the prices of B were taken on 2025-11-24, 359 days before the latest result: \
-                 check them against the providers' price pages and correct them with \
-                 LLMSCOPE_PRICES"
-            )]
+              check them against the providers' price pages and correct them with \
+              LLMSCOPE_PRICES"
+            ]
         );
     }
 
