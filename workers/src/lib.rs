@@ -4,9 +4,9 @@
 //!
 //! Everything that can be pure is, and is tested natively: configuration ([`target`]), the
 //! provider adapters ([`provider`]), AWS signing and framing ([`aws`]), result assembly and
-//! pricing with `llmscope_protocol::prices` ([`measure`]), alerting ([`alert`]) and access control ([`access`]). The
-//! `runtime` module, compiled for wasm32 only, is the thin layer over the Workers runtime:
-//! fetch, clock, D1, secrets and the cron trigger.
+//! pricing with `llmscope_protocol::prices` ([`measure`]), alerting ([`alert`]) and access
+//! control ([`access`]). The `runtime` module, compiled for wasm32 only, is the thin layer over
+//! the Workers runtime: fetch, clock, D1, secrets and variables, and the cron trigger.
 
 #![deny(missing_docs)]
 
