@@ -5,7 +5,7 @@
 //! serializes the contract's fields ([`json`]).
 //!
 //! The recommendation judges latency by TTFT P95 and speed by median tokens/s, whatever metric
-//! the report shows, and cost by the cost per successful request ([`cost`] says how each cost
+//! the report shows, and cost by the cost per successful request (`cost.rs` says how each cost
 //! is computed, from the results and the price table of [`Settings::prices`]).
 
 mod cost;
