@@ -3,6 +3,7 @@
 //! computed from ([`Spend`]).
 
 use crate::probe::ProbeResult;
+use std::collections::HashMap;
 
 /// One target's results.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -82,10 +83,11 @@ impl Tokens {
     /// A result's tokens, when it reports input and output counts (a cost from half the counts
     /// would look like a real, low price).
     fn of(r: &ProbeResult) -> Option<Tokens> {
+        let (input, output) = (r.input_tokens?, r.output_tokens?);
         let cache_write = r.extra.get("cache_write_input_tokens");
         Some(Tokens {
-            input: r.input_tokens?,
-            output: r.output_tokens?,
+            input,
+            output,
             cached_input: r.cached_input_tokens.unwrap_or(0),
             cache_write: cache_write.and_then(serde_json::Value::as_u64).unwrap_or(0),
         })
@@ -153,17 +155,16 @@ pub fn group<'a>(
     results: impl IntoIterator<Item = (&'a ProbeResult, Option<bool>)>,
 ) -> Vec<TargetResults> {
     let mut targets: Vec<TargetResults> = Vec::new();
+    // Hashed: a scan of every name per result was most of the grouping's time.
+    let mut index: HashMap<&'a str, usize> = HashMap::new();
     for (r, quality) in results {
-        let at = match targets.iter().position(|t| t.name == r.target) {
-            Some(at) => at,
-            None => {
-                targets.push(TargetResults {
-                    name: r.target.clone(),
-                    ..TargetResults::default()
-                });
-                targets.len() - 1
-            }
-        };
+        let at = *index.entry(&r.target).or_insert_with(|| {
+            targets.push(TargetResults {
+                name: r.target.clone(),
+                ..TargetResults::default()
+            });
+            targets.len() - 1
+        });
         targets[at].add(r, quality);
     }
     for t in &mut targets {
