@@ -19,8 +19,9 @@
 //!   (input, cached or not, plus output) × 10⁶: the price per million tokens at the target's
 //!   own measured input:cached:cache-write:output mix;
 //! - `monthly_usd` = `per_request_usd` × volume (see [`monthly`]);
-//! - `prices_taken`: the date of the table row that prices the target (null when the table
-//!   does not know it and only the results' `cost_usd` price it).
+//! - `prices_taken`: the date of the table's row for the target, which prices the 3:1 blend
+//!   and the results without `cost_usd` (null when the table does not know the model; those
+//!   with `cost_usd` were priced by the Worker when they ran).
 //!
 //! Prices taken more than [`STALE_DAYS`] before the latest result get a caveat
 //! ([`stale_prices`]).
@@ -36,21 +37,48 @@ pub fn cost(
     volume: Option<u64>,
 ) -> (Option<Cost>, Vec<String>) {
     let s = &t.spend;
-    let mut caveats = Vec::new();
     let row = table.lookup(&s.provider, &s.model);
     let unpriced_usd = match row {
         Some(row) if s.unpriced.n > 0 => row.price.cost(&usage(s.unpriced.tokens)),
         _ => None,
     };
     if row.is_none() && s.recorded.n == 0 {
-        caveats.push(format!(
+        let unknown = format!(
             "{}'s cost is unknown: the price table (taken {}) has no price for {} {} and its \
              results carry no cost_usd; give one in LLMSCOPE_PRICES or the target's price",
             t.name, table.taken, s.provider, s.model
-        ));
-        return (None, caveats);
+        );
+        return (None, vec![unknown]);
     }
-    if s.unpriced.n > 0 && unpriced_usd.is_none() {
+    let priced = unpriced_usd.map(|_| &s.unpriced);
+    let total = s.recorded.usd + unpriced_usd.unwrap_or(0.0);
+    let requests = s.recorded.n + priced.map_or(0, |b| b.n) + s.refused + s.cut_unreported;
+    let successes = s.recorded.n_ok + priced.map_or(0, |b| b.n_ok);
+    let mut tokens = s.recorded.tokens;
+    let mut usd_of_tokens = s.recorded.usd_of_tokens;
+    if let (Some(b), Some(usd)) = (priced, unpriced_usd) {
+        tokens.add(b.tokens);
+        usd_of_tokens += usd;
+    }
+    let per_request_usd = ratio(total, requests);
+    let cost = Cost {
+        per_request_usd,
+        per_success_usd: ratio(total, successes),
+        blended_3to1_per_mtok: row.map(|r| r.price.blended_3to1()),
+        blended_measured_per_mtok: ratio(usd_of_tokens * 1e6, tokens.input + tokens.output),
+        monthly_usd: monthly(per_request_usd, volume),
+        prices_taken: row.map(|r| r.taken.clone()),
+    };
+    (Some(cost), caveats(t, priced.is_some()))
+}
+
+/// What a known cost leaves out or guesses: results the table cannot price (`priced`: it
+/// priced those without `cost_usd`), successes without usage, cuts without usage, and a
+/// target whose model changed.
+fn caveats(t: &TargetResults, priced: bool) -> Vec<String> {
+    let s = &t.spend;
+    let mut caveats = Vec::new();
+    if s.unpriced.n > 0 && !priced {
         caveats.push(format!(
             "{}: {} results without cost_usd are left out of its cost: the price table has no \
              price for {} {}",
@@ -76,26 +104,7 @@ pub fn cost(
             t.name, s.provider, s.model
         ));
     }
-    let priced = unpriced_usd.map(|_| &s.unpriced);
-    let total = s.recorded.usd + unpriced_usd.unwrap_or(0.0);
-    let requests = s.recorded.n + priced.map_or(0, |b| b.n) + s.refused + s.cut_unreported;
-    let successes = s.recorded.n_ok + priced.map_or(0, |b| b.n_ok);
-    let mut tokens = s.recorded.tokens;
-    let mut usd_of_tokens = s.recorded.usd_of_tokens;
-    if let (Some(b), Some(usd)) = (priced, unpriced_usd) {
-        tokens.add(b.tokens);
-        usd_of_tokens += usd;
-    }
-    let per_request_usd = ratio(total, requests);
-    let cost = Cost {
-        per_request_usd,
-        per_success_usd: ratio(total, successes),
-        blended_3to1_per_mtok: row.map(|r| r.price.blended_3to1()),
-        blended_measured_per_mtok: ratio(usd_of_tokens * 1e6, tokens.input + tokens.output),
-        monthly_usd: monthly(per_request_usd, volume),
-        prices_taken: row.map(|r| r.taken.clone()),
-    };
-    (Some(cost), caveats)
+    caveats
 }
 
 /// Prices older than this at the latest result get a caveat: list prices change several times
@@ -376,6 +385,47 @@ mod tests {
         assert!(
             why[1].contains("D: 1 failed requests were cut after the provider began answering"),
             "{why:?}"
+        );
+    }
+
+    /// E's first model is unknown to the table and its last, m1, is known: the results
+    /// without cost_usd are priced at m1's price, and the caveat says whose. F's model is
+    /// unknown: its result without cost_usd is left out, its 0.004 is over 1 request.
+    #[test]
+    fn what_the_table_cannot_price_is_said() {
+        let results = [
+            result(
+                "E",
+                json!({"model": "old", "input_tokens": 1000, "output_tokens": 250}),
+            ),
+            result("E", json!({"input_tokens": 1000, "output_tokens": 250})),
+            result("F", json!({"model": "mystery", "cost_usd": 0.004})),
+            result(
+                "F",
+                json!({"model": "mystery", "input_tokens": 10, "output_tokens": 10}),
+            ),
+        ];
+        let mut all = costs(&results, None).into_iter();
+        let (e, why) = all.next().unwrap();
+        // 2 · (1000·1 + 250·4) / 10⁶ over 2 requests.
+        assert!(close(e.unwrap().per_request_usd, 0.002));
+        assert_eq!(
+            why,
+            ["E's results name more than one model: its table price is openai m1's"]
+        );
+        let (f, why) = all.next().unwrap();
+        let f = f.unwrap();
+        assert!(close(f.per_request_usd, 0.004), "{f:?}");
+        assert_eq!(
+            f.blended_measured_per_mtok, None,
+            "no result has both tokens and a cost"
+        );
+        assert_eq!(
+            why,
+            [
+                "F: 1 results without cost_usd are left out of its cost: the price table has no \
+              price for openai mystery"
+            ]
         );
     }
 

@@ -112,8 +112,8 @@ pub struct Cost {
     /// `per_request_usd` × the monthly volume, when a volume is given ([`monthly`] says why
     /// per request).
     pub monthly_usd: Option<f64>,
-    /// The date of the table's price for the target (YYYY-MM-DD); null when only the results'
-    /// `cost_usd` price it.
+    /// The date of the table's row for the target (YYYY-MM-DD), which prices the 3:1 blend and
+    /// the results without `cost_usd`; null when the table does not know the model.
     pub prices_taken: Option<String>,
 }
 
