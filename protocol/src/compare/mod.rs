@@ -73,8 +73,10 @@ impl Metric {
 }
 
 /// What the user asks: the metric shown, the limits (`None`: no limit), the weights and the
-/// monthly volume. The field names are the CLI's flags in snake_case and the Worker's query
-/// parameters.
+/// monthly volume, and the prices to cost the targets with. The field names but `prices` are
+/// the CLI's flags in snake_case and the Worker's query parameters; `prices` comes from
+/// `LLMSCOPE_PRICES` (the Worker's `Config::prices`, the CLI's environment), and
+/// `..Settings::default()` gives the shipped table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Settings {
     /// The metric compared.
