@@ -1,6 +1,7 @@
 //! `llmscope-shim compare` end to end: the real binary on a generated results file with a known
 //! truth (issue 12's stand-in profiles): A is 20 % faster than B, C fails 5 % of its probes
-//! (and streams twice as fast), D drifts (its TTFT rises over the window).
+//! (and streams twice as fast), D drifts (its TTFT rises over the window). Prices
+//! (`LLMSCOPE_PRICES`, [`PRICES`]): A and B cost the same, C is cheapest, D's is unknown.
 
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -13,6 +14,16 @@ const A_MEDIAN: f64 = 400.0;
 const B_MEDIAN: f64 = 500.0;
 /// Log-normal sigma of TTFT.
 const SIGMA: f64 = 0.25;
+
+/// USD per million tokens, dated: A and B at 1 in / 4 out, C at a tenth of that; D has none.
+/// Every probe is 12 tokens in and 60 out, so a success costs (12·1 + 60·4) / 10⁶ = 0.000252
+/// at A and B and (12·0.1 + 60·0.4) / 10⁶ = 0.0000252 at C. C's 15 failures are refused with
+/// a 500 and no usage: not billed, so C's cost per request is 285 · 0.0000252 / 300 =
+/// 0.00002394.
+const PRICES: &str = r#"{"taken": "2026-12-01", "prices": [
+    {"provider": "openai", "model": "model-A", "input": 1, "output": 4},
+    {"provider": "openai", "model": "model-B", "input": 1, "output": 4},
+    {"provider": "openai", "model": "model-C", "input": 0.1, "output": 0.4}]}"#;
 
 /// SplitMix64 (Steele, Lea & Flood 2014): seeded, so every run sees the same file.
 struct Rng(u64);
@@ -92,13 +103,20 @@ fn write(name: &str, doc: &Value) -> PathBuf {
     path
 }
 
+/// Runs `compare` with the stand-in's [`PRICES`].
 fn shim(file: &PathBuf, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_llmscope-shim"))
-        .arg("compare")
-        .arg(file)
-        .args(args)
-        .output()
-        .expect("the shim starts")
+    shim_priced(file, args, Some(PRICES))
+}
+
+/// Runs `compare` with `LLMSCOPE_PRICES` set to `prices`, or unset.
+fn shim_priced(file: &PathBuf, args: &[&str], prices: Option<&str>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_llmscope-shim"));
+    command.arg("compare").arg(file).args(args);
+    match prices {
+        Some(p) => command.env("LLMSCOPE_PRICES", p),
+        None => command.env_remove("LLMSCOPE_PRICES"),
+    };
+    command.output().expect("the shim starts")
 }
 
 fn json_out(file: &PathBuf, args: &[&str]) -> Value {
@@ -202,8 +220,82 @@ fn two_constraint_sets_recommend_differently() {
             caveats.contains("D is out of statistical control"),
             "{caveats}"
         );
-        assert!(caveats.contains("cost is not known"), "{caveats}");
+        assert!(caveats.contains("D's cost is unknown"), "{caveats}");
     }
+    // A cost limit per successful request that only C, the cheapest, meets.
+    let cheap = json_out(&file, &["--max-cost-usd", "0.0001"]);
+    let verdict = &cheap["recommendation"];
+    assert_eq!(verdict["name"], "C", "{verdict}");
+    let reasons = verdict["reasons"].to_string();
+    assert!(
+        reasons.contains("A's cost per successful request $0.000252 exceeds the $0.0001 limit")
+            && reasons.contains("B's cost per successful request $0.000252 exceeds"),
+        "{reasons}"
+    );
+}
+
+/// The costs of [`PRICES`], worked out there, and the monthly bill at 1000 requests: A 0.252,
+/// C 0.02394 (its refused failures cost nothing).
+#[test]
+fn costs_come_from_llmscope_prices_and_an_unknown_price_is_null() {
+    let file = write("costs.json", &Value::Array(stand_in()));
+    let report = json_out(&file, &["--volume", "1000"]);
+    let close = |v: &Value, x: f64| (f(v) - x).abs() < 1e-12 * x.max(1.0);
+    for name in ["A", "B"] {
+        let cost = &target(&report, name)["cost"];
+        assert!(close(&cost["per_request_usd"], 0.000252), "{cost}");
+        assert!(close(&cost["per_success_usd"], 0.000252), "{cost}");
+        // (3·1 + 4) / 4; measured: 252 µUSD per 72 tokens.
+        assert!(close(&cost["blended_3to1_per_mtok"], 1.75), "{cost}");
+        assert!(
+            close(&cost["blended_measured_per_mtok"], 252.0 / 72.0),
+            "{cost}"
+        );
+        assert!(close(&cost["monthly_usd"], 0.252), "{cost}");
+        assert_eq!(cost["prices_taken"], "2026-12-01");
+    }
+    let c = &target(&report, "C")["cost"];
+    assert!(close(&c["per_request_usd"], 0.00002394), "{c}");
+    assert!(close(&c["per_success_usd"], 0.0000252), "{c}");
+    assert!(close(&c["monthly_usd"], 0.02394), "{c}");
+    assert!(target(&report, "D")["cost"].is_null());
+    assert_eq!(report["prices_taken"], "2026-12-01");
+
+    // Without LLMSCOPE_PRICES the shipped table knows none of these models: every cost is
+    // null, never 0, and the caveats say so with the table's date.
+    let out = shim_priced(&file, &["--format", "json"], None);
+    assert!(out.status.success());
+    let shipped: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(shipped["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["cost"].is_null()));
+    let caveats = shipped["recommendation"]["caveats"].to_string();
+    let taken = shipped["prices_taken"].as_str().unwrap();
+    assert!(
+        caveats.contains(&format!(
+            "A's cost is unknown: the price table (taken {taken}) has no price for openai model-A"
+        )),
+        "{caveats}"
+    );
+}
+
+#[test]
+fn a_bad_llmscope_prices_is_refused_with_its_row_and_field() {
+    let file = write("bad-prices.json", &Value::Array(stand_in()));
+    let bad = PRICES.replace(r#""input": 0.1"#, r#""input": -0.1"#);
+    let out = shim_priced(&file, &[], Some(&bad));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("LLMSCOPE_PRICES: prices[2].input: -0.1 is not a price"),
+        "{err}"
+    );
+    let undated = r#"{"prices": []}"#;
+    let out = shim_priced(&file, &[], Some(undated));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("LLMSCOPE_PRICES: taken: is missing"), "{err}");
 }
 
 #[test]
@@ -245,7 +337,18 @@ fn json_fields_are_the_contract() {
     for interval in ["error_rate", "p50", "p95", "p99"] {
         assert_eq!(keys(&row[interval]), ["hi", "lo", "value"], "{interval}");
     }
-    assert!(row["cost"].is_null() && row["pass_rate"].is_null());
+    assert!(row["pass_rate"].is_null());
+    has(
+        &row["cost"],
+        &[
+            "per_request_usd",
+            "per_success_usd",
+            "blended_3to1_per_mtok",
+            "blended_measured_per_mtok",
+            "monthly_usd",
+            "prices_taken",
+        ],
+    );
     has(
         &report["pairs"][0],
         &["a", "b", "shift", "lo", "hi", "p_value", "significant"],
@@ -312,8 +415,11 @@ fn text_shows_table_pairs_and_recommendation() {
         "lower than B's",
         "Pareto frontier",
         "Recommendation: A",
-        "max_cost_usd 0.01 was not applied",
-        "volume 1000",
+        "$/success",
+        "$/month",
+        "0.000252",
+        "unknown",
+        "prices taken 2026-12-01",
     ] {
         assert!(text.contains(wanted), "'{wanted}' missing from:\n{text}");
     }

@@ -7,13 +7,14 @@
 //!
 //! Also here because both the shim and the probe Worker need them and neither may depend on the
 //! other: [`probe::ProbeResult`], the Worker's result contract, [`compare`], the comparison
-//! report built from those results, and [`token::same_token`], the one constant-time token
-//! comparison.
+//! report built from those results, [`prices`], the one dated price table both price tokens
+//! with, and [`token::same_token`], the one constant-time token comparison.
 #![deny(missing_docs)]
 
 use serde::{Deserialize, Serialize};
 
 pub mod compare;
+pub mod prices;
 pub mod probe;
 pub mod token;
 

@@ -3,10 +3,10 @@
 //! D1, and alerts on SPC signals from the engine.
 //!
 //! Everything that can be pure is, and is tested natively: configuration ([`target`]), the
-//! provider adapters ([`provider`]), AWS signing and framing ([`aws`]), prices, result
-//! assembly ([`measure`]), alerting ([`alert`]) and access control ([`access`]). The
-//! `runtime` module, compiled for wasm32 only, is the thin layer over the Workers runtime:
-//! fetch, clock, D1, secrets and the cron trigger.
+//! provider adapters ([`provider`]), AWS signing and framing ([`aws`]), result assembly and
+//! pricing with `llmscope_protocol::prices` ([`measure`]), alerting ([`alert`]) and access
+//! control ([`access`]). The `runtime` module, compiled for wasm32 only, is the thin layer over
+//! the Workers runtime: fetch, clock, D1, secrets and variables, and the cron trigger.
 
 #![deny(missing_docs)]
 
@@ -15,7 +15,6 @@ pub mod alert;
 pub mod aws;
 pub mod error;
 pub mod measure;
-pub mod prices;
 pub mod provider;
 pub mod target;
 

@@ -6,9 +6,9 @@
 //! output speed is output tokens / (total − TTFT), never folding TTFT in; token counts come
 //! from the provider's usage report; a failed probe carries no latency at all.
 
-use crate::prices::{self, Price};
 use crate::provider::{Failure, Outcome};
-use crate::target::Target;
+use crate::target::{ConfigError, Target};
+use llmscope_protocol::prices::{Price, PriceTable, SHIPPED_TAKEN};
 use llmscope_protocol::probe::{ErrorKind, ProbeError, ProbeResult};
 
 /// What the runtime observed of one probe.
@@ -34,11 +34,30 @@ pub struct Observed {
     pub transport: Option<Failure>,
 }
 
-/// The price for a target: its own override, else the shipped table.
-pub fn price_of(target: &Target) -> Option<Price> {
-    target
-        .price
-        .or_else(|| prices::lookup(target.provider.as_str(), &target.model))
+/// The price for a target: its own override, else the table's (the shipped one overlaid with
+/// `LLMSCOPE_PRICES`).
+pub fn price_of(target: &Target, table: &PriceTable) -> Option<Price> {
+    target.price.or_else(|| {
+        table
+            .lookup(target.provider.as_str(), &target.model)
+            .map(|row| row.price)
+    })
+}
+
+/// The price table of `LLMSCOPE_PRICES` (the shipped one overlaid with it). A bad one is a
+/// problem for `/health`, not a stop: the probes go on with the shipped table.
+pub fn price_table(llmscope_prices: Option<&str>) -> (PriceTable, Option<ConfigError>) {
+    match PriceTable::with_override(llmscope_prices) {
+        Ok(table) => (table, None),
+        Err(e) => {
+            let message = format!(
+                "{}: {}; the shipped table ({SHIPPED_TAKEN}) is used until it is fixed",
+                e.at, e.message
+            );
+            let problem = ConfigError::new("*", "LLMSCOPE_PRICES", message);
+            (PriceTable::shipped(), Some(problem))
+        }
+    }
 }
 
 /// The most characters of an error message a result keeps.
@@ -65,9 +84,10 @@ pub fn shown(message: &str, secrets: &[String]) -> String {
     }
 }
 
-/// The result of one probe.
+/// The result of one probe, priced with `prices`.
 pub fn result(
     target: &Target,
+    prices: &PriceTable,
     seen: Observed,
     outcome: Outcome,
     secrets: &[String],
@@ -111,7 +131,7 @@ pub fn result(
         output_tokens: usage.output,
         cached_input_tokens: usage.cached_input,
         tokens_per_s: None,
-        cost_usd: price_of(target).and_then(|p| p.cost(&usage)),
+        cost_usd: price_of(target, prices).and_then(|p| p.cost(&usage)),
         error: None,
         extra,
     };
@@ -249,7 +269,7 @@ fn two_digit_year(yy: i32, now_ms: i64) -> Option<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::prices::Usage;
+    use llmscope_protocol::prices::Usage;
 
     fn target() -> Target {
         crate::target::parse(
@@ -282,11 +302,57 @@ mod tests {
             total_ms: Some(1200.0),
             ..Observed::default()
         };
-        let r = result(&target(), seen, done(), &[]);
+        let r = result(&target(), &PriceTable::shipped(), seen, done(), &[]);
         assert!(r.ok);
         assert_eq!(r.tokens_per_s, Some(40.0));
         // 1000 * 0.15 / 1e6 + 40 * 0.60 / 1e6
         assert!((r.cost_usd.unwrap() - 0.000174).abs() < 1e-12);
+    }
+
+    #[test]
+    fn llmscope_prices_wins_over_the_shipped_table_and_a_targets_price_over_both() {
+        let table = PriceTable::with_override(Some(
+            r#"{"taken": "2026-12-01", "prices": [{"provider": "openai", "model": "gpt-4o-mini", "input": 0.1, "output": 0.5}]}"#,
+        ))
+        .unwrap();
+        let r = result(&target(), &table, Observed::default(), done(), &[]);
+        // 1000 * 0.1 / 1e6 + 40 * 0.5 / 1e6
+        assert!((r.cost_usd.unwrap() - 0.00012).abs() < 1e-15, "{r:?}");
+        let mut own = target();
+        own.price = Some(Price {
+            input: 1.0,
+            output: 2.0,
+            cached_input: None,
+            cache_write: None,
+        });
+        let r = result(&own, &table, Observed::default(), done(), &[]);
+        // 1000 * 1 / 1e6 + 40 * 2 / 1e6
+        assert!((r.cost_usd.unwrap() - 0.00108).abs() < 1e-15, "{r:?}");
+    }
+
+    #[test]
+    fn a_bad_llmscope_prices_is_a_problem_and_the_shipped_table_is_used() {
+        let (table, problem) = price_table(Some(
+            r#"{"taken": "2026-12-01", "prices": [{"provider": "openai", "model": "gpt-4o-mini", "input": -1, "output": 0.5}]}"#,
+        ));
+        assert_eq!(table, PriceTable::shipped());
+        let problem = problem.unwrap();
+        assert_eq!(
+            (problem.target.as_str(), problem.field.as_str()),
+            ("*", "LLMSCOPE_PRICES")
+        );
+        assert!(
+            problem
+                .message
+                .starts_with("prices[0].input: -1 is not a price")
+                && problem.message.ends_with(&format!(
+                    "the shipped table ({SHIPPED_TAKEN}) is used until it is fixed"
+                )),
+            "{problem}"
+        );
+        let (table, problem) = price_table(Some(r#"{"taken": "2026-12-01", "prices": []}"#));
+        assert_eq!((table.taken.as_str(), problem), ("2026-12-01", None));
+        assert_eq!(price_table(None), (PriceTable::shipped(), None));
     }
 
     #[test]
@@ -303,7 +369,13 @@ mod tests {
             reasoning_chars: 120,
             ..done()
         };
-        let r = result(&target(), seen.clone(), thought.clone(), &[]);
+        let r = result(
+            &target(),
+            &PriceTable::shipped(),
+            seen.clone(),
+            thought.clone(),
+            &[],
+        );
         assert_eq!(r.extra["reasoning_tokens"], 30);
         assert_eq!(r.extra["reasoning_chars"], 120);
         assert_eq!(r.extra["reasoning_ms"], 210.0);
@@ -313,12 +385,18 @@ mod tests {
             done: false,
             ..thought
         };
-        let r = result(&target(), seen, cut, &[]);
+        let r = result(&target(), &PriceTable::shipped(), seen, cut, &[]);
         assert!(!r.ok);
         assert_eq!(r.extra["reasoning_tokens"], 30);
         assert!(!r.extra.contains_key("reasoning_ms"), "{:?}", r.extra);
         // Nothing reported, nothing invented.
-        let r = result(&target(), Observed::default(), done(), &[]);
+        let r = result(
+            &target(),
+            &PriceTable::shipped(),
+            Observed::default(),
+            done(),
+            &[],
+        );
         assert!(r.extra.is_empty(), "{:?}", r.extra);
     }
 
@@ -330,7 +408,7 @@ mod tests {
             total_ms: Some(300.0),
             ..Observed::default()
         };
-        let r = result(&target(), seen.clone(), done(), &[]);
+        let r = result(&target(), &PriceTable::shipped(), seen.clone(), done(), &[]);
         assert_eq!(
             (r.extra["ttfb_ms"].as_f64(), r.ttft_ms),
             (Some(12.5), Some(200.0))
@@ -339,7 +417,7 @@ mod tests {
             done: false,
             ..done()
         };
-        assert!(!result(&target(), seen, cut, &[])
+        assert!(!result(&target(), &PriceTable::shipped(), seen, cut, &[])
             .extra
             .contains_key("ttfb_ms"));
     }
@@ -357,7 +435,13 @@ mod tests {
             }),
             ..Observed::default()
         };
-        let r = result(&target(), seen, Outcome::default(), &["sk-secret-1".into()]);
+        let r = result(
+            &target(),
+            &PriceTable::shipped(),
+            seen,
+            Outcome::default(),
+            &["sk-secret-1".into()],
+        );
         assert!(!r.ok);
         assert_eq!((r.ttft_ms, r.total_ms, r.tokens_per_s), (None, None, None));
         let e = r.error.unwrap();
@@ -376,11 +460,14 @@ mod tests {
             done: false,
             ..done()
         };
-        let r = result(&target(), seen.clone(), cut, &[]);
+        let r = result(&target(), &PriceTable::shipped(), seen.clone(), cut, &[]);
         assert_eq!(r.error.map(|e| e.kind), Some(ErrorKind::StreamCut));
         let mut t = target();
         t.model = "my-finetune".into();
-        assert_eq!(result(&t, seen, done(), &[]).cost_usd, None);
+        assert_eq!(
+            result(&t, &PriceTable::shipped(), seen, done(), &[]).cost_usd,
+            None
+        );
     }
 
     /// 2015-10-21T07:28:00Z, the RFC's example date, in epoch ms.

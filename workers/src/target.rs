@@ -2,7 +2,7 @@
 //! checked: a typo is an error naming the target and the field, never a silent default, and
 //! one bad target never stops the others from being probed.
 
-use crate::prices::Price;
+use llmscope_protocol::prices::Price;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -376,6 +376,13 @@ fn validate(t: &Target) -> Result<(), ConfigError> {
             return err("base_url", "must start with http:// or https://");
         }
     }
+    if let Some((field, v)) = t.price.and_then(|p| p.problem()) {
+        return Err(ConfigError::new(
+            &t.name,
+            &format!("price.{field}"),
+            format!("{v} is not a price: give a non-negative number of USD per million tokens"),
+        ));
+    }
     if t.token_limit_field.is_some() && t.provider != ProviderKind::Openai {
         return err(
             "token_limit_field",
@@ -512,7 +519,8 @@ mod tests {
             {"name": "c", "provider": "anthropic", "model": "x", "key_secret": "K", "modle": 1},
             {"name": "d", "provider": "bedrock", "model": "m", "access_key_secret": "A", "secret_key_secret": "S"},
             {"provider": "ollama"},
-            {"name": "a", "provider": "ollama", "model": "llama3"}
+            {"name": "a", "provider": "ollama", "model": "llama3"},
+            {"name": "e", "provider": "ollama", "model": "m", "price": {"input": 1, "output": -2}}
         ]"#,
         );
         assert_eq!(t.valid.len(), 1);
@@ -534,6 +542,10 @@ mod tests {
         assert!(
             said[4].starts_with("target a: name: used by an earlier"),
             "{said:?}"
+        );
+        assert_eq!(
+            said[5],
+            "target e: price.output: -2 is not a price: give a non-negative number of USD per million tokens"
         );
     }
 

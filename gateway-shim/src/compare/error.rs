@@ -9,6 +9,9 @@ pub enum CompareError {
     /// A flag's value is unusable (named as its flag).
     #[error("{0}")]
     Flags(String),
+    /// `LLMSCOPE_PRICES` is unusable (the message names the row and field).
+    #[error("{0}; fix it, or unset it to use the shipped prices")]
+    Prices(#[from] llmscope_protocol::prices::PricesError),
     /// The file could not be read.
     #[error("{path}: cannot read: {cause}")]
     Open {

@@ -1,7 +1,8 @@
 //! `llmscope-shim compare`: which target to use, from probe results. The flags and the JSON
 //! output are a fixed contract (issue 12, README "llmscope-shim compare"); this module reads
 //! the results ([`input`]), has `llmscope_protocol::compare` build the report the Worker's
-//! `GET /compare` also answers, and writes it as JSON or as text ([`output`]).
+//! `GET /compare` also answers, and writes it as JSON or as text ([`output`]). Prices are the
+//! shipped table overlaid with `LLMSCOPE_PRICES` from the environment, as in the Worker.
 
 mod error;
 mod input;
@@ -14,6 +15,7 @@ pub use llmscope_protocol::compare::{Metric, Report};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
 use llmscope_protocol::compare::{build, parse_weights, Settings};
+use llmscope_protocol::prices::PriceTable;
 use std::io::{Read, Write};
 
 type Result<T> = std::result::Result<T, CompareError>;
@@ -36,14 +38,15 @@ pub struct CompareArgs {
     /// Lowest acceptable quality pass rate (0 to 1).
     #[arg(long, value_name = "Z")]
     pub min_pass_rate: Option<f64>,
-    /// Highest acceptable cost per successful request in USD (not applied yet: no price
-    /// table is shared).
+    /// Highest acceptable cost per successful request in USD; a target whose price is unknown
+    /// is not recommended under it. Prices: the shipped table, overlaid by LLMSCOPE_PRICES.
     #[arg(long, value_name = "W")]
     pub max_cost_usd: Option<f64>,
     /// Weights of the criteria, e.g. cost=1,latency=1,speed=1,quality=1; keys left out weigh 1.
     #[arg(long, value_name = "LIST")]
     pub weights: Option<String>,
-    /// Requests per month for the cost projection (not applied yet: no price table).
+    /// Requests sent per month, for the monthly cost: cost per request (billed failures
+    /// included) × N.
     #[arg(long, value_name = "N")]
     pub volume: Option<u64>,
     /// Output format.
@@ -104,6 +107,7 @@ pub fn report(args: &CompareArgs, bytes: &[u8]) -> Result<Report> {
         max_cost_usd: args.max_cost_usd,
         weights: parse_weights(args.weights.as_deref().unwrap_or("")).map_err(flag_error)?,
         volume: args.volume,
+        prices: prices()?,
     };
     // Checked before the file is read: a typo in a flag should not wait for a large file.
     settings.check().map_err(flag_error)?;
@@ -115,6 +119,21 @@ pub fn report(args: &CompareArgs, bytes: &[u8]) -> Result<Report> {
         },
         setting => flag_error(setting),
     })
+}
+
+/// The shipped table overlaid with `LLMSCOPE_PRICES` when it is set. A bad one stops the run
+/// (unlike the Worker, which keeps probing): a report priced otherwise than asked would mislead.
+fn prices() -> Result<PriceTable> {
+    let value = match std::env::var("LLMSCOPE_PRICES") {
+        Ok(v) => Some(v),
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            return Err(CompareError::Flags(
+                "LLMSCOPE_PRICES is not UTF-8 text: it must be a JSON document".into(),
+            ))
+        }
+    };
+    Ok(PriceTable::with_override(value.as_deref())?)
 }
 
 /// A setting's error, named as its flag.

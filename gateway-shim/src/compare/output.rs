@@ -1,7 +1,9 @@
 //! The report of `compare`: JSON in the contract's shape (issue 12, README), or text to read:
-//! a table with intervals, the pairwise sentences, the Pareto frontier and the recommendation.
+//! a table with intervals and costs, the prices' date, the pairwise sentences, the Pareto
+//! frontier and the recommendation.
 
 use super::Report;
+use llmscope_protocol::compare::Cost;
 use llmscope_spc::compare::{format_number, Interval, StreamSummary};
 use std::io::{self, Write};
 
@@ -18,7 +20,12 @@ pub fn text(report: &Report, out: &mut impl Write) -> io::Result<()> {
         out,
         "{name} ({unit}) by target, 95% intervals in brackets\n"
     )?;
-    table(&report.comparison.targets, out)?;
+    table(&report.comparison.targets, &report.costs, out)?;
+    writeln!(out, "{}", prices_line(report))?;
+    let targets = &report.comparison.targets;
+    for t in targets.iter().filter(|t| t.in_control != Some(true)) {
+        writeln!(out, "{}: {}", t.name, t.stability)?;
+    }
     writeln!(out, "\nPairs (Holm-adjusted):")?;
     if report.comparison.pairs.is_empty() {
         writeln!(out, "  none: fewer than two targets with values")?;
@@ -50,8 +57,13 @@ pub fn text(report: &Report, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-fn table(targets: &[StreamSummary], out: &mut impl Write) -> io::Result<()> {
+fn table(
+    targets: &[StreamSummary],
+    costs: &[Option<Cost>],
+    out: &mut impl Write,
+) -> io::Result<()> {
     let quality = targets.iter().any(|t| t.pass_rate.is_some());
+    let monthly = costs.iter().flatten().any(|c| c.monthly_usd.is_some());
     let mut header = vec![
         "target",
         "n",
@@ -64,8 +76,12 @@ fn table(targets: &[StreamSummary], out: &mut impl Write) -> io::Result<()> {
     if quality {
         header.push("pass rate");
     }
+    header.push("$/success");
+    if monthly {
+        header.push("$/month");
+    }
     let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
-    for t in targets {
+    for (t, cost) in targets.iter().zip(costs) {
         let mut row = vec![
             t.name.clone(),
             t.n.to_string(),
@@ -82,6 +98,14 @@ fn table(targets: &[StreamSummary], out: &mut impl Write) -> io::Result<()> {
         if quality {
             row.push(t.pass_rate.as_ref().map_or("-".into(), percent));
         }
+        let usd = |v: Option<f64>| v.map_or("-".into(), format_number);
+        match cost {
+            Some(c) => row.push(usd(c.per_success_usd)),
+            None => row.push("unknown".into()),
+        }
+        if monthly {
+            row.push(usd(cost.as_ref().and_then(|c| c.monthly_usd)));
+        }
         rows.push(row);
     }
     let widths: Vec<usize> = (0..rows[0].len())
@@ -95,10 +119,37 @@ fn table(targets: &[StreamSummary], out: &mut impl Write) -> io::Result<()> {
             .collect();
         writeln!(out, "{}", cells.join("  ").trim_end())?;
     }
-    for t in targets.iter().filter(|t| t.in_control != Some(true)) {
-        writeln!(out, "{}: {}", t.name, t.stability)?;
-    }
     Ok(())
+}
+
+/// Where the costs' prices come from: the table's date, a target's own where its row is older
+/// (rows `LLMSCOPE_PRICES` does not name keep the shipped date), and the targets priced by
+/// their results' `cost_usd` alone.
+fn prices_line(report: &Report) -> String {
+    let names = report.comparison.targets.iter().map(|t| t.name.as_str());
+    let mut other = Vec::new();
+    for (name, cost) in names.zip(&report.costs) {
+        match cost.as_ref().map(|c| c.prices_taken.as_deref()) {
+            Some(Some(d)) if d != report.prices_taken => other.push(format!("{name}: {d}")),
+            Some(None) => other.push(format!("{name}: its results' cost_usd")),
+            _ => {}
+        }
+    }
+    let mut line =
+        String::from("$/success: USD per successful request, billed failures included; ");
+    if report
+        .costs
+        .iter()
+        .flatten()
+        .any(|c| c.monthly_usd.is_some())
+    {
+        line += "$/month: USD per request × --volume; ";
+    }
+    line += &format!("prices taken {}", report.prices_taken);
+    if !other.is_empty() {
+        line += &format!(" ({})", other.join(", "));
+    }
+    line
 }
 
 /// "320 [305, 334]"; a missing bound is "?", a missing value "-".

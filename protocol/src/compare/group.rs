@@ -1,7 +1,9 @@
 //! Probe results grouped by target: in order of first appearance, each target's successful
-//! results in time order (`t`), which the stability check needs.
+//! results in time order (`t`), which the stability check needs, and the sums its cost is
+//! computed from ([`Spend`]).
 
 use crate::probe::ProbeResult;
+use std::collections::HashMap;
 
 /// One target's results.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -18,6 +20,121 @@ pub struct TargetResults {
     pub judged: u64,
     /// The successful results, in time order.
     pub ok: Vec<Success>,
+    /// What its cost is computed from.
+    pub spend: Spend,
+}
+
+/// What a target's cost is computed from (`cost.rs`): sums, not results, so a target's cost
+/// takes no memory per result. Every result falls in exactly one of the five counts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Spend {
+    /// The provider of the target's last result.
+    pub provider: String,
+    /// The model of the target's last result.
+    pub model: String,
+    /// Whether its results name more than one provider or model.
+    pub mixed: bool,
+    /// When its latest result was sent (epoch ms), failed ones included.
+    pub latest_t: Option<i64>,
+    /// Results that carry `cost_usd` (the Worker priced them: with the target's own `price`
+    /// or its table).
+    pub recorded: Billed,
+    /// Results without `cost_usd` but with input and output counts: priced from the table.
+    pub unpriced: Billed,
+    /// Failed results with neither, refused before any answer (no status or an error status):
+    /// not billed.
+    pub refused: u64,
+    /// Failed results with neither after a 2xx answer began (cut, timed out): billed for what
+    /// was generated, which no usage report said.
+    pub cut_unreported: u64,
+    /// Successful results with neither: their cost is unknown.
+    pub unknown_ok: u64,
+}
+
+/// Sums over some of a target's results.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Billed {
+    /// Results.
+    pub n: u64,
+    /// Of which successful.
+    pub n_ok: u64,
+    /// Their `cost_usd`, summed (0 for results priced from the table).
+    pub usd: f64,
+    /// The tokens of those with input and output counts.
+    pub tokens: Tokens,
+    /// The `cost_usd` of those with input and output counts: the cost of `tokens`.
+    pub usd_of_tokens: f64,
+}
+
+/// Token counts, summed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Tokens {
+    /// All prompt tokens (`input_tokens`: uncached, cache reads and cache writes).
+    pub input: u64,
+    /// Prompt tokens read from the cache (`cached_input_tokens`).
+    pub cached_input: u64,
+    /// Prompt tokens written to the cache (`extra.cache_write_input_tokens`).
+    pub cache_write: u64,
+    /// Generated tokens (`output_tokens`).
+    pub output: u64,
+}
+
+impl Tokens {
+    /// A result's tokens, when it reports input and output counts (a cost from half the counts
+    /// would look like a real, low price).
+    fn of(r: &ProbeResult) -> Option<Tokens> {
+        let (input, output) = (r.input_tokens?, r.output_tokens?);
+        let cache_write = r.extra.get("cache_write_input_tokens");
+        Some(Tokens {
+            input,
+            output,
+            cached_input: r.cached_input_tokens.unwrap_or(0),
+            cache_write: cache_write.and_then(serde_json::Value::as_u64).unwrap_or(0),
+        })
+    }
+
+    /// Adds `t`'s counts.
+    pub fn add(&mut self, t: Tokens) {
+        self.input += t.input;
+        self.cached_input += t.cached_input;
+        self.cache_write += t.cache_write;
+        self.output += t.output;
+    }
+}
+
+impl Spend {
+    fn add(&mut self, r: &ProbeResult, failed: bool) {
+        self.latest_t = self.latest_t.max(Some(r.t));
+        if self.provider != r.provider || self.model != r.model {
+            self.mixed |= !self.provider.is_empty() || !self.model.is_empty();
+            self.provider.clone_from(&r.provider);
+            self.model.clone_from(&r.model);
+        }
+        let tokens = Tokens::of(r);
+        let billed = match (r.cost_usd, tokens) {
+            (Some(usd), _) => {
+                self.recorded.usd += usd;
+                if tokens.is_some() {
+                    self.recorded.usd_of_tokens += usd;
+                }
+                &mut self.recorded
+            }
+            (None, Some(_)) => &mut self.unpriced,
+            (None, None) => {
+                match (failed, r.status) {
+                    (false, _) => self.unknown_ok += 1,
+                    (true, Some(200..=299)) => self.cut_unreported += 1,
+                    (true, _) => self.refused += 1,
+                }
+                return;
+            }
+        };
+        billed.n += 1;
+        billed.n_ok += u64::from(!failed);
+        if let Some(t) = tokens {
+            billed.tokens.add(t);
+        }
+    }
 }
 
 /// The metrics of one successful result.
@@ -38,17 +155,16 @@ pub fn group<'a>(
     results: impl IntoIterator<Item = (&'a ProbeResult, Option<bool>)>,
 ) -> Vec<TargetResults> {
     let mut targets: Vec<TargetResults> = Vec::new();
+    // Hashed: a scan of every name per result was most of the grouping's time.
+    let mut index: HashMap<&'a str, usize> = HashMap::new();
     for (r, quality) in results {
-        let at = match targets.iter().position(|t| t.name == r.target) {
-            Some(at) => at,
-            None => {
-                targets.push(TargetResults {
-                    name: r.target.clone(),
-                    ..TargetResults::default()
-                });
-                targets.len() - 1
-            }
-        };
+        let at = *index.entry(&r.target).or_insert_with(|| {
+            targets.push(TargetResults {
+                name: r.target.clone(),
+                ..TargetResults::default()
+            });
+            targets.len() - 1
+        });
         targets[at].add(r, quality);
     }
     for t in &mut targets {
@@ -66,7 +182,9 @@ impl TargetResults {
             self.passed += u64::from(pass);
         }
         // A result is failed when it says so either way.
-        if !r.ok || r.error.is_some() {
+        let failed = !r.ok || r.error.is_some();
+        self.spend.add(r, failed);
+        if failed {
             self.errors += 1;
             return;
         }

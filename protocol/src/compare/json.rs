@@ -1,5 +1,6 @@
 //! The report as the contract's JSON (issue 12; README "llmscope-shim compare"): the contract's
-//! fields, plus `unit`, `ranking`, and per target the engine's `mean`, `sd` and `stability`.
+//! fields, plus `unit`, `ranking`, `prices_taken` (the price table's date), per target the engine's `mean`, `sd` and `stability`, and in
+//! each `cost` object `prices_taken`, the date of its prices.
 
 use super::{Cost, Report};
 use llmscope_spc::compare::recommend::{Ranked, Verdict};
@@ -15,6 +16,7 @@ struct Json<'a> {
     pareto: &'a [String],
     recommendation: &'a Verdict,
     ranking: &'a [Ranked],
+    prices_taken: &'a str,
 }
 
 /// One `targets[]` row: the engine's summary and the target's cost.
@@ -41,6 +43,7 @@ impl Serialize for Report {
             pareto: &self.recommendation.pareto,
             recommendation: &self.recommendation.recommendation,
             ranking: &self.recommendation.ranking,
+            prices_taken: &self.prices_taken,
         };
         json.serialize(serializer)
     }

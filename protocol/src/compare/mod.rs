@@ -5,12 +5,17 @@
 //! serializes the contract's fields ([`json`]).
 //!
 //! The recommendation judges latency by TTFT P95 and speed by median tokens/s, whatever metric
-//! the report shows. Cost is null until the price table is shared (the caveats say so).
+//! the report shows, and cost by the cost per successful request (`cost.rs` says how each cost
+//! is computed, from the results and the price table of [`Settings::prices`]).
 
+mod cost;
 mod group;
 mod json;
 
-pub use group::{group, Success, TargetResults};
+pub use cost::monthly;
+pub use group::{group, Billed, Spend, Success, TargetResults, Tokens};
+
+use crate::prices::PriceTable;
 
 use llmscope_spc::compare::recommend::{
     recommend, Candidate, Constraints, Labels, Recommendation, Weights,
@@ -68,8 +73,10 @@ impl Metric {
 }
 
 /// What the user asks: the metric shown, the limits (`None`: no limit), the weights and the
-/// monthly volume. The field names are the CLI's flags in snake_case and the Worker's query
-/// parameters.
+/// monthly volume, and the prices to cost the targets with. The field names but `prices` are
+/// the CLI's flags in snake_case and the Worker's query parameters; `prices` comes from
+/// `LLMSCOPE_PRICES` (the Worker's `Config::prices`, the CLI's environment), and
+/// `..Settings::default()` gives the shipped table.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Settings {
     /// The metric compared.
@@ -86,21 +93,30 @@ pub struct Settings {
     pub weights: Weights,
     /// Requests per month, for the cost projection.
     pub volume: Option<u64>,
+    /// The prices of what the results' `cost_usd` does not price (default: the shipped table;
+    /// the CLI and the Worker pass the shipped one overlaid with `LLMSCOPE_PRICES`).
+    pub prices: PriceTable,
 }
 
-/// A target's cost (the contract's `cost` object).
+/// A target's cost (the contract's `cost` object, plus `prices_taken`); `cost.rs` has the
+/// definitions.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Cost {
-    /// Mean cost of a request, failed ones that are billed included.
+    /// Mean cost of a request, failed ones included (0 for one that is not billed).
     pub per_request_usd: Option<f64>,
-    /// Total cost over the successful requests.
+    /// Total cost / successful requests; null when none succeeded.
     pub per_success_usd: Option<f64>,
-    /// USD per million tokens at 3 input tokens to 1 output token.
+    /// The table's USD per million tokens at 3 input tokens to 1 output token; null when the
+    /// table does not know the model.
     pub blended_3to1_per_mtok: Option<f64>,
-    /// USD per million tokens at the target's measured input:output mix.
+    /// USD per million tokens at the target's measured input:cached:output mix.
     pub blended_measured_per_mtok: Option<f64>,
-    /// `per_success_usd` × the volume, when a volume is given.
+    /// `per_request_usd` × the monthly volume, when a volume is given ([`monthly`] says why
+    /// per request).
     pub monthly_usd: Option<f64>,
+    /// The date of the table's row for the target (YYYY-MM-DD), which prices the 3:1 blend and
+    /// the results without `cost_usd`; null when the table does not know the model.
+    pub prices_taken: Option<String>,
 }
 
 /// The report: the comparison of the metric shown, the recommendation, and each target's cost
@@ -115,6 +131,8 @@ pub struct Report {
     pub recommendation: Recommendation,
     /// Each target's cost.
     pub costs: Vec<Option<Cost>>,
+    /// The price table's date ([`PriceTable::taken`]): its rows may be older.
+    pub prices_taken: String,
 }
 
 /// Why there is no report.
@@ -162,8 +180,7 @@ impl Settings {
             max_latency: self.max_ttft_p95_ms,
             max_error_rate: self.max_error_rate,
             min_pass_rate: self.min_pass_rate,
-            // Not known yet: passed on, every candidate would be excluded for want of a price.
-            max_cost: None,
+            max_cost: self.max_cost_usd,
         }
     }
 }
@@ -184,24 +201,35 @@ pub fn build(targets: &[TargetResults], settings: &Settings) -> Result<Report, C
     };
     let ttft = ttft.as_ref().unwrap_or(&comparison);
     let speed = speed.as_ref().unwrap_or(&comparison);
+    let (costs, cost_caveats): (Vec<_>, Vec<_>) = targets
+        .iter()
+        .map(|t| cost::cost(t, &settings.prices, settings.volume))
+        .unzip();
     let mut recommendation = recommend(
-        &candidates(&comparison, ttft, speed),
+        &candidates(&comparison, ttft, speed, &costs),
         &ttft.pairs,
         &settings.constraints(),
         &settings.weights,
         &Labels::default(),
     )
     .map_err(setting_error)?;
-    recommendation
-        .recommendation
-        .caveats
-        .extend(cost_caveats(settings));
-    let costs = vec![None; comparison.targets.len()];
+    let caveats = &mut recommendation.recommendation.caveats;
+    caveats.extend(cost_caveats.into_iter().flatten());
+    caveats.extend(cost::stale_prices(targets, &costs));
+    if let Some(n) = settings
+        .volume
+        .filter(|_| costs.iter().all(Option::is_none))
+    {
+        caveats.push(format!(
+            "volume {n}: no monthly projection, no target's price is known"
+        ));
+    }
     Ok(Report {
         metric,
         comparison,
         recommendation,
         costs,
+        prices_taken: settings.prices.taken.clone(),
     })
 }
 
@@ -242,43 +270,28 @@ fn compare_metric(
 
 /// What the recommendation knows of each target. A target is judged out of control when the
 /// metric shown or TTFT (the latency criterion) is.
-fn candidates(shown: &Comparison, ttft: &Comparison, speed: &Comparison) -> Vec<Candidate> {
+fn candidates(
+    shown: &Comparison,
+    ttft: &Comparison,
+    speed: &Comparison,
+    costs: &[Option<Cost>],
+) -> Vec<Candidate> {
     let rows = shown.targets.iter().zip(&ttft.targets).zip(&speed.targets);
-    rows.map(|((s, t), v)| Candidate {
-        name: s.name.clone(),
-        n: s.n,
-        latency: Some(t.p95).filter(|i| i.value.is_finite()),
-        speed: Some(v.p50).filter(|i| i.value.is_finite()),
-        error_rate: s.error_rate,
-        pass_rate: s.pass_rate,
-        cost_per_success: None,
-        in_control: match (s.in_control, t.in_control) {
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            (shown, _) => shown,
-        },
-    })
-    .collect()
-}
-
-/// What is not there yet: cost.
-fn cost_caveats(settings: &Settings) -> Vec<String> {
-    let mut out = vec![String::from(
-        "cost is not known yet (no shared price table): every target's cost is null",
-    )];
-    if settings.weights.cost > 0.0 {
-        out.push("cost is not scored: no target has a price".into());
-    }
-    if let Some(w) = settings.max_cost_usd {
-        out.push(format!(
-            "max_cost_usd {w} was not applied: cost is not available yet"
-        ));
-    }
-    if let Some(n) = settings.volume {
-        out.push(format!(
-            "volume {n}: no monthly projection, cost is not available yet"
-        ));
-    }
-    out
+    rows.zip(costs)
+        .map(|(((s, t), v), cost)| Candidate {
+            name: s.name.clone(),
+            n: s.n,
+            latency: Some(t.p95).filter(|i| i.value.is_finite()),
+            speed: Some(v.p50).filter(|i| i.value.is_finite()),
+            error_rate: s.error_rate,
+            pass_rate: s.pass_rate,
+            cost_per_success: cost.as_ref().and_then(|c| c.per_success_usd),
+            in_control: match (s.in_control, t.in_control) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (shown, _) => shown,
+            },
+        })
+        .collect()
 }
 
 /// The rate limits are fractions: 5 % is 0.05.

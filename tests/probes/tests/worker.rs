@@ -79,8 +79,9 @@ fn price(provider: &str) -> Option<(f64, f64)> {
         "anthropic" => Some((0.80, 4.00)),
         "gemini" => Some((0.10, 0.40)),
         "bedrock" => Some((0.25, 1.25)),
-        "http" => Some((1.0, 2.0)), // the target's own override
-        _ => None,                  // Ollama: a local model has no price
+        "http" => Some((1.0, 2.0)),   // the target's own override
+        "ollama" => Some((0.0, 0.0)), // a local model: no per-token price
+        _ => None,
     }
 }
 
@@ -207,6 +208,12 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
         ("LLMSCOPE_ORIGINS", "http://127.0.0.1:8080".to_string()),
         ("LLMSCOPE_SHARE_MAX_BYTES", "4096".to_string()),
         ("LLMSCOPE_SHARE_QUOTA_PER_DAY", "2".to_string()),
+        // A bad price table: reported, and the probes price with the shipped one (the costs
+        // checked below are the shipped prices).
+        (
+            "LLMSCOPE_PRICES",
+            r#"{"taken": "2026-12-01", "prices": [{"provider": "openai", "model": "gpt-4o-mini", "input": -1, "output": 0.6}]}"#.to_string(),
+        ),
     ];
     let wrangler = Wrangler::start("probes", &vars, &SECRETS).await;
     let client = Client {
@@ -240,6 +247,18 @@ async fn probes_measure_every_provider_and_classify_every_fault() {
             .iter()
             .any(|p| p["target"] == "typo" && p["field"] == "provider"),
         "{health}"
+    );
+    assert!(
+        problems.iter().any(|p| p["field"] == "LLMSCOPE_PRICES"
+            && p["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("prices[0].input: -1 is not a price")),
+        "{health}"
+    );
+    assert_ne!(
+        health["prices_taken"], "2026-12-01",
+        "the shipped date: {health}"
     );
     let (status, body) = client.call("POST", "/probe/typo", Some(TOKEN)).await;
     assert_eq!(status, 400, "{body}");
@@ -898,13 +917,21 @@ async fn reasoning_models_first_bytes_and_dated_retry_after() {
             ..ok_script("anthropic")
         },
     );
-    let vars = [("LLMSCOPE_TARGETS", Value::Array(targets).to_string())];
+    // A price update for one model: it overlays the shipped table, whose gpt-5-mini row stays.
+    let prices = r#"{"taken": "2026-12-01", "prices": [{"provider": "openai", "model": "o4-mini", "input": 2, "output": 8}]}"#;
+    let vars = [
+        ("LLMSCOPE_TARGETS", Value::Array(targets).to_string()),
+        ("LLMSCOPE_PRICES", prices.to_string()),
+    ];
     let wrangler = Wrangler::start("today", &vars, &SECRETS).await;
     let client = Client {
         http: reqwest::Client::new(),
         url: wrangler.url.clone(),
         seen: Default::default(),
     };
+    let (_, health) = client.call("GET", "/health", Some(TOKEN)).await;
+    assert_eq!(health["prices_taken"], "2026-12-01", "{health}");
+    assert_eq!(health["problems"], json!([]), "{health}");
 
     // The model family picks `max_completion_tokens`; the stand-in, like OpenAI, refuses
     // `max_tokens` for these models with a 400.
@@ -918,6 +945,17 @@ async fn reasoning_models_first_bytes_and_dated_retry_after() {
         assert_eq!(r["output_tokens"], 50, "{name}: {r}");
         assert_eq!(r["extra"]["reasoning_tokens"], 40, "{name}: {r}");
         assert!(r["extra"].get("reasoning_chars").is_none(), "{name}: {r}");
+        // 1200 input and 50 output tokens: o4-mini at LLMSCOPE_PRICES' 2 and 8, gpt-5-mini
+        // at the shipped 0.25 and 2.00, "prod-reasoner" unknown.
+        let cost = match name {
+            "o4" => Some((1200.0 * 2.0 + 50.0 * 8.0) / 1e6),
+            "gpt5" => Some((1200.0 * 0.25 + 50.0 * 2.0) / 1e6),
+            _ => None,
+        };
+        match (cost, r["cost_usd"].as_f64()) {
+            (Some(want), Some(got)) => assert!(close(got, want, 1e-12), "{name}: {r}"),
+            (want, got) => assert_eq!(want, got, "{name}: {r}"),
+        }
     }
     // The override wins over the family, and OpenAI's refusal is reported in its words.
     let r = client.probe("o3-forced-max-tokens").await;

@@ -12,8 +12,8 @@ mod gemini;
 mod ollama;
 mod openai;
 
-use crate::prices::Usage;
 use crate::target::{ConfigError, ProviderKind, Target};
+use llmscope_protocol::prices::Usage;
 use llmscope_protocol::probe::ErrorKind;
 use serde_json::Value;
 

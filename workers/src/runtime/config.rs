@@ -4,6 +4,7 @@
 use crate::alert::Settings;
 use crate::provider::{self, Secrets};
 use crate::target::{self, ConfigError, Target, Targets};
+use llmscope_protocol::prices::PriceTable;
 use worker::Env;
 
 /// Reads a variable or a secret (both are plain string bindings).
@@ -39,6 +40,9 @@ pub struct Config {
     pub webhook_timeout_ms: u64,
     /// `LLMSCOPE_RETENTION_DAYS`: results and alerts older than this are deleted by the cron.
     pub retention_days: u64,
+    /// The shipped price table overlaid with `LLMSCOPE_PRICES`; the shipped one alone when
+    /// `LLMSCOPE_PRICES` is bad (the problem is reported, the probes go on).
+    pub prices: PriceTable,
     /// Problems with the Worker-wide variables.
     pub errors: Vec<ConfigError>,
 }
@@ -102,6 +106,9 @@ impl Config {
             MAX_RETENTION_DAYS,
             &mut errors,
         );
+        let (prices, problem) =
+            crate::measure::price_table(string(env, "LLMSCOPE_PRICES").as_deref());
+        errors.extend(problem);
         let token = string(env, "LLMSCOPE_TOKEN").unwrap_or_default();
         if token.is_empty() {
             errors.push(ConfigError::new(
@@ -118,6 +125,7 @@ impl Config {
             alerts,
             webhook_timeout_ms,
             retention_days,
+            prices,
             errors,
         }
     }

@@ -9,13 +9,14 @@ use crate::provider::{self, Failure, HttpRequest, Outcome, StreamParser};
 use crate::target::Target;
 use futures_util::future::{select, Either};
 use futures_util::StreamExt;
+use llmscope_protocol::prices::PriceTable;
 use llmscope_protocol::probe::{ErrorKind, ProbeError, ProbeResult};
 use std::pin::pin;
 use std::time::Duration;
 use worker::{AbortController, Delay, Env};
 
-/// Probes `target` once.
-pub async fn run(env: &Env, target: &Target) -> ProbeResult {
+/// Probes `target` once, pricing the result with `prices`.
+pub async fn run(env: &Env, target: &Target, prices: &PriceTable) -> ProbeResult {
     let secrets = EnvSecrets(env);
     let prompt = target.prompt_to_send();
     let started = now_ms();
@@ -58,7 +59,7 @@ pub async fn run(env: &Env, target: &Target) -> ProbeResult {
             ),
         });
     }
-    measure::result(target, seen, outcome, &secret_values(env, target))
+    measure::result(target, prices, seen, outcome, &secret_values(env, target))
 }
 
 /// Sends the request and reads the body, noting when its first byte, its first reasoning and

@@ -155,7 +155,7 @@ async fn health(env: &Env, config: &Config, authorized: bool) -> Answer<Response
             "version": version,
             "targets": config.targets.valid.len(),
             "problems": problems,
-            "prices_taken": crate::prices::TAKEN,
+            "prices_taken": config.prices.taken,
             "webhook": config.webhook.is_some(),
             "undelivered_alerts": undelivered,
         }),
@@ -181,7 +181,7 @@ async fn probe_now(env: &Env, config: &Config, name: &str) -> Answer<Response> {
             "no target named {name:?}: GET /targets lists them"
         )));
     };
-    let result = probe::run(env, target).await;
+    let result = probe::run(env, target, &config.prices).await;
     Store::open(env).await?.insert(&result).await?;
     json(200, &serde_json::to_value(&result)?)
 }
@@ -245,7 +245,7 @@ async fn cron_run(env: &Env, config: &Config) -> Answer<serde_json::Value> {
     let before = http::now_ms() - config.retention_days as f64 * day_ms;
     store.forget_before(before as i64).await?;
     let results: Vec<_> = futures_util::stream::iter(&config.targets.valid)
-        .map(|t| probe::run(env, t))
+        .map(|t| probe::run(env, t, &config.prices))
         .buffered(SIMULTANEOUS_PROBES)
         .collect()
         .await;
