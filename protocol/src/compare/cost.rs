@@ -434,7 +434,7 @@ mod tests {
     #[test]
     fn the_report_applies_the_cost_limit_and_shows_every_cost() {
         let mut results = Vec::new();
-        for i in 0..30 {
+        for i in 0..60 {
             let t = json!(i);
             // A: 0.002 a success; C: 0.02; B: unknown.
             results.push(result(
