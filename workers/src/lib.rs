@@ -3,8 +3,9 @@
 //! D1, and alerts on SPC signals from the engine.
 //!
 //! Everything that can be pure is, and is tested natively: configuration ([`target`]), the
-//! provider adapters ([`provider`]), AWS signing and framing ([`aws`]), prices, result
-//! assembly ([`measure`]), alerting ([`alert`]) and access control ([`access`]). The
+//! quality checks of answers ([`check`]), the provider adapters ([`provider`]), AWS signing
+//! and framing ([`aws`]), prices, result assembly ([`measure`]), alerting ([`alert`]) and
+//! access control ([`access`]). The
 //! `runtime` module, compiled for wasm32 only, is the thin layer over the Workers runtime:
 //! fetch, clock, D1, secrets and the cron trigger.
 
@@ -13,6 +14,7 @@
 pub mod access;
 pub mod alert;
 pub mod aws;
+pub mod check;
 pub mod error;
 pub mod measure;
 pub mod prices;
