@@ -55,7 +55,7 @@ pub fn read(bytes: &[u8], path: &str) -> Result<Vec<TargetResults>> {
     }
     let mut targets: Vec<TargetResults> = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let (result, quality) = parse_item(item)
+        let result = parse_item(item)
             .map_err(|why| CompareError::Data(format!("{path}: item {i}: {why}")))?;
         let at = match targets.iter().position(|t| t.name == result.target) {
             Some(at) => at,
@@ -67,7 +67,7 @@ pub fn read(bytes: &[u8], path: &str) -> Result<Vec<TargetResults>> {
                 targets.len() - 1
             }
         };
-        add(&mut targets[at], &result, quality);
+        add(&mut targets[at], &result);
     }
     for t in &mut targets {
         // Stable: results sent in the same millisecond keep the file's order.
@@ -98,12 +98,16 @@ fn items<'a>(doc: &'a Value, path: &str) -> Result<&'a [Value]> {
     }
 }
 
-/// One item as a probe result, with its `quality_pass` (not yet in the result contract: read
-/// from the item itself when present).
-fn parse_item(item: &Value) -> std::result::Result<(ProbeResult, Option<bool>), String> {
+/// One item as a probe result.
+fn parse_item(item: &Value) -> std::result::Result<ProbeResult, String> {
     let result: ProbeResult = serde_path_to_error::deserialize(item).map_err(|e| {
         let target = item.get("target").and_then(Value::as_str);
         let whose = target.map_or(String::new(), |t| format!("target \"{t}\": "));
+        if let (".quality_pass" | "quality_pass", Some(other)) =
+            (e.path().to_string().as_str(), item.get("quality_pass"))
+        {
+            return format!("{whose}quality_pass is {other}; it must be true, false or null");
+        }
         let field = match e.path().to_string().as_str() {
             "." => String::new(),
             path => format!("{path}: "),
@@ -114,15 +118,6 @@ fn parse_item(item: &Value) -> std::result::Result<(ProbeResult, Option<bool>), 
         )
     })?;
     let name = &result.target;
-    let quality = match item.get("quality_pass") {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) => Some(*b),
-        Some(other) => {
-            return Err(format!(
-                "target \"{name}\": quality_pass is {other}; it must be true, false or null"
-            ))
-        }
-    };
     for (field, v) in [
         ("ttft_ms", result.ttft_ms),
         ("total_ms", result.total_ms),
@@ -134,12 +129,12 @@ fn parse_item(item: &Value) -> std::result::Result<(ProbeResult, Option<bool>), 
             ));
         }
     }
-    Ok((result, quality))
+    Ok(result)
 }
 
-fn add(target: &mut TargetResults, r: &ProbeResult, quality: Option<bool>) {
+fn add(target: &mut TargetResults, r: &ProbeResult) {
     target.requests += 1;
-    if let Some(pass) = quality {
+    if let Some(pass) = r.quality_pass {
         target.judged += 1;
         target.passed += u64::from(pass);
     }
