@@ -29,7 +29,7 @@ fn main() {
         let tokens: u64 = results.iter().map(|r| r.input_tokens.unwrap_or(0)).sum();
         scan_best = scan_best.min(t0.elapsed().as_secs_f64());
         let t0 = Instant::now();
-        let targets = group(results.iter().map(|r| (r, None)));
+        let targets = group(&results);
         group_best = group_best.min(t0.elapsed().as_secs_f64());
         assert!(tokens > 0 && targets.len() == 20);
     }

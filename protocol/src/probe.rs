@@ -35,6 +35,11 @@ pub struct ProbeResult {
     pub cost_usd: Option<f64>,
     /// Null for a successful probe.
     pub error: Option<ProbeError>,
+    /// Whether the answer passed the target's `check`: null when the target has none or the
+    /// probe failed (a failed call is an error, not a wrong answer). Absent in results from
+    /// before it existed, which read as null.
+    #[serde(default)]
+    pub quality_pass: Option<bool>,
     /// Provider extras, e.g. Ollama's `load_duration_ms`, Bedrock's `latency_ms`.
     #[serde(default)]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -95,5 +100,26 @@ impl ErrorKind {
             500..=599 => ErrorKind::Server,
             _ => ErrorKind::Malformed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quality_pass_is_null_when_absent_and_kept_when_given() {
+        let old = r#"{"target":"a","provider":"openai","model":"m","t":1,"ok":true,"status":200,
+            "ttft_ms":1.0,"total_ms":2.0,"input_tokens":1,"output_tokens":1,
+            "cached_input_tokens":null,"tokens_per_s":1.0,"cost_usd":null,"error":null}"#;
+        let r: ProbeResult = serde_json::from_str(old).expect("a result from before the field");
+        assert_eq!(r.quality_pass, None);
+        let mut v = serde_json::to_value(&r).expect("serializes");
+        assert_eq!(v["quality_pass"], serde_json::Value::Null, "always written");
+        v["quality_pass"] = false.into();
+        let judged: ProbeResult = serde_json::from_value(v.clone()).expect("judged");
+        assert_eq!(judged.quality_pass, Some(false));
+        v["quality_pass"] = "yes".into();
+        assert!(serde_json::from_value::<ProbeResult>(v).is_err());
     }
 }

@@ -28,7 +28,8 @@ pub struct Estimate {
     /// Process center: mean, grand mean, p-bar, c-bar or u-bar.
     pub center: f64,
     /// Process sigma: within-subgroup for X-bar, sqrt(p-bar(1-p-bar)) for p and np (taken at
-    /// the exact 95 % upper bound on p when the baseline had no failure: `zero_failure_sigma`),
+    /// the exact 95 % upper bound on p when the baseline had no failure, or only failures:
+    /// `zero_failure_sigma`),
     /// sqrt(c-bar) for c, sqrt(u-bar) for u.
     pub sigma: f64,
     /// How sigma was estimated (the resolved method; `Auto` only for attribute and known).
@@ -540,7 +541,8 @@ fn center_and_sigma(
             let inspected = totals(|s| s.n);
             let p = totals(|s| s.x) / inspected;
             let sigma = match p {
-                0.0 => zero_failure_sigma(inspected),
+                // All failures (a pass rate whose baseline always passed) mirrors none.
+                0.0 | 1.0 => zero_failure_sigma(inspected),
                 _ => (p * (1.0 - p)).sqrt(),
             };
             (p, sigma, "p-bar")
@@ -587,7 +589,9 @@ pub fn zero_failure_upper_bound(n: f64) -> f64 {
 /// so a subgroup of n signals (test 1) when its share of failures exceeds
 /// k sqrt(p_U(1 - p_U)/n), and, as any subgroup with a failure lies above the center line,
 /// test 2 signals on K consecutive subgroups with failures. A total outage therefore signals at
-/// its first subgroup whatever the baseline's length.
+/// its first subgroup whatever the baseline's length. A baseline of only failures (p-bar = 1,
+/// e.g. a pass rate that always passed) is the same by symmetry: sigma at the bound on the
+/// complement, center at 1, and a subgroup signals when its share falls far enough below.
 fn zero_failure_sigma(inspected: f64) -> f64 {
     let p = zero_failure_upper_bound(inspected);
     (p * (1.0 - p)).sqrt()

@@ -344,6 +344,27 @@ fn zero_failure_bound_is_the_exact_binomial_bound() {
     close(bound(10_000.0) * 10_000.0, 3.0, 0.02, "n p_U for n = 10000");
 }
 
+/// A baseline of only "failures" (p-bar = 1: a pass rate whose baseline always passed) is the
+/// mirror of the zero-failure baseline: center 1, sigma at the same bound, LCL = 1 - the UCL
+/// above. One miss in 10 stays inside, two do not.
+#[test]
+fn an_all_pass_baseline_still_charts_and_catches_misses() {
+    let p_u = 1.0 - 0.05f64.powf(1.0 / 200.0);
+    let mut counts = vec![(10.0, 10.0); 20];
+    counts.extend([(9.0, 10.0), (8.0, 10.0), (10.0, 10.0), (0.0, 10.0)]);
+    let chart = analyze(&spec(ChartType::P, 20), &Data::Counts(counts)).unwrap();
+    close(chart.center(), 1.0, 0.0, "p-bar");
+    close(
+        chart.sigma(),
+        (p_u * (1.0 - p_u)).sqrt(),
+        1e-12,
+        "sigma at p_U",
+    );
+    let lcl = chart.primary.point(20).unwrap().lcl.unwrap();
+    close(lcl, 1.0 - 0.1148, 5e-5, "LCL for n = 10");
+    assert_eq!(beyond_limits(&chart), [21, 23]);
+}
+
 /// A baseline without failures (p-bar = 0) still makes a p chart: sigma at the exact bound of
 /// its 200 units (20 subgroups of 10), center 0. One failure in 10 stays inside the limit, two
 /// do not, a total outage signals at its first subgroup, and 9 subgroups in a row with a

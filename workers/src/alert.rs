@@ -426,6 +426,7 @@ mod tests {
             tokens_per_s: None,
             cost_usd: None,
             error: None,
+            quality_pass: None,
             extra: Default::default(),
         }
     }

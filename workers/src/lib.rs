@@ -3,16 +3,18 @@
 //! D1, and alerts on SPC signals from the engine.
 //!
 //! Everything that can be pure is, and is tested natively: configuration ([`target`]), the
-//! provider adapters ([`provider`]), AWS signing and framing ([`aws`]), result assembly and
-//! pricing with `llmscope_protocol::prices` ([`measure`]), alerting ([`alert`]) and access
-//! control ([`access`]). The `runtime` module, compiled for wasm32 only, is the thin layer over
-//! the Workers runtime: fetch, clock, D1, secrets and variables, and the cron trigger.
+//! quality checks of answers ([`check`]), the provider adapters ([`provider`]), AWS signing
+//! and framing ([`aws`]), result assembly and pricing with `llmscope_protocol::prices`
+//! ([`measure`]), alerting ([`alert`]) and access control ([`access`]). The `runtime` module,
+//! compiled for wasm32 only, is the thin layer over the Workers runtime: fetch, clock, D1,
+//! secrets and variables, and the cron trigger.
 
 #![deny(missing_docs)]
 
 pub mod access;
 pub mod alert;
 pub mod aws;
+pub mod check;
 pub mod error;
 pub mod measure;
 pub mod provider;

@@ -4,7 +4,8 @@
 //! `extra.ttfb_ms` is request sent to the first byte of any kind; total is request sent to
 //! the end of the stream;
 //! output speed is output tokens / (total − TTFT), never folding TTFT in; token counts come
-//! from the provider's usage report; a failed probe carries no latency at all.
+//! from the provider's usage report; a failed probe carries no latency at all, and no quality
+//! verdict (a failed call is an error, not a wrong answer).
 
 use crate::provider::{Failure, Outcome};
 use crate::target::{ConfigError, Target};
@@ -107,6 +108,11 @@ pub fn result(
             None
         }
     });
+    // Judged only when the probe succeeded: a cut stream's text is not the model's answer.
+    let quality_pass = match (&target.check, &outcome.answer, &failure) {
+        (Some(check), Some(answer), None) => Some(check.passes(answer)),
+        _ => None,
+    };
     let usage = outcome.usage;
     let mut extra = outcome.extra;
     if let Some(n) = usage.cache_write {
@@ -133,6 +139,7 @@ pub fn result(
         tokens_per_s: None,
         cost_usd: price_of(target, prices).and_then(|p| p.cost(&usage)),
         error: None,
+        quality_pass,
         extra,
     };
     match failure {
@@ -420,6 +427,69 @@ mod tests {
         assert!(!result(&target(), &PriceTable::shipped(), seen, cut, &[])
             .extra
             .contains_key("ttfb_ms"));
+    }
+
+    #[test]
+    fn quality_is_judged_for_a_successful_probe_of_a_checked_target_only() {
+        let checked = |check: &str| {
+            crate::target::parse(&format!(
+                r#"[{{"name":"t","provider":"ollama","model":"m","check":{check}}}]"#
+            ))
+            .valid[0]
+                .clone()
+        };
+        let answered = |target: &Target, text: &str, done: bool| {
+            let mut out = Outcome {
+                done,
+                ..Outcome::for_target(target)
+            };
+            out.text(Some(text));
+            result(
+                target,
+                &PriceTable::shipped(),
+                Observed::default(),
+                out,
+                &[],
+            )
+            .quality_pass
+        };
+        let four = checked(r#"{"exact": "4"}"#);
+        assert_eq!(answered(&four, " 4\n", true), Some(true));
+        assert_eq!(answered(&four, "5", true), Some(false));
+        assert_eq!(
+            answered(&four, "4", false),
+            None,
+            "a cut stream is an error"
+        );
+        assert_eq!(answered(&target(), "4", true), None, "no check, no verdict");
+        // A failure the transport saw wins too.
+        let mut out = Outcome {
+            done: true,
+            ..Outcome::for_target(&four)
+        };
+        out.text(Some("4"));
+        let seen = Observed {
+            transport: Some(Failure {
+                kind: ErrorKind::Timeout,
+                message: "late".into(),
+            }),
+            ..Observed::default()
+        };
+        assert_eq!(
+            result(&four, &PriceTable::shipped(), seen, out, &[]).quality_pass,
+            None
+        );
+        let json = serde_json::to_value(result(
+            &target(),
+            &PriceTable::shipped(),
+            Observed::default(),
+            done(),
+            &[],
+        ));
+        assert_eq!(
+            json.ok().map(|v| v["quality_pass"].clone()),
+            Some(serde_json::Value::Null)
+        );
     }
 
     #[test]

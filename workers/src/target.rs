@@ -2,6 +2,7 @@
 //! checked: a typo is an error naming the target and the field, never a silent default, and
 //! one bad target never stops the others from being probed.
 
+use crate::check::Check;
 use llmscope_protocol::prices::Price;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -197,6 +198,10 @@ pub struct Target {
     /// http: JSON pointer to the cached input token count.
     #[serde(default)]
     pub cached_input_tokens_pointer: Option<String>,
+    /// Whether an answer is the right one ([`Check`]); read apart from the other keys
+    /// ([`parse`]), so its errors name its own keys.
+    #[serde(skip)]
+    pub check: Option<Check>,
 }
 
 impl Target {
@@ -309,14 +314,18 @@ pub fn parse(json: &str) -> Targets {
             return out;
         }
     };
-    for (i, item) in items.into_iter().enumerate() {
+    for (i, mut item) in items.into_iter().enumerate() {
         let label = item
             .get("name")
             .and_then(|n| n.as_str())
             .map(str::to_string)
             .unwrap_or_else(|| format!("#{i}"));
+        let check = item.as_object_mut().and_then(|o| o.remove("check"));
         match serde_json::from_value::<Target>(item) {
-            Ok(target) => match validate(&target) {
+            Ok(mut target) => match validate(&target).and_then(|()| {
+                target.check = check_of(&label, check.as_ref())?;
+                Ok(())
+            }) {
                 Ok(()) if out.get(&target.name).is_some() => out.errors.push(ConfigError::new(
                     &label,
                     "name",
@@ -333,6 +342,16 @@ pub fn parse(json: &str) -> Targets {
         }
     }
     out
+}
+
+/// A target's `check`, if it has one (`null` is none).
+fn check_of(label: &str, value: Option<&serde_json::Value>) -> Result<Option<Check>, ConfigError> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(v) => Check::parse(v)
+            .map(Some)
+            .map_err(|e| ConfigError::new(label, &e.key, e.message)),
+    }
 }
 
 /// The field serde's message names (`unknown field `x``, `missing field `x``), or "target".
@@ -632,6 +651,52 @@ mod tests {
             said[1].starts_with("target c: thinking_budget: applies to anthropic and gemini only"),
             "{said:?}"
         );
+    }
+
+    #[test]
+    fn a_check_is_parsed_with_its_target_and_a_bad_one_names_the_target_and_key() {
+        let t = parse(
+            r#"[{"name": "a", "provider": "ollama", "model": "m", "check": {"number": 4, "tolerance": 0.5}},
+                {"name": "b", "provider": "ollama", "model": "m", "check": null},
+                {"name": "c", "provider": "ollama", "model": "m", "check": {"regex": "4("}},
+                {"name": "d", "provider": "ollama", "model": "m", "check": {"exact": "4", "number": 4}},
+                {"name": "e", "provider": "ollama", "model": "m", "check": {"number": 4, "tolerance": -1}},
+                {"name": "f", "provider": "ollama", "model": "m", "check": {"regexp": "4"}},
+                {"name": "g", "provider": "claude", "model": "m", "check": {"regex": "4("}}]"#,
+        );
+        let valid: Vec<_> = t
+            .valid
+            .iter()
+            .map(|t| (t.name.as_str(), t.check.clone()))
+            .collect();
+        assert_eq!(
+            valid,
+            [
+                (
+                    "a",
+                    Some(Check::Number {
+                        number: 4.0,
+                        tolerance: 0.5
+                    })
+                ),
+                ("b", None)
+            ]
+        );
+        let said: Vec<String> = t.errors.iter().map(|e| e.to_string()).collect();
+        for (at, start) in [
+            "target c: check.regex: is not a valid pattern",
+            "target d: check: has 2 kinds (exact, number)",
+            "target e: check.tolerance: must be 0 or more, not -1",
+            "target f: check.regexp: is not a kind of check",
+            // The target's own keys are checked first.
+            "target g: provider: unknown variant `claude`",
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert!(said[at].starts_with(start), "{said:?}");
+        }
+        assert_eq!(said.len(), 5, "{said:?}");
     }
 
     #[test]

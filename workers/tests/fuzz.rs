@@ -1,12 +1,14 @@
 //! A bounded, deterministic fuzz run of every parser of outside input in the Worker, on stable
 //! Rust inside `cargo test`: provider streams (SSE, NDJSON, AWS event-stream) through each
-//! provider's parser, and `LLMSCOPE_TARGETS`. Inputs come from a seeded generator: random
+//! provider's parser, `LLMSCOPE_TARGETS`, and model answers through every kind of quality
+//! check. Inputs come from a seeded generator: random
 //! bytes, and valid inputs mutated (bytes flipped, inserted, deleted, spans duplicated, cut),
 //! fed in random piece sizes. Each target runs for a fixed number of inputs; the run asserts
 //! no panic and a bounded peak of heap memory (a counting allocator).
 
 use llmscope_fuzzkit::{peak, Counting, Gen};
 use llmscope_probes::aws::eventstream::encode;
+use llmscope_probes::check::{first_number, Check};
 use llmscope_probes::provider::{self, Outcome};
 use llmscope_probes::target;
 
@@ -167,6 +169,7 @@ fn llmscope_targets() {
         r#"[{"name":"a","provider":"openai","model":"gpt-4o-mini","key_secret":"K","timeout_ms":2000,"price":{"input":0.15,"output":0.6}}]"#,
         r#"[{"name":"h","provider":"http","url":"http://h/x","headers":{"A":"{{key}}"},"body":{"p":"{{prompt}}"},"stream":"none","text_pointer":"/t"}]"#,
         r#"[{"name":"b","provider":"bedrock","model":"m","region":"us-east-1","access_key_secret":"A","secret_key_secret":"S"},{"provider":"ollama"}]"#,
+        r#"[{"name":"q","provider":"ollama","model":"m","check":{"json_pointer":"/a/0","equals":{"b":[1,null]}}}]"#,
     ]);
     // The seeds are what they claim: every target valid but the nameless one.
     let parsed: Vec<_> = seeds
@@ -178,7 +181,7 @@ fn llmscope_targets() {
             .iter()
             .map(|p| (p.valid.len(), p.errors.len()))
             .collect::<Vec<_>>(),
-        [(1, 0), (1, 0), (1, 1)],
+        [(1, 0), (1, 0), (1, 1), (1, 0)],
         "{:?}",
         parsed.iter().map(|p| &p.errors).collect::<Vec<_>>()
     );
@@ -186,6 +189,58 @@ fn llmscope_targets() {
         let parsed = target::parse(&String::from_utf8_lossy(bytes));
         for e in &parsed.errors {
             assert!(!e.field.is_empty() && !e.message.is_empty(), "{e:?}");
+        }
+    });
+}
+
+/// A model's answer is outside input too: every kind of check judges mutated answers (text,
+/// numbers, fenced JSON) without a panic, and the first number it reads is really in the text.
+#[test]
+fn quality_checks() {
+    let checks: Vec<Check> = [
+        r#"{"exact": "Paris"}"#,
+        r#"{"regex": "(?i)^\\s*(yes|no)\\b.*\\d{2,}"}"#,
+        r#"{"json_pointer": "/answer/1", "equals": {"v": [4.0, "x"]}}"#,
+        r#"{"number": -3.5e2, "tolerance": 0.5}"#,
+    ]
+    .iter()
+    .map(|c| {
+        let value = serde_json::from_str(c).expect("a JSON check");
+        Check::parse(&value).expect("a valid check")
+    })
+    .collect();
+    let seeds = lines(&[
+        " Paris\n",
+        "Yes, 42 of them",
+        "Here:\n```json\n{\"answer\": [0, {\"v\": [4, \"x\"]}]}\n```\nend",
+        "It says −350.25e0, not GPT-4 or 1,234.5E+3",
+    ]);
+    let judged: Vec<Vec<bool>> = seeds
+        .iter()
+        .map(|s| {
+            checks
+                .iter()
+                .map(|c| c.passes(&String::from_utf8_lossy(s)))
+                .collect()
+        })
+        .collect();
+    // The seeds are what they claim: each passes its own check, and only that one.
+    for (i, row) in judged.iter().enumerate() {
+        let passed: Vec<usize> = (0..row.len()).filter(|&j| row[j]).collect();
+        assert_eq!(passed, [i], "seed {i}: {row:?}");
+    }
+    run("quality checks", 0x9a1, &seeds, |bytes, _| {
+        let answer = String::from_utf8_lossy(bytes);
+        for c in &checks {
+            c.passes(&answer);
+        }
+        if let Some(x) = first_number(&answer).filter(|x| x.is_finite() && *x != 0.0) {
+            let digits = format!("{}", x.abs());
+            let lead = digits.trim_start_matches(['0', '.']).chars().next();
+            assert!(
+                lead.is_some_and(|d| answer.contains(d)),
+                "{x} is not in {answer:?}"
+            );
         }
     });
 }

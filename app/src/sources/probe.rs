@@ -4,7 +4,10 @@
 //! total latency and output speed as streams `<target>/ttft_ms`, `<target>/total_ms` and
 //! `<target>/tokens_per_s`. A failed probe is never a latency value: failures are counted per
 //! target and shown, with the latest error kind, and every probe is an outcome (1 failed, 0
-//! succeeded) of `<target>/error_rate`, a p chart over subgroups of 10 probes.
+//! succeeded) of `<target>/error_rate`, a p chart over subgroups of 10 probes. A probe judged
+//! by the target's quality check (`quality_pass` true or false; null is not judged: no check,
+//! or a failed probe) is an outcome (1 passed, 0 failed) of `<target>/pass_rate`, the same p
+//! chart over subgroups of 10 judged probes.
 //!
 //! One poller runs per Worker URL, each listed in [`Probes`] with its own status: starting one
 //! again (a second click on "Poll") stops the one before, another Worker's URL adds a poller.
@@ -37,6 +40,9 @@ struct ProbeResult {
     total_ms: Option<f64>,
     tokens_per_s: Option<f64>,
     error: Option<ProbeError>,
+    /// Absent in results from Workers before quality checks: not judged.
+    #[serde(default)]
+    quality_pass: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -279,14 +285,21 @@ pub fn remove(probes: Probes, id: u64) {
 /// Probes per subgroup of the error-rate p chart (as the Worker's alerting uses).
 const P_SUBGROUP: usize = 10;
 
-/// A target's error rate: a p chart over subgroups of [`P_SUBGROUP`] consecutive probes, its
-/// limits from the first 20 subgroups.
-fn error_rate_stream(id: &str, origin: &Origin) -> crate::model::Stream {
-    let mut s = crate::model::Stream::new(id, "", origin.clone());
-    s.settings.chart.chart = Some("p".into());
-    s.settings.chart.phase1 = Some(20);
-    s.settings.subgroup_size = Some(P_SUBGROUP);
-    s
+/// A target's rate stream `name` (`<target>/error_rate`, `<target>/pass_rate`), created when
+/// new as a p chart over subgroups of [`P_SUBGROUP`] consecutive outcomes, its limits from the
+/// first 20 subgroups.
+fn rate_stream<'a>(
+    s: &'a mut crate::model::Session,
+    origin: &Origin,
+    name: &str,
+) -> &'a mut crate::model::Stream {
+    let (stream, created) = s.slot(origin, name, "");
+    if created {
+        stream.settings.chart.chart = Some("p".into());
+        stream.settings.chart.phase1 = Some(20);
+        stream.settings.subgroup_size = Some(P_SUBGROUP);
+    }
+    stream
 }
 
 /// The results not yet in `session`: a result is known by its target and time `t`, so one
@@ -353,50 +366,15 @@ fn add(
     if results.is_empty() {
         return;
     }
-    let mut failed = 0;
-    let mut last_kind = String::new();
-    let outcomes = format!("{target}/error_rate");
+    let mut failures = (0, String::new());
     c.session.update(|s| {
-        if s.find(&origin, &outcomes).is_none() {
-            let mut stream = error_rate_stream(&outcomes, &origin);
-            stream.id = crate::model::candidate_ids(&origin, &outcomes)
-                .find(|id| s.stream(id).is_none())
-                .unwrap_or(outcomes.clone());
-            s.streams.push(stream);
-        }
-        for (raw, r) in results {
-            s.telemetry.probe_results.push(raw);
-            // Every probe is an outcome of the error-rate p chart: 1 failed, 0 succeeded.
-            let outcome = Sample {
-                t: r.t,
-                value: if r.ok { 0.0 } else { 1.0 },
-            };
-            s.push(&outcomes, "", &origin, outcome);
-            if !r.ok {
-                failed += 1;
-                last_kind = r.error.map_or_else(|| "unknown".into(), |e| e.kind);
-                continue;
-            }
-            for (metric, unit, value) in [
-                ("ttft_ms", "ms", r.ttft_ms),
-                ("total_ms", "ms", r.total_ms),
-                ("tokens_per_s", "tokens/s", r.tokens_per_s),
-            ] {
-                if let Some(v) = value.filter(|v| v.is_finite()) {
-                    s.push(
-                        &format!("{target}/{metric}"),
-                        unit,
-                        &origin,
-                        Sample { t: r.t, value: v },
-                    );
-                }
-            }
-        }
+        failures = record(s, &origin, target, results);
         let keep = crate::keep_points();
         s.retain(keep, Origin::grows);
         let extra = s.telemetry.probe_results.len().saturating_sub(keep);
         s.telemetry.probe_results.drain(..extra);
     });
+    let (failed, last_kind) = failures;
     if failed > 0 {
         status(&|s| {
             let entry = s.failures.entry(target.to_string()).or_default();
@@ -404,6 +382,57 @@ fn add(
             entry.1 = last_kind.clone();
         });
     }
+}
+
+/// Adds fresh results of `target` to the session: each raw result to the telemetry, each probe
+/// to the error rate, each judged probe to the pass rate, and a successful probe's latencies
+/// and speed to their streams. Returns how many failed, and the latest failure's kind.
+fn record(
+    s: &mut crate::model::Session,
+    origin: &Origin,
+    target: &str,
+    results: Vec<(serde_json::Value, ProbeResult)>,
+) -> (u64, String) {
+    let (mut failed, mut last_kind) = (0, String::new());
+    let outcomes = format!("{target}/error_rate");
+    let verdicts = format!("{target}/pass_rate");
+    rate_stream(s, origin, &outcomes);
+    for (raw, r) in results {
+        s.telemetry.probe_results.push(raw);
+        // Every probe is an outcome of the error-rate p chart: 1 failed, 0 succeeded.
+        let outcome = Sample {
+            t: r.t,
+            value: if r.ok { 0.0 } else { 1.0 },
+        };
+        s.push(&outcomes, "", origin, outcome);
+        if !r.ok {
+            failed += 1;
+            last_kind = r.error.map_or_else(|| "unknown".into(), |e| e.kind);
+            continue;
+        }
+        // A judged probe is an outcome of the pass-rate p chart: 1 passed, 0 failed.
+        if let Some(pass) = r.quality_pass {
+            let value = if pass { 1.0 } else { 0.0 };
+            rate_stream(s, origin, &verdicts)
+                .samples
+                .push(Sample { t: r.t, value });
+        }
+        for (metric, unit, value) in [
+            ("ttft_ms", "ms", r.ttft_ms),
+            ("total_ms", "ms", r.total_ms),
+            ("tokens_per_s", "tokens/s", r.tokens_per_s),
+        ] {
+            if let Some(v) = value.filter(|v| v.is_finite()) {
+                s.push(
+                    &format!("{target}/{metric}"),
+                    unit,
+                    origin,
+                    Sample { t: r.t, value: v },
+                );
+            }
+        }
+    }
+    (failed, last_kind)
 }
 
 #[cfg(test)]
@@ -414,6 +443,56 @@ mod tests {
     fn result(t: u64, ok: bool) -> serde_json::Value {
         serde_json::json!({"target": "m", "t": t, "ok": ok, "ttft_ms": 300.0, "total_ms": 900.0,
             "tokens_per_s": 70.0, "error": null})
+    }
+
+    #[test]
+    fn judged_probes_become_a_pass_rate_p_chart_beside_the_error_rate() {
+        let origin = Origin::Probe {
+            url: "https://w.example".into(),
+        };
+        let judged = |t: u64, ok: bool, pass: serde_json::Value| {
+            let mut r = result(t, ok);
+            r["quality_pass"] = pass;
+            r
+        };
+        let answer = vec![
+            judged(1000, true, true.into()),
+            judged(2000, true, false.into()),
+            judged(3000, true, serde_json::Value::Null),
+            judged(4000, false, serde_json::Value::Null),
+            result(5000, true), // from a Worker before quality checks
+            judged(6000, true, true.into()),
+        ];
+        let mut s = Session::default();
+        let (new, unreadable) = fresh(&s, &origin, "m", answer);
+        assert_eq!(unreadable, 0);
+        assert_eq!(record(&mut s, &origin, "m", new), (1, "unknown".into()));
+        let values = |id: &str| -> Vec<(f64, f64)> {
+            let stream = s.stream(id).unwrap_or_else(|| panic!("no stream {id}"));
+            stream.samples.iter().map(|x| (x.t, x.value)).collect()
+        };
+        assert_eq!(
+            values("m/pass_rate"),
+            [(1000.0, 1.0), (2000.0, 0.0), (6000.0, 1.0)],
+            "judged probes only: 1 passed, 0 failed"
+        );
+        assert_eq!(values("m/error_rate").len(), 6);
+        for id in ["m/pass_rate", "m/error_rate"] {
+            let settings = &s.stream(id).map(|x| x.settings.clone()).unwrap_or_default();
+            assert_eq!(
+                (
+                    settings.chart.chart.as_deref(),
+                    settings.chart.phase1,
+                    settings.subgroup_size
+                ),
+                (Some("p"), Some(20), Some(P_SUBGROUP)),
+                "{id}"
+            );
+        }
+        // A target never judged has no pass-rate stream.
+        let (new, _) = fresh(&s, &origin, "n", vec![result(1000, true)]);
+        record(&mut s, &origin, "n", new);
+        assert!(s.stream("n/error_rate").is_some() && s.stream("n/pass_rate").is_none());
     }
 
     /// Issue 10: a restarted or doubled poller added the same results again.

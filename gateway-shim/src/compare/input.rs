@@ -30,7 +30,7 @@ pub fn read(bytes: &[u8], path: &str) -> Result<Vec<TargetResults>> {
             parse_item(item).map_err(|why| CompareError::Data(format!("{path}: item {i}: {why}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(group(parsed.iter().map(|(r, q)| (r, *q))))
+    Ok(group(&parsed))
 }
 
 /// The results array, by shape: an array, or a telemetry export's `probe_results`.
@@ -55,12 +55,16 @@ fn items<'a>(doc: &'a Value, path: &str) -> Result<&'a [Value]> {
     }
 }
 
-/// One item as a probe result, with its `quality_pass` (not yet in the result contract: read
-/// from the item itself when present).
-fn parse_item(item: &Value) -> std::result::Result<(ProbeResult, Option<bool>), String> {
+/// One item as a probe result.
+fn parse_item(item: &Value) -> std::result::Result<ProbeResult, String> {
     let result: ProbeResult = serde_path_to_error::deserialize(item).map_err(|e| {
         let target = item.get("target").and_then(Value::as_str);
         let whose = target.map_or(String::new(), |t| format!("target \"{t}\": "));
+        if let (".quality_pass" | "quality_pass", Some(other)) =
+            (e.path().to_string().as_str(), item.get("quality_pass"))
+        {
+            return format!("{whose}quality_pass is {other}; it must be true, false or null");
+        }
         let field = match e.path().to_string().as_str() {
             "." => String::new(),
             path => format!("{path}: "),
@@ -71,15 +75,6 @@ fn parse_item(item: &Value) -> std::result::Result<(ProbeResult, Option<bool>), 
         )
     })?;
     let name = &result.target;
-    let quality = match item.get("quality_pass") {
-        None | Some(Value::Null) => None,
-        Some(Value::Bool(b)) => Some(*b),
-        Some(other) => {
-            return Err(format!(
-                "target \"{name}\": quality_pass is {other}; it must be true, false or null"
-            ))
-        }
-    };
     for (field, v) in [
         ("ttft_ms", result.ttft_ms),
         ("total_ms", result.total_ms),
@@ -91,5 +86,5 @@ fn parse_item(item: &Value) -> std::result::Result<(ProbeResult, Option<bool>), 
             ));
         }
     }
-    Ok((result, quality))
+    Ok(result)
 }

@@ -226,7 +226,7 @@ mod tests {
     }
 
     fn costs(results: &[ProbeResult], volume: Option<u64>) -> Vec<(Option<Cost>, Vec<String>)> {
-        let targets = group(results.iter().map(|r| (r, None)));
+        let targets = group(results);
         targets.iter().map(|t| cost(t, &table(), volume)).collect()
     }
 
@@ -259,7 +259,7 @@ mod tests {
                 json!({"t": t, "model": "gpt-4o-mini", "input_tokens": 10, "output_tokens": 10}),
             ),
         ];
-        let targets = group(results.iter().map(|r| (r, None)));
+        let targets = group(&results);
         let prices = PriceTable::shipped().overlay(table());
         let costs: Vec<_> = targets.iter().map(|t| cost(t, &prices, None).0).collect();
         assert_eq!(
@@ -450,7 +450,7 @@ mod tests {
                 json!({"t": t, "provider": "http", "model": "house", "cost_usd": 0.02}),
             ));
         }
-        let targets = group(results.iter().map(|r| (r, None)));
+        let targets = group(&results);
         let settings = Settings {
             max_cost_usd: Some(0.005),
             volume: Some(1000),

@@ -150,14 +150,12 @@ pub struct Success {
     pub tokens_per_s: Option<f64>,
 }
 
-/// Results with their `quality_pass`, grouped by target.
-pub fn group<'a>(
-    results: impl IntoIterator<Item = (&'a ProbeResult, Option<bool>)>,
-) -> Vec<TargetResults> {
+/// Results grouped by target.
+pub fn group<'a>(results: impl IntoIterator<Item = &'a ProbeResult>) -> Vec<TargetResults> {
     let mut targets: Vec<TargetResults> = Vec::new();
     // Hashed: a scan of every name per result was most of the grouping's time.
     let mut index: HashMap<&'a str, usize> = HashMap::new();
-    for (r, quality) in results {
+    for r in results {
         let at = *index.entry(&r.target).or_insert_with(|| {
             targets.push(TargetResults {
                 name: r.target.clone(),
@@ -165,7 +163,7 @@ pub fn group<'a>(
             });
             targets.len() - 1
         });
-        targets[at].add(r, quality);
+        targets[at].add(r);
     }
     for t in &mut targets {
         // Stable: results sent in the same millisecond keep their order.
@@ -175,9 +173,9 @@ pub fn group<'a>(
 }
 
 impl TargetResults {
-    fn add(&mut self, r: &ProbeResult, quality: Option<bool>) {
+    fn add(&mut self, r: &ProbeResult) {
         self.requests += 1;
-        if let Some(pass) = quality {
+        if let Some(pass) = r.quality_pass {
             self.judged += 1;
             self.passed += u64::from(pass);
         }
@@ -213,14 +211,17 @@ mod tests {
 
     #[test]
     fn groups_by_first_appearance_and_sorts_by_time() {
-        let rs = [
+        let mut rs = [
             result("B", 3, true),
             result("A", 2, true),
             result("B", 1, true),
             result("B", 2, false),
         ];
         let quality = [Some(true), None, Some(false), None];
-        let targets = group(rs.iter().zip(quality));
+        for (r, q) in rs.iter_mut().zip(quality) {
+            r.quality_pass = q;
+        }
+        let targets = group(&rs);
         let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["B", "A"]);
         let b = &targets[0];

@@ -18,7 +18,7 @@ fn results() -> String {
                 format!(r#"{{"target":"gpt4o-mini","provider":"openai","model":"gpt-4o-mini","t":{t},"ok":false,"status":429,"ttft_ms":null,"total_ms":null,"input_tokens":null,"output_tokens":null,"cached_input_tokens":null,"tokens_per_s":null,"cost_usd":null,"error":{{"kind":"rate_limited","message":"slow down","retry_after_s":2}},"extra":{{}}}}"#)
             } else {
                 let ttft = 300 + (i * 37) % 50;
-                format!(r#"{{"target":"gpt4o-mini","provider":"openai","model":"gpt-4o-mini","t":{t},"ok":true,"status":200,"ttft_ms":{ttft},"total_ms":{},"input_tokens":12,"output_tokens":64,"cached_input_tokens":0,"tokens_per_s":{},"cost_usd":0.00004,"error":null,"extra":{{}}}}"#, ttft + 900, 64.0 / 0.9)
+                format!(r#"{{"target":"gpt4o-mini","provider":"openai","model":"gpt-4o-mini","t":{t},"ok":true,"status":200,"ttft_ms":{ttft},"total_ms":{},"input_tokens":12,"output_tokens":64,"cached_input_tokens":0,"tokens_per_s":{},"cost_usd":0.00004,"error":null,"quality_pass":{},"extra":{{}}}}"#, ttft + 900, 64.0 / 0.9, i % 4 != 0)
             }
         })
         .collect();
@@ -111,6 +111,7 @@ async fn worker_results_become_latency_streams_and_failures_are_counted() {
             && names
                 == serde_json::json!([
                     "gpt4o-mini/error_rate",
+                    "gpt4o-mini/pass_rate",
                     "gpt4o-mini/tokens_per_s",
                     "gpt4o-mini/total_ms",
                     "gpt4o-mini/ttft_ms"
@@ -138,7 +139,7 @@ async fn worker_results_become_latency_streams_and_failures_are_counted() {
         .filter(|s| {
             s["id"]
                 .as_str()
-                .is_some_and(|id| id.starts_with("gpt4o-mini/") && !id.ends_with("error_rate"))
+                .is_some_and(|id| id.starts_with("gpt4o-mini/") && !id.ends_with("_rate"))
         })
         .map(|s| s["samples"].as_array().map_or(0, Vec::len))
         .collect();
@@ -159,6 +160,20 @@ async fn worker_results_become_latency_streams_and_failures_are_counted() {
         .filter_map(|x| x["value"].as_f64())
         .collect();
     assert_eq!((outcomes.len(), outcomes.iter().sum::<f64>()), (40, 2.0));
+    // Every successful probe was judged (quality_pass): 10 of the 38 failed their check
+    // (i = 0, 4, ..., 36), charted like the error rate.
+    let pass_rate = saved["streams"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["id"] == "gpt4o-mini/pass_rate"))
+        .expect("the pass-rate stream");
+    let verdicts: Vec<f64> = pass_rate["samples"]
+        .as_array()
+        .expect("samples")
+        .iter()
+        .filter_map(|x| x["value"].as_f64())
+        .collect();
+    assert_eq!((verdicts.len(), verdicts.iter().sum::<f64>()), (38, 28.0));
+    assert_eq!(pass_rate["settings"]["chart"]["chart"], "p");
     let chart = saved["streams"]
         .as_array()
         .and_then(|a| a.iter().find(|s| s["id"] == "gpt4o-mini/error_rate"))

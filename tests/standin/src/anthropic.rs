@@ -10,8 +10,8 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
+use crate::thinking_text;
 use crate::wire::{self, sse_event, ApiError, Ctx, Wire};
-use crate::{chunk_text, full_text, thinking_text};
 
 pub(crate) async fn handle(ctx: Ctx) -> Response {
     if let Err(e) = ctx.auth(&[ctx.header("x-api-key")]) {
@@ -64,7 +64,7 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
         cache_write: s.cache_write_tokens,
     };
     if body.get("stream") == Some(&Value::Bool(true)) {
-        let steps = wire::plan(&ctx.timeline(), ctx.fault(), &w);
+        let steps = ctx.plan(&w);
         wire::stream_response("text/event-stream; charset=utf-8", steps)
     } else {
         let body = json!({
@@ -72,7 +72,7 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
             "type": "message",
             "role": "assistant",
             "model": w.model,
-            "content": w.content(s.chunks),
+            "content": w.content(&ctx.full_text()),
             "stop_reason": "end_turn",
             "stop_sequence": null,
             "usage": w.usage(w.output_tokens)
@@ -125,8 +125,8 @@ struct Anthropic {
 
 impl Anthropic {
     /// A whole message's content blocks.
-    fn content(&self, chunks: u32) -> Value {
-        let text = json!({"type": "text", "text": full_text(chunks)});
+    fn content(&self, text: &str) -> Value {
+        let text = json!({"type": "text", "text": text});
         if self.thinking_chunks == 0 {
             return json!([text]);
         }
@@ -212,11 +212,11 @@ impl Wire for Anthropic {
         out
     }
 
-    fn chunk(&self, i: u32, _last: bool) -> Bytes {
+    fn chunk(&self, _i: u32, text: &str, _last: bool) -> Bytes {
         sse_event(
             "content_block_delta",
             &json!({"type": "content_block_delta", "index": self.text_index(),
-                    "delta": {"type": "text_delta", "text": chunk_text(i)}}),
+                    "delta": {"type": "text_delta", "text": text}}),
         )
     }
 

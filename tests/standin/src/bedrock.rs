@@ -12,7 +12,6 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::chunk_text;
 use crate::wire::{self, ApiError, Ctx, Timeline, Wire};
 
 /// One header of an event-stream frame; values are always strings (type 7).
@@ -110,7 +109,7 @@ pub(crate) async fn handle(ctx: Ctx, model_id: &str) -> Response {
         input: s.input_tokens,
         output: s.output_tokens,
     };
-    let steps = wire::plan(&tl, ctx.fault(), &w);
+    let steps = ctx.plan(&w);
     wire::stream_response("application/vnd.amazon.eventstream", steps)
 }
 
@@ -176,10 +175,10 @@ impl Wire for Bedrock {
         vec![event("messageStart", &json!({"role": "assistant"}))]
     }
 
-    fn chunk(&self, i: u32, _last: bool) -> Bytes {
+    fn chunk(&self, _i: u32, text: &str, _last: bool) -> Bytes {
         event(
             "contentBlockDelta",
-            &json!({"contentBlockIndex": 0, "delta": {"text": chunk_text(i)}}),
+            &json!({"contentBlockIndex": 0, "delta": {"text": text}}),
         )
     }
 

@@ -9,7 +9,6 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::wire::{self, ndjson, ApiError, Ctx, Wire};
-use crate::{chunk_text, full_text};
 
 pub(crate) async fn handle(ctx: Ctx) -> Response {
     if let Err(e) = ctx.auth(&[ctx.bearer()]) {
@@ -33,10 +32,10 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
         }),
     };
     if body.get("stream") == Some(&Value::Bool(true)) {
-        let steps = wire::plan(&ctx.timeline(), ctx.fault(), &w);
+        let steps = ctx.plan(&w);
         wire::stream_response("application/x-ndjson", steps)
     } else {
-        let body = json!({"output": {"text": full_text(ctx.script.chunks)}, "stats": w.stats});
+        let body = json!({"output": {"text": ctx.full_text()}, "stats": w.stats});
         wire::whole(&ctx, body, error).await
     }
 }
@@ -50,8 +49,8 @@ impl Wire for Custom {
         Vec::new()
     }
 
-    fn chunk(&self, i: u32, _last: bool) -> Bytes {
-        ndjson(&json!({"token": {"text": chunk_text(i)}}))
+    fn chunk(&self, _i: u32, text: &str, _last: bool) -> Bytes {
+        ndjson(&json!({"token": {"text": text}}))
     }
 
     fn corrupt(&self) -> Bytes {

@@ -11,8 +11,8 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{json, Value};
 
+use crate::thinking_text;
 use crate::wire::{self, sse_data, ApiError, Ctx, Wire};
-use crate::{chunk_text, full_text, thinking_text};
 
 pub(crate) async fn handle(ctx: Ctx, model: &str, stream: bool) -> Response {
     let key_param = ctx.query_param("key");
@@ -55,10 +55,10 @@ pub(crate) async fn handle(ctx: Ctx, model: &str, stream: bool) -> Response {
         cached: s.cached_input_tokens,
     };
     if stream {
-        let steps = wire::plan(&ctx.timeline(), ctx.fault(), &w);
+        let steps = ctx.plan(&w);
         wire::stream_response("text/event-stream", steps)
     } else {
-        let body = w.frame(&full_text(s.chunks), true, w.candidates());
+        let body = w.frame(&ctx.full_text(), true, w.candidates());
         wire::whole(&ctx, body, |e| error(e, model)).await
     }
 }
@@ -131,7 +131,7 @@ impl Wire for Gemini {
             .collect()
     }
 
-    fn chunk(&self, i: u32, last: bool) -> Bytes {
+    fn chunk(&self, i: u32, text: &str, last: bool) -> Bytes {
         let candidates = self.candidates();
         let so_far = if last {
             candidates
@@ -139,7 +139,7 @@ impl Wire for Gemini {
             // Grows with the chunks, reaching the candidates' count on the last frame.
             candidates * u64::from(i + 1) / u64::from(self.chunks.max(1))
         };
-        sse_data(&self.frame(&chunk_text(i), last, so_far))
+        sse_data(&self.frame(text, last, so_far))
     }
 
     fn corrupt(&self) -> Bytes {

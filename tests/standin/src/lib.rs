@@ -6,7 +6,9 @@
 //! providers. End-to-end tests run the Worker in `wrangler dev` against this server instead, so
 //! every delay is known in advance (the test can assert the probe measured what was scripted),
 //! every fault can be produced on demand (401, 429 with retry-after, a cut stream, a corrupt
-//! frame, a hang) and every request the probe sent is recorded (headers, body) for inspection.
+//! frame, a hang), every answer can be scripted (a known text, wrong on a known fraction of
+//! requests, for quality checks) and every request the probe sent is recorded (headers, body,
+//! whether it was answered wrongly) for inspection.
 //!
 //! Each test uses its own *profile* (a path prefix `/p/{profile}`), so tests share one server
 //! without interfering. Delays are measured from the moment a request was fully received and
@@ -38,7 +40,7 @@ mod script;
 mod wire;
 
 pub use bedrock::{encode_frame, EventHeader};
-pub use script::{Fault, Script};
+pub use script::{Fault, Script, Wrong};
 
 use llmscope_spc::Rng;
 use wire::Ctx;
@@ -71,6 +73,8 @@ pub struct Recorded {
     pub body: String,
     /// When the request was fully received (the origin of the scripted delays).
     pub received_at: Instant,
+    /// Whether it was answered with the script's wrong answer ([`Wrong`]).
+    pub wrong: bool,
 }
 
 impl Recorded {
@@ -110,19 +114,29 @@ impl Inner {
         p.rng = Some(script::profile_rng(profile));
     }
 
-    /// Records the request; returns the script and this request's ttft (with jitter).
-    fn take(&self, profile: &str, rec: Recorded) -> Option<(Script, Duration)> {
+    /// Records the request; returns the script, this request's ttft (with jitter) and the
+    /// text of each chunk (right or wrong).
+    fn take(&self, profile: &str, mut rec: Recorded) -> Option<(Script, Duration, Vec<String>)> {
         let mut map = self.lock();
         let p = map.entry(profile.to_string()).or_default();
-        p.requests.push(rec);
-        let mut script = p.script.clone()?;
+        let Some(mut script) = p.script.clone() else {
+            p.requests.push(rec);
+            return None;
+        };
         let rng = p.rng.get_or_insert_with(|| script::profile_rng(profile));
         let jitter = script::jitter(rng, script.jitter_ms);
         script.gap_ms = script
             .gap_ms
             .saturating_add(script::jitter(rng, script.gap_jitter_ms));
         let ttft = Duration::from_millis(script.ttft_ms.saturating_add(jitter));
-        Some((script, ttft))
+        rec.wrong = script::answers_wrongly(rng, script.wrong.as_ref());
+        let answer = match &script.wrong {
+            Some(w) if rec.wrong => Some(w.text.as_str()),
+            _ => script.answer.as_deref(),
+        };
+        let text = script::chunk_texts(answer, script.chunks);
+        p.requests.push(rec);
+        Some((script, ttft, text))
     }
 
     fn requests(&self, profile: &str) -> Vec<Recorded> {
@@ -228,6 +242,7 @@ async fn get_requests(State(inner): State<Arc<Inner>>, Path(profile): Path<Strin
                 "path_and_query": r.path_and_query,
                 "headers": r.headers,
                 "body": r.body,
+                "wrong": r.wrong,
             })
         })
         .collect();
@@ -269,8 +284,9 @@ async fn provider(
             .collect(),
         body: String::from_utf8_lossy(&body).into_owned(),
         received_at: t0,
+        wrong: false,
     };
-    let Some((script, ttft)) = inner.take(&profile, rec) else {
+    let Some((script, ttft, text)) = inner.take(&profile, rec) else {
         let msg = format!("llmscope-standin: unknown profile '{profile}'\n");
         return (StatusCode::NOT_FOUND, msg).into_response();
     };
@@ -278,6 +294,7 @@ async fn provider(
         t0,
         script,
         ttft,
+        text,
         headers,
         query: uri.query().map(str::to_string),
         body,

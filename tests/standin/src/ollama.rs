@@ -12,7 +12,6 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::wire::{self, ndjson, ApiError, Ctx, Timeline, Wire};
-use crate::{chunk_text, full_text};
 
 pub(crate) async fn handle(ctx: Ctx) -> Response {
     if let Err(e) = ctx.auth(&[ctx.bearer()]) {
@@ -40,11 +39,11 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
         output: ctx.script.output_tokens,
     };
     if body.get("stream") == Some(&Value::Bool(false)) {
-        let body = w.last(&full_text(ctx.script.chunks));
+        let body = w.last(&ctx.full_text());
         let model = w.model.clone();
         wire::whole(&ctx, body, |e| error(e, &model)).await
     } else {
-        let steps = wire::plan(&w.tl, ctx.fault(), &w);
+        let steps = ctx.plan(&w);
         wire::stream_response("application/x-ndjson", steps)
     }
 }
@@ -88,11 +87,11 @@ impl Wire for Ollama {
         Vec::new()
     }
 
-    fn chunk(&self, i: u32, _last: bool) -> Bytes {
+    fn chunk(&self, _i: u32, text: &str, _last: bool) -> Bytes {
         ndjson(&json!({
             "model": self.model,
             "created_at": self.created_at,
-            "message": {"role": "assistant", "content": chunk_text(i)},
+            "message": {"role": "assistant", "content": text},
             "done": false
         }))
     }

@@ -8,7 +8,6 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::wire::{self, sse_data, ApiError, Ctx, Wire};
-use crate::{chunk_text, full_text};
 
 pub(crate) async fn handle(ctx: Ctx) -> Response {
     if let Err(e) = ctx.auth(&[ctx.bearer(), ctx.header("api-key")]) {
@@ -50,7 +49,7 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
         usage: usage(&ctx),
     };
     if stream {
-        let steps = wire::plan(&ctx.timeline(), ctx.fault(), &w);
+        let steps = ctx.plan(&w);
         wire::stream_response("text/event-stream; charset=utf-8", steps)
     } else {
         let body = json!({
@@ -60,7 +59,7 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
             "model": w.model,
             "choices": [{
                 "index": 0,
-                "message": {"role": "assistant", "content": full_text(ctx.script.chunks), "refusal": null},
+                "message": {"role": "assistant", "content": ctx.full_text(), "refusal": null},
                 "logprobs": null,
                 "finish_reason": "stop"
             }],
@@ -141,8 +140,8 @@ impl Wire for OpenAi {
         vec![self.chunk_json(json!({"role": "assistant", "content": ""}), Value::Null)]
     }
 
-    fn chunk(&self, i: u32, _last: bool) -> Bytes {
-        self.chunk_json(json!({"content": chunk_text(i)}), Value::Null)
+    fn chunk(&self, _i: u32, text: &str, _last: bool) -> Bytes {
+        self.chunk_json(json!({"content": text}), Value::Null)
     }
 
     fn corrupt(&self) -> Bytes {

@@ -1,6 +1,7 @@
-//! What a profile does with a request: its timing, its usage report, the credential it accepts
-//! and the fault it injects. One `Script` per profile, set from the tests (`Standin::set`) or
-//! over HTTP (`PUT /profiles/{profile}` with the script as JSON; missing fields take defaults).
+//! What a profile does with a request: its timing, its usage report, the credential it accepts,
+//! the fault it injects and the answer it gives (right, or wrong on a fraction of requests).
+//! One `Script` per profile, set from the tests (`Standin::set`) or over HTTP
+//! (`PUT /profiles/{profile}` with the script as JSON; missing fields take defaults).
 
 use llmscope_spc::Rng;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,8 @@ pub struct Script {
     pub ttft_ms: u64,
     /// Between successive text chunks, in ms.
     pub gap_ms: u64,
-    /// Number of text chunks; chunk `i` carries [`chunk_text`]`(i)`, e.g. `" tok3"`.
+    /// Number of text chunks; chunk `i` carries [`chunk_text`]`(i)`, e.g. `" tok3"`, unless
+    /// the script has an `answer`.
     ///
     /// [`chunk_text`]: crate::chunk_text
     pub chunks: u32,
@@ -56,6 +58,26 @@ pub struct Script {
     pub fault: Option<Fault>,
     /// Ollama's `load_duration` (reported in ns). It is part of the ttft, only reported.
     pub load_duration_ms: u64,
+    /// The reply's visible text, spread over the `chunks` chunks ([`split_answer`]) in place
+    /// of [`chunk_text`]'s `" tok0 tok1..."`: a known answer for a quality check.
+    ///
+    /// [`chunk_text`]: crate::chunk_text
+    pub answer: Option<String>,
+    /// Answers wrongly on some requests, drawn per request.
+    pub wrong: Option<Wrong>,
+}
+
+/// A wrong answer, given instead of the script's `answer` on a fraction of requests.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Wrong {
+    /// Probability per request, 0 to 1 (1: always), drawn from the profile's seeded `Rng`
+    /// (after its jitter), so a run is reproducible; each request records whether it was
+    /// answered wrongly ([`Recorded::wrong`]).
+    ///
+    /// [`Recorded::wrong`]: crate::Recorded::wrong
+    pub rate: f64,
+    /// The wrong answer's text, spread over the chunks like `answer`.
+    pub text: String,
 }
 
 impl Default for Script {
@@ -75,6 +97,8 @@ impl Default for Script {
             key: None,
             fault: None,
             load_duration_ms: 0,
+            answer: None,
+            wrong: None,
         }
     }
 }
@@ -112,6 +136,35 @@ pub enum Fault {
     StreamError,
 }
 
+/// The text of each of `chunks` chunks: `answer` cut into `chunks` pieces of near-equal
+/// length in characters, longer pieces first, so an answer shorter than `chunks` characters
+/// leaves the last chunks empty (as providers sometimes send) and never the first; without an
+/// answer, [`chunk_text`]`(i)`.
+///
+/// [`chunk_text`]: crate::chunk_text
+pub(crate) fn chunk_texts(answer: Option<&str>, chunks: u32) -> Vec<String> {
+    let Some(answer) = answer else {
+        return (0..chunks).map(crate::chunk_text).collect();
+    };
+    let chars: Vec<char> = answer.chars().collect();
+    let (n, k) = (chars.len(), chunks as usize);
+    // The first n mod k pieces get one character more than the others.
+    let (q, r) = (n / k.max(1), n % k.max(1));
+    let at = |i: usize| i * q + i.min(r);
+    (0..k)
+        .map(|i| chars[at(i)..at(i + 1)].iter().collect())
+        .collect()
+}
+
+/// Whether this request is answered wrongly: a draw from the profile's generator, taken only
+/// when the script can answer wrongly, so other profiles' jitter sequences are unchanged.
+pub(crate) fn answers_wrongly(rng: &mut Rng, wrong: Option<&Wrong>) -> bool {
+    match wrong {
+        Some(w) if w.rate > 0.0 => rng.uniform() < w.rate,
+        _ => false,
+    }
+}
+
 /// A profile's jitter generator: the engine's seeded [`Rng`], seeded from the profile's name
 /// (its FNV-1a hash), so each profile has its own reproducible sequence.
 pub(crate) fn profile_rng(profile: &str) -> Rng {
@@ -129,6 +182,42 @@ pub(crate) fn jitter(rng: &mut Rng, max: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_is_spread_over_the_chunks_first_pieces_first() {
+        assert_eq!(chunk_texts(Some("Paris"), 2), ["Par", "is"]);
+        assert_eq!(chunk_texts(Some("42"), 4), ["4", "2", "", ""]);
+        assert_eq!(
+            chunk_texts(Some("café au lait"), 3),
+            ["café", " au ", "lait"]
+        );
+        assert_eq!(chunk_texts(Some("x"), 0), Vec::<String>::new());
+        assert_eq!(chunk_texts(None, 2), [" tok0", " tok1"]);
+        for k in 1..9 {
+            let text = "The answer is 42.";
+            assert_eq!(chunk_texts(Some(text), k).concat(), text, "{k} chunks");
+        }
+    }
+
+    #[test]
+    fn a_wrong_answer_comes_at_its_rate_and_only_then_draws() {
+        let wrong = |rate| Wrong {
+            rate,
+            text: "no".into(),
+        };
+        let mut r = profile_rng("q");
+        let n = (0..10_000)
+            .filter(|_| answers_wrongly(&mut r, Some(&wrong(0.2))))
+            .count();
+        // Binomial(10000, 0.2): sd 40, so ±200 is 5 sd.
+        assert!((1800..=2200).contains(&n), "{n}");
+        let mut r = profile_rng("q");
+        assert!((0..100).all(|_| answers_wrongly(&mut r, Some(&wrong(1.0)))));
+        let (mut a, mut b) = (profile_rng("q"), profile_rng("q"));
+        assert!(!answers_wrongly(&mut a, Some(&wrong(0.0))));
+        assert!(!answers_wrongly(&mut a, None));
+        assert_eq!(a.next_u64(), b.next_u64(), "no draw without a rate");
+    }
 
     #[test]
     fn jitter_is_per_profile_reproducible_and_bounded() {

@@ -25,6 +25,9 @@ pub(crate) struct Ctx {
     pub script: Script,
     /// `ttft_ms` plus this request's jitter.
     pub ttft: Duration,
+    /// The text of each chunk of this reply: the script's answer (right or wrong), or
+    /// `" tok0"`, `" tok1"`, ...
+    pub text: Vec<String>,
     pub headers: HeaderMap,
     pub query: Option<String>,
     pub body: Bytes,
@@ -124,6 +127,16 @@ impl Ctx {
     pub(crate) fn fault(&self) -> Option<&Fault> {
         self.script.fault.as_ref()
     }
+
+    /// The reply's whole text, for a reply that is not streamed.
+    pub(crate) fn full_text(&self) -> String {
+        self.text.concat()
+    }
+
+    /// Lays out this reply's stream ([`plan`]) in `w`'s wire format.
+    pub(crate) fn plan(&self, w: &dyn Wire) -> Vec<Step> {
+        plan(&self.timeline(), self.fault(), w, &self.text)
+    }
 }
 
 /// When each text chunk of a reply is due.
@@ -182,8 +195,9 @@ pub(crate) trait Wire {
     fn thinking(&self) -> Vec<Bytes> {
         Vec::new()
     }
-    /// Text chunk `i` (`last`: the final one, which Gemini marks with finishReason).
-    fn chunk(&self, i: u32, last: bool) -> Bytes;
+    /// Text chunk `i`, carrying `text` (`last`: the final one, which Gemini marks with
+    /// finishReason).
+    fn chunk(&self, i: u32, text: &str, last: bool) -> Bytes;
     /// An invalid frame (CorruptFrame).
     fn corrupt(&self) -> Bytes;
     /// The provider's in-stream error (StreamError).
@@ -192,9 +206,15 @@ pub(crate) trait Wire {
     fn closing(&self) -> Vec<Bytes>;
 }
 
-/// Lays out a stream: opening at `t0`, thinking at half the ttft, chunk `i` at ttft + i·gap, closing right after the last
-/// chunk, with the script's in-stream fault applied.
-pub(crate) fn plan(tl: &Timeline, fault: Option<&Fault>, w: &dyn Wire) -> Vec<Step> {
+/// Lays out a stream: opening at `t0`, thinking at half the ttft, chunk `i` (carrying
+/// `text[i]`) at ttft + i·gap, closing right after the last chunk, with the script's in-stream
+/// fault applied.
+pub(crate) fn plan(
+    tl: &Timeline,
+    fault: Option<&Fault>,
+    w: &dyn Wire,
+    text: &[String],
+) -> Vec<Step> {
     let mut steps: Vec<Step> = w
         .opening()
         .into_iter()
@@ -222,7 +242,8 @@ pub(crate) fn plan(tl: &Timeline, fault: Option<&Fault>, w: &dyn Wire) -> Vec<St
     let mut last_at = tl.t0;
     for i in 0..sent {
         let at = tl.chunk_at(i);
-        steps.push(Step::Data(at, w.chunk(i, i + 1 == tl.chunks)));
+        let piece = text.get(i as usize).map_or("", String::as_str);
+        steps.push(Step::Data(at, w.chunk(i, piece, i + 1 == tl.chunks)));
         last_at = at;
         if i == 0 && after_first(&mut steps, at) {
             return steps;

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use llmscope_standin::{chunk_text, full_text, thinking_text, Script, Standin};
+use llmscope_standin::{chunk_text, full_text, thinking_text, Script, Standin, Wrong};
 use serde_json::{json, Value};
 
 fn ms(d: Duration) -> u128 {
@@ -782,4 +782,62 @@ async fn gemini_counts_thoughts_apart_and_shows_them_only_when_asked() {
     assert!(frames[2]["candidates"][0]["content"]["parts"][0]
         .get("thought")
         .is_none());
+}
+
+#[tokio::test]
+async fn every_provider_carries_the_scripted_answer_or_the_wrong_one() {
+    let s = Standin::start().await.unwrap();
+    let answer = "The answer is 42.";
+    s.set(
+        "right",
+        Script {
+            chunks: 3,
+            answer: Some(answer.into()),
+            ..Script::default()
+        },
+    );
+    // Half wrong, drawn per request from the profile's seeded generator.
+    let wrong = Wrong {
+        rate: 0.5,
+        text: "It is 41.".into(),
+    };
+    s.set(
+        "half",
+        Script {
+            chunks: 3,
+            answer: Some(answer.into()),
+            wrong: Some(wrong.clone()),
+            ..Script::default()
+        },
+    );
+    for p in ALL {
+        let r = p.call(s.addr(), "right", "k").await;
+        assert_eq!(p.text(&r), answer, "{p:?}");
+    }
+    let mut texts = Vec::new();
+    for _ in 0..4 {
+        for p in ALL {
+            let r = p.call(s.addr(), "half", "k").await;
+            texts.push(p.text(&r));
+        }
+    }
+    let said: Vec<bool> = s.requests("half").iter().map(|r| r.wrong).collect();
+    let sent: Vec<bool> = texts.iter().map(|t| t == &wrong.text).collect();
+    assert_eq!(
+        said, sent,
+        "each request records what it was answered: {texts:?}"
+    );
+    assert!(
+        texts.iter().all(|t| t == answer || t == &wrong.text),
+        "{texts:?}"
+    );
+    assert!(said.contains(&true) && said.contains(&false), "{said:?}");
+    // Over HTTP too: a script as JSON, and each request's `wrong` in the record.
+    let all_wrong = r#"{"chunks": 2, "answer": "4", "wrong": {"rate": 1, "text": "5"}}"#;
+    let put = request(s.addr(), "PUT", "/profiles/w", &[], all_wrong.as_bytes()).await;
+    assert_eq!(put.status, 204, "{}", put.text());
+    let r = P::Ollama.call(s.addr(), "w", "k").await;
+    assert_eq!(P::Ollama.text(&r), "5");
+    let record = request(s.addr(), "GET", "/profiles/w/requests", &[], b"").await;
+    assert_eq!(record.json()[0]["wrong"], true, "{}", record.text());
 }

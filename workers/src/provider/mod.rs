@@ -12,6 +12,7 @@ mod gemini;
 mod ollama;
 mod openai;
 
+use crate::check::ANSWER_BYTES;
 use crate::target::{ConfigError, ProviderKind, Target};
 use llmscope_protocol::prices::Usage;
 use llmscope_protocol::probe::ErrorKind;
@@ -101,6 +102,12 @@ pub struct Outcome {
     pub failure: Option<Failure>,
     /// Provider extras for the result's `extra`.
     pub extra: serde_json::Map<String, Value>,
+    /// The visible text so far, kept only when the target has a `check` ([`Outcome::for_target`]):
+    /// at most [`ANSWER_BYTES`], cut at a character boundary.
+    pub answer: Option<String>,
+    /// The answer reached its bound: no more text is kept, so a character cut at the bound
+    /// leaves no gap.
+    pub answer_full: bool,
 }
 
 /// A classified failure.
@@ -113,6 +120,14 @@ pub struct Failure {
 }
 
 impl Outcome {
+    /// An empty outcome that keeps the answer's text when `target` has a check to judge it.
+    pub fn for_target(target: &Target) -> Outcome {
+        Outcome {
+            answer: target.check.as_ref().map(|_| String::new()),
+            ..Outcome::default()
+        }
+    }
+
     /// Records a failure, keeping the first. A blank message (a provider's `{"error": ""}`)
     /// becomes words, so every failure says what happened.
     pub fn fail(&mut self, kind: ErrorKind, message: impl Into<String>) {
@@ -148,10 +163,24 @@ impl Outcome {
         }
     }
 
-    /// Counts a text chunk when `text` is non-empty.
+    /// Counts a text chunk when `text` is non-empty, and keeps its text when the answer is
+    /// kept.
     pub fn text(&mut self, text: Option<&str>) {
-        if text.is_some_and(|t| !t.is_empty()) {
-            self.text_chunks += 1;
+        let Some(text) = text.filter(|t| !t.is_empty()) else {
+            return;
+        };
+        self.text_chunks += 1;
+        match &mut self.answer {
+            Some(answer) if !self.answer_full => {
+                let room = ANSWER_BYTES.saturating_sub(answer.len());
+                let mut end = room.min(text.len());
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                answer.push_str(&text[..end]);
+                self.answer_full = end < text.len();
+            }
+            _ => {}
         }
     }
 }
@@ -301,6 +330,34 @@ mod tests {
                 message: "the provider reported an error without a message".into()
             })
         );
+    }
+
+    #[test]
+    fn the_answer_is_kept_only_for_a_check_and_only_up_to_its_bound() {
+        let plain = testing::target(r#"{"name": "t", "provider": "ollama", "model": "m"}"#);
+        let mut out = Outcome::for_target(&plain);
+        out.text(Some("4"));
+        assert_eq!((out.text_chunks, out.answer), (1, None));
+        let checked = testing::target(
+            r#"{"name": "t", "provider": "ollama", "model": "m", "check": {"exact": "4"}}"#,
+        );
+        let mut out = Outcome::for_target(&checked);
+        out.reasoning(Some("let me think"));
+        for piece in [Some("The answer"), None, Some(""), Some(" is 4.")] {
+            out.text(piece);
+        }
+        assert_eq!(out.answer.as_deref(), Some("The answer is 4."));
+        // Bounded, and never cut inside a character: "é" is two bytes.
+        out.answer = Some("x".repeat(ANSWER_BYTES - 1));
+        out.text(Some("éa"));
+        out.text(Some("more"));
+        let kept = out.answer.unwrap_or_default();
+        assert_eq!(
+            kept.len(),
+            ANSWER_BYTES - 1,
+            "the é does not fit, nor what follows"
+        );
+        assert_eq!(out.text_chunks, 4, "chunks are still counted");
     }
 
     #[test]

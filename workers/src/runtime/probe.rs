@@ -36,7 +36,7 @@ pub async fn run(env: &Env, target: &Target, prices: &PriceTable) -> ProbeResult
         t: started as i64,
         ..Observed::default()
     };
-    let mut outcome = Outcome::default();
+    let mut outcome = Outcome::for_target(target);
     let controller = AbortController::default();
     let timed_out = {
         let exchange = pin!(exchange(
@@ -178,6 +178,7 @@ fn not_sent(target: &Target, t: i64, message: String) -> ProbeResult {
             message,
             retry_after_s: None,
         }),
+        quality_pass: None,
         extra: Default::default(),
     }
 }
