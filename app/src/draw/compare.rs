@@ -74,10 +74,11 @@ impl BoxStats {
 
 /// The y range covering every box and its outliers, with a margin.
 fn range(boxes: &[Option<BoxStats>]) -> (f64, f64) {
-    let values = boxes
-        .iter()
-        .flatten()
-        .flat_map(|b| [b.low, b.high].into_iter().chain(b.outliers.iter().copied()));
+    let values = boxes.iter().flatten().flat_map(|b| {
+        [b.low, b.high]
+            .into_iter()
+            .chain(b.outliers.iter().copied())
+    });
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
     });
@@ -116,7 +117,7 @@ pub fn boxes(
     c.configure_mesh()
         .disable_x_mesh()
         .x_labels(0)
-        .light_line_style(palette.grid)
+        .light_line_style(palette.background)
         .bold_line_style(palette.grid)
         .axis_style(palette.text)
         .label_style(font.clone())
@@ -138,13 +139,21 @@ pub fn boxes(
             PathElement::new(vec![(x - half, b.median), (x + half, b.median)], mid),
             PathElement::new(vec![(x, b.q3), (x, b.high)], whisker),
             PathElement::new(vec![(x, b.q1), (x, b.low)], whisker),
-            PathElement::new(vec![(x - half / 2.0, b.high), (x + half / 2.0, b.high)], whisker),
-            PathElement::new(vec![(x - half / 2.0, b.low), (x + half / 2.0, b.low)], whisker),
+            PathElement::new(
+                vec![(x - half / 2.0, b.high), (x + half / 2.0, b.high)],
+                whisker,
+            ),
+            PathElement::new(
+                vec![(x - half / 2.0, b.low), (x + half / 2.0, b.low)],
+                whisker,
+            ),
         ])
         .map_err(err)?;
-        c.draw_series(b.outliers.iter().map(|v| {
-            Circle::new((x, *v), (2.0 * ratio) as i32, palette.signal.mix(0.6))
-        }))
+        c.draw_series(
+            b.outliers
+                .iter()
+                .map(|v| Circle::new((x, *v), (2.0 * ratio) as i32, palette.signal.mix(0.6))),
+        )
         .map_err(err)?;
     }
     // The names under their columns, on the whole canvas (the mesh has no room for text).
@@ -191,10 +200,13 @@ pub fn pareto(
     let root = backend.into_drawing_area();
     root.fill(&palette.background).map_err(err)?;
     let fold = |f: fn(&ParetoPoint) -> f64| {
-        points.iter().map(f).filter(|v| v.is_finite()).fold(
-            (f64::INFINITY, f64::NEG_INFINITY),
-            |(a, b), v| (a.min(v), b.max(v)),
-        )
+        points
+            .iter()
+            .map(f)
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            })
     };
     let pad = |(lo, hi): (f64, f64)| {
         if !lo.is_finite() {
@@ -215,7 +227,7 @@ pub fn pareto(
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(err)?;
     c.configure_mesh()
-        .light_line_style(palette.grid)
+        .light_line_style(palette.background)
         .bold_line_style(palette.grid)
         .axis_style(palette.text)
         .label_style(font.clone())
@@ -228,7 +240,7 @@ pub fn pareto(
         .filter(|p| p.frontier && p.x.is_finite() && p.y.is_finite())
         .map(|p| (p.x, p.y))
         .collect();
-    front.sort_by(|a, b| a.0.total_cmp(&b.0));
+    front.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     c.draw_series(std::iter::once(PathElement::new(
         front,
         palette.center.stroke_width((2.0 * ratio) as u32),
@@ -246,11 +258,10 @@ pub fn pareto(
         c.draw_series([Text::new(
             p.name.clone(),
             (p.x, p.y),
-            font.clone()
-                .pos(plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Left,
-                    plotters::style::text_anchor::VPos::Bottom,
-                )),
+            font.clone().pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Bottom,
+            )),
         )])
         .map_err(err)?;
     }
@@ -275,10 +286,16 @@ mod tests {
         );
         assert_eq!(b.outliers, [50.0]);
         let b = BoxStats::of(&[-20.0, 2.0, 4.0, 4.0, 5.0, 7.0, 8.0, 30.0]).unwrap();
-        assert_eq!((b.low, b.q1, b.median, b.q3, b.high), (2.0, 3.0, 4.5, 7.5, 8.0));
+        assert_eq!(
+            (b.low, b.q1, b.median, b.q3, b.high),
+            (2.0, 3.0, 4.5, 7.5, 8.0)
+        );
         assert_eq!(b.outliers, [-20.0, 30.0]);
         let one = BoxStats::of(&[7.0]).unwrap();
-        assert_eq!((one.low, one.q1, one.median, one.high), (7.0, 7.0, 7.0, 7.0));
+        assert_eq!(
+            (one.low, one.q1, one.median, one.high),
+            (7.0, 7.0, 7.0, 7.0)
+        );
         assert_eq!(BoxStats::of(&[]), None);
     }
 

@@ -86,7 +86,12 @@ pub fn targets(run: &TargetRun, scores: &[Option<f64>]) -> String {
             t.n.to_string(),
             t.n_ok.to_string(),
         ];
-        for i in [Some(&t.error_rate), Some(&t.p50), Some(&t.p95), Some(&t.p99)] {
+        for i in [
+            Some(&t.error_rate),
+            Some(&t.p50),
+            Some(&t.p95),
+            Some(&t.p99),
+        ] {
             row.extend(interval(i));
         }
         row.extend([
@@ -201,7 +206,11 @@ mod tests {
     fn results() -> Vec<llmscope_protocol::probe::ProbeResult> {
         (0..120)
             .map(|i| {
-                let (target, base) = if i % 2 == 0 { ("A, fast", 300.0) } else { ("B", 400.0) };
+                let (target, base) = if i % 2 == 0 {
+                    ("A, fast", 300.0)
+                } else {
+                    ("B", 400.0)
+                };
                 serde_json::from_value(serde_json::json!({
                     "target": target, "provider": "openai", "model": "m", "t": i,
                     "ok": true, "status": 200, "ttft_ms": base + f64::from(i % 13),
@@ -218,8 +227,8 @@ mod tests {
     fn one_row_per_target_with_every_interval_then_the_pairs() {
         let results = results();
         let chosen = ["A, fast".to_string(), "B".into()];
-        let run = crate::ui::compare::run::run_targets(&results, &chosen, &Settings::default())
-            .unwrap();
+        let run =
+            crate::ui::compare::run::run_targets(&results, &chosen, &Settings::default()).unwrap();
         let text = targets(&run, &[Some(0.8), None]);
         let mut records = crate::sources::import::Records::new(&text);
         let mut rows: Vec<Vec<String>> = Vec::new();
@@ -240,10 +249,16 @@ mod tests {
         assert_eq!(b[col("outside_score")], "");
         assert_eq!(b[col("per_success_usd")], "", "cost unknown: empty");
         // After a blank line, the pairs.
-        assert!(text.contains("\n\na,b,shift,lo,hi,p_value,p_unadjusted,significant,exact,n_a,n_b,words\n"));
+        assert!(text.contains(
+            "\n\na,b,shift,lo,hi,p_value,p_unadjusted,significant,exact,n_a,n_b,words\n"
+        ));
         assert_eq!(rows[3][..2], ["a", "b"]);
         assert_eq!(rows[4][..2], ["A, fast", "B"]);
-        assert!(rows[4][2].starts_with('-'), "A − B is negative: {:?}", rows[4]);
+        assert!(
+            rows[4][2].starts_with('-'),
+            "A − B is negative: {:?}",
+            rows[4]
+        );
         assert_eq!(rows[4][7], "true", "a 100 ms shift is significant");
     }
 }

@@ -39,7 +39,11 @@ pub fn last() -> Option<Compared> {
 }
 
 /// The box plots as an image, 1600 × 640 pixels on the light palette (it will be printed).
-fn boxes_image(names: &[String], boxes: &[Option<charts::BoxStats>], label: &str) -> Result<Image, String> {
+fn boxes_image(
+    names: &[String],
+    boxes: &[Option<charts::BoxStats>],
+    label: &str,
+) -> Result<Image, String> {
     let canvas = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.create_element("canvas").ok())
@@ -63,7 +67,11 @@ fn place(w: &mut Writer, images: &mut Vec<Image>, image: Image) {
 }
 
 /// Adds the comparison's page(s).
-pub(super) fn page(w: &mut Writer, images: &mut Vec<Image>, compared: &Compared) -> Result<(), String> {
+pub(super) fn page(
+    w: &mut Writer,
+    images: &mut Vec<Image>,
+    compared: &Compared,
+) -> Result<(), String> {
     w.page();
     match compared {
         Compared::Targets(run, scores) => targets(w, images, run, scores),
@@ -71,20 +79,44 @@ pub(super) fn page(w: &mut Writer, images: &mut Vec<Image>, compared: &Compared)
     }
 }
 
-fn targets(w: &mut Writer, images: &mut Vec<Image>, run: &TargetRun, scores: &[Option<f64>]) -> Result<(), String> {
+fn targets(
+    w: &mut Writer,
+    images: &mut Vec<Image>,
+    run: &TargetRun,
+    scores: &[Option<f64>],
+) -> Result<(), String> {
     let r = &run.report;
     let (metric, unit) = r.metric.words();
     w.para(16.0, &format!("Comparison of targets: {metric} ({unit})"));
     w.para(9.0, &format!("Under: {}.", words::settings(&run.settings)));
     w.gap(4.0);
-    let names: Vec<String> = r.comparison.targets.iter().map(|t| t.name.clone()).collect();
-    place(w, images, boxes_image(&names, &run.boxes, &format!("{metric} ({unit})"))?);
+    let names: Vec<String> = r
+        .comparison
+        .targets
+        .iter()
+        .map(|t| t.name.clone())
+        .collect();
+    place(
+        w,
+        images,
+        boxes_image(&names, &run.boxes, &format!("{metric} ({unit})"))?,
+    );
     let columns = [0.0, 70.0, 100.0, 170.0, 240.0, 310.0, 380.0, 415.0, 445.0];
     w.row(
         8.0,
         &columns,
-        &["target", "n", "error rate", "P50", "P95", "P99", "in control", "score", "cost/success"]
-            .map(String::from),
+        &[
+            "target",
+            "n",
+            "error rate",
+            "P50",
+            "P95",
+            "P99",
+            "in control",
+            "score",
+            "cost/success",
+        ]
+        .map(String::from),
     );
     w.rule();
     for (i, t) in r.comparison.targets.iter().enumerate() {
@@ -109,16 +141,18 @@ fn targets(w: &mut Writer, images: &mut Vec<Image>, run: &TargetRun, scores: &[O
         w.para(8.0, &format!("Prices of {d}."));
     }
     w.gap(8.0);
-    w.para(12.0, "Pairwise (Hodges–Lehmann shift, 95% interval, Holm-adjusted p)");
+    w.para(
+        12.0,
+        "Pairwise (Hodges–Lehmann shift, 95% interval, Holm-adjusted p)",
+    );
     for p in &r.comparison.pairs {
         w.para(9.0, &format!("{} (Holm p = {:.3})", p.words, p.p_value));
     }
     w.gap(8.0);
     let v = &r.recommendation.recommendation;
-    let head = v
-        .name
-        .as_ref()
-        .map_or("Recommendation: none".into(), |n| format!("Recommendation: {n}"));
+    let head = v.name.as_ref().map_or("Recommendation: none".into(), |n| {
+        format!("Recommendation: {n}")
+    });
     w.para(12.0, &head);
     for reason in &v.reasons {
         w.para(9.0, &format!("• {reason}"));
@@ -126,12 +160,18 @@ fn targets(w: &mut Writer, images: &mut Vec<Image>, run: &TargetRun, scores: &[O
     for caveat in &v.caveats {
         w.para(9.0, &format!("Caveat: {caveat}"));
     }
-    w.para(9.0, &format!("Pareto frontier: {}.", r.recommendation.pareto.join(", ")));
+    w.para(
+        9.0,
+        &format!("Pareto frontier: {}.", r.recommendation.pareto.join(", ")),
+    );
     Ok(())
 }
 
 fn machines(w: &mut Writer, images: &mut Vec<Image>, run: &MachineRun) -> Result<(), String> {
-    w.para(16.0, &format!("Comparison of machines: {} ({})", run.signal, run.unit));
+    w.para(
+        16.0,
+        &format!("Comparison of machines: {} ({})", run.signal, run.unit),
+    );
     w.gap(4.0);
     let label = format!("{} ({})", run.signal, run.unit);
     place(w, images, boxes_image(&run.names, &run.boxes, &label)?);
@@ -153,7 +193,11 @@ fn machines(w: &mut Writer, images: &mut Vec<Image>, run: &MachineRun) -> Result
                 words::interval(&s.p95),
                 words::control(s.in_control).into(),
                 f.z.map_or("–".into(), fmt),
-                if f.odd { "odd one out".into() } else { String::new() },
+                if f.odd {
+                    "odd one out".into()
+                } else {
+                    String::new()
+                },
             ],
         );
     }

@@ -12,8 +12,11 @@
 //! browser paints it, then the pairwise comparison and the recommendation follow.
 //!
 //! Submodules: `run` (what is compared and the comparisons, plain data), `quality` (reading
-//! outside scores), `words` (numbers as text), `targets` and `machines` (the result views).
+//! outside scores), `words` (numbers as text), `targets` and `machines` (the result views, as
+//! HTML text: `html` escapes it).
 
+mod form;
+mod html;
 mod machines;
 pub mod quality;
 pub mod run;
@@ -22,10 +25,11 @@ pub mod words;
 
 use super::context::{data, theme};
 use super::now_ms;
+use crate::draw::{self, compare as charts, Palette};
 use crate::export::compare_pdf::{self, Compared};
 use crate::model::Session;
 use leptos::prelude::*;
-use llmscope_protocol::compare::{parse_weights, Metric, Settings};
+use llmscope_protocol::compare::Metric;
 use llmscope_spc::compare::StreamSummary;
 use std::sync::Arc;
 use wasm_bindgen::JsCast;
@@ -43,51 +47,6 @@ pub(crate) enum Shown {
     Machines(Arc<run::MachineRun>),
 }
 
-/// The form's fields, as typed.
-#[derive(Clone, Copy)]
-struct Form {
-    max_ttft: RwSignal<String>,
-    max_error: RwSignal<String>,
-    min_pass: RwSignal<String>,
-    max_cost: RwSignal<String>,
-    weights: RwSignal<String>,
-    volume: RwSignal<String>,
-}
-
-impl Form {
-    /// The settings typed, or what is wrong with them (naming the field).
-    fn settings(&self, metric: Metric) -> Result<Settings, String> {
-        let number = |name: &str, s: RwSignal<String>| -> Result<Option<f64>, String> {
-            let text = s.get_untracked();
-            let text = text.trim();
-            if text.is_empty() {
-                return Ok(None);
-            }
-            match text.parse::<f64>() {
-                Ok(v) if v.is_finite() => Ok(Some(v)),
-                _ => Err(format!("{name}: \"{text}\" is not a number (leave it empty for no limit)")),
-            }
-        };
-        let volume = number("volume", self.volume)?;
-        let volume = match volume {
-            Some(v) if v >= 0.0 && v.fract() == 0.0 => Some(v as u64),
-            Some(v) => return Err(format!("volume: {v} is not a whole number of requests")),
-            None => None,
-        };
-        let settings = Settings {
-            metric,
-            max_ttft_p95_ms: number("max TTFT P95", self.max_ttft)?,
-            max_error_rate: number("max error rate", self.max_error)?,
-            min_pass_rate: number("min pass rate", self.min_pass)?,
-            max_cost_usd: number("max cost per success", self.max_cost)?,
-            weights: parse_weights(&self.weights.get_untracked()).map_err(|e| e.to_string())?,
-            volume,
-        };
-        settings.check().map_err(|e| e.to_string())?;
-        Ok(settings)
-    }
-}
-
 /// The target names in the session's probe results, read only when their count changes.
 fn target_names(session: &Session) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -101,298 +60,416 @@ fn target_names(session: &Session) -> Vec<String> {
     out
 }
 
+/// The view's state: what is picked and what is shown (the form's fields live in the page).
+#[derive(Clone, Copy)]
+struct View {
+    machines: RwSignal<bool>,
+    metric: RwSignal<Metric>,
+    signal: RwSignal<Option<String>>,
+    shown: RwSignal<Shown>,
+    status: RwSignal<String>,
+    scores: RwSignal<Option<Arc<quality::Scores>>>,
+    busy: RwSignal<bool>,
+}
+
 /// The Compare view.
 #[component]
 pub fn Compare() -> impl IntoView {
     let (d, theme) = (data(), theme());
     let session = d.session.read_only();
-    let machines_mode = RwSignal::new(false);
-    let metric = RwSignal::new(Metric::TtftMs);
-    let signal = RwSignal::new(None::<String>);
-    // Unticked names: anything new is compared by default.
-    let left_out = RwSignal::new(Vec::<String>::new());
-    let form = Form {
-        max_ttft: RwSignal::new(String::new()),
-        max_error: RwSignal::new(String::new()),
-        min_pass: RwSignal::new(String::new()),
-        max_cost: RwSignal::new(String::new()),
-        weights: RwSignal::new("cost=1,latency=1,speed=1,quality=1".into()),
-        volume: RwSignal::new(String::new()),
+    let v = View {
+        machines: RwSignal::new(false),
+        metric: RwSignal::new(Metric::TtftMs),
+        signal: RwSignal::new(None),
+        shown: RwSignal::new(Shown::Nothing),
+        status: RwSignal::new(String::new()),
+        scores: RwSignal::new(None),
+        busy: RwSignal::new(false),
     };
-    let shown = RwSignal::new(Shown::Nothing);
-    let status = RwSignal::new(String::new());
-    let scores = RwSignal::new(None::<Arc<quality::Scores>>);
-    let busy = RwSignal::new(false);
-
     let count = Memo::new(move |_| session.with(|s| s.telemetry.probe_results.len()));
-    let targets = Memo::new(move |_| {
-        count.track();
-        session.with_untracked(target_names)
-    });
     let signals = Memo::new(move |_| session.with(run::signals));
-    // The signal compared: the one picked, else the first.
-    let current_signal = move || {
-        let all = signals.get();
-        signal
-            .get()
-            .filter(|s| all.iter().any(|(name, _)| name == s))
-            .or_else(|| all.first().map(|(name, _)| name.clone()))
-    };
-    let choices = move || -> Vec<(String, String)> {
-        if machines_mode.get() {
-            let chosen = current_signal();
-            signals.with(|all| {
-                all.iter()
-                    .find(|(name, _)| Some(name) == chosen.as_ref())
-                    .map(|(_, ids)| {
-                        session.with_untracked(|s| {
-                            ids.iter()
-                                .filter_map(|id| s.stream(id))
-                                .map(|st| (st.id.clone(), run::machine_of(&st.id, &st.origin).1))
-                                .collect()
-                        })
-                    })
-                    .unwrap_or_default()
+    // What can be picked: (key, label); the boxes are written again only when it changes.
+    let choices = Memo::new(move |_| {
+        if !v.machines.get() {
+            count.track();
+            let names = session.with_untracked(target_names);
+            return names.into_iter().map(|t| (t.clone(), t)).collect();
+        }
+        let chosen = current_signal(v, signals);
+        signals.with(|all| {
+            let ids = all
+                .iter()
+                .find(|(name, _)| Some(name) == chosen.as_ref())
+                .map_or(&[][..], |(_, ids)| ids.as_slice());
+            session.with_untracked(|s| {
+                ids.iter()
+                    .filter_map(|id| s.stream(id))
+                    .map(|st| (st.id.clone(), run::machine_of(&st.id, &st.origin).1))
+                    .collect::<Vec<_>>()
             })
-        } else {
-            targets.get().into_iter().map(|t| (t.clone(), t)).collect()
-        }
-    };
-
-    let compare = move |_| {
-        if busy.get_untracked() {
-            return;
-        }
-        let excluded = left_out.get_untracked();
-        let picked: Vec<String> = untrack(choices)
-            .into_iter()
-            .map(|(key, _)| key)
-            .filter(|k| !excluded.contains(k))
-            .collect();
-        if machines_mode.get_untracked() {
-            let Some(sig) = untrack(current_signal) else {
-                status.set("no machine streams: run the simulators or connect a shim".into());
-                return;
-            };
-            let started = now_ms();
-            match d.session.with_untracked(|s| run::run_machines(s, &sig, &picked)) {
-                Ok(m) => {
-                    let m = Arc::new(m);
-                    compare_pdf::remember(Some(Compared::Machines(m.clone())));
-                    shown.set(Shown::Machines(m));
-                    status.set(format!("compared in {:.0} ms", now_ms() - started));
-                }
-                Err(e) => status.set(e),
-            }
-            return;
-        }
-        let settings = match form.settings(metric.get_untracked()) {
-            Ok(s) => s,
-            Err(e) => {
-                status.set(e);
-                return;
-            }
-        };
-        busy.set(true);
-        wasm_bindgen_futures::spawn_local(async move {
-            let started = now_ms();
-            let probes = d.session.with_untracked(run::probes);
-            let table = {
-                let grouped = run::group(&probes.results, &picked);
-                let values = run::timed_values(&grouped, settings.metric);
-                let streams = run::target_streams(&grouped, &values);
-                run::summaries(&streams, settings.metric.words())
-            };
-            match table {
-                Ok(t) if !t.is_empty() => {
-                    shown.set(Shown::Table(Arc::new(t), settings.metric));
-                    status.set("comparing the pairs…".into());
-                }
-                Ok(_) => {
-                    status.set("no probe results of the chosen targets: poll a Worker or import a session".into());
-                    busy.set(false);
-                    return;
-                }
-                Err(e) => status.set(e),
-            }
-            // Let the browser paint the table before the pairs take the thread.
-            crate::sources::import::next_tick().await;
-            match run::run_targets(&probes.results, &picked, &settings) {
-                Ok(r) => {
-                    let r = Arc::new(r);
-                    let joined = joined_scores(&r, scores.get_untracked().as_deref());
-                    compare_pdf::remember(Some(Compared::Targets(r.clone(), joined)));
-                    shown.set(Shown::Targets(r));
-                    let unread = match probes.unreadable {
-                        (0, _) => String::new(),
-                        (n, why) => format!(
-                            "; {n} probe results left out, not in the result contract ({})",
-                            why.unwrap_or_default()
-                        ),
-                    };
-                    status.set(format!("compared in {:.0} ms{unread}", now_ms() - started));
-                }
-                Err(e) => status.set(e),
-            }
-            busy.set(false);
-        });
-    };
-
-    // Scores imported after a comparison join it at once (and its report page).
-    Effect::new(move |_| {
-        let s = scores.get();
-        if let Shown::Targets(r) = shown.get_untracked() {
-            compare_pdf::remember(Some(Compared::Targets(r.clone(), joined_scores(&r, s.as_deref()))));
-        }
+        })
     });
-
-    let on_scores = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        input.set_value("");
-        wasm_bindgen_futures::spawn_local(async move {
-            let name = file.name();
-            let text = wasm_bindgen_futures::JsFuture::from(file.text())
-                .await
-                .ok()
-                .and_then(|t| t.as_string());
-            match text.map(|t| quality::parse(&name, &t)) {
-                Some(Ok(s)) => scores.set(Some(Arc::new(s))),
-                Some(Err(e)) => status.set(format!("{name}: {e}")),
-                None => status.set(format!("{name}: cannot read the file")),
-            }
-        });
-    };
-
-    let metric_select = move |ev: leptos::ev::Event| {
-        let value = event_target_value(&ev);
-        if machines_mode.get_untracked() {
-            signal.set(Some(value));
-        } else if let Some(m) = Metric::from_field(&value) {
-            metric.set(m);
-        }
-    };
-    let metric_options = move || -> Vec<(String, bool)> {
-        if machines_mode.get() {
-            let chosen = current_signal();
+    let metric_options = move || -> String {
+        let options: Vec<(String, bool)> = if v.machines.get() {
+            let chosen = current_signal(v, signals);
             signals.with(|all| {
                 all.iter()
                     .map(|(name, _)| (name.clone(), Some(name) == chosen.as_ref()))
                     .collect()
             })
         } else {
+            let m = v.metric.get_untracked();
             Metric::ALL
                 .iter()
-                .map(|m| (m.field().to_string(), *m == metric.get()))
+                .map(|x| (x.field().to_string(), *x == m))
                 .collect()
+        };
+        options
+            .iter()
+            .map(|(name, selected)| {
+                let on = if *selected { " selected" } else { "" };
+                format!(
+                    "<option value=\"{}\"{on}>{}</option>",
+                    html::attr(name),
+                    html::esc(name)
+                )
+            })
+            .collect()
+    };
+    let picks_html = move || {
+        let all = choices.get();
+        if !all.is_empty() {
+            return form::picks_html(&all);
+        }
+        let empty = if v.machines.get_untracked() {
+            "No machine streams: run the simulators, connect a shim or import a file."
+        } else {
+            "No probe results: poll a probe Worker (Sources) or import a session that has them."
+        };
+        format!("<p class=\"empty\">{empty}</p>")
+    };
+    // Every control's change, in one place (the controls are HTML text).
+    let on_change = move |ev: leptos::ev::Event| {
+        let Some(el) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        match el.get_attribute("data-testid").as_deref() {
+            Some("compare-mode-targets" | "compare-mode-machines") => {
+                v.machines.set(event_target_value(&ev) == "machines");
+                v.shown.set(Shown::Nothing);
+            }
+            Some("compare-metric") if v.machines.get_untracked() => {
+                v.signal.set(Some(event_target_value(&ev)));
+            }
+            Some("compare-metric") => {
+                let field = event_target_value(&ev);
+                v.metric.set(Metric::from_field(&field).unwrap_or_default());
+            }
+            Some("compare-scores-file") => {
+                if let Ok(input) = el.dyn_into::<web_sys::HtmlInputElement>() {
+                    read_scores(v, input);
+                }
+            }
+            _ => {}
         }
     };
-    let field = |label: &'static str, testid: &'static str, value: RwSignal<String>, hint: &'static str| {
-        view! {
-            <label class="compare-field">
-                {label}
-                <input data-testid=testid placeholder=hint prop:value=move || value.get()
-                    on:input=move |ev| value.set(event_target_value(&ev))/>
-            </label>
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let testid = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.get_attribute("data-testid"));
+        match testid.as_deref() {
+            Some("compare-run") => {
+                let all = choices.get_untracked();
+                let picked = form::ticked(all.len())
+                    .into_iter()
+                    .map(|i| all[i].0.clone())
+                    .collect();
+                compare(d, v, picked, untrack(|| current_signal(v, signals)));
+            }
+            Some("compare-csv") => download_csv(v),
+            _ => {}
         }
     };
+    // Scores imported after a comparison join it at once (and its report page).
+    Effect::new(move |_| {
+        let s = v.scores.get();
+        if let Shown::Targets(r) = v.shown.get_untracked() {
+            let joined = joined_scores(&r, s.as_deref());
+            compare_pdf::remember(Some(Compared::Targets(r, joined)));
+        }
+    });
+    let boxes = NodeRef::<leptos::html::Canvas>::new();
+    let pareto = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| draw_charts(&v.shown.get(), boxes, pareto, theme.dark.get()));
+    let scores_html = move || {
+        let Some(s) = v.scores.get() else {
+            return String::new();
+        };
+        v.shown.with(|shown| match shown {
+            Shown::Targets(r) => targets::scores_note(&s, Some(r)),
+            _ => targets::scores_note(&s, None),
+        })
+    };
+    let top_html = move || {
+        let (name, unit) = v.shown.with(|shown| match shown {
+            Shown::Targets(r) => {
+                let (n, u) = r.report.metric.words();
+                (n.to_string(), u.to_string())
+            }
+            Shown::Machines(m) => (m.signal.clone(), m.unit.clone()),
+            _ => (String::new(), String::new()),
+        });
+        if name.is_empty() {
+            return String::new();
+        }
+        format!(
+            "<h3>Distributions of {} ({})</h3>{BOX_NOTE}",
+            html::esc(&name),
+            html::esc(&unit)
+        )
+    };
+    let body_html = move || match v.shown.get() {
+        Shown::Nothing => String::new(),
+        Shown::Table(t, m) => targets::table_only(&t, m),
+        Shown::Targets(r) => targets::body(&r, &joined_scores(&r, v.scores.get().as_deref())),
+        Shown::Machines(m) => machines::body(&m),
+    };
+    let tail_html = move || match v.shown.get() {
+        Shown::Targets(r) => targets::recommendation(&r),
+        _ => String::new(),
+    };
+    let result = move || {
+        v.shown
+            .with(|s| matches!(s, Shown::Targets(_) | Shown::Machines(_)))
+    };
+    let targets_shown = move || v.shown.with(|s| matches!(s, Shown::Targets(_)));
 
     view! {
-        <section class="compare" data-testid="compare" aria-label="compare">
+        <section class="compare" data-testid="compare" aria-label="compare" on:change=on_change on:click=on_click>
             <h2>"Compare"</h2>
             <div class="compare-controls">
-                <fieldset class="compare-mode">
-                    <label class="check">
-                        <input type="radio" name="compare-mode" data-testid="compare-mode-targets"
-                            prop:checked=move || !machines_mode.get()
-                            on:change=move |_| { machines_mode.set(false); shown.set(Shown::Nothing); }/>
-                        "Targets (probe Workers)"
-                    </label>
-                    <label class="check">
-                        <input type="radio" name="compare-mode" data-testid="compare-mode-machines"
-                            prop:checked=move || machines_mode.get()
-                            on:change=move |_| { machines_mode.set(true); shown.set(Shown::Nothing); }/>
-                        "Machines (shims, simulators, files)"
-                    </label>
-                </fieldset>
-                <label>
-                    {move || if machines_mode.get() { "Signal " } else { "Metric " }}
-                    <select data-testid="compare-metric" on:change=metric_select>
-                        {move || metric_options().into_iter().map(|(name, selected)| view! {
-                            <option value=name.clone() selected=selected>{name.clone()}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
+                <div inner_html=form::MODES></div>
+                <label>"Metric or signal "<select data-testid="compare-metric" inner_html=metric_options></select></label>
                 <fieldset class="compare-picks" data-testid="compare-picks">
-                    <legend>{move || if machines_mode.get() { "Machines" } else { "Targets" }}</legend>
-                    {move || {
-                        let all = choices();
-                        if all.is_empty() {
-                            let empty = if machines_mode.get() {
-                                "No machine streams: run the simulators, connect a shim or import a file."
-                            } else {
-                                "No probe results: poll a probe Worker (Sources) or import a session that has them."
-                            };
-                            return view! { <p class="empty">{empty}</p> }.into_any();
-                        }
-                        all.into_iter().map(|(key, label)| {
-                            let k1 = key.clone();
-                            let k2 = key.clone();
-                            view! {
-                                <label class="check">
-                                    <input type="checkbox" data-testid="compare-pick" data-name=key.clone()
-                                        prop:checked=move || left_out.with(|l| !l.contains(&k1))
-                                        on:change=move |ev| {
-                                            let on = event_target_checked(&ev);
-                                            left_out.update(|l| {
-                                                l.retain(|x| *x != k2);
-                                                if !on { l.push(k2.clone()); }
-                                            });
-                                        }/>
-                                    {label}
-                                </label>
-                            }
-                        }).collect_view().into_any()
-                    }}
+                    <legend>"Targets or machines"</legend>
+                    <div inner_html=picks_html></div>
                 </fieldset>
-                <fieldset class="compare-settings" hidden=move || machines_mode.get()>
-                    <legend>"Constraints and weights"</legend>
-                    {field("Max TTFT P95 (ms) ", "compare-max-ttft", form.max_ttft, "none")}
-                    {field("Max error rate (0–1) ", "compare-max-error", form.max_error, "none")}
-                    {field("Min pass rate (0–1) ", "compare-min-pass", form.min_pass, "none")}
-                    {field("Max cost per success (USD) ", "compare-max-cost", form.max_cost, "none")}
-                    {field("Weights ", "compare-weights", form.weights, "cost=1,latency=1,speed=1,quality=1")}
-                    {field("Requests a month ", "compare-volume", form.volume, "e.g. 100000")}
-                    <label class="button">
-                        "Import quality scores (CSV or JSON)"
-                        <input type="file" accept=".csv,.json,text/csv,application/json"
-                            data-testid="compare-scores-file" on:change=on_scores/>
-                    </label>
-                </fieldset>
-                <button class="primary" data-testid="compare-run" on:click=compare
-                    disabled=move || busy.get()>"Compare"</button>
-                <p class="muted" role="status" data-testid="compare-status">{move || status.get()}</p>
+                <fieldset class="compare-settings" hidden=move || v.machines.get() inner_html=form::settings_html()></fieldset>
+                <button class="primary" data-testid="compare-run" disabled=move || v.busy.get()>"Compare"</button>
+                <p class="muted" role="status" data-testid="compare-status">{move || v.status.get()}</p>
             </div>
-            {move || scores.get().map(|s| targets::scores_note(&s, &shown))}
-            {move || match shown.get() {
-                Shown::Nothing => ().into_any(),
-                Shown::Table(t, m) => targets::table_only(&t, m).into_any(),
-                Shown::Targets(r) => targets::report(r, scores, theme).into_any(),
-                Shown::Machines(m) => machines::report(m, theme).into_any(),
-            }}
+            <div class="compare-scores" data-testid="compare-scores-status" inner_html=scores_html></div>
+            <div class="compare-result">
+                <div class="compare-actions" hidden=move || !result()>
+                    <button data-testid="compare-csv">"Download CSV"</button>
+                    <span class="muted">"“Report (PDF)” adds a page of this comparison."</span>
+                </div>
+                <div inner_html=top_html></div>
+                <canvas class="compare-chart" data-testid="compare-boxes" node_ref=boxes aria-label="box plots"
+                    hidden=move || !result()></canvas>
+                <div inner_html=body_html></div>
+                <h3 hidden=move || !targets_shown()>"Pareto chart"</h3>
+                <canvas class="compare-chart" data-testid="compare-pareto" node_ref=pareto aria-label="Pareto chart"
+                    hidden=move || !targets_shown()></canvas>
+                <div inner_html=tail_html></div>
+            </div>
         </section>
     }
 }
 
+/// The signal compared: the one picked, else the first.
+fn current_signal(v: View, signals: Memo<Vec<(String, Vec<String>)>>) -> Option<String> {
+    let all = signals.get();
+    v.signal
+        .get()
+        .filter(|s| all.iter().any(|(name, _)| name == s))
+        .or_else(|| all.first().map(|(name, _)| name.clone()))
+}
+
+/// Reads a scores file the user picked.
+fn read_scores(v: View, input: web_sys::HtmlInputElement) {
+    let Some(file) = input.files().and_then(|f| f.get(0)) else {
+        return;
+    };
+    input.set_value("");
+    wasm_bindgen_futures::spawn_local(async move {
+        let name = file.name();
+        let text = wasm_bindgen_futures::JsFuture::from(file.text())
+            .await
+            .ok()
+            .and_then(|t| t.as_string());
+        match text.map(|t| quality::parse(&name, &t)) {
+            Some(Ok(s)) => v.scores.set(Some(Arc::new(s))),
+            Some(Err(e)) => v.status.set(format!("{name}: {e}")),
+            None => v.status.set(format!("{name}: cannot read the file")),
+        }
+    });
+}
+
+/// Offers the comparison shown as CSV.
+fn download_csv(v: View) {
+    let (name, text) = match v.shown.get_untracked() {
+        Shown::Targets(r) => {
+            let joined = joined_scores(&r, v.scores.get_untracked().as_deref());
+            (
+                "llmscope-compare.csv",
+                crate::export::compare_csv::targets(&r, &joined),
+            )
+        }
+        Shown::Machines(m) => (
+            "llmscope-compare-machines.csv",
+            crate::export::compare_csv::machines(&m),
+        ),
+        _ => return,
+    };
+    crate::export::download::download(name, "text/csv", &text);
+}
+
+/// Runs the comparison of what is `picked` (target names, or stream ids of `signal`).
+fn compare(d: crate::ui::Data, v: View, picked: Vec<String>, signal: Option<String>) {
+    if v.busy.get_untracked() {
+        return;
+    }
+    if v.machines.get_untracked() {
+        let Some(sig) = signal else {
+            v.status
+                .set("no machine streams: run the simulators or connect a shim".into());
+            return;
+        };
+        let started = now_ms();
+        match d
+            .session
+            .with_untracked(|s| run::run_machines(s, &sig, &picked))
+        {
+            Ok(m) => {
+                let m = Arc::new(m);
+                compare_pdf::remember(Some(Compared::Machines(m.clone())));
+                v.shown.set(Shown::Machines(m));
+                v.status
+                    .set(format!("compared in {:.0} ms", now_ms() - started));
+            }
+            Err(e) => v.status.set(e),
+        }
+        return;
+    }
+    let settings = match form::settings(&form::typed(), v.metric.get_untracked()) {
+        Ok(s) => s,
+        Err(e) => {
+            v.status.set(e);
+            return;
+        }
+    };
+    v.busy.set(true);
+    wasm_bindgen_futures::spawn_local(async move {
+        let started = now_ms();
+        let probes = d.session.with_untracked(run::probes);
+        let table = {
+            let grouped = run::group(&probes.results, &picked);
+            let values = run::timed_values(&grouped, settings.metric);
+            let streams = run::target_streams(&grouped, &values);
+            run::summaries(&streams, settings.metric.words())
+        };
+        match table {
+            Ok(t) if t.is_empty() => {
+                v.status.set(
+                    "no probe results of the chosen targets: poll a Worker or import a session"
+                        .into(),
+                );
+                v.busy.set(false);
+                return;
+            }
+            Ok(t) => {
+                v.shown.set(Shown::Table(Arc::new(t), settings.metric));
+                v.status.set("comparing the pairs…".into());
+            }
+            Err(e) => v.status.set(e),
+        }
+        // Let the browser paint the table before the pairs take the thread.
+        crate::sources::import::next_tick().await;
+        match run::run_targets(&probes.results, &picked, &settings) {
+            Ok(r) => {
+                let r = Arc::new(r);
+                let joined = joined_scores(&r, v.scores.get_untracked().as_deref());
+                compare_pdf::remember(Some(Compared::Targets(r.clone(), joined)));
+                v.shown.set(Shown::Targets(r));
+                let unread = match probes.unreadable {
+                    (0, _) => String::new(),
+                    (n, why) => format!(
+                        "; {n} probe results left out, not in the result contract ({})",
+                        why.unwrap_or_default()
+                    ),
+                };
+                v.status
+                    .set(format!("compared in {:.0} ms{unread}", now_ms() - started));
+            }
+            Err(e) => v.status.set(e),
+        }
+        v.busy.set(false);
+    });
+}
+
+/// How the box plots read.
+const BOX_NOTE: &str = "<p class=\"muted\">Box: hinges and median; whiskers: the furthest values \
+    within 1.5 box lengths of it (Tukey); dots: values beyond.</p>";
+
+/// Draws the box plots and the Pareto chart of what is shown (after the canvases are laid
+/// out: hidden ones have no size).
+fn draw_charts(
+    shown: &Shown,
+    boxes: NodeRef<leptos::html::Canvas>,
+    pareto: NodeRef<leptos::html::Canvas>,
+    dark: bool,
+) {
+    let palette = Palette::new(dark);
+    let ratio = draw::pixel_ratio();
+    let (Some(box_canvas), Some(pareto_canvas)) = (boxes.get(), pareto.get()) else {
+        return;
+    };
+    let drawn = match shown {
+        Shown::Targets(r) => {
+            let (name, unit) = r.report.metric.words();
+            let names: Vec<String> = r
+                .report
+                .comparison
+                .targets
+                .iter()
+                .map(|t| t.name.clone())
+                .collect();
+            let label = format!("{name} ({unit})");
+            let (points, labels) = targets::pareto_points(r);
+            draw::fit(&box_canvas);
+            draw::fit(&pareto_canvas);
+            charts::boxes(&box_canvas, &names, &r.boxes, &label, ratio, palette).and_then(|()| {
+                charts::pareto(
+                    &pareto_canvas,
+                    &points,
+                    (&labels.0, &labels.1),
+                    ratio,
+                    palette,
+                )
+            })
+        }
+        Shown::Machines(m) => {
+            draw::fit(&box_canvas);
+            let label = format!("{} ({})", m.signal, m.unit);
+            charts::boxes(&box_canvas, &m.names, &m.boxes, &label, ratio, palette)
+        }
+        _ => Ok(()),
+    };
+    if let Err(e) = drawn {
+        web_sys::console::warn_1(&format!("compare charts: {e}").into());
+    }
+}
+
 /// Each target's outside score, in the report's order.
-pub(crate) fn joined_scores(run: &run::TargetRun, scores: Option<&quality::Scores>) -> Vec<Option<f64>> {
+pub(crate) fn joined_scores(
+    run: &run::TargetRun,
+    scores: Option<&quality::Scores>,
+) -> Vec<Option<f64>> {
     let models: Vec<Option<String>> = run.models.iter().map(|m| Some(m.clone())).collect();
     scores.map_or_else(
         || vec![None; models.len()],

@@ -42,8 +42,8 @@ struct Raw {
 /// starts with `{` or `[`). An error only when nothing in it can be used.
 pub fn parse(file: &str, text: &str) -> Result<Scores, String> {
     let text = text.trim_start_matches('\u{feff}');
-    let json = file.to_ascii_lowercase().ends_with(".json")
-        || text.trim_start().starts_with(['{', '[']);
+    let json =
+        file.to_ascii_lowercase().ends_with(".json") || text.trim_start().starts_with(['{', '[']);
     let (raw, mut problems, column) = if json {
         let (raw, problems) = from_json(text)?;
         (raw, problems, "score".to_string())
@@ -67,7 +67,9 @@ pub fn parse(file: &str, text: &str) -> Result<Scores, String> {
         }
     }
     if kept.is_empty() {
-        let why = problems.first().map_or(String::new(), |p| format!(" ({p})"));
+        let why = problems
+            .first()
+            .map_or(String::new(), |p| format!(" ({p})"));
         return Err(format!("{file}: no usable model score{why}"));
     }
     let percent = kept.iter().any(|r| r.value > 1.0);
@@ -82,7 +84,10 @@ pub fn parse(file: &str, text: &str) -> Result<Scores, String> {
     let scale = if percent { 0.01 } else { 1.0 };
     Ok(Scores {
         file: file.to_string(),
-        scores: kept.into_iter().map(|r| (r.model, r.value * scale)).collect(),
+        scores: kept
+            .into_iter()
+            .map(|r| (r.model, r.value * scale))
+            .collect(),
         how,
         problems,
     })
@@ -149,22 +154,25 @@ fn from_csv(text: &str) -> Result<(Vec<Raw>, Vec<String>, String), String> {
 /// The JSON's scores and its bad items.
 fn from_json(text: &str) -> Result<(Vec<Raw>, Vec<String>), String> {
     let value: Value = serde_json::from_str(text).map_err(|e| {
-        format!("not JSON ({e}): write {{\"model\": score}} or [{{\"model\": ..., \"score\": ...}}]")
+        format!(
+            "not JSON ({e}): write {{\"model\": score}} or [{{\"model\": ..., \"score\": ...}}]"
+        )
     })?;
     let (mut raw, mut problems) = (Vec::new(), Vec::new());
-    let mut take = |model: Option<&str>, score: Option<&Value>, place: String| {
-        match (model.filter(|m| !m.trim().is_empty()), score.and_then(Value::as_f64)) {
-            (Some(model), Some(value)) => raw.push(Raw {
-                model: model.to_string(),
-                value,
-                place,
-            }),
-            (None, _) => problems.push(format!("{place}: no model name; left out")),
-            (Some(model), _) => problems.push(format!(
-                "{place}: the score of \"{model}\" is not a number ({}); left out",
-                score.map_or("missing".into(), Value::to_string)
-            )),
-        }
+    let mut take = |model: Option<&str>, score: Option<&Value>, place: String| match (
+        model.filter(|m| !m.trim().is_empty()),
+        score.and_then(Value::as_f64),
+    ) {
+        (Some(model), Some(value)) => raw.push(Raw {
+            model: model.to_string(),
+            value,
+            place,
+        }),
+        (None, _) => problems.push(format!("{place}: no model name; left out")),
+        (Some(model), _) => problems.push(format!(
+            "{place}: the score of \"{model}\" is not a number ({}); left out",
+            score.map_or("missing".into(), Value::to_string)
+        )),
     };
     match &value {
         Value::Object(map) => {
@@ -302,10 +310,7 @@ mod tests {
     #[test]
     fn scores_join_targets_by_model_without_case() {
         let s = parse("e.csv", "model,score\nGPT-4o,0.9\nllama,0.4\n").unwrap();
-        let joined = join(
-            &s,
-            &[Some("gpt-4o".into()), None, Some("claude".into())],
-        );
+        let joined = join(&s, &[Some("gpt-4o".into()), None, Some("claude".into())]);
         assert_eq!(joined.per_target, [Some(0.9), None, None]);
         assert_eq!(joined.unmatched, ["llama"]);
     }

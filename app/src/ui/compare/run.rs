@@ -3,8 +3,8 @@
 //!
 //! - **Targets:** the probe results the session keeps (`telemetry.probe_results`, every field
 //!   as the Worker sent it), read in the result contract and grouped by target
-//!   (`llmscope_protocol::compare`). A result that does not read is counted and named, never
-//!   guessed at: it would change its target's error rate.
+//!   (`llmscope_protocol::compare`). A result without its target, time or outcome is counted
+//!   and named, never guessed at: it would change its target's error rate.
 //! - **Machines:** streams from the simulators, live shims and imported files, grouped by
 //!   signal: `press1/barrel_temperature` is machine `press1` of signal `barrel_temperature`
 //!   (a source suffix, `(live 127.0.0.1:8080)`, stays with the machine).
@@ -12,10 +12,10 @@
 use crate::draw::compare::BoxStats;
 use crate::model::{Origin, Session};
 use llmscope_protocol::compare::{self, Metric, Report, Settings, Success, TargetResults};
-use llmscope_protocol::probe::ProbeResult;
+use llmscope_protocol::probe::{ErrorKind, ProbeError, ProbeResult};
 use llmscope_spc::compare::machines::{odd_machines, MachineInput, MachineReport};
 use llmscope_spc::compare::{CompareOptions, StreamInput, StreamSummary};
-use serde::Deserialize;
+use serde_json::Value;
 
 /// The session's probe results as the contract reads them.
 #[derive(Clone, Debug, Default)]
@@ -30,7 +30,7 @@ pub struct Probes {
 pub fn probes(session: &Session) -> Probes {
     let mut out = Probes::default();
     for (i, raw) in session.telemetry.probe_results.iter().enumerate() {
-        match ProbeResult::deserialize(raw) {
+        match probe_result(raw) {
             Ok(r) => out.results.push(r),
             Err(e) => {
                 out.unreadable.0 += 1;
@@ -41,6 +41,67 @@ pub fn probes(session: &Session) -> Probes {
         }
     }
     out
+}
+
+/// The failure classes of the contract.
+const KINDS: [ErrorKind; 7] = [
+    ErrorKind::Auth,
+    ErrorKind::NotFound,
+    ErrorKind::RateLimited,
+    ErrorKind::Timeout,
+    ErrorKind::Server,
+    ErrorKind::StreamCut,
+    ErrorKind::Malformed,
+];
+
+/// One stored result in the contract's type. Read field by field (not with serde: its
+/// generic code for this one type would weigh on the site's wasm); `target`, `t` and `ok`
+/// are required, a field the comparison does not use may be missing.
+fn probe_result(v: &Value) -> Result<ProbeResult, String> {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let number = |k: &str| v.get(k).and_then(Value::as_f64);
+    let count = |k: &str| v.get(k).and_then(Value::as_u64);
+    let error = match v.get("error") {
+        None | Some(Value::Null) => None,
+        Some(e) => {
+            let kind = e.get("kind").and_then(Value::as_str).unwrap_or_default();
+            let kind = KINDS
+                .into_iter()
+                .find(|k| k.as_str() == kind)
+                .ok_or_else(|| format!("error.kind \"{kind}\" is not a failure class"))?;
+            Some(ProbeError {
+                kind,
+                message: e
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .into(),
+                retry_after_s: e.get("retry_after_s").and_then(Value::as_f64),
+            })
+        }
+    };
+    Ok(ProbeResult {
+        target: text("target").ok_or("missing field `target`")?,
+        provider: text("provider").unwrap_or_default(),
+        model: text("model").unwrap_or_default(),
+        t: v.get("t")
+            .and_then(Value::as_i64)
+            .ok_or("missing field `t` (epoch ms)")?,
+        ok: v
+            .get("ok")
+            .and_then(Value::as_bool)
+            .ok_or("missing field `ok`")?,
+        status: count("status").and_then(|s| u16::try_from(s).ok()),
+        ttft_ms: number("ttft_ms"),
+        total_ms: number("total_ms"),
+        input_tokens: count("input_tokens"),
+        output_tokens: count("output_tokens"),
+        cached_input_tokens: count("cached_input_tokens"),
+        tokens_per_s: number("tokens_per_s"),
+        cost_usd: number("cost_usd"),
+        error,
+        extra: serde_json::Map::new(),
+    })
 }
 
 /// The targets in the results, in order of first appearance, each with its model (the first
@@ -75,13 +136,12 @@ pub fn sorted_values(targets: &[TargetResults], metric: Metric) -> Vec<Vec<f64>>
     targets
         .iter()
         .map(|t| {
-            let mut v: Vec<f64> = t
-                .ok
-                .iter()
-                .filter_map(|s| value(metric, s))
-                .filter(|v| v.is_finite())
-                .collect();
-            v.sort_by(f64::total_cmp);
+            let mut v: Vec<f64> =
+                t.ok.iter()
+                    .filter_map(|s| value(metric, s))
+                    .filter(|v| v.is_finite())
+                    .collect();
+            v.sort_unstable_by(f64::total_cmp);
             v
         })
         .collect()
@@ -214,7 +274,7 @@ pub fn signals(session: &Session) -> Vec<(String, Vec<String>)> {
             None => out.push((signal, vec![s.id.clone()])),
         }
     }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     out
 }
 
@@ -274,7 +334,7 @@ pub fn run_machines(session: &Session, signal: &str, ids: &[String]) -> Result<M
     let sorted: Vec<Vec<f64>> = values
         .into_iter()
         .map(|mut v| {
-            v.sort_by(f64::total_cmp);
+            v.sort_unstable_by(f64::total_cmp);
             v
         })
         .collect();
@@ -315,7 +375,20 @@ mod tests {
         assert_eq!(p.results.len(), 3);
         assert_eq!(p.unreadable.0, 1);
         let why = p.unreadable.1.unwrap();
-        assert!(why.starts_with("probe result 3: missing field"), "{why}");
+        assert_eq!(why, "probe result 3: missing field `ok`");
+        let mut failed = result("A", "m-a", 5, None);
+        failed["error"] =
+            serde_json::json!({"kind": "rate_limited", "message": "slow", "retry_after_s": 2});
+        let read = probe_result(&failed).unwrap().error.unwrap();
+        assert_eq!(
+            (read.kind, read.retry_after_s),
+            (ErrorKind::RateLimited, Some(2.0))
+        );
+        failed["error"]["kind"] = "teapot".into();
+        assert_eq!(
+            probe_result(&failed).unwrap_err(),
+            "error.kind \"teapot\" is not a failure class"
+        );
         assert_eq!(
             targets(&p.results),
             [("A".into(), "m-a".into()), ("B".into(), "m-b".into())]
@@ -334,7 +407,10 @@ mod tests {
         };
         assert_eq!(
             machine_of("press1/barrel_temperature (live 127.0.0.1:8080)", &live),
-            ("barrel_temperature".into(), "press1 (live 127.0.0.1:8080)".into())
+            (
+                "barrel_temperature".into(),
+                "press1 (live 127.0.0.1:8080)".into()
+            )
         );
         assert_eq!(
             machine_of("line/a/temp", &Origin::Simulator),
@@ -372,7 +448,11 @@ mod tests {
             let id = format!("press{m}/temp");
             for i in 0..60 {
                 let wiggle = f64::from((i * 7 + m * 3) % 11) * 0.1;
-                let value = if m == 5 { 240.0 } else { 225.0 + f64::from(m) * 0.05 } + wiggle;
+                let value = if m == 5 {
+                    240.0
+                } else {
+                    225.0 + f64::from(m) * 0.05
+                } + wiggle;
                 let t = f64::from(i);
                 s.push(&id, "°C", &Origin::Simulator, Sample { t, value });
             }

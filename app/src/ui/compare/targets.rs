@@ -1,140 +1,291 @@
-//! The targets' comparison as the view shows it: box plots, the table with intervals, the
-//! pairwise statements, the cost panel, the Pareto chart and the recommendation; and the note
-//! on imported quality scores.
+//! The targets' comparison as the view shows it: the table with intervals, the pairwise
+//! statements, the cost panel and the recommendation (the box plots and the Pareto chart are
+//! canvases, drawn by the view); and the note on imported quality scores.
+//!
+//! Written as HTML text ([`super::html`]): a finished report never changes, and typed views of
+//! this many elements would weigh tens of KB in the site's wasm.
 
+use super::html::{attr, esc};
 use super::quality::{self, Scores};
 use super::run::TargetRun;
-use super::{joined_scores, words, Shown};
-use crate::draw::compare::{self as charts, ParetoPoint};
-use crate::draw::{self, Palette};
-use crate::export::{compare_csv, download, report::fmt};
-use crate::ui::context::Theme;
-use leptos::prelude::*;
+use super::words;
+use crate::draw::compare::ParetoPoint;
+use crate::export::report::fmt;
 use llmscope_protocol::compare::Metric;
 use llmscope_spc::compare::StreamSummary;
-use std::sync::Arc;
 
-/// What was read from a scores file, and which models no compared target uses.
-pub fn scores_note(s: &Scores, shown: &RwSignal<Shown>) -> impl IntoView {
-    let unmatched = shown.with(|sh| match sh {
-        Shown::Targets(r) => {
-            let models: Vec<Option<String>> = r.models.iter().map(|m| Some(m.clone())).collect();
-            Some(quality::join(s, &models).unmatched)
-        }
-        _ => None,
+/// What was read from a scores file, and (once targets are compared) which models no target
+/// uses, with the lines left out.
+pub fn scores_note(s: &Scores, run: Option<&TargetRun>) -> String {
+    let unmatched = run.map(|r| {
+        let models: Vec<Option<String>> = r.models.iter().map(|m| Some(m.clone())).collect();
+        quality::join(s, &models).unmatched
     });
     let unmatched = match unmatched {
         Some(u) if u.is_empty() => " Every scored model matches a target.".to_string(),
         Some(u) => format!(" Models matching no target: {}.", u.join(", ")),
         None => String::new(),
     };
-    let problems = s.problems.clone();
-    view! {
-        <div class="compare-scores" data-testid="compare-scores-status">
-            <p>{format!("Quality scores from {}: {} models ({}).{unmatched}", s.file, s.scores.len(), s.how)}</p>
-            {(!problems.is_empty()).then(|| view! {
-                <ul class="compare-problems">
-                    {problems.into_iter().map(|p| view! { <li data-testid="compare-scores-problem">{p}</li> }).collect_view()}
-                </ul>
-            })}
-        </div>
-    }
+    let problems: String = s
+        .problems
+        .iter()
+        .map(|p| format!("<li data-testid=\"compare-scores-problem\">{}</li>", esc(p)))
+        .collect();
+    let problems = if problems.is_empty() {
+        problems
+    } else {
+        format!("<ul class=\"compare-problems\">{problems}</ul>")
+    };
+    let text = format!(
+        "Quality scores from {}: {} models ({}).{unmatched}",
+        s.file,
+        s.scores.len(),
+        s.how
+    );
+    format!("<p>{}</p>{problems}", esc(&text))
 }
 
-/// The per-target cells every table has: n, error rate, P50, P95, P99, in control.
-fn summary_cells(t: &StreamSummary) -> impl IntoView {
-    view! {
-        <td class="num" data-testid="compare-n">{t.n}</td>
-        <td class="num" data-testid="compare-error-rate">{words::rate(&t.error_rate)}</td>
-        <td class="num" data-testid="compare-p50">{words::interval(&t.p50)}</td>
-        <td class="num" data-testid="compare-p95">{words::interval(&t.p95)}</td>
-        <td class="num" data-testid="compare-p99">{words::interval(&t.p99)}</td>
-        <td data-testid="compare-in-control" title=t.stability.clone()>{words::control(t.in_control)}</td>
-    }
-}
-
-fn in_control_attr(t: &StreamSummary) -> &'static str {
-    match t.in_control {
+/// The row's attributes: its name and whether it is in control.
+fn row_open(t: &StreamSummary) -> String {
+    let state = match t.in_control {
         Some(true) => "true",
         Some(false) => "false",
         None => "unknown",
-    }
+    };
+    format!(
+        "<tr data-testid=\"compare-row\" data-name=\"{}\" data-in-control=\"{state}\"><th scope=\"row\">{}</th>",
+        attr(&t.name),
+        esc(&t.name)
+    )
+}
+
+fn td(testid: &str, text: &str) -> String {
+    format!(
+        "<td class=\"num\" data-testid=\"{testid}\">{}</td>",
+        esc(text)
+    )
+}
+
+/// The cells every table has: n, error rate, P50, P95, P99, in control.
+fn summary_cells(t: &StreamSummary) -> String {
+    [
+        td("compare-n", &t.n.to_string()),
+        td("compare-error-rate", &words::rate(&t.error_rate)),
+        td("compare-p50", &words::interval(&t.p50)),
+        td("compare-p95", &words::interval(&t.p95)),
+        td("compare-p99", &words::interval(&t.p99)),
+        format!(
+            "<td data-testid=\"compare-in-control\" title=\"{}\">{}</td>",
+            attr(&t.stability),
+            words::control(t.in_control)
+        ),
+    ]
+    .concat()
+}
+
+fn head(cells: &[&str]) -> String {
+    let cells: String = cells
+        .iter()
+        .map(|c| format!("<th>{}</th>", esc(c)))
+        .collect();
+    format!("<thead><tr>{cells}</tr></thead>")
 }
 
 /// The table alone, shown while the pairs are computed.
-pub fn table_only(rows: &[StreamSummary], metric: Metric) -> impl IntoView {
+pub fn table_only(rows: &[StreamSummary], metric: Metric) -> String {
     let (name, unit) = metric.words();
-    view! {
-        <div class="table-wrap">
-            <table class="compare-table" data-testid="compare-table" data-stage="summaries">
-                <caption>{format!("{name} ({unit}): 95% intervals in brackets; pairs being compared…")}</caption>
-                <thead><tr><th>"target"</th><th>"n"</th><th>"error rate"</th><th>"P50"</th><th>"P95"</th><th>"P99"</th><th>"in control"</th></tr></thead>
-                <tbody>
-                    {rows.iter().map(|t| view! {
-                        <tr data-testid="compare-row" data-name=t.name.clone() data-in-control=in_control_attr(t)>
-                            <th scope="row">{t.name.clone()}</th>
-                            {summary_cells(t)}
-                        </tr>
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
+    let body: String = rows
+        .iter()
+        .map(|t| format!("{}{}</tr>", row_open(t), summary_cells(t)))
+        .collect();
+    format!(
+        "<div class=\"table-wrap\"><table class=\"compare-table\" data-testid=\"compare-table\" data-stage=\"summaries\">\
+         <caption>{} ({}): 95% intervals in brackets; comparing the pairs…</caption>{}<tbody>{body}</tbody></table></div>",
+        esc(name),
+        esc(unit),
+        head(&["target", "n", "error rate", "P50", "P95", "P99", "in control"])
+    )
 }
 
-/// The full comparison of targets.
-pub fn report(
-    run: Arc<TargetRun>,
-    scores: RwSignal<Option<Arc<Scores>>>,
-    theme: Theme,
-) -> impl IntoView {
-    let boxes = NodeRef::<leptos::html::Canvas>::new();
-    let pareto = NodeRef::<leptos::html::Canvas>::new();
-    let r = run.clone();
-    Effect::new(move |_| {
-        let palette = Palette::new(theme.dark.get());
-        let (name, unit) = r.report.metric.words();
-        if let Some(el) = boxes.get() {
-            draw::fit(&el);
-            let names: Vec<String> = r.report.comparison.targets.iter().map(|t| t.name.clone()).collect();
-            let label = format!("{name} ({unit})");
-            let _ = charts::boxes(&el, &names, &r.boxes, &label, draw::pixel_ratio(), palette);
-        }
-        if let Some(el) = pareto.get() {
-            draw::fit(&el);
-            let (points, labels) = pareto_points(&r);
-            let _ = charts::pareto(&el, &points, (&labels.0, &labels.1), draw::pixel_ratio(), palette);
-        }
-    });
-    let csv_run = run.clone();
-    let download_csv = move |_| {
-        let joined = joined_scores(&csv_run, scores.get_untracked().as_deref());
-        let text = compare_csv::targets(&csv_run, &joined);
-        download::download("llmscope-compare.csv", "text/csv", &text);
-    };
-    let (name, unit) = run.report.metric.words();
-    view! {
-        <div class="compare-result">
-            <div class="compare-actions">
-                <button data-testid="compare-csv" on:click=download_csv>"Download CSV"</button>
-                <span class="muted">"“Report (PDF)” adds a page of this comparison."</span>
-            </div>
-            <h3>{format!("Distributions of {name} ({unit})")}</h3>
-            <p class="muted">"Box: hinges and median; whiskers: the furthest values within 1.5 × the box of it (Tukey); dots: values beyond."</p>
-            <canvas class="compare-chart" data-testid="compare-boxes" node_ref=boxes aria-label="box plots"></canvas>
-            {table(run.clone(), scores)}
-            {pairs(&run)}
-            {costs(&run)}
-            <h3>"Pareto chart"</h3>
-            <canvas class="compare-chart" data-testid="compare-pareto" node_ref=pareto aria-label="Pareto chart"></canvas>
-            {recommendation(&run)}
-        </div>
+/// The table, the pairwise statements and the cost panel; `scores` are the targets' outside
+/// scores in the report's order.
+pub fn body(run: &TargetRun, scores: &[Option<f64>]) -> String {
+    [table(run, scores), pairs(run), costs(run)].concat()
+}
+
+fn table(run: &TargetRun, scores: &[Option<f64>]) -> String {
+    let r = &run.report;
+    let any_pass = r.comparison.targets.iter().any(|t| t.pass_rate.is_some());
+    let (name, unit) = r.metric.words();
+    let date = run.prices_date.as_deref();
+    let mut cols = vec![
+        "target",
+        "model",
+        "n",
+        "error rate",
+        "P50",
+        "P95",
+        "P99",
+        "in control",
+    ];
+    if any_pass {
+        cols.push("pass rate");
     }
+    cols.extend(["outside score", "cost per success"]);
+    let rows: String = r
+        .comparison
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let cost = r.costs.get(i).and_then(Option::as_ref);
+            let pass = if any_pass {
+                td(
+                    "compare-pass-rate",
+                    &t.pass_rate.as_ref().map_or("–".into(), words::rate),
+                )
+            } else {
+                String::new()
+            };
+            format!(
+                "{}<td>{}</td>{}{pass}{}{}</tr>",
+                row_open(t),
+                esc(run.models.get(i).map_or("", String::as_str)),
+                summary_cells(t),
+                td(
+                    "compare-score",
+                    &scores.get(i).copied().flatten().map_or("–".into(), fmt)
+                ),
+                td("compare-cost", &words::per_success(cost, date)),
+            )
+        })
+        .collect();
+    let prices = date.map_or(String::new(), |d| format!("; prices of {}", esc(d)));
+    format!(
+        "<div class=\"table-wrap\"><table class=\"compare-table\" data-testid=\"compare-table\" data-stage=\"report\">\
+         <caption>{} ({}): 95% intervals in brackets{prices}</caption>{}<tbody>{rows}</tbody></table></div>",
+        esc(name),
+        esc(unit),
+        head(&cols)
+    )
+}
+
+fn pairs(run: &TargetRun) -> String {
+    let items: String = run
+        .report
+        .comparison
+        .pairs
+        .iter()
+        .map(|p| {
+            format!(
+                "<li data-testid=\"compare-pair\" data-a=\"{}\" data-b=\"{}\" data-shift=\"{}\" data-lo=\"{}\" \
+                 data-hi=\"{}\" data-significant=\"{}\">{}<span class=\"muted\"> (Holm p = {:.3})</span></li>",
+                attr(&p.a),
+                attr(&p.b),
+                p.shift,
+                p.lo,
+                p.hi,
+                p.significant,
+                esc(&p.words),
+                p.p_value
+            )
+        })
+        .collect();
+    format!(
+        "<h3>Pairwise</h3><p class=\"muted\">Hodges–Lehmann shift with its 95% interval; p adjusted over \
+         all pairs (Holm). A difference that is not significant is not stated.</p>\
+         <ul class=\"compare-pairs\" data-testid=\"compare-pairs\">{items}</ul>"
+    )
+}
+
+fn costs(run: &TargetRun) -> String {
+    let r = &run.report;
+    let note = match (&run.prices_date, run.settings.volume) {
+        (Some(d), Some(n)) => format!("Prices of {d}; monthly at {n} requests."),
+        (Some(d), None) => format!("Prices of {d}; type a monthly volume for a projection."),
+        (None, Some(n)) => format!("Monthly at {n} requests, where the price is known."),
+        (None, None) => "Type a monthly volume for a projection.".into(),
+    };
+    let rows: String = r
+        .comparison
+        .targets
+        .iter()
+        .zip(&r.costs)
+        .map(|(t, c)| {
+            let cells = match c {
+                Some(c) => [
+                    c.per_request_usd,
+                    c.per_success_usd,
+                    c.blended_3to1_per_mtok,
+                    c.blended_measured_per_mtok,
+                    c.monthly_usd,
+                ]
+                .map(|v| format!("<td class=\"num\">{}</td>", words::usd(v)))
+                .concat(),
+                None => "<td colspan=\"5\" class=\"muted\">price unknown</td>".into(),
+            };
+            format!(
+                "<tr data-testid=\"compare-cost-row\" data-name=\"{}\"><th scope=\"row\">{}</th>{cells}</tr>",
+                attr(&t.name),
+                esc(&t.name)
+            )
+        })
+        .collect();
+    format!(
+        "<h3>Cost</h3><p class=\"muted\">{}</p><div class=\"table-wrap\"><table class=\"compare-costs\" \
+         data-testid=\"compare-costs\">{}<tbody>{rows}</tbody></table></div>",
+        esc(&note),
+        head(&[
+            "target",
+            "per request",
+            "per success",
+            "blended 3:1 /Mtok",
+            "blended, measured mix /Mtok",
+            "monthly"
+        ])
+    )
+}
+
+/// The recommendation with its reasons, caveats, frontier and ranking.
+pub fn recommendation(run: &TargetRun) -> String {
+    let rec = &run.report.recommendation;
+    let v = &rec.recommendation;
+    let list = |testid: &str, items: &[String]| -> String {
+        items
+            .iter()
+            .map(|x| format!("<li data-testid=\"{testid}\">{}</li>", esc(x)))
+            .collect()
+    };
+    let caveats = if v.caveats.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p><strong>Caveats</strong></p><ul class=\"compare-caveats\">{}</ul>",
+            list("compare-caveat", &v.caveats)
+        )
+    };
+    let ranking: Vec<String> = rec
+        .ranking
+        .iter()
+        .map(|k| format!("{}. {} ({:.2})", k.rank, k.name, k.score))
+        .collect();
+    format!(
+        "<div class=\"compare-recommendation\" data-testid=\"compare-recommendation\"><h3>Recommendation</h3>\
+         <p class=\"muted\">Under: {}.</p><p class=\"compare-recommended\">Recommended: \
+         <strong data-testid=\"compare-recommended\">{}</strong></p><ul>{}</ul>{caveats}\
+         <p data-testid=\"compare-frontier\">Pareto frontier (latency, quality, cost): {}.</p>\
+         <p data-testid=\"compare-ranking\">Ranking: {}.</p></div>",
+        esc(&words::settings(&run.settings)),
+        esc(v.name.as_deref().unwrap_or("none")),
+        list("compare-reason", &v.reasons),
+        esc(&rec.pareto.join(", ")),
+        esc(&ranking.join("; "))
+    )
 }
 
 /// The Pareto chart's points and axis labels: the metric's P95 against the cost per success
 /// where every target's is known, else against the error rate.
-fn pareto_points(run: &TargetRun) -> (Vec<ParetoPoint>, (String, String)) {
+pub fn pareto_points(run: &TargetRun) -> (Vec<ParetoPoint>, (String, String)) {
     let r = &run.report;
     let costs: Vec<Option<f64>> = r
         .costs
@@ -151,149 +302,18 @@ fn pareto_points(run: &TargetRun) -> (Vec<ParetoPoint>, (String, String)) {
         .map(|(t, c)| ParetoPoint {
             name: t.name.clone(),
             x: t.p95.value,
-            y: if by_cost { c.unwrap_or(f64::NAN) } else { t.error_rate.value },
+            y: if by_cost {
+                c.unwrap_or(f64::NAN)
+            } else {
+                t.error_rate.value
+            },
             frontier: r.recommendation.pareto.contains(&t.name),
         })
         .collect();
-    let y = if by_cost { "cost per success (USD)" } else { "error rate" };
+    let y = if by_cost {
+        "cost per success (USD)"
+    } else {
+        "error rate"
+    };
     (points, (format!("{name} P95 ({unit})"), y.to_string()))
-}
-
-fn table(run: Arc<TargetRun>, scores: RwSignal<Option<Arc<Scores>>>) -> impl IntoView {
-    let r = &run.report;
-    let any_pass = r.comparison.targets.iter().any(|t| t.pass_rate.is_some());
-    let (name, unit) = r.metric.words();
-    let date = run.prices_date.clone();
-    let caption = format!(
-        "{name} ({unit}): 95% intervals in brackets{}",
-        date.as_ref().map_or(String::new(), |d| format!("; prices of {d}"))
-    );
-    let rows = r.comparison.targets.clone();
-    let costs = r.costs.clone();
-    let models = run.models.clone();
-    let run2 = run.clone();
-    view! {
-        <div class="table-wrap">
-            <table class="compare-table" data-testid="compare-table" data-stage="report">
-                <caption>{caption}</caption>
-                <thead><tr>
-                    <th>"target"</th><th>"model"</th><th>"n"</th><th>"error rate"</th><th>"P50"</th><th>"P95"</th><th>"P99"</th><th>"in control"</th>
-                    {any_pass.then(|| view! { <th>"pass rate"</th> })}
-                    <th>"outside score"</th><th>"cost per success"</th>
-                </tr></thead>
-                <tbody>
-                    {move || {
-                        let joined = joined_scores(&run2, scores.get().as_deref());
-                        rows.iter().enumerate().map(|(i, t)| {
-                            let cost = costs.get(i).and_then(Option::as_ref);
-                            view! {
-                                <tr data-testid="compare-row" data-name=t.name.clone() data-in-control=in_control_attr(t)>
-                                    <th scope="row">{t.name.clone()}</th>
-                                    <td>{models.get(i).cloned().unwrap_or_default()}</td>
-                                    {summary_cells(t)}
-                                    {any_pass.then(|| view! {
-                                        <td class="num" data-testid="compare-pass-rate">{t.pass_rate.as_ref().map_or("–".into(), words::rate)}</td>
-                                    })}
-                                    <td class="num" data-testid="compare-score">{joined.get(i).copied().flatten().map_or("–".into(), fmt)}</td>
-                                    <td class="num" data-testid="compare-cost">{words::per_success(cost, date.as_deref())}</td>
-                                </tr>
-                            }
-                        }).collect_view()
-                    }}
-                </tbody>
-            </table>
-        </div>
-    }
-}
-
-fn pairs(run: &TargetRun) -> impl IntoView {
-    let pairs = run.report.comparison.pairs.clone();
-    view! {
-        <h3>"Pairwise"</h3>
-        <p class="muted">"Hodges–Lehmann shift with its 95% interval; p adjusted for all pairs (Holm). A difference that is not significant is not stated."</p>
-        <ul class="compare-pairs" data-testid="compare-pairs">
-            {pairs.into_iter().map(|p| view! {
-                <li data-testid="compare-pair" data-a=p.a.clone() data-b=p.b.clone()
-                    data-shift=p.shift.to_string() data-lo=p.lo.to_string() data-hi=p.hi.to_string()
-                    data-significant=p.significant.to_string()>
-                    {p.words.clone()}
-                    <span class="muted">{format!(" (Holm p = {:.3})", p.p_value)}</span>
-                </li>
-            }).collect_view()}
-        </ul>
-    }
-}
-
-fn costs(run: &TargetRun) -> impl IntoView {
-    let r = &run.report;
-    let volume = run.settings.volume;
-    let date = run.prices_date.clone();
-    let rows: Vec<_> = r
-        .comparison
-        .targets
-        .iter()
-        .zip(&r.costs)
-        .map(|(t, c)| (t.name.clone(), c.clone()))
-        .collect();
-    view! {
-        <h3>"Cost"</h3>
-        <p class="muted">{match (&date, volume) {
-            (Some(d), Some(n)) => format!("Prices of {d}; monthly at {n} requests."),
-            (Some(d), None) => format!("Prices of {d}; type a monthly volume for a projection."),
-            (None, Some(n)) => format!("Monthly at {n} requests, where the price is known."),
-            (None, None) => "Type a monthly volume for a projection.".into(),
-        }}</p>
-        <div class="table-wrap">
-            <table class="compare-costs" data-testid="compare-costs">
-                <thead><tr><th>"target"</th><th>"per request"</th><th>"per success"</th><th>"blended 3:1 /Mtok"</th><th>"blended, measured mix /Mtok"</th><th>"monthly"</th></tr></thead>
-                <tbody>
-                    {rows.into_iter().map(|(name, cost)| match cost {
-                        Some(c) => view! {
-                            <tr data-testid="compare-cost-row" data-name=name.clone()>
-                                <th scope="row">{name.clone()}</th>
-                                <td class="num">{words::usd(c.per_request_usd)}</td>
-                                <td class="num">{words::usd(c.per_success_usd)}</td>
-                                <td class="num">{words::usd(c.blended_3to1_per_mtok)}</td>
-                                <td class="num">{words::usd(c.blended_measured_per_mtok)}</td>
-                                <td class="num">{words::usd(c.monthly_usd)}</td>
-                            </tr>
-                        }.into_any(),
-                        None => view! {
-                            <tr data-testid="compare-cost-row" data-name=name.clone()>
-                                <th scope="row">{name.clone()}</th>
-                                <td colspan="5" class="muted">"price unknown"</td>
-                            </tr>
-                        }.into_any(),
-                    }).collect_view()}
-                </tbody>
-            </table>
-        </div>
-    }
-}
-
-fn recommendation(run: &TargetRun) -> impl IntoView {
-    let rec = &run.report.recommendation;
-    let v = rec.recommendation.clone();
-    let ranking = rec.ranking.clone();
-    let pareto = rec.pareto.join(", ");
-    let under = words::settings(&run.settings);
-    view! {
-        <div class="compare-recommendation" data-testid="compare-recommendation">
-            <h3>"Recommendation"</h3>
-            <p class="muted">{format!("Under: {under}.")}</p>
-            <p class="compare-recommended">
-                "Recommended: "
-                <strong data-testid="compare-recommended">{v.name.clone().unwrap_or_else(|| "none".into())}</strong>
-            </p>
-            <ul>{v.reasons.into_iter().map(|r| view! { <li data-testid="compare-reason">{r}</li> }).collect_view()}</ul>
-            {(!v.caveats.is_empty()).then(|| view! {
-                <p><strong>"Caveats"</strong></p>
-                <ul class="compare-caveats">{v.caveats.clone().into_iter().map(|c| view! { <li data-testid="compare-caveat">{c}</li> }).collect_view()}</ul>
-            })}
-            <p data-testid="compare-frontier">{format!("Pareto frontier: {pareto}.")}</p>
-            {(!ranking.is_empty()).then(|| view! {
-                <p data-testid="compare-ranking">{format!("Ranking: {}.", ranking.iter().map(|k| format!("{}. {} ({:.2})", k.rank, k.name, k.score)).collect::<Vec<_>>().join("; "))}</p>
-            })}
-        </div>
-    }
 }
