@@ -170,10 +170,13 @@ fn targets(
 fn machines(w: &mut Writer, images: &mut Vec<Image>, run: &MachineRun) -> Result<(), String> {
     w.para(
         16.0,
-        &format!("Comparison of machines: {} ({})", run.signal, run.unit),
+        &format!(
+            "Comparison of machines: {}",
+            words::labelled(&run.signal, &run.unit)
+        ),
     );
     w.gap(4.0);
-    let label = format!("{} ({})", run.signal, run.unit);
+    let label = words::labelled(&run.signal, &run.unit);
     place(w, images, boxes_image(&run.names, &run.boxes, &label)?);
     let columns = [0.0, 110.0, 150.0, 230.0, 310.0, 360.0, 420.0];
     w.row(

@@ -227,9 +227,8 @@ pub fn Compare() -> impl IntoView {
             return String::new();
         }
         format!(
-            "<h3>Distributions of {} ({})</h3>{BOX_NOTE}",
-            html::esc(&name),
-            html::esc(&unit)
+            "<h3>Distributions of {}</h3>{BOX_NOTE}",
+            html::esc(&words::labelled(&name, &unit))
         )
     };
     let body_html = move || match v.shown.get() {
@@ -455,7 +454,7 @@ fn draw_charts(
         }
         Shown::Machines(m) => {
             draw::fit(&box_canvas);
-            let label = format!("{} ({})", m.signal, m.unit);
+            let label = words::labelled(&m.signal, &m.unit);
             charts::boxes(&box_canvas, &m.names, &m.boxes, &label, ratio, palette)
         }
         _ => Ok(()),

@@ -186,6 +186,21 @@ async fn shoot(client: &Client, testid: &str, name: &str) {
     js(client, "window.scrollTo(0, 0); return true;").await;
 }
 
+/// A picture of the element of `testid` alone, to `target/screenshots/NAME.png` (taken before
+/// any click: it scrolls the element to the top, under the sticky header).
+async fn picture(client: &Client, testid: &str, name: &str) {
+    let element = client
+        .find(Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .unwrap_or_else(|e| panic!("no {testid}: {e}"));
+    let png = element
+        .screenshot()
+        .await
+        .unwrap_or_else(|e| panic!("cannot picture {testid}: {e}"));
+    let dir = llmscope_e2e::root().join("target/screenshots");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("write the picture");
+}
+
 /// CSV records (quoted fields may hold commas and doubled quotes; no line breaks here).
 fn records(text: &str) -> Vec<Vec<String>> {
     text.lines()
@@ -300,8 +315,15 @@ async fn targets_are_compared_on_the_stand_in_truth() {
             .any(|r| r.contains("D is out of statistical control")),
         "{reasons:?}"
     );
-    shoot(client, "compare-boxes", "compare-targets-table").await;
-    shoot(client, "compare-pareto", "compare-targets-recommendation").await;
+    picture(client, "compare-pareto", "compare-targets-pareto").await;
+    picture(client, "compare-boxes", "compare-targets-boxes").await;
+    shoot(client, "compare-table", "compare-targets-table").await;
+    shoot(
+        client,
+        "compare-recommendation",
+        "compare-targets-recommendation",
+    )
+    .await;
 
     // The CSV: one row per target, matching the table; then the pairs.
     click(client, Locator::Css("[data-testid=compare-csv]")).await;
@@ -479,6 +501,7 @@ async fn the_odd_machine_out_is_found() {
     assert!(odd.contains("line/press5"), "{odd}");
     let flagged = js(client, "return [...document.querySelectorAll('[data-testid=compare-row][data-odd=true]')].map(e => e.dataset.name)").await;
     assert_eq!(flagged, serde_json::json!(["line/press5"]));
-    shoot(client, "compare-boxes", "compare-machines").await;
+    picture(client, "compare-boxes", "compare-machines-boxes").await;
+    shoot(client, "compare-odd", "compare-machines").await;
     session.close().await;
 }

@@ -67,10 +67,9 @@ pub fn body(run: &MachineRun) -> String {
          machine's median against the median of all medians, scaled by 1.4826 × their MAD (Iglewicz &amp; \
          Hoaglin); odd when |z| &gt; 3.5, judged from 10 machines up.</p></div>\
          <div class=\"table-wrap\"><table class=\"compare-table\" data-testid=\"compare-table\" \
-         data-stage=\"machines\"><caption>{} ({}): 95% intervals in brackets</caption><thead><tr>{head}</tr></thead>\
+         data-stage=\"machines\"><caption>{}: 95% intervals in brackets</caption><thead><tr>{head}</tr></thead>\
          <tbody>{rows}</tbody></table></div>",
         esc(&run.odd.summary),
-        esc(&run.signal),
-        esc(&run.unit)
+        esc(&words::labelled(&run.signal, &run.unit))
     )
 }

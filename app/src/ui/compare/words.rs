@@ -5,6 +5,15 @@ use crate::export::report::fmt;
 use llmscope_protocol::compare::{Cost, Settings};
 use llmscope_spc::compare::Interval;
 
+/// A metric with its unit in parentheses, or alone when it has none: `TTFT (ms)`, `temp`.
+pub fn labelled(name: &str, unit: &str) -> String {
+    if unit.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name} ({unit})")
+    }
+}
+
 /// `412.3 [398.1, 425.0]`; without bounds, the value alone (too few values for an interval).
 pub fn interval(i: &Interval) -> String {
     match (i.lo, i.hi) {
@@ -87,6 +96,10 @@ mod tests {
         };
         assert_eq!(interval(&i), "412.2 [398.0, 425.5]");
         assert_eq!(interval(&Interval::point(7.0)), "7.0000");
+        assert_eq!(
+            (labelled("TTFT", "ms"), labelled("temp", "")),
+            ("TTFT (ms)".into(), "temp".into())
+        );
         let r = Interval {
             value: 0.05,
             lo: Some(0.031),
