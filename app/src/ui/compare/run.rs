@@ -14,6 +14,7 @@ use crate::model::{Origin, Session};
 use llmscope_protocol::compare::{self, Metric, Report, Settings, Success, TargetResults};
 use llmscope_protocol::probe::{ErrorKind, ProbeError, ProbeResult};
 use llmscope_spc::compare::machines::{odd_machines, MachineInput, MachineReport};
+use llmscope_spc::compare::quantile::quantile_ci;
 use llmscope_spc::compare::{CompareOptions, StreamInput, StreamSummary};
 use serde_json::Value;
 
@@ -212,6 +213,9 @@ pub struct TargetRun {
     pub boxes: Vec<Option<BoxStats>>,
     /// The date of the prices behind `report.costs`, shown wherever a cost is.
     pub prices_date: Option<String>,
+    /// Each target's TTFT P95: the latency the recommendation and its Pareto frontier judge,
+    /// whatever metric the report shows.
+    pub latency_p95: Vec<f64>,
 }
 
 /// Compares the chosen targets under `settings`.
@@ -235,7 +239,20 @@ pub fn run_targets(
                 .map_or(String::new(), |(_, m)| m.clone())
         })
         .collect();
+    let latency_p95 = match settings.metric {
+        Metric::TtftMs => report
+            .comparison
+            .targets
+            .iter()
+            .map(|t| t.p95.value)
+            .collect(),
+        _ => sorted_values(&grouped, Metric::TtftMs)
+            .iter()
+            .map(|v| quantile_ci(v, 0.95, 0.95).value)
+            .collect(),
+    };
     Ok(TargetRun {
+        latency_p95,
         boxes: boxes(&sorted_values(&grouped, settings.metric)),
         report,
         settings: settings.clone(),
@@ -398,6 +415,37 @@ mod tests {
         assert_eq!((grouped[0].requests, grouped[0].errors), (2, 1));
         let values = sorted_values(&grouped, Metric::TtftMs);
         assert_eq!(values, [vec![100.0]]);
+    }
+
+    /// The Pareto chart's latency is TTFT P95 whatever metric is shown (the frontier's).
+    #[test]
+    fn latency_is_ttft_p95_whatever_the_metric() {
+        let results: Vec<ProbeResult> = (0..200)
+            .map(|i| {
+                let mut r = result(if i % 2 == 0 { "A" } else { "B" }, "m", i, Some(i as f64));
+                r["total_ms"] = (1000.0 + i as f64).into();
+                probe_result(&r).unwrap()
+            })
+            .collect();
+        let chosen = ["A".to_string(), "B".into()];
+        let shown = |metric| {
+            let settings = Settings {
+                metric,
+                ..Settings::default()
+            };
+            run_targets(&results, &chosen, &settings).unwrap()
+        };
+        let (ttft, total) = (shown(Metric::TtftMs), shown(Metric::TotalMs));
+        assert_eq!(total.latency_p95, ttft.latency_p95);
+        let p95: Vec<f64> = ttft
+            .report
+            .comparison
+            .targets
+            .iter()
+            .map(|t| t.p95.value)
+            .collect();
+        assert_eq!(total.latency_p95, p95);
+        assert_ne!(total.report.comparison.targets[0].p95.value, p95[0]);
     }
 
     #[test]

@@ -283,8 +283,8 @@ pub fn recommendation(run: &TargetRun) -> String {
     )
 }
 
-/// The Pareto chart's points and axis labels: the metric's P95 against the cost per success
-/// where every target's is known, else against the error rate.
+/// The Pareto chart's points and axis labels: TTFT P95 (the latency the frontier is judged on)
+/// against the cost per success where every target's is known, else against the error rate.
 pub fn pareto_points(run: &TargetRun) -> (Vec<ParetoPoint>, (String, String)) {
     let r = &run.report;
     let costs: Vec<Option<f64>> = r
@@ -293,15 +293,15 @@ pub fn pareto_points(run: &TargetRun) -> (Vec<ParetoPoint>, (String, String)) {
         .map(|c| c.as_ref().and_then(|c| c.per_success_usd))
         .collect();
     let by_cost = !costs.is_empty() && costs.iter().all(Option::is_some);
-    let (name, unit) = r.metric.words();
     let points = r
         .comparison
         .targets
         .iter()
         .zip(&costs)
-        .map(|(t, c)| ParetoPoint {
+        .zip(&run.latency_p95)
+        .map(|((t, c), latency)| ParetoPoint {
             name: t.name.clone(),
-            x: t.p95.value,
+            x: *latency,
             y: if by_cost {
                 c.unwrap_or(f64::NAN)
             } else {
@@ -315,5 +315,5 @@ pub fn pareto_points(run: &TargetRun) -> (Vec<ParetoPoint>, (String, String)) {
     } else {
         "error rate"
     };
-    (points, (format!("{name} P95 ({unit})"), y.to_string()))
+    (points, ("TTFT P95 (ms)".to_string(), y.to_string()))
 }
