@@ -11,9 +11,13 @@
 //! that moment. The per-target table comes first (one engine call per stream, no pairs), the
 //! browser paints it, then the pairwise comparison and the recommendation follow.
 //!
+//! The view is HTML text in one element, its parts written by effects when what they show
+//! changes; the form's fields keep what is typed and are read when "Compare" is pressed. Few
+//! typed views keep the site's wasm small (docs/benchmarks.md, "The Compare view in the site").
+//!
 //! Submodules: `run` (what is compared and the comparisons, plain data), `quality` (reading
-//! outside scores), `words` (numbers as text), `targets` and `machines` (the result views, as
-//! HTML text: `html` escapes it).
+//! outside scores), `form` (the form's fields and the settings read from them), `words`
+//! (numbers as text), `targets` and `machines` (the results as HTML text; `html` escapes it).
 
 mod form;
 mod html;
@@ -109,45 +113,6 @@ pub fn Compare() -> impl IntoView {
             })
         })
     });
-    let metric_options = move || -> String {
-        let options: Vec<(String, bool)> = if v.machines.get() {
-            let chosen = current_signal(v, signals);
-            signals.with(|all| {
-                all.iter()
-                    .map(|(name, _)| (name.clone(), Some(name) == chosen.as_ref()))
-                    .collect()
-            })
-        } else {
-            let m = v.metric.get_untracked();
-            Metric::ALL
-                .iter()
-                .map(|x| (x.field().to_string(), *x == m))
-                .collect()
-        };
-        options
-            .iter()
-            .map(|(name, selected)| {
-                let on = if *selected { " selected" } else { "" };
-                format!(
-                    "<option value=\"{}\"{on}>{}</option>",
-                    html::attr(name),
-                    html::esc(name)
-                )
-            })
-            .collect()
-    };
-    let picks_html = move || {
-        let all = choices.get();
-        if !all.is_empty() {
-            return form::picks_html(&all);
-        }
-        let empty = if v.machines.get_untracked() {
-            "No machine streams: run the simulators, connect a shim or import a file."
-        } else {
-            "No probe results: poll a probe Worker (Sources) or import a session that has them."
-        };
-        format!("<p class=\"empty\">{empty}</p>")
-    };
     // Every control's change, in one place (the controls are HTML text).
     let on_change = move |ev: leptos::ev::Event| {
         let Some(el) = ev
@@ -202,82 +167,132 @@ pub fn Compare() -> impl IntoView {
             compare_pdf::remember(Some(Compared::Targets(r, joined)));
         }
     });
-    let boxes = NodeRef::<leptos::html::Canvas>::new();
-    let pareto = NodeRef::<leptos::html::Canvas>::new();
-    Effect::new(move |_| draw_charts(&v.shown.get(), boxes, pareto, theme.dark.get()));
-    let scores_html = move || {
-        let Some(s) = v.scores.get() else {
-            return String::new();
+    // The select's options follow the mode and the signals; the settings hide for machines.
+    Effect::new(move |_| {
+        let machines = v.machines.get();
+        let options: Vec<(String, bool)> = if machines {
+            let chosen = current_signal(v, signals);
+            signals.with(|all| {
+                all.iter()
+                    .map(|(name, _)| (name.clone(), Some(name) == chosen.as_ref()))
+                    .collect()
+            })
+        } else {
+            let m = v.metric.get_untracked();
+            Metric::ALL
+                .iter()
+                .map(|x| (x.field().to_string(), *x == m))
+                .collect()
         };
-        v.shown.with(|shown| match shown {
-            Shown::Targets(r) => targets::scores_note(&s, Some(r)),
-            _ => targets::scores_note(&s, None),
-        })
-    };
-    let top_html = move || {
-        let (name, unit) = v.shown.with(|shown| match shown {
-            Shown::Targets(r) => {
-                let (n, u) = r.report.metric.words();
-                (n.to_string(), u.to_string())
-            }
-            Shown::Machines(m) => (m.signal.clone(), m.unit.clone()),
-            _ => (String::new(), String::new()),
-        });
-        if name.is_empty() {
-            return String::new();
+        let mut html = String::new();
+        for (name, selected) in &options {
+            let on = if *selected { " selected" } else { "" };
+            let name = html::attr(name);
+            html += &format!("<option value=\"{name}\"{on}>{name}</option>");
         }
-        format!(
-            "<h3>Distributions of {}</h3>{BOX_NOTE}",
-            html::esc(&words::labelled(&name, &unit))
-        )
-    };
-    let body_html = move || match v.shown.get() {
-        Shown::Nothing => String::new(),
-        Shown::Table(t, m) => targets::table_only(&t, m),
-        Shown::Targets(r) => targets::body(&r, &joined_scores(&r, v.scores.get().as_deref())),
-        Shown::Machines(m) => machines::body(&m),
-    };
-    let tail_html = move || match v.shown.get() {
-        Shown::Targets(r) => targets::recommendation(&r),
-        _ => String::new(),
-    };
-    let result = move || {
-        v.shown
-            .with(|s| matches!(s, Shown::Targets(_) | Shown::Machines(_)))
-    };
-    let targets_shown = move || v.shown.with(|s| matches!(s, Shown::Targets(_)));
+        page::set_html("compare-metric", &html);
+        page::set_hidden("compare-settings", machines);
+    });
+    // The boxes to tick, written again only when the list changes (a tick keeps till then).
+    Effect::new(move |_| {
+        let all = choices.get();
+        let html = if !all.is_empty() {
+            form::picks_html(&all)
+        } else if v.machines.get_untracked() {
+            "<p class=\"empty\">No machine streams: run the simulators, connect a shim or import a file.</p>".into()
+        } else {
+            "<p class=\"empty\">No probe results: poll a probe Worker (Sources) or import a session that has them.</p>".into()
+        };
+        page::set_html("compare-picks-list", &html);
+    });
+    Effect::new(move |_| {
+        page::set_text("compare-status", &v.status.get());
+        page::set_disabled("compare-run", v.busy.get());
+    });
+    // What was compared, its charts, and the scores joined to it.
+    Effect::new(move |_| {
+        let (shown, scores) = (v.shown.get(), v.scores.get());
+        render(&shown, scores.as_deref(), theme.dark.get());
+    });
 
     view! {
-        <section class="compare" data-testid="compare" aria-label="compare" on:change=on_change on:click=on_click>
-            <h2>"Compare"</h2>
-            <div class="compare-controls">
-                <div inner_html=form::MODES></div>
-                <label>"Metric or signal "<select data-testid="compare-metric" inner_html=metric_options></select></label>
-                <fieldset class="compare-picks" data-testid="compare-picks">
-                    <legend>"Targets or machines"</legend>
-                    <div inner_html=picks_html></div>
-                </fieldset>
-                <fieldset class="compare-settings" hidden=move || v.machines.get() inner_html=form::settings_html()></fieldset>
-                <button class="primary" data-testid="compare-run" disabled=move || v.busy.get()>"Compare"</button>
-                <p class="muted" role="status" data-testid="compare-status">{move || v.status.get()}</p>
-            </div>
-            <div class="compare-scores" data-testid="compare-scores-status" inner_html=scores_html></div>
-            <div class="compare-result">
-                <div class="compare-actions" hidden=move || !result()>
-                    <button data-testid="compare-csv">"Download CSV"</button>
-                    <span class="muted">"“Report (PDF)” adds a page of this comparison."</span>
-                </div>
-                <div inner_html=top_html></div>
-                <canvas class="compare-chart" data-testid="compare-boxes" node_ref=boxes aria-label="box plots"
-                    hidden=move || !result()></canvas>
-                <div inner_html=body_html></div>
-                <h3 hidden=move || !targets_shown()>"Pareto chart"</h3>
-                <canvas class="compare-chart" data-testid="compare-pareto" node_ref=pareto aria-label="Pareto chart"
-                    hidden=move || !targets_shown()></canvas>
-                <div inner_html=tail_html></div>
-            </div>
-        </section>
+        <section class="compare" data-testid="compare" aria-label="compare" on:change=on_change
+            on:click=on_click inner_html=skeleton()></section>
     }
+}
+
+/// The view's elements, filled by [`render`] and the effects.
+fn skeleton() -> String {
+    format!(
+        "<h2>Compare</h2><div class=\"compare-controls\">{}<label>Metric or signal \
+         <select id=\"compare-metric\" data-testid=\"compare-metric\"></select></label>\
+         <fieldset class=\"compare-picks\" data-testid=\"compare-picks\"><legend>Targets or machines</legend>\
+         <div id=\"compare-picks-list\"></div></fieldset>\
+         <fieldset class=\"compare-settings\" id=\"compare-settings\">{}</fieldset>\
+         <button class=\"primary\" id=\"compare-run\" data-testid=\"compare-run\">Compare</button>\
+         <p class=\"muted\" role=\"status\" id=\"compare-status\" data-testid=\"compare-status\"></p></div>\
+         <div class=\"compare-scores\" id=\"compare-scores-status\" data-testid=\"compare-scores-status\"></div>\
+         <div class=\"compare-result\"><div class=\"compare-actions\" id=\"compare-actions\" hidden>\
+         <button data-testid=\"compare-csv\">Download CSV</button><span class=\"muted\">“Report (PDF)” adds \
+         a page of this comparison.</span></div><div id=\"compare-top\"></div>\
+         <canvas class=\"compare-chart\" id=\"compare-boxes\" data-testid=\"compare-boxes\" aria-label=\"box plots\" hidden></canvas>\
+         <div id=\"compare-body\"></div><h3 id=\"compare-pareto-title\" hidden>Pareto chart</h3>\
+         <canvas class=\"compare-chart\" id=\"compare-pareto\" data-testid=\"compare-pareto\" aria-label=\"Pareto chart\" hidden></canvas>\
+         <div id=\"compare-tail\"></div></div>",
+        form::MODES,
+        form::settings_html()
+    )
+}
+
+/// Writes what is shown into the skeleton and draws its charts.
+fn render(shown: &Shown, scores: Option<&quality::Scores>, dark: bool) {
+    let note = scores.map_or(String::new(), |s| match shown {
+        Shown::Targets(r) => targets::scores_note(s, Some(r)),
+        _ => targets::scores_note(s, None),
+    });
+    page::set_html("compare-scores-status", &note);
+    let (top, body, tail) = match shown {
+        Shown::Nothing => (String::new(), String::new(), String::new()),
+        Shown::Table(t, m) => (String::new(), targets::table_only(t, *m), String::new()),
+        Shown::Targets(r) => {
+            let (name, unit) = r.report.metric.words();
+            let joined = joined_scores(r, scores);
+            (
+                heading(name, unit),
+                targets::body(r, &joined),
+                targets::recommendation(r),
+            )
+        }
+        Shown::Machines(m) => (
+            heading(&m.signal, &m.unit),
+            machines::body(m),
+            String::new(),
+        ),
+    };
+    let result = matches!(shown, Shown::Targets(_) | Shown::Machines(_));
+    let with_pareto = matches!(shown, Shown::Targets(_));
+    for (id, hidden) in [
+        ("compare-actions", !result),
+        ("compare-boxes", !result),
+        ("compare-pareto-title", !with_pareto),
+        ("compare-pareto", !with_pareto),
+    ] {
+        page::set_hidden(id, hidden);
+    }
+    page::set_html("compare-top", &top);
+    page::set_html("compare-body", &body);
+    page::set_html("compare-tail", &tail);
+    if let Err(e) = draw_charts(shown, dark) {
+        web_sys::console::warn_1(&format!("compare charts: {e}").into());
+    }
+}
+
+/// The distributions' heading.
+fn heading(name: &str, unit: &str) -> String {
+    format!(
+        "<h3>Distributions of {}</h3>{BOX_NOTE}",
+        html::esc(&words::labelled(name, unit))
+    )
 }
 
 /// The signal compared: the one picked, else the first.
@@ -415,20 +430,18 @@ fn compare(d: crate::ui::Data, v: View, picked: Vec<String>, signal: Option<Stri
 const BOX_NOTE: &str = "<p class=\"muted\">Box: hinges and median; whiskers: the furthest values \
     within 1.5 box lengths of it (Tukey); dots: values beyond.</p>";
 
-/// Draws the box plots and the Pareto chart of what is shown (after the canvases are laid
-/// out: hidden ones have no size).
-fn draw_charts(
-    shown: &Shown,
-    boxes: NodeRef<leptos::html::Canvas>,
-    pareto: NodeRef<leptos::html::Canvas>,
-    dark: bool,
-) {
+/// Draws the box plots and the Pareto chart of what is shown (after the canvases are shown:
+/// hidden ones have no size).
+fn draw_charts(shown: &Shown, dark: bool) -> Result<(), String> {
     let palette = Palette::new(dark);
     let ratio = draw::pixel_ratio();
-    let (Some(box_canvas), Some(pareto_canvas)) = (boxes.get(), pareto.get()) else {
-        return;
+    let (Some(boxes), Some(pareto)) = (
+        page::canvas("compare-boxes"),
+        page::canvas("compare-pareto"),
+    ) else {
+        return Ok(());
     };
-    let drawn = match shown {
+    match shown {
         Shown::Targets(r) => {
             let (name, unit) = r.report.metric.words();
             let names: Vec<String> = r
@@ -438,29 +451,69 @@ fn draw_charts(
                 .iter()
                 .map(|t| t.name.clone())
                 .collect();
-            let label = format!("{name} ({unit})");
             let (points, labels) = targets::pareto_points(r);
-            draw::fit(&box_canvas);
-            draw::fit(&pareto_canvas);
-            charts::boxes(&box_canvas, &names, &r.boxes, &label, ratio, palette).and_then(|()| {
-                charts::pareto(
-                    &pareto_canvas,
-                    &points,
-                    (&labels.0, &labels.1),
-                    ratio,
-                    palette,
-                )
-            })
+            draw::fit(&boxes);
+            draw::fit(&pareto);
+            let label = words::labelled(name, unit);
+            charts::boxes(&boxes, &names, &r.boxes, &label, ratio, palette)?;
+            charts::pareto(&pareto, &points, (&labels.0, &labels.1), ratio, palette)
         }
         Shown::Machines(m) => {
-            draw::fit(&box_canvas);
+            draw::fit(&boxes);
             let label = words::labelled(&m.signal, &m.unit);
-            charts::boxes(&box_canvas, &m.names, &m.boxes, &label, ratio, palette)
+            charts::boxes(&boxes, &m.names, &m.boxes, &label, ratio, palette)
         }
         _ => Ok(()),
-    };
-    if let Err(e) = drawn {
-        web_sys::console::warn_1(&format!("compare charts: {e}").into());
+    }
+}
+
+/// The page's elements, found by id (the view is HTML text).
+mod page {
+    use wasm_bindgen::JsCast;
+
+    fn element(id: &str) -> Option<web_sys::Element> {
+        web_sys::window()?.document()?.get_element_by_id(id)
+    }
+
+    /// A canvas of the view.
+    pub fn canvas(id: &str) -> Option<web_sys::HtmlCanvasElement> {
+        element(id)?.dyn_into().ok()
+    }
+
+    /// Sets an element's HTML.
+    pub fn set_html(id: &str, html: &str) {
+        if let Some(e) = element(id) {
+            e.set_inner_html(html);
+        }
+    }
+
+    /// Sets an element's text.
+    pub fn set_text(id: &str, text: &str) {
+        if let Some(e) = element(id) {
+            e.set_text_content(Some(text));
+        }
+    }
+
+    /// Shows or hides an element.
+    pub fn set_hidden(id: &str, hidden: bool) {
+        if let Some(e) = element(id) {
+            let _ = if hidden {
+                e.set_attribute("hidden", "")
+            } else {
+                e.remove_attribute("hidden")
+            };
+        }
+    }
+
+    /// Turns a button on or off.
+    pub fn set_disabled(id: &str, disabled: bool) {
+        if let Some(e) = element(id) {
+            let _ = if disabled {
+                e.set_attribute("disabled", "")
+            } else {
+                e.remove_attribute("disabled")
+            };
+        }
     }
 }
 
