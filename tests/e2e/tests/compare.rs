@@ -175,15 +175,20 @@ async fn run(client: &Client) -> String {
 
 /// A screenshot with the element of `testid` at the top of the window, under the header.
 async fn shoot(client: &Client, testid: &str, name: &str) {
-    js(
-        client,
-        &format!("document.querySelector('[data-testid={testid}]').scrollIntoView(); return true;"),
-    )
-    .await;
+    // Just under the sticky header, at once (the page scrolls smoothly otherwise).
+    let script = format!(
+        "const e = document.querySelector('[data-testid={testid}]'); window.scrollTo({{top: \
+         e.getBoundingClientRect().top + window.scrollY - 130, behavior: 'instant'}}); return true;"
+    );
+    js(client, &script).await;
     let shot = screenshot(client, name).await;
     assert!(shot.exists());
     // Back to the top: the sticky header would cover a button scrolled under it.
-    js(client, "window.scrollTo(0, 0); return true;").await;
+    js(
+        client,
+        "window.scrollTo({top: 0, behavior: 'instant'}); return true;",
+    )
+    .await;
 }
 
 /// A picture of the element of `testid` alone, to `target/screenshots/NAME.png` (taken before
@@ -501,7 +506,7 @@ async fn the_odd_machine_out_is_found() {
     assert!(odd.contains("line/press5"), "{odd}");
     let flagged = js(client, "return [...document.querySelectorAll('[data-testid=compare-row][data-odd=true]')].map(e => e.dataset.name)").await;
     assert_eq!(flagged, serde_json::json!(["line/press5"]));
-    picture(client, "compare-boxes", "compare-machines-boxes").await;
+    shoot(client, "compare-boxes", "compare-machines-boxes").await;
     shoot(client, "compare-odd", "compare-machines").await;
     session.close().await;
 }
