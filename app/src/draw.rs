@@ -4,6 +4,10 @@
 //!
 //! Large streams are decimated for display only (min and max per pixel column); the analysis
 //! always sees every point.
+//!
+//! `compare`: the Compare view's box plots and Pareto chart.
+
+pub mod compare;
 
 use llmscope_spc::{Chart, Point, Series};
 use plotters::prelude::*;
@@ -73,7 +77,7 @@ impl Palette {
 }
 
 /// Device pixels per CSS pixel (at least 1), so charts are sharp on dense screens.
-fn pixel_ratio() -> f64 {
+pub fn pixel_ratio() -> f64 {
     web_sys::window()
         .map_or(1.0, |w| w.device_pixel_ratio())
         .max(1.0)

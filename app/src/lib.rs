@@ -34,7 +34,7 @@ use sources::{import, live, sim};
 
 use leptos::prelude::*;
 use std::time::Duration;
-use ui::{Dashboard, Data, Header, Nav, StreamView};
+use ui::{Compare, Dashboard, Data, Header, Nav, StreamView};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsCast;
 
@@ -454,9 +454,10 @@ pub fn app(
                         ui::import_file(d, ctl, file);
                     }
                 }>
-                {move || match nav.selected.get() {
-                    None => view! { <Dashboard/> }.into_any(),
-                    Some(id) => view! { <StreamView id/> }.into_any(),
+                {move || match (nav.compare.get(), nav.selected.get()) {
+                    (true, _) => view! { <Compare/> }.into_any(),
+                    (false, None) => view! { <Dashboard/> }.into_any(),
+                    (false, Some(id)) => view! { <StreamView id/> }.into_any(),
                 }}
             </main>
         </div>

@@ -226,7 +226,7 @@ use llmscope_spc::capability::SpecLimits;
 /// base font, and the CJK fallback (4 MB), fetched only when a stream's name or unit needs it.
 const FONT_URL: &str = "fonts/LiberationSans-Regular.ttf";
 const FALLBACK_FONT_URL: &str = "fonts/DroidSansFallbackFull.ttf";
-const MARGIN: f64 = 50.0;
+pub(super) const MARGIN: f64 = 50.0;
 
 /// A time for people: ISO 8601 (UTC, to the second) for epoch milliseconds, else the raw value
 /// (imported files may count in points or seconds).
@@ -240,25 +240,26 @@ pub fn when(t: f64) -> String {
 }
 
 /// Pages filled top to bottom; a new page starts when the next block does not fit.
-struct Writer {
+pub(super) struct Writer {
     font: Font,
     pages: Vec<Page>,
-    y: f64,
+    /// How far down the current page is filled, in points.
+    pub(super) y: f64,
 }
 
 impl Writer {
-    fn page(&mut self) {
+    pub(super) fn page(&mut self) {
         self.pages.push(Page::default());
         self.y = MARGIN;
     }
 
-    fn room(&mut self, height: f64) {
+    pub(super) fn room(&mut self, height: f64) {
         if self.y + height > PAGE_HEIGHT - MARGIN || self.pages.is_empty() {
             self.page();
         }
     }
 
-    fn current(&mut self) -> &mut Page {
+    pub(super) fn current(&mut self) -> &mut Page {
         if self.pages.is_empty() {
             self.page();
         }
@@ -267,7 +268,7 @@ impl Writer {
     }
 
     /// A paragraph, wrapped to the text width.
-    fn para(&mut self, size: f64, text: &str) {
+    pub(super) fn para(&mut self, size: f64, text: &str) {
         let lines = self.font.wrap(text, size, PAGE_WIDTH - 2.0 * MARGIN);
         for line in lines {
             self.room(size * 1.4);
@@ -278,7 +279,7 @@ impl Writer {
     }
 
     /// One table row: cells at the given x offsets, each cut to fit before the next.
-    fn row(&mut self, size: f64, columns: &[f64], cells: &[String]) {
+    pub(super) fn row(&mut self, size: f64, columns: &[f64], cells: &[String]) {
         self.room(size * 1.5);
         self.y += size * 1.5;
         let y = self.y;
@@ -296,13 +297,13 @@ impl Writer {
         }
     }
 
-    fn rule(&mut self) {
+    pub(super) fn rule(&mut self) {
         self.y += 4.0;
         let y = self.y;
         self.current().rule(MARGIN, y, PAGE_WIDTH - MARGIN, y);
     }
 
-    fn gap(&mut self, points: f64) {
+    pub(super) fn gap(&mut self, points: f64) {
         self.y += points;
     }
 }
@@ -327,7 +328,7 @@ async fn fetch_font(url: &str) -> Result<Vec<u8>, String> {
 }
 
 /// The canvas's pixels as RGB.
-fn pixels(canvas: &web_sys::HtmlCanvasElement) -> Result<Image, String> {
+pub(super) fn pixels(canvas: &web_sys::HtmlCanvasElement) -> Result<Image, String> {
     let ctx = canvas
         .get_context("2d")
         .ok()
@@ -540,6 +541,9 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
                 ),
             );
         }
+    }
+    if let Some(compared) = super::compare_pdf::last() {
+        super::compare_pdf::page(&mut w, &mut images, &compared)?;
     }
     progress(1.0);
     crate::sources::import::next_tick().await;

@@ -16,15 +16,15 @@ pub struct Imported {
 }
 
 /// One CSV record: its fields (trimmed) and the lines it spans, 1-based.
-struct Row<'a> {
+pub(crate) struct Row<'a> {
     lines: (usize, usize),
-    fields: Vec<&'a str>,
+    pub(crate) fields: Vec<&'a str>,
 }
 
 impl Row<'_> {
     /// Where the row is, for messages: "line 7", or "lines 7 to 9" when a quoted field holds
     /// line breaks (or an unclosed quote ran on).
-    fn place(&self) -> String {
+    pub(crate) fn place(&self) -> String {
         match self.lines {
             (a, b) if a == b => format!("line {a}"),
             (a, b) => format!("lines {a} to {b}"),
@@ -34,7 +34,7 @@ impl Row<'_> {
 
 /// CSV records as RFC 4180 reads them, with csv-core (the dialect of the shim's `csv` reader):
 /// quoted fields may hold commas, doubled quotes and line breaks. Blank lines are skipped.
-struct Records<'a> {
+pub(crate) struct Records<'a> {
     reader: csv_core::Reader,
     text: &'a str,
     /// Bytes of `text` read so far.
@@ -47,7 +47,7 @@ struct Records<'a> {
 }
 
 impl<'a> Records<'a> {
-    fn new(text: &'a str) -> Records<'a> {
+    pub(crate) fn new(text: &'a str) -> Records<'a> {
         Records {
             reader: csv_core::Reader::new(),
             text: text.strip_prefix('\u{feff}').unwrap_or(text),
@@ -72,7 +72,7 @@ impl<'a> Records<'a> {
     }
 
     /// The next record that is not blank.
-    fn next_row(&mut self) -> Option<Row<'_>> {
+    pub(crate) fn next_row(&mut self) -> Option<Row<'_>> {
         let (lines, nout, nend) = self.next_record()?;
         // Field bytes come from a `str` and are cut at ASCII delimiters, so they are UTF-8.
         self.record = String::from_utf8_lossy(&self.out[..nout]).into_owned();

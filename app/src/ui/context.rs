@@ -3,7 +3,8 @@
 //!
 //! - [`Data`]: the session and the notice line, for everything that changes the session
 //!   (sources, imports, links, settings, a frozen baseline);
-//! - [`Nav`]: the open stream, its zoomed range, and whether the session is a shared one;
+//! - [`Nav`]: the open stream (or the Compare view), its zoomed range, and whether the session
+//!   is a shared one;
 //! - [`Theme`]: light or dark, read by everything that draws;
 //! - [`Controls`]: the header's and the Sources panel's own state (the simulators, imports,
 //!   live connections, probe pollers, share link), and
@@ -32,6 +33,8 @@ pub struct Data {
 pub struct Nav {
     /// The open stream (None: the dashboard).
     pub selected: RwSignal<Option<String>>,
+    /// Whether the Compare view is open (over the dashboard or a stream).
+    pub compare: RwSignal<bool>,
     /// The open stream's zoomed range of points (None: all).
     pub range: RwSignal<Option<(usize, usize)>>,
     /// Set while a shared session is shown read-only: where it came from. Fixed at start.
@@ -39,8 +42,9 @@ pub struct Nav {
 }
 
 impl Nav {
-    /// Opens a stream (None: back to the dashboard), unzoomed.
+    /// Opens a stream (None: back to the dashboard), unzoomed; the Compare view closes.
     pub fn open(&self, id: Option<String>) {
+        self.compare.set(false);
         self.range.set(None);
         self.selected.set(id);
     }
@@ -105,6 +109,7 @@ pub fn provide(
     };
     let nav = Nav {
         selected: RwSignal::new(selected),
+        compare: RwSignal::new(false),
         range: RwSignal::new(range),
         readonly: Signal::stored(readonly),
     };

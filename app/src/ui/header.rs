@@ -1,4 +1,4 @@
-//! The header: title, import, simulators, clear, export, report, share, theme (in a menu on a
+//! The header: title, import, simulators, clear, Compare, export, report, share, theme (in a menu on a
 //! narrow screen), the toggle of the Sources panel; under it, the Sources panel, import
 //! progress, the notice and the last share link.
 
@@ -82,7 +82,7 @@ pub fn Header() -> impl IntoView {
             </div>
         })}
         <header class="bar">
-            <h1 class="brand" on:click=move |_| n.selected.set(None)>"LLMscope"</h1>
+            <h1 class="brand" on:click=move |_| n.open(None)>"LLMscope"</h1>
             <button class="sources-toggle" data-testid="sources-toggle" aria-controls="sources" hidden=viewing
                 aria-expanded=move || sources.get().to_string() on:click=move |_| sources.update(|o| *o = !*o)>
                 {move || format!("Sources ({})", source_count())}
@@ -109,6 +109,8 @@ pub fn Header() -> impl IntoView {
             </button>
             <button on:click=clear>"Clear…"</button>
             </span>
+            <button data-testid="compare-open" aria-pressed=move || n.compare.get().to_string()
+                on:click=move |_| n.compare.update(|c| *c = !*c)>"Compare"</button>
             <button data-testid="export-json" on:click=export>"Export session"</button>
             <button data-testid="report-pdf" on:click=move |_| report_pdf(d, k)>"Report (PDF)"</button>
             <button data-testid="share" hidden=viewing on:click=move |_| crate::export::link::make(d, n, k)>"Share link"</button>

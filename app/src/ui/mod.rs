@@ -5,9 +5,11 @@
 //!
 //! - `context`: the state the components share, split by who needs what;
 //! - `header`, `sources`, `dashboard`, `stream`, `settings`: the components;
+//! - `compare/`: the Compare view (targets or machines side by side, the recommendation);
 //! - `timing`: the timings the browser benchmarks read;
 //! - `touch`: pinch and drag on the control chart.
 
+pub mod compare;
 pub mod context;
 mod dashboard;
 mod header;
@@ -17,6 +19,7 @@ mod stream;
 mod timing;
 mod touch;
 
+pub use compare::Compare;
 pub use context::{Controls, Data, Nav};
 pub use dashboard::Dashboard;
 pub use header::{import_file, Header};

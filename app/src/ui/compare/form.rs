@@ -1,0 +1,164 @@
+//! The Compare view's form. Its fields are HTML written once (the browser keeps what is
+//! typed, no signal per field), read back when "Compare" is pressed and turned into the
+//! report's [`Settings`], naming the field that is wrong. Few typed views keep the site's wasm
+//! small.
+
+use super::html::{attr, esc};
+use llmscope_protocol::compare::{parse_weights, Metric, Settings};
+use wasm_bindgen::JsCast;
+
+/// The two modes.
+pub const MODES: &str = "<fieldset class=\"compare-mode\"><legend>Compare</legend>\
+    <label class=\"check\"><input type=\"radio\" name=\"compare-mode\" value=\"targets\" \
+    data-testid=\"compare-mode-targets\" checked>Targets (probe Workers)</label>\
+    <label class=\"check\"><input type=\"radio\" name=\"compare-mode\" value=\"machines\" \
+    data-testid=\"compare-mode-machines\">Machines (shims, simulators, files)</label></fieldset>";
+
+/// The settings' fields: (id and test id, label, placeholder, starting value).
+const FIELDS: [(&str, &str, &str, &str); 6] = [
+    ("compare-max-ttft", "Max TTFT P95 (ms)", "none", ""),
+    ("compare-max-error", "Max error rate (0–1)", "none", ""),
+    ("compare-min-pass", "Min pass rate (0–1)", "none", ""),
+    ("compare-max-cost", "Max cost per success (USD)", "none", ""),
+    (
+        "compare-weights",
+        "Weights",
+        "cost=1,latency=1,speed=1,quality=1",
+        "cost=1,latency=1,speed=1,quality=1",
+    ),
+    ("compare-volume", "Requests a month", "e.g. 100000", ""),
+];
+
+/// The constraints, weights and volume, and the scores file input.
+pub fn settings_html() -> String {
+    let fields: String = FIELDS
+        .iter()
+        .map(|(id, label, hint, value)| {
+            format!(
+                "<label class=\"compare-field\">{} <input id=\"{id}\" data-testid=\"{id}\" \
+                 placeholder=\"{}\" value=\"{}\"></label>",
+                esc(label),
+                attr(hint),
+                attr(value)
+            )
+        })
+        .collect();
+    format!(
+        "<legend>Constraints and weights</legend>{fields}<label class=\"button\">Import quality \
+         scores (CSV or JSON)<input type=\"file\" accept=\".csv,.json,text/csv,application/json\" \
+         data-testid=\"compare-scores-file\"></label>"
+    )
+}
+
+/// The fields as typed, in [`FIELDS`]' order.
+pub type Typed = [String; 6];
+
+/// What is typed in the page's fields.
+pub fn typed() -> Typed {
+    FIELDS.map(|(id, ..)| {
+        element(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .map_or(String::new(), |i| i.value())
+    })
+}
+
+fn element(id: &str) -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.get_element_by_id(id)
+}
+
+/// The checkboxes' HTML: one per choice `(key, label)`, ticked.
+pub fn picks_html(choices: &[(String, String)]) -> String {
+    choices
+        .iter()
+        .enumerate()
+        .map(|(i, (key, label))| {
+            format!(
+                "<label class=\"check\"><input type=\"checkbox\" id=\"compare-pick-{i}\" \
+                 data-testid=\"compare-pick\" data-name=\"{}\" checked>{}</label>",
+                attr(key),
+                esc(label)
+            )
+        })
+        .collect()
+}
+
+/// The indices of the ticked choices among `n`.
+pub fn ticked(n: usize) -> Vec<usize> {
+    (0..n)
+        .filter(|i| {
+            element(&format!("compare-pick-{i}"))
+                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+                .is_some_and(|i| i.checked())
+        })
+        .collect()
+}
+
+/// The settings from what is typed; an error names the field and says what would do.
+pub fn settings(typed: &Typed, metric: Metric) -> Result<Settings, String> {
+    let number = |at: usize| -> Result<Option<f64>, String> {
+        let text = typed[at].trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        match text.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(Some(v)),
+            _ => Err(format!(
+                "{}: \"{text}\" is not a number (leave it empty for no limit)",
+                FIELDS[at].1
+            )),
+        }
+    };
+    let volume = match number(5)? {
+        Some(v) if v >= 0.0 && v.fract() == 0.0 => Some(v as u64),
+        Some(v) => return Err(format!("Requests a month: {v} is not a whole number")),
+        None => None,
+    };
+    let settings = Settings {
+        metric,
+        max_ttft_p95_ms: number(0)?,
+        max_error_rate: number(1)?,
+        min_pass_rate: number(2)?,
+        max_cost_usd: number(3)?,
+        weights: parse_weights(&typed[4]).map_err(|e| e.to_string())?,
+        volume,
+        // The shipped table: the browser has no LLMSCOPE_PRICES (the Worker's overlay stays
+        // in the Worker).
+        ..Settings::default()
+    };
+    settings.check().map_err(|e| e.to_string())?;
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed(values: [&str; 6]) -> Typed {
+        values.map(String::from)
+    }
+
+    #[test]
+    fn typed_fields_become_settings_and_errors_name_the_field() {
+        let s = settings(
+            &typed(["800", " 0.02 ", "", "", "latency=2", "100000"]),
+            Metric::TotalMs,
+        )
+        .unwrap();
+        assert_eq!(s.max_ttft_p95_ms, Some(800.0));
+        assert_eq!(s.max_error_rate, Some(0.02));
+        assert_eq!((s.min_pass_rate, s.max_cost_usd), (None, None));
+        assert_eq!((s.weights.latency, s.weights.cost), (2.0, 1.0));
+        assert_eq!((s.volume, s.metric), (Some(100_000), Metric::TotalMs));
+        let bad = settings(&typed(["fast", "", "", "", "", ""]), Metric::TtftMs).unwrap_err();
+        assert_eq!(
+            bad,
+            "Max TTFT P95 (ms): \"fast\" is not a number (leave it empty for no limit)"
+        );
+        let pct = settings(&typed(["", "5", "", "", "", ""]), Metric::TtftMs).unwrap_err();
+        assert!(pct.starts_with("max_error_rate: 5 is not a rate"), "{pct}");
+        let w = settings(&typed(["", "", "", "", "speed", ""]), Metric::TtftMs).unwrap_err();
+        assert!(w.starts_with("weights: 'speed'"), "{w}");
+        let v = settings(&typed(["", "", "", "", "", "1.5"]), Metric::TtftMs).unwrap_err();
+        assert_eq!(v, "Requests a month: 1.5 is not a whole number");
+    }
+}

@@ -1,0 +1,514 @@
+//! What the Compare view compares, read from the session, and the comparisons themselves:
+//! plain data and functions, no signals, so they are tested on the host.
+//!
+//! - **Targets:** the probe results the session keeps (`telemetry.probe_results`, every field
+//!   as the Worker sent it), read in the result contract and grouped by target
+//!   (`llmscope_protocol::compare`). A result without its target, time or outcome is counted
+//!   and named, never guessed at: it would change its target's error rate.
+//! - **Machines:** streams from the simulators, live shims and imported files, grouped by
+//!   signal: `press1/barrel_temperature` is machine `press1` of signal `barrel_temperature`
+//!   (a source suffix, `(live 127.0.0.1:8080)`, stays with the machine).
+
+use crate::draw::compare::BoxStats;
+use crate::model::{Origin, Session};
+use llmscope_protocol::compare::{self, Metric, Report, Settings, Success, TargetResults};
+use llmscope_protocol::probe::{ErrorKind, ProbeError, ProbeResult};
+use llmscope_spc::compare::machines::{odd_machines, MachineInput, MachineReport};
+use llmscope_spc::compare::quantile::quantile_ci;
+use llmscope_spc::compare::{CompareOptions, StreamInput, StreamSummary};
+use serde_json::Value;
+
+/// The session's probe results as the contract reads them.
+#[derive(Clone, Debug, Default)]
+pub struct Probes {
+    /// The results that read, oldest first.
+    pub results: Vec<ProbeResult>,
+    /// How many did not, and why the first did not.
+    pub unreadable: (usize, Option<String>),
+}
+
+/// Reads the session's probe results.
+pub fn probes(session: &Session) -> Probes {
+    let mut out = Probes::default();
+    for (i, raw) in session.telemetry.probe_results.iter().enumerate() {
+        match probe_result(raw) {
+            Ok(r) => out.results.push(r),
+            Err(e) => {
+                out.unreadable.0 += 1;
+                out.unreadable
+                    .1
+                    .get_or_insert_with(|| format!("probe result {}: {e}", i + 1));
+            }
+        }
+    }
+    out
+}
+
+/// The failure classes of the contract.
+const KINDS: [ErrorKind; 7] = [
+    ErrorKind::Auth,
+    ErrorKind::NotFound,
+    ErrorKind::RateLimited,
+    ErrorKind::Timeout,
+    ErrorKind::Server,
+    ErrorKind::StreamCut,
+    ErrorKind::Malformed,
+];
+
+/// One stored result in the contract's type. Read field by field (not with serde: its
+/// generic code for this one type would weigh on the site's wasm); `target`, `t` and `ok`
+/// are required, a field the comparison does not use may be missing.
+fn probe_result(v: &Value) -> Result<ProbeResult, String> {
+    let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    let number = |k: &str| v.get(k).and_then(Value::as_f64);
+    let count = |k: &str| v.get(k).and_then(Value::as_u64);
+    let error = match v.get("error") {
+        None | Some(Value::Null) => None,
+        Some(e) => {
+            let kind = e.get("kind").and_then(Value::as_str).unwrap_or_default();
+            let kind = KINDS
+                .into_iter()
+                .find(|k| k.as_str() == kind)
+                .ok_or_else(|| format!("error.kind \"{kind}\" is not a failure class"))?;
+            Some(ProbeError {
+                kind,
+                message: e
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .into(),
+                retry_after_s: e.get("retry_after_s").and_then(Value::as_f64),
+            })
+        }
+    };
+    Ok(ProbeResult {
+        target: text("target").ok_or("missing field `target`")?,
+        provider: text("provider").unwrap_or_default(),
+        model: text("model").unwrap_or_default(),
+        t: v.get("t")
+            .and_then(Value::as_i64)
+            .ok_or("missing field `t` (epoch ms)")?,
+        ok: v
+            .get("ok")
+            .and_then(Value::as_bool)
+            .ok_or("missing field `ok`")?,
+        status: count("status").and_then(|s| u16::try_from(s).ok()),
+        ttft_ms: number("ttft_ms"),
+        total_ms: number("total_ms"),
+        input_tokens: count("input_tokens"),
+        output_tokens: count("output_tokens"),
+        cached_input_tokens: count("cached_input_tokens"),
+        tokens_per_s: number("tokens_per_s"),
+        cost_usd: number("cost_usd"),
+        error,
+        extra: serde_json::Map::new(),
+        quality_pass: v.get("quality_pass").and_then(Value::as_bool),
+    })
+}
+
+/// The targets in the results, in order of first appearance, each with its model (the first
+/// result's).
+pub fn targets(results: &[ProbeResult]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for r in results {
+        if !out.iter().any(|(t, _)| *t == r.target) {
+            out.push((r.target.clone(), r.model.clone()));
+        }
+    }
+    out
+}
+
+/// The chosen targets' results, grouped.
+pub fn group(results: &[ProbeResult], chosen: &[String]) -> Vec<TargetResults> {
+    compare::group(results.iter().filter(|r| chosen.contains(&r.target)))
+}
+
+/// A result's value of `metric`.
+fn value(metric: Metric, s: &Success) -> Option<f64> {
+    match metric {
+        Metric::TtftMs => s.ttft_ms,
+        Metric::TotalMs => s.total_ms,
+        Metric::TokensPerS => s.tokens_per_s,
+    }
+}
+
+/// Each target's values of `metric`, sorted (for the box plots).
+pub fn sorted_values(targets: &[TargetResults], metric: Metric) -> Vec<Vec<f64>> {
+    targets
+        .iter()
+        .map(|t| {
+            let mut v: Vec<f64> =
+                t.ok.iter()
+                    .filter_map(|s| value(metric, s))
+                    .filter(|v| v.is_finite())
+                    .collect();
+            v.sort_unstable_by(f64::total_cmp);
+            v
+        })
+        .collect()
+}
+
+/// The boxes of sorted value lists.
+pub fn boxes(sorted: &[Vec<f64>]) -> Vec<Option<BoxStats>> {
+    sorted.iter().map(|v| BoxStats::of(v)).collect()
+}
+
+/// The per-target table alone (no pairs, no recommendation): what the view shows while the
+/// pairwise comparison runs. One engine call per stream, so no pair is computed.
+pub fn summaries(
+    streams: &[StreamInput<'_>],
+    metric: (&str, &str),
+) -> Result<Vec<StreamSummary>, String> {
+    let options = CompareOptions {
+        metric: metric.0.into(),
+        unit: metric.1.into(),
+        ..CompareOptions::default()
+    };
+    streams
+        .iter()
+        .map(|s| {
+            llmscope_spc::compare::compare(std::slice::from_ref(s), &options)
+                .map(|mut c| c.targets.remove(0))
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+/// The targets' streams over `values` (from [`timed_values`]: stability needs time order).
+pub fn target_streams<'a>(
+    targets: &'a [TargetResults],
+    values: &'a [Vec<f64>],
+) -> Vec<StreamInput<'a>> {
+    targets
+        .iter()
+        .zip(values)
+        .map(|(t, v)| StreamInput {
+            name: &t.name,
+            values: v,
+            requests: t.requests,
+            errors: t.errors,
+            quality: None,
+        })
+        .collect()
+}
+
+/// Each target's values of `metric` in time order (the stability check reads them so).
+pub fn timed_values(targets: &[TargetResults], metric: Metric) -> Vec<Vec<f64>> {
+    targets
+        .iter()
+        .map(|t| t.ok.iter().filter_map(|s| value(metric, s)).collect())
+        .collect()
+}
+
+/// A comparison of targets, as the view shows and exports it.
+#[derive(Clone, Debug)]
+pub struct TargetRun {
+    /// The report: comparison, recommendation, costs.
+    pub report: Report,
+    /// The settings it was made under.
+    pub settings: Settings,
+    /// Each target's model (its first result's), in the report's order.
+    pub models: Vec<String>,
+    /// Each target's box.
+    pub boxes: Vec<Option<BoxStats>>,
+    /// The date of the prices behind `report.costs`, shown wherever a cost is.
+    pub prices_date: Option<String>,
+    /// Each target's TTFT P95: the latency the recommendation and its Pareto frontier judge,
+    /// whatever metric the report shows.
+    pub latency_p95: Vec<f64>,
+}
+
+/// Compares the chosen targets under `settings`.
+pub fn run_targets(
+    results: &[ProbeResult],
+    chosen: &[String],
+    settings: &Settings,
+) -> Result<TargetRun, String> {
+    let grouped = group(results, chosen);
+    if grouped.is_empty() {
+        return Err("no probe results of the chosen targets".into());
+    }
+    let report = compare::build(&grouped, settings).map_err(|e| e.to_string())?;
+    let known = targets(results);
+    let models = grouped
+        .iter()
+        .map(|t| {
+            known
+                .iter()
+                .find(|(name, _)| *name == t.name)
+                .map_or(String::new(), |(_, m)| m.clone())
+        })
+        .collect();
+    let latency_p95 = match settings.metric {
+        Metric::TtftMs => report
+            .comparison
+            .targets
+            .iter()
+            .map(|t| t.p95.value)
+            .collect(),
+        _ => sorted_values(&grouped, Metric::TtftMs)
+            .iter()
+            .map(|v| quantile_ci(v, 0.95, 0.95).value)
+            .collect(),
+    };
+    Ok(TargetRun {
+        latency_p95,
+        boxes: boxes(&sorted_values(&grouped, settings.metric)),
+        report,
+        settings: settings.clone(),
+        models,
+        prices_date: Some(settings.prices.taken.clone()),
+    })
+}
+
+/// The signal of a stream and its machine: `press1/barrel_temperature (live h:1)` is machine
+/// `press1 (live h:1)` of `barrel_temperature`; a name without `/` is its own signal, of a
+/// machine of the same name.
+pub fn machine_of(id: &str, origin: &Origin) -> (String, String) {
+    let suffix = format!(" ({}", origin.label());
+    let (name, source) = match id.find(&suffix) {
+        Some(at) if at > 0 => id.split_at(at),
+        _ => (id, ""),
+    };
+    match name.rsplit_once('/') {
+        Some((machine, signal)) => (signal.to_string(), format!("{machine}{source}")),
+        None => (name.to_string(), id.to_string()),
+    }
+}
+
+/// The machines' signals: each signal with its streams (ids), sorted by signal; streams of
+/// probe Workers are targets, not machines.
+pub fn signals(session: &Session) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for s in &session.streams {
+        if matches!(s.origin, Origin::Probe { .. }) {
+            continue;
+        }
+        let (signal, _) = machine_of(&s.id, &s.origin);
+        match out.iter_mut().find(|(name, _)| *name == signal) {
+            Some((_, ids)) => ids.push(s.id.clone()),
+            None => out.push((signal, vec![s.id.clone()])),
+        }
+    }
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// A comparison of machines: each machine's summary and box, and the odd one out.
+#[derive(Clone, Debug)]
+pub struct MachineRun {
+    /// The signal compared.
+    pub signal: String,
+    /// Its unit.
+    pub unit: String,
+    /// The machines' names.
+    pub names: Vec<String>,
+    /// Each machine's summary.
+    pub summaries: Vec<StreamSummary>,
+    /// Each machine's box.
+    pub boxes: Vec<Option<BoxStats>>,
+    /// The machine unlike its peers, with the evidence.
+    pub odd: MachineReport,
+}
+
+/// Compares the streams `ids` of the session as machines of one signal.
+pub fn run_machines(session: &Session, signal: &str, ids: &[String]) -> Result<MachineRun, String> {
+    let streams: Vec<_> = ids.iter().filter_map(|id| session.stream(id)).collect();
+    if streams.is_empty() {
+        return Err(format!("no stream of {signal} is chosen"));
+    }
+    let unit = streams[0].unit.clone();
+    let names: Vec<String> = streams
+        .iter()
+        .map(|s| machine_of(&s.id, &s.origin).1)
+        .collect();
+    let values: Vec<Vec<f64>> = streams
+        .iter()
+        .map(|s| {
+            let v = s.values();
+            v.into_iter().filter(|x| x.is_finite()).collect()
+        })
+        .collect();
+    let inputs: Vec<StreamInput<'_>> = names
+        .iter()
+        .zip(&values)
+        .map(|(name, v)| StreamInput {
+            name,
+            values: v,
+            requests: v.len() as u64,
+            errors: 0,
+            quality: None,
+        })
+        .collect();
+    let summaries = summaries(&inputs, (signal, &unit))?;
+    let machines: Vec<MachineInput<'_>> = names
+        .iter()
+        .zip(&values)
+        .map(|(name, v)| MachineInput { name, values: v })
+        .collect();
+    let odd = odd_machines(&machines, &unit).map_err(|e| e.to_string())?;
+    let sorted: Vec<Vec<f64>> = values
+        .into_iter()
+        .map(|mut v| {
+            v.sort_unstable_by(f64::total_cmp);
+            v
+        })
+        .collect();
+    Ok(MachineRun {
+        signal: signal.to_string(),
+        unit,
+        boxes: boxes(&sorted),
+        names,
+        summaries,
+        odd,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Sample;
+
+    fn result(target: &str, model: &str, t: i64, ttft: Option<f64>) -> serde_json::Value {
+        serde_json::json!({
+            "target": target, "provider": "openai", "model": model, "t": t, "ok": ttft.is_some(),
+            "status": 200, "ttft_ms": ttft, "total_ms": null, "input_tokens": null,
+            "output_tokens": null, "cached_input_tokens": null, "tokens_per_s": null,
+            "cost_usd": null, "error": null
+        })
+    }
+
+    #[test]
+    fn probe_results_group_by_target_and_unreadable_ones_are_named() {
+        let mut s = Session::default();
+        s.telemetry.probe_results = vec![
+            result("A", "m-a", 1, Some(100.0)),
+            result("B", "m-b", 2, Some(200.0)),
+            serde_json::json!({"target": "A", "t": 3}),
+            result("A", "m-a", 4, None),
+        ];
+        let p = probes(&s);
+        assert_eq!(p.results.len(), 3);
+        assert_eq!(p.unreadable.0, 1);
+        let why = p.unreadable.1.unwrap();
+        assert_eq!(why, "probe result 3: missing field `ok`");
+        let mut failed = result("A", "m-a", 5, None);
+        failed["error"] =
+            serde_json::json!({"kind": "rate_limited", "message": "slow", "retry_after_s": 2});
+        let read = probe_result(&failed).unwrap().error.unwrap();
+        assert_eq!(
+            (read.kind, read.retry_after_s),
+            (ErrorKind::RateLimited, Some(2.0))
+        );
+        failed["error"]["kind"] = "teapot".into();
+        assert_eq!(
+            probe_result(&failed).unwrap_err(),
+            "error.kind \"teapot\" is not a failure class"
+        );
+        assert_eq!(
+            targets(&p.results),
+            [("A".into(), "m-a".into()), ("B".into(), "m-b".into())]
+        );
+        let grouped = group(&p.results, &["A".into()]);
+        assert_eq!(grouped.len(), 1);
+        assert_eq!((grouped[0].requests, grouped[0].errors), (2, 1));
+        let values = sorted_values(&grouped, Metric::TtftMs);
+        assert_eq!(values, [vec![100.0]]);
+    }
+
+    /// The Pareto chart's latency is TTFT P95 whatever metric is shown (the frontier's).
+    #[test]
+    fn latency_is_ttft_p95_whatever_the_metric() {
+        let results: Vec<ProbeResult> = (0..200)
+            .map(|i| {
+                let mut r = result(if i % 2 == 0 { "A" } else { "B" }, "m", i, Some(i as f64));
+                r["total_ms"] = (1000.0 + i as f64).into();
+                probe_result(&r).unwrap()
+            })
+            .collect();
+        let chosen = ["A".to_string(), "B".into()];
+        let shown = |metric| {
+            let settings = Settings {
+                metric,
+                ..Settings::default()
+            };
+            run_targets(&results, &chosen, &settings).unwrap()
+        };
+        let (ttft, total) = (shown(Metric::TtftMs), shown(Metric::TotalMs));
+        assert_eq!(total.latency_p95, ttft.latency_p95);
+        let p95: Vec<f64> = ttft
+            .report
+            .comparison
+            .targets
+            .iter()
+            .map(|t| t.p95.value)
+            .collect();
+        assert_eq!(total.latency_p95, p95);
+        assert_ne!(total.report.comparison.targets[0].p95.value, p95[0]);
+    }
+
+    #[test]
+    fn streams_are_machines_of_their_signal_and_probe_streams_are_not() {
+        let live = Origin::Live {
+            url: "ws://127.0.0.1:8080/ws".into(),
+        };
+        assert_eq!(
+            machine_of("press1/barrel_temperature (live 127.0.0.1:8080)", &live),
+            (
+                "barrel_temperature".into(),
+                "press1 (live 127.0.0.1:8080)".into()
+            )
+        );
+        assert_eq!(
+            machine_of("line/a/temp", &Origin::Simulator),
+            ("temp".into(), "line/a".into())
+        );
+        let mut s = Session::default();
+        for (id, origin) in [
+            ("p2/temp", Origin::Simulator),
+            ("p1/temp", Origin::Simulator),
+            ("p1/cycle", Origin::Simulator),
+            (
+                "m/ttft_ms",
+                Origin::Probe {
+                    url: "https://w".into(),
+                },
+            ),
+        ] {
+            s.push(id, "", &origin, Sample { t: 1.0, value: 1.0 });
+        }
+        assert_eq!(
+            signals(&s),
+            [
+                ("cycle".into(), vec!["p1/cycle".to_string()]),
+                ("temp".into(), vec!["p2/temp".to_string(), "p1/temp".into()]),
+            ]
+        );
+    }
+
+    /// Twelve machines, one far off: it is the one flagged, with the engine's evidence.
+    #[test]
+    fn the_odd_machine_is_found_among_session_streams() {
+        let mut s = Session::default();
+        let mut ids = Vec::new();
+        for m in 0..12 {
+            let id = format!("press{m}/temp");
+            for i in 0..60 {
+                let wiggle = f64::from((i * 7 + m * 3) % 11) * 0.1;
+                let value = if m == 5 {
+                    240.0
+                } else {
+                    225.0 + f64::from(m) * 0.05
+                } + wiggle;
+                let t = f64::from(i);
+                s.push(&id, "°C", &Origin::Simulator, Sample { t, value });
+            }
+            ids.push(id);
+        }
+        let run = run_machines(&s, "temp", &ids).unwrap();
+        assert_eq!(run.odd.odd, ["press5"]);
+        assert_eq!(run.summaries.len(), 12);
+        assert_eq!(run.summaries[5].n, 60);
+        assert!(run.boxes.iter().all(Option::is_some));
+    }
+}

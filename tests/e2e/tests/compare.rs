@@ -1,0 +1,512 @@
+//! The Compare view in Chromium, on issue 12's stand-in truth served by a stand-in probe Worker
+//! (the Worker's `/targets` and `/results` contract, as in probe.rs): A is 20 % faster than B
+//! (a pure shift of −100 ms in TTFT), C fails 5 % (and has the fastest output), D drifts.
+//! The view must state A–B's shift with an interval holding −100 ms, show C's error rate and
+//! leave C out under a 2 % limit, call D out of control and not recommend it, recommend
+//! differently under two sets of constraints and weights, export a CSV that matches its table,
+//! join outside quality scores by model, and put a page in the PDF report. Then machines:
+//! twelve presses from a file, one far off, is the odd one out.
+
+use fantoccini::{Client, Locator};
+use llmscope_e2e::{
+    click, downloaded, eventually, import, js, pause_simulators, screenshot, temp_csv, wait_for,
+    Session, DEADLINE,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const TOKEN: &str = "compare-worker-token";
+/// Probes per target.
+const N: u64 = 300;
+/// A − B in TTFT, by construction.
+const TRUE_SHIFT: f64 = -100.0;
+
+/// xorshift64 with Box–Muller normals: the same story on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn uniform(&mut self) -> f64 {
+        ((self.next() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    }
+
+    fn normal(&mut self) -> f64 {
+        let (u1, u2) = (self.uniform(), self.uniform());
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+}
+
+/// Each target's results as the Worker answers them. TTFT is 50·e^(0.5 z) above a floor of
+/// 350 ms (A) or 450 ms (B, C): A's distribution is B's moved by exactly −100 ms (medians 400
+/// and 500). C fails one probe in 20 and streams at 90 tokens/s (the others at 60). D's floor
+/// climbs 2 ms a probe.
+fn results() -> Vec<(&'static str, String)> {
+    let mut rng = Rng(1);
+    let mut out = Vec::new();
+    for (name, model) in [
+        ("A", "model-a"),
+        ("B", "model-b"),
+        ("C", "model-c"),
+        ("D", "model-d"),
+    ] {
+        let mut items = Vec::new();
+        for i in 0..N {
+            let t = 1_764_201_600_000u64 + i * 60_000;
+            let (z, z2) = (rng.normal(), rng.normal());
+            let spread = 50.0 * (0.5 * z).exp();
+            let (ttft, speed) = match name {
+                "A" => (350.0 + spread, 60.0 + 3.0 * z2),
+                "B" => (450.0 + spread, 60.0 + 3.0 * z2),
+                "C" => (450.0 + spread, 90.0 + 3.0 * z2),
+                _ => (300.0 + 2.0 * i as f64 + spread, 60.0 + 3.0 * z2),
+            };
+            items.push(if name == "C" && i % 20 == 7 {
+                format!(r#"{{"target":"C","provider":"openai","model":"{model}","t":{t},"ok":false,"status":500,"ttft_ms":null,"total_ms":null,"input_tokens":12,"output_tokens":null,"cached_input_tokens":0,"tokens_per_s":null,"cost_usd":null,"error":{{"kind":"server","message":"boom","retry_after_s":null}},"extra":{{}}}}"#)
+            } else {
+                format!(r#"{{"target":"{name}","provider":"openai","model":"{model}","t":{t},"ok":true,"status":200,"ttft_ms":{ttft:.3},"total_ms":{:.3},"input_tokens":12,"output_tokens":64,"cached_input_tokens":0,"tokens_per_s":{speed:.3},"cost_usd":null,"error":null,"extra":{{}}}}"#, ttft + 800.0)
+            });
+        }
+        out.push((name, format!("[{}]", items.join(","))));
+    }
+    out
+}
+
+/// A stand-in Worker: `/targets`, and each target's results on its first poll (`since=0`).
+async fn stand_in() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let answers = std::sync::Arc::new(results());
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let answers = answers.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = tcp.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                let line = request.lines().next().unwrap_or_default().to_string();
+                let first = answers.iter().find(|(name, _)| {
+                    line.starts_with(&format!("GET /results?target={name}&since=0&"))
+                });
+                let (status, body) = if line.starts_with("OPTIONS") {
+                    ("204 No Content", String::new())
+                } else if !request.contains(&format!("Bearer {TOKEN}")) {
+                    (
+                        "401 Unauthorized",
+                        r#"{"error":"unauthorized"}"#.to_string(),
+                    )
+                } else if line.starts_with("GET /targets") {
+                    (
+                        "200 OK",
+                        r#"[{"name":"A"},{"name":"B"},{"name":"C"},{"name":"D"}]"#.to_string(),
+                    )
+                } else if let Some((_, body)) = first {
+                    ("200 OK", body.clone())
+                } else if line.starts_with("GET /results") {
+                    ("200 OK", "[]".to_string())
+                } else {
+                    ("404 Not Found", "{}".to_string())
+                };
+                let response = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Allow-Headers: authorization\r\nAccess-Control-Allow-Methods: GET\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tcp.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+/// Types into an input as a user does (`input` events).
+async fn type_into(client: &Client, testid: &str, value: &str) {
+    let script = format!(
+        "const e = document.querySelector('[data-testid=\"{testid}\"]'); e.value = {value:?}; \
+         e.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
+    );
+    js(client, &script).await;
+}
+
+/// The text of `css` inside the table row of `name`.
+async fn cell(client: &Client, name: &str, testid: &str) -> String {
+    let script = format!(
+        "const r = document.querySelector('[data-testid=compare-row][data-name=\"{name}\"]'); \
+         const c = r && r.querySelector('[data-testid={testid}]'); return c ? c.textContent : null;"
+    );
+    js(client, &script)
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Runs the comparison and waits for the full report (not the table shown first); returns
+/// the recommended target.
+async fn run(client: &Client) -> String {
+    // A marker on the old report tells it from the new one.
+    js(client, "const t = document.querySelector('[data-testid=compare-table]'); if (t) t.dataset.old = '1'; return true;").await;
+    click(client, Locator::Css("[data-testid=compare-run]")).await;
+    eventually("the comparison's report", DEADLINE, || async {
+        let seen = js(
+            client,
+            "const t = document.querySelector('[data-testid=compare-table][data-stage=report]'); \
+             const s = document.querySelector('[data-testid=compare-status]'); \
+             return t && !t.dataset.old ? null : (s ? s.textContent : 'no status');",
+        )
+        .await;
+        match seen.as_str() {
+            Some(status) => Err(status.to_string()),
+            None => Ok(()),
+        }
+    })
+    .await;
+    wait_for(client, "[data-testid=compare-recommended]", DEADLINE)
+        .await
+        .text()
+        .await
+        .unwrap_or_default()
+}
+
+/// A screenshot with the element of `testid` at the top of the window, under the header.
+async fn shoot(client: &Client, testid: &str, name: &str) {
+    // Just under the sticky header, at once (the page scrolls smoothly otherwise).
+    let script = format!(
+        "const e = document.querySelector('[data-testid={testid}]'); window.scrollTo({{top: \
+         e.getBoundingClientRect().top + window.scrollY - 130, behavior: 'instant'}}); return true;"
+    );
+    js(client, &script).await;
+    let shot = screenshot(client, name).await;
+    assert!(shot.exists());
+    // Back to the top: the sticky header would cover a button scrolled under it.
+    js(
+        client,
+        "window.scrollTo({top: 0, behavior: 'instant'}); return true;",
+    )
+    .await;
+}
+
+/// A picture of the element of `testid` alone, to `target/screenshots/NAME.png` (taken before
+/// any click: it scrolls the element to the top, under the sticky header).
+async fn picture(client: &Client, testid: &str, name: &str) {
+    let element = client
+        .find(Locator::Css(&format!("[data-testid={testid}]")))
+        .await
+        .unwrap_or_else(|e| panic!("no {testid}: {e}"));
+    let png = element
+        .screenshot()
+        .await
+        .unwrap_or_else(|e| panic!("cannot picture {testid}: {e}"));
+    let dir = llmscope_e2e::root().join("target/screenshots");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("write the picture");
+}
+
+/// CSV records (quoted fields may hold commas and doubled quotes; no line breaks here).
+fn records(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|line| {
+            let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+            let mut chars = line.chars().peekable();
+            while let Some(c) = chars.next() {
+                match (c, quoted) {
+                    ('"', true) if chars.peek() == Some(&'"') => {
+                        field.push('"');
+                        chars.next();
+                    }
+                    ('"', _) => quoted = !quoted,
+                    (',', false) => fields.push(std::mem::take(&mut field)),
+                    _ => field.push(c),
+                }
+            }
+            fields.push(field);
+            fields
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn targets_are_compared_on_the_stand_in_truth() {
+    let port = stand_in().await;
+    let session = Session::open().await;
+    let client = &session.client;
+    pause_simulators(client).await;
+    type_into(client, "probe-url", &format!("http://127.0.0.1:{port}")).await;
+    type_into(client, "probe-token", TOKEN).await;
+    click(client, Locator::Css("[data-testid=probe-connect]")).await;
+    // Targets are polled in order, each one's results added at once: D's last stream means all.
+    eventually("every probe result in the session", DEADLINE, || async {
+        let names = llmscope_e2e::stream_names(client).await;
+        if names.to_string().contains("\"D/tokens_per_s\"") {
+            Ok(())
+        } else {
+            Err(format!("streams {names}"))
+        }
+    })
+    .await;
+    click(client, Locator::Css("[data-testid=compare-open]")).await;
+    let picks = js(client, "return [...document.querySelectorAll('[data-testid=compare-pick]')].map(e => e.dataset.name)").await;
+    assert_eq!(picks, serde_json::json!(["A", "B", "C", "D"]));
+
+    // Set 1: error rate at most 2 %, weights as given.
+    type_into(client, "compare-max-error", "0.02").await;
+    let first = run(client).await;
+    let status = wait_for(client, "[data-testid=compare-status]", DEADLINE)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(status.starts_with("compared in"), "{status}");
+    let ab = client
+        .find(Locator::Css(
+            "[data-testid=compare-pair][data-a=A][data-b=B]",
+        ))
+        .await
+        .expect("the A–B pair");
+    let mut bounds = Vec::new();
+    for name in ["data-lo", "data-hi"] {
+        let v = ab.attr(name).await.ok().flatten().unwrap_or_default();
+        bounds.push(v.parse::<f64>().unwrap_or_else(|_| panic!("{name}: {v:?}")));
+    }
+    let (lo, hi) = (bounds[0], bounds[1]);
+    assert!(
+        lo <= TRUE_SHIFT && TRUE_SHIFT <= hi,
+        "A − B in [{lo}, {hi}] holds {TRUE_SHIFT}"
+    );
+    let words = ab.text().await.unwrap_or_default();
+    assert!(
+        words.starts_with("A's TTFT is ") && words.contains(" ms lower than B's (95% CI "),
+        "{words}"
+    );
+    assert!(words.contains("Holm p = 0.000"), "{words}");
+    let c_errors = cell(client, "C", "compare-error-rate").await;
+    assert!(
+        c_errors.starts_with("5.0 % ["),
+        "C's error rate shown: {c_errors}"
+    );
+    let d = client
+        .find(Locator::Css("[data-testid=compare-row][data-name=D]"))
+        .await
+        .expect("D's row");
+    assert_eq!(
+        d.attr("data-in-control").await.ok().flatten().as_deref(),
+        Some("false")
+    );
+    assert_eq!(cell(client, "D", "compare-in-control").await, "no");
+    for name in ["A", "B", "C"] {
+        assert_eq!(
+            cell(client, name, "compare-in-control").await,
+            "yes",
+            "{name}"
+        );
+    }
+    assert_eq!(cell(client, "A", "compare-cost").await, "price unknown");
+    let reasons = js(client, "return [...document.querySelectorAll('[data-testid=compare-reason]')].map(e => e.textContent)").await;
+    let reasons: Vec<String> = serde_json::from_value(reasons).expect("reasons");
+    assert_eq!(first, "A", "{reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("C's error rate 5 % exceeds the 2 % limit")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("D is out of statistical control")),
+        "{reasons:?}"
+    );
+    picture(client, "compare-pareto", "compare-targets-pareto").await;
+    picture(client, "compare-boxes", "compare-targets-boxes").await;
+    shoot(client, "compare-table", "compare-targets-table").await;
+    shoot(
+        client,
+        "compare-recommendation",
+        "compare-targets-recommendation",
+    )
+    .await;
+
+    // The CSV: one row per target, matching the table; then the pairs.
+    click(client, Locator::Css("[data-testid=compare-csv]")).await;
+    let file = downloaded(&session.downloads, "llmscope-compare.csv").await;
+    let text = std::fs::read_to_string(file).expect("the CSV");
+    let (table, pairs) = text.split_once("\n\n").expect("two sections");
+    let rows = records(table);
+    let head = &rows[0];
+    let col = |name: &str| {
+        head.iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} in {head:?}"))
+    };
+    assert_eq!(rows.len(), 5, "a header and four targets");
+    for row in &rows[1..] {
+        assert_eq!(row.len(), head.len(), "{row:?}");
+        let name = &row[col("target")];
+        let n: u64 = row[col("n")].parse().expect("n");
+        assert_eq!(n, N);
+        assert_eq!(cell(client, name, "compare-n").await, n.to_string());
+        let rate: f64 = row[col("error_rate")].parse().expect("error rate");
+        let shown = cell(client, name, "compare-error-rate").await;
+        assert!(
+            shown.starts_with(&format!("{:.1} % [", 100.0 * rate)),
+            "{name}: {rate} vs {shown}"
+        );
+        for q in ["p50", "p95"] {
+            let (v, lo, hi): (f64, f64, f64) = (
+                row[col(q)].parse().expect("value"),
+                row[col(&format!("{q}_lo"))].parse().expect("lo"),
+                row[col(&format!("{q}_hi"))].parse().expect("hi"),
+            );
+            let shown = cell(client, name, &format!("compare-{q}")).await;
+            assert_eq!(shown, format!("{v:.1} [{lo:.1}, {hi:.1}]"), "{name} {q}");
+        }
+        let in_control = &row[col("in_control")];
+        assert_eq!(
+            in_control,
+            if name == "D" { "false" } else { "true" },
+            "{name}"
+        );
+    }
+    let pairs = records(pairs);
+    assert_eq!(pairs[0][..5], ["a", "b", "shift", "lo", "hi"]);
+    let ab_row = pairs
+        .iter()
+        .find(|p| p[0] == "A" && p[1] == "B")
+        .expect("A,B in the CSV");
+    assert_eq!(ab_row[3].parse::<f64>().ok(), Some(lo));
+    assert_eq!(ab_row[4].parse::<f64>().ok(), Some(hi));
+    assert_eq!(
+        ab_row.last(),
+        Some(&words.split(" (Holm").next().unwrap_or_default().to_string())
+    );
+
+    // Outside scores, in percent, one model unknown and one bad line.
+    let scores = temp_csv(
+        "compare-scores.csv",
+        "model,suite,score\nmodel-a,mmlu,91\nmodel-b,mmlu,78\nmodel-x,mmlu,50\nmodel-c,mmlu,oops\n",
+    );
+    let input = wait_for(client, "[data-testid=compare-scores-file]", DEADLINE).await;
+    input
+        .send_keys(&scores.display().to_string())
+        .await
+        .expect("choose the scores");
+    let note = eventually("the scores joined", DEADLINE, || async {
+        let a = cell(client, "A", "compare-score").await;
+        if a == "0.9100" {
+            Ok(())
+        } else {
+            Err(format!("A's score {a:?}"))
+        }
+    });
+    note.await;
+    assert_eq!(cell(client, "B", "compare-score").await, "0.7800");
+    assert_eq!(cell(client, "C", "compare-score").await, "–");
+    let note = wait_for(client, "[data-testid=compare-scores-status]", DEADLINE)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        note.contains("Models matching no target: model-x."),
+        "{note}"
+    );
+    assert!(note.contains("in percent (0–100)"), "{note}");
+    assert!(
+        note.contains("line 5: \"oops\" is not a score for \"model-c\""),
+        "{note}"
+    );
+
+    // Set 2: no error limit, only output speed counts: C, the fastest, is recommended.
+    type_into(client, "compare-max-error", "").await;
+    type_into(
+        client,
+        "compare-weights",
+        "cost=0,latency=0,speed=1,quality=0",
+    )
+    .await;
+    let second = run(client).await;
+    assert_eq!(second, "C");
+    assert_ne!(first, second);
+    let caveats = js(client, "return [...document.querySelectorAll('[data-testid=compare-caveat]')].map(e => e.textContent)").await;
+    assert!(
+        caveats
+            .to_string()
+            .contains("D is out of statistical control"),
+        "{caveats}"
+    );
+
+    // The PDF report has a page of the comparison.
+    click(client, Locator::Css("[data-testid=report-pdf]")).await;
+    let pdf = downloaded(&session.downloads, "llmscope-report.pdf").await;
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout", &pdf.display().to_string(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Comparison of targets: TTFT (ms)"), "{text}");
+    assert!(text.contains("Recommendation: C"), "{text}");
+    assert!(text.contains("A's TTFT is"), "{text}");
+    session.close().await;
+}
+
+#[tokio::test]
+async fn the_odd_machine_out_is_found() {
+    let session = Session::open().await;
+    let client = &session.client;
+    pause_simulators(client).await;
+    // Twelve presses of one signal from a file; press5 runs 15 °C hot.
+    let mut rng = Rng(7);
+    let head: Vec<String> = (1..=12).map(|k| format!("press{k}/temp")).collect();
+    let mut text = head.join(",") + "\n";
+    for _ in 0..80 {
+        let row: Vec<String> = (1..=12)
+            .map(|k| {
+                format!(
+                    "{:.3}",
+                    225.0 + if k == 5 { 15.0 } else { 0.0 } + 0.5 * rng.normal()
+                )
+            })
+            .collect();
+        text += &(row.join(",") + "\n");
+    }
+    import(client, &temp_csv("line.csv", &text)).await;
+    eventually("the file's streams", DEADLINE, || async {
+        let names = llmscope_e2e::stream_names(client).await;
+        let n = names.as_array().map_or(0, |a| {
+            a.iter()
+                .filter(|n| n.as_str().is_some_and(|n| n.starts_with("line/")))
+                .count()
+        });
+        if n == 12 {
+            Ok(())
+        } else {
+            Err(format!("streams {names}"))
+        }
+    })
+    .await;
+    click(client, Locator::Css("[data-testid=compare-open]")).await;
+    click(client, Locator::Css("[data-testid=compare-mode-machines]")).await;
+    llmscope_e2e::set(client, "compare-metric", "temp").await;
+    let picks = js(
+        client,
+        "return document.querySelectorAll('[data-testid=compare-pick]').length",
+    )
+    .await;
+    assert_eq!(picks, 12);
+    click(client, Locator::Css("[data-testid=compare-run]")).await;
+    let odd = wait_for(client, "[data-testid=compare-odd-machine]", DEADLINE)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(odd.contains("line/press5"), "{odd}");
+    let flagged = js(client, "return [...document.querySelectorAll('[data-testid=compare-row][data-odd=true]')].map(e => e.dataset.name)").await;
+    assert_eq!(flagged, serde_json::json!(["line/press5"]));
+    shoot(client, "compare-boxes", "compare-machines-boxes").await;
+    shoot(client, "compare-odd", "compare-machines").await;
+    session.close().await;
+}
