@@ -335,11 +335,14 @@ fn lanes<const W: usize>(
     let floor = rows.lo.iter().fold(f64::INFINITY, |f, &t| f.min(t));
     let prefix = |x: f64| b.partition_point(|&y| x - y > floor);
     let near_end = a.partition_point(|&x| prefix(x) + 8 <= n);
+    let Ok(lanes) = <&mut [Window; W]>::try_from(&mut windows[..]) else {
+        unreachable!("one window per bound")
+    };
     for &x in &a[..near_end] {
-        rows.row::<false>(x, b, windows);
+        rows.row::<false>(x, b, lanes);
     }
     for &x in &a[near_end..] {
-        rows.row::<true>(x, b, windows);
+        rows.row::<true>(x, b, lanes);
     }
     let all = a.len() as u64 * n as u64;
     for (w, window) in windows.iter_mut().enumerate() {
@@ -370,18 +373,36 @@ struct Rows<const W: usize> {
 }
 
 impl<const W: usize> Rows<W> {
-    /// Row x, every lane. `SAFE`: a prefix may reach b's end.
+    /// Row x, every lane. `SAFE`: a prefix may reach b's end. The lanes are written out so that
+    /// each one's index is a constant and its state can stay in registers.
     #[inline(always)]
-    fn row<const SAFE: bool>(&mut self, x: f64, b: &[f64], windows: &mut [Window]) {
-        for (w, window) in windows.iter_mut().enumerate().take(W) {
-            let p = advance::<SAFE>(x, b, self.p_hi[w], self.hi[w]);
-            let q = collect_row::<SAFE>(x, b, p, self.lo[w], window, &mut self.kept[w]);
-            self.p_hi[w] = p;
-            self.sum_hi[w] += p as u64;
-            self.sum_lo[w] += q as u64;
-            if !self.track {
-                continue;
-            }
+    fn row<const SAFE: bool>(&mut self, x: f64, b: &[f64], windows: &mut [Window; W]) {
+        if W > 0 {
+            self.lane::<SAFE>(0, x, b, windows);
+        }
+        if W > 1 {
+            self.lane::<SAFE>(1, x, b, windows);
+        }
+        if W > 2 {
+            self.lane::<SAFE>(2, x, b, windows);
+        }
+        if W > 3 {
+            self.lane::<SAFE>(3, x, b, windows);
+        }
+        if W > 4 {
+            self.lane::<SAFE>(4, x, b, windows);
+        }
+    }
+
+    /// Row x in window w.
+    #[inline(always)]
+    fn lane<const SAFE: bool>(&mut self, w: usize, x: f64, b: &[f64], windows: &mut [Window; W]) {
+        let p = advance::<SAFE>(x, b, self.p_hi[w], self.hi[w]);
+        let q = collect_row::<SAFE>(x, b, p, self.lo[w], &mut windows[w], &mut self.kept[w]);
+        self.p_hi[w] = p;
+        self.sum_hi[w] += p as u64;
+        self.sum_lo[w] += q as u64;
+        if self.track {
             // The row's neighbours of the window: b[p - 1] and b[q].
             let up = x - b[p.saturating_sub(1)];
             self.above[w] = self.above[w].min(if p > 0 { up } else { f64::INFINITY });
