@@ -244,8 +244,11 @@ fn count(value: &JsValue, what: &str) -> Result<Option<u64>, JsError> {
         Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_992.0 => {
             Ok(Some(x as u64))
         }
-        _ => Err(error(format!(
-            "{what}: {value:?} is not a count; give a whole number >= 0"
+        Some(x) => Err(error(format!(
+            "{what}: {x} is not a count; give a whole number >= 0"
+        ))),
+        None => Err(error(format!(
+            "{what}: not a number; give a whole number >= 0"
         ))),
     }
 }
