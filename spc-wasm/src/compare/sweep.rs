@@ -107,8 +107,13 @@ impl Search {
     /// A window of about `budget` differences (twice that per miss so far) around `centre`.
     fn aim_at(&mut self, centre: f64) {
         let half = self.half();
-        if centre.is_finite() && half.is_finite() && half > 0.0 {
-            self.aim(centre - half, centre + half);
+        if centre.is_finite() && half.is_finite() && half >= 0.0 {
+            // At least (just below centre, centre]: an estimate on a tied value is then
+            // settled by this one window however steep the count is there.
+            self.aim(
+                (centre - half).min(next_down(centre)),
+                (centre + half).max(centre),
+            );
         } else {
             self.aim(self.lo, self.hi);
         }
@@ -133,7 +138,11 @@ impl Search {
             return;
         }
         self.misses += 1;
-        self.slope = if c_hi > c_lo {
+        // The window's own slope, unless it had no differences or only one value (a tie, whose
+        // slope is a jump): then the bracket's.
+        let kept = &found.inside;
+        let one_value = kept.first().is_some_and(|v| kept.iter().all(|w| w == v));
+        self.slope = if c_hi > c_lo && !one_value {
             (c_hi - c_lo) as f64 / (hi - lo)
         } else {
             (self.c_hi - self.c_lo) as f64 / (self.hi - self.lo)
