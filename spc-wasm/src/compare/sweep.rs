@@ -333,6 +333,7 @@ fn lanes<const W: usize>(
         lo: std::array::from_fn(|w| bounds[w].0),
         hi: std::array::from_fn(|w| bounds[w].1),
         p_hi: [0; W],
+        q_lo: [0; W],
         sum_lo: [0; W],
         sum_hi: [0; W],
         kept: [0; W],
@@ -370,6 +371,8 @@ struct Rows<const W: usize> {
     lo: [f64; W],
     hi: [f64; W],
     p_hi: [usize; W],
+    /// Each lane's prefix end at lo in the row before.
+    q_lo: [usize; W],
     sum_lo: [u64; W],
     sum_hi: [u64; W],
     kept: [usize; W],
@@ -407,7 +410,15 @@ impl<const W: usize> Rows<W> {
     #[inline(always)]
     fn lane<const SAFE: bool>(&mut self, w: usize, x: f64, b: &[f64], windows: &mut [Window; W]) {
         let p = advance::<SAFE>(x, b, self.p_hi[w], self.hi[w]);
-        let q = collect_row::<SAFE>(x, b, p, self.lo[w], &mut windows[w], &mut self.kept[w]);
+        let q = collect_row::<SAFE>(
+            x,
+            b,
+            p,
+            self.lo[w],
+            &mut windows[w],
+            &mut self.kept[w],
+            &mut self.q_lo[w],
+        );
         self.p_hi[w] = p;
         self.sum_hi[w] += p as u64;
         self.sum_lo[w] += q as u64;
@@ -423,8 +434,8 @@ impl<const W: usize> Rows<W> {
 
 /// The differences of row x in (lo, hi], which start at its prefix end `p` at hi: written
 /// without branches for the usual none or one (`kept` moves on only for those inside, and stays
-/// at most the window's cap), a loop for more, a galloping search past the cap. Returns the
-/// prefix end at lo.
+/// at most the window's cap), a loop for more; past the cap, the end at lo moved on from the
+/// previous row's `q_lo`. Returns the prefix end at lo (and keeps it in `q_lo`).
 #[inline(always)]
 fn collect_row<const SAFE: bool>(
     x: f64,
@@ -433,6 +444,7 @@ fn collect_row<const SAFE: bool>(
     lo: f64,
     w: &mut Window,
     kept: &mut usize,
+    q_lo: &mut usize,
 ) -> usize {
     let n = b.len();
     if *kept + 1 >= w.inside.len() {
@@ -446,8 +458,10 @@ fn collect_row<const SAFE: bool>(
     if inside {
         while (!SAFE || q < n) && x - b[q] > lo {
             if *kept >= w.cap {
-                // Full: only the count matters now, and a wide window may hold a whole row.
-                return gallop(x, b, q, lo);
+                // Full: only the count matters now. A wide window (a large tie) may hold much
+                // of every row, so the end at lo moves on from the row before's, as at hi.
+                q = advance::<SAFE>(x, b, q.max(*q_lo), lo);
+                break;
             }
             if *kept + 1 >= w.inside.len() {
                 w.grow();
@@ -457,6 +471,7 @@ fn collect_row<const SAFE: bool>(
             q += 1;
         }
     }
+    *q_lo = q;
     q
 }
 
