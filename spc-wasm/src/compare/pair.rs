@@ -99,14 +99,15 @@ pub(crate) fn shift_test_sorted(a: &[f64], b: &[f64], confidence: f64) -> ShiftT
             ([q, total - q + 1], Some((2.0 * p).min(1.0)))
         };
         let wanted = [middle[0], middle[1], bounds[0], bounds[1]];
-        (exact_p, order_statistics(a, b, &wanted, &[]).0, ranks)
+        let values = order_statistics(a, b, &wanted, &[], ranks.any_tie).0;
+        (exact_p, values, ranks)
     } else {
         // Normal branch: the bounds need only the ties within each sample, so W's two counts
         // ride along with the order statistics in one pass.
         let within = ties_within(a, b);
         let bounds = moses_bounds(total, sigma(m as f64, n as f64, within), confidence);
         let wanted = [middle[0], middle[1], bounds[0], bounds[1]];
-        let (values, counts) = order_statistics(a, b, &wanted, &W_COUNTS);
+        let (values, counts) = order_statistics(a, b, &wanted, &W_COUNTS, within > 0.0);
         (
             None,
             values,

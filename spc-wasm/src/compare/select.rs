@@ -38,14 +38,16 @@ const SWEEPS: usize = 16;
 
 /// The order statistics of rank `ranks[t]` (1-based, each in 1..=m·n) of all differences
 /// `a[i] - b[j]`, and #{(i, j) : a[i] - b[j] <= d} for each d of `extra`, counted in the
-/// same pass. Both slices are sorted ascending, finite and non-empty.
+/// same pass. Both slices are sorted ascending, finite and non-empty; `tied` says that they
+/// hold equal values (a hint for speed only: the answer is exact either way).
 pub(crate) fn order_statistics(
     a: &[f64],
     b: &[f64],
     ranks: &[u64],
     extra: &[f64],
+    tied: bool,
 ) -> (Vec<f64>, Vec<u64>) {
-    let (found, counts) = solve(a, b, ranks, extra);
+    let (found, counts) = solve(a, b, ranks, extra, tied);
     (found.iter().map(|f| f.value).collect(), counts)
 }
 
@@ -56,7 +58,7 @@ struct Found {
     slope: f64,
 }
 
-fn solve(a: &[f64], b: &[f64], ranks: &[u64], extra: &[f64]) -> (Vec<Found>, Vec<u64>) {
+fn solve(a: &[f64], b: &[f64], ranks: &[u64], extra: &[f64], tied: bool) -> (Vec<Found>, Vec<u64>) {
     let total = a.len() as u64 * b.len() as u64;
     debug_assert!(ranks.iter().all(|&k| k >= 1 && k <= total));
     let (ta, tb) = (thin(a), thin(b));
@@ -100,7 +102,7 @@ fn solve(a: &[f64], b: &[f64], ranks: &[u64], extra: &[f64]) -> (Vec<Found>, Vec
         }
     }
     let mids: Vec<u64> = groups.iter().map(|g| g.0).collect();
-    let estimates = estimates(&ta, &tb, total, &mids);
+    let estimates = estimates(&ta, &tb, total, &mids, tied);
     let values: Vec<f64> = estimates.iter().map(|e| e.value).collect();
     let counted = sweep::rows_estimates(a, b, &values, ROW_STEP);
     let mut searches: Vec<Search> = estimates
@@ -113,7 +115,7 @@ fn solve(a: &[f64], b: &[f64], ranks: &[u64], extra: &[f64]) -> (Vec<Found>, Vec
             Search::new(a, b, g, centre, e.slope)
         })
         .collect();
-    let counts = sweep::run(a, b, &mut searches, extra, SWEEPS);
+    let counts = sweep::run(a, b, &mut searches, extra, SWEEPS, tied);
     let mut out = Vec::with_capacity(ranks.len());
     for (search, &(k, last)) in searches.iter().zip(&groups) {
         for (r, rank) in (k..=last).enumerate() {
@@ -132,14 +134,14 @@ fn solve(a: &[f64], b: &[f64], ranks: &[u64], extra: &[f64]) -> (Vec<Found>, Vec
 
 /// Estimates from thinned samples: each rank scaled to the thinned total, found there with
 /// the local slope of the thinned count, which scales back by the same factor.
-fn estimates(ta: &[f64], tb: &[f64], total: u64, ranks: &[u64]) -> Vec<Found> {
+fn estimates(ta: &[f64], tb: &[f64], total: u64, ranks: &[u64], tied: bool) -> Vec<Found> {
     let thinned = ta.len() as u64 * tb.len() as u64;
     let scale = total as f64 / thinned as f64;
     let wanted: Vec<u64> = ranks
         .iter()
         .map(|&k| ((k as f64 / scale).round() as u64).clamp(1, thinned))
         .collect();
-    let (found, _) = solve(ta, tb, &wanted, &[]);
+    let (found, _) = solve(ta, tb, &wanted, &[], tied);
     found
         .into_iter()
         .map(|f| Found {
@@ -302,7 +304,7 @@ mod tests {
                 total - 1,
                 total,
             ];
-            let got = order_statistics(&a, &b, &ranks, &[]).0;
+            let got = order_statistics(&a, &b, &ranks, &[], quantum > 0.0).0;
             for (k, v) in ranks.iter().zip(got) {
                 assert_eq!(v, all[(*k - 1) as usize], "{m}x{n} k={k}");
                 assert_eq!(
@@ -319,7 +321,7 @@ mod tests {
         let a = vec![1.0; 100];
         let b = vec![0.5; 100];
         assert_eq!(
-            order_statistics(&a, &b, &[1, 5000, 10_000], &[]).0,
+            order_statistics(&a, &b, &[1, 5000, 10_000], &[], true).0,
             vec![0.5; 3]
         );
     }
