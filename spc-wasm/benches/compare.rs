@@ -1,7 +1,9 @@
 //! Comparison benchmarks (issue 12): 20 targets × 100 000 results compared (summaries and all
-//! 190 pairs, or the 19 against the first), one 100 000 × 100 000 pair, and the odd machine out of 100 × 10 000. Each has a
+//! 190 pairs, or the 19 against the first), one 100 000 × 100 000 pair (continuous, and rounded
+//! to whole milliseconds: heavy ties), and the odd machine out of 100 × 10 000. Each has a
 //! baseline in the same run: sorting the same streams (the floor any exact quantile or rank
-//! method pays) and reading the machines' values once.
+//! method pays) and reading the machines' values once. The same comparison in the browser:
+//! `cargo xtask bench` (spc-wasm/examples/compare_speed.rs, tests/e2e/examples/compare_bench.rs).
 //! Run with `cargo bench -p llmscope-spc --bench compare`; the numbers go in
 //! docs/benchmarks.md, "Comparison (issue 12)".
 
@@ -79,6 +81,14 @@ fn comparison(c: &mut Criterion) {
         .collect();
     group.bench_function("shift_test_100k_vs_100k", |b| {
         b.iter(|| shift_test(black_box(&sorted[0]), &sorted[1], 0.95).map(|t| t.shift))
+    });
+    // Whole milliseconds: about 27 million differences share each value near the median.
+    let whole: Vec<Vec<f64>> = sorted
+        .iter()
+        .map(|s| s.iter().map(|x| x.round()).collect())
+        .collect();
+    group.bench_function("shift_test_100k_vs_100k_whole_ms", |b| {
+        b.iter(|| shift_test(black_box(&whole[0]), &whole[1], 0.95).map(|t| t.shift))
     });
     group.finish();
 }

@@ -46,6 +46,8 @@ pub mod summary;
 pub mod transform;
 #[cfg(feature = "wasm")]
 mod wasm;
+#[cfg(feature = "wasm")]
+mod wasm_compare;
 
 pub use chart::{analyze, Chart, Data, Series};
 pub use config::ChartConfig;

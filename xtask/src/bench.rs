@@ -4,6 +4,7 @@
 //!   comparison of targets and machines (issue 12);
 //! - analyze end to end on a 10-million-line CSV, against reading the same file;
 //! - the wasm API from Node.js against the same series natively;
+//! - the comparison of 20 targets × 100,000 results in headless Chromium against native;
 //! - the shim's WebSocket server: samples/s to 1 and 10 clients, latency, RSS;
 //! - the dashboard and its exports in headless Chromium, and share-link sizes;
 //! - the probe Worker's overhead in wrangler dev against a native client;
@@ -33,6 +34,7 @@ pub fn run(quick: bool) -> Result<(), String> {
     util::run(&mut cmd)?;
     analyze_end_to_end(if quick { 1_000_000 } else { 10_000_000 })?;
     wasm_against_native(if quick { 200_000 } else { 2_000_000 })?;
+    compare_in_browser()?;
     let quick_flag: &[&str] = if quick { &["--quick"] } else { &[] };
     say("the shim's WebSocket server under load on loopback (gateway-shim/examples/ws_load.rs)");
     util::run(&mut example_of("gateway-shim", "ws_load", quick_flag))?;
@@ -199,6 +201,52 @@ fn wasm_against_native(points: usize) -> Result<(), String> {
         match (native, rate(line)) {
             (Some(n), Some(w)) => println!("  {line}  wasm/native: {:.2}", w / n),
             _ => println!("  {line}"),
+        }
+    }
+    Ok(())
+}
+
+/// Issue 12's target: 20 targets × 100,000 results compared in the browser in under 300 ms.
+/// The same streams (spc-wasm/examples/compare_speed.rs writes them) compared natively and by
+/// the wasm build in headless Chromium (tests/e2e/examples/compare_bench.rs), all 190 pairs
+/// and the 19 against one reference target, best of 5 each.
+fn compare_in_browser() -> Result<(), String> {
+    let root = util::root();
+    setup::wasm_node_package()?; // builds the release wasm
+    let dir = root.join("target/compare-bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    say("generating the browser bindings (wasm-bindgen --target web) for the comparison bench");
+    util::run(
+        Command::new(setup::wasm_bindgen_cli()?)
+            .args(["--target", "web", "--out-dir"])
+            .arg(dir.join("pkg"))
+            .arg(root.join("target/wasm32-unknown-unknown/release/llmscope_spc.wasm")),
+    )?;
+    let page = root.join("spc-wasm/tests/browser/compare_bench.html");
+    std::fs::copy(&page, dir.join("compare_bench.html"))
+        .map_err(|e| format!("{}: {e}", page.display()))?;
+    say("comparing 20 targets x 100,000 results natively (spc-wasm/examples/compare_speed.rs)");
+    let native = util::output(&mut example("compare_speed", &[&dir.to_string_lossy()]))
+        .ok_or("the native comparison example failed")?;
+    setup::chromium()?;
+    say("the same comparison by the wasm build in headless Chromium (tests/e2e/examples/compare_bench.rs)");
+    let browser = util::output(
+        example_of("llmscope-e2e", "compare_bench", &[]).env("LLMSCOPE_BENCH_DIR", &dir),
+    )
+    .ok_or("the browser comparison benchmark failed")?;
+    // "native 190 pairs: 650.1 ms" and "browser 190 pairs: 900.2 ms (...)"
+    let ms = |text: &str, side: &str, what: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{side} {what}: ")))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+    };
+    for what in ["190 pairs", "19 pairs"] {
+        match (ms(&native, "native", what), ms(&browser, "browser", what)) {
+            (Some(n), Some(b)) => println!(
+                "  {what}: browser {b:.0} ms, native {n:.0} ms, browser/native {:.2} (target: under 300 ms in the browser)",
+                b / n
+            ),
+            _ => println!("  {what}: could not read the times:\n{native}{browser}"),
         }
     }
     Ok(())

@@ -30,6 +30,7 @@ pub mod quantile;
 pub mod recommend;
 mod select;
 pub mod stream;
+mod sweep;
 pub mod wilson;
 
 use crate::error::{invalid, SpcError};

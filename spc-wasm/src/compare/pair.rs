@@ -99,18 +99,19 @@ pub(crate) fn shift_test_sorted(a: &[f64], b: &[f64], confidence: f64) -> ShiftT
             ([q, total - q + 1], Some((2.0 * p).min(1.0)))
         };
         let wanted = [middle[0], middle[1], bounds[0], bounds[1]];
-        (exact_p, order_statistics(a, b, &wanted, &[]).0, ranks)
+        let values = order_statistics(a, b, &wanted, &[], ranks.any_tie).0;
+        (exact_p, values, ranks)
     } else {
         // Normal branch: the bounds need only the ties within each sample, so W's two counts
         // ride along with the order statistics in one pass.
         let within = ties_within(a, b);
         let bounds = moses_bounds(total, sigma(m as f64, n as f64, within), confidence);
         let wanted = [middle[0], middle[1], bounds[0], bounds[1]];
-        let (values, counts) = order_statistics(a, b, &wanted, &W_COUNTS);
+        let (values, counts) = order_statistics(a, b, &wanted, &W_COUNTS, within > 0.0);
         (
             None,
             values,
-            RankSums::from_counts(a, b, counts[0], counts[1]),
+            RankSums::from_counts(a, b, within, counts[0], counts[1]),
         )
     };
     ShiftTest {
@@ -192,17 +193,17 @@ impl RankSums {
     /// From two count-only chains (see [`RankSums::from_counts`]).
     fn of(a: &[f64], b: &[f64]) -> RankSums {
         let [at_most_0, below_0] = counts(a, b, W_COUNTS);
-        RankSums::from_counts(a, b, at_most_0, below_0)
+        RankSums::from_counts(a, b, ties_within(a, b), at_most_0, below_0)
     }
 
     /// W = Σ #{y < x} + ½ #{y = x}, from the counts of differences <= 0 and < 0. A pooled tie
     /// group is a run of equal x's plus the y's equal to them, or a run of y's alone; x's equal
-    /// to y's are looked up only when the two counts differ, i.e. when there are any.
-    fn from_counts(a: &[f64], b: &[f64], at_most_0: u64, below_0: u64) -> RankSums {
+    /// to y's are looked up only when the two counts differ, i.e. when there are any. `within`
+    /// is [`ties_within`] of the two samples.
+    fn from_counts(a: &[f64], b: &[f64], within: f64, at_most_0: u64, below_0: u64) -> RankSums {
         let (m, n) = (a.len(), b.len());
         let total = m as u64 * n as u64;
         let twice_w = (total - at_most_0) + (total - below_0);
-        let within = ties_within(a, b);
         let mut cross = 0.0;
         if at_most_0 != below_0 {
             for run in a.chunk_by(|p, q| p == q) {
@@ -242,9 +243,14 @@ fn cube(t: usize) -> f64 {
     (t as f64).powi(3) - t as f64
 }
 
-/// Σ(t³ − t) over the runs of equal values within each sorted sample.
+/// Σ(t³ − t) over the runs of equal values within each sorted sample. A sample without equal
+/// neighbours (the usual case for timings) is told by one branch-free pass.
 fn ties_within(a: &[f64], b: &[f64]) -> f64 {
     let runs = |xs: &[f64]| {
+        let equal: usize = xs.windows(2).map(|w| (w[0] == w[1]) as usize).sum();
+        if equal == 0 {
+            return 0.0;
+        }
         xs.chunk_by(|p, q| p == q)
             .map(|r| cube(r.len()))
             .sum::<f64>()

@@ -10,16 +10,14 @@
 //! 147-153, and of J. F. Monahan (1984), "Algorithm 616: fast computation of the
 //! Hodges–Lehmann location estimator", ACM TOMS 10, 265-270. We search in value space:
 //!
-//! 1. Estimate each wanted order statistic, and the local slope of the count (from the window
-//!    that found it), by the same search on thinned samples (every 32nd value of each, block
-//!    quantiles).
-//! 2. One pass at those estimates, all wanted ranks at once as independent chains (the pass is
-//!    bound by the latency of each step, so five chains cost about twice one), keeping every
-//!    row's prefix length pᵢ. The caller's extra counts (W's) ride along.
-//! 3. Per rank, a Newton step from there and a window around it holding about (m + n)/8
-//!    differences; the counts at the window's ends come from the stored pᵢ by moving each a
-//!    step or two, and the same loop collects the differences inside the window, of which the
-//!    wanted one is selected directly.
+//! 1. Estimate each wanted order statistic, and the local slope of the count, by the same
+//!    search on thinned samples (every 32nd value of each, block quantiles).
+//! 2. Refine each estimate by one Newton step on a count from every 8th row of a against all
+//!    of b (`sweep::rows_estimate`, a few binary searches per row).
+//! 3. Sweep the rows once with a window around each estimate (`sweep.rs`): the exact counts at
+//!    the windows' ends, the caller's extra counts (W's), and the differences inside each
+//!    window, of which the wanted ones are selected. A window that misses is aimed again from
+//!    its own exact counts and swept again.
 //!
 //! If the windows keep missing (odd data, heavy ties) a plain bracketing search with full
 //! counting passes (regula falsi with the Illinois rule, then bisection) takes over, so the
@@ -27,23 +25,29 @@
 //! exactly the k-th element of R's `sort(outer(x, y, "-"))`, ties included. Samples must hold
 //! fewer than 2³² values each.
 
+use super::sweep::{self, Search};
+
 /// Up to this many differences are simply formed and sorted.
 const ENUMERATE: u64 = 4096;
 /// Thinning factor for the first estimates.
 const THIN: usize = 32;
-/// Chains per counting pass at most (five: three ranks and W's two counts).
-const LANES: usize = 6;
+/// Every ROW_STEP-th row of a counts for the refined estimates.
+const ROW_STEP: usize = 8;
+/// Sweeps over the rows before the bracketing search takes over.
+const SWEEPS: usize = 16;
 
 /// The order statistics of rank `ranks[t]` (1-based, each in 1..=m·n) of all differences
 /// `a[i] - b[j]`, and #{(i, j) : a[i] - b[j] <= d} for each d of `extra`, counted in the
-/// same pass. Both slices are sorted ascending, finite and non-empty.
+/// same pass. Both slices are sorted ascending, finite and non-empty; `tied` says that they
+/// hold equal values (a hint for speed only: the answer is exact either way).
 pub(crate) fn order_statistics(
     a: &[f64],
     b: &[f64],
     ranks: &[u64],
     extra: &[f64],
+    tied: bool,
 ) -> (Vec<f64>, Vec<u64>) {
-    let (found, counts) = solve(a, b, ranks, extra);
+    let (found, counts) = solve(a, b, ranks, extra, tied);
     (found.iter().map(|f| f.value).collect(), counts)
 }
 
@@ -54,7 +58,7 @@ struct Found {
     slope: f64,
 }
 
-fn solve(a: &[f64], b: &[f64], ranks: &[u64], extra: &[f64]) -> (Vec<Found>, Vec<u64>) {
+fn solve(a: &[f64], b: &[f64], ranks: &[u64], extra: &[f64], tied: bool) -> (Vec<Found>, Vec<u64>) {
     let total = a.len() as u64 * b.len() as u64;
     debug_assert!(ranks.iter().all(|&k| k >= 1 && k <= total));
     let (ta, tb) = (thin(a), thin(b));
@@ -89,82 +93,55 @@ fn solve(a: &[f64], b: &[f64], ranks: &[u64], extra: &[f64]) -> (Vec<Found>, Vec
             .collect();
         return (found, extra_counts());
     }
-    // A rank next to the one before is read from the same window.
-    let leads: Vec<usize> = (0..ranks.len())
-        .filter(|&t| t == 0 || ranks[t].abs_diff(ranks[t - 1]) > 1)
+    // The middle two ranks of an even count are one search.
+    let mut groups: Vec<(u64, u64)> = Vec::new();
+    for &k in ranks {
+        match groups.last_mut() {
+            Some(g) if g.1 + 1 == k => g.1 = k,
+            _ => groups.push((k, k)),
+        }
+    }
+    let mids: Vec<u64> = groups.iter().map(|g| g.0).collect();
+    let estimates = estimates(&ta, &tb, total, &mids, tied);
+    let values: Vec<f64> = estimates.iter().map(|e| e.value).collect();
+    let counted = sweep::rows_estimates(a, b, &values, ROW_STEP);
+    let mut searches: Vec<Search> = estimates
+        .iter()
+        .zip(&counted)
+        .zip(&groups)
+        .map(|((e, &c), &g)| {
+            // One Newton step on the finer count.
+            let centre = e.value + (g.0 as f64 - c) / e.slope;
+            Search::new(a, b, g, centre, e.slope)
+        })
         .collect();
-    let lead_ranks: Vec<u64> = leads.iter().map(|&t| ranks[t]).collect();
-    let estimates = estimates(&ta, &tb, total, &lead_ranks);
-    let mut values: Vec<f64> = estimates.iter().map(|e| e.value).collect();
-    values.extend_from_slice(extra);
-    let pass = Pass::run(a, b, &values, lead_ranks.len());
-    let budget = ((a.len() + b.len()) as u64 / 8).max(ENUMERATE);
+    let counts = sweep::run(a, b, &mut searches, extra, SWEEPS, tied);
     let mut out = Vec::with_capacity(ranks.len());
-    let mut window = Window::default();
-    let mut lead = 0;
-    for (t, &k) in ranks.iter().enumerate() {
-        if leads.get(lead) == Some(&t) {
-            let slope = estimates[lead].slope;
-            window = windowed(a, b, k, &pass.at(lead), slope, budget).unwrap_or_default();
-            lead += 1;
+    for (search, &(k, last)) in searches.iter().zip(&groups) {
+        for (r, rank) in (k..=last).enumerate() {
+            out.push(Found {
+                value: search
+                    .values
+                    .get(r)
+                    .copied()
+                    .unwrap_or_else(|| bracketed(a, b, rank)),
+                slope: search.slope(),
+            });
         }
-        let found = match window.select(k) {
-            Some(value) => Found {
-                value,
-                slope: window.slope(),
-            },
-            None => Found {
-                value: bracketed(a, b, k),
-                slope: f64::NAN,
-            },
-        };
-        out.push(found);
     }
-    (out, pass.counts[lead_ranks.len()..].to_vec())
-}
-
-/// The differences in a window (lo, hi], with the counts at its ends.
-#[derive(Default)]
-struct Window {
-    lo: f64,
-    hi: f64,
-    c_lo: u64,
-    c_hi: u64,
-    candidates: Vec<f64>,
-}
-
-impl Window {
-    /// Differences per unit of value across the window.
-    fn slope(&self) -> f64 {
-        (self.c_hi - self.c_lo) as f64 / (self.hi - self.lo)
-    }
-
-    /// The k-th difference when the window holds it.
-    fn select(&mut self, k: u64) -> Option<f64> {
-        let complete = self.candidates.len() as u64 == self.c_hi - self.c_lo;
-        if !(self.c_lo < k && k <= self.c_hi && complete) {
-            return None;
-        }
-        let rank = (k - self.c_lo - 1) as usize;
-        Some(
-            *self
-                .candidates
-                .select_nth_unstable_by(rank, f64::total_cmp)
-                .1,
-        )
-    }
+    (out, counts)
 }
 
 /// Estimates from thinned samples: each rank scaled to the thinned total, found there with
 /// the local slope of the thinned count, which scales back by the same factor.
-fn estimates(ta: &[f64], tb: &[f64], total: u64, ranks: &[u64]) -> Vec<Found> {
+fn estimates(ta: &[f64], tb: &[f64], total: u64, ranks: &[u64], tied: bool) -> Vec<Found> {
     let thinned = ta.len() as u64 * tb.len() as u64;
     let scale = total as f64 / thinned as f64;
     let wanted: Vec<u64> = ranks
         .iter()
         .map(|&k| ((k as f64 / scale).round() as u64).clamp(1, thinned))
         .collect();
-    let (found, _) = solve(ta, tb, &wanted, &[]);
+    let (found, _) = solve(ta, tb, &wanted, &[], tied);
     found
         .into_iter()
         .map(|f| Found {
@@ -174,208 +151,14 @@ fn estimates(ta: &[f64], tb: &[f64], total: u64, ranks: &[u64]) -> Vec<Found> {
         .collect()
 }
 
-/// Counting passes at several values d: #{(i, j) : a[i] - b[j] <= d} for each, and every
-/// row's prefix length pᵢ = #{j : a[i] - b[j] > d}, stored row-major (`rows[i * lanes + t]`)
-/// as the chains write them.
-struct Pass {
-    counts: Vec<u64>,
-    /// One block per group of up to LANES values.
-    groups: Vec<Vec<u32>>,
-    values: Vec<f64>,
-    record: usize,
-}
-
-/// One value's prefix lengths inside a [`Pass`].
-struct Reference<'p> {
-    d: f64,
-    count: u64,
-    rows: &'p [u32],
-    lanes: usize,
-    lane: usize,
-}
-
-impl Reference<'_> {
-    fn row(&self, i: usize) -> usize {
-        self.rows[i * self.lanes + self.lane] as usize
-    }
-}
-
-impl Pass {
-    /// Counts at every value of `ds`, prefixes for the first `record` of them.
-    fn run(a: &[f64], b: &[f64], ds: &[f64], record: usize) -> Pass {
-        let mut counts = Vec::with_capacity(ds.len());
-        let mut groups = Vec::new();
-        for (g, group) in ds.chunks(LANES).enumerate() {
-            let recorded = record.saturating_sub(g * LANES).min(group.len());
-            let mut rows = vec![0u32; a.len() * recorded];
-            counts.extend(run_group(a, b, group, &mut rows, recorded));
-            groups.push(rows);
-        }
-        Pass {
-            counts,
-            groups,
-            values: ds.to_vec(),
-            record,
-        }
-    }
-
-    /// The reference at value `t`, which must be one of the recorded ones.
-    fn at(&self, t: usize) -> Reference<'_> {
-        debug_assert!(t < self.record);
-        let group = t / LANES;
-        let lanes = LANES.min(self.record - group * LANES);
-        Reference {
-            d: self.values[t],
-            count: self.counts[t],
-            rows: &self.groups[group],
-            lanes,
-            lane: t % LANES,
-        }
-    }
-}
-
-/// The chains of one group, at most LANES values.
-fn run_group(a: &[f64], b: &[f64], ds: &[f64], rows: &mut [u32], record: usize) -> Vec<u64> {
-    fn lanes<const L: usize>(
-        a: &[f64],
-        b: &[f64],
-        ds: &[f64],
-        rows: &mut [u32],
-        r: usize,
-    ) -> Vec<u64> {
-        chains::<L, true>(a, b, std::array::from_fn(|t| ds[t]), rows, r).to_vec()
-    }
-    match ds.len() {
-        1 => lanes::<1>(a, b, ds, rows, record),
-        2 => lanes::<2>(a, b, ds, rows, record),
-        3 => lanes::<3>(a, b, ds, rows, record),
-        4 => lanes::<4>(a, b, ds, rows, record),
-        5 => lanes::<5>(a, b, ds, rows, record),
-        _ => lanes::<LANES>(a, b, ds, rows, record),
-    }
-}
-
-/// Newton from the reference to rank k, then a window of about `budget` differences around
-/// it: its end counts and the differences inside it in one loop over the rows. `None` when six
-/// windows miss or hold too many differences (the caller falls back to bracketing).
-fn windowed(
-    a: &[f64],
-    b: &[f64],
-    k: u64,
-    start: &Reference<'_>,
-    slope: f64,
-    budget: u64,
-) -> Option<Window> {
-    let mut slope = slope;
-    let mut centre = start.d + (k as f64 - start.count as f64) / slope;
-    let mut half = budget as f64 / 4.0 / slope;
-    let mut w = Window::default();
-    for _ in 0..6 {
-        if !(slope.is_finite() && slope > 0.0 && centre.is_finite() && half > 0.0) {
-            return None;
-        }
-        let (lo, hi) = (centre - half, centre + half);
-        (w.lo, w.hi) = (lo, hi);
-        (w.c_lo, w.c_hi) = window(a, b, start, lo, hi, 4 * budget, &mut w.candidates);
-        if w.c_lo < k && k <= w.c_hi {
-            if w.candidates.len() as u64 == w.c_hi - w.c_lo {
-                return Some(w);
-            }
-            half /= 4.0; // too many inside: narrow around the same centre
-            continue;
-        }
-        // Missed: the window's ends give the local slope; aim again from the nearer end, wider.
-        if w.c_hi > w.c_lo {
-            slope = (w.c_hi - w.c_lo) as f64 / (hi - lo);
-        }
-        centre = if w.c_lo >= k {
-            lo - (w.c_lo - k) as f64 / slope
-        } else {
-            hi + (k - w.c_hi) as f64 / slope
-        };
-        half *= 2.0;
-    }
-    None
-}
-
-/// Counts at `lo` and `hi` (lo < hi) from the prefixes of the reference pass, moving each
-/// row's prefix end at `hi` a step or two and walking on to its end at `lo`, and the
-/// differences in (lo, hi] while there are at most `cap`.
-fn window(
-    a: &[f64],
-    b: &[f64],
-    start: &Reference<'_>,
-    lo: f64,
-    hi: f64,
-    cap: u64,
-    out: &mut Vec<f64>,
-) -> (u64, u64) {
-    let n = b.len();
-    let (mut c_lo, mut c_hi) = (0u64, 0u64);
-    out.clear();
-    for (i, &x) in a.iter().enumerate() {
-        let p_hi = prefix_at(x, b, start.row(i), start.d, hi);
-        // The differences in (lo, hi] follow p_hi in the row; usually none or one.
-        let mut p_lo = p_hi;
-        while p_lo < n && x - b[p_lo] > lo {
-            if (out.len() as u64) < cap {
-                out.push(x - b[p_lo]);
-            }
-            p_lo += 1;
-        }
-        c_hi += (n - p_hi) as u64;
-        c_lo += (n - p_lo) as u64;
-    }
-    (c_lo, c_hi)
-}
-
-/// Row x's prefix length at `d`, from its length `p` at `from`: two steps without branches
-/// (the usual distance is 0 or 1), then a loop for the rare longer move.
-fn prefix_at(x: f64, b: &[f64], mut p: usize, from: f64, d: f64) -> usize {
-    let n = b.len();
-    if d >= from {
-        for _ in 0..2 {
-            let back = p > 0 && x - b[p.saturating_sub(1)] <= d;
-            p -= back as usize;
-        }
-        while p > 0 && x - b[p - 1] <= d {
-            p -= 1;
-        }
-    } else {
-        for _ in 0..2 {
-            let on = p < n && x - b[p.min(n - 1)] > d;
-            p += on as usize;
-        }
-        while p < n && x - b[p] > d {
-            p += 1;
-        }
-    }
-    p
-}
-
-/// #{(i, j) : a[i] - b[j] <= d} at each of `d`, counts only: L independent chains.
+/// #{(i, j) : a[i] - b[j] <= d} at each of `d`: L merge chains stepped in turn, so that the
+/// latency of one (load, subtract, compare, move) overlaps the others.
 pub(crate) fn counts<const L: usize>(a: &[f64], b: &[f64], d: [f64; L]) -> [u64; L] {
-    chains::<L, false>(a, b, d, &mut [], 0)
-}
-
-/// L merge chains stepped in turn, so that the latency of one (load, subtract, compare, move)
-/// overlaps the others. With `ROWS`, the first `record` chains write row i's prefix length for
-/// d[t] to `rows[i * record + t]`.
-fn chains<const L: usize, const ROWS: bool>(
-    a: &[f64],
-    b: &[f64],
-    d: [f64; L],
-    rows: &mut [u32],
-    record: usize,
-) -> [u64; L] {
     let (m, n) = (a.len(), b.len());
     let mut i = [0usize; L];
     let mut j = [0usize; L];
     let mut count = [0u64; L];
     let mut step = |t: usize, i: &mut [usize; L], j: &mut [usize; L]| {
-        if ROWS && t < record {
-            rows[i[t] * record + t] = j[t] as u32;
-        }
         let above = (a[i[t]] - b[j[t]] > d[t]) as usize;
         count[t] += ((1 - above) * (n - j[t])) as u64;
         j[t] += above;
@@ -389,14 +172,6 @@ fn chains<const L: usize, const ROWS: bool>(
     for t in 0..L {
         while i[t] < m && j[t] < n {
             step(t, &mut i, &mut j);
-        }
-    }
-    if ROWS {
-        // Rows left once j reaches n have every difference above d.
-        for t in 0..record {
-            for row in i[t]..m {
-                rows[row * record + t] = n as u32;
-            }
         }
     }
     count
@@ -529,7 +304,7 @@ mod tests {
                 total - 1,
                 total,
             ];
-            let got = order_statistics(&a, &b, &ranks, &[]).0;
+            let got = order_statistics(&a, &b, &ranks, &[], quantum > 0.0).0;
             for (k, v) in ranks.iter().zip(got) {
                 assert_eq!(v, all[(*k - 1) as usize], "{m}x{n} k={k}");
                 assert_eq!(
@@ -546,7 +321,7 @@ mod tests {
         let a = vec![1.0; 100];
         let b = vec![0.5; 100];
         assert_eq!(
-            order_statistics(&a, &b, &[1, 5000, 10_000], &[]).0,
+            order_statistics(&a, &b, &[1, 5000, 10_000], &[], true).0,
             vec![0.5; 3]
         );
     }
