@@ -22,8 +22,11 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The most the wasm and its JavaScript glue may weigh, gzipped, in bytes.
-pub const BUDGET: u64 = 600 * 1024;
+/// The most the wasm and its JavaScript glue may weigh, gzipped, in bytes. Issue 3 set 600 KB;
+/// the Compare view (issue 12) took the site to 642 KB, and 650 KB holds it until the view
+/// (and the PDF writer) load on demand as a second module (docs/benchmarks.md, "The Compare
+/// view in the site"). Raise it only with such a reason.
+pub const BUDGET: u64 = 650 * 1024;
 
 /// The wasm features rustc enables by default for wasm32-unknown-unknown (1.82 and later);
 /// wasm-opt must accept them all, and may use no others (Chromium runs every one of these).
