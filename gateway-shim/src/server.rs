@@ -112,19 +112,29 @@ pub async fn serve(
             },
         );
     }
+    let (sessions, max) = (app.sessions.clone(), app.sessions.available_permits());
     let router = router
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             check_host,
         ))
         .with_state(app);
-    axum::serve(
+    let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await
+    .await;
+    // Upgraded WebSocket sessions outlive axum's graceful shutdown: wait (bounded) until each
+    // has sent its close frame and returned its permit, or the runtime would drop them mid-send
+    // and clients would see a reset instead of a close.
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(SESSIONS_CLOSE, sessions.acquire_many(all)).await;
+    served
 }
+
+/// How long sessions get to send their close frames after shutdown.
+const SESSIONS_CLOSE: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn reject(code: StatusCode, why: &str) -> Response {
     (code, Json(serde_json::json!({"error": why}))).into_response()
@@ -319,6 +329,13 @@ async fn session(
     };
     loop {
         tokio::select! {
+            // Shutdown first: when the hub closes with it, the client must still get a close
+            // frame rather than a dropped connection.
+            biased;
+            () = app.shutdown.cancelled() => {
+                let _ = tx.send(Message::Close(None)).await;
+                return;
+            }
             update = live.recv() => {
                 let fed = match update {
                     Ok(first) => forward(&mut tx, &mut live, first, &mut last).await,
@@ -340,10 +357,6 @@ async fn session(
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
                 Some(Ok(_)) => {}
             },
-            () = app.shutdown.cancelled() => {
-                let _ = tx.send(Message::Close(None)).await;
-                return;
-            }
         }
     }
 }
