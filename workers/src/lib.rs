@@ -4,7 +4,8 @@
 //!
 //! Everything that can be pure is, and is tested natively: configuration ([`target`]), the
 //! provider adapters ([`provider`]), AWS signing and framing ([`aws`]), prices, result
-//! assembly ([`measure`]), alerting ([`alert`]) and access control ([`access`]). The
+//! assembly ([`measure`]), alerting ([`alert`]), access control ([`access`]), `GET /compare`'s
+//! query ([`compare`]) and the daily digest ([`digest`]). The
 //! `runtime` module, compiled for wasm32 only, is the thin layer over the Workers runtime:
 //! fetch, clock, D1, secrets and the cron trigger.
 
@@ -13,6 +14,8 @@
 pub mod access;
 pub mod alert;
 pub mod aws;
+pub mod compare;
+pub mod digest;
 pub mod error;
 pub mod measure;
 pub mod prices;

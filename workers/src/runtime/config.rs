@@ -39,6 +39,8 @@ pub struct Config {
     pub webhook_timeout_ms: u64,
     /// `LLMSCOPE_RETENTION_DAYS`: results and alerts older than this are deleted by the cron.
     pub retention_days: u64,
+    /// `LLMSCOPE_DIGEST=daily`: the cron posts the daily digest to the webhook.
+    pub digest: bool,
     /// Problems with the Worker-wide variables.
     pub errors: Vec<ConfigError>,
 }
@@ -102,6 +104,19 @@ impl Config {
             MAX_RETENTION_DAYS,
             &mut errors,
         );
+        let webhook = string(env, "LLMSCOPE_WEBHOOK").filter(|w| !w.is_empty());
+        let digest = crate::digest::enabled(string(env, "LLMSCOPE_DIGEST").as_deref())
+            .unwrap_or_else(|message| {
+                errors.push(ConfigError::new("*", "LLMSCOPE_DIGEST", message));
+                false
+            });
+        if digest && webhook.is_none() {
+            errors.push(ConfigError::new(
+                "*",
+                "LLMSCOPE_DIGEST",
+                "is daily but LLMSCOPE_WEBHOOK is not set: the digest has nowhere to go",
+            ));
+        }
         let token = string(env, "LLMSCOPE_TOKEN").unwrap_or_default();
         if token.is_empty() {
             errors.push(ConfigError::new(
@@ -114,10 +129,11 @@ impl Config {
             targets,
             token,
             origins: string(env, "LLMSCOPE_ORIGINS").unwrap_or_default(),
-            webhook: string(env, "LLMSCOPE_WEBHOOK").filter(|w| !w.is_empty()),
+            webhook,
             alerts,
             webhook_timeout_ms,
             retention_days,
+            digest,
             errors,
         }
     }
