@@ -8,11 +8,32 @@ use crate::error::ApiError;
 use llmscope_protocol::compare::{parse_weights, CompareError, Metric, Report, Settings};
 use serde::Serialize;
 
-/// Results read per target at most, the newest ones after `since`. A request must fit the
-/// Workers CPU limit: reading and parsing a stored result costs more than the engine's work
-/// on it, and 4 targets × 5000 results took about 0.3 s of wall time in `wrangler dev`
+/// Results read per target at most, the newest ones after `since`.
+pub const MAX_PER_TARGET: u32 = 5000;
+
+/// The bound on a request's work: results per target × pairwise tests. A test's cost grows
+/// with its samples' sizes, and is largest when values tie (whole milliseconds do: the Workers
+/// clock ticks in ms) and two targets perform alike: 5000 against 5000 of the same 5 values
+/// took 0.25 s natively and about 0.5 s in `wrangler dev`, against 1 ms without ties. 30,000
+/// keeps a request at a few seconds of CPU at worst, within Workers Paid's 30 s
 /// (docs/benchmarks.md, "The Worker's GET /compare").
-pub const PER_TARGET: u32 = 5000;
+pub const WORK_BUDGET: u32 = 30_000;
+
+/// Results read per target when `targets` are compared on `metric`: [`MAX_PER_TARGET`], or
+/// fewer when there are many pairs to test, so that pairs × results stays within
+/// [`WORK_BUDGET`] (20 targets on TTFT: 143 each). The report tests every pair on the metric
+/// shown and on TTFT, and each target against the first on speed
+/// (`llmscope_protocol::compare::build`).
+pub fn per_target(targets: usize, metric: Metric) -> u32 {
+    let k = targets as u32;
+    let all = k * k.saturating_sub(1) / 2;
+    let pairs = match metric {
+        Metric::TtftMs => all + k.saturating_sub(1),
+        Metric::TotalMs => 2 * all + k.saturating_sub(1),
+        Metric::TokensPerS => 2 * all,
+    };
+    (WORK_BUDGET / pairs.max(1)).min(MAX_PER_TARGET)
+}
 
 /// The query's parameters, after checking.
 #[derive(Clone, Debug, PartialEq)]
@@ -141,7 +162,7 @@ fn setting(e: CompareError) -> ApiError {
 pub struct Window {
     /// The `since` asked.
     pub since: i64,
-    /// [`PER_TARGET`].
+    /// [`per_target`]'s limit for this request.
     pub limit_per_target: u32,
     /// Targets that had more results than the limit: only their newest were compared.
     pub capped: Vec<String>,
@@ -154,7 +175,7 @@ impl Window {
     pub fn caveats(&self) -> Vec<String> {
         let capped = self.capped.iter().map(|t| {
             format!(
-                "{t}: only its newest {} results since {} were compared (the Worker's limit per target; narrow the window with since)",
+                "{t}: only its newest {} results since {} were compared (the Worker's limit per target for this many targets; narrow the window with since, or compare fewer targets)",
                 self.limit_per_target, self.since
             )
         });
@@ -309,17 +330,35 @@ mod tests {
     }
 
     #[test]
+    fn the_limit_shrinks_with_the_pairs_to_test() {
+        assert_eq!(per_target(1, Metric::TtftMs), 5000);
+        assert_eq!(per_target(2, Metric::TtftMs), 5000); // 2 pairs: 15000
+        assert_eq!(per_target(4, Metric::TtftMs), 3333); // 6 + 3 pairs
+        assert_eq!(per_target(8, Metric::TtftMs), 857); // 28 + 7 pairs
+        assert_eq!(per_target(20, Metric::TtftMs), 143); // 190 + 19 pairs
+        assert_eq!(per_target(20, Metric::TotalMs), 75); // 380 + 19 pairs
+        assert_eq!(per_target(20, Metric::TokensPerS), 78); // 380 pairs
+        for k in 2..40 {
+            let n = per_target(k, Metric::TotalMs) as usize;
+            assert!(
+                (k * (k - 1) + k - 1) * n <= WORK_BUDGET as usize,
+                "{k} targets"
+            );
+        }
+    }
+
+    #[test]
     fn a_capped_or_empty_target_is_said_in_words_and_in_the_window() {
         let window = Window {
             since: 5,
-            limit_per_target: PER_TARGET,
+            limit_per_target: MAX_PER_TARGET,
             capped: vec!["A".into()],
             no_results: vec!["C".into()],
         };
         assert_eq!(
             window.caveats(),
             [
-                "A: only its newest 5000 results since 5 were compared (the Worker's limit per target; narrow the window with since)",
+                "A: only its newest 5000 results since 5 were compared (the Worker's limit per target for this many targets; narrow the window with since, or compare fewer targets)",
                 "C has no results since 5: it is not compared",
             ]
         );
@@ -339,7 +378,7 @@ mod tests {
         let mut cli = serde_json::to_value(&report).unwrap();
         assert_eq!(json["targets"], cli["targets"], "the CLI's report");
         assert_eq!(json["window"]["capped"], serde_json::json!(["A"]));
-        assert_eq!(json["window"]["limit_per_target"], PER_TARGET);
+        assert_eq!(json["window"]["limit_per_target"], MAX_PER_TARGET);
         let caveats = cli["recommendation"]["caveats"].as_array_mut().unwrap();
         caveats.extend(window.caveats().into_iter().map(serde_json::Value::from));
         assert_eq!(json["recommendation"], cli["recommendation"]);

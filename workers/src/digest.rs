@@ -245,7 +245,7 @@ pub fn message(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::PER_TARGET;
+    use crate::compare::MAX_PER_TARGET;
     use llmscope_protocol::compare::{build, group, Settings};
     use llmscope_protocol::probe::ProbeResult;
 
@@ -302,7 +302,7 @@ mod tests {
     fn window() -> Window {
         Window {
             since: 0,
-            limit_per_target: PER_TARGET,
+            limit_per_target: MAX_PER_TARGET,
             ..Window::default()
         }
     }

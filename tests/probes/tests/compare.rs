@@ -221,7 +221,7 @@ async fn compare_finds_the_known_truth_through_wrangler_dev() {
     assert_eq!(strict["recommendation"]["name"], "A", "{strict}");
     assert_eq!(
         strict["window"],
-        json!({"since": 0, "limit_per_target": 5000, "capped": [], "no_results": []})
+        json!({"since": 0, "limit_per_target": 3333, "capped": [], "no_results": []})
     );
 
     // Errors tolerated, latency alone: C, the fastest, is recommended instead; still not D.

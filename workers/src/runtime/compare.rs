@@ -1,11 +1,11 @@
-//! `GET /compare`: reads each target's newest results (at most [`PER_TARGET`]) from D1 and
+//! `GET /compare`: reads each target's newest results (at most [`per_target`]) from D1 and
 //! answers `llmscope_protocol::compare`'s report, the CLI's JSON, with the window compared.
 //! The daily digest reads its report here too.
 
 use super::config::Config;
 use super::http::json;
 use super::store::Store;
-use crate::compare::{answer, no_results, parse_query, Query, Window, PER_TARGET};
+use crate::compare::{answer, no_results, parse_query, per_target, Query, Window};
 use crate::error::ApiError;
 use llmscope_protocol::compare::{build, group, CompareError, Report};
 use llmscope_protocol::probe::ProbeResult;
@@ -29,16 +29,17 @@ pub async fn get(req: &Request, env: &Env, config: &Config) -> Result<Response, 
 /// The report of `query`'s targets over their newest results after `since`, and the window it
 /// was computed on. No result for any target is [`no_results`]' 404.
 pub async fn report(store: &Store, query: &Query) -> Result<(Report, Window), ApiError> {
+    let limit = per_target(query.targets.len(), query.settings.metric);
     let mut window = Window {
         since: query.since,
-        limit_per_target: PER_TARGET,
+        limit_per_target: limit,
         ..Window::default()
     };
     let mut results: Vec<ProbeResult> = Vec::new();
     for name in &query.targets {
         // One more than the limit tells whether the limit cut the window.
-        let mut rows = store.newest(name, query.since, PER_TARGET + 1).await?;
-        if rows.len() > PER_TARGET as usize {
+        let mut rows = store.newest(name, query.since, limit + 1).await?;
+        if rows.len() > limit as usize {
             rows.remove(0);
             window.capped.push(name.clone());
         }
