@@ -89,16 +89,15 @@ impl DigestState {
 pub fn changes(previous: &DigestState, report: &Report) -> Vec<String> {
     let now = DigestState::of(report, previous.day);
     let mut lines = Vec::new();
-    if previous.recommended != now.recommended {
-        lines.push(match (&previous.recommended, &now.recommended) {
-            (Some(was), Some(is)) => format!("recommended: {is}, was {was}"),
-            (None, Some(is)) => format!("recommended: {is}, was none"),
-            (Some(was), None) => {
-                format!("recommended: none now, was {was} (GET /compare gives the reasons)")
-            }
-            (None, None) => unreachable!("equal"),
-        });
-    }
+    let recommended = match (&previous.recommended, &now.recommended) {
+        (Some(was), Some(is)) if was != is => Some(format!("recommended: {is}, was {was}")),
+        (None, Some(is)) => Some(format!("recommended: {is}, was none")),
+        (Some(was), None) => Some(format!(
+            "recommended: none now, was {was} (GET /compare gives the reasons)"
+        )),
+        _ => None,
+    };
+    lines.extend(recommended);
     for name in &now.out_of_control {
         if !previous.out_of_control.contains(name) {
             lines.push(format!(
@@ -355,6 +354,26 @@ mod tests {
                 "A joined the Pareto frontier",
                 "B left the Pareto frontier",
             ]
+        );
+    }
+
+    #[test]
+    fn no_recommendation_any_more_is_said_with_where_to_look() {
+        let mut rs = probes("A", 60, 1, |_| 100.0);
+        rs.extend(probes("B", 60, 2, |_| 150.0));
+        let too_strict = Settings {
+            max_ttft_p95_ms: Some(1.0),
+            ..Settings::default()
+        };
+        let none = build(&group(rs.iter().map(|r| (r, None))), &too_strict).unwrap();
+        let lines = changes(&DigestState::of(&day1(), 1), &none);
+        assert_eq!(
+            lines[0],
+            "recommended: none now, was A (GET /compare gives the reasons)"
+        );
+        assert!(
+            lines.contains(&"A left the ranking (it was #1)".to_string()),
+            "{lines:?}"
         );
     }
 
