@@ -185,7 +185,9 @@ async fn compare_finds_the_known_truth_through_wrangler_dev() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 
+    let started = std::time::Instant::now();
     scenario::probe_rounds(&client.url, TOKEN, &standin, 0..ROUNDS).await;
+    eprintln!("{ROUNDS} rounds of 4 probes: {:?}", started.elapsed());
 
     let abcd = "targets=A,B,C,D";
     let latency_only = "weights=latency%3D1,speed%3D0,cost%3D0,quality%3D0";
