@@ -5,9 +5,10 @@
 //! Everything that can be pure is, and is tested natively: configuration ([`target`]), the
 //! quality checks of answers ([`check`]), the provider adapters ([`provider`]), AWS signing
 //! and framing ([`aws`]), result assembly and pricing with `llmscope_protocol::prices`
-//! ([`measure`]), alerting ([`alert`]) and access control ([`access`]). The `runtime` module,
-//! compiled for wasm32 only, is the thin layer over the Workers runtime: fetch, clock, D1,
-//! secrets and variables, and the cron trigger.
+//! ([`measure`]), alerting ([`alert`]), access control ([`access`]), `GET /compare`'s query
+//! ([`compare`]) and the daily digest ([`digest`]). The `runtime` module, compiled for wasm32
+//! only, is the thin layer over the Workers runtime: fetch, clock, D1, secrets and variables,
+//! and the cron trigger.
 
 #![deny(missing_docs)]
 
@@ -15,6 +16,8 @@ pub mod access;
 pub mod alert;
 pub mod aws;
 pub mod check;
+pub mod compare;
+pub mod digest;
 pub mod error;
 pub mod measure;
 pub mod provider;

@@ -43,6 +43,8 @@ pub struct Config {
     /// The shipped price table overlaid with `LLMSCOPE_PRICES`; the shipped one alone when
     /// `LLMSCOPE_PRICES` is bad (the problem is reported, the probes go on).
     pub prices: PriceTable,
+    /// `LLMSCOPE_DIGEST=daily`: the cron posts the daily digest to the webhook.
+    pub digest: bool,
     /// Problems with the Worker-wide variables.
     pub errors: Vec<ConfigError>,
 }
@@ -109,6 +111,19 @@ impl Config {
         let (prices, problem) =
             crate::measure::price_table(string(env, "LLMSCOPE_PRICES").as_deref());
         errors.extend(problem);
+        let webhook = string(env, "LLMSCOPE_WEBHOOK").filter(|w| !w.is_empty());
+        let digest = crate::digest::enabled(string(env, "LLMSCOPE_DIGEST").as_deref())
+            .unwrap_or_else(|message| {
+                errors.push(ConfigError::new("*", "LLMSCOPE_DIGEST", message));
+                false
+            });
+        if digest && webhook.is_none() {
+            errors.push(ConfigError::new(
+                "*",
+                "LLMSCOPE_DIGEST",
+                "is daily but LLMSCOPE_WEBHOOK is not set: the digest has nowhere to go",
+            ));
+        }
         let token = string(env, "LLMSCOPE_TOKEN").unwrap_or_default();
         if token.is_empty() {
             errors.push(ConfigError::new(
@@ -121,11 +136,12 @@ impl Config {
             targets,
             token,
             origins: string(env, "LLMSCOPE_ORIGINS").unwrap_or_default(),
-            webhook: string(env, "LLMSCOPE_WEBHOOK").filter(|w| !w.is_empty()),
+            webhook,
             alerts,
             webhook_timeout_ms,
             retention_days,
             prices,
+            digest,
             errors,
         }
     }

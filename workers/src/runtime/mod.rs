@@ -2,7 +2,9 @@
 //! between the pure modules and fetch, the clock, D1 and secrets. Kept thin on purpose: every
 //! decision lives in a module that is tested natively.
 
+mod compare;
 mod config;
+mod digest;
 mod http;
 mod probe;
 mod routes;

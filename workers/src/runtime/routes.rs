@@ -105,11 +105,12 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer<Response>
         (Method::Get, ["targets"]) => targets(config),
         (Method::Post, ["probe", name]) => probe_now(env, config, &decode(name)).await,
         (Method::Get, ["results"]) => results(&req, env).await,
+        (Method::Get, ["compare"]) => super::compare::get(&req, env, config).await,
         (Method::Post, ["share"]) => super::share::create(req, env).await,
         _ => {
             let _ = req.text().await;
             Err(ApiError::NotFound(format!(
-                "no endpoint {path}: see GET /health, /targets, /results, /share/ID, POST /probe/NAME, /share"
+                "no endpoint {path}: see GET /health, /targets, /results, /compare, /share/ID, POST /probe/NAME, /share"
             )))
         }
     }
@@ -238,7 +239,8 @@ pub async fn cron(env: &Env) {
 
 /// Deletes what is past the retention, probes every target (at most [`SIMULTANEOUS_PROBES`]
 /// at a time), stores the results, evaluates each target's history, records new alerts in
-/// the outbox and delivers every undelivered one. Returns a summary.
+/// the outbox, delivers every undelivered one, and sends the daily digest when it is due.
+/// Returns a summary.
 async fn cron_run(env: &Env, config: &Config) -> Answer<serde_json::Value> {
     let store = Store::open(env).await?;
     let day_ms = 86_400_000.0;
@@ -276,12 +278,14 @@ async fn cron_run(env: &Env, config: &Config) -> Answer<serde_json::Value> {
             store.save_state(&t.name, metric.name(), &state).await?;
         }
     }
-    let delivered =
-        super::webhook::deliver_pending(config, &store, &all_secret_values(env, config)).await?;
+    let secrets = all_secret_values(env, config);
+    let delivered = super::webhook::deliver_pending(config, &store, &secrets).await?;
+    let digest = super::digest::send_daily(config, &store, &secrets).await?;
     Ok(json!({
         "probed": results.len(),
         "ok": results.iter().filter(|r| r.ok).count(),
         "alerts": opened,
         "delivered": delivered,
+        "digest": digest,
     }))
 }

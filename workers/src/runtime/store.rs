@@ -1,4 +1,4 @@
-//! Probe results and alert state in D1 (SQLite). Each result is stored whole, as the JSON of
+//! Probe results, alert state and the last daily digest in D1 (SQLite). Each result is stored whole, as the JSON of
 //! the contract (extras included), next to the columns queries filter on.
 
 use crate::alert::{Alert, State};
@@ -13,7 +13,8 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS results (id INTEGER PRIMARY KEY
 CREATE INDEX IF NOT EXISTS results_by_target_t ON results (target, t);
 CREATE TABLE IF NOT EXISTS alert_state (target TEXT NOT NULL, metric TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (target, metric));
 CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, metric TEXT NOT NULL, t INTEGER NOT NULL, json TEXT NOT NULL, delivered INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS share_quota (token TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (token, day));";
+CREATE TABLE IF NOT EXISTS share_quota (token TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (token, day));
+CREATE TABLE IF NOT EXISTS digest (id INTEGER PRIMARY KEY CHECK (id = 1), day INTEGER NOT NULL, state TEXT NOT NULL);";
 
 /// The D1 binding, with the schema in place.
 pub struct Store {
@@ -27,6 +28,12 @@ struct JsonRow {
 
 #[derive(Deserialize)]
 struct StateRow {
+    state: String,
+}
+
+#[derive(Deserialize)]
+struct DigestRow {
+    day: f64,
     state: String,
 }
 
@@ -115,6 +122,50 @@ impl Store {
             .into_iter()
             .filter_map(|r| serde_json::from_str(&r.json).ok())
             .collect())
+    }
+
+    /// The newest `limit` results of `target` after `since` (exclusive), oldest first: the
+    /// JSON as stored. `GET /compare` and the digest read their window with it.
+    pub async fn newest(
+        &self,
+        target: &str,
+        since: i64,
+        limit: u32,
+    ) -> Result<Vec<String>, String> {
+        let rows = self
+            .db
+            .prepare("SELECT json FROM (SELECT json, t, id FROM results WHERE target = ?1 AND t > ?2 ORDER BY t DESC, id DESC LIMIT ?3) ORDER BY t, id")
+            .bind(&[target.into(), num(since), num(i64::from(limit))])
+            .map_err(|e| e.to_string())?
+            .all()
+            .await
+            .map_err(|e| format!("D1: cannot read results: {e}"))?
+            .results::<JsonRow>()
+            .map_err(|e| e.to_string())?;
+        Ok(rows.into_iter().map(|r| r.json).collect())
+    }
+
+    /// The last daily digest: its UTC day and its state, as stored (JSON).
+    pub async fn last_digest(&self) -> Result<Option<(i64, String)>, String> {
+        let row = self
+            .db
+            .prepare("SELECT day, state FROM digest WHERE id = 1")
+            .first::<DigestRow>(None)
+            .await
+            .map_err(|e| format!("D1: cannot read the last digest: {e}"))?;
+        Ok(row.map(|r| (r.day as i64, r.state)))
+    }
+
+    /// Saves the state of the digest just delivered on `day`.
+    pub async fn save_digest(&self, day: i64, state: &str) -> Result<(), String> {
+        self.db
+            .prepare("INSERT INTO digest (id, day, state) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET day = excluded.day, state = excluded.state")
+            .bind(&[num(day), state.into()])
+            .map_err(|e| e.to_string())?
+            .run()
+            .await
+            .map_err(|e| format!("D1: cannot save the digest: {e}"))?;
+        Ok(())
     }
 
     /// The alert state of one metric of one target.

@@ -48,8 +48,9 @@ pub async fn deliver_pending(
     Ok(delivered)
 }
 
-/// POSTs one message, retrying: `Ok` once the webhook answers 2xx.
-async fn post(url: &str, body: String, timeout_ms: u64) -> Result<(), String> {
+/// POSTs one message, retrying: `Ok` once the webhook answers 2xx. The daily digest is
+/// delivered with it too.
+pub async fn post(url: &str, body: String, timeout_ms: u64) -> Result<(), String> {
     let request = HttpRequest {
         method: "POST".into(),
         url: url.to_string(),
