@@ -2,7 +2,7 @@
 //! every part that answers it — `llmscope-shim compare`, the Worker's `GET /compare` and the
 //! dashboard's Compare view — so the same results give the same JSON everywhere. The statistics
 //! are the engine's (`llmscope_spc::compare`); this module chooses what is compared and
-//! serializes the contract's fields ([`json`]).
+//! serializes the contract's fields (`json.rs`).
 //!
 //! The recommendation judges latency by TTFT P95 and speed by median tokens/s, whatever metric
 //! the report shows, and cost by the cost per successful request (`cost.rs` says how each cost
