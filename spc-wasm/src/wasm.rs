@@ -99,11 +99,11 @@ extern "C" {
 /// to 25 subgroups).
 const DEFAULT_PHASE1: usize = 20;
 
-fn error(e: impl std::fmt::Display) -> JsError {
+pub(crate) fn error(e: impl std::fmt::Display) -> JsError {
     JsError::new(&e.to_string())
 }
 
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(error)

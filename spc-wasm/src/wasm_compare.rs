@@ -20,9 +20,9 @@ use crate::compare::recommend::{
     recommend as recommend_of, Candidate, Constraints, Labels, Weights,
 };
 use crate::compare::{self as engine, CompareOptions, PairComparison, QualityCounts, StreamInput};
+use crate::wasm::{error, to_js};
 use js_sys::{Array, Float64Array, Object, Reflect};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -145,16 +145,6 @@ const CONSTRAINT_FIELDS: &[&str] = &["max_latency", "max_error_rate", "min_pass_
 const WEIGHT_FIELDS: &[&str] = &["cost", "latency", "speed", "quality"];
 const LABEL_FIELDS: &[&str] = &["latency", "latency_unit", "speed", "speed_unit"];
 const MACHINE_FIELDS: &[&str] = &["name", "values"];
-
-fn error(e: impl std::fmt::Display) -> JsError {
-    JsError::new(&e.to_string())
-}
-
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(error)
-}
 
 /// Absent: `undefined` or `null`.
 fn absent(value: &JsValue) -> bool {

@@ -252,11 +252,12 @@ fn thin(xs: &[f64]) -> Vec<f64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::Rng;
 
-    fn brute(a: &[f64], b: &[f64]) -> Vec<f64> {
+    /// Every difference a − b, sorted: what the fast paths must agree with.
+    pub(crate) fn brute(a: &[f64], b: &[f64]) -> Vec<f64> {
         let mut all: Vec<f64> = a
             .iter()
             .flat_map(|&x| b.iter().map(move |&y| x - y))

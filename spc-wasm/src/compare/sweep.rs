@@ -607,16 +607,8 @@ pub(crate) fn next_down(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::select::tests::brute;
     use proptest::prelude::*;
-
-    fn brute(a: &[f64], b: &[f64]) -> Vec<f64> {
-        let mut all: Vec<f64> = a
-            .iter()
-            .flat_map(|&x| b.iter().map(move |&y| x - y))
-            .collect();
-        all.sort_by(f64::total_cmp);
-        all
-    }
 
     /// A sorted sample: values on a grid of `step` (0: continuous), so small steps make ties
     /// within and across samples, and duplicates.
