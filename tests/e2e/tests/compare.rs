@@ -203,6 +203,7 @@ async fn picture(client: &Client, testid: &str, name: &str) {
         .await
         .unwrap_or_else(|e| panic!("cannot picture {testid}: {e}"));
     let dir = llmscope_e2e::root().join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("the screenshots folder");
     std::fs::write(dir.join(format!("{name}.png")), png).expect("write the picture");
 }
 
