@@ -290,3 +290,59 @@ pub async fn plant_session(client: &Client, key: &str, value: &str) {
         .unwrap_or_else(|e| panic!("cannot store a session in IndexedDB: {e}"));
     assert_eq!(outcome, "ok", "storing a session under {key}");
 }
+
+/// A stand-in probe Worker on a free loopback port, speaking its documented results contract:
+/// `GET /targets` answers `targets`, `GET /results?target=NAME&since=0&…` answers that
+/// target's results from `results` on its first poll (later polls and other targets get
+/// `[]`), every request needs `Authorization: Bearer token`, and CORS allows any origin.
+pub async fn worker_stand_in(
+    token: &'static str,
+    targets: String,
+    results: Vec<(String, String)>,
+) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let answers = std::sync::Arc::new((targets, results));
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            let answers = answers.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 8192];
+                let n = tcp.read(&mut buf).await.unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).to_string();
+                let line = request.lines().next().unwrap_or_default().to_string();
+                let authorized = request
+                    .lines()
+                    .any(|l| l.eq_ignore_ascii_case(&format!("authorization: Bearer {token}")));
+                let first = answers.1.iter().find(|(name, _)| {
+                    line.starts_with(&format!("GET /results?target={name}&since=0&"))
+                });
+                let (status, body) = if line.starts_with("OPTIONS") {
+                    ("204 No Content", String::new())
+                } else if !authorized {
+                    (
+                        "401 Unauthorized",
+                        r#"{"error":"unauthorized"}"#.to_string(),
+                    )
+                } else if line.starts_with("GET /targets") {
+                    ("200 OK", answers.0.clone())
+                } else if let Some((_, body)) = first {
+                    ("200 OK", body.clone())
+                } else if line.starts_with("GET /results") {
+                    ("200 OK", "[]".to_string())
+                } else {
+                    ("404 Not Found", "{}".to_string())
+                };
+                let response = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Allow-Headers: authorization\r\nAccess-Control-Allow-Methods: GET\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tcp.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    port
+}

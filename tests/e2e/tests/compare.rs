@@ -12,7 +12,6 @@ use llmscope_e2e::{
     click, downloaded, eventually, import, js, pause_simulators, screenshot, temp_csv, wait_for,
     Session, DEADLINE,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TOKEN: &str = "compare-worker-token";
 /// Probes per target.
@@ -78,50 +77,11 @@ fn results() -> Vec<(&'static str, String)> {
 
 /// A stand-in Worker: `/targets`, and each target's results on its first poll (`since=0`).
 async fn stand_in() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let answers = std::sync::Arc::new(results());
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
-            let answers = answers.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let n = tcp.read(&mut buf).await.unwrap_or(0);
-                let request = String::from_utf8_lossy(&buf[..n]).to_string();
-                let line = request.lines().next().unwrap_or_default().to_string();
-                let first = answers.iter().find(|(name, _)| {
-                    line.starts_with(&format!("GET /results?target={name}&since=0&"))
-                });
-                let (status, body) = if line.starts_with("OPTIONS") {
-                    ("204 No Content", String::new())
-                } else if !request.contains(&format!("Bearer {TOKEN}")) {
-                    (
-                        "401 Unauthorized",
-                        r#"{"error":"unauthorized"}"#.to_string(),
-                    )
-                } else if line.starts_with("GET /targets") {
-                    (
-                        "200 OK",
-                        r#"[{"name":"A"},{"name":"B"},{"name":"C"},{"name":"D"}]"#.to_string(),
-                    )
-                } else if let Some((_, body)) = first {
-                    ("200 OK", body.clone())
-                } else if line.starts_with("GET /results") {
-                    ("200 OK", "[]".to_string())
-                } else {
-                    ("404 Not Found", "{}".to_string())
-                };
-                let response = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Allow-Headers: authorization\r\nAccess-Control-Allow-Methods: GET\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = tcp.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    port
+    let targets = r#"[{"name":"A"},{"name":"B"},{"name":"C"},{"name":"D"}]"#.to_string();
+    let results = results()
+        .into_iter()
+        .map(|(name, body)| (name.to_string(), body));
+    llmscope_e2e::worker_stand_in(TOKEN, targets, results.collect()).await
 }
 
 /// Types into an input as a user does (`input` events).

@@ -6,7 +6,6 @@
 use fantoccini::Client;
 use llmscope_e2e::{click, js, stream_names, wait_for, Session, DEADLINE};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TOKEN: &str = "secret-worker-token";
 
@@ -25,51 +24,11 @@ fn results() -> String {
     format!("[{}]", items.join(","))
 }
 
-/// A stand-in Worker: one response per connection, CORS for any origin.
+/// A stand-in Worker serving the one target and its results.
 async fn stand_in() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    tokio::spawn(async move {
-        while let Ok((mut tcp, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let n = tcp.read(&mut buf).await.unwrap_or(0);
-                let request = String::from_utf8_lossy(&buf[..n]).to_string();
-                let line = request.lines().next().unwrap_or_default().to_string();
-                let authorized = request
-                    .lines()
-                    .any(|l| l.eq_ignore_ascii_case(&format!("authorization: Bearer {TOKEN}")));
-                let (status, body) = if line.starts_with("OPTIONS") {
-                    ("204 No Content", String::new())
-                } else if !authorized {
-                    (
-                        "401 Unauthorized",
-                        r#"{"error":"unauthorized"}"#.to_string(),
-                    )
-                } else if line.starts_with("GET /targets") {
-                    (
-                        "200 OK",
-                        r#"[{"name":"gpt4o-mini","provider":"openai","model":"gpt-4o-mini"}]"#
-                            .to_string(),
-                    )
-                } else if line.starts_with("GET /results?target=gpt4o-mini&since=0&") {
-                    ("200 OK", results())
-                } else if line.starts_with("GET /results") {
-                    ("200 OK", "[]".to_string())
-                } else {
-                    ("404 Not Found", "{}".to_string())
-                };
-                let response = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Allow-Headers: authorization\r\nAccess-Control-Allow-Methods: GET\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = tcp.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    port
+    let targets =
+        r#"[{"name":"gpt4o-mini","provider":"openai","model":"gpt-4o-mini"}]"#.to_string();
+    llmscope_e2e::worker_stand_in(TOKEN, targets, vec![("gpt4o-mini".into(), results())]).await
 }
 
 /// The session the app saved in IndexedDB (its streams with their samples), or null.
