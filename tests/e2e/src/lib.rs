@@ -500,3 +500,5 @@ pub async fn resource_urls(client: &Client) -> Vec<String> {
 
 mod page;
 pub use page::*;
+mod compare;
+pub use compare::*;

@@ -34,6 +34,42 @@ pub async fn set(client: &Client, testid: &str, value: &str) {
     );
 }
 
+/// Types `value` into the input of `testid` as a user's typing does (`input` events).
+pub async fn type_into(client: &Client, testid: &str, value: &str) {
+    let script = format!(
+        "const e = document.querySelector('[data-testid=\"{testid}\"]'); e.value = {value:?}; \
+         e.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
+    );
+    js(client, &script).await;
+}
+
+/// Connects a probe Worker as a user does in the Sources panel: its URL and token typed in,
+/// then "Poll".
+pub async fn connect_probe(client: &Client, url: &str, token: &str) {
+    type_into(client, "probe-url", url).await;
+    type_into(client, "probe-token", token).await;
+    click(client, Locator::Css("[data-testid=probe-connect]")).await;
+}
+
+/// A screenshot of the window (to `target/screenshots/NAME.png`) with the element of `testid`
+/// at its top, just under the sticky header; then back to the top of the page.
+pub async fn screenshot_at(client: &Client, testid: &str, name: &str) {
+    // At once: the page scrolls smoothly otherwise.
+    let script = format!(
+        "const e = document.querySelector('[data-testid={testid}]'); window.scrollTo({{top: \
+         e.getBoundingClientRect().top + window.scrollY - 130, behavior: 'instant'}}); return true;"
+    );
+    js(client, &script).await;
+    let shot = screenshot(client, name).await;
+    assert!(shot.exists(), "{}", shot.display());
+    // Back to the top: the sticky header would cover a button scrolled under it.
+    js(
+        client,
+        "window.scrollTo({top: 0, behavior: 'instant'}); return true;",
+    )
+    .await;
+}
+
 pub async fn pause_simulators(client: &Client) {
     let button = wait_for(client, "[data-testid=simulators]", DEADLINE).await;
     if button.attr("aria-pressed").await.ok().flatten().as_deref() == Some("true") {

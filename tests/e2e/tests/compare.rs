@@ -9,8 +9,8 @@
 
 use fantoccini::{Client, Locator};
 use llmscope_e2e::{
-    click, downloaded, eventually, import, js, pause_simulators, screenshot, temp_csv, wait_for,
-    Session, DEADLINE,
+    click, compare_cell, connect_probe, downloaded, eventually, import, js, pause_simulators,
+    run_compare, screenshot_at, temp_csv, type_into, wait_for, Session, DEADLINE,
 };
 
 const TOKEN: &str = "compare-worker-token";
@@ -84,73 +84,6 @@ async fn stand_in() -> u16 {
     llmscope_e2e::worker_stand_in(TOKEN, targets, results.collect()).await
 }
 
-/// Types into an input as a user does (`input` events).
-async fn type_into(client: &Client, testid: &str, value: &str) {
-    let script = format!(
-        "const e = document.querySelector('[data-testid=\"{testid}\"]'); e.value = {value:?}; \
-         e.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
-    );
-    js(client, &script).await;
-}
-
-/// The text of `css` inside the table row of `name`.
-async fn cell(client: &Client, name: &str, testid: &str) -> String {
-    let script = format!(
-        "const r = document.querySelector('[data-testid=compare-row][data-name=\"{name}\"]'); \
-         const c = r && r.querySelector('[data-testid={testid}]'); return c ? c.textContent : null;"
-    );
-    js(client, &script)
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// Runs the comparison and waits for the full report (not the table shown first); returns
-/// the recommended target.
-async fn run(client: &Client) -> String {
-    // A marker on the old report tells it from the new one.
-    js(client, "const t = document.querySelector('[data-testid=compare-table]'); if (t) t.dataset.old = '1'; return true;").await;
-    click(client, Locator::Css("[data-testid=compare-run]")).await;
-    eventually("the comparison's report", DEADLINE, || async {
-        let seen = js(
-            client,
-            "const t = document.querySelector('[data-testid=compare-table][data-stage=report]'); \
-             const s = document.querySelector('[data-testid=compare-status]'); \
-             return t && !t.dataset.old ? null : (s ? s.textContent : 'no status');",
-        )
-        .await;
-        match seen.as_str() {
-            Some(status) => Err(status.to_string()),
-            None => Ok(()),
-        }
-    })
-    .await;
-    wait_for(client, "[data-testid=compare-recommended]", DEADLINE)
-        .await
-        .text()
-        .await
-        .unwrap_or_default()
-}
-
-/// A screenshot with the element of `testid` at the top of the window, under the header.
-async fn shoot(client: &Client, testid: &str, name: &str) {
-    // Just under the sticky header, at once (the page scrolls smoothly otherwise).
-    let script = format!(
-        "const e = document.querySelector('[data-testid={testid}]'); window.scrollTo({{top: \
-         e.getBoundingClientRect().top + window.scrollY - 130, behavior: 'instant'}}); return true;"
-    );
-    js(client, &script).await;
-    let shot = screenshot(client, name).await;
-    assert!(shot.exists());
-    // Back to the top: the sticky header would cover a button scrolled under it.
-    js(
-        client,
-        "window.scrollTo({top: 0, behavior: 'instant'}); return true;",
-    )
-    .await;
-}
-
 /// A picture of the element of `testid` alone, to `target/screenshots/NAME.png` (taken before
 /// any click: it scrolls the element to the top, under the sticky header).
 async fn picture(client: &Client, testid: &str, name: &str) {
@@ -196,9 +129,7 @@ async fn targets_are_compared_on_the_stand_in_truth() {
     let session = Session::open().await;
     let client = &session.client;
     pause_simulators(client).await;
-    type_into(client, "probe-url", &format!("http://127.0.0.1:{port}")).await;
-    type_into(client, "probe-token", TOKEN).await;
-    click(client, Locator::Css("[data-testid=probe-connect]")).await;
+    connect_probe(client, &format!("http://127.0.0.1:{port}"), TOKEN).await;
     // Targets are polled in order, each one's results added at once: D's last stream means all.
     eventually("every probe result in the session", DEADLINE, || async {
         let names = llmscope_e2e::stream_names(client).await;
@@ -215,7 +146,7 @@ async fn targets_are_compared_on_the_stand_in_truth() {
 
     // Set 1: error rate at most 2 %, weights as given.
     type_into(client, "compare-max-error", "0.02").await;
-    let first = run(client).await;
+    let first = run_compare(client).await;
     let status = wait_for(client, "[data-testid=compare-status]", DEADLINE)
         .await
         .text()
@@ -244,7 +175,7 @@ async fn targets_are_compared_on_the_stand_in_truth() {
         "{words}"
     );
     assert!(words.contains("Holm p = 0.000"), "{words}");
-    let c_errors = cell(client, "C", "compare-error-rate").await;
+    let c_errors = compare_cell(client, "C", "compare-error-rate").await;
     assert!(
         c_errors.starts_with("5.0 % ["),
         "C's error rate shown: {c_errors}"
@@ -257,15 +188,18 @@ async fn targets_are_compared_on_the_stand_in_truth() {
         d.attr("data-in-control").await.ok().flatten().as_deref(),
         Some("false")
     );
-    assert_eq!(cell(client, "D", "compare-in-control").await, "no");
+    assert_eq!(compare_cell(client, "D", "compare-in-control").await, "no");
     for name in ["A", "B", "C"] {
         assert_eq!(
-            cell(client, name, "compare-in-control").await,
+            compare_cell(client, name, "compare-in-control").await,
             "yes",
             "{name}"
         );
     }
-    assert_eq!(cell(client, "A", "compare-cost").await, "price unknown");
+    assert_eq!(
+        compare_cell(client, "A", "compare-cost").await,
+        "price unknown"
+    );
     let reasons = js(client, "return [...document.querySelectorAll('[data-testid=compare-reason]')].map(e => e.textContent)").await;
     let reasons: Vec<String> = serde_json::from_value(reasons).expect("reasons");
     assert_eq!(first, "A", "{reasons:?}");
@@ -283,8 +217,8 @@ async fn targets_are_compared_on_the_stand_in_truth() {
     );
     picture(client, "compare-pareto", "compare-targets-pareto").await;
     picture(client, "compare-boxes", "compare-targets-boxes").await;
-    shoot(client, "compare-table", "compare-targets-table").await;
-    shoot(
+    screenshot_at(client, "compare-table", "compare-targets-table").await;
+    screenshot_at(
         client,
         "compare-recommendation",
         "compare-targets-recommendation",
@@ -309,9 +243,9 @@ async fn targets_are_compared_on_the_stand_in_truth() {
         let name = &row[col("target")];
         let n: u64 = row[col("n")].parse().expect("n");
         assert_eq!(n, N);
-        assert_eq!(cell(client, name, "compare-n").await, n.to_string());
+        assert_eq!(compare_cell(client, name, "compare-n").await, n.to_string());
         let rate: f64 = row[col("error_rate")].parse().expect("error rate");
-        let shown = cell(client, name, "compare-error-rate").await;
+        let shown = compare_cell(client, name, "compare-error-rate").await;
         assert!(
             shown.starts_with(&format!("{:.1} % [", 100.0 * rate)),
             "{name}: {rate} vs {shown}"
@@ -322,7 +256,7 @@ async fn targets_are_compared_on_the_stand_in_truth() {
                 row[col(&format!("{q}_lo"))].parse().expect("lo"),
                 row[col(&format!("{q}_hi"))].parse().expect("hi"),
             );
-            let shown = cell(client, name, &format!("compare-{q}")).await;
+            let shown = compare_cell(client, name, &format!("compare-{q}")).await;
             assert_eq!(shown, format!("{v:.1} [{lo:.1}, {hi:.1}]"), "{name} {q}");
         }
         let in_control = &row[col("in_control")];
@@ -356,7 +290,7 @@ async fn targets_are_compared_on_the_stand_in_truth() {
         .await
         .expect("choose the scores");
     let note = eventually("the scores joined", DEADLINE, || async {
-        let a = cell(client, "A", "compare-score").await;
+        let a = compare_cell(client, "A", "compare-score").await;
         if a == "0.9100" {
             Ok(())
         } else {
@@ -364,8 +298,8 @@ async fn targets_are_compared_on_the_stand_in_truth() {
         }
     });
     note.await;
-    assert_eq!(cell(client, "B", "compare-score").await, "0.7800");
-    assert_eq!(cell(client, "C", "compare-score").await, "–");
+    assert_eq!(compare_cell(client, "B", "compare-score").await, "0.7800");
+    assert_eq!(compare_cell(client, "C", "compare-score").await, "–");
     let note = wait_for(client, "[data-testid=compare-scores-status]", DEADLINE)
         .await
         .text()
@@ -389,7 +323,7 @@ async fn targets_are_compared_on_the_stand_in_truth() {
         "cost=0,latency=0,speed=1,quality=0",
     )
     .await;
-    let second = run(client).await;
+    let second = run_compare(client).await;
     assert_eq!(second, "C");
     assert_ne!(first, second);
     let caveats = js(client, "return [...document.querySelectorAll('[data-testid=compare-caveat]')].map(e => e.textContent)").await;
@@ -467,7 +401,7 @@ async fn the_odd_machine_out_is_found() {
     assert!(odd.contains("line/press5"), "{odd}");
     let flagged = js(client, "return [...document.querySelectorAll('[data-testid=compare-row][data-odd=true]')].map(e => e.dataset.name)").await;
     assert_eq!(flagged, serde_json::json!(["line/press5"]));
-    shoot(client, "compare-boxes", "compare-machines-boxes").await;
-    shoot(client, "compare-odd", "compare-machines").await;
+    screenshot_at(client, "compare-boxes", "compare-machines-boxes").await;
+    screenshot_at(client, "compare-odd", "compare-machines").await;
     session.close().await;
 }

@@ -4,7 +4,7 @@
 //! charted as latency; the token is never stored.
 
 use fantoccini::Client;
-use llmscope_e2e::{click, js, stream_names, wait_for, Session, DEADLINE};
+use llmscope_e2e::{click, connect_probe, stream_names, wait_for, Session, DEADLINE};
 use std::time::Duration;
 
 const TOKEN: &str = "secret-worker-token";
@@ -36,14 +36,6 @@ async fn saved_session(client: &Client) -> serde_json::Value {
     llmscope_e2e::saved_session(client, "current").await
 }
 
-async fn type_into(client: &Client, testid: &str, value: &str) {
-    let script = format!(
-        "const e = document.querySelector('[data-testid=\"{testid}\"]'); e.value = {value:?}; \
-         e.dispatchEvent(new Event('input', {{bubbles: true}})); return true;"
-    );
-    js(client, &script).await;
-}
-
 #[tokio::test]
 async fn worker_results_become_latency_streams_and_failures_are_counted() {
     let port = stand_in().await;
@@ -51,13 +43,7 @@ async fn worker_results_become_latency_streams_and_failures_are_counted() {
     let client = &session.client;
     let sims = wait_for(client, "[data-testid=simulators]", DEADLINE).await;
     sims.click().await.expect("pause the simulators");
-    type_into(client, "probe-url", &format!("http://127.0.0.1:{port}")).await;
-    type_into(client, "probe-token", TOKEN).await;
-    wait_for(client, "[data-testid=probe-connect]", DEADLINE)
-        .await
-        .click()
-        .await
-        .expect("poll");
+    connect_probe(client, &format!("http://127.0.0.1:{port}"), TOKEN).await;
     let deadline = tokio::time::Instant::now() + DEADLINE;
     loop {
         let status = wait_for(client, "[data-testid=probe-status]", DEADLINE)

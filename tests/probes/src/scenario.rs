@@ -8,8 +8,9 @@
 //! - **D** drifts: its TTFT rises by 3 ms with every round, from 100 ms.
 //!
 //! The scripts depend on the round (C's failures and D's drift), so whoever drives the probes
-//! calls [`prepare`] before each round: the probe Worker's tests with their in-process
-//! [`Standin`], a browser test with `PUT /profiles/{profile}` on a stand-in process.
+//! calls [`prepare`] before each round ([`probe_rounds`] does): the probe Worker's test and
+//! the dashboard's end-to-end test (tests/e2e/tests/worker_compare.rs) with their in-process
+//! [`Standin`], anything else with `PUT /profiles/{profile}` on a stand-in process.
 
 use llmscope_standin::{Fault, Script, Standin};
 use serde_json::{json, Value};
