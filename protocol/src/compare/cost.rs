@@ -23,6 +23,10 @@
 //!   and the results without `cost_usd` (null when the table does not know the model; those
 //!   with `cost_usd` were priced by the Worker when they ran).
 //!
+//! When the table prices the tokens of the results with `cost_usd` more than a tenth away from
+//! what they cost (the target had its own `price`, or prices changed), the table's 3:1 blend
+//! would describe another price: it is null, with a caveat naming both amounts.
+//!
 //! Prices taken more than [`STALE_DAYS`] before the latest result get a caveat
 //! ([`stale_prices`]).
 
@@ -61,15 +65,37 @@ pub fn cost(
         usd_of_tokens += usd;
     }
     let per_request_usd = ratio(total, requests);
+    let mut caveats = caveats(t, priced.is_some());
+    // The table's 3:1 blend describes the target only if the table priced its results.
+    let blend_row = row.filter(|r| match r.price.cost(&usage(s.recorded.tokens)) {
+        Some(usd) if !priced_alike(usd, s.recorded.usd_of_tokens) => {
+            caveats.push(format!(
+                "{}'s results were priced at ${:.6} for their tokens, the table's row for {} {} \
+                 (taken {}) gives ${usd:.6}: they were priced otherwise (the target's own price, \
+                 or older prices), so its 3:1 blend is not shown",
+                t.name, s.recorded.usd_of_tokens, s.provider, s.model, r.taken
+            ));
+            false
+        }
+        _ => true,
+    });
     let cost = Cost {
         per_request_usd,
         per_success_usd: ratio(total, successes),
-        blended_3to1_per_mtok: row.map(|r| r.price.blended_3to1()),
+        blended_3to1_per_mtok: blend_row.map(|r| r.price.blended_3to1()),
         blended_measured_per_mtok: ratio(usd_of_tokens * 1e6, tokens.input + tokens.output),
         monthly_usd: monthly(per_request_usd, volume),
-        prices_taken: row.map(|r| r.taken.clone()),
+        prices_taken: blend_row
+            .or(row.filter(|_| priced.is_some()))
+            .map(|r| r.taken.clone()),
     };
-    (Some(cost), caveats(t, priced.is_some()))
+    (Some(cost), caveats)
+}
+
+/// Whether the recorded cost of some tokens and the table's cost of the same tokens agree to
+/// within a tenth: far above the rounding of `cost_usd`, below any price change that matters.
+fn priced_alike(table_usd: f64, recorded_usd: f64) -> bool {
+    (table_usd - recorded_usd).abs() <= 0.1 * table_usd.max(recorded_usd)
 }
 
 /// What a known cost leaves out or guesses: results the table cannot price (`priced`: it
@@ -386,6 +412,38 @@ mod tests {
             why[1].contains("D: 1 failed requests were cut after the provider began answering"),
             "{why:?}"
         );
+    }
+
+    /// G runs a model the table prices at nothing (as it does Ollama's) but its target had
+    /// its own price, 1.00/4.00: its results cost 0.002 each for 1000 + 250 tokens. The
+    /// table's 3:1 blend (0) is withheld and said; the measured blend stands. H's results
+    /// cost what the table says: its blend is the table's.
+    #[test]
+    fn a_blend_the_results_were_not_priced_at_is_withheld() {
+        let zero = PriceTable::parse(
+            r#"{"taken": "2026-12-01", "prices": [{"provider": "ollama", "model": "*",
+                "input": 0.0, "output": 0.0}, {"provider": "openai", "model": "m1",
+                "input": 1.0, "output": 4.0}]}"#,
+        )
+        .unwrap();
+        let tokens = json!({"input_tokens": 1000, "output_tokens": 250, "cost_usd": 0.002});
+        let mut g = tokens.clone();
+        g["provider"] = json!("ollama");
+        let results = [result("G", g.clone()), result("G", g), result("H", tokens)];
+        let targets = group(&results);
+        let (c, why) = cost(&targets[0], &zero, None);
+        let c = c.unwrap();
+        assert!(close(c.blended_measured_per_mtok, 1.6), "{c:?}");
+        assert_eq!((c.blended_3to1_per_mtok, c.prices_taken), (None, None));
+        assert_eq!(
+            why,
+            ["G's results were priced at $0.004000 for their tokens, the table's row for ollama \
+              m1 (taken 2026-12-01) gives $0.000000: they were priced otherwise (the target's \
+              own price, or older prices), so its 3:1 blend is not shown"]
+        );
+        let (h, why) = cost(&targets[1], &zero, None);
+        assert!(close(h.unwrap().blended_3to1_per_mtok, 1.75));
+        assert!(why.is_empty(), "{why:?}");
     }
 
     /// E's first model is unknown to the table and its last, m1, is known: the results
