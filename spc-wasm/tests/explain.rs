@@ -80,3 +80,15 @@ fn shapes_of_labelled_faults_are_found() {
         );
     }
 }
+
+/// Issue 13's goal for what else changed: of the streams a coupled cause also moved (1 or 2 of
+/// 10 to 50, each by its own size, lag and sign, on its own noise), at least 95 % are in the
+/// top 3 for the target's episode; and every coupled fault is detected.
+#[test]
+fn streams_moved_by_the_same_cause_rank_in_the_top_3() {
+    use llmscope_spc::explain::goals::coupled_score;
+    let c = coupled_score(200, 13);
+    assert_eq!(c.detected, c.cases, "{c:?}");
+    assert!(c.partners >= 250, "{c:?}");
+    assert!(c.recall() >= 0.95, "recall {}: {c:?}", c.recall());
+}

@@ -3,7 +3,11 @@
 //!
 //! The statistic is the two-sample Kolmogorov–Smirnov D ([`super::ks`]): distribution-free and
 //! on one scale (0 to 1) for every stream, whatever its unit, so streams can be ranked against
-//! each other (Netdata's metric correlations use it the same way). The standardized mean shift,
+//! each other (Netdata's metric correlations use it the same way). D on the values is weak
+//! for a change of spread alone (a variance increase of 3 moves D by about 0.2), so D is also
+//! taken on the absolute deviations from the baseline's median, the quantity Brown & Forsythe
+//! (1974, "Robust tests for the equality of variances", JASA 69, 364–367) compare for spread;
+//! the larger of the two ranks the stream. The standardized mean shift,
 //! (mean of the window − mean of the baseline) / sd of the baseline (Cohen's d with the
 //! baseline's sd, Glass's Δ; Glass 1976), says which way and how far, and breaks ties in D.
 
@@ -18,9 +22,11 @@ pub const BASELINE_FACTOR: usize = 4;
 pub struct CoMoving {
     /// The stream's name.
     pub stream: String,
-    /// Kolmogorov–Smirnov D between the window and the baseline.
+    /// Kolmogorov–Smirnov D between the window and the baseline: of the values, or of their
+    /// absolute deviations from the baseline's median when that is larger (a change of spread).
     pub statistic: f64,
-    /// Its two-sided p-value (not corrected for the number of streams ranked).
+    /// That test's two-sided p-value, doubled for taking the larger of two (Bonferroni; not
+    /// corrected for the number of streams ranked).
     pub p_value: f64,
     /// (window mean − baseline mean) / baseline sd; `None` when the baseline has no spread.
     pub shift: Option<f64>,
@@ -43,13 +49,36 @@ pub fn windows(values: &[f64], first: usize, last: usize) -> Option<(&[f64], &[f
 /// points there or holds a non-finite value.
 pub fn change(name: &str, values: &[f64], first: usize, last: usize) -> Option<CoMoving> {
     let (window, baseline) = windows(values, first, last)?;
-    let test = ks_test(window, baseline)?;
+    let level = ks_test(window, baseline)?;
+    let (w, b) = deviations(window, baseline);
+    let test = match ks_test(&w, &b) {
+        Some(spread) if spread.statistic > level.statistic => spread,
+        _ => level,
+    };
     Some(CoMoving {
         stream: name.to_string(),
         statistic: test.statistic,
-        p_value: test.p_value,
+        p_value: (2.0 * test.p_value).min(1.0),
         shift: shift(window, baseline),
     })
+}
+
+/// The window's and the baseline's absolute deviations from the baseline's median.
+fn deviations(window: &[f64], baseline: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let mut sorted = baseline.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let median = median_sorted(&sorted);
+    let dev = |v: &[f64]| v.iter().map(|x| (x - median).abs()).collect();
+    (dev(window), dev(baseline))
+}
+
+fn median_sorted(v: &[f64]) -> f64 {
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 /// The `top` streams that changed most over `[first, last]`, by D then by |shift|. Streams the
@@ -66,7 +95,9 @@ pub fn rank<'a>(
         .filter_map(|(name, values)| {
             let (window, baseline) = windows(values, first, last)?;
             let d = ks_statistic_in(window, baseline, &mut xs, &mut ys)?;
-            Some((name, values, d, shift(window, baseline)))
+            let (w, b) = deviations(window, baseline);
+            let spread = ks_statistic_in(&w, &b, &mut xs, &mut ys)?;
+            Some((name, values, d.max(spread), shift(window, baseline)))
         })
         .collect();
     let size = |s: Option<f64>| s.map_or(0.0, f64::abs);
@@ -118,6 +149,36 @@ mod tests {
         assert_eq!(ranked[0].stream, "coupled");
         assert!(ranked[0].p_value < 1e-10 && ranked[0].shift.unwrap() > 1.5);
         assert_eq!(ranked.len(), 5);
+    }
+
+    /// A stream whose spread tripled at the same level: D on the values alone (about 0.2 here)
+    /// would rank it among the quiet ones; D on the deviations puts it first.
+    #[test]
+    fn a_change_of_spread_alone_ranks_first() {
+        let mut rng = Rng::new(11);
+        let mut streams: Vec<(String, Vec<f64>)> = (0..20)
+            .map(|i| {
+                (
+                    format!("quiet{i}"),
+                    (0..250).map(|_| rng.normal()).collect(),
+                )
+            })
+            .collect();
+        let wider: Vec<f64> = (0..250)
+            .map(|i| rng.normal() * if i >= 200 { 3.0 } else { 1.0 })
+            .collect();
+        let level = ks_test(&wider[200..], &wider[..200]).unwrap().statistic;
+        assert!(level < 0.3, "D on the values {level}");
+        streams.push(("wider".into(), wider));
+        let ranked = rank(
+            streams.iter().map(|(n, v)| (n.as_str(), &v[..])),
+            200,
+            249,
+            3,
+        );
+        assert_eq!(ranked[0].stream, "wider", "{ranked:?}");
+        assert!(ranked[0].statistic > 0.5 && ranked[0].p_value < 1e-6);
+        assert!(ranked[0].shift.unwrap().abs() < 1.0);
     }
 
     #[test]

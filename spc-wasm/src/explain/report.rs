@@ -5,7 +5,7 @@ use super::cause::{suggest, Context, Domain, Suggestion};
 use super::co_moving::{rank, CoMoving};
 use super::episode::{episodes, Episode, CLEAN_RUN};
 use super::mass::similar;
-use super::shape::{classify, Evidence, Shape};
+use super::shape::{classify, Evidence, Shape, MIN_WINDOW};
 use crate::transform::TransformKind;
 use crate::{analyze, ChartSpec, ChartType, Data, NelsonRule, SpcError};
 
@@ -132,7 +132,7 @@ pub fn episode(
         .enumerate()
         .filter(|&(i, _)| i != column)
         .map(|(_, s)| (s.name, s.values));
-    let co_moving = rank(others, e.first, e.last, CO_MOVING);
+    let co_moving = rank(others, e.first, reach(e, values.len()), CO_MOVING);
     let context = Context {
         co_moving: co_moving.clone(),
         ..Context::default()
@@ -147,6 +147,15 @@ pub fn episode(
         evidence,
         co_moving,
     }
+}
+
+/// The last point of an episode's window for what else changed: the episode, extended to
+/// [`MIN_WINDOW`] points as for its shape (a few flagged points are too few to compare
+/// distributions, and a partner that lags the episode has not moved yet). Unlike the shape's
+/// window it may reach into the next episode: a drift's first flagged points often close
+/// early, and the other streams do not know where this one's episodes end.
+fn reach(e: &Episode, len: usize) -> usize {
+    (e.first + MIN_WINDOW - 1).clamp(e.last, len - 1)
 }
 
 fn check_chart(spec: &ChartSpec) -> Result<(), SpcError> {
