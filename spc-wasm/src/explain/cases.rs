@@ -4,6 +4,13 @@
 //! own kind of noise. Every stream has its own level and sigma; the ones the cause leaves
 //! alone are in control but not all alike (independent, autocorrelated, or rounded to a coarse
 //! unit with many ties), as a plant's registers are.
+//!
+//! And a **recurring motif**: a fault with a fixed pattern (a spike, a step and back, a ramp
+//! and reset, a burst of oscillation or of a cycle, a stuck value) that happened once before,
+//! in the same stream or in a stream of the same kind (the same register of another machine),
+//! and happens again, at another size, on fresh noise. A variance increase and a mixture
+//! recur as a distribution, not a pattern, so a shape distance cannot match them; they are
+//! left out.
 
 use super::shape::Shape;
 use crate::Rng;
@@ -35,6 +42,21 @@ pub struct Case {
     pub last: usize,
     /// The other streams the same cause moved.
     pub partners: Vec<usize>,
+    /// The streams of the target's kind, searched for similar windows.
+    pub kin: Vec<usize>,
+    /// The motif's earlier occurrence, when it recurs.
+    pub earlier: Option<Occurrence>,
+}
+
+/// Where a motif happened.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Occurrence {
+    /// The stream.
+    pub stream: usize,
+    /// Its first point (0-based).
+    pub first: usize,
+    /// Its last point.
+    pub last: usize,
 }
 
 /// A stream's in-control noise: level, marginal sigma, AR(1) coefficient, and the unit it is
@@ -166,7 +188,140 @@ pub fn coupled(rng: &mut Rng, streams: usize) -> Case {
         first: LEAD,
         last: n - 1,
         partners,
+        kin: Vec::new(),
+        earlier: None,
     }
+}
+
+/// The shapes a motif takes.
+pub const MOTIFS: [Shape; 6] = [
+    Shape::Spike,
+    Shape::Step,
+    Shape::Drift,
+    Shape::Oscillation,
+    Shape::Cyclic,
+    Shape::Stuck,
+];
+
+/// A recurring motif among `streams` streams (at least 4): the target and 1 to 3 streams of
+/// its kind are N(µ, σ) processes (µ from 40 to 60, σ from 1.5 to 3; the target N(50, 2));
+/// the motif, 20 to 40 points of one of [`MOTIFS`] (a spike 1 to 3), happens first in the target or, half the
+/// time, one of its kin, between points 150 and 300, and again in the target between 400 and
+/// 500, at 0.7 to 1.4 times the size. The case's `first` and `last` are the recurrence.
+pub fn motif(rng: &mut Rng, streams: usize) -> Case {
+    let between = |rng: &mut Rng, lo: f64, hi: f64| lo + (hi - lo) * rng.uniform();
+    let shape = MOTIFS[rng.below(MOTIFS.len() as u64) as usize];
+    let length = 20 + rng.below(21) as usize;
+    let pattern = Pattern::draw(rng, shape, length);
+    let length = pattern.length;
+    let (early, late) = (150 + rng.below(151) as usize, 400 + rng.below(101) as usize);
+    let n = late + length + 40;
+    let mut order: Vec<usize> = (0..streams).collect();
+    shuffle(rng, &mut order);
+    let target = order[0];
+    let kin: Vec<usize> = order[1..2 + rng.below(3) as usize].to_vec();
+    let mut values = vec![Vec::new(); streams];
+    for &k in std::iter::once(&target).chain(&kin) {
+        let (mean, sd) = if k == target {
+            (super::faults::MEAN, super::faults::SIGMA)
+        } else {
+            (between(rng, 40.0, 60.0), between(rng, 1.5, 3.0))
+        };
+        values[k] = (0..n).map(|_| mean + sd * rng.normal()).collect();
+    }
+    let home = if rng.uniform() < 0.5 {
+        target
+    } else {
+        kin[rng.below(kin.len() as u64) as usize]
+    };
+    let gain = between(rng, 0.7, 1.4);
+    pattern.apply(&mut values[home], early, 1.0);
+    pattern.apply(&mut values[target], late, gain);
+    for v in values.iter_mut().filter(|v| v.is_empty()) {
+        *v = Noise::draw(rng).series(rng, n, |_| Effect::Add(0.0));
+    }
+    Case {
+        names: (0..streams).map(|i| format!("s{i:02}")).collect(),
+        streams: values,
+        target,
+        shape,
+        first: late,
+        last: late + length - 1,
+        partners: Vec::new(),
+        kin,
+        earlier: Some(Occurrence {
+            stream: home,
+            first: early,
+            last: early + length - 1,
+        }),
+    }
+}
+
+/// A motif's fixed pattern, in sigma units of the stream it lands on.
+#[derive(Clone, Copy, Debug)]
+struct Pattern {
+    shape: Shape,
+    length: usize,
+    /// A spike's or step's height, a ramp's end, an oscillation's or a cycle's amplitude.
+    size: f64,
+    /// A spike's width; a cycle's period.
+    width: f64,
+    phase: f64,
+}
+
+impl Pattern {
+    fn draw(rng: &mut Rng, shape: Shape, length: usize) -> Pattern {
+        let sign = if rng.uniform() < 0.5 { -1.0 } else { 1.0 };
+        let (lo, hi, width) = match shape {
+            // A spike is only its points.
+            Shape::Spike => (4.0, 7.0, (1 + rng.below(3)) as f64),
+            Shape::Step => (1.5, 3.0, 0.0),
+            Shape::Drift => (3.0, 6.0, 0.0),
+            Shape::Oscillation => (1.2, 2.0, 0.0),
+            _ => (2.0, 3.0, 8.0 + 8.0 * rng.uniform()),
+        };
+        Pattern {
+            shape,
+            length: if shape == Shape::Spike {
+                width as usize
+            } else {
+                length
+            },
+            size: sign * (lo + (hi - lo) * rng.uniform()),
+            width,
+            phase: rng.uniform() * std::f64::consts::TAU,
+        }
+    }
+
+    /// Lays the pattern on `values` from `at`, `gain` times its size, in the sigma of the
+    /// points before it.
+    fn apply(&self, values: &mut [f64], at: usize, gain: f64) {
+        let sd = sd(&values[..at]);
+        let held = values[at - 1];
+        for (i, v) in values[at..at + self.length].iter_mut().enumerate() {
+            let x = i as f64;
+            let size = self.size * gain * sd;
+            if self.shape == Shape::Stuck {
+                *v = held;
+                continue;
+            }
+            *v += match self.shape {
+                Shape::Spike if x < self.width => size,
+                Shape::Spike => 0.0,
+                Shape::Drift => size * x / self.length as f64,
+                Shape::Oscillation if i % 2 == 0 => size,
+                Shape::Oscillation => -size,
+                Shape::Cyclic => size * (std::f64::consts::TAU * x / self.width + self.phase).sin(),
+                _ => size,
+            };
+        }
+    }
+}
+
+fn sd(v: &[f64]) -> f64 {
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
 }
 
 /// Fisher–Yates.
@@ -214,6 +369,38 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The motif lands twice: in the target at the case's span, and earlier in the target or
+    /// its kin, the same pattern (correlated), on streams of the target's kind.
+    #[test]
+    fn a_motif_recurs_in_the_target_after_its_earlier_occurrence() {
+        let mut rng = Rng::new(8);
+        let mut in_kin = 0;
+        for _ in 0..40 {
+            let case = motif(&mut rng, 10);
+            let e = case.earlier.unwrap();
+            assert!(e.last < case.first && case.last < case.streams[0].len());
+            assert!(e.stream == case.target || case.kin.contains(&e.stream));
+            assert!((1..=3).contains(&case.kin.len()) && !case.kin.contains(&case.target));
+            in_kin += usize::from(e.stream != case.target);
+            if matches!(case.shape, Shape::Drift | Shape::Cyclic) {
+                let a = &case.streams[e.stream][e.first..=e.last];
+                let b = &case.streams[case.target][case.first..=case.last];
+                assert!(correlation(a, b) > 0.2, "{:?}", case.shape);
+            }
+            if case.shape == Shape::Stuck {
+                let run = &case.streams[case.target][case.first..=case.last];
+                assert!(run.windows(2).all(|w| w[0] == w[1]));
+            }
+        }
+        assert!((10..=30).contains(&in_kin), "{in_kin}");
+    }
+
+    fn correlation(a: &[f64], b: &[f64]) -> f64 {
+        let ((ma, sa), (mb, sb)) = (mean_sd(a), mean_sd(b));
+        let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        cov / ((a.len() - 1) as f64 * sa * sb)
     }
 
     fn mean_sd(v: &[f64]) -> (f64, f64) {

@@ -2,8 +2,11 @@
 //! pipeline (chart, episodes, shape, what else changed, similar windows), as the CLI runs it:
 //! - **coupled:** each stream the injected cause also moved is in the top 3 of what else
 //!   changed, for the target's first episode that overlaps the fault (goal ≥ 0.95);
+//! - **motif:** the first of the similar past windows of the episode that overlaps a motif's
+//!   recurrence is its earlier occurrence: in the same stream, the two overlapping by at least
+//!   half the shorter's length (goal ≥ 0.9).
 
-use super::cases::{coupled, Case, COUPLED};
+use super::cases::{coupled, motif, Case, COUPLED, MOTIFS};
 use super::cause::Domain;
 use super::report::{explain, EpisodeReport, Stream};
 use crate::{Baseline, ChartSpec, ChartType, Rng};
@@ -61,6 +64,60 @@ pub fn coupled_score(cases: usize, seed: u64) -> CoupledScore {
             score.found += usize::from(place < TOP);
             score.by_shape[row].0 += usize::from(place < TOP);
             score.by_shape[row].1 += 1;
+        }
+    }
+    score
+}
+
+/// How often a motif's earlier occurrence was found first.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MotifScore {
+    /// Cases generated.
+    pub cases: usize,
+    /// Cases whose recurrence raised an episode in the target.
+    pub detected: usize,
+    /// Detected cases whose first similar window is the earlier occurrence.
+    pub found: usize,
+    /// Per shape of [`MOTIFS`]: (found, detected).
+    pub by_shape: [(usize, usize); 6],
+    /// Found, among the detected cases whose earlier occurrence is in a kin stream: (found,
+    /// detected).
+    pub in_kin: (usize, usize),
+}
+
+impl MotifScore {
+    /// Share of detected cases whose earlier occurrence was found first.
+    pub fn precision(&self) -> f64 {
+        self.found as f64 / self.detected.max(1) as f64
+    }
+}
+
+/// `cases` recurring motifs from `seed`, each among 10 to 50 streams.
+pub fn motif_score(cases: usize, seed: u64) -> MotifScore {
+    let mut rng = Rng::new(seed);
+    let mut score = MotifScore {
+        cases,
+        ..MotifScore::default()
+    };
+    for _ in 0..cases {
+        let streams = 10 + rng.below(41) as usize;
+        let case = motif(&mut rng, streams);
+        let (Some(earlier), Some(report)) = (case.earlier, fault_episode(&case, &case.kin)) else {
+            continue;
+        };
+        let hit = report.similar.first().is_some_and(|s| {
+            let overlap = (s.last.min(earlier.last) + 1).saturating_sub(s.first.max(earlier.first));
+            let shorter = (s.last - s.first).min(earlier.last - earlier.first) + 1;
+            s.stream == case.names[earlier.stream] && 2 * overlap >= shorter
+        });
+        let row = MOTIFS.iter().position(|s| *s == case.shape).unwrap_or(0);
+        score.detected += 1;
+        score.found += usize::from(hit);
+        score.by_shape[row].0 += usize::from(hit);
+        score.by_shape[row].1 += 1;
+        if earlier.stream != case.target {
+            score.in_kin.0 += usize::from(hit);
+            score.in_kin.1 += 1;
         }
     }
     score

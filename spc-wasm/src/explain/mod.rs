@@ -4,8 +4,8 @@
 //! - [`mass`]: the past windows most like the episode (MASS over an [`fft`]);
 //! - [`episode`]: signals grouped into episodes, and [`shape`]: each episode's shape, with a
 //!   seeded generator of labelled [`faults`] to measure it;
-//! - [`cases`]: seeded labelled cases of many streams (coupled faults), and [`goals`]: issue
-//!   13's goals measured on them;
+//! - [`cases`]: seeded labelled cases of many streams (coupled faults, recurring motifs), and
+//!   [`goals`]: issue 13's goals measured on them;
 //! - [`cause`]: suggested causes from a transparent table, confirmed by context;
 //! - [`report`]: all of it for every episode of one stream ([`explain`]).
 
