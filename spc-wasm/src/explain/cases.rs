@@ -193,6 +193,35 @@ pub fn coupled(rng: &mut Rng, streams: usize) -> Case {
     }
 }
 
+/// One of the eight shapes of [`super::faults::fault`] (100 in-control points, then 60 of the
+/// fault) in one stream among `streams`, the others in control with the variety of
+/// [`coupled`]'s.
+pub fn single(rng: &mut Rng, shape: Shape, streams: usize) -> Case {
+    let target = rng.below(streams as u64) as usize;
+    let f = super::faults::fault(shape, rng, 100, 60);
+    let n = f.values.len();
+    let values = (0..streams)
+        .map(|i| {
+            if i == target {
+                f.values.clone()
+            } else {
+                Noise::draw(rng).series(rng, n, |_| Effect::Add(0.0))
+            }
+        })
+        .collect();
+    Case {
+        names: (0..streams).map(|i| format!("s{i:02}")).collect(),
+        streams: values,
+        target,
+        shape,
+        first: f.start,
+        last: f.last,
+        partners: Vec::new(),
+        kin: Vec::new(),
+        earlier: None,
+    }
+}
+
 /// The shapes a motif takes.
 pub const MOTIFS: [Shape; 6] = [
     Shape::Spike,
