@@ -11,7 +11,7 @@
 //! (mean of the window − mean of the baseline) / sd of the baseline (Cohen's d with the
 //! baseline's sd, Glass's Δ; Glass 1976), says which way and how far, and breaks ties in D.
 
-use super::ks::{ks_statistic_in, ks_test};
+use super::ks::{from_order_key, ks_test, order_key, statistic_sorted, KsTest};
 
 /// How many times the episode's length the baseline window is.
 pub const BASELINE_FACTOR: usize = 4;
@@ -55,12 +55,7 @@ pub fn change(name: &str, values: &[f64], first: usize, last: usize) -> Option<C
         Some(spread) if spread.statistic > level.statistic => spread,
         _ => level,
     };
-    Some(CoMoving {
-        stream: name.to_string(),
-        statistic: test.statistic,
-        p_value: (2.0 * test.p_value).min(1.0),
-        shift: shift(window, baseline),
-    })
+    Some(reported(name, test, shift(window, baseline)))
 }
 
 /// The window's and the baseline's absolute deviations from the baseline's median.
@@ -89,23 +84,127 @@ pub fn rank<'a>(
     last: usize,
     top: usize,
 ) -> Vec<CoMoving> {
-    let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    let mut all: Vec<(&str, &[f64], f64, Option<f64>)> = streams
+    let mut scratch = Scratch::default();
+    let mut all: Vec<Ranked> = streams
         .into_iter()
         .filter_map(|(name, values)| {
             let (window, baseline) = windows(values, first, last)?;
-            let d = ks_statistic_in(window, baseline, &mut xs, &mut ys)?;
-            let (w, b) = deviations(window, baseline);
-            let spread = ks_statistic_in(&w, &b, &mut xs, &mut ys)?;
-            Some((name, values, d.max(spread), shift(window, baseline)))
+            let (d, spread) = scratch.statistic(window, baseline)?;
+            Some(Ranked {
+                name,
+                window,
+                baseline,
+                d,
+                spread,
+                shift: shift(window, baseline),
+            })
         })
         .collect();
     let size = |s: Option<f64>| s.map_or(0.0, f64::abs);
-    all.sort_by(|a, b| b.2.total_cmp(&a.2).then(size(b.3).total_cmp(&size(a.3))));
+    let order = |a: &Ranked, b: &Ranked| {
+        b.d.total_cmp(&a.d)
+            .then(size(b.shift).total_cmp(&size(a.shift)))
+    };
+    // Only the top few are ordered: a partial selection, then a sort of those.
+    if all.len() > top && top > 0 {
+        all.select_nth_unstable_by(top - 1, order);
+        all.truncate(top);
+    }
+    all.sort_by(order);
     all.truncate(top);
-    all.into_iter()
-        .filter_map(|(name, values, _, _)| change(name, values, first, last))
-        .collect()
+    all.into_iter().filter_map(Ranked::change).collect()
+}
+
+/// One stream's place in a ranking, before its p-value.
+struct Ranked<'a> {
+    name: &'a str,
+    window: &'a [f64],
+    baseline: &'a [f64],
+    d: f64,
+    /// Whether D is the deviations'.
+    spread: bool,
+    shift: Option<f64>,
+}
+
+impl Ranked<'_> {
+    /// [`change`], testing only the sample D was the larger on.
+    fn change(self) -> Option<CoMoving> {
+        let test = if self.spread {
+            let (w, b) = deviations(self.window, self.baseline);
+            ks_test(&w, &b)?
+        } else {
+            ks_test(self.window, self.baseline)?
+        };
+        Some(reported(self.name, test, self.shift))
+    }
+}
+
+/// The stream's change as reported: the p-value doubled for taking the larger of two tests.
+fn reported(name: &str, test: KsTest, shift: Option<f64>) -> CoMoving {
+    CoMoving {
+        stream: name.to_string(),
+        statistic: test.statistic,
+        p_value: (2.0 * test.p_value).min(1.0),
+        shift,
+    }
+}
+
+/// Buffers reused across the streams of one ranking: the window's and the baseline's sorted
+/// [`order_key`]s and values, and their deviations' (non-negative floats, whose bits order as
+/// they do).
+#[derive(Default)]
+struct Scratch {
+    keys: [Vec<u64>; 2],
+    sorted: [Vec<f64>; 2],
+    deviations: [Vec<u64>; 2],
+}
+
+impl Scratch {
+    /// The larger of D on the values and D on the deviations from the baseline's median (as
+    /// [`change`]'s), and whether it is the latter, from one sort of each sample: the
+    /// deviations of a sorted sample come sorted from a merge outward from the median. `None`
+    /// for a non-finite value.
+    fn statistic(&mut self, window: &[f64], baseline: &[f64]) -> Option<(f64, bool)> {
+        if window.iter().chain(baseline).any(|v| !v.is_finite()) {
+            return None;
+        }
+        for (k, v) in [window, baseline].into_iter().enumerate() {
+            let keys = &mut self.keys[k];
+            keys.clear();
+            keys.extend(v.iter().map(|&x| order_key(x)));
+            keys.sort_unstable();
+            self.sorted[k].clear();
+            self.sorted[k].extend(keys.iter().map(|&key| from_order_key(key)));
+        }
+        let level = statistic_sorted(&self.keys[0], &self.keys[1]);
+        let median = median_sorted(&self.sorted[1]);
+        for k in 0..2 {
+            sorted_deviations(&self.sorted[k], median, &mut self.deviations[k]);
+        }
+        let spread = statistic_sorted(&self.deviations[0], &self.deviations[1]);
+        Some((level.max(spread), spread > level))
+    }
+}
+
+/// The bits of |x − m| for the sorted x, sorted, into `out`: the points below m taken
+/// downwards and those at or above it upwards, merged (x − m and m − x round alike, so these
+/// are the same numbers as [`deviations`]').
+fn sorted_deviations(sorted: &[f64], m: f64, out: &mut Vec<u64>) {
+    out.clear();
+    let (below, above) = sorted.split_at(sorted.partition_point(|&x| x < m));
+    let (mut i, mut j) = (below.len(), 0);
+    while i > 0 && j < above.len() {
+        let (down, up) = (m - below[i - 1], above[j] - m);
+        if down <= up {
+            out.push(down.to_bits());
+            i -= 1;
+        } else {
+            out.push(up.to_bits());
+            j += 1;
+        }
+    }
+    out.extend(below[..i].iter().rev().map(|x| (m - x).to_bits()));
+    out.extend(above[j..].iter().map(|x| (x - m).to_bits()));
 }
 
 /// (window mean − baseline mean) / baseline sd; `None` when the baseline is flat.
@@ -179,6 +278,36 @@ mod tests {
         assert_eq!(ranked[0].stream, "wider", "{ranked:?}");
         assert!(ranked[0].statistic > 0.5 && ranked[0].p_value < 1e-6);
         assert!(ranked[0].shift.unwrap().abs() < 1.0);
+    }
+
+    /// The merge gives the same numbers as sorting the deviations, ties and the median's own
+    /// points included; and the ranking statistic is the larger of the two tests' D.
+    #[test]
+    fn deviations_from_the_sorted_sample_are_the_sorted_deviations() {
+        let mut rng = Rng::new(2);
+        for n in [1usize, 2, 5, 40, 161] {
+            let v: Vec<f64> = (0..n).map(|_| (rng.normal() * 4.0).round() / 2.0).collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let m = median_sorted(&sorted);
+            let mut want: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
+            want.sort_by(f64::total_cmp);
+            let mut got = Vec::new();
+            sorted_deviations(&sorted, m, &mut got);
+            let got: Vec<f64> = got.into_iter().map(f64::from_bits).collect();
+            assert_eq!(got, want, "n = {n}");
+        }
+        let w: Vec<f64> = (0..40).map(|_| 3.0 * rng.normal()).collect();
+        let b: Vec<f64> = (0..160).map(|_| rng.normal()).collect();
+        let (wd, bd) = deviations(&w, &b);
+        let want = ks_test(&w, &b)
+            .unwrap()
+            .statistic
+            .max(ks_test(&wd, &bd).unwrap().statistic);
+        // ks_test sums 1/m and 1/n steps, the merge divides counts: equal to rounding.
+        let (got, spread) = Scratch::default().statistic(&w, &b).unwrap();
+        assert!(spread, "a wider window changed in spread");
+        assert!((got - want).abs() < 1e-12 && want > 0.3, "{got} vs {want}");
     }
 
     #[test]

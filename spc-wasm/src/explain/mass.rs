@@ -66,8 +66,8 @@ pub fn distance_profile(query: &[f64], series: &[f64]) -> Vec<f64> {
 /// another by more than half the query's length (the trivial-match exclusion zone).
 pub fn similar(query: &[f64], series: &[f64], before: usize, k: usize) -> Vec<Match> {
     let m = query.len();
-    let mut profile = distance_profile(query, series);
-    profile.truncate(before.saturating_sub(m - 1));
+    // Only windows that end before `before`: the profile of the series cut there.
+    let mut profile = distance_profile(query, &series[..before.min(series.len())]);
     let zone = m.div_ceil(2);
     let mut out: Vec<Match> = Vec::with_capacity(k);
     // k passes for the nearest start, each blanking its exclusion zone: O(k·n), no sort.
