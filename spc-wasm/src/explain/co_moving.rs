@@ -11,7 +11,9 @@
 //! (mean of the window − mean of the baseline) / sd of the baseline (Cohen's d with the
 //! baseline's sd, Glass's Δ; Glass 1976), says which way and how far, and breaks ties in D.
 
-use super::ks::{from_order_key, ks_test, order_key, statistic_sorted, KsTest};
+#[cfg(test)]
+use super::ks::statistic_sorted;
+use super::ks::{from_order_key, ks_test, order_key, KsTest};
 
 /// How many times the episode's length the baseline window is.
 pub const BASELINE_FACTOR: usize = 4;
@@ -84,6 +86,9 @@ pub fn rank<'a>(
     last: usize,
     top: usize,
 ) -> Vec<CoMoving> {
+    if top == 0 {
+        return Vec::new();
+    }
     let mut scratch = Scratch::default();
     let mut all: Vec<Ranked> = streams
         .into_iter()
@@ -96,21 +101,24 @@ pub fn rank<'a>(
                 baseline,
                 d,
                 spread,
-                shift: shift(window, baseline),
+                shift: None,
             })
         })
         .collect();
+    // Only streams whose D reaches the top-th largest can place; their shifts break the ties.
+    if all.len() > top {
+        let (_, nth, _) = all.select_nth_unstable_by(top - 1, |a, b| b.d.total_cmp(&a.d));
+        let threshold = nth.d;
+        all.retain(|r| r.d >= threshold);
+    }
+    for r in &mut all {
+        r.shift = shift(r.window, r.baseline);
+    }
     let size = |s: Option<f64>| s.map_or(0.0, f64::abs);
-    let order = |a: &Ranked, b: &Ranked| {
+    all.sort_by(|a, b| {
         b.d.total_cmp(&a.d)
             .then(size(b.shift).total_cmp(&size(a.shift)))
-    };
-    // Only the top few are ordered: a partial selection, then a sort of those.
-    if all.len() > top && top > 0 {
-        all.select_nth_unstable_by(top - 1, order);
-        all.truncate(top);
-    }
-    all.sort_by(order);
+    });
     all.truncate(top);
     all.into_iter().filter_map(Ranked::change).collect()
 }
@@ -123,6 +131,7 @@ struct Ranked<'a> {
     d: f64,
     /// Whether D is the deviations'.
     spread: bool,
+    /// Computed only for the streams that can place.
     shift: Option<f64>,
 }
 
@@ -149,40 +158,115 @@ fn reported(name: &str, test: KsTest, shift: Option<f64>) -> CoMoving {
     }
 }
 
-/// Buffers reused across the streams of one ranking: the window's and the baseline's sorted
-/// [`order_key`]s and values, and their deviations' (non-negative floats, whose bits order as
-/// they do).
+/// Buffers reused across the streams of one ranking.
 #[derive(Default)]
 struct Scratch {
-    keys: [Vec<u64>; 2],
-    sorted: [Vec<f64>; 2],
-    deviations: [Vec<u64>; 2],
+    /// The window's sorted [`order_key`]s, and its values in that order.
+    window: Vec<u64>,
+    window_values: Vec<f64>,
+    /// The window's deviations from the baseline's median, sorted (non-negative floats, whose
+    /// bits order as they do).
+    window_dev: Vec<u64>,
+    /// The baseline's keys, for its median.
+    baseline: Vec<u64>,
+    /// Counts per place in the window (see [`statistic_against`]).
+    below: Vec<usize>,
+    at_or_below: Vec<usize>,
 }
 
 impl Scratch {
     /// The larger of D on the values and D on the deviations from the baseline's median (as
-    /// [`change`]'s), and whether it is the latter, from one sort of each sample: the
-    /// deviations of a sorted sample come sorted from a merge outward from the median. `None`
-    /// for a non-finite value.
+    /// [`change`]'s), and whether it is the latter. Only the window (the shorter sample) is
+    /// sorted; the baseline's points are placed in it by binary search
+    /// ([`statistic_against`]), and its median selected, not sorted. `None` for a non-finite
+    /// value.
     fn statistic(&mut self, window: &[f64], baseline: &[f64]) -> Option<(f64, bool)> {
         if window.iter().chain(baseline).any(|v| !v.is_finite()) {
             return None;
         }
-        for (k, v) in [window, baseline].into_iter().enumerate() {
-            let keys = &mut self.keys[k];
-            keys.clear();
-            keys.extend(v.iter().map(|&x| order_key(x)));
-            keys.sort_unstable();
-            self.sorted[k].clear();
-            self.sorted[k].extend(keys.iter().map(|&key| from_order_key(key)));
-        }
-        let level = statistic_sorted(&self.keys[0], &self.keys[1]);
-        let median = median_sorted(&self.sorted[1]);
-        for k in 0..2 {
-            sorted_deviations(&self.sorted[k], median, &mut self.deviations[k]);
-        }
-        let spread = statistic_sorted(&self.deviations[0], &self.deviations[1]);
+        self.window.clear();
+        self.window.extend(window.iter().map(|&x| order_key(x)));
+        self.window.sort_unstable();
+        let keys = baseline.iter().map(|&x| order_key(x));
+        let level = self.against(keys, baseline.len(), false);
+        let median = median_of(&mut self.baseline, baseline);
+        self.window_values.clear();
+        self.window_values
+            .extend(self.window.iter().map(|&k| from_order_key(k)));
+        sorted_deviations(&self.window_values, median, &mut self.window_dev);
+        let deviations = baseline.iter().map(|x| (x - median).abs().to_bits());
+        let spread = self.against(deviations, baseline.len(), true);
         Some((level.max(spread), spread > level))
+    }
+
+    fn against(&mut self, other: impl Iterator<Item = u64>, n: usize, spread: bool) -> f64 {
+        let sorted = if spread {
+            &self.window_dev
+        } else {
+            &self.window
+        };
+        statistic_against(sorted, other, n, &mut self.below, &mut self.at_or_below)
+    }
+}
+
+/// Two-sample D of the sorted `sorted` (m items) and the `n` items of `other` in any order
+/// (items that order and tie as the values do), without sorting `other`: each of its items b
+/// is placed in `sorted` by binary search, r(b) = #sorted < b and s(b) = #sorted ≤ b, and
+/// counted. Between two neighbouring distinct values of `sorted` its ECDF is flat while the
+/// other's rises, so |F − G| is largest at one end: just after the lower value v (G counts
+/// b ≤ v, which is r(b) ≤ r(v)) or just before the next one v′ (G counts b < v′, which is
+/// s(b) ≤ r(v′)). D = max |i·n − j·m| / (m·n) over those ends, as [`statistic_sorted`].
+fn statistic_against(
+    sorted: &[u64],
+    other: impl Iterator<Item = u64>,
+    n: usize,
+    below: &mut Vec<usize>,
+    at_or_below: &mut Vec<usize>,
+) -> f64 {
+    let m = sorted.len();
+    for counts in [&mut *below, &mut *at_or_below] {
+        counts.clear();
+        counts.resize(m + 1, 0);
+    }
+    for b in other {
+        let r = sorted.partition_point(|&w| w < b);
+        let s = r + sorted[r..].iter().take_while(|&&w| w == b).count();
+        below[r] += 1;
+        at_or_below[s] += 1;
+    }
+    // Cumulative: below[k] = #b ≤ the value at place k, at_or_below[k] = #b before it.
+    for counts in [&mut *below, &mut *at_or_below] {
+        for k in 1..=m {
+            counts[k] += counts[k - 1];
+        }
+    }
+    let mut d = at_or_below[0] * m;
+    let mut lo = 0;
+    while lo < m {
+        let hi = lo
+            + sorted[lo..]
+                .iter()
+                .take_while(|&&w| w == sorted[lo])
+                .count();
+        d = d.max((hi * n).abs_diff(below[lo] * m));
+        d = d.max((hi * n).abs_diff(at_or_below[hi] * m));
+        lo = hi;
+    }
+    d as f64 / (m * n) as f64
+}
+
+/// The median of `values` (finite), selected through `keys`, a buffer a caller reuses.
+fn median_of(keys: &mut Vec<u64>, values: &[f64]) -> f64 {
+    keys.clear();
+    keys.extend(values.iter().map(|&x| order_key(x)));
+    let n = keys.len();
+    let (left, &mut upper, _) = keys.select_nth_unstable(n / 2);
+    let upper = from_order_key(upper);
+    if n % 2 == 1 {
+        upper
+    } else {
+        let lower = left.iter().copied().max().map_or(upper, from_order_key);
+        (lower + upper) / 2.0
     }
 }
 
@@ -308,6 +392,40 @@ mod tests {
         let (got, spread) = Scratch::default().statistic(&w, &b).unwrap();
         assert!(spread, "a wider window changed in spread");
         assert!((got - want).abs() < 1e-12 && want > 0.3, "{got} vs {want}");
+    }
+
+    /// Placing one sample in the other, sorted, gives the merge's D, with ties between and
+    /// within the samples; and the median selected is the sorted one's.
+    #[test]
+    fn d_against_a_sorted_sample_is_the_merge_walks() {
+        let mut rng = Rng::new(4);
+        let (mut below, mut at_or_below, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+        for case in 0..300 {
+            let (m, n) = (1 + case % 41, 1 + (case * 7) % 163);
+            // Few distinct values: ties everywhere.
+            let draw = |rng: &mut Rng, k: usize, shift: f64| -> Vec<f64> {
+                (0..k)
+                    .map(|_| (rng.normal() * 2.0 + shift).round())
+                    .collect()
+            };
+            let (x, y) = (draw(&mut rng, m, 0.0), draw(&mut rng, n, (case % 3) as f64));
+            let mut xs: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
+            let mut ys: Vec<u64> = y.iter().map(|&v| order_key(v)).collect();
+            xs.sort_unstable();
+            ys.sort_unstable();
+            let want = statistic_sorted(&xs, &ys);
+            let got = statistic_against(
+                &xs,
+                ys.iter().rev().copied(),
+                n,
+                &mut below,
+                &mut at_or_below,
+            );
+            assert_eq!(got, want, "{x:?} {y:?}");
+            let mut sorted = y.clone();
+            sorted.sort_by(f64::total_cmp);
+            assert_eq!(median_of(&mut keys, &y), median_sorted(&sorted));
+        }
     }
 
     #[test]

@@ -98,7 +98,9 @@ async fn main() {
         panic!("the comparison failed in the browser: {e}");
     }
     if let Some(lines) = result.get("lines").and_then(|l| l.as_array()) {
-        lines.iter().for_each(|l| println!("{}", l.as_str().unwrap_or_default()));
+        lines
+            .iter()
+            .for_each(|l| println!("{}", l.as_str().unwrap_or_default()));
         let _ = client.close().await;
         return;
     }
