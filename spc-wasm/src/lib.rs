@@ -48,6 +48,8 @@ pub mod transform;
 mod wasm;
 #[cfg(feature = "wasm")]
 mod wasm_compare;
+#[cfg(feature = "wasm")]
+mod wasm_explain;
 
 pub use chart::{analyze, Chart, Data, Series};
 pub use config::ChartConfig;

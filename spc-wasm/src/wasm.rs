@@ -109,7 +109,7 @@ pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
         .map_err(error)
 }
 
-fn config_from(value: JsValue) -> Result<ChartConfig, JsError> {
+pub(crate) fn config_from(value: JsValue) -> Result<ChartConfig, JsError> {
     if value.is_undefined() || value.is_null() {
         return Ok(ChartConfig::default());
     }

@@ -147,12 +147,12 @@ const LABEL_FIELDS: &[&str] = &["latency", "latency_unit", "speed", "speed_unit"
 const MACHINE_FIELDS: &[&str] = &["name", "values"];
 
 /// Absent: `undefined` or `null`.
-fn absent(value: &JsValue) -> bool {
+pub(crate) fn absent(value: &JsValue) -> bool {
     value.is_undefined() || value.is_null()
 }
 
 /// Refuses keys outside `known`, naming the first unknown one.
-fn known_keys(value: &JsValue, what: &str, known: &[&str]) -> Result<(), JsError> {
+pub(crate) fn known_keys(value: &JsValue, what: &str, known: &[&str]) -> Result<(), JsError> {
     let Some(object) = value.dyn_ref::<Object>() else {
         return Err(error(format!("{what}: not an object")));
     };
@@ -197,7 +197,7 @@ fn settings<T: DeserializeOwned + Default>(
 }
 
 /// An array's items, or an error naming `what`.
-fn items(value: &JsValue, what: &str, give: &str) -> Result<Array, JsError> {
+pub(crate) fn items(value: &JsValue, what: &str, give: &str) -> Result<Array, JsError> {
     value
         .dyn_ref::<Array>()
         .cloned()
@@ -205,12 +205,12 @@ fn items(value: &JsValue, what: &str, give: &str) -> Result<Array, JsError> {
 }
 
 /// Field `key` of an object (undefined when missing).
-fn field(object: &JsValue, key: &str) -> JsValue {
+pub(crate) fn field(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// Numbers from a Float64Array or an array of numbers.
-fn numbers(value: &JsValue, what: &str) -> Result<Vec<f64>, JsError> {
+pub(crate) fn numbers(value: &JsValue, what: &str) -> Result<Vec<f64>, JsError> {
     if let Some(typed) = value.dyn_ref::<Float64Array>() {
         return Ok(typed.to_vec());
     }
@@ -244,7 +244,7 @@ fn count(value: &JsValue, what: &str) -> Result<Option<u64>, JsError> {
 }
 
 /// A name: a string.
-fn name(value: &JsValue, what: &str) -> Result<String, JsError> {
+pub(crate) fn name(value: &JsValue, what: &str) -> Result<String, JsError> {
     value.as_string().ok_or_else(|| {
         error(format!(
             "{what}: missing or not a string; give each one a name"

@@ -80,3 +80,39 @@ fn shapes_of_labelled_faults_are_found() {
         );
     }
 }
+
+/// Issue 13's goal for what else changed: of the streams a coupled cause also moved (1 or 2 of
+/// 10 to 50, each by its own size, lag and sign, on its own noise), at least 95 % are in the
+/// top 3 for the target's episode; and every coupled fault is detected.
+#[test]
+fn streams_moved_by_the_same_cause_rank_in_the_top_3() {
+    use llmscope_spc::explain::goals::coupled_score;
+    let c = coupled_score(200, 13);
+    assert_eq!(c.detected, c.cases, "{c:?}");
+    assert!(c.partners >= 250, "{c:?}");
+    assert!(c.recall() >= 0.95, "recall {}: {c:?}", c.recall());
+}
+
+/// Issue 13's goal for similar past episodes: when a motif (a spike, a step and back, a ramp
+/// and reset, a burst of oscillation or of a cycle, a stuck value) recurs, the first similar
+/// window of its episode is its earlier occurrence, in the stream itself or one of its kind,
+/// for at least 90 % of detected recurrences; and every shape's recurrences are found mostly.
+#[test]
+fn a_recurring_motif_is_found_at_its_earlier_occurrence_first() {
+    use llmscope_spc::explain::cases::MOTIFS;
+    use llmscope_spc::explain::goals::motif_score;
+    let m = motif_score(200, 13);
+    assert!(m.detected >= 190, "{m:?}");
+    assert!(m.precision() >= 0.9, "precision {}: {m:?}", m.precision());
+    assert!(
+        m.in_kin.1 >= 50 && m.in_kin.0 * 10 >= m.in_kin.1 * 8,
+        "{m:?}"
+    );
+    for (shape, (found, detected)) in MOTIFS.iter().zip(m.by_shape) {
+        assert!(
+            found * 10 >= detected * 6,
+            "{}: {found} of {detected}",
+            shape.as_str()
+        );
+    }
+}

@@ -5,6 +5,8 @@
 //! - analyze end to end on a 10-million-line CSV, against reading the same file;
 //! - the wasm API from Node.js against the same series natively;
 //! - the comparison of 20 targets × 100,000 results in headless Chromium against native;
+//! - the explanation of 200 episodes over 200 streams × 10,000 points in headless Chromium
+//!   against native (issue 13);
 //! - the shim's WebSocket server: samples/s to 1 and 10 clients, latency, RSS;
 //! - the dashboard and its exports in headless Chromium, and share-link sizes;
 //! - the probe Worker's overhead in wrangler dev against a native client;
@@ -35,6 +37,7 @@ pub fn run(quick: bool) -> Result<(), String> {
     analyze_end_to_end(if quick { 1_000_000 } else { 10_000_000 })?;
     wasm_against_native(if quick { 200_000 } else { 2_000_000 })?;
     compare_in_browser()?;
+    explain_in_browser()?;
     let quick_flag: &[&str] = if quick { &["--quick"] } else { &[] };
     say("the shim's WebSocket server under load on loopback (gateway-shim/examples/ws_load.rs)");
     util::run(&mut example_of("gateway-shim", "ws_load", quick_flag))?;
@@ -244,6 +247,53 @@ fn compare_in_browser() -> Result<(), String> {
         match (ms(&native, "native", what), ms(&browser, "browser", what)) {
             (Some(n), Some(b)) => println!(
                 "  {what}: browser {b:.0} ms, native {n:.0} ms, browser/native {:.2} (target: under 300 ms in the browser)",
+                b / n
+            ),
+            _ => println!("  {what}: could not read the times:\n{native}{browser}"),
+        }
+    }
+    Ok(())
+}
+
+/// Issue 13's target: the full context of 200 episodes over 200 streams × 10,000 points in
+/// the browser in ≤ 200 ms. The same streams (spc-wasm/examples/explain_speed.rs writes them)
+/// explained natively and through the wasm API `explain` in headless Chromium (the comparison
+/// bench's runner with spc-wasm/tests/browser/explain_bench.html), best of 5 each.
+fn explain_in_browser() -> Result<(), String> {
+    let root = util::root();
+    setup::wasm_node_package()?; // builds the release wasm
+    let dir = root.join("target/explain-bench");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    say("generating the browser bindings (wasm-bindgen --target web) for the explain bench");
+    util::run(
+        Command::new(setup::wasm_bindgen_cli()?)
+            .args(["--target", "web", "--out-dir"])
+            .arg(dir.join("pkg"))
+            .arg(root.join("target/wasm32-unknown-unknown/release/llmscope_spc.wasm")),
+    )?;
+    let page = root.join("spc-wasm/tests/browser/explain_bench.html");
+    std::fs::copy(&page, dir.join("explain_bench.html"))
+        .map_err(|e| format!("{}: {e}", page.display()))?;
+    say("explaining 200 episodes over 200 streams x 10,000 points natively (spc-wasm/examples/explain_speed.rs)");
+    let native = util::output(&mut example("explain_speed", &[&dir.to_string_lossy()]))
+        .ok_or("the native explain example failed")?;
+    setup::chromium()?;
+    say("the same through the wasm API in headless Chromium (tests/e2e/examples/compare_bench.rs)");
+    let browser = util::output(
+        example_of("llmscope-e2e", "compare_bench", &[])
+            .env("LLMSCOPE_BENCH_DIR", &dir)
+            .env("LLMSCOPE_BENCH_PAGE", "explain_bench.html"),
+    )
+    .ok_or("the browser explain benchmark failed")?;
+    let ms = |text: &str, side: &str, what: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{side} {what}: ")))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+    };
+    for what in ["one column", "every column"] {
+        match (ms(&native, "native", what), ms(&browser, "browser", what)) {
+            (Some(n), Some(b)) => println!(
+                "  {what}: browser {b:.0} ms, native {n:.0} ms, browser/native {:.2} (target for one column's 200 episodes: 200 ms in the browser)",
                 b / n
             ),
             _ => println!("  {what}: could not read the times:\n{native}{browser}"),

@@ -26,6 +26,10 @@ tasks:
   fuzz [--seconds N]
                 coverage-guided fuzzing (cargo-fuzz) of every parser of outside input, N seconds
                 per target (default 60; not in CI; installs cargo-fuzz); prints corpus sizes
+  faults [--out DIR] [--seed N] [--cases N]
+                write issue 13's seeded labelled faults as CSV files for `llmscope-shim explain`
+                and their labels.csv into DIR (default target/faults): N cases (default 10) of
+                each of the eight shapes, of coupled faults and of recurring motifs
   help          this text";
 
 pub enum Task {
@@ -33,12 +37,23 @@ pub enum Task {
     Start,
     Test,
     Site,
-    Bench { quick: bool },
+    Bench {
+        quick: bool,
+    },
     Wasm,
     Worker,
     Peers,
-    Soak { minutes: u64 },
-    Fuzz { seconds: u64 },
+    Soak {
+        minutes: u64,
+    },
+    Fuzz {
+        seconds: u64,
+    },
+    Faults {
+        out: Option<std::path::PathBuf>,
+        seed: u64,
+        cases: u64,
+    },
 }
 
 pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
@@ -66,12 +81,45 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
             let seconds = whole("fuzz", "--seconds", crate::fuzz::DEFAULT_SECONDS, args)?;
             return Ok(Task::Fuzz { seconds });
         }
+        Some("faults") => return faults(args),
         Some(other) => return Err(format!("unknown task '{other}'")),
     };
     match args.next() {
         Some(extra) => Err(format!("unexpected argument '{extra}'")),
         None => Ok(task),
     }
+}
+
+/// `faults`' flags, each at most once, in any order.
+fn faults(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
+    let (mut out, mut seed, mut cases) = (None, crate::faults::DEFAULT_SEED, None);
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .ok_or_else(|| format!("faults: {flag} needs a value"))?;
+        match flag.as_str() {
+            "--out" => out = Some(std::path::PathBuf::from(value)),
+            "--seed" => {
+                seed = value
+                    .parse()
+                    .map_err(|_| format!("faults: --seed takes a whole number, not '{value}'"))?
+            }
+            "--cases" => {
+                cases = Some(whole(
+                    "faults",
+                    "--cases",
+                    0,
+                    ["--cases".into(), value].into_iter(),
+                )?)
+            }
+            other => return Err(format!("faults: unexpected argument '{other}'")),
+        }
+    }
+    Ok(Task::Faults {
+        out,
+        seed,
+        cases: cases.unwrap_or(crate::faults::DEFAULT_CASES),
+    })
 }
 
 /// The rest of `task`'s arguments: nothing (`default`) or `flag N` with N a whole number > 0.

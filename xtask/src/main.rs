@@ -5,6 +5,7 @@
 //! do next. Subcommands are declared in [`flags`]; each task has its own module.
 
 mod bench;
+mod faults;
 mod flags;
 mod fuzz;
 mod setup;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         flags::Task::Peers => setup::peers().map(|py| println!("peers ready: {}", py.display())),
         flags::Task::Soak { minutes } => soak::run(minutes),
         flags::Task::Fuzz { seconds } => fuzz::run(seconds),
+        flags::Task::Faults { out, seed, cases } => faults::run(out, seed, cases),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

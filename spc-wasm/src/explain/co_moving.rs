@@ -3,11 +3,17 @@
 //!
 //! The statistic is the two-sample Kolmogorov–Smirnov D ([`super::ks`]): distribution-free and
 //! on one scale (0 to 1) for every stream, whatever its unit, so streams can be ranked against
-//! each other (Netdata's metric correlations use it the same way). The standardized mean shift,
+//! each other (Netdata's metric correlations use it the same way). D on the values is weak
+//! for a change of spread alone (a variance increase of 3 moves D by about 0.2), so D is also
+//! taken on the absolute deviations from the baseline's median, the quantity Brown & Forsythe
+//! (1974, "Robust tests for the equality of variances", JASA 69, 364–367) compare for spread;
+//! the larger of the two ranks the stream. The standardized mean shift,
 //! (mean of the window − mean of the baseline) / sd of the baseline (Cohen's d with the
 //! baseline's sd, Glass's Δ; Glass 1976), says which way and how far, and breaks ties in D.
 
-use super::ks::{ks_statistic_in, ks_test};
+#[cfg(test)]
+use super::ks::statistic_sorted;
+use super::ks::{from_order_key, ks_test, order_key, KsTest};
 
 /// How many times the episode's length the baseline window is.
 pub const BASELINE_FACTOR: usize = 4;
@@ -18,9 +24,11 @@ pub const BASELINE_FACTOR: usize = 4;
 pub struct CoMoving {
     /// The stream's name.
     pub stream: String,
-    /// Kolmogorov–Smirnov D between the window and the baseline.
+    /// Kolmogorov–Smirnov D between the window and the baseline: of the values, or of their
+    /// absolute deviations from the baseline's median when that is larger (a change of spread).
     pub statistic: f64,
-    /// Its two-sided p-value (not corrected for the number of streams ranked).
+    /// That test's two-sided p-value, doubled for taking the larger of two (Bonferroni; not
+    /// corrected for the number of streams ranked).
     pub p_value: f64,
     /// (window mean − baseline mean) / baseline sd; `None` when the baseline has no spread.
     pub shift: Option<f64>,
@@ -43,13 +51,31 @@ pub fn windows(values: &[f64], first: usize, last: usize) -> Option<(&[f64], &[f
 /// points there or holds a non-finite value.
 pub fn change(name: &str, values: &[f64], first: usize, last: usize) -> Option<CoMoving> {
     let (window, baseline) = windows(values, first, last)?;
-    let test = ks_test(window, baseline)?;
-    Some(CoMoving {
-        stream: name.to_string(),
-        statistic: test.statistic,
-        p_value: test.p_value,
-        shift: shift(window, baseline),
-    })
+    let level = ks_test(window, baseline)?;
+    let (w, b) = deviations(window, baseline);
+    let test = match ks_test(&w, &b) {
+        Some(spread) if spread.statistic > level.statistic => spread,
+        _ => level,
+    };
+    Some(reported(name, test, shift(window, baseline)))
+}
+
+/// The window's and the baseline's absolute deviations from the baseline's median.
+fn deviations(window: &[f64], baseline: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let mut sorted = baseline.to_vec();
+    sorted.sort_unstable_by(f64::total_cmp);
+    let median = median_sorted(&sorted);
+    let dev = |v: &[f64]| v.iter().map(|x| (x - median).abs()).collect();
+    (dev(window), dev(baseline))
+}
+
+fn median_sorted(v: &[f64]) -> f64 {
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
 }
 
 /// The `top` streams that changed most over `[first, last]`, by D then by |shift|. Streams the
@@ -60,21 +86,209 @@ pub fn rank<'a>(
     last: usize,
     top: usize,
 ) -> Vec<CoMoving> {
-    let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    let mut all: Vec<(&str, &[f64], f64, Option<f64>)> = streams
+    if top == 0 {
+        return Vec::new();
+    }
+    let mut scratch = Scratch::default();
+    let mut all: Vec<Ranked> = streams
         .into_iter()
         .filter_map(|(name, values)| {
             let (window, baseline) = windows(values, first, last)?;
-            let d = ks_statistic_in(window, baseline, &mut xs, &mut ys)?;
-            Some((name, values, d, shift(window, baseline)))
+            let (d, spread) = scratch.statistic(window, baseline)?;
+            Some(Ranked {
+                name,
+                window,
+                baseline,
+                d,
+                spread,
+                shift: None,
+            })
         })
         .collect();
+    // Only streams whose D reaches the top-th largest can place; their shifts break the ties.
+    if all.len() > top {
+        let (_, nth, _) = all.select_nth_unstable_by(top - 1, |a, b| b.d.total_cmp(&a.d));
+        let threshold = nth.d;
+        all.retain(|r| r.d >= threshold);
+    }
+    for r in &mut all {
+        r.shift = shift(r.window, r.baseline);
+    }
     let size = |s: Option<f64>| s.map_or(0.0, f64::abs);
-    all.sort_by(|a, b| b.2.total_cmp(&a.2).then(size(b.3).total_cmp(&size(a.3))));
+    all.sort_by(|a, b| {
+        b.d.total_cmp(&a.d)
+            .then(size(b.shift).total_cmp(&size(a.shift)))
+    });
     all.truncate(top);
-    all.into_iter()
-        .filter_map(|(name, values, _, _)| change(name, values, first, last))
-        .collect()
+    all.into_iter().filter_map(Ranked::change).collect()
+}
+
+/// One stream's place in a ranking, before its p-value.
+struct Ranked<'a> {
+    name: &'a str,
+    window: &'a [f64],
+    baseline: &'a [f64],
+    d: f64,
+    /// Whether D is the deviations'.
+    spread: bool,
+    /// Computed only for the streams that can place.
+    shift: Option<f64>,
+}
+
+impl Ranked<'_> {
+    /// [`change`], testing only the sample D was the larger on.
+    fn change(self) -> Option<CoMoving> {
+        let test = if self.spread {
+            let (w, b) = deviations(self.window, self.baseline);
+            ks_test(&w, &b)?
+        } else {
+            ks_test(self.window, self.baseline)?
+        };
+        Some(reported(self.name, test, self.shift))
+    }
+}
+
+/// The stream's change as reported: the p-value doubled for taking the larger of two tests.
+fn reported(name: &str, test: KsTest, shift: Option<f64>) -> CoMoving {
+    CoMoving {
+        stream: name.to_string(),
+        statistic: test.statistic,
+        p_value: (2.0 * test.p_value).min(1.0),
+        shift,
+    }
+}
+
+/// Buffers reused across the streams of one ranking.
+#[derive(Default)]
+struct Scratch {
+    /// The window's sorted [`order_key`]s, and its values in that order.
+    window: Vec<u64>,
+    window_values: Vec<f64>,
+    /// The window's deviations from the baseline's median, sorted (non-negative floats, whose
+    /// bits order as they do).
+    window_dev: Vec<u64>,
+    /// The baseline's keys, for its median.
+    baseline: Vec<u64>,
+    /// Counts per place in the window (see [`statistic_against`]).
+    below: Vec<usize>,
+    at_or_below: Vec<usize>,
+}
+
+impl Scratch {
+    /// The larger of D on the values and D on the deviations from the baseline's median (as
+    /// [`change`]'s), and whether it is the latter. Only the window (the shorter sample) is
+    /// sorted; the baseline's points are placed in it by binary search
+    /// ([`statistic_against`]), and its median selected, not sorted. `None` for a non-finite
+    /// value.
+    fn statistic(&mut self, window: &[f64], baseline: &[f64]) -> Option<(f64, bool)> {
+        if window.iter().chain(baseline).any(|v| !v.is_finite()) {
+            return None;
+        }
+        self.window.clear();
+        self.window.extend(window.iter().map(|&x| order_key(x)));
+        self.window.sort_unstable();
+        let keys = baseline.iter().map(|&x| order_key(x));
+        let level = self.against(keys, baseline.len(), false);
+        let median = median_of(&mut self.baseline, baseline);
+        self.window_values.clear();
+        self.window_values
+            .extend(self.window.iter().map(|&k| from_order_key(k)));
+        sorted_deviations(&self.window_values, median, &mut self.window_dev);
+        let deviations = baseline.iter().map(|x| (x - median).abs().to_bits());
+        let spread = self.against(deviations, baseline.len(), true);
+        Some((level.max(spread), spread > level))
+    }
+
+    fn against(&mut self, other: impl Iterator<Item = u64>, n: usize, spread: bool) -> f64 {
+        let sorted = if spread {
+            &self.window_dev
+        } else {
+            &self.window
+        };
+        statistic_against(sorted, other, n, &mut self.below, &mut self.at_or_below)
+    }
+}
+
+/// Two-sample D of the sorted `sorted` (m items) and the `n` items of `other` in any order
+/// (items that order and tie as the values do), without sorting `other`: each of its items b
+/// is placed in `sorted` by binary search, r(b) = #sorted < b and s(b) = #sorted ≤ b, and
+/// counted. Between two neighbouring distinct values of `sorted` its ECDF is flat while the
+/// other's rises, so |F − G| is largest at one end: just after the lower value v (G counts
+/// b ≤ v, which is r(b) ≤ r(v)) or just before the next one v′ (G counts b < v′, which is
+/// s(b) ≤ r(v′)). D = max |i·n − j·m| / (m·n) over those ends, as [`statistic_sorted`].
+fn statistic_against(
+    sorted: &[u64],
+    other: impl Iterator<Item = u64>,
+    n: usize,
+    below: &mut Vec<usize>,
+    at_or_below: &mut Vec<usize>,
+) -> f64 {
+    let m = sorted.len();
+    for counts in [&mut *below, &mut *at_or_below] {
+        counts.clear();
+        counts.resize(m + 1, 0);
+    }
+    for b in other {
+        let r = sorted.partition_point(|&w| w < b);
+        let s = r + sorted[r..].iter().take_while(|&&w| w == b).count();
+        below[r] += 1;
+        at_or_below[s] += 1;
+    }
+    // Cumulative: below[k] = #b ≤ the value at place k, at_or_below[k] = #b before it.
+    for counts in [&mut *below, &mut *at_or_below] {
+        for k in 1..=m {
+            counts[k] += counts[k - 1];
+        }
+    }
+    let mut d = at_or_below[0] * m;
+    let mut lo = 0;
+    while lo < m {
+        let hi = lo
+            + sorted[lo..]
+                .iter()
+                .take_while(|&&w| w == sorted[lo])
+                .count();
+        d = d.max((hi * n).abs_diff(below[lo] * m));
+        d = d.max((hi * n).abs_diff(at_or_below[hi] * m));
+        lo = hi;
+    }
+    d as f64 / (m * n) as f64
+}
+
+/// The median of `values` (finite), selected through `keys`, a buffer a caller reuses.
+fn median_of(keys: &mut Vec<u64>, values: &[f64]) -> f64 {
+    keys.clear();
+    keys.extend(values.iter().map(|&x| order_key(x)));
+    let n = keys.len();
+    let (left, &mut upper, _) = keys.select_nth_unstable(n / 2);
+    let upper = from_order_key(upper);
+    if n % 2 == 1 {
+        upper
+    } else {
+        let lower = left.iter().copied().max().map_or(upper, from_order_key);
+        (lower + upper) / 2.0
+    }
+}
+
+/// The bits of |x − m| for the sorted x, sorted, into `out`: the points below m taken
+/// downwards and those at or above it upwards, merged (x − m and m − x round alike, so these
+/// are the same numbers as [`deviations`]').
+fn sorted_deviations(sorted: &[f64], m: f64, out: &mut Vec<u64>) {
+    out.clear();
+    let (below, above) = sorted.split_at(sorted.partition_point(|&x| x < m));
+    let (mut i, mut j) = (below.len(), 0);
+    while i > 0 && j < above.len() {
+        let (down, up) = (m - below[i - 1], above[j] - m);
+        if down <= up {
+            out.push(down.to_bits());
+            i -= 1;
+        } else {
+            out.push(up.to_bits());
+            j += 1;
+        }
+    }
+    out.extend(below[..i].iter().rev().map(|x| (m - x).to_bits()));
+    out.extend(above[j..].iter().map(|x| (x - m).to_bits()));
 }
 
 /// (window mean − baseline mean) / baseline sd; `None` when the baseline is flat.
@@ -118,6 +332,100 @@ mod tests {
         assert_eq!(ranked[0].stream, "coupled");
         assert!(ranked[0].p_value < 1e-10 && ranked[0].shift.unwrap() > 1.5);
         assert_eq!(ranked.len(), 5);
+    }
+
+    /// A stream whose spread tripled at the same level: D on the values alone (about 0.2 here)
+    /// would rank it among the quiet ones; D on the deviations puts it first.
+    #[test]
+    fn a_change_of_spread_alone_ranks_first() {
+        let mut rng = Rng::new(11);
+        let mut streams: Vec<(String, Vec<f64>)> = (0..20)
+            .map(|i| {
+                (
+                    format!("quiet{i}"),
+                    (0..250).map(|_| rng.normal()).collect(),
+                )
+            })
+            .collect();
+        let wider: Vec<f64> = (0..250)
+            .map(|i| rng.normal() * if i >= 200 { 3.0 } else { 1.0 })
+            .collect();
+        let level = ks_test(&wider[200..], &wider[..200]).unwrap().statistic;
+        assert!(level < 0.3, "D on the values {level}");
+        streams.push(("wider".into(), wider));
+        let ranked = rank(
+            streams.iter().map(|(n, v)| (n.as_str(), &v[..])),
+            200,
+            249,
+            3,
+        );
+        assert_eq!(ranked[0].stream, "wider", "{ranked:?}");
+        assert!(ranked[0].statistic > 0.5 && ranked[0].p_value < 1e-6);
+        assert!(ranked[0].shift.unwrap().abs() < 1.0);
+    }
+
+    /// The merge gives the same numbers as sorting the deviations, ties and the median's own
+    /// points included; and the ranking statistic is the larger of the two tests' D.
+    #[test]
+    fn deviations_from_the_sorted_sample_are_the_sorted_deviations() {
+        let mut rng = Rng::new(2);
+        for n in [1usize, 2, 5, 40, 161] {
+            let v: Vec<f64> = (0..n).map(|_| (rng.normal() * 4.0).round() / 2.0).collect();
+            let mut sorted = v.clone();
+            sorted.sort_by(f64::total_cmp);
+            let m = median_sorted(&sorted);
+            let mut want: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
+            want.sort_by(f64::total_cmp);
+            let mut got = Vec::new();
+            sorted_deviations(&sorted, m, &mut got);
+            let got: Vec<f64> = got.into_iter().map(f64::from_bits).collect();
+            assert_eq!(got, want, "n = {n}");
+        }
+        let w: Vec<f64> = (0..40).map(|_| 3.0 * rng.normal()).collect();
+        let b: Vec<f64> = (0..160).map(|_| rng.normal()).collect();
+        let (wd, bd) = deviations(&w, &b);
+        let want = ks_test(&w, &b)
+            .unwrap()
+            .statistic
+            .max(ks_test(&wd, &bd).unwrap().statistic);
+        // ks_test sums 1/m and 1/n steps, the merge divides counts: equal to rounding.
+        let (got, spread) = Scratch::default().statistic(&w, &b).unwrap();
+        assert!(spread, "a wider window changed in spread");
+        assert!((got - want).abs() < 1e-12 && want > 0.3, "{got} vs {want}");
+    }
+
+    /// Placing one sample in the other, sorted, gives the merge's D, with ties between and
+    /// within the samples; and the median selected is the sorted one's.
+    #[test]
+    fn d_against_a_sorted_sample_is_the_merge_walks() {
+        let mut rng = Rng::new(4);
+        let (mut below, mut at_or_below, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+        for case in 0..300 {
+            let (m, n) = (1 + case % 41, 1 + (case * 7) % 163);
+            // Few distinct values: ties everywhere.
+            let draw = |rng: &mut Rng, k: usize, shift: f64| -> Vec<f64> {
+                (0..k)
+                    .map(|_| (rng.normal() * 2.0 + shift).round())
+                    .collect()
+            };
+            let (x, y) = (draw(&mut rng, m, 0.0), draw(&mut rng, n, (case % 3) as f64));
+            let mut xs: Vec<u64> = x.iter().map(|&v| order_key(v)).collect();
+            let mut ys: Vec<u64> = y.iter().map(|&v| order_key(v)).collect();
+            xs.sort_unstable();
+            ys.sort_unstable();
+            let want = statistic_sorted(&xs, &ys);
+            let got = statistic_against(
+                &xs,
+                ys.iter().rev().copied(),
+                n,
+                &mut below,
+                &mut at_or_below,
+            );
+            assert_eq!(got, want, "{x:?} {y:?}");
+            let mut sorted = y.clone();
+            sorted.sort_by(f64::total_cmp);
+            assert_eq!(median_of(&mut keys, &y), median_sorted(&sorted));
+        }
     }
 
     #[test]

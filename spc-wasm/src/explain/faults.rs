@@ -20,6 +20,8 @@ pub struct Labelled {
     pub shape: Shape,
     /// Where the fault starts (0-based); points before are in control.
     pub start: usize,
+    /// Its last point: a spike's last, else the stream's.
+    pub last: usize,
 }
 
 /// `baseline` in-control points, then `length` points of `shape`, then (a spike only) back to
@@ -29,6 +31,7 @@ pub fn fault(shape: Shape, rng: &mut Rng, baseline: usize, length: usize) -> Lab
         .map(|_| MEAN + SIGMA * rng.normal())
         .collect();
     let sign = if rng.uniform() < 0.5 { -1.0 } else { 1.0 };
+    let mut last = baseline + length - 1;
     let between = |rng: &mut Rng, lo: f64, hi: f64| lo + (hi - lo) * rng.uniform();
     let fault = &mut values[baseline..];
     match shape {
@@ -36,6 +39,7 @@ pub fn fault(shape: Shape, rng: &mut Rng, baseline: usize, length: usize) -> Lab
             let size = between(rng, 4.0, 7.0) * SIGMA * sign;
             let width = 1 + (rng.uniform() * 2.0) as usize;
             fault.iter_mut().take(width).for_each(|v| *v += size);
+            last = baseline + width - 1;
         }
         Shape::Step => {
             let size = between(rng, 1.5, 3.0) * SIGMA * sign;
@@ -83,6 +87,7 @@ pub fn fault(shape: Shape, rng: &mut Rng, baseline: usize, length: usize) -> Lab
         values,
         shape,
         start: baseline,
+        last,
     }
 }
 

@@ -63,23 +63,44 @@ pub fn ks_statistic_in(x: &[f64], y: &[f64], xs: &mut Vec<f64>, ys: &mut Vec<f64
     Some(statistic_sorted(xs, ys))
 }
 
+/// An integer that orders as the finite float `x` does, equal exactly when the floats are
+/// equal (−0 is taken as +0): the sign bit set for a positive, every bit flipped for a
+/// negative. Sorting these is about twice as fast as sorting floats with `total_cmp`.
+pub fn order_key(x: f64) -> u64 {
+    const SIGN: u64 = 1 << 63;
+    let bits = (x + 0.0).to_bits();
+    if bits & SIGN == 0 {
+        bits | SIGN
+    } else {
+        !bits
+    }
+}
+
+/// The float of an [`order_key`].
+pub fn from_order_key(k: u64) -> f64 {
+    const SIGN: u64 = 1 << 63;
+    f64::from_bits(if k & SIGN != 0 { k & !SIGN } else { !k })
+}
+
 /// D of two sorted samples by one merge walk, the ECDFs compared only after each distinct
-/// value (both step together at a tie).
-fn statistic_sorted(xs: &[f64], ys: &[f64]) -> f64 {
-    let (m, n) = (xs.len() as f64, ys.len() as f64);
-    let (mut i, mut j, mut d) = (0usize, 0usize, 0.0f64);
-    while i < xs.len() && j < ys.len() {
-        let v = xs[i].min(ys[j]);
-        while i < xs.len() && xs[i] == v {
+/// value (both step together at a tie), on counts: D = max |i·n − j·m| / (m·n). The items may
+/// be the values or anything that orders and ties as they do ([`order_key`]s).
+pub fn statistic_sorted<T: Copy + PartialOrd>(xs: &[T], ys: &[T]) -> f64 {
+    let (m, n) = (xs.len(), ys.len());
+    let (mut i, mut j, mut d) = (0usize, 0usize, 0usize);
+    while i < m && j < n {
+        let v = if xs[i] < ys[j] { xs[i] } else { ys[j] };
+        while i < m && xs[i] == v {
             i += 1;
         }
-        while j < ys.len() && ys[j] == v {
+        while j < n && ys[j] == v {
             j += 1;
         }
-        d = d.max((i as f64 / m - j as f64 / n).abs());
+        d = d.max((i * n).abs_diff(j * m));
     }
     // Past the end of one sample its ECDF is 1; the other's only rises towards 1.
-    d.max((i as f64 / m - j as f64 / n).abs())
+    d = d.max((i * n).abs_diff(j * m));
+    d as f64 / (m * n) as f64
 }
 
 /// D over the pooled sorted sample, and for each pooled position whether the next value
@@ -244,6 +265,20 @@ mod tests {
                 "{x:?} {y:?}: {fast} vs {pooled}"
             );
         }
+    }
+
+    #[test]
+    fn order_keys_order_and_tie_as_the_floats() {
+        let v = [-1e300, -2.5, -1.0, -0.0, 0.0, 1e-300, 1.0, 2.5, 1e300];
+        let keys: Vec<u64> = v.iter().map(|&x| order_key(x)).collect();
+        for (i, j) in (0..v.len()).flat_map(|i| (0..v.len()).map(move |j| (i, j))) {
+            assert_eq!(
+                keys[i].cmp(&keys[j]),
+                v[i].partial_cmp(&v[j]).unwrap(),
+                "{i} {j}"
+            );
+        }
+        assert!(v.iter().all(|&x| from_order_key(order_key(x)) == x));
     }
 
     #[test]

@@ -43,13 +43,13 @@ pub fn distance_profile(query: &[f64], series: &[f64]) -> Vec<f64> {
     let query: Vec<f64> = query.iter().map(|v| v - level).collect();
     let qt = sliding_dot(&query, &series);
     let (mu_q, sd_q) = mean_sd(&query);
-    let q_flat = sd_q <= FLAT * (1.0 + mu_q.abs());
+    let q_flat = sd_q <= FLAT * (1.0 + mu_q.abs()) || query.windows(2).all(|w| w[0] == w[1]);
     let moments = sliding_moments(&series, m);
     let mf = m as f64;
     qt.iter()
         .zip(moments)
-        .map(|(&dot, (mu, sd))| {
-            let flat = sd <= FLAT * (1.0 + mu.abs());
+        .map(|(&dot, (mu, sd, held))| {
+            let flat = held || sd <= FLAT * (1.0 + mu.abs());
             match (q_flat, flat) {
                 (true, true) => 0.0,
                 (true, false) | (false, true) => mf.sqrt(),
@@ -66,8 +66,8 @@ pub fn distance_profile(query: &[f64], series: &[f64]) -> Vec<f64> {
 /// another by more than half the query's length (the trivial-match exclusion zone).
 pub fn similar(query: &[f64], series: &[f64], before: usize, k: usize) -> Vec<Match> {
     let m = query.len();
-    let mut profile = distance_profile(query, series);
-    profile.truncate(before.saturating_sub(m - 1));
+    // Only windows that end before `before`: the profile of the series cut there.
+    let mut profile = distance_profile(query, &series[..before.min(series.len())]);
     let zone = m.div_ceil(2);
     let mut out: Vec<Match> = Vec::with_capacity(k);
     // k passes for the nearest start, each blanking its exclusion zone: O(k·n), no sort.
@@ -98,24 +98,32 @@ fn mean_sd(v: &[f64]) -> (f64, f64) {
 }
 
 /// Mean and population sd of every window of length m, from running sums of values shifted by
-/// the series' first value (which keeps the sums' rounding at the scale of the variation).
-fn sliding_moments(series: &[f64], m: usize) -> Vec<(f64, f64)> {
+/// the series' first value (which keeps the sums' rounding at the scale of the variation), and
+/// whether the window holds one value. That is counted exactly (the changes between
+/// neighbours inside it): after a few hundred points the running sums' rounding gives a held
+/// run an sd of 1e-6, far above [`FLAT`].
+fn sliding_moments(series: &[f64], m: usize) -> Vec<(f64, f64, bool)> {
     let shift = series[0];
     let (mut s, mut ss) = (0.0f64, 0.0f64);
+    let changed = |i: usize| usize::from(i > 0 && series[i] != series[i - 1]);
+    let mut changes = 0usize;
     let mut out = Vec::with_capacity(series.len() + 1 - m);
     for (i, &v) in series.iter().enumerate() {
         let x = v - shift;
         s += x;
         ss += x * x;
+        changes += changed(i);
         if i >= m {
             let old = series[i - m] - shift;
             s -= old;
             ss -= old * old;
+            // The change into the window's new first point leaves it.
+            changes -= changed(i + 1 - m);
         }
         if i + 1 >= m {
             let mean = s / m as f64;
             let var = (ss / m as f64 - mean * mean).max(0.0);
-            out.push((mean + shift, var.sqrt()));
+            out.push((mean + shift, var.sqrt(), changes == 0));
         }
     }
     out
@@ -168,6 +176,21 @@ mod tests {
         assert_eq!(found[0].first, 700, "{found:?}");
         assert!(found.iter().all(|m| m.last < 2500));
         assert!(found.windows(2).all(|w| w[0].distance <= w[1].distance));
+    }
+
+    /// A held run far into a noisy series: the running sums leave it an sd of about 1e-6, but
+    /// it is still flat.
+    #[test]
+    fn a_held_run_late_in_a_series_is_flat() {
+        let mut series: Vec<f64> = (0..3000)
+            .map(|i| 50.0 + ((i * 7919) % 97) as f64 * 0.37)
+            .collect();
+        series[2500..2540].fill(61.3);
+        let profile = distance_profile(&[61.3; 16], &series);
+        assert_eq!(profile[2500], 0.0);
+        assert_eq!(profile[2524], 0.0);
+        assert!((profile[2525] - 4.0).abs() < 1e-12, "{}", profile[2525]);
+        assert!(profile[..2500].iter().all(|d| (d - 4.0).abs() < 1e-12));
     }
 
     #[test]

@@ -4,14 +4,18 @@
 //! - [`mass`]: the past windows most like the episode (MASS over an [`fft`]);
 //! - [`episode`]: signals grouped into episodes, and [`shape`]: each episode's shape, with a
 //!   seeded generator of labelled [`faults`] to measure it;
+//! - [`cases`]: seeded labelled cases of many streams (coupled faults, recurring motifs), and
+//!   [`goals`]: issue 13's goals measured on them;
 //! - [`cause`]: suggested causes from a transparent table, confirmed by context;
 //! - [`report`]: all of it for every episode of one stream ([`explain`]).
 
+pub mod cases;
 pub mod cause;
 pub mod co_moving;
 pub mod episode;
 pub mod faults;
 pub mod fft;
+pub mod goals;
 pub mod ks;
 pub mod mass;
 pub mod report;

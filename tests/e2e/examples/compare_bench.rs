@@ -3,7 +3,9 @@
 //! the 19 against the first, best of 5 each. `LLMSCOPE_BENCH_DIR` holds what xtask prepared:
 //! `compare_bench.html`, `pkg/` (wasm-bindgen --target web) and `streams.bin`
 //! (spc-wasm/examples/compare_speed.rs, which times the same comparison natively). The folder
-//! is served by a few lines of HTTP here, so the page needs no shim.
+//! is served by a few lines of HTTP here, so the page needs no shim. `LLMSCOPE_BENCH_PAGE` names
+//! another page of that folder to run instead (the explain bench's); a page whose `runBench`
+//! returns `{ lines }` has them printed as they are.
 
 use llmscope_e2e::{free_port, Driver};
 use std::io::{BufRead, BufReader, Write};
@@ -71,8 +73,10 @@ async fn main() {
         ))
         .await
         .expect("set the script timeout");
+    // The explain bench (`cargo xtask bench`) runs its own page through the same machinery.
+    let page = std::env::var("LLMSCOPE_BENCH_PAGE").unwrap_or_else(|_| "compare_bench.html".into());
     client
-        .goto(&format!("http://127.0.0.1:{port}/compare_bench.html"))
+        .goto(&format!("http://127.0.0.1:{port}/{page}"))
         .await
         .expect("open the bench page");
     for _ in 0..200 {
@@ -92,6 +96,13 @@ async fn main() {
         .expect("run the comparison in the page");
     if let Some(e) = result.get("error") {
         panic!("the comparison failed in the browser: {e}");
+    }
+    if let Some(lines) = result.get("lines").and_then(|l| l.as_array()) {
+        lines
+            .iter()
+            .for_each(|l| println!("{}", l.as_str().unwrap_or_default()));
+        let _ = client.close().await;
+        return;
     }
     for (key, label) in [("all", "190 pairs"), ("reference", "19 pairs")] {
         let ms = result[key]["ms"].as_f64().expect("a time");
