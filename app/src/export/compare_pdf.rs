@@ -126,6 +126,12 @@ fn targets(w: &mut Doc, run: &TargetRun, scores: &[Option<f64>]) -> Result<(), S
         12.0,
         "Pairwise (Hodges–Lehmann shift, 95% interval, Holm-adjusted p)",
     );
+    if let Some(reference) = &run.reference {
+        w.para(
+            9.0,
+            &format!("Each target against {reference}, the best median."),
+        );
+    }
     for p in &r.comparison.pairs {
         w.para(9.0, &format!("{} (Holm p = {:.3})", p.words, p.p_value));
     }

@@ -370,6 +370,7 @@ fn compare(d: crate::ui::Data, v: View, picked: Vec<String>, signal: Option<Stri
         }
         return;
     }
+    let all_pairs = form::all_pairs();
     let settings = match form::settings(&form::typed(), v.metric.get_untracked()) {
         Ok(s) => s,
         Err(e) => {
@@ -404,7 +405,7 @@ fn compare(d: crate::ui::Data, v: View, picked: Vec<String>, signal: Option<Stri
         }
         // Let the browser paint the table before the pairs take the thread.
         crate::sources::import::next_tick().await;
-        match run::run_targets(&probes.results, &picked, &settings) {
+        match run::run_targets(&probes.results, &picked, &settings, all_pairs) {
             Ok(r) => {
                 let r = Arc::new(r);
                 let joined = joined_scores(&r, v.scores.get_untracked().as_deref());

@@ -216,19 +216,53 @@ pub struct TargetRun {
     /// Each target's TTFT P95: the latency the recommendation and its Pareto frontier judge,
     /// whatever metric the report shows.
     pub latency_p95: Vec<f64>,
+    /// The target every other one was compared with, when not every pair was
+    /// ([`ALL_PAIRS_UP_TO`]).
+    pub reference: Option<String>,
 }
 
-/// Compares the chosen targets under `settings`.
+/// Up to this many targets the view compares every pair; above, each target against the
+/// reference ([`reference`]) unless "all pairs" is ticked: n − 1 tests instead of
+/// n(n − 1)/2, 19 instead of 190 for 20 targets (docs/benchmarks.md, the browser).
+pub const ALL_PAIRS_UP_TO: usize = 8;
+
+/// The reference of a many-to-one comparison: the target with the best median of `metric`
+/// (the lowest time; for speed, the highest), from each target's `sorted` values; none when
+/// no target has a value.
+pub fn reference(sorted: &[Vec<f64>], metric: Metric) -> Option<usize> {
+    let medians = sorted.iter().enumerate().filter_map(|(i, v)| {
+        let n = v.len();
+        (n > 0).then(|| (i, (v[(n - 1) / 2] + v[n / 2]) / 2.0))
+    });
+    let best = |a: &(usize, f64), b: &(usize, f64)| match metric {
+        Metric::TokensPerS => a.1.total_cmp(&b.1),
+        _ => b.1.total_cmp(&a.1),
+    };
+    // max_by keeps the last of equals: reversed, so the first of equal medians wins.
+    let medians: Vec<(usize, f64)> = medians.collect();
+    medians.into_iter().rev().max_by(best).map(|(i, _)| i)
+}
+
+/// Compares the chosen targets under `settings`: every pair when `all_pairs` or when there are
+/// at most [`ALL_PAIRS_UP_TO`] targets, else each against the [`reference`].
 pub fn run_targets(
     results: &[ProbeResult],
     chosen: &[String],
     settings: &Settings,
+    all_pairs: bool,
 ) -> Result<TargetRun, String> {
     let grouped = group(results, chosen);
     if grouped.is_empty() {
         return Err("no probe results of the chosen targets".into());
     }
-    let report = compare::build(&grouped, settings).map_err(|e| e.to_string())?;
+    let sorted = sorted_values(&grouped, settings.metric);
+    let reference = if all_pairs || grouped.len() <= ALL_PAIRS_UP_TO {
+        None
+    } else {
+        reference(&sorted, settings.metric)
+    };
+    let report =
+        compare::build_against(&grouped, settings, reference).map_err(|e| e.to_string())?;
     let known = targets(results);
     let models = grouped
         .iter()
@@ -253,7 +287,8 @@ pub fn run_targets(
     };
     Ok(TargetRun {
         latency_p95,
-        boxes: boxes(&sorted_values(&grouped, settings.metric)),
+        boxes: boxes(&sorted),
+        reference: reference.map(|i| grouped[i].name.clone()),
         report,
         settings: settings.clone(),
         models,
@@ -432,7 +467,7 @@ mod tests {
                 metric,
                 ..Settings::default()
             };
-            run_targets(&results, &chosen, &settings).unwrap()
+            run_targets(&results, &chosen, &settings, false).unwrap()
         };
         let (ttft, total) = (shown(Metric::TtftMs), shown(Metric::TotalMs));
         assert_eq!(total.latency_p95, ttft.latency_p95);
@@ -445,6 +480,47 @@ mod tests {
             .collect();
         assert_eq!(total.latency_p95, p95);
         assert_ne!(total.report.comparison.targets[0].p95.value, p95[0]);
+    }
+
+    /// Above eight targets, each is compared with the one of the lowest median TTFT (Holm over
+    /// those n − 1 pairs), unless every pair is asked for.
+    #[test]
+    fn many_targets_are_compared_with_the_best_one_unless_all_pairs_are_asked() {
+        // Ten targets, T3 the fastest: TTFT 100 + 10 × its distance from T3, plus a wiggle.
+        let results: Vec<ProbeResult> = (0..1000)
+            .map(|i| {
+                let k = i % 10;
+                let ttft = 100.0 + 10.0 * (k as f64 - 3.0).abs() + (i * 7 % 13) as f64;
+                probe_result(&result(&format!("T{k}"), "m", i as i64, Some(ttft))).unwrap()
+            })
+            .collect();
+        let chosen: Vec<String> = (0..10).map(|k| format!("T{k}")).collect();
+        let settings = Settings::default();
+        let one = run_targets(&results, &chosen, &settings, false).unwrap();
+        assert_eq!(one.reference.as_deref(), Some("T3"));
+        let pairs = &one.report.comparison.pairs;
+        assert_eq!(pairs.len(), 9);
+        assert!(
+            pairs.iter().all(|p| p.a == "T3" || p.b == "T3"),
+            "{pairs:?}"
+        );
+        let all = run_targets(&results, &chosen, &settings, true).unwrap();
+        assert_eq!(
+            (all.reference, all.report.comparison.pairs.len()),
+            (None, 45)
+        );
+        // Eight targets: every pair, as before.
+        let eight = run_targets(&results, &chosen[..8], &settings, false).unwrap();
+        assert_eq!(
+            (eight.reference, eight.report.comparison.pairs.len()),
+            (None, 28)
+        );
+        // For speed the best median is the highest.
+        let sorted = [vec![5.0, 6.0], vec![9.0, 9.5], vec![], vec![1.0]];
+        assert_eq!(reference(&sorted, Metric::TokensPerS), Some(1));
+        assert_eq!(reference(&sorted, Metric::TtftMs), Some(3));
+        assert_eq!(reference(&[vec![2.0], vec![2.0]], Metric::TtftMs), Some(0));
+        assert_eq!(reference(&[vec![]], Metric::TtftMs), None);
     }
 
     #[test]
