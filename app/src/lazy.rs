@@ -1,11 +1,13 @@
 //! The second wasm module (`app/lazy`, `llmscope-app-lazy`): code a user who only watches
 //! charts never needs, so the site's first download leaves it out. The page
 //! (`static/index.template.html`) defines `window.llmscopeLazy()`, which imports and starts
-//! the module on first use and keeps it; a failure is an error in words, and the next use
-//! tries again.
+//! the module on first use and keeps it (the PDF report), and `window.llmscopeCompare()`,
+//! which runs a comparison in a module Web Worker that imports it (the Compare view). A
+//! failure is an error in words, and the next use tries again.
 
 use js_sys::{Function, Promise, Reflect, Uint8Array};
 use llmscope_app_lazy::doc::Doc;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -60,4 +62,39 @@ pub async fn pdf(doc: &Doc) -> Result<Vec<u8>, String> {
     let bytes = doc.encode()?;
     let pdf = call("pdf", &Uint8Array::from(bytes.as_slice()).into()).await?;
     Ok(Uint8Array::new(&pdf).to_vec())
+}
+
+/// The comparison `request` (`llmscope_app_lazy::wire::Request` bytes), made in the Compare
+/// view's Web Worker: `on_table` gets the per-target table's bytes first; the result is the
+/// reply's bytes.
+pub async fn compare(
+    request: &[u8],
+    on_table: impl Fn(Vec<u8>) + 'static,
+) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let run = Reflect::get(&window, &"llmscopeCompare".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .ok_or(
+            "this page cannot start the comparison's worker (no window.llmscopeCompare): serve \
+             the site that `cargo xtask site` builds",
+        )?;
+    let on_table = Closure::<dyn Fn(JsValue)>::new(move |bytes: JsValue| {
+        on_table(Uint8Array::new(&bytes).to_vec());
+    });
+    let promise = run
+        .call2(
+            &window,
+            &Uint8Array::from(request).into(),
+            on_table.as_ref().unchecked_ref(),
+        )
+        .map_err(|e| message(&e))?
+        .dyn_into::<Promise>()
+        .map_err(|_| "window.llmscopeCompare() did not return a promise")?;
+    let reply = JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("the comparison failed: {}", message(&e)));
+    // Kept until the worker has answered: it calls `on_table` before.
+    drop(on_table);
+    Ok(Uint8Array::new(&reply?).to_vec())
 }

@@ -1,8 +1,8 @@
 //! `cargo xtask site`: builds the dashboard into the deployable site in `static/`.
 //!
 //! Two wasm modules: the dashboard (`llmscope-app`, every visit downloads it) and the second
-//! module (`llmscope-app-lazy`, `app/lazy/`: the PDF report's writer), which the page imports
-//! on first use. Each goes through the plain chain, no bundler: `cargo build` for wasm32 with
+//! module (`llmscope-app-lazy`, `app/lazy/`: the PDF report's writer and the Compare view's
+//! computation), which the page imports on first use (the comparison in a Web Worker). Each goes through the plain chain, no bundler: `cargo build` for wasm32 with
 //! the `site` profile (opt-level z, LTO, one codegen unit, abort on panic),
 //! `wasm-bindgen --target web` into `static/pkg/` (git-ignored, emptied each build), then
 //! `wasm-opt -Oz` from npm's binaryen (Debian's breaks the output).
@@ -151,7 +151,7 @@ const MAIN: Module = Module {
 const LAZY: Module = Module {
     package: "llmscope-app-lazy",
     name: "llmscope_lazy",
-    what: "the second module (the PDF report's writer)",
+    what: "the second module (the PDF report's writer, the Compare view's computation)",
 };
 
 /// The hashed names of one module's files, in `static/pkg/`.

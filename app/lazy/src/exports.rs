@@ -2,6 +2,7 @@
 
 use crate::doc::Doc;
 use crate::pdf::Font;
+use crate::wire::{self, Request};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -20,6 +21,22 @@ pub async fn pdf(doc: Vec<u8>) -> Result<Vec<u8>, JsError> {
             .map_err(|e| JsError::new(&e))?;
     }
     Ok(crate::layout::render(doc, &font))
+}
+
+/// The comparison of targets `request` ([`Request`] bytes), as the Compare view's Worker
+/// runs it: `on_table` is called first with the per-target table's bytes
+/// ([`wire::encode_table`]), so the view can show it while the pairs are computed; the
+/// result is the report's bytes ([`wire::Reply`]).
+#[wasm_bindgen]
+pub fn compare(request: &[u8], on_table: &js_sys::Function) -> Result<Vec<u8>, JsError> {
+    let request = Request::decode(request).map_err(|e| JsError::new(&e))?;
+    let table = crate::compare::table(&request).map_err(|e| JsError::new(&e))?;
+    let bytes = js_sys::Uint8Array::from(wire::encode_table(&table).as_slice());
+    on_table
+        .call1(&JsValue::NULL, &bytes)
+        .map_err(|_| JsError::new("the comparison's table could not be sent"))?;
+    let reply = crate::compare::targets(&request).map_err(|e| JsError::new(&e))?;
+    Ok(reply.encode())
 }
 
 async fn fetch_font(url: &str) -> Result<Vec<u8>, JsError> {

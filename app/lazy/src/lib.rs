@@ -1,23 +1,33 @@
 //! # The dashboard's second wasm module
 //!
 //! Code the dashboard needs rarely, loaded on its first use (`cargo xtask site` builds it next
-//! to the main module; the page's loader imports it once and keeps it), so a user who only
-//! watches charts never downloads it:
+//! to the main module; the page's loader imports it once and keeps it, and the Compare view's
+//! Web Worker imports it too), so a user who only watches charts never downloads it:
 //!
 //! - `doc`: the report as the dashboard describes it (blocks of text, table rows, rules,
-//!   images), postcard bytes between the modules; the only part the dashboard itself links;
+//!   images), postcard bytes between the modules;
 //! - `layout`: those blocks on A4 pages, measured with the font's metrics;
 //! - `pdf`: the PDF file (`pdf-writer`, font subsets with `subsetter`, metrics from
 //!   `ttf-parser`);
-//! - `exports` (wasm32 only): what the page calls, `pdf(doc)`, which fetches the fonts.
+//! - `compare`: the comparison of targets (grouped results → the per-target table, then the
+//!   report: pairs, recommendation, cost, boxes), which the Worker runs; `wire`: its request
+//!   and replies as bytes; `boxes`: a box plot's numbers;
+//! - `exports` (wasm32 only): what the page and the Worker call, `pdf(doc)` (which fetches
+//!   the fonts) and `compare(request, on_table)`.
+//!
+//! The dashboard links `doc`, `wire`, `boxes` and `compare::summaries` (its machines view)
+//! from here; the rest only this module does.
 
 #![deny(missing_docs)]
 
+pub mod boxes;
+pub mod compare;
 pub mod doc;
 #[cfg(feature = "module")]
 pub mod layout;
 #[cfg(feature = "module")]
 pub mod pdf;
+pub mod wire;
 
 #[cfg(all(feature = "module", target_arch = "wasm32"))]
 mod exports;

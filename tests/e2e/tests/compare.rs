@@ -530,6 +530,18 @@ async fn many_targets_are_compared_with_the_best_one_unless_all_pairs_are_ticked
         .await
         .unwrap_or_default();
     assert!(note.contains("Each target against T3"), "{note}");
+    // Compared in the Web Worker: the page itself never started the second module (its wasm
+    // was fetched by the worker; Chromium lists the worker's script imports on the page).
+    let on_page = js(
+        client,
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('llmscope_lazy_bg'))",
+    )
+    .await;
+    assert_eq!(
+        on_page,
+        serde_json::json!([]),
+        "the second module on the page"
+    );
     click(client, Locator::Css("[data-testid=compare-all-pairs]")).await;
     run(client).await;
     let all = js(client, pairs).await;

@@ -50,7 +50,7 @@ pub fn settings_html() -> String {
          data-testid=\"compare-all-pairs\">All pairs</label><label class=\"button\">Import quality \
          scores (CSV or JSON)<input type=\"file\" accept=\".csv,.json,text/csv,application/json\" \
          data-testid=\"compare-scores-file\"></label>",
-        super::run::ALL_PAIRS_UP_TO
+        llmscope_app_lazy::compare::ALL_PAIRS_UP_TO
     )
 }
 

@@ -4,18 +4,22 @@
 //! - **Targets:** the probe results the session keeps (`telemetry.probe_results`, every field
 //!   as the Worker sent it), read in the result contract and grouped by target
 //!   (`llmscope_protocol::compare`). A result without its target, time or outcome is counted
-//!   and named, never guessed at: it would change its target's error rate.
+//!   and named, never guessed at: it would change its target's error rate. The grouped
+//!   results go to the comparison's Web Worker as a [`Request`] (`llmscope_app_lazy::compare`
+//!   computes there; `crate::lazy::compare` sends it), and its [`Reply`] becomes a
+//!   [`TargetRun`].
 //! - **Machines:** streams from the simulators, live shims and imported files, grouped by
 //!   signal: `press1/barrel_temperature` is machine `press1` of signal `barrel_temperature`
 //!   (a source suffix, `(live 127.0.0.1:8080)`, stays with the machine).
 
 use crate::draw::compare::BoxStats;
 use crate::model::{Origin, Session};
-use llmscope_protocol::compare::{self, Metric, Report, Settings, Success, TargetResults};
+use llmscope_app_lazy::compare::summaries;
+use llmscope_app_lazy::wire::{Reply, Request};
+use llmscope_protocol::compare::{self, Report, Settings, TargetResults};
 use llmscope_protocol::probe::{ErrorKind, ProbeError, ProbeResult};
 use llmscope_spc::compare::machines::{odd_machines, MachineInput, MachineReport};
-use llmscope_spc::compare::quantile::quantile_ci;
-use llmscope_spc::compare::{CompareOptions, StreamInput, StreamSummary};
+use llmscope_spc::compare::{StreamInput, StreamSummary};
 use serde_json::Value;
 
 /// The session's probe results as the contract reads them.
@@ -123,81 +127,9 @@ pub fn group(results: &[ProbeResult], chosen: &[String]) -> Vec<TargetResults> {
     compare::group(results.iter().filter(|r| chosen.contains(&r.target)))
 }
 
-/// A result's value of `metric`.
-fn value(metric: Metric, s: &Success) -> Option<f64> {
-    match metric {
-        Metric::TtftMs => s.ttft_ms,
-        Metric::TotalMs => s.total_ms,
-        Metric::TokensPerS => s.tokens_per_s,
-    }
-}
-
-/// Each target's values of `metric`, sorted (for the box plots).
-pub fn sorted_values(targets: &[TargetResults], metric: Metric) -> Vec<Vec<f64>> {
-    targets
-        .iter()
-        .map(|t| {
-            let mut v: Vec<f64> =
-                t.ok.iter()
-                    .filter_map(|s| value(metric, s))
-                    .filter(|v| v.is_finite())
-                    .collect();
-            v.sort_unstable_by(f64::total_cmp);
-            v
-        })
-        .collect()
-}
-
 /// The boxes of sorted value lists.
 pub fn boxes(sorted: &[Vec<f64>]) -> Vec<Option<BoxStats>> {
     sorted.iter().map(|v| BoxStats::of(v)).collect()
-}
-
-/// The per-target table alone (no pairs, no recommendation): what the view shows while the
-/// pairwise comparison runs. One engine call per stream, so no pair is computed.
-pub fn summaries(
-    streams: &[StreamInput<'_>],
-    metric: (&str, &str),
-) -> Result<Vec<StreamSummary>, String> {
-    let options = CompareOptions {
-        metric: metric.0.into(),
-        unit: metric.1.into(),
-        ..CompareOptions::default()
-    };
-    streams
-        .iter()
-        .map(|s| {
-            llmscope_spc::compare::compare(std::slice::from_ref(s), &options)
-                .map(|mut c| c.targets.remove(0))
-                .map_err(|e| e.to_string())
-        })
-        .collect()
-}
-
-/// The targets' streams over `values` (from [`timed_values`]: stability needs time order).
-pub fn target_streams<'a>(
-    targets: &'a [TargetResults],
-    values: &'a [Vec<f64>],
-) -> Vec<StreamInput<'a>> {
-    targets
-        .iter()
-        .zip(values)
-        .map(|(t, v)| StreamInput {
-            name: &t.name,
-            values: v,
-            requests: t.requests,
-            errors: t.errors,
-            quality: None,
-        })
-        .collect()
-}
-
-/// Each target's values of `metric` in time order (the stability check reads them so).
-pub fn timed_values(targets: &[TargetResults], metric: Metric) -> Vec<Vec<f64>> {
-    targets
-        .iter()
-        .map(|t| t.ok.iter().filter_map(|s| value(metric, s)).collect())
-        .collect()
 }
 
 /// A comparison of targets, as the view shows and exports it.
@@ -221,50 +153,30 @@ pub struct TargetRun {
     pub reference: Option<String>,
 }
 
-/// Up to this many targets the view compares every pair; above, each target against the
-/// reference ([`reference`]) unless "all pairs" is ticked: n − 1 tests instead of
-/// n(n − 1)/2, 19 instead of 190 for 20 targets (docs/benchmarks.md, the browser).
-pub const ALL_PAIRS_UP_TO: usize = 8;
-
-/// The reference of a many-to-one comparison: the target with the best median of `metric`
-/// (the lowest time; for speed, the highest), from each target's `sorted` values; none when
-/// no target has a value.
-pub fn reference(sorted: &[Vec<f64>], metric: Metric) -> Option<usize> {
-    let medians = sorted.iter().enumerate().filter_map(|(i, v)| {
-        let n = v.len();
-        (n > 0).then(|| (i, (v[(n - 1) / 2] + v[n / 2]) / 2.0))
-    });
-    let best = |a: &(usize, f64), b: &(usize, f64)| match metric {
-        Metric::TokensPerS => a.1.total_cmp(&b.1),
-        _ => b.1.total_cmp(&a.1),
-    };
-    // max_by keeps the last of equals: reversed, so the first of equal medians wins.
-    let medians: Vec<(usize, f64)> = medians.collect();
-    medians.into_iter().rev().max_by(best).map(|(i, _)| i)
-}
-
-/// Compares the chosen targets under `settings`: every pair when `all_pairs` or when there are
-/// at most [`ALL_PAIRS_UP_TO`] targets, else each against the [`reference`].
-pub fn run_targets(
+/// The request for the comparison's Worker: the chosen targets' results, grouped.
+pub fn request(
     results: &[ProbeResult],
     chosen: &[String],
-    settings: &Settings,
+    settings: Settings,
     all_pairs: bool,
-) -> Result<TargetRun, String> {
-    let grouped = group(results, chosen);
-    if grouped.is_empty() {
-        return Err("no probe results of the chosen targets".into());
+) -> Result<Request, String> {
+    let targets = group(results, chosen);
+    if targets.is_empty() {
+        return Err(
+            "no probe results of the chosen targets: poll a Worker or import a session".into(),
+        );
     }
-    let sorted = sorted_values(&grouped, settings.metric);
-    let reference = if all_pairs || grouped.len() <= ALL_PAIRS_UP_TO {
-        None
-    } else {
-        reference(&sorted, settings.metric)
-    };
-    let report =
-        compare::build_against(&grouped, settings, reference).map_err(|e| e.to_string())?;
+    Ok(Request {
+        targets,
+        settings,
+        all_pairs,
+    })
+}
+
+/// Each grouped target's model (its first result's).
+pub fn models(results: &[ProbeResult], grouped: &[TargetResults]) -> Vec<String> {
     let known = targets(results);
-    let models = grouped
+    grouped
         .iter()
         .map(|t| {
             known
@@ -272,28 +184,43 @@ pub fn run_targets(
                 .find(|(name, _)| *name == t.name)
                 .map_or(String::new(), |(_, m)| m.clone())
         })
-        .collect();
-    let latency_p95 = match settings.metric {
-        Metric::TtftMs => report
-            .comparison
-            .targets
-            .iter()
-            .map(|t| t.p95.value)
-            .collect(),
-        _ => sorted_values(&grouped, Metric::TtftMs)
-            .iter()
-            .map(|v| quantile_ci(v, 0.95, 0.95).value)
-            .collect(),
-    };
-    Ok(TargetRun {
-        latency_p95,
-        boxes: boxes(&sorted),
-        reference: reference.map(|i| grouped[i].name.clone()),
-        report,
-        settings: settings.clone(),
-        models,
+        .collect()
+}
+
+/// The view's comparison of targets from the Worker's `reply` to a request under `settings`.
+pub fn target_run(reply: Reply, settings: Settings, models: Vec<String>) -> TargetRun {
+    TargetRun {
         prices_date: Some(settings.prices.taken.clone()),
-    })
+        report: reply.report,
+        settings,
+        models,
+        boxes: reply.boxes,
+        latency_p95: reply.latency_p95,
+        reference: reply.reference,
+    }
+}
+
+/// The comparison the Worker would make, made here, its request and reply through their bytes
+/// as they cross to the Worker and back (the host tests' way to the Worker's code).
+#[cfg(test)]
+pub fn run_targets(
+    results: &[ProbeResult],
+    chosen: &[String],
+    settings: &Settings,
+    all_pairs: bool,
+) -> Result<TargetRun, String> {
+    let request = request(results, chosen, settings.clone(), all_pairs)?;
+    let sent = Request::decode(&request.encode())?;
+    assert_eq!(sent, request, "the request crosses to the Worker unchanged");
+    let models = models(results, &request.targets);
+    let reply = llmscope_app_lazy::compare::targets(&sent)?;
+    let got = Reply::decode(&reply.encode())?;
+    assert_eq!(
+        format!("{got:?}"),
+        format!("{reply:?}"),
+        "the reply crosses back unchanged"
+    );
+    Ok(target_run(got, settings.clone(), models))
 }
 
 /// The signal of a stream and its machine: `press1/barrel_temperature (live h:1)` is machine
@@ -403,6 +330,8 @@ pub fn run_machines(session: &Session, signal: &str, ids: &[String]) -> Result<M
 mod tests {
     use super::*;
     use crate::model::Sample;
+    use llmscope_app_lazy::compare::reference;
+    use llmscope_protocol::compare::Metric;
 
     fn result(target: &str, model: &str, t: i64, ttft: Option<f64>) -> serde_json::Value {
         serde_json::json!({
@@ -447,7 +376,7 @@ mod tests {
         let grouped = group(&p.results, &["A".into()]);
         assert_eq!(grouped.len(), 1);
         assert_eq!((grouped[0].requests, grouped[0].errors), (2, 1));
-        let values = sorted_values(&grouped, Metric::TtftMs);
+        let values = llmscope_app_lazy::compare::sorted_values(&grouped, Metric::TtftMs);
         assert_eq!(values, [vec![100.0]]);
     }
 
