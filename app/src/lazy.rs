@@ -64,10 +64,12 @@ pub async fn pdf(doc: &Doc) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&pdf).to_vec())
 }
 
-/// The comparison `request` (`llmscope_app_lazy::wire::Request` bytes), made in the Compare
-/// view's Web Worker: `on_table` gets the per-target table's bytes first; the result is the
-/// reply's bytes.
+/// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`
+/// as `llmscope_app_lazy::wire::Request` bytes; `on_table` gets the per-target table's bytes
+/// first) or of machines ("machines", `wire::Machines` bytes). The result is the reply's
+/// bytes.
 pub async fn compare(
+    kind: &str,
     request: &[u8],
     on_table: impl Fn(Vec<u8>) + 'static,
 ) -> Result<Vec<u8>, String> {
@@ -83,8 +85,9 @@ pub async fn compare(
         on_table(Uint8Array::new(&bytes).to_vec());
     });
     let promise = run
-        .call2(
+        .call3(
             &window,
+            &kind.into(),
             &Uint8Array::from(request).into(),
             on_table.as_ref().unchecked_ref(),
         )

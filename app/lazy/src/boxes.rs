@@ -61,7 +61,6 @@ impl BoxStats {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,11 +2,13 @@
 //! view sends it a [`Request`]): first the per-target table ([`table`], one engine call per
 //! target, no pairs), then the report ([`targets`]): every pair, or above
 //! [`ALL_PAIRS_UP_TO`] targets each against the [`reference`], Holm over the pairs tested;
-//! the boxes of the metric shown, and each target's TTFT P95.
+//! the boxes of the metric shown, and each target's TTFT P95. And machines ([`machines`]):
+//! their table, boxes and the odd one out.
 
 use crate::boxes::BoxStats;
-use crate::wire::{Reply, Request};
+use crate::wire::{Machines, MachinesReply, Reply, Request};
 use llmscope_protocol::compare::{self, Metric, Success, TargetResults};
+use llmscope_spc::compare::machines::{odd_machines, MachineInput};
 use llmscope_spc::compare::quantile::quantile_ci;
 use llmscope_spc::compare::{CompareOptions, StreamInput, StreamSummary};
 
@@ -143,5 +145,43 @@ pub fn targets(request: &Request) -> Result<Reply, String> {
         boxes: sorted.iter().map(|v| BoxStats::of(v)).collect(),
         latency_p95,
         reference: reference.map(|i| grouped[i].name.clone()),
+    })
+}
+
+/// The machines' table, boxes and the odd one out (Iglewicz–Hoaglin, `odd_machines`).
+pub fn machines(m: &Machines) -> Result<MachinesReply, String> {
+    let inputs: Vec<StreamInput<'_>> = m
+        .names
+        .iter()
+        .zip(&m.values)
+        .map(|(name, v)| StreamInput {
+            name,
+            values: v,
+            requests: v.len() as u64,
+            errors: 0,
+            quality: None,
+        })
+        .collect();
+    let summaries = summaries(&inputs, (&m.signal, &m.unit))?;
+    let machines: Vec<MachineInput<'_>> = m
+        .names
+        .iter()
+        .zip(&m.values)
+        .map(|(name, v)| MachineInput { name, values: v })
+        .collect();
+    let odd = odd_machines(&machines, &m.unit).map_err(|e| e.to_string())?;
+    let boxes = m
+        .values
+        .iter()
+        .map(|v| {
+            let mut sorted = v.clone();
+            sorted.sort_unstable_by(f64::total_cmp);
+            BoxStats::of(&sorted)
+        })
+        .collect();
+    Ok(MachinesReply {
+        summaries,
+        boxes,
+        odd,
     })
 }

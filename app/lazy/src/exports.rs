@@ -2,7 +2,7 @@
 
 use crate::doc::Doc;
 use crate::pdf::Font;
-use crate::wire::{self, Request};
+use crate::wire::{self, Machines, Request};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -36,6 +36,15 @@ pub fn compare(request: &[u8], on_table: &js_sys::Function) -> Result<Vec<u8>, J
         .call1(&JsValue::NULL, &bytes)
         .map_err(|_| JsError::new("the comparison's table could not be sent"))?;
     let reply = crate::compare::targets(&request).map_err(|e| JsError::new(&e))?;
+    Ok(reply.encode())
+}
+
+/// The comparison of machines `request` ([`Machines`] bytes), as the Compare view's Worker
+/// runs it: the reply's bytes ([`wire::MachinesReply`]).
+#[wasm_bindgen]
+pub fn compare_machines(request: &[u8]) -> Result<Vec<u8>, JsError> {
+    let request = Machines::decode(request).map_err(|e| JsError::new(&e))?;
+    let reply = crate::compare::machines(&request).map_err(|e| JsError::new(&e))?;
     Ok(reply.encode())
 }
 

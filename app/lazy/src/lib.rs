@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 pub mod boxes;
+mod codec;
 pub mod compare;
 pub mod doc;
 #[cfg(feature = "module")]

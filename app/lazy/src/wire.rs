@@ -1,15 +1,18 @@
-//! The comparison of targets as it crosses between the dashboard and the comparison's Web
-//! Worker (which runs this module): the request (the chosen targets' grouped results, the
+//! The comparison as it crosses between the dashboard and the comparison's Web Worker (which
+//! runs this module): for targets, the request (the chosen targets' grouped results, the
 //! settings, whether every pair is tested) and the replies (the per-target table first, then
-//! the report with its boxes). A plain little-endian encoding written and read field by field:
+//! the report with its boxes); for machines, their values, and their table, boxes and odd one
+//! out. A plain little-endian encoding written and read field by field:
 //! each type is taken apart with every field named, so a field added to the protocol's or the
 //! engine's types stops the build here instead of being lost on the way, and the dashboard
 //! links no serde code for these types.
 
 use crate::boxes::BoxStats;
+use crate::codec::{reading, In, Out, Read};
 use llmscope_protocol::compare::{
     Billed, Cost, Metric, Report, Settings, Spend, Success, TargetResults, Tokens,
 };
+use llmscope_spc::compare::machines::{MachineFinding, MachineReport};
 use llmscope_spc::compare::recommend::{Ranked, Recommendation, Verdict, Weights};
 use llmscope_spc::compare::{Comparison, Interval, PairComparison, StreamSummary};
 
@@ -37,112 +40,28 @@ pub struct Reply {
     pub reference: Option<String>,
 }
 
-/// Bytes being written.
-#[derive(Default)]
-struct Out(Vec<u8>);
-
-impl Out {
-    fn u64(&mut self, v: u64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn f64(&mut self, v: f64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
-    fn bool(&mut self, v: bool) {
-        self.0.push(u8::from(v));
-    }
-    fn str(&mut self, v: &str) {
-        self.u64(v.len() as u64);
-        self.0.extend_from_slice(v.as_bytes());
-    }
-    fn opt<T>(&mut self, v: &Option<T>, put: impl FnOnce(&mut Out, &T)) {
-        self.bool(v.is_some());
-        if let Some(v) = v {
-            put(self, v);
-        }
-    }
-    fn list<T>(&mut self, v: &[T], mut put: impl FnMut(&mut Out, &T)) {
-        self.u64(v.len() as u64);
-        for x in v {
-            put(self, x);
-        }
-    }
+/// One signal's streams, to compare as machines.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Machines {
+    /// The signal.
+    pub signal: String,
+    /// Its unit.
+    pub unit: String,
+    /// The machines' names.
+    pub names: Vec<String>,
+    /// Each machine's finite values, in time order.
+    pub values: Vec<Vec<f64>>,
 }
 
-/// Bytes being read; running out is an error that names what was being read.
-struct In<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-type Read<T> = Result<T, String>;
-
-impl In<'_> {
-    fn take(&mut self, n: usize) -> Read<&[u8]> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
-        let end = end.ok_or_else(|| {
-            format!(
-                "the comparison's message ends at byte {} of {}: reload the page, so the \
-                 dashboard and its comparison module are of one build",
-                self.at,
-                self.bytes.len()
-            )
-        })?;
-        let out = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(out)
-    }
-    fn u64(&mut self) -> Read<u64> {
-        let b = self.take(8)?;
-        Ok(u64::from_le_bytes(b.try_into().unwrap_or_default()))
-    }
-    fn f64(&mut self) -> Read<f64> {
-        Ok(f64::from_bits(self.u64()?))
-    }
-    fn bool(&mut self) -> Read<bool> {
-        Ok(self.take(1)?[0] != 0)
-    }
-    fn len(&mut self) -> Read<usize> {
-        let n = self.u64()?;
-        // A length cannot exceed what is left to read (each item takes a byte at least).
-        match usize::try_from(n) {
-            Ok(n) if n <= self.bytes.len() - self.at => Ok(n),
-            _ => Err(format!(
-                "the comparison's message names {n} items at byte {}: it is damaged",
-                self.at
-            )),
-        }
-    }
-    fn str(&mut self) -> Read<String> {
-        let n = self.len()?;
-        String::from_utf8(self.take(n)?.to_vec())
-            .map_err(|_| "the comparison's message has a name that is not UTF-8".to_string())
-    }
-    fn opt<T>(&mut self, get: impl FnOnce(&mut Self) -> Read<T>) -> Read<Option<T>> {
-        if self.bool()? {
-            get(self).map(Some)
-        } else {
-            Ok(None)
-        }
-    }
-    fn list<T>(&mut self, mut get: impl FnMut(&mut Self) -> Read<T>) -> Read<Vec<T>> {
-        let n = self.len()?;
-        (0..n).map(|_| get(self)).collect()
-    }
-    fn done(&self) -> Read<()> {
-        if self.at == self.bytes.len() {
-            Ok(())
-        } else {
-            Err("the comparison's message has bytes left over: it is damaged".into())
-        }
-    }
-}
-
-fn reading<T>(bytes: &[u8], get: impl FnOnce(&mut In) -> Read<T>) -> Read<T> {
-    let mut r = In { bytes, at: 0 };
-    let out = get(&mut r)?;
-    r.done()?;
-    Ok(out)
+/// The machines compared: each one's table row and box, and the odd one out.
+#[derive(Clone, Debug)]
+pub struct MachinesReply {
+    /// Each machine's summary.
+    pub summaries: Vec<StreamSummary>,
+    /// Each machine's box.
+    pub boxes: Vec<Option<BoxStats>>,
+    /// The machines unlike their peers, with the evidence.
+    pub odd: MachineReport,
 }
 
 fn metric_code(m: Metric) -> u64 {
@@ -610,6 +529,115 @@ impl Reply {
                 boxes: r.list(|r| r.opt(read_box))?,
                 latency_p95: r.list(In::f64)?,
                 reference: r.opt(In::str)?,
+            })
+        })
+    }
+}
+
+// ---- machines ----
+
+fn floats(o: &mut Out, v: &[f64]) {
+    o.list(v, |o, x| o.f64(*x));
+}
+
+impl Machines {
+    /// The request as bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let Machines {
+            signal,
+            unit,
+            names,
+            values,
+        } = self;
+        let mut o = Out::default();
+        o.str(signal);
+        o.str(unit);
+        strings(&mut o, names);
+        o.list(values, |o, v| floats(o, v));
+        o.0
+    }
+
+    /// A request from [`Machines::encode`]'s bytes.
+    pub fn decode(bytes: &[u8]) -> Read<Machines> {
+        reading(bytes, |r| {
+            Ok(Machines {
+                signal: r.str()?,
+                unit: r.str()?,
+                names: r.list(In::str)?,
+                values: r.list(|r| r.list(In::f64))?,
+            })
+        })
+    }
+}
+
+impl MachinesReply {
+    /// The reply as bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut o = Out::default();
+        o.list(&self.summaries, summary);
+        o.list(&self.boxes, |o, b| o.opt(b, box_stats));
+        let MachineReport {
+            machines,
+            center,
+            scale,
+            enough,
+            odd,
+            summary,
+        } = &self.odd;
+        o.list(machines, |o, f| {
+            let MachineFinding {
+                name,
+                n,
+                median,
+                peers_median,
+                z,
+                odd,
+                words,
+            } = f;
+            o.str(name);
+            o.u64(*n as u64);
+            for v in [median, peers_median, z] {
+                o.opt(v, |o, v| o.f64(*v));
+            }
+            o.bool(*odd);
+            o.str(words);
+        });
+        o.opt(center, |o, v| o.f64(*v));
+        o.opt(scale, |o, v| o.f64(*v));
+        o.bool(*enough);
+        strings(&mut o, odd);
+        o.str(summary);
+        o.0
+    }
+
+    /// A reply from [`MachinesReply::encode`]'s bytes.
+    pub fn decode(bytes: &[u8]) -> Read<MachinesReply> {
+        reading(bytes, |r| {
+            let summaries = r.list(read_summary)?;
+            let boxes = r.list(|r| r.opt(read_box))?;
+            let machines = r.list(|r| {
+                Ok(MachineFinding {
+                    name: r.str()?,
+                    n: r.u64()? as usize,
+                    median: r.opt(In::f64)?,
+                    peers_median: r.opt(In::f64)?,
+                    z: r.opt(In::f64)?,
+                    odd: r.bool()?,
+                    words: r.str()?,
+                })
+            })?;
+            let odd = MachineReport {
+                machines,
+                center: r.opt(In::f64)?,
+                scale: r.opt(In::f64)?,
+                enough: r.bool()?,
+                odd: r.list(In::str)?,
+                summary: r.str()?,
+            };
+            Ok(MachinesReply {
+                summaries,
+                boxes,
+                odd,
             })
         })
     }

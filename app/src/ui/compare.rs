@@ -12,7 +12,7 @@
 //! (`crate::lazy::compare`), so the page keeps responding: the per-target table comes first
 //! (one engine call per stream, no pairs), then the pairwise comparison and the
 //! recommendation. Above 8 targets each is compared with the best median unless "All pairs"
-//! is ticked. Machines are compared here, on the page.
+//! is ticked. Machines are compared in the same Worker.
 //!
 //! The view is HTML text in one element, its parts written by effects when what they show
 //! changes; the form's fields keep what is typed and are read when "Compare" is pressed. Few
@@ -358,20 +358,7 @@ fn compare(d: crate::ui::Data, v: View, picked: Vec<String>, signal: Option<Stri
                 .set("no machine streams: run the simulators or connect a shim".into());
             return;
         };
-        let started = now_ms();
-        match d
-            .session
-            .with_untracked(|s| run::run_machines(s, &sig, &picked))
-        {
-            Ok(m) => {
-                let m = Arc::new(m);
-                compare_pdf::remember(Some(Compared::Machines(m.clone())));
-                v.shown.set(Shown::Machines(m));
-                v.status
-                    .set(format!("compared in {:.0} ms", now_ms() - started));
-            }
-            Err(e) => v.status.set(e),
-        }
+        compare_machines(d, v, &picked, &sig);
         return;
     }
     let all_pairs = form::all_pairs();
@@ -405,7 +392,7 @@ fn compare(d: crate::ui::Data, v: View, picked: Vec<String>, signal: Option<Stri
             }
             Err(e) => v.status.set(e),
         };
-        let reply = crate::lazy::compare(&request.encode(), on_table)
+        let reply = crate::lazy::compare("targets", &request.encode(), on_table)
             .await
             .and_then(|bytes| wire::Reply::decode(&bytes));
         match reply {
@@ -423,6 +410,39 @@ fn compare(d: crate::ui::Data, v: View, picked: Vec<String>, signal: Option<Stri
                 };
                 v.status
                     .set(format!("compared in {:.0} ms{unread}", now_ms() - started));
+            }
+            Err(e) => v.status.set(e),
+        }
+        v.busy.set(false);
+    });
+}
+
+/// Compares the streams `picked` of `signal` as machines, in the comparison's Worker.
+fn compare_machines(d: crate::ui::Data, v: View, picked: &[String], signal: &str) {
+    let asked = match d
+        .session
+        .with_untracked(|s| run::machines(s, signal, picked))
+    {
+        Ok(m) => m,
+        Err(e) => {
+            v.status.set(e);
+            return;
+        }
+    };
+    v.busy.set(true);
+    v.status.set("comparing…".into());
+    wasm_bindgen_futures::spawn_local(async move {
+        let started = now_ms();
+        let reply = crate::lazy::compare("machines", &asked.encode(), |_| {})
+            .await
+            .and_then(|bytes| wire::MachinesReply::decode(&bytes));
+        match reply {
+            Ok(reply) => {
+                let m = Arc::new(run::machine_run(asked, reply));
+                compare_pdf::remember(Some(Compared::Machines(m.clone())));
+                v.shown.set(Shown::Machines(m));
+                v.status
+                    .set(format!("compared in {:.0} ms", now_ms() - started));
             }
             Err(e) => v.status.set(e),
         }

@@ -10,16 +10,16 @@
 //!   [`TargetRun`].
 //! - **Machines:** streams from the simulators, live shims and imported files, grouped by
 //!   signal: `press1/barrel_temperature` is machine `press1` of signal `barrel_temperature`
-//!   (a source suffix, `(live 127.0.0.1:8080)`, stays with the machine).
+//!   (a source suffix, `(live 127.0.0.1:8080)`, stays with the machine). Their values go to
+//!   the same Worker ([`Machines`]), and its [`MachinesReply`] becomes a [`MachineRun`].
 
 use crate::draw::compare::BoxStats;
 use crate::model::{Origin, Session};
-use llmscope_app_lazy::compare::summaries;
-use llmscope_app_lazy::wire::{Reply, Request};
+use llmscope_app_lazy::wire::{Machines, MachinesReply, Reply, Request};
 use llmscope_protocol::compare::{self, Report, Settings, TargetResults};
 use llmscope_protocol::probe::{ErrorKind, ProbeError, ProbeResult};
-use llmscope_spc::compare::machines::{odd_machines, MachineInput, MachineReport};
-use llmscope_spc::compare::{StreamInput, StreamSummary};
+use llmscope_spc::compare::machines::MachineReport;
+use llmscope_spc::compare::StreamSummary;
 use serde_json::Value;
 
 /// The session's probe results as the contract reads them.
@@ -125,11 +125,6 @@ pub fn targets(results: &[ProbeResult]) -> Vec<(String, String)> {
 /// The chosen targets' results, grouped.
 pub fn group(results: &[ProbeResult], chosen: &[String]) -> Vec<TargetResults> {
     compare::group(results.iter().filter(|r| chosen.contains(&r.target)))
-}
-
-/// The boxes of sorted value lists.
-pub fn boxes(sorted: &[Vec<f64>]) -> Vec<Option<BoxStats>> {
-    sorted.iter().map(|v| BoxStats::of(v)).collect()
 }
 
 /// A comparison of targets, as the view shows and exports it.
@@ -273,57 +268,53 @@ pub struct MachineRun {
     pub odd: MachineReport,
 }
 
-/// Compares the streams `ids` of the session as machines of one signal.
-pub fn run_machines(session: &Session, signal: &str, ids: &[String]) -> Result<MachineRun, String> {
+/// The request for the comparison's Worker: the streams `ids` of the session as machines of
+/// one signal, their finite values.
+pub fn machines(session: &Session, signal: &str, ids: &[String]) -> Result<Machines, String> {
     let streams: Vec<_> = ids.iter().filter_map(|id| session.stream(id)).collect();
     if streams.is_empty() {
         return Err(format!("no stream of {signal} is chosen"));
     }
-    let unit = streams[0].unit.clone();
-    let names: Vec<String> = streams
-        .iter()
-        .map(|s| machine_of(&s.id, &s.origin).1)
-        .collect();
-    let values: Vec<Vec<f64>> = streams
-        .iter()
-        .map(|s| {
-            let v = s.values();
-            v.into_iter().filter(|x| x.is_finite()).collect()
-        })
-        .collect();
-    let inputs: Vec<StreamInput<'_>> = names
-        .iter()
-        .zip(&values)
-        .map(|(name, v)| StreamInput {
-            name,
-            values: v,
-            requests: v.len() as u64,
-            errors: 0,
-            quality: None,
-        })
-        .collect();
-    let summaries = summaries(&inputs, (signal, &unit))?;
-    let machines: Vec<MachineInput<'_>> = names
-        .iter()
-        .zip(&values)
-        .map(|(name, v)| MachineInput { name, values: v })
-        .collect();
-    let odd = odd_machines(&machines, &unit).map_err(|e| e.to_string())?;
-    let sorted: Vec<Vec<f64>> = values
-        .into_iter()
-        .map(|mut v| {
-            v.sort_unstable_by(f64::total_cmp);
-            v
-        })
-        .collect();
-    Ok(MachineRun {
+    Ok(Machines {
         signal: signal.to_string(),
-        unit,
-        boxes: boxes(&sorted),
-        names,
-        summaries,
-        odd,
+        unit: streams[0].unit.clone(),
+        names: streams
+            .iter()
+            .map(|s| machine_of(&s.id, &s.origin).1)
+            .collect(),
+        values: streams
+            .iter()
+            .map(|s| s.values().into_iter().filter(|x| x.is_finite()).collect())
+            .collect(),
     })
+}
+
+/// The view's comparison of machines from the Worker's `reply` to `asked`.
+pub fn machine_run(asked: Machines, reply: MachinesReply) -> MachineRun {
+    MachineRun {
+        signal: asked.signal,
+        unit: asked.unit,
+        names: asked.names,
+        summaries: reply.summaries,
+        boxes: reply.boxes,
+        odd: reply.odd,
+    }
+}
+
+/// The machines' comparison the Worker would make, made here through the bytes both ways.
+#[cfg(test)]
+pub fn run_machines(session: &Session, signal: &str, ids: &[String]) -> Result<MachineRun, String> {
+    let asked = machines(session, signal, ids)?;
+    let sent = Machines::decode(&asked.encode())?;
+    assert_eq!(sent, asked, "the machines cross to the Worker unchanged");
+    let reply = llmscope_app_lazy::compare::machines(&sent)?;
+    let got = MachinesReply::decode(&reply.encode())?;
+    assert_eq!(
+        format!("{got:?}"),
+        format!("{reply:?}"),
+        "the reply crosses back unchanged"
+    );
+    Ok(machine_run(asked, got))
 }
 
 #[cfg(test)]
