@@ -9,14 +9,15 @@
 //! - `layout`: those blocks on A4 pages, measured with the font's metrics;
 //! - `pdf`: the PDF file (`pdf-writer`, font subsets with `subsetter`, metrics from
 //!   `ttf-parser`);
-//! - `compare`: the comparison of targets (grouped results → the per-target table, then the
-//!   report: pairs, recommendation, cost, boxes), which the Worker runs; `wire`: its request
-//!   and replies as bytes; `boxes`: a box plot's numbers;
+//! - `compare`: the comparisons the Worker runs: of targets (grouped results → the
+//!   per-target table, then the report: pairs, recommendation, cost, boxes) and of machines
+//!   (table, boxes, the odd one out); `wire`: their requests and replies as bytes (written by
+//!   `codec`); `boxes`: a box plot's numbers;
 //! - `exports` (wasm32 only): what the page and the Worker call, `pdf(doc)` (which fetches
-//!   the fonts) and `compare(request, on_table)`.
+//!   the fonts), `compare(request, on_table)` and `compare_machines(request)`.
 //!
-//! The dashboard links `doc`, `wire`, `boxes` and `compare::summaries` (its machines view)
-//! from here; the rest only this module does.
+//! The dashboard links the types and codecs of `doc`, `wire` and `boxes` from here (and the
+//! comparison's functions only in its host tests); the rest only this module does.
 
 #![deny(missing_docs)]
 
