@@ -14,7 +14,8 @@
 //!   batch, or a bad probe result, is named and the rest kept);
 //! - `idb/`: the session in IndexedDB (incremental, two generations, never over one it could
 //!   not read), and the older localStorage copy it migrates from;
-//! - `export/`: what leaves the page: `report` (PNG, and the PDF written by `pdf`),
+//! - `export/`: what leaves the page: `report` (PNG, and the PDF described for `lazy`, the
+//!   second wasm module the page loads on first use, to lay out and write),
 //!   `telemetry` (the full JSON export, OpenTelemetry GenAI names), `share` and `link` (share
 //!   links), `download`;
 //! - `draw`: plotters on canvas; `ui/`: the components.
@@ -25,6 +26,7 @@ pub mod decode;
 pub mod draw;
 pub mod export;
 pub mod idb;
+pub mod lazy;
 pub mod model;
 pub mod sources;
 pub mod ui;

@@ -1,20 +1,24 @@
 //! `cargo xtask site`: builds the dashboard into the deployable site in `static/`.
 //!
-//! The plain chain, no bundler: `cargo build` of `llmscope-app` for wasm32 with the `site`
-//! profile (opt-level z, LTO, one codegen unit, abort on panic), `wasm-bindgen --target web`
-//! into `static/pkg/` (git-ignored, emptied each build), then `wasm-opt -Oz` from npm's
-//! binaryen (Debian's breaks the output).
+//! Two wasm modules: the dashboard (`llmscope-app`, every visit downloads it) and the second
+//! module (`llmscope-app-lazy`, `app/lazy/`: the PDF report's writer and the Compare view's
+//! computation), which the page imports on first use (the comparison in a Web Worker). Each goes through the plain chain, no bundler: `cargo build` for wasm32 with
+//! the `site` profile (opt-level z, LTO, one codegen unit, abort on panic),
+//! `wasm-bindgen --target web` into `static/pkg/` (git-ignored, emptied each build), then
+//! `wasm-opt -Oz` from npm's binaryen (Debian's breaks the output).
 //!
 //! Then every asset that changes with a build gets its content's hash in its name, so a server
 //! may cache it for good (the shim sends `immutable` for such names, see
 //! `gateway-shim/src/site.rs`): `pkg/llmscope_bg-<hash>.wasm`, `pkg/llmscope-<hash>.js` (its
-//! reference to the wasm rewritten first, so its hash covers the wasm's) and
-//! `pkg/app-<hash>.css`, a copy of the hand-written `static/app.css` (a `url()` in it resolves
-//! against `pkg/`). `static/index.html`, the page every visit revalidates, is written from the
-//! tracked `static/index.template.html` with those names; it is git-ignored, so a build leaves
+//! reference to the wasm rewritten first, so its hash covers the wasm's), the same for
+//! `llmscope_lazy`, and `pkg/app-<hash>.css`, a copy of the hand-written `static/app.css` (a
+//! `url()` in it resolves against `pkg/`). `static/index.html`, the page every visit
+//! revalidates, is written from the tracked `static/index.template.html` with those names (the
+//! second module's in its loader, `window.llmscopeLazy`); it is git-ignored, so a build leaves
 //! the tree clean. `favicon.svg` and `fonts/` keep their names (fetched rarely, revalidated by
-//! ETag). The task ends with the gzipped size of what a browser downloads, and fails above the
-//! budget.
+//! ETag). The task ends with the gzipped size of what a browser downloads on every visit (the
+//! dashboard's wasm and JS), and fails above the budget; the second module's size is shown
+//! too.
 
 use crate::setup;
 use crate::util::{self, run, say};
@@ -22,11 +26,12 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The most the wasm and its JavaScript glue may weigh, gzipped, in bytes. Issue 3 set 600 KB;
-/// the Compare view (issue 12) took the site to 642 KB, and 650 KB holds it until the view
-/// (and the PDF writer) load on demand as a second module (docs/benchmarks.md, "The Compare
-/// view in the site"). Raise it only with such a reason.
-pub const BUDGET: u64 = 650 * 1024;
+/// The most the dashboard's wasm and its JavaScript glue (what every visit downloads) may
+/// weigh, gzipped, in bytes: issue 3's 600 KB. The Compare view (issue 12) took the site to
+/// 648 KB until the PDF writer and the comparison's computation moved to the second module,
+/// loaded on first use (559 KB; docs/benchmarks.md, "The Compare view in the site"). Raise it
+/// only with such a reason.
+pub const BUDGET: u64 = 600 * 1024;
 
 /// The wasm features rustc enables by default for wasm32-unknown-unknown (1.82 and later);
 /// wasm-opt must accept them all, and may use no others (Chromium runs every one of these).
@@ -50,61 +55,69 @@ pub fn build() -> Result<PathBuf, String> {
     let site = root.join("static");
     let pkg = site.join("pkg");
 
-    say("building the dashboard for wasm32 (cargo build -p llmscope-app, profile `site`)");
-    run(util::cargo().args([
-        "build",
-        "-p",
-        "llmscope-app",
-        "--lib",
-        "--target",
-        setup::WASM_TARGET,
-        "--profile",
-        "site",
-    ]))?;
-    let wasm = root.join("target/wasm32-unknown-unknown/site/llmscope_app.wasm");
-
-    say("generating the browser bindings into static/pkg (wasm-bindgen --target web)");
     if pkg.exists() {
         std::fs::remove_dir_all(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
     }
-    run(Command::new(bindgen)
-        .args([
+    for module in [MAIN, LAZY] {
+        say(&format!(
+            "building {} for wasm32 (cargo build -p {}, profile `site`), its browser bindings \
+             (wasm-bindgen --target web) and shrinking it (wasm-opt -Oz, npm binaryen)",
+            module.what, module.package
+        ));
+        run(util::cargo().args([
+            "build",
+            "-p",
+            module.package,
+            "--lib",
             "--target",
-            "web",
-            "--no-typescript",
-            "--remove-name-section",
-            "--remove-producers-section",
-            "--out-name",
-            "llmscope",
-            "--out-dir",
-        ])
-        .arg(&pkg)
-        .arg(&wasm))?;
-
-    say("shrinking the wasm (wasm-opt -Oz, npm binaryen)");
-    let bg = pkg.join("llmscope_bg.wasm");
-    let optimized = pkg.join("llmscope_bg.opt.wasm");
-    run(Command::new(&wasm_opt)
-        .arg("-Oz")
-        .args(WASM_FEATURES)
-        .arg(&bg)
-        .arg("-o")
-        .arg(&optimized))?;
-    std::fs::rename(&optimized, &bg).map_err(|e| format!("{}: {e}", bg.display()))?;
+            setup::WASM_TARGET,
+            "--profile",
+            "site",
+        ]))?;
+        let wasm = root.join(format!(
+            "target/wasm32-unknown-unknown/site/{}.wasm",
+            module.package.replace('-', "_")
+        ));
+        run(Command::new(&bindgen)
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--remove-name-section",
+                "--remove-producers-section",
+                "--out-name",
+                module.name,
+                "--out-dir",
+            ])
+            .arg(&pkg)
+            .arg(&wasm))?;
+        let bg = pkg.join(format!("{}_bg.wasm", module.name));
+        let optimized = pkg.join(format!("{}_bg.opt.wasm", module.name));
+        run(Command::new(&wasm_opt)
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            .arg(&bg)
+            .arg("-o")
+            .arg(&optimized))?;
+        std::fs::rename(&optimized, &bg).map_err(|e| format!("{}: {e}", bg.display()))?;
+    }
 
     say("naming the assets by their content hash, and writing static/index.html");
     let assets = fingerprint(&site)?;
     let (wasm_gz, js_gz) = (
-        gzipped(&pkg.join(&assets.wasm))?,
-        gzipped(&pkg.join(&assets.js))?,
+        gzipped(&pkg.join(&assets.main.wasm))?,
+        gzipped(&pkg.join(&assets.main.js))?,
     );
     let total = wasm_gz + js_gz;
+    let lazy_gz = gzipped(&pkg.join(&assets.lazy.wasm))? + gzipped(&pkg.join(&assets.lazy.js))?;
     say(&format!(
-        "site built in static/: wasm {} + JS {} = {} gzipped (budget {})",
+        "site built in static/: wasm {} + JS {} = {} gzipped (budget {}); the second module, \
+         loaded on first use: {} gzipped",
         kb(wasm_gz),
         kb(js_gz),
         kb(total),
-        kb(BUDGET)
+        kb(BUDGET),
+        kb(lazy_gz)
     ));
     if total > BUDGET {
         return Err(format!(
@@ -118,31 +131,48 @@ pub fn build() -> Result<PathBuf, String> {
     Ok(site)
 }
 
-/// The hashed names of the built assets, in `static/pkg/`.
-struct Assets {
+/// One wasm module of the site.
+struct Module {
+    /// Its package.
+    package: &'static str,
+    /// wasm-bindgen's `--out-name`: `<name>.js` and `<name>_bg.wasm` in `static/pkg/`.
+    name: &'static str,
+    /// What it is, for the build's messages.
+    what: &'static str,
+}
+
+/// The dashboard: every visit downloads it.
+const MAIN: Module = Module {
+    package: "llmscope-app",
+    name: "llmscope",
+    what: "the dashboard",
+};
+
+/// The second module, imported on first use (`app/lazy/`).
+const LAZY: Module = Module {
+    package: "llmscope-app-lazy",
+    name: "llmscope_lazy",
+    what: "the second module (the PDF report's writer, the Compare view's computation)",
+};
+
+/// The hashed names of one module's files, in `static/pkg/`.
+struct Hashed {
     wasm: String,
     js: String,
+}
+
+/// The hashed names of the built modules.
+struct Assets {
+    main: Hashed,
+    lazy: Hashed,
 }
 
 /// Renames wasm-bindgen's output in `site/pkg` to hashed names, copies `app.css` there under
 /// its hashed name, and writes `index.html` from `index.template.html` with those names.
 fn fingerprint(site: &Path) -> Result<Assets, String> {
     let pkg = site.join("pkg");
-    let wasm = hashed_name("llmscope_bg", "wasm", &read(&pkg.join("llmscope_bg.wasm"))?);
-    rename(&pkg.join("llmscope_bg.wasm"), &pkg.join(&wasm))?;
-
-    // wasm-bindgen's default for `init()`: `new URL('llmscope_bg.wasm', import.meta.url)`.
-    let glue = String::from_utf8(read(&pkg.join("llmscope.js"))?)
-        .map_err(|_| "static/pkg/llmscope.js is not UTF-8 text".to_string())?;
-    let glue = replace_once(
-        &glue,
-        "'llmscope_bg.wasm'",
-        &format!("'{wasm}'"),
-        "static/pkg/llmscope.js",
-    )?;
-    let js = hashed_name("llmscope", "js", glue.as_bytes());
-    write(&pkg.join(&js), glue.as_bytes())?;
-    remove(&pkg.join("llmscope.js"))?;
+    let main = hash_module(&pkg, MAIN.name)?;
+    let lazy = hash_module(&pkg, LAZY.name)?;
 
     let css_body = read(&site.join("app.css"))?;
     let css = hashed_name("app", "css", &css_body);
@@ -153,9 +183,27 @@ fn fingerprint(site: &Path) -> Result<Assets, String> {
         .map_err(|_| format!("{} is not UTF-8 text", template.display()))?;
     write(
         &site.join("index.html"),
-        page_with(&page, &js, &css)?.as_bytes(),
+        page_with(&page, &main.js, &lazy.js, &css)?.as_bytes(),
     )?;
-    Ok(Assets { wasm, js })
+    Ok(Assets { main, lazy })
+}
+
+/// Gives module `name`'s wasm and JS in `pkg` their hashed names, the JS's reference to the
+/// wasm rewritten first.
+fn hash_module(pkg: &Path, name: &str) -> Result<Hashed, String> {
+    let bg = format!("{name}_bg.wasm");
+    let wasm = hashed_name(&format!("{name}_bg"), "wasm", &read(&pkg.join(&bg))?);
+    rename(&pkg.join(&bg), &pkg.join(&wasm))?;
+
+    // wasm-bindgen's default for `init()`: `new URL('<name>_bg.wasm', import.meta.url)`.
+    let what = format!("static/pkg/{name}.js");
+    let glue = String::from_utf8(read(&pkg.join(format!("{name}.js")))?)
+        .map_err(|_| format!("{what} is not UTF-8 text"))?;
+    let glue = replace_once(&glue, &format!("'{bg}'"), &format!("'{wasm}'"), &what)?;
+    let js = hashed_name(name, "js", glue.as_bytes());
+    write(&pkg.join(&js), glue.as_bytes())?;
+    remove(&pkg.join(format!("{name}.js")))?;
+    Ok(Hashed { wasm, js })
 }
 
 /// `stem-<hash>.ext`: the first 10 hex digits (40 bits) of the content's SHA-256. The shim takes
@@ -168,14 +216,20 @@ fn hashed_name(stem: &str, extension: &str, body: &[u8]) -> String {
     format!("{stem}-{hash}.{extension}")
 }
 
-/// The page `template` with its script and stylesheet references pointing at the hashed
-/// `js` and `css` in `pkg/`.
-fn page_with(template: &str, js: &str, css: &str) -> Result<String, String> {
+/// The page `template` with its script, second module and stylesheet references pointing at
+/// the hashed `js`, `lazy` and `css` in `pkg/`.
+fn page_with(template: &str, js: &str, lazy: &str, css: &str) -> Result<String, String> {
     let what = "static/index.template.html";
     let page = replace_once(
         template,
         "\"./pkg/llmscope.js\"",
         &format!("\"./pkg/{js}\""),
+        what,
+    )?;
+    let page = replace_once(
+        &page,
+        "\"./pkg/llmscope_lazy.js\"",
+        &format!("\"./pkg/{lazy}\""),
         what,
     )?;
     replace_once(&page, "\"./app.css\"", &format!("\"./pkg/{css}\""), what)
@@ -252,11 +306,20 @@ mod tests {
     fn the_page_is_written_from_the_tracked_template_with_hashed_names() {
         let path = util::root().join("static/index.template.html");
         let template = std::fs::read_to_string(&path).expect("static/index.template.html");
-        let page = page_with(&template, "llmscope-0123456789.js", "app-abcdef0123.css")
-            .expect("the template names ./pkg/llmscope.js and ./app.css once each");
+        let page = page_with(
+            &template,
+            "llmscope-0123456789.js",
+            "llmscope_lazy-9876543210.js",
+            "app-abcdef0123.css",
+        )
+        .expect(
+            "the template names ./pkg/llmscope.js, ./pkg/llmscope_lazy.js and ./app.css once each",
+        );
         assert!(page.contains(r#"import init from "./pkg/llmscope-0123456789.js";"#));
+        assert!(page.contains(r#"new URL("./pkg/llmscope_lazy-9876543210.js", import.meta.url)"#));
         assert!(page.contains(r#"<link rel="stylesheet" href="./pkg/app-abcdef0123.css">"#));
         assert!(!page.contains(r#""./pkg/llmscope.js""#) && !page.contains(r#""./app.css""#));
+        assert!(!page.contains(r#""./pkg/llmscope_lazy.js""#));
     }
 
     #[test]

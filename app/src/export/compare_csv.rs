@@ -228,7 +228,8 @@ mod tests {
         let results = results();
         let chosen = ["A, fast".to_string(), "B".into()];
         let run =
-            crate::ui::compare::run::run_targets(&results, &chosen, &Settings::default()).unwrap();
+            crate::ui::compare::run::run_targets(&results, &chosen, &Settings::default(), false)
+                .unwrap();
         let text = targets(&run, &[Some(0.8), None]);
         let mut records = crate::sources::import::Records::new(&text);
         let mut rows: Vec<Vec<String>> = Vec::new();

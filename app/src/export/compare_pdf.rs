@@ -5,12 +5,12 @@
 //! The view remembers its latest comparison here ([`remember`]); the report adds its page
 //! after the streams' sections.
 
-use super::pdf::{Image, PAGE_WIDTH};
-use super::report::{pixels, Writer, MARGIN};
+use super::report::pixels;
 use crate::draw::{compare as charts, Palette};
 use crate::export::report::fmt;
 use crate::ui::compare::run::{MachineRun, TargetRun};
 use crate::ui::compare::words;
+use llmscope_app_lazy::doc::{Doc, Image};
 use std::cell::RefCell;
 use std::sync::Arc;
 use wasm_bindgen::JsCast;
@@ -55,36 +55,16 @@ fn boxes_image(
     pixels(&canvas)
 }
 
-/// The image, the page's width.
-fn place(w: &mut Writer, images: &mut Vec<Image>, image: Image) {
-    let width = PAGE_WIDTH - 2.0 * MARGIN;
-    let height = width * f64::from(image.height) / f64::from(image.width);
-    w.room(height + 6.0);
-    let y = w.y;
-    w.current().image(images.len(), MARGIN, y, width, height);
-    images.push(image);
-    w.gap(height + 6.0);
-}
-
 /// Adds the comparison's page(s).
-pub(super) fn page(
-    w: &mut Writer,
-    images: &mut Vec<Image>,
-    compared: &Compared,
-) -> Result<(), String> {
+pub(super) fn page(w: &mut Doc, compared: &Compared) -> Result<(), String> {
     w.page();
     match compared {
-        Compared::Targets(run, scores) => targets(w, images, run, scores),
-        Compared::Machines(run) => machines(w, images, run),
+        Compared::Targets(run, scores) => targets(w, run, scores),
+        Compared::Machines(run) => machines(w, run),
     }
 }
 
-fn targets(
-    w: &mut Writer,
-    images: &mut Vec<Image>,
-    run: &TargetRun,
-    scores: &[Option<f64>],
-) -> Result<(), String> {
+fn targets(w: &mut Doc, run: &TargetRun, scores: &[Option<f64>]) -> Result<(), String> {
     let r = &run.report;
     let (metric, unit) = r.metric.words();
     w.para(16.0, &format!("Comparison of targets: {metric} ({unit})"));
@@ -96,11 +76,12 @@ fn targets(
         .iter()
         .map(|t| t.name.clone())
         .collect();
-    place(
-        w,
-        images,
-        boxes_image(&names, &run.boxes, &format!("{metric} ({unit})"))?,
-    );
+    w.cover += &names.join(" ");
+    w.image(boxes_image(
+        &names,
+        &run.boxes,
+        &format!("{metric} ({unit})"),
+    )?);
     let columns = [0.0, 70.0, 100.0, 170.0, 240.0, 310.0, 380.0, 415.0, 445.0];
     w.row(
         8.0,
@@ -145,6 +126,12 @@ fn targets(
         12.0,
         "Pairwise (Hodges–Lehmann shift, 95% interval, Holm-adjusted p)",
     );
+    if let Some(reference) = &run.reference {
+        w.para(
+            9.0,
+            &format!("Each target against {reference}, the best median."),
+        );
+    }
     for p in &r.comparison.pairs {
         w.para(9.0, &format!("{} (Holm p = {:.3})", p.words, p.p_value));
     }
@@ -167,7 +154,7 @@ fn targets(
     Ok(())
 }
 
-fn machines(w: &mut Writer, images: &mut Vec<Image>, run: &MachineRun) -> Result<(), String> {
+fn machines(w: &mut Doc, run: &MachineRun) -> Result<(), String> {
     w.para(
         16.0,
         &format!(
@@ -177,7 +164,8 @@ fn machines(w: &mut Writer, images: &mut Vec<Image>, run: &MachineRun) -> Result
     );
     w.gap(4.0);
     let label = words::labelled(&run.signal, &run.unit);
-    place(w, images, boxes_image(&run.names, &run.boxes, &label)?);
+    w.cover += &run.names.join(" ");
+    w.image(boxes_image(&run.names, &run.boxes, &label)?);
     let columns = [0.0, 110.0, 150.0, 230.0, 310.0, 360.0, 420.0];
     w.row(
         8.0,

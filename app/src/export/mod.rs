@@ -1,6 +1,6 @@
 //! What leaves the page: for other people, a chart as a PNG and the session as a PDF report
-//! (`report`, written by `pdf`); for other tools, the full JSON export (`telemetry`); share
-//! links (`share`: the session in a URL fragment, or sealed for the Worker; `link`: making and
+//! (`report`, which describes it for the second wasm module, `crate::lazy`, to write); for
+//! other tools, the full JSON export (`telemetry`); share links (`share`: the session in a URL fragment, or sealed for the Worker; `link`: making and
 //! opening them in the page); the Compare view's CSV (`compare_csv`) and its page of the PDF
 //! report (`compare_pdf`); and offering any of it as a file (`download`).
 
@@ -8,7 +8,6 @@ pub mod compare_csv;
 pub mod compare_pdf;
 pub mod download;
 pub mod link;
-pub mod pdf;
 pub mod report;
 pub mod share;
 pub mod telemetry;

@@ -218,113 +218,20 @@ pub fn png(stream: &Stream, chart: &Chart) -> Result<String, String> {
 
 // ---- the PDF report ----
 
-use crate::export::pdf::{self, Font, Image, Page, PAGE_HEIGHT, PAGE_WIDTH};
 use crate::model::Session;
+use llmscope_app_lazy::doc::{Doc, Image};
 use llmscope_spc::capability::SpecLimits;
 
-/// Where the report's fonts are served (files of the site, fetched when a report is made): the
-/// base font, and the CJK fallback (4 MB), fetched only when a stream's name or unit needs it.
-const FONT_URL: &str = "fonts/LiberationSans-Regular.ttf";
-const FALLBACK_FONT_URL: &str = "fonts/DroidSansFallbackFull.ttf";
-pub(super) const MARGIN: f64 = 50.0;
-
 /// A time for people: ISO 8601 (UTC, to the second) for epoch milliseconds, else the raw value
-/// (imported files may count in points or seconds).
+/// (imported files may count in points or seconds). Beyond the dates JavaScript can hold (or
+/// the infinite span of a session without samples) it is "–", not a thrown RangeError.
 pub fn when(t: f64) -> String {
-    if t > 1e11 {
+    if t > 1e11 && t <= 8.64e15 {
         let iso = String::from(js_sys::Date::new(&t.into()).to_iso_string());
         iso.get(..19).unwrap_or(&iso).replace('T', " ")
     } else {
         fmt(t)
     }
-}
-
-/// Pages filled top to bottom; a new page starts when the next block does not fit.
-pub(super) struct Writer {
-    font: Font,
-    pages: Vec<Page>,
-    /// How far down the current page is filled, in points.
-    pub(super) y: f64,
-}
-
-impl Writer {
-    pub(super) fn page(&mut self) {
-        self.pages.push(Page::default());
-        self.y = MARGIN;
-    }
-
-    pub(super) fn room(&mut self, height: f64) {
-        if self.y + height > PAGE_HEIGHT - MARGIN || self.pages.is_empty() {
-            self.page();
-        }
-    }
-
-    pub(super) fn current(&mut self) -> &mut Page {
-        if self.pages.is_empty() {
-            self.page();
-        }
-        let last = self.pages.len() - 1;
-        &mut self.pages[last]
-    }
-
-    /// A paragraph, wrapped to the text width.
-    pub(super) fn para(&mut self, size: f64, text: &str) {
-        let lines = self.font.wrap(text, size, PAGE_WIDTH - 2.0 * MARGIN);
-        for line in lines {
-            self.room(size * 1.4);
-            self.y += size * 1.4;
-            let y = self.y;
-            self.current().text(MARGIN, y, size, &line);
-        }
-    }
-
-    /// One table row: cells at the given x offsets, each cut to fit before the next.
-    pub(super) fn row(&mut self, size: f64, columns: &[f64], cells: &[String]) {
-        self.room(size * 1.5);
-        self.y += size * 1.5;
-        let y = self.y;
-        for (i, cell) in cells.iter().enumerate() {
-            let x = MARGIN + columns[i];
-            let end = columns
-                .get(i + 1)
-                .map_or(PAGE_WIDTH - MARGIN, |c| MARGIN + c)
-                - 4.0;
-            let mut text = cell.clone();
-            while !text.is_empty() && x + self.font.width(&text, size) > end {
-                text.pop();
-            }
-            self.current().text(x, y, size, &text);
-        }
-    }
-
-    pub(super) fn rule(&mut self) {
-        self.y += 4.0;
-        let y = self.y;
-        self.current().rule(MARGIN, y, PAGE_WIDTH - MARGIN, y);
-    }
-
-    pub(super) fn gap(&mut self, points: f64) {
-        self.y += points;
-    }
-}
-
-async fn fetch_font(url: &str) -> Result<Vec<u8>, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|_| format!("cannot fetch the report font ({url})"))?;
-    let response: web_sys::Response = response.dyn_into().map_err(|_| "not a response")?;
-    if !response.ok() {
-        return Err(format!(
-            "cannot fetch the report font ({url}): HTTP {}",
-            response.status()
-        ));
-    }
-    let buffer =
-        wasm_bindgen_futures::JsFuture::from(response.array_buffer().map_err(|_| "no body")?)
-            .await
-            .map_err(|_| "the report font could not be read")?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 /// The canvas's pixels as RGB.
@@ -381,20 +288,19 @@ fn capability(stream: &crate::model::Stream, chart: &Chart) -> String {
 /// The report as PDF bytes: a title page with the summary table, then a section per stream
 /// (chart, limits and their basis, capability, tests and false-alarm rate, signals with ±10
 /// points of context). `progress` gets 0..1 as streams are done; the page keeps responding.
+/// The report is described here ([`Doc`]) and laid out and written by the second module
+/// (`crate::lazy`), which is fetched on the first report.
 pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, String> {
-    let mut font = Font::new(fetch_font(FONT_URL).await?)?;
-    let names: String = session
+    // The stream names and units decide whether the CJK fallback font is fetched.
+    let cover: String = session
         .streams
         .iter()
         .map(|s| format!("{} {} ", s.id, s.unit))
         .collect();
-    if !font.covers(&names) {
-        font.add_fallback(fetch_font(FALLBACK_FONT_URL).await?)?;
-    }
-    let mut w = Writer {
-        font,
-        pages: Vec::new(),
-        y: MARGIN,
+    let mut w = Doc {
+        title: "LLMscope report".into(),
+        cover,
+        blocks: Vec::new(),
     };
     let charts: Vec<_> = session
         .streams
@@ -465,7 +371,6 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
         };
         w.row(9.0, &columns, &cells);
     }
-    let mut images = Vec::new();
     let total = session.streams.len().max(1) as f64;
     for (i, (s, ch)) in session.streams.iter().zip(&charts).enumerate() {
         progress(i as f64 / total);
@@ -474,13 +379,7 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
         w.page();
         w.para(16.0, &title(s));
         w.gap(6.0);
-        let image = pixels(&presentation_canvas(s, ch)?)?;
-        let width = PAGE_WIDTH - 2.0 * MARGIN;
-        let height = width * f64::from(image.height) / f64::from(image.width);
-        let y = w.y;
-        w.current().image(images.len(), MARGIN, y, width, height);
-        images.push(image);
-        w.gap(height + 6.0);
+        w.image(pixels(&presentation_canvas(s, ch)?)?);
         w.para(10.0, &format!("Limits: {}.", limits(ch, &s.unit)));
         w.para(
             10.0,
@@ -543,11 +442,11 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
         }
     }
     if let Some(compared) = super::compare_pdf::last() {
-        super::compare_pdf::page(&mut w, &mut images, &compared)?;
+        super::compare_pdf::page(&mut w, &compared)?;
     }
     progress(1.0);
     crate::sources::import::next_tick().await;
-    Ok(pdf::write("LLMscope report", &w.font, &images, &w.pages))
+    crate::lazy::pdf(&w).await
 }
 
 #[cfg(test)]

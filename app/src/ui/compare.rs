@@ -8,8 +8,11 @@
 //!   the odd machine out (Iglewicz–Hoaglin, `odd_machines`) with its evidence.
 //!
 //! Nothing is computed on a tick: only the "Compare" button runs a comparison, on the data of
-//! that moment. The per-target table comes first (one engine call per stream, no pairs), the
-//! browser paints it, then the pairwise comparison and the recommendation follow.
+//! that moment. Targets are compared in a Web Worker that runs the second wasm module
+//! (`crate::lazy::compare`), so the page keeps responding: the per-target table comes first
+//! (one engine call per stream, no pairs), then the pairwise comparison and the
+//! recommendation. Above 8 targets each is compared with the best median unless "All pairs"
+//! is ticked. Machines are compared in the same Worker.
 //!
 //! The view is HTML text in one element, its parts written by effects when what they show
 //! changes; the form's fields keep what is typed and are read when "Compare" is pressed. Few
@@ -33,6 +36,7 @@ use crate::draw::{self, compare as charts, Palette};
 use crate::export::compare_pdf::{self, Compared};
 use crate::model::Session;
 use leptos::prelude::*;
+use llmscope_app_lazy::wire;
 use llmscope_protocol::compare::Metric;
 use llmscope_spc::compare::StreamSummary;
 use std::sync::Arc;
@@ -354,22 +358,10 @@ fn compare(d: crate::ui::Data, v: View, picked: Vec<String>, signal: Option<Stri
                 .set("no machine streams: run the simulators or connect a shim".into());
             return;
         };
-        let started = now_ms();
-        match d
-            .session
-            .with_untracked(|s| run::run_machines(s, &sig, &picked))
-        {
-            Ok(m) => {
-                let m = Arc::new(m);
-                compare_pdf::remember(Some(Compared::Machines(m.clone())));
-                v.shown.set(Shown::Machines(m));
-                v.status
-                    .set(format!("compared in {:.0} ms", now_ms() - started));
-            }
-            Err(e) => v.status.set(e),
-        }
+        compare_machines(d, v, &picked, &sig);
         return;
     }
+    let all_pairs = form::all_pairs();
     let settings = match form::settings(&form::typed(), v.metric.get_untracked()) {
         Ok(s) => s,
         Err(e) => {
@@ -381,32 +373,31 @@ fn compare(d: crate::ui::Data, v: View, picked: Vec<String>, signal: Option<Stri
     wasm_bindgen_futures::spawn_local(async move {
         let started = now_ms();
         let probes = d.session.with_untracked(run::probes);
-        let table = {
-            let grouped = run::group(&probes.results, &picked);
-            let values = run::timed_values(&grouped, settings.metric);
-            let streams = run::target_streams(&grouped, &values);
-            run::summaries(&streams, settings.metric.words())
-        };
-        match table {
-            Ok(t) if t.is_empty() => {
-                v.status.set(
-                    "no probe results of the chosen targets: poll a Worker or import a session"
-                        .into(),
-                );
+        let metric = settings.metric;
+        let request = match run::request(&probes.results, &picked, settings.clone(), all_pairs) {
+            Ok(r) => r,
+            Err(e) => {
+                v.status.set(e);
                 v.busy.set(false);
                 return;
             }
+        };
+        let models = run::models(&probes.results, &request.targets);
+        v.status.set("comparing…".into());
+        // The Worker sends the table first: shown while it tests the pairs.
+        let on_table = move |bytes: Vec<u8>| match wire::decode_table(&bytes) {
             Ok(t) => {
-                v.shown.set(Shown::Table(Arc::new(t), settings.metric));
+                v.shown.set(Shown::Table(Arc::new(t), metric));
                 v.status.set("comparing the pairs…".into());
             }
             Err(e) => v.status.set(e),
-        }
-        // Let the browser paint the table before the pairs take the thread.
-        crate::sources::import::next_tick().await;
-        match run::run_targets(&probes.results, &picked, &settings) {
-            Ok(r) => {
-                let r = Arc::new(r);
+        };
+        let reply = crate::lazy::compare("targets", &request.encode(), on_table)
+            .await
+            .and_then(|bytes| wire::Reply::decode(&bytes));
+        match reply {
+            Ok(reply) => {
+                let r = Arc::new(run::target_run(reply, settings, models));
                 let joined = joined_scores(&r, v.scores.get_untracked().as_deref());
                 compare_pdf::remember(Some(Compared::Targets(r.clone(), joined)));
                 v.shown.set(Shown::Targets(r));
@@ -419,6 +410,39 @@ fn compare(d: crate::ui::Data, v: View, picked: Vec<String>, signal: Option<Stri
                 };
                 v.status
                     .set(format!("compared in {:.0} ms{unread}", now_ms() - started));
+            }
+            Err(e) => v.status.set(e),
+        }
+        v.busy.set(false);
+    });
+}
+
+/// Compares the streams `picked` of `signal` as machines, in the comparison's Worker.
+fn compare_machines(d: crate::ui::Data, v: View, picked: &[String], signal: &str) {
+    let asked = match d
+        .session
+        .with_untracked(|s| run::machines(s, signal, picked))
+    {
+        Ok(m) => m,
+        Err(e) => {
+            v.status.set(e);
+            return;
+        }
+    };
+    v.busy.set(true);
+    v.status.set("comparing…".into());
+    wasm_bindgen_futures::spawn_local(async move {
+        let started = now_ms();
+        let reply = crate::lazy::compare("machines", &asked.encode(), |_| {})
+            .await
+            .and_then(|bytes| wire::MachinesReply::decode(&bytes));
+        match reply {
+            Ok(reply) => {
+                let m = Arc::new(run::machine_run(asked, reply));
+                compare_pdf::remember(Some(Compared::Machines(m.clone())));
+                v.shown.set(Shown::Machines(m));
+                v.status
+                    .set(format!("compared in {:.0} ms", now_ms() - started));
             }
             Err(e) => v.status.set(e),
         }

@@ -187,12 +187,24 @@ impl Settings {
 
 /// The comparison and recommendation of `targets` (see [`group`]) under `settings`.
 pub fn build(targets: &[TargetResults], settings: &Settings) -> Result<Report, CompareError> {
+    build_against(targets, settings, None)
+}
+
+/// [`build`], with the pairs of target `reference` against each other one only (many-to-one,
+/// Holm over those pairs) when it is given: n − 1 tests instead of n(n − 1)/2, for the
+/// dashboard's default above a few targets. The recommendation then ranks only on those
+/// pairs' significant differences.
+pub fn build_against(
+    targets: &[TargetResults],
+    settings: &Settings,
+    reference: Option<usize>,
+) -> Result<Report, CompareError> {
     settings.check()?;
     let metric = settings.metric;
-    let comparison = compare_metric(targets, metric, None)?;
+    let comparison = compare_metric(targets, metric, reference)?;
     let ttft = match metric {
         Metric::TtftMs => None,
-        _ => Some(compare_metric(targets, Metric::TtftMs, None)?),
+        _ => Some(compare_metric(targets, Metric::TtftMs, reference)?),
     };
     // Only speed's summaries are used: pairs against the first target alone keep its cost low.
     let speed = match metric {

@@ -5,7 +5,9 @@
 //! (spc-wasm/examples/compare_speed.rs, which times the same comparison natively). The folder
 //! is served by a few lines of HTTP here, so the page needs no shim. `LLMSCOPE_BENCH_PAGE` names
 //! another page of that folder to run instead (the explain bench's); a page whose `runBench`
-//! returns `{ lines }` has them printed as they are.
+//! returns `{ lines }` has them printed as they are. Then the Compare view's Worker code, the
+//! second module's `compare` (`view_bench.html`, `lazy/`, `request.bin` and
+//! `request_all.bin` from app/lazy/examples/compare_view.rs): the table, then the report.
 
 use llmscope_e2e::{free_port, Driver};
 use std::io::{BufRead, BufReader, Write};
@@ -108,6 +110,34 @@ async fn main() {
         let ms = result[key]["ms"].as_f64().expect("a time");
         let pairs = result[key]["pairs"].as_u64().expect("a pair count");
         println!("browser {label}: {ms:.1} ms ({pairs} pairs, best of {RUNS})");
+    }
+    // The Compare view's Worker code (the second module): the table, then the report.
+    client
+        .goto(&format!("http://127.0.0.1:{port}/view_bench.html"))
+        .await
+        .expect("open the view's bench page");
+    for _ in 0..200 {
+        let ready = client
+            .execute("return window.benchReady === true", vec![])
+            .await;
+        if ready.ok().and_then(|v| v.as_bool()) == Some(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let script = "const done = arguments[arguments.length - 1];
+        window.runViewBench(arguments[0]).then(done, (e) => done({ error: String(e) }));";
+    let result = client
+        .execute_async(script, vec![3.into()])
+        .await
+        .expect("run the view's comparison in the page");
+    if let Some(e) = result.get("error") {
+        panic!("the view's comparison failed in the browser: {e}");
+    }
+    for (key, label) in [("reference", "19 pairs"), ("all", "190 pairs")] {
+        let table = result[key]["table"].as_f64().expect("a time");
+        let report = result[key]["report"].as_f64().expect("a time");
+        println!("browser view {label}: table {table:.1} ms, report {report:.1} ms (best of 3)");
     }
     let _ = client.close().await;
 }

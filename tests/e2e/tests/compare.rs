@@ -405,3 +405,80 @@ async fn the_odd_machine_out_is_found() {
     screenshot_at(client, "compare-odd", "compare-machines").await;
     session.close().await;
 }
+
+/// Above eight targets each is compared with the one of the best median (9 pairs for 10
+/// targets, not 45); ticking "All pairs" tests every pair.
+#[tokio::test]
+async fn many_targets_are_compared_with_the_best_one_unless_all_pairs_are_ticked() {
+    // Ten targets, T3 the fastest by 30 ms and more: TTFT 400 + 30 × its distance from T3.
+    let mut rng = Rng(11);
+    let names: Vec<String> = (0..10).map(|k| format!("T{k}")).collect();
+    let results = names
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let items: Vec<String> = (0..60u64)
+                .map(|i| {
+                    let t = 1_764_201_600_000u64 + i * 60_000;
+                    let ttft = 400.0 + 30.0 * (k as f64 - 3.0).abs() + 10.0 * rng.normal();
+                    format!(r#"{{"target":"{name}","provider":"openai","model":"m-{name}","t":{t},"ok":true,"status":200,"ttft_ms":{ttft:.3},"total_ms":{:.3},"input_tokens":12,"output_tokens":64,"cached_input_tokens":0,"tokens_per_s":60,"cost_usd":null,"error":null,"extra":{{}}}}"#, ttft + 800.0)
+                })
+                .collect();
+            (name.clone(), format!("[{}]", items.join(",")))
+        })
+        .collect();
+    let listed: Vec<String> = names
+        .iter()
+        .map(|n| format!(r#"{{"name":"{n}"}}"#))
+        .collect();
+    let port =
+        llmscope_e2e::worker_stand_in(TOKEN, format!("[{}]", listed.join(",")), results).await;
+    let session = Session::open().await;
+    let client = &session.client;
+    pause_simulators(client).await;
+    type_into(client, "probe-url", &format!("http://127.0.0.1:{port}")).await;
+    type_into(client, "probe-token", TOKEN).await;
+    click(client, Locator::Css("[data-testid=probe-connect]")).await;
+    eventually("every probe result in the session", DEADLINE, || async {
+        let names = llmscope_e2e::stream_names(client).await;
+        if names.to_string().contains("\"T9/tokens_per_s\"") {
+            Ok(())
+        } else {
+            Err(format!("streams {names}"))
+        }
+    })
+    .await;
+    click(client, Locator::Css("[data-testid=compare-open]")).await;
+    let pairs = "return [...document.querySelectorAll('[data-testid=compare-pair]')].map(e => [e.dataset.a, e.dataset.b])";
+    run(client).await;
+    let against = js(client, pairs).await;
+    let against = against.as_array().cloned().unwrap_or_default();
+    assert_eq!(against.len(), 9, "{against:?}");
+    assert!(
+        against.iter().all(|p| p.to_string().contains("\"T3\"")),
+        "every pair has T3, the best median: {against:?}"
+    );
+    let note = wait_for(client, "[data-testid=compare-pairs-note]", DEADLINE)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(note.contains("Each target against T3"), "{note}");
+    // Compared in the Web Worker: the page itself never started the second module (its wasm
+    // was fetched by the worker; Chromium lists the worker's script imports on the page).
+    let on_page = js(
+        client,
+        "return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('llmscope_lazy_bg'))",
+    )
+    .await;
+    assert_eq!(
+        on_page,
+        serde_json::json!([]),
+        "the second module on the page"
+    );
+    click(client, Locator::Css("[data-testid=compare-all-pairs]")).await;
+    run(client).await;
+    let all = js(client, pairs).await;
+    assert_eq!(all.as_array().map_or(0, Vec::len), 45, "{all}");
+    session.close().await;
+}

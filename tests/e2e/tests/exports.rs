@@ -270,3 +270,48 @@ async fn stream_names_in_three_scripts_print_and_copy_out_of_the_report() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
     session.close().await;
 }
+
+/// The PDF writer is a second module, loaded on the first report: when it cannot be loaded
+/// the page says so and keeps running.
+#[tokio::test]
+async fn a_report_module_that_cannot_load_is_a_message_not_a_crash() {
+    let session = Session::open().await;
+    let client = &session.client;
+    pause_simulators(client).await;
+    // As when the network is gone: the page's loader (static/index.template.html) fails.
+    llmscope_e2e::js(
+        client,
+        "window.realLazy = window.llmscopeLazy; window.llmscopeLazy = () => Promise.reject(new TypeError('Failed to fetch dynamically imported module')); return true;",
+    )
+    .await;
+    wait_for(client, "[data-testid=report-pdf]", DEADLINE)
+        .await
+        .click()
+        .await
+        .expect("pdf");
+    llmscope_e2e::eventually("the report's error", DEADLINE, || async {
+        let text = notice(client).await;
+        if text.contains("cannot make the report: the report module could not be loaded (Failed to fetch dynamically imported module): check the connection and try again") {
+            Ok(())
+        } else {
+            Err(text)
+        }
+    })
+    .await;
+    // The network is back: the next report loads the module and is made.
+    llmscope_e2e::js(
+        client,
+        "window.llmscopeLazy = window.realLazy; return true;",
+    )
+    .await;
+    wait_for(client, "[data-testid=report-pdf]", DEADLINE)
+        .await
+        .click()
+        .await
+        .expect("pdf");
+    let pdf = downloaded(&session.downloads, ".pdf").await;
+    assert!(std::fs::read(&pdf).expect("the PDF").starts_with(b"%PDF-"));
+    let errors = console_errors(client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    session.close().await;
+}

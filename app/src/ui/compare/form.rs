@@ -44,10 +44,21 @@ pub fn settings_html() -> String {
         })
         .collect();
     format!(
-        "<legend>Constraints and weights</legend>{fields}<label class=\"button\">Import quality \
+        "<legend>Constraints and weights</legend>{fields}<label class=\"check\" \
+         title=\"Above {} targets each is compared with the one of the best median, unless this \
+         is ticked\"><input type=\"checkbox\" id=\"compare-all-pairs\" \
+         data-testid=\"compare-all-pairs\">All pairs</label><label class=\"button\">Import quality \
          scores (CSV or JSON)<input type=\"file\" accept=\".csv,.json,text/csv,application/json\" \
-         data-testid=\"compare-scores-file\"></label>"
+         data-testid=\"compare-scores-file\"></label>",
+        llmscope_app_lazy::compare::ALL_PAIRS_UP_TO
     )
+}
+
+/// Whether "All pairs" is ticked.
+pub fn all_pairs() -> bool {
+    element("compare-all-pairs")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .is_some_and(|i| i.checked())
 }
 
 /// The fields as typed, in [`FIELDS`]' order.

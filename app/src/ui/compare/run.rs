@@ -4,18 +4,22 @@
 //! - **Targets:** the probe results the session keeps (`telemetry.probe_results`, every field
 //!   as the Worker sent it), read in the result contract and grouped by target
 //!   (`llmscope_protocol::compare`). A result without its target, time or outcome is counted
-//!   and named, never guessed at: it would change its target's error rate.
+//!   and named, never guessed at: it would change its target's error rate. The grouped
+//!   results go to the comparison's Web Worker as a [`Request`] (`llmscope_app_lazy::compare`
+//!   computes there; `crate::lazy::compare` sends it), and its [`Reply`] becomes a
+//!   [`TargetRun`].
 //! - **Machines:** streams from the simulators, live shims and imported files, grouped by
 //!   signal: `press1/barrel_temperature` is machine `press1` of signal `barrel_temperature`
-//!   (a source suffix, `(live 127.0.0.1:8080)`, stays with the machine).
+//!   (a source suffix, `(live 127.0.0.1:8080)`, stays with the machine). Their values go to
+//!   the same Worker ([`Machines`]), and its [`MachinesReply`] becomes a [`MachineRun`].
 
 use crate::draw::compare::BoxStats;
 use crate::model::{Origin, Session};
-use llmscope_protocol::compare::{self, Metric, Report, Settings, Success, TargetResults};
+use llmscope_app_lazy::wire::{Machines, MachinesReply, Reply, Request};
+use llmscope_protocol::compare::{self, Report, Settings, TargetResults};
 use llmscope_protocol::probe::{ErrorKind, ProbeError, ProbeResult};
-use llmscope_spc::compare::machines::{odd_machines, MachineInput, MachineReport};
-use llmscope_spc::compare::quantile::quantile_ci;
-use llmscope_spc::compare::{CompareOptions, StreamInput, StreamSummary};
+use llmscope_spc::compare::machines::MachineReport;
+use llmscope_spc::compare::StreamSummary;
 use serde_json::Value;
 
 /// The session's probe results as the contract reads them.
@@ -123,83 +127,6 @@ pub fn group(results: &[ProbeResult], chosen: &[String]) -> Vec<TargetResults> {
     compare::group(results.iter().filter(|r| chosen.contains(&r.target)))
 }
 
-/// A result's value of `metric`.
-fn value(metric: Metric, s: &Success) -> Option<f64> {
-    match metric {
-        Metric::TtftMs => s.ttft_ms,
-        Metric::TotalMs => s.total_ms,
-        Metric::TokensPerS => s.tokens_per_s,
-    }
-}
-
-/// Each target's values of `metric`, sorted (for the box plots).
-pub fn sorted_values(targets: &[TargetResults], metric: Metric) -> Vec<Vec<f64>> {
-    targets
-        .iter()
-        .map(|t| {
-            let mut v: Vec<f64> =
-                t.ok.iter()
-                    .filter_map(|s| value(metric, s))
-                    .filter(|v| v.is_finite())
-                    .collect();
-            v.sort_unstable_by(f64::total_cmp);
-            v
-        })
-        .collect()
-}
-
-/// The boxes of sorted value lists.
-pub fn boxes(sorted: &[Vec<f64>]) -> Vec<Option<BoxStats>> {
-    sorted.iter().map(|v| BoxStats::of(v)).collect()
-}
-
-/// The per-target table alone (no pairs, no recommendation): what the view shows while the
-/// pairwise comparison runs. One engine call per stream, so no pair is computed.
-pub fn summaries(
-    streams: &[StreamInput<'_>],
-    metric: (&str, &str),
-) -> Result<Vec<StreamSummary>, String> {
-    let options = CompareOptions {
-        metric: metric.0.into(),
-        unit: metric.1.into(),
-        ..CompareOptions::default()
-    };
-    streams
-        .iter()
-        .map(|s| {
-            llmscope_spc::compare::compare(std::slice::from_ref(s), &options)
-                .map(|mut c| c.targets.remove(0))
-                .map_err(|e| e.to_string())
-        })
-        .collect()
-}
-
-/// The targets' streams over `values` (from [`timed_values`]: stability needs time order).
-pub fn target_streams<'a>(
-    targets: &'a [TargetResults],
-    values: &'a [Vec<f64>],
-) -> Vec<StreamInput<'a>> {
-    targets
-        .iter()
-        .zip(values)
-        .map(|(t, v)| StreamInput {
-            name: &t.name,
-            values: v,
-            requests: t.requests,
-            errors: t.errors,
-            quality: None,
-        })
-        .collect()
-}
-
-/// Each target's values of `metric` in time order (the stability check reads them so).
-pub fn timed_values(targets: &[TargetResults], metric: Metric) -> Vec<Vec<f64>> {
-    targets
-        .iter()
-        .map(|t| t.ok.iter().filter_map(|s| value(metric, s)).collect())
-        .collect()
-}
-
 /// A comparison of targets, as the view shows and exports it.
 #[derive(Clone, Debug)]
 pub struct TargetRun {
@@ -216,21 +143,35 @@ pub struct TargetRun {
     /// Each target's TTFT P95: the latency the recommendation and its Pareto frontier judge,
     /// whatever metric the report shows.
     pub latency_p95: Vec<f64>,
+    /// The target every other one was compared with, when not every pair was
+    /// ([`ALL_PAIRS_UP_TO`]).
+    pub reference: Option<String>,
 }
 
-/// Compares the chosen targets under `settings`.
-pub fn run_targets(
+/// The request for the comparison's Worker: the chosen targets' results, grouped.
+pub fn request(
     results: &[ProbeResult],
     chosen: &[String],
-    settings: &Settings,
-) -> Result<TargetRun, String> {
-    let grouped = group(results, chosen);
-    if grouped.is_empty() {
-        return Err("no probe results of the chosen targets".into());
+    settings: Settings,
+    all_pairs: bool,
+) -> Result<Request, String> {
+    let targets = group(results, chosen);
+    if targets.is_empty() {
+        return Err(
+            "no probe results of the chosen targets: poll a Worker or import a session".into(),
+        );
     }
-    let report = compare::build(&grouped, settings).map_err(|e| e.to_string())?;
+    Ok(Request {
+        targets,
+        settings,
+        all_pairs,
+    })
+}
+
+/// Each grouped target's model (its first result's).
+pub fn models(results: &[ProbeResult], grouped: &[TargetResults]) -> Vec<String> {
     let known = targets(results);
-    let models = grouped
+    grouped
         .iter()
         .map(|t| {
             known
@@ -238,27 +179,43 @@ pub fn run_targets(
                 .find(|(name, _)| *name == t.name)
                 .map_or(String::new(), |(_, m)| m.clone())
         })
-        .collect();
-    let latency_p95 = match settings.metric {
-        Metric::TtftMs => report
-            .comparison
-            .targets
-            .iter()
-            .map(|t| t.p95.value)
-            .collect(),
-        _ => sorted_values(&grouped, Metric::TtftMs)
-            .iter()
-            .map(|v| quantile_ci(v, 0.95, 0.95).value)
-            .collect(),
-    };
-    Ok(TargetRun {
-        latency_p95,
-        boxes: boxes(&sorted_values(&grouped, settings.metric)),
-        report,
-        settings: settings.clone(),
-        models,
+        .collect()
+}
+
+/// The view's comparison of targets from the Worker's `reply` to a request under `settings`.
+pub fn target_run(reply: Reply, settings: Settings, models: Vec<String>) -> TargetRun {
+    TargetRun {
         prices_date: Some(settings.prices.taken.clone()),
-    })
+        report: reply.report,
+        settings,
+        models,
+        boxes: reply.boxes,
+        latency_p95: reply.latency_p95,
+        reference: reply.reference,
+    }
+}
+
+/// The comparison the Worker would make, made here, its request and reply through their bytes
+/// as they cross to the Worker and back (the host tests' way to the Worker's code).
+#[cfg(test)]
+pub fn run_targets(
+    results: &[ProbeResult],
+    chosen: &[String],
+    settings: &Settings,
+    all_pairs: bool,
+) -> Result<TargetRun, String> {
+    let request = request(results, chosen, settings.clone(), all_pairs)?;
+    let sent = Request::decode(&request.encode())?;
+    assert_eq!(sent, request, "the request crosses to the Worker unchanged");
+    let models = models(results, &request.targets);
+    let reply = llmscope_app_lazy::compare::targets(&sent)?;
+    let got = Reply::decode(&reply.encode())?;
+    assert_eq!(
+        format!("{got:?}"),
+        format!("{reply:?}"),
+        "the reply crosses back unchanged"
+    );
+    Ok(target_run(got, settings.clone(), models))
 }
 
 /// The signal of a stream and its machine: `press1/barrel_temperature (live h:1)` is machine
@@ -311,63 +268,61 @@ pub struct MachineRun {
     pub odd: MachineReport,
 }
 
-/// Compares the streams `ids` of the session as machines of one signal.
-pub fn run_machines(session: &Session, signal: &str, ids: &[String]) -> Result<MachineRun, String> {
+/// The request for the comparison's Worker: the streams `ids` of the session as machines of
+/// one signal, their finite values.
+pub fn machines(session: &Session, signal: &str, ids: &[String]) -> Result<Machines, String> {
     let streams: Vec<_> = ids.iter().filter_map(|id| session.stream(id)).collect();
     if streams.is_empty() {
         return Err(format!("no stream of {signal} is chosen"));
     }
-    let unit = streams[0].unit.clone();
-    let names: Vec<String> = streams
-        .iter()
-        .map(|s| machine_of(&s.id, &s.origin).1)
-        .collect();
-    let values: Vec<Vec<f64>> = streams
-        .iter()
-        .map(|s| {
-            let v = s.values();
-            v.into_iter().filter(|x| x.is_finite()).collect()
-        })
-        .collect();
-    let inputs: Vec<StreamInput<'_>> = names
-        .iter()
-        .zip(&values)
-        .map(|(name, v)| StreamInput {
-            name,
-            values: v,
-            requests: v.len() as u64,
-            errors: 0,
-            quality: None,
-        })
-        .collect();
-    let summaries = summaries(&inputs, (signal, &unit))?;
-    let machines: Vec<MachineInput<'_>> = names
-        .iter()
-        .zip(&values)
-        .map(|(name, v)| MachineInput { name, values: v })
-        .collect();
-    let odd = odd_machines(&machines, &unit).map_err(|e| e.to_string())?;
-    let sorted: Vec<Vec<f64>> = values
-        .into_iter()
-        .map(|mut v| {
-            v.sort_unstable_by(f64::total_cmp);
-            v
-        })
-        .collect();
-    Ok(MachineRun {
+    Ok(Machines {
         signal: signal.to_string(),
-        unit,
-        boxes: boxes(&sorted),
-        names,
-        summaries,
-        odd,
+        unit: streams[0].unit.clone(),
+        names: streams
+            .iter()
+            .map(|s| machine_of(&s.id, &s.origin).1)
+            .collect(),
+        values: streams
+            .iter()
+            .map(|s| s.values().into_iter().filter(|x| x.is_finite()).collect())
+            .collect(),
     })
+}
+
+/// The view's comparison of machines from the Worker's `reply` to `asked`.
+pub fn machine_run(asked: Machines, reply: MachinesReply) -> MachineRun {
+    MachineRun {
+        signal: asked.signal,
+        unit: asked.unit,
+        names: asked.names,
+        summaries: reply.summaries,
+        boxes: reply.boxes,
+        odd: reply.odd,
+    }
+}
+
+/// The machines' comparison the Worker would make, made here through the bytes both ways.
+#[cfg(test)]
+pub fn run_machines(session: &Session, signal: &str, ids: &[String]) -> Result<MachineRun, String> {
+    let asked = machines(session, signal, ids)?;
+    let sent = Machines::decode(&asked.encode())?;
+    assert_eq!(sent, asked, "the machines cross to the Worker unchanged");
+    let reply = llmscope_app_lazy::compare::machines(&sent)?;
+    let got = MachinesReply::decode(&reply.encode())?;
+    assert_eq!(
+        format!("{got:?}"),
+        format!("{reply:?}"),
+        "the reply crosses back unchanged"
+    );
+    Ok(machine_run(asked, got))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Sample;
+    use llmscope_app_lazy::compare::reference;
+    use llmscope_protocol::compare::Metric;
 
     fn result(target: &str, model: &str, t: i64, ttft: Option<f64>) -> serde_json::Value {
         serde_json::json!({
@@ -412,7 +367,7 @@ mod tests {
         let grouped = group(&p.results, &["A".into()]);
         assert_eq!(grouped.len(), 1);
         assert_eq!((grouped[0].requests, grouped[0].errors), (2, 1));
-        let values = sorted_values(&grouped, Metric::TtftMs);
+        let values = llmscope_app_lazy::compare::sorted_values(&grouped, Metric::TtftMs);
         assert_eq!(values, [vec![100.0]]);
     }
 
@@ -432,7 +387,7 @@ mod tests {
                 metric,
                 ..Settings::default()
             };
-            run_targets(&results, &chosen, &settings).unwrap()
+            run_targets(&results, &chosen, &settings, false).unwrap()
         };
         let (ttft, total) = (shown(Metric::TtftMs), shown(Metric::TotalMs));
         assert_eq!(total.latency_p95, ttft.latency_p95);
@@ -445,6 +400,47 @@ mod tests {
             .collect();
         assert_eq!(total.latency_p95, p95);
         assert_ne!(total.report.comparison.targets[0].p95.value, p95[0]);
+    }
+
+    /// Above eight targets, each is compared with the one of the lowest median TTFT (Holm over
+    /// those n − 1 pairs), unless every pair is asked for.
+    #[test]
+    fn many_targets_are_compared_with_the_best_one_unless_all_pairs_are_asked() {
+        // Ten targets, T3 the fastest: TTFT 100 + 10 × its distance from T3, plus a wiggle.
+        let results: Vec<ProbeResult> = (0..1000)
+            .map(|i| {
+                let k = i % 10;
+                let ttft = 100.0 + 10.0 * (k as f64 - 3.0).abs() + (i * 7 % 13) as f64;
+                probe_result(&result(&format!("T{k}"), "m", i as i64, Some(ttft))).unwrap()
+            })
+            .collect();
+        let chosen: Vec<String> = (0..10).map(|k| format!("T{k}")).collect();
+        let settings = Settings::default();
+        let one = run_targets(&results, &chosen, &settings, false).unwrap();
+        assert_eq!(one.reference.as_deref(), Some("T3"));
+        let pairs = &one.report.comparison.pairs;
+        assert_eq!(pairs.len(), 9);
+        assert!(
+            pairs.iter().all(|p| p.a == "T3" || p.b == "T3"),
+            "{pairs:?}"
+        );
+        let all = run_targets(&results, &chosen, &settings, true).unwrap();
+        assert_eq!(
+            (all.reference, all.report.comparison.pairs.len()),
+            (None, 45)
+        );
+        // Eight targets: every pair, as before.
+        let eight = run_targets(&results, &chosen[..8], &settings, false).unwrap();
+        assert_eq!(
+            (eight.reference, eight.report.comparison.pairs.len()),
+            (None, 28)
+        );
+        // For speed the best median is the highest.
+        let sorted = [vec![5.0, 6.0], vec![9.0, 9.5], vec![], vec![1.0]];
+        assert_eq!(reference(&sorted, Metric::TokensPerS), Some(1));
+        assert_eq!(reference(&sorted, Metric::TtftMs), Some(3));
+        assert_eq!(reference(&[vec![2.0], vec![2.0]], Metric::TtftMs), Some(0));
+        assert_eq!(reference(&[vec![]], Metric::TtftMs), None);
     }
 
     #[test]

@@ -191,9 +191,17 @@ fn pairs(run: &TargetRun) -> String {
             )
         })
         .collect();
+    let which = match &run.reference {
+        Some(r) => format!(
+            "Each target against {}, the best median (tick “All pairs” to test every pair); p \
+             adjusted over these pairs (Holm).",
+            esc(r)
+        ),
+        None => "p adjusted over all pairs (Holm).".into(),
+    };
     format!(
-        "<h3>Pairwise</h3><p class=\"muted\">Hodges–Lehmann shift with its 95% interval; p adjusted over \
-         all pairs (Holm). A difference that is not significant is not stated.</p>\
+        "<h3>Pairwise</h3><p class=\"muted\" data-testid=\"compare-pairs-note\">Hodges–Lehmann shift \
+         with its 95% interval. {which} A difference that is not significant is not stated.</p>\
          <ul class=\"compare-pairs\" data-testid=\"compare-pairs\">{items}</ul>"
     )
 }

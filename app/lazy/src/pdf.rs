@@ -1,5 +1,5 @@
-//! The report's PDF: A4 pages of text, RGB images and rules, laid out by `report.rs` and
-//! written with `pdf-writer` (typst's), small enough for the site's wasm.
+//! The report's PDF: A4 pages of text, RGB images and rules, laid out by `layout.rs` and
+//! written with `pdf-writer` (typst's), small enough for a wasm the site loads on demand.
 //!
 //! Text is written as CID fonts (ISO 32000-1 §9.7: Type0 with a CIDFontType2 descendant,
 //! `Identity-H` encoding, two bytes per glyph) with a `/ToUnicode` map (§9.10.3), so a name in
@@ -10,6 +10,7 @@
 //! glyph's number in that subset. Widths come from the faces' own metrics, so text can be
 //! measured for wrapping. Content streams, fonts and images are zlib-compressed.
 
+use crate::doc::Image;
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use std::cell::RefCell;
@@ -165,16 +166,6 @@ impl Font {
         }
         lines
     }
-}
-
-/// An RGB image, 8 bits per channel.
-pub struct Image {
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-    /// The pixels, row by row from the top, three bytes (R, G, B) each.
-    pub rgb: Vec<u8>,
 }
 
 enum Mark {
@@ -492,7 +483,7 @@ mod tests {
     use super::*;
 
     fn file(name: &str) -> Vec<u8> {
-        let path = format!("{}/../static/fonts/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!("{}/../../static/fonts/{name}", env!("CARGO_MANIFEST_DIR"));
         std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 

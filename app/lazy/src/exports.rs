@@ -1,0 +1,66 @@
+//! The functions the page calls on this module (wasm-bindgen exports).
+
+use crate::doc::Doc;
+use crate::pdf::Font;
+use crate::wire::{self, Machines, Request};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Where the report's fonts are served (files of the site, fetched when a report is made): the
+/// base font, and the CJK fallback (4 MB), fetched only when the document's names need it.
+const FONT_URL: &str = "fonts/LiberationSans-Regular.ttf";
+const FALLBACK_FONT_URL: &str = "fonts/DroidSansFallbackFull.ttf";
+
+/// The report described by `doc` (postcard bytes of [`Doc`]) as PDF bytes.
+#[wasm_bindgen]
+pub async fn pdf(doc: Vec<u8>) -> Result<Vec<u8>, JsError> {
+    let doc = Doc::decode(&doc).map_err(|e| JsError::new(&e))?;
+    let mut font = Font::new(fetch_font(FONT_URL).await?).map_err(|e| JsError::new(&e))?;
+    if !font.covers(&doc.cover) {
+        font.add_fallback(fetch_font(FALLBACK_FONT_URL).await?)
+            .map_err(|e| JsError::new(&e))?;
+    }
+    Ok(crate::layout::render(doc, &font))
+}
+
+/// The comparison of targets `request` ([`Request`] bytes), as the Compare view's Worker
+/// runs it: `on_table` is called first with the per-target table's bytes
+/// ([`wire::encode_table`]), so the view can show it while the pairs are computed; the
+/// result is the report's bytes ([`wire::Reply`]).
+#[wasm_bindgen]
+pub fn compare(request: &[u8], on_table: &js_sys::Function) -> Result<Vec<u8>, JsError> {
+    let request = Request::decode(request).map_err(|e| JsError::new(&e))?;
+    let table = crate::compare::table(&request).map_err(|e| JsError::new(&e))?;
+    let bytes = js_sys::Uint8Array::from(wire::encode_table(&table).as_slice());
+    on_table
+        .call1(&JsValue::NULL, &bytes)
+        .map_err(|_| JsError::new("the comparison's table could not be sent"))?;
+    let reply = crate::compare::targets(&request).map_err(|e| JsError::new(&e))?;
+    Ok(reply.encode())
+}
+
+/// The comparison of machines `request` ([`Machines`] bytes), as the Compare view's Worker
+/// runs it: the reply's bytes ([`wire::MachinesReply`]).
+#[wasm_bindgen]
+pub fn compare_machines(request: &[u8]) -> Result<Vec<u8>, JsError> {
+    let request = Machines::decode(request).map_err(|e| JsError::new(&e))?;
+    let reply = crate::compare::machines(&request).map_err(|e| JsError::new(&e))?;
+    Ok(reply.encode())
+}
+
+async fn fetch_font(url: &str) -> Result<Vec<u8>, JsError> {
+    let window = web_sys::window().ok_or_else(|| JsError::new("no window"))?;
+    let cannot = |why: &str| JsError::new(&format!("cannot fetch the report font ({url}){why}"));
+    let response = wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|_| cannot(""))?;
+    let response: web_sys::Response = response.dyn_into().map_err(|_| cannot(": no response"))?;
+    if !response.ok() {
+        return Err(cannot(&format!(": HTTP {}", response.status())));
+    }
+    let body = response.array_buffer().map_err(|_| cannot(": no body"))?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(body)
+        .await
+        .map_err(|_| cannot(": the body could not be read"))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}

@@ -1,0 +1,35 @@
+//! # The dashboard's second wasm module
+//!
+//! Code the dashboard needs rarely, loaded on its first use (`cargo xtask site` builds it next
+//! to the main module; the page's loader imports it once and keeps it, and the Compare view's
+//! Web Worker imports it too), so a user who only watches charts never downloads it:
+//!
+//! - `doc`: the report as the dashboard describes it (blocks of text, table rows, rules,
+//!   images), postcard bytes between the modules;
+//! - `layout`: those blocks on A4 pages, measured with the font's metrics;
+//! - `pdf`: the PDF file (`pdf-writer`, font subsets with `subsetter`, metrics from
+//!   `ttf-parser`);
+//! - `compare`: the comparisons the Worker runs: of targets (grouped results → the
+//!   per-target table, then the report: pairs, recommendation, cost, boxes) and of machines
+//!   (table, boxes, the odd one out); `wire`: their requests and replies as bytes (written by
+//!   `codec`); `boxes`: a box plot's numbers;
+//! - `exports` (wasm32 only): what the page and the Worker call, `pdf(doc)` (which fetches
+//!   the fonts), `compare(request, on_table)` and `compare_machines(request)`.
+//!
+//! The dashboard links the types and codecs of `doc`, `wire` and `boxes` from here (and the
+//! comparison's functions only in its host tests); the rest only this module does.
+
+#![deny(missing_docs)]
+
+pub mod boxes;
+mod codec;
+pub mod compare;
+pub mod doc;
+#[cfg(feature = "module")]
+pub mod layout;
+#[cfg(feature = "module")]
+pub mod pdf;
+pub mod wire;
+
+#[cfg(all(feature = "module", target_arch = "wasm32"))]
+mod exports;

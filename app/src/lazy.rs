@@ -1,0 +1,103 @@
+//! The second wasm module (`app/lazy`, `llmscope-app-lazy`): code a user who only watches
+//! charts never needs, so the site's first download leaves it out. The page
+//! (`static/index.template.html`) defines `window.llmscopeLazy()`, which imports and starts
+//! the module on first use and keeps it (the PDF report), and `window.llmscopeCompare()`,
+//! which runs a comparison in a module Web Worker that imports it (the Compare view). A
+//! failure is an error in words, and the next use tries again.
+
+use js_sys::{Function, Promise, Reflect, Uint8Array};
+use llmscope_app_lazy::doc::Doc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// What a thrown JavaScript value says.
+fn message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// The started module's exports.
+async fn module() -> Result<JsValue, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let load = Reflect::get(&window, &"llmscopeLazy".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .ok_or(
+            "this page cannot load the report module (no window.llmscopeLazy): serve the site \
+             that `cargo xtask site` builds",
+        )?;
+    let promise = load
+        .call0(&window)
+        .map_err(|e| message(&e))?
+        .dyn_into::<Promise>()
+        .map_err(|_| "window.llmscopeLazy() did not return a promise")?;
+    JsFuture::from(promise).await.map_err(|e| {
+        format!(
+            "the report module could not be loaded ({}): check the connection and try again",
+            message(&e)
+        )
+    })
+}
+
+/// Calls the module's `name` with one argument and awaits its promise.
+async fn call(name: &str, argument: &JsValue) -> Result<JsValue, String> {
+    let exports = module().await?;
+    let f = Reflect::get(&exports, &name.into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .ok_or_else(|| format!("the report module has no `{name}`: reload the page"))?;
+    let promise = f
+        .call1(&JsValue::NULL, argument)
+        .map_err(|e| message(&e))?
+        .dyn_into::<Promise>()
+        .map_err(|_| format!("the report module's `{name}` did not return a promise"))?;
+    JsFuture::from(promise).await.map_err(|e| message(&e))
+}
+
+/// The report described by `doc` as PDF bytes, laid out and written by the module.
+pub async fn pdf(doc: &Doc) -> Result<Vec<u8>, String> {
+    let bytes = doc.encode()?;
+    let pdf = call("pdf", &Uint8Array::from(bytes.as_slice()).into()).await?;
+    Ok(Uint8Array::new(&pdf).to_vec())
+}
+
+/// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`
+/// as `llmscope_app_lazy::wire::Request` bytes; `on_table` gets the per-target table's bytes
+/// first) or of machines ("machines", `wire::Machines` bytes). The result is the reply's
+/// bytes.
+pub async fn compare(
+    kind: &str,
+    request: &[u8],
+    on_table: impl Fn(Vec<u8>) + 'static,
+) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let run = Reflect::get(&window, &"llmscopeCompare".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .ok_or(
+            "this page cannot start the comparison's worker (no window.llmscopeCompare): serve \
+             the site that `cargo xtask site` builds",
+        )?;
+    let on_table = Closure::<dyn Fn(JsValue)>::new(move |bytes: JsValue| {
+        on_table(Uint8Array::new(&bytes).to_vec());
+    });
+    let promise = run
+        .call3(
+            &window,
+            &kind.into(),
+            &Uint8Array::from(request).into(),
+            on_table.as_ref().unchecked_ref(),
+        )
+        .map_err(|e| message(&e))?
+        .dyn_into::<Promise>()
+        .map_err(|_| "window.llmscopeCompare() did not return a promise")?;
+    let reply = JsFuture::from(promise)
+        .await
+        .map_err(|e| format!("the comparison failed: {}", message(&e)));
+    // Kept until the worker has answered: it calls `on_table` before.
+    drop(on_table);
+    Ok(Uint8Array::new(&reply?).to_vec())
+}
