@@ -1,14 +1,18 @@
-//! A stream's chart settings, applied at once and kept with the session.
+//! A stream's chart settings, and the session's assignable causes (the taxonomy of the
+//! stream's domain, and whether acknowledging needs a cause), applied at once and kept with
+//! the session.
 
 use super::context::{data, nav};
-use crate::model::DEFAULT_RECENT;
+use crate::model::{domain, lines, DEFAULT_RECENT};
 use leptos::prelude::*;
+use llmscope_spc::explain::cause::Domain;
 
 /// Per-stream settings, applied at once and kept with the session.
 #[component]
 pub fn Settings(id: String) -> impl IntoView {
     let (d, nav) = (data(), nav());
     let key = id.clone();
+    let key2 = id.clone();
     let current = move || {
         d.session
             .with(|s| s.stream(&key).map(|s| s.settings.clone()))
@@ -92,6 +96,53 @@ pub fn Settings(id: String) -> impl IntoView {
                 <input type="number" min="1" data-testid="recent" size="5"
                     prop:value=move || c7().recent.unwrap_or(DEFAULT_RECENT).to_string()
                     on:change=move |ev| { let v = num(&ev).map(|n| n as usize); u7(Box::new(move |s| s.recent = v.filter(|n| *n >= 1))) }/>
+            </label>
+        </fieldset>
+        <CauseSettings id=key2/>
+    }
+}
+
+/// The session's assignable causes: the causes and actions offered for the stream's domain
+/// (one a line), and the option that makes acknowledging wait for a cause.
+#[component]
+fn CauseSettings(id: String) -> impl IntoView {
+    let (d, nav) = (data(), nav());
+    let which = d
+        .session
+        .with_untracked(|s| s.stream(&id).map(domain))
+        .unwrap_or(Domain::Plant);
+    let list = move |causes: bool| {
+        d.session.with(|s| {
+            let l = s.causes.taxonomy.lists(which);
+            if causes { &l.causes } else { &l.actions }.join("\n")
+        })
+    };
+    let set = move |causes: bool, text: String| {
+        d.session.update(|s| {
+            let l = s.causes.taxonomy.lists_mut(which);
+            *if causes {
+                &mut l.causes
+            } else {
+                &mut l.actions
+            } = lines(&text);
+        })
+    };
+    let words = if which == Domain::Llm { "LLM" } else { "plant" };
+    view! {
+        <fieldset class="settings causes" disabled=move || nav.readonly.get().is_some()>
+            <legend>{format!("Assignable causes ({words} streams)")}</legend>
+            <label title="the dashboard keeps calling the stream's signals news until each episode has a cause">
+                <input type="checkbox" data-testid="require-cause" prop:checked=move || d.session.with(|s| s.causes.require)
+                    on:change=move |ev| { let on = event_target_checked(&ev); d.session.update(|s| s.causes.require = on) }/>
+                " Require a cause before an alert is acknowledged"
+            </label>
+            <label>"Causes (one a line) "
+                <textarea data-testid="taxonomy-causes" rows="4" prop:value=move || list(true)
+                    on:change=move |ev| set(true, event_target_value(&ev))></textarea>
+            </label>
+            <label>"Actions (one a line) "
+                <textarea data-testid="taxonomy-actions" rows="4" prop:value=move || list(false)
+                    on:change=move |ev| set(false, event_target_value(&ev))></textarea>
             </label>
         </fieldset>
     }
