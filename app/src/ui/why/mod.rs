@@ -1,10 +1,16 @@
 //! Why did it fire (issue 13): a stream's signal episodes, and for the one selected (a click on
-//! a flagged point or on its row) its assignable cause ([`annotate`]).
+//! a flagged point or on its row) the why panel: its shape and evidence, what else changed
+//! (the top 5 streams, drawn aligned in time with it, the baseline window shaded), the
+//! suggested causes, the 3 most similar past windows with their recorded causes
+//! ([`explain`], drawn by [`html`]), and its assignable cause ([`annotate`]). The engine
+//! computes it when the panel opens, not on every new point.
 //!
 //! Episodes are the engine's (`llmscope_spc::explain::episode`): signals grouped as the Worker
 //! groups alerts, closed by a clean run of 9 points.
 
 mod annotate;
+mod explain;
+mod html;
 
 use crate::model::ChartState;
 use crate::ui::context::{data, nav};
@@ -76,9 +82,17 @@ pub fn Why(id: String, selected: Selected) -> impl IntoView {
     };
     let panel = move || {
         selected.get().map(|(first, last)| {
+            // Computed once per opening: the session is read, not tracked.
+            let body = d.session.with_untracked(|s| explain::explain(s, &id, first, last));
+            let body = match body {
+                Ok(x) => html::render(&x, &id),
+                Err(e) => format!("<p class=\"error\" role=\"alert\">{e}</p>"),
+            };
             view! {
                 <section class="why" data-testid="why-panel" data-first=first.to_string() data-last=last.to_string()>
-                    <h4>{format!("Episode at points {first}–{last}")}</h4>
+                    <h4>{format!("Why did it fire? Episode at points {first}–{last}")}
+                        " "<button data-testid="why-close" on:click=move |_| selected.set(None)>"Close"</button></h4>
+                    <div inner_html=body></div>
                     <Annotate id=id.clone() first=first last=last/>
                 </section>
             }
