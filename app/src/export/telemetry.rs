@@ -273,7 +273,7 @@ mod tests {
         assert_ne!(damaged, text);
         let e = import(&damaged).unwrap_err();
         assert!(
-            e.starts_with("the file's annotations (session.causes): invalid type"),
+            e.starts_with("the file's annotations (session.causes): annotation 0: cause: not text"),
             "{e}"
         );
         assert!(e.ends_with("nothing was imported"), "{e}");

@@ -13,12 +13,13 @@ use super::{ChartState, Session, Stream};
 use llmscope_spc::explain::cause::Domain;
 use llmscope_spc::explain::episode::{episodes, Episode, CLEAN_RUN};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// The cause recorded when the user does not know it.
 pub const UNKNOWN: &str = "Unknown";
 
 /// One domain's lists: the causes and the corrective actions offered.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Lists {
     /// Causes, in the order offered.
     pub causes: Vec<String>,
@@ -33,7 +34,7 @@ fn words(list: &[&str]) -> Vec<String> {
 /// The causes and actions the user picks from, per domain; the defaults are the engine's
 /// suggestion table's words (`llmscope_spc::explain::cause`), so a recorded cause and a
 /// suggested one are the same words.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Taxonomy {
     /// For probe targets (LLM providers).
     pub llm: Lists,
@@ -119,7 +120,7 @@ pub fn lines(text: &str) -> Vec<String> {
 }
 
 /// A cause recorded on one episode of one stream.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Annotation {
     /// The stream's id.
     pub stream: String,
@@ -130,10 +131,8 @@ pub struct Annotation {
     /// The assignable cause, from the taxonomy (or [`UNKNOWN`]).
     pub cause: String,
     /// The corrective action taken.
-    #[serde(default)]
     pub action: String,
     /// Free text.
-    #[serde(default)]
     pub note: String,
 }
 
@@ -146,17 +145,150 @@ impl Annotation {
 
 /// The session's assignable causes: the taxonomy, the annotations, and the option that makes
 /// acknowledging an alert wait for a cause.
+///
+/// Its JSON is `{"taxonomy": {"llm": {"causes": [..], "actions": [..]}, "plant": {..}},
+/// "annotations": [{"stream", "from", "to", "cause", "action", "note"}], "require": true}`,
+/// every part optional, written and read by hand through `serde_json::Value` ([`to_json`],
+/// [`from_json`]): derived readers for four types cost the site's wasm several KB each.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(into = "Value", try_from = "Value")]
 pub struct Causes {
     /// What the user picks from.
-    #[serde(default)]
     pub taxonomy: Taxonomy,
     /// Every annotation, in the order made.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub annotations: Vec<Annotation>,
     /// Off by default: when on, an episode's signals are acknowledged only once it has a cause.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require: bool,
+}
+
+fn texts(list: &[String]) -> Value {
+    Value::Array(list.iter().cloned().map(Value::String).collect())
+}
+
+/// `Causes` as JSON (the empty parts left out).
+fn to_json(c: Causes) -> Value {
+    let lists = |l: &Lists| {
+        let mut m = Map::new();
+        m.insert("causes".into(), texts(&l.causes));
+        m.insert("actions".into(), texts(&l.actions));
+        Value::Object(m)
+    };
+    let mut taxonomy = Map::new();
+    taxonomy.insert("llm".into(), lists(&c.taxonomy.llm));
+    taxonomy.insert("plant".into(), lists(&c.taxonomy.plant));
+    let mut out = Map::new();
+    out.insert("taxonomy".into(), Value::Object(taxonomy));
+    if !c.annotations.is_empty() {
+        let all = c.annotations.into_iter().map(|a| {
+            let mut m = Map::new();
+            m.insert("stream".into(), Value::String(a.stream));
+            m.insert("from".into(), a.from.into());
+            m.insert("to".into(), a.to.into());
+            m.insert("cause".into(), Value::String(a.cause));
+            m.insert("action".into(), Value::String(a.action));
+            m.insert("note".into(), Value::String(a.note));
+            Value::Object(m)
+        });
+        out.insert("annotations".into(), Value::Array(all.collect()));
+    }
+    if c.require {
+        out.insert("require".into(), Value::Bool(true));
+    }
+    Value::Object(out)
+}
+
+impl From<Causes> for Value {
+    fn from(c: Causes) -> Value {
+        to_json(c)
+    }
+}
+
+/// Field `key` of `v` read by `read`, or `default` when absent; errors name the field.
+fn field<T>(
+    v: &Value,
+    key: &str,
+    default: T,
+    read: impl Fn(&Value) -> Option<T>,
+    what: &str,
+) -> Result<T, String> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(x) => read(x).ok_or_else(|| format!("{key}: not {what}")),
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_string)
+}
+
+fn text_list(v: &Value) -> Option<Vec<String>> {
+    v.as_array()?.iter().map(text).collect()
+}
+
+/// `Causes` from its JSON; what is absent is the default, what is malformed is named.
+fn from_json(v: &Value) -> Result<Causes, String> {
+    if !v.is_object() {
+        return Err("not an object".into());
+    }
+    let mut c = Causes::default();
+    let none = Value::Null;
+    let taxonomy = v.get("taxonomy").unwrap_or(&none);
+    for (name, lists) in [
+        ("llm", &mut c.taxonomy.llm),
+        ("plant", &mut c.taxonomy.plant),
+    ] {
+        let l = taxonomy.get(name).unwrap_or(&none);
+        let at = |e: String| format!("taxonomy.{name}.{e}");
+        lists.causes = field(
+            l,
+            "causes",
+            lists.causes.clone(),
+            text_list,
+            "a list of texts",
+        )
+        .map_err(at)?;
+        lists.actions = field(
+            l,
+            "actions",
+            lists.actions.clone(),
+            text_list,
+            "a list of texts",
+        )
+        .map_err(at)?;
+    }
+    let all = field(
+        v,
+        "annotations",
+        Vec::new(),
+        |x| x.as_array().cloned(),
+        "a list",
+    )?;
+    for (i, a) in all.iter().enumerate() {
+        let at = |e: String| format!("annotation {i}: {e}");
+        let time = |key| field(a, key, f64::NAN, Value::as_f64, "a number").map_err(at);
+        let words = |key, what| field(a, key, String::new(), text, what).map_err(at);
+        let annotation = Annotation {
+            stream: words("stream", "text")?,
+            from: time("from")?,
+            to: time("to")?,
+            cause: words("cause", "text")?,
+            action: words("action", "text")?,
+            note: words("note", "text")?,
+        };
+        if annotation.stream.is_empty() || !(annotation.from <= annotation.to) {
+            return Err(at("it needs a stream and a time span (from ≤ to)".into()));
+        }
+        c.annotations.push(annotation);
+    }
+    c.require = field(v, "require", false, Value::as_bool, "true or false")?;
+    Ok(c)
+}
+
+impl TryFrom<Value> for Causes {
+    type Error = String;
+    fn try_from(v: Value) -> Result<Causes, String> {
+        from_json(&v)
+    }
 }
 
 impl Causes {
@@ -313,9 +445,18 @@ impl Session {
             .stream_mut(id)
             .ok_or_else(|| format!("no stream {id}"))?;
         st.settings.chart.exclude = Some(annotated);
-        st.settings.chart.exclude_out_of_control = None;
+        let est = st.chart().map_err(|e| e.to_string())?.map(|c| c.estimate);
+        let inside = est.as_ref().map_or(0, |e| e.excluded.len());
+        let window = est.map_or(String::new(), |e| {
+            format!(
+                " (points {}–{})",
+                e.baseline_start,
+                e.baseline_end.saturating_sub(1)
+            )
+        });
         Ok(format!(
-            "{n} annotated points set aside: the limits are estimated from the other baseline points"
+            "{n} annotated points set aside from the limits' estimate, {inside} of them in \
+             the baseline now{window}; a baseline chosen later leaves them out too"
         ))
     }
 }
@@ -405,7 +546,13 @@ mod tests {
             .causes
             .annotate(cause(60_000.0, 79_000.0, "setpoint change"));
         let said = session.exclude_annotated("press/temp").unwrap();
-        assert!(said.starts_with("20 annotated points"), "{said}");
+        assert!(
+            said.starts_with(
+                "20 annotated points set aside from the limits' estimate, 20 of them in the \
+                 baseline now (points 0–79)"
+            ),
+            "{said}"
+        );
         let st = session.stream("press/temp").unwrap();
         assert_eq!(st.settings.chart.exclude, Some((60..80).collect()));
         let chart = st.chart().unwrap().unwrap();
