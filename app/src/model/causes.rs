@@ -275,7 +275,8 @@ fn from_json(v: &Value) -> Result<Causes, String> {
             action: words("action", "text")?,
             note: words("note", "text")?,
         };
-        if annotation.stream.is_empty() || !(annotation.from <= annotation.to) {
+        let spans = annotation.from.is_finite() && annotation.to >= annotation.from;
+        if annotation.stream.is_empty() || !spans {
             return Err(at("it needs a stream and a time span (from ≤ to)".into()));
         }
         c.annotations.push(annotation);

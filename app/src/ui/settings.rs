@@ -103,47 +103,60 @@ pub fn Settings(id: String) -> impl IntoView {
 }
 
 /// The session's assignable causes: the causes and actions offered for the stream's domain
-/// (one a line), and the option that makes acknowledging wait for a cause.
+/// (one a line), and the option that makes acknowledging wait for a cause. HTML text, written
+/// when the view opens, with one change handler (typed views per control weigh more in the
+/// site's wasm).
 #[component]
 fn CauseSettings(id: String) -> impl IntoView {
     let (d, nav) = (data(), nav());
-    let which = d
-        .session
-        .with_untracked(|s| s.stream(&id).map(domain))
-        .unwrap_or(Domain::Plant);
-    let list = move |causes: bool| {
-        d.session.with(|s| {
-            let l = s.causes.taxonomy.lists(which);
-            if causes { &l.causes } else { &l.actions }.join("\n")
-        })
-    };
-    let set = move |causes: bool, text: String| {
+    let (which, html) = d.session.with_untracked(|s| {
+        let which = s.stream(&id).map_or(Domain::Plant, domain);
+        let l = s.causes.taxonomy.lists(which);
+        let esc = crate::ui::why::html::esc;
+        let html = format!(
+            "<legend>Assignable causes ({} streams)</legend>\
+             <label title=\"the dashboard keeps calling the stream's signals news until each \
+             episode has a cause\"><input type=\"checkbox\" data-testid=\"require-cause\"{}> \
+             Require a cause before an alert is acknowledged</label>\
+             <label>Causes (one a line) <textarea data-testid=\"taxonomy-causes\" rows=\"4\">{}\
+             </textarea></label><label>Actions (one a line) <textarea \
+             data-testid=\"taxonomy-actions\" rows=\"4\">{}</textarea></label>",
+            if which == Domain::Llm { "LLM" } else { "plant" },
+            if s.causes.require { " checked" } else { "" },
+            esc(&l.causes.join("\n")),
+            esc(&l.actions.join("\n")),
+        );
+        (which, html)
+    });
+    let change = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(el) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let prop = |name: &str| js_sys::Reflect::get(&el, &name.into()).ok();
+        let testid = el.get_attribute("data-testid").unwrap_or_default();
         d.session.update(|s| {
             let l = s.causes.taxonomy.lists_mut(which);
-            *if causes {
-                &mut l.causes
-            } else {
-                &mut l.actions
-            } = lines(&text);
+            let text = || {
+                prop("value")
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default()
+            };
+            match testid.as_str() {
+                "require-cause" => {
+                    s.causes.require = prop("checked").and_then(|v| v.as_bool()).unwrap_or(false)
+                }
+                "taxonomy-causes" => l.causes = lines(&text()),
+                "taxonomy-actions" => l.actions = lines(&text()),
+                _ => {}
+            }
         })
     };
-    let words = if which == Domain::Llm { "LLM" } else { "plant" };
     view! {
-        <fieldset class="settings causes" disabled=move || nav.readonly.get().is_some()>
-            <legend>{format!("Assignable causes ({words} streams)")}</legend>
-            <label title="the dashboard keeps calling the stream's signals news until each episode has a cause">
-                <input type="checkbox" data-testid="require-cause" prop:checked=move || d.session.with(|s| s.causes.require)
-                    on:change=move |ev| { let on = event_target_checked(&ev); d.session.update(|s| s.causes.require = on) }/>
-                " Require a cause before an alert is acknowledged"
-            </label>
-            <label>"Causes (one a line) "
-                <textarea data-testid="taxonomy-causes" rows="4" prop:value=move || list(true)
-                    on:change=move |ev| set(true, event_target_value(&ev))></textarea>
-            </label>
-            <label>"Actions (one a line) "
-                <textarea data-testid="taxonomy-actions" rows="4" prop:value=move || list(false)
-                    on:change=move |ev| set(false, event_target_value(&ev))></textarea>
-            </label>
-        </fieldset>
+        <fieldset class="settings causes" disabled=move || nav.readonly.get().is_some()
+            on:change=change inner_html=html></fieldset>
     }
 }

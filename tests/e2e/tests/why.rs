@@ -129,11 +129,15 @@ async fn the_why_panel_explains_a_step_and_its_cause_travels_and_is_remembered()
     set(client, "annotate-action", "none").await;
     set(client, "annotate-note", NOTE).await;
     click(client, Locator::Css("[data-testid=annotate-save]")).await;
-    let recorded = annotation(client).await;
-    assert!(
-        recorded.contains(CAUSE) && recorded.contains(NOTE),
-        "{recorded}"
-    );
+    eventually("the cause recorded in the panel", DEADLINE, || async {
+        let said = annotation(client).await;
+        if said.contains(CAUSE) && said.contains(NOTE) {
+            Ok(())
+        } else {
+            Err(said)
+        }
+    })
+    .await;
 
     // A reload, once it is saved: still there.
     eventually("the annotation saved", DEADLINE, || async {

@@ -1,122 +1,116 @@
 //! The annotate form: an episode's assignable cause and corrective action, picked from the
-//! session's taxonomy (edited in the settings), and a note.
+//! session's taxonomy (edited in the settings), and a note. Written as HTML text and read
+//! back from the page on "Record", like the Compare view's form: typed views and signals per
+//! field weigh more in the site's wasm.
 
-use crate::model::{domain, Annotation, UNKNOWN};
-use crate::ui::context::{data, nav};
-use leptos::prelude::*;
+use super::html::esc;
+use crate::model::{Annotation, Lists, UNKNOWN};
+use std::fmt::Write;
 
-/// The form for the episode `first..=last` of stream `id`; it shows the recorded annotation
-/// and replaces it on "Record".
-#[component]
-pub fn Annotate(id: String, first: usize, last: usize) -> impl IntoView {
-    let (d, nav) = (data(), nav());
-    let key = id.clone();
-    // The episode's time span, the domain's lists, and its annotation when it has one.
-    let state = Memo::new(move |_| {
-        d.session.with(|s| {
-            let st = s.stream(&key)?;
-            let (from, to) = (st.point_time(first)?, st.point_time(last)?);
-            let lists = s.causes.taxonomy.lists(domain(st)).clone();
-            Some((from, to, lists, s.causes.of(&key, from, to).cloned()))
-        })
-    });
-    let recorded = state.get_untracked().and_then(|s| s.3);
-    let field = |f: fn(&Annotation) -> &String| {
-        RwSignal::new(recorded.as_ref().map(f).cloned().unwrap_or_default())
+/// An annotation in words, as the form and the episode list show it.
+pub fn said(a: Option<&Annotation>) -> String {
+    let Some(a) = a else {
+        return "no cause recorded".into();
     };
-    let (cause, action, note) = (
-        field(|a| &a.cause),
-        field(|a| &a.action),
-        field(|a| &a.note),
-    );
-    let options = move |which: bool, chosen: RwSignal<String>| {
-        state.with(|s| {
-            let mut items = s.as_ref().map_or_else(Vec::new, |s| {
-                if which {
-                    s.2.causes.clone()
-                } else {
-                    s.2.actions.clone()
-                }
-            });
-            if which && !items.iter().any(|c| c == UNKNOWN) {
-                items.push(UNKNOWN.into());
-            }
-            // A recorded item the taxonomy no longer lists is still shown.
-            let now = chosen.get_untracked();
-            if !now.is_empty() && !items.contains(&now) {
-                items.push(now.clone());
-            }
-            items
-                .into_iter()
-                .map(|c| view! { <option value=c.clone() selected=c == now>{c.clone()}</option> })
-                .collect::<Vec<_>>()
-        })
-    };
-    let save = move |_| {
-        let Some((from, to, _, _)) = state.get_untracked() else {
-            return;
+    let mut text = format!("cause: {}", a.cause);
+    if !a.action.is_empty() {
+        text += &format!(" · action: {}", a.action);
+    }
+    if !a.note.is_empty() {
+        text += &format!(" · note: {}", a.note);
+    }
+    text
+}
+
+/// `<option>`s of `items` (and `chosen`, when the list no longer holds it), `chosen` selected.
+fn options(items: &[String], chosen: &str) -> String {
+    let mut out = String::from("<option value=\"\">—</option>");
+    let missing = !chosen.is_empty() && !items.iter().any(|x| x == chosen);
+    for item in items
+        .iter()
+        .map(String::as_str)
+        .chain(missing.then_some(chosen))
+    {
+        let on = if item == chosen { " selected" } else { "" };
+        let _ = write!(out, "<option value=\"{0}\"{on}>{0}</option>", esc(item));
+    }
+    out
+}
+
+/// The form for an episode whose lists are `lists` and whose annotation is `recorded`;
+/// `locked` in a shared (read-only) session.
+pub fn form(lists: &Lists, recorded: Option<&Annotation>, locked: bool) -> String {
+    let mut causes = lists.causes.clone();
+    if !causes.iter().any(|c| c == UNKNOWN) {
+        causes.push(UNKNOWN.into());
+    }
+    let pick = |f: fn(&Annotation) -> &str| recorded.map_or("", f);
+    format!(
+        "<fieldset class=\"annotate\" data-testid=\"annotate\"{}><legend>Assignable cause</legend>\
+         <p data-testid=\"annotation\">{}</p>\
+         <label>Cause <select data-testid=\"annotate-cause\">{}</select></label> \
+         <label>Action <select data-testid=\"annotate-action\">{}</select></label> \
+         <label>Note <input data-testid=\"annotate-note\" size=\"24\" value=\"{}\"></label> \
+         <button data-testid=\"annotate-save\">Record</button></fieldset>",
+        if locked { " disabled" } else { "" },
+        esc(&said(recorded)),
+        options(&causes, pick(|a| &a.cause)),
+        options(&lists.actions, pick(|a| &a.action)),
+        esc(pick(|a| &a.note)),
+    )
+}
+
+/// The value of the form control `testid` on the page.
+fn value(testid: &str) -> String {
+    leptos::prelude::document()
+        .query_selector(&format!("[data-testid={testid}]"))
+        .ok()
+        .flatten()
+        .and_then(|e| js_sys::Reflect::get(&e, &"value".into()).ok()?.as_string())
+        .unwrap_or_default()
+}
+
+/// What the form on the page says: cause, action, note.
+pub fn read() -> (String, String, String) {
+    (
+        value("annotate-cause"),
+        value("annotate-action"),
+        value("annotate-note").trim().to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_shows_the_recorded_cause_even_when_the_lists_dropped_it() {
+        let lists = Lists {
+            causes: vec!["tool wear".into()],
+            actions: vec!["none".into()],
         };
-        let chosen = cause.get_untracked();
-        if chosen.is_empty() {
-            d.notice.set(Some(format!(
-                "choose a cause (\"{UNKNOWN}\" if none is known)"
-            )));
-            return;
-        }
-        d.session.update(|s| {
-            s.causes.annotate(Annotation {
-                stream: id.clone(),
-                from,
-                to,
-                cause: chosen.clone(),
-                action: action.get_untracked(),
-                note: note.get_untracked().trim().to_string(),
-            })
-        });
-        d.notice.set(Some(format!(
-            "{id}, points {first}–{last}: cause recorded ({chosen})"
-        )));
-    };
-    let shown = move || {
-        state.with(|s| {
-            s.as_ref().and_then(|s| s.3.as_ref()).map_or_else(
-                || "no cause recorded".to_string(),
-                |a| {
-                    let mut text = format!("cause: {}", a.cause);
-                    if !a.action.is_empty() {
-                        text += &format!(" · action: {}", a.action);
-                    }
-                    if !a.note.is_empty() {
-                        text += &format!(" · note: {}", a.note);
-                    }
-                    text
-                },
-            )
-        })
-    };
-    view! {
-        <fieldset class="annotate" data-testid="annotate" disabled=move || nav.readonly.get().is_some()>
-            <legend>"Assignable cause"</legend>
-            <p data-testid="annotation">{shown}</p>
-            <label>"Cause "
-                <select data-testid="annotate-cause" prop:value=move || cause.get()
-                    on:change=move |ev| cause.set(event_target_value(&ev))>
-                    <option value="">"—"</option>
-                    {move || options(true, cause)}
-                </select>
-            </label>
-            <label>"Action "
-                <select data-testid="annotate-action" prop:value=move || action.get()
-                    on:change=move |ev| action.set(event_target_value(&ev))>
-                    <option value="">"—"</option>
-                    {move || options(false, action)}
-                </select>
-            </label>
-            <label>"Note "
-                <input data-testid="annotate-note" size="24" prop:value=move || note.get()
-                    on:change=move |ev| note.set(event_target_value(&ev))/>
-            </label>
-            <button data-testid="annotate-save" on:click=save>"Record"</button>
-        </fieldset>
+        let a = Annotation {
+            stream: "s".into(),
+            from: 0.0,
+            to: 1.0,
+            cause: "coolant <leak>".into(),
+            action: "none".into(),
+            note: "\"hot\"".into(),
+        };
+        let html = form(&lists, Some(&a), true);
+        assert!(
+            html.contains("data-testid=\"annotate\" disabled>"),
+            "{html}"
+        );
+        assert!(html.contains("<option value=\"tool wear\">tool wear</option>"));
+        assert!(html.contains("<option value=\"Unknown\">Unknown</option>"));
+        assert!(html.contains("<option value=\"coolant &lt;leak&gt;\" selected>"));
+        assert!(html.contains("<option value=\"none\" selected>none</option>"));
+        assert!(html.contains("value=\"&quot;hot&quot;\""));
+        assert_eq!(
+            said(Some(&a)),
+            "cause: coolant <leak> · action: none · note: \"hot\""
+        );
+        assert_eq!(said(None), "no cause recorded");
     }
 }

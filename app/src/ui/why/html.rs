@@ -7,7 +7,7 @@ use llmscope_spc::explain::shape::Evidence;
 use std::fmt::Write;
 
 /// `text` safe inside HTML text and attribute values.
-fn esc(text: &str) -> String {
+pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
