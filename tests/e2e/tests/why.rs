@@ -75,6 +75,17 @@ async fn open_episode(client: &Client, lo: u64, hi: u64) -> u64 {
     first
 }
 
+/// Back to the dashboard ("← All streams"; clicked by script: the sticky header may cover
+/// it when the page is scrolled down to the panel).
+async fn back_to_streams(client: &Client) {
+    js(
+        client,
+        "document.querySelector('nav.crumbs button').click(); return true",
+    )
+    .await;
+    wait_for(client, "[data-testid=stream-card]", DEADLINE).await;
+}
+
 /// The open panel's recorded annotation, as the form shows it.
 async fn annotation(client: &Client) -> String {
     wait_for(client, "[data-testid=annotation]", DEADLINE)
@@ -160,11 +171,7 @@ async fn the_why_panel_explains_a_step_and_its_cause_travels_and_is_remembered()
     let file = downloaded(&session.downloads, "llmscope-session.json").await;
     let exported = std::fs::read_to_string(&file).expect("the export");
     assert!(exported.contains(NOTE), "the export holds the annotation");
-    click(
-        client,
-        Locator::XPath("//button[contains(., 'All streams')]"),
-    )
-    .await;
+    back_to_streams(client).await;
     click(client, Locator::XPath("//button[. = 'Clear…']")).await;
     client.accept_alert().await.expect("confirm");
     eventually("the session cleared", DEADLINE, || async {
@@ -189,7 +196,13 @@ async fn the_why_panel_explains_a_step_and_its_cause_travels_and_is_remembered()
         "after export and import"
     );
 
-    // A share link, opened in a fresh profile: still there (read-only).
+    // A cause required from now on (the option travels with the session), then a share link,
+    // opened in a fresh profile: the annotation is still there (read-only).
+    js(
+        client,
+        "document.querySelector('[data-testid=require-cause]').click(); return true",
+    )
+    .await;
     click(client, Locator::Css("[data-testid=share]")).await;
     let link = eventually("a share link", DEADLINE, || async {
         let link = js(
@@ -215,6 +228,32 @@ async fn the_why_panel_explains_a_step_and_its_cause_travels_and_is_remembered()
         annotation(&other).await.contains(CAUSE),
         "in the shared session"
     );
+    // Nothing was acknowledged there yet: leaving the stream stops at an episode without a
+    // cause (the second step has none), says which, and its signals stay news.
+    back_to_streams(&other).await;
+    let text = || async {
+        let said = js(
+            &other,
+            "const n = document.querySelector('[data-testid=notice]'); return n ? n.textContent : ''",
+        )
+        .await;
+        let said = said.as_str().unwrap_or_default().to_string();
+        let named = said.contains("why/temperature: the episode at points");
+        if named && said.contains("needs a cause") {
+            Ok(())
+        } else {
+            Err(said)
+        }
+    };
+    eventually("the episode that needs a cause named", DEADLINE, text).await;
+    let status = js(
+        &other,
+        "const c = [...document.querySelectorAll('[data-testid=stream-card]')] \
+         .find(c => c.querySelector('.name').textContent === 'why/temperature'); \
+         return c ? c.dataset.status : null",
+    )
+    .await;
+    assert_eq!(status, "signal", "its signals are still news");
     let _ = other.close().await;
 
     // The second step: its similar past windows include the first, and its cause ranks first.
