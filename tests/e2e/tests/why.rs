@@ -114,8 +114,33 @@ async fn the_why_panel_explains_a_step_and_its_cause_travels_and_is_remembered()
     assert!(notice(client).await.contains("imported"), "the import");
     open_temperature(client).await;
 
+    // A click on a flagged point of the chart (mid-way: inside the first step, rows 200 to
+    // 299 of 460) opens that episode's panel.
+    js(
+        client,
+        "const c = document.querySelector('[data-testid=control-chart]'); \
+         const r = c.getBoundingClientRect(); \
+         const at = {clientX: r.left + r.width * 0.55, clientY: r.top + r.height / 2, bubbles: true}; \
+         c.dispatchEvent(new MouseEvent('mousedown', at)); \
+         c.dispatchEvent(new MouseEvent('mouseup', at)); return true;",
+    )
+    .await;
+    wait_for(
+        client,
+        "[data-testid=why-panel] [data-testid=why-shape]",
+        DEADLINE,
+    )
+    .await;
+    let clicked = attr_of_first(client, "[data-testid=why-panel]", "first").await;
+    let clicked: u64 = clicked.parse().expect("the panel's first point");
+    assert!(
+        (150..=215).contains(&clicked),
+        "the first step's episode, not {clicked}"
+    );
+
     // The first step: a step, its setpoint first in what else changed.
     let first = open_episode(client, 150, 215).await;
+    assert_eq!(first, clicked);
     assert_eq!(
         attr_of_first(client, "[data-testid=why-shape]", "shape").await,
         "step"
