@@ -9,6 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+mod causes;
+pub use causes::{domain, lines, Annotation, Causes, Lists, Taxonomy, UNKNOWN};
+
 thread_local! {
     /// Each stream's chart as last computed (by stream id), with the revision it was computed
     /// for: shared by the dashboard and the stream view.
@@ -394,6 +397,10 @@ pub struct Session {
     /// opening the stream): older signals no longer make its card say "signal".
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub acknowledged: BTreeMap<String, f64>,
+    /// Assignable causes: the taxonomy, the annotations of episodes, and whether acknowledging
+    /// needs a cause.
+    #[serde(default, skip_serializing_if = "Causes::is_default")]
+    pub causes: Causes,
 }
 
 /// Raw records as their sources sent them: probe results (every field, as the Worker
@@ -491,15 +498,6 @@ impl Session {
         stream.health(&stream.chart_state(), seen)
     }
 
-    /// Records that the user saw every signal of stream `id` so far (they opened it, or left
-    /// its view); returns whether that is news.
-    pub fn acknowledge_all(&mut self, id: &str) -> bool {
-        let latest = self
-            .stream(id)
-            .and_then(|s| s.latest_signal_time(&s.chart_state()));
-        latest.is_some_and(|t| self.acknowledge(id, t))
-    }
-
     /// Records that the user saw the signals of stream `id` up to the point of time `t`;
     /// returns whether that is news (an earlier time changes nothing).
     pub fn acknowledge(&mut self, id: &str, t: f64) -> bool {
@@ -514,10 +512,14 @@ impl Session {
 
     /// Adds the streams of an imported session (a file this app exported); a stream of the same
     /// id is replaced by the imported one, which goes last, with what was acknowledged of it.
-    /// The raw probe results are added to this session's. Returns how many streams were
-    /// imported.
+    /// The raw probe results are added to this session's, and so are its annotations (an
+    /// imported stream's replace this session's of it) and its taxonomy's causes and actions
+    /// this one lacks. Returns how many streams were imported.
     pub fn merge(&mut self, imported: Session) -> usize {
         let n = imported.streams.len();
+        let ids: Vec<&str> = imported.streams.iter().map(|s| s.id.as_str()).collect();
+        self.causes.retain_streams(|id| !ids.contains(&id));
+        self.causes.merge(imported.causes);
         for stream in imported.streams {
             self.streams.retain(|x| x.id != stream.id);
             match imported.acknowledged.get(&stream.id) {
@@ -834,13 +836,13 @@ mod tests {
         let st = session.stream_mut("m/ttft").unwrap();
         st.samples[58].value = 900.0;
         assert_eq!(health(&session), Health::Signal);
-        assert!(session.acknowledge_all("m/ttft"));
+        assert!(session.acknowledge_all("m/ttft").0);
         assert!(
-            !session.acknowledge_all("m/ttft"),
+            !session.acknowledge_all("m/ttft").0,
             "nothing new the second time"
         );
         assert_eq!(session.acknowledged["m/ttft"], 58_000.0);
-        assert!(!session.acknowledge_all("no/such/stream"));
+        assert!(!session.acknowledge_all("no/such/stream").0);
         // No signal at all; and no chart yet.
         let mut quiet = spiked(usize::MAX);
         assert_eq!(quiet.health(&quiet.chart_state(), None), Health::InControl);

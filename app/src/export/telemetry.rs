@@ -132,6 +132,11 @@ pub fn import(text: &str) -> Result<Session, String> {
         }
     }
     crate::decode::session_samples(&doc["session"]).map_err(nothing_imported)?;
+    if let Some(causes) = doc["session"].get("causes") {
+        crate::model::Causes::deserialize(causes).map_err(|e| {
+            nothing_imported(format!("the file's annotations (session.causes): {e}"))
+        })?;
+    }
     let mut session: Session = serde_json::from_value(doc["session"].clone())
         .map_err(|e| format!("the file's session: {e}"))?;
     session.telemetry.probe_results = doc["probe_results"]
@@ -240,6 +245,15 @@ mod tests {
         st.stale = Some("modbus timeout".into());
         s.streams.push(st);
         s.telemetry.probe_results.push(probe());
+        s.causes.require = true;
+        s.causes.annotate(crate::model::Annotation {
+            stream: "press1/temp".into(),
+            from: 1.0,
+            to: 1.0,
+            cause: "sensor stuck or failing".into(),
+            action: "recalibrated sensor".into(),
+            note: String::new(),
+        });
         let text = export(&s);
         assert!(text.contains("\"gen_ai.server.time_to_first_token\": 0.25"));
         assert!(text.contains("\"load_duration_ms\": 3.5"));
@@ -254,5 +268,14 @@ mod tests {
         })
         .unwrap();
         assert_eq!(import(&bare).unwrap().streams, s.streams);
+        // Damaged annotations are named, and nothing is imported.
+        let damaged = text.replace("\"cause\": \"sensor stuck or failing\"", "\"cause\": 7");
+        assert_ne!(damaged, text);
+        let e = import(&damaged).unwrap_err();
+        assert!(
+            e.starts_with("the file's annotations (session.causes): annotation 0: cause: not text"),
+            "{e}"
+        );
+        assert!(e.ends_with("nothing was imported"), "{e}");
     }
 }

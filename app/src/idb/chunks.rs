@@ -160,6 +160,7 @@ impl Saver {
             dropped: &session.dropped,
             telemetry: &session.telemetry,
             acknowledged: &session.acknowledged,
+            causes: &session.causes,
         })
         .map_err(|e| format!("the session could not be written as JSON ({e}); not saved"))?;
         // A save that would not read back is not made: the stored one stays.

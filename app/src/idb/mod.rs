@@ -9,8 +9,8 @@
 //! Layout: database `llmscope`, version 2.
 //! - store `sessions`: `"current"` and `"previous"`, each the session without its samples as
 //!   JSON ([`Meta`]: streams with their settings, how many points each has and from which
-//!   absolute index, the raw probe results). `"kept"` holds a session the app could not read
-//!   when the user chose to start fresh. (Version 1 kept the whole session as JSON under
+//!   absolute index, the raw probe results, the assignable causes). `"kept"` holds a session
+//!   the app could not read when the user chose to start fresh. (Version 1 kept the whole session as JSON under
 //!   `"current"`; such a value still loads, and the first save moves it to `"previous"`.)
 //! - store `chunks`: key `[stream id, k]`, a `Float64Array`: the absolute index of its first
 //!   point, then per point `t, value` (and the shim's `seq` for live streams, NaN when a point
@@ -33,7 +33,7 @@ mod chunks;
 mod legacy;
 mod request;
 
-use crate::model::{Origin, Sample, Session, Settings, Stream, Telemetry};
+use crate::model::{Causes, Origin, Sample, Session, Settings, Stream, Telemetry};
 use chunks::{chunk_key, chunk_range, meta_chunks, unpack};
 use js_sys::{Array, Float64Array};
 use request::{completion, describe, open, pending, write_both};
@@ -84,6 +84,9 @@ struct Meta {
     telemetry: Telemetry,
     #[serde(default)]
     acknowledged: BTreeMap<String, f64>,
+    /// Assignable causes (none in a session saved before they existed).
+    #[serde(default)]
+    causes: Causes,
 }
 
 /// The same, borrowing the session's raw records so a save does not copy them.
@@ -94,6 +97,7 @@ struct MetaRef<'a> {
     dropped: &'a BTreeMap<String, u64>,
     telemetry: &'a Telemetry,
     acknowledged: &'a BTreeMap<String, f64>,
+    causes: &'a Causes,
 }
 
 /// A stored chunk: stream id and chunk number.
@@ -221,6 +225,7 @@ async fn read_session(db: &IdbDatabase, text: &str) -> Result<(Session, Meta), S
                 dropped: BTreeMap::new(),
                 telemetry: Telemetry::default(),
                 acknowledged: BTreeMap::new(),
+                causes: Causes::default(),
             };
             return Ok((session, meta));
         }
@@ -238,6 +243,7 @@ async fn read_session(db: &IdbDatabase, text: &str) -> Result<(Session, Meta), S
         dropped: meta.dropped.clone(),
         telemetry: meta.telemetry.clone(),
         acknowledged: meta.acknowledged.clone(),
+        causes: meta.causes.clone(),
         ..Session::default()
     };
     for (s, request) in meta.streams.iter().zip(requests) {
@@ -416,5 +422,28 @@ mod tests {
         assert!(parse(r#"{"format":3,"streams":[]}"#).is_err_and(|e| e.contains("newer version")));
         assert!(parse(r#"{"streams":[{"id":1}]}"#).is_err_and(|e| e.contains("damaged")));
         assert!(matches!(parse(r#"{"streams":[]}"#), Ok(Stored::Whole(_))));
+    }
+
+    #[test]
+    fn annotations_are_saved_with_the_session_and_older_saves_read_without_them() {
+        let mut session = Session::default();
+        session.causes.require = true;
+        session.causes.annotate(crate::model::Annotation {
+            stream: "m/ttft".into(),
+            from: 1.0,
+            to: 4.0,
+            cause: "rate limiting".into(),
+            action: "none".into(),
+            note: "429s".into(),
+        });
+        let ready = Saver::new().prepare(&session).unwrap();
+        let Ok(Stored::Chunked(meta)) = parse(&ready.meta) else {
+            panic!("a chunked save")
+        };
+        assert_eq!(meta.causes, session.causes);
+        let Ok(Stored::Chunked(old)) = parse(r#"{"format":2,"streams":[]}"#) else {
+            panic!("an older save")
+        };
+        assert!(old.causes.is_default());
     }
 }

@@ -5,7 +5,7 @@
 //! status: a new point updates a card's texts and redraws its sparkline, but keeps its element
 //! and its canvas; only a stream that appears or goes adds or removes a card.
 
-use super::context::{data, nav, theme};
+use super::context::{data, nav, theme, Data};
 use crate::draw::{self, Palette};
 use crate::export::report::fmt;
 use crate::model::{Health, Origin, Session, Stream, SPARK};
@@ -35,6 +35,20 @@ impl CardData {
             health: session.health(stream),
             spark: stream.samples[from..].iter().map(|x| x.value).collect(),
         }
+    }
+}
+
+/// Records that the user saw stream `id`'s signals; when a cause is required first, the
+/// notice says which episode needs one.
+pub(super) fn acknowledge(d: Data, id: &str) {
+    let mut blocked = None;
+    d.session.maybe_update(|s| {
+        let (news, why) = s.acknowledge_all(id);
+        blocked = why;
+        news
+    });
+    if blocked.is_some() {
+        d.notice.set(blocked);
     }
 }
 
@@ -75,8 +89,8 @@ pub fn Dashboard() -> impl IntoView {
 /// One stream's card; it follows the stream's data while it exists.
 #[component]
 fn Card(id: String) -> impl IntoView {
-    let session_rw = data().session;
-    let session = session_rw.read_only();
+    let d = data();
+    let session = d.session.read_only();
     let (nav, theme) = (nav(), theme());
     let key = id.clone();
     let card = Memo::new(move |_| session.with(|s| s.stream(&key).map(|st| CardData::of(s, st))));
@@ -103,7 +117,7 @@ fn Card(id: String) -> impl IntoView {
     let open_id = id.clone();
     // Opening a stream shows its signals: its card no longer calls the old ones news.
     let open = move || {
-        session_rw.maybe_update(|s| s.acknowledge_all(&open_id));
+        acknowledge(d, &open_id);
         nav.open(Some(open_id.clone()));
     };
     let open2 = open.clone();

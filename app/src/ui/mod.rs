@@ -7,7 +7,8 @@
 //! - `header`, `sources`, `dashboard`, `stream`, `settings`: the components;
 //! - `compare/`: the Compare view (targets or machines side by side, the recommendation);
 //! - `timing`: the timings the browser benchmarks read;
-//! - `touch`: pinch and drag on the control chart.
+//! - `touch`: pinch and drag on the control chart;
+//! - `why/`: a signal episode's context and its assignable cause.
 
 pub mod compare;
 pub mod context;
@@ -18,6 +19,7 @@ mod sources;
 mod stream;
 mod timing;
 mod touch;
+mod why;
 
 pub use compare::Compare;
 pub use context::{Controls, Data, Nav};

@@ -1,14 +1,18 @@
-//! A stream's chart settings, applied at once and kept with the session.
+//! A stream's chart settings, and the session's assignable causes (the taxonomy of the
+//! stream's domain, and whether acknowledging needs a cause), applied at once and kept with
+//! the session.
 
 use super::context::{data, nav};
-use crate::model::DEFAULT_RECENT;
+use crate::model::{domain, lines, DEFAULT_RECENT};
 use leptos::prelude::*;
+use llmscope_spc::explain::cause::Domain;
 
 /// Per-stream settings, applied at once and kept with the session.
 #[component]
 pub fn Settings(id: String) -> impl IntoView {
     let (d, nav) = (data(), nav());
     let key = id.clone();
+    let key2 = id.clone();
     let current = move || {
         d.session
             .with(|s| s.stream(&key).map(|s| s.settings.clone()))
@@ -94,5 +98,65 @@ pub fn Settings(id: String) -> impl IntoView {
                     on:change=move |ev| { let v = num(&ev).map(|n| n as usize); u7(Box::new(move |s| s.recent = v.filter(|n| *n >= 1))) }/>
             </label>
         </fieldset>
+        <CauseSettings id=key2/>
+    }
+}
+
+/// The session's assignable causes: the causes and actions offered for the stream's domain
+/// (one a line), and the option that makes acknowledging wait for a cause. HTML text, written
+/// when the view opens, with one change handler (typed views per control weigh more in the
+/// site's wasm).
+#[component]
+fn CauseSettings(id: String) -> impl IntoView {
+    let (d, nav) = (data(), nav());
+    let (which, html) = d.session.with_untracked(|s| {
+        let which = s.stream(&id).map_or(Domain::Plant, domain);
+        let l = s.causes.taxonomy.lists(which);
+        let esc = crate::ui::why::html::esc;
+        let html = format!(
+            "<legend>Assignable causes ({} streams)</legend>\
+             <label title=\"the dashboard keeps calling the stream's signals news until each \
+             episode has a cause\"><input type=\"checkbox\" data-testid=\"require-cause\"{}> \
+             Require a cause before an alert is acknowledged</label>\
+             <label>Causes (one a line) <textarea data-testid=\"taxonomy-causes\" rows=\"4\">{}\
+             </textarea></label><label>Actions (one a line) <textarea \
+             data-testid=\"taxonomy-actions\" rows=\"4\">{}</textarea></label>",
+            if which == Domain::Llm { "LLM" } else { "plant" },
+            if s.causes.require { " checked" } else { "" },
+            esc(&l.causes.join("\n")),
+            esc(&l.actions.join("\n")),
+        );
+        (which, html)
+    });
+    let change = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let Some(el) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let prop = |name: &str| js_sys::Reflect::get(&el, &name.into()).ok();
+        let testid = el.get_attribute("data-testid").unwrap_or_default();
+        d.session.update(|s| {
+            let l = s.causes.taxonomy.lists_mut(which);
+            let text = || {
+                prop("value")
+                    .and_then(|v| v.as_string())
+                    .unwrap_or_default()
+            };
+            match testid.as_str() {
+                "require-cause" => {
+                    s.causes.require = prop("checked").and_then(|v| v.as_bool()).unwrap_or(false)
+                }
+                "taxonomy-causes" => l.causes = lines(&text()),
+                "taxonomy-actions" => l.actions = lines(&text()),
+                _ => {}
+            }
+        })
+    };
+    view! {
+        <fieldset class="settings causes" disabled=move || nav.readonly.get().is_some()
+            on:change=change inner_html=html></fieldset>
     }
 }

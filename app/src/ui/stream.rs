@@ -6,6 +6,7 @@ use super::context::{data, nav, theme};
 use super::settings::Settings;
 use super::timing::{clock, now_ms, record_draw};
 use super::touch::Touches;
+use super::why::{episode_at, Why};
 use crate::draw::{self, Palette};
 use crate::export::download;
 use crate::export::report::{fmt, value};
@@ -71,6 +72,17 @@ pub fn StreamView(id: String) -> impl IntoView {
     let control = NodeRef::<leptos::html::Canvas>::new();
     let companion = NodeRef::<leptos::html::Canvas>::new();
     let histogram = NodeRef::<leptos::html::Canvas>::new();
+    let episode = RwSignal::new(None::<(usize, usize)>);
+    // A click on a flagged point selects its episode.
+    let select_at = move |index: usize| {
+        let found = stream.with_untracked(|s| {
+            let s = s.as_ref()?;
+            chart.with_untracked(|ch| episode_at(s, ch.as_ref()?, index))
+        });
+        if found.is_some() {
+            episode.set(found);
+        }
+    };
 
     Effect::new(move |_| {
         let palette = Palette::new(theme.dark.get());
@@ -308,7 +320,7 @@ pub fn StreamView(id: String) -> impl IntoView {
     let seen_id = id.clone();
     let back = move |_| {
         // What was on screen is seen: its card no longer calls the old signals news.
-        d.session.maybe_update(|s| s.acknowledge_all(&seen_id));
+        super::dashboard::acknowledge(d, &seen_id);
         nav.open(None);
     };
     // The view as the readout says it: first point, end (exclusive), and all the points.
@@ -360,6 +372,9 @@ pub fn StreamView(id: String) -> impl IntoView {
                     on:mouseup=move |ev| {
                         let end = mapping.get_value().index_at(f64::from(ev.offset_x()));
                         if let (Some(a), Some(b)) = (drag.get_untracked(), end) {
+                            if a.abs_diff(b) < 4 {
+                                select_at(b);
+                            }
                             freeze_baseline(a.min(b), a.max(b) + 1);
                         }
                         drag.set(None);
@@ -374,6 +389,7 @@ pub fn StreamView(id: String) -> impl IntoView {
                 {summary}
                 <canvas class="chart small" data-testid="histogram" node_ref=histogram aria-label="histogram"></canvas>
             </div>
+            <Why id=id.clone() selected=episode/>
             <Settings id=id.clone()/>
             <h3>"Signals (latest first)"</h3>
             <ol class="signals" data-testid="signal-list">{signals}</ol>

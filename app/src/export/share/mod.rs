@@ -3,7 +3,8 @@
 //! - Small sessions travel whole in the fragment: `#s=<payload>`, where the payload is
 //!   base64url (no padding) of `LS` + the format version + zlib(postcard(wire)). Version 2
 //!   sends times as millisecond deltas and values with few decimals as scaled-integer deltas
-//!   (two or three bytes each instead of eight); version 1 links still open. The fragment
+//!   (two or three bytes each instead of eight); version 3 adds the assignable causes
+//!   (annotations and their taxonomy, as JSON); version 1 and 2 links still open. The fragment
 //!   never reaches a server. Links longer than [`FRAGMENT_LIMIT`] characters are refused here
 //!   (chat tools and mail clients mangle longer URLs); those go through the probe Worker.
 //! - Larger ones are encrypted here with AES-256-GCM under a random key; the Worker stores
@@ -30,7 +31,7 @@ use std::fmt;
 pub use wire::{from_bytes, to_bytes};
 
 /// The format version this build writes; it reads every version up to it.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 /// The longest `#s=` fragment this app makes, in characters (64 KiB).
 pub const FRAGMENT_LIMIT: usize = 64 * 1024;
 const MAGIC: &[u8; 2] = b"LS";
@@ -377,6 +378,36 @@ mod tests {
         let v1 = include_str!("../../../tests/data/share-v1.txt");
         assert_eq!(from_fragment(v1).unwrap(), fixture_session());
         assert_ne!(to_fragment(&fixture_session()).unwrap(), v1.trim());
+    }
+
+    #[test]
+    fn a_version_2_link_still_opens_without_annotations() {
+        // Made by the version-2 encoder before version 3 existed (app/tests/data).
+        let v2 = include_str!("../../../tests/data/share-v2.txt");
+        let opened = from_fragment(v2).unwrap();
+        assert_eq!(opened, fixture_session());
+        assert!(opened.session.causes.is_default());
+    }
+
+    #[test]
+    fn annotations_round_trip_in_a_fragment() {
+        let mut s = session(60);
+        s.session
+            .causes
+            .taxonomy
+            .llm
+            .causes
+            .push("tokenizer change".into());
+        s.session.causes.annotate(crate::model::Annotation {
+            stream: "gpt/ttft_ms".into(),
+            from: 3.0,
+            to: 9.0,
+            cause: "model version change".into(),
+            action: "pinned the model version".into(),
+            note: "gpt-4o-2024-08-06 → 11-20".into(),
+        });
+        let text = to_fragment(&s).unwrap();
+        assert_eq!(from_fragment(&text).unwrap(), s);
     }
 
     #[test]

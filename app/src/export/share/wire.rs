@@ -3,7 +3,7 @@
 //! crafted link before it allocates.
 
 use super::{ShareError, Shared, View, MAGIC, MAX_INFLATED, MAX_SAMPLES, VERSION};
-use crate::model::{Origin, Sample, Session, Settings, Stream};
+use crate::model::{Causes, Origin, Sample, Session, Settings, Stream};
 use serde::{de, Deserialize, Deserializer, Serialize};
 use std::cell::Cell;
 use std::fmt;
@@ -78,6 +78,20 @@ enum ValuesV2 {
         #[serde(deserialize_with = "bounded")]
         deltas: Vec<i64>,
     },
+}
+
+// ---- wire format, version 3 (frozen): version 2 with the assignable causes ----
+
+#[derive(Serialize, Deserialize)]
+struct WireV3 {
+    created_ms: f64,
+    view_stream: Option<String>,
+    view_range: Option<(u64, u64)>,
+    #[serde(deserialize_with = "bounded")]
+    streams: Vec<WireStreamV2>,
+    /// The session's `Causes` as JSON (its serde form; empty when it has none), which
+    /// tolerates fields added later as the settings' JSON does.
+    causes: String,
 }
 
 thread_local! {
@@ -201,7 +215,13 @@ fn untimes(t: TimesV1) -> Vec<f64> {
 
 /// The shared session as bytes: `LS`, version, zlib(postcard(wire)).
 pub fn to_bytes(shared: &Shared) -> Vec<u8> {
-    let wire = WireV2 {
+    let causes = &shared.session.causes;
+    let wire = WireV3 {
+        causes: if causes.is_default() {
+            String::new()
+        } else {
+            serde_json::to_string(causes).unwrap_or_default()
+        },
         created_ms: shared.created_ms,
         view_stream: shared.view.stream.clone(),
         view_range: shared.view.range.map(|(a, b)| (a as u64, b as u64)),
@@ -289,20 +309,43 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
         None => ShareError::Oversized(format!("it holds more than {MAX_SAMPLES} samples")),
         Some(_) => damaged("unreadable data"),
     };
-    let (created_ms, view_stream, view_range, wire_streams): (_, _, _, Vec<WireStream>) =
-        match version {
-            1 => {
-                let w: WireV1 = postcard::from_bytes(&packed).map_err(unreadable)?;
-                let streams = w.streams.into_iter().map(WireStream::from).collect();
-                (w.created_ms, w.view_stream, w.view_range, streams)
-            }
-            2 => {
-                let w: WireV2 = postcard::from_bytes(&packed).map_err(unreadable)?;
-                let streams = w.streams.into_iter().map(WireStream::from).collect();
-                (w.created_ms, w.view_stream, w.view_range, streams)
-            }
-            _ => return Err(damaged("unknown format")),
-        };
+    let (created_ms, view_stream, view_range, wire_streams, causes): (
+        _,
+        _,
+        _,
+        Vec<WireStream>,
+        String,
+    ) = match version {
+        1 => {
+            let w: WireV1 = postcard::from_bytes(&packed).map_err(unreadable)?;
+            let streams = w.streams.into_iter().map(WireStream::from).collect();
+            (
+                w.created_ms,
+                w.view_stream,
+                w.view_range,
+                streams,
+                String::new(),
+            )
+        }
+        2 => {
+            let w: WireV2 = postcard::from_bytes(&packed).map_err(unreadable)?;
+            let streams = w.streams.into_iter().map(WireStream::from).collect();
+            (
+                w.created_ms,
+                w.view_stream,
+                w.view_range,
+                streams,
+                String::new(),
+            )
+        }
+        3 => {
+            let w: WireV3 = postcard::from_bytes(&packed).map_err(unreadable)?;
+            let streams = w.streams.into_iter().map(WireStream::from).collect();
+            (w.created_ms, w.view_stream, w.view_range, streams, w.causes)
+        }
+        _ => return Err(damaged("unknown format")),
+    };
+    let causes = read_causes(&causes).map_err(ShareError::Damaged)?;
     let mut streams = Vec::with_capacity(wire_streams.len());
     for w in wire_streams {
         let origin: Origin =
@@ -331,6 +374,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
     Ok(Shared {
         session: Session {
             streams,
+            causes,
             ..Session::default()
         },
         view: View {
@@ -339,6 +383,15 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
         },
         created_ms,
     })
+}
+
+/// A link's assignable causes: none when empty; otherwise `Causes`' JSON, or an error that
+/// names the annotation at fault.
+fn read_causes(text: &str) -> Result<Causes, String> {
+    if text.is_empty() {
+        return Ok(Causes::default());
+    }
+    serde_json::from_str(text).map_err(|e| format!("its annotations are unreadable ({e})"))
 }
 
 /// zlib-inflates a link's data, at most [`MAX_INFLATED`] bytes of it.
@@ -369,5 +422,64 @@ mod tests {
             unvalues(values(&neg_zero))[0].to_bits(),
             (-0.0f64).to_bits()
         );
+    }
+
+    /// A version-3 link of one small stream with `causes` as its causes' text.
+    fn v3_link(causes: &str) -> Vec<u8> {
+        let wire = WireV3 {
+            created_ms: 1.0,
+            view_stream: None,
+            view_range: None,
+            streams: vec![WireStreamV2 {
+                id: "a".into(),
+                unit: String::new(),
+                origin: serde_json::to_string(&Origin::Simulator).unwrap(),
+                settings: serde_json::to_string(&Settings::default()).unwrap(),
+                stale: None,
+                times: times(&[Sample { t: 5.0, value: 1.0 }]),
+                values: values(&[1.0]),
+            }],
+            causes: causes.into(),
+        };
+        let mut out = b"LS".to_vec();
+        out.push(3);
+        let packed = postcard::to_allocvec(&wire).unwrap();
+        out.extend(miniz_oxide::deflate::compress_to_vec_zlib(&packed, 9));
+        out
+    }
+
+    #[test]
+    fn annotations_travel_in_a_link_and_bad_ones_are_named() {
+        use crate::model::Annotation;
+        let mut causes = Causes {
+            require: true,
+            ..Causes::default()
+        };
+        causes.annotate(Annotation {
+            stream: "a".into(),
+            from: 5.0,
+            to: 5.0,
+            cause: "setpoint change".into(),
+            action: "none".into(),
+            note: "shift B".into(),
+        });
+        let good = from_bytes(&v3_link(&serde_json::to_string(&causes).unwrap())).unwrap();
+        assert_eq!(good.session.causes, causes);
+        assert_eq!(good.session.streams.len(), 1);
+        assert!(from_bytes(&v3_link(""))
+            .unwrap()
+            .session
+            .causes
+            .is_default());
+        let e = from_bytes(&v3_link("{\"annotations\": 7}")).unwrap_err();
+        assert!(
+            e.to_string().contains("its annotations are unreadable"),
+            "{e}"
+        );
+        let mut upside_down = causes.clone();
+        upside_down.annotations[0].from = 9.0;
+        let e = from_bytes(&v3_link(&serde_json::to_string(&upside_down).unwrap())).unwrap_err();
+        let said = "its annotations are unreadable (annotation 0: it needs a stream";
+        assert!(e.to_string().contains(said), "{e}");
     }
 }

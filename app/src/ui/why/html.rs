@@ -1,0 +1,176 @@
+//! The why panel's text and small charts as HTML: lists and inline SVG, lighter in the site's
+//! wasm than a tree of typed views and canvases. Every name and cause is escaped.
+
+use super::explain::Explained;
+use crate::export::report::fmt;
+use llmscope_spc::explain::shape::Evidence;
+use std::fmt::Write;
+
+/// `text` safe inside HTML text and attribute values.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The features the shape was read from, in words.
+fn evidence(e: &Evidence) -> String {
+    let tests: Vec<String> = e.tests.iter().map(|t| t.number().to_string()).collect();
+    let mut parts = vec![
+        format!("tests {} fired", tests.join(", ")),
+        format!("mean shift {:+.2} σ", e.mean_z),
+        format!("variance ratio {:.2}", e.variance_ratio),
+        format!("largest distance {:.1} σ", e.max_abs_z),
+    ];
+    if let Some((slope, lo, hi)) = e.slope {
+        parts.push(format!(
+            "slope {} per point (95 % CI {} to {}), {:+.1} σ over the window",
+            fmt(slope),
+            fmt(lo),
+            fmt(hi),
+            e.trend
+        ));
+    }
+    parts.push(format!("lag-1 autocorrelation {:.2}", e.lag1));
+    if let Some((r, lag)) = e.cycle {
+        parts.push(format!("autocorrelation {r:.2} at lag {lag}"));
+    }
+    if e.repeated > 0.0 {
+        parts.push(format!("{:.0} % repeated values", 100.0 * e.repeated));
+    }
+    parts.push(format!(
+        "read over {} points ({} in the episode)",
+        e.n, e.episode
+    ));
+    parts.join(" · ")
+}
+
+/// A small chart of `values` (the drawn points), with the baseline window (`0..base`) and the
+/// episode (`base..end`) shaded, as inline SVG 240 × 48.
+fn spark(values: &[f64], base: usize, end: usize) -> String {
+    let (w, h) = (240.0, 48.0);
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    let lo = finite.clone().fold(f64::INFINITY, f64::min);
+    let hi = finite.fold(f64::NEG_INFINITY, f64::max);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let step = w / (values.len().max(2) - 1) as f64;
+    let x = |i: usize| i as f64 * step;
+    let mut line = String::new();
+    for (i, v) in values.iter().enumerate().filter(|(_, v)| v.is_finite()) {
+        let y = h - 2.0 - (v - lo) / span * (h - 4.0);
+        let _ = write!(line, "{:.1},{y:.1} ", x(i));
+    }
+    format!(
+        "<svg class=\"spark-why\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" aria-hidden=\"true\">\
+         <rect class=\"base\" x=\"0\" y=\"0\" width=\"{:.1}\" height=\"{h}\"/>\
+         <rect class=\"ep\" x=\"{:.1}\" y=\"0\" width=\"{:.1}\" height=\"{h}\"/>\
+         <polyline points=\"{}\"/></svg>",
+        x(base),
+        x(base),
+        (x(end) - x(base)).max(1.0),
+        line.trim_end()
+    )
+}
+
+/// The panel's explanation of the episode of stream `id`.
+pub fn render(x: &Explained, id: &str) -> String {
+    let r = &x.report;
+    let mut out = String::new();
+    let shape = r.shape.as_str();
+    let _ = write!(
+        out,
+        "<p data-testid=\"why-shape\" data-shape=\"{shape}\">Shape: <strong>{shape}</strong></p>\
+         <p class=\"evidence\" data-testid=\"why-evidence\">{}</p>",
+        esc(&evidence(&r.evidence))
+    );
+    // The episode's place in the drawn points: after the baseline window.
+    let (base, end) = (r.first - x.drawn.0, r.last + 1 - x.drawn.0);
+    let _ = write!(
+        out,
+        "<h5>What else changed (the episode against the {} points before it, shaded)</h5>\
+         <ol class=\"co-moving\" data-testid=\"co-moving\">",
+        r.first - x.baseline
+    );
+    if r.co_moving.is_empty() {
+        out += "<li>no other stream of the session covers this episode and its baseline</li>";
+    }
+    for (c, values) in r.co_moving.iter().zip(&x.charts) {
+        let _ = write!(
+            out,
+            "<li data-testid=\"co-moving-row\" data-stream=\"{name}\"><strong>{name}</strong> \
+             KS D {:.2} (p {}){}<br>{}</li>",
+            c.statistic,
+            fmt(c.p_value),
+            c.shift.map_or(String::new(), |s| format!(
+                ", mean shift {s:+.2} baseline sd"
+            )),
+            spark(values, base, end),
+            name = esc(&c.stream),
+        );
+    }
+    out += "</ol><h5>Suggested causes</h5><ol class=\"suggestions\" data-testid=\"suggestions\">";
+    for s in &r.suggestions {
+        let _ = write!(
+            out,
+            "<li data-testid=\"suggestion\" data-cause=\"{cause}\"><strong>{cause}</strong> \
+             score {:.2}: {}</li>",
+            s.score,
+            esc(&s.evidence),
+            cause = esc(&s.cause),
+        );
+    }
+    out += "</ol><h5>Similar past windows</h5><ol class=\"similar\" data-testid=\"similar\">";
+    if r.similar.is_empty() {
+        out += "<li>none: too few earlier points</li>";
+    }
+    for (m, cause) in r.similar.iter().zip(&x.causes) {
+        let own = if m.stream == id { " (this stream)" } else { "" };
+        let _ = write!(
+            out,
+            "<li data-testid=\"similar-row\" data-cause=\"{}\">{}{own}, points {}–{}, distance \
+             {:.2}: {}</li>",
+            esc(cause.as_deref().unwrap_or("")),
+            esc(&m.stream),
+            m.first,
+            m.last,
+            m.distance,
+            cause
+                .as_ref()
+                .map_or("no cause recorded".into(), |c| format!("cause: {}", esc(c))),
+        );
+    }
+    out += "</ol>";
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_escaped_and_the_chart_shades_its_windows() {
+        assert_eq!(esc("<b a=\"x\">&'"), "&lt;b a=&quot;x&quot;&gt;&amp;&#39;");
+        let svg = spark(&[1.0, 2.0, f64::NAN, 3.0, 2.0], 2, 4);
+        assert!(
+            svg.contains("<rect class=\"base\" x=\"0\" y=\"0\" width=\"120.0\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("<rect class=\"ep\" x=\"120.0\" y=\"0\" width=\"120.0\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("points=\"0.0,46.0 60.0,24.0 180.0,2.0 240.0,24.0\""),
+            "{svg}"
+        );
+    }
+}
