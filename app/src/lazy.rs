@@ -64,6 +64,13 @@ pub async fn pdf(doc: &Doc) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&pdf).to_vec())
 }
 
+/// The why panel's HTML for the episode of `request`, explained by the module.
+pub async fn why(request: &llmscope_app_lazy::why::Request) -> Result<String, String> {
+    let html = call("why", &Uint8Array::from(request.encode().as_slice()).into()).await?;
+    html.as_string()
+        .ok_or_else(|| "the report module's `why` did not return text: reload the page".into())
+}
+
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`
 /// as `llmscope_app_lazy::wire::Request` bytes; `on_table` gets the per-target table's bytes
 /// first) or of machines ("machines", `wire::Machines` bytes). The result is the reply's

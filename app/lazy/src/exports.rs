@@ -48,6 +48,15 @@ pub fn compare_machines(request: &[u8]) -> Result<Vec<u8>, JsError> {
     Ok(reply.encode())
 }
 
+/// The why panel of the episode `request` ([`crate::why::Request`] bytes) as HTML text. Async
+/// only so the page awaits it as it awaits `pdf`.
+#[wasm_bindgen]
+pub async fn why(request: Vec<u8>) -> Result<String, JsError> {
+    let request = crate::why::Request::decode(&request).map_err(|e| JsError::new(&e))?;
+    let explained = crate::why::explain(&request).map_err(|e| JsError::new(&e))?;
+    Ok(crate::why::html::render(&explained, &request.series[0].0))
+}
+
 async fn fetch_font(url: &str) -> Result<Vec<u8>, JsError> {
     let window = web_sys::window().ok_or_else(|| JsError::new("no window"))?;
     let cannot = |why: &str| JsError::new(&format!("cannot fetch the report font ({url}){why}"));

@@ -13,8 +13,10 @@
 //!   per-target table, then the report: pairs, recommendation, cost, boxes) and of machines
 //!   (table, boxes, the odd one out); `wire`: their requests and replies as bytes (written by
 //!   `codec`); `boxes`: a box plot's numbers;
+//! - `why`: the why panel's episode explained by the engine (`llmscope_spc::explain`) and
+//!   written as HTML; `text`: numbers and escaped HTML, shared with the dashboard;
 //! - `exports` (wasm32 only): what the page and the Worker call, `pdf(doc)` (which fetches
-//!   the fonts), `compare(request, on_table)` and `compare_machines(request)`.
+//!   the fonts), `compare(request, on_table)`, `compare_machines(request)` and `why(request)`.
 //!
 //! The dashboard links the types and codecs of `doc`, `wire` and `boxes` from here (and the
 //! comparison's functions only in its host tests); the rest only this module does.
@@ -29,6 +31,8 @@ pub mod doc;
 pub mod layout;
 #[cfg(feature = "module")]
 pub mod pdf;
+pub mod text;
+pub mod why;
 pub mod wire;
 
 #[cfg(all(feature = "module", target_arch = "wasm32"))]

@@ -9,20 +9,7 @@ use llmscope_spc::transform::Transform;
 use llmscope_spc::{Chart, ChartKind, NelsonRule};
 use wasm_bindgen::JsCast;
 
-/// A number for people: 4 significant figures, plain notation where it reads well.
-pub fn fmt(x: f64) -> String {
-    if !x.is_finite() {
-        return "–".into();
-    }
-    let a = x.abs();
-    if a != 0.0 && !(1e-3..1e6).contains(&a) {
-        format!("{x:.3e}")
-    } else if a >= 100.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x:.4}")
-    }
-}
+pub use llmscope_app_lazy::text::fmt;
 
 /// The tests a chart runs, as numbers with runs collapsed: "1–8", "1, 2, 5–6".
 pub fn tests(chart: &Chart) -> String {

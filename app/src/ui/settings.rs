@@ -112,7 +112,7 @@ fn CauseSettings(id: String) -> impl IntoView {
     let (which, html) = d.session.with_untracked(|s| {
         let which = s.stream(&id).map_or(Domain::Plant, domain);
         let l = s.causes.taxonomy.lists(which);
-        let esc = crate::ui::why::html::esc;
+        let esc = llmscope_app_lazy::text::esc;
         let html = format!(
             "<legend>Assignable causes ({} streams)</legend>\
              <label title=\"the dashboard keeps calling the stream's signals news until each \

@@ -320,7 +320,7 @@ pub fn suggest(
             })
         })
         .collect();
-    table.sort_by(|a, b| b.score.total_cmp(&a.score));
+    super::sort::sort_by_key(&mut table, |s| super::sort::descending(s.score));
     for s in table {
         if !out.iter().any(|o| o.cause == s.cause) {
             out.push(s);

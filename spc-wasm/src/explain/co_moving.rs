@@ -115,10 +115,9 @@ pub fn rank<'a>(
         r.shift = shift(r.window, r.baseline);
     }
     let size = |s: Option<f64>| s.map_or(0.0, f64::abs);
-    all.sort_by(|a, b| {
-        b.d.total_cmp(&a.d)
-            .then(size(b.shift).total_cmp(&size(a.shift)))
-    });
+    // By D, then by the size of the shift: the second key first, as the sort is stable.
+    super::sort::sort_by_key(&mut all, |r| super::sort::descending(size(r.shift)));
+    super::sort::sort_by_key(&mut all, |r| super::sort::descending(r.d));
     all.truncate(top);
     all.into_iter().filter_map(Ranked::change).collect()
 }

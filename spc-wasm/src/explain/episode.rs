@@ -24,7 +24,7 @@ pub struct Episode {
 /// (the baseline's) are left out.
 pub fn episodes(signals: &[Signal], start: usize, clean_run: usize) -> Vec<Episode> {
     let mut sorted: Vec<&Signal> = signals.iter().filter(|s| s.index >= start).collect();
-    sorted.sort_by_key(|s| (s.index, s.test as u8));
+    super::sort::sort_by_key(&mut sorted, |s| (s.index as u64) << 8 | s.test as u64);
     let mut out: Vec<Episode> = Vec::new();
     for s in sorted {
         match out.last_mut() {
@@ -43,7 +43,7 @@ pub fn episodes(signals: &[Signal], start: usize, clean_run: usize) -> Vec<Episo
         }
     }
     for e in &mut out {
-        e.tests.sort_by_key(|t| *t as u8);
+        super::sort::sort_by_key(&mut e.tests, |t| *t as u64);
     }
     out
 }

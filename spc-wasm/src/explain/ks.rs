@@ -111,7 +111,7 @@ fn statistic(x: &[f64], y: &[f64]) -> (Vec<bool>, f64) {
         .map(|&v| (v, true))
         .chain(y.iter().map(|&v| (v, false)))
         .collect();
-    pooled.sort_by(|a, b| a.0.total_cmp(&b.0));
+    super::sort::sort_by_key(&mut pooled, |p| order_key(p.0));
     let (dx, dy) = (1.0 / x.len() as f64, 1.0 / y.len() as f64);
     let (mut z, mut d) = (0.0f64, 0.0f64);
     let mut steps = Vec::with_capacity(pooled.len());

@@ -20,6 +20,7 @@ pub mod ks;
 pub mod mass;
 pub mod report;
 pub mod shape;
+mod sort;
 
 pub use faults::{confusion, Confusion};
 pub use report::{explain, EpisodeReport, Similar, Stream};

@@ -269,7 +269,7 @@ fn past(
                 })
         })
         .collect();
-    all.sort_by(|a, b| a.distance.total_cmp(&b.distance));
+    super::sort::sort_by_key(&mut all, |m| super::sort::ascending(m.distance));
     all.truncate(SIMILAR);
     all
 }

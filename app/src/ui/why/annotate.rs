@@ -3,8 +3,8 @@
 //! back from the page on "Record", like the Compare view's form: typed views and signals per
 //! field weigh more in the site's wasm.
 
-use super::html::esc;
 use crate::model::{Annotation, Lists, UNKNOWN};
+use llmscope_app_lazy::text::esc;
 use std::fmt::Write;
 
 /// An annotation in words, as the form and the episode list show it.

@@ -1,36 +1,16 @@
-//! One episode's context, computed by the engine (`llmscope_spc::explain::report::episode`)
-//! when the panel opens: its shape and evidence, what else changed, the suggested causes and
-//! the most similar past windows, with the causes the user recorded on them.
+//! What the why panel asks the second module (`llmscope_app_lazy::why`) to explain: the
+//! episode's stream and every other stream of the session on one index axis, and the causes
+//! recorded so far. The engine's `explain` and the panel's HTML live there, off the site's
+//! first download; they run when the panel opens, not on every new point.
 //!
-//! The engine takes series on one index axis; the session's streams each have their own
-//! times. Every other stream is read at the episode's stream's point times (its latest sample
-//! at or before each: sample and hold), and left out when it starts after the baseline window.
-//!
-//! The engine's `suggest` ranks a cause recorded on a similar past episode first, given such
-//! causes; `report::episode` gives it none, so the causes recorded on the similar windows are
-//! looked up here, in the annotations, and the suggestions are made again with them.
+//! The session's streams each have their own times. Every other stream is read at the
+//! episode's stream's point times (its latest sample at or before each: sample and hold), and
+//! left out when it starts after the baseline window.
 
 use crate::model::{domain, Session, Stream};
-use llmscope_spc::explain::cause::{suggest, Context};
+use llmscope_app_lazy::why::Request;
 use llmscope_spc::explain::co_moving::BASELINE_FACTOR;
-use llmscope_spc::explain::report::{episode, Baseline};
-use llmscope_spc::explain::{EpisodeReport, Stream as Series};
 use llmscope_spc::{analyze, Data};
-
-/// An episode explained, with what the panel draws.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Explained {
-    /// The engine's report (its suggestions re-ranked with the recorded causes).
-    pub report: EpisodeReport,
-    /// The cause recorded on each similar window (parallel to `report.similar`).
-    pub causes: Vec<Option<String>>,
-    /// Each co-moving stream's values over `drawn` (parallel to `report.co_moving`).
-    pub charts: Vec<Vec<f64>>,
-    /// The points drawn: the baseline window, the episode, and as many points after it.
-    pub drawn: (usize, usize),
-    /// Where the baseline window starts.
-    pub baseline: usize,
-}
 
 /// `other`'s value at each of `times` (its latest sample at or before it); `None` when it has
 /// no sample by `times[from]`.
@@ -58,7 +38,7 @@ fn kind(id: &str) -> &str {
 
 /// The center and sigma of the stream's baseline on the values' own scale (the engine reads
 /// shapes there): the chart's own, or, for a transformed chart, the same chart untransformed.
-fn baseline(st: &Stream) -> Result<Baseline, String> {
+fn baseline(st: &Stream) -> Result<(f64, f64), String> {
     let mut config = st.settings.chart.clone();
     config.transform = None;
     config.box_cox_lambda = None;
@@ -66,19 +46,11 @@ fn baseline(st: &Stream) -> Result<Baseline, String> {
     let est = analyze(&spec, &Data::Values(st.values()))
         .map_err(|e| e.to_string())?
         .estimate;
-    Ok(Baseline {
-        center: est.center,
-        sigma: est.sigma,
-    })
+    Ok((est.center, est.sigma))
 }
 
-/// Explains the episode `first..=last` of stream `id`.
-pub fn explain(
-    session: &Session,
-    id: &str,
-    first: usize,
-    last: usize,
-) -> Result<Explained, String> {
+/// The request that explains the episode `first..=last` of stream `id`.
+pub fn request(session: &Session, id: &str, first: usize, last: usize) -> Result<Request, String> {
     let st = session.stream(id).ok_or("this stream no longer exists")?;
     if !matches!(st.data(), Data::Values(_)) {
         return Err(
@@ -93,66 +65,37 @@ pub fn explain(
         .iter()
         .position(|e| (e.first, e.last) == (first, last))
         .ok_or("this episode has changed since it was selected: select it again")?;
-    let e = &found[at];
     let values = st.values();
     let end = found.get(at + 1).map_or(values.len(), |next| next.first);
     let times: Vec<f64> = st.samples.iter().map(|s| s.t).collect();
-    let len = last + 1 - first;
-    let from = first.saturating_sub(BASELINE_FACTOR * len);
-    let others: Vec<(&Stream, Vec<f64>)> = session
-        .streams
+    let from = first.saturating_sub(BASELINE_FACTOR * (last + 1 - first));
+    let mut series = vec![(id.to_string(), values)];
+    series.extend(
+        session
+            .streams
+            .iter()
+            .filter(|o| o.id != id)
+            .filter_map(|o| Some((o.id.clone(), held(o, &times, from)?))),
+    );
+    let kin = (1..series.len())
+        .filter(|&i| kind(&series[i].0) == kind(id))
+        .collect();
+    let annotations = session
+        .causes
+        .annotations
         .iter()
-        .filter(|o| o.id != id)
-        .filter_map(|o| Some((o, held(o, &times, from)?)))
+        .map(|a| (a.stream.clone(), a.from, a.to, a.cause.clone()))
         .collect();
-    let mut series = vec![Series {
-        name: id,
-        values: &values,
-    }];
-    series.extend(others.iter().map(|(o, v)| Series {
-        name: &o.id,
-        values: v,
-    }));
-    let kin: Vec<usize> = (1..series.len())
-        .filter(|&i| kind(series[i].name) == kind(id))
-        .collect();
-    let which = domain(st);
-    let mut report = episode(&series, 0, &kin, e, end, baseline(st)?, which);
-    // The causes recorded on the similar windows, read at their own stream's times.
-    let causes: Vec<Option<String>> = report
-        .similar
-        .iter()
-        .map(|m| {
-            let (a, b) = (times.get(m.first)?, times.get(m.last)?);
-            Some(session.causes.of(&m.stream, *a, *b)?.cause.clone())
-        })
-        .collect();
-    let recorded: Vec<(String, f64)> = report
-        .similar
-        .iter()
-        .zip(&causes)
-        .filter_map(|(m, c)| Some((c.clone()?, m.distance)))
-        .collect();
-    if !recorded.is_empty() {
-        let context = Context {
-            co_moving: report.co_moving.clone(),
-            ..Context::default()
-        };
-        report.suggestions = suggest(which, report.shape, &context, &recorded);
-    }
-    let drawn = (from, (last + 1 + len).min(values.len()));
-    let charts = report
-        .co_moving
-        .iter()
-        .filter_map(|c| series.iter().find(|s| s.name == c.stream))
-        .map(|s| s.values[drawn.0..drawn.1].to_vec())
-        .collect();
-    Ok(Explained {
-        report,
-        causes,
-        charts,
-        drawn,
-        baseline: from,
+    Ok(Request {
+        series,
+        kin,
+        episode: found[at].clone(),
+        end,
+        baseline: baseline(st)?,
+        domain: domain(st),
+        from,
+        times,
+        annotations,
     })
 }
 
@@ -160,7 +103,15 @@ pub fn explain(
 mod tests {
     use super::*;
     use crate::model::{Annotation, Origin, Sample};
+    use llmscope_app_lazy::why::{explain, Explained};
     use llmscope_spc::explain::shape::Shape;
+
+    /// The episode explained as the panel has it explained: the request's bytes through the
+    /// second module's reader and `explain`.
+    fn explained(session: &Session, id: &str, first: usize, last: usize) -> Explained {
+        let bytes = request(session, id, first, last).unwrap().encode();
+        explain(&Request::decode(&bytes).unwrap()).unwrap()
+    }
 
     /// A stream of `values` at times 0, 1, 2...
     fn stream(id: &str, values: impl Iterator<Item = f64>) -> Stream {
@@ -214,7 +165,7 @@ mod tests {
             .iter()
             .find(|e| e.first >= 190 && e.first < 260)
             .unwrap_or_else(|| panic!("no first step in {spans:?}"));
-        let got = explain(&session, "p/temperature", first.first, first.last).unwrap();
+        let got = explained(&session, "p/temperature", first.first, first.last);
         assert_eq!(got.report.shape, Shape::Step, "{:?}", got.report.evidence);
         assert_eq!(got.report.co_moving[0].stream, "p/setpoint");
         assert_eq!(got.charts.len(), got.report.co_moving.len());
@@ -233,7 +184,7 @@ mod tests {
             .iter()
             .find(|e| e.first >= 390)
             .expect("the second step");
-        let got = explain(&session, "p/temperature", second.first, second.last).unwrap();
+        let got = explained(&session, "p/temperature", second.first, second.last);
         assert_eq!(got.report.suggestions[0].cause, "material lot change");
         assert!(got.report.suggestions[0]
             .evidence

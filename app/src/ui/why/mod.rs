@@ -1,21 +1,21 @@
 //! Why did it fire (issue 13): a stream's signal episodes, and for the one selected (a click on
 //! a flagged point or on its row) the why panel: its shape and evidence, what else changed
 //! (the top 5 streams, drawn aligned in time with it, the baseline window shaded), the
-//! suggested causes, the 3 most similar past windows with their recorded causes
-//! ([`explain`], drawn by [`html`]), and its assignable cause ([`annotate`]). The engine
-//! computes it when the panel opens, not on every new point.
+//! suggested causes, the 3 most similar past windows with their recorded causes (computed
+//! and written as HTML by the second module, `llmscope_app_lazy::why`, from the [`explain`]
+//! request), and its assignable cause ([`annotate`]). It is computed when the panel opens,
+//! not on every new point.
 //!
 //! Episodes are the engine's (`llmscope_spc::explain::episode`): signals grouped as the Worker
 //! groups alerts, closed by a clean run of 9 points.
 
 mod annotate;
 mod explain;
-pub(super) mod html;
 
 use crate::model::{domain, Annotation, ChartState, Session};
 use crate::ui::context::{data, nav};
-use html::esc;
 use leptos::prelude::*;
+use llmscope_app_lazy::text::esc;
 use std::fmt::Write;
 
 /// The selected episode: its first and last points.
@@ -60,13 +60,9 @@ fn list(s: &Session, id: &str, selected: Option<(usize, usize)>) -> String {
     out
 }
 
-/// The why panel of episode `first..=last` of stream `id`: computed by the engine now.
-fn panel(s: &Session, id: &str, (first, last): (usize, usize), locked: bool) -> String {
-    let body = match explain::explain(s, id, first, last) {
-        Ok(x) => html::render(&x, id),
-        Err(e) => format!("<p class=\"error\" role=\"alert\">{}</p>", esc(&e)),
-    };
-    let form = s.stream(id).map_or(String::new(), |st| {
+/// The annotate form of episode `first..=last` of stream `id`, with the cause recorded on it.
+fn form(s: &Session, id: &str, (first, last): (usize, usize), locked: bool) -> String {
+    s.stream(id).map_or(String::new(), |st| {
         let recorded = st
             .span(&llmscope_spc::explain::episode::Episode {
                 first,
@@ -75,12 +71,12 @@ fn panel(s: &Session, id: &str, (first, last): (usize, usize), locked: bool) -> 
             })
             .and_then(|(from, to)| s.causes.of(id, from, to));
         annotate::form(s.causes.taxonomy.lists(domain(st)), recorded, locked)
-    });
-    format!(
-        "<section class=\"why\" data-testid=\"why-panel\" data-first=\"{first}\" \
-         data-last=\"{last}\"><h4>Why did it fire? Episode at points {first}–{last} \
-         <button data-testid=\"why-close\">Close</button></h4>{body}{form}</section>"
-    )
+    })
+}
+
+/// An error in the panel.
+fn failed(e: &str) -> String {
+    format!("<p class=\"error\" role=\"alert\">{}</p>", esc(e))
 }
 
 /// The list of a stream's episodes, each with its cause, and the selected one's panel. Both
@@ -93,12 +89,32 @@ pub fn Why(id: String, selected: Selected) -> impl IntoView {
     let recorded = RwSignal::new(0u32);
     let (k1, k2, k3) = (id.clone(), id.clone(), id.clone());
     let rows = move || d.session.with(|s| list(s, &k1, selected.get()));
-    let shown = move || {
+    // The explanation arrives from the second module; a newer selection's wins.
+    let (body, form_html) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let asked = StoredValue::new(0u64);
+    Effect::new(move || {
         recorded.track();
-        selected.get().map_or(String::new(), |at| {
-            d.session.with_untracked(|s| panel(s, &k2, at, locked))
-        })
-    };
+        let Some(at) = selected.get() else { return };
+        let (request, f) = d.session.with_untracked(|s| {
+            (
+                explain::request(s, &k2, at.0, at.1),
+                form(s, &k2, at, locked),
+            )
+        });
+        form_html.set(f);
+        body.set("<p class=\"hint\">Explaining…</p>".into());
+        asked.update_value(|n| *n += 1);
+        let mine = asked.get_value();
+        wasm_bindgen_futures::spawn_local(async move {
+            let html = match request {
+                Ok(r) => crate::lazy::why(&r).await.unwrap_or_else(|e| failed(&e)),
+                Err(e) => failed(&e),
+            };
+            if asked.get_value() == mine {
+                body.set(html);
+            }
+        });
+    });
     let record = move |(first, last): (usize, usize)| {
         let (cause, action, note) = annotate::read();
         let span = d.session.with_untracked(|s| {
@@ -168,7 +184,16 @@ pub fn Why(id: String, selected: Selected) -> impl IntoView {
                     "Re-baseline without annotated points"</button>
             </p>
             <ol class="episodes" data-testid="episode-list" inner_html=rows></ol>
-            <div inner_html=shown></div>
+            <Show when=move || selected.get().is_some()>
+                <section class="why" data-testid="why-panel"
+                    data-first=move || selected.get().map(|s| s.0)
+                    data-last=move || selected.get().map(|s| s.1)>
+                    <h4>{move || selected.get().map(|(a, b)| format!("Why did it fire? Episode at points {a}–{b} "))}
+                        <button data-testid="why-close">"Close"</button></h4>
+                    <div inner_html=move || body.get()></div>
+                    <div inner_html=move || form_html.get()></div>
+                </section>
+            </Show>
         </div>
     }
 }

@@ -1,26 +1,10 @@
-//! The why panel's text and small charts as HTML: lists and inline SVG, lighter in the site's
-//! wasm than a tree of typed views and canvases. Every name and cause is escaped.
+//! The why panel's text and small charts as HTML: lists and inline SVG (the dashboard sets
+//! the text as the panel's content). Every name and cause is escaped.
 
-use super::explain::Explained;
-use crate::export::report::fmt;
+use super::Explained;
+use crate::text::{esc, fmt};
 use llmscope_spc::explain::shape::Evidence;
 use std::fmt::Write;
-
-/// `text` safe inside HTML text and attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// The features the shape was read from, in words.
 fn evidence(e: &Evidence) -> String {
@@ -157,8 +141,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_are_escaped_and_the_chart_shades_its_windows() {
-        assert_eq!(esc("<b a=\"x\">&'"), "&lt;b a=&quot;x&quot;&gt;&amp;&#39;");
+    fn the_chart_shades_its_windows() {
         let svg = spark(&[1.0, 2.0, f64::NAN, 3.0, 2.0], 2, 4);
         assert!(
             svg.contains("<rect class=\"base\" x=\"0\" y=\"0\" width=\"120.0\""),
