@@ -1,8 +1,11 @@
 //! See it coming (issue 14): is a stream degrading, where is it heading, and when will it
 //! cross a limit.
 //!
-//! - [`degradation`]: the slope since the last changepoint ([`pelt`]), with its interval,
-//!   from the [`linear`] fit.
+//! - [`degradation()`]: the slope since the last changepoint ([`pelt`]), with its interval;
+//! - the forecasts with intervals: the [`linear`] line (and its exponential variant), and
+//!   damped-trend [`holt`];
+//! - [`limit`]: the time to limit, a median with 80% and 95% intervals;
+//! - [`outlook`]: all of it for one stream, and the predictive alert.
 //!
 //! Why not a crate: `augurs-ets` pulls `nalgebra`, `rand`, `rand_distr`, `lstsq`, `roots` and
 //! `tracing`, and `augurs-changepoint` (over `changepoint`) `nalgebra`, `ndarray`, `rayon` and
@@ -10,8 +13,254 @@
 //! each method is written here with its definition cited and tested against R.
 
 pub mod degradation;
+pub mod holt;
+pub mod limit;
 pub mod linear;
 pub mod pelt;
 pub mod student;
 
 pub use degradation::{degradation, Degradation};
+
+use crate::SpcError;
+use holt::Holt;
+use limit::Crossing;
+use linear::Line;
+
+/// What the forecast extrapolates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Model {
+    /// The line through the degradation window (the default).
+    #[default]
+    Linear,
+    /// The line through the logarithm of the window (wear that grows with itself); needs
+    /// positive values.
+    Exponential,
+    /// Damped-trend Holt on the window.
+    DampedHolt,
+}
+
+/// Which way the forecast heads to a limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The lower limit.
+    Lower,
+    /// The upper limit.
+    Upper,
+}
+
+/// What to forecast and against what.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
+    /// Points forecast past the last one (also the alert's horizon H).
+    pub horizon: usize,
+    /// The alert fires when P(crossing within the horizon) is at least this.
+    pub probability: f64,
+    /// The model.
+    pub model: Model,
+    /// The lower limit (LSL, LCL), if any.
+    pub lower: Option<f64>,
+    /// The upper limit (USL, UCL, SLO), if any.
+    pub upper: Option<f64>,
+}
+
+impl Default for Settings {
+    /// 100 points ahead, p = 0.8, linear, no limits.
+    fn default() -> Settings {
+        Settings {
+            horizon: 100,
+            probability: 0.8,
+            model: Model::Linear,
+            lower: None,
+            upper: None,
+        }
+    }
+}
+
+/// One step of the forecast band.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Step {
+    /// The future point's index (0-based, counting on from the data's).
+    pub index: usize,
+    /// The median forecast.
+    pub median: f64,
+    /// The 80% prediction interval's lower end.
+    pub lo80: f64,
+    /// The 80% prediction interval's upper end.
+    pub hi80: f64,
+    /// The 95% prediction interval's lower end.
+    pub lo95: f64,
+    /// The 95% prediction interval's upper end.
+    pub hi95: f64,
+}
+
+/// The time to the limit the forecast heads for.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TimeToLimit {
+    /// Which limit (`None`: the forecast heads to no limit that was given).
+    pub side: Option<Side>,
+    /// Its value.
+    pub limit: Option<f64>,
+    /// When, in points after the last point.
+    pub crossing: Crossing,
+}
+
+/// A stream's degradation, forecast, time to limit and predictive alert.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outlook {
+    /// Points read.
+    pub n: usize,
+    /// The slope test.
+    pub degradation: Degradation,
+    /// The forecast band, one step per point of the horizon.
+    pub forecast: Vec<Step>,
+    /// The time to limit.
+    pub time_to_limit: TimeToLimit,
+    /// The predictive alert: degradation detected, and P(crossing within the horizon) at
+    /// least `settings.probability`.
+    pub alert: bool,
+}
+
+/// The outlook of `values` (finite, at least [`degradation::MIN_WINDOW`]) under `settings`.
+pub fn outlook(values: &[f64], settings: &Settings) -> Result<Outlook, SpcError> {
+    check(values, settings)?;
+    let n = values.len();
+    let d = degradation(values).ok_or(SpcError::TooFewPoints {
+        needed: degradation::MIN_WINDOW,
+        got: n,
+        what: "a forecast",
+    })?;
+    let window = &values[d.start..];
+    let last = (n - 1) as f64;
+    let h = settings.horizon;
+    // The side the degradation's slope heads to (a model's last trend is noisier).
+    let (side, target) = if d.slope > 0.0 {
+        (Side::Upper, settings.upper)
+    } else {
+        (Side::Lower, settings.lower)
+    };
+    let up = side == Side::Upper;
+    let (forecast, crossing) = match settings.model {
+        Model::Linear => {
+            let line = d.line;
+            let band = band(n, h, |x, level| (line.at(x), line.prediction(x, level)));
+            let crossing = target.map(|lim| limit::line_crossing(&line, last, lim, up, h));
+            (band, crossing)
+        }
+        Model::Exponential => {
+            let logs = logs(window, d.start)?;
+            let line = Line::fit(d.start as f64, &logs).ok_or(too_few(window.len()))?;
+            let band = band(n, h, |x, level| {
+                let (lo, hi) = line.prediction(x, level);
+                (line.at(x).exp(), (lo.exp(), hi.exp()))
+            });
+            // A limit at or below 0 is never reached by a positive exponential.
+            let crossing = target.map(|lim| match lim > 0.0 {
+                true => limit::line_crossing(&line, last, lim.ln(), up, h),
+                false => Crossing::default(),
+            });
+            (band, crossing)
+        }
+        Model::DampedHolt => {
+            let m = Holt::fit_best(window).ok_or(too_few(window.len()))?;
+            let band = band(n, h, |x, level| {
+                let step = (x - last) as usize;
+                let half =
+                    crate::math::normal_quantile(0.5 + level / 2.0) * m.variance(step).sqrt();
+                let f = m.forecast(step);
+                (f, (f - half, f + half))
+            });
+            (band, target.map(|lim| limit::holt_crossing(&m, lim, up, h)))
+        }
+    };
+    let time_to_limit = match crossing {
+        Some(crossing) => TimeToLimit {
+            side: Some(side),
+            limit: target,
+            crossing,
+        },
+        None => TimeToLimit::default(),
+    };
+    let alert = d.detected && time_to_limit.crossing.probability >= settings.probability;
+    Ok(Outlook {
+        n,
+        degradation: d,
+        forecast,
+        time_to_limit,
+        alert,
+    })
+}
+
+/// The band for points `n .. n + horizon` from `at(x, level) = (median, (lo, hi))`.
+fn band(n: usize, horizon: usize, at: impl Fn(f64, f64) -> (f64, (f64, f64))) -> Vec<Step> {
+    (n..n + horizon)
+        .map(|index| {
+            let x = index as f64;
+            let (median, (lo80, hi80)) = at(x, 0.8);
+            let (_, (lo95, hi95)) = at(x, 0.95);
+            Step {
+                index,
+                median,
+                lo80,
+                hi80,
+                lo95,
+                hi95,
+            }
+        })
+        .collect()
+}
+
+fn too_few(got: usize) -> SpcError {
+    SpcError::TooFewPoints {
+        needed: degradation::MIN_WINDOW,
+        got,
+        what: "a forecast",
+    }
+}
+
+/// The logarithms of the window, which starts at point `start`.
+fn logs(window: &[f64], start: usize) -> Result<Vec<f64>, SpcError> {
+    window
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if v > 0.0 {
+                Ok(v.ln())
+            } else {
+                Err(SpcError::InvalidParameter {
+                    name: "model",
+                    message: format!(
+                        "the exponential model needs positive values; point {} is {v}",
+                        start + i
+                    ),
+                })
+            }
+        })
+        .collect()
+}
+
+fn check(values: &[f64], settings: &Settings) -> Result<(), SpcError> {
+    if let Some((index, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        return Err(SpcError::NotFinite { index, value });
+    }
+    if !(settings.probability > 0.0 && settings.probability <= 1.0) {
+        return Err(SpcError::InvalidParameter {
+            name: "probability",
+            message: format!("{} is not in (0, 1]", settings.probability),
+        });
+    }
+    if settings.horizon == 0 {
+        return Err(SpcError::InvalidParameter {
+            name: "horizon",
+            message: "must be at least 1 point".into(),
+        });
+    }
+    if let (Some(lo), Some(hi)) = (settings.lower, settings.upper) {
+        if lo >= hi {
+            return Err(SpcError::InvalidParameter {
+                name: "limits",
+                message: format!("the lower limit {lo} is not below the upper {hi}"),
+            });
+        }
+    }
+    Ok(())
+}
