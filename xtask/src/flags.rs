@@ -26,6 +26,10 @@ tasks:
   fuzz [--seconds N]
                 coverage-guided fuzzing (cargo-fuzz) of every parser of outside input, N seconds
                 per target (default 60; not in CI; installs cargo-fuzz); prints corpus sizes
+  degradations [--out DIR] [--per-kind N] [--seed S]
+                seeded run-to-failure curves (linear, exponential, step then drift, maintenance
+                reset, in control; half with AR(1) noise) as CSVs and labels.csv (default
+                target/degradations)
   help          this text";
 
 pub enum Task {
@@ -39,6 +43,7 @@ pub enum Task {
     Peers,
     Soak { minutes: u64 },
     Fuzz { seconds: u64 },
+    Degradations { args: Vec<String> },
 }
 
 pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
@@ -65,6 +70,11 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
         Some("fuzz") => {
             let seconds = whole("fuzz", "--seconds", crate::fuzz::DEFAULT_SECONDS, args)?;
             return Ok(Task::Fuzz { seconds });
+        }
+        Some("degradations") => {
+            return Ok(Task::Degradations {
+                args: args.collect(),
+            })
         }
         Some(other) => return Err(format!("unknown task '{other}'")),
     };

@@ -5,6 +5,7 @@
 //! do next. Subcommands are declared in [`flags`]; each task has its own module.
 
 mod bench;
+mod degradations;
 mod flags;
 mod fuzz;
 mod setup;
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         flags::Task::Peers => setup::peers().map(|py| println!("peers ready: {}", py.display())),
         flags::Task::Soak { minutes } => soak::run(minutes),
         flags::Task::Fuzz { seconds } => fuzz::run(seconds),
+        flags::Task::Degradations { args } => degradations::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -135,10 +135,14 @@ impl Line {
         self.inflation * self.s * (1.0 / self.n as f64 + d * d / self.sxx).sqrt()
     }
 
+    /// The standard error of a new observation at `x`.
+    pub fn prediction_se(&self, x: f64) -> f64 {
+        (self.s * self.s + self.mean_se(x).powi(2)).sqrt()
+    }
+
     /// The two-sided `level` prediction interval of a new observation at `x`.
     pub fn prediction(&self, x: f64, level: f64) -> (f64, f64) {
-        let se = (self.s * self.s + self.mean_se(x).powi(2)).sqrt();
-        let half = t_quantile(0.5 + level / 2.0, self.df) * se;
+        let half = t_quantile(0.5 + level / 2.0, self.df) * self.prediction_se(x);
         (self.at(x) - half, self.at(x) + half)
     }
 

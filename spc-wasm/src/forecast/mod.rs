@@ -5,7 +5,9 @@
 //! - the forecasts with intervals: the [`linear`] line (and its exponential variant), and
 //!   damped-trend [`holt`];
 //! - [`limit`]: the time to limit, a median with 80% and 95% intervals;
-//! - [`outlook`]: all of it for one stream, and the predictive alert.
+//! - [`outlook`]: all of it for one stream, and the predictive alert ([`predict`]: without
+//!   the band);
+//! - [`generate`]: a seeded generator of labelled run-to-failure curves, to measure it.
 //!
 //! Why not a crate: `augurs-ets` pulls `nalgebra`, `rand`, `rand_distr`, `lstsq`, `roots` and
 //! `tracing`, and `augurs-changepoint` (over `changepoint`) `nalgebra`, `ndarray`, `rayon` and
@@ -13,6 +15,7 @@
 //! each method is written here with its definition cited and tested against R.
 
 pub mod degradation;
+pub mod generate;
 pub mod holt;
 pub mod limit;
 pub mod linear;
@@ -21,10 +24,12 @@ pub mod student;
 
 pub use degradation::{degradation, Degradation};
 
+use crate::math::normal_quantile;
 use crate::SpcError;
 use holt::Holt;
 use limit::Crossing;
 use linear::Line;
+use student::t_quantile;
 
 /// What the forecast extrapolates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -104,7 +109,22 @@ pub struct TimeToLimit {
     pub crossing: Crossing,
 }
 
-/// A stream's degradation, forecast, time to limit and predictive alert.
+/// A stream's degradation, time to limit and predictive alert: an [`Outlook`] without its
+/// band, for monitoring many streams.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Prediction {
+    /// Points read.
+    pub n: usize,
+    /// The slope test.
+    pub degradation: Degradation,
+    /// The time to limit.
+    pub time_to_limit: TimeToLimit,
+    /// The predictive alert: degradation detected, and P(crossing within the horizon and the
+    /// window's reach, [`limit`]) at least `settings.probability`.
+    pub alert: bool,
+}
+
+/// A stream's degradation, forecast band, time to limit and predictive alert.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outlook {
     /// Points read.
@@ -115,98 +135,130 @@ pub struct Outlook {
     pub forecast: Vec<Step>,
     /// The time to limit.
     pub time_to_limit: TimeToLimit,
-    /// The predictive alert: degradation detected, and P(crossing within the horizon) at
-    /// least `settings.probability`.
+    /// The predictive alert (as [`Prediction::alert`]).
     pub alert: bool,
 }
 
 /// The outlook of `values` (finite, at least [`degradation::MIN_WINDOW`]) under `settings`.
 pub fn outlook(values: &[f64], settings: &Settings) -> Result<Outlook, SpcError> {
+    let (fit, p) = assess(values, settings)?;
+    Ok(Outlook {
+        n: p.n,
+        degradation: p.degradation,
+        forecast: fit.band(p.n, settings.horizon),
+        time_to_limit: p.time_to_limit,
+        alert: p.alert,
+    })
+}
+
+/// [`outlook`] without the band: what an alerting loop needs.
+pub fn predict(values: &[f64], settings: &Settings) -> Result<Prediction, SpcError> {
+    assess(values, settings).map(|(_, p)| p)
+}
+
+/// The model fitted to the degradation window.
+enum Fit {
+    Line(Line),
+    /// The line through `ln y`.
+    Log(Line),
+    Holt(Holt, f64),
+}
+
+fn assess(values: &[f64], settings: &Settings) -> Result<(Fit, Prediction), SpcError> {
     check(values, settings)?;
     let n = values.len();
-    let d = degradation(values).ok_or(SpcError::TooFewPoints {
-        needed: degradation::MIN_WINDOW,
-        got: n,
-        what: "a forecast",
-    })?;
+    let d = degradation(values).ok_or(too_few(n))?;
     let window = &values[d.start..];
     let last = (n - 1) as f64;
-    let h = settings.horizon;
+    let fit = match settings.model {
+        Model::Linear => Fit::Line(d.line),
+        Model::Exponential => {
+            let logs = logs(window, d.start)?;
+            Fit::Log(Line::fit(d.start as f64, &logs).ok_or(too_few(window.len()))?)
+        }
+        Model::DampedHolt => Fit::Holt(Holt::fit_best(window).ok_or(too_few(window.len()))?, last),
+    };
     // The side the degradation's slope heads to (a model's last trend is noisier).
     let (side, target) = if d.slope > 0.0 {
         (Side::Upper, settings.upper)
     } else {
         (Side::Lower, settings.lower)
     };
-    let up = side == Side::Upper;
-    let (forecast, crossing) = match settings.model {
-        Model::Linear => {
-            let line = d.line;
-            let band = band(n, h, |x, level| (line.at(x), line.prediction(x, level)));
-            let crossing = target.map(|lim| limit::line_crossing(&line, last, lim, up, h));
-            (band, crossing)
-        }
-        Model::Exponential => {
-            let logs = logs(window, d.start)?;
-            let line = Line::fit(d.start as f64, &logs).ok_or(too_few(window.len()))?;
-            let band = band(n, h, |x, level| {
-                let (lo, hi) = line.prediction(x, level);
-                (line.at(x).exp(), (lo.exp(), hi.exp()))
-            });
-            // A limit at or below 0 is never reached by a positive exponential.
-            let crossing = target.map(|lim| match lim > 0.0 {
-                true => limit::line_crossing(&line, last, lim.ln(), up, h),
-                false => Crossing::default(),
-            });
-            (band, crossing)
-        }
-        Model::DampedHolt => {
-            let m = Holt::fit_best(window).ok_or(too_few(window.len()))?;
-            let band = band(n, h, |x, level| {
-                let step = (x - last) as usize;
-                let half =
-                    crate::math::normal_quantile(0.5 + level / 2.0) * m.variance(step).sqrt();
-                let f = m.forecast(step);
-                (f, (f - half, f + half))
-            });
-            (band, target.map(|lim| limit::holt_crossing(&m, lim, up, h)))
-        }
-    };
-    let time_to_limit = match crossing {
-        Some(crossing) => TimeToLimit {
+    let time_to_limit = match target {
+        Some(lim) => TimeToLimit {
             side: Some(side),
-            limit: target,
-            crossing,
+            limit: Some(lim),
+            crossing: fit.crossing(
+                last,
+                lim,
+                side == Side::Upper,
+                settings.horizon,
+                n - d.start,
+            ),
         },
         None => TimeToLimit::default(),
     };
-    let alert = d.detected && time_to_limit.crossing.probability >= settings.probability;
-    Ok(Outlook {
+    let alert = d.detected && time_to_limit.crossing.within_reach >= settings.probability;
+    let p = Prediction {
         n,
         degradation: d,
-        forecast,
         time_to_limit,
         alert,
-    })
+    };
+    Ok((fit, p))
 }
 
-/// The band for points `n .. n + horizon` from `at(x, level) = (median, (lo, hi))`.
-fn band(n: usize, horizon: usize, at: impl Fn(f64, f64) -> (f64, (f64, f64))) -> Vec<Step> {
-    (n..n + horizon)
-        .map(|index| {
-            let x = index as f64;
-            let (median, (lo80, hi80)) = at(x, 0.8);
-            let (_, (lo95, hi95)) = at(x, 0.95);
-            Step {
-                index,
-                median,
-                lo80,
-                hi80,
-                lo95,
-                hi95,
+impl Fit {
+    /// The time to `lim` from the point at `last`, within `horizon` and `reach` points.
+    fn crossing(&self, last: f64, lim: f64, up: bool, horizon: usize, reach: usize) -> Crossing {
+        let (h, r) = (horizon, reach);
+        match self {
+            Fit::Line(line) => limit::line_crossing(line, last, lim, up, h, r),
+            // A limit at or below 0 is never reached by a positive exponential.
+            Fit::Log(line) if lim > 0.0 => limit::line_crossing(line, last, lim.ln(), up, h, r),
+            Fit::Log(_) => Crossing::default(),
+            Fit::Holt(m, _) => limit::holt_crossing(m, lim, up, h, r),
+        }
+    }
+
+    /// The band for points `n .. n + horizon`.
+    fn band(&self, n: usize, horizon: usize) -> Vec<Step> {
+        let step = |index: usize, median: f64, half: [f64; 2], back: fn(f64) -> f64| Step {
+            index,
+            median: back(median),
+            lo80: back(median - half[0]),
+            hi80: back(median + half[0]),
+            lo95: back(median - half[1]),
+            hi95: back(median + half[1]),
+        };
+        match self {
+            Fit::Line(line) | Fit::Log(line) => {
+                let back: fn(f64) -> f64 = match self {
+                    Fit::Log(_) => f64::exp,
+                    _ => |v| v,
+                };
+                // The 80% and 95% two-sided quantiles.
+                let t = [t_quantile(0.9, line.df), t_quantile(0.975, line.df)];
+                (n..n + horizon)
+                    .map(|index| {
+                        let x = index as f64;
+                        let se = line.prediction_se(x);
+                        step(index, line.at(x), [t[0] * se, t[1] * se], back)
+                    })
+                    .collect()
             }
-        })
-        .collect()
+            Fit::Holt(m, last) => {
+                let z = [normal_quantile(0.9), normal_quantile(0.975)];
+                (n..n + horizon)
+                    .map(|index| {
+                        let h = index - *last as usize;
+                        let sd = m.variance(h).sqrt();
+                        step(index, m.forecast(h), [z[0] * sd, z[1] * sd], |v| v)
+                    })
+                    .collect()
+            }
+        }
+    }
 }
 
 fn too_few(got: usize) -> SpcError {
