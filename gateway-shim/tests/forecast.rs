@@ -82,6 +82,10 @@ fn a_drift_gets_its_time_to_the_usl_and_an_alert() {
     assert!(f(&t["lo80"]) < 101.0 && 101.0 < f(&t["hi80"]), "{t}");
     assert!(f(&t["lo95"]) <= f(&t["lo80"]) && f(&t["hi80"]) <= f(&t["hi95"]));
     assert!((80.0..125.0).contains(&f(&t["median"])), "{t}");
+    assert!(
+        f(&t["probability"]) >= f(&t["within_reach"]) && f(&t["within_reach"]) >= 0.8,
+        "{t}"
+    );
     assert_eq!(r["alert"], true);
     // The same in words.
     let words = text(&path, &["--usl", "80", "--horizon", "300"]);

@@ -33,8 +33,9 @@ struct Step {
     hi95: f64,
 }
 
-/// The contract's fields, then two documented extras: the limit's `value` and
-/// `probability`, P(crossing within the horizon).
+/// The contract's fields, then three documented extras: the limit's `value`, `probability`
+/// (P(crossing within the horizon)) and `within_reach` (P(crossing within the horizon and the
+/// window the line was fitted on), which the alert reads).
 #[derive(Serialize)]
 struct TimeToLimit {
     limit: Option<&'static str>,
@@ -45,6 +46,7 @@ struct TimeToLimit {
     hi95: Option<f64>,
     value: Option<f64>,
     probability: Option<f64>,
+    within_reach: Option<f64>,
 }
 
 /// The contract's object.
@@ -84,6 +86,7 @@ pub fn json(f: &Forecast, out: &mut impl Write) -> io::Result<()> {
             hi95: c.hi95,
             value: t.limit,
             probability: t.side.map(|_| c.probability),
+            within_reach: t.side.map(|_| c.within_reach),
         },
         alert: o.alert,
     };
@@ -132,10 +135,12 @@ pub fn text(f: &Forecast, horizon: usize, out: &mut impl Write) -> io::Result<()
                     "{name} is not expected to reach {limit} within {horizon} points"
                 )?,
             }
+            let reach = horizon.min(o.n - o.degradation.start);
             writeln!(
                 out,
-                "P(crossing within {horizon} points) = {:.2}",
-                c.probability
+                "P(crossing within {horizon} points) = {:.2}; within {reach} (the points the line \
+                 was fitted on, what the alert reads) = {:.2}",
+                c.probability, c.within_reach
             )?;
         }
         _ => writeln!(out, "{name} heads for no limit that was given")?,
