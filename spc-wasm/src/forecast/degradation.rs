@@ -3,9 +3,9 @@
 //!
 //! The changepoints are [`pelt`](super::pelt)'s, found on at most [`MAX_BLOCKS`] block means
 //! (blocks aligned on the last point, the oldest remainder dropped): PELT's worst case is
-//! quadratic when nothing changes, so this bounds the search at O(n) + O(256²), and block means
+//! quadratic when nothing changes, so this bounds the search at O(n) + O(128²), and block means
 //! of an AR(1) stream are nearly independent, which the cost assumes. The start is then exact
-//! to one block (n / 256 points). The window from the last changepoint to the end (at least
+//! to one block (n / 128 points). The window from the last changepoint to the end (at least
 //! [`MIN_WINDOW`] points) is fitted by [`Line::fit`], whose interval allows for AR(1)
 //! autocorrelation; the stream is degrading when that interval excludes 0. This is separate
 //! from Nelson's test 3 (six points in a row rising), which sees only runs, not rates.
@@ -14,7 +14,7 @@ use super::linear::Line;
 use super::pelt::{changepoints, penalty};
 
 /// At most this many block means go to PELT.
-pub const MAX_BLOCKS: usize = 256;
+pub const MAX_BLOCKS: usize = 128;
 /// The shortest segment PELT may make, in blocks (or points, for short streams).
 pub const MIN_SEGMENT: usize = 6;
 /// The fewest points the slope is fitted on.
