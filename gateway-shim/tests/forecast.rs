@@ -136,6 +136,25 @@ fn the_side_follows_the_slope_and_control_limits_are_the_default() {
     assert_eq!(r["alert"], false);
 }
 
+/// A column that never varies has no control limits (said so, exit 2), and is flat against a
+/// spec limit.
+#[test]
+fn a_constant_column_is_flat() {
+    let path = file("constant.csv", &format!("v\n{}", "5\n".repeat(50)));
+    let out = shim(&path, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("column 'v': the values do not vary") && err.contains("--usl"),
+        "{err}"
+    );
+    let words = text(&path, &["--usl", "6"]);
+    assert!(
+        words.contains("no degradation detected") && words.contains("v is flat"),
+        "{words}"
+    );
+}
+
 /// Bad input and bad flags: exit 2 and a message that names the line and column or the flag.
 #[test]
 fn bad_input_is_named_and_exits_2() {

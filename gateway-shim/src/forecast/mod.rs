@@ -109,7 +109,13 @@ pub fn forecast(args: &ForecastArgs, bytes: &[u8]) -> Result<Forecast, AnalyzeEr
         });
     let (lower, upper) = match kind {
         LimitArg::Spec => (args.lsl, args.usl),
-        LimitArg::Control => control_limits(&values).map_err(engine)?,
+        LimitArg::Control => control_limits(&values).map_err(|cause| match cause {
+            llmscope_spc::SpcError::ZeroSigma { .. } => AnalyzeError::Data(format!(
+                "{path}: column '{column}': the values do not vary, so there are no control \
+                 limits to reach: give --lsl or --usl"
+            )),
+            cause => engine(cause),
+        })?,
     };
     let settings = Settings {
         horizon: args.horizon,

@@ -143,6 +143,7 @@ pub fn text(f: &Forecast, horizon: usize, out: &mut impl Write) -> io::Result<()
                 c.probability, c.within_reach
             )?;
         }
+        _ if d.slope == 0.0 => writeln!(out, "{name} is flat: it heads for no limit")?,
         _ => writeln!(out, "{name} heads for no limit that was given")?,
     }
     if o.alert {
