@@ -97,3 +97,37 @@ fn write(path: &PathBuf, c: &Curve) -> Result<(), String> {
     }
     std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_have_defaults_and_bad_ones_are_named() {
+        let f = flags(&[]).unwrap();
+        assert!(f.out.ends_with("target/degradations") && f.per_kind == 10 && f.seed == 14);
+        let args = ["--out", "/tmp/x", "--per-kind", "3", "--seed", "7"].map(String::from);
+        let f = flags(&args).unwrap();
+        assert_eq!((f.out, f.per_kind, f.seed), (PathBuf::from("/tmp/x"), 3, 7));
+        let err = |a: &[&str]| flags(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>()).err();
+        assert!(err(&["--per-kind", "x"]).unwrap().contains("whole number"));
+        assert!(err(&["--seed"]).unwrap().contains("needs a value"));
+        assert!(err(&["--fast", "1"])
+            .unwrap()
+            .contains("unknown flag '--fast'"));
+    }
+
+    /// Every curve is written with a label, and an in-control one has no start.
+    #[test]
+    fn writes_one_file_per_curve_and_the_labels() {
+        let dir = std::env::temp_dir().join(format!("degradations-{}", std::process::id()));
+        let args = ["--out", dir.to_str().unwrap(), "--per-kind", "1"].map(String::from);
+        run(&args).unwrap();
+        let labels = std::fs::read_to_string(dir.join("labels.csv")).unwrap();
+        assert_eq!(labels.lines().count(), 6, "{labels}");
+        assert!(labels.contains("in_control_000.csv,in_control,0.0000,36000,,,56"));
+        let linear = std::fs::read_to_string(dir.join("linear_000.csv")).unwrap();
+        assert!(linear.starts_with("t,value\n0,"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
