@@ -9,10 +9,11 @@
 //! interval of the time to limit at the first alert covers the true crossing (goal 75–85 %).
 //!
 //! `cargo run --release -p llmscope-spc --example forecast_backtest [-- CURVES_PER_CELL
-//! IN_CONTROL_HOURS SEED]` (defaults 25, 1000, 14).
+//! IN_CONTROL_HOURS SEED MODEL]` (defaults 25, 1000, 14, linear; MODEL: linear, exponential or
+//! holt, the same for every curve).
 
 use llmscope_spc::forecast::generate::{curve, in_control, Curve, Kind, HOUR, LIMIT};
-use llmscope_spc::forecast::{predict, Settings};
+use llmscope_spc::forecast::{predict, Model, Settings};
 use llmscope_spc::Rng;
 
 /// The engine sees the last 3 hours.
@@ -24,10 +25,11 @@ const FIRST: usize = 600;
 /// The warm-up of an in-control stream, not counted.
 const WARM_UP: usize = HOUR;
 
-fn settings() -> Settings {
+fn settings(model: Model) -> Settings {
     Settings {
         horizon: 24 * HOUR,
         upper: Some(LIMIT),
+        model,
         ..Settings::default()
     }
 }
@@ -146,8 +148,16 @@ fn report(label: &str, runs: &[&Run]) {
 }
 
 fn main() {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let model = match args.get(3).map(String::as_str) {
+        None | Some("linear") => Model::Linear,
+        Some("exponential") => Model::Exponential,
+        Some("holt") => Model::DampedHolt,
+        Some(other) => panic!("MODEL: linear, exponential or holt, not {other}"),
+    };
+    args.truncate(3);
+    let args: Vec<u64> = args
+        .iter()
         .map(|a| {
             a.parse()
                 .expect("CURVES_PER_CELL IN_CONTROL_HOURS SEED: numbers")
@@ -156,7 +166,8 @@ fn main() {
     let per_cell = args.first().copied().unwrap_or(25) as usize;
     let in_control_hours = args.get(1).copied().unwrap_or(1000) as usize;
     let mut rng = Rng::new(args.get(2).copied().unwrap_or(14));
-    let s = settings();
+    let s = settings(model);
+    println!("model: {model:?}");
     let started = std::time::Instant::now();
     let mut forecasts = 0;
     let mut runs = Vec::new();

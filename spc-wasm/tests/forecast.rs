@@ -230,7 +230,8 @@ fn the_80_percent_interval_covers_the_true_crossing_about_80_percent_of_the_time
     assert!((140..=180).contains(&covered), "{covered} of 200");
 }
 
-/// Exponential wear: the log-linear model finds the crossing the straight line misses.
+/// Exponential wear: the exponential model finds the crossing the straight line misses, at
+/// any offset.
 #[test]
 fn the_exponential_model_follows_exponential_wear() {
     let mut rng = Rng::new(4);
@@ -264,13 +265,19 @@ fn the_exponential_model_follows_exponential_wear() {
         .median
         .map_or(f64::INFINITY, |m| m);
     assert!(late > c.hi80.unwrap(), "the line is late: {late}");
-    let bad = outlook(
-        &[1.0, -1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0],
-        &s,
-    );
+    // An offset takes values at or below 0: the same wear, 20 v − 45, crosses 20 × 20 − 45.
+    let offset: Vec<f64> = v.iter().map(|x| 20.0 * x - 45.0).collect();
+    let shifted = Settings {
+        upper: Some(20.0 * 20.0 - 45.0),
+        ..s
+    };
+    let c = outlook(&offset, &shifted)
+        .expect("an outlook")
+        .time_to_limit
+        .crossing;
     assert!(
-        matches!(bad, Err(SpcError::InvalidParameter { name: "model", .. })),
-        "{bad:?}"
+        c.lo80.unwrap() <= truth && truth <= c.hi80.unwrap(),
+        "{c:?} vs {truth}"
     );
 }
 

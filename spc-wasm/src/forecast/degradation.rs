@@ -45,7 +45,7 @@ pub fn degradation(values: &[f64]) -> Option<Degradation> {
     if n < MIN_WINDOW {
         return None;
     }
-    let start = last_change(values).min(n - MIN_WINDOW);
+    let start = changes(values).last().map_or(0, |&c| c).min(n - MIN_WINDOW);
     let line = Line::fit(start as f64, &values[start..])?;
     let (lo, hi) = line.slope_interval(LEVEL);
     Some(Degradation {
@@ -58,8 +58,8 @@ pub fn degradation(values: &[f64]) -> Option<Degradation> {
     })
 }
 
-/// The start of the last segment (0 when there is one), from block means.
-fn last_change(values: &[f64]) -> usize {
+/// The changepoints (segment starts after the first, in points), from block means.
+fn changes(values: &[f64]) -> Vec<usize> {
     let n = values.len();
     let size = n.div_ceil(MAX_BLOCKS);
     let blocks = n / size;
@@ -69,7 +69,40 @@ fn last_change(values: &[f64]) -> usize {
         .map(|b| b.iter().sum::<f64>() / size as f64)
         .collect();
     let cps = changepoints(&means, penalty(means.len()), MIN_SEGMENT);
-    cps.last().map_or(0, |&b| offset + b * size)
+    cps.iter().map(|&b| offset + b * size).collect()
+}
+
+/// Where a curved degradation starts, for a model that bends (the exponential): the last
+/// segment's start, moved back over changepoints where the stream kept degrading (the segment
+/// before slopes the same way, both slope intervals excluding 0, and the two lines meet at the
+/// changepoint, their gap within 3 standard errors). PELT's lines cut a curve into pieces; a
+/// reset, a step or a flat stretch before it is not merged. At most `n − MIN_WINDOW`.
+pub fn curve_start(values: &[f64]) -> usize {
+    let n = values.len();
+    let mut bounds = vec![0];
+    bounds.extend(changes(values));
+    bounds.push(n);
+    let fit = |a: usize, b: usize| Line::fit(a as f64, &values[a..b]);
+    let sign = |l: &Line| {
+        let (lo, hi) = l.slope_interval(LEVEL);
+        i32::from(lo > 0.0) - i32::from(hi < 0.0)
+    };
+    let mut i = bounds.len() - 2;
+    while i > 0 {
+        let (Some(left), Some(right)) =
+            (fit(bounds[i - 1], bounds[i]), fit(bounds[i], bounds[i + 1]))
+        else {
+            break;
+        };
+        let c = bounds[i] as f64;
+        let gap = (right.at(c) - left.at(c)).abs();
+        let se = (left.mean_se(c).powi(2) + right.mean_se(c).powi(2)).sqrt();
+        if sign(&right) == 0 || sign(&left) != sign(&right) || gap > 3.0 * se {
+            break;
+        }
+        i -= 1;
+    }
+    bounds[i].min(n.saturating_sub(MIN_WINDOW))
 }
 
 #[cfg(test)]

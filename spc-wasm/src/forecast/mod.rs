@@ -2,7 +2,7 @@
 //! cross a limit.
 //!
 //! - [`degradation()`]: the slope since the last changepoint ([`pelt`]), with its interval;
-//! - the forecasts with intervals: the [`linear`] line (and its exponential variant), and
+//! - the forecasts with intervals: the [`linear`] line, the offset [`exponential`] and
 //!   damped-trend [`holt`];
 //! - [`limit`]: the time to limit, a median with 80% and 95% intervals;
 //! - [`outlook`]: all of it for one stream, and the predictive alert ([`predict`]: without
@@ -15,6 +15,7 @@
 //! each method is written here with its definition cited and tested against R.
 
 pub mod degradation;
+pub mod exponential;
 pub mod generate;
 pub mod holt;
 pub mod limit;
@@ -26,6 +27,7 @@ pub use degradation::{degradation, Degradation};
 
 use crate::math::normal_quantile;
 use crate::SpcError;
+use exponential::Exponential;
 use holt::Holt;
 use limit::Crossing;
 use linear::Line;
@@ -37,8 +39,8 @@ pub enum Model {
     /// The line through the degradation window (the default).
     #[default]
     Linear,
-    /// The line through the logarithm of the window (wear that grows with itself); needs
-    /// positive values.
+    /// An offset [`exponential`] (wear that grows with itself), on the window from
+    /// [`degradation::curve_start`].
     Exponential,
     /// Damped-trend Holt on the window.
     DampedHolt,
@@ -159,8 +161,8 @@ pub fn predict(values: &[f64], settings: &Settings) -> Result<Prediction, SpcErr
 /// The model fitted to the degradation window.
 enum Fit {
     Line(Line),
-    /// The line through `ln y`.
-    Log(Line),
+    /// The offset exponential and the length of its window (its reach).
+    Exp(Exponential, usize),
     Holt(Holt, f64),
 }
 
@@ -173,8 +175,9 @@ fn assess(values: &[f64], settings: &Settings) -> Result<(Fit, Prediction), SpcE
     let fit = match settings.model {
         Model::Linear => Fit::Line(d.line),
         Model::Exponential => {
-            let logs = logs(window, d.start)?;
-            Fit::Log(Line::fit(d.start as f64, &logs).ok_or(too_few(window.len()))?)
+            let from = degradation::curve_start(values);
+            let e = Exponential::fit(from as f64, &values[from..], d.slope > 0.0);
+            Fit::Exp(e.ok_or(too_few(n - from))?, n - from)
         }
         Model::DampedHolt => Fit::Holt(Holt::fit_best(window).ok_or(too_few(window.len()))?, last),
     };
@@ -214,46 +217,40 @@ impl Fit {
         let (h, r) = (horizon, reach);
         match self {
             Fit::Line(line) => limit::line_crossing(line, last, lim, up, h, r),
-            // A limit at or below 0 is never reached by a positive exponential.
-            Fit::Log(line) if lim > 0.0 => limit::line_crossing(line, last, lim.ln(), up, h, r),
-            Fit::Log(_) => Crossing::default(),
+            // On the log scale the curve always heads up; a limit behind the offset is never
+            // reached. Its reach is its own, longer window.
+            Fit::Exp(e, span) => e.to_log(lim).map_or(Crossing::default(), |l| {
+                limit::line_crossing(&e.line, last, l, true, h, *span)
+            }),
             Fit::Holt(m, _) => limit::holt_crossing(m, lim, up, h, r),
         }
     }
 
     /// The band for points `n .. n + horizon`.
     fn band(&self, n: usize, horizon: usize) -> Vec<Step> {
-        let step = |index: usize, median: f64, half: [f64; 2], back: fn(f64) -> f64| Step {
-            index,
-            median: back(median),
-            lo80: back(median - half[0]),
-            hi80: back(median + half[0]),
-            lo95: back(median - half[1]),
-            hi95: back(median + half[1]),
+        // A line's band through `back` to the data's scale.
+        let line_band = |line: &Line, back: &dyn Fn(f64) -> f64| -> Vec<Step> {
+            // The 80% and 95% two-sided quantiles.
+            let t = [t_quantile(0.9, line.df), t_quantile(0.975, line.df)];
+            (n..n + horizon)
+                .map(|index| {
+                    let x = index as f64;
+                    let (m, se) = (line.at(x), line.prediction_se(x));
+                    let ends = [t[0] * se, t[1] * se].map(|h| (back(m - h), back(m + h)));
+                    step(index, back(m), ends)
+                })
+                .collect()
         };
         match self {
-            Fit::Line(line) | Fit::Log(line) => {
-                let back: fn(f64) -> f64 = match self {
-                    Fit::Log(_) => f64::exp,
-                    _ => |v| v,
-                };
-                // The 80% and 95% two-sided quantiles.
-                let t = [t_quantile(0.9, line.df), t_quantile(0.975, line.df)];
-                (n..n + horizon)
-                    .map(|index| {
-                        let x = index as f64;
-                        let se = line.prediction_se(x);
-                        step(index, line.at(x), [t[0] * se, t[1] * se], back)
-                    })
-                    .collect()
-            }
+            Fit::Line(line) => line_band(line, &|v| v),
+            Fit::Exp(e, _) => line_band(&e.line, &|l| e.from_log(l)),
             Fit::Holt(m, last) => {
                 let z = [normal_quantile(0.9), normal_quantile(0.975)];
                 (n..n + horizon)
                     .map(|index| {
                         let h = index - *last as usize;
-                        let sd = m.variance(h).sqrt();
-                        step(index, m.forecast(h), [z[0] * sd, z[1] * sd], |v| v)
+                        let (f, sd) = (m.forecast(h), m.variance(h).sqrt());
+                        step(index, f, [z[0] * sd, z[1] * sd].map(|h| (f - h, f + h)))
                     })
                     .collect()
             }
@@ -269,25 +266,19 @@ fn too_few(got: usize) -> SpcError {
     }
 }
 
-/// The logarithms of the window, which starts at point `start`.
-fn logs(window: &[f64], start: usize) -> Result<Vec<f64>, SpcError> {
-    window
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| {
-            if v > 0.0 {
-                Ok(v.ln())
-            } else {
-                Err(SpcError::InvalidParameter {
-                    name: "model",
-                    message: format!(
-                        "the exponential model needs positive values; point {} is {v}",
-                        start + i
-                    ),
-                })
-            }
-        })
-        .collect()
+/// A band step from its median and its 80% and 95% intervals (either end first: a falling
+/// exponential turns them round).
+fn step(index: usize, median: f64, [i80, i95]: [(f64, f64); 2]) -> Step {
+    let order = |(a, b): (f64, f64)| if a <= b { (a, b) } else { (b, a) };
+    let ((lo80, hi80), (lo95, hi95)) = (order(i80), order(i95));
+    Step {
+        index,
+        median,
+        lo80,
+        hi80,
+        lo95,
+        hi95,
+    }
 }
 
 fn check(values: &[f64], settings: &Settings) -> Result<(), SpcError> {
