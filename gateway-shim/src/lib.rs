@@ -1,8 +1,8 @@
 //! `llmscope-shim` as a library: the binary's parts, public so that integration tests can drive a
 //! source or the hub directly. The command line lives in `main.rs`.
 //!
-//! - `analyze`: SPC on a CSV export; `explain`: why its signals fired; `compare`: which
-//!   target to use, from probe results.
+//! - `analyze`: SPC on a CSV export; `explain`: why its signals fired; `forecast`: when it
+//!   will cross its limit; `compare`: which target to use, from probe results.
 //! - `config`: the `run --config` file.
 //! - `source`: Modbus, MQTT and OPC-UA behind one `Source` trait.
 //! - `publish`: republishing samples to MQTT.
@@ -18,6 +18,7 @@ pub mod auth;
 pub mod compare;
 pub mod config;
 pub mod explain;
+pub mod forecast;
 pub mod hub;
 pub mod publish;
 pub mod run;

@@ -4,11 +4,12 @@
 //! - `watch [URL]`: a terminal client charting every stream live;
 //! - `analyze FILE`: SPC over a CSV export;
 //! - `explain FILE`: why each signal of a CSV column fired;
+//! - `forecast FILE`: when a CSV column will cross its limit;
 //! - `compare RESULTS`: targets side by side from probe results, and a recommendation.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use llmscope_shim::{analyze, compare, config, explain, run, simulate, watch};
+use llmscope_shim::{analyze, compare, config, explain, forecast, run, simulate, watch};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -30,6 +31,9 @@ enum Command {
     /// Why each signal episode of a CSV column fired: its shape, what else changed, suggested
     /// causes and similar earlier windows (takes analyze's flags).
     Explain(explain::ExplainArgs),
+    /// When a CSV column will cross its limit: degradation, forecast band, time to limit and
+    /// the predictive alert.
+    Forecast(forecast::ForecastArgs),
     /// Compare targets from probe results (intervals, pairwise shifts) and recommend one.
     Compare(compare::CompareArgs),
     /// Stream the sources of a config file to WebSocket clients.
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(&args).map_err(Into::into),
         Command::Explain(args) => explain::run(&args).map_err(Into::into),
+        Command::Forecast(args) => forecast::run(&args).map_err(Into::into),
         Command::Compare(args) => compare::run(&args).map_err(Into::into),
         Command::Run { config } => config::load(&config)
             .map_err(Into::into)

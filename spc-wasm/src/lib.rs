@@ -36,6 +36,7 @@ pub mod constants;
 mod error;
 mod estimate;
 pub mod explain;
+pub mod forecast;
 pub mod math;
 mod monitor;
 pub mod normality;

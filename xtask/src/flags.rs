@@ -30,6 +30,10 @@ tasks:
                 write issue 13's seeded labelled faults as CSV files for `llmscope-shim explain`
                 and their labels.csv into DIR (default target/faults): N cases (default 10) of
                 each of the eight shapes, of coupled faults and of recurring motifs
+  degradations [--out DIR] [--per-kind N] [--seed S]
+                seeded run-to-failure curves (linear, exponential, step then drift, maintenance
+                reset, in control; half with AR(1) noise) as CSVs and labels.csv (default
+                target/degradations)
   help          this text";
 
 pub enum Task {
@@ -53,6 +57,9 @@ pub enum Task {
         out: Option<std::path::PathBuf>,
         seed: u64,
         cases: u64,
+    },
+    Degradations {
+        args: Vec<String>,
     },
 }
 
@@ -82,6 +89,11 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
             return Ok(Task::Fuzz { seconds });
         }
         Some("faults") => return faults(args),
+        Some("degradations") => {
+            return Ok(Task::Degradations {
+                args: args.collect(),
+            })
+        }
         Some(other) => return Err(format!("unknown task '{other}'")),
     };
     match args.next() {

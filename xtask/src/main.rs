@@ -6,6 +6,7 @@
 
 mod bench;
 mod faults;
+mod degradations;
 mod flags;
 mod fuzz;
 mod setup;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         flags::Task::Soak { minutes } => soak::run(minutes),
         flags::Task::Fuzz { seconds } => fuzz::run(seconds),
         flags::Task::Faults { out, seed, cases } => faults::run(out, seed, cases),
+        flags::Task::Degradations { args } => degradations::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
