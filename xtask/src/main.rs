@@ -5,8 +5,8 @@
 //! do next. Subcommands are declared in [`flags`]; each task has its own module.
 
 mod bench;
-mod faults;
 mod degradations;
+mod faults;
 mod flags;
 mod fuzz;
 mod setup;
