@@ -18,4 +18,4 @@ pub mod report;
 pub mod shape;
 
 pub use faults::{confusion, Confusion};
-pub use report::{explain, EpisodeReport, Similar, Stream};
+pub use report::{explain, explain_in_context, EpisodeReport, Similar, Stream};
