@@ -5,7 +5,7 @@
 //! Everything that can be pure is, and is tested natively: configuration ([`target`]), the
 //! quality checks of answers ([`check`]), a probe's context kept in `extra` ([`context`]), the provider adapters ([`provider`]), AWS signing
 //! and framing ([`aws`]), result assembly and pricing with `llmscope_protocol::prices`
-//! ([`measure`]), alerting ([`alert`]), access control ([`access`]), `GET /compare`'s query
+//! ([`measure`]), alerting ([`alert`]) and why an alert fired ([`why`]), access control ([`access`]), `GET /compare`'s query
 //! ([`compare`]) and the daily digest ([`digest`]). The `runtime` module, compiled for wasm32
 //! only, is the thin layer over the Workers runtime: fetch, clock, D1, secrets and variables,
 //! and the cron trigger.
@@ -23,6 +23,7 @@ pub mod error;
 pub mod measure;
 pub mod provider;
 pub mod target;
+pub mod why;
 
 #[cfg(target_arch = "wasm32")]
 mod runtime;

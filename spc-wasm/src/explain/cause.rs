@@ -409,7 +409,12 @@ pub fn suggest(
                 (false, Some(_)) if specific => prior / 2.0,
                 (false, _) => return None,
             };
-            let mut evidence = format!("a {} is what {cause} looks like", shape.as_str());
+            let article = if shape == Shape::Oscillation {
+                "an"
+            } else {
+                "a"
+            };
+            let mut evidence = format!("{article} {} is what {cause} looks like", shape.as_str());
             if row_shape != shape {
                 evidence = format!("{cause} usually shows as a {}", row_shape.as_str());
             }

@@ -4,7 +4,7 @@
 //! webhook message of an episode carrying its shape, its top suggested cause and the target's
 //! co-moving metrics.
 
-use llmscope_probe_tests::Wrangler;
+use llmscope_probe_tests::{Webhook, Wrangler};
 use llmscope_standin::{Quota, Script, Standin, Throttle};
 use serde_json::{json, Value};
 
@@ -263,4 +263,123 @@ async fn every_probe_keeps_its_context_in_extra() {
         let all = Value::Array(client.stored(p).await).to_string();
         no_secret_or_prompt_in(&format!("/results of {p}"), &all);
     }
+}
+
+/// A 429 burst: the provider throttles a third of the requests and answers the rest late. The cron
+/// opens one episode for the target, and its webhook message says the shape (a step or a
+/// spike), rate limiting as the likely cause with the 429s as evidence, and the error rate
+/// among the metrics that moved with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_says_the_shape_the_likely_cause_and_what_moved_with_it() {
+    let standin = Standin::start().await.unwrap();
+    let webhook = Webhook::start().await;
+    // Speed and TTFT vary per request, as a real model's do, and widely: the chart's sigma
+    // is then far above a scheduler hiccup on these shared machines (tens of ms), which must
+    // not read as a signal, and far below the burst's jump.
+    let steady = Script {
+        ttft_ms: 40,
+        jitter_ms: 150,
+        gap_ms: 20,
+        gap_jitter_ms: 40,
+        chunks: 6,
+        colo: Some("SJC".into()),
+        ..Script::default()
+    };
+    standin.set("burst", steady.clone());
+    let vars = [
+        (
+            "LLMSCOPE_TARGETS",
+            json!([target("openai", "burst", &standin)]).to_string(),
+        ),
+        ("LLMSCOPE_WEBHOOK", webhook.url()),
+        // Test 1 only: the burst is a jump of many sigmas, caught at its first point, and no
+        // other test can false-alarm on the stand-in's jitter.
+        ("LLMSCOPE_TESTS", "1".to_string()),
+    ];
+    let wrangler = Wrangler::start("context-webhook", &vars, &SECRETS).await;
+    let client = Client {
+        http: reqwest::Client::new(),
+        url: wrangler.url.clone(),
+    };
+    let cron = || async {
+        let url = format!("{}/__scheduled?cron=*/5+*+*+*+*", wrangler.url);
+        let resp = reqwest::get(url).await.unwrap();
+        assert_eq!(resp.status(), 200);
+    };
+    for _ in 0..30 {
+        client.probe("burst", None).await;
+    }
+    cron().await;
+    let ttft_alert = |b: &Value| {
+        b["llmscope"]["alerts"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|a| a["metric"] == "ttft_ms"))
+    };
+    let early = webhook.received();
+    assert!(!early.iter().any(ttft_alert), "a false alarm: {early:#?}");
+
+    standin.set(
+        "burst",
+        Script {
+            ttft_ms: 1500,
+            throttle: Some(Throttle {
+                rate: 0.3,
+                retry_after_s: 1,
+            }),
+            ..steady
+        },
+    );
+    // Enough answered probes that the shape is read on more than a handful of points.
+    for _ in 0..16 {
+        client.probe("burst", None).await;
+    }
+    cron().await;
+    let throttled = standin
+        .requests("burst")
+        .iter()
+        .filter(|r| r.throttled)
+        .count();
+    assert!(
+        throttled >= 3,
+        "the seeded draw throttled {throttled} of 17"
+    );
+
+    let received: Vec<Value> = webhook.received().into_iter().filter(ttft_alert).collect();
+    assert_eq!(
+        received.len(),
+        1,
+        "one message for one episode: {received:#?}"
+    );
+    let body = &received[0];
+    let alerts = body["llmscope"]["alerts"].as_array().unwrap();
+    let ttft = alerts
+        .iter()
+        .find(|a| a["metric"] == "ttft_ms")
+        .unwrap_or_else(|| panic!("no TTFT alert: {body:#}"));
+    let shape = ttft["shape"].as_str().unwrap();
+    assert!(["step", "spike"].contains(&shape), "{ttft:#}");
+    assert_eq!(ttft["suggestion"]["cause"], "rate limiting", "{ttft:#}");
+    assert!(
+        ttft["suggestion"]["score"].as_f64().unwrap() >= 0.8,
+        "{ttft:#}"
+    );
+    let evidence = ttft["suggestion"]["evidence"].as_str().unwrap();
+    assert!(evidence.contains("rate-limited probes (429)"), "{evidence}");
+    let moved = ttft["co_moving"].as_array().unwrap();
+    let error_rate = moved
+        .iter()
+        .find(|m| m["metric"] == "error_rate")
+        .unwrap_or_else(|| panic!("the error rate did not move: {ttft:#}"));
+    assert!(error_rate["p_value"].as_f64().unwrap() < 0.05, "{ttft:#}");
+    assert!(moved.iter().all(|m| m["metric"] != "ttft_ms"), "{ttft:#}");
+    let text = body["text"].as_str().unwrap();
+    assert!(text.contains("• ttft_ms is out of control"), "{text}");
+    assert!(text.contains(&format!("\n  shape: {shape} (")), "{text}");
+    assert!(
+        text.contains("\n  likely cause: rate limiting (score 0.80): "),
+        "{text}"
+    );
+    assert!(text.contains("\n  moved with it: "), "{text}");
+    assert!(text.contains("error_rate (KS D "), "{text}");
+    no_secret_or_prompt_in("the webhook message", &body.to_string());
 }
