@@ -40,7 +40,15 @@ pub struct ProbeResult {
     /// before it existed, which read as null.
     #[serde(default)]
     pub quality_pass: Option<bool>,
-    /// Provider extras, e.g. Ollama's `load_duration_ms`, Bedrock's `latency_ms`.
+    /// Provider extras, e.g. Ollama's `load_duration_ms`, Bedrock's `latency_ms`, and the
+    /// probe's context (workers/README.md, "The result", has every key), each present only
+    /// when known: `colo` (the Cloudflare colo the Worker ran in, `request.cf.colo`; absent
+    /// for cron probes and under `wrangler dev`), `provider_colo` (the colo in the response's
+    /// `cf-ray`), `request_id` (OpenAI `x-request-id`, Anthropic `request-id`, Bedrock
+    /// `x-amzn-requestid`, Gemini `responseId`), `processing_ms` (`openai-processing-ms`),
+    /// `ratelimit_{limit,remaining}_{requests,tokens}` (OpenAI `x-ratelimit-*`, Anthropic
+    /// `anthropic-ratelimit-*`), `response_model` (the model the response names), and
+    /// `reasoning_tokens`. Never a key, a prompt or an answer.
     #[serde(default)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }

@@ -9,6 +9,7 @@
 //! Phase I points are never alerted on: they are the baseline's own retrospective study, and
 //! an error rate below its center line (an improvement) never alerts.
 
+use crate::why::{self, Charted, Why};
 use llmscope_protocol::probe::ProbeResult;
 use llmscope_spc::{ChartConfig, Monitor, Observation, Point, Signal, Sink, Which};
 use serde::{Deserialize, Serialize};
@@ -113,6 +114,10 @@ pub struct Alert {
     pub ucl: Option<f64>,
     /// The tests that fired at the point.
     pub tests: Vec<u8>,
+    /// Why: the episode's shape, its likely cause, what moved with it ([`crate::why`]);
+    /// its fields sit beside the others in the JSON. Absent in alerts stored before it.
+    #[serde(flatten)]
+    pub why: Option<Why>,
 }
 
 impl Alert {
@@ -151,6 +156,8 @@ struct StoredAlert {
     lcl: Option<f64>,
     ucl: Option<f64>,
     tests: Vec<u8>,
+    #[serde(flatten)]
+    why: Option<Why>,
 }
 
 impl Alert {
@@ -168,6 +175,7 @@ impl Alert {
             lcl: a.lcl,
             ucl: a.ucl,
             tests: a.tests,
+            why: a.why,
         })
     }
 }
@@ -213,7 +221,10 @@ pub fn pending_messages(pending: &[(i64, Alert)]) -> Vec<(Vec<i64>, serde_json::
 pub fn webhook_body(target: &str, alerts: &[Alert]) -> serde_json::Value {
     let lines: Vec<String> = alerts
         .iter()
-        .map(|a| format!("• {}", a.describe()))
+        .flat_map(|a| {
+            let why = a.why.iter().flat_map(Why::describe);
+            std::iter::once(format!("• {}", a.describe())).chain(why.map(|l| format!("  {l}")))
+        })
         .collect();
     let text = format!("LLMscope: {target}\n{}", lines.join("\n"));
     serde_json::json!({ "text": text, "llmscope": { "target": target, "alerts": alerts } })
@@ -223,6 +234,16 @@ pub fn webhook_body(target: &str, alerts: &[Alert]) -> serde_json::Value {
 enum Series {
     Values(Vec<(i64, f64)>),
     Counts(Vec<(i64, f64, f64)>),
+}
+
+impl Series {
+    /// The plotted values (a count's proportion).
+    fn plotted(&self) -> Vec<f64> {
+        match self {
+            Series::Values(v) => v.iter().map(|p| p.1).collect(),
+            Series::Counts(c) => c.iter().map(|p| p.1 / p.2).collect(),
+        }
+    }
 }
 
 /// Where the first whole subgroup of `n` probes starts in `history`: at a fixed count of
@@ -257,6 +278,33 @@ fn subgroups(
     (points, last_start.or(start_t))
 }
 
+/// The first and last probe (indexes into `history`) of each point of `metric`'s series.
+fn probes_of(
+    history: &[ProbeResult],
+    metric: Metric,
+    settings: &Settings,
+    start_t: Option<i64>,
+) -> Vec<(usize, usize)> {
+    if metric == Metric::ErrorRate {
+        let n = settings.p_subgroup.max(1);
+        let offset = subgroup_offset(history, n, start_t);
+        let groups = (history.len() - offset) / n;
+        return (0..groups)
+            .map(|g| (offset + g * n, offset + (g + 1) * n - 1))
+            .collect();
+    }
+    let mut state = State::default();
+    let Series::Values(points) = series(history, metric, settings, &mut state) else {
+        return Vec::new();
+    };
+    // The same filter as `series`: the successful probes with a finite value, in order.
+    let mut at = history.iter().enumerate().filter(|(_, r)| r.ok);
+    points
+        .iter()
+        .filter_map(|p| at.find(|(_, r)| r.t == p.0).map(|(i, _)| (i, i)))
+        .collect()
+}
+
 fn series(
     history: &[ProbeResult],
     metric: Metric,
@@ -288,6 +336,7 @@ fn series(
 struct Flags {
     points: BTreeMap<usize, Point>,
     tests: BTreeMap<usize, Vec<u8>>,
+    signals: Vec<Signal>,
 }
 
 impl Sink for Flags {
@@ -303,6 +352,7 @@ impl Sink for Flags {
                 .entry(signal.index)
                 .or_default()
                 .push(signal.test.number());
+            self.signals.push(signal);
         }
     }
 }
@@ -317,6 +367,7 @@ pub fn evaluate(
     settings: &Settings,
     state: &mut State,
 ) -> Result<Vec<Alert>, String> {
+    let subgroup_start_t = state.subgroup_start_t;
     let series = series(history, metric, settings, state);
     let (times, len) = match &series {
         Series::Values(v) => (v.iter().map(|p| p.0).collect::<Vec<_>>(), v.len()),
@@ -364,6 +415,16 @@ pub fn evaluate(
         state.sigma = Some(e.sigma);
     }
     let phase1 = if frozen { 0 } else { settings.baseline };
+    let values = series.plotted();
+    let probes = probes_of(history, metric, settings, subgroup_start_t);
+    let chart = Charted {
+        metric: metric.name(),
+        values: &values,
+        probes: &probes,
+        signals: &flags.signals,
+        phase2: phase1,
+        clean_run: settings.clean_run,
+    };
 
     let mut alerts = Vec::new();
     for (i, &t) in times.iter().enumerate().skip(phase1) {
@@ -392,6 +453,8 @@ pub fn evaluate(
         let Some(p) = flags.points.get(&i) else {
             continue;
         };
+        // The point's sigma: a third of the distance to its limit (constant subgroups).
+        let sigma = p.ucl.map(|u| (u - p.center) / 3.0).filter(|s| *s > 0.0);
         alerts.push(Alert {
             target: target.to_string(),
             metric: metric.name(),
@@ -401,6 +464,7 @@ pub fn evaluate(
             lcl: p.lcl,
             ucl: p.ucl,
             tests: tests.clone(),
+            why: sigma.and_then(|s| why::explain(history, &chart, i, p.center, s)),
         });
     }
     Ok(alerts)

@@ -33,6 +33,10 @@ pub struct Observed {
     /// A failure the transport saw (timeout, cut body, HTTP error), which wins over the
     /// parser's view.
     pub transport: Option<Failure>,
+    /// The response's headers named in [`crate::context::HEADERS`] (lowercase), for `extra`.
+    pub headers: Vec<(String, String)>,
+    /// The Cloudflare colo the Worker ran in (`request.cf.colo`), when known.
+    pub colo: Option<String>,
 }
 
 /// The price for a target: its own override, else the table's (the shipped one overlaid with
@@ -123,6 +127,10 @@ pub fn result(
     }
     if outcome.reasoning_chars > 0 {
         extra.insert("reasoning_chars".into(), outcome.reasoning_chars.into());
+    }
+    crate::context::from_headers(&seen.headers, &mut extra);
+    if let Some(colo) = seen.colo {
+        extra.insert("colo".into(), colo.into());
     }
     let mut r = ProbeResult {
         target: target.name.clone(),

@@ -7,6 +7,11 @@
 //! raised to at least 0.8 when its confirming context is present (e.g. "rate limiting" when
 //! the episode saw 429s), and a cause with specific confirming context (not merely another
 //! stream moving) but another shape keeps half its prior.
+//!
+//! The context comes summed up ([`Context`]) or per point ([`ContextSeries`]: a probe's 429s,
+//! failures, response model, colo, cached and input tokens), read over the episode against a
+//! baseline four times as long, as "what else changed" reads the other streams. Each LLM row's
+//! rationale, with its source, is on its test.
 
 use super::co_moving::{CoMoving, BASELINE_FACTOR};
 use super::shape::Shape;
@@ -40,6 +45,97 @@ pub struct Context {
     pub input_tokens: Option<(f64, f64)>,
     /// Source status events (stale, reconnects, exceptions) in the window.
     pub source_events: Option<u64>,
+}
+
+/// What is known of each point of the streams' shared index (time) axis besides the values:
+/// for a probe target, each probe's outcome and what its provider said (the Worker's `extra`,
+/// workers/README.md). One entry per point; a field left empty is unknown, and an entry of
+/// `None` is a point that did not say (a failed probe reports no tokens). [`Self::around`]
+/// sums it up over an episode against its baseline, as "what else changed" does.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContextSeries {
+    /// Whether the point was rate limited (HTTP 429, or the provider's throttling event).
+    pub rate_limited: Vec<bool>,
+    /// Whether it failed otherwise (5xx, timeout, a cut stream, ...).
+    pub failed: Vec<bool>,
+    /// The model the response named (`extra.response_model`).
+    pub model: Vec<Option<String>>,
+    /// The Cloudflare colo the probe ran from (`extra.colo`, else `extra.provider_colo`).
+    pub colo: Vec<Option<String>>,
+    /// Input tokens served from the provider's cache.
+    pub cached_tokens: Vec<Option<f64>>,
+    /// Input tokens, cached included.
+    pub input_tokens: Vec<Option<f64>>,
+}
+
+impl ContextSeries {
+    /// The [`Context`] of the episode `[first, last]` (0-based, inclusive) against the
+    /// baseline just before it, [`BASELINE_FACTOR`] times as long (shorter at the start), with
+    /// the co-moving streams already ranked. Counts are per window; a categorical change (the
+    /// model, the colo) is the most frequent value of the window differing from the
+    /// baseline's; shares and means are over the points that reported them.
+    pub fn around(&self, first: usize, last: usize, co_moving: Vec<CoMoving>) -> Context {
+        let len = last.saturating_sub(first) + 1;
+        let base = first.saturating_sub(BASELINE_FACTOR * len)..first;
+        let episode = first..last.saturating_add(1);
+        let counts = |v: &[bool]| {
+            let n = |r: std::ops::Range<usize>| {
+                v.get(r).map_or(0, |w| w.iter().filter(|&&b| b).count()) as u64
+            };
+            (!v.is_empty()).then(|| (n(clip(&episode, v.len())), n(clip(&base, v.len()))))
+        };
+        let change = |v: &[Option<String>]| {
+            let before = mode(v.get(clip(&base, v.len()))?)?;
+            let after = mode(v.get(clip(&episode, v.len()))?)?;
+            (before != after).then_some((before, after))
+        };
+        let sums = |r: &std::ops::Range<usize>| {
+            let (cached, input) = (&self.cached_tokens, &self.input_tokens);
+            let pairs = r
+                .clone()
+                .filter_map(|i| Some((cached.get(i).copied()??, input.get(i).copied()??)));
+            pairs.fold((0.0, 0.0), |(c, n), (ci, ni)| (c + ci, n + ni))
+        };
+        let share = |r| Some(sums(r)).filter(|s| s.1 > 0.0).map(|(c, n)| c / n);
+        let mean = |r: &std::ops::Range<usize>| {
+            let v: Vec<f64> = r
+                .clone()
+                .filter_map(|i| self.input_tokens.get(i).copied()?)
+                .collect();
+            (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        };
+        Context {
+            co_moving,
+            rate_limited: counts(&self.rate_limited),
+            errors: counts(&self.failed),
+            model_change: change(&self.model),
+            colo_change: change(&self.colo),
+            cached_share: share(&base).zip(share(&episode)),
+            input_tokens: mean(&base).zip(mean(&episode)),
+            source_events: None,
+        }
+    }
+}
+
+/// `r` cut to a series of `len` points.
+fn clip(r: &std::ops::Range<usize>, len: usize) -> std::ops::Range<usize> {
+    r.start.min(len)..r.end.min(len)
+}
+
+/// The most frequent value (the first seen among equals), ignoring points that said none.
+fn mode(values: &[Option<String>]) -> Option<String> {
+    let mut counts: Vec<(&String, usize)> = Vec::new();
+    for v in values.iter().flatten() {
+        match counts.iter_mut().find(|(c, _)| *c == v) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((v, 1)),
+        }
+    }
+    let best = counts.iter().map(|c| c.1).max()?;
+    counts
+        .into_iter()
+        .find(|c| c.1 == best)
+        .map(|c| c.0.clone())
 }
 
 /// The piece of context that confirms a cause.
@@ -118,6 +214,13 @@ pub const TABLE: &[Row] = &[
         "provider incident",
         0.3,
         Confirm::Errors,
+    ),
+    (
+        Domain::Llm,
+        Shape::Step,
+        "rate limiting",
+        0.3,
+        Confirm::RateLimited,
     ),
     (
         Domain::Llm,
@@ -306,7 +409,12 @@ pub fn suggest(
                 (false, Some(_)) if specific => prior / 2.0,
                 (false, _) => return None,
             };
-            let mut evidence = format!("a {} is what {cause} looks like", shape.as_str());
+            let article = if shape == Shape::Oscillation {
+                "an"
+            } else {
+                "a"
+            };
+            let mut evidence = format!("{article} {} is what {cause} looks like", shape.as_str());
             if row_shape != shape {
                 evidence = format!("{cause} usually shows as a {}", row_shape.as_str());
             }
@@ -465,6 +573,197 @@ mod tests {
         assert_eq!(
             top(Domain::Plant, Shape::Step, &Context::default()),
             "material lot change"
+        );
+    }
+
+    /// 60 points: a baseline of 40 (the window's 4 times) before a 10-point episode at
+    /// 50..=59, with `at(i, in_episode)` giving each point's context.
+    fn series<T>(at: impl Fn(usize, bool) -> T) -> Vec<T> {
+        (0..60).map(|i| at(i, i >= 50)).collect()
+    }
+
+    /// The suggestions for `shape` given per-point context around the episode 50..=59.
+    fn around(shape: Shape, c: &ContextSeries) -> (Context, Vec<Suggestion>) {
+        let context = c.around(50, 59, Vec::new());
+        let got = suggest(Domain::Llm, shape, &context, &[]);
+        (context, got)
+    }
+
+    /// Provider incident: 5xx answers are the provider's own failures (OpenAI's error codes
+    /// guide: 500 "issue on our servers", 503 "servers are experiencing high traffic");
+    /// incidents on its status page show as failures with the latency they bring.
+    #[test]
+    fn failures_in_the_episode_confirm_a_provider_incident() {
+        let c = ContextSeries {
+            failed: series(|i, e| e && i % 3 == 0), // 51, 54, 57: 3 of 10
+            ..ContextSeries::default()
+        };
+        let (context, got) = around(Shape::Spike, &c);
+        assert_eq!(context.errors, Some((3, 0)));
+        assert_eq!(got[0].cause, "provider incident");
+        assert!(
+            got[0]
+                .evidence
+                .contains("3 failed probes in the episode, 0"),
+            "{}",
+            got[0].evidence
+        );
+        // The same failures all through the baseline are the usual, not an incident.
+        let usual = ContextSeries {
+            failed: series(|i, _| i % 3 == 0),
+            ..ContextSeries::default()
+        };
+        let (_, got) = around(Shape::Spike, &usual);
+        assert!(!got[0].evidence.contains("failed probes"), "{got:?}");
+    }
+
+    /// Rate limiting: past its requests or tokens per minute a provider answers 429 with
+    /// `retry-after` (OpenAI's and Anthropic's rate-limit guides), and a client that waits and
+    /// retries answers late: latency steps up while the 429s last.
+    #[test]
+    fn rate_limited_probes_confirm_rate_limiting_for_a_step_or_a_spike() {
+        let c = ContextSeries {
+            rate_limited: series(|i, e| e && i % 2 == 0),
+            failed: series(|_, _| false),
+            ..ContextSeries::default()
+        };
+        for shape in [Shape::Step, Shape::Spike, Shape::Variance] {
+            let (context, got) = around(shape, &c);
+            assert_eq!(
+                (context.rate_limited, context.errors),
+                (Some((5, 0)), Some((0, 0)))
+            );
+            assert_eq!(got[0].cause, "rate limiting", "{shape:?}: {got:?}");
+            assert!(
+                got[0].evidence.contains("5 rate-limited probes (429)"),
+                "{}",
+                got[0].evidence
+            );
+        }
+    }
+
+    /// Model version change: an alias (`gpt-4o`, `claude-3-5-sonnet-latest`) points to a dated
+    /// snapshot and moves when a new one ships (OpenAI's and Anthropic's models pages); the
+    /// response names the snapshot that answered, so a new name is a new model.
+    #[test]
+    fn a_new_model_in_the_responses_confirms_a_model_version_change() {
+        let c = ContextSeries {
+            model: series(|_, e| {
+                Some(
+                    if e {
+                        "gpt-4o-2024-11-20"
+                    } else {
+                        "gpt-4o-2024-08-06"
+                    }
+                    .to_string(),
+                )
+            }),
+            ..ContextSeries::default()
+        };
+        let (context, got) = around(Shape::Step, &c);
+        assert_eq!(
+            context.model_change,
+            Some(("gpt-4o-2024-08-06".into(), "gpt-4o-2024-11-20".into()))
+        );
+        assert_eq!(got[0].cause, "model version change");
+        assert!(got[0]
+            .evidence
+            .contains("from gpt-4o-2024-08-06 to gpt-4o-2024-11-20"));
+        // A failed probe names no model: it is not a change.
+        let gaps = ContextSeries {
+            model: series(|i, e| (!e || i % 2 == 0).then(|| "gpt-4o-2024-08-06".to_string())),
+            ..ContextSeries::default()
+        };
+        assert_eq!(around(Shape::Step, &gaps).0.model_change, None);
+    }
+
+    /// Cache behaviour change: a prompt served from the provider's cache is read, not
+    /// computed (OpenAI's prompt caching guide: latency down by up to 80 % for long prompts;
+    /// Anthropic's `cache_read_input_tokens`), so a cache that stops hitting steps TTFT up.
+    #[test]
+    fn a_moved_cached_share_confirms_a_cache_behaviour_change() {
+        let c = ContextSeries {
+            cached_tokens: series(|_, e| Some(if e { 0.0 } else { 1024.0 })),
+            input_tokens: series(|_, _| Some(1200.0)),
+            ..ContextSeries::default()
+        };
+        let (context, got) = around(Shape::Step, &c);
+        let (before, after) = context.cached_share.unwrap();
+        assert!(
+            (before - 1024.0 / 1200.0).abs() < 1e-12 && after == 0.0,
+            "{context:?}"
+        );
+        assert_eq!(got[0].cause, "cache behaviour change");
+        assert!(
+            got[0]
+                .evidence
+                .contains("cached input went from 85 % to 0 %"),
+            "{}",
+            got[0].evidence
+        );
+    }
+
+    /// Region routing: `request.cf.colo` names the Cloudflare data center that ran the probe
+    /// (Cloudflare's Workers docs, `IncomingRequestCfProperties`); another colo is another
+    /// path to the provider, and alternating ones are two populations (a mixture).
+    #[test]
+    fn a_new_colo_confirms_region_routing() {
+        let c = ContextSeries {
+            colo: series(|_, e| Some(if e { "LAX" } else { "SJC" }.to_string())),
+            ..ContextSeries::default()
+        };
+        for shape in [Shape::Step, Shape::Mixture] {
+            let (context, got) = around(shape, &c);
+            assert_eq!(context.colo_change, Some(("SJC".into(), "LAX".into())));
+            assert_eq!(got[0].cause, "region routing", "{shape:?}");
+            assert!(got[0].evidence.contains("ran from colo LAX, not SJC"));
+        }
+    }
+
+    /// Prompt or token-count change: the time to first token includes reading the prompt
+    /// (prefill), which grows with its tokens (OpenAI's latency optimization guide, "use fewer
+    /// input tokens"); a prompt four times as long answers later.
+    #[test]
+    fn more_input_tokens_confirm_a_prompt_change() {
+        let c = ContextSeries {
+            input_tokens: series(|_, e| Some(if e { 400.0 } else { 100.0 })),
+            ..ContextSeries::default()
+        };
+        let (context, got) = around(Shape::Step, &c);
+        assert_eq!(context.input_tokens, Some((100.0, 400.0)));
+        assert_eq!(
+            context.cached_share, None,
+            "no cached counts: unknown, not 0"
+        );
+        assert_eq!(got[0].cause, "prompt or token-count change");
+        assert!(
+            got[0].evidence.contains("from 100 to 400"),
+            "{}",
+            got[0].evidence
+        );
+    }
+
+    #[test]
+    fn context_is_read_over_the_episode_and_a_baseline_four_times_as_long() {
+        // A series shorter than the episode's end, and an episode near the start: clipped.
+        let c = ContextSeries {
+            rate_limited: vec![true, false, true, true, false, true],
+            model: vec![None, Some("a".into()), Some("b".into()), Some("b".into())],
+            ..ContextSeries::default()
+        };
+        let context = c.around(2, 7, Vec::new());
+        assert_eq!(context.rate_limited, Some((3, 1)), "points 2..=5, and 0..2");
+        assert_eq!(context.model_change, Some(("a".into(), "b".into())));
+        assert_eq!(context.errors, None, "not known is not none");
+        assert_eq!(c.around(0, 3, Vec::new()).model_change, None, "no baseline");
+        assert_eq!(
+            mode(&[None, Some("x".into()), Some("y".into()), Some("y".into())]),
+            Some("y".into())
+        );
+        assert_eq!(
+            mode(&[Some("x".into()), Some("y".into())]),
+            Some("x".into()),
+            "first among equals"
         );
     }
 

@@ -23,4 +23,4 @@ pub mod shape;
 mod sort;
 
 pub use faults::{confusion, Confusion};
-pub use report::{explain, EpisodeReport, Similar, Stream};
+pub use report::{explain, explain_in_context, EpisodeReport, Similar, Stream};

@@ -1,7 +1,7 @@
 //! The explanation of every episode of one stream (issue 13's `explain` contract): its shape
 //! and evidence, what else changed, the suggested causes, and the most similar past windows.
 
-use super::cause::{suggest, Context, Domain, Suggestion};
+use super::cause::{suggest, Context, ContextSeries, Domain, Suggestion};
 use super::co_moving::{rank, CoMoving};
 use super::episode::{episodes, Episode, CLEAN_RUN};
 use super::mass::similar;
@@ -103,6 +103,25 @@ pub fn explain(
         .zip(ends)
         .map(|(e, end)| episode(streams, column, kin, e, end, chart, domain))
         .collect())
+}
+
+/// [`explain`], with each episode's causes confirmed by `context`, what is known of each point
+/// besides the values (a probe's 429s, failures, model, colo, tokens), read over the episode
+/// against its baseline ([`ContextSeries::around`]).
+pub fn explain_in_context(
+    streams: &[Stream<'_>],
+    column: usize,
+    kin: &[usize],
+    spec: &ChartSpec,
+    domain: Domain,
+    context: &ContextSeries,
+) -> Result<Vec<EpisodeReport>, SpcError> {
+    let mut reports = explain(streams, column, kin, spec, domain)?;
+    for r in &mut reports {
+        let around = context.around(r.first, r.last, r.co_moving.clone());
+        r.suggestions = suggest(domain, r.shape, &around, &[]);
+    }
+    Ok(reports)
 }
 
 /// The center and sigma an episode's shape is read against.
@@ -338,6 +357,47 @@ mod tests {
             "{:?}",
             last.similar
         );
+    }
+
+    /// A probe target's TTFT steps up when the provider moves the alias to a new model:
+    /// without context the step's first cause is a guess at its prior; with the responses'
+    /// model it is confirmed.
+    #[test]
+    fn the_context_confirms_the_cause_of_a_step() {
+        let mut rng = Rng::new(11);
+        let ttft: Vec<f64> = (0..300)
+            .map(|i| 400.0 + if i >= 200 { 120.0 } else { 0.0 } + 10.0 * rng.normal())
+            .collect();
+        let streams = [Stream {
+            name: "ttft_ms",
+            values: &ttft,
+        }];
+        let spec = ChartSpec {
+            baseline: Baseline::FirstN { n: 100 },
+            ..ChartSpec::new(ChartType::Individuals)
+        };
+        let context = ContextSeries {
+            model: (0..300)
+                .map(|i| Some(if i >= 200 { "m-2025" } else { "m-2024" }.to_string()))
+                .collect(),
+            ..ContextSeries::default()
+        };
+        let plain = explain(&streams, 0, &[], &spec, Domain::Llm).unwrap();
+        let known = explain_in_context(&streams, 0, &[], &spec, Domain::Llm, &context).unwrap();
+        assert_eq!(known.len(), plain.len());
+        let step = known
+            .iter()
+            .find(|r| (195..=205).contains(&r.first))
+            .unwrap();
+        assert_eq!(step.shape, Shape::Step, "{:?}", step.evidence);
+        assert_eq!(step.suggestions[0].cause, "model version change");
+        assert!(step.suggestions[0].score >= 0.8);
+        assert!(step.suggestions[0]
+            .evidence
+            .contains("changed from m-2024 to m-2025"));
+        // Without it, the same cause is only the step's likeliest guess, at its prior.
+        let same = plain.iter().find(|r| r.first == step.first).unwrap();
+        assert!(same.suggestions[0].score < 0.8, "{:?}", same.suggestions[0]);
     }
 
     #[test]

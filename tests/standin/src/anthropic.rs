@@ -57,7 +57,7 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
     let w = Anthropic {
         id: format!("msg_standin{}", ctx.serial),
         thinking_chunks: if thinking { s.thinking_chunks } else { 0 },
-        model,
+        model: ctx.reported_model(&model),
         input_tokens: s.input_tokens,
         output_tokens: s.output_tokens,
         cache_read: s.cached_input_tokens,
@@ -251,6 +251,39 @@ impl Wire for Anthropic {
 }
 
 /// Anthropic's error bodies; the 401 echoes the key as received.
+/// The headers of every Anthropic answer (API reference, "Errors" and "Rate limits"):
+/// `request-id`, `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}` (resets in
+/// RFC 3339), and Cloudflare's `cf-ray` when the script names a colo.
+pub(crate) fn headers(ctx: &Ctx) -> Vec<(&'static str, String)> {
+    let q = &ctx.script.quota;
+    let reset = wire::rfc3339_now();
+    let mut h = vec![
+        ("request-id", format!("req_standin{:020}", ctx.serial)),
+        (
+            "anthropic-ratelimit-requests-limit",
+            q.requests_limit.to_string(),
+        ),
+        (
+            "anthropic-ratelimit-requests-remaining",
+            q.requests_remaining.to_string(),
+        ),
+        ("anthropic-ratelimit-requests-reset", reset.clone()),
+        (
+            "anthropic-ratelimit-tokens-limit",
+            q.tokens_limit.to_string(),
+        ),
+        (
+            "anthropic-ratelimit-tokens-remaining",
+            q.tokens_remaining.to_string(),
+        ),
+        ("anthropic-ratelimit-tokens-reset", reset),
+    ];
+    if let Some(colo) = &ctx.script.colo {
+        h.push(("cf-ray", wire::cf_ray(ctx.serial, colo)));
+    }
+    h
+}
+
 fn error(e: &ApiError, model: &str) -> Response {
     let (status, kind, message) = match e {
         ApiError::Unauthorized(Some(key)) => (

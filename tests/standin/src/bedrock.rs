@@ -226,6 +226,21 @@ impl Wire for Bedrock {
 /// Bedrock's error replies: JSON `{"message"}` plus the `x-amzn-errortype` header. The 403
 /// appends the access key id as received (AWS does not; the tests use it to check that the
 /// probe redacts what it stores).
+/// Every Bedrock runtime answer's `x-amzn-requestid` (a UUID; AWS API conventions).
+pub(crate) fn headers(ctx: &Ctx) -> Vec<(&'static str, String)> {
+    let n = u128::from(ctx.serial).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c834);
+    let hex = format!("{n:032x}");
+    let id = format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    );
+    vec![("x-amzn-requestid", id)]
+}
+
 fn error(e: &ApiError, model_id: &str) -> Response {
     let (status, kind, message) = match e {
         ApiError::Unauthorized(sent) => (

@@ -47,7 +47,7 @@ pub(crate) async fn handle(ctx: Ctx, model: &str, stream: bool) -> Response {
         } else {
             0
         },
-        model: model.to_string(),
+        model: ctx.reported_model(model),
         response_id: format!("standin{}", ctx.serial),
         chunks: s.chunks,
         input: s.input_tokens,

@@ -40,7 +40,7 @@ mod script;
 mod wire;
 
 pub use bedrock::{encode_frame, EventHeader};
-pub use script::{Fault, Script, Wrong};
+pub use script::{Fault, Quota, Script, Throttle, Wrong};
 
 use llmscope_spc::Rng;
 use wire::Ctx;
@@ -75,6 +75,8 @@ pub struct Recorded {
     pub received_at: Instant,
     /// Whether it was answered with the script's wrong answer ([`Wrong`]).
     pub wrong: bool,
+    /// Whether it was answered 429 by the script's [`Throttle`].
+    pub throttled: bool,
 }
 
 impl Recorded {
@@ -135,6 +137,12 @@ impl Inner {
             _ => script.answer.as_deref(),
         };
         let text = script::chunk_texts(answer, script.chunks);
+        rec.throttled = script::throttled(rng, script.throttle.as_ref());
+        if let (true, Some(t)) = (rec.throttled, &script.throttle) {
+            script.fault = Some(Fault::RateLimited {
+                retry_after_s: t.retry_after_s,
+            });
+        }
         p.requests.push(rec);
         Some((script, ttft, text))
     }
@@ -243,6 +251,7 @@ async fn get_requests(State(inner): State<Arc<Inner>>, Path(profile): Path<Strin
                 "headers": r.headers,
                 "body": r.body,
                 "wrong": r.wrong,
+                "throttled": r.throttled,
             })
         })
         .collect();
@@ -285,6 +294,7 @@ async fn provider(
         body: String::from_utf8_lossy(&body).into_owned(),
         received_at: t0,
         wrong: false,
+        throttled: false,
     };
     let Some((script, ttft, text)) = inner.take(&profile, rec) else {
         let msg = format!("llmscope-standin: unknown profile '{profile}'\n");
@@ -322,7 +332,14 @@ async fn provider(
         let msg = "llmscope-standin: provider routes take POST\n";
         return (StatusCode::METHOD_NOT_ALLOWED, msg).into_response();
     }
-    match route {
+    // What each provider's every answer carries (errors too): request ids, rate limits.
+    let context = match &route {
+        Route::OpenAi => openai::headers(&ctx),
+        Route::Anthropic => anthropic::headers(&ctx),
+        Route::Bedrock(_) => bedrock::headers(&ctx),
+        _ => Vec::new(),
+    };
+    let mut response = match route {
         Route::OpenAi => openai::handle(ctx).await,
         Route::Anthropic => anthropic::handle(ctx).await,
         Route::Gemini(model, stream) => gemini::handle(ctx, &model, stream).await,
@@ -330,7 +347,9 @@ async fn provider(
         Route::Ollama => ollama::handle(ctx).await,
         Route::Custom => custom::handle(ctx).await,
         Route::None => StatusCode::NOT_FOUND.into_response(),
-    }
+    };
+    wire::add_headers(&mut response, context);
+    response
 }
 
 enum Route {

@@ -31,7 +31,7 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
         return error(&e, &model);
     }
     let w = Ollama {
-        model,
+        model: ctx.reported_model(&model),
         created_at: wire::rfc3339_now(),
         tl: ctx.timeline(),
         load: Duration::from_millis(ctx.script.load_duration_ms),

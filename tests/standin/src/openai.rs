@@ -44,7 +44,7 @@ pub(crate) async fn handle(ctx: Ctx) -> Response {
     let w = OpenAi {
         id: format!("chatcmpl-standin{}", ctx.serial),
         created: wire::unix_seconds(),
-        model,
+        model: ctx.reported_model(&model),
         include_usage,
         usage: usage(&ctx),
     };
@@ -96,6 +96,42 @@ fn unsupported_max_tokens() -> Response {
     }});
     let e = ApiError::BadRequest(String::new());
     wire::json_error(StatusCode::BAD_REQUEST, &body, &[], &e)
+}
+
+/// The headers of every OpenAI answer (API reference, "Debugging requests" and "Rate
+/// limits"): `x-request-id`, `openai-processing-ms`, `openai-version`, the
+/// `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` headers (resets as durations), and
+/// Cloudflare's `cf-ray` when the script names a colo.
+pub(crate) fn headers(ctx: &Ctx) -> Vec<(&'static str, String)> {
+    let s = &ctx.script;
+    let q = &s.quota;
+    let processing = s
+        .processing_ms
+        .unwrap_or(u64::try_from(ctx.ttft.as_millis()).unwrap_or(u64::MAX));
+    let mut h = vec![
+        (
+            "x-request-id",
+            format!("req_{:032x}", u128::from(ctx.serial) * 0x9e37_79b9),
+        ),
+        ("openai-processing-ms", processing.to_string()),
+        ("openai-version", "2020-10-01".into()),
+        ("x-ratelimit-limit-requests", q.requests_limit.to_string()),
+        (
+            "x-ratelimit-remaining-requests",
+            q.requests_remaining.to_string(),
+        ),
+        ("x-ratelimit-reset-requests", "12ms".into()),
+        ("x-ratelimit-limit-tokens", q.tokens_limit.to_string()),
+        (
+            "x-ratelimit-remaining-tokens",
+            q.tokens_remaining.to_string(),
+        ),
+        ("x-ratelimit-reset-tokens", "0s".into()),
+    ];
+    if let Some(colo) = &s.colo {
+        h.push(("cf-ray", wire::cf_ray(ctx.serial, colo)));
+    }
+    h
 }
 
 fn usage(ctx: &Ctx) -> Value {

@@ -65,6 +65,61 @@ pub struct Script {
     pub answer: Option<String>,
     /// Answers wrongly on some requests, drawn per request.
     pub wrong: Option<Wrong>,
+    /// The model the response names (OpenAI's and Ollama's `model`, Anthropic's
+    /// `message.model`, Gemini's `modelVersion`) instead of the one asked for: a provider
+    /// that moved an alias to a new version. Bedrock's stream names none.
+    pub response_model: Option<String>,
+    /// OpenAI's `openai-processing-ms` header; unset: the ttft (with its jitter).
+    pub processing_ms: Option<u64>,
+    /// The rate-limit headers every answer carries (OpenAI `x-ratelimit-*`, Anthropic
+    /// `anthropic-ratelimit-*`).
+    pub quota: Quota,
+    /// Answers 429 (the provider's rate-limit error, with `retry-after`) on a drawn fraction
+    /// of requests: a burst of throttling among normal answers.
+    pub throttle: Option<Throttle>,
+    /// The Cloudflare colo OpenAI's and Anthropic's answers come through, sent as the
+    /// suffix of `cf-ray` (`8e1b9c2d3f4a5b6c-SJC`), as both APIs sit behind Cloudflare;
+    /// unset: no `cf-ray`.
+    pub colo: Option<String>,
+}
+
+/// The rate-limit state the headers report: OpenAI's `x-ratelimit-{limit,remaining}-{requests,tokens}`
+/// and Anthropic's `anthropic-ratelimit-{requests,tokens}-{limit,remaining}`, with their resets.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Quota {
+    /// Requests per minute allowed.
+    pub requests_limit: u64,
+    /// Requests left in the window.
+    pub requests_remaining: u64,
+    /// Tokens per minute allowed.
+    pub tokens_limit: u64,
+    /// Tokens left in the window.
+    pub tokens_remaining: u64,
+}
+
+impl Default for Quota {
+    fn default() -> Self {
+        Quota {
+            requests_limit: 5000,
+            requests_remaining: 4999,
+            tokens_limit: 2_000_000,
+            tokens_remaining: 1_999_980,
+        }
+    }
+}
+
+/// 429s on a fraction of requests.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct Throttle {
+    /// Probability per request, 0 to 1, drawn from the profile's seeded `Rng` (after the
+    /// wrong-answer draw); each request records whether it was throttled
+    /// ([`Recorded::throttled`]).
+    ///
+    /// [`Recorded::throttled`]: crate::Recorded::throttled
+    pub rate: f64,
+    /// The `retry-after` header's seconds.
+    pub retry_after_s: u64,
 }
 
 /// A wrong answer, given instead of the script's `answer` on a fraction of requests.
@@ -99,6 +154,11 @@ impl Default for Script {
             load_duration_ms: 0,
             answer: None,
             wrong: None,
+            response_model: None,
+            processing_ms: None,
+            quota: Quota::default(),
+            throttle: None,
+            colo: None,
         }
     }
 }
@@ -161,6 +221,14 @@ pub(crate) fn chunk_texts(answer: Option<&str>, chunks: u32) -> Vec<String> {
 pub(crate) fn answers_wrongly(rng: &mut Rng, wrong: Option<&Wrong>) -> bool {
     match wrong {
         Some(w) if w.rate > 0.0 => rng.uniform() < w.rate,
+        _ => false,
+    }
+}
+
+/// Whether this request is throttled (429): a draw taken only when the script throttles.
+pub(crate) fn throttled(rng: &mut Rng, throttle: Option<&Throttle>) -> bool {
+    match throttle {
+        Some(t) if t.rate > 0.0 => rng.uniform() < t.rate,
         _ => false,
     }
 }

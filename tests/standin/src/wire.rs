@@ -128,6 +128,14 @@ impl Ctx {
         self.script.fault.as_ref()
     }
 
+    /// The model the response names: the script's `response_model`, else the one asked for.
+    pub(crate) fn reported_model(&self, asked: &str) -> String {
+        self.script
+            .response_model
+            .clone()
+            .unwrap_or_else(|| asked.to_string())
+    }
+
     /// The reply's whole text, for a reply that is not streamed.
     pub(crate) fn full_text(&self) -> String {
         self.text.concat()
@@ -371,6 +379,20 @@ pub(crate) fn http_date_in(seconds: u64) -> String {
         .checked_add_signed(wait)
         .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC);
     at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// Adds `headers` to a response (a value that is not a valid header value is left out).
+pub(crate) fn add_headers(resp: &mut Response, headers: Vec<(&'static str, String)>) {
+    for (name, value) in headers {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            resp.headers_mut().insert(name, v);
+        }
+    }
+}
+
+/// Cloudflare's `cf-ray` for request `serial` through `colo`: 16 hex digits, `-`, the colo.
+pub(crate) fn cf_ray(serial: u64, colo: &str) -> String {
+    format!("{:016x}-{colo}", serial.wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
 /// `data: JSON\n\n`.

@@ -51,6 +51,7 @@ fn event(out: &mut Outcome, data: &str) {
     let Some(v) = out.json(data) else { return };
     match v.get("type").and_then(Value::as_str) {
         Some("message_start") => {
+            out.note("response_model", v.pointer("/message/model"));
             let uncached = count(&v, "/message/usage/input_tokens");
             let read = count(&v, "/message/usage/cache_read_input_tokens");
             let written = count(&v, "/message/usage/cache_creation_input_tokens");

@@ -48,6 +48,8 @@ fn event(out: &mut Outcome, data: &str) {
         return;
     }
     let Some(v) = out.json(data) else { return };
+    out.note("response_model", v.get("modelVersion"));
+    out.note("request_id", v.get("responseId"));
     if v.get("error").is_some() {
         let kind = match v.pointer("/error/status").and_then(Value::as_str) {
             Some("RESOURCE_EXHAUSTED") => ErrorKind::RateLimited,

@@ -128,6 +128,21 @@ impl Outcome {
         }
     }
 
+    /// Keeps the first identifier a response names under `key` of `extra` (`response_model`,
+    /// `request_id`), as [`crate::context::identifier`] cleans it: never a secret, never
+    /// unbounded.
+    pub fn note(&mut self, key: &str, value: Option<&Value>) {
+        if self.extra.contains_key(key) {
+            return;
+        }
+        if let Some(id) = value
+            .and_then(Value::as_str)
+            .and_then(crate::context::identifier)
+        {
+            self.extra.insert(key.into(), id.into());
+        }
+    }
+
     /// Records a failure, keeping the first. A blank message (a provider's `{"error": ""}`)
     /// becomes words, so every failure says what happened.
     pub fn fail(&mut self, kind: ErrorKind, message: impl Into<String>) {
@@ -358,6 +373,30 @@ mod tests {
             "the é does not fit, nor what follows"
         );
         assert_eq!(out.text_chunks, 4, "chunks are still counted");
+    }
+
+    #[test]
+    fn the_model_the_response_names_is_kept_first_come_and_cleaned() {
+        let t = testing::target(
+            r#"{"name":"o","provider":"openai","model":"gpt-4o","key_secret":"K"}"#,
+        );
+        let stream = concat!(
+            "data: {\"model\":\"gpt-4o-2024-11-20\",\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\n",
+            "data: {\"model\":\"other\",\"choices\":[],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1}}\n\n",
+            "data: [DONE]\n\n",
+        );
+        let out = testing::parse(&t, stream.as_bytes());
+        assert_eq!(out.extra["response_model"], "gpt-4o-2024-11-20");
+        let a = testing::target(
+            r#"{"name":"a","provider":"anthropic","model":"claude-sonnet-4-5","key_secret":"K"}"#,
+        );
+        let start = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-sonnet-4-5-20250929\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n";
+        let out = testing::parse(&a, start.as_bytes());
+        assert_eq!(out.extra["response_model"], "claude-sonnet-4-5-20250929");
+        let mut out = Outcome::default();
+        out.note("response_model", Some(&Value::from("a model\nwith lines")));
+        out.note("request_id", Some(&Value::from(7)));
+        assert!(out.extra.is_empty(), "{:?}", out.extra);
     }
 
     #[test]

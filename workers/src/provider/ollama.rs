@@ -41,6 +41,7 @@ fn line(out: &mut Outcome, line: &str) {
         return;
     }
     let Some(v) = out.json(line) else { return };
+    out.note("response_model", v.get("model"));
     if let Some(e) = v.get("error") {
         let message = e
             .as_str()

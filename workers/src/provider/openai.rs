@@ -71,6 +71,7 @@ fn event(out: &mut Outcome, data: &str) {
         out.fail(kind, message);
         return;
     }
+    out.note("response_model", v.get("model"));
     let delta = v.pointer("/choices/0/delta");
     let field = |name: &str| delta.and_then(|d| d.get(name)).and_then(Value::as_str);
     out.text(field("content"));

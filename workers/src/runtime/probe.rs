@@ -15,8 +15,14 @@ use std::pin::pin;
 use std::time::Duration;
 use worker::{AbortController, Delay, Env};
 
-/// Probes `target` once, pricing the result with `prices`.
-pub async fn run(env: &Env, target: &Target, prices: &PriceTable) -> ProbeResult {
+/// Probes `target` once, pricing the result with `prices`; `colo` is where the Worker runs,
+/// when known (`request.cf.colo` of `POST /probe`; a cron run has no request).
+pub async fn run(
+    env: &Env,
+    target: &Target,
+    prices: &PriceTable,
+    colo: Option<String>,
+) -> ProbeResult {
     let secrets = EnvSecrets(env);
     let prompt = target.prompt_to_send();
     let started = now_ms();
@@ -34,6 +40,7 @@ pub async fn run(env: &Env, target: &Target, prices: &PriceTable) -> ProbeResult
     let mut parser = adapter.parser(target);
     let mut seen = Observed {
         t: started as i64,
+        colo,
         ..Observed::default()
     };
     let mut outcome = Outcome::for_target(target);
@@ -88,6 +95,13 @@ async fn exchange(
     };
     let status = response.status_code();
     seen.status = Some(status);
+    seen.headers = crate::context::HEADERS
+        .iter()
+        .filter_map(|&name| {
+            let value = response.headers().get(name).ok().flatten()?;
+            Some((name.to_string(), value))
+        })
+        .collect();
     if !(200..300).contains(&status) {
         let header = response.headers().get("retry-after").ok().flatten();
         seen.retry_after_s = measure::retry_after(header.as_deref(), now_ms() as i64);

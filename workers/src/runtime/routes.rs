@@ -103,7 +103,7 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer<Response>
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         (Method::Get, ["targets"]) => targets(config),
-        (Method::Post, ["probe", name]) => probe_now(env, config, &decode(name)).await,
+        (Method::Post, ["probe", name]) => probe_now(env, config, &decode(name), colo(&req)).await,
         (Method::Get, ["results"]) => results(&req, env).await,
         (Method::Get, ["compare"]) => super::compare::get(&req, env, config).await,
         (Method::Post, ["share"]) => super::share::create(req, env).await,
@@ -173,7 +173,24 @@ fn targets(config: &Config) -> Answer<Response> {
     json(200, &serde_json::Value::Array(list))
 }
 
-async fn probe_now(env: &Env, config: &Config, name: &str) -> Answer<Response> {
+/// The colo this request reached (`request.cf.colo`), read without the runtime's unwrap (a
+/// `cf` without a colo must not panic), and never miniflare's placeholder.
+fn colo(req: &Request) -> Option<String> {
+    use js_sys::Reflect;
+    let cf = Reflect::get(req.inner().as_ref(), &"cf".into()).ok()?;
+    let field = |name: &str| Reflect::get(&cf, &name.into()).ok();
+    let colo = field("colo").and_then(|v| v.as_string());
+    let asn = field("asn").and_then(|v| v.as_f64());
+    let postal = field("postalCode").and_then(|v| v.as_string());
+    crate::context::worker_colo(colo.as_deref(), asn, postal.as_deref())
+}
+
+async fn probe_now(
+    env: &Env,
+    config: &Config,
+    name: &str,
+    colo: Option<String>,
+) -> Answer<Response> {
     let Some(target) = config.targets.get(name) else {
         if let Some(e) = config.targets.errors.iter().find(|e| e.target == name) {
             return Err(ApiError::BadRequest(e.to_string()));
@@ -182,7 +199,7 @@ async fn probe_now(env: &Env, config: &Config, name: &str) -> Answer<Response> {
             "no target named {name:?}: GET /targets lists them"
         )));
     };
-    let result = probe::run(env, target, &config.prices).await;
+    let result = probe::run(env, target, &config.prices, colo).await;
     Store::open(env).await?.insert(&result).await?;
     json(200, &serde_json::to_value(&result)?)
 }
@@ -247,7 +264,7 @@ async fn cron_run(env: &Env, config: &Config) -> Answer<serde_json::Value> {
     let before = http::now_ms() - config.retention_days as f64 * day_ms;
     store.forget_before(before as i64).await?;
     let results: Vec<_> = futures_util::stream::iter(&config.targets.valid)
-        .map(|t| probe::run(env, t, &config.prices))
+        .map(|t| probe::run(env, t, &config.prices, None))
         .buffered(SIMULTANEOUS_PROBES)
         .collect()
         .await;
