@@ -450,7 +450,7 @@ async fn many_targets_are_compared_with_the_best_one_unless_all_pairs_are_ticked
     .await;
     click(client, Locator::Css("[data-testid=compare-open]")).await;
     let pairs = "return [...document.querySelectorAll('[data-testid=compare-pair]')].map(e => [e.dataset.a, e.dataset.b])";
-    run(client).await;
+    run_compare(client).await;
     let against = js(client, pairs).await;
     let against = against.as_array().cloned().unwrap_or_default();
     assert_eq!(against.len(), 9, "{against:?}");
@@ -477,7 +477,7 @@ async fn many_targets_are_compared_with_the_best_one_unless_all_pairs_are_ticked
         "the second module on the page"
     );
     click(client, Locator::Css("[data-testid=compare-all-pairs]")).await;
-    run(client).await;
+    run_compare(client).await;
     let all = js(client, pairs).await;
     assert_eq!(all.as_array().map_or(0, Vec::len), 45, "{all}");
     session.close().await;
