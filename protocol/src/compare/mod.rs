@@ -20,7 +20,9 @@ use crate::prices::PriceTable;
 use llmscope_spc::compare::recommend::{
     recommend, Candidate, Constraints, Labels, Recommendation, Weights,
 };
-use llmscope_spc::compare::{compare, CompareOptions, Comparison, QualityCounts, StreamInput};
+use llmscope_spc::compare::{
+    compare, summarize, CompareOptions, Comparison, QualityCounts, StreamInput,
+};
 use llmscope_spc::SpcError;
 use std::fmt;
 
@@ -206,10 +208,10 @@ pub fn build_against(
         Metric::TtftMs => None,
         _ => Some(compare_metric(targets, Metric::TtftMs, reference)?),
     };
-    // Only speed's summaries are used: pairs against the first target alone keep its cost low.
+    // Only speed's summaries are read (its median): no pairs.
     let speed = match metric {
         Metric::TokensPerS => None,
-        _ => Some(compare_metric(targets, Metric::TokensPerS, Some(0))?),
+        _ => Some(summarize_metric(targets, Metric::TokensPerS)?),
     };
     let ttft = ttft.as_ref().unwrap_or(&comparison);
     let speed = speed.as_ref().unwrap_or(&comparison);
@@ -252,13 +254,41 @@ fn compare_metric(
     metric: Metric,
     reference: Option<usize>,
 ) -> Result<Comparison, CompareError> {
-    let values: Vec<Vec<f64>> = targets
+    let values = metric_values(targets, metric);
+    let (name, unit) = metric.words();
+    let options = CompareOptions {
+        metric: name.into(),
+        unit: unit.into(),
+        reference,
+        ..CompareOptions::default()
+    };
+    compare(&stream_inputs(targets, &values), &options).map_err(CompareError::Engine)
+}
+
+/// The engine's summaries of one metric per target, without pairs.
+fn summarize_metric(targets: &[TargetResults], metric: Metric) -> Result<Comparison, CompareError> {
+    let values = metric_values(targets, metric);
+    let confidence = CompareOptions::default().confidence;
+    Ok(Comparison {
+        metric: metric.words().0.into(),
+        targets: summarize(&stream_inputs(targets, &values), confidence)
+            .map_err(CompareError::Engine)?,
+        pairs: Vec::new(),
+    })
+}
+
+/// Each target's successful values of `metric`.
+fn metric_values(targets: &[TargetResults], metric: Metric) -> Vec<Vec<f64>> {
+    targets
         .iter()
         .map(|t| t.ok.iter().filter_map(|s| metric.value(s)).collect())
-        .collect();
-    let streams: Vec<StreamInput<'_>> = targets
+        .collect()
+}
+
+fn stream_inputs<'a>(targets: &'a [TargetResults], values: &'a [Vec<f64>]) -> Vec<StreamInput<'a>> {
+    targets
         .iter()
-        .zip(&values)
+        .zip(values)
         .map(|(t, v)| StreamInput {
             name: &t.name,
             values: v,
@@ -269,15 +299,7 @@ fn compare_metric(
                 judged: t.judged,
             }),
         })
-        .collect();
-    let (name, unit) = metric.words();
-    let options = CompareOptions {
-        metric: name.into(),
-        unit: unit.into(),
-        reference,
-        ..CompareOptions::default()
-    };
-    compare(&streams, &options).map_err(CompareError::Engine)
+        .collect()
 }
 
 /// What the recommendation knows of each target. A target is judged out of control when the
