@@ -90,20 +90,22 @@ const MIN_BLOCK: usize = 512;
 /// `benches/explain.rs`).
 const DIRECT: usize = 64;
 
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+/// Σ (a_j − level)·b_j.
+fn dot(a: &[f64], level: f64, b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - level) * y).sum()
 }
 
-/// The sliding dot products Σ_j q_j·t_{i+j} for every i ≤ t.len() − q.len(). Overlap-save:
+/// The sliding dot products Σ_j q_j·(t_{i+j} − level) for every i ≤ t.len() − q.len(), the
+/// series centred as it is read (MASS's; no centred copy of a long series). Overlap-save:
 /// each block of `size` points gives `size − m + 1` products, and since the query's spectrum
 /// is that of a real signal, the inverse of (A + iB)·Q is a∗q + i·b∗q, two blocks at once.
-pub fn sliding_dot(q: &[f64], t: &[f64]) -> Vec<f64> {
+pub fn sliding_dot(q: &[f64], t: &[f64], level: f64) -> Vec<f64> {
     let (m, n) = (q.len(), t.len());
     if m == 0 || m > n {
         return Vec::new();
     }
     if m <= DIRECT {
-        return t.windows(m).map(|w| dot(w, q)).collect();
+        return t.windows(m).map(|w| dot(w, level, q)).collect();
     }
     let size = (8 * m)
         .next_power_of_two()
@@ -121,8 +123,8 @@ pub fn sliding_dot(q: &[f64], t: &[f64]) -> Vec<f64> {
     let (mut re, mut im) = (vec![0.0; size], vec![0.0; size]);
     for pair in (0..count).step_by(2 * step) {
         let second = pair + step;
-        fill(&mut re, t, pair);
-        fill(&mut im, t, second);
+        fill(&mut re, t, level, pair);
+        fill(&mut im, t, level, second);
         plan.fft(&mut re, &mut im, false);
         for k in 0..size {
             let (a, b) = (re[k], im[k]);
@@ -140,11 +142,13 @@ pub fn sliding_dot(q: &[f64], t: &[f64]) -> Vec<f64> {
     out
 }
 
-/// `block` = t[start..start + block.len()], zero past t's end.
-fn fill(block: &mut [f64], t: &[f64], start: usize) {
+/// `block` = t[start..start + block.len()] − level, zero past t's end.
+fn fill(block: &mut [f64], t: &[f64], level: f64, start: usize) {
     let from = t.get(start..).unwrap_or(&[]);
     let k = from.len().min(block.len());
-    block[..k].copy_from_slice(&from[..k]);
+    for (slot, v) in block[..k].iter_mut().zip(from) {
+        *slot = v - level;
+    }
     block[k..].fill(0.0);
 }
 
@@ -159,10 +163,10 @@ mod tests {
             .collect();
         for m in [1, 2, 7, 64, 65, 300, 1500, 20_000] {
             let q: Vec<f64> = (0..m).map(|i| ((i * 13) % 17) as f64 * 0.5).collect();
-            let got = sliding_dot(&q, &t);
+            let got = sliding_dot(&q, &t, 3.0);
             assert_eq!(got.len(), t.len() - m + 1);
             for (i, g) in got.iter().enumerate() {
-                let want: f64 = q.iter().zip(&t[i..]).map(|(a, b)| a * b).sum();
+                let want: f64 = q.iter().zip(&t[i..]).map(|(a, b)| a * (b - 3.0)).sum();
                 assert!((g - want).abs() < 1e-6 * (1.0 + want.abs()), "m {m} i {i}");
             }
         }
