@@ -11,13 +11,16 @@
 //! With a folder argument it also writes the streams there as `streams.bin` (little-endian
 //! f64, stream after stream) for the same computation in headless Chromium through the wasm
 //! API `explain` (spc-wasm/tests/browser/explain_bench.html). Also timed: reading every point
-//! once, the floor of any method.
+//! once, the floor of any method. Each part prints a digest of everything it explained (the
+//! reports' debug text, every float to its last bit): a change for speed must keep it.
 //!
 //! `cargo run --release -p llmscope-spc --example explain_speed -- [FOLDER]`
 
 use llmscope_spc::explain::cause::Domain;
 use llmscope_spc::explain::{explain, Stream};
 use llmscope_spc::{Baseline, ChartSpec, ChartType, NelsonRule, RuleSet};
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
 const STREAMS: usize = 200;
@@ -78,22 +81,34 @@ fn main() -> std::io::Result<()> {
         tests: RuleSet::only(&[NelsonRule::Beyond]),
         ..ChartSpec::new(ChartType::Individuals)
     };
+    // The episodes, and a digest of every number explained: an optimisation must keep it.
     let episodes_of = |columns: &[usize]| {
-        columns
+        let mut digest = DefaultHasher::new();
+        let episodes = columns
             .iter()
             .map(|&i| {
-                explain(&streams, i, &[], &spec, Domain::Plant)
-                    .expect("a chart of individuals")
-                    .len()
+                let reports = explain(&streams, i, &[], &spec, Domain::Plant)
+                    .expect("a chart of individuals");
+                format!("{reports:?}").hash(&mut digest);
+                reports.len()
             })
-            .sum::<usize>()
+            .sum::<usize>();
+        (episodes, digest.finish())
     };
     let every: Vec<usize> = (0..STREAMS).collect();
     let (one, one_episodes) = best_ms(|| episodes_of(&[0]));
     let (all, all_episodes) = best_ms(|| episodes_of(&every));
     let (read, _) = best_ms(|| std::hint::black_box(data.iter().flatten().sum::<f64>()));
-    println!("native one column: {one:.1} ms ({one_episodes} episodes, best of {RUNS})");
-    println!("native every column: {all:.1} ms ({all_episodes} episodes, best of {RUNS})");
+    let (one_episodes, one_digest) = one_episodes;
+    let (all_episodes, all_digest) = all_episodes;
+    println!(
+        "native one column: {one:.1} ms ({one_episodes} episodes, best of {RUNS}; \
+         results {one_digest:016x})"
+    );
+    println!(
+        "native every column: {all:.1} ms ({all_episodes} episodes, best of {RUNS}; \
+         results {all_digest:016x})"
+    );
     println!("native read once: {read:.2} ms");
     Ok(())
 }

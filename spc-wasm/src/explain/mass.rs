@@ -39,27 +39,26 @@ pub fn distance_profile(query: &[f64], series: &[f64]) -> Vec<f64> {
     // Distances do not change when both are shifted by one constant; centring on the series'
     // mean keeps the dot products at the scale of the variation, not of the level.
     let level = series.iter().sum::<f64>() / series.len() as f64;
-    let series: Vec<f64> = series.iter().map(|v| v - level).collect();
+    // The series is centred as it is read, not copied (a million points are 8 MB to fault in).
     let query: Vec<f64> = query.iter().map(|v| v - level).collect();
-    let qt = sliding_dot(&query, &series);
+    let mut profile = sliding_dot(&query, series, level);
     let (mu_q, sd_q) = mean_sd(&query);
     let q_flat = sd_q <= FLAT * (1.0 + mu_q.abs()) || query.windows(2).all(|w| w[0] == w[1]);
-    let moments = sliding_moments(&series, m);
     let mf = m as f64;
-    qt.iter()
-        .zip(moments)
-        .map(|(&dot, (mu, sd, held))| {
-            let flat = held || sd <= FLAT * (1.0 + mu.abs());
-            match (q_flat, flat) {
-                (true, true) => 0.0,
-                (true, false) | (false, true) => mf.sqrt(),
-                (false, false) => {
-                    let corr = ((dot - mf * mu_q * mu) / (mf * sd_q * sd)).clamp(-1.0, 1.0);
-                    (2.0 * mf * (1.0 - corr)).sqrt()
-                }
+    // Each dot product becomes its distance in place: no second array of a series' length
+    // (at a million points, allocating and faulting in those pages cost more than the FFT).
+    sliding_moments(series, level, m, |i, mu, sd, held| {
+        let flat = held || sd <= FLAT * (1.0 + mu.abs());
+        profile[i] = match (q_flat, flat) {
+            (true, true) => 0.0,
+            (true, false) | (false, true) => mf.sqrt(),
+            (false, false) => {
+                let corr = ((profile[i] - mf * mu_q * mu) / (mf * sd_q * sd)).clamp(-1.0, 1.0);
+                (2.0 * mf * (1.0 - corr)).sqrt()
             }
-        })
-        .collect()
+        };
+    });
+    profile
 }
 
 /// The `k` closest matches of `query` in `series` that end before `before`, none overlapping
@@ -97,24 +96,29 @@ fn mean_sd(v: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-/// Mean and population sd of every window of length m, from running sums of values shifted by
-/// the series' first value (which keeps the sums' rounding at the scale of the variation), and
+/// Mean and population sd of every window of length m of `series` − `level`, from running sums
+/// of those values shifted by the first one (which keeps the sums' rounding at the scale of the variation), and
 /// whether the window holds one value. That is counted exactly (the changes between
 /// neighbours inside it): after a few hundred points the running sums' rounding gives a held
-/// run an sd of 1e-6, far above [`FLAT`].
-fn sliding_moments(series: &[f64], m: usize) -> Vec<(f64, f64, bool)> {
-    let shift = series[0];
+/// run an sd of 1e-6, far above [`FLAT`]. Handed to `each` with the window's start, in order.
+fn sliding_moments(
+    series: &[f64],
+    level: f64,
+    m: usize,
+    mut each: impl FnMut(usize, f64, f64, bool),
+) {
+    let at = |i: usize| series[i] - level;
+    let shift = at(0);
     let (mut s, mut ss) = (0.0f64, 0.0f64);
-    let changed = |i: usize| usize::from(i > 0 && series[i] != series[i - 1]);
+    let changed = |i: usize| usize::from(i > 0 && at(i) != at(i - 1));
     let mut changes = 0usize;
-    let mut out = Vec::with_capacity(series.len() + 1 - m);
-    for (i, &v) in series.iter().enumerate() {
-        let x = v - shift;
+    for i in 0..series.len() {
+        let x = at(i) - shift;
         s += x;
         ss += x * x;
         changes += changed(i);
         if i >= m {
-            let old = series[i - m] - shift;
+            let old = at(i - m) - shift;
             s -= old;
             ss -= old * old;
             // The change into the window's new first point leaves it.
@@ -123,10 +127,9 @@ fn sliding_moments(series: &[f64], m: usize) -> Vec<(f64, f64, bool)> {
         if i + 1 >= m {
             let mean = s / m as f64;
             let var = (ss / m as f64 - mean * mean).max(0.0);
-            out.push((mean + shift, var.sqrt(), changes == 0));
+            each(i + 1 - m, mean + shift, var.sqrt(), changes == 0);
         }
     }
-    out
 }
 
 #[cfg(test)]
