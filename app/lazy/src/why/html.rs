@@ -1,6 +1,7 @@
 //! The why panel's text and small charts as HTML: lists and inline SVG (the dashboard sets
 //! the text as the panel's content). Every name and cause is escaped.
 
+use super::system::Window;
 use super::Explained;
 use crate::text::{esc, fmt};
 use llmscope_spc::explain::shape::Evidence;
@@ -65,6 +66,83 @@ fn spark(values: &[f64], base: usize, end: usize) -> String {
     )
 }
 
+/// A count or a measurement: whole numbers without decimals.
+fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        fmt(v)
+    }
+}
+
+/// `counts` as "key ×n, ...".
+fn counts<K: std::fmt::Display>(counts: &std::collections::BTreeMap<K, u64>) -> Option<String> {
+    let parts: Vec<String> = counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// A probe stream's system metrics, the baseline window against the episode, as a table; a
+/// row neither window has is left out.
+fn system(base: &Window, ep: &Window) -> String {
+    let number = |v: Option<f64>| v.map(num);
+    let list = |v: &[String]| (!v.is_empty()).then(|| v.join(", "));
+    let limited = |w: &Window| {
+        (w.calls > 0).then(|| {
+            let retry = w.retry_after_s.map_or(String::new(), |r| {
+                format!(", largest retry-after {} s", num(r))
+            });
+            format!("{}{retry}", w.rate_limited)
+        })
+    };
+    let row = |name: &str, key: &str, f: &dyn Fn(&Window) -> Option<String>| {
+        let (b, e) = (f(base), f(ep));
+        if b.is_none() && e.is_none() {
+            return String::new();
+        }
+        let changed = if b != e && b.is_some() && e.is_some() {
+            " class=\"changed\""
+        } else {
+            ""
+        };
+        let cell = |v: Option<String>| esc(&v.unwrap_or_else(|| "–".into()));
+        format!(
+            "<tr data-testid=\"system-row\" data-metric=\"{key}\"{changed}><th>{name}</th>\
+             <td>{}</td><td>{}</td></tr>",
+            cell(b),
+            cell(e)
+        )
+    };
+    let rows = [
+        row("probe results", "results", &|w| Some(w.calls.to_string())),
+        row("errors", "errors", &|w| counts(&w.errors)),
+        row("HTTP statuses", "statuses", &|w| counts(&w.statuses)),
+        row("429s", "429", &limited),
+        row("input tokens (mean)", "input", &|w| number(w.tokens[0])),
+        row("output tokens (mean)", "output", &|w| number(w.tokens[1])),
+        row("cached tokens (mean)", "cached", &|w| number(w.tokens[2])),
+        row("colo", "colo", &|w| list(&w.colos)),
+        row("response model", "model", &|w| list(&w.models)),
+        row("processing ms (median)", "processing", &|w| {
+            number(w.processing_ms)
+        }),
+    ];
+    let ids = if ep.request_ids.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<p class=\"request-ids\" data-testid=\"request-ids\">Last request ids of the \
+             episode (quote them to the provider): <code>{}</code></p>",
+            esc(&ep.request_ids.join(", "))
+        )
+    };
+    format!(
+        "<h5>System metrics (the target's probe results)</h5>\
+         <table class=\"system\" data-testid=\"system-metrics\"><tr><th></th><th>baseline</th>\
+         <th>episode</th></tr>{}</table>{ids}",
+        rows.concat()
+    )
+}
+
 /// The panel's explanation of the episode of stream `id`.
 pub fn render(x: &Explained, id: &str) -> String {
     let r = &x.report;
@@ -76,6 +154,9 @@ pub fn render(x: &Explained, id: &str) -> String {
          <p class=\"evidence\" data-testid=\"why-evidence\">{}</p>",
         esc(&evidence(&r.evidence))
     );
+    if let Some((base, ep)) = &x.system {
+        out += &system(base, ep);
+    }
     // The episode's place in the drawn points: after the baseline window.
     let (base, end) = (r.first - x.drawn.0, r.last + 1 - x.drawn.0);
     let _ = write!(
