@@ -143,6 +143,40 @@ fn system(base: &Window, ep: &Window) -> String {
     )
 }
 
+/// The part of a stream's id before its last `/`: its source (a device, a probe target).
+fn source(id: &str) -> Option<&str> {
+    id.rsplit_once('/').map(|(s, _)| s)
+}
+
+/// A time (epoch ms) as `HH:MM:SS` UTC: the events are minutes apart at most, the panel says
+/// the day elsewhere.
+fn clock(t: f64) -> String {
+    let s = (t / 1000.0).floor().rem_euclid(86_400.0) as u64;
+    format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// The source's status events around the episode, as a list.
+fn events(events: &[(f64, String, String)]) -> String {
+    let mut out = String::from(
+        "<h5>Source status events (baseline and episode, UTC)</h5>\
+         <ol class=\"source-events\" data-testid=\"source-events\">",
+    );
+    for (t, kind, message) in events {
+        let _ = write!(
+            out,
+            "<li data-testid=\"source-event\" data-kind=\"{kind}\">{} <strong>{kind}</strong>{}</li>",
+            clock(*t),
+            if message.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", esc(message))
+            },
+            kind = esc(kind),
+        );
+    }
+    out + "</ol>"
+}
+
 /// The panel's explanation of the episode of stream `id`.
 pub fn render(x: &Explained, id: &str) -> String {
     let r = &x.report;
@@ -157,6 +191,9 @@ pub fn render(x: &Explained, id: &str) -> String {
     if let Some((base, ep)) = &x.system {
         out += &system(base, ep);
     }
+    if !x.events.is_empty() {
+        out += &events(&x.events);
+    }
     // The episode's place in the drawn points: after the baseline window.
     let (base, end) = (r.first - x.drawn.0, r.last + 1 - x.drawn.0);
     let _ = write!(
@@ -169,10 +206,12 @@ pub fn render(x: &Explained, id: &str) -> String {
         out += "<li>no other stream of the session covers this episode and its baseline</li>";
     }
     for (c, values) in r.co_moving.iter().zip(&x.charts) {
+        let same = source(&c.stream).is_some() && source(&c.stream) == source(id);
         let _ = write!(
             out,
-            "<li data-testid=\"co-moving-row\" data-stream=\"{name}\"><strong>{name}</strong> \
-             KS D {:.2} (p {}){}<br>{}</li>",
+            "<li data-testid=\"co-moving-row\" data-stream=\"{name}\" data-same-source=\"{same}\">\
+             <strong>{name}</strong>{} KS D {:.2} (p {}){}<br>{}</li>",
+            if same { " (same source)" } else { "" },
             c.statistic,
             fmt(c.p_value),
             c.shift.map_or(String::new(), |s| format!(
@@ -220,6 +259,19 @@ pub fn render(x: &Explained, id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_are_listed_with_their_time_and_escaped() {
+        let html = events(&[(3_723_000.0, "stale".into(), "<timeout>".into())]);
+        assert!(
+            html.contains(
+                "data-kind=\"stale\">01:02:03 <strong>stale</strong>: &lt;timeout&gt;</li>"
+            ),
+            "{html}"
+        );
+        assert_eq!(source("press1/temperature"), Some("press1"));
+        assert_eq!(source("alone"), None);
+    }
 
     #[test]
     fn the_chart_shades_its_windows() {

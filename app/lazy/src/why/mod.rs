@@ -43,6 +43,9 @@ pub struct Request {
     /// For a probe stream, its target's results from the baseline window's start to the
     /// episode's end ([`system`]); empty for other streams.
     pub calls: Vec<Call>,
+    /// For a live stream, its source's status events from the baseline window's start to the
+    /// episode's end: time (epoch ms), kind, message.
+    pub events: Vec<(f64, String, String)>,
 }
 
 /// An episode explained, with what the panel draws.
@@ -60,6 +63,8 @@ pub struct Explained {
     pub baseline: usize,
     /// A probe stream's system metrics: the baseline window's, the episode's.
     pub system: Option<(Window, Window)>,
+    /// The source's status events around the episode (the request's), oldest first.
+    pub events: Vec<(f64, String, String)>,
 }
 
 impl Request {
@@ -87,6 +92,11 @@ impl Request {
             o.str(cause);
         });
         o.list(&self.calls, |o, c| c.put(o));
+        o.list(&self.events, |o, (t, kind, message)| {
+            o.f64(*t);
+            o.str(kind);
+            o.str(message);
+        });
         o.0
     }
 
@@ -118,6 +128,7 @@ impl Request {
                 times: r.list(In::f64)?,
                 annotations: r.list(|r| Ok((r.str()?, r.f64()?, r.f64()?, r.str()?)))?,
                 calls: r.list(Call::get)?,
+                events: r.list(|r| Ok((r.f64()?, r.str()?, r.str()?)))?,
             })
         })
     }
@@ -193,9 +204,11 @@ pub fn explain(request: &Request) -> Read<Explained> {
         .filter_map(|(m, c)| Some((c.clone()?, m.distance)))
         .collect();
     // A probe's results confirm the causes, as in the Worker's webhook.
+    // A live source's status events in the episode confirm the source's causes.
     let calls = &request.calls;
-    if !with_causes.is_empty() || !calls.is_empty() {
-        let context = if calls.is_empty() {
+    let events = &request.events;
+    if !with_causes.is_empty() || !calls.is_empty() || !events.is_empty() {
+        let mut context = if calls.is_empty() {
             Context {
                 co_moving: report.co_moving.clone(),
                 ..Context::default()
@@ -203,6 +216,9 @@ pub fn explain(request: &Request) -> Read<Explained> {
         } else {
             system::context(times, calls).around(e.first, e.last, report.co_moving.clone())
         };
+        if !events.is_empty() {
+            context.source_events = Some(system::in_episode(times, events, e.first, e.last));
+        }
         report.suggestions = suggest(request.domain, report.shape, &context, &with_causes);
     }
     let system =
@@ -223,6 +239,7 @@ pub fn explain(request: &Request) -> Read<Explained> {
         drawn,
         baseline: request.from,
         system,
+        events: request.events.clone(),
     })
 }
 
@@ -247,6 +264,7 @@ mod tests {
             times: (0..60).map(f64::from).collect(),
             annotations: vec![("a/x".into(), 1.0, 2.0, "tool wear".into())],
             calls: Vec::new(),
+            events: Vec::new(),
         }
     }
 
@@ -273,15 +291,17 @@ mod tests {
                 ..Call::default()
             },
         ];
+        r.events = vec![(45.0, "stale".into(), "modbus timeout".into())];
         let bytes = r.encode();
         // The fields before the calls are written as before: an older request's bytes are
-        // this one's, cut before the calls' count.
+        // this one's, cut before the calls' and events' counts.
         let old = Request {
             calls: Vec::new(),
+            events: Vec::new(),
             ..r.clone()
         }
         .encode();
-        assert_eq!(bytes[..old.len() - 8], old[..old.len() - 8]);
+        assert_eq!(bytes[..old.len() - 16], old[..old.len() - 16]);
         assert_eq!(Request::decode(&bytes), Ok(r));
         for cut in [0, 9, bytes.len() - 1] {
             assert!(Request::decode(&bytes[..cut]).is_err(), "cut at {cut}");

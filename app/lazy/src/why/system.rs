@@ -88,6 +88,20 @@ fn point(times: &[f64], call: &Call) -> Option<usize> {
     (i < times.len()).then_some(i)
 }
 
+/// How many of `events` (time first) fall on the points `first..=last`, as calls do.
+pub fn in_episode(
+    times: &[f64],
+    events: &[(f64, String, String)],
+    first: usize,
+    last: usize,
+) -> u64 {
+    let on = |t: f64| times.partition_point(|&x| x < t);
+    events
+        .iter()
+        .filter(|e| (first..=last).contains(&on(e.0)))
+        .count() as u64
+}
+
 /// The calls aligned to the stream's points, as the engine reads them: a point is rate
 /// limited (or failed) when any of its calls was, and says the latest model, colo and tokens
 /// of its calls.
@@ -336,6 +350,16 @@ mod tests {
         assert_eq!(around.rate_limited, Some((1, 1)));
         assert_eq!(around.colo_change, Some(("FRA".into(), "AMS".into())));
         assert_eq!(around.model_change, None);
+    }
+
+    #[test]
+    fn events_count_on_the_points_they_fall_before() {
+        let times = [10.0, 20.0, 30.0];
+        let e = |t: f64| (t, "stale".to_string(), String::new());
+        let events = [e(5.0), e(15.0), e(20.0), e(21.0), e(31.0)];
+        assert_eq!(in_episode(&times, &events, 1, 1), 2);
+        assert_eq!(in_episode(&times, &events, 1, 2), 3);
+        assert_eq!(in_episode(&times, &events, 0, 0), 1);
     }
 
     #[test]

@@ -51,6 +51,16 @@ fn baseline(st: &Stream) -> Result<(f64, f64), String> {
     Ok((est.center, est.sigma))
 }
 
+/// The times of what falls on the points `from..=last`: after the point before `from`, up to
+/// `last`'s.
+fn span(times: &[f64], from: usize, last: usize) -> (f64, f64) {
+    let after = from
+        .checked_sub(1)
+        .and_then(|i| times.get(i))
+        .map_or(f64::NEG_INFINITY, |t| *t);
+    (after, times.get(last).copied().unwrap_or(f64::NEG_INFINITY))
+}
+
 /// What one raw probe result says besides its measurements; `None` when it is not a result
 /// (no `t`). A field of the wrong type is simply unknown.
 fn call(v: &Value) -> Option<Call> {
@@ -79,11 +89,7 @@ fn calls(session: &Session, st: &Stream, times: &[f64], from: usize, last: usize
     let (Origin::Probe { .. }, Some((target, _))) = (&st.origin, st.id.rsplit_once('/')) else {
         return Vec::new();
     };
-    let after = from
-        .checked_sub(1)
-        .and_then(|i| times.get(i))
-        .map_or(f64::NEG_INFINITY, |t| *t);
-    let until = times.get(last).copied().unwrap_or(f64::NEG_INFINITY);
+    let (after, until) = span(times, from, last);
     let mine = |v: &&Value| v.get("target").and_then(Value::as_str) == Some(target);
     session
         .telemetry
@@ -92,6 +98,17 @@ fn calls(session: &Session, st: &Stream, times: &[f64], from: usize, last: usize
         .filter(mine)
         .filter_map(call)
         .filter(|c| c.t > after && c.t <= until)
+        .collect()
+}
+
+/// A live stream's source status events on the points `from..=last` (after the point before
+/// `times[from]`, up to `times[last]`), as the module reads them.
+fn events(st: &Stream, times: &[f64], from: usize, last: usize) -> Vec<(f64, String, String)> {
+    let (after, until) = span(times, from, last);
+    st.events
+        .iter()
+        .filter(|e| e.t > after && e.t <= until)
+        .map(|e| (e.t, e.kind.clone(), e.message.clone()))
         .collect()
 }
 
@@ -133,6 +150,7 @@ pub fn request(session: &Session, id: &str, first: usize, last: usize) -> Result
         .map(|a| (a.stream.clone(), a.from, a.to, a.cause.clone()))
         .collect();
     let calls = calls(session, st, &times, from, last);
+    let events = events(st, &times, from, last);
     Ok(Request {
         series,
         kin,
@@ -144,13 +162,14 @@ pub fn request(session: &Session, id: &str, first: usize, last: usize) -> Result
         times,
         annotations,
         calls,
+        events,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Annotation, Origin, Sample};
+    use crate::model::{Annotation, Origin, Sample, SourceEvent};
     use llmscope_app_lazy::why::{explain, Explained};
     use llmscope_spc::explain::shape::Shape;
 
@@ -317,6 +336,53 @@ mod tests {
         assert!(html.contains("data-testid=\"system-metrics\""), "{html}");
         assert!(html.contains("largest retry-after 20 s"), "{html}");
         assert!(html.contains(&format!("req_{}", e.last)), "{html}");
+    }
+
+    #[test]
+    fn a_live_streams_status_events_around_its_episode_and_its_devices_streams_marked() {
+        let mut session = press();
+        let st = session.streams[0].clone();
+        let episodes = st.episodes(&st.chart_state());
+        let e = episodes
+            .iter()
+            .find(|e| e.first >= 390)
+            .expect("the second step");
+        let at = |i: usize| st.samples[i].t;
+        let event = |t: f64, kind: &str| SourceEvent {
+            t,
+            kind: kind.into(),
+            message: "modbus timeout".into(),
+        };
+        let from = e.first.saturating_sub(BASELINE_FACTOR * (e.last + 1 - e.first));
+        assert!(from > 0, "{e:?}");
+        let temperature = &mut session.streams[0];
+        // On the point before the baseline window: out.
+        temperature.record(event(at(from - 1), "stale"));
+        temperature.record(event(at(e.first) - 0.5, "stale"));
+        temperature.record(event(at(e.first), "live"));
+        temperature.record(event(at(e.last) + 0.5, "disconnected"));
+        let r = request(&session, "p/temperature", e.first, e.last).unwrap();
+        let kinds: Vec<&str> = r.events.iter().map(|e| e.1.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["stale", "live"],
+            "the one long before and the one after are out"
+        );
+        let got = explained(&session, "p/temperature", e.first, e.last);
+        let html = llmscope_app_lazy::why::html::render(&got, "p/temperature");
+        assert!(html.contains("data-testid=\"source-events\""), "{html}");
+        assert!(
+            html.contains("<strong>stale</strong>: modbus timeout"),
+            "{html}"
+        );
+        assert!(
+            html.contains("data-stream=\"p/setpoint\" data-same-source=\"true\""),
+            "{html}"
+        );
+        assert!(
+            !html.contains("data-testid=\"system-metrics\""),
+            "no probe results"
+        );
     }
 
     #[test]
