@@ -106,7 +106,17 @@ async fn a_probe_spikes_panel_shows_its_system_metrics_and_rate_limiting_first()
         .text()
         .await
         .unwrap_or_default();
-    assert!(ids.contains("req_300"), "{ids}");
+    // The episode's last probe's id comes last (one probe per point from 0).
+    let last = js(
+        client,
+        "return +document.querySelector('[data-testid=why-panel]').dataset.last",
+    )
+    .await;
+    let last = last.as_u64().expect("the panel's last point");
+    assert!(
+        ids.ends_with(&format!("req_{last}")),
+        "{ids}, last point {last}"
+    );
     let cause = js(
         client,
         "return document.querySelector('[data-testid=suggestion]').dataset.cause",
