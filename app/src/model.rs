@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 mod causes;
+mod events;
 pub use causes::{domain, lines, Annotation, Causes, Lists, Taxonomy, UNKNOWN};
+pub use events::{SourceEvent, EVENTS};
 
 thread_local! {
     /// Each stream's chart as last computed (by stream id), with the revision it was computed
@@ -173,6 +175,9 @@ pub struct Stream {
     /// kept for the full export.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seqs: Vec<u64>,
+    /// What its source said about its health, oldest first ([`SourceEvent`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<SourceEvent>,
     /// This state's number ([`next_revision`]): new on every change, never saved.
     #[serde(skip, default = "next_revision")]
     revision: u64,
@@ -188,6 +193,7 @@ impl PartialEq for Stream {
             && self.settings == other.settings
             && self.stale == other.stale
             && self.seqs == other.seqs
+            && self.events == other.events
     }
 }
 
@@ -251,6 +257,7 @@ impl Stream {
             },
             stale: None,
             seqs: Vec::new(),
+            events: Vec::new(),
             revision: next_revision(),
         }
     }

@@ -12,7 +12,7 @@
 //! [`disconnect`] closes the WebSocket and stops its reconnects and its flushes for good;
 //! [`resume`] opens it again with the token it was given.
 
-use crate::model::{Origin, Sample};
+use crate::model::{Origin, Sample, SourceEvent};
 use crate::ui::Data;
 use leptos::prelude::*;
 use llmscope_protocol::{ClientFrame, ServerFrame, StreamState};
@@ -403,6 +403,8 @@ fn open(c: Data, lives: Lives, link: Rc<RefCell<Link>>) {
                     s.last_error = Some(ev.reason());
                 }
             });
+            let url = link.borrow().url.clone();
+            dropped(c, &url, ev.reason());
             let delay = {
                 let mut l = link.borrow_mut();
                 let d = l.backoff;
@@ -449,6 +451,16 @@ fn receive(c: Data, link: &Rc<RefCell<Link>>, frame: ServerFrame) {
         } => c.session.update(|s| {
             let origin = Origin::Live { url: url.clone() };
             if let Some(st) = s.find(&origin, &stream).map(|at| &mut s.streams[at]) {
+                let kind = if state == StreamState::Stale {
+                    "stale"
+                } else {
+                    "live"
+                };
+                st.record(SourceEvent {
+                    t: js_sys::Date::now(),
+                    kind: kind.into(),
+                    message: reason.clone().unwrap_or_default(),
+                });
                 st.stale =
                     (state == StreamState::Stale).then(|| reason.unwrap_or_else(|| "stale".into()));
                 st.touch();
@@ -458,6 +470,21 @@ fn receive(c: Data, link: &Rc<RefCell<Link>>, frame: ServerFrame) {
             "{missed} samples from {url} were lost (the connection was down or fell behind)"
         ))),
     }
+}
+
+/// The connection to `url` dropped: an event on each of its streams (the why panel's).
+fn dropped(c: Data, url: &str, reason: String) {
+    let origin = Origin::Live { url: url.into() };
+    let t = js_sys::Date::now();
+    c.session.update(|s| {
+        for st in s.streams.iter_mut().filter(|st| st.origin == origin) {
+            st.record(SourceEvent {
+                t,
+                kind: "disconnected".into(),
+                message: reason.clone(),
+            });
+        }
+    });
 }
 
 fn gather(link: &Rc<RefCell<Link>>, s: llmscope_protocol::Sample) {

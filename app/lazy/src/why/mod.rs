@@ -9,6 +9,7 @@
 //! looked up in the request's annotations, and the suggestions made again with them.
 
 pub mod html;
+pub mod system;
 
 use crate::codec::{reading, In, Out, Read};
 use llmscope_spc::explain::cause::{suggest, Context, Domain};
@@ -16,6 +17,7 @@ use llmscope_spc::explain::episode::Episode;
 use llmscope_spc::explain::report::{episode, Baseline};
 use llmscope_spc::explain::{EpisodeReport, Stream as Series};
 use llmscope_spc::NelsonRule;
+use system::{Call, Window};
 
 /// What the dashboard knows of one episode, as the engine needs it.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,6 +40,12 @@ pub struct Request {
     pub times: Vec<f64>,
     /// The causes recorded so far: stream, first and last time, cause.
     pub annotations: Vec<(String, f64, f64, String)>,
+    /// For a probe stream, its target's results from the baseline window's start to the
+    /// episode's end ([`system`]); empty for other streams.
+    pub calls: Vec<Call>,
+    /// For a live stream, its source's status events from the baseline window's start to the
+    /// episode's end: time (epoch ms), kind, message.
+    pub events: Vec<(f64, String, String)>,
 }
 
 /// An episode explained, with what the panel draws.
@@ -53,6 +61,10 @@ pub struct Explained {
     pub drawn: (usize, usize),
     /// Where the baseline window starts.
     pub baseline: usize,
+    /// A probe stream's system metrics: the baseline window's, the episode's.
+    pub system: Option<(Window, Window)>,
+    /// The source's status events around the episode (the request's), oldest first.
+    pub events: Vec<(f64, String, String)>,
 }
 
 impl Request {
@@ -78,6 +90,12 @@ impl Request {
             o.f64(*from);
             o.f64(*to);
             o.str(cause);
+        });
+        o.list(&self.calls, |o, c| c.put(o));
+        o.list(&self.events, |o, (t, kind, message)| {
+            o.f64(*t);
+            o.str(kind);
+            o.str(message);
         });
         o.0
     }
@@ -109,6 +127,8 @@ impl Request {
                 from: index(r)?,
                 times: r.list(In::f64)?,
                 annotations: r.list(|r| Ok((r.str()?, r.f64()?, r.f64()?, r.str()?)))?,
+                calls: r.list(Call::get)?,
+                events: r.list(|r| Ok((r.f64()?, r.str()?, r.str()?)))?,
             })
         })
     }
@@ -183,13 +203,26 @@ pub fn explain(request: &Request) -> Read<Explained> {
         .zip(&causes)
         .filter_map(|(m, c)| Some((c.clone()?, m.distance)))
         .collect();
-    if !with_causes.is_empty() {
-        let context = Context {
-            co_moving: report.co_moving.clone(),
-            ..Context::default()
+    // A probe's results confirm the causes, as in the Worker's webhook.
+    // A live source's status events in the episode confirm the source's causes.
+    let calls = &request.calls;
+    let events = &request.events;
+    if !with_causes.is_empty() || !calls.is_empty() || !events.is_empty() {
+        let mut context = if calls.is_empty() {
+            Context {
+                co_moving: report.co_moving.clone(),
+                ..Context::default()
+            }
+        } else {
+            system::context(times, calls).around(e.first, e.last, report.co_moving.clone())
         };
+        if !events.is_empty() {
+            context.source_events = Some(system::in_episode(times, events, e.first, e.last));
+        }
         report.suggestions = suggest(request.domain, report.shape, &context, &with_causes);
     }
+    let system =
+        (!calls.is_empty()).then(|| system::windows(times, calls, request.from, e.first, e.last));
     let len = e.last + 1 - e.first;
     let values = &request.series[0].1;
     let drawn = (request.from, (e.last + 1 + len).min(values.len()));
@@ -205,6 +238,8 @@ pub fn explain(request: &Request) -> Read<Explained> {
         charts,
         drawn,
         baseline: request.from,
+        system,
+        events: request.events.clone(),
     })
 }
 
@@ -228,13 +263,45 @@ mod tests {
             from: 16,
             times: (0..60).map(f64::from).collect(),
             annotations: vec![("a/x".into(), 1.0, 2.0, "tool wear".into())],
+            calls: Vec::new(),
+            events: Vec::new(),
         }
     }
 
     #[test]
     fn a_request_crosses_unchanged_and_a_damaged_one_is_an_error() {
-        let r = request();
+        let mut r = request();
+        r.calls = vec![
+            Call {
+                t: 41.0,
+                status: Some(429),
+                error: Some("rate_limited".into()),
+                retry_after_s: Some(20.0),
+                colo: Some("AMS".into()),
+                ..Call::default()
+            },
+            Call {
+                t: 12.0,
+                input_tokens: Some(10.0),
+                output_tokens: Some(3.0),
+                cached_tokens: Some(0.0),
+                model: Some("m-1".into()),
+                request_id: Some("req_1".into()),
+                processing_ms: Some(250.0),
+                ..Call::default()
+            },
+        ];
+        r.events = vec![(45.0, "stale".into(), "modbus timeout".into())];
         let bytes = r.encode();
+        // The fields before the calls are written as before: an older request's bytes are
+        // this one's, cut before the calls' and events' counts.
+        let old = Request {
+            calls: Vec::new(),
+            events: Vec::new(),
+            ..r.clone()
+        }
+        .encode();
+        assert_eq!(bytes[..old.len() - 16], old[..old.len() - 16]);
         assert_eq!(Request::decode(&bytes), Ok(r));
         for cut in [0, 9, bytes.len() - 1] {
             assert!(Request::decode(&bytes[..cut]).is_err(), "cut at {cut}");
