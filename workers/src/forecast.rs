@@ -160,12 +160,17 @@ impl Predictive {
     }
 }
 
-/// Hours to a sensible precision: whole from 10 h, tenths from 1 h, hundredths below.
+/// Hours to a sensible precision: whole from 10 h, tenths from 1 h, two significant digits
+/// below (a probe every few seconds still reads as more than nothing).
 fn hours(h: f64) -> String {
     match h {
         h if h >= 10.0 => format!("{h:.0}"),
         h if h >= 1.0 => format!("{h:.1}"),
-        h => format!("{h:.2}"),
+        h if h > 0.0 => {
+            let decimals = (1.0 - h.log10().floor()).clamp(2.0, 9.0) as usize;
+            format!("{h:.decimals$}")
+        }
+        _ => "0".into(),
     }
 }
 
@@ -376,6 +381,12 @@ mod tests {
         let stored = serde_json::to_string(&chart).unwrap();
         assert!(!stored.contains("predictive"), "{stored}");
         assert_eq!(Alert::from_stored(&stored), Some(chart));
+    }
+
+    #[test]
+    fn hours_keep_two_significant_digits_below_one() {
+        let said: Vec<String> = [26.4, 2.64, 0.264, 0.00092, 0.0].map(hours).into();
+        assert_eq!(said, ["26", "2.6", "0.26", "0.00092", "0"]);
     }
 
     #[test]
