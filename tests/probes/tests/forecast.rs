@@ -2,7 +2,7 @@
 //! drifts slowly upward, probe after probe as its script is raised, toward the target's SLO;
 //! the cron forecasts it with the engine and the webhook receives exactly one predictive
 //! alert for the episode, with its words and fields, however often the cron runs again. A
-//! flat target with the same SLO gets none.
+//! flat target with the same SLO gets none. A bad forecast variable is a `/health` problem.
 
 use llmscope_probe_tests::{Webhook, Wrangler};
 use llmscope_standin::{Script, Standin};
@@ -59,9 +59,35 @@ async fn a_slowly_drifting_ttft_sends_one_predictive_alert_and_a_flat_one_none()
             json!([target("drift", &standin), target("flat", &standin)]).to_string(),
         ),
         ("LLMSCOPE_WEBHOOK", webhook.url()),
+        // Read: the alert carries it.
+        ("LLMSCOPE_FORECAST_HORIZON", "100".to_string()),
+        // Bad: /health names it, and the default (0.8) is used.
+        ("LLMSCOPE_FORECAST_PROBABILITY", "80%".to_string()),
     ];
     let wrangler = Wrangler::start("forecast", &vars, &SECRETS).await;
     let http = reqwest::Client::new();
+    let health: Value = http
+        .get(format!("{}/health", wrangler.url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let problems = health["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{health}");
+    assert_eq!(
+        problems[0]["field"], "LLMSCOPE_FORECAST_PROBABILITY",
+        "{health}"
+    );
+    assert!(
+        problems[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("must be a probability between 0 and 1"),
+        "{health}"
+    );
     let probe = |name: &'static str| {
         let req = http
             .post(format!("{}/probe/{name}", wrangler.url))
@@ -112,6 +138,7 @@ async fn a_slowly_drifting_ttft_sends_one_predictive_alert_and_a_flat_one_none()
     assert_eq!(a["metric"], "ttft_ms", "{a:#}");
     assert_eq!(a["limit_name"], "SLO", "{a:#}");
     assert_eq!(a["limit"], SLO_MS as f64, "{a:#}");
+    assert_eq!(a["horizon"], 100, "{a:#}");
     let p = a["probability"].as_f64().unwrap();
     assert!((0.8..=1.0).contains(&p), "{a:#}");
     let median = a["median"].as_f64().unwrap();
