@@ -240,9 +240,10 @@ pub fn evaluate(
     };
     let p = forecast::predict(&values, &engine).map_err(|e| e.to_string())?;
     let crossing = p.time_to_limit.crossing;
+    // A median of 0 is a limit already reached: the chart alert's business, not a forecast.
     let median = crossing
         .median
-        .filter(|_| p.alert && p.time_to_limit.side == Some(Side::Upper));
+        .filter(|&m| m > 0.0 && p.alert && p.time_to_limit.side == Some(Side::Upper));
     let Some(median) = median else {
         state.clean += 1;
         if state.clean >= settings.clean_run {
@@ -387,6 +388,14 @@ mod tests {
     fn hours_keep_two_significant_digits_below_one() {
         let said: Vec<String> = [26.4, 2.64, 0.264, 0.00092, 0.0].map(hours).into();
         assert_eq!(said, ["26", "2.6", "0.26", "0.00092", "0"]);
+    }
+
+    #[test]
+    fn a_step_already_past_the_limit_is_no_forecast() {
+        let mut h = drifting(20, 0);
+        h.extend((20..32).map(|i| probe(i, 2500.0 + noise(i))));
+        let mut state = State::default();
+        assert!(runs(&h, 1, &mut state).is_empty());
     }
 
     #[test]
