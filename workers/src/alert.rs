@@ -9,6 +9,7 @@
 //! Phase I points are never alerted on: they are the baseline's own retrospective study, and
 //! an error rate below its center line (an improvement) never alerts.
 
+use crate::forecast::Predictive;
 use crate::why::{self, Charted, Why};
 use llmscope_protocol::probe::ProbeResult;
 use llmscope_spc::{ChartConfig, Monitor, Observation, Point, Signal, Sink, Which};
@@ -118,11 +119,20 @@ pub struct Alert {
     /// its fields sit beside the others in the JSON. Absent in alerts stored before it.
     #[serde(flatten)]
     pub why: Option<Why>,
+    /// A predictive alert's forecast ([`crate::forecast`]; `kind: "predictive"`), its fields
+    /// beside the others; `None` for a chart alert. For a predictive alert `value` is the last
+    /// point, `center` the degradation window's mean, and there are no limits or tests.
+    #[serde(flatten)]
+    pub forecast: Option<Predictive>,
 }
 
 impl Alert {
-    /// One line a person reads: the metric, the value against its limits, and the tests.
+    /// One line a person reads: the metric, the value against its limits, and the tests; or,
+    /// for a predictive alert, when it reaches its limit.
     pub fn describe(&self) -> String {
+        if let Some(f) = &self.forecast {
+            return f.describe(&self.target, self.metric);
+        }
         let tests: Vec<String> = self
             .tests
             .iter()
@@ -158,6 +168,8 @@ struct StoredAlert {
     tests: Vec<u8>,
     #[serde(flatten)]
     why: Option<Why>,
+    #[serde(flatten)]
+    forecast: Option<Predictive>,
 }
 
 impl Alert {
@@ -176,6 +188,7 @@ impl Alert {
             ucl: a.ucl,
             tests: a.tests,
             why: a.why,
+            forecast: a.forecast,
         })
     }
 }
@@ -465,6 +478,7 @@ pub fn evaluate(
             ucl: p.ucl,
             tests: tests.clone(),
             why: sigma.and_then(|s| why::explain(history, &chart, i, p.center, s)),
+            forecast: None,
         });
     }
     Ok(alerts)

@@ -198,6 +198,13 @@ pub struct Target {
     /// http: JSON pointer to the cached input token count.
     #[serde(default)]
     pub cached_input_tokens_pointer: Option<String>,
+    /// The TTFT SLO, ms: the limit the predictive alert forecasts TTFT against (unset: the
+    /// TTFT chart's UCL).
+    #[serde(default)]
+    pub slo_ttft_ms: Option<f64>,
+    /// The total-latency SLO, ms, likewise for total latency.
+    #[serde(default)]
+    pub slo_total_ms: Option<f64>,
     /// Whether an answer is the right one ([`Check`]); read apart from the other keys
     /// ([`parse`]), so its errors name its own keys.
     #[serde(skip)]
@@ -401,6 +408,14 @@ fn validate(t: &Target) -> Result<(), ConfigError> {
             &format!("price.{field}"),
             format!("{v} is not a price: give a non-negative number of USD per million tokens"),
         ));
+    }
+    for (field, slo) in [
+        ("slo_ttft_ms", t.slo_ttft_ms),
+        ("slo_total_ms", t.slo_total_ms),
+    ] {
+        if slo.is_some_and(|ms| !(ms.is_finite() && ms > 0.0)) {
+            return err(field, "must be a positive number of milliseconds");
+        }
     }
     if t.token_limit_field.is_some() && t.provider != ProviderKind::Openai {
         return err(
@@ -630,6 +645,29 @@ mod tests {
             "{:?}",
             t.errors
         );
+    }
+
+    #[test]
+    fn an_slo_is_a_positive_number_of_milliseconds() {
+        let t = parse(
+            r#"[{"name": "a", "provider": "ollama", "model": "m", "slo_ttft_ms": 2000, "slo_total_ms": 5000.5},
+                {"name": "b", "provider": "ollama", "model": "m", "slo_ttft_ms": 0},
+                {"name": "c", "provider": "ollama", "model": "m", "slo_total_ms": "fast"}]"#,
+        );
+        assert_eq!(t.valid.len(), 1);
+        assert_eq!(
+            (t.valid[0].slo_ttft_ms, t.valid[0].slo_total_ms),
+            (Some(2000.0), Some(5000.5))
+        );
+        let said: Vec<String> = t.errors.iter().map(|e| e.to_string()).collect();
+        assert!(
+            said[0].starts_with("target b: slo_ttft_ms: must be a positive number of milliseconds"),
+            "{said:?}"
+        );
+        // serde's type error names no field (as for every numeric key): the target and the
+        // expected type it does name.
+        assert!(said[1].starts_with("target c: "), "{said:?}");
+        assert!(said[1].contains("expected f64"), "{said:?}");
     }
 
     #[test]

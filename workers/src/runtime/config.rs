@@ -36,6 +36,8 @@ pub struct Config {
     pub webhook: Option<String>,
     /// Alerting settings, and problems reading them.
     pub alerts: Settings,
+    /// Predictive alerts: `LLMSCOPE_FORECAST_HORIZON` and `LLMSCOPE_FORECAST_PROBABILITY`.
+    pub forecast: crate::forecast::Settings,
     /// `LLMSCOPE_WEBHOOK_TIMEOUT_MS`: how long one delivery attempt may wait for an answer.
     pub webhook_timeout_ms: u64,
     /// `LLMSCOPE_RETENTION_DAYS`: results and alerts older than this are deleted by the cron.
@@ -94,6 +96,15 @@ impl Config {
             tests,
             ..defaults
         };
+        let (forecast, problems) = crate::forecast::Settings::from_vars(
+            string(env, "LLMSCOPE_FORECAST_HORIZON").as_deref(),
+            string(env, "LLMSCOPE_FORECAST_PROBABILITY").as_deref(),
+        );
+        errors.extend(problems);
+        let forecast = crate::forecast::Settings {
+            clean_run: alerts.clean_run,
+            ..forecast
+        };
         let webhook_timeout_ms = number(
             env,
             "LLMSCOPE_WEBHOOK_TIMEOUT_MS",
@@ -138,6 +149,7 @@ impl Config {
             origins: string(env, "LLMSCOPE_ORIGINS").unwrap_or_default(),
             webhook,
             alerts,
+            forecast,
             webhook_timeout_ms,
             retention_days,
             prices,

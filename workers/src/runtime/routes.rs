@@ -10,6 +10,7 @@ use super::store::Store;
 use crate::access::{self, Throttle};
 use crate::alert::{self, Metric};
 use crate::error::ApiError;
+use crate::forecast;
 use futures_util::StreamExt;
 use serde_json::json;
 use std::cell::RefCell;
@@ -238,6 +239,47 @@ async fn results(req: &Request, env: &Env) -> Answer<Response> {
     Ok(r)
 }
 
+/// The predictive alert of one metric of one target ([`forecast`]): forecasts it against
+/// its limit (`chart` is the metric's alert state, whose frozen UCL stands in for a missing
+/// SLO) and records the alert when an episode opens. Returns how many it recorded.
+async fn predict(
+    store: &Store,
+    config: &Config,
+    t: &crate::target::Target,
+    metric: Metric,
+    history: &[llmscope_protocol::probe::ProbeResult],
+    chart: &alert::State,
+) -> Answer<usize> {
+    if !forecast::METRICS.contains(&metric) {
+        return Ok(0);
+    }
+    let Some(limit) = forecast::limit(t, metric, chart) else {
+        return Ok(0);
+    };
+    let key = forecast::state_key(metric);
+    let mut state: forecast::State = store.state(&t.name, &key).await?;
+    match forecast::evaluate(
+        &t.name,
+        metric,
+        history,
+        limit,
+        &config.forecast,
+        &mut state,
+    ) {
+        Ok(alert) => {
+            if let Some(a) = &alert {
+                store.record_alert(a).await?;
+            }
+            store.save_state(&t.name, &key, &state).await?;
+            Ok(alert.map_or(0, |_| 1))
+        }
+        Err(e) => {
+            worker::console_warn!("llmscope: {} {}: no forecast: {e}", t.name, metric.name());
+            Ok(0)
+        }
+    }
+}
+
 /// The cron run: logs the configuration's problems, then [`cron_run`]s; a failure is logged
 /// like an internal error of a request (secrets redacted).
 pub async fn cron(env: &Env) {
@@ -289,10 +331,13 @@ async fn cron_run(env: &Env, config: &Config) -> Answer<serde_json::Value> {
                         t.name,
                         metric.name()
                     );
+                    // An SLO needs no chart: the forecast still runs against it.
+                    opened += predict(&store, config, t, metric, &history, &state).await?;
                     continue;
                 }
             }
             store.save_state(&t.name, metric.name(), &state).await?;
+            opened += predict(&store, config, t, metric, &history, &state).await?;
         }
     }
     let secrets = all_secret_values(env, config);

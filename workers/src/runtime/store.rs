@@ -1,9 +1,10 @@
 //! Probe results, alert state and the last daily digest in D1 (SQLite). Each result is stored whole, as the JSON of
 //! the contract (extras included), next to the columns queries filter on.
 
-use crate::alert::{Alert, State};
+use crate::alert::Alert;
 use llmscope_protocol::probe::ProbeResult;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use worker::{D1Database, Env};
 
@@ -168,8 +169,13 @@ impl Store {
         Ok(())
     }
 
-    /// The alert state of one metric of one target.
-    pub async fn state(&self, target: &str, metric: &str) -> Result<State, String> {
+    /// The alert state of one metric of one target (a chart's [`State`], or under
+    /// `forecast/<metric>` a forecast's).
+    pub async fn state<S: DeserializeOwned + Default>(
+        &self,
+        target: &str,
+        metric: &str,
+    ) -> Result<S, String> {
         let row = self
             .db
             .prepare("SELECT state FROM alert_state WHERE target = ?1 AND metric = ?2")
@@ -188,7 +194,7 @@ impl Store {
         &self,
         target: &str,
         metric: &str,
-        state: &State,
+        state: &impl Serialize,
     ) -> Result<(), String> {
         let json = serde_json::to_string(state).map_err(|e| e.to_string())?;
         self.db
