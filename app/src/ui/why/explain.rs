@@ -353,7 +353,9 @@ mod tests {
             kind: kind.into(),
             message: "modbus timeout".into(),
         };
-        let from = e.first.saturating_sub(BASELINE_FACTOR * (e.last + 1 - e.first));
+        let from = e
+            .first
+            .saturating_sub(BASELINE_FACTOR * (e.last + 1 - e.first));
         assert!(from > 0, "{e:?}");
         let temperature = &mut session.streams[0];
         // On the point before the baseline window: out.
