@@ -91,6 +91,7 @@ fn all(tally: &mut Tally) -> Result<(), String> {
             .arg("--test-reporter=tap")
             .arg(tests.join("spc.test.mjs"))
             .arg(tests.join("compare.test.mjs"))
+            .arg(tests.join("explain.test.mjs"))
             .env("LLMSCOPE_WASM_PKG", package.join("llmscope_spc.js")),
         tally,
     )
