@@ -9,21 +9,11 @@ use llmscope_spc::compare::wilson::wilson;
 use llmscope_spc::compare::{compare, shift_test, CompareOptions, StreamInput};
 use serde_json::Value;
 
-fn fixtures() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/compare/compare.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+mod common;
+use common::numbers;
 
-fn numbers(v: &Value) -> Vec<f64> {
-    v.as_array()
-        .expect("an array")
-        .iter()
-        .map(|x| x.as_f64().expect("a number"))
-        .collect()
+fn fixtures() -> Value {
+    common::fixtures("compare")
 }
 
 fn sorted(mut v: Vec<f64>) -> Vec<f64> {

@@ -5,21 +5,11 @@
 use llmscope_spc::explain::ks::ks_test;
 use serde_json::Value;
 
-fn fixtures() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/explain/explain.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+mod common;
+use common::numbers;
 
-fn numbers(v: &Value) -> Vec<f64> {
-    let items = v.as_array().expect("an array");
-    items
-        .iter()
-        .map(|x| x.as_f64().expect("a number"))
-        .collect()
+fn fixtures() -> Value {
+    common::fixtures("explain")
 }
 
 /// D exactly (it is a difference of two fractions), p-values to 1e-9 relative or 1e-13

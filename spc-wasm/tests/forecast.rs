@@ -10,21 +10,11 @@ use llmscope_spc::forecast::pelt::{changepoints, penalty};
 use llmscope_spc::forecast::student::t_quantile;
 use serde_json::Value;
 
-fn fixtures() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/forecast/forecast.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+mod common;
+use common::numbers;
 
-fn numbers(v: &Value) -> Vec<f64> {
-    let items = v.as_array().expect("an array");
-    items
-        .iter()
-        .map(|x| x.as_f64().expect("a number"))
-        .collect()
+fn fixtures() -> Value {
+    common::fixtures("forecast")
 }
 
 fn number(v: &Value) -> f64 {
