@@ -209,25 +209,33 @@ fn wasm_against_native(points: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Issue 12's target: 20 targets × 100,000 results compared in the browser in under 300 ms.
-/// The same streams (spc-wasm/examples/compare_speed.rs writes them) compared natively and by
-/// the wasm build in headless Chromium (tests/e2e/examples/compare_bench.rs), all 190 pairs
-/// and the 19 against one reference target, best of 5 each.
-fn compare_in_browser() -> Result<(), String> {
+/// `target/{name}-bench/` with the engine's release wasm for the browser (`pkg/`,
+/// wasm-bindgen --target web) and the bench page `page` of spc-wasm/tests/browser/.
+fn browser_bench_dir(name: &str, page: &str) -> Result<std::path::PathBuf, String> {
     let root = util::root();
     setup::wasm_node_package()?; // builds the release wasm
-    let dir = root.join("target/compare-bench");
+    let dir = root.join(format!("target/{name}-bench"));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    say("generating the browser bindings (wasm-bindgen --target web) for the comparison bench");
+    say(&format!(
+        "generating the browser bindings (wasm-bindgen --target web) for the {name} bench"
+    ));
     util::run(
         Command::new(setup::wasm_bindgen_cli()?)
             .args(["--target", "web", "--out-dir"])
             .arg(dir.join("pkg"))
             .arg(root.join("target/wasm32-unknown-unknown/release/llmscope_spc.wasm")),
     )?;
-    let page = root.join("spc-wasm/tests/browser/compare_bench.html");
-    std::fs::copy(&page, dir.join("compare_bench.html"))
-        .map_err(|e| format!("{}: {e}", page.display()))?;
+    let source = root.join("spc-wasm/tests/browser").join(page);
+    std::fs::copy(&source, dir.join(page)).map_err(|e| format!("{}: {e}", source.display()))?;
+    Ok(dir)
+}
+
+/// Issue 12's target: 20 targets × 100,000 results compared in the browser in under 300 ms.
+/// The same streams (spc-wasm/examples/compare_speed.rs writes them) compared natively and by
+/// the wasm build in headless Chromium (tests/e2e/examples/compare_bench.rs), all 190 pairs
+/// and the 19 against one reference target, best of 5 each.
+fn compare_in_browser() -> Result<(), String> {
+    let dir = browser_bench_dir("compare", "compare_bench.html")?;
     say("comparing 20 targets x 100,000 results natively (spc-wasm/examples/compare_speed.rs)");
     let mut native = util::output(&mut example("compare_speed", &[&dir.to_string_lossy()]))
         .ok_or("the native comparison example failed")?;
@@ -250,7 +258,7 @@ fn compare_in_browser() -> Result<(), String> {
                 "--out-dir",
             ])
             .arg(dir.join("lazy"))
-            .arg(root.join("target/wasm32-unknown-unknown/site/llmscope_app_lazy.wasm")),
+            .arg(util::root().join("target/wasm32-unknown-unknown/site/llmscope_app_lazy.wasm")),
     )?;
     std::fs::write(dir.join("view_bench.html"), VIEW_BENCH_PAGE)
         .map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -303,20 +311,7 @@ fn compare_in_browser() -> Result<(), String> {
 /// explained natively and through the wasm API `explain` in headless Chromium (the comparison
 /// bench's runner with spc-wasm/tests/browser/explain_bench.html), best of 5 each.
 fn explain_in_browser() -> Result<(), String> {
-    let root = util::root();
-    setup::wasm_node_package()?; // builds the release wasm
-    let dir = root.join("target/explain-bench");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    say("generating the browser bindings (wasm-bindgen --target web) for the explain bench");
-    util::run(
-        Command::new(setup::wasm_bindgen_cli()?)
-            .args(["--target", "web", "--out-dir"])
-            .arg(dir.join("pkg"))
-            .arg(root.join("target/wasm32-unknown-unknown/release/llmscope_spc.wasm")),
-    )?;
-    let page = root.join("spc-wasm/tests/browser/explain_bench.html");
-    std::fs::copy(&page, dir.join("explain_bench.html"))
-        .map_err(|e| format!("{}: {e}", page.display()))?;
+    let dir = browser_bench_dir("explain", "explain_bench.html")?;
     say("explaining 200 episodes over 200 streams x 10,000 points natively (spc-wasm/examples/explain_speed.rs)");
     let native = util::output(&mut example("explain_speed", &[&dir.to_string_lossy()]))
         .ok_or("the native explain example failed")?;

@@ -57,6 +57,20 @@ fn content_type(file: &Path) -> &'static str {
     }
 }
 
+/// Opens the bench page at `url` and waits (up to 10 s) for its `benchReady`.
+async fn open(client: &fantoccini::Client, url: &str) {
+    client.goto(url).await.expect("open the bench page");
+    for _ in 0..200 {
+        let ready = client
+            .execute("return window.benchReady === true", vec![])
+            .await;
+        if ready.ok().and_then(|v| v.as_bool()) == Some(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let dir = PathBuf::from(
@@ -77,19 +91,7 @@ async fn main() {
         .expect("set the script timeout");
     // The explain bench (`cargo xtask bench`) runs its own page through the same machinery.
     let page = std::env::var("LLMSCOPE_BENCH_PAGE").unwrap_or_else(|_| "compare_bench.html".into());
-    client
-        .goto(&format!("http://127.0.0.1:{port}/{page}"))
-        .await
-        .expect("open the bench page");
-    for _ in 0..200 {
-        let ready = client
-            .execute("return window.benchReady === true", vec![])
-            .await;
-        if ready.ok().and_then(|v| v.as_bool()) == Some(true) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    open(&client, &format!("http://127.0.0.1:{port}/{page}")).await;
     let script = "const done = arguments[arguments.length - 1];
         window.runBench(20, 100000, arguments[0]).then(done, (e) => done({ error: String(e) }));";
     let result = client
@@ -112,19 +114,7 @@ async fn main() {
         println!("browser {label}: {ms:.1} ms ({pairs} pairs, best of {RUNS})");
     }
     // The Compare view's Worker code (the second module): the table, then the report.
-    client
-        .goto(&format!("http://127.0.0.1:{port}/view_bench.html"))
-        .await
-        .expect("open the view's bench page");
-    for _ in 0..200 {
-        let ready = client
-            .execute("return window.benchReady === true", vec![])
-            .await;
-        if ready.ok().and_then(|v| v.as_bool()) == Some(true) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    open(&client, &format!("http://127.0.0.1:{port}/view_bench.html")).await;
     let script = "const done = arguments[arguments.length - 1];
         window.runViewBench(arguments[0]).then(done, (e) => done({ error: String(e) }));";
     let result = client
