@@ -1,10 +1,12 @@
 //! Test support for the probe Worker's end-to-end tests: the real Worker under `wrangler dev`
 //! (workerd, local D1), started exactly as workers/README.md documents, and a webhook
 //! receiver that records what the Worker POSTs; and issue 12's comparison scenario
-//! ([`scenario`]), which the dashboard's browser test can start too.
+//! ([`scenario`]), which the dashboard's browser test can start too; and the targets of the
+//! provider stand-ins ([`targets`]).
 #![deny(missing_docs)]
 
 pub mod scenario;
+pub mod targets;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};

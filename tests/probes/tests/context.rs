@@ -4,15 +4,17 @@
 //! webhook message of an episode carrying its shape, its top suggested cause and the target's
 //! co-moving metrics.
 
-use llmscope_probe_tests::{Webhook, Wrangler};
+use llmscope_probe_tests::{targets, Webhook, Wrangler};
 use llmscope_standin::{Quota, Script, Standin, Throttle};
 use serde_json::{json, Value};
 
 const TOKEN: &str = "context-token-8c41d2";
-const SECRETS: [(&str, &str); 4] = [
+const SECRETS: [(&str, &str); 6] = [
     ("LLMSCOPE_TOKEN", TOKEN),
     ("OPENAI_API_KEY", "sk-openai-context-61b9"),
     ("ANTHROPIC_API_KEY", "sk-ant-context-0d7e"),
+    ("GEMINI_API_KEY", "AIza-context-5e20"),
+    ("AWS_ACCESS_KEY_ID", "AKIDCONTEXTTEST07"),
     ("AWS_SECRET_ACCESS_KEY", "aws-secret-context-3f1a"),
 ];
 /// Every target's prompt: it must never come back in a result or a webhook.
@@ -20,26 +22,7 @@ const PROMPT: &str = "Name the capital of France, then count to five.";
 
 /// A target of `provider` whose stand-in profile is the target's own name.
 fn target(provider: &str, name: &str, standin: &Standin) -> Value {
-    let base = standin.base_url(name);
-    let mut t = match provider {
-        "openai" => {
-            json!({"model": "gpt-4o-mini", "base_url": format!("{base}/v1"), "key_secret": "OPENAI_API_KEY"})
-        }
-        "anthropic" => {
-            json!({"model": "claude-3-5-haiku-latest", "base_url": base, "key_secret": "ANTHROPIC_API_KEY"})
-        }
-        "gemini" => {
-            json!({"model": "gemini-2.0-flash", "base_url": base, "key_secret": "ANTHROPIC_API_KEY"})
-        }
-        "bedrock" => {
-            json!({"model": "anthropic.claude-3-haiku-20240307-v1:0", "base_url": base, "region": "us-east-1",
-            "access_key_secret": "ANTHROPIC_API_KEY", "secret_key_secret": "AWS_SECRET_ACCESS_KEY"})
-        }
-        "ollama" => json!({"model": "llama3.2", "base_url": base}),
-        other => panic!("{other}"),
-    };
-    t["name"] = json!(name);
-    t["provider"] = json!(provider);
+    let mut t = targets::target(provider, name, standin).unwrap_or_else(|| panic!("{provider}"));
     t["timeout_ms"] = json!(3000);
     t["prompt"] = json!(PROMPT);
     t
@@ -152,7 +135,7 @@ async fn every_probe_keeps_its_context_in_extra() {
         "{r}"
     );
     assert_eq!(x["ratelimit_remaining_tokens"], 1_999_980, "{r}");
-    assert_eq!(x["response_model"], "claude-3-5-haiku-latest", "{r}");
+    assert_eq!(x["response_model"], targets::ANTHROPIC_MODEL, "{r}");
     assert!(
         x.get("processing_ms").is_none(),
         "OpenAI's header only: {r}"

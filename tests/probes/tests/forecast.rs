@@ -4,7 +4,7 @@
 //! alert for the episode, with its words and fields, however often the cron runs again. A
 //! flat target with the same SLO gets none. A bad forecast variable is a `/health` problem.
 
-use llmscope_probe_tests::{Webhook, Wrangler};
+use llmscope_probe_tests::{targets, Webhook, Wrangler};
 use llmscope_standin::{Script, Standin};
 use serde_json::{json, Value};
 
@@ -17,11 +17,11 @@ const SLO_MS: u64 = 2000;
 /// An OpenAI target on its own stand-in profile, with a TTFT SLO; the total-latency SLO is
 /// far off, so TTFT is the only metric that can reach its limit here.
 fn target(name: &str, standin: &Standin) -> Value {
-    json!({
-        "name": name, "provider": "openai", "model": "gpt-4o-mini",
-        "base_url": format!("{}/v1", standin.base_url(name)), "key_secret": "OPENAI_API_KEY",
-        "timeout_ms": 10000, "slo_ttft_ms": SLO_MS, "slo_total_ms": 600000,
-    })
+    let mut t = targets::target("openai", name, standin).expect("an OpenAI target");
+    t["timeout_ms"] = json!(10000);
+    t["slo_ttft_ms"] = json!(SLO_MS);
+    t["slo_total_ms"] = json!(600000);
+    t
 }
 
 /// The stand-in's answer at a TTFT of `ttft_ms`.

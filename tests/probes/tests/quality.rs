@@ -4,7 +4,7 @@
 //! that fails is not judged, a target without a check is not judged, and a bad check is a
 //! configuration error naming the target and the key.
 
-use llmscope_probe_tests::Wrangler;
+use llmscope_probe_tests::{targets, Wrangler};
 use llmscope_standin::{Fault, Script, Standin, Wrong};
 use serde_json::{json, Value};
 
@@ -23,29 +23,16 @@ const PROBES: usize = 12;
 
 /// A target of `provider` named `name`, on the stand-in profile of the same name.
 fn target(provider: &str, name: &str, standin: &Standin) -> Value {
-    let base = standin.base_url(name);
-    let mut t = match provider {
-        "openai" => {
-            json!({"model": "gpt-4o-mini", "base_url": format!("{base}/v1"), "key_secret": "OPENAI_API_KEY"})
-        }
-        "anthropic" => {
-            json!({"model": "claude-sonnet-4-5", "base_url": base, "key_secret": "ANTHROPIC_API_KEY"})
-        }
-        "gemini" => {
-            json!({"model": "gemini-2.0-flash", "base_url": base, "key_secret": "GEMINI_API_KEY"})
-        }
-        "bedrock" => {
-            json!({"model": "anthropic.claude-3-haiku-20240307-v1:0", "base_url": base, "region": "us-east-1",
-                            "access_key_secret": "AWS_ACCESS_KEY_ID", "secret_key_secret": "AWS_SECRET_ACCESS_KEY"})
-        }
-        "ollama" => json!({"model": "llama3.2", "base_url": base}),
-        // Not streamed: the whole answer in one body.
-        "http" => json!({"url": format!("{base}/generate"), "body": {"prompt": "{{prompt}}"},
-                         "stream": "none", "text_pointer": "/output/text"}),
-        other => panic!("{other}"),
+    // Not streamed: the whole answer in one body.
+    let http = || {
+        let base = standin.base_url(name);
+        json!({"name": name, "provider": "http", "url": format!("{base}/generate"),
+               "body": {"prompt": "{{prompt}}"}, "stream": "none", "text_pointer": "/output/text"})
     };
-    t["name"] = json!(name);
-    t["provider"] = json!(provider);
+    let mut t = match provider {
+        "http" => http(),
+        _ => targets::target(provider, name, standin).unwrap_or_else(|| panic!("{provider}")),
+    };
     t["timeout_ms"] = json!(5000);
     t
 }

@@ -1,7 +1,7 @@
 //! The probe Worker end to end: built by wrangler.toml's build command, run in `wrangler dev`
 //! (workerd, local D1), probing the provider stand-ins over real HTTP on 127.0.0.1.
 
-use llmscope_probe_tests::{Answer, Webhook, Wrangler};
+use llmscope_probe_tests::{targets, Answer, Webhook, Wrangler};
 use llmscope_standin::{thinking_text, Fault, Script, Standin};
 use serde_json::{json, Value};
 
@@ -28,34 +28,21 @@ const PROVIDERS: [&str; 6] = ["openai", "anthropic", "gemini", "bedrock", "ollam
 
 /// A target of `provider` whose stand-in profile is the target's own name.
 fn target(provider: &str, name: &str, standin: &Standin) -> Value {
-    let base = standin.base_url(name);
-    let mut t = match provider {
-        "openai" => {
-            json!({"model": "gpt-4o-mini", "base_url": format!("{base}/v1"), "key_secret": "OPENAI_API_KEY"})
-        }
-        "anthropic" => {
-            json!({"model": "claude-3-5-haiku-20241022", "base_url": base, "key_secret": "ANTHROPIC_API_KEY"})
-        }
-        "gemini" => {
-            json!({"model": "gemini-2.0-flash", "base_url": base, "key_secret": "GEMINI_API_KEY"})
-        }
-        "bedrock" => {
-            json!({"model": "anthropic.claude-3-haiku-20240307-v1:0", "base_url": base, "region": "us-east-1",
-                            "access_key_secret": "AWS_ACCESS_KEY_ID", "secret_key_secret": "AWS_SECRET_ACCESS_KEY"})
-        }
-        "ollama" => json!({"model": "llama3.2", "base_url": base}),
-        "http" => {
-            json!({"model": "house-model", "url": format!("{base}/generate"), "key_secret": "CUSTOM_KEY",
-                         "headers": {"Authorization": "Bearer {{key}}"},
-                         "body": {"prompt": "{{prompt}}", "stream": true},
-                         "stream": "ndjson", "text_pointer": "/token/text",
-                         "input_tokens_pointer": "/stats/prompt_tokens", "output_tokens_pointer": "/stats/generated_tokens",
-                         "price": {"input": 1.0, "output": 2.0}})
-        }
-        other => panic!("{other}"),
+    let http = || {
+        let base = standin.base_url(name);
+        json!({"name": name, "provider": "http", "model": "house-model",
+               "url": format!("{base}/generate"), "key_secret": "CUSTOM_KEY",
+               "headers": {"Authorization": "Bearer {{key}}"},
+               "body": {"prompt": "{{prompt}}", "stream": true},
+               "stream": "ndjson", "text_pointer": "/token/text",
+               "input_tokens_pointer": "/stats/prompt_tokens",
+               "output_tokens_pointer": "/stats/generated_tokens",
+               "price": {"input": 1.0, "output": 2.0}})
     };
-    t["name"] = json!(name);
-    t["provider"] = json!(provider);
+    let mut t = match provider {
+        "http" => http(),
+        _ => targets::target(provider, name, standin).unwrap_or_else(|| panic!("{provider}")),
+    };
     t["timeout_ms"] = json!(2000);
     t
 }
