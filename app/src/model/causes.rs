@@ -139,7 +139,7 @@ pub struct Annotation {
 impl Annotation {
     /// Whether it covers any time of `from..=to` on `stream`.
     pub fn meets(&self, stream: &str, from: f64, to: f64) -> bool {
-        self.stream == stream && self.from <= to && from <= self.to
+        self.stream == stream && llmscope_app_lazy::why::meets((self.from, self.to), from, to)
     }
 }
 

@@ -157,13 +157,19 @@ fn index(r: &mut In) -> Read<usize> {
     usize::try_from(n).map_err(|_| format!("the why request has an index {n}: it is damaged"))
 }
 
-/// The cause recorded on `stream` over times `from..=to`: the first annotation whose span
-/// meets it (as the dashboard's `Causes::of`).
+/// Whether an annotation's span `first..=last` covers any time of `from..=to`: the one rule by
+/// which the dashboard finds an episode's annotation (`Annotation::meets`) and this module
+/// the causes recorded on similar windows.
+pub fn meets((first, last): (f64, f64), from: f64, to: f64) -> bool {
+    first <= to && from <= last
+}
+
+/// The cause recorded on `stream` over times `from..=to`: the first annotation that meets it.
 fn recorded<'a>(request: &'a Request, stream: &str, from: f64, to: f64) -> Option<&'a str> {
     request
         .annotations
         .iter()
-        .find(|(s, a, b, _)| s == stream && *a <= to && from <= *b)
+        .find(|(s, a, b, _)| s == stream && meets((*a, *b), from, to))
         .map(|a| a.3.as_str())
 }
 
