@@ -502,3 +502,5 @@ mod page;
 pub use page::*;
 mod compare;
 pub use compare::*;
+mod noise;
+pub use noise::normal;

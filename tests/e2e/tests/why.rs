@@ -15,17 +15,7 @@ const NOTE: &str = "lot 4711 from the new supplier";
 /// 460 rows: the temperature and its setpoint step up by 5 at rows 200 to 299 and from 400 on;
 /// the pressure is noise. Noise: normal, sd 0.5 on the temperature (seeded, Box–Muller).
 fn press_csv() -> String {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut uniform = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
-    let mut normal = move || {
-        let (u, v) = (uniform(), uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    };
+    let mut normal = llmscope_e2e::normal(0x2545_f491_4f6c_dd1du64);
     let mut csv = String::from("t,temperature,setpoint,pressure\n");
     for i in 0..460 {
         let step = if (200..300).contains(&i) || i >= 400 {

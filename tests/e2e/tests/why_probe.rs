@@ -12,17 +12,7 @@ const TOKEN: &str = "why-worker-token";
 /// 320 successful probes a minute apart (TTFT 300 ms, sd 10, seeded; +200 ms at probes 300
 /// to 302), and two 429s (retry-after 20 s) between probes 299 and 300.
 fn results() -> String {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut uniform = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
-    let mut normal = move || {
-        let (u, v) = (uniform(), uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    };
+    let mut normal = llmscope_e2e::normal(0x9e37_79b9_7f4a_7c15u64);
     let t0 = 1_764_201_600_000u64;
     let mut items: Vec<(u64, String)> = (0..320u64)
         .map(|i| {
