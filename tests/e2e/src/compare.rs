@@ -54,3 +54,27 @@ pub async fn texts(client: &Client, testid: &str) -> Vec<String> {
     let value = js(client, &script).await;
     serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{testid}: {e}: {value}"))
 }
+
+/// The scenario's truth in the Compare table (tests/probes/src/scenario.rs, which both the
+/// stand-in Worker's and the `wrangler dev` Worker's tests probe): C fails 5 % of its probes,
+/// D is out of statistical control and A, B and C are in control.
+pub async fn assert_scenario_table(client: &Client) {
+    let c_errors = compare_cell(client, "C", "compare-error-rate").await;
+    assert!(
+        c_errors.starts_with("5.0 % ["),
+        "C's error rate shown: {c_errors}"
+    );
+    let d = client
+        .find(Locator::Css("[data-testid=compare-row][data-name=D]"))
+        .await
+        .expect("D's row");
+    assert_eq!(
+        d.attr("data-in-control").await.ok().flatten().as_deref(),
+        Some("false")
+    );
+    assert_eq!(compare_cell(client, "D", "compare-in-control").await, "no");
+    for name in ["A", "B", "C"] {
+        let shown = compare_cell(client, name, "compare-in-control").await;
+        assert_eq!(shown, "yes", "{name} in control");
+    }
+}

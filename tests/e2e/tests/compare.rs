@@ -9,8 +9,8 @@
 
 use fantoccini::{Client, Locator};
 use llmscope_e2e::{
-    click, compare_cell, connect_probe, downloaded, eventually, import, js, pause_simulators,
-    run_compare, screenshot_at, temp_csv, type_into, wait_for, Session, DEADLINE,
+    assert_scenario_table, click, compare_cell, connect_probe, downloaded, eventually, import, js,
+    pause_simulators, run_compare, screenshot_at, temp_csv, type_into, wait_for, Session, DEADLINE,
 };
 
 const TOKEN: &str = "compare-worker-token";
@@ -175,27 +175,7 @@ async fn targets_are_compared_on_the_stand_in_truth() {
         "{words}"
     );
     assert!(words.contains("Holm p = 0.000"), "{words}");
-    let c_errors = compare_cell(client, "C", "compare-error-rate").await;
-    assert!(
-        c_errors.starts_with("5.0 % ["),
-        "C's error rate shown: {c_errors}"
-    );
-    let d = client
-        .find(Locator::Css("[data-testid=compare-row][data-name=D]"))
-        .await
-        .expect("D's row");
-    assert_eq!(
-        d.attr("data-in-control").await.ok().flatten().as_deref(),
-        Some("false")
-    );
-    assert_eq!(compare_cell(client, "D", "compare-in-control").await, "no");
-    for name in ["A", "B", "C"] {
-        assert_eq!(
-            compare_cell(client, name, "compare-in-control").await,
-            "yes",
-            "{name}"
-        );
-    }
+    assert_scenario_table(client).await;
     assert_eq!(
         compare_cell(client, "A", "compare-cost").await,
         "price unknown"
