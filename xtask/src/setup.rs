@@ -156,11 +156,13 @@ pub fn wasm_node_package() -> Result<PathBuf, String> {
     let bindgen = wasm_bindgen_cli()?;
     say("building the engine for wasm32 with the wasm-bindgen API (release)");
     run(util::cargo().args([
-        "build",
+        "rustc",
         "--release",
         "-p",
         "llmscope-spc",
         "--lib",
+        "--crate-type",
+        "cdylib",
         "--features",
         "wasm",
         "--target",
