@@ -30,6 +30,7 @@
 //! [`ConstantsCache`] memoizes d2, d3 and c4 per `n` for charts whose subgroup sizes vary.
 
 use std::collections::BTreeMap;
+use std::f64::consts::PI;
 
 use crate::math::{ln_gamma, normal_cdf, normal_pdf, normal_quantile, normal_sf};
 
@@ -57,13 +58,14 @@ fn d3_step(n: usize) -> f64 {
 /// `d2(n) = integral_{-inf}^{inf} [1 - (1 - Phi(x))^n - Phi(x)^n] dx`,
 ///
 /// which follows from `E[max] - E[min]` with `E[Y] = int P(Y > x) dx`. The integrand is even, and
-/// the trapezoidal rule on the whole line is spectrally accurate. `d2(2) = 2 / sqrt(pi)`.
-/// Returns NaN for `n < 2`.
+/// the trapezoidal rule on the whole line is spectrally accurate. `d2(2) = 2 / sqrt(pi)`, taken
+/// in closed form (see [`d3`]); the integral gives the same `f64`. Returns NaN for `n < 2`.
 pub fn d2(n: usize) -> f64 {
-    if n < 2 {
-        return f64::NAN;
+    match n {
+        0 | 1 => f64::NAN,
+        2 => std::f64::consts::FRAC_2_SQRT_PI,
+        _ => d2_with_step(n, STEP),
     }
-    d2_with_step(n, STEP)
 }
 
 /// Standard deviation of the range of `n` independent standard normal values, `d3(n) = SD[W]`
@@ -78,12 +80,17 @@ pub fn d2(n: usize) -> f64 {
 /// rule to converge fast (see the module documentation); `d2` comes from [`d2`]. With `x` and `w`
 /// on the same grid every `Phi(x + w)` is a grid value, so the double sum costs one `ln`/`exp`
 /// pair per grid pair (about 18 000 at `h = 0.1`, four times that at `h = 0.05`), and pairs whose
-/// power underflows are skipped. `d3(2) = sqrt(2 - 4/pi)`. Returns NaN for `n < 2`.
+/// power underflows are skipped. Returns NaN for `n < 2`.
+///
+/// For `n = 2`, which every individuals chart asks for, the closed form is used: the moving range
+/// `|Z1 - Z2| = sqrt(2) |Z|` is half-normal, so `E[W^2] = 2` and `d3(2) = sqrt(2 - 4/pi)`. The
+/// integral took about half a millisecond per chart.
 pub fn d3(n: usize) -> f64 {
-    if n < 2 {
-        return f64::NAN;
+    match n {
+        0 | 1 => f64::NAN,
+        2 => (2.0 - 4.0 / PI).sqrt(),
+        _ => d3_with_step(n, d3_step(n), d2_with_step(n, STEP)),
     }
-    d3_with_step(n, d3_step(n), d2_with_step(n, STEP))
 }
 
 /// Median of the range of `n` independent standard normal values (the `d4` of the
@@ -95,13 +102,18 @@ pub fn d3(n: usize) -> f64 {
 /// `F_W(w) = n int phi(x) [Phi(x + w) - Phi(x)]^(n-1) dx`,
 ///
 /// by Newton's method with `f_W` as the derivative, safeguarded by bisection, starting from d2.
-/// `d4(2) = sqrt(2) Phi^-1(3/4) = 0.9538725524...`. Returns NaN for `n < 2`.
+/// `d4(2) = sqrt(2) Phi^-1(3/4) = 0.9538725524...`, taken in closed form (see [`d3`]). Returns
+/// NaN for `n < 2`.
 pub fn d4(n: usize) -> f64 {
-    if n < 2 {
-        return f64::NAN;
+    match n {
+        0 | 1 => f64::NAN,
+        2 => std::f64::consts::SQRT_2 * PHI_INV_THREE_QUARTERS,
+        _ => d4_with_step(n, STEP),
     }
-    d4_with_step(n, STEP)
 }
+
+/// `Phi^-1(3/4)`, the standard normal's upper quartile (R: `qnorm(0.75)`).
+const PHI_INV_THREE_QUARTERS: f64 = 0.674_489_750_196_081_7;
 
 /// `c4(n) = E[S] / sigma = sqrt(2 / (n-1)) Gamma(n/2) / Gamma((n-1)/2)`
 /// (Montgomery, Appendix VI; NIST/SEMATECH e-Handbook 6.3.2), the bias factor of the sample
@@ -242,11 +254,10 @@ fn compute_constants(n: usize) -> Constants {
             c4: f64::NAN,
         };
     }
-    let d2 = d2_with_step(n, STEP);
     Constants {
         n,
-        d2,
-        d3: d3_with_step(n, d3_step(n), d2),
+        d2: d2(n),
+        d3: d3(n),
         c4: c4(n),
     }
 }
@@ -464,7 +475,6 @@ fn d4_with_step(n: usize, h: f64) -> f64 {
 #[allow(clippy::excessive_precision, clippy::approx_constant)] // published values
 mod tests {
     use super::*;
-    use std::f64::consts::PI;
 
     fn check(name: &str, f: fn(usize) -> f64, table: &[(usize, f64)], tol: f64) {
         for &(n, want) in table {
@@ -557,10 +567,16 @@ mod tests {
     #[test]
     fn closed_forms_for_small_n() {
         // n = 2: W = |Z1 - Z2| ~ half-normal with variance 2.
-        assert!((d2(2) - 2.0 / PI.sqrt()).abs() < 1e-12, "{}", d2(2));
-        assert!((d2(2) - 1.128_379_167_095_512_6).abs() < 1e-9);
-        assert!((d3(2) - (2.0 - 4.0 / PI).sqrt()).abs() < 1e-12, "{}", d3(2));
-        let d4_2 = 2.0_f64.sqrt() * 0.674_489_750_196_081_7;
+        // The public functions take these closed forms; the integrals must agree with them.
+        let d2_2 = d2_with_step(2, STEP);
+        assert!((d2_2 - 2.0 / PI.sqrt()).abs() < 1e-12, "{d2_2}");
+        assert_eq!(d2(2), 1.128_379_167_095_512_573_9); // 2 / sqrt(pi), correctly rounded
+        assert!((d2(2) - d2_2).abs() <= f64::EPSILON, "{d2_2}");
+        let d3_2 = d3_with_step(2, d3_step(2), d2_2);
+        assert!((d3_2 - (2.0 - 4.0 / PI).sqrt()).abs() < 1e-12, "{d3_2}");
+        assert_eq!(d3(2), (2.0 - 4.0 / PI).sqrt());
+        let d4_2 = d4_with_step(2, STEP);
+        assert!((d4_2 - 0.953_872_552_4).abs() < 1e-10, "{d4_2}");
         assert!((d4(2) - d4_2).abs() < 1e-12, "{}", d4(2));
         // n = 3: d2 = 3 / sqrt(pi), E[W^2] = 2 + 3 sqrt(3) / pi.
         assert!((d2(3) - 3.0 / PI.sqrt()).abs() < 1e-12, "{}", d2(3));
