@@ -179,3 +179,42 @@ fn bad_input_is_named_and_nothing_half_written() {
     let out = shim(&[good, "--chart", "xbar-r", "--subgroup-size", "5"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("use individuals, ewma or cusum"));
 }
+
+#[test]
+fn kin_limits_the_similar_windows_to_the_named_columns() {
+    let path = file("press-kin.csv", &press());
+    let path = path.to_str().expect("utf-8 path");
+    let args = [path, "--column", "temperature", "--phase1", "150"];
+    let streams_of = |report: &Value| -> Vec<String> {
+        let episodes = report["episodes"].as_array().expect("episodes");
+        episodes
+            .iter()
+            .flat_map(|e| e["similar"].as_array().expect("similar").iter())
+            .filter_map(|s| s["stream"].as_str().map(str::to_string))
+            .collect()
+    };
+    // By default every other numeric column is searched: the setpoint's flat stretches too.
+    let all = json(&[&args[..], &["--format", "json"]].concat());
+    assert!(streams_of(&all).iter().any(|s| s == "setpoint"), "{all:#}");
+
+    let kin = json(&[&args[..], &["--kin", "pressure", "--format", "json"]].concat());
+    let streams = streams_of(&kin);
+    assert!(!streams.is_empty());
+    assert!(
+        streams.iter().all(|s| s == "temperature" || s == "pressure"),
+        "{streams:?}"
+    );
+    let second = episode_at(&kin, 595, 610);
+    let twin = second["similar"].as_array().expect("similar").iter().any(|s| {
+        s["stream"] == "temperature" && (s["first"].as_u64().unwrap_or(0) as i64 - 200).abs() < 12
+    });
+    assert!(twin, "the first step is not found with --kin: {second:#}");
+
+    let bad = shim(&[&args[..], &["--kin", "pressure,nope"]].concat());
+    assert_eq!(bad.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        message.contains("--kin") && message.contains("'nope'") && message.contains("setpoint"),
+        "{message}"
+    );
+}

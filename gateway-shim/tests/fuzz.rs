@@ -299,7 +299,7 @@ fn explain_csv() {
             argv.extend(flags[variant % flags.len()]);
             argv.extend(["--format", "json"]);
             let cli = Cli::try_parse_from(&argv).expect("the flags of the table parse");
-            match llmscope_shim::explain::explained(&cli.args, csv) {
+            match llmscope_shim::explain::explained(&cli.args, None, csv) {
                 Ok(e) => assert!(
                     e.episodes.len() <= csv.len(),
                     "{} episodes",

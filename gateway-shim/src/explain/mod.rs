@@ -18,6 +18,11 @@ pub struct ExplainArgs {
     /// The chart and the file, as `analyze` takes them.
     #[command(flatten)]
     pub analyze: AnalyzeArgs,
+    /// Columns of the same kind as --column (comma-separated), searched for similar earlier
+    /// windows besides the column itself [default: every other numeric column]. A pressure's
+    /// spike says little about a temperature's.
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub kin: Option<Vec<String>>,
 }
 
 /// What the outputs show.
@@ -37,7 +42,7 @@ pub struct Explained {
 /// `explain` as the command line runs it.
 pub fn run(args: &ExplainArgs) -> Result<(), AnalyzeError> {
     let a = &args.analyze;
-    let explained = explained(a, &analyze::read_source(&a.file)?)?;
+    let explained = explained(a, args.kin.as_deref(), &analyze::read_source(&a.file)?)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     // explained() refused csv.
     match a.format {
@@ -48,8 +53,13 @@ pub fn run(args: &ExplainArgs) -> Result<(), AnalyzeError> {
     .map_err(AnalyzeError::Write)
 }
 
-/// The explanation of the CSV `bytes` (named `args.file`) under `args`.
-pub fn explained(args: &AnalyzeArgs, bytes: &[u8]) -> Result<Explained, AnalyzeError> {
+/// The explanation of the CSV `bytes` (named `args.file`) under `args`; `kin` names the
+/// columns searched for similar windows (`None`: every other numeric column).
+pub fn explained(
+    args: &AnalyzeArgs,
+    kin: Option<&[String]>,
+    bytes: &[u8],
+) -> Result<Explained, AnalyzeError> {
     if args.format == analyze::Format::Csv {
         return Err(AnalyzeError::Flags(
             "--format csv: explain writes json or text".into(),
@@ -84,7 +94,7 @@ pub fn explained(args: &AnalyzeArgs, bytes: &[u8]) -> Result<Explained, AnalyzeE
         .map(|(name, v)| Stream { name, values: v })
         .collect();
     let domain = domain_of(&column);
-    let kin: Vec<usize> = (1..streams.len()).collect();
+    let kin = kin_indexes(&names, kin)?;
     let episodes =
         explain(&streams, 0, &kin, &spec, domain).map_err(|cause| AnalyzeError::Engine {
             path: path.clone(),
@@ -98,6 +108,24 @@ pub fn explained(args: &AnalyzeArgs, bytes: &[u8]) -> Result<Explained, AnalyzeE
         skipped,
         episodes,
     })
+}
+
+/// The indexes in `names` (`names[0]` is the column explained) of the `kin` columns.
+fn kin_indexes(names: &[String], kin: Option<&[String]>) -> Result<Vec<usize>, AnalyzeError> {
+    let Some(kin) = kin else {
+        return Ok((1..names.len()).collect());
+    };
+    kin.iter()
+        .filter(|k| !k.is_empty() && **k != names[0])
+        .map(|k| {
+            names.iter().position(|n| n == k).ok_or_else(|| {
+                AnalyzeError::Flags(format!(
+                    "--kin: '{k}' is not a numeric column of the file (they are: {})",
+                    names[1..].join(", ")
+                ))
+            })
+        })
+        .collect()
 }
 
 /// A probe metric's column speaks of providers; any other, of machines.
