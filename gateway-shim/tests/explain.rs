@@ -59,6 +59,14 @@ fn episode_at(report: &Value, from: usize, to: usize) -> &Value {
         .unwrap_or_else(|| panic!("no episode starting in {from}..{to}: {report:#}"))
 }
 
+/// Whether the second setpoint step's similar windows hold the first one (at point 200).
+fn finds_the_first_step(episode: &Value) -> bool {
+    let similar = episode["similar"].as_array().expect("similar");
+    similar.iter().any(|s| {
+        s["stream"] == "temperature" && (s["first"].as_u64().unwrap_or(0) as i64 - 200).abs() < 12
+    })
+}
+
 #[test]
 fn a_setpoint_step_is_a_step_with_its_cause_and_its_earlier_twin() {
     let path = file("press.csv", &press());
@@ -100,11 +108,11 @@ fn a_setpoint_step_is_a_step_with_its_cause_and_its_earlier_twin() {
         "{names:?}"
     );
     let second = episode_at(&report, 595, 610);
-    let similar = second["similar"].as_array().expect("similar");
-    let twin = similar.iter().any(|s| {
-        s["stream"] == "temperature" && (s["first"].as_u64().unwrap_or(0) as i64 - 200).abs() < 12
-    });
-    assert!(twin, "the first step is not among {similar:?}");
+    assert!(
+        finds_the_first_step(second),
+        "the first step is not among {:?}",
+        second["similar"]
+    );
 
     let text = shim(&[path, "--column", "temperature", "--phase1", "150"]);
     let text = String::from_utf8_lossy(&text.stdout);
@@ -201,14 +209,16 @@ fn kin_limits_the_similar_windows_to_the_named_columns() {
     let streams = streams_of(&kin);
     assert!(!streams.is_empty());
     assert!(
-        streams.iter().all(|s| s == "temperature" || s == "pressure"),
+        streams
+            .iter()
+            .all(|s| s == "temperature" || s == "pressure"),
         "{streams:?}"
     );
     let second = episode_at(&kin, 595, 610);
-    let twin = second["similar"].as_array().expect("similar").iter().any(|s| {
-        s["stream"] == "temperature" && (s["first"].as_u64().unwrap_or(0) as i64 - 200).abs() < 12
-    });
-    assert!(twin, "the first step is not found with --kin: {second:#}");
+    assert!(
+        finds_the_first_step(second),
+        "--kin lost the twin: {second:#}"
+    );
 
     let bad = shim(&[&args[..], &["--kin", "pressure,nope"]].concat());
     assert_eq!(bad.status.code(), Some(2));
