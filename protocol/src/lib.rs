@@ -8,7 +8,8 @@
 //! Also here because both the shim and the probe Worker need them and neither may depend on the
 //! other: [`probe::ProbeResult`], the Worker's result contract, [`compare`], the comparison
 //! report built from those results, [`prices`], the one dated price table both price tokens
-//! with, and [`token::same_token`], the one constant-time token comparison.
+//! with, and [`token::same_token`], the one constant-time token comparison. [`sparkplug`]: the
+//! Sparkplug B payloads and topics the shim publishes and the dashboard reads.
 #![deny(missing_docs)]
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub mod compare;
 pub mod prices;
 pub mod probe;
+pub mod sparkplug;
 pub mod token;
 
 /// What the server calls itself in `hello`.
