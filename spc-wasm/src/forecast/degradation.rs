@@ -78,6 +78,21 @@ fn changes(values: &[f64]) -> Vec<usize> {
 /// changepoint, their gap within 3 standard errors). PELT's lines cut a curve into pieces; a
 /// reset, a step or a flat stretch before it is not merged. At most `n − MIN_WINDOW`.
 pub fn curve_start(values: &[f64]) -> usize {
+    merge_back(values, false).0
+}
+
+/// Where a degradation that steepens starts: [`curve_start`] when it moved back over at least
+/// one changepoint and every segment it joined is steeper than the one before it (a convex
+/// curve heading to its limit, cut into pieces by PELT's lines); else `None` (one straight
+/// piece, which a line serves).
+pub fn convex_start(values: &[f64]) -> Option<usize> {
+    let (start, merged) = merge_back(values, true);
+    (merged > 0).then_some(start)
+}
+
+/// The merged window's start and how many changepoints it crossed; with `steepening`, only
+/// over changepoints where the slope grows.
+fn merge_back(values: &[f64], steepening: bool) -> (usize, usize) {
     let n = values.len();
     let mut bounds = vec![0];
     bounds.extend(changes(values));
@@ -87,7 +102,8 @@ pub fn curve_start(values: &[f64]) -> usize {
         let (lo, hi) = l.slope_interval(LEVEL);
         i32::from(lo > 0.0) - i32::from(hi < 0.0)
     };
-    let mut i = bounds.len() - 2;
+    let last = bounds.len() - 2;
+    let mut i = last;
     while i > 0 {
         let (Some(left), Some(right)) =
             (fit(bounds[i - 1], bounds[i]), fit(bounds[i], bounds[i + 1]))
@@ -97,12 +113,15 @@ pub fn curve_start(values: &[f64]) -> usize {
         let c = bounds[i] as f64;
         let gap = (right.at(c) - left.at(c)).abs();
         let se = (left.mean_se(c).powi(2) + right.mean_se(c).powi(2)).sqrt();
-        if sign(&right) == 0 || sign(&left) != sign(&right) || gap > 3.0 * se {
+        let s = sign(&right);
+        let flattens = f64::from(s) * (right.slope - left.slope) <= 0.0;
+        if s == 0 || sign(&left) != s || gap > 3.0 * se || (steepening && flattens) {
             break;
         }
         i -= 1;
     }
-    bounds[i].min(n.saturating_sub(MIN_WINDOW))
+    let start = bounds[i].min(n.saturating_sub(MIN_WINDOW));
+    (start, last - i)
 }
 
 #[cfg(test)]

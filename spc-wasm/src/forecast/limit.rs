@@ -1,7 +1,7 @@
 //! Time to limit: the distribution of how many points until the process crosses a limit, and
 //! its median with 80% and 95% intervals.
 //!
-//! - **Lines** (linear and exponential models): by simulation. [`DRAWS`] lines are drawn from
+//! - **Lines** (linear and exponential models) **and wear curves** ([`Wear`]): by simulation. [`DRAWS`] lines are drawn from
 //!   the fitted line's estimates (a bivariate t, [`Line::crossings_up`], seeded with [`SEED`]
 //!   so the same data give the same answer), each line's crossing of the limit is solved
 //!   exactly, and the quantiles are those of the draws. What crosses is the *level* (the
@@ -21,6 +21,7 @@
 
 use super::holt::Holt;
 use super::linear::Line;
+use super::wear::Wear;
 use crate::math::normal_sf;
 
 /// Lines drawn per time to limit.
@@ -82,7 +83,27 @@ pub fn line_crossing(
 ) -> Crossing {
     let line = if upper { *line } else { line.mirrored() };
     let limit = if upper { limit } else { -limit };
-    let mut times = line.crossings_up(x_last, limit, DRAWS, SEED);
+    from_draws(
+        line.crossings_up(x_last, limit, DRAWS, SEED),
+        horizon,
+        reach,
+    )
+}
+
+/// The time for the [`Wear`] curve to cross `limit` upwards (`upper`) or downwards, within
+/// `horizon` points, and within `reach`: by [`DRAWS`] curves drawn from its estimates.
+pub fn wear_crossing(
+    wear: &Wear,
+    limit: f64,
+    upper: bool,
+    horizon: usize,
+    reach: usize,
+) -> Crossing {
+    from_draws(wear.crossings(limit, upper, DRAWS, SEED), horizon, reach)
+}
+
+/// The quantiles and shares of [`DRAWS`] drawn crossing times.
+fn from_draws(mut times: Vec<f64>, horizon: usize, reach: usize) -> Crossing {
     times.sort_by(f64::total_cmp);
     let h = horizon as f64;
     let within = times.partition_point(|&t| t <= h);
