@@ -104,15 +104,25 @@ pub fn wear_crossing(
 
 /// The quantiles and shares of [`DRAWS`] drawn crossing times.
 fn from_draws(mut times: Vec<f64>, horizon: usize, reach: usize) -> Crossing {
-    times.sort_by(f64::total_cmp);
     let h = horizon as f64;
-    let within = times.partition_point(|&t| t <= h);
     let r = horizon.min(reach) as f64;
-    let within_reach = times.partition_point(|&t| t <= r);
+    let within = times.iter().filter(|&&t| t <= h).count();
+    let within_reach = times.iter().filter(|&&t| t <= r).count();
+    // The nearest-rank quantiles: each rank's value as in the sorted draws, found by
+    // selection (ascending ranks, each in the part above the one before).
+    let rank = |q: f64| ((q * DRAWS as f64).ceil() as usize).clamp(1, DRAWS) - 1;
+    let mut ranks = QUANTILES.map(rank);
+    ranks.sort_unstable();
+    let mut at = [0.0; QUANTILES.len()];
+    let mut from = 0;
+    for (value, &k) in at.iter_mut().zip(&ranks) {
+        let (_, nth, _) = times[from..].select_nth_unstable_by(k - from, f64::total_cmp);
+        *value = *nth;
+        from = k;
+    }
     let quantile = |q: f64| {
-        // The nearest-rank quantile.
-        let rank = ((q * DRAWS as f64).ceil() as usize).clamp(1, DRAWS) - 1;
-        Some(times[rank]).filter(|&t| t <= h)
+        let i = ranks.iter().position(|&k| k == rank(q))?;
+        Some(at[i]).filter(|&t| t <= h)
     };
     let share = |k: usize| k as f64 / DRAWS as f64;
     Crossing::from_quantile(quantile, share(within), share(within_reach))
