@@ -81,18 +81,18 @@ pub fn curve_start(values: &[f64]) -> usize {
     merge_back(values, false).0
 }
 
-/// Where a degradation that steepens starts: [`curve_start`] when it moved back over at least
-/// one changepoint and every segment it joined is steeper than the one before it (a convex
-/// curve heading to its limit, cut into pieces by PELT's lines); else `None` (one straight
-/// piece, which a line serves).
-pub fn convex_start(values: &[f64]) -> Option<usize> {
-    let (start, merged) = merge_back(values, true);
-    (merged > 0).then_some(start)
+/// A degradation that steepens: where it starts, as [`curve_start`], and PELT's changepoints
+/// after that, when it moved back over at least one changepoint and every segment it joined is
+/// steeper than the one before it (a convex curve heading to its limit, cut into pieces by
+/// PELT's lines); else `None` (one straight piece, which a line serves).
+pub fn convex_window(values: &[f64]) -> Option<(usize, Vec<usize>)> {
+    let (start, cuts) = merge_back(values, true);
+    (!cuts.is_empty()).then_some((start, cuts))
 }
 
-/// The merged window's start and how many changepoints it crossed; with `steepening`, only
-/// over changepoints where the slope grows.
-fn merge_back(values: &[f64], steepening: bool) -> (usize, usize) {
+/// The merged window's start and the changepoints it crossed; with `steepening`, only over
+/// changepoints where the slope grows.
+fn merge_back(values: &[f64], steepening: bool) -> (usize, Vec<usize>) {
     let n = values.len();
     let mut bounds = vec![0];
     bounds.extend(changes(values));
@@ -121,7 +121,7 @@ fn merge_back(values: &[f64], steepening: bool) -> (usize, usize) {
         i -= 1;
     }
     let start = bounds[i].min(n.saturating_sub(MIN_WINDOW));
-    (start, last - i)
+    (start, bounds[i + 1..=last].to_vec())
 }
 
 #[cfg(test)]

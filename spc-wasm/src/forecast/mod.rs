@@ -44,8 +44,9 @@ pub enum Model {
     /// [`degradation::curve_start`]; the line when no curve bends towards the limit.
     Exponential,
     /// The default: the line, or the [`wear`] curve when a detected degradation steepens
-    /// ([`degradation::convex_start`]: PELT cut it into pieces, each steeper than the last)
-    /// and the curve fits that window clearly better than a line ([`wear::Wear::bends`]).
+    /// ([`degradation::convex_window`]: PELT cut it into pieces, each steeper than the last)
+    /// and the curve fits that window clearly better than a line and than those pieces
+    /// ([`wear::Wear::bends`]).
     #[default]
     Auto,
     /// Damped-trend Holt on the window.
@@ -181,11 +182,11 @@ fn assess(values: &[f64], settings: &Settings) -> Result<(Fit, Prediction), SpcE
     let fit = match settings.model {
         Model::Linear => Fit::Line(d.line),
         Model::Exponential => {
-            wear(values, degradation::curve_start(values), &d).unwrap_or(Fit::Line(d.line))
+            wear(values, degradation::curve_start(values), &[], &d).unwrap_or(Fit::Line(d.line))
         }
         // Without a detected degradation there is no curve to choose.
-        Model::Auto if d.detected => degradation::convex_start(values)
-            .and_then(|from| wear(values, from, &d))
+        Model::Auto if d.detected => degradation::convex_window(values)
+            .and_then(|(from, cuts)| wear(values, from, &cuts, &d))
             .filter(|f| matches!(f, Fit::Wear(w, _) if w.bends()))
             .unwrap_or(Fit::Line(d.line)),
         Model::Auto => Fit::Line(d.line),
@@ -269,10 +270,10 @@ impl Fit {
     }
 }
 
-/// The wear curve on the window from `from`, heading the degradation's way; `None` when it
-/// does not bend that way or the window is too short.
-fn wear(values: &[f64], from: usize, d: &Degradation) -> Option<Fit> {
-    let w = Wear::fit(from as f64, &values[from..], d.slope > 0.0)?;
+/// The wear curve on the window from `from` (held against the lines between `cuts`), heading
+/// the degradation's way; `None` when it does not bend that way or the window is too short.
+fn wear(values: &[f64], from: usize, cuts: &[usize], d: &Degradation) -> Option<Fit> {
+    let w = Wear::fit_against(from as f64, &values[from..], d.slope > 0.0, cuts)?;
     Some(Fit::Wear(w, values.len() - from))
 }
 

@@ -12,7 +12,9 @@
 //!   `c > 0`.
 //! - **Line or curve** ([`Wear::bends`]): Schwarz's BIC (Schwarz 1978, Ann. Statist.
 //!   6:461–464), `k ln(RSS / k) + p ln k` on the same `k` block means, with `p = 2` for the line
-//!   and 3 for the curve; the curve must win by [`STRONG`].
+//!   and 3 for the curve; the curve must win by [`STRONG`]. When the window joins pieces that
+//!   PELT cut, the curve must also beat those pieces' separate lines (3 parameters per
+//!   changepoint: its location, and the new line's level and slope), which a kink fits best.
 //! - **Uncertainty** (Seber & Wild, *Nonlinear Regression*, 1989, §2.1 and §5.1): the
 //!   estimates `(θ, φ, ln c)` are approximately normal with covariance `s² (JᵀJ)⁻¹`, `J` the
 //!   Jacobian at the estimate and `s²` the block means' residual variance, widened by
@@ -63,6 +65,9 @@ pub struct Wear {
     pub bic: f64,
     /// BIC of the straight line on the same block means.
     pub line_bic: f64,
+    /// BIC of separate lines between the changepoints given to [`Wear::fit_against`] (each
+    /// with its location as a parameter; infinite without changepoints).
+    pub pieces_bic: f64,
 }
 
 /// Block means of `y` (at `x0, x0 + 1, …`) and their x, at most [`BLOCKS`], aligned on the
@@ -79,6 +84,28 @@ fn blocks(x0: f64, y: &[f64]) -> (Vec<f64>, Vec<f64>, usize) {
         .map(|j| x0 + (offset + j * size) as f64 + (size - 1) as f64 / 2.0)
         .collect();
     (x, z, size)
+}
+
+/// The residual sum of squares of separate lines through the block means between `cuts`
+/// (a block belongs to the piece its centre `x` falls in); `None` without cuts or when a
+/// piece has fewer than 3 blocks.
+fn pieces_rss(x: &[f64], u: &[f64], z: &[f64], cuts: &[usize]) -> Option<f64> {
+    if cuts.is_empty() {
+        return None;
+    }
+    let mut total = 0.0;
+    let mut first = 0;
+    for end in cuts.iter().map(|&c| Some(c as f64)).chain([None]) {
+        let last = end.map_or(x.len(), |c| {
+            first + x[first..].partition_point(|&xi| xi < c)
+        });
+        if last - first < 3 {
+            return None;
+        }
+        total += two_regressors(&u[first..last], &z[first..last]).2;
+        first = last;
+    }
+    Some(total)
 }
 
 /// Least squares of `z` on `1` and `g`: `(θ, φ, RSS)`.
@@ -104,6 +131,13 @@ impl Wear {
     /// `None` when the window gives fewer than 8 block means, or the best curve does not bend
     /// towards the limit.
     pub fn fit(x0: f64, y: &[f64], up: bool) -> Option<Wear> {
+        Wear::fit_against(x0, y, up, &[])
+    }
+
+    /// [`Wear::fit`], also scoring the piecewise lines with changepoints at `cuts` (points,
+    /// on the same x as `x0`), which a kink (a flat stretch, then a drift) fits better than
+    /// any curve.
+    pub fn fit_against(x0: f64, y: &[f64], up: bool, cuts: &[usize]) -> Option<Wear> {
         let (x, z, size) = blocks(x0, y);
         let k = z.len();
         if k < MIN_BLOCKS {
@@ -152,6 +186,8 @@ impl Wear {
         let line_rss = two_regressors(&u, &z).2;
         let kf = k as f64;
         let bic = |r: f64, p: f64| kf * (r / kf).max(f64::MIN_POSITIVE).ln() + p * kf.ln();
+        let pieces_bic = pieces_rss(&x, &u, &z, cuts)
+            .map_or(f64::INFINITY, |r| bic(r, 3.0 * cuts.len() as f64 + 2.0));
         // The Jacobian's cross products at the estimate, and the residuals' lag-1
         // autocorrelation.
         let mut jtj = [[0.0; 3]; 3];
@@ -192,13 +228,14 @@ impl Wear {
             s: (s2 * size as f64).sqrt(),
             bic: bic(rss_curve, 3.0),
             line_bic: bic(line_rss, 2.0),
+            pieces_bic,
         })
     }
 
-    /// The curve fits the window clearly better than a straight line: its BIC lower by at
-    /// least [`STRONG`].
+    /// The curve fits the window clearly better than a straight line and than the piecewise
+    /// lines: its BIC lower than both by at least [`STRONG`].
     pub fn bends(&self) -> bool {
-        self.bic + STRONG <= self.line_bic
+        self.bic + STRONG <= self.line_bic.min(self.pieces_bic)
     }
 
     /// The curve's level at `x`.
@@ -330,6 +367,28 @@ mod tests {
             .map(|i| 50.0 + 0.002 * i as f64 + rng.normal())
             .collect();
         assert!(Wear::fit(0.0, &y, true).is_none_or(|w| !w.bends()));
+    }
+
+    /// A kink (flat, then a straight drift) looks convex to a line, but the two pieces fit it
+    /// better than any curve; a true curve cut at the same place still bends.
+    #[test]
+    fn a_kink_is_two_lines_and_a_curve_cut_in_two_is_still_a_curve() {
+        let mut rng = Rng::new(12);
+        let kink: Vec<f64> = (0..2000)
+            .map(|i| 50.0 + 0.004 * (i as f64 - 1000.0).max(0.0) + rng.normal())
+            .collect();
+        let w = Wear::fit_against(0.0, &kink, true, &[1000]).unwrap();
+        assert!(
+            w.bic + STRONG <= w.line_bic,
+            "convex against one line: {w:?}"
+        );
+        assert!(!w.bends(), "{w:?}");
+        let curve: Vec<f64> = (0..2000)
+            .map(|i| 50.0 + 0.2 * (0.0015 * i as f64).exp_m1() + rng.normal())
+            .collect();
+        assert!(Wear::fit_against(0.0, &curve, true, &[1000])
+            .unwrap()
+            .bends());
     }
 
     #[test]
