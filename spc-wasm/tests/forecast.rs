@@ -128,6 +128,8 @@ fn damped_holt_matches_the_recursion_and_the_closed_form_variance() {
     }
 }
 
+use llmscope_spc::forecast::limit::wear_crossing;
+use llmscope_spc::forecast::wear::Wear;
 use llmscope_spc::forecast::{outlook, Model, Settings, Side};
 use llmscope_spc::{Rng, SpcError};
 
@@ -306,16 +308,10 @@ fn the_exponential_model_follows_exponential_wear() {
 /// the offset, the level and the rate) covers the true crossing 70–90% of the time.
 #[test]
 fn the_wear_curves_80_percent_interval_covers_the_true_crossing() {
-    let s = Settings {
-        horizon: 1000,
-        upper: Some(60.0),
-        model: Model::Exponential,
-        ..Settings::default()
-    };
     let covered = (0..200)
         .filter(|&seed| {
-            let o = outlook(&wearing(300 + seed), &s).expect("an outlook");
-            let c = o.time_to_limit.crossing;
+            let w = Wear::fit(0.0, &wearing(300 + seed), true).expect("a wear curve");
+            let c = wear_crossing(&w, 60.0, true, 1000, 1000);
             c.lo80.is_some_and(|lo| lo <= WEAR_TRUTH) && c.hi80.is_some_and(|hi| WEAR_TRUTH <= hi)
         })
         .count();

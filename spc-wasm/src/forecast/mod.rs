@@ -41,7 +41,8 @@ pub enum Model {
     /// The line through the degradation window.
     Linear,
     /// The [`wear`] curve `θ + φ e^{βt}` (wear that grows with itself) on the window from
-    /// [`degradation::curve_start`]; the line when no curve bends towards the limit.
+    /// [`degradation::curve_start`]; the line when no curve bends towards the limit clearly
+    /// better than a line ([`wear::Wear::bends`]).
     Exponential,
     /// The default: the line, or the [`wear`] curve when a detected degradation steepens
     /// ([`degradation::convex_window`]: PELT cut it into pieces, each steeper than the last)
@@ -181,9 +182,9 @@ fn assess(values: &[f64], settings: &Settings) -> Result<(Fit, Prediction), SpcE
     let last = (n - 1) as f64;
     let fit = match settings.model {
         Model::Linear => Fit::Line(d.line),
-        Model::Exponential => {
-            wear(values, degradation::curve_start(values), &[], &d).unwrap_or(Fit::Line(d.line))
-        }
+        Model::Exponential => wear(values, degradation::curve_start(values), &[], &d)
+            .filter(|f| matches!(f, Fit::Wear(w, _) if w.bends()))
+            .unwrap_or(Fit::Line(d.line)),
         // Without a detected degradation there is no curve to choose.
         Model::Auto if d.detected => degradation::convex_window(values)
             .and_then(|(from, cuts)| wear(values, from, &cuts, &d))
