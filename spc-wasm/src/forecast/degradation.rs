@@ -151,6 +151,26 @@ mod tests {
         assert!(d.lo > 0.0015, "{d:?}");
     }
 
+    /// PELT cuts exponential wear into steepening pieces, which `convex_window` joins back to
+    /// near the wear's start; a flat stretch then a straight drift is one piece after the kink.
+    #[test]
+    fn convex_window_joins_a_curve_but_not_a_kink() {
+        let mut rng = Rng::new(23);
+        let flat: usize = 3000;
+        let wear: Vec<f64> = (0..8000usize)
+            .map(|i| {
+                let t = i.saturating_sub(flat) as f64;
+                50.0 + 0.1 * (t / 1000.0).exp_m1() + rng.normal()
+            })
+            .collect();
+        let (start, cuts) = convex_window(&wear).expect("a steepening curve");
+        assert!(!cuts.is_empty() && start < 6000, "{start} {cuts:?}");
+        let kink: Vec<f64> = (0..8000usize)
+            .map(|i| 50.0 + 0.002 * i.saturating_sub(flat) as f64 + rng.normal())
+            .collect();
+        assert_eq!(convex_window(&kink), None);
+    }
+
     /// A 95% interval: about 5% of flat streams look degrading (at most 20 of 200 here, the
     /// binomial's 99.9th percentile), including those a false changepoint cut short.
     #[test]
