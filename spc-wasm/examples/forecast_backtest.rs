@@ -9,8 +9,8 @@
 //! interval of the time to limit at the first alert covers the true crossing (goal 75–85 %).
 //!
 //! `cargo run --release -p llmscope-spc --example forecast_backtest [-- CURVES_PER_CELL
-//! IN_CONTROL_HOURS SEED MODEL]` (defaults 25, 1000, 14, linear; MODEL: linear, exponential or
-//! holt, the same for every curve).
+//! IN_CONTROL_HOURS SEED MODEL]` (defaults 25, 1000, 14, auto; MODEL: auto, linear, exponential
+//! or holt, the same for every curve).
 
 use llmscope_spc::forecast::generate::{curve, in_control, Curve, Kind, HOUR, LIMIT};
 use llmscope_spc::forecast::{predict, Model, Settings};
@@ -150,10 +150,11 @@ fn report(label: &str, runs: &[&Run]) {
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     let model = match args.get(3).map(String::as_str) {
-        None | Some("linear") => Model::Linear,
+        None | Some("auto") => Model::Auto,
+        Some("linear") => Model::Linear,
         Some("exponential") => Model::Exponential,
         Some("holt") => Model::DampedHolt,
-        Some(other) => panic!("MODEL: linear, exponential or holt, not {other}"),
+        Some(other) => panic!("MODEL: auto, linear, exponential or holt, not {other}"),
     };
     args.truncate(3);
     let args: Vec<u64> = args

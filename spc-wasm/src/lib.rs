@@ -51,6 +51,8 @@ mod wasm;
 mod wasm_compare;
 #[cfg(feature = "wasm")]
 mod wasm_explain;
+#[cfg(feature = "wasm")]
+mod wasm_forecast;
 
 pub use chart::{analyze, Chart, Data, Series};
 pub use config::ChartConfig;

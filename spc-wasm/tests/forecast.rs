@@ -128,6 +128,8 @@ fn damped_holt_matches_the_recursion_and_the_closed_form_variance() {
     }
 }
 
+use llmscope_spc::forecast::limit::wear_crossing;
+use llmscope_spc::forecast::wear::Wear;
 use llmscope_spc::forecast::{outlook, Model, Settings, Side};
 use llmscope_spc::{Rng, SpcError};
 
@@ -220,26 +222,45 @@ fn the_80_percent_interval_covers_the_true_crossing_about_80_percent_of_the_time
     assert!((140..=180).contains(&covered), "{covered} of 200");
 }
 
+/// Exponential wear `50 + 0.5 (e^{0.003 t} − 1)` with N(0, 0.2²) noise: USL 60 is reached at
+/// `ln 21 / 0.003 ≈ 1014.8`, about 216 points after the last of 800.
+fn wearing(seed: u64) -> Vec<f64> {
+    let mut rng = Rng::new(seed);
+    (0..800)
+        .map(|i| 50.0 + 0.5 * (0.003 * i as f64).exp_m1() + 0.2 * rng.normal())
+        .collect()
+}
+
+const WEAR_TRUTH: f64 = 1014.8 - 799.0;
+
 /// Exponential wear: the exponential model finds the crossing the straight line misses, at
-/// any offset.
+/// any offset, and the default model chooses the curve.
 #[test]
 fn the_exponential_model_follows_exponential_wear() {
-    let mut rng = Rng::new(4);
-    // 1.0 growing 0.3% a point with 2% noise; the USL 20 is reached at ln(20)/0.003 ≈ 998.6.
-    let v: Vec<f64> = (0..800)
-        .map(|i| (0.003 * i as f64).exp() * (1.0 + 0.02 * rng.normal()))
-        .collect();
+    let v = wearing(4);
     let s = Settings {
         horizon: 400,
-        upper: Some(20.0),
+        upper: Some(60.0),
         model: Model::Exponential,
         ..Settings::default()
     };
     let c = outlook(&v, &s).expect("an outlook").time_to_limit.crossing;
-    let truth = 20f64.ln() / 0.003 - 799.0;
+    let truth = (21f64.ln() / 0.003) - 799.0;
     assert!(
         c.lo80.unwrap() <= truth && truth <= c.hi80.unwrap(),
         "{c:?} vs {truth}"
+    );
+    let auto = outlook(
+        &v,
+        &Settings {
+            model: Model::Auto,
+            ..s
+        },
+    )
+    .expect("an outlook");
+    assert_eq!(
+        auto.time_to_limit.crossing, c,
+        "the default model chooses the curve"
     );
     let linear = outlook(
         &v,
@@ -255,20 +276,46 @@ fn the_exponential_model_follows_exponential_wear() {
         .median
         .map_or(f64::INFINITY, |m| m);
     assert!(late > c.hi80.unwrap(), "the line is late: {late}");
-    // An offset takes values at or below 0: the same wear, 20 v − 45, crosses 20 × 20 − 45.
-    let offset: Vec<f64> = v.iter().map(|x| 20.0 * x - 45.0).collect();
-    let shifted = Settings {
-        upper: Some(20.0 * 20.0 - 45.0),
+    // The band bends: its median at the crossing is the limit.
+    let at = auto.forecast[truth.round() as usize - 1];
+    assert!((at.median - 60.0).abs() < 1.0, "{at:?}");
+    // An offset and a scale: the same wear, 20 v − 45, crosses 20 × 60 − 45; and a fall,
+    // 100 − v, crosses 40 downwards.
+    let shifted: Vec<f64> = v.iter().map(|x| 20.0 * x - 45.0).collect();
+    let up = Settings {
+        upper: Some(20.0 * 60.0 - 45.0),
         ..s
     };
-    let c = outlook(&offset, &shifted)
-        .expect("an outlook")
-        .time_to_limit
-        .crossing;
-    assert!(
-        c.lo80.unwrap() <= truth && truth <= c.hi80.unwrap(),
-        "{c:?} vs {truth}"
-    );
+    let fall: Vec<f64> = v.iter().map(|x| 100.0 - x).collect();
+    let down = Settings {
+        upper: None,
+        lower: Some(40.0),
+        ..s
+    };
+    for (values, settings) in [(&shifted, &up), (&fall, &down)] {
+        let t = outlook(values, settings)
+            .expect("an outlook")
+            .time_to_limit
+            .crossing;
+        assert!(
+            (t.median.unwrap() - c.median.unwrap()).abs() < 0.01 * truth,
+            "{t:?} vs {c:?}"
+        );
+    }
+}
+
+/// Over 200 such wear curves, the curve's 80% interval of the time to limit (which draws
+/// the offset, the level and the rate) covers the true crossing 70–90% of the time.
+#[test]
+fn the_wear_curves_80_percent_interval_covers_the_true_crossing() {
+    let covered = (0..200)
+        .filter(|&seed| {
+            let w = Wear::fit(0.0, &wearing(300 + seed), true).expect("a wear curve");
+            let c = wear_crossing(&w, 60.0, true, 1000, 1000);
+            c.lo80.is_some_and(|lo| lo <= WEAR_TRUTH) && c.hi80.is_some_and(|hi| WEAR_TRUTH <= hi)
+        })
+        .count();
+    assert!((140..=180).contains(&covered), "{covered} of 200");
 }
 
 /// Damped Holt forecasts a drift ending near 110. Fitted by one-step SSE on noisy data it

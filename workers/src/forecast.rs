@@ -1,7 +1,8 @@
 //! Predictive alerts (issue 14): per target, TTFT and total latency are forecast over the
-//! stored history with the engine's [`llmscope_spc::forecast::predict`] (the linear
-//! degradation model since the last changepoint) against the target's SLO (`slo_ttft_ms`,
-//! `slo_total_ms`), or else the metric's frozen UCL. The alert fires when P(crossing within
+//! stored history with the engine's [`llmscope_spc::forecast::predict`] (its default
+//! model: the line since the last changepoint, or the wear curve when the degradation
+//! steepens) against the target's SLO (`slo_ttft_ms`, `slo_total_ms`), or else the metric's
+//! frozen UCL. The alert fires when P(crossing within
 //! the horizon) is at least the configured probability, once per episode like the chart
 //! alerts ([`crate::alert`]): it opens when the condition first holds and closes after
 //! `clean_run` cron runs in a row without it, so a probability wavering around the threshold

@@ -7,6 +7,8 @@
 //! - the comparison of 20 targets × 100,000 results in headless Chromium against native;
 //! - the explanation of 200 episodes over 200 streams × 10,000 points in headless Chromium
 //!   against native (issue 13);
+//! - the forecasts of 1,000 streams × 10,000 points in headless Chromium against the engine's
+//!   `analyze` in the same page, and native (issue 14);
 //! - the shim's WebSocket server: samples/s to 1 and 10 clients, latency, RSS;
 //! - the dashboard and its exports in headless Chromium, and share-link sizes;
 //! - the probe Worker's overhead in wrangler dev against a native client;
@@ -38,6 +40,7 @@ pub fn run(quick: bool) -> Result<(), String> {
     wasm_against_native(if quick { 200_000 } else { 2_000_000 })?;
     compare_in_browser()?;
     explain_in_browser()?;
+    forecast_in_browser()?;
     let quick_flag: &[&str] = if quick { &["--quick"] } else { &[] };
     say("the shim's WebSocket server under load on loopback (gateway-shim/examples/ws_load.rs)");
     util::run(&mut example_of("gateway-shim", "ws_load", quick_flag))?;
@@ -339,6 +342,50 @@ fn explain_in_browser() -> Result<(), String> {
     }
     Ok(())
 }
+/// Issue 14's target: forecasts for 1,000 streams × 10,000 points in under 1 s in the browser.
+/// The same streams (spc-wasm/examples/forecast_speed.rs writes them) forecast natively and
+/// through the wasm API `forecast` in headless Chromium (the comparison bench's runner with
+/// spc-wasm/tests/browser/forecast_bench.html), against the engine's `analyze` of every
+/// stream in the same run on each side.
+fn forecast_in_browser() -> Result<(), String> {
+    let dir = browser_bench_dir("forecast", "forecast_bench.html")?;
+    say("forecasting 1,000 streams x 10,000 points natively (spc-wasm/examples/forecast_speed.rs)");
+    let native = util::output(&mut example("forecast_speed", &[&dir.to_string_lossy()]))
+        .ok_or("the native forecast example failed")?;
+    setup::chromium()?;
+    say("the same through the wasm API in headless Chromium (tests/e2e/examples/compare_bench.rs)");
+    let browser = util::output(
+        example_of("llmscope-e2e", "compare_bench", &[])
+            .env("LLMSCOPE_BENCH_DIR", &dir)
+            .env("LLMSCOPE_BENCH_PAGE", "forecast_bench.html"),
+    )
+    .ok_or("the browser forecast benchmark failed")?;
+    let ms = |text: &str, side: &str, what: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{side} {what}: ")))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+    };
+    print!("{native}{browser}");
+    let (bp, ba) = (
+        ms(&browser, "browser", "predict"),
+        ms(&browser, "browser", "analyze"),
+    );
+    let (np, na) = (
+        ms(&native, "native", "predict"),
+        ms(&native, "native", "analyze"),
+    );
+    match (bp, ba, np, na) {
+        (Some(bp), Some(ba), Some(np), Some(na)) => println!(
+            "  predict: browser {bp:.0} ms (target: under 1,000 ms), {:.2} of the page's analyze ({ba:.0} ms); natively {np:.0} ms, {:.2} of analyze; browser/native {:.2}",
+            bp / ba,
+            np / na,
+            bp / np
+        ),
+        _ => println!("  could not read the times:\n{native}{browser}"),
+    }
+    Ok(())
+}
+
 /// The page that times the second module's `compare` (what the Compare view's Web Worker
 /// runs) on the requests `app/lazy/examples/compare_view.rs` wrote: the table (its callback)
 /// and the report, best of `runs`.

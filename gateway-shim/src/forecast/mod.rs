@@ -1,7 +1,8 @@
 //! `llmscope-shim forecast`: when will a CSV column cross its limit (issue 14's fixed
 //! contract, README "llmscope-shim forecast"). It reads one column as `analyze` does (errors
-//! name the line and column), hands it to the engine's [`outlook`] with the linear model, and
-//! writes the degradation, the forecast band, the time to limit and the predictive alert.
+//! name the line and column), hands it to the engine's [`outlook`] with its default model
+//! (the line, or the wear curve when the degradation steepens), and writes the degradation,
+//! the forecast band, the time to limit and the predictive alert.
 //!
 //! The limits: `--limit spec` uses `--lsl`/`--usl`; `--limit control` the individuals chart's
 //! limits (moving-range sigma), estimated on the points before the degradation starts when

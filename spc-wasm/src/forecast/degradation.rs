@@ -78,6 +78,21 @@ fn changes(values: &[f64]) -> Vec<usize> {
 /// changepoint, their gap within 3 standard errors). PELT's lines cut a curve into pieces; a
 /// reset, a step or a flat stretch before it is not merged. At most `n − MIN_WINDOW`.
 pub fn curve_start(values: &[f64]) -> usize {
+    merge_back(values, false).0
+}
+
+/// A degradation that steepens: where it starts, as [`curve_start`], and PELT's changepoints
+/// after that, when it moved back over at least one changepoint and every segment it joined is
+/// steeper than the one before it (a convex curve heading to its limit, cut into pieces by
+/// PELT's lines); else `None` (one straight piece, which a line serves).
+pub fn convex_window(values: &[f64]) -> Option<(usize, Vec<usize>)> {
+    let (start, cuts) = merge_back(values, true);
+    (!cuts.is_empty()).then_some((start, cuts))
+}
+
+/// The merged window's start and the changepoints it crossed; with `steepening`, only over
+/// changepoints where the slope grows.
+fn merge_back(values: &[f64], steepening: bool) -> (usize, Vec<usize>) {
     let n = values.len();
     let mut bounds = vec![0];
     bounds.extend(changes(values));
@@ -87,7 +102,8 @@ pub fn curve_start(values: &[f64]) -> usize {
         let (lo, hi) = l.slope_interval(LEVEL);
         i32::from(lo > 0.0) - i32::from(hi < 0.0)
     };
-    let mut i = bounds.len() - 2;
+    let last = bounds.len() - 2;
+    let mut i = last;
     while i > 0 {
         let (Some(left), Some(right)) =
             (fit(bounds[i - 1], bounds[i]), fit(bounds[i], bounds[i + 1]))
@@ -97,12 +113,15 @@ pub fn curve_start(values: &[f64]) -> usize {
         let c = bounds[i] as f64;
         let gap = (right.at(c) - left.at(c)).abs();
         let se = (left.mean_se(c).powi(2) + right.mean_se(c).powi(2)).sqrt();
-        if sign(&right) == 0 || sign(&left) != sign(&right) || gap > 3.0 * se {
+        let s = sign(&right);
+        let flattens = f64::from(s) * (right.slope - left.slope) <= 0.0;
+        if s == 0 || sign(&left) != s || gap > 3.0 * se || (steepening && flattens) {
             break;
         }
         i -= 1;
     }
-    bounds[i].min(n.saturating_sub(MIN_WINDOW))
+    let start = bounds[i].min(n.saturating_sub(MIN_WINDOW));
+    (start, bounds[i + 1..=last].to_vec())
 }
 
 #[cfg(test)]
@@ -130,6 +149,26 @@ mod tests {
         // The window's first points are still flat, so the slope is a little low.
         assert!((d.slope - 0.002).abs() < 0.1 * 0.002, "{d:?}");
         assert!(d.lo > 0.0015, "{d:?}");
+    }
+
+    /// PELT cuts exponential wear into steepening pieces, which `convex_window` joins back to
+    /// near the wear's start; a flat stretch then a straight drift is one piece after the kink.
+    #[test]
+    fn convex_window_joins_a_curve_but_not_a_kink() {
+        let mut rng = Rng::new(23);
+        let flat: usize = 3000;
+        let wear: Vec<f64> = (0..8000usize)
+            .map(|i| {
+                let t = i.saturating_sub(flat) as f64;
+                50.0 + 0.1 * (t / 1000.0).exp_m1() + rng.normal()
+            })
+            .collect();
+        let (start, cuts) = convex_window(&wear).expect("a steepening curve");
+        assert!(!cuts.is_empty() && start < 6000, "{start} {cuts:?}");
+        let kink: Vec<f64> = (0..8000usize)
+            .map(|i| 50.0 + 0.002 * i.saturating_sub(flat) as f64 + rng.normal())
+            .collect();
+        assert_eq!(convex_window(&kink), None);
     }
 
     /// A 95% interval: about 5% of flat streams look degrading (at most 20 of 200 here, the

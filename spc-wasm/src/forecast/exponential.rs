@@ -12,6 +12,10 @@
 //! growth) when every value is on its side of 0 and it does better. As `θ` goes far away this
 //! likelihood tends to the straight line's, so a line is covered too. The uncertainty of `θ`
 //! itself is not carried into the intervals.
+//!
+//! The forecasts now use [`wear`](super::wear) instead, which fits on the data's own scale
+//! (additive noise) and carries the offset's uncertainty; this log-scale fit suits
+//! multiplicative noise and stays for callers that want it.
 
 use super::linear::Line;
 

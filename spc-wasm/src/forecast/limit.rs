@@ -1,7 +1,7 @@
 //! Time to limit: the distribution of how many points until the process crosses a limit, and
 //! its median with 80% and 95% intervals.
 //!
-//! - **Lines** (linear and exponential models): by simulation. [`DRAWS`] lines are drawn from
+//! - **Lines** (linear and exponential models) **and wear curves** ([`Wear`]): by simulation. [`DRAWS`] lines are drawn from
 //!   the fitted line's estimates (a bivariate t, [`Line::crossings_up`], seeded with [`SEED`]
 //!   so the same data give the same answer), each line's crossing of the limit is solved
 //!   exactly, and the quantiles are those of the draws. What crosses is the *level* (the
@@ -21,6 +21,7 @@
 
 use super::holt::Holt;
 use super::linear::Line;
+use super::wear::Wear;
 use crate::math::normal_sf;
 
 /// Lines drawn per time to limit.
@@ -82,16 +83,46 @@ pub fn line_crossing(
 ) -> Crossing {
     let line = if upper { *line } else { line.mirrored() };
     let limit = if upper { limit } else { -limit };
-    let mut times = line.crossings_up(x_last, limit, DRAWS, SEED);
-    times.sort_by(f64::total_cmp);
+    from_draws(
+        line.crossings_up(x_last, limit, DRAWS, SEED),
+        horizon,
+        reach,
+    )
+}
+
+/// The time for the [`Wear`] curve to cross `limit` upwards (`upper`) or downwards, within
+/// `horizon` points, and within `reach`: by [`DRAWS`] curves drawn from its estimates.
+pub fn wear_crossing(
+    wear: &Wear,
+    limit: f64,
+    upper: bool,
+    horizon: usize,
+    reach: usize,
+) -> Crossing {
+    from_draws(wear.crossings(limit, upper, DRAWS, SEED), horizon, reach)
+}
+
+/// The quantiles and shares of [`DRAWS`] drawn crossing times.
+fn from_draws(mut times: Vec<f64>, horizon: usize, reach: usize) -> Crossing {
     let h = horizon as f64;
-    let within = times.partition_point(|&t| t <= h);
     let r = horizon.min(reach) as f64;
-    let within_reach = times.partition_point(|&t| t <= r);
+    let within = times.iter().filter(|&&t| t <= h).count();
+    let within_reach = times.iter().filter(|&&t| t <= r).count();
+    // The nearest-rank quantiles: each rank's value as in the sorted draws, found by
+    // selection (ascending ranks, each in the part above the one before).
+    let rank = |q: f64| ((q * DRAWS as f64).ceil() as usize).clamp(1, DRAWS) - 1;
+    let mut ranks = QUANTILES.map(rank);
+    ranks.sort_unstable();
+    let mut at = [0.0; QUANTILES.len()];
+    let mut from = 0;
+    for (value, &k) in at.iter_mut().zip(&ranks) {
+        let (_, nth, _) = times[from..].select_nth_unstable_by(k - from, f64::total_cmp);
+        *value = *nth;
+        from = k;
+    }
     let quantile = |q: f64| {
-        // The nearest-rank quantile.
-        let rank = ((q * DRAWS as f64).ceil() as usize).clamp(1, DRAWS) - 1;
-        Some(times[rank]).filter(|&t| t <= h)
+        let i = ranks.iter().position(|&k| k == rank(q))?;
+        Some(at[i]).filter(|&t| t <= h)
     };
     let share = |k: usize| k as f64 / DRAWS as f64;
     Crossing::from_quantile(quantile, share(within), share(within_reach))

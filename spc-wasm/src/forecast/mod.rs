@@ -2,8 +2,9 @@
 //! cross a limit.
 //!
 //! - [`degradation()`]: the slope since the last changepoint ([`pelt`]), with its interval;
-//! - the forecasts with intervals: the [`linear`] line, the offset [`exponential`] and
-//!   damped-trend [`holt`];
+//! - the forecasts with intervals: the [`linear`] line, the offset exponential [`wear`]
+//!   curve and damped-trend [`holt`]; by default the line, or the curve when a detected
+//!   degradation bends ([`Model::Auto`]);
 //! - [`limit`]: the time to limit, a median with 80% and 95% intervals;
 //! - [`outlook`]: all of it for one stream, and the predictive alert ([`predict`]: without
 //!   the band);
@@ -22,26 +23,33 @@ pub mod limit;
 pub mod linear;
 pub mod pelt;
 pub mod student;
+pub mod wear;
 
 pub use degradation::{degradation, Degradation};
 
 use crate::math::normal_quantile;
 use crate::SpcError;
-use exponential::Exponential;
 use holt::Holt;
 use limit::Crossing;
 use linear::Line;
 use student::t_quantile;
+use wear::Wear;
 
 /// What the forecast extrapolates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Model {
-    /// The line through the degradation window (the default).
-    #[default]
+    /// The line through the degradation window.
     Linear,
-    /// An offset [`exponential`] (wear that grows with itself), on the window from
-    /// [`degradation::curve_start`].
+    /// The [`wear`] curve `θ + φ e^{βt}` (wear that grows with itself) on the window from
+    /// [`degradation::curve_start`]; the line when no curve bends towards the limit clearly
+    /// better than a line ([`wear::Wear::bends`]).
     Exponential,
+    /// The default: the line, or the [`wear`] curve when a detected degradation steepens
+    /// ([`degradation::convex_window`]: PELT cut it into pieces, each steeper than the last)
+    /// and the curve fits that window clearly better than a line and than those pieces
+    /// ([`wear::Wear::bends`]).
+    #[default]
+    Auto,
     /// Damped-trend Holt on the window.
     DampedHolt,
 }
@@ -71,12 +79,12 @@ pub struct Settings {
 }
 
 impl Default for Settings {
-    /// 100 points ahead, p = 0.8, linear, no limits.
+    /// 100 points ahead, p = 0.8, [`Model::Auto`], no limits.
     fn default() -> Settings {
         Settings {
             horizon: 100,
             probability: 0.8,
-            model: Model::Linear,
+            model: Model::Auto,
             lower: None,
             upper: None,
         }
@@ -161,8 +169,8 @@ pub fn predict(values: &[f64], settings: &Settings) -> Result<Prediction, SpcErr
 /// The model fitted to the degradation window.
 enum Fit {
     Line(Line),
-    /// The offset exponential and the length of its window (its reach).
-    Exp(Exponential, usize),
+    /// The wear curve and the length of its window (its reach).
+    Wear(Wear, usize),
     Holt(Holt, f64),
 }
 
@@ -174,11 +182,15 @@ fn assess(values: &[f64], settings: &Settings) -> Result<(Fit, Prediction), SpcE
     let last = (n - 1) as f64;
     let fit = match settings.model {
         Model::Linear => Fit::Line(d.line),
-        Model::Exponential => {
-            let from = degradation::curve_start(values);
-            let e = Exponential::fit(from as f64, &values[from..], d.slope > 0.0);
-            Fit::Exp(e.ok_or(too_few(n - from))?, n - from)
-        }
+        Model::Exponential => wear(values, degradation::curve_start(values), &[], &d)
+            .filter(|f| matches!(f, Fit::Wear(w, _) if w.bends()))
+            .unwrap_or(Fit::Line(d.line)),
+        // Without a detected degradation there is no curve to choose.
+        Model::Auto if d.detected => degradation::convex_window(values)
+            .and_then(|(from, cuts)| wear(values, from, &cuts, &d))
+            .filter(|f| matches!(f, Fit::Wear(w, _) if w.bends()))
+            .unwrap_or(Fit::Line(d.line)),
+        Model::Auto => Fit::Line(d.line),
         Model::DampedHolt => Fit::Holt(Holt::fit_best(window).ok_or(too_few(window.len()))?, last),
     };
     // The side the degradation's slope heads to (a model's last trend is noisier).
@@ -217,33 +229,34 @@ impl Fit {
         let (h, r) = (horizon, reach);
         match self {
             Fit::Line(line) => limit::line_crossing(line, last, lim, up, h, r),
-            // On the log scale the curve always heads up; a limit behind the offset is never
-            // reached. Its reach is its own, longer window.
-            Fit::Exp(e, span) => e.to_log(lim).map_or(Crossing::default(), |l| {
-                limit::line_crossing(&e.line, last, l, true, h, *span)
-            }),
+            // Its reach is its own, longer window.
+            Fit::Wear(w, span) => limit::wear_crossing(w, lim, up, h, *span),
             Fit::Holt(m, _) => limit::holt_crossing(m, lim, up, h, r),
         }
     }
 
     /// The band for points `n .. n + horizon`.
     fn band(&self, n: usize, horizon: usize) -> Vec<Step> {
-        // A line's band through `back` to the data's scale.
-        let line_band = |line: &Line, back: &dyn Fn(f64) -> f64| -> Vec<Step> {
+        let line_band = |line: &Line| -> Vec<Step> {
             // The 80% and 95% two-sided quantiles.
             let t = [t_quantile(0.9, line.df), t_quantile(0.975, line.df)];
             (n..n + horizon)
                 .map(|index| {
                     let x = index as f64;
                     let (m, se) = (line.at(x), line.prediction_se(x));
-                    let ends = [t[0] * se, t[1] * se].map(|h| (back(m - h), back(m + h)));
-                    step(index, back(m), ends)
+                    step(index, m, [t[0] * se, t[1] * se].map(|h| (m - h, m + h)))
                 })
                 .collect()
         };
         match self {
-            Fit::Line(line) => line_band(line, &|v| v),
-            Fit::Exp(e, _) => line_band(&e.line, &|l| e.from_log(l)),
+            Fit::Line(line) => line_band(line),
+            Fit::Wear(w, _) => (n..n + horizon)
+                .map(|index| {
+                    let x = index as f64;
+                    let ends = [0.8, 0.95].map(|level| w.prediction(x, level));
+                    step(index, w.at(x), ends)
+                })
+                .collect(),
             Fit::Holt(m, last) => {
                 let z = [normal_quantile(0.9), normal_quantile(0.975)];
                 (n..n + horizon)
@@ -256,6 +269,13 @@ impl Fit {
             }
         }
     }
+}
+
+/// The wear curve on the window from `from` (held against the lines between `cuts`), heading
+/// the degradation's way; `None` when it does not bend that way or the window is too short.
+fn wear(values: &[f64], from: usize, cuts: &[usize], d: &Degradation) -> Option<Fit> {
+    let w = Wear::fit_against(from as f64, &values[from..], d.slope > 0.0, cuts)?;
+    Some(Fit::Wear(w, values.len() - from))
 }
 
 fn too_few(got: usize) -> SpcError {

@@ -110,16 +110,20 @@ pub fn changepoints(values: &[f64], penalty: f64, min_segment: usize) -> Vec<usi
     let mut last = vec![0usize; n + 1];
     best[0] = -penalty;
     let mut candidates: Vec<usize> = Vec::new();
+    // Each candidate's cost to `t`, computed once for the minimum and the pruning.
+    let mut costs: Vec<f64> = Vec::new();
     for t in m..=n {
         // A segment may start at tau = t - m once values[..tau] can be segmented.
         let tau = t - m;
         if best[tau].is_finite() {
             candidates.push(tau);
         }
+        costs.clear();
+        costs.extend(candidates.iter().map(|&c| best[c] + sums.cost(c, t)));
         let mut min = f64::INFINITY;
         let mut arg = 0;
-        for &c in &candidates {
-            let f = best[c] + sums.cost(c, t) + penalty;
+        for (&c, &cost) in candidates.iter().zip(&costs) {
+            let f = cost + penalty;
             if f < min {
                 min = f;
                 arg = c;
@@ -129,7 +133,8 @@ pub fn changepoints(values: &[f64], penalty: f64, min_segment: usize) -> Vec<usi
         last[t] = arg;
         // Killick et al.'s pruning with K = 0: a start that cannot beat the optimum now never
         // will.
-        candidates.retain(|&c| best[c] + sums.cost(c, t) <= min);
+        let mut kept = costs.iter();
+        candidates.retain(|_| kept.next().is_some_and(|&cost| cost <= min));
     }
     let mut cps = Vec::new();
     let mut t = n;
