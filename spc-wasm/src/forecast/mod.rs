@@ -16,7 +16,6 @@
 //! each method is written here with its definition cited and tested against R.
 
 pub mod degradation;
-pub mod exponential;
 pub mod generate;
 pub mod holt;
 pub mod limit;
