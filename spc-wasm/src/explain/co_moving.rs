@@ -13,6 +13,7 @@
 
 #[cfg(test)]
 use super::ks::statistic_sorted;
+use super::bound::{Binner, Bounds};
 use super::ks::{from_order_key, ks_test, order_key, KsTest};
 
 /// How many times the episode's length the baseline window is.
@@ -90,10 +91,20 @@ pub fn rank<'a>(
         return Vec::new();
     }
     let mut scratch = Scratch::default();
-    let mut all: Vec<Ranked> = streams
+    let mut binner = Binner::default();
+    let candidates: Vec<(&str, &[f64], &[f64], Bounds)> = streams
         .into_iter()
         .filter_map(|(name, values)| {
             let (window, baseline) = windows(values, first, last)?;
+            Some((name, window, baseline, binner.bounds(window, baseline)?))
+        })
+        .collect();
+    // A stream whose upper bound is below the top-th largest lower bound cannot place.
+    let floor = nth_largest(candidates.iter().map(|c| c.3.lower), top);
+    let mut all: Vec<Ranked> = candidates
+        .into_iter()
+        .filter(|c| c.3.upper >= floor)
+        .filter_map(|(name, window, baseline, _)| {
             let (d, spread) = scratch.statistic(window, baseline)?;
             Some(Ranked {
                 name,
@@ -105,12 +116,10 @@ pub fn rank<'a>(
             })
         })
         .collect();
-    // Only streams whose D reaches the top-th largest can place; their shifts break the ties.
-    if all.len() > top {
-        let (_, nth, _) = all.select_nth_unstable_by(top - 1, |a, b| b.d.total_cmp(&a.d));
-        let threshold = nth.d;
-        all.retain(|r| r.d >= threshold);
-    }
+    // Only streams whose D reaches the top-th largest can place; their shifts break the ties,
+    // and streams tied on both keep their order.
+    let threshold = nth_largest(all.iter().map(|r| r.d), top);
+    all.retain(|r| r.d >= threshold);
     for r in &mut all {
         r.shift = shift(r.window, r.baseline);
     }
@@ -120,6 +129,16 @@ pub fn rank<'a>(
     super::sort::sort_by_key(&mut all, |r| super::sort::descending(r.d));
     all.truncate(top);
     all.into_iter().filter_map(Ranked::change).collect()
+}
+
+/// The `top`-th largest of `values` (`top` ≥ 1), or −∞ when there are fewer.
+fn nth_largest(values: impl Iterator<Item = f64>, top: usize) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    if v.len() < top {
+        return f64::NEG_INFINITY;
+    }
+    let (_, nth, _) = v.select_nth_unstable_by(top - 1, |a, b| b.total_cmp(a));
+    *nth
 }
 
 /// One stream's place in a ranking, before its p-value.
@@ -155,6 +174,13 @@ fn reported(name: &str, test: KsTest, shift: Option<f64>) -> CoMoving {
         p_value: (2.0 * test.p_value).min(1.0),
         shift,
     }
+}
+
+/// The ranking statistic of `window` against `baseline` (the larger D), as [`rank`] computes
+/// it; `None` for a non-finite value.
+#[cfg(test)]
+pub(super) fn ranking_statistic(window: &[f64], baseline: &[f64]) -> Option<f64> {
+    Scratch::default().statistic(window, baseline).map(|(d, _)| d)
 }
 
 /// Buffers reused across the streams of one ranking.
@@ -255,7 +281,7 @@ fn statistic_against(
 }
 
 /// The median of `values` (finite), selected through `keys`, a buffer a caller reuses.
-fn median_of(keys: &mut Vec<u64>, values: &[f64]) -> f64 {
+pub(super) fn median_of(keys: &mut Vec<u64>, values: &[f64]) -> f64 {
     keys.clear();
     keys.extend(values.iter().map(|&x| order_key(x)));
     let n = keys.len();

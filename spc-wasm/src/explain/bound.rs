@@ -1,0 +1,257 @@
+//! Exact, cheap bounds on "what else changed"'s ranking statistic ([`super::co_moving`]): the
+//! larger of the two-sample Kolmogorov–Smirnov D on the values and on the absolute deviations
+//! from the baseline's median. Only the top few streams of an episode are shown, and most
+//! streams are far from them; a lower and an upper bound on D, from histograms, settle those
+//! without the exact D (which places every baseline point in the sorted window).
+//!
+//! Both samples are binned by one map that never decreases: the bin of x is
+//! ⌊(x − lo)·B / (hi − lo)⌋ over the pooled range [lo, hi] (rounding keeps it monotone). D is
+//! |F(x) − G(x)| at some data point x, and in x's bin each ECDF lies between its values at the
+//! bin's two ends, which the cumulative bin counts give exactly. So with i, j the window's and
+//! the baseline's counts up to the bin before and i′, j′ up to the bin itself (m, n the sizes),
+//! D·m·n ≤ max(i′·n − j·m, j′·m − i·n), and |i′·n − j′·m| is D at the bin's largest point,
+//! a lower bound. The deviations are binned the same way over [0, their maximum], with the
+//! baseline's median the exact one D uses (selected in its bin).
+
+use super::ks::{from_order_key, order_key};
+
+/// Bins per histogram: each bin holds a few % of a sample, which is how far the upper bound
+/// can sit above D.
+const BINS: usize = 64;
+
+/// A lower and an upper bound on a D, as counts over m·n (exactly as D itself is computed).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Bounds {
+    pub lower: f64,
+    pub upper: f64,
+}
+
+/// What is known of any D: bounds for a range a float cannot bin.
+const UNKNOWN: Bounds = Bounds {
+    lower: 0.0,
+    upper: 1.0,
+};
+
+/// Buffers one ranking reuses across its streams.
+#[derive(Default)]
+pub(super) struct Binner {
+    /// The baseline's bins, to select its median within one.
+    codes: Vec<u8>,
+    /// Order keys of the baseline points in the median's bin.
+    keys: Vec<u64>,
+    /// Where the last selected key sits in `keys`.
+    rank: usize,
+}
+
+impl Binner {
+    /// Bounds on the larger of D on the values and D on the absolute deviations from the
+    /// baseline's median (the statistic [`super::co_moving`] ranks by). `None` when a value
+    /// is not finite or a sample is empty, as for the exact D.
+    pub fn bounds(&mut self, window: &[f64], baseline: &[f64]) -> Option<Bounds> {
+        let (m, n) = (window.len(), baseline.len());
+        let (lo, hi) = range(window).zip(range(baseline))?;
+        let (lo, hi) = (lo.0.min(hi.0), lo.1.max(hi.1));
+        let Some(map) = Map::over(lo, hi) else {
+            return Some(UNKNOWN);
+        };
+        let mut hw = [0u32; BINS];
+        let mut hb = [0u32; BINS];
+        for &x in window {
+            hw[map.bin(x)] += 1;
+        }
+        self.codes.clear();
+        self.codes.extend(baseline.iter().map(|&x| map.bin(x) as u8));
+        for &c in &self.codes {
+            hb[usize::from(c)] += 1;
+        }
+        let level = walk(&hw, &hb, m, n);
+        let median = self.median(baseline, &hb);
+        // The largest deviation is the lowest or the highest point's: rounding keeps order.
+        let top = (hi - median).abs().max((lo - median).abs());
+        let Some(map) = Map::over(0.0, top) else {
+            return Some(UNKNOWN);
+        };
+        let (mut hw, mut hb) = ([0u32; BINS], [0u32; BINS]);
+        for &x in window {
+            hw[map.bin((x - median).abs())] += 1;
+        }
+        for &x in baseline {
+            hb[map.bin((x - median).abs())] += 1;
+        }
+        let spread = walk(&hw, &hb, m, n);
+        Some(Bounds {
+            lower: level.lower.max(spread.lower),
+            upper: level.upper.max(spread.upper),
+        })
+    }
+
+    /// The baseline's median, as `co_moving` takes it (the mean of the two middle points of
+    /// an even count; −0 as +0), selected among the points of the middle points' bins.
+    fn median(&mut self, baseline: &[f64], bins: &[u32; BINS]) -> f64 {
+        let n = baseline.len();
+        let upper = self.nth(baseline, bins, n / 2);
+        if n % 2 == 1 {
+            return upper;
+        }
+        // The point below the upper middle one: in the same bin (the largest of those left of
+        // the selected key) unless the upper one is its bin's first.
+        let lower = match self.keys[..self.rank].iter().copied().max() {
+            Some(key) => from_order_key(key),
+            None => self.nth(baseline, bins, n / 2 - 1),
+        };
+        (lower + upper) / 2.0
+    }
+
+    /// The `k`-th smallest (0-based) baseline point; its bin's keys stay in `keys`, selected
+    /// around place `rank`.
+    fn nth(&mut self, baseline: &[f64], bins: &[u32; BINS], k: usize) -> f64 {
+        let mut before = 0;
+        let mut bin = 0;
+        while before + bins[bin] as usize <= k {
+            before += bins[bin] as usize;
+            bin += 1;
+        }
+        self.keys.clear();
+        for (&x, &c) in baseline.iter().zip(&self.codes) {
+            if usize::from(c) == bin {
+                self.keys.push(order_key(x));
+            }
+        }
+        self.rank = k - before;
+        let (_, &mut key, _) = self.keys.select_nth_unstable(self.rank);
+        from_order_key(key)
+    }
+}
+
+/// The lowest and highest of `v`; `None` when it is empty or holds a non-finite value.
+fn range(v: &[f64]) -> Option<(f64, f64)> {
+    let (mut lo, mut hi, mut finite) = (f64::INFINITY, f64::NEG_INFINITY, true);
+    for &x in v {
+        finite &= x.is_finite();
+        lo = if x < lo { x } else { lo };
+        hi = if x > hi { x } else { hi };
+    }
+    (finite && !v.is_empty()).then_some((lo, hi))
+}
+
+/// The bins of [lo, hi]: a map that never decreases, so that a bin holds an interval of values.
+struct Map {
+    lo: f64,
+    scale: f64,
+}
+
+impl Map {
+    /// `None` when the range is too wide for a float.
+    fn over(lo: f64, hi: f64) -> Option<Map> {
+        let width = hi - lo;
+        // One bin when the range is a point (the bounds are then 0 and 1, still true).
+        let scale = if width > 0.0 {
+            (BINS - 1) as f64 / width
+        } else {
+            0.0
+        };
+        (width.is_finite() && scale.is_finite()).then_some(Map { lo, scale })
+    }
+
+    /// (x − lo)·scale in [0, BINS − 1] rounded to the nearest integer: adding 2^52 leaves it
+    /// in the mantissa's low bits (rounding never decreases, so neither does the bin). Cheaper
+    /// than a saturating float-to-integer cast, natively and in wasm.
+    fn bin(&self, x: f64) -> usize {
+        const MAGIC: f64 = (1u64 << 52) as f64;
+        let v = (x - self.lo) * self.scale + MAGIC;
+        ((v.to_bits() & 0xFF) as usize).min(BINS - 1)
+    }
+}
+
+/// The bounds from the two histograms (module docs), as D's counts over m·n.
+fn walk(hw: &[u32; BINS], hb: &[u32; BINS], m: usize, n: usize) -> Bounds {
+    let (mut i, mut j) = (0usize, 0usize);
+    let (mut lower, mut upper) = (0usize, 0usize);
+    for (&w, &b) in hw.iter().zip(hb) {
+        let (i2, j2) = (i + w as usize, j + b as usize);
+        upper = upper
+            .max((i2 * n).saturating_sub(j * m))
+            .max((j2 * m).saturating_sub(i * n));
+        lower = lower.max((i2 * n).abs_diff(j2 * m));
+        (i, j) = (i2, j2);
+    }
+    let mn = (m * n) as f64;
+    Bounds {
+        lower: lower as f64 / mn,
+        upper: upper as f64 / mn,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::co_moving::{median_of, ranking_statistic};
+    use crate::Rng;
+
+    /// The bounds hold the exact statistic on both sides, for shifts, changes of spread,
+    /// heavy ties, a flat sample, outliers that squeeze the bins, and short baselines; and
+    /// they are tight enough to be worth it on plain noise.
+    #[test]
+    fn the_bounds_hold_the_exact_statistic() {
+        let mut rng = Rng::new(17);
+        let mut slack = Vec::new();
+        let mut binner = Binner::default();
+        for case in 0..3000 {
+            let (m, n) = (1 + case % 45, 1 + (case * 7) % 170);
+            let kind = case % 6;
+            let draw = |rng: &mut Rng, k: usize, scale: f64, shift: f64| -> Vec<f64> {
+                (0..k)
+                    .map(|i| match kind {
+                        0 => rng.normal() * scale + shift,
+                        1 => (rng.normal() * 2.0 * scale + shift).round(),
+                        2 => 3.0,
+                        3 if i == 0 => 1e6,
+                        4 => -0.0 + (rng.normal() * scale).round() * 0.0,
+                        _ => rng.normal() * scale + shift,
+                    })
+                    .collect()
+            };
+            let shift = [0.0, 0.5, 2.0][case % 3];
+            let scale = [1.0, 3.0][case % 2];
+            let w = draw(&mut rng, m, scale, shift);
+            let b = draw(&mut rng, n, 1.0, 0.0);
+            let exact = ranking_statistic(&w, &b).unwrap();
+            let got = binner.bounds(&w, &b).unwrap();
+            assert!(
+                got.lower <= exact && exact <= got.upper,
+                "case {case}: {got:?} around {exact}\n{w:?}\n{b:?}"
+            );
+            if kind == 0 && m == 40 && n >= 100 {
+                slack.push(got.upper - exact);
+            }
+        }
+        assert!(!slack.is_empty());
+        let mean = slack.iter().sum::<f64>() / slack.len() as f64;
+        assert!(mean < 0.1, "the upper bound sits {mean} above D on average");
+        assert_eq!(binner.bounds(&[f64::NAN], &[1.0, 2.0]), None);
+        assert_eq!(binner.bounds(&[], &[1.0, 2.0]), None);
+    }
+
+    /// The median selected in its bin is the sorted sample's, for odd and even counts, ties
+    /// and −0.
+    #[test]
+    fn the_median_is_selected_in_its_bin() {
+        let mut rng = Rng::new(5);
+        let mut binner = Binner::default();
+        for n in 1..60 {
+            // Rounded, with −0 among the zeros.
+            let b: Vec<f64> = (0..n)
+                .map(|_| (rng.normal() * 3.0).round() * 0.5 * if n % 3 == 0 { -1.0 } else { 1.0 })
+                .collect();
+            let map = Map::over(-20.0, 20.0).unwrap();
+            let mut bins = [0u32; BINS];
+            binner.codes.clear();
+            for &x in &b {
+                bins[map.bin(x)] += 1;
+                binner.codes.push(map.bin(x) as u8);
+            }
+            let want = median_of(&mut Vec::new(), &b);
+            assert_eq!(binner.median(&b, &bins).to_bits(), want.to_bits(), "{b:?}");
+        }
+    }
+}
