@@ -26,6 +26,27 @@ pub(super) struct Bounds {
     pub upper: f64,
 }
 
+impl Bounds {
+    /// The bounds on the larger of two statistics.
+    pub fn or(self, other: Bounds) -> Bounds {
+        Bounds {
+            lower: self.lower.max(other.lower),
+            upper: self.upper.max(other.upper),
+        }
+    }
+}
+
+/// [`Binner::level`]'s bounds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Level {
+    /// On D on the values.
+    pub bounds: Bounds,
+    /// An upper bound on D on the absolute deviations from any centre: the share of a sample
+    /// within a distance of the centre is F(b) − F(a) for some a < b, so the two shares differ
+    /// by at most D⁺ + D⁻ (Kuiper's V).
+    pub any_centre: f64,
+}
+
 /// What is known of any D: bounds for a range a float cannot bin.
 const UNKNOWN: Bounds = Bounds {
     lower: 0.0,
@@ -41,18 +62,36 @@ pub(super) struct Binner {
     keys: Vec<u64>,
     /// Where the last selected key sits in `keys`.
     rank: usize,
+    /// The pooled range and the baseline's bin counts [`Binner::level`] found.
+    range: (f64, f64),
+    baseline_bins: Option<[u32; BINS]>,
 }
 
 impl Binner {
     /// Bounds on the larger of D on the values and D on the absolute deviations from the
     /// baseline's median (the statistic [`super::co_moving`] ranks by). `None` when a value
     /// is not finite or a sample is empty, as for the exact D.
+    #[cfg(test)]
     pub fn bounds(&mut self, window: &[f64], baseline: &[f64]) -> Option<Bounds> {
+        let level = self.level(window, baseline)?;
+        let spread = self.spread(window, baseline);
+        Some(level.bounds.or(spread))
+    }
+
+    /// Bounds on D on the values, and an upper one on D on the deviations from any centre
+    /// (the median's, before it is known); `None` as [`Binner::bounds`]. Keeps the baseline's
+    /// bins for [`Binner::spread`] of the same samples.
+    pub fn level(&mut self, window: &[f64], baseline: &[f64]) -> Option<Level> {
         let (m, n) = (window.len(), baseline.len());
         let (lo, hi) = range(window).zip(range(baseline))?;
         let (lo, hi) = (lo.0.min(hi.0), lo.1.max(hi.1));
+        self.range = (lo, hi);
         let Some(map) = Map::over(lo, hi) else {
-            return Some(UNKNOWN);
+            self.baseline_bins = None;
+            return Some(Level {
+                bounds: UNKNOWN,
+                any_centre: 1.0,
+            });
         };
         let mut hw = [0u32; BINS];
         let mut hb = [0u32; BINS];
@@ -64,12 +103,30 @@ impl Binner {
         for &c in &self.codes {
             hb[usize::from(c)] += 1;
         }
-        let level = walk(&hw, &hb, m, n);
+        self.baseline_bins = Some(hb);
+        let walked = walk(&hw, &hb, m, n);
+        let mn = (m * n) as f64;
+        Some(Level {
+            bounds: Bounds {
+                lower: walked.lower as f64 / mn,
+                upper: walked.above.max(walked.below) as f64 / mn,
+            },
+            any_centre: (walked.above + walked.below) as f64 / mn,
+        })
+    }
+
+    /// Bounds on D on the absolute deviations from the baseline's median, after
+    /// [`Binner::level`] of the same samples.
+    pub fn spread(&mut self, window: &[f64], baseline: &[f64]) -> Bounds {
+        let Some(hb) = self.baseline_bins else {
+            return UNKNOWN;
+        };
+        let (lo, hi) = self.range;
         let median = self.median(baseline, &hb);
         // The largest deviation is the lowest or the highest point's: rounding keeps order.
         let top = (hi - median).abs().max((lo - median).abs());
         let Some(map) = Map::over(0.0, top) else {
-            return Some(UNKNOWN);
+            return UNKNOWN;
         };
         let (mut hw, mut hb) = ([0u32; BINS], [0u32; BINS]);
         for &x in window {
@@ -78,11 +135,12 @@ impl Binner {
         for &x in baseline {
             hb[map.bin((x - median).abs())] += 1;
         }
-        let spread = walk(&hw, &hb, m, n);
-        Some(Bounds {
-            lower: level.lower.max(spread.lower),
-            upper: level.upper.max(spread.upper),
-        })
+        let walked = walk(&hw, &hb, window.len(), baseline.len());
+        let mn = (window.len() * baseline.len()) as f64;
+        Bounds {
+            lower: walked.lower as f64 / mn,
+            upper: walked.above.max(walked.below) as f64 / mn,
+        }
     }
 
     /// The baseline's median, as `co_moving` takes it (the mean of the two middle points of
@@ -163,23 +221,30 @@ impl Map {
     }
 }
 
-/// The bounds from the two histograms (module docs), as D's counts over m·n.
-fn walk(hw: &[u32; BINS], hb: &[u32; BINS], m: usize, n: usize) -> Bounds {
+/// What the two histograms say (module docs), in D's counts (over m·n): a lower bound on D,
+/// and upper bounds on the largest excess of the window's ECDF over the baseline's (D⁺) and
+/// of the baseline's over the window's (D⁻).
+struct Walked {
+    lower: usize,
+    above: usize,
+    below: usize,
+}
+
+fn walk(hw: &[u32; BINS], hb: &[u32; BINS], m: usize, n: usize) -> Walked {
     let (mut i, mut j) = (0usize, 0usize);
-    let (mut lower, mut upper) = (0usize, 0usize);
+    let mut out = Walked {
+        lower: 0,
+        above: 0,
+        below: 0,
+    };
     for (&w, &b) in hw.iter().zip(hb) {
         let (i2, j2) = (i + w as usize, j + b as usize);
-        upper = upper
-            .max((i2 * n).saturating_sub(j * m))
-            .max((j2 * m).saturating_sub(i * n));
-        lower = lower.max((i2 * n).abs_diff(j2 * m));
+        out.above = out.above.max((i2 * n).saturating_sub(j * m));
+        out.below = out.below.max((j2 * m).saturating_sub(i * n));
+        out.lower = out.lower.max((i2 * n).abs_diff(j2 * m));
         (i, j) = (i2, j2);
     }
-    let mn = (m * n) as f64;
-    Bounds {
-        lower: lower as f64 / mn,
-        upper: upper as f64 / mn,
-    }
+    out
 }
 
 #[cfg(test)]
@@ -221,6 +286,9 @@ mod tests {
                 got.lower <= exact && exact <= got.upper,
                 "case {case}: {got:?} around {exact}\n{w:?}\n{b:?}"
             );
+            let level = binner.level(&w, &b).unwrap();
+            let before_median = level.bounds.upper.max(level.any_centre);
+            assert!(exact <= before_median, "case {case}: {level:?} below {exact}");
             if kind == 0 && m == 40 && n >= 100 {
                 slack.push(got.upper - exact);
             }

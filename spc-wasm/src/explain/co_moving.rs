@@ -92,15 +92,29 @@ pub fn rank<'a>(
     }
     let mut scratch = Scratch::default();
     let mut binner = Binner::default();
-    let candidates: Vec<(&str, &[f64], &[f64], Bounds)> = streams
-        .into_iter()
-        .filter_map(|(name, values)| {
-            let (window, baseline) = windows(values, first, last)?;
-            Some((name, window, baseline, binner.bounds(window, baseline)?))
-        })
-        .collect();
-    // A stream whose upper bound is below the top-th largest lower bound cannot place.
-    let floor = nth_largest(candidates.iter().map(|c| c.3.lower), top);
+    // The top-th largest lower bound so far: a stream whose upper bound is below it cannot
+    // place. The median, for the deviations' bounds, only when the values' cannot settle it.
+    let mut floor = Floor::new(top);
+    let mut candidates: Vec<(&str, &[f64], &[f64], Bounds)> = Vec::new();
+    for (name, values) in streams {
+        let Some((window, baseline)) = windows(values, first, last) else {
+            continue;
+        };
+        let Some(level) = binner.level(window, baseline) else {
+            continue;
+        };
+        let bounds = if level.bounds.upper.max(level.any_centre) < floor.get() {
+            Bounds {
+                lower: level.bounds.lower,
+                upper: level.bounds.upper.max(level.any_centre),
+            }
+        } else {
+            level.bounds.or(binner.spread(window, baseline))
+        };
+        floor.push(bounds.lower);
+        candidates.push((name, window, baseline, bounds));
+    }
+    let floor = floor.get();
     let mut all: Vec<Ranked> = candidates
         .into_iter()
         .filter(|c| c.3.upper >= floor)
@@ -129,6 +143,37 @@ pub fn rank<'a>(
     super::sort::sort_by_key(&mut all, |r| super::sort::descending(r.d));
     all.truncate(top);
     all.into_iter().filter_map(Ranked::change).collect()
+}
+
+/// The `top`-th largest of the values pushed so far, −∞ while there are fewer.
+struct Floor {
+    largest: Vec<f64>,
+    top: usize,
+}
+
+impl Floor {
+    fn new(top: usize) -> Floor {
+        Floor {
+            largest: Vec::with_capacity(top + 1),
+            top,
+        }
+    }
+
+    fn push(&mut self, x: f64) {
+        if self.largest.len() == self.top && x <= self.get() {
+            return;
+        }
+        let at = self.largest.partition_point(|&v| v >= x);
+        self.largest.insert(at, x);
+        self.largest.truncate(self.top);
+    }
+
+    fn get(&self) -> f64 {
+        match self.largest.get(self.top - 1) {
+            Some(&x) => x,
+            None => f64::NEG_INFINITY,
+        }
+    }
 }
 
 /// The `top`-th largest of `values` (`top` ≥ 1), or −∞ when there are fewer.
