@@ -105,7 +105,7 @@ impl Binner {
         }
         self.baseline_bins = Some(hb);
         let walked = walk(&hw, &hb, m, n);
-        let mn = (m * n) as f64;
+        let mn = m as f64 * n as f64;
         Some(Level {
             bounds: Bounds {
                 lower: walked.lower as f64 / mn,
@@ -136,7 +136,7 @@ impl Binner {
             hb[map.bin((x - median).abs())] += 1;
         }
         let walked = walk(&hw, &hb, window.len(), baseline.len());
-        let mn = (window.len() * baseline.len()) as f64;
+        let mn = window.len() as f64 * baseline.len() as f64;
         Bounds {
             lower: walked.lower as f64 / mn,
             upper: walked.above.max(walked.below) as f64 / mn,
@@ -225,20 +225,22 @@ impl Map {
 /// and upper bounds on the largest excess of the window's ECDF over the baseline's (D⁺) and
 /// of the baseline's over the window's (D⁻).
 struct Walked {
-    lower: usize,
-    above: usize,
-    below: usize,
+    lower: u64,
+    above: u64,
+    below: u64,
 }
 
 fn walk(hw: &[u32; BINS], hb: &[u32; BINS], m: usize, n: usize) -> Walked {
-    let (mut i, mut j) = (0usize, 0usize);
+    // In 64 bits: m·n passes 2^32 for windows of 65,536 points and more (wasm's usize).
+    let (m, n) = (m as u64, n as u64);
+    let (mut i, mut j) = (0u64, 0u64);
     let mut out = Walked {
         lower: 0,
         above: 0,
         below: 0,
     };
     for (&w, &b) in hw.iter().zip(hb) {
-        let (i2, j2) = (i + w as usize, j + b as usize);
+        let (i2, j2) = (i + u64::from(w), j + u64::from(b));
         out.above = out.above.max((i2 * n).saturating_sub(j * m));
         out.below = out.below.max((j2 * m).saturating_sub(i * n));
         out.lower = out.lower.max((i2 * n).abs_diff(j2 * m));
