@@ -56,15 +56,14 @@ const UNKNOWN: Bounds = Bounds {
 /// Buffers one ranking reuses across its streams.
 #[derive(Default)]
 pub(super) struct Binner {
-    /// The baseline's bins, to select its median within one.
-    codes: Vec<u8>,
     /// Order keys of the baseline points in the median's bin.
     keys: Vec<u64>,
     /// Where the last selected key sits in `keys`.
     rank: usize,
-    /// The pooled range and the baseline's bin counts [`Binner::level`] found.
+    /// The pooled range, its bins and the baseline's counts in them, as [`Binner::level`]
+    /// found them.
     range: (f64, f64),
-    baseline_bins: Option<[u32; BINS]>,
+    baseline_bins: Option<(Map, [u32; BINS])>,
 }
 
 impl Binner {
@@ -98,12 +97,10 @@ impl Binner {
         for &x in window {
             hw[map.bin(x)] += 1;
         }
-        self.codes.clear();
-        self.codes.extend(baseline.iter().map(|&x| map.bin(x) as u8));
-        for &c in &self.codes {
-            hb[usize::from(c)] += 1;
+        for &x in baseline {
+            hb[map.bin(x)] += 1;
         }
-        self.baseline_bins = Some(hb);
+        self.baseline_bins = Some((map, hb));
         let walked = walk(&hw, &hb, m, n);
         let mn = m as f64 * n as f64;
         Some(Level {
@@ -118,11 +115,11 @@ impl Binner {
     /// Bounds on D on the absolute deviations from the baseline's median, after
     /// [`Binner::level`] of the same samples.
     pub fn spread(&mut self, window: &[f64], baseline: &[f64]) -> Bounds {
-        let Some(hb) = self.baseline_bins else {
+        let Some((bins, counts)) = self.baseline_bins else {
             return UNKNOWN;
         };
         let (lo, hi) = self.range;
-        let median = self.median(baseline, &hb);
+        let median = self.median(baseline, &bins, &counts);
         // The largest deviation is the lowest or the highest point's: rounding keeps order.
         let top = (hi - median).abs().max((lo - median).abs());
         let Some(map) = Map::over(0.0, top) else {
@@ -145,9 +142,9 @@ impl Binner {
 
     /// The baseline's median, as `co_moving` takes it (the mean of the two middle points of
     /// an even count; −0 as +0), selected among the points of the middle points' bins.
-    fn median(&mut self, baseline: &[f64], bins: &[u32; BINS]) -> f64 {
+    fn median(&mut self, baseline: &[f64], map: &Map, bins: &[u32; BINS]) -> f64 {
         let n = baseline.len();
-        let upper = self.nth(baseline, bins, n / 2);
+        let upper = self.nth(baseline, map, bins, n / 2);
         if n % 2 == 1 {
             return upper;
         }
@@ -155,14 +152,14 @@ impl Binner {
         // the selected key) unless the upper one is its bin's first.
         let lower = match self.keys[..self.rank].iter().copied().max() {
             Some(key) => from_order_key(key),
-            None => self.nth(baseline, bins, n / 2 - 1),
+            None => self.nth(baseline, map, bins, n / 2 - 1),
         };
         (lower + upper) / 2.0
     }
 
     /// The `k`-th smallest (0-based) baseline point; its bin's keys stay in `keys`, selected
     /// around place `rank`.
-    fn nth(&mut self, baseline: &[f64], bins: &[u32; BINS], k: usize) -> f64 {
+    fn nth(&mut self, baseline: &[f64], map: &Map, bins: &[u32; BINS], k: usize) -> f64 {
         let mut before = 0;
         let mut bin = 0;
         while before + bins[bin] as usize <= k {
@@ -170,8 +167,9 @@ impl Binner {
             bin += 1;
         }
         self.keys.clear();
-        for (&x, &c) in baseline.iter().zip(&self.codes) {
-            if usize::from(c) == bin {
+        // The bins again, for the baseline alone: cheaper than keeping every stream's.
+        for &x in baseline {
+            if map.bin(x) == bin {
                 self.keys.push(order_key(x));
             }
         }
@@ -193,6 +191,7 @@ fn range(v: &[f64]) -> Option<(f64, f64)> {
 }
 
 /// The bins of [lo, hi]: a map that never decreases, so that a bin holds an interval of values.
+#[derive(Clone, Copy)]
 struct Map {
     lo: f64,
     scale: f64,
@@ -315,13 +314,15 @@ mod tests {
                 .collect();
             let map = Map::over(-20.0, 20.0).unwrap();
             let mut bins = [0u32; BINS];
-            binner.codes.clear();
             for &x in &b {
                 bins[map.bin(x)] += 1;
-                binner.codes.push(map.bin(x) as u8);
             }
             let want = median_of(&mut Vec::new(), &b);
-            assert_eq!(binner.median(&b, &bins).to_bits(), want.to_bits(), "{b:?}");
+            assert_eq!(
+                binner.median(&b, &map, &bins).to_bits(),
+                want.to_bits(),
+                "{b:?}"
+            );
         }
     }
 }
