@@ -289,7 +289,10 @@ mod tests {
             );
             let level = binner.level(&w, &b).unwrap();
             let before_median = level.bounds.upper.max(level.any_centre);
-            assert!(exact <= before_median, "case {case}: {level:?} below {exact}");
+            assert!(
+                exact <= before_median,
+                "case {case}: {level:?} below {exact}"
+            );
             if kind == 0 && m == 40 && n >= 100 {
                 slack.push(got.upper - exact);
             }

@@ -11,9 +11,9 @@
 //! (mean of the window − mean of the baseline) / sd of the baseline (Cohen's d with the
 //! baseline's sd, Glass's Δ; Glass 1976), says which way and how far, and breaks ties in D.
 
+use super::bound::{Binner, Bounds};
 #[cfg(test)]
 use super::ks::statistic_sorted;
-use super::bound::{Binner, Bounds};
 use super::ks::{from_order_key, ks_test, order_key, KsTest};
 
 /// How many times the episode's length the baseline window is.
@@ -225,7 +225,9 @@ fn reported(name: &str, test: KsTest, shift: Option<f64>) -> CoMoving {
 /// it; `None` for a non-finite value.
 #[cfg(test)]
 pub(super) fn ranking_statistic(window: &[f64], baseline: &[f64]) -> Option<f64> {
-    Scratch::default().statistic(window, baseline).map(|(d, _)| d)
+    Scratch::default()
+        .statistic(window, baseline)
+        .map(|(d, _)| d)
 }
 
 /// Buffers reused across the streams of one ranking.

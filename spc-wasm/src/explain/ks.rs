@@ -135,9 +135,8 @@ fn p_smirnov_exact(d: f64, m: usize, n: usize, steps: &[bool]) -> f64 {
     let q = (0.5 + (d * md * nd - 1e-7).floor()) / (md * nd);
     // j/n for every column, divided once, not once per cell (the same quotients).
     let cols: Vec<f64> = (0..=n).map(|j| j as f64 / nd).collect();
-    let outside = |i: usize, row: f64, j: usize| {
-        (i + j) > 0 && steps[i + j - 1] && (row - cols[j]).abs() > q
-    };
+    let outside =
+        |i: usize, row: f64, j: usize| (i + j) > 0 && steps[i + j - 1] && (row - cols[j]).abs() > q;
     let mut u = vec![0.0f64; n + 1];
     u[0] = 1.0;
     for j in 1..=n {
