@@ -4,8 +4,10 @@
 //! streams are far from them; a lower and an upper bound on D, from histograms, settle those
 //! without the exact D (which places every baseline point in the sorted window).
 //!
-//! Both samples are binned by one map that never decreases: the bin of x is
-//! ⌊(x − lo)·B / (hi − lo)⌋ over the pooled range [lo, hi] (rounding keeps it monotone). D is
+//! Both samples are binned by one map that never decreases, which is all the bounds need: the
+//! bin of x is (x − lo)·(B − 1) / (hi − lo) rounded and clamped to the B bins, over the
+//! window's range [lo, hi] (the baseline's points beyond it fall in the end bins; over the
+//! pooled range when the window is flat). Rounding and clamping keep it monotone. D is
 //! |F(x) − G(x)| at some data point x, and in x's bin each ECDF lies between its values at the
 //! bin's two ends, which the cumulative bin counts give exactly. So with i, j the window's and
 //! the baseline's counts up to the bin before and i′, j′ up to the bin itself (m, n the sizes),
@@ -15,9 +17,10 @@
 
 use super::ks::{from_order_key, order_key};
 
-/// Bins per histogram: each bin holds a few % of a sample, which is how far the upper bound
-/// can sit above D.
+/// Bins per histogram (a power of two, for the mask in [`Map::bin`]): each bin holds a few %
+/// of a sample, which is how far the upper bound can sit above D.
 const BINS: usize = 64;
+const _: () = assert!(BINS.is_power_of_two());
 
 /// A lower and an upper bound on a D, as counts over m·n (exactly as D itself is computed).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -82,23 +85,43 @@ impl Binner {
     /// bins for [`Binner::spread`] of the same samples.
     pub fn level(&mut self, window: &[f64], baseline: &[f64]) -> Option<Level> {
         let (m, n) = (window.len(), baseline.len());
-        let (lo, hi) = range(window).zip(range(baseline))?;
-        let (lo, hi) = (lo.0.min(hi.0), lo.1.max(hi.1));
-        self.range = (lo, hi);
-        let Some(map) = Map::over(lo, hi) else {
-            self.baseline_bins = None;
-            return Some(Level {
-                bounds: UNKNOWN,
-                any_centre: 1.0,
-            });
-        };
-        let mut hw = [0u32; BINS];
+        let (wlo, whi) = range(window)?;
         let mut hb = [0u32; BINS];
+        let fused = Map::over(wlo, whi).filter(|_| whi > wlo);
+        let (map, lo, hi) = match fused {
+            // Bins over the window's range: the baseline is checked, binned and its range
+            // found in one reading; its points beyond the window's fall in the end bins.
+            Some(map) => {
+                let (mut lo, mut hi, mut finite) = (wlo, whi, n > 0);
+                for &x in baseline {
+                    finite &= x.is_finite();
+                    lo = if x < lo { x } else { lo };
+                    hi = if x > hi { x } else { hi };
+                    hb[map.bin(x)] += 1;
+                }
+                finite.then_some((map, lo, hi))?
+            }
+            // A flat window: bins over the pooled range.
+            None => {
+                let (blo, bhi) = range(baseline)?;
+                let (lo, hi) = (wlo.min(blo), whi.max(bhi));
+                let Some(map) = Map::over(lo, hi) else {
+                    self.baseline_bins = None;
+                    return Some(Level {
+                        bounds: UNKNOWN,
+                        any_centre: 1.0,
+                    });
+                };
+                for &x in baseline {
+                    hb[map.bin(x)] += 1;
+                }
+                (map, lo, hi)
+            }
+        };
+        self.range = (lo, hi);
+        let mut hw = [0u32; BINS];
         for &x in window {
             hw[map.bin(x)] += 1;
-        }
-        for &x in baseline {
-            hb[map.bin(x)] += 1;
         }
         self.baseline_bins = Some((map, hb));
         let walked = walk(&hw, &hb, m, n);
@@ -210,13 +233,17 @@ impl Map {
         (width.is_finite() && scale.is_finite()).then_some(Map { lo, scale })
     }
 
-    /// (x − lo)·scale in [0, BINS − 1] rounded to the nearest integer: adding 2^52 leaves it
-    /// in the mantissa's low bits (rounding never decreases, so neither does the bin). Cheaper
-    /// than a saturating float-to-integer cast, natively and in wasm.
+    /// (x − lo)·scale clamped to [0, BINS − 1] (NaN to 0; points beyond the range fall in
+    /// the end bins) and rounded to the nearest integer: adding 2^52 leaves it in the
+    /// mantissa's low bits. Clamping and rounding never decrease, so neither does the bin.
+    /// Cheaper than a saturating float-to-integer cast, natively and in wasm.
     fn bin(&self, x: f64) -> usize {
         const MAGIC: f64 = (1u64 << 52) as f64;
-        let v = (x - self.lo) * self.scale + MAGIC;
-        ((v.to_bits() & 0xFF) as usize).min(BINS - 1)
+        const LAST: f64 = (BINS - 1) as f64;
+        let v = (x - self.lo) * self.scale;
+        let v = if v > 0.0 { v } else { 0.0 };
+        let v = if v < LAST { v } else { LAST };
+        ((v + MAGIC).to_bits() as usize) & (BINS - 1)
     }
 }
 
