@@ -312,8 +312,9 @@ fn compare_in_browser() -> Result<(), String> {
 /// Issue 13's target: the full context of 200 episodes over 200 streams × 10,000 points in
 /// the browser in ≤ 200 ms. The same streams (spc-wasm/examples/explain_speed.rs writes them)
 /// explained natively and through the wasm API `explain` in headless Chromium (the comparison
-/// bench's runner with spc-wasm/tests/browser/explain_bench.html), best of 5 each.
-fn explain_in_browser() -> Result<(), String> {
+/// bench's runner with spc-wasm/tests/browser/explain_bench.html), best of 15 each. Alone:
+/// `cargo xtask bench explain`.
+pub fn explain_in_browser() -> Result<(), String> {
     let dir = browser_bench_dir("explain", "explain_bench.html")?;
     say("explaining 200 episodes over 200 streams x 10,000 points natively (spc-wasm/examples/explain_speed.rs)");
     let native = util::output(&mut example("explain_speed", &[&dir.to_string_lossy()]))

@@ -15,6 +15,9 @@ tasks:
   bench [--quick]
                 criterion benchmarks, the end-to-end analyze benchmark on a 10-million-line CSV,
                 and the Node.js wasm path against native; prints the numbers for docs/benchmarks.md
+  bench explain
+                only the explain benchmark in headless Chromium against native (issue 13's
+                200 episodes over 200 streams x 10,000 points)
   wasm          build the engine for Node.js into target/wasm-node/ (what the Node.js test uses)
   worker        build the probe Worker into workers/build/ with worker-build and the local tools
                 (wrangler.toml's build command; installs worker-build and wrangler when missing)
@@ -44,6 +47,8 @@ pub enum Task {
     Bench {
         quick: bool,
     },
+    /// `bench explain`: only the browser explain benchmark.
+    BenchExplain,
     Wasm,
     Worker,
     Peers,
@@ -77,6 +82,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
             return match rest.as_slice() {
                 [] => Ok(Task::Bench { quick: false }),
                 [q] if q == "--quick" => Ok(Task::Bench { quick: true }),
+                [e] if e == "explain" => Ok(Task::BenchExplain),
                 other => Err(format!("bench: unexpected arguments {other:?}")),
             };
         }

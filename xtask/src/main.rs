@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         flags::Task::Test => test::run(),
         flags::Task::Site => site::build().map(|_| ()),
         flags::Task::Bench { quick } => bench::run(quick),
+        flags::Task::BenchExplain => bench::explain_in_browser(),
         flags::Task::Wasm => {
             setup::wasm_node_package().map(|dir| println!("built {}", dir.display()))
         }

@@ -11,6 +11,7 @@
 //! (mean of the window − mean of the baseline) / sd of the baseline (Cohen's d with the
 //! baseline's sd, Glass's Δ; Glass 1976), says which way and how far, and breaks ties in D.
 
+use super::bound::{Binner, Bounds};
 #[cfg(test)]
 use super::ks::statistic_sorted;
 use super::ks::{from_order_key, ks_test, order_key, KsTest};
@@ -90,10 +91,34 @@ pub fn rank<'a>(
         return Vec::new();
     }
     let mut scratch = Scratch::default();
-    let mut all: Vec<Ranked> = streams
+    let mut binner = Binner::default();
+    // The top-th largest lower bound so far: a stream whose upper bound is below it cannot
+    // place. The median, for the deviations' bounds, only when the values' cannot settle it.
+    let mut floor = Floor::new(top);
+    let mut candidates: Vec<(&str, &[f64], &[f64], Bounds)> = Vec::new();
+    for (name, values) in streams {
+        let Some((window, baseline)) = windows(values, first, last) else {
+            continue;
+        };
+        let Some(level) = binner.level(window, baseline) else {
+            continue;
+        };
+        let bounds = if level.bounds.upper.max(level.any_centre) < floor.get() {
+            Bounds {
+                lower: level.bounds.lower,
+                upper: level.bounds.upper.max(level.any_centre),
+            }
+        } else {
+            level.bounds.or(binner.spread(window, baseline))
+        };
+        floor.push(bounds.lower);
+        candidates.push((name, window, baseline, bounds));
+    }
+    let floor = floor.get();
+    let mut all: Vec<Ranked> = candidates
         .into_iter()
-        .filter_map(|(name, values)| {
-            let (window, baseline) = windows(values, first, last)?;
+        .filter(|c| c.3.upper >= floor)
+        .filter_map(|(name, window, baseline, _)| {
             let (d, spread) = scratch.statistic(window, baseline)?;
             Some(Ranked {
                 name,
@@ -105,12 +130,10 @@ pub fn rank<'a>(
             })
         })
         .collect();
-    // Only streams whose D reaches the top-th largest can place; their shifts break the ties.
-    if all.len() > top {
-        let (_, nth, _) = all.select_nth_unstable_by(top - 1, |a, b| b.d.total_cmp(&a.d));
-        let threshold = nth.d;
-        all.retain(|r| r.d >= threshold);
-    }
+    // Only streams whose D reaches the top-th largest can place; their shifts break the ties,
+    // and streams tied on both keep their order.
+    let threshold = nth_largest(all.iter().map(|r| r.d), top);
+    all.retain(|r| r.d >= threshold);
     for r in &mut all {
         r.shift = shift(r.window, r.baseline);
     }
@@ -120,6 +143,47 @@ pub fn rank<'a>(
     super::sort::sort_by_key(&mut all, |r| super::sort::descending(r.d));
     all.truncate(top);
     all.into_iter().filter_map(Ranked::change).collect()
+}
+
+/// The `top`-th largest of the values pushed so far, −∞ while there are fewer.
+struct Floor {
+    largest: Vec<f64>,
+    top: usize,
+}
+
+impl Floor {
+    fn new(top: usize) -> Floor {
+        Floor {
+            largest: Vec::with_capacity(top + 1),
+            top,
+        }
+    }
+
+    fn push(&mut self, x: f64) {
+        if self.largest.len() == self.top && x <= self.get() {
+            return;
+        }
+        let at = self.largest.partition_point(|&v| v >= x);
+        self.largest.insert(at, x);
+        self.largest.truncate(self.top);
+    }
+
+    fn get(&self) -> f64 {
+        match self.largest.get(self.top - 1) {
+            Some(&x) => x,
+            None => f64::NEG_INFINITY,
+        }
+    }
+}
+
+/// The `top`-th largest of `values` (`top` ≥ 1), or −∞ when there are fewer.
+fn nth_largest(values: impl Iterator<Item = f64>, top: usize) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    if v.len() < top {
+        return f64::NEG_INFINITY;
+    }
+    let (_, nth, _) = v.select_nth_unstable_by(top - 1, |a, b| b.total_cmp(a));
+    *nth
 }
 
 /// One stream's place in a ranking, before its p-value.
@@ -155,6 +219,15 @@ fn reported(name: &str, test: KsTest, shift: Option<f64>) -> CoMoving {
         p_value: (2.0 * test.p_value).min(1.0),
         shift,
     }
+}
+
+/// The ranking statistic of `window` against `baseline` (the larger D), as [`rank`] computes
+/// it; `None` for a non-finite value.
+#[cfg(test)]
+pub(super) fn ranking_statistic(window: &[f64], baseline: &[f64]) -> Option<f64> {
+    Scratch::default()
+        .statistic(window, baseline)
+        .map(|(d, _)| d)
 }
 
 /// Buffers reused across the streams of one ranking.
@@ -255,7 +328,7 @@ fn statistic_against(
 }
 
 /// The median of `values` (finite), selected through `keys`, a buffer a caller reuses.
-fn median_of(keys: &mut Vec<u64>, values: &[f64]) -> f64 {
+pub(super) fn median_of(keys: &mut Vec<u64>, values: &[f64]) -> f64 {
     keys.clear();
     keys.extend(values.iter().map(|&x| order_key(x)));
     let n = keys.len();

@@ -133,19 +133,21 @@ fn p_smirnov_exact(d: f64, m: usize, n: usize, steps: &[bool]) -> f64 {
     let (m, n) = if m > n { (n, m) } else { (m, n) };
     let (md, nd) = (m as f64, n as f64);
     let q = (0.5 + (d * md * nd - 1e-7).floor()) / (md * nd);
-    let outside = |i: usize, j: usize| {
-        (i + j) > 0 && steps[i + j - 1] && (i as f64 / md - j as f64 / nd).abs() > q
-    };
+    // j/n for every column, divided once, not once per cell (the same quotients).
+    let cols: Vec<f64> = (0..=n).map(|j| j as f64 / nd).collect();
+    let outside =
+        |i: usize, row: f64, j: usize| (i + j) > 0 && steps[i + j - 1] && (row - cols[j]).abs() > q;
     let mut u = vec![0.0f64; n + 1];
     u[0] = 1.0;
     for j in 1..=n {
-        u[j] = if outside(0, j) { 0.0 } else { u[j - 1] };
+        u[j] = if outside(0, 0.0, j) { 0.0 } else { u[j - 1] };
     }
     for i in 1..=m {
         let w = i as f64 / (i + n) as f64;
-        u[0] = if outside(i, 0) { 0.0 } else { w * u[0] };
+        let row = i as f64 / md;
+        u[0] = if outside(i, row, 0) { 0.0 } else { w * u[0] };
         for j in 1..=n {
-            u[j] = if outside(i, j) {
+            u[j] = if outside(i, row, j) {
                 0.0
             } else {
                 w * u[j] + u[j - 1]

@@ -71,12 +71,9 @@ pub fn similar(query: &[f64], series: &[f64], before: usize, k: usize) -> Vec<Ma
     let mut out: Vec<Match> = Vec::with_capacity(k);
     // k passes for the nearest start, each blanking its exclusion zone: O(k·n), no sort.
     while out.len() < k {
-        let best = profile
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| d.is_finite())
-            .min_by(|a, b| a.1.total_cmp(b.1));
-        let Some((i, &distance)) = best else { break };
+        let Some((i, distance)) = nearest(&profile) else {
+            break;
+        };
         out.push(Match {
             first: i,
             last: i + m - 1,
@@ -87,6 +84,20 @@ pub fn similar(query: &[f64], series: &[f64], before: usize, k: usize) -> Vec<Ma
         profile[lo..hi].fill(f64::INFINITY);
     }
     out
+}
+
+/// The first smallest finite distance and its place, in `total_cmp`'s order (−0 before +0), by
+/// one loop of comparisons (an iterator with `total_cmp` was a tenth of the context's time in
+/// wasm).
+fn nearest(profile: &[f64]) -> Option<(usize, f64)> {
+    let (mut best, mut at) = (f64::INFINITY, None);
+    for (i, &d) in profile.iter().enumerate() {
+        // NaN never passes, nor ±∞; an equal distance only as −0 against +0.
+        if (d < best || (d == best && d.to_bits() > best.to_bits())) && d.is_finite() {
+            (best, at) = (d, Some(i));
+        }
+    }
+    at.map(|i| (i, best))
 }
 
 fn mean_sd(v: &[f64]) -> (f64, f64) {
@@ -179,6 +190,30 @@ mod tests {
         assert_eq!(found[0].first, 700, "{found:?}");
         assert!(found.iter().all(|m| m.last < 2500));
         assert!(found.windows(2).all(|w| w[0].distance <= w[1].distance));
+    }
+
+    /// The loop finds what `min_by(total_cmp)` over the finite distances does: the first of
+    /// equal ones, −0 before +0, never ∞ or NaN.
+    #[test]
+    fn the_nearest_is_the_first_smallest_finite_distance() {
+        let cases: [&[f64]; 6] = [
+            &[3.0, 1.0, 2.0, 1.0],
+            &[f64::INFINITY, f64::NAN, 5.0],
+            &[0.0, -0.0, 0.0],
+            &[f64::NAN, f64::INFINITY],
+            &[],
+            &[2.0, f64::NAN, 2.0, -1.0, f64::NEG_INFINITY],
+        ];
+        for profile in cases {
+            let want = profile
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| d.is_finite())
+                .min_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(i, &d)| (i, d.to_bits()));
+            let got = nearest(profile).map(|(i, d)| (i, d.to_bits()));
+            assert_eq!(got, want, "{profile:?}");
+        }
     }
 
     /// A held run far into a noisy series: the running sums leave it an sd of about 1e-6, but

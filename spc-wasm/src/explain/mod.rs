@@ -1,6 +1,7 @@
 //! Why did it fire (issue 13): the context of a signal episode. So far:
 //! - [`ks`]: the two-sample Kolmogorov–Smirnov test, as R's `ks.test`;
-//! - [`co_moving`]: the other streams ranked by how much they changed over the episode;
+//! - [`co_moving`]: the other streams ranked by how much they changed over the episode, most
+//!   of them settled by cheap exact bounds (`bound`);
 //! - [`mass`]: the past windows most like the episode (MASS over an [`fft`]);
 //! - [`episode`]: signals grouped into episodes, and [`shape`]: each episode's shape, with a
 //!   seeded generator of labelled [`faults`] to measure it;
@@ -9,6 +10,7 @@
 //! - [`cause`]: suggested causes from a transparent table, confirmed by context;
 //! - [`report`]: all of it for every episode of one stream ([`explain`]).
 
+mod bound;
 pub mod cases;
 pub mod cause;
 pub mod co_moving;
