@@ -312,7 +312,10 @@ fn statistic_against(
             counts[k] += counts[k - 1];
         }
     }
-    let mut d = at_or_below[0] * m;
+    // In 64 bits: m·n passes 2^32 (wasm's usize) for a 33,000-point window.
+    let wide = |k: usize| k as u64;
+    let (m64, n64) = (wide(m), wide(n));
+    let mut d = wide(at_or_below[0]) * m64;
     let mut lo = 0;
     while lo < m {
         let hi = lo
@@ -320,11 +323,11 @@ fn statistic_against(
                 .iter()
                 .take_while(|&&w| w == sorted[lo])
                 .count();
-        d = d.max((hi * n).abs_diff(below[lo] * m));
-        d = d.max((hi * n).abs_diff(at_or_below[hi] * m));
+        d = d.max((wide(hi) * n64).abs_diff(wide(below[lo]) * m64));
+        d = d.max((wide(hi) * n64).abs_diff(wide(at_or_below[hi]) * m64));
         lo = hi;
     }
-    d as f64 / (m * n) as f64
+    d as f64 / (m64 * n64) as f64
 }
 
 /// The median of `values` (finite), selected through `keys`, a buffer a caller reuses.

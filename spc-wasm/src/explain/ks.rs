@@ -87,7 +87,9 @@ pub fn from_order_key(k: u64) -> f64 {
 /// be the values or anything that orders and ties as they do ([`order_key`]s).
 pub fn statistic_sorted<T: Copy + PartialOrd>(xs: &[T], ys: &[T]) -> f64 {
     let (m, n) = (xs.len(), ys.len());
-    let (mut i, mut j, mut d) = (0usize, 0usize, 0usize);
+    let (mut i, mut j, mut d) = (0usize, 0usize, 0u64);
+    // In 64 bits: m·n passes 2^32 (wasm's usize) for a 33,000-point window.
+    let gap = |i: usize, j: usize| (i as u64 * n as u64).abs_diff(j as u64 * m as u64);
     while i < m && j < n {
         let v = if xs[i] < ys[j] { xs[i] } else { ys[j] };
         while i < m && xs[i] == v {
@@ -96,11 +98,11 @@ pub fn statistic_sorted<T: Copy + PartialOrd>(xs: &[T], ys: &[T]) -> f64 {
         while j < n && ys[j] == v {
             j += 1;
         }
-        d = d.max((i * n).abs_diff(j * m));
+        d = d.max(gap(i, j));
     }
     // Past the end of one sample its ECDF is 1; the other's only rises towards 1.
-    d = d.max((i * n).abs_diff(j * m));
-    d as f64 / (m * n) as f64
+    d = d.max(gap(i, j));
+    d as f64 / (m as u64 * n as u64) as f64
 }
 
 /// D over the pooled sorted sample, and for each pooled position whether the next value

@@ -45,6 +45,27 @@ test("a step is explained with its setpoint first in what else changed", () => {
   for (const field of ["tests", "evidence", "similar"]) assert.ok(field in e, field);
 });
 
+test("a long episode still finds its partner (a window times its baseline past 2^32)", () => {
+  // 40,000 stepped points after 140,000: KS D counts m·n = 5.6e9 pairs, beyond wasm's usize.
+  const [a, b] = [noise(3), noise(4)];
+  const length = 180_000;
+  const setpoint = Float64Array.from({ length }, (_, i) => (i >= 140_000 ? 65 : 60));
+  const temperature = setpoint.map((sp) => sp - 10 + a());
+  const pressure = Float64Array.from({ length }, () => 120 + 3 * b());
+  const streams = [
+    { name: "temperature", values: temperature },
+    { name: "pressure", values: pressure },
+    { name: "setpoint", values: setpoint },
+  ];
+  const [report] = explain(streams, { chart: { phase1: 150 }, domain: "plant" });
+  const e = report.episodes.find((e) => e.first >= 139_990 && e.first <= 140_010);
+  assert.ok(e, JSON.stringify(report.episodes.map((e) => [e.first, e.last])));
+  assert.ok(e.last - e.first > 39_000, `${e.first}..${e.last}`);
+  assert.equal(e.co_moving[0].stream, "setpoint");
+  assert.ok(e.co_moving[0].statistic > 0.99, JSON.stringify(e.co_moving));
+  for (const c of e.co_moving) assert.ok(c.statistic >= 0 && c.statistic <= 1, JSON.stringify(c));
+});
+
 test("every column asked for is explained, with the defaults", () => {
   const all = explain(press(), { columns: [0, 1], chart: { phase1: 150 } });
   assert.deepEqual(all.map((c) => c.column), ["temperature", "pressure"]);
