@@ -375,6 +375,7 @@ pub fn app(
             let (noise, k) = &mut *state.borrow_mut();
             d.session.update(|s| {
                 sim::tick(s, noise, *k, js_sys::Date::now());
+                s.derive();
                 s.retain(SIMULATED_KEEP, |o| *o == model::Origin::Simulator);
             });
             *k += 1;
