@@ -234,6 +234,7 @@ fn pick_up_late(c: Data, slot: Slot, kept: RwSignal<Option<idb::Unread>>) {
                         }
                     }
                     *now = merged;
+                    now.derive();
                 });
                 SAVER.with(|s| *s.borrow_mut() = Some(found));
                 kept.set(None);
