@@ -548,8 +548,9 @@ impl Session {
     /// Adds the streams of an imported session (a file this app exported); a stream of the same
     /// id is replaced by the imported one, which goes last, with what was acknowledged of it.
     /// The raw probe results are added to this session's, and so are its annotations (an
-    /// imported stream's replace this session's of it) and its taxonomy's causes and actions
-    /// this one lacks. Returns how many streams were imported.
+    /// imported stream's replace this session's of it), its taxonomy's causes and actions
+    /// this one lacks, and its derived streams' definitions whose names are free. Returns how
+    /// many streams were imported.
     pub fn merge(&mut self, imported: Session) -> usize {
         let n = imported.streams.len();
         let ids: Vec<&str> = imported.streams.iter().map(|s| s.id.as_str()).collect();
@@ -566,6 +567,11 @@ impl Session {
         self.telemetry
             .probe_results
             .extend(imported.telemetry.probe_results);
+        for def in imported.derived {
+            if !self.derived.iter().any(|d| d.name == def.name) {
+                self.derived.push(def);
+            }
+        }
         n
     }
 
