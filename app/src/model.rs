@@ -13,7 +13,7 @@ mod causes;
 mod derived;
 mod events;
 pub use causes::{domain, lines, Annotation, Causes, Lists, Taxonomy, UNKNOWN};
-pub use derived::{Derived, STALE_MS};
+pub use derived::{text as derived_text, Derived, STALE_MS};
 pub use events::{SourceEvent, EVENTS};
 
 thread_local! {
@@ -433,7 +433,7 @@ pub struct Session {
     #[serde(default, skip_serializing_if = "Causes::is_default")]
     pub causes: Causes,
     /// Derived streams' definitions, in the order they are evaluated.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "derived::text")]
     pub derived: Vec<Derived>,
 }
 

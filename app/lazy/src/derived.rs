@@ -104,6 +104,57 @@ impl Program {
     }
 }
 
+/// A derived stream's definition as it is saved: its name, its formula and the compiled
+/// program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Definition {
+    /// The derived stream's id.
+    pub name: String,
+    /// The formula as written.
+    pub formula: String,
+    /// The formula compiled.
+    pub program: Program,
+}
+
+/// Definitions as one line of text (hex of their bytes), for the saved session and share
+/// links: one string keeps the dashboard's JSON code small.
+pub fn save(defs: &[Definition]) -> String {
+    let mut o = Out::default();
+    o.list(defs, |o, d| {
+        o.str(&d.name);
+        o.str(&d.formula);
+        let program = d.program.encode();
+        o.u64(program.len() as u64);
+        o.0.extend(program);
+    });
+    o.0.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads what [`save`] wrote; damage is an error in words.
+pub fn load(text: &str) -> Read<Vec<Definition>> {
+    let bytes = (0..text.len())
+        .step_by(2)
+        .map(|i| {
+            text.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or("the saved derived streams are not hex: they are damaged")?;
+    reading(&bytes, |r| {
+        r.list(|r| {
+            let name = r.str()?;
+            let formula = r.str()?;
+            let n = r.len()?;
+            let program = Program::decode(r.take(n)?)?;
+            Ok(Definition {
+                name,
+                formula,
+                program,
+            })
+        })
+    })
+}
+
 /// Checks the request (a name, not taken) and compiles its formula; an error says what is
 /// wrong and where (`unknown stream 'press1/kwh' at 1:7`).
 pub fn compile(request: &Request) -> Result<Program, String> {
@@ -494,6 +545,29 @@ mod tests {
         };
         assert!(named(" ").starts_with("give the derived stream a name"));
         assert!(named("a").starts_with("a stream named 'a' exists already"));
+    }
+
+    #[test]
+    fn definitions_are_saved_as_one_line_of_text() {
+        let defs = vec![
+            Definition {
+                name: "e/part".into(),
+                formula: "delta(a) ÷ 2".into(),
+                program: compiled("delta(a) ÷ 2").unwrap(),
+            },
+            Definition {
+                name: "b".into(),
+                formula: "a".into(),
+                program: compiled("a").unwrap(),
+            },
+        ];
+        let text = save(&defs);
+        assert!(text.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(load(&text).unwrap(), defs);
+        assert_eq!(load(&save(&[])).unwrap(), []);
+        for bad in [&text[..text.len() - 2], "zz", &text[..3], "é"] {
+            assert!(load(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

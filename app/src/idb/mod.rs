@@ -88,7 +88,7 @@ struct Meta {
     #[serde(default)]
     causes: Causes,
     /// Derived streams' definitions (none in a session saved before they existed).
-    #[serde(default)]
+    #[serde(default, with = "crate::model::derived_text")]
     derived: Vec<Derived>,
 }
 
@@ -101,6 +101,7 @@ struct MetaRef<'a> {
     telemetry: &'a Telemetry,
     acknowledged: &'a BTreeMap<String, f64>,
     causes: &'a Causes,
+    #[serde(serialize_with = "crate::model::derived_text::serialize")]
     derived: &'a [Derived],
 }
 

@@ -15,15 +15,15 @@
 //! within the span (a reset) gives no point, and the next span starts at t.
 
 use super::{Origin, Sample, Session, Stream};
-use llmscope_app_lazy::derived::op;
-use serde::{Deserialize, Serialize};
+use llmscope_app_lazy::derived::{self as lazy, op};
 
 /// How much older than the driving sample an input's latest sample may be: one minute.
 pub const STALE_MS: f64 = 60_000.0;
 
 /// A derived stream's definition: its name (the stream's id), the formula as typed, and the
-/// formula compiled (`llmscope_app_lazy::derived::Program`).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+/// formula compiled (`llmscope_app_lazy::derived::Program`). Saved as one line of text
+/// ([`text`]).
+#[derive(Clone, Debug, Default)]
 pub struct Derived {
     /// The derived stream's id.
     pub name: String,
@@ -35,7 +35,6 @@ pub struct Derived {
     pub code: Vec<u8>,
     /// How far it has been evaluated; `None` until it is, or after a load: then it is
     /// evaluated anew from its inputs' samples.
-    #[serde(skip)]
     cursor: Option<Cursor>,
 }
 
@@ -202,6 +201,48 @@ impl Derived {
     }
 }
 
+/// Serde for the session's definitions: one string ([`lazy::save`]), so the JSON of the
+/// session, of its saved copy and of a share link costs the dashboard's wasm no code per
+/// field.
+pub mod text {
+    use super::{lazy, Derived};
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    /// Writes the definitions as one string.
+    pub fn serialize<S: Serializer>(defs: &[Derived], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&save(defs))
+    }
+
+    /// Reads them back; damage is an error naming them.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Derived>, D::Error> {
+        load(&String::deserialize(d)?).map_err(D::Error::custom)
+    }
+
+    /// The definitions as text.
+    pub fn save(defs: &[Derived]) -> String {
+        let defs: Vec<lazy::Definition> = defs
+            .iter()
+            .map(|d| lazy::Definition {
+                name: d.name.clone(),
+                formula: d.formula.clone(),
+                program: lazy::Program {
+                    inputs: d.inputs.clone(),
+                    code: d.code.clone(),
+                },
+            })
+            .collect();
+        lazy::save(&defs)
+    }
+
+    /// Definitions from text.
+    pub fn load(text: &str) -> Result<Vec<Derived>, String> {
+        Ok(lazy::load(text)?
+            .into_iter()
+            .map(|d| Derived::new(d.name, d.formula, d.program))
+            .collect())
+    }
+}
+
 impl Session {
     /// Brings every derived stream up to date with its inputs: the new points only, or all
     /// of them after a load. Called after each change of the sources' streams.
@@ -329,8 +370,13 @@ mod tests {
 
         // After a load (no cursor) the stream is evaluated anew: the same points.
         let before = points(&s, "e/part");
-        let mut loaded: Session =
-            serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(
+            json.contains(r#""derived":""#),
+            "saved as one string: {json}"
+        );
+        let mut loaded: Session = serde_json::from_str(&json).unwrap();
+        assert_eq!(loaded.derived, s.derived);
         loaded
             .stream_mut("e/part")
             .unwrap()

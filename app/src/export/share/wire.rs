@@ -95,7 +95,7 @@ struct WireV3 {
 }
 
 /// Version 3's optional tail, after the `WireV3` value: the session's derived streams'
-/// definitions as JSON (`Vec<Derived>`'s serde form) in a postcard string. A link without
+/// definitions as their saved text (`crate::model::derived_text`) in a postcard string. A link without
 /// derived streams has no tail, so it is the same bytes as before they existed; postcard
 /// leaves trailing bytes unread, so a dashboard older than the tail still opens a link with
 /// one (without its definitions; the derived streams' points travel as streams).
@@ -252,7 +252,7 @@ pub fn to_bytes(shared: &Shared) -> Vec<u8> {
     };
     let mut packed = postcard::to_allocvec(&wire).unwrap_or_default();
     if !shared.session.derived.is_empty() {
-        let tail: DerivedTail = serde_json::to_string(&shared.session.derived).unwrap_or_default();
+        let tail: DerivedTail = crate::model::derived_text::save(&shared.session.derived);
         packed.extend(postcard::to_allocvec(&tail).unwrap_or_default());
     }
     let mut out = Vec::with_capacity(packed.len() / 2 + 3);
@@ -363,7 +363,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
     let causes = read_causes(&causes).map_err(ShareError::Damaged)?;
     let derived = match derived.as_str() {
         "" => Vec::new(),
-        text => serde_json::from_str(text)
+        text => crate::model::derived_text::load(text)
             .map_err(|e| damaged(&format!("its derived streams are unreadable ({e})")))?,
     };
     let mut streams = Vec::with_capacity(wire_streams.len());
@@ -532,7 +532,7 @@ mod tests {
         assert_eq!(before.streams.len(), 1);
 
         let mut damaged = postcard::to_allocvec(&before).unwrap();
-        damaged.extend(postcard::to_allocvec(&"[{\"name\": 7}]".to_string()).unwrap());
+        damaged.extend(postcard::to_allocvec(&"0g".to_string()).unwrap());
         let mut link = b"LS".to_vec();
         link.push(3);
         link.extend(miniz_oxide::deflate::compress_to_vec_zlib(&damaged, 9));
