@@ -107,11 +107,9 @@ pub enum Origin {
         /// The probe Worker's URL.
         url: String,
     },
-    /// A formula over other streams ([`Derived`]).
-    Derived {
-        /// The formula as written.
-        formula: String,
-    },
+    /// A formula over other streams ([`Derived`]), as written. (A newtype, not a struct
+    /// variant: serde's code for one costs the site's wasm several KB.)
+    Derived(String),
 }
 
 impl Origin {
@@ -123,7 +121,7 @@ impl Origin {
             Origin::Import { file } => file.clone(),
             Origin::Live { url } => format!("live {}", host(url)),
             Origin::Probe { url } => format!("probe {}", host(url)),
-            Origin::Derived { formula } => format!("= {formula}"),
+            Origin::Derived(formula) => format!("= {formula}"),
         }
     }
 
@@ -131,7 +129,7 @@ impl Origin {
     pub fn grows(&self) -> bool {
         matches!(
             self,
-            Origin::Live { .. } | Origin::Probe { .. } | Origin::Derived { .. }
+            Origin::Live { .. } | Origin::Probe { .. } | Origin::Derived(_)
         )
     }
 }
@@ -432,8 +430,10 @@ pub struct Session {
     /// needs a cause.
     #[serde(default, skip_serializing_if = "Causes::is_default")]
     pub causes: Causes,
-    /// Derived streams' definitions, in the order they are evaluated.
-    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "derived::text")]
+    /// Derived streams' definitions, in the order they are evaluated: saved with the session
+    /// in IndexedDB and carried by share links, but not part of the session's own JSON (an
+    /// exported session file), which keeps the dashboard's wasm small (issue 3's budget).
+    #[serde(skip)]
     pub derived: Vec<Derived>,
 }
 
@@ -548,9 +548,8 @@ impl Session {
     /// Adds the streams of an imported session (a file this app exported); a stream of the same
     /// id is replaced by the imported one, which goes last, with what was acknowledged of it.
     /// The raw probe results are added to this session's, and so are its annotations (an
-    /// imported stream's replace this session's of it), its taxonomy's causes and actions
-    /// this one lacks, and its derived streams' definitions whose names are free. Returns how
-    /// many streams were imported.
+    /// imported stream's replace this session's of it) and its taxonomy's causes and actions
+    /// this one lacks. Returns how many streams were imported.
     pub fn merge(&mut self, imported: Session) -> usize {
         let n = imported.streams.len();
         let ids: Vec<&str> = imported.streams.iter().map(|s| s.id.as_str()).collect();
@@ -567,11 +566,6 @@ impl Session {
         self.telemetry
             .probe_results
             .extend(imported.telemetry.probe_results);
-        for def in imported.derived {
-            if !self.derived.iter().any(|d| d.name == def.name) {
-                self.derived.push(def);
-            }
-        }
         n
     }
 

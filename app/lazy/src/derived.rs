@@ -116,30 +116,43 @@ pub struct Definition {
     pub program: Program,
 }
 
-/// Definitions as one line of text (hex of their bytes), for the saved session and share
-/// links: one string keeps the dashboard's JSON code small.
-pub fn save(defs: &[Definition]) -> String {
+/// Definitions, each as (name, formula, inputs, code), as one line of text (hex of their
+/// bytes), for the saved session and share links: one string keeps the dashboard's JSON code
+/// small. Written without iterator chains or formatting, which would weigh in its wasm.
+pub fn save<'a>(defs: &[(&'a str, &'a str, &'a [String], &'a [u8])]) -> String {
     let mut o = Out::default();
-    o.list(defs, |o, d| {
-        o.str(&d.name);
-        o.str(&d.formula);
-        let program = d.program.encode();
-        o.u64(program.len() as u64);
-        o.0.extend(program);
+    o.list(defs, |o, &(name, formula, inputs, code)| {
+        o.str(name);
+        o.str(formula);
+        // The program as `Program::encode` writes it, with its length first.
+        let mut p = Out::default();
+        p.list(inputs, |p, s| p.str(s));
+        p.u64(code.len() as u64);
+        p.0.extend_from_slice(code);
+        o.u64(p.0.len() as u64);
+        o.0.extend(p.0);
     });
-    o.0.iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(2 * o.0.len());
+    for b in o.0 {
+        text.push(char::from(HEX[usize::from(b >> 4)]));
+        text.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    text
 }
 
 /// Reads what [`save`] wrote; damage is an error in words.
 pub fn load(text: &str) -> Read<Vec<Definition>> {
-    let bytes = (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect::<Option<Vec<u8>>>()
-        .ok_or("the saved derived streams are not hex: they are damaged")?;
+    let damaged = || "the saved derived streams are not hex: they are damaged".to_string();
+    let digit = |c: u8| char::from(c).to_digit(16).ok_or_else(damaged);
+    let text = text.as_bytes();
+    if text.len() % 2 == 1 {
+        return Err(damaged());
+    }
+    let mut bytes = Vec::with_capacity(text.len() / 2);
+    for pair in text.chunks_exact(2) {
+        bytes.push((digit(pair[0])? * 16 + digit(pair[1])?) as u8);
+    }
     reading(&bytes, |r| {
         r.list(|r| {
             let name = r.str()?;
@@ -561,7 +574,14 @@ mod tests {
                 program: compiled("a").unwrap(),
             },
         ];
-        let text = save(&defs);
+        let parts: Vec<_> = defs
+            .iter()
+            .map(|d| {
+                let p = &d.program;
+                (&d.name[..], &d.formula[..], &p.inputs[..], &p.code[..])
+            })
+            .collect();
+        let text = save(&parts);
         assert!(text.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_eq!(load(&text).unwrap(), defs);
         assert_eq!(load(&save(&[])).unwrap(), []);

@@ -201,9 +201,8 @@ impl Derived {
     }
 }
 
-/// Serde for the session's definitions: one string ([`lazy::save`]), so the JSON of the
-/// session, of its saved copy and of a share link costs the dashboard's wasm no code per
-/// field.
+/// Serde for the saved session's definitions (IndexedDB) and a share link's: one string
+/// ([`lazy::save`]), so their JSON costs the dashboard's wasm no code per field.
 pub mod text {
     use super::{lazy, Derived};
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
@@ -220,16 +219,9 @@ pub mod text {
 
     /// The definitions as text.
     pub fn save(defs: &[Derived]) -> String {
-        let defs: Vec<lazy::Definition> = defs
+        let defs: Vec<_> = defs
             .iter()
-            .map(|d| lazy::Definition {
-                name: d.name.clone(),
-                formula: d.formula.clone(),
-                program: lazy::Program {
-                    inputs: d.inputs.clone(),
-                    code: d.code.clone(),
-                },
-            })
+            .map(|d| (&d.name[..], &d.formula[..], &d.inputs[..], &d.code[..]))
             .collect();
         lazy::save(&defs)
     }
@@ -253,9 +245,7 @@ impl Session {
             if points.is_empty() && !fresh {
                 continue;
             }
-            let origin = Origin::Derived {
-                formula: def.formula.clone(),
-            };
+            let origin = Origin::Derived(def.formula.clone());
             let (stream, created) = self.slot(&origin, &def.name, "");
             if created && def.code.last() == Some(&op::P) {
                 stream.settings.chart.chart = Some("p".into());
@@ -274,9 +264,13 @@ impl Session {
 
     /// Removes the derived stream `name`: its definition and its stream.
     pub fn remove_derived(&mut self, name: &str) {
-        self.derived.retain(|d| d.name != name);
-        self.streams
-            .retain(|s| s.id != name || !matches!(s.origin, Origin::Derived { .. }));
+        if let Some(at) = self.derived.iter().position(|d| d.name == name) {
+            self.derived.remove(at);
+        }
+        let derived = |s: &Stream| s.id == name && matches!(s.origin, Origin::Derived(_));
+        if let Some(at) = self.streams.iter().position(derived) {
+            self.streams.remove(at);
+        }
     }
 }
 
@@ -341,7 +335,7 @@ mod tests {
         assert!((got[1].1 - 0.5).abs() < 1e-12 && got[1].0 == 3000.);
         assert!(matches!(
             s.stream("e/part").unwrap().origin,
-            Origin::Derived { .. }
+            Origin::Derived(_)
         ));
 
         // New samples are evaluated incrementally, as the sources add them.
@@ -371,11 +365,8 @@ mod tests {
         // After a load (no cursor) the stream is evaluated anew: the same points.
         let before = points(&s, "e/part");
         let json = serde_json::to_string(&s).unwrap();
-        assert!(
-            json.contains(r#""derived":""#),
-            "saved as one string: {json}"
-        );
         let mut loaded: Session = serde_json::from_str(&json).unwrap();
+        loaded.derived = text::load(&text::save(&s.derived)).unwrap();
         assert_eq!(loaded.derived, s.derived);
         loaded
             .stream_mut("e/part")

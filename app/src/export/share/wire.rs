@@ -95,10 +95,10 @@ struct WireV3 {
 }
 
 /// Version 3's optional tail, after the `WireV3` value: the session's derived streams'
-/// definitions as their saved text (`crate::model::derived_text`) in a postcard string. A link without
-/// derived streams has no tail, so it is the same bytes as before they existed; postcard
-/// leaves trailing bytes unread, so a dashboard older than the tail still opens a link with
-/// one (without its definitions; the derived streams' points travel as streams).
+/// definitions as their saved text (`crate::model::derived_text`) in a postcard string. A
+/// link without derived streams has no tail, so it is the same bytes as before they existed
+/// (postcard leaves trailing bytes unread; a dashboard older than derived streams refuses a
+/// link holding one all the same, by its streams' unknown origin).
 type DerivedTail = String;
 
 thread_local! {
@@ -505,8 +505,8 @@ mod tests {
     }
 
     /// Derived streams' definitions ride in version 3's optional tail: a link made before
-    /// them still opens, a dashboard older than them still reads the rest, and a damaged tail
-    /// is named.
+    /// them still opens, the body before the tail reads as before, and a damaged tail is
+    /// named.
     #[test]
     fn derived_definitions_travel_in_an_optional_tail() {
         let old = from_bytes(&v3_link("")).unwrap();
@@ -525,7 +525,7 @@ mod tests {
             from_bytes(&bytes).unwrap().session.derived,
             shared.session.derived
         );
-        // What a dashboard from before the tail reads: the same session, the tail unread.
+        // Version 3 read without the tail, as before it existed: the rest is unchanged.
         let packed = inflate(&bytes[3..]).unwrap();
         BUDGET.set(Some(2 * MAX_SAMPLES));
         let before: WireV3 = postcard::from_bytes(&packed).unwrap();
