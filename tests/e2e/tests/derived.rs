@@ -84,7 +84,11 @@ async fn card(client: &Client, name: &str) -> Result<(String, String), String> {
 
 /// Fills the form and clicks Add (the form opens first when it is closed).
 async fn define(client: &Client, name: &str, formula: &str) {
-    js(client, "document.querySelector('details.derived').open = true; return true").await;
+    js(
+        client,
+        "document.querySelector('details.derived').open = true; return true",
+    )
+    .await;
     type_into(client, "derived-name", name).await;
     type_into(client, "derived-formula", formula).await;
     click(client, Locator::Css("[data-testid=derived-add]")).await;
@@ -124,7 +128,10 @@ async fn energy_per_part_is_a_stream_like_any_other() {
     })
     .await;
     assert_eq!(error, "unknown stream 'line1/kwh' at 1:7");
-    assert!(card(client, "bad").await.is_err(), "no stream for a bad formula");
+    assert!(
+        card(client, "bad").await.is_err(),
+        "no stream for a bad formula"
+    );
 
     define(client, NAME, FORMULA).await;
     // The card's value is one stroke's energy over its parts, as the shim sent the counters
@@ -144,7 +151,10 @@ async fn energy_per_part_is_a_stream_like_any_other() {
     .await;
     assert_eq!(error_text(client).await, "", "the error is cleared");
     assert_eq!(source, format!("= {FORMULA}"));
-    assert!((0.007..0.016).contains(&value), "about 0.01 kWh a part: {value}");
+    assert!(
+        (0.007..0.016).contains(&value),
+        "about 0.01 kWh a part: {value}"
+    );
 
     // A scrap rate as a p chart.
     define(
@@ -164,41 +174,58 @@ async fn energy_per_part_is_a_stream_like_any_other() {
         Locator::XPath(&format!("//article[.//h2[. = '{NAME}']]")),
     )
     .await;
-    let ucl = eventually("the derived stream's control chart", Duration::from_secs(120), || async {
-        let ucl = js(
+    let ucl = eventually(
+        "the derived stream's control chart",
+        Duration::from_secs(120),
+        || async {
+            let ucl = js(
             client,
             "const u = document.querySelector('[data-testid=ucl]'); return u ? u.textContent : ''",
         )
         .await;
-        let ucl = ucl.as_str().unwrap_or_default().to_string();
-        ucl.parse::<f64>()
-            .map_err(|_| format!("UCL shows {ucl:?}"))
-    })
+            let ucl = ucl.as_str().unwrap_or_default().to_string();
+            ucl.parse::<f64>().map_err(|_| format!("UCL shows {ucl:?}"))
+        },
+    )
     .await;
     assert!((0.007..0.03).contains(&ucl), "a UCL in kWh a part: {ucl}");
-    assert!(
-        js(client, "return !!document.querySelector('[data-testid=control-chart]')")
-            .await
-            .as_bool()
-            .unwrap_or(false)
-    );
-    // The scrap rate's chart is a p chart.
+    assert!(js(
+        client,
+        "return !!document.querySelector('[data-testid=control-chart]')"
+    )
+    .await
+    .as_bool()
+    .unwrap_or(false));
+    // The scrap rate's chart is a p chart: its first point's UCL is p̄ + 3√(p̄(1 − p̄)/n) for
+    // that point's parts n, one stroke's 6 to 8 (Montgomery §7.2.2).
     client
         .goto(&session.url("?live=1#stream=line1%2Fscrap_rate"))
         .await
         .expect("open the scrap rate");
-    let chart = eventually("the scrap rate's chart type", DEADLINE, || async {
-        let v = js(
+    let (center, ucl) = eventually("the scrap rate's p chart", DEADLINE, || async {
+        let shown = js(
             client,
-            "const s = document.querySelector('[data-testid=chart-type]'); return s ? s.value : ''",
+            "const v = id => (document.querySelector(`[data-testid=${id}]`) || {}).textContent; \
+             return [v('center'), v('ucl')]",
         )
         .await;
-        Some(v.as_str().unwrap_or_default().to_string())
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| "no chart type yet".to_string())
+        let number = |i: usize| shown[i].as_str().and_then(|t| t.parse::<f64>().ok());
+        number(0)
+            .zip(number(1))
+            .ok_or_else(|| format!("center and UCL show {shown}"))
     })
     .await;
-    assert_eq!(chart, "p");
+    assert!(
+        (0.0..0.15).contains(&center),
+        "a scrap rate near 4 %: {center}"
+    );
+    let limit = |n: f64| center + 3.0 * (center * (1.0 - center) / n).sqrt();
+    assert!(
+        [6.0, 7.0, 8.0]
+            .iter()
+            .any(|&n| (limit(n) - ucl).abs() < 2e-3),
+        "UCL {ucl} is not a p chart's for center {center} and 6 to 8 parts"
+    );
 
     // The definitions were saved with the session: after a reload both are listed.
     client.goto(&session.url("?live=1")).await.expect("reload");
@@ -214,12 +241,21 @@ async fn energy_per_part_is_a_stream_like_any_other() {
             .ok_or_else(|| format!("listed: {items:?}"))
     })
     .await;
-    assert!(items[0].starts_with(&format!("{NAME} = {FORMULA}")), "{items:?}");
+    assert!(
+        items[0].starts_with(&format!("{NAME} = {FORMULA}")),
+        "{items:?}"
+    );
     // Removing one removes its stream.
-    js(client, "document.querySelector('details.derived').open = true; return true").await;
+    js(
+        client,
+        "document.querySelector('details.derived').open = true; return true",
+    )
+    .await;
     click(
         client,
-        Locator::XPath("//li[@data-testid='derived-item'][2]/button[@data-testid='derived-remove']"),
+        Locator::XPath(
+            "//li[@data-testid='derived-item'][2]/button[@data-testid='derived-remove']",
+        ),
     )
     .await;
     eventually("the scrap rate removed", DEADLINE, || async {
