@@ -71,6 +71,18 @@ pub async fn why(request: &llmscope_app_lazy::why::Request) -> Result<String, St
         .ok_or_else(|| "the report module's `why` did not return text: reload the page".into())
 }
 
+/// A new derived stream's formula compiled by the module, or what is wrong with it and where.
+pub async fn derived(
+    request: &llmscope_app_lazy::derived::Request,
+) -> Result<llmscope_app_lazy::derived::Program, String> {
+    let program = call(
+        "derived",
+        &Uint8Array::from(request.encode().as_slice()).into(),
+    )
+    .await?;
+    llmscope_app_lazy::derived::Program::decode(&Uint8Array::new(&program).to_vec())
+}
+
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`
 /// as `llmscope_app_lazy::wire::Request` bytes; `on_table` gets the per-target table's bytes
 /// first) or of machines ("machines", `wire::Machines` bytes). The result is the reply's

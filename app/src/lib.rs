@@ -234,6 +234,7 @@ fn pick_up_late(c: Data, slot: Slot, kept: RwSignal<Option<idb::Unread>>) {
                         }
                     }
                     *now = merged;
+                    now.derive();
                 });
                 SAVER.with(|s| *s.borrow_mut() = Some(found));
                 kept.set(None);
@@ -375,6 +376,7 @@ pub fn app(
             let (noise, k) = &mut *state.borrow_mut();
             d.session.update(|s| {
                 sim::tick(s, noise, *k, js_sys::Date::now());
+                s.derive();
                 s.retain(SIMULATED_KEEP, |o| *o == model::Origin::Simulator);
             });
             *k += 1;

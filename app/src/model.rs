@@ -10,8 +10,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 mod causes;
+mod derived;
 mod events;
 pub use causes::{domain, lines, Annotation, Causes, Lists, Taxonomy, UNKNOWN};
+pub use derived::{text as derived_text, Derived, STALE_MS};
 pub use events::{SourceEvent, EVENTS};
 
 thread_local! {
@@ -105,6 +107,9 @@ pub enum Origin {
         /// The probe Worker's URL.
         url: String,
     },
+    /// A formula over other streams ([`Derived`]), as written. (A newtype, not a struct
+    /// variant: serde's code for one costs the site's wasm several KB.)
+    Derived(String),
 }
 
 impl Origin {
@@ -116,12 +121,16 @@ impl Origin {
             Origin::Import { file } => file.clone(),
             Origin::Live { url } => format!("live {}", host(url)),
             Origin::Probe { url } => format!("probe {}", host(url)),
+            Origin::Derived(formula) => format!("= {formula}"),
         }
     }
 
     /// Whether the source keeps adding points (and so falls under the retention limit).
     pub fn grows(&self) -> bool {
-        matches!(self, Origin::Live { .. } | Origin::Probe { .. })
+        matches!(
+            self,
+            Origin::Live { .. } | Origin::Probe { .. } | Origin::Derived(_)
+        )
     }
 }
 
@@ -178,6 +187,10 @@ pub struct Stream {
     /// What its source said about its health, oldest first ([`SourceEvent`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<SourceEvent>,
+    /// For a derived `p(bad, total)` stream, each point's total (parallel to `samples`,
+    /// whose values are bad/total); never saved: the stream is derived anew after a load.
+    #[serde(skip)]
+    pub sizes: Vec<f64>,
     /// This state's number ([`next_revision`]): new on every change, never saved.
     #[serde(skip, default = "next_revision")]
     revision: u64,
@@ -258,6 +271,7 @@ impl Stream {
             stale: None,
             seqs: Vec::new(),
             events: Vec::new(),
+            sizes: Vec::new(),
             revision: next_revision(),
         }
     }
@@ -279,6 +293,13 @@ impl Stream {
         let values = self.values();
         let n = self.settings.subgroup_size.unwrap_or(0);
         match self.settings.chart.chart.as_deref() {
+            Some("p" | "np") if self.sized() => Data::Counts(
+                values
+                    .iter()
+                    .zip(&self.sizes)
+                    .map(|(p, n)| (p * n, *n))
+                    .collect(),
+            ),
             Some("xbar-r" | "xbar-s") if n >= 2 => {
                 Data::Subgroups(values.chunks(n).map(<[f64]>::to_vec).collect())
             }
@@ -363,6 +384,7 @@ impl Stream {
     fn grouping(&self) -> (usize, bool) {
         let n = self.settings.subgroup_size.unwrap_or(0);
         match self.settings.chart.chart.as_deref() {
+            Some("p" | "np") if self.sized() => (1, true),
             Some("xbar-r" | "xbar-s") if n >= 2 => (n, true),
             Some("p" | "np") if n >= 1 => (n, false),
             _ => (1, true),
@@ -408,6 +430,11 @@ pub struct Session {
     /// needs a cause.
     #[serde(default, skip_serializing_if = "Causes::is_default")]
     pub causes: Causes,
+    /// Derived streams' definitions, in the order they are evaluated: saved with the session
+    /// in IndexedDB and carried by share links, but not part of the session's own JSON (an
+    /// exported session file), which keeps the dashboard's wasm small (issue 3's budget).
+    #[serde(skip)]
+    pub derived: Vec<Derived>,
 }
 
 /// Raw records as their sources sent them: probe results (every field, as the Worker
@@ -490,6 +517,7 @@ impl Session {
             stream.touch();
             let seqs = stream.seqs.len().saturating_sub(stream.samples.len());
             stream.seqs.drain(..seqs);
+            stream.sizes.drain(..extra.min(stream.sizes.len()));
             *self.dropped.entry(stream.id.clone()).or_default() += extra as u64;
         }
     }

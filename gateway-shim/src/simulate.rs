@@ -6,7 +6,12 @@
 //! demo shows them within minutes:
 //! - `press1/barrel_temperature` (°C): 225 with noise, drifting up 0.004 °C/s;
 //! - `press1/cycle_time` (s): 12.0 with noise, stepping up 0.35 s after 90 s;
-//! - `cnc1/spindle_vibration` (mm/s RMS): 1.5 with noise, rising slowly as the spindle wears.
+//! - `cnc1/spindle_vibration` (mm/s RMS): 1.5 with noise, rising slowly as the spindle wears;
+//! - `line1/energy` (kWh), `line1/parts` and `line1/scrap` (counts): a stamping line's
+//!   counters, latched together at the end of each stroke (one a second) as a line PLC
+//!   reports them, for derived streams (energy per part, a scrap p chart): 6 to 8 parts a
+//!   stroke (a cavity is now and then blocked), about 0.01 kWh a part rising 0.02 % a second as
+//!   the tool wears, each part scrap with probability 0.04.
 
 use crate::config::{Config, ServerConfig};
 use crate::source::modbus::decode::{ByteOrder, DataType};
@@ -60,6 +65,44 @@ const SIGNALS: [Signal; 3] = [
     },
 ];
 
+/// A stamping line's counters (registers 6, 8 and 10, f32), advanced one stroke at a time.
+#[derive(Default)]
+struct Line {
+    energy: f64,
+    parts: f64,
+    scrap: f64,
+    /// Strokes made so far.
+    strokes: u64,
+}
+
+/// The line's counters: (register, stream, unit).
+const COUNTERS: [(u16, &str, &str); 3] = [
+    (6, "line1/energy", "kWh"),
+    (8, "line1/parts", ""),
+    (10, "line1/scrap", ""),
+];
+
+/// One stroke a second (compressed, as the other signals are).
+const STROKE_S: f64 = 1.0;
+
+impl Line {
+    /// Makes the strokes due by `t` seconds: each 6 to 8 parts, their energy and scrap.
+    fn run_to(&mut self, t: f64, rng: &mut Rng) {
+        while (self.strokes + 1) as f64 * STROKE_S <= t {
+            self.strokes += 1;
+            let parts = 8 - rng.below(3);
+            let wear = 1.0 + 0.0002 * self.strokes as f64 * STROKE_S;
+            self.energy += parts as f64 * 0.01 * wear * (1.0 + 0.03 * rng.normal()).max(0.5);
+            self.parts += parts as f64;
+            self.scrap += (0..parts).filter(|_| rng.uniform() < 0.04).count() as f64;
+        }
+    }
+
+    fn counters(&self) -> [f64; 3] {
+        [self.energy, self.parts, self.scrap]
+    }
+}
+
 /// How often the plant's registers change: faster than the shim polls, so that no poll reads the
 /// same value twice (repeated reads would shrink the moving ranges and so the limits).
 const TICK: Duration = Duration::from_millis(40);
@@ -108,6 +151,7 @@ pub async fn start_plant(addr: &str, shutdown: CancellationToken) -> std::io::Re
     tokio::spawn(async move {
         let start = Instant::now();
         let mut noise = Rng::new(SEED);
+        let mut line = Line::default();
         let mut tick = tokio::time::interval(TICK);
         loop {
             tokio::select! {
@@ -115,10 +159,15 @@ pub async fn start_plant(addr: &str, shutdown: CancellationToken) -> std::io::Re
                 () = stop.cancelled() => return,
             }
             let t = start.elapsed().as_secs_f64();
-            let mut words = vec![0u16; 6];
-            for s in &SIGNALS {
-                let [a, b, c, d] = ((s.value)(t, noise.normal()) as f32).to_be_bytes();
-                let r = usize::from(s.register);
+            let mut words = vec![0u16; 12];
+            line.run_to(t, &mut noise);
+            let values = SIGNALS
+                .iter()
+                .map(|s| (s.register, (s.value)(t, noise.normal())));
+            let counters = COUNTERS.iter().map(|c| c.0).zip(line.counters());
+            for (register, value) in values.chain(counters) {
+                let [a, b, c, d] = (value as f32).to_be_bytes();
+                let r = usize::from(register);
                 words[r] = u16::from_be_bytes([a, b]);
                 words[r + 1] = u16::from_be_bytes([c, d]);
             }
@@ -154,19 +203,23 @@ pub fn config(
     site: Option<&str>,
     interval_ms: u64,
 ) -> Config {
-    let register = SIGNALS
+    let signals = SIGNALS
         .iter()
-        .map(|s| RegisterConfig {
-            stream: s.stream.into(),
+        .map(|s| (s.register, s.stream, s.unit, s.lsl, s.usl));
+    let counters = COUNTERS.iter().map(|&(r, s, u)| (r, s, u, None, None));
+    let register = signals
+        .chain(counters)
+        .map(|(register, stream, unit, lsl, usl)| RegisterConfig {
+            stream: stream.into(),
             kind: Kind::Holding,
-            address: u32::from(s.register),
+            address: u32::from(register),
             data_type: Some(DataType::F32),
             order: Some(ByteOrder::ABCD),
             scale: 1.0,
             offset: 0.0,
-            unit: Some(s.unit.into()),
-            lsl: s.lsl,
-            usl: s.usl,
+            unit: (!unit.is_empty()).then(|| unit.into()),
+            lsl,
+            usl,
         })
         .collect();
     let device = modbus::Config {
@@ -209,7 +262,10 @@ mod tests {
         let plant: SocketAddr = "127.0.0.1:5020".parse().unwrap();
         let local = config(plant, "127.0.0.1:9750", None, None, 250);
         check(&local, "simulate", None).unwrap();
-        assert_eq!(local.modbus[0].register.len(), SIGNALS.len());
+        assert_eq!(
+            local.modbus[0].register.len(),
+            SIGNALS.len() + COUNTERS.len()
+        );
         let public = config(plant, "0.0.0.0:9750", None, None, 250);
         let e = check(&public, "simulate", None).unwrap_err().to_string();
         assert!(
@@ -222,5 +278,35 @@ mod tests {
             None,
         )
         .unwrap();
+    }
+
+    /// The line's counters only rise, latched a stroke at a time: 6 to 8 parts a stroke,
+    /// about 0.01 kWh a part, scrap within the parts.
+    #[test]
+    fn the_line_counters_rise_a_stroke_at_a_time() {
+        let mut line = Line::default();
+        let mut rng = Rng::new(SEED);
+        line.run_to(0.99, &mut rng);
+        assert_eq!(
+            line.counters(),
+            [0.0; 3],
+            "no stroke before the first second"
+        );
+        let mut before = line.counters();
+        for t in 1..=600 {
+            line.run_to(t as f64, &mut rng);
+            let now = line.counters();
+            let parts = now[1] - before[1];
+            assert!((6.0..=8.0).contains(&parts), "stroke {t}: {parts} parts");
+            let per_part = (now[0] - before[0]) / parts;
+            assert!(
+                (0.007..0.016).contains(&per_part),
+                "stroke {t}: {per_part} kWh"
+            );
+            assert!(now[2] >= before[2] && now[2] - before[2] <= parts);
+            before = now;
+        }
+        let scrap = line.scrap / line.parts;
+        assert!((0.03..0.05).contains(&scrap), "scrap rate {scrap}");
     }
 }

@@ -72,7 +72,10 @@ async fn the_demo_plant_streams_through_real_modbus_and_resumes_without_loss() {
         [
             "press1/barrel_temperature",
             "press1/cycle_time",
-            "cnc1/spindle_vibration"
+            "cnc1/spindle_vibration",
+            "line1/energy",
+            "line1/parts",
+            "line1/scrap"
         ]
     );
     assert_eq!(streams[0].unit.as_deref(), Some("°C"));

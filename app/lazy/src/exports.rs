@@ -57,6 +57,15 @@ pub async fn why(request: Vec<u8>) -> Result<String, JsError> {
     Ok(crate::why::html::render(&explained, &request.series[0].0))
 }
 
+/// A new derived stream's formula compiled ([`crate::derived::Request`] bytes in,
+/// [`crate::derived::Program`] bytes out), or what is wrong with it and where.
+#[wasm_bindgen]
+pub async fn derived(request: Vec<u8>) -> Result<Vec<u8>, JsError> {
+    let request = crate::derived::Request::decode(&request).map_err(|e| JsError::new(&e))?;
+    let program = crate::derived::compile(&request).map_err(|e| JsError::new(&e))?;
+    Ok(program.encode())
+}
+
 async fn fetch_font(url: &str) -> Result<Vec<u8>, JsError> {
     let window = web_sys::window().ok_or_else(|| JsError::new("no window"))?;
     let cannot = |why: &str| JsError::new(&format!("cannot fetch the report font ({url}){why}"));

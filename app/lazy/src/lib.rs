@@ -13,6 +13,7 @@
 //!   per-target table, then the report: pairs, recommendation, cost, boxes) and of machines
 //!   (table, boxes, the odd one out); `wire`: their requests and replies as bytes (written by
 //!   `codec`); `boxes`: a box plot's numbers;
+//! - `derived`: derived streams' formulas parsed and compiled to the dashboard's stack code;
 //! - `why`: the why panel's episode explained by the engine (`llmscope_spc::explain`) and
 //!   written as HTML; `text`: numbers and escaped HTML, shared with the dashboard;
 //! - `exports` (wasm32 only): what the page and the Worker call, `pdf(doc)` (which fetches
@@ -26,6 +27,7 @@
 pub mod boxes;
 mod codec;
 pub mod compare;
+pub mod derived;
 pub mod doc;
 #[cfg(feature = "module")]
 pub mod layout;

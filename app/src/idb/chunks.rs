@@ -161,6 +161,7 @@ impl Saver {
             telemetry: &session.telemetry,
             acknowledged: &session.acknowledged,
             causes: &session.causes,
+            derived: &session.derived,
         })
         .map_err(|e| format!("the session could not be written as JSON ({e}); not saved"))?;
         // A save that would not read back is not made: the stored one stays.

@@ -33,7 +33,7 @@ mod chunks;
 mod legacy;
 mod request;
 
-use crate::model::{Causes, Origin, Sample, Session, Settings, Stream, Telemetry};
+use crate::model::{Causes, Derived, Origin, Sample, Session, Settings, Stream, Telemetry};
 use chunks::{chunk_key, chunk_range, meta_chunks, unpack};
 use js_sys::{Array, Float64Array};
 use request::{completion, describe, open, pending, write_both};
@@ -87,6 +87,9 @@ struct Meta {
     /// Assignable causes (none in a session saved before they existed).
     #[serde(default)]
     causes: Causes,
+    /// Derived streams' definitions (none in a session saved before they existed).
+    #[serde(default, with = "crate::model::derived_text")]
+    derived: Vec<Derived>,
 }
 
 /// The same, borrowing the session's raw records so a save does not copy them.
@@ -98,6 +101,8 @@ struct MetaRef<'a> {
     telemetry: &'a Telemetry,
     acknowledged: &'a BTreeMap<String, f64>,
     causes: &'a Causes,
+    #[serde(serialize_with = "crate::model::derived_text::serialize")]
+    derived: &'a [Derived],
 }
 
 /// A stored chunk: stream id and chunk number.
@@ -226,6 +231,7 @@ async fn read_session(db: &IdbDatabase, text: &str) -> Result<(Session, Meta), S
                 telemetry: Telemetry::default(),
                 acknowledged: BTreeMap::new(),
                 causes: Causes::default(),
+                derived: Vec::new(),
             };
             return Ok((session, meta));
         }
@@ -244,6 +250,7 @@ async fn read_session(db: &IdbDatabase, text: &str) -> Result<(Session, Meta), S
         telemetry: meta.telemetry.clone(),
         acknowledged: meta.acknowledged.clone(),
         causes: meta.causes.clone(),
+        derived: meta.derived.clone(),
         ..Session::default()
     };
     for (s, request) in meta.streams.iter().zip(requests) {
@@ -445,5 +452,23 @@ mod tests {
             panic!("an older save")
         };
         assert!(old.causes.is_default());
+        assert!(old.derived.is_empty());
+    }
+
+    #[test]
+    fn derived_definitions_are_saved_with_the_session() {
+        let mut session = Session::default();
+        let program = llmscope_app_lazy::derived::Program {
+            inputs: vec!["a".into()],
+            code: vec![0, 0],
+        };
+        session
+            .derived
+            .push(Derived::new("twice".into(), "2 * a".into(), program));
+        let ready = Saver::new().prepare(&session).unwrap();
+        let Ok(Stored::Chunked(meta)) = parse(&ready.meta) else {
+            panic!("a chunked save")
+        };
+        assert_eq!(meta.derived, session.derived);
     }
 }

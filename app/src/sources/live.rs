@@ -510,6 +510,7 @@ fn flush(c: Data, link: &Rc<RefCell<Link>>) {
             };
             s.push(&raw.stream, "", &origin, sample).seqs.push(raw.seq);
         }
+        s.derive();
         s.retain(crate::keep_points(), Origin::grows);
     });
 }

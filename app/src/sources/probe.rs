@@ -369,6 +369,7 @@ fn add(
     let mut failures = (0, String::new());
     c.session.update(|s| {
         failures = record(s, &origin, target, results);
+        s.derive();
         let keep = crate::keep_points();
         s.retain(keep, Origin::grows);
         let extra = s.telemetry.probe_results.len().saturating_sub(keep);

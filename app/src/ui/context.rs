@@ -103,6 +103,9 @@ pub fn provide(
 ) -> Provided {
     let (notice, set_notice) = signal(notice);
     let (dark, set_dark) = signal(dark);
+    // Derived streams are evaluated anew from their inputs after a load or a link.
+    let mut session = session;
+    session.derive();
     let data = Data {
         session: RwSignal::new(session),
         notice: set_notice,

@@ -83,6 +83,7 @@ pub fn Dashboard() -> impl IntoView {
                 </For>
             </Show>
         </section>
+        <super::derived::DerivedStreams/>
     }
 }
 

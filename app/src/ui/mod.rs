@@ -5,6 +5,7 @@
 //!
 //! - `context`: the state the components share, split by who needs what;
 //! - `header`, `sources`, `dashboard`, `stream`, `settings`: the components;
+//! - `derived`: the derived streams' form (a formula over streams);
 //! - `compare/`: the Compare view (targets or machines side by side, the recommendation);
 //! - `timing`: the timings the browser benchmarks read;
 //! - `touch`: pinch and drag on the control chart;
@@ -13,6 +14,7 @@
 pub mod compare;
 pub mod context;
 mod dashboard;
+mod derived;
 mod header;
 mod settings;
 mod sources;

@@ -94,6 +94,13 @@ struct WireV3 {
     causes: String,
 }
 
+/// Version 3's optional tail, after the `WireV3` value: the session's derived streams'
+/// definitions as their saved text (`crate::model::derived_text`) in a postcard string. A
+/// link without derived streams has no tail, so it is the same bytes as before they existed
+/// (postcard leaves trailing bytes unread; a dashboard older than derived streams refuses a
+/// link holding one all the same, by its streams' unknown origin).
+type DerivedTail = String;
+
 thread_local! {
     /// List items the link being read may still hold: times, values and streams together, at
     /// most twice [`MAX_SAMPLES`]. `None` once a list asked for more.
@@ -243,7 +250,11 @@ pub fn to_bytes(shared: &Shared) -> Vec<u8> {
             })
             .collect(),
     };
-    let packed = postcard::to_allocvec(&wire).unwrap_or_default();
+    let mut packed = postcard::to_allocvec(&wire).unwrap_or_default();
+    if !shared.session.derived.is_empty() {
+        let tail: DerivedTail = crate::model::derived_text::save(&shared.session.derived);
+        packed.extend(postcard::to_allocvec(&tail).unwrap_or_default());
+    }
     let mut out = Vec::with_capacity(packed.len() / 2 + 3);
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
@@ -309,6 +320,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
         None => ShareError::Oversized(format!("it holds more than {MAX_SAMPLES} samples")),
         Some(_) => damaged("unreadable data"),
     };
+    let mut derived = DerivedTail::new();
     let (created_ms, view_stream, view_range, wire_streams, causes): (
         _,
         _,
@@ -339,13 +351,21 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
             )
         }
         3 => {
-            let w: WireV3 = postcard::from_bytes(&packed).map_err(unreadable)?;
+            let (w, tail): (WireV3, _) = postcard::take_from_bytes(&packed).map_err(unreadable)?;
+            if !tail.is_empty() {
+                derived = postcard::from_bytes(tail).map_err(unreadable)?;
+            }
             let streams = w.streams.into_iter().map(WireStream::from).collect();
             (w.created_ms, w.view_stream, w.view_range, streams, w.causes)
         }
         _ => return Err(damaged("unknown format")),
     };
     let causes = read_causes(&causes).map_err(ShareError::Damaged)?;
+    let derived = match derived.as_str() {
+        "" => Vec::new(),
+        text => crate::model::derived_text::load(text)
+            .map_err(|e| damaged(&format!("its derived streams are unreadable ({e})")))?,
+    };
     let mut streams = Vec::with_capacity(wire_streams.len());
     for w in wire_streams {
         let origin: Origin =
@@ -375,6 +395,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
         session: Session {
             streams,
             causes,
+            derived,
             ..Session::default()
         },
         view: View {
@@ -481,5 +502,41 @@ mod tests {
         let e = from_bytes(&v3_link(&serde_json::to_string(&upside_down).unwrap())).unwrap_err();
         let said = "its annotations are unreadable (annotation 0: it needs a stream";
         assert!(e.to_string().contains(said), "{e}");
+    }
+
+    /// Derived streams' definitions ride in version 3's optional tail: a link made before
+    /// them still opens, the body before the tail reads as before, and a damaged tail is
+    /// named.
+    #[test]
+    fn derived_definitions_travel_in_an_optional_tail() {
+        let old = from_bytes(&v3_link("")).unwrap();
+        assert!(old.session.derived.is_empty());
+        assert_eq!(old.session.streams.len(), 1, "an old link still opens");
+
+        let mut shared = old;
+        let program = llmscope_app_lazy::derived::Program {
+            inputs: vec!["a".into()],
+            code: vec![0, 0],
+        };
+        let def = crate::model::Derived::new("twice".into(), "2 × a".into(), program);
+        shared.session.derived.push(def);
+        let bytes = to_bytes(&shared);
+        assert_eq!(
+            from_bytes(&bytes).unwrap().session.derived,
+            shared.session.derived
+        );
+        // Version 3 read without the tail, as before it existed: the rest is unchanged.
+        let packed = inflate(&bytes[3..]).unwrap();
+        BUDGET.set(Some(2 * MAX_SAMPLES));
+        let before: WireV3 = postcard::from_bytes(&packed).unwrap();
+        assert_eq!(before.streams.len(), 1);
+
+        let mut damaged = postcard::to_allocvec(&before).unwrap();
+        damaged.extend(postcard::to_allocvec(&"0g".to_string()).unwrap());
+        let mut link = b"LS".to_vec();
+        link.push(3);
+        link.extend(miniz_oxide::deflate::compress_to_vec_zlib(&damaged, 9));
+        let e = from_bytes(&link).unwrap_err().to_string();
+        assert!(e.contains("its derived streams are unreadable"), "{e}");
     }
 }
