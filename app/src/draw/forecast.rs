@@ -1,5 +1,5 @@
 //! The stream view's forecast chart (issue 14): the newest points, then the forecast band past
-//! the last one (95% and 80% prediction intervals, the median dashed), the limit it heads for,
+//! the last one (95% and 80% prediction intervals, the median thicker), the limit it heads for,
 //! and the median crossing marked. The numbers are the engine's (made in the second module).
 
 use super::{err, fit, pixel_ratio, Palette};
@@ -58,30 +58,22 @@ pub fn band(
         .x_desc("points (newest, then the forecast)")
         .draw()
         .map_err(err)?;
-    // Each interval as a polygon: its lower ends forward, its upper ends back.
+    // The intervals' ends as thin lines, the median as a thick one (lines only: polygon fills
+    // would add plotters' rasterizer to the site's budget).
     let x = |i: usize| last + 1.0 + i as f64;
-    for (low, high, alpha) in [(3, 4, 0.18), (1, 2, 0.35)] {
-        let mut ring: Vec<(f64, f64)> = band
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (x(i), s[low]))
-            .collect();
-        ring.extend(band.iter().enumerate().rev().map(|(i, s)| (x(i), s[high])));
-        if ring.len() > 2 {
-            c.draw_series(std::iter::once(Polygon::new(
-                ring,
-                palette.line.mix(alpha).filled(),
-            )))
-            .map_err(err)?;
-        }
+    for (end, alpha, width) in [
+        (3, 0.35, 1.0),
+        (4, 0.35, 1.0),
+        (1, 0.7, 1.0),
+        (2, 0.7, 1.0),
+        (0, 1.0, 2.0),
+    ] {
+        c.draw_series(LineSeries::new(
+            band.iter().enumerate().map(|(i, s)| (x(i), s[end])),
+            palette.line.mix(alpha).stroke_width((width * ratio) as u32),
+        ))
+        .map_err(err)?;
     }
-    c.draw_series(DashedLineSeries::new(
-        band.iter().enumerate().map(|(i, s)| (x(i), s[0])),
-        (6.0 * ratio) as u32,
-        (4.0 * ratio) as u32,
-        palette.line.stroke_width((1.5 * ratio) as u32),
-    ))
-    .map_err(err)?;
     c.draw_series(LineSeries::new(
         history.iter().enumerate().map(|(i, v)| (i as f64, *v)),
         palette.line.stroke_width((1.5 * ratio) as u32),

@@ -74,7 +74,7 @@ pub fn Dashboard() -> impl IntoView {
                 .collect::<Vec<Key>>()
         })
     });
-    let forecasts = Forecasts(RwSignal::new(std::collections::BTreeMap::new()));
+    let forecasts = Forecasts(RwSignal::new(Vec::new()));
     provide_context(forecasts);
     view! {
         <section class="cards" aria-label="streams">
@@ -101,17 +101,14 @@ fn forecast_card(id: &str, session: ReadSignal<Session>, throttle: Throttle, sto
         let prepared =
             session.with_untracked(|s| s.stream(&id).map(|st| maintenance::prepare(st, false)));
         let Some(Ok(prepared)) = prepared else {
-            store.0.try_update(|m| m.remove(&id));
+            store.put(&id, None);
             return None;
         };
         let id = id.clone();
         Some(async move {
             let made = maintenance::run(prepared).await;
             // The dashboard may be gone by now.
-            store.0.try_update(|m| match made {
-                Ok(o) => m.insert(id, o),
-                Err(_) => m.remove(&id),
-            });
+            store.put(&id, made.ok());
         })
     });
 }
@@ -156,7 +153,10 @@ fn Card(id: String) -> impl IntoView {
     let due_id = id.clone();
     let due = move || {
         store.and_then(|s| {
-            s.0.with(|m| m.get(&due_id).and_then(maintenance::Outlook::due_in))
+            s.0.with(|all| {
+                let (_, o) = all.iter().find(|(k, _)| *k == due_id)?;
+                o.due_in.clone()
+            })
         })
     };
     let open_id = id.clone();

@@ -114,7 +114,7 @@ pub fn StreamView(id: String) -> impl IntoView {
         let Some(el) = band.get() else { return };
         outlook.with(|o| {
             let Some(Ok(o)) = o else { return };
-            let r = &o.reply;
+            let r = o;
             let history = stream.with_untracked(|s| {
                 s.as_ref().map_or(Vec::new(), |s| {
                     let keep = (r.band.len() * 2).max(60);
@@ -124,7 +124,7 @@ pub fn StreamView(id: String) -> impl IntoView {
                         .collect()
                 })
             });
-            let limit = o.limit_value();
+            let limit = o.limit.map(|l| l.1).zip(o.limit_name.clone());
             let _ = draw::forecast::band(
                 &el,
                 &history,
@@ -398,7 +398,7 @@ pub fn StreamView(id: String) -> impl IntoView {
             <h2>{name}</h2>
             <p class="forecast" data-testid="time-to-limit">{move || outlook.with(|o| match o {
                 None => "Time to limit: forecasting…".to_string(),
-                Some(Ok(o)) => o.words(),
+                Some(Ok(o)) => o.words.clone(),
                 Some(Err(e)) => format!("Time to limit: {e}"),
             })}{maintained}</p>
             <div class="toolbar" role="toolbar" aria-label="zoom and pan">
