@@ -108,3 +108,16 @@ pub async fn compare(
     drop(on_table);
     Ok(Uint8Array::new(&reply?).to_vec())
 }
+
+/// The forecast of `request`, made by the module (the engine's forecast stays out of this
+/// one).
+pub async fn forecast(
+    request: &llmscope_app_lazy::forecast::Request,
+) -> Result<llmscope_app_lazy::forecast::Reply, String> {
+    let reply = call(
+        "forecast",
+        &Uint8Array::from(request.encode().as_slice()).into(),
+    )
+    .await?;
+    llmscope_app_lazy::forecast::Reply::decode(&Uint8Array::new(&reply).to_vec())
+}

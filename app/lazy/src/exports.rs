@@ -57,6 +57,15 @@ pub async fn why(request: Vec<u8>) -> Result<String, JsError> {
     Ok(crate::why::html::render(&explained, &request.series[0].0))
 }
 
+/// The forecast of `request` ([`crate::forecast::Request`] bytes): the
+/// [`crate::forecast::Reply`]'s bytes. Async only so the page awaits it as it awaits `why`.
+#[wasm_bindgen]
+pub async fn forecast(request: Vec<u8>) -> Result<Vec<u8>, JsError> {
+    let request = crate::forecast::Request::decode(&request).map_err(|e| JsError::new(&e))?;
+    let reply = crate::forecast::run(&request).map_err(|e| JsError::new(&e))?;
+    Ok(reply.encode())
+}
+
 async fn fetch_font(url: &str) -> Result<Vec<u8>, JsError> {
     let window = web_sys::window().ok_or_else(|| JsError::new("no window"))?;
     let cannot = |why: &str| JsError::new(&format!("cannot fetch the report font ({url}){why}"));
