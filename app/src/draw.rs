@@ -5,11 +5,9 @@
 //! Large streams are decimated for display only (min and max per pixel column); the analysis
 //! always sees every point.
 //!
-//! `compare`: the Compare view's box plots and Pareto chart; `forecast`: the stream view's
-//! forecast band.
+//! `compare`: the Compare view's box plots and Pareto chart.
 
 pub mod compare;
-pub mod forecast;
 
 use llmscope_spc::{Chart, Point, Series};
 use plotters::prelude::*;
@@ -85,7 +83,7 @@ pub fn pixel_ratio() -> f64 {
         .max(1.0)
 }
 
-pub(crate) fn err(e: impl std::fmt::Display) -> String {
+fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 

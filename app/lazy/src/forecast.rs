@@ -2,11 +2,13 @@
 //! engine's `forecast` (PELT, the fits, the simulated times to limit): the dashboard sends a
 //! [`Request`] (the stream's values and the limits it is held against), this module answers
 //! with a [`Reply`]: the engine's `predict` (degradation, time to limit, predictive alert)
-//! and, when asked, the band of its `outlook` for drawing.
+//! and, when asked, the band of its `outlook` and a step back (`forecast::step`); with the
+//! HTML the dashboard shows ([`html`]: the header, a card's line, the band as SVG).
 //!
 //! The limits are the caller's choice (spec limits when the stream has them, else its control
 //! limits), as `llmscope-shim forecast --limit` does.
 
+pub mod html;
 pub mod words;
 
 use crate::codec::{reading, In, Out, Read};
@@ -71,8 +73,13 @@ pub struct Reply {
     pub alert: bool,
     /// The band, one step per point after the last.
     pub band: Vec<Step>,
-    /// The time to limit in words ([`words::Outlook::words`]).
-    pub words: String,
+    /// The stream view's header: the time to limit in words ([`words::Outlook::words`]) and,
+    /// when asked for a band, a step back to confirm ([`html::header`]).
+    pub header: String,
+    /// A card's "due in" line, HTML ([`html::card`]; empty when nothing is due).
+    pub card: String,
+    /// The band chart as inline SVG ([`html::svg`]; empty without a band).
+    pub svg: String,
     /// The limit it heads for in words ("USL 4.5").
     pub limit_name: Option<String>,
     /// A card's "due in" line, when a degradation heads to a limit within the horizon.
@@ -134,7 +141,9 @@ impl Reply {
         }
         o.bool(self.alert);
         o.list(&self.band, |o, s| s.iter().for_each(|v| o.f64(*v)));
-        o.str(&self.words);
+        o.str(&self.header);
+        o.str(&self.card);
+        o.str(&self.svg);
         o.opt(&self.limit_name, |o, v| o.str(v));
         o.opt(&self.due_in, |o, v| o.str(v));
         o.opt(&self.due_at, |o, v| o.f64(*v));
@@ -163,7 +172,9 @@ impl Reply {
                 crossing,
                 alert: r.bool()?,
                 band: r.list(|r| Ok([r.f64()?, r.f64()?, r.f64()?, r.f64()?, r.f64()?]))?,
-                words: r.str()?,
+                header: r.str()?,
+                card: r.str()?,
+                svg: r.str()?,
                 limit_name: r.opt(In::str)?,
                 due_in: r.opt(In::str)?,
                 due_at: r.opt(In::f64)?,
@@ -205,10 +216,28 @@ pub fn run(request: &Request) -> Read<Reply> {
         );
         words::ics(&request.name, &summary, d, request.now)
     });
-    reply.words = text;
+    let back = (request.band > 0).then(|| step_back(request, &o)).flatten();
+    reply.header = html::header(&text, back.as_ref().map(|(w, at)| (w.as_str(), *at)));
+    reply.card = html::card(due_in.as_deref());
+    if request.band > 0 {
+        let v = &request.values;
+        let history = &v[v.len().saturating_sub((reply.band.len() * 2).max(60))..];
+        let limit = reply.limit.map(|l| l.1).zip(limit_name.as_deref());
+        reply.svg = html::svg(history, &reply.band, limit, reply.crossing[0]);
+    }
     reply.due_at = due.map(|d| d.0);
     (reply.limit_name, reply.due_in, reply.ics) = (limit_name, due_in, ics);
     Ok(reply)
+}
+
+/// The newest step back in `request`'s values (the newest [`MAX_POINTS`]), in words, with its
+/// first point (an index into the values sent).
+#[cfg(feature = "module")]
+fn step_back(request: &Request, o: &words::Outlook) -> Option<(String, u64)> {
+    let cut = request.values.len().saturating_sub(MAX_POINTS);
+    let values = &request.values[cut..];
+    let s = llmscope_spc::forecast::step::step_back(values).ok()??;
+    Some((o.step_back(&s, values.len()), (cut + s.at) as u64))
 }
 
 /// The engine's forecast of `request`, without its words.
@@ -303,7 +332,9 @@ mod tests {
             crossing: [Some(3.0), Some(2.0), None, Some(1.0), None],
             alert: true,
             band: vec![[1.0, 0.5, 1.5, 0.2, 1.8]],
-            words: "Reaches USL 4.5 in about 3 points".into(),
+            header: "Reaches USL 4.5 in about 3 points".into(),
+            card: "<p>due</p>".into(),
+            svg: "<svg></svg>".into(),
             limit_name: Some("USL 4.5".into()),
             due_in: None,
             due_at: Some(1.7e12),
@@ -338,7 +369,12 @@ mod tests {
         let (lo, hi) = (a.crossing[1].expect("lo80"), a.crossing[2].expect("hi80"));
         assert!(lo <= median && median <= hi);
         assert_eq!(a.band.len(), 50);
-        assert!(a.words.starts_with("Reaches USL 4.5"), "{}", a.words);
+        assert!(a.header.starts_with("Reaches USL 4.5"), "{}", a.header);
+        assert!(a.svg.starts_with("<svg") && a.card.contains("due in about"));
+        assert!(
+            !a.header.contains("forecast-rebaseline"),
+            "no step back in a steady rise"
+        );
         assert!(
             a.due_in.is_some() && a.ics.is_none(),
             "no clock times, no date"
@@ -376,6 +412,42 @@ mod tests {
         assert_eq!(interval(&times), Some(1.0));
         assert_eq!(interval(&[0.0, 1.0, 2.0]), None);
         assert_eq!(interval(&[]), None);
+    }
+
+    #[test]
+    fn a_step_back_is_offered_with_its_point_in_the_view_not_on_a_card() {
+        // Flat, a rise of 4 over 80 points, back down at point 140.
+        let wiggle = [0.1, -0.05, 0.0, 0.08, -0.1, 0.03, -0.07];
+        let values: Vec<f64> = (0..220)
+            .map(|i| {
+                let level = if (60..140).contains(&i) {
+                    0.05 * (i - 60) as f64
+                } else {
+                    0.0
+                };
+                2.0 + level + wiggle[i % 7]
+            })
+            .collect();
+        let mut q = Request {
+            name: "a/x".into(),
+            control: false,
+            now: 1.7e12,
+            values,
+            times: Vec::new(),
+            lower: None,
+            upper: Some(9.0),
+            horizon: 100,
+            band: 50,
+        };
+        let a = run(&q).expect("a forecast");
+        assert!(
+            a.header.contains("Step back 80 points ago (-3.9"),
+            "{}",
+            a.header
+        );
+        assert!(a.header.contains("data-at=\"140\""), "{}", a.header);
+        q.band = 0;
+        assert!(!run(&q).expect("a forecast").header.contains("Step back"));
     }
 
     #[test]

@@ -100,7 +100,7 @@ fn forecast_card(id: &str, session: ReadSignal<Session>, throttle: Throttle, sto
     throttle.ask(move || {
         let prepared =
             session.with_untracked(|s| s.stream(&id).map(|st| maintenance::prepare(st, false)));
-        let Some(Ok(prepared)) = prepared else {
+        let Some(Ok((prepared, _))) = prepared else {
             store.put(&id, None);
             return None;
         };
@@ -152,12 +152,14 @@ fn Card(id: String) -> impl IntoView {
     });
     let due_id = id.clone();
     let due = move || {
-        store.and_then(|s| {
-            s.0.with(|all| {
-                let (_, o) = all.iter().find(|(k, _)| *k == due_id)?;
-                o.due_in.clone()
+        store
+            .and_then(|s| {
+                s.0.with(|all| {
+                    let (_, o) = all.iter().find(|(k, _)| *k == due_id)?;
+                    Some(o.card.clone())
+                })
             })
-        })
+            .unwrap_or_default()
     };
     let open_id = id.clone();
     // Opening a stream shows its signals: its card no longer calls the old ones news.
@@ -179,7 +181,7 @@ fn Card(id: String) -> impl IntoView {
             })}
             <p class="last"><strong>{move || field(|c| fmt(c.last))}</strong>" "{move || field(|c| c.unit.clone())}</p>
             <p class=move || format!("badge {}", status().replace(' ', "-"))>{move || health().text()}</p>
-            {move || due().map(|d| view! { <p class="due" data-testid="due-in">{d}</p> })}
+            <div inner_html=due></div>
             <canvas class="spark" node_ref=canvas aria-hidden="true"></canvas>
         </article>
     }

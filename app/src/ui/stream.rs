@@ -3,7 +3,7 @@
 //! settings and the signals.
 
 use super::context::{data, nav, theme};
-use super::maintenance::{self, Outlook, Throttle};
+use super::maintenance;
 use super::settings::Settings;
 use super::timing::{clock, now_ms, record_draw};
 use super::touch::Touches;
@@ -59,9 +59,6 @@ fn hover_text(
     })
 }
 
-/// The stream view forecasts its stream at most this often (ms).
-const FORECAST_EVERY: f64 = 3_000.0;
-
 /// The stream view.
 #[component]
 pub fn StreamView(id: String) -> impl IntoView {
@@ -88,53 +85,8 @@ pub fn StreamView(id: String) -> impl IntoView {
         }
     };
 
-    // The forecast (second module): when the view opens, then at most every few seconds.
-    let outlook = RwSignal::new(None::<Result<Outlook, String>>);
-    let throttle = Throttle::new(FORECAST_EVERY);
-    Effect::new(move |_| {
-        stream.track();
-        throttle.ask(move || {
-            let prepared =
-                stream.with_untracked(|s| s.as_ref().map(|s| maintenance::prepare(s, true)))?;
-            match prepared {
-                Err(e) => {
-                    outlook.try_set(Some(Err(e)));
-                    None
-                }
-                Ok(p) => Some(async move {
-                    let made = maintenance::run(p).await;
-                    outlook.try_set(Some(made));
-                }),
-            }
-        });
-    });
-    let band = NodeRef::<leptos::html::Canvas>::new();
-    Effect::new(move |_| {
-        let palette = Palette::new(theme.dark.get());
-        let Some(el) = band.get() else { return };
-        outlook.with(|o| {
-            let Some(Ok(o)) = o else { return };
-            let r = o;
-            let history = stream.with_untracked(|s| {
-                s.as_ref().map_or(Vec::new(), |s| {
-                    let keep = (r.band.len() * 2).max(60);
-                    s.samples[s.samples.len().saturating_sub(keep)..]
-                        .iter()
-                        .map(|x| x.value)
-                        .collect()
-                })
-            });
-            let limit = o.limit.map(|l| l.1).zip(o.limit_name.clone());
-            let _ = draw::forecast::band(
-                &el,
-                &history,
-                &r.band,
-                limit.as_ref().map(|(v, n)| (*v, n.as_str())),
-                r.crossing[0],
-                palette,
-            );
-        });
-    });
+    // The forecast (second module): its header and band, HTML text.
+    let (forecast_header, forecast_band) = maintenance::stream_outlook(id.clone(), stream);
 
     Effect::new(move |_| {
         let palette = Palette::new(theme.dark.get());
@@ -386,21 +338,11 @@ pub fn StreamView(id: String) -> impl IntoView {
         (a.min(len), b.min(len), len)
     };
     let name = id.clone();
-    let maintained = move || {
-        stream.with(|s| {
-            let t = s.as_ref()?.settings.maintained.last().copied()?;
-            Some(format!(" Last maintained {}.", super::timing::clock(t)))
-        })
-    };
     view! {
         <section class="stream">
             <nav class="crumbs"><button on:click=back>"← All streams"</button></nav>
             <h2>{name}</h2>
-            <p class="forecast" data-testid="time-to-limit">{move || outlook.with(|o| match o {
-                None => "Time to limit: forecasting…".to_string(),
-                Some(Ok(o)) => o.words.clone(),
-                Some(Err(e)) => format!("Time to limit: {e}"),
-            })}{maintained}</p>
+            {forecast_header}
             <div class="toolbar" role="toolbar" aria-label="zoom and pan">
                 <button on:click=move |_| zoom(0.5)>"Zoom in"</button>
                 <button on:click=move |_| zoom(2.0)>"Zoom out"</button>
@@ -447,7 +389,7 @@ pub fn StreamView(id: String) -> impl IntoView {
                         style=format!("left: {}px; top: {}px", x + 14.0, y + 14.0)>{text}</div>
                 })}
             </div>
-            <canvas class="chart small" data-testid="forecast-chart" node_ref=band aria-label="forecast band"></canvas>
+            {forecast_band}
             <canvas class="chart small" data-testid="companion-chart" node_ref=companion aria-label="companion chart"></canvas>
             <div class="side">
                 {summary}

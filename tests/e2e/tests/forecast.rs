@@ -1,9 +1,14 @@
 //! See it coming (issue 14) in Chromium: the shim's `simulate` wearing spindle (rising towards
 //! its USL of 4.5 mm/s) gets a "due in" on its card, the maintenance list has it, and its
-//! `.ics` download is an RFC 5545 calendar with one event whose start is the forecast crossing.
+//! `.ics` download is an RFC 5545 calendar with one event whose start is the forecast crossing;
+//! and a stream that drifts, then steps back, shows the step back in its view, and confirming
+//! it re-baselines the limits on the points after it.
 
-use fantoccini::Locator;
-use llmscope_e2e::{console_errors, downloaded, js, Session};
+use fantoccini::{Client, Locator};
+use llmscope_e2e::{
+    click, console_errors, downloaded, import, js, normal, notice, pause_simulators, temp_csv,
+    wait_for, Session, DEADLINE,
+};
 use std::time::Duration;
 
 /// The shim's spindle card's name and "due in" text, once it has one.
@@ -17,7 +22,11 @@ fn unfold(text: &str) -> Vec<String> {
         "every line ends with CRLF"
     );
     for line in text.split("\r\n") {
-        assert!(line.len() <= 75, "a line of {} octets: {line:?}", line.len());
+        assert!(
+            line.len() <= 75,
+            "a line of {} octets: {line:?}",
+            line.len()
+        );
     }
     text.replace("\r\n ", "")
         .split("\r\n")
@@ -47,7 +56,11 @@ async fn the_wearing_spindle_is_due_and_its_calendar_event_parses() {
         .expect("open with live data");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(150);
     let (name, due) = loop {
-        if let [name, due] = js(client, DUE).await.as_array().map_or(&[][..], Vec::as_slice) {
+        if let [name, due] = js(client, DUE)
+            .await
+            .as_array()
+            .map_or(&[][..], Vec::as_slice)
+        {
             break (
                 name.as_str().unwrap_or_default().to_string(),
                 due.as_str().unwrap_or_default().to_string(),
@@ -109,6 +122,128 @@ async fn the_wearing_spindle_is_due_and_its_calendar_event_parses() {
     assert!(start > stamp, "due {start}, made {stamp}");
     assert!(value("SUMMARY").contains(&format!("{name} reaches USL 4.5")));
     assert!(value("DESCRIPTION").contains("80% interval"));
+
+    let errors = console_errors(client).await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    session.close().await;
+}
+
+/// Where the imported stream steps back, its level before the drift and after the step.
+const STEP: usize = 220;
+const BEFORE: f64 = 10.0;
+const AFTER: f64 = 11.0;
+
+/// 300 points: 100 at [`BEFORE`], a drift of 4 over 120 points, then a step back at [`STEP`]
+/// to [`AFTER`] (a part replaced, not quite as new); seeded noise of sigma 0.3.
+fn drift_and_step_back() -> String {
+    let mut noise = normal(14);
+    let mut csv = String::from("t,level\n");
+    for i in 0..300 {
+        let level = match i {
+            0..100 => BEFORE,
+            100..STEP => BEFORE + 4.0 * (i - 100) as f64 / 120.0,
+            _ => AFTER,
+        };
+        csv += &format!("{i},{:.4}\n", level + 0.3 * noise());
+    }
+    csv
+}
+
+/// The number a stat of the stream view shows.
+async fn stat(client: &Client, testid: &str) -> f64 {
+    let text = wait_for(client, &format!("[data-testid={testid}]"), DEADLINE)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    text.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{testid} shows {text:?}"))
+}
+
+#[tokio::test]
+async fn a_step_back_is_offered_and_confirming_it_re_baselines() {
+    let session = Session::open().await;
+    let client = &session.client;
+    client.goto(&session.url("")).await.expect("open the app");
+    pause_simulators(client).await;
+    import(client, &temp_csv("stepback.csv", &drift_and_step_back())).await;
+    assert!(notice(client).await.contains("imported 300 rows"));
+    click(
+        client,
+        Locator::XPath("//article[.//h2[. = 'stepback/level']]"),
+    )
+    .await;
+
+    // The limits are estimated on the first points, before the drift.
+    let center = stat(client, "center").await;
+    assert!((center - BEFORE).abs() < 0.3, "center {center} before");
+    let ucl = stat(client, "ucl").await;
+
+    let button = wait_for(client, "[data-testid=forecast-rebaseline]", DEADLINE).await;
+    let header = wait_for(client, "[data-testid=time-to-limit]", DEADLINE)
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(
+        header.contains("Step back") && header.contains("maintenance?"),
+        "{header}"
+    );
+    // Where and how big: at the step (to a point or two), a fall of about 4 − 1 = 3.
+    let at: usize = button
+        .attr("data-at")
+        .await
+        .ok()
+        .flatten()
+        .and_then(|a| a.parse().ok())
+        .expect("the step's point");
+    assert!(at.abs_diff(STEP) <= 3, "step back at {at}");
+    let size: f64 = header
+        .split_once('(')
+        .and_then(|(_, r)| r.split(';').next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no size in {header}"));
+    assert!((-3.4..-2.6).contains(&size), "size {size} in {header}");
+
+    button.click().await.expect("confirm the step back");
+    let said = notice(client).await;
+    assert!(
+        said.contains(&format!("step back at point {at} confirmed"))
+            && said.contains("re-baselined"),
+        "{said}"
+    );
+    // The limits are now those of the points after the step, and the prompt is gone.
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let center = stat(client, "center").await;
+        let header = wait_for(client, "[data-testid=time-to-limit]", DEADLINE)
+            .await
+            .text()
+            .await
+            .unwrap_or_default();
+        if (center - AFTER).abs() < 0.2
+            && !header.contains("Step back")
+            && !header.contains("forecasting")
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "center {center}, header {header:?} after confirming"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_ne!(stat(client, "ucl").await, ucl, "the UCL was re-estimated");
+    assert_eq!(
+        js(
+            client,
+            "return document.querySelectorAll('[data-testid=forecast-rebaseline]').length"
+        )
+        .await,
+        0
+    );
 
     let errors = console_errors(client).await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");

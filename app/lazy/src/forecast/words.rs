@@ -90,6 +90,17 @@ impl Outlook<'_> {
         }
     }
 
+    /// A step back in words: "Step back 2 h ago (−3.1; 95%: −3.3 to −2.9)", of `n` values.
+    pub fn step_back(&self, s: &llmscope_spc::forecast::step::StepBack, n: usize) -> String {
+        format!(
+            "Step back {} ago ({}; 95%: {} to {})",
+            self.after((n - s.at) as f64),
+            fmt(s.size),
+            fmt(s.lo),
+            fmt(s.hi)
+        )
+    }
+
     /// The card's line: "due in about 4 h", when a degradation heads to a limit within the
     /// horizon.
     pub fn due_in(&self) -> Option<String> {
