@@ -57,13 +57,15 @@ pub async fn why(request: Vec<u8>) -> Result<String, JsError> {
     Ok(crate::why::html::render(&explained, &request.series[0].0))
 }
 
-/// The forecast of `request` ([`crate::forecast::Request`] bytes): the
-/// [`crate::forecast::Reply`]'s bytes. Async only so the page awaits it as it awaits `why`.
+/// The forecast of `request` ([`crate::forecast::Request`] bytes): what the dashboard shows
+/// of it, [`crate::forecast::Shown`] as text. Async only so the page awaits it as it awaits
+/// `why`.
 #[wasm_bindgen]
-pub async fn forecast(request: Vec<u8>) -> Result<Vec<u8>, JsError> {
-    let request = crate::forecast::Request::decode(&request).map_err(|e| JsError::new(&e))?;
-    let reply = crate::forecast::run(&request).map_err(|e| JsError::new(&e))?;
-    Ok(reply.encode())
+pub async fn forecast(request: Vec<u8>) -> Result<String, JsError> {
+    use crate::forecast::{run, Request, Shown};
+    let request = Request::decode(&request).map_err(|e| JsError::new(&e))?;
+    let reply = run(&request).map_err(|e| JsError::new(&e))?;
+    Ok(Shown::of(reply, &request.name).encode())
 }
 
 async fn fetch_font(url: &str) -> Result<Vec<u8>, JsError> {

@@ -124,63 +124,74 @@ impl Request {
     }
 }
 
-impl Reply {
-    /// The reply as bytes for the dashboard.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut o = Out::default();
-        o.u64(self.n);
-        o.opt(&self.interval, |o, v| o.f64(*v));
-        o.bool(self.enough);
-        o.bool(self.detected);
-        o.opt(&self.limit, |o, (up, v)| {
-            o.bool(*up);
-            o.f64(*v);
-        });
-        for c in &self.crossing {
-            o.opt(c, |o, v| o.f64(*v));
+/// What the dashboard shows of a [`Reply`]: its HTML and the maintenance list's fields. It
+/// crosses as one string, the fields joined by [`SEP`] (splitting it is all the dashboard's
+/// wasm carries for it).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Shown {
+    /// [`Reply::header`].
+    pub header: String,
+    /// [`Reply::card`].
+    pub card: String,
+    /// [`Reply::svg`].
+    pub svg: String,
+    /// The maintenance list's row, when the crossing has a date ([`html::row`]; else empty).
+    pub row: String,
+    /// [`Reply::ics`] (empty: none).
+    pub ics: String,
+    /// [`Reply::due_at`].
+    pub due_at: Option<f64>,
+}
+
+/// The separator of [`Shown`]'s fields (taken out of the fields themselves).
+pub const SEP: char = '\u{1}';
+
+impl Shown {
+    /// What the dashboard shows of `reply`, the forecast of stream `name`.
+    pub fn of(reply: Reply, name: &str) -> Shown {
+        let due_in = reply.due_in.unwrap_or_default();
+        let ics = reply.ics.unwrap_or_default();
+        Shown {
+            header: reply.header,
+            card: reply.card,
+            svg: reply.svg,
+            row: if ics.is_empty() {
+                String::new()
+            } else {
+                html::row(name, &due_in)
+            },
+            ics,
+            due_at: reply.due_at,
         }
-        o.bool(self.alert);
-        o.list(&self.band, |o, s| s.iter().for_each(|v| o.f64(*v)));
-        o.str(&self.header);
-        o.str(&self.card);
-        o.str(&self.svg);
-        o.opt(&self.limit_name, |o, v| o.str(v));
-        o.opt(&self.due_in, |o, v| o.str(v));
-        o.opt(&self.due_at, |o, v| o.f64(*v));
-        o.opt(&self.ics, |o, v| o.str(v));
-        o.0
     }
 
-    /// The reply of `bytes`; damaged bytes are an error in words.
-    pub fn decode(bytes: &[u8]) -> Read<Reply> {
-        reading(bytes, |r| {
-            let n = r.u64()?;
-            let interval = r.opt(In::f64)?;
-            let enough = r.bool()?;
-            let detected = r.bool()?;
-            let limit = r.opt(|r| Ok((r.bool()?, r.f64()?)))?;
-            let mut crossing = [None; 5];
-            for c in &mut crossing {
-                *c = r.opt(In::f64)?;
-            }
-            Ok(Reply {
-                n,
-                interval,
-                enough,
-                detected,
-                limit,
-                crossing,
-                alert: r.bool()?,
-                band: r.list(|r| Ok([r.f64()?, r.f64()?, r.f64()?, r.f64()?, r.f64()?]))?,
-                header: r.str()?,
-                card: r.str()?,
-                svg: r.str()?,
-                limit_name: r.opt(In::str)?,
-                due_in: r.opt(In::str)?,
-                due_at: r.opt(In::f64)?,
-                ics: r.opt(In::str)?,
-            })
-        })
+    /// As one string for the dashboard.
+    pub fn encode(&self) -> String {
+        let due = self.due_at.map_or(String::new(), |t| t.to_string());
+        [
+            &self.header,
+            &self.card,
+            &self.svg,
+            &self.row,
+            &self.ics,
+            &due,
+        ]
+        .map(|f| f.replace(SEP, ""))
+        .join(&SEP.to_string())
+    }
+
+    /// Of `text` ([`Shown::encode`]'s); missing fields are empty.
+    pub fn decode(text: &str) -> Shown {
+        let mut f = text.split(SEP).map(str::to_string);
+        let mut next = || f.next().unwrap_or_default();
+        Shown {
+            header: next(),
+            card: next(),
+            svg: next(),
+            row: next(),
+            ics: next(),
+            due_at: next().parse().ok(),
+        }
     }
 }
 
@@ -308,7 +319,7 @@ mod tests {
     }
 
     #[test]
-    fn a_request_and_a_reply_cross_unchanged_and_damaged_bytes_are_an_error() {
+    fn a_request_and_what_is_shown_cross_unchanged_and_damaged_bytes_are_an_error() {
         let q = Request {
             name: "a/x".into(),
             control: false,
@@ -323,28 +334,23 @@ mod tests {
         let bytes = q.encode();
         assert_eq!(Request::decode(&bytes), Ok(q));
         assert!(Request::decode(&bytes[..bytes.len() - 1]).is_err());
-        let a = Reply {
-            n: 2,
-            interval: Some(60.0),
-            enough: true,
-            detected: true,
-            limit: Some((true, 4.5)),
-            crossing: [Some(3.0), Some(2.0), None, Some(1.0), None],
-            alert: true,
-            band: vec![[1.0, 0.5, 1.5, 0.2, 1.8]],
+        let a = Shown {
             header: "Reaches USL 4.5 in about 3 points".into(),
             card: "<p>due</p>".into(),
             svg: "<svg></svg>".into(),
-            limit_name: Some("USL 4.5".into()),
-            due_in: None,
-            due_at: Some(1.7e12),
-            ics: Some("BEGIN:VCALENDAR\r\n".into()),
+            row: "<li>a/x</li>".into(),
+            ics: "BEGIN:VCALENDAR\r\n".into(),
+            due_at: Some(1.7e12 + 0.5),
         };
-        let bytes = a.encode();
-        assert_eq!(Reply::decode(&bytes), Ok(a));
-        let mut more = bytes;
-        more.push(1);
-        assert!(Reply::decode(&more).is_err());
+        assert_eq!(Shown::decode(&a.encode()), a);
+        let none = Shown::default();
+        assert_eq!(Shown::decode(&none.encode()), none);
+        // The separator inside a field is taken out, not read as a field's end.
+        let odd = Shown {
+            header: format!("a{SEP}b"),
+            ..Shown::default()
+        };
+        assert_eq!(Shown::decode(&odd.encode()).header, "ab");
     }
 
     #[test]

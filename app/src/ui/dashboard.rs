@@ -6,7 +6,7 @@
 //! and its canvas; only a stream that appears or goes adds or removes a card.
 
 use super::context::{data, nav, theme, Data};
-use super::maintenance::{self, Forecasts, Maintenance, Throttle};
+use super::maintenance::{self, Maintenance};
 use crate::draw::{self, Palette};
 use crate::export::report::fmt;
 use crate::model::{Health, Origin, Session, Stream, SPARK};
@@ -74,8 +74,7 @@ pub fn Dashboard() -> impl IntoView {
                 .collect::<Vec<Key>>()
         })
     });
-    let forecasts = Forecasts(RwSignal::new(Vec::new()));
-    provide_context(forecasts);
+    maintenance::start(session);
     view! {
         <section class="cards" aria-label="streams">
             <Show
@@ -86,31 +85,8 @@ pub fn Dashboard() -> impl IntoView {
                 </For>
             </Show>
         </section>
-        <Maintenance forecasts=forecasts/>
+        <Maintenance/>
     }
-}
-
-/// A card forecasts its stream at most this often (ms): in the second module, in the
-/// background, so many cards never stall the page.
-const FORECAST_EVERY: f64 = 10_000.0;
-
-/// Forecasts stream `id` into `store` (or takes it out when it cannot be forecast).
-fn forecast_card(id: &str, session: ReadSignal<Session>, throttle: Throttle, store: Forecasts) {
-    let id = id.to_string();
-    throttle.ask(move || {
-        let prepared =
-            session.with_untracked(|s| s.stream(&id).map(|st| maintenance::prepare(st, false)));
-        let Some(Ok((prepared, _))) = prepared else {
-            store.put(&id, None);
-            return None;
-        };
-        let id = id.clone();
-        Some(async move {
-            let made = maintenance::run(prepared).await;
-            // The dashboard may be gone by now.
-            store.put(&id, made.ok());
-        })
-    });
 }
 
 /// One stream's card; it follows the stream's data while it exists.
@@ -141,26 +117,7 @@ fn Card(id: String) -> impl IntoView {
     let field =
         move |f: fn(&CardData) -> String| card.with(|c| c.as_ref().map(f).unwrap_or_default());
     let dropped = move || card.with(|c| c.as_ref().map_or(0, |c| c.dropped));
-    let store = use_context::<Forecasts>();
-    let throttle = Throttle::new(FORECAST_EVERY);
-    let forecast_id = id.clone();
-    Effect::new(move |_| {
-        card.track();
-        if let Some(store) = store {
-            forecast_card(&forecast_id, session, throttle, store);
-        }
-    });
     let due_id = id.clone();
-    let due = move || {
-        store
-            .and_then(|s| {
-                s.0.with(|all| {
-                    let (_, o) = all.iter().find(|(k, _)| *k == due_id)?;
-                    Some(o.card.clone())
-                })
-            })
-            .unwrap_or_default()
-    };
     let open_id = id.clone();
     // Opening a stream shows its signals: its card no longer calls the old ones news.
     let open = move || {
@@ -181,7 +138,7 @@ fn Card(id: String) -> impl IntoView {
             })}
             <p class="last"><strong>{move || field(|c| fmt(c.last))}</strong>" "{move || field(|c| c.unit.clone())}</p>
             <p class=move || format!("badge {}", status().replace(' ', "-"))>{move || health().text()}</p>
-            <div inner_html=due></div>
+            <div inner_html=move || maintenance::card_line(&due_id)></div>
             <canvas class="spark" node_ref=canvas aria-hidden="true"></canvas>
         </article>
     }

@@ -10,115 +10,162 @@
 //! - Maintenance restarts the forecast: it reads the points from the last one ("Maintained",
 //!   or a step back the user confirmed; a confirmed step back also re-baselines the limits on
 //!   the points after it).
+//! - The dashboard forecasts every stream in turn, in the background, at most every 10 s
+//!   ([`start`]); the stream view its own stream, with the band and a step back, every 3 s.
 //! - Every text is HTML written by the module (`llmscope_app_lazy::forecast::html` and
-//!   `words`: the header, the card's line, the band as inline SVG, the `.ics` event, RFC
-//!   5545), but the list's rows, with one click handler each for the header and the list:
-//!   the site's main wasm has a size budget.
+//!   `words`: the header, the card's line, the list's rows, the band as inline SVG, the
+//!   `.ics` event, RFC 5545), with one click handler each for the header and the list, and
+//!   the forecasts kept in plain data with one version signal: the site's main wasm has a
+//!   size budget (docs/benchmarks.md, "The forecast in the site").
 
 use super::context::{data, nav};
 use super::timing::now_ms;
 use crate::export::download;
-use crate::model::Stream;
+use crate::model::{Session, Stream};
+use crate::sources::import::sleep;
 use leptos::prelude::*;
-use llmscope_app_lazy::forecast::{Reply, Request, CLOCK};
+use llmscope_app_lazy::forecast::{Request, Shown, CLOCK, MAX_POINTS};
 use llmscope_app_lazy::text::esc;
 use llmscope_spc::forecast::degradation::MIN_WINDOW;
-use std::fmt::Write;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
 
 /// The horizon in points when the stream's times are row numbers.
 const HORIZON_POINTS: u64 = 100;
 /// The stream view forecasts its stream at most this often (ms).
 const STREAM_EVERY: f64 = 3_000.0;
 
-/// A stream's forecast as the views show it: the module's reply, with its words.
-pub(super) type Outlook = Reply;
-
-/// Every stream's latest forecast (by id), made by the cards; the maintenance list reads it.
-#[derive(Clone, Copy)]
-pub(super) struct Forecasts(pub RwSignal<Vec<(String, Outlook)>>);
-
-impl Forecasts {
-    /// Puts `id`'s forecast in (or takes it out: `None`); nothing when the dashboard is gone.
-    pub fn put(self, id: &str, outlook: Option<Outlook>) {
-        self.0.try_update(|all| {
-            all.retain(|(k, _)| k != id);
-            all.extend(outlook.map(|o| (id.to_string(), o)));
-        });
-    }
+thread_local! {
+    /// Every stream's latest forecast as shown (by id), made by [`start`]'s forecaster: the
+    /// cards' lines and the maintenance list read it. Plain data, not a signal: [`VERSION`] tells when it
+    /// changed (one signal type fewer in the site's wasm).
+    static SHOWN: RefCell<Vec<(String, Shown)>> = const { RefCell::new(Vec::new()) };
+    /// Bumped when [`SHOWN`] changes; made by the dashboard.
+    static VERSION: Cell<Option<RwSignal<u32>>> = const { Cell::new(None) };
 }
 
-/// Runs forecasts at most every `every` ms, one at a time, and once more after the last ask
+/// The dashboard forecasts every stream at most this often (ms): in the second module, in
+/// the background, one stream after the other, so many streams never stall the page.
+const CARDS_EVERY: f64 = 10_000.0;
+
+/// Starts the dashboard's forecasts (the cards' lines, the list): every stream's, again when
+/// the session changes (at most every [`CARDS_EVERY`] ms), while the dashboard is shown.
+pub(super) fn start(session: ReadSignal<Session>) {
+    SHOWN.with_borrow_mut(Vec::clear);
+    let version = RwSignal::new(0u32);
+    VERSION.set(Some(version));
+    let job: Job = Rc::new(move || {
+        let asks: Vec<(String, Option<Request>)> = session.try_with_untracked(|s| {
+            let ask = |st: &Stream| prepare(st, false).ok().map(|p| p.0);
+            s.streams
+                .iter()
+                .map(|st| (st.id.clone(), ask(st)))
+                .collect()
+        })?;
+        Some(Box::pin(async move {
+            let mut all = Vec::new();
+            for (id, ask) in asks {
+                if let Some(request) = ask {
+                    all.extend(crate::lazy::forecast(&request).await.ok().map(|o| (id, o)));
+                }
+            }
+            SHOWN.set(all);
+            version.try_update(|n| *n += 1);
+        }))
+    });
+    let throttle = Throttle::new(CARDS_EVERY);
+    Effect::new(move |_| {
+        session.track();
+        throttle.ask(&job);
+    });
+}
+
+/// `f` of every shown forecast, tracking their changes.
+fn shown<R>(f: impl FnOnce(&[(String, Shown)]) -> R) -> R {
+    if let Some(v) = VERSION.get() {
+        v.try_get();
+    }
+    SHOWN.with_borrow(|all| f(all))
+}
+
+/// A card's "due in" line (HTML from the module; empty when nothing is due).
+pub(super) fn card_line(id: &str) -> String {
+    shown(|all| {
+        all.iter()
+            .find(|(k, _)| k == id)
+            .map(|(_, o)| o.card.clone())
+            .unwrap_or_default()
+    })
+}
+
+/// A forecast to run: `None` when there is nothing to ask.
+type Job = Rc<dyn Fn() -> Option<Pin<Box<dyn Future<Output = ()>>>>>;
+
+/// Runs a [`Job`] at most every `every` ms, one at a time, and once more after the last ask
 /// that had to wait (so the newest data are always forecast in the end).
-#[derive(Clone, Copy)]
-pub(super) struct Throttle {
+#[derive(Clone)]
+struct Throttle {
     /// The last start, whether one is running, whether a later run is scheduled.
-    state: StoredValue<(f64, bool, bool)>,
+    state: Rc<Cell<(f64, bool, bool)>>,
     every: f64,
 }
 
 impl Throttle {
-    pub fn new(every: f64) -> Throttle {
+    fn new(every: f64) -> Throttle {
         Throttle {
-            state: StoredValue::new((f64::NEG_INFINITY, false, false)),
+            state: Rc::new(Cell::new((f64::NEG_INFINITY, false, false))),
             every,
         }
     }
 
-    /// Runs `job`'s future now, or schedules one run for when the wait is over.
-    pub fn ask<F, Fut>(self, job: F)
-    where
-        F: Fn() -> Option<Fut> + Clone + 'static,
-        Fut: std::future::Future<Output = ()> + 'static,
-    {
-        let Some((last, busy, pending)) = self.state.try_get_value() else {
-            return; // its view is gone
-        };
+    /// Runs `job` now, or once when the wait is over.
+    fn ask(&self, job: &Job) {
+        let (last, busy, pending) = self.state.get();
         let wait = self.every - (now_ms() - last);
-        if busy || wait > 0.0 {
-            if !pending {
-                self.state.update_value(|s| s.2 = true);
-                later(wait.max(250.0), move || {
-                    if self.state.try_update_value(|s| s.2 = false).is_some() {
-                        self.ask(job);
-                    }
-                });
+        let me = self.clone();
+        let task: Pin<Box<dyn Future<Output = ()>>> = if busy || wait > 0.0 {
+            if pending {
+                return;
             }
-            return;
-        }
-        let Some(run) = job() else { return };
-        self.state.update_value(|s| (s.0, s.1) = (now_ms(), true));
-        wasm_bindgen_futures::spawn_local(async move {
-            run.await;
-            self.state.try_update_value(|s| s.1 = false);
-        });
-    }
-}
-
-/// Calls `f` after `ms` milliseconds.
-fn later(ms: f64, f: impl FnOnce() + 'static) {
-    let f = wasm_bindgen::closure::Closure::once_into_js(f);
-    if let Some(w) = web_sys::window() {
-        let _ =
-            w.set_timeout_with_callback_and_timeout_and_arguments_0(f.unchecked_ref(), ms as i32);
+            self.state.set((last, busy, true));
+            let job = job.clone();
+            Box::pin(async move {
+                sleep(Duration::from_millis(wait.max(250.0) as u64)).await;
+                let (last, busy, _) = me.state.get();
+                me.state.set((last, busy, false));
+                me.ask(&job);
+            })
+        } else {
+            let Some(run) = job() else { return };
+            self.state.set((now_ms(), true, pending));
+            Box::pin(async move {
+                run.await;
+                let (last, _, pending) = me.state.get();
+                me.state.set((last, false, pending));
+            })
+        };
+        spawn_local(task);
     }
 }
 
 /// The first point the forecast reads: the first at or after the last maintenance (a
-/// "Maintained" click, or a confirmed step back), else 0.
-pub(super) fn window_start(stream: &Stream) -> usize {
-    let cut = stream
-        .settings
-        .maintained
-        .iter()
-        .copied()
-        .fold(f64::NEG_INFINITY, f64::max);
-    (stream.samples.iter().position(|s| s.t >= cut)).unwrap_or(stream.samples.len())
+/// "Maintained" click, or a confirmed step back), and at most the newest [`MAX_POINTS`]
+/// (all the module reads).
+fn window_start(stream: &Stream) -> usize {
+    let cut = stream.settings.maintained.unwrap_or(f64::NEG_INFINITY);
+    let s = &stream.samples;
+    let newest = s.len().saturating_sub(MAX_POINTS);
+    newest.max(s.iter().position(|p| p.t >= cut).unwrap_or(s.len()))
 }
 
 /// What to ask about `stream`, with `band` steps of band (and a step back looked for), and the
 /// first point sent ([`window_start`]); an error says why it cannot be forecast.
-pub(super) fn prepare(stream: &Stream, band: bool) -> Result<(Request, usize), String> {
+fn prepare(stream: &Stream, band: bool) -> Result<(Request, usize), String> {
     let from = window_start(stream);
     let samples = &stream.samples[from..];
     // Too few points is said here, without loading the second module.
@@ -169,33 +216,17 @@ pub(super) fn prepare(stream: &Stream, band: bool) -> Result<(Request, usize), S
     Ok((request, from))
 }
 
-/// The forecast of `request`, made by the second module.
-pub(super) async fn run(request: Request) -> Result<Outlook, String> {
-    crate::lazy::forecast(&request).await
-}
-
 /// " · maintained 14:02" when the stream's last maintenance has a clock time.
 fn maintained_at(stream: &Stream) -> String {
-    let last = stream
-        .settings
-        .maintained
-        .iter()
-        .copied()
-        .fold(0.0, f64::max);
-    if last >= CLOCK {
-        format!(" · maintained {}", super::timing::clock(last))
-    } else {
-        String::new()
+    match stream.settings.maintained {
+        Some(t) if t >= CLOCK => format!(" · maintained {}", super::timing::clock(t)),
+        _ => String::new(),
     }
 }
 
-/// Records maintenance of stream `id` at `t` (epoch ms): the forecast starts again at it.
-fn maintain(s: &mut crate::model::Session, id: &str, t: f64) -> Option<()> {
-    let m = &mut s.stream_mut(id)?.settings.maintained;
-    // Kept oldest first (an insertion: the list is short).
-    let i = m.iter().position(|x| *x > t).unwrap_or(m.len());
-    m.insert(i, t);
-    Some(())
+/// The element an event happened on.
+fn target(ev: &leptos::ev::MouseEvent) -> Option<web_sys::Element> {
+    ev.target()?.dyn_into().ok()
 }
 
 /// The stream view's forecast: its header (the time to limit, a step back to confirm, the
@@ -205,44 +236,46 @@ pub(super) fn stream_outlook(
     stream: Memo<Option<Stream>>,
 ) -> (impl IntoView, impl IntoView) {
     let (d, nav) = (data(), nav());
-    // The reply, with the first point that was sent.
-    let outlook = RwSignal::new(None::<Result<(Outlook, usize), String>>);
+    let forecasting = || "Time to limit: forecasting…".to_string();
+    let (header, svg) = (RwSignal::new(forecasting()), RwSignal::new(String::new()));
+    // The first point of the stream that the shown forecast read.
+    let from = Rc::new(Cell::new(0usize));
+    let failed = move |e: &str| {
+        header.try_set(esc(&format!("Time to limit: {e}")));
+        svg.try_set(String::new());
+    };
+    let sent = from.clone();
+    let job: Job = Rc::new(move || {
+        let prepared = stream
+            .try_with_untracked(|s| s.as_ref().map(|s| prepare(s, true)))
+            .flatten()?;
+        let (request, first) = prepared.map_err(|e| failed(&e)).ok()?;
+        let sent = sent.clone();
+        Some(Box::pin(async move {
+            match crate::lazy::forecast(&request).await {
+                Ok(s) => {
+                    sent.set(first);
+                    header.try_set(s.header);
+                    svg.try_set(s.svg);
+                }
+                Err(e) => failed(&e),
+            }
+        }))
+    });
     let throttle = Throttle::new(STREAM_EVERY);
     Effect::new(move |_| {
         stream.track();
-        throttle.ask(move || {
-            let prepared = stream.with_untracked(|s| s.as_ref().map(|s| prepare(s, true)))?;
-            match prepared {
-                Err(e) => {
-                    outlook.try_set(Some(Err(e)));
-                    None
-                }
-                Ok((p, from)) => Some(async move {
-                    let made = run(p).await.map(|o| (o, from));
-                    outlook.try_set(Some(made));
-                }),
-            }
-        });
+        throttle.ask(&job);
     });
-    let header = move || {
-        let words = outlook.with(|o| match o {
-            None => "Time to limit: forecasting…".to_string(),
-            Some(Ok((o, _))) => o.header.clone(),
-            Some(Err(e)) => esc(&format!("Time to limit: {e}")),
-        });
-        words + &stream.with(|s| s.as_ref().map(maintained_at).unwrap_or_default())
-    };
+    let text =
+        move || header.get() + &stream.with(|s| s.as_ref().map(maintained_at).unwrap_or_default());
     // Confirming a step back: maintenance at its first point, and the limits estimated again
     // on the points after it.
     let confirm = move |ev: leptos::ev::MouseEvent| {
-        let at = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        let at = target(&ev)
             .and_then(|e| e.get_attribute("data-at"))
             .and_then(|a| a.parse::<usize>().ok());
-        let from =
-            outlook.with_untracked(|o| o.as_ref().and_then(|o| o.as_ref().ok()).map(|o| o.1));
-        let (Some(at), Some(from)) = (at, from) else {
+        let Some(i) = at.map(|a| from.get() + a) else {
             return;
         };
         if nav.readonly.get_untracked().is_some() {
@@ -250,81 +283,58 @@ pub(super) fn stream_outlook(
         }
         let mut said = None;
         d.session.update(|s| {
-            let Some(st) = s.stream(&id) else { return };
-            let (i, n) = (from + at, st.samples.len());
+            let Some(st) = s.stream_mut(&id) else { return };
+            let n = st.samples.len();
             let Some(t) = st.samples.get(i).map(|p| p.t) else {
                 return;
             };
-            maintain(s, &id, t);
-            if let Some(st) = s.stream_mut(&id) {
-                st.settings.chart.phase1 = None;
-                st.settings.chart.baseline_range = Some((i, n));
-            }
+            st.settings.maintained = Some(t);
+            st.settings.chart.phase1 = None;
+            st.settings.chart.baseline_range = Some((i, n));
             said = Some(format!(
                 "{id}: step back at point {i} confirmed; the forecast starts after it and the \
                  limits are re-baselined on points {i} to {}",
                 n - 1
             ));
         });
-        outlook.set(None);
+        header.set(forecasting());
+        svg.set(String::new());
         d.notice.set(said);
     };
-    let svg = move || {
-        outlook.with(|o| {
-            o.as_ref()
-                .and_then(|o| o.as_ref().ok())
-                .map(|o| o.0.svg.clone())
-        })
-    };
     (
-        view! { <p class="forecast" data-testid="time-to-limit" on:click=confirm inner_html=header></p> },
-        view! { <div class="band" data-testid="forecast-chart" inner_html=svg></div> },
+        view! { <p class="forecast" data-testid="time-to-limit" on:click=confirm inner_html=text></p> },
+        view! { <div class="band" data-testid="forecast-chart" inner_html=move || svg.get()></div> },
     )
 }
 
-/// The maintenance list's rows: streams with a predicted crossing, soonest first.
-fn rows(s: &crate::model::Session, all: &[(String, Outlook)]) -> String {
-    let mut due: Vec<(&str, &Outlook, f64)> = Vec::new();
-    for (id, o) in all {
-        let Some(at) = o.due_at.filter(|_| o.ics.is_some()) else {
-            continue;
-        };
+/// The maintenance list: its rows (from the module), soonest first.
+fn rows(all: &[(String, Shown)]) -> String {
+    let mut due: Vec<(&str, f64)> = Vec::new();
+    for (_, o) in all.iter().filter(|(_, o)| !o.row.is_empty()) {
+        let at = o.due_at.unwrap_or(f64::INFINITY);
         // Soonest first (an insertion: the list is short).
-        let i = due.iter().position(|d| d.2 > at).unwrap_or(due.len());
-        due.insert(i, (id, o, at));
+        let i = due.iter().position(|d| d.1 > at).unwrap_or(due.len());
+        due.insert(i, (&o.row, at));
     }
+    let head = "<h2>Maintenance (by due date)</h2>";
     if due.is_empty() {
-        return "<p class=\"empty\">No stream is forecast to reach a limit within 24 hours.</p>"
-            .into();
-    }
-    let mut out = String::from("<ol>");
-    for (id, o, at) in due {
-        let (id, when) = (esc(id), super::timing::clock(at));
-        let done = s.stream(id.as_str()).map(maintained_at).unwrap_or_default();
-        let _ = write!(
-            out,
-            "<li data-testid=\"maintenance-row\" data-stream=\"{id}\"><strong>{id}</strong> {} · \
-             {when}{done} <button data-testid=\"download-ics\">Download .ics</button>\
-             <button data-testid=\"maintained\">Maintained</button></li>",
-            esc(o.due_in.as_deref().unwrap_or_default())
+        return format!(
+            "{head}<p class=\"empty\">No stream is forecast to reach a limit within 24 hours.</p>"
         );
     }
-    out + "</ol>"
+    due.iter()
+        .fold(format!("{head}<ol>"), |out, (row, _)| out + row)
+        + "</ol>"
 }
 
 /// The maintenance list: streams with a predicted crossing, soonest first, as HTML text with
 /// one click handler for its buttons.
 #[component]
-pub(super) fn Maintenance(forecasts: Forecasts) -> impl IntoView {
+pub(super) fn Maintenance() -> impl IntoView {
     let (d, nav) = (data(), nav());
-    let html = move || forecasts.0.with(|all| d.session.with(|s| rows(s, all)));
+    let html = move || shown(rows);
     let click = move |ev: leptos::ev::MouseEvent| {
-        let Some(el) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        else {
-            return;
-        };
+        let Some(el) = target(&ev) else { return };
         let Some(id) = el
             .closest("[data-testid=maintenance-row]")
             .ok()
@@ -334,19 +344,19 @@ pub(super) fn Maintenance(forecasts: Forecasts) -> impl IntoView {
             return;
         };
         match el.get_attribute("data-testid").as_deref() {
-            Some("download-ics") => forecasts.0.with_untracked(|all| {
-                if let Some((_, o)) = all.iter().find(|(k, _)| *k == id) {
-                    let text = o.ics.as_deref().unwrap_or_default();
-                    download::download(
-                        &format!("{}.ics", id.replace('/', "_")),
-                        "text/calendar",
-                        text,
-                    );
-                }
-            }),
+            Some("download-ics") => {
+                let ics = shown(|all| {
+                    let (_, o) = all.iter().find(|(k, _)| *k == id)?;
+                    Some(o.ics.clone())
+                });
+                let file = format!("{}.ics", id.replace('/', "_"));
+                download::download(&file, "text/calendar", &ics.unwrap_or_default());
+            }
             Some("maintained") if nav.readonly.get_untracked().is_none() => {
                 d.session.update(|s| {
-                    maintain(s, &id, now_ms());
+                    if let Some(st) = s.stream_mut(&id) {
+                        st.settings.maintained = Some(now_ms());
+                    }
                 });
                 d.notice.set(Some(format!("{id}: maintenance recorded")));
             }
@@ -354,10 +364,8 @@ pub(super) fn Maintenance(forecasts: Forecasts) -> impl IntoView {
         }
     };
     view! {
-        <section class="maintenance" aria-label="maintenance" data-testid="maintenance" on:click=click>
-            <h2>"Maintenance (by due date)"</h2>
-            <div inner_html=html></div>
-        </section>
+        <section class="maintenance" aria-label="maintenance" data-testid="maintenance"
+            on:click=click inner_html=html></section>
     }
 }
 
@@ -368,17 +376,17 @@ mod tests {
     #[test]
     fn maintenance_travels_with_the_stream_and_old_sessions_still_read() {
         let mut st = Stream::new("cnc1/spindle", "mm/s", crate::model::Origin::Simulator);
-        st.settings.maintained.push(1.7e12);
+        st.settings.maintained = Some(1.7e12);
         let json = serde_json::to_value(&st).expect("a stream as JSON");
-        assert_eq!(json["settings"]["maintained"], serde_json::json!([1.7e12]));
+        assert_eq!(json["settings"]["maintained"], serde_json::json!(1.7e12));
         let back: Stream = serde_json::from_value(json.clone()).expect("read back");
-        assert_eq!(back.settings.maintained, [1.7e12]);
+        assert_eq!(back.settings.maintained, Some(1.7e12));
         let mut old = json;
         old["settings"]
             .as_object_mut()
             .expect("settings")
             .remove("maintained");
         let back: Stream = serde_json::from_value(old).expect("a session from before");
-        assert!(back.settings.maintained.is_empty());
+        assert_eq!(back.settings.maintained, None);
     }
 }

@@ -6,8 +6,8 @@
 
 use fantoccini::{Client, Locator};
 use llmscope_e2e::{
-    click, console_errors, downloaded, import, js, normal, notice, pause_simulators, temp_csv,
-    wait_for, Session, DEADLINE,
+    click, console_errors, downloaded, import, js, normal, notice, pause_simulators, screenshot_at,
+    temp_csv, wait_for, Session, DEADLINE,
 };
 use std::time::Duration;
 
@@ -207,6 +207,9 @@ async fn a_step_back_is_offered_and_confirming_it_re_baselines() {
         .unwrap_or_else(|| panic!("no size in {header}"));
     assert!((-3.4..-2.6).contains(&size), "size {size} in {header}");
 
+    // The band past the last point, for a person to look at (target/screenshots/).
+    wait_for(client, "[data-testid=forecast-chart] svg", DEADLINE).await;
+    screenshot_at(client, "forecast-chart", "forecast-band").await;
     button.click().await.expect("confirm the step back");
     let said = notice(client).await;
     assert!(

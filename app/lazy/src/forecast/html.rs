@@ -1,6 +1,7 @@
 //! A forecast as the dashboard shows it, written here as HTML text so the dashboard's wasm
 //! carries no view code for it: the stream view's header (the time to limit and a step back
-//! to confirm), a card's "due in" line and the band chart as inline SVG.
+//! to confirm), a card's "due in" line, a maintenance list's row and the band chart as inline
+//! SVG.
 
 use super::Step;
 use crate::text::{esc, fmt};
@@ -18,6 +19,18 @@ pub fn card(due_in: Option<&str>) -> String {
     due_in.map_or(String::new(), |d| {
         format!("<p class=\"due\" data-testid=\"due-in\">{}</p>", esc(d))
     })
+}
+
+/// The maintenance list's row of stream `name`, `due_in` ("due in about 4 h (USL 4.5)"),
+/// with its buttons (the dashboard's one click handler reads `data-stream`).
+pub fn row(name: &str, due_in: &str) -> String {
+    let name = esc(name);
+    format!(
+        "<li data-testid=\"maintenance-row\" data-stream=\"{name}\"><strong>{name}</strong> {} \
+         <button data-testid=\"download-ics\">Download .ics</button> \
+         <button data-testid=\"maintained\">Maintained</button></li>",
+        esc(due_in)
+    )
 }
 
 /// The stream view's header: `words`, and when a step back was found, `back` (its words) with
@@ -166,6 +179,10 @@ mod tests {
         );
         assert_eq!(header("a < b", None), "a &lt; b");
         assert_eq!(card(None), "");
+        let r = row("a/<x>", "due in about 3 h (USL 4.5)");
+        assert!(
+            r.contains("data-stream=\"a/&lt;x&gt;\"") && r.contains("data-testid=\"maintained\"")
+        );
         assert!(card(Some("due in about 3 h (USL 4.5)")).contains("data-testid=\"due-in\""));
     }
 }
