@@ -198,7 +198,7 @@ fn prepare(stream: &Stream, band: bool) -> Result<(Request, usize), String> {
     let request = Request {
         name: stream.id.clone(),
         control,
-        now: now_ms(),
+        now: js_sys::Date::now(),
         values: samples.iter().map(|s| s.value).collect(),
         times: samples[n.saturating_sub(1001)..]
             .iter()
@@ -355,7 +355,7 @@ pub(super) fn Maintenance() -> impl IntoView {
             Some("maintained") if nav.readonly.get_untracked().is_none() => {
                 d.session.update(|s| {
                     if let Some(st) = s.stream_mut(&id) {
-                        st.settings.maintained = Some(now_ms());
+                        st.settings.maintained = Some(js_sys::Date::now());
                     }
                 });
                 d.notice.set(Some(format!("{id}: maintenance recorded")));

@@ -1,6 +1,7 @@
 //! See it coming (issue 14) in Chromium: the shim's `simulate` wearing spindle (rising towards
 //! its USL of 4.5 mm/s) gets a "due in" on its card, the maintenance list has it, and its
-//! `.ics` download is an RFC 5545 calendar with one event whose start is the forecast crossing;
+//! `.ics` download is an RFC 5545 calendar with one event whose start is the forecast crossing,
+//! and "Maintained" is recorded on the stream;
 //! and a stream that drifts, then steps back, shows the step back in its view, and confirming
 //! it re-baselines the limits on the points after it.
 
@@ -118,10 +119,33 @@ async fn the_wearing_spindle_is_due_and_its_calendar_event_parses() {
     assert!(!value("PRODID").is_empty() && !value("UID").is_empty());
     let (stamp, start) = (value("DTSTAMP"), value("DTSTART"));
     assert!(utc(&stamp) && utc(&start), "{stamp} {start}");
+    // Made now (a clock time, not the page's own milliseconds).
+    assert!(stamp.as_str() > "2025", "made {stamp}");
     // The crossing is ahead of now, and within the day's horizon.
     assert!(start > stamp, "due {start}, made {stamp}");
     assert!(value("SUMMARY").contains(&format!("{name} reaches USL 4.5")));
     assert!(value("DESCRIPTION").contains("80% interval"));
+
+    // "Maintained" is recorded on the stream: its view says when, and its forecast restarts.
+    row.find(Locator::Css("[data-testid=maintained]"))
+        .await
+        .expect("its Maintained button")
+        .click()
+        .await
+        .expect("record maintenance");
+    let said = notice(client).await;
+    assert_eq!(said, format!("{name}: maintenance recorded"));
+    js(client, &DUE.replace("return d ?", "c.click(); return d ?")).await;
+    let header = wait_for(client, "[data-testid=time-to-limit]", DEADLINE).await;
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let text = header.text().await.unwrap_or_default();
+        if text.contains(" · maintained ") {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "header {text:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 
     let errors = console_errors(client).await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
