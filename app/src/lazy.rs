@@ -120,3 +120,14 @@ pub async fn compare(
     drop(on_table);
     Ok(Uint8Array::new(&reply?).to_vec())
 }
+
+/// What the dashboard shows of the forecast of `request`, made (and written) by the module
+/// (the engine's forecast stays out of this one).
+pub async fn forecast(
+    request: &llmscope_app_lazy::forecast::Request,
+) -> Result<llmscope_app_lazy::forecast::Shown, String> {
+    let bytes = Uint8Array::from(request.encode().as_slice());
+    let text = call("forecast", &bytes.into()).await?.as_string();
+    let text = text.ok_or("the report module's `forecast` did not return text: reload the page")?;
+    Ok(llmscope_app_lazy::forecast::Shown::decode(&text))
+}

@@ -155,6 +155,12 @@ pub struct Settings {
     /// "signal" ([`DEFAULT_RECENT`] when unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recent: Option<usize>,
+    /// When the stream's equipment was last maintained (epoch ms, or the time of a sample):
+    /// the maintenance list's "Maintained", or a step back the user confirmed (issue 14). The
+    /// forecast reads the points from it on. It travels with the settings (export, share,
+    /// storage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maintained: Option<f64>,
 }
 
 /// The recent window of a card's status, in points.

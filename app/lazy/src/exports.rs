@@ -66,6 +66,17 @@ pub async fn derived(request: Vec<u8>) -> Result<Vec<u8>, JsError> {
     Ok(program.encode())
 }
 
+/// The forecast of `request` ([`crate::forecast::Request`] bytes): what the dashboard shows
+/// of it, [`crate::forecast::Shown`] as text. Async only so the page awaits it as it awaits
+/// `why`.
+#[wasm_bindgen]
+pub async fn forecast(request: Vec<u8>) -> Result<String, JsError> {
+    use crate::forecast::{run, Request, Shown};
+    let request = Request::decode(&request).map_err(|e| JsError::new(&e))?;
+    let reply = run(&request).map_err(|e| JsError::new(&e))?;
+    Ok(Shown::of(reply, &request.name).encode())
+}
+
 async fn fetch_font(url: &str) -> Result<Vec<u8>, JsError> {
     let window = web_sys::window().ok_or_else(|| JsError::new("no window"))?;
     let cannot = |why: &str| JsError::new(&format!("cannot fetch the report font ({url}){why}"));

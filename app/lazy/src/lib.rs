@@ -16,8 +16,10 @@
 //! - `derived`: derived streams' formulas parsed and compiled to the dashboard's stack code;
 //! - `why`: the why panel's episode explained by the engine (`llmscope_spc::explain`) and
 //!   written as HTML; `text`: numbers and escaped HTML, shared with the dashboard;
+//! - `forecast`: a stream's time to limit and forecast band (`llmscope_spc::forecast`) for
+//!   the stream view, the cards and the maintenance list, with its request and reply as bytes;
 //! - `exports` (wasm32 only): what the page and the Worker call, `pdf(doc)` (which fetches
-//!   the fonts), `compare(request, on_table)`, `compare_machines(request)` and `why(request)`.
+//!   the fonts), `compare(request, on_table)`, `compare_machines(request)`, `why(request)` and `forecast(request)`.
 //!
 //! The dashboard links the types and codecs of `doc`, `wire` and `boxes` from here (and the
 //! comparison's functions only in its host tests); the rest only this module does.
@@ -29,6 +31,7 @@ mod codec;
 pub mod compare;
 pub mod derived;
 pub mod doc;
+pub mod forecast;
 #[cfg(feature = "module")]
 pub mod layout;
 #[cfg(feature = "module")]

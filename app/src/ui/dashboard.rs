@@ -1,11 +1,12 @@
-//! The dashboard: every stream as a card (name, source, last value, status, sparkline),
-//! problems first.
+//! The dashboard: every stream as a card (name, source, last value, status, sparkline, "due
+//! in" when a forecast crossing is near), problems first; and the maintenance list.
 //!
 //! Cards are a keyed `<For>` over the streams' keys (source and name), in the order of their
 //! status: a new point updates a card's texts and redraws its sparkline, but keeps its element
 //! and its canvas; only a stream that appears or goes adds or removes a card.
 
 use super::context::{data, nav, theme, Data};
+use super::maintenance::{self, Maintenance};
 use crate::draw::{self, Palette};
 use crate::export::report::fmt;
 use crate::model::{Health, Origin, Session, Stream, SPARK};
@@ -73,6 +74,7 @@ pub fn Dashboard() -> impl IntoView {
                 .collect::<Vec<Key>>()
         })
     });
+    maintenance::start(session);
     view! {
         <section class="cards" aria-label="streams">
             <Show
@@ -84,6 +86,7 @@ pub fn Dashboard() -> impl IntoView {
             </Show>
         </section>
         <super::derived::DerivedStreams/>
+        <Maintenance/>
     }
 }
 
@@ -115,6 +118,7 @@ fn Card(id: String) -> impl IntoView {
     let field =
         move |f: fn(&CardData) -> String| card.with(|c| c.as_ref().map(f).unwrap_or_default());
     let dropped = move || card.with(|c| c.as_ref().map_or(0, |c| c.dropped));
+    let due_id = id.clone();
     let open_id = id.clone();
     // Opening a stream shows its signals: its card no longer calls the old ones news.
     let open = move || {
@@ -135,6 +139,7 @@ fn Card(id: String) -> impl IntoView {
             })}
             <p class="last"><strong>{move || field(|c| fmt(c.last))}</strong>" "{move || field(|c| c.unit.clone())}</p>
             <p class=move || format!("badge {}", status().replace(' ', "-"))>{move || health().text()}</p>
+            <div inner_html=move || maintenance::card_line(&due_id)></div>
             <canvas class="spark" node_ref=canvas aria-hidden="true"></canvas>
         </article>
     }

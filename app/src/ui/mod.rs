@@ -9,6 +9,8 @@
 //! - `compare/`: the Compare view (targets or machines side by side, the recommendation);
 //! - `timing`: the timings the browser benchmarks read;
 //! - `touch`: pinch and drag on the control chart;
+//! - `maintenance`: the forecasts (made in the second module), their words, the maintenance
+//!   list and its iCalendar events;
 //! - `why/`: a signal episode's context and its assignable cause.
 
 pub mod compare;
@@ -16,6 +18,7 @@ pub mod context;
 mod dashboard;
 mod derived;
 mod header;
+mod maintenance;
 mod settings;
 mod sources;
 mod stream;

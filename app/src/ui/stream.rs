@@ -3,6 +3,7 @@
 //! settings and the signals.
 
 use super::context::{data, nav, theme};
+use super::maintenance;
 use super::settings::Settings;
 use super::timing::{clock, now_ms, record_draw};
 use super::touch::Touches;
@@ -83,6 +84,9 @@ pub fn StreamView(id: String) -> impl IntoView {
             episode.set(found);
         }
     };
+
+    // The forecast (second module): its header and band, HTML text.
+    let (forecast_header, forecast_band) = maintenance::stream_outlook(id.clone(), stream);
 
     Effect::new(move |_| {
         let palette = Palette::new(theme.dark.get());
@@ -338,6 +342,7 @@ pub fn StreamView(id: String) -> impl IntoView {
         <section class="stream">
             <nav class="crumbs"><button on:click=back>"← All streams"</button></nav>
             <h2>{name}</h2>
+            {forecast_header}
             <div class="toolbar" role="toolbar" aria-label="zoom and pan">
                 <button on:click=move |_| zoom(0.5)>"Zoom in"</button>
                 <button on:click=move |_| zoom(2.0)>"Zoom out"</button>
@@ -384,6 +389,7 @@ pub fn StreamView(id: String) -> impl IntoView {
                         style=format!("left: {}px; top: {}px", x + 14.0, y + 14.0)>{text}</div>
                 })}
             </div>
+            {forecast_band}
             <canvas class="chart small" data-testid="companion-chart" node_ref=companion aria-label="companion chart"></canvas>
             <div class="side">
                 {summary}

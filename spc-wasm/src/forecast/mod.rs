@@ -21,6 +21,7 @@ pub mod holt;
 pub mod limit;
 pub mod linear;
 pub mod pelt;
+pub mod step;
 pub mod student;
 pub mod wear;
 
