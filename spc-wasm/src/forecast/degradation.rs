@@ -58,8 +58,9 @@ pub fn degradation(values: &[f64]) -> Option<Degradation> {
     })
 }
 
-/// The changepoints (segment starts after the first, in points), from block means.
-fn changes(values: &[f64]) -> Vec<usize> {
+/// The changepoints (segment starts after the first, in points), from block means (aligned on
+/// the last point, the oldest remainder dropped).
+pub(crate) fn changes(values: &[f64]) -> Vec<usize> {
     let n = values.len();
     let size = n.div_ceil(MAX_BLOCKS);
     let blocks = n / size;

@@ -30,7 +30,6 @@
 
 use super::degradation::{LEVEL, MAX_BLOCKS, MIN_SEGMENT};
 use super::linear::Line;
-use super::pelt::{changepoints, penalty};
 use super::student::t_quantile;
 use crate::SpcError;
 
@@ -85,7 +84,7 @@ pub fn step_back(values: &[f64]) -> Result<Option<StepBack>, SpcError> {
             what: "finding a step back",
         });
     }
-    let bounds = refined(values, &block_changepoints(values));
+    let bounds = refined(values, &super::degradation::changes(values));
     let found = bounds.windows(3).rev().find_map(|w| {
         let (a, c, b) = (w[0], w[1], w[2]);
         let left = Line::fit(a as f64, &values[a..c])?;
@@ -128,20 +127,6 @@ pub fn jump(
         se: (u + v).sqrt(),
         df: (u + v).powi(2) / (u * u / left.df + v * v / right.df),
     })
-}
-
-/// PELT's changepoints on block means, in points, as [`degradation()`](super::degradation())
-/// finds them (its blocks: aligned on the last point, the oldest remainder dropped).
-fn block_changepoints(values: &[f64]) -> Vec<usize> {
-    let n = values.len();
-    let size = n.div_ceil(MAX_BLOCKS);
-    let offset = n - n / size * size;
-    let means: Vec<f64> = values[offset..]
-        .chunks_exact(size)
-        .map(|b| b.iter().sum::<f64>() / size as f64)
-        .collect();
-    let cps = changepoints(&means, penalty(means.len()), MIN_SEGMENT);
-    cps.iter().map(|&b| offset + b * size).collect()
 }
 
 /// `0`, the changepoints `cps` each moved to its best point within a block either way (the
