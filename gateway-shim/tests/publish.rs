@@ -504,3 +504,111 @@ buffer_dir = "{}"
     output.stop();
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// The next Sparkplug message of the reader.
+async fn next_sparkplug(reader: &mut Reader) -> (MessageType, Payload) {
+    let (kind, _, payload) = sparkplug_message(&reader.next().await);
+    (kind, payload)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sparkplug_after_an_outage_rebirths_with_a_new_bd_seq_and_dies_by_its_will() {
+    let [in_port, out_port, shim_port] = free_ports();
+    let tmp = std::env::temp_dir().join(format!("llmscope-spb-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let _input_broker = Broker::start(in_port).await;
+    let mut output = PersistentBroker::start(out_port, &tmp.join("out-broker")).await;
+    let config = tmp.join("plant.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[server]
+listen = "127.0.0.1:{shim_port}"
+
+[[mqtt]]
+name = "line1"
+broker = "mqtt://127.0.0.1:{in_port}"
+
+[[mqtt.subscribe]]
+topic = "plant/line1/count"
+stream = "line1/count"
+
+[publish]
+broker = "mqtt://127.0.0.1:{out_port}"
+format = "sparkplug"
+group_id = "plant1"
+edge_node_id = "pc7"
+buffer_dir = "{}"
+"#,
+            tmp.join("buffer").display()
+        ),
+    )
+    .unwrap();
+    let mut reader = Reader::start(out_port, "scada", "spBv1.0/plant1/#", false).await;
+    let input = mqtt_support::Client::connect(in_port, "plc");
+    let mut shim = start_shim(&config);
+    let (kind, nbirth) = next_sparkplug(&mut reader).await;
+    assert_eq!((kind, nbirth.seq), (MessageType::NBirth, Some(0)));
+    let first_bd_seq = nbirth.metrics[0].value.clone();
+    let (kind, dbirth) = next_sparkplug(&mut reader).await;
+    assert_eq!(kind, MessageType::DBirth);
+    assert_eq!(dbirth.metrics[0].name.as_deref(), Some("line1/count"));
+    let alias = dbirth.metrics[0].alias;
+    // The source subscribes asynchronously: feed until the first DDATA, then count from there.
+    let mut value = 0;
+    let _ = loop {
+        feed(&input.client, value, value + 1, 10).await;
+        value += 1;
+        if let Ok(p) = timeout(Duration::from_millis(200), reader.rx.recv()).await {
+            let (kind, _, data) = sparkplug_message(&p.expect("the reader runs"));
+            assert_eq!((kind, data.metrics[0].alias), (MessageType::DData, alias));
+            value = data.metrics[0].value_f64().unwrap() as u64 + 1;
+            break;
+        }
+        assert!(value < 100, "no DDATA");
+    };
+
+    output.stop();
+    feed(&input.client, value, value + 20, 50).await;
+    status_until(shim_port, WITHIN, |p| p["buffered"].as_u64() >= Some(20)).await;
+    output.restart().await;
+    // mosquitto sends the will of the connection it dropped (when stopping, and again for the
+    // persisted session when restarting): NDEATHs of the old bdSeq, which a host application
+    // matches to the old birth. Then the new birth.
+    let nbirth = loop {
+        match next_sparkplug(&mut reader).await {
+            (MessageType::NDeath, death) => {
+                assert_eq!(death.metrics[0].value, first_bd_seq, "the old bdSeq");
+            }
+            (kind, birth) => {
+                assert_eq!((kind, birth.seq), (MessageType::NBirth, Some(0)));
+                break birth;
+            }
+        }
+    };
+    let bd_seq = nbirth.metrics[0].value.clone();
+    assert_ne!(
+        bd_seq, first_bd_seq,
+        "a new connection announces a new bdSeq"
+    );
+    assert_eq!(next_sparkplug(&mut reader).await.0, MessageType::DBirth);
+    let mut seq = 1; // NBIRTH 0, DBIRTH 1
+    for v in value..value + 20 {
+        let (kind, data) = next_sparkplug(&mut reader).await;
+        seq = (seq + 1) % 256;
+        assert_eq!((kind, data.seq), (MessageType::DData, Some(seq)));
+        let m = &data.metrics[0];
+        assert_eq!((m.alias, m.value_f64()), (alias, Some(v as f64)));
+        assert_eq!(m.is_historical, Some(true), "sampled during the outage");
+    }
+
+    // Killed, the shim cannot say goodbye: the broker sends its will, the NDEATH of this bdSeq.
+    shim.stop();
+    let (kind, death) = next_sparkplug(&mut reader).await;
+    assert_eq!(
+        (kind, death.metrics[0].value.clone()),
+        (MessageType::NDeath, bd_seq)
+    );
+    output.stop();
+    let _ = std::fs::remove_dir_all(&tmp);
+}

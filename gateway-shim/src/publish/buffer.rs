@@ -195,7 +195,7 @@ impl Buffer {
     }
 
     /// Samples waiting (in flight included).
-    pub fn len(&self) -> usize {
+    pub fn waiting(&self) -> usize {
         self.queue.len()
     }
 

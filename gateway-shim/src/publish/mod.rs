@@ -582,7 +582,7 @@ impl Publisher {
         s.connected
             .store(self.connection.is_some(), Ordering::Relaxed);
         s.buffered
-            .store(self.buffer.len() as u64, Ordering::Relaxed);
+            .store(self.buffer.waiting() as u64, Ordering::Relaxed);
         s.buffered_bytes
             .store(self.buffer.bytes(), Ordering::Relaxed);
         s.dropped.store(self.buffer.dropped(), Ordering::Relaxed);

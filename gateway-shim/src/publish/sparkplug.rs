@@ -45,8 +45,14 @@ pub struct EdgeNode {
 struct DeviceState {
     name: String,
     templates: Vec<String>,
-    /// (stream, alias, last value and time).
-    metrics: Vec<(String, u64, Option<(i64, f64)>)>,
+    metrics: Vec<MetricState>,
+}
+
+/// A metric of a device: its stream, alias, and last time and value.
+struct MetricState {
+    stream: String,
+    alias: u64,
+    last: Option<(i64, f64)>,
 }
 
 /// The alias of `Node Control/Rebirth`; streams are numbered from 1.
@@ -131,9 +137,9 @@ impl EdgeNode {
         if let Some(m) = self.devices[device]
             .metrics
             .iter_mut()
-            .find(|m| m.1 == alias)
+            .find(|m| m.alias == alias)
         {
-            m.2 = Some((sample.t, sample.value));
+            m.last = Some((sample.t, sample.value));
         }
         let mut metric = Metric::data(alias, sample.t as u64, sample.value);
         if historical {
@@ -167,12 +173,12 @@ impl EdgeNode {
         let metrics = d
             .metrics
             .iter()
-            .map(|(stream, alias, last)| match last {
-                Some((t, v)) => Metric::birth(stream, *alias, *t as u64, *v),
+            .map(|m| match m.last {
+                Some((t, v)) => Metric::birth(&m.stream, m.alias, t as u64, v),
                 None => Metric {
                     value: None,
                     is_null: Some(true),
-                    ..Metric::birth(stream, *alias, now_ms as u64, 0.0)
+                    ..Metric::birth(&m.stream, m.alias, now_ms as u64, 0.0)
                 },
             })
             .collect();
@@ -197,9 +203,11 @@ impl EdgeNode {
         }
         let alias = self.next_alias;
         self.next_alias += 1;
-        self.devices[device]
-            .metrics
-            .push((stream.to_string(), alias, None));
+        self.devices[device].metrics.push(MetricState {
+            stream: stream.to_string(),
+            alias,
+            last: None,
+        });
         self.index.insert(stream.to_string(), (device, alias));
         alias
     }
