@@ -21,7 +21,8 @@ pub enum Link {
         /// The `bdSeq` the will of this connection carries.
         bd_seq: u64,
     },
-    /// The broker acknowledged the oldest QoS 1 publish in flight (MQTT 3.1.1 §4.6: in order).
+    /// The oldest publish in flight is done: the broker acknowledged it (QoS 1, in order by
+    /// MQTT 3.1.1 §4.6), or it was written to the connection (QoS 0).
     Acked,
     /// A message on a subscribed topic (Sparkplug's NCMD).
     Command(Vec<u8>),
@@ -44,6 +45,7 @@ pub async fn drive(
     stop: CancellationToken,
     url: String,
     will: Option<Will>,
+    qos: QoS,
 ) {
     let mut backoff = broker::Backoff::new();
     let mut last_error = String::new();
@@ -72,6 +74,7 @@ pub async fn drive(
                 Link::Connected { bd_seq }
             }
             Ok(Event::Incoming(Packet::PubAck(_))) => Link::Acked,
+            Ok(Event::Outgoing(Outgoing::Publish(_))) if qos == QoS::AtMostOnce => Link::Acked,
             Ok(Event::Incoming(Packet::Publish(p))) => Link::Command(p.payload.to_vec()),
             Ok(Event::Outgoing(Outgoing::Disconnect)) => return,
             Ok(_) => continue,

@@ -336,6 +336,7 @@ pub async fn run(
         stop.clone(),
         url.clone(),
         will,
+        qos,
     ));
     let mut p = Publisher {
         client,
@@ -546,7 +547,7 @@ impl Publisher {
         }
     }
 
-    /// Queues one publish; at QoS 0 it counts as delivered at once.
+    /// Queues one publish; it is done at its PUBACK (QoS 1) or once written (QoS 0).
     fn publish(&mut self, topic: String, payload: Vec<u8>, flight: Flight) {
         if let Err(e) = self.client.try_publish(topic, self.qos, false, payload) {
             // Cannot happen while the window is smaller than the queue; the buffer resends it
@@ -554,13 +555,6 @@ impl Publisher {
             eprintln!("publish: {e}");
         }
         self.in_flight.push_back(flight);
-        if self.qos == QoS::AtMostOnce {
-            self.in_flight.pop_back();
-            if flight == Flight::Sample {
-                self.buffer.acked();
-                self.stats.delivered.fetch_add(1, Ordering::Relaxed);
-            }
-        }
     }
 
     /// Settles skipped samples that reached the front of the window.
