@@ -49,12 +49,16 @@ pub struct Buffer {
     bytes: u64,
     limits: Limits,
     dropped: u64,
+    /// Samples enqueued so far (restored ones included): the next entry's number.
+    enqueued: u64,
     disk: Option<Disk>,
 }
 
-/// One waiting sample and where its record is on disk (segment 0 in memory-only buffers).
+/// One waiting sample, its number in the order of arrival, and where its record is on disk
+/// (segment 0 in memory-only buffers).
 struct Entry {
     sample: Arc<Sample>,
+    number: u64,
     size: u64,
     at: Position,
 }
@@ -85,6 +89,7 @@ impl Buffer {
             bytes: 0,
             limits,
             dropped: 0,
+            enqueued: 0,
             disk: None,
         }
     }
@@ -140,7 +145,13 @@ impl Buffer {
     fn enqueue(&mut self, sample: Arc<Sample>, at: Position) {
         let size = (HEAD + sample.stream.len()) as u64;
         self.bytes += size;
-        self.queue.push_back(Entry { sample, size, at });
+        self.queue.push_back(Entry {
+            sample,
+            number: self.enqueued,
+            size,
+            at,
+        });
+        self.enqueued += 1;
     }
 
     /// Writes the records pushed since the last call to the file (not yet fsynced).
@@ -151,9 +162,17 @@ impl Buffer {
         }
     }
 
-    /// The next sample to send, if any is not in flight yet.
-    pub fn next(&self) -> Option<&Arc<Sample>> {
-        self.queue.get(self.in_flight).map(|e| &e.sample)
+    /// The next sample to send, if any is not in flight yet, with its number (see
+    /// [`Buffer::enqueued`]).
+    pub fn next(&self) -> Option<(&Arc<Sample>, u64)> {
+        self.queue
+            .get(self.in_flight)
+            .map(|e| (&e.sample, e.number))
+    }
+
+    /// Samples enqueued so far: those numbered below it arrived before now.
+    pub fn enqueued(&self) -> u64 {
+        self.enqueued
     }
 
     /// The sample [`Buffer::next`] gave is with the broker now.
@@ -478,13 +497,17 @@ mod tests {
         }
         let mut sent = Vec::new();
         for _ in 0..3 {
-            sent.push(b.next().unwrap().seq);
+            sent.push(b.next().unwrap().0.seq);
             b.sent();
         }
         b.acked();
         assert_eq!((sent, seqs(&b)), (vec![1, 2, 3], vec![2, 3, 4]));
         b.rewind();
-        assert_eq!(b.next().unwrap().seq, 2, "unacknowledged samples go again");
+        assert_eq!(
+            b.next().unwrap().0.seq,
+            2,
+            "unacknowledged samples go again"
+        );
     }
 
     #[test]
@@ -541,7 +564,7 @@ mod tests {
         let (b, restored) = Buffer::open(&d, WIDE).unwrap();
         assert_eq!((restored.records, restored.torn_bytes), (4, 0));
         assert_eq!(seqs(&b), [3, 4, 5, 6]);
-        assert_eq!(*b.next().unwrap().as_ref(), *sample(3));
+        assert_eq!(*b.next().unwrap().0.as_ref(), *sample(3));
         fs::remove_dir_all(d).unwrap();
     }
 

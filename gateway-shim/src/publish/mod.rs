@@ -457,8 +457,9 @@ struct Publisher {
     encoder: Encoder,
     qos: QoS,
     in_flight: VecDeque<Flight>,
-    /// `(bdSeq, when)` of the current connection.
-    connection: Option<(u64, i64)>,
+    /// `(bdSeq, first live sample)` of the current connection: samples numbered below it
+    /// waited in the buffer for it (historical, in Sparkplug's words).
+    connection: Option<(u64, u64)>,
     stats: Arc<Stats>,
     /// Streams already reported as invalid topics.
     invalid: HashSet<String>,
@@ -468,7 +469,7 @@ impl Publisher {
     fn on_link(&mut self, link: Link) {
         match link {
             Link::Connected { bd_seq } => {
-                self.connection = Some((bd_seq, now_ms()));
+                self.connection = Some((bd_seq, self.buffer.enqueued()));
                 if let Encoder::Sparkplug(node) = &mut self.encoder {
                     let _ = self
                         .client
@@ -509,11 +510,11 @@ impl Publisher {
 
     /// Sends buffered samples while connected and the window has room.
     fn send(&mut self) {
-        while let Some((_, since)) = self.connection {
+        while let Some((_, live_from)) = self.connection {
             if self.in_flight.len() >= WINDOW {
                 return;
             }
-            let Some(sample) = self.buffer.next().cloned() else {
+            let Some((sample, number)) = self.buffer.next().map(|(s, n)| (s.clone(), n)) else {
                 return;
             };
             self.buffer.sent();
@@ -533,7 +534,7 @@ impl Publisher {
                     }
                     vec![(topic, serde_json::to_vec(&*sample).unwrap_or_default())]
                 }
-                Encoder::Sparkplug(node) => node.data(&sample, sample.t < since, now_ms()),
+                Encoder::Sparkplug(node) => node.data(&sample, number < live_from, now_ms()),
             };
             let last = messages.len().saturating_sub(1);
             for (i, (topic, payload)) in messages.into_iter().enumerate() {
