@@ -43,26 +43,33 @@ async fn rate(port: u16, n: u64, qos: u8, disk: Option<&std::path::Path>) -> f64
         stop.clone(),
         stats.clone(),
     ));
-    while stats.to_json()["connected"] != true {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    wait(&stats, "connected", |s| s["connected"] == true).await;
     let started = Instant::now();
+    // Times of now: older samples would fall to the buffer's age bound.
+    let t0 = llmscope_shim::source::now_ms();
     for seq in 1..=n {
         let sample = Sample {
             stream: format!("press{}/temperature", seq % 20),
             seq,
-            t: 1_764_201_600_000 + seq as i64,
+            t: t0 + seq as i64,
             value: seq as f64 * 0.5,
         };
         let _ = tx.send(Arc::new(sample));
     }
-    while stats.to_json()["delivered"].as_u64() < Some(n) {
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    wait(&stats, "all delivered", |s| s["delivered"].as_u64() >= Some(n)).await;
     let seconds = started.elapsed().as_secs_f64();
     stop.cancel();
     let _ = task.await;
     n as f64 / seconds
+}
+
+/// Polls the republisher's counters until `done`; gives up after a minute, saying where.
+async fn wait(stats: &Stats, what: &str, done: impl Fn(&serde_json::Value) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done(&stats.to_json()) {
+        assert!(Instant::now() < deadline, "not {what} after a minute: {}", stats.to_json());
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
