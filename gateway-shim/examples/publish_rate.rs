@@ -56,7 +56,10 @@ async fn rate(port: u16, n: u64, qos: u8, disk: Option<&std::path::Path>) -> f64
         };
         let _ = tx.send(Arc::new(sample));
     }
-    wait(&stats, "all delivered", |s| s["delivered"].as_u64() >= Some(n)).await;
+    wait(&stats, "all delivered", |s| {
+        s["delivered"].as_u64() >= Some(n)
+    })
+    .await;
     let seconds = started.elapsed().as_secs_f64();
     stop.cancel();
     let _ = task.await;
@@ -67,7 +70,11 @@ async fn rate(port: u16, n: u64, qos: u8, disk: Option<&std::path::Path>) -> f64
 async fn wait(stats: &Stats, what: &str, done: impl Fn(&serde_json::Value) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     while !done(&stats.to_json()) {
-        assert!(Instant::now() < deadline, "not {what} after a minute: {}", stats.to_json());
+        assert!(
+            Instant::now() < deadline,
+            "not {what} after a minute: {}",
+            stats.to_json()
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
 }

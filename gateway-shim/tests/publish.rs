@@ -554,19 +554,22 @@ buffer_dir = "{}"
     assert_eq!(kind, MessageType::DBirth);
     assert_eq!(dbirth.metrics[0].name.as_deref(), Some("line1/count"));
     let alias = dbirth.metrics[0].alias;
-    // The source subscribes asynchronously: feed until the first DDATA, then count from there.
+    // The source subscribes asynchronously: feed until a DDATA comes, then read up to the last
+    // value fed, so none is still on its way when the outage starts.
     let mut value = 0;
-    let _ = loop {
-        feed(&input.client, value, value + 1, 10).await;
-        value += 1;
+    let mut last_read = None;
+    while last_read.map(|v| v + 1) != Some(value) {
+        if last_read.is_none() {
+            feed(&input.client, value, value + 1, 10).await;
+            value += 1;
+        }
         if let Ok(p) = timeout(Duration::from_millis(200), reader.rx.recv()).await {
             let (kind, _, data) = sparkplug_message(&p.expect("the reader runs"));
             assert_eq!((kind, data.metrics[0].alias), (MessageType::DData, alias));
-            value = data.metrics[0].value_f64().unwrap() as u64 + 1;
-            break;
+            last_read = data.metrics[0].value_f64().map(|v| v as u64);
         }
         assert!(value < 100, "no DDATA");
-    };
+    }
 
     output.stop();
     feed(&input.client, value, value + 20, 50).await;
