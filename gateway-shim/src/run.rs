@@ -46,6 +46,8 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let sources = build_sources(&config);
     let streams = sources.iter().flat_map(|s| s.streams()).collect();
+    let devices = crate::publish::devices(&config, &sources);
+    let publish_stats = std::sync::Arc::new(crate::publish::Stats::default());
     let hub = Hub::new(config.server.buffer, streams);
     let listener = tokio::net::TcpListener::bind(&config.server.listen)
         .await
@@ -70,8 +72,10 @@ pub async fn run(
     if let Some(publish) = config.publish.clone() {
         tasks.spawn(crate::publish::run(
             publish,
+            devices,
             hub.samples(),
             shutdown.child_token(),
+            publish_stats.clone(),
         ));
     }
     let options = Options {
@@ -80,6 +84,7 @@ pub async fn run(
         hosts: config.server.hosts(),
         max_connections: config.server.max_connections,
         site: config.server.site.clone(),
+        publish: config.publish.is_some().then_some(publish_stats),
     };
     ready(addr);
     let served = server::serve(listener, hub, options, shutdown.clone()).await;

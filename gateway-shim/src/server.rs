@@ -56,6 +56,8 @@ pub struct Options {
     pub max_connections: usize,
     /// Static site to serve.
     pub site: Option<PathBuf>,
+    /// The MQTT republisher's counters, shown in `/status` as `publish`.
+    pub publish: Option<std::sync::Arc<crate::publish::Stats>>,
 }
 
 impl Default for Options {
@@ -66,6 +68,7 @@ impl Default for Options {
             hosts: Vec::new(),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             site: None,
+            publish: None,
         }
     }
 }
@@ -227,7 +230,11 @@ async fn status(
             return reject(StatusCode::UNAUTHORIZED, "a valid token is required");
         }
     }
-    Json(app.hub.stats()).into_response()
+    let mut stats = app.hub.stats();
+    if let Some(publish) = &app.options.publish {
+        stats["publish"] = publish.to_json();
+    }
+    Json(stats).into_response()
 }
 
 async fn websocket(

@@ -415,11 +415,15 @@ async fn the_republisher_delivers_samples() {
 
     let (tx, rx) = broadcast::channel(64);
     let shutdown = CancellationToken::new();
-    let config = llmscope_shim::publish::Config {
-        broker: format!("mqtt://127.0.0.1:{port}"),
-        topic_prefix: "llmscope/test".into(),
-    };
-    let task = tokio::spawn(llmscope_shim::publish::run(config, rx, shutdown.clone()));
+    let config =
+        llmscope_shim::publish::Config::json(format!("mqtt://127.0.0.1:{port}"), "llmscope/test");
+    let task = tokio::spawn(llmscope_shim::publish::run(
+        config,
+        vec![],
+        rx,
+        shutdown.clone(),
+        Default::default(),
+    ));
     let sample = |seq: u64, stream: &str| {
         Arc::new(Sample {
             stream: stream.into(),
@@ -429,7 +433,7 @@ async fn the_republisher_delivers_samples() {
         })
     };
 
-    // Until both ends are connected and subscribed, samples are dropped: send until one arrives.
+    // Until the subscriber is subscribed, samples miss it: send until one arrives.
     let deadline = Instant::now() + WITHIN;
     loop {
         let _ = tx.send(sample(0, "warmup"));
@@ -497,14 +501,14 @@ async fn the_republisher_delivers_samples() {
 async fn the_republisher_ends_when_the_hub_does_and_survives_no_broker() {
     let port = free_port();
     let (tx, rx) = broadcast::channel(4);
-    let config = llmscope_shim::publish::Config {
-        broker: format!("mqtt://127.0.0.1:{port}"),
-        topic_prefix: "llmscope".into(),
-    };
+    let config =
+        llmscope_shim::publish::Config::json(format!("mqtt://127.0.0.1:{port}"), "llmscope");
     let task = tokio::spawn(llmscope_shim::publish::run(
         config,
+        vec![],
         rx,
         CancellationToken::new(),
+        Default::default(),
     ));
     for seq in 0..100 {
         let _ = tx.send(Arc::new(Sample {

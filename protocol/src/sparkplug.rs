@@ -909,10 +909,25 @@ mod tests {
                 timestamp: Some(5)
             }
         );
-        // A truncated birth: every prefix is an error or a payload, never a panic.
+        // A truncated birth: every prefix is an error or a payload, never a panic; the same for
+        // a birth with one byte changed, at every position to every value.
         let bytes = hex(DBIRTH);
         for n in 0..bytes.len() {
             let _ = decode("spBv1.0/g/DBIRTH/n/d", &bytes[..n]);
         }
+        let mut errors = 0;
+        for i in 0..bytes.len() {
+            for b in 0..=255u8 {
+                let mut changed = bytes.clone();
+                changed[i] = b;
+                if let Ok(Message::Edge { payload, .. }) = decode("spBv1.0/g/DBIRTH/n/d", &changed)
+                {
+                    let _ = payload.metrics.iter().map(Metric::value_f64).count();
+                } else {
+                    errors += 1;
+                }
+            }
+        }
+        assert!(errors > 0, "some changes make the payload unreadable");
     }
 }

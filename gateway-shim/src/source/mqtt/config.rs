@@ -26,6 +26,10 @@ pub struct Config {
     pub qos: u8,
     /// MQTT keep-alive in seconds: a silent broker is noticed within about twice this.
     pub keep_alive_s: Option<u64>,
+    /// `false`: a persistent session, so the broker keeps QoS 1 and 2 messages published while
+    /// the shim is away and delivers them when it reconnects. Default `true`.
+    #[serde(default = "default_clean_session")]
+    pub clean_session: bool,
     /// The topics to read.
     #[serde(default)]
     pub subscribe: Vec<Subscription>,
@@ -53,6 +57,10 @@ pub struct Subscription {
 
 fn default_qos() -> u8 {
     1
+}
+
+fn default_clean_session() -> bool {
+    true
 }
 
 impl SourceConfig for Config {
@@ -84,6 +92,20 @@ impl SourceConfig for Config {
                 "qos",
                 format!("is {}: must be 0, 1 or 2", self.qos),
             ));
+        }
+        if !self.clean_session {
+            if self.client_id.is_none() {
+                return Err(Invalid::new(
+                    "clean_session",
+                    "false needs a client_id: the broker keeps the session under it, so it must stay the same across restarts (e.g. client_id = \"llmscope-line2\")",
+                ));
+            }
+            if self.qos == 0 {
+                return Err(Invalid::new(
+                    "clean_session",
+                    "false keeps only QoS 1 and 2 messages: set qos = 1",
+                ));
+            }
         }
         if let Some(k) = self.keep_alive_s {
             if !(1..=65_535).contains(&k) {
@@ -201,6 +223,16 @@ mod tests {
         assert_eq!(invalid(&config("", &time_only)).key, "subscribe[0].time");
         let limits = format!("{}lsl = 5.0\nusl = 1.0\n", sub("a", "x"));
         assert_eq!(invalid(&config("", &limits)).key, "subscribe[0].usl");
+        let persistent = "clean_session = false\nclient_id = \"llmscope-line2\"";
+        assert!(config(persistent, &sub("a", "x")).validate().is_ok());
+        let e = invalid(&config("clean_session = false", &sub("a", "x")));
+        assert_eq!(e.key, "clean_session");
+        assert!(e.message.contains("needs a client_id"), "{}", e.message);
+        let at_qos0 = format!("{persistent}\nqos = 0");
+        assert_eq!(
+            invalid(&config(&at_qos0, &sub("a", "x"))).key,
+            "clean_session"
+        );
         let mut bad_broker = config("", &sub("a", "x"));
         bad_broker.broker = "http://h".into();
         assert_eq!(invalid(&bad_broker).key, "broker");

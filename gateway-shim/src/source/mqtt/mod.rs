@@ -9,7 +9,9 @@
 //! - `broker.rs`: broker URL, connection options, TLS, backoff (shared with `publish.rs`).
 //!
 //! Behaviour: every configured filter is (re)subscribed after each connect, since the session is
-//! clean and a restarted broker forgets subscriptions anyway. A filter covered by another one
+//! clean by default and a restarted broker forgets subscriptions anyway. With
+//! `clean_session = false` (and a fixed `client_id`) the session persists: the broker keeps the
+//! QoS 1 and 2 messages published while the shim was away and delivers them on reconnect. A filter covered by another one
 //! (`a/+` under `a/#`) is not subscribed separately, so brokers that deliver a message once per
 //! matching subscription do not double it; each message is matched against every configured
 //! subscription locally. A lost broker marks the known streams stale with the reason; they turn
@@ -70,6 +72,7 @@ struct Mqtt {
     credentials: Option<(String, String)>,
     qos: QoS,
     keep_alive: Duration,
+    clean_session: bool,
     subs: Vec<Sub>,
     /// The filters actually subscribed: each configured one not covered by another.
     filters: Vec<String>,
@@ -136,6 +139,7 @@ impl Mqtt {
             keep_alive: config
                 .keep_alive_s
                 .map_or(DEFAULT_KEEP_ALIVE, Duration::from_secs),
+            clean_session: config.clean_session,
             subs,
             filters: filters.into_iter().map(|(t, _)| t).collect(),
             name: config.name,
@@ -145,6 +149,7 @@ impl Mqtt {
     fn options(&self) -> Result<(rumqttc::MqttOptions, String), broker::BrokerError> {
         let broker = broker::parse(&self.broker)?;
         let mut options = broker.options(&self.client_id, self.keep_alive)?;
+        options.set_clean_session(self.clean_session);
         if let Some((user, password)) = &self.credentials {
             options.set_credentials(user.clone(), password.clone());
         }
