@@ -6,7 +6,9 @@
 //! show the streams `{group}/{node}/{device}/{metric}` and the mapped plain ones with the
 //! published values; an NDEATH makes only that node's streams stale and a new NBIRTH (new
 //! `bdSeq`) revives them; a skipped `seq` is counted and answered with a rebirth request (the
-//! option is on); an alias no birth named is reported and makes no stream.
+//! option is on); an alias no birth named is reported and makes no stream. Two more workers
+//! (MQTT 5 and 3.1.1) on a listener that refuses anonymous clients report the refusal with
+//! its reason code.
 
 use llmscope_e2e::{built_assets, eventually, free_port, js, root, Driver, DEADLINE};
 use llmscope_protocol::sparkplug::{
@@ -21,21 +23,24 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-/// A mosquitto with a plain TCP listener and a WebSocket one, stopped when dropped.
+/// A mosquitto with a plain TCP listener, a WebSocket one, and a WebSocket one that refuses
+/// clients without a username (`allow_anonymous false`, no password file), stopped when dropped.
 struct Mosquitto {
     child: Child,
     conf: PathBuf,
 }
 
 impl Mosquitto {
-    fn start(tcp: u16, ws: u16) -> Mosquitto {
+    fn start(tcp: u16, ws: u16, ws_closed: u16) -> Mosquitto {
         let conf =
             std::env::temp_dir().join(format!("llmscope-fleet-{}-{tcp}.conf", std::process::id()));
         std::fs::write(
             &conf,
             format!(
-                "per_listener_settings false\nallow_anonymous true\npersistence false\n\
-                 listener {tcp} 127.0.0.1\nlistener {ws} 127.0.0.1\nprotocol websockets\n"
+                "per_listener_settings true\npersistence false\n\
+                 listener {tcp} 127.0.0.1\nallow_anonymous true\n\
+                 listener {ws} 127.0.0.1\nprotocol websockets\nallow_anonymous true\n\
+                 listener {ws_closed} 127.0.0.1\nprotocol websockets\nallow_anonymous false\n"
             ),
         )
         .expect("write the mosquitto config");
@@ -48,7 +53,7 @@ impl Mosquitto {
             .spawn()
             .expect("start /usr/sbin/mosquitto (apt-get install mosquitto)");
         let mut broker = Mosquitto { child, conf };
-        for port in [tcp, ws] {
+        for port in [tcp, ws, ws_closed] {
             let until = Instant::now() + DEADLINE;
             while TcpStream::connect(("127.0.0.1", port)).is_err() {
                 assert!(
@@ -271,8 +276,8 @@ fn stream<'a>(s: &'a Value, id: &str) -> &'a Value {
 #[tokio::test]
 async fn the_worker_reads_sparkplug_and_plain_topics_from_mosquitto_over_websockets() {
     let worker = worker_path();
-    let (tcp, ws, http) = (free_port(), free_port(), free_port());
-    let _broker = Mosquitto::start(tcp, ws);
+    let (tcp, ws, ws_closed, http) = (free_port(), free_port(), free_port(), free_port());
+    let _broker = Mosquitto::start(tcp, ws, ws_closed);
     serve_files(http).await;
     let driver = Driver::start();
     let client = driver.browser().await;
@@ -294,7 +299,20 @@ async fn the_worker_reads_sparkplug_and_plain_topics_from_mosquitto_over_websock
         "url": url, "version": 4, "client_id": "fleet-v311",
         "subscribe": [{ "topic": "plant/+/speed", "stream": "{1}/speed" }],
     });
-    for (name, config) in [("v5", v5), ("v311", v311)] {
+    // The same clients on a listener that refuses anonymous ones.
+    let refused = |version: u8| {
+        json!({
+            "url": format!("ws://127.0.0.1:{ws_closed}"), "version": version,
+            "subscribe": [{ "topic": "plant/+/speed", "stream": "{1}/speed" }],
+        })
+    };
+    let starts = [
+        ("v5", v5),
+        ("v311", v311),
+        ("refused5", refused(5)),
+        ("refused311", refused(4)),
+    ];
+    for (name, config) in starts {
         client
             .execute(
                 "fleetStart(arguments[0], arguments[1], arguments[2]);",
@@ -310,6 +328,22 @@ async fn the_worker_reads_sparkplug_and_plain_topics_from_mosquitto_over_websock
                 .is_some_and(|a| a.iter().any(|x| x["state"] == "connected"))
         })
         .await;
+    }
+
+    for (name, reason) in [
+        ("refused5", "NotAuthorized (MQTT 5)"),
+        ("refused311", "NotAuthorized (MQTT 3.1.1)"),
+    ] {
+        let s = until(&client, name, "the refusal reported", |s| {
+            s["statuses"].to_string().contains("refused")
+        })
+        .await;
+        let statuses = s["statuses"].to_string();
+        assert!(
+            statuses.contains(&format!("the broker refused the connection: {reason}")),
+            "{statuses}"
+        );
+        assert!(!statuses.contains("\"connected\""), "{statuses}");
     }
 
     let mut broker = Publisher::connect(tcp).await;
