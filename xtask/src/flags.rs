@@ -37,6 +37,10 @@ tasks:
                 seeded run-to-failure curves (linear, exponential, step then drift, maintenance
                 reset, in control; half with AR(1) noise) as CSVs and labels.csv (default
                 target/degradations)
+  fleet --nodes N --metrics M --rate HZ --broker mqtt://HOST:PORT [--sparkplug] [--seconds S] [--seed K]
+                the seeded fleet simulator: N edge nodes x M metrics published HZ times a second
+                for S seconds (default 60), as the shim's JSON or (--sparkplug) Sparkplug B
+                (runs tests/e2e/examples/fleet_sim.rs)
   help          this text";
 
 pub enum Task {
@@ -64,6 +68,9 @@ pub enum Task {
         cases: u64,
     },
     Degradations {
+        args: Vec<String>,
+    },
+    Fleet {
         args: Vec<String>,
     },
 }
@@ -97,6 +104,11 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Task, String> {
         Some("faults") => return faults(args),
         Some("degradations") => {
             return Ok(Task::Degradations {
+                args: args.collect(),
+            })
+        }
+        Some("fleet") => {
+            return Ok(Task::Fleet {
                 args: args.collect(),
             })
         }

@@ -8,6 +8,7 @@ mod bench;
 mod degradations;
 mod faults;
 mod flags;
+mod fleet;
 mod fuzz;
 mod setup;
 mod site;
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
         flags::Task::Fuzz { seconds } => fuzz::run(seconds),
         flags::Task::Faults { out, seed, cases } => faults::run(out, seed, cases),
         flags::Task::Degradations { args } => degradations::run(&args),
+        flags::Task::Fleet { args } => fleet::run_fleet(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

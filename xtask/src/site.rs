@@ -19,6 +19,11 @@
 //! ETag). The task ends with the gzipped size of what a browser downloads on every visit (the
 //! dashboard's wasm and JS), and fails above the budget; the second module's size is shown
 //! too.
+//!
+//! A third module, `llmscope-app-fleet` (`app/fleet/`: the "MQTT broker" source), runs only in
+//! a dedicated Web Worker: its script `app/fleet/worker.js` is copied to
+//! `pkg/fleet-worker-<hash>.js` with its import rewritten to the module's hashed JS, and its
+//! gzipped size (wasm, glue and worker script) is shown as well.
 
 use crate::setup;
 use crate::util::{self, run, say};
@@ -58,7 +63,7 @@ pub fn build() -> Result<PathBuf, String> {
     if pkg.exists() {
         std::fs::remove_dir_all(&pkg).map_err(|e| format!("{}: {e}", pkg.display()))?;
     }
-    for module in [MAIN, LAZY] {
+    for module in [MAIN, LAZY, FLEET] {
         say(&format!(
             "building {} for wasm32 (cargo build -p {}, profile `site`), its browser bindings \
              (wasm-bindgen --target web) and shrinking it (wasm-opt -Oz, npm binaryen)",
@@ -110,14 +115,19 @@ pub fn build() -> Result<PathBuf, String> {
     );
     let total = wasm_gz + js_gz;
     let lazy_gz = gzipped(&pkg.join(&assets.lazy.wasm))? + gzipped(&pkg.join(&assets.lazy.js))?;
+    let fleet_gz = gzipped(&pkg.join(&assets.fleet.wasm))?
+        + gzipped(&pkg.join(&assets.fleet.js))?
+        + gzipped(&pkg.join(&assets.fleet_worker))?;
     say(&format!(
         "site built in static/: wasm {} + JS {} = {} gzipped (budget {}); the second module, \
-         loaded on first use: {} gzipped",
+         loaded on first use: {} gzipped; the broker source's worker ({}): {} gzipped",
         kb(wasm_gz),
         kb(js_gz),
         kb(total),
         kb(BUDGET),
-        kb(lazy_gz)
+        kb(lazy_gz),
+        assets.fleet_worker,
+        kb(fleet_gz)
     ));
     if total > BUDGET {
         return Err(format!(
@@ -155,6 +165,13 @@ const LAZY: Module = Module {
     what: "the second module (the PDF report's writer, the Compare view's computation)",
 };
 
+/// The third module, run only in the broker source's Web Worker (`app/fleet/`).
+const FLEET: Module = Module {
+    package: "llmscope-app-fleet",
+    name: "llmscope_fleet",
+    what: "the third module (the MQTT broker source, run in a Web Worker)",
+};
+
 /// The hashed names of one module's files, in `static/pkg/`.
 struct Hashed {
     wasm: String,
@@ -165,6 +182,9 @@ struct Hashed {
 struct Assets {
     main: Hashed,
     lazy: Hashed,
+    fleet: Hashed,
+    /// `fleet-worker-<hash>.js`, the worker script that imports `fleet`.
+    fleet_worker: String,
 }
 
 /// Renames wasm-bindgen's output in `site/pkg` to hashed names, copies `app.css` there under
@@ -173,6 +193,8 @@ fn fingerprint(site: &Path) -> Result<Assets, String> {
     let pkg = site.join("pkg");
     let main = hash_module(&pkg, MAIN.name)?;
     let lazy = hash_module(&pkg, LAZY.name)?;
+    let fleet = hash_module(&pkg, FLEET.name)?;
+    let fleet_worker = fleet_worker(&pkg, &fleet.js)?;
 
     let css_body = read(&site.join("app.css"))?;
     let css = hashed_name("app", "css", &css_body);
@@ -185,7 +207,30 @@ fn fingerprint(site: &Path) -> Result<Assets, String> {
         &site.join("index.html"),
         page_with(&page, &main.js, &lazy.js, &css)?.as_bytes(),
     )?;
-    Ok(Assets { main, lazy })
+    Ok(Assets {
+        main,
+        lazy,
+        fleet,
+        fleet_worker,
+    })
+}
+
+/// Copies `app/fleet/worker.js` to `pkg/fleet-worker-<hash>.js`, its import of
+/// `./llmscope_fleet.js` pointing at the module's hashed glue `js`.
+fn fleet_worker(pkg: &Path, js: &str) -> Result<String, String> {
+    let path = util::root().join("app/fleet/worker.js");
+    let script = String::from_utf8(read(&path)?)
+        .map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
+    let what = "app/fleet/worker.js";
+    let script = replace_once(
+        &script,
+        "\"./llmscope_fleet.js\"",
+        &format!("\"./{js}\""),
+        what,
+    )?;
+    let name = hashed_name("fleet-worker", "js", script.as_bytes());
+    write(&pkg.join(&name), script.as_bytes())?;
+    Ok(name)
 }
 
 /// Gives module `name`'s wasm and JS in `pkg` their hashed names, the JS's reference to the
@@ -320,6 +365,26 @@ mod tests {
         assert!(page.contains(r#"<link rel="stylesheet" href="./pkg/app-abcdef0123.css">"#));
         assert!(!page.contains(r#""./pkg/llmscope.js""#) && !page.contains(r#""./app.css""#));
         assert!(!page.contains(r#""./pkg/llmscope_lazy.js""#));
+    }
+
+    #[test]
+    fn the_fleet_worker_imports_the_hashed_module() {
+        let pkg =
+            std::env::temp_dir().join(format!("llmscope-fleet-worker-{}", std::process::id()));
+        std::fs::create_dir_all(&pkg).expect("a temporary folder");
+        let name = fleet_worker(&pkg, "llmscope_fleet-0123456789.js")
+            .expect("app/fleet/worker.js imports ./llmscope_fleet.js once");
+        let script = std::fs::read_to_string(pkg.join(&name)).expect("the worker script");
+        let _ = std::fs::remove_dir_all(&pkg);
+        assert!(
+            name.starts_with("fleet-worker-") && name.ends_with(".js"),
+            "{name}"
+        );
+        assert!(
+            script.contains(r#"from "./llmscope_fleet-0123456789.js";"#),
+            "{script}"
+        );
+        assert!(!script.contains(r#""./llmscope_fleet.js""#));
     }
 
     #[test]

@@ -502,5 +502,7 @@ mod page;
 pub use page::*;
 mod compare;
 pub use compare::*;
+mod fleet;
 mod noise;
+pub use fleet::{fleet_worker_path, serve_fleet_page, Mosquitto};
 pub use noise::normal;

@@ -1,0 +1,248 @@
+//! The streams and their control charts: each stream gets the engine's streaming monitor
+//! (`llmscope_spc::Monitor`, individuals chart, Phase I = the first `phase1` values, as the
+//! dashboard's live streams do), and what changed since the last batch is taken as one update
+//! for the page. Points are kept only for the streams the page watches, so 20,000 streams cost
+//! the page one line each per batch, not a chart each.
+
+use llmscope_spc::{
+    Baseline, ChartSpec, ChartType, Monitor, Observation, Point, Signal, Sink, Which,
+};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+/// One stream's state as the page gets it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StreamUpdate {
+    /// The stream id, e.g. `plant1/press7/spindle/temperature`.
+    pub id: String,
+    /// `live` or `stale`.
+    pub status: &'static str,
+    /// Why it is stale (a death, a lost broker).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The last value and its time (epoch ms).
+    pub last: f64,
+    /// Its time, epoch ms.
+    pub t: f64,
+    /// Values received.
+    pub n: u64,
+    /// Signals (Nelson tests on the main chart) so far.
+    pub signals: u64,
+    /// The test number (1-8) of the latest signal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_signal: Option<u8>,
+    /// The control limits, once Phase I is done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lcl: Option<f64>,
+    /// Upper control limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ucl: Option<f64>,
+}
+
+/// The last point and the signals of one push.
+#[derive(Default)]
+struct Seen {
+    point: Option<Point>,
+    signals: Vec<Signal>,
+}
+
+impl Sink for Seen {
+    fn point(&mut self, which: Which, point: Point) {
+        if which == Which::Primary {
+            self.point = Some(point);
+        }
+    }
+    fn signal(&mut self, which: Which, signal: Signal) {
+        if which == Which::Primary {
+            self.signals.push(signal);
+        }
+    }
+}
+
+struct Stream {
+    monitor: Option<Monitor>,
+    state: StreamUpdate,
+}
+
+/// Every stream, and what changed since the last [`Engine::take`].
+pub struct Engine {
+    phase1: usize,
+    streams: BTreeMap<String, Stream>,
+    changed: BTreeSet<String>,
+    watched: HashSet<String>,
+    points: BTreeMap<String, Vec<[f64; 2]>>,
+    readings: u64,
+}
+
+impl Engine {
+    /// An engine whose charts take their limits from the first `phase1` values.
+    pub fn new(phase1: usize) -> Engine {
+        Engine {
+            phase1: phase1.max(2),
+            streams: BTreeMap::new(),
+            changed: BTreeSet::new(),
+            watched: HashSet::new(),
+            points: BTreeMap::new(),
+            readings: 0,
+        }
+    }
+
+    /// A value of stream `id` at `t` (epoch ms); a stale stream comes back to life.
+    pub fn reading(&mut self, id: &str, t: f64, value: f64) {
+        let phase1 = self.phase1;
+        self.readings += 1;
+        let stream = self
+            .streams
+            .entry(id.to_string())
+            .or_insert_with(|| Stream {
+                monitor: Monitor::streaming(ChartSpec {
+                    baseline: Baseline::FirstN { n: phase1 },
+                    ..ChartSpec::new(ChartType::Individuals)
+                })
+                .ok(),
+                state: StreamUpdate {
+                    id: id.to_string(),
+                    status: "live",
+                    reason: None,
+                    last: value,
+                    t,
+                    n: 0,
+                    signals: 0,
+                    last_signal: None,
+                    lcl: None,
+                    ucl: None,
+                },
+            });
+        let s = &mut stream.state;
+        (s.status, s.reason, s.last, s.t) = ("live", None, value, t);
+        s.n += 1;
+        let mut seen = Seen::default();
+        // A non-finite value is refused by the monitor; the stream still shows it arrived.
+        if let Some(m) = &mut stream.monitor {
+            let _ = m.push(Observation::Value(value), &mut seen);
+        }
+        if let Some(p) = seen.point {
+            (s.lcl, s.ucl) = (p.lcl, p.ucl);
+        }
+        if let Some(last) = seen.signals.last() {
+            s.signals += seen.signals.len() as u64;
+            s.last_signal = Some(last.test.number());
+        }
+        self.changed.insert(id.to_string());
+        if self.watched.contains(id) {
+            self.points
+                .entry(id.to_string())
+                .or_default()
+                .push([t, value]);
+        }
+    }
+
+    /// Marks every stream whose id is `prefix` or starts with `prefix/` stale, once.
+    pub fn stale_under(&mut self, prefix: &str, reason: &str) {
+        for (id, stream) in self.streams.range_mut(prefix.to_string()..) {
+            let under = prefix.is_empty()
+                || id == prefix
+                || id.starts_with(prefix) && id[prefix.len()..].starts_with('/');
+            if !under {
+                if !id.starts_with(prefix) {
+                    break;
+                }
+                continue;
+            }
+            if stream.state.status != "stale" {
+                stream.state.status = "stale";
+                stream.state.reason = Some(reason.to_string());
+                self.changed.insert(id.clone());
+            }
+        }
+    }
+
+    /// Marks every stream stale (the broker connection is gone).
+    pub fn stale_all(&mut self, reason: &str) {
+        self.stale_under("", reason);
+    }
+
+    /// The streams whose new points the page wants (replaces the previous set).
+    pub fn watch(&mut self, ids: impl IntoIterator<Item = String>) {
+        self.watched = ids.into_iter().collect();
+        self.points.retain(|id, _| self.watched.contains(id));
+    }
+
+    /// Readings taken so far, over all streams.
+    pub fn readings(&self) -> u64 {
+        self.readings
+    }
+
+    /// How many streams there are.
+    pub fn len(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// Whether there is no stream yet.
+    pub fn is_empty(&self) -> bool {
+        self.streams.is_empty()
+    }
+
+    /// The streams changed since the last call, and the new points of watched streams.
+    pub fn take(&mut self) -> (Vec<StreamUpdate>, BTreeMap<String, Vec<[f64; 2]>>) {
+        let changed = std::mem::take(&mut self.changed);
+        let updates = changed
+            .iter()
+            .filter_map(|id| self.streams.get(id))
+            .map(|s| s.state.clone())
+            .collect();
+        (updates, std::mem::take(&mut self.points))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shift_after_phase1_is_a_signal_and_limits_are_reported() {
+        let mut e = Engine::new(20);
+        for i in 0..20 {
+            e.reading("a", f64::from(i), 10.0 + f64::from(i % 3) * 0.1);
+        }
+        e.reading("a", 20.0, 50.0);
+        let (updates, points) = e.take();
+        let a = &updates[0];
+        assert_eq!((a.n, a.last, a.status), (21, 50.0, "live"));
+        assert!(a.ucl.is_some_and(|u| u < 50.0), "{a:?}");
+        assert_eq!(a.last_signal, Some(1), "beyond the limits: test 1");
+        assert!(points.is_empty(), "nobody watches a");
+        assert!(e.take().0.is_empty(), "nothing changed since");
+    }
+
+    #[test]
+    fn stale_under_a_prefix_takes_whole_levels_only_and_a_reading_revives() {
+        let mut e = Engine::new(20);
+        for id in ["g/n1/d/m", "g/n1/m", "g/n10/m", "g/n2/m"] {
+            e.reading(id, 0.0, 1.0);
+        }
+        e.take();
+        e.stale_under("g/n1", "NDEATH");
+        let (u, _) = e.take();
+        let ids: Vec<&str> = u.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["g/n1/d/m", "g/n1/m"]);
+        assert!(u
+            .iter()
+            .all(|s| s.status == "stale" && s.reason.as_deref() == Some("NDEATH")));
+        e.reading("g/n1/m", 1.0, 2.0);
+        assert_eq!(e.take().0[0].status, "live");
+    }
+
+    #[test]
+    fn points_are_kept_for_watched_streams_only() {
+        let mut e = Engine::new(20);
+        e.watch(["b".to_string()]);
+        e.reading("a", 1.0, 1.0);
+        e.reading("b", 2.0, 3.0);
+        let (_, points) = e.take();
+        assert_eq!(
+            points.into_iter().collect::<Vec<_>>(),
+            vec![("b".to_string(), vec![[2.0, 3.0]])]
+        );
+    }
+}

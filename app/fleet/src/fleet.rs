@@ -1,0 +1,271 @@
+//! One broker connection's whole state, without I/O: what the worker's glue feeds it (the
+//! WebSocket's bytes, the time) and what it hands back (bytes to send, the batched update for
+//! the page). Sparkplug topics (`spBv1.0/...`) go to [`crate::sparkplug`], every other topic
+//! through the shim's mapping ([`crate::mapping`]); their readings feed [`crate::engine`].
+
+use crate::engine::{Engine, StreamUpdate};
+use crate::mapping::{self, SubscribeConfig, Subscription};
+use crate::session::{Incoming, Options, Session};
+use crate::sparkplug::{Hosts, NodeUpdate};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Most problem lines one update carries; the rest are counted in `errors_dropped`.
+const MAX_ERRORS: usize = 50;
+
+/// The page's `connect` message (docs/fleet.md).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `ws://` or `wss://` URL of the broker's WebSocket listener.
+    pub url: String,
+    /// MQTT client id; absent: `llmscope-` and the time in hex.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// Optional username.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Optional password (held in the worker's memory only).
+    #[serde(default)]
+    pub password: Option<String>,
+    /// 5 (default) or 4 (MQTT 3.1.1).
+    #[serde(default = "default_version")]
+    pub version: u8,
+    /// Keep-alive, seconds (default 30).
+    #[serde(default = "default_keep_alive")]
+    pub keep_alive_s: u16,
+    /// Subscription QoS, 0 or 1 (default 1).
+    #[serde(default = "default_qos")]
+    pub qos: u8,
+    /// The topic filters and their mapping, as the shim's `[[mqtt.subscribe]]`.
+    pub subscribe: Vec<SubscribeConfig>,
+    /// Ask Sparkplug edge nodes for a rebirth when their state is unknown (default false).
+    #[serde(default)]
+    pub rebirth: bool,
+    /// Phase I length of each stream's chart (default 20, as the dashboard's).
+    #[serde(default = "default_phase1")]
+    pub phase1: usize,
+}
+
+fn default_version() -> u8 {
+    5
+}
+fn default_keep_alive() -> u16 {
+    30
+}
+fn default_qos() -> u8 {
+    1
+}
+fn default_phase1() -> usize {
+    20
+}
+
+/// The connection's state for the page.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Status {
+    /// `connecting`, `connected`, `closed` or `error`.
+    pub state: &'static str,
+    /// What happened, in words.
+    pub detail: String,
+}
+
+/// Running totals.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Counts {
+    /// MQTT messages received.
+    pub messages: u64,
+    /// Of those, on `spBv1.0/` topics.
+    pub sparkplug: u64,
+    /// Values that reached a stream.
+    pub readings: u64,
+    /// Problems (unreadable payloads, unknown aliases, seq gaps...).
+    pub problems: u64,
+    /// Streams known.
+    pub streams: u64,
+}
+
+/// One batch for the page (`type: "update"`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Update {
+    /// Set when the connection's state changed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// The streams that changed.
+    pub streams: Vec<StreamUpdate>,
+    /// The Sparkplug edge nodes that changed.
+    pub nodes: Vec<NodeUpdate>,
+    /// New points `[t, value]` of the watched streams.
+    pub points: BTreeMap<String, Vec<[f64; 2]>>,
+    /// Totals so far.
+    pub counts: Counts,
+    /// New problems, one line each.
+    pub errors: Vec<String>,
+    /// Problems beyond the [`MAX_ERRORS`] lines of this batch.
+    pub errors_dropped: u64,
+}
+
+/// One broker connection.
+pub struct Fleet {
+    session: Session,
+    subs: Vec<Subscription>,
+    hosts: Hosts,
+    engine: Engine,
+    counts: Counts,
+    errors: Vec<String>,
+    errors_dropped: u64,
+    status: Option<Status>,
+}
+
+impl Fleet {
+    /// Checks the page's config; the error names the key.
+    pub fn new(config: Config, now: f64) -> Result<Fleet, String> {
+        if !(config.url.starts_with("ws://") || config.url.starts_with("wss://")) {
+            return Err(format!(
+                "url: '{}' is not a WebSocket URL like ws://broker:9001",
+                config.url
+            ));
+        }
+        if config.password.is_some() && config.username.is_none() {
+            return Err("password: needs a username (MQTT sends no password without one)".into());
+        }
+        if !matches!(config.version, 4 | 5) || config.qos > 1 {
+            return Err(format!(
+                "version must be 4 (3.1.1) or 5, qos 0 or 1: got {} and {}",
+                config.version, config.qos
+            ));
+        }
+        if config.subscribe.is_empty() {
+            return Err(
+                "subscribe: add a topic filter, e.g. spBv1.0/# or plant/+/temperature".into(),
+            );
+        }
+        let subs = config
+            .subscribe
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Subscription::parse(i, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let options = Options {
+            version: config.version,
+            client_id: config
+                .client_id
+                .unwrap_or_else(|| format!("llmscope-{:x}", now as u64)),
+            username: config.username,
+            password: config.password,
+            keep_alive_s: config.keep_alive_s,
+            qos: config.qos,
+        };
+        Ok(Fleet {
+            session: Session::new(options, subs.iter().map(|s| s.topic.clone()).collect()),
+            subs,
+            hosts: Hosts::new(config.rebirth),
+            engine: Engine::new(config.phase1),
+            counts: Counts::default(),
+            errors: Vec::new(),
+            errors_dropped: 0,
+            status: None,
+        })
+    }
+
+    /// The CONNECT packet for a freshly opened WebSocket.
+    pub fn connect(&mut self, now: f64) -> Result<Vec<u8>, String> {
+        self.set_status("connecting", "waiting for the broker's CONNACK".into());
+        self.session.connect(now)
+    }
+
+    /// Bytes from the WebSocket; returns bytes to send. On `Err` the glue closes the socket
+    /// (the streams are already stale and the status says why).
+    pub fn receive(&mut self, bytes: &[u8], now: f64) -> Result<Vec<u8>, String> {
+        let incoming = self.session.receive(bytes, now).map_err(|e| self.fail(e))?;
+        for event in incoming {
+            match event {
+                Incoming::Connected => self.set_status("connected", "subscribed".into()),
+                Incoming::Message { topic, payload } => self.message(&topic, &payload, now)?,
+            }
+        }
+        Ok(self.session.take_outgoing())
+    }
+
+    fn message(&mut self, topic: &str, payload: &[u8], now: f64) -> Result<(), String> {
+        self.counts.messages += 1;
+        let mut errors = Vec::new();
+        let before = self.engine.readings();
+        if topic.starts_with("spBv1.0/") {
+            self.counts.sparkplug += 1;
+            if let Some((topic, bytes)) =
+                self.hosts
+                    .on_message(topic, payload, now, &mut self.engine, &mut errors)
+            {
+                self.session
+                    .publish(&topic, bytes, now)
+                    .map_err(|e| self.fail(e))?;
+            }
+        } else {
+            let (readings, problems) = mapping::read(&self.subs, topic, payload);
+            errors = problems;
+            for r in readings {
+                self.engine
+                    .reading(&r.stream, r.t.map_or(now, |t| t as f64), r.value);
+            }
+        }
+        self.counts.readings += self.engine.readings() - before;
+        for e in errors {
+            self.problem(e);
+        }
+        Ok(())
+    }
+
+    /// The keep-alive, and the batch for the page; returns bytes to send (a PINGREQ) or the
+    /// error that ends the connection.
+    pub fn tick(&mut self, now: f64) -> (Update, Result<Vec<u8>, String>) {
+        let out = match self.session.keep_alive(now) {
+            Ok(()) => Ok(self.session.take_outgoing()),
+            Err(e) => Err(self.fail(e)),
+        };
+        let (streams, points) = self.engine.take();
+        self.counts.streams = self.engine.len() as u64;
+        let update = Update {
+            status: self.status.take(),
+            streams,
+            nodes: self.hosts.take(),
+            points,
+            counts: self.counts.clone(),
+            errors: std::mem::take(&mut self.errors),
+            errors_dropped: std::mem::take(&mut self.errors_dropped),
+        };
+        (update, out)
+    }
+
+    /// The WebSocket closed: every stream is stale.
+    pub fn closed(&mut self, reason: &str) {
+        if self.status.as_ref().is_none_or(|s| s.state != "error") {
+            self.set_status("closed", reason.to_string());
+        }
+        self.engine
+            .stale_all(&format!("broker connection closed: {reason}"));
+    }
+
+    /// The streams whose points the page wants.
+    pub fn watch(&mut self, ids: Vec<String>) {
+        self.engine.watch(ids);
+    }
+
+    fn fail(&mut self, e: String) -> String {
+        self.set_status("error", e.clone());
+        self.engine.stale_all(&e);
+        e
+    }
+
+    fn set_status(&mut self, state: &'static str, detail: String) {
+        self.status = Some(Status { state, detail });
+    }
+
+    fn problem(&mut self, e: String) {
+        self.counts.problems += 1;
+        if self.errors.len() < MAX_ERRORS {
+            self.errors.push(e);
+        } else {
+            self.errors_dropped += 1;
+        }
+    }
+}
