@@ -9,12 +9,15 @@
 //! other: [`probe::ProbeResult`], the Worker's result contract, [`compare`], the comparison
 //! report built from those results, [`prices`], the one dated price table both price tokens
 //! with, and [`token::same_token`], the one constant-time token comparison. [`sparkplug`]: the
-//! Sparkplug B payloads and topics the shim publishes and the dashboard reads.
+//! Sparkplug B payloads and topics the shim publishes and the dashboard reads. [`mqtt`]: how a
+//! subscription's topic and payload become a stream's sample, the same for the shim's
+//! `[[mqtt.subscribe]]` and the dashboard's broker source.
 #![deny(missing_docs)]
 
 use serde::{Deserialize, Serialize};
 
 pub mod compare;
+pub mod mqtt;
 pub mod prices;
 pub mod probe;
 pub mod sparkplug;

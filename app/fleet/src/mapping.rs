@@ -1,17 +1,9 @@
-//! Topics to streams, exactly as the shim's `[[mqtt.subscribe]]` does it: the shim's own
-//! filter, template and payload code (`gateway-shim/src/source/mqtt/topic.rs` and
-//! `payload.rs`, which do no I/O) compiled into this crate by path, so both read a topic and a
-//! payload the same way and their unit tests run here too. A filter under `spBv1.0/` needs no
-//! `stream`: Sparkplug names its own streams (see [`crate::sparkplug`]).
+//! Topics to streams, exactly as the shim's `[[mqtt.subscribe]]` does it: with the same filter,
+//! template and payload code (`llmscope_protocol::mqtt`, no I/O), so both read a topic and a
+//! payload the same way. A filter under `spBv1.0/` needs no `stream`: Sparkplug names its own
+//! streams (see [`crate::sparkplug`]).
 
-#[allow(dead_code)] // `Filter::covers` is the shim's (for subscribing once); unused here
-#[path = "../../../gateway-shim/src/source/mqtt/topic.rs"]
-mod topic;
-
-#[allow(dead_code)] // `rfc3339_ms` is used only through `Payload::read`
-#[path = "../../../gateway-shim/src/source/mqtt/payload.rs"]
-mod payload;
-
+use llmscope_protocol::mqtt::{payload, topic};
 use serde::Deserialize;
 
 /// One subscription as the page sends it: the keys of the shim's `[[mqtt.subscribe]]`.

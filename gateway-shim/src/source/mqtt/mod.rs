@@ -24,12 +24,11 @@
 
 pub(crate) mod broker;
 mod config;
-mod payload;
 mod subscription;
-mod topic;
 
 use crate::source::{Emitter, Source, SourceFuture};
 pub use config::{Config, Subscription};
+use llmscope_protocol::mqtt::{payload, topic};
 use llmscope_protocol::StreamInfo;
 use rumqttc::QoS;
 use std::time::Duration;

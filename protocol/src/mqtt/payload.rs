@@ -126,7 +126,7 @@ pub enum PointerError {
 }
 
 /// A received payload, parsed as JSON at most once however many subscriptions read it.
-pub(crate) struct Payload<'a> {
+pub struct Payload<'a> {
     raw: &'a [u8],
     json: Option<Result<Value, PayloadError>>,
 }
@@ -137,7 +137,7 @@ const MS_2100: i64 = 4_102_444_800_000;
 
 impl<'a> Payload<'a> {
     /// Wraps the raw bytes.
-    pub(crate) fn new(raw: &'a [u8]) -> Payload<'a> {
+    pub fn new(raw: &'a [u8]) -> Payload<'a> {
         Payload { raw, json: None }
     }
 
@@ -156,7 +156,7 @@ impl<'a> Payload<'a> {
 
     /// The value (at pointer `value`, or the whole payload as a plain number) and the timestamp
     /// at pointer `time` if one is configured.
-    pub(crate) fn read(
+    pub fn read(
         &mut self,
         value: Option<&str>,
         time: Option<&str>,
@@ -267,7 +267,7 @@ fn quote(text: &str) -> String {
 }
 
 /// Checks a JSON pointer (RFC 6901): empty or starting with `/`, `~` only as `~0` or `~1`.
-pub(crate) fn check_pointer(pointer: &str) -> Result<(), PointerError> {
+pub fn check_pointer(pointer: &str) -> Result<(), PointerError> {
     if !pointer.starts_with('/') {
         return Err(PointerError::NoSlash(pointer.into()));
     }
@@ -283,7 +283,7 @@ pub(crate) fn check_pointer(pointer: &str) -> Result<(), PointerError> {
 /// Parses RFC 3339 date-time text (`YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`; `t`, `z` and a space
 /// for `T` are accepted) into Unix epoch milliseconds. Fractions beyond milliseconds are cut; a
 /// leap second (`:60`) counts as `:59.999`.
-pub(crate) fn rfc3339_ms(s: &str) -> Option<i64> {
+pub fn rfc3339_ms(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     let num = |from: usize, len: usize| -> Option<i64> {
         let part = b.get(from..from + len)?;

@@ -103,14 +103,14 @@ enum Level {
 
 /// A checked topic filter.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Filter {
+pub struct Filter {
     levels: Vec<Level>,
 }
 
 impl Filter {
     /// Parses a filter with the MQTT 3.1.1 rules (section 4.7): `+` and `#` fill a whole level,
     /// `#` only as the last one; no NUL; at most 65535 bytes.
-    pub(crate) fn parse(filter: &str) -> Result<Filter, TopicError> {
+    pub fn parse(filter: &str) -> Result<Filter, TopicError> {
         if filter.is_empty() {
             return Err(TopicError::EmptyFilter);
         }
@@ -145,7 +145,7 @@ impl Filter {
     }
 
     /// How many wildcards (`+` and `#`) the filter has, i.e. how many captures a match gives.
-    pub(crate) fn wildcards(&self) -> usize {
+    pub fn wildcards(&self) -> usize {
         self.levels
             .iter()
             .filter(|l| !matches!(l, Level::Exact(_)))
@@ -154,7 +154,7 @@ impl Filter {
 
     /// What each wildcard matched in `topic`, in order, or `None` when the topic does not match.
     /// Topics starting with `$` (`$SYS/...`) are not matched by a leading wildcard (MQTT 4.7.2).
-    pub(crate) fn captures<'t>(&self, topic: &'t str) -> Option<Vec<&'t str>> {
+    pub fn captures<'t>(&self, topic: &'t str) -> Option<Vec<&'t str>> {
         if topic.starts_with('$') && !matches!(self.levels.first(), Some(Level::Exact(_))) {
             return None;
         }
@@ -185,7 +185,7 @@ impl Filter {
 
     /// Whether every topic `other` matches is also matched by `self`, so subscribing to both
     /// would only make some brokers deliver those messages twice.
-    pub(crate) fn covers(&self, other: &Filter) -> bool {
+    pub fn covers(&self, other: &Filter) -> bool {
         let dollar =
             |f: &Filter| matches!(f.levels.first(), Some(Level::Exact(e)) if e.starts_with('$'));
         if dollar(other) && !matches!(self.levels.first(), Some(Level::Exact(_))) {
@@ -213,7 +213,7 @@ enum Part {
 
 /// A checked `stream` template such as `line2/{1}/vibration`.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Template {
+pub struct Template {
     parts: Vec<Part>,
 }
 
@@ -221,7 +221,7 @@ impl Template {
     /// Parses a template whose placeholders `{1}`, `{2}`... must refer to one of the filter's
     /// `wildcards`. Braces are only for placeholders, and names cannot contain `+` or `#` (they
     /// could not be republished as MQTT topics).
-    pub(crate) fn parse(text: &str, wildcards: usize) -> Result<Template, TopicError> {
+    pub fn parse(text: &str, wildcards: usize) -> Result<Template, TopicError> {
         let stream = || text.to_string();
         if text.trim().is_empty() {
             return Err(TopicError::EmptyStream);
@@ -274,7 +274,7 @@ impl Template {
     }
 
     /// The stream name when it has no placeholder.
-    pub(crate) fn fixed(&self) -> Option<String> {
+    pub fn fixed(&self) -> Option<String> {
         match self.parts.as_slice() {
             [] => Some(String::new()),
             [Part::Text(t)] => Some(t.clone()),
@@ -283,7 +283,7 @@ impl Template {
     }
 
     /// The stream name for these captures (a missing capture renders as nothing).
-    pub(crate) fn render(&self, caps: &[&str]) -> String {
+    pub fn render(&self, caps: &[&str]) -> String {
         let mut out = String::new();
         for part in &self.parts {
             match part {
