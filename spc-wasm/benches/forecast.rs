@@ -7,33 +7,16 @@
 //! "Forecasts (issue 14)".
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use llmscope_spc::forecast::generate::{in_control, LIMIT, MEAN};
+use llmscope_spc::forecast::generate::{speed_streams, LIMIT};
 use llmscope_spc::forecast::{outlook, predict, Settings};
-use llmscope_spc::{analyze, ChartSpec, ChartType, Data, Rng};
+use llmscope_spc::{analyze, ChartSpec, ChartType, Data};
 use std::hint::black_box;
 
 const STREAMS: usize = 1_000;
 const POINTS: usize = 10_000;
 
-fn streams() -> Vec<Vec<f64>> {
-    let mut rng = Rng::new(14);
-    (0..STREAMS)
-        .map(|i| {
-            let mut v = in_control(&mut rng, if i % 2 == 0 { 0.0 } else { 0.3 }, POINTS).values;
-            if i % 4 == 0 {
-                // A drift over the last 4,000 points, 80% of the way to the limit.
-                let rate = 0.8 * (LIMIT - MEAN) / 4_000.0;
-                for (j, x) in v[POINTS - 4_000..].iter_mut().enumerate() {
-                    *x += rate * j as f64;
-                }
-            }
-            v
-        })
-        .collect()
-}
-
 fn forecasts(c: &mut Criterion) {
-    let data = streams();
+    let data = speed_streams(STREAMS, POINTS);
     let settings = Settings {
         horizon: 100,
         upper: Some(LIMIT),

@@ -16,9 +16,9 @@
 //!
 //! `cargo run --release -p llmscope-spc --example forecast_speed -- [FOLDER]`
 
-use llmscope_spc::forecast::generate::{in_control, LIMIT, MEAN};
+use llmscope_spc::forecast::generate::{speed_streams, LIMIT};
 use llmscope_spc::forecast::{predict, Settings};
-use llmscope_spc::{analyze, ChartSpec, ChartType, Data, Rng};
+use llmscope_spc::{analyze, ChartSpec, ChartType, Data};
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
@@ -26,23 +26,6 @@ use std::time::Instant;
 const STREAMS: usize = 1_000;
 const POINTS: usize = 10_000;
 const RUNS: usize = 5;
-
-/// The criterion bench's streams.
-fn streams() -> Vec<Vec<f64>> {
-    let mut rng = Rng::new(14);
-    (0..STREAMS)
-        .map(|i| {
-            let mut v = in_control(&mut rng, if i % 2 == 0 { 0.0 } else { 0.3 }, POINTS).values;
-            if i % 4 == 0 {
-                let rate = 0.8 * (LIMIT - MEAN) / 4_000.0;
-                for (j, x) in v[POINTS - 4_000..].iter_mut().enumerate() {
-                    *x += rate * j as f64;
-                }
-            }
-            v
-        })
-        .collect()
-}
 
 /// Best wall time in ms of `RUNS` runs of `f`, and its last result.
 fn best_ms<T>(mut f: impl FnMut() -> T) -> (f64, T) {
@@ -58,7 +41,7 @@ fn best_ms<T>(mut f: impl FnMut() -> T) -> (f64, T) {
 }
 
 fn main() -> std::io::Result<()> {
-    let data = streams();
+    let data = speed_streams(STREAMS, POINTS);
     if let Some(folder) = std::env::args().nth(1) {
         let bytes: Vec<u8> = data
             .iter()

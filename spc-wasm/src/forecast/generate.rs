@@ -111,6 +111,26 @@ pub fn in_control(rng: &mut Rng, phi: f64, n: usize) -> Curve {
     }
 }
 
+/// The speed benchmarks' streams (criterion's `forecast` bench, `examples/forecast_speed.rs`
+/// and the browser's): `streams` in-control AR(1) streams of `points` points, φ 0 and 0.3 in
+/// turn, every fourth drifting over its last 4,000 points 80 % of the way to [`LIMIT`].
+pub fn speed_streams(streams: usize, points: usize) -> Vec<Vec<f64>> {
+    let mut rng = Rng::new(14);
+    let drift = 4_000.min(points);
+    (0..streams)
+        .map(|i| {
+            let mut v = in_control(&mut rng, if i % 2 == 0 { 0.0 } else { 0.3 }, points).values;
+            if i % 4 == 0 {
+                let rate = 0.8 * (LIMIT - MEAN) / drift as f64;
+                for (j, x) in v[points - drift..].iter_mut().enumerate() {
+                    *x += rate * j as f64;
+                }
+            }
+            v
+        })
+        .collect()
+}
+
 /// A run to failure of `kind` (not `InControl`: use [`in_control`]) with AR(1) noise `phi`.
 pub fn curve(rng: &mut Rng, kind: Kind, phi: f64) -> Curve {
     let rise = LIMIT - MEAN;
