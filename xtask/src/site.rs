@@ -205,7 +205,7 @@ fn fingerprint(site: &Path) -> Result<Assets, String> {
         .map_err(|_| format!("{} is not UTF-8 text", template.display()))?;
     write(
         &site.join("index.html"),
-        page_with(&page, &main.js, &lazy.js, &css)?.as_bytes(),
+        page_with(&page, &main.js, &lazy.js, &fleet_worker, &css)?.as_bytes(),
     )?;
     Ok(Assets {
         main,
@@ -263,20 +263,23 @@ fn hashed_name(stem: &str, extension: &str, body: &[u8]) -> String {
 
 /// The page `template` with its script, second module and stylesheet references pointing at
 /// the hashed `js`, `lazy` and `css` in `pkg/`.
-fn page_with(template: &str, js: &str, lazy: &str, css: &str) -> Result<String, String> {
+fn page_with(
+    template: &str,
+    js: &str,
+    lazy: &str,
+    fleet_worker: &str,
+    css: &str,
+) -> Result<String, String> {
     let what = "static/index.template.html";
-    let page = replace_once(
-        template,
-        "\"./pkg/llmscope.js\"",
-        &format!("\"./pkg/{js}\""),
-        what,
-    )?;
-    let page = replace_once(
-        &page,
-        "\"./pkg/llmscope_lazy.js\"",
-        &format!("\"./pkg/{lazy}\""),
-        what,
-    )?;
+    let mut page = template.to_string();
+    for (from, to) in [
+        ("llmscope.js", js),
+        ("llmscope_lazy.js", lazy),
+        ("fleet-worker.js", fleet_worker),
+    ] {
+        let from = format!("\"./pkg/{from}\"");
+        page = replace_once(&page, &from, &format!("\"./pkg/{to}\""), what)?;
+    }
     replace_once(&page, "\"./app.css\"", &format!("\"./pkg/{css}\""), what)
 }
 
@@ -355,16 +358,20 @@ mod tests {
             &template,
             "llmscope-0123456789.js",
             "llmscope_lazy-9876543210.js",
+            "fleet-worker-5555555555.js",
             "app-abcdef0123.css",
         )
         .expect(
-            "the template names ./pkg/llmscope.js, ./pkg/llmscope_lazy.js and ./app.css once each",
+            "the template names ./pkg/llmscope.js, ./pkg/llmscope_lazy.js, \
+             ./pkg/fleet-worker.js and ./app.css once each",
         );
         assert!(page.contains(r#"import init from "./pkg/llmscope-0123456789.js";"#));
         assert!(page.contains(r#"new URL("./pkg/llmscope_lazy-9876543210.js", import.meta.url)"#));
         assert!(page.contains(r#"<link rel="stylesheet" href="./pkg/app-abcdef0123.css">"#));
         assert!(!page.contains(r#""./pkg/llmscope.js""#) && !page.contains(r#""./app.css""#));
         assert!(!page.contains(r#""./pkg/llmscope_lazy.js""#));
+        assert!(page.contains(r#"new URL("./pkg/fleet-worker-5555555555.js", import.meta.url)"#));
+        assert!(!page.contains(r#""./pkg/fleet-worker.js""#));
     }
 
     #[test]

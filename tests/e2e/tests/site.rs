@@ -42,10 +42,16 @@ async fn nothing_is_requested_from_outside_127_0_0_1() {
     let own = format!("http://127.0.0.1:{}/", session.site.port);
     // The favicon is left out: Chromium fetches it lazily, outside resource timing (the next test
     // checks it is served). The second module (`pkg/llmscope_lazy…`, the PDF writer) is loaded
-    // on first use only: a page whose streams are too short to forecast never downloads it.
+    // on first use only: a page whose streams are too short to forecast never downloads it. The
+    // third (`pkg/llmscope_fleet…` and its worker) only for a broker source.
     for asset in built_assets() {
         let loaded = urls.iter().any(|u| u == &session.url(&asset));
-        if asset.starts_with("pkg/llmscope_lazy") {
+        let on_first_use = [
+            "pkg/llmscope_lazy",
+            "pkg/llmscope_fleet",
+            "pkg/fleet-worker",
+        ];
+        if on_first_use.iter().any(|p| asset.starts_with(p)) {
             assert!(!loaded, "{asset} was loaded before it was needed");
         } else {
             assert!(loaded, "{asset} was not loaded; loaded: {urls:#?}");
@@ -137,7 +143,10 @@ fn references(text: &str, start: &str) -> Vec<String> {
     let quote = &start[..1];
     text.match_indices(start)
         .filter_map(|(at, _)| text[at + 1..].split(quote).next())
-        .map(|name| format!("pkg/{}", name.trim_start_matches("./pkg/")))
+        .map(|name| {
+            let name = name.trim_start_matches("./pkg/").trim_start_matches("./");
+            format!("pkg/{name}")
+        })
         .collect()
 }
 
@@ -169,28 +178,36 @@ async fn hashed_assets_are_immutable_and_the_page_is_revalidated() {
         assert_eq!(get(path).await.0, "no-cache", "{path} keeps its name");
     }
 
-    // Follow the page's links: its script, the second module's script (imported on first use)
-    // and the stylesheet, then each script's wasm.
+    // Follow the page's links: its script, the second module's script (imported on first use),
+    // the broker source's worker script and the stylesheet; then the worker's module script, and
+    // each module script's wasm.
     let mut linked = references(&page, "\"./pkg/");
     assert_eq!(
         linked.len(),
-        3,
-        "index.html links a script, the second module's script and a stylesheet: {page}"
+        4,
+        "index.html links a script, the second module's, the fleet worker and a stylesheet: {page}"
     );
-    let scripts: Vec<String> = linked
+    let mut scripts: Vec<String> = linked
         .iter()
         .filter(|p| p.ends_with(".js"))
         .cloned()
         .collect();
-    assert_eq!(scripts.len(), 2, "index.html names two scripts: {page}");
-    for script in scripts {
-        let (_, glue) = get(&script).await;
-        let wasm = if script.starts_with("pkg/llmscope_lazy") {
-            "'llmscope_lazy_bg-"
+    assert_eq!(scripts.len(), 3, "index.html names three scripts: {page}");
+    while let Some(script) = scripts.pop() {
+        let (_, body) = get(&script).await;
+        let named = if script.starts_with("pkg/fleet-worker") {
+            let module = references(&body, "\"./llmscope_fleet-");
+            scripts.extend(module.iter().cloned());
+            module
+        } else if script.starts_with("pkg/llmscope_lazy") {
+            references(&body, "'llmscope_lazy_bg-")
+        } else if script.starts_with("pkg/llmscope_fleet") {
+            references(&body, "'llmscope_fleet_bg-")
         } else {
-            "'llmscope_bg-"
+            references(&body, "'llmscope_bg-")
         };
-        linked.extend(references(&glue, wasm));
+        assert!(!named.is_empty(), "{script} names no file of its own");
+        linked.extend(named);
     }
     linked.sort();
     assert_eq!(
