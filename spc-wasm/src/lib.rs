@@ -33,6 +33,7 @@ pub mod columns;
 pub mod compare;
 mod config;
 pub mod constants;
+pub mod custom;
 mod error;
 mod estimate;
 pub mod explain;
@@ -56,6 +57,7 @@ mod wasm_forecast;
 
 pub use chart::{analyze, Chart, Data, Series};
 pub use config::ChartConfig;
+pub use custom::RuleSignal;
 pub use error::SpcError;
 pub use estimate::{zero_failure_upper_bound, Estimate};
 pub use monitor::{Monitor, Observation, Point, Sink, Which};
