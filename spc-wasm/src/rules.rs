@@ -252,8 +252,11 @@ impl RuleSet {
     }
 
     /// The same set with the spec limits its rules' `usl`, `lsl` and `outside spec` refer to.
+    /// A set without named rules stays as it is (equal to the same set without limits).
     pub fn with_spec_limits(mut self, lsl: Option<f64>, usl: Option<f64>) -> RuleSet {
-        self.custom = self.custom.with_spec_limits(lsl, usl);
+        if !self.custom.is_empty() {
+            self.custom = self.custom.with_spec_limits(lsl, usl);
+        }
         self
     }
 
