@@ -54,6 +54,8 @@ mod wasm_compare;
 mod wasm_explain;
 #[cfg(feature = "wasm")]
 mod wasm_forecast;
+#[cfg(feature = "wasm")]
+mod wasm_rules;
 
 pub use chart::{analyze, Chart, Data, Series};
 pub use config::ChartConfig;

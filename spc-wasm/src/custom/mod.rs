@@ -40,10 +40,12 @@
 //! Each rule is evaluated in O(1) per point ([`CustomDetector`]): a run counter, or for K of N
 //! with K < N a queue of the at most N recent points that met it.
 
+mod check;
 pub(crate) mod detect;
 mod parse;
 mod presets;
 
+pub use check::{check, NamedRule, RuleCheck};
 pub use detect::{CustomDetector, RuleSignal};
 pub use parse::RuleError;
 pub use presets::{NELSON_TEXT, WESTERN_ELECTRIC_TEXT, WESTGARD_TEXT};
