@@ -5,7 +5,7 @@
 //! `cargo run --release -p llmscope-spc --example rules_speed`
 
 use llmscope_spc::custom::{parse_rules, CustomDetector, NELSON_TEXT, WESTGARD_TEXT};
-use llmscope_spc::{arl, LimitSide, RuleDetector, RuleSet, Rng};
+use llmscope_spc::{arl, LimitSide, Rng, RuleDetector, RuleSet};
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -351,10 +351,15 @@ impl Chart {
         match self.spec.chart {
             ChartType::Ewma { lambda, width } => crate::arl::ewma(lambda, width, shift),
             ChartType::Cusum { k, h, head_start } => crate::arl::cusum(k, h, head_start, shift),
+            // Fixed values in sigma of the plotted statistic: the first point's (sigma / sqrt(n)
+            // for X-bar), as the ARL assumes equal sizes.
             _ if !self.primary.rules.custom().is_empty() => crate::arl::with_rules(
                 &self.primary.rules,
                 shift,
-                Some((self.estimate.center, self.estimate.sigma)),
+                self.primary
+                    .point(0)
+                    .map(|p| (p.center, p.sigma))
+                    .or(Some((self.estimate.center, self.estimate.sigma))),
             ),
             _ => crate::arl::shewhart(&self.primary.rules, shift),
         }

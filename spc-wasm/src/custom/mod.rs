@@ -380,3 +380,80 @@ pub fn nelson_pattern(rule: crate::NelsonRule, k: f64) -> Pattern {
         Mixture => points(n, n, beyond(Level::Sigma(1.0), Side::Either)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::transform::TransformKind;
+    use crate::{analyze, Baseline, ChartSpec, ChartType, Data, RuleSet};
+
+    fn xbar(tests: &str) -> ChartSpec {
+        ChartSpec {
+            chart: ChartType::XbarR,
+            baseline: Baseline::Known {
+                mu: 10.0,
+                sigma: 2.0,
+            },
+            tests: tests.parse::<RuleSet>().unwrap(),
+            ..ChartSpec::default()
+        }
+    }
+
+    /// An X-bar chart of subgroups of 4 (the mean's sigma is 1): a fixed value is compared
+    /// with the plotted means, and the ARL puts it in the means' sigma.
+    #[test]
+    fn charts_run_named_rules_on_the_primary_chart() {
+        let means = [10.0, 13.0, 10.0, 12.0, 12.6];
+        let groups = means
+            .iter()
+            .map(|m| vec![m - 1.0, m + 1.0, m - 1.0, m + 1.0])
+            .collect();
+        let chart = analyze(&xbar("1; high: 1 above 12.5"), &Data::Subgroups(groups)).unwrap();
+        let found: Vec<(usize, usize)> = chart
+            .primary
+            .rule_signals
+            .iter()
+            .map(|s| (s.rule, s.index))
+            .collect();
+        assert_eq!(found, [(0, 1), (0, 4)]);
+        assert!(
+            chart.primary.signals.is_empty(),
+            "13 is on the UCL, not beyond"
+        );
+        let companion = chart.companion.as_ref().unwrap();
+        assert!(companion.rules.custom().is_empty() && companion.rule_signals.is_empty());
+        assert_eq!(chart.signal_count(), 2);
+        // Test 1 or a mean above 12.5 = 2.5 sigma of the mean.
+        let p = crate::math::normal_sf(2.5) + crate::math::normal_sf(3.0);
+        let arl = chart.arl(0.0).unwrap().value;
+        assert!((arl - 1.0 / p).abs() < 1e-6 * arl, "{arl} vs {}", 1.0 / p);
+    }
+
+    #[test]
+    fn specs_refuse_what_named_rules_cannot_do() {
+        let ewma = ChartSpec {
+            chart: ChartType::EWMA_DEFAULT,
+            ..xbar("westgard")
+        };
+        assert!(ewma
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("Shewhart"));
+        let logged = ChartSpec {
+            transform: TransformKind::Log,
+            ..xbar("a: 1 above 12")
+        };
+        assert!(logged
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("transform"));
+        let spec = xbar("a: 1 above usl");
+        assert!(spec.validate().unwrap_err().to_string().contains("--usl"));
+        let bound = ChartSpec {
+            tests: spec.tests.clone().with_spec_limits(None, Some(12.0)),
+            ..spec
+        };
+        assert!(bound.validate().is_ok());
+    }
+}

@@ -123,7 +123,7 @@ fn canonical(pattern: &str) -> String {
     let mut text = words.join(" ");
     for tail in [", warning", ",warning", " warning"] {
         if let Some(stripped) = text.strip_suffix(tail) {
-            text = stripped.to_string();
+            text = stripped.trim_end().to_string();
             break;
         }
     }
