@@ -561,12 +561,8 @@ impl Parser<'_> {
         } else {
             None
         };
-        let sigma_follows = matches!(self.peek(), Some(Word::Number(_)))
-            && matches!(self.words.get(self.next + 1), Some((Word::Text(t), _)) if t == "s" || t == "sigma" || t == "σ");
         match self.peek() {
-            Some(Word::Sigma(_)) | Some(Word::Number(_))
-                if sigma_follows || matches!(self.peek(), Some(Word::Sigma(_))) =>
-            {
+            _ if self.sigma_next() => {
                 if sign.is_some_and(|s| (s > 0.0) != above) {
                     return Err(sign_at.error(format!(
                         "rule '{}': '{}' runs the other way: write 'above 2s' or 'below 2s' \
@@ -599,6 +595,16 @@ impl Parser<'_> {
                 }))
             }
             _ => Err(self.error("a level: 2s, limits, center, a value, usl or lsl (+/- a value)")),
+        }
+    }
+
+    /// Is a distance in sigma next (`2s`, or `2 sigma`)?
+    fn sigma_next(&self) -> bool {
+        let unit = |w: Option<&(Word, Place)>| matches!(w, Some((Word::Text(t), _)) if ["s", "sigma", "σ"].contains(&t.as_str()));
+        match self.peek() {
+            Some(Word::Sigma(_)) => true,
+            Some(Word::Number(_)) => unit(self.words.get(self.next + 1)),
+            _ => false,
         }
     }
 
