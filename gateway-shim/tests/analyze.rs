@@ -443,3 +443,160 @@ fn a_huge_subgroup_size_does_not_abort() {
         "{err}"
     );
 }
+
+/// The hand-checked series of the engine's Westgard test, as glucose results of one control
+/// material with known mean 100 and sigma 10 (z = 0.5, 2.3, 2.1, -2.4, ...).
+const WESTGARD_CSV: &str = "run,glucose\n0,105\n1,123\n2,121\n3,76\n4,102\n5,132\n6,112\n\
+                            7,115\n8,111\n9,109\n10,103\n11,104\n12,101\n13,106\n14,107\n15,99\n";
+
+fn westgard(args: &[&str]) -> Output {
+    let mut all = vec!["-", "--column", "glucose", "--mu", "100", "--sigma", "10"];
+    all.extend(args);
+    shim(&all, Some(WESTGARD_CSV))
+}
+
+/// `--tests westgard`: the preset's signals carry the rule's name, warnings are marked, the
+/// points list the rules that fire there, and the text report names them.
+#[test]
+fn westgard_preset_on_a_csv() {
+    let out = westgard(&["--tests", "westgard", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let signals: Vec<(String, u64, u64, bool)> = j["signals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            assert!(
+                s.get("test").is_none(),
+                "a named rule has no test number: {s}"
+            );
+            (
+                s["rule"].as_str().unwrap().to_string(),
+                s["index"].as_u64().unwrap(),
+                s["first"].as_u64().unwrap(),
+                s["warning"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    let want = [
+        ("1-2s", 1, 1, true),
+        ("1-2s", 2, 2, true),
+        ("2-2s", 2, 1, false),
+        ("1-2s", 3, 3, true),
+        ("R-4s", 3, 2, false),
+        ("1-2s", 5, 5, true),
+        ("1-3s", 5, 5, false),
+        ("4-1s", 8, 5, false),
+        ("10-x", 13, 4, false),
+        ("10-x", 14, 5, false),
+    ];
+    let want: Vec<(String, u64, u64, bool)> = want
+        .iter()
+        .map(|(r, i, f, w)| (r.to_string(), *i, *f, *w))
+        .collect();
+    assert_eq!(signals, want);
+    assert_eq!(j["tests"], serde_json::json!([]));
+    let names: Vec<&str> = j["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["1-2s", "1-3s", "2-2s", "R-4s", "4-1s", "10-x"]);
+    assert_eq!(j["points"][3]["rules"], serde_json::json!(["1-2s", "R-4s"]));
+    assert_eq!(j["points"][4]["rules"], serde_json::json!([]));
+    // The moving-range chart runs no named rule.
+    assert!(j["secondary"]["rules"].is_null());
+    assert!(j["secondary"]["points"][1].get("rules").is_none());
+    // The ARL leaves the warning out and comes from the Markov chain.
+    assert_eq!(j["arl"]["method"], "markov-chain");
+    let arl = j["arl"]["in_control"].as_f64().unwrap();
+    assert!(arl > 100.0 && arl < 250.0, "{arl}");
+
+    let out = westgard(&["--tests", "westgard"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("rule R-4s: 2 in a row beyond 2s opposite sides (points 2-3)"),
+        "{text}"
+    );
+    assert!(text.contains("rule 1-2s: 1 beyond 2s (warning)"), "{text}");
+    assert!(
+        text.contains("Tests: 1-2s (1 beyond 2s, warning), 1-3s (1 beyond 3s)"),
+        "{text}"
+    );
+
+    let out = westgard(&["--tests", "westgard", "--format", "csv"]);
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.contains("\n3,76,100,70,130,1-2s;R-4s,"), "{csv}");
+}
+
+/// Named rules mixed with Nelson's tests, from a file, and relative to a spec limit: Nelson's
+/// tests keep their numbers.
+#[test]
+fn named_rules_with_nelson_tests_and_a_spec_limit() {
+    let dir = std::env::temp_dir().join(format!("llmscope-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("rules.txt");
+    std::fs::write(
+        &file,
+        "# Nelson's test 1, and a rule near the USL\n1\nnear: 1 above usl - 20\n",
+    )
+    .unwrap();
+    let tests = format!("@{}", file.display());
+    let out = westgard(&["--tests", &tests, "--usl", "140", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        j["signals"],
+        serde_json::json!([
+            {"rule": "near", "index": 1, "first": 1, "last": 1},
+            {"rule": "near", "index": 2, "first": 2, "last": 2},
+            {"test": 1, "index": 5, "first": 5, "last": 5},
+            {"rule": "near", "index": 5, "first": 5, "last": 5},
+        ])
+    );
+    assert_eq!(j["tests"], serde_json::json!([1]));
+    std::fs::write(&file, "ok: 1 beyond 3s\nbad: 3 of 2 beyond 2s\n").unwrap();
+    let out = westgard(&["--tests", &tests]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("rules.txt: line 2, column 11: rule 'bad': 3 of 2"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_rules_name_the_part_and_column() {
+    let csv = Some("value\n1\n2\n3\n");
+    fails(
+        &["-", "--tests", "a: 2 of 2 beyond x"],
+        csv,
+        "--tests: column 18: rule 'a': expected a distance in sigma such as 2s, found 'x'",
+    );
+    fails(
+        &["-", "--tests", "a: 1 above usl"],
+        csv,
+        "rule 'a' (1 above usl) needs an upper spec limit (--usl)",
+    );
+    fails(
+        &["-", "--tests", "westgard", "--chart", "ewma"],
+        csv,
+        "named rules apply to Shewhart charts",
+    );
+    fails(
+        &["-", "--tests", "@/no/such/rules"],
+        csv,
+        "cannot read the rules",
+    );
+}

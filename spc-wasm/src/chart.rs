@@ -3,6 +3,7 @@
 //! the CLI prints it, the dashboard draws it, the report exports it.
 
 use crate::capability::{self, Capability, SpecLimits};
+use crate::custom::RuleSignal;
 use crate::error::{invalid, SpcError};
 use crate::estimate::Estimate;
 use crate::monitor::{Monitor, Observation, Point, Sink, Which};
@@ -59,8 +60,10 @@ pub struct Series {
     pub kind: ChartKind,
     /// The tests this chart runs.
     pub rules: RuleSet,
-    /// Every signal, in the order found (by point, then test number).
+    /// Every signal of Nelson's tests, in the order found (by point, then test number).
     pub signals: Vec<Signal>,
+    /// Every signal of a named rule ([`RuleSet::custom`]), by point, then rule.
+    pub rule_signals: Vec<RuleSignal>,
     first_index: usize,
     statistic: Vec<f64>,
     segments: Vec<Segment>,
@@ -99,6 +102,7 @@ impl Series {
             kind,
             rules,
             signals: Vec::new(),
+            rule_signals: Vec::new(),
             first_index: 0,
             statistic: Vec::new(),
             segments: Vec::new(),
@@ -224,6 +228,11 @@ impl serde::Serialize for Series {
         s.serialize_field("rules", &self.rules)?;
         s.serialize_field("points", &Points(self))?;
         s.serialize_field("signals", &self.signals)?;
+        if !self.rule_signals.is_empty() {
+            s.serialize_field("rule_signals", &self.rule_signals)?;
+        } else {
+            s.skip_field("rule_signals")?;
+        }
         s.end()
     }
 }
@@ -265,6 +274,12 @@ impl Sink for Collect {
                 .companion
                 .iter_mut()
                 .for_each(|s| s.signals.push(signal)),
+        }
+    }
+
+    fn rule_signal(&mut self, which: Which, signal: RuleSignal) {
+        if which == Which::Primary {
+            self.primary.rule_signals.push(signal);
         }
     }
 }
@@ -315,9 +330,18 @@ impl Chart {
         self.estimate.sigma
     }
 
-    /// All signals of both charts.
+    /// All signals of both charts, named rules' included except warnings.
     pub fn signal_count(&self) -> usize {
-        self.primary.signals.len() + self.companion.as_ref().map_or(0, |s| s.signals.len())
+        let rules = self.primary.rules.custom().rules();
+        let rejections = self
+            .primary
+            .rule_signals
+            .iter()
+            .filter(|s| !rules.get(s.rule).is_some_and(|r| r.warning))
+            .count();
+        self.primary.signals.len()
+            + rejections
+            + self.companion.as_ref().map_or(0, |s| s.signals.len())
     }
 
     /// Average run length of this chart's primary tests for a shift of the process mean of
@@ -327,6 +351,16 @@ impl Chart {
         match self.spec.chart {
             ChartType::Ewma { lambda, width } => crate::arl::ewma(lambda, width, shift),
             ChartType::Cusum { k, h, head_start } => crate::arl::cusum(k, h, head_start, shift),
+            // Fixed values in sigma of the plotted statistic: the first point's (sigma / sqrt(n)
+            // for X-bar), as the ARL assumes equal sizes.
+            _ if !self.primary.rules.custom().is_empty() => crate::arl::with_rules(
+                &self.primary.rules,
+                shift,
+                self.primary
+                    .point(0)
+                    .map(|p| (p.center, p.sigma))
+                    .or(Some((self.estimate.center, self.estimate.sigma))),
+            ),
             _ => crate::arl::shewhart(&self.primary.rules, shift),
         }
     }

@@ -24,7 +24,8 @@ pub struct ChartConfig {
     pub mu: Option<f64>,
     /// Known sigma.
     pub sigma: Option<f64>,
-    /// nelson, western-electric, none, or a list like 1,2:8,5.
+    /// nelson, western-electric, westgard, none, a list like 1,2:8,5, or named rules
+    /// ([`crate::custom`]).
     pub tests: Option<String>,
     /// EWMA weight (default 0.2).
     pub lambda: Option<f64>,

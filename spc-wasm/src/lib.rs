@@ -33,6 +33,7 @@ pub mod columns;
 pub mod compare;
 mod config;
 pub mod constants;
+pub mod custom;
 mod error;
 mod estimate;
 pub mod explain;
@@ -53,9 +54,12 @@ mod wasm_compare;
 mod wasm_explain;
 #[cfg(feature = "wasm")]
 mod wasm_forecast;
+#[cfg(feature = "wasm")]
+mod wasm_rules;
 
 pub use chart::{analyze, Chart, Data, Series};
 pub use config::ChartConfig;
+pub use custom::RuleSignal;
 pub use error::SpcError;
 pub use estimate::{zero_failure_upper_bound, Estimate};
 pub use monitor::{Monitor, Observation, Point, Sink, Which};

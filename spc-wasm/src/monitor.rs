@@ -10,6 +10,7 @@
 //! retrospective study Phase I is (Montgomery §6.1.5).
 
 use crate::constants::ConstantsCache;
+use crate::custom::{CustomDetector, RuleSignal};
 use crate::error::{invalid, SpcError};
 use crate::estimate::{self, Buffer, Estimate};
 use crate::rules::{LimitSide, RuleDetector, Signal};
@@ -78,6 +79,10 @@ pub trait Sink {
     fn point(&mut self, which: Which, point: Point);
     /// A signal completed at a point.
     fn signal(&mut self, which: Which, signal: Signal);
+    /// A named rule ([`crate::custom`]) completed at a point, after the Nelson tests' signals
+    /// there. Named rules run on the primary chart only. A sink that does not show them may
+    /// leave this out.
+    fn rule_signal(&mut self, _which: Which, _signal: RuleSignal) {}
     /// The limits were frozen (the baseline completed or parameters are known).
     fn frozen(&mut self, _estimate: &Estimate) {}
 }
@@ -233,8 +238,11 @@ struct Judge {
     estimate: Estimate,
     constants: ConstantsCache,
     primary: RuleDetector,
+    /// The primary chart's named rules, when it has any.
+    custom: Option<CustomDetector>,
     companion: Option<RuleDetector>,
     scratch: Vec<Signal>,
+    custom_scratch: Vec<RuleSignal>,
     previous: Option<f64>,
     /// The limits of the individuals and moving-range charts, which are the same at every
     /// point: computed once, as points at index 0 with statistic 0.
@@ -274,6 +282,10 @@ impl Judge {
             chart: spec.chart,
             width,
             primary: RuleDetector::new(spec.primary_rules()),
+            custom: Some(spec.primary_rules().custom().clone())
+                .filter(|c| !c.is_empty())
+                .map(CustomDetector::new),
+            custom_scratch: Vec::new(),
             companion: spec
                 .companion_rules()
                 .map(|r| RuleDetector::starting_at(r, first_companion)),
@@ -380,6 +392,18 @@ impl Judge {
             sink.signal(which, signal);
         }
         self.scratch.clear();
+        if let (Which::Primary, Some(custom)) = (which, &mut self.custom) {
+            custom.push(
+                point.statistic,
+                point.z(),
+                point.side(),
+                &mut self.custom_scratch,
+            );
+            for &signal in &self.custom_scratch {
+                sink.rule_signal(which, signal);
+            }
+            self.custom_scratch.clear();
+        }
     }
 
     fn judge(&mut self, index: usize, s: estimate::Sample, sink: &mut impl Sink) {

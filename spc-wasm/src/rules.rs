@@ -16,6 +16,7 @@
 //!   start of a series K beyond points among the first K already fire (K of at most K+1).
 //! - Test 8 is K in a row with |z| > 1 on either side.
 
+use crate::custom::CustomRules;
 use crate::error::{invalid, SpcError};
 use std::fmt;
 use std::str::FromStr;
@@ -124,13 +125,20 @@ impl fmt::Display for NelsonRule {
     }
 }
 
-/// Which tests run, each with its K. Test 1's K is in sigma and also sets the width of the
-/// Shewhart limits; the others are counts of points.
+/// Which tests run: Nelson's, each with its K, and named rules of the rule language
+/// ([`crate::custom`]). Test 1's K is in sigma and also sets the width of the Shewhart limits
+/// (3 when test 1 is not enabled); the other K are counts of points.
 #[derive(Clone, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct RuleSet {
     enabled: [bool; 8],
     k: [f64; 8],
+    /// Named rules, serialized as their text (absent when there are none).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "CustomRules::is_empty")
+    )]
+    custom: CustomRules,
 }
 
 impl Default for RuleSet {
@@ -146,6 +154,7 @@ impl RuleSet {
         RuleSet {
             enabled: [false; 8],
             k: NelsonRule::ALL.map(NelsonRule::default_k),
+            custom: CustomRules::default(),
         }
     }
 
@@ -219,12 +228,46 @@ impl RuleSet {
 
     /// The tests of `self` that also apply to `kind`, keeping `self`'s K values.
     pub fn restricted_to(&self, kind: crate::ChartKind) -> RuleSet {
+        use crate::ChartKind::*;
         let applicable = RuleSet::applicable(kind);
         let mut out = self.clone();
         for i in 0..8 {
             out.enabled[i] &= applicable.enabled[i];
         }
+        if !matches!(kind, Individuals | XBar | P | Np | C | U) {
+            out.custom = CustomRules::default();
+        }
         out
+    }
+
+    /// The named rules (they run on the primary chart of Shewhart charts only).
+    pub fn custom(&self) -> &CustomRules {
+        &self.custom
+    }
+
+    /// The same set with these named rules.
+    pub fn with_custom(mut self, custom: CustomRules) -> RuleSet {
+        self.custom = custom;
+        self
+    }
+
+    /// The same set with the spec limits its rules' `usl`, `lsl` and `outside spec` refer to.
+    /// A set without named rules stays as it is (equal to the same set without limits).
+    pub fn with_spec_limits(mut self, lsl: Option<f64>, usl: Option<f64>) -> RuleSet {
+        if !self.custom.is_empty() {
+            self.custom = self.custom.with_spec_limits(lsl, usl);
+        }
+        self
+    }
+
+    /// Enables `other`'s Nelson tests too, with `other`'s K for them.
+    pub(crate) fn add(&mut self, other: &RuleSet) {
+        for i in 0..8 {
+            if other.enabled[i] {
+                self.enabled[i] = true;
+                self.k[i] = other.k[i];
+            }
+        }
     }
 
     /// Is this test enabled?
@@ -242,9 +285,9 @@ impl RuleSet {
         NelsonRule::ALL.into_iter().filter(|r| self.contains(*r))
     }
 
-    /// True when no test is enabled.
+    /// True when no test and no named rule is enabled.
     pub fn is_empty(&self) -> bool {
-        !self.enabled.iter().any(|e| *e)
+        !self.enabled.iter().any(|e| *e) && self.custom.is_empty()
     }
 
     /// K as a count of points (K is validated as a whole number when set).
@@ -262,11 +305,20 @@ fn k_domain(rule: NelsonRule) -> &'static str {
     }
 }
 
-/// Parses `nelson`, `western-electric` (or `we`), `none`, or a list of test numbers with
-/// optional K: `1,2,5` or `1,2:8,3:7`.
+/// Parses `nelson`, `western-electric` (or `we`), `none`, a list of test numbers with
+/// optional K (`1,2,5` or `1,2:8,3:7`), and named rules of the rule language, mixed
+/// (`westgard`, `1,2; 2-2s: 2 of 2 beyond 2s`; see [`crate::custom`]).
 impl FromStr for RuleSet {
     type Err = SpcError;
     fn from_str(s: &str) -> Result<RuleSet, SpcError> {
+        let (set, custom) = crate::custom::parse_set(s)?;
+        Ok(set.with_custom(custom))
+    }
+}
+
+impl RuleSet {
+    /// The built-in sets only: a preset name or a list of test numbers with optional K.
+    pub(crate) fn parse_builtin(s: &str) -> Result<RuleSet, SpcError> {
         let s = s.trim();
         match s.to_ascii_lowercase().as_str() {
             "nelson" | "all" => return Ok(RuleSet::nelson()),

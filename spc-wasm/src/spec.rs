@@ -390,11 +390,39 @@ impl ChartSpec {
                 ),
             ));
         }
+        self.validate_custom()?;
         if let Some(lambda) = self.box_cox_lambda {
             if !lambda.is_finite() {
                 return Err(invalid("box_cox_lambda", format!("{lambda} is not finite")));
             }
         }
         Ok(())
+    }
+
+    /// Named rules run on Shewhart charts, compare fixed values on the charted scale, and
+    /// need the spec limits they refer to.
+    fn validate_custom(&self) -> Result<(), SpcError> {
+        let custom = self.tests.custom();
+        if custom.is_empty() {
+            return Ok(());
+        }
+        if matches!(self.chart, ChartType::Ewma { .. } | ChartType::Cusum { .. }) {
+            return Err(invalid(
+                "tests",
+                format!(
+                    "named rules apply to Shewhart charts (individuals, X-bar, p, np, c, u); \
+                     the {} chart signals at its own limits: use --tests nelson or none",
+                    self.chart.name()
+                ),
+            ));
+        }
+        if custom.has_thresholds() && self.transform != TransformKind::None {
+            return Err(invalid(
+                "tests",
+                "rules with fixed values (above 2500, usl, outside spec) compare the charted \
+                 values, which a transform changes: drop the transform or use distances in sigma",
+            ));
+        }
+        custom.check_spec_limits()
     }
 }

@@ -31,7 +31,9 @@ export interface ChartConfig {
   /** Known mean and sigma instead of a baseline. */
   mu?: number;
   sigma?: number;
-  /** "nelson" (default), "western-electric", "none", or a list like "1,2:8,5". */
+  /** "nelson" (default), "western-electric", "westgard", "none", a list like "1,2:8,5", or
+   *  named rules ("2-2s: 2 of 2 beyond 2s; ...", see checkRules). Named rules' signals are in
+   *  analyze()'s `rule_signals`, not yet in Chart.push's answer. */
   tests?: string;
   lambda?: number;
   width?: number;

@@ -93,6 +93,7 @@ fn all(tally: &mut Tally) -> Result<(), String> {
             .arg(tests.join("compare.test.mjs"))
             .arg(tests.join("explain.test.mjs"))
             .arg(tests.join("forecast.test.mjs"))
+            .arg(tests.join("rules.test.mjs"))
             .env("LLMSCOPE_WASM_PKG", package.join("llmscope_spc.js")),
         tally,
     )

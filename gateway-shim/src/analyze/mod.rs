@@ -12,7 +12,7 @@ pub use error::AnalyzeError;
 type Result<T> = std::result::Result<T, AnalyzeError>;
 use clap::{Args, ValueEnum};
 use llmscope_spc::capability::SpecLimits;
-use llmscope_spc::{analyze, ChartConfig, ChartSpec, ChartType};
+use llmscope_spc::{analyze, ChartConfig, ChartSpec, ChartType, RuleSet, SpcError};
 use std::io::Write;
 
 use input::{Layout, Shape};
@@ -46,8 +46,9 @@ pub struct AnalyzeArgs {
     /// Set aside baseline points that fail test 1 and estimate again until stable.
     #[arg(long)]
     pub exclude_out_of_control: bool,
-    /// nelson (all eight), western-electric, none, or a list such as 1,2,5 or 1,2:8 (test:K).
-    /// Each chart runs the listed tests that apply to it.
+    /// nelson (all eight), western-electric, westgard, none, a list such as 1,2,5 or 1,2:8
+    /// (test:K), named rules such as "2-2s: 2 of 2 beyond 2s same side; 10-x: 10 in a row on
+    /// one side", or @FILE holding them (README, "Rules"). Each chart runs those that apply.
     #[arg(long, default_value = "nelson", value_name = "SET")]
     pub tests: String,
     /// EWMA weight (default 0.2).
@@ -238,13 +239,28 @@ fn report_from(
 }
 
 /// The flags as the engine's [`ChartConfig`], which checks them the same way for every front end.
+/// The tests are parsed here (from `--tests` or the file it names with `@`) so that named rules
+/// get the spec limits (`--lsl`, `--usl`) their thresholds refer to.
 pub(crate) fn spec_from(args: &AnalyzeArgs) -> Result<ChartSpec> {
+    let flags = |e: SpcError| AnalyzeError::Flags(flag_words(&e.to_string()));
+    let tests = match args.tests.strip_prefix('@') {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                AnalyzeError::Flags(format!("--tests: cannot read the rules in {path}: {e}"))
+            })?;
+            text.parse::<RuleSet>().map_err(|e| {
+                let message = e.to_string();
+                let message = message.strip_prefix("tests: ").unwrap_or(&message);
+                AnalyzeError::Flags(format!("{path}: {message}"))
+            })?
+        }
+        None => args.tests.parse::<RuleSet>().map_err(flags)?,
+    };
     let config = ChartConfig {
         chart: name(&args.chart),
         phase1: args.phase1,
         mu: args.mu,
         sigma: args.sigma,
-        tests: Some(args.tests.clone()),
         lambda: args.lambda,
         width: args.width,
         k: args.k,
@@ -254,9 +270,10 @@ pub(crate) fn spec_from(args: &AnalyzeArgs) -> Result<ChartSpec> {
         transform: name(&args.transform),
         ..ChartConfig::default()
     };
-    config
-        .to_spec()
-        .map_err(|e| AnalyzeError::Flags(flag_words(&e.to_string())))
+    let mut spec = config.to_spec().map_err(flags)?;
+    spec.tests = tests.with_spec_limits(args.lsl, args.usl);
+    spec.validate().map_err(flags)?;
+    Ok(spec)
 }
 
 fn name(v: &impl ValueEnum) -> Option<String> {

@@ -39,6 +39,7 @@
 //! `table` holds the shipped ARLs of the standard sets that need simulation (`standard`) and
 //! the cache of [`shewhart`]'s answers.
 mod band;
+mod custom;
 mod cusum;
 mod ewma;
 mod simulation;
@@ -46,6 +47,7 @@ mod standard;
 mod table;
 mod zone;
 
+pub use custom::with_rules;
 pub use cusum::cusum;
 pub use ewma::ewma;
 pub use simulation::shewhart_simulated;

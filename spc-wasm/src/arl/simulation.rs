@@ -45,8 +45,12 @@ pub fn shewhart_simulated(rules: &RuleSet, shift: f64, runs: u64, seed: u64) -> 
             std_error: None,
         };
     }
+    simulate(&mut Simulator::new(rules, shift), runs, seed)
+}
+
+/// The mean run length of `runs` seeded runs of `sim`.
+pub(super) fn simulate(sim: &mut impl Runs, runs: u64, seed: u64) -> Arl {
     let mut rng = Rng::new(seed);
-    let mut sim = Simulator::new(rules, shift);
     let mut stats = Welford::default();
     for _ in 0..runs {
         let (len, _censored) = sim.run(&mut rng, RUN_CAP);
@@ -54,15 +58,20 @@ pub fn shewhart_simulated(rules: &RuleSet, shift: f64, runs: u64, seed: u64) -> 
     }
     Arl {
         value: stats.mean,
-        method,
+        method: ArlMethod::Simulation { runs, seed },
         std_error: stats.std_error(),
     }
 }
 
 pub(super) fn simulate_with_budget(rules: &RuleSet, shift: f64) -> Result<Arl, SpcError> {
+    budgeted(&mut Simulator::new(rules, shift))
+}
+
+/// [`simulate`] with the number of runs chosen by a pilot, for a budget of about
+/// [`SIM_BUDGET`] points (see [`super::shewhart`]).
+pub(super) fn budgeted(sim: &mut impl Runs) -> Result<Arl, SpcError> {
     // The pilot uses its own stream so that the returned (runs, seed) reproduce the value.
     let mut rng = Rng::new(DEFAULT_SEED ^ 0x9E37_79B9_7F4A_7C15);
-    let mut sim = Simulator::new(rules, shift);
     let mut total = 0u64;
     for _ in 0..PILOT_RUNS {
         let cap = RUN_CAP.min(SIM_BUDGET - total);
@@ -74,7 +83,13 @@ pub(super) fn simulate_with_budget(rules: &RuleSet, shift: f64) -> Result<Arl, S
     }
     let guess = (total as f64 / PILOT_RUNS as f64).max(1.0);
     let runs = ((SIM_BUDGET as f64 / guess) as u64).clamp(MIN_RUNS, MAX_RUNS);
-    Ok(shewhart_simulated(rules, shift, runs, DEFAULT_SEED))
+    Ok(simulate(sim, runs, DEFAULT_SEED))
+}
+
+/// Simulated runs of a chart on normal points.
+pub(super) trait Runs {
+    /// One run from a fresh start: (run length, censored). A censored run counts `cap` points.
+    fn run(&mut self, rng: &mut Rng, cap: u64) -> (u64, bool);
 }
 
 fn too_long(at_least: u64) -> SpcError {
@@ -106,8 +121,9 @@ impl Simulator {
             out: Vec::new(),
         }
     }
+}
 
-    /// One run: (run length, censored). A censored run counts `cap` points.
+impl Runs for Simulator {
     fn run(&mut self, rng: &mut Rng, cap: u64) -> (u64, bool) {
         let mut detector = RuleDetector::new(self.rules.clone());
         self.out.clear();
@@ -131,7 +147,7 @@ impl Simulator {
 
 /// Running mean and variance (Welford).
 #[derive(Default)]
-struct Welford {
+pub(super) struct Welford {
     n: u64,
     mean: f64,
     m2: f64,

@@ -53,20 +53,11 @@ pub(super) fn standard(rules: &RuleSet, shift: f64) -> Option<Arl> {
 /// Answers kept: enough for every set and shift a session uses; the oldest goes first.
 const CACHE_SIZE: usize = 64;
 
-/// A set and shift, by value: which tests, every K and the shift, as bits.
-type Key = (u8, [u64; 8], u64);
+/// A set and shift, by value: which tests, every K, the named rules, the shift as bits, and
+/// anything else the answer depends on.
+type Key = String;
 
 static CACHE: Mutex<Vec<(Key, Result<Arl, SpcError>)>> = Mutex::new(Vec::new());
-
-fn key(rules: &RuleSet, shift: f64) -> Key {
-    let mut enabled = 0u8;
-    let mut k = [0u64; 8];
-    for (i, rule) in NelsonRule::ALL.into_iter().enumerate() {
-        enabled |= u8::from(rules.contains(rule)) << i;
-        k[i] = rules.k(rule).to_bits();
-    }
-    (enabled, k, shift.to_bits())
-}
 
 /// The cached answer for this set and shift, or `compute`'s, which is then kept. A poisoned
 /// lock (a panic elsewhere while holding it) only turns the cache off.
@@ -75,7 +66,14 @@ pub(super) fn cached(
     shift: f64,
     compute: impl FnOnce() -> Result<Arl, SpcError>,
 ) -> Result<Arl, SpcError> {
-    let key = key(rules, shift);
+    cached_as(format!("{rules:?}|{:x}", shift.to_bits()), compute)
+}
+
+/// [`cached`] under a key of the caller's making.
+pub(super) fn cached_as(
+    key: Key,
+    compute: impl FnOnce() -> Result<Arl, SpcError>,
+) -> Result<Arl, SpcError> {
     if let Some(hit) = CACHE
         .lock()
         .ok()

@@ -214,28 +214,35 @@ impl ZoneTests {
         if let Some(k1) = self.k1 {
             cuts.extend([-k1, k1]);
         }
-        cuts.sort_by(f64::total_cmp);
-        cuts.dedup();
-        let mut edges = vec![f64::NEG_INFINITY];
-        edges.extend(cuts);
-        edges.push(f64::INFINITY);
-        let mut zones = Vec::new();
-        for w in edges.windows(2) {
-            let (a, b) = (w[0], w[1]);
-            let z = if a == f64::NEG_INFINITY {
-                b - 1.0
-            } else if b == f64::INFINITY {
-                a + 1.0
-            } else {
-                0.5 * (a + b)
-            };
-            let p = normal_between(a - shift, b - shift);
-            if p > 0.0 {
-                zones.push((p, z));
-            }
-        }
-        zones
+        zones(cuts, shift)
     }
+}
+
+/// Zones `(probability, representative z)` between consecutive cuts (in any order, repeats
+/// allowed) for a normal point of mean `shift`, dropping zones of probability 0.
+pub(super) fn zones(mut cuts: Vec<f64>, shift: f64) -> Vec<(f64, f64)> {
+    cuts.retain(|c| c.is_finite());
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup();
+    let mut edges = vec![f64::NEG_INFINITY];
+    edges.extend(cuts);
+    edges.push(f64::INFINITY);
+    let mut zones = Vec::new();
+    for w in edges.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let z = if a == f64::NEG_INFINITY {
+            b - 1.0
+        } else if b == f64::INFINITY {
+            a + 1.0
+        } else {
+            0.5 * (a + b)
+        };
+        let p = normal_between(a - shift, b - shift);
+        if p > 0.0 {
+            zones.push((p, z));
+        }
+    }
+    zones
 }
 
 /// The transient part of the zone chain: for each state and zone, the next state (or
@@ -256,10 +263,24 @@ impl ZoneChain {
     pub(super) fn build(rules: &RuleSet, shift: f64) -> Result<ZoneChain, SpcError> {
         let tests = ZoneTests::new(rules);
         let zones = tests.zones(shift);
+        ZoneChain::explore(ZoneState::START, ZoneState::key, &zones, |s, z| {
+            tests.step(s, z)
+        })
+    }
+
+    /// The chain of any zone-based detector: its states reachable from `start` by one step per
+    /// zone `(probability, representative z)` of positive probability; `step` gives the next
+    /// state and whether a rule fires (absorbing). `key` identifies a state.
+    pub(super) fn explore<S: Clone, K: std::hash::Hash + Eq>(
+        start: S,
+        key: impl Fn(&S) -> K,
+        zones: &[(f64, f64)],
+        step: impl Fn(&S, f64) -> (S, bool),
+    ) -> Result<ZoneChain, SpcError> {
         let nz = zones.len();
-        let mut states = vec![ZoneState::START];
-        let mut index: HashMap<u128, u32, BuildHasherDefault<KeyHasher>> = HashMap::default();
-        index.insert(ZoneState::START.key(), 0);
+        let mut index: HashMap<K, u32, BuildHasherDefault<KeyHasher>> = HashMap::default();
+        index.insert(key(&start), 0);
+        let mut states = vec![start];
         let mut next = Vec::new();
         let mut absorb = Vec::new();
         // Breadth-first depth of each state: the iteration must not stop before the deepest
@@ -268,16 +289,16 @@ impl ZoneChain {
         let mut depth = vec![0usize];
         let mut s = 0;
         while s < states.len() {
-            let here = states[s];
+            let here = states[s].clone();
             let mut a = 0.0;
-            for &(p, z) in &zones {
-                let (to, fired) = tests.step(&here, z);
+            for &(p, z) in zones {
+                let (to, fired) = step(&here, z);
                 if fired {
                     next.push(ABSORB);
                     a += p;
                     continue;
                 }
-                let id = match index.get(&to.key()) {
+                let id = match index.get(&key(&to)) {
                     Some(&id) => id,
                     None => {
                         if states.len() >= MAX_STATES {
@@ -285,15 +306,15 @@ impl ZoneChain {
                                 "tests",
                                 format!(
                                     "the Markov chain of these tests would exceed {MAX_STATES} \
-                                     states (K of test 2, 7 or 8 too large); use \
+                                     states (runs or windows too long); use \
                                      arl::shewhart or arl::shewhart_simulated"
                                 ),
                             ));
                         }
                         let id = states.len() as u32;
+                        index.insert(key(&to), id);
                         states.push(to);
                         depth.push(depth[s] + 1);
-                        index.insert(to.key(), id);
                         id
                     }
                 };

@@ -5,7 +5,8 @@
 //! Also [`Repeated`]: a number's text kept while the next number is the same, since a
 //! chart's center and limits repeat on every point of a segment.
 
-use llmscope_spc::Signal;
+use llmscope_spc::custom::CustomRule;
+use llmscope_spc::{RuleSignal, Series, Signal};
 use std::io::{Result, Write};
 use std::sync::mpsc::sync_channel;
 
@@ -139,21 +140,35 @@ impl Repeated {
     }
 }
 
-/// The tests that fire at each point, from a cursor over signals ordered by point (what
-/// `Series::tests_at` gives, without a search per point).
+/// The tests and named rules that fire at each point, from cursors over signals ordered by
+/// point (what `Series::tests_at` gives, without a search per point).
 pub struct Tests<'a> {
     signals: &'a [Signal],
     next: usize,
+    rule_signals: &'a [RuleSignal],
+    rules: &'a [CustomRule],
+    next_rule: usize,
 }
 
 impl<'a> Tests<'a> {
-    pub fn new(signals: &'a [Signal]) -> Self {
-        Tests { signals, next: 0 }
+    pub fn new(series: &'a Series) -> Self {
+        Tests {
+            signals: &series.signals,
+            next: 0,
+            rule_signals: &series.rule_signals,
+            rules: series.rules.custom().rules(),
+            next_rule: 0,
+        }
+    }
+
+    /// Does the series have named rules (whose names then follow the tests)?
+    pub fn has_rules(&self) -> bool {
+        !self.rules.is_empty()
     }
 
     /// Appends the test numbers at point `index`, `separator` between them; points are asked
-    /// for in increasing order.
-    pub fn push(&mut self, index: usize, separator: u8, buf: &mut Vec<u8>) {
+    /// for in increasing order. True when it wrote any.
+    pub fn push(&mut self, index: usize, separator: u8, buf: &mut Vec<u8>) -> bool {
         let mut first = true;
         while let Some(s) = self.signals.get(self.next).filter(|s| s.index <= index) {
             self.next += 1;
@@ -164,6 +179,37 @@ impl<'a> Tests<'a> {
                 buf.extend_from_slice(itoa::Buffer::new().format(s.test.number()).as_bytes());
                 first = false;
             }
+        }
+        !first
+    }
+
+    /// Appends the names of the named rules at point `index`, each in `quote`s, `separator`
+    /// between them (and before the first when `after` is true). Rule names are letters,
+    /// digits and `-_.+/` (the engine checks), so they need no escaping in JSON or CSV.
+    pub fn push_rules(
+        &mut self,
+        index: usize,
+        separator: u8,
+        quote: &[u8],
+        mut after: bool,
+        buf: &mut Vec<u8>,
+    ) {
+        while let Some(s) = self
+            .rule_signals
+            .get(self.next_rule)
+            .filter(|s| s.index <= index)
+        {
+            self.next_rule += 1;
+            let Some(rule) = self.rules.get(s.rule).filter(|_| s.index == index) else {
+                continue;
+            };
+            if after {
+                buf.push(separator);
+            }
+            buf.extend_from_slice(quote);
+            buf.extend_from_slice(rule.name.as_bytes());
+            buf.extend_from_slice(quote);
+            after = true;
         }
     }
 }

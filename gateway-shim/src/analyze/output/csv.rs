@@ -38,11 +38,11 @@ fn rows(
         primary: c.primary.points(),
         at: 0,
         len: c.primary.len(),
-        tests: Tests::new(&c.primary.signals),
+        tests: Tests::new(&c.primary),
         companion: c
             .companion
             .as_ref()
-            .map(|s| (s.points().peekable(), Tests::new(&s.signals))),
+            .map(|s| (s.points().peekable(), Tests::new(s))),
         repeated: std::array::from_fn(|_| Repeated::new(push_display)),
     }
 }
@@ -83,7 +83,10 @@ fn cells(p: &Point, [center, lcl, ucl]: [&mut Repeated; 3], tests: &mut Tests, b
     buf.push(b',');
     ucl.push(p.ucl, buf);
     buf.push(b',');
-    tests.push(p.index, b';', buf);
+    let wrote = tests.push(p.index, b';', buf);
+    if tests.has_rules() {
+        tests.push_rules(p.index, b';', b"", wrote, buf);
+    }
 }
 
 impl<P, Q> Chunks for Rows<'_, P, Q>

@@ -59,7 +59,7 @@ impl<'a, I: Iterator<Item = Point> + Send> Points<'a, I> {
             points,
             at: 0,
             len: series.len(),
-            tests: Tests::new(&series.signals),
+            tests: Tests::new(series),
             original,
             ahead,
             repeated: std::array::from_fn(|_| Repeated::new(push_json)),
@@ -91,6 +91,11 @@ impl<'a, I: Iterator<Item = Point> + Send> Points<'a, I> {
         buf.extend_from_slice(b",\"tests\":[");
         self.tests.push(p.index, b',', buf);
         buf.push(b']');
+        if self.tests.has_rules() {
+            buf.extend_from_slice(b",\"rules\":[");
+            self.tests.push_rules(p.index, b',', b"\"", false, buf);
+            buf.push(b']');
+        }
         if let Some(transform) = self.original {
             let [s, c, l, u] = original_scale(transform, p);
             let [center, ucl, lcl] = rest;
@@ -178,9 +183,18 @@ fn write_series(
     }
     write!(
         out,
-        ",\"tests\":{},\"points\":[",
+        ",\"tests\":{}",
         json!(series.rules.rules().map(|r| r.number()).collect::<Vec<_>>())
     )?;
+    let custom = series.rules.custom().rules();
+    if !custom.is_empty() {
+        let rules: Vec<Value> = custom
+            .iter()
+            .map(|r| json!({"name": r.name, "pattern": r.text, "warning": r.warning}))
+            .collect();
+        write!(out, ",\"rules\":{}", Value::Array(rules))?;
+    }
+    out.write_all(b",\"points\":[")?;
     let original = transformed.then_some(transform);
     let ahead = r.ahead.as_ref().map(|a| (a, primary));
     chunks::write_in_order(
@@ -190,12 +204,18 @@ fn write_series(
         Points::new(series, series.points(), original, ahead),
     )?;
     out.write_all(b"],\"signals\":[")?;
-    for (k, s) in series.signals.iter().enumerate() {
+    for (k, s) in super::signals(series).iter().enumerate() {
+        let what = match s.what {
+            super::Found::Test(t) => format!("\"test\":{}", t.number()),
+            super::Found::Rule(r) if r.warning => {
+                format!("\"rule\":{},\"warning\":true", json!(r.name))
+            }
+            super::Found::Rule(r) => format!("\"rule\":{}", json!(r.name)),
+        };
         write!(
             out,
-            "{}{{\"test\":{},\"index\":{},\"first\":{},\"last\":{}}}",
+            "{}{{{what},\"index\":{},\"first\":{},\"last\":{}}}",
             if k > 0 { "," } else { "" },
-            s.test.number(),
             s.index,
             s.first,
             s.last

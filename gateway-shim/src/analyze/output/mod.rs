@@ -13,9 +13,10 @@ pub use self::csv::csv;
 pub use self::json::json;
 pub use self::text::text;
 use llmscope_spc::capability::Capability;
+use llmscope_spc::custom::CustomRule;
 use llmscope_spc::summary::{summarize, Summary};
 use llmscope_spc::transform::Transform;
-use llmscope_spc::{Chart, ChartType, Data, Observation, Point, SigmaMethod};
+use llmscope_spc::{Chart, ChartType, Data, NelsonRule, Observation, Point, Series, SigmaMethod};
 
 /// Everything a format needs.
 pub struct Report<'a> {
@@ -99,4 +100,43 @@ pub(super) fn charted_scale(chart: &Chart, data: &Data) -> (Option<f64>, Option<
         Some(n) if sizes.all(|m| m == n) => (Some(n * p), Some((n * p * (1.0 - p)).sqrt())),
         _ => (None, None),
     }
+}
+
+/// A signal of a Nelson test or of a named rule, as the reports list them.
+pub(super) struct Signal<'a> {
+    pub index: usize,
+    pub first: usize,
+    pub last: usize,
+    pub what: Found<'a>,
+}
+
+/// What fired.
+#[derive(Clone, Copy)]
+pub(super) enum Found<'a> {
+    Test(NelsonRule),
+    Rule(&'a CustomRule),
+}
+
+/// Every signal of a series by point: Nelson's tests first at a point (by number), then the
+/// named rules (in the order written).
+pub(super) fn signals(series: &Series) -> Vec<Signal<'_>> {
+    let tests = series.signals.iter().map(|s| Signal {
+        index: s.index,
+        first: s.first,
+        last: s.last,
+        what: Found::Test(s.test),
+    });
+    let rules = series.rules.custom().rules();
+    let named = series.rule_signals.iter().filter_map(|s| {
+        Some(Signal {
+            index: s.index,
+            first: s.first,
+            last: s.last,
+            what: Found::Rule(rules.get(s.rule)?),
+        })
+    });
+    let mut all: Vec<Signal<'_>> = tests.chain(named).collect();
+    // Stable: at a point the tests (pushed first) stay before the rules.
+    all.sort_by_key(|s| s.index);
+    all
 }

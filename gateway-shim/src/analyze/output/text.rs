@@ -1,7 +1,7 @@
 //! `--format text`: the report a person reads: limits, signals with context, false alarms,
 //! capability and a summary.
 
-use super::{charted_scale, method_name, original_scale, Report, SHIFTS};
+use super::{charted_scale, method_name, original_scale, Found, Report, SHIFTS};
 use llmscope_spc::transform::Transform;
 use llmscope_spc::{Chart, ChartType, Point, Series};
 use std::io::{Result, Write};
@@ -60,14 +60,14 @@ fn limits_line(series: &Series) -> String {
 }
 
 fn signal_lines(series: &Series, out: &mut impl Write) -> Result<()> {
-    if series.signals.is_empty() {
+    let signals = super::signals(series);
+    if signals.is_empty() {
         writeln!(out, "  none")?;
         return Ok(());
     }
     let first_index = series.first_index();
     // Signals come in point order; each point is shown once with every test it fails.
-    let groups: Vec<&[llmscope_spc::Signal]> =
-        series.signals.chunk_by(|a, b| a.index == b.index).collect();
+    let groups: Vec<&[super::Signal]> = signals.chunk_by(|a, b| a.index == b.index).collect();
     for group in groups.iter().take(TEXT_SIGNALS) {
         let at = group[0].index - first_index;
         let Some(p) = series.point(at) else { continue };
@@ -84,12 +84,21 @@ fn signal_lines(series: &Series, out: &mut impl Write) -> Result<()> {
             } else {
                 format!(" (points {}-{})", s.first, s.last)
             };
-            writeln!(
-                out,
-                "      test {}: {}{span}",
-                s.test.number(),
-                s.test.describe(series.rules.k(s.test))
-            )?;
+            match s.what {
+                Found::Test(t) => writeln!(
+                    out,
+                    "      test {}: {}{span}",
+                    t.number(),
+                    t.describe(series.rules.k(t))
+                )?,
+                Found::Rule(r) => writeln!(
+                    out,
+                    "      rule {}: {}{}{span}",
+                    r.name,
+                    r.text,
+                    if r.warning { " (warning)" } else { "" }
+                )?,
+            }
         }
         let from = at.saturating_sub(CONTEXT);
         let to = (at + CONTEXT + 1).min(series.len());
@@ -224,11 +233,16 @@ pub fn text(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
     if let Some(s) = &c.companion {
         writeln!(out, "{}: {}", s.kind.name(), limits_line(s))?;
     }
+    let named = c.primary.rules.custom().rules().iter().map(|r| {
+        let warning = if r.warning { ", warning" } else { "" };
+        format!("{} ({}{warning})", r.name, r.text)
+    });
     let tests: Vec<String> = c
         .primary
         .rules
         .rules()
         .map(|t| t.number().to_string())
+        .chain(named)
         .collect();
     writeln!(
         out,
@@ -277,7 +291,7 @@ pub fn text(r: &Report<'_>, out: &mut impl Write) -> Result<()> {
         out,
         "Signals on the {} chart ({}):",
         c.primary.kind.name(),
-        c.primary.signals.len()
+        c.primary.signals.len() + c.primary.rule_signals.len()
     )?;
     signal_lines(&c.primary, out)?;
     if let Some(s) = &c.companion {
