@@ -19,6 +19,11 @@
 //!    back.
 //! 4. The shim stopped cleanly says NDEATH with its live `bdSeq`, and it reaches B.
 //!
+//! A second test cuts the other side: site B down while A and the shim stay up. The shim's
+//! buffer stays empty; site A's queue for the bridge holds the samples (with
+//! `max_queued_messages 0`: mosquitto's default of 1,000 drops the rest, and the test then
+//! fails), and B's persistent reader gets each once, in order, when B is back.
+//!
 //! The outages start at quiet points: the test waits until the shim has every sample
 //! acknowledged before it cuts A, so nothing is in flight and each sample must arrive exactly
 //! once (a cut mid-flight may repeat one, at least once as QoS 1 promises:
@@ -55,9 +60,12 @@ struct Client {
 }
 
 impl Client {
-    async fn connect(port: u16, id: &str, filters: &[&str]) -> Client {
+    /// `clean` false: a persistent session, which a broker with `persistence true` keeps, with
+    /// its subscriptions and queue, across its restart.
+    async fn connect(port: u16, id: &str, filters: &[&str], clean: bool) -> Client {
         let mut options = MqttOptions::new(id, "127.0.0.1", port);
         options.set_keep_alive(Duration::from_secs(5));
+        options.set_clean_session(clean);
         let (client, mut events) = AsyncClient::new(options, 100);
         let (tx, rx) = mpsc::unbounded_channel();
         let (subacks, mut subscribed) = mpsc::unbounded_channel();
@@ -98,10 +106,10 @@ struct Reader {
 }
 
 impl Reader {
-    async fn start(port: u16) -> Reader {
+    async fn start(port: u16, clean: bool) -> Reader {
         let filters = ["spBv1.0/plant1/#", BRIDGE_STATE];
         Reader {
-            client: Client::connect(port, "company-reader", &filters).await,
+            client: Client::connect(port, "company-reader", &filters, clean).await,
             pending: VecDeque::new(),
             states: VecDeque::new(),
         }
@@ -311,7 +319,12 @@ async fn shim_status(port: u16) -> Value {
 
 /// Publishes the input's counter `from..to` as plain numbers, `RATE` a second.
 async fn feed(input: &AsyncClient, from: u64, to: u64) {
-    let every = Duration::from_micros(1_000_000 / RATE);
+    feed_at(input, from, to, RATE).await;
+}
+
+/// Publishes the input's counter `from..to` as plain numbers, `rate` a second.
+async fn feed_at(input: &AsyncClient, from: u64, to: u64, rate: u64) {
+    let every = Duration::from_micros(1_000_000 / rate);
     let mut next = Instant::now();
     for i in from..to {
         input
@@ -321,6 +334,76 @@ async fn feed(input: &AsyncClient, from: u64, to: u64) {
         next += every;
         tokio::time::sleep_until(next).await;
     }
+}
+
+/// The shim's config: the machines' broker on `input_port`, Sparkplug to site A on `a_tcp`,
+/// its disk buffer in `tmp`.
+fn shim_config(shim_port: u16, input_port: u16, a_tcp: u16, tmp: &Path) -> String {
+    format!(
+        r#"[server]
+listen = "127.0.0.1:{shim_port}"
+
+[[mqtt]]
+name = "line1"
+broker = "mqtt://127.0.0.1:{input_port}"
+client_id = "llmscope-bridge-test"
+clean_session = false
+qos = 1
+
+[[mqtt.subscribe]]
+topic = "plant/line1/count"
+stream = "line1/count"
+
+[publish]
+broker = "mqtt://127.0.0.1:{a_tcp}"
+format = "sparkplug"
+group_id = "plant1"
+edge_node_id = "pc7"
+buffer_dir = "{}"
+"#,
+        tmp.join("buffer").display()
+    )
+}
+
+/// Reads the shim's first births on site B, feeds the input until a sample comes through (the
+/// source subscribes asynchronously), then `RATE` more, read in order, until the shim has
+/// every one acknowledged. Returns what was delivered, the next value to feed and the
+/// NBIRTH's `bdSeq`.
+async fn born_and_flowing(
+    reader: &mut Reader,
+    input: &AsyncClient,
+    shim_port: u16,
+) -> (Delivered, u64, u64) {
+    let (kind, nbirth) = reader.next_sparkplug().await;
+    assert_eq!((kind, nbirth.seq), (MessageType::NBirth, Some(0)));
+    let (kind, dbirth) = reader.next_sparkplug().await;
+    assert_eq!((kind, dbirth.seq), (MessageType::DBirth, Some(1)));
+    assert_eq!(dbirth.metrics[0].name.as_deref(), Some("line1/count"));
+    let mut fed = 0;
+    let (mut first, mut seq) = (None, 1);
+    while first.is_none() {
+        feed(input, fed, fed + 1).await;
+        fed += 1;
+        assert!(fed < 200, "no DDATA on site B");
+        if let Ok((kind, data)) = timeout(Duration::from_millis(100), reader.next_sparkplug()).await
+        {
+            seq += 1;
+            assert_eq!((kind, data.seq), (MessageType::DData, Some(seq)));
+            first = data.metrics[0].value_f64().map(|v| v as u64);
+        }
+    }
+    let mut delivered = Delivered {
+        next: first.unwrap_or_default() + 1,
+        seq,
+    };
+    let end = fed + RATE;
+    feed(input, fed, end).await;
+    delivered.data(reader, end, 0).await;
+    publish_status(shim_port, "every sample acknowledged", |p| {
+        p["connected"] == true && p["buffered"] == 0
+    })
+    .await;
+    (delivered, end, bd_seq(&nbirth))
 }
 
 /// What the page merged from the worker.
@@ -400,71 +483,15 @@ async fn two_bridged_sites_carry_births_deaths_and_the_shims_buffer_to_the_dashb
     })
     .await;
 
-    let mut reader = Reader::start(b_tcp).await;
-    let input = Client::connect(input_port, "plc", &[]).await.client;
+    let mut reader = Reader::start(b_tcp, true).await;
+    let input = Client::connect(input_port, "plc", &[], true).await.client;
     let config = tmp.join("plant.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[server]
-listen = "127.0.0.1:{shim_port}"
-
-[[mqtt]]
-name = "line1"
-broker = "mqtt://127.0.0.1:{input_port}"
-client_id = "llmscope-bridge-test"
-clean_session = false
-qos = 1
-
-[[mqtt.subscribe]]
-topic = "plant/line1/count"
-stream = "line1/count"
-
-[publish]
-broker = "mqtt://127.0.0.1:{a_tcp}"
-format = "sparkplug"
-group_id = "plant1"
-edge_node_id = "pc7"
-buffer_dir = "{}"
-"#,
-            tmp.join("buffer").display()
-        ),
-    )
-    .expect("write the shim's config");
+    std::fs::write(&config, shim_config(shim_port, input_port, a_tcp, &tmp))
+        .expect("write the shim's config");
     let mut shim = Shim::start(&config, &tmp.join("shim.log"));
 
     // 1. Births through the bridge, then data in order.
-    let (kind, nbirth) = reader.next_sparkplug().await;
-    assert_eq!((kind, nbirth.seq), (MessageType::NBirth, Some(0)));
-    let mut live = bd_seq(&nbirth);
-    let (kind, dbirth) = reader.next_sparkplug().await;
-    assert_eq!((kind, dbirth.seq), (MessageType::DBirth, Some(1)));
-    assert_eq!(dbirth.metrics[0].name.as_deref(), Some("line1/count"));
-    // The source subscribes asynchronously: feed one at a time until a sample comes through.
-    let mut fed = 0;
-    let (mut delivered, mut seq) = (None, 1);
-    while delivered.is_none() {
-        feed(&input, fed, fed + 1).await;
-        fed += 1;
-        assert!(fed < 200, "no DDATA on site B");
-        if let Ok((kind, data)) = timeout(Duration::from_millis(100), reader.next_sparkplug()).await
-        {
-            seq += 1;
-            assert_eq!((kind, data.seq), (MessageType::DData, Some(seq)));
-            delivered = data.metrics[0].value_f64().map(|v| v as u64);
-        }
-    }
-    let mut delivered = Delivered {
-        next: delivered.unwrap_or_default() + 1,
-        seq,
-    };
-    let end = fed + RATE;
-    feed(&input, fed, end).await;
-    delivered.data(&mut reader, end, 0).await;
-    publish_status(shim_port, "every sample acknowledged", |p| {
-        p["connected"] == true && p["buffered"] == 0
-    })
-    .await;
+    let (mut delivered, end, mut live) = born_and_flowing(&mut reader, &input, shim_port).await;
     worker_until(&browser, "the node born and its stream live", |s| {
         node_is(s, "online", live)
             && s["streams"][STREAM]["status"] == "live"
@@ -564,5 +591,68 @@ buffer_dir = "{}"
     })
     .await;
     let _ = browser.close().await;
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// The other cut: the company's broker (site B) is down while site A and the shim stay up.
+/// The shim keeps publishing to A and its own buffer stays empty: site A's queue for the
+/// bridge (`max_queued_messages 0`, as docs/deploy-fleet.md recommends; with mosquitto's
+/// default of 1,000 the rest would be dropped) holds the samples, and when B is back they
+/// reach a persistent reader there exactly once, in order, not historical (the edge node never
+/// lost its connection), with no new birth. The outage's 1,200 samples are more than that
+/// default queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_plant_broker_holds_what_the_company_broker_misses() {
+    let [b_tcp, a_tcp, input_port, shim_port] = [(); 4].map(|_| free_port());
+    let tmp = std::env::temp_dir().join(format!("llmscope-bridge-b-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let b_store = tmp.join("site-b");
+    Mosquitto::writable_dir(&b_store);
+    // B keeps its readers' sessions across the restart.
+    let mut site_b = Mosquitto::with_config(
+        &format!(
+            "allow_anonymous true\npersistence true\npersistence_location {}/\n\
+             max_queued_messages 0\nlistener {b_tcp} 127.0.0.1\n",
+            b_store.display()
+        ),
+        &[b_tcp],
+    );
+    let _site_a = Mosquitto::with_config(
+        &format!(
+            "allow_anonymous true\npersistence false\nmax_queued_messages 0\n\
+             listener {a_tcp} 127.0.0.1\n{}",
+            bridge("plant1", b_tcp, &["spBv1.0/#"])
+        ),
+        &[a_tcp],
+    );
+    let _plc_broker = Mosquitto::with_config(
+        &format!("allow_anonymous true\nlistener {input_port} 127.0.0.1\n"),
+        &[input_port],
+    );
+    let mut reader = Reader::start(b_tcp, false).await;
+    let input = Client::connect(input_port, "plc", &[], true).await.client;
+    let config = tmp.join("plant.toml");
+    std::fs::write(&config, shim_config(shim_port, input_port, a_tcp, &tmp))
+        .expect("write the shim's config");
+    let _shim = Shim::start(&config, &tmp.join("shim.log"));
+    let (mut delivered, end, _) = born_and_flowing(&mut reader, &input, shim_port).await;
+
+    let before = shim_status(shim_port).await["publish"]["delivered"].as_u64();
+    site_b.terminate();
+    // More than mosquitto's default queue of 1,000 messages a client.
+    let outage = 1_200;
+    feed_at(&input, end, end + outage, 400).await;
+    let held = publish_status(shim_port, "every sample acknowledged by site A", |p| {
+        p["connected"] == true
+            && p["buffered"] == 0
+            && p["delivered"].as_u64() == before.map(|b| b + outage)
+    })
+    .await;
+    eprintln!("site B down: the shim, still connected to A, holds {held}");
+    site_b.restart();
+    let last = end + outage + RATE;
+    feed(&input, end + outage, last).await;
+    // Data only: the edge node never left, so no birth or death comes through.
+    delivered.data(&mut reader, last, 0).await;
     let _ = std::fs::remove_dir_all(&tmp);
 }
