@@ -323,7 +323,9 @@ pub async fn run(
             Encoder::Sparkplug(sparkplug::EdgeNode::new(&config.group_id, &node, devices)),
             Some(link::Will {
                 node: sparkplug::EdgeNode::new(&config.group_id, &node, Vec::new()),
-                qos,
+                // Sparkplug 3.0 asks for a QoS 1 will whatever the data's QoS
+                // (tck-id-payloads-ndeath-will-message-qos).
+                qos: QoS::AtLeastOnce,
             }),
         ),
     };
@@ -510,7 +512,7 @@ impl Publisher {
 
     /// Sends buffered samples while connected and the window has room.
     fn send(&mut self) {
-        while let Some((_, live_from)) = self.connection {
+        while let Some((bd_seq, live_from)) = self.connection {
             if self.in_flight.len() >= WINDOW {
                 return;
             }
@@ -534,7 +536,9 @@ impl Publisher {
                     }
                     vec![(topic, serde_json::to_vec(&*sample).unwrap_or_default())]
                 }
-                Encoder::Sparkplug(node) => node.data(&sample, number < live_from, now_ms()),
+                Encoder::Sparkplug(node) => {
+                    node.data(&sample, number < live_from, bd_seq, now_ms())
+                }
             };
             let last = messages.len().saturating_sub(1);
             for (i, (topic, payload)) in messages.into_iter().enumerate() {

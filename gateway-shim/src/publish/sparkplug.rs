@@ -5,7 +5,8 @@
 //! - NBIRTH (seq 0) carries `bdSeq` and `Node Control/Rebirth`; a DBIRTH per device follows
 //!   with every metric's name, alias (numbered from 1 across the node) and last value.
 //! - DDATA carries one sample by alias. A stream no birth named (an MQTT wildcard's discovery)
-//!   gets an alias and a new DBIRTH of its device first, as the specification asks.
+//!   gets an alias and the node is born again first (NBIRTH with the connection's `bdSeq`,
+//!   every DBIRTH), since Sparkplug 3.0 sends DBIRTHs only right after an NBIRTH.
 //! - `seq` counts 0 to 255 and wraps, over every message but NDEATH.
 //! - NDEATH carries the `bdSeq` of its connection: it is the MQTT will, and is sent on clean
 //!   shutdown.
@@ -121,16 +122,25 @@ impl EdgeNode {
         out
     }
 
-    /// The messages for one sample: its DDATA, after a DBIRTH if the stream is new.
-    /// `historical` marks a sample sent from the buffer after an outage.
-    pub fn data(&mut self, sample: &Sample, historical: bool, now_ms: i64) -> Vec<Outgoing> {
+    /// The messages for one sample: its DDATA, after the births again (the connection's
+    /// `bd_seq`) if the stream is new. `historical` marks a sample sent from the buffer after
+    /// an outage.
+    pub fn data(
+        &mut self,
+        sample: &Sample,
+        historical: bool,
+        bd_seq: u64,
+        now_ms: i64,
+    ) -> Vec<Outgoing> {
         let mut out = Vec::new();
         let (device, alias) = match self.index.get(&sample.stream) {
             Some(&found) => found,
             None => {
                 let device = self.device_of(&sample.stream);
                 let alias = self.add_metric(device, &sample.stream);
-                out.push(self.dbirth(device, now_ms));
+                // Every DBIRTH follows the NBIRTH before any data
+                // (tck-id-payloads-dbirth-order): a metric found later is a rebirth.
+                out = self.births(bd_seq, now_ms);
                 (device, alias)
             }
         };
@@ -348,7 +358,7 @@ mod tests {
         );
         assert_eq!((births[1].1.seq, births[2].1.seq), (Some(1), Some(2)));
 
-        let out = n.data(&sample("press1/cycle", 12.5), false, 600);
+        let out = n.data(&sample("press1/cycle", 12.5), false, 3, 600);
         let (topic, p) = read(&out[0]);
         assert_eq!(
             (kind(&topic), p.seq),
@@ -369,29 +379,52 @@ mod tests {
         assert_eq!(again[1].1.metrics[1].value_f64(), Some(12.5));
     }
 
+    /// Sparkplug 3.0, tck-id-payloads-dbirth-order: every DBIRTH comes right after the
+    /// NBIRTH, before any data; a metric found later is born with the whole node again.
     #[test]
-    fn a_discovered_stream_gets_a_device_birth_first() {
+    fn a_discovered_stream_means_a_rebirth() {
         let mut n = node();
-        n.births(0, 0);
+        n.births(4, 0);
+        n.data(&sample("press1/cycle", 3.0), false, 4, 5);
         let out: Vec<_> = n
-            .data(&sample("line2/m7/vibration", 2.0), true, 10)
+            .data(&sample("line2/m7/vibration", 2.0), true, 4, 10)
             .iter()
             .map(read)
             .collect();
-        assert_eq!(kind(&out[0].0), (MessageType::DBirth, Some("line2")));
+        let kinds: Vec<_> = out.iter().map(|(t, p)| (kind(t), p.seq)).collect();
         assert_eq!(
-            out[0].1.metrics[0].name.as_deref(),
-            Some("line2/m7/vibration")
+            kinds,
+            [
+                ((MessageType::NBirth, None), Some(0)),
+                ((MessageType::DBirth, Some("press1")), Some(1)),
+                ((MessageType::DBirth, Some("line2")), Some(2)),
+                ((MessageType::DData, Some("line2")), Some(3)),
+            ]
         );
-        assert_eq!(out[0].1.metrics[0].alias, Some(3));
-        assert_eq!(kind(&out[1].0), (MessageType::DData, Some("line2")));
-        assert_eq!(out[1].1.metrics[0].is_historical, Some(true));
+        assert_eq!(
+            out[0].1.metrics[0].value,
+            Some(MetricValue::LongValue(4)),
+            "the connection's bdSeq"
+        );
+        assert_eq!(
+            out[1].1.metrics[1].value_f64(),
+            Some(3.0),
+            "press1/cycle's last value"
+        );
+        let born = &out[2].1.metrics[0];
+        assert_eq!(
+            (born.name.as_deref(), born.alias),
+            (Some("line2/m7/vibration"), Some(3))
+        );
+        assert_eq!(out[3].1.metrics[0].is_historical, Some(true));
         let out: Vec<_> = n
-            .data(&sample("elsewhere", 1.0), false, 10)
+            .data(&sample("elsewhere", 1.0), false, 4, 10)
             .iter()
             .map(read)
             .collect();
-        assert_eq!(kind(&out[0].0), (MessageType::DBirth, Some("other")));
+        assert_eq!(kind(&out[0].0), (MessageType::NBirth, None));
+        assert_eq!(kind(&out[3].0), (MessageType::DBirth, Some("other")));
+        assert_eq!(kind(&out[4].0), (MessageType::DData, Some("other")));
     }
 
     #[test]
@@ -400,7 +433,7 @@ mod tests {
         n.births(0, 0); // NBIRTH 0, DBIRTHs 1 and 2
         let seqs: Vec<u64> = (0..300)
             .map(|_| {
-                read(&n.data(&sample("press1/temperature", 1.0), false, 0)[0])
+                read(&n.data(&sample("press1/temperature", 1.0), false, 0, 0)[0])
                     .1
                     .seq
                     .unwrap()

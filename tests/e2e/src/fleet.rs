@@ -1,6 +1,7 @@
-//! The broker source's test rig (tests/fleet_worker.rs, examples/fleet_bench.rs): a mosquitto
-//! with WebSocket listeners, and a server for the test page `tests/e2e/pages/fleet.html` and
-//! the built site's `static/pkg/` (where `cargo xtask site` puts the worker).
+//! The broker source's test rig (tests/fleet_worker.rs, tests/fleet_bridge.rs,
+//! examples/fleet_bench.rs): mosquittos with WebSocket listeners or bridges, and a server for
+//! the test page `tests/e2e/pages/fleet.html` and the built site's `static/pkg/` (where
+//! `cargo xtask site` puts the worker).
 
 use crate::{built_assets, root, DEADLINE};
 use std::net::TcpStream;
@@ -9,55 +10,122 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// A mosquitto with a plain TCP listener, a WebSocket one, and a WebSocket one that refuses
-/// clients without a username (`allow_anonymous false`, no password file), stopped when dropped.
+/// A mosquitto of the test's own, stopped when dropped: [`Mosquitto::start`] has the broker
+/// source's listeners; [`Mosquitto::with_config`] any config (a bridge, persistence), and can
+/// be stopped as an operator does ([`Mosquitto::terminate`]), crash ([`Mosquitto::kill`]) and
+/// come back ([`Mosquitto::restart`]).
 pub struct Mosquitto {
-    child: Child,
+    child: Option<Child>,
     conf: PathBuf,
+    /// The ports it listens on, waited for at every start.
+    ports: Vec<u16>,
 }
 
 impl Mosquitto {
+    /// A plain TCP listener, a WebSocket one, and a WebSocket one that refuses clients without
+    /// a username (`allow_anonymous false`, no password file).
     pub fn start(tcp: u16, ws: u16, ws_closed: u16) -> Mosquitto {
-        let conf =
-            std::env::temp_dir().join(format!("llmscope-fleet-{}-{tcp}.conf", std::process::id()));
-        std::fs::write(
-            &conf,
-            format!(
+        Mosquitto::with_config(
+            &format!(
                 "per_listener_settings true\npersistence false\n\
                  listener {tcp} 127.0.0.1\nallow_anonymous true\n\
                  listener {ws} 127.0.0.1\nprotocol websockets\nallow_anonymous true\n\
                  listener {ws_closed} 127.0.0.1\nprotocol websockets\nallow_anonymous false\n"
             ),
+            &[tcp, ws, ws_closed],
         )
-        .expect("write the mosquitto config");
-        let child = Command::new("/usr/sbin/mosquitto")
+    }
+
+    /// A mosquitto with `conf` as its config file, once it listens on every port of `ports`.
+    pub fn with_config(conf: &str, ports: &[u16]) -> Mosquitto {
+        let first = ports.first().copied().unwrap_or_default();
+        let path = std::env::temp_dir().join(format!(
+            "llmscope-fleet-{}-{first}.conf",
+            std::process::id()
+        ));
+        std::fs::write(&path, conf).expect("write the mosquitto config");
+        let mut broker = Mosquitto {
+            child: None,
+            conf: path,
+            ports: ports.to_vec(),
+        };
+        broker.restart();
+        broker
+    }
+
+    /// Starts it (again) with the same config; returns once it listens.
+    pub fn restart(&mut self) {
+        let mut child = Command::new("/usr/sbin/mosquitto")
             .arg("-c")
-            .arg(&conf)
+            .arg(&self.conf)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start /usr/sbin/mosquitto (apt-get install mosquitto)");
-        let mut broker = Mosquitto { child, conf };
-        for port in [tcp, ws, ws_closed] {
+        for &port in &self.ports {
             let until = Instant::now() + DEADLINE;
             while TcpStream::connect(("127.0.0.1", port)).is_err() {
                 assert!(
-                    broker.child.try_wait().ok().flatten().is_none(),
-                    "mosquitto exited"
+                    child.try_wait().ok().flatten().is_none(),
+                    "mosquitto exited ({})",
+                    self.conf.display()
                 );
                 assert!(Instant::now() < until, "mosquitto did not listen on {port}");
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-        broker
+        self.child = Some(child);
     }
+
+    /// Stops it as an operator does (SIGTERM): it sends the wills of the clients still
+    /// connected, saves persistent sessions (`persistence true`) and exits; waits for that.
+    pub fn terminate(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let _ = child.wait();
+        }
+    }
+
+    /// Ends it as a crash or a power cut would (SIGKILL): nothing is sent or saved.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// A folder for `persistence_location` that mosquitto, started as root, can still write
+    /// to once it has dropped to its own user.
+    pub fn writable_dir(dir: &Path) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    }
+}
+
+/// A mosquitto bridge section (docs/deploy-fleet.md): connection `name` to the broker on
+/// 127.0.0.1:`remote`, forwarding `topics` out at QoS 1 in a persistent session, its state
+/// (`1` up, `0` down: the bridge's will on the remote broker) published retained on
+/// `$SYS/broker/connection/{name}-bridge/state` on both brokers.
+pub fn bridge(name: &str, remote: u16, topics: &[&str]) -> String {
+    let mut section = format!(
+        "connection {name}\naddress 127.0.0.1:{remote}\nremote_clientid {name}-bridge\n\
+         cleansession false\nnotifications true\nrestart_timeout 1\n"
+    );
+    for topic in topics {
+        section.push_str(&format!("topic {topic} out 1\n"));
+    }
+    section
 }
 
 impl Drop for Mosquitto {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
         let _ = std::fs::remove_file(&self.conf);
     }
 }

@@ -155,7 +155,7 @@ pub struct Site {
 }
 
 /// The shim binary: `$LLMSCOPE_SHIM`, else the newest debug or release build.
-fn shim_binary() -> PathBuf {
+pub fn shim_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("LLMSCOPE_SHIM") {
         let path = PathBuf::from(path);
         assert!(
@@ -504,5 +504,5 @@ mod compare;
 pub use compare::*;
 mod fleet;
 mod noise;
-pub use fleet::{fleet_worker_path, serve_fleet_page, Mosquitto};
+pub use fleet::{bridge, fleet_worker_path, serve_fleet_page, Mosquitto};
 pub use noise::normal;
