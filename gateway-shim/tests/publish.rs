@@ -8,6 +8,8 @@
 //!   outage and restarted: what its disk buffer kept is sent first, and the samples published
 //!   while it was down arrive through its persistent input session.
 //!
+//! - Credentials: a broker that admits only known users, with an ACL per plant.
+//!
 //! The outage lasts `LLMSCOPE_OUTAGE_S` seconds (default 8, so the suite stays short; the issue
 //! asks for 30, and `LLMSCOPE_OUTAGE_S=30` runs that). Any length exercises the buffer: the
 //! test checks `/status` shows samples waiting before the broker comes back.
@@ -42,9 +44,17 @@ struct Reader {
 
 impl Reader {
     async fn start(port: u16, id: &str, filter: &str, clean: bool) -> Reader {
+        Reader::connect(Reader::options(port, id, clean), filter).await
+    }
+
+    fn options(port: u16, id: &str, clean: bool) -> MqttOptions {
         let mut options = MqttOptions::new(id, "127.0.0.1", port);
         options.set_keep_alive(Duration::from_secs(5));
         options.set_clean_session(clean);
+        options
+    }
+
+    async fn connect(options: MqttOptions, filter: &str) -> Reader {
         let (client, mut events) = AsyncClient::new(options, 100);
         let (tx, rx) = mpsc::unbounded_channel();
         let (subscribed_tx, mut subscribed) = mpsc::unbounded_channel();
@@ -99,6 +109,108 @@ fn sparkplug_message(p: &rumqttc::Publish) -> (MessageType, Option<String>, Payl
         } => (message_type, device_id, payload),
         other => panic!("{other:?}"),
     }
+}
+
+/// A mosquitto that admits only `plant1` (who may publish under `llmscope/plant1/`) and `dash`
+/// (who may read `llmscope/#`), both with the password `secret`.
+async fn broker_with_users(port: u16) -> (Broker, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("llmscope-users-{}-{port}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (passwords, acl) = (dir.join("passwords"), dir.join("acl"));
+    std::fs::write(&passwords, "").unwrap();
+    for user in ["plant1", "dash"] {
+        let made = Command::new("/usr/bin/mosquitto_passwd")
+            .args(["-b"])
+            .arg(&passwords)
+            .args([user, "secret"])
+            .status()
+            .expect("mosquitto_passwd (Debian's mosquitto package)");
+        assert!(made.success());
+    }
+    std::fs::write(
+        &acl,
+        "user plant1\ntopic write llmscope/plant1/#\n\nuser dash\ntopic read llmscope/#\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    for f in [&dir, &passwords, &acl] {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let more = format!(
+        "allow_anonymous false\npassword_file {}\nacl_file {}\n",
+        passwords.display(),
+        acl.display()
+    );
+    (Broker::with(port, &more).await, dir)
+}
+
+/// Samples `seq` 1..=n of `stream` on `tx`, timed now (the buffer drops a day-old sample).
+fn send_samples(tx: &broadcast::Sender<Arc<Sample>>, stream: &str, n: u64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    for seq in 1..=n {
+        let sample = Sample {
+            stream: stream.into(),
+            seq,
+            t: now + seq as i64,
+            value: seq as f64,
+        };
+        tx.send(Arc::new(sample)).expect("the republisher listens");
+    }
+}
+
+#[tokio::test]
+async fn credentials_let_a_plant_publish_where_its_acl_allows() {
+    let [port] = free_ports();
+    let (_broker, dir) = broker_with_users(port).await;
+    let mut options = Reader::options(port, "dashboard", true);
+    options.set_credentials("dash", "secret");
+    let mut reader = Reader::connect(options, "llmscope/#").await;
+    let publisher = |password: &str, id: &str| {
+        let mut config = Config::json(format!("mqtt://127.0.0.1:{port}"), "llmscope/plant1");
+        config.edge_node_id = Some(id.into());
+        config.username = Some("plant1".into());
+        config.password = Some(password.into());
+        config.validate().expect("a valid [publish]");
+        let (tx, rx) = broadcast::channel(64);
+        let stats = Arc::new(publish::Stats::default());
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(publish::run(
+            config,
+            Vec::new(),
+            rx,
+            shutdown.clone(),
+            stats.clone(),
+        ));
+        (tx, stats, shutdown, task)
+    };
+    // A wrong password first: it must never get in, and keeps its samples.
+    let (bad_tx, bad_stats, bad_stop, bad_task) = publisher("wrong", "pc-bad");
+    send_samples(&bad_tx, "line1/bad", 2);
+    let (tx, _stats, stop, task) = publisher("secret", "pc7");
+    send_samples(&tx, "line1/count", 3);
+    for seq in 1..=3u64 {
+        let p = reader.next().await;
+        assert_eq!(p.topic, "llmscope/plant1/line1/count");
+        let s: Sample = serde_json::from_slice(&p.payload).unwrap();
+        assert_eq!((s.seq, s.value), (seq, seq as f64));
+    }
+    let bad = bad_stats.to_json();
+    assert_eq!(
+        (&bad["connected"], &bad["delivered"], &bad["buffered"]),
+        (&false.into(), &0.into(), &2.into()),
+        "{bad}"
+    );
+    for (stop, task) in [(stop, task), (bad_stop, bad_task)] {
+        stop.cancel();
+        timeout(WITHIN, task)
+            .await
+            .expect("stops")
+            .expect("no panic");
+    }
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[tokio::test]

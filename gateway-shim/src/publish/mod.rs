@@ -51,6 +51,10 @@ pub struct Config {
     /// `false` keeps the session (and its in-flight messages) across reconnects.
     #[serde(default)]
     pub clean_session: bool,
+    /// User name for the broker, so a broker's ACL can give each plant its own topics.
+    pub username: Option<String>,
+    /// Password for the broker (needs `username`).
+    pub password: Option<String>,
     /// Store-and-forward on disk in this folder; memory only when absent.
     pub buffer_dir: Option<PathBuf>,
     /// The buffer's size bound, MiB.
@@ -96,6 +100,8 @@ impl Config {
             edge_node_id: None,
             qos: default_qos(),
             clean_session: false,
+            username: None,
+            password: None,
             buffer_dir: None,
             buffer_max_mb: default_max_mb(),
             buffer_max_age_s: default_max_age(),
@@ -129,6 +135,12 @@ impl Config {
                     "{} is not supported: use 1 (at least once, the default) or 0",
                     self.qos
                 ),
+            ));
+        }
+        if self.password.is_some() && self.username.is_none() {
+            return Err(Invalid::new(
+                "password",
+                "needs a username (MQTT sends no password without one)",
             ));
         }
         if self.buffer_max_mb == 0 {
@@ -303,6 +315,9 @@ pub async fn run(
         let mut options = b.options(&config.client_id(), Duration::from_secs(15))?;
         options.set_clean_session(config.clean_session);
         options.set_inflight(WINDOW as u16);
+        if let Some(user) = &config.username {
+            options.set_credentials(user.clone(), config.password.clone().unwrap_or_default());
+        }
         Ok((options, b.to_string()))
     });
     let (options, url) = match target {

@@ -62,6 +62,10 @@ fn bad_values_name_their_key() {
             "line 10: publish.qos: 2 is not supported",
         ),
         (
+            "format = \"sparkplug\"\npassword = \"secret\"",
+            "publish.password: needs a username",
+        ),
+        (
             "format = \"sparkplug\"\nbuffer_max_mb = 0",
             "publish.buffer_max_mb: must be at least 1",
         ),
