@@ -30,10 +30,8 @@ pub struct Fleet {
     pub active: RwSignal<bool>,
     /// The groups in words: "1000 groups · 3 with signals · 1 with stale streams".
     pub summary: RwSignal<String>,
-    /// The form's URL and topic filters (`?mqtt=` and `?topic=` fill them).
-    pub url: RwSignal<String>,
-    /// One filter per line or comma-separated.
-    pub topics: RwSignal<String>,
+    /// The form's first URL and topic filters (`?mqtt=` and `?topic=`), one per line.
+    start: StoredValue<(String, String)>,
 }
 
 /// The worker and what the page asked it for.
@@ -55,8 +53,7 @@ impl Fleet {
             status: RwSignal::new(("closed".into(), "not connected".into())),
             active: RwSignal::new(false),
             summary: RwSignal::new(String::new()),
-            url: RwSignal::new(url),
-            topics: RwSignal::new(topics.join("\n")),
+            start: StoredValue::new((url, topics.join("\n"))),
         }
     }
 }
@@ -237,40 +234,69 @@ pub fn disconnect(fleet: Fleet) {
     fleet.status.set(("closed".into(), "disconnected".into()));
 }
 
+/// Text for HTML.
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
+}
+
+/// The form's controls as HTML, filled with `url` and `topics`: plain HTML read back on
+/// submit, so the main module carries no typed view per control.
+fn form_html(url: &str, topics: &str) -> String {
+    format!(
+        "<span class=\"source-name\">MQTT broker</span>\
+         <input type=\"url\" id=\"mqtt-url\" data-testid=\"mqtt-url\" aria-label=\"broker WebSocket URL\" \
+         placeholder=\"ws://broker:9001\" value=\"{}\">\
+         <textarea id=\"mqtt-topic\" data-testid=\"mqtt-topic\" rows=\"2\" \
+         aria-label=\"topic filters, one per line or comma-separated\" \
+         placeholder=\"spBv1.0/# (one filter per line or comma-separated)\">{}</textarea>\
+         <input id=\"mqtt-username\" data-testid=\"mqtt-username\" aria-label=\"username (optional)\" \
+         placeholder=\"username (optional)\" autocomplete=\"off\">\
+         <input type=\"password\" id=\"mqtt-password\" data-testid=\"mqtt-password\" \
+         aria-label=\"password (optional)\" placeholder=\"password (optional)\" autocomplete=\"off\">\
+         <button type=\"submit\" id=\"mqtt-connect\" data-testid=\"mqtt-connect\">Connect</button>\
+         <span class=\"live\" id=\"mqtt-status\" data-testid=\"mqtt-status\" role=\"status\"></span>",
+        esc(url),
+        esc(topics)
+    )
+}
+
+/// A form control's value.
+fn value(id: &str) -> String {
+    element(id).map_or(String::new(), |e| text(&e, "value"))
+}
+
 /// The "MQTT broker" row of the Sources panel.
 #[component]
 pub fn FleetForm() -> impl IntoView {
     let fleet = expect_context::<Fleet>();
-    let (user, password) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if fleet.active.get_untracked() {
             return disconnect(fleet);
         }
-        let topics = filters(&fleet.topics.get_untracked());
-        let (u, p) = (user.get_untracked(), password.get_untracked());
-        connect(fleet, &fleet.url.get_untracked(), &topics, &u, &p);
+        let topics = filters(&value("mqtt-topic"));
+        let (user, password) = (value("mqtt-username"), value("mqtt-password"));
+        connect(fleet, &value("mqtt-url"), &topics, &user, &password);
     };
-    let input = |s: RwSignal<String>| move |ev| s.set(event_target_value(&ev));
+    // The state shown where the form's HTML has its places.
+    Effect::new(move |_| {
+        let (state, detail) = fleet.status.get();
+        let active = fleet.active.get();
+        if let Some(e) = element("mqtt-status") {
+            e.set_text_content(Some(&format!("{state}: {detail}")));
+            let _ = e.set_attribute("data-state", &state);
+        }
+        if let Some(b) = element("mqtt-connect") {
+            b.set_text_content(Some(if active { "Disconnect" } else { "Connect" }));
+        }
+    });
+    let html = fleet
+        .start
+        .with_value(|(url, topics)| form_html(url, topics));
     view! {
-        <form class="connect fleet-form" on:submit=submit aria-label="subscribe to an MQTT broker">
-            <span class="source-name">"MQTT broker"</span>
-            <input type="url" data-testid="mqtt-url" aria-label="broker WebSocket URL" placeholder="ws://broker:9001"
-                prop:value=move || fleet.url.get() on:input=input(fleet.url)/>
-            <textarea data-testid="mqtt-topic" rows="2" aria-label="topic filters, one per line or comma-separated"
-                placeholder="spBv1.0/# (one filter per line or comma-separated)"
-                prop:value=move || fleet.topics.get() on:input=input(fleet.topics)></textarea>
-            <input data-testid="mqtt-username" aria-label="username (optional)" placeholder="username (optional)" autocomplete="off"
-                prop:value=move || user.get() on:input=input(user)/>
-            <input type="password" data-testid="mqtt-password" aria-label="password (optional)" placeholder="password (optional)"
-                autocomplete="off" prop:value=move || password.get() on:input=input(password)/>
-            <button type="submit" data-testid="mqtt-connect">
-                {move || if fleet.active.get() { "Disconnect" } else { "Connect" }}
-            </button>
-            <span class="live" data-testid="mqtt-status" role="status" data-state=move || fleet.status.get().0>
-                {move || fleet.status.with(|(s, d)| format!("{s}: {d}"))}
-            </span>
-        </form>
+        <form class="connect fleet-form" on:submit=submit aria-label="subscribe to an MQTT broker" inner_html=html></form>
     }
 }
 
@@ -315,6 +341,13 @@ pub fn FleetView() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_form_is_filled_with_escaped_values() {
+        let html = form_html("ws://b\"x", "a/#\n<b>");
+        assert!(html.contains("value=\"ws://b&quot;x\""), "{html}");
+        assert!(html.contains(">a/#\n&lt;b></textarea>"), "{html}");
+    }
 
     #[test]
     fn filters_are_split_on_lines_and_commas() {
