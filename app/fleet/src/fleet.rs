@@ -319,3 +319,95 @@ impl Fleet {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::BytesMut;
+    use mqtt5_protocol::packet::connack::ConnAckPacket;
+    use mqtt5_protocol::packet::publish::PublishPacket;
+    use mqtt5_protocol::packet::MqttPacket;
+    use mqtt5_protocol::{QoS, ReasonCode};
+
+    fn bytes(packet: &impl MqttPacket) -> Vec<u8> {
+        let mut buf = BytesMut::new();
+        packet.encode(&mut buf).unwrap();
+        buf.to_vec()
+    }
+
+    fn fleet() -> Fleet {
+        let config: Config = serde_json::from_value(serde_json::json!({
+            "url": "ws://b:9001",
+            "subscribe": [{ "topic": "plant/#", "stream": "plant/{1}" }],
+        }))
+        .unwrap();
+        Fleet::new(config, 0.0).unwrap()
+    }
+
+    fn connected(f: &mut Fleet) {
+        f.connect(0.0).unwrap();
+        f.receive(&bytes(&ConnAckPacket::new(false, ReasonCode::Success)), 0.0)
+            .unwrap();
+    }
+
+    fn publish(f: &mut Fleet, topic: &str, value: &'static str) {
+        let p = PublishPacket::new(topic, value.as_bytes(), QoS::AtMostOnce);
+        f.receive(&bytes(&p), 1.0).unwrap();
+    }
+
+    #[test]
+    fn a_refusal_is_marked_and_stays_the_last_word_when_the_socket_closes() {
+        let mut f = fleet();
+        f.connect(0.0).unwrap();
+        let refused = ConnAckPacket::new(false, ReasonCode::NotAuthorized);
+        assert!(f.receive(&bytes(&refused), 0.0).is_err());
+        let status = f.tick(0.0).0.status.unwrap();
+        assert_eq!((status.state, status.refused), ("error", true));
+        f.closed("the WebSocket closed");
+        assert_eq!(f.tick(0.0).0.status, None, "not overwritten by `closed`");
+    }
+
+    #[test]
+    fn after_a_view_updates_carry_the_window_and_a_reconnect_keeps_the_streams() {
+        let mut f = fleet();
+        connected(&mut f);
+        publish(&mut f, "plant/line1/press/t", "1.5");
+        let (update, _) = f.tick(1.0);
+        assert_eq!(
+            update.streams.len(),
+            1,
+            "without a view, the changed streams"
+        );
+        assert!(update.view.is_none());
+
+        let shown = f.view(Ask {
+            count: 10,
+            ..Ask::default()
+        });
+        assert_eq!((shown.total, shown.groups), (1, [1, 0, 0]));
+        publish(&mut f, "plant/line1/press/t", "1.6");
+        let (update, _) = f.tick(2.0);
+        assert!(update.streams.is_empty(), "with a view, no streams");
+        let view = update.view.unwrap();
+        assert!(
+            view.html.contains("data-group=\"plant/line1/press\""),
+            "{}",
+            view.html
+        );
+
+        // The connection drops; a new session on a new socket keeps the (stale) stream.
+        f.closed("gone");
+        f.reconnect();
+        let (update, _) = f.tick(3.0);
+        assert_eq!(update.status.unwrap().state, "closed");
+        assert_eq!(
+            update.view.unwrap().groups,
+            [1, 0, 1],
+            "stale, still listed"
+        );
+        connected(&mut f);
+        assert_eq!(f.tick(4.0).0.status.unwrap().state, "connected");
+        publish(&mut f, "plant/line1/press/t", "1.7");
+        assert_eq!(f.tick(5.0).0.view.unwrap().groups, [1, 0, 0], "live again");
+    }
+}
