@@ -40,6 +40,9 @@ struct Page {
     worker: Option<web_sys::Worker>,
     open: BTreeSet<String>,
     chart: Option<String>,
+    /// The row under the last pointer press: the worker's next batch may replace that row
+    /// before the button is released, and the click then lands on the list itself.
+    pressed: Option<(bool, String)>,
 }
 
 thread_local! {
@@ -300,20 +303,28 @@ pub fn FleetForm() -> impl IntoView {
     }
 }
 
+/// The row (a group: `true`, and its key; a stream: `false`, and its id) at `target`.
+fn row_at(target: Option<web_sys::EventTarget>) -> Option<(bool, String)> {
+    let el = target?.dyn_into::<web_sys::Element>().ok()?;
+    let row = el.closest("[data-group],[data-stream]").ok()??;
+    match row.get_attribute("data-group") {
+        Some(g) => Some((true, g)),
+        None => Some((false, row.get_attribute("data-stream")?)),
+    }
+}
+
 /// Opens or closes the group or stream of a clicked (or Enter-pressed) row.
 fn toggle(target: Option<web_sys::EventTarget>) {
-    let Some(el) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
-        return;
-    };
-    let row = el.closest("[data-group],[data-stream]").ok().flatten();
-    let Some(row) = row else { return };
+    let pressed = PAGE.with_borrow_mut(|p| p.pressed.take());
+    let row = row_at(target).or(pressed);
+    let Some((group, key)) = row else { return };
     PAGE.with_borrow_mut(|p| {
-        if let Some(g) = row.get_attribute("data-group") {
-            if !p.open.remove(&g) {
-                p.open.insert(g);
+        if group {
+            if !p.open.remove(&key) {
+                p.open.insert(key);
             }
-        } else if let Some(id) = row.get_attribute("data-stream") {
-            p.chart = (p.chart.as_deref() != Some(id.as_str())).then_some(id);
+        } else {
+            p.chart = (p.chart.as_deref() != Some(key.as_str())).then_some(key);
         }
     });
     ask();
@@ -330,6 +341,7 @@ pub fn FleetView() -> impl IntoView {
             <p class="muted" data-testid="fleet-summary">{move || fleet.summary.get()}</p>
             <div id="fleet-chart" on:click=move |ev| toggle(ev.target())></div>
             <div class="fleet-scroll" id="fleet-scroll" on:scroll=move |_| ask()
+                on:pointerdown=move |ev| PAGE.with_borrow_mut(|p| p.pressed = row_at(ev.target()))
                 on:click=move |ev| toggle(ev.target())
                 on:keydown=move |ev| if ev.key() == "Enter" { toggle(ev.target()) }>
                 <div class="fleet-space" id="fleet-space"><div class="fleet-rows" id="fleet-rows"></div></div>
