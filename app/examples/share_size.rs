@@ -45,14 +45,14 @@ fn main() {
             created_ms: 0.0,
         };
         let started = Instant::now();
-        let bytes = share::to_bytes(&shared);
+        let bytes = share::to_bytes(&shared, &share::Native);
         let encode = started.elapsed();
         let text_len = bytes.len().div_ceil(3) * 4;
         let started = Instant::now();
-        let back = share::from_bytes(&bytes).expect("round trip");
+        let back = share::from_bytes(&bytes, &share::Native).expect("round trip");
         let decode = started.elapsed();
         assert_eq!(back, shared);
-        let sealed = share::seal(&shared, &[1; 32], &[2; 12]).len();
+        let sealed = share::seal(&shared, &[1; 32], &[2; 12], &share::Native).len();
         println!(
             "| {points} | {} KB | {} KB | {} KB | {} KB ({:.0}% of raw){} | {} KB | {:.1} ms | {:.1} ms |",
             points * 16 / 1024,

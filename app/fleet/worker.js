@@ -1,15 +1,22 @@
 // The dashboard's "MQTT broker" source in a dedicated module Web Worker (app/fleet): this
-// script owns the WebSocket (subprotocol "mqtt") and a 200 ms timer; the wasm module owns the
-// MQTT session, Sparkplug, the mapping and a control chart per stream. The page talks to it
-// with the messages in docs/fleet.md. `cargo xtask site` copies this file to
-// static/pkg/fleet-worker-<hash>.js with the module's hashed name in the import below.
+// script owns the WebSocket (subprotocol "mqtt"), a 200 ms timer and reconnecting with
+// backoff; the wasm module owns the MQTT session, Sparkplug, the mapping, a control chart per
+// stream and the page's grouped view. The page talks to it with the messages in
+// docs/fleet.md. `cargo xtask site` copies this file to static/pkg/fleet-worker-<hash>.js
+// with the module's hashed name in the import below.
 import init, { FleetEngine } from "./llmscope_fleet.js";
 
 const BATCH_MS = 200;
+// A lost connection is tried again after 1 s, doubling to 30 s; a CONNACK resets it.
+const FIRST_RETRY_MS = 1000;
+const LAST_RETRY_MS = 30000;
 const ready = init();
 let fleet;
 let socket;
 let timer;
+let retry;
+let delay = FIRST_RETRY_MS;
+let refused = false;
 
 const status = (state, detail) => postMessage({ type: "status", state, detail });
 
@@ -22,12 +29,16 @@ const flush = () => {
   if (!fleet) return;
   const update = JSON.parse(fleet.tick(Date.now()));
   send(fleet.outgoing());
-  if (update.status?.state === "error") socket?.close();
+  const state = update.status?.state;
+  if (state === "connected") delay = FIRST_RETRY_MS;
+  if (update.status?.refused) refused = true;
+  if (state === "error") socket?.close();
   postMessage({ type: "update", ...update });
 };
 
 const stop = () => {
   clearInterval(timer);
+  clearTimeout(retry);
   if (socket) {
     socket.onclose = socket.onmessage = socket.onerror = null;
     socket.close();
@@ -37,16 +48,9 @@ const stop = () => {
   fleet = socket = undefined;
 };
 
-const start = (config) => {
-  stop();
-  try {
-    fleet = new FleetEngine(JSON.stringify(config), Date.now());
-  } catch (error) {
-    status("error", String(error?.message ?? error));
-    return;
-  }
-  const engine = fleet;
-  socket = new WebSocket(config.url, "mqtt");
+// A WebSocket for the engine's current session.
+const open = (engine, url) => {
+  socket = new WebSocket(url, "mqtt");
   socket.binaryType = "arraybuffer";
   socket.onopen = () => {
     try {
@@ -59,15 +63,39 @@ const start = (config) => {
     try {
       send(engine.receive(new Uint8Array(data), Date.now()));
     } catch {
-      socket.close(); // the engine's status already says why
+      flush(); // the engine's status says why (and whether it was a refusal), then closes
     }
   };
   socket.onclose = ({ code, reason }) => {
     clearInterval(timer);
-    engine.closed(reason || `the WebSocket closed (code ${code}); is ${config.url} a broker's WebSocket listener?`);
+    const why = reason || `the WebSocket closed (code ${code}); is ${url} a broker's WebSocket listener?`;
+    if (refused) {
+      engine.closed(why);
+      flush();
+      return;
+    }
+    engine.closed(`${why}; connecting again in ${delay / 1000} s`);
     flush();
+    retry = setTimeout(() => {
+      engine.reconnect();
+      open(engine, url);
+    }, delay);
+    delay = Math.min(delay * 2, LAST_RETRY_MS);
   };
   timer = setInterval(flush, BATCH_MS);
+};
+
+const start = (config) => {
+  stop();
+  try {
+    fleet = new FleetEngine(JSON.stringify(config), Date.now());
+  } catch (error) {
+    status("error", String(error?.message ?? error));
+    return;
+  }
+  delay = FIRST_RETRY_MS;
+  refused = false;
+  open(fleet, config.url);
 };
 
 onmessage = async ({ data }) => {
@@ -79,5 +107,7 @@ onmessage = async ({ data }) => {
   }
   if (data.type === "connect") start(data.config);
   else if (data.type === "watch") fleet?.watch(JSON.stringify(data.streams));
-  else if (data.type === "disconnect") stop();
+  else if (data.type === "view" && fleet) {
+    postMessage({ type: "view", view: JSON.parse(fleet.view(JSON.stringify(data.ask))) });
+  } else if (data.type === "disconnect") stop();
 };

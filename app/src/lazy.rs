@@ -131,3 +131,58 @@ pub async fn forecast(
     let text = text.ok_or("the report module's `forecast` did not return text: reload the page")?;
     Ok(llmscope_app_lazy::forecast::Shown::decode(&text))
 }
+
+/// The module's byte work under share links (`llmscope_app_lazy::pack`: zlib, AES-256-GCM),
+/// called synchronously once the module is loaded, so the link format stays plain code.
+pub struct Pack {
+    exports: JsValue,
+}
+
+impl Pack {
+    /// Loads the module (once; then at once).
+    pub async fn load() -> Result<Pack, String> {
+        Ok(Pack {
+            exports: module().await?,
+        })
+    }
+
+    fn call(&self, name: &str, args: &[JsValue]) -> Result<Vec<u8>, String> {
+        let f = Reflect::get(&self.exports, &name.into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+            .ok_or_else(|| format!("the report module has no `{name}`: reload the page"))?;
+        let args: js_sys::Array = args.iter().collect();
+        let out = f.apply(&JsValue::NULL, &args).map_err(|e| message(&e))?;
+        Ok(Uint8Array::new(&out).to_vec())
+    }
+}
+
+fn bytes(b: &[u8]) -> JsValue {
+    Uint8Array::from(b).into()
+}
+
+impl crate::export::share::Pack for Pack {
+    fn deflate(&self, b: &[u8]) -> Vec<u8> {
+        self.call("zlib", &[bytes(b)]).unwrap_or_default()
+    }
+    fn inflate(
+        &self,
+        body: &[u8],
+        limit: usize,
+    ) -> Result<Vec<u8>, llmscope_app_lazy::pack::Inflate> {
+        use llmscope_app_lazy::pack::Inflate;
+        self.call("unzlib", &[bytes(body), (limit as f64).into()])
+            .map_err(|e| match e == Inflate::TooLarge.word() {
+                true => Inflate::TooLarge,
+                false => Inflate::Damaged,
+            })
+    }
+    fn seal(&self, plain: &[u8], key: &[u8; 32], nonce: &[u8; 12]) -> Vec<u8> {
+        self.call("seal", &[bytes(plain), bytes(key), bytes(nonce)])
+            .unwrap_or_default()
+    }
+    fn unseal(&self, sealed: &[u8], key: &[u8; 32], nonce: &[u8; 12]) -> Option<Vec<u8>> {
+        self.call("unseal", &[bytes(sealed), bytes(key), bytes(nonce)])
+            .ok()
+    }
+}

@@ -44,15 +44,23 @@ use wasm_bindgen::JsCast;
 /// (demos and tests that cannot wait a minute for an incident).
 const TICK: Duration = Duration::from_millis(500);
 
-/// A query parameter of the page's URL, decoded.
+/// A query parameter of the page's URL, decoded (the first, when it repeats).
 fn query_param(name: &str) -> Option<String> {
-    let search = web_sys::window()?.location().search().ok()?;
+    query_params(name).into_iter().next()
+}
+
+/// Every value of a query parameter of the page's URL, decoded, in order.
+fn query_params(name: &str) -> Vec<String> {
+    let search = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .unwrap_or_default();
     let prefix = format!("{name}=");
-    let value = search
+    search
         .trim_start_matches('?')
         .split('&')
-        .find_map(|kv| kv.strip_prefix(prefix.as_str()))?;
-    js_sys::decode_uri_component(value).ok()?.as_string()
+        .filter_map(|kv| kv.strip_prefix(prefix.as_str()))
+        .filter_map(|v| js_sys::decode_uri_component(v).ok()?.as_string())
+        .collect()
 }
 
 fn tick_from_url() -> Duration {
@@ -397,6 +405,18 @@ pub fn app(
             Some(url) => ask_live.set(Some(url)),
             None => {}
         }
+    }
+
+    // `?mqtt=<ws url>&topic=<filter>` (topic may repeat) subscribes to a broker at start; its
+    // data stays in the broker source's worker, never in the saved session.
+    let broker = ui::fleet::Fleet::new(
+        query_param("mqtt").unwrap_or_default(),
+        query_params("topic"),
+    );
+    provide_context(broker);
+    if let Some(url) = query_param("mqtt").filter(|_| !viewing) {
+        let topics = query_params("topic");
+        ui::fleet::connect(broker, &url, &topics, "", "");
     }
 
     // The open stream is in the URL (#stream=<id>), so a reload or a bookmark returns to it,

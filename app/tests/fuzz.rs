@@ -10,13 +10,12 @@
 //! A hang shows as a test that does not finish. Each target prints how many inputs it tried
 //! and how long it took (docs/security.md records them).
 
-use aes_gcm::aead::{Aead, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce};
 use llmscope_app::decode;
 use llmscope_app::export::share::{self, Shared, View};
 use llmscope_app::export::telemetry;
 use llmscope_app::model::{Origin, Sample, Session, Stream};
 use llmscope_app::sources::import;
+use llmscope_app_lazy::pack;
 use llmscope_fuzzkit::{linear, peak, Counting, Gen};
 
 #[global_allocator]
@@ -118,20 +117,22 @@ fn zero_bomb(len: usize) -> Vec<u8> {
 fn link_bytes(version: u8, packed: &[u8]) -> Vec<u8> {
     let mut bytes = b"LS".to_vec();
     bytes.push(version);
-    bytes.extend(miniz_oxide::deflate::compress_to_vec_zlib(packed, 6));
+    bytes.extend(pack::deflate(packed));
     bytes
 }
 
 /// The postcard bytes inside a valid link (what zlib wraps).
 fn packed(link: &[u8]) -> Vec<u8> {
-    miniz_oxide::inflate::decompress_to_vec_zlib(&link[3..]).expect("a valid link")
+    pack::inflate(&link[3..], usize::MAX).expect("a valid link")
 }
 
 const SHARE_BOUND: usize = 512 << 20;
+/// The byte work under links, as the second module does it.
+const N: &share::Native = &share::Native;
 
 /// Opens a link's bytes (`what` and the bytes name it on failure); whether it opened.
 fn open_link(bytes: &[u8], what: &str) -> bool {
-    let (got, held) = peak(|| share::from_bytes(bytes));
+    let (got, held) = peak(|| share::from_bytes(bytes, N));
     assert!(held < SHARE_BOUND, "{what} {bytes:02x?}: held {held} bytes");
     let Ok(s) = got else { return false };
     check_session(&s.session, &format!("{what} {bytes:02x?}"));
@@ -143,7 +144,7 @@ fn open_link(bytes: &[u8], what: &str) -> bool {
 fn fuzz_share_fragments() {
     let seeds: Vec<Vec<u8>> = [0, 1, 12, 300]
         .iter()
-        .map(|&n| share::to_bytes(&shared(n)))
+        .map(|&n| share::to_bytes(&shared(n), N))
         .chain([share::unb64(include_str!("data/share-v1.txt").trim()).expect("the v1 fixture")])
         .collect();
     let inner: Vec<(u8, Vec<u8>)> = seeds.iter().map(|s| (s[2], packed(s))).collect();
@@ -159,7 +160,7 @@ fn fuzz_share_fragments() {
             let text = share::b64(rng.pick(&seeds).as_slice());
             let bad = rng.mutate(text.as_bytes(), &[b"-", b"_", b"=", b"%41", b" "]);
             let bad = String::from_utf8_lossy(&bad).into_owned();
-            let (got, held) = peak(|| share::from_fragment(&bad));
+            let (got, held) = peak(|| share::from_fragment(&bad, N));
             assert!(held < SHARE_BOUND, "{bad}: held {held}");
             let Ok(s) = got else { return false };
             check_session(&s.session, &bad);
@@ -193,7 +194,7 @@ fn fuzz_share_fragments() {
         } else {
             rng.mutate(bomb, tokens)
         };
-        let (got, held) = peak(|| share::from_bytes(&bytes));
+        let (got, held) = peak(|| share::from_bytes(&bytes, N));
         assert!(held < SHARE_BOUND, "bomb {i}: held {held}");
         assert!(got.is_err(), "bomb {i} opened");
         false
@@ -226,27 +227,23 @@ fn fuzz_share_sealed() {
     let seal = |plain: &[u8]| {
         let mut out = vec![1u8];
         out.extend_from_slice(&nonce);
-        out.extend(
-            Aes256Gcm::new((&key).into())
-                .encrypt(Nonce::from_slice(&nonce), plain)
-                .expect("encrypt"),
-        );
+        out.extend(pack::seal(plain, &key, &nonce));
         out
     };
     let plains: Vec<Vec<u8>> = [1, 40]
         .iter()
-        .map(|&n| share::to_bytes(&shared(n)))
+        .map(|&n| share::to_bytes(&shared(n), N))
         .collect();
     let sealed: Vec<Vec<u8>> = [3, 80]
         .iter()
-        .map(|&n| share::seal(&shared(n), &key, &nonce))
+        .map(|&n| share::seal(&shared(n), &key, &nonce, N))
         .collect();
     let tokens: &[&[u8]] = &[b"\x01", b"\x02", b"\x00\x00\x00\x00"];
     run("share sealed", 8000, 3, |rng, i| {
         if i % 2 == 0 {
             // Altered in storage: authentication fails, whatever changed.
             let bytes = rng.mutated(&sealed, tokens);
-            let (got, held) = peak(|| share::open(&bytes, &key));
+            let (got, held) = peak(|| share::open(&bytes, &key, N));
             assert!(held < SHARE_BOUND, "sealed {bytes:02x?}: held {held}");
             let unchanged = sealed.contains(&bytes);
             assert!(got.is_err() || unchanged, "sealed {bytes:02x?} opened");
@@ -255,7 +252,7 @@ fn fuzz_share_sealed() {
         // Sealed by someone with the key: the plaintext is what an attacker chose.
         let plain = rng.mutated(&plains, tokens);
         let bytes = seal(&plain);
-        let (got, held) = peak(|| share::open(&bytes, &key));
+        let (got, held) = peak(|| share::open(&bytes, &key, N));
         assert!(held < SHARE_BOUND, "plain {plain:02x?}: held {held}");
         let Ok(s) = got else { return false };
         check_session(&s.session, &format!("plain {plain:02x?}"));
@@ -263,7 +260,7 @@ fn fuzz_share_sealed() {
     });
     let mut bomb = b"LS\x02".to_vec();
     bomb.extend(zero_bomb(share::MAX_INFLATED + 1));
-    let (got, held) = peak(|| share::open(&seal(&bomb), &key));
+    let (got, held) = peak(|| share::open(&seal(&bomb), &key, N));
     assert!(held < SHARE_BOUND && got.is_err(), "{got:?}, {held}");
 }
 

@@ -5,8 +5,8 @@ use libfuzzer_sys::fuzz_target;
 use llmscope_app::export::share;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = share::from_bytes(data);
+    let _ = share::from_bytes(data, &share::Native);
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = share::from_fragment(text);
+        let _ = share::from_fragment(text, &share::Native);
     }
 });

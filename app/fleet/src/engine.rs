@@ -8,7 +8,7 @@ use llmscope_spc::{
     Baseline, ChartSpec, ChartType, Monitor, Observation, Point, Signal, Sink, Which,
 };
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// One stream's state as the page gets it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -59,15 +59,13 @@ impl Sink for Seen {
     }
 }
 
-struct Stream {
-    monitor: Option<Monitor>,
-    state: StreamUpdate,
-}
-
 /// Every stream, and what changed since the last [`Engine::take`].
 pub struct Engine {
     phase1: usize,
-    streams: BTreeMap<String, Stream>,
+    /// Every stream's state, by id (so a group's streams are a range).
+    states: BTreeMap<String, StreamUpdate>,
+    /// Every stream's chart; `None` where the spec was refused (never, for individuals).
+    monitors: HashMap<String, Option<Monitor>>,
     changed: BTreeSet<String>,
     watched: HashSet<String>,
     points: BTreeMap<String, Vec<[f64; 2]>>,
@@ -79,7 +77,8 @@ impl Engine {
     pub fn new(phase1: usize) -> Engine {
         Engine {
             phase1: phase1.max(2),
-            streams: BTreeMap::new(),
+            states: BTreeMap::new(),
+            monitors: HashMap::new(),
             changed: BTreeSet::new(),
             watched: HashSet::new(),
             points: BTreeMap::new(),
@@ -91,34 +90,33 @@ impl Engine {
     pub fn reading(&mut self, id: &str, t: f64, value: f64) {
         let phase1 = self.phase1;
         self.readings += 1;
-        let stream = self
-            .streams
+        let s = self
+            .states
             .entry(id.to_string())
-            .or_insert_with(|| Stream {
-                monitor: Monitor::streaming(ChartSpec {
-                    baseline: Baseline::FirstN { n: phase1 },
-                    ..ChartSpec::new(ChartType::Individuals)
-                })
-                .ok(),
-                state: StreamUpdate {
-                    id: id.to_string(),
-                    status: "live",
-                    reason: None,
-                    last: value,
-                    t,
-                    n: 0,
-                    signals: 0,
-                    last_signal: None,
-                    lcl: None,
-                    ucl: None,
-                },
+            .or_insert_with(|| StreamUpdate {
+                id: id.to_string(),
+                status: "live",
+                reason: None,
+                last: value,
+                t,
+                n: 0,
+                signals: 0,
+                last_signal: None,
+                lcl: None,
+                ucl: None,
             });
-        let s = &mut stream.state;
+        let monitor = self.monitors.entry(id.to_string()).or_insert_with(|| {
+            Monitor::streaming(ChartSpec {
+                baseline: Baseline::FirstN { n: phase1 },
+                ..ChartSpec::new(ChartType::Individuals)
+            })
+            .ok()
+        });
         (s.status, s.reason, s.last, s.t) = ("live", None, value, t);
         s.n += 1;
         let mut seen = Seen::default();
         // A non-finite value is refused by the monitor; the stream still shows it arrived.
-        if let Some(m) = &mut stream.monitor {
+        if let Some(m) = monitor {
             let _ = m.push(Observation::Value(value), &mut seen);
         }
         if let Some(p) = seen.point {
@@ -139,7 +137,7 @@ impl Engine {
 
     /// Marks every stream whose id is `prefix` or starts with `prefix/` stale, once.
     pub fn stale_under(&mut self, prefix: &str, reason: &str) {
-        for (id, stream) in self.streams.range_mut(prefix.to_string()..) {
+        for (id, state) in self.states.range_mut(prefix.to_string()..) {
             let under = prefix.is_empty()
                 || id == prefix
                 || id.starts_with(prefix) && id[prefix.len()..].starts_with('/');
@@ -149,9 +147,9 @@ impl Engine {
                 }
                 continue;
             }
-            if stream.state.status != "stale" {
-                stream.state.status = "stale";
-                stream.state.reason = Some(reason.to_string());
+            if state.status != "stale" {
+                state.status = "stale";
+                state.reason = Some(reason.to_string());
                 self.changed.insert(id.clone());
             }
         }
@@ -175,12 +173,17 @@ impl Engine {
 
     /// How many streams there are.
     pub fn len(&self) -> usize {
-        self.streams.len()
+        self.states.len()
     }
 
     /// Whether there is no stream yet.
     pub fn is_empty(&self) -> bool {
-        self.streams.is_empty()
+        self.states.is_empty()
+    }
+
+    /// Every stream's state, by id.
+    pub fn states(&self) -> &BTreeMap<String, StreamUpdate> {
+        &self.states
     }
 
     /// The streams changed since the last call, and the new points of watched streams.
@@ -188,8 +191,8 @@ impl Engine {
         let changed = std::mem::take(&mut self.changed);
         let updates = changed
             .iter()
-            .filter_map(|id| self.streams.get(id))
-            .map(|s| s.state.clone())
+            .filter_map(|id| self.states.get(id))
+            .cloned()
             .collect();
         (updates, std::mem::take(&mut self.points))
     }

@@ -7,6 +7,7 @@ use crate::engine::{Engine, StreamUpdate};
 use crate::mapping::{self, SubscribeConfig, Subscription};
 use crate::session::{Incoming, Options, Session};
 use crate::sparkplug::{Hosts, NodeUpdate};
+use crate::view::{Ask, Shown, View};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -67,6 +68,9 @@ pub struct Status {
     pub state: &'static str,
     /// What happened, in words.
     pub detail: String,
+    /// The broker refused the connection or a subscription: connecting again would not help.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub refused: bool,
 }
 
 /// Running totals.
@@ -90,7 +94,8 @@ pub struct Update {
     /// Set when the connection's state changed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
-    /// The streams that changed.
+    /// The streams that changed; empty once the page asks for a [`View`] (it then gets
+    /// `view`, not 20,000 streams a batch).
     pub streams: Vec<StreamUpdate>,
     /// The Sparkplug edge nodes that changed.
     pub nodes: Vec<NodeUpdate>,
@@ -102,11 +107,16 @@ pub struct Update {
     pub errors: Vec<String>,
     /// Problems beyond the [`MAX_ERRORS`] lines of this batch.
     pub errors_dropped: u64,
+    /// The page's window of the grouped list, once it asked for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view: Option<Shown>,
 }
 
 /// One broker connection.
 pub struct Fleet {
     session: Session,
+    /// How to connect again, and to what.
+    options: Options,
     subs: Vec<Subscription>,
     hosts: Hosts,
     engine: Engine,
@@ -114,6 +124,9 @@ pub struct Fleet {
     errors: Vec<String>,
     errors_dropped: u64,
     status: Option<Status>,
+    /// The broker refused this connection (CONNACK or SUBACK).
+    refused: bool,
+    view: Option<View>,
 }
 
 impl Fleet {
@@ -156,7 +169,11 @@ impl Fleet {
             qos: config.qos,
         };
         Ok(Fleet {
-            session: Session::new(options, subs.iter().map(|s| s.topic.clone()).collect()),
+            session: Session::new(
+                options.clone(),
+                subs.iter().map(|s| s.topic.clone()).collect(),
+            ),
+            options,
             subs,
             hosts: Hosts::new(config.rebirth),
             engine: Engine::new(config.phase1),
@@ -164,7 +181,25 @@ impl Fleet {
             errors: Vec::new(),
             errors_dropped: 0,
             status: None,
+            refused: false,
+            view: None,
         })
+    }
+
+    /// A new MQTT session for a new WebSocket (after a lost connection); the streams, their
+    /// charts and the Sparkplug nodes stay as they are (stale until data comes again).
+    pub fn reconnect(&mut self) {
+        let filters = self.subs.iter().map(|s| s.topic.clone()).collect();
+        self.session = Session::new(self.options.clone(), filters);
+    }
+
+    /// The page's window of the grouped list: remembered for the next batches, and shown now.
+    pub fn view(&mut self, ask: Ask) -> Shown {
+        let view = self.view.get_or_insert_with(View::default);
+        view.ask = ask;
+        self.engine.watch(view.ask.chart.clone());
+        let hosts = &self.hosts;
+        view.show(self.engine.states(), &|id| hosts.node(id))
     }
 
     /// The CONNECT packet for a freshly opened WebSocket.
@@ -222,8 +257,14 @@ impl Fleet {
             Ok(()) => Ok(self.session.take_outgoing()),
             Err(e) => Err(self.fail(e)),
         };
-        let (streams, points) = self.engine.take();
+        let (mut streams, points) = self.engine.take();
         self.counts.streams = self.engine.len() as u64;
+        let hosts = &self.hosts;
+        let view = self.view.as_mut().map(|view| {
+            view.keep(&points);
+            streams.clear();
+            view.show(self.engine.states(), &|id| hosts.node(id))
+        });
         let update = Update {
             status: self.status.take(),
             streams,
@@ -232,13 +273,15 @@ impl Fleet {
             counts: self.counts.clone(),
             errors: std::mem::take(&mut self.errors),
             errors_dropped: std::mem::take(&mut self.errors_dropped),
+            view,
         };
         (update, out)
     }
 
     /// The WebSocket closed: every stream is stale.
     pub fn closed(&mut self, reason: &str) {
-        if self.status.as_ref().is_none_or(|s| s.state != "error") {
+        // A refusal stays the last word: the worker does not try again after one.
+        if !self.refused {
             self.set_status("closed", reason.to_string());
         }
         self.engine
@@ -257,7 +300,14 @@ impl Fleet {
     }
 
     fn set_status(&mut self, state: &'static str, detail: String) {
-        self.status = Some(Status { state, detail });
+        // The session's words for a refusal (session.rs): a CONNACK's or a SUBACK's.
+        let refused = state == "error" && detail.starts_with("the broker refused");
+        self.refused |= refused;
+        self.status = Some(Status {
+            state,
+            detail,
+            refused,
+        });
     }
 
     fn problem(&mut self, e: String) {
@@ -267,5 +317,97 @@ impl Fleet {
         } else {
             self.errors_dropped += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::BytesMut;
+    use mqtt5_protocol::packet::connack::ConnAckPacket;
+    use mqtt5_protocol::packet::publish::PublishPacket;
+    use mqtt5_protocol::packet::MqttPacket;
+    use mqtt5_protocol::{QoS, ReasonCode};
+
+    fn bytes(packet: &impl MqttPacket) -> Vec<u8> {
+        let mut buf = BytesMut::new();
+        packet.encode(&mut buf).unwrap();
+        buf.to_vec()
+    }
+
+    fn fleet() -> Fleet {
+        let config: Config = serde_json::from_value(serde_json::json!({
+            "url": "ws://b:9001",
+            "subscribe": [{ "topic": "plant/#", "stream": "plant/{1}" }],
+        }))
+        .unwrap();
+        Fleet::new(config, 0.0).unwrap()
+    }
+
+    fn connected(f: &mut Fleet) {
+        f.connect(0.0).unwrap();
+        f.receive(&bytes(&ConnAckPacket::new(false, ReasonCode::Success)), 0.0)
+            .unwrap();
+    }
+
+    fn publish(f: &mut Fleet, topic: &str, value: &'static str) {
+        let p = PublishPacket::new(topic, value.as_bytes(), QoS::AtMostOnce);
+        f.receive(&bytes(&p), 1.0).unwrap();
+    }
+
+    #[test]
+    fn a_refusal_is_marked_and_stays_the_last_word_when_the_socket_closes() {
+        let mut f = fleet();
+        f.connect(0.0).unwrap();
+        let refused = ConnAckPacket::new(false, ReasonCode::NotAuthorized);
+        assert!(f.receive(&bytes(&refused), 0.0).is_err());
+        let status = f.tick(0.0).0.status.unwrap();
+        assert_eq!((status.state, status.refused), ("error", true));
+        f.closed("the WebSocket closed");
+        assert_eq!(f.tick(0.0).0.status, None, "not overwritten by `closed`");
+    }
+
+    #[test]
+    fn after_a_view_updates_carry_the_window_and_a_reconnect_keeps_the_streams() {
+        let mut f = fleet();
+        connected(&mut f);
+        publish(&mut f, "plant/line1/press/t", "1.5");
+        let (update, _) = f.tick(1.0);
+        assert_eq!(
+            update.streams.len(),
+            1,
+            "without a view, the changed streams"
+        );
+        assert!(update.view.is_none());
+
+        let shown = f.view(Ask {
+            count: 10,
+            ..Ask::default()
+        });
+        assert_eq!((shown.total, shown.groups), (1, [1, 0, 0]));
+        publish(&mut f, "plant/line1/press/t", "1.6");
+        let (update, _) = f.tick(2.0);
+        assert!(update.streams.is_empty(), "with a view, no streams");
+        let view = update.view.unwrap();
+        assert!(
+            view.html.contains("data-group=\"plant/line1/press\""),
+            "{}",
+            view.html
+        );
+
+        // The connection drops; a new session on a new socket keeps the (stale) stream.
+        f.closed("gone");
+        f.reconnect();
+        let (update, _) = f.tick(3.0);
+        assert_eq!(update.status.unwrap().state, "closed");
+        assert_eq!(
+            update.view.unwrap().groups,
+            [1, 0, 1],
+            "stale, still listed"
+        );
+        connected(&mut f);
+        assert_eq!(f.tick(4.0).0.status.unwrap().state, "connected");
+        publish(&mut f, "plant/line1/press/t", "1.7");
+        assert_eq!(f.tick(5.0).0.view.unwrap().groups, [1, 0, 0], "live again");
     }
 }

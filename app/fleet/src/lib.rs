@@ -17,6 +17,7 @@ pub mod fleet;
 pub mod mapping;
 pub mod session;
 pub mod sparkplug;
+pub mod view;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 

@@ -180,6 +180,11 @@ impl Hosts {
         None
     }
 
+    /// Node `{group}/{node}` as the page sees it.
+    pub fn node(&self, id: &str) -> Option<&NodeUpdate> {
+        self.nodes.get(id).map(|n| &n.state)
+    }
+
     /// The nodes changed since the last call.
     pub fn take(&mut self) -> Vec<NodeUpdate> {
         let changed = std::mem::take(&mut self.changed);

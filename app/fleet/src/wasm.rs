@@ -58,6 +58,19 @@ impl FleetEngine {
         self.fleet.closed(reason);
     }
 
+    /// A new MQTT session for a new WebSocket; the streams stay.
+    pub fn reconnect(&mut self) {
+        self.fleet.reconnect();
+    }
+
+    /// The page's `view` message's `ask` (JSON, docs/fleet.md): the window of the grouped
+    /// list, as JSON, now; later batches carry it too.
+    pub fn view(&mut self, ask: &str) -> Result<String, JsError> {
+        let ask = serde_json::from_str(ask).map_err(|e| JsError::new(&format!("view: {e}")))?;
+        let shown = self.fleet.view(ask);
+        serde_json::to_string(&shown).map_err(|e| JsError::new(&e.to_string()))
+    }
+
     /// The streams whose new points the page wants, as a JSON array of ids.
     pub fn watch(&mut self, ids: &str) -> Result<(), JsError> {
         let ids: Vec<String> =

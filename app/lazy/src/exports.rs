@@ -77,6 +77,42 @@ pub async fn forecast(request: Vec<u8>) -> Result<String, JsError> {
     Ok(Shown::of(reply, &request.name).encode())
 }
 
+/// A share link's data zlib-compressed ([`crate::pack::deflate`]).
+#[wasm_bindgen]
+pub fn zlib(bytes: &[u8]) -> Vec<u8> {
+    crate::pack::deflate(bytes)
+}
+
+/// A share link's data inflated, at most `limit` bytes; throws `too large` or `damaged`.
+#[wasm_bindgen]
+pub fn unzlib(body: &[u8], limit: usize) -> Result<Vec<u8>, JsError> {
+    crate::pack::inflate(body, limit).map_err(|e| JsError::new(e.word()))
+}
+
+/// A session sealed for a probe Worker ([`crate::pack::seal`]); `key` 32 bytes, `nonce` 12.
+#[wasm_bindgen]
+pub fn seal(plain: &[u8], key: &[u8], nonce: &[u8]) -> Result<Vec<u8>, JsError> {
+    let (key, nonce) = key_nonce(key, nonce)?;
+    Ok(crate::pack::seal(plain, key, nonce))
+}
+
+/// A sealed session opened; throws `tampered` when the key or the data was altered.
+#[wasm_bindgen]
+pub fn unseal(sealed: &[u8], key: &[u8], nonce: &[u8]) -> Result<Vec<u8>, JsError> {
+    let (key, nonce) = key_nonce(key, nonce)?;
+    crate::pack::unseal(sealed, key, nonce).ok_or_else(|| JsError::new("tampered"))
+}
+
+fn key_nonce<'a>(key: &'a [u8], nonce: &'a [u8]) -> Result<(&'a [u8; 32], &'a [u8; 12]), JsError> {
+    Ok((
+        key.try_into()
+            .map_err(|_| JsError::new("the key is not 32 bytes"))?,
+        nonce
+            .try_into()
+            .map_err(|_| JsError::new("the nonce is not 12 bytes"))?,
+    ))
+}
+
 async fn fetch_font(url: &str) -> Result<Vec<u8>, JsError> {
     let window = web_sys::window().ok_or_else(|| JsError::new("no window"))?;
     let cannot = |why: &str| JsError::new(&format!("cannot fetch the report font ({url}){why}"));

@@ -18,11 +18,14 @@
 //!   written as HTML; `text`: numbers and escaped HTML, shared with the dashboard;
 //! - `forecast`: a stream's time to limit and forecast band (`llmscope_spc::forecast`) for
 //!   the stream view, the cards and the maintenance list, with its request and reply as bytes;
+//! - `pack`: a share link's zlib and a stored share's AES-256-GCM (the link format is the
+//!   dashboard's `export::share`);
 //! - `exports` (wasm32 only): what the page and the Worker call, `pdf(doc)` (which fetches
-//!   the fonts), `compare(request, on_table)`, `compare_machines(request)`, `why(request)` and `forecast(request)`.
+//!   the fonts), `compare(request, on_table)`, `compare_machines(request)`, `why(request)`, `forecast(request)`, and `zlib`, `unzlib`, `seal`,
+//!   `unseal` (`pack`).
 //!
 //! The dashboard links the types and codecs of `doc`, `wire` and `boxes` from here (and the
-//! comparison's functions only in its host tests); the rest only this module does.
+//! comparison's and `pack`'s functions only in its host tests); the rest only this module does.
 
 #![deny(missing_docs)]
 
@@ -34,6 +37,7 @@ pub mod doc;
 pub mod forecast;
 #[cfg(feature = "module")]
 pub mod layout;
+pub mod pack;
 #[cfg(feature = "module")]
 pub mod pdf;
 pub mod text;

@@ -71,7 +71,11 @@ async fn body_bytes(response: &web_sys::Response) -> Result<Vec<u8>, ShareError>
 async fn upload(shared: &Shared, worker: &str, token: &str) -> Result<String, String> {
     let key = random::<32>()?;
     let nonce = random::<12>()?;
-    let sealed = share::seal(shared, &key, &nonce);
+    let pack = crate::lazy::Pack::load().await?;
+    let sealed = share::seal(shared, &key, &nonce, &pack);
+    if sealed.len() <= 13 {
+        return Err("the session could not be encrypted: reload the page and try again".into());
+    }
     let base = worker.trim_end_matches('/');
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
@@ -124,23 +128,27 @@ pub fn make(d: Data, nav: Nav, k: Controls) {
         d.notice.set(Some(e.to_string()));
         return;
     }
-    match share::to_fragment(&shared) {
-        Ok(payload) => {
-            k.share_link
-                .set(Some(format!("{}#s={payload}", page_url())));
-            d.notice.set(Some(format!(
-                "share link made ({} characters); the data is in the link itself",
-                payload.len() + 3
-            )));
-        }
-        Err(too_large @ ShareError::TooLarge { .. }) => {
-            let Some((worker, token)) = k.worker.get_untracked() else {
-                d.notice.set(Some(too_large.to_string()));
-                return;
-            };
-            d.notice
-                .set(Some("encrypting and uploading to the Worker…".into()));
-            wasm_bindgen_futures::spawn_local(async move {
+    wasm_bindgen_futures::spawn_local(async move {
+        let pack = match crate::lazy::Pack::load().await {
+            Ok(pack) => pack,
+            Err(e) => return d.notice.set(Some(e)),
+        };
+        match share::to_fragment(&shared, &pack) {
+            Ok(payload) => {
+                k.share_link
+                    .set(Some(format!("{}#s={payload}", page_url())));
+                d.notice.set(Some(format!(
+                    "share link made ({} characters); the data is in the link itself",
+                    payload.len() + 3
+                )));
+            }
+            Err(too_large @ ShareError::TooLarge { .. }) => {
+                let Some((worker, token)) = k.worker.get_untracked() else {
+                    d.notice.set(Some(too_large.to_string()));
+                    return;
+                };
+                d.notice
+                    .set(Some("encrypting and uploading to the Worker…".into()));
                 match upload(&shared, &worker, &token).await {
                     Ok(link) => {
                         k.share_link.set(Some(link));
@@ -150,23 +158,33 @@ pub fn make(d: Data, nav: Nav, k: Controls) {
                     }
                     Err(e) => d.notice.set(Some(e)),
                 }
-            });
+            }
+            Err(e) => d.notice.set(Some(e.to_string())),
         }
-        Err(e) => d.notice.set(Some(e.to_string())),
-    }
+    });
 }
 
 /// The shared session in the page's fragment, if it holds a link: `None` when it does not,
 /// else the session or why it cannot be opened.
 pub async fn opened() -> Option<Result<Shared, ShareError>> {
     let hash = web_sys::window()?.location().hash().ok()?;
-    Some(match share::parse_fragment(&hash)? {
-        Link::Inline(payload) => share::from_fragment(&payload),
-        Link::Stored { id, key, worker } => fetch_stored(&id, &key, worker.as_deref()).await,
+    let link = share::parse_fragment(&hash)?;
+    let pack = match crate::lazy::Pack::load().await {
+        Ok(pack) => pack,
+        Err(e) => return Some(Err(ShareError::Worker(e))),
+    };
+    Some(match link {
+        Link::Inline(payload) => share::from_fragment(&payload, &pack),
+        Link::Stored { id, key, worker } => fetch_stored(&id, &key, worker.as_deref(), &pack).await,
     })
 }
 
-async fn fetch_stored(id: &str, key: &str, worker: Option<&str>) -> Result<Shared, ShareError> {
+async fn fetch_stored(
+    id: &str,
+    key: &str,
+    worker: Option<&str>,
+    pack: &crate::lazy::Pack,
+) -> Result<Shared, ShareError> {
     let key = share::unb64(key)?;
     let worker = worker.ok_or_else(|| ShareError::Damaged("no Worker address".into()))?;
     let url = format!("{}/share/{id}", worker.trim_end_matches('/'));
@@ -182,7 +200,7 @@ async fn fetch_stored(id: &str, key: &str, worker: Option<&str>) -> Result<Share
         code => return Err(ShareError::Worker(format!("{url}: HTTP {code}"))),
     }
     let sealed = body_bytes(&response).await?;
-    share::open(&sealed, &key)
+    share::open(&sealed, &key, pack)
 }
 
 /// Adds the shared streams to `own`; a name already taken gets " (shared)" (then a number).

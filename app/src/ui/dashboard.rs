@@ -76,6 +76,7 @@ pub fn Dashboard() -> impl IntoView {
     });
     maintenance::start(session);
     view! {
+        <super::fleet::FleetView/>
         <section class="cards" aria-label="streams">
             <Show
                 when=move || order.with(|o| !o.is_empty())

@@ -6,6 +6,8 @@
 //! - `context`: the state the components share, split by who needs what;
 //! - `header`, `sources`, `dashboard`, `stream`, `settings`: the components;
 //! - `derived`: the derived streams' form (a formula over streams);
+//! - `fleet`: the "MQTT broker" source's form and its grouped, virtualized list (the work is
+//!   its Web Worker's, `app/fleet`);
 //! - `compare/`: the Compare view (targets or machines side by side, the recommendation);
 //! - `timing`: the timings the browser benchmarks read;
 //! - `touch`: pinch and drag on the control chart;
@@ -17,6 +19,7 @@ pub mod compare;
 pub mod context;
 mod dashboard;
 mod derived;
+pub mod fleet;
 mod header;
 mod maintenance;
 mod settings;

@@ -196,6 +196,7 @@ pub fn Sources(open: RwSignal<bool>) -> impl IntoView {
                 </For>
             </ul>
             <AddForms/>
+            <super::fleet::FleetForm/>
         </section>
     }
 }

@@ -19,12 +19,14 @@
 //! The wire types below are frozen per version: the session's own types may change, old links
 //! keep opening. Chart settings travel as JSON, which tolerates added settings. Nothing secret
 //! is part of a session (tokens stay in memory), so nothing secret can be part of a link.
+//!
+//! The zlib and AES-256-GCM under the format are the second module's
+//! (`llmscope_app_lazy::pack`), behind [`Pack`]: the page loads the module before it makes or
+//! opens a link (`crate::lazy::Pack`), so they stay out of the first download.
 
 mod wire;
 
 use crate::model::Session;
-use aes_gcm::aead::{Aead, KeyInit};
-use aes_gcm::{Aes256Gcm, Nonce};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use std::fmt;
@@ -46,6 +48,45 @@ pub const MAX_SAMPLES: usize = 5_000_000;
 /// The most bytes of a sealed session read from a Worker (64 MiB; the Worker itself takes at
 /// most 8 MiB by default, `LLMSCOPE_SHARE_MAX_BYTES`).
 pub const MAX_SEALED: usize = 64 * 1024 * 1024;
+
+/// The byte work under a link: zlib, and AES-256-GCM for the Worker's kind.
+pub trait Pack {
+    /// zlib at level 9.
+    fn deflate(&self, bytes: &[u8]) -> Vec<u8>;
+    /// zlib inflated, at most `limit` bytes.
+    fn inflate(
+        &self,
+        body: &[u8],
+        limit: usize,
+    ) -> Result<Vec<u8>, llmscope_app_lazy::pack::Inflate>;
+    /// AES-256-GCM's ciphertext and tag.
+    fn seal(&self, plain: &[u8], key: &[u8; 32], nonce: &[u8; 12]) -> Vec<u8>;
+    /// The plain text, or `None` when the key, nonce or data was altered.
+    fn unseal(&self, sealed: &[u8], key: &[u8; 32], nonce: &[u8; 12]) -> Option<Vec<u8>>;
+}
+
+/// [`Pack`] in this module's own code (`llmscope_app_lazy::pack` linked in): for host tests
+/// and tools. The page never uses it, so its wasm does not link the byte work.
+pub struct Native;
+
+impl Pack for Native {
+    fn deflate(&self, bytes: &[u8]) -> Vec<u8> {
+        llmscope_app_lazy::pack::deflate(bytes)
+    }
+    fn inflate(
+        &self,
+        body: &[u8],
+        limit: usize,
+    ) -> Result<Vec<u8>, llmscope_app_lazy::pack::Inflate> {
+        llmscope_app_lazy::pack::inflate(body, limit)
+    }
+    fn seal(&self, plain: &[u8], key: &[u8; 32], nonce: &[u8; 12]) -> Vec<u8> {
+        llmscope_app_lazy::pack::seal(plain, key, nonce)
+    }
+    fn unseal(&self, sealed: &[u8], key: &[u8; 32], nonce: &[u8; 12]) -> Option<Vec<u8>> {
+        llmscope_app_lazy::pack::unseal(sealed, key, nonce)
+    }
+}
 
 /// What a link shows besides the data: the open stream and its zoom.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -133,8 +174,8 @@ pub fn check_size(shared: &Shared) -> Result<(), ShareError> {
 }
 
 /// The `#s=` fragment's payload, or [`ShareError::TooLarge`].
-pub fn to_fragment(shared: &Shared) -> Result<String, ShareError> {
-    let text = URL_SAFE_NO_PAD.encode(to_bytes(shared));
+pub fn to_fragment(shared: &Shared, pack: &dyn Pack) -> Result<String, ShareError> {
+    let text = URL_SAFE_NO_PAD.encode(to_bytes(shared, pack));
     if text.len() > FRAGMENT_LIMIT {
         return Err(ShareError::TooLarge { chars: text.len() });
     }
@@ -142,20 +183,17 @@ pub fn to_fragment(shared: &Shared) -> Result<String, ShareError> {
 }
 
 /// Reads a `#s=` payload.
-pub fn from_fragment(text: &str) -> Result<Shared, ShareError> {
+pub fn from_fragment(text: &str, pack: &dyn Pack) -> Result<Shared, ShareError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(text.trim())
         .map_err(|e| ShareError::Damaged(format!("not base64url: {e}")))?;
-    from_bytes(&bytes)
+    from_bytes(&bytes, pack)
 }
 
 /// Encrypts the shared session under `key` with a fresh `nonce`: the envelope version, the
 /// nonce, then AES-256-GCM's ciphertext and tag (NIST SP 800-38D; 96-bit nonce).
-pub fn seal(shared: &Shared, key: &[u8; 32], nonce: &[u8; 12]) -> Vec<u8> {
-    let cipher = Aes256Gcm::new(key.into());
-    let ciphertext = cipher
-        .encrypt(Nonce::from_slice(nonce), to_bytes(shared).as_slice())
-        .unwrap_or_default();
+pub fn seal(shared: &Shared, key: &[u8; 32], nonce: &[u8; 12], pack: &dyn Pack) -> Vec<u8> {
+    let ciphertext = pack.seal(&to_bytes(shared, pack), key, nonce);
     let mut out = Vec::with_capacity(ciphertext.len() + 13);
     out.push(SEALED_VERSION);
     out.extend_from_slice(nonce);
@@ -164,7 +202,7 @@ pub fn seal(shared: &Shared, key: &[u8; 32], nonce: &[u8; 12]) -> Vec<u8> {
 }
 
 /// Decrypts and reads a sealed session; any change to the data or the key fails here.
-pub fn open(sealed: &[u8], key: &[u8]) -> Result<Shared, ShareError> {
+pub fn open(sealed: &[u8], key: &[u8], pack: &dyn Pack) -> Result<Shared, ShareError> {
     let key: &[u8; 32] = key
         .try_into()
         .map_err(|_| ShareError::Damaged("the key has the wrong length".into()))?;
@@ -175,12 +213,12 @@ pub fn open(sealed: &[u8], key: &[u8]) -> Result<Shared, ShareError> {
         return Err(ShareError::NewerVersion(*version));
     }
     let (nonce, ciphertext) = rest
-        .split_at_checked(12)
+        .split_first_chunk::<12>()
         .ok_or_else(|| ShareError::Damaged("too short".into()))?;
-    let plain = Aes256Gcm::new(key.into())
-        .decrypt(Nonce::from_slice(nonce), ciphertext)
-        .map_err(|_| ShareError::Tampered)?;
-    from_bytes(&plain)
+    let plain = pack
+        .unseal(ciphertext, key, nonce)
+        .ok_or(ShareError::Tampered)?;
+    from_bytes(&plain, pack)
 }
 
 /// base64url without padding (keys in links).
@@ -261,7 +299,10 @@ fn percent_decode(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::{Origin, Sample, Stream};
+    use llmscope_app_lazy::pack;
     use llmscope_spc::ChartConfig;
+
+    pub(crate) const NATIVE: &Native = &Native;
 
     pub(super) fn fixture_session() -> Shared {
         session(12)
@@ -307,38 +348,38 @@ mod tests {
     #[test]
     fn a_fragment_round_trips_exactly() {
         let s = session(500);
-        let text = to_fragment(&s).unwrap();
+        let text = to_fragment(&s, NATIVE).unwrap();
         assert!(text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-        assert_eq!(from_fragment(&text).unwrap(), s);
+        assert_eq!(from_fragment(&text, NATIVE).unwrap(), s);
     }
 
     #[test]
     fn every_altered_character_is_an_error_not_another_session() {
-        let text = to_fragment(&session(50)).unwrap();
+        let text = to_fragment(&session(50), NATIVE).unwrap();
         let mut wrong = 0;
         for i in 0..text.len() {
             let mut t = text.clone().into_bytes();
             t[i] = if t[i] == b'A' { b'B' } else { b'A' };
             let t = String::from_utf8(t).unwrap();
-            if from_fragment(&t).is_ok() {
+            if from_fragment(&t, NATIVE).is_ok() {
                 wrong += 1;
             }
         }
         assert_eq!(wrong, 0, "altered links that still opened");
         assert!(matches!(
-            from_fragment(&text[..text.len() / 2]),
+            from_fragment(&text[..text.len() / 2], NATIVE),
             Err(ShareError::Damaged(_))
         ));
     }
 
     #[test]
     fn a_newer_format_is_named_and_sizes_are_limited() {
-        let mut bytes = to_bytes(&session(5));
+        let mut bytes = to_bytes(&session(5), NATIVE);
         bytes[2] = VERSION + 1;
         assert_eq!(
-            from_fragment(&b64(&bytes)),
+            from_fragment(&b64(&bytes), NATIVE),
             Err(ShareError::NewerVersion(VERSION + 1))
         );
         // Noise does not compress: 100,000 points cannot fit a fragment.
@@ -350,7 +391,7 @@ mod tests {
             })
             .collect();
         assert!(matches!(
-            to_fragment(&big),
+            to_fragment(&big, NATIVE),
             Err(ShareError::TooLarge { .. })
         ));
     }
@@ -359,14 +400,14 @@ mod tests {
     fn sealed_sessions_open_with_their_key_only() {
         let s = session(100);
         let key = [7u8; 32];
-        let sealed = seal(&s, &key, &[9u8; 12]);
-        assert_eq!(open(&sealed, &key).unwrap(), s);
+        let sealed = seal(&s, &key, &[9u8; 12], NATIVE);
+        assert_eq!(open(&sealed, &key, NATIVE).unwrap(), s);
         let mut other = key;
         other[31] ^= 1;
-        assert_eq!(open(&sealed, &other), Err(ShareError::Tampered));
+        assert_eq!(open(&sealed, &other, NATIVE), Err(ShareError::Tampered));
         let mut altered = sealed.clone();
         altered[40] ^= 0x10;
-        assert_eq!(open(&altered, &key), Err(ShareError::Tampered));
+        assert_eq!(open(&altered, &key, NATIVE), Err(ShareError::Tampered));
         // The stored bytes do not contain the stream names.
         let needle = b"barrel_temp";
         assert!(!sealed.windows(needle.len()).any(|w| w == needle));
@@ -376,15 +417,15 @@ mod tests {
     fn a_version_1_link_still_opens() {
         // Made by the version-1 encoder before version 2 existed (app/tests/data).
         let v1 = include_str!("../../../tests/data/share-v1.txt");
-        assert_eq!(from_fragment(v1).unwrap(), fixture_session());
-        assert_ne!(to_fragment(&fixture_session()).unwrap(), v1.trim());
+        assert_eq!(from_fragment(v1, NATIVE).unwrap(), fixture_session());
+        assert_ne!(to_fragment(&fixture_session(), NATIVE).unwrap(), v1.trim());
     }
 
     #[test]
     fn a_version_2_link_still_opens_without_annotations() {
         // Made by the version-2 encoder before version 3 existed (app/tests/data).
         let v2 = include_str!("../../../tests/data/share-v2.txt");
-        let opened = from_fragment(v2).unwrap();
+        let opened = from_fragment(v2, NATIVE).unwrap();
         assert_eq!(opened, fixture_session());
         assert!(opened.session.causes.is_default());
     }
@@ -406,8 +447,8 @@ mod tests {
             action: "pinned the model version".into(),
             note: "gpt-4o-2024-08-06 → 11-20".into(),
         });
-        let text = to_fragment(&s).unwrap();
-        assert_eq!(from_fragment(&text).unwrap(), s);
+        let text = to_fragment(&s, NATIVE).unwrap();
+        assert_eq!(from_fragment(&text, NATIVE).unwrap(), s);
     }
 
     #[test]
@@ -415,7 +456,7 @@ mod tests {
         for (at, bad) in [(3, f64::NAN), (7, f64::INFINITY), (0, f64::NEG_INFINITY)] {
             let mut s = session(20);
             s.session.streams[0].samples[at].value = bad;
-            let e = from_fragment(&to_fragment(&s).unwrap()).unwrap_err();
+            let e = from_fragment(&to_fragment(&s, NATIVE).unwrap(), NATIVE).unwrap_err();
             assert_eq!(
                 e,
                 ShareError::Damaged(format!(
@@ -424,11 +465,14 @@ mod tests {
             );
             // The Worker's kind of link too.
             let key = [1u8; 32];
-            assert_eq!(open(&seal(&s, &key, &[2u8; 12]), &key).unwrap_err(), e);
+            assert_eq!(
+                open(&seal(&s, &key, &[2u8; 12], NATIVE), &key, NATIVE).unwrap_err(),
+                e
+            );
         }
         let mut s = session(20);
         s.session.streams[1].samples[1].t = f64::NAN;
-        assert!(from_fragment(&to_fragment(&s).unwrap())
+        assert!(from_fragment(&to_fragment(&s, NATIVE).unwrap(), NATIVE)
             .unwrap_err()
             .to_string()
             .contains("stream 'gpt/ttft_ms', sample 1: the time is NaN"));
@@ -462,7 +506,7 @@ mod tests {
     fn link_bytes(packed: &[u8]) -> Vec<u8> {
         let mut bytes = b"LS".to_vec();
         bytes.push(2);
-        bytes.extend(miniz_oxide::deflate::compress_to_vec_zlib(packed, 9));
+        bytes.extend(pack::deflate(packed));
         bytes
     }
 
@@ -471,7 +515,7 @@ mod tests {
         // About 12 KB that would become 6 million samples (200 MB once decoded).
         let bomb = link_bytes(&claimed_samples(1, MAX_SAMPLES + 1_000_000));
         assert!(bomb.len() < 48 * 1024, "{}", bomb.len());
-        let e = from_bytes(&bomb).unwrap_err();
+        let e = from_bytes(&bomb, NATIVE).unwrap_err();
         assert_eq!(
             e,
             ShareError::Oversized(format!("it holds more than {MAX_SAMPLES} samples"))
@@ -481,22 +525,21 @@ mod tests {
             .starts_with("this session is too large for a share link: it holds more than"));
         // Each stream under the cap, together over it.
         let spread = link_bytes(&claimed_samples(3, MAX_SAMPLES / 3 + 10));
-        assert!(matches!(from_bytes(&spread), Err(ShareError::Oversized(_))));
+        assert!(matches!(
+            from_bytes(&spread, NATIVE),
+            Err(ShareError::Oversized(_))
+        ));
         // Through the Worker's sealed kind of link as well.
         let key = [3u8; 32];
         let nonce = [4u8; 12];
         let mut sealed = vec![SEALED_VERSION];
         sealed.extend_from_slice(&nonce);
-        sealed.extend(
-            Aes256Gcm::new((&key).into())
-                .encrypt(Nonce::from_slice(&nonce), bomb.as_slice())
-                .unwrap(),
-        );
-        assert_eq!(open(&sealed, &key).unwrap_err(), e);
+        sealed.extend(pack::seal(&bomb, &key, &nonce));
+        assert_eq!(open(&sealed, &key, NATIVE).unwrap_err(), e);
         // Under the caps, reading goes on (to the empty origin, which is not JSON).
         let fine = link_bytes(&claimed_samples(1, 1000));
         assert!(matches!(
-            from_bytes(&fine),
+            from_bytes(&fine, NATIVE),
             Err(ShareError::Damaged(why)) if why == "a stream's origin"
         ));
     }
@@ -537,7 +580,7 @@ mod tests {
         bomb.extend(zero_bomb(MAX_INFLATED + 1));
         assert!(bomb.len() < MAX_INFLATED / 100, "{}", bomb.len());
         assert_eq!(
-            from_bytes(&bomb),
+            from_bytes(&bomb, NATIVE),
             Err(ShareError::Oversized(format!(
                 "its data inflates to more than {} MiB",
                 MAX_INFLATED >> 20
@@ -546,7 +589,10 @@ mod tests {
         // Four times over the cap stops at the same place.
         let mut huge = b"LS\x02".to_vec();
         huge.extend(zero_bomb(4 * MAX_INFLATED));
-        assert!(matches!(from_bytes(&huge), Err(ShareError::Oversized(_))));
+        assert!(matches!(
+            from_bytes(&huge, NATIVE),
+            Err(ShareError::Oversized(_))
+        ));
     }
 
     #[test]

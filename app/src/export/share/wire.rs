@@ -2,7 +2,7 @@
 //! opening), the compact codecs of times and values, and the bounded reading that stops a
 //! crafted link before it allocates.
 
-use super::{ShareError, Shared, View, MAGIC, MAX_INFLATED, MAX_SAMPLES, VERSION};
+use super::{Pack, ShareError, Shared, View, MAGIC, MAX_INFLATED, MAX_SAMPLES, VERSION};
 use crate::model::{Causes, Origin, Sample, Session, Settings, Stream};
 use serde::{de, Deserialize, Deserializer, Serialize};
 use std::cell::Cell;
@@ -221,7 +221,7 @@ fn untimes(t: TimesV1) -> Vec<f64> {
 }
 
 /// The shared session as bytes: `LS`, version, zlib(postcard(wire)).
-pub fn to_bytes(shared: &Shared) -> Vec<u8> {
+pub fn to_bytes(shared: &Shared, pack: &dyn Pack) -> Vec<u8> {
     let causes = &shared.session.causes;
     let wire = WireV3 {
         causes: if causes.is_default() {
@@ -258,7 +258,7 @@ pub fn to_bytes(shared: &Shared) -> Vec<u8> {
     let mut out = Vec::with_capacity(packed.len() / 2 + 3);
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
-    out.extend(miniz_oxide::deflate::compress_to_vec_zlib(&packed, 9));
+    out.extend(pack.deflate(&packed));
     out
 }
 
@@ -302,7 +302,7 @@ impl From<WireStreamV2> for WireStream {
 }
 
 /// Reads what [`to_bytes`] wrote, any version up to [`VERSION`].
-pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
+pub fn from_bytes(bytes: &[u8], pack: &dyn Pack) -> Result<Shared, ShareError> {
     let damaged = |why: &str| ShareError::Damaged(why.to_string());
     let (head, body) = bytes
         .split_at_checked(3)
@@ -314,7 +314,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Shared, ShareError> {
     if version > VERSION {
         return Err(ShareError::NewerVersion(version));
     }
-    let packed = inflate(body)?;
+    let packed = inflate(body, pack)?;
     BUDGET.set(Some(2 * MAX_SAMPLES));
     let unreadable = |_| match BUDGET.get() {
         None => ShareError::Oversized(format!("it holds more than {MAX_SAMPLES} samples")),
@@ -416,20 +416,21 @@ fn read_causes(text: &str) -> Result<Causes, String> {
 }
 
 /// zlib-inflates a link's data, at most [`MAX_INFLATED`] bytes of it.
-fn inflate(body: &[u8]) -> Result<Vec<u8>, ShareError> {
-    use miniz_oxide::inflate::{decompress_to_vec_zlib_with_limit, TINFLStatus};
-    decompress_to_vec_zlib_with_limit(body, MAX_INFLATED).map_err(|e| match e.status {
-        TINFLStatus::HasMoreOutput => ShareError::Oversized(format!(
+fn inflate(body: &[u8], pack: &dyn Pack) -> Result<Vec<u8>, ShareError> {
+    use llmscope_app_lazy::pack::Inflate;
+    pack.inflate(body, MAX_INFLATED).map_err(|e| match e {
+        Inflate::TooLarge => ShareError::Oversized(format!(
             "its data inflates to more than {} MiB",
             MAX_INFLATED / (1024 * 1024)
         )),
-        _ => ShareError::Damaged("the compressed data is cut or altered".into()),
+        Inflate::Damaged => ShareError::Damaged("the compressed data is cut or altered".into()),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::share::tests::NATIVE;
 
     #[test]
     fn decimals_travel_as_integers_and_odd_values_raw() {
@@ -465,7 +466,7 @@ mod tests {
         let mut out = b"LS".to_vec();
         out.push(3);
         let packed = postcard::to_allocvec(&wire).unwrap();
-        out.extend(miniz_oxide::deflate::compress_to_vec_zlib(&packed, 9));
+        out.extend(NATIVE.deflate(&packed));
         out
     }
 
@@ -484,22 +485,26 @@ mod tests {
             action: "none".into(),
             note: "shift B".into(),
         });
-        let good = from_bytes(&v3_link(&serde_json::to_string(&causes).unwrap())).unwrap();
+        let good = from_bytes(&v3_link(&serde_json::to_string(&causes).unwrap()), NATIVE).unwrap();
         assert_eq!(good.session.causes, causes);
         assert_eq!(good.session.streams.len(), 1);
-        assert!(from_bytes(&v3_link(""))
+        assert!(from_bytes(&v3_link(""), NATIVE)
             .unwrap()
             .session
             .causes
             .is_default());
-        let e = from_bytes(&v3_link("{\"annotations\": 7}")).unwrap_err();
+        let e = from_bytes(&v3_link("{\"annotations\": 7}"), NATIVE).unwrap_err();
         assert!(
             e.to_string().contains("its annotations are unreadable"),
             "{e}"
         );
         let mut upside_down = causes.clone();
         upside_down.annotations[0].from = 9.0;
-        let e = from_bytes(&v3_link(&serde_json::to_string(&upside_down).unwrap())).unwrap_err();
+        let e = from_bytes(
+            &v3_link(&serde_json::to_string(&upside_down).unwrap()),
+            NATIVE,
+        )
+        .unwrap_err();
         let said = "its annotations are unreadable (annotation 0: it needs a stream";
         assert!(e.to_string().contains(said), "{e}");
     }
@@ -509,7 +514,7 @@ mod tests {
     /// named.
     #[test]
     fn derived_definitions_travel_in_an_optional_tail() {
-        let old = from_bytes(&v3_link("")).unwrap();
+        let old = from_bytes(&v3_link(""), NATIVE).unwrap();
         assert!(old.session.derived.is_empty());
         assert_eq!(old.session.streams.len(), 1, "an old link still opens");
 
@@ -520,13 +525,13 @@ mod tests {
         };
         let def = crate::model::Derived::new("twice".into(), "2 × a".into(), program);
         shared.session.derived.push(def);
-        let bytes = to_bytes(&shared);
+        let bytes = to_bytes(&shared, NATIVE);
         assert_eq!(
-            from_bytes(&bytes).unwrap().session.derived,
+            from_bytes(&bytes, NATIVE).unwrap().session.derived,
             shared.session.derived
         );
         // Version 3 read without the tail, as before it existed: the rest is unchanged.
-        let packed = inflate(&bytes[3..]).unwrap();
+        let packed = inflate(&bytes[3..], NATIVE).unwrap();
         BUDGET.set(Some(2 * MAX_SAMPLES));
         let before: WireV3 = postcard::from_bytes(&packed).unwrap();
         assert_eq!(before.streams.len(), 1);
@@ -535,8 +540,8 @@ mod tests {
         damaged.extend(postcard::to_allocvec(&"0g".to_string()).unwrap());
         let mut link = b"LS".to_vec();
         link.push(3);
-        link.extend(miniz_oxide::deflate::compress_to_vec_zlib(&damaged, 9));
-        let e = from_bytes(&link).unwrap_err().to_string();
+        link.extend(NATIVE.deflate(&damaged));
+        let e = from_bytes(&link, NATIVE).unwrap_err().to_string();
         assert!(e.contains("its derived streams are unreadable"), "{e}");
     }
 }
