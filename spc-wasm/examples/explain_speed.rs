@@ -14,7 +14,10 @@
 //! once, the floor of any method. Each part prints a digest of everything it explained (the
 //! reports' debug text, every float to its last bit): a change for speed must keep it.
 //!
-//! `cargo run --release -p llmscope-spc --example explain_speed -- [FOLDER]`
+//! With `--one-column` only the one column is explained (once: for `perf stat`'s instruction
+//! counts, which hold under load where times do not).
+//!
+//! `cargo run --release -p llmscope-spc --example explain_speed -- [--one-column] [FOLDER]`
 
 use llmscope_spc::explain::cause::Domain;
 use llmscope_spc::explain::{explain, Stream};
@@ -62,7 +65,9 @@ fn best_ms<T>(mut f: impl FnMut() -> T) -> (f64, T) {
 
 fn main() -> std::io::Result<()> {
     let data: Vec<Vec<f64>> = (0..STREAMS).map(stream).collect();
-    if let Some(folder) = std::env::args().nth(1) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let once = args.iter().any(|a| a == "--one-column");
+    if let Some(folder) = args.iter().find(|a| !a.starts_with("--")) {
         let bytes: Vec<u8> = data
             .iter()
             .flatten()
@@ -95,6 +100,11 @@ fn main() -> std::io::Result<()> {
             .sum::<usize>();
         (episodes, digest.finish())
     };
+    if once {
+        let (episodes, digest) = episodes_of(&[0]);
+        println!("native one column once: {episodes} episodes; results {digest:016x}");
+        return Ok(());
+    }
     let every: Vec<usize> = (0..STREAMS).collect();
     let (one, one_episodes) = best_ms(|| episodes_of(&[0]));
     let (all, all_episodes) = best_ms(|| episodes_of(&every));
