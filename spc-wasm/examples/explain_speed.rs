@@ -14,10 +14,11 @@
 //! once, the floor of any method. Each part prints a digest of everything it explained (the
 //! reports' debug text, every float to its last bit): a change for speed must keep it.
 //!
-//! With `--one-column` only the one column is explained (once: for `perf stat`'s instruction
-//! counts, which hold under load where times do not).
+//! With `--one-column` or `--every-column` only that part runs, once, untimed: for counting
+//! instructions (`valgrind --tool=callgrind`), which hold under load where times do not.
 //!
-//! `cargo run --release -p llmscope-spc --example explain_speed -- [--one-column] [FOLDER]`
+//! `cargo run --release -p llmscope-spc --example explain_speed -- [--one-column|--every-column]
+//! [FOLDER]`
 
 use llmscope_spc::explain::cause::Domain;
 use llmscope_spc::explain::{explain, Stream};
@@ -66,7 +67,11 @@ fn best_ms<T>(mut f: impl FnMut() -> T) -> (f64, T) {
 fn main() -> std::io::Result<()> {
     let data: Vec<Vec<f64>> = (0..STREAMS).map(stream).collect();
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let once = args.iter().any(|a| a == "--one-column");
+    let once = args.iter().find_map(|a| match a.as_str() {
+        "--one-column" => Some(("one column", 1)),
+        "--every-column" => Some(("every column", STREAMS)),
+        _ => None,
+    });
     if let Some(folder) = args.iter().find(|a| !a.starts_with("--")) {
         let bytes: Vec<u8> = data
             .iter()
@@ -100,12 +105,12 @@ fn main() -> std::io::Result<()> {
             .sum::<usize>();
         (episodes, digest.finish())
     };
-    if once {
-        let (episodes, digest) = episodes_of(&[0]);
-        println!("native one column once: {episodes} episodes; results {digest:016x}");
+    let every: Vec<usize> = (0..STREAMS).collect();
+    if let Some((part, columns)) = once {
+        let (episodes, digest) = episodes_of(&every[..columns]);
+        println!("native {part} once: {episodes} episodes; results {digest:016x}");
         return Ok(());
     }
-    let every: Vec<usize> = (0..STREAMS).collect();
     let (one, one_episodes) = best_ms(|| episodes_of(&[0]));
     let (all, all_episodes) = best_ms(|| episodes_of(&every));
     let (read, _) = best_ms(|| std::hint::black_box(data.iter().flatten().sum::<f64>()));
