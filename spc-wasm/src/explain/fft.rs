@@ -61,25 +61,78 @@ impl Plan {
             im.swap(i as usize, j as usize);
         }
         let sign = if inverse { -1.0 } else { 1.0 };
-        for (cos, sin) in &self.stages {
-            let half = cos.len();
-            let len = 2 * half;
-            for (block_re, block_im) in re.chunks_exact_mut(len).zip(im.chunks_exact_mut(len)) {
-                let (lo_re, hi_re) = block_re.split_at_mut(half);
-                let (lo_im, hi_im) = block_im.split_at_mut(half);
-                // Zipped, not indexed: no bounds checks in the butterflies (wasm keeps them).
-                let lo = lo_re.iter_mut().zip(lo_im.iter_mut());
-                let hi = hi_re.iter_mut().zip(hi_im.iter_mut());
-                for (((lr, li), (hr, hi)), (&c, &s)) in lo.zip(hi).zip(cos.iter().zip(sin)) {
-                    let (wr, wi) = (c, sign * s);
-                    let tr = *hr * wr - *hi * wi;
-                    let ti = *hr * wi + *hi * wr;
-                    *hr = *lr - tr;
-                    *hi = *li - ti;
-                    *lr += tr;
-                    *li += ti;
-                }
-            }
+        // Two stages at a time, each block's four quarters in one pass (radix 2²): the same
+        // butterflies on the same numbers, in another order, with half the passes over memory.
+        let mut stages = self.stages.chunks_exact(2);
+        for pair in &mut stages {
+            two_stages(re, im, &pair[0], &pair[1], sign);
+        }
+        if let [(cos, sin)] = stages.remainder() {
+            one_stage(re, im, cos, sin, sign);
+        }
+    }
+}
+
+/// One butterfly: (lo, hi) ← (lo + w·hi, lo − w·hi), w = (wr, wi).
+#[inline(always)]
+fn butterfly(lo: (f64, f64), hi: (f64, f64), (wr, wi): (f64, f64)) -> [(f64, f64); 2] {
+    let tr = hi.0 * wr - hi.1 * wi;
+    let ti = hi.0 * wi + hi.1 * wr;
+    [(lo.0 + tr, lo.1 + ti), (lo.0 - tr, lo.1 - ti)]
+}
+
+/// One radix-2 stage: butterflies of blocks of twice the twiddles' length.
+fn one_stage(re: &mut [f64], im: &mut [f64], cos: &[f64], sin: &[f64], sign: f64) {
+    let half = cos.len();
+    let len = 2 * half;
+    for (block_re, block_im) in re.chunks_exact_mut(len).zip(im.chunks_exact_mut(len)) {
+        let (lo_re, hi_re) = block_re.split_at_mut(half);
+        let (lo_im, hi_im) = block_im.split_at_mut(half);
+        // Zipped, not indexed: no bounds checks in the butterflies (wasm keeps them).
+        let lo = lo_re.iter_mut().zip(lo_im.iter_mut());
+        let hi = hi_re.iter_mut().zip(hi_im.iter_mut());
+        for (((lr, li), (hr, hi)), (&c, &s)) in lo.zip(hi).zip(cos.iter().zip(sin)) {
+            let [l, h] = butterfly((*lr, *li), (*hr, *hi), (c, sign * s));
+            (*lr, *li, *hr, *hi) = (l.0, l.1, h.0, h.1);
+        }
+    }
+}
+
+/// Two radix-2 stages, of blocks of L and 2L points (`a` and `b` their twiddles, L/2 and L),
+/// in one pass: in each block of 2L, point k of its four quarters takes the first stage's
+/// butterflies (0, 1) and (2, 3), then the second's (0, 2) and (1, 3).
+fn two_stages(
+    re: &mut [f64],
+    im: &mut [f64],
+    (ac, as_): &(Vec<f64>, Vec<f64>),
+    (bc, bs): &(Vec<f64>, Vec<f64>),
+    sign: f64,
+) {
+    let h = ac.len();
+    let (ac, as_, bc, bs) = (&ac[..h], &as_[..h], &bc[..2 * h], &bs[..2 * h]);
+    for (block_re, block_im) in re.chunks_exact_mut(4 * h).zip(im.chunks_exact_mut(4 * h)) {
+        let (r01, r23) = block_re.split_at_mut(2 * h);
+        let (r0, r1) = r01.split_at_mut(h);
+        let (r2, r3) = r23.split_at_mut(h);
+        let (i01, i23) = block_im.split_at_mut(2 * h);
+        let (i0, i1) = i01.split_at_mut(h);
+        let (i2, i3) = i23.split_at_mut(h);
+        let (r1, r2, r3, i1, i2, i3) = (
+            &mut r1[..h],
+            &mut r2[..h],
+            &mut r3[..h],
+            &mut i1[..h],
+            &mut i2[..h],
+            &mut i3[..h],
+        );
+        for k in 0..h {
+            let wa = (ac[k], sign * as_[k]);
+            let [p0, p1] = butterfly((r0[k], i0[k]), (r1[k], i1[k]), wa);
+            let [p2, p3] = butterfly((r2[k], i2[k]), (r3[k], i3[k]), wa);
+            let [q0, q2] = butterfly(p0, p2, (bc[k], sign * bs[k]));
+            let [q1, q3] = butterfly(p1, p3, (bc[k + h], sign * bs[k + h]));
+            (r0[k], i0[k], r1[k], i1[k]) = (q0.0, q0.1, q1.0, q1.1);
+            (r2[k], i2[k], r3[k], i3[k]) = (q2.0, q2.1, q3.0, q3.1);
         }
     }
 }
