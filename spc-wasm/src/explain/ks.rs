@@ -120,8 +120,9 @@ fn statistic(x: &[f64], y: &[f64]) -> (Vec<bool>, f64) {
     for (k, &(v, from_x)) in pooled.iter().enumerate() {
         z += if from_x { dx } else { -dy };
         let step = pooled.get(k + 1).is_none_or(|next| next.0 != v);
-        if step {
-            d = d.max(z.abs());
+        // A comparison, not `f64::max` (a call to `fmax` in wasm): |z| is never −0.
+        if step && z.abs() > d {
+            d = z.abs();
         }
         steps.push(step);
     }
