@@ -67,6 +67,8 @@ pub(super) struct Binner {
     /// found them (the range only when it was read on the way).
     range: Option<(f64, f64)>,
     baseline_bins: Option<(Map, [u32; BINS])>,
+    /// Whether the last bounds were counted from kept bins ([`Binner::level_coded`]).
+    coded: bool,
 }
 
 impl Binner {
@@ -119,6 +121,7 @@ impl Binner {
             }
         };
         self.range = Some((lo, hi));
+        self.coded = false;
         let mut hw = [0u32; BINS];
         for &x in window {
             hw[map.bin(x)] += 1;
@@ -146,6 +149,7 @@ impl Binner {
             hw[usize::from(c) & (BINS - 1)] += 1;
         }
         self.range = None;
+        self.coded = true;
         self.baseline_bins = Some((map, hb));
         let (m, n) = (window.len(), baseline.len());
         Some(level_of(&walk(&hw, &hb, m, n), m, n))
@@ -153,7 +157,20 @@ impl Binner {
 
     /// Bounds on D on the absolute deviations from the baseline's median, after
     /// [`Binner::level`] of the same samples.
+    #[cfg(test)]
     pub fn spread(&mut self, window: &[f64], baseline: &[f64]) -> Bounds {
+        self.spread_coded(window, baseline, None)
+    }
+
+    /// [`Binner::spread`], with the baseline's kept bins when [`Binner::level_coded`] counted
+    /// them (`Coded::kept`): the median's bin is then found by comparing bytes.
+    pub fn spread_coded(
+        &mut self,
+        window: &[f64],
+        baseline: &[f64],
+        codes: Option<&[u8]>,
+    ) -> Bounds {
+        let codes = codes.filter(|c| self.coded && c.len() == baseline.len());
         let Some((bins, counts)) = self.baseline_bins else {
             return UNKNOWN;
         };
@@ -165,7 +182,7 @@ impl Binner {
             Some(r) => r,
             None => return UNKNOWN,
         };
-        let median = self.median(baseline, &bins, &counts);
+        let median = self.median(baseline, codes, &bins, &counts);
         // The largest deviation is the lowest or the highest point's: rounding keeps order.
         let top = (hi - median).abs().max((lo - median).abs());
         let Some(map) = Map::over(0.0, top) else {
@@ -188,9 +205,15 @@ impl Binner {
 
     /// The baseline's median, as `co_moving` takes it (the mean of the two middle points of
     /// an even count; −0 as +0), selected among the points of the middle points' bins.
-    fn median(&mut self, baseline: &[f64], map: &Map, bins: &[u32; BINS]) -> f64 {
+    fn median(
+        &mut self,
+        baseline: &[f64],
+        codes: Option<&[u8]>,
+        map: &Map,
+        bins: &[u32; BINS],
+    ) -> f64 {
         let n = baseline.len();
-        let upper = self.nth(baseline, map, bins, n / 2);
+        let upper = self.nth(baseline, codes, map, bins, n / 2);
         if n % 2 == 1 {
             return upper;
         }
@@ -198,14 +221,21 @@ impl Binner {
         // the selected key) unless the upper one is its bin's first.
         let lower = match self.keys[..self.rank].iter().copied().max() {
             Some(key) => from_order_key(key),
-            None => self.nth(baseline, map, bins, n / 2 - 1),
+            None => self.nth(baseline, codes, map, bins, n / 2 - 1),
         };
         (lower + upper) / 2.0
     }
 
     /// The `k`-th smallest (0-based) baseline point; its bin's keys stay in `keys`, selected
     /// around place `rank`.
-    fn nth(&mut self, baseline: &[f64], map: &Map, bins: &[u32; BINS], k: usize) -> f64 {
+    fn nth(
+        &mut self,
+        baseline: &[f64],
+        codes: Option<&[u8]>,
+        map: &Map,
+        bins: &[u32; BINS],
+        k: usize,
+    ) -> f64 {
         let mut before = 0;
         let mut bin = 0;
         while before + bins[bin] as usize <= k {
@@ -213,10 +243,18 @@ impl Binner {
             bin += 1;
         }
         self.keys.clear();
-        // The bins again, for the baseline alone: cheaper than keeping every stream's.
-        for &x in baseline {
-            if map.bin(x) == bin {
-                self.keys.push(order_key(x));
+        if let Some(codes) = codes {
+            for (&x, &c) in baseline.iter().zip(codes) {
+                if usize::from(c) == bin {
+                    self.keys.push(order_key(x));
+                }
+            }
+        } else {
+            // The bins again, for the baseline alone: cheaper than keeping every stream's.
+            for &x in baseline {
+                if map.bin(x) == bin {
+                    self.keys.push(order_key(x));
+                }
             }
         }
         self.rank = k - before;
@@ -253,6 +291,12 @@ pub(super) struct Coded {
 }
 
 impl Coded {
+    /// The kept bins of `values[start..end]`, when they are all kept.
+    pub fn kept(&self, start: usize, end: usize) -> Option<&[u8]> {
+        let from = start.checked_sub(self.from)?;
+        self.codes.get(from..end.checked_sub(self.from)?)
+    }
+
     /// The map and the bins of `values[start..end]`, binning the points not binned yet;
     /// `None` when a value there is not finite or the first span's range is too wide (and
     /// from then on).
@@ -459,7 +503,9 @@ mod tests {
             let level = binner
                 .level_coded(&mut coded, &values, (30, first, end))
                 .unwrap();
-            let spread = binner.spread(w, b);
+            let kept = coded.kept(30, first);
+            assert_eq!(kept.map(<[u8]>::len), Some(n));
+            let spread = binner.spread_coded(w, b, kept);
             let got = level.bounds.or(spread);
             assert!(
                 got.lower <= exact && exact <= got.upper,
@@ -494,7 +540,7 @@ mod tests {
             }
             let want = median_of(&mut Vec::new(), &b);
             assert_eq!(
-                binner.median(&b, &map, &bins).to_bits(),
+                binner.median(&b, None, &map, &bins).to_bits(),
                 want.to_bits(),
                 "{b:?}"
             );

@@ -157,7 +157,8 @@ pub fn rank_coded<'a>(
                 upper: level.bounds.upper.max(level.any_centre),
             }
         } else {
-            level.bounds.or(binner.spread(window, baseline))
+            let kept = codes.streams.get(k).and_then(|c| c.kept(span.0, first));
+            level.bounds.or(binner.spread_coded(window, baseline, kept))
         };
         floor.push(bounds.lower);
         candidates.push((name, window, baseline, bounds));
