@@ -14,7 +14,11 @@
 //! once, the floor of any method. Each part prints a digest of everything it explained (the
 //! reports' debug text, every float to its last bit): a change for speed must keep it.
 //!
-//! `cargo run --release -p llmscope-spc --example explain_speed -- [FOLDER]`
+//! With `--one-column` or `--every-column` only that part runs, once, untimed: for counting
+//! instructions (`valgrind --tool=callgrind`), which hold under load where times do not.
+//!
+//! `cargo run --release -p llmscope-spc --example explain_speed -- [--one-column|--every-column]
+//! [FOLDER]`
 
 use llmscope_spc::explain::cause::Domain;
 use llmscope_spc::explain::{explain, Stream};
@@ -62,7 +66,13 @@ fn best_ms<T>(mut f: impl FnMut() -> T) -> (f64, T) {
 
 fn main() -> std::io::Result<()> {
     let data: Vec<Vec<f64>> = (0..STREAMS).map(stream).collect();
-    if let Some(folder) = std::env::args().nth(1) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let once = args.iter().find_map(|a| match a.as_str() {
+        "--one-column" => Some(("one column", 1)),
+        "--every-column" => Some(("every column", STREAMS)),
+        _ => None,
+    });
+    if let Some(folder) = args.iter().find(|a| !a.starts_with("--")) {
         let bytes: Vec<u8> = data
             .iter()
             .flatten()
@@ -96,6 +106,11 @@ fn main() -> std::io::Result<()> {
         (episodes, digest.finish())
     };
     let every: Vec<usize> = (0..STREAMS).collect();
+    if let Some((part, columns)) = once {
+        let (episodes, digest) = episodes_of(&every[..columns]);
+        println!("native {part} once: {episodes} episodes; results {digest:016x}");
+        return Ok(());
+    }
     let (one, one_episodes) = best_ms(|| episodes_of(&[0]));
     let (all, all_episodes) = best_ms(|| episodes_of(&every));
     let (read, _) = best_ms(|| std::hint::black_box(data.iter().flatten().sum::<f64>()));

@@ -64,9 +64,11 @@ pub(super) struct Binner {
     /// Where the last selected key sits in `keys`.
     rank: usize,
     /// The pooled range, its bins and the baseline's counts in them, as [`Binner::level`]
-    /// found them.
-    range: (f64, f64),
+    /// found them (the range only when it was read on the way).
+    range: Option<(f64, f64)>,
     baseline_bins: Option<(Map, [u32; BINS])>,
+    /// Whether the last bounds were counted from kept bins ([`Binner::level_coded`]).
+    coded: bool,
 }
 
 impl Binner {
@@ -118,31 +120,69 @@ impl Binner {
                 (map, lo, hi)
             }
         };
-        self.range = (lo, hi);
+        self.range = Some((lo, hi));
+        self.coded = false;
         let mut hw = [0u32; BINS];
         for &x in window {
             hw[map.bin(x)] += 1;
         }
         self.baseline_bins = Some((map, hb));
-        let walked = walk(&hw, &hb, m, n);
-        let mn = m as f64 * n as f64;
-        Some(Level {
-            bounds: Bounds {
-                lower: walked.lower as f64 / mn,
-                upper: walked.above.max(walked.below) as f64 / mn,
-            },
-            any_centre: (walked.above + walked.below) as f64 / mn,
-        })
+        Some(level_of(&walk(&hw, &hb, m, n), m, n))
+    }
+
+    /// [`Binner::level`] of the window `values[first..end]` against the baseline
+    /// `values[start..first]`, counted from the stream's [`Coded`] bins; `None` when the stream
+    /// cannot be coded (a value not finite, a range too wide): then [`Binner::level`] decides.
+    pub fn level_coded(
+        &mut self,
+        coded: &mut Coded,
+        values: &[f64],
+        (start, first, end): (usize, usize, usize),
+    ) -> Option<Level> {
+        let (map, codes) = coded.span(values, start, end)?;
+        let (baseline, window) = codes.split_at(first - start);
+        let (mut hw, mut hb) = ([0u32; BINS], [0u32; BINS]);
+        for &c in baseline {
+            hb[usize::from(c) & (BINS - 1)] += 1;
+        }
+        for &c in window {
+            hw[usize::from(c) & (BINS - 1)] += 1;
+        }
+        self.range = None;
+        self.coded = true;
+        self.baseline_bins = Some((map, hb));
+        let (m, n) = (window.len(), baseline.len());
+        Some(level_of(&walk(&hw, &hb, m, n), m, n))
     }
 
     /// Bounds on D on the absolute deviations from the baseline's median, after
     /// [`Binner::level`] of the same samples.
+    #[cfg(test)]
     pub fn spread(&mut self, window: &[f64], baseline: &[f64]) -> Bounds {
+        self.spread_coded(window, baseline, None)
+    }
+
+    /// [`Binner::spread`], with the baseline's kept bins when [`Binner::level_coded`] counted
+    /// them (`Coded::kept`): the median's bin is then found by comparing bytes.
+    pub fn spread_coded(
+        &mut self,
+        window: &[f64],
+        baseline: &[f64],
+        codes: Option<&[u8]>,
+    ) -> Bounds {
+        let codes = codes.filter(|c| self.coded && c.len() == baseline.len());
         let Some((bins, counts)) = self.baseline_bins else {
             return UNKNOWN;
         };
-        let (lo, hi) = self.range;
-        let median = self.median(baseline, &bins, &counts);
+        let pooled = || Some((range(window)?, range(baseline)?));
+        let (lo, hi) = match self
+            .range
+            .or_else(|| pooled().map(|((wlo, whi), (blo, bhi))| (wlo.min(blo), whi.max(bhi))))
+        {
+            Some(r) => r,
+            None => return UNKNOWN,
+        };
+        let median = self.median(baseline, codes, &bins, &counts);
         // The largest deviation is the lowest or the highest point's: rounding keeps order.
         let top = (hi - median).abs().max((lo - median).abs());
         let Some(map) = Map::over(0.0, top) else {
@@ -165,9 +205,15 @@ impl Binner {
 
     /// The baseline's median, as `co_moving` takes it (the mean of the two middle points of
     /// an even count; −0 as +0), selected among the points of the middle points' bins.
-    fn median(&mut self, baseline: &[f64], map: &Map, bins: &[u32; BINS]) -> f64 {
+    fn median(
+        &mut self,
+        baseline: &[f64],
+        codes: Option<&[u8]>,
+        map: &Map,
+        bins: &[u32; BINS],
+    ) -> f64 {
         let n = baseline.len();
-        let upper = self.nth(baseline, map, bins, n / 2);
+        let upper = self.nth(baseline, codes, map, bins, n / 2);
         if n % 2 == 1 {
             return upper;
         }
@@ -175,14 +221,21 @@ impl Binner {
         // the selected key) unless the upper one is its bin's first.
         let lower = match self.keys[..self.rank].iter().copied().max() {
             Some(key) => from_order_key(key),
-            None => self.nth(baseline, map, bins, n / 2 - 1),
+            None => self.nth(baseline, codes, map, bins, n / 2 - 1),
         };
         (lower + upper) / 2.0
     }
 
     /// The `k`-th smallest (0-based) baseline point; its bin's keys stay in `keys`, selected
     /// around place `rank`.
-    fn nth(&mut self, baseline: &[f64], map: &Map, bins: &[u32; BINS], k: usize) -> f64 {
+    fn nth(
+        &mut self,
+        baseline: &[f64],
+        codes: Option<&[u8]>,
+        map: &Map,
+        bins: &[u32; BINS],
+        k: usize,
+    ) -> f64 {
         let mut before = 0;
         let mut bin = 0;
         while before + bins[bin] as usize <= k {
@@ -190,15 +243,100 @@ impl Binner {
             bin += 1;
         }
         self.keys.clear();
-        // The bins again, for the baseline alone: cheaper than keeping every stream's.
-        for &x in baseline {
-            if map.bin(x) == bin {
-                self.keys.push(order_key(x));
+        if let Some(codes) = codes {
+            for (&x, &c) in baseline.iter().zip(codes) {
+                if usize::from(c) == bin {
+                    self.keys.push(order_key(x));
+                }
+            }
+        } else {
+            // The bins again, for the baseline alone: cheaper than keeping every stream's.
+            for &x in baseline {
+                if map.bin(x) == bin {
+                    self.keys.push(order_key(x));
+                }
             }
         }
         self.rank = k - before;
         let (_, &mut key, _) = self.keys.select_nth_unstable(self.rank);
         from_order_key(key)
+    }
+}
+
+/// [`Level`] from the walk of the values' bins, for samples of m and n points.
+fn level_of(walked: &Walked, m: usize, n: usize) -> Level {
+    let mn = m as f64 * n as f64;
+    Level {
+        bounds: Bounds {
+            lower: walked.lower as f64 / mn,
+            upper: walked.above.max(walked.below) as f64 / mn,
+        },
+        any_centre: (walked.above + walked.below) as f64 / mn,
+    }
+}
+
+/// One stream's points binned once for all the episodes of an `explain` call, a byte each,
+/// by one map fixed from the first points binned (their range): an episode's bounds then
+/// count bytes instead of binning 200 floats again, and neighbouring episodes' baselines
+/// overlap. Points beyond that range fall in the end bins: looser bounds, still true.
+#[derive(Default)]
+pub(super) struct Coded {
+    /// Fixed by the first span that is not flat.
+    map: Option<Map>,
+    /// Whether the stream holds a value that is not finite or a range too wide to bin.
+    refused: bool,
+    /// `codes[k]` is the bin of point `from + k`.
+    from: usize,
+    codes: Vec<u8>,
+}
+
+impl Coded {
+    /// The kept bins of `values[start..end]`, when they are all kept.
+    pub fn kept(&self, start: usize, end: usize) -> Option<&[u8]> {
+        let from = start.checked_sub(self.from)?;
+        self.codes.get(from..end.checked_sub(self.from)?)
+    }
+
+    /// The map and the bins of `values[start..end]`, binning the points not binned yet;
+    /// `None` when a value there is not finite or the first span's range is too wide (and
+    /// from then on).
+    fn span(&mut self, values: &[f64], start: usize, end: usize) -> Option<(Map, &[u8])> {
+        if self.refused {
+            return None;
+        }
+        let map = match self.map {
+            Some(map) => map,
+            None => {
+                let Some((lo, hi)) = range(&values[start..end]) else {
+                    self.refused = true;
+                    return None;
+                };
+                // A flat start would put every later point in one bin: wait for a spread.
+                if hi == lo {
+                    return None;
+                }
+                let map = Map::over(lo, hi);
+                self.refused = map.is_none();
+                self.map = map;
+                self.from = start;
+                map?
+            }
+        };
+        if start < self.from || start > self.from + self.codes.len() {
+            // Before the span (or after a gap): bin afresh from here, by the same map.
+            self.from = start;
+            self.codes.clear();
+        }
+        let to = self.from + self.codes.len();
+        if end > to {
+            let fresh = &values[to..end];
+            if !fresh.iter().all(|x| x.is_finite()) {
+                self.refused = true;
+                return None;
+            }
+            self.codes.extend(fresh.iter().map(|&x| map.bin(x) as u8));
+        }
+        Some((map, &self.codes[start - self.from..end - self.from]))
     }
 }
 
@@ -259,6 +397,7 @@ struct Walked {
 fn walk(hw: &[u32; BINS], hb: &[u32; BINS], m: usize, n: usize) -> Walked {
     // In 64 bits: m·n passes 2^32 for windows of 65,536 points and more (wasm's usize).
     let (m, n) = (m as u64, n as u64);
+    // The counts up to the bin before (i, j) and up to the bin (i′, j′), as i·n and j·m.
     let (mut i, mut j) = (0u64, 0u64);
     let mut out = Walked {
         lower: 0,
@@ -266,10 +405,10 @@ fn walk(hw: &[u32; BINS], hb: &[u32; BINS], m: usize, n: usize) -> Walked {
         below: 0,
     };
     for (&w, &b) in hw.iter().zip(hb) {
-        let (i2, j2) = (i + u64::from(w), j + u64::from(b));
-        out.above = out.above.max((i2 * n).saturating_sub(j * m));
-        out.below = out.below.max((j2 * m).saturating_sub(i * n));
-        out.lower = out.lower.max((i2 * n).abs_diff(j2 * m));
+        let (i2, j2) = (i + u64::from(w) * n, j + u64::from(b) * m);
+        out.above = out.above.max(i2.saturating_sub(j));
+        out.below = out.below.max(j2.saturating_sub(i));
+        out.lower = out.lower.max(i2.abs_diff(j2));
         (i, j) = (i2, j2);
     }
     out
@@ -331,6 +470,58 @@ mod tests {
         assert_eq!(binner.bounds(&[], &[1.0, 2.0]), None);
     }
 
+    /// Counted from bins kept for a stream, by a map fixed from earlier points (narrower,
+    /// wider or shifted: many points clamp to the end bins), the bounds still hold the exact
+    /// statistic; flat earlier points fix no map, and a value not finite refuses the stream.
+    #[test]
+    fn bounds_from_kept_bins_hold_the_exact_statistic() {
+        let mut rng = Rng::new(23);
+        let mut binner = Binner::default();
+        for case in 0..2000 {
+            let (m, n) = (1 + case % 45, 2 + (case * 7) % 170);
+            let ties = case % 4 == 1;
+            let draw = |rng: &mut Rng, k: usize, scale: f64, shift: f64| -> Vec<f64> {
+                (0..k)
+                    .map(|_| rng.normal() * scale + shift)
+                    .map(|x| if ties { x.round() } else { x })
+                    .collect()
+            };
+            let (scale, shift) = ([0.2, 1.0, 5.0][case % 3], [0.0, 1.0][case % 2]);
+            let mut values: Vec<f64> = (0..30).map(|_| rng.normal() * scale + shift).collect();
+            values.extend(draw(&mut rng, n, 1.0, 0.0));
+            values.extend(draw(
+                &mut rng,
+                m,
+                [1.0, 3.0][case % 2],
+                [0.0, 0.5, 2.0][case % 3],
+            ));
+            let mut coded = Coded::default();
+            assert!(coded.span(&values, 0, 30).is_some());
+            let (first, end) = (30 + n, 30 + n + m);
+            let (w, b) = (&values[first..end], &values[30..first]);
+            let exact = ranking_statistic(w, b).unwrap();
+            let level = binner
+                .level_coded(&mut coded, &values, (30, first, end))
+                .unwrap();
+            let kept = coded.kept(30, first);
+            assert_eq!(kept.map(<[u8]>::len), Some(n));
+            let spread = binner.spread_coded(w, b, kept);
+            let got = level.bounds.or(spread);
+            assert!(
+                got.lower <= exact && exact <= got.upper,
+                "case {case}: {got:?} around {exact}"
+            );
+            assert!(
+                exact <= level.bounds.upper.max(level.any_centre),
+                "case {case}"
+            );
+        }
+        let mut coded = Coded::default();
+        assert!(coded.span(&[2.0; 10], 0, 10).is_none(), "flat: no map yet");
+        assert!(coded.span(&[2.0, 3.0, f64::NAN], 0, 3).is_none());
+        assert!(coded.span(&[2.0, 3.0], 0, 2).is_none(), "refused for good");
+    }
+
     /// The median selected in its bin is the sorted sample's, for odd and even counts, ties
     /// and −0.
     #[test]
@@ -349,7 +540,7 @@ mod tests {
             }
             let want = median_of(&mut Vec::new(), &b);
             assert_eq!(
-                binner.median(&b, &map, &bins).to_bits(),
+                binner.median(&b, None, &map, &bins).to_bits(),
                 want.to_bits(),
                 "{b:?}"
             );

@@ -11,7 +11,7 @@
 //! (mean of the window − mean of the baseline) / sd of the baseline (Cohen's d with the
 //! baseline's sd, Glass's Δ; Glass 1976), says which way and how far, and breaks ties in D.
 
-use super::bound::{Binner, Bounds};
+use super::bound::{Binner, Bounds, Coded};
 #[cfg(test)]
 use super::ks::statistic_sorted;
 use super::ks::{from_order_key, ks_test, order_key, KsTest};
@@ -87,6 +87,44 @@ pub fn rank<'a>(
     last: usize,
     top: usize,
 ) -> Vec<CoMoving> {
+    rank_coded(streams, first, last, top, &mut Codes::default())
+}
+
+/// The streams' bins for [`rank_coded`], kept across the episodes of one `explain` call: the
+/// same streams, in the same order, each time. Off by default (each episode bins its own
+/// windows' floats).
+#[derive(Default)]
+pub struct Codes {
+    on: bool,
+    streams: Vec<Coded>,
+}
+
+impl Codes {
+    /// Episodes of one stream from which the others' bins are kept: binning a stream once
+    /// pays when its episodes' windows are many and overlap (one column's 200 episodes: 45 %
+    /// fewer instructions for the bounds), not for a stream's one or two (every column of
+    /// `explain_speed`: 2 % more).
+    pub const FROM: usize = 8;
+
+    /// Bins kept for `episodes` episodes over the same streams, when they are
+    /// [`Codes::FROM`] or more.
+    pub fn for_episodes(episodes: usize) -> Codes {
+        Codes {
+            on: episodes >= Codes::FROM,
+            streams: Vec::new(),
+        }
+    }
+}
+
+/// [`rank`], with the streams' bins kept in `codes` for the next episode over the same
+/// streams (the same ranking; only faster).
+pub fn rank_coded<'a>(
+    streams: impl IntoIterator<Item = (&'a str, &'a [f64])>,
+    first: usize,
+    last: usize,
+    top: usize,
+    codes: &mut Codes,
+) -> Vec<CoMoving> {
     if top == 0 {
         return Vec::new();
     }
@@ -96,11 +134,21 @@ pub fn rank<'a>(
     // place. The median, for the deviations' bounds, only when the values' cannot settle it.
     let mut floor = Floor::new(top);
     let mut candidates: Vec<(&str, &[f64], &[f64], Bounds)> = Vec::new();
-    for (name, values) in streams {
+    for (k, (name, values)) in streams.into_iter().enumerate() {
         let Some((window, baseline)) = windows(values, first, last) else {
             continue;
         };
-        let Some(level) = binner.level(window, baseline) else {
+        let span = (first - baseline.len(), first, last + 1);
+        let coded = match codes.on {
+            true => {
+                if codes.streams.len() <= k {
+                    codes.streams.resize_with(k + 1, Coded::default);
+                }
+                binner.level_coded(&mut codes.streams[k], values, span)
+            }
+            false => None,
+        };
+        let Some(level) = coded.or_else(|| binner.level(window, baseline)) else {
             continue;
         };
         let bounds = if level.bounds.upper.max(level.any_centre) < floor.get() {
@@ -109,7 +157,8 @@ pub fn rank<'a>(
                 upper: level.bounds.upper.max(level.any_centre),
             }
         } else {
-            level.bounds.or(binner.spread(window, baseline))
+            let kept = codes.streams.get(k).and_then(|c| c.kept(span.0, first));
+            level.bounds.or(binner.spread_coded(window, baseline, kept))
         };
         floor.push(bounds.lower);
         candidates.push((name, window, baseline, bounds));

@@ -137,7 +137,10 @@ fn sliding_moments(
         }
         if i + 1 >= m {
             let mean = s / m as f64;
-            let var = (ss / m as f64 - mean * mean).max(0.0);
+            // A comparison, not `f64::max`: wasm has no instruction with its NaN rule and
+            // calls `fmax` (a tie at zero is flat either way).
+            let var = ss / m as f64 - mean * mean;
+            let var = if var > 0.0 { var } else { 0.0 };
             each(i + 1 - m, mean + shift, var.sqrt(), changes == 0);
         }
     }

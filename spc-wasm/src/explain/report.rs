@@ -2,7 +2,7 @@
 //! and evidence, what else changed, the suggested causes, and the most similar past windows.
 
 use super::cause::{suggest, Context, ContextSeries, Domain, Suggestion};
-use super::co_moving::{rank, CoMoving};
+use super::co_moving::{rank_coded, CoMoving, Codes};
 use super::episode::{episodes, Episode, CLEAN_RUN};
 use super::mass::similar;
 use super::shape::{classify, Evidence, Shape, MIN_WINDOW};
@@ -98,10 +98,12 @@ pub fn explain(
         center: est.center,
         sigma: est.sigma,
     };
+    // The other streams' bins, kept from episode to episode when there are many.
+    let mut codes = Codes::for_episodes(found.len());
     Ok(found
         .iter()
         .zip(ends)
-        .map(|(e, end)| episode(streams, column, kin, e, end, chart, domain))
+        .map(|(e, end)| episode_coded(streams, column, kin, e, end, chart, domain, &mut codes))
         .collect())
 }
 
@@ -144,6 +146,30 @@ pub fn episode(
     chart: Baseline,
     domain: Domain,
 ) -> EpisodeReport {
+    episode_coded(
+        streams,
+        column,
+        kin,
+        e,
+        end,
+        chart,
+        domain,
+        &mut Codes::default(),
+    )
+}
+
+/// [`episode`], with the other streams' bins kept in `codes` for the next episode.
+#[allow(clippy::too_many_arguments)]
+fn episode_coded(
+    streams: &[Stream<'_>],
+    column: usize,
+    kin: &[usize],
+    e: &Episode,
+    end: usize,
+    chart: Baseline,
+    domain: Domain,
+    codes: &mut Codes,
+) -> EpisodeReport {
     let values = streams[column].values;
     let upto = &values[..end.clamp(e.last + 1, values.len())];
     let (shape, evidence) = classify(upto, e.first, e.last, chart.center, chart.sigma, &e.tests);
@@ -152,7 +178,7 @@ pub fn episode(
         .enumerate()
         .filter(|&(i, _)| i != column)
         .map(|(_, s)| (s.name, s.values));
-    let co_moving = rank(others, e.first, reach(e, values.len()), CO_MOVING);
+    let co_moving = rank_coded(others, e.first, reach(e, values.len()), CO_MOVING, codes);
     let context = Context {
         co_moving: co_moving.clone(),
         ..Context::default()
