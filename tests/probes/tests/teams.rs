@@ -853,3 +853,46 @@ async fn targets_put_at_run_time_are_what_the_next_cron_run_probes() {
     assert!(!api.seen.lock().unwrap().contains(KEY));
     assert!(!wrangler.log().contains(KEY));
 }
+
+/// One deploy, one origin: the Worker serves the built dashboard (`[assets]` in
+/// wrangler.toml) and its API on the same address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_origin_serves_the_dashboard_and_the_api() {
+    let site = llmscope_probe_tests::workers_dir().join("../static");
+    let index = std::fs::read_to_string(site.join("index.html"))
+        .expect("static/index.html: build the dashboard first (cargo xtask site)");
+    let vars = [("LLMSCOPE_TARGETS", "[]".to_string())];
+    let wrangler = Wrangler::start("teams-assets", &vars, &SECRETS).await;
+    let http = reqwest::Client::new();
+    let page = http.get(format!("{}/", wrangler.url)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let kind = page.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert_eq!(page.text().await.unwrap(), index);
+    let css = http
+        .get(format!("{}/app.css", wrangler.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), 200);
+    assert_eq!(
+        css.bytes().await.unwrap(),
+        std::fs::read(site.join("app.css")).unwrap()
+    );
+    // The API answers beside it, token and all.
+    let health: Value = http
+        .get(format!("{}/health", wrangler.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["version"], env!("CARGO_PKG_VERSION"), "{health}");
+    let api = Api::new(&wrangler.url);
+    assert_eq!(api.call("GET", "/targets", None, None).await.0, 401);
+    assert_eq!(
+        api.call("GET", "/targets", Some(BOOT), None).await,
+        (200, json!([]))
+    );
+}
