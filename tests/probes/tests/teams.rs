@@ -307,6 +307,23 @@ async fn every_cell_of_the_permission_matrix_and_the_audit_log() {
     tokens.insert("wrong", "teams-not-a-token-9f0e".into());
     tokens.insert("bootstrap", BOOT.into());
 
+    // /health tells a token who it is and its role (the dashboard shows it).
+    for role in ["viewer", "admin"] {
+        let (status, h) = api.call("GET", "/health", Some(&tokens[role]), None).await;
+        assert_eq!(status, 200, "{h}");
+        assert_eq!(
+            (h["member"].clone(), h["role"].clone()),
+            (json!(format!("the {role}")), json!(role)),
+            "{h}"
+        );
+    }
+    let (_, h) = api.call("GET", "/health", Some(BOOT), None).await;
+    assert_eq!(
+        (h["member"].clone(), h["role"].clone()),
+        (json!("bootstrap"), json!("owner")),
+        "{h}"
+    );
+
     // D1 holds each token's SHA-256 digest, never the token.
     let rows = wrangler.d1("SELECT * FROM members");
     let stored = rows.to_string();

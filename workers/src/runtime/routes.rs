@@ -118,7 +118,7 @@ async fn route(mut req: Request, env: &Env, config: &mut Config) -> Answer<Respo
     super::targets::load(&store, config).await?;
     let caller = caller(&req, config, &store).await?;
     if method == Method::Get && path == "/health" {
-        return health(env, config, caller.is_some()).await;
+        return health(env, config, caller.as_ref()).await;
     }
     let Some(caller) = caller else {
         return Err(ApiError::Unauthorized);
@@ -193,19 +193,19 @@ fn decode(segment: &str) -> String {
         .unwrap_or_else(|| segment.to_string())
 }
 
-/// Without the token: whether the Worker is up and its version. With it: the configuration's
-/// problems, the targets' count, the price table's date, and the alerts waiting for the
-/// webhook.
-async fn health(env: &Env, config: &Config, authorized: bool) -> Answer<Response> {
+/// Without a token: whether the Worker is up and its version. With one: the configuration's
+/// problems, the targets' count, the price table's date, the alerts waiting for the
+/// webhook, and who the token is (its member's name, or `bootstrap`) and their role.
+async fn health(env: &Env, config: &Config, caller: Option<&Caller>) -> Answer<Response> {
     let mut problems: Vec<_> = config
         .problems(env)
         .into_iter()
         .map(|e| json!({"target": e.target, "field": e.field, "message": e.message}))
         .collect();
     let version = env!("CARGO_PKG_VERSION");
-    if !authorized {
+    let Some(caller) = caller else {
         return json(200, &json!({"ok": problems.is_empty(), "version": version}));
-    }
+    };
     let undelivered = match Store::open(env).await {
         Ok(store) => store.undelivered_count().await,
         Err(e) => Err(e),
@@ -229,6 +229,8 @@ async fn health(env: &Env, config: &Config, authorized: bool) -> Answer<Response
             "prices_taken": config.prices.taken,
             "webhook": config.webhook.is_some(),
             "undelivered_alerts": undelivered,
+            "member": caller.name,
+            "role": caller.role.as_str(),
         }),
     )
 }

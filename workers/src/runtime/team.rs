@@ -163,7 +163,7 @@ pub async fn list(store: &Store) -> Answer<worker::Response> {
 /// `POST /members`: a new member and its token, shown in this answer only (201).
 pub async fn create(mut req: Request, store: &Store, caller: &Caller) -> Answer<worker::Response> {
     let now = http::now_ms() as i64;
-    let m = team::new_member(&req.text().await?, now).map_err(ApiError::BadRequest)?;
+    let m = team::new_member(&small_body(&mut req).await?, now).map_err(ApiError::BadRequest)?;
     need(caller, team::member_change(&[m.role]))?;
     let no_random = |e| ApiError::Internal(format!("no random bytes for a member: {e}"));
     let token = team::new_token().map_err(no_random)?;
@@ -193,6 +193,22 @@ pub async fn create(mut req: Request, store: &Store, caller: &Caller) -> Answer<
     let mut body = row.public();
     body["token"] = token.into();
     json(201, &body)
+}
+
+/// The largest body of a members' request, bytes: a name and a role.
+const MAX_MEMBER_BODY: usize = 4096;
+
+/// A members' request body, read up to [`MAX_MEMBER_BODY`] (413 past it).
+async fn small_body(req: &mut Request) -> Answer<String> {
+    let max = MAX_MEMBER_BODY;
+    let bytes = super::share::body_within(req, max, |n| {
+        ApiError::TooLarge(format!(
+            "the body is {n} bytes; a member takes at most {max}"
+        ))
+    })
+    .await?;
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::BadRequest("the body is not UTF-8: send JSON".into()))
 }
 
 /// The member `id`, or 404.
@@ -226,7 +242,7 @@ pub async fn set_role(
     caller: &Caller,
     id: &str,
 ) -> Answer<worker::Response> {
-    let role = team::new_role(&req.text().await?).map_err(ApiError::BadRequest)?;
+    let role = team::new_role(&small_body(&mut req).await?).map_err(ApiError::BadRequest)?;
     let mut row = member(store, id).await?;
     need(caller, team::member_change(&[row.role()?, role]))?;
     let changed = store
