@@ -18,8 +18,12 @@ pub enum ApiError {
     BadRequest(String),
     /// No such endpoint, target or share.
     NotFound(String),
-    /// Missing or wrong token.
+    /// Missing, wrong, revoked or expired token.
     Unauthorized,
+    /// A valid token whose role may not do this; the text says which role may.
+    Forbidden(String),
+    /// The thing changed since the client read it; the text says how to catch up.
+    Conflict(String),
     /// Too many wrong tokens: wait this many seconds.
     TooManyAttempts {
         /// Seconds to wait before the next attempt.
@@ -39,6 +43,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => 400,
             ApiError::Unauthorized => 401,
+            ApiError::Forbidden(_) => 403,
+            ApiError::Conflict(_) => 409,
             ApiError::NotFound(_) => 404,
             ApiError::TooLarge(_) => 413,
             ApiError::TooManyAttempts { .. } | ApiError::QuotaExceeded(_) => 429,
@@ -52,9 +58,11 @@ impl ApiError {
             ApiError::BadRequest(m)
             | ApiError::NotFound(m)
             | ApiError::TooLarge(m)
-            | ApiError::QuotaExceeded(m) => m.clone(),
+            | ApiError::QuotaExceeded(m)
+            | ApiError::Forbidden(m)
+            | ApiError::Conflict(m) => m.clone(),
             ApiError::Unauthorized => {
-                "missing or wrong token: send Authorization: Bearer <LLMSCOPE_TOKEN>".into()
+                "missing, wrong, revoked or expired token: send Authorization: Bearer <a member's token or LLMSCOPE_TOKEN>".into()
             }
             ApiError::TooManyAttempts { retry_after_s } => format!(
                 "too many wrong tokens from this address: try again in {retry_after_s} s"
@@ -149,6 +157,8 @@ mod tests {
             (ApiError::NotFound("no such share".into()), 404),
             (ApiError::TooLarge("at most 4096".into()), 413),
             (ApiError::QuotaExceeded("quota".into()), 429),
+            (ApiError::Forbidden("admins only".into()), 403),
+            (ApiError::Conflict("stale".into()), 409),
         ];
         for (e, status) in cases {
             assert_eq!(
@@ -168,7 +178,7 @@ mod tests {
         );
         assert!(who
             .public_message()
-            .contains("Authorization: Bearer <LLMSCOPE_TOKEN>"));
+            .contains("Authorization: Bearer <a member's token or LLMSCOPE_TOKEN>"));
         let wait = ApiError::TooManyAttempts { retry_after_s: 4.0 };
         assert_eq!(wait.status(), 429);
         assert_eq!(wait.headers(), vec![("retry-after", "4".to_string())]);

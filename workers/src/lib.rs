@@ -5,7 +5,7 @@
 //! Everything that can be pure is, and is tested natively: configuration ([`target`]), the
 //! quality checks of answers ([`check`]), a probe's context kept in `extra` ([`context`]), the provider adapters ([`provider`]), AWS signing
 //! and framing ([`aws`]), result assembly and pricing with `llmscope_protocol::prices`
-//! ([`measure`]), alerting ([`alert`]), predictive alerts ([`forecast`]) and why an alert fired ([`why`]), access control ([`access`]), `GET /compare`'s query
+//! ([`measure`]), alerting ([`alert`]), predictive alerts ([`forecast`]) and why an alert fired ([`why`]), access control ([`access`]), the team's roles and permission matrix ([`team`]) and its dashboards' rules ([`dashboard`]), `GET /compare`'s query
 //! ([`compare`]) and the daily digest ([`digest`]). The `runtime` module, compiled for wasm32
 //! only, is the thin layer over the Workers runtime: fetch, clock, D1, secrets and variables,
 //! and the cron trigger.
@@ -18,12 +18,14 @@ pub mod aws;
 pub mod check;
 pub mod compare;
 pub mod context;
+pub mod dashboard;
 pub mod digest;
 pub mod error;
 pub mod forecast;
 pub mod measure;
 pub mod provider;
 pub mod target;
+pub mod team;
 pub mod why;
 
 #[cfg(target_arch = "wasm32")]

@@ -4,12 +4,15 @@
 
 mod compare;
 mod config;
+mod dashboards;
 mod digest;
 mod http;
 mod probe;
 mod routes;
 mod share;
 mod store;
+mod targets;
+mod team;
 mod webhook;
 
 use worker::{event, Env, Request, Response, Result, ScheduleContext, ScheduledEvent};

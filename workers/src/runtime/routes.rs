@@ -1,16 +1,19 @@
 //! The HTTP API (workers/README.md) and the cron run. Every answer is JSON; every endpoint
-//! needs `Authorization: Bearer <LLMSCOPE_TOKEN>` but `GET /health` (which without it says
-//! only whether the Worker is up) and `GET /share/{id}`; CORS admits `LLMSCOPE_ORIGINS`.
-//! Errors are [`ApiError`]s: plain words to the client, details to the log.
+//! needs `Authorization: Bearer <token>`, a member's or `LLMSCOPE_TOKEN` (the bootstrap
+//! owner), whose role the permission matrix ([`crate::team`]) must allow, but `GET /health`
+//! (which without it says only whether the Worker is up) and `GET /share/{id}`; CORS admits
+//! `LLMSCOPE_ORIGINS`. Errors are [`ApiError`]s: plain words to the client, details to the log.
 
 use super::config::{all_secret_values, Config};
 use super::http::{self, json};
 use super::probe;
 use super::store::Store;
+use super::team::need;
 use crate::access::{self, Throttle};
 use crate::alert::{self, Metric};
 use crate::error::ApiError;
 use crate::forecast;
+use crate::team::{self, Caller};
 use futures_util::StreamExt;
 use serde_json::json;
 use std::cell::RefCell;
@@ -36,9 +39,9 @@ thread_local! {
 /// Answers one request, with CORS headers for an allowed origin. Every handler returns
 /// `Result<Response, ApiError>`; an error becomes its answer here, in one place.
 pub async fn handle(req: Request, env: &Env) -> Result<Response> {
-    let config = Config::load(env);
+    let mut config = Config::load(env);
     let origin = req.headers().get("origin").ok().flatten();
-    let mut r = match route(req, env, &config).await {
+    let mut r = match route(req, env, &mut config).await {
         Ok(r) => r,
         Err(e) => http::refusal(&e, &all_secret_values(env, &config))?,
     };
@@ -46,11 +49,15 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
         let h = r.headers_mut();
         h.set("access-control-allow-origin", o)?;
         h.set("vary", "origin")?;
-        h.set("access-control-allow-methods", "GET, POST, OPTIONS")?;
+        h.set(
+            "access-control-allow-methods",
+            "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+        )?;
         h.set(
             "access-control-allow-headers",
-            "authorization, content-type",
+            "authorization, content-type, if-match",
         )?;
+        h.set("access-control-expose-headers", "etag")?;
         h.set("access-control-max-age", "600")?;
     }
     Ok(r)
@@ -65,27 +72,40 @@ fn client(req: &Request) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Checks the token: `Ok(true)` with the right one, `Ok(false)` with none, an error with a
-/// wrong one or while this client must wait.
-fn check_token(req: &Request, config: &Config) -> Answer<bool> {
+/// Who is calling: `Ok(None)` without a token; the bootstrap owner with `LLMSCOPE_TOKEN`
+/// (compared in constant time); a member whose token's digest D1 holds, live; else 401, and
+/// the wrong token counts against the client's [`Throttle`] (checked first: while a client
+/// waits, no token of any kind is looked at).
+async fn caller(req: &Request, config: &Config, store: &Store) -> Answer<Option<Caller>> {
     let who = client(req);
     let now = http::now_ms();
     if let Some(retry_after_s) = THROTTLE.with(|t| t.borrow().wait_s(&who, now)) {
         return Err(ApiError::TooManyAttempts { retry_after_s });
     }
     let Some(header) = req.headers().get("authorization").ok().flatten() else {
-        return Ok(false);
+        return Ok(None);
     };
-    if access::authorized(Some(&header), &config.token) {
-        THROTTLE.with(|t| t.borrow_mut().succeeded(&who));
-        Ok(true)
+    let found = if access::authorized(Some(&header), &config.token) {
+        Some(Caller::bootstrap())
     } else {
-        THROTTLE.with(|t| t.borrow_mut().failed(&who, now));
-        Err(ApiError::Unauthorized)
+        match access::bearer(&header).filter(|t| !t.is_empty()) {
+            Some(given) => super::team::member_by_token(store, given, now as i64).await?,
+            None => None,
+        }
+    };
+    match found {
+        Some(c) => {
+            THROTTLE.with(|t| t.borrow_mut().succeeded(&who));
+            Ok(Some(c))
+        }
+        None => {
+            THROTTLE.with(|t| t.borrow_mut().failed(&who, now));
+            Err(ApiError::Unauthorized)
+        }
     }
 }
 
-async fn route(mut req: Request, env: &Env, config: &Config) -> Answer<Response> {
+async fn route(mut req: Request, env: &Env, config: &mut Config) -> Answer<Response> {
     let method = req.method();
     let path = req.path();
     if method == Method::Options {
@@ -94,26 +114,75 @@ async fn route(mut req: Request, env: &Env, config: &Config) -> Answer<Response>
     if let (Method::Get, Some(id)) = (&method, path.strip_prefix("/share/")) {
         return super::share::fetch(id, env).await; // the unguessable id is the capability
     }
-    let authorized = check_token(&req, config)?;
+    let store = Store::open(env).await?;
+    super::targets::load(&store, config).await?;
+    let caller = caller(&req, config, &store).await?;
     if method == Method::Get && path == "/health" {
-        return health(env, config, authorized).await;
+        return health(env, config, caller.as_ref()).await;
     }
-    if !authorized {
+    let Some(caller) = caller else {
         return Err(ApiError::Unauthorized);
-    }
+    };
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if let Some(permission) = team::endpoint(method.as_ref(), &segments) {
+        need(&caller, permission)?;
+    }
+    let me = &caller;
     match (method, segments.as_slice()) {
-        (Method::Get, ["targets"]) => targets(config),
-        (Method::Post, ["probe", name]) => probe_now(env, config, &decode(name), colo(&req)).await,
-        (Method::Get, ["results"]) => results(&req, env).await,
+        (Method::Get, ["targets"]) => super::targets::list(config),
+        (Method::Put, ["targets"]) => super::targets::put(req, env, &store, me, config).await,
+        (Method::Post, ["probe", name]) => {
+            let name = decode(name);
+            let answer = probe_now(env, config, &store, &name, colo(&req)).await?;
+            super::team::audit(&store, me, "probe", &name).await?;
+            Ok(answer)
+        }
+        (Method::Get, ["results"]) => results(&req, &store).await,
         (Method::Get, ["compare"]) => super::compare::get(&req, env, config).await,
-        (Method::Post, ["share"]) => super::share::create(req, env).await,
+        (Method::Post, ["share"]) => super::share::create(req, env, &store, me).await,
+        (Method::Get, ["dashboards"]) => super::dashboards::list(&store).await,
+        (Method::Get, ["dashboards", id]) => super::dashboards::get(&store, id).await,
+        (Method::Put, ["dashboards", id]) => {
+            let id = id.to_string();
+            super::dashboards::put(req, &store, me, &id).await
+        }
+        (Method::Get, ["members"]) => super::team::list(&store).await,
+        (Method::Get, ["audit"]) => super::team::read_audit(&req, &store).await,
+        (Method::Post | Method::Patch | Method::Delete, ["members", ..]) => {
+            members(
+                req,
+                &store,
+                me,
+                &segments.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            )
+            .await
+        }
         _ => {
             let _ = req.text().await;
             Err(ApiError::NotFound(format!(
-                "no endpoint {path}: see GET /health, /targets, /results, /compare, /share/ID, POST /probe/NAME, /share"
+                "no endpoint {path}: see GET /health, /targets, /results, /compare, /dashboards, /members, /audit, /share/ID, POST /probe/NAME, /share, /members, PUT /targets, /dashboards/ID, PATCH and DELETE /members/ID"
             )))
         }
+    }
+}
+
+/// `POST /members`, `PATCH` and `DELETE /members/{id}`: admins at least, then owners for
+/// anything touching an admin or an owner ([`team::member_change`], checked once the roles
+/// involved are known).
+async fn members(
+    req: Request,
+    store: &Store,
+    me: &Caller,
+    segments: &[String],
+) -> Answer<Response> {
+    need(me, team::Permission::Administer)?;
+    match (req.method(), segments) {
+        (Method::Post, [_]) => super::team::create(req, store, me).await,
+        (Method::Patch, [_, id]) => super::team::set_role(req, store, me, id).await,
+        (Method::Delete, [_, id]) => super::team::revoke(store, me, id).await,
+        _ => Err(ApiError::NotFound(
+            "no such endpoint: POST /members, PATCH /members/ID or DELETE /members/ID".into(),
+        )),
     }
 }
 
@@ -124,19 +193,19 @@ fn decode(segment: &str) -> String {
         .unwrap_or_else(|| segment.to_string())
 }
 
-/// Without the token: whether the Worker is up and its version. With it: the configuration's
-/// problems, the targets' count, the price table's date, and the alerts waiting for the
-/// webhook.
-async fn health(env: &Env, config: &Config, authorized: bool) -> Answer<Response> {
+/// Without a token: whether the Worker is up and its version. With one: the configuration's
+/// problems, the targets' count, the price table's date, the alerts waiting for the
+/// webhook, and who the token is (its member's name, or `bootstrap`) and their role.
+async fn health(env: &Env, config: &Config, caller: Option<&Caller>) -> Answer<Response> {
     let mut problems: Vec<_> = config
         .problems(env)
         .into_iter()
         .map(|e| json!({"target": e.target, "field": e.field, "message": e.message}))
         .collect();
     let version = env!("CARGO_PKG_VERSION");
-    if !authorized {
+    let Some(caller) = caller else {
         return json(200, &json!({"ok": problems.is_empty(), "version": version}));
-    }
+    };
     let undelivered = match Store::open(env).await {
         Ok(store) => store.undelivered_count().await,
         Err(e) => Err(e),
@@ -160,18 +229,10 @@ async fn health(env: &Env, config: &Config, authorized: bool) -> Answer<Response
             "prices_taken": config.prices.taken,
             "webhook": config.webhook.is_some(),
             "undelivered_alerts": undelivered,
+            "member": caller.name,
+            "role": caller.role.as_str(),
         }),
     )
-}
-
-fn targets(config: &Config) -> Answer<Response> {
-    let list: Vec<_> = config
-        .targets
-        .valid
-        .iter()
-        .map(|t| json!({"name": t.name, "provider": t.provider.as_str(), "model": t.model}))
-        .collect();
-    json(200, &serde_json::Value::Array(list))
 }
 
 /// The colo this request reached (`request.cf.colo`), read without the runtime's unwrap (a
@@ -189,6 +250,7 @@ fn colo(req: &Request) -> Option<String> {
 async fn probe_now(
     env: &Env,
     config: &Config,
+    store: &Store,
     name: &str,
     colo: Option<String>,
 ) -> Answer<Response> {
@@ -201,11 +263,11 @@ async fn probe_now(
         )));
     };
     let result = probe::run(env, target, &config.prices, colo).await;
-    Store::open(env).await?.insert(&result).await?;
+    store.insert(&result).await?;
     json(200, &serde_json::to_value(&result)?)
 }
 
-async fn results(req: &Request, env: &Env) -> Answer<Response> {
+async fn results(req: &Request, store: &Store) -> Answer<Response> {
     let url = req.url()?;
     let (mut target, mut since, mut limit) = (None, 0i64, DEFAULT_LIMIT);
     let bad = |m: String| Err(ApiError::BadRequest(m));
@@ -230,10 +292,7 @@ async fn results(req: &Request, env: &Env) -> Answer<Response> {
     let Some(target) = target else {
         return bad("target is required: /results?target=NAME&since=<epoch ms>&limit=N".into());
     };
-    let rows = Store::open(env)
-        .await?
-        .results(&target, since, limit)
-        .await?;
+    let rows = store.results(&target, since, limit).await?;
     let mut r = Response::ok(format!("[{}]", rows.join(",")))?;
     r.headers_mut().set("content-type", "application/json")?;
     Ok(r)
@@ -283,11 +342,8 @@ async fn predict(
 /// The cron run: logs the configuration's problems, then [`cron_run`]s; a failure is logged
 /// like an internal error of a request (secrets redacted).
 pub async fn cron(env: &Env) {
-    let config = Config::load(env);
-    for e in config.targets.errors.iter().chain(&config.errors) {
-        worker::console_error!("llmscope: {e}");
-    }
-    if let Err(e) = cron_run(env, &config).await {
+    let mut config = Config::load(env);
+    if let Err(e) = cron_run(env, &mut config).await {
         let e = match e {
             ApiError::Internal(detail) => ApiError::Internal(format!("cron: {detail}")),
             other => other,
@@ -300,8 +356,13 @@ pub async fn cron(env: &Env) {
 /// at a time), stores the results, evaluates each target's history, records new alerts in
 /// the outbox, delivers every undelivered one, and sends the daily digest when it is due.
 /// Returns a summary.
-async fn cron_run(env: &Env, config: &Config) -> Answer<serde_json::Value> {
+async fn cron_run(env: &Env, config: &mut Config) -> Answer<serde_json::Value> {
     let store = Store::open(env).await?;
+    super::targets::load(&store, config).await?;
+    for e in config.targets.errors.iter().chain(&config.errors) {
+        worker::console_error!("llmscope: {e}");
+    }
+    let config = &*config;
     let day_ms = 86_400_000.0;
     let before = http::now_ms() - config.retention_days as f64 * day_ms;
     store.forget_before(before as i64).await?;

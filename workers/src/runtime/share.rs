@@ -44,10 +44,10 @@ fn req_token(req: &Request) -> String {
 
 /// Counts one share against the token's quota for today (UTC), in D1 so every isolate sees
 /// the same count.
-async fn quota(env: &Env, token: String) -> Result<(), ApiError> {
+async fn quota(env: &Env, store: &Store, token: String) -> Result<(), ApiError> {
     let per_day = limit(env, "LLMSCOPE_SHARE_QUOTA_PER_DAY", QUOTA_PER_DAY);
     let day = (http::now_ms() / 86_400_000.0).floor() as i64;
-    let used = Store::open(env).await?.count_share(&token, day).await?;
+    let used = store.count_share(&token, day).await?;
     if used > per_day {
         return Err(ApiError::QuotaExceeded(format!(
             "this token has stored {per_day} shares today (UTC), its quota (LLMSCOPE_SHARE_QUOTA_PER_DAY); try again tomorrow"
@@ -58,12 +58,12 @@ async fn quota(env: &Env, token: String) -> Result<(), ApiError> {
 
 /// The request body, read chunk by chunk and kept only while it stays within `max` bytes (a
 /// chunked body has no length to check up front): memory never holds more than `max`.
-async fn body_within(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiError> {
-    let too_big = |n: String| {
-        ApiError::TooLarge(format!(
-            "the share is {n} bytes; this Worker takes at most {max} (LLMSCOPE_SHARE_MAX_BYTES)"
-        ))
-    };
+/// `too_big` words the refusal, given the size ("more than N" when it is not known).
+pub async fn body_within(
+    req: &mut Request,
+    max: usize,
+    too_big: impl Fn(String) -> ApiError,
+) -> Result<Vec<u8>, ApiError> {
     if let Some(length) = req
         .headers()
         .get("content-length")?
@@ -91,16 +91,27 @@ async fn body_within(req: &mut Request, max: usize) -> Result<Vec<u8>, ApiError>
     Ok(body)
 }
 
-/// Stores the request body; answers `{"id", "expires_at", "bytes"}` (epoch ms).
-pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
+/// Stores the request body; answers `{"id", "expires_at", "bytes"}` (epoch ms). The audit
+/// log records who shared (`share`, the id).
+pub async fn create(
+    mut req: Request,
+    env: &Env,
+    store: &Store,
+    caller: &crate::team::Caller,
+) -> Result<Response, ApiError> {
     let max = limit(env, "LLMSCOPE_SHARE_MAX_BYTES", MAX_BYTES as u64) as usize;
-    let body = body_within(&mut req, max).await?;
+    let body = body_within(&mut req, max, |n| {
+        ApiError::TooLarge(format!(
+            "the share is {n} bytes; this Worker takes at most {max} (LLMSCOPE_SHARE_MAX_BYTES)"
+        ))
+    })
+    .await?;
     if body.is_empty() {
         return Err(ApiError::BadRequest(
             "the share is empty: POST the encrypted session as the body".into(),
         ));
     }
-    quota(env, req_token(&req)).await?;
+    quota(env, store, req_token(&req)).await?;
     let kv = env.kv("SHARES").map_err(|_| {
         ApiError::Internal("the KV binding SHARES is missing: add [[kv_namespaces]] with binding = \"SHARES\" to wrangler.toml".into())
     })?;
@@ -117,6 +128,7 @@ pub async fn create(mut req: Request, env: &Env) -> Result<Response, ApiError> {
         .execute()
         .await
         .map_err(|e| ApiError::Internal(format!("KV: cannot store the share: {e}")))?;
+    super::team::audit(store, caller, "share", &id).await?;
     let expires_at = http::now_ms() + (ttl * 1000) as f64;
     json(
         201,

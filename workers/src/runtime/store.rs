@@ -1,4 +1,5 @@
-//! Probe results, alert state and the last daily digest in D1 (SQLite). Each result is stored whole, as the JSON of
+//! Probe results, alert state and the last daily digest in D1 (SQLite), and the schema of
+//! the team's tables (members, dashboards, audit, run-time targets: [`super::team`]). Each result is stored whole, as the JSON of
 //! the contract (extras included), next to the columns queries filter on.
 
 use crate::alert::Alert;
@@ -15,7 +16,12 @@ CREATE INDEX IF NOT EXISTS results_by_target_t ON results (target, t);
 CREATE TABLE IF NOT EXISTS alert_state (target TEXT NOT NULL, metric TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (target, metric));
 CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, metric TEXT NOT NULL, t INTEGER NOT NULL, json TEXT NOT NULL, delivered INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS share_quota (token TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (token, day));
-CREATE TABLE IF NOT EXISTS digest (id INTEGER PRIMARY KEY CHECK (id = 1), day INTEGER NOT NULL, state TEXT NOT NULL);";
+CREATE TABLE IF NOT EXISTS digest (id INTEGER PRIMARY KEY CHECK (id = 1), day INTEGER NOT NULL, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, expires_at INTEGER, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dashboards (id TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, t INTEGER NOT NULL, member TEXT NOT NULL, member_id TEXT, action TEXT NOT NULL, target TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_by_t ON audit (t);
+CREATE TABLE IF NOT EXISTS targets (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, t INTEGER NOT NULL);";
 
 /// The D1 binding, with the schema in place.
 pub struct Store {
@@ -49,7 +55,8 @@ struct CountRow {
     n: f64,
 }
 
-fn num(n: i64) -> JsValue {
+/// A whole number as D1 binds it (a JavaScript number).
+pub fn num(n: i64) -> JsValue {
     JsValue::from_f64(n as f64)
 }
 
@@ -64,6 +71,11 @@ impl Store {
             .await
             .map_err(|e| format!("D1: cannot create the schema: {e}"))?;
         Ok(Store { db })
+    }
+
+    /// The database, for the team's tables ([`super::team`]).
+    pub fn db(&self) -> &D1Database {
+        &self.db
     }
 
     /// Stores one result.
