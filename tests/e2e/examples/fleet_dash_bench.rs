@@ -150,6 +150,51 @@ async fn number(client: &fantoccini::Client, script: &str) -> f64 {
     js(client, script).await.as_f64().unwrap_or(0.0)
 }
 
+/// DDATA paced: by each 10 ms tick, as many messages as the rate asks for since the start, the
+/// first of each tick the charted stream's. Returns the messages sent, `(wall ms, messages so
+/// far)` after each tick, and the seconds it took.
+async fn publish_paced(publisher: &AsyncClient, a: &Args) -> (u64, Vec<(u64, u64)>, f64) {
+    let mut seq = vec![2u64; NODES];
+    let mut sent: u64 = 0;
+    let mut spread: u64 = 0; // walks all 20,000 streams
+    let mut published: Vec<(u64, u64)> = Vec::new(); // (wall ms, messages so far)
+    let start = Instant::now();
+    let mut ticks = tokio::time::interval(TICK);
+    while start.elapsed().as_secs_f64() < a.seconds {
+        ticks.tick().await;
+        let due = (a.rate * start.elapsed().as_secs_f64()) as u64;
+        let mut first = true;
+        while sent < due {
+            let (i, from) = if first {
+                (0, 1) // the charted stream, m01 of node0000
+            } else {
+                let k = spread;
+                spread += 1;
+                (
+                    (k as usize) % NODES,
+                    1 + (k / NODES as u64 * a.per_message) % METRICS,
+                )
+            };
+            first = false;
+            let t = now_ms();
+            let metrics = (0..a.per_message)
+                .map(|j| {
+                    Metric::data(
+                        1 + (from - 1 + j) % METRICS,
+                        t,
+                        10.0 + ((sent + j) % 7) as f64 * 0.1,
+                    )
+                })
+                .collect();
+            send(publisher, MessageType::DData, &node(i), seq[i], metrics).await;
+            seq[i] += 1;
+            sent += 1;
+        }
+        published.push((now_ms(), sent));
+    }
+    (sent, published, start.elapsed().as_secs_f64())
+}
+
 #[tokio::main]
 async fn main() {
     let a = args();
@@ -249,46 +294,7 @@ async fn main() {
     )
     .await;
 
-    // Paced: by each 10 ms tick, as many messages as the rate asks for since the start.
-    let mut seq = vec![2u64; NODES];
-    let mut sent: u64 = 0;
-    let mut spread: u64 = 0; // walks all 20,000 streams
-    let mut published: Vec<(u64, u64)> = Vec::new(); // (wall ms, messages so far)
-    let start = Instant::now();
-    let mut ticks = tokio::time::interval(TICK);
-    while start.elapsed().as_secs_f64() < a.seconds {
-        ticks.tick().await;
-        let due = (a.rate * start.elapsed().as_secs_f64()) as u64;
-        let mut first = true;
-        while sent < due {
-            let (i, from) = if first {
-                (0, 1) // the charted stream, m01 of node0000
-            } else {
-                let k = spread;
-                spread += 1;
-                (
-                    (k as usize) % NODES,
-                    1 + (k / NODES as u64 * a.per_message) % METRICS,
-                )
-            };
-            first = false;
-            let t = now_ms();
-            let metrics = (0..a.per_message)
-                .map(|j| {
-                    Metric::data(
-                        1 + (from - 1 + j) % METRICS,
-                        t,
-                        10.0 + ((sent + j) % 7) as f64 * 0.1,
-                    )
-                })
-                .collect();
-            send(&publisher, MessageType::DData, &node(i), seq[i], metrics).await;
-            seq[i] += 1;
-            sent += 1;
-        }
-        published.push((now_ms(), sent));
-    }
-    let publishing = start.elapsed().as_secs_f64();
+    let (sent, published, publishing) = publish_paced(&publisher, &a).await;
     // Until the page has every message, or 30 s more.
     let target = before + sent as f64;
     let deadline = Instant::now() + Duration::from_secs(30);
