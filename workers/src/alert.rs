@@ -12,7 +12,7 @@
 use crate::forecast::Predictive;
 use crate::why::{self, Charted, Why};
 use llmscope_protocol::probe::ProbeResult;
-use llmscope_spc::{ChartConfig, Monitor, Observation, Point, Signal, Sink, Which};
+use llmscope_spc::{ChartConfig, Monitor, Observation, Point, RuleSignal, Signal, Sink, Which};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -115,6 +115,10 @@ pub struct Alert {
     pub ucl: Option<f64>,
     /// The tests that fired at the point.
     pub tests: Vec<u8>,
+    /// The named rules (`LLMSCOPE_TESTS`'s rule language) that fired at the point, warnings
+    /// left out: a warning is not a rejection.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
     /// Why: the episode's shape, its likely cause, what moved with it ([`crate::why`]);
     /// its fields sit beside the others in the JSON. Absent in alerts stored before it.
     #[serde(flatten)]
@@ -138,6 +142,7 @@ impl Alert {
             .iter()
             .filter_map(|n| llmscope_spc::NelsonRule::from_number(*n))
             .map(|r| format!("test {}: {}", r.number(), r.describe(r.default_k())))
+            .chain(self.rules.iter().map(|name| format!("rule {name}")))
             .collect();
         let limits = match (self.lcl, self.ucl) {
             (Some(l), Some(u)) => format!("limits {l:.3} to {u:.3}"),
@@ -166,6 +171,8 @@ struct StoredAlert {
     lcl: Option<f64>,
     ucl: Option<f64>,
     tests: Vec<u8>,
+    #[serde(default)]
+    rules: Vec<String>,
     #[serde(flatten)]
     why: Option<Why>,
     #[serde(flatten)]
@@ -187,6 +194,7 @@ impl Alert {
             lcl: a.lcl,
             ucl: a.ucl,
             tests: a.tests,
+            rules: a.rules,
             why: a.why,
             forecast: a.forecast,
         })
@@ -344,11 +352,15 @@ fn series(
     )
 }
 
-/// Collects the primary chart's points and the tests that fired at each.
+/// Collects the primary chart's points and the tests and named rules that fired at each.
 #[derive(Default)]
 struct Flags {
     points: BTreeMap<usize, Point>,
     tests: BTreeMap<usize, Vec<u8>>,
+    /// Indexes into `names` of the named rules (not warnings) that fired at each point.
+    rules: BTreeMap<usize, Vec<usize>>,
+    /// Whether each named rule is a warning.
+    warnings: Vec<bool>,
     signals: Vec<Signal>,
 }
 
@@ -366,6 +378,17 @@ impl Sink for Flags {
                 .or_default()
                 .push(signal.test.number());
             self.signals.push(signal);
+        }
+    }
+
+    fn rule_signal(&mut self, which: Which, signal: RuleSignal) {
+        let warning = self.warnings.get(signal.rule).copied().unwrap_or(false);
+        if which == Which::Primary && !warning {
+            self.tests.entry(signal.index).or_default();
+            self.rules
+                .entry(signal.index)
+                .or_default()
+                .push(signal.rule);
         }
     }
 }
@@ -409,8 +432,24 @@ pub fn evaluate(
         ..ChartConfig::default()
     };
     let spec = config.to_spec().map_err(|e| e.to_string())?;
+    let names: Vec<String> = spec
+        .tests
+        .custom()
+        .rules()
+        .iter()
+        .map(|r| r.name.clone())
+        .collect();
+    let mut flags = Flags {
+        warnings: spec
+            .tests
+            .custom()
+            .rules()
+            .iter()
+            .map(|r| r.warning)
+            .collect(),
+        ..Flags::default()
+    };
     let mut monitor = Monitor::new(spec).map_err(|e| e.to_string())?;
-    let mut flags = Flags::default();
     for i in 0..len {
         let obs = match &series {
             Series::Values(v) => Observation::Value(v[i].1),
@@ -477,6 +516,12 @@ pub fn evaluate(
             lcl: p.lcl,
             ucl: p.ucl,
             tests: tests.clone(),
+            rules: flags.rules.get(&i).map_or_else(Vec::new, |fired| {
+                fired
+                    .iter()
+                    .filter_map(|&r| names.get(r).cloned())
+                    .collect()
+            }),
             why: sigma.and_then(|s| why::explain(history, &chart, i, p.center, s)),
             forecast: None,
         });
@@ -554,6 +599,32 @@ mod tests {
         );
         assert_eq!(body["llmscope"]["alerts"][0]["t"], 30_000);
         assert!(text.contains("test 1: 1 point more than 3 sigma"), "{text}");
+    }
+
+    /// `LLMSCOPE_TESTS` in the rule language: a named rule alerts with its name, a warning rule
+    /// alone does not.
+    #[test]
+    fn a_named_rule_alerts_by_its_name_and_a_warning_does_not() {
+        let full = history(30, 12);
+        let run = |tests: &str| {
+            let settings = Settings {
+                tests: tests.into(),
+                ..Settings::default()
+            };
+            evaluate("x", Metric::TtftMs, &full, &settings, &mut State::default()).unwrap()
+        };
+        let alerts = run("high: 2 of 2 beyond 2s above");
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        let a = &alerts[0];
+        assert_eq!(
+            (a.t, a.tests.len(), &a.rules[..]),
+            (31_000, 0, &["high".to_string()][..])
+        );
+        assert!(a.describe().ends_with("; rule high"), "{}", a.describe());
+        let stored = serde_json::to_string(a).unwrap();
+        assert!(stored.contains(r#""rules":["high"]"#), "{stored}");
+        assert_eq!(Alert::from_stored(&stored).as_ref(), Some(a));
+        assert_eq!(run("watch: 1 of 1 beyond 2s above, warning"), []);
     }
 
     #[test]

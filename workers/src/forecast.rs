@@ -267,6 +267,7 @@ pub fn evaluate(
         lcl: None,
         ucl: None,
         tests: Vec::new(),
+        rules: Vec::new(),
         why: None,
         forecast: Some(Predictive {
             kind: Kind::Predictive,

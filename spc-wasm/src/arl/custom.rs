@@ -2,6 +2,7 @@
 //! (as [`crate::custom::nelson_pattern`]), becomes a pattern of the language; a set of
 //! zone-based patterns is a Markov chain on what each rule remembers (Champ & Woodall 1987,
 //! generalized), anything else is simulated.
+#![cfg_attr(not(feature = "rule-language"), allow(dead_code, unused_imports))]
 
 use super::simulation::{budgeted, Runs};
 use super::zone::{zones, ZoneChain};
@@ -38,21 +39,32 @@ pub fn with_rules(rules: &RuleSet, shift: f64, scale: Option<(f64, f64)>) -> Res
     if rules.custom().is_empty() {
         return super::shewhart(rules, shift);
     }
-    let key = format!("{rules:?}|{:x}|{scale:?}", shift.to_bits());
-    table::cached_as(key, || {
-        let compiled = Compiled::new(rules, scale)?;
-        if compiled.rules.is_empty() {
-            return Ok(markov(f64::INFINITY));
-        }
-        if let Some(value) = compiled.chain(shift).and_then(|c| c.arl().ok()) {
-            return Ok(markov(value));
-        }
-        budgeted(&mut Simulated {
-            compiled: &compiled,
-            shift,
-            out: Vec::new(),
+    #[cfg(not(feature = "rule-language"))]
+    return {
+        let _ = scale;
+        Err(invalid(
+            "tests",
+            "the ARL of named rules needs the engine's rule-language feature",
+        ))
+    };
+    #[cfg(feature = "rule-language")]
+    {
+        let key = format!("{rules:?}|{:x}|{scale:?}", shift.to_bits());
+        table::cached_as(key, || {
+            let compiled = Compiled::new(rules, scale)?;
+            if compiled.rules.is_empty() {
+                return Ok(markov(f64::INFINITY));
+            }
+            if let Some(value) = compiled.chain(shift).and_then(|c| c.arl().ok()) {
+                return Ok(markov(value));
+            }
+            budgeted(&mut Simulated {
+                compiled: &compiled,
+                shift,
+                out: Vec::new(),
+            })
         })
-    })
+    }
 }
 
 /// The rejection rules of a set, Nelson's as patterns, on one scale.

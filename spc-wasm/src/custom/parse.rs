@@ -1,5 +1,6 @@
 //! The rule language's parser (syntax in the module docs of [`super`]): items, then each
 //! pattern as words. Every error carries the line and column of the part that is wrong.
+#![cfg_attr(not(feature = "rule-language"), allow(dead_code))]
 
 use super::{
     CustomRule, CustomRules, Direction, Level, Pattern, PointTest, Side, Threshold, MAX_RUN,
@@ -35,7 +36,23 @@ const EXAMPLE: &str = "e.g. '2-2s: 2 of 2 beyond 2s same side'";
 const CONDITIONS: &str = "beyond, above, below, within, outside, on one side, rising, falling, \
                           alternating";
 
+/// Without the `rule-language` feature: the built-in sets only, and named rules refused.
+#[cfg(not(feature = "rule-language"))]
+pub(super) fn parse(text: &str) -> Result<(RuleSet, CustomRules), RuleError> {
+    RuleSet::parse_builtin(text)
+        .map(|set| (set, CustomRules::default()))
+        .map_err(|e| RuleError {
+            line: 1,
+            column: 1,
+            message: format!(
+                "{e} (named rules and the westgard preset are read by `llmscope-shim analyze \
+                 --tests` and the Worker's LLMSCOPE_TESTS, not by this build)"
+            ),
+        })
+}
+
 /// The whole text: built-in tests (as a [`RuleSet`]) and named rules.
+#[cfg(feature = "rule-language")]
 pub(super) fn parse(text: &str) -> Result<(RuleSet, CustomRules), RuleError> {
     let mut set = RuleSet::none();
     let mut rules = CustomRules::default();
