@@ -29,6 +29,36 @@ impl Tally {
     }
 }
 
+/// What a run from a clean clone writes: target/ (every build, the site, the Worker, the
+/// browser and Python peers), measured on 2026-12-06.
+const CLEAN_RUN_GB: f64 = 12.0;
+
+/// Warns when the disk holding target/ has less room than a clean run needs: a linker that
+/// runs out of disk dies of a bus error far from the cause (CI did, once).
+fn disk_space() {
+    let target = util::root().join("target");
+    let dir = if target.exists() {
+        target
+    } else {
+        util::root()
+    };
+    let free_gb = util::output(Command::new("df").args(["-Pk"]).arg(&dir)).and_then(|out| {
+        let fields: Vec<&str> = out.lines().nth(1)?.split_whitespace().collect();
+        Some(fields.get(3)?.parse::<f64>().ok()? / 1e6)
+    });
+    match free_gb {
+        Some(gb) if gb < CLEAN_RUN_GB => say(&format!(
+            "warning: {gb:.1} GB free on the disk of {}; a run from a clean clone writes about \
+             {CLEAN_RUN_GB:.0} GB there (delete old target/ folders if a link fails)",
+            dir.display()
+        )),
+        Some(gb) => say(&format!(
+            "{gb:.1} GB free for the build (a clean run writes about {CLEAN_RUN_GB:.0} GB)"
+        )),
+        None => {}
+    }
+}
+
 /// Runs a command, echoing its output and counting the tests it reports.
 fn counted(cmd: &mut Command, tally: &mut Tally) -> Result<(), String> {
     let mut child = cmd
@@ -57,6 +87,7 @@ pub fn run() -> Result<(), String> {
 }
 
 fn all(tally: &mut Tally) -> Result<(), String> {
+    disk_space();
     say("checking formatting (cargo fmt --check)");
     util::run(util::cargo().args(["fmt", "--all", "--", "--check"]))
         .map_err(|e| format!("{e}\nrun `cargo fmt --all` and commit the result"))?;
