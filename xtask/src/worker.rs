@@ -6,7 +6,8 @@
 
 use crate::setup;
 use crate::util::{self, output, run, say};
-use std::path::PathBuf;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The worker-build release that matches the `worker` crate in Cargo.lock.
@@ -58,8 +59,49 @@ fn which(program: &str) -> Result<PathBuf, String> {
         .ok_or_else(|| format!("{program} is not on PATH"))
 }
 
-/// Builds workers/build/ (index.js and its wasm).
+/// What the Worker is built from: its crate, the engine's and the protocol crate's, and the
+/// lock file. Registry crates change only through Cargo.lock.
+const SOURCES: [&str; 8] = [
+    "workers/src",
+    "workers/Cargo.toml",
+    "spc-wasm/src",
+    "spc-wasm/Cargo.toml",
+    "protocol/src",
+    "protocol/Cargo.toml",
+    "Cargo.toml",
+    "Cargo.lock",
+];
+
+/// SHA-256 over the paths and contents of [`SOURCES`], files in sorted order.
+fn sources_digest() -> String {
+    fn add(path: &Path, hash: &mut Sha256) {
+        if let Ok(entries) = std::fs::read_dir(path) {
+            let mut entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+            entries.sort();
+            entries.iter().for_each(|p| add(p, hash));
+        } else if let Ok(bytes) = std::fs::read(path) {
+            hash.update(path.to_string_lossy().as_bytes());
+            hash.update(bytes);
+        }
+    }
+    let mut hash = Sha256::new();
+    for source in SOURCES {
+        add(&util::root().join(source), &mut hash);
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Builds workers/build/ (index.js and its wasm), unless it was built from these very sources:
+/// every `wrangler dev` runs this, and the tests start it about twenty times.
 pub fn build() -> Result<PathBuf, String> {
+    let out = dir().join("build");
+    let stamp = out.join(".llmscope-sources");
+    let digest = sources_digest();
+    let built = out.join("index.js").exists() && out.join("index_bg.wasm").exists();
+    if built && std::fs::read_to_string(&stamp).ok().as_deref() == Some(digest.as_str()) {
+        say("the probe Worker in workers/build/ is built from these sources already");
+        return Ok(out);
+    }
     setup::wasm_target()?;
     let bindgen = which(&setup::wasm_bindgen_cli()?.to_string_lossy())?;
     let wasm_opt = setup::wasm_opt()?;
@@ -74,5 +116,6 @@ pub fn build() -> Result<PathBuf, String> {
         .env("WASM_BINDGEN_BIN", bindgen)
         .env("WASM_OPT_BIN", wasm_opt)
         .env("ESBUILD_BIN", bin.join("esbuild")))?;
-    Ok(dir().join("build"))
+    std::fs::write(&stamp, digest).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    Ok(out)
 }
