@@ -24,77 +24,16 @@ use llmscope_protocol::sparkplug::{
 };
 use llmscope_protocol::Sample;
 use llmscope_shim::publish::{self, sparkplug::Device, Config, Format};
-use mqtt_support::{Broker, WITHIN};
-use rumqttc::{AsyncClient, MqttOptions, QoS};
+use mqtt_support::{Broker, Reader, WITHIN};
+use rumqttc::{AsyncClient, QoS};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 use support::{free_ports, wait_for_port, Peer};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 use tokio::time::{sleep, timeout, Instant};
 use tokio_util::sync::CancellationToken;
-
-/// A subscriber: QoS 1, persistent session when `clean` is false, every message forwarded.
-struct Reader {
-    client: AsyncClient,
-    rx: mpsc::UnboundedReceiver<rumqttc::Publish>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Reader {
-    async fn start(port: u16, id: &str, filter: &str, clean: bool) -> Reader {
-        Reader::connect(Reader::options(port, id, clean), filter).await
-    }
-
-    fn options(port: u16, id: &str, clean: bool) -> MqttOptions {
-        let mut options = MqttOptions::new(id, "127.0.0.1", port);
-        options.set_keep_alive(Duration::from_secs(5));
-        options.set_clean_session(clean);
-        options
-    }
-
-    async fn connect(options: MqttOptions, filter: &str) -> Reader {
-        let (client, mut events) = AsyncClient::new(options, 100);
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (subscribed_tx, mut subscribed) = mpsc::unbounded_channel();
-        let task = tokio::spawn(async move {
-            loop {
-                match events.poll().await {
-                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
-                        let _ = tx.send(p);
-                    }
-                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
-                        let _ = subscribed_tx.send(());
-                    }
-                    Ok(_) => {}
-                    Err(_) => sleep(Duration::from_millis(200)).await,
-                }
-            }
-        });
-        client
-            .subscribe(filter, QoS::AtLeastOnce)
-            .await
-            .expect("queue a subscribe");
-        timeout(WITHIN, subscribed.recv())
-            .await
-            .expect("subscribed");
-        Reader { client, rx, task }
-    }
-
-    async fn next(&mut self) -> rumqttc::Publish {
-        timeout(WITHIN, self.rx.recv())
-            .await
-            .expect("a message within the deadline")
-            .expect("the reader runs")
-    }
-}
-
-impl Drop for Reader {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
 
 fn sparkplug_message(p: &rumqttc::Publish) -> (MessageType, Option<String>, Payload) {
     match decode(&p.topic, &p.payload).expect("a Sparkplug message") {

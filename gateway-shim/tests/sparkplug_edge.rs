@@ -25,58 +25,26 @@ mod mqtt_support;
 use llmscope_protocol::sparkplug::{
     decode, DataType, Message, MessageType, MetricValue, Payload, Topic, BD_SEQ, REBIRTH,
 };
-use mqtt_support::{Broker, WITHIN};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use mqtt_support::{Broker, Reader, WITHIN};
+use rumqttc::QoS;
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 use support::{free_ports, wait_for_port, Peer};
-use tokio::sync::mpsc;
-use tokio::time::{sleep, timeout};
+use tokio::time::timeout;
 
 /// A QoS 1 subscriber to the edge node's topics: the messages with their MQTT QoS and retain.
-struct Host {
-    rx: mpsc::UnboundedReceiver<rumqttc::Publish>,
-}
+struct Host(Reader);
 
 impl Host {
     async fn start(port: u16) -> Host {
-        let mut options = MqttOptions::new("host-app", "127.0.0.1", port);
-        options.set_keep_alive(Duration::from_secs(5));
-        let (client, mut events) = AsyncClient::new(options, 100);
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (subacks, mut subscribed) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            loop {
-                match events.poll().await {
-                    Ok(Event::Incoming(Packet::Publish(p))) => {
-                        let _ = tx.send(p);
-                    }
-                    Ok(Event::Incoming(Packet::SubAck(_))) => {
-                        let _ = subacks.send(());
-                    }
-                    Ok(_) => {}
-                    Err(_) => sleep(Duration::from_millis(200)).await,
-                }
-            }
-        });
-        client
-            .subscribe("spBv1.0/plant1/#", QoS::AtLeastOnce)
-            .await
-            .expect("queue a subscribe");
-        timeout(WITHIN, subscribed.recv())
-            .await
-            .expect("subscribed");
-        Host { rx }
+        Host(Reader::start(port, "host-app", "spBv1.0/plant1/#", true).await)
     }
 
     /// The next message: its type, payload, MQTT QoS and retain flag.
     async fn next(&mut self) -> (MessageType, Payload, QoS, bool) {
-        let p = timeout(WITHIN, self.rx.recv())
-            .await
-            .expect("a message within the deadline")
-            .expect("the host runs");
+        let p = self.0.next().await;
         match decode(&p.topic, &p.payload) {
             Ok(Message::Edge {
                 topic: Topic::Edge { message_type, .. },

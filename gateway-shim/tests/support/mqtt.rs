@@ -1,5 +1,5 @@
-//! MQTT test helpers shared by tests/mqtt.rs and tests/mqtt_tls.rs: a mosquitto of the test's
-//! own, a test client, and a source started from config text.
+//! MQTT test helpers shared by the MQTT and publish tests: a mosquitto of the test's own, a test
+//! client, a subscriber that forwards what it receives, and a source started from config text.
 #![allow(dead_code)]
 
 use crate::support::{wait_for_port, Peer};
@@ -168,4 +168,65 @@ pub fn openssl(dir: &std::path::Path, args: &[&str]) {
         .status()
         .expect("openssl runs");
     assert!(status.success(), "openssl {args:?} failed");
+}
+
+/// A subscriber: QoS 1, persistent session when `clean` is false, every message forwarded.
+pub struct Reader {
+    pub client: AsyncClient,
+    pub rx: mpsc::UnboundedReceiver<rumqttc::Publish>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Reader {
+    pub async fn start(port: u16, id: &str, filter: &str, clean: bool) -> Reader {
+        Reader::connect(Reader::options(port, id, clean), filter).await
+    }
+
+    pub fn options(port: u16, id: &str, clean: bool) -> MqttOptions {
+        let mut options = MqttOptions::new(id, "127.0.0.1", port);
+        options.set_keep_alive(Duration::from_secs(5));
+        options.set_clean_session(clean);
+        options
+    }
+
+    pub async fn connect(options: MqttOptions, filter: &str) -> Reader {
+        let (client, mut events) = AsyncClient::new(options, 100);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (subscribed_tx, mut subscribed) = mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            loop {
+                match events.poll().await {
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                        let _ = tx.send(p);
+                    }
+                    Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => {
+                        let _ = subscribed_tx.send(());
+                    }
+                    Ok(_) => {}
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
+        });
+        client
+            .subscribe(filter, QoS::AtLeastOnce)
+            .await
+            .expect("queue a subscribe");
+        timeout(WITHIN, subscribed.recv())
+            .await
+            .expect("subscribed");
+        Reader { client, rx, task }
+    }
+
+    pub async fn next(&mut self) -> rumqttc::Publish {
+        timeout(WITHIN, self.rx.recv())
+            .await
+            .expect("a message within the deadline")
+            .expect("the reader runs")
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
