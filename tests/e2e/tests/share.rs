@@ -21,6 +21,19 @@ async fn text(client: &Client, css: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The notice once it says `wanted` (or, after the deadline, whatever it says): what the page
+/// says after a click may wait for the second module to load.
+async fn notice_saying(client: &Client, wanted: &str) -> String {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let said = text(client, "[data-testid=notice]").await;
+        if said.contains(wanted) || tokio::time::Instant::now() >= deadline {
+            return said;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Clicks Share and returns the link once it is shown.
 async fn share(client: &Client, wanted: &str) -> String {
     wait_for(client, "[data-testid=share]", DEADLINE)
@@ -173,7 +186,7 @@ async fn a_fragment_link_opens_the_same_session_read_only_and_bad_ones_change_no
     let at = link.find("#s=").expect("payload") + 40;
     for bad in [tamper(&link, at), link[..link.len() - 30].to_string()] {
         open(&other, &bad).await;
-        let said = text(&other, "[data-testid=notice]").await;
+        let said = notice_saying(&other, "damaged").await;
         assert!(said.contains("damaged"), "{said}");
         assert_eq!(count(&other, "[data-testid=shared-banner]").await, 0);
         wait_for(&other, "[data-testid=stream-card]", DEADLINE).await;
@@ -220,7 +233,7 @@ async fn copying_into_a_stalled_database_says_so_and_works_once_it_answers() {
     )
     .await;
     click(client, Locator::Css("[data-testid=copy-shared]")).await;
-    let said = text(client, "[data-testid=notice]").await;
+    let said = notice_saying(client, "did not answer within 5 s").await;
     assert!(said.contains("did not answer within 5 s"), "{said}");
     assert_eq!(count(client, "[data-testid=shared-banner]").await, 1);
 
@@ -257,7 +270,7 @@ async fn a_large_session_is_shared_encrypted_through_the_worker() {
         .click()
         .await
         .expect("share");
-    let said = text(client, "[data-testid=notice]").await;
+    let said = notice_saying(client, "connect a probe Worker").await;
     assert!(said.contains("connect a probe Worker"), "{said}");
     hold_tokens(client, &wrangler.url).await;
     let streams = stream_names(client).await;
@@ -306,7 +319,7 @@ async fn a_large_session_is_shared_encrypted_through_the_worker() {
         (tamper(&link, id_at), "no such shared session"),
     ] {
         open(&other, &bad).await;
-        let said = text(&other, "[data-testid=notice]").await;
+        let said = notice_saying(&other, expected).await;
         assert!(said.contains(expected), "{said}");
         assert_eq!(count(&other, "[data-testid=shared-banner]").await, 0);
     }
