@@ -10,6 +10,8 @@
 //! - the will: an NDEATH with the NBIRTH's `bdSeq`, no `seq`, QoS 1 and not retained, even
 //!   when samples are published at QoS 0 (tck-id-topics-nbirth-bdseq-matching,
 //!   tck-id-payloads-ndeath-seq, tck-id-payloads-ndeath-will-message-qos, -retain);
+//! - a restarted shim announces the next `bdSeq`, kept in `buffer_dir`
+//!   (tck-id-payloads-nbirth-bdseq-increment);
 //! - a clean shutdown says NDEATH with the live `bdSeq`
 //!   (tck-id-operational-behavior-edge-node-intentional-disconnect-ndeath).
 //!
@@ -145,7 +147,9 @@ group_id = "plant1"
 edge_node_id = "pc7"
 qos = 0
 clean_session = true
-"#
+buffer_dir = "{buffer}"
+"#,
+            buffer = tmp.join("buffer").display()
         ),
     )
     .unwrap();
@@ -179,7 +183,7 @@ clean_session = true
     assert_eq!(kind, MessageType::NDeath);
     assert_eq!(
         bd_seq(&death),
-        Some(bd),
+        Some(bd.clone()),
         "tck-id-topics-nbirth-bdseq-matching"
     );
     assert_eq!(death.seq, None, "tck-id-payloads-ndeath-seq");
@@ -190,10 +194,20 @@ clean_session = true
         "tck-id-payloads-ndeath-will-message-qos: the will is QoS 1 whatever [publish] qos is"
     );
 
-    // A clean stop: NDEATH with the live bdSeq, before the disconnect.
+    // Started again: the next bdSeq, kept in buffer_dir, not the killed run's again (its will
+    // may still be with the broker). A clean stop: NDEATH with the live bdSeq.
     let shim = start_shim(&config);
     wait_for_port(shim_port, WITHIN).await;
-    let (bd, _) = births(&mut host).await;
+    let (again, _) = births(&mut host).await;
+    let MetricValue::LongValue(first) = bd else {
+        panic!("bdSeq is a UInt64: {bd:?}")
+    };
+    assert_eq!(
+        again,
+        MetricValue::LongValue((first + 1) % 256),
+        "tck-id-payloads-nbirth-bdseq-increment across a restart"
+    );
+    let bd = again;
     let _ = Command::new("kill")
         .args(["-TERM", &shim.0.id().to_string()])
         .status();

@@ -341,6 +341,7 @@ pub async fn run(
                 // Sparkplug 3.0 asks for a QoS 1 will whatever the data's QoS
                 // (tck-id-payloads-ndeath-will-message-qos).
                 qos: QoS::AtLeastOnce,
+                bd_seq: link::BdSeq::start(config.buffer_dir.as_deref()),
             }),
         ),
     };
