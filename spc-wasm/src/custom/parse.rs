@@ -238,6 +238,22 @@ impl fmt::Display for Word {
     }
 }
 
+/// The length of a number's exponent at the start of `rest` (`e5`, `E-3`, `e+2`), or 0: a
+/// threshold in the units of the data may be large or small (`1 above 1e5`).
+fn exponent(rest: &[char]) -> usize {
+    let signed = matches!(rest.get(1), Some('+' | '-'));
+    let digits_at = if signed { 2 } else { 1 };
+    let has_digit = rest.get(digits_at).is_some_and(|c| c.is_ascii_digit());
+    if !matches!(rest.first(), Some('e' | 'E')) || !has_digit {
+        return 0;
+    }
+    digits_at
+        + rest[digits_at..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+}
+
 fn lex(text: &str, at: Place) -> Result<Vec<(Word, Place)>, RuleError> {
     let chars: Vec<char> = text.chars().collect();
     let mut words = Vec::new();
@@ -252,6 +268,7 @@ fn lex(text: &str, at: Place) -> Result<Vec<(Word, Place)>, RuleError> {
             while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
                 i += 1;
             }
+            i += exponent(&chars[i..]);
             let digits: String = chars[start..i].iter().collect();
             let x = digits
                 .parse::<f64>()
@@ -701,6 +718,22 @@ mod tests {
                     1,
                     1,
                     beyond(Level::Value(Threshold::Absolute(2500.0)), Side::Above),
+                ),
+            ),
+            (
+                "a: 1 above 2.5e3",
+                points(
+                    1,
+                    1,
+                    beyond(Level::Value(Threshold::Absolute(2500.0)), Side::Above),
+                ),
+            ),
+            (
+                "a: 1 below 5E-2",
+                points(
+                    1,
+                    1,
+                    beyond(Level::Value(Threshold::Absolute(0.05)), Side::Below),
                 ),
             ),
             (
