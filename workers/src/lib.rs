@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod brand;
 pub mod alert;
 pub mod aws;
 pub mod check;
@@ -23,6 +24,7 @@ pub mod digest;
 pub mod error;
 pub mod forecast;
 pub mod measure;
+pub mod notify;
 pub mod provider;
 pub mod target;
 pub mod team;
