@@ -178,7 +178,7 @@ fn slack_escape(s: &str) -> String {
 
 /// One alert's text under `d`'s template.
 pub fn text(d: &Destination, n: &Notice, s: &Sender) -> String {
-    let escape = if d.kind == Kind::Slack {
+    let escape: fn(&str) -> String = if d.kind == Kind::Slack {
         slack_escape
     } else {
         plain

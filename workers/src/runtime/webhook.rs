@@ -49,12 +49,12 @@ pub async fn deliver_pending(
             continue;
         }
         let out = Out { d, url: &url, key: key.flatten(), secrets, timeout_ms: config.webhook_timeout_ms };
-        let mut notices = notices(outbox::waiting(store, &d.name, PER_RUN).await?);
+        let mut due = notices(outbox::waiting(store, &d.name, PER_RUN).await?);
         if let Some(min) = d.renotify_after_min {
             let before = now - min as i64 * 60_000;
-            notices.extend(notices(outbox::due_again(store, &d.name, before, PER_RUN).await?));
+            due.extend(notices(outbox::due_again(store, &d.name, before, PER_RUN).await?));
         }
-        sent += out.send(store, notices, &sender).await?;
+        sent += out.send(store, due, &sender).await?;
     }
     Ok(sent)
 }
