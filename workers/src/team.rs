@@ -77,17 +77,6 @@ pub const MATRIX: [(Permission, &str, [bool; 4]); 7] = [
         "`GET /results`, `/targets`, `/dashboards`, `/dashboards/{id}`, `/compare`",
         [true, true, true, true],
     ),
-    (Permission::Read, "`GET /alerts`", [true, true, true, true]),
-    (
-        Permission::Edit,
-        "`POST /alerts/{id}/ack`",
-        [false, true, true, true],
-    ),
-    (
-        Permission::Administer,
-        "`GET`/`PUT /destinations`",
-        [false, false, true, true],
-    ),
     (
         Permission::Edit,
         "`POST /probe/{t}`, `PUT /dashboards/{id}`, `POST /share`",
@@ -102,6 +91,17 @@ pub const MATRIX: [(Permission, &str, [bool; 4]); 7] = [
         Permission::Own,
         "`POST`/`PATCH /members` for admin or owner",
         [false, false, false, true],
+    ),
+    (Permission::Read, "`GET /alerts`", [true, true, true, true]),
+    (
+        Permission::Edit,
+        "`POST /alerts/{id}/ack`",
+        [false, true, true, true],
+    ),
+    (
+        Permission::Administer,
+        "`GET`/`PUT /destinations`",
+        [false, false, true, true],
     ),
 ];
 

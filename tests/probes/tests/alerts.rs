@@ -334,7 +334,7 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
     assert!(r["error"].as_str().unwrap().contains("does not match"), "{r}");
     let (status, r) = api.slack(&ack, now_s - 400, &ack).await;
     assert_eq!(status, 401, "{r}");
-    assert!(r["error"].as_str().unwrap().contains("s from now"), "{r}");
+    assert!(r["error"].as_str().unwrap().contains("is 400 s old"), "{r}");
     let plain = reqwest::Client::new()
         .post(format!("{}/slack/actions", api.url))
         .body(ack.clone())

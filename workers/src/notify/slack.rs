@@ -30,10 +30,15 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| "X-Slack-Request-Timestamp is not Unix seconds")?;
-    if (now_s - at).abs() > REPLAY_WINDOW_S {
+    let age = now_s - at;
+    if age.abs() > REPLAY_WINDOW_S {
+        let when = if age > 0 {
+            format!("{age} s old")
+        } else {
+            format!("{} s in the future", -age)
+        };
         return Err(format!(
-            "X-Slack-Request-Timestamp is {} s from now; at most {REPLAY_WINDOW_S} s is taken (a replay?)",
-            now_s - at
+            "X-Slack-Request-Timestamp is {when}; at most {REPLAY_WINDOW_S} s either way is taken (a replay?)"
         ));
     }
     let given = signature
@@ -183,8 +188,8 @@ mod tests {
         };
         let tampered = BODY.replace("roadrunner", "coyote");
         assert!(refused(Some(TIMESTAMP), Some(SIGNATURE), &tampered, now).contains("does not match"));
-        assert!(refused(Some(TIMESTAMP), Some(SIGNATURE), BODY, now + 301).contains("-301 s from now"));
-        assert!(refused(Some(TIMESTAMP), Some(SIGNATURE), BODY, now - 301).contains("301 s from now"));
+        assert!(refused(Some(TIMESTAMP), Some(SIGNATURE), BODY, now + 301).contains("is 301 s old"));
+        assert!(refused(Some(TIMESTAMP), Some(SIGNATURE), BODY, now - 301).contains("301 s in the future"));
         assert_eq!(verify(SECRET, Some(TIMESTAMP), Some(SIGNATURE), BODY.as_bytes(), now + 300), Ok(()));
         assert!(refused(None, Some(SIGNATURE), BODY, now).contains("no X-Slack-Request-Timestamp"));
         assert!(refused(Some("soon"), Some(SIGNATURE), BODY, now).contains("not Unix seconds"));
