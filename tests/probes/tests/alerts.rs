@@ -103,8 +103,8 @@ fn interaction(user: &str, action: Value) -> String {
         "api_app_id": "A1", "token": "deprecated", "trigger_id": "1.2.3",
         "actions": [action],
     });
-    let encoded =
-        percent_encoding::utf8_percent_encode(&payload.to_string(), percent_encoding::NON_ALPHANUMERIC);
+    let json = payload.to_string();
+    let encoded = percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC);
     format!("payload={encoded}")
 }
 
@@ -343,7 +343,7 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         .unwrap();
     assert_eq!(plain.status(), 401, "unsigned");
     assert_eq!(api.get("/audit").await.as_array().unwrap().len(), audit_before);
-    let shown = api.get(&format!("/alerts?target=a")).await;
+    let shown = api.get("/alerts?target=a").await;
     assert!(shown.as_array().unwrap().iter().all(|a| a["acknowledged_at"].is_null() && a["cause"].is_null()));
 
     let (status, r) = api.slack(&ack, now_s, &ack).await;
