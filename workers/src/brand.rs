@@ -16,17 +16,22 @@ pub fn name(var: Option<&str>) -> (String, Option<String>) {
         return (DEFAULT_NAME.into(), None);
     };
     let bad = |why: String| (DEFAULT_NAME.into(), Some(why));
-    let value: serde_json::Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(e) => return bad(format!("invalid JSON: {e}: give brand.json's object, e.g. {{\"name\": \"Acme Watch\"}}")),
-    };
+    let value: serde_json::Value =
+        match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => return bad(format!(
+                "invalid JSON: {e}: give brand.json's object, e.g. {{\"name\": \"Acme Watch\"}}"
+            )),
+        };
     let Some(object) = value.as_object() else {
         return bad("must be a JSON object, as brand.json is".into());
     };
     match object.get("name") {
         None | Some(serde_json::Value::Null) => (DEFAULT_NAME.into(), None),
         Some(serde_json::Value::String(n))
-            if !n.trim().is_empty() && n.chars().count() <= MAX_NAME && !n.chars().any(char::is_control) =>
+            if !n.trim().is_empty()
+                && n.chars().count() <= MAX_NAME
+                && !n.chars().any(char::is_control) =>
         {
             (n.trim().to_string(), None)
         }
@@ -44,7 +49,9 @@ mod tests {
     fn the_name_comes_from_brand_json_or_is_the_default() {
         assert_eq!(name(None), ("LLMscope".into(), None));
         assert_eq!(
-            name(Some(r#"{"name": " Acme Watch ", "logo_light": "l.svg", "colors": {}}"#)),
+            name(Some(
+                r#"{"name": " Acme Watch ", "logo_light": "l.svg", "colors": {}}"#
+            )),
             ("Acme Watch".into(), None)
         );
         assert_eq!(name(Some(r#"{"footer": "x"}"#)), ("LLMscope".into(), None));
@@ -52,7 +59,10 @@ mod tests {
         assert_eq!(n, "LLMscope");
         assert!(problem.unwrap().starts_with("invalid JSON"));
         let (_, problem) = name(Some(r#"{"name": 5}"#));
-        assert_eq!(problem.unwrap(), "name: 5 must be 1 to 100 characters of text");
+        assert_eq!(
+            problem.unwrap(),
+            "name: 5 must be 1 to 100 characters of text"
+        );
         assert!(name(Some("[]")).1.unwrap().contains("JSON object"));
     }
 }

@@ -13,9 +13,9 @@
 #![deny(missing_docs)]
 
 pub mod access;
-pub mod brand;
 pub mod alert;
 pub mod aws;
+pub mod brand;
 pub mod check;
 pub mod compare;
 pub mod context;

@@ -286,7 +286,12 @@ mod tests {
             .skip_while(|l| !l.starts_with("| action | viewer | editor | admin | owner |"))
             .skip(2)
             .take_while(|l| l.starts_with('|'))
-            .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect::<Vec<_>>())
+            .map(|l| {
+                l.trim_matches('|')
+                    .split(" | ")
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+            })
             // A row whose cells are not yes or no takes no role (`POST /slack/actions`).
             .filter(|cells| cells[1..].iter().all(|c| matches!(*c, "yes" | "no")))
             .map(|cells| {

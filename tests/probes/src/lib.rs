@@ -316,13 +316,17 @@ impl Inbox {
                 async move {
                     let headers = headers
                         .iter()
-                        .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+                        .map(|(k, v)| {
+                            (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())
+                        })
                         .collect();
-                    got.lock().unwrap_or_else(|e| e.into_inner()).push(Delivered {
-                        path: uri.path().to_string(),
-                        headers,
-                        body: body.to_vec(),
-                    });
+                    got.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(Delivered {
+                            path: uri.path().to_string(),
+                            headers,
+                            body: body.to_vec(),
+                        });
                     "ok"
                 }
             },

@@ -47,16 +47,28 @@ struct Api {
 }
 
 impl Api {
-    async fn call(&self, method: &str, path: &str, token: &str, body: Option<&Value>) -> (u16, Value) {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-        let mut req = self.http.request(method, format!("{}{path}", self.url)).bearer_auth(token);
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.body(b.to_string());
         }
         let resp = req.send().await.unwrap();
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn get(&self, path: &str) -> Value {
@@ -66,7 +78,12 @@ impl Api {
     }
 
     async fn cron(&self) {
-        let r = self.http.get(format!("{}/__scheduled?cron=*/5+*+*+*+*", self.url)).send().await.unwrap();
+        let r = self
+            .http
+            .get(format!("{}/__scheduled?cron=*/5+*+*+*+*", self.url))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
     }
 
@@ -87,7 +104,10 @@ impl Api {
             .await
             .unwrap();
         let status = resp.status().as_u16();
-        (status, serde_json::from_str(&resp.text().await.unwrap()).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_str(&resp.text().await.unwrap()).unwrap_or(Value::Null),
+        )
     }
 }
 
@@ -112,7 +132,11 @@ fn interaction(user: &str, action: Value) -> String {
 fn ids_of(d: &Delivered) -> Vec<i64> {
     let v = d.json();
     match d.path.as_str() {
-        "/slack" => vec![v["blocks"][1]["block_id"].as_str().unwrap()["alert:".len()..].parse().unwrap()],
+        "/slack" => vec![
+            v["blocks"][1]["block_id"].as_str().unwrap()["alert:".len()..]
+                .parse()
+                .unwrap(),
+        ],
         "/json" | "/forecasts" => vec![v["alert"]["id"].as_i64().unwrap()],
         _ => Vec::new(),
     }
@@ -121,7 +145,9 @@ fn ids_of(d: &Delivered) -> Vec<i64> {
 /// The independent check a receiver makes: `v1=` hex HMAC-SHA256 of `{timestamp}.{body}`
 /// with the shared key, and a timestamp within five minutes.
 fn verify_json_signature(d: &Delivered) {
-    let timestamp = d.header("x-webhook-timestamp").expect("x-webhook-timestamp");
+    let timestamp = d
+        .header("x-webhook-timestamp")
+        .expect("x-webhook-timestamp");
     let at: i64 = timestamp.parse().unwrap();
     assert!((now_ms() / 1000 - at).abs() <= 300, "stale timestamp {at}");
     let mut mac = <Hmac<Sha256>>::new_from_slice(JSON_KEY.as_bytes()).unwrap();
@@ -135,7 +161,10 @@ fn verify_json_signature(d: &Delivered) {
     let mut mac = <Hmac<Sha256>>::new_from_slice(JSON_KEY.as_bytes()).unwrap();
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(&forged);
-    assert_ne!(Some(format!("v1={}", hex(&mac.finalize().into_bytes()))).as_deref(), d.header("x-webhook-signature"));
+    assert_ne!(
+        Some(format!("v1={}", hex(&mac.finalize().into_bytes()))).as_deref(),
+        d.header("x-webhook-signature")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,7 +183,8 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         let mut d = json!({"name": "json-all", "kind": "json", "url_secret": "JSON_URL",
                            "signing_secret": "JSON_KEY"});
         if quiet {
-            d["quiet_hours"] = json!({"from": utc_clock(-60), "to": utc_clock(60), "utc_offset": "+00:00"});
+            d["quiet_hours"] =
+                json!({"from": utc_clock(-60), "to": utc_clock(60), "utc_offset": "+00:00"});
         }
         d
     };
@@ -170,10 +200,16 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         ])
     };
     let vars = [
-        ("LLMSCOPE_TARGETS", json!([target("a"), target("b")]).to_string()),
+        (
+            "LLMSCOPE_TARGETS",
+            json!([target("a"), target("b")]).to_string(),
+        ),
         ("LLMSCOPE_TESTS", "1".to_string()),
         ("LLMSCOPE_BASELINE", "8".to_string()),
-        ("LLMSCOPE_BRAND", json!({"name": "Acme Watch", "footer": "x"}).to_string()),
+        (
+            "LLMSCOPE_BRAND",
+            json!({"name": "Acme Watch", "footer": "x"}).to_string(),
+        ),
         ("LLMSCOPE_DESTINATIONS", destinations(true).to_string()),
     ];
     let (slack_url, teams_url, json_url, forecast_url, hook_url) = (
@@ -195,14 +231,25 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         ("LLMSCOPE_WEBHOOK", hook_url.as_str()),
     ];
     let wrangler = Wrangler::start("alerts", &vars, &secrets).await;
-    let api = Api { http: reqwest::Client::new(), url: wrangler.url.clone() };
+    let api = Api {
+        http: reqwest::Client::new(),
+        url: wrangler.url.clone(),
+    };
 
     let health = api.get("/health").await;
     assert_eq!(health["problems"], json!([]), "{health}");
     assert_eq!(health["brand"], "Acme Watch");
     let listed = api.get("/destinations").await;
-    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["slack-a", "teams-b", "forecasts", "json-all", "webhook"]);
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["slack-a", "teams-b", "forecasts", "json-all", "webhook"]
+    );
     assert_eq!(listed[4]["kind"], "slack-compatible");
 
     // The baseline, then both targets' TTFT jumps: each opens an episode.
@@ -234,8 +281,12 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         if !signal {
             want.insert("forecasts");
         }
-        let got: BTreeSet<&str> =
-            a["deliveries"].as_array().unwrap().iter().map(|d| d["destination"].as_str().unwrap()).collect();
+        let got: BTreeSet<&str> = a["deliveries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["destination"].as_str().unwrap())
+            .collect();
         assert_eq!(got, want, "{a:#}");
         for d in a["deliveries"].as_array().unwrap() {
             let held = d["destination"] == "json-all";
@@ -250,13 +301,25 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         .filter(|a| a["target"] == "a" && a["severity"] == "signal")
         .map(|a| a["id"].as_i64().unwrap())
         .collect();
-    assert_eq!(slack_ids, a_signals, "Slack got a's signals, one message each");
+    assert_eq!(
+        slack_ids, a_signals,
+        "Slack got a's signals, one message each"
+    );
     assert_eq!(slack.len(), a_signals.len());
     for m in &slack {
         let v = m.json();
-        assert!(v["text"].as_str().unwrap().starts_with("*Acme Watch* signal alert: *a*\n"), "{v}");
+        assert!(
+            v["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("*Acme Watch* signal alert: *a*\n"),
+            "{v}"
+        );
         assert_eq!(v["blocks"][1]["elements"][0]["text"]["text"], "Acknowledge");
-        assert_eq!(v["blocks"][1]["elements"][1]["placeholder"]["text"], "Set cause");
+        assert_eq!(
+            v["blocks"][1]["elements"][1]["placeholder"]["text"],
+            "Set cause"
+        );
     }
     let teams = inbox.at("/teams");
     assert_eq!(teams.len(), of("b"));
@@ -264,7 +327,10 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         let v = m.json();
         assert_eq!(v["type"], "message");
         let card = &v["attachments"][0];
-        assert_eq!(card["contentType"], "application/vnd.microsoft.card.adaptive");
+        assert_eq!(
+            card["contentType"],
+            "application/vnd.microsoft.card.adaptive"
+        );
         let title = card["content"]["body"][0]["text"].as_str().unwrap();
         assert!(title.starts_with("Acme Watch alert on b: "), "{title}");
     }
@@ -279,7 +345,13 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
     for m in &hook {
         let v = m.json();
         let t = v["llmscope"]["target"].as_str().unwrap();
-        assert!(v["text"].as_str().unwrap().starts_with(&format!("Acme Watch: {t}\n• ")), "{v}");
+        assert!(
+            v["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("Acme Watch: {t}\n• ")),
+            "{v}"
+        );
     }
     // Quiet hours hold json-all's.
     let health = api.get("/health").await;
@@ -291,20 +363,31 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
     // An admin lifts the quiet hours: the next run delivers what was held, signed.
     let (_, admin) = member(&api, "Ada", "admin").await;
     let (_, editor) = member(&api, "Bo", "editor").await;
-    let (status, r) = api.call("PUT", "/destinations", &admin, Some(&destinations(false))).await;
+    let (status, r) = api
+        .call("PUT", "/destinations", &admin, Some(&destinations(false)))
+        .await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r[3]["quiet_hours"], Value::Null);
     api.cron().await;
     let held = inbox.at("/json");
     let held_ids: BTreeSet<i64> = held.iter().flat_map(ids_of).collect();
     let all_ids: BTreeSet<i64> = alerts.iter().map(|a| a["id"].as_i64().unwrap()).collect();
-    assert!(held_ids.is_superset(&all_ids), "every alert was held for json-all, then delivered");
+    assert!(
+        held_ids.is_superset(&all_ids),
+        "every alert was held for json-all, then delivered"
+    );
     for m in &held {
         verify_json_signature(m);
         let v = m.json();
-        assert_eq!((v["type"].clone(), v["sender"].clone()), (json!("alert"), json!("Acme Watch")));
+        assert_eq!(
+            (v["type"].clone(), v["sender"].clone()),
+            (json!("alert"), json!("Acme Watch"))
+        );
         let id = v["alert"]["id"].as_i64().unwrap();
-        assert_eq!(m.header("x-webhook-id"), Some(format!("json-all-{id}-1").as_str()));
+        assert_eq!(
+            m.header("x-webhook-id"),
+            Some(format!("json-all-{id}-1").as_str())
+        );
     }
     assert_eq!(api.get("/health").await["undelivered"]["json-all"], 0);
 
@@ -320,18 +403,34 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
     // Slack: a signed press of Acknowledge and a signed pick of a cause are recorded as the
     // Slack user, in the alert and in the audit log.
     let ids: Vec<i64> = a_signals.iter().copied().collect();
-    assert!(ids.len() >= 2, "TTFT and total latency both jumped: {alerts:#?}");
+    assert!(
+        ids.len() >= 2,
+        "TTFT and total latency both jumped: {alerts:#?}"
+    );
     let pressed = ids[0];
     let now_s = now_ms() / 1000;
-    let ack = interaction("ada", json!({"action_id": "ack", "block_id": format!("alert:{pressed}"),
-        "value": pressed.to_string(), "type": "button", "action_ts": "1.2"}));
+    let ack = interaction(
+        "ada",
+        json!({"action_id": "ack", "block_id": format!("alert:{pressed}"),
+        "value": pressed.to_string(), "type": "button", "action_ts": "1.2"}),
+    );
     let audit_before = api.get("/audit").await.as_array().unwrap().len();
     // A tampered body (signed before a cause was changed) and a stale timestamp: 401, nothing.
-    let cause = |c: &str| interaction("ada", json!({"action_id": "cause", "block_id": format!("alert:{pressed}"),
-        "type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": c}, "value": c}}));
-    let (status, r) = api.slack(&cause("region routing"), now_s, &cause("rate limiting")).await;
+    let cause = |c: &str| {
+        interaction(
+            "ada",
+            json!({"action_id": "cause", "block_id": format!("alert:{pressed}"),
+        "type": "static_select", "selected_option": {"text": {"type": "plain_text", "text": c}, "value": c}}),
+        )
+    };
+    let (status, r) = api
+        .slack(&cause("region routing"), now_s, &cause("rate limiting"))
+        .await;
     assert_eq!(status, 401, "{r}");
-    assert!(r["error"].as_str().unwrap().contains("does not match"), "{r}");
+    assert!(
+        r["error"].as_str().unwrap().contains("does not match"),
+        "{r}"
+    );
     let (status, r) = api.slack(&ack, now_s - 400, &ack).await;
     assert_eq!(status, 401, "{r}");
     assert!(r["error"].as_str().unwrap().contains("is 400 s old"), "{r}");
@@ -342,39 +441,91 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         .await
         .unwrap();
     assert_eq!(plain.status(), 401, "unsigned");
-    assert_eq!(api.get("/audit").await.as_array().unwrap().len(), audit_before);
+    assert_eq!(
+        api.get("/audit").await.as_array().unwrap().len(),
+        audit_before
+    );
     let shown = api.get("/alerts?target=a").await;
-    assert!(shown.as_array().unwrap().iter().all(|a| a["acknowledged_at"].is_null() && a["cause"].is_null()));
+    assert!(shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["acknowledged_at"].is_null() && a["cause"].is_null()));
 
     let (status, r) = api.slack(&ack, now_s, &ack).await;
     assert_eq!(status, 200, "{r}");
-    let (status, r) = api.slack(&cause("rate limiting"), now_s, &cause("rate limiting")).await;
+    let (status, r) = api
+        .slack(&cause("rate limiting"), now_s, &cause("rate limiting"))
+        .await;
     assert_eq!(status, 200, "{r}");
     let shown = api.get("/alerts?target=a").await;
-    let a = shown.as_array().unwrap().iter().find(|a| a["id"] == pressed).unwrap().clone();
-    assert_eq!((a["acknowledged_by"].clone(), a["cause"].clone(), a["cause_by"].clone()),
-        (json!("slack:ada"), json!("rate limiting"), json!("slack:ada")), "{a}");
+    let a = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == pressed)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            a["acknowledged_by"].clone(),
+            a["cause"].clone(),
+            a["cause_by"].clone()
+        ),
+        (
+            json!("slack:ada"),
+            json!("rate limiting"),
+            json!("slack:ada")
+        ),
+        "{a}"
+    );
     assert!(a["acknowledged_at"].as_i64().unwrap() > now_ms() - 60_000);
     let audit = api.get("/audit").await;
     let lines: Vec<(String, String, String)> = audit.as_array().unwrap()[audit_before..]
         .iter()
-        .map(|l| (l["member"].as_str().unwrap().into(), l["action"].as_str().unwrap().into(), l["target"].as_str().unwrap().into()))
+        .map(|l| {
+            (
+                l["member"].as_str().unwrap().into(),
+                l["action"].as_str().unwrap().into(),
+                l["target"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     let what = format!("{pressed} a {}", a["metric"].as_str().unwrap());
-    assert_eq!(lines, [
-        ("slack:ada".to_string(), "alert.ack".to_string(), what.clone()),
-        ("slack:ada".to_string(), "alert.cause".to_string(), format!("{what}: rate limiting")),
-    ]);
+    assert_eq!(
+        lines,
+        [
+            (
+                "slack:ada".to_string(),
+                "alert.ack".to_string(),
+                what.clone()
+            ),
+            (
+                "slack:ada".to_string(),
+                "alert.cause".to_string(),
+                format!("{what}: rate limiting")
+            ),
+        ]
+    );
 
     // Re-notification: a minute later, Slack hears again of a's unacknowledged signals only,
     // once per interval.
-    let age = |m: i64| wrangler.d1(&format!("UPDATE deliveries SET sent_at = sent_at - {m} WHERE destination = 'slack-a'"));
+    let age = |m: i64| {
+        wrangler.d1(&format!(
+            "UPDATE deliveries SET sent_at = sent_at - {m} WHERE destination = 'slack-a'"
+        ))
+    };
     age(61_000);
     let reminders = || -> Vec<Delivered> {
         inbox
             .at("/slack")
             .into_iter()
-            .filter(|m| m.json()["text"].as_str().unwrap().starts_with("Reminder, still unacknowledged: *Acme Watch*"))
+            .filter(|m| {
+                m.json()["text"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("Reminder, still unacknowledged: *Acme Watch*")
+            })
             .collect()
     };
     assert!(reminders().is_empty());
@@ -382,15 +533,38 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
     let again = reminders();
     let again_ids: Vec<i64> = again.iter().flat_map(ids_of).collect();
     let unacked: Vec<i64> = ids.iter().copied().filter(|i| *i != pressed).collect();
-    assert_eq!(again_ids, unacked, "reminders for the unacknowledged only, one each");
+    assert_eq!(
+        again_ids, unacked,
+        "reminders for the unacknowledged only, one each"
+    );
     api.cron().await;
     assert_eq!(reminders().len(), again.len(), "at most once per interval");
     // A member acknowledges the rest through the API: then no reminder comes any more.
-    let (status, r) = api.call("POST", &format!("/alerts/{pressed}/ack"), "not-a-token", None).await;
+    let (status, r) = api
+        .call(
+            "POST",
+            &format!("/alerts/{pressed}/ack"),
+            "not-a-token",
+            None,
+        )
+        .await;
     assert_eq!(status, 401, "{r}");
-    let (status, r) = api.call("POST", &format!("/alerts/{pressed}/ack"), &editor, Some(&json!({"cause": "gremlins"}))).await;
+    let (status, r) = api
+        .call(
+            "POST",
+            &format!("/alerts/{pressed}/ack"),
+            &editor,
+            Some(&json!({"cause": "gremlins"})),
+        )
+        .await;
     assert_eq!(status, 400, "{r}");
-    assert!(r["error"].as_str().unwrap().contains("\"gremlins\" is not one of"), "{r}");
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("\"gremlins\" is not one of"),
+        "{r}"
+    );
     let open: Vec<i64> = api
         .get("/alerts?target=a")
         .await
@@ -402,9 +576,19 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         .collect();
     assert!(open.iter().all(|i| *i != pressed));
     for id in &open {
-        let (status, r) = api.call("POST", &format!("/alerts/{id}/ack"), &editor, Some(&json!({"cause": "provider incident"}))).await;
+        let (status, r) = api
+            .call(
+                "POST",
+                &format!("/alerts/{id}/ack"),
+                &editor,
+                Some(&json!({"cause": "provider incident"})),
+            )
+            .await;
         assert_eq!(status, 200, "{r}");
-        assert_eq!((r["acknowledged_by"].clone(), r["cause"].clone()), (json!("Bo"), json!("provider incident")));
+        assert_eq!(
+            (r["acknowledged_by"].clone(), r["cause"].clone()),
+            (json!("Bo"), json!("provider incident"))
+        );
     }
     let (status, _) = api.call("POST", "/alerts/999999/ack", &editor, None).await;
     assert_eq!(status, 404);
@@ -418,17 +602,33 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
 
 /// A new member made by the bootstrap owner: (id, token).
 async fn member(api: &Api, name: &str, role: &str) -> (String, String) {
-    let (status, m) = api.call("POST", "/members", BOOT, Some(&json!({"name": name, "role": role}))).await;
+    let (status, m) = api
+        .call(
+            "POST",
+            "/members",
+            BOOT,
+            Some(&json!({"name": name, "role": role})),
+        )
+        .await;
     assert_eq!(status, 201, "{m}");
-    (m["id"].as_str().unwrap().into(), m["token"].as_str().unwrap().into())
+    (
+        m["id"].as_str().unwrap().into(),
+        m["token"].as_str().unwrap().into(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destinations_are_checked_whole_and_hold_no_secret() {
     let vars = [("LLMSCOPE_TARGETS", "[]".to_string())];
-    let secrets = [("LLMSCOPE_TOKEN", BOOT), ("OPS_URL", "https://hooks.example/secret-path-81f2")];
+    let secrets = [
+        ("LLMSCOPE_TOKEN", BOOT),
+        ("OPS_URL", "https://hooks.example/secret-path-81f2"),
+    ];
     let wrangler = Wrangler::start("alerts-config", &vars, &secrets).await;
-    let api = Api { http: reqwest::Client::new(), url: wrangler.url.clone() };
+    let api = Api {
+        http: reqwest::Client::new(),
+        url: wrangler.url.clone(),
+    };
     let bad = json!([{"name": "ops", "kind": "slack", "url_secret": "OPS_URL", "template": "{target} {valeu}"}]);
     let (status, r) = api.call("PUT", "/destinations", BOOT, Some(&bad)).await;
     assert_eq!(status, 400, "{r}");
@@ -437,12 +637,22 @@ async fn destinations_are_checked_whole_and_hold_no_secret() {
         "template": "see https://hooks.example/secret-path-81f2 {target}"}]);
     let (status, r) = api.call("PUT", "/destinations", BOOT, Some(&holding)).await;
     assert_eq!(status, 400, "{r}");
-    assert!(r["error"].as_str().unwrap().contains("name the secret instead"), "{r}");
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("name the secret instead"),
+        "{r}"
+    );
     let url = json!([{"name": "ops", "kind": "slack", "url": "https://hooks.example/x", "url_secret": "OPS_URL"}]);
     let (status, r) = api.call("PUT", "/destinations", BOOT, Some(&url)).await;
     assert_eq!(status, 400, "{r}");
-    assert!(r["error"].as_str().unwrap().contains("unknown field `url`"), "{r}");
-    let good = json!([{"name": "ops", "kind": "slack", "url_secret": "OPS_URL", "interactive": false}]);
+    assert!(
+        r["error"].as_str().unwrap().contains("unknown field `url`"),
+        "{r}"
+    );
+    let good =
+        json!([{"name": "ops", "kind": "slack", "url_secret": "OPS_URL", "interactive": false}]);
     let (status, r) = api.call("PUT", "/destinations", BOOT, Some(&good)).await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r[0]["url_secret"], "OPS_URL");
@@ -451,9 +661,20 @@ async fn destinations_are_checked_whole_and_hold_no_secret() {
     assert_eq!(health["undelivered"], json!({"ops": 0}), "{health}");
     let audit = api.get("/audit").await;
     let last = audit.as_array().unwrap().last().unwrap().clone();
-    assert_eq!((last["action"].clone(), last["target"].clone()), (json!("destinations.replace"), json!("[ops]")));
+    assert_eq!(
+        (last["action"].clone(), last["target"].clone()),
+        (json!("destinations.replace"), json!("[ops]"))
+    );
     // Without SLACK_SIGNING_SECRET every press is refused.
-    let (status, r) = api.slack("payload=%7B%7D", now_ms() / 1000, "payload=%7B%7D").await;
+    let (status, r) = api
+        .slack("payload=%7B%7D", now_ms() / 1000, "payload=%7B%7D")
+        .await;
     assert_eq!(status, 401, "{r}");
-    assert!(r["error"].as_str().unwrap().contains("no SLACK_SIGNING_SECRET"), "{r}");
+    assert!(
+        r["error"]
+            .as_str()
+            .unwrap()
+            .contains("no SLACK_SIGNING_SECRET"),
+        "{r}"
+    );
 }

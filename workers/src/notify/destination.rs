@@ -315,15 +315,30 @@ fn check(raw: Raw) -> Result<Destination, String> {
         secret_name("signing_secret", s)?;
     }
     match (kind, &raw.signing_secret) {
-        (Kind::Json, None) => return Err("signing_secret: a json destination is signed: name the secret holding its key".into()),
+        (Kind::Json, None) => {
+            return Err(
+                "signing_secret: a json destination is signed: name the secret holding its key"
+                    .into(),
+            )
+        }
         (Kind::Json, Some(_)) | (_, None) => {}
-        (_, Some(_)) => return Err(format!("signing_secret: only a json destination is signed, not {}", kind.as_str())),
+        (_, Some(_)) => {
+            return Err(format!(
+                "signing_secret: only a json destination is signed, not {}",
+                kind.as_str()
+            ))
+        }
     }
     if raw.interactive.is_some() && kind != Kind::Slack {
-        return Err(format!("interactive: only a slack destination has buttons, not {}", kind.as_str()));
+        return Err(format!(
+            "interactive: only a slack destination has buttons, not {}",
+            kind.as_str()
+        ));
     }
     if let Some(bad) = raw.targets.iter().find(|t| t.is_empty()) {
-        return Err(format!("targets: {bad:?} is empty: give target names or globs (gpt-*)"));
+        return Err(format!(
+            "targets: {bad:?} is empty: give target names or globs (gpt-*)"
+        ));
     }
     let severities = raw
         .severities
@@ -338,7 +353,9 @@ fn check(raw: Raw) -> Result<Destination, String> {
     let quiet_hours = raw.quiet_hours.map(quiet).transpose()?;
     if let Some(m) = raw.renotify_after_min {
         if !(1..=MAX_RENOTIFY_MIN).contains(&m) {
-            return Err(format!("renotify_after_min: must be 1 to {MAX_RENOTIFY_MIN} (a week), not {m}"));
+            return Err(format!(
+                "renotify_after_min: must be 1 to {MAX_RENOTIFY_MIN} (a week), not {m}"
+            ));
         }
     }
     Ok(Destination {
@@ -359,9 +376,8 @@ fn name(n: &str) -> Result<(), String> {
     let ok = (1..=64).contains(&n.len())
         && n.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    ok.then_some(()).ok_or_else(|| {
-        format!("name: {n:?} must be 1 to 64 letters, digits, '-', '_' or '.'")
-    })
+    ok.then_some(())
+        .ok_or_else(|| format!("name: {n:?} must be 1 to 64 letters, digits, '-', '_' or '.'"))
 }
 
 /// A secret's name as Workers bindings take it: a letter or `_`, then letters, digits, `_`.
@@ -380,13 +396,20 @@ fn quiet(q: RawQuiet) -> Result<QuietHours, String> {
     let from = clock("quiet_hours.from", &q.from)?;
     let to = clock("quiet_hours.to", &q.to)?;
     if from == to {
-        return Err(format!("quiet_hours: from and to are both {}: give two different times", q.from));
+        return Err(format!(
+            "quiet_hours: from and to are both {}: give two different times",
+            q.from
+        ));
     }
     let utc_offset = match q.utc_offset.as_deref() {
         None | Some("Z") => 0,
         Some(o) => offset(o)?,
     };
-    Ok(QuietHours { from, to, utc_offset })
+    Ok(QuietHours {
+        from,
+        to,
+        utc_offset,
+    })
 }
 
 /// `HH:MM`, 00:00 to 23:59, as minutes after midnight.
@@ -402,14 +425,20 @@ fn clock(field: &str, s: &str) -> Result<u32, String> {
 
 /// `+HH:MM` or `-HH:MM`, at most 14 hours, as minutes.
 fn offset(s: &str) -> Result<i32, String> {
-    let bad = || format!("quiet_hours.utc_offset: {s:?} is not an offset: write +HH:MM or -HH:MM (+01:00), or Z");
+    let bad = || {
+        format!(
+            "quiet_hours.utc_offset: {s:?} is not an offset: write +HH:MM or -HH:MM (+01:00), or Z"
+        )
+    };
     let (sign, rest) = match s.split_at_checked(1) {
         Some(("+", r)) => (1, r),
         Some(("-", r)) => (-1, r),
         _ => return Err(bad()),
     };
     let minutes = clock("quiet_hours.utc_offset", rest).map_err(|_| bad())?;
-    (minutes <= 14 * 60).then_some(sign * minutes as i32).ok_or_else(bad)
+    (minutes <= 14 * 60)
+        .then_some(sign * minutes as i32)
+        .ok_or_else(bad)
 }
 
 #[cfg(test)]
@@ -458,7 +487,11 @@ mod tests {
         assert!(q.covers(at(4, 59)), "06:59 local");
         assert!(!q.covers(at(5, 0)), "07:00 local ends them");
         assert!(!q.covers(at(19, 59)));
-        let day = QuietHours { from: 540, to: 1020, utc_offset: -300 };
+        let day = QuietHours {
+            from: 540,
+            to: 1020,
+            utc_offset: -300,
+        };
         assert!(day.covers(at(14, 0)), "09:00 at UTC-5");
         assert!(!day.covers(at(13, 59)));
         assert_eq!(
@@ -489,9 +522,15 @@ mod tests {
             let e = one(json).unwrap_err();
             assert!(e.contains(want), "{json}: {e}");
         }
-        let twice = parse(r#"[{"name": "a", "kind": "slack", "url_secret": "U"}, {"name": "a", "kind": "teams", "url_secret": "V"}]"#);
+        let twice = parse(
+            r#"[{"name": "a", "kind": "slack", "url_secret": "U"}, {"name": "a", "kind": "teams", "url_secret": "V"}]"#,
+        );
         assert_eq!(twice.valid.len(), 1);
-        assert!(twice.errors[0].contains("names must be unique"), "{:?}", twice.errors);
+        assert!(
+            twice.errors[0].contains("names must be unique"),
+            "{:?}",
+            twice.errors
+        );
         assert!(parse("{}").errors[0].contains("must be a JSON array"));
     }
 
@@ -501,13 +540,22 @@ mod tests {
         assert_eq!(none.valid, [Destination::legacy()]);
         assert!(with_legacy(parse("[]"), false).valid.is_empty());
         let own = with_legacy(
-            parse(r#"[{"name": "hook", "kind": "slack-compatible", "url_secret": "LLMSCOPE_WEBHOOK", "targets": ["a"]}]"#),
+            parse(
+                r#"[{"name": "hook", "kind": "slack-compatible", "url_secret": "LLMSCOPE_WEBHOOK", "targets": ["a"]}]"#,
+            ),
             true,
         );
         assert_eq!(own.valid.len(), 1);
         assert_eq!(own.valid[0].targets, ["a"]);
-        let taken = with_legacy(parse(r#"[{"name": "webhook", "kind": "slack", "url_secret": "S"}]"#), true);
-        assert!(taken.errors[0].contains("is LLMSCOPE_WEBHOOK's destination"), "{:?}", taken.errors);
+        let taken = with_legacy(
+            parse(r#"[{"name": "webhook", "kind": "slack", "url_secret": "S"}]"#),
+            true,
+        );
+        assert!(
+            taken.errors[0].contains("is LLMSCOPE_WEBHOOK's destination"),
+            "{:?}",
+            taken.errors
+        );
         let shown = Destination::legacy().to_json();
         assert_eq!(shown["kind"], "slack-compatible");
         assert_eq!(shown["template"], "• {summary}\n{why}");

@@ -263,11 +263,13 @@ fn slack_blocks(d: &Destination, n: &Notice, s: &Sender) -> Value {
 pub fn teams_card(text: &str, link: Option<&str>) -> Value {
     let mut lines = text.lines();
     let title = lines.next().unwrap_or_default();
-    let mut body = vec![json!({"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": true})];
+    let mut body = vec![
+        json!({"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": true}),
+    ];
     body.extend(
-        lines
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| json!({"type": "TextBlock", "text": l.trim(), "wrap": true, "spacing": "Small"})),
+        lines.filter(|l| !l.trim().is_empty()).map(
+            |l| json!({"type": "TextBlock", "text": l.trim(), "wrap": true, "spacing": "Small"}),
+        ),
     );
     let mut card = json!({
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -276,7 +278,8 @@ pub fn teams_card(text: &str, link: Option<&str>) -> Value {
         "body": body,
     });
     if let Some(url) = link.filter(|l| !l.is_empty()) {
-        card["actions"] = json!([{"type": "Action.OpenUrl", "title": "Open the dashboard", "url": url}]);
+        card["actions"] =
+            json!([{"type": "Action.OpenUrl", "title": "Open the dashboard", "url": url}]);
     }
     json!({
         "type": "message",

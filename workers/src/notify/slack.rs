@@ -49,8 +49,9 @@ pub fn verify(
         .map_err(|_| "the signing secret cannot key an HMAC")?;
     mac.update(format!("v0:{timestamp}:").as_bytes());
     mac.update(body);
-    mac.verify_slice(&given)
-        .map_err(|_| "X-Slack-Signature does not match the body: not from Slack, or changed on the way".into())
+    mac.verify_slice(&given).map_err(|_| {
+        "X-Slack-Signature does not match the body: not from Slack, or changed on the way".into()
+    })
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
@@ -86,7 +87,10 @@ pub struct Interaction {
 impl Interaction {
     /// How the audit log names the Slack user: `slack:<name>` (or their id).
     pub fn member(&self) -> String {
-        format!("slack:{}", self.user_name.as_deref().unwrap_or(&self.user_id))
+        format!(
+            "slack:{}",
+            self.user_name.as_deref().unwrap_or(&self.user_id)
+        )
     }
 }
 
@@ -136,7 +140,10 @@ pub fn interaction(body: &str) -> Result<Interaction, String> {
         .into_owned();
     let p: Payload = serde_json::from_str(&json).map_err(|e| format!("payload: {e}"))?;
     if p.kind != "block_actions" {
-        return Err(format!("payload type {:?}: only block_actions (a button or a menu) is handled", p.kind));
+        return Err(format!(
+            "payload type {:?}: only block_actions (a button or a menu) is handled",
+            p.kind
+        ));
     }
     let acts = p.actions.iter().map(act).collect::<Result<Vec<_>, _>>()?;
     Ok(Interaction {
@@ -155,7 +162,10 @@ fn act(a: &Action) -> Result<(i64, Act), String> {
     let what = match a.action_id.as_str() {
         "ack" => Act::Ack,
         "cause" => {
-            let picked = a.selected_option.as_ref().ok_or("cause: no option selected")?;
+            let picked = a
+                .selected_option
+                .as_ref()
+                .ok_or("cause: no option selected")?;
             Act::Cause(super::cause(&picked.value)?)
         }
         other => return Err(format!("action_id {other:?}: only ack and cause are ours")),
@@ -177,7 +187,16 @@ mod tests {
     #[test]
     fn slacks_documented_example_verifies() {
         let now = 1_531_420_618 + 10;
-        assert_eq!(verify(SECRET, Some(TIMESTAMP), Some(SIGNATURE), BODY.as_bytes(), now), Ok(()));
+        assert_eq!(
+            verify(
+                SECRET,
+                Some(TIMESTAMP),
+                Some(SIGNATURE),
+                BODY.as_bytes(),
+                now
+            ),
+            Ok(())
+        );
     }
 
     #[test]
@@ -187,17 +206,42 @@ mod tests {
             verify(SECRET, ts, sig, body.as_bytes(), now).unwrap_err()
         };
         let tampered = BODY.replace("roadrunner", "coyote");
-        assert!(refused(Some(TIMESTAMP), Some(SIGNATURE), &tampered, now).contains("does not match"));
+        assert!(
+            refused(Some(TIMESTAMP), Some(SIGNATURE), &tampered, now).contains("does not match")
+        );
         assert!(refused(Some(TIMESTAMP), Some(SIGNATURE), BODY, now + 301).contains("is 301 s old"));
-        assert!(refused(Some(TIMESTAMP), Some(SIGNATURE), BODY, now - 301).contains("301 s in the future"));
-        assert_eq!(verify(SECRET, Some(TIMESTAMP), Some(SIGNATURE), BODY.as_bytes(), now + 300), Ok(()));
+        assert!(refused(Some(TIMESTAMP), Some(SIGNATURE), BODY, now - 301)
+            .contains("301 s in the future"));
+        assert_eq!(
+            verify(
+                SECRET,
+                Some(TIMESTAMP),
+                Some(SIGNATURE),
+                BODY.as_bytes(),
+                now + 300
+            ),
+            Ok(())
+        );
         assert!(refused(None, Some(SIGNATURE), BODY, now).contains("no X-Slack-Request-Timestamp"));
         assert!(refused(Some("soon"), Some(SIGNATURE), BODY, now).contains("not Unix seconds"));
         assert!(refused(Some(TIMESTAMP), None, BODY, now).contains("is not v0="));
-        assert!(refused(Some(TIMESTAMP), Some(&SIGNATURE.replace("v0=", "v1=")), BODY, now).contains("is not v0="));
+        assert!(refused(
+            Some(TIMESTAMP),
+            Some(&SIGNATURE.replace("v0=", "v1=")),
+            BODY,
+            now
+        )
+        .contains("is not v0="));
         // Another timestamp signs another basestring.
         assert!(refused(Some("1531420619"), Some(SIGNATURE), BODY, now).contains("does not match"));
-        assert!(verify("another secret", Some(TIMESTAMP), Some(SIGNATURE), BODY.as_bytes(), now).is_err());
+        assert!(verify(
+            "another secret",
+            Some(TIMESTAMP),
+            Some(SIGNATURE),
+            BODY.as_bytes(),
+            now
+        )
+        .is_err());
     }
 
     fn form(payload: &serde_json::Value) -> String {
@@ -226,14 +270,20 @@ mod tests {
         // A form's + is a space.
         let plus = "payload=%7B%22type%22%3A%22block_actions%22%2C%22user%22%3A%7B%22id%22%3A%22U1%22%7D%2C%22actions%22%3A%5B%7B%22action_id%22%3A%22cause%22%2C%22block_id%22%3A%22alert%3A7%22%2C%22selected_option%22%3A%7B%22value%22%3A%22region+routing%22%7D%7D%5D%7D";
         let i = interaction(plus).unwrap();
-        assert_eq!((i.member(), i.acts), ("slack:U1".into(), vec![(7, Act::Cause("region routing"))]));
+        assert_eq!(
+            (i.member(), i.acts),
+            ("slack:U1".into(), vec![(7, Act::Cause("region routing"))])
+        );
     }
 
     #[test]
     fn foreign_or_bad_interactions_are_named() {
         let err = |p: serde_json::Value| interaction(&form(&p)).unwrap_err();
         let user = serde_json::json!({"id": "U1"});
-        assert!(err(serde_json::json!({"type": "view_submission", "user": user})).contains("only block_actions"));
+        assert!(
+            err(serde_json::json!({"type": "view_submission", "user": user}))
+                .contains("only block_actions")
+        );
         assert!(err(serde_json::json!({"type": "block_actions", "user": user, "actions": [{"action_id": "ack", "block_id": "x"}]})).contains("block_id \"x\""));
         assert!(err(serde_json::json!({"type": "block_actions", "user": user, "actions": [{"action_id": "delete", "block_id": "alert:1"}]})).contains("only ack and cause"));
         assert!(err(serde_json::json!({"type": "block_actions", "user": user, "actions": [{"action_id": "cause", "block_id": "alert:1", "selected_option": {"value": "gremlins"}}]})).contains("\"gremlins\" is not one of"));

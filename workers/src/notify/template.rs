@@ -12,12 +12,18 @@ pub const PLACEHOLDERS: [(&str, &str); 15] = [
     ("target", "the target's name"),
     ("severity", "signal or predictive"),
     ("metric", "ttft_ms, total_ms, tokens_per_s or error_rate"),
-    ("value", "the flagged value (a predictive alert: the last point)"),
+    (
+        "value",
+        "the flagged value (a predictive alert: the last point)",
+    ),
     ("center", "the center line"),
     ("limits", "the control limits, or the forecast's limit"),
     ("rules", "the tests and named rules that fired"),
     ("summary", "the alert in one line"),
-    ("why", "the shape, likely cause and what moved with it, a line each"),
+    (
+        "why",
+        "the shape, likely cause and what moved with it, a line each",
+    ),
     ("cause", "the suggested cause, or 'none suggested'"),
     ("shape", "the episode's shape, or 'unknown'"),
     ("time", "when, UTC (2026-12-07 01:35:00 UTC)"),
@@ -114,7 +120,10 @@ fn position(source: &str, byte: usize) -> usize {
 }
 
 fn names() -> String {
-    let all: Vec<String> = PLACEHOLDERS.iter().map(|p| format!("{{{}}}", p.0)).collect();
+    let all: Vec<String> = PLACEHOLDERS
+        .iter()
+        .map(|p| format!("{{{}}}", p.0))
+        .collect();
     all.join(", ")
 }
 
@@ -166,6 +175,9 @@ mod tests {
         let e = Template::parse("ok } no").unwrap_err();
         assert!(e.starts_with("a lone } at character 4"), "{e}");
         let e = Template::parse("{}").unwrap_err();
-        assert!(e.starts_with("unknown placeholder {} at character 1"), "{e}");
+        assert!(
+            e.starts_with("unknown placeholder {} at character 1"),
+            "{e}"
+        );
     }
 }

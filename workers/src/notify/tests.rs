@@ -76,7 +76,10 @@ fn the_webhook_message_is_the_one_it_always_was() {
 fn a_slack_compatible_destination_groups_by_target_and_others_send_each_alert() {
     let n = |id, t: &str| notice(id, alert(t, false));
     let grouped = batches(Kind::SlackCompatible, vec![n(1, "a"), n(2, "b"), n(3, "a")]);
-    let ids: Vec<Vec<i64>> = grouped.iter().map(|b| b.iter().map(|n| n.id).collect()).collect();
+    let ids: Vec<Vec<i64>> = grouped
+        .iter()
+        .map(|b| b.iter().map(|n| n.id).collect())
+        .collect();
     assert_eq!(ids, [vec![1, 3], vec![2]]);
     assert_eq!(batches(Kind::Slack, vec![n(1, "a"), n(3, "a")]).len(), 2);
 }
@@ -86,7 +89,10 @@ fn slack_messages_carry_acknowledge_and_the_causes_escaped() {
     let d = dest(r#"{"name": "ops", "kind": "slack", "url_secret": "OPS"}"#);
     let body = message(&d, &[notice(42, alert("gpt", false))], &UNBRANDED);
     let text = body["text"].as_str().unwrap();
-    assert!(text.starts_with("*LLMscope* signal alert: *gpt*\nttft_ms is out of control"), "{text}");
+    assert!(
+        text.starts_with("*LLMscope* signal alert: *gpt*\nttft_ms is out of control"),
+        "{text}"
+    );
     assert!(text.contains("(429) &amp; &lt;more&gt;"), "{text}");
     assert_eq!(body["blocks"][0]["text"]["text"], text);
     let actions = &body["blocks"][1];
@@ -101,14 +107,17 @@ fn slack_messages_carry_acknowledge_and_the_causes_escaped() {
         .map(|o| o["value"].as_str().unwrap())
         .collect();
     assert_eq!(options, CAUSES);
-    let quiet = dest(r#"{"name": "q", "kind": "slack", "url_secret": "OPS", "interactive": false}"#);
+    let quiet =
+        dest(r#"{"name": "q", "kind": "slack", "url_secret": "OPS", "interactive": false}"#);
     let body = message(&quiet, &[notice(1, alert("gpt", false))], &UNBRANDED);
     assert_eq!(body["blocks"].as_array().unwrap().len(), 1);
 }
 
 #[test]
 fn teams_gets_an_adaptive_card_and_templates_fill_their_placeholders() {
-    let d = dest(r#"{"name": "t", "kind": "teams", "url_secret": "T", "template": "{brand} | {target} | {severity} | {metric}={value} ({limits}) | {rules} | {cause} | {shape} | {time} | #{id} | {link}\n{why}"}"#);
+    let d = dest(
+        r#"{"name": "t", "kind": "teams", "url_secret": "T", "template": "{brand} | {target} | {severity} | {metric}={value} ({limits}) | {rules} | {cause} | {shape} | {time} | #{id} | {link}\n{why}"}"#,
+    );
     let sender = Sender {
         brand: "Acme Watch",
         link: Some("https://dash.example/"),
@@ -118,16 +127,27 @@ fn teams_gets_an_adaptive_card_and_templates_fill_their_placeholders() {
     let body = message(&d, &[n], &sender);
     assert_eq!(body["type"], "message");
     let attachment = &body["attachments"][0];
-    assert_eq!(attachment["contentType"], "application/vnd.microsoft.card.adaptive");
+    assert_eq!(
+        attachment["contentType"],
+        "application/vnd.microsoft.card.adaptive"
+    );
     let card = &attachment["content"];
-    assert_eq!((card["type"].clone(), card["version"].clone()), (json!("AdaptiveCard"), json!("1.4")));
+    assert_eq!(
+        (card["type"].clone(), card["version"].clone()),
+        (json!("AdaptiveCard"), json!("1.4"))
+    );
     assert_eq!(
         card["body"][0]["text"],
         "Reminder, still unacknowledged: Acme Watch | claude | signal | ttft_ms=320.500 (limits 0.000 to 120.000) | test 1: 1 point more than 3 sigma from the center line | rate limiting | step | 2025-12-06 05:46:40 UTC | #7 | https://dash.example/"
     );
-    assert_eq!(card["body"][1]["text"], "shape: step (6 point(s), mean +9.1 sigma, variance ratio 1.00, trend +0.2 sigma)");
+    assert_eq!(
+        card["body"][1]["text"],
+        "shape: step (6 point(s), mean +9.1 sigma, variance ratio 1.00, trend +0.2 sigma)"
+    );
     assert_eq!(card["actions"][0]["url"], "https://dash.example/");
-    let p = dest(r#"{"name": "p", "kind": "teams", "url_secret": "T", "template": "{severity}: {limits}; {cause}; {shape}"}"#);
+    let p = dest(
+        r#"{"name": "p", "kind": "teams", "url_secret": "T", "template": "{severity}: {limits}; {cause}; {shape}"}"#,
+    );
     let body = message(&p, &[notice(8, alert("claude", true))], &sender);
     assert_eq!(
         body["attachments"][0]["content"]["body"][0]["text"],
@@ -144,7 +164,10 @@ fn the_generic_json_names_the_alert_and_is_signed_over_timestamp_and_body() {
     assert_eq!(body["alert"]["id"], 9);
     assert_eq!(body["alert"]["severity"], "predictive");
     assert_eq!(body["alert"]["limit"], 2000.0);
-    assert!(body["text"].as_str().unwrap().starts_with("LLMscope predictive alert: gpt\n"));
+    assert!(body["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("LLMscope predictive alert: gpt\n"));
     // Python: hmac.new(b'whsec-test-key', b'1765000000.{"a":1}', hashlib.sha256).hexdigest()
     assert_eq!(
         signature("whsec-test-key", 1_765_000_000, r#"{"a":1}"#),
@@ -192,8 +215,13 @@ fn the_causes_are_the_engines_and_the_dashboards() {
     }
     let app = include_str!("../../../app/src/model/causes.rs");
     for c in CAUSES {
-        assert!(app.contains(&format!("\"{c}\"")), "the dashboard does not offer {c}");
+        assert!(
+            app.contains(&format!("\"{c}\"")),
+            "the dashboard does not offer {c}"
+        );
     }
     assert_eq!(cause("rate limiting"), Ok("rate limiting"));
-    assert!(cause("gremlins").unwrap_err().starts_with("cause: \"gremlins\" is not one of: provider incident"));
+    assert!(cause("gremlins")
+        .unwrap_err()
+        .starts_with("cause: \"gremlins\" is not one of: provider incident"));
 }

@@ -97,10 +97,16 @@ pub async fn list(req: &Request, store: &Store) -> Answer<Response> {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => limit = n,
                 _ => return bad(format!("limit={v}: must be 1 to {MAX_LIMIT}")),
             },
-            other => return bad(format!("unknown parameter {other:?}: use since, target, limit")),
+            other => {
+                return bad(format!(
+                    "unknown parameter {other:?}: use since, target, limit"
+                ))
+            }
         }
     }
-    let sql = format!("{SELECT} WHERE a.t > ?1 AND (?2 IS NULL OR a.target = ?2) ORDER BY a.t, a.id LIMIT ?3");
+    let sql = format!(
+        "{SELECT} WHERE a.t > ?1 AND (?2 IS NULL OR a.target = ?2) ORDER BY a.t, a.id LIMIT ?3"
+    );
     let target = target.map_or(wasm_bindgen::JsValue::NULL, |t| t.as_str().into());
     let rows = store
         .db()
@@ -112,7 +118,10 @@ pub async fn list(req: &Request, store: &Store) -> Answer<Response> {
         .results::<Row>()?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id as i64).collect();
     let deliveries = deliveries_of(store, &ids).await?;
-    json(200, &Value::Array(rows.iter().map(|r| shown(r, &deliveries)).collect()))
+    json(
+        200,
+        &Value::Array(rows.iter().map(|r| shown(r, &deliveries)).collect()),
+    )
 }
 
 /// The alert `id` as `GET /alerts` shows it, or 404.
@@ -132,7 +141,11 @@ async fn one(store: &Store, id: i64) -> Answer<Value> {
 async fn mark(store: &Store, id: i64, act: &Act, who: &Caller) -> Answer<()> {
     let alert = one(store, id).await?;
     let now = num(http::now_ms() as i64);
-    let what = format!("{id} {} {}", alert["target"].as_str().unwrap_or("?"), alert["metric"].as_str().unwrap_or("?"));
+    let what = format!(
+        "{id} {} {}",
+        alert["target"].as_str().unwrap_or("?"),
+        alert["metric"].as_str().unwrap_or("?")
+    );
     let (statement, args, action, target) = match act {
         Act::Ack => (
             "INSERT INTO alert_marks (alert_id, acked_at, acked_by) VALUES (?1, ?2, ?3) ON CONFLICT (alert_id) DO UPDATE SET acked_at = COALESCE(acked_at, excluded.acked_at), acked_by = COALESCE(acked_by, excluded.acked_by)",
@@ -189,7 +202,9 @@ pub async fn ack(mut req: Request, store: &Store, caller: &Caller, id: &str) -> 
         Ack { cause: None }
     } else {
         serde_json::from_slice(&bytes).map_err(|e| {
-            ApiError::BadRequest(format!("{e}: send nothing, or {{\"cause\": \"rate limiting\"}}"))
+            ApiError::BadRequest(format!(
+                "{e}: send nothing, or {{\"cause\": \"rate limiting\"}}"
+            ))
         })?
     };
     let cause = given
@@ -212,11 +227,20 @@ pub async fn slack_actions(mut req: Request, env: &Env, store: &Store) -> Answer
         )));
     };
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let (timestamp, signature) = (header("x-slack-request-timestamp"), header("x-slack-signature"));
+    let (timestamp, signature) = (
+        header("x-slack-request-timestamp"),
+        header("x-slack-signature"),
+    );
     let bytes = body(&mut req).await?;
     let now_s = (http::now_ms() / 1000.0) as i64;
-    slack::verify(&secret, timestamp.as_deref(), signature.as_deref(), &bytes, now_s)
-        .map_err(ApiError::BadSignature)?;
+    slack::verify(
+        &secret,
+        timestamp.as_deref(),
+        signature.as_deref(),
+        &bytes,
+        now_s,
+    )
+    .map_err(ApiError::BadSignature)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| ApiError::BadRequest("the body is not UTF-8".into()))?;
     let interaction = slack::interaction(&text).map_err(ApiError::BadRequest)?;

@@ -199,13 +199,20 @@ impl Config {
             .collect();
         let missing = |name: &str| string(env, name).is_none_or(|v| v.is_empty());
         for d in &self.destinations.valid {
-            for (key, secret) in [("url_secret", Some(&d.url_secret)), ("signing_secret", d.signing_secret.as_ref())] {
+            for (key, secret) in [
+                ("url_secret", Some(&d.url_secret)),
+                ("signing_secret", d.signing_secret.as_ref()),
+            ] {
                 if let Some(s) = secret.filter(|s| missing(s)) {
                     all.push(ConfigError::new("*", field, format!("destination {}: {key}: the secret {s} is not set (wrangler secret put {s}); nothing is sent there", d.name)));
                 }
             }
         }
-        let buttons = self.destinations.valid.iter().any(|d| d.kind == destination::Kind::Slack && d.interactive);
+        let buttons = self
+            .destinations
+            .valid
+            .iter()
+            .any(|d| d.kind == destination::Kind::Slack && d.interactive);
         if buttons && missing(SLACK_SIGNING_SECRET) {
             all.push(ConfigError::new("*", SLACK_SIGNING_SECRET, "is not set: Slack messages carry Acknowledge and Set cause, and POST /slack/actions refuses every press without it (the Slack app's Basic Information, Signing Secret)"));
         }

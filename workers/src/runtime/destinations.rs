@@ -41,7 +41,12 @@ pub async fn load(store: &Store, config: &mut Config) -> Answer<()> {
 
 /// `GET /destinations`: every destination as configured, secrets by name only.
 pub fn list(config: &Config) -> Answer<Response> {
-    let list: Vec<_> = config.destinations.valid.iter().map(|d| d.to_json()).collect();
+    let list: Vec<_> = config
+        .destinations
+        .valid
+        .iter()
+        .map(|d| d.to_json())
+        .collect();
     json(200, &serde_json::Value::Array(list))
 }
 
@@ -56,7 +61,9 @@ pub async fn put(
     config: &mut Config,
 ) -> Answer<Response> {
     let bytes = super::share::body_within(&mut req, MAX_BYTES, |n| {
-        ApiError::TooLarge(format!("the destinations are {n} bytes; at most {MAX_BYTES}"))
+        ApiError::TooLarge(format!(
+            "the destinations are {n} bytes; at most {MAX_BYTES}"
+        ))
     })
     .await?;
     let text = String::from_utf8(bytes).map_err(|_| {
@@ -67,7 +74,10 @@ pub async fn put(
     let mut secrets = config::all_secret_values(env, config);
     secrets.extend(config::destination_secret_values(env, &list));
     // Values of 8 characters or more: a shorter secret would match ordinary words.
-    if secrets.iter().any(|s| s.len() >= 8 && text.contains(s.as_str())) {
+    if secrets
+        .iter()
+        .any(|s| s.len() >= 8 && text.contains(s.as_str()))
+    {
         return Err(ApiError::BadRequest(
             "nothing was changed: the destinations hold the value of one of the Worker's secrets; name the secret instead (url_secret, signing_secret) and keep its value a Worker secret (wrangler secret put)".into(),
         ));
@@ -80,7 +90,13 @@ pub async fn put(
         .await
         .map_err(|e| format!("D1: cannot store the destinations: {e}"))?;
     let names: Vec<&str> = list.valid.iter().map(|d| d.name.as_str()).collect();
-    audit(store, caller, "destinations.replace", &format!("[{}]", names.join(", "))).await?;
+    audit(
+        store,
+        caller,
+        "destinations.replace",
+        &format!("[{}]", names.join(", ")),
+    )
+    .await?;
     config.destinations = list;
     self::list(config)
 }

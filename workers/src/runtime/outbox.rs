@@ -40,7 +40,12 @@ fn read(rows: Vec<Row>) -> Vec<Waiting> {
         .collect()
 }
 
-async fn all(store: &Store, sql: &str, args: &[wasm_bindgen::JsValue], what: &str) -> Answer<Vec<Row>> {
+async fn all(
+    store: &Store,
+    sql: &str,
+    args: &[wasm_bindgen::JsValue],
+    what: &str,
+) -> Answer<Vec<Row>> {
     store
         .db()
         .prepare(sql)
@@ -68,7 +73,9 @@ async fn batch(store: &Store, statements: Vec<D1PreparedStatement>, what: &str) 
 /// The oldest `limit` alerts not yet routed.
 pub async fn unrouted(store: &Store, limit: u32) -> Answer<Vec<Waiting>> {
     let sql = "SELECT id, json FROM alerts WHERE delivered = 0 ORDER BY id LIMIT ?1";
-    Ok(read(all(store, sql, &[num(i64::from(limit))], "unrouted alerts").await?))
+    Ok(read(
+        all(store, sql, &[num(i64::from(limit))], "unrouted alerts").await?,
+    ))
 }
 
 /// Routes alert `id` to `destinations` (one waiting row each), in one batch with marking it
@@ -94,7 +101,13 @@ pub async fn route(store: &Store, id: i64, destinations: &[&str]) -> Answer<()> 
 /// The oldest `limit` alerts waiting at `destination`, never sent there.
 pub async fn waiting(store: &Store, destination: &str, limit: u32) -> Answer<Vec<Waiting>> {
     let sql = "SELECT a.id AS id, a.json AS json, d.sends AS sends FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.destination = ?1 AND d.delivered = 0 ORDER BY a.id LIMIT ?2";
-    let rows = all(store, sql, &[destination.into(), num(i64::from(limit))], "waiting alerts").await?;
+    let rows = all(
+        store,
+        sql,
+        &[destination.into(), num(i64::from(limit))],
+        "waiting alerts",
+    )
+    .await?;
     Ok(read(rows))
 }
 
@@ -133,7 +146,10 @@ struct Count {
 
 /// Alerts waiting at each of `destinations` (configured ones only: a removed destination's
 /// rows wait for nobody), and how many alerts wait anywhere, the unrouted included.
-pub async fn undelivered(store: &Store, destinations: &[String]) -> Answer<(Vec<(String, u64)>, u64)> {
+pub async fn undelivered(
+    store: &Store,
+    destinations: &[String],
+) -> Answer<(Vec<(String, u64)>, u64)> {
     let names = serde_json::to_string(destinations).map_err(|e| e.to_string())?;
     let per = store
         .db()
@@ -156,7 +172,10 @@ pub async fn undelivered(store: &Store, destinations: &[String]) -> Answer<(Vec<
     let per = destinations
         .iter()
         .map(|d| {
-            let n = per.iter().find(|c| c.destination == *d).map_or(0, |c| c.n as u64);
+            let n = per
+                .iter()
+                .find(|c| c.destination == *d)
+                .map_or(0, |c| c.n as u64);
             (d.clone(), n)
         })
         .collect();

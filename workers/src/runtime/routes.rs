@@ -219,7 +219,12 @@ async fn health(env: &Env, config: &Config, caller: Option<&Caller>) -> Answer<R
     let Some(caller) = caller else {
         return json(200, &json!({"ok": problems.is_empty(), "version": version}));
     };
-    let names: Vec<String> = config.destinations.valid.iter().map(|d| d.name.clone()).collect();
+    let names: Vec<String> = config
+        .destinations
+        .valid
+        .iter()
+        .map(|d| d.name.clone())
+        .collect();
     let undelivered = match Store::open(env).await {
         Ok(store) => super::outbox::undelivered(&store, &names).await,
         Err(e) => Err(e),

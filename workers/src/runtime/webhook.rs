@@ -48,11 +48,19 @@ pub async fn deliver_pending(
         if let Some(None) = key {
             continue;
         }
-        let out = Out { d, url: &url, key: key.flatten(), secrets, timeout_ms: config.webhook_timeout_ms };
+        let out = Out {
+            d,
+            url: &url,
+            key: key.flatten(),
+            secrets,
+            timeout_ms: config.webhook_timeout_ms,
+        };
         let mut due = notices(outbox::waiting(store, &d.name, PER_RUN).await?);
         if let Some(min) = d.renotify_after_min {
             let before = now - min as i64 * 60_000;
-            due.extend(notices(outbox::due_again(store, &d.name, before, PER_RUN).await?));
+            due.extend(notices(
+                outbox::due_again(store, &d.name, before, PER_RUN).await?,
+            ));
         }
         sent += out.send(store, due, &sender).await?;
     }
@@ -65,7 +73,11 @@ fn secret(env: &Env, name: &str) -> Option<String> {
 
 fn notices(rows: Vec<Waiting>) -> Vec<Notice> {
     rows.into_iter()
-        .map(|w| Notice { id: w.id, alert: w.alert, send: w.sends + 1 })
+        .map(|w| Notice {
+            id: w.id,
+            alert: w.alert,
+            send: w.sends + 1,
+        })
         .collect()
 }
 
@@ -96,10 +108,18 @@ struct Out<'a> {
 
 impl Out<'_> {
     /// Sends the notices in the kind's messages, stopping at the first refused one.
-    async fn send(&self, store: &Store, notices: Vec<Notice>, sender: &Sender<'_>) -> Result<usize, String> {
+    async fn send(
+        &self,
+        store: &Store,
+        notices: Vec<Notice>,
+        sender: &Sender<'_>,
+    ) -> Result<usize, String> {
         let mut sent = 0;
         for batch in batches(self.d.kind, notices) {
-            let body = redact(&notify::message(self.d, &batch, sender).to_string(), self.secrets);
+            let body = redact(
+                &notify::message(self.d, &batch, sender).to_string(),
+                self.secrets,
+            );
             let ids: Vec<i64> = batch.iter().map(|n| n.id).collect();
             let headers = self.headers(&body, &batch[0]);
             if let Err(why) = post(self.url, headers, body, self.timeout_ms).await {
@@ -123,9 +143,15 @@ impl Out<'_> {
         let mut h = vec![("content-type".to_string(), "application/json".to_string())];
         if let (Kind::Json, Some(key)) = (self.d.kind, &self.key) {
             let now_s = (http::now_ms() / 1000.0) as i64;
-            h.push(("x-webhook-id".into(), format!("{}-{}-{}", self.d.name, n.id, n.send)));
+            h.push((
+                "x-webhook-id".into(),
+                format!("{}-{}-{}", self.d.name, n.id, n.send),
+            ));
             h.push(("x-webhook-timestamp".into(), now_s.to_string()));
-            h.push(("x-webhook-signature".into(), notify::signature(key, now_s, body)));
+            h.push((
+                "x-webhook-signature".into(),
+                notify::signature(key, now_s, body),
+            ));
         }
         h
     }
