@@ -16,13 +16,14 @@ pub fn name(var: Option<&str>) -> (String, Option<String>) {
         return (DEFAULT_NAME.into(), None);
     };
     let bad = |why: String| (DEFAULT_NAME.into(), Some(why));
-    let value: serde_json::Value =
-        match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => return bad(format!(
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return bad(format!(
                 "invalid JSON: {e}: give brand.json's object, e.g. {{\"name\": \"Acme Watch\"}}"
-            )),
-        };
+            ))
+        }
+    };
     let Some(object) = value.as_object() else {
         return bad("must be a JSON object, as brand.json is".into());
     };

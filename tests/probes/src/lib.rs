@@ -230,13 +230,7 @@ impl Webhook {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = serve(app).await;
         Webhook { addr, hook }
     }
 
@@ -331,13 +325,7 @@ impl Inbox {
                 }
             },
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = serve(app).await;
         Inbox { addr, got }
     }
 
@@ -361,4 +349,16 @@ impl Inbox {
     pub fn all(&self) -> Vec<Delivered> {
         self.got.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+}
+
+/// Serves `app` on a free port of 127.0.0.1 in the current tokio runtime: its address.
+async fn serve(app: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
 }

@@ -14,6 +14,7 @@ mod probe;
 mod routes;
 mod share;
 mod store;
+mod stored;
 mod targets;
 mod team;
 mod webhook;
