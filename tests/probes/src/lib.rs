@@ -291,8 +291,9 @@ impl Delivered {
     }
 }
 
-/// Records every POST to any path with its headers and raw body, answering 200: the
-/// receivers of the alerts' destinations, one path each.
+/// Records every POST to any path with its headers and raw body, answering 200
+/// `{"ok": true}` (what Slack's Web API answers a call it took): the receivers of the alerts'
+/// destinations, one path each.
 pub struct Inbox {
     /// Where it listens.
     pub addr: SocketAddr,
@@ -321,7 +322,7 @@ impl Inbox {
                             headers,
                             body: body.to_vec(),
                         });
-                    "ok"
+                    axum::Json(serde_json::json!({"ok": true}))
                 }
             },
         );

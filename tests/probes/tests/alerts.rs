@@ -16,6 +16,7 @@ const BOOT: &str = "alerts-bootstrap-token-5c1e07";
 const KEY: &str = "sk-openai-alerts-test-7d2f31";
 const SLACK_SIGNING: &str = "slack-signing-secret-test-0a9b8c";
 const JSON_KEY: &str = "json-signing-key-test-6e4d21";
+const BOT_TOKEN: &str = "xoxb-bot-token-test-31c9e5";
 
 fn script(ttft_ms: u64) -> Script {
     Script {
@@ -132,7 +133,7 @@ fn interaction(user: &str, action: Value) -> String {
 fn ids_of(d: &Delivered) -> Vec<i64> {
     let v = d.json();
     match d.path.as_str() {
-        "/slack" => vec![
+        "/slack" | "/bot" => vec![
             v["blocks"][1]["block_id"].as_str().unwrap()["alert:".len()..]
                 .parse()
                 .unwrap(),
@@ -192,6 +193,8 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         json!([
             {"name": "slack-a", "kind": "slack", "url_secret": "SLACK_URL", "targets": ["a"],
              "severities": ["signal"], "renotify_after_min": 1},
+            {"name": "slack-bot", "kind": "slack", "url_secret": "BOT_URL",
+             "token_secret": "SLACK_BOT_TOKEN", "channel": "C0ALERTS", "targets": ["b"]},
             {"name": "teams-b", "kind": "teams", "url_secret": "TEAMS_URL", "targets": ["b*"],
              "template": "{brand} alert on {target}: {summary}\ncause: {cause}"},
             {"name": "forecasts", "kind": "json", "url_secret": "FORECAST_URL",
@@ -212,7 +215,8 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         ),
         ("LLMSCOPE_DESTINATIONS", destinations(true).to_string()),
     ];
-    let (slack_url, teams_url, json_url, forecast_url, hook_url) = (
+    let (bot_url, slack_url, teams_url, json_url, forecast_url, hook_url) = (
+        inbox.url("/bot"),
         inbox.url("/slack"),
         inbox.url("/teams"),
         inbox.url("/json"),
@@ -229,6 +233,8 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         ("JSON_URL", json_url.as_str()),
         ("FORECAST_URL", forecast_url.as_str()),
         ("LLMSCOPE_WEBHOOK", hook_url.as_str()),
+        ("BOT_URL", bot_url.as_str()),
+        ("SLACK_BOT_TOKEN", BOT_TOKEN),
     ];
     let wrangler = Wrangler::start("alerts", &vars, &secrets).await;
     let api = Api {
@@ -248,9 +254,17 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         .collect();
     assert_eq!(
         names,
-        ["slack-a", "teams-b", "forecasts", "json-all", "webhook"]
+        [
+            "slack-a",
+            "slack-bot",
+            "teams-b",
+            "forecasts",
+            "json-all",
+            "webhook"
+        ]
     );
-    assert_eq!(listed[4]["kind"], "slack-compatible");
+    assert_eq!(listed[5]["kind"], "slack-compatible");
+    assert_eq!(listed[1]["token_secret"], "SLACK_BOT_TOKEN");
 
     // The baseline, then both targets' TTFT jumps: each opens an episode.
     for _ in 0..9 {
@@ -277,6 +291,7 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         }
         if a["target"] == "b" {
             want.insert("teams-b");
+            want.insert("slack-bot");
         }
         if !signal {
             want.insert("forecasts");
@@ -334,6 +349,20 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         let title = card["content"]["body"][0]["text"].as_str().unwrap();
         assert!(title.starts_with("Acme Watch alert on b: "), "{title}");
     }
+    // The Slack bot posts b's to its channel with its token.
+    let bot = inbox.at("/bot");
+    assert_eq!(bot.len(), of("b"));
+    for m in &bot {
+        let auth = format!("Bearer {BOT_TOKEN}");
+        assert_eq!(m.header("authorization"), Some(auth.as_str()));
+        let v = m.json();
+        assert_eq!(v["channel"], "C0ALERTS");
+        let text = v["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("*Acme Watch* ") && text.contains(" alert: *b*\n"),
+            "{text}"
+        );
+    }
     let forecasts = inbox.at("/forecasts");
     for m in &forecasts {
         assert_eq!(m.json()["alert"]["severity"], "predictive");
@@ -367,7 +396,10 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
         .call("PUT", "/destinations", &admin, Some(&destinations(false)))
         .await;
     assert_eq!(status, 200, "{r}");
-    assert_eq!(r[3]["quiet_hours"], Value::Null);
+    assert_eq!(
+        (r[4]["name"].clone(), r[4]["quiet_hours"].clone()),
+        (json!("json-all"), Value::Null)
+    );
     api.cron().await;
     let held = inbox.at("/json");
     let held_ids: BTreeSet<i64> = held.iter().flat_map(ids_of).collect();

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 pub const LEGACY_SECRET: &str = "LLMSCOPE_WEBHOOK";
 /// That destination's name.
 pub const LEGACY_NAME: &str = "webhook";
+/// Where a Slack bot posts: Slack's Web API method `chat.postMessage`.
+pub const SLACK_POST_MESSAGE: &str = "https://slack.com/api/chat.postMessage";
 /// Destinations at most: each costs D1 queries and subrequests in every cron run.
 pub const MAX_DESTINATIONS: usize = 20;
 /// The longest template, characters (Slack cuts a section's text at 3000).
@@ -96,6 +98,15 @@ impl QuietHours {
     }
 }
 
+/// A Slack bot: `chat.postMessage` with a bot token (scope `chat:write`) to a channel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bot {
+    /// The secret holding the bot token (`xoxb-...`).
+    pub token_secret: String,
+    /// The channel's id (`C0123ABCD`) or name.
+    pub channel: String,
+}
+
 /// One destination, checked.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Destination {
@@ -103,8 +114,11 @@ pub struct Destination {
     pub name: String,
     /// What it speaks.
     pub kind: Kind,
-    /// The secret holding its URL.
-    pub url_secret: String,
+    /// The secret holding its URL; `None` for a Slack bot, which posts to
+    /// [`SLACK_POST_MESSAGE`].
+    pub url_secret: Option<String>,
+    /// A Slack bot instead of an incoming webhook: its token's secret and its channel.
+    pub bot: Option<Bot>,
     /// The secret holding its signing key (`json` only).
     pub signing_secret: Option<String>,
     /// Target names or globs (`*`, `?`) it takes; empty: every target.
@@ -128,7 +142,8 @@ impl Destination {
         Destination {
             name: LEGACY_NAME.into(),
             kind,
-            url_secret: LEGACY_SECRET.into(),
+            url_secret: Some(LEGACY_SECRET.into()),
+            bot: None,
             signing_secret: None,
             targets: Vec::new(),
             severities: Vec::new(),
@@ -137,6 +152,21 @@ impl Destination {
             renotify_after_min: None,
             interactive: false,
         }
+    }
+
+    /// The names of the secrets it uses, by field: its URL's, its signing key's, its bot
+    /// token's.
+    pub fn secrets(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("url_secret", self.url_secret.as_deref()),
+            ("signing_secret", self.signing_secret.as_deref()),
+            (
+                "token_secret",
+                self.bot.as_ref().map(|b| b.token_secret.as_str()),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(field, name)| Some((field, name?)))
     }
 
     /// Whether an alert of `target` with `severity` goes here.
@@ -157,6 +187,10 @@ impl Destination {
         });
         if let Some(s) = &self.signing_secret {
             v["signing_secret"] = json!(s);
+        }
+        if let Some(b) = &self.bot {
+            v["token_secret"] = json!(b.token_secret);
+            v["channel"] = json!(b.channel);
         }
         if self.kind == Kind::Slack {
             v["interactive"] = json!(self.interactive);
@@ -193,7 +227,12 @@ pub fn glob(pattern: &str, name: &str) -> bool {
 struct Raw {
     name: String,
     kind: String,
-    url_secret: String,
+    #[serde(default)]
+    url_secret: Option<String>,
+    #[serde(default)]
+    token_secret: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
     #[serde(default)]
     signing_secret: Option<String>,
     #[serde(default)]
@@ -274,7 +313,10 @@ pub fn parse(json: &str) -> Destinations {
 /// Adds `LLMSCOPE_WEBHOOK`'s destination when the Worker has that secret and no listed
 /// destination names it (one that does takes its place, with its own routing).
 pub fn with_legacy(mut list: Destinations, webhook_set: bool) -> Destinations {
-    let named = list.valid.iter().any(|d| d.url_secret == LEGACY_SECRET);
+    let named = list
+        .valid
+        .iter()
+        .any(|d| d.url_secret.as_deref() == Some(LEGACY_SECRET));
     if !webhook_set || named {
         return list;
     }
@@ -310,7 +352,16 @@ fn check(raw: Raw) -> Result<Destination, String> {
                 raw.kind
             )
         })?;
-    secret_name("url_secret", &raw.url_secret)?;
+    for (field, name) in [
+        ("url_secret", &raw.url_secret),
+        ("signing_secret", &raw.signing_secret),
+        ("token_secret", &raw.token_secret),
+    ] {
+        if let Some(s) = name {
+            secret_name(field, s)?;
+        }
+    }
+    let bot = bot(kind, &raw)?;
     if let Some(s) = &raw.signing_secret {
         secret_name("signing_secret", s)?;
     }
@@ -362,6 +413,7 @@ fn check(raw: Raw) -> Result<Destination, String> {
         name: raw.name,
         kind,
         url_secret: raw.url_secret,
+        bot,
         signing_secret: raw.signing_secret,
         targets: raw.targets,
         severities,
@@ -370,6 +422,19 @@ fn check(raw: Raw) -> Result<Destination, String> {
         renotify_after_min: raw.renotify_after_min,
         interactive: raw.interactive.unwrap_or(true),
     })
+}
+
+/// A Slack bot's token and channel: both or neither, Slack only; without a bot the URL's
+/// secret is required.
+fn bot(kind: Kind, raw: &Raw) -> Result<Option<Bot>, String> {
+    match (&raw.token_secret, &raw.channel) {
+        (None, None) if raw.url_secret.is_none() => Err("url_secret: required: name the Worker secret holding the URL (a Slack bot gives token_secret and channel instead)".into()),
+        (None, None) => Ok(None),
+        _ if kind != Kind::Slack => Err(format!("token_secret: only a slack destination posts as a bot, not {}", kind.as_str())),
+        (Some(t), Some(c)) if !c.trim().is_empty() => Ok(Some(Bot { token_secret: t.clone(), channel: c.trim().to_string() })),
+        (Some(_), _) => Err("channel: a Slack bot posts to a channel: give its id (C0123ABCD)".into()),
+        (None, Some(_)) => Err("token_secret: a channel is for a Slack bot: name the secret holding its token (xoxb-...)".into()),
+    }
 }
 
 fn name(n: &str) -> Result<(), String> {
@@ -556,6 +621,35 @@ mod tests {
             "{:?}",
             taken.errors
         );
+        let bot = one(r#"{"name": "b", "kind": "slack", "token_secret": "BOT", "channel": "C1"}"#)
+            .unwrap();
+        let want = Bot {
+            token_secret: "BOT".into(),
+            channel: "C1".into(),
+        };
+        assert_eq!(
+            (bot.url_secret.clone(), bot.bot.clone()),
+            (None, Some(want))
+        );
+        assert_eq!(bot.secrets().collect::<Vec<_>>(), [("token_secret", "BOT")]);
+        assert_eq!(bot.to_json()["channel"], "C1");
+        for (json, want) in [
+            (r#"{"name": "b", "kind": "slack"}"#, "url_secret: required"),
+            (
+                r#"{"name": "b", "kind": "slack", "token_secret": "BOT"}"#,
+                "channel: a Slack bot posts to a channel",
+            ),
+            (
+                r#"{"name": "b", "kind": "slack", "url_secret": "U", "channel": "C1"}"#,
+                "token_secret: a channel is for a Slack bot",
+            ),
+            (
+                r#"{"name": "b", "kind": "teams", "token_secret": "BOT", "channel": "C1"}"#,
+                "only a slack destination posts as a bot",
+            ),
+        ] {
+            assert!(one(json).unwrap_err().contains(want), "{json}");
+        }
         let shown = Destination::legacy().to_json();
         assert_eq!(shown["kind"], "slack-compatible");
         assert_eq!(shown["template"], "• {summary}\n{why}");

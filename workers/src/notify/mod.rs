@@ -198,7 +198,13 @@ pub fn message(d: &Destination, batch: &[Notice], s: &Sender) -> Value {
     };
     match d.kind {
         Kind::SlackCompatible => slack_compatible(d, batch, s),
-        Kind::Slack => slack_blocks(d, first, s),
+        Kind::Slack => {
+            let mut body = slack_blocks(d, first, s);
+            if let Some(bot) = &d.bot {
+                body["channel"] = json!(bot.channel);
+            }
+            body
+        }
         Kind::Teams => teams_card(&text(d, first, s), s.link),
         Kind::Json => json_body(d, first, s),
     }
@@ -316,6 +322,20 @@ pub fn signature(key: &str, timestamp_s: i64, body: &str) -> String {
     mac.update(format!("{timestamp_s}.").as_bytes());
     mac.update(body.as_bytes());
     format!("v1={}", hex(&mac.finalize().into_bytes()))
+}
+
+/// Whether Slack's Web API took a call: it answers 200 with `{"ok": false, "error"}` when it
+/// did not, so a bot's delivery reads the body, not only the status.
+pub fn slack_api_ok(body: &str) -> Result<(), String> {
+    let v: Value = serde_json::from_str(body).map_err(|_| {
+        let start: String = body.chars().take(100).collect();
+        format!("Slack's answer is not JSON: {start:?}")
+    })?;
+    if v["ok"] == json!(true) {
+        return Ok(());
+    }
+    let error = v["error"].as_str().unwrap_or("no error given");
+    Err(format!("Slack answered ok: false ({error})"))
 }
 
 /// Lower-case hex.

@@ -225,3 +225,20 @@ fn the_causes_are_the_engines_and_the_dashboards() {
         .unwrap_err()
         .starts_with("cause: \"gremlins\" is not one of: provider incident"));
 }
+
+#[test]
+fn a_slack_bot_names_its_channel_and_reads_slacks_ok() {
+    let d =
+        dest(r#"{"name": "bot", "kind": "slack", "token_secret": "BOT", "channel": "C0ALERTS"}"#);
+    let body = message(&d, &[notice(3, alert("gpt", false))], &UNBRANDED);
+    assert_eq!(body["channel"], "C0ALERTS");
+    assert_eq!(body["blocks"][1]["block_id"], "alert:3");
+    assert_eq!(slack_api_ok(r#"{"ok": true, "ts": "1.2"}"#), Ok(()));
+    assert_eq!(
+        slack_api_ok(r#"{"ok": false, "error": "channel_not_found"}"#),
+        Err("Slack answered ok: false (channel_not_found)".into())
+    );
+    assert!(slack_api_ok("ok")
+        .unwrap_err()
+        .starts_with("Slack's answer is not JSON"));
+}

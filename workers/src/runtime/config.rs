@@ -199,13 +199,8 @@ impl Config {
             .collect();
         let missing = |name: &str| string(env, name).is_none_or(|v| v.is_empty());
         for d in &self.destinations.valid {
-            for (key, secret) in [
-                ("url_secret", Some(&d.url_secret)),
-                ("signing_secret", d.signing_secret.as_ref()),
-            ] {
-                if let Some(s) = secret.filter(|s| missing(s)) {
-                    all.push(ConfigError::new("*", field, format!("destination {}: {key}: the secret {s} is not set (wrangler secret put {s}); nothing is sent there", d.name)));
-                }
+            for (key, s) in d.secrets().filter(|(_, s)| missing(s)) {
+                all.push(ConfigError::new("*", field, format!("destination {}: {key}: the secret {s} is not set (wrangler secret put {s}); nothing is sent there", d.name)));
             }
         }
         let buttons = self
@@ -283,6 +278,6 @@ pub fn destination_secret_values(env: &Env, list: &Destinations) -> Vec<String> 
     let names = list
         .valid
         .iter()
-        .flat_map(|d| std::iter::once(d.url_secret.as_str()).chain(d.signing_secret.as_deref()));
+        .flat_map(|d| d.secrets().map(|(_, name)| name));
     values(env, names)
 }

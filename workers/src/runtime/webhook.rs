@@ -11,7 +11,7 @@ use super::outbox::{self, Waiting};
 use super::store::Store;
 use crate::alert::{delivery_backoff_ms, DELIVERY_ATTEMPTS};
 use crate::measure::redact;
-use crate::notify::destination::{Destination, Kind};
+use crate::notify::destination::{Destination, Kind, SLACK_POST_MESSAGE};
 use crate::notify::{self, batches, Notice, Sender, Severity};
 use crate::provider::HttpRequest;
 use std::time::Duration;
@@ -41,17 +41,22 @@ pub async fn deliver_pending(
         if d.quiet_hours.is_some_and(|q| q.covers(now)) {
             continue; // held: sent at the first run after the quiet hours
         }
-        let Some(url) = secret(env, &d.url_secret) else {
+        let url = match &d.url_secret {
+            Some(name) => secret(env, name),
+            None => Some(SLACK_POST_MESSAGE.to_string()),
+        };
+        let (key, token) = (
+            lookup(env, &d.signing_secret),
+            lookup(env, &d.bot.as_ref().map(|b| b.token_secret.clone())),
+        );
+        let (Some(url), Some(key), Some(token)) = (url, key, token) else {
             continue; // `/health` names the missing secret
         };
-        let key = d.signing_secret.as_deref().map(|s| secret(env, s));
-        if let Some(None) = key {
-            continue;
-        }
         let out = Out {
             d,
             url: &url,
-            key: key.flatten(),
+            key,
+            token,
             secrets,
             timeout_ms: config.webhook_timeout_ms,
         };
@@ -69,6 +74,15 @@ pub async fn deliver_pending(
 
 fn secret(env: &Env, name: &str) -> Option<String> {
     string(env, name).filter(|v| !v.is_empty())
+}
+
+/// An optional secret's value: `Some(None)` when none is named, `None` when the named one is
+/// not set.
+fn lookup(env: &Env, name: &Option<String>) -> Option<Option<String>> {
+    match name {
+        None => Some(None),
+        Some(n) => secret(env, n).map(Some),
+    }
 }
 
 fn notices(rows: Vec<Waiting>) -> Vec<Notice> {
@@ -102,6 +116,8 @@ struct Out<'a> {
     d: &'a Destination,
     url: &'a str,
     key: Option<String>,
+    /// A Slack bot's token.
+    token: Option<String>,
     secrets: &'a [String],
     timeout_ms: u64,
 }
@@ -122,7 +138,8 @@ impl Out<'_> {
             );
             let ids: Vec<i64> = batch.iter().map(|n| n.id).collect();
             let headers = self.headers(&body, &batch[0]);
-            if let Err(why) = post(self.url, headers, body, self.timeout_ms).await {
+            let slack_api = self.token.is_some();
+            if let Err(why) = post(self.url, headers, body, self.timeout_ms, slack_api).await {
                 worker::console_error!(
                     "llmscope: destination {} did not take {} alert(s) after {DELIVERY_ATTEMPTS} attempts ({why}); they wait for the next cron run",
                     self.d.name,
@@ -141,6 +158,10 @@ impl Out<'_> {
     /// receiver can drop a repeat), `x-webhook-timestamp` and `x-webhook-signature`.
     fn headers(&self, body: &str, n: &Notice) -> Vec<(String, String)> {
         let mut h = vec![("content-type".to_string(), "application/json".to_string())];
+        if let Some(token) = &self.token {
+            h[0].1 = "application/json; charset=utf-8".into();
+            h.push(("authorization".into(), format!("Bearer {token}")));
+        }
         if let (Kind::Json, Some(key)) = (self.d.kind, &self.key) {
             let now_s = (http::now_ms() / 1000.0) as i64;
             h.push((
@@ -157,12 +178,14 @@ impl Out<'_> {
     }
 }
 
-/// POSTs one message with `headers`, retrying: `Ok` once the receiver answers 2xx.
+/// POSTs one message with `headers`, retrying: `Ok` once the receiver answers 2xx (and, for
+/// Slack's Web API, `"ok": true`: it answers 200 to a refused call too).
 pub async fn post(
     url: &str,
     headers: Vec<(String, String)>,
     body: String,
     timeout_ms: u64,
+    slack_api: bool,
 ) -> Result<(), String> {
     let request = HttpRequest {
         method: "POST".into(),
@@ -176,9 +199,15 @@ pub async fn post(
         if wait > 0 {
             Delay::from(Duration::from_millis(wait)).await;
         }
-        match http::send_within(&request, timeout_ms).await {
-            Ok(status) if (200..300).contains(&status) => return Ok(()),
-            Ok(status) => why = format!("it answered HTTP {status}"),
+        match http::send_within(&request, timeout_ms, slack_api).await {
+            Ok((status, _)) if !(200..300).contains(&status) => {
+                why = format!("it answered HTTP {status}")
+            }
+            Ok((_, answer)) if slack_api => match notify::slack_api_ok(&answer) {
+                Ok(()) => return Ok(()),
+                Err(e) => why = e,
+            },
+            Ok(_) => return Ok(()),
             Err(e) => why = e,
         }
     }
@@ -188,5 +217,5 @@ pub async fn post(
 /// POSTs JSON (the daily digest), retrying as alerts are.
 pub async fn post_json(url: &str, body: String, timeout_ms: u64) -> Result<(), String> {
     let headers = vec![("content-type".to_string(), "application/json".to_string())];
-    post(url, headers, body, timeout_ms).await
+    post(url, headers, body, timeout_ms, false).await
 }
