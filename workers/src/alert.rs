@@ -137,6 +137,19 @@ impl Alert {
         if let Some(f) = &self.forecast {
             return f.describe(&self.target, self.metric);
         }
+        format!(
+            "{} is out of control: {:.3} (center {:.3}, {}); {}",
+            self.metric,
+            self.value,
+            self.center,
+            self.limits(),
+            self.fired()
+        )
+    }
+
+    /// The tests and named rules that fired, in words (`test 1: ...; rule 2-2s`); a
+    /// predictive alert's are none.
+    pub fn fired(&self) -> String {
         let tests: Vec<String> = self
             .tests
             .iter()
@@ -144,19 +157,20 @@ impl Alert {
             .map(|r| format!("test {}: {}", r.number(), r.describe(r.default_k())))
             .chain(self.rules.iter().map(|name| format!("rule {name}")))
             .collect();
-        let limits = match (self.lcl, self.ucl) {
+        tests.join("; ")
+    }
+
+    /// The control limits in words, or a predictive alert's limit (`SLO 2000 ms`).
+    pub fn limits(&self) -> String {
+        if let Some(f) = &self.forecast {
+            return format!("{} {:.0} ms", f.limit_name, f.limit);
+        }
+        match (self.lcl, self.ucl) {
             (Some(l), Some(u)) => format!("limits {l:.3} to {u:.3}"),
             (None, Some(u)) => format!("UCL {u:.3}"),
             (Some(l), None) => format!("LCL {l:.3}"),
             (None, None) => "no limits".into(),
-        };
-        format!(
-            "{} is out of control: {:.3} (center {:.3}, {limits}); {}",
-            self.metric,
-            self.value,
-            self.center,
-            tests.join("; ")
-        )
+        }
     }
 }
 
@@ -212,43 +226,6 @@ pub fn delivery_backoff_ms(attempt: u32) -> u64 {
         0 => 0,
         n => 1000 << (n - 1).min(10),
     }
-}
-
-/// Undelivered alerts (D1 id, alert), oldest first, grouped into one message per target in
-/// order of each target's oldest alert: the ids each message delivers, and its body.
-pub fn pending_messages(pending: &[(i64, Alert)]) -> Vec<(Vec<i64>, serde_json::Value)> {
-    let mut order: Vec<&str> = Vec::new();
-    for (_, a) in pending {
-        if !order.contains(&a.target.as_str()) {
-            order.push(&a.target);
-        }
-    }
-    order
-        .into_iter()
-        .map(|target| {
-            let (ids, alerts): (Vec<i64>, Vec<Alert>) = pending
-                .iter()
-                .filter(|(_, a)| a.target == target)
-                .map(|(id, a)| (*id, a.clone()))
-                .unzip();
-            (ids, webhook_body(target, &alerts))
-        })
-        .collect()
-}
-
-/// A Slack-compatible webhook body for the episodes one target opened in one run: a shift
-/// usually moves TTFT and total latency together, and that is one incident, so one message.
-/// `text` is for any chat tool; the alerts themselves are under `llmscope` for machines.
-pub fn webhook_body(target: &str, alerts: &[Alert]) -> serde_json::Value {
-    let lines: Vec<String> = alerts
-        .iter()
-        .flat_map(|a| {
-            let why = a.why.iter().flat_map(Why::describe);
-            std::iter::once(format!("• {}", a.describe())).chain(why.map(|l| format!("  {l}")))
-        })
-        .collect();
-    let text = format!("LLMscope: {target}\n{}", lines.join("\n"));
-    serde_json::json!({ "text": text, "llmscope": { "target": target, "alerts": alerts } })
 }
 
 /// One charted series: (time, observation) pairs.
@@ -591,13 +568,11 @@ mod tests {
         );
         assert_eq!(a.tests, [1], "only test 1 fires at the first shifted point");
         assert!(a.ucl.unwrap() < 80.0);
-        let body = webhook_body("x", &alerts);
-        let text = body["text"].as_str().unwrap().to_string();
+        let text = crate::notify::tests::legacy_text(&alerts);
         assert!(
             text.starts_with("LLMscope: x\n• ttft_ms is out of control: 78.760"),
             "{text}"
         );
-        assert_eq!(body["llmscope"]["alerts"][0]["t"], 30_000);
         assert!(text.contains("test 1: 1 point more than 3 sigma"), "{text}");
     }
 
@@ -745,21 +720,7 @@ mod tests {
     }
 
     #[test]
-    fn undelivered_alerts_come_back_as_one_message_per_target() {
-        let settings = Settings::default();
-        let mut state = State::default();
-        let full = history(30, 1);
-        let alert = evaluate("x", Metric::TtftMs, &full, &settings, &mut state).unwrap()[0].clone();
-        let stored = serde_json::to_string(&alert).unwrap();
-        assert_eq!(Alert::from_stored(&stored).as_ref(), Some(&alert));
-        let mut other = alert.clone();
-        other.target = "y".into();
-        let pending = [(7, alert.clone()), (8, other), (9, alert.clone())];
-        let messages = pending_messages(&pending);
-        assert_eq!(messages.len(), 2);
-        assert_eq!(messages[0].0, [7, 9]);
-        assert_eq!(messages[0].1, webhook_body("x", &[alert.clone(), alert]));
-        assert_eq!(messages[1].0, [8]);
+    fn delivery_backs_off_doubling() {
         assert_eq!(
             (0..4).map(delivery_backoff_ms).collect::<Vec<_>>(),
             [0, 1000, 2000, 4000]

@@ -183,8 +183,9 @@ fn target_line(place: &str, t: &StreamSummary) -> String {
 
 /// The webhook body (Slack-compatible, like the alerts'): `text` for people, and under
 /// `llmscope.digest` the same for machines. `report` is of TTFT; `previous` is the last
-/// digest's state, `None` for the first.
+/// digest's state, `None` for the first; `brand` is the sender's name (`LLMSCOPE_BRAND`).
 pub fn message(
+    brand: &str,
     report: &Report,
     window: &Window,
     previous: Option<&DigestState>,
@@ -201,7 +202,7 @@ pub fn message(
         .filter(|t| rec.ranking.iter().all(|r| r.name != t.name))
         .map(|t| target_line("not ranked:", t));
     let mut lines = vec![
-        format!("LLMscope daily digest, {}", date(day)),
+        format!("{brand} daily digest, {}", date(day)),
         match &rec.recommendation.name {
             Some(name) => format!("Recommended: {name}"),
             None => "Recommended: none (GET /compare gives the reasons)".into(),
@@ -380,7 +381,7 @@ mod tests {
 
     #[test]
     fn the_message_ranks_every_target_and_says_what_changed() {
-        let first = message(&day1(), &window(), None, 20_428);
+        let first = message("LLMscope", &day1(), &window(), None, 20_428);
         let text = first["text"].as_str().unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "LLMscope daily digest, 2025-12-06");
@@ -402,7 +403,7 @@ mod tests {
         );
 
         let previous = DigestState::of(&day1(), 20_428);
-        let second = message(&day2(), &window(), Some(&previous), 20_429);
+        let second = message("LLMscope", &day2(), &window(), Some(&previous), 20_429);
         let text = second["text"].as_str().unwrap();
         assert!(text.contains("\nRecommended: B\n#1 B: n 60"), "{text}");
         assert!(
@@ -421,7 +422,7 @@ mod tests {
         assert_eq!(digest["changes"].as_array().unwrap().len(), 6);
         assert_eq!(digest["targets"][0]["in_control"], false);
 
-        let same = message(&day1(), &window(), Some(&previous), 20_429);
+        let same = message("LLMscope", &day1(), &window(), Some(&previous), 20_429);
         assert!(same["text"]
             .as_str()
             .unwrap()

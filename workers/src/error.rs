@@ -20,6 +20,8 @@ pub enum ApiError {
     NotFound(String),
     /// Missing, wrong, revoked or expired token.
     Unauthorized,
+    /// A request signed by someone else (Slack's signature): the text says what is wrong.
+    BadSignature(String),
     /// A valid token whose role may not do this; the text says which role may.
     Forbidden(String),
     /// The thing changed since the client read it; the text says how to catch up.
@@ -42,7 +44,7 @@ impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
             ApiError::BadRequest(_) => 400,
-            ApiError::Unauthorized => 401,
+            ApiError::Unauthorized | ApiError::BadSignature(_) => 401,
             ApiError::Forbidden(_) => 403,
             ApiError::Conflict(_) => 409,
             ApiError::NotFound(_) => 404,
@@ -60,6 +62,7 @@ impl ApiError {
             | ApiError::TooLarge(m)
             | ApiError::QuotaExceeded(m)
             | ApiError::Forbidden(m)
+            | ApiError::BadSignature(m)
             | ApiError::Conflict(m) => m.clone(),
             ApiError::Unauthorized => {
                 "missing, wrong, revoked or expired token: send Authorization: Bearer <a member's token or LLMSCOPE_TOKEN>".into()
@@ -159,6 +162,7 @@ mod tests {
             (ApiError::QuotaExceeded("quota".into()), 429),
             (ApiError::Forbidden("admins only".into()), 403),
             (ApiError::Conflict("stale".into()), 409),
+            (ApiError::BadSignature("stale timestamp".into()), 401),
         ];
         for (e, status) in cases {
             assert_eq!(

@@ -15,6 +15,7 @@
 pub mod access;
 pub mod alert;
 pub mod aws;
+pub mod brand;
 pub mod check;
 pub mod compare;
 pub mod context;
@@ -23,6 +24,7 @@ pub mod digest;
 pub mod error;
 pub mod forecast;
 pub mod measure;
+pub mod notify;
 pub mod provider;
 pub mod target;
 pub mod team;

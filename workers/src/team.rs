@@ -69,8 +69,9 @@ pub enum Permission {
 
 /// The permission matrix (issue 16's Roles table, and workers/README.md's, which a test
 /// compares with this one): each row's action as the README writes it, and whether a viewer,
-/// an editor, an admin and an owner may do it.
-pub const MATRIX: [(Permission, &str, [bool; 4]); 4] = [
+/// an editor, an admin and an owner may do it. The first four rows are the issue's; the
+/// alerts' endpoints follow, each in the row of the permission it needs.
+pub const MATRIX: [(Permission, &str, [bool; 4]); 7] = [
     (
         Permission::Read,
         "`GET /results`, `/targets`, `/dashboards`, `/dashboards/{id}`, `/compare`",
@@ -90,6 +91,17 @@ pub const MATRIX: [(Permission, &str, [bool; 4]); 4] = [
         Permission::Own,
         "`POST`/`PATCH /members` for admin or owner",
         [false, false, false, true],
+    ),
+    (Permission::Read, "`GET /alerts`", [true, true, true, true]),
+    (
+        Permission::Edit,
+        "`POST /alerts/{id}/ack`",
+        [false, true, true, true],
+    ),
+    (
+        Permission::Administer,
+        "`GET`/`PUT /destinations`",
+        [false, false, true, true],
     ),
 ];
 
@@ -118,7 +130,9 @@ pub fn member_change(roles: &[Role]) -> Permission {
 pub fn endpoint(method: &str, segments: &[&str]) -> Option<Permission> {
     use Permission::*;
     Some(match (method, segments) {
-        ("GET", ["results" | "targets" | "dashboards" | "compare"]) => Read,
+        ("GET", ["results" | "targets" | "dashboards" | "compare" | "alerts"]) => Read,
+        ("POST", ["alerts", _, "ack"]) => Edit,
+        ("GET" | "PUT", ["destinations"]) => Administer,
         ("GET", ["dashboards", _]) => Read,
         ("POST", ["probe", _]) | ("PUT", ["dashboards", _]) | ("POST", ["share"]) => Edit,
         ("PUT", ["targets"]) | ("GET", ["members" | "audit"]) => Administer,
@@ -242,6 +256,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn rows_of_one_permission_agree() {
+        for (p, action, allowed) in MATRIX {
+            let first = MATRIX.iter().find(|(q, _, _)| *q == p).map(|r| r.2);
+            assert_eq!(first, Some(allowed), "{action}");
+        }
+    }
+
+    #[test]
     fn the_matrix_is_the_issues_roles_table() {
         use Permission::*;
         let yes = |p, roles: &[Role]| {
@@ -265,7 +287,14 @@ mod tests {
             .skip(2)
             .take_while(|l| l.starts_with('|'))
             .map(|l| {
-                let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+                l.trim_matches('|')
+                    .split(" | ")
+                    .map(str::trim)
+                    .collect::<Vec<_>>()
+            })
+            // A row whose cells are not yes or no takes no role (`POST /slack/actions`).
+            .filter(|cells| cells[1..].iter().all(|c| matches!(*c, "yes" | "no")))
+            .map(|cells| {
                 let allowed = cells[1..].iter().map(|c| *c == "yes").collect();
                 (cells[0].to_string(), allowed)
             })
@@ -280,7 +309,12 @@ mod tests {
     #[test]
     fn endpoints_need_their_row() {
         use Permission::*;
-        let cases: [(&str, &[&str], Option<Permission>); 13] = [
+        let cases: [(&str, &[&str], Option<Permission>); 18] = [
+            ("GET", &["alerts"], Some(Read)),
+            ("POST", &["alerts", "7", "ack"], Some(Edit)),
+            ("GET", &["destinations"], Some(Administer)),
+            ("PUT", &["destinations"], Some(Administer)),
+            ("POST", &["slack", "actions"], None),
             ("GET", &["results"], Some(Read)),
             ("GET", &["targets"], Some(Read)),
             ("GET", &["dashboards"], Some(Read)),

@@ -272,7 +272,8 @@ impl Why {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::{evaluate, webhook_body, Metric, Settings, State};
+    use crate::alert::{evaluate, Metric, Settings, State};
+    use crate::notify::tests::legacy_body as webhook_body;
     use llmscope_protocol::probe::ProbeError;
     use llmscope_spc::Rng;
 

@@ -1,7 +1,8 @@
 //! A bounded, deterministic fuzz run of every parser of outside input in the Worker, on stable
 //! Rust inside `cargo test`: provider streams (SSE, NDJSON, AWS event-stream) through each
-//! provider's parser, `LLMSCOPE_TARGETS`, and model answers through every kind of quality
-//! check. Inputs come from a seeded generator: random
+//! provider's parser, `LLMSCOPE_TARGETS`, `LLMSCOPE_DESTINATIONS` (templates included),
+//! Slack's interaction requests and their signatures, and model answers through every kind of
+//! quality check. Inputs come from a seeded generator: random
 //! bytes, and valid inputs mutated (bytes flipped, inserted, deleted, spans duplicated, cut),
 //! fed in random piece sizes. Each target runs for a fixed number of inputs; the run asserts
 //! no panic and a bounded peak of heap memory (a counting allocator).
@@ -190,6 +191,56 @@ fn llmscope_targets() {
         for e in &parsed.errors {
             assert!(!e.field.is_empty() && !e.message.is_empty(), "{e:?}");
         }
+    });
+}
+
+/// Destinations (`LLMSCOPE_DESTINATIONS`, `PUT /destinations`) with their templates, quiet
+/// hours and routing: every problem names its destination.
+#[test]
+fn llmscope_destinations() {
+    use llmscope_probes::notify::destination;
+    let seeds = lines(&[
+        r#"[{"name":"s","kind":"slack","url_secret":"U","targets":["a*","b?"],"severities":["signal"],"template":"{brand} {{x}} {target}\n{why}","quiet_hours":{"from":"22:00","to":"07:30","utc_offset":"-05:00"},"renotify_after_min":60}]"#,
+        r#"[{"name":"j","kind":"json","url_secret":"U","signing_secret":"K"},{"name":"b","kind":"slack","token_secret":"T","channel":"C1","interactive":false}]"#,
+    ]);
+    for s in &seeds {
+        let parsed = destination::parse(&String::from_utf8_lossy(s));
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    }
+    run("LLMSCOPE_DESTINATIONS", 0xde5, &seeds, |bytes, _| {
+        let parsed = destination::parse(&String::from_utf8_lossy(bytes));
+        for e in &parsed.errors {
+            assert!(e.starts_with("destination"), "{e}");
+        }
+        for d in &parsed.valid {
+            let _ = d.routes("a1", llmscope_probes::notify::Severity::Signal);
+            let _ = d.quiet_hours.map(|q| q.covers(1_765_000_000_000));
+        }
+    });
+}
+
+/// What reaches `POST /slack/actions` is anyone's: the signature check and the payload's
+/// reader take mutated requests without a panic.
+#[test]
+fn slack_interactions() {
+    use llmscope_probes::notify::slack;
+    let seeds = lines(&[
+        "payload=%7B%22type%22%3A%22block_actions%22%2C%22user%22%3A%7B%22id%22%3A%22U1%22%2C%22username%22%3A%22ada%22%7D%2C%22actions%22%3A%5B%7B%22action_id%22%3A%22ack%22%2C%22block_id%22%3A%22alert%3A7%22%7D%5D%7D",
+        "payload=%7B%22type%22%3A%22block_actions%22%2C%22user%22%3A%7B%22id%22%3A%22U1%22%7D%2C%22actions%22%3A%5B%7B%22action_id%22%3A%22cause%22%2C%22block_id%22%3A%22alert%3A7%22%2C%22selected_option%22%3A%7B%22value%22%3A%22region+routing%22%7D%7D%5D%7D",
+    ]);
+    for s in &seeds {
+        assert!(slack::interaction(&String::from_utf8_lossy(s)).is_ok());
+    }
+    run("POST /slack/actions", 0x51a, &seeds, |bytes, gen| {
+        let text = String::from_utf8_lossy(bytes);
+        let _ = slack::interaction(&text);
+        let mut cut = gen.below(text.len().max(1));
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let (ts, sig) = text.split_at(cut);
+        let refused = slack::verify("secret", Some(ts), Some(sig), bytes, 1_700_000_000);
+        assert!(refused.is_err());
     });
 }
 

@@ -230,13 +230,7 @@ impl Webhook {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = serve(app).await;
         Webhook { addr, hook }
     }
 
@@ -268,4 +262,104 @@ impl Webhook {
             .attempts
             .clone()
     }
+}
+
+/// One POST an [`Inbox`] received: its path, headers (names in lower case) and raw body.
+#[derive(Clone, Debug)]
+pub struct Delivered {
+    /// `/slack`, `/teams`, ...
+    pub path: String,
+    /// Header names (lower case) and values.
+    pub headers: Vec<(String, String)>,
+    /// The body's bytes, exactly as received (a signature covers them).
+    pub body: Vec<u8>,
+}
+
+impl Delivered {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// Records every POST to any path with its headers and raw body, answering 200
+/// `{"ok": true}` (what Slack's Web API answers a call it took): the receivers of the alerts'
+/// destinations, one path each.
+pub struct Inbox {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    got: Arc<Mutex<Vec<Delivered>>>,
+}
+
+impl Inbox {
+    /// Starts on 127.0.0.1 in the current tokio runtime.
+    pub async fn start() -> Inbox {
+        let got: Arc<Mutex<Vec<Delivered>>> = Arc::default();
+        let shared = got.clone();
+        let app = axum::Router::new().fallback(
+            move |uri: axum::http::Uri, headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let got = shared.clone();
+                async move {
+                    let headers = headers
+                        .iter()
+                        .map(|(k, v)| {
+                            (k.as_str().to_string(), v.to_str().unwrap_or("").to_string())
+                        })
+                        .collect();
+                    got.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(Delivered {
+                            path: uri.path().to_string(),
+                            headers,
+                            body: body.to_vec(),
+                        });
+                    axum::Json(serde_json::json!({"ok": true}))
+                }
+            },
+        );
+        let addr = serve(app).await;
+        Inbox { addr, got }
+    }
+
+    /// `http://ADDR{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// What arrived at `path`, in order.
+    pub fn at(&self, path: &str) -> Vec<Delivered> {
+        self.got
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|d| d.path == path)
+            .cloned()
+            .collect()
+    }
+
+    /// Everything that arrived.
+    pub fn all(&self) -> Vec<Delivered> {
+        self.got.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Serves `app` on a free port of 127.0.0.1 in the current tokio runtime: its address.
+async fn serve(app: axum::Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
 }

@@ -1,5 +1,5 @@
 //! Teams on the Worker (issue 16) through the real Worker in `wrangler dev` (local D1): the
-//! permission matrix cell by cell (every endpoint and action × no token, a wrong, a revoked and
+//! permission matrix cell by cell (every endpoint and action, the alerts' too, × no token, a wrong, a revoked and
 //! an expired token, each role, and the bootstrap owner), the audit log of every action that
 //! changed something, the wrong-token throttle with member tokens, two editors racing on one
 //! dashboard, and targets replaced at run time changing what the next cron run probes.
@@ -146,7 +146,7 @@ struct Action {
     audit: Option<&'static str>,
 }
 
-const ACTIONS: [Action; 19] = [
+const ACTIONS: [Action; 23] = [
     Action {
         name: "GET /results",
         least: 0,
@@ -236,6 +236,30 @@ const ACTIONS: [Action; 19] = [
         least: 2,
         ok: 200,
         audit: None,
+    },
+    Action {
+        name: "GET /alerts",
+        least: 0,
+        ok: 200,
+        audit: None,
+    },
+    Action {
+        name: "POST /alerts/{id}/ack",
+        least: 1,
+        ok: 200,
+        audit: Some("alert.ack"),
+    },
+    Action {
+        name: "GET /destinations",
+        least: 2,
+        ok: 200,
+        audit: None,
+    },
+    Action {
+        name: "PUT /destinations",
+        least: 2,
+        ok: 200,
+        audit: Some("destinations.replace"),
     },
     Action {
         name: "POST /members (admin)",
@@ -349,6 +373,15 @@ async fn every_cell_of_the_permission_matrix_and_the_audit_log() {
         .await;
     assert_eq!(status, 200, "{r}");
 
+    // An alert for the alerts' cells, recorded as the cron records one (the schema exists:
+    // the Worker has answered requests).
+    let stored = json!({"target": "a", "metric": "ttft_ms", "t": now_ms(), "value": 900.0,
+        "center": 50.0, "lcl": 0.0, "ucl": 120.0, "tests": [1]});
+    wrangler.d1(&format!(
+        "INSERT INTO alerts (id, target, metric, t, json, delivered) VALUES (1, 'a', 'ttft_ms', {}, '{stored}', 1)",
+        now_ms()
+    ));
+
     let left = expires_at - now_ms();
     if left >= 0 {
         tokio::time::sleep(std::time::Duration::from_millis(left as u64 + 50)).await;
@@ -383,6 +416,10 @@ async fn every_cell_of_the_permission_matrix_and_the_audit_log() {
                 "PUT /targets" => ("PUT", "/targets".into(), Some(targets_json.clone())),
                 "GET /members" => ("GET", "/members".into(), None),
                 "GET /audit" => ("GET", "/audit?since=0".into(), None),
+                "GET /alerts" => ("GET", "/alerts?target=a".into(), None),
+                "POST /alerts/{id}/ack" => ("POST", "/alerts/1/ack".into(), None),
+                "GET /destinations" => ("GET", "/destinations".into(), None),
+                "PUT /destinations" => ("PUT", "/destinations".into(), Some(json!([]))),
                 "POST /members (viewer)" => (
                     "POST",
                     "/members".into(),

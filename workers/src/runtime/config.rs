@@ -2,6 +2,7 @@
 //! cheap to read, and a redeploy changes them).
 
 use crate::alert::Settings;
+use crate::notify::destination::{self, Destinations};
 use crate::provider::{self, Secrets};
 use crate::target::{self, ConfigError, Target, Targets};
 use llmscope_protocol::prices::PriceTable;
@@ -47,6 +48,13 @@ pub struct Config {
     pub prices: PriceTable,
     /// `LLMSCOPE_DIGEST=daily`: the cron posts the daily digest to the webhook.
     pub digest: bool,
+    /// Where alerts go: `LLMSCOPE_DESTINATIONS` (or D1's, after a `PUT /destinations`), and
+    /// `LLMSCOPE_WEBHOOK`'s destination.
+    pub destinations: Destinations,
+    /// The sender's name: `LLMSCOPE_BRAND`'s `name`, default LLMscope.
+    pub brand: String,
+    /// `LLMSCOPE_DASHBOARD_URL`: the messages' `{link}`.
+    pub link: Option<String>,
     /// Problems with the Worker-wide variables.
     pub errors: Vec<ConfigError>,
 }
@@ -143,7 +151,15 @@ impl Config {
                 "is not set: every endpoint but /health refuses (`wrangler secret put LLMSCOPE_TOKEN`)",
             ));
         }
+        let (brand, problem) = crate::brand::name(string(env, "LLMSCOPE_BRAND").as_deref());
+        errors.extend(problem.map(|m| ConfigError::new("*", "LLMSCOPE_BRAND", m)));
+        let destinations = destination::parse(
+            &string(env, "LLMSCOPE_DESTINATIONS").unwrap_or_else(|| "[]".into()),
+        );
         Config {
+            destinations: destination::with_legacy(destinations, webhook.is_some()),
+            brand,
+            link: string(env, "LLMSCOPE_DASHBOARD_URL").filter(|l| !l.is_empty()),
             targets,
             token,
             origins: string(env, "LLMSCOPE_ORIGINS").unwrap_or_default(),
@@ -167,6 +183,34 @@ impl Config {
                 all.push(e);
             }
         }
+        all.extend(self.destination_problems(env));
+        all
+    }
+
+    /// The destinations' problems: the list's, and secrets a destination names that the
+    /// Worker does not have.
+    fn destination_problems(&self, env: &Env) -> Vec<ConfigError> {
+        let field = "LLMSCOPE_DESTINATIONS";
+        let mut all: Vec<ConfigError> = self
+            .destinations
+            .errors
+            .iter()
+            .map(|e| ConfigError::new("*", field, e.clone()))
+            .collect();
+        let missing = |name: &str| string(env, name).is_none_or(|v| v.is_empty());
+        for d in &self.destinations.valid {
+            for (key, s) in d.secrets().filter(|(_, s)| missing(s)) {
+                all.push(ConfigError::new("*", field, format!("destination {}: {key}: the secret {s} is not set (wrangler secret put {s}); nothing is sent there", d.name)));
+            }
+        }
+        let buttons = self
+            .destinations
+            .valid
+            .iter()
+            .any(|d| d.kind == destination::Kind::Slack && d.interactive);
+        if buttons && missing(SLACK_SIGNING_SECRET) {
+            all.push(ConfigError::new("*", SLACK_SIGNING_SECRET, "is not set: Slack messages carry Acknowledge and Set cause, and POST /slack/actions refuses every press without it (the Slack app's Basic Information, Signing Secret)"));
+        }
         all
     }
 }
@@ -183,9 +227,12 @@ fn request_check(env: &Env, t: &Target) -> Result<(), ConfigError> {
     provider::adapter(t.provider).request(&ctx).map(|_| ())
 }
 
-/// The Worker's own secrets: the token and the webhook URL (whoever has it can post to the
-/// channel).
-const WORKER_SECRETS: [&str; 2] = ["LLMSCOPE_TOKEN", "LLMSCOPE_WEBHOOK"];
+/// The secret Slack's interaction requests are verified with.
+pub const SLACK_SIGNING_SECRET: &str = "SLACK_SIGNING_SECRET";
+
+/// The Worker's own secrets: the token, the webhook URL (whoever has it can post to the
+/// channel) and Slack's signing secret.
+const WORKER_SECRETS: [&str; 3] = ["LLMSCOPE_TOKEN", "LLMSCOPE_WEBHOOK", SLACK_SIGNING_SECRET];
 
 /// The values of every secret a target uses and the Worker's own: what must never appear in
 /// a response or a log.
@@ -213,6 +260,7 @@ pub fn all_secret_values(env: &Env, config: &Config) -> Vec<String> {
         .flat_map(|t| secret_values(env, t))
         .collect();
     all.extend(values(env, WORKER_SECRETS.into_iter()));
+    all.extend(destination_secret_values(env, &config.destinations));
     all.sort();
     all.dedup();
     all
@@ -223,4 +271,13 @@ fn values<'a>(env: &Env, names: impl Iterator<Item = &'a str>) -> Vec<String> {
         .filter_map(|name| string(env, name))
         .filter(|v| !v.is_empty())
         .collect()
+}
+
+/// The values of the secrets destinations name (their URLs and signing keys).
+pub fn destination_secret_values(env: &Env, list: &Destinations) -> Vec<String> {
+    let names = list
+        .valid
+        .iter()
+        .flat_map(|d| d.secrets().map(|(_, name)| name));
+    values(env, names)
 }

@@ -7,7 +7,7 @@ use super::compare::report;
 use super::config::Config;
 use super::http;
 use super::store::Store;
-use super::webhook::post;
+use super::webhook::post_json;
 use crate::compare::Query;
 use crate::digest::{day, message, DigestState};
 use crate::error::ApiError;
@@ -48,9 +48,9 @@ pub async fn send_daily(
         Err(ApiError::NotFound(_)) => return Ok(false), // nothing probed yet
         Err(e) => return Err(e),
     };
-    let body = message(&report, &window, previous.as_ref(), today);
+    let body = message(&config.brand, &report, &window, previous.as_ref(), today);
     let body = redact(&body.to_string(), secrets);
-    if let Err(why) = post(url, body, config.webhook_timeout_ms).await {
+    if let Err(why) = post_json(url, body, config.webhook_timeout_ms).await {
         worker::console_error!(
             "llmscope: the webhook did not take the daily digest ({why}); the next cron run tries again"
         );

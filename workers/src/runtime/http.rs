@@ -32,19 +32,31 @@ pub async fn send(req: &HttpRequest, signal: Option<&AbortSignal>) -> worker::Re
     }
 }
 
-/// Sends a request and waits for its status at most `timeout_ms` (the body is not read):
-/// the status, or why there is none. The URL is left out of errors (a webhook URL is a
-/// secret).
-pub async fn send_within(req: &HttpRequest, timeout_ms: u64) -> Result<u16, String> {
+/// Sends a request and waits at most `timeout_ms` for its status and, when `read_body`, its
+/// body (else empty): the answer, or why there is none. The URL is left out of errors (a
+/// webhook URL is a secret).
+pub async fn send_within(
+    req: &HttpRequest,
+    timeout_ms: u64,
+    read_body: bool,
+) -> Result<(u16, String), String> {
     use futures_util::future::{select, Either};
     let controller = AbortController::default();
     let signal = controller.signal();
-    let sent = std::pin::pin!(send(req, Some(&signal)));
+    let answered = std::pin::pin!(async {
+        let mut r = send(req, Some(&signal)).await?;
+        let body = if read_body {
+            r.text().await?
+        } else {
+            String::new()
+        };
+        Ok::<_, worker::Error>((r.status_code(), body))
+    });
     let deadline = std::pin::pin!(worker::Delay::from(std::time::Duration::from_millis(
         timeout_ms
     )));
-    match select(sent, deadline).await {
-        Either::Left((Ok(r), _)) => Ok(r.status_code()),
+    match select(answered, deadline).await {
+        Either::Left((Ok(answer), _)) => Ok(answer),
         Either::Left((Err(_), _)) => Err("cannot reach it".into()),
         Either::Right(_) => {
             controller.abort();

@@ -2,15 +2,19 @@
 //! between the pure modules and fetch, the clock, D1 and secrets. Kept thin on purpose: every
 //! decision lives in a module that is tested natively.
 
+mod alerts;
 mod compare;
 mod config;
 mod dashboards;
+mod destinations;
 mod digest;
 mod http;
+mod outbox;
 mod probe;
 mod routes;
 mod share;
 mod store;
+mod stored;
 mod targets;
 mod team;
 mod webhook;

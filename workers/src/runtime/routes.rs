@@ -115,7 +115,11 @@ async fn route(mut req: Request, env: &Env, config: &mut Config) -> Answer<Respo
         return super::share::fetch(id, env).await; // the unguessable id is the capability
     }
     let store = Store::open(env).await?;
+    if method == Method::Post && path == "/slack/actions" {
+        return super::alerts::slack_actions(req, env, &store).await; // Slack's signature, no token
+    }
     super::targets::load(&store, config).await?;
+    super::destinations::load(&store, config).await?;
     let caller = caller(&req, config, &store).await?;
     if method == Method::Get && path == "/health" {
         return health(env, config, caller.as_ref()).await;
@@ -146,6 +150,15 @@ async fn route(mut req: Request, env: &Env, config: &mut Config) -> Answer<Respo
             let id = id.to_string();
             super::dashboards::put(req, &store, me, &id).await
         }
+        (Method::Get, ["alerts"]) => super::alerts::list(&req, &store).await,
+        (Method::Post, ["alerts", id, "ack"]) => {
+            let id = id.to_string();
+            super::alerts::ack(req, &store, me, &id).await
+        }
+        (Method::Get, ["destinations"]) => super::destinations::list(config),
+        (Method::Put, ["destinations"]) => {
+            super::destinations::put(req, env, &store, me, config).await
+        }
         (Method::Get, ["members"]) => super::team::list(&store).await,
         (Method::Get, ["audit"]) => super::team::read_audit(&req, &store).await,
         (Method::Post | Method::Patch | Method::Delete, ["members", ..]) => {
@@ -160,7 +173,7 @@ async fn route(mut req: Request, env: &Env, config: &mut Config) -> Answer<Respo
         _ => {
             let _ = req.text().await;
             Err(ApiError::NotFound(format!(
-                "no endpoint {path}: see GET /health, /targets, /results, /compare, /dashboards, /members, /audit, /share/ID, POST /probe/NAME, /share, /members, PUT /targets, /dashboards/ID, PATCH and DELETE /members/ID"
+                "no endpoint {path}: see GET /health, /targets, /results, /compare, /dashboards, /alerts, /destinations, /members, /audit, /share/ID, POST /probe/NAME, /share, /members, /alerts/ID/ack, /slack/actions, PUT /targets, /destinations, /dashboards/ID, PATCH and DELETE /members/ID"
             )))
         }
     }
@@ -194,8 +207,8 @@ fn decode(segment: &str) -> String {
 }
 
 /// Without a token: whether the Worker is up and its version. With one: the configuration's
-/// problems, the targets' count, the price table's date, the alerts waiting for the
-/// webhook, and who the token is (its member's name, or `bootstrap`) and their role.
+/// problems, the targets' count, the price table's date, the alerts waiting for their
+/// destinations (in all and per destination), and who the token is (its member's name, or `bootstrap`) and their role.
 async fn health(env: &Env, config: &Config, caller: Option<&Caller>) -> Answer<Response> {
     let mut problems: Vec<_> = config
         .problems(env)
@@ -206,17 +219,27 @@ async fn health(env: &Env, config: &Config, caller: Option<&Caller>) -> Answer<R
     let Some(caller) = caller else {
         return json(200, &json!({"ok": problems.is_empty(), "version": version}));
     };
+    let names: Vec<String> = config
+        .destinations
+        .valid
+        .iter()
+        .map(|d| d.name.clone())
+        .collect();
     let undelivered = match Store::open(env).await {
-        Ok(store) => store.undelivered_count().await,
+        Ok(store) => super::outbox::undelivered(&store, &names).await,
         Err(e) => Err(e),
     };
-    let undelivered = match undelivered {
-        Ok(n) => Some(n),
+    let (per_destination, undelivered) = match undelivered {
+        Ok((per, n)) => {
+            let per: serde_json::Map<String, serde_json::Value> =
+                per.into_iter().map(|(d, n)| (d, json!(n))).collect();
+            (Some(per), Some(n))
+        }
         Err(e) => {
             let detail = ApiError::Internal(format!("/health: {e}"));
             http::log(&detail, &all_secret_values(env, config));
             problems.push(json!({"target": "*", "field": "DB", "message": "D1 cannot be read: see the Worker's log"}));
-            None
+            (None, None)
         }
     };
     json(
@@ -229,6 +252,8 @@ async fn health(env: &Env, config: &Config, caller: Option<&Caller>) -> Answer<R
             "prices_taken": config.prices.taken,
             "webhook": config.webhook.is_some(),
             "undelivered_alerts": undelivered,
+            "undelivered": per_destination,
+            "brand": config.brand,
             "member": caller.name,
             "role": caller.role.as_str(),
         }),
@@ -359,6 +384,7 @@ pub async fn cron(env: &Env) {
 async fn cron_run(env: &Env, config: &mut Config) -> Answer<serde_json::Value> {
     let store = Store::open(env).await?;
     super::targets::load(&store, config).await?;
+    super::destinations::load(&store, config).await?;
     for e in config.targets.errors.iter().chain(&config.errors) {
         worker::console_error!("llmscope: {e}");
     }
@@ -402,7 +428,7 @@ async fn cron_run(env: &Env, config: &mut Config) -> Answer<serde_json::Value> {
         }
     }
     let secrets = all_secret_values(env, config);
-    let delivered = super::webhook::deliver_pending(config, &store, &secrets).await?;
+    let delivered = super::webhook::deliver_pending(env, config, &store, &secrets).await?;
     let digest = super::digest::send_daily(config, &store, &secrets).await?;
     Ok(json!({
         "probed": results.len(),

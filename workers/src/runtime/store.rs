@@ -1,5 +1,6 @@
 //! Probe results, alert state and the last daily digest in D1 (SQLite), and the schema of
-//! the team's tables (members, dashboards, audit, run-time targets: [`super::team`]). Each result is stored whole, as the JSON of
+//! the team's tables (members, dashboards, audit, run-time targets: [`super::team`]) and of
+//! the alerts' outbox per destination and their acknowledgements ([`super::outbox`]). Each result is stored whole, as the JSON of
 //! the contract (extras included), next to the columns queries filter on.
 
 use crate::alert::Alert;
@@ -21,7 +22,11 @@ CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, name TEXT NOT NULL, rol
 CREATE TABLE IF NOT EXISTS dashboards (id TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, t INTEGER NOT NULL, member TEXT NOT NULL, member_id TEXT, action TEXT NOT NULL, target TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_by_t ON audit (t);
-CREATE TABLE IF NOT EXISTS targets (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, t INTEGER NOT NULL);";
+CREATE TABLE IF NOT EXISTS targets (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, t INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS destinations (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, t INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (alert_id INTEGER NOT NULL, destination TEXT NOT NULL, delivered INTEGER NOT NULL, sent_at INTEGER, sends INTEGER NOT NULL, PRIMARY KEY (alert_id, destination));
+CREATE INDEX IF NOT EXISTS deliveries_waiting ON deliveries (destination, delivered);
+CREATE TABLE IF NOT EXISTS alert_marks (alert_id INTEGER PRIMARY KEY, acked_at INTEGER, acked_by TEXT, cause TEXT, cause_by TEXT, cause_at INTEGER);";
 
 /// The D1 binding, with the schema in place.
 pub struct Store {
@@ -42,12 +47,6 @@ struct StateRow {
 struct DigestRow {
     day: f64,
     state: String,
-}
-
-#[derive(Deserialize)]
-struct AlertRow {
-    id: f64,
-    json: String,
 }
 
 #[derive(Deserialize)]
@@ -219,7 +218,8 @@ impl Store {
         Ok(())
     }
 
-    /// Records an alert, undelivered: the outbox the webhook is served from.
+    /// Records an alert, not yet routed (`delivered` 0): the outbox's entry, which the next
+    /// delivery routes to its destinations ([`super::outbox`]).
     pub async fn record_alert(&self, alert: &Alert) -> Result<(), String> {
         let json = serde_json::to_string(alert).map_err(|e| e.to_string())?;
         self.db
@@ -229,49 +229,6 @@ impl Store {
             .run()
             .await
             .map_err(|e| format!("D1: cannot record an alert: {e}"))?;
-        Ok(())
-    }
-
-    /// The oldest `limit` undelivered alerts, with their ids.
-    pub async fn undelivered(&self, limit: u32) -> Result<Vec<(i64, Alert)>, String> {
-        let rows = self
-            .db
-            .prepare("SELECT id, json FROM alerts WHERE delivered = 0 ORDER BY id LIMIT ?1")
-            .bind(&[num(i64::from(limit))])
-            .map_err(|e| e.to_string())?
-            .all()
-            .await
-            .map_err(|e| format!("D1: cannot read undelivered alerts: {e}"))?
-            .results::<AlertRow>()
-            .map_err(|e| e.to_string())?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|r| Some((r.id as i64, Alert::from_stored(&r.json)?)))
-            .collect())
-    }
-
-    /// How many alerts are undelivered.
-    pub async fn undelivered_count(&self) -> Result<u64, String> {
-        let row = self
-            .db
-            .prepare("SELECT COUNT(*) AS n FROM alerts WHERE delivered = 0")
-            .first::<CountRow>(None)
-            .await
-            .map_err(|e| format!("D1: cannot count undelivered alerts: {e}"))?;
-        Ok(row.map_or(0, |r| r.n as u64))
-    }
-
-    /// Marks alerts delivered (the webhook answered 2xx).
-    pub async fn mark_delivered(&self, ids: &[i64]) -> Result<(), String> {
-        for &id in ids {
-            self.db
-                .prepare("UPDATE alerts SET delivered = 1 WHERE id = ?1")
-                .bind(&[num(id)])
-                .map_err(|e| e.to_string())?
-                .run()
-                .await
-                .map_err(|e| format!("D1: cannot mark an alert delivered: {e}"))?;
-        }
         Ok(())
     }
 
@@ -301,13 +258,21 @@ impl Store {
         Ok(row.map_or(1, |r| r.n as u64))
     }
 
-    /// Deletes results and alerts older than `before_ms` (epoch ms): the retention.
+    /// Deletes results and alerts older than `before_ms` (epoch ms), and the deliveries and
+    /// acknowledgements of the alerts that went: the retention.
     pub async fn forget_before(&self, before_ms: i64) -> Result<(), String> {
         for table in ["results", "alerts"] {
             self.db
                 .prepare(format!("DELETE FROM {table} WHERE t < ?1"))
                 .bind(&[num(before_ms)])
                 .map_err(|e| e.to_string())?
+                .run()
+                .await
+                .map_err(|e| format!("D1: cannot apply the retention to {table}: {e}"))?;
+        }
+        for table in ["deliveries", "alert_marks"] {
+            self.db
+                .prepare(format!("DELETE FROM {table} WHERE alert_id < (SELECT COALESCE(MIN(id), 9007199254740991) FROM alerts)"))
                 .run()
                 .await
                 .map_err(|e| format!("D1: cannot apply the retention to {table}: {e}"))?;

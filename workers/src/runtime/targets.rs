@@ -4,13 +4,13 @@
 //! secrets (`key_secret`, ...), which stay Worker secrets: D1 never holds a key.
 
 use super::config::{self, Config};
-use super::http::{self, json};
-use super::store::{num, Store};
+use super::http::json;
+use super::store::Store;
+use super::stored;
 use super::team::audit;
 use crate::error::ApiError;
 use crate::target;
 use crate::team::Caller;
-use serde::Deserialize;
 use worker::{Env, Request, Response};
 
 type Answer<T> = std::result::Result<T, ApiError>;
@@ -18,21 +18,10 @@ type Answer<T> = std::result::Result<T, ApiError>;
 /// The largest target list accepted, bytes.
 const MAX_BYTES: usize = 1024 * 1024;
 
-#[derive(Deserialize)]
-struct Stored {
-    json: String,
-}
-
 /// Replaces `config`'s targets with D1's, when a `PUT /targets` stored some.
 pub async fn load(store: &Store, config: &mut Config) -> Answer<()> {
-    let stored = store
-        .db()
-        .prepare("SELECT json FROM targets WHERE id = 1")
-        .first::<Stored>(None)
-        .await
-        .map_err(|e| format!("D1: cannot read the targets: {e}"))?;
-    if let Some(s) = stored {
-        config.targets = target::parse(&s.json);
+    if let Some(json) = stored::load(store, "targets").await? {
+        config.targets = target::parse(&json);
     }
     Ok(())
 }
@@ -47,15 +36,7 @@ pub async fn put(
     caller: &Caller,
     config: &mut Config,
 ) -> Answer<Response> {
-    let bytes = super::share::body_within(&mut req, MAX_BYTES, |n| {
-        ApiError::TooLarge(format!(
-            "the targets are {n} bytes; this Worker takes at most {MAX_BYTES}"
-        ))
-    })
-    .await?;
-    let text = String::from_utf8(bytes).map_err(|_| {
-        ApiError::BadRequest("the body is not UTF-8: send a JSON array of targets".into())
-    })?;
+    let text = stored::body(&mut req, MAX_BYTES, "targets").await?;
     let targets = target::parse(&text);
     if !targets.errors.is_empty() {
         let all: Vec<String> = targets.errors.iter().map(ToString::to_string).collect();
@@ -71,22 +52,9 @@ pub async fn put(
             .iter()
             .flat_map(|t| config::secret_values(env, t)),
     );
-    // Values of 8 characters or more: a shorter secret would match ordinary words.
-    if secrets
-        .iter()
-        .any(|s| s.len() >= 8 && text.contains(s.as_str()))
-    {
-        return Err(ApiError::BadRequest(
-            "nothing was changed: the targets hold the value of one of the Worker's secrets; name the secret instead (key_secret, access_key_secret, ...) and keep its value a Worker secret (wrangler secret put)".into(),
-        ));
-    }
-    store
-        .db()
-        .prepare("INSERT INTO targets (id, json, t) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET json = excluded.json, t = excluded.t")
-        .bind(&[text.as_str().into(), num(http::now_ms() as i64)])?
-        .run()
-        .await
-        .map_err(|e| format!("D1: cannot store the targets: {e}"))?;
+    let fields = "key_secret, access_key_secret, ...";
+    stored::refuse_secret_values(&text, &secrets, "targets", fields)?;
+    stored::save(store, "targets", &text).await?;
     let names: Vec<&str> = targets.valid.iter().map(|t| t.name.as_str()).collect();
     audit(
         store,
