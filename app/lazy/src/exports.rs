@@ -77,6 +77,16 @@ pub async fn forecast(request: Vec<u8>) -> Result<String, JsError> {
     Ok(Shown::of(reply, &request.name).encode())
 }
 
+/// The workspace view (issue 16, [`crate::team`]): at the page's start with the version of
+/// the Worker that serves the page (empty when none), or shown or hidden (`null`, the
+/// header's "Team" button).
+#[wasm_bindgen]
+pub async fn team(start: Option<String>) -> Result<(), JsError> {
+    crate::team::page::open(start)
+        .await
+        .map_err(|e| JsError::new(&e))
+}
+
 /// A share link's data zlib-compressed ([`crate::pack::deflate`]).
 #[wasm_bindgen]
 pub fn zlib(bytes: &[u8]) -> Vec<u8> {

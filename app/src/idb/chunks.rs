@@ -143,16 +143,7 @@ impl Saver {
                 }
                 current.insert(key);
             }
-            streams.push(StreamMeta {
-                id: s.id.clone(),
-                unit: s.unit.clone(),
-                origin: s.origin.clone(),
-                settings: s.settings.clone(),
-                stale: s.stale.clone(),
-                start,
-                len,
-                seqs,
-            });
+            streams.push(StreamMeta::of(s, start, len, seqs));
         }
         let meta = serde_json::to_string(&MetaRef {
             format: FORMAT,
