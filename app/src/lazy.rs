@@ -83,12 +83,6 @@ pub async fn derived(
     llmscope_app_lazy::derived::Program::decode(&Uint8Array::new(&program).to_vec())
 }
 
-/// The workspace view (issue 16, `llmscope_app_lazy::team`): at start with the page's
-/// Worker's version (`Some`, empty when none), or shown or hidden (`None`).
-pub async fn team(start: Option<String>) -> Result<(), String> {
-    call("team", &start.map_or(JsValue::NULL, |v| v.into())).await.map(drop)
-}
-
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`
 /// as `llmscope_app_lazy::wire::Request` bytes; `on_table` gets the per-target table's bytes
 /// first) or of machines ("machines", `wire::Machines` bytes). The result is the reply's

@@ -143,16 +143,26 @@ pub fn view_meta(session: &Session) -> String {
             ..StreamMeta::of(s, 0, 0, false)
         })
         .collect();
+    meta_json(session, streams, true).unwrap_or_default()
+}
+
+/// The session's [`Meta`] as JSON, with `streams`; a `view` leaves out the points' places,
+/// the raw records and the acknowledgements ([`view_meta`]).
+fn meta_json(
+    session: &Session,
+    streams: Vec<StreamMeta>,
+    view: bool,
+) -> serde_json::Result<String> {
+    let (dropped, telemetry, acknowledged) = (BTreeMap::new(), Telemetry::default(), BTreeMap::new());
     serde_json::to_string(&MetaRef {
         format: FORMAT,
         streams,
-        dropped: &BTreeMap::new(),
-        telemetry: &Telemetry::default(),
-        acknowledged: &BTreeMap::new(),
+        dropped: if view { &dropped } else { &session.dropped },
+        telemetry: if view { &telemetry } else { &session.telemetry },
+        acknowledged: if view { &acknowledged } else { &session.acknowledged },
         causes: &session.causes,
         derived: &session.derived,
     })
-    .unwrap_or_default()
 }
 
 /// A saved view ([`view_meta`]'s format; other fields are ignored) read back: its streams

@@ -9,7 +9,7 @@
 //! ([`slug`]) and the conflict's words ([`Conflict::words`]); `html` writes the panel, and
 //! `page` (wasm32 only) does the requests and the page's DOM, and asks the dashboard (the main
 //! module's `team_host`) for the view to save, to open a saved one, and to poll the Worker with
-//! the token, which only the dashboard holds.
+//! the member's token.
 
 pub mod html;
 #[cfg(all(feature = "module", target_arch = "wasm32"))]
@@ -179,14 +179,24 @@ pub fn saved_by(answer: &str) -> Option<String> {
     v["body"]["saved_by"].as_str().map(str::to_string)
 }
 
-/// The body of `PUT /dashboards/{id}`: `{"name", "body"}`, the body being the dashboard's
-/// view (`view`, JSON text of an object) with who saved it (`saved_by`).
+/// The body of `PUT /dashboards/{id}`: `{"name", "body"}`, the body being the session's view
+/// as the dashboard writes it (`view`: its saved form, JSON text of an object, then a new line
+/// and the open stream's id) with `"view": {"stream"}` and who saved it (`saved_by`).
 pub fn save_body(name: &str, view: &str, by: &str) -> Result<String, String> {
+    let (meta, stream) = view.split_once('\n').unwrap_or((view, ""));
     let mut body: Value =
-        serde_json::from_str(view).map_err(|e| format!("the view is not JSON: {e}"))?;
+        serde_json::from_str(meta).map_err(|e| format!("the view is not JSON: {e}"))?;
     let fields = body.as_object_mut().ok_or("the view is not a JSON object")?;
+    let stream = Some(stream).filter(|s| !s.is_empty());
+    fields.insert("view".into(), serde_json::json!({ "stream": stream }));
     fields.insert("saved_by".into(), by.into());
     Ok(serde_json::json!({"name": name, "body": body}).to_string())
+}
+
+/// The stream a saved view opens (its `view.stream`), or empty.
+pub fn view_stream(body: &str) -> String {
+    let v: Value = serde_json::from_str(body).unwrap_or_default();
+    v["view"]["stream"].as_str().unwrap_or_default().to_string()
 }
 
 /// A new dashboard's id from its name: lower-case letters and digits, other runs as one `-`,
@@ -269,12 +279,17 @@ mod tests {
 
     #[test]
     fn a_save_carries_the_view_and_who_saved_it() {
-        let body = save_body("Ops", r#"{"format":2,"streams":[]}"#, "Ada").unwrap();
+        let body = save_body("Ops", "{\"format\":2,\"streams\":[]}\npress1/t", "Ada").unwrap();
         let v: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"name": "Ops", "body": {"format": 2, "streams": [], "saved_by": "Ada"}})
+            serde_json::json!({"name": "Ops", "body": {"format": 2, "streams": [],
+                "view": {"stream": "press1/t"}, "saved_by": "Ada"}})
         );
+        assert_eq!(view_stream(&v["body"].to_string()), "press1/t");
+        let none = save_body("Ops", "{}\n", "Ada").unwrap();
+        assert!(none.contains(r#""view":{"stream":null}"#), "{none}");
+        assert_eq!(view_stream("{}"), "");
         assert!(save_body("Ops", "[]", "Ada").is_err());
     }
 

@@ -2,10 +2,12 @@
 //! dashboard's `<main>`, written from [`Panel`] by `html::render` after each change, with one
 //! click and one submit handler; the Worker's endpoints fetched with the member's token; the
 //! remembered sign-in in `sessionStorage` (this tab only, never `localStorage`). The token is
-//! asked of the dashboard (`window.llmscopeApp.team_host`, `worker`) for each request: the
-//! dashboard's probe connection is where it is held.
+//! kept in memory, here and in the dashboard's probe connection (`window.llmscopeApp.team_host`,
+//! `connect`), which polls the Worker with it; signing out forgets it in both.
 
-use super::{html, member, opened, said, save_body, saved_by, slug, Conflict, Listed, Panel};
+use super::{
+    html, member, opened, said, save_body, saved_by, slug, view_stream, Conflict, Listed, Panel,
+};
 use js_sys::{Function, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -19,6 +21,8 @@ const REMEMBERED: &str = "llmscope.signin";
 thread_local! {
     static PANEL: RefCell<Panel> = RefCell::new(Panel::default());
     static ROOT: RefCell<Option<HtmlElement>> = const { RefCell::new(None) };
+    /// The signed-in member's token (memory only).
+    static TOKEN: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 fn window() -> Result<web_sys::Window, String> {
@@ -29,6 +33,9 @@ fn window() -> Result<web_sys::Window, String> {
 /// the page (empty when none: a remembered sign-in); `None`: the header's button, which
 /// shows or hides it.
 pub async fn open(start: Option<String>) -> Result<(), String> {
+    if !app_ready().await {
+        return Ok(()); // a shared session, shown read-only: no workspace
+    }
     let root = mount()?;
     match start {
         Some(version) => {
@@ -45,12 +52,6 @@ pub async fn open(start: Option<String>) -> Result<(), String> {
         }
         None => root.set_hidden(!root.hidden()),
     }
-    let (url, _) = worker();
-    PANEL.with_borrow_mut(|p| {
-        if p.url.is_empty() {
-            p.url = url;
-        }
-    });
     render();
     if PANEL.with_borrow(|p| p.me.is_none()) {
         if let Some((url, token)) = remembered() {
@@ -58,6 +59,27 @@ pub async fn open(start: Option<String>) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// Waits (at most 20 s) for the dashboard to show the user's own session: at the page's
+/// start the module may be ready first. A shared session never is.
+async fn app_ready() -> bool {
+    for _ in 0..200 {
+        if host("ready", "", "").is_ok_and(|r| r == "ready") {
+            return true;
+        }
+        sleep(100).await;
+    }
+    false
 }
 
 /// The panel's element, made and wired the first time.
@@ -150,7 +172,8 @@ fn checked(name: &str) -> bool {
 
 /// The dashboard's answer to `op` (`crate::team`'s host, the main module's `team_host`).
 fn host(op: &str, a: &str, b: &str) -> Result<String, String> {
-    let app = Reflect::get(&window()?, &"llmscopeApp".into()).map_err(|_| "no dashboard")?;
+    let window: JsValue = window()?.into();
+    let app = Reflect::get(&window, &"llmscopeApp".into()).map_err(|_| "no dashboard")?;
     let f: Function = Reflect::get(&app, &"team_host".into())
         .ok()
         .and_then(|f| f.dyn_into().ok())
@@ -160,12 +183,6 @@ fn host(op: &str, a: &str, b: &str) -> Result<String, String> {
         .map_err(|_| format!("the dashboard could not {op}"))
 }
 
-/// The Worker the dashboard polls and the token it holds, or empty.
-fn worker() -> (String, String) {
-    let both = host("worker", "", "").unwrap_or_default();
-    let (url, token) = both.split_once('\n').unwrap_or_default();
-    (url.to_string(), token.to_string())
-}
 
 /// The sign-in remembered on this tab.
 fn remembered() -> Option<(String, String)> {
@@ -231,9 +248,10 @@ async fn call(
     body: Option<&str>,
     if_match: Option<i64>,
 ) -> Result<(u16, String), String> {
-    let (url, token) = worker();
+    let url = PANEL.with_borrow(|p| p.url.clone());
+    let token = TOKEN.with_borrow(Clone::clone);
     if token.is_empty() {
-        return Err("not signed in: the Worker's connection was closed; sign in again".into());
+        return Err("not signed in".into());
     }
     request(method, &format!("{url}{path}"), &token, body, if_match).await
 }
@@ -308,7 +326,8 @@ async fn sign_in(url: String, token: String, keep: bool) {
         say(e);
         return;
     }
-    remember(keep.then_some((&url, &token)));
+    remember(keep.then_some((url.as_str(), token.as_str())));
+    TOKEN.set(token);
     update(|p| {
         p.status = format!("signed in as {} ({})", me.name, me.role.word());
         p.me = Some(me);
@@ -323,6 +342,7 @@ async fn sign_in(url: String, token: String, keep: bool) {
 fn sign_out() {
     let url = PANEL.with_borrow(|p| p.url.clone());
     let _ = host("signout", &url, "");
+    TOKEN.take();
     remember(None);
     update(|p| {
         *p = Panel {
@@ -367,7 +387,7 @@ async fn open_dashboard(id: &str) {
         Ok(found) => found,
         Err(e) => return say(e),
     };
-    match host("open", &body, "") {
+    match host("open", &body, &view_stream(&body)) {
         Ok(problem) if problem.is_empty() => {
             update(|p| {
                 p.status = format!(
