@@ -87,6 +87,17 @@ pub async fn team(start: Option<String>) -> Result<(), JsError> {
         .map_err(|e| JsError::new(&e))
 }
 
+/// Outside quality scores read from a file (`request`: its name, a new line, its text):
+/// [`crate::quality::Scores`] as bytes, or what makes the file unusable. Async only so the
+/// page awaits it as it awaits `why`.
+#[wasm_bindgen]
+pub async fn quality(request: String) -> Result<Vec<u8>, JsError> {
+    let (file, text) = request.split_once('\n').unwrap_or((&request, ""));
+    crate::quality::parse(file, text)
+        .map(|s| s.encode())
+        .map_err(|e| JsError::new(&e))
+}
+
 /// A share link's data zlib-compressed ([`crate::pack::deflate`]).
 #[wasm_bindgen]
 pub fn zlib(bytes: &[u8]) -> Vec<u8> {

@@ -167,6 +167,7 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
     // Bo, the other editor, ticks "remember", opens "Ops": the same stream, tests, baseline.
     let bo = page(&driver, &wrangler).await;
     sign_in(&bo, &bo_token, true, "editor").await;
+    wait_for(&bo, "[data-testid=dashboard-open][data-id=ops]", DEADLINE).await;
     click(
         &bo,
         Locator::Css("[data-testid=dashboard-open][data-id=ops]"),
@@ -196,6 +197,7 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
         "{words}"
     );
     assert_eq!(value(&bo, "phase1").await, "40", "Bo's change is still on the page");
+    screenshot_at(&bo, "workspace", "team-conflict").await;
     assert_eq!(settings(&api(&wrangler, "GET", "/dashboards/ops", None).await["body"]), (json!("1,2"), json!(30)));
     click(&bo, Locator::Css("[data-testid=dashboard-save-copy]")).await;
     opened(&bo, "ops-copy-by-bo", 1).await;
