@@ -84,10 +84,7 @@ pub async fn derived(
 }
 
 /// Outside quality scores read from the file `file` (its text `text`) by the module.
-pub async fn quality(
-    file: &str,
-    text: &str,
-) -> Result<llmscope_app_lazy::quality::Scores, String> {
+pub async fn quality(file: &str, text: &str) -> Result<llmscope_app_lazy::quality::Scores, String> {
     let bytes = call("quality", &format!("{file}\n{text}").into()).await?;
     llmscope_app_lazy::quality::Scores::decode(&Uint8Array::new(&bytes).to_vec())
 }

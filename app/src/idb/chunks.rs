@@ -145,7 +145,8 @@ impl Saver {
             }
             streams.push(StreamMeta::of(s, start, len, seqs));
         }
-        let meta = meta_json(session, streams, false).map_err(|e| format!("the session could not be written as JSON ({e}); not saved"))?;
+        let meta = meta_json(session, streams, false)
+            .map_err(|e| format!("the session could not be written as JSON ({e}); not saved"))?;
         // A save that would not read back is not made: the stored one stays.
         serde_json::from_str::<Meta>(&meta).map_err(|e| {
             format!("the session would not read back ({e}), so it was not saved: export it")

@@ -153,13 +153,18 @@ fn meta_json(
     streams: Vec<StreamMeta>,
     view: bool,
 ) -> serde_json::Result<String> {
-    let (dropped, telemetry, acknowledged) = (BTreeMap::new(), Telemetry::default(), BTreeMap::new());
+    let (dropped, telemetry, acknowledged) =
+        (BTreeMap::new(), Telemetry::default(), BTreeMap::new());
     serde_json::to_string(&MetaRef {
         format: FORMAT,
         streams,
         dropped: if view { &dropped } else { &session.dropped },
         telemetry: if view { &telemetry } else { &session.telemetry },
-        acknowledged: if view { &acknowledged } else { &session.acknowledged },
+        acknowledged: if view {
+            &acknowledged
+        } else {
+            &session.acknowledged
+        },
         causes: &session.causes,
         derived: &session.derived,
     })

@@ -113,7 +113,15 @@ mod tests {
             url: "http://127.0.0.1:8787".into(),
         };
         let mut mine = Session::default();
-        mine.push("a/ttft_ms", "ms", &probe, Sample { t: 1.0, value: 300.0 });
+        mine.push(
+            "a/ttft_ms",
+            "ms",
+            &probe,
+            Sample {
+                t: 1.0,
+                value: 300.0,
+            },
+        );
         mine.push("b", "", &Origin::Simulator, Sample { t: 1.0, value: 1.0 });
         let mut theirs = mine.clone();
         let stream = theirs.stream_mut("a/ttft_ms").unwrap();
@@ -126,7 +134,10 @@ mod tests {
         assert!(saved.streams.iter().all(|s| s.samples.is_empty()));
         adopt(&mut mine, saved);
         let a = mine.stream("a/ttft_ms").unwrap();
-        assert_eq!((a.settings.usl, a.settings.chart.phase1), (Some(800.0), Some(30)));
+        assert_eq!(
+            (a.settings.usl, a.settings.chart.phase1),
+            (Some(800.0), Some(30))
+        );
         assert_eq!(a.samples.len(), 1, "the data stay");
         let mut ids: Vec<&str> = mine.streams.iter().map(|s| s.id.as_str()).collect();
         ids.sort();

@@ -11,7 +11,7 @@
 
 use fantoccini::{Client, Locator};
 use llmscope_e2e::{
-    click, eventually, js, saved_session, screenshot_at, set, type_into, wait_for, Driver,
+    click, eventually, js, saved_session, screenshot_at, set, text_of, type_into, wait_for, Driver,
     APP_MOUNTED, DEADLINE,
 };
 use llmscope_probe_tests::Wrangler;
@@ -29,7 +29,10 @@ async fn api(wrangler: &Wrangler, method: &str, path: &str, body: Option<Value>)
     if let Some(b) = body {
         request = request.body(b.to_string());
     }
-    let answer = request.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+    let answer = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
     let status = answer.status();
     let text = answer.text().await.unwrap_or_default();
     assert!(status.is_success(), "{path}: {status}: {text}");
@@ -72,14 +75,6 @@ async fn sign_in(client: &Client, token: &str, remember: bool, role: &str) {
     click(client, Locator::Css("[data-testid=signin]")).await;
     let css = format!("[data-testid=member-role][data-role={role}]");
     wait_for(client, &css, DEADLINE).await;
-}
-
-async fn text(client: &Client, testid: &str) -> String {
-    wait_for(client, &format!("[data-testid={testid}]"), DEADLINE)
-        .await
-        .text()
-        .await
-        .unwrap_or_default()
 }
 
 /// An input's value.
@@ -135,7 +130,7 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
     // Ada, an editor, signs in without "remember", sets a view up and saves it as "Ops".
     let ada = page(&driver, &wrangler).await;
     sign_in(&ada, &ada_token, false, "editor").await;
-    assert_eq!(text(&ada, "member-name").await, "Ada");
+    assert_eq!(text_of(&ada, "member-name").await, "Ada");
     wait_for(&ada, "[data-testid=dashboard-none]", DEADLINE).await;
     open_stream(&ada).await;
     set(&ada, "tests", "1").await;
@@ -162,7 +157,11 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
         )
     };
     assert_eq!(settings(body), (json!("1"), json!(30)));
-    assert!(body["streams"].as_array().unwrap().iter().all(|s| s["len"] == 0));
+    assert!(body["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["len"] == 0));
 
     // Bo, the other editor, ticks "remember", opens "Ops": the same stream, tests, baseline.
     let bo = page(&driver, &wrangler).await;
@@ -176,7 +175,10 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
     opened(&bo, "ops", 1).await;
     wait_for(&bo, "[data-testid=phase1]", DEADLINE).await;
     let url = bo.current_url().await.expect("a URL").to_string();
-    assert!(url.ends_with("#stream=press1%2Fbarrel_temperature"), "{url}");
+    assert!(
+        url.ends_with("#stream=press1%2Fbarrel_temperature"),
+        "{url}"
+    );
     assert_eq!(
         (value(&bo, "tests").await, value(&bo, "phase1").await),
         ("1".to_string(), "30".to_string())
@@ -196,9 +198,16 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
             && words.contains("reload theirs, or save yours as a copy"),
         "{words}"
     );
-    assert_eq!(value(&bo, "phase1").await, "40", "Bo's change is still on the page");
+    assert_eq!(
+        value(&bo, "phase1").await,
+        "40",
+        "Bo's change is still on the page"
+    );
     screenshot_at(&bo, "workspace", "team-conflict").await;
-    assert_eq!(settings(&api(&wrangler, "GET", "/dashboards/ops", None).await["body"]), (json!("1,2"), json!(30)));
+    assert_eq!(
+        settings(&api(&wrangler, "GET", "/dashboards/ops", None).await["body"]),
+        (json!("1,2"), json!(30))
+    );
     click(&bo, Locator::Css("[data-testid=dashboard-save-copy]")).await;
     opened(&bo, "ops-copy-by-bo", 1).await;
     let list = api(&wrangler, "GET", "/dashboards", None).await;
@@ -238,28 +247,59 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
         )
         .await;
         assert_eq!(disabled[0], true, "{testid}: {disabled}");
-        assert!(disabled[1].as_str().unwrap_or_default().contains("read-only"), "{disabled}");
+        assert!(
+            disabled[1]
+                .as_str()
+                .unwrap_or_default()
+                .contains("read-only"),
+            "{disabled}"
+        );
     }
-    assert!(text(&cy, "dashboard-readonly").await.contains("viewer"));
+    assert!(text_of(&cy, "dashboard-readonly").await.contains("viewer"));
     click(&cy, Locator::Css("[data-testid=dashboard-save]")).await;
-    assert_eq!(api(&wrangler, "GET", "/dashboards", None).await, list, "nothing saved");
+    assert_eq!(
+        api(&wrangler, "GET", "/dashboards", None).await,
+        list,
+        "nothing saved"
+    );
 
     // The tokens: never in a URL, localStorage, IndexedDB, a dashboard or a share link; in
     // sessionStorage only on Bo's tab, which ticked "remember".
-    for (client, token, remembered) in [(&ada, &ada_token, false), (&bo, &bo_token, true), (&cy, &cy_token, false)] {
+    for (client, token, remembered) in [
+        (&ada, &ada_token, false),
+        (&bo, &bo_token, true),
+        (&cy, &cy_token, false),
+    ] {
         eventually("the session saved", DEADLINE, || async {
             let (_, _, _, saved) = kept(client).await;
-            if saved.contains(STREAM) { Ok(()) } else { Err(saved) }
+            if saved.contains(STREAM) {
+                Ok(())
+            } else {
+                Err(saved)
+            }
         })
         .await;
         let (url, local, tab, saved) = kept(client).await;
-        for (place, held) in [("URL", &url), ("localStorage", &local), ("IndexedDB", &saved)] {
-            assert!(!held.contains(token.as_str()), "the token is in the {place}: {held}");
+        for (place, held) in [
+            ("URL", &url),
+            ("localStorage", &local),
+            ("IndexedDB", &saved),
+        ] {
+            assert!(
+                !held.contains(token.as_str()),
+                "the token is in the {place}: {held}"
+            );
         }
-        assert_eq!(tab.contains(token.as_str()), remembered, "sessionStorage: {tab}");
+        assert_eq!(
+            tab.contains(token.as_str()),
+            remembered,
+            "sessionStorage: {tab}"
+        );
     }
     for id in ["ops", "ops-copy-by-bo"] {
-        let d = api(&wrangler, "GET", &format!("/dashboards/{id}"), None).await.to_string();
+        let d = api(&wrangler, "GET", &format!("/dashboards/{id}"), None)
+            .await
+            .to_string();
         for token in [&ada_token, &bo_token, &cy_token] {
             assert!(!d.contains(token.as_str()), "a token in dashboard {id}");
         }

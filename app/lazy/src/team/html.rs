@@ -20,9 +20,7 @@ fn save_blocked(panel: &Panel, role: Role) -> Option<&'static str> {
 
 /// ` disabled title="why"` when `why` is set.
 fn disabled(why: Option<&str>) -> String {
-    why.map_or(String::new(), |w| {
-        format!(" disabled title=\"{}\"", esc(w))
-    })
+    why.map_or(String::new(), |w| format!(" disabled title=\"{}\"", esc(w)))
 }
 
 /// The whole panel.
@@ -149,7 +147,9 @@ fn save(panel: &Panel, role: Role, out: &mut String) {
             );
             blocked
         }
-        None => blocked.or(Some("open a dashboard, or save this view as a new one, first")),
+        None => blocked.or(Some(
+            "open a dashboard, or save this view as a new one, first",
+        )),
     };
     let name = panel.opened.as_ref().map_or("", |o| o.name.as_str());
     let _ = write!(
@@ -218,7 +218,9 @@ mod tests {
         assert!(html.contains("data-testid=\"dashboard-save\">Save</button>"));
         assert!(!html.contains("dashboard-readonly"));
         p.opened = None;
-        assert!(render(&p).contains("data-testid=\"dashboard-save\" disabled title=\"open a dashboard"));
+        assert!(
+            render(&p).contains("data-testid=\"dashboard-save\" disabled title=\"open a dashboard")
+        );
         p.conflict = Some(Conflict {
             name: "Ops".into(),
             by: Some("Bo".into()),
@@ -226,7 +228,9 @@ mod tests {
             theirs: 4,
         });
         let html = render(&p);
-        assert!(html.contains("data-testid=\"dashboard-conflict\" data-mine=\"3\" data-theirs=\"4\""));
+        assert!(
+            html.contains("data-testid=\"dashboard-conflict\" data-mine=\"3\" data-theirs=\"4\"")
+        );
         assert!(html.contains("Bo saved a newer version of “Ops”"));
         assert!(html.contains("dashboard-reload") && html.contains("dashboard-save-copy"));
     }

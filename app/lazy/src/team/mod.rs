@@ -139,9 +139,11 @@ pub fn member(health: &str) -> Result<Member, String> {
             name: name.to_string(),
             role,
         }),
-        _ => Err("this Worker's /health names no member and role: it predates teams \
+        _ => Err(
+            "this Worker's /health names no member and role: it predates teams \
                   (workers/README.md, \"Teams\"); deploy the current Worker"
-            .into()),
+                .into(),
+        ),
     }
 }
 
@@ -160,7 +162,9 @@ pub fn listed(answer: &str) -> Result<Vec<Listed>, String> {
     v.as_array()
         .ok_or("/dashboards: not a list")?
         .iter()
-        .map(|d| listed_one(d).ok_or_else(|| format!("/dashboards: an item is not a dashboard: {d}")))
+        .map(|d| {
+            listed_one(d).ok_or_else(|| format!("/dashboards: an item is not a dashboard: {d}"))
+        })
         .collect()
 }
 
@@ -186,7 +190,9 @@ pub fn save_body(name: &str, view: &str, by: &str) -> Result<String, String> {
     let (meta, stream) = view.split_once('\n').unwrap_or((view, ""));
     let mut body: Value =
         serde_json::from_str(meta).map_err(|e| format!("the view is not JSON: {e}"))?;
-    let fields = body.as_object_mut().ok_or("the view is not a JSON object")?;
+    let fields = body
+        .as_object_mut()
+        .ok_or("the view is not a JSON object")?;
     let stream = Some(stream).filter(|s| !s.is_empty());
     fields.insert("view".into(), serde_json::json!({ "stream": stream }));
     fields.insert("saved_by".into(), by.into());
@@ -248,7 +254,9 @@ mod tests {
         assert!(member(r#"{"ok":true,"version":"0.1.0"}"#)
             .unwrap_err()
             .contains("predates teams"));
-        assert!(member("<html>").unwrap_err().starts_with("/health: not JSON"));
+        assert!(member("<html>")
+            .unwrap_err()
+            .starts_with("/health: not JSON"));
         assert!(!Role::Viewer.can_save());
         assert!(Role::Editor.can_save() && Role::Admin.can_save() && Role::Owner.can_save());
     }
@@ -270,7 +278,10 @@ mod tests {
         let (d, body) =
             opened(r#"{"id":"ops","name":"Ops","version":4,"body":{"format":2,"saved_by":"Bo"}}"#)
                 .unwrap();
-        assert_eq!((d.version, body.as_str()), (4, r#"{"format":2,"saved_by":"Bo"}"#));
+        assert_eq!(
+            (d.version, body.as_str()),
+            (4, r#"{"format":2,"saved_by":"Bo"}"#)
+        );
         assert_eq!(
             saved_by(r#"{"id":"ops","name":"Ops","version":4,"body":{"saved_by":"Bo"}}"#),
             Some("Bo".into())
@@ -311,7 +322,8 @@ mod tests {
             theirs: 2,
         };
         let words = c.words();
-        assert!(words.starts_with("Ada saved a newer version of “Ops” (version 2; you opened version 1)"));
+        assert!(words
+            .starts_with("Ada saved a newer version of “Ops” (version 2; you opened version 1)"));
         assert!(words.contains("reload theirs, or save yours as a copy"));
         let anon = Conflict { by: None, ..c };
         assert!(anon.words().starts_with("Someone else saved"));

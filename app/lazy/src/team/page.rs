@@ -183,18 +183,23 @@ fn host(op: &str, a: &str, b: &str) -> Result<String, String> {
         .map_err(|_| format!("the dashboard could not {op}"))
 }
 
-
 /// The sign-in remembered on this tab.
 fn remembered() -> Option<(String, String)> {
     let storage = window().ok()?.session_storage().ok().flatten()?;
     let text = storage.get_item(REMEMBERED).ok().flatten()?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    Some((v["url"].as_str()?.to_string(), v["token"].as_str()?.to_string()))
+    Some((
+        v["url"].as_str()?.to_string(),
+        v["token"].as_str()?.to_string(),
+    ))
 }
 
 /// Remembers the sign-in on this tab, or forgets it (`None`).
 fn remember(sign_in: Option<(&str, &str)>) {
-    let Some(storage) = window().ok().and_then(|w| w.session_storage().ok().flatten()) else {
+    let Some(storage) = window()
+        .ok()
+        .and_then(|w| w.session_storage().ok().flatten())
+    else {
         return;
     };
     let _ = match sign_in {
@@ -231,7 +236,9 @@ async fn request(
     }
     let answer = JsFuture::from(window()?.fetch_with_request(&request))
         .await
-        .map_err(|_| format!("cannot reach {url} (is the Worker up, and does it allow this origin?)"))?;
+        .map_err(|_| {
+            format!("cannot reach {url} (is the Worker up, and does it allow this origin?)")
+        })?;
     let answer: web_sys::Response = answer.dyn_into().map_err(|_| "not a response")?;
     let text = JsFuture::from(answer.text().map_err(|_| "no body")?)
         .await
@@ -278,8 +285,15 @@ async fn act(action: String, id: String) {
         }
         "save-copy" => {
             let (name, me) = PANEL.with_borrow(|p| {
-                let name = p.conflict.as_ref().map(|c| c.name.clone()).unwrap_or_default();
-                (name, p.me.as_ref().map(|m| m.name.clone()).unwrap_or_default())
+                let name = p
+                    .conflict
+                    .as_ref()
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default();
+                (
+                    name,
+                    p.me.as_ref().map(|m| m.name.clone()).unwrap_or_default(),
+                )
             });
             save_as(&format!("{name} (copy by {me})")).await;
         }
@@ -419,7 +433,10 @@ async fn save() {
         return;
     };
     let typed = field("name");
-    let name = Some(typed.trim()).filter(|n| !n.is_empty()).unwrap_or(&o.name).to_string();
+    let name = Some(typed.trim())
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&o.name)
+        .to_string();
     let body = match body(&name) {
         Ok(b) => b,
         Err(e) => return say(e),
@@ -444,6 +461,7 @@ async fn save() {
                 p.status = "not saved: the dashboard changed since you opened it".into();
                 p.busy = false;
             });
+            list().await;
         }
         Ok((status, text)) => say(format!("PUT {path}: {}", said(status, &text))),
         Err(e) => say(e),
@@ -466,11 +484,15 @@ async fn save_as(name: &str) {
         match call("PUT", &format!("/dashboards/{id}"), Some(&body), None).await {
             Ok((200, text)) => return saved(id, name.to_string(), &text).await,
             Ok((409, _)) => continue,
-            Ok((status, text)) => return say(format!("PUT /dashboards/{id}: {}", said(status, &text))),
+            Ok((status, text)) => {
+                return say(format!("PUT /dashboards/{id}: {}", said(status, &text)))
+            }
             Err(e) => return say(e),
         }
     }
-    say(format!("“{name}”: 20 dashboards have ids like it; choose another name"));
+    say(format!(
+        "“{name}”: 20 dashboards have ids like it; choose another name"
+    ));
 }
 
 /// A save answered 200 `{"version"}`: it is the opened dashboard now.

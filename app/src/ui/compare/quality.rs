@@ -3,8 +3,8 @@
 //! target uses are listed. Reading the file (CSV or JSON, its scale and bad lines) is the second
 //! module's (`llmscope_app_lazy::quality`, [`read`]).
 
-pub use llmscope_app_lazy::quality::Scores;
 use llmscope_app_lazy::quality::same_model;
+pub use llmscope_app_lazy::quality::Scores;
 
 /// The scores of `file`, whose text is `text`, read by the second module; an error only when
 /// nothing in it can be used.
