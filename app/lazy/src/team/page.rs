@@ -21,6 +21,8 @@ const REMEMBERED: &str = "llmscope.signin";
 thread_local! {
     static PANEL: RefCell<Panel> = RefCell::new(Panel::default());
     static ROOT: RefCell<Option<HtmlElement>> = const { RefCell::new(None) };
+    /// The panel's HTML as last written.
+    static LAST: RefCell<String> = const { RefCell::new(String::new()) };
     /// The signed-in member's token (memory only).
     static TOKEN: RefCell<String> = const { RefCell::new(String::new()) };
 }
@@ -133,8 +135,13 @@ fn mount() -> Result<HtmlElement, String> {
 
 /// Writes the panel from its state.
 fn render() {
-    if let Some(root) = ROOT.with_borrow(Clone::clone) {
-        root.set_inner_html(&PANEL.with_borrow(html::render));
+    let Some(root) = ROOT.with_borrow(Clone::clone) else {
+        return;
+    };
+    let html = PANEL.with_borrow(html::render);
+    if LAST.with_borrow(|last| *last != html) {
+        root.set_inner_html(&html);
+        LAST.set(html);
     }
 }
 
@@ -276,7 +283,7 @@ async fn act(action: String, id: String) {
         }
         "dismiss" => update(|p| p.dismissed = true),
         "signout" => sign_out(),
-        "refresh" => list().await,
+        "refresh" => settle(|_| {}).await,
         "open" => open_dashboard(&id).await,
         "save" => save().await,
         "save-as" => {
@@ -342,13 +349,12 @@ async fn sign_in(url: String, token: String, keep: bool) {
     }
     remember(keep.then_some((url.as_str(), token.as_str())));
     TOKEN.set(token);
-    update(|p| {
+    PANEL.with_borrow_mut(|p| p.url = url);
+    settle(|p| {
         p.status = format!("signed in as {} ({})", me.name, me.role.word());
         p.me = Some(me);
-        p.url = url;
-        p.busy = false;
-    });
-    list().await;
+    })
+    .await;
 }
 
 /// Signs out: the dashboard stops polling the Worker and forgets the token, and so does this
@@ -369,20 +375,29 @@ fn sign_out() {
     });
 }
 
-/// Lists the workspace's dashboards.
-async fn list() {
-    update(|p| p.busy = true);
-    match call("GET", "/dashboards", None, None).await {
-        Ok((200, text)) => match super::listed(&text) {
-            Ok(all) => update(|p| {
-                p.dashboards = all;
-                p.busy = false;
-            }),
-            Err(e) => say(e),
-        },
-        Ok((status, text)) => say(format!("GET /dashboards: {}", said(status, &text))),
-        Err(e) => say(e),
-    }
+/// A request is on its way: the buttons wait (without writing the panel again, so nothing a
+/// click or a test holds is replaced under it).
+fn busy() {
+    PANEL.with_borrow_mut(|p| p.busy = true);
+}
+
+/// Lists the workspace's dashboards anew, then changes the state with `f` and writes the
+/// panel once.
+async fn settle(f: impl FnOnce(&mut Panel)) {
+    busy();
+    let listed = match call("GET", "/dashboards", None, None).await {
+        Ok((200, text)) => super::listed(&text),
+        Ok((status, text)) => Err(format!("GET /dashboards: {}", said(status, &text))),
+        Err(e) => Err(e),
+    };
+    update(|p| {
+        f(p);
+        match listed {
+            Ok(all) => p.dashboards = all,
+            Err(e) => p.status = e,
+        }
+        p.busy = false;
+    });
 }
 
 fn encode(id: &str) -> String {
@@ -391,7 +406,7 @@ fn encode(id: &str) -> String {
 
 /// Opens dashboard `id`: its saved view is put on the dashboard's session.
 async fn open_dashboard(id: &str) {
-    update(|p| p.busy = true);
+    busy();
     let answer = match call("GET", &format!("/dashboards/{}", encode(id)), None, None).await {
         Ok((200, text)) => opened(&text),
         Ok((status, text)) => Err(format!("GET /dashboards/{id}: {}", said(status, &text))),
@@ -403,7 +418,7 @@ async fn open_dashboard(id: &str) {
     };
     match host("open", &body, &view_stream(&body)) {
         Ok(problem) if problem.is_empty() => {
-            update(|p| {
+            settle(|p| {
                 p.status = format!(
                     "opened “{}”, version {}: its streams, settings, baselines and annotations \
                      are on this page",
@@ -411,9 +426,8 @@ async fn open_dashboard(id: &str) {
                 );
                 p.opened = Some(d);
                 p.conflict = None;
-                p.busy = false;
-            });
-            list().await;
+            })
+            .await;
         }
         Ok(problem) | Err(problem) => say(problem),
     }
@@ -441,7 +455,7 @@ async fn save() {
         Ok(b) => b,
         Err(e) => return say(e),
     };
-    update(|p| p.busy = true);
+    busy();
     let path = format!("/dashboards/{}", encode(&o.id));
     match call("PUT", &path, Some(&body), Some(o.version)).await {
         Ok((200, text)) => saved(o.id, name, &text).await,
@@ -451,7 +465,7 @@ async fn save() {
                 Ok((200, text)) => (opened(text).map_or(0, |d| d.0.version), saved_by(text)),
                 _ => (0, None),
             };
-            update(|p| {
+            settle(|p| {
                 p.conflict = Some(Conflict {
                     name: o.name.clone(),
                     by,
@@ -459,9 +473,8 @@ async fn save() {
                     theirs,
                 });
                 p.status = "not saved: the dashboard changed since you opened it".into();
-                p.busy = false;
-            });
-            list().await;
+            })
+            .await;
         }
         Ok((status, text)) => say(format!("PUT {path}: {}", said(status, &text))),
         Err(e) => say(e),
@@ -478,7 +491,7 @@ async fn save_as(name: &str) {
         Ok(b) => b,
         Err(e) => return say(e),
     };
-    update(|p| p.busy = true);
+    busy();
     for n in 1..=20 {
         let id = slug(name, n);
         match call("PUT", &format!("/dashboards/{id}"), Some(&body), None).await {
@@ -499,11 +512,10 @@ async fn save_as(name: &str) {
 async fn saved(id: String, name: String, answer: &str) {
     let v: serde_json::Value = serde_json::from_str(answer).unwrap_or_default();
     let version = v["version"].as_i64().unwrap_or(0);
-    update(|p| {
+    settle(|p| {
         p.status = format!("saved “{name}” as version {version}");
         p.opened = Some(Listed { id, name, version });
         p.conflict = None;
-        p.busy = false;
-    });
-    list().await;
+    })
+    .await;
 }
