@@ -7,7 +7,7 @@
 //! remembered on this tab. Both checks are the page's script's, so the dashboard's wasm
 //! carries only this hook (its size budget: docs/benchmarks.md).
 //!
-//! The module asks the dashboard through [`team_host`] for what only the dashboard has: the
+//! The module asks the dashboard through [`team_host`] (`window.llmscopeTeamHost`) for what only the dashboard has: the
 //! view to save (the session's IndexedDB format without its points, `crate::idb::view_meta`,
 //! and the open stream), opening a saved view, and the Worker's connection: the member's
 //! token goes to the Sources panel's probe connection (polling the Worker with it, and
@@ -18,17 +18,25 @@ use crate::model::Session;
 use crate::sources::probe;
 use leptos::prelude::*;
 use std::cell::Cell;
-use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::closure::Closure;
 
 thread_local! {
     /// The app's state, for [`team_host`] (set when the user's own session mounts).
     static APP: Cell<Option<(Data, Nav, Controls)>> = const { Cell::new(None) };
 }
 
-/// Lets the workspace view in: [`team_host`] answers from now on (not for a shared session,
-/// which never calls this).
+/// Lets the workspace view in: [`team_host`] answers from now on, as the page's
+/// `window.llmscopeTeamHost(op, a, b)` (not for a shared session, which never calls this).
 pub fn start() {
     APP.set(Some((data(), nav(), controls())));
+    let host = Closure::<dyn Fn(String, String, String) -> String>::new(
+        |op: String, a: String, b: String| team_host(&op, a, b),
+    );
+    if let Some(window) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&window, &"llmscopeTeamHost".into(), host.as_ref());
+    }
+    // It answers for the page's whole life.
+    host.forget();
 }
 
 /// What the workspace view (the second module) asks the dashboard for, by `op`:
@@ -39,7 +47,6 @@ pub fn start() {
 /// - `connect`, `a` the Worker's URL, `b` the member's token: polls the Worker with it;
 /// - `signout`, `a` the Worker's URL: stops polling it and forgets its token;
 /// - anything else: `ready` (nothing before the user's own session is shown).
-#[wasm_bindgen]
 pub fn team_host(op: &str, a: String, b: String) -> String {
     let Some((d, nav, k)) = APP.get() else {
         return String::new();

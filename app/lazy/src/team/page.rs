@@ -2,7 +2,7 @@
 //! dashboard's `<main>`, written from [`Panel`] by `html::render` after each change, with one
 //! click and one submit handler; the Worker's endpoints fetched with the member's token; the
 //! remembered sign-in in `sessionStorage` (this tab only, never `localStorage`). The token is
-//! kept in memory, here and in the dashboard's probe connection (`window.llmscopeApp.team_host`,
+//! kept in memory, here and in the dashboard's probe connection (`window.llmscopeTeamHost`,
 //! `connect`), which polls the Worker with it; signing out forgets it in both.
 
 use super::{
@@ -177,14 +177,16 @@ fn checked(name: &str) -> bool {
     input(name).is_some_and(|i| i.checked())
 }
 
-/// The dashboard's answer to `op` (`crate::team`'s host, the main module's `team_host`).
+/// The dashboard's answer to `op` (`window.llmscopeTeamHost`, the main module's `team_host`),
+/// empty before the dashboard shows the user's own session.
 fn host(op: &str, a: &str, b: &str) -> Result<String, String> {
     let window: JsValue = window()?.into();
-    let app = Reflect::get(&window, &"llmscopeApp".into()).map_err(|_| "no dashboard")?;
-    let f: Function = Reflect::get(&app, &"team_host".into())
+    let Some(f) = Reflect::get(&window, &"llmscopeTeamHost".into())
         .ok()
-        .and_then(|f| f.dyn_into().ok())
-        .ok_or("this page's dashboard has no team_host: reload the page")?;
+        .and_then(|f| f.dyn_into::<Function>().ok())
+    else {
+        return Ok(String::new());
+    };
     f.call3(&JsValue::NULL, &op.into(), &a.into(), &b.into())
         .map(|v| v.as_string().unwrap_or_default())
         .map_err(|_| format!("the dashboard could not {op}"))
