@@ -83,6 +83,12 @@ pub async fn derived(
     llmscope_app_lazy::derived::Program::decode(&Uint8Array::new(&program).to_vec())
 }
 
+/// Outside quality scores read from the file `file` (its text `text`) by the module.
+pub async fn quality(file: &str, text: &str) -> Result<llmscope_app_lazy::quality::Scores, String> {
+    let bytes = call("quality", &format!("{file}\n{text}").into()).await?;
+    llmscope_app_lazy::quality::Scores::decode(&Uint8Array::new(&bytes).to_vec())
+}
+
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`
 /// as `llmscope_app_lazy::wire::Request` bytes; `on_table` gets the per-target table's bytes
 /// first) or of machines ("machines", `wire::Machines` bytes). The result is the reply's

@@ -148,6 +148,7 @@ fn own(slot: Slot, problem: Option<String>) -> impl IntoView {
     SAVER.with(|s| *s.borrow_mut() = saver);
     let kept = RwSignal::new(unread);
     autosave(d);
+    ui::team::start();
     if kept.get_untracked().is_some() {
         pick_up_late(d, slot, kept);
     }

@@ -77,6 +77,27 @@ pub async fn forecast(request: Vec<u8>) -> Result<String, JsError> {
     Ok(Shown::of(reply, &request.name).encode())
 }
 
+/// The workspace view (issue 16, [`crate::team`]): at the page's start with the version of
+/// the Worker that serves the page (empty when none), or shown or hidden (`null`, the
+/// header's "Team" button).
+#[wasm_bindgen]
+pub async fn team(start: Option<String>) -> Result<(), JsError> {
+    crate::team::page::open(start)
+        .await
+        .map_err(|e| JsError::new(&e))
+}
+
+/// Outside quality scores read from a file (`request`: its name, a new line, its text):
+/// [`crate::quality::Scores`] as bytes, or what makes the file unusable. Async only so the
+/// page awaits it as it awaits `why`.
+#[wasm_bindgen]
+pub async fn quality(request: String) -> Result<Vec<u8>, JsError> {
+    let (file, text) = request.split_once('\n').unwrap_or((&request, ""));
+    crate::quality::parse(file, text)
+        .map(|s| s.encode())
+        .map_err(|e| JsError::new(&e))
+}
+
 /// A share link's data zlib-compressed ([`crate::pack::deflate`]).
 #[wasm_bindgen]
 pub fn zlib(bytes: &[u8]) -> Vec<u8> {

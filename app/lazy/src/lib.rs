@@ -20,8 +20,13 @@
 //!   the stream view, the cards and the maintenance list, with its request and reply as bytes;
 //! - `pack`: a share link's zlib and a stored share's AES-256-GCM (the link format is the
 //!   dashboard's `export::share`);
+//! - `quality`: outside quality scores read from a file (CSV or JSON) for the Compare view;
+//!   `csv`: the RFC 4180 records it and the dashboard's CSV import read;
+//! - `team`: the workspace view (issue 16): signing in to a probe Worker with a member's
+//!   token, the role, the workspace's dashboards, saving the view with its version check and
+//!   the conflict's words (`team::page`, wasm32 only, does the requests and the DOM);
 //! - `exports` (wasm32 only): what the page and the Worker call, `pdf(doc)` (which fetches
-//!   the fonts), `compare(request, on_table)`, `compare_machines(request)`, `why(request)`, `forecast(request)`, and `zlib`, `unzlib`, `seal`,
+//!   the fonts), `compare(request, on_table)`, `compare_machines(request)`, `why(request)`, `forecast(request)`, `team(start)`, `quality(request)`, and `zlib`, `unzlib`, `seal`,
 //!   `unseal` (`pack`).
 //!
 //! The dashboard links the types and codecs of `doc`, `wire` and `boxes` from here (and the
@@ -32,6 +37,7 @@
 pub mod boxes;
 mod codec;
 pub mod compare;
+pub mod csv;
 pub mod derived;
 pub mod doc;
 pub mod forecast;
@@ -40,6 +46,8 @@ pub mod layout;
 pub mod pack;
 #[cfg(feature = "module")]
 pub mod pdf;
+pub mod quality;
+pub mod team;
 pub mod text;
 pub mod why;
 pub mod wire;

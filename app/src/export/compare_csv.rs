@@ -231,7 +231,7 @@ mod tests {
             crate::ui::compare::run::run_targets(&results, &chosen, &Settings::default(), false)
                 .unwrap();
         let text = targets(&run, &[Some(0.8), None]);
-        let mut records = crate::sources::import::Records::new(&text);
+        let mut records = llmscope_app_lazy::csv::Records::new(&text);
         let mut rows: Vec<Vec<String>> = Vec::new();
         while let Some(row) = records.next_row() {
             rows.push(row.fields.iter().map(|f| f.to_string()).collect());

@@ -143,27 +143,10 @@ impl Saver {
                 }
                 current.insert(key);
             }
-            streams.push(StreamMeta {
-                id: s.id.clone(),
-                unit: s.unit.clone(),
-                origin: s.origin.clone(),
-                settings: s.settings.clone(),
-                stale: s.stale.clone(),
-                start,
-                len,
-                seqs,
-            });
+            streams.push(StreamMeta::of(s, start, len, seqs));
         }
-        let meta = serde_json::to_string(&MetaRef {
-            format: FORMAT,
-            streams,
-            dropped: &session.dropped,
-            telemetry: &session.telemetry,
-            acknowledged: &session.acknowledged,
-            causes: &session.causes,
-            derived: &session.derived,
-        })
-        .map_err(|e| format!("the session could not be written as JSON ({e}); not saved"))?;
+        let meta = meta_json(session, streams, false)
+            .map_err(|e| format!("the session could not be written as JSON ({e}); not saved"))?;
         // A save that would not read back is not made: the stored one stays.
         serde_json::from_str::<Meta>(&meta).map_err(|e| {
             format!("the session would not read back ({e}), so it was not saved: export it")

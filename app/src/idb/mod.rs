@@ -73,6 +73,30 @@ struct StreamMeta {
     seqs: bool,
 }
 
+impl StreamMeta {
+    /// The stream `s` described, its points from absolute index `start` on, `len` of them.
+    fn of(s: &Stream, start: u64, len: u64, seqs: bool) -> StreamMeta {
+        StreamMeta {
+            id: s.id.clone(),
+            unit: s.unit.clone(),
+            origin: s.origin.clone(),
+            settings: s.settings.clone(),
+            stale: s.stale.clone(),
+            start,
+            len,
+            seqs,
+        }
+    }
+
+    /// The stream described, without its points.
+    fn stream(&self) -> Stream {
+        let mut stream = Stream::new(self.id.clone(), self.unit.clone(), self.origin.clone());
+        stream.settings = self.settings.clone();
+        stream.stale = self.stale.clone();
+        stream
+    }
+}
+
 /// The session without its points, as stored under `"current"` and `"previous"`.
 #[derive(Debug, Serialize, Deserialize)]
 struct Meta {
@@ -90,6 +114,74 @@ struct Meta {
     /// Derived streams' definitions (none in a session saved before they existed).
     #[serde(default, with = "crate::model::derived_text")]
     derived: Vec<Derived>,
+}
+
+impl Meta {
+    /// The session described, without its streams.
+    fn session(&self) -> Session {
+        Session {
+            dropped: self.dropped.clone(),
+            telemetry: self.telemetry.clone(),
+            acknowledged: self.acknowledged.clone(),
+            causes: self.causes.clone(),
+            derived: self.derived.clone(),
+            ..Session::default()
+        }
+    }
+}
+
+/// A team dashboard's saved view (issue 16; README, "Teams"): the session in the
+/// `"current"` format ([`Meta`], format 2) without its points, raw records or
+/// acknowledgements: each stream's id, unit, origin and settings (baseline, tests, spec
+/// limits...), the assignable causes and the derived streams.
+pub fn view_meta(session: &Session) -> String {
+    let streams = session
+        .streams
+        .iter()
+        .map(|s| StreamMeta {
+            stale: None,
+            ..StreamMeta::of(s, 0, 0, false)
+        })
+        .collect();
+    meta_json(session, streams, true).unwrap_or_default()
+}
+
+/// The session's [`Meta`] as JSON, with `streams`; a `view` leaves out the points' places,
+/// the raw records and the acknowledgements ([`view_meta`]).
+fn meta_json(
+    session: &Session,
+    streams: Vec<StreamMeta>,
+    view: bool,
+) -> serde_json::Result<String> {
+    let (dropped, telemetry, acknowledged) =
+        (BTreeMap::new(), Telemetry::default(), BTreeMap::new());
+    serde_json::to_string(&MetaRef {
+        format: FORMAT,
+        streams,
+        dropped: if view { &dropped } else { &session.dropped },
+        telemetry: if view { &telemetry } else { &session.telemetry },
+        acknowledged: if view {
+            &acknowledged
+        } else {
+            &session.acknowledged
+        },
+        causes: &session.causes,
+        derived: &session.derived,
+    })
+}
+
+/// A saved view ([`view_meta`]'s format; other fields are ignored) read back: its streams
+/// without points, its causes and derived streams.
+pub fn read_view(text: &str) -> Result<Session, String> {
+    match parse(text) {
+        Ok(Stored::Chunked(meta)) => {
+            let mut session = meta.session();
+            session.streams = meta.streams.iter().map(StreamMeta::stream).collect();
+            Ok(session)
+        }
+        Ok(Stored::Whole(_)) => Err("this dashboard is not a saved view of format 2".into()),
+        Err(e) => Err(format!("this dashboard cannot be opened: {e}")),
+    }
 }
 
 /// The same, borrowing the session's raw records so a save does not copy them.
@@ -245,18 +337,9 @@ async fn read_session(db: &IdbDatabase, text: &str) -> Result<(Session, Meta), S
         .iter()
         .map(|s| range_of(&chunks, s))
         .collect::<Result<_, _>>()?;
-    let mut session = Session {
-        dropped: meta.dropped.clone(),
-        telemetry: meta.telemetry.clone(),
-        acknowledged: meta.acknowledged.clone(),
-        causes: meta.causes.clone(),
-        derived: meta.derived.clone(),
-        ..Session::default()
-    };
+    let mut session = meta.session();
     for (s, request) in meta.streams.iter().zip(requests) {
-        let mut stream = Stream::new(s.id.clone(), s.unit.clone(), s.origin.clone());
-        stream.settings = s.settings.clone();
-        stream.stale = s.stale.clone();
+        let mut stream = s.stream();
         stream.samples.reserve(s.len as usize);
         for chunk in Array::from(&request.await?).iter() {
             let values = chunk

@@ -320,10 +320,12 @@ fn read_scores(v: View, input: web_sys::HtmlInputElement) {
             .await
             .ok()
             .and_then(|t| t.as_string());
-        match text.map(|t| quality::parse(&name, &t)) {
-            Some(Ok(s)) => v.scores.set(Some(Arc::new(s))),
-            Some(Err(e)) => v.status.set(format!("{name}: {e}")),
-            None => v.status.set(format!("{name}: cannot read the file")),
+        let Some(text) = text else {
+            return v.status.set(format!("{name}: cannot read the file"));
+        };
+        match quality::read(&name, &text).await {
+            Ok(s) => v.scores.set(Some(Arc::new(s))),
+            Err(e) => v.status.set(format!("{name}: {e}")),
         }
     });
 }

@@ -113,6 +113,7 @@ pub fn Header() -> impl IntoView {
                 on:click=move |_| n.compare.update(|c| *c = !*c)>"Compare"</button>
             <button data-testid="export-json" on:click=export>"Export session"</button>
             <button data-testid="report-pdf" on:click=move |_| report_pdf(d, k)>"Report (PDF)"</button>
+            <button data-testid="team-open" hidden=viewing onclick="llmscopeTeam(null)">"Team"</button>
             <button data-testid="share" hidden=viewing on:click=move |_| crate::export::link::make(d, n, k)>"Share link"</button>
             <button aria-label="toggle dark theme" on:click=move |_| k.set_dark.update(|d| *d = !*d)>
                 {move || if theme.dark.get() { "Light" } else { "Dark" }}

@@ -13,7 +13,8 @@
 //! - `touch`: pinch and drag on the control chart;
 //! - `maintenance`: the forecasts (made in the second module), their words, the maintenance
 //!   list and its iCalendar events;
-//! - `why/`: a signal episode's context and its assignable cause.
+//! - `why/`: a signal episode's context and its assignable cause;
+//! - `team`: the hook of the workspace view (issue 16; the view is the second module's).
 
 pub mod compare;
 pub mod context;
@@ -25,6 +26,7 @@ mod maintenance;
 mod settings;
 mod sources;
 mod stream;
+pub mod team;
 mod timing;
 mod touch;
 mod why;

@@ -34,6 +34,15 @@ pub async fn set(client: &Client, testid: &str, value: &str) {
     );
 }
 
+/// The text of the element of `testid`, once it is there.
+pub async fn text_of(client: &Client, testid: &str) -> String {
+    wait_for(client, &format!("[data-testid={testid}]"), DEADLINE)
+        .await
+        .text()
+        .await
+        .unwrap_or_default()
+}
+
 /// Types `value` into the input of `testid` as a user's typing does (`input` events).
 pub async fn type_into(client: &Client, testid: &str, value: &str) {
     let script = format!(

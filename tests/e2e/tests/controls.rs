@@ -6,7 +6,7 @@
 use fantoccini::{Client, Locator};
 use llmscope_e2e::{
     click, console_errors, count, downloaded, import, js, notice, pause_simulators, saved_session,
-    set, stream_names, temp_csv, wait_for, Session, DEADLINE,
+    set, stream_names, temp_csv, text_of, wait_for, Session, DEADLINE,
 };
 use std::time::Duration;
 
@@ -32,14 +32,6 @@ async fn open_stream(client: &Client) {
     assert!(notice(client).await.contains("imported 100 rows"));
     click(client, Locator::XPath("//article[.//h2[. = 'view/level']]")).await;
     wait_for(client, "[data-testid=center]", DEADLINE).await;
-}
-
-async fn text(client: &Client, testid: &str) -> String {
-    wait_for(client, &format!("[data-testid={testid}]"), DEADLINE)
-        .await
-        .text()
-        .await
-        .unwrap_or_default()
 }
 
 /// Whether a number the page shows with `shown`'s decimals is `expected` rounded.
@@ -111,7 +103,7 @@ async fn the_csv_holds_every_point_and_the_view_becomes_the_baseline() {
     for (row, value) in rows.iter().zip(&values) {
         assert_eq!(row.statistic, *value, "point {}", row.index);
     }
-    let ucl = text(client, "ucl").await;
+    let ucl = text_of(client, "ucl").await;
     assert!(
         rows.iter().all(|r| shows(&ucl, r.ucl)),
         "UCL {ucl} on the page"
@@ -130,20 +122,20 @@ async fn the_csv_holds_every_point_and_the_view_becomes_the_baseline() {
 
     // Zoom in (the middle half: points 25 to 74) and freeze the limits there: the center is
     // those rows' mean (individuals chart), not the first baseline's.
-    let before = text(client, "center").await;
+    let before = text_of(client, "center").await;
     let expected = values[25..75].iter().sum::<f64>() / 50.0;
     assert!(!shows(&before, expected), "{before} is already {expected}");
     click(client, Locator::XPath("//button[. = 'Zoom in']")).await;
     click(client, Locator::Css("[data-testid=baseline-from-view]")).await;
     let deadline = tokio::time::Instant::now() + DEADLINE;
-    let mut center = text(client, "center").await;
+    let mut center = text_of(client, "center").await;
     while center == before {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the center stayed {before}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
-        center = text(client, "center").await;
+        center = text_of(client, "center").await;
     }
     assert!(
         shows(&center, expected),
@@ -194,11 +186,11 @@ async fn the_histogram_the_companion_chart_and_the_false_alarm_rate_follow_the_s
         }
     }
     // Test 1 alone: ARL0 = 1 / P(|Z| > 3) = 370.4 (Montgomery, Introduction to SQC, 6.2.2).
-    let all = text(client, "false-alarms").await;
+    let all = text_of(client, "false-alarms").await;
     set(client, "tests", "1").await;
     let deadline = tokio::time::Instant::now() + DEADLINE;
     loop {
-        let words = text(client, "false-alarms").await;
+        let words = text_of(client, "false-alarms").await;
         if words != all {
             assert!(
                 words.contains("one false alarm every 370 points"),
@@ -212,7 +204,10 @@ async fn the_histogram_the_companion_chart_and_the_false_alarm_rate_follow_the_s
     assert!(!all.contains("every 370 points"), "all eight tests: {all}");
     set(client, "tests", "none").await;
     let deadline = tokio::time::Instant::now() + DEADLINE;
-    while !text(client, "false-alarms").await.contains("never signals") {
+    while !text_of(client, "false-alarms")
+        .await
+        .contains("never signals")
+    {
         assert!(
             tokio::time::Instant::now() < deadline,
             "no tests, yet alarms"
