@@ -83,6 +83,11 @@ pub async fn derived(
     llmscope_app_lazy::derived::Program::decode(&Uint8Array::new(&program).to_vec())
 }
 
+/// The rule editor written by the module into `args[0]` (`rules_editor`'s arguments there).
+pub async fn rules_editor(args: &js_sys::Array) -> Result<(), String> {
+    call("rules_editor", args).await.map(drop)
+}
+
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`
 /// as `llmscope_app_lazy::wire::Request` bytes; `on_table` gets the per-target table's bytes
 /// first) or of machines ("machines", `wire::Machines` bytes). The result is the reply's

@@ -13,7 +13,9 @@
 //! - `touch`: pinch and drag on the control chart;
 //! - `maintenance`: the forecasts (made in the second module), their words, the maintenance
 //!   list and its iCalendar events;
-//! - `why/`: a signal episode's context and its assignable cause.
+//! - `why/`: a signal episode's context and its assignable cause;
+//! - `rules`: the rule editor's button and place in the settings (the editor is the second
+//!   module's).
 
 pub mod compare;
 pub mod context;
@@ -22,6 +24,7 @@ mod derived;
 pub mod fleet;
 mod header;
 mod maintenance;
+mod rules;
 mod settings;
 mod sources;
 mod stream;
