@@ -467,10 +467,9 @@ fn render(
         let style = ("sans-serif", 11.0 * ratio)
             .into_font()
             .color(&palette.signal);
-        c.draw_series(
-            at.iter()
-                .map(|(p, label)| Text::new(label.clone(), (p.index as f64, p.statistic), style.clone())),
-        )
+        c.draw_series(at.iter().map(|(p, label)| {
+            Text::new(label.clone(), (p.index as f64, p.statistic), style.clone())
+        }))
         .map_err(err)?;
     }
     let (px, _) = c.plotting_area().get_pixel_range();

@@ -83,9 +83,13 @@ pub async fn derived(
     llmscope_app_lazy::derived::Program::decode(&Uint8Array::new(&program).to_vec())
 }
 
-/// The rule editor written by the module into `args[0]` (`rules_editor`'s arguments there).
-pub async fn rules_editor(args: &js_sys::Array) -> Result<(), String> {
-    call("rules_editor", args).await.map(drop)
+/// The rule editor, written by the module into the stream view's `.rules-host` for `input`
+/// (`rules_editor`'s argument there); the set the user applies: (tests, named rules).
+pub async fn rules_editor(input: String) -> Result<(String, String), String> {
+    let applied = call("rules_editor", &input.into()).await?.as_string();
+    let applied = applied.ok_or("the report module's `rules_editor` did not return text")?;
+    let (tests, rules) = applied.split_once('\u{1}').unwrap_or((&applied, ""));
+    Ok((tests.into(), rules.into()))
 }
 
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`

@@ -388,7 +388,10 @@ impl Stream {
     /// acknowledges.
     pub fn latest_signal_time(&self, chart: &ChartState) -> Option<f64> {
         let primary = &chart.ready()?.primary;
-        let last = marks(primary, 0..usize::MAX).iter().rfind(|m| m.alarm())?.index;
+        let last = marks(primary, 0..usize::MAX)
+            .iter()
+            .rfind(|m| m.alarm())?
+            .index;
         self.point_time(last)
     }
 

@@ -41,11 +41,11 @@ pub mod forecast;
 #[cfg(feature = "module")]
 pub mod layout;
 pub mod pack;
+#[cfg(feature = "module")]
+pub mod pdf;
 pub mod rules;
 #[cfg(all(feature = "module", target_arch = "wasm32"))]
 mod rules_ui;
-#[cfg(feature = "module")]
-pub mod pdf;
 pub mod text;
 pub mod why;
 pub mod wire;

@@ -9,7 +9,7 @@
 //! a newer text ends a computation still running with its worker, and a stale answer is never
 //! shown.
 
-use crate::rules::{applied, source};
+use crate::rules::{applied as applied_set, source};
 use crate::text::esc;
 use llmscope_spc::arl::ArlMethod;
 use llmscope_spc::custom::{check, parse_tests, WESTGARD_TEXT};
@@ -33,23 +33,21 @@ fn preset(name: &str) -> Option<&'static str> {
     }
 }
 
-/// Writes the editor into `args[0]` (an element) for a stream whose settings hold `args[1]`
-/// (`tests`) and `args[2]` (the named rules' saved form); `args[3]`..`args[6]` are the plotted
-/// statistic's center and sigma and the LSL and USL (NaN when unknown), for rules with fixed
-/// values; `args[7]` is called with `(tests, rules)` when the user applies a valid set.
+/// Writes the editor into the page's `.rules-host` (the open stream's settings) for `input`:
+/// the stream's `tests`, its named rules' saved form, the plotted statistic's center and sigma,
+/// and the LSL and USL (NaN when unknown; for rules with fixed values), separated by U+0001.
+/// Resolves when the user applies a valid set, to its `tests` and named rules, separated so;
+/// the editor then closes.
 #[wasm_bindgen]
-pub async fn rules_editor(args: js_sys::Array) -> Result<(), JsError> {
-    let host: Element = args
-        .get(0)
-        .dyn_into()
-        .map_err(|_| JsError::new("rules_editor: no element"))?;
-    let text_of = |i| args.get(i).as_string().unwrap_or_default();
-    let number = |i| args.get(i).as_f64().filter(|v| v.is_finite());
-    let apply: js_sys::Function = args
-        .get(7)
-        .dyn_into()
-        .map_err(|_| JsError::new("rules_editor: no apply function"))?;
-    host.set_inner_html(&html(&source(&text_of(1), &text_of(2))));
+pub async fn rules_editor(input: String) -> Result<String, JsError> {
+    let host = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(".rules-host").ok().flatten())
+        .ok_or_else(|| JsError::new("the rule editor has no place on this page"))?;
+    let parts: Vec<&str> = input.split('\u{1}').collect();
+    let part = |i: usize| parts.get(i).copied().unwrap_or("");
+    let number = |i: usize| part(i).parse::<f64>().ok().filter(|v| v.is_finite());
+    host.set_inner_html(&html(&source(part(0), part(1))));
     let find = |id: &str| {
         host.query_selector(&format!("[data-testid={id}]"))
             .ok()
@@ -61,9 +59,9 @@ pub async fn rules_editor(args: js_sys::Array) -> Result<(), JsError> {
         far: find("rule-far")?,
         error: find("rule-error")?,
         apply: find("rule-apply")?,
-        scale: number(3).zip(number(4)),
-        lsl: number(5),
-        usl: number(6),
+        scale: number(2).zip(number(3)),
+        lsl: number(4),
+        usl: number(5),
         generation: Cell::new(0),
         timer: Cell::new(0),
         worker: Default::default(),
@@ -80,17 +78,30 @@ pub async fn rules_editor(args: js_sys::Array) -> Result<(), JsError> {
             picked.schedule(0);
         }
     });
+    let mut resolve = None;
+    let applied = js_sys::Promise::new(&mut |yes, _| resolve = Some(yes));
     let applying = editor.clone();
+    let closing = host.clone();
     listen(&editor.apply, "click", move |_| {
-        match applied(&applying.text.value()) {
+        match applied_set(&applying.text.value()) {
             Ok((tests, code)) => {
-                let _ = apply.call2(&JsValue::NULL, &tests.into(), &code.into());
+                if let Some(resolve) = &resolve {
+                    let _ = resolve.call1(&JsValue::NULL, &format!("{tests}\u{1}{code}").into());
+                }
+                applying.generation.set(0);
+                if let Some(w) = applying.worker.take() {
+                    w.terminate();
+                }
+                closing.set_inner_html("");
             }
             Err(e) => applying.show_error(e.line, e.column, &e.message),
         }
     });
     editor.schedule(0);
-    Ok(())
+    let answer = wasm_bindgen_futures::JsFuture::from(applied)
+        .await
+        .map_err(|_| JsError::new("the rule editor closed"))?;
+    Ok(answer.as_string().unwrap_or_default())
 }
 
 /// The set's in-control ARL as the engine's `check` gives it (its words, and how it was found),
@@ -115,7 +126,12 @@ fn rated(text: &str, scale: Option<(f64, f64)>, lsl: Option<f64>, usl: Option<f6
 #[wasm_bindgen]
 pub fn rules_rate(text: &str, center: f64, sigma: f64, lsl: f64, usl: f64) -> String {
     let known = |v: f64| Some(v).filter(|v| v.is_finite());
-    rated(text, known(center).zip(known(sigma)), known(lsl), known(usl))
+    rated(
+        text,
+        known(center).zip(known(sigma)),
+        known(lsl),
+        known(usl),
+    )
 }
 
 #[wasm_bindgen]
@@ -209,7 +225,8 @@ impl Editor {
             Ok(_) => {
                 self.error.set_attribute("hidden", "").ok();
                 self.apply.remove_attribute("disabled").ok();
-                self.far.set_text_content(Some("computing the false-alarm rate…"));
+                self.far
+                    .set_text_content(Some("computing the false-alarm rate…"));
                 self.set(&self.far, &[("data-arl", ""), ("data-method", "computing")]);
                 self.rate(generation);
             }
@@ -265,14 +282,15 @@ impl Editor {
         worker_options.set_type(web_sys::WorkerType::Module);
         let worker = web_sys::Worker::new_with_options(&script, &worker_options).ok()?;
         let me = Rc::downgrade(self);
-        let answer = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-            let Some(me) = me.upgrade() else { return };
-            let data = js_sys::Array::from(&e.data());
-            if data.get(0).as_f64() == Some(f64::from(me.generation.get())) {
-                me.busy.set(false);
-                me.show(&data.get(1).as_string().unwrap_or_default());
-            }
-        });
+        let answer =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                let Some(me) = me.upgrade() else { return };
+                let data = js_sys::Array::from(&e.data());
+                if data.get(0).as_f64() == Some(f64::from(me.generation.get())) {
+                    me.busy.set(false);
+                    me.show(&data.get(1).as_string().unwrap_or_default());
+                }
+            });
         worker.set_onmessage(Some(answer.as_ref().unchecked_ref()));
         answer.forget();
         // A worker that cannot start: the rate is computed here, and the next one tries again.
@@ -301,7 +319,10 @@ impl Editor {
             .set_text_content(Some(&format!("line {line}, column {column}: {message}")));
         self.error.remove_attribute("hidden").ok();
         let (line, column) = (line.to_string(), column.to_string());
-        self.set(&self.error, &[("data-line", &line), ("data-column", &column)]);
+        self.set(
+            &self.error,
+            &[("data-line", &line), ("data-column", &column)],
+        );
         self.apply.set_attribute("disabled", "").ok();
     }
 

@@ -20,7 +20,10 @@ impl Settings {
                     message,
                 }
             })?;
-            spec.tests = spec.tests.with_custom(rules).with_spec_limits(self.lsl, self.usl);
+            spec.tests = spec
+                .tests
+                .with_custom(rules)
+                .with_spec_limits(self.lsl, self.usl);
             spec.validate()?;
         }
         Ok(spec)
@@ -54,32 +57,38 @@ impl Mark<'_> {
 /// The points of `series` in `range` where tests or named rules fired, in order.
 pub fn marks(series: &Series, range: Range<usize>) -> Vec<Mark<'_>> {
     let rules = series.rules.custom().rules();
-    let mut out: Vec<Mark> = series
+    let within = |i: &usize| range.contains(i);
+    let mut tests = series
         .signals
         .chunk_by(|a, b| a.index == b.index)
-        .map(|tests| Mark {
-            index: tests[0].index,
-            tests,
+        .peekable();
+    let mut named = series.rule_signals.iter().peekable();
+    let mut out: Vec<Mark> = Vec::new();
+    // Both lists are in point order: merged, Nelson's tests first at a point, then the rules
+    // in the set's order.
+    loop {
+        let next_test = tests.peek().map(|t| t[0].index);
+        let next_rule = named.peek().map(|s| s.index);
+        let index = match (next_test, next_rule) {
+            (Some(t), Some(r)) => t.min(r),
+            (Some(i), None) | (None, Some(i)) => i,
+            (None, None) => return out,
+        };
+        let mut mark = Mark {
+            index,
+            tests: &[],
             rules: Vec::new(),
-        })
-        .chain(series.rule_signals.iter().filter_map(|s| {
-            Some(Mark {
-                index: s.index,
-                tests: &[],
-                rules: vec![rules.get(s.rule)?],
-            })
-        }))
-        .filter(|m| range.contains(&m.index))
-        .collect();
-    // Stable: at a point, Nelson's tests come first, then the rules in the set's order.
-    out.sort_by_key(|m| m.index);
-    out.dedup_by(|later, kept| {
-        later.index == kept.index && {
-            kept.rules.append(&mut later.rules);
-            true
+        };
+        if next_test == Some(index) {
+            mark.tests = tests.next().unwrap_or_default();
         }
-    });
-    out
+        while let Some(s) = named.next_if(|s| s.index == index) {
+            mark.rules.extend(rules.get(s.rule));
+        }
+        if within(&index) {
+            out.push(mark);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -142,9 +151,10 @@ mod tests {
         let e = s.chart().unwrap_err().to_string();
         assert!(e.contains("named rule 1 is damaged"), "{e}");
         // Old settings without rules read and chart as before.
-        let old: crate::model::Settings =
-            serde_json::from_str(r#"{"chart": {"tests": "1"}, "lsl": null, "usl": null, "subgroup_size": null}"#)
-                .unwrap();
+        let old: crate::model::Settings = serde_json::from_str(
+            r#"{"chart": {"tests": "1"}, "lsl": null, "usl": null, "subgroup_size": null}"#,
+        )
+        .unwrap();
         assert_eq!(old.rules, None);
         assert!(!serde_json::to_string(&old).unwrap().contains("rules"));
     }

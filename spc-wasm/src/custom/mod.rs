@@ -455,7 +455,10 @@ mod tests {
         let tests = || RuleSet::none().with_custom(rebuilt.clone());
         assert_eq!(xbar("westgard").tests, tests());
         let mixed = super::parse_tests("1,2:8; 2-2s: 2 of 2 beyond 2s").unwrap();
-        assert_eq!(mixed, "1,2:8; 2-2s: 2 of 2 beyond 2s".parse::<RuleSet>().unwrap());
+        assert_eq!(
+            mixed,
+            "1,2:8; 2-2s: 2 of 2 beyond 2s".parse::<RuleSet>().unwrap()
+        );
         let e = super::parse_tests("nelson\nb: 2 of 2 beyond").unwrap_err();
         assert_eq!((e.line, e.column), (2, 17));
     }

@@ -64,9 +64,14 @@ async fn far(client: &Client) -> (f64, String, String) {
 async fn preset(client: &Client, name: &str, text: &str) {
     set(client, "rule-preset", name).await;
     eventually("the preset's text", DEADLINE, || async {
-        let shown = js(client, "return document.querySelector('[data-testid=rule-text]').value")
-            .await;
-        (shown == Value::from(text)).then_some(()).ok_or(shown.to_string())
+        let shown = js(
+            client,
+            "return document.querySelector('[data-testid=rule-text]').value",
+        )
+        .await;
+        (shown == Value::from(text))
+            .then_some(())
+            .ok_or(shown.to_string())
     })
     .await;
 }
@@ -82,7 +87,11 @@ async fn signal_rows(client: &Client) -> Value {
 }
 
 async fn open_stream(client: &Client) {
-    click(client, Locator::XPath(&format!("//article[.//h2[. = '{STREAM}']]"))).await;
+    click(
+        client,
+        Locator::XPath(&format!("//article[.//h2[. = '{STREAM}']]")),
+    )
+    .await;
     wait_for(client, "[data-testid=center]", DEADLINE).await;
 }
 
@@ -106,9 +115,16 @@ async fn the_rule_editor_rates_sets_names_errors_and_applies_rules() {
     let native = check(WESTGARD_TEXT, None, None, None).unwrap();
     let want = native.arl.as_ref().unwrap().value;
     let (arl, method, words) = far(client).await;
-    assert!((arl - want).abs() <= 1e-9 * want, "{arl} vs the engine's {want}");
+    assert!(
+        (arl - want).abs() <= 1e-9 * want,
+        "{arl} vs the engine's {want}"
+    );
     assert_eq!(method, "markov-chain");
-    assert!(words.starts_with(&native.words), "{words:?} vs {:?}", native.words);
+    assert!(
+        words.starts_with(&native.words),
+        "{words:?} vs {:?}",
+        native.words
+    );
     screenshot_at(client, "rule-editor", "rule-editor").await;
 
     // Western Electric: the engine's value, which is the published 91.75 (Champ & Woodall's
@@ -128,9 +144,17 @@ async fn the_rule_editor_rates_sets_names_errors_and_applies_rules() {
     let (arl, method, words) = far(client).await;
     let native = check(trend, None, None, None).unwrap();
     assert_eq!(method, "simulation");
-    assert!(words.starts_with(&native.words), "{words:?} vs {:?}", native.words);
+    assert!(
+        words.starts_with(&native.words),
+        "{words:?} vs {:?}",
+        native.words
+    );
     let want = native.arl.unwrap();
-    assert!((arl - want.value).abs() <= 1e-9 * want.value, "{arl} vs {}", want.value);
+    assert!(
+        (arl - want.value).abs() <= 1e-9 * want.value,
+        "{arl} vs {}",
+        want.value
+    );
     println!(
         "a simulated set's rate shown {} ms after the text was typed (250 ms of it the pause)",
         started.elapsed().as_millis()
@@ -182,7 +206,9 @@ async fn the_rule_editor_rates_sets_names_errors_and_applies_rules() {
     assert_eq!(expected, [serde_json::json!([41, "2-2s"])]);
     let rows = eventually("the rule's signal in the list", DEADLINE, || async {
         let rows = signal_rows(client).await;
-        (rows == Value::Array(expected.clone())).then_some(rows.clone()).ok_or(rows.to_string())
+        (rows == Value::Array(expected.clone()))
+            .then_some(rows.clone())
+            .ok_or(rows.to_string())
     })
     .await;
     assert_eq!(rows, Value::Array(expected.clone()));
@@ -199,7 +225,9 @@ async fn the_rule_editor_rates_sets_names_errors_and_applies_rules() {
     open_stream(client).await;
     let rows = eventually("the rule's signal after a reload", DEADLINE, || async {
         let rows = signal_rows(client).await;
-        (rows == Value::Array(expected.clone())).then_some(rows.clone()).ok_or(rows.to_string())
+        (rows == Value::Array(expected.clone()))
+            .then_some(rows.clone())
+            .ok_or(rows.to_string())
     })
     .await;
     assert_eq!(rows, Value::Array(expected));
