@@ -157,8 +157,8 @@ fn html(text: &str) -> String {
          <p class=\"error\" data-testid=\"rule-error\" role=\"alert\" hidden></p>\
          <p class=\"hint\">One rule a line, e.g. <code>2-2s: 2 of 2 beyond 2s same side</code>, \
          or a built-in set (<code>nelson</code>, <code>western-electric</code>, \
-         <code>1,2:8,5</code>); <code>, warning</code> marks a rule that does not count as an \
-         alarm.</p>\
+         <code>1,2:8,5</code>). A trailing <code>, warning</code> marks a rule that does not \
+         count as an alarm.</p>\
          <button type=\"button\" data-testid=\"rule-apply\">Apply to this stream</button></div>",
         esc(text)
     )

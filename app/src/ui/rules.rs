@@ -6,9 +6,9 @@
 use super::context::data;
 use leptos::prelude::*;
 
-/// The "Rules…" button and the editor's place.
-#[component]
-pub fn RuleEditor(id: String) -> impl IntoView {
+/// The "Rules…" button and the editor's place (a plain function: a component's props weigh
+/// more in this module).
+pub fn rule_editor(id: String) -> impl IntoView {
     let d = data();
     let open = move |_| {
         let id = id.clone();

@@ -83,14 +83,20 @@ async fn preset(client: &Client, name: &str, text: &str) {
     .await;
 }
 
-/// The rows of the signal list: (index, rule names).
-async fn signal_rows(client: &Client) -> Value {
-    js(
-        client,
-        "return [...document.querySelectorAll('[data-testid=signal-row]')]\
-         .map(r => [Number(r.dataset.index), r.dataset.rules])",
-    )
-    .await
+/// Waits until the signal list's rows are `expected`: (index, rule names) each.
+async fn listed(client: &Client, expected: &[Value], what: &str) {
+    eventually(what, DEADLINE, || async {
+        let rows = js(
+            client,
+            "return [...document.querySelectorAll('[data-testid=signal-row]')]\
+             .map(r => [Number(r.dataset.index), r.dataset.rules])",
+        )
+        .await;
+        (rows.as_array().map(Vec::as_slice) == Some(expected))
+            .then_some(())
+            .ok_or(rows.to_string())
+    })
+    .await;
 }
 
 async fn open_stream(client: &Client) {
@@ -202,14 +208,7 @@ async fn the_rule_editor_rates_sets_names_errors_and_applies_rules() {
         .map(|s| serde_json::json!([s.index, "2-2s"]))
         .collect();
     assert_eq!(expected, [serde_json::json!([41, "2-2s"])]);
-    let rows = eventually("the rule's signal in the list", DEADLINE, || async {
-        let rows = signal_rows(client).await;
-        (rows == Value::Array(expected.clone()))
-            .then_some(rows.clone())
-            .ok_or(rows.to_string())
-    })
-    .await;
-    assert_eq!(rows, Value::Array(expected.clone()));
+    listed(client, &expected, "the rule's signal in the list").await;
     let row = js(
         client,
         "return document.querySelector('[data-testid=signal-row]').textContent",
@@ -233,14 +232,7 @@ async fn the_rule_editor_rates_sets_names_errors_and_applies_rules() {
             .ok_or(open.to_string())
     })
     .await;
-    let rows = eventually("the rule's signal after a reload", DEADLINE, || async {
-        let rows = signal_rows(client).await;
-        (rows == Value::Array(expected.clone()))
-            .then_some(rows.clone())
-            .ok_or(rows.to_string())
-    })
-    .await;
-    assert_eq!(rows, Value::Array(expected));
+    listed(client, &expected, "the rule's signal after a reload").await;
     let errors = console_errors(client).await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
     session.close().await;
