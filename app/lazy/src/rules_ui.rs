@@ -259,7 +259,7 @@ impl Editor {
             _ => {
                 self.busy.set(false);
                 let text = self.text.value();
-                self.show(&rated(&text, self.scale, self.lsl, self.usl));
+                self.show(&rated(&text, self.scale, self.lsl, self.usl), "page");
             }
         }
     }
@@ -288,7 +288,7 @@ impl Editor {
                 let data = js_sys::Array::from(&e.data());
                 if data.get(0).as_f64() == Some(f64::from(me.generation.get())) {
                     me.busy.set(false);
-                    me.show(&data.get(1).as_string().unwrap_or_default());
+                    me.show(&data.get(1).as_string().unwrap_or_default(), "worker");
                 }
             });
         worker.set_onmessage(Some(answer.as_ref().unchecked_ref()));
@@ -299,19 +299,25 @@ impl Editor {
             let Some(me) = me.upgrade() else { return };
             me.busy.set(false);
             me.worker.take();
-            me.show(&rated(&me.text.value(), me.scale, me.lsl, me.usl));
+            me.show(&rated(&me.text.value(), me.scale, me.lsl, me.usl), "page");
         });
         worker.set_onerror(Some(failed.as_ref().unchecked_ref()));
         failed.forget();
         Some(worker)
     }
 
-    /// Shows a rate: [`rated`]'s `value \t method \t words`.
-    fn show(&self, rated: &str) {
+    /// Shows a rate, [`rated`]'s `value \t method \t words`, computed `by` the worker or the
+    /// page (when no worker could start).
+    fn show(&self, rated: &str, by: &str) {
         let mut parts = rated.splitn(3, '\t');
         let (value, method) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         self.far.set_text_content(parts.next());
-        self.set(&self.far, &[("data-arl", value), ("data-method", method)]);
+        let attributes = [
+            ("data-arl", value),
+            ("data-method", method),
+            ("data-by", by),
+        ];
+        self.set(&self.far, &attributes);
     }
 
     fn show_error(&self, line: usize, column: usize, message: &str) {

@@ -153,6 +153,12 @@ async fn the_rule_editor_rates_sets_names_errors_and_applies_rules() {
     type_into(client, "rule-text", trend).await;
     let native = check(trend, None, None, None).unwrap();
     let words = far(client, native.arl.unwrap().value, "simulation").await;
+    let by = js(
+        client,
+        "return document.querySelector('[data-testid=rule-far]').dataset.by",
+    )
+    .await;
+    assert_eq!(by, "worker", "the simulation ran off the page's thread");
     assert!(
         words.starts_with(&native.words),
         "{words:?} vs {:?}",
