@@ -438,18 +438,12 @@ fn render(
     }
     // Signals: a ring at the point and the test numbers above it.
     let first = series.first_index();
-    let mut marked: Vec<(usize, Vec<u8>)> = Vec::new();
-    for s in series.signals.iter().filter(|s| range.contains(&s.index)) {
-        match marked.last_mut() {
-            Some((i, tests)) if *i == s.index => tests.push(s.test.number()),
-            _ => marked.push((s.index, vec![s.test.number()])),
-        }
-    }
+    let marked = crate::model::marks(series, range.clone());
     // One draw call per kind of element: a call per signal costs more than the drawing.
     let dense = marked.len() > 60;
-    let at: Vec<(Point, &Vec<u8>)> = marked
+    let at: Vec<(Point, String)> = marked
         .iter()
-        .filter_map(|(index, tests)| Some((series.point(index - first)?, tests)))
+        .filter_map(|m| Some((series.point(m.index - first)?, m.label())))
         .collect();
     let mut squares = Vec::new();
     if dense {
@@ -473,13 +467,8 @@ fn render(
         let style = ("sans-serif", 11.0 * ratio)
             .into_font()
             .color(&palette.signal);
-        c.draw_series(at.iter().map(|(p, tests)| {
-            let label: Vec<String> = tests.iter().map(u8::to_string).collect();
-            Text::new(
-                label.join(","),
-                (p.index as f64, p.statistic),
-                style.clone(),
-            )
+        c.draw_series(at.iter().map(|(p, label)| {
+            Text::new(label.clone(), (p.index as f64, p.statistic), style.clone())
         }))
         .map_err(err)?;
     }

@@ -89,6 +89,15 @@ pub async fn quality(file: &str, text: &str) -> Result<llmscope_app_lazy::qualit
     llmscope_app_lazy::quality::Scores::decode(&Uint8Array::new(&bytes).to_vec())
 }
 
+/// The rule editor, written by the module into the stream view's `.rules-host` for `input`
+/// (`rules_editor`'s argument there); the set the user applies: (tests, named rules).
+pub async fn rules_editor(input: String) -> Result<(String, String), String> {
+    let applied = call("rules_editor", &input.into()).await?.as_string();
+    let applied = applied.ok_or("the report module's `rules_editor` did not return text")?;
+    let (tests, rules) = applied.split_once('\u{1}').unwrap_or((&applied, ""));
+    Ok((tests.into(), rules.into()))
+}
+
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`
 /// as `llmscope_app_lazy::wire::Request` bytes; `on_table` gets the per-target table's bytes
 /// first) or of machines ("machines", `wire::Machines` bytes). The result is the reply's

@@ -12,9 +12,11 @@ use std::sync::Arc;
 mod causes;
 mod derived;
 mod events;
+mod rules;
 pub use causes::{domain, lines, Annotation, Causes, Lists, Taxonomy, UNKNOWN};
 pub use derived::{text as derived_text, Derived, STALE_MS};
 pub use events::{SourceEvent, EVENTS};
+pub use rules::{marks, Mark};
 
 thread_local! {
     /// Each stream's chart as last computed (by stream id), with the revision it was computed
@@ -161,6 +163,10 @@ pub struct Settings {
     /// storage).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maintained: Option<f64>,
+    /// Named rules run beside `chart.tests` (issue 16), as the rule editor applied them, in the
+    /// saved form of `llmscope_app_lazy::rules` ([`Settings::spec`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<String>,
 }
 
 /// The recent window of a card's status, in points.
@@ -322,7 +328,7 @@ impl Stream {
     /// The chart of the whole stream under its settings. Until the baseline is complete there is
     /// none: `Ok(None)`.
     pub fn chart(&self) -> Result<Option<Chart>, SpcError> {
-        let spec = self.settings.chart.to_spec()?;
+        let spec = self.settings.spec()?;
         let data = self.data();
         let needed = self.settings.chart.phase1.unwrap_or(2).max(2);
         if data.len() < needed {
@@ -359,9 +365,10 @@ impl Stream {
         let Some(c) = chart.ready() else {
             return Health::Collecting;
         };
-        let mut points = c.primary.signals.chunk_by(|a, b| a.index == b.index);
+        let alarms = marks(&c.primary, 0..usize::MAX);
+        let mut points = alarms.iter().filter(|m| m.alarm());
         let count = points.clone().count();
-        let Some(last) = points.next_back().map(|g| g[0].index) else {
+        let Some(last) = points.next_back().map(|m| m.index) else {
             return Health::InControl;
         };
         let end = c.primary.first_index() + c.primary.len();
@@ -380,7 +387,11 @@ impl Stream {
     /// The time of the chart's latest signal point, when it has one: what opening the stream
     /// acknowledges.
     pub fn latest_signal_time(&self, chart: &ChartState) -> Option<f64> {
-        let last = chart.ready()?.primary.signals.last()?.index;
+        let primary = &chart.ready()?.primary;
+        let last = marks(primary, 0..usize::MAX)
+            .iter()
+            .rfind(|m| m.alarm())?
+            .index;
         self.point_time(last)
     }
 

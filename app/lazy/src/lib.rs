@@ -18,6 +18,9 @@
 //!   written as HTML; `text`: numbers and escaped HTML, shared with the dashboard;
 //! - `forecast`: a stream's time to limit and forecast band (`llmscope_spc::forecast`) for
 //!   the stream view, the cards and the maintenance list, with its request and reply as bytes;
+//! - `rules`: named rules (issue 16) between the rule editor and the charts: what applying a
+//!   set writes into a stream's settings, and the saved form the main module rebuilds the
+//!   engine's rules from without a parser; `rules_ui` (wasm32 only): the rule editor itself;
 //! - `pack`: a share link's zlib and a stored share's AES-256-GCM (the link format is the
 //!   dashboard's `export::share`);
 //! - `quality`: outside quality scores read from a file (CSV or JSON) for the Compare view;
@@ -48,6 +51,9 @@ pub mod pack;
 pub mod pdf;
 pub mod quality;
 pub mod team;
+pub mod rules;
+#[cfg(all(feature = "module", target_arch = "wasm32"))]
+mod rules_ui;
 pub mod text;
 pub mod why;
 pub mod wire;

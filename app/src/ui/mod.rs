@@ -15,6 +15,8 @@
 //!   list and its iCalendar events;
 //! - `why/`: a signal episode's context and its assignable cause;
 //! - `team`: the hook of the workspace view (issue 16; the view is the second module's).
+//! - `rules`: the rule editor's button and place in the settings (the editor is the second
+//!   module's).
 
 pub mod compare;
 pub mod context;
@@ -23,6 +25,7 @@ mod derived;
 pub mod fleet;
 mod header;
 mod maintenance;
+mod rules;
 mod settings;
 mod sources;
 mod stream;

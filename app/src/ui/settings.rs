@@ -13,6 +13,7 @@ pub fn Settings(id: String) -> impl IntoView {
     let (d, nav) = (data(), nav());
     let key = id.clone();
     let key2 = id.clone();
+    let rules_id = id.clone();
     let current = move || {
         d.session
             .with(|s| s.stream(&key).map(|s| s.settings.clone()))
@@ -76,6 +77,7 @@ pub fn Settings(id: String) -> impl IntoView {
                     <option value="1,2:8,5,6">"1, 2 with K=8, 5, 6"</option>
                 </datalist>
             </label>
+            {super::rules::rule_editor(rules_id)}
             <label>"LSL "
                 <input type="number" step="any" prop:value=move || c5().lsl.map_or(String::new(), |v| v.to_string())
                     on:change=move |ev| { let v = num(&ev); u5(Box::new(move |s| s.lsl = v)) }/>

@@ -237,26 +237,29 @@ pub fn StreamView(id: String) -> impl IntoView {
     let signals = move || {
         chart.with(|ch| {
             let Some(ch) = ch.as_ref().and_then(ChartState::ready) else { return Vec::new() };
-            let grouped = ch.primary.signals.chunk_by(|a, b| a.index == b.index);
+            let grouped = crate::model::marks(&ch.primary, 0..usize::MAX);
             // When each listed point was complete, and the unit, read once.
             let (times, unit): (std::collections::HashMap<usize, f64>, String) = stream.with(|s| s.as_ref().map(|s| {
-                let shown = grouped.clone().rev().take(200).map(|g| g[0].index);
+                let shown = grouped.iter().rev().take(200).map(|g| g.index);
                 (shown.filter_map(|i| Some((i, s.point_time(i)?))).collect(), s.unit.clone())
             }).unwrap_or_default());
             grouped
+                .iter()
                 .rev()
                 .take(200)
-                .map(|group| {
-                    let s = group[0];
+                .map(|s| {
+                    let group = s.tests;
                     let p = ch.primary.point_at(s.index);
                     let context: Vec<String> = (s.index.saturating_sub(10)..=s.index + 10)
                         .filter_map(|i| ch.primary.point_at(i).map(|q| if i == s.index { format!("[{}]", fmt(q.statistic)) } else { fmt(q.statistic) }))
                         .collect();
                     let when = times.get(&s.index).map(|t| if *t > 1e11 { clock(*t) } else { String::new() }).unwrap_or_default();
-                    let tests: Vec<String> = group.iter().map(|g| format!("test {}: {}", g.test.number(), g.test.describe(ch.primary.rules.k(g.test)))).collect();
+                    let mut tests: Vec<String> = group.iter().map(|g| format!("test {}: {}", g.test.number(), g.test.describe(ch.primary.rules.k(g.test)))).collect();
+                    tests.extend(s.rules.iter().map(|r| format!("{}: {}", r.name, r.text)));
                     let first_test = group.iter().map(|g| g.test.number()).min().unwrap_or(0);
+                    let names: Vec<&str> = s.rules.iter().map(|r| r.name.as_str()).collect();
                     view! {
-                        <li data-testid="signal-row" data-test-number=first_test.to_string() data-index=s.index.to_string()>
+                        <li data-testid="signal-row" data-test-number=first_test.to_string() data-rules=names.join(",") data-index=s.index.to_string()>
                             <strong>{format!("point {} {when}", s.index)}</strong>
                             {format!(" value {} — {}", p.map_or("–".into(), |p| value(ch, p.statistic, &unit)), tests.join("; "))}
                             <details><summary>"10 points either side"</summary><code>{context.join("  ")}</code></details>

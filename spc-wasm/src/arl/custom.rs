@@ -44,7 +44,8 @@ pub fn with_rules(rules: &RuleSet, shift: f64, scale: Option<(f64, f64)>) -> Res
         let _ = scale;
         Err(invalid(
             "tests",
-            "the ARL of named rules needs the engine's rule-language feature",
+            "the ARL of named rules is computed where the rule language is (the dashboard's rule \
+             editor, `analyze`), not in this build",
         ))
     };
     #[cfg(feature = "rule-language")]

@@ -242,6 +242,16 @@ impl CustomRules {
             .join("\n")
     }
 
+    /// A set of these rules, already parsed: what a front end without the parser (the
+    /// dashboard's main module) rebuilds from a saved form. The rules' fields are taken as
+    /// they are: check counts and distances as the parser does before calling this.
+    pub fn from_rules(rules: Vec<CustomRule>) -> CustomRules {
+        CustomRules {
+            rules,
+            ..CustomRules::default()
+        }
+    }
+
     pub(crate) fn push(&mut self, rule: CustomRule) {
         self.rules.push(rule);
     }
@@ -343,6 +353,14 @@ impl<'de> serde::Deserialize<'de> for CustomRules {
     }
 }
 
+/// Parses a set as `--tests` takes it (built-in tests and named rules, mixed), with the error's
+/// line and column: what an editor shows while the set is typed, before [`check`] computes its
+/// false-alarm rate.
+pub fn parse_tests(text: &str) -> Result<crate::RuleSet, RuleError> {
+    let (set, rules) = parse::parse(text)?;
+    Ok(set.with_custom(rules))
+}
+
 /// Parses a list of named rules only (no built-in tests), with the error's line and column.
 pub fn parse_rules(text: &str) -> Result<CustomRules, RuleError> {
     let (set, rules) = parse::parse(text)?;
@@ -426,6 +444,23 @@ mod tests {
         let p = crate::math::normal_sf(2.5) + crate::math::normal_sf(3.0);
         let arl = chart.arl(0.0).unwrap().value;
         assert!((arl - 1.0 / p).abs() < 1e-6 * arl, "{arl} vs {}", 1.0 / p);
+    }
+
+    /// A set rebuilt from its rules runs as the parsed set does.
+    #[test]
+    fn a_set_rebuilt_from_its_rules_is_the_same_set() {
+        let parsed = super::parse_rules(super::WESTGARD_TEXT).unwrap();
+        let rebuilt = super::CustomRules::from_rules(parsed.rules().to_vec());
+        assert_eq!(rebuilt, parsed);
+        let tests = || RuleSet::none().with_custom(rebuilt.clone());
+        assert_eq!(xbar("westgard").tests, tests());
+        let mixed = super::parse_tests("1,2:8; 2-2s: 2 of 2 beyond 2s").unwrap();
+        assert_eq!(
+            mixed,
+            "1,2:8; 2-2s: 2 of 2 beyond 2s".parse::<RuleSet>().unwrap()
+        );
+        let e = super::parse_tests("nelson\nb: 2 of 2 beyond").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 17));
     }
 
     #[test]
