@@ -238,7 +238,7 @@ pub fn copy_into_mine(c: Data) {
             None => {
                 c.notice.set(Some(format!(
                     "nothing was copied: your saved session did not answer within {} s (another \
-                     LLMscope tab may be holding it: close other tabs of this page and try again)",
+                     tab of this dashboard may be holding it: close other tabs of this page and try again)",
                     COPY_WAIT.as_secs()
                 )));
                 return;
@@ -257,7 +257,7 @@ pub fn copy_into_mine(c: Data) {
 const COPY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// `task`'s outcome, or `None` when it takes longer than `wait` (it then runs on, ignored).
-async fn within<T: 'static>(
+pub(crate) async fn within<T: 'static>(
     wait: std::time::Duration,
     task: impl std::future::Future<Output = T> + 'static,
 ) -> Option<T> {
