@@ -487,7 +487,7 @@ pub fn app(
                     (false, Some(id)) => view! { <StreamView id/> }.into_any(),
                 }}
             </main>
-            <brand::Footer/>
+            <footer class="brand-footer" data-testid="brand-footer" inner_html=brand::footer()></footer>
         </div>
     }
 }

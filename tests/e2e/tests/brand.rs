@@ -79,7 +79,7 @@ async fn visible_words(client: &fantoccini::Client) -> String {
 fn page_words(html: &str) -> String {
     let mut words = String::new();
     let mut rest = html;
-    while let Some(at) = rest.find(['<']) {
+    while let Some(at) = rest.find('<') {
         words.push_str(&rest[..at]);
         let (close, from) = if rest[at..].starts_with("<script") {
             ("</script>", at)
