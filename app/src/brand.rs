@@ -4,19 +4,17 @@
 //! exports take (the PDF report's title and producer, the `.ics` events' product, the
 //! downloads).
 //!
-//! The page's inline script starts the fetch (`window.llmscopeBrand`, a promise of the
-//! response) while the wasm downloads, and when it finds one, the second module too, which
-//! reads and checks it (`llmscope_app_lazy::brand`): a site without one never loads that
-//! module for it, and this one carries only the hook. Only a 2xx answer that is not HTML is a
-//! brand: a missing file (404, the usual case), a Worker's 401 for a path it does not serve,
-//! or a host's single-page fallback (index.html for every path) mean no brand, silently.
+//! The page's inline script fetches it (`window.llmscopeBrand`: its URL and text, or null)
+//! while the wasm downloads, and when it finds one, starts loading the second module too,
+//! which reads and checks it (`llmscope_app_lazy::brand`): a site without one never loads
+//! that module for it, and this one carries only the hook. Only a 2xx answer that is not HTML
+//! within 3 s is a brand: a missing file (404, the usual case), a Worker's 401 for a path it
+//! does not serve, or a host's single-page fallback (index.html for every path) mean no
+//! brand, silently.
 
 use llmscope_app_lazy::brand::{Shown, MARK, PRODUCT};
 use std::cell::RefCell;
 use wasm_bindgen::JsCast;
-
-/// How long the start waits for brand.json.
-const WAIT: std::time::Duration = std::time::Duration::from_secs(3);
 
 thread_local! {
     /// The brand in use; the default: none.
@@ -82,41 +80,30 @@ pub fn file_name(file: &str) -> String {
 /// Reads brand.json (see the module's doc), keeps it and applies it to the page; returns what
 /// to tell the user about it, if anything.
 pub async fn load() -> Option<String> {
-    let notice = match crate::export::link::within(WAIT, fetched()).await {
-        None => Some(format!(
-            "brand.json did not answer within {} s: the page starts without it",
-            WAIT.as_secs()
-        )),
-        Some(None) => None,
-        Some(Some(request)) => match crate::lazy::brand(&request).await {
+    let mut notice = None;
+    if let Some(request) = fetched().await {
+        match crate::lazy::brand(&request).await {
             Ok(shown) => {
-                let notice = Some(shown.notice.clone()).filter(|n| !n.is_empty());
+                notice = Some(shown.notice.clone()).filter(|n| !n.is_empty());
                 BRAND.with(|b| *b.borrow_mut() = shown);
-                notice
             }
-            Err(e) => Some(format!("brand.json cannot be applied: {e}")),
-        },
-    };
+            Err(e) => notice = Some(format!("brand.json cannot be applied: {e}")),
+        }
+    }
     apply();
     notice
 }
 
-/// brand.json's URL, a line break and its text, from the fetch the page started; `None`: no
+/// What the page's fetch found: brand.json's URL, a line break and its text; `None`: no
 /// brand.
 async fn fetched() -> Option<String> {
-    use wasm_bindgen_futures::JsFuture;
     let window = web_sys::window()?;
     let started = js_sys::Reflect::get(&window, &"llmscopeBrand".into()).ok()?;
-    let answer = JsFuture::from(started.dyn_into::<js_sys::Promise>().ok()?)
+    let promise = started.dyn_into::<js_sys::Promise>().ok()?;
+    wasm_bindgen_futures::JsFuture::from(promise)
         .await
-        .ok()?;
-    let response = answer.dyn_into::<web_sys::Response>().ok()?;
-    let kind = response.headers().get("content-type").ok().flatten();
-    if !response.ok() || kind.is_some_and(|k| k.contains("html")) {
-        return None;
-    }
-    let text = JsFuture::from(response.text().ok()?).await.ok()?.as_string()?;
-    Some(format!("{}\n{text}", response.url()))
+        .ok()?
+        .as_string()
 }
 
 /// The page's title, colour tokens (inline on `<html>`, so in both themes; `light-dark()`

@@ -257,7 +257,7 @@ pub fn copy_into_mine(c: Data) {
 const COPY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// `task`'s outcome, or `None` when it takes longer than `wait` (it then runs on, ignored).
-pub(crate) async fn within<T: 'static>(
+async fn within<T: 'static>(
     wait: std::time::Duration,
     task: impl std::future::Future<Output = T> + 'static,
 ) -> Option<T> {

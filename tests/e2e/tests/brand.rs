@@ -15,6 +15,10 @@ use std::process::Command;
 /// The product's name, in any case.
 const PRODUCT: &str = "llmscope";
 
+/// The logos shown (the header has one for each theme; the stylesheet hides the other).
+const SHOWN_LOGOS: &str = "[...document.querySelectorAll('[data-testid=brand-logo]')]
+    .filter(i => getComputedStyle(i).display !== 'none').map(i => i.src)";
+
 /// A logo: a coloured square with a letter (no product name in it).
 fn logo(fill: &str) -> Vec<u8> {
     format!(
@@ -119,25 +123,26 @@ async fn a_branded_site_shows_its_brand_and_never_the_product_name() {
     assert_eq!(name.text().await.expect("the name"), "Acme Quality");
     let applied = js(
         client,
-        "const root = getComputedStyle(document.documentElement);
-         const logo = document.querySelector('[data-testid=brand-logo]');
+        &format!("const root = getComputedStyle(document.documentElement);
+         const logo = document.querySelector('[data-testid=brand-logo][data-scheme=light]');
          const link = document.querySelector('[data-testid=brand-footer-link]');
-         return {
+         return {{
            accent: root.getPropertyValue('--accent').trim(),
            link_color: getComputedStyle(link).color,
            background: getComputedStyle(document.body).backgroundColor,
-           logo: logo.src, logo_width: logo.naturalWidth,
+           logo: {SHOWN_LOGOS}, logo_width: logo.naturalWidth,
            icon: document.querySelector('link[rel=icon]').href,
            footer: document.querySelector('[data-testid=brand-footer]').innerText,
            footer_link: link.href,
-         };",
+         }};"),
     )
     .await;
     let field = |k: &str| applied[k].as_str().unwrap_or_default().to_string();
     assert_eq!(field("accent"), "#c2410c", "{applied}");
     assert_eq!(field("link_color"), "rgb(194, 65, 12)", "{applied}");
     assert_eq!(field("background"), "rgb(255, 247, 237)", "{applied}");
-    assert_eq!(field("logo"), session.url("acme-light.svg"), "{applied}");
+    let light = serde_json::json!([session.url("acme-light.svg")]);
+    assert_eq!(applied["logo"], light, "{applied}");
     assert!(applied["logo_width"].as_u64() > Some(0), "the logo did not load: {applied}");
     assert_eq!(field("icon"), session.url("acme-icon.svg"), "{applied}");
     assert_eq!(field("footer"), "Acme Quality, support", "{applied}");
@@ -146,13 +151,12 @@ async fn a_branded_site_shows_its_brand_and_never_the_product_name() {
     click(client, Locator::Css("[aria-label='toggle dark theme']")).await;
     let dark_theme = js(
         client,
-        "return [document.querySelector('[data-testid=brand-logo]').src,
-                 getComputedStyle(document.body).backgroundColor];",
+        &format!("return [{SHOWN_LOGOS}, getComputedStyle(document.body).backgroundColor];"),
     )
     .await;
     assert_eq!(
         dark_theme,
-        serde_json::json!([session.url("acme-dark.svg"), "rgb(28, 25, 23)"])
+        serde_json::json!([[session.url("acme-dark.svg")], "rgb(28, 25, 23)"])
     );
     click(client, Locator::Css("[aria-label='toggle dark theme']")).await;
 
@@ -289,11 +293,12 @@ async fn a_bad_brand_json_is_named_key_by_key_and_the_rest_applies() {
     let applied = js(
         client,
         "const root = getComputedStyle(document.documentElement);
+         const footer = document.querySelector('[data-testid=brand-footer]');
          return [root.getPropertyValue('--surface').trim(), root.getPropertyValue('--accent').trim(),
-                 document.querySelectorAll('[data-testid=brand-footer]').length];",
+                 footer.innerText, getComputedStyle(footer).display];",
     )
     .await;
-    assert_eq!(applied, serde_json::json!(["#ffedd5", "#1f4fd1", 0]));
+    assert_eq!(applied, serde_json::json!(["#ffedd5", "#1f4fd1", "", "none"]));
     // And the page works: the simulators fill cards, and a stream opens.
     wait_for(client, "[data-testid=stream-card]", DEADLINE).await;
     click(client, Locator::Css("[data-testid=stream-card]")).await;
