@@ -12,29 +12,30 @@
 //! does not serve, or a host's single-page fallback (index.html for every path) mean no
 //! brand, silently.
 
-use llmscope_app_lazy::brand::{Shown, MARK, PRODUCT};
+use llmscope_app_lazy::brand::{at, MARK, PRODUCT};
 use std::cell::RefCell;
 use wasm_bindgen::JsCast;
 
 thread_local! {
-    /// The brand in use; the default: none.
-    static BRAND: RefCell<Shown> = RefCell::default();
+    /// The brand in use, as the second module wrote it (`Shown::encode`); empty: none.
+    static BRAND: RefCell<String> = RefCell::default();
 }
 
-fn field(f: impl FnOnce(&Shown) -> &String) -> String {
-    BRAND.with(|b| f(&b.borrow()).clone())
+/// The field at position `at` of the brand in use (`llmscope_app_lazy::brand::at`).
+fn field(at: usize) -> String {
+    BRAND.with(|b| llmscope_app_lazy::brand::field(&b.borrow(), at).to_string())
 }
 
 /// The name to show: the brand's, else the product's.
 pub fn name() -> String {
-    Some(field(|b| &b.name))
+    Some(field(at::NAME))
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| PRODUCT.into())
 }
 
 /// The PDF report's title: `report_title`, else "<name> report".
 pub fn report_title() -> String {
-    Some(field(|b| &b.report_title))
+    Some(field(at::REPORT_TITLE))
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| format!("{} report", name()))
 }
@@ -42,20 +43,20 @@ pub fn report_title() -> String {
 /// The header's mark, HTML: the logos for the themes (the stylesheet shows the theme's) and
 /// the name.
 pub fn mark() -> String {
-    Some(field(|b| &b.mark))
+    Some(field(at::MARK))
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| MARK.into())
 }
 
 /// The footer's content, HTML (empty: no footer).
 pub fn footer() -> String {
-    field(|b| &b.footer)
+    field(at::FOOTER)
 }
 
 /// A download's name: `llmscope-<rest>` becomes `<brand name>-<rest>` (ASCII letters in lower
 /// case, each run of other ASCII characters as one `-`).
 pub fn file_name(file: &str) -> String {
-    let brand = field(|b| &b.name);
+    let brand = field(at::NAME);
     let Some(rest) = file.strip_prefix("llmscope-").filter(|_| !brand.is_empty()) else {
         return file.into();
     };
@@ -84,8 +85,8 @@ pub async fn load() -> Option<String> {
     if let Some(request) = fetched().await {
         match crate::lazy::brand(&request).await {
             Ok(shown) => {
-                notice = Some(shown.notice.clone()).filter(|n| !n.is_empty());
                 BRAND.with(|b| *b.borrow_mut() = shown);
+                notice = Some(field(at::NOTICE)).filter(|n| !n.is_empty());
             }
             Err(e) => notice = Some(format!("brand.json cannot be applied: {e}")),
         }
@@ -113,10 +114,7 @@ fn apply() {
         return;
     };
     doc.set_title(&name());
-    let (style, icon) = BRAND.with(|b| {
-        let b = b.borrow();
-        (b.style.clone(), b.favicon.clone())
-    });
+    let (style, icon) = (field(at::STYLE), field(at::FAVICON));
     if let Some(root) = doc.document_element().filter(|_| !style.is_empty()) {
         let _ = root.set_attribute("style", &style);
     }
@@ -138,13 +136,17 @@ mod tests {
         assert_eq!(report_title(), "LLMscope report");
         assert_eq!(mark(), MARK);
         assert_eq!(file_name("llmscope-report.pdf"), "llmscope-report.pdf");
-        BRAND.with(|b| b.borrow_mut().name = "Acme Qualität / EU".into());
+        BRAND.with(|b| *b.borrow_mut() = "Acme Qualität / EU".into());
         assert_eq!(report_title(), "Acme Qualität / EU report");
-        assert_eq!(file_name("llmscope-report.pdf"), "acme-qualität-eu-report.pdf");
+        assert_eq!(
+            file_name("llmscope-report.pdf"),
+            "acme-qualität-eu-report.pdf"
+        );
         assert_eq!(file_name("cnc1_temp.png"), "cnc1_temp.png");
-        BRAND.with(|b| b.borrow_mut().name = " / ".into());
+        BRAND.with(|b| *b.borrow_mut() = " / ".into());
         assert_eq!(file_name("llmscope-session.json"), "session.json");
-        BRAND.with(|b| b.borrow_mut().report_title = "Quality".into());
-        assert_eq!(report_title(), "Quality");
+        BRAND.with(|b| *b.borrow_mut() = "Quality\u{1}Quality report".into());
+        assert_eq!(report_title(), "Quality report");
+        assert_eq!(file_name("llmscope-report.pdf"), "quality-report.pdf");
     }
 }

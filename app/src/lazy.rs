@@ -72,12 +72,10 @@ pub async fn why(request: &llmscope_app_lazy::why::Request) -> Result<String, St
 }
 
 /// The site's brand.json (`request`: its URL, a line break, its text) read and checked by the
-/// module.
-pub async fn brand(request: &str) -> Result<llmscope_app_lazy::brand::Shown, String> {
+/// module: `llmscope_app_lazy::brand::Shown` as its one string.
+pub async fn brand(request: &str) -> Result<String, String> {
     let shown = call("brand", &request.into()).await?.as_string();
-    Ok(llmscope_app_lazy::brand::Shown::decode(
-        &shown.unwrap_or_default(),
-    ))
+    Ok(shown.unwrap_or_default())
 }
 
 /// A new derived stream's formula compiled by the module, or what is wrong with it and where.

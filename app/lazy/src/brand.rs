@@ -33,7 +33,8 @@ pub const TOKENS: [&str; 14] = [
 ];
 
 /// brand.json's keys, for the notice about one it does not know.
-const KEYS: &str = "name, logo_light, logo_dark, favicon, colors, footer, footer_link, report_title";
+const KEYS: &str =
+    "name, logo_light, logo_dark, favicon, colors, footer, footer_link, report_title";
 /// The schemes of an image's URL; a link may also be `mailto:`.
 const IMAGE: &[&str] = &["http:", "https:"];
 const LINK: &[&str] = &["http:", "https:", "mailto:"];
@@ -192,6 +193,30 @@ pub struct Shown {
     pub notice: String,
 }
 
+/// The positions of [`Shown`]'s fields in [`Shown::encode`]'s string, for the dashboard, which
+/// keeps the string and reads a field when it needs it ([`field`]).
+pub mod at {
+    /// [`super::Shown::name`].
+    pub const NAME: usize = 0;
+    /// [`super::Shown::report_title`].
+    pub const REPORT_TITLE: usize = 1;
+    /// [`super::Shown::mark`].
+    pub const MARK: usize = 2;
+    /// [`super::Shown::footer`].
+    pub const FOOTER: usize = 3;
+    /// [`super::Shown::style`].
+    pub const STYLE: usize = 4;
+    /// [`super::Shown::favicon`].
+    pub const FAVICON: usize = 5;
+    /// [`super::Shown::notice`].
+    pub const NOTICE: usize = 6;
+}
+
+/// The field at position `at` ([`at`]) of [`Shown::encode`]'s `text`; missing: empty.
+pub fn field(text: &str, at: usize) -> &str {
+    text.split(SEP).nth(at).unwrap_or_default()
+}
+
 impl Shown {
     /// What the dashboard shows of `brand`, read with `problems`.
     pub fn of(brand: Brand, problems: &[String]) -> Shown {
@@ -207,7 +232,9 @@ impl Shown {
         };
         // One logo given: it stands for both themes.
         let mark = match (&brand.logo_light, &brand.logo_dark) {
-            (Some(_), Some(_)) => logo(&brand.logo_light, "light") + &logo(&brand.logo_dark, "dark"),
+            (Some(_), Some(_)) => {
+                logo(&brand.logo_light, "light") + &logo(&brand.logo_dark, "dark")
+            }
             (light, dark) => logo(&light.clone().or(dark.clone()), "any"),
         };
         let footer_text = brand.footer.or(brand.footer_link.clone());
@@ -348,7 +375,10 @@ mod tests {
         assert_eq!(problems.len(), 9, "{all}");
         let notice = Shown::of(b, &problems).notice;
         assert!(notice.starts_with("brand.json: \""), "{notice}");
-        assert!(notice.ends_with(". The rest of the brand applies."), "{notice}");
+        assert!(
+            notice.ends_with(". The rest of the brand applies."),
+            "{notice}"
+        );
     }
 
     #[test]
@@ -356,7 +386,10 @@ mod tests {
         for (text, said) in [
             ("[1, 2]", "it is not a JSON object"),
             ("{\"name\": ", "it is not JSON (EOF while parsing"),
-            ("<!doctype html>", "it is not JSON (expected value at line 1 column 1)"),
+            (
+                "<!doctype html>",
+                "it is not JSON (expected value at line 1 column 1)",
+            ),
         ] {
             let (b, problems) = read(text, color, url);
             assert_eq!(b, Brand::default());
@@ -388,6 +421,11 @@ mod tests {
         assert_eq!(shown.style, "--accent:#ff6600;--bg:light-dark(#fff, #000);");
         assert_eq!(shown.notice, "");
         assert_eq!(Shown::decode(&shown.encode()), shown);
+        let text = shown.encode();
+        assert_eq!(field(&text, at::MARK), shown.mark);
+        assert_eq!(field(&text, at::STYLE), shown.style);
+        assert_eq!(field(&text, at::NOTICE), "");
+        assert_eq!(field("", at::NOTICE), "");
 
         // Without a name, the product's; without a logo, the name alone.
         assert_eq!(Shown::of(Brand::default(), &[]).mark, MARK);

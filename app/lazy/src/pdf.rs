@@ -319,7 +319,13 @@ impl Refs {
 
 /// Assembles the file: catalog, page tree, info, fonts, images, pages; then the
 /// cross-reference table.
-pub fn write(title: &str, producer: &str, font: &Font, images: &[Image], pages: &[Page]) -> Vec<u8> {
+pub fn write(
+    title: &str,
+    producer: &str,
+    font: &Font,
+    images: &[Image],
+    pages: &[Page],
+) -> Vec<u8> {
     let mut used: Vec<Used> = font.faces.iter().map(|_| Used::default()).collect();
     let contents: Vec<Vec<u8>> = pages.iter().map(|p| p.content(font, &mut used)).collect();
 

@@ -116,8 +116,8 @@ pub fn export(session: &Session) -> String {
 
 /// Reads an export (or an older bare session file).
 pub fn import(text: &str) -> Result<Session, String> {
-    let doc: Value =
-        serde_json::from_str(text).map_err(|e| format!("not a session file of this dashboard: {e}"))?;
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| format!("not a session file of this dashboard: {e}"))?;
     if doc.get("format").and_then(Value::as_str) != Some(FORMAT) {
         crate::decode::session_samples(&doc).map_err(nothing_imported)?;
         return serde_json::from_value(doc)

@@ -480,7 +480,11 @@ pub async fn console_errors(client: &Client) -> Vec<String> {
         .into_iter()
         .filter(|(level, _)| level == "SEVERE")
         .map(|(_, message)| message)
-        .filter(|m| !m.contains("/brand.json - Failed to load resource: the server responded with a status of 404"))
+        .filter(|m| {
+            !m.contains(
+                "/brand.json - Failed to load resource: the server responded with a status of 404",
+            )
+        })
         .collect()
 }
 

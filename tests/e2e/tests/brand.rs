@@ -92,7 +92,9 @@ fn page_words(html: &str) -> String {
         } else {
             (">", at)
         };
-        let tag_end = rest[from..].find(close).map_or(rest.len(), |e| from + e + close.len());
+        let tag_end = rest[from..]
+            .find(close)
+            .map_or(rest.len(), |e| from + e + close.len());
         // A tag's attributes may be shown (the description in a search result): keep them.
         if close == ">" {
             words.push_str(&rest[from..tag_end]);
@@ -123,7 +125,8 @@ async fn a_branded_site_shows_its_brand_and_never_the_product_name() {
     assert_eq!(name.text().await.expect("the name"), "Acme Quality");
     let applied = js(
         client,
-        &format!("const root = getComputedStyle(document.documentElement);
+        &format!(
+            "const root = getComputedStyle(document.documentElement);
          const logo = document.querySelector('[data-testid=brand-logo][data-scheme=light]');
          const link = document.querySelector('[data-testid=brand-footer-link]');
          return {{
@@ -134,7 +137,8 @@ async fn a_branded_site_shows_its_brand_and_never_the_product_name() {
            icon: document.querySelector('link[rel=icon]').href,
            footer: document.querySelector('[data-testid=brand-footer]').innerText,
            footer_link: link.href,
-         }};"),
+         }};"
+        ),
     )
     .await;
     let field = |k: &str| applied[k].as_str().unwrap_or_default().to_string();
@@ -143,10 +147,17 @@ async fn a_branded_site_shows_its_brand_and_never_the_product_name() {
     assert_eq!(field("background"), "rgb(255, 247, 237)", "{applied}");
     let light = serde_json::json!([session.url("acme-light.svg")]);
     assert_eq!(applied["logo"], light, "{applied}");
-    assert!(applied["logo_width"].as_u64() > Some(0), "the logo did not load: {applied}");
+    assert!(
+        applied["logo_width"].as_u64() > Some(0),
+        "the logo did not load: {applied}"
+    );
     assert_eq!(field("icon"), session.url("acme-icon.svg"), "{applied}");
     assert_eq!(field("footer"), "Acme Quality, support", "{applied}");
-    assert_eq!(field("footer_link"), "https://acme.example/support", "{applied}");
+    assert_eq!(
+        field("footer_link"),
+        "https://acme.example/support",
+        "{applied}"
+    );
     // The dark theme shows the dark logo, and light-dark() gives the background its dark colour.
     click(client, Locator::Css("[aria-label='toggle dark theme']")).await;
     let dark_theme = js(
@@ -166,7 +177,11 @@ async fn a_branded_site_shows_its_brand_and_never_the_product_name() {
     for i in 0..300u64 {
         let shift = if i >= 240 { 5.0 } else { 0.0 };
         let noise = ((i * 37 % 11) as f64 - 5.0) * 0.4;
-        csv += &format!("{},{}\n", 1_795_000_000_000 + i * 60_000, 210.0 + shift + noise);
+        csv += &format!(
+            "{},{}\n",
+            1_795_000_000_000 + i * 60_000,
+            210.0 + shift + noise
+        );
     }
     import(client, &temp_csv("acme.csv", &csv)).await;
     assert!(notice(client).await.contains("imported"));
@@ -201,7 +216,9 @@ async fn a_branded_site_shows_its_brand_and_never_the_product_name() {
     assert!(!names_the_product(&bytes), "the PNG names the product");
     let chunks = png_chunks(&bytes);
     assert!(
-        chunks.iter().all(|c| !["tEXt", "iTXt", "zTXt"].contains(&c.as_str())),
+        chunks
+            .iter()
+            .all(|c| !["tEXt", "iTXt", "zTXt"].contains(&c.as_str())),
         "the PNG carries text: {chunks:?}"
     );
 
@@ -231,7 +248,11 @@ async fn a_branded_site_shows_its_brand_and_never_the_product_name() {
             .find_map(|l| l.strip_prefix(key))
             .map(|v| v.trim().to_string())
     };
-    assert_eq!(line("Title:").as_deref(), Some("Acme process report"), "{info}");
+    assert_eq!(
+        line("Title:").as_deref(),
+        Some("Acme process report"),
+        "{info}"
+    );
     assert_eq!(line("Producer:").as_deref(), Some("Acme Quality"), "{info}");
     assert!(!names_the_product(info.as_bytes()), "{info}");
 
@@ -240,16 +261,18 @@ async fn a_branded_site_shows_its_brand_and_never_the_product_name() {
     downloaded(&session.downloads, "acme-quality-session.json").await;
 
     // index.html itself, before brand.json can be read: no product name in what it shows.
-    let html = js(
-        client,
-        "return fetch('index.html').then(r => r.text());",
-    )
-    .await;
+    let html = js(client, "return fetch('index.html').then(r => r.text());").await;
     let html = html.as_str().unwrap_or_default();
     let shown = page_words(html);
     assert!(shown.contains("<title>"), "{shown}");
-    assert!(!names_the_product(shown.as_bytes()), "index.html shows:\n{shown}");
-    assert!(html.contains("\"The dashboard could not start: \""), "{html}");
+    assert!(
+        !names_the_product(shown.as_bytes()),
+        "index.html shows:\n{shown}"
+    );
+    assert!(
+        html.contains("\"The dashboard could not start: \""),
+        "{html}"
+    );
 
     let errors = console_errors(client).await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
@@ -286,7 +309,10 @@ async fn a_bad_brand_json_is_named_key_by_key_and_the_rest_applies() {
         "\"colors.brand\" is not a colour token",
         "The rest of the brand applies.",
     ] {
-        assert!(said.contains(needed), "{needed:?} not in the notice: {said}");
+        assert!(
+            said.contains(needed),
+            "{needed:?} not in the notice: {said}"
+        );
     }
     // The good values apply; the bad ones do not.
     assert_eq!(client.title().await.expect("a title"), "Acme Quality");
@@ -298,7 +324,10 @@ async fn a_bad_brand_json_is_named_key_by_key_and_the_rest_applies() {
                  footer.innerText, getComputedStyle(footer).display];",
     )
     .await;
-    assert_eq!(applied, serde_json::json!(["#ffedd5", "#1f4fd1", "", "none"]));
+    assert_eq!(
+        applied,
+        serde_json::json!(["#ffedd5", "#1f4fd1", "", "none"])
+    );
     // And the page works: the simulators fill cards, and a stream opens.
     wait_for(client, "[data-testid=stream-card]", DEADLINE).await;
     click(client, Locator::Css("[data-testid=stream-card]")).await;
