@@ -172,7 +172,7 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// What the dashboard shows of a brand; an empty field is the dashboard's own. It crosses as
-/// one string, the fields joined by [`SEP`].
+/// one string ([`Shown::encode`]), which the dashboard keeps and reads by [`field`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Shown {
     /// The name (the page's title, the header's text, the report's producer): the brand's,
@@ -273,7 +273,7 @@ impl Shown {
 
     /// As one string for the dashboard.
     pub fn encode(&self) -> String {
-        [
+        crate::forecast::join(&[
             &self.name,
             &self.report_title,
             &self.mark,
@@ -281,24 +281,7 @@ impl Shown {
             &self.style,
             &self.favicon,
             &self.notice,
-        ]
-        .map(|f| f.replace(SEP, ""))
-        .join(&SEP.to_string())
-    }
-
-    /// Of `text` ([`Shown::encode`]'s); missing fields are empty.
-    pub fn decode(text: &str) -> Shown {
-        let mut f = text.split(SEP).map(str::to_string);
-        let mut next = || f.next().unwrap_or_default();
-        Shown {
-            name: next(),
-            report_title: next(),
-            mark: next(),
-            footer: next(),
-            style: next(),
-            favicon: next(),
-            notice: next(),
-        }
+        ])
     }
 }
 
@@ -420,11 +403,19 @@ mod tests {
         );
         assert_eq!(shown.style, "--accent:#ff6600;--bg:light-dark(#fff, #000);");
         assert_eq!(shown.notice, "");
-        assert_eq!(Shown::decode(&shown.encode()), shown);
         let text = shown.encode();
-        assert_eq!(field(&text, at::MARK), shown.mark);
-        assert_eq!(field(&text, at::STYLE), shown.style);
-        assert_eq!(field(&text, at::NOTICE), "");
+        let fields = [
+            (at::NAME, &shown.name),
+            (at::REPORT_TITLE, &shown.report_title),
+            (at::MARK, &shown.mark),
+            (at::FOOTER, &shown.footer),
+            (at::STYLE, &shown.style),
+            (at::FAVICON, &shown.favicon),
+            (at::NOTICE, &shown.notice),
+        ];
+        for (at, value) in fields {
+            assert_eq!(field(&text, at), value, "field {at}");
+        }
         assert_eq!(field("", at::NOTICE), "");
 
         // Without a name, the product's; without a logo, the name alone.
@@ -442,6 +433,5 @@ mod tests {
             shown.footer,
             "<a data-testid=\"brand-footer-link\" href=\"https://acme.example/\">https://acme.example/</a>"
         );
-        assert_eq!(Shown::decode(""), Shown::default());
     }
 }

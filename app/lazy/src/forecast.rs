@@ -150,6 +150,15 @@ pub struct Shown {
 /// The separator of [`Shown`]'s fields (taken out of the fields themselves).
 pub const SEP: char = '\u{1}';
 
+/// `fields` as one string, joined by [`SEP`] (taken out of each).
+pub fn join(fields: &[&String]) -> String {
+    fields
+        .iter()
+        .map(|f| f.replace(SEP, ""))
+        .collect::<Vec<_>>()
+        .join(&SEP.to_string())
+}
+
 impl Shown {
     /// What the dashboard shows of `reply`, the forecast of stream `name`.
     pub fn of(reply: Reply, name: &str) -> Shown {
@@ -172,16 +181,14 @@ impl Shown {
     /// As one string for the dashboard.
     pub fn encode(&self) -> String {
         let due = self.due_at.map_or(String::new(), |t| t.to_string());
-        [
+        join(&[
             &self.header,
             &self.card,
             &self.svg,
             &self.row,
             &self.ics,
             &due,
-        ]
-        .map(|f| f.replace(SEP, ""))
-        .join(&SEP.to_string())
+        ])
     }
 
     /// Of `text` ([`Shown::encode`]'s); missing fields are empty.

@@ -516,7 +516,9 @@ pub async fn resource_urls(client: &Client) -> Vec<String> {
 
 mod page;
 pub use page::*;
+mod poppler;
 mod site_copy;
+pub use poppler::poppler;
 pub use site_copy::SiteCopy;
 mod compare;
 pub use compare::*;

@@ -7,10 +7,9 @@
 
 use fantoccini::Locator;
 use llmscope_e2e::{
-    click, console_errors, count, downloaded, import, js, notice, pause_simulators, root,
+    click, console_errors, count, downloaded, import, js, notice, pause_simulators, poppler, root,
     screenshot, temp_csv, wait_for, Session, Site, SiteCopy, APP_MOUNTED, DEADLINE,
 };
-use std::process::Command;
 
 /// The product's name, in any case.
 const PRODUCT: &str = "llmscope";
@@ -37,21 +36,6 @@ const BRAND: &str = r##"{
   "footer_link": "https://acme.example/support",
   "report_title": "Acme process report"
 }"##;
-
-fn run(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("{program}: {e} (poppler-utils; `cargo xtask test` installs it)")
-        });
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// Whether `bytes` hold the product's name, in any case.
 fn names_the_product(bytes: &[u8]) -> bool {
@@ -238,11 +222,11 @@ async fn a_branded_site_shows_its_brand_and_never_the_product_name() {
     let raw = std::fs::read(&pdf).expect("the PDF");
     assert!(!names_the_product(&raw), "the PDF's bytes name the product");
     let pdf = pdf.to_string_lossy().into_owned();
-    let text = run("pdftotext", &["-layout", &pdf, "-"]);
+    let text = poppler("pdftotext", &["-layout", &pdf, "-"]);
     assert!(text.contains("Acme process report"), "{text}");
     assert!(text.contains("acme/barrel_temp"), "{text}");
     assert!(!names_the_product(text.as_bytes()), "{text}");
-    let info = run("pdfinfo", &[&pdf]);
+    let info = poppler("pdfinfo", &[&pdf]);
     let line = |key: &str| {
         info.lines()
             .find_map(|l| l.strip_prefix(key))
