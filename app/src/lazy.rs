@@ -71,6 +71,13 @@ pub async fn why(request: &llmscope_app_lazy::why::Request) -> Result<String, St
         .ok_or_else(|| "the report module's `why` did not return text: reload the page".into())
 }
 
+/// The site's brand.json (`request`: its URL, a line break, its text) read and checked by the
+/// module: `llmscope_app_lazy::brand::Shown` as its one string.
+pub async fn brand(request: &str) -> Result<String, String> {
+    let shown = call("brand", &request.into()).await?.as_string();
+    Ok(shown.unwrap_or_default())
+}
+
 /// A new derived stream's formula compiled by the module, or what is wrong with it and where.
 pub async fn derived(
     request: &llmscope_app_lazy::derived::Request,

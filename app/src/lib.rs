@@ -18,10 +18,12 @@
 //!   second wasm module the page loads on first use, to lay out and write),
 //!   `telemetry` (the full JSON export, OpenTelemetry GenAI names), `share` and `link` (share
 //!   links), `download`;
-//! - `draw`: plotters on canvas; `ui/`: the components.
+//! - `draw`: plotters on canvas; `ui/`: the components;
+//! - `brand`: white-label, `brand.json` beside the page, read and applied before the app mounts.
 
 #![deny(missing_docs)]
 
+pub mod brand;
 pub mod decode;
 pub mod draw;
 pub mod export;
@@ -103,14 +105,15 @@ pub fn start() {
         *fill.borrow_mut() = Some(loaded);
     });
     wasm_bindgen_futures::spawn_local(async move {
+        let brand_problem = brand::load().await;
         // A share link opens the shared session read-only; the user's own is not touched.
         let link_problem = match link::opened().await {
             Some(Ok(shared)) => {
-                leptos::mount::mount_to_body(move || app(None, None, Some(shared)));
+                leptos::mount::mount_to_body(move || app(None, brand_problem, Some(shared)));
                 return;
             }
             Some(Err(e)) => Some(e.to_string()),
-            None => None,
+            None => brand_problem,
         };
         let waited = js_sys::Date::now();
         while slot.borrow().is_none() && js_sys::Date::now() - waited < LOAD_WAIT.as_millis() as f64
@@ -485,6 +488,7 @@ pub fn app(
                     (false, Some(id)) => view! { <StreamView id/> }.into_any(),
                 }}
             </main>
+            <footer class="brand-footer" data-testid="brand-footer" inner_html=brand::footer()></footer>
         </div>
     }
 }

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 pub struct Doc {
     /// The PDF's title (document information).
     pub title: String,
+    /// The PDF's producer (document information; none when empty): the product's name, or a
+    /// white-label brand's.
+    pub producer: String,
     /// The text the base font must cover (stream and target names, units); when it does not,
     /// the fallback font is fetched too. Only this text decides, so a report of plain names
     /// never downloads the 4 MB fallback.
@@ -160,6 +163,7 @@ mod tests {
     fn a_document_crosses_as_bytes_unchanged() {
         let mut doc = Doc {
             title: "LLMscope report".into(),
+            producer: "LLMscope".into(),
             cover: "m/ttft_ms ms 模型".into(),
             blocks: Vec::new(),
         };

@@ -57,6 +57,36 @@ pub async fn why(request: Vec<u8>) -> Result<String, JsError> {
     Ok(crate::why::html::render(&explained, &request.series[0].0))
 }
 
+/// The site's brand.json read and checked ([`crate::brand`]; `request`: its URL, a line break,
+/// its text): [`crate::brand::Shown`] as one string. Async only so the page awaits it as it
+/// awaits `why`.
+#[wasm_bindgen]
+pub async fn brand(request: String) -> String {
+    let (base, text) = request.split_once('\n').unwrap_or(("", &request));
+    let resolve = |value: &str| {
+        let url = Address::new(value, base).ok()?;
+        Some((url.href(), url.protocol()))
+    };
+    let (brand, problems) = crate::brand::read(text, |c| css_supports("color", c), resolve);
+    crate::brand::Shown::of(brand, &problems).encode()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// `CSS.supports(property, value)`: whether the browser takes `value` for `property`.
+    #[wasm_bindgen(js_namespace = CSS, js_name = supports)]
+    fn css_supports(property: &str, value: &str) -> bool;
+    /// The browser's `URL`.
+    #[wasm_bindgen(js_name = URL)]
+    type Address;
+    #[wasm_bindgen(catch, constructor, js_class = URL)]
+    fn new(url: &str, base: &str) -> Result<Address, JsValue>;
+    #[wasm_bindgen(method, getter, js_class = URL)]
+    fn href(this: &Address) -> String;
+    #[wasm_bindgen(method, getter, js_class = URL)]
+    fn protocol(this: &Address) -> String;
+}
+
 /// A new derived stream's formula compiled ([`crate::derived::Request`] bytes in,
 /// [`crate::derived::Program`] bytes out), or what is wrong with it and where.
 #[wasm_bindgen]

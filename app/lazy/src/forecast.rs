@@ -25,6 +25,8 @@ pub const MAX_HORIZON: u64 = 1_000_000;
 pub struct Request {
     /// The stream's name (the event's summary).
     pub name: String,
+    /// The product's name, or a white-label brand's: the calendar event's producer.
+    pub product: String,
     /// The limits are control limits (UCL/LCL), not spec limits.
     pub control: bool,
     /// Now (epoch ms): the event's time stamp.
@@ -95,6 +97,7 @@ impl Request {
     pub fn encode(&self) -> Vec<u8> {
         let mut o = Out::default();
         o.str(&self.name);
+        o.str(&self.product);
         o.bool(self.control);
         o.f64(self.now);
         o.list(&self.values, |o, v| o.f64(*v));
@@ -111,6 +114,7 @@ impl Request {
         reading(bytes, |r| {
             Ok(Request {
                 name: r.str()?,
+                product: r.str()?,
                 control: r.bool()?,
                 now: r.f64()?,
                 values: r.list(In::f64)?,
@@ -146,6 +150,15 @@ pub struct Shown {
 /// The separator of [`Shown`]'s fields (taken out of the fields themselves).
 pub const SEP: char = '\u{1}';
 
+/// `fields` as one string, joined by [`SEP`] (taken out of each).
+pub fn join(fields: &[&String]) -> String {
+    fields
+        .iter()
+        .map(|f| f.replace(SEP, ""))
+        .collect::<Vec<_>>()
+        .join(&SEP.to_string())
+}
+
 impl Shown {
     /// What the dashboard shows of `reply`, the forecast of stream `name`.
     pub fn of(reply: Reply, name: &str) -> Shown {
@@ -168,16 +181,14 @@ impl Shown {
     /// As one string for the dashboard.
     pub fn encode(&self) -> String {
         let due = self.due_at.map_or(String::new(), |t| t.to_string());
-        [
+        join(&[
             &self.header,
             &self.card,
             &self.svg,
             &self.row,
             &self.ics,
             &due,
-        ]
-        .map(|f| f.replace(SEP, ""))
-        .join(&SEP.to_string())
+        ])
     }
 
     /// Of `text` ([`Shown::encode`]'s); missing fields are empty.
@@ -225,7 +236,7 @@ pub fn run(request: &Request) -> Read<Reply> {
             request.name,
             limit_name.clone().unwrap_or_default()
         );
-        words::ics(&request.name, &summary, d, request.now)
+        words::ics(&request.name, &request.product, &summary, d, request.now)
     });
     let back = (request.band > 0).then(|| step_back(request, &o)).flatten();
     reply.header = html::header(&text, back.as_ref().map(|(w, at)| (w.as_str(), *at)));
@@ -322,6 +333,7 @@ mod tests {
     fn a_request_and_what_is_shown_cross_unchanged_and_damaged_bytes_are_an_error() {
         let q = Request {
             name: "a/x".into(),
+            product: "LLMscope".into(),
             control: false,
             now: 1.7e12,
             values: vec![1.0, 2.5],
@@ -357,6 +369,7 @@ mod tests {
     fn a_wearing_stream_reaches_its_upper_limit_near_where_the_line_does() {
         let q = Request {
             name: "a/x".into(),
+            product: "LLMscope".into(),
             control: false,
             now: 1.7e12,
             values: wearing(200),
@@ -395,6 +408,7 @@ mod tests {
     fn too_few_points_say_so_and_bad_values_are_an_error_in_words() {
         let few = Request {
             name: "a/x".into(),
+            product: "LLMscope".into(),
             control: false,
             now: 1.7e12,
             values: vec![1.0, 2.0],
@@ -436,6 +450,7 @@ mod tests {
             .collect();
         let mut q = Request {
             name: "a/x".into(),
+            product: "LLMscope".into(),
             control: false,
             now: 1.7e12,
             values,
@@ -460,6 +475,7 @@ mod tests {
     fn a_flat_stream_is_not_due() {
         let q = Request {
             name: "a/x".into(),
+            product: "LLMscope".into(),
             control: false,
             now: 1.7e12,
             values: (0..200).map(|i| 2.0 + [0.02, -0.01, 0.0][i % 3]).collect(),

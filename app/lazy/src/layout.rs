@@ -41,7 +41,7 @@ pub fn render(doc: Doc, font: &Font) -> Vec<u8> {
     if w.pages.is_empty() {
         w.page();
     }
-    pdf::write(&doc.title, font, &images, &w.pages)
+    pdf::write(&doc.title, &doc.producer, font, &images, &w.pages)
 }
 
 /// Pages filled top to bottom; a new page starts when the next block does not fit.
@@ -149,6 +149,24 @@ mod tests {
         assert_eq!(pages(&render(doc.clone(), &font())), 3);
         doc.page();
         assert_eq!(pages(&render(doc, &font())), 4);
+    }
+
+    #[test]
+    fn the_title_and_the_producer_are_the_documents_own() {
+        let mut doc = Doc {
+            title: "Acme process report".into(),
+            producer: "Acme Quality".into(),
+            ..Doc::default()
+        };
+        doc.para(24.0, "Acme process report");
+        let pdf = String::from_utf8_lossy(&render(doc.clone(), &font())).into_owned();
+        assert!(pdf.contains("/Title (Acme process report)"), "{pdf}");
+        assert!(pdf.contains("/Producer (Acme Quality)"), "{pdf}");
+        assert!(!pdf.to_lowercase().contains("llmscope"));
+        // No producer given: none is claimed.
+        doc.producer.clear();
+        let pdf = String::from_utf8_lossy(&render(doc, &font())).into_owned();
+        assert!(!pdf.contains("/Producer"), "{pdf}");
     }
 
     #[test]

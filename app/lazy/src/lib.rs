@@ -4,6 +4,9 @@
 //! to the main module; the page's loader imports it once and keeps it, and the Compare view's
 //! Web Worker imports it too), so a user who only watches charts never downloads it:
 //!
+//! - `brand`: a white-label site's `brand.json` read and checked, and what the dashboard shows
+//!   of it (the header's mark and the footer as HTML, the colour tokens, the notice), for the
+//!   export `brand(request)`;
 //! - `doc`: the report as the dashboard describes it (blocks of text, table rows, rules,
 //!   images), postcard bytes between the modules;
 //! - `layout`: those blocks on A4 pages, measured with the font's metrics;
@@ -38,6 +41,7 @@
 #![deny(missing_docs)]
 
 pub mod boxes;
+pub mod brand;
 mod codec;
 pub mod compare;
 pub mod csv;

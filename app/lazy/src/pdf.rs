@@ -319,7 +319,13 @@ impl Refs {
 
 /// Assembles the file: catalog, page tree, info, fonts, images, pages; then the
 /// cross-reference table.
-pub fn write(title: &str, font: &Font, images: &[Image], pages: &[Page]) -> Vec<u8> {
+pub fn write(
+    title: &str,
+    producer: &str,
+    font: &Font,
+    images: &[Image],
+    pages: &[Page],
+) -> Vec<u8> {
     let mut used: Vec<Used> = font.faces.iter().map(|_| Used::default()).collect();
     let contents: Vec<Vec<u8>> = pages.iter().map(|p| p.content(font, &mut used)).collect();
 
@@ -327,9 +333,12 @@ pub fn write(title: &str, font: &Font, images: &[Image], pages: &[Page]) -> Vec<
     let mut refs = Refs(0);
     let (catalog, tree, info) = (refs.next(), refs.next(), refs.next());
     pdf.catalog(catalog).pages(tree);
-    pdf.document_info(info)
-        .title(TextStr(title))
-        .producer(TextStr("LLMscope"));
+    let mut about = pdf.document_info(info);
+    about.title(TextStr(title));
+    if !producer.is_empty() {
+        about.producer(TextStr(producer));
+    }
+    about.finish();
 
     let fonts: Vec<(String, Ref)> = font
         .faces
@@ -598,7 +607,7 @@ mod tests {
             12.0,
             "press1/barrel_temp: Limits, UCL 214.3 – LCL 205.7",
         );
-        let pdf = write("t", &f, &[], &[page]);
+        let pdf = write("t", "LLMscope", &f, &[], &[page]);
         let lengths = font_lengths(&pdf);
         assert_eq!(
             lengths.len(),
@@ -610,7 +619,7 @@ mod tests {
 
         let mut page = Page::default();
         page.text(50.0, 60.0, 12.0, "温度 температура θερμοκρασία");
-        let pdf = write("t", &f, &[], &[page]);
+        let pdf = write("t", "LLMscope", &f, &[], &[page]);
         let lengths = font_lengths(&pdf);
         let cjk = file("DroidSansFallbackFull.ttf").len();
         assert_eq!(lengths.len(), 2);
@@ -672,7 +681,7 @@ mod tests {
         let f = Font::new(bytes.clone()).unwrap();
         let mut page = Page::default();
         page.text(50.0, 60.0, 12.0, "ba");
-        let pdf = write("t", &f, &[], &[page]);
+        let pdf = write("t", "LLMscope", &f, &[], &[page]);
         assert_eq!(font_lengths(&pdf), [bytes.len()]);
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.contains("/CIDToGIDMap 9 0 R"), "{text}");
@@ -703,7 +712,7 @@ mod tests {
             height: 1,
             rgb: vec![255, 0, 0, 0, 0, 255],
         };
-        let pdf = write("t", &f, &[image], &[page, Page::default()]);
+        let pdf = write("t", "LLMscope", &f, &[image], &[page, Page::default()]);
         let tail = pdf.len() - 64;
         let text = String::from_utf8_lossy(&pdf[tail..]);
         let start: usize = text

@@ -27,7 +27,8 @@ fn download_parts(name: &str, mime: &str, parts: &js_sys::Array) {
     let _ = web_sys::Url::revoke_object_url(&url);
 }
 
-/// Offers a `data:` or `blob:` URL as a file download.
+/// Offers a `data:` or `blob:` URL as a file download (a `llmscope-` name takes the brand's,
+/// [`crate::brand::file_name`]).
 pub fn download_url(name: &str, url: &str) {
     let link = web_sys::window()
         .and_then(|w| w.document())
@@ -35,7 +36,7 @@ pub fn download_url(name: &str, url: &str) {
         .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
     if let Some(a) = link {
         a.set_href(url);
-        a.set_download(name);
+        a.set_download(&crate::brand::file_name(name));
         a.click();
     }
 }

@@ -238,7 +238,7 @@ pub fn copy_into_mine(c: Data) {
             None => {
                 c.notice.set(Some(format!(
                     "nothing was copied: your saved session did not answer within {} s (another \
-                     LLMscope tab may be holding it: close other tabs of this page and try again)",
+                     tab of this dashboard may be holding it: close other tabs of this page and try again)",
                     COPY_WAIT.as_secs()
                 )));
                 return;

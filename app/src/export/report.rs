@@ -285,7 +285,8 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
         .map(|s| format!("{} {} ", s.id, s.unit))
         .collect();
     let mut w = Doc {
-        title: "LLMscope report".into(),
+        title: crate::brand::report_title(),
+        producer: crate::brand::name(),
         cover,
         blocks: Vec::new(),
     };
@@ -303,7 +304,7 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
     });
     w.page();
     w.gap(30.0);
-    w.para(24.0, "LLMscope report");
+    w.para(24.0, &w.title.clone());
     w.gap(10.0);
     w.para(
         11.0,

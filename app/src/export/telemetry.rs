@@ -116,18 +116,18 @@ pub fn export(session: &Session) -> String {
 
 /// Reads an export (or an older bare session file).
 pub fn import(text: &str) -> Result<Session, String> {
-    let doc: Value =
-        serde_json::from_str(text).map_err(|e| format!("not an LLMscope session file: {e}"))?;
+    let doc: Value = serde_json::from_str(text)
+        .map_err(|e| format!("not a session file of this dashboard: {e}"))?;
     if doc.get("format").and_then(Value::as_str) != Some(FORMAT) {
         crate::decode::session_samples(&doc).map_err(nothing_imported)?;
         return serde_json::from_value(doc)
-            .map_err(|e| format!("not an LLMscope session file: {e}"));
+            .map_err(|e| format!("not a session file of this dashboard: {e}"));
     }
     match doc.get("version").and_then(Value::as_u64) {
         Some(v) if v <= VERSION => {}
         v => {
             return Err(format!(
-                "a telemetry file of version {v:?}, newer than this LLMscope reads ({VERSION})"
+                "a telemetry file of version {v:?}, newer than this dashboard reads ({VERSION})"
             ))
         }
     }

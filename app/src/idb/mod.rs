@@ -261,7 +261,7 @@ fn parse(text: &str) -> Result<Stored, String> {
         Ok(Some(FORMAT)) => serde_json::from_str(text).map(Stored::Chunked),
         Ok(Some(n)) => {
             return Err(format!(
-                "it was saved by a newer version of LLMscope (format {n})"
+                "it was saved by a newer version of this dashboard (format {n})"
             ))
         }
         _ => serde_json::from_str(text).map(Stored::Whole),

@@ -82,7 +82,7 @@ pub fn Header() -> impl IntoView {
             </div>
         })}
         <header class="bar">
-            <h1 class="brand" on:click=move |_| n.open(None)>"LLMscope"</h1>
+            <h1 class="brand" on:click=move |_| n.open(None) inner_html=crate::brand::mark()></h1>
             <button class="sources-toggle" data-testid="sources-toggle" aria-controls="sources" hidden=viewing
                 aria-expanded=move || sources.get().to_string() on:click=move |_| sources.update(|o| *o = !*o)>
                 {move || format!("Sources ({})", source_count())}

@@ -197,6 +197,7 @@ fn prepare(stream: &Stream, band: bool) -> Result<(Request, usize), String> {
     };
     let request = Request {
         name: stream.id.clone(),
+        product: crate::brand::name(),
         control,
         now: js_sys::Date::now(),
         values: samples.iter().map(|s| s.value).collect(),

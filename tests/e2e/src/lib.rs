@@ -180,7 +180,12 @@ pub fn shim_binary() -> PathBuf {
 impl Site {
     /// Starts the shim with the built site; fails when the site is not built.
     pub fn start() -> Site {
-        let site = root().join("static");
+        Site::serve(&root().join("static"))
+    }
+
+    /// Starts the shim serving the folder `site`: `static/`, or a copy with files of its own
+    /// ([`SiteCopy`]); fails when the site is not built.
+    pub fn serve(site: &Path) -> Site {
         assert!(
             site.join("index.html").exists(),
             "static/index.html is missing: the site is not built: {HOW_TO_FIX}"
@@ -206,7 +211,7 @@ impl Site {
                 "100",
                 "--site",
             ])
-            .arg(&site)
+            .arg(site)
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("the shim's log file"))
             .stderr(log_file)
@@ -355,7 +360,11 @@ pub struct Session {
 impl Session {
     /// Starts the site and a browser, and opens the site's home page.
     pub async fn open() -> Session {
-        let site = Site::start();
+        Session::open_on(Site::start()).await
+    }
+
+    /// Starts a browser and opens the home page of `site`.
+    pub async fn open_on(site: Site) -> Session {
         let driver = Driver::start();
         let (client, downloads) = driver.browser_with_downloads().await;
         client
@@ -463,12 +472,19 @@ pub async fn console_log(client: &Client) -> Vec<(String, String)> {
 }
 
 /// The console errors (uncaught exceptions, `console.error`, failed loads) since the last call.
+/// A site without a brand.json answers the page's request for it with 404, which the browser
+/// logs as a failed load: that is the usual case (README "White-label"), not an error.
 pub async fn console_errors(client: &Client) -> Vec<String> {
     console_log(client)
         .await
         .into_iter()
         .filter(|(level, _)| level == "SEVERE")
         .map(|(_, message)| message)
+        .filter(|m| {
+            !m.contains(
+                "/brand.json - Failed to load resource: the server responded with a status of 404",
+            )
+        })
         .collect()
 }
 
@@ -500,6 +516,10 @@ pub async fn resource_urls(client: &Client) -> Vec<String> {
 
 mod page;
 pub use page::*;
+mod poppler;
+mod site_copy;
+pub use poppler::poppler;
+pub use site_copy::SiteCopy;
 mod compare;
 pub use compare::*;
 mod fleet;

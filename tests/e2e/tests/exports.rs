@@ -3,26 +3,10 @@
 
 use fantoccini::Locator;
 use llmscope_e2e::{
-    click, console_errors, count, downloaded, import, notice, pause_simulators, resource_urls,
-    root, temp_csv, wait_for, Session, DEADLINE,
+    click, console_errors, count, downloaded, import, notice, pause_simulators, poppler,
+    resource_urls, root, temp_csv, wait_for, Session, DEADLINE,
 };
-use std::process::Command;
 use std::time::Duration;
-
-fn run(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("{program}: {e} (poppler-utils; `cargo xtask test` installs it)")
-        });
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// The site's CJK fallback font, fetched only for a report that needs it.
 const CJK_FONT: &str = "fonts/DroidSansFallbackFull.ttf";
@@ -42,7 +26,7 @@ struct EmbeddedFont {
 /// The fonts of a PDF, from `pdffonts` (name, type, encoding, emb, sub, uni, object, generation;
 /// the type may hold spaces).
 fn embedded_fonts(pdf: &str) -> Vec<EmbeddedFont> {
-    run("pdffonts", &[pdf])
+    poppler("pdffonts", &[pdf])
         .lines()
         .skip(2)
         .map(|line| {
@@ -148,7 +132,7 @@ async fn png_pdf_and_json_exports_hold_what_the_screen_shows() {
         std::fs::metadata(&kept).expect("the PDF").len()
     );
     let pdf = pdf.to_string_lossy().into_owned();
-    let text = run("pdftotext", &["-layout", &pdf, "-"]);
+    let text = poppler("pdftotext", &["-layout", &pdf, "-"]);
     for needed in [
         "LLMscope report",
         "exports/barrel_temp",
@@ -175,7 +159,7 @@ async fn png_pdf_and_json_exports_hold_what_the_screen_shows() {
         !fetched.iter().any(|u| u.ends_with(CJK_FONT)),
         "{fetched:#?}"
     );
-    run(
+    poppler(
         "pdftoppm",
         &[
             "-png",
@@ -248,7 +232,7 @@ async fn stream_names_in_three_scripts_print_and_copy_out_of_the_report() {
     std::fs::create_dir_all(&shots).expect("target/screenshots");
     std::fs::copy(&pdf, shots.join("report-scripts.pdf")).expect("keep the PDF");
     let pdf = pdf.to_string_lossy().into_owned();
-    let text = run("pdftotext", &["-layout", &pdf, "-"]);
+    let text = poppler("pdftotext", &["-layout", &pdf, "-"]);
     for name in names {
         // Once in the summary table and once as its section's title.
         let stream = format!("scripts/{name}");

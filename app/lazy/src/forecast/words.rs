@@ -171,25 +171,39 @@ fn fold(line: &str, out: &mut String) {
     out.push_str("\r\n");
 }
 
-/// The maintenance event of `stream` due at `due` (epoch ms, with the 80% ends), made at `now`.
-pub fn ics(stream: &str, summary: &str, due: (f64, Option<f64>, Option<f64>), now: f64) -> String {
+/// The maintenance event of `stream` due at `due` (epoch ms, with the 80% ends), made at `now`
+/// by `product` (the product's name, or a white-label brand's: the event's PRODID, its UID's
+/// domain and its description's last words).
+pub fn ics(
+    stream: &str,
+    product: &str,
+    summary: &str,
+    due: (f64, Option<f64>, Option<f64>),
+    now: f64,
+) -> String {
     let end = |t: Option<f64>, none: &str| t.map_or(none.to_string(), utc);
     let description = format!(
-        "{summary}. Median crossing {}; 80% interval {} to {} (UTC). Forecast by LLMscope.",
+        "{summary}. Median crossing {}; 80% interval {} to {} (UTC). Forecast by {product}.",
         utc(due.0),
         end(due.1, "now"),
         end(due.2, "beyond the horizon")
     );
-    let uid: String = stream
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
+    let id = |text: &str| -> String {
+        text.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect()
+    };
+    let uid = id(stream);
     let lines = [
         "BEGIN:VCALENDAR".to_string(),
         "VERSION:2.0".into(),
-        "PRODID:-//LLMscope//forecast//EN".into(),
+        format!("PRODID:-//{}//forecast//EN", escape(product)),
         "BEGIN:VEVENT".into(),
-        format!("UID:{uid}-{}@llmscope", due.0 as i64),
+        format!(
+            "UID:{uid}-{}@{}",
+            due.0 as i64,
+            id(product).to_ascii_lowercase()
+        ),
         format!("DTSTAMP:{}", utc(now)),
         format!("DTSTART:{}", utc(due.0)),
         format!("SUMMARY:{}", escape(&format!("Maintenance: {summary}"))),
@@ -222,6 +236,7 @@ mod tests {
         let name = "cnc1/spindle_vibration; the long name, with a comma and ünïcödé".repeat(2);
         let text = ics(
             &name,
+            "Acme Scope",
             &format!("{name} reaches USL 4.5"),
             (1.8e12, Some(1.79e12), None),
             1.7e12,
@@ -236,6 +251,11 @@ mod tests {
         assert!(unfolded
             .contains("SUMMARY:Maintenance: cnc1/spindle_vibration\\; the long name\\, with"));
         assert!(unfolded.contains("DTSTART:20270115T080000Z"));
+        // The product is a white-label brand's, and the product's own name appears nowhere.
+        assert!(unfolded.contains("PRODID:-//Acme Scope//forecast//EN"));
+        assert!(unfolded.contains("-1800000000000@acme-scope\r\n"));
+        assert!(unfolded.contains("Forecast by Acme Scope."));
+        assert!(!unfolded.to_lowercase().contains("llmscope"), "{unfolded}");
         for key in [
             "UID:",
             "DTSTAMP:20231114T221320Z",

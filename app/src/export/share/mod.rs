@@ -139,7 +139,7 @@ impl fmt::Display for ShareError {
             ),
             ShareError::NewerVersion(v) => write!(
                 f,
-                "this share link was made by a newer LLMscope (format {v}; this one reads up to {VERSION}): open it with the newer version"
+                "this share link was made by a newer version of this dashboard (format {v}; this one reads up to {VERSION}): open it with the newer version"
             ),
             ShareError::Tampered => write!(
                 f,

@@ -308,7 +308,7 @@ pub fn from_bytes(bytes: &[u8], pack: &dyn Pack) -> Result<Shared, ShareError> {
         .split_at_checked(3)
         .ok_or_else(|| damaged("too short"))?;
     if &head[..2] != MAGIC {
-        return Err(damaged("not an LLMscope share"));
+        return Err(damaged("not a share of this dashboard"));
     }
     let version = head[2];
     if version > VERSION {
