@@ -54,10 +54,10 @@ pub mod pack;
 #[cfg(feature = "module")]
 pub mod pdf;
 pub mod quality;
-pub mod team;
 pub mod rules;
 #[cfg(all(feature = "module", target_arch = "wasm32"))]
 mod rules_ui;
+pub mod team;
 pub mod text;
 pub mod why;
 pub mod wire;
