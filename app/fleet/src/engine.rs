@@ -67,6 +67,8 @@ pub struct Engine {
     /// Every stream's chart; `None` where the spec was refused (never, for individuals).
     monitors: HashMap<String, Option<Monitor>>,
     changed: BTreeSet<String>,
+    /// Whether `changed` is kept: not once the page takes a grouped view instead.
+    track: bool,
     watched: HashSet<String>,
     points: BTreeMap<String, Vec<[f64; 2]>>,
     readings: u64,
@@ -80,6 +82,7 @@ impl Engine {
             states: BTreeMap::new(),
             monitors: HashMap::new(),
             changed: BTreeSet::new(),
+            track: true,
             watched: HashSet::new(),
             points: BTreeMap::new(),
             readings: 0,
@@ -88,30 +91,14 @@ impl Engine {
 
     /// A value of stream `id` at `t` (epoch ms); a stale stream comes back to life.
     pub fn reading(&mut self, id: &str, t: f64, value: f64) {
-        let phase1 = self.phase1;
         self.readings += 1;
-        let s = self
-            .states
-            .entry(id.to_string())
-            .or_insert_with(|| StreamUpdate {
-                id: id.to_string(),
-                status: "live",
-                reason: None,
-                last: value,
-                t,
-                n: 0,
-                signals: 0,
-                last_signal: None,
-                lcl: None,
-                ucl: None,
-            });
-        let monitor = self.monitors.entry(id.to_string()).or_insert_with(|| {
-            Monitor::streaming(ChartSpec {
-                baseline: Baseline::FirstN { n: phase1 },
-                ..ChartSpec::new(ChartType::Individuals)
-            })
-            .ok()
-        });
+        if !self.states.contains_key(id) {
+            self.add(id, value, t);
+        }
+        // Both are there now; looked up by `&str`, so a known stream costs no allocation.
+        let (Some(s), Some(monitor)) = (self.states.get_mut(id), self.monitors.get_mut(id)) else {
+            return;
+        };
         (s.status, s.reason, s.last, s.t) = ("live", None, value, t);
         s.n += 1;
         let mut seen = Seen::default();
@@ -126,12 +113,46 @@ impl Engine {
             s.signals += seen.signals.len() as u64;
             s.last_signal = Some(last.test.number());
         }
-        self.changed.insert(id.to_string());
+        if self.track && !self.changed.contains(id) {
+            self.changed.insert(id.to_string());
+        }
         if self.watched.contains(id) {
             self.points
                 .entry(id.to_string())
                 .or_default()
                 .push([t, value]);
+        }
+    }
+
+    /// A new stream and its chart.
+    fn add(&mut self, id: &str, value: f64, t: f64) {
+        let state = StreamUpdate {
+            id: id.to_string(),
+            status: "live",
+            reason: None,
+            last: value,
+            t,
+            n: 0,
+            signals: 0,
+            last_signal: None,
+            lcl: None,
+            ucl: None,
+        };
+        self.states.insert(id.to_string(), state);
+        let spec = ChartSpec {
+            baseline: Baseline::FirstN { n: self.phase1 },
+            ..ChartSpec::new(ChartType::Individuals)
+        };
+        self.monitors
+            .insert(id.to_string(), Monitor::streaming(spec).ok());
+    }
+
+    /// Whether the streams changed since the last [`Engine::take`] are kept (the default):
+    /// off once the page takes a grouped view instead of every changed stream.
+    pub fn track_changes(&mut self, on: bool) {
+        self.track = on;
+        if !on {
+            self.changed.clear();
         }
     }
 
@@ -150,7 +171,9 @@ impl Engine {
             if state.status != "stale" {
                 state.status = "stale";
                 state.reason = Some(reason.to_string());
-                self.changed.insert(id.clone());
+                if self.track {
+                    self.changed.insert(id.clone());
+                }
             }
         }
     }

@@ -98,15 +98,29 @@ fn rank(status: &str) -> u8 {
 /// The groups of `streams` (in id order), rolled up and in the list's order.
 pub fn groups<'a>(streams: impl Iterator<Item = &'a StreamUpdate>) -> Vec<Group> {
     let mut by: BTreeMap<&str, Group> = BTreeMap::new();
+    // A group's streams mostly follow one another in id order: counted here, and looked up
+    // in `by` only when the group changes (every tick walks all 20,000 streams).
+    let mut run: Option<(&str, Group)> = None;
     for s in streams {
         let key = split(&s.id).0;
-        let g = by.entry(key).or_insert_with(|| Group {
-            key: key.to_string(),
-            ..Group::default()
-        });
-        g.streams += 1;
-        g.signals += u64::from(s.signals > 0);
-        g.stale += u64::from(s.status == "stale");
+        if run.as_ref().is_none_or(|(k, _)| *k != key) {
+            if let Some((k, g)) = run.take() {
+                by.insert(k, g);
+            }
+            let g = by.remove(key).unwrap_or_else(|| Group {
+                key: key.to_string(),
+                ..Group::default()
+            });
+            run = Some((key, g));
+        }
+        if let Some((_, g)) = run.as_mut() {
+            g.streams += 1;
+            g.signals += u64::from(s.signals > 0);
+            g.stale += u64::from(s.status == "stale");
+        }
+    }
+    if let Some((k, g)) = run {
+        by.insert(k, g);
     }
     let mut out: Vec<Group> = by
         .into_values()
