@@ -203,7 +203,9 @@ impl Fleet {
         view.ask = ask;
         self.engine.watch(view.ask.chart.clone());
         let hosts = &self.hosts;
-        view.show(self.engine.states(), &|id| hosts.node(id))
+        view.show(self.engine.states(), self.engine.rollup(), &|id| {
+            hosts.node(id)
+        })
     }
 
     /// The CONNECT packet for a freshly opened WebSocket.
@@ -266,7 +268,9 @@ impl Fleet {
         let hosts = &self.hosts;
         let view = self.view.as_mut().map(|view| {
             view.keep(&points);
-            view.show(self.engine.states(), &|id| hosts.node(id))
+            view.show(self.engine.states(), self.engine.rollup(), &|id| {
+                hosts.node(id)
+            })
         });
         let update = Update {
             status: self.status.take(),
