@@ -44,7 +44,7 @@ const TICK: Duration = Duration::from_millis(10);
 /// is read on first access of `data`).
 const HOOK: &str = r#"
 window.bench = { stream: null, updates: [], onMessage: [], onChart: [], longest: 0, live: false,
-  load: { receive_ms: 0, tick_ms: [], calls: 0, frames: 0 }, tasks: [], clone: [], handler: [],
+  load: { receive_ms: 0, tick_ms: [], calls: 0, frames: 0 }, tasks: [], clone: [], handler: [], render: [],
   mark: 0 };
 new PerformanceObserver((l) => l.getEntries().forEach((e) => {
   if (!window.bench.live) return;
@@ -81,7 +81,14 @@ window.llmscopeFleetWorker = function () {
   // After the page's own `onmessage`, which it sets once this returns.
   queueMicrotask(() => worker.addEventListener('message', (e) => {
     const b = window.bench;
-    if (b.live && e.data?.type === 'update') b.handler.push(performance.now() - b.mark);
+    if (!b.live || e.data?.type !== 'update') return;
+    b.handler.push(performance.now() - b.mark);
+    // The next frame's rendering (style, layout, paint) of what the handler set, roughly:
+    // from its animation-frame callbacks to the first task after.
+    requestAnimationFrame(() => {
+      const start = performance.now();
+      setTimeout(() => b.render.push(performance.now() - start), 0);
+    });
   }));
   return worker;
 };
@@ -239,10 +246,19 @@ async fn publish_paced(publisher: &AsyncClient, a: &Args) -> (u64, Vec<(u64, u64
 /// each node `rate / 1,000` DDATA a second of `per_message` metrics, for the asked seconds plus
 /// [`SIM_SETUP`] (its births, and opening the chart while its data flows). Resolves to the
 /// messages it sent, births and deaths included (all the page has counted since connecting).
+/// `LLMSCOPE_FLEET_SIM` may name a built `fleet_sim` to run instead (the same flags; xtask
+/// builds it in release).
 fn simulator(a: &Args, tcp: u16) -> tokio::task::JoinHandle<u64> {
-    let mut cmd = std::process::Command::new(env!("CARGO"));
+    let mut cmd = match std::env::var_os("LLMSCOPE_FLEET_SIM") {
+        Some(path) => std::process::Command::new(path),
+        None => {
+            let mut cargo = std::process::Command::new(env!("CARGO"));
+            cargo.args(["xtask", "fleet"]);
+            cargo
+        }
+    };
     cmd.current_dir(llmscope_e2e::root())
-        .args(["xtask", "fleet", "--sparkplug", "--nodes"])
+        .args(["--sparkplug", "--nodes"])
         .arg(NODES.to_string())
         .arg("--metrics")
         .arg(METRICS.to_string())
@@ -451,7 +467,7 @@ async fn main() {
     let problems = last.map(|l| l.2 - problems_before).unwrap_or(0.0);
     let longest = bench["longest"].as_f64().unwrap_or(0.0);
     let tasks = floats("tasks");
-    let (clone, handler) = (floats("clone"), floats("handler"));
+    let (clone, handler, render) = (floats("clone"), floats("handler"), floats("render"));
     let load = &bench["load"];
     let ticks: Vec<f64> = load["tick_ms"]
         .as_array()
@@ -486,9 +502,10 @@ async fn main() {
         "  the page's longest main-thread task while live: {longest:.0} ms (0: none over 50 ms); tasks over 50 ms: {tasks:?}"
     );
     println!(
-        "  the page's main thread per update: reading the message {}; the page's handler (with the hook's own bookkeeping) {}",
+        "  the page's main thread per update: reading the message {}; the page's handler (with the hook's own bookkeeping) {}; the next frame's rendering and what waited with it {}",
         quantiles(clone),
-        quantiles(handler)
+        quantiles(handler),
+        quantiles(render)
     );
     if ticks.is_empty() {
         println!("  the worker's own time: not reported (a worker without `load`)");
