@@ -16,8 +16,18 @@
 //! `counts.messages`), lost messages (seq gaps, `counts.problems`), how far the page lagged
 //! behind the publisher at the end, and the main thread's longest task (`longtask`) while live.
 //!
+//! Also printed: the worker's own time (the updates' `load`: the engine reading frames, and
+//! making each update), and on the page's main thread per update the time to read the message,
+//! the page's handler, and the next frame's rendering (with whatever waited with it).
+//!
+//! `--worker /pkg/fleet-worker-<hash>.js` runs another build's worker (its three files copied
+//! into static/pkg) in the same page, to compare builds in one run. `--sim` publishes with
+//! `cargo xtask fleet --sparkplug --nodes 1000 --metrics 20 --rate R/1000 --changed K` instead
+//! (its group `fleet`, charted stream `fleet/node0000/machine/m00`, one reading a second at
+//! `K` = 1, so few timed points; `LLMSCOPE_FLEET_SIM` may name a built `fleet_sim`).
+//!
 //! `cargo run -p llmscope-e2e --example fleet_dash_bench [-- --rate 20000 --seconds 10
-//! --per-message 1]` (needs `cargo xtask site` first)
+//! --per-message 1 --worker URL --sim]` (needs `cargo xtask site` first)
 
 use llmscope_e2e::{
     eventually, free_port, js, type_into, wait_for, Driver, Mosquitto, Site, APP_MOUNTED, DEADLINE,
