@@ -26,8 +26,11 @@
 //! (its group `fleet`, charted stream `fleet/node0000/machine/m00`, one reading a second at
 //! `K` = 1, so few timed points; `LLMSCOPE_FLEET_SIM` may name a built `fleet_sim`).
 //!
+//! `--css RULES` adds a style sheet to the page first, to try a rendering change without
+//! rebuilding the site.
+//!
 //! `cargo run -p llmscope-e2e --example fleet_dash_bench [-- --rate 20000 --seconds 10
-//! --per-message 1 --worker URL --sim]` (needs `cargo xtask site` first)
+//! --per-message 1 --worker URL --sim --css RULES]` (needs `cargo xtask site` first)
 
 use llmscope_e2e::{
     eventually, free_port, js, type_into, wait_for, Driver, Mosquitto, Site, APP_MOUNTED, DEADLINE,
@@ -119,6 +122,8 @@ struct Args {
     worker: Option<String>,
     /// Publish with `cargo xtask fleet` instead of this example's own paced publisher.
     sim: bool,
+    /// A style rule for the page, to try a rendering change without rebuilding the site.
+    css: Option<String>,
 }
 
 fn args() -> Args {
@@ -128,6 +133,7 @@ fn args() -> Args {
         per_message: 1,
         worker: None,
         sim: false,
+        css: None,
     };
     let mut words = std::env::args().skip(1);
     while let Some(flag) = words.next() {
@@ -146,8 +152,9 @@ fn args() -> Args {
             "--seconds" => a.seconds = number(),
             "--per-message" => a.per_message = (number() as u64).clamp(1, METRICS),
             "--worker" => a.worker = Some(value.to_string()),
+            "--css" => a.css = Some(value.to_string()),
             other => panic!(
-                "unknown argument {other}: --rate, --seconds, --per-message, --worker, --sim"
+                "unknown argument {other}: --rate, --seconds, --per-message, --worker, --sim, --css"
             ),
         }
     }
@@ -304,6 +311,14 @@ async fn main() {
     wait_for(&client, APP_MOUNTED, DEADLINE).await;
     let worker = serde_json::to_string(&a.worker).expect("a string");
     js(&client, &format!("const WORKER = {worker};\n{HOOK}")).await;
+    if let Some(css) = &a.css {
+        let css = serde_json::to_string(css).expect("a string");
+        js(
+            &client,
+            &format!("const s = document.createElement('style'); s.textContent = {css}; document.head.append(s); return 0;"),
+        )
+        .await;
+    }
     type_into(&client, "mqtt-url", &format!("ws://127.0.0.1:{ws}")).await;
     type_into(&client, "mqtt-topic", "spBv1.0/#").await;
     js(
