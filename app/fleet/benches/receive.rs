@@ -73,7 +73,7 @@ fn born(n: usize) -> (Fleet, Vec<Vec<u8>>) {
         chart: Some("plant1/node0000/press/m01".into()),
         ..Ask::default()
     });
-    f.tick(0.0);
+    f.tick(0.0).1.unwrap();
     let mut seq = vec![2u64; NODES];
     let frames = (0..n)
         .map(|k| {
