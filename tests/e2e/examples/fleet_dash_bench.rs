@@ -48,6 +48,8 @@ const CHARTED: &str = "plant1/node0000/press/m01";
 const SIM_CHARTED: &str = "fleet/node0000/machine/m00";
 /// With `--sim`: the simulator runs this much longer than the measured seconds.
 const SIM_SETUP: Duration = Duration::from_secs(20);
+/// With `--sim`: how long its nodes may take to appear (`cargo xtask fleet` may build first).
+const SIM_START: Duration = Duration::from_secs(300);
 const TICK: Duration = Duration::from_millis(10);
 
 /// Wraps the page's worker factory so every update is seen by `window.bench` too; the
@@ -352,7 +354,7 @@ async fn main() {
     tokio::spawn(async move { while events.poll().await.is_ok() {} });
     let rounds = if sim.is_some() { 0 } else { NODES / ROUND };
     if sim.is_some() {
-        eventually("the simulator's nodes", SIM_SETUP, || async {
+        eventually("the simulator's nodes", SIM_START, || async {
             let groups = number(&client, GROUPS).await;
             if groups >= NODES as f64 {
                 Ok(())
