@@ -12,6 +12,10 @@
 //! - the shim's WebSocket server: samples/s to 1 and 10 clients, latency, RSS;
 //! - the dashboard and its exports in headless Chromium, and share-link sizes;
 //! - the probe Worker's overhead in wrangler dev against a native client;
+//! - the broker source (issue 15): the worker's cost per message natively (criterion), and
+//!   publish → chart through the dashboard at 20,000 Sparkplug messages/s (mosquitto's
+//!   WebSocket listener, headless Chromium);
+//! - named rules against the built-in detector (issue 16);
 //! - the in-control ARL by full-size seeded simulation against the published values.
 
 use crate::setup;
@@ -22,20 +26,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 pub fn run(quick: bool) -> Result<(), String> {
-    say("criterion benchmarks of the engine (cargo bench -p llmscope-spc --bench engine)");
-    let mut cmd = util::cargo();
-    cmd.args(["bench", "-p", "llmscope-spc", "--bench", "engine"]);
-    if quick {
-        cmd.args(["--", "--quick"]);
-    }
-    util::run(&mut cmd)?;
-    say("criterion benchmarks of the comparison (cargo bench -p llmscope-spc --bench compare)");
-    let mut cmd = util::cargo();
-    cmd.args(["bench", "-p", "llmscope-spc", "--bench", "compare"]);
-    if quick {
-        cmd.args(["--", "--quick"]);
-    }
-    util::run(&mut cmd)?;
+    criterion("the engine", "llmscope-spc", "engine", quick)?;
+    criterion("the comparison", "llmscope-spc", "compare", quick)?;
     analyze_end_to_end(if quick { 1_000_000 } else { 10_000_000 })?;
     wasm_against_native(if quick { 200_000 } else { 2_000_000 })?;
     compare_in_browser()?;
@@ -54,6 +46,15 @@ pub fn run(quick: bool) -> Result<(), String> {
     util::run(example_of("llmscope-e2e", "export_bench", &[]).env("LLMSCOPE_SHIM", &shim))?;
     say("saving a 1,000,000-point session in headless Chromium (tests/e2e/examples/session_bench.rs)");
     util::run(example_of("llmscope-e2e", "session_bench", &[]).env("LLMSCOPE_SHIM", &shim))?;
+    criterion(
+        "the broker source's worker",
+        "llmscope-app-fleet",
+        "receive",
+        quick,
+    )?;
+    say("publish → chart through the dashboard at 20,000 Sparkplug messages/s (tests/e2e/examples/fleet_dash_bench.rs)");
+    setup::peers()?; // Debian's mosquitto
+    util::run(example_of("llmscope-e2e", "fleet_dash_bench", &[]).env("LLMSCOPE_SHIM", &shim))?;
     say("share-link sizes against the raw data (app/examples/share_size.rs)");
     util::run(&mut example_of("llmscope-app", "share_size", &[]))?;
     say("the probe Worker's overhead in wrangler dev against a native client (tests/probes/examples/overhead.rs)");
@@ -63,8 +64,23 @@ pub fn run(quick: bool) -> Result<(), String> {
         "overhead",
         quick_flag,
     ))?;
+    say("named rules against the built-in detector (spc-wasm/examples/rules_speed.rs)");
+    util::run(&mut example("rules_speed", &[]))?;
     say("full-size Monte-Carlo ARL against the published values (examples/arl_montecarlo.rs)");
     util::run(&mut example("arl_montecarlo", &[]))
+}
+
+/// `cargo bench -p package --bench name` (criterion; `--quick` when asked).
+fn criterion(what: &str, package: &str, name: &str, quick: bool) -> Result<(), String> {
+    say(&format!(
+        "criterion benchmarks of {what} (cargo bench -p {package} --bench {name})"
+    ));
+    let mut cmd = util::cargo();
+    cmd.args(["bench", "-p", package, "--bench", name]);
+    if quick {
+        cmd.args(["--", "--quick"]);
+    }
+    util::run(&mut cmd)
 }
 
 /// A deterministic CSV of `lines` rows: a timestamp and a latency-like value.

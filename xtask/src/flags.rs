@@ -37,9 +37,10 @@ tasks:
                 seeded run-to-failure curves (linear, exponential, step then drift, maintenance
                 reset, in control; half with AR(1) noise) as CSVs and labels.csv (default
                 target/degradations)
-  fleet --nodes N --metrics M --rate HZ --broker mqtt://HOST:PORT [--sparkplug] [--seconds S] [--seed K]
+  fleet --nodes N --metrics M --rate HZ --broker mqtt://HOST:PORT [--sparkplug] [--seconds S] [--seed K] [--changed C]
                 the seeded fleet simulator: N edge nodes x M metrics published HZ times a second
-                for S seconds (default 60), as the shim's JSON or (--sparkplug) Sparkplug B
+                for S seconds (default 60), as the shim's JSON or (--sparkplug) Sparkplug B,
+                each DDATA C of the M metrics in turn (default all; report by exception)
                 (runs tests/e2e/examples/fleet_sim.rs)
   help          this text";
 

@@ -1,5 +1,5 @@
 //! `cargo xtask fleet --nodes N --metrics M --rate HZ --broker mqtt://HOST:PORT [--sparkplug]
-//! [--seconds S] [--seed K]`: the seeded fleet simulator (issue 15). xtask builds first in
+//! [--seconds S] [--seed K] [--changed C]`: the seeded fleet simulator (issue 15). xtask builds first in
 //! every `cargo xtask` call, so it carries no MQTT client: this runs the example
 //! `fleet_sim` of `llmscope-e2e` (tests/e2e/examples/fleet_sim.rs, which has rumqttc and the
 //! Sparkplug payloads), passing the flags on after checking the required ones are there.

@@ -23,7 +23,8 @@
 //! A third module, `llmscope-app-fleet` (`app/fleet/`: the "MQTT broker" source), runs only in
 //! a dedicated Web Worker: its script `app/fleet/worker.js` is copied to
 //! `pkg/fleet-worker-<hash>.js` with its import rewritten to the module's hashed JS, and its
-//! gzipped size (wasm, glue and worker script) is shown as well.
+//! gzipped size (wasm, glue and worker script) is shown as well. It is built for speed
+//! (opt-level 3 for the crate and its LTO link, `wasm-opt -O3`), not size.
 
 use crate::setup;
 use crate::util::{self, run, say};
@@ -51,7 +52,7 @@ const WASM_FEATURES: [&str; 8] = [
     "--enable-call-indirect-overlong",
 ];
 
-/// How wasm-opt shrinks each module, beyond `-Oz`:
+/// How wasm-opt shrinks each module built for size, beyond `-Oz`:
 /// - `--low-memory-unused`: rustc's wasm32 layout puts the 1 MiB stack first, growing down to
 ///   address 0, and the data after it, so the lowest 1 KiB is touched only by a stack within
 ///   1 KiB of overflowing; wasm-opt may then fold constant offsets into loads and stores
@@ -75,10 +76,17 @@ pub fn build() -> Result<PathBuf, String> {
     for module in [MAIN, LAZY, FLEET] {
         say(&format!(
             "building {} for wasm32 (cargo build -p {}, profile `site`), its browser bindings \
-             (wasm-bindgen --target web) and shrinking it (wasm-opt -Oz --converge, npm binaryen)",
-            module.what, module.package
+             (wasm-bindgen --target web) and optimizing it (wasm-opt {}, npm binaryen)",
+            module.what,
+            module.package,
+            if module.speed {
+                "-O3".to_string()
+            } else {
+                WASM_OPT.join(" ")
+            }
         ));
-        run(util::cargo().args([
+        let mut build = util::cargo();
+        build.args([
             "build",
             "-p",
             module.package,
@@ -87,7 +95,16 @@ pub fn build() -> Result<PathBuf, String> {
             setup::WASM_TARGET,
             "--profile",
             "site",
-        ]))?;
+        ]);
+        if module.speed {
+            // The crate's own opt-level, which its LTO link (every dependency) runs at; the
+            // dependencies' objects shared with the other modules stay as they are.
+            build.arg("--config").arg(format!(
+                "profile.site.package.{}.opt-level=3",
+                module.package
+            ));
+        }
+        run(&mut build)?;
         let wasm = root.join(format!(
             "target/wasm32-unknown-unknown/site/{}.wasm",
             module.package.replace('-', "_")
@@ -108,7 +125,11 @@ pub fn build() -> Result<PathBuf, String> {
         let bg = pkg.join(format!("{}_bg.wasm", module.name));
         let optimized = pkg.join(format!("{}_bg.opt.wasm", module.name));
         run(Command::new(&wasm_opt)
-            .args(WASM_OPT)
+            .args(if module.speed {
+                &["-O3"][..]
+            } else {
+                &WASM_OPT[..]
+            })
             .args(WASM_FEATURES)
             .arg(&bg)
             .arg("-o")
@@ -158,6 +179,10 @@ struct Module {
     name: &'static str,
     /// What it is, for the build's messages.
     what: &'static str,
+    /// Built for speed (opt-level 3, `wasm-opt -O3`) rather than size: the broker source's
+    /// worker decodes and charts 20,000 messages a second and is not in the size budget
+    /// (docs/benchmarks.md, "Publish → chart through the dashboard").
+    speed: bool,
 }
 
 /// The dashboard: every visit downloads it.
@@ -165,6 +190,7 @@ const MAIN: Module = Module {
     package: "llmscope-app",
     name: "llmscope",
     what: "the dashboard",
+    speed: false,
 };
 
 /// The second module, imported on first use (`app/lazy/`).
@@ -172,6 +198,7 @@ const LAZY: Module = Module {
     package: "llmscope-app-lazy",
     name: "llmscope_lazy",
     what: "the second module (the PDF report's writer, the Compare view's computation)",
+    speed: false,
 };
 
 /// The third module, run only in the broker source's Web Worker (`app/fleet/`).
@@ -179,6 +206,7 @@ const FLEET: Module = Module {
     package: "llmscope-app-fleet",
     name: "llmscope_fleet",
     what: "the third module (the MQTT broker source, run in a Web Worker)",
+    speed: true,
 };
 
 /// The hashed names of one module's files, in `static/pkg/`.

@@ -8,7 +8,7 @@ use llmscope_spc::{
     Baseline, ChartSpec, ChartType, Monitor, Observation, Point, Signal, Sink, Which,
 };
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 /// One stream's state as the page gets it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -37,6 +37,9 @@ pub struct StreamUpdate {
     /// Upper control limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ucl: Option<f64>,
+    /// Its chart's place in the engine (not for the page).
+    #[serde(skip)]
+    pub chart: usize,
 }
 
 /// The last point and the signals of one push.
@@ -64,12 +67,18 @@ pub struct Engine {
     phase1: usize,
     /// Every stream's state, by id (so a group's streams are a range).
     states: BTreeMap<String, StreamUpdate>,
-    /// Every stream's chart; `None` where the spec was refused (never, for individuals).
-    monitors: HashMap<String, Option<Monitor>>,
+    /// Every stream's chart, at its `chart`; `None` where the spec was refused (never, for
+    /// individuals).
+    monitors: Vec<Option<Monitor>>,
     changed: BTreeSet<String>,
+    /// Whether `changed` is kept: not once the page takes a grouped view instead.
+    track: bool,
     watched: HashSet<String>,
     points: BTreeMap<String, Vec<[f64; 2]>>,
     readings: u64,
+    /// Counts changes that move a group's roll-up: a new stream, a first signal, stale or
+    /// live again (the view rolls up again only then).
+    rollup: u64,
 }
 
 impl Engine {
@@ -78,60 +87,71 @@ impl Engine {
         Engine {
             phase1: phase1.max(2),
             states: BTreeMap::new(),
-            monitors: HashMap::new(),
+            monitors: Vec::new(),
             changed: BTreeSet::new(),
+            track: true,
             watched: HashSet::new(),
             points: BTreeMap::new(),
             readings: 0,
+            rollup: 0,
         }
     }
 
     /// A value of stream `id` at `t` (epoch ms); a stale stream comes back to life.
     pub fn reading(&mut self, id: &str, t: f64, value: f64) {
-        let phase1 = self.phase1;
         self.readings += 1;
-        let s = self
-            .states
-            .entry(id.to_string())
-            .or_insert_with(|| StreamUpdate {
-                id: id.to_string(),
-                status: "live",
-                reason: None,
-                last: value,
-                t,
-                n: 0,
-                signals: 0,
-                last_signal: None,
-                lcl: None,
-                ucl: None,
-            });
-        let monitor = self.monitors.entry(id.to_string()).or_insert_with(|| {
-            Monitor::streaming(ChartSpec {
-                baseline: Baseline::FirstN { n: phase1 },
-                ..ChartSpec::new(ChartType::Individuals)
-            })
-            .ok()
-        });
-        (s.status, s.reason, s.last, s.t) = ("live", None, value, t);
-        s.n += 1;
-        let mut seen = Seen::default();
-        // A non-finite value is refused by the monitor; the stream still shows it arrived.
-        if let Some(m) = monitor {
-            let _ = m.push(Observation::Value(value), &mut seen);
+        // One lookup by `&str` for a known stream: no allocation.
+        let moved = match self.states.get_mut(id) {
+            Some(s) => record(s, &mut self.monitors, t, value),
+            None => {
+                self.add(id, value, t);
+                if let Some(s) = self.states.get_mut(id) {
+                    record(s, &mut self.monitors, t, value);
+                }
+                true
+            }
+        };
+        self.rollup += u64::from(moved);
+        if self.track && !self.changed.contains(id) {
+            self.changed.insert(id.to_string());
         }
-        if let Some(p) = seen.point {
-            (s.lcl, s.ucl) = (p.lcl, p.ucl);
-        }
-        if let Some(last) = seen.signals.last() {
-            s.signals += seen.signals.len() as u64;
-            s.last_signal = Some(last.test.number());
-        }
-        self.changed.insert(id.to_string());
-        if self.watched.contains(id) {
+        if !self.watched.is_empty() && self.watched.contains(id) {
             self.points
                 .entry(id.to_string())
                 .or_default()
                 .push([t, value]);
+        }
+    }
+
+    /// A new stream and its chart.
+    fn add(&mut self, id: &str, value: f64, t: f64) {
+        let state = StreamUpdate {
+            id: id.to_string(),
+            status: "live",
+            reason: None,
+            last: value,
+            t,
+            n: 0,
+            signals: 0,
+            last_signal: None,
+            lcl: None,
+            ucl: None,
+            chart: self.monitors.len(),
+        };
+        self.states.insert(id.to_string(), state);
+        let spec = ChartSpec {
+            baseline: Baseline::FirstN { n: self.phase1 },
+            ..ChartSpec::new(ChartType::Individuals)
+        };
+        self.monitors.push(Monitor::streaming(spec).ok());
+    }
+
+    /// Whether the streams changed since the last [`Engine::take`] are kept (the default):
+    /// off once the page takes a grouped view instead of every changed stream.
+    pub fn track_changes(&mut self, on: bool) {
+        self.track = on;
+        if !on {
+            self.changed.clear();
         }
     }
 
@@ -148,9 +168,12 @@ impl Engine {
                 continue;
             }
             if state.status != "stale" {
+                self.rollup += 1;
                 state.status = "stale";
                 state.reason = Some(reason.to_string());
-                self.changed.insert(id.clone());
+                if self.track {
+                    self.changed.insert(id.clone());
+                }
             }
         }
     }
@@ -164,6 +187,12 @@ impl Engine {
     pub fn watch(&mut self, ids: impl IntoIterator<Item = String>) {
         self.watched = ids.into_iter().collect();
         self.points.retain(|id, _| self.watched.contains(id));
+    }
+
+    /// A number that changes whenever a group's roll-up may have: a new stream, a stream's
+    /// first signal, a stream stale or live again.
+    pub fn rollup(&self) -> u64 {
+        self.rollup
     }
 
     /// Readings taken so far, over all streams.
@@ -196,6 +225,27 @@ impl Engine {
             .collect();
         (updates, std::mem::take(&mut self.points))
     }
+}
+
+/// A value of stream `s` into its chart (one of `monitors`); true when that moved its group's
+/// roll-up (it was stale, or this is its first signal).
+fn record(s: &mut StreamUpdate, monitors: &mut [Option<Monitor>], t: f64, value: f64) -> bool {
+    let before = (s.status, s.signals > 0);
+    (s.status, s.reason, s.last, s.t) = ("live", None, value, t);
+    s.n += 1;
+    let mut seen = Seen::default();
+    // A non-finite value is refused by the monitor; the stream still shows it arrived.
+    if let Some(Some(m)) = monitors.get_mut(s.chart) {
+        let _ = m.push(Observation::Value(value), &mut seen);
+    }
+    if let Some(p) = seen.point {
+        (s.lcl, s.ucl) = (p.lcl, p.ucl);
+    }
+    if let Some(last) = seen.signals.last() {
+        s.signals += seen.signals.len() as u64;
+        s.last_signal = Some(last.test.number());
+    }
+    before != (s.status, s.signals > 0)
 }
 
 #[cfg(test)]
@@ -234,6 +284,34 @@ mod tests {
             .all(|s| s.status == "stale" && s.reason.as_deref() == Some("NDEATH")));
         e.reading("g/n1/m", 1.0, 2.0);
         assert_eq!(e.take().0[0].status, "live");
+    }
+
+    #[test]
+    fn the_rollup_count_moves_only_when_a_group_may_have_changed() {
+        let mut e = Engine::new(20);
+        let mut last = e.rollup();
+        let mut moved = |e: &Engine| {
+            let m = e.rollup() != last;
+            last = e.rollup();
+            m
+        };
+        e.reading("g/a", 0.0, 10.0);
+        assert!(moved(&e), "a new stream");
+        for i in 1..10 {
+            e.reading("g/a", f64::from(i), 10.0 + f64::from(i % 3) * 0.1);
+        }
+        assert!(!moved(&e), "readings in Phase I: no signal yet");
+        for i in 10..20 {
+            e.reading("g/a", f64::from(i), 10.0 + f64::from(i % 3) * 0.1);
+        }
+        e.reading("g/a", 20.0, 50.0);
+        assert!(moved(&e), "a first signal");
+        e.reading("g/a", 21.0, 60.0);
+        assert!(!moved(&e), "a later signal");
+        e.stale_all("gone");
+        assert!(moved(&e), "stale");
+        e.reading("g/a", 22.0, 10.0);
+        assert!(moved(&e), "live again");
     }
 
     #[test]

@@ -97,7 +97,8 @@ pub struct Update {
     /// The streams that changed; empty once the page asks for a [`View`] (it then gets
     /// `view`, not 20,000 streams a batch).
     pub streams: Vec<StreamUpdate>,
-    /// The Sparkplug edge nodes that changed.
+    /// The Sparkplug edge nodes that changed; empty once the page asks for a [`View`] (the
+    /// rows show their nodes' state).
     pub nodes: Vec<NodeUpdate>,
     /// New points `[t, value]` of the watched streams.
     pub points: BTreeMap<String, Vec<[f64; 2]>>,
@@ -195,11 +196,16 @@ impl Fleet {
 
     /// The page's window of the grouped list: remembered for the next batches, and shown now.
     pub fn view(&mut self, ask: Ask) -> Shown {
+        // From now on the page gets its window, not every changed stream and node.
+        self.engine.track_changes(false);
+        self.hosts.track_changes(false);
         let view = self.view.get_or_insert_with(View::default);
         view.ask = ask;
         self.engine.watch(view.ask.chart.clone());
         let hosts = &self.hosts;
-        view.show(self.engine.states(), &|id| hosts.node(id))
+        view.show(self.engine.states(), self.engine.rollup(), &|id| {
+            hosts.node(id)
+        })
     }
 
     /// The CONNECT packet for a freshly opened WebSocket.
@@ -257,13 +263,14 @@ impl Fleet {
             Ok(()) => Ok(self.session.take_outgoing()),
             Err(e) => Err(self.fail(e)),
         };
-        let (mut streams, points) = self.engine.take();
+        let (streams, points) = self.engine.take();
         self.counts.streams = self.engine.len() as u64;
         let hosts = &self.hosts;
         let view = self.view.as_mut().map(|view| {
             view.keep(&points);
-            streams.clear();
-            view.show(self.engine.states(), &|id| hosts.node(id))
+            view.show(self.engine.states(), self.engine.rollup(), &|id| {
+                hosts.node(id)
+            })
         });
         let update = Update {
             status: self.status.take(),
@@ -353,6 +360,76 @@ mod tests {
     fn publish(f: &mut Fleet, topic: &str, value: &'static str) {
         let p = PublishPacket::new(topic, value.as_bytes(), QoS::AtMostOnce);
         f.receive(&bytes(&p), 1.0).unwrap();
+    }
+
+    #[test]
+    fn frames_handed_over_together_read_as_when_handed_one_by_one() {
+        // worker.js queues the WebSocket's frames and passes them joined, cut wherever its
+        // byte bound falls: the streams, their charts and the counts must not tell.
+        let frames: Vec<Vec<u8>> = (0..300)
+            .map(|i| {
+                let topic = format!("plant/line{}/press/t", i % 7);
+                let value = format!("{}", 10.0 + f64::from(i % 11) * 0.1);
+                bytes(&PublishPacket::new(
+                    topic,
+                    value.into_bytes(),
+                    QoS::AtMostOnce,
+                ))
+            })
+            .collect();
+        let mut one = fleet();
+        connected(&mut one);
+        for f in &frames {
+            one.receive(f, 1.0).unwrap();
+        }
+        let joined = frames.concat();
+        let mut together = fleet();
+        connected(&mut together);
+        for part in joined.chunks(1_000) {
+            together.receive(part, 1.0).unwrap();
+        }
+        let (a, b) = (one.tick(2.0).0, together.tick(2.0).0);
+        assert_eq!(a.counts.messages, 300);
+        assert_eq!(a.streams.len(), 7);
+        assert_eq!((a.streams, a.counts), (b.streams, b.counts));
+    }
+
+    #[test]
+    fn with_a_view_updates_carry_no_streams_and_no_nodes() {
+        let mut f = fleet();
+        connected(&mut f);
+        f.view(Ask {
+            count: 10,
+            ..Ask::default()
+        });
+        publish(&mut f, "plant/line1/press/t", "1.5");
+        let birth = sparkplug_birth();
+        f.receive(&birth, 1.0).unwrap();
+        let (update, _) = f.tick(2.0);
+        assert!(update.streams.is_empty() && update.nodes.is_empty());
+        assert_eq!(update.counts.streams, 2, "{:?}", update.counts);
+        let html = update.view.unwrap().html;
+        assert!(
+            html.contains("node online"),
+            "the row shows its node: {html}"
+        );
+    }
+
+    /// An NBIRTH of `g/n1` with one metric.
+    fn sparkplug_birth() -> Vec<u8> {
+        use llmscope_protocol::sparkplug::{MessageType, Metric, Payload, Topic};
+        let payload = Payload {
+            timestamp: Some(1),
+            seq: Some(0),
+            metrics: vec![Metric::birth("temp", 1, 1, 20.0)],
+            ..Payload::default()
+        };
+        let topic = Topic::edge("g", MessageType::NBirth, "n1", None);
+        bytes(&PublishPacket::new(
+            topic,
+            payload.to_bytes(),
+            QoS::AtMostOnce,
+        ))
     }
 
     #[test]

@@ -44,8 +44,9 @@ pub struct NodeUpdate {
 struct Node {
     state: NodeUpdate,
     seq: Option<u64>,
-    /// (device, alias) to metric name; `None` for the node's own metrics.
-    aliases: HashMap<(Option<String>, u64), String>,
+    /// Device (`""` for the node's own metrics), then alias, to the metric's stream id: a
+    /// data message's metric is found without building a string.
+    aliases: HashMap<String, HashMap<u64, String>>,
     devices: BTreeSet<String>,
     rebirth_asked: bool,
 }
@@ -58,6 +59,8 @@ pub struct Hosts {
     rebirth: bool,
     nodes: BTreeMap<String, Node>,
     changed: BTreeSet<String>,
+    /// Whether `changed` is kept: not once the page takes a grouped view instead.
+    track: bool,
 }
 
 impl Hosts {
@@ -67,6 +70,15 @@ impl Hosts {
             rebirth,
             nodes: BTreeMap::new(),
             changed: BTreeSet::new(),
+            track: true,
+        }
+    }
+
+    /// Whether the nodes changed since the last [`Hosts::take`] are kept (the default).
+    pub fn track_changes(&mut self, on: bool) {
+        self.track = on;
+        if !on {
+            self.changed.clear();
         }
     }
 
@@ -101,15 +113,22 @@ impl Hosts {
             return None; // commands are for edge nodes (our own rebirth requests come back here)
         }
         let id = format!("{group_id}/{edge_node_id}");
-        let node = self.nodes.entry(id.clone()).or_insert_with(|| Node {
-            state: NodeUpdate {
+        if !self.nodes.contains_key(&id) {
+            let state = NodeUpdate {
                 id: id.clone(),
                 state: "unborn",
                 ..NodeUpdate::default()
-            },
-            ..Node::default()
-        });
-        self.changed.insert(id.clone());
+            };
+            let node = Node {
+                state,
+                ..Node::default()
+            };
+            self.nodes.insert(id.clone(), node);
+        }
+        let node = self.nodes.get_mut(&id)?;
+        if self.track && !self.changed.contains(&id) {
+            self.changed.insert(id.clone());
+        }
         let mut ask = false;
         if message_type != MessageType::NDeath {
             ask |= check_seq(node, &id, message_type, payload.seq, errors);
@@ -123,7 +142,7 @@ impl Hosts {
                 node.aliases.clear();
                 node.devices.clear();
                 node.rebirth_asked = false;
-                birth(node, &id, None, &payload.metrics, t, engine);
+                birth(node, &id, String::new(), &payload.metrics, t, engine);
             }
             MessageType::NDeath => {
                 let death = bd_seq(&payload);
@@ -149,17 +168,8 @@ impl Hosts {
             }
             MessageType::DBirth => {
                 let d = device.unwrap_or_default().to_string();
-                node.aliases
-                    .retain(|(dev, _), _| dev.as_deref() != Some(d.as_str()));
                 node.devices.insert(d.clone());
-                birth(
-                    node,
-                    &format!("{id}/{d}"),
-                    Some(d),
-                    &payload.metrics,
-                    t,
-                    engine,
-                );
+                birth(node, &format!("{id}/{d}"), d, &payload.metrics, t, engine);
             }
             MessageType::DDeath => {
                 let d = device.unwrap_or_default();
@@ -171,7 +181,9 @@ impl Hosts {
             }
             MessageType::NCmd | MessageType::DCmd => {}
         }
-        node.state.devices = node.devices.iter().cloned().collect();
+        if !matches!(message_type, MessageType::NData | MessageType::DData) {
+            node.state.devices = node.devices.iter().cloned().collect();
+        }
         if ask && self.rebirth && !node.rebirth_asked && message_type != MessageType::NDeath {
             node.rebirth_asked = true;
             node.state.rebirths += 1;
@@ -242,29 +254,28 @@ fn bookkeeping(name: &str) -> bool {
     name == BD_SEQ || name.starts_with("Node Control/") || name.starts_with("Device Control/")
 }
 
-/// Records a birth's names and aliases, and its values as readings of `prefix/{name}`.
+/// Records a birth's names and aliases (those of `device`, `""` for the node's own, start
+/// afresh), and its values as readings of `prefix/{name}`.
 fn birth(
     node: &mut Node,
     prefix: &str,
-    device: Option<String>,
+    device: String,
     metrics: &[Metric],
     t: f64,
     engine: &mut Engine,
 ) {
+    let aliases = node.aliases.entry(device).or_default();
+    aliases.clear();
     for m in metrics {
         let Some(name) = m.name.as_deref().filter(|n| !bookkeeping(n)) else {
             continue;
         };
-        if let Some(alias) = m.alias {
-            node.aliases
-                .insert((device.clone(), alias), name.to_string());
-        }
+        let stream = format!("{prefix}/{name}");
         if let Some(v) = m.value_f64() {
-            engine.reading(
-                &format!("{prefix}/{name}"),
-                m.timestamp.map_or(t, |t| t as f64),
-                v,
-            );
+            engine.reading(&stream, m.timestamp.map_or(t, |t| t as f64), v);
+        }
+        if let Some(alias) = m.alias {
+            aliases.insert(alias, stream);
         }
     }
 }
@@ -279,35 +290,41 @@ fn data(
     engine: &mut Engine,
     errors: &mut Vec<String>,
 ) -> bool {
-    let prefix = device.map_or_else(|| id.to_string(), |d| format!("{id}/{d}"));
+    let prefix = || device.map_or_else(|| id.to_string(), |d| format!("{id}/{d}"));
+    let aliases = node.aliases.get(device.unwrap_or_default());
     let mut unknown = false;
     for m in metrics {
+        let t = m.timestamp.map_or(t, |t| t as f64);
         let name = match (m.name.as_deref(), m.alias) {
-            (Some(n), _) => n.to_string(),
-            (None, Some(a)) => match node.aliases.get(&(device.map(str::to_string), a)) {
-                Some(n) => n.clone(),
+            (Some(n), _) => n,
+            (None, Some(a)) => match aliases.and_then(|by| by.get(&a)) {
+                // A birth named it, and it is no bookkeeping metric.
+                Some(stream) => {
+                    if let Some(v) = m.value_f64() {
+                        engine.reading(stream, t, v);
+                    }
+                    continue;
+                }
                 None => {
                     node.state.unknown_aliases += 1;
                     unknown = true;
                     errors.push(format!(
-                        "{prefix}: alias {a} was named by no birth: dropped, not guessed"
+                        "{}: alias {a} was named by no birth: dropped, not guessed",
+                        prefix()
                     ));
                     continue;
                 }
             },
             (None, None) => {
                 errors.push(format!(
-                    "{prefix}: a metric with neither name nor alias: dropped"
+                    "{}: a metric with neither name nor alias: dropped",
+                    prefix()
                 ));
                 continue;
             }
         };
-        if let (false, Some(v)) = (bookkeeping(&name), m.value_f64()) {
-            engine.reading(
-                &format!("{prefix}/{name}"),
-                m.timestamp.map_or(t, |t| t as f64),
-                v,
-            );
+        if let (false, Some(v)) = (bookkeeping(name), m.value_f64()) {
+            engine.reading(&format!("{}/{name}", prefix()), t, v);
         }
     }
     unknown

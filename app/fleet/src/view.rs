@@ -80,6 +80,8 @@ pub struct View {
     /// The page's last ask.
     pub ask: Ask,
     history: BTreeMap<String, VecDeque<[f64; 2]>>,
+    /// The groups as last rolled up, and the engine's [`crate::engine::Engine::rollup`] then.
+    rolled: Option<(u64, Vec<Group>)>,
 }
 
 /// Where a stream falls: its group key and its metric.
@@ -98,15 +100,29 @@ fn rank(status: &str) -> u8 {
 /// The groups of `streams` (in id order), rolled up and in the list's order.
 pub fn groups<'a>(streams: impl Iterator<Item = &'a StreamUpdate>) -> Vec<Group> {
     let mut by: BTreeMap<&str, Group> = BTreeMap::new();
+    // A group's streams mostly follow one another in id order: counted here, and looked up
+    // in `by` only when the group changes (every tick walks all 20,000 streams).
+    let mut run: Option<(&str, Group)> = None;
     for s in streams {
         let key = split(&s.id).0;
-        let g = by.entry(key).or_insert_with(|| Group {
-            key: key.to_string(),
-            ..Group::default()
-        });
-        g.streams += 1;
-        g.signals += u64::from(s.signals > 0);
-        g.stale += u64::from(s.status == "stale");
+        if run.as_ref().is_none_or(|(k, _)| *k != key) {
+            if let Some((k, g)) = run.take() {
+                by.insert(k, g);
+            }
+            let g = by.remove(key).unwrap_or_else(|| Group {
+                key: key.to_string(),
+                ..Group::default()
+            });
+            run = Some((key, g));
+        }
+        if let Some((_, g)) = run.as_mut() {
+            g.streams += 1;
+            g.signals += u64::from(s.signals > 0);
+            g.stale += u64::from(s.status == "stale");
+        }
+    }
+    if let Some((k, g)) = run {
+        by.insert(k, g);
     }
     let mut out: Vec<Group> = by
         .into_values()
@@ -234,13 +250,23 @@ impl View {
         self.history.retain(|id, _| chart.as_ref() == Some(id));
     }
 
-    /// The window the page asked for, from every stream (in id order) and node.
-    pub fn show(&self, streams: &BTreeMap<String, StreamUpdate>, nodes: Nodes) -> Shown {
-        let groups = groups(streams.values());
+    /// The window the page asked for, from every stream (in id order) and node. `rollup` is
+    /// the engine's count of roll-up changes: the groups are rolled up again only when it
+    /// moved (every tick would walk all 20,000 streams).
+    pub fn show(
+        &mut self,
+        streams: &BTreeMap<String, StreamUpdate>,
+        rollup: u64,
+        nodes: Nodes,
+    ) -> Shown {
+        if self.rolled.as_ref().is_none_or(|(r, _)| *r != rollup) {
+            self.rolled = Some((rollup, groups(streams.values())));
+        }
+        let groups = self.rolled.as_ref().map_or(&[][..], |(_, g)| g);
         let (from, count) = (self.ask.from, self.ask.count.min(MAX_ROWS));
         let mut html = String::new();
         let mut row = 0;
-        for g in &groups {
+        for g in groups {
             let open = self.ask.open.contains(&g.key);
             if (from..from + count).contains(&row) {
                 html += &group_row(g, open, nodes);
@@ -367,6 +393,7 @@ mod tests {
             last_signal: None,
             lcl: None,
             ucl: None,
+            chart: 0,
         }
     }
 
@@ -420,7 +447,7 @@ mod tests {
             },
             ..View::default()
         };
-        let shown = view.show(&streams, &|_| None);
+        let shown = view.show(&streams, 0, &|_| None);
         assert_eq!((shown.total, shown.groups), (100, [100, 0, 0]));
         assert_eq!(
             shown.html.matches("data-testid=\"stream-group\"").count(),
@@ -429,7 +456,7 @@ mod tests {
         view.ask.open.insert("p/g001".into());
         view.ask.from = 2;
         view.ask.count = 10;
-        let shown = view.show(&streams, &|_| None);
+        let shown = view.show(&streams, 0, &|_| None);
         assert_eq!(shown.total, 120);
         // Rows 2..12: g001's 20 streams start at row 2 (g000, g001, then its streams).
         assert_eq!(
@@ -443,7 +470,7 @@ mod tests {
         assert!(shown.html.contains("data-stream=\"p/g001/m09\""));
         assert!(!shown.html.contains("m10"));
         view.ask.from = 20;
-        let shown = view.show(&streams, &|_| None);
+        let shown = view.show(&streams, 0, &|_| None);
         assert!(shown.html.contains("data-stream=\"p/g001/m18\""));
         assert!(shown.html.contains("data-group=\"p/g002\""));
     }
@@ -462,7 +489,7 @@ mod tests {
         )]);
         let mut view = View::default();
         view.ask.count = 10;
-        let html = view.show(&streams, &|id| nodes.get(id)).html;
+        let html = view.show(&streams, 0, &|id| nodes.get(id)).html;
         assert!(html.contains("2 seq gaps"), "{html}");
         assert!(
             html.contains("g/n1/d&lt;1&gt;") && !html.contains("<1>"),
@@ -479,7 +506,7 @@ mod tests {
         view.ask.chart = Some("p/m/t".into());
         let points = BTreeMap::from([("p/m/t".to_string(), vec![[0.0, 5.0], [1.0, 12.0]])]);
         view.keep(&points);
-        let chart = view.show(&streams, &|_| None).chart;
+        let chart = view.show(&streams, 0, &|_| None).chart;
         assert!(chart.contains("data-points=\"2\""), "{chart}");
         assert_eq!(chart.matches("class=\"limit\"").count(), 2);
         assert_eq!(

@@ -16,8 +16,21 @@
 //! `counts.messages`), lost messages (seq gaps, `counts.problems`), how far the page lagged
 //! behind the publisher at the end, and the main thread's longest task (`longtask`) while live.
 //!
+//! Also printed: the worker's own time (the updates' `load`: the engine reading frames, and
+//! making each update), and on the page's main thread per update the time to read the message,
+//! the page's handler, and the next frame's rendering (with whatever waited with it).
+//!
+//! `--worker /pkg/fleet-worker-<hash>.js` runs another build's worker (its three files copied
+//! into static/pkg) in the same page, to compare builds in one run. `--sim` publishes with
+//! `cargo xtask fleet --sparkplug --nodes 1000 --metrics 20 --rate R/1000 --changed K` instead
+//! (its group `fleet`, charted stream `fleet/node0000/machine/m00`, one reading a second at
+//! `K` = 1, so few timed points; `LLMSCOPE_FLEET_SIM` may name a built `fleet_sim`).
+//!
+//! `--css RULES` adds a style sheet to the page first, to try a rendering change without
+//! rebuilding the site.
+//!
 //! `cargo run -p llmscope-e2e --example fleet_dash_bench [-- --rate 20000 --seconds 10
-//! --per-message 1]` (needs `cargo xtask site` first)
+//! --per-message 1 --worker URL --sim --css RULES]` (needs `cargo xtask site` first)
 
 use llmscope_e2e::{
     eventually, free_port, js, type_into, wait_for, Driver, Mosquitto, Site, APP_MOUNTED, DEADLINE,
@@ -31,24 +44,45 @@ const METRICS: u64 = 20;
 /// Nodes born per round: the broker queues at most 1,000 messages for the browser.
 const ROUND: usize = 100;
 const CHARTED: &str = "plant1/node0000/press/m01";
+/// With `--sim`: the simulator's first stream (one reading a second at one metric a message).
+const SIM_CHARTED: &str = "fleet/node0000/machine/m00";
+/// With `--sim`: the simulator runs this much longer than the measured seconds.
+const SIM_SETUP: Duration = Duration::from_secs(20);
+/// With `--sim`: how long its nodes may take to appear (`cargo xtask fleet` may build first).
+const SIM_START: Duration = Duration::from_secs(300);
 const TICK: Duration = Duration::from_millis(10);
 
 /// Wraps the page's worker factory so every update is seen by `window.bench` too; the
 /// listener is added before the page's `onmessage`, so `setTimeout 0` runs after the page
-/// has drawn the update.
+/// has drawn the update. A second listener, added after the page's, times the page's handler
+/// (`handler`), and the first one times reading the message (`clone`: the structured clone
+/// is read on first access of `data`).
 const HOOK: &str = r#"
-window.bench = { stream: null, updates: [], onMessage: [], onChart: [], longest: 0, live: false };
+window.bench = { stream: null, updates: [], onMessage: [], onChart: [], longest: 0, live: false,
+  load: { receive_ms: 0, tick_ms: [], calls: 0, frames: 0 }, tasks: [], clone: [], handler: [], render: [],
+  mark: 0 };
 new PerformanceObserver((l) => l.getEntries().forEach((e) => {
-  if (window.bench.live) window.bench.longest = Math.max(window.bench.longest, e.duration);
+  if (!window.bench.live) return;
+  window.bench.longest = Math.max(window.bench.longest, e.duration);
+  if (e.duration > 50) window.bench.tasks.push(Math.round(e.duration));
 })).observe({ type: 'longtask' });
-const start = window.llmscopeFleetWorker;
+const start = WORKER ? () => new Worker(WORKER, { type: 'module' }) : window.llmscopeFleetWorker;
 window.llmscopeFleetWorker = function () {
   const worker = start.apply(this, arguments);
   worker.addEventListener('message', (e) => {
-    const m = e.data, b = window.bench;
+    const b = window.bench, before = performance.now();
+    const m = e.data;
     if (!m || m.type !== 'update') return;
+    b.mark = performance.now();
+    if (b.live) b.clone.push(b.mark - before);
     const now = performance.timeOrigin + performance.now();
     if (m.counts) b.updates.push([now, m.counts.messages, m.counts.problems]);
+    if (m.load && b.live) {
+      b.load.receive_ms += m.load.receive_ms;
+      b.load.tick_ms.push(m.load.tick_ms);
+      b.load.calls += m.load.calls;
+      b.load.frames += m.load.frames;
+    }
     const points = b.stream && m.points && m.points[b.stream];
     if (!points || !points.length || !m.view || !m.view.chart) return;
     const ts = points.map((p) => p[0]);
@@ -59,6 +93,18 @@ window.llmscopeFleetWorker = function () {
         ts.forEach((t) => b.onChart.push(drawn - t));
     }, 0);
   });
+  // After the page's own `onmessage`, which it sets once this returns.
+  queueMicrotask(() => worker.addEventListener('message', (e) => {
+    const b = window.bench;
+    if (!b.live || e.data?.type !== 'update') return;
+    b.handler.push(performance.now() - b.mark);
+    // The next frame's rendering (style, layout, paint) of what the handler set, roughly:
+    // from its animation-frame callbacks to the first task after.
+    requestAnimationFrame(() => {
+      const start = performance.now();
+      setTimeout(() => b.render.push(performance.now() - start), 0);
+    });
+  }));
   return worker;
 };
 return true;
@@ -73,6 +119,13 @@ struct Args {
     rate: f64,
     seconds: f64,
     per_message: u64,
+    /// Another build's worker script (its path on the site, e.g. `/pkg/fleet-worker-<hash>.js`
+    /// copied into static/pkg), to compare builds in the same run; default the site's own.
+    worker: Option<String>,
+    /// Publish with `cargo xtask fleet` instead of this example's own paced publisher.
+    sim: bool,
+    /// A style rule for the page, to try a rendering change without rebuilding the site.
+    css: Option<String>,
 }
 
 fn args() -> Args {
@@ -80,20 +133,31 @@ fn args() -> Args {
         rate: 20_000.0,
         seconds: 10.0,
         per_message: 1,
+        worker: None,
+        sim: false,
+        css: None,
     };
-    let words: Vec<String> = std::env::args().skip(1).collect();
-    for pair in words.chunks(2) {
-        let value = pair.get(1).map(String::as_str).unwrap_or_default();
+    let mut words = std::env::args().skip(1);
+    while let Some(flag) = words.next() {
+        if flag == "--sim" {
+            a.sim = true;
+            continue;
+        }
+        let value = words.next().unwrap_or_default();
         let number = || -> f64 {
             value
                 .parse()
-                .unwrap_or_else(|_| panic!("{} takes a number, not {value:?}", pair[0]))
+                .unwrap_or_else(|_| panic!("{flag} takes a number, not {value:?}"))
         };
-        match pair[0].as_str() {
+        match flag.as_str() {
             "--rate" => a.rate = number(),
             "--seconds" => a.seconds = number(),
             "--per-message" => a.per_message = (number() as u64).clamp(1, METRICS),
-            other => panic!("unknown argument {other}: --rate, --seconds, --per-message"),
+            "--worker" => a.worker = Some(value.to_string()),
+            "--css" => a.css = Some(value.to_string()),
+            other => panic!(
+                "unknown argument {other}: --rate, --seconds, --per-message, --worker, --sim, --css"
+            ),
         }
     }
     a
@@ -137,8 +201,10 @@ fn quantiles(mut values: Vec<f64>) -> String {
     values.sort_by(f64::total_cmp);
     let rank =
         |q: f64| values[((q * values.len() as f64).ceil() as usize).clamp(1, values.len()) - 1];
+    // Tenths of a millisecond for short times.
+    let d = if rank(1.0) < 100.0 { 1 } else { 0 };
     format!(
-        "p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms ({} points)",
+        "p50 {:.d$} ms, p99 {:.d$} ms, max {:.d$} ms ({} points)",
         rank(0.5),
         rank(0.99),
         rank(1.0),
@@ -195,6 +261,46 @@ async fn publish_paced(publisher: &AsyncClient, a: &Args) -> (u64, Vec<(u64, u64
     (sent, published, start.elapsed().as_secs_f64())
 }
 
+/// `cargo xtask fleet` publishing to the broker at `tcp`: 1,000 Sparkplug nodes × 20 metrics,
+/// each node `rate / 1,000` DDATA a second of `per_message` metrics, for the asked seconds plus
+/// [`SIM_SETUP`] (its births, and opening the chart while its data flows). Resolves to the
+/// messages it sent, births and deaths included (all the page has counted since connecting).
+/// `LLMSCOPE_FLEET_SIM` may name a built `fleet_sim` to run instead (the same flags; xtask
+/// builds it in release).
+fn simulator(a: &Args, tcp: u16) -> tokio::task::JoinHandle<u64> {
+    let mut cmd = match std::env::var_os("LLMSCOPE_FLEET_SIM") {
+        Some(path) => std::process::Command::new(path),
+        None => {
+            let mut cargo = std::process::Command::new(env!("CARGO"));
+            cargo.args(["xtask", "fleet"]);
+            cargo
+        }
+    };
+    cmd.current_dir(llmscope_e2e::root())
+        .args(["--sparkplug", "--nodes"])
+        .arg(NODES.to_string())
+        .arg("--metrics")
+        .arg(METRICS.to_string())
+        .arg("--rate")
+        .arg((a.rate / NODES as f64).to_string())
+        .arg("--changed")
+        .arg(a.per_message.to_string())
+        .arg("--seconds")
+        .arg((a.seconds + SIM_SETUP.as_secs_f64()).to_string())
+        .arg("--broker")
+        .arg(format!("mqtt://127.0.0.1:{tcp}"))
+        .stdout(std::process::Stdio::piped());
+    tokio::task::spawn_blocking(move || {
+        let out = cmd.output().expect("cargo xtask fleet");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "cargo xtask fleet failed: {text}");
+        // "fleet: N messages to HOST:PORT in ..."
+        text.lines()
+            .find_map(|l| l.strip_prefix("fleet: ")?.split(' ').next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no count in the simulator's output: {text}"))
+    })
+}
+
 #[tokio::main]
 async fn main() {
     let a = args();
@@ -205,7 +311,16 @@ async fn main() {
     let client = driver.browser().await;
     client.goto(&site.url).await.expect("the dashboard");
     wait_for(&client, APP_MOUNTED, DEADLINE).await;
-    js(&client, HOOK).await;
+    let worker = serde_json::to_string(&a.worker).expect("a string");
+    js(&client, &format!("const WORKER = {worker};\n{HOOK}")).await;
+    if let Some(css) = &a.css {
+        let css = serde_json::to_string(css).expect("a string");
+        js(
+            &client,
+            &format!("const s = document.createElement('style'); s.textContent = {css}; document.head.append(s); return 0;"),
+        )
+        .await;
+    }
     type_into(&client, "mqtt-url", &format!("ws://127.0.0.1:{ws}")).await;
     type_into(&client, "mqtt-topic", "spBv1.0/#").await;
     js(
@@ -227,12 +342,29 @@ async fn main() {
     })
     .await;
 
+    let sim = a.sim.then(|| simulator(&a, tcp));
+    let (group, charted) = match sim {
+        Some(_) => ("fleet/node0000/machine", SIM_CHARTED),
+        None => ("plant1/node0000/press", CHARTED),
+    };
     let mut options = MqttOptions::new("fleet-dash-bench", "127.0.0.1", tcp);
     options.set_keep_alive(Duration::from_secs(30));
     options.set_max_packet_size(1 << 20, 1 << 20);
     let (publisher, mut events) = AsyncClient::new(options, 10_000);
     tokio::spawn(async move { while events.poll().await.is_ok() {} });
-    for round in 0..NODES / ROUND {
+    let rounds = if sim.is_some() { 0 } else { NODES / ROUND };
+    if sim.is_some() {
+        eventually("the simulator's nodes", SIM_START, || async {
+            let groups = number(&client, GROUPS).await;
+            if groups >= NODES as f64 {
+                Ok(())
+            } else {
+                Err(format!("{groups} groups"))
+            }
+        })
+        .await;
+    }
+    for round in 0..rounds {
         for i in round * ROUND..(round + 1) * ROUND {
             send(&publisher, MessageType::NBirth, &node(i), 0, vec![]).await;
             let metrics = (1..=METRICS)
@@ -270,17 +402,17 @@ async fn main() {
             .await
         }
     };
-    press("[data-group='plant1/node0000/press']".into()).await;
-    press(format!("#fleet-scroll [data-stream='{CHARTED}']")).await;
+    press(format!("[data-group='{group}']")).await;
+    press(format!("#fleet-scroll [data-stream='{charted}']")).await;
     wait_for(
         &client,
-        &format!("[data-testid=fleet-chart][data-stream='{CHARTED}']"),
+        &format!("[data-testid=fleet-chart][data-stream='{charted}']"),
         DEADLINE,
     )
     .await;
     js(
         &client,
-        &format!("window.bench.stream = {CHARTED:?}; window.bench.live = true; return 0;"),
+        &format!("window.bench.stream = {charted:?}; window.bench.live = true; return 0;"),
     )
     .await;
     let before = number(
@@ -294,7 +426,18 @@ async fn main() {
     )
     .await;
 
-    let (sent, published, publishing) = publish_paced(&publisher, &a).await;
+    let (sent, published, publishing) = match sim {
+        Some(sim) => {
+            let started = Instant::now();
+            let total = sim.await.expect("the simulator's thread");
+            (
+                total.saturating_sub(before as u64),
+                Vec::new(),
+                started.elapsed().as_secs_f64(),
+            )
+        }
+        None => publish_paced(&publisher, &a).await,
+    };
     // Until the page has every message, or 30 s more.
     let target = before + sent as f64;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -350,6 +493,13 @@ async fn main() {
         .collect();
     let problems = last.map(|l| l.2 - problems_before).unwrap_or(0.0);
     let longest = bench["longest"].as_f64().unwrap_or(0.0);
+    let tasks = floats("tasks");
+    let (clone, handler, render) = (floats("clone"), floats("handler"), floats("render"));
+    let load = &bench["load"];
+    let ticks: Vec<f64> = load["tick_ms"]
+        .as_array()
+        .map(|v| v.iter().filter_map(|x| x.as_f64()).collect())
+        .unwrap_or_default();
     println!(
         "fleet dashboard bench: {NODES} nodes x {METRICS} metrics, DDATA of {} metric(s), QoS 0, asked {:.0} messages/s for {:.0} s",
         a.per_message, a.rate, a.seconds
@@ -364,7 +514,7 @@ async fn main() {
         reached / span
     );
     println!(
-        "  publish -> chart update on the page ({CHARTED}): {}",
+        "  publish -> chart update on the page ({charted}): {}",
         quantiles(floats("onMessage"))
     );
     println!(
@@ -376,7 +526,28 @@ async fn main() {
         quantiles(lag)
     );
     println!(
-        "  the page's longest main-thread task while live: {longest:.0} ms (0: none over 50 ms)"
+        "  the page's longest main-thread task while live: {longest:.0} ms (0: none over 50 ms); tasks over 50 ms: {tasks:?}"
     );
+    println!(
+        "  the page's main thread per update: reading the message {}; the page's handler (with the hook's own bookkeeping) {}; the next frame's rendering and what waited with it {}",
+        quantiles(clone),
+        quantiles(handler),
+        quantiles(render)
+    );
+    if ticks.is_empty() {
+        println!("  the worker's own time: not reported (a worker without `load`)");
+    } else {
+        let receive = load["receive_ms"].as_f64().unwrap_or(0.0);
+        let calls = load["calls"].as_f64().unwrap_or(0.0);
+        let frames = load["frames"].as_f64().unwrap_or(0.0);
+        let tick: f64 = ticks.iter().sum();
+        println!(
+            "  the worker's own time over the page's {span:.2} s: engine.receive {receive:.0} ms ({:.1} us a frame, {calls:.0} calls of {:.1} frames), the batch (tick) {tick:.0} ms ({}); {:.0} % of the span",
+            1000.0 * receive / frames.max(1.0),
+            frames / calls.max(1.0),
+            quantiles(ticks.clone()),
+            100.0 * (receive + tick) / (1000.0 * span)
+        );
+    }
     let _ = client.close().await;
 }

@@ -3,15 +3,18 @@
 //! dependencies and xtask builds first in every `cargo xtask` call):
 //!
 //! `fleet_sim --nodes N --metrics M --rate HZ --broker mqtt://HOST:PORT [--sparkplug]
-//! [--seconds S] [--seed K]`
+//! [--seconds S] [--seed K] [--changed C]`
 //!
 //! N edge nodes, each one machine with M metrics, publish HZ times a second for S seconds
 //! (default 60). Plain: the shim's `[publish]` JSON `{"stream","seq","t","value"}` on
 //! `fleet/{stream}`, stream `node{i}/machine/m{j}`, one message per metric. `--sparkplug`:
 //! per node an NBIRTH (`bdSeq`) and a DBIRTH naming `m{j}` with aliases, then one DDATA per
-//! tick with every metric by alias and `seq` counting, group `fleet`, device `machine`, and an
-//! NDEATH per node at the end. Values are seeded (the same seed gives the same values): each
-//! metric wanders around its own level with noise from a SplitMix64 stream.
+//! tick with C metrics by alias (default all M; fewer is report by exception, taking the
+//! metrics in turn) and `seq` counting, group `fleet`, device `machine`, and an NDEATH per
+//! node at the end. The nodes' messages (the births too) are spread over each tick (node i at
+//! i/N of it), as unsynchronized plants send them, not all at its start. Values are seeded (the same seed
+//! gives the same values): each metric wanders around its own level with noise from a
+//! SplitMix64 stream.
 
 use llmscope_protocol::sparkplug::{
     DataType, MessageType, Metric, MetricValue, Payload, Topic, BD_SEQ,
@@ -28,6 +31,8 @@ struct Flags {
     sparkplug: bool,
     seconds: f64,
     seed: u64,
+    /// Metrics per DDATA (Sparkplug); 0 = all.
+    changed: usize,
 }
 
 fn flags() -> Result<Flags, String> {
@@ -40,6 +45,7 @@ fn flags() -> Result<Flags, String> {
         sparkplug: false,
         seconds: 60.0,
         seed: 15,
+        changed: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -62,6 +68,7 @@ fn flags() -> Result<Flags, String> {
             "--metrics" => f.metrics = number()? as usize,
             "--rate" => f.rate = number()?,
             "--seconds" => f.seconds = number()?,
+            "--changed" => f.changed = number()? as usize,
             "--seed" => {
                 f.seed = value
                     .parse()
@@ -84,6 +91,9 @@ fn flags() -> Result<Flags, String> {
         return Err(
             "fleet: --nodes N --metrics M --rate HZ --broker mqtt://HOST:PORT are required".into(),
         );
+    }
+    if f.changed == 0 || f.changed > f.metrics {
+        f.changed = f.metrics;
     }
     Ok(f)
 }
@@ -171,8 +181,15 @@ async fn main() {
         }
     };
     let result: Result<(), String> = async {
+        let period = Duration::from_secs_f64(1.0 / f.rate);
         if f.sparkplug {
+            // The births spread over one tick too.
+            let born = Instant::now();
             for i in 0..f.nodes {
+                let due = born + period.mul_f64(i as f64 / f.nodes as f64);
+                if due > Instant::now() {
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 let t = now_ms();
                 let birth = Payload {
                     timestamp: Some(t),
@@ -210,20 +227,22 @@ async fn main() {
             }
         }
         let start = Instant::now();
-        let period = Duration::from_secs_f64(1.0 / f.rate);
         let ticks = (f.seconds * f.rate).ceil() as u64;
         for tick in 0..ticks {
-            tokio::time::sleep_until((start + period.mul_f64(tick as f64)).into()).await;
-            let t = now_ms();
             for i in 0..f.nodes {
+                let due = start + period.mul_f64(tick as f64 + i as f64 / f.nodes as f64);
+                if due > Instant::now() {
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let t = now_ms();
                 let values: Vec<f64> = (0..f.metrics)
                     .map(|j| levels[i * f.metrics + j] + rng.noise())
                     .collect();
                 if f.sparkplug {
-                    let metrics = values
-                        .iter()
-                        .enumerate()
-                        .map(|(j, v)| Metric::data(j as u64 + 1, t, *v))
+                    // This tick's turn of C metrics (all of them when C = M).
+                    let metrics = (0..f.changed)
+                        .map(|k| (tick as usize * f.changed + k) % f.metrics)
+                        .map(|j| Metric::data(j as u64 + 1, t, values[j]))
                         .collect();
                     let data = Payload {
                         timestamp: Some(t),
