@@ -11,7 +11,8 @@
 //! with, and [`token::same_token`], the one constant-time token comparison. [`sparkplug`]: the
 //! Sparkplug B payloads and topics the shim publishes and the dashboard reads. [`mqtt`]: how a
 //! subscription's topic and payload become a stream's sample, the same for the shim's
-//! `[[mqtt.subscribe]]` and the dashboard's broker source.
+//! `[[mqtt.subscribe]]` and the dashboard's broker source. [`team::Role`]: a member's role, which
+//! the probe Worker checks and the dashboard's workspace view shows.
 #![deny(missing_docs)]
 
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,7 @@ pub mod mqtt;
 pub mod prices;
 pub mod probe;
 pub mod sparkplug;
+pub mod team;
 pub mod token;
 
 /// What the server calls itself in `hello`.

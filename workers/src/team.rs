@@ -8,50 +8,8 @@
 
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::fmt;
 
-/// A member's role, least to most powerful.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Reads results, targets, dashboards and comparisons.
-    Viewer,
-    /// And runs probes, saves dashboards, shares.
-    Editor,
-    /// And edits targets, manages editors and viewers, reads the audit log.
-    Admin,
-    /// And manages admins and owners.
-    Owner,
-}
-
-impl Role {
-    /// Every role, in the matrix's column order.
-    pub const ALL: [Role; 4] = [Role::Viewer, Role::Editor, Role::Admin, Role::Owner];
-
-    /// The name in JSON and D1.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Editor => "editor",
-            Role::Admin => "admin",
-            Role::Owner => "owner",
-        }
-    }
-
-    /// Reads a role's name, exactly as [`Role::as_str`] writes it.
-    pub fn parse(s: &str) -> Result<Role, String> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("role: {s:?} is not a role: use owner, admin, editor or viewer"))
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use llmscope_protocol::team::Role;
 
 /// A row of the permission matrix: what a role must be allowed to do an action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,13 +3,13 @@
 //! the reason, for a viewer) and a conflict. Buttons carry `data-action`, read by the panel's
 //! one click handler (`page`); every hook has a `data-testid` (README, "Teams").
 
-use super::{Panel, Role};
+use super::{can_save, Panel, Role};
 use crate::text::esc;
 use std::fmt::Write;
 
 /// Why "Save" and "Save as new" are off for `panel`, if they are.
 fn save_blocked(panel: &Panel, role: Role) -> Option<&'static str> {
-    if !role.can_save() {
+    if !can_save(role) {
         Some("viewers see dashboards read-only: an editor, admin or owner saves them")
     } else if panel.busy {
         Some("a request is on its way")
@@ -40,7 +40,7 @@ pub fn render(panel: &Panel) -> String {
                  data-action=\"signout\" data-testid=\"signout\">Sign out</button></p>",
                 esc(&panel.url),
                 esc(&me.name),
-                me.role.word()
+                me.role.as_str()
             );
             dashboards(panel, &mut out);
             save(panel, me.role, &mut out);
@@ -164,7 +164,7 @@ fn save(panel: &Panel, role: Role, out: &mut String) {
         disabled(over),
         disabled(blocked)
     );
-    if !role.can_save() {
+    if !can_save(role) {
         out.push_str(
             "<p class=\"note\" data-testid=\"dashboard-readonly\">You are a viewer: you see the \
              workspace's dashboards read-only; an editor, admin or owner saves them.</p>",

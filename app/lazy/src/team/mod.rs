@@ -17,45 +17,11 @@ pub mod page;
 
 use serde_json::Value;
 
-/// A member's role on the Worker (workers/README.md, "Teams").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    /// Reads results and dashboards.
-    Viewer,
-    /// Also probes, saves dashboards and shares.
-    Editor,
-    /// Also manages editors and viewers, targets and the audit log.
-    Admin,
-    /// Everything.
-    Owner,
-}
+pub use llmscope_protocol::team::Role;
 
-impl Role {
-    /// The role `/health` names, if it is one.
-    pub fn parse(word: &str) -> Option<Role> {
-        match word {
-            "viewer" => Some(Role::Viewer),
-            "editor" => Some(Role::Editor),
-            "admin" => Some(Role::Admin),
-            "owner" => Some(Role::Owner),
-            _ => None,
-        }
-    }
-
-    /// Its name, as the Worker writes it.
-    pub fn word(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Editor => "editor",
-            Role::Admin => "admin",
-            Role::Owner => "owner",
-        }
-    }
-
-    /// Whether it may save dashboards (`PUT /dashboards/{id}`: editors and above).
-    pub fn can_save(self) -> bool {
-        self >= Role::Editor
-    }
+/// Whether `role` may save dashboards (`PUT /dashboards/{id}`: editors and above).
+pub fn can_save(role: Role) -> bool {
+    role >= Role::Editor
 }
 
 /// Who is signed in, as the Worker's `/health` said with the token.
@@ -133,7 +99,7 @@ pub struct Panel {
 pub fn member(health: &str) -> Result<Member, String> {
     let v: Value = serde_json::from_str(health).map_err(|e| format!("/health: not JSON: {e}"))?;
     let name = v["member"].as_str();
-    let role = v["role"].as_str().and_then(Role::parse);
+    let role = v["role"].as_str().and_then(|w| Role::parse(w).ok());
     match (name, role) {
         (Some(name), Some(role)) => Ok(Member {
             name: name.to_string(),
@@ -257,8 +223,8 @@ mod tests {
         assert!(member("<html>")
             .unwrap_err()
             .starts_with("/health: not JSON"));
-        assert!(!Role::Viewer.can_save());
-        assert!(Role::Editor.can_save() && Role::Admin.can_save() && Role::Owner.can_save());
+        assert!(!can_save(Role::Viewer));
+        assert!(can_save(Role::Editor) && can_save(Role::Admin) && can_save(Role::Owner));
     }
 
     #[test]

@@ -353,7 +353,7 @@ async fn sign_in(url: String, token: String, keep: bool) {
     TOKEN.set(token);
     PANEL.with_borrow_mut(|p| p.url = url);
     settle(|p| {
-        p.status = format!("signed in as {} ({})", me.name, me.role.word());
+        p.status = format!("signed in as {} ({})", me.name, me.role.as_str());
         p.me = Some(me);
     })
     .await;
