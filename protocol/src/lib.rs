@@ -11,12 +11,14 @@
 //! with, and [`token::same_token`], the one constant-time token comparison. [`sparkplug`]: the
 //! Sparkplug B payloads and topics the shim publishes and the dashboard reads. [`mqtt`]: how a
 //! subscription's topic and payload become a stream's sample, the same for the shim's
-//! `[[mqtt.subscribe]]` and the dashboard's broker source. [`team::Role`]: a member's role, which
+//! `[[mqtt.subscribe]]` and the dashboard's broker source. [`causes`]: the assignable causes an LLM signal is offered, the dashboard's and the Worker's.
+//! [`team::Role`]: a member's role, which
 //! the probe Worker checks and the dashboard's workspace view shows.
 #![deny(missing_docs)]
 
 use serde::{Deserialize, Serialize};
 
+pub mod causes;
 pub mod compare;
 pub mod mqtt;
 pub mod prices;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The cause recorded when the user does not know it.
-pub const UNKNOWN: &str = "Unknown";
+pub use llmscope_protocol::causes::UNKNOWN;
 
 /// One domain's lists: the causes and the corrective actions offered.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,15 +46,7 @@ impl Default for Taxonomy {
     fn default() -> Taxonomy {
         Taxonomy {
             llm: Lists {
-                causes: words(&[
-                    "provider incident",
-                    "rate limiting",
-                    "model version change",
-                    "cache behaviour change",
-                    "region routing",
-                    "prompt or token-count change",
-                    UNKNOWN,
-                ]),
+                causes: words(&llmscope_protocol::causes::LLM),
                 actions: words(&[
                     "none",
                     "re-baselined",

@@ -58,18 +58,8 @@ impl Severity {
 }
 
 /// The assignable causes a person may set on an alert (Slack's Set cause menu, `POST
-/// /alerts/{id}/ack`): the dashboard's default list for LLM targets
-/// (`app/src/model/causes.rs`), which are the engine's cause table's words
-/// (`llmscope_spc::explain::cause`), so a set cause and a suggested one read the same.
-pub const CAUSES: [&str; 7] = [
-    "provider incident",
-    "rate limiting",
-    "model version change",
-    "cache behaviour change",
-    "region routing",
-    "prompt or token-count change",
-    "Unknown",
-];
+/// /alerts/{id}/ack`): the ones the dashboard offers for LLM targets.
+pub use llmscope_protocol::causes::LLM as CAUSES;
 
 /// Checks a cause a person set: one of [`CAUSES`].
 pub fn cause(s: &str) -> Result<&'static str, String> {

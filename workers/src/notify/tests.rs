@@ -205,21 +205,7 @@ fn a_branded_worker_never_says_llmscope() {
 }
 
 #[test]
-fn the_causes_are_the_engines_and_the_dashboards() {
-    use llmscope_spc::explain::cause::{Domain, TABLE};
-    for c in CAUSES.iter().filter(|c| **c != "Unknown") {
-        assert!(
-            TABLE.iter().any(|row| row.0 == Domain::Llm && row.2 == *c),
-            "{c} is not in the engine's table"
-        );
-    }
-    let app = include_str!("../../../app/src/model/causes.rs");
-    for c in CAUSES {
-        assert!(
-            app.contains(&format!("\"{c}\"")),
-            "the dashboard does not offer {c}"
-        );
-    }
+fn a_set_cause_is_one_of_the_offered_ones() {
     assert_eq!(cause("rate limiting"), Ok("rate limiting"));
     assert!(cause("gremlins")
         .unwrap_err()
