@@ -57,6 +57,8 @@ pub struct Group {
     pub signals: u64,
     /// Its stale streams.
     pub stale: u64,
+    /// Why its first stale stream is stale (a death, a silence, a lost connection).
+    pub reason: Option<String>,
 }
 
 /// What the page gets for its window.
@@ -119,6 +121,9 @@ pub fn groups<'a>(streams: impl Iterator<Item = &'a StreamUpdate>) -> Vec<Group>
             g.streams += 1;
             g.signals += u64::from(s.signals > 0);
             g.stale += u64::from(s.status == "stale");
+            if g.reason.is_none() && s.status == "stale" {
+                g.reason.clone_from(&s.reason);
+            }
         }
     }
     if let Some((k, g)) = run {
@@ -185,6 +190,9 @@ fn group_row(g: &Group, open: bool, nodes: Nodes) -> String {
         &g.key
     };
     let mut extra = String::new();
+    if let Some(why) = g.reason.as_deref().filter(|_| g.stale > 0) {
+        let _ = write!(extra, " · <span class=\"fleet-why\">{}</span>", esc(why));
+    }
     if let Some(n) = node_of(&g.key).and_then(|id| nodes(&id)) {
         let _ = write!(extra, " · node {}", n.state);
         if n.seq_gaps > 0 {
@@ -394,6 +402,7 @@ mod tests {
             lcl: None,
             ucl: None,
             chart: 0,
+            silent: false,
         }
     }
 

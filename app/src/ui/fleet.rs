@@ -87,8 +87,16 @@ pub fn stream_template(filter: &str) -> String {
     levels.join("/")
 }
 
-/// The worker's `connect` config for the form's values.
-pub fn config(url: &str, topics: &[String], user: &str, password: &str) -> serde_json::Value {
+/// The worker's `connect` config for the form's values; `silent` is the seconds after which
+/// a quiet source is silent (`silent_after_s`; the worker's default when NaN: the number
+/// input's `valueAsNumber` when empty).
+pub fn config(
+    url: &str,
+    topics: &[String],
+    user: &str,
+    password: &str,
+    silent: f64,
+) -> serde_json::Value {
     let subscribe: Vec<serde_json::Value> = topics
         .iter()
         .map(|t| match t.starts_with("spBv1.0") {
@@ -103,7 +111,18 @@ pub fn config(url: &str, topics: &[String], user: &str, password: &str) -> serde
     if !password.is_empty() {
         config["password"] = password.into();
     }
+    if silent.is_finite() {
+        config["silent_after_s"] = silent.into();
+    }
     config
+}
+
+/// Whether the broker at `url` is on the page's own host name (any port): a link connects to
+/// it at start, to another host only once the user agrees (as `?live=`).
+pub fn is_page_host(url: &str) -> bool {
+    let page = web_sys::window().and_then(|w| w.location().hostname().ok());
+    let broker = web_sys::Url::new(url.trim()).map(|u| u.hostname());
+    matches!((page, broker), (Some(p), Ok(b)) if !b.is_empty() && p.eq_ignore_ascii_case(&b))
 }
 
 fn post(message: serde_json::Value) {
@@ -218,15 +237,23 @@ fn worker(fleet: Fleet) -> Result<(), String> {
     Ok(())
 }
 
-/// Connects to the broker at `url` with `topics`; the worker reconnects by itself.
-pub fn connect(fleet: Fleet, url: &str, topics: &[String], user: &str, password: &str) {
+/// Connects to the broker at `url` with `topics` (`silent`: see [`config`]); the worker
+/// reconnects by itself.
+pub fn connect(
+    fleet: Fleet,
+    url: &str,
+    topics: &[String],
+    user: &str,
+    password: &str,
+    silent: f64,
+) {
     if let Err(e) = worker(fleet) {
         fleet.status.set(("error".into(), e));
         return;
     }
     fleet.active.set(true);
     fleet.status.set(("connecting".into(), format!("to {url}")));
-    post(json!({ "type": "connect", "config": config(url, topics, user, password) }));
+    post(json!({ "type": "connect", "config": config(url, topics, user, password, silent) }));
     ask();
 }
 
@@ -258,6 +285,8 @@ fn form_html(url: &str, topics: &str) -> String {
          placeholder=\"username (optional)\" autocomplete=\"off\">\
          <input type=\"password\" id=\"mqtt-password\" data-testid=\"mqtt-password\" \
          aria-label=\"password (optional)\" placeholder=\"password (optional)\" autocomplete=\"off\">\
+         <input type=\"number\" min=\"0\" step=\"any\" id=\"mqtt-silent\" data-testid=\"mqtt-silent\" \
+         aria-label=\"a source is silent after this many seconds without a message\" placeholder=\"silent after 10 s\">\
          <button type=\"submit\" id=\"mqtt-connect\" data-testid=\"mqtt-connect\">Connect</button>\
          <span class=\"live\" id=\"mqtt-status\" data-testid=\"mqtt-status\" role=\"status\"></span>",
         esc(url),
@@ -281,7 +310,16 @@ pub fn FleetForm() -> impl IntoView {
         }
         let topics = filters(&value("mqtt-topic"));
         let (user, password) = (value("mqtt-username"), value("mqtt-password"));
-        connect(fleet, &value("mqtt-url"), &topics, &user, &password);
+        connect(
+            fleet,
+            &value("mqtt-url"),
+            &topics,
+            &user,
+            &password,
+            element("mqtt-silent").map_or(f64::NAN, |e| {
+                get(&e, "valueAsNumber").as_f64().unwrap_or(f64::NAN)
+            }),
+        );
     };
     // The state shown where the form's HTML has its places.
     Effect::new(move |_| {
@@ -381,16 +419,18 @@ mod tests {
             &["spBv1.0/#".into(), "plant/#".into()],
             "",
             "",
+            f64::NAN,
         );
         assert_eq!(
             c,
             json!({"url": "ws://b:9001", "subscribe": [
                 {"topic": "spBv1.0/#"}, {"topic": "plant/#", "stream": "plant/{1}"}]})
         );
-        let c = config("ws://b", &["a".into()], "me", "secret");
+        let c = config("ws://b", &["a".into()], "me", "secret", 30.0);
         assert_eq!(
             (c["username"].as_str(), c["password"].as_str()),
             (Some("me"), Some("secret"))
         );
+        assert_eq!(c["silent_after_s"], 30.0);
     }
 }
