@@ -41,7 +41,11 @@ pub struct Config {
     #[serde(default = "default_qos")]
     pub qos: u8,
     /// The topic filters and their mapping, as the shim's `[[mqtt.subscribe]]`.
+    #[serde(default)]
     pub subscribe: Vec<SubscribeConfig>,
+    /// More filters, as the page's form gives them ([`SubscribeConfig::from_filter`]).
+    #[serde(default)]
+    pub topics: Vec<String>,
     /// Ask Sparkplug edge nodes for a rebirth when their state is unknown (default false).
     #[serde(default)]
     pub rebirth: bool,
@@ -176,13 +180,19 @@ impl Fleet {
                 config.silent_after_s
             ));
         }
-        if config.subscribe.is_empty() {
+        let mut subscribe = config.subscribe;
+        subscribe.extend(
+            config
+                .topics
+                .iter()
+                .map(|t| SubscribeConfig::from_filter(t)),
+        );
+        if subscribe.is_empty() {
             return Err(
                 "subscribe: add a topic filter, e.g. spBv1.0/# or plant/+/temperature".into(),
             );
         }
-        let subs = config
-            .subscribe
+        let subs = subscribe
             .iter()
             .enumerate()
             .map(|(i, s)| Subscription::parse(i, s))

@@ -3,15 +3,17 @@
 //! stay live forever. Each source — a Sparkplug edge node `{group}/{node}` (its devices with
 //! it), or a plain topic's stream group — is silent once no message came from it for longer
 //! than its window: `max(3 × its longest gap between messages, the floor)`. The floor is the
-//! user's setting (`silent_after_s`); the longest gap forgets old gaps, halving every
-//! [`HALF_LIFE_MS`], so a publisher that speeds up gets a shorter window over minutes, and a
-//! slow one (once a minute) is not called silent between its messages once it has been seen.
-//! A gap that ended a silence is not learned (it was the outage, not the rhythm).
+//! user's setting (`silent_after_s`); the longest gap fades as time passes (each message
+//! divides it by `1 + elapsed / FADE_MS`: about `e^(-t / 5 min)` over many messages), so a
+//! publisher that speeds up gets a shorter window within minutes, and a slow one (once a
+//! minute) is not called silent between its messages once it has been seen. A gap that
+//! ended a silence is not learned (it was the outage, not the rhythm). No transcendental
+//! function and no sort: the worker's module stays small.
 
 use std::collections::HashMap;
 
-/// How fast an old long gap is forgotten.
-pub const HALF_LIFE_MS: f64 = 300_000.0;
+/// How fast an old long gap fades (ms).
+pub const FADE_MS: f64 = 300_000.0;
 /// The window is this many times the longest gap.
 const GAPS: f64 = 3.0;
 
@@ -55,7 +57,7 @@ impl Silence {
         let gap = (now - h.last).max(0.0);
         let was = std::mem::replace(&mut h.silent, false);
         if !was {
-            h.gap = gap.max(h.gap * 0.5f64.powf(gap / HALF_LIFE_MS));
+            h.gap = gap.max(h.gap / (1.0 + gap / FADE_MS));
         }
         h.last = now;
         was
@@ -68,8 +70,8 @@ impl Silence {
             .map(|h| (GAPS * h.gap).max(self.floor_ms))
     }
 
-    /// The sources silent at `now` that were not before, each with when it was last heard;
-    /// at most once a second (every tick would walk every source).
+    /// The sources silent at `now` that were not before (in no order), each with when it
+    /// was last heard; at most once a second (every tick would walk every source).
     pub fn check(&mut self, now: f64) -> Vec<(String, f64)> {
         if self.floor_ms <= 0.0 || now - self.checked < 1_000.0 {
             return Vec::new();
@@ -83,14 +85,13 @@ impl Silence {
                 out.push((key.clone(), h.last));
             }
         }
-        out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
 }
 
 /// `t` (epoch ms) as `HH:MM:SS UTC`: the worker has no time zone.
 pub fn clock(t: f64) -> String {
-    let s = (t / 1_000.0).floor().rem_euclid(86_400.0) as u64;
+    let s = (t as u64 / 1_000) % 86_400;
     format!("{:02}:{:02}:{:02} UTC", s / 3_600, s / 60 % 60, s % 60)
 }
 
@@ -120,7 +121,7 @@ mod tests {
         }
         assert_eq!(s.window("slow"), Some(180_000.0));
         assert!(s.check(120_000.0 + 170_000.0).is_empty());
-        // Then once a second for two hours: 60 s halves every 5 minutes, down to the floor.
+        // Then once a second for two hours: 60 s fades, down to the floor.
         let mut t = 120_000.0;
         for _ in 0..7_200 {
             t += 1_000.0;
