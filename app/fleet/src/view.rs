@@ -190,9 +190,6 @@ fn group_row(g: &Group, open: bool, nodes: Nodes) -> String {
         &g.key
     };
     let mut extra = String::new();
-    if let Some(why) = g.reason.as_deref().filter(|_| g.stale > 0) {
-        let _ = write!(extra, " · <span class=\"fleet-why\">{}</span>", esc(why));
-    }
     if let Some(n) = node_of(&g.key).and_then(|id| nodes(&id)) {
         let _ = write!(extra, " · node {}", n.state);
         if n.seq_gaps > 0 {
@@ -203,6 +200,10 @@ fn group_row(g: &Group, open: bool, nodes: Nodes) -> String {
                 if n.seq_gaps == 1 { "" } else { "s" }
             );
         }
+    }
+    // Last: the longest part, cut by the row's width first.
+    if let Some(why) = g.reason.as_deref().filter(|_| g.stale > 0) {
+        let _ = write!(extra, " · <span class=\"fleet-why\">{}</span>", esc(why));
     }
     format!(
         "<div class=\"fleet-row fleet-group {status}\" data-testid=\"stream-group\" data-group=\"{key}\" \
@@ -503,6 +504,27 @@ mod tests {
         assert!(
             html.contains("g/n1/d&lt;1&gt;") && !html.contains("<1>"),
             "{html}"
+        );
+    }
+
+    #[test]
+    fn a_stale_groups_row_says_why_after_its_node() {
+        let mut s = stream("g/n1/d/t", "stale", 0);
+        s.reason = Some("silent since 05:32:00 UTC <x>".into());
+        let streams = all(&[s, stream("g/n2/d/t", "live", 0)]);
+        let mut view = View::default();
+        view.ask.count = 10;
+        let html = view.show(&streams, 0, &|_| None).html;
+        assert!(
+            html.contains(
+                "1 stale · <span class=\"fleet-why\">silent since 05:32:00 UTC &lt;x&gt;</span>"
+            ),
+            "{html}"
+        );
+        assert_eq!(
+            html.matches("fleet-why").count(),
+            1,
+            "not on the live group"
         );
     }
 

@@ -8,6 +8,11 @@
 //! chart. The form's hooks (`mqtt-url`, `mqtt-topic`, `mqtt-connect`, `mqtt-status`)
 //! disconnect and connect; a listener that refuses the client is an error, not retried; a
 //! broker that goes away and comes back is reconnected to.
+//!
+//! Two more: a plant's bridged mosquitto killed (no NDEATH reaches the company's broker) makes
+//! its node's and its plain topics' groups stale as silent, naming the bridge, while the other
+//! plant's stay live, and both revive when it is back; and `?mqtt=` to a broker on another
+//! host name than the page's asks first (the `ask-live` dialog), as `?live=` does.
 
 use fantoccini::{Client, Locator};
 use llmscope_e2e::{
