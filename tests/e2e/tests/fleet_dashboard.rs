@@ -353,6 +353,7 @@ async fn the_dashboard_groups_a_thousand_sparkplug_nodes_from_mosquitto() {
     click(&client, Locator::Css("[data-testid=mqtt-connect]")).await; // Disconnect
     type_into(&client, "mqtt-url", &url).await;
     type_into(&client, "mqtt-topic", "plant/#, spBv1.0/#").await;
+    type_into(&client, "mqtt-silent", "30").await; // the worker refuses a config key it does not know
     click(&client, Locator::Css("[data-testid=mqtt-connect]")).await;
     until_status(&client, "connected", "subscribed").await;
     publisher.born(&node(42), 2).await;
