@@ -290,7 +290,7 @@ impl Fleet {
             errors = problems;
             for r in readings {
                 let group = crate::view::split(&r.stream).0;
-                if !bridge && self.silence.heard(group, now) {
+                if !bridge && self.silence.heard(group, now, true) {
                     self.engine.revive(group, false);
                 }
                 self.engine
@@ -319,7 +319,7 @@ impl Fleet {
         for part in [SPARKPLUG, group, "/", node] {
             self.key.push_str(part);
         }
-        if self.silence.heard(&self.key, now) {
+        if self.silence.heard(&self.key, now, kind != "NBIRTH") {
             self.engine.revive(&self.key[SPARKPLUG.len()..], true);
         }
     }

@@ -6,9 +6,9 @@
 //! user's setting (`silent_after_s`); the longest gap fades as time passes (each message
 //! divides it by `1 + elapsed / FADE_MS`: about `e^(-t / 5 min)` over many messages), so a
 //! publisher that speeds up gets a shorter window within minutes, and a slow one (once a
-//! minute) is not called silent between its messages once it has been seen. A gap that
-//! ended a silence is not learned (it was the outage, not the rhythm). No transcendental
-//! function and no sort: the worker's module stays small.
+//! minute) is called silent once at most, then learnt. Every gap is learnt, one that ended a
+//! silence too, except the gap before a new session (a Sparkplug NBIRTH: the outage before
+//! it is no rhythm). No transcendental function and no sort: the worker's module stays small.
 
 use std::collections::HashMap;
 
@@ -44,7 +44,8 @@ impl Silence {
     }
 
     /// A message from `key` at `now` (epoch ms); true when the source was silent until now.
-    pub fn heard(&mut self, key: &str, now: f64) -> bool {
+    /// `rhythm`: the gap before it is the source's rhythm (false for a new session's first).
+    pub fn heard(&mut self, key: &str, now: f64, rhythm: bool) -> bool {
         let Some(h) = self.sources.get_mut(key) else {
             let heard = Heard {
                 last: now,
@@ -56,7 +57,7 @@ impl Silence {
         };
         let gap = (now - h.last).max(0.0);
         let was = std::mem::replace(&mut h.silent, false);
-        if !was {
+        if rhythm {
             h.gap = gap.max(h.gap / (1.0 + gap / FADE_MS));
         }
         h.last = now;
@@ -102,22 +103,28 @@ mod tests {
     #[test]
     fn a_source_is_silent_after_the_floor_and_a_message_revives_it() {
         let mut s = Silence::new(10.0);
-        assert!(!s.heard("g/n1", 0.0));
-        s.heard("g/n2", 0.0);
+        assert!(!s.heard("g/n1", 0.0, true));
+        s.heard("g/n2", 0.0, true);
         assert!(s.check(5_000.0).is_empty());
-        s.heard("g/n2", 9_000.0);
+        s.heard("g/n2", 9_000.0, true);
         assert_eq!(s.check(10_500.0), [("g/n1".to_string(), 0.0)]);
         assert!(s.check(12_000.0).is_empty(), "once");
-        assert!(s.heard("g/n1", 12_500.0), "it was silent");
-        assert!(!s.heard("g/n1", 13_000.0));
-        assert_eq!(s.window("g/n1"), Some(10_000.0), "the outage is no rhythm");
+        assert!(s.heard("g/n1", 12_500.0, false), "it was silent");
+        assert!(!s.heard("g/n1", 13_000.0, true));
+        assert_eq!(
+            s.window("g/n1"),
+            Some(10_000.0),
+            "a new session's outage is no rhythm"
+        );
     }
 
     #[test]
-    fn a_slow_source_gets_three_of_its_gaps_and_old_gaps_fade() {
+    fn a_slow_source_is_silent_once_then_gets_three_of_its_gaps_and_old_gaps_fade() {
         let mut s = Silence::new(10.0);
-        for i in 0..3 {
-            s.heard("slow", f64::from(i) * 60_000.0);
+        s.heard("slow", 0.0, true);
+        assert_eq!(s.check(10_500.0).len(), 1, "before its rhythm is known");
+        for i in 1..3 {
+            s.heard("slow", f64::from(i) * 60_000.0, true);
         }
         assert_eq!(s.window("slow"), Some(180_000.0));
         assert!(s.check(120_000.0 + 170_000.0).is_empty());
@@ -125,7 +132,7 @@ mod tests {
         let mut t = 120_000.0;
         for _ in 0..7_200 {
             t += 1_000.0;
-            s.heard("slow", t);
+            s.heard("slow", t, true);
         }
         assert_eq!(s.window("slow"), Some(10_000.0));
     }
@@ -133,7 +140,7 @@ mod tests {
     #[test]
     fn a_zero_floor_turns_it_off_and_the_clock_reads_utc() {
         let mut s = Silence::new(0.0);
-        s.heard("a", 0.0);
+        s.heard("a", 0.0, true);
         assert!(s.check(1e9).is_empty());
         assert_eq!(clock(1_765_085_523_000.0), "05:32:03 UTC");
     }
