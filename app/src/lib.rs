@@ -411,16 +411,25 @@ pub fn app(
         }
     }
 
-    // `?mqtt=<ws url>&topic=<filter>` (topic may repeat) subscribes to a broker at start; its
-    // data stays in the broker source's worker, never in the saved session.
+    // `?mqtt=<ws url>&topic=<filter>` (topic may repeat) subscribes to a broker at start when
+    // it is on the page's host name, else once the user agrees; its data stays in the broker
+    // source's worker, never in the saved session.
     let broker = ui::fleet::Fleet::new(
         query_param("mqtt").unwrap_or_default(),
         query_params("topic"),
     );
     provide_context(broker);
-    if let Some(url) = query_param("mqtt").filter(|_| !viewing) {
-        let topics = query_params("topic");
-        ui::fleet::connect(broker, &url, &topics, "", "");
+    let mqtt =
+        move |url: &str| ui::fleet::connect(broker, url, &query_params("topic"), "", "", f64::NAN);
+    // Whether the question is about `?mqtt=`'s broker (set once, here).
+    let mut is_mqtt = false;
+    match query_param("mqtt").filter(|_| !viewing) {
+        Some(url) if ui::fleet::is_page_host(&url) => mqtt(&url),
+        Some(url) => {
+            is_mqtt = true;
+            ask_live.set(Some(url));
+        }
+        None => {}
     }
 
     // The open stream is in the URL (#stream=<id>), so a reload or a bookmark returns to it,
@@ -458,16 +467,22 @@ pub fn app(
         }
     });
 
+    let asked = match is_mqtt {
+        true => ", which is not the server of this page, and to show its broker's streams.",
+        false => ", which is not the server of this page, and to keep its streams in your session.",
+    };
     view! {
         {move || ask_live.get().map(|url| view! {
             <div class="ask-live" role="alertdialog" data-testid="ask-live" aria-label="connect to another server?">
                 <p>
-                    "This link asks to connect to "<code>{live::split_token(&url).0}</code>
-                    ", which is not the server of this page, and to keep its streams in your session."
+                    "This link asks to connect to "<code>{live::split_token(&url).0}</code>{asked}
                 </p>
                 <button data-testid="ask-live-connect" on:click=move |_| {
                     ask_live.set(None);
-                    live::connect(d, ctl.live, url.clone(), None);
+                    match is_mqtt {
+                        true => mqtt(&url),
+                        false => live::connect(d, ctl.live, url.clone(), None),
+                    }
                 }>"Connect"</button>
                 <button data-testid="ask-live-cancel" on:click=move |_| ask_live.set(None)>"Don't connect"</button>
             </div>

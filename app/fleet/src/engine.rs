@@ -40,6 +40,10 @@ pub struct StreamUpdate {
     /// Its chart's place in the engine (not for the page).
     #[serde(skip)]
     pub chart: usize,
+    /// Stale because its source went silent ([`crate::silence`]), so a message from that
+    /// source revives it (not for the page: `reason` says it).
+    #[serde(skip)]
+    pub silent: bool,
 }
 
 /// The last point and the signals of one push.
@@ -137,6 +141,7 @@ impl Engine {
             lcl: None,
             ucl: None,
             chart: self.monitors.len(),
+            silent: false,
         };
         self.states.insert(id.to_string(), state);
         let spec = ChartSpec {
@@ -155,25 +160,52 @@ impl Engine {
         }
     }
 
-    /// Marks every stream whose id is `prefix` or starts with `prefix/` stale, once.
+    /// Marks every stream whose id is `prefix` or starts with `prefix/` stale, once; a death
+    /// replaces a silence's reason (it says more).
     pub fn stale_under(&mut self, prefix: &str, reason: &str) {
-        for (id, state) in self.states.range_mut(prefix.to_string()..) {
-            let under = prefix.is_empty()
-                || id == prefix
-                || id.starts_with(prefix) && id[prefix.len()..].starts_with('/');
-            if !under {
-                if !id.starts_with(prefix) {
-                    break;
-                }
+        let (track, changed) = (self.track, &mut self.changed);
+        for state in under(&mut self.states, prefix, true) {
+            if state.status == "stale" && !state.silent {
                 continue;
             }
-            if state.status != "stale" {
-                self.rollup += 1;
-                state.status = "stale";
-                state.reason = Some(reason.to_string());
-                if self.track {
-                    self.changed.insert(id.clone());
-                }
+            self.rollup += u64::from(state.status != "stale");
+            (state.status, state.silent) = ("stale", false);
+            state.reason = Some(reason.to_string());
+            if track {
+                changed.insert(state.id.clone());
+            }
+        }
+    }
+
+    /// Marks the live streams of a silent source stale with `reason`: every stream under
+    /// `prefix` when `deep` (a Sparkplug node and its devices), else the group `prefix`'s own
+    /// (a plain topic's group, not the groups below it).
+    pub fn silent(&mut self, prefix: &str, deep: bool, reason: &str) {
+        let (track, changed) = (self.track, &mut self.changed);
+        for state in under(&mut self.states, prefix, deep) {
+            if state.status == "stale" {
+                continue; // a death or a lost connection says more
+            }
+            self.rollup += 1;
+            (state.status, state.silent) = ("stale", true);
+            state.reason = Some(reason.to_string());
+            if track {
+                changed.insert(state.id.clone());
+            }
+        }
+    }
+
+    /// The streams [`Engine::silent`] marked under `prefix` are live again: their source spoke.
+    pub fn revive(&mut self, prefix: &str, deep: bool) {
+        let (track, changed) = (self.track, &mut self.changed);
+        for state in under(&mut self.states, prefix, deep) {
+            if !state.silent {
+                continue;
+            }
+            self.rollup += 1;
+            (state.status, state.silent, state.reason) = ("live", false, None);
+            if track {
+                changed.insert(state.id.clone());
             }
         }
     }
@@ -227,11 +259,30 @@ impl Engine {
     }
 }
 
+/// The streams under `prefix`: every one whose id is `prefix` or starts with `prefix/` when
+/// `deep`, else those of the group `prefix` only (their id is `prefix/{metric}`).
+fn under<'a>(
+    states: &'a mut BTreeMap<String, StreamUpdate>,
+    prefix: &'a str,
+    deep: bool,
+) -> impl Iterator<Item = &'a mut StreamUpdate> + 'a {
+    states
+        .range_mut(prefix.to_string()..)
+        .take_while(move |(id, _)| id.starts_with(prefix))
+        .filter(move |(id, _)| match deep {
+            true => {
+                prefix.is_empty() || id.len() == prefix.len() || id[prefix.len()..].starts_with('/')
+            }
+            false => crate::view::split(id).0 == prefix,
+        })
+        .map(|(_, s)| s)
+}
+
 /// A value of stream `s` into its chart (one of `monitors`); true when that moved its group's
 /// roll-up (it was stale, or this is its first signal).
 fn record(s: &mut StreamUpdate, monitors: &mut [Option<Monitor>], t: f64, value: f64) -> bool {
     let before = (s.status, s.signals > 0);
-    (s.status, s.reason, s.last, s.t) = ("live", None, value, t);
+    (s.status, s.reason, s.last, s.t, s.silent) = ("live", None, value, t, false);
     s.n += 1;
     let mut seen = Seen::default();
     // A non-finite value is refused by the monitor; the stream still shows it arrived.
@@ -284,6 +335,39 @@ mod tests {
             .all(|s| s.status == "stale" && s.reason.as_deref() == Some("NDEATH")));
         e.reading("g/n1/m", 1.0, 2.0);
         assert_eq!(e.take().0[0].status, "live");
+    }
+
+    #[test]
+    fn a_silent_source_is_stale_with_its_reason_a_death_says_more_and_a_message_revives() {
+        let mut e = Engine::new(20);
+        for id in ["g/n1/d/m", "g/n1/m", "g/n10/m", "p/l/m/t", "p/l/m/sub/t"] {
+            e.reading(id, 0.0, 1.0);
+        }
+        e.take();
+        e.silent("g/n1", true, "silent since 05:00:00 UTC");
+        e.silent("p/l/m", false, "silent since 05:00:01 UTC");
+        let (u, _) = e.take();
+        let ids: Vec<&str> = u.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["g/n1/d/m", "g/n1/m", "p/l/m/t"],
+            "not g/n10, not p/l/m/sub"
+        );
+        assert!(u.iter().all(|s| s.status == "stale"));
+        e.stale_under("g/n1/d", "NDEATH");
+        e.revive("g/n1", true);
+        let states = e.states();
+        assert_eq!(states["g/n1/m"].status, "live", "revived");
+        assert_eq!(
+            (
+                states["g/n1/d/m"].status,
+                states["g/n1/d/m"].reason.as_deref()
+            ),
+            ("stale", Some("NDEATH")),
+            "a death is not undone by the node's next message"
+        );
+        e.revive("p/l/m", false);
+        assert_eq!(e.states()["p/l/m/t"].status, "live");
     }
 
     #[test]

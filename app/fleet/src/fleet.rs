@@ -6,10 +6,12 @@
 use crate::engine::{Engine, StreamUpdate};
 use crate::mapping::{self, SubscribeConfig, Subscription};
 use crate::session::{Incoming, Options, Session};
+use crate::silence::{clock, Silence};
 use crate::sparkplug::{Hosts, NodeUpdate};
 use crate::view::{Ask, Shown, View};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::fmt::Write;
 
 /// Most problem lines one update carries; the rest are counted in `errors_dropped`.
 const MAX_ERRORS: usize = 50;
@@ -39,13 +41,22 @@ pub struct Config {
     #[serde(default = "default_qos")]
     pub qos: u8,
     /// The topic filters and their mapping, as the shim's `[[mqtt.subscribe]]`.
+    #[serde(default)]
     pub subscribe: Vec<SubscribeConfig>,
+    /// More filters, as the page's form gives them ([`SubscribeConfig::from_filter`]).
+    #[serde(default)]
+    pub topics: Vec<String>,
     /// Ask Sparkplug edge nodes for a rebirth when their state is unknown (default false).
     #[serde(default)]
     pub rebirth: bool,
     /// Phase I length of each stream's chart (default 20, as the dashboard's).
     #[serde(default = "default_phase1")]
     pub phase1: usize,
+    /// A source (a Sparkplug edge node, a plain topic's group) with no message for this many
+    /// seconds, or 3 of its longest gaps if longer, is silent: its streams turn stale until it
+    /// speaks again (default 10; 0: never). See [`crate::silence`].
+    #[serde(default = "default_silent_after_s")]
+    pub silent_after_s: f64,
 }
 
 fn default_version() -> u8 {
@@ -60,6 +71,13 @@ fn default_qos() -> u8 {
 fn default_phase1() -> usize {
     20
 }
+fn default_silent_after_s() -> f64 {
+    10.0
+}
+
+/// Where mosquitto bridges publish their state (`notifications true`): `1` up, `0` down, the
+/// latter as the bridge's will on the remote broker when the local one dies.
+const BRIDGE_STATE: (&str, &str) = ("$SYS/broker/connection/", "/state");
 
 /// The connection's state for the page.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -128,7 +146,15 @@ pub struct Fleet {
     /// The broker refused this connection (CONNACK or SUBACK).
     refused: bool,
     view: Option<View>,
+    silence: Silence,
+    /// A Sparkplug message's source key, built here without allocating per message.
+    key: String,
+    /// The mosquitto bridges last said down, and since when (epoch ms).
+    bridges_down: BTreeMap<String, f64>,
 }
+
+/// A Sparkplug source's key starts so: the others are plain topics' groups.
+const SPARKPLUG: &str = "spBv1.0/";
 
 impl Fleet {
     /// Checks the page's config; the error names the key.
@@ -148,13 +174,25 @@ impl Fleet {
                 config.version, config.qos
             ));
         }
-        if config.subscribe.is_empty() {
+        if config.silent_after_s.is_nan() || config.silent_after_s < 0.0 {
+            return Err(format!(
+                "silent_after_s: {} is not a number of seconds (0 turns it off)",
+                config.silent_after_s
+            ));
+        }
+        let mut subscribe = config.subscribe;
+        subscribe.extend(
+            config
+                .topics
+                .iter()
+                .map(|t| SubscribeConfig::from_filter(t)),
+        );
+        if subscribe.is_empty() {
             return Err(
                 "subscribe: add a topic filter, e.g. spBv1.0/# or plant/+/temperature".into(),
             );
         }
-        let subs = config
-            .subscribe
+        let subs = subscribe
             .iter()
             .enumerate()
             .map(|(i, s)| Subscription::parse(i, s))
@@ -184,6 +222,9 @@ impl Fleet {
             status: None,
             refused: false,
             view: None,
+            silence: Silence::new(config.silent_after_s),
+            key: String::new(),
+            bridges_down: BTreeMap::new(),
         })
     }
 
@@ -231,8 +272,9 @@ impl Fleet {
         self.counts.messages += 1;
         let mut errors = Vec::new();
         let before = self.engine.readings();
-        if topic.starts_with("spBv1.0/") {
+        if topic.starts_with(SPARKPLUG) {
             self.counts.sparkplug += 1;
+            self.heard_node(topic, now);
             if let Some((topic, bytes)) =
                 self.hosts
                     .on_message(topic, payload, now, &mut self.engine, &mut errors)
@@ -242,9 +284,15 @@ impl Fleet {
                     .map_err(|e| self.fail(e))?;
             }
         } else {
+            // A bridge's state changes when it does, not on a rhythm: never silent.
+            let bridge = self.bridge_state(topic, payload, now);
             let (readings, problems) = mapping::read(&self.subs, topic, payload);
             errors = problems;
             for r in readings {
+                let group = crate::view::split(&r.stream).0;
+                if !bridge && self.silence.heard(group, now, true) {
+                    self.engine.revive(group, false);
+                }
                 self.engine
                     .reading(&r.stream, r.t.map_or(now, |t| t as f64), r.value);
             }
@@ -256,6 +304,65 @@ impl Fleet {
         Ok(())
     }
 
+    /// A Sparkplug edge node spoke (any message of its own but a death, which may be an
+    /// older session's will the broker kept): its silent streams are live again.
+    fn heard_node(&mut self, topic: &str, now: f64) {
+        let mut levels = topic.split('/').skip(1);
+        let (Some(group), Some(kind), Some(node)) = (levels.next(), levels.next(), levels.next())
+        else {
+            return;
+        };
+        if !matches!(kind, "NBIRTH" | "DBIRTH" | "NDATA" | "DDATA" | "DDEATH") {
+            return;
+        }
+        self.key.clear();
+        for part in [SPARKPLUG, group, "/", node] {
+            self.key.push_str(part);
+        }
+        if self.silence.heard(&self.key, now, kind != "NBIRTH") {
+            self.engine.revive(&self.key[SPARKPLUG.len()..], true);
+        }
+    }
+
+    /// A mosquitto bridge's state (`$SYS/broker/connection/{name}/state`), when subscribed:
+    /// named in the reason of sources that go silent while it is down. True for such a topic.
+    fn bridge_state(&mut self, topic: &str, payload: &[u8], now: f64) -> bool {
+        let Some(name) = topic
+            .strip_prefix(BRIDGE_STATE.0)
+            .and_then(|t| t.strip_suffix(BRIDGE_STATE.1))
+        else {
+            return false;
+        };
+        match payload {
+            b"0" => {
+                self.bridges_down.entry(name.to_string()).or_insert(now);
+            }
+            _ => {
+                self.bridges_down.remove(name);
+            }
+        }
+        true
+    }
+
+    /// The sources silent since the last look: their live streams turn stale, saying since
+    /// when, and which bridges are down.
+    fn silences(&mut self, now: f64) {
+        for (key, since) in self.silence.check(now) {
+            let mut reason = format!(
+                "silent since {}: no message for over {} s",
+                clock(since),
+                (self.silence.window(&key).unwrap_or_default() / 1_000.0).round()
+            );
+            for (name, down) in &self.bridges_down {
+                let _ = write!(reason, "; bridge {name} reported down at {}", clock(*down));
+            }
+            match key.strip_prefix(SPARKPLUG) {
+                Some(node) => self.engine.silent(node, true, &reason),
+                None => self.engine.silent(&key, false, &reason),
+            }
+        }
+    }
+
     /// The keep-alive, and the batch for the page; returns bytes to send (a PINGREQ) or the
     /// error that ends the connection.
     pub fn tick(&mut self, now: f64) -> (Update, Result<Vec<u8>, String>) {
@@ -263,6 +370,7 @@ impl Fleet {
             Ok(()) => Ok(self.session.take_outgoing()),
             Err(e) => Err(self.fail(e)),
         };
+        self.silences(now);
         let (streams, points) = self.engine.take();
         self.counts.streams = self.engine.len() as u64;
         let hosts = &self.hosts;
@@ -358,8 +466,60 @@ mod tests {
     }
 
     fn publish(f: &mut Fleet, topic: &str, value: &'static str) {
-        let p = PublishPacket::new(topic, value.as_bytes(), QoS::AtMostOnce);
-        f.receive(&bytes(&p), 1.0).unwrap();
+        publish_at(f, topic, value.as_bytes(), 1.0);
+    }
+
+    fn publish_at(f: &mut Fleet, topic: &str, payload: &[u8], now: f64) {
+        let p = PublishPacket::new(topic, payload.to_vec(), QoS::AtMostOnce);
+        f.receive(&bytes(&p), now).unwrap();
+    }
+
+    /// The stream's status and reason after a tick at `now`.
+    fn state(f: &mut Fleet, id: &str, now: f64) -> (&'static str, String) {
+        let _ = f.tick(now);
+        let s = &f.engine.states()[id];
+        (s.status, s.reason.clone().unwrap_or_default())
+    }
+
+    #[test]
+    fn a_silent_node_and_a_silent_group_turn_stale_naming_the_down_bridge_and_revive() {
+        let mut f = fleet();
+        connected(&mut f);
+        let t0 = 1_765_085_520_000.0; // 05:32:00 UTC
+        publish_at(&mut f, "plant/l1/m/t", b"1", t0);
+        publish_at(&mut f, "plant/l2/m/t", b"1", t0);
+        f.receive(&sparkplug_birth(), t0).unwrap();
+        publish_at(
+            &mut f,
+            "$SYS/broker/connection/plant1-bridge/state",
+            b"0",
+            t0 + 2_000.0,
+        );
+        publish_at(&mut f, "plant/l2/m/t", b"2", t0 + 8_000.0);
+        assert_eq!(state(&mut f, "g/n1/temp", t0 + 9_000.0).0, "live");
+        let (status, why) = state(&mut f, "g/n1/temp", t0 + 10_500.0);
+        assert_eq!(status, "stale");
+        assert_eq!(
+            why,
+            "silent since 05:32:00 UTC: no message for over 10 s; \
+             bridge plant1-bridge reported down at 05:32:02 UTC"
+        );
+        assert_eq!(f.engine.states()["plant/l1/m/t"].status, "stale");
+        assert_eq!(f.engine.states()["plant/l2/m/t"].status, "live", "it spoke");
+        // The bridge is back, and the node's rebirth revives all its streams.
+        publish_at(
+            &mut f,
+            "$SYS/broker/connection/plant1-bridge/state",
+            b"1",
+            t0 + 11_000.0,
+        );
+        f.receive(&sparkplug_birth(), t0 + 11_000.0).unwrap();
+        assert_eq!(state(&mut f, "g/n1/temp", t0 + 11_500.0).0, "live");
+        publish_at(&mut f, "plant/l1/m/t", b"3", t0 + 12_000.0);
+        assert_eq!(state(&mut f, "plant/l1/m/t", t0 + 12_500.0).0, "live");
+        // Silent again: no bridge is down now.
+        let (_, why) = state(&mut f, "g/n1/temp", t0 + 30_000.0);
+        assert_eq!(why, "silent since 05:32:11 UTC: no message for over 10 s");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! Everything but the WebSocket and the worker's messages is plain Rust with native tests:
 //! [`session`] (MQTT packets in and out), [`mapping`] (topics and payloads to streams),
 //! [`sparkplug`] (the host application's view of edge nodes), [`engine`] (a chart per stream,
-//! what changed), [`fleet`] (one connection, tying them together). `wasm` (wasm32 only) is
+//! what changed), [`silence`] (sources that stop without a death), [`fleet`] (one connection, tying them together). `wasm` (wasm32 only) is
 //! the thin binding `worker.js` drives. The message protocol with the page is in
 //! docs/fleet.md.
 #![deny(missing_docs)]
@@ -16,6 +16,7 @@ pub mod engine;
 pub mod fleet;
 pub mod mapping;
 pub mod session;
+pub mod silence;
 pub mod sparkplug;
 pub mod view;
 #[cfg(target_arch = "wasm32")]

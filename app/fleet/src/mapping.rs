@@ -23,6 +23,36 @@ pub struct SubscribeConfig {
     pub time: Option<String>,
 }
 
+impl SubscribeConfig {
+    /// A filter as the page's form gives it (`topics` in the `connect` config): a `spBv1.0`
+    /// one maps Sparkplug, any other names its streams by the topic itself.
+    pub fn from_filter(filter: &str) -> SubscribeConfig {
+        SubscribeConfig {
+            topic: filter.to_string(),
+            stream: (!filter.starts_with("spBv1.0")).then(|| stream_template(filter)),
+            value: None,
+            time: None,
+        }
+    }
+}
+
+/// The stream name of a plain filter: the topic itself, each wildcard's levels in its place
+/// (`plant/+/temperature` → `plant/{1}/temperature`).
+pub fn stream_template(filter: &str) -> String {
+    let mut n = 0;
+    let levels: Vec<String> = filter
+        .split('/')
+        .map(|level| match level {
+            "+" | "#" => {
+                n += 1;
+                format!("{{{n}}}")
+            }
+            other => other.to_string(),
+        })
+        .collect();
+    levels.join("/")
+}
+
 /// A checked subscription.
 #[derive(Debug)]
 pub struct Subscription {
@@ -168,5 +198,17 @@ mod tests {
         let e = Subscription::parse(1, &sub("a/+", None, None)).unwrap_err();
         assert!(e.contains("stream: is missing"), "{e}");
         assert!(Subscription::parse(0, &sub("spBv1.0/#", None, None)).is_ok());
+    }
+
+    #[test]
+    fn a_plain_filter_names_its_streams_by_the_topic_and_sparkplug_names_its_own() {
+        assert_eq!(
+            stream_template("plant/+/temperature"),
+            "plant/{1}/temperature"
+        );
+        assert_eq!(stream_template("plant/+/+/#"), "plant/{1}/{2}/{3}");
+        let plain = SubscribeConfig::from_filter("plant/#");
+        assert_eq!(plain.stream.as_deref(), Some("plant/{1}"));
+        assert_eq!(SubscribeConfig::from_filter("spBv1.0/#").stream, None);
     }
 }

@@ -57,6 +57,8 @@ pub struct Group {
     pub signals: u64,
     /// Its stale streams.
     pub stale: u64,
+    /// Why its first stale stream is stale (a death, a silence, a lost connection).
+    pub reason: Option<String>,
 }
 
 /// What the page gets for its window.
@@ -119,6 +121,9 @@ pub fn groups<'a>(streams: impl Iterator<Item = &'a StreamUpdate>) -> Vec<Group>
             g.streams += 1;
             g.signals += u64::from(s.signals > 0);
             g.stale += u64::from(s.status == "stale");
+            if g.reason.is_none() && s.status == "stale" {
+                g.reason.clone_from(&s.reason);
+            }
         }
     }
     if let Some((k, g)) = run {
@@ -195,6 +200,10 @@ fn group_row(g: &Group, open: bool, nodes: Nodes) -> String {
                 if n.seq_gaps == 1 { "" } else { "s" }
             );
         }
+    }
+    // Last: the longest part, cut by the row's width first.
+    if let Some(why) = g.reason.as_deref().filter(|_| g.stale > 0) {
+        let _ = write!(extra, " · <span class=\"fleet-why\">{}</span>", esc(why));
     }
     format!(
         "<div class=\"fleet-row fleet-group {status}\" data-testid=\"stream-group\" data-group=\"{key}\" \
@@ -394,6 +403,7 @@ mod tests {
             lcl: None,
             ucl: None,
             chart: 0,
+            silent: false,
         }
     }
 
@@ -494,6 +504,27 @@ mod tests {
         assert!(
             html.contains("g/n1/d&lt;1&gt;") && !html.contains("<1>"),
             "{html}"
+        );
+    }
+
+    #[test]
+    fn a_stale_groups_row_says_why_after_its_node() {
+        let mut s = stream("g/n1/d/t", "stale", 0);
+        s.reason = Some("silent since 05:32:00 UTC <x>".into());
+        let streams = all(&[s, stream("g/n2/d/t", "live", 0)]);
+        let mut view = View::default();
+        view.ask.count = 10;
+        let html = view.show(&streams, 0, &|_| None).html;
+        assert!(
+            html.contains(
+                "1 stale · <span class=\"fleet-why\">silent since 05:32:00 UTC &lt;x&gt;</span>"
+            ),
+            "{html}"
+        );
+        assert_eq!(
+            html.matches("fleet-why").count(),
+            1,
+            "not on the live group"
         );
     }
 

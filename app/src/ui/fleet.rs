@@ -70,40 +70,52 @@ pub fn filters(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// The stream name of a plain (non-Sparkplug) filter: the topic itself, each wildcard's
-/// levels in its place (`plant/+/temperature` → `plant/{1}/temperature`).
-pub fn stream_template(filter: &str) -> String {
-    let mut n = 0;
-    let levels: Vec<String> = filter
-        .split('/')
-        .map(|level| match level {
-            "+" | "#" => {
-                n += 1;
-                format!("{{{n}}}")
-            }
-            other => other.to_string(),
-        })
-        .collect();
-    levels.join("/")
-}
-
-/// The worker's `connect` config for the form's values.
-pub fn config(url: &str, topics: &[String], user: &str, password: &str) -> serde_json::Value {
-    let subscribe: Vec<serde_json::Value> = topics
-        .iter()
-        .map(|t| match t.starts_with("spBv1.0") {
-            true => json!({ "topic": t }),
-            false => json!({ "topic": t, "stream": stream_template(t) }),
-        })
-        .collect();
-    let mut config = json!({ "url": url.trim(), "subscribe": subscribe });
+/// The worker's `connect` config for the form's values; `silent` is the seconds after which
+/// a quiet source is silent (`silent_after_s`; the worker's default when NaN: the number
+/// input's `valueAsNumber` when empty).
+pub fn config(
+    url: &str,
+    topics: &[String],
+    user: &str,
+    password: &str,
+    silent: f64,
+) -> serde_json::Value {
+    // The worker names a plain filter's streams by the topic (`plant/+/t` → `plant/{1}/t`).
+    let mut config = json!({ "url": url.trim(), "topics": topics });
     if !user.is_empty() {
         config["username"] = user.into();
     }
     if !password.is_empty() {
         config["password"] = password.into();
     }
+    if silent.is_finite() {
+        config["silent_after_s"] = silent.into();
+    }
     config
+}
+
+/// Whether the broker at `url` is on the page's own host name (any port): a link connects to
+/// it at start, to another host only once the user agrees (as `?live=`).
+pub fn is_page_host(url: &str) -> bool {
+    let page = web_sys::window().and_then(|w| w.location().host().ok());
+    page.is_some_and(|page| same_host(url, &page))
+}
+
+/// `name:port`, `[v6]:port` or `[v6]` without the port (after the last `:` outside brackets).
+fn name(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((name, port)) if !port.contains(']') => name,
+        _ => host,
+    }
+}
+
+/// Whether the `ws://` or `wss://` `url` names the host of `page_host` (`name[:port]`), ports
+/// aside.
+pub fn same_host(url: &str, page_host: &str) -> bool {
+    let rest = url.trim().split_once("://").map_or("", |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    !host.is_empty() && name(host).eq_ignore_ascii_case(name(page_host))
 }
 
 fn post(message: serde_json::Value) {
@@ -218,15 +230,23 @@ fn worker(fleet: Fleet) -> Result<(), String> {
     Ok(())
 }
 
-/// Connects to the broker at `url` with `topics`; the worker reconnects by itself.
-pub fn connect(fleet: Fleet, url: &str, topics: &[String], user: &str, password: &str) {
+/// Connects to the broker at `url` with `topics` (`silent`: see [`config`]); the worker
+/// reconnects by itself.
+pub fn connect(
+    fleet: Fleet,
+    url: &str,
+    topics: &[String],
+    user: &str,
+    password: &str,
+    silent: f64,
+) {
     if let Err(e) = worker(fleet) {
         fleet.status.set(("error".into(), e));
         return;
     }
     fleet.active.set(true);
     fleet.status.set(("connecting".into(), format!("to {url}")));
-    post(json!({ "type": "connect", "config": config(url, topics, user, password) }));
+    post(json!({ "type": "connect", "config": config(url, topics, user, password, silent) }));
     ask();
 }
 
@@ -258,6 +278,8 @@ fn form_html(url: &str, topics: &str) -> String {
          placeholder=\"username (optional)\" autocomplete=\"off\">\
          <input type=\"password\" id=\"mqtt-password\" data-testid=\"mqtt-password\" \
          aria-label=\"password (optional)\" placeholder=\"password (optional)\" autocomplete=\"off\">\
+         <input type=\"number\" min=\"0\" step=\"any\" id=\"mqtt-silent\" data-testid=\"mqtt-silent\" \
+         aria-label=\"a source is silent after this many seconds without a message\" placeholder=\"silent after 10 s\">\
          <button type=\"submit\" id=\"mqtt-connect\" data-testid=\"mqtt-connect\">Connect</button>\
          <span class=\"live\" id=\"mqtt-status\" data-testid=\"mqtt-status\" role=\"status\"></span>",
         esc(url),
@@ -281,7 +303,16 @@ pub fn FleetForm() -> impl IntoView {
         }
         let topics = filters(&value("mqtt-topic"));
         let (user, password) = (value("mqtt-username"), value("mqtt-password"));
-        connect(fleet, &value("mqtt-url"), &topics, &user, &password);
+        connect(
+            fleet,
+            &value("mqtt-url"),
+            &topics,
+            &user,
+            &password,
+            element("mqtt-silent").map_or(f64::NAN, |e| {
+                get(&e, "valueAsNumber").as_f64().unwrap_or(f64::NAN)
+            }),
+        );
     };
     // The state shown where the form's HTML has its places.
     Effect::new(move |_| {
@@ -362,6 +393,19 @@ mod tests {
     }
 
     #[test]
+    fn a_broker_on_the_pages_host_name_is_the_same_host_whatever_its_port() {
+        assert!(same_host("ws://127.0.0.1:9001", "127.0.0.1:8080"));
+        assert!(same_host(
+            "wss://user@Plant.example:8084/mqtt",
+            "plant.example"
+        ));
+        assert!(same_host("ws://[::1]:9001", "[::1]:8080"));
+        assert!(!same_host("ws://localhost:9001", "127.0.0.1:8080"));
+        assert!(!same_host("ws://127.0.0.1.evil:9001", "127.0.0.1:8080"));
+        assert!(!same_host("127.0.0.1:9001", "127.0.0.1:8080"), "no scheme");
+    }
+
+    #[test]
     fn filters_are_split_on_lines_and_commas() {
         assert_eq!(
             filters("spBv1.0/#\n plant/+/t , \n\nline/#"),
@@ -370,27 +414,14 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_filter_names_its_streams_by_the_topic_and_sparkplug_names_its_own() {
-        assert_eq!(
-            stream_template("plant/+/temperature"),
-            "plant/{1}/temperature"
-        );
-        assert_eq!(stream_template("plant/+/+/#"), "plant/{1}/{2}/{3}");
-        let c = config(
-            " ws://b:9001 ",
-            &["spBv1.0/#".into(), "plant/#".into()],
-            "",
-            "",
-        );
-        assert_eq!(
-            c,
-            json!({"url": "ws://b:9001", "subscribe": [
-                {"topic": "spBv1.0/#"}, {"topic": "plant/#", "stream": "plant/{1}"}]})
-        );
-        let c = config("ws://b", &["a".into()], "me", "secret");
+    fn the_config_carries_the_forms_values() {
+        let c = config(" ws://b:9001 ", &["spBv1.0/#".into()], "", "", f64::NAN);
+        assert_eq!(c, json!({"url": "ws://b:9001", "topics": ["spBv1.0/#"]}));
+        let c = config("ws://b", &["a".into()], "me", "secret", 30.0);
         assert_eq!(
             (c["username"].as_str(), c["password"].as_str()),
             (Some("me"), Some("secret"))
         );
+        assert_eq!(c["silent_after_s"], 30.0);
     }
 }

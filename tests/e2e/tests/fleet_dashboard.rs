@@ -8,15 +8,22 @@
 //! chart. The form's hooks (`mqtt-url`, `mqtt-topic`, `mqtt-connect`, `mqtt-status`)
 //! disconnect and connect; a listener that refuses the client is an error, not retried; a
 //! broker that goes away and comes back is reconnected to.
+//!
+//! Two more: a plant's bridged mosquitto killed (no NDEATH reaches the company's broker) makes
+//! its node's and its plain topics' groups stale as silent, naming the bridge, while the other
+//! plant's stay live, and both revive when it is back; and `?mqtt=` to a broker on another
+//! host name than the page's asks first (the `ask-live` dialog), as `?live=` does.
 
 use fantoccini::{Client, Locator};
 use llmscope_e2e::{
-    click, count, eventually, free_port, js, screenshot, type_into, wait_for, Driver, Mosquitto,
-    Site, APP_MOUNTED, DEADLINE,
+    bridge, click, count, eventually, free_port, js, screenshot, type_into, wait_for, Driver,
+    Mosquitto, Site, APP_MOUNTED, DEADLINE,
 };
 use llmscope_protocol::sparkplug::{MessageType, Metric, MetricValue, Payload, Topic, BD_SEQ};
-use rumqttc::{AsyncClient, MqttOptions, QoS};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::Value;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 const NODES: usize = 1_000;
@@ -87,6 +94,19 @@ fn bd_seq(v: u64) -> Metric {
     }
 }
 
+/// The dashboard served by the shim, opened in Chromium at `?{query}`, once it is mounted.
+async fn dashboard(query: &str) -> (Site, Driver, Client) {
+    let site = Site::start();
+    let driver = Driver::start();
+    let client = driver.browser().await;
+    client
+        .goto(&format!("{}?{query}", site.url))
+        .await
+        .expect("the dashboard");
+    wait_for(&client, APP_MOUNTED, DEADLINE).await;
+    (site, driver, client)
+}
+
 /// The summary's numbers: groups, with signals, with stale streams.
 async fn summary(client: &Client) -> Vec<u64> {
     let text = js(
@@ -142,12 +162,12 @@ async fn until_groups(client: &Client, what: &str, check: impl Fn(&[u64]) -> boo
     .await
 }
 
-/// The group rows in the DOM, as `[group, status, streams, stale]`.
+/// The group rows in the DOM, as `[group, status, streams, stale, text]`.
 async fn groups(client: &Client) -> Vec<Value> {
     let rows = js(
         client,
         "return [...document.querySelectorAll('[data-testid=stream-group]')].map(e => \
-         [e.dataset.group, e.dataset.status, +e.dataset.streams, +e.dataset.stale]);",
+         [e.dataset.group, e.dataset.status, +e.dataset.streams, +e.dataset.stale, e.textContent]);",
     )
     .await;
     rows.as_array().cloned().unwrap_or_default()
@@ -168,15 +188,8 @@ async fn press(client: &Client, css: &str) {
 async fn the_dashboard_groups_a_thousand_sparkplug_nodes_from_mosquitto() {
     let (tcp, ws, ws_closed) = (free_port(), free_port(), free_port());
     let broker = Mosquitto::start(tcp, ws, ws_closed);
-    let site = Site::start();
-    let driver = Driver::start();
-    let client = driver.browser().await;
     let url = format!("ws://127.0.0.1:{ws}");
-    client
-        .goto(&format!("{}?mqtt={url}&topic=spBv1.0/%23", site.url))
-        .await
-        .expect("the dashboard");
-    wait_for(&client, APP_MOUNTED, DEADLINE).await;
+    let (_site, _driver, client) = dashboard(&format!("mqtt={url}&topic=spBv1.0/%23")).await;
     until_status(&client, "connected", "subscribed").await;
     let form = js(
         &client,
@@ -253,9 +266,11 @@ async fn the_dashboard_groups_a_thousand_sparkplug_nodes_from_mosquitto() {
     })
     .await;
     assert_eq!(
-        first,
+        Value::Array(first.as_array().unwrap()[..4].to_vec()),
         serde_json::json!(["plant1/node0500/press", "stale", 20, 20])
     );
+    let why = first[4].as_str().unwrap_or_default();
+    assert!(why.contains("NDEATH") && !why.contains("silent"), "{why}");
 
     // Its rebirth (a new bdSeq) revives it.
     publisher.born(&node(500), 1).await;
@@ -338,6 +353,7 @@ async fn the_dashboard_groups_a_thousand_sparkplug_nodes_from_mosquitto() {
     click(&client, Locator::Css("[data-testid=mqtt-connect]")).await; // Disconnect
     type_into(&client, "mqtt-url", &url).await;
     type_into(&client, "mqtt-topic", "plant/#, spBv1.0/#").await;
+    type_into(&client, "mqtt-silent", "30").await; // the worker refuses a config key it does not know
     click(&client, Locator::Css("[data-testid=mqtt-connect]")).await;
     until_status(&client, "connected", "subscribed").await;
     publisher.born(&node(42), 2).await;
@@ -363,4 +379,174 @@ async fn the_dashboard_groups_a_thousand_sparkplug_nodes_from_mosquitto() {
         "a plain topic is grouped by its levels as a Sparkplug one"
     );
     drop(broker);
+}
+
+/// A plant's edge node `pc` publishing to its own broker on `port` every 250 ms until the
+/// test ends: Sparkplug B (group `plant`, device `press`, metrics `m1`, `m2`), born again on
+/// every new connection, and a plain reading on `{plant}/line1/press/temperature`.
+fn plant_feed(port: u16, plant: &'static str) {
+    let mut options = MqttOptions::new(format!("{plant}-pc"), "127.0.0.1", port);
+    options.set_keep_alive(Duration::from_secs(5));
+    let (client, mut events) = AsyncClient::new(options, 100);
+    let born = Arc::new(AtomicBool::new(false));
+    let on_connack = born.clone();
+    tokio::spawn(async move {
+        loop {
+            match events.poll().await {
+                Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                    on_connack.store(false, Ordering::SeqCst)
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let send = |kind: MessageType, seq: u64, metrics: Vec<Metric>| {
+            let device = (kind != MessageType::NBirth).then_some("press");
+            let payload = Payload {
+                timestamp: Some(1_700_000_000_000),
+                seq: Some(seq % 256),
+                metrics,
+                ..Payload::default()
+            };
+            let topic = Topic::edge(plant, kind, "pc", device);
+            let _ = client.try_publish(topic, QoS::AtMostOnce, false, payload.to_bytes());
+        };
+        let mut seq = 0;
+        for k in 0u64.. {
+            if !born.swap(true, Ordering::SeqCst) {
+                send(MessageType::NBirth, 0, vec![bd_seq(k)]);
+                let metrics = (1..=2).map(|m| Metric::birth(&format!("m{m}"), m, 1, 10.0));
+                send(MessageType::DBirth, 1, metrics.collect());
+                seq = 1;
+            }
+            seq += 1;
+            let value = 10.0 + (k % 3) as f64 * 0.1;
+            send(
+                MessageType::DData,
+                seq,
+                vec![Metric::data(1, 2, value), Metric::data(2, 2, value)],
+            );
+            let topic = format!("{plant}/line1/press/temperature");
+            let _ = client.try_publish(topic, QoS::AtMostOnce, false, value.to_string());
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+}
+
+/// Waits until `check` holds on the group rows, each found by its key as `(streams, stale
+/// streams, text)` (status `signal` outranks `stale`, so the counts are asked, not it).
+async fn until_rows(
+    client: &Client,
+    what: &str,
+    check: impl Fn(&dyn Fn(&str) -> (u64, u64, String)) -> bool,
+) {
+    eventually(what, DEADLINE, || async {
+        let rows = groups(client).await;
+        let row = |key: &str| {
+            let r = rows.iter().find(|r| r[0] == key);
+            let n = |i: usize| r.and_then(|r| r[i].as_u64()).unwrap_or_default();
+            let text = r.and_then(|r| r[4].as_str()).unwrap_or_default();
+            (n(2), n(3), text.to_string())
+        };
+        if check(&row) {
+            Ok(())
+        } else {
+            Err(format!("{rows:#?}"))
+        }
+    })
+    .await
+}
+
+/// Issue 15's gap: a plant's broker that crashes sends no NDEATH (its edge nodes' wills die
+/// with it). Two plants' mosquittos are bridged to the company's (`notifications true`); the
+/// dashboard subscribes there to Sparkplug, both plants' plain topics and the bridges' states.
+/// Plant 1's broker is killed (SIGKILL): its node's group and its plain group turn stale as
+/// silent after the 10 s default, naming the bridge that went down; plant 2's stay live.
+/// Plant 1's broker back, its node is born again and both groups are live.
+#[tokio::test]
+async fn a_crashed_plant_brokers_nodes_turn_silent_and_revive_while_the_other_plant_stays_live() {
+    let [b_tcp, b_ws, a1, a2] = [(); 4].map(|_| free_port());
+    let _company = Mosquitto::with_config(
+        &format!(
+            "allow_anonymous true\npersistence false\nlistener {b_tcp} 127.0.0.1\n\
+             listener {b_ws} 127.0.0.1\nprotocol websockets\n"
+        ),
+        &[b_tcp, b_ws],
+    );
+    let plant = |name: &str, port: u16| {
+        let topics = ["spBv1.0/#", &format!("{name}/#")];
+        Mosquitto::with_config(
+            &format!(
+                "allow_anonymous true\npersistence false\nlistener {port} 127.0.0.1\n{}",
+                bridge(name, b_tcp, &topics)
+            ),
+            &[port],
+        )
+    };
+    let mut plant1 = plant("plant1", a1);
+    let _plant2 = plant("plant2", a2);
+    let topics = "topic=spBv1.0/%23&topic=plant1/%23&topic=plant2/%23\
+                  &topic=%24SYS/broker/connection/%2B/state";
+    let (_site, _driver, client) = dashboard(&format!("mqtt=ws://127.0.0.1:{b_ws}&{topics}")).await;
+    until_status(&client, "connected", "subscribed").await;
+    plant_feed(a1, "plant1");
+    plant_feed(a2, "plant2");
+    let groups = [
+        "plant1/pc/press",
+        "plant1/line1/press",
+        "plant2/pc/press",
+        "plant2/line1/press",
+    ];
+    let live = |row: &dyn Fn(&str) -> (u64, u64, String), g: &str| {
+        let (streams, stale, _) = row(g);
+        streams > 0 && stale == 0
+    };
+    until_rows(&client, "both plants live", |row| {
+        groups.iter().all(|g| live(row, g))
+    })
+    .await;
+
+    plant1.kill();
+    until_rows(&client, "plant 1 silent, plant 2 live", |row| {
+        let silent = |g: &str| {
+            let (streams, stale, text) = row(g);
+            streams > 0
+                && stale == streams
+                && text.contains("silent since")
+                && text.contains("bridge plant1-bridge reported down")
+                && !text.contains("NDEATH")
+        };
+        silent(groups[0]) && silent(groups[1]) && live(row, groups[2]) && live(row, groups[3])
+    })
+    .await;
+    screenshot(&client, "fleet-silent").await;
+
+    plant1.restart();
+    until_rows(&client, "plant 1 revived", |row| {
+        groups.iter().all(|g| live(row, g))
+    })
+    .await;
+}
+
+/// `?mqtt=` as `?live=`: a broker on another host name than the page's (`localhost` for a
+/// page on 127.0.0.1) is connected to only once the user agrees, its URL shown.
+#[tokio::test]
+async fn a_link_to_a_broker_on_another_host_asks_before_connecting() {
+    let (tcp, ws, ws_closed) = (free_port(), free_port(), free_port());
+    let _broker = Mosquitto::start(tcp, ws, ws_closed);
+    let url = format!("ws://localhost:{ws}");
+    let (_site, _driver, client) = dashboard(&format!("mqtt={url}&topic=spBv1.0/%23")).await;
+    let ask = wait_for(&client, "[data-testid=ask-live]", DEADLINE).await;
+    let text = ask.text().await.unwrap_or_default();
+    assert!(text.contains(&url), "{text}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        status(&client).await.0,
+        "closed",
+        "nothing connects before the user agrees"
+    );
+    click(&client, Locator::Css("[data-testid=ask-live-connect]")).await;
+    until_status(&client, "connected", "subscribed").await;
 }
