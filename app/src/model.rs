@@ -16,7 +16,7 @@ mod rules;
 pub use causes::{domain, lines, Annotation, Causes, Lists, Taxonomy, UNKNOWN};
 pub use derived::{text as derived_text, Derived, STALE_MS};
 pub use events::{SourceEvent, EVENTS};
-pub use rules::{marks, Mark};
+pub use rules::{fired, marks, names as rule_names, Mark};
 
 thread_local! {
     /// Each stream's chart as last computed (by stream id), with the revision it was computed
