@@ -110,12 +110,13 @@ pub async fn quality(file: &str, text: &str) -> Result<llmscope_app_lazy::qualit
 }
 
 /// The rule editor, written by the module into the stream view's `.rules-host` for `input`
-/// (`rules_editor`'s argument there); the set the user applies: (tests, named rules).
-pub async fn rules_editor(input: String) -> Result<(String, String), String> {
+/// (`rules_editor`'s argument there); the set the user applies: (tests, named rules, text).
+pub async fn rules_editor(input: String) -> Result<(String, String, String), String> {
     let applied = call("rules_editor", &input.into()).await?.as_string();
     let applied = applied.ok_or("the report module's `rules_editor` did not return text")?;
-    let (tests, rules) = applied.split_once('\u{1}').unwrap_or((&applied, ""));
-    Ok((tests.into(), rules.into()))
+    let mut parts = applied.splitn(3, '\u{1}').map(String::from);
+    let mut part = || parts.next().unwrap_or_default();
+    Ok((part(), part(), part()))
 }
 
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`

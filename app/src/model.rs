@@ -167,6 +167,10 @@ pub struct Settings {
     /// saved form of `llmscope_app_lazy::rules` ([`Settings::spec`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<String>,
+    /// The rule set as typed in the rule editor, comments and layout kept, which the editor
+    /// shows again while it is what runs (`llmscope_app_lazy::rules::opening`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_text: Option<String>,
 }
 
 /// The recent window of a card's status, in points.

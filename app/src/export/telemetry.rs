@@ -100,6 +100,7 @@ mod tests {
         st.samples.push(Sample { t: 1.0, value: 2.5 });
         st.seqs.push(41);
         st.stale = Some("modbus timeout".into());
+        st.settings.rules_text = Some("# ours\n1-3s: 1 beyond 3s".into());
         s.streams.push(st);
         s.telemetry.probe_results.push(probe());
         s.causes.require = true;

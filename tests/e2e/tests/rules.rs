@@ -388,3 +388,107 @@ async fn named_rules_are_named_in_the_csv_the_report_and_the_why_panel() {
     assert!(errors.is_empty(), "console errors: {errors:?}");
     session.close().await;
 }
+
+/// The set as typed, with comments and blank lines: 2-2s by another layout, and a comment.
+const TYPED: &str =
+    "# the lab's rules (Westgard 1981)\n\n2-2s:   2 in a row beyond 2s same side   # both high\n";
+
+/// What the rule editor's text area holds.
+async fn editor_text(client: &Client) -> Value {
+    js(
+        client,
+        "return document.querySelector('[data-testid=rule-text]').value",
+    )
+    .await
+}
+
+/// The set applied as typed is shown as typed when the editor opens again, after a reload and
+/// in the exported session; a text over the bound cannot be applied, and says why.
+#[tokio::test]
+async fn the_rule_editor_keeps_the_text_as_typed() {
+    let session = Session::open().await;
+    let client = &session.client;
+    pause_simulators(client).await;
+    let mut csv = String::from("t,level\n");
+    for (i, v) in values().iter().enumerate() {
+        csv += &format!("{i},{v}\n");
+    }
+    import(client, &temp_csv("rules.csv", &csv)).await;
+    notice(client).await;
+    open_stream(client).await;
+    click(client, Locator::Css("[data-testid=rule-open]")).await;
+    wait_for(client, "[data-testid=rule-editor]", DEADLINE).await;
+
+    // Over the bound: named, and Apply stays off.
+    let long = format!("{TYPED}#{}", "x".repeat(10_000));
+    type_into(client, "rule-text", &long).await;
+    let said = eventually("the bound's message", DEADLINE, || async {
+        let v = js(
+            client,
+            "const e = document.querySelector('[data-testid=rule-error]'); \
+             return e.hidden ? null : [e.textContent, document.querySelector('[data-testid=rule-apply]').disabled]",
+        )
+        .await;
+        v.as_array().cloned().ok_or(v.to_string())
+    })
+    .await;
+    let text = said[0].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with(&format!(
+            "this rule set is {} bytes; at most 10000",
+            long.len()
+        )),
+        "{text}"
+    );
+    assert_eq!(said[1], Value::Bool(true));
+
+    type_into(client, "rule-text", TYPED).await;
+    let rate = check(TYPED, None, None, None).unwrap().arl.unwrap().value;
+    far(client, rate, "markov-chain").await;
+    click(client, Locator::Css("[data-testid=rule-apply]")).await;
+    listed(
+        client,
+        &[serde_json::json!([41, "2-2s"])],
+        "the rule's signal",
+    )
+    .await;
+    click(client, Locator::Css("[data-testid=rule-open]")).await;
+    wait_for(client, "[data-testid=rule-editor]", DEADLINE).await;
+    assert_eq!(editor_text(client).await, Value::from(TYPED));
+
+    // After a reload (the session is saved every 3 s).
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    client.refresh().await.expect("reload");
+    let script = format!(
+        "if (document.querySelector('[data-testid=center]')) return true; \
+         const h = [...document.querySelectorAll('article h2')].find(h => h.textContent === {STREAM:?}); \
+         if (h) h.closest('article').click(); return false"
+    );
+    eventually("the stream's view after a reload", DEADLINE, || async {
+        let open = js(client, &script).await;
+        (open == Value::Bool(true))
+            .then_some(())
+            .ok_or(open.to_string())
+    })
+    .await;
+    click(client, Locator::Css("[data-testid=rule-open]")).await;
+    wait_for(client, "[data-testid=rule-editor]", DEADLINE).await;
+    assert_eq!(editor_text(client).await, Value::from(TYPED));
+
+    // In the exported session, with the saved form that runs without the parser.
+    let file = download(&session, "export-json", "llmscope-session.json").await;
+    let exported: Value =
+        serde_json::from_str(&std::fs::read_to_string(file).expect("the export")).expect("JSON");
+    let settings = &exported["session"]["streams"][0]["settings"];
+    assert_eq!(settings["rules_text"], Value::from(TYPED));
+    assert!(
+        settings["rules"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("2-2s\t"),
+        "{settings}"
+    );
+    let errors = console_errors(client).await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    session.close().await;
+}
