@@ -44,11 +44,11 @@ mod tests {
         read(&llmscope_app_lazy::telemetry::import(text)?.to_string())
     }
 
+    /// A probe result as the Worker answers it (a few of its fields).
     fn probe() -> Value {
-        json!({"target": "mini", "provider": "openai", "model": "gpt-4o-mini", "t": 1_795_000_000_000i64,
-               "ok": true, "status": 200, "ttft_ms": 250.0, "total_ms": 1250.0, "input_tokens": 12,
-               "output_tokens": 11, "cached_input_tokens": null, "tokens_per_s": 11.0, "cost_usd": 0.0000084,
-               "error": null, "extra": {"load_duration_ms": 3.5}})
+        json!({"target": "mini", "provider": "openai", "ok": true, "ttft_ms": 250.0,
+               "total_ms": 1250.0, "output_tokens": 11, "error": null,
+               "extra": {"load_duration_ms": 3.5}})
     }
 
     #[test]

@@ -109,20 +109,44 @@ async fn open_stream(client: &Client) {
     wait_for(client, "[data-testid=center]", DEADLINE).await;
 }
 
-#[tokio::test]
-async fn the_rule_editor_rates_sets_names_errors_and_applies_rules() {
-    let session = Session::open().await;
-    let client = &session.client;
+/// Imports [`values`] as `rules.csv`, opens its stream and the rule editor; the import's notice.
+async fn start(client: &Client) -> String {
     pause_simulators(client).await;
     let mut csv = String::from("t,level\n");
     for (i, v) in values().iter().enumerate() {
         csv += &format!("{i},{v}\n");
     }
     import(client, &temp_csv("rules.csv", &csv)).await;
-    assert!(notice(client).await.contains("imported 46 rows"));
+    let said = notice(client).await;
     open_stream(client).await;
     click(client, Locator::Css("[data-testid=rule-open]")).await;
     wait_for(client, "[data-testid=rule-editor]", DEADLINE).await;
+    said
+}
+
+/// Reloads the page and waits for the stream's view: the page opens where it was, else the
+/// stream's card is clicked.
+async fn reload(client: &Client) {
+    client.refresh().await.expect("reload");
+    let script = format!(
+        "if (document.querySelector('[data-testid=center]')) return true; \
+         const h = [...document.querySelectorAll('article h2')].find(h => h.textContent === {STREAM:?}); \
+         if (h) h.closest('article').click(); return false"
+    );
+    eventually("the stream's view after a reload", DEADLINE, || async {
+        let open = js(client, &script).await;
+        (open == Value::Bool(true))
+            .then_some(())
+            .ok_or(open.to_string())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_rule_editor_rates_sets_names_errors_and_applies_rules() {
+    let session = Session::open().await;
+    let client = &session.client;
+    assert!(start(client).await.contains("imported 46 rows"));
 
     // Westgard: the engine's chain, to the last digit.
     preset(client, "westgard", WESTGARD_TEXT).await;
@@ -225,20 +249,7 @@ async fn the_rule_editor_rates_sets_names_errors_and_applies_rules() {
 
     // Kept with the session: after a reload, the stream still runs the rule.
     tokio::time::sleep(Duration::from_millis(3500)).await; // the session is saved every 3 s
-    client.refresh().await.expect("reload");
-    // The page opens where it was, on the stream's view; else its card is clicked.
-    let script = format!(
-        "if (document.querySelector('[data-testid=center]')) return true; \
-         const h = [...document.querySelectorAll('article h2')].find(h => h.textContent === {STREAM:?}); \
-         if (h) h.closest('article').click(); return false"
-    );
-    eventually("the stream's view after a reload", DEADLINE, || async {
-        let open = js(client, &script).await;
-        (open == Value::Bool(true))
-            .then_some(())
-            .ok_or(open.to_string())
-    })
-    .await;
+    reload(client).await;
     listed(client, &expected, "the rule's signal after a reload").await;
     let errors = console_errors(client).await;
     assert!(errors.is_empty(), "console errors: {errors:?}");
@@ -267,16 +278,7 @@ async fn download(session: &Session, testid: &str, suffix: &str) -> std::path::P
 async fn named_rules_are_named_in_the_csv_the_report_and_the_why_panel() {
     let session = Session::open().await;
     let client = &session.client;
-    pause_simulators(client).await;
-    let mut csv = String::from("t,level\n");
-    for (i, v) in values().iter().enumerate() {
-        csv += &format!("{i},{v}\n");
-    }
-    import(client, &temp_csv("rules.csv", &csv)).await;
-    notice(client).await;
-    open_stream(client).await;
-    click(client, Locator::Css("[data-testid=rule-open]")).await;
-    wait_for(client, "[data-testid=rule-editor]", DEADLINE).await;
+    start(client).await;
     preset(client, "westgard", WESTGARD_TEXT).await;
     let native = check(WESTGARD_TEXT, None, None, None).unwrap();
     far(client, native.arl.unwrap().value, "markov-chain").await;
@@ -408,16 +410,7 @@ async fn editor_text(client: &Client) -> Value {
 async fn the_rule_editor_keeps_the_text_as_typed() {
     let session = Session::open().await;
     let client = &session.client;
-    pause_simulators(client).await;
-    let mut csv = String::from("t,level\n");
-    for (i, v) in values().iter().enumerate() {
-        csv += &format!("{i},{v}\n");
-    }
-    import(client, &temp_csv("rules.csv", &csv)).await;
-    notice(client).await;
-    open_stream(client).await;
-    click(client, Locator::Css("[data-testid=rule-open]")).await;
-    wait_for(client, "[data-testid=rule-editor]", DEADLINE).await;
+    start(client).await;
 
     // Over the bound: named, and Apply stays off.
     let long = format!("{TYPED}#{}", "x".repeat(10_000));
@@ -458,19 +451,7 @@ async fn the_rule_editor_keeps_the_text_as_typed() {
 
     // After a reload (the session is saved every 3 s).
     tokio::time::sleep(Duration::from_millis(3500)).await;
-    client.refresh().await.expect("reload");
-    let script = format!(
-        "if (document.querySelector('[data-testid=center]')) return true; \
-         const h = [...document.querySelectorAll('article h2')].find(h => h.textContent === {STREAM:?}); \
-         if (h) h.closest('article').click(); return false"
-    );
-    eventually("the stream's view after a reload", DEADLINE, || async {
-        let open = js(client, &script).await;
-        (open == Value::Bool(true))
-            .then_some(())
-            .ok_or(open.to_string())
-    })
-    .await;
+    reload(client).await;
     click(client, Locator::Css("[data-testid=rule-open]")).await;
     wait_for(client, "[data-testid=rule-editor]", DEADLINE).await;
     assert_eq!(editor_text(client).await, Value::from(TYPED));
