@@ -12,6 +12,18 @@ pub async fn import(text: &str) -> Result<Session, String> {
     read(&crate::lazy::telemetry_import(text).await?)
 }
 
+/// The export file's text with the second module's part called directly, as a library: for
+/// host tests and fuzzing (the page goes through `crate::lazy`, so its wasm leaves this out).
+pub fn export_direct(session: &Session) -> String {
+    let json = serde_json::to_value(session).unwrap_or_default();
+    llmscope_app_lazy::telemetry::export(json)
+}
+
+/// [`import`] with the second module's part called directly, as [`export_direct`].
+pub fn import_direct(text: &str) -> Result<Session, String> {
+    read(&llmscope_app_lazy::telemetry::import(text)?.to_string())
+}
+
 /// The session of the second module's answer, checked: values, then annotations.
 fn read(session: &str) -> Result<Session, String> {
     let not_ours = |e: serde_json::Error| format!("not a session file of this dashboard: {e}");
@@ -33,16 +45,9 @@ fn nothing_imported(why: String) -> String {
 mod tests {
     use super::*;
     use crate::model::{Origin, Sample, Stream};
+    use export_direct as export;
+    use import_direct as import;
     use serde_json::json;
-
-    /// What the buttons do, with the second module's part called directly.
-    fn export(s: &Session) -> String {
-        llmscope_app_lazy::telemetry::export(serde_json::to_value(s).unwrap())
-    }
-
-    fn import(text: &str) -> Result<Session, String> {
-        read(&llmscope_app_lazy::telemetry::import(text)?.to_string())
-    }
 
     /// A probe result as the Worker answers it (a few of its fields).
     fn probe() -> Value {

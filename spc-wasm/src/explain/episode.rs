@@ -57,7 +57,7 @@ pub fn with_rules(
     super::sort::sort_by_key(&mut sorted, |s| s.0 as u64);
     let mut out: Vec<Episode> = Vec::new();
     for (index, first, fired) in sorted {
-        if !out.last().is_some_and(|e| index <= e.last + clean_run) {
+        if out.last().is_none_or(|e| index > e.last + clean_run) {
             out.push(Episode {
                 first,
                 last: index,
