@@ -238,12 +238,14 @@ pub fn presentation(
     render(canvas, ratio, Some((title, subtitle)), &view).map(|_| ())
 }
 
-/// The title band of an exported chart: title, subtitle, and a legend of every mark drawn.
+/// The title band of an exported chart: title, subtitle, and a legend of every mark drawn
+/// (`named`: the chart runs named rules, whose names mark its signals too).
 fn titles<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     (title, subtitle): (&str, &str),
     ratio: f64,
     palette: Palette,
+    named: bool,
 ) -> Result<(), String> {
     let big = ("sans-serif", 20.0 * ratio)
         .into_font()
@@ -266,7 +268,15 @@ fn titles<DB: DrawingBackend>(
         ("control limits (3 sigma)", palette.limit, false),
         ("zones C, B, A (1, 2, 3 sigma)", palette.zone_b, true),
         ("Phase I (baseline)", palette.baseline, true),
-        ("signal (test numbers)", palette.signal, false),
+        (
+            if named {
+                "signal (test numbers, rule names)"
+            } else {
+                "signal (test numbers)"
+            },
+            palette.signal,
+            false,
+        ),
     ];
     let mut x = 12.0;
     for (label, color, filled) in legend {
@@ -316,7 +326,8 @@ fn render(
     let area = match title {
         Some(t) => {
             let (top, body) = root.split_vertically((72.0 * ratio) as u32);
-            titles(&top, t, ratio, palette)?;
+            let named = !series.rules.custom().is_empty();
+            titles(&top, t, ratio, palette, named)?;
             body
         }
         None => root.clone(),

@@ -71,6 +71,19 @@ pub async fn why(request: &llmscope_app_lazy::why::Request) -> Result<String, St
         .ok_or_else(|| "the report module's `why` did not return text: reload the page".into())
 }
 
+/// The full-telemetry export's text of the session's JSON (`export_json`), written by the
+/// module ("Export session", which is why it stays out of this one).
+pub async fn telemetry_export(session: String) -> Result<String, String> {
+    let text = call("telemetry_export", &session.into()).await?.as_string();
+    text.ok_or_else(|| "the report module's `telemetry_export` did not return text".into())
+}
+
+/// The session's JSON of an exported file's `text`, its raw records put back by the module.
+pub async fn telemetry_import(text: &str) -> Result<String, String> {
+    let session = call("telemetry_import", &text.into()).await?.as_string();
+    session.ok_or_else(|| "the report module's `telemetry_import` did not return text".into())
+}
+
 /// The site's brand.json (`request`: its URL, a line break, its text) read and checked by the
 /// module: `llmscope_app_lazy::brand::Shown` as its one string.
 pub async fn brand(request: &str) -> Result<String, String> {
@@ -97,12 +110,13 @@ pub async fn quality(file: &str, text: &str) -> Result<llmscope_app_lazy::qualit
 }
 
 /// The rule editor, written by the module into the stream view's `.rules-host` for `input`
-/// (`rules_editor`'s argument there); the set the user applies: (tests, named rules).
-pub async fn rules_editor(input: String) -> Result<(String, String), String> {
+/// (`rules_editor`'s argument there); the set the user applies: (tests, named rules, text).
+pub async fn rules_editor(input: String) -> Result<(String, String, String), String> {
     let applied = call("rules_editor", &input.into()).await?.as_string();
     let applied = applied.ok_or("the report module's `rules_editor` did not return text")?;
-    let (tests, rules) = applied.split_once('\u{1}').unwrap_or((&applied, ""));
-    Ok((tests.into(), rules.into()))
+    let mut parts = applied.splitn(3, '\u{1}').map(String::from);
+    let mut part = || parts.next().unwrap_or_default();
+    Ok((part(), part(), part()))
 }
 
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`

@@ -16,7 +16,7 @@ mod rules;
 pub use causes::{domain, lines, Annotation, Causes, Lists, Taxonomy, UNKNOWN};
 pub use derived::{text as derived_text, Derived, STALE_MS};
 pub use events::{SourceEvent, EVENTS};
-pub use rules::{marks, Mark};
+pub use rules::{fired, marks, names as rule_names, Mark};
 
 thread_local! {
     /// Each stream's chart as last computed (by stream id), with the revision it was computed
@@ -167,6 +167,10 @@ pub struct Settings {
     /// saved form of `llmscope_app_lazy::rules` ([`Settings::spec`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<String>,
+    /// The rule set as typed in the rule editor, comments and layout kept, which the editor
+    /// shows again while it is what runs (`llmscope_app_lazy::rules::opening`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_text: Option<String>,
 }
 
 /// The recent window of a card's status, in points.

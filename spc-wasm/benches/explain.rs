@@ -80,6 +80,7 @@ fn context(c: &mut Criterion) {
                 first,
                 last: first + 19,
                 tests: vec![NelsonRule::SameSide],
+                rules: Vec::new(),
             };
             (i, e)
         })

@@ -2,9 +2,10 @@
 //!
 //! ```js
 //! const chart = new Chart({ chart: "individuals", phase1: 20, tests: "nelson" });
-//! for (const x of values) for (const s of chart.push(x)) console.log(s.test, s.index);
+//! for (const x of values) for (const s of chart.push(x)) console.log(s.test ?? s.rule, s.index);
 //! chart.pushBatch(new Float64Array(more));
 //! chart.pushBatchPacked(new Float64Array(more)); // Uint32Array: [chart, test, index, first]...
+//!                                                // (test 9 + k: the set's named rule k)
 //! chart.limits();   // { center, sigma, primary: { lcl, ucl, ... }, secondary, ... }
 //! chart.signals();  // every signal so far
 //! ```
@@ -13,6 +14,7 @@
 
 use crate::arl;
 use crate::config::ChartConfig;
+use crate::custom::RuleSignal;
 use crate::monitor::{Monitor, Observation, Point, Sink, Which};
 use crate::rules::{RuleSet, Signal};
 use crate::{analyze as analyze_batch, Data, Estimate};
@@ -32,8 +34,7 @@ export interface ChartConfig {
   mu?: number;
   sigma?: number;
   /** "nelson" (default), "western-electric", "westgard", "none", a list like "1,2:8,5", or
-   *  named rules ("2-2s: 2 of 2 beyond 2s; ...", see checkRules). Named rules' signals are in
-   *  analyze()'s `rule_signals`, not yet in Chart.push's answer. */
+   *  named rules ("2-2s: 2 of 2 beyond 2s; ...", see checkRules), whose signals carry `rule`. */
   tests?: string;
   lambda?: number;
   width?: number;
@@ -46,10 +47,16 @@ export interface ChartConfig {
   sigma_method?: "auto" | "moving-range" | "median-moving-range" | "overall-sd" | "average-range" | "average-sd" | "pooled-sd";
 }
 
-/** A special cause: the test (1-8), the point that completed it, and the first point of its pattern. */
+/** A special cause: the test (1-8) or the named rule, the point that completed it, and the
+ *  first point of its pattern. */
 export interface Signal {
   chart: "primary" | "secondary";
-  test: number;
+  /** Nelson's test, 1-8; absent from a named rule's signal. */
+  test?: number;
+  /** A named rule's name, e.g. "2-2s" (named rules run on the primary chart). */
+  rule?: string;
+  /** true on a warning rule's signal (reported, not a rejection). */
+  warning?: boolean;
   index: number;
   first: number;
   last: number;
@@ -133,11 +140,18 @@ pub(crate) fn config_from(value: JsValue) -> Result<ChartConfig, JsError> {
 }
 
 #[wasm_bindgen(inline_js = r#"
-export function signalsFromPacked(packed) {
+export function signalsFromPacked(packed, rules) {
   const signals = new Array(packed.length >>> 2);
   for (let i = 0, j = 0; i < signals.length; i++, j += 4) {
-    const index = packed[j + 2];
-    signals[i] = { chart: packed[j] === 0 ? "primary" : "secondary", test: packed[j + 1], index, first: packed[j + 3], last: index };
+    const index = packed[j + 2], test = packed[j + 1];
+    const chart = packed[j] === 0 ? "primary" : "secondary";
+    if (test <= 8) {
+      signals[i] = { chart, test, index, first: packed[j + 3], last: index };
+    } else {
+      const rule = rules[test - 9];
+      signals[i] = { chart, rule: rule.name, index, first: packed[j + 3], last: index };
+      if (rule.warning) signals[i].warning = true;
+    }
   }
   return signals;
 }
@@ -147,13 +161,17 @@ extern "C" {
     /// a batch can complete a hundred thousand signals, and one object literal per signal
     /// costs less than setting five fields across the boundary (serde-wasm-bindgen) or writing
     /// and parsing JSON text.
+    /// `rules`: the set's named rules, `{name, warning}` each, for the signals of test 9 + k.
     #[wasm_bindgen(js_name = signalsFromPacked)]
-    fn signals_from_packed(packed: &[u32]) -> JsSignals;
+    fn signals_from_packed(packed: &[u32], rules: &JsValue) -> JsSignals;
 }
 
-/// A signal as [`signals_from_packed`] reads it: chart (0 primary, 1 secondary), test (1-8),
-/// index, first (`last` is always `index`).
+/// A signal as [`signals_from_packed`] reads it: chart (0 primary, 1 secondary), test (1-8, or
+/// [`FIRST_RULE`] + k for the set's named rule k), index, first (`last` is always `index`).
 type PackedSignal = [u32; 4];
+
+/// The packed `test` of the set's first named rule: past Nelson's eight.
+const FIRST_RULE: u32 = 9;
 
 fn pack(which: Which, s: Signal) -> PackedSignal {
     // usize is u32 on wasm32, the only target this API runs on.
@@ -185,6 +203,29 @@ impl Sink for Collector {
     fn signal(&mut self, which: Which, signal: Signal) {
         self.all.push(pack(which, signal));
     }
+    fn rule_signal(&mut self, which: Which, s: RuleSignal) {
+        let index = |i: usize| u32::try_from(i).unwrap_or(u32::MAX);
+        let test = FIRST_RULE.saturating_add(index(s.rule));
+        let chart = u32::from(which == Which::Companion);
+        self.all.push([chart, test, index(s.index), index(s.first)]);
+    }
+}
+
+/// The set's named rules as [`signals_from_packed`] names them: `[{name, warning}]`.
+fn rule_names(spec: &crate::ChartSpec) -> Result<JsValue, JsError> {
+    #[derive(Serialize)]
+    struct Named<'a> {
+        name: &'a str,
+        warning: bool,
+    }
+    let rules = spec.tests.custom().rules().iter();
+    let named: Vec<Named> = rules
+        .map(|r| Named {
+            name: &r.name,
+            warning: r.warning,
+        })
+        .collect();
+    to_js(&named)
 }
 
 /// A streaming control chart.
@@ -192,6 +233,8 @@ impl Sink for Collector {
 pub struct JsChart {
     monitor: Monitor,
     sink: Collector,
+    /// [`rule_names`] of the chart's set.
+    rules: JsValue,
 }
 
 #[wasm_bindgen(js_class = Chart)]
@@ -205,22 +248,27 @@ impl JsChart {
         if !has_baseline {
             config.phase1 = Some(DEFAULT_PHASE1);
         }
-        let monitor = Monitor::streaming(config.to_spec().map_err(error)?).map_err(error)?;
+        let spec = config.to_spec().map_err(error)?;
+        let rules = rule_names(&spec)?;
+        let monitor = Monitor::streaming(spec).map_err(error)?;
         Ok(JsChart {
             monitor,
             sink: Collector::default(),
+            rules,
         })
     }
 
     /// The signals not yet returned.
     fn take(&mut self) -> JsSignals {
-        let fresh = signals_from_packed(self.sink.all[self.sink.fresh..].as_flattened());
+        let fresh =
+            signals_from_packed(self.sink.all[self.sink.fresh..].as_flattened(), &self.rules);
         self.sink.fresh = self.sink.all.len();
         fresh
     }
 
     /// Adds one value; returns the signals it completed (all baseline signals when it
-    /// completes the baseline).
+    /// completes the baseline): Nelson's tests with their `test`, then named rules' with their
+    /// `rule`, at each point.
     pub fn push(&mut self, value: f64) -> Result<JsSignals, JsError> {
         self.monitor
             .push(Observation::Value(value), &mut self.sink)
@@ -237,8 +285,9 @@ impl JsChart {
     }
 
     /// Adds many values like `pushBatch`, and returns the signals they completed packed four
-    /// numbers each: chart (0 primary, 1 secondary), test (1-8), index, first (`last` is
-    /// `index`). For batches that complete very many signals: no object per signal.
+    /// numbers each: chart (0 primary, 1 secondary), test (1-8, or 9 + k for the set's named
+    /// rule k, 0-based, as `checkRules` lists them), index, first (`last` is `index`). For
+    /// batches that complete very many signals: no object per signal.
     #[wasm_bindgen(js_name = pushBatchPacked)]
     pub fn push_batch_packed(&mut self, values: &[f64]) -> Result<js_sys::Uint32Array, JsError> {
         self.push_values(values)?;
@@ -314,7 +363,10 @@ impl JsChart {
 
     /// Every signal so far, in the order found.
     pub fn signals(&self) -> Result<JsSignals, JsError> {
-        Ok(signals_from_packed(self.sink.all.as_flattened()))
+        Ok(signals_from_packed(
+            self.sink.all.as_flattened(),
+            &self.rules,
+        ))
     }
 }
 

@@ -128,6 +128,21 @@ pub async fn quality(request: String) -> Result<Vec<u8>, JsError> {
         .map_err(|e| JsError::new(&e))
 }
 
+/// The full-telemetry export's text for the session's JSON ([`crate::telemetry::export`]).
+#[wasm_bindgen]
+pub async fn telemetry_export(session: String) -> Result<String, JsError> {
+    let session = serde_json::from_str(&session).map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(crate::telemetry::export(session))
+}
+
+/// The session's JSON of an exported file, its raw records put back
+/// ([`crate::telemetry::import`]), or what makes the file unusable.
+#[wasm_bindgen]
+pub async fn telemetry_import(text: String) -> Result<String, JsError> {
+    let session = crate::telemetry::import(&text).map_err(|e| JsError::new(&e))?;
+    Ok(session.to_string())
+}
+
 /// A share link's data zlib-compressed ([`crate::pack::deflate`]).
 #[wasm_bindgen]
 pub fn zlib(bytes: &[u8]) -> Vec<u8> {

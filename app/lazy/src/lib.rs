@@ -31,8 +31,11 @@
 //! - `team`: the workspace view (issue 16): signing in to a probe Worker with a member's
 //!   token, the role, the workspace's dashboards, saving the view with its version check and
 //!   the conflict's words (`team::page`, wasm32 only, does the requests and the DOM);
+//! - `telemetry`: the full-telemetry JSON export and its import ("Export session"), on the
+//!   session's JSON;
 //! - `exports` (wasm32 only): what the page and the Worker call, `pdf(doc)` (which fetches
-//!   the fonts), `compare(request, on_table)`, `compare_machines(request)`, `why(request)`, `forecast(request)`, `team(start)`, `quality(request)`, and `zlib`, `unzlib`, `seal`,
+//!   the fonts), `compare(request, on_table)`, `compare_machines(request)`, `why(request)`, `forecast(request)`, `team(start)`, `quality(request)`,
+//!   `telemetry_export(session)`, `telemetry_import(text)`, and `zlib`, `unzlib`, `seal`,
 //!   `unseal` (`pack`).
 //!
 //! The dashboard links the types and codecs of `doc`, `wire` and `boxes` from here (and the
@@ -58,6 +61,7 @@ pub mod rules;
 #[cfg(all(feature = "module", target_arch = "wasm32"))]
 mod rules_ui;
 pub mod team;
+pub mod telemetry;
 pub mod text;
 pub mod why;
 pub mod wire;

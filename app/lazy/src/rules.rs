@@ -176,6 +176,35 @@ pub fn source(tests: &str, code: &str) -> String {
         .join("\n")
 }
 
+/// The longest rule set text kept with a stream, in bytes: the text travels with its settings
+/// (the session, share links, exports), so it is bounded as they are.
+pub const MAX_TEXT: usize = 10_000;
+
+/// Whether the set's `text` may be kept with the stream, or what to do about it.
+pub fn keepable(text: &str) -> Result<(), String> {
+    match text.len() {
+        n if n <= MAX_TEXT => Ok(()),
+        n => Err(format!(
+            "this rule set is {n} bytes; at most {MAX_TEXT} are kept with the stream (in its \
+             session, share links and exports): shorten its comments or rules"
+        )),
+    }
+}
+
+/// The text the editor opens with: the set as the user typed it (`typed`, comments and layout
+/// kept) when applying it gives the stream's `tests` and named rules' saved form `code`; else
+/// the set written from them ([`source`]): a stream saved before the text was kept, one whose
+/// tests were changed since, or a text over [`MAX_TEXT`].
+#[cfg(feature = "module")]
+pub fn opening(tests: &str, code: &str, typed: &str) -> String {
+    let same = |(t, c): (String, String)| t == tests && c == code;
+    let kept = keepable(typed).is_ok() && applied(typed).is_ok_and(same);
+    match kept && !typed.trim().is_empty() {
+        true => typed.into(),
+        false => source(tests, code),
+    }
+}
+
 /// What applying a set writes into a stream's settings: `tests` (Nelson's tests in the list
 /// syntax with their K, or `none`) and the named rules' saved form (empty when none), or the
 /// part that does not parse.
@@ -244,5 +273,31 @@ mod tests {
         assert_eq!(source("", ""), "nelson");
         let e = applied("a: 1 beyond 3s\nb: 2 of 2 beyond").unwrap_err();
         assert_eq!((e.line, e.column), (2, 17));
+    }
+
+    #[test]
+    fn the_typed_text_is_shown_again_while_it_is_what_runs() {
+        let typed = "# the lab's set\n1\n\n2-2s: 2 in a row beyond 2s same side  # Westgard\n";
+        let (tests, code) = applied(typed).unwrap();
+        assert_eq!(opening(&tests, &code, typed), typed);
+        // Saved before the text was kept: the set written from what runs.
+        assert_eq!(
+            opening(&tests, &code, ""),
+            "1:3\n2-2s: 2 in a row beyond 2s same side"
+        );
+        // The tests changed since (the settings' Tests field): the text no longer says what
+        // runs.
+        assert_eq!(opening("nelson", &code, typed), source("nelson", &code));
+        // A text over the bound is refused in words, and not shown from a crafted link.
+        let long = format!("{typed}{}", "#".repeat(MAX_TEXT));
+        let e = keepable(&long).unwrap_err();
+        assert!(
+            e.starts_with(&format!(
+                "this rule set is {} bytes; at most 10000",
+                long.len()
+            )),
+            "{e}"
+        );
+        assert_eq!(opening(&tests, &code, &long), source(&tests, &code));
     }
 }

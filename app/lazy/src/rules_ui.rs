@@ -2,14 +2,16 @@
 //! set in the rule language, presets to start from, the set's false-alarm rate as the user
 //! types (the engine's `custom::check`: a Markov chain when every rule is zone-based, a seeded
 //! simulation otherwise), the part that does not parse with its line and column, and "Apply",
-//! which hands the set to the dashboard ([`crate::rules::applied`]).
+//! which hands the set to the dashboard ([`crate::rules::applied`]) with the text as typed,
+//! comments and layout kept, which the editor shows again while it is what runs
+//! ([`crate::rules::opening`]; at most [`crate::rules::MAX_TEXT`] bytes).
 //!
 //! Typing stays responsive: the text is parsed 250 ms after the last keystroke, and its rate is
 //! computed in a module Web Worker that imports this module (a simulation takes about a second);
 //! a newer text ends a computation still running with its worker, and a stale answer is never
 //! shown.
 
-use crate::rules::{applied as applied_set, source};
+use crate::rules::{applied as applied_set, keepable, opening};
 use crate::text::esc;
 use llmscope_spc::arl::ArlMethod;
 use llmscope_spc::custom::{check, parse_tests, WESTGARD_TEXT};
@@ -35,19 +37,20 @@ fn preset(name: &str) -> Option<&'static str> {
 
 /// Writes the editor into the page's `.rules-host` (the open stream's settings) for `input`:
 /// the stream's `tests`, its named rules' saved form, the plotted statistic's center and sigma,
-/// and the LSL and USL (NaN when unknown; for rules with fixed values), separated by U+0001.
-/// Resolves when the user applies a valid set, to its `tests` and named rules, separated so;
-/// the editor then closes.
+/// the LSL and USL (NaN when unknown; for rules with fixed values), and the set's text as last
+/// applied, separated by U+0001 (the text last, so it may hold anything). Resolves when the
+/// user applies a valid set, to its `tests`, named rules and text, separated so; the editor
+/// then closes.
 #[wasm_bindgen]
 pub async fn rules_editor(input: String) -> Result<String, JsError> {
     let host = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.query_selector(".rules-host").ok().flatten())
         .ok_or_else(|| JsError::new("the rule editor has no place on this page"))?;
-    let parts: Vec<&str> = input.split('\u{1}').collect();
+    let parts: Vec<&str> = input.splitn(7, '\u{1}').collect();
     let part = |i: usize| parts.get(i).copied().unwrap_or("");
     let number = |i: usize| part(i).parse::<f64>().ok().filter(|v| v.is_finite());
-    host.set_inner_html(&html(&source(part(0), part(1))));
+    host.set_inner_html(&html(&opening(part(0), part(1), part(6))));
     let find = |id: &str| {
         host.query_selector(&format!("[data-testid={id}]"))
             .ok()
@@ -83,10 +86,15 @@ pub async fn rules_editor(input: String) -> Result<String, JsError> {
     let applying = editor.clone();
     let closing = host.clone();
     listen(&editor.apply, "click", move |_| {
-        match applied_set(&applying.text.value()) {
+        let text = applying.text.value();
+        if let Err(e) = keepable(&text) {
+            return applying.problem(&e, "", "");
+        }
+        match applied_set(&text) {
             Ok((tests, code)) => {
+                let answer = format!("{tests}\u{1}{code}\u{1}{text}");
                 if let Some(resolve) = &resolve {
-                    let _ = resolve.call1(&JsValue::NULL, &format!("{tests}\u{1}{code}").into());
+                    let _ = resolve.call1(&JsValue::NULL, &answer.into());
                 }
                 applying.generation.set(0);
                 if let Some(w) = applying.worker.take() {
@@ -216,9 +224,17 @@ impl Editor {
         if generation != self.generation.get() {
             return;
         }
-        match parse_tests(&self.text.value()) {
-            Err(e) => {
-                self.show_error(e.line, e.column, &e.message);
+        let text = self.text.value();
+        let parsed = keepable(&text).map_err(|e| (e, String::new(), String::new()));
+        let parsed = parsed.and_then(|()| {
+            parse_tests(&text).map_err(|e| {
+                let at = format!("line {}, column {}: {}", e.line, e.column, e.message);
+                (at, e.line.to_string(), e.column.to_string())
+            })
+        });
+        match parsed {
+            Err((message, line, column)) => {
+                self.problem(&message, &line, &column);
                 self.far.set_text_content(None);
                 self.set(&self.far, &[("data-arl", ""), ("data-method", "")]);
             }
@@ -321,14 +337,16 @@ impl Editor {
     }
 
     fn show_error(&self, line: usize, column: usize, message: &str) {
-        self.error
-            .set_text_content(Some(&format!("line {line}, column {column}: {message}")));
+        let at = format!("line {line}, column {column}: {message}");
+        self.problem(&at, &line.to_string(), &column.to_string());
+    }
+
+    /// Shows what is wrong with the text (where, when it is a part of it: line and column, else
+    /// empty), and keeps it from being applied.
+    fn problem(&self, message: &str, line: &str, column: &str) {
+        self.error.set_text_content(Some(message));
         self.error.remove_attribute("hidden").ok();
-        let (line, column) = (line.to_string(), column.to_string());
-        self.set(
-            &self.error,
-            &[("data-line", &line), ("data-column", &column)],
-        );
+        self.set(&self.error, &[("data-line", line), ("data-column", column)]);
         self.apply.set_attribute("disabled", "").ok();
     }
 

@@ -11,14 +11,17 @@ use wasm_bindgen::JsCast;
 
 pub use llmscope_app_lazy::text::fmt;
 
-/// The tests a chart runs, as numbers with runs collapsed: "1–8", "1, 2, 5–6".
+/// The tests a chart runs, as numbers with runs collapsed, then its named rules: "1–8",
+/// "1, 2, 5–6", "1, 2-2s, R-4s".
 pub fn tests(chart: &Chart) -> String {
     let on: Vec<u8> = NelsonRule::ALL
         .iter()
         .filter(|r| chart.primary.rules.contains(**r))
         .map(|r| r.number())
         .collect();
-    if on.is_empty() {
+    let named = chart.primary.rules.custom().rules().iter();
+    let names: Vec<String> = named.map(|r| r.name.clone()).collect();
+    if on.is_empty() && names.is_empty() {
         return "none".into();
     }
     let mut parts: Vec<String> = Vec::new();
@@ -29,7 +32,13 @@ pub fn tests(chart: &Chart) -> String {
             [] => continue,
         });
     }
+    parts.extend(names);
     parts.join(", ")
+}
+
+/// How many signals the chart's primary chart has, the named rules' included.
+fn signal_count(chart: &Chart) -> usize {
+    chart.primary.signals.len() + chart.primary.rule_signals.len()
 }
 
 /// How often the chart's tests would signal on an in-control process.
@@ -118,22 +127,23 @@ pub fn subtitle(chart: &Chart, unit: &str) -> String {
         "{}. Tests {}; {} signals.",
         limits(chart, unit),
         tests(chart),
-        chart.primary.signals.len()
+        signal_count(chart)
     )
 }
 
 /// One stream's points with their limits and tests, then its signals, as CSV. `t` is when
-/// each point was complete ([`Stream::point_time`]).
+/// each point was complete ([`Stream::point_time`]). Named rules are named where tests have
+/// their numbers: a point's `tests` is `5;2-2s`, a signal's `signal_test` is `2-2s`, as
+/// `analyze`'s CSV does.
 pub fn csv(stream: &Stream, chart: &Chart) -> String {
     let mut out = String::from("index,t,statistic,center,lcl,ucl,tests\n");
     let cell = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    let marks = crate::model::marks(&chart.primary, 0..usize::MAX);
+    let mut at = marks.iter().peekable();
     for p in chart.primary.points() {
         let t = cell(stream.point_time(p.index));
-        let fired: Vec<String> = chart
-            .primary
-            .tests_at(p.index)
-            .map(|k| k.to_string())
-            .collect();
+        while at.next_if(|m| m.index < p.index).is_some() {}
+        let fired = at.next_if(|m| m.index == p.index).map(|m| m.fired());
         out += &format!(
             "{},{t},{},{},{},{},{}\n",
             p.index,
@@ -141,12 +151,20 @@ pub fn csv(stream: &Stream, chart: &Chart) -> String {
             p.center,
             cell(p.lcl),
             cell(p.ucl),
-            fired.join(";")
+            fired.unwrap_or_default().join(";")
         );
     }
     out += "\nsignal_test,index,first,last\n";
-    for s in &chart.primary.signals {
-        out += &format!("{},{},{},{}\n", s.test.number(), s.index, s.first, s.last);
+    for m in &marks {
+        let tests = m
+            .tests
+            .iter()
+            .map(|s| (s.test.number().to_string(), s.first, s.last));
+        let names = m.rules.iter().zip(&m.named);
+        let names = names.map(|(r, s)| (r.name.clone(), s.first, s.last));
+        for (fired, first, last) in tests.chain(names) {
+            out += &format!("{fired},{},{first},{last}\n", m.index);
+        }
     }
     out
 }
@@ -375,27 +393,18 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
         );
         w.para(10.0, &capability(s, ch));
         w.gap(8.0);
-        let grouped: Vec<_> = ch
-            .primary
-            .signals
-            .chunk_by(|a, b| a.index == b.index)
-            .collect();
+        let grouped = crate::model::marks(&ch.primary, 0..usize::MAX);
         w.para(
             12.0,
-            &format!(
-                "Signals: {} at {} points",
-                ch.primary.signals.len(),
-                grouped.len()
-            ),
+            &format!("Signals: {} at {} points", signal_count(ch), grouped.len()),
         );
         for group in grouped.iter().take(200) {
-            let at = group[0].index;
+            let at = group.index;
             let value = ch
                 .primary
                 .point_at(at)
                 .map_or("–".into(), |p| value(ch, p.statistic, &s.unit));
             let time = s.point_time(at).map_or(String::new(), when);
-            let numbers: Vec<String> = group.iter().map(|g| g.test.number().to_string()).collect();
             w.row(
                 9.0,
                 &[0.0, 60.0, 180.0, 300.0],
@@ -403,7 +412,7 @@ pub async fn pdf(session: &Session, progress: impl Fn(f64)) -> Result<Vec<u8>, S
                     format!("point {at}"),
                     time,
                     value,
-                    format!("tests {}", numbers.join(", ")),
+                    format!("tests {}", group.fired().join(", ")),
                 ],
             );
             let context: Vec<String> = (at.saturating_sub(10)..=at + 10)

@@ -1,172 +1,40 @@
-//! The full-telemetry JSON export, and its import: the session (streams, settings) plus the
-//! raw records it was built from, in the contracts' own field names: probe results exactly as
-//! the Worker answered them (every field and extra, workers/README.md), and the shim's samples
-//! with their `seq` (docs/protocol.md). Probe results also carry the OpenTelemetry GenAI
-//! semantic-convention names where one applies (`gen_ai.server.time_to_first_token`, in
-//! seconds, ...), so the file drops into an OTel pipeline. Importing the file gives back the
-//! same session; those derived names are recomputed on export, never read.
+//! The full-telemetry JSON export ("Export session") and its import: the second module
+//! (`llmscope_app_lazy::telemetry`, through `crate::lazy`) turns the session's JSON into the
+//! file (`crate::lazy::telemetry_export`) and back, since only those two buttons need it; this
+//! checks and reads the session it gives back.
 
 use crate::model::Session;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
-
-/// What the file says it is.
-pub const FORMAT: &str = "llmscope-telemetry";
-/// The file format's version this build writes; it reads every version up to it.
-pub const VERSION: u64 = 1;
-
-/// OpenTelemetry GenAI names (semantic conventions for generative AI, "gen_ai.*") for a probe
-/// result: durations in seconds, as the conventions define them.
-pub fn otel(result: &Value) -> Map<String, Value> {
-    let mut out = Map::new();
-    let num = |k: &str| result.get(k).and_then(Value::as_f64);
-    let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            out.insert(k.to_string(), v);
-        }
-    };
-    put("gen_ai.provider.name", result.get("provider").cloned());
-    put("gen_ai.request.model", result.get("model").cloned());
-    put(
-        "gen_ai.usage.input_tokens",
-        result.get("input_tokens").filter(|v| !v.is_null()).cloned(),
-    );
-    put(
-        "gen_ai.usage.output_tokens",
-        result
-            .get("output_tokens")
-            .filter(|v| !v.is_null())
-            .cloned(),
-    );
-    let ttft = num("ttft_ms");
-    let total = num("total_ms");
-    put(
-        "gen_ai.server.time_to_first_token",
-        ttft.map(|ms| json!(ms / 1000.0)),
-    );
-    put(
-        "gen_ai.client.operation.duration",
-        total.map(|ms| json!(ms / 1000.0)),
-    );
-    // Time per output token after the first: (total - TTFT) / (output tokens - 1).
-    let per_token = match (ttft, total, num("output_tokens")) {
-        (Some(a), Some(b), Some(n)) if n > 1.0 => Some(json!((b - a) / 1000.0 / (n - 1.0))),
-        _ => None,
-    };
-    put("gen_ai.server.time_per_output_token", per_token);
-    put("error.type", result.pointer("/error/kind").cloned());
-    out
-}
-
-/// The export file's text.
-pub fn export(session: &Session) -> String {
-    let mut bare = session.clone();
-    let telemetry = std::mem::take(&mut bare.telemetry);
-    // The shim's samples, in arrival order; their sequence numbers leave the session's streams
-    // so the file holds them once.
-    let mut samples: Vec<llmscope_protocol::Sample> = Vec::new();
-    for s in &mut bare.streams {
-        let seqs = std::mem::take(&mut s.seqs);
-        samples.extend(
-            s.samples
-                .iter()
-                .zip(seqs)
-                .map(|(x, seq)| llmscope_protocol::Sample {
-                    stream: s.id.clone(),
-                    seq,
-                    t: x.t as i64,
-                    value: x.value,
-                }),
-        );
-    }
-    samples.sort_by_key(|x| x.seq);
-    let probe_results: Vec<Value> = telemetry
-        .probe_results
-        .iter()
-        .map(|r| {
-            let names = otel(r);
-            let mut r = r.clone();
-            if let Value::Object(fields) = &mut r {
-                fields.extend(names);
-            }
-            r
-        })
-        .collect();
-    let streams: Vec<Value> = session
-        .streams
-        .iter()
-        .map(|s| {
-            json!({
-                "id": s.id,
-                "state": if s.stale.is_some() { "stale" } else { "live" },
-                "reason": s.stale,
-            })
-        })
-        .collect();
-    let doc = json!({
-        "format": FORMAT,
-        "version": VERSION,
-        "session": bare,
-        "probe_results": probe_results,
-        "samples": samples,
-        "stream_status": streams,
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
-}
+use serde_json::Value;
 
 /// Reads an export (or an older bare session file).
-pub fn import(text: &str) -> Result<Session, String> {
-    let doc: Value = serde_json::from_str(text)
-        .map_err(|e| format!("not a session file of this dashboard: {e}"))?;
-    if doc.get("format").and_then(Value::as_str) != Some(FORMAT) {
-        crate::decode::session_samples(&doc).map_err(nothing_imported)?;
-        return serde_json::from_value(doc)
-            .map_err(|e| format!("not a session file of this dashboard: {e}"));
-    }
-    match doc.get("version").and_then(Value::as_u64) {
-        Some(v) if v <= VERSION => {}
-        v => {
-            return Err(format!(
-                "a telemetry file of version {v:?}, newer than this dashboard reads ({VERSION})"
-            ))
-        }
-    }
-    crate::decode::session_samples(&doc["session"]).map_err(nothing_imported)?;
-    if let Some(causes) = doc["session"].get("causes") {
+pub async fn import(text: &str) -> Result<Session, String> {
+    read(&crate::lazy::telemetry_import(text).await?)
+}
+
+/// The export file's text with the second module's part called directly, as a library: for
+/// host tests and fuzzing (the page goes through `crate::lazy`, so its wasm leaves this out).
+pub fn export_direct(session: &Session) -> String {
+    let json = serde_json::to_value(session).unwrap_or_default();
+    llmscope_app_lazy::telemetry::export(json)
+}
+
+/// [`import`] with the second module's part called directly, as [`export_direct`].
+pub fn import_direct(text: &str) -> Result<Session, String> {
+    read(&llmscope_app_lazy::telemetry::import(text)?.to_string())
+}
+
+/// The session of the second module's answer, checked: values, then annotations.
+fn read(session: &str) -> Result<Session, String> {
+    let not_ours = |e: serde_json::Error| format!("not a session file of this dashboard: {e}");
+    let doc: Value = serde_json::from_str(session).map_err(not_ours)?;
+    crate::decode::session_samples(&doc).map_err(nothing_imported)?;
+    if let Some(causes) = doc.get("causes") {
         crate::model::Causes::deserialize(causes).map_err(|e| {
             nothing_imported(format!("the file's annotations (session.causes): {e}"))
         })?;
     }
-    let mut session: Session = serde_json::from_value(doc["session"].clone())
-        .map_err(|e| format!("the file's session: {e}"))?;
-    session.telemetry.probe_results = doc["probe_results"]
-        .as_array()
-        .map(|results| {
-            results
-                .iter()
-                .map(|r| {
-                    let mut r = r.clone();
-                    if let Value::Object(fields) = &mut r {
-                        fields.retain(|k, _| !k.starts_with("gen_ai.") && k != "error.type");
-                    }
-                    r
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let samples = match &doc["samples"] {
-        Value::Null => &[][..],
-        Value::Array(samples) => samples.as_slice(),
-        _ => return Err("the file's samples: not a list; nothing was imported".into()),
-    };
-    for (i, x) in samples.iter().enumerate() {
-        let x = llmscope_protocol::Sample::deserialize(x)
-            .map_err(|e| nothing_imported(format!("the file's samples, sample {i}: {e}")))?;
-        if let Some(s) = session.stream_mut(&x.stream) {
-            s.seqs.push(x.seq);
-        }
-    }
-    Ok(session)
+    serde_json::from_value(doc).map_err(not_ours)
 }
 
 fn nothing_imported(why: String) -> String {
@@ -177,12 +45,15 @@ fn nothing_imported(why: String) -> String {
 mod tests {
     use super::*;
     use crate::model::{Origin, Sample, Stream};
+    use export_direct as export;
+    use import_direct as import;
+    use serde_json::json;
 
+    /// A probe result as the Worker answers it (a few of its fields).
     fn probe() -> Value {
-        json!({"target": "mini", "provider": "openai", "model": "gpt-4o-mini", "t": 1_795_000_000_000i64,
-               "ok": true, "status": 200, "ttft_ms": 250.0, "total_ms": 1250.0, "input_tokens": 12,
-               "output_tokens": 11, "cached_input_tokens": null, "tokens_per_s": 11.0, "cost_usd": 0.0000084,
-               "error": null, "extra": {"load_duration_ms": 3.5}})
+        json!({"target": "mini", "provider": "openai", "ok": true, "ttft_ms": 250.0,
+               "total_ms": 1250.0, "output_tokens": 11, "error": null,
+               "extra": {"load_duration_ms": 3.5}})
     }
 
     #[test]
@@ -222,15 +93,6 @@ mod tests {
     }
 
     #[test]
-    fn otel_names_use_seconds_and_exclude_the_first_token() {
-        let o = otel(&probe());
-        assert_eq!(o["gen_ai.server.time_to_first_token"], 0.25);
-        assert_eq!(o["gen_ai.server.time_per_output_token"], 0.1); // 1.0 s over 10 tokens
-        assert_eq!(o["gen_ai.request.model"], "gpt-4o-mini");
-        assert!(!o.contains_key("error.type"));
-    }
-
-    #[test]
     fn an_export_imports_to_the_same_session() {
         let mut s = Session::default();
         let mut st = Stream::new(
@@ -243,6 +105,7 @@ mod tests {
         st.samples.push(Sample { t: 1.0, value: 2.5 });
         st.seqs.push(41);
         st.stale = Some("modbus timeout".into());
+        st.settings.rules_text = Some("# ours\n1-3s: 1 beyond 3s".into());
         s.streams.push(st);
         s.telemetry.probe_results.push(probe());
         s.causes.require = true;

@@ -11,7 +11,7 @@
 
 use super::{ChartState, Session, Stream};
 use llmscope_spc::explain::cause::Domain;
-use llmscope_spc::explain::episode::{episodes, Episode, CLEAN_RUN};
+use llmscope_spc::explain::episode::{with_rules, Episode, CLEAN_RUN};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -355,12 +355,14 @@ pub fn domain(stream: &Stream) -> Domain {
 }
 
 impl Stream {
-    /// The episodes of the chart's signals (every signal, the baseline's too), grouped as the
-    /// engine and the Worker group alerts: closed by [`CLEAN_RUN`] unflagged points.
+    /// The episodes of the chart's signals (every signal, the baseline's too, and the named
+    /// rules' that alarm), grouped as the engine and the Worker group alerts: closed by
+    /// [`CLEAN_RUN`] unflagged points.
     pub fn episodes(&self, chart: &ChartState) -> Vec<Episode> {
-        chart
-            .ready()
-            .map_or_else(Vec::new, |c| episodes(&c.primary.signals, 0, CLEAN_RUN))
+        chart.ready().map_or_else(Vec::new, |c| {
+            let alarms = super::rules::alarms(&c.primary);
+            with_rules(&c.primary.signals, &alarms, 0, CLEAN_RUN)
+        })
     }
 
     /// The times of an episode's first and last points.

@@ -5,7 +5,8 @@
 
 use super::Settings;
 use llmscope_spc::custom::CustomRule;
-use llmscope_spc::{ChartSpec, Series, Signal, SpcError};
+use llmscope_spc::explain::episode::Episode;
+use llmscope_spc::{ChartSpec, RuleSignal, Series, Signal, SpcError};
 use std::ops::Range;
 
 impl Settings {
@@ -30,6 +31,34 @@ impl Settings {
     }
 }
 
+/// The named rules' signals of `series` that alarm: a warning rule's are left out.
+pub fn alarms(series: &Series) -> Vec<RuleSignal> {
+    let rules = series.rules.custom().rules();
+    let warns = |s: &&RuleSignal| rules.get(s.rule).is_some_and(|r| r.warning);
+    series
+        .rule_signals
+        .iter()
+        .filter(|s| !warns(s))
+        .copied()
+        .collect()
+}
+
+/// The names of the named rules of `series` that fired in episode `e`, in the set's order.
+pub fn names(series: &Series, e: &Episode) -> Vec<String> {
+    let rules = series.rules.custom().rules();
+    e.rules
+        .iter()
+        .filter_map(|&i| Some(rules.get(i)?.name.clone()))
+        .collect()
+}
+
+/// What fired in episode `e` of `series`: test numbers, then rule names, "1, 5, 2-2s".
+pub fn fired(series: &Series, e: &Episode) -> String {
+    let tests = e.tests.iter().map(|t| t.number().to_string());
+    let all: Vec<String> = tests.chain(names(series, e)).collect();
+    all.join(", ")
+}
+
 /// A point where tests or named rules fired.
 pub struct Mark<'a> {
     /// The point.
@@ -38,14 +67,21 @@ pub struct Mark<'a> {
     pub tests: &'a [Signal],
     /// The named rules there, in the set's order.
     pub rules: Vec<&'a CustomRule>,
+    /// Their signals (parallel to `rules`).
+    pub named: Vec<&'a RuleSignal>,
 }
 
 impl Mark<'_> {
     /// Test numbers, then rule names: "1,2-2s".
     pub fn label(&self) -> String {
+        self.fired().join(",")
+    }
+
+    /// Test numbers, then rule names, each once.
+    pub fn fired(&self) -> Vec<String> {
         let tests = self.tests.iter().map(|s| s.test.number().to_string());
         let names = self.rules.iter().map(|r| r.name.clone());
-        tests.chain(names).collect::<Vec<_>>().join(",")
+        tests.chain(names).collect()
     }
 
     /// Whether it is an alarm: a test, or a rule that is not a warning.
@@ -78,12 +114,16 @@ pub fn marks(series: &Series, range: Range<usize>) -> Vec<Mark<'_>> {
             index,
             tests: &[],
             rules: Vec::new(),
+            named: Vec::new(),
         };
         if next_test == Some(index) {
             mark.tests = tests.next().unwrap_or_default();
         }
         while let Some(s) = named.next_if(|s| s.index == index) {
-            mark.rules.extend(rules.get(s.rule));
+            if let Some(rule) = rules.get(s.rule) {
+                mark.rules.push(rule);
+                mark.named.push(s);
+            }
         }
         if within(&index) {
             out.push(mark);

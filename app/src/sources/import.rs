@@ -169,8 +169,8 @@ pub async fn sleep(duration: std::time::Duration) {
 }
 
 /// Reads a session exported as JSON (the full telemetry export, or a bare session).
-pub fn session_json(text: &str) -> Result<Session, String> {
-    crate::export::telemetry::import(text)
+pub async fn session_json(text: &str) -> Result<Session, String> {
+    crate::export::telemetry::import(text).await
 }
 
 #[cfg(test)]

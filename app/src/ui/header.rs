@@ -28,8 +28,16 @@ pub fn Header() -> impl IntoView {
         input.set_value("");
     };
     let export = move |_| {
-        let json = d.session.with_untracked(crate::export::telemetry::export);
-        download::download("llmscope-session.json", "application/json", &json);
+        // Serialized here, not cloned: a session can hold millions of points.
+        let session = d
+            .session
+            .with_untracked(|s| serde_json::to_string(s).unwrap_or_default());
+        wasm_bindgen_futures::spawn_local(async move {
+            match crate::lazy::telemetry_export(session).await {
+                Ok(json) => download::download("llmscope-session.json", "application/json", &json),
+                Err(e) => d.notice.set(Some(e)),
+            }
+        });
     };
     let clear = move |_| {
         let sure = web_sys::window().and_then(|w| {
@@ -196,7 +204,7 @@ pub fn import_file(d: Data, k: Controls, file: web_sys::File) {
 /// Imports a file's text into the session, showing progress; returns what to tell the user.
 async fn import_text(d: Data, k: Controls, name: &str, text: &str, skip_bad: bool) -> String {
     if name.ends_with(".json") {
-        return match import::session_json(text) {
+        return match import::session_json(text).await {
             Ok(s) => {
                 let mut n = 0;
                 d.session.update(|mine| n = mine.merge(s));

@@ -1,7 +1,8 @@
 //! The rule editor's hook in the settings (issue 16): a button that loads the second module,
 //! which writes the editor into the place below it (`rules_ui` there) and answers with the set
 //! the user applies, written here into the stream's settings: Nelson's tests as `tests`, named
-//! rules in their saved form (`Settings::rules`). Plain text both ways, for this module's size.
+//! rules in their saved form (`Settings::rules`), and the text as typed (`Settings::rules_text`).
+//! Plain text both ways, for this module's size.
 
 use super::context::data;
 use leptos::prelude::*;
@@ -19,23 +20,25 @@ pub fn rule_editor(id: String) -> impl IntoView {
             let number = |v: Option<f64>| v.unwrap_or(f64::NAN);
             let settings = &st.settings;
             Some(format!(
-                "{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}",
+                "{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}\u{1}{}",
                 settings.chart.tests.as_deref().unwrap_or(""),
                 settings.rules.as_deref().unwrap_or(""),
                 number(p.map(|p| p.center)),
                 number(p.map(|p| p.sigma)),
                 number(settings.lsl),
                 number(settings.usl),
+                settings.rules_text.as_deref().unwrap_or(""),
             ))
         }) else {
             return;
         };
         wasm_bindgen_futures::spawn_local(async move {
             match crate::lazy::rules_editor(input).await {
-                Ok((tests, rules)) => d.session.update(|s| {
+                Ok((tests, rules, text)) => d.session.update(|s| {
                     if let Some(st) = s.stream_mut(&id) {
                         st.settings.chart.tests = Some(tests);
                         st.settings.rules = Some(rules).filter(|r| !r.is_empty());
+                        st.settings.rules_text = Some(text).filter(|t| !t.is_empty());
                     }
                 }),
                 Err(e) => d.notice.set(Some(e)),

@@ -33,9 +33,18 @@ test("a bad rule answers where it is wrong instead of throwing", () => {
   assert.ok(Math.abs(slo.arl.value - 740.8) < 0.1, `${slo.arl.value}`);
 });
 
-test("a chart with named rules streams in the browser's engine", () => {
-  // The rule signals are not yet in Chart.push's answer (the dashboard shows Nelson's tests);
-  // the set is accepted, and Nelson's tests keep working beside it.
+test("a chart with named rules returns their signals by name, Nelson's tests by number", () => {
   const chart = new Chart({ chart: "individuals", mu: 0, sigma: 1, tests: "1; 2-2s: 2 of 2 beyond 2s" });
-  assert.deepEqual(chart.push(3.5).map((s) => s.test), [1]);
+  assert.deepEqual(chart.push(3.5), [{ chart: "primary", test: 1, index: 0, first: 0, last: 0 }]);
+  assert.deepEqual(chart.push(2.5), [{ chart: "primary", rule: "2-2s", index: 1, first: 0, last: 1 }]);
+  // Westgard's preset: 1-2s is a warning, and says so; at a point, the set's order.
+  const westgard = new Chart({ chart: "individuals", mu: 0, sigma: 1, tests: "westgard" });
+  assert.deepEqual(westgard.pushBatch(new Float64Array([0.5, 2.5])), [
+    { chart: "primary", rule: "1-2s", index: 1, first: 1, last: 1, warning: true },
+  ]);
+  assert.deepEqual(westgard.push(2.5).map((s) => s.rule), ["1-2s", "2-2s"]);
+  // Packed, a named rule is test 9 + its place in the set (checkRules' order): 2-2s is 9 + 2.
+  assert.deepEqual([...westgard.pushBatchPacked(new Float64Array([2.5]))], [0, 9, 3, 3, 0, 11, 3, 2]);
+  assert.equal(westgard.signals().length, 5);
+  assert.equal(westgard.signals()[4].rule, "2-2s");
 });

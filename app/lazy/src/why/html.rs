@@ -7,11 +7,13 @@ use crate::text::{esc, fmt};
 use llmscope_spc::explain::shape::Evidence;
 use std::fmt::Write;
 
-/// The features the shape was read from, in words.
-fn evidence(e: &Evidence) -> String {
-    let tests: Vec<String> = e.tests.iter().map(|t| t.number().to_string()).collect();
+/// The features the shape was read from, in words; the named `rules` that fired are named
+/// after the tests' numbers.
+fn evidence(e: &Evidence, rules: &[String]) -> String {
+    let tests = e.tests.iter().map(|t| t.number().to_string());
+    let fired: Vec<String> = tests.chain(rules.iter().cloned()).collect();
     let mut parts = vec![
-        format!("tests {} fired", tests.join(", ")),
+        format!("tests {} fired", fired.join(", ")),
         format!("mean shift {:+.2} σ", e.mean_z),
         format!("variance ratio {:.2}", e.variance_ratio),
         format!("largest distance {:.1} σ", e.max_abs_z),
@@ -186,7 +188,7 @@ pub fn render(x: &Explained, id: &str) -> String {
         out,
         "<p data-testid=\"why-shape\" data-shape=\"{shape}\">Shape: <strong>{shape}</strong></p>\
          <p class=\"evidence\" data-testid=\"why-evidence\">{}</p>",
-        esc(&evidence(&r.evidence))
+        esc(&evidence(&r.evidence, &x.rules))
     );
     if let Some((base, ep)) = &x.system {
         out += &system(base, ep);

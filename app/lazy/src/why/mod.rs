@@ -46,6 +46,9 @@ pub struct Request {
     /// For a live stream, its source's status events from the baseline window's start to the
     /// episode's end: time (epoch ms), kind, message.
     pub events: Vec<(f64, String, String)>,
+    /// The names of the named rules that fired in the episode, in the set's order (the
+    /// engine's episode has their positions, which only the dashboard can name).
+    pub rules: Vec<String>,
 }
 
 /// An episode explained, with what the panel draws.
@@ -65,6 +68,8 @@ pub struct Explained {
     pub system: Option<(Window, Window)>,
     /// The source's status events around the episode (the request's), oldest first.
     pub events: Vec<(f64, String, String)>,
+    /// The named rules that fired in it (the request's).
+    pub rules: Vec<String>,
 }
 
 impl Request {
@@ -97,6 +102,7 @@ impl Request {
             o.str(kind);
             o.str(message);
         });
+        o.list(&self.rules, |o, name| o.str(name));
         o.0
     }
 
@@ -116,7 +122,12 @@ impl Request {
             Ok(Request {
                 series,
                 kin,
-                episode: Episode { first, last, tests },
+                episode: Episode {
+                    first,
+                    last,
+                    tests,
+                    rules: Vec::new(),
+                },
                 end: index(r)?,
                 baseline: (r.f64()?, r.f64()?),
                 domain: if r.bool()? {
@@ -129,6 +140,7 @@ impl Request {
                 annotations: r.list(|r| Ok((r.str()?, r.f64()?, r.f64()?, r.str()?)))?,
                 calls: r.list(Call::get)?,
                 events: r.list(|r| Ok((r.f64()?, r.str()?, r.str()?)))?,
+                rules: r.list(In::str)?,
             })
         })
     }
@@ -246,6 +258,7 @@ pub fn explain(request: &Request) -> Read<Explained> {
         baseline: request.from,
         system,
         events: request.events.clone(),
+        rules: request.rules.clone(),
     })
 }
 
@@ -262,6 +275,7 @@ mod tests {
                 first: 40,
                 last: 45,
                 tests: vec![NelsonRule::Beyond, NelsonRule::SameSide],
+                rules: Vec::new(),
             },
             end: 60,
             baseline: (0.0, 1.0),
@@ -271,6 +285,7 @@ mod tests {
             annotations: vec![("a/x".into(), 1.0, 2.0, "tool wear".into())],
             calls: Vec::new(),
             events: Vec::new(),
+            rules: vec!["2-2s".into()],
         }
     }
 
@@ -300,14 +315,15 @@ mod tests {
         r.events = vec![(45.0, "stale".into(), "modbus timeout".into())];
         let bytes = r.encode();
         // The fields before the calls are written as before: an older request's bytes are
-        // this one's, cut before the calls' and events' counts.
+        // this one's, cut before the calls', events' and rules' counts.
         let old = Request {
             calls: Vec::new(),
             events: Vec::new(),
+            rules: Vec::new(),
             ..r.clone()
         }
         .encode();
-        assert_eq!(bytes[..old.len() - 16], old[..old.len() - 16]);
+        assert_eq!(bytes[..old.len() - 24], old[..old.len() - 24]);
         assert_eq!(Request::decode(&bytes), Ok(r));
         for cut in [0, 9, bytes.len() - 1] {
             assert!(Request::decode(&bytes[..cut]).is_err(), "cut at {cut}");

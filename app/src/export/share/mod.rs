@@ -356,6 +356,15 @@ mod tests {
     }
 
     #[test]
+    fn the_rule_editor_s_text_travels_in_a_link() {
+        let mut s = session(20);
+        s.session.streams[0].settings.rules_text =
+            Some("# the lab's set\n2-2s: 2 in a row beyond 2s same side  # Westgard".into());
+        let text = to_fragment(&s, NATIVE).unwrap();
+        assert_eq!(from_fragment(&text, NATIVE).unwrap(), s);
+    }
+
+    #[test]
     fn every_altered_character_is_an_error_not_another_session() {
         let text = to_fragment(&session(50), NATIVE).unwrap();
         let mut wrong = 0;

@@ -151,6 +151,9 @@ pub fn request(session: &Session, id: &str, first: usize, last: usize) -> Result
         .collect();
     let calls = calls(session, st, &times, from, last);
     let events = events(st, &times, from, last);
+    let rules = chart.ready().map_or_else(Vec::new, |c| {
+        crate::model::rule_names(&c.primary, &found[at])
+    });
     Ok(Request {
         series,
         kin,
@@ -163,6 +166,7 @@ pub fn request(session: &Session, id: &str, first: usize, last: usize) -> Result
         annotations,
         calls,
         events,
+        rules,
     })
 }
 

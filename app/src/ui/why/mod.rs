@@ -40,8 +40,11 @@ fn list(s: &Session, id: &str, selected: Option<(usize, usize)>) -> String {
         return String::new();
     };
     let mut out = String::new();
-    for e in st.episodes(&st.chart_state()).iter().rev().take(100) {
-        let tests: Vec<String> = e.tests.iter().map(|t| t.number().to_string()).collect();
+    let chart = st.chart_state();
+    let Some(series) = chart.ready().map(|c| &c.primary) else {
+        return out;
+    };
+    for e in st.episodes(&chart).iter().rev().take(100) {
         let chosen = if selected == Some((e.first, e.last)) {
             " class=\"chosen\""
         } else {
@@ -49,11 +52,12 @@ fn list(s: &Session, id: &str, selected: Option<(usize, usize)>) -> String {
         };
         let _ = write!(
             out,
-            "<li data-testid=\"episode-row\" data-first=\"{0}\" data-last=\"{1}\"{chosen}>\
-             <button>points {0}–{1}</button> tests {2} · {3}</li>",
+            "<li data-testid=\"episode-row\" data-first=\"{0}\" data-last=\"{1}\" \
+             data-rules=\"{2}\"{chosen}><button>points {0}–{1}</button> tests {3} · {4}</li>",
             e.first,
             e.last,
-            tests.join(", "),
+            esc(&crate::model::rule_names(series, e).join(",")),
+            esc(&crate::model::fired(series, e)),
             esc(&annotate::said(s.annotation(st, e)))
         );
     }
@@ -68,6 +72,7 @@ fn form(s: &Session, id: &str, (first, last): (usize, usize), locked: bool) -> S
                 first,
                 last,
                 tests: Vec::new(),
+                rules: Vec::new(),
             })
             .and_then(|(from, to)| s.causes.of(id, from, to));
         annotate::form(s.causes.taxonomy.lists(domain(st)), recorded, locked)
