@@ -339,6 +339,8 @@ struct Flags {
     /// Whether each named rule is a warning.
     warnings: Vec<bool>,
     signals: Vec<Signal>,
+    /// The named rules' signals, warnings left out: they open episodes as tests do.
+    rule_signals: Vec<RuleSignal>,
 }
 
 impl Sink for Flags {
@@ -366,6 +368,7 @@ impl Sink for Flags {
                 .entry(signal.index)
                 .or_default()
                 .push(signal.rule);
+            self.rule_signals.push(signal);
         }
     }
 }
@@ -451,6 +454,7 @@ pub fn evaluate(
         values: &values,
         probes: &probes,
         signals: &flags.signals,
+        rule_signals: &flags.rule_signals,
         phase2: phase1,
         clean_run: settings.clean_run,
     };
@@ -596,9 +600,19 @@ mod tests {
             (31_000, 0, &["high".to_string()][..])
         );
         assert!(a.describe().ends_with("; rule high"), "{}", a.describe());
+        assert!(a.why.is_some(), "a named rule's episode is explained too");
         let stored = serde_json::to_string(a).unwrap();
         assert!(stored.contains(r#""rules":["high"]"#), "{stored}");
-        assert_eq!(Alert::from_stored(&stored).as_ref(), Some(a));
+        // The stored form reads back (its floats to serde_json's parsing, not bit for bit).
+        let back = Alert::from_stored(&stored).unwrap();
+        assert_eq!(
+            (back.t, &back.tests, &back.rules),
+            (a.t, &a.tests, &a.rules)
+        );
+        assert_eq!(
+            back.why.map(|w| w.since_t),
+            a.why.as_ref().map(|w| w.since_t)
+        );
         assert_eq!(run("watch: 1 of 1 beyond 2s above, warning"), []);
     }
 

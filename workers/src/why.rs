@@ -13,9 +13,9 @@
 use llmscope_protocol::probe::{ErrorKind, ProbeResult};
 use llmscope_spc::explain::cause::{suggest, ContextSeries, Domain};
 use llmscope_spc::explain::co_moving::{change, CoMoving};
-use llmscope_spc::explain::episode::episodes;
+use llmscope_spc::explain::episode::with_rules;
 use llmscope_spc::explain::shape::classify;
-use llmscope_spc::Signal;
+use llmscope_spc::{RuleSignal, Signal};
 use serde::{Deserialize, Serialize};
 
 /// The score from which a cause is confirmed by its context (the cause table's floor for a
@@ -91,6 +91,8 @@ pub struct Charted<'a> {
     pub probes: &'a [(usize, usize)],
     /// The chart's primary signals (every test, every point).
     pub signals: &'a [Signal],
+    /// The named rules' signals that alarm (warnings left out).
+    pub rule_signals: &'a [RuleSignal],
     /// The first Phase II point.
     pub phase2: usize,
     /// Unflagged points in a row that close an episode.
@@ -106,7 +108,12 @@ pub fn explain(
     center: f64,
     sigma: f64,
 ) -> Option<Why> {
-    let found = episodes(chart.signals, chart.phase2, chart.clean_run);
+    let found = with_rules(
+        chart.signals,
+        chart.rule_signals,
+        chart.phase2,
+        chart.clean_run,
+    );
     let k = found.iter().position(|e| e.first <= at && at <= e.last)?;
     let e = &found[k];
     let end = found

@@ -35,7 +35,12 @@ pub fn text(e: &Explained, out: &mut impl Write) -> io::Result<()> {
 }
 
 fn episode(number: usize, ep: &EpisodeReport, out: &mut impl Write) -> io::Result<()> {
-    let tests: Vec<String> = ep.tests.iter().map(|t| (*t as u8).to_string()).collect();
+    let tests: Vec<String> = ep
+        .tests
+        .iter()
+        .map(|t| (*t as u8).to_string())
+        .chain(ep.rules.iter().cloned())
+        .collect();
     let ev = &ep.evidence;
     writeln!(
         out,

@@ -3,7 +3,7 @@
 
 use super::cause::{suggest, Context, ContextSeries, Domain, Suggestion};
 use super::co_moving::{rank_coded, CoMoving, Codes};
-use super::episode::{episodes, Episode, CLEAN_RUN};
+use super::episode::{with_rules, Episode, CLEAN_RUN};
 use super::mass::similar;
 use super::shape::{classify, Evidence, Shape, MIN_WINDOW};
 use crate::transform::TransformKind;
@@ -50,6 +50,10 @@ pub struct EpisodeReport {
     pub last: usize,
     /// The tests that fired.
     pub tests: Vec<NelsonRule>,
+    /// The named rules ([`crate::custom`]) that fired, by name (`"2-2s"`), in the set's
+    /// order; warnings open no episode and are not listed.
+    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
+    pub rules: Vec<String>,
     /// Its shape.
     pub shape: Shape,
     /// The features the shape was read from.
@@ -87,7 +91,15 @@ pub fn explain(
     } else {
         0
     };
-    let found = episodes(&chart.primary.signals, start, CLEAN_RUN);
+    let custom = chart.primary.rules.custom().rules();
+    let alarms: Vec<_> = chart
+        .primary
+        .rule_signals
+        .iter()
+        .filter(|s| custom.get(s.rule).is_some_and(|r| !r.warning))
+        .cloned()
+        .collect();
+    let found = with_rules(&chart.primary.signals, &alarms, start, CLEAN_RUN);
     let ends: Vec<usize> = found
         .iter()
         .skip(1)
@@ -103,7 +115,15 @@ pub fn explain(
     Ok(found
         .iter()
         .zip(ends)
-        .map(|(e, end)| episode_coded(streams, column, kin, e, end, chart, domain, &mut codes))
+        .map(|(e, end)| {
+            let mut report = episode_coded(streams, column, kin, e, end, chart, domain, &mut codes);
+            report.rules = e
+                .rules
+                .iter()
+                .filter_map(|&r| custom.get(r).map(|r| r.name.clone()))
+                .collect();
+            report
+        })
         .collect())
 }
 
@@ -136,7 +156,8 @@ pub struct Baseline {
 }
 
 /// One episode of `streams[column]` explained; `end` is where the next episode starts (or the
-/// stream's length), so its window does not reach into it.
+/// stream's length), so its window does not reach into it. Its `rules` are left empty: the
+/// episode knows its rules by position, and the caller holds their names.
 pub fn episode(
     streams: &[Stream<'_>],
     column: usize,
@@ -189,6 +210,7 @@ fn episode_coded(
         similar: past(streams, column, kin, e, query(values, e, shape)),
         suggestions: suggest(domain, shape, &context, &[]),
         tests: e.tests.clone(),
+        rules: Vec::new(),
         shape,
         evidence,
         co_moving,
@@ -438,6 +460,43 @@ mod tests {
         assert_eq!(query_span(990, 999, 1000), (966, 999), "the latest episode");
         assert_eq!(query_span(2, 3, 6), (0, 5), "a short stream: all of it");
         assert_eq!(longest_run(&[1.0, 2.0, 2.0, 2.0, 3.0, 3.0]), (1, 3));
+    }
+
+    /// With Westgard's rules alone (`--tests westgard`), an episode opens where a rule fires and
+    /// is named by it; the 1-2s warning opens none (Westgard, Barry, Hunt, Groth 1981).
+    #[test]
+    fn named_rules_open_episodes_by_name_and_warnings_do_not() {
+        // Alternating within 1 sigma: no Westgard rule fires on its own.
+        let mut v: Vec<f64> = (0..120)
+            .map(|i| 10.0 + if i % 2 == 0 { 0.2 } else { -0.2 })
+            .collect();
+        fn streams(v: &[f64]) -> [Stream<'_>; 1] {
+            [Stream {
+                name: "glucose",
+                values: v,
+            }]
+        }
+        let spec = ChartSpec {
+            baseline: Baseline::FirstN { n: 60 },
+            tests: crate::custom::parse_tests("westgard").unwrap(),
+            ..ChartSpec::new(ChartType::Individuals)
+        };
+        let chart = analyze(&spec, &Data::Values(v.clone())).unwrap();
+        let (mean, sigma) = (chart.estimate.center, chart.sigma());
+        // One point beyond 2 sigma: a 1-2s warning only.
+        v[80] = mean + 2.5 * sigma;
+        let warned = explain(&streams(&v), 0, &[], &spec, Domain::Plant).unwrap();
+        assert!(warned.is_empty(), "{warned:?}");
+        // Two in a row beyond 2 sigma on one side: 2-2s.
+        v[100] = mean + 2.5 * sigma;
+        v[101] = mean + 2.5 * sigma;
+        let reports = explain(&streams(&v), 0, &[], &spec, Domain::Plant).unwrap();
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        assert_eq!((reports[0].first, reports[0].last), (100, 101));
+        assert_eq!(
+            (reports[0].tests.len(), &reports[0].rules[..]),
+            (0, &["2-2s".to_string()][..])
+        );
     }
 
     #[test]
