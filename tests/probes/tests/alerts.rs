@@ -720,10 +720,8 @@ fn pressed_on(user: &str, action: Value, response_url: &str, message: &Value) ->
         "message": {"type": "message", "text": message["text"], "blocks": message["blocks"]},
         "actions": [action],
     });
-    let encoded = percent_encoding::utf8_percent_encode(
-        &payload.to_string(),
-        percent_encoding::NON_ALPHANUMERIC,
-    );
+    let json = payload.to_string();
+    let encoded = percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC);
     format!("payload={encoded}")
 }
 
@@ -947,7 +945,11 @@ async fn the_digest_slack_updates_rerouting_health_and_audit_retention() {
     );
     let slack_before = inbox.at("/slack").len();
     api.cron().await;
-    let paged: BTreeSet<i64> = inbox.at("/pager").iter().flat_map(ids_of).collect();
+    let paged: BTreeSet<i64> = inbox
+        .at("/pager")
+        .iter()
+        .map(|m| m.json()["alert"]["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(paged, of_a);
     assert_eq!(inbox.at("/pager").len(), of_a.len(), "once each");
     assert_eq!(
