@@ -29,6 +29,13 @@ fn script(ttft_ms: u64) -> Script {
     }
 }
 
+/// An OpenAI-compatible target on the stand-in, 5 s to answer.
+fn target(standin: &Standin, name: &str) -> Value {
+    let mut t = targets::target("openai", name, standin).unwrap();
+    t["timeout_ms"] = json!(5000);
+    t
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -124,6 +131,11 @@ fn interaction(user: &str, action: Value) -> String {
         "api_app_id": "A1", "token": "deprecated", "trigger_id": "1.2.3",
         "actions": [action],
     });
+    form(&payload)
+}
+
+/// A form as Slack sends one: `payload=` and the URL-encoded JSON.
+fn form(payload: &Value) -> String {
     let json = payload.to_string();
     let encoded = percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC);
     format!("payload={encoded}")
@@ -175,11 +187,7 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
     for name in ["a", "b"] {
         standin.set(name, script(20));
     }
-    let target = |name: &str| {
-        let mut t = targets::target("openai", name, &standin).unwrap();
-        t["timeout_ms"] = json!(5000);
-        t
-    };
+    let target = |name: &str| target(&standin, name);
     let json_all = |quiet: bool| {
         let mut d = json!({"name": "json-all", "kind": "json", "url_secret": "JSON_URL",
                            "signing_secret": "JSON_KEY"});
@@ -720,9 +728,7 @@ fn pressed_on(user: &str, action: Value, response_url: &str, message: &Value) ->
         "message": {"type": "message", "text": message["text"], "blocks": message["blocks"]},
         "actions": [action],
     });
-    let json = payload.to_string();
-    let encoded = percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC);
-    format!("payload={encoded}")
+    form(&payload)
 }
 
 /// The digest to every destination that takes it, each in its kind and once a day, held by
@@ -736,11 +742,7 @@ async fn the_digest_slack_updates_rerouting_health_and_audit_retention() {
     for name in ["a", "b"] {
         standin.set(name, script(20));
     }
-    let target = |name: &str| {
-        let mut t = targets::target("openai", name, &standin).unwrap();
-        t["timeout_ms"] = json!(5000);
-        t
-    };
+    let target = |name: &str| target(&standin, name);
     // Quiet now, on a time zone's clock (UTC's: the test's clock needs no zone arithmetic).
     let quiet = json!({"from": utc_clock(-60), "to": utc_clock(60), "tz": "UTC",
                        "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]});

@@ -109,12 +109,7 @@ pub async fn reroute_orphans(
     let mut gone: Vec<&str> = Vec::new();
     let mut rerouted: Vec<i64> = Vec::new();
     for o in &orphans {
-        let severity = Severity::of(&o.waiting.alert);
-        let to: Vec<&str> = valid
-            .iter()
-            .filter(|d| d.routes(&o.waiting.alert.target, severity))
-            .map(|d| d.name.as_str())
-            .collect();
+        let to = takers(config, &o.waiting.alert);
         outbox::rehome(store, o, &to).await?;
         let ids = if to.is_empty() {
             &mut done.unroutable
@@ -146,17 +141,21 @@ pub async fn reroute_orphans(
 /// Gives each unrouted alert a waiting row at every destination that takes it.
 async fn route_new(config: &Config, store: &Store) -> Result<(), String> {
     for w in outbox::unrouted(store, PER_RUN).await? {
-        let severity = Severity::of(&w.alert);
-        let to: Vec<&str> = config
-            .destinations
-            .valid
-            .iter()
-            .filter(|d| d.routes(&w.alert.target, severity))
-            .map(|d| d.name.as_str())
-            .collect();
-        outbox::route(store, w.id, &to).await?;
+        outbox::route(store, w.id, &takers(config, &w.alert)).await?;
     }
     Ok(())
+}
+
+/// The destinations that take `alert`: its target's and its severity's.
+fn takers<'a>(config: &'a Config, alert: &crate::alert::Alert) -> Vec<&'a str> {
+    let severity = Severity::of(alert);
+    config
+        .destinations
+        .valid
+        .iter()
+        .filter(|d| d.routes(&alert.target, severity))
+        .map(|d| d.name.as_str())
+        .collect()
 }
 
 /// One destination's delivery in this run.
