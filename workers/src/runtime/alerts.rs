@@ -8,11 +8,11 @@ use super::config::{string, Config, DEV_RESPONSE_PREFIX, SLACK_SIGNING_SECRET};
 use super::http::{self, json};
 use super::store::{num, Store};
 use super::team::audit;
-use super::webhook::post;
 use crate::alert::Alert;
 use crate::error::ApiError;
 use crate::notify::slack::{self, Act};
 use crate::notify::{self, Severity};
+use crate::provider::HttpRequest;
 use crate::team::{Caller, Role};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -294,10 +294,24 @@ async fn update_message(
         cause: text("cause"),
         cause_by: text("cause_by"),
     };
-    let body = notify::slack_update(original, id, &marks).to_string();
-    let headers = vec![("content-type".to_string(), "application/json".to_string())];
-    if let Err(why) = post(url, headers, body, config.webhook_timeout_ms, false).await {
-        worker::console_error!("llmscope: Slack alert {id}: the message was not updated ({why})");
-    }
+    let request = HttpRequest {
+        method: "POST".into(),
+        url: url.to_string(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: notify::slack_update(original, id, &marks)
+            .to_string()
+            .into_bytes(),
+    };
+    let timeout_ms = config.webhook_timeout_ms.min(UPDATE_TIMEOUT_MS);
+    let why = match http::send_within(&request, timeout_ms, false).await {
+        Ok((status, _)) if (200..300).contains(&status) => return Ok(()),
+        Ok((status, _)) => format!("Slack answered HTTP {status}"),
+        Err(e) => e,
+    };
+    worker::console_error!("llmscope: Slack alert {id}: the message was not updated ({why})");
     Ok(())
 }
+
+/// The longest wait for Slack to take a message update, ms: one attempt, so the press is
+/// answered within the 3 s Slack gives an interaction request.
+const UPDATE_TIMEOUT_MS: u64 = 2000;
