@@ -57,10 +57,9 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
             "access-control-allow-headers",
             "authorization, content-type, if-match",
         )?;
-        h.set(
-            "access-control-expose-headers",
-            "etag, x-alerts-rerouted, x-alerts-unroutable",
-        )?;
+        use super::destinations::{REROUTED, UNROUTABLE};
+        let exposed = format!("etag, {REROUTED}, {UNROUTABLE}");
+        h.set("access-control-expose-headers", &exposed)?;
         h.set("access-control-max-age", "600")?;
     }
     Ok(r)
@@ -234,16 +233,7 @@ async fn health(env: &Env, config: &Config, caller: Option<&Caller>) -> Answer<R
         .iter()
         .map(|d| d.name.clone())
         .collect();
-    let undelivered = match Store::open(env).await {
-        Ok(store) => match super::outbox::undelivered(&store, &names).await {
-            Ok(counts) => super::outbox::unroutable(&store)
-                .await
-                .map(|lost| (counts, lost)),
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
-    let (per_destination, undelivered, unroutable) = match undelivered {
+    let (per_destination, undelivered, unroutable) = match waiting(env, &names).await {
         Ok(((per, n), lost)) => {
             let per: serde_json::Map<String, serde_json::Value> =
                 per.into_iter().map(|(d, n)| (d, json!(n))).collect();
@@ -273,6 +263,16 @@ async fn health(env: &Env, config: &Config, caller: Option<&Caller>) -> Answer<R
             "role": caller.role.as_str(),
         }),
     )
+}
+
+/// The alerts waiting, per destination of `names` and in all, and those no destination takes.
+async fn waiting(
+    env: &Env,
+    names: &[String],
+) -> std::result::Result<((Vec<(String, u64)>, u64), u64), String> {
+    let store = Store::open(env).await?;
+    let counts = super::outbox::undelivered(&store, names).await?;
+    Ok((counts, super::outbox::unroutable(&store).await?))
 }
 
 /// The colo this request reached (`request.cf.colo`), read without the runtime's unwrap (a
