@@ -473,7 +473,14 @@ async fn alerts_are_routed_signed_branded_held_acknowledged_in_slack_and_renotif
     );
     let (status, r) = api.slack(&ack, now_s - 400, &ack).await;
     assert_eq!(status, 401, "{r}");
-    assert!(r["error"].as_str().unwrap().contains("is 400 s old"), "{r}");
+    // 400 s old when sent, a second or two more if the machine is slow to get it there.
+    let age: i64 = r["error"].as_str().unwrap()["X-Slack-Request-Timestamp is ".len()..]
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((400..=410).contains(&age), "{r}");
     let plain = reqwest::Client::new()
         .post(format!("{}/slack/actions", api.url))
         .body(ack.clone())
