@@ -40,12 +40,12 @@ fn read(rows: Vec<Row>) -> Vec<Waiting> {
         .collect()
 }
 
-async fn all(
+async fn all<T: serde::de::DeserializeOwned>(
     store: &Store,
     sql: &str,
     args: &[wasm_bindgen::JsValue],
     what: &str,
-) -> Answer<Vec<Row>> {
+) -> Answer<Vec<T>> {
     store
         .db()
         .prepare(sql)
@@ -54,7 +54,7 @@ async fn all(
         .all()
         .await
         .map_err(|e| format!("D1: cannot read {what}: {e}"))?
-        .results::<Row>()
+        .results::<T>()
         .map_err(|e| e.to_string())
 }
 
@@ -156,16 +156,9 @@ struct OrphanRow {
 /// The oldest `limit` alerts waiting for a destination that is none of `names`.
 pub async fn orphans(store: &Store, names: &[&str], limit: u32) -> Answer<Vec<Orphan>> {
     let names = serde_json::to_string(names).map_err(|e| e.to_string())?;
-    let rows = store
-        .db()
-        .prepare("SELECT a.id AS id, a.json AS json, d.destination AS destination FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.delivered = 0 AND d.destination NOT IN (SELECT value FROM json_each(?1)) ORDER BY a.id LIMIT ?2")
-        .bind(&[names.as_str().into(), num(i64::from(limit))])
-        .map_err(|e| e.to_string())?
-        .all()
-        .await
-        .map_err(|e| format!("D1: cannot read alerts of removed destinations: {e}"))?
-        .results::<OrphanRow>()
-        .map_err(|e| e.to_string())?;
+    let sql = "SELECT a.id AS id, a.json AS json, d.destination AS destination FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.delivered = 0 AND d.destination NOT IN (SELECT value FROM json_each(?1)) ORDER BY a.id LIMIT ?2";
+    let args = [names.as_str().into(), num(i64::from(limit))];
+    let rows: Vec<OrphanRow> = all(store, sql, &args, "alerts of removed destinations").await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
