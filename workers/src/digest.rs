@@ -181,16 +181,17 @@ fn target_line(place: &str, t: &StreamSummary) -> String {
     )
 }
 
-/// The webhook body (Slack-compatible, like the alerts'): `text` for people, and under
-/// `llmscope.digest` the same for machines. `report` is of TTFT; `previous` is the last
-/// digest's state, `None` for the first; `brand` is the sender's name (`LLMSCOPE_BRAND`).
+/// The digest: its text for people, and the same for machines (`{"date", "recommended",
+/// "ranking", "pareto", "targets", "changes"}`); each destination's kind wraps them
+/// ([`crate::notify::digest_message`]). `report` is of TTFT; `previous` is the last digest's
+/// state, `None` for the first; `brand` is the sender's name (`LLMSCOPE_BRAND`).
 pub fn message(
     brand: &str,
     report: &Report,
     window: &Window,
     previous: Option<&DigestState>,
     day: i64,
-) -> serde_json::Value {
+) -> (String, serde_json::Value) {
     let rec = &report.recommendation;
     let summaries = &report.comparison.targets;
     let ranked = rec.ranking.iter().filter_map(|r| {
@@ -229,17 +230,15 @@ pub fn message(
                 "ttft_p95": t.p95, "in_control": t.in_control})
         })
         .collect();
-    serde_json::json!({
-        "text": lines.join("\n"),
-        "llmscope": {"digest": {
-            "date": date(day),
-            "recommended": rec.recommendation.name,
-            "ranking": rec.ranking,
-            "pareto": rec.pareto,
-            "targets": targets,
-            "changes": changes,
-        }}
-    })
+    let data = serde_json::json!({
+        "date": date(day),
+        "recommended": rec.recommendation.name,
+        "ranking": rec.ranking,
+        "pareto": rec.pareto,
+        "targets": targets,
+        "changes": changes,
+    });
+    (lines.join("\n"), data)
 }
 
 #[cfg(test)]
@@ -381,8 +380,7 @@ mod tests {
 
     #[test]
     fn the_message_ranks_every_target_and_says_what_changed() {
-        let first = message("LLMscope", &day1(), &window(), None, 20_428);
-        let text = first["text"].as_str().unwrap();
+        let (text, first) = message("LLMscope", &day1(), &window(), None, 20_428);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "LLMscope daily digest, 2025-12-06");
         assert_eq!(lines[1], "Recommended: A");
@@ -397,14 +395,10 @@ mod tests {
         );
         assert!(lines[3].starts_with("#2 B: n 60"), "{text}");
         assert_eq!(lines[4], "The first digest: nothing to compare with yet.");
-        assert_eq!(
-            first["llmscope"]["digest"]["changes"],
-            serde_json::Value::Null
-        );
+        assert_eq!(first["changes"], serde_json::Value::Null);
 
         let previous = DigestState::of(&day1(), 20_428);
-        let second = message("LLMscope", &day2(), &window(), Some(&previous), 20_429);
-        let text = second["text"].as_str().unwrap();
+        let (text, digest) = message("LLMscope", &day2(), &window(), Some(&previous), 20_429);
         assert!(text.contains("\nRecommended: B\n#1 B: n 60"), "{text}");
         assert!(
             text.contains("\nnot ranked: A: n 60, error rate 0 % (0–"),
@@ -417,15 +411,11 @@ mod tests {
             ),
             "{text}"
         );
-        let digest = &second["llmscope"]["digest"];
         assert_eq!(digest["recommended"], "B");
         assert_eq!(digest["changes"].as_array().unwrap().len(), 6);
         assert_eq!(digest["targets"][0]["in_control"], false);
 
-        let same = message("LLMscope", &day1(), &window(), Some(&previous), 20_429);
-        assert!(same["text"]
-            .as_str()
-            .unwrap()
-            .ends_with("\nNo change since the last digest (2025-12-06)."));
+        let (same, _) = message("LLMscope", &day1(), &window(), Some(&previous), 20_429);
+        assert!(same.ends_with("\nNo change since the last digest (2025-12-06)."));
     }
 }

@@ -377,7 +377,7 @@ async fn the_daily_digest_goes_once_a_day_and_says_what_changed() {
         ));
     }
     // The last digest was yesterday's: the next run sends today's, with what changed.
-    wrangler.d1("UPDATE digest SET day = day - 1, state = json_set(state, '$.day', day - 1)");
+    wrangler.d1("UPDATE digest_sent SET day = day - 1, state = json_set(state, '$.day', day - 1)");
     client.cron().await;
     client.cron().await;
     let all = digests(webhook.received());

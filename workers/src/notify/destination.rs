@@ -62,39 +62,88 @@ impl Kind {
     }
 }
 
-/// Hours in which a destination is not disturbed: from `from` to `to` (minutes after
-/// midnight) at a fixed offset from UTC. What falls in them is held, and delivered at the
-/// first cron run after they end.
+/// Hours in which a destination is not disturbed: from `from` to `to` (minutes after local
+/// midnight) in a time zone, on some days of the week. What falls in them is held, and
+/// delivered at the first cron run after they end.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct QuietHours {
     /// Start, minutes after local midnight.
     pub from: u32,
     /// End (not included), minutes after local midnight; before `from` when they span midnight.
     pub to: u32,
-    /// Local time minus UTC, minutes.
-    pub utc_offset: i32,
+    /// Whose clock `from` and `to` are read on.
+    pub zone: Zone,
+    /// The days they start on (bit 0 Monday .. bit 6 Sunday); every day when all are set. A
+    /// span past midnight ends on the next morning, whatever day that is.
+    pub days: u8,
 }
 
-const DAY_MIN: i64 = 1440;
+/// A quiet-hours clock: a fixed offset from UTC, or an IANA zone (its daylight saving
+/// followed, from the tz database chrono-tz ships).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Zone {
+    /// Local time minus UTC, minutes.
+    Offset(i32),
+    /// An IANA zone (`Europe/Berlin`).
+    Tz(chrono_tz::Tz),
+}
+
+/// Every day of the week, as [`QuietHours::days`].
+pub const EVERY_DAY: u8 = 0b111_1111;
+/// The days' names in the configuration, Monday first.
+const DAY_NAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 impl QuietHours {
+    /// The local minute of the day and the local weekday (0 Monday) of `now_ms` (epoch ms).
+    fn local(&self, now_ms: i64) -> (i64, u32) {
+        use chrono::{Datelike, TimeZone, Timelike};
+        let utc = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+        let (minute, day) = match self.zone {
+            Zone::Offset(off) => {
+                let t = utc + chrono::Duration::minutes(i64::from(off));
+                (t.hour() * 60 + t.minute(), t.weekday())
+            }
+            Zone::Tz(tz) => {
+                let t = tz.from_utc_datetime(&utc.naive_utc());
+                (t.hour() * 60 + t.minute(), t.weekday())
+            }
+        };
+        (i64::from(minute), day.num_days_from_monday())
+    }
+
+    fn starts_on(&self, weekday: u32) -> bool {
+        self.days & (1 << (weekday % 7)) != 0
+    }
+
     /// Whether `now_ms` (epoch ms) falls in them.
     pub fn covers(&self, now_ms: i64) -> bool {
-        let local = (now_ms.div_euclid(60_000) + i64::from(self.utc_offset)).rem_euclid(DAY_MIN);
+        let (local, day) = self.local(now_ms);
         let (from, to) = (i64::from(self.from), i64::from(self.to));
         if from < to {
-            from <= local && local < to
+            self.starts_on(day) && from <= local && local < to
         } else {
-            local >= from || local < to
+            (local >= from && self.starts_on(day)) || (local < to && self.starts_on(day + 6))
         }
     }
 
     fn to_json(self) -> Value {
         let hm = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
-        let sign = if self.utc_offset < 0 { '-' } else { '+' };
-        let off = self.utc_offset.unsigned_abs();
-        json!({"from": hm(self.from), "to": hm(self.to),
-               "utc_offset": format!("{sign}{}", hm(off))})
+        let mut v = json!({"from": hm(self.from), "to": hm(self.to)});
+        match self.zone {
+            Zone::Offset(off) => {
+                let sign = if off < 0 { '-' } else { '+' };
+                v["utc_offset"] = json!(format!("{sign}{}", hm(off.unsigned_abs())));
+            }
+            Zone::Tz(tz) => v["tz"] = json!(tz.name()),
+        }
+        if self.days != EVERY_DAY {
+            let days: Vec<&str> = (0..7)
+                .filter(|d| self.starts_on(*d))
+                .map(|d| DAY_NAMES[d as usize])
+                .collect();
+            v["days"] = json!(days);
+        }
+        v
     }
 }
 
@@ -133,6 +182,9 @@ pub struct Destination {
     pub renotify_after_min: Option<u64>,
     /// Slack: whether the message carries the Acknowledge button and the Set cause menu.
     pub interactive: bool,
+    /// Whether it takes the daily digest (`LLMSCOPE_DIGEST=daily`); by default only a
+    /// destination whose URL is `LLMSCOPE_WEBHOOK`'s, where the digest always went.
+    pub digest: bool,
 }
 
 impl Destination {
@@ -151,6 +203,7 @@ impl Destination {
             quiet_hours: None,
             renotify_after_min: None,
             interactive: false,
+            digest: true,
         }
     }
 
@@ -195,6 +248,7 @@ impl Destination {
         if self.kind == Kind::Slack {
             v["interactive"] = json!(self.interactive);
         }
+        v["digest"] = json!(self.digest);
         v
     }
 }
@@ -247,6 +301,8 @@ struct Raw {
     renotify_after_min: Option<u64>,
     #[serde(default)]
     interactive: Option<bool>,
+    #[serde(default)]
+    digest: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -256,6 +312,10 @@ struct RawQuiet {
     to: String,
     #[serde(default)]
     utc_offset: Option<String>,
+    #[serde(default)]
+    tz: Option<String>,
+    #[serde(default)]
+    days: Option<Vec<String>>,
 }
 
 /// The destinations that are valid, and a message for each problem
@@ -409,6 +469,9 @@ fn check(raw: Raw) -> Result<Destination, String> {
             ));
         }
     }
+    let digest = raw
+        .digest
+        .unwrap_or(raw.url_secret.as_deref() == Some(LEGACY_SECRET));
     Ok(Destination {
         name: raw.name,
         kind,
@@ -421,6 +484,7 @@ fn check(raw: Raw) -> Result<Destination, String> {
         quiet_hours,
         renotify_after_min: raw.renotify_after_min,
         interactive: raw.interactive.unwrap_or(true),
+        digest,
     })
 }
 
@@ -466,15 +530,53 @@ fn quiet(q: RawQuiet) -> Result<QuietHours, String> {
             q.from
         ));
     }
-    let utc_offset = match q.utc_offset.as_deref() {
-        None | Some("Z") => 0,
-        Some(o) => offset(o)?,
+    let zone = match (q.tz.as_deref(), q.utc_offset.as_deref()) {
+        (Some(_), Some(_)) => return Err("quiet_hours: give tz or utc_offset, not both".into()),
+        (Some(name), None) => Zone::Tz(zone(name)?),
+        (None, None | Some("Z")) => Zone::Offset(0),
+        (None, Some(o)) => Zone::Offset(offset(o)?),
+    };
+    let days = match q.days {
+        None => EVERY_DAY,
+        Some(names) => days(&names)?,
     };
     Ok(QuietHours {
         from,
         to,
-        utc_offset,
+        zone,
+        days,
     })
+}
+
+/// An IANA time zone's name, as the tz database spells it.
+fn zone(name: &str) -> Result<chrono_tz::Tz, String> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        format!("quiet_hours.tz: {name:?} is not an IANA time zone: write one as the tz database names it (Europe/Berlin, America/New_York, UTC)")
+    })
+}
+
+/// Day names (`mon` .. `sun`, each once at most) as [`QuietHours::days`]' bits.
+fn days(names: &[String]) -> Result<u8, String> {
+    if names.is_empty() {
+        return Err(
+            "quiet_hours.days: empty: name the days (\"mon\", ...) or leave days out for every day"
+                .into(),
+        );
+    }
+    let mut bits = 0u8;
+    for n in names {
+        let at = DAY_NAMES
+            .iter()
+            .position(|d| d.eq_ignore_ascii_case(n.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "quiet_hours.days: {n:?} is not a day: use {}",
+                    DAY_NAMES.join(", ")
+                )
+            })?;
+        bits |= 1 << at;
+    }
+    Ok(bits)
 }
 
 /// `HH:MM`, 00:00 to 23:59, as minutes after midnight.
@@ -541,6 +643,8 @@ mod tests {
         assert!(all.routes("anything", Severity::Predictive));
     }
 
+    const DAY_MIN: i64 = 1440;
+
     #[test]
     fn quiet_hours_span_midnight_at_an_offset() {
         let q = one(r#"{"name": "q", "kind": "teams", "url_secret": "T", "quiet_hours": {"from": "22:00", "to": "07:00", "utc_offset": "+02:00"}}"#)
@@ -555,7 +659,8 @@ mod tests {
         let day = QuietHours {
             from: 540,
             to: 1020,
-            utc_offset: -300,
+            zone: Zone::Offset(-300),
+            days: EVERY_DAY,
         };
         assert!(day.covers(at(14, 0)), "09:00 at UTC-5");
         assert!(!day.covers(at(13, 59)));
@@ -563,6 +668,103 @@ mod tests {
             q.to_json(),
             json!({"from": "22:00", "to": "07:00", "utc_offset": "+02:00"})
         );
+    }
+
+    fn quiet(json: &str) -> QuietHours {
+        let d = format!(
+            r#"{{"name": "q", "kind": "teams", "url_secret": "T", "quiet_hours": {json}}}"#
+        );
+        one(&d).unwrap().quiet_hours.unwrap()
+    }
+
+    /// Epoch ms of a UTC date and time.
+    fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> i64 {
+        chrono::NaiveDate::from_ymd_opt(y, mo, d)
+            .and_then(|d| d.and_hms_opt(h, mi, 0))
+            .unwrap()
+            .and_utc()
+            .timestamp_millis()
+    }
+
+    #[test]
+    fn quiet_hours_follow_a_time_zones_daylight_saving() {
+        let q = quiet(r#"{"from": "22:00", "to": "07:00", "tz": "Europe/Berlin"}"#);
+        // Winter: CET, UTC+1; summer: CEST, UTC+2 (the switch was 2026-03-29 01:00 UTC).
+        assert!(!q.covers(utc(2026, 1, 15, 20, 30)), "21:30 CET");
+        assert!(q.covers(utc(2026, 7, 15, 20, 30)), "22:30 CEST");
+        assert!(q.covers(utc(2026, 1, 15, 5, 30)), "06:30 CET");
+        assert!(!q.covers(utc(2026, 7, 15, 5, 30)), "07:30 CEST");
+        assert!(
+            q.covers(utc(2026, 3, 29, 4, 59)),
+            "06:59 CEST, the night of the switch"
+        );
+        assert!(!q.covers(utc(2026, 3, 29, 5, 0)), "07:00 CEST");
+        assert_eq!(
+            q.to_json(),
+            json!({"from": "22:00", "to": "07:00", "tz": "Europe/Berlin"})
+        );
+    }
+
+    #[test]
+    fn quiet_hours_start_on_the_days_given() {
+        // 2026-01-16 is a Friday, the 17th a Saturday.
+        let weekend = quiet(
+            r#"{"from": "09:00", "to": "17:00", "tz": "Europe/Berlin", "days": ["sat", "Sun"]}"#,
+        );
+        assert!(weekend.covers(utc(2026, 1, 17, 10, 0)), "Saturday 11:00");
+        assert!(!weekend.covers(utc(2026, 1, 16, 10, 0)), "Friday 11:00");
+        assert_eq!(weekend.to_json()["days"], json!(["sat", "sun"]));
+        // A night past midnight belongs to the day it starts on.
+        let friday_night = quiet(r#"{"from": "22:00", "to": "07:00", "days": ["fri"]}"#);
+        assert!(friday_night.covers(utc(2026, 1, 16, 23, 0)), "Friday 23:00");
+        assert!(
+            friday_night.covers(utc(2026, 1, 17, 6, 0)),
+            "Saturday 06:00, Friday's night"
+        );
+        assert!(
+            !friday_night.covers(utc(2026, 1, 17, 23, 0)),
+            "Saturday 23:00"
+        );
+        assert!(
+            !friday_night.covers(utc(2026, 1, 16, 6, 0)),
+            "Friday 06:00, Thursday's night"
+        );
+        assert_eq!(
+            friday_night.to_json(),
+            json!({"from": "22:00", "to": "07:00", "utc_offset": "+00:00", "days": ["fri"]})
+        );
+    }
+
+    #[test]
+    fn bad_zones_and_days_are_named() {
+        let cases = [
+            (
+                r#"{"from": "22:00", "to": "07:00", "tz": "Europe/Berln"}"#,
+                "quiet_hours.tz: \"Europe/Berln\" is not an IANA time zone",
+            ),
+            (
+                r#"{"from": "22:00", "to": "07:00", "tz": "UTC", "utc_offset": "+01:00"}"#,
+                "give tz or utc_offset, not both",
+            ),
+            (
+                r#"{"from": "22:00", "to": "07:00", "days": ["mon", "monday"]}"#,
+                "quiet_hours.days: \"monday\" is not a day: use mon, tue, wed, thu, fri, sat, sun",
+            ),
+            (
+                r#"{"from": "22:00", "to": "07:00", "days": []}"#,
+                "quiet_hours.days: empty",
+            ),
+        ];
+        for (q, want) in cases {
+            let d = format!(
+                r#"{{"name": "x", "kind": "teams", "url_secret": "T", "quiet_hours": {q}}}"#
+            );
+            let e = one(&d).unwrap_err();
+            assert!(
+                e.starts_with("destination x: ") && e.contains(want),
+                "{q}: {e}"
+            );
+        }
     }
 
     #[test]
@@ -651,6 +853,14 @@ mod tests {
             assert!(one(json).unwrap_err().contains(want), "{json}");
         }
         let shown = Destination::legacy().to_json();
+        assert_eq!(shown["digest"], true);
+        assert!(
+            own.valid[0].digest,
+            "LLMSCOPE_WEBHOOK's URL takes the digest, as it did"
+        );
+        assert!(!bot.digest, "others only when they ask");
+        let asks = one(r#"{"name": "t", "kind": "teams", "url_secret": "T", "digest": true}"#);
+        assert!(asks.unwrap().digest);
         assert_eq!(shown["kind"], "slack-compatible");
         assert_eq!(shown["template"], "• {summary}\n{why}");
     }

@@ -234,22 +234,88 @@ fn slack_blocks(d: &Destination, n: &Notice, s: &Sender) -> Value {
     let section = cut(&text, SLACK_SECTION - 1);
     let mut blocks = vec![json!({"type": "section", "text": {"type": "mrkdwn", "text": section}})];
     if d.interactive {
-        let options: Vec<Value> = CAUSES
-            .iter()
-            .map(|c| json!({"text": {"type": "plain_text", "text": c}, "value": c}))
-            .collect();
-        blocks.push(json!({
-            "type": "actions",
-            "block_id": format!("alert:{}", n.id),
-            "elements": [
-                {"type": "button", "action_id": "ack", "style": "primary", "value": n.id.to_string(),
-                 "text": {"type": "plain_text", "text": "Acknowledge"}},
-                {"type": "static_select", "action_id": "cause", "options": options,
-                 "placeholder": {"type": "plain_text", "text": "Set cause"}}
-            ]
-        }));
+        blocks.push(actions(n.id, &Marks::default()));
     }
     json!({ "text": text, "blocks": blocks })
+}
+
+/// What people did to an alert so far: who acknowledged it, its cause and who set it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Marks {
+    /// Who acknowledged it (a member's name, or `slack:<user>`).
+    pub acked_by: Option<String>,
+    /// Its cause.
+    pub cause: Option<String>,
+    /// Who set the cause.
+    pub cause_by: Option<String>,
+}
+
+fn option(c: &str) -> Value {
+    json!({"text": {"type": "plain_text", "text": c}, "value": c})
+}
+
+/// An alert's actions block, `block_id` `alert:<id>`: the Acknowledge button (`ack`) until
+/// it is acknowledged, and the Set cause menu (`cause`, a static select of [`CAUSES`]) showing
+/// the cause once one is set.
+fn actions(id: i64, marks: &Marks) -> Value {
+    let mut elements = Vec::new();
+    if marks.acked_by.is_none() {
+        elements.push(
+            json!({"type": "button", "action_id": "ack", "style": "primary",
+            "value": id.to_string(), "text": {"type": "plain_text", "text": "Acknowledge"}}),
+        );
+    }
+    let mut menu = json!({"type": "static_select", "action_id": "cause",
+        "options": CAUSES.iter().map(|c| option(c)).collect::<Vec<_>>(),
+        "placeholder": {"type": "plain_text", "text": "Set cause"}});
+    if let Some(c) = marks.cause.as_deref().filter(|c| CAUSES.contains(c)) {
+        menu["initial_option"] = option(c);
+    }
+    elements.push(menu);
+    json!({"type": "actions", "block_id": format!("alert:{id}"), "elements": elements})
+}
+
+/// How a Slack message names a person: a Slack user by their Slack name, a member by theirs.
+fn who(name: &str) -> String {
+    slack_escape(name.strip_prefix("slack:").unwrap_or(name))
+}
+
+/// The update of a Slack message after a press (POSTed to its `response_url`): the original
+/// message (`original`, as Slack sent it back) with `replace_original`, a context block
+/// (`block_id` `marks:<id>`) saying who acknowledged it and which cause was set by whom, and
+/// the actions block as [`actions`] has it now (no Acknowledge button once acknowledged).
+pub fn slack_update(original: Option<&Value>, id: i64, marks: &Marks) -> Value {
+    let ours = [format!("alert:{id}"), format!("marks:{id}")];
+    let mut blocks: Vec<Value> = original
+        .and_then(|m| m["blocks"].as_array())
+        .map(|b| {
+            b.iter()
+                .filter(|b| !ours.iter().any(|o| b["block_id"] == o.as_str()))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let text = original
+        .and_then(|m| m["text"].as_str())
+        .map_or_else(|| format!("alert {id}"), str::to_string);
+    if blocks.is_empty() {
+        let section = cut(&text, SLACK_SECTION - 1);
+        blocks.push(json!({"type": "section", "text": {"type": "mrkdwn", "text": section}}));
+    }
+    let mut said = Vec::new();
+    if let Some(by) = &marks.acked_by {
+        said.push(format!("Acknowledged by {}", who(by)));
+    }
+    if let Some(c) = &marks.cause {
+        let by = marks.cause_by.as_deref().map(who).unwrap_or_default();
+        said.push(format!("Cause: {} (set by {by})", slack_escape(c)));
+    }
+    if !said.is_empty() {
+        blocks.push(json!({"type": "context", "block_id": format!("marks:{id}"),
+            "elements": [{"type": "mrkdwn", "text": said.join(" · ")}]}));
+    }
+    blocks.push(actions(id, marks));
+    json!({"replace_original": true, "text": text, "blocks": blocks})
 }
 
 /// A Teams message with one Adaptive Card (Microsoft, "Create and send messages" for
@@ -299,6 +365,38 @@ fn json_body(d: &Destination, n: &Notice, s: &Sender) -> Value {
         "link": s.link,
         "alert": alert,
     })
+}
+
+/// The daily digest's message to `d` (`text` and `data` from [`crate::digest::message`]):
+/// `slack-compatible` `{"text", "llmscope": {"digest": data}}` as the digest always was;
+/// `slack` the text as a section (and a bot's channel); `teams` an Adaptive Card; `json`
+/// `{"type": "digest", "sender", "destination", "text", "link", "digest": data}`, signed as
+/// alerts are.
+pub fn digest_message(d: &Destination, text: &str, data: Value, s: &Sender) -> Value {
+    match d.kind {
+        Kind::SlackCompatible => json!({ "text": text, "llmscope": { "digest": data } }),
+        Kind::Slack => {
+            let escaped = slack_escape(text);
+            let section = cut(&escaped, SLACK_SECTION - 1);
+            let mut body = json!({
+                "text": escaped,
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": section}}],
+            });
+            if let Some(bot) = &d.bot {
+                body["channel"] = json!(bot.channel);
+            }
+            body
+        }
+        Kind::Teams => teams_card(text, s.link),
+        Kind::Json => json!({
+            "type": "digest",
+            "sender": s.brand,
+            "destination": d.name,
+            "text": text,
+            "link": s.link,
+            "digest": data,
+        }),
+    }
 }
 
 /// The generic webhook's signature header (`X-Webhook-Signature`): `v1=` and the hex

@@ -82,6 +82,10 @@ pub struct Interaction {
     pub user_name: Option<String>,
     /// (alert id, what) for each action.
     pub acts: Vec<(i64, Act)>,
+    /// Where to update the message pressed on (`replace_original`), when Slack gave one.
+    pub response_url: Option<String>,
+    /// The message pressed on, as Slack sent it back (`text`, `blocks`).
+    pub message: Option<serde_json::Value>,
 }
 
 impl Interaction {
@@ -101,6 +105,10 @@ struct Payload {
     user: User,
     #[serde(default)]
     actions: Vec<Action>,
+    #[serde(default)]
+    response_url: Option<String>,
+    #[serde(default)]
+    message: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -150,7 +158,27 @@ pub fn interaction(body: &str) -> Result<Interaction, String> {
         user_id: p.user.id,
         user_name: p.user.username.or(p.user.name),
         acts,
+        response_url: p.response_url,
+        message: p.message,
     })
+}
+
+/// Where Slack's `response_url`s live: a message is updated only there, so a forged payload
+/// (signed with a leaked secret, say) cannot make the Worker POST anywhere else.
+pub const RESPONSE_URL_PREFIX: &str = "https://hooks.slack.com/";
+
+/// Whether the Worker may POST a message update to `url`: on Slack's host, or under
+/// `dev_prefix` (`LLMSCOPE_DEV_SLACK_RESPONSE_PREFIX`, for a local stand-in in tests and
+/// development); `Err` says why not.
+pub fn response_url_allowed(url: &str, dev_prefix: Option<&str>) -> Result<(), String> {
+    let dev = dev_prefix.filter(|p| !p.is_empty());
+    if url.starts_with(RESPONSE_URL_PREFIX) || dev.is_some_and(|p| url.starts_with(p)) {
+        return Ok(());
+    }
+    let host: String = url.chars().take(60).collect();
+    Err(format!(
+        "response_url {host:?} is not on Slack's hooks.slack.com: the message is not updated"
+    ))
 }
 
 fn act(a: &Action) -> Result<(i64, Act), String> {
@@ -266,6 +294,18 @@ mod tests {
         }));
         let i = interaction(&body).unwrap();
         assert_eq!(i.acts, [(42, Act::Ack), (42, Act::Cause("rate limiting"))]);
+        assert_eq!((&i.response_url, &i.message), (&None, &None));
+        let answered = form(&serde_json::json!({
+            "type": "block_actions", "user": {"id": "U1"}, "actions": [],
+            "response_url": "https://hooks.slack.com/actions/T1/2/abc",
+            "message": {"text": "hello", "blocks": []},
+        }));
+        let j = interaction(&answered).unwrap();
+        assert_eq!(
+            j.response_url.as_deref(),
+            Some("https://hooks.slack.com/actions/T1/2/abc")
+        );
+        assert_eq!(j.message.unwrap()["text"], "hello");
         assert_eq!(i.member(), "slack:roadrunner");
         // A form's + is a space.
         let plus = "payload=%7B%22type%22%3A%22block_actions%22%2C%22user%22%3A%7B%22id%22%3A%22U1%22%7D%2C%22actions%22%3A%5B%7B%22action_id%22%3A%22cause%22%2C%22block_id%22%3A%22alert%3A7%22%2C%22selected_option%22%3A%7B%22value%22%3A%22region+routing%22%7D%7D%5D%7D";
@@ -274,6 +314,32 @@ mod tests {
             (i.member(), i.acts),
             ("slack:U1".into(), vec![(7, Act::Cause("region routing"))])
         );
+    }
+
+    #[test]
+    fn only_slacks_host_or_the_dev_prefix_is_answered() {
+        let slack = "https://hooks.slack.com/actions/T1/2/abc";
+        assert_eq!(response_url_allowed(slack, None), Ok(()));
+        for bad in [
+            "https://hooks.slack.com.evil.example/actions/x",
+            "http://hooks.slack.com/actions/x",
+            "https://evil.example/https://hooks.slack.com/",
+            "https://user@hooks.slack.com.evil/x",
+            "http://127.0.0.1:9/respond",
+        ] {
+            let e = response_url_allowed(bad, None).unwrap_err();
+            assert!(
+                e.contains("is not on Slack's hooks.slack.com"),
+                "{bad}: {e}"
+            );
+        }
+        let dev = Some("http://127.0.0.1:9/respond");
+        assert_eq!(
+            response_url_allowed("http://127.0.0.1:9/respond/1", dev),
+            Ok(())
+        );
+        assert!(response_url_allowed("http://127.0.0.1:9/other", dev).is_err());
+        assert!(response_url_allowed("http://127.0.0.1:9/x", Some("")).is_err());
     }
 
     #[test]

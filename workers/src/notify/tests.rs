@@ -228,3 +228,89 @@ fn a_slack_bot_names_its_channel_and_reads_slacks_ok() {
         .unwrap_err()
         .starts_with("Slack's answer is not JSON"));
 }
+
+#[test]
+fn the_digest_speaks_each_destinations_kind_under_the_brand() {
+    let s = Sender {
+        brand: "Acme Watch",
+        link: Some("https://watch.example"),
+    };
+    let text = "Acme Watch daily digest, 2026-12-07\nRecommended: a<b>\n#1 a<b>: n 60";
+    let data = json!({"date": "2026-12-07", "recommended": "a<b>"});
+    let legacy = digest_message(&Destination::legacy(), text, data.clone(), &s);
+    assert_eq!(legacy, json!({"text": text, "llmscope": {"digest": data}}));
+    let bot = dest(r#"{"name": "b", "kind": "slack", "token_secret": "T", "channel": "C1"}"#);
+    let slack = digest_message(&bot, text, data.clone(), &s);
+    assert_eq!(slack["channel"], "C1");
+    assert_eq!(slack["blocks"].as_array().unwrap().len(), 1, "no buttons");
+    assert_eq!(
+        slack["blocks"][0]["text"]["text"],
+        "Acme Watch daily digest, 2026-12-07\nRecommended: a&lt;b&gt;\n#1 a&lt;b&gt;: n 60"
+    );
+    let teams = dest(r#"{"name": "t", "kind": "teams", "url_secret": "U"}"#);
+    let card = &digest_message(&teams, text, data.clone(), &s)["attachments"][0]["content"];
+    assert_eq!(
+        card["body"][0]["text"],
+        "Acme Watch daily digest, 2026-12-07"
+    );
+    assert_eq!(card["body"][2]["text"], "#1 a<b>: n 60");
+    assert_eq!(card["actions"][0]["url"], "https://watch.example");
+    let signed = dest(r#"{"name": "j", "kind": "json", "url_secret": "U", "signing_secret": "K"}"#);
+    assert_eq!(
+        digest_message(&signed, text, data.clone(), &s),
+        json!({"type": "digest", "sender": "Acme Watch", "destination": "j", "text": text,
+               "link": "https://watch.example", "digest": data})
+    );
+}
+
+#[test]
+fn a_press_updates_the_message_with_who_and_which_cause() {
+    let d = dest(r#"{"name": "s", "kind": "slack", "url_secret": "U"}"#);
+    let original = message(&d, &[notice(7, alert("a", false))], &UNBRANDED);
+    let acked = Marks {
+        acked_by: Some("slack:ada".into()),
+        ..Marks::default()
+    };
+    let u = slack_update(Some(&original), 7, &acked);
+    assert_eq!(u["replace_original"], true);
+    assert_eq!(u["text"], original["text"]);
+    assert_eq!(
+        u["blocks"][0], original["blocks"][0],
+        "the alert's text stays"
+    );
+    assert_eq!(u["blocks"][1]["block_id"], "marks:7");
+    assert_eq!(u["blocks"][1]["elements"][0]["text"], "Acknowledged by ada");
+    let elements = u["blocks"][2]["elements"].as_array().unwrap();
+    assert_eq!(u["blocks"][2]["block_id"], "alert:7");
+    assert_eq!(elements.len(), 1, "no Acknowledge button once acknowledged");
+    assert_eq!(elements[0]["action_id"], "cause");
+    // A cause set next: both said, the menu shows it; an update of an update keeps one of each.
+    let both = Marks {
+        cause: Some("rate limiting".into()),
+        cause_by: Some("Bo <ops>".into()),
+        ..acked
+    };
+    let again = slack_update(Some(&u), 7, &both);
+    let blocks = again["blocks"].as_array().unwrap();
+    assert_eq!(blocks.len(), 3, "{again:#}");
+    assert_eq!(
+        blocks[1]["elements"][0]["text"],
+        "Acknowledged by ada · Cause: rate limiting (set by Bo &lt;ops&gt;)"
+    );
+    assert_eq!(
+        blocks[2]["elements"][0]["initial_option"]["value"],
+        "rate limiting"
+    );
+    // A cause before any acknowledgement keeps the button.
+    let cause_only = Marks {
+        cause: Some("region routing".into()),
+        cause_by: Some("slack:cy".into()),
+        acked_by: None,
+    };
+    let c = slack_update(Some(&original), 7, &cause_only);
+    assert_eq!(c["blocks"][2]["elements"][0]["action_id"], "ack");
+    // Without the original (an ephemeral message), the update still says it all.
+    let bare = slack_update(None, 9, &both);
+    assert_eq!(bare["text"], "alert 9");
+    assert_eq!(bare["blocks"].as_array().unwrap().len(), 3);
+}

@@ -4,7 +4,7 @@
 //! without a bearer token (Slack cannot send one), verified by Slack's signature instead.
 //! Every acknowledgement and cause is written to `alert_marks` and to the audit log.
 
-use super::config::{string, SLACK_SIGNING_SECRET};
+use super::config::{string, Config, DEV_RESPONSE_PREFIX, SLACK_SIGNING_SECRET};
 use super::http::{self, json};
 use super::store::{num, Store};
 use super::team::audit;
@@ -12,6 +12,7 @@ use crate::alert::Alert;
 use crate::error::ApiError;
 use crate::notify::slack::{self, Act};
 use crate::notify::{self, Severity};
+use crate::provider::HttpRequest;
 use crate::team::{Caller, Role};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -60,7 +61,8 @@ fn shown(row: &Row, deliveries: &[Delivery]) -> Value {
         "cause": row.cause,
         "cause_by": row.cause_by,
         "deliveries": deliveries.iter().filter(|d| d.alert_id == row.id).map(|d| json!({
-            "destination": d.destination, "delivered": d.delivered != 0.0,
+            "destination": d.destination, "delivered": d.delivered > 0.0,
+            "unroutable": d.delivered < 0.0,
             "sent_at": d.sent_at.map(|t| t as i64), "sends": d.sends as i64,
         })).collect::<Vec<_>>(),
     });
@@ -219,8 +221,14 @@ pub async fn ack(mut req: Request, store: &Store, caller: &Caller, id: &str) -> 
 }
 
 /// `POST /slack/actions`: Slack's interaction request, verified with `SLACK_SIGNING_SECRET`
-/// (401 naming what is wrong, recording nothing), then each action recorded as the Slack user.
-pub async fn slack_actions(mut req: Request, env: &Env, store: &Store) -> Answer<Response> {
+/// (401 naming what is wrong, recording nothing), then each action recorded as the Slack user,
+/// and the message pressed on updated to say so.
+pub async fn slack_actions(
+    mut req: Request,
+    env: &Env,
+    config: &Config,
+    store: &Store,
+) -> Answer<Response> {
     let Some(secret) = string(env, SLACK_SIGNING_SECRET).filter(|s| !s.is_empty()) else {
         return Err(ApiError::BadSignature(format!(
             "Slack interactivity is off: the Worker has no {SLACK_SIGNING_SECRET}"
@@ -252,5 +260,58 @@ pub async fn slack_actions(mut req: Request, env: &Env, store: &Store) -> Answer
     for (id, act) in &interaction.acts {
         mark(store, *id, act, &who).await?;
     }
+    let mut ids: Vec<i64> = interaction.acts.iter().map(|(id, _)| *id).collect();
+    ids.dedup();
+    if let Some(url) = &interaction.response_url {
+        for id in ids {
+            update_message(env, config, store, url, interaction.message.as_ref(), id).await?;
+        }
+    }
     json(200, &json!({"ok": true}))
 }
+
+/// Replaces the Slack message pressed on with one saying who acknowledged the alert and its
+/// cause ([`notify::slack_update`]), through the interaction's `response_url`, only on Slack's
+/// host (or `LLMSCOPE_DEV_SLACK_RESPONSE_PREFIX`'s). The press is recorded whatever happens
+/// here: a refused update is logged, not an error.
+async fn update_message(
+    env: &Env,
+    config: &Config,
+    store: &Store,
+    url: &str,
+    original: Option<&Value>,
+    id: i64,
+) -> Answer<()> {
+    let dev = string(env, DEV_RESPONSE_PREFIX);
+    if let Err(why) = slack::response_url_allowed(url, dev.as_deref()) {
+        worker::console_warn!("llmscope: Slack alert {id}: {why}");
+        return Ok(());
+    }
+    let alert = one(store, id).await?;
+    let text = |k: &str| alert[k].as_str().map(str::to_string);
+    let marks = notify::Marks {
+        acked_by: text("acknowledged_by"),
+        cause: text("cause"),
+        cause_by: text("cause_by"),
+    };
+    let request = HttpRequest {
+        method: "POST".into(),
+        url: url.to_string(),
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: notify::slack_update(original, id, &marks)
+            .to_string()
+            .into_bytes(),
+    };
+    let timeout_ms = config.webhook_timeout_ms.min(UPDATE_TIMEOUT_MS);
+    let why = match http::send_within(&request, timeout_ms, false).await {
+        Ok((status, _)) if (200..300).contains(&status) => return Ok(()),
+        Ok((status, _)) => format!("Slack answered HTTP {status}"),
+        Err(e) => e,
+    };
+    worker::console_error!("llmscope: Slack alert {id}: the message was not updated ({why})");
+    Ok(())
+}
+
+/// The longest wait for Slack to take a message update, ms: one attempt, so the press is
+/// answered within the 3 s Slack gives an interaction request.
+const UPDATE_TIMEOUT_MS: u64 = 2000;

@@ -43,10 +43,12 @@ pub struct Config {
     pub webhook_timeout_ms: u64,
     /// `LLMSCOPE_RETENTION_DAYS`: results and alerts older than this are deleted by the cron.
     pub retention_days: u64,
+    /// `LLMSCOPE_AUDIT_DAYS`: audit lines older than this are deleted by the cron.
+    pub audit_days: u64,
     /// The shipped price table overlaid with `LLMSCOPE_PRICES`; the shipped one alone when
     /// `LLMSCOPE_PRICES` is bad (the problem is reported, the probes go on).
     pub prices: PriceTable,
-    /// `LLMSCOPE_DIGEST=daily`: the cron posts the daily digest to the webhook.
+    /// `LLMSCOPE_DIGEST=daily`: the cron sends the daily digest to the destinations that take it.
     pub digest: bool,
     /// Where alerts go: `LLMSCOPE_DESTINATIONS` (or D1's, after a `PUT /destinations`), and
     /// `LLMSCOPE_WEBHOOK`'s destination.
@@ -63,6 +65,8 @@ pub struct Config {
 const WEBHOOK_TIMEOUT_MS: u64 = 10_000;
 /// Default `LLMSCOPE_RETENTION_DAYS`.
 const RETENTION_DAYS: u64 = 90;
+/// Default `LLMSCOPE_AUDIT_DAYS`: a year.
+const AUDIT_DAYS: u64 = 365;
 /// The longest retention accepted: 100 years.
 const MAX_RETENTION_DAYS: u64 = 36_500;
 
@@ -127,6 +131,13 @@ impl Config {
             MAX_RETENTION_DAYS,
             &mut errors,
         );
+        let audit_days = number(
+            env,
+            "LLMSCOPE_AUDIT_DAYS",
+            AUDIT_DAYS,
+            MAX_RETENTION_DAYS,
+            &mut errors,
+        );
         let (prices, problem) =
             crate::measure::price_table(string(env, "LLMSCOPE_PRICES").as_deref());
         errors.extend(problem);
@@ -136,13 +147,6 @@ impl Config {
                 errors.push(ConfigError::new("*", "LLMSCOPE_DIGEST", message));
                 false
             });
-        if digest && webhook.is_none() {
-            errors.push(ConfigError::new(
-                "*",
-                "LLMSCOPE_DIGEST",
-                "is daily but LLMSCOPE_WEBHOOK is not set: the digest has nowhere to go",
-            ));
-        }
         let token = string(env, "LLMSCOPE_TOKEN").unwrap_or_default();
         if token.is_empty() {
             errors.push(ConfigError::new(
@@ -168,6 +172,7 @@ impl Config {
             forecast,
             webhook_timeout_ms,
             retention_days,
+            audit_days,
             prices,
             digest,
             errors,
@@ -203,6 +208,9 @@ impl Config {
                 all.push(ConfigError::new("*", field, format!("destination {}: {key}: the secret {s} is not set (wrangler secret put {s}); nothing is sent there", d.name)));
             }
         }
+        if self.digest && !self.destinations.valid.iter().any(|d| d.digest) {
+            all.push(ConfigError::new("*", "LLMSCOPE_DIGEST", "is daily but no destination takes the digest: set LLMSCOPE_WEBHOOK, or give a destination \"digest\": true"));
+        }
         let buttons = self
             .destinations
             .valid
@@ -229,6 +237,10 @@ fn request_check(env: &Env, t: &Target) -> Result<(), ConfigError> {
 
 /// The secret Slack's interaction requests are verified with.
 pub const SLACK_SIGNING_SECRET: &str = "SLACK_SIGNING_SECRET";
+
+/// For tests and development only: a URL prefix a Slack interaction's `response_url` may
+/// have besides Slack's own host (a local stand-in for Slack).
+pub const DEV_RESPONSE_PREFIX: &str = "LLMSCOPE_DEV_SLACK_RESPONSE_PREFIX";
 
 /// The Worker's own secrets: the token, the webhook URL (whoever has it can post to the
 /// channel) and Slack's signing secret.

@@ -40,8 +40,9 @@ pub fn list(config: &Config) -> Answer<Response> {
 }
 
 /// `PUT /destinations`: checks the list (any problem refuses it whole, naming the destination
-/// and field), refuses one that holds a secret's value, stores it, and answers what
-/// `GET /destinations` will.
+/// and field), refuses one that holds a secret's value, stores it, re-routes the alerts that
+/// waited for a destination it no longer has, and answers what `GET /destinations` will, with
+/// the [`REROUTED`] and [`UNROUTABLE`] counts in headers.
 pub async fn put(
     mut req: Request,
     env: &Env,
@@ -66,5 +67,16 @@ pub async fn put(
     let target = format!("[{}]", names.join(", "));
     audit(store, caller, "destinations.replace", &target).await?;
     config.destinations = list;
-    self::list(config)
+    let moved = super::webhook::reroute_orphans(config, store, caller).await?;
+    let mut answer = self::list(config)?;
+    let h = answer.headers_mut();
+    h.set(REROUTED, &moved.rerouted.to_string())?;
+    h.set(UNROUTABLE, &moved.unroutable.len().to_string())?;
+    Ok(answer)
 }
+
+/// `PUT /destinations`' headers: alerts that waited for a destination no longer listed, given
+/// to the current routing, and those no destination takes.
+pub const REROUTED: &str = "x-alerts-rerouted";
+/// See [`REROUTED`].
+pub const UNROUTABLE: &str = "x-alerts-unroutable";

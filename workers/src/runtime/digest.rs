@@ -1,35 +1,52 @@
 //! The daily digest in the cron run (`LLMSCOPE_DIGEST=daily`): at most once per UTC day, the
-//! comparison of every target POSTed to the webhook like the alerts (the same URL, the same
-//! attempts and backoff, secrets redacted). Only a delivered digest is recorded in D1; one the
-//! webhook refused is tried again on the next cron run.
+//! comparison of every target sent to each destination that takes the digest (`"digest":
+//! true`; `LLMSCOPE_WEBHOOK`'s by default), in its kind's message, signed like its alerts, with
+//! the same attempts and backoff, secrets redacted, held by its quiet hours. Each destination
+//! keeps the state of the last digest it took in D1 (`digest_sent`), so its "changes since"
+//! are its own; one a destination refused is tried again on the next cron run.
 
 use super::compare::report;
 use super::config::Config;
 use super::http;
 use super::store::Store;
-use super::webhook::post_json;
+use super::webhook::Out;
 use crate::compare::Query;
-use crate::digest::{day, message, DigestState};
+use crate::digest::{date, day, message, DigestState};
 use crate::error::ApiError;
-use crate::measure::redact;
+use crate::notify::destination::{Destination, LEGACY_SECRET};
+use crate::notify::{digest_message, Sender};
 use llmscope_protocol::compare::Settings;
+use worker::Env;
 
-/// Sends today's digest unless it was sent already: `true` when one was delivered now.
+/// Sends today's digest to every destination that takes it and has not had it: how many
+/// took it now.
 pub async fn send_daily(
+    env: &Env,
     config: &Config,
     store: &Store,
     secrets: &[String],
-) -> Result<bool, ApiError> {
-    let Some(url) = config.webhook.as_deref().filter(|_| config.digest) else {
-        return Ok(false);
-    };
-    let today = day(http::now_ms());
-    let last = store.last_digest().await?;
-    if last.as_ref().is_some_and(|(day, _)| *day >= today) {
-        return Ok(false);
+) -> Result<usize, ApiError> {
+    if !config.digest {
+        return Ok(0);
     }
-    // A state this version cannot read is taken as none: this digest is then a first one.
-    let previous: Option<DigestState> = last.and_then(|(_, s)| serde_json::from_str(&s).ok());
+    let now = http::now_ms();
+    let today = day(now);
+    let mut due: Vec<(&Destination, Option<DigestState>)> = Vec::new();
+    for d in config.destinations.valid.iter().filter(|d| d.digest) {
+        if d.quiet_hours.is_some_and(|q| q.covers(now as i64)) {
+            continue; // held, as its alerts are
+        }
+        let legacy = d.url_secret.as_deref() == Some(LEGACY_SECRET);
+        let last = store.last_digest(&d.name, legacy).await?;
+        if last.as_ref().is_some_and(|(day, _)| *day >= today) {
+            continue;
+        }
+        // A state this version cannot read is taken as none: this digest is then a first one.
+        due.push((d, last.and_then(|(_, s)| serde_json::from_str(&s).ok())));
+    }
+    if due.is_empty() {
+        return Ok(0);
+    }
     let query = Query {
         targets: config
             .targets
@@ -45,18 +62,31 @@ pub async fn send_daily(
     };
     let (report, window) = match report(store, &query).await {
         Ok(r) => r,
-        Err(ApiError::NotFound(_)) => return Ok(false), // nothing probed yet
+        Err(ApiError::NotFound(_)) => return Ok(0), // nothing probed yet
         Err(e) => return Err(e),
     };
-    let body = message(&config.brand, &report, &window, previous.as_ref(), today);
-    let body = redact(&body.to_string(), secrets);
-    if let Err(why) = post_json(url, body, config.webhook_timeout_ms).await {
-        worker::console_error!(
-            "llmscope: the webhook did not take the daily digest ({why}); the next cron run tries again"
-        );
-        return Ok(false);
-    }
+    let sender = Sender {
+        brand: &config.brand,
+        link: config.link.as_deref(),
+    };
     let state = serde_json::to_string(&DigestState::of(&report, today))?;
-    store.save_digest(today, &state).await?;
-    Ok(true)
+    let mut sent = 0;
+    for (d, previous) in due {
+        let Some(out) = Out::new(env, d, secrets, config.webhook_timeout_ms) else {
+            continue; // `/health` names the missing secret
+        };
+        let (text, data) = message(&config.brand, &report, &window, previous.as_ref(), today);
+        let body = digest_message(d, &text, data, &sender);
+        let id = format!("{}-digest-{}", d.name, date(today));
+        if let Err(why) = out.post_one(&body, &id).await {
+            worker::console_error!(
+                "llmscope: destination {} did not take the daily digest ({why}); the next cron run tries again",
+                d.name
+            );
+            continue;
+        }
+        store.save_digest(&d.name, today, &state).await?;
+        sent += 1;
+    }
+    Ok(sent)
 }

@@ -40,12 +40,12 @@ fn read(rows: Vec<Row>) -> Vec<Waiting> {
         .collect()
 }
 
-async fn all(
+async fn all<T: serde::de::DeserializeOwned>(
     store: &Store,
     sql: &str,
     args: &[wasm_bindgen::JsValue],
     what: &str,
-) -> Answer<Vec<Row>> {
+) -> Answer<Vec<T>> {
     store
         .db()
         .prepare(sql)
@@ -54,7 +54,7 @@ async fn all(
         .all()
         .await
         .map_err(|e| format!("D1: cannot read {what}: {e}"))?
-        .results::<Row>()
+        .results::<T>()
         .map_err(|e| e.to_string())
 }
 
@@ -136,6 +136,83 @@ pub async fn sent(store: &Store, destination: &str, ids: &[i64], now_ms: i64) ->
         })
         .collect::<Answer<Vec<_>>>()?;
     batch(store, statements, "mark alerts sent").await
+}
+
+/// A waiting row whose destination is gone (removed or renamed): its alert, and where it waited.
+pub struct Orphan {
+    /// The alert.
+    pub waiting: Waiting,
+    /// The destination it waited for.
+    pub destination: String,
+}
+
+#[derive(Deserialize)]
+struct OrphanRow {
+    id: f64,
+    json: String,
+    destination: String,
+}
+
+/// The oldest `limit` alerts waiting for a destination that is none of `names`.
+pub async fn orphans(store: &Store, names: &[&str], limit: u32) -> Answer<Vec<Orphan>> {
+    let names = serde_json::to_string(names).map_err(|e| e.to_string())?;
+    let sql = "SELECT a.id AS id, a.json AS json, d.destination AS destination FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.delivered = 0 AND d.destination NOT IN (SELECT value FROM json_each(?1)) ORDER BY a.id LIMIT ?2";
+    let args = [names.as_str().into(), num(i64::from(limit))];
+    let rows: Vec<OrphanRow> = all(store, sql, &args, "alerts of removed destinations").await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let waiting = Waiting {
+                id: r.id as i64,
+                alert: Alert::from_stored(&r.json)?,
+                sends: 0,
+            };
+            Some(Orphan {
+                waiting,
+                destination: r.destination,
+            })
+        })
+        .collect())
+}
+
+/// Moves an orphan: a waiting row at each of `to` (none where that alert already has a row:
+/// no destination gets an alert twice), and the orphan's row gone; with `to` empty, the row
+/// is marked taken by no destination (`delivered` -1), kept for `/health` and `GET /alerts`
+/// until the retention deletes its alert.
+pub async fn rehome(store: &Store, o: &Orphan, to: &[&str]) -> Answer<()> {
+    let db = store.db();
+    let id = num(o.waiting.id);
+    let from = o.destination.as_str();
+    let mut statements = Vec::new();
+    for d in to {
+        statements.push(
+            db.prepare("INSERT OR IGNORE INTO deliveries (alert_id, destination, delivered, sent_at, sends) VALUES (?1, ?2, 0, NULL, 0)")
+                .bind(&[id.clone(), (*d).into()])
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    let last = if to.is_empty() {
+        "UPDATE deliveries SET delivered = -1 WHERE alert_id = ?1 AND destination = ?2"
+    } else {
+        "DELETE FROM deliveries WHERE alert_id = ?1 AND destination = ?2"
+    };
+    statements.push(
+        db.prepare(last)
+            .bind(&[id, from.into()])
+            .map_err(|e| e.to_string())?,
+    );
+    batch(store, statements, "re-route an alert").await
+}
+
+/// Alerts whose waiting rows no destination took when theirs went ([`rehome`]).
+pub async fn unroutable(store: &Store) -> Answer<u64> {
+    let row = store
+        .db()
+        .prepare("SELECT 'all' AS destination, COUNT(DISTINCT alert_id) AS n FROM deliveries WHERE delivered = -1")
+        .first::<Count>(None)
+        .await
+        .map_err(|e| format!("D1: cannot count unroutable alerts: {e}"))?;
+    Ok(row.map_or(0, |c| c.n as u64))
 }
 
 #[derive(Deserialize)]

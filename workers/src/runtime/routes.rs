@@ -57,7 +57,9 @@ pub async fn handle(req: Request, env: &Env) -> Result<Response> {
             "access-control-allow-headers",
             "authorization, content-type, if-match",
         )?;
-        h.set("access-control-expose-headers", "etag")?;
+        use super::destinations::{REROUTED, UNROUTABLE};
+        let exposed = format!("etag, {REROUTED}, {UNROUTABLE}");
+        h.set("access-control-expose-headers", &exposed)?;
         h.set("access-control-max-age", "600")?;
     }
     Ok(r)
@@ -114,9 +116,13 @@ async fn route(mut req: Request, env: &Env, config: &mut Config) -> Answer<Respo
     if let (Method::Get, Some(id)) = (&method, path.strip_prefix("/share/")) {
         return super::share::fetch(id, env).await; // the unguessable id is the capability
     }
+    let token = req.headers().get("authorization").ok().flatten();
+    if method == Method::Get && path == "/health" && token.is_none() {
+        return health(env, config, None).await; // the variables alone: D1 is not touched
+    }
     let store = Store::open(env).await?;
     if method == Method::Post && path == "/slack/actions" {
-        return super::alerts::slack_actions(req, env, &store).await; // Slack's signature, no token
+        return super::alerts::slack_actions(req, env, config, &store).await; // Slack's signature, no token
     }
     super::targets::load(&store, config).await?;
     super::destinations::load(&store, config).await?;
@@ -206,9 +212,11 @@ fn decode(segment: &str) -> String {
         .unwrap_or_else(|| segment.to_string())
 }
 
-/// Without a token: whether the Worker is up and its version. With one: the configuration's
-/// problems, the targets' count, the price table's date, the alerts waiting for their
-/// destinations (in all and per destination), and who the token is (its member's name, or `bootstrap`) and their role.
+/// Without a token: whether the Worker is up and its version, judged on its variables and
+/// secrets alone (D1 is not read: an unauthenticated caller cannot make the Worker query it).
+/// With one: the configuration's problems, the targets' count, the price table's date, the
+/// alerts waiting for their destinations (in all and per destination) and those no
+/// destination takes, and who the token is (its member's name, or `bootstrap`) and their role.
 async fn health(env: &Env, config: &Config, caller: Option<&Caller>) -> Answer<Response> {
     let mut problems: Vec<_> = config
         .problems(env)
@@ -225,21 +233,17 @@ async fn health(env: &Env, config: &Config, caller: Option<&Caller>) -> Answer<R
         .iter()
         .map(|d| d.name.clone())
         .collect();
-    let undelivered = match Store::open(env).await {
-        Ok(store) => super::outbox::undelivered(&store, &names).await,
-        Err(e) => Err(e),
-    };
-    let (per_destination, undelivered) = match undelivered {
-        Ok((per, n)) => {
+    let (per_destination, undelivered, unroutable) = match waiting(env, &names).await {
+        Ok(((per, n), lost)) => {
             let per: serde_json::Map<String, serde_json::Value> =
                 per.into_iter().map(|(d, n)| (d, json!(n))).collect();
-            (Some(per), Some(n))
+            (Some(per), Some(n), Some(lost))
         }
         Err(e) => {
             let detail = ApiError::Internal(format!("/health: {e}"));
             http::log(&detail, &all_secret_values(env, config));
             problems.push(json!({"target": "*", "field": "DB", "message": "D1 cannot be read: see the Worker's log"}));
-            (None, None)
+            (None, None, None)
         }
     };
     json(
@@ -253,11 +257,22 @@ async fn health(env: &Env, config: &Config, caller: Option<&Caller>) -> Answer<R
             "webhook": config.webhook.is_some(),
             "undelivered_alerts": undelivered,
             "undelivered": per_destination,
+            "unroutable_alerts": unroutable,
             "brand": config.brand,
             "member": caller.name,
             "role": caller.role.as_str(),
         }),
     )
+}
+
+/// The alerts waiting, per destination of `names` and in all, and those no destination takes.
+async fn waiting(
+    env: &Env,
+    names: &[String],
+) -> std::result::Result<((Vec<(String, u64)>, u64), u64), String> {
+    let store = Store::open(env).await?;
+    let counts = super::outbox::undelivered(&store, names).await?;
+    Ok((counts, super::outbox::unroutable(&store).await?))
 }
 
 /// The colo this request reached (`request.cf.colo`), read without the runtime's unwrap (a
@@ -377,7 +392,7 @@ pub async fn cron(env: &Env) {
     }
 }
 
-/// Deletes what is past the retention, probes every target (at most [`SIMULTANEOUS_PROBES`]
+/// Deletes what is past the retentions (results and alerts, the audit log), probes every target (at most [`SIMULTANEOUS_PROBES`]
 /// at a time), stores the results, evaluates each target's history, records new alerts in
 /// the outbox, delivers every undelivered one, and sends the daily digest when it is due.
 /// Returns a summary.
@@ -392,6 +407,8 @@ async fn cron_run(env: &Env, config: &mut Config) -> Answer<serde_json::Value> {
     let day_ms = 86_400_000.0;
     let before = http::now_ms() - config.retention_days as f64 * day_ms;
     store.forget_before(before as i64).await?;
+    let audit_before = http::now_ms() - config.audit_days as f64 * day_ms;
+    store.forget_audit_before(audit_before as i64).await?;
     let results: Vec<_> = futures_util::stream::iter(&config.targets.valid)
         .map(|t| probe::run(env, t, &config.prices, None))
         .buffered(SIMULTANEOUS_PROBES)
@@ -427,13 +444,21 @@ async fn cron_run(env: &Env, config: &mut Config) -> Answer<serde_json::Value> {
             opened += predict(&store, config, t, metric, &history, &state).await?;
         }
     }
+    let cron = Caller {
+        id: None,
+        name: "cron".into(),
+        role: team::Role::Owner,
+    };
+    let moved = super::webhook::reroute_orphans(config, &store, &cron).await?;
     let secrets = all_secret_values(env, config);
     let delivered = super::webhook::deliver_pending(env, config, &store, &secrets).await?;
-    let digest = super::digest::send_daily(config, &store, &secrets).await?;
+    let digest = super::digest::send_daily(env, config, &store, &secrets).await?;
     Ok(json!({
         "probed": results.len(),
         "ok": results.iter().filter(|r| r.ok).count(),
         "alerts": opened,
+        "rerouted": moved.rerouted,
+        "unroutable": moved.unroutable.len(),
         "delivered": delivered,
         "digest": digest,
     }))

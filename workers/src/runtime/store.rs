@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS alert_state (target TEXT NOT NULL, metric TEXT NOT NU
 CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, metric TEXT NOT NULL, t INTEGER NOT NULL, json TEXT NOT NULL, delivered INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS share_quota (token TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (token, day));
 CREATE TABLE IF NOT EXISTS digest (id INTEGER PRIMARY KEY CHECK (id = 1), day INTEGER NOT NULL, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS digest_sent (destination TEXT PRIMARY KEY, day INTEGER NOT NULL, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS members (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, expires_at INTEGER, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS dashboards (id TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, t INTEGER NOT NULL, member TEXT NOT NULL, member_id TEXT, action TEXT NOT NULL, target TEXT NOT NULL);
@@ -157,22 +158,35 @@ impl Store {
         Ok(rows.into_iter().map(|r| r.json).collect())
     }
 
-    /// The last daily digest: its UTC day and its state, as stored (JSON).
-    pub async fn last_digest(&self) -> Result<Option<(i64, String)>, String> {
+    /// The last daily digest `destination` took: its UTC day and its state, as stored (JSON).
+    /// `legacy`: the destination of `LLMSCOPE_WEBHOOK`'s URL, which falls back on the one
+    /// digest row of the versions that sent it there alone.
+    pub async fn last_digest(
+        &self,
+        destination: &str,
+        legacy: bool,
+    ) -> Result<Option<(i64, String)>, String> {
         let row = self
             .db
-            .prepare("SELECT day, state FROM digest WHERE id = 1")
+            .prepare("SELECT 0 AS k, day, state FROM digest_sent WHERE destination = ?1 UNION ALL SELECT 1 AS k, day, state FROM digest WHERE id = 1 AND ?2 = 1 ORDER BY k LIMIT 1")
+            .bind(&[destination.into(), num(i64::from(legacy))])
+            .map_err(|e| e.to_string())?
             .first::<DigestRow>(None)
             .await
             .map_err(|e| format!("D1: cannot read the last digest: {e}"))?;
         Ok(row.map(|r| (r.day as i64, r.state)))
     }
 
-    /// Saves the state of the digest just delivered on `day`.
-    pub async fn save_digest(&self, day: i64, state: &str) -> Result<(), String> {
+    /// Saves the state of the digest `destination` took on `day`.
+    pub async fn save_digest(
+        &self,
+        destination: &str,
+        day: i64,
+        state: &str,
+    ) -> Result<(), String> {
         self.db
-            .prepare("INSERT INTO digest (id, day, state) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET day = excluded.day, state = excluded.state")
-            .bind(&[num(day), state.into()])
+            .prepare("INSERT INTO digest_sent (destination, day, state) VALUES (?1, ?2, ?3) ON CONFLICT (destination) DO UPDATE SET day = excluded.day, state = excluded.state")
+            .bind(&[destination.into(), num(day), state.into()])
             .map_err(|e| e.to_string())?
             .run()
             .await
@@ -256,6 +270,18 @@ impl Store {
             .await
             .map_err(|e| format!("D1: cannot forget old share counts: {e}"))?;
         Ok(row.map_or(1, |r| r.n as u64))
+    }
+
+    /// Deletes the audit log's lines older than `before_ms` (epoch ms): its retention.
+    pub async fn forget_audit_before(&self, before_ms: i64) -> Result<(), String> {
+        self.db
+            .prepare("DELETE FROM audit WHERE t < ?1")
+            .bind(&[num(before_ms)])
+            .map_err(|e| e.to_string())?
+            .run()
+            .await
+            .map_err(|e| format!("D1: cannot apply the retention to the audit log: {e}"))?;
+        Ok(())
     }
 
     /// Deletes results and alerts older than `before_ms` (epoch ms), and the deliveries and

@@ -10,6 +10,7 @@ use super::http;
 use super::outbox::{self, Waiting};
 use super::store::Store;
 use crate::alert::{delivery_backoff_ms, DELIVERY_ATTEMPTS};
+use crate::error::ApiError;
 use crate::measure::redact;
 use crate::notify::destination::{Destination, Kind, SLACK_POST_MESSAGE};
 use crate::notify::{self, batches, Notice, Sender, Severity};
@@ -41,24 +42,8 @@ pub async fn deliver_pending(
         if d.quiet_hours.is_some_and(|q| q.covers(now)) {
             continue; // held: sent at the first run after the quiet hours
         }
-        let url = match &d.url_secret {
-            Some(name) => secret(env, name),
-            None => Some(SLACK_POST_MESSAGE.to_string()),
-        };
-        let (key, token) = (
-            lookup(env, &d.signing_secret),
-            lookup(env, &d.bot.as_ref().map(|b| b.token_secret.clone())),
-        );
-        let (Some(url), Some(key), Some(token)) = (url, key, token) else {
+        let Some(out) = Out::new(env, d, secrets, config.webhook_timeout_ms) else {
             continue; // `/health` names the missing secret
-        };
-        let out = Out {
-            d,
-            url: &url,
-            key,
-            token,
-            secrets,
-            timeout_ms: config.webhook_timeout_ms,
         };
         let mut due = notices(outbox::waiting(store, &d.name, PER_RUN).await?);
         if let Some(min) = d.renotify_after_min {
@@ -95,26 +80,88 @@ fn notices(rows: Vec<Waiting>) -> Vec<Notice> {
         .collect()
 }
 
+/// What [`reroute_orphans`] did: alerts moved to the destinations that take them now, and
+/// alerts no destination takes (their ids).
+#[derive(Default)]
+pub struct Rerouted {
+    /// Alerts given to the current routing.
+    pub rerouted: usize,
+    /// Alerts no destination takes.
+    pub unroutable: Vec<i64>,
+}
+
+/// Re-routes the alerts waiting for destinations that are gone (removed, or renamed: a
+/// `PUT /destinations` or a redeploy) through the current routing, at most [`PER_RUN`] * 20 a
+/// call, and writes what it did to the audit log as `who`. Nothing is done while the list has
+/// problems (a destination with a typo would otherwise lose its alerts).
+pub async fn reroute_orphans(
+    config: &Config,
+    store: &Store,
+    who: &crate::team::Caller,
+) -> Result<Rerouted, ApiError> {
+    let mut done = Rerouted::default();
+    if !config.destinations.errors.is_empty() {
+        return Ok(done);
+    }
+    let valid = &config.destinations.valid;
+    let names: Vec<&str> = valid.iter().map(|d| d.name.as_str()).collect();
+    let orphans = outbox::orphans(store, &names, PER_RUN * 20).await?;
+    let mut gone: Vec<&str> = Vec::new();
+    let mut rerouted: Vec<i64> = Vec::new();
+    for o in &orphans {
+        let to = takers(config, &o.waiting.alert);
+        outbox::rehome(store, o, &to).await?;
+        let ids = if to.is_empty() {
+            &mut done.unroutable
+        } else {
+            &mut rerouted
+        };
+        if !ids.contains(&o.waiting.id) {
+            ids.push(o.waiting.id);
+        }
+        if !gone.contains(&o.destination.as_str()) {
+            gone.push(&o.destination);
+        }
+    }
+    done.rerouted = rerouted.len();
+    if !orphans.is_empty() {
+        let ids: Vec<String> = done.unroutable.iter().map(i64::to_string).collect();
+        let what = format!(
+            "from [{}]: {} re-routed, {} taken by no destination ({})",
+            gone.join(", "),
+            done.rerouted,
+            ids.len(),
+            ids.join(", ")
+        );
+        super::team::audit(store, who, "alerts.reroute", &what).await?;
+    }
+    Ok(done)
+}
+
 /// Gives each unrouted alert a waiting row at every destination that takes it.
 async fn route_new(config: &Config, store: &Store) -> Result<(), String> {
     for w in outbox::unrouted(store, PER_RUN).await? {
-        let severity = Severity::of(&w.alert);
-        let to: Vec<&str> = config
-            .destinations
-            .valid
-            .iter()
-            .filter(|d| d.routes(&w.alert.target, severity))
-            .map(|d| d.name.as_str())
-            .collect();
-        outbox::route(store, w.id, &to).await?;
+        outbox::route(store, w.id, &takers(config, &w.alert)).await?;
     }
     Ok(())
 }
 
+/// The destinations that take `alert`: its target's and its severity's.
+fn takers<'a>(config: &'a Config, alert: &crate::alert::Alert) -> Vec<&'a str> {
+    let severity = Severity::of(alert);
+    config
+        .destinations
+        .valid
+        .iter()
+        .filter(|d| d.routes(&alert.target, severity))
+        .map(|d| d.name.as_str())
+        .collect()
+}
+
 /// One destination's delivery in this run.
-struct Out<'a> {
+pub struct Out<'a> {
     d: &'a Destination,
-    url: &'a str,
+    url: String,
     key: Option<String>,
     /// A Slack bot's token.
     token: Option<String>,
@@ -122,7 +169,39 @@ struct Out<'a> {
     timeout_ms: u64,
 }
 
-impl Out<'_> {
+impl<'a> Out<'a> {
+    /// `d`'s delivery, when the Worker has every secret it names.
+    pub fn new(
+        env: &Env,
+        d: &'a Destination,
+        secrets: &'a [String],
+        timeout_ms: u64,
+    ) -> Option<Self> {
+        let url = match &d.url_secret {
+            Some(name) => secret(env, name)?,
+            None => SLACK_POST_MESSAGE.to_string(),
+        };
+        let key = lookup(env, &d.signing_secret)?;
+        let token = lookup(env, &d.bot.as_ref().map(|b| b.token_secret.clone()))?;
+        Some(Out {
+            d,
+            url,
+            key,
+            token,
+            secrets,
+            timeout_ms,
+        })
+    }
+
+    /// POSTs one message (`id` is its `x-webhook-id` when signed), secrets redacted, with
+    /// the retries of [`post`].
+    pub async fn post_one(&self, body: &serde_json::Value, id: &str) -> Result<(), String> {
+        let body = redact(&body.to_string(), self.secrets);
+        let headers = self.headers(&body, id);
+        let slack_api = self.token.is_some();
+        post(&self.url, headers, body, self.timeout_ms, slack_api).await
+    }
+
     /// Sends the notices in the kind's messages, stopping at the first refused one.
     async fn send(
         &self,
@@ -132,14 +211,10 @@ impl Out<'_> {
     ) -> Result<usize, String> {
         let mut sent = 0;
         for batch in batches(self.d.kind, notices) {
-            let body = redact(
-                &notify::message(self.d, &batch, sender).to_string(),
-                self.secrets,
-            );
+            let body = notify::message(self.d, &batch, sender);
             let ids: Vec<i64> = batch.iter().map(|n| n.id).collect();
-            let headers = self.headers(&body, &batch[0]);
-            let slack_api = self.token.is_some();
-            if let Err(why) = post(self.url, headers, body, self.timeout_ms, slack_api).await {
+            let id = format!("{}-{}-{}", self.d.name, batch[0].id, batch[0].send);
+            if let Err(why) = self.post_one(&body, &id).await {
                 worker::console_error!(
                     "llmscope: destination {} did not take {} alert(s) after {DELIVERY_ATTEMPTS} attempts ({why}); they wait for the next cron run",
                     self.d.name,
@@ -153,10 +228,11 @@ impl Out<'_> {
         Ok(sent)
     }
 
-    /// `content-type`, and for a signed (json) destination `x-webhook-id`
-    /// (`<destination>-<alert id>-<send>`: the same for every attempt of one send, so a
-    /// receiver can drop a repeat), `x-webhook-timestamp` and `x-webhook-signature`.
-    fn headers(&self, body: &str, n: &Notice) -> Vec<(String, String)> {
+    /// `content-type`, and for a signed (json) destination `x-webhook-id` (an alert's
+    /// `<destination>-<alert id>-<send>`, a digest's `<destination>-digest-<date>`: the same
+    /// for every attempt of one send, so a receiver can drop a repeat), `x-webhook-timestamp`
+    /// and `x-webhook-signature`.
+    fn headers(&self, body: &str, id: &str) -> Vec<(String, String)> {
         let mut h = vec![("content-type".to_string(), "application/json".to_string())];
         if let Some(token) = &self.token {
             h[0].1 = "application/json; charset=utf-8".into();
@@ -164,10 +240,7 @@ impl Out<'_> {
         }
         if let (Kind::Json, Some(key)) = (self.d.kind, &self.key) {
             let now_s = (http::now_ms() / 1000.0) as i64;
-            h.push((
-                "x-webhook-id".into(),
-                format!("{}-{}-{}", self.d.name, n.id, n.send),
-            ));
+            h.push(("x-webhook-id".into(), id.to_string()));
             h.push(("x-webhook-timestamp".into(), now_s.to_string()));
             h.push((
                 "x-webhook-signature".into(),
@@ -212,10 +285,4 @@ pub async fn post(
         }
     }
     Err(why)
-}
-
-/// POSTs JSON (the daily digest), retrying as alerts are.
-pub async fn post_json(url: &str, body: String, timeout_ms: u64) -> Result<(), String> {
-    let headers = vec![("content-type".to_string(), "application/json".to_string())];
-    post(url, headers, body, timeout_ms, false).await
 }
