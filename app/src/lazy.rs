@@ -105,6 +105,13 @@ pub async fn rules_editor(input: String) -> Result<(String, String), String> {
     Ok((tests.into(), rules.into()))
 }
 
+/// The Compare view's CSV of the comparison `csv`, written by the module.
+pub async fn compare_csv(csv: &llmscope_app_lazy::compare_csv::Csv) -> Result<String, String> {
+    let text = call("compare_csv", &Uint8Array::from(csv.encode().as_slice()).into()).await?;
+    text.as_string()
+        .ok_or_else(|| "the report module's `compare_csv` did not return text: reload the page".into())
+}
+
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`
 /// as `llmscope_app_lazy::wire::Request` bytes; `on_table` gets the per-target table's bytes
 /// first) or of machines ("machines", `wire::Machines` bytes). The result is the reply's

@@ -10,9 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 mod causes;
+mod compare;
 mod derived;
 mod events;
 mod rules;
+pub use compare::{json_form as compare_json, CompareSetup};
 pub use causes::{domain, lines, Annotation, Causes, Lists, Taxonomy, UNKNOWN};
 pub use derived::{text as derived_text, Derived, STALE_MS};
 pub use events::{SourceEvent, EVENTS};
@@ -452,6 +454,9 @@ pub struct Session {
     /// exported session file), which keeps the dashboard's wasm small (issue 3's budget).
     #[serde(skip)]
     pub derived: Vec<Derived>,
+    /// The Compare view's setup, once the user changed it (none: its starting form).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "compare::json_form")]
+    pub compare: Option<CompareSetup>,
 }
 
 /// Raw records as their sources sent them: probe results (every field, as the Worker
