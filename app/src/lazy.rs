@@ -107,9 +107,22 @@ pub async fn rules_editor(input: String) -> Result<(String, String), String> {
 
 /// The Compare view's CSV of the comparison `csv`, written by the module.
 pub async fn compare_csv(csv: &llmscope_app_lazy::compare_csv::Csv) -> Result<String, String> {
-    let text = call("compare_csv", &Uint8Array::from(csv.encode().as_slice()).into()).await?;
-    text.as_string()
-        .ok_or_else(|| "the report module's `compare_csv` did not return text: reload the page".into())
+    let text = call(
+        "compare_csv",
+        &Uint8Array::from(csv.encode().as_slice()).into(),
+    )
+    .await?;
+    text.as_string().ok_or_else(|| {
+        "the report module's `compare_csv` did not return text: reload the page".into()
+    })
+}
+
+/// The full JSON export's text, finished by the module from the dashboard's compact `doc`.
+pub async fn telemetry(doc: &str) -> Result<String, String> {
+    let text = call("telemetry", &doc.into()).await?.as_string();
+    text.ok_or_else(|| {
+        "the report module's `telemetry` did not return text: reload the page".into()
+    })
 }
 
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`

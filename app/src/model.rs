@@ -14,8 +14,8 @@ mod compare;
 mod derived;
 mod events;
 mod rules;
-pub use compare::{json_form as compare_json, CompareSetup};
 pub use causes::{domain, lines, Annotation, Causes, Lists, Taxonomy, UNKNOWN};
+pub use compare::{json_form as compare_json, CompareSetup};
 pub use derived::{text as derived_text, Derived, STALE_MS};
 pub use events::{SourceEvent, EVENTS};
 pub use rules::{marks, Mark};
@@ -454,8 +454,11 @@ pub struct Session {
     /// exported session file), which keeps the dashboard's wasm small (issue 3's budget).
     #[serde(skip)]
     pub derived: Vec<Derived>,
-    /// The Compare view's setup, once the user changed it (none: its starting form).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "compare::json_form")]
+    /// The Compare view's setup, once the user changed it (none: its starting form): saved in
+    /// IndexedDB, saved views and share links, and the JSON export's `session.compare`, each
+    /// writing and reading it beside serde (`CompareSetup::to_json`), which keeps the
+    /// dashboard's wasm small.
+    #[serde(skip)]
     pub compare: Option<CompareSetup>,
 }
 

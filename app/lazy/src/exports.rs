@@ -56,6 +56,12 @@ pub async fn compare_csv(request: Vec<u8>) -> Result<String, JsError> {
     csv.text().map_err(|e| JsError::new(&e))
 }
 
+/// The full JSON export's text from the dashboard's compact data ([`crate::telemetry`]).
+#[wasm_bindgen]
+pub async fn telemetry(doc: String) -> Result<String, JsError> {
+    crate::telemetry::finish(&doc).map_err(|e| JsError::new(&e))
+}
+
 /// The why panel of the episode `request` ([`crate::why::Request`] bytes) as HTML text. Async
 /// only so the page awaits it as it awaits `pdf`.
 #[wasm_bindgen]

@@ -32,8 +32,9 @@
 //! - `team`: the workspace view (issue 16): signing in to a probe Worker with a member's
 //!   token, the role, the workspace's dashboards, saving the view with its version check and
 //!   the conflict's words (`team::page`, wasm32 only, does the requests and the DOM);
+//! - `telemetry`: the full JSON export's OpenTelemetry names and indentation, on "Export";
 //! - `exports` (wasm32 only): what the page and the Worker call, `pdf(doc)` (which fetches
-//!   the fonts), `compare(request, on_table)`, `compare_machines(request)`, `compare_csv(request)`, `why(request)`, `forecast(request)`, `team(start)`, `quality(request)`, and `zlib`, `unzlib`, `seal`,
+//!   the fonts), `compare(request, on_table)`, `compare_machines(request)`, `compare_csv(request)`, `telemetry(doc)`, `why(request)`, `forecast(request)`, `team(start)`, `quality(request)`, and `zlib`, `unzlib`, `seal`,
 //!   `unseal` (`pack`).
 //!
 //! The dashboard links the types and codecs of `doc`, `wire` and `boxes` from here (and the
@@ -60,6 +61,7 @@ pub mod rules;
 #[cfg(all(feature = "module", target_arch = "wasm32"))]
 mod rules_ui;
 pub mod team;
+pub mod telemetry;
 pub mod text;
 pub mod why;
 pub mod wire;

@@ -3,62 +3,21 @@
 //! the Worker answered them (every field and extra, workers/README.md), and the shim's samples
 //! with their `seq` (docs/protocol.md). Probe results also carry the OpenTelemetry GenAI
 //! semantic-convention names where one applies (`gen_ai.server.time_to_first_token`, in
-//! seconds, ...), so the file drops into an OTel pipeline. Importing the file gives back the
-//! same session; those derived names are recomputed on export, never read.
+//! seconds, ...), so the file drops into an OTel pipeline: the second module adds them and
+//! indents the file (`llmscope_app_lazy::telemetry::finish`, on "Export"). Importing the file
+//! gives back the same session; those derived names are recomputed on export, never read.
 
 use crate::model::Session;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// What the file says it is.
 pub const FORMAT: &str = "llmscope-telemetry";
 /// The file format's version this build writes; it reads every version up to it.
 pub const VERSION: u64 = 1;
 
-/// OpenTelemetry GenAI names (semantic conventions for generative AI, "gen_ai.*") for a probe
-/// result: durations in seconds, as the conventions define them.
-pub fn otel(result: &Value) -> Map<String, Value> {
-    let mut out = Map::new();
-    let num = |k: &str| result.get(k).and_then(Value::as_f64);
-    let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            out.insert(k.to_string(), v);
-        }
-    };
-    put("gen_ai.provider.name", result.get("provider").cloned());
-    put("gen_ai.request.model", result.get("model").cloned());
-    put(
-        "gen_ai.usage.input_tokens",
-        result.get("input_tokens").filter(|v| !v.is_null()).cloned(),
-    );
-    put(
-        "gen_ai.usage.output_tokens",
-        result
-            .get("output_tokens")
-            .filter(|v| !v.is_null())
-            .cloned(),
-    );
-    let ttft = num("ttft_ms");
-    let total = num("total_ms");
-    put(
-        "gen_ai.server.time_to_first_token",
-        ttft.map(|ms| json!(ms / 1000.0)),
-    );
-    put(
-        "gen_ai.client.operation.duration",
-        total.map(|ms| json!(ms / 1000.0)),
-    );
-    // Time per output token after the first: (total - TTFT) / (output tokens - 1).
-    let per_token = match (ttft, total, num("output_tokens")) {
-        (Some(a), Some(b), Some(n)) if n > 1.0 => Some(json!((b - a) / 1000.0 / (n - 1.0))),
-        _ => None,
-    };
-    put("gen_ai.server.time_per_output_token", per_token);
-    put("error.type", result.pointer("/error/kind").cloned());
-    out
-}
-
-/// The export file's text.
+/// The export file's data, compact and without the OpenTelemetry names, which the second
+/// module adds ([`file`] in the page).
 pub fn export(session: &Session) -> String {
     let mut bare = session.clone();
     let telemetry = std::mem::take(&mut bare.telemetry);
@@ -80,18 +39,6 @@ pub fn export(session: &Session) -> String {
         );
     }
     samples.sort_by_key(|x| x.seq);
-    let probe_results: Vec<Value> = telemetry
-        .probe_results
-        .iter()
-        .map(|r| {
-            let names = otel(r);
-            let mut r = r.clone();
-            if let Value::Object(fields) = &mut r {
-                fields.extend(names);
-            }
-            r
-        })
-        .collect();
     let streams: Vec<Value> = session
         .streams
         .iter()
@@ -103,15 +50,29 @@ pub fn export(session: &Session) -> String {
             })
         })
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "format": FORMAT,
         "version": VERSION,
         "session": bare,
-        "probe_results": probe_results,
+        "probe_results": telemetry.probe_results,
         "samples": samples,
         "stream_status": streams,
     });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    if let Some(setup) = &session.compare {
+        doc["session"]["compare"] = setup.to_json();
+    }
+    serde_json::to_string(&doc).unwrap_or_default()
+}
+
+/// The Compare view's setup a file's `session` holds, if any.
+fn compare(session: &Value) -> Option<crate::model::CompareSetup> {
+    let v = session.get("compare").filter(|v| v.is_object())?;
+    Some(crate::model::CompareSetup::from_json(v))
+}
+
+/// The export file's text, finished by the second module.
+pub async fn file(session: &Session) -> Result<String, String> {
+    crate::lazy::telemetry(&export(session)).await
 }
 
 /// Reads an export (or an older bare session file).
@@ -120,8 +81,11 @@ pub fn import(text: &str) -> Result<Session, String> {
         .map_err(|e| format!("not a session file of this dashboard: {e}"))?;
     if doc.get("format").and_then(Value::as_str) != Some(FORMAT) {
         crate::decode::session_samples(&doc).map_err(nothing_imported)?;
-        return serde_json::from_value(doc)
-            .map_err(|e| format!("not a session file of this dashboard: {e}"));
+        let setup = compare(&doc);
+        let mut session: Session = serde_json::from_value(doc)
+            .map_err(|e| format!("not a session file of this dashboard: {e}"))?;
+        session.compare = setup;
+        return Ok(session);
     }
     match doc.get("version").and_then(Value::as_u64) {
         Some(v) if v <= VERSION => {}
@@ -139,6 +103,7 @@ pub fn import(text: &str) -> Result<Session, String> {
     }
     let mut session: Session = serde_json::from_value(doc["session"].clone())
         .map_err(|e| format!("the file's session: {e}"))?;
+    session.compare = compare(&doc["session"]);
     session.telemetry.probe_results = doc["probe_results"]
         .as_array()
         .map(|results| {
@@ -177,6 +142,11 @@ fn nothing_imported(why: String) -> String {
 mod tests {
     use super::*;
     use crate::model::{Origin, Sample, Stream};
+
+    /// The file as the page offers it: finished by the second module.
+    fn export(s: &Session) -> String {
+        llmscope_app_lazy::telemetry::finish(&super::export(s)).unwrap()
+    }
 
     fn probe() -> Value {
         json!({"target": "mini", "provider": "openai", "model": "gpt-4o-mini", "t": 1_795_000_000_000i64,
@@ -222,15 +192,6 @@ mod tests {
     }
 
     #[test]
-    fn otel_names_use_seconds_and_exclude_the_first_token() {
-        let o = otel(&probe());
-        assert_eq!(o["gen_ai.server.time_to_first_token"], 0.25);
-        assert_eq!(o["gen_ai.server.time_per_output_token"], 0.1); // 1.0 s over 10 tokens
-        assert_eq!(o["gen_ai.request.model"], "gpt-4o-mini");
-        assert!(!o.contains_key("error.type"));
-    }
-
-    #[test]
     fn an_export_imports_to_the_same_session() {
         let mut s = Session::default();
         let mut st = Stream::new(
@@ -246,6 +207,10 @@ mod tests {
         s.streams.push(st);
         s.telemetry.probe_results.push(probe());
         s.causes.require = true;
+        s.compare = Some(crate::model::CompareSetup {
+            metric: "total_ms".into(),
+            ..Default::default()
+        });
         s.causes.annotate(crate::model::Annotation {
             stream: "press1/temp".into(),
             from: 1.0,

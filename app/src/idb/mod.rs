@@ -33,7 +33,9 @@ mod chunks;
 mod legacy;
 mod request;
 
-use crate::model::{Causes, CompareSetup, Derived, Origin, Sample, Session, Settings, Stream, Telemetry};
+use crate::model::{
+    Causes, CompareSetup, Derived, Origin, Sample, Session, Settings, Stream, Telemetry,
+};
 use chunks::{chunk_key, chunk_range, meta_chunks, unpack};
 use js_sys::{Array, Float64Array};
 use request::{completion, describe, open, pending, write_both};

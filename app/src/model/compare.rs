@@ -7,7 +7,7 @@
 //! not with serde's derive: its generic code for this one type would weigh on the site's wasm.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// What the Compare view holds (README, "The Compare view's setup").
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -33,19 +33,21 @@ impl CompareSetup {
     /// As JSON: `{"machines", "metric", "signal", "unticked", "fields": {name: text},
     /// "all_pairs"}`.
     pub fn to_json(&self) -> Value {
-        let fields: Map<String, Value> = self
-            .fields
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect();
-        json!({
-            "machines": self.machines,
-            "metric": self.metric,
-            "signal": self.signal,
-            "unticked": self.unticked,
-            "fields": fields,
-            "all_pairs": self.all_pairs,
-        })
+        let text = |t: &str| Value::String(t.to_string());
+        let mut fields = Map::new();
+        for (k, v) in &self.fields {
+            fields.insert(k.clone(), text(v));
+        }
+        let mut out = Map::new();
+        out.insert("machines".into(), Value::Bool(self.machines));
+        out.insert("metric".into(), text(&self.metric));
+        let signal = self.signal.as_deref().map_or(Value::Null, text);
+        out.insert("signal".into(), signal);
+        let unticked = self.unticked.iter().map(|u| text(u)).collect();
+        out.insert("unticked".into(), Value::Array(unticked));
+        out.insert("fields".into(), Value::Object(fields));
+        out.insert("all_pairs".into(), Value::Bool(self.all_pairs));
+        Value::Object(out)
     }
 
     /// From [`CompareSetup::to_json`]'s JSON; a field missing or of another type takes its
@@ -88,15 +90,15 @@ pub mod json_form {
 
     /// Reads it back.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<CompareSetup>, D::Error> {
-        Ok(Option::<Value>::deserialize(d)?
-            .filter(|v| !v.is_null())
-            .map(|v| CompareSetup::from_json(&v)))
+        let v = Value::deserialize(d)?;
+        Ok((!v.is_null()).then(|| CompareSetup::from_json(&v)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn a_setup_reads_back_and_bad_fields_take_their_starting_value() {

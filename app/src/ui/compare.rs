@@ -154,10 +154,12 @@ pub fn Compare() -> impl IntoView {
             .and_then(|e| e.get_attribute("data-testid"));
         match testid.as_deref() {
             Some("compare-run") => {
-                let all = choices.get_untracked();
-                let picked = form::ticked(all.len())
+                let off = form::unticked(&[]);
+                let picked = choices
+                    .get_untracked()
                     .into_iter()
-                    .map(|i| all[i].0.clone())
+                    .map(|(key, _)| key)
+                    .filter(|key| !off.contains(key))
                     .collect();
                 compare(d, v, picked, untrack(|| current_signal(v, signals)));
             }
@@ -165,29 +167,6 @@ pub fn Compare() -> impl IntoView {
             _ => {}
         }
     };
-    // The session's setup (kept, opened from a dashboard or a link) put on the form.
-    let setup = Memo::new(move |_| session.with(|s| s.compare.clone()));
-    Effect::new(move |_| {
-        let Some(s) = setup.get() else {
-            return;
-        };
-        let metric = Metric::from_field(&s.metric).unwrap_or_default();
-        if v.machines.get_untracked() != s.machines {
-            v.machines.set(s.machines);
-            v.shown.set(Shown::Nothing);
-        }
-        if v.metric.get_untracked() != metric {
-            v.metric.set(metric);
-        }
-        if v.signal.get_untracked() != s.signal {
-            v.signal.set(s.signal.clone());
-        }
-        let selected = match s.machines {
-            true => untrack(|| current_signal(v, signals)).unwrap_or_default(),
-            false => metric.field().to_string(),
-        };
-        form::apply(&s, &selected);
-    });
     // Scores imported after a comparison join it at once (and its report page).
     Effect::new(move |_| {
         let s = v.scores.get();
@@ -226,7 +205,8 @@ pub fn Compare() -> impl IntoView {
     Effect::new(move |_| {
         let all = choices.get();
         let html = if !all.is_empty() {
-            let unticked = session.with_untracked(|s| s.compare.as_ref().map(|c| c.unticked.clone()));
+            let unticked =
+                session.with_untracked(|s| s.compare.as_ref().map(|c| c.unticked.clone()));
             form::picks_html(&all, &unticked.unwrap_or_default())
         } else if v.machines.get_untracked() {
             "<p class=\"empty\">No machine streams: run the simulators, connect a shim or import a file.</p>".into()
@@ -235,9 +215,20 @@ pub fn Compare() -> impl IntoView {
         };
         page::set_html("compare-picks-list", &html);
     });
+    // The status, and the session's setup (kept, opened from a dashboard or a link) put on
+    // the form when it changes, not on every tick (the form keeps what is being typed); one
+    // effect, as each weighs on the site's wasm.
+    let applied = StoredValue::new(None::<CompareSetup>);
     Effect::new(move |_| {
         page::set_text("compare-status", &v.status.get());
         page::set_disabled("compare-run", v.busy.get());
+        let Some(s) = session.with(|s| s.compare.clone()) else {
+            return;
+        };
+        if applied.with_value(|a| a.as_ref() != Some(&s)) {
+            applied.set_value(Some(s.clone()));
+            apply_setup(v, &s);
+        }
     });
     // What was compared, its charts, and the scores joined to it.
     Effect::new(move |_| {
@@ -251,9 +242,29 @@ pub fn Compare() -> impl IntoView {
     }
 }
 
+/// Puts the setup `s` on the view and its form (a machine's signal is selected by the effect
+/// that writes the signals' options).
+fn apply_setup(v: View, s: &CompareSetup) {
+    let metric = Metric::from_field(&s.metric).unwrap_or_default();
+    if v.machines.get_untracked() != s.machines {
+        v.machines.set(s.machines);
+        v.shown.set(Shown::Nothing);
+    }
+    if v.metric.get_untracked() != metric {
+        v.metric.set(metric);
+    }
+    if v.signal.get_untracked() != s.signal {
+        v.signal.set(s.signal.clone());
+    }
+    form::apply(s, (!s.machines).then(|| metric.field()));
+}
+
 /// Keeps the form's setup on the session (saved with it, and in dashboards and links).
 fn keep_setup(d: crate::ui::Data, v: View) {
-    let before = d.session.with_untracked(|s| s.compare.clone()).unwrap_or_default();
+    let before = d
+        .session
+        .with_untracked(|s| s.compare.clone())
+        .unwrap_or_default();
     let now = CompareSetup {
         machines: v.machines.get_untracked(),
         metric: v.metric.get_untracked().field().to_string(),

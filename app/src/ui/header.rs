@@ -28,8 +28,13 @@ pub fn Header() -> impl IntoView {
         input.set_value("");
     };
     let export = move |_| {
-        let json = d.session.with_untracked(crate::export::telemetry::export);
-        download::download("llmscope-session.json", "application/json", &json);
+        let session = d.session.get_untracked();
+        wasm_bindgen_futures::spawn_local(async move {
+            match crate::export::telemetry::file(&session).await {
+                Ok(json) => download::download("llmscope-session.json", "application/json", &json),
+                Err(e) => d.notice.set(Some(e)),
+            }
+        });
     };
     let clear = move |_| {
         let sure = web_sys::window().and_then(|w| {

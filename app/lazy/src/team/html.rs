@@ -160,9 +160,10 @@ fn save(panel: &Panel, role: Role, out: &mut String) {
     let blocked = save_blocked(panel, role);
     let over = match &panel.opened {
         Some(o) => {
-            let by = o.saved_by.as_ref().map_or(String::new(), |b| {
-                format!(", saved by {}", esc(b))
-            });
+            let by = o
+                .saved_by
+                .as_ref()
+                .map_or(String::new(), |b| format!(", saved by {}", esc(b)));
             let _ = write!(
                 out,
                 "<p data-testid=\"dashboard-opened\" data-id=\"{}\" data-version=\"{}\">Open \
@@ -238,7 +239,9 @@ mod tests {
         ));
         assert!(html.contains("data-testid=\"dashboard-save-as\" disabled"));
         assert!(html.contains("data-testid=\"dashboard-readonly\""));
-        assert!(html.contains("version 3, saved by <span data-testid=\"dashboard-saved-by\">Bo</span>"));
+        assert!(
+            html.contains("version 3, saved by <span data-testid=\"dashboard-saved-by\">Bo</span>")
+        );
         assert!(html.contains("data-testid=\"dashboard-delete\" disabled title=\"viewers see"));
     }
 
@@ -253,7 +256,9 @@ mod tests {
         let html = render(&p);
         assert!(html.contains("data-testid=\"dashboard-delete-ask\" data-id=\"ops\""));
         assert!(html.contains("Delete “Ops &amp; co” (version 3)"));
-        assert!(html.contains("dashboard-delete-confirm") && html.contains("dashboard-delete-cancel"));
+        assert!(
+            html.contains("dashboard-delete-confirm") && html.contains("dashboard-delete-cancel")
+        );
     }
 
     #[test]

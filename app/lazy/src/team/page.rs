@@ -5,9 +5,7 @@
 //! kept in memory, here and in the dashboard's probe connection (`window.llmscopeTeamHost`,
 //! `connect`), which polls the Worker with it; signing out forgets it in both.
 
-use super::{
-    html, member, opened, said, save_body, slug, view_stream, Conflict, Listed, Panel,
-};
+use super::{html, member, opened, said, save_body, slug, view_stream, Conflict, Listed, Panel};
 use js_sys::{Function, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -424,7 +422,10 @@ async fn open_dashboard(id: &str) {
     match host("open", &body, &view_stream(&body)) {
         Ok(problem) if problem.is_empty() => {
             settle(|p| {
-                let by = d.saved_by.as_ref().map_or(String::new(), |b| format!(", saved by {b}"));
+                let by = d
+                    .saved_by
+                    .as_ref()
+                    .map_or(String::new(), |b| format!(", saved by {b}"));
                 p.status = format!(
                     "opened “{}”, version {}{by}: its streams, settings, baselines, annotations \
                      and comparison are on this page as saved",

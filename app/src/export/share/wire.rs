@@ -387,9 +387,8 @@ pub fn from_bytes(bytes: &[u8], pack: &dyn Pack) -> Result<Shared, ShareError> {
     let compare = match compare.as_str() {
         "" => None,
         text => Some(crate::model::CompareSetup::from_json(
-            &serde_json::from_str(text).map_err(|e| {
-                damaged(&format!("its comparison setup is unreadable ({e})"))
-            })?,
+            &serde_json::from_str(text)
+                .map_err(|e| damaged(&format!("its comparison setup is unreadable ({e})")))?,
         )),
     };
     let mut streams = Vec::with_capacity(wire_streams.len());
@@ -578,7 +577,10 @@ mod tests {
     #[test]
     fn the_comparison_setup_travels_in_a_second_tail() {
         let mut shared = from_bytes(&v3_link(""), NATIVE).unwrap();
-        assert_eq!(shared.session.compare, None, "an old link opens without one");
+        assert_eq!(
+            shared.session.compare, None,
+            "an old link opens without one"
+        );
         let setup = crate::model::CompareSetup {
             machines: false,
             metric: "total_ms".into(),

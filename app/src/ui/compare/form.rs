@@ -95,7 +95,11 @@ pub fn picks_html(choices: &[(String, String)], unticked: &[String]) -> String {
         .iter()
         .enumerate()
         .map(|(i, (key, label))| {
-            let on = if unticked.contains(key) { "" } else { " checked" };
+            let on = if unticked.contains(key) {
+                ""
+            } else {
+                " checked"
+            };
             format!(
                 "<label class=\"check\"><input type=\"checkbox\" id=\"compare-pick-{i}\" \
                  data-testid=\"compare-pick\" data-name=\"{}\"{on}>{}</label>",
@@ -130,17 +134,17 @@ pub fn unticked(before: &[String]) -> Vec<String> {
     out
 }
 
-/// Puts a saved setup on the form: the mode, the metric shown (`selected`), the fields, "All
-/// pairs" and the ticks.
-pub fn apply(setup: &CompareSetup, selected: &str) {
+/// Puts a saved setup on the form: the mode, the metric shown (`selected`, if one), the
+/// fields, "All pairs" and the ticks.
+pub fn apply(setup: &CompareSetup, selected: Option<&str>) {
     let input = |id: &str| element(id).and_then(|e| e.dyn_into::<HtmlInputElement>().ok());
     for (mode, on) in [("targets", !setup.machines), ("machines", setup.machines)] {
         if let Some(i) = input(&format!("compare-mode-{mode}")) {
             i.set_checked(on);
         }
     }
-    if let Some(select) = element("compare-metric") {
-        let _ = js_sys::Reflect::set(&select, &"value".into(), &selected.into());
+    if let (Some(select), Some(value)) = (element("compare-metric"), selected) {
+        let _ = js_sys::Reflect::set(&select, &"value".into(), &value.into());
     }
     for ((id, _, _, start), name) in FIELDS.iter().zip(NAMES) {
         if let Some(i) = input(id) {
@@ -154,17 +158,6 @@ pub fn apply(setup: &CompareSetup, selected: &str) {
         let name = b.get_attribute("data-name").unwrap_or_default();
         b.set_checked(!setup.unticked.contains(&name));
     }
-}
-
-/// The indices of the ticked choices among `n`.
-pub fn ticked(n: usize) -> Vec<usize> {
-    (0..n)
-        .filter(|i| {
-            element(&format!("compare-pick-{i}"))
-                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
-                .is_some_and(|i| i.checked())
-        })
-        .collect()
 }
 
 /// The settings from what is typed; an error names the field and says what would do.
