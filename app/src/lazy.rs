@@ -105,24 +105,27 @@ pub async fn rules_editor(input: String) -> Result<(String, String), String> {
     Ok((tests.into(), rules.into()))
 }
 
-/// The Compare view's CSV of the comparison `csv`, written by the module.
-pub async fn compare_csv(csv: &llmscope_app_lazy::compare_csv::Csv) -> Result<String, String> {
-    let text = call(
-        "compare_csv",
-        &Uint8Array::from(csv.encode().as_slice()).into(),
-    )
-    .await?;
-    text.as_string().ok_or_else(|| {
-        "the report module's `compare_csv` did not return text: reload the page".into()
-    })
-}
-
-/// The full JSON export's text, finished by the module from the dashboard's compact `doc`.
-pub async fn telemetry(doc: &str) -> Result<String, String> {
-    let text = call("telemetry", &doc.into()).await?.as_string();
-    text.ok_or_else(|| {
-        "the report module's `telemetry` did not return text: reload the page".into()
-    })
+/// Offers as the file `name` (of type `mime`) the text the module's `op` makes of `argument`
+/// (the Compare view's CSV, the JSON export); `failed` is told what went wrong. One function
+/// for both, as each future weighs on the site's wasm.
+pub fn download(
+    op: &'static str,
+    argument: JsValue,
+    name: &'static str,
+    mime: &'static str,
+    failed: Box<dyn Fn(String)>,
+) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let text = call(op, &argument).await.and_then(|t| {
+            t.as_string().ok_or_else(|| {
+                format!("the report module's `{op}` did not return text: reload the page")
+            })
+        });
+        match text {
+            Ok(text) => crate::export::download::download(name, mime, &text),
+            Err(e) => failed(e),
+        }
+    });
 }
 
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`

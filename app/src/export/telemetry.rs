@@ -17,7 +17,7 @@ pub const FORMAT: &str = "llmscope-telemetry";
 pub const VERSION: u64 = 1;
 
 /// The export file's data, compact and without the OpenTelemetry names, which the second
-/// module adds ([`file`] in the page).
+/// module adds (`crate::lazy::download` of `telemetry`, in the header).
 pub fn export(session: &Session) -> String {
     let mut bare = session.clone();
     let telemetry = std::mem::take(&mut bare.telemetry);
@@ -68,11 +68,6 @@ pub fn export(session: &Session) -> String {
 fn compare(session: &Value) -> Option<crate::model::CompareSetup> {
     let v = session.get("compare").filter(|v| v.is_object())?;
     Some(crate::model::CompareSetup::from_json(v))
-}
-
-/// The export file's text, finished by the second module.
-pub async fn file(session: &Session) -> Result<String, String> {
-    crate::lazy::telemetry(&export(session)).await
 }
 
 /// Reads an export (or an older bare session file).

@@ -406,12 +406,9 @@ fn download_csv(v: View) {
         ),
         _ => return,
     };
-    wasm_bindgen_futures::spawn_local(async move {
-        match crate::lazy::compare_csv(&csv).await {
-            Ok(text) => crate::export::download::download(name, "text/csv", &text),
-            Err(e) => v.status.set(e),
-        }
-    });
+    let bytes = js_sys::Uint8Array::from(csv.encode().as_slice()).into();
+    let failed = Box::new(move |e| v.status.set(e));
+    crate::lazy::download("compare_csv", bytes, name, "text/csv", failed);
 }
 
 /// Runs the comparison of what is `picked` (target names, or stream ids of `signal`).

@@ -28,13 +28,10 @@ pub fn Header() -> impl IntoView {
         input.set_value("");
     };
     let export = move |_| {
-        let session = d.session.get_untracked();
-        wasm_bindgen_futures::spawn_local(async move {
-            match crate::export::telemetry::file(&session).await {
-                Ok(json) => download::download("llmscope-session.json", "application/json", &json),
-                Err(e) => d.notice.set(Some(e)),
-            }
-        });
+        let doc = d.session.with_untracked(crate::export::telemetry::export);
+        let failed = Box::new(move |e| d.notice.set(Some(e)));
+        let (name, mime) = ("llmscope-session.json", "application/json");
+        crate::lazy::download("telemetry", doc.into(), name, mime, failed);
     };
     let clear = move |_| {
         let sure = web_sys::window().and_then(|w| {
