@@ -138,19 +138,21 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
     set(&ada, "tests", "1").await;
     set(&ada, "phase1", "30").await;
     // And a comparison over the stream view: a limit typed and "All pairs" ticked (the
-    // settings show for targets), then machines with the second one unticked.
+    // settings show for targets), then machines with the first (the simulators' one) unticked.
     click(&ada, Locator::Css("[data-testid=compare-open]")).await;
     wait_for(&ada, "[data-testid=compare-all-pairs]", DEADLINE).await;
     set(&ada, "compare-max-error", "0.05").await;
     click(&ada, Locator::Css("[data-testid=compare-all-pairs]")).await;
     click(&ada, Locator::Css("[data-testid=compare-mode-machines]")).await;
-    wait_for(&ada, "#compare-pick-1", DEADLINE).await;
+    wait_for(&ada, "#compare-pick-0", DEADLINE).await;
     let unticked = js(
         &ada,
-        "return document.getElementById('compare-pick-1').dataset.name",
+        "return document.getElementById('compare-pick-0').dataset.name",
     )
     .await;
-    click(&ada, Locator::Css("#compare-pick-1")).await;
+    click(&ada, Locator::Css("#compare-pick-0")).await;
+    click(&ada, Locator::Css("[data-testid=compare-open]")).await;
+    wait_for(&ada, "[data-testid=phase1]", DEADLINE).await;
     type_into(&ada, "dashboard-name", "Ops").await;
     click(&ada, Locator::Css("[data-testid=dashboard-save-as]")).await;
     opened(&ada, "ops", 1).await;
