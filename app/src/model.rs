@@ -574,7 +574,8 @@ impl Session {
     /// id is replaced by the imported one, which goes last, with what was acknowledged of it.
     /// The raw probe results are added to this session's, and so are its annotations (an
     /// imported stream's replace this session's of it) and its taxonomy's causes and actions
-    /// this one lacks. Returns how many streams were imported.
+    /// this one lacks; its Compare setup, if it has one, replaces this one's. Returns how
+    /// many streams were imported.
     pub fn merge(&mut self, imported: Session) -> usize {
         let n = imported.streams.len();
         let ids: Vec<&str> = imported.streams.iter().map(|s| s.id.as_str()).collect();
@@ -591,6 +592,9 @@ impl Session {
         self.telemetry
             .probe_results
             .extend(imported.telemetry.probe_results);
+        if imported.compare.is_some() {
+            self.compare = imported.compare;
+        }
         n
     }
 

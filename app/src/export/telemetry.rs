@@ -219,7 +219,10 @@ mod tests {
         assert!(text.contains("\"load_duration_ms\": 3.5"));
         assert!(text.contains("\"seq\": 41"));
         let back = import(&text).unwrap();
-        assert_eq!(back, s);
+        assert_eq!((&back, &back.compare), (&s, &s.compare));
+        let mut mine = Session::default();
+        mine.merge(back.clone());
+        assert_eq!(mine.compare, s.compare, "an import brings its setup");
         assert_eq!(export(&back), text);
         // An older bare session file still imports.
         let bare = serde_json::to_string(&Session {
