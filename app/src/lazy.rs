@@ -71,13 +71,6 @@ pub async fn why(request: &llmscope_app_lazy::why::Request) -> Result<String, St
         .ok_or_else(|| "the report module's `why` did not return text: reload the page".into())
 }
 
-/// The full-telemetry export's text of the session's JSON (`export_json`), written by the
-/// module ("Export session", which is why it stays out of this one).
-pub async fn telemetry_export(session: String) -> Result<String, String> {
-    let text = call("telemetry_export", &session.into()).await?.as_string();
-    text.ok_or_else(|| "the report module's `telemetry_export` did not return text".into())
-}
-
 /// The session's JSON of an exported file's `text`, its raw records put back by the module.
 pub async fn telemetry_import(text: &str) -> Result<String, String> {
     let session = call("telemetry_import", &text.into()).await?.as_string();
@@ -117,6 +110,29 @@ pub async fn rules_editor(input: String) -> Result<(String, String, String), Str
     let mut parts = applied.splitn(3, '\u{1}').map(String::from);
     let mut part = || parts.next().unwrap_or_default();
     Ok((part(), part(), part()))
+}
+
+/// Offers as the file `name` (of type `mime`) the text the module's `op` makes of `argument`
+/// (the Compare view's CSV, the JSON export); `failed` is told what went wrong. One function
+/// for both, as each future weighs on the site's wasm.
+pub fn download(
+    op: &'static str,
+    argument: JsValue,
+    name: &'static str,
+    mime: &'static str,
+    failed: Box<dyn Fn(String)>,
+) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let text = call(op, &argument).await.and_then(|t| {
+            t.as_string().ok_or_else(|| {
+                format!("the report module's `{op}` did not return text: reload the page")
+            })
+        });
+        match text {
+            Ok(text) => crate::export::download::download(name, mime, &text),
+            Err(e) => failed(e),
+        }
+    });
 }
 
 /// A comparison made in the Compare view's Web Worker: of targets (`kind` "targets", `request`

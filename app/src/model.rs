@@ -10,10 +10,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 mod causes;
+mod compare;
 mod derived;
 mod events;
 mod rules;
 pub use causes::{domain, lines, Annotation, Causes, Lists, Taxonomy, UNKNOWN};
+pub use compare::{json_form as compare_json, CompareSetup};
 pub use derived::{text as derived_text, Derived, STALE_MS};
 pub use events::{SourceEvent, EVENTS};
 pub use rules::{fired, marks, names as rule_names, Mark};
@@ -456,6 +458,12 @@ pub struct Session {
     /// exported session file), which keeps the dashboard's wasm small (issue 3's budget).
     #[serde(skip)]
     pub derived: Vec<Derived>,
+    /// The Compare view's setup, once the user changed it (none: its starting form): saved in
+    /// IndexedDB, saved views and share links, and the JSON export's `session.compare`, each
+    /// writing and reading it beside serde (`CompareSetup::to_json`), which keeps the
+    /// dashboard's wasm small.
+    #[serde(skip)]
+    pub compare: Option<CompareSetup>,
 }
 
 /// Raw records as their sources sent them: probe results (every field, as the Worker
@@ -570,7 +578,8 @@ impl Session {
     /// id is replaced by the imported one, which goes last, with what was acknowledged of it.
     /// The raw probe results are added to this session's, and so are its annotations (an
     /// imported stream's replace this session's of it) and its taxonomy's causes and actions
-    /// this one lacks. Returns how many streams were imported.
+    /// this one lacks; its Compare setup, if it has one, replaces this one's. Returns how
+    /// many streams were imported.
     pub fn merge(&mut self, imported: Session) -> usize {
         let n = imported.streams.len();
         let ids: Vec<&str> = imported.streams.iter().map(|s| s.id.as_str()).collect();
@@ -587,6 +596,9 @@ impl Session {
         self.telemetry
             .probe_results
             .extend(imported.telemetry.probe_results);
+        if imported.compare.is_some() {
+            self.compare = imported.compare;
+        }
         n
     }
 

@@ -71,16 +71,26 @@ pub fn save(text: &str, if_match_header: Option<&str>) -> Result<Save, String> {
     })
 }
 
-/// Why a save over version `base` was refused: `now` is stored.
-pub fn stale(id: &str, base: i64, now: i64) -> String {
+/// Who saved a version, in the words of a conflict: ` (saved by Ada)`, or nothing when the
+/// Worker does not know.
+fn by(saved_by: Option<&str>) -> String {
+    saved_by.map_or(String::new(), |name| format!(" (saved by {name})"))
+}
+
+/// Why a save over version `base` was refused: `now` is stored, saved by `saved_by`.
+pub fn stale(id: &str, base: i64, now: i64, saved_by: Option<&str>) -> String {
     format!(
-        "dashboard {id} changed since you loaded it: you saved over version {base}, it is at version {now} now. Nothing was saved: GET /dashboards/{id}, apply your change to it, and PUT again with If-Match: {now}"
+        "dashboard {id} changed since you loaded it: you saved over version {base}, it is at version {now}{} now. Nothing was saved: GET /dashboards/{id}, apply your change to it, and PUT again with If-Match: {now}",
+        by(saved_by)
     )
 }
 
-/// Why a create was refused: the dashboard exists (at `now`, if it still does).
-pub fn exists(id: &str, now: Option<i64>) -> String {
-    let at = now.map_or(String::new(), |v| format!(" at version {v}"));
+/// Why a create was refused: the dashboard exists (at `now`, if it still does, saved by
+/// `saved_by`).
+pub fn exists(id: &str, now: Option<i64>, saved_by: Option<&str>) -> String {
+    let at = now.map_or(String::new(), |v| {
+        format!(" at version {v}{}", by(saved_by))
+    });
     format!(
         "dashboard {id} exists already{at}: nothing was saved; GET /dashboards/{id}, apply your change, and PUT with If-Match: <its version>"
     )
@@ -135,15 +145,17 @@ mod tests {
 
     #[test]
     fn conflicts_say_what_happened_and_what_to_do() {
-        let m = stale("ops", 3, 4);
+        let m = stale("ops", 3, 4, Some("Ada"));
         assert!(
-            m.contains("version 3") && m.contains("version 4 now"),
+            m.contains("version 3") && m.contains("version 4 (saved by Ada) now"),
             "{m}"
         );
+        assert!(stale("ops", 3, 4, None).contains("version 4 now"));
         assert!(
             m.contains("Nothing was saved") && m.contains("If-Match: 4"),
             "{m}"
         );
-        assert!(exists("ops", Some(2)).contains("exists already at version 2"));
+        assert!(exists("ops", Some(2), None).contains("exists already at version 2:"));
+        assert!(exists("ops", Some(2), Some("Bo")).contains("at version 2 (saved by Bo):"));
     }
 }

@@ -16,7 +16,7 @@ pub use llmscope_protocol::team::Role;
 pub enum Permission {
     /// `GET /results`, `/targets`, `/dashboards`, `/dashboards/{id}`, `/compare` (and `/health`'s details).
     Read,
-    /// `POST /probe/{t}`, `PUT /dashboards/{id}`, `POST /share`.
+    /// `POST /probe/{t}`, `PUT /dashboards/{id}`, `POST /share`, `DELETE /dashboards/{id}`.
     Edit,
     /// `PUT /targets`, `GET /members`, `POST`/`PATCH`/`DELETE /members` of editors and
     /// viewers, `GET /audit`.
@@ -27,9 +27,10 @@ pub enum Permission {
 
 /// The permission matrix (issue 16's Roles table, and workers/README.md's, which a test
 /// compares with this one): each row's action as the README writes it, and whether a viewer,
-/// an editor, an admin and an owner may do it. The first four rows are the issue's; the
-/// alerts' endpoints follow, each in the row of the permission it needs.
-pub const MATRIX: [(Permission, &str, [bool; 4]); 7] = [
+/// an editor, an admin and an owner may do it. The first four rows are the issue's; a
+/// dashboard's deletion and the alerts' endpoints follow, each in the row of the permission
+/// it needs.
+pub const MATRIX: [(Permission, &str, [bool; 4]); 8] = [
     (
         Permission::Read,
         "`GET /results`, `/targets`, `/dashboards`, `/dashboards/{id}`, `/compare`",
@@ -49,6 +50,11 @@ pub const MATRIX: [(Permission, &str, [bool; 4]); 7] = [
         Permission::Own,
         "`POST`/`PATCH /members` for admin or owner",
         [false, false, false, true],
+    ),
+    (
+        Permission::Edit,
+        "`DELETE /dashboards/{id}`",
+        [false, true, true, true],
     ),
     (Permission::Read, "`GET /alerts`", [true, true, true, true]),
     (
@@ -92,7 +98,9 @@ pub fn endpoint(method: &str, segments: &[&str]) -> Option<Permission> {
         ("POST", ["alerts", _, "ack"]) => Edit,
         ("GET" | "PUT", ["destinations"]) => Administer,
         ("GET", ["dashboards", _]) => Read,
-        ("POST", ["probe", _]) | ("PUT", ["dashboards", _]) | ("POST", ["share"]) => Edit,
+        ("POST", ["probe", _]) | ("PUT" | "DELETE", ["dashboards", _]) | ("POST", ["share"]) => {
+            Edit
+        }
         ("PUT", ["targets"]) | ("GET", ["members" | "audit"]) => Administer,
         _ => return None,
     })
@@ -267,7 +275,7 @@ mod tests {
     #[test]
     fn endpoints_need_their_row() {
         use Permission::*;
-        let cases: [(&str, &[&str], Option<Permission>); 18] = [
+        let cases: [(&str, &[&str], Option<Permission>); 19] = [
             ("GET", &["alerts"], Some(Read)),
             ("POST", &["alerts", "7", "ack"], Some(Edit)),
             ("GET", &["destinations"], Some(Administer)),
@@ -280,6 +288,7 @@ mod tests {
             ("GET", &["compare"], Some(Read)),
             ("POST", &["probe", "a"], Some(Edit)),
             ("PUT", &["dashboards", "ops"], Some(Edit)),
+            ("DELETE", &["dashboards", "ops"], Some(Edit)),
             ("POST", &["share"], Some(Edit)),
             ("PUT", &["targets"], Some(Administer)),
             ("GET", &["members"], Some(Administer)),

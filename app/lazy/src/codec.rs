@@ -20,6 +20,10 @@ impl Out {
         self.u64(v.len() as u64);
         self.0.extend_from_slice(v.as_bytes());
     }
+    pub(crate) fn bytes(&mut self, v: &[u8]) {
+        self.u64(v.len() as u64);
+        self.0.extend_from_slice(v);
+    }
     pub(crate) fn opt<T>(&mut self, v: &Option<T>, put: impl FnOnce(&mut Out, &T)) {
         self.bool(v.is_some());
         if let Some(v) = v {
@@ -82,6 +86,10 @@ impl In<'_> {
         let n = self.len()?;
         String::from_utf8(self.take(n)?.to_vec())
             .map_err(|_| "the comparison's message has a name that is not UTF-8".to_string())
+    }
+    pub(crate) fn bytes(&mut self) -> Read<Vec<u8>> {
+        let n = self.len()?;
+        Ok(self.take(n)?.to_vec())
     }
     pub(crate) fn opt<T>(&mut self, get: impl FnOnce(&mut Self) -> Read<T>) -> Read<Option<T>> {
         if self.bool()? {

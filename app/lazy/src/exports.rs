@@ -48,6 +48,14 @@ pub fn compare_machines(request: &[u8]) -> Result<Vec<u8>, JsError> {
     Ok(reply.encode())
 }
 
+/// The Compare view's CSV of the comparison shown (`request`: [`crate::compare_csv::Csv`]
+/// bytes). Async only so the page awaits it as it awaits `pdf`.
+#[wasm_bindgen]
+pub async fn compare_csv(request: Vec<u8>) -> Result<String, JsError> {
+    let csv = crate::compare_csv::Csv::decode(&request).map_err(|e| JsError::new(&e))?;
+    csv.text().map_err(|e| JsError::new(&e))
+}
+
 /// The why panel of the episode `request` ([`crate::why::Request`] bytes) as HTML text. Async
 /// only so the page awaits it as it awaits `pdf`.
 #[wasm_bindgen]

@@ -14,7 +14,8 @@
 //!   `ttf-parser`);
 //! - `compare`: the comparisons the Worker runs: of targets (grouped results → the
 //!   per-target table, then the report: pairs, recommendation, cost, boxes) and of machines
-//!   (table, boxes, the odd one out); `wire`: their requests and replies as bytes (written by
+//!   (table, boxes, the odd one out); `compare_csv`: the Compare view's "Download CSV" of
+//!   either, from the reply's bytes; `wire`: their requests and replies as bytes (written by
 //!   `codec`); `boxes`: a box plot's numbers;
 //! - `derived`: derived streams' formulas parsed and compiled to the dashboard's stack code;
 //! - `why`: the why panel's episode explained by the engine (`llmscope_spc::explain`) and
@@ -34,7 +35,7 @@
 //! - `telemetry`: the full-telemetry JSON export and its import ("Export session"), on the
 //!   session's JSON;
 //! - `exports` (wasm32 only): what the page and the Worker call, `pdf(doc)` (which fetches
-//!   the fonts), `compare(request, on_table)`, `compare_machines(request)`, `why(request)`, `forecast(request)`, `team(start)`, `quality(request)`,
+//!   the fonts), `compare(request, on_table)`, `compare_machines(request)`, `compare_csv(request)`, `why(request)`, `forecast(request)`, `team(start)`, `quality(request)`,
 //!   `telemetry_export(session)`, `telemetry_import(text)`, and `zlib`, `unzlib`, `seal`,
 //!   `unseal` (`pack`).
 //!
@@ -47,6 +48,7 @@ pub mod boxes;
 pub mod brand;
 mod codec;
 pub mod compare;
+pub mod compare_csv;
 pub mod csv;
 pub mod derived;
 pub mod doc;

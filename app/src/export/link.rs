@@ -204,6 +204,7 @@ async fn fetch_stored(
 }
 
 /// Adds the shared streams to `own`; a name already taken gets " (shared)" (then a number).
+/// The shared Compare setup, if any, replaces `own`'s.
 pub fn merge(mut own: Session, shared: Session) -> Session {
     for mut stream in shared.streams {
         let base = format!("{} (shared)", stream.id);
@@ -219,6 +220,9 @@ pub fn merge(mut own: Session, shared: Session) -> Session {
         }
         stream.id = name;
         own.streams.push(stream);
+    }
+    if shared.compare.is_some() {
+        own.compare = shared.compare;
     }
     own
 }

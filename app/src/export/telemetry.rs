@@ -1,7 +1,7 @@
 //! The full-telemetry JSON export ("Export session") and its import: the second module
 //! (`llmscope_app_lazy::telemetry`, through `crate::lazy`) turns the session's JSON into the
-//! file (`crate::lazy::telemetry_export`) and back, since only those two buttons need it; this
-//! checks and reads the session it gives back.
+//! file (its `telemetry_export`) and back, since only those two buttons need it; this checks
+//! and reads the session it gives back.
 
 use crate::model::Session;
 use serde::Deserialize;
@@ -12,10 +12,21 @@ pub async fn import(text: &str) -> Result<Session, String> {
     read(&crate::lazy::telemetry_import(text).await?)
 }
 
+/// The session's JSON the second module makes the file of: serde's, plus the Compare view's
+/// setup (`session.compare`), which is written beside serde. Serialized, not cloned: a session
+/// can hold millions of points.
+pub fn session_json(session: &Session) -> String {
+    let mut json = serde_json::to_value(session).unwrap_or_default();
+    if let (Some(setup), Value::Object(fields)) = (&session.compare, &mut json) {
+        fields.insert("compare".into(), setup.to_json());
+    }
+    json.to_string()
+}
+
 /// The export file's text with the second module's part called directly, as a library: for
 /// host tests and fuzzing (the page goes through `crate::lazy`, so its wasm leaves this out).
 pub fn export_direct(session: &Session) -> String {
-    let json = serde_json::to_value(session).unwrap_or_default();
+    let json = serde_json::from_str(&session_json(session)).unwrap_or_default();
     llmscope_app_lazy::telemetry::export(json)
 }
 
@@ -34,7 +45,13 @@ fn read(session: &str) -> Result<Session, String> {
             nothing_imported(format!("the file's annotations (session.causes): {e}"))
         })?;
     }
-    serde_json::from_value(doc).map_err(not_ours)
+    let setup = doc
+        .get("compare")
+        .filter(|v| v.is_object())
+        .map(crate::model::CompareSetup::from_json);
+    let mut session: Session = serde_json::from_value(doc).map_err(not_ours)?;
+    session.compare = setup;
+    Ok(session)
 }
 
 fn nothing_imported(why: String) -> String {
@@ -109,6 +126,10 @@ mod tests {
         s.streams.push(st);
         s.telemetry.probe_results.push(probe());
         s.causes.require = true;
+        s.compare = Some(crate::model::CompareSetup {
+            metric: "total_ms".into(),
+            ..Default::default()
+        });
         s.causes.annotate(crate::model::Annotation {
             stream: "press1/temp".into(),
             from: 1.0,
@@ -122,7 +143,10 @@ mod tests {
         assert!(text.contains("\"load_duration_ms\": 3.5"));
         assert!(text.contains("\"seq\": 41"));
         let back = import(&text).unwrap();
-        assert_eq!(back, s);
+        assert_eq!((&back, &back.compare), (&s, &s.compare));
+        let mut mine = Session::default();
+        mine.merge(back.clone());
+        assert_eq!(mine.compare, s.compare, "an import brings its setup");
         assert_eq!(export(&back), text);
         // An older bare session file still imports.
         let bare = serde_json::to_string(&Session {

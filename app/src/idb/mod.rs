@@ -33,7 +33,9 @@ mod chunks;
 mod legacy;
 mod request;
 
-use crate::model::{Causes, Derived, Origin, Sample, Session, Settings, Stream, Telemetry};
+use crate::model::{
+    Causes, CompareSetup, Derived, Origin, Sample, Session, Settings, Stream, Telemetry,
+};
 use chunks::{chunk_key, chunk_range, meta_chunks, unpack};
 use js_sys::{Array, Float64Array};
 use request::{completion, describe, open, pending, write_both};
@@ -114,6 +116,9 @@ struct Meta {
     /// Derived streams' definitions (none in a session saved before they existed).
     #[serde(default, with = "crate::model::derived_text")]
     derived: Vec<Derived>,
+    /// The Compare view's setup (none in a session saved before it was kept).
+    #[serde(default, with = "crate::model::compare_json")]
+    compare: Option<CompareSetup>,
 }
 
 impl Meta {
@@ -125,15 +130,17 @@ impl Meta {
             acknowledged: self.acknowledged.clone(),
             causes: self.causes.clone(),
             derived: self.derived.clone(),
+            compare: self.compare.clone(),
             ..Session::default()
         }
     }
 }
 
 /// A team dashboard's saved view (issue 16; README, "Teams"): the session in the
-/// `"current"` format ([`Meta`], format 2) without its points, raw records or
-/// acknowledgements: each stream's id, unit, origin and settings (baseline, tests, spec
-/// limits...), the assignable causes and the derived streams.
+/// `"current"` format ([`Meta`], format 2) without its points or raw records: each stream's
+/// id, unit, origin and settings (baseline, tests, spec limits...) in the session's order,
+/// the signals' seen marks (`acknowledged`), the assignable causes, the derived streams and
+/// the Compare view's setup.
 pub fn view_meta(session: &Session) -> String {
     let streams = session
         .streams
@@ -146,32 +153,28 @@ pub fn view_meta(session: &Session) -> String {
     meta_json(session, streams, true).unwrap_or_default()
 }
 
-/// The session's [`Meta`] as JSON, with `streams`; a `view` leaves out the points' places,
-/// the raw records and the acknowledgements ([`view_meta`]).
+/// The session's [`Meta`] as JSON, with `streams`; a `view` leaves out the points' places
+/// and the raw records ([`view_meta`]).
 fn meta_json(
     session: &Session,
     streams: Vec<StreamMeta>,
     view: bool,
 ) -> serde_json::Result<String> {
-    let (dropped, telemetry, acknowledged) =
-        (BTreeMap::new(), Telemetry::default(), BTreeMap::new());
+    let (dropped, telemetry) = (BTreeMap::new(), Telemetry::default());
     serde_json::to_string(&MetaRef {
         format: FORMAT,
         streams,
         dropped: if view { &dropped } else { &session.dropped },
         telemetry: if view { &telemetry } else { &session.telemetry },
-        acknowledged: if view {
-            &acknowledged
-        } else {
-            &session.acknowledged
-        },
+        acknowledged: &session.acknowledged,
         causes: &session.causes,
         derived: &session.derived,
+        compare: session.compare.as_ref().map(CompareSetup::to_json),
     })
 }
 
 /// A saved view ([`view_meta`]'s format; other fields are ignored) read back: its streams
-/// without points, its causes and derived streams.
+/// without points, its seen marks, causes, derived streams and Compare setup.
 pub fn read_view(text: &str) -> Result<Session, String> {
     match parse(text) {
         Ok(Stored::Chunked(meta)) => {
@@ -195,6 +198,8 @@ struct MetaRef<'a> {
     causes: &'a Causes,
     #[serde(serialize_with = "crate::model::derived_text::serialize")]
     derived: &'a [Derived],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compare: Option<serde_json::Value>,
 }
 
 /// A stored chunk: stream id and chunk number.
@@ -324,6 +329,7 @@ async fn read_session(db: &IdbDatabase, text: &str) -> Result<(Session, Meta), S
                 acknowledged: BTreeMap::new(),
                 causes: Causes::default(),
                 derived: Vec::new(),
+                compare: None,
             };
             return Ok((session, meta));
         }

@@ -34,7 +34,7 @@ use super::context::{data, theme};
 use super::now_ms;
 use crate::draw::{self, compare as charts, Palette};
 use crate::export::compare_pdf::{self, Compared};
-use crate::model::Session;
+use crate::model::{CompareSetup, Session};
 use leptos::prelude::*;
 use llmscope_app_lazy::wire;
 use llmscope_protocol::compare::Metric;
@@ -141,9 +141,11 @@ pub fn Compare() -> impl IntoView {
                 if let Ok(input) = el.dyn_into::<web_sys::HtmlInputElement>() {
                     read_scores(v, input);
                 }
+                return;
             }
             _ => {}
         }
+        keep_setup(d, v);
     };
     let on_click = move |ev: leptos::ev::MouseEvent| {
         let testid = ev
@@ -152,10 +154,12 @@ pub fn Compare() -> impl IntoView {
             .and_then(|e| e.get_attribute("data-testid"));
         match testid.as_deref() {
             Some("compare-run") => {
-                let all = choices.get_untracked();
-                let picked = form::ticked(all.len())
+                let off = form::unticked(&[]);
+                let picked = choices
+                    .get_untracked()
                     .into_iter()
-                    .map(|i| all[i].0.clone())
+                    .map(|(key, _)| key)
+                    .filter(|key| !off.contains(key))
                     .collect();
                 compare(d, v, picked, untrack(|| current_signal(v, signals)));
             }
@@ -201,7 +205,9 @@ pub fn Compare() -> impl IntoView {
     Effect::new(move |_| {
         let all = choices.get();
         let html = if !all.is_empty() {
-            form::picks_html(&all)
+            let unticked =
+                session.with_untracked(|s| s.compare.as_ref().map(|c| c.unticked.clone()));
+            form::picks_html(&all, &unticked.unwrap_or_default())
         } else if v.machines.get_untracked() {
             "<p class=\"empty\">No machine streams: run the simulators, connect a shim or import a file.</p>".into()
         } else {
@@ -209,9 +215,20 @@ pub fn Compare() -> impl IntoView {
         };
         page::set_html("compare-picks-list", &html);
     });
+    // The status, and the session's setup (kept, opened from a dashboard or a link) put on
+    // the form when it changes, not on every tick (the form keeps what is being typed); one
+    // effect, as each weighs on the site's wasm.
+    let applied = StoredValue::new(None::<CompareSetup>);
     Effect::new(move |_| {
         page::set_text("compare-status", &v.status.get());
         page::set_disabled("compare-run", v.busy.get());
+        let Some(s) = session.with(|s| s.compare.clone()) else {
+            return;
+        };
+        if applied.with_value(|a| a.as_ref() != Some(&s)) {
+            applied.set_value(Some(s.clone()));
+            apply_setup(v, &s);
+        }
     });
     // What was compared, its charts, and the scores joined to it.
     Effect::new(move |_| {
@@ -222,6 +239,42 @@ pub fn Compare() -> impl IntoView {
     view! {
         <section class="compare" data-testid="compare" aria-label="compare" on:change=on_change
             on:click=on_click inner_html=skeleton()></section>
+    }
+}
+
+/// Puts the setup `s` on the view and its form (a machine's signal is selected by the effect
+/// that writes the signals' options).
+fn apply_setup(v: View, s: &CompareSetup) {
+    let metric = Metric::from_field(&s.metric).unwrap_or_default();
+    if v.machines.get_untracked() != s.machines {
+        v.machines.set(s.machines);
+        v.shown.set(Shown::Nothing);
+    }
+    if v.metric.get_untracked() != metric {
+        v.metric.set(metric);
+    }
+    if v.signal.get_untracked() != s.signal {
+        v.signal.set(s.signal.clone());
+    }
+    form::apply(s, (!s.machines).then(|| metric.field()));
+}
+
+/// Keeps the form's setup on the session (saved with it, and in dashboards and links).
+fn keep_setup(d: crate::ui::Data, v: View) {
+    let before = d
+        .session
+        .with_untracked(|s| s.compare.clone())
+        .unwrap_or_default();
+    let now = CompareSetup {
+        machines: v.machines.get_untracked(),
+        metric: v.metric.get_untracked().field().to_string(),
+        signal: v.signal.get_untracked(),
+        unticked: form::unticked(&before.unticked),
+        fields: form::fields(),
+        all_pairs: form::all_pairs(),
+    };
+    if before != now || d.session.with_untracked(|s| s.compare.is_none()) {
+        d.session.update(|s| s.compare = Some(now));
     }
 }
 
@@ -330,23 +383,32 @@ fn read_scores(v: View, input: web_sys::HtmlInputElement) {
     });
 }
 
-/// Offers the comparison shown as CSV.
+/// Offers the comparison shown as CSV, written by the second module.
 fn download_csv(v: View) {
-    let (name, text) = match v.shown.get_untracked() {
-        Shown::Targets(r) => {
-            let joined = joined_scores(&r, v.scores.get_untracked().as_deref());
-            (
-                "llmscope-compare.csv",
-                crate::export::compare_csv::targets(&r, &joined),
-            )
-        }
+    use llmscope_app_lazy::compare_csv::Csv;
+    let (name, csv) = match v.shown.get_untracked() {
+        Shown::Targets(r) => (
+            "llmscope-compare.csv",
+            Csv::Targets {
+                reply: r.bytes.clone(),
+                models: r.models.clone(),
+                prices_date: r.prices_date.clone(),
+                scores: joined_scores(&r, v.scores.get_untracked().as_deref()),
+            },
+        ),
         Shown::Machines(m) => (
             "llmscope-compare-machines.csv",
-            crate::export::compare_csv::machines(&m),
+            Csv::Machines {
+                signal: m.signal.clone(),
+                unit: m.unit.clone(),
+                reply: m.bytes.clone(),
+            },
         ),
         _ => return,
     };
-    crate::export::download::download(name, "text/csv", &text);
+    let bytes = js_sys::Uint8Array::from(csv.encode().as_slice()).into();
+    let failed = Box::new(move |e| v.status.set(e));
+    crate::lazy::download("compare_csv", bytes, name, "text/csv", failed);
 }
 
 /// Runs the comparison of what is `picked` (target names, or stream ids of `signal`).
@@ -396,10 +458,10 @@ fn compare(d: crate::ui::Data, v: View, picked: Vec<String>, signal: Option<Stri
         };
         let reply = crate::lazy::compare("targets", &request.encode(), on_table)
             .await
-            .and_then(|bytes| wire::Reply::decode(&bytes));
+            .and_then(|bytes| Ok((wire::Reply::decode(&bytes)?, bytes)));
         match reply {
-            Ok(reply) => {
-                let r = Arc::new(run::target_run(reply, settings, models));
+            Ok((reply, bytes)) => {
+                let r = Arc::new(run::target_run(reply, bytes, settings, models));
                 let joined = joined_scores(&r, v.scores.get_untracked().as_deref());
                 compare_pdf::remember(Some(Compared::Targets(r.clone(), joined)));
                 v.shown.set(Shown::Targets(r));
@@ -437,10 +499,10 @@ fn compare_machines(d: crate::ui::Data, v: View, picked: &[String], signal: &str
         let started = now_ms();
         let reply = crate::lazy::compare("machines", &asked.encode(), |_| {})
             .await
-            .and_then(|bytes| wire::MachinesReply::decode(&bytes));
+            .and_then(|bytes| Ok((wire::MachinesReply::decode(&bytes)?, bytes)));
         match reply {
-            Ok(reply) => {
-                let m = Arc::new(run::machine_run(asked, reply));
+            Ok((reply, bytes)) => {
+                let m = Arc::new(run::machine_run(asked, reply, bytes));
                 compare_pdf::remember(Some(Compared::Machines(m.clone())));
                 v.shown.set(Shown::Machines(m));
                 v.status

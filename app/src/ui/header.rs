@@ -28,16 +28,12 @@ pub fn Header() -> impl IntoView {
         input.set_value("");
     };
     let export = move |_| {
-        // Serialized here, not cloned: a session can hold millions of points.
         let session = d
             .session
-            .with_untracked(|s| serde_json::to_string(s).unwrap_or_default());
-        wasm_bindgen_futures::spawn_local(async move {
-            match crate::lazy::telemetry_export(session).await {
-                Ok(json) => download::download("llmscope-session.json", "application/json", &json),
-                Err(e) => d.notice.set(Some(e)),
-            }
-        });
+            .with_untracked(crate::export::telemetry::session_json);
+        let failed = Box::new(move |e| d.notice.set(Some(e)));
+        let (name, mime) = ("llmscope-session.json", "application/json");
+        crate::lazy::download("telemetry_export", session.into(), name, mime, failed);
     };
     let clear = move |_| {
         let sure = web_sys::window().and_then(|w| {

@@ -9,7 +9,7 @@
 //!
 //! The module asks the dashboard through [`team_host`] (`window.llmscopeTeamHost`) for what only the dashboard has: the
 //! view to save (the session's IndexedDB format without its points, `crate::idb::view_meta`,
-//! and the open stream), opening a saved view, and the Worker's connection: the member's
+//! and the open stream), opening a saved view as it was saved ([`adopt`]), and the Worker's connection: the member's
 //! token goes to the Sources panel's probe connection (polling the Worker with it, and
 //! `Controls::worker` for shares), in memory, never in the session, a URL or a link.
 
@@ -86,26 +86,41 @@ pub fn team_host(op: &str, a: String, b: String) -> String {
     }
 }
 
-/// Puts the saved view `saved` (streams without points) on `now` as an imported session is
-/// merged (`Session::merge`: the saved streams replace those of their ids, with their
-/// annotations), each keeping the points it has here (a stream not here yet fills when its
-/// source sends); the saved derived streams not here are added.
+/// Puts the saved view `saved` (streams without points) on `now` as it was saved, not merged
+/// as an import is: its streams first, in its order, each with its settings and annotations
+/// and keeping the points it has here (a stream not here yet fills when its source sends);
+/// their seen marks as saved (a signal its saver had seen stays seen, one they had not is
+/// new); then the streams here that it lacks, unchanged. The saved derived streams not here
+/// are added, and its Compare setup, when it has one, replaces the one here.
 pub fn adopt(now: &mut Session, mut saved: Session) {
+    let mut rest = std::mem::take(&mut now.streams);
     for s in &mut saved.streams {
-        if let Some(mine) = now.streams.iter_mut().find(|m| m.id == s.id) {
+        if let Some(at) = rest.iter().position(|m| m.id == s.id) {
+            let mut mine = rest.remove(at);
             std::mem::swap(&mut s.samples, &mut mine.samples);
             std::mem::swap(&mut s.seqs, &mut mine.seqs);
             std::mem::swap(&mut s.sizes, &mut mine.sizes);
             std::mem::swap(&mut s.events, &mut mine.events);
             s.stale = mine.stale.take();
         }
+        match saved.acknowledged.get(&s.id) {
+            Some(t) => now.acknowledged.insert(s.id.clone(), *t),
+            None => now.acknowledged.remove(&s.id),
+        };
     }
+    let ids: Vec<&str> = saved.streams.iter().map(|s| s.id.as_str()).collect();
+    now.causes.retain_streams(|id| !ids.contains(&id));
+    now.causes.merge(std::mem::take(&mut saved.causes));
     for def in std::mem::take(&mut saved.derived) {
         if !now.derived.contains(&def) {
             now.derived.push(def);
         }
     }
-    now.merge(saved);
+    if saved.compare.is_some() {
+        now.compare = saved.compare;
+    }
+    now.streams = saved.streams;
+    now.streams.extend(rest);
     now.derive();
 }
 
@@ -152,5 +167,59 @@ mod tests {
         assert_eq!(mine.stream("b").unwrap().samples.len(), 1);
         assert_eq!(mine.stream("c/new").unwrap().origin, probe);
         assert!(crate::idb::read_view("{\"format\": 9}").is_err());
+    }
+
+    fn streams(ids: &[&str]) -> Session {
+        let mut s = Session::default();
+        for id in ids {
+            s.push(id, "", &Origin::Simulator, Sample { t: 1.0, value: 1.0 });
+        }
+        s
+    }
+
+    /// Opening a saved view shows it as it was saved, not merged as an import: its streams in
+    /// its order (those it lacks after them), and its signals' seen marks, so a signal its
+    /// saver had seen is not new again, and one they had not is.
+    #[test]
+    fn opening_a_saved_view_keeps_its_order_and_seen_marks() {
+        let mut saver = streams(&["c", "a", "b"]);
+        saver.acknowledged.insert("a".into(), 5.0);
+        saver.acknowledged.insert("c".into(), 7.0);
+        let body = crate::idb::view_meta(&saver);
+        let mut opener = streams(&["a", "b", "d", "c"]);
+        opener.acknowledged.insert("b".into(), 9.0);
+        opener.acknowledged.insert("d".into(), 3.0);
+        adopt(&mut opener, crate::idb::read_view(&body).unwrap());
+        let ids: Vec<&str> = opener.streams.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["c", "a", "b", "d"]);
+        let marks: Vec<(&str, f64)> = opener
+            .acknowledged
+            .iter()
+            .map(|(id, t)| (id.as_str(), *t))
+            .collect();
+        assert_eq!(marks, [("a", 5.0), ("c", 7.0), ("d", 3.0)]);
+    }
+
+    /// The Compare view's setup rides in the saved view; a view saved before it was kept
+    /// leaves the setup here as it is.
+    #[test]
+    fn a_saved_view_carries_the_comparison_setup() {
+        let mut saver = streams(&["a"]);
+        let setup = crate::model::CompareSetup {
+            metric: "total_ms".into(),
+            unticked: vec!["b".into()],
+            fields: vec![("volume".into(), "1000".into())],
+            ..Default::default()
+        };
+        saver.compare = Some(setup.clone());
+        let body = crate::idb::view_meta(&saver);
+        assert!(body.contains(r#""compare":{"#), "{body}");
+        let mut opener = streams(&["a"]);
+        adopt(&mut opener, crate::idb::read_view(&body).unwrap());
+        assert_eq!(opener.compare, Some(setup.clone()));
+        let old = crate::idb::view_meta(&streams(&["a"]));
+        assert!(!old.contains("compare"), "{old}");
+        adopt(&mut opener, crate::idb::read_view(&old).unwrap());
+        assert_eq!(opener.compare, Some(setup), "kept");
     }
 }

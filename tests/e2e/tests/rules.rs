@@ -77,9 +77,7 @@ async fn preset(client: &Client, name: &str, text: &str) {
             "return document.querySelector('[data-testid=rule-text]').value",
         )
         .await;
-        (shown == Value::from(text))
-            .then_some(())
-            .ok_or(shown.to_string())
+        (shown == text).then_some(()).ok_or(shown.to_string())
     })
     .await;
 }

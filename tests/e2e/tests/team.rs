@@ -4,8 +4,10 @@
 //! editors and a viewer. The page offers to sign in to the Worker that serves it; each sees
 //! their name and role; an editor saves the view as a dashboard and the other reopens it
 //! with the view restored (the open stream, its tests and baseline); the two editors race on
-//! it, and the second is told who saved first, keeps its change on the page and saves it as
-//! a copy (both changes stored); the viewer lists and opens dashboards but cannot save. A
+//! it, and the second is told who saved first (the Worker's `saved_by`), keeps its change on
+//! the page and saves it as a copy (both changes stored); the Compare view's setup travels
+//! with the dashboard; opening one keeps its stream order and seen marks; an editor deletes
+//! the copy after confirming; the viewer lists and opens dashboards but cannot save or delete. A
 //! member's token is never in the URL, localStorage, IndexedDB, a dashboard or a share
 //! link, and is in sessionStorage only when "remember on this tab" was ticked.
 
@@ -135,6 +137,22 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
     open_stream(&ada).await;
     set(&ada, "tests", "1").await;
     set(&ada, "phase1", "30").await;
+    // And a comparison over the stream view: a limit typed and "All pairs" ticked (the
+    // settings show for targets), then machines with the first (the simulators' one) unticked.
+    click(&ada, Locator::Css("[data-testid=compare-open]")).await;
+    wait_for(&ada, "[data-testid=compare-all-pairs]", DEADLINE).await;
+    set(&ada, "compare-max-error", "0.05").await;
+    click(&ada, Locator::Css("[data-testid=compare-all-pairs]")).await;
+    click(&ada, Locator::Css("[data-testid=compare-mode-machines]")).await;
+    wait_for(&ada, "#compare-pick-0", DEADLINE).await;
+    let unticked = js(
+        &ada,
+        "return document.getElementById('compare-pick-0').dataset.name",
+    )
+    .await;
+    click(&ada, Locator::Css("#compare-pick-0")).await;
+    click(&ada, Locator::Css("[data-testid=compare-open]")).await;
+    wait_for(&ada, "[data-testid=phase1]", DEADLINE).await;
     type_into(&ada, "dashboard-name", "Ops").await;
     click(&ada, Locator::Css("[data-testid=dashboard-save-as]")).await;
     opened(&ada, "ops", 1).await;
@@ -143,8 +161,23 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
     // The body is the saved view: settings and the open stream, no points, no token.
     let ops = api(&wrangler, "GET", "/dashboards/ops", None).await;
     let body = &ops["body"];
-    assert_eq!(body["saved_by"], "Ada", "{body}");
+    assert_eq!(ops["saved_by"], "Ada", "{ops}");
+    assert!(body.get("saved_by").is_none(), "{body}");
     assert_eq!(body["view"]["stream"], STREAM, "{body}");
+    let setup = &body["compare"];
+    assert_eq!(
+        (setup["machines"].clone(), setup["unticked"].clone()),
+        (json!(true), json!([unticked])),
+        "{body}"
+    );
+    assert_eq!(
+        (
+            setup["fields"]["max_error_rate"].clone(),
+            setup["all_pairs"].clone()
+        ),
+        (json!("0.05"), json!(true)),
+        "{body}"
+    );
     let settings = |body: &Value| {
         let stream = body["streams"]
             .as_array()
@@ -183,6 +216,26 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
         (value(&bo, "tests").await, value(&bo, "phase1").await),
         ("1".to_string(), "30".to_string())
     );
+    // Ada's comparison setup, on Bo's Compare view.
+    click(&bo, Locator::Css("[data-testid=compare-open]")).await;
+    eventually("Ada's comparison setup", DEADLINE, || async {
+        let form = js(
+            &bo,
+            "const q = s => document.querySelector(s); \
+             return [q('[data-testid=compare-mode-machines]').checked, \
+             [...document.querySelectorAll('[data-testid=compare-pick]')].filter(b => !b.checked).map(b => b.dataset.name), \
+             q('[data-testid=compare-max-error]').value, q('[data-testid=compare-all-pairs]').checked]",
+        )
+        .await;
+        if form == json!([true, [unticked.clone()], "0.05", true]) {
+            Ok(())
+        } else {
+            Err(form.to_string())
+        }
+    })
+    .await;
+    click(&bo, Locator::Css("[data-testid=compare-open]")).await;
+    wait_for(&bo, "[data-testid=phase1]", DEADLINE).await;
 
     // Both have version 1 open. Ada saves a change first; Bo's save of another is refused,
     // said in words, and stays on Bo's page, which saves it as a copy: both changes stored.
@@ -213,12 +266,12 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
     let list = api(&wrangler, "GET", "/dashboards", None).await;
     assert_eq!(
         list,
-        json!([{"id": "ops", "name": "Ops", "version": 2},
-               {"id": "ops-copy-by-bo", "name": "Ops (copy by Bo)", "version": 1}])
+        json!([{"id": "ops", "name": "Ops", "version": 2, "saved_by": "Ada"},
+               {"id": "ops-copy-by-bo", "name": "Ops (copy by Bo)", "version": 1, "saved_by": "Bo"}])
     );
     let copy = api(&wrangler, "GET", "/dashboards/ops-copy-by-bo", None).await;
     assert_eq!(settings(&copy["body"]), (json!("1"), json!(40)));
-    assert_eq!(copy["body"]["saved_by"], "Bo");
+    assert_eq!(copy["saved_by"], "Bo");
 
     // Cy, a viewer, sees both and opens one, but saving is off, with the reason.
     let cy = page(&driver, &wrangler).await;
@@ -256,12 +309,76 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
         );
     }
     assert!(text_of(&cy, "dashboard-readonly").await.contains("viewer"));
+    let delete_off = js(
+        &cy,
+        "return [...document.querySelectorAll('[data-testid=dashboard-delete]')].map(b => b.disabled && b.title.includes('read-only'))",
+    )
+    .await;
+    assert_eq!(delete_off, json!([true, true]));
     click(&cy, Locator::Css("[data-testid=dashboard-save]")).await;
     assert_eq!(
         api(&wrangler, "GET", "/dashboards", None).await,
         list,
         "nothing saved"
     );
+
+    // Opening shows the view as saved: its stream order and seen marks, not merged. The
+    // stored view gets its streams reversed and a seen mark, as another page could have
+    // saved it; Cy opens it and has that order first and that mark.
+    let mut body = api(&wrangler, "GET", "/dashboards/ops", None).await["body"].clone();
+    let mut ids: Vec<Value> = body["streams"]
+        .as_array()
+        .map(|s| s.iter().map(|s| s["id"].clone()).collect())
+        .unwrap_or_default();
+    ids.reverse();
+    if let Some(streams) = body["streams"].as_array_mut() {
+        streams.reverse();
+    }
+    // Not the open stream's: opening a stream's view marks its signals seen.
+    let other = ids
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|id| *id != STREAM)
+        .expect("another stream")
+        .to_string();
+    body["acknowledged"] = json!({ other.clone(): 123456.0 });
+    let answer = reqwest::Client::new()
+        .put(format!("{}/dashboards/ops", wrangler.url))
+        .bearer_auth(BOOT)
+        .header("if-match", "2")
+        .body(json!({"name": "Ops", "body": body}).to_string())
+        .send()
+        .await
+        .expect("PUT /dashboards/ops");
+    assert_eq!(answer.status().as_u16(), 200);
+    click(&cy, Locator::Css("[data-testid=dashboard-refresh]")).await;
+    wait_for(
+        &cy,
+        "[data-testid=dashboard-row][data-id=ops][data-version='3']",
+        DEADLINE,
+    )
+    .await;
+    click(
+        &cy,
+        Locator::Css("[data-testid=dashboard-open][data-id=ops]"),
+    )
+    .await;
+    opened(&cy, "ops", 3).await;
+    eventually("the saved order and seen marks", DEADLINE, || async {
+        let saved = saved_session(&cy, "current").await;
+        let session = &saved["session"];
+        let mine: Vec<Value> = session["streams"]
+            .as_array()
+            .map(|s| s.iter().map(|s| s["id"].clone()).collect())
+            .unwrap_or_default();
+        let seen = session["acknowledged"][other.as_str()].as_f64();
+        if mine.len() >= ids.len() && mine[..ids.len()] == ids[..] && seen == Some(123456.0) {
+            Ok(())
+        } else {
+            Err(format!("{mine:?} {seen:?}"))
+        }
+    })
+    .await;
 
     // The tokens: never in a URL, localStorage, IndexedDB, a dashboard or a share link; in
     // sessionStorage only on Bo's tab, which ticked "remember".
@@ -317,6 +434,29 @@ async fn members_sign_in_see_their_role_and_save_dashboards_without_losing_a_cha
     wait_for(&bo, "[data-testid=signin-token]", DEADLINE).await;
     let (_, _, tab, _) = kept(&bo).await;
     assert!(!tab.contains(bo_token.as_str()), "{tab}");
+    // Ada deletes Bo's copy, after confirming; it is gone for everyone.
+    click(&ada, Locator::Css("[data-testid=dashboard-refresh]")).await;
+    let copy_row = "[data-testid=dashboard-delete][data-id=ops-copy-by-bo]";
+    wait_for(&ada, copy_row, DEADLINE).await;
+    click(&ada, Locator::Css(copy_row)).await;
+    wait_for(
+        &ada,
+        "[data-testid=dashboard-delete-ask][data-id=ops-copy-by-bo]",
+        DEADLINE,
+    )
+    .await;
+    click(&ada, Locator::Css("[data-testid=dashboard-delete-confirm]")).await;
+    eventually("the copy deleted", DEADLINE, || async {
+        let rows = js(&ada, "return [...document.querySelectorAll('[data-testid=dashboard-row]')].map(r => r.dataset.id)").await;
+        if rows == json!(["ops"]) {
+            Ok(())
+        } else {
+            Err(rows.to_string())
+        }
+    })
+    .await;
+    let list = api(&wrangler, "GET", "/dashboards", None).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     for client in [ada, bo, cy] {
         let _ = client.close().await;
     }

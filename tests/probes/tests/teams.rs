@@ -2,7 +2,7 @@
 //! permission matrix cell by cell (every endpoint and action, the alerts' too, × no token, a wrong, a revoked and
 //! an expired token, each role, and the bootstrap owner), the audit log of every action that
 //! changed something, the wrong-token throttle with member tokens, two editors racing on one
-//! dashboard, and targets replaced at run time changing what the next cron run probes.
+//! dashboard (who saved each version, as the Worker saw them; deleting), and targets replaced at run time changing what the next cron run probes.
 
 use llmscope_probe_tests::{targets, Wrangler};
 use llmscope_probes::team::token_hash;
@@ -146,7 +146,7 @@ struct Action {
     audit: Option<&'static str>,
 }
 
-const ACTIONS: [Action; 23] = [
+const ACTIONS: [Action; 24] = [
     Action {
         name: "GET /results",
         least: 0,
@@ -188,6 +188,12 @@ const ACTIONS: [Action; 23] = [
         least: 1,
         ok: 200,
         audit: Some("dashboard.save"),
+    },
+    Action {
+        name: "DELETE /dashboards/{id}",
+        least: 1,
+        ok: 204,
+        audit: Some("dashboard.delete"),
     },
     Action {
         name: "POST /share",
@@ -412,6 +418,15 @@ async fn every_cell_of_the_permission_matrix_and_the_audit_log() {
                     format!("/dashboards/cell-{cell}"),
                     Some(json!({"name": caller, "body": {"cell": cell}})),
                 ),
+                "DELETE /dashboards/{id}" => {
+                    // Made fresh for each cell by the bootstrap owner.
+                    want_audit.push(("bootstrap".into(), "dashboard.save".into()));
+                    let path = format!("/dashboards/gone-{cell}");
+                    let body = json!({"name": "Gone", "body": {}});
+                    let made = api.call("PUT", &path, Some(BOOT), Some(&body)).await;
+                    assert_eq!(made.0, 200, "{}", made.1);
+                    ("DELETE", path, None)
+                }
                 "POST /share" => ("POST", "/share".into(), Some(json!("ciphertext"))),
                 "PUT /targets" => ("PUT", "/targets".into(), Some(targets_json.clone())),
                 "GET /members" => ("GET", "/members".into(), None),
@@ -669,23 +684,26 @@ async fn two_editors_racing_on_one_dashboard_lose_no_change() {
         let mut statuses = [ra.0, rb.0];
         statuses.sort();
         assert_eq!(statuses, [200, 409], "round {round}: {ra:?} {rb:?}");
-        let (winner, (loser_token, loser_name, conflict)) = if ra.0 == 200 {
-            (ra.1, (bo.clone(), "bo", rb.1))
+        let (winner, winner_name, (loser_token, loser_name, conflict)) = if ra.0 == 200 {
+            (ra.1, "Ada", (bo.clone(), "bo", rb.1))
         } else {
-            (rb.1, (ada.clone(), "ada", ra.1))
+            (rb.1, "Bo", (ada.clone(), "ada", ra.1))
         };
         assert_eq!(winner, json!({"version": base + 1}));
+        // The conflict says who saved the version that won, as the Worker saw them.
         let message = conflict["error"].as_str().unwrap();
         assert!(
             message.contains(&format!(
-                "you saved over version {base}, it is at version {} now",
+                "you saved over version {base}, it is at version {} (saved by {winner_name}) now",
                 base + 1
             )) && message.contains("Nothing was saved"),
             "{message}"
         );
-        // The loser reloads and saves its change over the winner's.
+        // The loser reloads (who saved it comes with it) and saves its change over the
+        // winner's.
         let fresh = get(loser_token.clone()).await;
         assert_eq!(fresh["version"], base + 1);
+        assert_eq!(fresh["saved_by"], winner_name, "{fresh}");
         let (status, r) = api
             .send(
                 "PUT",
@@ -728,11 +746,79 @@ async fn two_editors_racing_on_one_dashboard_lose_no_change() {
         .await;
     assert_eq!(status, 403, "{r}");
     let (status, list) = api.call("GET", "/dashboards", Some(&viewer), None).await;
+    let last = d["saved_by"].clone();
+    assert!(last == "Ada" || last == "Bo", "{d}");
     assert_eq!(
         (status, list.clone()),
-        (200, json!([{"id": "ops", "name": "Ops", "version": 25}])),
+        (
+            200,
+            json!([{"id": "ops", "name": "Ops", "version": 25, "saved_by": last}])
+        ),
         "{list}"
     );
+
+    // Who saved is the member the Worker authenticated, whatever the body says.
+    let (status, r) = api
+        .send(
+            "PUT",
+            "/dashboards/ops",
+            Some(&ada),
+            Some(&json!({"name": "Ops", "body": {"saved_by": "Mallory"}})),
+            Some(25),
+        )
+        .await;
+    assert_eq!((status, r.clone()), (200, json!({"version": 26})), "{r}");
+    let d = get(viewer.clone()).await;
+    assert_eq!(
+        (d["saved_by"].clone(), d["version"].clone()),
+        (json!("Ada"), json!(26))
+    );
+
+    // Deleting: a viewer may not; an editor may, once (then 404, as for an unknown id or a
+    // bad one); it is audited; the id can be made anew, at version 1, saved by its new maker.
+    let (status, r) = api
+        .call("DELETE", "/dashboards/ops", Some(&viewer), None)
+        .await;
+    assert_eq!(status, 403, "{r}");
+    let (status, r) = api.call("DELETE", "/dashboards/ops", Some(&bo), None).await;
+    assert_eq!((status, r), (204, json!("")));
+    for (path, said) in [
+        ("/dashboards/ops", "no dashboard \"ops\""),
+        ("/dashboards/nope", "no dashboard \"nope\""),
+        ("/dashboards/a.b", "is not a dashboard id"),
+    ] {
+        let (status, r) = api.call("DELETE", path, Some(&bo), None).await;
+        assert_eq!(status, 404, "{path}: {r}");
+        assert!(r["error"].as_str().unwrap().contains(said), "{r}");
+    }
+    let (status, r) = api
+        .call("GET", "/dashboards/ops", Some(&viewer), None)
+        .await;
+    assert_eq!(status, 404, "{r}");
+    let (status, log) = api.call("GET", "/audit?since=0", Some(BOOT), None).await;
+    assert_eq!(status, 200, "{log}");
+    let deleted: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["action"] == "dashboard.delete")
+        .collect();
+    assert_eq!(deleted.len(), 1, "{log}");
+    assert_eq!(
+        (deleted[0]["member"].clone(), deleted[0]["target"].clone()),
+        (json!("Bo"), json!("ops v26"))
+    );
+    let (status, r) = api
+        .call(
+            "PUT",
+            "/dashboards/ops",
+            Some(&bo),
+            Some(&json!({"name": "Ops again", "body": {}})),
+        )
+        .await;
+    assert_eq!((status, r.clone()), (200, json!({"version": 1})), "{r}");
+    let d = get(viewer.clone()).await;
+    assert_eq!(d["saved_by"], "Bo", "{d}");
     // A stale If-Match on a dashboard that does not exist, a bad id, a bad body: each named.
     let (status, r) = api
         .send(

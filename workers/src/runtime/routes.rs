@@ -156,6 +156,7 @@ async fn route(mut req: Request, env: &Env, config: &mut Config) -> Answer<Respo
             let id = id.to_string();
             super::dashboards::put(req, &store, me, &id).await
         }
+        (Method::Delete, ["dashboards", id]) => super::dashboards::delete(&store, me, id).await,
         (Method::Get, ["alerts"]) => super::alerts::list(&req, &store).await,
         (Method::Post, ["alerts", id, "ack"]) => {
             let id = id.to_string();
@@ -179,7 +180,7 @@ async fn route(mut req: Request, env: &Env, config: &mut Config) -> Answer<Respo
         _ => {
             let _ = req.text().await;
             Err(ApiError::NotFound(format!(
-                "no endpoint {path}: see GET /health, /targets, /results, /compare, /dashboards, /alerts, /destinations, /members, /audit, /share/ID, POST /probe/NAME, /share, /members, /alerts/ID/ack, /slack/actions, PUT /targets, /destinations, /dashboards/ID, PATCH and DELETE /members/ID"
+                "no endpoint {path}: see GET /health, /targets, /results, /compare, /dashboards, /alerts, /destinations, /members, /audit, /share/ID, POST /probe/NAME, /share, /members, /alerts/ID/ack, /slack/actions, PUT /targets, /destinations, /dashboards/ID, DELETE /dashboards/ID, PATCH and DELETE /members/ID"
             )))
         }
     }

@@ -42,7 +42,7 @@ pub fn render(panel: &Panel) -> String {
                 esc(&me.name),
                 me.role.as_str()
             );
-            dashboards(panel, &mut out);
+            dashboards(panel, me.role, &mut out);
             save(panel, me.role, &mut out);
         }
     }
@@ -101,8 +101,9 @@ fn signed_out(panel: &Panel, out: &mut String) {
     );
 }
 
-/// The workspace's dashboards, each with its Open button.
-fn dashboards(panel: &Panel, out: &mut String) {
+/// The workspace's dashboards, each with who saved it, its Open button and its Delete button
+/// (off, with the reason, for a viewer), and the confirmation a Delete asks for.
+fn dashboards(panel: &Panel, role: Role, out: &mut String) {
     let _ = write!(
         out,
         "<h3>Dashboards <button type=\"button\" data-action=\"refresh\" \
@@ -113,14 +114,23 @@ fn dashboards(panel: &Panel, out: &mut String) {
         out.push_str("<p data-testid=\"dashboard-none\">No dashboards in this workspace yet.</p>");
         return;
     }
+    let off = disabled(save_blocked(panel, role));
     out.push_str("<ul class=\"dashboards\" data-testid=\"dashboard-list\">");
     for d in &panel.dashboards {
         let here = panel.opened.as_ref().is_some_and(|o| o.id == d.id);
+        let by = d.saved_by.as_ref().map_or(String::new(), |b| {
+            format!(
+                ", saved by <span data-testid=\"dashboard-saved-by\">{}</span>",
+                esc(b)
+            )
+        });
         let _ = write!(
             out,
             "<li data-testid=\"dashboard-row\" data-id=\"{0}\" data-name=\"{1}\" \
              data-version=\"{2}\"{3}><button type=\"button\" data-action=\"open\" \
-             data-id=\"{0}\" data-testid=\"dashboard-open\">{1}</button> version {2}{4}</li>",
+             data-id=\"{0}\" data-testid=\"dashboard-open\">{1}</button> version {2}{by}{4} \
+             <button type=\"button\" data-action=\"delete\" data-id=\"{0}\" \
+             data-testid=\"dashboard-delete\"{off}>Delete</button></li>",
             esc(&d.id),
             esc(&d.name),
             d.version,
@@ -129,6 +139,20 @@ fn dashboards(panel: &Panel, out: &mut String) {
         );
     }
     out.push_str("</ul>");
+    if let Some(d) = &panel.deleting {
+        let _ = write!(
+            out,
+            "<div class=\"conflict\" role=\"alert\" data-testid=\"dashboard-delete-ask\" \
+             data-id=\"{}\"><p>Delete “{}” (version {}) from the workspace, for everyone? This \
+             cannot be undone; the view on this page stays.</p><button type=\"button\" \
+             data-action=\"delete-confirm\" data-testid=\"dashboard-delete-confirm\"{off}>Delete \
+             it</button> <button type=\"button\" data-action=\"delete-cancel\" \
+             data-testid=\"dashboard-delete-cancel\">Keep it</button></div>",
+            esc(&d.id),
+            esc(&d.name),
+            d.version
+        );
+    }
 }
 
 /// The save controls: the name, "Save" over the opened dashboard, "Save as new".
@@ -136,10 +160,14 @@ fn save(panel: &Panel, role: Role, out: &mut String) {
     let blocked = save_blocked(panel, role);
     let over = match &panel.opened {
         Some(o) => {
+            let by = o
+                .saved_by
+                .as_ref()
+                .map_or(String::new(), |b| format!(", saved by {}", esc(b)));
             let _ = write!(
                 out,
                 "<p data-testid=\"dashboard-opened\" data-id=\"{}\" data-version=\"{}\">Open \
-                 here: “{}”, version {}.</p>",
+                 here: “{}”, version {}{by}.</p>",
                 esc(&o.id),
                 o.version,
                 esc(&o.name),
@@ -188,11 +216,13 @@ mod tests {
                 id: "ops".into(),
                 name: "Ops & co".into(),
                 version: 3,
+                saved_by: Some("Bo".into()),
             }],
             opened: Some(Listed {
                 id: "ops".into(),
                 name: "Ops & co".into(),
                 version: 3,
+                saved_by: Some("Bo".into()),
             }),
             ..Panel::default()
         }
@@ -209,6 +239,26 @@ mod tests {
         ));
         assert!(html.contains("data-testid=\"dashboard-save-as\" disabled"));
         assert!(html.contains("data-testid=\"dashboard-readonly\""));
+        assert!(
+            html.contains("version 3, saved by <span data-testid=\"dashboard-saved-by\">Bo</span>")
+        );
+        assert!(html.contains("data-testid=\"dashboard-delete\" disabled title=\"viewers see"));
+    }
+
+    #[test]
+    fn an_editor_deletes_after_confirming() {
+        let mut p = signed_in(Role::Editor);
+        let html = render(&p);
+        assert!(html.contains("data-testid=\"dashboard-delete\">Delete</button>"));
+        assert!(html.contains("Open here: “Ops &amp; co”, version 3, saved by Bo."));
+        assert!(!html.contains("dashboard-delete-ask"));
+        p.deleting = p.opened.clone();
+        let html = render(&p);
+        assert!(html.contains("data-testid=\"dashboard-delete-ask\" data-id=\"ops\""));
+        assert!(html.contains("Delete “Ops &amp; co” (version 3)"));
+        assert!(
+            html.contains("dashboard-delete-confirm") && html.contains("dashboard-delete-cancel")
+        );
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub struct Listed {
     pub name: String,
     /// Its stored version.
     pub version: i64,
+    /// Who saved that version, as the Worker authenticated them (none when it does not know:
+    /// a version saved before it kept that).
+    pub saved_by: Option<String>,
 }
 
 /// A save that came too late: another member saved the dashboard since it was opened here.
@@ -49,7 +52,7 @@ pub struct Listed {
 pub struct Conflict {
     /// The dashboard's name.
     pub name: String,
-    /// Who saved the newer version (the body's `saved_by`), when it says.
+    /// Who saved the newer version (the Worker's `saved_by`), when it says.
     pub by: Option<String>,
     /// The version opened here, which the save named.
     pub mine: i64,
@@ -87,6 +90,8 @@ pub struct Panel {
     pub opened: Option<Listed>,
     /// A save refused because the dashboard changed meanwhile.
     pub conflict: Option<Conflict>,
+    /// The dashboard whose "Delete" was pressed, asking to confirm.
+    pub deleting: Option<Listed>,
     /// What just happened, or went wrong, in words.
     pub status: String,
     /// Whether a request is on its way (the buttons wait).
@@ -118,10 +123,11 @@ fn listed_one(v: &Value) -> Option<Listed> {
         id: v["id"].as_str()?.to_string(),
         name: v["name"].as_str()?.to_string(),
         version: v["version"].as_i64()?,
+        saved_by: v["saved_by"].as_str().map(str::to_string),
     })
 }
 
-/// `GET /dashboards`'s answer read: `[{"id", "name", "version"}]`.
+/// `GET /dashboards`'s answer read: `[{"id", "name", "version", "saved_by"}]`.
 pub fn listed(answer: &str) -> Result<Vec<Listed>, String> {
     let v: Value =
         serde_json::from_str(answer).map_err(|e| format!("/dashboards: not JSON: {e}"))?;
@@ -134,8 +140,8 @@ pub fn listed(answer: &str) -> Result<Vec<Listed>, String> {
         .collect()
 }
 
-/// `GET /dashboards/{id}`'s answer read: the dashboard, and its `body` (the saved view) as
-/// JSON text.
+/// `GET /dashboards/{id}`'s answer read: the dashboard (with who saved it), and its `body`
+/// (the saved view) as JSON text.
 pub fn opened(answer: &str) -> Result<(Listed, String), String> {
     let v: Value =
         serde_json::from_str(answer).map_err(|e| format!("the dashboard is not JSON: {e}"))?;
@@ -143,16 +149,11 @@ pub fn opened(answer: &str) -> Result<(Listed, String), String> {
     Ok((d, v["body"].to_string()))
 }
 
-/// Who saved the dashboard of `GET /dashboards/{id}`'s answer (its body's `saved_by`).
-pub fn saved_by(answer: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(answer).ok()?;
-    v["body"]["saved_by"].as_str().map(str::to_string)
-}
-
 /// The body of `PUT /dashboards/{id}`: `{"name", "body"}`, the body being the session's view
 /// as the dashboard writes it (`view`: its saved form, JSON text of an object, then a new line
-/// and the open stream's id) with `"view": {"stream"}` and who saved it (`saved_by`).
-pub fn save_body(name: &str, view: &str, by: &str) -> Result<String, String> {
+/// and the open stream's id) with `"view": {"stream"}`. Who saved it is the Worker's to say
+/// (`saved_by` in its answers), from the token it checked, not the page's.
+pub fn save_body(name: &str, view: &str) -> Result<String, String> {
     let (meta, stream) = view.split_once('\n').unwrap_or((view, ""));
     let mut body: Value =
         serde_json::from_str(meta).map_err(|e| format!("the view is not JSON: {e}"))?;
@@ -161,7 +162,6 @@ pub fn save_body(name: &str, view: &str, by: &str) -> Result<String, String> {
         .ok_or("the view is not a JSON object")?;
     let stream = Some(stream).filter(|s| !s.is_empty());
     fields.insert("view".into(), serde_json::json!({ "stream": stream }));
-    fields.insert("saved_by".into(), by.into());
     Ok(serde_json::json!({"name": name, "body": body}).to_string())
 }
 
@@ -229,45 +229,52 @@ mod tests {
 
     #[test]
     fn dashboards_are_read_and_a_bad_item_named() {
-        let got = listed(r#"[{"id":"ops","name":"Ops","version":3}]"#).unwrap();
+        let got = listed(r#"[{"id":"ops","name":"Ops","version":3,"saved_by":"Ada"},{"id":"old","name":"Old","version":1,"saved_by":null}]"#).unwrap();
         assert_eq!(
             got,
-            [Listed {
-                id: "ops".into(),
-                name: "Ops".into(),
-                version: 3
-            }]
+            [
+                Listed {
+                    id: "ops".into(),
+                    name: "Ops".into(),
+                    version: 3,
+                    saved_by: Some("Ada".into()),
+                },
+                Listed {
+                    id: "old".into(),
+                    name: "Old".into(),
+                    version: 1,
+                    saved_by: None,
+                }
+            ]
         );
         assert!(listed(r#"[{"id":"ops"}]"#)
             .unwrap_err()
             .contains("not a dashboard"));
-        let (d, body) =
-            opened(r#"{"id":"ops","name":"Ops","version":4,"body":{"format":2,"saved_by":"Bo"}}"#)
-                .unwrap();
+        // Who saved it is the Worker's word, not the body's (an old body may still say).
+        let (d, body) = opened(
+            r#"{"id":"ops","name":"Ops","version":4,"body":{"format":2,"saved_by":"Mallory"},"saved_by":"Bo"}"#,
+        )
+        .unwrap();
         assert_eq!(
-            (d.version, body.as_str()),
-            (4, r#"{"format":2,"saved_by":"Bo"}"#)
-        );
-        assert_eq!(
-            saved_by(r#"{"id":"ops","name":"Ops","version":4,"body":{"saved_by":"Bo"}}"#),
-            Some("Bo".into())
+            (d.version, d.saved_by.as_deref(), body.as_str()),
+            (4, Some("Bo"), r#"{"format":2,"saved_by":"Mallory"}"#)
         );
     }
 
     #[test]
-    fn a_save_carries_the_view_and_who_saved_it() {
-        let body = save_body("Ops", "{\"format\":2,\"streams\":[]}\npress1/t", "Ada").unwrap();
+    fn a_save_carries_the_view() {
+        let body = save_body("Ops", "{\"format\":2,\"streams\":[]}\npress1/t").unwrap();
         let v: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
             v,
             serde_json::json!({"name": "Ops", "body": {"format": 2, "streams": [],
-                "view": {"stream": "press1/t"}, "saved_by": "Ada"}})
+                "view": {"stream": "press1/t"}}})
         );
         assert_eq!(view_stream(&v["body"].to_string()), "press1/t");
-        let none = save_body("Ops", "{}\n", "Ada").unwrap();
+        let none = save_body("Ops", "{}\n").unwrap();
         assert!(none.contains(r#""view":{"stream":null}"#), "{none}");
         assert_eq!(view_stream("{}"), "");
-        assert!(save_body("Ops", "[]", "Ada").is_err());
+        assert!(save_body("Ops", "[]").is_err());
     }
 
     #[test]

@@ -5,9 +5,7 @@
 //! kept in memory, here and in the dashboard's probe connection (`window.llmscopeTeamHost`,
 //! `connect`), which polls the Worker with it; signing out forgets it in both.
 
-use super::{
-    html, member, opened, said, save_body, saved_by, slug, view_stream, Conflict, Listed, Panel,
-};
+use super::{html, member, opened, said, save_body, slug, view_stream, Conflict, Listed, Panel};
 use js_sys::{Function, Reflect};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -287,6 +285,9 @@ async fn act(action: String, id: String) {
         "signout" => sign_out(),
         "refresh" => settle(|_| {}).await,
         "open" => open_dashboard(&id).await,
+        "delete" => update(|p| p.deleting = p.dashboards.iter().find(|d| d.id == id).cloned()),
+        "delete-cancel" => update(|p| p.deleting = None),
+        "delete-confirm" => delete().await,
         "save" => save().await,
         "save-as" => {
             let name = field("name");
@@ -421,9 +422,13 @@ async fn open_dashboard(id: &str) {
     match host("open", &body, &view_stream(&body)) {
         Ok(problem) if problem.is_empty() => {
             settle(|p| {
+                let by = d
+                    .saved_by
+                    .as_ref()
+                    .map_or(String::new(), |b| format!(", saved by {b}"));
                 p.status = format!(
-                    "opened “{}”, version {}: its streams, settings, baselines and annotations \
-                     are on this page",
+                    "opened “{}”, version {}{by}: its streams, settings, baselines, annotations \
+                     and comparison are on this page as saved",
                     d.name, d.version
                 );
                 p.opened = Some(d);
@@ -435,11 +440,12 @@ async fn open_dashboard(id: &str) {
     }
 }
 
-/// The view to save, signed by the member.
+/// The view to save.
 fn body(name: &str) -> Result<String, String> {
-    let me = PANEL.with_borrow(|p| p.me.as_ref().map(|m| m.name.clone()));
-    let me = me.ok_or("sign in first")?;
-    save_body(name, &host("view", "", "")?, &me)
+    if PANEL.with_borrow(|p| p.me.is_none()) {
+        return Err("sign in first".into());
+    }
+    save_body(name, &host("view", "", "")?)
 }
 
 /// Saves the view over the opened dashboard, if nobody saved it since it was opened; else
@@ -463,8 +469,8 @@ async fn save() {
         Ok((200, text)) => saved(o.id, name, &text).await,
         Ok((409, _)) => {
             let now = call("GET", &path, None, None).await;
-            let (theirs, by) = match &now {
-                Ok((200, text)) => (opened(text).map_or(0, |d| d.0.version), saved_by(text)),
+            let (theirs, by) = match now.map(|(status, text)| (status, opened(&text))) {
+                Ok((200, Ok((d, _)))) => (d.version, d.saved_by),
                 _ => (0, None),
             };
             settle(|p| {
@@ -510,14 +516,44 @@ async fn save_as(name: &str) {
     ));
 }
 
-/// A save answered 200 `{"version"}`: it is the opened dashboard now.
+/// A save answered 200 `{"version"}`: it is the opened dashboard now, saved by the member
+/// signed in (whom the Worker recorded from the same token).
 async fn saved(id: String, name: String, answer: &str) {
     let v: serde_json::Value = serde_json::from_str(answer).unwrap_or_default();
     let version = v["version"].as_i64().unwrap_or(0);
     settle(|p| {
         p.status = format!("saved “{name}” as version {version}");
-        p.opened = Some(Listed { id, name, version });
+        let saved_by = p.me.as_ref().map(|m| m.name.clone());
+        p.opened = Some(Listed {
+            id,
+            name,
+            version,
+            saved_by,
+        });
         p.conflict = None;
+    })
+    .await;
+}
+
+/// Deletes the dashboard whose deletion was confirmed (`DELETE /dashboards/{id}`); the view on
+/// this page stays, and the workspace's list is read anew.
+async fn delete() {
+    let Some(d) = PANEL.with_borrow(|p| p.deleting.clone()) else {
+        return;
+    };
+    busy();
+    let path = format!("/dashboards/{}", encode(&d.id));
+    let status = match call("DELETE", &path, None, None).await {
+        Ok((204, _)) => format!("deleted “{}”", d.name),
+        Ok((status, text)) => format!("DELETE {path}: {}", said(status, &text)),
+        Err(e) => e,
+    };
+    settle(|p| {
+        if p.opened.as_ref().is_some_and(|o| o.id == d.id) {
+            p.opened = None;
+        }
+        p.deleting = None;
+        p.status = status;
     })
     .await;
 }

@@ -101,6 +101,11 @@ struct WireV3 {
 /// link holding one all the same, by its streams' unknown origin).
 type DerivedTail = String;
 
+/// After the derived streams' tail (then written even when empty), a second optional tail: the
+/// Compare view's setup (`CompareSetup`'s JSON) in a postcard string. A dashboard older than it
+/// reads the first tail and leaves the rest unread, as above.
+type CompareTail = String;
+
 thread_local! {
     /// List items the link being read may still hold: times, values and streams together, at
     /// most twice [`MAX_SAMPLES`]. `None` once a list asked for more.
@@ -251,8 +256,17 @@ pub fn to_bytes(shared: &Shared, pack: &dyn Pack) -> Vec<u8> {
             .collect(),
     };
     let mut packed = postcard::to_allocvec(&wire).unwrap_or_default();
-    if !shared.session.derived.is_empty() {
-        let tail: DerivedTail = crate::model::derived_text::save(&shared.session.derived);
+    let compare = &shared.session.compare;
+    let derived = &shared.session.derived;
+    if !derived.is_empty() || compare.is_some() {
+        let tail: DerivedTail = match derived.is_empty() {
+            true => String::new(),
+            false => crate::model::derived_text::save(derived),
+        };
+        packed.extend(postcard::to_allocvec(&tail).unwrap_or_default());
+    }
+    if let Some(setup) = compare {
+        let tail: CompareTail = setup.to_json().to_string();
         packed.extend(postcard::to_allocvec(&tail).unwrap_or_default());
     }
     let mut out = Vec::with_capacity(packed.len() / 2 + 3);
@@ -320,7 +334,7 @@ pub fn from_bytes(bytes: &[u8], pack: &dyn Pack) -> Result<Shared, ShareError> {
         None => ShareError::Oversized(format!("it holds more than {MAX_SAMPLES} samples")),
         Some(_) => damaged("unreadable data"),
     };
-    let mut derived = DerivedTail::new();
+    let (mut derived, mut compare) = (DerivedTail::new(), CompareTail::new());
     let (created_ms, view_stream, view_range, wire_streams, causes): (
         _,
         _,
@@ -353,7 +367,11 @@ pub fn from_bytes(bytes: &[u8], pack: &dyn Pack) -> Result<Shared, ShareError> {
         3 => {
             let (w, tail): (WireV3, _) = postcard::take_from_bytes(&packed).map_err(unreadable)?;
             if !tail.is_empty() {
-                derived = postcard::from_bytes(tail).map_err(unreadable)?;
+                let rest;
+                (derived, rest) = postcard::take_from_bytes(tail).map_err(unreadable)?;
+                if !rest.is_empty() {
+                    compare = postcard::from_bytes(rest).map_err(unreadable)?;
+                }
             }
             let streams = w.streams.into_iter().map(WireStream::from).collect();
             (w.created_ms, w.view_stream, w.view_range, streams, w.causes)
@@ -365,6 +383,13 @@ pub fn from_bytes(bytes: &[u8], pack: &dyn Pack) -> Result<Shared, ShareError> {
         "" => Vec::new(),
         text => crate::model::derived_text::load(text)
             .map_err(|e| damaged(&format!("its derived streams are unreadable ({e})")))?,
+    };
+    let compare = match compare.as_str() {
+        "" => None,
+        text => Some(crate::model::CompareSetup::from_json(
+            &serde_json::from_str(text)
+                .map_err(|e| damaged(&format!("its comparison setup is unreadable ({e})")))?,
+        )),
     };
     let mut streams = Vec::with_capacity(wire_streams.len());
     for w in wire_streams {
@@ -396,6 +421,7 @@ pub fn from_bytes(bytes: &[u8], pack: &dyn Pack) -> Result<Shared, ShareError> {
             streams,
             causes,
             derived,
+            compare,
             ..Session::default()
         },
         view: View {
@@ -543,5 +569,34 @@ mod tests {
         link.extend(NATIVE.deflate(&damaged));
         let e = from_bytes(&link, NATIVE).unwrap_err().to_string();
         assert!(e.contains("its derived streams are unreadable"), "{e}");
+    }
+
+    /// The Compare view's setup rides in a second tail: with or without derived streams it
+    /// comes back whole, a link without it opens with none, and the first tail still reads
+    /// alone as a dashboard older than the setup reads it.
+    #[test]
+    fn the_comparison_setup_travels_in_a_second_tail() {
+        let mut shared = from_bytes(&v3_link(""), NATIVE).unwrap();
+        assert_eq!(
+            shared.session.compare, None,
+            "an old link opens without one"
+        );
+        let setup = crate::model::CompareSetup {
+            machines: false,
+            metric: "total_ms".into(),
+            unticked: vec!["b".into()],
+            fields: vec![("max_error_rate".into(), "0.05".into())],
+            all_pairs: true,
+            ..Default::default()
+        };
+        shared.session.compare = Some(setup.clone());
+        let bytes = to_bytes(&shared, NATIVE);
+        let back = from_bytes(&bytes, NATIVE).unwrap().session;
+        assert_eq!((back.compare, back.derived.len()), (Some(setup), 0));
+        let packed = inflate(&bytes[3..], NATIVE).unwrap();
+        BUDGET.set(Some(2 * MAX_SAMPLES));
+        let (_, tail): (WireV3, _) = postcard::take_from_bytes(&packed).unwrap();
+        let derived: DerivedTail = postcard::from_bytes(tail).unwrap();
+        assert_eq!(derived, "", "an older dashboard reads no derived stream");
     }
 }

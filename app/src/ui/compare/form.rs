@@ -4,15 +4,17 @@
 //! small.
 
 use super::html::{attr, esc};
+use crate::model::CompareSetup;
 use llmscope_protocol::compare::{parse_weights, Metric, Settings};
 use wasm_bindgen::JsCast;
+use web_sys::HtmlInputElement;
 
 /// The two modes.
 pub const MODES: &str = "<fieldset class=\"compare-mode\"><legend>Compare</legend>\
     <label class=\"check\"><input type=\"radio\" name=\"compare-mode\" value=\"targets\" \
-    data-testid=\"compare-mode-targets\" checked>Targets (probe Workers)</label>\
+    id=\"compare-mode-targets\" data-testid=\"compare-mode-targets\" checked>Targets (probe Workers)</label>\
     <label class=\"check\"><input type=\"radio\" name=\"compare-mode\" value=\"machines\" \
-    data-testid=\"compare-mode-machines\">Machines (shims, simulators, files)</label></fieldset>";
+    id=\"compare-mode-machines\" data-testid=\"compare-mode-machines\">Machines (shims, simulators, files)</label></fieldset>";
 
 /// The settings' fields: (id and test id, label, placeholder, starting value).
 const FIELDS: [(&str, &str, &str, &str); 6] = [
@@ -27,6 +29,16 @@ const FIELDS: [(&str, &str, &str, &str); 6] = [
         "cost=1,latency=1,speed=1,quality=1",
     ),
     ("compare-volume", "Requests a month", "e.g. 100000", ""),
+];
+
+/// The fields' names in a saved setup (`CompareSetup::fields`), in [`FIELDS`]' order.
+const NAMES: [&str; 6] = [
+    "max_ttft_p95_ms",
+    "max_error_rate",
+    "min_pass_rate",
+    "max_cost_usd",
+    "weights",
+    "volume",
 ];
 
 /// The constraints, weights and volume, and the scores file input.
@@ -77,15 +89,20 @@ fn element(id: &str) -> Option<web_sys::Element> {
     web_sys::window()?.document()?.get_element_by_id(id)
 }
 
-/// The checkboxes' HTML: one per choice `(key, label)`, ticked.
-pub fn picks_html(choices: &[(String, String)]) -> String {
+/// The checkboxes' HTML: one per choice `(key, label)`, ticked unless `unticked`.
+pub fn picks_html(choices: &[(String, String)], unticked: &[String]) -> String {
     choices
         .iter()
         .enumerate()
         .map(|(i, (key, label))| {
+            let on = if unticked.contains(key) {
+                ""
+            } else {
+                " checked"
+            };
             format!(
                 "<label class=\"check\"><input type=\"checkbox\" id=\"compare-pick-{i}\" \
-                 data-testid=\"compare-pick\" data-name=\"{}\" checked>{}</label>",
+                 data-testid=\"compare-pick\" data-name=\"{}\"{on}>{}</label>",
                 attr(key),
                 esc(label)
             )
@@ -93,15 +110,54 @@ pub fn picks_html(choices: &[(String, String)]) -> String {
         .collect()
 }
 
-/// The indices of the ticked choices among `n`.
-pub fn ticked(n: usize) -> Vec<usize> {
-    (0..n)
-        .filter(|i| {
-            element(&format!("compare-pick-{i}"))
-                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
-                .is_some_and(|i| i.checked())
-        })
-        .collect()
+/// The page's checkboxes, in order.
+fn picks() -> impl Iterator<Item = web_sys::HtmlInputElement> {
+    (0..).map_while(|i| element(&format!("compare-pick-{i}"))?.dyn_into().ok())
+}
+
+/// The setup's fields as typed, by name.
+pub fn fields() -> Vec<(String, String)> {
+    NAMES.iter().map(|n| n.to_string()).zip(typed()).collect()
+}
+
+/// What is unticked now: `before`'s names not on the page, and the page's boxes not ticked.
+pub fn unticked(before: &[String]) -> Vec<String> {
+    let (mut shown, mut out) = (Vec::new(), Vec::new());
+    for b in picks() {
+        let name = b.get_attribute("data-name").unwrap_or_default();
+        if !b.checked() {
+            out.push(name.clone());
+        }
+        shown.push(name);
+    }
+    out.extend(before.iter().filter(|n| !shown.contains(n)).cloned());
+    out
+}
+
+/// Puts a saved setup on the form: the mode, the metric shown (`selected`, if one), the
+/// fields, "All pairs" and the ticks.
+pub fn apply(setup: &CompareSetup, selected: Option<&str>) {
+    let input = |id: &str| element(id).and_then(|e| e.dyn_into::<HtmlInputElement>().ok());
+    for (mode, on) in [("targets", !setup.machines), ("machines", setup.machines)] {
+        if let Some(i) = input(&format!("compare-mode-{mode}")) {
+            i.set_checked(on);
+        }
+    }
+    if let (Some(select), Some(value)) = (element("compare-metric"), selected) {
+        let _ = js_sys::Reflect::set(&select, &"value".into(), &value.into());
+    }
+    for ((id, _, _, start), name) in FIELDS.iter().zip(NAMES) {
+        if let Some(i) = input(id) {
+            i.set_value(setup.field(name).unwrap_or(start));
+        }
+    }
+    if let Some(i) = input("compare-all-pairs") {
+        i.set_checked(setup.all_pairs);
+    }
+    for b in picks() {
+        let name = b.get_attribute("data-name").unwrap_or_default();
+        b.set_checked(!setup.unticked.contains(&name));
+    }
 }
 
 /// The settings from what is typed; an error names the field and says what would do.

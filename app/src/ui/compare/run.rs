@@ -146,6 +146,8 @@ pub struct TargetRun {
     /// The target every other one was compared with, when not every pair was
     /// ([`ALL_PAIRS_UP_TO`]).
     pub reference: Option<String>,
+    /// The reply's bytes as the Worker sent them (the CSV is made from them).
+    pub bytes: Vec<u8>,
 }
 
 /// The request for the comparison's Worker: the chosen targets' results, grouped.
@@ -183,8 +185,15 @@ pub fn models(results: &[ProbeResult], grouped: &[TargetResults]) -> Vec<String>
 }
 
 /// The view's comparison of targets from the Worker's `reply` to a request under `settings`.
-pub fn target_run(reply: Reply, settings: Settings, models: Vec<String>) -> TargetRun {
+/// (`bytes`: the reply as sent).
+pub fn target_run(
+    reply: Reply,
+    bytes: Vec<u8>,
+    settings: Settings,
+    models: Vec<String>,
+) -> TargetRun {
     TargetRun {
+        bytes,
         prices_date: Some(settings.prices.taken.clone()),
         report: reply.report,
         settings,
@@ -209,13 +218,14 @@ pub fn run_targets(
     assert_eq!(sent, request, "the request crosses to the Worker unchanged");
     let models = models(results, &request.targets);
     let reply = llmscope_app_lazy::compare::targets(&sent)?;
-    let got = Reply::decode(&reply.encode())?;
+    let bytes = reply.encode();
+    let got = Reply::decode(&bytes)?;
     assert_eq!(
         format!("{got:?}"),
         format!("{reply:?}"),
         "the reply crosses back unchanged"
     );
-    Ok(target_run(got, settings.clone(), models))
+    Ok(target_run(got, bytes, settings.clone(), models))
 }
 
 /// The signal of a stream and its machine: `press1/barrel_temperature (live h:1)` is machine
@@ -266,6 +276,8 @@ pub struct MachineRun {
     pub boxes: Vec<Option<BoxStats>>,
     /// The machine unlike its peers, with the evidence.
     pub odd: MachineReport,
+    /// The reply's bytes as the Worker sent them (the CSV is made from them).
+    pub bytes: Vec<u8>,
 }
 
 /// The request for the comparison's Worker: the streams `ids` of the session as machines of
@@ -289,9 +301,11 @@ pub fn machines(session: &Session, signal: &str, ids: &[String]) -> Result<Machi
     })
 }
 
-/// The view's comparison of machines from the Worker's `reply` to `asked`.
-pub fn machine_run(asked: Machines, reply: MachinesReply) -> MachineRun {
+/// The view's comparison of machines from the Worker's `reply` to `asked` (`bytes`: the
+/// reply as sent).
+pub fn machine_run(asked: Machines, reply: MachinesReply, bytes: Vec<u8>) -> MachineRun {
     MachineRun {
+        bytes,
         signal: asked.signal,
         unit: asked.unit,
         names: asked.names,
@@ -308,13 +322,14 @@ pub fn run_machines(session: &Session, signal: &str, ids: &[String]) -> Result<M
     let sent = Machines::decode(&asked.encode())?;
     assert_eq!(sent, asked, "the machines cross to the Worker unchanged");
     let reply = llmscope_app_lazy::compare::machines(&sent)?;
-    let got = MachinesReply::decode(&reply.encode())?;
+    let bytes = reply.encode();
+    let got = MachinesReply::decode(&bytes)?;
     assert_eq!(
         format!("{got:?}"),
         format!("{reply:?}"),
         "the reply crosses back unchanged"
     );
-    Ok(machine_run(asked, got))
+    Ok(machine_run(asked, got, bytes))
 }
 
 #[cfg(test)]

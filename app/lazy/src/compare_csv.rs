@@ -1,4 +1,5 @@
-//! The Compare view as CSV: one file, two sections separated by a blank line (as the stream
+//! The Compare view as CSV (its "Download CSV", made here after the click, so the site's
+//! first download leaves it out): one file, two sections separated by a blank line (as the stream
 //! CSV puts its signals after its points), so one download holds the whole comparison.
 //!
 //! - **Targets:** one row per target with every column the table shows and every interval
@@ -10,7 +11,107 @@
 //! - **Machines:** one row per machine (`machine,n,p50,...,median,peers_median,z,odd,words`),
 //!   then the overall finding.
 
-use crate::ui::compare::run::{MachineRun, TargetRun};
+use crate::codec::{reading, In, Out, Read};
+use crate::wire::{MachinesReply, Reply};
+use llmscope_protocol::compare::Report;
+
+/// The comparison shown, as the Compare view sends it here: the comparison Worker's reply
+/// bytes as they came, with what the view adds to them.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Csv {
+    /// Targets compared.
+    Targets {
+        /// The [`Reply`]'s bytes.
+        reply: Vec<u8>,
+        /// Each target's model, in the report's order.
+        models: Vec<String>,
+        /// The date of the prices behind the costs.
+        prices_date: Option<String>,
+        /// Each target's outside quality score (0–1), if any.
+        scores: Vec<Option<f64>>,
+    },
+    /// Machines compared.
+    Machines {
+        /// The signal.
+        signal: String,
+        /// Its unit.
+        unit: String,
+        /// The [`MachinesReply`]'s bytes.
+        reply: Vec<u8>,
+    },
+}
+
+impl Csv {
+    /// As bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut o = Out::default();
+        match self {
+            Csv::Targets {
+                reply,
+                models,
+                prices_date,
+                scores,
+            } => {
+                o.bool(true);
+                o.bytes(reply);
+                o.list(models, |o, m| o.str(m));
+                o.opt(prices_date, |o, d| o.str(d));
+                o.list(scores, |o, s| o.opt(s, |o, v| o.f64(*v)));
+            }
+            Csv::Machines {
+                signal,
+                unit,
+                reply,
+            } => {
+                o.bool(false);
+                o.str(signal);
+                o.str(unit);
+                o.bytes(reply);
+            }
+        }
+        o.0
+    }
+
+    /// From [`Csv::encode`]'s bytes.
+    pub fn decode(bytes: &[u8]) -> Read<Csv> {
+        reading(bytes, |r| {
+            Ok(if r.bool()? {
+                Csv::Targets {
+                    reply: r.bytes()?,
+                    models: r.list(In::str)?,
+                    prices_date: r.opt(In::str)?,
+                    scores: r.list(|r| r.opt(In::f64))?,
+                }
+            } else {
+                Csv::Machines {
+                    signal: r.str()?,
+                    unit: r.str()?,
+                    reply: r.bytes()?,
+                }
+            })
+        })
+    }
+
+    /// The CSV file's text.
+    pub fn text(&self) -> Read<String> {
+        Ok(match self {
+            Csv::Targets {
+                reply,
+                models,
+                prices_date,
+                scores,
+            } => {
+                let reply = Reply::decode(reply)?;
+                targets(&reply.report, models, prices_date.as_deref(), scores)
+            }
+            Csv::Machines {
+                signal,
+                unit,
+                reply,
+            } => machines(signal, unit, &MachinesReply::decode(reply)?),
+        })
+    }
+}
 use llmscope_spc::compare::Interval;
 
 /// A cell: quoted when it holds a comma, a quote or a line break (RFC 4180).
@@ -49,8 +150,12 @@ fn spans(names: &[&str]) -> Vec<String> {
 }
 
 /// The targets' comparison; `scores` is each target's outside quality score (0–1), if any.
-pub fn targets(run: &TargetRun, scores: &[Option<f64>]) -> String {
-    let r = &run.report;
+fn targets(
+    r: &Report,
+    models: &[String],
+    prices_date: Option<&str>,
+    scores: &[Option<f64>],
+) -> String {
     let (metric, unit) = (r.metric.field(), r.metric.words().1);
     let mut head: Vec<String> = ["target", "model", "metric", "unit", "n", "n_ok"]
         .map(String::from)
@@ -80,7 +185,7 @@ pub fn targets(run: &TargetRun, scores: &[Option<f64>]) -> String {
         let ranked = rec.ranking.iter().find(|k| k.name == t.name);
         let mut row = vec![
             t.name.clone(),
-            run.models.get(i).cloned().unwrap_or_default(),
+            models.get(i).cloned().unwrap_or_default(),
             metric.into(),
             unit.into(),
             t.n.to_string(),
@@ -108,7 +213,7 @@ pub fn targets(run: &TargetRun, scores: &[Option<f64>]) -> String {
             num(cost.and_then(|c| c.blended_3to1_per_mtok)),
             num(cost.and_then(|c| c.blended_measured_per_mtok)),
             num(cost.and_then(|c| c.monthly_usd)),
-            run.prices_date.clone().unwrap_or_default(),
+            prices_date.unwrap_or_default().to_string(),
             rec.pareto.contains(&t.name).to_string(),
             ranked.map_or(String::new(), |k| k.rank.to_string()),
             num(ranked.map(|k| k.score)),
@@ -152,8 +257,8 @@ pub fn targets(run: &TargetRun, scores: &[Option<f64>]) -> String {
     out
 }
 
-/// The machines' comparison.
-pub fn machines(run: &MachineRun) -> String {
+/// The machines' comparison of `signal` in `unit`.
+fn machines(signal: &str, unit: &str, run: &MachinesReply) -> String {
     let mut head: Vec<String> = ["machine", "signal", "unit", "n"].map(String::from).into();
     head.extend(spans(&["p50", "p95", "p99"]));
     head.extend(
@@ -173,8 +278,8 @@ pub fn machines(run: &MachineRun) -> String {
     for (s, f) in run.summaries.iter().zip(&run.odd.machines) {
         let mut row = vec![
             f.name.clone(),
-            run.signal.clone(),
-            run.unit.clone(),
+            signal.to_string(),
+            unit.to_string(),
             s.n.to_string(),
         ];
         for i in [&s.p50, &s.p95, &s.p99] {
@@ -201,7 +306,8 @@ pub fn machines(run: &MachineRun) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use llmscope_protocol::compare::Settings;
+    use crate::wire::Request;
+    use llmscope_protocol::compare::{group, Settings};
 
     fn results() -> Vec<llmscope_protocol::probe::ProbeResult> {
         (0..120)
@@ -226,12 +332,22 @@ mod tests {
     #[test]
     fn one_row_per_target_with_every_interval_then_the_pairs() {
         let results = results();
-        let chosen = ["A, fast".to_string(), "B".into()];
-        let run =
-            crate::ui::compare::run::run_targets(&results, &chosen, &Settings::default(), false)
-                .unwrap();
-        let text = targets(&run, &[Some(0.8), None]);
-        let mut records = llmscope_app_lazy::csv::Records::new(&text);
+        let request = Request {
+            targets: group(&results),
+            settings: Settings::default(),
+            all_pairs: false,
+        };
+        let reply = crate::compare::targets(&request).unwrap();
+        let csv = Csv::Targets {
+            reply: reply.encode(),
+            models: vec!["m".into(), "m".into()],
+            prices_date: None,
+            scores: vec![Some(0.8), None],
+        };
+        // It crosses from the dashboard as bytes.
+        let csv = Csv::decode(&csv.encode()).unwrap();
+        let text = csv.text().unwrap();
+        let mut records = crate::csv::Records::new(&text);
         let mut rows: Vec<Vec<String>> = Vec::new();
         while let Some(row) = records.next_row() {
             rows.push(row.fields.iter().map(|f| f.to_string()).collect());
@@ -243,7 +359,7 @@ mod tests {
         assert!(rows[..3].iter().all(|r| r.len() == 35));
         assert_eq!(rows[1][..6], ["A, fast", "m", "ttft_ms", "ms", "60", "60"]);
         let b = &rows[2];
-        let p50 = &run.report.comparison.targets[1].p50;
+        let p50 = &reply.report.comparison.targets[1].p50;
         assert_eq!(b[col("p50")], p50.value.to_string());
         assert_eq!(b[col("p50_lo")], p50.lo.unwrap().to_string());
         assert_eq!(rows[1][col("outside_score")], "0.8");
@@ -261,5 +377,6 @@ mod tests {
             rows[4]
         );
         assert_eq!(rows[4][7], "true", "a 100 ms shift is significant");
+        assert!(Csv::decode(&[1, 2]).is_err());
     }
 }
