@@ -110,10 +110,15 @@ fn name(host: &str) -> &str {
 }
 
 /// Whether the `ws://` or `wss://` `url` names the host of `page_host` (`name[:port]`), ports
-/// aside.
+/// aside. Read as the browser's URL parser reads it where that matters: a backslash ends the
+/// host as a slash does (`ws://evil\@127.0.0.1` is evil's), and tabs and newlines are dropped.
 pub fn same_host(url: &str, page_host: &str) -> bool {
+    let url: String = url
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
     let rest = url.trim().split_once("://").map_or("", |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or_default();
     let host = authority.rsplit('@').next().unwrap_or_default();
     !host.is_empty() && name(host).eq_ignore_ascii_case(name(page_host))
 }
@@ -403,6 +408,15 @@ mod tests {
         assert!(!same_host("ws://localhost:9001", "127.0.0.1:8080"));
         assert!(!same_host("ws://127.0.0.1.evil:9001", "127.0.0.1:8080"));
         assert!(!same_host("127.0.0.1:9001", "127.0.0.1:8080"), "no scheme");
+        // The browser reads these hosts as evil.example's.
+        assert!(!same_host(
+            "ws://evil.example\\@127.0.0.1:9001",
+            "127.0.0.1:8080"
+        ));
+        assert!(!same_host(
+            "ws://evil.example\\x@127.0.0.1",
+            "127.0.0.1:8080"
+        ));
     }
 
     #[test]
